@@ -15,9 +15,12 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.slf4j.Logger;
@@ -42,12 +45,14 @@ public final class SafetensorsFile implements TensorStore {
     private final long dataStart;
     private final Map<String, Entry> entries;
     private final Map<String, String> metadata;
+    private final int chunkBytes;
 
     private record Entry(SafetensorsDtype dtype, long[] shape, long begin, long end, long numel) {
     }
 
     private SafetensorsFile(Path file, FileChannel channel, long dataStart, Map<String, Entry> entries,
-                            Map<String, String> metadata) {
+                            Map<String, String> metadata, int chunkBytes) {
+        this.chunkBytes = chunkBytes;
         this.file = file;
         this.channel = channel;
         this.dataStart = dataStart;
@@ -62,6 +67,14 @@ public final class SafetensorsFile implements TensorStore {
      * @throws IOException         when the file cannot be read
      */
     public static SafetensorsFile open(Path file) throws IOException {
+        return open(file, MAX_CHUNK_BYTES);
+    }
+
+    /** Opens with a given mapping chunk size (tests use small chunks to exercise the chunked path). */
+    static SafetensorsFile open(Path file, int chunkBytes) throws IOException {
+        if (chunkBytes < 8 || chunkBytes > MAX_CHUNK_BYTES) {
+            throw new IllegalArgumentException("chunkBytes must be 8.." + MAX_CHUNK_BYTES + ", got " + chunkBytes);
+        }
         FileChannel ch;
         try {
             ch = FileChannel.open(file, StandardOpenOption.READ);
@@ -69,7 +82,7 @@ public final class SafetensorsFile implements TensorStore {
             throw new CheckpointException("safetensors file not found: " + file);
         }
         try {
-            SafetensorsFile f = parse(file, ch);
+            SafetensorsFile f = parse(file, ch, chunkBytes);
             LOG.debug("opened {} ({} tensors)", file, f.entries.size());
             return f;
         } catch (RuntimeException | IOException e) {
@@ -78,7 +91,7 @@ public final class SafetensorsFile implements TensorStore {
         }
     }
 
-    private static SafetensorsFile parse(Path file, FileChannel ch) throws IOException {
+    private static SafetensorsFile parse(Path file, FileChannel ch, int chunkBytes) throws IOException {
         long size = ch.size();
         if (size < 8) {
             throw new CheckpointException(file + ": truncated safetensors file (" + size
@@ -125,8 +138,9 @@ public final class SafetensorsFile implements TensorStore {
             }
             entries.put(name, parseEntry(file, name, e.getValue(), dataLen));
         }
+        checkNoOverlap(file, entries);
         return new SafetensorsFile(file, ch, dataStart, Collections.unmodifiableMap(entries),
-                Collections.unmodifiableMap(metadata));
+                Collections.unmodifiableMap(metadata), chunkBytes);
     }
 
     private static Entry parseEntry(Path file, String name, JsonElement value, long dataLen) {
@@ -169,6 +183,20 @@ public final class SafetensorsFile implements TensorStore {
                     + " needs " + expected);
         }
         return new Entry(dtype, shape, begin, end, numel);
+    }
+
+    private static void checkNoOverlap(Path file, Map<String, Entry> entries) {
+        List<Map.Entry<String, Entry>> sorted = new ArrayList<>(entries.entrySet());
+        sorted.sort(Comparator.comparingLong((Map.Entry<String, Entry> e) -> e.getValue().begin())
+                .thenComparingLong(e -> e.getValue().end()));
+        for (int i = 1; i < sorted.size(); i++) {
+            Map.Entry<String, Entry> a = sorted.get(i - 1);
+            Map.Entry<String, Entry> b = sorted.get(i);
+            if (b.getValue().begin() < a.getValue().end()) {
+                throw new CheckpointException(file + ": tensors '" + a.getKey() + "' and '" + b.getKey()
+                        + "' have overlapping data_offsets; the header is corrupt");
+            }
+        }
     }
 
     private static long[] longArray(JsonElement el, String where, String field, int expectedLength) {
@@ -243,7 +271,7 @@ public final class SafetensorsFile implements TensorStore {
         }
         float[] out = new float[(int) e.numel()];
         int elemSize = e.dtype().byteSize();
-        long maxElems = MAX_CHUNK_BYTES / elemSize;
+        long maxElems = chunkBytes / elemSize;
         long done = 0;
         try {
             while (done < e.numel()) {

@@ -41,6 +41,28 @@ public record TensorEntry(String name, long[] shape, ValueSource values) {
         return new TensorEntry(name, shape, (first, buf, count) -> System.arraycopy(data, (int) first, buf, 0, count));
     }
 
+    /**
+     * A tensor of pseudo-random values, uniform in {@code [-scale, scale)}, that depend only on {@code seed} and
+     * the element index (not on how the writer chunks them): for random checkpoints of any size.
+     */
+    public static TensorEntry random(String name, long[] shape, long seed, float scale) {
+        return new TensorEntry(name, shape, (first, buf, count) -> {
+            for (int i = 0; i < count; i++) {
+                buf[i] = randomValue(seed, first + i, scale);
+            }
+        });
+    }
+
+    /** The value {@link #random} gives element {@code index}. */
+    public static float randomValue(long seed, long index, float scale) {
+        long z = seed * 0x9E3779B97F4A7C15L + index * 0xBF58476D1CE4E5B9L + 0x94D049BB133111EBL;
+        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+        z = z ^ (z >>> 31);
+        double u = (z >>> 11) * 0x1.0p-53; // [0, 1)
+        return (float) ((2 * u - 1) * scale);
+    }
+
     /** Number of elements. */
     public long numel() {
         return numel(shape);

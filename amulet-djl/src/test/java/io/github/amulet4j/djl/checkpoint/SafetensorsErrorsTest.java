@@ -88,6 +88,13 @@ class SafetensorsErrorsTest {
     }
 
     @Test
+    void overlappingTensors() throws IOException {
+        Path f = raw("overlap.safetensors", "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
+                + "\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[4,12]}}", 12);
+        assertMessage(assertThrows(CheckpointException.class, () -> SafetensorsFile.open(f)), "overlap.safetensors", "'a'", "'b'");
+    }
+
+    @Test
     void missingField() throws IOException {
         Path f = raw("nofield.safetensors", "{\"w\":{\"dtype\":\"F32\",\"data_offsets\":[0,4]}}", 4);
         assertMessage(assertThrows(CheckpointException.class, () -> SafetensorsFile.open(f)), "nofield.safetensors", "'shape'");

@@ -116,6 +116,38 @@ class SafetensorsRoundTripTest {
     }
 
     @Test
+    void chunkedMappingGivesTheSameValues() throws IOException {
+        InMemoryTensorStore src = sample().put("odd", new long[] {3, 37}, random(111, 9));
+        for (SafetensorsDtype dt : List.of(SafetensorsDtype.F32, SafetensorsDtype.F16, SafetensorsDtype.BF16)) {
+            Path f = dir.resolve("c-" + dt + ".safetensors");
+            SafetensorsWriter.write(f, src, dt);
+            try (SafetensorsFile whole = SafetensorsFile.open(f); SafetensorsFile chunked = SafetensorsFile.open(f, 12)) {
+                for (String n : src.names()) {
+                    assertArrayEquals(whole.readFloat32(n), chunked.readFloat32(n), n + " " + dt);
+                }
+            }
+        }
+    }
+
+    @Test
+    void randomEntriesDoNotDependOnChunking() throws IOException {
+        int n = (1 << 18) + 77;
+        Path f = dir.resolve("r.safetensors");
+        SafetensorsWriter.write(f, List.of(TensorEntry.random("w", new long[] {n}, 42, 0.5f)), SafetensorsDtype.F32);
+        try (SafetensorsFile st = SafetensorsFile.open(f)) {
+            float[] v = st.readFloat32("w");
+            double sum = 0;
+            for (int i = 0; i < n; i++) {
+                assertEquals(TensorEntry.randomValue(42, i, 0.5f), v[i]);
+                assertTrue(v[i] >= -0.5f && v[i] < 0.5f);
+                sum += v[i];
+            }
+            assertTrue(Math.abs(sum / n) < 0.01, "mean " + sum / n);
+            assertTrue(v[0] != v[1] && v[1] != v[2]);
+        }
+    }
+
+    @Test
     void shardedRoundTripThroughCheckpointsOpen() throws IOException {
         InMemoryTensorStore src = sample();
         Path model = dir.resolve("sharded");
