@@ -222,7 +222,14 @@ final class Filters {
         } else if (v instanceof String s) {
             String t = StringMethods.strip(s, null, true, true).replace("_", "");
             try {
-                return Long.parseLong(t.startsWith("+") ? t.substring(1) : t, (int) base);
+                String digits = t.startsWith("+") ? t.substring(1) : t;
+                boolean negative = digits.startsWith("-");
+                String body = negative ? digits.substring(1) : digits;
+                String prefix = body.length() > 1 ? Access.lower(body.substring(0, 2)) : "";
+                if (base == 16 && prefix.equals("0x") || base == 8 && prefix.equals("0o") || base == 2 && prefix.equals("0b")) {
+                    body = body.substring(2);
+                }
+                return Long.parseLong((negative ? "-" : "") + body, (int) base);
             } catch (NumberFormatException e) {
                 try {
                     double d = Double.parseDouble(t);

@@ -84,11 +84,7 @@ final class StringMethods {
                     return out;
                 }
                 if (maxsplit >= 0 && out.size() >= maxsplit) {
-                    int end = n;
-                    while (end > i && Lexer.isSpace(s.charAt(end - 1))) {
-                        end--;
-                    }
-                    out.add(s.substring(i, end));
+                    out.add(s.substring(i));
                     return out;
                 }
                 int j = i;
@@ -130,11 +126,7 @@ final class StringMethods {
                     break;
                 }
                 if (out.size() >= maxsplit) {
-                    int start = 0;
-                    while (start < end && Lexer.isSpace(s.charAt(start))) {
-                        start++;
-                    }
-                    out.add(0, s.substring(start, end));
+                    out.add(0, s.substring(0, end));
                     break;
                 }
                 int j = end;
