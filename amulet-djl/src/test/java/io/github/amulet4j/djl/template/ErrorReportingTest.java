@@ -36,7 +36,7 @@ class ErrorReportingTest {
     void syntaxErrorsNameTheLine() {
         assertLocated(compileError("line1\nline2 {{ 1 + }}\n"), 2, "unexpected end of print statement");
         assertLocated(compileError("\n\n{% endif %}"), 3, "unexpected 'endif'");
-        assertLocated(compileError("{{ x\n\n"), 1, "never closed");
+        assertLocated(compileError("{{ x\n\n"), 2, "line 1 is never closed");
         assertLocated(compileError("ok\n{% frobnicate %}"), 2, "unknown tag 'frobnicate'");
         assertLocated(compileError("\n{{ x|nosuchfilter }}"), 2, "no filter named 'nosuchfilter'");
         assertLocated(compileError("\n\n{{ x is nosuchtest }}"), 3, "no test named 'nosuchtest'");
