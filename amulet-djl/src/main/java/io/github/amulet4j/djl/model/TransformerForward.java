@@ -186,9 +186,16 @@ final class TransformerForward {
         }
     }
 
-    /** {@code x[N, in] -> [N, out]} computed as {@code (W @ x^T)^T}. */
+    /**
+     * {@code x[N, in] -> [N, out]} computed as {@code (W @ x^T)^T}. The result is copied to row-major
+     * (a reshape through one axis forces the copy; DJL has no {@code contiguous()}): the next linear layer
+     * is only fast when its input is row-major {@code [N, in]}, so that {@code x^T} is column-major.
+     */
     private static NDArray linear(NDArray x, NDArray weight, NDArray bias) {
-        NDArray y = weight.matMul(x.transpose()).transpose();
+        long n = x.getShape().get(0);
+        NDArray yt = weight.matMul(x.transpose());
+        long out = yt.getShape().get(0);
+        NDArray y = n == 1 ? yt.reshape(1, out) : yt.transpose().reshape(n * out).reshape(n, out);
         return bias == null ? y : y.add(bias);
     }
 
