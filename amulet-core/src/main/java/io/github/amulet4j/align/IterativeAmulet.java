@@ -5,7 +5,8 @@ import java.util.Objects;
 /**
  * The Amulet step exactly as the paper writes it (ALGORITHM.md section 2): {@code T} iterations of the
  * closed-form FTRL update, each followed by a {@code log_softmax}. Costs O(T x V) per token; kept for
- * fidelity and as the starting point for variants whose utility is not linear. Computes in double.
+ * fidelity and as the starting point for variants whose utility is not linear. Computes in double and
+ * writes {@code y_T} shifted by its maximum (a constant, so the distribution is the same).
  *
  * <p>Tokens that are {@code -inf} in either stream are outside the support: they are written as
  * {@code -inf} and every {@code log_softmax} of an iterate runs over the remaining tokens only (which
@@ -70,8 +71,12 @@ public final class IterativeAmulet implements AlignmentStep {
         for (int i = 0; i < vocab; i++) {
             out[outOff + i] = Float.NEGATIVE_INFINITY;
         }
+        double maxY = Double.NEGATIVE_INFINITY;
         for (int i = 0; i < n; i++) {
-            out[outOff + support[i]] = (float) y[i];
+            maxY = Math.max(maxY, y[i]);
+        }
+        for (int i = 0; i < n; i++) { // shifted so that float keeps the top of the distribution exact
+            out[outOff + support[i]] = (float) (y[i] - maxY);
         }
     }
 
