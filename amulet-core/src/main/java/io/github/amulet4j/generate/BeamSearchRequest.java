@@ -1,0 +1,172 @@
+package io.github.amulet4j.generate;
+
+import io.github.amulet4j.align.LogitsException;
+import io.github.amulet4j.align.PassThrough;
+import io.github.amulet4j.backend.DecodingSession;
+import io.github.amulet4j.backend.Logits;
+import io.github.amulet4j.decode.LogitsMath;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Beam search over the preference stream (the paper's {@code beam} method), with Hugging Face's scoring:
+ * a finished hypothesis scores {@code sum(log p) / length^lengthPenalty}, where length counts the
+ * generated tokens including the end-of-sequence token. Each step scores every live beam's next tokens,
+ * considers the best {@code 2 * numBeams} continuations, moves end-of-sequence ones (ranked within the
+ * first {@code numBeams}) to the finished list and keeps the best {@code numBeams} others as the new
+ * beams (their caches copied or reordered with {@link DecodingSession#select}). The search ends when the
+ * finished list holds {@code numBeams} hypotheses that no live beam can still beat (an exact bound:
+ * log-probabilities are never positive), or at {@code maxNewTokens}, where live beams become hypotheses.
+ */
+final class BeamSearchRequest extends RequestState {
+
+    private record Beam(TextTracker text, double sumLogProb, int row) {
+    }
+
+    private record Hypothesis(int[] ids, String text, double score, FinishReason reason) {
+    }
+
+    private final TextTracker prototype;
+    private final float[] scratch;
+    private final int numBeams;
+    private final double lengthPenalty;
+    private List<Beam> beams = new ArrayList<>();
+    private final List<Hypothesis> finished = new ArrayList<>();
+
+    BeamSearchRequest(int index, GenerationConfig config, Set<Integer> eos, TokenListener listener,
+            int preferencePromptTokens, TextTracker text, float[] scratch) {
+        super(index, config, eos, listener, 0, preferencePromptTokens);
+        this.prototype = text;
+        this.scratch = scratch;
+        this.numBeams = config.numBeams();
+        this.lengthPenalty = config.lengthPenalty();
+    }
+
+    private record Candidate(int beam, int token, double sum) {
+    }
+
+    @Override
+    void advance(Logits logits, DecodingSession session, int stepIndex, int vocab, int maxPositions,
+            IntList sources, IntList tokens) {
+        if (beams.isEmpty()) { // first step: the single prompt row
+            beams.add(new Beam(prototype, 0.0, rows[0]));
+        }
+        int width = 2 * numBeams;
+        List<Candidate> candidates = new ArrayList<>();
+        for (int b = 0; b < beams.size(); b++) {
+            Beam beam = beams.get(b);
+            try {
+                PassThrough.PREFERENCE.apply(logits.data(), logits.offset(beam.row()), null, 0, scratch, 0, vocab);
+            } catch (LogitsException e) {
+                throw e.withContext(stepIndex, index);
+            }
+            double lse = LogitsMath.logSumExp(scratch, 0, vocab);
+            for (int t : topIndices(scratch, vocab, width)) {
+                candidates.add(new Candidate(b, t, beam.sumLogProb() + (scratch[t] - lse)));
+            }
+        }
+        candidates.sort(Comparator.comparingDouble((Candidate c) -> -c.sum())
+                .thenComparingInt(Candidate::beam).thenComparingInt(Candidate::token));
+        int newLength = stepIndex + 1;
+        List<Beam> next = new ArrayList<>();
+        for (int rank = 0; rank < candidates.size() && rank < width && next.size() < numBeams; rank++) {
+            Candidate c = candidates.get(rank);
+            Beam parent = beams.get(c.beam());
+            if (eos.contains(c.token())) {
+                if (rank < numBeams) {
+                    addHypothesis(parent.text().ids(), parent.text().text(), c.sum(), newLength, FinishReason.EOS);
+                }
+                continue;
+            }
+            TextTracker t = parent.text().copy();
+            t.append(c.token());
+            if (t.stopped()) {
+                addHypothesis(t.ids(), t.text(), c.sum(), newLength, FinishReason.STOP_STRING);
+            } else if (newLength >= config.maxNewTokens()) {
+                addHypothesis(t.ids(), t.text(), c.sum(), newLength, FinishReason.MAX_NEW_TOKENS);
+            } else if (session.length(parent.row()) + 1 > maxPositions) {
+                addHypothesis(t.ids(), t.text(), c.sum(), newLength, FinishReason.MAX_POSITIONS);
+            } else {
+                next.add(new Beam(t, c.sum(), parent.row()));
+            }
+        }
+        if (next.isEmpty() || done(next, newLength)) {
+            finishSearch();
+            return;
+        }
+        List<Beam> placed = new ArrayList<>(next.size());
+        int[] newRows = new int[next.size()];
+        for (int i = 0; i < next.size(); i++) {
+            Beam b = next.get(i);
+            newRows[i] = sources.size();
+            sources.add(b.row());
+            int[] ids = b.text().ids();
+            tokens.add(ids[ids.length - 1]);
+            placed.add(new Beam(b.text(), b.sumLogProb(), newRows[i]));
+        }
+        rows = newRows;
+        beams = placed;
+    }
+
+    private void addHypothesis(int[] ids, String text, double sum, int length, FinishReason reason) {
+        finished.add(new Hypothesis(ids, text, sum / Math.pow(length, lengthPenalty), reason));
+        finished.sort(Comparator.comparingDouble((Hypothesis h) -> -h.score()));
+        if (finished.size() > numBeams) {
+            finished.remove(finished.size() - 1);
+        }
+    }
+
+    /** True when {@code numBeams} hypotheses are finished and no live beam can score above the worst. */
+    private boolean done(List<Beam> live, int length) {
+        if (finished.size() < numBeams) {
+            return false;
+        }
+        double worst = finished.get(finished.size() - 1).score();
+        double bestSum = Double.NEGATIVE_INFINITY;
+        for (Beam b : live) {
+            bestSum = Math.max(bestSum, b.sumLogProb());
+        }
+        // Sums only fall; a future hypothesis has length in [length + 1, maxNewTokens].
+        int bestLength = lengthPenalty > 0 ? config.maxNewTokens() : length + 1;
+        double bound = bestSum / Math.pow(bestLength, lengthPenalty);
+        return bound <= worst;
+    }
+
+    private void finishSearch() {
+        Hypothesis best = finished.get(0); // never empty: a step that leaves no beam added a hypothesis
+        TextTracker replay = prototype.fresh();
+        for (int id : best.ids()) {
+            String delta = replay.append(id);
+            listener.onToken(index, id, delta);
+        }
+        String rest = replay.flush();
+        if (!rest.isEmpty()) {
+            listener.onToken(index, TokenListener.NO_TOKEN, rest);
+        }
+        finish(best.ids(), best.text(), best.reason());
+    }
+
+    /** Indices of the {@code n} largest values (descending, lower index first on ties), -inf excluded. */
+    static int[] topIndices(float[] a, int vocab, int n) {
+        int[] idx = new int[Math.min(n, vocab)];
+        float[] val = new float[idx.length];
+        int size = 0;
+        for (int i = 0; i < vocab; i++) {
+            float v = a[i];
+            if (v == Float.NEGATIVE_INFINITY || (size == idx.length && v <= val[size - 1])) {
+                continue;
+            }
+            int pos = size == idx.length ? size - 1 : size++;
+            while (pos > 0 && val[pos - 1] < v) {
+                val[pos] = val[pos - 1];
+                idx[pos] = idx[pos - 1];
+                pos--;
+            }
+            val[pos] = v;
+            idx[pos] = i;
+        }
+        return java.util.Arrays.copyOf(idx, size);
+    }
+}

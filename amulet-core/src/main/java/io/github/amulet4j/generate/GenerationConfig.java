@@ -1,0 +1,233 @@
+package io.github.amulet4j.generate;
+
+import io.github.amulet4j.align.AlignmentStep;
+import io.github.amulet4j.align.AmuletForm;
+import io.github.amulet4j.align.AmuletParameters;
+import io.github.amulet4j.align.LinearAlignment;
+import io.github.amulet4j.align.Method;
+import io.github.amulet4j.decode.DecodingConfig;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * Everything that decides how a request is generated: method, Amulet hyperparameters, linear-alignment
+ * ratio, beam-search settings, decoding, and when to stop. Immutable; defaults follow the paper
+ * ({@code amulet}, closed form, T=60, eta=10, alpha=2, lambda=2, rho=2, 16 beams, greedy, 128 new tokens).
+ * Names follow Hugging Face where one exists ({@code max_new_tokens}, {@code num_beams},
+ * {@code length_penalty}, {@code eos_token_id}).
+ */
+public final class GenerationConfig {
+
+    private static final GenerationConfig DEFAULTS = builder().build();
+
+    private final int maxNewTokens;
+    private final List<String> stopStrings;
+    private final Set<Integer> eosTokenIds;
+    private final Method method;
+    private final AmuletParameters amulet;
+    private final AmuletForm amuletForm;
+    private final double rho;
+    private final int numBeams;
+    private final double lengthPenalty;
+    private final DecodingConfig decoding;
+
+    private GenerationConfig(Builder b) {
+        if (b.maxNewTokens < 1) {
+            throw new IllegalArgumentException("maxNewTokens must be >= 1, got " + b.maxNewTokens);
+        }
+        for (String s : b.stopStrings) {
+            if (s == null || s.isEmpty()) {
+                throw new IllegalArgumentException("stop strings must be non-empty, got " + b.stopStrings);
+            }
+        }
+        for (Integer id : b.eosTokenIds) {
+            if (id == null || id < 0) {
+                throw new IllegalArgumentException("EOS token ids must be >= 0, got " + b.eosTokenIds);
+            }
+        }
+        if (!Double.isFinite(b.rho)) {
+            throw new IllegalArgumentException("rho (linear alignment ratio) must be finite, got " + b.rho);
+        }
+        if (b.numBeams < 1) {
+            throw new IllegalArgumentException("numBeams must be >= 1, got " + b.numBeams);
+        }
+        if (!Double.isFinite(b.lengthPenalty)) {
+            throw new IllegalArgumentException("lengthPenalty must be finite, got " + b.lengthPenalty);
+        }
+        this.method = Objects.requireNonNull(b.method, "method");
+        this.amulet = Objects.requireNonNull(b.amulet, "amulet");
+        this.amuletForm = Objects.requireNonNull(b.amuletForm, "amuletForm");
+        this.decoding = Objects.requireNonNull(b.decoding, "decoding");
+        if (method == Method.BEAM && !decoding.isGreedy()) {
+            throw new IllegalArgumentException(
+                    "beam search runs with greedy decoding only; sampling beam search is not implemented");
+        }
+        this.maxNewTokens = b.maxNewTokens;
+        this.stopStrings = List.copyOf(b.stopStrings);
+        this.eosTokenIds = Set.copyOf(new LinkedHashSet<>(b.eosTokenIds));
+        this.rho = b.rho;
+        this.numBeams = b.numBeams;
+        this.lengthPenalty = b.lengthPenalty;
+    }
+
+    /** The paper's defaults. */
+    public static GenerationConfig defaults() {
+        return DEFAULTS;
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    public Builder toBuilder() {
+        return new Builder().maxNewTokens(maxNewTokens).stopStrings(stopStrings).eosTokenIds(eosTokenIds)
+                .method(method).amulet(amulet).amuletForm(amuletForm).rho(rho).numBeams(numBeams)
+                .lengthPenalty(lengthPenalty).decoding(decoding);
+    }
+
+    /** Most tokens generated per request (Hugging Face {@code max_new_tokens}); default 128. */
+    public int maxNewTokens() {
+        return maxNewTokens;
+    }
+
+    /** Generation stops once the text contains one of these; the text is cut before it. */
+    public List<String> stopStrings() {
+        return stopStrings;
+    }
+
+    /** End-of-sequence ids in addition to the model's own (given to the {@link Generator}). */
+    public Set<Integer> eosTokenIds() {
+        return eosTokenIds;
+    }
+
+    public Method method() {
+        return method;
+    }
+
+    public AmuletParameters amulet() {
+        return amulet;
+    }
+
+    public AmuletForm amuletForm() {
+        return amuletForm;
+    }
+
+    /** Linear-alignment ratio for {@link Method#LA}; default 2. */
+    public double rho() {
+        return rho;
+    }
+
+    /** Beams of {@link Method#BEAM}; default 16 (the paper's). */
+    public int numBeams() {
+        return numBeams;
+    }
+
+    /** Beam score = sum of log-probabilities / length^lengthPenalty; default 1. */
+    public double lengthPenalty() {
+        return lengthPenalty;
+    }
+
+    public DecodingConfig decoding() {
+        return decoding;
+    }
+
+    /** The per-token step of this configuration's method ({@code null} for beam search). */
+    public AlignmentStep step() {
+        return method == Method.BEAM ? null : method.step(amulet, amuletForm, rho);
+    }
+
+    @Override
+    public String toString() {
+        return "GenerationConfig[method=" + method.id() + ", maxNewTokens=" + maxNewTokens + ", " + amulet
+                + ", form=" + amuletForm + ", rho=" + rho + ", numBeams=" + numBeams + ", lengthPenalty="
+                + lengthPenalty + ", " + decoding + ", stop=" + stopStrings + ", eos=" + eosTokenIds + "]";
+    }
+
+    /** Builder of {@link GenerationConfig}; validation happens in {@link #build()}. */
+    public static final class Builder {
+        private int maxNewTokens = 128;
+        private List<String> stopStrings = new ArrayList<>();
+        private Set<Integer> eosTokenIds = new LinkedHashSet<>();
+        private Method method = Method.AMULET;
+        private AmuletParameters amulet = AmuletParameters.PAPER_DEFAULTS;
+        private AmuletForm amuletForm = AmuletForm.CLOSED_FORM;
+        private double rho = LinearAlignment.DEFAULT_RHO;
+        private int numBeams = 16;
+        private double lengthPenalty = 1.0;
+        private DecodingConfig decoding = DecodingConfig.greedy();
+
+        private Builder() {
+        }
+
+        public Builder maxNewTokens(int n) {
+            this.maxNewTokens = n;
+            return this;
+        }
+
+        public Builder stopStrings(Collection<String> stops) {
+            this.stopStrings = new ArrayList<>(stops);
+            return this;
+        }
+
+        public Builder stopStrings(String... stops) {
+            return stopStrings(List.of(stops));
+        }
+
+        public Builder eosTokenIds(Collection<Integer> ids) {
+            this.eosTokenIds = new LinkedHashSet<>(ids);
+            return this;
+        }
+
+        public Builder eosTokenIds(int... ids) {
+            this.eosTokenIds = new LinkedHashSet<>();
+            for (int id : ids) {
+                eosTokenIds.add(id);
+            }
+            return this;
+        }
+
+        public Builder method(Method method) {
+            this.method = method;
+            return this;
+        }
+
+        public Builder amulet(AmuletParameters amulet) {
+            this.amulet = amulet;
+            return this;
+        }
+
+        public Builder amuletForm(AmuletForm form) {
+            this.amuletForm = form;
+            return this;
+        }
+
+        public Builder rho(double rho) {
+            this.rho = rho;
+            return this;
+        }
+
+        public Builder numBeams(int numBeams) {
+            this.numBeams = numBeams;
+            return this;
+        }
+
+        public Builder lengthPenalty(double lengthPenalty) {
+            this.lengthPenalty = lengthPenalty;
+            return this;
+        }
+
+        public Builder decoding(DecodingConfig decoding) {
+            this.decoding = decoding;
+            return this;
+        }
+
+        /** @throws IllegalArgumentException naming the invalid field */
+        public GenerationConfig build() {
+            return new GenerationConfig(this);
+        }
+    }
+}

@@ -1,0 +1,54 @@
+package io.github.amulet4j.generate;
+
+import java.util.Arrays;
+import java.util.Objects;
+
+/**
+ * The output of one request.
+ *
+ * @param tokenIds               generated token ids (no end-of-sequence token; text past a stop string is cut but its tokens stay)
+ * @param text                   decoded text, cut before the stop string if one ended the request
+ * @param finishReason           why generation stopped
+ * @param basePromptTokens       length of the base prompt (0 if the method does not use the base stream)
+ * @param preferencePromptTokens length of the preference prompt (0 if the method does not use it)
+ * @param prefillNanos           wall time of the batch's prefill (shared by all requests of the batch)
+ * @param decodeNanos            wall time from the end of the prefill until this request finished
+ */
+public record GenerationResult(int[] tokenIds, String text, FinishReason finishReason, int basePromptTokens,
+        int preferencePromptTokens, long prefillNanos, long decodeNanos) {
+
+    public GenerationResult {
+        Objects.requireNonNull(tokenIds, "tokenIds");
+        Objects.requireNonNull(text, "text");
+        Objects.requireNonNull(finishReason, "finishReason");
+        tokenIds = tokenIds.clone();
+    }
+
+    @Override
+    public int[] tokenIds() {
+        return tokenIds.clone();
+    }
+
+    /** Number of generated tokens. */
+    public int generatedTokens() {
+        return tokenIds.length;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof GenerationResult r && Arrays.equals(tokenIds, r.tokenIds) && text.equals(r.text)
+                && finishReason == r.finishReason && basePromptTokens == r.basePromptTokens
+                && preferencePromptTokens == r.preferencePromptTokens && prefillNanos == r.prefillNanos
+                && decodeNanos == r.decodeNanos;
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(Arrays.hashCode(tokenIds), text, finishReason);
+    }
+
+    @Override
+    public String toString() {
+        return "GenerationResult[" + finishReason + ", " + tokenIds.length + " tokens, text=" + text + "]";
+    }
+}

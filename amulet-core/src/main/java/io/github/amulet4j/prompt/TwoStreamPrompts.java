@@ -1,0 +1,166 @@
+package io.github.amulet4j.prompt;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Builds the base and preference prompt texts of a request (ALGORITHM.md section 1).
+ *
+ * <ul>
+ *   <li>base stream: the conversation as given; preference stream: the same with the preference in the
+ *       system message, {@code S + " " + P} when a system text {@code S} exists, otherwise a new system
+ *       message {@code P} ({@link PromptStyle#DEFAULT});</li>
+ *   <li>{@link PromptStyle#PAPER}: the system text is the paper's system prompt with {@code {preference}}
+ *       replaced by {@code P} (preference stream) or by {@code ""} (base stream, trailing space kept), after
+ *       {@code S + " "} when the conversation has its own system text;</li>
+ *   <li>several system messages are joined with {@code " "} into one, placed first;</li>
+ *   <li>a template that rejects the system role ({@link SystemRoleRejectedException}): the system text
+ *       goes in front of the first user message, separated by {@code "\n\n"};</li>
+ *   <li>no template ({@code null} formatter): {@link PlainFormatter}, i.e. {@code S + "\n\n" + question}.</li>
+ * </ul>
+ * Rendering asks for the assistant generation prompt ({@code add_generation_prompt = true}). Multi-turn
+ * conversations (a chat's history) keep every turn in both streams.
+ */
+public final class TwoStreamPrompts {
+
+    private static final Logger LOG = LoggerFactory.getLogger(TwoStreamPrompts.class);
+
+    /**
+     * The two prompt texts of a request.
+     *
+     * @param base       text of the base stream
+     * @param preference text of the preference stream
+     */
+    public record Rendered(String base, String preference) {
+    }
+
+    private final ChatFormatter formatter;
+    private final PromptStyle style;
+
+    /**
+     * @param formatter the model's chat template, or {@code null} for a model without one
+     * @param style     how the preference enters the system message
+     */
+    public TwoStreamPrompts(ChatFormatter formatter, PromptStyle style) {
+        this.formatter = formatter == null ? PlainFormatter.INSTANCE : formatter;
+        this.style = Objects.requireNonNull(style, "style");
+    }
+
+    /** Default style. */
+    public TwoStreamPrompts(ChatFormatter formatter) {
+        this(formatter, PromptStyle.DEFAULT);
+    }
+
+    public ChatFormatter formatter() {
+        return formatter;
+    }
+
+    public PromptStyle style() {
+        return style;
+    }
+
+    /** Both prompt texts for a single question with an optional system text {@code system} (may be null). */
+    public Rendered build(String system, String question, Preference preference) {
+        Objects.requireNonNull(question, "question");
+        List<ChatMessage> conv = new ArrayList<>();
+        if (system != null) {
+            conv.add(ChatMessage.system(system));
+        }
+        conv.add(ChatMessage.user(question));
+        return build(conv, preference);
+    }
+
+    /** Both prompt texts for a conversation (system, user and assistant turns; the last is usually a user turn). */
+    public Rendered build(List<ChatMessage> conversation, Preference preference) {
+        return new Rendered(render(baseConversation(conversation)),
+                render(preferenceConversation(conversation, preference)));
+    }
+
+    /** The base stream's messages: the conversation as given (paper style: with the paper's system prompt). */
+    public List<ChatMessage> baseConversation(List<ChatMessage> conversation) {
+        String s = systemText(conversation);
+        String system = switch (style) {
+            case DEFAULT -> s;
+            case PAPER -> prefix(s) + PreferencePresets.paperSystemPrompt("");
+        };
+        return withSystem(system, conversation);
+    }
+
+    /** The preference stream's messages: the conversation with {@code preference} in the system message. */
+    public List<ChatMessage> preferenceConversation(List<ChatMessage> conversation, Preference preference) {
+        Objects.requireNonNull(preference, "preference");
+        String s = systemText(conversation);
+        String system = switch (style) {
+            case DEFAULT -> prefix(s) + preference.text();
+            case PAPER -> prefix(s) + PreferencePresets.paperSystemPrompt(preference.text());
+        };
+        return withSystem(system, conversation);
+    }
+
+    /**
+     * Renders one stream's messages with the generation prompt; folds the system text into the first user
+     * turn when the template rejects the system role.
+     */
+    public String render(List<ChatMessage> messages) {
+        try {
+            return formatter.render(messages, true);
+        } catch (SystemRoleRejectedException e) {
+            LOG.debug("chat template rejects the system role; folding the system text into the first user turn");
+            return formatter.render(foldSystem(messages), true);
+        }
+    }
+
+    /** The messages with the system text moved in front of the first user turn ({@code "\n\n"} between). */
+    static List<ChatMessage> foldSystem(List<ChatMessage> messages) {
+        String s = systemText(messages);
+        List<ChatMessage> out = new ArrayList<>();
+        boolean folded = s == null;
+        for (ChatMessage m : messages) {
+            if ("system".equals(m.role())) {
+                continue;
+            }
+            if (!folded && "user".equals(m.role())) {
+                out.add(ChatMessage.user(s + "\n\n" + m.content()));
+                folded = true;
+            } else {
+                out.add(m);
+            }
+        }
+        if (!folded) {
+            out.add(0, ChatMessage.user(s));
+        }
+        return out;
+    }
+
+    private static String prefix(String system) {
+        return system == null ? "" : system + " ";
+    }
+
+    /** All system messages' text joined with " ", or null if there is none. */
+    private static String systemText(List<ChatMessage> conversation) {
+        Objects.requireNonNull(conversation, "conversation");
+        List<String> parts = new ArrayList<>();
+        for (ChatMessage m : conversation) {
+            if ("system".equals(Objects.requireNonNull(m, "message").role())) {
+                parts.add(m.content());
+            }
+        }
+        return parts.isEmpty() ? null : String.join(" ", parts);
+    }
+
+    private static List<ChatMessage> withSystem(String system, List<ChatMessage> conversation) {
+        List<ChatMessage> out = new ArrayList<>();
+        if (system != null) {
+            out.add(ChatMessage.system(system));
+        }
+        for (ChatMessage m : conversation) {
+            if (!"system".equals(m.role())) {
+                out.add(m);
+            }
+        }
+        return List.copyOf(out);
+    }
+}
