@@ -3,7 +3,10 @@ package io.github.amulet4j.cli;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
 import java.io.PrintWriter;
+import java.io.Reader;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.List;
@@ -40,6 +43,30 @@ public final class AmuletCli implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
+    private final BufferedReader input;
+
+    /** A command line reading interactive input ({@code chat}) from standard input. */
+    public AmuletCli() {
+        this(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+    }
+
+    /** A command line reading interactive input from {@code input}. */
+    public AmuletCli(Reader input) {
+        this.input = input instanceof BufferedReader b ? b : new BufferedReader(input);
+    }
+
+    private static volatile boolean standardStreams;
+
+    /** Whether the commands write to the process's own stdout/stderr (the launcher), not to captured streams. */
+    boolean isStandardStreams() {
+        return standardStreams;
+    }
+
+    /** Where {@code chat} reads the user's lines. */
+    BufferedReader input() {
+        return input;
+    }
+
     @Override
     public void run() {
         throw new CommandLine.ParameterException(spec.commandLine(), "missing command (generate, chat, compare, eval, prompt, models, random-model)");
@@ -48,6 +75,7 @@ public final class AmuletCli implements Runnable {
     /** Entry point of the launcher. */
     public static void main(String[] args) {
         configureLogging(args);
+        standardStreams = true;
         PrintWriter out = new PrintWriter(new java.io.OutputStreamWriter(System.out, StandardCharsets.UTF_8), true);
         PrintWriter err = new PrintWriter(new java.io.OutputStreamWriter(System.err, StandardCharsets.UTF_8), true);
         int code = execute(args, out, err);
@@ -60,8 +88,15 @@ public final class AmuletCli implements Runnable {
      * Runs the command line with the given streams and returns the exit code (tests call this).
      */
     public static int execute(String[] args, PrintWriter out, PrintWriter err) {
+        return execute(args, new InputStreamReader(System.in, StandardCharsets.UTF_8), out, err);
+    }
+
+    /**
+     * Runs the command line with the given input (for {@code chat}) and output streams and returns the exit code.
+     */
+    public static int execute(String[] args, Reader in, PrintWriter out, PrintWriter err) {
         boolean verbose = isVerbose(args);
-        CommandLine cli = commandLine();
+        CommandLine cli = commandLine(in);
         cli.setOut(out);
         cli.setErr(err);
         cli.setParameterExceptionHandler((ex, arguments) -> {
@@ -90,8 +125,8 @@ public final class AmuletCli implements Runnable {
     }
 
     /** The configured picocli command (without streams and handlers). */
-    public static CommandLine commandLine() {
-        CommandLine cli = new CommandLine(new AmuletCli());
+    public static CommandLine commandLine(Reader in) {
+        CommandLine cli = new CommandLine(new AmuletCli(in));
         cli.setCaseInsensitiveEnumValuesAllowed(true);
         return cli;
     }
