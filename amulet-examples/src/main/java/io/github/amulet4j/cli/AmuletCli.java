@@ -160,6 +160,8 @@ public final class AmuletCli implements Runnable {
         setIfAbsent("org.slf4j.simpleLogger.logFile", "System.err");
         setIfAbsent("org.slf4j.simpleLogger.defaultLogLevel", verbose ? "debug" : "warn");
         setIfAbsent("org.slf4j.simpleLogger.log.io.github.amulet4j", verbose ? "debug" : "info");
+        // DJL warns about CUDA on machines without a GPU driver; the CPU path needs none
+        setIfAbsent("org.slf4j.simpleLogger.log.ai.djl", verbose ? "debug" : "error");
         setIfAbsent("org.slf4j.simpleLogger.showThreadName", "false");
         setIfAbsent("org.slf4j.simpleLogger.showLogName", verbose ? "true" : "false");
         setIfAbsent("org.slf4j.simpleLogger.showShortLogName", verbose ? "true" : "false");
