@@ -1,0 +1,506 @@
+package io.github.amulet4j.djl.hub;
+
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParseException;
+import com.google.gson.JsonParser;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpHeaders;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.FileSystemException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Resolves a Hub id such as {@code Qwen/Qwen2.5-0.5B-Instruct[@revision]} to a local snapshot folder in the
+ * standard Hugging Face cache layout ({@code models--org--name/{blobs,refs,snapshots/<commit>}}, snapshot files
+ * being symbolic links to blobs named by ETag, or copies where links fail), downloading what a model needs:
+ * config, generation config, tokenizer files, chat template and safetensors weights (never .bin, .pth, .gguf or
+ * ONNX). Files already in the cache, including those fetched by Python's {@code huggingface_hub}, are reused;
+ * partial downloads are resumed with HTTP Range requests; sizes are checked; offline mode reads the cache only.
+ */
+public final class HubDownloader {
+
+    private static final Logger LOG = LoggerFactory.getLogger(HubDownloader.class);
+    private static final Pattern COMMIT = Pattern.compile("[0-9a-f]{40}");
+    private static final int MAX_REDIRECTS = 10;
+
+    /** The non-weight files taken when the repository has them. */
+    public static final List<String> MODEL_FILES = List.of("config.json", "generation_config.json", "tokenizer.json",
+            "tokenizer_config.json", "chat_template.jinja", "model.safetensors.index.json");
+
+    private final HubSettings settings;
+    private final HttpClient http;
+    private final DownloadListener listener;
+
+    private HubDownloader(Builder b) {
+        this.settings = b.settings != null ? b.settings : HubSettings.fromEnvironment();
+        this.http = b.http != null ? b.http : HttpClient.newBuilder()
+                .followRedirects(HttpClient.Redirect.NEVER)
+                .connectTimeout(Duration.ofSeconds(30))
+                .build();
+        this.listener = b.listener;
+    }
+
+    /** A builder; by default settings come from the environment. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** The settings in use. */
+    public HubSettings settings() {
+        return settings;
+    }
+
+    /** Resolves {@code org/name[@revision]}; see {@link #resolve(HubId)}. */
+    public Path resolve(String hubId) throws IOException {
+        return resolve(HubId.parse(hubId));
+    }
+
+    /**
+     * Returns the snapshot folder of a repository revision with the model's files present, downloading what is
+     * missing (or, offline, what the cache has).
+     *
+     * @throws HubException naming the repository and file for 401/403 (mentioning HF_TOKEN), 404, size mismatches,
+     *                      interrupted downloads (run again to resume) and offline cache misses
+     */
+    public Path resolve(HubId id) throws IOException {
+        Path repoDir = settings.cacheDir().resolve(id.cacheFolderName());
+        if (settings.offline()) {
+            return cachedSnapshot(id).orElseThrow(() -> new HubException("HF_HUB_OFFLINE is set and " + id
+                    + " is not in the cache " + repoDir + " (no snapshot for revision '" + id.revision() + "')"));
+        }
+        RepoInfo info;
+        try {
+            info = repoInfo(id);
+        } catch (HubException e) {
+            throw e;
+        } catch (IOException e) {
+            Optional<Path> cached = cachedSnapshot(id);
+            if (cached.isPresent()) {
+                LOG.warn("cannot reach {} ({}); using the cached snapshot {}", settings.endpoint(), e.toString(), cached.get());
+                return cached.get();
+            }
+            throw new HubException("cannot reach " + settings.endpoint() + " to resolve " + id + ": " + e.getMessage()
+                    + " (set HF_ENDPOINT for a mirror, or HF_HUB_OFFLINE=1 to use the cache only)", -1, e);
+        }
+        Path snapshot = repoDir.resolve("snapshots").resolve(info.commit());
+        Files.createDirectories(snapshot);
+        Files.createDirectories(repoDir.resolve("blobs"));
+        if (!id.revision().equals(info.commit())) {
+            Path ref = repoDir.resolve("refs").resolve(id.revision()).normalize();
+            if (!ref.startsWith(repoDir.resolve("refs"))) {
+                throw new HubException("invalid revision '" + id.revision() + "' for " + id.repo());
+            }
+            Files.createDirectories(ref.getParent());
+            Files.writeString(ref, info.commit(), StandardCharsets.UTF_8);
+        }
+        if (!info.files().contains("config.json")) {
+            throw new HubException(id + " has no config.json: not a transformers model repository (files: "
+                    + preview(info.files()) + ")");
+        }
+        if (info.files().stream().noneMatch(f -> f.endsWith(".safetensors") && !f.contains("/"))) {
+            throw new HubException(id + " has no safetensors weights (model.safetensors or "
+                    + "model.safetensors.index.json); .bin, .pth, .gguf and ONNX files are not used. Files: "
+                    + preview(info.files()));
+        }
+        List<String> wanted = new ArrayList<>();
+        for (String f : MODEL_FILES) {
+            if (info.files().contains(f)) {
+                wanted.add(f);
+            }
+        }
+        for (String f : wanted) {
+            fetch(id.repo(), info.commit(), repoDir, snapshot, f);
+        }
+        for (String f : weightFiles(id, info, snapshot)) {
+            fetch(id.repo(), info.commit(), repoDir, snapshot, f);
+        }
+        LOG.info("{} is at {}", id, snapshot);
+        return snapshot;
+    }
+
+    /** The snapshot folder of a revision already in the cache, read through {@code refs/<revision>}. */
+    public Optional<Path> cachedSnapshot(HubId id) throws IOException {
+        Path repoDir = settings.cacheDir().resolve(id.cacheFolderName());
+        String commit = id.revision();
+        if (!COMMIT.matcher(commit).matches()) {
+            Path ref = repoDir.resolve("refs").resolve(id.revision());
+            if (!Files.isRegularFile(ref)) {
+                return Optional.empty();
+            }
+            commit = Files.readString(ref, StandardCharsets.UTF_8).trim();
+        }
+        Path snap = repoDir.resolve("snapshots").resolve(commit);
+        return Files.isDirectory(snap) ? Optional.of(snap) : Optional.empty();
+    }
+
+    private static String preview(Set<String> files) {
+        List<String> l = new ArrayList<>(files);
+        return l.size() <= 12 ? l.toString() : l.subList(0, 12) + " and " + (l.size() - 12) + " more";
+    }
+
+    private List<String> weightFiles(HubId id, RepoInfo info, Path snapshot) throws IOException {
+        Set<String> out = new LinkedHashSet<>();
+        if (info.files().contains("model.safetensors.index.json")) {
+            Path index = snapshot.resolve("model.safetensors.index.json");
+            try {
+                JsonObject o = JsonParser.parseString(Files.readString(index, StandardCharsets.UTF_8)).getAsJsonObject();
+                for (var e : o.getAsJsonObject("weight_map").entrySet()) {
+                    out.add(e.getValue().getAsString());
+                }
+            } catch (RuntimeException e) {
+                throw new HubException(id + ": model.safetensors.index.json is not a valid index: " + e.getMessage(), -1, e);
+            }
+            for (String f : out) {
+                if (!info.files().contains(f)) {
+                    throw new HubException(id + ": the index lists " + f + " but the repository has no such file");
+                }
+            }
+        } else if (info.files().contains("model.safetensors")) {
+            out.add("model.safetensors");
+        } else {
+            for (String f : info.files()) {
+                if (f.endsWith(".safetensors") && !f.contains("/")) {
+                    out.add(f);
+                }
+            }
+        }
+        if (out.isEmpty()) {
+            throw new HubException(id + " has no safetensors weights (model.safetensors or "
+                    + "model.safetensors.index.json); .bin, .pth, .gguf and ONNX files are not used. Files: "
+                    + preview(info.files()));
+        }
+        return new ArrayList<>(out);
+    }
+
+    private record RepoInfo(String commit, Set<String> files) {
+    }
+
+    private RepoInfo repoInfo(HubId id) throws IOException {
+        URI uri = URI.create(settings.endpoint() + "/api/models/" + id.repo() + "/revision/" + encode(id.revision()));
+        HttpResponse<String> r = send(request(uri, "GET").build(), HttpResponse.BodyHandlers.ofString(), id.repo(), null);
+        int redirects = 0;
+        while (isRedirect(r.statusCode()) && redirects++ < MAX_REDIRECTS) {
+            uri = location(uri, r.headers());
+            r = send(request(uri, "GET").build(), HttpResponse.BodyHandlers.ofString(), id.repo(), null);
+        }
+        check(r.statusCode(), id.repo(), null, uri, r.body());
+        try {
+            JsonObject o = JsonParser.parseString(r.body()).getAsJsonObject();
+            JsonElement sha = o.get("sha");
+            if (sha == null || !sha.isJsonPrimitive() || !COMMIT.matcher(sha.getAsString()).matches()) {
+                throw new HubException(uri + ": the Hub's answer has no commit 'sha' for " + id);
+            }
+            Set<String> files = new LinkedHashSet<>();
+            JsonElement siblings = o.get("siblings");
+            if (siblings != null && siblings.isJsonArray()) {
+                for (JsonElement s : siblings.getAsJsonArray()) {
+                    if (s.isJsonObject() && s.getAsJsonObject().has("rfilename")) {
+                        files.add(s.getAsJsonObject().get("rfilename").getAsString());
+                    }
+                }
+            }
+            LOG.debug("{} is commit {} with {} files", id, sha.getAsString(), files.size());
+            return new RepoInfo(sha.getAsString(), files);
+        } catch (JsonParseException | IllegalStateException e) {
+            throw new HubException(uri + ": the Hub's answer is not the expected JSON: " + e.getMessage(), -1, e);
+        }
+    }
+
+    /** Makes {@code snapshot/filename} present: reuse, link an existing blob, or download (resuming). */
+    private void fetch(String repo, String commit, Path repoDir, Path snapshot, String filename) throws IOException {
+        Path target = snapshot.resolve(filename).normalize();
+        if (!target.startsWith(snapshot)) {
+            throw new HubException(repo + ": refusing file name outside the snapshot: " + filename);
+        }
+        if (Files.exists(target)) {
+            LOG.debug("{}/{}: in the cache", repo, filename);
+            listener.fileFinished(repo, filename, target, true);
+            return;
+        }
+        URI resolveUri = URI.create(settings.endpoint() + "/" + repo + "/resolve/" + commit + "/" + encodePath(filename));
+        FileMeta meta = head(repo, filename, resolveUri);
+        Path blob = repoDir.resolve("blobs").resolve(meta.etag());
+        if (Files.isRegularFile(blob) && (meta.size() < 0 || Files.size(blob) == meta.size())) {
+            LOG.debug("{}/{}: blob {} already present", repo, filename, meta.etag());
+            link(blob, target);
+            listener.fileFinished(repo, filename, target, true);
+            return;
+        }
+        download(repo, filename, meta, blob);
+        link(blob, target);
+        listener.fileFinished(repo, filename, target, false);
+    }
+
+    private record FileMeta(String etag, long size, URI downloadUri) {
+    }
+
+    /** HEAD the resolve URL, following relative (same-host) redirects only, as huggingface_hub does. */
+    private FileMeta head(String repo, String filename, URI uri) throws IOException {
+        URI current = uri;
+        for (int i = 0; i <= MAX_REDIRECTS; i++) {
+            HttpResponse<Void> r = send(request(current, "HEAD").build(), HttpResponse.BodyHandlers.discarding(),
+                    repo, filename);
+            HttpHeaders h = r.headers();
+            if (isRedirect(r.statusCode())) {
+                URI next = location(current, h);
+                if (sameHost(next, current)) {
+                    current = next;
+                    continue;
+                }
+                return meta(repo, filename, h, next);
+            }
+            check(r.statusCode(), repo, filename, current, null);
+            return meta(repo, filename, h, current);
+        }
+        throw new HubException(repo + "/" + filename + ": too many redirects from " + uri);
+    }
+
+    private static FileMeta meta(String repo, String filename, HttpHeaders h, URI downloadUri) throws HubException {
+        String etag = h.firstValue("X-Linked-Etag").or(() -> h.firstValue("ETag")).orElse(null);
+        if (etag == null) {
+            throw new HubException(repo + "/" + filename + ": the server sent no ETag for the file (is HF_ENDPOINT a Hub?)");
+        }
+        etag = etag.trim();
+        if (etag.startsWith("W/")) {
+            etag = etag.substring(2);
+        }
+        etag = etag.replace("\"", "");
+        if (etag.isEmpty() || !etag.matches("[A-Za-z0-9._-]+")) {
+            throw new HubException(repo + "/" + filename + ": unusable ETag '" + etag + "'");
+        }
+        long size = h.firstValue("X-Linked-Size").or(() -> h.firstValue("Content-Length"))
+                .map(HubDownloader::parseLong).orElse(-1L);
+        h.firstValue("X-Repo-Commit").ifPresent(c -> LOG.debug("{}/{}: X-Repo-Commit {}", repo, filename, c));
+        return new FileMeta(etag, size, downloadUri);
+    }
+
+    private static long parseLong(String s) {
+        try {
+            return Long.parseLong(s.trim());
+        } catch (NumberFormatException e) {
+            return -1;
+        }
+    }
+
+    private void download(String repo, String filename, FileMeta meta, Path blob) throws IOException {
+        Path partial = blob.resolveSibling(blob.getFileName() + ".incomplete");
+        long have = Files.isRegularFile(partial) ? Files.size(partial) : 0;
+        if (meta.size() >= 0 && have > meta.size()) {
+            LOG.warn("{}/{}: partial file {} is larger than the file; starting over", repo, filename, partial);
+            Files.delete(partial);
+            have = 0;
+        }
+        if (meta.size() >= 0 && have == meta.size() && have > 0) {
+            Files.move(partial, blob, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            return;
+        }
+        URI uri = meta.downloadUri();
+        HttpResponse<InputStream> r = null;
+        for (int i = 0; i <= MAX_REDIRECTS; i++) {
+            HttpRequest.Builder rb = request(uri, "GET");
+            if (have > 0) {
+                rb.header("Range", "bytes=" + have + "-");
+            }
+            r = send(rb.build(), HttpResponse.BodyHandlers.ofInputStream(), repo, filename);
+            if (!isRedirect(r.statusCode())) {
+                break;
+            }
+            r.body().close();
+            uri = location(uri, r.headers());
+        }
+        int status = r.statusCode();
+        boolean append;
+        if (status == 206) {
+            append = true;
+        } else if (status == 416 && have > 0) {
+            r.body().close();
+            LOG.warn("{}/{}: server refused to resume at byte {}; starting over", repo, filename, have);
+            Files.delete(partial);
+            download(repo, filename, meta, blob);
+            return;
+        } else {
+            if (status != 200) {
+                r.body().close();
+            }
+            check(status, repo, filename, uri, null);
+            append = false;
+            if (have > 0) {
+                LOG.info("{}/{}: server ignored the Range request; downloading from the start", repo, filename);
+            }
+            have = 0;
+        }
+        long total = meta.size();
+        if (total < 0) {
+            long len = r.headers().firstValue("Content-Length").map(HubDownloader::parseLong).orElse(-1L);
+            total = len >= 0 ? have + len : -1;
+        }
+        LOG.info("downloading {}/{} ({} bytes{})", repo, filename, total, have > 0 ? ", resuming at " + have : "");
+        listener.fileStarted(repo, filename, total, have);
+        long done = have;
+        try (InputStream in = r.body();
+             OutputStream out = Files.newOutputStream(partial, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                     append ? StandardOpenOption.APPEND : StandardOpenOption.TRUNCATE_EXISTING)) {
+            byte[] buf = new byte[1 << 16];
+            int n;
+            while ((n = in.read(buf)) >= 0) {
+                out.write(buf, 0, n);
+                done += n;
+                listener.progress(repo, filename, done, total);
+            }
+        } catch (IOException e) {
+            throw new HubException(repo + "/" + filename + ": download interrupted after " + done + " of "
+                    + (total < 0 ? "?" : total) + " bytes (" + e.getMessage() + "); the partial file " + partial
+                    + " is kept, run again to resume", -1, e);
+        }
+        long size = Files.size(partial);
+        if (total >= 0 && size != total) {
+            if (size > total) {
+                Files.deleteIfExists(partial);
+            }
+            throw new HubException(repo + "/" + filename + ": downloaded " + size + " bytes but the Hub announced "
+                    + total + (size < total ? "; run again to resume" : "; the partial file was deleted"));
+        }
+        Files.move(partial, blob, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    /** A relative symbolic link {@code target -> ../../blobs/<etag>}, or a copy where links are not possible. */
+    private static void link(Path blob, Path target) throws IOException {
+        Files.createDirectories(target.getParent());
+        Path rel = target.getParent().relativize(blob);
+        Files.deleteIfExists(target); // a dangling link left by a deleted blob
+        try {
+            Files.createSymbolicLink(target, rel);
+        } catch (UnsupportedOperationException | FileSystemException e) {
+            LOG.debug("symbolic link {} failed ({}); copying the blob", target, e.toString());
+            Files.copy(blob, target, StandardCopyOption.REPLACE_EXISTING);
+        }
+    }
+
+    private HttpRequest.Builder request(URI uri, String method) {
+        HttpRequest.Builder b = HttpRequest.newBuilder(uri)
+                .timeout(Duration.ofMinutes(5))
+                .header("User-Agent", "amulet4j-hub/0.1")
+                .method(method, HttpRequest.BodyPublishers.noBody());
+        if (settings.token() != null && sameHost(uri, URI.create(settings.endpoint()))) {
+            b.header("Authorization", "Bearer " + settings.token());
+        }
+        return b;
+    }
+
+    private <T> HttpResponse<T> send(HttpRequest req, HttpResponse.BodyHandler<T> handler, String repo, String file)
+            throws IOException {
+        try {
+            return http.send(req, handler);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new HubException("interrupted while fetching " + repo + (file == null ? "" : "/" + file), -1, e);
+        }
+    }
+
+    private void check(int status, String repo, String file, URI uri, String body) throws HubException {
+        if (status >= 200 && status < 300) {
+            return;
+        }
+        String what = file == null ? "repository " + repo : "file " + file + " of " + repo;
+        String detail = body == null || body.isBlank() ? "" : " (" + abbreviate(body) + ")";
+        switch (status) {
+            case 401, 403 -> throw new HubException("access to " + what + " denied (HTTP " + status + ")" + detail
+                    + (settings.token() == null
+                    ? ": the repository may be gated or private; set HF_TOKEN to an access token that may read it"
+                    : ": the token in HF_TOKEN may not read it (gated repository: accept its terms on the Hub)"),
+                    status, null);
+            case 404 -> throw new HubException(what + " not found (HTTP 404) at " + uri + detail
+                    + "; check the id and revision", status, null);
+            default -> throw new HubException("fetching " + what + " failed: HTTP " + status + " from " + uri + detail,
+                    status, null);
+        }
+    }
+
+    private static String abbreviate(String s) {
+        s = s.strip();
+        return s.length() > 200 ? s.substring(0, 200) + "..." : s;
+    }
+
+    private static boolean isRedirect(int s) {
+        return s == 301 || s == 302 || s == 303 || s == 307 || s == 308;
+    }
+
+    private static URI location(URI base, HttpHeaders h) throws HubException {
+        String loc = h.firstValue("Location").orElseThrow(() -> new HubException("redirect without Location from " + base));
+        return base.resolve(loc);
+    }
+
+    private static boolean sameHost(URI a, URI b) {
+        return Objects.equals(a.getScheme(), b.getScheme()) && Objects.equals(a.getHost(), b.getHost())
+                && a.getPort() == b.getPort();
+    }
+
+    private static String encode(String s) {
+        return URLEncoder.encode(s, StandardCharsets.UTF_8).replace("+", "%20");
+    }
+
+    private static String encodePath(String path) {
+        StringBuilder sb = new StringBuilder();
+        for (String seg : path.split("/")) {
+            if (sb.length() > 0) {
+                sb.append('/');
+            }
+            sb.append(encode(seg));
+        }
+        return sb.toString();
+    }
+
+    /** Builds a {@link HubDownloader}. */
+    public static final class Builder {
+        private HubSettings settings;
+        private HttpClient http;
+        private DownloadListener listener = DownloadListener.NONE;
+
+        private Builder() {
+        }
+
+        /** Settings (default: {@link HubSettings#fromEnvironment()}). */
+        public Builder settings(HubSettings v) {
+            settings = Objects.requireNonNull(v, "settings");
+            return this;
+        }
+
+        /** An HTTP client; it must not follow redirects itself (redirects are handled here). */
+        public Builder httpClient(HttpClient v) {
+            http = Objects.requireNonNull(v, "httpClient");
+            return this;
+        }
+
+        /** Progress listener (default: none). */
+        public Builder listener(DownloadListener v) {
+            listener = Objects.requireNonNull(v, "listener");
+            return this;
+        }
+
+        /** The downloader. */
+        public HubDownloader build() {
+            return new HubDownloader(this);
+        }
+    }
+}

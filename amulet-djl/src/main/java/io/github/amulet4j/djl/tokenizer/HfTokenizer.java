@@ -1,0 +1,261 @@
+package io.github.amulet4j.djl.tokenizer;
+
+import ai.djl.huggingface.tokenizers.Encoding;
+import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import io.github.amulet4j.backend.TextTokenizer;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A Hugging Face {@code tokenizer.json} run by DJL's native tokenizers library (bundled in the jar; nothing
+ * is downloaded). DJL never adds special tokens by itself here: {@link #encode} adds none, and
+ * {@link #encodePrompt} adds BOS only when {@code tokenizer_config.json} says {@code add_bos_token} (or, when
+ * it does not say, when the tokenizer's post-processor would) and the text does not already start with it.
+ * Special-token strings inside the text (such as {@code <|im_start|>}) become their ids.
+ */
+public final class HfTokenizer implements TextTokenizer, AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(HfTokenizer.class);
+
+    /** The tokenizer file name in a model folder. */
+    public static final String TOKENIZER_FILE = "tokenizer.json";
+
+    private final Path file;
+    private final HuggingFaceTokenizer djl;
+    private final TokenizerConfig config;
+    private final Map<String, Integer> tokenToId;
+    private final String[] idToToken;
+    private final Set<Integer> specialIds;
+    private final Integer bosId;
+    private final boolean addBos;
+
+    private HfTokenizer(Path file, HuggingFaceTokenizer djl, TokenizerConfig config, Map<String, Integer> tokenToId,
+                        String[] idToToken, Set<Integer> specialIds) {
+        this.file = file;
+        this.djl = djl;
+        this.config = config;
+        this.tokenToId = tokenToId;
+        this.idToToken = idToToken;
+        this.specialIds = specialIds;
+        this.bosId = config.bosToken() == null ? null : tokenToId.get(config.bosToken());
+        if (config.bosToken() != null && bosId == null) {
+            throw new TokenizerFormatException(file + ": bos_token '" + config.bosToken() + "' of "
+                    + (config.source() == null ? "the tokenizer config" : config.source()) + " is not in the vocabulary");
+        }
+        Boolean declared = config.addBosToken();
+        boolean postProcessor = bosId != null && postProcessorAddsBos(bosId);
+        this.addBos = bosId != null && (declared != null ? declared : postProcessor);
+        LOG.debug("tokenizer {}: {} ids, bos={} addBos={} (config {}, post-processor {})",
+                file, idToToken.length, config.bosToken(), addBos, declared, postProcessor);
+    }
+
+    /**
+     * Loads {@code tokenizer.json} and the optional {@code tokenizer_config.json} / {@code chat_template.jinja}
+     * of a model folder.
+     *
+     * @throws TokenizerFormatException naming the file when tokenizer.json is missing or unreadable
+     */
+    public static HfTokenizer load(Path modelDir) throws IOException {
+        return load(modelDir.resolve(TOKENIZER_FILE), TokenizerConfig.readFolder(modelDir));
+    }
+
+    /** Loads a {@code tokenizer.json} file with the given config. */
+    public static HfTokenizer load(Path tokenizerJson, TokenizerConfig config) throws IOException {
+        if (!Files.isRegularFile(tokenizerJson)) {
+            throw new TokenizerFormatException("tokenizer not found: " + tokenizerJson
+                    + " (a model folder needs a Hugging Face tokenizer.json)");
+        }
+        JsonObject root = JsonFiles.readObject(tokenizerJson);
+        Map<String, Integer> t2i = new HashMap<>();
+        Set<Integer> special = new HashSet<>();
+        int maxId = readVocab(tokenizerJson, root, t2i, special);
+        String[] i2t = new String[maxId + 1];
+        for (Map.Entry<String, Integer> e : t2i.entrySet()) {
+            i2t[e.getValue()] = e.getKey();
+        }
+        Map<String, String> options = new HashMap<>();
+        options.put("addSpecialTokens", "false");
+        options.put("truncation", "false");
+        options.put("padding", "false");
+        HuggingFaceTokenizer djl;
+        try (InputStream in = Files.newInputStream(tokenizerJson)) {
+            djl = HuggingFaceTokenizer.newInstance(in, options);
+        } catch (NoSuchFileException e) {
+            throw new TokenizerFormatException("tokenizer not found: " + tokenizerJson);
+        } catch (RuntimeException e) {
+            throw new TokenizerFormatException(tokenizerJson + ": the tokenizers library rejected it: " + e.getMessage(), e);
+        }
+        try {
+            return new HfTokenizer(tokenizerJson, djl, config, Collections.unmodifiableMap(t2i), i2t,
+                    Collections.unmodifiableSet(special));
+        } catch (RuntimeException e) {
+            djl.close();
+            throw e;
+        }
+    }
+
+    /** Fills token-to-id from model.vocab (map or Unigram list) and added_tokens; returns the largest id. */
+    private static int readVocab(Path file, JsonObject root, Map<String, Integer> t2i, Set<Integer> special) {
+        JsonElement model = root.get("model");
+        if (model == null || !model.isJsonObject()) {
+            throw new TokenizerFormatException(file + ": missing or non-object field 'model'");
+        }
+        JsonElement vocab = model.getAsJsonObject().get("vocab");
+        int max = -1;
+        if (vocab != null && vocab.isJsonObject()) {
+            for (Map.Entry<String, JsonElement> e : vocab.getAsJsonObject().entrySet()) {
+                int id = JsonFiles.asInt(e.getValue(), "model.vocab." + e.getKey(), file);
+                t2i.put(e.getKey(), id);
+                max = Math.max(max, id);
+            }
+        } else if (vocab != null && vocab.isJsonArray()) {
+            int id = 0;
+            for (JsonElement piece : vocab.getAsJsonArray()) {
+                if (!piece.isJsonArray() || piece.getAsJsonArray().isEmpty()) {
+                    throw JsonFiles.wrong(file, "model.vocab", "a list of [piece, score] pairs", piece);
+                }
+                t2i.put(piece.getAsJsonArray().get(0).getAsString(), id);
+                max = Math.max(max, id++);
+            }
+        } else {
+            throw new TokenizerFormatException(file + ": missing field 'model.vocab' (a map or a list of pieces)");
+        }
+        JsonElement added = root.get("added_tokens");
+        if (added != null && added.isJsonArray()) {
+            for (JsonElement a : added.getAsJsonArray()) {
+                if (!a.isJsonObject() || !JsonFiles.has(a.getAsJsonObject(), "id")
+                        || !JsonFiles.has(a.getAsJsonObject(), "content")) {
+                    throw JsonFiles.wrong(file, "added_tokens", "a list of objects with 'id' and 'content'", a);
+                }
+                JsonObject o = a.getAsJsonObject();
+                int id = JsonFiles.asInt(o.get("id"), "added_tokens.id", file);
+                t2i.put(o.get("content").getAsString(), id);
+                if (!JsonFiles.has(o, "special") || o.get("special").getAsBoolean()) {
+                    special.add(id);
+                }
+                max = Math.max(max, id);
+            }
+        }
+        return max;
+    }
+
+    /** Whether DJL's encoding with special tokens puts {@code bos} in front of the text's own ids. */
+    private boolean postProcessorAddsBos(int bos) {
+        String probe = "a";
+        long[] plain = djl.encode(probe, false, false).getIds();
+        long[] withSpecial = djl.encode(probe, true, false).getIds();
+        return withSpecial.length == plain.length + 1 && withSpecial[0] == bos;
+    }
+
+    @Override
+    public int[] encode(String text) {
+        Encoding enc = djl.encode(text, false, false);
+        long[] ids = enc.getIds();
+        int[] out = new int[ids.length];
+        for (int i = 0; i < ids.length; i++) {
+            out[i] = Math.toIntExact(ids[i]);
+        }
+        return out;
+    }
+
+    /**
+     * Token ids of a rendered prompt: {@link #encode} plus a leading BOS when this tokenizer adds one, the
+     * template did not emit it ({@code templateEmitsBos}) and the ids do not already start with it.
+     */
+    public int[] encodePrompt(String renderedText, boolean templateEmitsBos) {
+        int[] ids = encode(renderedText);
+        if (!addBos || templateEmitsBos || (ids.length > 0 && ids[0] == bosId)) {
+            return ids;
+        }
+        int[] out = new int[ids.length + 1];
+        out[0] = bosId;
+        System.arraycopy(ids, 0, out, 1, ids.length);
+        return out;
+    }
+
+    @Override
+    public String decode(int[] ids) {
+        return decode(ids, true);
+    }
+
+    /** Text of {@code ids}, with special tokens written out unless {@code skipSpecialTokens}. */
+    public String decode(int[] ids, boolean skipSpecialTokens) {
+        long[] l = new long[ids.length];
+        for (int i = 0; i < ids.length; i++) {
+            if (ids[i] < 0 || ids[i] >= idToToken.length) {
+                throw new IllegalArgumentException("token id " + ids[i] + " out of range 0.." + (idToToken.length - 1)
+                        + " of " + file);
+            }
+            l[i] = ids[i];
+        }
+        return djl.decode(l, skipSpecialTokens);
+    }
+
+    /** Id of a token string (vocabulary or added token), or -1 when there is none. */
+    public int tokenToId(String token) {
+        Integer id = tokenToId.get(token);
+        return id == null ? -1 : id;
+    }
+
+    /** Token string of an id, or null when the id has no token. */
+    public String idToToken(int id) {
+        return id >= 0 && id < idToToken.length ? idToToken[id] : null;
+    }
+
+    @Override
+    public int vocabularySize() {
+        return idToToken.length;
+    }
+
+    /** Whether {@code id} is a special added token (skipped by {@link #decode(int[])}). */
+    public boolean isSpecial(int id) {
+        return specialIds.contains(id);
+    }
+
+    /** Ids of the special added tokens. */
+    public Set<Integer> specialTokenIds() {
+        return specialIds;
+    }
+
+    /** BOS id, or -1 when the config names no BOS token. */
+    public int bosTokenId() {
+        return bosId == null ? -1 : bosId;
+    }
+
+    /** Id of the config's EOS token, or -1. */
+    public int eosTokenId() {
+        return config.eosToken() == null ? -1 : tokenToId(config.eosToken());
+    }
+
+    /** Whether {@link #encodePrompt} adds a BOS token. */
+    public boolean addsBos() {
+        return addBos;
+    }
+
+    /** The tokenizer config this tokenizer was loaded with. */
+    public TokenizerConfig config() {
+        return config;
+    }
+
+    /** The tokenizer.json file. */
+    public Path file() {
+        return file;
+    }
+
+    @Override
+    public void close() {
+        djl.close();
+    }
+}

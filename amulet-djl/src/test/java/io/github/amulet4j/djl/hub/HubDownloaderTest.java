@@ -1,0 +1,239 @@
+package io.github.amulet4j.djl.hub;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class HubDownloaderTest {
+
+    private static final String REPO = "org/tiny-model";
+
+    @TempDir
+    Path tmp;
+
+    FakeHubServer hub;
+    byte[] weights;
+    Path cache;
+
+    @BeforeEach
+    void start() throws IOException {
+        hub = new FakeHubServer(REPO);
+        weights = new byte[300_000];
+        new Random(5).nextBytes(weights);
+        hub.add("config.json", "{\"architectures\":[\"LlamaForCausalLM\"]}".getBytes(StandardCharsets.UTF_8), false);
+        hub.add("tokenizer.json", "{\"model\":{}}".getBytes(StandardCharsets.UTF_8), false);
+        hub.add("tokenizer_config.json", "{}".getBytes(StandardCharsets.UTF_8), false);
+        hub.add("model.safetensors", weights, true);
+        hub.add("pytorch_model.bin", new byte[] {1, 2, 3}, true);
+        hub.add("README.md", "hi".getBytes(StandardCharsets.UTF_8), false);
+        cache = tmp.resolve("hub-cache");
+    }
+
+    @AfterEach
+    void stop() {
+        hub.close();
+    }
+
+    private HubDownloader downloader(Map<String, String> extraEnv, DownloadListener listener) {
+        Map<String, String> env = new HashMap<>();
+        env.put("HF_HUB_CACHE", cache.toString());
+        env.put("HF_ENDPOINT", hub.endpoint() + "/");
+        env.put("HF_HOME", tmp.resolve("hf-home").toString());
+        env.putAll(extraEnv);
+        return HubDownloader.builder().settings(HubSettings.fromEnvironment(env, tmp.resolve("home")))
+                .listener(listener).build();
+    }
+
+    @Test
+    void downloadsIntoTheStandardCacheLayoutAndReusesIt() throws IOException {
+        List<String> finished = new ArrayList<>();
+        long[] lastProgress = {0};
+        DownloadListener listener = new DownloadListener() {
+            @Override
+            public void progress(String repo, String filename, long done, long total) {
+                if (filename.equals("model.safetensors")) {
+                    lastProgress[0] = done;
+                    assertEquals(weights.length, total);
+                }
+            }
+
+            @Override
+            public void fileFinished(String repo, String filename, Path path, boolean fromCache) {
+                finished.add(filename + (fromCache ? ":cache" : ":new"));
+            }
+        };
+        Path snap = downloader(Map.of("HF_TOKEN", "secret"), listener).resolve(REPO);
+        Path repoDir = cache.resolve("models--org--tiny-model");
+        assertEquals(repoDir.resolve("snapshots").resolve(FakeHubServer.SHA), snap);
+        assertEquals(FakeHubServer.SHA, Files.readString(repoDir.resolve("refs/main")));
+        assertArrayEquals(weights, Files.readAllBytes(snap.resolve("model.safetensors")));
+        assertTrue(Files.isSymbolicLink(snap.resolve("model.safetensors")));
+        String etag = FakeHubServer.etagOf("model.safetensors", weights);
+        assertEquals(repoDir.resolve("blobs").resolve(etag),
+                snap.resolve("model.safetensors").toRealPath());
+        assertEquals("../../blobs/" + etag, Files.readSymbolicLink(snap.resolve("model.safetensors")).toString());
+        assertTrue(Files.exists(snap.resolve("config.json")));
+        assertTrue(Files.exists(snap.resolve("tokenizer_config.json")));
+        assertFalse(Files.exists(snap.resolve("pytorch_model.bin")));
+        assertFalse(Files.exists(snap.resolve("README.md")));
+        assertEquals(weights.length, lastProgress[0]);
+        assertTrue(finished.contains("model.safetensors:new"), finished.toString());
+        // the token reaches the Hub but not the CDN host the weights redirect to
+        for (FakeHubServer.Seen s : hub.requests) {
+            if (s.path().startsWith("/cdn/")) {
+                assertNull(s.authorization(), "token sent to the CDN: " + s);
+            } else {
+                assertEquals("Bearer secret", s.authorization(), s.toString());
+            }
+        }
+        assertEquals(0, hub.count("GET", "/org/tiny-model/resolve/pytorch_model.bin"));
+
+        // second resolve: metadata only, no file requests
+        hub.requests.clear();
+        finished.clear();
+        assertEquals(snap, downloader(Map.of(), listener).resolve(REPO + "@main"));
+        assertEquals(0, hub.count("GET", "/cdn/") + hub.count("GET", "/org/tiny-model/resolve/")
+                + hub.count("HEAD", "/org/tiny-model/resolve/"), hub.requests.toString());
+        assertTrue(finished.contains("model.safetensors:cache"), finished.toString());
+    }
+
+    @Test
+    void resumesAnInterruptedDownload() throws IOException {
+        hub.interruptions.set(1);
+        HubDownloader d = downloader(Map.of(), DownloadListener.NONE);
+        HubException e = assertThrows(HubException.class, () -> d.resolve(REPO));
+        assertTrue(e.getMessage().contains("model.safetensors") && e.getMessage().contains("resume"), e.getMessage());
+        Path blobs = cache.resolve("models--org--tiny-model/blobs");
+        Path partial = blobs.resolve(FakeHubServer.etagOf("model.safetensors", weights) + ".incomplete");
+        assertTrue(Files.exists(partial));
+        long have = Files.size(partial);
+        assertTrue(have > 0 && have < weights.length, "partial size " + have);
+
+        hub.requests.clear();
+        Path snap = d.resolve(REPO);
+        assertArrayEquals(weights, Files.readAllBytes(snap.resolve("model.safetensors")));
+        assertFalse(Files.exists(partial));
+        List<FakeHubServer.Seen> cdn = hub.requests.stream().filter(s -> s.path().startsWith("/cdn/")).toList();
+        assertEquals(1, cdn.size(), cdn.toString());
+        assertEquals("bytes=" + have + "-", cdn.get(0).range());
+    }
+
+    @Test
+    void reusesASnapshotMadeByPythonAndWorksOffline() throws IOException {
+        // lay out the cache as huggingface_hub would, with files the Java side did not write
+        Path repoDir = cache.resolve("models--org--tiny-model");
+        Path snap = repoDir.resolve("snapshots").resolve(FakeHubServer.SHA);
+        Files.createDirectories(snap);
+        Files.createDirectories(repoDir.resolve("refs"));
+        Files.writeString(repoDir.resolve("refs/main"), FakeHubServer.SHA);
+        for (var f : hub.files.entrySet()) {
+            if (!f.getKey().endsWith(".bin") && !f.getKey().endsWith(".md")) {
+                Files.write(snap.resolve(f.getKey()), f.getValue());
+            }
+        }
+        hub.requests.clear();
+        assertEquals(snap, downloader(Map.of("HF_HUB_OFFLINE", "1"), DownloadListener.NONE).resolve(REPO));
+        assertTrue(hub.requests.isEmpty(), hub.requests.toString());
+        assertEquals(snap, downloader(Map.of(), DownloadListener.NONE).resolve(REPO));
+        assertEquals(0, hub.count("GET", "/cdn/") + hub.count("HEAD", "/org/"), hub.requests.toString());
+        // offline miss names the repository and the cache
+        HubException e = assertThrows(HubException.class,
+                () -> downloader(Map.of("HF_HUB_OFFLINE", "true"), DownloadListener.NONE).resolve("org/other@v2"));
+        assertTrue(e.getMessage().contains("org/other") && e.getMessage().contains(cache.toString()), e.getMessage());
+    }
+
+    @Test
+    void unreachableServerFallsBackToTheCache() throws IOException {
+        Path snap = downloader(Map.of(), DownloadListener.NONE).resolve(REPO);
+        hub.close();
+        assertEquals(snap, downloader(Map.of(), DownloadListener.NONE).resolve(REPO));
+        HubException e = assertThrows(HubException.class,
+                () -> downloader(Map.of(), DownloadListener.NONE).resolve("org/never-seen"));
+        assertTrue(e.getMessage().contains("org/never-seen") && e.getMessage().contains("HF_HUB_OFFLINE"), e.getMessage());
+    }
+
+    @Test
+    void authorisationAndMissingRepositoryErrors() {
+        hub.requiredToken = "right";
+        HubException e = assertThrows(HubException.class, () -> downloader(Map.of(), DownloadListener.NONE).resolve(REPO));
+        assertEquals(401, e.status());
+        assertTrue(e.getMessage().contains("HF_TOKEN") && e.getMessage().contains(REPO), e.getMessage());
+        e = assertThrows(HubException.class,
+                () -> downloader(Map.of("HF_TOKEN", "wrong"), DownloadListener.NONE).resolve(REPO));
+        assertTrue(e.getMessage().contains("HF_TOKEN"), e.getMessage());
+        hub.requiredToken = null;
+        e = assertThrows(HubException.class, () -> downloader(Map.of(), DownloadListener.NONE).resolve("org/missing"));
+        assertEquals(404, e.status());
+        assertTrue(e.getMessage().contains("org/missing"), e.getMessage());
+        hub.forcedStatus = 403;
+        e = assertThrows(HubException.class, () -> downloader(Map.of(), DownloadListener.NONE).resolve(REPO));
+        assertEquals(403, e.status());
+    }
+
+    @Test
+    void missingFileNamesIt() throws IOException {
+        hub.add("chat_template.jinja", "{{ x }}".getBytes(StandardCharsets.UTF_8), false);
+        Path snap = downloader(Map.of(), DownloadListener.NONE).resolve(REPO);
+        assertEquals("{{ x }}", Files.readString(snap.resolve("chat_template.jinja")));
+        hub.listedButMissing.add("generation_config.json");
+        HubException e = assertThrows(HubException.class, () -> downloader(Map.of(), DownloadListener.NONE).resolve(REPO));
+        assertEquals(404, e.status());
+        assertTrue(e.getMessage().contains("generation_config.json") && e.getMessage().contains(REPO), e.getMessage());
+    }
+
+    @Test
+    void repositoryWithoutSafetensorsIsRejected() {
+        hub.files.remove("model.safetensors");
+        HubException e = assertThrows(HubException.class, () -> downloader(Map.of(), DownloadListener.NONE).resolve(REPO));
+        assertTrue(e.getMessage().contains("safetensors") && e.getMessage().contains("pytorch_model.bin"), e.getMessage());        assertEquals(0, hub.count("GET", "/org/tiny-model/resolve/"), "nothing downloaded before the check");
+    }
+
+    @Test
+    void settingsFromEnvironment() throws IOException {
+        Path home = tmp.resolve("h");
+        HubSettings s = HubSettings.fromEnvironment(Map.of(), home);
+        assertEquals(home.resolve(".cache/huggingface/hub"), s.cacheDir());
+        assertEquals("https://huggingface.co", s.endpoint());
+        assertNull(s.token());
+        assertFalse(s.offline());
+        s = HubSettings.fromEnvironment(Map.of("HF_HOME", tmp.resolve("hf").toString()), home);
+        assertEquals(tmp.resolve("hf/hub"), s.cacheDir());
+        Files.createDirectories(tmp.resolve("hf"));
+        Files.writeString(tmp.resolve("hf/token"), "from-file\n");
+        assertEquals("from-file", HubSettings.fromEnvironment(Map.of("HF_HOME", tmp.resolve("hf").toString()), home).token());
+        assertEquals("env", HubSettings.fromEnvironment(Map.of("HF_HOME", tmp.resolve("hf").toString(), "HF_TOKEN", "env"),
+                home).token());
+        assertThrows(IllegalArgumentException.class,
+                () -> HubSettings.fromEnvironment(Map.of("HF_ENDPOINT", "ftp://x"), home));
+    }
+
+    @Test
+    void hubIds() {
+        assertEquals(new HubId("Qwen/Qwen2.5-0.5B-Instruct", "main"), HubId.parse("Qwen/Qwen2.5-0.5B-Instruct"));
+        assertEquals(new HubId("a/b", "v1.0"), HubId.parse("a/b@v1.0"));
+        assertEquals("models--Qwen--Qwen2.5-0.5B-Instruct", HubId.parse("Qwen/Qwen2.5-0.5B-Instruct").cacheFolderName());
+        assertTrue(HubId.looksLikeHubId("meta-llama/Llama-3.2-1B"));
+        assertFalse(HubId.looksLikeHubId("/tmp/model"));
+        assertFalse(HubId.looksLikeHubId("./model"));
+        assertThrows(IllegalArgumentException.class, () -> HubId.parse("a/../b"));
+        assertThrows(IllegalArgumentException.class, () -> HubId.parse("a/b/c"));
+        assertThrows(IllegalArgumentException.class, () -> HubId.parse("a/b@"));
+    }
+}

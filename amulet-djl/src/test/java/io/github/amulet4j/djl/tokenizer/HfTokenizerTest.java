@@ -1,0 +1,162 @@
+package io.github.amulet4j.djl.tokenizer;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class HfTokenizerTest {
+
+    @TempDir
+    Path dir;
+
+    private static final String[] TEXTS = {
+        "hello world", "The quick brown fox jumps over the lazy dog.", "  leading and trailing  ",
+        "tabs\tand\nnewlines\r\n", "unicode: caf\u00e9 \u00fcber \u65e5\u672c\u8a9e \ud83d\ude00", "", "x",
+        "numbers 12345 and symbols !@#$%^&*()"};
+
+    @Test
+    void roundTripsAnyTextAndCountsIds() throws IOException {
+        TinyTokenizerWriter w = TinyTokenizerWriter.builder().vocabSize(1000).build();
+        w.writeTo(dir);
+        try (HfTokenizer t = HfTokenizer.load(dir)) {
+            assertEquals(1000, t.vocabularySize());
+            for (String s : TEXTS) {
+                int[] ids = t.encode(s);
+                for (int id : ids) {
+                    assertTrue(id >= 0 && id < 1000);
+                    assertFalse(t.isSpecial(id), "no special token expected in " + s);
+                }
+                assertEquals(s, t.decode(ids), "round trip of '" + s + "'");
+            }
+            // merges make words shorter than their bytes: " the" is one token (Ġt + h, then e is separate)
+            int[] the = t.encode(" th");
+            assertEquals(1, the.length);
+            assertEquals("\u0120th", t.idToToken(the[0]));
+            // the byte-level symbols: id of byte b is b
+            assertArrayEquals(new int[] {'!'}, t.encode("!"));
+        }
+    }
+
+    @Test
+    void specialTokensAreRecognisedAndSkippedOnDecode() throws IOException {
+        TinyTokenizerWriter w = TinyTokenizerWriter.builder().vocabSize(600).build();
+        w.writeTo(dir);
+        try (HfTokenizer t = HfTokenizer.load(dir)) {
+            int start = w.specialTokenId("<|im_start|>");
+            int end = w.specialTokenId("<|im_end|>");
+            assertEquals(start, t.tokenToId("<|im_start|>"));
+            assertEquals("<|im_end|>", t.idToToken(end));
+            int[] ids = t.encode("<|im_start|>user\nhi<|im_end|>");
+            assertEquals(start, ids[0]);
+            assertEquals(end, ids[ids.length - 1]);
+            assertEquals("user\nhi", t.decode(ids));
+            assertEquals("<|im_start|>user\nhi<|im_end|>", t.decode(ids, false));
+            assertEquals(end, t.eosTokenId());
+            assertEquals(-1, t.tokenToId("not-a-token"));
+            assertNull(t.idToToken(600));
+            assertThrows(IllegalArgumentException.class, () -> t.decode(new int[] {600}));
+        }
+    }
+
+    @Test
+    void largeVocabularyLoads() throws IOException {
+        TinyTokenizerWriter w = TinyTokenizerWriter.builder().vocabSize(151936).build();
+        w.writeTo(dir);
+        try (HfTokenizer t = HfTokenizer.load(dir)) {
+            assertEquals(151936, t.vocabularySize());
+            assertEquals(151936 - 5, t.tokenToId("<|endoftext|>"));
+            assertEquals("hello there", t.decode(t.encode("hello there")));
+        }
+    }
+
+    @Test
+    void bosAddedOnceWhenConfigSaysSo() throws IOException {
+        TinyTokenizerWriter w = TinyTokenizerWriter.builder().bosToken("<s>").eosToken("</s>").addBosToken(true)
+                .chatTemplate("{{ bos_token }}{% for m in messages %}{{ m.content }}{% endfor %}").build();
+        w.writeTo(dir);
+        int bos = w.specialTokenId("<s>");
+        try (HfTokenizer t = HfTokenizer.load(dir)) {
+            assertTrue(t.addsBos());
+            int[] plain = t.encode("hi");
+            assertEquals(bos, t.encodePrompt("hi", false)[0]);
+            assertEquals(plain.length + 1, t.encodePrompt("hi", false).length);
+            // template said it emits BOS: nothing added even though the text lacks it
+            assertArrayEquals(plain, t.encodePrompt("hi", true));
+            // text already starts with BOS: not doubled
+            int[] rendered = t.encodePrompt("<s>hi", false);
+            assertEquals(bos, rendered[0]);
+            assertTrue(rendered.length < 2 || rendered[1] != bos);
+            assertEquals(plain.length + 1, rendered.length);
+        }
+    }
+
+    @Test
+    void bosFromPostProcessorWhenConfigIsSilent() throws IOException {
+        TinyTokenizerWriter.builder().bosToken("<s>").postProcessorAddsBos(true).build().writeTo(dir);
+        // drop add_bos_token from the config to leave the decision to the post-processor
+        Path cfg = dir.resolve("tokenizer_config.json");
+        Files.writeString(cfg, Files.readString(cfg).replace("\"add_bos_token\": false,", ""));
+        try (HfTokenizer t = HfTokenizer.load(dir)) {
+            assertNull(t.config().addBosToken());
+            assertTrue(t.addsBos());
+            assertEquals(t.bosTokenId(), t.encodePrompt("hi", false)[0]);
+            // encode() never lets DJL's post-processor add anything
+            assertEquals("hi", t.decode(t.encode("hi"), false));
+        }
+    }
+
+    @Test
+    void noBosWhenNotConfigured() throws IOException {
+        TinyTokenizerWriter.builder().build().writeTo(dir);
+        try (HfTokenizer t = HfTokenizer.load(dir)) {
+            assertFalse(t.addsBos());
+            assertArrayEquals(t.encode("abc"), t.encodePrompt("abc", false));
+        }
+    }
+
+    @Test
+    void errorsNameTheFile() throws IOException {
+        TokenizerFormatException e = assertThrows(TokenizerFormatException.class, () -> HfTokenizer.load(dir));
+        assertTrue(e.getMessage().contains("tokenizer.json") && e.getMessage().contains(dir.toString()), e.getMessage());
+        Files.writeString(dir.resolve("tokenizer.json"), "{\"model\": ");
+        e = assertThrows(TokenizerFormatException.class, () -> HfTokenizer.load(dir));
+        assertTrue(e.getMessage().contains("tokenizer.json"), e.getMessage());
+        TinyTokenizerWriter.builder().build().writeTo(dir);
+        Files.writeString(dir.resolve("tokenizer_config.json"), "{\"bos_token\": \"<nope>\"}");
+        e = assertThrows(TokenizerFormatException.class, () -> HfTokenizer.load(dir));
+        assertTrue(e.getMessage().contains("<nope>"), e.getMessage());
+    }
+
+    @Test
+    void writerValidatesSettings() {
+        assertThrows(IllegalArgumentException.class, () -> TinyTokenizerWriter.builder().vocabSize(100).build());
+        assertThrows(IllegalArgumentException.class, () -> TinyTokenizerWriter.builder().bosToken("<x>").build());
+        assertThrows(IllegalArgumentException.class, () -> TinyTokenizerWriter.builder().addBosToken(true).build());
+    }
+
+    @Test
+    void byteSymbolsAreTheGpt2Alphabet() {
+        char[] s = TinyTokenizerWriter.byteSymbols();
+        List<Character> seen = new ArrayList<>();
+        for (char c : s) {
+            assertFalse(seen.contains(c));
+            seen.add(c);
+        }
+        assertEquals('\u0120', s[' ']);
+        assertEquals('\u010a', s['\n']);
+        assertEquals('A', s['A']);
+        assertEquals(new String(new byte[] {(byte) 0xC3, (byte) 0xA9}, StandardCharsets.UTF_8), "\u00e9");
+    }
+}
