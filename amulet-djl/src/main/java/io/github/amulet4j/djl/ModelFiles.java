@@ -31,8 +31,16 @@ final class ModelFiles {
             }
             return folder;
         }
-        HubId id = new HubId(model, options.revision());
-        HubDownloader downloader = new HubDownloader(HubSettings.fromEnvironment());
-        return weights ? downloader.snapshot(id) : downloader.snapshotWithoutWeights(id);
+        HubId id = model.contains("@") ? HubId.parse(model) : new HubId(model, options.revision());
+        HubDownloader downloader = HubDownloader.builder().settings(HubSettings.fromEnvironment()).build();
+        if (!weights) {
+            // the prompt side needs no weights: a snapshot already in the cache will do
+            var cached = downloader.cachedSnapshot(id);
+            if (cached.isPresent() && Files.isRegularFile(cached.get().resolve("config.json"))
+                    && Files.isRegularFile(cached.get().resolve("tokenizer.json"))) {
+                return cached.get();
+            }
+        }
+        return downloader.resolve(id);
     }
 }

@@ -1,18 +1,17 @@
 package io.github.amulet4j.djl;
 
+import io.github.amulet4j.djl.hub.HubId;
+
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
-import java.util.regex.Pattern;
 
 /**
  * Tells a local model folder from a Hugging Face Hub id. A string that names an existing directory, or
  * that is written like a path ({@code /...}, {@code ./...}, {@code ../...}, {@code ~/...}, more than one
- * {@code /}), is a folder; {@code org/name} or {@code name} made of the Hub's characters is a Hub id.
+ * {@code /}), is a folder; {@code org/name[@revision]} made of the Hub's characters is a Hub id.
  */
 public final class ModelLocator {
-
-    private static final Pattern HUB_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)?");
 
     private ModelLocator() {
     }
@@ -30,10 +29,10 @@ public final class ModelLocator {
         } catch (InvalidPathException e) {
             return false;
         }
-        return !HUB_ID.matcher(model).matches();
+        return !HubId.looksLikeHubId(model);
     }
 
-    /** Whether {@code model} is a Hub id ({@code org/name} or {@code name}) and not a local folder. */
+    /** Whether {@code model} is a Hub id ({@code org/name[@revision]}) and not a local folder. */
     public static boolean isHubId(String model) {
         return !isLocalPath(model);
     }
