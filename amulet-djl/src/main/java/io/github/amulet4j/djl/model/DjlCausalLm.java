@@ -1,0 +1,211 @@
+package io.github.amulet4j.djl.model;
+
+import ai.djl.Device;
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.types.DataType;
+import io.github.amulet4j.backend.CausalLm;
+import io.github.amulet4j.backend.DecodingSession;
+import io.github.amulet4j.djl.checkpoint.ModelConfig;
+import io.github.amulet4j.djl.checkpoint.TensorStore;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * A Hugging Face causal LM (Llama, Mistral, Qwen2, Qwen3, GPT-2) run with DJL's PyTorch engine, as an
+ * Amulet {@link CausalLm}. Weights are read from a {@link TensorStore}, checked against the shapes the
+ * {@link ModelConfig} implies, converted to the compute dtype and kept on the device for the model's life.
+ *
+ * <p>{@link #prefill(List)} runs one batched, left-padded forward pass and returns a session with one KV
+ * cache row per prompt; each {@link DecodingSession#append(int[])} then costs one forward pass for all
+ * streams. With {@link ModelOptions#useKvCache()} off, every step recomputes the whole prefix instead.
+ *
+ * <p>Not thread-safe: one thread drives the model and its sessions at a time.
+ */
+public final class DjlCausalLm implements CausalLm {
+
+    private static final Logger LOG = LoggerFactory.getLogger(DjlCausalLm.class);
+
+    /** DJL's engine name for PyTorch. */
+    public static final String ENGINE = "PyTorch";
+
+    private final ModelConfig config;
+    private final ModelOptions options;
+    private final NDManager manager;
+    private final ModelWeights weights;
+    private final TransformerForward forward;
+    private volatile boolean closed;
+
+    private DjlCausalLm(ModelConfig config, ModelOptions options, NDManager manager, ModelWeights weights) {
+        this.config = config;
+        this.options = options;
+        this.manager = manager;
+        this.weights = weights;
+        this.forward = new TransformerForward(config, weights, options.computeType(),
+                RotaryFrequencies.inverseFrequencies(config));
+    }
+
+    /**
+     * Loads a model with default options (float32 on the CPU, KV cache on).
+     *
+     * @see #load(ModelConfig, TensorStore, ModelOptions)
+     */
+    public static DjlCausalLm load(ModelConfig config, TensorStore store) {
+        return load(config, store, ModelOptions.defaults());
+    }
+
+    /**
+     * Loads the weights of {@code config} from {@code store} onto the device of {@code options}. The store is
+     * only read (the caller closes it; its arrays may be dropped once this returns).
+     *
+     * @throws IllegalArgumentException for an unsupported architecture or rope scaling, a missing tensor or a
+     *                                  tensor of the wrong shape (naming {@link ModelOptions#checkpointName()})
+     * @throws IllegalStateException    if a GPU is requested and the PyTorch engine sees none
+     */
+    public static DjlCausalLm load(ModelConfig config, TensorStore store, ModelOptions options) {
+        Objects.requireNonNull(config, "config");
+        Objects.requireNonNull(store, "store");
+        Objects.requireNonNull(options, "options");
+        TensorLayout.validate(config);
+        ModelOptions.requireSupportedComputeType(options.computeType());
+        RotaryFrequencies.inverseFrequencies(config);
+        Device device = options.device();
+        Engine engine = Engine.getEngine(ENGINE);
+        if (device.isGpu() && device.getDeviceId() >= engine.getGpuCount()) {
+            throw new IllegalStateException("device " + device + " requested but the PyTorch engine sees "
+                    + engine.getGpuCount() + " GPU(s); add the CUDA natives (ai.djl.pytorch:pytorch-native-cu*)"
+                    + " and a CUDA driver, or use Device.cpu()");
+        }
+        NDManager manager = NDManager.newBaseManager(device, ENGINE);
+        try {
+            ModelWeights weights;
+            try (NDScope scope = new NDScope()) {
+                scope.suppressNotUsedWarning();
+                weights = new ModelWeights(config, store, manager, options.computeType(), options.checkpointName());
+                for (NDArray a : manager.getManagedArrays()) {
+                    NDScope.unregister(a);
+                }
+            }
+            LOG.info("loaded {} ({}, {} layers, hidden {}) on {} as {}", options.checkpointName(),
+                    config.architecture(), config.numLayers(), config.hiddenSize(), device, options.computeType());
+            return new DjlCausalLm(config, options, manager, weights);
+        } catch (RuntimeException e) {
+            manager.close();
+            throw e;
+        }
+    }
+
+    /** The configuration this model was built from. */
+    public ModelConfig config() {
+        return config;
+    }
+
+    /** The options this model runs with. */
+    public ModelOptions options() {
+        return options;
+    }
+
+    @Override
+    public int vocabSize() {
+        return config.vocabSize();
+    }
+
+    @Override
+    public int maxPositions() {
+        return config.maxPositions();
+    }
+
+    @Override
+    public DecodingSession prefill(List<int[]> prompts) {
+        ensureOpen();
+        Objects.requireNonNull(prompts, "prompts");
+        if (prompts.isEmpty()) {
+            throw new IllegalArgumentException("prompts must not be empty");
+        }
+        for (int i = 0; i < prompts.size(); i++) {
+            checkPrompt(prompts.get(i), "prompt " + i);
+        }
+        return new DjlDecodingSession(this, manager.newSubManager(), prompts);
+    }
+
+    /**
+     * Logits of every position of one prompt, {@code [prompt.length][vocab]}, from one forward pass without
+     * a session (for scoring and tests).
+     */
+    public float[][] logitsAllPositions(int[] prompt) {
+        ensureOpen();
+        checkPrompt(prompt, "prompt");
+        int t = prompt.length;
+        int v = config.vocabSize();
+        float[] flat = new float[t * v];
+        try (NDManager step = manager.newSubManager(); NDScope scope = new NDScope()) {
+            scope.suppressNotUsedWarning();
+            KvCache cache = newCache(step, 1, t);
+            forward.run(step, new int[][] {prompt}, new int[] {0}, cache, true, flat);
+        }
+        float[][] out = new float[t][v];
+        for (int i = 0; i < t; i++) {
+            System.arraycopy(flat, i * v, out[i], 0, v);
+        }
+        return out;
+    }
+
+    TransformerForward forward() {
+        return forward;
+    }
+
+    KvCache newCache(NDManager owner, int batch, int capacity) {
+        return new KvCache(owner, config.numLayers(), batch, config.numKvHeads(), config.headDim(), capacity,
+                options.computeType());
+    }
+
+    private void checkPrompt(int[] prompt, String what) {
+        Objects.requireNonNull(prompt, what);
+        if (prompt.length == 0) {
+            throw new IllegalArgumentException(what + " is empty");
+        }
+        if (prompt.length > config.maxPositions()) {
+            throw new IllegalArgumentException(what + " has " + prompt.length + " tokens, more than the "
+                    + config.maxPositions() + " positions of " + options.checkpointName());
+        }
+        for (int id : prompt) {
+            checkToken(id, what);
+        }
+    }
+
+    void checkToken(int id, String what) {
+        if (id < 0 || id >= config.vocabSize()) {
+            throw new IllegalArgumentException(what + " holds token id " + id + ", outside [0, " + config.vocabSize()
+                    + ") of " + options.checkpointName());
+        }
+    }
+
+    void ensureOpen() {
+        if (closed) {
+            throw new IllegalStateException("model " + options.checkpointName() + " is closed");
+        }
+    }
+
+    /** The manager that owns the weights (sessions are sub-managers of it); for memory diagnostics. */
+    public NDManager manager() {
+        return manager;
+    }
+
+    @Override
+    public void close() {
+        if (!closed) {
+            closed = true;
+            manager.close();
+        }
+    }
+
+    /** The dtype of weights and activations. */
+    public DataType computeType() {
+        return options.computeType();
+    }
+}

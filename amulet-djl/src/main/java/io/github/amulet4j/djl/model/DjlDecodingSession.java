@@ -1,0 +1,217 @@
+package io.github.amulet4j.djl.model;
+
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import io.github.amulet4j.backend.DecodingSession;
+import io.github.amulet4j.backend.Logits;
+
+import java.util.Arrays;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * A batch of streams of a {@link DjlCausalLm}: a left-padded KV cache owned by this session's manager
+ * (or, without a cache, the token history that every step recomputes), and the last logits of every
+ * stream in a reused float array. Each step's temporaries live in a sub-manager and an
+ * {@link NDScope} that are closed when the step ends, so native memory stays flat.
+ */
+final class DjlDecodingSession implements DecodingSession {
+
+    private final DjlCausalLm model;
+    private final NDManager manager;
+    private final int vocab;
+    private KvCache cache;
+    /** Per stream: padding slots at the start of the cache. */
+    private int[] pad;
+    /** Per stream: all tokens so far (prompt and appended), {@code lengths[i]} of them valid. */
+    private int[][] history;
+    private int[] lengths;
+    private float[] logits;
+    private int streams;
+    private boolean closed;
+
+    DjlDecodingSession(DjlCausalLm model, NDManager manager, List<int[]> prompts) {
+        this.model = model;
+        this.manager = manager;
+        this.vocab = model.vocabSize();
+        this.streams = prompts.size();
+        this.history = new int[streams][];
+        this.lengths = new int[streams];
+        int longest = 0;
+        for (int i = 0; i < streams; i++) {
+            int[] p = prompts.get(i);
+            history[i] = Arrays.copyOf(p, Math.max(16, p.length * 2));
+            lengths[i] = p.length;
+            longest = Math.max(longest, p.length);
+        }
+        this.logits = new float[streams * vocab];
+        try {
+            if (model.options().useKvCache()) {
+                int capacity = Math.max(model.options().initialCacheCapacity(), longest);
+                cache = model.newCache(manager, streams, capacity);
+                pad = new int[streams];
+                int[][] batch = new int[streams][longest];
+                for (int i = 0; i < streams; i++) {
+                    pad[i] = longest - lengths[i];
+                    System.arraycopy(history[i], 0, batch[i], pad[i], lengths[i]);
+                }
+                step(batch, pad, cache);
+            } else {
+                recompute();
+            }
+        } catch (RuntimeException e) {
+            close();
+            throw e;
+        }
+    }
+
+    @Override
+    public int streams() {
+        return streams;
+    }
+
+    @Override
+    public Logits logits() {
+        ensureOpen();
+        return new Logits(logits, streams, vocab);
+    }
+
+    @Override
+    public void append(int[] tokens) {
+        ensureOpen();
+        Objects.requireNonNull(tokens, "tokens");
+        if (tokens.length != streams) {
+            throw new IllegalArgumentException("append needs one token per stream: got " + tokens.length
+                    + " tokens for " + streams + " streams");
+        }
+        for (int i = 0; i < streams; i++) {
+            model.checkToken(tokens[i], "token for stream " + i);
+            if (lengths[i] + 1 > model.maxPositions()) {
+                throw new IllegalArgumentException("stream " + i + " would exceed the model's " + model.maxPositions()
+                        + " positions");
+            }
+        }
+        if (streams == 0) {
+            return;
+        }
+        for (int i = 0; i < streams; i++) {
+            if (lengths[i] == history[i].length) {
+                history[i] = Arrays.copyOf(history[i], history[i].length * 2);
+            }
+            history[i][lengths[i]++] = tokens[i];
+        }
+        if (cache != null) {
+            int[][] batch = new int[streams][1];
+            for (int i = 0; i < streams; i++) {
+                batch[i][0] = tokens[i];
+            }
+            step(batch, pad, cache);
+        } else {
+            recompute();
+        }
+    }
+
+    @Override
+    public void select(int[] sources) {
+        ensureOpen();
+        Objects.requireNonNull(sources, "sources");
+        for (int s : sources) {
+            if (s < 0 || s >= streams) {
+                throw new IllegalArgumentException("select: source stream " + s + " outside [0, " + streams + ")");
+            }
+        }
+        int n = sources.length;
+        int[][] newHistory = new int[n][];
+        int[] newLengths = new int[n];
+        float[] newLogits = new float[Math.max(1, n) * vocab];
+        for (int j = 0; j < n; j++) {
+            int s = sources[j];
+            newHistory[j] = history[s].clone();
+            newLengths[j] = lengths[s];
+            System.arraycopy(logits, s * vocab, newLogits, j * vocab, vocab);
+        }
+        if (cache != null) {
+            int[] newPad = new int[n];
+            int shift = Integer.MAX_VALUE;
+            for (int j = 0; j < n; j++) {
+                newPad[j] = pad[sources[j]];
+                shift = Math.min(shift, newPad[j]);
+            }
+            if (n == 0) {
+                shift = 0;
+            }
+            for (int j = 0; j < n; j++) {
+                newPad[j] -= shift;
+            }
+            try (NDScope scope = new NDScope()) {
+                scope.suppressNotUsedWarning();
+                cache.select(sources, shift);
+            }
+            pad = newPad;
+        }
+        history = newHistory;
+        lengths = newLengths;
+        logits = newLogits;
+        streams = n;
+    }
+
+    @Override
+    public int length(int stream) {
+        Objects.checkIndex(stream, streams);
+        return lengths[stream];
+    }
+
+    /** Slots the cache holds now (padding included), or 0 without a cache; for tests and diagnostics. */
+    int cacheSlots() {
+        return cache == null ? 0 : cache.used();
+    }
+
+    /** The manager that owns this session's cache; for memory diagnostics. */
+    NDManager manager() {
+        return manager;
+    }
+
+    /** Without a cache: one forward pass over every stream's whole history, left-padded. */
+    private void recompute() {
+        int longest = 0;
+        for (int i = 0; i < streams; i++) {
+            longest = Math.max(longest, lengths[i]);
+        }
+        int[][] batch = new int[streams][longest];
+        int[] rowPad = new int[streams];
+        for (int i = 0; i < streams; i++) {
+            rowPad[i] = longest - lengths[i];
+            System.arraycopy(history[i], 0, batch[i], rowPad[i], lengths[i]);
+        }
+        try (NDManager step = manager.newSubManager(); NDScope scope = new NDScope()) {
+            scope.suppressNotUsedWarning();
+            KvCache temporary = model.newCache(step, streams, longest);
+            model.forward().run(step, batch, rowPad, temporary, false, logits);
+        }
+    }
+
+    private void step(int[][] batch, int[] rowPad, KvCache target) {
+        try (NDManager step = manager.newSubManager(); NDScope scope = new NDScope()) {
+            scope.suppressNotUsedWarning();
+            model.forward().run(step, batch, rowPad, target, false, logits);
+        }
+    }
+
+    private void ensureOpen() {
+        if (closed) {
+            throw new IllegalStateException("decoding session is closed");
+        }
+        model.ensureOpen();
+    }
+
+    @Override
+    public void close() {
+        if (!closed) {
+            closed = true;
+            if (cache != null) {
+                cache.close();
+            }
+            manager.close();
+        }
+    }
+}

@@ -1,0 +1,161 @@
+package io.github.amulet4j.djl.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+
+/**
+ * Keys and values of every layer for a batch of left-padded streams, preallocated as
+ * {@code [batch, kvHeads, capacity, headDim]} per layer and written in place; the capacity doubles
+ * when a step needs more. All streams share the slot count {@link #used()} (shorter streams are padded
+ * on the left). The arrays belong to the manager given at construction.
+ */
+final class KvCache implements AutoCloseable {
+
+    private final NDManager manager;
+    private final int layers;
+    private final int kvHeads;
+    private final int headDim;
+    private final DataType type;
+    private final NDArray[] keys;
+    private final NDArray[] values;
+    private int batch;
+    private int capacity;
+    private int used;
+
+    KvCache(NDManager manager, int layers, int batch, int kvHeads, int headDim, int capacity, DataType type) {
+        this.manager = manager;
+        this.layers = layers;
+        this.kvHeads = kvHeads;
+        this.headDim = headDim;
+        this.type = type;
+        this.batch = batch;
+        this.capacity = Math.max(1, capacity);
+        this.keys = new NDArray[layers];
+        this.values = new NDArray[layers];
+        for (int l = 0; l < layers; l++) {
+            keys[l] = allocate(batch, this.capacity);
+            values[l] = allocate(batch, this.capacity);
+        }
+    }
+
+    int used() {
+        return used;
+    }
+
+    int capacity() {
+        return capacity;
+    }
+
+    int batch() {
+        return batch;
+    }
+
+    /** Makes room for {@code extra} more slots, doubling the capacity as often as needed. */
+    void reserve(int extra) {
+        int needed = used + extra;
+        if (needed <= capacity) {
+            return;
+        }
+        int newCapacity = capacity;
+        while (newCapacity < needed) {
+            newCapacity *= 2;
+        }
+        for (int l = 0; l < layers; l++) {
+            keys[l] = regrow(keys[l], newCapacity);
+            values[l] = regrow(values[l], newCapacity);
+        }
+        capacity = newCapacity;
+    }
+
+    /** Writes {@code k}, {@code v} ({@code [batch, kvHeads, T, headDim]}) at slots {@code [used, used + T)}. */
+    void write(int layer, NDArray k, NDArray v) {
+        long t = k.getShape().get(2);
+        NDIndex at = new NDIndex(":, :, {}:{}", used, used + t);
+        keys[layer].set(at, k);
+        values[layer].set(at, v);
+    }
+
+    /** Keys of slots {@code [0, upTo)}: a view, valid until the cache grows. */
+    NDArray keys(int layer, int upTo) {
+        return keys[layer].get(new NDIndex(":, :, 0:{}", upTo));
+    }
+
+    /** Values of slots {@code [0, upTo)}: a view, valid until the cache grows. */
+    NDArray values(int layer, int upTo) {
+        return values[layer].get(new NDIndex(":, :, 0:{}", upTo));
+    }
+
+    /** Marks {@code t} more slots as used (after every layer wrote them). */
+    void advance(int t) {
+        used += t;
+    }
+
+    /**
+     * Rebuilds the batch: new row {@code j} is old row {@code sources[j]}, and the first {@code shift} slots
+     * (padding common to all new rows) are dropped.
+     */
+    void select(int[] sources, int shift) {
+        int newUsed = used - shift;
+        try (NDManager tmp = manager.newSubManager()) {
+            NDArray index = tmp.create(toLong(sources));
+            for (int l = 0; l < layers; l++) {
+                keys[l] = reorder(keys[l], index, shift, newUsed, sources.length);
+                values[l] = reorder(values[l], index, shift, newUsed, sources.length);
+            }
+        }
+        batch = sources.length;
+        used = newUsed;
+    }
+
+    private NDArray reorder(NDArray old, NDArray index, int shift, int newUsed, int newBatch) {
+        NDArray fresh = allocate(newBatch, capacity);
+        if (newBatch > 0 && newUsed > 0) {
+            try (NDManager tmp = manager.newSubManager()) {
+                NDArray rows = old.get(tmp, new NDIndex("{}, :, {}:{}", index, shift, shift + newUsed));
+                fresh.set(new NDIndex(":, :, 0:{}", newUsed), rows);
+            }
+        }
+        old.close();
+        return fresh;
+    }
+
+    private NDArray regrow(NDArray old, int newCapacity) {
+        NDArray fresh = allocate(batch, newCapacity);
+        if (used > 0 && batch > 0) {
+            try (NDManager tmp = manager.newSubManager()) {
+                NDArray part = old.get(tmp, new NDIndex(":, :, 0:{}", used));
+                fresh.set(new NDIndex(":, :, 0:{}", used), part);
+            }
+        }
+        old.close();
+        return fresh;
+    }
+
+    private NDArray allocate(int rows, int slots) {
+        NDArray a = manager.zeros(new Shape(rows, kvHeads, slots, headDim), type);
+        NDScope.unregister(a);
+        return a;
+    }
+
+    private static long[] toLong(int[] v) {
+        long[] out = new long[v.length];
+        for (int i = 0; i < v.length; i++) {
+            out[i] = v[i];
+        }
+        return out;
+    }
+
+    @Override
+    public void close() {
+        for (int l = 0; l < layers; l++) {
+            if (keys[l] != null) {
+                keys[l].close();
+                values[l].close();
+            }
+        }
+    }
+}

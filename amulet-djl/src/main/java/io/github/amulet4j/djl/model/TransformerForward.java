@@ -1,0 +1,292 @@
+package io.github.amulet4j.djl.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import io.github.amulet4j.djl.checkpoint.ModelConfig;
+
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+
+/**
+ * One forward pass of the decoder over a left-padded batch, reading and extending a {@link KvCache}.
+ * Every temporary is created while the caller's step scope is open; the caller closes them.
+ *
+ * <p>Linear layers are computed as {@code W[out, in] @ X^T[in, N]}: with the weight as left operand a
+ * second stream costs almost nothing in a decode step (measured for issue 5), while {@code X @ W^T}
+ * costs twice as much for two rows.
+ */
+final class TransformerForward {
+
+    /** Additive mask for keys a query must not see; finite so that fully masked rows give no NaN. */
+    private static final float MASKED = -1e30f;
+
+    private final ModelConfig config;
+    private final ModelWeights w;
+    private final DataType type;
+    private final float[] invFreq;
+    private final boolean gpt2;
+    private final int heads;
+    private final int kvHeads;
+    private final int headDim;
+    private final int qDim;
+    private final int kvDim;
+    private final int hidden;
+    private final int vocab;
+    private final float eps;
+    private final Activation activation;
+
+    private enum Activation { SILU, GELU_TANH, GELU_ERF, RELU }
+
+    TransformerForward(ModelConfig config, ModelWeights weights, DataType type, float[] invFreq) {
+        this.config = config;
+        this.w = weights;
+        this.type = type;
+        this.invFreq = invFreq;
+        this.gpt2 = config.isGpt2();
+        this.heads = config.numHeads();
+        this.kvHeads = config.numKvHeads();
+        this.headDim = config.headDim();
+        this.qDim = heads * headDim;
+        this.kvDim = kvHeads * headDim;
+        this.hidden = config.hiddenSize();
+        this.vocab = config.vocabSize();
+        this.eps = (float) config.normEps();
+        this.activation = activation(config);
+    }
+
+    private static Activation activation(ModelConfig c) {
+        String act = c.hiddenAct() == null ? (c.isGpt2() ? "gelu_new" : "silu") : c.hiddenAct();
+        return switch (act) {
+            case "silu", "swish" -> Activation.SILU;
+            case "gelu_new", "gelu_pytorch_tanh", "gelu_fast" -> Activation.GELU_TANH;
+            case "gelu" -> Activation.GELU_ERF;
+            case "relu" -> Activation.RELU;
+            default -> throw new IllegalArgumentException("unsupported hidden_act '" + act + "' for "
+                    + c.architecture() + "; supported: silu, gelu_new, gelu_pytorch_tanh, gelu, relu");
+        };
+    }
+
+    /**
+     * Runs {@code tokens} ({@code [B][T]}, rows already left-padded to the same T) at cache slots
+     * {@code [cache.used(), cache.used() + T)}, then advances the cache.
+     *
+     * @param pad          per row, the number of padding slots at the start of the whole sequence
+     * @param allPositions write logits of every position ({@code [B*T, vocab]}) instead of the last only
+     * @param out          destination of the float32 logits, row-major
+     */
+    void run(NDManager step, int[][] tokens, int[] pad, KvCache cache, boolean allPositions, float[] out) {
+        int b = tokens.length;
+        int t = tokens[0].length;
+        int past = cache.used();
+        int total = past + t;
+        int n = b * t;
+        cache.reserve(t);
+
+        long[] ids = new long[n];
+        long[] pos = new long[n];
+        for (int r = 0; r < b; r++) {
+            for (int j = 0; j < t; j++) {
+                ids[r * t + j] = tokens[r][j];
+                pos[r * t + j] = Math.max(0, past + j - pad[r]);
+            }
+        }
+        NDArray idArray = step.create(ids);
+        NDArray x = w.embed.get(new NDIndex("{}", idArray));
+        NDArray cos = null;
+        NDArray sin = null;
+        if (gpt2) {
+            x = x.add(w.positions.get(new NDIndex("{}", step.create(pos))));
+        } else {
+            NDArray[] cs = rotary(step, pos, b, t);
+            cos = cs[0];
+            sin = cs[1];
+        }
+        NDArray mask = mask(step, pad, b, t, past, total);
+        float scale = (float) (1.0 / Math.sqrt(headDim));
+        int groups = heads / kvHeads;
+
+        for (int l = 0; l < w.layers.size(); l++) {
+            ModelWeights.Layer layer = w.layers.get(l);
+            NDArray h = norm(x, layer.norm1(), layer.norm1Bias());
+            NDArray qkv = linear(h, layer.qkv(), layer.qkvBias());
+            NDArray q = qkv.get(new NDIndex(":, 0:{}", qDim)).reshape(b, t, heads, headDim);
+            NDArray k = qkv.get(new NDIndex(":, {}:{}", qDim, qDim + kvDim)).reshape(b, t, kvHeads, headDim);
+            NDArray v = qkv.get(new NDIndex(":, {}:", qDim + kvDim)).reshape(b, t, kvHeads, headDim);
+            if (layer.qNorm() != null) {
+                q = rmsNorm(q, layer.qNorm());
+                k = rmsNorm(k, layer.kNorm());
+            }
+            q = q.transpose(0, 2, 1, 3);
+            k = k.transpose(0, 2, 1, 3);
+            v = v.transpose(0, 2, 1, 3);
+            if (!gpt2) {
+                q = rope(q, cos, sin);
+                k = rope(k, cos, sin);
+            }
+            cache.write(l, k, v);
+            NDArray keys = cache.keys(l, total);
+            NDArray values = cache.values(l, total);
+
+            NDArray scores = q.reshape(b, kvHeads, (long) groups * t, headDim)
+                    .matMul(keys.transpose(0, 1, 3, 2)).mul(scale);
+            if (type != DataType.FLOAT32) {
+                scores = scores.toType(DataType.FLOAT32, false);
+            }
+            NDArray probs = scores.reshape(b, kvHeads, groups, t, total).add(mask).softmax(-1);
+            if (type != DataType.FLOAT32) {
+                probs = probs.toType(type, false);
+            }
+            NDArray attn = probs.reshape(b, kvHeads, (long) groups * t, total).matMul(values)
+                    .reshape(b, heads, t, headDim).transpose(0, 2, 1, 3).reshape(n, qDim);
+            x = x.add(linear(attn, layer.out(), layer.outBias()));
+
+            NDArray h2 = norm(x, layer.norm2(), layer.norm2Bias());
+            NDArray up = linear(h2, layer.up(), layer.upBias());
+            NDArray act;
+            if (gpt2) {
+                act = activate(up);
+            } else {
+                int inter = config.intermediateSize();
+                NDArray gate = up.get(new NDIndex(":, 0:{}", inter));
+                NDArray lin = up.get(new NDIndex(":, {}:", inter));
+                act = activate(gate).mul(lin);
+            }
+            x = x.add(linear(act, layer.down(), layer.downBias()));
+        }
+        cache.advance(t);
+
+        NDArray last = allPositions ? x : x.reshape(b, t, hidden).get(new NDIndex(":, -1, :"));
+        NDArray normed = norm(last, w.finalNorm, w.finalNormBias);
+        // [vocab, rows]: the head as left operand, so extra rows are nearly free.
+        NDArray logitsT = w.head.matMul(normed.transpose());
+        if (type != DataType.FLOAT32) {
+            logitsT = logitsT.toType(DataType.FLOAT32, false);
+        }
+        int rows = allPositions ? n : b;
+        copyTransposed(logitsT, rows, out);
+    }
+
+    /** Copies a contiguous {@code [vocab, rows]} float32 array into {@code out} as {@code [rows, vocab]}. */
+    private void copyTransposed(NDArray logitsT, int rows, float[] out) {
+        FloatBuffer fb = logitsT.toByteBuffer(true).order(ByteOrder.nativeOrder()).asFloatBuffer();
+        if (rows == 1) {
+            fb.get(out, 0, vocab);
+            return;
+        }
+        float[] tmp = new float[vocab * rows];
+        fb.get(tmp);
+        for (int v = 0; v < vocab; v++) {
+            int base = v * rows;
+            for (int r = 0; r < rows; r++) {
+                out[r * vocab + v] = tmp[base + r];
+            }
+        }
+    }
+
+    /**
+     * {@code x[N, in] -> [N, out]} computed as {@code (W @ x^T)^T}. The result is copied to row-major
+     * (a reshape through one axis forces the copy; DJL has no {@code contiguous()}): the next linear layer
+     * is only fast when its input is row-major {@code [N, in]}, so that {@code x^T} is column-major.
+     */
+    private static NDArray linear(NDArray x, NDArray weight, NDArray bias) {
+        long n = x.getShape().get(0);
+        NDArray yt = weight.matMul(x.transpose());
+        long out = yt.getShape().get(0);
+        NDArray y = n == 1 ? yt.reshape(1, out) : yt.transpose().reshape(n * out).reshape(n, out);
+        return bias == null ? y : y.add(bias);
+    }
+
+    private NDArray norm(NDArray x, NDArray weight, NDArray bias) {
+        return gpt2 ? layerNorm(x, weight, bias) : rmsNorm(x, weight);
+    }
+
+    /** RMSNorm over the last axis, computed in float32 as Hugging Face does. */
+    private NDArray rmsNorm(NDArray x, NDArray weight) {
+        NDArray xf = type == DataType.FLOAT32 ? x : x.toType(DataType.FLOAT32, false);
+        NDArray inv = xf.square().mean(new int[] {-1}, true).add(eps).sqrt();
+        NDArray y = xf.div(inv);
+        if (type != DataType.FLOAT32) {
+            y = y.toType(type, false);
+        }
+        return y.mul(weight);
+    }
+
+    /** LayerNorm over the last axis (biased variance), computed in float32. */
+    private NDArray layerNorm(NDArray x, NDArray weight, NDArray bias) {
+        NDArray xf = type == DataType.FLOAT32 ? x : x.toType(DataType.FLOAT32, false);
+        NDArray centered = xf.sub(xf.mean(new int[] {-1}, true));
+        NDArray std = centered.square().mean(new int[] {-1}, true).add(eps).sqrt();
+        NDArray y = centered.div(std);
+        if (type != DataType.FLOAT32) {
+            y = y.toType(type, false);
+        }
+        return y.mul(weight).add(bias);
+    }
+
+    private NDArray activate(NDArray x) {
+        return switch (activation) {
+            case SILU -> x.mul(x.getNDArrayInternal().sigmoid());
+            case GELU_TANH -> {
+                NDArray inner = x.add(x.pow(3).mul(0.044715f)).mul((float) Math.sqrt(2.0 / Math.PI));
+                yield x.mul(inner.tanh().add(1f)).mul(0.5f);
+            }
+            case GELU_ERF -> x.mul(x.mul((float) (1.0 / Math.sqrt(2.0))).erf().add(1f)).mul(0.5f);
+            case RELU -> x.maximum(0f);
+        };
+    }
+
+    /** Hugging Face's rotate_half convention: halves, not interleaved pairs. */
+    private NDArray rope(NDArray x, NDArray cos, NDArray sin) {
+        int half = headDim / 2;
+        NDArray x1 = x.get(new NDIndex("..., 0:{}", half));
+        NDArray x2 = x.get(new NDIndex("..., {}:", half));
+        NDArray rotated = x2.neg().concat(x1, -1);
+        return x.mul(cos).add(rotated.mul(sin));
+    }
+
+    /** cos and sin as {@code [B, 1, T, headDim]} for the given positions. */
+    private NDArray[] rotary(NDManager step, long[] pos, int b, int t) {
+        int half = headDim / 2;
+        float[] c = new float[b * t * headDim];
+        float[] s = new float[b * t * headDim];
+        for (int i = 0; i < pos.length; i++) {
+            float p = pos[i];
+            int base = i * headDim;
+            for (int j = 0; j < half; j++) {
+                float angle = p * invFreq[j];
+                float cv = (float) Math.cos(angle);
+                float sv = (float) Math.sin(angle);
+                c[base + j] = cv;
+                c[base + j + half] = cv;
+                s[base + j] = sv;
+                s[base + j + half] = sv;
+            }
+        }
+        Shape shape = new Shape(b, 1, t, headDim);
+        NDArray cos = step.create(c, shape);
+        NDArray sin = step.create(s, shape);
+        if (type != DataType.FLOAT32) {
+            cos = cos.toType(type, false);
+            sin = sin.toType(type, false);
+        }
+        return new NDArray[] {cos, sin};
+    }
+
+    /** Additive float32 mask {@code [B, 1, 1, T, S]}: a query sees real keys at or before its slot. */
+    private static NDArray mask(NDManager step, int[] pad, int b, int t, int past, int total) {
+        float[] m = new float[b * t * total];
+        for (int r = 0; r < b; r++) {
+            for (int j = 0; j < t; j++) {
+                int query = past + j;
+                int base = (r * t + j) * total;
+                for (int s = 0; s < total; s++) {
+                    m[base + s] = (s >= pad[r] && s <= query) ? 0f : MASKED;
+                }
+            }
+        }
+        return step.create(m, new Shape(b, 1, 1, t, total));
+    }
+}

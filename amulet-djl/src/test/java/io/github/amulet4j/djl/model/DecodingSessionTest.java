@@ -1,0 +1,204 @@
+package io.github.amulet4j.djl.model;
+
+import io.github.amulet4j.backend.DecodingSession;
+import io.github.amulet4j.backend.Logits;
+import io.github.amulet4j.djl.checkpoint.InMemoryTensorStore;
+import io.github.amulet4j.djl.checkpoint.ModelConfig;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** KV-cached decoding against full recomputation, padded batches, select, and flat native memory. */
+class DecodingSessionTest {
+
+    static final float TOL = 1e-4f;
+
+    static List<ModelConfig> configs() {
+        return ModelShapes.tinyAll();
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("configs")
+    void incrementalDecodingEqualsRecomputationAndNoCacheMode(ModelConfig c) {
+        InMemoryTensorStore store = TestModels.store(c, 21);
+        int[] all = TestModels.tokens(c, 20, 8);
+        int promptLen = 5;
+        // a small initial capacity so that the cache grows (doubles) during the run
+        ModelOptions cached = ModelOptions.builder().initialCacheCapacity(4).build();
+        ModelOptions uncached = ModelOptions.builder().useKvCache(false).build();
+        float[][] full = new NaiveReference(c, store).logits(all);
+        try (DjlCausalLm a = DjlCausalLm.load(c, store, cached);
+             DjlCausalLm b = DjlCausalLm.load(c, store, uncached);
+             DecodingSession sa = a.prefill(List.of(Arrays.copyOf(all, promptLen)));
+             DecodingSession sb = b.prefill(List.of(Arrays.copyOf(all, promptLen)))) {
+            float[][] recomputed = a.logitsAllPositions(all);
+            for (int t = promptLen - 1; t < all.length; t++) {
+                if (t >= promptLen) {
+                    sa.append(new int[] {all[t]});
+                    sb.append(new int[] {all[t]});
+                }
+                float[] la = sa.logits().row(0);
+                float[] lb = sb.logits().row(0);
+                assertTrue(TestModels.maxAbsDiff(la, recomputed[t]) <= TOL, "cached vs recomputed at " + t);
+                assertTrue(TestModels.maxAbsDiff(lb, recomputed[t]) <= TOL, "no-cache vs recomputed at " + t);
+                assertTrue(TestModels.maxAbsDiff(la, full[t]) <= TOL, "cached vs reference at " + t);
+                assertEquals(t + 1, sa.length(0));
+                assertEquals(t + 1, sb.length(0));
+            }
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("configs")
+    void requestInLeftPaddedBatchEqualsRequestAlone(ModelConfig c) {
+        InMemoryTensorStore store = TestModels.store(c, 31);
+        List<int[]> prompts = List.of(TestModels.tokens(c, 7, 1), TestModels.tokens(c, 2, 2),
+                TestModels.tokens(c, 5, 3), TestModels.tokens(c, 1, 4));
+        int steps = 6;
+        int[][] next = new int[steps][];
+        for (int s = 0; s < steps; s++) {
+            next[s] = TestModels.tokens(c, prompts.size(), 100 + s);
+        }
+        for (boolean kv : new boolean[] {true, false}) {
+            ModelOptions opts = ModelOptions.builder().useKvCache(kv).initialCacheCapacity(8).build();
+            try (DjlCausalLm lm = DjlCausalLm.load(c, store, opts);
+                 DecodingSession batch = lm.prefill(prompts)) {
+                List<DecodingSession> alone = new ArrayList<>();
+                for (int[] p : prompts) {
+                    alone.add(lm.prefill(List.of(p)));
+                }
+                for (int s = 0; s <= steps; s++) {
+                    if (s > 0) {
+                        batch.append(next[s - 1]);
+                        for (int i = 0; i < prompts.size(); i++) {
+                            alone.get(i).append(new int[] {next[s - 1][i]});
+                        }
+                    }
+                    Logits lb = batch.logits();
+                    for (int i = 0; i < prompts.size(); i++) {
+                        float d = TestModels.maxAbsDiff(lb.data(), lb.offset(i), alone.get(i).logits().data(), 0,
+                                c.vocabSize());
+                        assertTrue(d <= TOL, "kv=" + kv + " stream " + i + " step " + s + ": " + d);
+                        assertEquals(prompts.get(i).length + s, batch.length(i));
+                    }
+                }
+                alone.forEach(DecodingSession::close);
+            }
+        }
+    }
+
+    @Test
+    void selectCopiesReordersAndDropsStreams() {
+        ModelConfig c = ModelShapes.tinyQwen2();
+        InMemoryTensorStore store = TestModels.store(c, 41);
+        int[] p0 = TestModels.tokens(c, 3, 1);
+        int[] p1 = TestModels.tokens(c, 6, 2);
+        int[] p2 = TestModels.tokens(c, 4, 3);
+        try (DjlCausalLm lm = DjlCausalLm.load(c, store);
+             DecodingSession s = lm.prefill(List.of(p0, p1, p2))) {
+            s.append(new int[] {10, 11, 12});
+            float[] before2 = s.logits().row(2);
+            // drop stream 1 (the longest: padding shifts), copy stream 0 twice, reorder
+            s.select(new int[] {2, 0, 0});
+            assertEquals(3, s.streams());
+            assertTrue(TestModels.maxAbsDiff(before2, s.logits().row(0)) == 0f);
+            assertEquals(p2.length + 1, s.length(0));
+            assertEquals(p0.length + 1, s.length(1));
+            s.append(new int[] {20, 21, 22});
+            s.append(new int[] {30, 31, 32});
+            int[][] histories = {
+                concat(p2, 12, 20, 30), concat(p0, 10, 21, 31), concat(p0, 10, 22, 32)};
+            for (int j = 0; j < 3; j++) {
+                float[][] want = lm.logitsAllPositions(histories[j]);
+                float d = TestModels.maxAbsDiff(s.logits().row(j), want[histories[j].length - 1]);
+                assertTrue(d <= TOL, "stream " + j + ": " + d);
+                assertEquals(histories[j].length, s.length(j));
+            }
+            s.select(new int[] {1});
+            s.append(new int[] {40});
+            int[] h = concat(histories[1], 40);
+            float[][] want = lm.logitsAllPositions(h);
+            assertTrue(TestModels.maxAbsDiff(s.logits().row(0), want[h.length - 1]) <= TOL);
+            assertThrows(IllegalArgumentException.class, () -> s.select(new int[] {1}));
+            s.select(new int[0]);
+            assertEquals(0, s.streams());
+        }
+    }
+
+    @Test
+    void nativeMemoryStaysFlatOverOneThousandSteps() {
+        ModelConfig c = TestModels.withMaxPositions(ModelShapes.tinyLlama(), 2048);
+        InMemoryTensorStore store = TestModels.store(c, 51);
+        try (DjlCausalLm lm = DjlCausalLm.load(c, store, ModelOptions.builder().initialCacheCapacity(2048).build())) {
+            int weights = lm.manager().getManagedArrays().size();
+            try (DecodingSession s = lm.prefill(List.of(TestModels.tokens(c, 3, 1), TestModels.tokens(c, 5, 2)))) {
+                int afterPrefill = lm.manager().getManagedArrays().size();
+                assertTrue(afterPrefill > weights, "the session's cache lives under the model's manager");
+                int[] tok = new int[2];
+                for (int i = 0; i < 1000; i++) {
+                    tok[0] = i % c.vocabSize();
+                    tok[1] = (7 * i) % c.vocabSize();
+                    s.append(tok);
+                    if (i % 250 == 0 || i == 999) {
+                        assertEquals(afterPrefill, lm.manager().getManagedArrays().size(), "live arrays after step " + i);
+                    }
+                }
+                assertEquals(1005, s.length(1));
+                for (float v : s.logits().data()) {
+                    assertTrue(Float.isFinite(v));
+                }
+            }
+            assertEquals(weights, lm.manager().getManagedArrays().size(), "closing the session frees its cache");
+        }
+    }
+
+    @Test
+    void cacheGrowthAndSelectDoNotLeak() {
+        ModelConfig c = ModelShapes.tinyMistral();
+        InMemoryTensorStore store = TestModels.store(c, 52);
+        try (DjlCausalLm lm = DjlCausalLm.load(c, store, ModelOptions.builder().initialCacheCapacity(2).build())) {
+            try (DecodingSession s = lm.prefill(List.of(TestModels.tokens(c, 3, 1), TestModels.tokens(c, 2, 2)))) {
+                int start = lm.manager().getManagedArrays().size();
+                for (int i = 0; i < 40; i++) {
+                    s.append(new int[] {i, i + 1});
+                    s.select(new int[] {1, 0});
+                }
+                assertEquals(start, lm.manager().getManagedArrays().size());
+            }
+        }
+    }
+
+    @Test
+    void promptAndGenerationBeyondMaxPositionsAreRejected() {
+        ModelConfig c = TestModels.withMaxPositions(ModelShapes.tinyLlama(), 6);
+        try (DjlCausalLm lm = DjlCausalLm.load(c, TestModels.store(c, 1),
+                ModelOptions.builder().checkpointName("tiny-llama").build())) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> lm.prefill(List.of(new int[] {1, 2}, new int[7])));
+            assertTrue(e.getMessage().contains("prompt 1") && e.getMessage().contains("7 tokens")
+                    && e.getMessage().contains("6 positions") && e.getMessage().contains("tiny-llama"), e.getMessage());
+            assertThrows(IllegalArgumentException.class, () -> lm.prefill(List.of(new int[0])));
+            assertThrows(IllegalArgumentException.class, () -> lm.prefill(List.of(new int[] {c.vocabSize()})));
+            try (DecodingSession s = lm.prefill(List.of(new int[] {1, 2, 3, 4, 5}))) {
+                s.append(new int[] {6});
+                IllegalArgumentException e2 = assertThrows(IllegalArgumentException.class, () -> s.append(new int[] {7}));
+                assertTrue(e2.getMessage().contains("6 positions"), e2.getMessage());
+                assertThrows(IllegalArgumentException.class, () -> s.append(new int[] {1, 2}));
+            }
+        }
+    }
+
+    private static int[] concat(int[] a, int... b) {
+        int[] out = Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
+    }
+}

@@ -1,0 +1,161 @@
+package io.github.amulet4j.djl.model;
+
+import ai.djl.Device;
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.types.DataType;
+import io.github.amulet4j.backend.DecodingSession;
+import io.github.amulet4j.djl.checkpoint.InMemoryTensorStore;
+import io.github.amulet4j.djl.checkpoint.ModelConfig;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Bad checkpoints, options, dtype guard and float16 compute. */
+class LoadingAndOptionsTest {
+
+    private static InMemoryTensorStore copyExcept(InMemoryTensorStore src, String skip, String replace, long[] shape) {
+        InMemoryTensorStore out = new InMemoryTensorStore();
+        for (String n : src.names()) {
+            if (n.equals(skip)) {
+                continue;
+            }
+            if (n.equals(replace)) {
+                long size = 1;
+                for (long d : shape) {
+                    size *= d;
+                }
+                out.put(n, shape, new float[(int) size]);
+            } else {
+                out.put(n, src.shape(n), src.readFloat32(n));
+            }
+        }
+        return out;
+    }
+
+    @Test
+    void missingTensorIsNamed() {
+        ModelConfig c = ModelShapes.tinyQwen2();
+        InMemoryTensorStore store = copyExcept(TestModels.store(c, 1), "model.layers.1.self_attn.k_proj.bias", null, null);
+        ModelOptions opts = ModelOptions.builder().checkpointName("/models/tiny-qwen2").build();
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> DjlCausalLm.load(c, store, opts));
+        assertTrue(e.getMessage().contains("/models/tiny-qwen2") && e.getMessage().contains("missing tensor")
+                && e.getMessage().contains("model.layers.1.self_attn.k_proj.bias")
+                && e.getMessage().contains("[32]"), e.getMessage());
+    }
+
+    @Test
+    void untiedHeadMustBePresent() {
+        ModelConfig c = ModelShapes.tinyMistral();
+        InMemoryTensorStore store = copyExcept(TestModels.store(c, 1), "lm_head.weight", null, null);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> DjlCausalLm.load(c, store));
+        assertTrue(e.getMessage().contains("lm_head.weight"), e.getMessage());
+    }
+
+    @Test
+    void wrongShapeNamesTensorExpectedAndActual() {
+        ModelConfig c = ModelShapes.tinyGpt2();
+        String name = "transformer.h.0.attn.c_attn.weight";
+        InMemoryTensorStore store = copyExcept(TestModels.store(c, 1), null, name, new long[] {144, 48});
+        ModelOptions opts = ModelOptions.builder().checkpointName("gpt2-test").build();
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> DjlCausalLm.load(c, store, opts));
+        assertTrue(e.getMessage().contains("gpt2-test") && e.getMessage().contains(name)
+                && e.getMessage().contains("[144, 48]") && e.getMessage().contains("[48, 144]"), e.getMessage());
+    }
+
+    @Test
+    void unsupportedArchitectureAndRopeScalingAreRejected() {
+        ModelConfig bad = TestModels.withArchitecture(ModelShapes.tinyLlama(), "FalconForCausalLM");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> DjlCausalLm.load(bad, new InMemoryTensorStore()));
+        assertTrue(e.getMessage().contains("FalconForCausalLM") && e.getMessage().contains("Qwen3ForCausalLM"),
+                e.getMessage());
+        ModelConfig c = ModelShapes.tinyLlama();
+        ModelConfig yarn = new ModelConfig(c.architecture(), c.hiddenSize(), c.numLayers(), c.numHeads(),
+                c.numKvHeads(), c.headDim(), c.intermediateSize(), c.vocabSize(), c.maxPositions(), c.normEps(),
+                c.ropeTheta(), new ModelConfig.RopeScaling("yarn", 4, 0, 0, 0), false, false, false, "silu", null,
+                List.of(), null);
+        IllegalArgumentException e2 = assertThrows(IllegalArgumentException.class,
+                () -> DjlCausalLm.load(yarn, TestModels.store(c, 1)));
+        assertTrue(e2.getMessage().contains("yarn"), e2.getMessage());
+    }
+
+    @Test
+    void bfloat16IsNeverHandedToTheEngine() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> ModelOptions.builder().computeType(DataType.BFLOAT16));
+        assertTrue(e.getMessage().contains("BFLOAT16"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> ModelOptions.requireSupportedComputeType(DataType.BFLOAT16));
+        assertThrows(IllegalArgumentException.class, () -> ModelOptions.builder().computeType(DataType.INT8));
+        assertEquals(DataType.FLOAT16, ModelOptions.builder().computeType(DataType.FLOAT16).build().computeType());
+    }
+
+    @Test
+    void float16ComputeStaysCloseToFloat32() {
+        for (ModelConfig c : List.of(ModelShapes.tinyQwen3(), ModelShapes.tinyGpt2(), ModelShapes.tinyLlama())) {
+            InMemoryTensorStore store = TestModels.store(c, 61);
+            List<int[]> prompts = List.of(TestModels.tokens(c, 9, 1), TestModels.tokens(c, 4, 2));
+            ModelOptions half = ModelOptions.builder().computeType(DataType.FLOAT16).build();
+            try (DjlCausalLm f32 = DjlCausalLm.load(c, store);
+                 DjlCausalLm f16 = DjlCausalLm.load(c, store, half);
+                 DecodingSession a = f32.prefill(prompts);
+                 DecodingSession b = f16.prefill(prompts)) {
+                assertEquals(DataType.FLOAT16, f16.computeType());
+                for (int s = 0; s < 5; s++) {
+                    float d = TestModels.maxAbsDiff(a.logits().data(), b.logits().data());
+                    assertTrue(d < 0.05f, c.architecture() + " step " + s + ": float16 vs float32 " + d);
+                    int[] next = {s + 3, s + 7};
+                    a.append(next);
+                    b.append(next);
+                }
+            }
+        }
+    }
+
+    @Test
+    void missingGpuGivesAClearError() {
+        Assumptions.assumeTrue(Engine.getEngine(DjlCausalLm.ENGINE).getGpuCount() == 0, "a GPU is present");
+        ModelConfig c = ModelShapes.tinyLlama();
+        ModelOptions opts = ModelOptions.builder().device(Device.gpu()).build();
+        IllegalStateException e = assertThrows(IllegalStateException.class,
+                () -> DjlCausalLm.load(c, TestModels.store(c, 1), opts));
+        assertTrue(e.getMessage().contains("GPU"), e.getMessage());
+    }
+
+    @Test
+    void randomCheckpointHasEveryExpectedTensorAndIsDeterministic() {
+        for (ModelConfig c : ModelShapes.tinyAll()) {
+            Map<String, long[]> expected = TensorLayout.expectedTensors(c);
+            InMemoryTensorStore a = RandomCheckpoint.create(c, 9);
+            InMemoryTensorStore b = RandomCheckpoint.create(c, 9);
+            assertEquals(expected.keySet(), a.names());
+            for (String n : expected.keySet()) {
+                assertTrue(java.util.Arrays.equals(expected.get(n), a.shape(n)), n);
+                assertTrue(java.util.Arrays.equals(a.readFloat32(n), b.readFloat32(n)), n);
+            }
+        }
+        float[] v = RandomCheckpoint.normal(3_000_000, 0f, 0.02f, 5);
+        double sum = 0;
+        double sq = 0;
+        for (float x : v) {
+            sum += x;
+            sq += (double) x * x;
+        }
+        double mean = sum / v.length;
+        double std = Math.sqrt(sq / v.length - mean * mean);
+        assertTrue(Math.abs(mean) < 1e-4 && Math.abs(std - 0.02) < 1e-4, "mean " + mean + ", std " + std);
+    }
+
+    @Test
+    void closedModelRejectsUse() {
+        ModelConfig c = ModelShapes.tinyQwen3();
+        DjlCausalLm lm = DjlCausalLm.load(c, TestModels.store(c, 1));
+        lm.close();
+        assertThrows(IllegalStateException.class, () -> lm.prefill(List.of(new int[] {1})));
+    }
+}

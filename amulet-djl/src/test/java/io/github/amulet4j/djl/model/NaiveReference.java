@@ -1,0 +1,292 @@
+package io.github.amulet4j.djl.model;
+
+import io.github.amulet4j.djl.checkpoint.ModelConfig;
+import io.github.amulet4j.djl.checkpoint.TensorStore;
+
+/**
+ * An independent forward pass in plain Java loops (double accumulation) over the float32 values of a
+ * {@link TensorStore}: embedding, RMSNorm / LayerNorm, rotary embedding (rotate_half, llama3 scaling),
+ * grouped-query causal attention, SwiGLU / GELU-new MLP and head. Used to check the DJL model.
+ */
+final class NaiveReference {
+
+    private final ModelConfig c;
+    private final TensorStore s;
+    private final String p;
+
+    NaiveReference(ModelConfig config, TensorStore store) {
+        this.c = config;
+        this.s = store;
+        this.p = config.isGpt2() && store.contains("transformer.wte.weight") ? "transformer." : "";
+    }
+
+    /** Logits at every position of {@code tokens}: {@code [T][vocab]}. */
+    float[][] logits(int[] tokens) {
+        return c.isGpt2() ? gpt2(tokens) : llama(tokens);
+    }
+
+    private float[] w(String name) {
+        return s.readFloat32(name);
+    }
+
+    private float[][] llama(int[] tokens) {
+        int t = tokens.length;
+        int hs = c.hiddenSize();
+        int nh = c.numHeads();
+        int kvh = c.numKvHeads();
+        int hd = c.headDim();
+        int inter = c.intermediateSize();
+        float[] emb = w("model.embed_tokens.weight");
+        double[][] x = new double[t][hs];
+        for (int i = 0; i < t; i++) {
+            for (int j = 0; j < hs; j++) {
+                x[i][j] = emb[tokens[i] * hs + j];
+            }
+        }
+        double[] invFreq = invFreq();
+        for (int l = 0; l < c.numLayers(); l++) {
+            String pre = "model.layers." + l + ".";
+            String a = pre + "self_attn.";
+            double[][] q = new double[t][];
+            double[][] k = new double[t][];
+            double[][] v = new double[t][];
+            for (int i = 0; i < t; i++) {
+                double[] h = rms(x[i], w(pre + "input_layernorm.weight"));
+                q[i] = matvec(w(a + "q_proj.weight"), nh * hd, hs, h, c.attentionBias() ? w(a + "q_proj.bias") : null);
+                k[i] = matvec(w(a + "k_proj.weight"), kvh * hd, hs, h, c.attentionBias() ? w(a + "k_proj.bias") : null);
+                v[i] = matvec(w(a + "v_proj.weight"), kvh * hd, hs, h, c.attentionBias() ? w(a + "v_proj.bias") : null);
+                if (c.qkNorm()) {
+                    perHeadRms(q[i], nh, hd, w(a + "q_norm.weight"));
+                    perHeadRms(k[i], kvh, hd, w(a + "k_norm.weight"));
+                }
+                rope(q[i], nh, hd, i, invFreq);
+                rope(k[i], kvh, hd, i, invFreq);
+            }
+            boolean oBias = c.attentionBias() && !"Qwen2ForCausalLM".equals(c.architecture());
+            double[][] att = attention(q, k, v, nh, kvh, hd);
+            for (int i = 0; i < t; i++) {
+                double[] o = matvec(w(a + "o_proj.weight"), hs, nh * hd, att[i], oBias ? w(a + "o_proj.bias") : null);
+                add(x[i], o);
+                double[] h = rms(x[i], w(pre + "post_attention_layernorm.weight"));
+                double[] g = matvec(w(pre + "mlp.gate_proj.weight"), inter, hs, h, null);
+                double[] u = matvec(w(pre + "mlp.up_proj.weight"), inter, hs, h, null);
+                double[] m = new double[inter];
+                for (int j = 0; j < inter; j++) {
+                    m[j] = g[j] / (1 + Math.exp(-g[j])) * u[j];
+                }
+                add(x[i], matvec(w(pre + "mlp.down_proj.weight"), hs, inter, m, null));
+            }
+        }
+        float[] head = c.tieWordEmbeddings() ? emb : w("lm_head.weight");
+        float[][] out = new float[t][];
+        for (int i = 0; i < t; i++) {
+            out[i] = toFloat(matvec(head, c.vocabSize(), hs, rms(x[i], w("model.norm.weight")), null));
+        }
+        return out;
+    }
+
+    private float[][] gpt2(int[] tokens) {
+        int t = tokens.length;
+        int hs = c.hiddenSize();
+        int nh = c.numHeads();
+        int hd = hs / nh;
+        int inter = c.intermediateSize();
+        float[] wte = w(p + "wte.weight");
+        float[] wpe = w(p + "wpe.weight");
+        double[][] x = new double[t][hs];
+        for (int i = 0; i < t; i++) {
+            for (int j = 0; j < hs; j++) {
+                x[i][j] = wte[tokens[i] * hs + j] + (double) wpe[i * hs + j];
+            }
+        }
+        for (int l = 0; l < c.numLayers(); l++) {
+            String pre = p + "h." + l + ".";
+            double[][] q = new double[t][hs];
+            double[][] k = new double[t][hs];
+            double[][] v = new double[t][hs];
+            for (int i = 0; i < t; i++) {
+                double[] h = layerNorm(x[i], w(pre + "ln_1.weight"), w(pre + "ln_1.bias"));
+                double[] qkv = conv1d(w(pre + "attn.c_attn.weight"), hs, 3 * hs, h, w(pre + "attn.c_attn.bias"));
+                System.arraycopy(qkv, 0, q[i], 0, hs);
+                System.arraycopy(qkv, hs, k[i], 0, hs);
+                System.arraycopy(qkv, 2 * hs, v[i], 0, hs);
+            }
+            double[][] att = attention(q, k, v, nh, nh, hd);
+            for (int i = 0; i < t; i++) {
+                add(x[i], conv1d(w(pre + "attn.c_proj.weight"), hs, hs, att[i], w(pre + "attn.c_proj.bias")));
+                double[] h = layerNorm(x[i], w(pre + "ln_2.weight"), w(pre + "ln_2.bias"));
+                double[] f = conv1d(w(pre + "mlp.c_fc.weight"), hs, inter, h, w(pre + "mlp.c_fc.bias"));
+                for (int j = 0; j < inter; j++) {
+                    double z = f[j];
+                    f[j] = 0.5 * z * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (z + 0.044715 * z * z * z)));
+                }
+                add(x[i], conv1d(w(pre + "mlp.c_proj.weight"), inter, hs, f, w(pre + "mlp.c_proj.bias")));
+            }
+        }
+        float[] head = c.tieWordEmbeddings() ? wte : w("lm_head.weight");
+        float[][] out = new float[t][];
+        for (int i = 0; i < t; i++) {
+            out[i] = toFloat(matvec(head, c.vocabSize(), hs,
+                    layerNorm(x[i], w(p + "ln_f.weight"), w(p + "ln_f.bias")), null));
+        }
+        return out;
+    }
+
+    /** Causal attention; query head h reads key/value head h / (nh / kvh). */
+    private static double[][] attention(double[][] q, double[][] k, double[][] v, int nh, int kvh, int hd) {
+        int t = q.length;
+        int group = nh / kvh;
+        double[][] out = new double[t][nh * hd];
+        double scale = 1 / Math.sqrt(hd);
+        for (int i = 0; i < t; i++) {
+            for (int h = 0; h < nh; h++) {
+                int kh = h / group;
+                double[] sc = new double[i + 1];
+                double max = Double.NEGATIVE_INFINITY;
+                for (int j = 0; j <= i; j++) {
+                    double d = 0;
+                    for (int e = 0; e < hd; e++) {
+                        d += q[i][h * hd + e] * k[j][kh * hd + e];
+                    }
+                    sc[j] = d * scale;
+                    max = Math.max(max, sc[j]);
+                }
+                double sum = 0;
+                for (int j = 0; j <= i; j++) {
+                    sc[j] = Math.exp(sc[j] - max);
+                    sum += sc[j];
+                }
+                for (int j = 0; j <= i; j++) {
+                    for (int e = 0; e < hd; e++) {
+                        out[i][h * hd + e] += sc[j] / sum * v[j][kh * hd + e];
+                    }
+                }
+            }
+        }
+        return out;
+    }
+
+    /** Inverse frequencies, with llama3 band remapping written from the formula. */
+    private double[] invFreq() {
+        int hd = c.headDim();
+        double[] f = new double[hd / 2];
+        for (int i = 0; i < hd / 2; i++) {
+            f[i] = 1 / Math.pow(c.ropeTheta(), 2.0 * i / hd);
+        }
+        ModelConfig.RopeScaling rs = c.ropeScaling();
+        if (rs != null && "llama3".equals(rs.type())) {
+            double lowWave = rs.originalMaxPositionEmbeddings() / rs.lowFreqFactor();
+            double highWave = rs.originalMaxPositionEmbeddings() / rs.highFreqFactor();
+            for (int i = 0; i < f.length; i++) {
+                double wave = 2 * Math.PI / f[i];
+                if (wave < highWave) {
+                    continue; // high frequency: unchanged
+                } else if (wave > lowWave) {
+                    f[i] = f[i] / rs.factor(); // low frequency: scaled
+                } else {
+                    double smooth = (rs.originalMaxPositionEmbeddings() / wave - rs.lowFreqFactor())
+                            / (rs.highFreqFactor() - rs.lowFreqFactor());
+                    f[i] = (1 - smooth) * f[i] / rs.factor() + smooth * f[i];
+                }
+            }
+        }
+        return f;
+    }
+
+    private static void rope(double[] x, int heads, int hd, int pos, double[] invFreq) {
+        int half = hd / 2;
+        for (int h = 0; h < heads; h++) {
+            int b = h * hd;
+            for (int i = 0; i < half; i++) {
+                double a = pos * invFreq[i];
+                double x1 = x[b + i];
+                double x2 = x[b + i + half];
+                x[b + i] = x1 * Math.cos(a) - x2 * Math.sin(a);
+                x[b + i + half] = x2 * Math.cos(a) + x1 * Math.sin(a);
+            }
+        }
+    }
+
+    private double[] rms(double[] x, float[] weight) {
+        double ss = 0;
+        for (double d : x) {
+            ss += d * d;
+        }
+        double inv = 1 / Math.sqrt(ss / x.length + c.normEps());
+        double[] out = new double[x.length];
+        for (int i = 0; i < x.length; i++) {
+            out[i] = x[i] * inv * weight[i];
+        }
+        return out;
+    }
+
+    private void perHeadRms(double[] x, int heads, int hd, float[] weight) {
+        for (int h = 0; h < heads; h++) {
+            double[] part = new double[hd];
+            System.arraycopy(x, h * hd, part, 0, hd);
+            System.arraycopy(rms(part, weight), 0, x, h * hd, hd);
+        }
+    }
+
+    private double[] layerNorm(double[] x, float[] weight, float[] bias) {
+        double mean = 0;
+        for (double d : x) {
+            mean += d;
+        }
+        mean /= x.length;
+        double var = 0;
+        for (double d : x) {
+            var += (d - mean) * (d - mean);
+        }
+        var /= x.length;
+        double inv = 1 / Math.sqrt(var + c.normEps());
+        double[] out = new double[x.length];
+        for (int i = 0; i < x.length; i++) {
+            out[i] = (x[i] - mean) * inv * weight[i] + bias[i];
+        }
+        return out;
+    }
+
+    /** {@code W[out, in] @ x + b}. */
+    private static double[] matvec(float[] wt, int out, int in, double[] x, float[] bias) {
+        double[] y = new double[out];
+        for (int o = 0; o < out; o++) {
+            double acc = bias == null ? 0 : bias[o];
+            int base = o * in;
+            for (int i = 0; i < in; i++) {
+                acc += wt[base + i] * x[i];
+            }
+            y[o] = acc;
+        }
+        return y;
+    }
+
+    /** GPT-2 Conv1D: {@code x @ W[in, out] + b}. */
+    private static double[] conv1d(float[] wt, int in, int out, double[] x, float[] bias) {
+        double[] y = new double[out];
+        for (int o = 0; o < out; o++) {
+            y[o] = bias[o];
+        }
+        for (int i = 0; i < in; i++) {
+            int base = i * out;
+            for (int o = 0; o < out; o++) {
+                y[o] += x[i] * wt[base + o];
+            }
+        }
+        return y;
+    }
+
+    private static void add(double[] x, double[] y) {
+        for (int i = 0; i < x.length; i++) {
+            x[i] += y[i];
+        }
+    }
+
+    private static float[] toFloat(double[] d) {
+        float[] f = new float[d.length];
+        for (int i = 0; i < d.length; i++) {
+            f[i] = (float) d[i];
+        }
+        return f;
+    }
+}

@@ -1,0 +1,88 @@
+package io.github.amulet4j.djl.template;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.github.amulet4j.prompt.ChatMessage;
+import io.github.amulet4j.prompt.SystemRoleRejectedException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** {@link ChatTemplate} as a {@link io.github.amulet4j.prompt.ChatFormatter}, against the Python-rendered fixtures. */
+class ChatTemplateTest {
+
+    private static ChatTemplate template(String style) {
+        Path p = FixtureRenderingTest.casesDir().resolve(style + ".jinja");
+        return ChatTemplate.builder(FixtureRenderingTest.read(p), p.getFileName().toString())
+                .bosToken("<s>").eosToken("</s>").padToken("<pad>").unkToken("<unk>")
+                .clock(FixtureRenderingTest.FIXED_CLOCK).build();
+    }
+
+    private static List<ChatMessage> messages(Map<String, Object> context) {
+        List<ChatMessage> out = new ArrayList<>();
+        for (Object o : (List<?>) context.get("messages")) {
+            Map<?, ?> m = (Map<?, ?>) o;
+            out.add(new ChatMessage((String) m.get("role"), (String) m.get("content")));
+        }
+        return out;
+    }
+
+    @Test
+    void rendersLikeApplyChatTemplate() {
+        for (String style : List.of("style_chatml", "style_llama3", "style_mistral", "style_zephyr", "style_smollm")) {
+            ChatTemplate t = template(style);
+            List<Map<String, Object>> contexts =
+                    FixtureRenderingTest.contexts(FixtureRenderingTest.casesDir().resolve(style + ".jinja"));
+            // context 0: a single user turn with the generation prompt, all special tokens set
+            Map<String, Object> ctx = contexts.get(0);
+            String expected = FixtureRenderingTest.read(FixtureRenderingTest.casesDir().resolve(style + ".0.expected"));
+            assertEquals(expected, t.render(messages(ctx), true), style);
+        }
+    }
+
+    @Test
+    void systemMessageRejectedByTheTemplateBecomesSystemRoleRejected() {
+        ChatTemplate gemma = template("style_gemma");
+        SystemRoleRejectedException e = assertThrows(SystemRoleRejectedException.class,
+                () -> gemma.render(List.of(ChatMessage.system("s"), ChatMessage.user("u")), true));
+        assertTrue(e.getMessage().contains("System role not supported"), e.getMessage());
+        assertTrue(e.getMessage().contains("style_gemma.jinja"), e.getMessage());
+        // folding the system text into the first user turn is then accepted (expected text from Python's jinja2)
+        String folded = gemma.render(List.of(ChatMessage.user("s\n\nu")), true);
+        assertEquals("<s>\n    <start_of_turn>user\ns\n\nu<end_of_turn>\n\n    <start_of_turn>model\n\n", folded);
+    }
+
+    @Test
+    void otherRaisedErrorsStayTemplateExceptions() {
+        ChatTemplate mistral = template("style_mistral");
+        TemplateException e = assertThrows(TemplateException.class,
+                () -> mistral.render(List.of(ChatMessage.user("a"), ChatMessage.user("b")), false));
+        assertTrue(e.isRaisedByTemplate());
+        assertTrue(e.templateMessage().contains("alternate"));
+    }
+
+    @Test
+    void emitsBosOnlyWhenTheTextStartsWithIt() {
+        ChatTemplate llama3 = template("style_llama3");
+        String withBos = llama3.render(List.of(ChatMessage.user("x")), true);
+        assertTrue(llama3.emitsBos(withBos));
+        ChatTemplate chatml = template("style_chatml");
+        String noBos = chatml.render(List.of(ChatMessage.user("x")), true);
+        assertFalse(chatml.emitsBos(noBos));
+        ChatTemplate noToken = ChatTemplate.builder("{{ bos_token }}x", "t").build();
+        assertFalse(noToken.emitsBos(noToken.render(List.of(), false)));
+    }
+
+    @Test
+    void extraVariablesReachTheTemplate() {
+        ChatTemplate t = ChatTemplate.builder(
+                "{% if enable_thinking is defined and not enable_thinking %}no-think{% endif %}{{ tools|length }}", "t")
+                .variable("enable_thinking", false).build();
+        assertEquals("no-think1", t.render(List.of(), true, Map.of("tools", List.of(Map.of("name", "f")))));
+    }
+}
