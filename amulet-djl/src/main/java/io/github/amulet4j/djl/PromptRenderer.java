@@ -64,7 +64,10 @@ public final class PromptRenderer implements AutoCloseable {
         HfTokenizer tokenizer = HfTokenizer.load(folder);
         try {
             String template = tokenizerConfig.chatTemplate();
-            ChatFormatter formatter = template == null ? null : ChatTemplate.of(template, tokenizerConfig);
+            ChatFormatter formatter = template == null ? null : ChatTemplate.builder(template,
+                            tokenizerConfig.source() == null ? folder + "/tokenizer_config.json" : tokenizerConfig.source().toString())
+                    .bosToken(tokenizerConfig.bosToken()).eosToken(tokenizerConfig.eosToken())
+                    .padToken(tokenizerConfig.padToken()).unkToken(tokenizerConfig.unkToken()).build();
             if (template == null) {
                 LOG.info("{} has no chat_template; prompts are the plain text (system, blank line, question)", folder);
             }
