@@ -23,7 +23,7 @@ import java.util.Objects;
  *
  * <p>{@link #prefill(List)} runs one batched, left-padded forward pass and returns a session with one KV
  * cache row per prompt; each {@link DecodingSession#append(int[])} then costs one forward pass for all
- * streams. With {@link ModelOptions#useKvCache()} off, every step recomputes the whole prefix instead.
+ * streams. With {@link RuntimeOptions#useKvCache()} off, every step recomputes the whole prefix instead.
  *
  * <p>Not thread-safe: one thread drives the model and its sessions at a time.
  */
@@ -35,13 +35,13 @@ public final class DjlCausalLm implements CausalLm {
     public static final String ENGINE = "PyTorch";
 
     private final ModelConfig config;
-    private final ModelOptions options;
+    private final RuntimeOptions options;
     private final NDManager manager;
     private final ModelWeights weights;
     private final TransformerForward forward;
     private volatile boolean closed;
 
-    private DjlCausalLm(ModelConfig config, ModelOptions options, NDManager manager, ModelWeights weights) {
+    private DjlCausalLm(ModelConfig config, RuntimeOptions options, NDManager manager, ModelWeights weights) {
         this.config = config;
         this.options = options;
         this.manager = manager;
@@ -53,10 +53,10 @@ public final class DjlCausalLm implements CausalLm {
     /**
      * Loads a model with default options (float32 on the CPU, KV cache on).
      *
-     * @see #load(ModelConfig, TensorStore, ModelOptions)
+     * @see #load(ModelConfig, TensorStore, RuntimeOptions)
      */
     public static DjlCausalLm load(ModelConfig config, TensorStore store) {
-        return load(config, store, ModelOptions.defaults());
+        return load(config, store, RuntimeOptions.defaults());
     }
 
     /**
@@ -64,15 +64,15 @@ public final class DjlCausalLm implements CausalLm {
      * only read (the caller closes it; its arrays may be dropped once this returns).
      *
      * @throws IllegalArgumentException for an unsupported architecture or rope scaling, a missing tensor or a
-     *                                  tensor of the wrong shape (naming {@link ModelOptions#checkpointName()})
+     *                                  tensor of the wrong shape (naming {@link RuntimeOptions#checkpointName()})
      * @throws IllegalStateException    if a GPU is requested and the PyTorch engine sees none
      */
-    public static DjlCausalLm load(ModelConfig config, TensorStore store, ModelOptions options) {
+    public static DjlCausalLm load(ModelConfig config, TensorStore store, RuntimeOptions options) {
         Objects.requireNonNull(config, "config");
         Objects.requireNonNull(store, "store");
         Objects.requireNonNull(options, "options");
         TensorLayout.validate(config);
-        ModelOptions.requireSupportedComputeType(options.computeType());
+        RuntimeOptions.requireSupportedComputeType(options.computeType());
         RotaryFrequencies.inverseFrequencies(config);
         Device device = options.device();
         Engine engine = Engine.getEngine(ENGINE);
@@ -106,7 +106,7 @@ public final class DjlCausalLm implements CausalLm {
     }
 
     /** The options this model runs with. */
-    public ModelOptions options() {
+    public RuntimeOptions options() {
         return options;
     }
 

@@ -32,8 +32,8 @@ class DecodingSessionTest {
         int[] all = TestModels.tokens(c, 20, 8);
         int promptLen = 5;
         // a small initial capacity so that the cache grows (doubles) during the run
-        ModelOptions cached = ModelOptions.builder().initialCacheCapacity(4).build();
-        ModelOptions uncached = ModelOptions.builder().useKvCache(false).build();
+        RuntimeOptions cached = RuntimeOptions.builder().initialCacheCapacity(4).build();
+        RuntimeOptions uncached = RuntimeOptions.builder().useKvCache(false).build();
         float[][] full = new NaiveReference(c, store).logits(all);
         try (DjlCausalLm a = DjlCausalLm.load(c, store, cached);
              DjlCausalLm b = DjlCausalLm.load(c, store, uncached);
@@ -68,7 +68,7 @@ class DecodingSessionTest {
             next[s] = TestModels.tokens(c, prompts.size(), 100 + s);
         }
         for (boolean kv : new boolean[] {true, false}) {
-            ModelOptions opts = ModelOptions.builder().useKvCache(kv).initialCacheCapacity(8).build();
+            RuntimeOptions opts = RuntimeOptions.builder().useKvCache(kv).initialCacheCapacity(8).build();
             try (DjlCausalLm lm = DjlCausalLm.load(c, store, opts);
                  DecodingSession batch = lm.prefill(prompts)) {
                 List<DecodingSession> alone = new ArrayList<>();
@@ -137,7 +137,7 @@ class DecodingSessionTest {
     void nativeMemoryStaysFlatOverOneThousandSteps() {
         ModelConfig c = TestModels.withMaxPositions(ModelShapes.tinyLlama(), 2048);
         InMemoryTensorStore store = TestModels.store(c, 51);
-        try (DjlCausalLm lm = DjlCausalLm.load(c, store, ModelOptions.builder().initialCacheCapacity(2048).build())) {
+        try (DjlCausalLm lm = DjlCausalLm.load(c, store, RuntimeOptions.builder().initialCacheCapacity(2048).build())) {
             int weights = lm.manager().getManagedArrays().size();
             try (DecodingSession s = lm.prefill(List.of(TestModels.tokens(c, 3, 1), TestModels.tokens(c, 5, 2)))) {
                 int afterPrefill = lm.manager().getManagedArrays().size();
@@ -164,7 +164,7 @@ class DecodingSessionTest {
     void cacheGrowthAndSelectDoNotLeak() {
         ModelConfig c = ModelShapes.tinyMistral();
         InMemoryTensorStore store = TestModels.store(c, 52);
-        try (DjlCausalLm lm = DjlCausalLm.load(c, store, ModelOptions.builder().initialCacheCapacity(2).build())) {
+        try (DjlCausalLm lm = DjlCausalLm.load(c, store, RuntimeOptions.builder().initialCacheCapacity(2).build())) {
             try (DecodingSession s = lm.prefill(List.of(TestModels.tokens(c, 3, 1), TestModels.tokens(c, 2, 2)))) {
                 int start = lm.manager().getManagedArrays().size();
                 for (int i = 0; i < 40; i++) {
@@ -180,7 +180,7 @@ class DecodingSessionTest {
     void promptAndGenerationBeyondMaxPositionsAreRejected() {
         ModelConfig c = TestModels.withMaxPositions(ModelShapes.tinyLlama(), 6);
         try (DjlCausalLm lm = DjlCausalLm.load(c, TestModels.store(c, 1),
-                ModelOptions.builder().checkpointName("tiny-llama").build())) {
+                RuntimeOptions.builder().checkpointName("tiny-llama").build())) {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                     () -> lm.prefill(List.of(new int[] {1, 2}, new int[7])));
             assertTrue(e.getMessage().contains("prompt 1") && e.getMessage().contains("7 tokens")

@@ -20,7 +20,7 @@ public final class FullShapeProbe {
         long t0 = System.nanoTime();
         InMemoryTensorStore store = RandomCheckpoint.create(c, 1);
         long t1 = System.nanoTime();
-        try (DjlCausalLm lm = DjlCausalLm.load(c, store, ModelOptions.builder().checkpointName("random").build())) {
+        try (DjlCausalLm lm = DjlCausalLm.load(c, store, RuntimeOptions.builder().checkpointName("random").build())) {
             long t2 = System.nanoTime();
             System.out.printf("random weights %.1f s, load %.1f s%n", (t1 - t0) / 1e9, (t2 - t1) / 1e9);
             store = null;

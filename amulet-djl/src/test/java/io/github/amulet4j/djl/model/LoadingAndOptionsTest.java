@@ -42,7 +42,7 @@ class LoadingAndOptionsTest {
     void missingTensorIsNamed() {
         ModelConfig c = ModelShapes.tinyQwen2();
         InMemoryTensorStore store = copyExcept(TestModels.store(c, 1), "model.layers.1.self_attn.k_proj.bias", null, null);
-        ModelOptions opts = ModelOptions.builder().checkpointName("/models/tiny-qwen2").build();
+        RuntimeOptions opts = RuntimeOptions.builder().checkpointName("/models/tiny-qwen2").build();
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> DjlCausalLm.load(c, store, opts));
         assertTrue(e.getMessage().contains("/models/tiny-qwen2") && e.getMessage().contains("missing tensor")
                 && e.getMessage().contains("model.layers.1.self_attn.k_proj.bias")
@@ -62,7 +62,7 @@ class LoadingAndOptionsTest {
         ModelConfig c = ModelShapes.tinyGpt2();
         String name = "transformer.h.0.attn.c_attn.weight";
         InMemoryTensorStore store = copyExcept(TestModels.store(c, 1), null, name, new long[] {144, 48});
-        ModelOptions opts = ModelOptions.builder().checkpointName("gpt2-test").build();
+        RuntimeOptions opts = RuntimeOptions.builder().checkpointName("gpt2-test").build();
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> DjlCausalLm.load(c, store, opts));
         assertTrue(e.getMessage().contains("gpt2-test") && e.getMessage().contains(name)
                 && e.getMessage().contains("[144, 48]") && e.getMessage().contains("[48, 144]"), e.getMessage());
@@ -88,11 +88,11 @@ class LoadingAndOptionsTest {
     @Test
     void bfloat16IsNeverHandedToTheEngine() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> ModelOptions.builder().computeType(DataType.BFLOAT16));
+                () -> RuntimeOptions.builder().computeType(DataType.BFLOAT16));
         assertTrue(e.getMessage().contains("BFLOAT16"), e.getMessage());
-        assertThrows(IllegalArgumentException.class, () -> ModelOptions.requireSupportedComputeType(DataType.BFLOAT16));
-        assertThrows(IllegalArgumentException.class, () -> ModelOptions.builder().computeType(DataType.INT8));
-        assertEquals(DataType.FLOAT16, ModelOptions.builder().computeType(DataType.FLOAT16).build().computeType());
+        assertThrows(IllegalArgumentException.class, () -> RuntimeOptions.requireSupportedComputeType(DataType.BFLOAT16));
+        assertThrows(IllegalArgumentException.class, () -> RuntimeOptions.builder().computeType(DataType.INT8));
+        assertEquals(DataType.FLOAT16, RuntimeOptions.builder().computeType(DataType.FLOAT16).build().computeType());
     }
 
     @Test
@@ -100,7 +100,7 @@ class LoadingAndOptionsTest {
         for (ModelConfig c : List.of(ModelShapes.tinyQwen3(), ModelShapes.tinyGpt2(), ModelShapes.tinyLlama())) {
             InMemoryTensorStore store = TestModels.store(c, 61);
             List<int[]> prompts = List.of(TestModels.tokens(c, 9, 1), TestModels.tokens(c, 4, 2));
-            ModelOptions half = ModelOptions.builder().computeType(DataType.FLOAT16).build();
+            RuntimeOptions half = RuntimeOptions.builder().computeType(DataType.FLOAT16).build();
             try (DjlCausalLm f32 = DjlCausalLm.load(c, store);
                  DjlCausalLm f16 = DjlCausalLm.load(c, store, half);
                  DecodingSession a = f32.prefill(prompts);
@@ -121,7 +121,7 @@ class LoadingAndOptionsTest {
     void missingGpuGivesAClearError() {
         Assumptions.assumeTrue(Engine.getEngine(DjlCausalLm.ENGINE).getGpuCount() == 0, "a GPU is present");
         ModelConfig c = ModelShapes.tinyLlama();
-        ModelOptions opts = ModelOptions.builder().device(Device.gpu()).build();
+        RuntimeOptions opts = RuntimeOptions.builder().device(Device.gpu()).build();
         IllegalStateException e = assertThrows(IllegalStateException.class,
                 () -> DjlCausalLm.load(c, TestModels.store(c, 1), opts));
         assertTrue(e.getMessage().contains("GPU"), e.getMessage());

@@ -13,7 +13,7 @@ import java.util.Objects;
  * types. {@link DataType#BFLOAT16} is rejected on purpose: DJL 0.36's PyTorch JNI aborts the JVM when
  * a BFLOAT16 array is created or converted, so no code path may hand it to the engine.
  */
-public final class ModelOptions {
+public final class RuntimeOptions {
 
     private final Device device;
     private final DataType computeType;
@@ -21,7 +21,7 @@ public final class ModelOptions {
     private final String checkpointName;
     private final int initialCacheCapacity;
 
-    private ModelOptions(Builder b) {
+    private RuntimeOptions(Builder b) {
         this.device = b.device;
         this.computeType = b.computeType;
         this.useKvCache = b.useKvCache;
@@ -30,7 +30,7 @@ public final class ModelOptions {
     }
 
     /** Float32 on the CPU with a KV cache. */
-    public static ModelOptions defaults() {
+    public static RuntimeOptions defaults() {
         return builder().build();
     }
 
@@ -88,11 +88,11 @@ public final class ModelOptions {
 
     @Override
     public String toString() {
-        return "ModelOptions[device=" + device + ", computeType=" + computeType + ", useKvCache=" + useKvCache
+        return "RuntimeOptions[device=" + device + ", computeType=" + computeType + ", useKvCache=" + useKvCache
                 + ", checkpointName=" + checkpointName + ", initialCacheCapacity=" + initialCacheCapacity + "]";
     }
 
-    /** Builder for {@link ModelOptions}; every setter validates its argument. */
+    /** Builder for {@link RuntimeOptions}; every setter validates its argument. */
     public static final class Builder {
         private Device device = Device.cpu();
         private DataType computeType = DataType.FLOAT32;
@@ -132,8 +132,8 @@ public final class ModelOptions {
             return this;
         }
 
-        public ModelOptions build() {
-            return new ModelOptions(this);
+        public RuntimeOptions build() {
+            return new RuntimeOptions(this);
         }
     }
 }
