@@ -7,6 +7,7 @@ import io.github.amulet4j.djl.checkpoint.Checkpoints;
 import io.github.amulet4j.djl.checkpoint.ModelConfig;
 import io.github.amulet4j.djl.checkpoint.TensorStore;
 import io.github.amulet4j.djl.model.DjlCausalLm;
+import io.github.amulet4j.djl.model.RuntimeOptions;
 import io.github.amulet4j.generate.GenerationConfig;
 import io.github.amulet4j.generate.GenerationRequest;
 import io.github.amulet4j.generate.GenerationResult;
@@ -69,7 +70,7 @@ public final class AmuletModel implements AutoCloseable {
         PromptRenderer prompts = PromptRenderer.load(folder);
         try {
             ModelConfig config = prompts.config();
-            io.github.amulet4j.djl.model.ModelOptions runOptions = io.github.amulet4j.djl.model.ModelOptions.builder()
+            RuntimeOptions runOptions = RuntimeOptions.builder()
                     .device(options.device() == ModelOptions.Device.GPU ? Device.gpu() : Device.cpu())
                     .computeType(options.dtype() == ModelOptions.Dtype.FLOAT16 ? DataType.FLOAT16 : DataType.FLOAT32)
                     .useKvCache(options.kvCache())
