@@ -1,0 +1,195 @@
+package io.github.amulet4j.djl;
+
+import ai.djl.Device;
+import ai.djl.ndarray.types.DataType;
+import io.github.amulet4j.align.Method;
+import io.github.amulet4j.djl.checkpoint.Checkpoints;
+import io.github.amulet4j.djl.checkpoint.ModelConfig;
+import io.github.amulet4j.djl.checkpoint.TensorStore;
+import io.github.amulet4j.djl.model.DjlCausalLm;
+import io.github.amulet4j.djl.model.RuntimeOptions;
+import io.github.amulet4j.generate.GenerationConfig;
+import io.github.amulet4j.generate.GenerationRequest;
+import io.github.amulet4j.generate.GenerationResult;
+import io.github.amulet4j.generate.Generator;
+import io.github.amulet4j.generate.TokenListener;
+import io.github.amulet4j.prompt.Preference;
+import io.github.amulet4j.prompt.PromptStyle;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * A Hugging Face model loaded for Amulet decoding: the public entry point of the library.
+ *
+ * <pre>{@code
+ * try (AmuletModel model = AmuletModel.load(ModelOptions.of("Qwen/Qwen2.5-0.5B-Instruct"))) {
+ *     GenerationResult r = model.generate("What is the ozone layer?", Preference.of("concise"),
+ *             GenerationConfig.builder().method(Method.AMULET).maxNewTokens(64).build());
+ *     System.out.println(r.text());
+ * }
+ * }</pre>
+ *
+ * <p>{@link #load} resolves a Hub id through the Hugging Face cache (downloading what is missing) or uses
+ * a local folder, reads {@code config.json}, opens the safetensors checkpoint, builds the DJL model, the
+ * tokenizer, the chat template and the end-of-sequence ids. Every request is rendered into a base and a
+ * preference stream; all streams of all requests of a call decode together, one forward pass per step.
+ *
+ * <p>Not thread-safe: one thread generates at a time.
+ */
+public final class AmuletModel implements AutoCloseable {
+
+    private final String name;
+    private final ModelOptions options;
+    private final PromptRenderer prompts;
+    private final DjlCausalLm lm;
+    private final Generator generator;
+
+    private AmuletModel(String name, ModelOptions options, PromptRenderer prompts, DjlCausalLm lm) {
+        this.name = name;
+        this.options = options;
+        this.prompts = prompts;
+        this.lm = lm;
+        int[] eos = prompts.eosTokenIds().stream().mapToInt(Integer::intValue).toArray();
+        this.generator = new Generator(lm, prompts.tokenizer(), GenerationConfig.defaults(), eos);
+    }
+
+    /**
+     * Loads the model {@code options} names.
+     *
+     * @throws IOException              when a file cannot be read or downloaded
+     * @throws IllegalArgumentException naming the file or field for a missing or malformed part of the folder
+     * @throws IllegalStateException    when {@code --device gpu} is asked and no GPU is visible
+     */
+    public static AmuletModel load(ModelOptions options) throws IOException {
+        Objects.requireNonNull(options, "options");
+        Path folder = ModelFiles.resolve(options, true);
+        PromptRenderer prompts = PromptRenderer.load(folder);
+        try {
+            ModelConfig config = prompts.config();
+            RuntimeOptions runOptions = RuntimeOptions.builder()
+                    .device(options.device() == ModelOptions.Device.GPU ? Device.gpu() : Device.cpu())
+                    .computeType(options.dtype() == ModelOptions.Dtype.FLOAT16 ? DataType.FLOAT16 : DataType.FLOAT32)
+                    .useKvCache(options.kvCache())
+                    .checkpointName(options.model())
+                    .build();
+            DjlCausalLm lm;
+            try (TensorStore store = Checkpoints.open(folder)) {
+                lm = DjlCausalLm.load(config, store, runOptions);
+            }
+            return new AmuletModel(options.model(), options, prompts, lm);
+        } catch (IOException | RuntimeException e) {
+            prompts.close();
+            throw e;
+        }
+    }
+
+    /** Loads a local model folder with default options. */
+    public static AmuletModel load(Path folder) throws IOException {
+        return load(ModelOptions.of(folder));
+    }
+
+    /** The model as named in the options (a folder path or a Hub id). */
+    public String name() {
+        return name;
+    }
+
+    /** The options it was loaded with. */
+    public ModelOptions options() {
+        return options;
+    }
+
+    /** The local folder the model was read from (a Hub snapshot folder for a Hub id). */
+    public Path folder() {
+        return prompts.folder();
+    }
+
+    /** The model's {@code config.json}. */
+    public ModelConfig config() {
+        return prompts.config();
+    }
+
+    /** The prompt renderer (chat template and tokenizer) this model uses. */
+    public PromptRenderer prompts() {
+        return prompts;
+    }
+
+    /** One question with a preference and the paper's defaults ({@code amulet}, greedy, 128 new tokens). */
+    public GenerationResult generate(String question, Preference preference) {
+        return generate(AmuletRequest.of(question, preference), TokenListener.NONE);
+    }
+
+    /** One question with a preference and a configuration. */
+    public GenerationResult generate(String question, Preference preference, GenerationConfig config) {
+        return generate(AmuletRequest.builder(question).preference(preference).config(config).build(), TokenListener.NONE);
+    }
+
+    /** Continues a conversation, streaming the tokens to {@code listener} as they are chosen. */
+    public GenerationResult generate(Conversation conversation, Preference preference, GenerationConfig config,
+                                     TokenListener listener) {
+        return generate(AmuletRequest.builder(conversation).preference(preference).config(config).build(), listener);
+    }
+
+    /** One request, streaming its tokens to {@code listener} (request index 0). */
+    public GenerationResult generate(AmuletRequest request, TokenListener listener) {
+        return generate(List.of(request), listener).get(0);
+    }
+
+    /** A batch of requests decoded together; results in request order. */
+    public List<GenerationResult> generate(List<AmuletRequest> requests) {
+        return generate(requests, TokenListener.NONE);
+    }
+
+    /**
+     * A batch of requests decoded together (one forward pass per step for all their streams), each with its
+     * own preference and configuration; results in request order, tokens streamed with the request's index.
+     *
+     * @throws IllegalArgumentException when a request's method needs a preference it lacks, or a prompt is too long
+     */
+    public List<GenerationResult> generate(List<AmuletRequest> requests, TokenListener listener) {
+        Objects.requireNonNull(requests, "requests");
+        Objects.requireNonNull(listener, "listener");
+        List<GenerationRequest> batch = new ArrayList<>(requests.size());
+        for (int i = 0; i < requests.size(); i++) {
+            batch.add(toGenerationRequest(Objects.requireNonNull(requests.get(i), "request " + i), i));
+        }
+        return generator.generate(batch, listener);
+    }
+
+    private GenerationRequest toGenerationRequest(AmuletRequest r, int index) {
+        GenerationConfig config = r.config().orElse(generator.defaults());
+        Method method = config.method();
+        PromptStyle style = r.promptStyle();
+        GenerationRequest g;
+        if (r.preference().isEmpty()) {
+            if (method.needsPreference()) {
+                throw new IllegalArgumentException("request " + index + ": method '" + method.id()
+                        + "' needs a preference");
+            }
+            g = GenerationRequest.baseOnly(prompts.renderBase(r.conversation(), style).tokenIds());
+        } else {
+            TwoStreamPrompt p = prompts.render(r.conversation(), r.preference().get(), style);
+            if (method.needsBase() && method.needsPreference()) {
+                g = GenerationRequest.of(p.base().tokenIds(), p.preference().tokenIds());
+            } else if (method.needsBase()) {
+                g = GenerationRequest.baseOnly(p.base().tokenIds());
+            } else {
+                g = GenerationRequest.preferenceOnly(p.preference().tokenIds());
+            }
+        }
+        return r.config().isPresent() ? g.withConfig(config) : g;
+    }
+
+    /** Releases the model's native memory and the tokenizer. */
+    @Override
+    public void close() {
+        try {
+            lm.close();
+        } finally {
+            prompts.close();
+        }
+    }
+}

@@ -1,0 +1,192 @@
+package io.github.amulet4j.djl;
+
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.Objects;
+import java.util.stream.Collectors;
+
+/**
+ * What {@link AmuletModel#load(ModelOptions)} loads and how it runs it: the model (a local Hugging Face
+ * folder or a Hub id), the Hub revision, the device, the compute dtype and whether decoding keeps a KV
+ * cache. Immutable; build with {@link #builder()}. Defaults: {@value #DEFAULT_MODEL}, revision
+ * {@code main}, CPU, float32, KV cache on.
+ */
+public final class ModelOptions {
+
+    /** The model loaded when none is named. */
+    public static final String DEFAULT_MODEL = "Qwen/Qwen2.5-0.5B-Instruct";
+
+    /** Where the model runs. */
+    public enum Device {
+        /** The CPU, with the PyTorch natives bundled in the dependencies. */
+        CPU,
+        /** The first CUDA GPU; needs the CUDA PyTorch natives (see the user guide). */
+        GPU;
+
+        /** {@code cpu} or {@code gpu}, case-insensitive. @throws IllegalArgumentException listing the valid names */
+        public static Device parse(String name) {
+            return parseEnum(Device.class, "device", name);
+        }
+    }
+
+    /** The dtype weights and activations are computed in (checkpoint weights are converted on load). */
+    public enum Dtype {
+        /** 32-bit floats (the default; exact on CPU). */
+        FLOAT32,
+        /** 16-bit floats (half the memory; meant for GPUs). */
+        FLOAT16;
+
+        /** {@code float32} or {@code float16}, case-insensitive. @throws IllegalArgumentException listing the valid names */
+        public static Dtype parse(String name) {
+            return parseEnum(Dtype.class, "dtype", name);
+        }
+    }
+
+    private final String model;
+    private final String revision;
+    private final Device device;
+    private final Dtype dtype;
+    private final boolean kvCache;
+
+    private ModelOptions(Builder b) {
+        this.model = b.model;
+        this.revision = b.revision;
+        this.device = b.device;
+        this.dtype = b.dtype;
+        this.kvCache = b.kvCache;
+    }
+
+    /** The defaults: {@value #DEFAULT_MODEL} on the CPU in float32 with a KV cache. */
+    public static ModelOptions defaults() {
+        return builder().build();
+    }
+
+    /** Options for a local model folder, other settings at their defaults. */
+    public static ModelOptions of(Path folder) {
+        return builder().model(folder).build();
+    }
+
+    /** Options for a model folder path or Hub id, other settings at their defaults. */
+    public static ModelOptions of(String model) {
+        return builder().model(model).build();
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** A builder preset with these values. */
+    public Builder toBuilder() {
+        return new Builder().model(model).revision(revision).device(device).dtype(dtype).kvCache(kvCache);
+    }
+
+    /** The model: a local folder path or a Hub id such as {@code Qwen/Qwen2.5-0.5B-Instruct}. */
+    public String model() {
+        return model;
+    }
+
+    /** The Hub revision (branch, tag or commit) used when {@link #model()} is a Hub id. */
+    public String revision() {
+        return revision;
+    }
+
+    public Device device() {
+        return device;
+    }
+
+    public Dtype dtype() {
+        return dtype;
+    }
+
+    /** Whether decoding keeps a KV cache (default) or recomputes the whole prefix each step. */
+    public boolean kvCache() {
+        return kvCache;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof ModelOptions m && m.model.equals(model) && m.revision.equals(revision)
+                && m.device == device && m.dtype == dtype && m.kvCache == kvCache;
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(model, revision, device, dtype, kvCache);
+    }
+
+    @Override
+    public String toString() {
+        return "ModelOptions[model=" + model + ", revision=" + revision + ", device=" + device + ", dtype=" + dtype
+                + ", kvCache=" + kvCache + "]";
+    }
+
+    private static <E extends Enum<E>> E parseEnum(Class<E> type, String what, String name) {
+        if (name != null) {
+            for (E e : type.getEnumConstants()) {
+                if (e.name().equalsIgnoreCase(name.trim())) {
+                    return e;
+                }
+            }
+        }
+        throw new IllegalArgumentException("unknown " + what + " '" + name + "'; valid: "
+                + Arrays.stream(type.getEnumConstants()).map(e -> e.name().toLowerCase(Locale.ROOT))
+                .collect(Collectors.joining(", ")));
+    }
+
+    /** Builder of {@link ModelOptions}; each setter validates its argument. */
+    public static final class Builder {
+        private String model = DEFAULT_MODEL;
+        private String revision = "main";
+        private Device device = Device.CPU;
+        private Dtype dtype = Dtype.FLOAT32;
+        private boolean kvCache = true;
+
+        private Builder() {
+        }
+
+        /** A local folder path or a Hub id. @throws IllegalArgumentException when blank */
+        public Builder model(String model) {
+            Objects.requireNonNull(model, "model");
+            if (model.isBlank()) {
+                throw new IllegalArgumentException("model must be a folder path or a Hub id, got an empty string");
+            }
+            this.model = model.trim();
+            return this;
+        }
+
+        /** A local model folder. */
+        public Builder model(Path folder) {
+            return model(Objects.requireNonNull(folder, "folder").toString());
+        }
+
+        /** Hub revision. @throws IllegalArgumentException when blank */
+        public Builder revision(String revision) {
+            Objects.requireNonNull(revision, "revision");
+            if (revision.isBlank()) {
+                throw new IllegalArgumentException("revision must not be empty");
+            }
+            this.revision = revision.trim();
+            return this;
+        }
+
+        public Builder device(Device device) {
+            this.device = Objects.requireNonNull(device, "device");
+            return this;
+        }
+
+        public Builder dtype(Dtype dtype) {
+            this.dtype = Objects.requireNonNull(dtype, "dtype");
+            return this;
+        }
+
+        public Builder kvCache(boolean kvCache) {
+            this.kvCache = kvCache;
+            return this;
+        }
+
+        public ModelOptions build() {
+            return new ModelOptions(this);
+        }
+    }
+}

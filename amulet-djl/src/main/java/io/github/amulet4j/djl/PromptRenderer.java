@@ -1,0 +1,154 @@
+package io.github.amulet4j.djl;
+
+import io.github.amulet4j.djl.checkpoint.ModelConfig;
+import io.github.amulet4j.djl.checkpoint.ModelConfigReader;
+import io.github.amulet4j.djl.template.ChatTemplate;
+import io.github.amulet4j.djl.tokenizer.GenerationDefaults;
+import io.github.amulet4j.djl.tokenizer.HfTokenizer;
+import io.github.amulet4j.djl.tokenizer.TokenizerConfig;
+import io.github.amulet4j.prompt.ChatFormatter;
+import io.github.amulet4j.prompt.ChatMessage;
+import io.github.amulet4j.prompt.Preference;
+import io.github.amulet4j.prompt.PromptStyle;
+import io.github.amulet4j.prompt.TwoStreamPrompts;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Collections;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * Renders a request's two prompts (base and preference stream, ALGORITHM.md section 1) to text and token
+ * ids with a model's own chat template and tokenizer. It reads only {@code config.json},
+ * {@code tokenizer.json}, {@code tokenizer_config.json} (with {@code chat_template.jinja}) and
+ * {@code generation_config.json}: never the weights, so it works on a folder that has none.
+ * {@link AmuletModel} uses one for every request.
+ */
+public final class PromptRenderer implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(PromptRenderer.class);
+
+    private final Path folder;
+    private final ModelConfig config;
+    private final HfTokenizer tokenizer;
+    private final ChatFormatter formatter;
+    private final boolean hasChatTemplate;
+    private final Set<Integer> eosTokenIds;
+
+    private PromptRenderer(Path folder, ModelConfig config, HfTokenizer tokenizer, ChatFormatter formatter,
+                           boolean hasChatTemplate, Set<Integer> eosTokenIds) {
+        this.folder = folder;
+        this.config = config;
+        this.tokenizer = tokenizer;
+        this.formatter = formatter;
+        this.hasChatTemplate = hasChatTemplate;
+        this.eosTokenIds = eosTokenIds;
+    }
+
+    /**
+     * Loads the prompt side of a local model folder.
+     *
+     * @throws IOException              when a file cannot be read
+     * @throws IllegalArgumentException naming the file and field when {@code config.json}, the tokenizer or the
+     *                                  chat template is missing or malformed
+     */
+    public static PromptRenderer load(Path folder) throws IOException {
+        Objects.requireNonNull(folder, "folder");
+        ModelConfig config = ModelConfigReader.readFolder(folder);
+        TokenizerConfig tokenizerConfig = TokenizerConfig.readFolder(folder);
+        HfTokenizer tokenizer = HfTokenizer.load(folder);
+        try {
+            String template = tokenizerConfig.chatTemplate();
+            ChatFormatter formatter = template == null ? null : ChatTemplate.builder(template,
+                            tokenizerConfig.source() == null ? folder + "/tokenizer_config.json" : tokenizerConfig.source().toString())
+                    .bosToken(tokenizerConfig.bosToken()).eosToken(tokenizerConfig.eosToken())
+                    .padToken(tokenizerConfig.padToken()).unkToken(tokenizerConfig.unkToken()).build();
+            if (template == null) {
+                LOG.info("{} has no chat_template; prompts are the plain text (system, blank line, question)", folder);
+            }
+            Set<Integer> eos = new LinkedHashSet<>(GenerationDefaults.readFolder(folder).eosTokenIds());
+            eos.addAll(config.eosTokenIds());
+            if (tokenizer.eosTokenId() >= 0) {
+                eos.add(tokenizer.eosTokenId());
+            }
+            eos.removeIf(id -> id < 0 || id >= config.vocabSize());
+            return new PromptRenderer(folder, config, tokenizer, formatter, template != null,
+                    Collections.unmodifiableSet(eos));
+        } catch (IOException | RuntimeException e) {
+            tokenizer.close();
+            throw e;
+        }
+    }
+
+    /**
+     * Loads the prompt side of the model {@code options} names: a local folder, or a Hub id whose config and
+     * tokenizer files (not the weights) are fetched into the Hugging Face cache.
+     */
+    public static PromptRenderer load(ModelOptions options) throws IOException {
+        return load(ModelFiles.resolve(options, false));
+    }
+
+    /** Both prompts of a single question without a system text. */
+    public TwoStreamPrompt render(String question, Preference preference) {
+        return render(Conversation.of(question), preference, PromptStyle.DEFAULT);
+    }
+
+    /** Both prompts of a conversation with {@code preference} in the preference stream. */
+    public TwoStreamPrompt render(Conversation conversation, Preference preference, PromptStyle style) {
+        Objects.requireNonNull(preference, "preference");
+        TwoStreamPrompts prompts = new TwoStreamPrompts(formatter, style);
+        List<ChatMessage> messages = conversation.messages();
+        TwoStreamPrompts.Rendered text = prompts.build(messages, preference);
+        return new TwoStreamPrompt(encode(text.base()), encode(text.preference()));
+    }
+
+    /** The base prompt alone (the conversation as given), for requests decoded with {@code base}. */
+    public RenderedPrompt renderBase(Conversation conversation, PromptStyle style) {
+        TwoStreamPrompts prompts = new TwoStreamPrompts(formatter, style);
+        return encode(prompts.render(prompts.baseConversation(conversation.messages())));
+    }
+
+    private RenderedPrompt encode(String text) {
+        boolean templateBos = formatter != null && formatter.emitsBos(text);
+        return new RenderedPrompt(text, tokenizer.encodePrompt(text, templateBos));
+    }
+
+    /** The model folder. */
+    public Path folder() {
+        return folder;
+    }
+
+    /** The model's {@code config.json}. */
+    public ModelConfig config() {
+        return config;
+    }
+
+    /** The tokenizer. */
+    public HfTokenizer tokenizer() {
+        return tokenizer;
+    }
+
+    /** Whether the model has a chat template (otherwise prompts are plain text). */
+    public boolean hasChatTemplate() {
+        return hasChatTemplate;
+    }
+
+    /**
+     * End-of-sequence ids: {@code generation_config.json}'s {@code eos_token_id}, then {@code config.json}'s,
+     * then the tokenizer's EOS token (ids outside the model's vocabulary dropped).
+     */
+    public Set<Integer> eosTokenIds() {
+        return eosTokenIds;
+    }
+
+    /** Releases the tokenizer. */
+    @Override
+    public void close() {
+        tokenizer.close();
+    }
+}

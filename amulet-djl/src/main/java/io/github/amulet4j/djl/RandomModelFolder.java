@@ -1,0 +1,225 @@
+package io.github.amulet4j.djl;
+
+import com.google.gson.GsonBuilder;
+import com.google.gson.JsonArray;
+import com.google.gson.JsonObject;
+import io.github.amulet4j.djl.checkpoint.InMemoryTensorStore;
+import io.github.amulet4j.djl.checkpoint.ModelConfig;
+import io.github.amulet4j.djl.checkpoint.ModelConfigReader;
+import io.github.amulet4j.djl.checkpoint.SafetensorsDtype;
+import io.github.amulet4j.djl.checkpoint.SafetensorsWriter;
+import io.github.amulet4j.djl.model.ModelShapes;
+import io.github.amulet4j.djl.model.RandomCheckpoint;
+import io.github.amulet4j.djl.tokenizer.TinyTokenizerWriter;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Objects;
+import java.util.function.Supplier;
+import java.util.stream.Collectors;
+
+/**
+ * Writes a model folder in the Hugging Face layout with random weights: {@code config.json},
+ * {@code generation_config.json}, {@code model.safetensors}, a real byte-level BPE {@code tokenizer.json}
+ * and {@code tokenizer_config.json} with a ChatML chat template (GPT-2 gets none, as the real one). It loads
+ * and generates like a downloaded model (the text is noise): for trying the library without a network, for
+ * tests and for benchmarks of full-size shapes.
+ *
+ * <p>The model's vocabulary is the tokenizer's rounded up to a multiple of 64, so the padded embedding rows
+ * that real checkpoints have are there too.
+ */
+public final class RandomModelFolder {
+
+    /** The shapes that can be written. */
+    public enum Shape {
+        /** A tiny Llama (llama3 rope scaling, BOS added by the tokenizer). */
+        TINY_LLAMA("tiny-llama", ModelShapes::tinyLlama, 1000),
+        /** A tiny Qwen2 (q/k/v biases, tied embeddings). */
+        TINY_QWEN2("tiny-qwen2", ModelShapes::tinyQwen2, 1000),
+        /** A tiny Qwen3 (q/k norms). */
+        TINY_QWEN3("tiny-qwen3", ModelShapes::tinyQwen3, 1000),
+        /** A tiny Mistral (grouped-query attention, untied head). */
+        TINY_MISTRAL("tiny-mistral", ModelShapes::tinyMistral, 1000),
+        /** A tiny GPT-2 (no chat template: prompts are plain text). */
+        TINY_GPT2("tiny-gpt2", ModelShapes::tinyGpt2, 1000),
+        /** Qwen2.5-0.5B's shape (about 0.5 billion parameters). */
+        QWEN25_05B("qwen2.5-0.5b", ModelShapes::qwen25_05b, 151_665),
+        /** Llama-3.2-1B's shape (about 1.2 billion parameters). */
+        LLAMA32_1B("llama3.2-1b", ModelShapes::llama32_1b, 128_000);
+
+        private final String id;
+        private final Supplier<ModelConfig> shape;
+        private final int tokenizerVocab;
+
+        Shape(String id, Supplier<ModelConfig> shape, int tokenizerVocab) {
+            this.id = id;
+            this.shape = shape;
+            this.tokenizerVocab = tokenizerVocab;
+        }
+
+        /** The name used on the command line ({@code tiny-qwen2}, {@code qwen2.5-0.5b}, ...). */
+        public String id() {
+            return id;
+        }
+
+        /** Whether this is one of the tiny test shapes. */
+        public boolean isTiny() {
+            return id.startsWith("tiny-");
+        }
+
+        /** The shape called {@code name}. @throws IllegalArgumentException listing the names */
+        public static Shape parse(String name) {
+            for (Shape s : values()) {
+                if (s.id.equalsIgnoreCase(name == null ? "" : name.trim())) {
+                    return s;
+                }
+            }
+            throw new IllegalArgumentException("unknown shape '" + name + "'; shapes: " + names());
+        }
+
+        /** All names, comma-separated. */
+        public static String names() {
+            return Arrays.stream(values()).map(Shape::id).collect(Collectors.joining(", "));
+        }
+    }
+
+    private RandomModelFolder() {
+    }
+
+    /**
+     * Writes a random model of {@code shape} into {@code dir} (created if needed; files of the same names are
+     * replaced) and returns its configuration as {@code config.json} states it.
+     *
+     * @param seed  seed of the weights (same seed, same weights)
+     * @param dtype stored dtype of the weights (F32, F16 or BF16)
+     */
+    public static ModelConfig write(Path dir, Shape shape, long seed, SafetensorsDtype dtype) throws IOException {
+        Objects.requireNonNull(dir, "dir");
+        Objects.requireNonNull(shape, "shape");
+        Objects.requireNonNull(dtype, "dtype");
+        if (dtype != SafetensorsDtype.F32 && dtype != SafetensorsDtype.F16 && dtype != SafetensorsDtype.BF16) {
+            throw new IllegalArgumentException("weights are written as F32, F16 or BF16, not " + dtype);
+        }
+        ModelConfig base = shape.shape.get();
+        boolean gpt2 = base.isGpt2();
+        boolean llama = base.architecture().equals("LlamaForCausalLM");
+        TinyTokenizerWriter.Builder tb = TinyTokenizerWriter.builder().vocabSize(shape.tokenizerVocab);
+        if (gpt2) {
+            tb.chatTemplate(null).eosToken("<|endoftext|>").bosToken("<|endoftext|>").padToken(null);
+        } else if (llama) {
+            tb.bosToken("<s>").addBosToken(true);
+        }
+        TinyTokenizerWriter tokenizer = tb.build();
+        int eos = tokenizer.specialTokenId(gpt2 ? "<|endoftext|>" : "<|im_end|>");
+        Integer bos = gpt2 ? Integer.valueOf(tokenizer.specialTokenId("<|endoftext|>"))
+                : llama ? Integer.valueOf(tokenizer.specialTokenId("<s>")) : null;
+        List<Integer> eosIds = gpt2 ? List.of(eos) : List.of(eos, tokenizer.specialTokenId("<|endoftext|>"));
+        int vocab = (tokenizer.vocabSize() + 63) / 64 * 64;
+        if (!shape.isTiny()) {
+            vocab = Math.max(vocab, base.vocabSize());
+        }
+        int maxPositions = shape.isTiny() ? Math.max(base.maxPositions(), 512) : base.maxPositions();
+        ModelConfig config = new ModelConfig(base.architecture(), base.hiddenSize(), base.numLayers(), base.numHeads(),
+                base.numKvHeads(), base.headDim(), base.intermediateSize(), vocab, maxPositions, base.normEps(),
+                base.ropeTheta(), base.ropeScaling(), base.tieWordEmbeddings(), base.attentionBias(), base.qkNorm(),
+                base.hiddenAct(), bos, eosIds, dtypeName(dtype));
+
+        Files.createDirectories(dir);
+        tokenizer.writeTo(dir);
+        writeJson(dir.resolve("config.json"), configJson(config));
+        JsonObject generation = new JsonObject();
+        if (bos != null) {
+            generation.addProperty("bos_token_id", bos);
+        }
+        generation.add("eos_token_id", ints(eosIds));
+        generation.addProperty("do_sample", false);
+        writeJson(dir.resolve("generation_config.json"), generation);
+        // The weights follow config.json as a reader sees it (the file is what a loader trusts).
+        ModelConfig written = ModelConfigReader.readFolder(dir);
+        InMemoryTensorStore weights = RandomCheckpoint.create(written, seed);
+        SafetensorsWriter.write(dir.resolve("model.safetensors"), weights, dtype);
+        return written;
+    }
+
+    private static String dtypeName(SafetensorsDtype dtype) {
+        return switch (dtype) {
+            case F16 -> "float16";
+            case BF16 -> "bfloat16";
+            default -> "float32";
+        };
+    }
+
+    /** {@code config.json} as transformers writes it for the architecture. */
+    static JsonObject configJson(ModelConfig c) {
+        JsonObject o = new JsonObject();
+        JsonArray arch = new JsonArray();
+        arch.add(c.architecture());
+        o.add("architectures", arch);
+        if (c.isGpt2()) {
+            o.addProperty("model_type", "gpt2");
+            o.addProperty("n_embd", c.hiddenSize());
+            o.addProperty("n_layer", c.numLayers());
+            o.addProperty("n_head", c.numHeads());
+            o.addProperty("n_inner", c.intermediateSize());
+            o.addProperty("n_positions", c.maxPositions());
+            o.addProperty("n_ctx", c.maxPositions());
+            o.addProperty("layer_norm_epsilon", c.normEps());
+            o.addProperty("activation_function", c.hiddenAct());
+        } else {
+            o.addProperty("model_type", switch (c.architecture()) {
+                case "MistralForCausalLM" -> "mistral";
+                case "Qwen2ForCausalLM" -> "qwen2";
+                case "Qwen3ForCausalLM" -> "qwen3";
+                default -> "llama";
+            });
+            o.addProperty("hidden_size", c.hiddenSize());
+            o.addProperty("num_hidden_layers", c.numLayers());
+            o.addProperty("num_attention_heads", c.numHeads());
+            o.addProperty("num_key_value_heads", c.numKvHeads());
+            o.addProperty("head_dim", c.headDim());
+            o.addProperty("intermediate_size", c.intermediateSize());
+            o.addProperty("max_position_embeddings", c.maxPositions());
+            o.addProperty("rms_norm_eps", c.normEps());
+            o.addProperty("rope_theta", c.ropeTheta());
+            if (c.ropeScaling() != null) {
+                JsonObject rs = new JsonObject();
+                rs.addProperty("rope_type", c.ropeScaling().type());
+                rs.addProperty("factor", c.ropeScaling().factor());
+                rs.addProperty("low_freq_factor", c.ropeScaling().lowFreqFactor());
+                rs.addProperty("high_freq_factor", c.ropeScaling().highFreqFactor());
+                rs.addProperty("original_max_position_embeddings", c.ropeScaling().originalMaxPositionEmbeddings());
+                o.add("rope_scaling", rs);
+            }
+            if (!c.architecture().equals("Qwen2ForCausalLM")) {
+                o.addProperty("attention_bias", c.attentionBias());
+            }
+            o.addProperty("hidden_act", c.hiddenAct());
+        }
+        o.addProperty("vocab_size", c.vocabSize());
+        o.addProperty("tie_word_embeddings", c.tieWordEmbeddings());
+        if (c.bosTokenId() != null) {
+            o.addProperty("bos_token_id", c.bosTokenId());
+        }
+        o.add("eos_token_id", c.eosTokenIds().size() == 1
+                ? new com.google.gson.JsonPrimitive(c.eosTokenIds().get(0)) : ints(c.eosTokenIds()));
+        if (c.torchDtype() != null) {
+            o.addProperty("torch_dtype", c.torchDtype());
+        }
+        return o;
+    }
+
+    private static JsonArray ints(List<Integer> ids) {
+        JsonArray a = new JsonArray();
+        ids.forEach(a::add);
+        return a;
+    }
+
+    private static void writeJson(Path file, JsonObject o) throws IOException {
+        Files.writeString(file, new GsonBuilder().setPrettyPrinting().disableHtmlEscaping().create().toJson(o) + "\n",
+                StandardCharsets.UTF_8);
+    }
+}

@@ -1,0 +1,121 @@
+package io.github.amulet4j.djl;
+
+import io.github.amulet4j.align.Method;
+import io.github.amulet4j.djl.checkpoint.ModelConfig;
+import io.github.amulet4j.djl.checkpoint.ModelConfigReader;
+import io.github.amulet4j.djl.checkpoint.SafetensorsDtype;
+import io.github.amulet4j.djl.tokenizer.HfTokenizer;
+import io.github.amulet4j.generate.GenerationConfig;
+import io.github.amulet4j.generate.GenerationResult;
+import io.github.amulet4j.prompt.ChatMessage;
+import io.github.amulet4j.prompt.Preference;
+import io.github.amulet4j.prompt.PromptStyle;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The public facade on random checkpoints written by {@link RandomModelFolder}. */
+class AmuletModelTest {
+
+    @TempDir
+    static Path dir;
+
+    static Path qwen;
+
+    @BeforeAll
+    static void write() throws IOException {
+        qwen = dir.resolve("qwen2");
+        RandomModelFolder.write(qwen, RandomModelFolder.Shape.TINY_QWEN2, 7, SafetensorsDtype.F32);
+    }
+
+    @Test
+    void everyTinyShapeWritesAFolderThatReadsBackAndGenerates() throws IOException {
+        for (RandomModelFolder.Shape shape : RandomModelFolder.Shape.values()) {
+            if (!shape.isTiny()) {
+                continue;
+            }
+            Path folder = dir.resolve("shape-" + shape.id());
+            ModelConfig written = RandomModelFolder.write(folder, shape, 1, SafetensorsDtype.F32);
+            assertEquals(written, ModelConfigReader.readFolder(folder), shape.id());
+            try (AmuletModel model = AmuletModel.load(folder)) {
+                assertTrue(model.config().vocabSize() % 64 == 0, "padded vocabulary");
+                GenerationResult r = model.generate("Hi?", Preference.of("concise"),
+                        GenerationConfig.builder().maxNewTokens(3).build());
+                assertTrue(r.generatedTokens() >= 1 && r.generatedTokens() <= 3, shape.id() + ": " + r);
+                for (int id : r.tokenIds()) {
+                    assertTrue(id < model.prompts().tokenizer().vocabularySize(), "padded rows are never chosen");
+                }
+            }
+        }
+    }
+
+    @Test
+    void aBatchOfRequestsWithOwnPreferencesAndMethodsEqualsEachAlone() throws IOException {
+        GenerationConfig amulet = GenerationConfig.builder().maxNewTokens(5).build();
+        List<AmuletRequest> requests = List.of(
+                AmuletRequest.builder("What is rain?").preference("concise").config(amulet).build(),
+                AmuletRequest.builder("Tell me about cats and dogs.").preference("creative")
+                        .config(amulet.toBuilder().method(Method.LA).build()).build(),
+                AmuletRequest.builder(Conversation.of("Hello").withSystem("Be kind.")).preference("Speak like a poet.")
+                        .promptStyle(PromptStyle.PAPER).config(amulet.toBuilder().method(Method.PREF).build()).build(),
+                AmuletRequest.builder("Why?").config(amulet.toBuilder().method(Method.BASE).build()).build());
+        try (AmuletModel model = AmuletModel.load(ModelOptions.of(qwen))) {
+            List<GenerationResult> batch = model.generate(requests);
+            List<GenerationResult> single = new ArrayList<>();
+            for (AmuletRequest r : requests) {
+                single.add(model.generate(List.of(r)).get(0));
+            }
+            for (int i = 0; i < requests.size(); i++) {
+                assertArrayEquals(single.get(i).tokenIds(), batch.get(i).tokenIds(), "request " + i);
+            }
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> model.generate(
+                    AmuletRequest.builder("Why?").config(amulet).build(), (a, b, c) -> { }));
+            assertTrue(e.getMessage().contains("needs a preference"), e.getMessage());
+        }
+    }
+
+    @Test
+    void promptsNeedNoWeightsAndKeepTheHistoryInBothStreams() throws IOException {
+        Path noWeights = dir.resolve("no-weights");
+        Files.createDirectories(noWeights);
+        for (String f : List.of("config.json", "generation_config.json", "tokenizer.json", "tokenizer_config.json")) {
+            Files.copy(qwen.resolve(f), noWeights.resolve(f));
+        }
+        Conversation chat = Conversation.of("First question").plus(ChatMessage.assistant("First answer"))
+                .plus(ChatMessage.user("Second question"));
+        try (PromptRenderer renderer = PromptRenderer.load(noWeights);
+             HfTokenizer tokenizer = HfTokenizer.load(noWeights)) {
+            TwoStreamPrompt p = renderer.render(chat, Preference.of("concise"), PromptStyle.DEFAULT);
+            for (RenderedPrompt stream : List.of(p.base(), p.preference())) {
+                assertTrue(stream.text().contains("First answer") && stream.text().contains("Second question"));
+                assertArrayEquals(tokenizer.encodePrompt(stream.text(), false), stream.tokenIds());
+                assertEquals(stream.text(), tokenizer.decode(stream.tokenIds(), false));
+            }
+            assertTrue(p.preference().text().contains(Preference.of("concise").text()));
+            assertTrue(!p.base().text().contains(Preference.of("concise").text()));
+            // EOS: <|im_end|> and <|endoftext|> from generation_config.json / config.json
+            assertEquals(2, renderer.eosTokenIds().size(), renderer.eosTokenIds().toString());
+        }
+    }
+
+    @Test
+    void aMissingFolderIsNamed() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> AmuletModel.load(dir.resolve("absent")));
+        assertTrue(e.getMessage().contains("absent") && e.getMessage().contains("does not exist"), e.getMessage());
+        assertTrue(ModelLocator.isHubId("Qwen/Qwen2.5-0.5B-Instruct"));
+        assertTrue(ModelLocator.isLocalPath("./models/qwen"));
+        assertTrue(ModelLocator.isLocalPath(dir.toString()));
+    }
+}

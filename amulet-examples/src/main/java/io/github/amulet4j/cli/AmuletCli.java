@@ -1,0 +1,175 @@
+package io.github.amulet4j.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.io.PrintWriter;
+import java.io.Reader;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * The {@code amulet} command line: {@code generate}, {@code chat}, {@code compare}, {@code eval},
+ * {@code prompt}, {@code models} and {@code random-model}.
+ *
+ * <p>Exit codes: 0 success, 2 bad usage (an unknown option, preset or method, a missing model folder, a
+ * dataset in the wrong format), 1 failure at run time. An error is one line on stderr; {@code --verbose}
+ * adds the stack trace.
+ */
+@Command(name = "amulet", mixinStandardHelpOptions = true, version = "amulet 0.1.0-SNAPSHOT",
+        description = "Personalise what an LLM writes at decoding time (Amulet, ICLR 2025).",
+        subcommands = {
+                GenerateCommand.class,
+                ChatCommand.class,
+                CompareCommand.class,
+                EvalCommand.class,
+                PromptCommand.class,
+                ModelsCommand.class,
+                RandomModelCommand.class,
+                CommandLine.HelpCommand.class
+        })
+public final class AmuletCli implements Runnable {
+
+    /** Exit code of a successful run. */
+    public static final int OK = 0;
+    /** Exit code of a failure at run time. */
+    public static final int FAILURE = 1;
+    /** Exit code of bad usage. */
+    public static final int USAGE = 2;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    private final BufferedReader input;
+
+    /** A command line reading interactive input ({@code chat}) from standard input. */
+    public AmuletCli() {
+        this(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+    }
+
+    /** A command line reading interactive input from {@code input}. */
+    public AmuletCli(Reader input) {
+        this.input = input instanceof BufferedReader b ? b : new BufferedReader(input);
+    }
+
+    private static volatile boolean standardStreams;
+
+    /** Whether the commands write to the process's own stdout/stderr (the launcher), not to captured streams. */
+    boolean isStandardStreams() {
+        return standardStreams;
+    }
+
+    /** Where {@code chat} reads the user's lines. */
+    BufferedReader input() {
+        return input;
+    }
+
+    @Override
+    public void run() {
+        throw new CommandLine.ParameterException(spec.commandLine(), "missing command (generate, chat, compare, eval, prompt, models, random-model)");
+    }
+
+    /** Entry point of the launcher. */
+    public static void main(String[] args) {
+        configureLogging(args);
+        standardStreams = true;
+        PrintWriter out = new PrintWriter(new java.io.OutputStreamWriter(System.out, StandardCharsets.UTF_8), true);
+        PrintWriter err = new PrintWriter(new java.io.OutputStreamWriter(System.err, StandardCharsets.UTF_8), true);
+        int code = execute(args, out, err);
+        out.flush();
+        err.flush();
+        System.exit(code);
+    }
+
+    /**
+     * Runs the command line with the given streams and returns the exit code (tests call this).
+     */
+    public static int execute(String[] args, PrintWriter out, PrintWriter err) {
+        return execute(args, new InputStreamReader(System.in, StandardCharsets.UTF_8), out, err);
+    }
+
+    /**
+     * Runs the command line with the given input (for {@code chat}) and output streams and returns the exit code.
+     */
+    public static int execute(String[] args, Reader in, PrintWriter out, PrintWriter err) {
+        boolean verbose = isVerbose(args);
+        CommandLine cli = commandLine(in);
+        cli.setOut(out);
+        cli.setErr(err);
+        cli.setParameterExceptionHandler((ex, arguments) -> {
+            CommandLine failed = ex.getCommandLine();
+            String name = failed.getCommandSpec().qualifiedName();
+            err.println(name + ": " + ex.getMessage() + " (see '" + name + " --help')");
+            if (verbose) {
+                ex.printStackTrace(err);
+            }
+            err.flush();
+            return USAGE;
+        });
+        cli.setExecutionExceptionHandler((ex, failed, parseResult) -> {
+            String name = failed.getCommandSpec().qualifiedName();
+            boolean usage = ex instanceof UsageException;
+            err.println(name + ": " + (usage ? "" : "error: ") + describe(ex));
+            if (verbose) {
+                ex.printStackTrace(err);
+            } else if (!usage) {
+                err.println("(run with --verbose for the stack trace)");
+            }
+            err.flush();
+            return usage ? USAGE : FAILURE;
+        });
+        return cli.execute(args);
+    }
+
+    /** The configured picocli command (without streams and handlers). */
+    public static CommandLine commandLine(Reader in) {
+        CommandLine cli = new CommandLine(new AmuletCli(in));
+        cli.setCaseInsensitiveEnumValuesAllowed(true);
+        return cli;
+    }
+
+    /** The message of an exception, with the first cause's message when it adds something. */
+    static String describe(Throwable ex) {
+        String msg = ex.getMessage();
+        if (msg == null || msg.isBlank()) {
+            msg = ex.getClass().getSimpleName();
+        }
+        Throwable cause = ex.getCause();
+        if (cause != null && cause.getMessage() != null && !msg.contains(cause.getMessage())
+                && !(ex instanceof UsageException)) {
+            msg = msg + ": " + cause.getMessage();
+        }
+        return msg.replace('\n', ' ');
+    }
+
+    private static boolean isVerbose(String[] args) {
+        List<String> list = Arrays.asList(args);
+        return list.contains("--verbose") || list.contains("-v");
+    }
+
+    /**
+     * Sets slf4j-simple's levels before any logger exists: warnings only (progress and results go to
+     * stdout/stderr through the commands), info for this library, debug everywhere with {@code --verbose}.
+     * A level set by the user with {@code -D} wins.
+     */
+    private static void configureLogging(String[] args) {
+        boolean verbose = isVerbose(args);
+        setIfAbsent("org.slf4j.simpleLogger.logFile", "System.err");
+        setIfAbsent("org.slf4j.simpleLogger.defaultLogLevel", verbose ? "debug" : "warn");
+        setIfAbsent("org.slf4j.simpleLogger.log.io.github.amulet4j", verbose ? "debug" : "info");
+        // DJL warns about CUDA on machines without a GPU driver; the CPU path needs none
+        setIfAbsent("org.slf4j.simpleLogger.log.ai.djl", verbose ? "debug" : "error");
+        setIfAbsent("org.slf4j.simpleLogger.showThreadName", "false");
+        setIfAbsent("org.slf4j.simpleLogger.showLogName", verbose ? "true" : "false");
+        setIfAbsent("org.slf4j.simpleLogger.showShortLogName", verbose ? "true" : "false");
+    }
+
+    private static void setIfAbsent(String key, String value) {
+        if (System.getProperty(key) == null) {
+            System.setProperty(key, value);
+        }
+    }
+}

@@ -1,0 +1,155 @@
+package io.github.amulet4j.cli;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonObject;
+import io.github.amulet4j.align.Method;
+import io.github.amulet4j.djl.AmuletModel;
+import io.github.amulet4j.djl.Conversation;
+import io.github.amulet4j.generate.GenerationResult;
+import io.github.amulet4j.generate.TokenListener;
+import io.github.amulet4j.prompt.Preference;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.io.PrintWriter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/** {@code amulet compare QUESTION}: the same question through several methods, side by side, with tokens/s. */
+@Command(name = "compare", mixinStandardHelpOptions = true,
+        description = "Answer the same question with several methods and show the answers side by side, with tokens/s.")
+final class CompareCommand extends ModelCommand {
+
+    @Parameters(paramLabel = "QUESTION", description = "The user message.")
+    String question;
+
+    @Option(names = "--methods", paramLabel = "LIST", defaultValue = "base,pref,la,amulet",
+            description = "Comma-separated methods to compare (default: ${DEFAULT-VALUE}).")
+    String methods;
+
+    @Option(names = "--width", paramLabel = "COLUMNS",
+            description = "Width of the side-by-side table (default: $COLUMNS or 120).")
+    Integer width;
+
+    @Option(names = "--json", description = "Print a JSON array, one object per method (the fields of generate --json plus tokens_per_second).")
+    boolean json;
+
+    /** One method's answer. */
+    record Answer(Method method, GenerationResult result, long nanos) {
+        double tokensPerSecond() {
+            return nanos > 0 ? result.generatedTokens() / (nanos / 1e9) : 0;
+        }
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        List<Method> list = Options.methods(methods, "--methods");
+        Preference preference = Options.preference(options.preference);
+        Conversation conversation = Conversation.of(question).withSystem(options.system);
+        List<Answer> answers = new ArrayList<>();
+        PrintWriter out = out();
+        try (AmuletModel model = loadModel()) {
+            for (Method m : list) {
+                if (!json) {
+                    err().println("compare: " + m.id() + "...");
+                    err().flush();
+                }
+                long start = System.nanoTime();
+                GenerationResult r = model.generate(request(conversation, preference, config(m)), TokenListener.NONE);
+                answers.add(new Answer(m, r, System.nanoTime() - start));
+            }
+            if (json) {
+                JsonArray a = new JsonArray();
+                for (Answer ans : answers) {
+                    JsonObject o = GenerateCommand.resultJson(model, ans.method(), preference, ans.result(), ans.nanos());
+                    o.addProperty("tokens_per_second", Math.round(ans.tokensPerSecond() * 100) / 100.0);
+                    a.add(o);
+                }
+                out.println(Json.write(a));
+            } else {
+                out.print(table(answers, tableWidth()));
+            }
+        }
+        out.flush();
+        return AmuletCli.OK;
+    }
+
+    private int tableWidth() {
+        if (width != null) {
+            if (width < 20) {
+                throw new UsageException("--width: must be at least 20, got " + width);
+            }
+            return width;
+        }
+        try {
+            String columns = System.getenv("COLUMNS");
+            if (columns != null) {
+                return Math.max(40, Integer.parseInt(columns.trim()));
+            }
+        } catch (NumberFormatException e) {
+            // fall through to the default
+        }
+        return 120;
+    }
+
+    /** The answers in columns of equal width, each headed by the method and its speed. */
+    static String table(List<Answer> answers, int width) {
+        int n = answers.size();
+        int col = Math.max(12, (width - 3 * (n - 1)) / n);
+        List<List<String>> columns = new ArrayList<>();
+        int rows = 0;
+        for (Answer a : answers) {
+            List<String> lines = new ArrayList<>();
+            lines.add(a.method().id());
+            lines.add(String.format(Locale.ROOT, "%d tokens, %.1f tok/s", a.result().generatedTokens(), a.tokensPerSecond()));
+            lines.add("-".repeat(col));
+            lines.addAll(wrap(a.result().text(), col));
+            columns.add(lines);
+            rows = Math.max(rows, lines.size());
+        }
+        StringBuilder sb = new StringBuilder();
+        for (int r = 0; r < rows; r++) {
+            StringBuilder line = new StringBuilder();
+            for (int c = 0; c < n; c++) {
+                List<String> lines = columns.get(c);
+                String cell = r < lines.size() ? lines.get(r) : "";
+                line.append(cell);
+                if (c < n - 1) {
+                    line.append(" ".repeat(col - cell.length())).append(" | ");
+                }
+            }
+            sb.append(line.toString().stripTrailing()).append(System.lineSeparator());
+        }
+        return sb.toString();
+    }
+
+    /** Word-wraps text to {@code width} columns, keeping line breaks and cutting words longer than a line. */
+    static List<String> wrap(String text, int width) {
+        List<String> out = new ArrayList<>();
+        for (String para : text.replace("\t", "    ").split("\r?\n", -1)) {
+            StringBuilder line = new StringBuilder();
+            for (String word : para.split(" ")) {
+                while (word.length() > width) {
+                    if (line.length() > 0) {
+                        out.add(line.toString());
+                        line.setLength(0);
+                    }
+                    out.add(word.substring(0, width));
+                    word = word.substring(width);
+                }
+                if (line.length() > 0 && line.length() + 1 + word.length() > width) {
+                    out.add(line.toString());
+                    line.setLength(0);
+                }
+                if (line.length() > 0) {
+                    line.append(' ');
+                }
+                line.append(word);
+            }
+            out.add(line.toString());
+        }
+        return out;
+    }
+}

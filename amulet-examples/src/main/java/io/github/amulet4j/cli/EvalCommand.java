@@ -1,0 +1,279 @@
+package io.github.amulet4j.cli;
+
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParseException;
+import com.google.gson.JsonParser;
+import io.github.amulet4j.align.Method;
+import io.github.amulet4j.cli.eval.EvalSummary;
+import io.github.amulet4j.cli.eval.Question;
+import io.github.amulet4j.cli.eval.QuestionSet;
+import io.github.amulet4j.cli.eval.ResultsFile;
+import io.github.amulet4j.cli.eval.RowKey;
+import io.github.amulet4j.djl.AmuletModel;
+import io.github.amulet4j.djl.Conversation;
+import io.github.amulet4j.generate.GenerationConfig;
+import io.github.amulet4j.generate.GenerationResult;
+import io.github.amulet4j.generate.TokenListener;
+import io.github.amulet4j.prompt.Preference;
+import me.tongfei.progressbar.ConsoleProgressBarConsumer;
+import me.tongfei.progressbar.DelegatingProgressBarConsumer;
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
+import me.tongfei.progressbar.ProgressBarConsumer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.Reader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * {@code amulet eval}: every question x preference x method of a question set, one JSON line per row.
+ * Resumes an interrupted run: rows already in {@code --out} are skipped, a partial last line is cut off,
+ * each new row is flushed to the disk as soon as it is written, and Ctrl-C closes the file cleanly.
+ */
+@Command(name = "eval", mixinStandardHelpOptions = true,
+        description = "Run a question set in the paper's format through every method x preference; one JSON line "
+                + "per (index, method, preference) in --out. An interrupted run resumes where it stopped.")
+final class EvalCommand extends ModelCommand {
+
+    @Option(names = "--dataset", paramLabel = "FILE", required = true,
+            description = "Question set: a JSON array of {\"index\": N, \"question\": \"...\"}.")
+    Path dataset;
+
+    @Option(names = "--methods", paramLabel = "LIST", defaultValue = "base,pref,la,amulet",
+            description = "Comma-separated methods (default: ${DEFAULT-VALUE}).")
+    String methods;
+
+    @Option(names = "--preferences", paramLabel = "LIST",
+            description = "Comma-separated preset names (creative, sycophantic, verbose, complex, formal, pleasant, "
+                    + "concise, uplifting).")
+    String preferences;
+
+    @Option(names = "--preference-file", paramLabel = "FILE",
+            description = "A JSON object of name -> free-text preference, added to --preferences.")
+    Path preferenceFile;
+
+    @Option(names = "--out", paramLabel = "FILE", defaultValue = "results.jsonl",
+            description = "Results, one JSON line per row; appended to and resumed (default: ${DEFAULT-VALUE}).")
+    Path outFile;
+
+    @Option(names = "--limit", paramLabel = "N", description = "Only the first N questions of the set.")
+    Integer limit;
+
+    @Option(names = "--no-progress", description = "No progress bar on stderr.")
+    boolean noProgress;
+
+    /** One unit of work. */
+    private record Task(Question question, String preferenceName, Preference preference, Method method) {
+        RowKey key() {
+            return new RowKey(question.index(), method.id(), preferenceName);
+        }
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        List<Method> methodList = Options.methods(methods, "--methods");
+        Map<String, Preference> prefs = preferences();
+        List<Question> questions = questions();
+        Map<Method, GenerationConfig> configs = new LinkedHashMap<>();
+        for (Method m : methodList) {
+            configs.put(m, config(m));
+        }
+        Options.promptStyle(options.promptStyle);
+        PrintWriter out = out();
+        PrintWriter err = err();
+
+        ResultsFile file;
+        try {
+            file = ResultsFile.open(outFile);
+        } catch (IllegalArgumentException e) {
+            throw new UsageException("--out: " + e.getMessage(), e);
+        }
+        Thread hook = new Thread(() -> closeQuietly(file), "amulet-eval-shutdown");
+        Runtime.getRuntime().addShutdownHook(hook);
+        List<JsonObject> rows = new ArrayList<>(file.existingRows());
+        int written = 0;
+        boolean interrupted = false;
+        try {
+            if (file.truncatedBytes() > 0) {
+                err.println("eval: cut a partial last line (" + file.truncatedBytes() + " bytes) from " + outFile
+                        + "; that row is run again");
+            }
+            List<Task> tasks = new ArrayList<>();
+            for (Question q : questions) {
+                for (Map.Entry<String, Preference> p : prefs.entrySet()) {
+                    for (Method m : methodList) {
+                        tasks.add(new Task(q, p.getKey(), p.getValue(), m));
+                    }
+                }
+            }
+            List<Task> todo = tasks.stream().filter(t -> !file.doneKeys().contains(t.key())).toList();
+            int done = tasks.size() - todo.size();
+            if (done > 0) {
+                err.println("eval: resuming " + outFile + ": " + done + " of " + tasks.size() + " rows already done");
+            }
+            err.flush();
+            if (!todo.isEmpty()) {
+                try (AmuletModel model = loadModel(); ProgressBar bar = progressBar(tasks.size(), done, err)) {
+                    for (Task t : todo) {
+                        Conversation conversation = Conversation.of(t.question().question()).withSystem(options.system);
+                        long start = System.nanoTime();
+                        GenerationResult r = model.generate(
+                                request(conversation, t.preference(), configs.get(t.method())), TokenListener.NONE);
+                        long nanos = System.nanoTime() - start;
+                        JsonObject row = row(model, t, r, nanos);
+                        try {
+                            file.append(row);
+                        } catch (IllegalStateException closed) {
+                            interrupted = true; // the shutdown hook closed the file: stop here
+                            break;
+                        }
+                        rows.add(row);
+                        written++;
+                        if (bar != null) {
+                            bar.step();
+                        }
+                    }
+                }
+            }
+        } finally {
+            closeQuietly(file);
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException shuttingDown) {
+                // the JVM is already shutting down; the hook has run or will run
+            }
+        }
+        if (interrupted) {
+            err.println("eval: interrupted; " + written + " new rows in " + outFile + " (run the same command to resume)");
+            err.flush();
+            return AmuletCli.FAILURE;
+        }
+        err.println("eval: " + written + " new rows, " + rows.size() + " rows in " + outFile);
+        err.flush();
+        out.print(EvalSummary.of(rows).table());
+        out.flush();
+        return AmuletCli.OK;
+    }
+
+    private JsonObject row(AmuletModel model, Task t, GenerationResult r, long nanos) {
+        JsonObject o = new JsonObject();
+        o.addProperty("index", t.question().index());
+        o.addProperty("method", t.method().id());
+        o.addProperty("preference", t.preferenceName());
+        o.addProperty("preference_text", t.preference().text());
+        o.addProperty("question", t.question().question());
+        o.addProperty("text", r.text());
+        o.add("token_ids", Json.ids(r.tokenIds()));
+        o.addProperty("model", model.name());
+        o.addProperty("prompt_tokens", GenerateCommand.promptTokens(t.method(), r));
+        o.addProperty("new_tokens", r.generatedTokens());
+        o.addProperty("finish_reason", r.finishReason().name().toLowerCase(java.util.Locale.ROOT));
+        o.addProperty("seconds", Json.seconds(nanos));
+        o.addProperty("tokens_per_second", nanos > 0 ? Math.round(r.generatedTokens() / (nanos / 1e9) * 100) / 100.0 : 0);
+        return o;
+    }
+
+    private Map<String, Preference> preferences() throws IOException {
+        Map<String, Preference> prefs = new LinkedHashMap<>();
+        if (preferences != null) {
+            for (String name : preferences.split(",")) {
+                if (!name.isBlank()) {
+                    prefs.put(name.trim(), Options.preset(name, "--preferences"));
+                }
+            }
+        }
+        if (preferenceFile != null) {
+            for (Map.Entry<String, String> e : readPreferenceFile(preferenceFile).entrySet()) {
+                if (prefs.containsKey(e.getKey())) {
+                    throw new UsageException("--preference-file: preference '" + e.getKey()
+                            + "' is also in --preferences; give it another name");
+                }
+                prefs.put(e.getKey(), Preference.of(e.getValue()));
+            }
+        }
+        if (prefs.isEmpty()) {
+            throw new UsageException("no preference: give --preferences (preset names) and/or --preference-file");
+        }
+        return prefs;
+    }
+
+    /** Reads {@code {"name": "text", ...}}; a wrong format is bad usage naming the file. */
+    static Map<String, String> readPreferenceFile(Path file) throws IOException {
+        if (!Files.isRegularFile(file)) {
+            throw new UsageException("--preference-file: " + file + " does not exist or is not a file");
+        }
+        JsonElement root;
+        try (Reader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+            root = JsonParser.parseReader(r);
+        } catch (JsonParseException e) {
+            throw new UsageException("--preference-file: " + file + " is not valid JSON (expected an object of name -> text)", e);
+        }
+        if (!root.isJsonObject()) {
+            throw new UsageException("--preference-file: " + file + " must hold a JSON object of name -> preference text");
+        }
+        Map<String, String> out = new LinkedHashMap<>();
+        for (Map.Entry<String, JsonElement> e : root.getAsJsonObject().entrySet()) {
+            JsonElement v = e.getValue();
+            if (e.getKey().isBlank() || !v.isJsonPrimitive() || !v.getAsJsonPrimitive().isString() || v.getAsString().isBlank()) {
+                throw new UsageException("--preference-file: " + file + ": entry '" + e.getKey()
+                        + "' must map a non-empty name to non-empty text");
+            }
+            out.put(e.getKey().trim(), v.getAsString());
+        }
+        return out;
+    }
+
+    private List<Question> questions() throws IOException {
+        List<Question> all;
+        try {
+            all = QuestionSet.read(dataset);
+        } catch (IllegalArgumentException e) {
+            throw new UsageException("--dataset: " + e.getMessage(), e);
+        }
+        if (limit != null) {
+            if (limit < 1) {
+                throw new UsageException("--limit: must be >= 1, got " + limit);
+            }
+            all = all.subList(0, Math.min(limit, all.size()));
+        }
+        if (all.isEmpty()) {
+            throw new UsageException("--dataset: " + dataset + " holds no questions");
+        }
+        return all;
+    }
+
+    private ProgressBar progressBar(int total, int done, PrintWriter err) {
+        if (noProgress) {
+            return null;
+        }
+        boolean terminal = System.console() != null && cli.isStandardStreams();
+        ProgressBarConsumer consumer = terminal
+                ? new ConsoleProgressBarConsumer(System.err)
+                : new DelegatingProgressBarConsumer(line -> {
+                    err.println(line);
+                    err.flush();
+                }, 100);
+        return new ProgressBarBuilder().setTaskName("eval").setInitialMax(total).setConsumer(consumer)
+                .setUpdateIntervalMillis(terminal ? 500 : 5000).startsFrom(done, Duration.ZERO).setUnit(" rows", 1)
+                .build();
+    }
+
+    private static void closeQuietly(ResultsFile file) {
+        try {
+            file.close();
+        } catch (IOException e) {
+            // closing at shutdown: nothing more can be done, the rows written so far are on disk
+        }
+    }
+}

@@ -1,0 +1,165 @@
+package io.github.amulet4j.cli;
+
+import io.github.amulet4j.align.AmuletParameters;
+import io.github.amulet4j.align.Method;
+import io.github.amulet4j.decode.DecodingConfig;
+import io.github.amulet4j.djl.ModelLocator;
+import io.github.amulet4j.djl.ModelOptions;
+import io.github.amulet4j.generate.GenerationConfig;
+import io.github.amulet4j.prompt.Preference;
+import io.github.amulet4j.prompt.PreferencePresets;
+import io.github.amulet4j.prompt.PromptStyle;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Turns the shared options into the library's configuration objects. Every invalid value becomes a
+ * {@link UsageException} (exit code 2) naming the option.
+ */
+final class Options {
+
+    private Options() {
+    }
+
+    /** The model options; a local folder that does not exist is bad usage. */
+    static ModelOptions model(SharedOptions o) {
+        if (ModelLocator.isLocalPath(o.model)) {
+            Path folder = ModelLocator.localFolder(o.model);
+            if (!Files.isDirectory(folder)) {
+                throw new UsageException("--model: model folder " + folder + " does not exist"
+                        + (Files.exists(folder) ? " (it is a file; expected a Hugging Face model folder)" : ""));
+            }
+        }
+        try {
+            ModelOptions.Builder b = ModelOptions.builder().model(o.model)
+                    .device(ModelOptions.Device.parse(o.device))
+                    .dtype(ModelOptions.Dtype.parse(o.dtype));
+            if (o.revision != null) {
+                b.revision(o.revision);
+            }
+            return b.build();
+        } catch (IllegalArgumentException e) {
+            throw new UsageException(optionFor(e.getMessage()) + e.getMessage(), e);
+        }
+    }
+
+    private static String optionFor(String message) {
+        if (message.contains("device")) {
+            return "--device: ";
+        }
+        if (message.contains("dtype")) {
+            return "--dtype: ";
+        }
+        return "";
+    }
+
+    /** A method by name. */
+    static Method method(String name, String option) {
+        try {
+            return Method.fromName(name);
+        } catch (IllegalArgumentException e) {
+            throw new UsageException(option + ": " + e.getMessage());
+        }
+    }
+
+    /** A comma-separated list of methods. */
+    static List<Method> methods(String list, String option) {
+        List<Method> out = new ArrayList<>();
+        for (String name : list.split(",")) {
+            if (!name.isBlank()) {
+                Method m = method(name, option);
+                if (!out.contains(m)) {
+                    out.add(m);
+                }
+            }
+        }
+        if (out.isEmpty()) {
+            throw new UsageException(option + ": no method given");
+        }
+        return out;
+    }
+
+    /** The generation configuration for {@code method} from the shared options. */
+    static GenerationConfig generation(SharedOptions o, Method method) {
+        try {
+            AmuletParameters.Builder amulet = AmuletParameters.builder();
+            if (o.iterations != null) {
+                amulet.iterations(o.iterations);
+            }
+            if (o.eta != null) {
+                amulet.eta(o.eta);
+            }
+            if (o.alpha != null) {
+                amulet.alpha(o.alpha);
+            }
+            if (o.lambda != null) {
+                amulet.lambda(o.lambda);
+            }
+            GenerationConfig.Builder b = GenerationConfig.builder()
+                    .method(method)
+                    .amulet(amulet.build())
+                    .maxNewTokens(o.maxNewTokens)
+                    .decoding(decoding(o, method));
+            if (o.ratio != null) {
+                b.rho(o.ratio);
+            }
+            if (o.beams != null) {
+                b.numBeams(o.beams);
+            }
+            return b.build();
+        } catch (IllegalArgumentException e) {
+            throw new UsageException(e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Greedy unless sampling is asked for ({@code --temperature} or {@code --seed}) and {@code --greedy} is
+     * absent. Beam search is always greedy.
+     */
+    static DecodingConfig decoding(SharedOptions o, Method method) {
+        boolean sample = !o.greedy && method != Method.BEAM && (o.temperature != null || o.seed != null);
+        DecodingConfig.Builder d = DecodingConfig.builder().greedy(!sample);
+        if (o.temperature != null) {
+            d.temperature(o.temperature);
+        }
+        if (o.topK != null) {
+            d.topK(o.topK);
+        }
+        if (o.topP != null) {
+            d.topP(o.topP);
+        }
+        if (o.seed != null) {
+            d.seed(o.seed);
+        }
+        return d.build();
+    }
+
+    /** The preference of {@code --preference}: a preset name, else free text; none when absent. */
+    static Preference preference(String value) {
+        if (value == null || value.isBlank()) {
+            throw new UsageException("--preference: a preference is needed (a preset name such as 'concise', or free text)");
+        }
+        return Preference.of(value.trim());
+    }
+
+    /** A preset by name (eval's --preferences): an unknown name is bad usage. */
+    static Preference preset(String name, String option) {
+        return PreferencePresets.find(name.trim()).map(Preference::new).orElseThrow(() -> new UsageException(option
+                + ": unknown preset '" + name.trim() + "'; presets: " + String.join(", ", PreferencePresets.all().keySet())
+                + " (use --preference-file for free-text preferences)"));
+    }
+
+    /** The prompt style of {@code --prompt-style}. */
+    static PromptStyle promptStyle(String value) {
+        String v = value.trim().toLowerCase(Locale.ROOT);
+        return switch (v) {
+            case "default" -> PromptStyle.DEFAULT;
+            case "paper" -> PromptStyle.PAPER;
+            default -> throw new UsageException("--prompt-style: unknown style '" + value + "'; valid: default, paper");
+        };
+    }
+}

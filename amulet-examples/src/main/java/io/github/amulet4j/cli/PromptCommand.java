@@ -1,0 +1,63 @@
+package io.github.amulet4j.cli;
+
+import com.google.gson.JsonObject;
+import io.github.amulet4j.djl.Conversation;
+import io.github.amulet4j.djl.PromptRenderer;
+import io.github.amulet4j.djl.RenderedPrompt;
+import io.github.amulet4j.djl.TwoStreamPrompt;
+import io.github.amulet4j.prompt.Preference;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.io.PrintWriter;
+
+/**
+ * {@code amulet prompt QUESTION}: the two rendered prompts exactly as the model sees them. Reads only
+ * {@code config.json} and the tokenizer files, never the weights.
+ */
+@Command(name = "prompt", mixinStandardHelpOptions = true,
+        description = "Show the base and preference prompts as the model will see them (text and token ids); "
+                + "reads no weights.")
+final class PromptCommand extends ModelCommand {
+
+    @Parameters(paramLabel = "QUESTION", description = "The user message.")
+    String question;
+
+    @Option(names = "--json", description = "Print {\"base\": {\"text\", \"token_ids\"}, \"preference\": {\"text\", \"token_ids\"}}.")
+    boolean json;
+
+    @Override
+    public Integer call() throws Exception {
+        Preference preference = Options.preference(options.preference);
+        Conversation conversation = Conversation.of(question).withSystem(options.system);
+        PromptRenderer renderer = PromptRenderer.load(modelOptions());
+        TwoStreamPrompt prompts = renderer.render(conversation, preference, Options.promptStyle(options.promptStyle));
+        PrintWriter out = out();
+        if (json) {
+            JsonObject o = new JsonObject();
+            o.add("base", streamJson(prompts.base()));
+            o.add("preference", streamJson(prompts.preference()));
+            out.println(Json.write(o));
+        } else {
+            print(out, "base", prompts.base());
+            print(out, "preference", prompts.preference());
+        }
+        out.flush();
+        return AmuletCli.OK;
+    }
+
+    private static JsonObject streamJson(RenderedPrompt p) {
+        JsonObject o = new JsonObject();
+        o.addProperty("text", p.text());
+        o.add("token_ids", Json.ids(p.tokenIds()));
+        return o;
+    }
+
+    private static void print(PrintWriter out, String name, RenderedPrompt p) {
+        out.println("=== " + name + " stream (" + p.tokenIds().length + " tokens) ===");
+        out.println(p.text());
+        out.println("--- token ids ---");
+        out.println(Json.write(Json.ids(p.tokenIds())));
+    }
+}

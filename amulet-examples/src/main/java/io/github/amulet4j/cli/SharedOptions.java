@@ -1,0 +1,84 @@
+package io.github.amulet4j.cli;
+
+import picocli.CommandLine.Option;
+
+/**
+ * The options shared by {@code generate}, {@code chat}, {@code compare}, {@code eval} and {@code prompt}.
+ * Their names are a contract (scripts use them): see issue 4 and the user guide. Values left unset take
+ * the library's defaults (the paper's).
+ */
+public final class SharedOptions {
+
+    /** The model used when {@code --model} is absent. */
+    public static final String DEFAULT_MODEL = "Qwen/Qwen2.5-0.5B-Instruct";
+
+    @Option(names = "--model", paramLabel = "PATH|HUB_ID", defaultValue = DEFAULT_MODEL,
+            description = "A local Hugging Face model folder or a Hub id (default: ${DEFAULT-VALUE}).")
+    String model;
+
+    @Option(names = "--revision", paramLabel = "REV",
+            description = "Hub revision (branch, tag or commit) when --model is a Hub id (default: main).")
+    String revision;
+
+    @Option(names = "--preference", paramLabel = "TEXT|PRESET",
+            description = "The preference: one of the paper's presets (creative, sycophantic, verbose, complex, "
+                    + "formal, pleasant, concise, uplifting), else taken as free text.")
+    String preference;
+
+    @Option(names = "--system", paramLabel = "TEXT", description = "System prompt of the conversation.")
+    String system;
+
+    @Option(names = "--prompt-style", paramLabel = "default|paper", defaultValue = "default",
+            description = "How the preference enters the prompt: 'default' appends it to the system message, "
+                    + "'paper' uses the paper's system prompt wrapper (default: ${DEFAULT-VALUE}).")
+    String promptStyle;
+
+    @Option(names = "--method", paramLabel = "base|pref|la|amulet|beam", defaultValue = "amulet",
+            description = "Decoding method (default: ${DEFAULT-VALUE}).")
+    String method;
+
+    @Option(names = "--iterations", paramLabel = "T", description = "Amulet iterations T (default 60).")
+    Integer iterations;
+
+    @Option(names = "--eta", description = "Amulet learning rate eta (default 10).")
+    Double eta;
+
+    @Option(names = "--alpha", description = "Amulet reward scale alpha (default 2).")
+    Double alpha;
+
+    @Option(names = "--lambda", description = "Amulet regulariser lambda (default 2).")
+    Double lambda;
+
+    @Option(names = "--ratio", paramLabel = "RHO", description = "Linear alignment ratio rho for --method la (default 2).")
+    Double ratio;
+
+    @Option(names = "--beams", paramLabel = "N", description = "Number of beams for --method beam (default 16).")
+    Integer beams;
+
+    @Option(names = "--max-new-tokens", paramLabel = "N", defaultValue = "128",
+            description = "Most tokens to generate (default: ${DEFAULT-VALUE}).")
+    int maxNewTokens;
+
+    @Option(names = "--greedy", description = "Greedy decoding (argmax); the default unless --temperature, --top-k or --seed asks for sampling.")
+    boolean greedy;
+
+    @Option(names = "--temperature", paramLabel = "T", description = "Sampling temperature (> 0); enables sampling unless --greedy.")
+    Double temperature;
+
+    @Option(names = "--top-p", paramLabel = "P", description = "Nucleus filter: keep the smallest set of tokens with probability >= P.")
+    Double topP;
+
+    @Option(names = "--top-k", paramLabel = "K", description = "Keep only the K most likely tokens.")
+    Integer topK;
+
+    @Option(names = "--seed", description = "Seed for sampling (same seed, same tokens); enables sampling unless --greedy.")
+    Long seed;
+
+    @Option(names = "--device", paramLabel = "cpu|gpu", defaultValue = "cpu",
+            description = "Where the model runs (default: ${DEFAULT-VALUE}); gpu needs the CUDA PyTorch natives (see the user guide).")
+    String device;
+
+    @Option(names = "--dtype", paramLabel = "float32|float16", defaultValue = "float32",
+            description = "Compute dtype of the weights (default: ${DEFAULT-VALUE}).")
+    String dtype;
+}
