@@ -140,8 +140,13 @@ public final class RandomModelFolder {
         writeJson(dir.resolve("generation_config.json"), generation);
         // The weights follow config.json as a reader sees it (the file is what a loader trusts).
         ModelConfig written = ModelConfigReader.readFolder(dir);
-        InMemoryTensorStore weights = RandomCheckpoint.create(written, seed);
-        SafetensorsWriter.write(dir.resolve("model.safetensors"), weights, dtype);
+        if (shape.isTiny()) {
+            InMemoryTensorStore weights = RandomCheckpoint.create(written, seed);
+            SafetensorsWriter.write(dir.resolve("model.safetensors"), weights, dtype);
+        } else {
+            // Full-size shapes are streamed: the values never sit in the heap (1.2 billion floats for llama3.2-1b).
+            SafetensorsWriter.write(dir.resolve("model.safetensors"), RandomCheckpoint.entries(written, seed), dtype);
+        }
         return written;
     }
 

@@ -81,6 +81,7 @@ public final class DjlCausalLm implements CausalLm {
                     + engine.getGpuCount() + " GPU(s); add the CUDA natives (ai.djl.pytorch:pytorch-native-cu*)"
                     + " and a CUDA driver, or use Device.cpu()");
         }
+        warnAboutSpinningThreads(device);
         NDManager manager = NDManager.newBaseManager(device, ENGINE);
         try {
             ModelWeights weights;
@@ -99,6 +100,26 @@ public final class DjlCausalLm implements CausalLm {
             throw e;
         }
     }
+
+    /**
+     * PyTorch's OpenMP threads spin while they wait for work unless {@code OMP_WAIT_POLICY=PASSIVE} is set
+     * before the process starts. On a CPU shared with other processes a spinning thread takes the core from the
+     * one doing the work, and a decode step was measured 5x slower (issue 5). Says so once, at info level.
+     */
+    private static void warnAboutSpinningThreads(Device device) {
+        if (device.isGpu() || spinWarningGiven || System.getenv("OMP_WAIT_POLICY") != null) {
+            return;
+        }
+        String threads = System.getProperty("ai.djl.pytorch.num_threads");
+        if ("1".equals(threads) || (threads == null && Runtime.getRuntime().availableProcessors() < 2)) {
+            return;
+        }
+        spinWarningGiven = true;
+        LOG.info("OMP_WAIT_POLICY is not set: PyTorch's threads spin while idle, which slows decoding down when other"
+                + " processes share the CPU; export OMP_WAIT_POLICY=PASSIVE before starting Java (the amulet launcher does)");
+    }
+
+    private static volatile boolean spinWarningGiven;
 
     /** The configuration this model was built from. */
     public ModelConfig config() {
@@ -202,6 +223,14 @@ public final class DjlCausalLm implements CausalLm {
             closed = true;
             manager.close();
         }
+    }
+
+    /**
+     * Total wall time spent copying logits from the engine into the Java arrays that {@link DecodingSession#logits()}
+     * returns, over every forward pass of this model so far (a diagnostic for benchmarks).
+     */
+    public long logitsCopyNanos() {
+        return forward.copyNanos();
     }
 
     /** The dtype of weights and activations. */

@@ -2,6 +2,7 @@ package io.github.amulet4j.djl.model;
 
 import io.github.amulet4j.djl.checkpoint.InMemoryTensorStore;
 import io.github.amulet4j.djl.checkpoint.ModelConfig;
+import io.github.amulet4j.djl.checkpoint.TensorEntry;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -61,6 +62,32 @@ public final class RandomCheckpoint {
             store.put(e.getKey(), e.getValue(), values);
         }
         return store;
+    }
+
+    /**
+     * The same tensors as {@link #create(ModelConfig, long)}, as streamed entries that hold no values: each
+     * is drawn chunk by chunk while a {@link io.github.amulet4j.djl.checkpoint.SafetensorsWriter} writes it,
+     * so checkpoints of billions of parameters are written with a few megabytes of heap. Values are uniform
+     * with standard deviation {@link #STD} (norm weights around 1), not the normal values of {@link #create}.
+     */
+    public static List<TensorEntry> entries(ModelConfig config, long seed) {
+        float scale = (float) (STD * Math.sqrt(3.0));
+        List<TensorEntry> out = new ArrayList<>();
+        int index = 0;
+        for (Map.Entry<String, long[]> e : TensorLayout.expectedTensors(config).entrySet()) {
+            String name = e.getKey();
+            long tensorSeed = mix(seed, index++);
+            if (TensorLayout.isNormWeight(name)) {
+                out.add(new TensorEntry(name, e.getValue(), (first, buf, count) -> {
+                    for (int i = 0; i < count; i++) {
+                        buf[i] = 1f + TensorEntry.randomValue(tensorSeed, first + i, scale);
+                    }
+                }));
+            } else {
+                out.add(TensorEntry.random(name, e.getValue(), tensorSeed, scale));
+            }
+        }
+        return out;
     }
 
     /** {@code n} values from N(mean, std), reproducible for a seed. */

@@ -37,6 +37,8 @@ final class TransformerForward {
     private final int vocab;
     private final float eps;
     private final Activation activation;
+    /** Time spent copying logits from the engine into Java arrays, for {@link DjlCausalLm#logitsCopyNanos()}. */
+    private long copyNanos;
 
     private enum Activation { SILU, GELU_TANH, GELU_ERF, RELU }
 
@@ -166,7 +168,13 @@ final class TransformerForward {
             logitsT = logitsT.toType(DataType.FLOAT32, false);
         }
         int rows = allPositions ? n : b;
+        long c0 = System.nanoTime();
         copyTransposed(logitsT, rows, out);
+        copyNanos += System.nanoTime() - c0;
+    }
+
+    long copyNanos() {
+        return copyNanos;
     }
 
     /** Copies a contiguous {@code [vocab, rows]} float32 array into {@code out} as {@code [rows, vocab]}. */
