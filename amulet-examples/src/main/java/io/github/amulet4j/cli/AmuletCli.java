@@ -1,5 +1,6 @@
 package io.github.amulet4j.cli;
 
+import io.github.amulet4j.cli.bench.BenchCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -13,7 +14,7 @@ import java.util.List;
 
 /**
  * The {@code amulet} command line: {@code generate}, {@code chat}, {@code compare}, {@code eval},
- * {@code prompt}, {@code models} and {@code random-model}.
+ * {@code prompt}, {@code models}, {@code random-model} and {@code bench}.
  *
  * <p>Exit codes: 0 success, 2 bad usage (an unknown option, preset or method, a missing model folder, a
  * dataset in the wrong format), 1 failure at run time. An error is one line on stderr; {@code --verbose}
@@ -29,6 +30,7 @@ import java.util.List;
                 PromptCommand.class,
                 ModelsCommand.class,
                 RandomModelCommand.class,
+                BenchCommand.class,
                 CommandLine.HelpCommand.class
         })
 public final class AmuletCli implements Runnable {
@@ -69,7 +71,7 @@ public final class AmuletCli implements Runnable {
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "missing command (generate, chat, compare, eval, prompt, models, random-model)");
+        throw new CommandLine.ParameterException(spec.commandLine(), "missing command (generate, chat, compare, eval, prompt, models, random-model, bench)");
     }
 
     /** Entry point of the launcher. */

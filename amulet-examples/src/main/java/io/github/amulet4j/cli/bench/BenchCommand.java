@@ -1,0 +1,128 @@
+package io.github.amulet4j.cli.bench;
+
+import ai.djl.ndarray.types.DataType;
+import io.github.amulet4j.cli.UsageException;
+import io.github.amulet4j.cli.VerboseOption;
+import io.github.amulet4j.djl.RandomModelFolder;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code amulet bench}: the end-to-end decoding benchmark of issue 5 (see {@link DecodeBenchmark}). Progress goes
+ * to stderr, the table (or with {@code --json} one JSON object) to stdout.
+ */
+@Command(name = "bench", mixinStandardHelpOptions = true,
+        description = "Time prefill and decoding of base, pref, la, amulet (closed form and iterative) and the paper's "
+                + "way (no KV cache, iterative), with the memory bandwidth bound of this machine.")
+public final class BenchCommand implements Callable<Integer> {
+
+    @Option(names = "--shape", paramLabel = "SHAPE", defaultValue = "qwen2.5-0.5b",
+            description = "Shape of the random-weight model written to a temporary folder: qwen2.5-0.5b, llama3.2-1b "
+                    + "(or a tiny test shape) (default: ${DEFAULT-VALUE}).")
+    String shape;
+
+    @Option(names = "--model", paramLabel = "DIR", description = "Benchmark this model folder instead of random weights.")
+    Path model;
+
+    @Option(names = "--new-tokens", paramLabel = "N", defaultValue = "128",
+            description = "Tokens generated per method (default: ${DEFAULT-VALUE}).")
+    int newTokens;
+
+    @Option(names = "--prompt-tokens", paramLabel = "N", defaultValue = "64",
+            description = "Tokens of the preference prompt; the base prompt is 16 shorter (default: ${DEFAULT-VALUE}).")
+    int promptTokens;
+
+    @Option(names = "--dtype", paramLabel = "float32|float16", defaultValue = "float32",
+            description = "Compute dtype (default: ${DEFAULT-VALUE}).")
+    String dtype;
+
+    @Option(names = "--methods", paramLabel = "LIST", split = ",",
+            description = "Methods to time, comma-separated: base, pref, la, amulet, amulet-iterative, paper (default: all).")
+    List<String> methods;
+
+    @Option(names = "--paper-tokens", paramLabel = "N", defaultValue = "16",
+            description = "Tokens generated the paper's way (no KV cache: slow) (default: ${DEFAULT-VALUE}).")
+    int paperTokens;
+
+    @Option(names = "--warmup-tokens", paramLabel = "N", defaultValue = "8",
+            description = "Tokens of the untimed warm-up runs (default: ${DEFAULT-VALUE}).")
+    int warmupTokens;
+
+    @Option(names = "--seed", defaultValue = "42", description = "Seed of the random weights and prompts (default: ${DEFAULT-VALUE}).")
+    long seed;
+
+    @Option(names = "--bandwidth-mib", paramLabel = "MIB", defaultValue = "1024",
+            description = "Size of the buffer the bandwidth probe reads (default: ${DEFAULT-VALUE}).")
+    int bandwidthMib;
+
+    @Option(names = "--json", description = "Print one JSON object instead of the table.")
+    boolean json;
+
+    @Mixin
+    VerboseOption verbose;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+        BenchSettings settings = settings();
+        PrintWriter err = spec.commandLine().getErr();
+        BenchReport report = new DecodeBenchmark(settings, line -> {
+            err.println("bench: " + line);
+            err.flush();
+        }).run();
+        PrintWriter out = spec.commandLine().getOut();
+        out.println(json ? report.json() : report.table());
+        out.flush();
+        return 0;
+    }
+
+    private BenchSettings settings() {
+        BenchSettings.Builder b = BenchSettings.builder();
+        try {
+            b.shape(RandomModelFolder.Shape.parse(shape));
+        } catch (IllegalArgumentException e) {
+            throw new UsageException("--shape: " + e.getMessage());
+        }
+        if (model != null) {
+            if (!Files.isDirectory(model)) {
+                throw new UsageException("--model: " + model + " is not a folder");
+            }
+            b.model(model);
+        }
+        b.dtype(switch (dtype.trim().toLowerCase(Locale.ROOT)) {
+            case "float32", "f32" -> DataType.FLOAT32;
+            case "float16", "f16" -> DataType.FLOAT16;
+            default -> throw new UsageException("--dtype: unknown dtype '" + dtype + "'; valid: float32, float16");
+        });
+        if (methods != null) {
+            List<BenchMethod> list = new ArrayList<>();
+            for (String m : methods) {
+                try {
+                    list.add(BenchMethod.parse(m));
+                } catch (IllegalArgumentException e) {
+                    throw new UsageException("--methods: " + e.getMessage());
+                }
+            }
+            b.methods(list);
+        }
+        try {
+            return b.newTokens(newTokens).promptTokens(promptTokens).paperTokens(paperTokens)
+                    .warmupTokens(warmupTokens).seed(seed).bandwidthBytes((long) bandwidthMib << 20).build();
+        } catch (IllegalArgumentException e) {
+            throw new UsageException(e.getMessage());
+        }
+    }
+}

@@ -1,0 +1,194 @@
+package io.github.amulet4j.cli.bench;
+
+import com.google.gson.GsonBuilder;
+import com.google.gson.JsonArray;
+import com.google.gson.JsonObject;
+
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Everything one benchmark run measured, printable as a table ({@link #table()}) or as one JSON object
+ * ({@link #json()}).
+ *
+ * @param model            the model benchmarked (a shape name with random weights, or a folder)
+ * @param dtype            compute dtype ({@code float32} or {@code float16})
+ * @param prefPromptTokens tokens of the preference prompt
+ * @param basePromptTokens tokens of the base prompt
+ * @param machine          CPU, cores, memory, JDK and thread settings
+ * @param loadBefore       1-minute load average when the run started
+ * @param loadAfter        1-minute load average when the timings ended
+ * @param results          one row per method, in order
+ * @param residentBytes    resident memory of the process ({@code VmRSS}) at the end of the cached runs
+ * @param heapBytes        Java heap committed at that moment
+ * @param engineBytes      bytes of the arrays the engine holds for the model (weights) at that moment
+ * @param weightBytesPerToken bytes of weights a decode step reads (every linear layer and the head)
+ * @param bandwidth        measured memory read bandwidth, bytes per second
+ */
+public record BenchReport(String model, String dtype, int prefPromptTokens, int basePromptTokens, Machine machine,
+                          double loadBefore, double loadAfter, List<MethodResult> results, long residentBytes,
+                          long heapBytes, long engineBytes, long weightBytesPerToken, double bandwidth) {
+
+    /** Target of issue 5: amulet (closed form) decode tokens/s at least this share of pref's. */
+    public static final double AMULET_TARGET = 0.85;
+    /** Target of issue 5: pref decoding at least this share of the bandwidth bound. */
+    public static final double BOUND_TARGET = 0.60;
+    /** Target of issue 5: work outside the forward pass under this share of a token. */
+    public static final double OUTSIDE_TARGET = 0.05;
+
+    /**
+     * The machine the run used.
+     *
+     * @param cpu          CPU model name
+     * @param cores        processors the JVM sees
+     * @param memoryBytes  total memory
+     * @param jdk          Java version and VM
+     * @param torchThreads the PyTorch intra-op and inter-op thread settings
+     * @param ompWaitPolicy the {@code OMP_WAIT_POLICY} environment variable, or "unset"
+     */
+    public record Machine(String cpu, int cores, long memoryBytes, String jdk, String torchThreads, String ompWaitPolicy) {
+    }
+
+    /** The result of {@code method}, or null if it was not run. */
+    public MethodResult result(BenchMethod method) {
+        for (MethodResult r : results) {
+            if (r.method() == method) {
+                return r;
+            }
+        }
+        return null;
+    }
+
+    /** Native memory other than the Java heap: resident memory minus the committed heap. */
+    public long nativeBytes() {
+        return residentBytes - heapBytes;
+    }
+
+    /** Decode tokens per second that the bandwidth allows if a step only read the weights once. */
+    public double boundTokensPerSecond() {
+        return bandwidth / weightBytesPerToken;
+    }
+
+    /** decode tokens/s of {@code method} over pref's, or NaN without pref. */
+    public double ratioToPref(MethodResult r) {
+        MethodResult pref = result(BenchMethod.PREF);
+        return pref == null ? Double.NaN : r.decodeTokensPerSecond() / pref.decodeTokensPerSecond();
+    }
+
+    /** The report as a table with the targets of issue 5 and whether each is met. */
+    public String table() {
+        StringBuilder s = new StringBuilder();
+        s.append(String.format(Locale.ROOT, "amulet bench: %s, %s, prompts %d (pref) / %d (base) tokens%n", model, dtype,
+                prefPromptTokens, basePromptTokens));
+        s.append(String.format(Locale.ROOT, "machine: %s, %d cores, %.1f GiB; %s; PyTorch threads %s; OMP_WAIT_POLICY=%s%n",
+                machine.cpu(), machine.cores(), machine.memoryBytes() / GIB, machine.jdk(), machine.torchThreads(),
+                machine.ompWaitPolicy()));
+        s.append(String.format(Locale.ROOT, "load average (1 min): %.2f at the start, %.2f at the end%n%n", loadBefore,
+                loadAfter));
+        s.append(String.format(Locale.ROOT, "%-18s %7s %6s %7s %13s %13s %9s %8s %12s%n", "method", "streams", "cache",
+                "tokens", "prefill tok/s", "decode tok/s", "ms/token", "vs pref", "outside fwd"));
+        for (MethodResult r : results) {
+            s.append(String.format(Locale.ROOT, "%-18s %7d %6s %7d %13.1f %13.2f %9.1f %8s %11.1f%%%n", r.method().id(),
+                    r.method().streams(), r.kvCache() ? "yes" : "no", r.newTokens(), r.prefillTokensPerSecond(),
+                    r.decodeTokensPerSecond(), r.msPerToken(), fmt(ratioToPref(r), "%.2f"),
+                    100 * r.outsideForwardShare()));
+        }
+        MethodResult paper = result(BenchMethod.PAPER);
+        MethodResult amulet = result(BenchMethod.AMULET);
+        if (paper != null) {
+            s.append(String.format(Locale.ROOT, "%npaper: no KV cache and the iterative step, limited to %d new tokens "
+                    + "(each step recomputes the whole prefix)%s%n", paper.newTokens(), amulet == null ? ""
+                    : String.format(Locale.ROOT, "; amulet (cache, closed form) is %.1fx faster per token",
+                    paper.msPerToken() / amulet.msPerToken())));
+        }
+        s.append(String.format(Locale.ROOT, "%nmemory at the end: resident %.2f GiB, Java heap committed %.2f GiB, "
+                + "native (resident - heap) %.2f GiB, engine arrays (weights) %.2f GiB%n", residentBytes / GIB,
+                heapBytes / GIB, nativeBytes() / GIB, engineBytes / GIB));
+        s.append(String.format(Locale.ROOT, "bandwidth: %.1f GB/s (2-thread sum, best of 5); weights read per token "
+                + "%.2f GB -> bound %.2f tok/s (%.0f ms/token)%n", bandwidth / 1e9, weightBytesPerToken / 1e9,
+                boundTokensPerSecond(), 1000 / boundTokensPerSecond()));
+        s.append(String.format(Locale.ROOT, "%ntargets (issue 5):%n"));
+        MethodResult pref = result(BenchMethod.PREF);
+        if (amulet != null && pref != null) {
+            double ratio = ratioToPref(amulet);
+            s.append(String.format(Locale.ROOT, "  amulet >= %.2f x pref decode tok/s: %.2f  %s%n", AMULET_TARGET, ratio,
+                    met(ratio >= AMULET_TARGET)));
+        }
+        if (pref != null) {
+            double share = pref.decodeTokensPerSecond() / boundTokensPerSecond();
+            s.append(String.format(Locale.ROOT, "  pref >= %.0f%% of the bandwidth bound: %.0f%%  %s%n", 100 * BOUND_TARGET,
+                    100 * share, met(share >= BOUND_TARGET)));
+        }
+        if (amulet != null) {
+            double outside = amulet.outsideForwardShare();
+            s.append(String.format(Locale.ROOT, "  outside the forward pass < %.0f%% of a token (amulet): %.1f%%  %s%n",
+                    100 * OUTSIDE_TARGET, 100 * outside, met(outside < OUTSIDE_TARGET)));
+        }
+        return s.toString();
+    }
+
+    /** The report as one JSON object. */
+    public String json() {
+        JsonObject o = new JsonObject();
+        o.addProperty("model", model);
+        o.addProperty("dtype", dtype);
+        o.addProperty("prefPromptTokens", prefPromptTokens);
+        o.addProperty("basePromptTokens", basePromptTokens);
+        JsonObject m = new JsonObject();
+        m.addProperty("cpu", machine.cpu());
+        m.addProperty("cores", machine.cores());
+        m.addProperty("memoryBytes", machine.memoryBytes());
+        m.addProperty("jdk", machine.jdk());
+        m.addProperty("torchThreads", machine.torchThreads());
+        m.addProperty("ompWaitPolicy", machine.ompWaitPolicy());
+        o.add("machine", m);
+        o.addProperty("loadAverageStart", loadBefore);
+        o.addProperty("loadAverageEnd", loadAfter);
+        JsonArray rows = new JsonArray();
+        for (MethodResult r : results) {
+            JsonObject j = new JsonObject();
+            j.addProperty("method", r.method().id());
+            j.addProperty("streams", r.method().streams());
+            j.addProperty("kvCache", r.kvCache());
+            j.addProperty("amuletForm", r.method().method().id().equals("amulet") ? r.method().form().name() : null);
+            j.addProperty("prefillTokens", r.prefillTokens());
+            j.addProperty("prefillMs", r.prefillNanos() / 1e6);
+            j.addProperty("prefillTokensPerSecond", r.prefillTokensPerSecond());
+            j.addProperty("newTokens", r.newTokens());
+            j.addProperty("decodeTokensPerSecond", r.decodeTokensPerSecond());
+            j.addProperty("msPerToken", r.msPerToken());
+            double ratio = ratioToPref(r);
+            if (!Double.isNaN(ratio)) {
+                j.addProperty("ratioToPref", ratio);
+            }
+            j.addProperty("outsideForwardShare", r.outsideForwardShare());
+            j.addProperty("logitsCopyMsPerToken", r.copyNanos() / 1e6 / r.forwardPasses());
+            rows.add(j);
+        }
+        o.add("methods", rows);
+        JsonObject mem = new JsonObject();
+        mem.addProperty("residentBytes", residentBytes);
+        mem.addProperty("heapCommittedBytes", heapBytes);
+        mem.addProperty("nativeBytes", nativeBytes());
+        mem.addProperty("engineArrayBytes", engineBytes);
+        o.add("memory", mem);
+        o.addProperty("bandwidthBytesPerSecond", bandwidth);
+        o.addProperty("weightBytesPerToken", weightBytesPerToken);
+        o.addProperty("boundTokensPerSecond", boundTokensPerSecond());
+        MethodResult pref = result(BenchMethod.PREF);
+        if (pref != null) {
+            o.addProperty("prefShareOfBound", pref.decodeTokensPerSecond() / boundTokensPerSecond());
+        }
+        return new GsonBuilder().setPrettyPrinting().serializeSpecialFloatingPointValues().create().toJson(o);
+    }
+
+    private static final double GIB = 1024.0 * 1024 * 1024;
+
+    private static String met(boolean ok) {
+        return ok ? "(met)" : "(not met)";
+    }
+
+    private static String fmt(double v, String f) {
+        return Double.isNaN(v) ? "-" : String.format(Locale.ROOT, f, v);
+    }
+}

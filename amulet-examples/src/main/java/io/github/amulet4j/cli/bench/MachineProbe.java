@@ -1,0 +1,136 @@
+package io.github.amulet4j.cli.bench;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.CyclicBarrier;
+
+/** What the benchmark reads about the machine: CPU, memory, load, resident memory, and the memory read bandwidth. */
+final class MachineProbe {
+
+    private MachineProbe() {
+    }
+
+    /** The CPU's model name from {@code /proc/cpuinfo}, or the OS architecture where that file is missing. */
+    static String cpuModel() {
+        for (String line : lines("/proc/cpuinfo")) {
+            if (line.startsWith("model name")) {
+                return line.substring(line.indexOf(':') + 1).trim();
+            }
+        }
+        return System.getProperty("os.arch");
+    }
+
+    /** Total memory in bytes from {@code /proc/meminfo}, or -1. */
+    static long totalMemoryBytes() {
+        return kibField("/proc/meminfo", "MemTotal:");
+    }
+
+    /** Resident memory of this process ({@code VmRSS}) in bytes, or -1 where {@code /proc} is missing. */
+    static long residentBytes() {
+        return kibField("/proc/self/status", "VmRSS:");
+    }
+
+    /** The 1-minute load average from {@code /proc/loadavg}, or NaN. */
+    static double loadAverage() {
+        List<String> l = lines("/proc/loadavg");
+        if (l.isEmpty()) {
+            return Double.NaN;
+        }
+        try {
+            return Double.parseDouble(l.get(0).split("\\s+")[0]);
+        } catch (RuntimeException e) {
+            return Double.NaN;
+        }
+    }
+
+    /**
+     * Memory read bandwidth in bytes per second: two threads each sum their half of a {@code totalBytes} buffer of
+     * longs (far larger than the caches), timed from a common start until both finish; the best of {@code runs}.
+     */
+    static double readBandwidth(long totalBytes, int runs) {
+        int threads = 2;
+        int perThread = Math.toIntExact(Math.min(Integer.MAX_VALUE - 8, totalBytes / threads / Long.BYTES));
+        long[][] parts = new long[threads][];
+        for (int t = 0; t < threads; t++) {
+            parts[t] = new long[perThread];
+            Arrays.fill(parts[t], t + 1L);
+        }
+        double best = 0;
+        long[] sums = new long[threads];
+        for (int run = 0; run < runs; run++) {
+            CyclicBarrier start = new CyclicBarrier(threads + 1);
+            Thread[] workers = new Thread[threads];
+            for (int t = 0; t < threads; t++) {
+                int index = t;
+                workers[t] = new Thread(() -> {
+                    await(start);
+                    sums[index] = sum(parts[index]);
+                }, "bandwidth-" + t);
+                workers[t].start();
+            }
+            // The clock starts before the barrier releases the workers: a descheduled main thread must not miss work.
+            long t0 = System.nanoTime();
+            await(start);
+            for (Thread w : workers) {
+                try {
+                    w.join();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IllegalStateException("interrupted while measuring bandwidth", e);
+                }
+            }
+            long nanos = System.nanoTime() - t0;
+            long expected = 0;
+            for (int t = 0; t < threads; t++) {
+                expected += (t + 1L) * perThread;
+            }
+            if (sums[0] + sums[1] != expected) {
+                throw new IllegalStateException("bandwidth probe summed " + (sums[0] + sums[1]) + ", expected " + expected);
+            }
+            best = Math.max(best, (double) perThread * threads * Long.BYTES / (nanos / 1e9));
+        }
+        return best;
+    }
+
+    private static long sum(long[] a) {
+        long s0 = 0;
+        for (long v : a) {
+            s0 += v;
+        }
+        return s0;
+    }
+
+    private static void await(CyclicBarrier b) {
+        try {
+            b.await();
+        } catch (Exception e) {
+            throw new IllegalStateException("bandwidth probe could not start its threads", e);
+        }
+    }
+
+    private static long kibField(String file, String field) {
+        for (String line : lines(file)) {
+            if (line.startsWith(field)) {
+                String[] p = line.substring(field.length()).trim().split("\\s+");
+                try {
+                    return Long.parseLong(p[0]) * 1024;
+                } catch (NumberFormatException e) {
+                    return -1;
+                }
+            }
+        }
+        return -1;
+    }
+
+    private static List<String> lines(String file) {
+        try {
+            return Files.readAllLines(Path.of(file), StandardCharsets.UTF_8);
+        } catch (IOException | RuntimeException e) {
+            return List.of();
+        }
+    }
+}
