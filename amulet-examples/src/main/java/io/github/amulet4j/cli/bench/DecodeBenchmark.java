@@ -57,6 +57,9 @@ public final class DecodeBenchmark {
     /** Runs the benchmark. @throws IOException when the model cannot be written or read */
     public BenchReport run() throws IOException {
         double loadBefore = MachineProbe.loadAverage();
+        progress.accept("measuring memory bandwidth ...");
+        double bandwidthStart = MachineProbe.readBandwidth(settings.bandwidthBytes(), 5);
+        System.gc();
         Path dir = settings.model();
         Path temp = null;
         String name;
@@ -70,7 +73,7 @@ public final class DecodeBenchmark {
             name = dir.toString();
         }
         try {
-            return measure(dir, name, loadBefore);
+            return measure(dir, name, loadBefore, bandwidthStart);
         } finally {
             if (temp != null) {
                 deleteTree(temp);
@@ -78,7 +81,7 @@ public final class DecodeBenchmark {
         }
     }
 
-    private BenchReport measure(Path dir, String name, double loadBefore) throws IOException {
+    private BenchReport measure(Path dir, String name, double loadBefore, double bandwidthStart) throws IOException {
         ModelConfig config = ModelConfigReader.readFolder(dir);
         List<MethodResult> results = new ArrayList<>();
         long resident;
@@ -122,12 +125,12 @@ public final class DecodeBenchmark {
             }
         }
         double loadAfter = MachineProbe.loadAverage();
-        progress.accept("measuring memory bandwidth ...");
-        double bandwidth = MachineProbe.readBandwidth(settings.bandwidthBytes(), 5);
+        progress.accept("measuring memory bandwidth again ...");
+        double bandwidthEnd = MachineProbe.readBandwidth(settings.bandwidthBytes(), 5);
         long weightBytes = weightElementsPerToken(config) * settings.dtype().getNumOfBytes();
         return new BenchReport(name, settings.dtype() == DataType.FLOAT16 ? "float16" : "float32",
                 settings.promptTokens(), settings.promptTokens() - PREFERENCE_TOKENS, machine(), loadBefore, loadAfter,
-                results, resident, heap, engine, weightBytes, bandwidth);
+                results, resident, heap, engine, weightBytes, bandwidthStart, bandwidthEnd);
     }
 
     private DjlCausalLm load(ModelConfig config, Path dir, String name, boolean kvCache) throws IOException {

@@ -1,0 +1,108 @@
+package io.github.amulet4j.cli.bench;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import io.github.amulet4j.cli.AmuletCli;
+import io.github.amulet4j.djl.model.ModelShapes;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Set;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class BenchCommandTest {
+
+    private record Run(int code, String out, String err) {
+    }
+
+    private static Run run(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int code;
+        try (PrintWriter o = new PrintWriter(out, true); PrintWriter e = new PrintWriter(err, true)) {
+            code = AmuletCli.execute(args, o, e);
+        }
+        return new Run(code, out.toString(), err.toString());
+    }
+
+    @Test
+    void jsonReportHasEveryMethodWithConsistentCounts() throws IOException {
+        Set<Path> before = benchFolders();
+        Run r = run("bench", "--shape", "tiny-qwen2", "--new-tokens", "5", "--paper-tokens", "3", "--prompt-tokens", "20",
+                "--warmup-tokens", "2", "--bandwidth-mib", "16", "--json");
+        assertEquals(0, r.code(), r.toString());
+        JsonObject o = JsonParser.parseString(r.out()).getAsJsonObject();
+        JsonArray methods = o.getAsJsonArray("methods");
+        List<String> ids = methods.asList().stream().map(m -> m.getAsJsonObject().get("method").getAsString()).toList();
+        assertEquals(List.of("base", "pref", "la", "amulet", "amulet-iterative", "paper"), ids);
+        for (var e : methods) {
+            JsonObject m = e.getAsJsonObject();
+            String id = m.get("method").getAsString();
+            int streams = id.equals("base") || id.equals("pref") ? 1 : 2;
+            assertEquals(streams, m.get("streams").getAsInt(), id);
+            assertEquals(id.equals("paper") ? 3 : 5, m.get("newTokens").getAsInt(), id);
+            assertEquals(!id.equals("paper"), m.get("kvCache").getAsBoolean(), id);
+            int prefill = (id.equals("base") ? 0 : 20) + (id.equals("pref") ? 0 : 4);
+            assertEquals(prefill, m.get("prefillTokens").getAsInt(), id);
+            double ms = m.get("msPerToken").getAsDouble();
+            assertEquals(1000.0 / ms, m.get("decodeTokensPerSecond").getAsDouble(), 1e-9, id);
+            double outside = m.get("outsideForwardShare").getAsDouble();
+            assertTrue(outside > 0 && outside < 1, id + " outside share " + outside);
+        }
+        assertEquals(1.0, methods.get(1).getAsJsonObject().get("ratioToPref").getAsDouble(), 1e-12);
+        assertTrue(o.get("bandwidthBytesPerSecond").getAsDouble() > 1e8);
+        JsonObject mem = o.getAsJsonObject("memory");
+        assertTrue(mem.get("residentBytes").getAsLong() > mem.get("engineArrayBytes").getAsLong());
+        // tied head: a step reads every weight the engine holds (4 bytes each in float32)
+        assertEquals(o.get("weightBytesPerToken").getAsLong(), mem.get("engineArrayBytes").getAsLong());
+        assertEquals(before, benchFolders(), "the temporary checkpoint folder is deleted");
+    }
+
+    @Test
+    void tableNamesTheTargetsAndTheMachine() {
+        Run r = run("bench", "--shape", "tiny-llama", "--new-tokens", "3", "--prompt-tokens", "17", "--warmup-tokens", "0",
+                "--methods", "pref,amulet", "--bandwidth-mib", "16", "--dtype", "float16");
+        assertEquals(0, r.code(), r.toString());
+        assertTrue(r.out().contains("float16"), r.out());
+        assertTrue(r.out().contains("amulet >= 0.85 x pref"), r.out());
+        assertTrue(r.out().contains("load average"), r.out());
+        assertFalse(r.out().contains("amulet-iterative"), r.out());
+    }
+
+    @Test
+    void weightsReadPerTokenMatchThePublishedParameterCounts() {
+        // Qwen2.5-0.5B and Llama-3.2-1B tie their embeddings: the head reads the whole table, so every parameter counts.
+        assertEquals(494_032_768L, DecodeBenchmark.weightElementsPerToken(ModelShapes.qwen25_05b()));
+        assertEquals(1_235_814_400L, DecodeBenchmark.weightElementsPerToken(ModelShapes.llama32_1b()));
+    }
+
+    @Test
+    void badOptionsAreUsageErrors() {
+        Run methods = run("bench", "--methods", "pref,fast");
+        assertEquals(AmuletCli.USAGE, methods.code(), methods.toString());
+        assertTrue(methods.err().contains("unknown method 'fast'"), methods.err());
+        Run dtype = run("bench", "--dtype", "bfloat16");
+        assertEquals(AmuletCli.USAGE, dtype.code());
+        assertTrue(dtype.err().contains("--dtype"), dtype.err());
+        Run tokens = run("bench", "--new-tokens", "1");
+        assertEquals(AmuletCli.USAGE, tokens.code());
+        assertTrue(tokens.err().contains("new tokens must be >= 2"), tokens.err());
+    }
+
+    private static Set<Path> benchFolders() throws IOException {
+        try (Stream<Path> s = Files.list(Path.of(System.getProperty("java.io.tmpdir")))) {
+            return s.filter(p -> p.getFileName().toString().startsWith("amulet-bench-")).collect(Collectors.toSet());
+        }
+    }
+}
