@@ -1,6 +1,7 @@
 package io.github.amulet4j.djl.model;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
@@ -114,20 +115,21 @@ final class TransformerForward {
             ModelWeights.Layer layer = w.layers.get(l);
             NDArray h = norm(x, layer.norm1(), layer.norm1Bias());
             NDArray qkv = linear(h, layer.qkv(), layer.qkvBias());
-            NDArray q = qkv.get(new NDIndex(":, 0:{}", qDim)).reshape(b, t, heads, headDim);
-            NDArray k = qkv.get(new NDIndex(":, {}:{}", qDim, qDim + kvDim)).reshape(b, t, kvHeads, headDim);
-            NDArray v = qkv.get(new NDIndex(":, {}:", qDim + kvDim)).reshape(b, t, kvHeads, headDim);
+            // One split (not three indexed copies): q and k stay together so RoPE runs once for both.
+            NDList qkAndV = qkv.split(new long[] {qDim + kvDim}, 1);
+            NDArray qk = qkAndV.get(0).reshape(b, t, heads + kvHeads, headDim);
+            NDArray v = qkAndV.get(1).reshape(b, t, kvHeads, headDim);
             if (layer.qNorm() != null) {
-                q = rmsNorm(q, layer.qNorm());
-                k = rmsNorm(k, layer.kNorm());
+                NDList parts = qk.split(new long[] {heads}, 2);
+                qk = rmsNorm(parts.get(0), layer.qNorm()).concat(rmsNorm(parts.get(1), layer.kNorm()), 2);
             }
-            q = q.transpose(0, 2, 1, 3);
-            k = k.transpose(0, 2, 1, 3);
-            v = v.transpose(0, 2, 1, 3);
             if (!gpt2) {
-                q = rope(q, cos, sin);
-                k = rope(k, cos, sin);
+                qk = rope(qk, cos, sin);
             }
+            NDList qAndK = qk.transpose(0, 2, 1, 3).split(new long[] {heads}, 1);
+            NDArray q = qAndK.get(0);
+            NDArray k = qAndK.get(1);
+            v = v.transpose(0, 2, 1, 3);
             cache.write(l, k, v);
             NDArray keys = cache.keys(l, total);
             NDArray values = cache.values(l, total);
@@ -152,9 +154,8 @@ final class TransformerForward {
                 act = activate(up);
             } else {
                 int inter = config.intermediateSize();
-                NDArray gate = up.get(new NDIndex(":, 0:{}", inter));
-                NDArray lin = up.get(new NDIndex(":, {}:", inter));
-                act = activate(gate).mul(lin);
+                NDList gateAndLin = up.split(new long[] {inter}, 1);
+                act = activate(gateAndLin.get(0)).mul(gateAndLin.get(1));
             }
             x = x.add(linear(act, layer.down(), layer.downBias()));
         }
@@ -246,16 +247,17 @@ final class TransformerForward {
         };
     }
 
-    /** Hugging Face's rotate_half convention: halves, not interleaved pairs. */
+    /**
+     * Hugging Face's rotate_half convention (halves, not interleaved pairs) on {@code [B, T, heads, headDim]}:
+     * {@code x * cos + rotate_half(x) * sin}.
+     */
     private NDArray rope(NDArray x, NDArray cos, NDArray sin) {
-        int half = headDim / 2;
-        NDArray x1 = x.get(new NDIndex("..., 0:{}", half));
-        NDArray x2 = x.get(new NDIndex("..., {}:", half));
-        NDArray rotated = x2.neg().concat(x1, -1);
+        NDList halves = x.split(2, 3);
+        NDArray rotated = halves.get(1).neg().concat(halves.get(0), 3);
         return x.mul(cos).add(rotated.mul(sin));
     }
 
-    /** cos and sin as {@code [B, 1, T, headDim]} for the given positions. */
+    /** cos and sin as {@code [B, T, 1, headDim]} for the given positions (broadcast over heads). */
     private NDArray[] rotary(NDManager step, long[] pos, int b, int t) {
         int half = headDim / 2;
         float[] c = new float[b * t * headDim];
@@ -273,7 +275,7 @@ final class TransformerForward {
                 s[base + j + half] = sv;
             }
         }
-        Shape shape = new Shape(b, 1, t, headDim);
+        Shape shape = new Shape(b, t, 1, headDim);
         NDArray cos = step.create(c, shape);
         NDArray sin = step.create(s, shape);
         if (type != DataType.FLOAT32) {
