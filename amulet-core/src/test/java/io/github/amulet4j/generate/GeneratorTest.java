@@ -278,7 +278,5 @@ class GeneratorTest {
         assertThrows(IllegalArgumentException.class, () -> GenerationConfig.builder().maxNewTokens(0).build());
         assertThrows(IllegalArgumentException.class, () -> GenerationConfig.builder().numBeams(0).build());
         assertThrows(IllegalArgumentException.class, () -> GenerationConfig.builder().stopStrings("").build());
-        assertThrows(IllegalArgumentException.class, () -> GenerationConfig.builder().method(Method.BEAM)
-                .decoding(DecodingConfig.sampling(1.0, 1)).build());
     }
 }
