@@ -5,10 +5,13 @@ import io.github.amulet4j.align.PassThrough;
 import io.github.amulet4j.backend.DecodingSession;
 import io.github.amulet4j.backend.Logits;
 import io.github.amulet4j.decode.LogitsMath;
+import io.github.amulet4j.decode.LogitsProcessor;
+import io.github.amulet4j.decode.SamplerChain;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Set;
+import java.util.SplittableRandom;
 
 /**
  * Beam search over the preference stream (the paper's {@code beam} method), with Hugging Face's scoring:
@@ -19,6 +22,11 @@ import java.util.Set;
  * beams (their caches copied or reordered with {@link DecodingSession#select}). The search ends when the
  * finished list holds {@code numBeams} hypotheses that no live beam can still beat (an exact bound:
  * log-probabilities are never positive), or at {@code maxNewTokens}, where live beams become hypotheses.
+ *
+ * <p>With sampling decoding (the paper ran beam search with sampling), the {@code 2 * numBeams}
+ * continuations are drawn without replacement from the softmax of the beam scores after temperature,
+ * top-k and top-p (per beam), seeded per request; they are then ranked and accumulated by their true
+ * log-probabilities (Hugging Face accumulates the warped scores instead).
  */
 final class BeamSearchRequest extends RequestState {
 
@@ -29,6 +37,8 @@ final class BeamSearchRequest extends RequestState {
     }
 
     private final TextTracker prototype;
+    private final SamplerChain chain;
+    private final SplittableRandom rng;
     private final float[] scratch;
     private final int numBeams;
     private final double lengthPenalty;
@@ -42,6 +52,8 @@ final class BeamSearchRequest extends RequestState {
         this.scratch = scratch;
         this.numBeams = config.numBeams();
         this.lengthPenalty = config.lengthPenalty();
+        this.chain = SamplerChain.of(config.decoding());
+        this.rng = SamplerChain.randomFor(config.decoding());
     }
 
     private record Candidate(int beam, int token, double sum) {
@@ -54,19 +66,9 @@ final class BeamSearchRequest extends RequestState {
             beams.add(new Beam(prototype, 0.0, rows[0]));
         }
         int width = 2 * numBeams;
-        List<Candidate> candidates = new ArrayList<>();
-        for (int b = 0; b < beams.size(); b++) {
-            Beam beam = beams.get(b);
-            try {
-                PassThrough.PREFERENCE.apply(logits.data(), logits.offset(beam.row()), null, 0, scratch, 0, vocab);
-            } catch (LogitsException e) {
-                throw e.withContext(stepIndex, index);
-            }
-            double lse = LogitsMath.logSumExp(scratch, 0, vocab);
-            for (int t : topIndices(scratch, vocab, width)) {
-                candidates.add(new Candidate(b, t, beam.sumLogProb() + (scratch[t] - lse)));
-            }
-        }
+        List<Candidate> candidates = config.decoding().isGreedy()
+                ? bestContinuations(logits, stepIndex, vocab, width)
+                : sampledContinuations(logits, stepIndex, vocab, width);
         candidates.sort(Comparator.comparingDouble((Candidate c) -> -c.sum())
                 .thenComparingInt(Candidate::beam).thenComparingInt(Candidate::token));
         int newLength = stepIndex + 1;
@@ -108,6 +110,81 @@ final class BeamSearchRequest extends RequestState {
         }
         rows = newRows;
         beams = placed;
+    }
+
+    /** The {@code width} most likely continuations of every beam. */
+    private List<Candidate> bestContinuations(Logits logits, int stepIndex, int vocab, int width) {
+        List<Candidate> candidates = new ArrayList<>();
+        for (int b = 0; b < beams.size(); b++) {
+            Beam beam = beams.get(b);
+            double lse = logProbRow(logits, beam.row(), stepIndex, vocab);
+            for (int t : topIndices(scratch, vocab, width)) {
+                candidates.add(new Candidate(b, t, beam.sumLogProb() + (scratch[t] - lse)));
+            }
+        }
+        return candidates;
+    }
+
+    /**
+     * {@code width} continuations drawn without replacement from the softmax of the warped beam scores
+     * (beam log-probability + token log-probability, through temperature, top-k and top-p per beam), with
+     * the Gumbel-top-k trick and the request's random generator. Their true scores rank them afterwards.
+     */
+    private List<Candidate> sampledContinuations(Logits logits, int stepIndex, int vocab, int width) {
+        int cap = Math.min(width, beams.size() * vocab);
+        double[] keys = new double[cap];
+        int[] beamOf = new int[cap];
+        int[] tokenOf = new int[cap];
+        double[] sums = new double[cap];
+        int size = 0;
+        for (int b = 0; b < beams.size(); b++) {
+            Beam beam = beams.get(b);
+            double lse = logProbRow(logits, beam.row(), stepIndex, vocab);
+            float[] logProb = new float[vocab];
+            for (int t = 0; t < vocab; t++) {
+                logProb[t] = (float) (scratch[t] - lse);
+                scratch[t] = (float) (beam.sumLogProb() + logProb[t]);
+            }
+            for (LogitsProcessor p : chain.processors()) {
+                p.process(scratch, 0, vocab);
+            }
+            for (int t = 0; t < vocab; t++) {
+                if (scratch[t] == Float.NEGATIVE_INFINITY) {
+                    continue;
+                }
+                double key = scratch[t] - Math.log(-Math.log(1.0 - rng.nextDouble())); // + Gumbel noise
+                if (size == cap && key <= keys[size - 1]) {
+                    continue;
+                }
+                int pos = size == cap ? size - 1 : size++;
+                while (pos > 0 && keys[pos - 1] < key) {
+                    keys[pos] = keys[pos - 1];
+                    beamOf[pos] = beamOf[pos - 1];
+                    tokenOf[pos] = tokenOf[pos - 1];
+                    sums[pos] = sums[pos - 1];
+                    pos--;
+                }
+                keys[pos] = key;
+                beamOf[pos] = b;
+                tokenOf[pos] = t;
+                sums[pos] = beam.sumLogProb() + logProb[t];
+            }
+        }
+        List<Candidate> candidates = new ArrayList<>(size);
+        for (int i = 0; i < size; i++) {
+            candidates.add(new Candidate(beamOf[i], tokenOf[i], sums[i]));
+        }
+        return candidates;
+    }
+
+    /** Copies the checked preference row into {@code scratch}; returns its log-sum-exp. */
+    private double logProbRow(Logits logits, int row, int stepIndex, int vocab) {
+        try {
+            PassThrough.PREFERENCE.apply(logits.data(), logits.offset(row), null, 0, scratch, 0, vocab);
+        } catch (LogitsException e) {
+            throw e.withContext(stepIndex, index);
+        }
+        return LogitsMath.logSumExp(scratch, 0, vocab);
     }
 
     private void addHypothesis(int[] ids, String text, double sum, int length, FinishReason reason) {

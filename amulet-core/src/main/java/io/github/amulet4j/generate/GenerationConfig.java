@@ -62,10 +62,6 @@ public final class GenerationConfig {
         this.amulet = Objects.requireNonNull(b.amulet, "amulet");
         this.amuletForm = Objects.requireNonNull(b.amuletForm, "amuletForm");
         this.decoding = Objects.requireNonNull(b.decoding, "decoding");
-        if (method == Method.BEAM && !decoding.isGreedy()) {
-            throw new IllegalArgumentException(
-                    "beam search runs with greedy decoding only; sampling beam search is not implemented");
-        }
         this.maxNewTokens = b.maxNewTokens;
         this.stopStrings = List.copyOf(b.stopStrings);
         this.eosTokenIds = Set.copyOf(new LinkedHashSet<>(b.eosTokenIds));

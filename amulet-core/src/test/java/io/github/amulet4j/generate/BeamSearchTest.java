@@ -162,6 +162,35 @@ class BeamSearchTest {
         assertTrue(earlyStops > 0, "no case stopped before maxNewTokens: the stopping rule is untested");
     }
 
+    @Test
+    void sampledBeamSearchIsSeededAndBecomesGreedyBeamAtLowTemperature() {
+        java.util.Set<String> seen = new java.util.HashSet<>();
+        for (long seed = 50; seed < 58; seed++) {
+            GenerationConfig greedy = GenerationConfig.builder().method(Method.BEAM).numBeams(3).maxNewTokens(6)
+                    .eosTokenIds(0).build();
+            GenerationConfig cold = greedy.toBuilder().decoding(io.github.amulet4j.decode.DecodingConfig.builder()
+                    .greedy(false).temperature(1e-4).seed(seed).build()).build();
+            GenerationConfig hot = greedy.toBuilder().decoding(io.github.amulet4j.decode.DecodingConfig.builder()
+                    .greedy(false).temperature(2.0).topK(4).seed(seed).build()).build();
+            int[] g = run(new TableLm(8, 8, 99), greedy);
+            assertArrayEquals(g, run(new TableLm(8, 8, 99), cold), "temperature -> 0 is greedy beam, seed " + seed);
+            int[] h1 = run(new TableLm(8, 8, 99), hot);
+            assertArrayEquals(h1, run(new TableLm(8, 8, 99), hot), "same seed, same tokens");
+            seen.add(Arrays.toString(h1));
+            // in a batch beside other requests: the same tokens
+            List<GenerationResult> batch = new Generator(new TableLm(8, 8, 99), new TableLm.Tokenizer(8), hot).generate(List.of(
+                    GenerationRequest.of(new int[] {1, 2}, new int[] {3}).withConfig(GenerationConfig.builder().maxNewTokens(2).build()),
+                    GenerationRequest.preferenceOnly(PROMPT)));
+            assertArrayEquals(h1, batch.get(1).tokenIds());
+        }
+        assertTrue(seen.size() > 1, "sampled beam search ignores the seed");
+    }
+
+    private static int[] run(TableLm lm, GenerationConfig cfg) {
+        return new Generator(lm, new TableLm.Tokenizer(lm.realVocab), cfg).generate(GenerationRequest.preferenceOnly(PROMPT))
+                .tokenIds();
+    }
+
     @ParameterizedTest
     @CsvSource({"11, 2", "12, 3", "13, 5"})
     void narrowBeamInABatchEqualsAloneAndStreamsItsTokens(long seed, int beams) {

@@ -61,7 +61,11 @@ public final class AmuletModel implements AutoCloseable {
      * Loads the model {@code options} names.
      *
      * @throws IOException              when a file cannot be read or downloaded
-     * @throws IllegalArgumentException naming the file or field for a missing or malformed part of the folder
+     * @throws IllegalArgumentException when a local folder does not exist
+     * @throws io.github.amulet4j.djl.checkpoint.CheckpointException naming the file (and field) for a missing or
+     *         malformed {@code config.json}, unsupported architecture, missing or malformed weights
+     * @throws io.github.amulet4j.djl.tokenizer.TokenizerFormatException naming the file for a missing or
+     *         malformed tokenizer
      * @throws IllegalStateException    when {@code --device gpu} is asked and no GPU is visible
      */
     public static AmuletModel load(ModelOptions options) throws IOException {
@@ -110,6 +114,11 @@ public final class AmuletModel implements AutoCloseable {
     /** The model's {@code config.json}. */
     public ModelConfig config() {
         return prompts.config();
+    }
+
+    /** The causal LM behind this model (tests read its logits). */
+    DjlCausalLm causalLm() {
+        return lm;
     }
 
     /** The prompt renderer (chat template and tokenizer) this model uses. */

@@ -32,7 +32,9 @@ final class ModelFiles {
             return folder;
         }
         HubId id = model.contains("@") ? HubId.parse(model) : new HubId(model, options.revision());
-        HubDownloader downloader = HubDownloader.builder().settings(HubSettings.fromEnvironment()).build();
+        HubDownloader downloader = HubDownloader.builder()
+                .settings(options.hubSettings().orElseGet(HubSettings::fromEnvironment))
+                .listener(options.downloadListener()).build();
         if (!weights) {
             // the prompt side needs no weights: a snapshot already in the cache will do
             var cached = downloader.cachedSnapshot(id);

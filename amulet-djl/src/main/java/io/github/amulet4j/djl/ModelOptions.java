@@ -1,16 +1,23 @@
 package io.github.amulet4j.djl;
 
+import io.github.amulet4j.djl.hub.DownloadListener;
+import io.github.amulet4j.djl.hub.HubSettings;
+
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.stream.Collectors;
 
 /**
  * What {@link AmuletModel#load(ModelOptions)} loads and how it runs it: the model (a local Hugging Face
  * folder or a Hub id), the Hub revision, the device, the compute dtype and whether decoding keeps a KV
- * cache. Immutable; build with {@link #builder()}. Defaults: {@value #DEFAULT_MODEL}, revision
- * {@code main}, CPU, float32, KV cache on.
+ * cache; for a Hub id also where the Hub and its cache are ({@link HubSettings}, by default from the
+ * environment: {@code HF_ENDPOINT}, {@code HF_HUB_CACHE}, {@code HF_TOKEN}, ...) and who hears about download
+ * progress ({@link DownloadListener}). Immutable; build with {@link #builder()}. Defaults:
+ * {@value #DEFAULT_MODEL}, revision {@code main}, CPU, float32, KV cache on, Hub settings from the environment,
+ * no download listener.
  */
 public final class ModelOptions {
 
@@ -48,6 +55,8 @@ public final class ModelOptions {
     private final Device device;
     private final Dtype dtype;
     private final boolean kvCache;
+    private final HubSettings hubSettings;
+    private final DownloadListener downloadListener;
 
     private ModelOptions(Builder b) {
         this.model = b.model;
@@ -55,6 +64,8 @@ public final class ModelOptions {
         this.device = b.device;
         this.dtype = b.dtype;
         this.kvCache = b.kvCache;
+        this.hubSettings = b.hubSettings;
+        this.downloadListener = b.downloadListener;
     }
 
     /** The defaults: {@value #DEFAULT_MODEL} on the CPU in float32 with a KV cache. */
@@ -78,7 +89,8 @@ public final class ModelOptions {
 
     /** A builder preset with these values. */
     public Builder toBuilder() {
-        return new Builder().model(model).revision(revision).device(device).dtype(dtype).kvCache(kvCache);
+        return new Builder().model(model).revision(revision).device(device).dtype(dtype).kvCache(kvCache)
+                .hubSettings(hubSettings).downloadListener(downloadListener);
     }
 
     /** The model: a local folder path or a Hub id such as {@code Qwen/Qwen2.5-0.5B-Instruct}. */
@@ -104,21 +116,34 @@ public final class ModelOptions {
         return kvCache;
     }
 
+    /**
+     * The Hub settings a Hub id is resolved with; empty means {@link HubSettings#fromEnvironment()} at load time.
+     */
+    public Optional<HubSettings> hubSettings() {
+        return Optional.ofNullable(hubSettings);
+    }
+
+    /** Who hears about the files of a Hub id being downloaded (or found in the cache). */
+    public DownloadListener downloadListener() {
+        return downloadListener;
+    }
+
     @Override
     public boolean equals(Object o) {
         return o instanceof ModelOptions m && m.model.equals(model) && m.revision.equals(revision)
-                && m.device == device && m.dtype == dtype && m.kvCache == kvCache;
+                && m.device == device && m.dtype == dtype && m.kvCache == kvCache
+                && Objects.equals(m.hubSettings, hubSettings) && m.downloadListener == downloadListener;
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(model, revision, device, dtype, kvCache);
+        return Objects.hash(model, revision, device, dtype, kvCache, hubSettings);
     }
 
     @Override
     public String toString() {
         return "ModelOptions[model=" + model + ", revision=" + revision + ", device=" + device + ", dtype=" + dtype
-                + ", kvCache=" + kvCache + "]";
+                + ", kvCache=" + kvCache + ", hub=" + (hubSettings == null ? "from environment" : hubSettings) + "]";
     }
 
     private static <E extends Enum<E>> E parseEnum(Class<E> type, String what, String name) {
@@ -141,6 +166,8 @@ public final class ModelOptions {
         private Device device = Device.CPU;
         private Dtype dtype = Dtype.FLOAT32;
         private boolean kvCache = true;
+        private HubSettings hubSettings;
+        private DownloadListener downloadListener = DownloadListener.NONE;
 
         private Builder() {
         }
@@ -182,6 +209,18 @@ public final class ModelOptions {
 
         public Builder kvCache(boolean kvCache) {
             this.kvCache = kvCache;
+            return this;
+        }
+
+        /** Hub endpoint, cache, token and offline mode for a Hub id; null: from the environment at load time. */
+        public Builder hubSettings(HubSettings hubSettings) {
+            this.hubSettings = hubSettings;
+            return this;
+        }
+
+        /** Receives download progress of a Hub id's files (for a progress bar); default {@link DownloadListener#NONE}. */
+        public Builder downloadListener(DownloadListener downloadListener) {
+            this.downloadListener = Objects.requireNonNull(downloadListener, "downloadListener");
             return this;
         }
 

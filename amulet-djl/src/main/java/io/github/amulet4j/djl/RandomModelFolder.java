@@ -10,6 +10,7 @@ import io.github.amulet4j.djl.checkpoint.SafetensorsDtype;
 import io.github.amulet4j.djl.checkpoint.SafetensorsWriter;
 import io.github.amulet4j.djl.model.ModelShapes;
 import io.github.amulet4j.djl.model.RandomCheckpoint;
+import io.github.amulet4j.djl.model.TensorLayout;
 import io.github.amulet4j.djl.tokenizer.TinyTokenizerWriter;
 
 import java.io.IOException;
@@ -31,20 +32,35 @@ import java.util.stream.Collectors;
  *
  * <p>The model's vocabulary is the tokenizer's rounded up to a multiple of 64, so the padded embedding rows
  * that real checkpoints have are there too.
+ *
+ * <p>Tiny shapes are written with an untied output head ({@code lm_head.weight}, N(0, {@value #TINY_HEAD_STD}),
+ * {@code tie_word_embeddings: false} in {@code config.json}) and the other weights from N(0, {@value #TINY_STD}).
+ * With tied embeddings and small weights the residual stream stays close to the last token's embedding, so a
+ * random model would repeat the last prompt token forever; an own head and a larger spread give a varied token
+ * soup in which the prompt (and so the preference) visibly changes what each method writes. Full-size shapes
+ * keep their real layout (tied where the real model is) and N(0, 0.02), as the benchmarks measure them.
  */
 public final class RandomModelFolder {
+
+    /** Standard deviation of the tiny shapes' weights (norm weights: 1 + N(0, this)). */
+    public static final float TINY_STD = 0.1f;
+
+    /** Standard deviation of the tiny shapes' own output head (logits spread over a few units, as a real model's). */
+    public static final float TINY_HEAD_STD = 0.25f;
+
+    private static final String LM_HEAD = "lm_head.weight";
 
     /** The shapes that can be written. */
     public enum Shape {
         /** A tiny Llama (llama3 rope scaling, BOS added by the tokenizer). */
         TINY_LLAMA("tiny-llama", ModelShapes::tinyLlama, 1000),
-        /** A tiny Qwen2 (q/k/v biases, tied embeddings). */
+        /** A tiny Qwen2 (q/k/v biases; own output head, see the class comment). */
         TINY_QWEN2("tiny-qwen2", ModelShapes::tinyQwen2, 1000),
-        /** A tiny Qwen3 (q/k norms). */
+        /** A tiny Qwen3 (q/k norms; own output head). */
         TINY_QWEN3("tiny-qwen3", ModelShapes::tinyQwen3, 1000),
         /** A tiny Mistral (grouped-query attention, untied head). */
         TINY_MISTRAL("tiny-mistral", ModelShapes::tinyMistral, 1000),
-        /** A tiny GPT-2 (no chat template: prompts are plain text). */
+        /** A tiny GPT-2 (no chat template: prompts are plain text; own output head). */
         TINY_GPT2("tiny-gpt2", ModelShapes::tinyGpt2, 1000),
         /** Qwen2.5-0.5B's shape (about 0.5 billion parameters). */
         QWEN25_05B("qwen2.5-0.5b", ModelShapes::qwen25_05b, 151_665),
@@ -123,9 +139,11 @@ public final class RandomModelFolder {
             vocab = Math.max(vocab, base.vocabSize());
         }
         int maxPositions = shape.isTiny() ? Math.max(base.maxPositions(), 512) : base.maxPositions();
+        // Tiny shapes get their own output head (see the class comment): config.json says so, the weights follow.
+        boolean tied = base.tieWordEmbeddings() && !shape.isTiny();
         ModelConfig config = new ModelConfig(base.architecture(), base.hiddenSize(), base.numLayers(), base.numHeads(),
                 base.numKvHeads(), base.headDim(), base.intermediateSize(), vocab, maxPositions, base.normEps(),
-                base.ropeTheta(), base.ropeScaling(), base.tieWordEmbeddings(), base.attentionBias(), base.qkNorm(),
+                base.ropeTheta(), base.ropeScaling(), tied, base.attentionBias(), base.qkNorm(),
                 base.hiddenAct(), bos, eosIds, dtypeName(dtype));
 
         Files.createDirectories(dir);
@@ -141,7 +159,10 @@ public final class RandomModelFolder {
         // The weights follow config.json as a reader sees it (the file is what a loader trusts).
         ModelConfig written = ModelConfigReader.readFolder(dir);
         if (shape.isTiny()) {
-            InMemoryTensorStore weights = RandomCheckpoint.create(written, seed);
+            InMemoryTensorStore weights = RandomCheckpoint.create(written, seed, TensorLayout.GPT2_PREFIX, TINY_STD);
+            long[] head = weights.shape(LM_HEAD);
+            weights.put(LM_HEAD, head, RandomCheckpoint.normal(Math.toIntExact(head[0] * head[1]), 0f, TINY_HEAD_STD,
+                    seed ^ 0x6C6D5F68656164L));
             SafetensorsWriter.write(dir.resolve("model.safetensors"), weights, dtype);
         } else {
             // Full-size shapes are streamed: the values never sit in the heap (1.2 billion floats for llama3.2-1b).

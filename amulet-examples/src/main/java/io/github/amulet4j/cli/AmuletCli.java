@@ -1,6 +1,7 @@
 package io.github.amulet4j.cli;
 
 import io.github.amulet4j.cli.bench.BenchCommand;
+import io.github.amulet4j.djl.hub.HubSettings;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -9,8 +10,10 @@ import java.io.InputStreamReader;
 import java.io.PrintWriter;
 import java.io.Reader;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The {@code amulet} command line: {@code generate}, {@code chat}, {@code compare}, {@code eval},
@@ -46,15 +49,35 @@ public final class AmuletCli implements Runnable {
     CommandLine.Model.CommandSpec spec;
 
     private final BufferedReader input;
+    private final Map<String, String> environment;
 
     /** A command line reading interactive input ({@code chat}) from standard input. */
     public AmuletCli() {
         this(new InputStreamReader(System.in, StandardCharsets.UTF_8));
     }
 
-    /** A command line reading interactive input from {@code input}. */
+    /** A command line reading interactive input from {@code input}, with the process environment. */
     public AmuletCli(Reader input) {
+        this(input, System.getenv());
+    }
+
+    /**
+     * A command line reading interactive input from {@code input}, seeing {@code environment} as its environment
+     * (the Hugging Face variables {@code HF_ENDPOINT}, {@code HF_HUB_CACHE}, {@code HF_HOME}, {@code HF_TOKEN}, ...).
+     */
+    public AmuletCli(Reader input, Map<String, String> environment) {
         this.input = input instanceof BufferedReader b ? b : new BufferedReader(input);
+        this.environment = Map.copyOf(environment);
+    }
+
+    /** The environment the commands read the Hub settings from. */
+    Map<String, String> environment() {
+        return environment;
+    }
+
+    /** The Hub settings of this command line's environment. */
+    HubSettings hubSettings() {
+        return HubSettings.fromEnvironment(environment, Path.of(System.getProperty("user.home")));
     }
 
     private static volatile boolean standardStreams;
@@ -97,8 +120,17 @@ public final class AmuletCli implements Runnable {
      * Runs the command line with the given input (for {@code chat}) and output streams and returns the exit code.
      */
     public static int execute(String[] args, Reader in, PrintWriter out, PrintWriter err) {
+        return execute(args, in, System.getenv(), out, err);
+    }
+
+    /**
+     * Runs the command line with the given input, environment (read instead of the process's for the Hugging
+     * Face variables) and output streams, and returns the exit code.
+     */
+    public static int execute(String[] args, Reader in, Map<String, String> environment, PrintWriter out,
+                              PrintWriter err) {
         boolean verbose = isVerbose(args);
-        CommandLine cli = commandLine(in);
+        CommandLine cli = commandLine(in, environment);
         cli.setOut(out);
         cli.setErr(err);
         cli.setParameterExceptionHandler((ex, arguments) -> {
@@ -128,7 +160,12 @@ public final class AmuletCli implements Runnable {
 
     /** The configured picocli command (without streams and handlers). */
     public static CommandLine commandLine(Reader in) {
-        CommandLine cli = new CommandLine(new AmuletCli(in));
+        return commandLine(in, System.getenv());
+    }
+
+    /** The configured picocli command seeing {@code environment} (without streams and handlers). */
+    public static CommandLine commandLine(Reader in, Map<String, String> environment) {
+        CommandLine cli = new CommandLine(new AmuletCli(in, environment));
         cli.setCaseInsensitiveEnumValuesAllowed(true);
         return cli;
     }

@@ -39,14 +39,20 @@ abstract class ModelCommand implements Callable<Integer> {
         return spec.commandLine().getErr();
     }
 
+    /** The model options of the shared options, with the Hub settings of the command line's environment. */
     ModelOptions modelOptions() {
-        return Options.model(options);
+        return Options.model(options).toBuilder().hubSettings(cli.hubSettings()).build();
     }
 
-    /** Loads the model named by {@code --model}; load failures are run-time failures (exit 1). */
+    /**
+     * Loads the model named by {@code --model}, drawing a progress bar on stderr for each file a Hub id
+     * downloads; load failures are run-time failures (exit 1).
+     */
     AmuletModel loadModel() throws IOException {
-        ModelOptions mo = modelOptions();
-        return AmuletModel.load(mo);
+        try (DownloadProgressBars progress = new DownloadProgressBars(err(),
+                cli.isStandardStreams() && System.console() != null)) {
+            return AmuletModel.load(modelOptions().toBuilder().downloadListener(progress).build());
+        }
     }
 
     Method method() {

@@ -1,9 +1,9 @@
 package io.github.amulet4j.cli;
 
-import io.github.amulet4j.djl.hub.HubSettings;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
 import java.io.IOException;
@@ -28,13 +28,16 @@ final class ModelsCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
+    @ParentCommand
+    AmuletCli cli;
+
     /** One cached model. */
     record CachedModel(String id, List<String> revisions, long bytes, boolean hasWeights) {
     }
 
     @Override
     public Integer call() throws IOException {
-        Path cache = HubSettings.fromEnvironment().cacheDir();
+        Path cache = cli.hubSettings().cacheDir();
         PrintWriter out = spec.commandLine().getOut();
         List<CachedModel> models = list(cache);
         if (models.isEmpty()) {

@@ -100,8 +100,8 @@ public final class HubDownloader {
                 LOG.warn("cannot reach {} ({}); using the cached snapshot {}", settings.endpoint(), e.toString(), cached.get());
                 return cached.get();
             }
-            throw new HubException("cannot reach " + settings.endpoint() + " to resolve " + id + ": " + e.getMessage()
-                    + " (set HF_ENDPOINT for a mirror, or HF_HUB_OFFLINE=1 to use the cache only)", -1, e);
+            throw new HubException("cannot reach " + settings.endpoint() + " to resolve " + id + ": " + describe(e)
+                    + " (use a local model folder, set HF_ENDPOINT for a mirror, or HF_HUB_OFFLINE=1 to use the cache only)", -1, e);
         }
         Path snapshot = repoDir.resolve("snapshots").resolve(info.commit());
         Files.createDirectories(snapshot);
@@ -502,5 +502,11 @@ public final class HubDownloader {
         public HubDownloader build() {
             return new HubDownloader(this);
         }
+    }
+
+    /** The exception's message, or its type where it has none (a refused connection often has none). */
+    private static String describe(IOException e) {
+        String m = e.getMessage();
+        return m == null || m.isBlank() ? e.getClass().getSimpleName() : m;
     }
 }

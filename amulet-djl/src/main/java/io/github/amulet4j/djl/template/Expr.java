@@ -16,6 +16,14 @@ abstract class Expr {
 
     abstract Object eval(Frame f);
 
+    /**
+     * As {@link #eval}, but a {@code safe} or {@code escape} filter, or a {@code +} involving one, gives a
+     * {@link Markup}: only the operands of {@code +} are evaluated this way.
+     */
+    Object evalMarkup(Frame f) {
+        return eval(f);
+    }
+
     static final class Const extends Expr {
         final Object value;
 
@@ -205,6 +213,20 @@ abstract class Expr {
             return apply(value.eval(f), f);
         }
 
+        @Override
+        Object evalMarkup(Frame f) {
+            boolean safe = name.equals("safe");
+            if (!safe && !name.equals("escape") && !name.equals("e")) {
+                return eval(f);
+            }
+            Object v = value.evalMarkup(f);
+            if (v instanceof Markup) {
+                return v; // already safe: never escaped twice
+            }
+            String text = Py.str(apply(v, f));
+            return new Markup(text);
+        }
+
         Object apply(Object v, Frame f) {
             return Filters.apply(name, v, args.evalPositional(f), args.evalKeywords(f));
         }
@@ -306,11 +328,18 @@ abstract class Expr {
         }
 
         @Override
+        Object evalMarkup(Frame f) {
+            return op.equals("+") ? Markup.add(left.evalMarkup(f), right.evalMarkup(f)) : eval(f);
+        }
+
+        @Override
         Object eval(Frame f) {
+            if (op.equals("+")) {
+                return Markup.plain(evalMarkup(f));
+            }
             Object a = left.eval(f);
             Object b = right.eval(f);
             return switch (op) {
-                case "+" -> Py.add(a, b);
                 case "-" -> Py.sub(a, b);
                 case "*" -> Py.mul(a, b);
                 case "/" -> Py.div(a, b);

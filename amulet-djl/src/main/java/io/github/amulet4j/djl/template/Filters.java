@@ -67,10 +67,16 @@ final class Filters {
                 return Py.limit(sb.toString());
             }
             case "first": {
+                if (v instanceof PyIterator it) { // takes one element only
+                    return it.hasNext() ? it.next() : Undefined.withMessage("No first item, sequence was empty.");
+                }
                 List<Object> items = Py.iterate(v);
                 return items.isEmpty() ? Undefined.withMessage("No first item, sequence was empty.") : items.get(0);
             }
             case "last": {
+                if (v instanceof PyIterator it) {
+                    throw new EvalError("'" + it.typeName() + "' object is not reversible");
+                }
                 List<Object> items = Py.iterate(v);
                 return items.isEmpty() ? Undefined.withMessage("No last item, sequence was empty.")
                         : items.get(items.size() - 1);
@@ -89,24 +95,25 @@ final class Filters {
                 return Json.dumps(v, a);
             case "items":
                 if (v instanceof Undefined) {
-                    return new ArrayList<>();
+                    return PyIterator.over("generator", new ArrayList<>());
                 }
                 if (!(v instanceof Map<?, ?> map)) {
                     throw new EvalError("Can only get item pairs from a mapping.");
                 }
-                return Access.items(map);
+                return PyIterator.over("generator", Access.items(map));
             case "dictsort":
                 return dictsort(v, a);
+            // Jinja2 returns generators here, which yield nothing when the input is false (None, an empty string)
             case "selectattr":
             case "rejectattr":
-                return select(v, args, kwargs, true, name.equals("selectattr"));
+                return PyIterator.generator(() -> select(v, args, kwargs, true, name.equals("selectattr")));
             case "select":
             case "reject":
-                return select(v, args, kwargs, false, name.equals("select"));
+                return PyIterator.generator(() -> select(v, args, kwargs, false, name.equals("select")));
             case "map":
-                return map(v, args, kwargs);
+                return PyIterator.generator(() -> map(v, args, kwargs));
             case "safe":
-                return v;
+                return Py.str(v); // Markup(value): a string
             case "escape":
             case "e":
                 return escape(Py.str(v));
@@ -123,8 +130,11 @@ final class Filters {
                     return Math.abs(Py.toLong(v));
                 }
                 throw new EvalError("bad operand type for abs(): '" + Py.typeName(v) + "'");
-            case "unique":
-                return unique(v, a.bool(0, "case_sensitive", false), a.string(1, "attribute", null));
+            case "unique": {
+                boolean caseSensitive = a.bool(0, "case_sensitive", false);
+                String attribute = a.string(1, "attribute", null);
+                return PyIterator.generator(() -> unique(v, caseSensitive, attribute));
+            }
             case "sum": {
                 String attribute = a.string(0, "attribute", null);
                 Object total = a.get(1, "start", 0L);
@@ -179,7 +189,7 @@ final class Filters {
                     }
                     out.add(cur);
                 }
-                return out;
+                return PyIterator.over("generator", out);
             }
             default:
                 throw new EvalError("No filter named '" + name + "'.");
@@ -312,7 +322,7 @@ final class Filters {
         String test = next < args.size() ? Py.str(args.get(next++)) : null;
         List<Object> testArgs = new ArrayList<>(args.subList(Math.min(next, args.size()), args.size()));
         List<Object> out = new ArrayList<>();
-        for (Object o : Py.iterate(v)) {
+        for (Object o : Py.truthy(v) ? Py.iterate(v) : List.of()) {
             Object subject = attribute == null ? o : attr(o, attribute);
             boolean ok = test == null ? Py.truthy(subject) : Tests.apply(test, subject, testArgs, kwargs);
             if (ok == keep) {
@@ -324,6 +334,9 @@ final class Filters {
 
     private static List<Object> map(Object v, List<Object> args, Map<String, Object> kwargs) {
         List<Object> out = new ArrayList<>();
+        if (!Py.truthy(v)) {
+            return out;
+        }
         if (args.isEmpty() && kwargs.containsKey("attribute")) {
             String attribute = Py.str(kwargs.get("attribute"));
             Object fallback = kwargs.getOrDefault("default", Args.MISSING);
@@ -345,8 +358,7 @@ final class Filters {
     }
 
     private static String escape(String s) {
-        return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\"", "&#34;")
-                .replace("'", "&#39;");
+        return Markup.escape(s);
     }
 
     private static String indent(String s, Object width, boolean first, boolean blank) {
@@ -377,9 +389,13 @@ final class Filters {
         if (v instanceof String s) {
             return new StringBuilder(s).reverse().toString();
         }
+        // Python's reversed(): a one-shot iterator for sequences and dicts, a list for other iterables
+        boolean iterator = v instanceof List || v instanceof Map || v instanceof Undefined;
+        String type = v instanceof PyTuple || v instanceof Undefined ? "reversed"
+                : v instanceof Map ? "dict_reversekeyiterator" : "list_reverseiterator";
         List<Object> items = Py.iterate(v);
         Collections.reverse(items);
-        return items;
+        return iterator ? PyIterator.over(type, items) : items;
     }
 
     private static Object round(Object v, long precision, String method) {

@@ -47,6 +47,8 @@ final class Py {
             return "LoopContext";
         } else if (v instanceof JinjaCallable) {
             return "function";
+        } else if (v instanceof PyIterator it) {
+            return it.typeName();
         }
         return "object";
     }
@@ -123,6 +125,8 @@ final class Py {
             return "<function " + c.name() + ">";
         } else if (v instanceof LoopContext loop) {
             return "<LoopContext " + loop.index() + "/" + loop.length() + ">";
+        } else if (v instanceof PyIterator it) {
+            return "<" + it.typeName() + " object>";
         }
         return "<object>";
     }
@@ -328,6 +332,13 @@ final class Py {
             return findKey(map, item) != NO_KEY;
         } else if (container instanceof Undefined) {
             return false;
+        } else if (container instanceof PyIterator it) {
+            while (it.hasNext()) { // consumes up to the match, as Python's `in` does
+                if (eq(it.next(), item)) {
+                    return true;
+                }
+            }
+            return false;
         }
         throw new EvalError("argument of type '" + typeName(container) + "' is not iterable");
     }
@@ -345,6 +356,8 @@ final class Py {
             return chars;
         } else if (v instanceof Undefined) {
             return new ArrayList<>();
+        } else if (v instanceof PyIterator it) {
+            return it.drain();
         }
         throw new EvalError("'" + typeName(v) + "' object is not iterable");
     }
@@ -388,7 +401,7 @@ final class Py {
             List<Object> out = new ArrayList<>(x);
             out.addAll(y);
             return a instanceof PyTuple ? new PyTuple(out) : out;
-        } else if (a instanceof String && b != null && !(b instanceof Undefined)) {
+        } else if (a instanceof String && !(b instanceof Undefined)) {
             throw new EvalError("can only concatenate str (not \"" + typeName(b) + "\") to str");
         }
         throw unsupported("+", a, b);

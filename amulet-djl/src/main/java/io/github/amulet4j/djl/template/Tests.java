@@ -33,7 +33,8 @@ final class Tests {
             case "number" -> Py.isNumber(v);
             case "string" -> v instanceof String;
             case "mapping" -> v instanceof Map;
-            case "iterable" -> v instanceof String || v instanceof List || v instanceof Map || v instanceof Undefined;
+            case "iterable" -> v instanceof String || v instanceof List || v instanceof Map || v instanceof Undefined
+                    || v instanceof PyIterator;
             case "sequence" -> v instanceof String || v instanceof List || v instanceof Map || v instanceof Undefined;
             case "callable" -> v instanceof JinjaCallable;
             case "equalto", "eq", "==" -> Py.eq(v, a.required(0, "other"));

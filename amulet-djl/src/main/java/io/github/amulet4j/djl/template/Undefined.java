@@ -16,8 +16,24 @@ final class Undefined {
         return new Undefined("'" + name + "' is undefined");
     }
 
+    /** Jinja2's message: {@code 'dict object' has no attribute 'x'}, {@code list object has no element 0}. */
     static Undefined missingAttribute(Object owner, Object attribute) {
-        return new Undefined("'" + Py.typeName(owner) + " object' has no attribute " + Py.repr(attribute));
+        String type = objectTypeRepr(owner);
+        return new Undefined(attribute instanceof String
+                ? Py.stringRepr(type) + " has no attribute " + Py.repr(attribute)
+                : type + " has no element " + Py.repr(attribute));
+    }
+
+    /** Jinja2's {@code object_type_repr}. */
+    private static String objectTypeRepr(Object owner) {
+        if (owner == null) {
+            return "None";
+        } else if (owner instanceof Namespace) {
+            return "jinja2.utils.Namespace object";
+        } else if (owner instanceof LoopContext) {
+            return "jinja2.runtime.LoopContext object";
+        }
+        return Py.typeName(owner) + " object";
     }
 
     static Undefined withMessage(String message) {

@@ -17,8 +17,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * A loopback server with the Hub's URL layout: {@code /api/models/{repo}/revision/{rev}} (JSON with sha and
  * siblings), {@code /{repo}/resolve/{rev}/{file}} (small files: 200 with ETag; large files: 302 to
  * {@code /cdn/{etag}} with X-Linked-Etag / X-Linked-Size / X-Repo-Commit), and {@code /cdn/{etag}} honouring Range.
+ * Public for the command line's download tests (published in amulet-djl's test jar).
  */
-final class FakeHubServer implements AutoCloseable {
+public final class FakeHubServer implements AutoCloseable {
 
     static final String SHA = "0123456789abcdef0123456789abcdef01234567";
 
@@ -41,18 +42,21 @@ final class FakeHubServer implements AutoCloseable {
 
     private final HttpServer server;
 
-    FakeHubServer(String repo) throws IOException {
+    /** Starts serving {@code repo} (e.g. {@code org/name}) on a free loopback port. */
+    public FakeHubServer(String repo) throws IOException {
         this.repo = repo;
         server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
         server.createContext("/", this::handle);
         server.start();
     }
 
-    String endpoint() {
+    /** The base URL, for {@code HF_ENDPOINT}. */
+    public String endpoint() {
         return "http://127.0.0.1:" + server.getAddress().getPort();
     }
 
-    void add(String name, byte[] data, boolean largeFile) {
+    /** Serves {@code data} as the file {@code name}; a large file goes through a redirect to the CDN path. */
+    public void add(String name, byte[] data, boolean largeFile) {
         files.put(name, data);
         lfs.put(name, largeFile);
     }
@@ -170,6 +174,23 @@ final class FakeHubServer implements AutoCloseable {
         try (OutputStream out = ex.getResponseBody()) {
             out.write(body);
         }
+    }
+
+    /** Serves every regular file of {@code folder} (safetensors files as large files). */
+    public void addFolder(java.nio.file.Path folder) throws IOException {
+        try (var files = java.nio.file.Files.list(folder)) {
+            for (java.nio.file.Path f : files.sorted().toList()) {
+                if (java.nio.file.Files.isRegularFile(f)) {
+                    String name = f.getFileName().toString();
+                    add(name, java.nio.file.Files.readAllBytes(f), name.endsWith(".safetensors"));
+                }
+            }
+        }
+    }
+
+    /** Number of requests received whose method is {@code method} and whose path starts with {@code pathPrefix}. */
+    public long requestCount(String method, String pathPrefix) {
+        return count(method, pathPrefix);
     }
 
     @Override
