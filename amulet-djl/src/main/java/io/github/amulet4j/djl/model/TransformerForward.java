@@ -98,56 +98,68 @@ final class TransformerForward {
         }
         NDArray idArray = step.create(ids);
         NDArray x = w.embed.get(new NDIndex("{}", idArray));
-        NDArray cos = null;
-        NDArray sin = null;
+        NDArray rotation = null;
         if (gpt2) {
             x = x.add(w.positions.get(new NDIndex("{}", step.create(pos))));
         } else {
-            NDArray[] cs = rotary(step, pos, b, t);
-            cos = cs[0];
-            sin = cs[1];
+            rotation = rotation(step, pos, b, t);
         }
-        NDArray mask = mask(step, pad, b, t, past, total);
-        float scale = (float) (1.0 / Math.sqrt(headDim));
         int groups = heads / kvHeads;
+        NDArray mask = mask(step, pad, b, t, groups, past, total);
+        // Scalars as arrays made once per step: an op with a Java number creates and frees a tensor each call.
+        NDArray scale = step.create((float) (1.0 / Math.sqrt(headDim)));
+        NDArray epsArray = step.create(eps);
+        long gt = (long) groups * t;
 
         for (int l = 0; l < w.layers.size(); l++) {
             ModelWeights.Layer layer = w.layers.get(l);
-            NDArray h = norm(x, layer.norm1(), layer.norm1Bias());
+            NDArray h = norm(x, layer.norm1(), layer.norm1Bias(), epsArray);
             NDArray qkv = linear(h, layer.qkv(), layer.qkvBias());
             // One split (not three indexed copies): q and k stay together so RoPE runs once for both.
             NDList qkAndV = qkv.split(new long[] {qDim + kvDim}, 1);
             NDArray qk = qkAndV.get(0).reshape(b, t, heads + kvHeads, headDim);
-            NDArray v = qkAndV.get(1).reshape(b, t, kvHeads, headDim);
             if (layer.qNorm() != null) {
                 NDList parts = qk.split(new long[] {heads}, 2);
-                qk = rmsNorm(parts.get(0), layer.qNorm()).concat(rmsNorm(parts.get(1), layer.kNorm()), 2);
+                qk = rmsNorm(parts.get(0), layer.qNorm(), epsArray)
+                        .concat(rmsNorm(parts.get(1), layer.kNorm(), epsArray), 2);
             }
             if (!gpt2) {
-                qk = rope(qk, cos, sin);
+                // RoPE as one product with the step's [B, T, headDim, headDim] rotation matrices.
+                qk = qk.matMul(rotation);
             }
-            NDList qAndK = qk.transpose(0, 2, 1, 3).split(new long[] {heads}, 1);
+            NDArray v;
+            NDList qAndK;
+            if (t == 1) {
+                // [B, 1, H, D] and [B, H, 1, D] share their memory layout: a reshape replaces the transposes.
+                qAndK = qk.reshape(b, heads + kvHeads, 1, headDim).split(new long[] {heads}, 1);
+                v = qkAndV.get(1).reshape(b, kvHeads, 1, headDim);
+            } else {
+                qAndK = qk.transpose(0, 2, 1, 3).split(new long[] {heads}, 1);
+                v = qkAndV.get(1).reshape(b, t, kvHeads, headDim).transpose(0, 2, 1, 3);
+            }
             NDArray q = qAndK.get(0);
             NDArray k = qAndK.get(1);
-            v = v.transpose(0, 2, 1, 3);
             cache.write(l, k, v);
             NDArray keys = cache.keys(l, total);
             NDArray values = cache.values(l, total);
 
-            NDArray scores = q.reshape(b, kvHeads, (long) groups * t, headDim)
-                    .matMul(keys.transpose(0, 1, 3, 2)).mul(scale);
+            NDArray scores = q.reshape(b, kvHeads, gt, headDim).matMul(keys.transpose(0, 1, 3, 2)).mul(scale);
             if (type != DataType.FLOAT32) {
                 scores = scores.toType(DataType.FLOAT32, false);
             }
-            NDArray probs = scores.reshape(b, kvHeads, groups, t, total).add(mask).softmax(-1);
+            if (mask != null) {
+                scores = scores.add(mask);
+            }
+            NDArray probs = scores.softmax(-1);
             if (type != DataType.FLOAT32) {
                 probs = probs.toType(type, false);
             }
-            NDArray attn = probs.reshape(b, kvHeads, (long) groups * t, total).matMul(values)
-                    .reshape(b, heads, t, headDim).transpose(0, 2, 1, 3).reshape(n, qDim);
+            NDArray attn = probs.matMul(values);
+            attn = t == 1 ? attn.reshape(n, qDim)
+                    : attn.reshape(b, heads, t, headDim).transpose(0, 2, 1, 3).reshape(n, qDim);
             x = x.add(linear(attn, layer.out(), layer.outBias()));
 
-            NDArray h2 = norm(x, layer.norm2(), layer.norm2Bias());
+            NDArray h2 = norm(x, layer.norm2(), layer.norm2Bias(), epsArray);
             NDArray up = linear(h2, layer.up(), layer.upBias());
             NDArray act;
             if (gpt2) {
@@ -162,7 +174,7 @@ final class TransformerForward {
         cache.advance(t);
 
         NDArray last = allPositions ? x : x.reshape(b, t, hidden).get(new NDIndex(":, -1, :"));
-        NDArray normed = norm(last, w.finalNorm, w.finalNormBias);
+        NDArray normed = norm(last, w.finalNorm, w.finalNormBias, epsArray);
         // [vocab, rows]: the head as left operand, so extra rows are nearly free.
         NDArray logitsT = w.head.matMul(normed.transpose());
         if (type != DataType.FLOAT32) {
@@ -208,14 +220,14 @@ final class TransformerForward {
         return bias == null ? y : y.add(bias);
     }
 
-    private NDArray norm(NDArray x, NDArray weight, NDArray bias) {
-        return gpt2 ? layerNorm(x, weight, bias) : rmsNorm(x, weight);
+    private NDArray norm(NDArray x, NDArray weight, NDArray bias, NDArray epsArray) {
+        return gpt2 ? layerNorm(x, weight, bias, epsArray) : rmsNorm(x, weight, epsArray);
     }
 
     /** RMSNorm over the last axis, computed in float32 as Hugging Face does. */
-    private NDArray rmsNorm(NDArray x, NDArray weight) {
+    private NDArray rmsNorm(NDArray x, NDArray weight, NDArray epsArray) {
         NDArray xf = type == DataType.FLOAT32 ? x : x.toType(DataType.FLOAT32, false);
-        NDArray inv = xf.square().mean(new int[] {-1}, true).add(eps).sqrt();
+        NDArray inv = xf.square().mean(new int[] {-1}, true).add(epsArray).sqrt();
         NDArray y = xf.div(inv);
         if (type != DataType.FLOAT32) {
             y = y.toType(type, false);
@@ -224,10 +236,10 @@ final class TransformerForward {
     }
 
     /** LayerNorm over the last axis (biased variance), computed in float32. */
-    private NDArray layerNorm(NDArray x, NDArray weight, NDArray bias) {
+    private NDArray layerNorm(NDArray x, NDArray weight, NDArray bias, NDArray epsArray) {
         NDArray xf = type == DataType.FLOAT32 ? x : x.toType(DataType.FLOAT32, false);
         NDArray centered = xf.sub(xf.mean(new int[] {-1}, true));
-        NDArray std = centered.square().mean(new int[] {-1}, true).add(eps).sqrt();
+        NDArray std = centered.square().mean(new int[] {-1}, true).add(epsArray).sqrt();
         NDArray y = centered.div(std);
         if (type != DataType.FLOAT32) {
             y = y.toType(type, false);
@@ -248,55 +260,53 @@ final class TransformerForward {
     }
 
     /**
-     * Hugging Face's rotate_half convention (halves, not interleaved pairs) on {@code [B, T, heads, headDim]}:
-     * {@code x * cos + rotate_half(x) * sin}.
+     * Per position, the matrix {@code M} with {@code x @ M = x * cos + rotate_half(x) * sin} (Hugging Face's
+     * rotate_half convention: halves, not interleaved pairs), as {@code [B, T, headDim, headDim]} so that one
+     * product rotates every head of {@code [B, T, heads, headDim]}.
      */
-    private NDArray rope(NDArray x, NDArray cos, NDArray sin) {
-        NDList halves = x.split(2, 3);
-        NDArray rotated = halves.get(1).neg().concat(halves.get(0), 3);
-        return x.mul(cos).add(rotated.mul(sin));
-    }
-
-    /** cos and sin as {@code [B, T, 1, headDim]} for the given positions (broadcast over heads). */
-    private NDArray[] rotary(NDManager step, long[] pos, int b, int t) {
+    private NDArray rotation(NDManager step, long[] pos, int b, int t) {
         int half = headDim / 2;
-        float[] c = new float[b * t * headDim];
-        float[] s = new float[b * t * headDim];
+        int dd = headDim * headDim;
+        float[] m = new float[b * t * dd];
         for (int i = 0; i < pos.length; i++) {
             float p = pos[i];
-            int base = i * headDim;
+            int base = i * dd;
             for (int j = 0; j < half; j++) {
                 float angle = p * invFreq[j];
                 float cv = (float) Math.cos(angle);
                 float sv = (float) Math.sin(angle);
-                c[base + j] = cv;
-                c[base + j + half] = cv;
-                s[base + j] = sv;
-                s[base + j + half] = sv;
+                // column j (< half): x_j cos - x_{j+half} sin; column j + half: x_{j+half} cos + x_j sin
+                m[base + j * headDim + j] = cv;
+                m[base + (j + half) * headDim + j] = -sv;
+                m[base + (j + half) * headDim + j + half] = cv;
+                m[base + j * headDim + j + half] = sv;
             }
         }
-        Shape shape = new Shape(b, t, 1, headDim);
-        NDArray cos = step.create(c, shape);
-        NDArray sin = step.create(s, shape);
-        if (type != DataType.FLOAT32) {
-            cos = cos.toType(type, false);
-            sin = sin.toType(type, false);
-        }
-        return new NDArray[] {cos, sin};
+        NDArray rot = step.create(m, new Shape(b, t, headDim, headDim));
+        return type == DataType.FLOAT32 ? rot : rot.toType(type, false);
     }
 
-    /** Additive float32 mask {@code [B, 1, 1, T, S]}: a query sees real keys at or before its slot. */
-    private static NDArray mask(NDManager step, int[] pad, int b, int t, int past, int total) {
-        float[] m = new float[b * t * total];
+    /**
+     * Additive float32 mask {@code [B, 1, groups * T, S]} (rows in the order of the grouped queries), or null
+     * when every query sees every key: a query sees real keys at or before its slot.
+     */
+    private static NDArray mask(NDManager step, int[] pad, int b, int t, int groups, int past, int total) {
+        float[] m = new float[b * groups * t * total];
+        boolean any = false;
         for (int r = 0; r < b; r++) {
             for (int j = 0; j < t; j++) {
                 int query = past + j;
-                int base = (r * t + j) * total;
                 for (int s = 0; s < total; s++) {
-                    m[base + s] = (s >= pad[r] && s <= query) ? 0f : MASKED;
+                    boolean masked = s < pad[r] || s > query;
+                    any |= masked;
+                    if (masked) {
+                        for (int g = 0; g < groups; g++) {
+                            m[((r * groups + g) * t + j) * total + s] = MASKED;
+                        }
+                    }
                 }
             }
         }
-        return step.create(m, new Shape(b, 1, 1, t, total));
+        return any ? step.create(m, new Shape(b, 1, (long) groups * t, total)) : null;
     }
 }

@@ -27,8 +27,18 @@ public final class LinearLayoutProbe {
                     double a = time(() -> w.matMul(x.transpose()).close());
                     double b = time(() -> x.matMul(w.transpose()).close());
                     double c = time(() -> x.matMul(wt).close());
-                    System.out.printf("%s [%d,%d] rows=%d  W@X^T %.3f ms   X@W^T(view) %.3f ms   X@Wt(contig) %.3f ms%n",
-                            type, s[0], s[1], rows, a, b, c);
+                    // One row given as two equal columns (a [2, in] array): the two-column product path.
+                    double d = time(() -> {
+                        try (NDManager t = m.newSubManager()) {
+                            NDArray x2 = x.concat(x, 0);
+                            x2.attach(t);
+                            NDArray y = w.matMul(x2.transpose());
+                            y.get(new ai.djl.ndarray.index.NDIndex(":, 0")).reshape(1, s[0]).close();
+                            y.close();
+                        }
+                    });
+                    System.out.printf("%s [%d,%d] rows=%d  W@X^T %.3f ms   X@W^T(view) %.3f ms   X@Wt(contig) %.3f ms"
+                            + "   W@[X,X]^T %.3f ms%n", type, s[0], s[1], rows, a, b, c, d);
                 }
             }
         }
