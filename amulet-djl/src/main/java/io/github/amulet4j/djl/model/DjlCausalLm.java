@@ -39,6 +39,7 @@ public final class DjlCausalLm implements CausalLm {
     private final NDManager manager;
     private final ModelWeights weights;
     private final TransformerForward forward;
+    private final ProductWorkers workers;
     private volatile boolean closed;
 
     private DjlCausalLm(ModelConfig config, RuntimeOptions options, NDManager manager, ModelWeights weights) {
@@ -46,8 +47,9 @@ public final class DjlCausalLm implements CausalLm {
         this.options = options;
         this.manager = manager;
         this.weights = weights;
+        this.workers = new ProductWorkers(options.effectiveProductThreads(), "amulet-product");
         this.forward = new TransformerForward(config, weights, options.computeType(),
-                RotaryFrequencies.inverseFrequencies(config));
+                RotaryFrequencies.inverseFrequencies(config), workers);
     }
 
     /**
@@ -87,13 +89,15 @@ public final class DjlCausalLm implements CausalLm {
             ModelWeights weights;
             try (NDScope scope = new NDScope()) {
                 scope.suppressNotUsedWarning();
-                weights = new ModelWeights(config, store, manager, options.computeType(), options.checkpointName());
+                weights = new ModelWeights(config, store, manager, options.computeType(), options.checkpointName(),
+                        options.effectiveProductThreads());
                 for (NDArray a : manager.getManagedArrays()) {
                     NDScope.unregister(a);
                 }
             }
-            LOG.info("loaded {} ({}, {} layers, hidden {}) on {} as {}", options.checkpointName(),
-                    config.architecture(), config.numLayers(), config.hiddenSize(), device, options.computeType());
+            LOG.info("loaded {} ({}, {} layers, hidden {}) on {} as {}, {} thread(s) per product",
+                    options.checkpointName(), config.architecture(), config.numLayers(), config.hiddenSize(), device,
+                    options.computeType(), options.effectiveProductThreads());
             return new DjlCausalLm(config, options, manager, weights);
         } catch (RuntimeException e) {
             manager.close();
@@ -221,6 +225,7 @@ public final class DjlCausalLm implements CausalLm {
     public void close() {
         if (!closed) {
             closed = true;
+            workers.close();
             manager.close();
         }
     }

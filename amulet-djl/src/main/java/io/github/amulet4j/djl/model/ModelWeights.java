@@ -20,9 +20,8 @@ import java.util.Map;
 final class ModelWeights {
 
     /** Weights of one decoder block; biases and q/k norms may be null. */
-    record Layer(NDArray norm1, NDArray norm1Bias, NDArray qkv, NDArray qkvBias, NDArray out, NDArray outBias,
-                 NDArray qNorm, NDArray kNorm, NDArray norm2, NDArray norm2Bias, NDArray up, NDArray upBias,
-                 NDArray down, NDArray downBias) {
+    record Layer(NDArray norm1, NDArray norm1Bias, LinearWeight qkv, LinearWeight out, NDArray qNorm, NDArray kNorm,
+                 NDArray norm2, NDArray norm2Bias, LinearWeight up, LinearWeight down) {
     }
 
     final NDArray embed;
@@ -30,7 +29,8 @@ final class ModelWeights {
     final List<Layer> layers;
     final NDArray finalNorm;
     final NDArray finalNormBias;
-    final NDArray head;
+    /** The output head {@code [vocab, hidden]} (the embeddings' memory when they are tied). */
+    final LinearWeight head;
 
     private final ModelConfig config;
     private final TensorStore store;
@@ -39,13 +39,19 @@ final class ModelWeights {
     private final DataType type;
     private final String gpt2Prefix;
     private final Map<String, long[]> expected;
+    private final int blocks;
 
-    ModelWeights(ModelConfig config, TensorStore store, NDManager manager, DataType type, String checkpoint) {
+    /**
+     * @param blocks row blocks per linear weight, for {@link ProductWorkers} (1: no split)
+     */
+    ModelWeights(ModelConfig config, TensorStore store, NDManager manager, DataType type, String checkpoint,
+                 int blocks) {
         this.config = config;
         this.store = store;
         this.manager = manager;
         this.type = type;
         this.checkpoint = checkpoint;
+        this.blocks = blocks;
         this.gpt2Prefix = config.isGpt2() ? detectGpt2Prefix(store) : "";
         this.expected = TensorLayout.expectedTensors(config, gpt2Prefix);
         List<Layer> ls = new ArrayList<>();
@@ -56,11 +62,11 @@ final class ModelWeights {
             for (int i = 0; i < config.numLayers(); i++) {
                 String l = p + "h." + i + ".";
                 ls.add(new Layer(load(l + "ln_1.weight"), load(l + "ln_1.bias"),
-                        loadTransposed(l + "attn.c_attn.weight"), load(l + "attn.c_attn.bias"),
-                        loadTransposed(l + "attn.c_proj.weight"), load(l + "attn.c_proj.bias"), null, null,
+                        linear(loadTransposed(l + "attn.c_attn.weight"), load(l + "attn.c_attn.bias")),
+                        linear(loadTransposed(l + "attn.c_proj.weight"), load(l + "attn.c_proj.bias")), null, null,
                         load(l + "ln_2.weight"), load(l + "ln_2.bias"),
-                        loadTransposed(l + "mlp.c_fc.weight"), load(l + "mlp.c_fc.bias"),
-                        loadTransposed(l + "mlp.c_proj.weight"), load(l + "mlp.c_proj.bias")));
+                        linear(loadTransposed(l + "mlp.c_fc.weight"), load(l + "mlp.c_fc.bias")),
+                        linear(loadTransposed(l + "mlp.c_proj.weight"), load(l + "mlp.c_proj.bias"))));
             }
             finalNorm = load(p + "ln_f.weight");
             finalNormBias = load(p + "ln_f.bias");
@@ -76,16 +82,20 @@ final class ModelWeights {
                 NDArray oBias = TensorLayout.hasOutputProjectionBias(config) ? load(a + "o_proj.bias") : null;
                 NDArray qn = config.qkNorm() ? load(a + "q_norm.weight") : null;
                 NDArray kn = config.qkNorm() ? load(a + "k_norm.weight") : null;
-                ls.add(new Layer(load(l + "input_layernorm.weight"), null, qkv, qkvBias,
-                        load(a + "o_proj.weight"), oBias, qn, kn, load(l + "post_attention_layernorm.weight"), null,
-                        loadConcat(l + "mlp.gate_proj.weight", l + "mlp.up_proj.weight"), null,
-                        load(l + "mlp.down_proj.weight"), null));
+                ls.add(new Layer(load(l + "input_layernorm.weight"), null, linear(qkv, qkvBias),
+                        linear(load(a + "o_proj.weight"), oBias), qn, kn, load(l + "post_attention_layernorm.weight"),
+                        null, linear(loadConcat(l + "mlp.gate_proj.weight", l + "mlp.up_proj.weight"), null),
+                        linear(load(l + "mlp.down_proj.weight"), null)));
             }
             finalNorm = load("model.norm.weight");
             finalNormBias = null;
         }
         layers = List.copyOf(ls);
-        head = config.tieWordEmbeddings() ? embed : load("lm_head.weight");
+        head = linear(config.tieWordEmbeddings() ? embed : load("lm_head.weight"), null);
+    }
+
+    private LinearWeight linear(NDArray weight, NDArray bias) {
+        return LinearWeight.of(weight, bias, blocks);
     }
 
     private static String detectGpt2Prefix(TensorStore store) {

@@ -7,7 +7,7 @@ import java.util.Objects;
 
 /**
  * How a {@link DjlCausalLm} runs: device, compute dtype, KV cache on or off, the name used in error
- * messages, and the initial cache capacity. Immutable; build with {@link #builder()}.
+ * messages, the initial cache capacity and the threads per linear product. Immutable; build with {@link #builder()}.
  *
  * <p>Only {@link DataType#FLOAT32} (default) and {@link DataType#FLOAT16} are accepted as compute
  * types. {@link DataType#BFLOAT16} is rejected on purpose: DJL 0.36's PyTorch JNI aborts the JVM when
@@ -20,6 +20,7 @@ public final class RuntimeOptions {
     private final boolean useKvCache;
     private final String checkpointName;
     private final int initialCacheCapacity;
+    private final int productThreads;
 
     private RuntimeOptions(Builder b) {
         this.device = b.device;
@@ -27,6 +28,7 @@ public final class RuntimeOptions {
         this.useKvCache = b.useKvCache;
         this.checkpointName = b.checkpointName;
         this.initialCacheCapacity = b.initialCacheCapacity;
+        this.productThreads = b.productThreads;
     }
 
     /** Float32 on the CPU with a KV cache. */
@@ -41,7 +43,8 @@ public final class RuntimeOptions {
     /** A builder preset with this object's values. */
     public Builder toBuilder() {
         return new Builder().device(device).computeType(computeType).useKvCache(useKvCache)
-                .checkpointName(checkpointName).initialCacheCapacity(initialCacheCapacity);
+                .checkpointName(checkpointName).initialCacheCapacity(initialCacheCapacity)
+                .productThreads(productThreads);
     }
 
     /** Device the weights and caches live on ({@link Device#cpu()} by default). */
@@ -70,6 +73,30 @@ public final class RuntimeOptions {
     }
 
     /**
+     * Threads that share each linear product of a decode step on the CPU, by row blocks of the weight; 0 (the
+     * default) means automatic: the available processors, at most {@value #MAX_AUTO_PRODUCT_THREADS}, on the
+     * CPU, and 1 on a GPU. PyTorch runs a matrix-vector product on one thread, which reads memory at about half
+     * the bandwidth of two (issue 5); see {@link #effectiveProductThreads()}.
+     */
+    public int productThreads() {
+        return productThreads;
+    }
+
+    /** Most threads the automatic {@link #productThreads()} setting uses. */
+    public static final int MAX_AUTO_PRODUCT_THREADS = 8;
+
+    /** {@link #productThreads()} with 0 resolved for this device and machine. */
+    public int effectiveProductThreads() {
+        if (productThreads > 0) {
+            return productThreads;
+        }
+        if (device.isGpu()) {
+            return 1;
+        }
+        return Math.max(1, Math.min(MAX_AUTO_PRODUCT_THREADS, Runtime.getRuntime().availableProcessors()));
+    }
+
+    /**
      * Rejects every compute dtype except FLOAT32 and FLOAT16.
      *
      * @throws IllegalArgumentException for BFLOAT16 (which would abort the JVM inside DJL's JNI) and any other type
@@ -89,7 +116,8 @@ public final class RuntimeOptions {
     @Override
     public String toString() {
         return "RuntimeOptions[device=" + device + ", computeType=" + computeType + ", useKvCache=" + useKvCache
-                + ", checkpointName=" + checkpointName + ", initialCacheCapacity=" + initialCacheCapacity + "]";
+                + ", checkpointName=" + checkpointName + ", initialCacheCapacity=" + initialCacheCapacity
+                + ", productThreads=" + (productThreads == 0 ? "auto" : productThreads) + "]";
     }
 
     /** Builder for {@link RuntimeOptions}; every setter validates its argument. */
@@ -99,6 +127,7 @@ public final class RuntimeOptions {
         private boolean useKvCache = true;
         private String checkpointName = "checkpoint";
         private int initialCacheCapacity = 64;
+        private int productThreads;
 
         private Builder() {
         }
@@ -129,6 +158,20 @@ public final class RuntimeOptions {
                 throw new IllegalArgumentException("initialCacheCapacity must be >= 1, got " + initialCacheCapacity);
             }
             this.initialCacheCapacity = initialCacheCapacity;
+            return this;
+        }
+
+        /**
+         * Threads per linear product on the CPU (0 = automatic, the default).
+         *
+         * @throws IllegalArgumentException if negative or above 256
+         */
+        public Builder productThreads(int productThreads) {
+            if (productThreads < 0 || productThreads > 256) {
+                throw new IllegalArgumentException("productThreads must be in [0, 256] (0 = automatic), got "
+                        + productThreads);
+            }
+            this.productThreads = productThreads;
             return this;
         }
 

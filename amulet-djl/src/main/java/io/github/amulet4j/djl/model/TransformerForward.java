@@ -1,6 +1,7 @@
 package io.github.amulet4j.djl.model;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
@@ -38,13 +39,19 @@ final class TransformerForward {
     private final int vocab;
     private final float eps;
     private final Activation activation;
+    private final ProductWorkers workers;
     /** Time spent copying logits from the engine into Java arrays, for {@link DjlCausalLm#logitsCopyNanos()}. */
     private long copyNanos;
 
     private enum Activation { SILU, GELU_TANH, GELU_ERF, RELU }
 
-    TransformerForward(ModelConfig config, ModelWeights weights, DataType type, float[] invFreq) {
+    /**
+     * @param workers threads that share each linear product by row blocks of the weights (see {@link ProductWorkers})
+     */
+    TransformerForward(ModelConfig config, ModelWeights weights, DataType type, float[] invFreq,
+                       ProductWorkers workers) {
         this.config = config;
+        this.workers = workers;
         this.w = weights;
         this.type = type;
         this.invFreq = invFreq;
@@ -114,7 +121,7 @@ final class TransformerForward {
         for (int l = 0; l < w.layers.size(); l++) {
             ModelWeights.Layer layer = w.layers.get(l);
             NDArray h = norm(x, layer.norm1(), layer.norm1Bias(), epsArray);
-            NDArray qkv = linear(h, layer.qkv(), layer.qkvBias());
+            NDArray qkv = linear(step, h, layer.qkv());
             // One split (not three indexed copies): q and k stay together so RoPE runs once for both.
             NDList qkAndV = qkv.split(new long[] {qDim + kvDim}, 1);
             NDArray qk = qkAndV.get(0).reshape(b, t, heads + kvHeads, headDim);
@@ -157,10 +164,10 @@ final class TransformerForward {
             NDArray attn = probs.matMul(values);
             attn = t == 1 ? attn.reshape(n, qDim)
                     : attn.reshape(b, heads, t, headDim).transpose(0, 2, 1, 3).reshape(n, qDim);
-            x = x.add(linear(attn, layer.out(), layer.outBias()));
+            x = x.add(linear(step, attn, layer.out()));
 
             NDArray h2 = norm(x, layer.norm2(), layer.norm2Bias(), epsArray);
-            NDArray up = linear(h2, layer.up(), layer.upBias());
+            NDArray up = linear(step, h2, layer.up());
             NDArray act;
             if (gpt2) {
                 act = activate(up);
@@ -169,14 +176,14 @@ final class TransformerForward {
                 NDList gateAndLin = up.split(new long[] {inter}, 1);
                 act = activate(gateAndLin.get(0)).mul(gateAndLin.get(1));
             }
-            x = x.add(linear(act, layer.down(), layer.downBias()));
+            x = x.add(linear(step, act, layer.down()));
         }
         cache.advance(t);
 
         NDArray last = allPositions ? x : x.reshape(b, t, hidden).get(new NDIndex(":, -1, :"));
         NDArray normed = norm(last, w.finalNorm, w.finalNormBias, epsArray);
         // [vocab, rows]: the head as left operand, so extra rows are nearly free.
-        NDArray logitsT = w.head.matMul(normed.transpose());
+        NDArray logitsT = product(step, w.head, normed.transpose());
         if (type != DataType.FLOAT32) {
             logitsT = logitsT.toType(DataType.FLOAT32, false);
         }
@@ -212,12 +219,22 @@ final class TransformerForward {
      * (a reshape through one axis forces the copy; DJL has no {@code contiguous()}): the next linear layer
      * is only fast when its input is row-major {@code [N, in]}, so that {@code x^T} is column-major.
      */
-    private static NDArray linear(NDArray x, NDArray weight, NDArray bias) {
+    private NDArray linear(NDManager step, NDArray x, LinearWeight weight) {
         long n = x.getShape().get(0);
-        NDArray yt = weight.matMul(x.transpose());
+        NDArray yt = product(step, weight, x.transpose());
         long out = yt.getShape().get(0);
         NDArray y = n == 1 ? yt.reshape(1, out) : yt.transpose().reshape(n * out).reshape(n, out);
-        return bias == null ? y : y.add(bias);
+        return weight.bias() == null ? y : y.add(weight.bias());
+    }
+
+    /** {@code W @ rhs}, the weight's row blocks on the product workers when it has several. */
+    private NDArray product(NDManager step, LinearWeight weight, NDArray rhs) {
+        NDArray[] blocks = weight.blocks();
+        if (blocks.length == 1) {
+            return weight.weight().matMul(rhs);
+        }
+        NDArray[] parts = workers.multiply(blocks, rhs, step);
+        return NDArrays.concat(new NDList(parts), 0);
     }
 
     private NDArray norm(NDArray x, NDArray weight, NDArray bias, NDArray epsArray) {

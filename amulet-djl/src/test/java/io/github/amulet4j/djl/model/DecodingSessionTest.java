@@ -133,11 +133,45 @@ class DecodingSessionTest {
         }
     }
 
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("configs")
+    void rowSplitProductsEqualSingleThreadProducts(ModelConfig c) {
+        InMemoryTensorStore store = TestModels.store(c, 23);
+        List<int[]> prompts = List.of(TestModels.tokens(c, 9, 1), TestModels.tokens(c, 4, 2));
+        float[][] want = decode(c, store, 1, prompts);
+        for (int threads : new int[] {2, 3}) {
+            float[][] got = decode(c, store, threads, prompts);
+            for (int step = 0; step < want.length; step++) {
+                float d = TestModels.maxAbsDiff(want[step], got[step]);
+                assertTrue(d <= 1e-5f, c.architecture() + ", " + threads + " threads, step " + step + ": " + d);
+            }
+        }
+    }
+
+    private static float[] flat(Logits l) {
+        return java.util.Arrays.copyOf(l.data(), l.rows() * l.vocab());
+    }
+
+    /** Logits of a two-stream prefill and five cached steps, one array per step. */
+    private static float[][] decode(ModelConfig c, InMemoryTensorStore store, int threads, List<int[]> prompts) {
+        float[][] out = new float[6][];
+        try (DjlCausalLm lm = DjlCausalLm.load(c, store, RuntimeOptions.builder().productThreads(threads).build());
+             DecodingSession s = lm.prefill(prompts)) {
+            out[0] = flat(s.logits());
+            for (int i = 1; i < out.length; i++) {
+                s.append(new int[] {(5 * i) % c.vocabSize(), (11 * i) % c.vocabSize()});
+                out[i] = flat(s.logits());
+            }
+        }
+        return out;
+    }
+
     @Test
     void nativeMemoryStaysFlatOverOneThousandSteps() {
         ModelConfig c = TestModels.withMaxPositions(ModelShapes.tinyLlama(), 2048);
         InMemoryTensorStore store = TestModels.store(c, 51);
-        try (DjlCausalLm lm = DjlCausalLm.load(c, store, RuntimeOptions.builder().initialCacheCapacity(2048).build())) {
+        RuntimeOptions opts = RuntimeOptions.builder().initialCacheCapacity(2048).productThreads(3).build();
+        try (DjlCausalLm lm = DjlCausalLm.load(c, store, opts)) {
             int weights = lm.manager().getManagedArrays().size();
             try (DecodingSession s = lm.prefill(List.of(TestModels.tokens(c, 3, 1), TestModels.tokens(c, 5, 2)))) {
                 int afterPrefill = lm.manager().getManagedArrays().size();

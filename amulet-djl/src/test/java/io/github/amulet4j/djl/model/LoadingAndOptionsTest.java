@@ -96,6 +96,19 @@ class LoadingAndOptionsTest {
     }
 
     @Test
+    void productThreadsAreValidatedAndResolvedPerDevice() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> RuntimeOptions.builder().productThreads(-1));
+        assertTrue(e.getMessage().contains("productThreads"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> RuntimeOptions.builder().productThreads(257));
+        assertEquals(3, RuntimeOptions.builder().productThreads(3).build().effectiveProductThreads());
+        int auto = RuntimeOptions.defaults().effectiveProductThreads();
+        assertEquals(Math.min(RuntimeOptions.MAX_AUTO_PRODUCT_THREADS, Runtime.getRuntime().availableProcessors()), auto);
+        assertEquals(1, RuntimeOptions.builder().device(ai.djl.Device.gpu()).build().effectiveProductThreads());
+        assertEquals(4, RuntimeOptions.builder().productThreads(4).build().toBuilder().build().productThreads());
+    }
+
+    @Test
     void float16ComputeStaysCloseToFloat32() {
         for (ModelConfig c : List.of(ModelShapes.tinyQwen3(), ModelShapes.tinyGpt2(), ModelShapes.tinyLlama())) {
             InMemoryTensorStore store = TestModels.store(c, 61);
