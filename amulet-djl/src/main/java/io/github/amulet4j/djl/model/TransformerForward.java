@@ -227,10 +227,14 @@ final class TransformerForward {
         return weight.bias() == null ? y : y.add(weight.bias());
     }
 
-    /** {@code W @ rhs}, the weight's row blocks on the product workers when it has several. */
+    /**
+     * {@code W @ rhs}. A single column (one stream decoding) is a matrix-vector product, which PyTorch runs on one
+     * thread: the weight's row blocks then go to the product workers. Several columns are left to PyTorch, whose
+     * matrix-matrix kernel threads itself and was measured faster than splitting it further (issue 5).
+     */
     private NDArray product(NDManager step, LinearWeight weight, NDArray rhs) {
         NDArray[] blocks = weight.blocks();
-        if (blocks.length == 1) {
+        if (blocks.length == 1 || rhs.getShape().get(1) != 1) {
             return weight.weight().matMul(rhs);
         }
         NDArray[] parts = workers.multiply(blocks, rhs, step);

@@ -135,15 +135,22 @@ class DecodingSessionTest {
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("configs")
-    void rowSplitProductsEqualSingleThreadProducts(ModelConfig c) {
+    void rowSplitProductsEqualSingleThreadProductsAndTheReference(ModelConfig c) {
         InMemoryTensorStore store = TestModels.store(c, 23);
-        List<int[]> prompts = List.of(TestModels.tokens(c, 9, 1), TestModels.tokens(c, 4, 2));
-        float[][] want = decode(c, store, 1, prompts);
+        int[] prompt = TestModels.tokens(c, 9, 1);
+        int[] appended = {5 % c.vocabSize(), 17 % c.vocabSize(), 3, 11 % c.vocabSize(), 29 % c.vocabSize()};
+        // one stream: every decode product has a single column, the case that is split over threads
+        float[][] want = decode(c, store, 1, prompt, appended);
+        int[] all = java.util.Arrays.copyOf(prompt, prompt.length + appended.length);
+        System.arraycopy(appended, 0, all, prompt.length, appended.length);
+        float[][] reference = new NaiveReference(c, store).logits(all);
         for (int threads : new int[] {2, 3}) {
-            float[][] got = decode(c, store, threads, prompts);
+            float[][] got = decode(c, store, threads, prompt, appended);
             for (int step = 0; step < want.length; step++) {
                 float d = TestModels.maxAbsDiff(want[step], got[step]);
                 assertTrue(d <= 1e-5f, c.architecture() + ", " + threads + " threads, step " + step + ": " + d);
+                float r = TestModels.maxAbsDiff(reference[prompt.length - 1 + step], got[step]);
+                assertTrue(r <= ReferenceLogitsTest.TOL, c.architecture() + " vs reference, step " + step + ": " + r);
             }
         }
     }
@@ -152,18 +159,33 @@ class DecodingSessionTest {
         return java.util.Arrays.copyOf(l.data(), l.rows() * l.vocab());
     }
 
-    /** Logits of a two-stream prefill and five cached steps, one array per step. */
-    private static float[][] decode(ModelConfig c, InMemoryTensorStore store, int threads, List<int[]> prompts) {
-        float[][] out = new float[6][];
+    /** Logits of a one-stream prefill and of each appended token, one array per step. */
+    private static float[][] decode(ModelConfig c, InMemoryTensorStore store, int threads, int[] prompt, int[] appended) {
+        float[][] out = new float[appended.length + 1][];
         try (DjlCausalLm lm = DjlCausalLm.load(c, store, RuntimeOptions.builder().productThreads(threads).build());
-             DecodingSession s = lm.prefill(prompts)) {
+             DecodingSession s = lm.prefill(List.of(prompt))) {
             out[0] = flat(s.logits());
-            for (int i = 1; i < out.length; i++) {
-                s.append(new int[] {(5 * i) % c.vocabSize(), (11 * i) % c.vocabSize()});
-                out[i] = flat(s.logits());
+            for (int i = 0; i < appended.length; i++) {
+                s.append(new int[] {appended[i]});
+                out[i + 1] = flat(s.logits());
             }
         }
         return out;
+    }
+
+    @Test
+    void splitProductsLeaveNoArraysBehind() {
+        ModelConfig c = TestModels.withMaxPositions(ModelShapes.tinyQwen2(), 512);
+        InMemoryTensorStore store = TestModels.store(c, 52);
+        RuntimeOptions opts = RuntimeOptions.builder().initialCacheCapacity(512).productThreads(3).build();
+        try (DjlCausalLm lm = DjlCausalLm.load(c, store, opts);
+             DecodingSession s = lm.prefill(List.of(TestModels.tokens(c, 4, 1)))) {
+            int afterPrefill = lm.manager().getManagedArrays().size();
+            for (int i = 0; i < 300; i++) {
+                s.append(new int[] {(3 * i) % c.vocabSize()});
+            }
+            assertEquals(afterPrefill, lm.manager().getManagedArrays().size(), "live arrays after 300 one-stream steps");
+        }
     }
 
     @Test
