@@ -2,7 +2,9 @@ package io.github.amulet4j.djl.model;
 
 import ai.djl.Device;
 import ai.djl.engine.Engine;
+import ai.djl.engine.StandardCapabilities;
 import ai.djl.ndarray.types.DataType;
+import ai.djl.util.cuda.CudaUtils;
 import io.github.amulet4j.align.Method;
 import io.github.amulet4j.backend.DecodingSession;
 import io.github.amulet4j.djl.AmuletModel;
@@ -67,8 +69,10 @@ public final class CudaEquivalenceCheck {
             System.exit(2);
         }
         Engine engine = Engine.getEngine(DjlCausalLm.ENGINE);
-        System.out.printf("engine %s %s, GPUs visible: %d%n", engine.getEngineName(), engine.getVersion(),
-                engine.getGpuCount());
+        // DJL counts GPUs only when torch reports CUDA, and then through its own cudart probe (CudaUtils, JNA)
+        System.out.printf("engine %s %s, CUDA capability %s, CudaUtils GPUs %d, GPUs visible: %d%n",
+                engine.getEngineName(), engine.getVersion(), engine.hasCapability(StandardCapabilities.CUDA),
+                CudaUtils.getGpuCount(), engine.getGpuCount());
         if (mode.equals("gpu") && engine.getGpuCount() == 0) {
             System.out.println("FAIL no GPU visible to the PyTorch engine");
             System.exit(2);
