@@ -1,8 +1,10 @@
 package io.github.amulet4j.cli.bench;
 
+import ai.djl.Device;
 import ai.djl.ndarray.types.DataType;
 import io.github.amulet4j.cli.UsageException;
 import io.github.amulet4j.cli.VerboseOption;
+import io.github.amulet4j.djl.ModelOptions;
 import io.github.amulet4j.djl.RandomModelFolder;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -24,7 +26,7 @@ import java.util.concurrent.Callable;
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Time prefill and decoding of base, pref, la, amulet (closed form and iterative) and the paper's "
-                + "way (no KV cache, iterative), with the memory bandwidth bound of this machine.")
+                + "way (no KV cache, iterative), with the memory bandwidth bound of this machine (CPU runs only).")
 public final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--shape", paramLabel = "SHAPE", defaultValue = "qwen2.5-0.5b",
@@ -46,6 +48,11 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--dtype", paramLabel = "float32|float16", defaultValue = "float32",
             description = "Compute dtype (default: ${DEFAULT-VALUE}).")
     String dtype;
+
+    @Option(names = "--device", paramLabel = "cpu|gpu", defaultValue = "cpu",
+            description = "Where the model runs (default: ${DEFAULT-VALUE}); gpu needs the CUDA PyTorch natives (see the "
+                    + "user guide). The memory bandwidth bound is measured and reported for cpu only.")
+    String device;
 
     @Option(names = "--methods", paramLabel = "LIST", split = ",",
             description = "Methods to time, comma-separated: base, pref, la, amulet, amulet-iterative, paper (default: all).")
@@ -107,6 +114,11 @@ public final class BenchCommand implements Callable<Integer> {
             case "float16", "f16" -> DataType.FLOAT16;
             default -> throw new UsageException("--dtype: unknown dtype '" + dtype + "'; valid: float32, float16");
         });
+        try {
+            b.device(ModelOptions.Device.parse(device) == ModelOptions.Device.GPU ? Device.gpu() : Device.cpu());
+        } catch (IllegalArgumentException e) {
+            throw new UsageException("--device: " + e.getMessage());
+        }
         if (methods != null) {
             List<BenchMethod> list = new ArrayList<>();
             for (String m : methods) {

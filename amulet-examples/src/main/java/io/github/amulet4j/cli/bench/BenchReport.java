@@ -13,6 +13,7 @@ import java.util.Locale;
  *
  * @param model            the model benchmarked (a shape name with random weights, or a folder)
  * @param dtype            compute dtype ({@code float32} or {@code float16})
+ * @param device           where the model ran ({@code cpu}, {@code gpu(0)}, ...)
  * @param prefPromptTokens tokens of the preference prompt
  * @param basePromptTokens tokens of the base prompt
  * @param machine          CPU, cores, memory, JDK and thread settings
@@ -23,10 +24,11 @@ import java.util.Locale;
  * @param heapBytes        Java heap committed at that moment
  * @param engineBytes      bytes of the arrays the engine holds for the model (weights) at that moment
  * @param weightBytesPerToken bytes of weights a decode step reads (every linear layer and the head)
- * @param bandwidthStart   memory read bandwidth measured before the model is written and loaded, bytes per second
+ * @param bandwidthStart   memory read bandwidth measured before the model is written and loaded, bytes per second;
+ *                         NaN when not measured (GPU runs: host memory does not bound a GPU's decoding)
  * @param bandwidthEnd     the same, measured after the timings (the bound uses the better of the two)
  */
-public record BenchReport(String model, String dtype, int prefPromptTokens, int basePromptTokens, Machine machine,
+public record BenchReport(String model, String dtype, String device, int prefPromptTokens, int basePromptTokens, Machine machine,
                           double loadBefore, double loadAfter, List<MethodResult> results, long residentBytes,
                           long heapBytes, long engineBytes, long weightBytesPerToken, double bandwidthStart,
                           double bandwidthEnd) {
@@ -61,6 +63,11 @@ public record BenchReport(String model, String dtype, int prefPromptTokens, int 
         return null;
     }
 
+    /** Whether the host memory bandwidth was measured (CPU runs); the bound and its target exist only then. */
+    public boolean bandwidthMeasured() {
+        return !Double.isNaN(bandwidthStart) && !Double.isNaN(bandwidthEnd);
+    }
+
     /** The better of the two bandwidth measurements (other processes may load the machine during one of them). */
     public double bandwidth() {
         return Math.max(bandwidthStart, bandwidthEnd);
@@ -85,8 +92,8 @@ public record BenchReport(String model, String dtype, int prefPromptTokens, int 
     /** The report as a table with the targets of issue 5 and whether each is met. */
     public String table() {
         StringBuilder s = new StringBuilder();
-        s.append(String.format(Locale.ROOT, "amulet bench: %s, %s, prompts %d (pref) / %d (base) tokens%n", model, dtype,
-                prefPromptTokens, basePromptTokens));
+        s.append(String.format(Locale.ROOT, "amulet bench: %s, %s on %s, prompts %d (pref) / %d (base) tokens%n", model,
+                dtype, device, prefPromptTokens, basePromptTokens));
         s.append(String.format(Locale.ROOT, "machine: %s, %d cores, %.1f GiB; %s; PyTorch threads %s; OMP_WAIT_POLICY=%s%n",
                 machine.cpu(), machine.cores(), machine.memoryBytes() / GIB, machine.jdk(), machine.torchThreads(),
                 machine.ompWaitPolicy()));
@@ -111,10 +118,16 @@ public record BenchReport(String model, String dtype, int prefPromptTokens, int 
         s.append(String.format(Locale.ROOT, "%nmemory at the end: resident %.2f GiB, Java heap committed %.2f GiB, "
                 + "native (resident - heap) %.2f GiB, engine arrays (weights) %.2f GiB%n", residentBytes / GIB,
                 heapBytes / GIB, nativeBytes() / GIB, engineBytes / GIB));
-        s.append(String.format(Locale.ROOT, "bandwidth: %.1f GB/s (2-thread sum of a buffer far beyond the caches, best of 5; %.1f GB/s at the "
-                + "start, %.1f at the end); weights read per token %.2f GB -> bound %.2f tok/s (%.0f ms/token)%n",
-                bandwidth() / 1e9, bandwidthStart / 1e9, bandwidthEnd / 1e9, weightBytesPerToken / 1e9,
-                boundTokensPerSecond(), 1000 / boundTokensPerSecond()));
+        if (bandwidthMeasured()) {
+            s.append(String.format(Locale.ROOT, "bandwidth: %.1f GB/s (2-thread sum of a buffer far beyond the caches, best of 5; %.1f GB/s at "
+                    + "the start, %.1f at the end); weights read per token %.2f GB -> bound %.2f tok/s (%.0f ms/token)%n",
+                    bandwidth() / 1e9, bandwidthStart / 1e9, bandwidthEnd / 1e9, weightBytesPerToken / 1e9,
+                    boundTokensPerSecond(), 1000 / boundTokensPerSecond()));
+        } else {
+            s.append(String.format(Locale.ROOT, "bandwidth: not measured (the model ran on %s; the probe reads host memory, "
+                    + "which does not bound its decoding); weights read per token %.2f GB%n", device,
+                    weightBytesPerToken / 1e9));
+        }
         s.append(String.format(Locale.ROOT, "%ntargets (issue 5):%n"));
         MethodResult pref = result(BenchMethod.PREF);
         if (amulet != null && pref != null) {
@@ -122,7 +135,10 @@ public record BenchReport(String model, String dtype, int prefPromptTokens, int 
             s.append(String.format(Locale.ROOT, "  amulet >= %.2f x pref decode tok/s: %.2f  %s%n", AMULET_TARGET, ratio,
                     met(ratio >= AMULET_TARGET)));
         }
-        if (pref != null) {
+        if (pref != null && !bandwidthMeasured()) {
+            s.append(String.format(Locale.ROOT, "  pref >= %.0f%% of the bandwidth bound: not applicable on %s%n",
+                    100 * BOUND_TARGET, device));
+        } else if (pref != null) {
             double share = pref.decodeTokensPerSecond() / boundTokensPerSecond();
             s.append(String.format(Locale.ROOT, "  pref >= %.0f%% of the bandwidth bound: %.0f%%  %s%n", 100 * BOUND_TARGET,
                     100 * share, met(share >= BOUND_TARGET)));
@@ -140,6 +156,7 @@ public record BenchReport(String model, String dtype, int prefPromptTokens, int 
         JsonObject o = new JsonObject();
         o.addProperty("model", model);
         o.addProperty("dtype", dtype);
+        o.addProperty("device", device);
         o.addProperty("prefPromptTokens", prefPromptTokens);
         o.addProperty("basePromptTokens", basePromptTokens);
         JsonObject m = new JsonObject();
@@ -180,10 +197,14 @@ public record BenchReport(String model, String dtype, int prefPromptTokens, int 
         mem.addProperty("nativeBytes", nativeBytes());
         mem.addProperty("engineArrayBytes", engineBytes);
         o.add("memory", mem);
+        o.addProperty("weightBytesPerToken", weightBytesPerToken);
+        if (!bandwidthMeasured()) {
+            // GPU runs: the host bandwidth says nothing about the device, so no bound is claimed
+            return new GsonBuilder().setPrettyPrinting().serializeSpecialFloatingPointValues().create().toJson(o);
+        }
         o.addProperty("bandwidthBytesPerSecond", bandwidth());
         o.addProperty("bandwidthStartBytesPerSecond", bandwidthStart);
         o.addProperty("bandwidthEndBytesPerSecond", bandwidthEnd);
-        o.addProperty("weightBytesPerToken", weightBytesPerToken);
         o.addProperty("boundTokensPerSecond", boundTokensPerSecond());
         MethodResult pref = result(BenchMethod.PREF);
         if (pref != null) {

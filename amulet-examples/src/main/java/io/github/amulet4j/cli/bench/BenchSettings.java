@@ -1,5 +1,6 @@
 package io.github.amulet4j.cli.bench;
 
+import ai.djl.Device;
 import ai.djl.ndarray.types.DataType;
 import io.github.amulet4j.djl.RandomModelFolder;
 import io.github.amulet4j.djl.model.RuntimeOptions;
@@ -18,6 +19,7 @@ public final class BenchSettings {
     private final int newTokens;
     private final int promptTokens;
     private final DataType dtype;
+    private final Device device;
     private final Set<BenchMethod> methods;
     private final int paperTokens;
     private final int warmupTokens;
@@ -30,6 +32,7 @@ public final class BenchSettings {
         this.newTokens = b.newTokens;
         this.promptTokens = b.promptTokens;
         this.dtype = b.dtype;
+        this.device = b.device;
         this.methods = EnumSet.copyOf(b.methods);
         this.paperTokens = b.paperTokens;
         this.warmupTokens = b.warmupTokens;
@@ -66,6 +69,11 @@ public final class BenchSettings {
         return dtype;
     }
 
+    /** Where the model runs: {@link Device#cpu()} (default) or a GPU. */
+    public Device device() {
+        return device;
+    }
+
     /** The methods timed, in report order. */
     public Set<BenchMethod> methods() {
         return methods;
@@ -98,6 +106,7 @@ public final class BenchSettings {
         private int newTokens = 128;
         private int promptTokens = 64;
         private DataType dtype = DataType.FLOAT32;
+        private Device device = Device.cpu();
         private Set<BenchMethod> methods = EnumSet.allOf(BenchMethod.class);
         private int paperTokens = 16;
         private int warmupTokens = 8;
@@ -129,6 +138,11 @@ public final class BenchSettings {
 
         public Builder dtype(DataType dtype) {
             this.dtype = RuntimeOptions.requireSupportedComputeType(dtype);
+            return this;
+        }
+
+        public Builder device(Device device) {
+            this.device = Objects.requireNonNull(device, "device");
             return this;
         }
 

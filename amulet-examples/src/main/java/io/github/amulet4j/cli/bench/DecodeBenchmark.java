@@ -35,7 +35,8 @@ import java.util.stream.Stream;
  * model folder, loads it through the normal path ({@link Checkpoints}, {@link DjlCausalLm}, {@link HfTokenizer}),
  * and times every method with the real generation loop ({@link Generator}, greedy, no end-of-sequence stop) after
  * a warm-up. The paper's way (no KV cache, iterative step) runs last on a second load without a cache. Then it
- * measures the memory read bandwidth and relates pref decoding to the bound it implies.
+ * measures the memory read bandwidth and relates pref decoding to the bound it implies; on a GPU the host's
+ * bandwidth bounds nothing, so it is not measured there.
  */
 public final class DecodeBenchmark {
 
@@ -57,8 +58,11 @@ public final class DecodeBenchmark {
     /** Runs the benchmark. @throws IOException when the model cannot be written or read */
     public BenchReport run() throws IOException {
         double loadBefore = MachineProbe.loadAverage();
-        progress.accept("measuring memory bandwidth ...");
-        double bandwidthStart = MachineProbe.readBandwidth(settings.bandwidthBytes(), 5);
+        double bandwidthStart = Double.NaN;
+        if (!settings.device().isGpu()) {
+            progress.accept("measuring memory bandwidth ...");
+            bandwidthStart = MachineProbe.readBandwidth(settings.bandwidthBytes(), 5);
+        }
         System.gc();
         Path dir = settings.model();
         Path temp = null;
@@ -125,17 +129,28 @@ public final class DecodeBenchmark {
             }
         }
         double loadAfter = MachineProbe.loadAverage();
-        progress.accept("measuring memory bandwidth again ...");
-        double bandwidthEnd = MachineProbe.readBandwidth(settings.bandwidthBytes(), 5);
+        double bandwidthEnd = Double.NaN;
+        if (!settings.device().isGpu()) {
+            progress.accept("measuring memory bandwidth again ...");
+            bandwidthEnd = MachineProbe.readBandwidth(settings.bandwidthBytes(), 5);
+        }
         long weightBytes = weightElementsPerToken(config) * settings.dtype().getNumOfBytes();
         return new BenchReport(name, settings.dtype() == DataType.FLOAT16 ? "float16" : "float32",
+                deviceName(),
                 settings.promptTokens(), settings.promptTokens() - PREFERENCE_TOKENS, machine(), loadBefore, loadAfter,
                 results, resident, heap, engine, weightBytes, bandwidthStart, bandwidthEnd);
     }
 
+    /** {@code cpu} or {@code gpu(N)}. */
+    private String deviceName() {
+        return settings.device().isGpu() ? "gpu(" + settings.device().getDeviceId() + ")" : "cpu";
+    }
+
     private DjlCausalLm load(ModelConfig config, Path dir, String name, boolean kvCache) throws IOException {
-        progress.accept("loading " + name + " (" + settings.dtype() + (kvCache ? "" : ", no KV cache") + ") ...");
-        RuntimeOptions options = RuntimeOptions.builder().computeType(settings.dtype()).useKvCache(kvCache)
+        progress.accept("loading " + name + " (" + settings.dtype() + " on " + deviceName()
+                + (kvCache ? "" : ", no KV cache") + ") ...");
+        RuntimeOptions options = RuntimeOptions.builder().device(settings.device()).computeType(settings.dtype())
+                .useKvCache(kvCache)
                 .checkpointName(name).initialCacheCapacity(settings.promptTokens() + settings.newTokens() + 1).build();
         try (TensorStore store = Checkpoints.open(dir)) {
             return DjlCausalLm.load(config, store, options);

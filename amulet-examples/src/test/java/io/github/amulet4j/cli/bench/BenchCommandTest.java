@@ -61,6 +61,7 @@ class BenchCommandTest {
             assertTrue(outside > 0 && outside < 1, id + " outside share " + outside);
         }
         assertEquals(1.0, methods.get(1).getAsJsonObject().get("ratioToPref").getAsDouble(), 1e-12);
+        assertEquals("cpu", o.get("device").getAsString());
         assertTrue(o.get("bandwidthBytesPerSecond").getAsDouble() > 1e8);
         JsonObject mem = o.getAsJsonObject("memory");
         assertTrue(mem.get("residentBytes").getAsLong() > mem.get("engineArrayBytes").getAsLong());
@@ -76,9 +77,11 @@ class BenchCommandTest {
     @Test
     void tableNamesTheTargetsAndTheMachine() {
         Run r = run("bench", "--shape", "tiny-llama", "--new-tokens", "3", "--prompt-tokens", "17", "--warmup-tokens", "0",
-                "--methods", "pref,amulet", "--bandwidth-mib", "16", "--dtype", "float16");
+                "--methods", "pref,amulet", "--bandwidth-mib", "16", "--dtype", "float16", "--device", "CPU");
         assertEquals(0, r.code(), r.toString());
-        assertTrue(r.out().contains("float16"), r.out());
+        assertTrue(r.out().contains("float16 on cpu"), r.out());
+        assertTrue(r.out().contains("of the bandwidth bound: "), r.out());
+        assertFalse(r.out().contains("not applicable"), r.out());
         assertTrue(r.out().contains("amulet >= 0.85 x pref"), r.out());
         assertTrue(r.out().contains("load average"), r.out());
         assertFalse(r.out().contains("amulet-iterative"), r.out());
@@ -99,9 +102,35 @@ class BenchCommandTest {
         Run dtype = run("bench", "--dtype", "bfloat16");
         assertEquals(AmuletCli.USAGE, dtype.code());
         assertTrue(dtype.err().contains("--dtype"), dtype.err());
+        Run device = run("bench", "--device", "tpu");
+        assertEquals(AmuletCli.USAGE, device.code(), device.toString());
+        assertTrue(device.err().contains("--device") && device.err().contains("tpu"), device.err());
         Run tokens = run("bench", "--new-tokens", "1");
         assertEquals(AmuletCli.USAGE, tokens.code());
         assertTrue(tokens.err().contains("new tokens must be >= 2"), tokens.err());
+    }
+
+    @Test
+    void gpuReportClaimsNoBandwidthBound() {
+        // a GPU run measures no host bandwidth (NaN): the table and the JSON must not relate pref to a bound
+        List<MethodResult> rows = List.of(
+                new MethodResult(BenchMethod.PREF, true, 64, 2_000_000, 10, 9, 90_000_000, 80_000_000, 1_000_000),
+                new MethodResult(BenchMethod.AMULET, true, 112, 3_000_000, 10, 9, 99_000_000, 85_000_000, 2_000_000));
+        BenchReport report = new BenchReport("qwen2.5-0.5b (random weights)", "float16", "gpu(0)", 64, 48,
+                new BenchReport.Machine("cpu", 16, 1L << 36, "Java 17", "intra-op default, inter-op default", "unset"),
+                0.5, 0.6, rows, 3L << 30, 1L << 30, 1L << 30, 988_065_536L, Double.NaN, Double.NaN);
+        String table = report.table();
+        assertTrue(table.contains("float16 on gpu(0)"), table);
+        assertTrue(table.contains("bandwidth: not measured (the model ran on gpu(0)"), table);
+        assertTrue(table.contains("of the bandwidth bound: not applicable on gpu(0)"), table);
+        assertFalse(table.contains("tok/s (") || table.contains("NaN") || table.contains("Infinity"), table);
+        assertTrue(table.contains("amulet >= 0.85 x pref decode tok/s: 0.91"), table);
+        JsonObject o = JsonParser.parseString(report.json()).getAsJsonObject();
+        assertEquals("gpu(0)", o.get("device").getAsString());
+        assertEquals(988_065_536L, o.get("weightBytesPerToken").getAsLong());
+        for (String absent : List.of("bandwidthBytesPerSecond", "boundTokensPerSecond", "prefShareOfBound")) {
+            assertFalse(o.has(absent), absent + " in " + o);
+        }
     }
 
     private static Set<Path> benchFolders() throws IOException {
