@@ -238,6 +238,11 @@ public final class DjlCausalLm implements CausalLm {
         return forward.copyNanos();
     }
 
+    /** Bytes the model's weights take on the device (for memory reports). */
+    public long weightBytes() {
+        return weights.engineBytes();
+    }
+
     /** The dtype of weights and activations. */
     public DataType computeType() {
         return options.computeType();

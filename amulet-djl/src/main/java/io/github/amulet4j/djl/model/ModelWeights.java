@@ -40,6 +40,8 @@ final class ModelWeights {
     private final String gpt2Prefix;
     private final Map<String, long[]> expected;
     private final int blocks;
+    /** Bytes of the arrays loaded onto the engine (row-block views not counted: they share memory). */
+    private long engineBytes;
 
     /**
      * @param blocks row blocks per linear weight, for {@link ProductWorkers} (1: no split)
@@ -161,6 +163,7 @@ final class ModelWeights {
     }
 
     private NDArray toEngine(float[] values, Shape shape) {
+        engineBytes += (long) values.length * type.getNumOfBytes();
         NDArray f32 = manager.create(values, shape);
         if (type == DataType.FLOAT32) {
             return f32;
@@ -168,5 +171,10 @@ final class ModelWeights {
         NDArray converted = f32.toType(type, false);
         f32.close();
         return converted;
+    }
+
+    /** Bytes the weights take on the engine. */
+    long engineBytes() {
+        return engineBytes;
     }
 }

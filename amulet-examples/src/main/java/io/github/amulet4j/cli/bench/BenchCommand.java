@@ -54,6 +54,11 @@ public final class BenchCommand implements Callable<Integer> {
                     + "user guide). The memory bandwidth bound is measured and reported for cpu only.")
     String device;
 
+    @Option(names = "--product-threads", paramLabel = "N", defaultValue = "0",
+            description = "Threads that share each one-column product of a decode step (0 = automatic: the cores, at "
+                    + "most 8, on cpu; default: ${DEFAULT-VALUE}).")
+    int productThreads;
+
     @Option(names = "--methods", paramLabel = "LIST", split = ",",
             description = "Methods to time, comma-separated: base, pref, la, amulet, amulet-iterative, paper (default: all).")
     List<String> methods;
@@ -119,6 +124,10 @@ public final class BenchCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new UsageException("--device: " + e.getMessage());
         }
+        if (productThreads < 0 || productThreads > 256) {
+            throw new UsageException("--product-threads: must be in [0, 256] (0 = automatic), got " + productThreads);
+        }
+        b.productThreads(productThreads);
         if (methods != null) {
             List<BenchMethod> list = new ArrayList<>();
             for (String m : methods) {

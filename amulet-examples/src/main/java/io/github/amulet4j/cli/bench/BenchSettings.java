@@ -25,6 +25,7 @@ public final class BenchSettings {
     private final int warmupTokens;
     private final long seed;
     private final long bandwidthBytes;
+    private final int productThreads;
 
     private BenchSettings(Builder b) {
         this.shape = b.shape;
@@ -38,6 +39,7 @@ public final class BenchSettings {
         this.warmupTokens = b.warmupTokens;
         this.seed = b.seed;
         this.bandwidthBytes = b.bandwidthBytes;
+        this.productThreads = b.productThreads;
     }
 
     public static Builder builder() {
@@ -99,6 +101,11 @@ public final class BenchSettings {
         return bandwidthBytes;
     }
 
+    /** Threads per single-column product, as {@link RuntimeOptions#productThreads()} (0 = automatic, the default). */
+    public int productThreads() {
+        return productThreads;
+    }
+
     /** Builder of {@link BenchSettings}. */
     public static final class Builder {
         private RandomModelFolder.Shape shape = RandomModelFolder.Shape.parse("qwen2.5-0.5b");
@@ -112,6 +119,7 @@ public final class BenchSettings {
         private int warmupTokens = 8;
         private long seed = 42;
         private long bandwidthBytes = 1L << 30;
+        private int productThreads;
 
         private Builder() {
         }
@@ -176,6 +184,11 @@ public final class BenchSettings {
         }
 
         /** @throws IllegalArgumentException naming the first invalid value */
+        public Builder productThreads(int threads) {
+            this.productThreads = threads;
+            return this;
+        }
+
         public BenchSettings build() {
             if (newTokens < 2) {
                 throw new IllegalArgumentException("new tokens must be >= 2 (the first token comes from the prefill), got "
@@ -190,6 +203,10 @@ public final class BenchSettings {
             }
             if (warmupTokens < 0) {
                 throw new IllegalArgumentException("warm-up tokens must be >= 0, got " + warmupTokens);
+            }
+            if (productThreads < 0 || productThreads > 256) {
+                throw new IllegalArgumentException("product threads must be in [0, 256] (0 = automatic), got "
+                        + productThreads);
             }
             if (bandwidthBytes < (1 << 20)) {
                 throw new IllegalArgumentException("bandwidth buffer must be >= 1 MiB, got " + bandwidthBytes);

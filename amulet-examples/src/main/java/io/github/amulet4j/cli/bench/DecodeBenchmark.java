@@ -137,7 +137,7 @@ public final class DecodeBenchmark {
         long weightBytes = weightElementsPerToken(config) * settings.dtype().getNumOfBytes();
         return new BenchReport(name, settings.dtype() == DataType.FLOAT16 ? "float16" : "float32",
                 deviceName(),
-                settings.promptTokens(), settings.promptTokens() - PREFERENCE_TOKENS, machine(), loadBefore, loadAfter,
+                settings.promptTokens(), settings.promptTokens() - PREFERENCE_TOKENS, machine(productThreadsLabel()), loadBefore, loadAfter,
                 results, resident, heap, engine, weightBytes, bandwidthStart, bandwidthEnd);
     }
 
@@ -150,7 +150,7 @@ public final class DecodeBenchmark {
         progress.accept("loading " + name + " (" + settings.dtype() + " on " + deviceName()
                 + (kvCache ? "" : ", no KV cache") + ") ...");
         RuntimeOptions options = RuntimeOptions.builder().device(settings.device()).computeType(settings.dtype())
-                .useKvCache(kvCache)
+                .useKvCache(kvCache).productThreads(settings.productThreads())
                 .checkpointName(name).initialCacheCapacity(settings.promptTokens() + settings.newTokens() + 1).build();
         try (TensorStore store = Checkpoints.open(dir)) {
             return DjlCausalLm.load(config, store, options);
@@ -196,20 +196,24 @@ public final class DecodeBenchmark {
     }
 
     private static long engineBytes(DjlCausalLm lm) {
-        long bytes = 0;
-        for (NDArray a : lm.manager().getManagedArrays()) {
-            bytes += a.getShape().size() * a.getDataType().getNumOfBytes();
-        }
-        return bytes;
+        return lm.weightBytes();
     }
 
-    private static BenchReport.Machine machine() {
+    /** The threads per single-column product the runs used, e.g. {@code 2 (auto)}. */
+    private String productThreadsLabel() {
+        RuntimeOptions o = RuntimeOptions.builder().device(settings.device()).productThreads(settings.productThreads())
+                .build();
+        return o.effectiveProductThreads() + (settings.productThreads() == 0 ? " (auto)" : "");
+    }
+
+    private static BenchReport.Machine machine(String productThreads) {
         String intra = System.getProperty("ai.djl.pytorch.num_threads", "default");
         String inter = System.getProperty("ai.djl.pytorch.num_interop_threads", "default");
         String omp = System.getenv("OMP_WAIT_POLICY");
         return new BenchReport.Machine(MachineProbe.cpuModel(), Runtime.getRuntime().availableProcessors(),
                 MachineProbe.totalMemoryBytes(), "Java " + System.getProperty("java.version") + " ("
-                + System.getProperty("java.vm.name") + ")", "intra-op " + intra + ", inter-op " + inter,
+                + System.getProperty("java.vm.name") + ")", "intra-op " + intra + ", inter-op " + inter
+                + "; threads per one-column product " + productThreads,
                 omp == null ? "unset" : omp);
     }
 

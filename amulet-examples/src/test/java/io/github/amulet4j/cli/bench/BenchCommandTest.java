@@ -77,8 +77,10 @@ class BenchCommandTest {
     @Test
     void tableNamesTheTargetsAndTheMachine() {
         Run r = run("bench", "--shape", "tiny-llama", "--new-tokens", "3", "--prompt-tokens", "17", "--warmup-tokens", "0",
-                "--methods", "pref,amulet", "--bandwidth-mib", "16", "--dtype", "float16", "--device", "CPU");
+                "--methods", "pref,amulet", "--bandwidth-mib", "16", "--dtype", "float16", "--device", "CPU",
+                "--product-threads", "3");
         assertEquals(0, r.code(), r.toString());
+        assertTrue(r.out().contains("threads per one-column product 3"), r.out());
         assertTrue(r.out().contains("float16 on cpu"), r.out());
         assertTrue(r.out().contains("of the bandwidth bound: "), r.out());
         assertFalse(r.out().contains("not applicable"), r.out());
@@ -102,6 +104,9 @@ class BenchCommandTest {
         Run dtype = run("bench", "--dtype", "bfloat16");
         assertEquals(AmuletCli.USAGE, dtype.code());
         assertTrue(dtype.err().contains("--dtype"), dtype.err());
+        Run threads = run("bench", "--product-threads", "-1");
+        assertEquals(AmuletCli.USAGE, threads.code(), threads.toString());
+        assertTrue(threads.err().contains("--product-threads"), threads.err());
         Run device = run("bench", "--device", "tpu");
         assertEquals(AmuletCli.USAGE, device.code(), device.toString());
         assertTrue(device.err().contains("--device") && device.err().contains("tpu"), device.err());
