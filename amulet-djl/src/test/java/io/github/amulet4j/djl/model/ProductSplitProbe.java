@@ -1,0 +1,88 @@
+package io.github.amulet4j.djl.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+
+import java.util.Arrays;
+import java.util.Locale;
+
+/**
+ * Manual probe (not a test): the linear products of one Qwen2.5-0.5B-shaped decode step (24 layers of q/k/v,
+ * o, gate/up and down, plus the 151,936-row head; weights far beyond the caches), timed with one or two columns,
+ * each computed whole by PyTorch or split by row blocks over {@link ProductWorkers}. Variants alternate
+ * within each round so they see the same machine state; prints the median and best of the rounds.
+ *
+ * <p>Run: {@code OMP_WAIT_POLICY=PASSIVE java -cp <test classpath> io.github.amulet4j.djl.model.ProductSplitProbe [rounds]}
+ */
+public final class ProductSplitProbe {
+
+    private static final int[][] SHAPES = {{1152, 896}, {896, 896}, {9728, 896}, {896, 4864}};
+
+    private ProductSplitProbe() {
+    }
+
+    public static void main(String[] args) {
+        int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 8;
+        String[] names = {"1 column, whole", "1 column, split", "2 columns, whole", "2 columns, split"};
+        double[][] ms = new double[names.length][rounds];
+        try (NDManager m = NDManager.newBaseManager("PyTorch");
+             ProductWorkers workers = new ProductWorkers(2, "probe")) {
+            LinearWeight[][] w = new LinearWeight[24][SHAPES.length];
+            double bytes = 0;
+            for (int l = 0; l < 24; l++) {
+                for (int i = 0; i < SHAPES.length; i++) {
+                    NDArray a = m.randomNormal(0, 0.02f, new Shape(SHAPES[i][0], SHAPES[i][1]), DataType.FLOAT32);
+                    w[l][i] = LinearWeight.of(a, null, 2);
+                    bytes += 4.0 * SHAPES[i][0] * SHAPES[i][1];
+                }
+            }
+            LinearWeight head = LinearWeight.of(m.randomNormal(0, 0.02f, new Shape(151936, 896), DataType.FLOAT32), null, 2);
+            bytes += 4.0 * 151936 * 896;
+            for (int round = -1; round < rounds; round++) {
+                for (int v = 0; v < names.length; v++) {
+                    int columns = v < 2 ? 1 : 2;
+                    boolean split = v % 2 == 1;
+                    try (NDManager step = m.newSubManager()) {
+                        NDArray[] x = new NDArray[SHAPES.length];
+                        for (int i = 0; i < SHAPES.length; i++) {
+                            // the decode layout: activations row-major [columns, in], multiplied as W @ x^T
+                            x[i] = step.randomNormal(new Shape(columns, SHAPES[i][1])).transpose();
+                        }
+                        NDArray hx = step.randomNormal(new Shape(columns, 896)).transpose();
+                        long t0 = System.nanoTime();
+                        for (int l = 0; l < 24; l++) {
+                            for (int i = 0; i < SHAPES.length; i++) {
+                                multiply(w[l][i], x[i], split, workers, step);
+                            }
+                        }
+                        multiply(head, hx, split, workers, step);
+                        if (round >= 0) {
+                            ms[v][round] = (System.nanoTime() - t0) / 1e6;
+                        }
+                    }
+                }
+            }
+            for (int v = 0; v < names.length; v++) {
+                double[] s = ms[v].clone();
+                Arrays.sort(s);
+                double median = s[s.length / 2];
+                System.out.printf(Locale.ROOT, "%-18s median %6.1f ms (%4.1f GB/s), best %6.1f ms (%4.1f GB/s)%n", names[v],
+                        median, bytes / median / 1e6, s[0], bytes / s[0] / 1e6);
+            }
+        }
+    }
+
+    private static void multiply(LinearWeight w, NDArray x, boolean split, ProductWorkers workers, NDManager step) {
+        try (NDManager scope = step.newSubManager()) {
+            if (split) {
+                for (NDArray r : workers.multiply(w.blocks(), x, scope)) {
+                    r.attach(scope);
+                }
+            } else {
+                w.weight().matMul(x).attach(scope);
+            }
+        }
+    }
+}
