@@ -78,6 +78,7 @@ public final class AmuletModel implements AutoCloseable {
                     .device(options.device() == ModelOptions.Device.GPU ? Device.gpu() : Device.cpu())
                     .computeType(options.dtype() == ModelOptions.Dtype.FLOAT16 ? DataType.FLOAT16 : DataType.FLOAT32)
                     .useKvCache(options.kvCache())
+                    .productThreads(options.productThreads())
                     .checkpointName(options.model())
                     .build();
             DjlCausalLm lm;

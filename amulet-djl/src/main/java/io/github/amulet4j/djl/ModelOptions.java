@@ -55,6 +55,7 @@ public final class ModelOptions {
     private final Device device;
     private final Dtype dtype;
     private final boolean kvCache;
+    private final int productThreads;
     private final HubSettings hubSettings;
     private final DownloadListener downloadListener;
 
@@ -64,6 +65,7 @@ public final class ModelOptions {
         this.device = b.device;
         this.dtype = b.dtype;
         this.kvCache = b.kvCache;
+        this.productThreads = b.productThreads;
         this.hubSettings = b.hubSettings;
         this.downloadListener = b.downloadListener;
     }
@@ -90,7 +92,7 @@ public final class ModelOptions {
     /** A builder preset with these values. */
     public Builder toBuilder() {
         return new Builder().model(model).revision(revision).device(device).dtype(dtype).kvCache(kvCache)
-                .hubSettings(hubSettings).downloadListener(downloadListener);
+                .productThreads(productThreads).hubSettings(hubSettings).downloadListener(downloadListener);
     }
 
     /** The model: a local folder path or a Hub id such as {@code Qwen/Qwen2.5-0.5B-Instruct}. */
@@ -109,6 +111,14 @@ public final class ModelOptions {
 
     public Dtype dtype() {
         return dtype;
+    }
+
+    /**
+     * Threads that share each one-column product of a decode step on the CPU (0 = automatic, the default); see
+     * {@link io.github.amulet4j.djl.model.RuntimeOptions#productThreads()}.
+     */
+    public int productThreads() {
+        return productThreads;
     }
 
     /** Whether decoding keeps a KV cache (default) or recomputes the whole prefix each step. */
@@ -132,18 +142,19 @@ public final class ModelOptions {
     public boolean equals(Object o) {
         return o instanceof ModelOptions m && m.model.equals(model) && m.revision.equals(revision)
                 && m.device == device && m.dtype == dtype && m.kvCache == kvCache
+                && m.productThreads == productThreads
                 && Objects.equals(m.hubSettings, hubSettings) && m.downloadListener == downloadListener;
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(model, revision, device, dtype, kvCache, hubSettings);
+        return Objects.hash(model, revision, device, dtype, kvCache, productThreads, hubSettings);
     }
 
     @Override
     public String toString() {
         return "ModelOptions[model=" + model + ", revision=" + revision + ", device=" + device + ", dtype=" + dtype
-                + ", kvCache=" + kvCache + ", hub=" + (hubSettings == null ? "from environment" : hubSettings) + "]";
+                + ", kvCache=" + kvCache + ", productThreads=" + (productThreads == 0 ? "auto" : productThreads) + ", hub=" + (hubSettings == null ? "from environment" : hubSettings) + "]";
     }
 
     private static <E extends Enum<E>> E parseEnum(Class<E> type, String what, String name) {
@@ -166,6 +177,7 @@ public final class ModelOptions {
         private Device device = Device.CPU;
         private Dtype dtype = Dtype.FLOAT32;
         private boolean kvCache = true;
+        private int productThreads;
         private HubSettings hubSettings;
         private DownloadListener downloadListener = DownloadListener.NONE;
 
@@ -221,6 +233,20 @@ public final class ModelOptions {
         /** Receives download progress of a Hub id's files (for a progress bar); default {@link DownloadListener#NONE}. */
         public Builder downloadListener(DownloadListener downloadListener) {
             this.downloadListener = Objects.requireNonNull(downloadListener, "downloadListener");
+            return this;
+        }
+
+        /**
+         * Threads per one-column product on the CPU (0 = automatic, the default).
+         *
+         * @throws IllegalArgumentException if negative or above 256
+         */
+        public Builder productThreads(int productThreads) {
+            if (productThreads < 0 || productThreads > 256) {
+                throw new IllegalArgumentException("productThreads must be in [0, 256] (0 = automatic), got "
+                        + productThreads);
+            }
+            this.productThreads = productThreads;
             return this;
         }
 

@@ -37,7 +37,8 @@ final class Options {
         try {
             ModelOptions.Builder b = ModelOptions.builder().model(o.model)
                     .device(ModelOptions.Device.parse(o.device))
-                    .dtype(ModelOptions.Dtype.parse(o.dtype));
+                    .dtype(ModelOptions.Dtype.parse(o.dtype))
+                    .productThreads(o.productThreads);
             if (o.revision != null) {
                 b.revision(o.revision);
             }
@@ -53,6 +54,9 @@ final class Options {
         }
         if (message.contains("dtype")) {
             return "--dtype: ";
+        }
+        if (message.contains("productThreads")) {
+            return "--product-threads: ";
         }
         return "";
     }

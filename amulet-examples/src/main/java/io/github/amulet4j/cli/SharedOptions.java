@@ -81,4 +81,9 @@ public final class SharedOptions {
     @Option(names = "--dtype", paramLabel = "float32|float16", defaultValue = "float32",
             description = "Compute dtype of the weights (default: ${DEFAULT-VALUE}).")
     String dtype;
+
+    @Option(names = "--product-threads", paramLabel = "N", defaultValue = "0",
+            description = "Threads that share each one-column product of a decode step on cpu (0 = automatic: the "
+                    + "cores, at most 8; default: ${DEFAULT-VALUE}).")
+    int productThreads;
 }

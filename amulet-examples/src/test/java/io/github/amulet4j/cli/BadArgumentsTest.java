@@ -52,6 +52,12 @@ class BadArgumentsTest {
     }
 
     @Test
+    void negativeProductThreads() {
+        assertUsage(CliRun.run("generate", "--model", model.toString(), "--product-threads", "-2", "--preference",
+                "concise", "Why?"), "--product-threads: productThreads must be in [0, 256]");
+    }
+
+    @Test
     void missingModelFolder() {
         Path absent = dir.resolve("no-such-model");
         assertUsage(CliRun.run("generate", "--model", absent.toString(), "--preference", "concise", "Why?"),

@@ -85,6 +85,20 @@ class CommandsTest {
     }
 
     @Test
+    void productThreadsDoNotChangeTheTokensOfOneStreamDecoding() {
+        // pref decodes one stream: every decode product has one column and is split over the product threads
+        String[] tokens = new String[2];
+        int i = 0;
+        for (String threads : new String[] {"1", "3"}) {
+            CliRun r = CliRun.run("generate", "--model", model.toString(), "--preference", "concise", "--method", "pref",
+                    "--max-new-tokens", "8", "--product-threads", threads, "--json", QUESTION);
+            assertEquals(0, r.exitCode(), r::toString);
+            tokens[i++] = json(r.out()).getAsJsonArray("token_ids").toString();
+        }
+        assertEquals(tokens[0], tokens[1]);
+    }
+
+    @Test
     void promptShowsBothStreamsAndNeedsNoWeights() throws IOException {
         Path noWeights = dir.resolve("no-weights");
         Files.createDirectories(noWeights);
