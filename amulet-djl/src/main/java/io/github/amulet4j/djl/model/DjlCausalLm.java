@@ -90,14 +90,15 @@ public final class DjlCausalLm implements CausalLm {
             try (NDScope scope = new NDScope()) {
                 scope.suppressNotUsedWarning();
                 weights = new ModelWeights(config, store, manager, options.computeType(), options.checkpointName(),
-                        options.effectiveProductThreads());
+                        options.effectiveProductThreads(), useHeapKernel(config, options));
                 for (NDArray a : manager.getManagedArrays()) {
                     NDScope.unregister(a);
                 }
             }
-            LOG.info("loaded {} ({}, {} layers, hidden {}) on {} as {}, {} thread(s) per product",
+            LOG.info("loaded {} ({}, {} layers, hidden {}) on {} as {}, linear layers on {}, {} thread(s) per product",
                     options.checkpointName(), config.architecture(), config.numLayers(), config.hiddenSize(), device,
-                    options.computeType(), options.effectiveProductThreads());
+                    options.computeType(), weights.heapBytes() > 0 ? "the Java heap (Vector API)" : "PyTorch",
+                    options.effectiveProductThreads());
             return new DjlCausalLm(config, options, manager, weights);
         } catch (RuntimeException e) {
             manager.close();
@@ -124,6 +125,49 @@ public final class DjlCausalLm implements CausalLm {
     }
 
     private static volatile boolean spinWarningGiven;
+
+    /**
+     * Whether the linear weights go to the Java heap for {@link VectorMatmul}: {@link RuntimeOptions#effectiveLinearKernel()}
+     * says JAVA and, when it was AUTO, they fit in the heap's free space with room to spare.
+     */
+    private static boolean useHeapKernel(ModelConfig config, RuntimeOptions options) {
+        if (options.effectiveLinearKernel() != RuntimeOptions.LinearKernel.JAVA) {
+            if (options.linearKernel() == RuntimeOptions.LinearKernel.AUTO && !options.device().isGpu()
+                    && options.computeType() == DataType.FLOAT32 && !VectorSupport.available()) {
+                LOG.info("linear layers on PyTorch: start Java with {} for the Vector API kernels (two Amulet streams"
+                        + " then cost about what one does)", VectorSupport.JVM_OPTION);
+            }
+            return false;
+        }
+        long need = 4L * linearElements(config);
+        Runtime rt = Runtime.getRuntime();
+        long free = rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
+        if (need > free * 0.8) {
+            String msg = "the linear weights need " + (need >> 20) + " MiB of Java heap, " + (free >> 20)
+                    + " MiB are free (raise -Xmx)";
+            if (options.linearKernel() == RuntimeOptions.LinearKernel.JAVA) {
+                throw new IllegalStateException("linearKernel JAVA: " + msg);
+            }
+            LOG.info("linear layers on PyTorch: {}", msg);
+            return false;
+        }
+        return true;
+    }
+
+    /** Elements of every linear weight and the output head (the heap kernel's weights). */
+    static long linearElements(ModelConfig config) {
+        long total = 0;
+        for (java.util.Map.Entry<String, long[]> e : TensorLayout.expectedTensors(config).entrySet()) {
+            long[] shape = e.getValue();
+            String n = e.getKey();
+            boolean matrix = shape.length == 2 && !n.endsWith("wpe.weight")
+                    && (config.tieWordEmbeddings() || !(n.endsWith("embed_tokens.weight") || n.endsWith("wte.weight")));
+            if (matrix) {
+                total += shape[0] * shape[1];
+            }
+        }
+        return total;
+    }
 
     /** The configuration this model was built from. */
     public ModelConfig config() {
@@ -238,9 +282,14 @@ public final class DjlCausalLm implements CausalLm {
         return forward.copyNanos();
     }
 
-    /** Bytes the model's weights take on the device (for memory reports). */
+    /** Bytes the model's weights take, on the device and on the Java heap together (for memory reports). */
     public long weightBytes() {
-        return weights.engineBytes();
+        return weights.engineBytes() + weights.heapBytes();
+    }
+
+    /** Whether the linear layers run as Java Vector API kernels over weights on the Java heap. */
+    public boolean linearLayersOnHeap() {
+        return weights.heapBytes() > 0;
     }
 
     /** The dtype of weights and activations. */

@@ -3,23 +3,29 @@ package io.github.amulet4j.djl.model;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.index.NDIndex;
 
+import java.util.ArrayList;
+import java.util.List;
+
 /**
- * A linear layer's weight {@code [out, in]}, its bias (or null) and the weight cut into contiguous row
- * blocks (views sharing its memory) that {@link ProductWorkers} multiply concurrently.
+ * A linear layer's weight {@code [out, in]} and its bias (engine array or null), held in one of two places:
+ * on the engine ({@link #weight()}, with {@link #blocks()}: contiguous row blocks, views sharing its memory,
+ * that {@link ProductWorkers} multiply concurrently), or on the Java heap ({@link #values()}, row-major, for
+ * {@link VectorMatmul}); the other is null.
  */
-record LinearWeight(NDArray weight, NDArray bias, NDArray[] blocks) {
+record LinearWeight(NDArray weight, NDArray bias, NDArray[] blocks, float[] values, int rows, int in) {
 
     /** Rows per block are rounded to a multiple of this (keeps blocks aligned to cache lines). */
-    private static final long ROW_ALIGN = 16;
+    static final int ROW_ALIGN = 16;
 
-    /** The weight cut into at most {@code parts} row blocks of nearly equal size (one block: the weight itself). */
-    static LinearWeight of(NDArray weight, NDArray bias, int parts) {
+    /** An engine weight cut into at most {@code parts} row blocks of nearly equal size (one block: the weight). */
+    static LinearWeight onEngine(NDArray weight, NDArray bias, int parts) {
         long rows = weight.getShape().get(0);
+        int in = Math.toIntExact(weight.getShape().get(1));
         int n = (int) Math.max(1, Math.min(parts, rows / ROW_ALIGN));
         if (n == 1) {
-            return new LinearWeight(weight, bias, new NDArray[] {weight});
+            return new LinearWeight(weight, bias, new NDArray[] {weight}, null, Math.toIntExact(rows), in);
         }
-        java.util.List<NDArray> blocks = new java.util.ArrayList<>(n);
+        List<NDArray> blocks = new ArrayList<>(n);
         long start = 0;
         for (int i = 0; i < n; i++) {
             long end = i == n - 1 ? rows : Math.min(rows, (rows * (i + 1) / n + ROW_ALIGN / 2) / ROW_ALIGN * ROW_ALIGN);
@@ -28,11 +34,24 @@ record LinearWeight(NDArray weight, NDArray bias, NDArray[] blocks) {
                 start = end;
             }
         }
-        return new LinearWeight(weight, bias, blocks.toArray(new NDArray[0]));
+        return new LinearWeight(weight, bias, blocks.toArray(new NDArray[0]), null, Math.toIntExact(rows), in);
+    }
+
+    /** A weight kept on the Java heap as row-major {@code [rows, in]} float32 values. */
+    static LinearWeight onHeap(float[] values, int rows, int in, NDArray bias) {
+        if ((long) rows * in != values.length) {
+            throw new IllegalArgumentException(values.length + " values for [" + rows + ", " + in + "]");
+        }
+        return new LinearWeight(null, bias, null, values, rows, in);
+    }
+
+    /** Whether the weight is on the Java heap (multiplied by {@link VectorMatmul}). */
+    boolean onHeap() {
+        return values != null;
     }
 
     /** Output features. */
     long outFeatures() {
-        return weight.getShape().get(0);
+        return rows;
     }
 }

@@ -24,6 +24,7 @@ final class ModelWeights {
                  NDArray norm2, NDArray norm2Bias, LinearWeight up, LinearWeight down) {
     }
 
+    /** The embedding table on the engine; null when a tied table lives on the heap in {@link #head}. */
     final NDArray embed;
     final NDArray positions;
     final List<Layer> layers;
@@ -40,64 +41,97 @@ final class ModelWeights {
     private final String gpt2Prefix;
     private final Map<String, long[]> expected;
     private final int blocks;
+    private final boolean onHeap;
     /** Bytes of the arrays loaded onto the engine (row-block views not counted: they share memory). */
     private long engineBytes;
+    /** Bytes of the linear weights kept on the Java heap. */
+    private long heapBytes;
+
+    /** A row-major float32 matrix read from the checkpoint, not yet on the engine. */
+    private record Host(float[] values, int rows, int cols) {
+    }
 
     /**
-     * @param blocks row blocks per linear weight, for {@link ProductWorkers} (1: no split)
+     * @param blocks row blocks per engine linear weight, for {@link ProductWorkers} (1: no split)
+     * @param onHeap keep the linear weights (and a tied embedding) on the Java heap for {@link VectorMatmul}
      */
     ModelWeights(ModelConfig config, TensorStore store, NDManager manager, DataType type, String checkpoint,
-                 int blocks) {
+                 int blocks, boolean onHeap) {
         this.config = config;
         this.store = store;
         this.manager = manager;
         this.type = type;
         this.checkpoint = checkpoint;
         this.blocks = blocks;
+        this.onHeap = onHeap;
         this.gpt2Prefix = config.isGpt2() ? detectGpt2Prefix(store) : "";
         this.expected = TensorLayout.expectedTensors(config, gpt2Prefix);
         List<Layer> ls = new ArrayList<>();
+        String embedName;
         if (config.isGpt2()) {
             String p = gpt2Prefix;
-            embed = load(p + "wte.weight");
+            embedName = p + "wte.weight";
             positions = load(p + "wpe.weight");
             for (int i = 0; i < config.numLayers(); i++) {
                 String l = p + "h." + i + ".";
                 ls.add(new Layer(load(l + "ln_1.weight"), load(l + "ln_1.bias"),
-                        linear(loadTransposed(l + "attn.c_attn.weight"), load(l + "attn.c_attn.bias")),
-                        linear(loadTransposed(l + "attn.c_proj.weight"), load(l + "attn.c_proj.bias")), null, null,
+                        linear(hostTransposed(l + "attn.c_attn.weight"), load(l + "attn.c_attn.bias")),
+                        linear(hostTransposed(l + "attn.c_proj.weight"), load(l + "attn.c_proj.bias")), null, null,
                         load(l + "ln_2.weight"), load(l + "ln_2.bias"),
-                        linear(loadTransposed(l + "mlp.c_fc.weight"), load(l + "mlp.c_fc.bias")),
-                        linear(loadTransposed(l + "mlp.c_proj.weight"), load(l + "mlp.c_proj.bias"))));
+                        linear(hostTransposed(l + "mlp.c_fc.weight"), load(l + "mlp.c_fc.bias")),
+                        linear(hostTransposed(l + "mlp.c_proj.weight"), load(l + "mlp.c_proj.bias"))));
             }
             finalNorm = load(p + "ln_f.weight");
             finalNormBias = load(p + "ln_f.bias");
         } else {
-            embed = load("model.embed_tokens.weight");
+            embedName = "model.embed_tokens.weight";
             positions = null;
             for (int i = 0; i < config.numLayers(); i++) {
                 String l = "model.layers." + i + ".";
                 String a = l + "self_attn.";
-                NDArray qkv = loadConcat(a + "q_proj.weight", a + "k_proj.weight", a + "v_proj.weight");
+                Host qkv = hostConcat(a + "q_proj.weight", a + "k_proj.weight", a + "v_proj.weight");
                 NDArray qkvBias = config.attentionBias()
                         ? loadConcat(a + "q_proj.bias", a + "k_proj.bias", a + "v_proj.bias") : null;
                 NDArray oBias = TensorLayout.hasOutputProjectionBias(config) ? load(a + "o_proj.bias") : null;
                 NDArray qn = config.qkNorm() ? load(a + "q_norm.weight") : null;
                 NDArray kn = config.qkNorm() ? load(a + "k_norm.weight") : null;
                 ls.add(new Layer(load(l + "input_layernorm.weight"), null, linear(qkv, qkvBias),
-                        linear(load(a + "o_proj.weight"), oBias), qn, kn, load(l + "post_attention_layernorm.weight"),
-                        null, linear(loadConcat(l + "mlp.gate_proj.weight", l + "mlp.up_proj.weight"), null),
-                        linear(load(l + "mlp.down_proj.weight"), null)));
+                        linear(host(a + "o_proj.weight"), oBias), qn, kn, load(l + "post_attention_layernorm.weight"),
+                        null, linear(hostConcat(l + "mlp.gate_proj.weight", l + "mlp.up_proj.weight"), null),
+                        linear(host(l + "mlp.down_proj.weight"), null)));
             }
             finalNorm = load("model.norm.weight");
             finalNormBias = null;
         }
         layers = List.copyOf(ls);
-        head = linear(config.tieWordEmbeddings() ? embed : load("lm_head.weight"), null);
+        if (config.tieWordEmbeddings()) {
+            Host table = host(embedName);
+            head = linear(table, null);
+            // a tied table on the heap serves the lookups too; on the engine the head is the table itself
+            embed = head.onHeap() ? null : head.weight();
+        } else {
+            embed = load(embedName);
+            head = linear(host("lm_head.weight"), null);
+        }
     }
 
-    private LinearWeight linear(NDArray weight, NDArray bias) {
-        return LinearWeight.of(weight, bias, blocks);
+    private LinearWeight linear(Host h, NDArray bias) {
+        if (onHeap) {
+            heapBytes += 4L * h.values().length;
+            return LinearWeight.onHeap(h.values(), h.rows(), h.cols(), bias);
+        }
+        return LinearWeight.onEngine(toEngine(h.values(), new Shape(h.rows(), h.cols())), bias, blocks);
+    }
+
+    /** The embedding rows of {@code ids} as a row-major {@code [ids.length, hidden]} array, from the heap table. */
+    float[] embeddingRows(long[] ids) {
+        float[] table = head.values();
+        int hidden = head.in();
+        float[] out = new float[ids.length * hidden];
+        for (int i = 0; i < ids.length; i++) {
+            System.arraycopy(table, Math.toIntExact(ids[i] * hidden), out, i * hidden, hidden);
+        }
+        return out;
     }
 
     private static String detectGpt2Prefix(TensorStore store) {
@@ -127,8 +161,13 @@ final class ModelWeights {
         return toEngine(read(name), new Shape(expected.get(name)));
     }
 
+    private Host host(String name) {
+        long[] shape = expected.get(name);
+        return new Host(read(name), (int) shape[0], (int) shape[1]);
+    }
+
     /** A Conv1D weight stored {@code [in, out]}, transposed to {@code [out, in]} in Java. */
-    private NDArray loadTransposed(String name) {
+    private Host hostTransposed(String name) {
         long[] s = expected.get(name);
         int rows = (int) s[0];
         int cols = (int) s[1];
@@ -140,26 +179,42 @@ final class ModelWeights {
                 t[c * rows + r] = v[base + c];
             }
         }
-        return toEngine(t, new Shape(cols, rows));
+        return new Host(t, cols, rows);
     }
 
-    /** Several tensors with the same trailing shape stacked along the first axis. */
-    private NDArray loadConcat(String... names) {
-        long rows = 0;
-        long[] first = expected.get(names[0]);
+    /** Matrices with the same number of columns stacked along the rows. */
+    private Host hostConcat(String... names) {
+        int rows = 0;
         for (String n : names) {
-            rows += expected.get(n)[0];
+            rows += (int) expected.get(n)[0];
         }
-        int cols = first.length == 1 ? 1 : (int) first[1];
-        float[] all = new float[Math.toIntExact(rows * cols)];
+        int cols = (int) expected.get(names[0])[1];
+        return new Host(concatValues(names), rows, cols);
+    }
+
+    private float[] concatValues(String... names) {
+        long total = 0;
+        for (String n : names) {
+            long numel = 1;
+            for (long d : expected.get(n)) {
+                numel *= d;
+            }
+            total += numel;
+        }
+        float[] all = new float[Math.toIntExact(total)];
         int at = 0;
         for (String n : names) {
             float[] v = read(n);
             System.arraycopy(v, 0, all, at, v.length);
             at += v.length;
         }
-        Shape shape = first.length == 1 ? new Shape(rows) : new Shape(rows, cols);
-        return toEngine(all, shape);
+        return all;
+    }
+
+    /** Vectors (biases) stacked into one. */
+    private NDArray loadConcat(String... names) {
+        float[] all = concatValues(names);
+        return toEngine(all, new Shape(all.length));
     }
 
     private NDArray toEngine(float[] values, Shape shape) {
@@ -176,5 +231,10 @@ final class ModelWeights {
     /** Bytes the weights take on the engine. */
     long engineBytes() {
         return engineBytes;
+    }
+
+    /** Bytes of the linear weights on the Java heap (0 when they are on the engine). */
+    long heapBytes() {
+        return heapBytes;
     }
 }

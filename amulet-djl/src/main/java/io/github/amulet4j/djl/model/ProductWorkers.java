@@ -8,7 +8,7 @@ import java.util.concurrent.locks.LockSupport;
 
 /**
  * Runs the row blocks of one matrix product on several threads at once: the calling thread computes the
- * first block, one worker thread each of the others.
+ * first block, one worker thread each of the others (engine products, or {@link VectorMatmul} row ranges).
  *
  * <p>Why: PyTorch's CPU matrix-vector products (a decode step's linear layers, one or two columns) run on
  * a single thread whatever its thread setting, and one core reads memory at about half the machine's
@@ -58,38 +58,53 @@ final class ProductWorkers implements AutoCloseable {
      * @param blocks at most {@link #threads()} left operands
      */
     NDArray[] multiply(NDArray[] blocks, NDArray rhs, NDManager owner) {
-        if (blocks.length > threads()) {
-            throw new IllegalArgumentException(blocks.length + " blocks for " + threads() + " threads");
+        NDArray[] out = new NDArray[blocks.length];
+        Runnable[] tasks = new Runnable[blocks.length];
+        for (int i = 0; i < blocks.length; i++) {
+            int k = i;
+            tasks[i] = () -> out[k] = blocks[k].matMul(rhs);
+        }
+        run(tasks);
+        for (int i = 1; i < out.length; i++) {
+            out[i].attach(owner);
+        }
+        return out;
+    }
+
+    /**
+     * Runs {@code tasks[0]} on the calling thread and each other task on its own worker, all at once, and returns
+     * when every task has finished. The first failure is rethrown after all tasks ended.
+     *
+     * @param tasks at most {@link #threads()} tasks
+     */
+    void run(Runnable[] tasks) {
+        if (tasks.length > threads()) {
+            throw new IllegalArgumentException(tasks.length + " tasks for " + threads() + " threads");
         }
         if (closed) {
             throw new IllegalStateException("product workers are closed");
         }
         Thread caller = Thread.currentThread();
-        for (int i = 1; i < blocks.length; i++) {
-            workers[i - 1].post(blocks[i], rhs, caller);
+        for (int i = 1; i < tasks.length; i++) {
+            workers[i - 1].post(tasks[i], caller);
         }
-        NDArray[] out = new NDArray[blocks.length];
         RuntimeException failure = null;
         try {
-            out[0] = blocks[0].matMul(rhs);
+            tasks[0].run();
         } catch (RuntimeException e) {
             failure = e;
         }
-        for (int i = 1; i < blocks.length; i++) {
+        for (int i = 1; i < tasks.length; i++) {
             Worker w = workers[i - 1];
             w.awaitDone();
-            NDArray r = w.take();
-            if (r != null) {
-                r.attach(owner);
-                out[i] = r;
-            } else if (failure == null) {
-                failure = w.failure();
+            RuntimeException e = w.take();
+            if (failure == null) {
+                failure = e;
             }
         }
         if (failure != null) {
             throw failure;
         }
-        return out;
     }
 
     @Override
@@ -103,9 +118,7 @@ final class ProductWorkers implements AutoCloseable {
     /** One worker thread with a single-slot mailbox. */
     private final class Worker extends Thread {
         private final AtomicInteger state = new AtomicInteger(IDLE);
-        private NDArray left;
-        private NDArray right;
-        private NDArray result;
+        private Runnable task;
         private RuntimeException error;
         private volatile Thread waiter;
 
@@ -114,10 +127,8 @@ final class ProductWorkers implements AutoCloseable {
             setDaemon(true);
         }
 
-        void post(NDArray a, NDArray b, Thread caller) {
-            left = a;
-            right = b;
-            result = null;
+        void post(Runnable t, Thread caller) {
+            task = t;
             error = null;
             waiter = caller;
             state.set(POSTED);
@@ -135,17 +146,13 @@ final class ProductWorkers implements AutoCloseable {
             }
         }
 
-        NDArray take() {
-            NDArray r = result;
-            result = null;
-            left = null;
-            right = null;
+        /** The task's failure, or null; frees the mailbox. */
+        RuntimeException take() {
+            RuntimeException e = error;
+            task = null;
+            error = null;
             state.set(IDLE);
-            return r;
-        }
-
-        RuntimeException failure() {
-            return error;
+            return e;
         }
 
         @Override
@@ -163,7 +170,7 @@ final class ProductWorkers implements AutoCloseable {
                     }
                 }
                 try {
-                    result = left.matMul(right);
+                    task.run();
                 } catch (RuntimeException e) {
                     error = e;
                 }

@@ -21,6 +21,20 @@ public final class RuntimeOptions {
     private final String checkpointName;
     private final int initialCacheCapacity;
     private final int productThreads;
+    private final LinearKernel linearKernel;
+
+    /** Which code multiplies the linear layers on the CPU. */
+    public enum LinearKernel {
+        /** {@link #JAVA} when it can run (CPU, float32, the Vector API present), else {@link #ENGINE}. */
+        AUTO,
+        /** PyTorch, weights on the engine. */
+        ENGINE,
+        /**
+         * Java Vector API kernels, weights on the Java heap (float32 on the CPU; needs the JVM option
+         * {@value VectorSupport#JVM_OPTION}). Two streams cost about what one does (issue 5).
+         */
+        JAVA
+    }
 
     private RuntimeOptions(Builder b) {
         this.device = b.device;
@@ -29,6 +43,7 @@ public final class RuntimeOptions {
         this.checkpointName = b.checkpointName;
         this.initialCacheCapacity = b.initialCacheCapacity;
         this.productThreads = b.productThreads;
+        this.linearKernel = b.linearKernel;
     }
 
     /** Float32 on the CPU with a KV cache. */
@@ -44,7 +59,7 @@ public final class RuntimeOptions {
     public Builder toBuilder() {
         return new Builder().device(device).computeType(computeType).useKvCache(useKvCache)
                 .checkpointName(checkpointName).initialCacheCapacity(initialCacheCapacity)
-                .productThreads(productThreads);
+                .productThreads(productThreads).linearKernel(linearKernel);
     }
 
     /** Device the weights and caches live on ({@link Device#cpu()} by default). */
@@ -82,6 +97,33 @@ public final class RuntimeOptions {
         return productThreads;
     }
 
+    /** Which code multiplies the linear layers ({@link LinearKernel#AUTO} by default). */
+    public LinearKernel linearKernel() {
+        return linearKernel;
+    }
+
+    /**
+     * {@link #linearKernel()} resolved for this device, dtype and JVM: AUTO becomes JAVA on the CPU in float32 when
+     * the Vector API is present, else ENGINE.
+     *
+     * @throws IllegalStateException if JAVA was asked for where it cannot run, naming what is missing
+     */
+    public LinearKernel effectiveLinearKernel() {
+        boolean possible = !device.isGpu() && computeType == DataType.FLOAT32 && VectorSupport.available();
+        return switch (linearKernel) {
+            case ENGINE -> LinearKernel.ENGINE;
+            case AUTO -> possible ? LinearKernel.JAVA : LinearKernel.ENGINE;
+            case JAVA -> {
+                if (!possible) {
+                    throw new IllegalStateException("linearKernel JAVA needs the CPU, float32 and the Vector API (start "
+                            + "Java with " + VectorSupport.JVM_OPTION + "); got device " + device + ", " + computeType
+                            + ", Vector API " + (VectorSupport.available() ? "present" : "absent"));
+                }
+                yield LinearKernel.JAVA;
+            }
+        };
+    }
+
     /** Most threads the automatic {@link #productThreads()} setting uses. */
     public static final int MAX_AUTO_PRODUCT_THREADS = 8;
 
@@ -117,7 +159,7 @@ public final class RuntimeOptions {
     public String toString() {
         return "RuntimeOptions[device=" + device + ", computeType=" + computeType + ", useKvCache=" + useKvCache
                 + ", checkpointName=" + checkpointName + ", initialCacheCapacity=" + initialCacheCapacity
-                + ", productThreads=" + (productThreads == 0 ? "auto" : productThreads) + "]";
+                + ", productThreads=" + (productThreads == 0 ? "auto" : productThreads) + ", linearKernel=" + linearKernel + "]";
     }
 
     /** Builder for {@link RuntimeOptions}; every setter validates its argument. */
@@ -128,6 +170,7 @@ public final class RuntimeOptions {
         private String checkpointName = "checkpoint";
         private int initialCacheCapacity = 64;
         private int productThreads;
+        private LinearKernel linearKernel = LinearKernel.AUTO;
 
         private Builder() {
         }
@@ -172,6 +215,12 @@ public final class RuntimeOptions {
                         + productThreads);
             }
             this.productThreads = productThreads;
+            return this;
+        }
+
+        /** Which code multiplies the linear layers (default {@link LinearKernel#AUTO}). */
+        public Builder linearKernel(LinearKernel linearKernel) {
+            this.linearKernel = Objects.requireNonNull(linearKernel, "linearKernel");
             return this;
         }
 

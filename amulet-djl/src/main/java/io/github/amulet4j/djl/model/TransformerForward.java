@@ -103,8 +103,8 @@ final class TransformerForward {
                 pos[r * t + j] = Math.max(0, past + j - pad[r]);
             }
         }
-        NDArray idArray = step.create(ids);
-        NDArray x = w.embed.get(new NDIndex("{}", idArray));
+        NDArray x = w.embed != null ? w.embed.get(new NDIndex("{}", step.create(ids)))
+                : step.create(w.embeddingRows(ids), new Shape(n, hidden));
         NDArray rotation = null;
         if (gpt2) {
             x = x.add(w.positions.get(new NDIndex("{}", step.create(pos))));
@@ -182,12 +182,17 @@ final class TransformerForward {
 
         NDArray last = allPositions ? x : x.reshape(b, t, hidden).get(new NDIndex(":, -1, :"));
         NDArray normed = norm(last, w.finalNorm, w.finalNormBias, epsArray);
+        int rows = allPositions ? n : b;
+        if (w.head.onHeap()) {
+            // [rows, vocab] straight into the caller's array
+            heapProduct(w.head, normed.toFloatArray(), rows, out);
+            return;
+        }
         // [vocab, rows]: the head as left operand, so extra rows are nearly free.
         NDArray logitsT = product(step, w.head, normed.transpose());
         if (type != DataType.FLOAT32) {
             logitsT = logitsT.toType(DataType.FLOAT32, false);
         }
-        int rows = allPositions ? n : b;
         long c0 = System.nanoTime();
         copyTransposed(logitsT, rows, out);
         copyNanos += System.nanoTime() - c0;
@@ -221,10 +226,38 @@ final class TransformerForward {
      */
     private NDArray linear(NDManager step, NDArray x, LinearWeight weight) {
         long n = x.getShape().get(0);
+        if (weight.onHeap()) {
+            float[] y = new float[Math.toIntExact(n * weight.rows())];
+            heapProduct(weight, x.toFloatArray(), (int) n, y);
+            NDArray out = step.create(y, new Shape(n, weight.rows()));
+            return weight.bias() == null ? out : out.add(weight.bias());
+        }
         NDArray yt = product(step, weight, x.transpose());
         long out = yt.getShape().get(0);
         NDArray y = n == 1 ? yt.reshape(1, out) : yt.transpose().reshape(n * out).reshape(n, out);
         return weight.bias() == null ? y : y.add(weight.bias());
+    }
+
+    /**
+     * {@code y[c, r] = sum_i W[r, i] * x[c, i]} with {@link VectorMatmul}, the rows of W split over the product
+     * workers in ranges of whole tiles.
+     */
+    private void heapProduct(LinearWeight weight, float[] x, int n, float[] y) {
+        int rows = weight.rows();
+        int in = weight.in();
+        float[] values = weight.values();
+        int parts = (int) Math.max(1, Math.min(workers.threads(), rows / LinearWeight.ROW_ALIGN));
+        Runnable[] tasks = new Runnable[parts];
+        int start = 0;
+        for (int i = 0; i < parts; i++) {
+            int end = i == parts - 1 ? rows
+                    : (int) Math.min(rows, ((long) rows * (i + 1) / parts) / LinearWeight.ROW_ALIGN * LinearWeight.ROW_ALIGN);
+            int from = start;
+            int to = Math.max(from, end);
+            tasks[i] = () -> VectorMatmul.multiply(values, rows, in, x, n, y, from, to);
+            start = to;
+        }
+        workers.run(tasks);
     }
 
     /**

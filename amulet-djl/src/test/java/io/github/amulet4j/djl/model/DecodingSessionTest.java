@@ -13,6 +13,7 @@ import java.util.Arrays;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -135,22 +136,26 @@ class DecodingSessionTest {
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("configs")
-    void rowSplitProductsEqualSingleThreadProductsAndTheReference(ModelConfig c) {
+    void splitProductsOnEveryKernelEqualOneThreadAndTheReference(ModelConfig c) {
         InMemoryTensorStore store = TestModels.store(c, 23);
         int[] prompt = TestModels.tokens(c, 9, 1);
         int[] appended = {5 % c.vocabSize(), 17 % c.vocabSize(), 3, 11 % c.vocabSize(), 29 % c.vocabSize()};
         // one stream: every decode product has a single column, the case that is split over threads
-        float[][] want = decode(c, store, 1, prompt, appended);
+        float[][] want = decode(c, store, 1, prompt, appended, RuntimeOptions.LinearKernel.ENGINE);
         int[] all = java.util.Arrays.copyOf(prompt, prompt.length + appended.length);
         System.arraycopy(appended, 0, all, prompt.length, appended.length);
         float[][] reference = new NaiveReference(c, store).logits(all);
         for (int threads : new int[] {2, 3}) {
-            float[][] got = decode(c, store, threads, prompt, appended);
-            for (int step = 0; step < want.length; step++) {
-                float d = TestModels.maxAbsDiff(want[step], got[step]);
-                assertTrue(d <= 1e-5f, c.architecture() + ", " + threads + " threads, step " + step + ": " + d);
-                float r = TestModels.maxAbsDiff(reference[prompt.length - 1 + step], got[step]);
-                assertTrue(r <= ReferenceLogitsTest.TOL, c.architecture() + " vs reference, step " + step + ": " + r);
+            for (RuntimeOptions.LinearKernel kernel : RuntimeOptions.LinearKernel.values()) {
+                float[][] got = decode(c, store, threads, prompt, appended, kernel);
+                float tol = kernel == RuntimeOptions.LinearKernel.ENGINE ? 1e-5f : ReferenceLogitsTest.TOL;
+                for (int step = 0; step < want.length; step++) {
+                    float d = TestModels.maxAbsDiff(want[step], got[step]);
+                    assertTrue(d <= tol, c.architecture() + ", " + kernel + ", " + threads + " threads, step " + step
+                            + ": " + d);
+                    float r = TestModels.maxAbsDiff(reference[prompt.length - 1 + step], got[step]);
+                    assertTrue(r <= ReferenceLogitsTest.TOL, c.architecture() + " vs reference, step " + step + ": " + r);
+                }
             }
         }
     }
@@ -160,10 +165,11 @@ class DecodingSessionTest {
     }
 
     /** Logits of a one-stream prefill and of each appended token, one array per step. */
-    private static float[][] decode(ModelConfig c, InMemoryTensorStore store, int threads, int[] prompt, int[] appended) {
+    private static float[][] decode(ModelConfig c, InMemoryTensorStore store, int threads, int[] prompt, int[] appended,
+                                    RuntimeOptions.LinearKernel kernel) {
         float[][] out = new float[appended.length + 1][];
-        try (DjlCausalLm lm = DjlCausalLm.load(c, store, RuntimeOptions.builder().productThreads(threads).build());
-             DecodingSession s = lm.prefill(List.of(prompt))) {
+        RuntimeOptions opts = RuntimeOptions.builder().productThreads(threads).linearKernel(kernel).build();
+        try (DjlCausalLm lm = DjlCausalLm.load(c, store, opts); DecodingSession s = lm.prefill(List.of(prompt))) {
             out[0] = flat(s.logits());
             for (int i = 0; i < appended.length; i++) {
                 s.append(new int[] {appended[i]});
@@ -173,11 +179,50 @@ class DecodingSessionTest {
         return out;
     }
 
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("configs")
+    void javaKernelsEqualPyTorchForPrefillAndOneAndTwoStreams(ModelConfig c) {
+        InMemoryTensorStore store = TestModels.store(c, 29);
+        RuntimeOptions java = RuntimeOptions.builder().linearKernel(RuntimeOptions.LinearKernel.JAVA).build();
+        RuntimeOptions engine = RuntimeOptions.builder().linearKernel(RuntimeOptions.LinearKernel.ENGINE).build();
+        for (List<int[]> prompts : List.of(List.of(TestModels.tokens(c, 7, 1)),
+                List.of(TestModels.tokens(c, 9, 2), TestModels.tokens(c, 4, 3)))) {
+            float[][] want = steps(c, store, engine, prompts);
+            float[][] got = steps(c, store, java, prompts);
+            for (int step = 0; step < want.length; step++) {
+                float d = TestModels.maxAbsDiff(want[step], got[step]);
+                assertTrue(d <= ReferenceLogitsTest.TOL, c.architecture() + ", " + prompts.size() + " stream(s), step "
+                        + step + ": " + d);
+            }
+        }
+        try (DjlCausalLm a = DjlCausalLm.load(c, store, java); DjlCausalLm b = DjlCausalLm.load(c, store, engine)) {
+            assertTrue(a.linearLayersOnHeap());
+            assertFalse(b.linearLayersOnHeap());
+            assertEquals(b.weightBytes(), a.weightBytes(), "the same weights, on the heap or on the engine");
+        }
+    }
+
+    /** Logits of a prefill and four cached steps (every stream fed the same token), one array per step. */
+    private static float[][] steps(ModelConfig c, InMemoryTensorStore store, RuntimeOptions opts, List<int[]> prompts) {
+        float[][] out = new float[5][];
+        try (DjlCausalLm lm = DjlCausalLm.load(c, store, opts); DecodingSession s = lm.prefill(prompts)) {
+            out[0] = flat(s.logits());
+            for (int i = 1; i < out.length; i++) {
+                int[] next = new int[prompts.size()];
+                java.util.Arrays.fill(next, (13 * i) % c.vocabSize());
+                s.append(next);
+                out[i] = flat(s.logits());
+            }
+        }
+        return out;
+    }
+
     @Test
     void splitProductsLeaveNoArraysBehind() {
         ModelConfig c = TestModels.withMaxPositions(ModelShapes.tinyQwen2(), 512);
         InMemoryTensorStore store = TestModels.store(c, 52);
-        RuntimeOptions opts = RuntimeOptions.builder().initialCacheCapacity(512).productThreads(3).build();
+        RuntimeOptions opts = RuntimeOptions.builder().initialCacheCapacity(512).productThreads(3)
+                .linearKernel(RuntimeOptions.LinearKernel.ENGINE).build();
         try (DjlCausalLm lm = DjlCausalLm.load(c, store, opts);
              DecodingSession s = lm.prefill(List.of(TestModels.tokens(c, 4, 1)))) {
             int afterPrefill = lm.manager().getManagedArrays().size();

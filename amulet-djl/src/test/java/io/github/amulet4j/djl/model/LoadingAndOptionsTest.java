@@ -109,6 +109,23 @@ class LoadingAndOptionsTest {
     }
 
     @Test
+    void linearKernelResolvesPerDeviceAndDtypeAndRefusesWhatCannotRun() {
+        assertEquals(RuntimeOptions.LinearKernel.AUTO, RuntimeOptions.defaults().linearKernel());
+        // the surefire JVM has the Vector API
+        assertEquals(RuntimeOptions.LinearKernel.JAVA, RuntimeOptions.defaults().effectiveLinearKernel());
+        assertEquals(RuntimeOptions.LinearKernel.ENGINE,
+                RuntimeOptions.builder().computeType(DataType.FLOAT16).build().effectiveLinearKernel());
+        assertEquals(RuntimeOptions.LinearKernel.ENGINE,
+                RuntimeOptions.builder().device(ai.djl.Device.gpu()).build().effectiveLinearKernel());
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> RuntimeOptions.builder()
+                .computeType(DataType.FLOAT16).linearKernel(RuntimeOptions.LinearKernel.JAVA).build()
+                .effectiveLinearKernel());
+        assertTrue(e.getMessage().contains("float32") && e.getMessage().contains("float16"), e.getMessage());
+        assertEquals(RuntimeOptions.LinearKernel.JAVA, RuntimeOptions.builder()
+                .linearKernel(RuntimeOptions.LinearKernel.JAVA).build().toBuilder().build().linearKernel());
+    }
+
+    @Test
     void float16ComputeStaysCloseToFloat32() {
         for (ModelConfig c : List.of(ModelShapes.tinyQwen3(), ModelShapes.tinyGpt2(), ModelShapes.tinyLlama())) {
             InMemoryTensorStore store = TestModels.store(c, 61);

@@ -34,11 +34,11 @@ public final class ProductSplitProbe {
             for (int l = 0; l < 24; l++) {
                 for (int i = 0; i < SHAPES.length; i++) {
                     NDArray a = m.randomNormal(0, 0.02f, new Shape(SHAPES[i][0], SHAPES[i][1]), DataType.FLOAT32);
-                    w[l][i] = LinearWeight.of(a, null, 2);
+                    w[l][i] = LinearWeight.onEngine(a, null, 2);
                     bytes += 4.0 * SHAPES[i][0] * SHAPES[i][1];
                 }
             }
-            LinearWeight head = LinearWeight.of(m.randomNormal(0, 0.02f, new Shape(151936, 896), DataType.FLOAT32), null, 2);
+            LinearWeight head = LinearWeight.onEngine(m.randomNormal(0, 0.02f, new Shape(151936, 896), DataType.FLOAT32), null, 2);
             bytes += 4.0 * 151936 * 896;
             for (int round = -1; round < rounds; round++) {
                 for (int v = 0; v < names.length; v++) {

@@ -116,7 +116,7 @@ public record BenchReport(String model, String dtype, String device, int prefPro
                     paper.msPerToken() / amulet.msPerToken())));
         }
         s.append(String.format(Locale.ROOT, "%nmemory at the end: resident %.2f GiB, Java heap committed %.2f GiB, "
-                + "native (resident - heap) %.2f GiB, engine arrays (weights) %.2f GiB%n", residentBytes / GIB,
+                + "native (resident - heap) %.2f GiB, weights (engine + Java heap) %.2f GiB%n", residentBytes / GIB,
                 heapBytes / GIB, nativeBytes() / GIB, engineBytes / GIB));
         if (bandwidthMeasured()) {
             s.append(String.format(Locale.ROOT, "bandwidth: %.1f GB/s (2-thread sum of a buffer far beyond the caches, best of 5; %.1f GB/s at "
