@@ -79,6 +79,7 @@ public final class AmuletModel implements AutoCloseable {
                     .computeType(options.dtype() == ModelOptions.Dtype.FLOAT16 ? DataType.FLOAT16 : DataType.FLOAT32)
                     .useKvCache(options.kvCache())
                     .productThreads(options.productThreads())
+                    .linearKernel(options.linearKernel())
                     .checkpointName(options.model())
                     .build();
             DjlCausalLm lm;

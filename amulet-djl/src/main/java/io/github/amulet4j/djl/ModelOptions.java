@@ -1,5 +1,7 @@
 package io.github.amulet4j.djl;
 
+import io.github.amulet4j.djl.model.RuntimeOptions;
+
 import io.github.amulet4j.djl.hub.DownloadListener;
 import io.github.amulet4j.djl.hub.HubSettings;
 
@@ -56,6 +58,7 @@ public final class ModelOptions {
     private final Dtype dtype;
     private final boolean kvCache;
     private final int productThreads;
+    private final RuntimeOptions.LinearKernel linearKernel;
     private final HubSettings hubSettings;
     private final DownloadListener downloadListener;
 
@@ -66,6 +69,7 @@ public final class ModelOptions {
         this.dtype = b.dtype;
         this.kvCache = b.kvCache;
         this.productThreads = b.productThreads;
+        this.linearKernel = b.linearKernel;
         this.hubSettings = b.hubSettings;
         this.downloadListener = b.downloadListener;
     }
@@ -92,7 +96,7 @@ public final class ModelOptions {
     /** A builder preset with these values. */
     public Builder toBuilder() {
         return new Builder().model(model).revision(revision).device(device).dtype(dtype).kvCache(kvCache)
-                .productThreads(productThreads).hubSettings(hubSettings).downloadListener(downloadListener);
+                .productThreads(productThreads).linearKernel(linearKernel).hubSettings(hubSettings).downloadListener(downloadListener);
     }
 
     /** The model: a local folder path or a Hub id such as {@code Qwen/Qwen2.5-0.5B-Instruct}. */
@@ -121,6 +125,15 @@ public final class ModelOptions {
         return productThreads;
     }
 
+    /**
+     * Which code multiplies the linear layers on the CPU (AUTO by default: Java Vector API kernels over weights on
+     * the Java heap when the JVM has {@code --add-modules jdk.incubator.vector} and float32, else PyTorch); see
+     * {@link RuntimeOptions.LinearKernel}.
+     */
+    public RuntimeOptions.LinearKernel linearKernel() {
+        return linearKernel;
+    }
+
     /** Whether decoding keeps a KV cache (default) or recomputes the whole prefix each step. */
     public boolean kvCache() {
         return kvCache;
@@ -142,19 +155,20 @@ public final class ModelOptions {
     public boolean equals(Object o) {
         return o instanceof ModelOptions m && m.model.equals(model) && m.revision.equals(revision)
                 && m.device == device && m.dtype == dtype && m.kvCache == kvCache
-                && m.productThreads == productThreads
+                && m.productThreads == productThreads && m.linearKernel == linearKernel
                 && Objects.equals(m.hubSettings, hubSettings) && m.downloadListener == downloadListener;
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(model, revision, device, dtype, kvCache, productThreads, hubSettings);
+        return Objects.hash(model, revision, device, dtype, kvCache, productThreads, linearKernel, hubSettings);
     }
 
     @Override
     public String toString() {
         return "ModelOptions[model=" + model + ", revision=" + revision + ", device=" + device + ", dtype=" + dtype
-                + ", kvCache=" + kvCache + ", productThreads=" + (productThreads == 0 ? "auto" : productThreads) + ", hub=" + (hubSettings == null ? "from environment" : hubSettings) + "]";
+                + ", kvCache=" + kvCache + ", productThreads=" + (productThreads == 0 ? "auto" : productThreads) + ", linearKernel=" + linearKernel
+                + ", hub=" + (hubSettings == null ? "from environment" : hubSettings) + "]";
     }
 
     private static <E extends Enum<E>> E parseEnum(Class<E> type, String what, String name) {
@@ -178,6 +192,7 @@ public final class ModelOptions {
         private Dtype dtype = Dtype.FLOAT32;
         private boolean kvCache = true;
         private int productThreads;
+        private RuntimeOptions.LinearKernel linearKernel = RuntimeOptions.LinearKernel.AUTO;
         private HubSettings hubSettings;
         private DownloadListener downloadListener = DownloadListener.NONE;
 
@@ -247,6 +262,12 @@ public final class ModelOptions {
                         + productThreads);
             }
             this.productThreads = productThreads;
+            return this;
+        }
+
+        /** Which code multiplies the linear layers (default AUTO). */
+        public Builder linearKernel(RuntimeOptions.LinearKernel linearKernel) {
+            this.linearKernel = Objects.requireNonNull(linearKernel, "linearKernel");
             return this;
         }
 

@@ -1,10 +1,12 @@
 package io.github.amulet4j.cli;
 
+
 import io.github.amulet4j.align.AmuletParameters;
 import io.github.amulet4j.align.Method;
 import io.github.amulet4j.decode.DecodingConfig;
 import io.github.amulet4j.djl.ModelLocator;
 import io.github.amulet4j.djl.ModelOptions;
+import io.github.amulet4j.djl.model.RuntimeOptions;
 import io.github.amulet4j.generate.GenerationConfig;
 import io.github.amulet4j.prompt.Preference;
 import io.github.amulet4j.prompt.PreferencePresets;
@@ -38,13 +40,23 @@ final class Options {
             ModelOptions.Builder b = ModelOptions.builder().model(o.model)
                     .device(ModelOptions.Device.parse(o.device))
                     .dtype(ModelOptions.Dtype.parse(o.dtype))
-                    .productThreads(o.productThreads);
+                    .productThreads(o.productThreads)
+                    .linearKernel(linearKernel(o.linearKernel));
             if (o.revision != null) {
                 b.revision(o.revision);
             }
             return b.build();
         } catch (IllegalArgumentException e) {
             throw new UsageException(optionFor(e.getMessage()) + e.getMessage(), e);
+        }
+    }
+
+    /** auto, engine or java (any case). */
+    static RuntimeOptions.LinearKernel linearKernel(String name) {
+        try {
+            return RuntimeOptions.LinearKernel.parse(name);
+        } catch (IllegalArgumentException e) {
+            throw new UsageException("--linear-kernel: " + e.getMessage());
         }
     }
 

@@ -86,4 +86,10 @@ public final class SharedOptions {
             description = "Threads that share each one-column product of a decode step on cpu (0 = automatic: the "
                     + "cores, at most 8; default: ${DEFAULT-VALUE}).")
     int productThreads;
+
+    @Option(names = "--linear-kernel", paramLabel = "auto|engine|java", defaultValue = "auto",
+            description = "What multiplies the linear layers on cpu: java (Vector API kernels, weights on the Java heap; "
+                    + "two streams cost about one), engine (PyTorch), auto (java when the JVM has the Vector API and "
+                    + "the dtype is float32; default: ${DEFAULT-VALUE}).")
+    String linearKernel;
 }

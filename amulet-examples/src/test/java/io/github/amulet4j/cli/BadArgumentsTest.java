@@ -55,6 +55,8 @@ class BadArgumentsTest {
     void negativeProductThreads() {
         assertUsage(CliRun.run("generate", "--model", model.toString(), "--product-threads", "-2", "--preference",
                 "concise", "Why?"), "--product-threads: productThreads must be in [0, 256]");
+        assertUsage(CliRun.run("generate", "--model", model.toString(), "--linear-kernel", "gpu", "--preference",
+                "concise", "Why?"), "--linear-kernel: unknown linear kernel 'gpu'; valid: auto, engine, java");
     }
 
     @Test

@@ -33,7 +33,21 @@ public final class RuntimeOptions {
          * Java Vector API kernels, weights on the Java heap (float32 on the CPU; needs the JVM option
          * {@value VectorSupport#JVM_OPTION}). Two streams cost about what one does (issue 5).
          */
-        JAVA
+        JAVA;
+
+        /**
+         * {@code auto}, {@code engine} or {@code java}, in any case.
+         *
+         * @throws IllegalArgumentException naming the valid values
+         */
+        public static LinearKernel parse(String name) {
+            for (LinearKernel k : values()) {
+                if (k.name().equalsIgnoreCase(name == null ? "" : name.trim())) {
+                    return k;
+                }
+            }
+            throw new IllegalArgumentException("unknown linear kernel '" + name + "'; valid: auto, engine, java");
+        }
     }
 
     private RuntimeOptions(Builder b) {

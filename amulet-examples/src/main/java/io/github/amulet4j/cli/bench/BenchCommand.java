@@ -6,6 +6,7 @@ import io.github.amulet4j.cli.UsageException;
 import io.github.amulet4j.cli.VerboseOption;
 import io.github.amulet4j.djl.ModelOptions;
 import io.github.amulet4j.djl.RandomModelFolder;
+import io.github.amulet4j.djl.model.RuntimeOptions;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -58,6 +59,11 @@ public final class BenchCommand implements Callable<Integer> {
             description = "Threads that share each one-column product of a decode step (0 = automatic: the cores, at "
                     + "most 8, on cpu; default: ${DEFAULT-VALUE}).")
     int productThreads;
+
+    @Option(names = "--linear-kernel", paramLabel = "auto|engine|java", defaultValue = "auto",
+            description = "What multiplies the linear layers on cpu: java (Vector API, weights on the Java heap), engine "
+                    + "(PyTorch) or auto (default: ${DEFAULT-VALUE}).")
+    String linearKernel;
 
     @Option(names = "--methods", paramLabel = "LIST", split = ",",
             description = "Methods to time, comma-separated: base, pref, la, amulet, amulet-iterative, paper (default: all).")
@@ -128,6 +134,11 @@ public final class BenchCommand implements Callable<Integer> {
             throw new UsageException("--product-threads: must be in [0, 256] (0 = automatic), got " + productThreads);
         }
         b.productThreads(productThreads);
+        try {
+            b.linearKernel(RuntimeOptions.LinearKernel.parse(linearKernel));
+        } catch (IllegalArgumentException e) {
+            throw new UsageException("--linear-kernel: " + e.getMessage());
+        }
         if (methods != null) {
             List<BenchMethod> list = new ArrayList<>();
             for (String m : methods) {

@@ -26,6 +26,7 @@ public final class BenchSettings {
     private final long seed;
     private final long bandwidthBytes;
     private final int productThreads;
+    private final RuntimeOptions.LinearKernel linearKernel;
 
     private BenchSettings(Builder b) {
         this.shape = b.shape;
@@ -40,6 +41,7 @@ public final class BenchSettings {
         this.seed = b.seed;
         this.bandwidthBytes = b.bandwidthBytes;
         this.productThreads = b.productThreads;
+        this.linearKernel = b.linearKernel;
     }
 
     public static Builder builder() {
@@ -106,6 +108,11 @@ public final class BenchSettings {
         return productThreads;
     }
 
+    /** Which code multiplies the linear layers, as {@link RuntimeOptions#linearKernel()} (AUTO by default). */
+    public RuntimeOptions.LinearKernel linearKernel() {
+        return linearKernel;
+    }
+
     /** Builder of {@link BenchSettings}. */
     public static final class Builder {
         private RandomModelFolder.Shape shape = RandomModelFolder.Shape.parse("qwen2.5-0.5b");
@@ -120,6 +127,7 @@ public final class BenchSettings {
         private long seed = 42;
         private long bandwidthBytes = 1L << 30;
         private int productThreads;
+        private RuntimeOptions.LinearKernel linearKernel = RuntimeOptions.LinearKernel.AUTO;
 
         private Builder() {
         }
@@ -184,6 +192,11 @@ public final class BenchSettings {
         }
 
         /** @throws IllegalArgumentException naming the first invalid value */
+        public Builder linearKernel(RuntimeOptions.LinearKernel kernel) {
+            this.linearKernel = Objects.requireNonNull(kernel, "linearKernel");
+            return this;
+        }
+
         public Builder productThreads(int threads) {
             this.productThreads = threads;
             return this;

@@ -114,6 +114,7 @@ public final class DecodeBenchmark {
                 resident = MachineProbe.residentBytes();
                 heap = Runtime.getRuntime().totalMemory();
                 engine = engineBytes(lm);
+                linearOnHeap = lm.linearLayersOnHeap();
             }
             if (settings.methods().contains(BenchMethod.PAPER)) {
                 int tokens = Math.min(settings.paperTokens(), settings.newTokens());
@@ -151,6 +152,7 @@ public final class DecodeBenchmark {
                 + (kvCache ? "" : ", no KV cache") + ") ...");
         RuntimeOptions options = RuntimeOptions.builder().device(settings.device()).computeType(settings.dtype())
                 .useKvCache(kvCache).productThreads(settings.productThreads())
+                .linearKernel(settings.linearKernel())
                 .checkpointName(name).initialCacheCapacity(settings.promptTokens() + settings.newTokens() + 1).build();
         try (TensorStore store = Checkpoints.open(dir)) {
             return DjlCausalLm.load(config, store, options);
@@ -199,12 +201,16 @@ public final class DecodeBenchmark {
         return lm.weightBytes();
     }
 
-    /** The threads per single-column product the runs used, e.g. {@code 2 (auto)}. */
+    /** The threads per product and the linear kernel the runs used, e.g. {@code 2 (auto); linear layers java}. */
     private String productThreadsLabel() {
         RuntimeOptions o = RuntimeOptions.builder().device(settings.device()).productThreads(settings.productThreads())
-                .build();
-        return o.effectiveProductThreads() + (settings.productThreads() == 0 ? " (auto)" : "");
+                .computeType(settings.dtype()).linearKernel(settings.linearKernel()).build();
+        return o.effectiveProductThreads() + (settings.productThreads() == 0 ? " (auto)" : "") + "; linear layers "
+                + (linearOnHeap ? "java (Vector API, weights on the Java heap)" : "engine (PyTorch)");
     }
+
+    /** Whether the cached model ran its linear layers as Java kernels (set after loading it). */
+    private boolean linearOnHeap;
 
     private static BenchReport.Machine machine(String productThreads) {
         String intra = System.getProperty("ai.djl.pytorch.num_threads", "default");
