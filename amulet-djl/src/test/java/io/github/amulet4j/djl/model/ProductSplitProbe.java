@@ -14,7 +14,11 @@ import java.util.Locale;
  * each computed whole by PyTorch or split by row blocks over {@link ProductWorkers}. Variants alternate
  * within each round so they see the same machine state; prints the median and best of the rounds.
  *
- * <p>Run: {@code OMP_WAIT_POLICY=PASSIVE java -cp <test classpath> io.github.amulet4j.djl.model.ProductSplitProbe [rounds]}
+ * <p>With {@code --add-modules jdk.incubator.vector} it also times {@link VectorMatmul} over heap copies of the
+ * same weights (the default CPU float32 path).
+ *
+ * <p>Run: {@code OMP_WAIT_POLICY=PASSIVE java --add-modules jdk.incubator.vector -cp <test classpath>
+ * io.github.amulet4j.djl.model.ProductSplitProbe [rounds]}
  */
 public final class ProductSplitProbe {
 
@@ -25,23 +29,35 @@ public final class ProductSplitProbe {
 
     public static void main(String[] args) {
         int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 8;
-        String[] names = {"1 column, whole", "1 column, split", "2 columns, whole", "2 columns, split"};
+        String[] names = {"1 column, whole", "1 column, split", "2 columns, whole", "2 columns, split",
+            "1 column, java", "2 columns, java"};
+        boolean java = VectorSupport.available();
         double[][] ms = new double[names.length][rounds];
         try (NDManager m = NDManager.newBaseManager("PyTorch");
              ProductWorkers workers = new ProductWorkers(2, "probe")) {
             LinearWeight[][] w = new LinearWeight[24][SHAPES.length];
+            float[][][] heap = new float[24][SHAPES.length][];
             double bytes = 0;
             for (int l = 0; l < 24; l++) {
                 for (int i = 0; i < SHAPES.length; i++) {
                     NDArray a = m.randomNormal(0, 0.02f, new Shape(SHAPES[i][0], SHAPES[i][1]), DataType.FLOAT32);
                     w[l][i] = LinearWeight.onEngine(a, null, 2);
+                    heap[l][i] = java ? a.toFloatArray() : null;
                     bytes += 4.0 * SHAPES[i][0] * SHAPES[i][1];
                 }
             }
-            LinearWeight head = LinearWeight.onEngine(m.randomNormal(0, 0.02f, new Shape(151936, 896), DataType.FLOAT32), null, 2);
+            NDArray headArray = m.randomNormal(0, 0.02f, new Shape(151936, 896), DataType.FLOAT32);
+            LinearWeight head = LinearWeight.onEngine(headArray, null, 2);
+            float[] heapHead = java ? headArray.toFloatArray() : null;
             bytes += 4.0 * 151936 * 896;
             for (int round = -1; round < rounds; round++) {
                 for (int v = 0; v < names.length; v++) {
+                    if (v >= 4) {
+                        if (java && round >= 0) {
+                            ms[v][round] = javaStep(heap, heapHead, v - 3, workers);
+                        }
+                        continue;
+                    }
                     int columns = v < 2 ? 1 : 2;
                     boolean split = v % 2 == 1;
                     try (NDManager step = m.newSubManager()) {
@@ -64,7 +80,7 @@ public final class ProductSplitProbe {
                     }
                 }
             }
-            for (int v = 0; v < names.length; v++) {
+            for (int v = 0; v < (java ? names.length : 4); v++) {
                 double[] s = ms[v].clone();
                 Arrays.sort(s);
                 double median = s[s.length / 2];
@@ -72,6 +88,30 @@ public final class ProductSplitProbe {
                         median, bytes / median / 1e6, s[0], bytes / s[0] / 1e6);
             }
         }
+    }
+
+    /** The same products with {@link VectorMatmul} over heap copies of the weights, rows split over the workers. */
+    private static double javaStep(float[][][] heap, float[] head, int columns, ProductWorkers workers) {
+        float[] x = new float[columns * 4864];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (float) Math.sin(i);
+        }
+        float[] y = new float[columns * 151936];
+        long t0 = System.nanoTime();
+        for (float[][] layer : heap) {
+            for (int i = 0; i < SHAPES.length; i++) {
+                javaProduct(layer[i], SHAPES[i][0], SHAPES[i][1], x, columns, y, workers);
+            }
+        }
+        javaProduct(head, 151936, 896, x, columns, y, workers);
+        return (System.nanoTime() - t0) / 1e6;
+    }
+
+    private static void javaProduct(float[] w, int rows, int in, float[] x, int n, float[] y, ProductWorkers workers) {
+        int half = rows / 2 / LinearWeight.ROW_ALIGN * LinearWeight.ROW_ALIGN;
+        workers.run(new Runnable[] {
+            () -> VectorMatmul.multiply(w, rows, in, x, n, y, 0, half),
+            () -> VectorMatmul.multiply(w, rows, in, x, n, y, half, rows)});
     }
 
     private static void multiply(LinearWeight w, NDArray x, boolean split, ProductWorkers workers, NDManager step) {
