@@ -4,7 +4,7 @@ import io.github.amulet4j.cli.AmuletCli;
 
 /**
  * The end-to-end decoding benchmark of issue 5, runnable from this module:
- * {@code OMP_WAIT_POLICY=PASSIVE java -cp benchmarks/target/benchmarks.jar io.github.amulet4j.benchmarks.DecodeBench
+ * {@code OMP_WAIT_POLICY=PASSIVE java --add-modules jdk.incubator.vector -cp benchmarks/target/benchmarks.jar io.github.amulet4j.benchmarks.DecodeBench
  * [--shape qwen2.5-0.5b|llama3.2-1b] [--dtype float32|float16] [--json] ...}. It is the same command as
  * {@code ./amulet bench} (same options, same output).
  */
