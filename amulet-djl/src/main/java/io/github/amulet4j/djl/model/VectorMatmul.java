@@ -53,6 +53,11 @@ final class VectorMatmul {
             for (; r + 4 <= to; r += 4) {
                 fourRowsOneColumn(w, rows, in, x, c, y, r);
             }
+        } else if (g == 2) {
+            // two columns: four rows at a time, so each activation load serves four rows
+            for (; r + 4 <= to; r += 4) {
+                fourRowsTwoColumns(w, rows, in, x, c, y, r);
+            }
         }
         for (; r + 2 <= to; r += 2) {
             switch (g) {
@@ -101,6 +106,54 @@ final class VectorMatmul {
         y[base + 1] = s1;
         y[base + 2] = s2;
         y[base + 3] = s3;
+    }
+
+    private static void fourRowsTwoColumns(float[] w, int rows, int in, float[] x, int c, float[] y, int r) {
+        int w0 = r * in;
+        int x0 = c * in;
+        int x1 = x0 + in;
+        FloatVector a00 = FloatVector.zero(S);
+        FloatVector a01 = FloatVector.zero(S);
+        FloatVector a10 = FloatVector.zero(S);
+        FloatVector a11 = FloatVector.zero(S);
+        FloatVector a20 = FloatVector.zero(S);
+        FloatVector a21 = FloatVector.zero(S);
+        FloatVector a30 = FloatVector.zero(S);
+        FloatVector a31 = FloatVector.zero(S);
+        int len = S.length();
+        int bound = S.loopBound(in);
+        int i = 0;
+        for (; i < bound; i += len) {
+            FloatVector v0 = FloatVector.fromArray(S, x, x0 + i);
+            FloatVector v1 = FloatVector.fromArray(S, x, x1 + i);
+            FloatVector u = FloatVector.fromArray(S, w, w0 + i);
+            a00 = u.fma(v0, a00);
+            a01 = u.fma(v1, a01);
+            u = FloatVector.fromArray(S, w, w0 + in + i);
+            a10 = u.fma(v0, a10);
+            a11 = u.fma(v1, a11);
+            u = FloatVector.fromArray(S, w, w0 + 2 * in + i);
+            a20 = u.fma(v0, a20);
+            a21 = u.fma(v1, a21);
+            u = FloatVector.fromArray(S, w, w0 + 3 * in + i);
+            a30 = u.fma(v0, a30);
+            a31 = u.fma(v1, a31);
+        }
+        float[] s = {a00.reduceLanes(VectorOperators.ADD), a10.reduceLanes(VectorOperators.ADD),
+            a20.reduceLanes(VectorOperators.ADD), a30.reduceLanes(VectorOperators.ADD),
+            a01.reduceLanes(VectorOperators.ADD), a11.reduceLanes(VectorOperators.ADD),
+            a21.reduceLanes(VectorOperators.ADD), a31.reduceLanes(VectorOperators.ADD)};
+        for (; i < in; i++) {
+            for (int k = 0; k < 4; k++) {
+                float wv = w[w0 + k * in + i];
+                s[k] += wv * x[x0 + i];
+                s[4 + k] += wv * x[x1 + i];
+            }
+        }
+        for (int k = 0; k < 4; k++) {
+            y[c * rows + r + k] = s[k];
+            y[(c + 1) * rows + r + k] = s[4 + k];
+        }
     }
 
     private static void twoRowsOneColumn(float[] w, int rows, int in, float[] x, int c, float[] y, int r) {
