@@ -73,9 +73,12 @@ public record BenchReport(String model, String dtype, String device, int prefPro
         return Math.max(bandwidthStart, bandwidthEnd);
     }
 
-    /** Native memory other than the Java heap: resident memory minus the committed heap. */
+    /**
+     * Native memory other than the Java heap: resident memory minus the committed heap, or 0 when more heap is
+     * committed than resident (committed pages that were never touched).
+     */
     public long nativeBytes() {
-        return residentBytes - heapBytes;
+        return Math.max(0, residentBytes - heapBytes);
     }
 
     /** Decode tokens per second that the bandwidth allows if a step only read the weights once. */
