@@ -144,7 +144,7 @@ public final class RandomModelFolder {
         ModelConfig config = new ModelConfig(base.architecture(), base.hiddenSize(), base.numLayers(), base.numHeads(),
                 base.numKvHeads(), base.headDim(), base.intermediateSize(), vocab, maxPositions, base.normEps(),
                 base.ropeTheta(), base.ropeScaling(), tied, base.attentionBias(), base.qkNorm(),
-                base.hiddenAct(), bos, eosIds, dtypeName(dtype));
+                base.hiddenAct(), bos, eosIds, dtypeName(dtype), base.slidingWindow());
 
         Files.createDirectories(dir);
         tokenizer.writeTo(dir);
@@ -234,6 +234,9 @@ public final class RandomModelFolder {
                 ? new com.google.gson.JsonPrimitive(c.eosTokenIds().get(0)) : ints(c.eosTokenIds()));
         if (c.torchDtype() != null) {
             o.addProperty("torch_dtype", c.torchDtype());
+        }
+        if (c.slidingWindow() != null) {
+            o.addProperty("sliding_window", c.slidingWindow());
         }
         return o;
     }

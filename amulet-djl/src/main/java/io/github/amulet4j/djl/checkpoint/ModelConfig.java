@@ -26,6 +26,8 @@ import java.util.Objects;
  * @param bosTokenId           BOS id or null
  * @param eosTokenIds          EOS ids (config.json's {@code eos_token_id}, scalar or list), possibly empty
  * @param torchDtype           {@code torch_dtype} as written, or null
+ * @param slidingWindow        Mistral's {@code sliding_window}: a query sees only the keys fewer than this many
+ *                             positions behind it; null for full causal attention
  */
 public record ModelConfig(
         String architecture,
@@ -46,7 +48,8 @@ public record ModelConfig(
         String hiddenAct,
         Integer bosTokenId,
         List<Integer> eosTokenIds,
-        String torchDtype) {
+        String torchDtype,
+        Integer slidingWindow) {
 
     /** The architectures this library runs. */
     public static final List<String> SUPPORTED_ARCHITECTURES = List.of(
@@ -55,6 +58,26 @@ public record ModelConfig(
     public ModelConfig {
         Objects.requireNonNull(architecture, "architecture");
         eosTokenIds = eosTokenIds == null ? List.of() : List.copyOf(eosTokenIds);
+        if (slidingWindow != null && slidingWindow < 1) {
+            throw new IllegalArgumentException("slidingWindow must be >= 1 or null, got " + slidingWindow);
+        }
+    }
+
+    /** A configuration with full causal attention (no sliding window). */
+    public ModelConfig(String architecture, int hiddenSize, int numLayers, int numHeads, int numKvHeads, int headDim,
+                       int intermediateSize, int vocabSize, int maxPositions, double normEps, double ropeTheta,
+                       RopeScaling ropeScaling, boolean tieWordEmbeddings, boolean attentionBias, boolean qkNorm,
+                       String hiddenAct, Integer bosTokenId, List<Integer> eosTokenIds, String torchDtype) {
+        this(architecture, hiddenSize, numLayers, numHeads, numKvHeads, headDim, intermediateSize, vocabSize,
+                maxPositions, normEps, ropeTheta, ropeScaling, tieWordEmbeddings, attentionBias, qkNorm, hiddenAct,
+                bosTokenId, eosTokenIds, torchDtype, null);
+    }
+
+    /** This configuration with another sliding window (null: full causal attention). */
+    public ModelConfig withSlidingWindow(Integer window) {
+        return new ModelConfig(architecture, hiddenSize, numLayers, numHeads, numKvHeads, headDim, intermediateSize,
+                vocabSize, maxPositions, normEps, ropeTheta, ropeScaling, tieWordEmbeddings, attentionBias, qkNorm,
+                hiddenAct, bosTokenId, eosTokenIds, torchDtype, window);
     }
 
     /** Whether this is the GPT-2 family (LayerNorm, learned positions, Conv1D layout). */

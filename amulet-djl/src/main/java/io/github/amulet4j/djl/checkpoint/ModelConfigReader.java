@@ -174,7 +174,27 @@ public final class ModelConfigReader {
                 f.optString("hidden_act", "silu"),
                 f.optInt("bos_token_id", defaultBos),
                 f.has("eos_token_id") ? f.intList("eos_token_id") : defaultEos,
-                torchDtype(f));
+                torchDtype(f), slidingWindow(f, arch));
+    }
+
+    /**
+     * Mistral's {@code sliding_window} (null or absent: full attention). Qwen2/Qwen3 apply a window only to some
+     * layers when {@code use_sliding_window} is true, which this library does not run: that is refused by name.
+     */
+    private static Integer slidingWindow(Fields f, String arch) {
+        if ("MistralForCausalLM".equals(arch)) {
+            Integer w = f.optInt("sliding_window", null);
+            if (w != null && w < 1) {
+                throw new CheckpointException(f.source + ": field 'sliding_window' must be a positive integer or null,"
+                        + " found " + w);
+            }
+            return w;
+        }
+        if (f.optBool("use_sliding_window", false)) {
+            throw new CheckpointException(f.source + ": 'use_sliding_window': true (per-layer sliding-window attention"
+                    + " of " + arch + ") is not supported; only Mistral's uniform sliding_window is");
+        }
+        return null;
     }
 
     private static ModelConfig.RopeScaling ropeScaling(Fields parent, JsonObject rs, String field) {

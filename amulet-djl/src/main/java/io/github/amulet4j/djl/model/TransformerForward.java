@@ -112,7 +112,7 @@ final class TransformerForward {
             rotation = rotation(step, pos, b, t);
         }
         int groups = heads / kvHeads;
-        NDArray mask = mask(step, pad, b, t, groups, past, total);
+        NDArray mask = mask(step, pad, b, t, groups, past, total, config.slidingWindow());
         // Scalars as arrays made once per step: an op with a Java number creates and frees a tensor each call.
         NDArray scale = step.create((float) (1.0 / Math.sqrt(headDim)));
         NDArray epsArray = step.create(eps);
@@ -342,16 +342,19 @@ final class TransformerForward {
 
     /**
      * Additive float32 mask {@code [B, 1, groups * T, S]} (rows in the order of the grouped queries), or null
-     * when every query sees every key: a query sees real keys at or before its slot.
+     * when every query sees every key: a query sees real keys at or before its slot and, with a sliding window,
+     * fewer than {@code window} slots behind it (padding precedes both, so slot distance is position distance).
      */
-    private static NDArray mask(NDManager step, int[] pad, int b, int t, int groups, int past, int total) {
+    private static NDArray mask(NDManager step, int[] pad, int b, int t, int groups, int past, int total,
+                                Integer window) {
+        int reach = window == null ? Integer.MAX_VALUE : window;
         float[] m = new float[b * groups * t * total];
         boolean any = false;
         for (int r = 0; r < b; r++) {
             for (int j = 0; j < t; j++) {
                 int query = past + j;
                 for (int s = 0; s < total; s++) {
-                    boolean masked = s < pad[r] || s > query;
+                    boolean masked = s < pad[r] || s > query || query - s >= reach;
                     any |= masked;
                     if (masked) {
                         for (int g = 0; g < groups; g++) {

@@ -93,6 +93,25 @@ class ModelConfigReaderTest {
         assertEquals(131072, c.maxPositions());
         assertEquals(1e6, c.ropeTheta());
         assertFalse(c.attentionBias());
+        assertNull(c.slidingWindow());
+        ModelConfig v01 = read("""
+                {"architectures":["MistralForCausalLM"],"hidden_size":4096,"intermediate_size":14336,
+                 "num_hidden_layers":32,"num_attention_heads":32,"num_key_value_heads":8,"vocab_size":32000,
+                 "sliding_window":4096}""");
+        assertEquals(4096, v01.slidingWindow());
+    }
+
+    @Test
+    void slidingWindowsThatCannotRunAreRefusedByName() throws IOException {
+        CheckpointException e = fail("{\"architectures\":[\"MistralForCausalLM\"],\"hidden_size\":64,"
+                + "\"intermediate_size\":128,\"num_hidden_layers\":2,\"num_attention_heads\":4,\"vocab_size\":100,"
+                + "\"sliding_window\":0}");
+        assertTrue(e.getMessage().contains("'sliding_window'"), e.getMessage());
+        e = fail("{\"architectures\":[\"Qwen2ForCausalLM\"],\"hidden_size\":64,\"intermediate_size\":128,"
+                + "\"num_hidden_layers\":2,\"num_attention_heads\":4,\"vocab_size\":100,\"use_sliding_window\":true,"
+                + "\"sliding_window\":32}");
+        assertTrue(e.getMessage().contains("use_sliding_window") && e.getMessage().contains("Qwen2ForCausalLM"),
+                e.getMessage());
     }
 
     @Test

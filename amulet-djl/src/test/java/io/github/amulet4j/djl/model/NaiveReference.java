@@ -63,7 +63,7 @@ final class NaiveReference {
                 rope(k[i], kvh, hd, i, invFreq);
             }
             boolean oBias = c.attentionBias() && !"Qwen2ForCausalLM".equals(c.architecture());
-            double[][] att = attention(q, k, v, nh, kvh, hd);
+            double[][] att = attention(q, k, v, nh, kvh, hd, c.slidingWindow());
             for (int i = 0; i < t; i++) {
                 double[] o = matvec(w(a + "o_proj.weight"), hs, nh * hd, att[i], oBias ? w(a + "o_proj.bias") : null);
                 add(x[i], o);
@@ -111,7 +111,7 @@ final class NaiveReference {
                 System.arraycopy(qkv, hs, k[i], 0, hs);
                 System.arraycopy(qkv, 2 * hs, v[i], 0, hs);
             }
-            double[][] att = attention(q, k, v, nh, nh, hd);
+            double[][] att = attention(q, k, v, nh, nh, hd, null);
             for (int i = 0; i < t; i++) {
                 add(x[i], conv1d(w(pre + "attn.c_proj.weight"), hs, hs, att[i], w(pre + "attn.c_proj.bias")));
                 double[] h = layerNorm(x[i], w(pre + "ln_2.weight"), w(pre + "ln_2.bias"));
@@ -132,8 +132,12 @@ final class NaiveReference {
         return out;
     }
 
-    /** Causal attention; query head h reads key/value head h / (nh / kvh). */
-    private static double[][] attention(double[][] q, double[][] k, double[][] v, int nh, int kvh, int hd) {
+    /**
+     * Causal attention; query head h reads key/value head h / (nh / kvh); with a sliding window, query i sees keys
+     * j with i - j < window only.
+     */
+    private static double[][] attention(double[][] q, double[][] k, double[][] v, int nh, int kvh, int hd,
+                                        Integer window) {
         int t = q.length;
         int group = nh / kvh;
         double[][] out = new double[t][nh * hd];
@@ -141,9 +145,10 @@ final class NaiveReference {
         for (int i = 0; i < t; i++) {
             for (int h = 0; h < nh; h++) {
                 int kh = h / group;
+                int first = window == null ? 0 : Math.max(0, i - window + 1);
                 double[] sc = new double[i + 1];
                 double max = Double.NEGATIVE_INFINITY;
-                for (int j = 0; j <= i; j++) {
+                for (int j = first; j <= i; j++) {
                     double d = 0;
                     for (int e = 0; e < hd; e++) {
                         d += q[i][h * hd + e] * k[j][kh * hd + e];
@@ -152,11 +157,11 @@ final class NaiveReference {
                     max = Math.max(max, sc[j]);
                 }
                 double sum = 0;
-                for (int j = 0; j <= i; j++) {
+                for (int j = first; j <= i; j++) {
                     sc[j] = Math.exp(sc[j] - max);
                     sum += sc[j];
                 }
-                for (int j = 0; j <= i; j++) {
+                for (int j = first; j <= i; j++) {
                     for (int e = 0; e < hd; e++) {
                         out[i][h * hd + e] += sc[j] / sum * v[j][kh * hd + e];
                     }

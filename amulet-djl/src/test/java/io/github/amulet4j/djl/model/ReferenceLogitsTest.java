@@ -50,6 +50,37 @@ class ReferenceLogitsTest {
     }
 
     @Test
+    void mistralSlidingWindowMatchesTheReferenceInPrefillAndCachedDecoding() {
+        ModelConfig c = ModelShapes.tinyMistral().withSlidingWindow(5);
+        InMemoryTensorStore store = TestModels.store(c, 13);
+        int[] prompt = TestModels.tokens(c, 14, 6);
+        float[][] want = new NaiveReference(c, store).logits(prompt);
+        // guard: the window must change what the tested positions see
+        float[][] full = new NaiveReference(c.withSlidingWindow(null), store).logits(prompt);
+        assertTrue(TestModels.maxAbsDiff(want[13], full[13]) > 1e-3f, "the window changes nothing at position 13");
+        assertTrue(TestModels.maxAbsDiff(want[3], full[3]) < 1e-9f, "positions inside the window are unchanged");
+        for (RuntimeOptions.LinearKernel kernel : RuntimeOptions.LinearKernel.values()) {
+            RuntimeOptions opts = RuntimeOptions.builder().linearKernel(kernel).initialCacheCapacity(4).build();
+            try (DjlCausalLm lm = DjlCausalLm.load(c, store, opts)) {
+                float[][] got = lm.logitsAllPositions(prompt);
+                for (int t = 0; t < prompt.length; t++) {
+                    float d = TestModels.maxAbsDiff(want[t], got[t]);
+                    assertTrue(d <= TOL, kernel + " position " + t + ": " + d);
+                }
+                // prefill 6 tokens, then one token at a time through the window's edge, padded beside a longer row
+                int[] head = java.util.Arrays.copyOf(prompt, 6);
+                try (DecodingSession s = lm.prefill(List.of(head, TestModels.tokens(c, 9, 7)))) {
+                    for (int i = 6; i < prompt.length; i++) {
+                        s.append(new int[] {prompt[i], 1});
+                        float d = TestModels.maxAbsDiff(want[i], s.logits().row(0));
+                        assertTrue(d <= TOL, kernel + " cached step at position " + i + ": " + d);
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
     void llama3ScalingChangesLogitsAtTestedPositions() {
         // guards the test above: the llama3 remapping must matter for the positions it checks
         ModelConfig c = ModelShapes.tinyLlama();

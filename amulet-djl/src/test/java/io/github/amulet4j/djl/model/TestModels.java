@@ -30,21 +30,21 @@ final class TestModels {
         return new ModelConfig(c.architecture(), c.hiddenSize(), c.numLayers(), c.numHeads(), c.numKvHeads(),
                 c.headDim(), c.intermediateSize(), c.vocabSize(), max, c.normEps(), c.ropeTheta(), c.ropeScaling(),
                 c.tieWordEmbeddings(), c.attentionBias(), c.qkNorm(), c.hiddenAct(), c.bosTokenId(), c.eosTokenIds(),
-                c.torchDtype());
+                c.torchDtype(), c.slidingWindow());
     }
 
     static ModelConfig withArchitecture(ModelConfig c, String architecture) {
         return new ModelConfig(architecture, c.hiddenSize(), c.numLayers(), c.numHeads(), c.numKvHeads(),
                 c.headDim(), c.intermediateSize(), c.vocabSize(), c.maxPositions(), c.normEps(), c.ropeTheta(),
                 c.ropeScaling(), c.tieWordEmbeddings(), c.attentionBias(), c.qkNorm(), c.hiddenAct(), c.bosTokenId(),
-                c.eosTokenIds(), c.torchDtype());
+                c.eosTokenIds(), c.torchDtype(), c.slidingWindow());
     }
 
     static ModelConfig withoutRopeScaling(ModelConfig c) {
         return new ModelConfig(c.architecture(), c.hiddenSize(), c.numLayers(), c.numHeads(), c.numKvHeads(),
                 c.headDim(), c.intermediateSize(), c.vocabSize(), c.maxPositions(), c.normEps(), c.ropeTheta(), null,
                 c.tieWordEmbeddings(), c.attentionBias(), c.qkNorm(), c.hiddenAct(), c.bosTokenId(), c.eosTokenIds(),
-                c.torchDtype());
+                c.torchDtype(), c.slidingWindow());
     }
 
     static float maxAbsDiff(float[] a, int aOff, float[] b, int bOff, int n) {
