@@ -241,14 +241,17 @@ public final class HubDownloader {
         URI resolveUri = URI.create(settings.endpoint() + "/" + repo + "/resolve/" + commit + "/" + encodePath(filename));
         FileMeta meta = head(repo, filename, resolveUri);
         Path blob = repoDir.resolve("blobs").resolve(meta.etag());
-        if (Files.isRegularFile(blob) && (meta.size() < 0 || Files.size(blob) == meta.size())) {
-            LOG.debug("{}/{}: blob {} already present", repo, filename, meta.etag());
+        // one writer per blob: a concurrent download (thread or process) of the same file finishes first
+        try (BlobLock lock = BlobLock.acquire(repoDir, meta.etag(), repo + "/" + filename)) {
+            if (Files.isRegularFile(blob) && (meta.size() < 0 || Files.size(blob) == meta.size())) {
+                LOG.debug("{}/{}: blob {} already present", repo, filename, meta.etag());
+                link(blob, target);
+                listener.fileFinished(repo, filename, target, true);
+                return;
+            }
+            download(repo, filename, meta, blob);
             link(blob, target);
-            listener.fileFinished(repo, filename, target, true);
-            return;
         }
-        download(repo, filename, meta, blob);
-        link(blob, target);
         listener.fileFinished(repo, filename, target, false);
     }
 

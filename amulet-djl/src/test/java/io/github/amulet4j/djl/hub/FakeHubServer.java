@@ -39,6 +39,8 @@ public final class FakeHubServer implements AutoCloseable {
     volatile int forcedStatus;
     /** When set, requests without this bearer token get 401. */
     volatile String requiredToken;
+    /** Milliseconds each CDN blob request waits before answering (keeps a download in flight for tests). */
+    volatile long blobDelayMillis;
 
     private final HttpServer server;
 
@@ -47,6 +49,11 @@ public final class FakeHubServer implements AutoCloseable {
         this.repo = repo;
         server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
         server.createContext("/", this::handle);
+        server.setExecutor(java.util.concurrent.Executors.newCachedThreadPool(r -> {
+            Thread t = new Thread(r, "fake-hub");
+            t.setDaemon(true);
+            return t;
+        }));
         server.start();
     }
 
@@ -118,6 +125,13 @@ public final class FakeHubServer implements AutoCloseable {
                     send(ex, 200, data);
                 }
             } else if (path.startsWith("/cdn/")) {
+                if (blobDelayMillis > 0) {
+                    try {
+                        Thread.sleep(blobDelayMillis);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                }
                 String etag = path.substring(5);
                 byte[] data = null;
                 for (var e : files.entrySet()) {

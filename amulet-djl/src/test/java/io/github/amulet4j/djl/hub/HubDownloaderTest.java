@@ -115,6 +115,33 @@ class HubDownloaderTest {
     }
 
     @Test
+    void concurrentDownloadsOfTheSameModelFetchTheWeightsOnce() throws Exception {
+        hub.blobDelayMillis = 400; // the first download is still in flight when the second reaches the blob
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(2);
+        try {
+            java.util.concurrent.CountDownLatch start = new java.util.concurrent.CountDownLatch(1);
+            List<java.util.concurrent.Future<Path>> runs = new ArrayList<>();
+            for (int i = 0; i < 2; i++) {
+                runs.add(pool.submit(() -> {
+                    start.await();
+                    return downloader(Map.of(), new DownloadListener() { }).resolve(REPO);
+                }));
+            }
+            start.countDown();
+            Path a = runs.get(0).get();
+            Path b = runs.get(1).get();
+            assertEquals(a, b);
+            assertArrayEquals(weights, Files.readAllBytes(a.resolve("model.safetensors")));
+            assertEquals(1, hub.count("GET", "/cdn/"), hub.requests.toString());
+            String etag = FakeHubServer.etagOf("model.safetensors", weights);
+            assertTrue(Files.exists(cache.resolve(".locks/models--org--tiny-model").resolve(etag + ".lock")),
+                    "the lock file sits where huggingface_hub puts its own");
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
     void resumesAnInterruptedDownload() throws IOException {
         hub.interruptions.set(1);
         HubDownloader d = downloader(Map.of(), DownloadListener.NONE);
