@@ -16,8 +16,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * An exclusive lock on one blob of the Hub cache, held while the blob is checked and downloaded, so that two
  * downloads of the same file (threads of this JVM or other processes) never write it at once: the second waits,
  * then finds the blob complete. The lock file sits where {@code huggingface_hub} puts its own
- * ({@code <cache>/.locks/models--org--name/<etag>.lock}); {@link FileChannel#lock()} excludes other processes,
- * a per-path {@link ReentrantLock} other threads of this JVM (file locks are held per process).
+ * ({@code <cache>/.locks/models--org--name/<etag>.lock}); {@link FileChannel#lock()} excludes other Java
+ * processes, a per-path {@link ReentrantLock} other threads of this JVM (file locks are held per process).
+ * Python's {@code filelock} uses {@code flock}, which does not exclude these {@code fcntl} locks on Linux.
  */
 final class BlobLock implements AutoCloseable {
 
