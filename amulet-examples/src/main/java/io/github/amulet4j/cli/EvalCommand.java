@@ -11,10 +11,10 @@ import io.github.amulet4j.cli.eval.QuestionSet;
 import io.github.amulet4j.cli.eval.ResultsFile;
 import io.github.amulet4j.cli.eval.RowKey;
 import io.github.amulet4j.djl.AmuletModel;
+import io.github.amulet4j.djl.AmuletRequest;
 import io.github.amulet4j.djl.Conversation;
 import io.github.amulet4j.generate.GenerationConfig;
 import io.github.amulet4j.generate.GenerationResult;
-import io.github.amulet4j.generate.TokenListener;
 import io.github.amulet4j.prompt.Preference;
 import me.tongfei.progressbar.ConsoleProgressBarConsumer;
 import me.tongfei.progressbar.DelegatingProgressBarConsumer;
@@ -73,6 +73,11 @@ final class EvalCommand extends ModelCommand {
     @Option(names = "--no-progress", description = "No progress bar on stderr.")
     boolean noProgress;
 
+    @Option(names = "--batch", paramLabel = "N", defaultValue = "1",
+            description = "Rows generated together, one forward pass per step for all of them (default: ${DEFAULT-VALUE})."
+                    + " Each finished batch is written before the next starts; an interrupted batch is run again.")
+    int batch;
+
     /** One unit of work. */
     private record Task(Question question, String preferenceName, Preference preference, Method method) {
         RowKey key() {
@@ -82,6 +87,9 @@ final class EvalCommand extends ModelCommand {
 
     @Override
     public Integer call() throws Exception {
+        if (batch < 1 || batch > 256) {
+            throw new UsageException("--batch: must be in [1, 256], got " + batch);
+        }
         List<Method> methodList = Options.methods(methods, "--methods");
         Map<String, Preference> prefs = preferences();
         List<Question> questions = questions();
@@ -125,23 +133,32 @@ final class EvalCommand extends ModelCommand {
             err.flush();
             if (!todo.isEmpty()) {
                 try (AmuletModel model = loadModel(); ProgressBar bar = progressBar(tasks.size(), done, err)) {
-                    for (Task t : todo) {
-                        Conversation conversation = Conversation.of(t.question().question()).withSystem(options.system);
-                        long start = System.nanoTime();
-                        GenerationResult r = model.generate(
-                                request(conversation, t.preference(), configs.get(t.method())), TokenListener.NONE);
-                        long nanos = System.nanoTime() - start;
-                        JsonObject row = row(model, t, r, nanos);
-                        try {
-                            file.append(row);
-                        } catch (IllegalStateException closed) {
-                            interrupted = true; // the shutdown hook closed the file: stop here
-                            break;
+                    for (int from = 0; from < todo.size() && !interrupted; from += batch) {
+                        List<Task> chunk = todo.subList(from, Math.min(todo.size(), from + batch));
+                        List<AmuletRequest> requests = new ArrayList<>();
+                        for (Task t : chunk) {
+                            Conversation conversation = Conversation.of(t.question().question())
+                                    .withSystem(options.system);
+                            requests.add(request(conversation, t.preference(), configs.get(t.method())));
                         }
-                        rows.add(row);
-                        written++;
-                        if (bar != null) {
-                            bar.step();
+                        long start = System.nanoTime();
+                        List<GenerationResult> results = model.generate(requests);
+                        // each row's share of the batch's wall time, so that the summary's tokens/s is throughput
+                        long share = (System.nanoTime() - start) / chunk.size();
+                        for (int i = 0; i < chunk.size(); i++) {
+                            JsonObject row = row(model, chunk.get(i), results.get(i), share);
+                            row.addProperty("batch", chunk.size());
+                            try {
+                                file.append(row);
+                            } catch (IllegalStateException closed) {
+                                interrupted = true; // the shutdown hook closed the file: stop here
+                                break;
+                            }
+                            rows.add(row);
+                            written++;
+                            if (bar != null) {
+                                bar.step();
+                            }
                         }
                     }
                 }

@@ -101,6 +101,39 @@ class EvalCommandTest {
     }
 
     @Test
+    void batchedRowsEqualRowsRunOneByOneAndResumeLikeThem() throws IOException {
+        Path single = dir.resolve("single.jsonl");
+        assertEquals(0, CliRun.run(evalArgs(single, "--no-progress")).exitCode());
+        Path batched = dir.resolve("batched.jsonl");
+        // 12 rows in batches of 5 (5, 5, 2): mixed methods and preferences in one batch
+        CliRun r = CliRun.run(evalArgs(batched, "--no-progress", "--batch", "5"));
+        assertEquals(0, r.exitCode(), r::toString);
+        Map<String, JsonObject> want = rows(single);
+        Map<String, JsonObject> got = rows(batched);
+        assertEquals(want.keySet(), got.keySet());
+        for (Map.Entry<String, JsonObject> e : want.entrySet()) {
+            JsonObject g = got.get(e.getKey());
+            assertEquals(e.getValue().get("token_ids"), g.get("token_ids"), e.getKey());
+            assertEquals(e.getValue().get("text"), g.get("text"), e.getKey());
+            assertTrue(g.get("batch").getAsInt() == 5 || g.get("batch").getAsInt() == 2, g.toString());
+        }
+        // drop the last 4 rows as if the run had stopped there: the resumed batched run redoes exactly those
+        List<String> lines = Files.readAllLines(batched);
+        Files.write(batched, lines.subList(0, 8));
+        CliRun again = CliRun.run(evalArgs(batched, "--no-progress", "--batch", "5"));
+        assertEquals(0, again.exitCode(), again::toString);
+        assertTrue(again.err().contains("8 of 12 rows already done"), again::toString);
+        Map<String, JsonObject> resumed = rows(batched);
+        assertEquals(want.keySet(), resumed.keySet());
+        for (Map.Entry<String, JsonObject> e : want.entrySet()) {
+            assertEquals(e.getValue().get("token_ids"), resumed.get(e.getKey()).get("token_ids"), e.getKey());
+        }
+        CliRun bad = CliRun.run(evalArgs(dir.resolve("bad.jsonl"), "--batch", "0"));
+        assertEquals(AmuletCli.USAGE, bad.exitCode(), bad::toString);
+        assertTrue(bad.err().contains("--batch"), bad::toString);
+    }
+
+    @Test
     void resumesAfterAnInterruptionThatCutTheLastLine() throws IOException {
         Path reference = dir.resolve("reference.jsonl");
         assertEquals(0, CliRun.run(evalArgs(reference, "--no-progress")).exitCode());
