@@ -56,27 +56,18 @@ final class VectorMatmul {
         }
     }
 
+    /** Rows {@code [from, to)} of {@code g} (1 or 2) columns from {@code c}: four rows per pass, then row by row. */
     private static void rows(float[] w, int rows, int in, float[] x, int c, int g, float[] y, int from, int to) {
         int r = from;
-        if (g == 1) {
-            // one column: four rows at a time, so four independent multiply-add chains keep the FMA units busy
-            for (; r + 4 <= to; r += 4) {
+        // four rows per pass: four independent multiply-add chains per column, each activation load serves four rows
+        for (; r + 4 <= to; r += 4) {
+            if (g == 2) {
+                fourRowsTwoColumns(w, rows, in, x, c, y, r);
+            } else {
                 fourRowsOneColumn(w, rows, in, x, c, y, r);
             }
-        } else if (g == 2) {
-            // two columns: four rows at a time, so each activation load serves four rows
-            for (; r + 4 <= to; r += 4) {
-                fourRowsTwoColumns(w, rows, in, x, c, y, r);
-            }
         }
-        for (; r + 2 <= to; r += 2) {
-            if (g == 2) {
-                twoRowsTwoColumns(w, rows, in, x, c, y, r);
-            } else {
-                twoRowsOneColumn(w, rows, in, x, c, y, r);
-            }
-        }
-        if (r < to) {
+        for (; r < to; r++) {
             for (int k = 0; k < g; k++) {
                 y[(c + k) * rows + r] = dot(w, r * in, x, (c + k) * in, in);
             }
@@ -164,30 +155,6 @@ final class VectorMatmul {
             y[c * rows + r + k] = s[k];
             y[(c + 1) * rows + r + k] = s[4 + k];
         }
-    }
-
-    private static void twoRowsOneColumn(float[] w, int rows, int in, float[] x, int c, float[] y, int r) {
-        int w0 = r * in;
-        int w1 = w0 + in;
-        int x0 = c * in;
-        FloatVector a0 = FloatVector.zero(S);
-        FloatVector a1 = FloatVector.zero(S);
-        int len = S.length();
-        int bound = S.loopBound(in);
-        int i = 0;
-        for (; i < bound; i += len) {
-            FloatVector v = FloatVector.fromArray(S, x, x0 + i);
-            a0 = FloatVector.fromArray(S, w, w0 + i).fma(v, a0);
-            a1 = FloatVector.fromArray(S, w, w1 + i).fma(v, a1);
-        }
-        float s0 = a0.reduceLanes(VectorOperators.ADD);
-        float s1 = a1.reduceLanes(VectorOperators.ADD);
-        for (; i < in; i++) {
-            s0 += w[w0 + i] * x[x0 + i];
-            s1 += w[w1 + i] * x[x0 + i];
-        }
-        y[c * rows + r] = s0;
-        y[c * rows + r + 1] = s1;
     }
 
     private static void twoRowsTwoColumns(float[] w, int rows, int in, float[] x, int c, float[] y, int r) {
