@@ -257,11 +257,7 @@ public final class ModelOptions {
          * @throws IllegalArgumentException if negative or above 256
          */
         public Builder productThreads(int productThreads) {
-            if (productThreads < 0 || productThreads > 256) {
-                throw new IllegalArgumentException("productThreads must be in [0, 256] (0 = automatic), got "
-                        + productThreads);
-            }
-            this.productThreads = productThreads;
+            this.productThreads = RuntimeOptions.requireValidProductThreads(productThreads);
             return this;
         }
 

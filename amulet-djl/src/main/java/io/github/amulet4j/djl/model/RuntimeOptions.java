@@ -138,6 +138,19 @@ public final class RuntimeOptions {
         };
     }
 
+    /**
+     * Checks a {@link #productThreads()} value.
+     *
+     * @throws IllegalArgumentException if negative or above 256
+     */
+    public static int requireValidProductThreads(int productThreads) {
+        if (productThreads < 0 || productThreads > 256) {
+            throw new IllegalArgumentException("productThreads must be in [0, 256] (0 = automatic), got "
+                    + productThreads);
+        }
+        return productThreads;
+    }
+
     /** Most threads the automatic {@link #productThreads()} setting uses. */
     public static final int MAX_AUTO_PRODUCT_THREADS = 8;
 
@@ -224,11 +237,7 @@ public final class RuntimeOptions {
          * @throws IllegalArgumentException if negative or above 256
          */
         public Builder productThreads(int productThreads) {
-            if (productThreads < 0 || productThreads > 256) {
-                throw new IllegalArgumentException("productThreads must be in [0, 256] (0 = automatic), got "
-                        + productThreads);
-            }
-            this.productThreads = productThreads;
+            this.productThreads = requireValidProductThreads(productThreads);
             return this;
         }
 

@@ -130,10 +130,11 @@ public final class BenchCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new UsageException("--device: " + e.getMessage());
         }
-        if (productThreads < 0 || productThreads > 256) {
-            throw new UsageException("--product-threads: must be in [0, 256] (0 = automatic), got " + productThreads);
+        try {
+            b.productThreads(productThreads);
+        } catch (IllegalArgumentException e) {
+            throw new UsageException("--product-threads: " + e.getMessage());
         }
-        b.productThreads(productThreads);
         try {
             b.linearKernel(RuntimeOptions.LinearKernel.parse(linearKernel));
         } catch (IllegalArgumentException e) {

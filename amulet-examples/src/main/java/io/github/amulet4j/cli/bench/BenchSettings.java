@@ -197,8 +197,9 @@ public final class BenchSettings {
             return this;
         }
 
+        /** @throws IllegalArgumentException as {@link RuntimeOptions#requireValidProductThreads(int)} */
         public Builder productThreads(int threads) {
-            this.productThreads = threads;
+            this.productThreads = RuntimeOptions.requireValidProductThreads(threads);
             return this;
         }
 
@@ -216,10 +217,6 @@ public final class BenchSettings {
             }
             if (warmupTokens < 0) {
                 throw new IllegalArgumentException("warm-up tokens must be >= 0, got " + warmupTokens);
-            }
-            if (productThreads < 0 || productThreads > 256) {
-                throw new IllegalArgumentException("product threads must be in [0, 256] (0 = automatic), got "
-                        + productThreads);
             }
             if (bandwidthBytes < (1 << 20)) {
                 throw new IllegalArgumentException("bandwidth buffer must be >= 1 MiB, got " + bandwidthBytes);
