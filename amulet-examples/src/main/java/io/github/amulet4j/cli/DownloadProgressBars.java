@@ -40,14 +40,8 @@ final class DownloadProgressBars implements DownloadListener, AutoCloseable {
             err.println("download: resuming " + repo + "/" + filename + " at " + resumedFrom + " bytes");
             err.flush();
         }
-        ProgressBarConsumer consumer = terminal
-                ? new ConsoleProgressBarConsumer(System.err)
-                : new DelegatingProgressBarConsumer(line -> {
-                    err.println(line);
-                    err.flush();
-                }, 100);
         bar = new ProgressBarBuilder().setTaskName(filename).setInitialMax(Math.max(totalBytes, -1))
-                .setConsumer(consumer).setUnit("MiB", BYTES_PER_MIB).showSpeed()
+                .setConsumer(consumer(terminal, err)).setUnit("MiB", BYTES_PER_MIB).showSpeed()
                 .setUpdateIntervalMillis(terminal ? 200 : 2000).startsFrom(Math.max(0, resumedFrom), java.time.Duration.ZERO)
                 .build();
         barFile = filename;
@@ -81,5 +75,18 @@ final class DownloadProgressBars implements DownloadListener, AutoCloseable {
             bar = null;
             barFile = null;
         }
+    }
+
+    /**
+     * Where a progress bar draws: in place on the process's stderr when it is a terminal, else a line at a time on
+     * {@code err} (redirected output, or the writer a test gave the command).
+     */
+    static ProgressBarConsumer consumer(boolean terminal, PrintWriter err) {
+        return terminal
+                ? new ConsoleProgressBarConsumer(System.err)
+                : new DelegatingProgressBarConsumer(line -> {
+                    err.println(line);
+                    err.flush();
+                }, 100);
     }
 }

@@ -16,11 +16,8 @@ import io.github.amulet4j.djl.Conversation;
 import io.github.amulet4j.generate.GenerationConfig;
 import io.github.amulet4j.generate.GenerationResult;
 import io.github.amulet4j.prompt.Preference;
-import me.tongfei.progressbar.ConsoleProgressBarConsumer;
-import me.tongfei.progressbar.DelegatingProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
-import me.tongfei.progressbar.ProgressBarConsumer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -275,13 +272,8 @@ final class EvalCommand extends ModelCommand {
             return null;
         }
         boolean terminal = System.console() != null && cli.isStandardStreams();
-        ProgressBarConsumer consumer = terminal
-                ? new ConsoleProgressBarConsumer(System.err)
-                : new DelegatingProgressBarConsumer(line -> {
-                    err.println(line);
-                    err.flush();
-                }, 100);
-        return new ProgressBarBuilder().setTaskName("eval").setInitialMax(total).setConsumer(consumer)
+        return new ProgressBarBuilder().setTaskName("eval").setInitialMax(total)
+                .setConsumer(DownloadProgressBars.consumer(terminal, err))
                 .setUpdateIntervalMillis(terminal ? 500 : 5000).startsFrom(done, Duration.ZERO).setUnit(" rows", 1)
                 .build();
     }
