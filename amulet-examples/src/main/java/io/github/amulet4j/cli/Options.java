@@ -6,7 +6,6 @@ import io.github.amulet4j.align.Method;
 import io.github.amulet4j.decode.DecodingConfig;
 import io.github.amulet4j.djl.ModelLocator;
 import io.github.amulet4j.djl.ModelOptions;
-import io.github.amulet4j.djl.model.RuntimeOptions;
 import io.github.amulet4j.generate.GenerationConfig;
 import io.github.amulet4j.prompt.Preference;
 import io.github.amulet4j.prompt.PreferencePresets;
@@ -40,8 +39,8 @@ final class Options {
             ModelOptions.Builder b = ModelOptions.builder().model(o.model)
                     .device(ModelOptions.Device.parse(o.device))
                     .dtype(ModelOptions.Dtype.parse(o.dtype))
-                    .productThreads(o.productThreads)
-                    .linearKernel(linearKernel(o.linearKernel));
+                    .productThreads(o.linearLayers.productThreads())
+                    .linearKernel(o.linearLayers.linearKernel());
             if (o.revision != null) {
                 b.revision(o.revision);
             }
@@ -51,24 +50,12 @@ final class Options {
         }
     }
 
-    /** auto, engine or java (any case). */
-    static RuntimeOptions.LinearKernel linearKernel(String name) {
-        try {
-            return RuntimeOptions.LinearKernel.parse(name);
-        } catch (IllegalArgumentException e) {
-            throw new UsageException("--linear-kernel: " + e.getMessage());
-        }
-    }
-
     private static String optionFor(String message) {
         if (message.contains("device")) {
             return "--device: ";
         }
         if (message.contains("dtype")) {
             return "--dtype: ";
-        }
-        if (message.contains("productThreads")) {
-            return "--product-threads: ";
         }
         return "";
     }

@@ -1,5 +1,6 @@
 package io.github.amulet4j.cli;
 
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -82,14 +83,6 @@ public final class SharedOptions {
             description = "Compute dtype of the weights (default: ${DEFAULT-VALUE}).")
     String dtype;
 
-    @Option(names = "--product-threads", paramLabel = "N", defaultValue = "0",
-            description = "Threads that share each one-column product of a decode step on cpu (0 = automatic: the "
-                    + "cores, at most 8; default: ${DEFAULT-VALUE}).")
-    int productThreads;
-
-    @Option(names = "--linear-kernel", paramLabel = "auto|engine|java", defaultValue = "auto",
-            description = "What multiplies the linear layers on cpu: java (Vector API kernels, weights on the Java heap; "
-                    + "two streams cost about one), engine (PyTorch), auto (java when the JVM has the Vector API and "
-                    + "the dtype is float32; default: ${DEFAULT-VALUE}).")
-    String linearKernel;
+    @Mixin
+    LinearLayerOptions linearLayers;
 }

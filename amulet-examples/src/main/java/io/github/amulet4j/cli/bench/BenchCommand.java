@@ -2,11 +2,11 @@ package io.github.amulet4j.cli.bench;
 
 import ai.djl.Device;
 import ai.djl.ndarray.types.DataType;
+import io.github.amulet4j.cli.LinearLayerOptions;
 import io.github.amulet4j.cli.UsageException;
 import io.github.amulet4j.cli.VerboseOption;
 import io.github.amulet4j.djl.ModelOptions;
 import io.github.amulet4j.djl.RandomModelFolder;
-import io.github.amulet4j.djl.model.RuntimeOptions;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -55,15 +55,8 @@ public final class BenchCommand implements Callable<Integer> {
                     + "user guide). The memory bandwidth bound is measured and reported for cpu only.")
     String device;
 
-    @Option(names = "--product-threads", paramLabel = "N", defaultValue = "0",
-            description = "Threads that share each one-column product of a decode step (0 = automatic: the cores, at "
-                    + "most 8, on cpu; default: ${DEFAULT-VALUE}).")
-    int productThreads;
-
-    @Option(names = "--linear-kernel", paramLabel = "auto|engine|java", defaultValue = "auto",
-            description = "What multiplies the linear layers on cpu: java (Vector API, weights on the Java heap), engine "
-                    + "(PyTorch) or auto (default: ${DEFAULT-VALUE}).")
-    String linearKernel;
+    @Mixin
+    LinearLayerOptions linearLayers;
 
     @Option(names = "--methods", paramLabel = "LIST", split = ",",
             description = "Methods to time, comma-separated: base, pref, la, amulet, amulet-iterative, paper (default: all).")
@@ -130,16 +123,8 @@ public final class BenchCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new UsageException("--device: " + e.getMessage());
         }
-        try {
-            b.productThreads(productThreads);
-        } catch (IllegalArgumentException e) {
-            throw new UsageException("--product-threads: " + e.getMessage());
-        }
-        try {
-            b.linearKernel(RuntimeOptions.LinearKernel.parse(linearKernel));
-        } catch (IllegalArgumentException e) {
-            throw new UsageException("--linear-kernel: " + e.getMessage());
-        }
+        b.productThreads(linearLayers.productThreads());
+        b.linearKernel(linearLayers.linearKernel());
         if (methods != null) {
             List<BenchMethod> list = new ArrayList<>();
             for (String m : methods) {
