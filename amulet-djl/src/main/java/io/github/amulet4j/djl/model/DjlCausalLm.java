@@ -90,14 +90,15 @@ public final class DjlCausalLm implements CausalLm {
             try (NDScope scope = new NDScope()) {
                 scope.suppressNotUsedWarning();
                 weights = new ModelWeights(config, store, manager, options.computeType(), options.checkpointName(),
-                        options.effectiveProductThreads(), useHeapKernel(config, options));
+                        options.effectiveProductThreads(), useHeapKernel(config, store, options), options.weights());
                 for (NDArray a : manager.getManagedArrays()) {
                     NDScope.unregister(a);
                 }
             }
             LOG.info("loaded {} ({}, {} layers, hidden {}) on {} as {}, linear layers on {}, {} thread(s) per product",
                     options.checkpointName(), config.architecture(), config.numLayers(), config.hiddenSize(), device,
-                    options.computeType(), weights.heapBytes() > 0 ? "the Java heap (Vector API)" : "PyTorch",
+                    options.computeType(), weights.heapBytes() > 0 ? "the Java kernels (Vector API), weights "
+                            + options.weights() + ", " + (weights.heapBytes() >> 20) + " MiB off the heap" : "PyTorch",
                     options.effectiveProductThreads());
             return new DjlCausalLm(config, options, manager, weights);
         } catch (RuntimeException e) {
@@ -127,10 +128,11 @@ public final class DjlCausalLm implements CausalLm {
     private static volatile boolean spinWarningGiven;
 
     /**
-     * Whether the linear weights go to the Java heap for {@link VectorMatmul}: {@link RuntimeOptions#effectiveLinearKernel()}
-     * says JAVA and, when it was AUTO, they fit in the heap's free space with room to spare.
+     * Whether the linear weights are held for the Java kernels (in direct memory, in the format of
+     * {@link RuntimeOptions#weights()}): {@link RuntimeOptions#effectiveLinearKernel()} says JAVA and, when both were
+     * AUTO, they fit in the direct memory the JVM allows.
      */
-    private static boolean useHeapKernel(ModelConfig config, RuntimeOptions options) {
+    private static boolean useHeapKernel(ModelConfig config, TensorStore store, RuntimeOptions options) {
         if (options.effectiveLinearKernel() != RuntimeOptions.LinearKernel.JAVA) {
             if (options.linearKernel() == RuntimeOptions.LinearKernel.AUTO && !options.device().isGpu()
                     && options.computeType() == DataType.FLOAT32 && !VectorSupport.available()) {
@@ -139,19 +141,33 @@ public final class DjlCausalLm implements CausalLm {
             }
             return false;
         }
-        long need = 4L * linearElements(config);
-        Runtime rt = Runtime.getRuntime();
-        long free = rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
-        if (need > free * 0.8) {
-            String msg = "the linear weights need " + (need >> 20) + " MiB of Java heap, " + (free >> 20)
-                    + " MiB are free (raise -Xmx)";
-            if (options.linearKernel() == RuntimeOptions.LinearKernel.JAVA) {
-                throw new IllegalStateException("linearKernel JAVA: " + msg);
+        long need = javaWeightBytes(config, store, options.weights());
+        long free = DirectMemory.free();
+        if (need > free) {
+            String msg = "the weights need " + (need >> 20) + " MiB of direct memory, the JVM allows " + (free >> 20)
+                    + " MiB more (raise -XX:MaxDirectMemorySize, which defaults to -Xmx)";
+            if (options.linearKernel() == RuntimeOptions.LinearKernel.JAVA || options.weights().javaOnly()) {
+                throw new IllegalStateException("linearKernel JAVA, weights " + options.weights() + ": " + msg);
             }
             LOG.info("linear layers on PyTorch: {}", msg);
             return false;
         }
         return true;
+    }
+
+    /** Bytes the Java kernels' weights take in {@code weights} (the checkpoint's precision for AUTO). */
+    static long javaWeightBytes(ModelConfig config, TensorStore store, RuntimeOptions.Weights weights) {
+        io.github.amulet4j.djl.weights.WeightFormat f = weights.format();
+        double perWeight = f != null ? (double) f.blockBytes() / f.blockWeights()
+                : switch (store.dtype(store.names().iterator().next())) {
+                    case "BF16", "F16" -> 2;
+                    default -> 4;
+                };
+        long elements = linearElements(config);
+        if (!config.tieWordEmbeddings()) {
+            elements += (long) config.vocabSize() * config.hiddenSize();
+        }
+        return (long) Math.ceil(perWeight * elements);
     }
 
     /** Elements of every linear weight and the output head (the heap kernel's weights). */
