@@ -303,7 +303,7 @@ public final class DjlCausalLm implements CausalLm {
         return weights.engineBytes() + weights.heapBytes();
     }
 
-    /** Whether the linear layers run as Java Vector API kernels over weights on the Java heap. */
+    /** Whether the linear layers run as Java Vector API kernels (weights held off the heap, {@link RuntimeOptions#weights()}). */
     public boolean linearLayersOnHeap() {
         return weights.heapBytes() > 0;
     }

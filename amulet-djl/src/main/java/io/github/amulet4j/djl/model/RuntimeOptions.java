@@ -32,8 +32,8 @@ public final class RuntimeOptions {
         /** PyTorch, weights on the engine. */
         ENGINE,
         /**
-         * Java Vector API kernels, weights on the Java heap (float32 on the CPU; needs the JVM option
-         * {@value VectorSupport#JVM_OPTION}). Two streams cost about what one does (issue 5).
+         * Java Vector API kernels, weights off the Java heap in the format of {@link RuntimeOptions#weights()} (CPU, float32
+         * activations; needs the JVM option {@value VectorSupport#JVM_OPTION}). Two streams cost about what one does.
          */
         JAVA;
 

@@ -52,19 +52,46 @@ final class WeightKernels {
             manyColumns(m, x, n, y, from, to);
             return;
         }
-        int in = m.cols();
-        int rows = m.rows();
+        // One method per format and column count, each with its row loop inside: C2 then compiles each on its own,
+        // and no vector value merges at a branch (a conditional update of an accumulator made C2 box vectors here,
+        // 3-10x slower).
         WeightFormat f = m.format();
-        float[] xs = f == WeightFormat.BF16 || f == WeightFormat.F16 ? pairSplit(x, n, in) : x;
-        for (int r = from; r < to; r++) {
-            ByteBuffer b = m.slab(r);
-            int p = m.offset(r);
-            switch (f) {
-                case F32 -> f32(b, p, in, xs, n, y, rows, r);
-                case BF16 -> bf16(b, p, in, xs, n, y, rows, r);
-                case F16 -> f16(b, p, in, xs, n, y, rows, r);
-                case Q8_0 -> q80(b, p, in, xs, n, y, rows, r);
-                case Q4_0 -> q40(b, p, in, xs, n, y, rows, r);
+        boolean two = n == 2;
+        switch (f) {
+            case F32 -> {
+                if (two) {
+                    f32x2(m, x, y, from, to);
+                } else {
+                    f32x1(m, x, y, from, to);
+                }
+            }
+            case BF16, F16 -> {
+                float[] xs = pairSplit(x, n, m.cols());
+                if (f == WeightFormat.BF16) {
+                    if (two) {
+                        bf16x2(m, xs, y, from, to);
+                    } else {
+                        bf16x1(m, xs, y, from, to);
+                    }
+                } else if (two) {
+                    f16x2(m, xs, y, from, to);
+                } else {
+                    f16x1(m, xs, y, from, to);
+                }
+            }
+            case Q8_0 -> {
+                if (two) {
+                    q80x2(m, x, y, from, to);
+                } else {
+                    q80x1(m, x, y, from, to);
+                }
+            }
+            case Q4_0 -> {
+                if (two) {
+                    q40x2(m, x, y, from, to);
+                } else {
+                    q40x1(m, x, y, from, to);
+                }
             }
         }
     }
@@ -90,10 +117,13 @@ final class WeightKernels {
         return out;
     }
 
-    private static void f32(ByteBuffer b, int p, int in, float[] x, int n, float[] y, int rows, int r) {
+    private static void f32x1(WeightMatrix m, float[] x, float[] y, int from, int to) {
+        int in = m.cols();
         int bound = FS.loopBound(in);
-        FloatVector a0 = FloatVector.zero(FS);
-        if (n == 1) {
+        for (int r = from; r < to; r++) {
+            ByteBuffer b = m.slab(r);
+            int p = m.offset(r);
+            FloatVector a0 = FloatVector.zero(FS);
             int i = 0;
             for (; i < bound; i += L) {
                 a0 = FloatVector.fromByteBuffer(FS, b, p + 4 * i, LE).fma(FloatVector.fromArray(FS, x, i), a0);
@@ -103,153 +133,282 @@ final class WeightKernels {
                 s += b.getFloat(p + 4 * i) * x[i];
             }
             y[r] = s;
-            return;
         }
-        FloatVector a1 = FloatVector.zero(FS);
-        int i = 0;
-        for (; i < bound; i += L) {
-            FloatVector w = FloatVector.fromByteBuffer(FS, b, p + 4 * i, LE);
-            a0 = w.fma(FloatVector.fromArray(FS, x, i), a0);
-            a1 = w.fma(FloatVector.fromArray(FS, x, in + i), a1);
-        }
-        float s0 = a0.reduceLanes(VectorOperators.ADD);
-        float s1 = a1.reduceLanes(VectorOperators.ADD);
-        for (; i < in; i++) {
-            float w = b.getFloat(p + 4 * i);
-            s0 += w * x[i];
-            s1 += w * x[in + i];
-        }
-        y[r] = s0;
-        y[rows + r] = s1;
     }
 
-    private static void bf16(ByteBuffer b, int p, int in, float[] x, int n, float[] y, int rows, int r) {
-        int chunk = 2 * L;
-        int bound = in - in % chunk;
-        FloatVector a0 = FloatVector.zero(FS);
-        FloatVector a1 = FloatVector.zero(FS);
-        int i = 0;
-        for (; i < bound; i += chunk) {
-            IntVector v = IntVector.fromByteBuffer(IS, b, p + 2 * i, LE);
-            FloatVector even = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-            FloatVector odd = v.and(0xFFFF0000).reinterpretAsFloats();
-            a0 = even.fma(FloatVector.fromArray(FS, x, i), a0);
-            a0 = odd.fma(FloatVector.fromArray(FS, x, i + L), a0);
-            if (n == 2) {
-                a1 = even.fma(FloatVector.fromArray(FS, x, in + i), a1);
-                a1 = odd.fma(FloatVector.fromArray(FS, x, in + i + L), a1);
+    private static void f32x2(WeightMatrix m, float[] x, float[] y, int from, int to) {
+        int in = m.cols();
+        int rows = m.rows();
+        int bound = FS.loopBound(in);
+        for (int r = from; r < to; r++) {
+            ByteBuffer b = m.slab(r);
+            int p = m.offset(r);
+            FloatVector a0 = FloatVector.zero(FS);
+            FloatVector a1 = FloatVector.zero(FS);
+            int i = 0;
+            for (; i < bound; i += L) {
+                FloatVector w = FloatVector.fromByteBuffer(FS, b, p + 4 * i, LE);
+                a0 = w.fma(FloatVector.fromArray(FS, x, i), a0);
+                a1 = w.fma(FloatVector.fromArray(FS, x, in + i), a1);
             }
-        }
-        float s0 = a0.reduceLanes(VectorOperators.ADD);
-        float s1 = a1.reduceLanes(VectorOperators.ADD);
-        for (; i < in; i++) {
-            float w = Float.intBitsToFloat((b.getShort(p + 2 * i) & 0xFFFF) << 16);
-            s0 += w * x[i];
-            if (n == 2) {
+            float s0 = a0.reduceLanes(VectorOperators.ADD);
+            float s1 = a1.reduceLanes(VectorOperators.ADD);
+            for (; i < in; i++) {
+                float w = b.getFloat(p + 4 * i);
+                s0 += w * x[i];
                 s1 += w * x[in + i];
             }
-        }
-        y[r] = s0;
-        if (n == 2) {
+            y[r] = s0;
             y[rows + r] = s1;
         }
     }
 
-    private static void f16(ByteBuffer b, int p, int in, float[] x, int n, float[] y, int rows, int r) {
-        int chunk = 2 * L;
-        int bound = in - in % chunk;
-        FloatVector a0 = FloatVector.zero(FS);
-        FloatVector a1 = FloatVector.zero(FS);
-        int i = 0;
-        for (; i < bound; i += chunk) {
-            IntVector v = IntVector.fromByteBuffer(IS, b, p + 2 * i, LE);
-            // low half: moved to the top, then sign kept and exponent/mantissa shifted into a float's places
-            FloatVector even = v.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 3)
-                    .and(HALF_MASK).reinterpretAsFloats();
-            FloatVector odd = v.lanewise(VectorOperators.ASHR, 3).and(HALF_MASK).reinterpretAsFloats();
-            a0 = even.fma(FloatVector.fromArray(FS, x, i), a0);
-            a0 = odd.fma(FloatVector.fromArray(FS, x, i + L), a0);
-            if (n == 2) {
+    private static void bf16x1(WeightMatrix m, float[] x, float[] y, int from, int to) {
+        int in = m.cols();
+        int bound = in - in % (2 * L);
+        for (int r = from; r < to; r++) {
+            ByteBuffer b = m.slab(r);
+            int p = m.offset(r);
+            FloatVector a0 = FloatVector.zero(FS);
+            int i = 0;
+            for (; i < bound; i += 2 * L) {
+                IntVector v = IntVector.fromByteBuffer(IS, b, p + 2 * i, LE);
+                a0 = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(FloatVector.fromArray(FS, x, i), a0);
+                a0 = v.and(0xFFFF0000).reinterpretAsFloats().fma(FloatVector.fromArray(FS, x, i + L), a0);
+            }
+            float s = a0.reduceLanes(VectorOperators.ADD);
+            for (; i < in; i++) {
+                s += Float.intBitsToFloat((b.getShort(p + 2 * i) & 0xFFFF) << 16) * x[i];
+            }
+            y[r] = s;
+        }
+    }
+
+    private static void bf16x2(WeightMatrix m, float[] x, float[] y, int from, int to) {
+        int in = m.cols();
+        int rows = m.rows();
+        int bound = in - in % (2 * L);
+        for (int r = from; r < to; r++) {
+            ByteBuffer b = m.slab(r);
+            int p = m.offset(r);
+            FloatVector a0 = FloatVector.zero(FS);
+            FloatVector a1 = FloatVector.zero(FS);
+            int i = 0;
+            for (; i < bound; i += 2 * L) {
+                IntVector v = IntVector.fromByteBuffer(IS, b, p + 2 * i, LE);
+                FloatVector even = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+                FloatVector odd = v.and(0xFFFF0000).reinterpretAsFloats();
+                a0 = even.fma(FloatVector.fromArray(FS, x, i), a0);
                 a1 = even.fma(FloatVector.fromArray(FS, x, in + i), a1);
+                a0 = odd.fma(FloatVector.fromArray(FS, x, i + L), a0);
                 a1 = odd.fma(FloatVector.fromArray(FS, x, in + i + L), a1);
             }
-        }
-        // the rebasing factor applied once to the sums (every product above was 2^-112 too small; exact)
-        float s0 = a0.reduceLanes(VectorOperators.ADD) * HALF_SCALE;
-        float s1 = a1.reduceLanes(VectorOperators.ADD) * HALF_SCALE;
-        for (; i < in; i++) {
-            float w = half(b.getShort(p + 2 * i));
-            s0 += w * x[i];
-            if (n == 2) {
+            float s0 = a0.reduceLanes(VectorOperators.ADD);
+            float s1 = a1.reduceLanes(VectorOperators.ADD);
+            for (; i < in; i++) {
+                float w = Float.intBitsToFloat((b.getShort(p + 2 * i) & 0xFFFF) << 16);
+                s0 += w * x[i];
                 s1 += w * x[in + i];
             }
-        }
-        y[r] = s0;
-        if (n == 2) {
+            y[r] = s0;
             y[rows + r] = s1;
         }
     }
 
-    private static void q80(ByteBuffer b, int p, int in, float[] x, int n, float[] y, int rows, int r) {
-        FloatVector a0 = FloatVector.zero(FS);
-        FloatVector a1 = FloatVector.zero(FS);
+    private static void f16x1(WeightMatrix m, float[] x, float[] y, int from, int to) {
+        int in = m.cols();
+        int bound = in - in % (2 * L);
+        for (int r = from; r < to; r++) {
+            ByteBuffer b = m.slab(r);
+            int p = m.offset(r);
+            FloatVector a0 = FloatVector.zero(FS);
+            int i = 0;
+            for (; i < bound; i += 2 * L) {
+                IntVector v = IntVector.fromByteBuffer(IS, b, p + 2 * i, LE);
+                // low half moved to the top, then sign kept and exponent/mantissa shifted into a float's places
+                FloatVector even = v.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 3)
+                        .and(HALF_MASK).reinterpretAsFloats();
+                FloatVector odd = v.lanewise(VectorOperators.ASHR, 3).and(HALF_MASK).reinterpretAsFloats();
+                a0 = even.fma(FloatVector.fromArray(FS, x, i), a0);
+                a0 = odd.fma(FloatVector.fromArray(FS, x, i + L), a0);
+            }
+            // the rebasing factor applied once to the sum (every product above was 2^-112 too small; exact)
+            float s = a0.reduceLanes(VectorOperators.ADD) * HALF_SCALE;
+            for (; i < in; i++) {
+                s += half(b.getShort(p + 2 * i)) * x[i];
+            }
+            y[r] = s;
+        }
+    }
+
+    private static void f16x2(WeightMatrix m, float[] x, float[] y, int from, int to) {
+        int in = m.cols();
+        int rows = m.rows();
+        int bound = in - in % (2 * L);
+        for (int r = from; r < to; r++) {
+            ByteBuffer b = m.slab(r);
+            int p = m.offset(r);
+            FloatVector a0 = FloatVector.zero(FS);
+            FloatVector a1 = FloatVector.zero(FS);
+            int i = 0;
+            for (; i < bound; i += 2 * L) {
+                IntVector v = IntVector.fromByteBuffer(IS, b, p + 2 * i, LE);
+                FloatVector even = v.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 3)
+                        .and(HALF_MASK).reinterpretAsFloats();
+                FloatVector odd = v.lanewise(VectorOperators.ASHR, 3).and(HALF_MASK).reinterpretAsFloats();
+                a0 = even.fma(FloatVector.fromArray(FS, x, i), a0);
+                a1 = even.fma(FloatVector.fromArray(FS, x, in + i), a1);
+                a0 = odd.fma(FloatVector.fromArray(FS, x, i + L), a0);
+                a1 = odd.fma(FloatVector.fromArray(FS, x, in + i + L), a1);
+            }
+            float s0 = a0.reduceLanes(VectorOperators.ADD) * HALF_SCALE;
+            float s1 = a1.reduceLanes(VectorOperators.ADD) * HALF_SCALE;
+            for (; i < in; i++) {
+                float w = half(b.getShort(p + 2 * i));
+                s0 += w * x[i];
+                s1 += w * x[in + i];
+            }
+            y[r] = s0;
+            y[rows + r] = s1;
+        }
+    }
+
+    private static void q80x1(WeightMatrix m, float[] x, float[] y, int from, int to) {
+        int blocks = m.cols() / WeightFormat.BLOCK;
+        for (int r = from; r < to; r++) {
+            ByteBuffer b = m.slab(r);
+            int p = m.offset(r);
+            FloatVector a0 = FloatVector.zero(FS);
+            for (int k = 0; k < blocks; k++) {
+                int q = p + k * 34;
+                int xi = k * WeightFormat.BLOCK;
+                FloatVector s0 = FloatVector.zero(FS);
+                for (int j = 0; j < WeightFormat.BLOCK; j += L) {
+                    FloatVector w = (FloatVector) ByteVector.fromByteBuffer(BS, b, q + 2 + j, LE)
+                            .convertShape(VectorOperators.B2F, FS, 0);
+                    s0 = w.fma(FloatVector.fromArray(FS, x, xi + j), s0);
+                }
+                a0 = s0.fma(FloatVector.broadcast(FS, half(b.getShort(q))), a0);
+            }
+            y[r] = a0.reduceLanes(VectorOperators.ADD);
+        }
+    }
+
+    private static void q80x2(WeightMatrix m, float[] x, float[] y, int from, int to) {
+        int in = m.cols();
+        int rows = m.rows();
         int blocks = in / WeightFormat.BLOCK;
-        for (int k = 0; k < blocks; k++) {
-            int q = p + k * 34;
-            FloatVector d = FloatVector.broadcast(FS, half(b.getShort(q)));
-            int xi = k * WeightFormat.BLOCK;
-            FloatVector s0 = FloatVector.zero(FS);
-            FloatVector s1 = FloatVector.zero(FS);
-            for (int j = 0; j < WeightFormat.BLOCK; j += L) {
-                FloatVector w = (FloatVector) ByteVector.fromByteBuffer(BS, b, q + 2 + j, LE)
-                        .convertShape(VectorOperators.B2F, FS, 0);
-                s0 = w.fma(FloatVector.fromArray(FS, x, xi + j), s0);
-                if (n == 2) {
+        for (int r = from; r < to; r++) {
+            ByteBuffer b = m.slab(r);
+            int p = m.offset(r);
+            FloatVector a0 = FloatVector.zero(FS);
+            FloatVector a1 = FloatVector.zero(FS);
+            for (int k = 0; k < blocks; k++) {
+                int q = p + k * 34;
+                int xi = k * WeightFormat.BLOCK;
+                FloatVector s0 = FloatVector.zero(FS);
+                FloatVector s1 = FloatVector.zero(FS);
+                for (int j = 0; j < WeightFormat.BLOCK; j += L) {
+                    FloatVector w = (FloatVector) ByteVector.fromByteBuffer(BS, b, q + 2 + j, LE)
+                            .convertShape(VectorOperators.B2F, FS, 0);
+                    s0 = w.fma(FloatVector.fromArray(FS, x, xi + j), s0);
                     s1 = w.fma(FloatVector.fromArray(FS, x, in + xi + j), s1);
                 }
-            }
-            a0 = s0.fma(d, a0);
-            if (n == 2) {
+                FloatVector d = FloatVector.broadcast(FS, half(b.getShort(q)));
+                a0 = s0.fma(d, a0);
                 a1 = s1.fma(d, a1);
             }
-        }
-        y[r] = a0.reduceLanes(VectorOperators.ADD);
-        if (n == 2) {
+            y[r] = a0.reduceLanes(VectorOperators.ADD);
             y[rows + r] = a1.reduceLanes(VectorOperators.ADD);
         }
     }
 
-    private static void q40(ByteBuffer b, int p, int in, float[] x, int n, float[] y, int rows, int r) {
-        FloatVector a0 = FloatVector.zero(FS);
-        FloatVector a1 = FloatVector.zero(FS);
+    /**
+     * Per column and block of 32, the sum of the activations times 8: Q4_0's {@code d * sum (q - 8) x} is computed as
+     * {@code d * (sum q x - 8 sum x)}, which keeps the subtraction out of the inner loop.
+     */
+    private static float[] blockSums8(float[] x, int n, int in) {
         int blocks = in / WeightFormat.BLOCK;
-        for (int k = 0; k < blocks; k++) {
-            int q = p + k * 18;
-            FloatVector d = FloatVector.broadcast(FS, half(b.getShort(q)));
-            int xi = k * WeightFormat.BLOCK;
-            FloatVector s0 = FloatVector.zero(FS);
-            FloatVector s1 = FloatVector.zero(FS);
-            for (int j = 0; j < 16; j += L) {
-                ByteVector packed = ByteVector.fromByteBuffer(BS, b, q + 2 + j, LE);
-                FloatVector lo = (FloatVector) packed.and((byte) 0x0F).sub((byte) 8)
-                        .convertShape(VectorOperators.B2F, FS, 0);
-                FloatVector hi = (FloatVector) packed.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0F)
-                        .sub((byte) 8).convertShape(VectorOperators.B2F, FS, 0);
-                s0 = lo.fma(FloatVector.fromArray(FS, x, xi + j), s0);
-                s0 = hi.fma(FloatVector.fromArray(FS, x, xi + 16 + j), s0);
-                if (n == 2) {
+        float[] out = new float[n * blocks];
+        for (int c = 0; c < n; c++) {
+            for (int k = 0; k < blocks; k++) {
+                float s = 0;
+                int o = c * in + k * WeightFormat.BLOCK;
+                for (int j = 0; j < WeightFormat.BLOCK; j++) {
+                    s += x[o + j];
+                }
+                out[c * blocks + k] = 8 * s;
+            }
+        }
+        return out;
+    }
+
+    private static void q40x1(WeightMatrix m, float[] x, float[] y, int from, int to) {
+        int blocks = m.cols() / WeightFormat.BLOCK;
+        float[] sums = blockSums8(x, 1, m.cols());
+        for (int r = from; r < to; r++) {
+            ByteBuffer b = m.slab(r);
+            int p = m.offset(r);
+            FloatVector a0 = FloatVector.zero(FS);
+            float corr = 0;
+            for (int k = 0; k < blocks; k++) {
+                int q = p + k * 18;
+                int xi = k * WeightFormat.BLOCK;
+                FloatVector s0 = FloatVector.zero(FS);
+                for (int j = 0; j < 16; j += L) {
+                    IntVector packed = (IntVector) ByteVector.fromByteBuffer(BS, b, q + 2 + j, LE)
+                            .convertShape(VectorOperators.B2I, IS, 0);
+                    FloatVector lo = (FloatVector) packed.and(0x0F).convert(VectorOperators.I2F, 0);
+                    FloatVector hi = (FloatVector) packed.lanewise(VectorOperators.ASHR, 4).and(0x0F)
+                            .convert(VectorOperators.I2F, 0);
+                    s0 = lo.fma(FloatVector.fromArray(FS, x, xi + j), s0);
+                    s0 = hi.fma(FloatVector.fromArray(FS, x, xi + 16 + j), s0);
+                }
+                float d = half(b.getShort(q));
+                a0 = s0.fma(FloatVector.broadcast(FS, d), a0);
+                corr += d * sums[k];
+            }
+            y[r] = a0.reduceLanes(VectorOperators.ADD) - corr;
+        }
+    }
+
+    private static void q40x2(WeightMatrix m, float[] x, float[] y, int from, int to) {
+        int in = m.cols();
+        int rows = m.rows();
+        int blocks = in / WeightFormat.BLOCK;
+        float[] sums = blockSums8(x, 2, in);
+        for (int r = from; r < to; r++) {
+            ByteBuffer b = m.slab(r);
+            int p = m.offset(r);
+            FloatVector a0 = FloatVector.zero(FS);
+            FloatVector a1 = FloatVector.zero(FS);
+            float corr0 = 0;
+            float corr1 = 0;
+            for (int k = 0; k < blocks; k++) {
+                int q = p + k * 18;
+                int xi = k * WeightFormat.BLOCK;
+                FloatVector s0 = FloatVector.zero(FS);
+                FloatVector s1 = FloatVector.zero(FS);
+                for (int j = 0; j < 16; j += L) {
+                    IntVector packed = (IntVector) ByteVector.fromByteBuffer(BS, b, q + 2 + j, LE)
+                            .convertShape(VectorOperators.B2I, IS, 0);
+                    FloatVector lo = (FloatVector) packed.and(0x0F).convert(VectorOperators.I2F, 0);
+                    FloatVector hi = (FloatVector) packed.lanewise(VectorOperators.ASHR, 4).and(0x0F)
+                            .convert(VectorOperators.I2F, 0);
+                    s0 = lo.fma(FloatVector.fromArray(FS, x, xi + j), s0);
+                    s0 = hi.fma(FloatVector.fromArray(FS, x, xi + 16 + j), s0);
                     s1 = lo.fma(FloatVector.fromArray(FS, x, in + xi + j), s1);
                     s1 = hi.fma(FloatVector.fromArray(FS, x, in + xi + 16 + j), s1);
                 }
+                float d = half(b.getShort(q));
+                FloatVector dv = FloatVector.broadcast(FS, d);
+                a0 = s0.fma(dv, a0);
+                a1 = s1.fma(dv, a1);
+                corr0 += d * sums[k];
+                corr1 += d * sums[blocks + k];
             }
-            a0 = s0.fma(d, a0);
-            if (n == 2) {
-                a1 = s1.fma(d, a1);
-            }
-        }
-        y[r] = a0.reduceLanes(VectorOperators.ADD);
-        if (n == 2) {
-            y[rows + r] = a1.reduceLanes(VectorOperators.ADD);
+            y[r] = a0.reduceLanes(VectorOperators.ADD) - corr0;
+            y[rows + r] = a1.reduceLanes(VectorOperators.ADD) - corr1;
         }
     }
 
@@ -260,12 +419,14 @@ final class WeightKernels {
     }
 
     /**
-     * Many columns: each tile of rows is widened once into float32 scratch, then multiplied with every column
-     * (pairs of rows by pairs of columns: four accumulators, each load serving two products).
+     * Many columns: each tile of rows is widened once into float32 scratch (BF16/F16 rows in the pair-split order,
+     * with the activations reordered to match), then multiplied with every column by {@link FloatTile}.
      */
     private static void manyColumns(WeightMatrix m, float[] x, int n, float[] y, int from, int to) {
         int in = m.cols();
         int rows = m.rows();
+        WeightFormat f = m.format();
+        float[] xs = f == WeightFormat.BF16 || f == WeightFormat.F16 ? pairSplit(x, n, in) : x;
         float[] w = SCRATCH.get();
         if (w.length < TILE_ROWS * in) {
             w = new float[TILE_ROWS * in];
@@ -273,10 +434,116 @@ final class WeightKernels {
         }
         for (int tile = from; tile < to; tile += TILE_ROWS) {
             int end = Math.min(to, tile + TILE_ROWS);
-            for (int r = tile; r < end; r++) {
-                m.row(r, w, (r - tile) * in);
+            widen(m, tile, end, w);
+            FloatTile.multiply(w, tile, end, in, xs, n, y, rows);
+        }
+    }
+
+    /** Rows {@code [from, to)} as float32 into {@code dst} (row {@code r} at {@code (r - from) * cols}). */
+    static void widen(WeightMatrix m, int from, int to, float[] dst) {
+        switch (m.format()) {
+            case F32 -> widenF32(m, from, to, dst);
+            case BF16 -> widenBf16(m, from, to, dst);
+            case F16 -> widenF16(m, from, to, dst);
+            case Q8_0 -> widenQ80(m, from, to, dst);
+            case Q4_0 -> widenQ40(m, from, to, dst);
+        }
+    }
+
+    private static void widenF32(WeightMatrix m, int from, int to, float[] dst) {
+        int in = m.cols();
+        int bound = FS.loopBound(in);
+        for (int r = from; r < to; r++) {
+            ByteBuffer b = m.slab(r);
+            int p = m.offset(r);
+            int o = (r - from) * in;
+            int i = 0;
+            for (; i < bound; i += L) {
+                FloatVector.fromByteBuffer(FS, b, p + 4 * i, LE).intoArray(dst, o + i);
             }
-            FloatTile.multiply(w, tile, end, in, x, n, y, rows);
+            for (; i < in; i++) {
+                dst[o + i] = b.getFloat(p + 4 * i);
+            }
+        }
+    }
+
+    private static void widenBf16(WeightMatrix m, int from, int to, float[] dst) {
+        int in = m.cols();
+        int bound = in - in % (2 * L);
+        for (int r = from; r < to; r++) {
+            ByteBuffer b = m.slab(r);
+            int p = m.offset(r);
+            int o = (r - from) * in;
+            int i = 0;
+            for (; i < bound; i += 2 * L) {
+                IntVector v = IntVector.fromByteBuffer(IS, b, p + 2 * i, LE);
+                v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().intoArray(dst, o + i);
+                v.and(0xFFFF0000).reinterpretAsFloats().intoArray(dst, o + i + L);
+            }
+            for (; i < in; i++) {
+                dst[o + i] = Float.intBitsToFloat((b.getShort(p + 2 * i) & 0xFFFF) << 16);
+            }
+        }
+    }
+
+    private static void widenF16(WeightMatrix m, int from, int to, float[] dst) {
+        int in = m.cols();
+        int bound = in - in % (2 * L);
+        for (int r = from; r < to; r++) {
+            ByteBuffer b = m.slab(r);
+            int p = m.offset(r);
+            int o = (r - from) * in;
+            int i = 0;
+            for (; i < bound; i += 2 * L) {
+                IntVector v = IntVector.fromByteBuffer(IS, b, p + 2 * i, LE);
+                v.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 3).and(HALF_MASK)
+                        .reinterpretAsFloats().mul(HALF_SCALE).intoArray(dst, o + i);
+                v.lanewise(VectorOperators.ASHR, 3).and(HALF_MASK).reinterpretAsFloats().mul(HALF_SCALE)
+                        .intoArray(dst, o + i + L);
+            }
+            for (; i < in; i++) {
+                dst[o + i] = half(b.getShort(p + 2 * i));
+            }
+        }
+    }
+
+    private static void widenQ80(WeightMatrix m, int from, int to, float[] dst) {
+        int blocks = m.cols() / WeightFormat.BLOCK;
+        for (int r = from; r < to; r++) {
+            ByteBuffer b = m.slab(r);
+            int p = m.offset(r);
+            int o = (r - from) * m.cols();
+            for (int k = 0; k < blocks; k++) {
+                int q = p + k * 34;
+                float d = half(b.getShort(q));
+                for (int j = 0; j < WeightFormat.BLOCK; j += L) {
+                    ((FloatVector) ByteVector.fromByteBuffer(BS, b, q + 2 + j, LE)
+                            .convertShape(VectorOperators.B2F, FS, 0)).mul(d)
+                            .intoArray(dst, o + k * WeightFormat.BLOCK + j);
+                }
+            }
+        }
+    }
+
+    private static void widenQ40(WeightMatrix m, int from, int to, float[] dst) {
+        int blocks = m.cols() / WeightFormat.BLOCK;
+        for (int r = from; r < to; r++) {
+            ByteBuffer b = m.slab(r);
+            int p = m.offset(r);
+            int o = (r - from) * m.cols();
+            for (int k = 0; k < blocks; k++) {
+                int q = p + k * 18;
+                float d = half(b.getShort(q));
+                int at = o + k * WeightFormat.BLOCK;
+                for (int j = 0; j < 16; j += L) {
+                    IntVector packed = (IntVector) ByteVector.fromByteBuffer(BS, b, q + 2 + j, LE)
+                            .convertShape(VectorOperators.B2I, IS, 0);
+                    ((FloatVector) packed.and(0x0F).sub(8).convert(VectorOperators.I2F, 0)).mul(d)
+                            .intoArray(dst, at + j);
+                    ((FloatVector) packed.lanewise(VectorOperators.ASHR, 4).and(0x0F).sub(8)
+                            .convert(VectorOperators.I2F, 0)).mul(d).intoArray(dst, at + 16 + j);
+                }
+            }
         }
     }
 }

@@ -10,8 +10,8 @@ import java.util.Random;
 /**
  * Manual probe (not a test): the linear products of one Qwen2.5-0.5B-shaped decode step (24 layers of q/k/v, o,
  * gate/up and down plus the 151,936-row head) in one {@link WeightFormat}, with one and two columns, split over
- * product workers as the model does; and a 64-column (prefill) product over a quarter of the layers. With
- * {@code f32} it also times {@link VectorMatmul} over heap arrays (the float[] path). Prints median ms and GB/s.
+ * product workers as the model does; and a 64-column (prefill) product over a quarter of the layers. Prints median
+ * ms, GB/s and GFLOP/s (wall time: run it alone).
  *
  * <p>Run: {@code java --add-modules jdk.incubator.vector -cp <test classpath>
  * io.github.amulet4j.djl.model.WeightFormatsProbe FORMAT [rounds] [threads]}
@@ -29,7 +29,7 @@ public final class WeightFormatsProbe {
         int threads = args.length > 2 ? Integer.parseInt(args[2]) : 2;
         Random random = new Random(1);
         WeightMatrix[][] w = new WeightMatrix[25][SHAPES.length];
-        float[][][] heap = f == WeightFormat.F32 ? new float[25][SHAPES.length][] : null;
+
         double bytes = 0;
         for (int l = 0; l < 25; l++) {
             for (int i = 0; i < (l == 24 ? 1 : SHAPES.length); i++) {
@@ -40,20 +40,15 @@ public final class WeightFormatsProbe {
                     v[k] = (float) (random.nextGaussian() * 0.02);
                 }
                 w[l][i] = WeightMatrix.of(f, v, rows, in);
-                if (heap != null) {
-                    heap[l][i] = v;
-                }
                 bytes += w[l][i].byteSize();
             }
         }
         try (ProductWorkers workers = new ProductWorkers(threads, "probe")) {
-            String[] names = heap != null ? new String[] {"1 col", "2 col", "64 col (6 layers)", "1 col float[]",
-                "2 col float[]", "64 col float[] (6 layers)"} : new String[] {"1 col", "2 col", "64 col (6 layers)"};
+            String[] names = {"1 col", "2 col", "64 col (6 layers)"};
             double[][] ms = new double[names.length][rounds];
             for (int round = -2; round < rounds; round++) {
                 for (int v = 0; v < names.length; v++) {
                     int n = v % 3 == 0 ? 1 : v % 3 == 1 ? 2 : 64;
-                    boolean onHeap = v >= 3;
                     long t0 = System.nanoTime();
                     for (int l = 0; l < 25; l++) {
                         if (n == 64 && l % 4 != 0) {
@@ -67,7 +62,7 @@ public final class WeightFormatsProbe {
                             float[] x = new float[n * m.cols()];
                             Arrays.fill(x, 0.5f);
                             float[] y = new float[n * m.rows()];
-                            run(workers, m, onHeap ? heap[l][i] : null, x, n, y);
+                            run(workers, m, x, n, y);
                         }
                     }
                     if (round >= 0) {
@@ -80,7 +75,7 @@ public final class WeightFormatsProbe {
                 Arrays.sort(ms[v]);
                 double med = ms[v][rounds / 2];
                 String extra = v % 3 == 2 ? String.format(Locale.ROOT, "%.1f GFLOP/s",
-                        2.0 * 64 * 6 * 14 * 896 * 896 / (med / 1e3) / 1e9 * (896.0 * (1152 + 896 + 9728 + 4864) / (14.0 * 896 * 896)) / 1)
+                        2.0 * 64 * 6 * 896.0 * (1152 + 896 + 9728 + 4864) / (med / 1e3) / 1e9)
                         : String.format(Locale.ROOT, "%.1f GB/s", bytes / (med / 1e3) / 1e9);
                 System.out.printf(Locale.ROOT, "  %-28s median %8.2f ms  best %8.2f ms  %s%n", names[v], med, ms[v][0],
                         extra);
@@ -88,7 +83,7 @@ public final class WeightFormatsProbe {
         }
     }
 
-    private static void run(ProductWorkers workers, WeightMatrix m, float[] heap, float[] x, int n, float[] y) {
+    private static void run(ProductWorkers workers, WeightMatrix m, float[] x, int n, float[] y) {
         int rows = m.rows();
         int parts = Math.max(1, Math.min(workers.threads(), rows / 16));
         Runnable[] tasks = new Runnable[parts];
@@ -97,8 +92,7 @@ public final class WeightFormatsProbe {
             int end = i == parts - 1 ? rows : (int) ((long) rows * (i + 1) / parts) / 16 * 16;
             int from = start;
             int to = Math.max(from, end);
-            tasks[i] = heap != null ? () -> VectorMatmul.multiply(heap, rows, m.cols(), x, n, y, from, to)
-                    : () -> m.multiply(x, n, y, from, to);
+            tasks[i] = () -> m.multiply(x, n, y, from, to);
             start = to;
         }
         workers.run(tasks);
