@@ -30,7 +30,7 @@ final class PromptCommand extends ModelCommand {
     @Override
     public Integer call() throws Exception {
         Preference preference = Options.preference(options.preference);
-        Conversation conversation = Conversation.of(question).withSystem(options.system);
+        Conversation conversation = Conversation.of(Options.question(question)).withSystem(options.system);
         PromptRenderer renderer = PromptRenderer.load(modelOptions());
         TwoStreamPrompt prompts = renderer.render(conversation, preference, Options.promptStyle(options.promptStyle));
         PrintWriter out = out();
