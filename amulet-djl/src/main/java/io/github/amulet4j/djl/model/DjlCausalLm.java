@@ -303,6 +303,35 @@ public final class DjlCausalLm implements CausalLm {
         return weights.engineBytes() + weights.heapBytes();
     }
 
+    /**
+     * Bytes of weights one decode step reads: every linear weight and the output head as held (in their
+     * {@link RuntimeOptions#weights()} format on the Java side), plus the norms, biases and positions (embedding
+     * tables that are only looked up are not counted).
+     */
+    public long weightBytesPerToken() {
+        long other = 0;
+        for (java.util.Map.Entry<String, long[]> e : TensorLayout.expectedTensors(config).entrySet()) {
+            String n = e.getKey();
+            long[] shape = e.getValue();
+            boolean embedding = n.endsWith("embed_tokens.weight") || n.endsWith("wte.weight") || n.endsWith("lm_head.weight");
+            boolean matrix = shape.length == 2 && !n.endsWith("wpe.weight") && !embedding;
+            if (matrix || embedding || n.endsWith("wpe.weight")) {
+                continue;
+            }
+            long numel = 1;
+            for (long d : shape) {
+                numel *= d;
+            }
+            other += numel;
+        }
+        return weights.linearBytes() + other * options.computeType().getNumOfBytes();
+    }
+
+    /** The formats the Java kernels hold the linear weights in ({@code F32}, {@code Q4_0+F16}, ...); empty on PyTorch. */
+    public String weightFormats() {
+        return weights.formats();
+    }
+
     /** Whether the linear layers run as Java Vector API kernels (weights held off the heap, {@link RuntimeOptions#weights()}). */
     public boolean linearLayersOnHeap() {
         return weights.heapBytes() > 0;

@@ -277,6 +277,33 @@ final class ModelWeights {
         return engineBytes;
     }
 
+    /** Bytes of every linear weight and the output head as held (their format on the Java side, the engine's dtype there). */
+    long linearBytes() {
+        long total = bytes(head);
+        for (Layer l : layers) {
+            total += bytes(l.qkv()) + bytes(l.out()) + bytes(l.up()) + bytes(l.down());
+        }
+        return total;
+    }
+
+    private long bytes(LinearWeight w) {
+        return w.onHeap() ? w.matrix().byteSize() : (long) w.rows() * w.in() * type.getNumOfBytes();
+    }
+
+    /** The formats the Java kernels' matrices are held in, e.g. {@code BF16} or {@code Q4_0+F16}; empty on the engine. */
+    String formats() {
+        java.util.Set<WeightFormat> used = java.util.EnumSet.noneOf(WeightFormat.class);
+        if (head.onHeap()) {
+            used.add(head.matrix().format());
+            for (Layer l : layers) {
+                for (LinearWeight w : List.of(l.qkv(), l.out(), l.up(), l.down())) {
+                    used.add(w.matrix().format());
+                }
+            }
+        }
+        return used.stream().map(Enum::name).collect(java.util.stream.Collectors.joining("+"));
+    }
+
     /** Bytes of the weights held for the Java kernels (0 when they are on the engine). */
     long heapBytes() {
         return heapBytes;
