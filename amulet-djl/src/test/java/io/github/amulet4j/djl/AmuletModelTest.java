@@ -65,7 +65,7 @@ class AmuletModelTest {
     void concurrentGenerateCallsOnOneModelAreSerialized() throws Exception {
         GenerationConfig config = GenerationConfig.builder().maxNewTokens(6).build();
         List<String> questions = List.of("What is rain?", "Tell me about cats.", "Why is the sky blue?", "Hi!");
-        try (AmuletModel model = AmuletModel.load(ModelOptions.builder().model(qwen).productThreads(2).build())) {
+        try (AmuletModel model = AmuletModel.load(ModelOptions.builder().model(qwen).runtime(r -> r.productThreads(2)).build())) {
             List<int[]> alone = new ArrayList<>();
             for (String q : questions) {
                 alone.add(model.generate(q, Preference.of("concise"), config).tokenIds());
