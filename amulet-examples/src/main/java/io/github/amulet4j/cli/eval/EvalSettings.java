@@ -81,7 +81,7 @@ public final class EvalSettings {
     private static JsonObject methodSettings(Method method, GenerationConfig c) {
         JsonObject m = new JsonObject();
         DecodingConfig d = c.decoding();
-        if (d.isGreedy()) {
+        if (!d.doSample()) {
             m.addProperty("decoding", "greedy");
         } else {
             m.addProperty("decoding", "sample");
