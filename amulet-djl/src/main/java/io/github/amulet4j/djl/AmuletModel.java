@@ -75,15 +75,19 @@ public final class AmuletModel implements AutoCloseable {
         Objects.requireNonNull(options, "options");
         Path folder = ModelFiles.resolve(options, true);
         PromptRenderer prompts = PromptRenderer.load(folder);
+        DjlCausalLm lm = null;
         try {
             ModelConfig config = prompts.config();
             RuntimeOptions runOptions = options.runtime().toBuilder().checkpointName(options.model()).build();
-            DjlCausalLm lm;
             try (TensorStore store = Checkpoints.open(folder)) {
                 lm = DjlCausalLm.load(config, store, runOptions);
             }
             return new AmuletModel(options.model(), options, prompts, lm);
-        } catch (IOException | RuntimeException e) {
+        } catch (IOException | RuntimeException | Error e) {
+            // a failed load releases what it started: the model's native memory and threads, the tokenizer
+            if (lm != null) {
+                lm.close();
+            }
             prompts.close();
             throw e;
         }
