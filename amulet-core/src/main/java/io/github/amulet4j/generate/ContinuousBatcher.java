@@ -144,10 +144,11 @@ public final class ContinuousBatcher implements AutoCloseable {
      * Queues a request; it joins the batch at the next step with room for its streams. Cancel the future
      * to stop it (its streams leave at the next step; no more tokens are reported).
      *
-     * @throws IllegalArgumentException    if the request lacks a prompt its method needs, a prompt is longer
-     *                                     than the model's positions or holds an id outside the vocabulary,
-     *                                     or its method needs more streams than {@code maxBatchStreams}
-     * @throws RejectedExecutionException  if {@code maxQueue} requests are waiting already, or the batcher is closed
+     * @throws IllegalArgumentException    if the request lacks a prompt its method needs, holds an id outside
+     *                                     the vocabulary, or its method needs more streams than {@code maxBatchStreams}
+     * @throws PromptTooLongException      if a prompt is longer than the model's positions
+     * @throws QueueFullException          if {@code maxQueue} requests are waiting already
+     * @throws RejectedExecutionException  if the batcher is closed
      */
     public CompletableFuture<GenerationResult> submit(GenerationRequest request, TokenListener listener) {
         Objects.requireNonNull(request, "request");
@@ -159,7 +160,7 @@ public final class ContinuousBatcher implements AutoCloseable {
                 throw new RejectedExecutionException("the batcher is closed");
             }
             if (queue.size() >= options.maxQueue()) {
-                throw new RejectedExecutionException("the queue is full (" + options.maxQueue() + " requests waiting)");
+                throw new QueueFullException(options.maxQueue());
             }
             queue.add(p);
             arrived.signal();
@@ -190,8 +191,7 @@ public final class ContinuousBatcher implements AutoCloseable {
         int tokensTotal = 0;
         for (int[] p : prompts) {
             if (p.length > lm.maxPositions()) {
-                throw new IllegalArgumentException("prompt of " + p.length + " tokens exceeds the model's "
-                        + lm.maxPositions() + " positions");
+                throw new PromptTooLongException(p.length, lm.maxPositions());
             }
             for (int id : p) {
                 if (id < 0 || id >= lm.vocabSize()) {

@@ -109,7 +109,7 @@ class ContinuousBatcherTest {
             GenerationRequest next = GenerationRequest.baseOnly(new int[] {5, 6})
                     .withConfig(GenerationConfig.builder().method(Method.BASE).maxNewTokens(3).build());
             CompletableFuture<GenerationResult> second = b.submit(next, TokenListener.NONE);
-            assertThrows(RejectedExecutionException.class, () -> b.submit(next, TokenListener.NONE),
+            assertThrows(QueueFullException.class, () -> b.submit(next, TokenListener.NONE),
                     "a full queue refuses");
             Thread.sleep(50);
             assertEquals(1, b.queuedRequests(), "no room in the batch while the first runs");
@@ -132,8 +132,9 @@ class ContinuousBatcherTest {
                     () -> b.submit(amuletWithoutPref, TokenListener.NONE)).getMessage().contains("preference"));
             GenerationRequest tooLong = GenerationRequest.baseOnly(new int[9])
                     .withConfig(GenerationConfig.builder().method(Method.BASE).build());
-            assertTrue(assertThrows(IllegalArgumentException.class,
-                    () -> b.submit(tooLong, TokenListener.NONE)).getMessage().contains("9 tokens"));
+            PromptTooLongException e = assertThrows(PromptTooLongException.class,
+                    () -> b.submit(tooLong, TokenListener.NONE));
+            assertTrue(e.getMessage().contains("9 tokens") && e.getMessage().contains("8 positions"), e.getMessage());
             GenerationRequest wideBeam = GenerationRequest.preferenceOnly(new int[] {1})
                     .withConfig(GenerationConfig.builder().method(Method.BEAM).numBeams(4).build());
             assertTrue(assertThrows(IllegalArgumentException.class,

@@ -46,9 +46,11 @@ public final class AmuletBatcher implements AutoCloseable {
      * the decoding thread (request index 0): keep it quick. Cancel the future to stop the request; its
      * streams leave the batch at the next step.
      *
-     * @throws IllegalArgumentException   when the method needs a preference the request lacks, or a prompt
-     *                                    is longer than the model's context (the message names both lengths)
-     * @throws RejectedExecutionException when the queue is full or the batcher is closed
+     * @throws IllegalArgumentException   when the method needs a preference the request lacks
+     * @throws io.github.amulet4j.generate.PromptTooLongException when a prompt is longer than the model's
+     *                                    context (the message names both lengths)
+     * @throws io.github.amulet4j.generate.QueueFullException when {@code maxQueue} requests wait already
+     * @throws RejectedExecutionException when the batcher is closed
      */
     public CompletableFuture<GenerationResult> submit(AmuletRequest request, TokenListener listener) {
         Objects.requireNonNull(request, "request");
