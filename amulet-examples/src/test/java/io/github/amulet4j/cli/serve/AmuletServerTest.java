@@ -3,6 +3,11 @@ package io.github.amulet4j.cli.serve;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
+import dev.langchain4j.data.message.UserMessage;
+import dev.langchain4j.model.chat.response.ChatResponse;
+import dev.langchain4j.model.chat.response.StreamingChatResponseHandler;
+import dev.langchain4j.model.openai.OpenAiChatModel;
+import dev.langchain4j.model.openai.OpenAiStreamingChatModel;
 import io.github.amulet4j.align.Method;
 import io.github.amulet4j.decode.DecodingConfig;
 import io.github.amulet4j.djl.AmuletBatcher;
@@ -26,6 +31,8 @@ import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -325,5 +332,61 @@ class AmuletServerTest {
         assertError(form, 400, null, null);
         // the server still answers after all that
         assertEquals(200, client.post(body(1, false).toString()).statusCode());
+    }
+
+    /**
+     * Clients we did not write: LangChain4j's OpenAI chat models, the preference and method passed as custom
+     * parameters (top-level body fields).
+     */
+    @Test
+    void langChain4jOpenAiModelsGetTheLibrarysAnswers() throws Exception {
+        int kind = 0; // amulet with the "concise" preset
+        assertEquals(Method.AMULET, method(kind));
+        GenerationResult want = expected.get(kind);
+        Map<String, Object> custom = Map.of("preference", preference(kind), "method", "amulet");
+        String base = server.uri() + "/v1";
+        OpenAiChatModel chat = OpenAiChatModel.builder().baseUrl(base).apiKey(KEY)
+                .modelName(MODEL_ID).temperature(0.0)
+                .maxTokens(maxTokens(kind)).customParameters(custom).build();
+        ChatResponse r = chat.chat(UserMessage.from(question(kind)));
+        assertEquals(want.text(), r.aiMessage().text());
+        assertEquals(want.generatedTokens(), r.tokenUsage().outputTokenCount());
+        assertEquals(want.basePromptTokens() + want.preferencePromptTokens(), r.tokenUsage().inputTokenCount());
+        assertTrue(r.finishReason() != null);
+
+        OpenAiStreamingChatModel streaming = OpenAiStreamingChatModel.builder().baseUrl(base)
+                .apiKey(KEY).modelName(MODEL_ID).temperature(0.0)
+                .maxTokens(maxTokens(kind)).customParameters(custom).build();
+        StringBuilder partial = new StringBuilder();
+        CompletableFuture<ChatResponse> done = new CompletableFuture<>();
+        streaming.chat(question(kind), new StreamingChatResponseHandler() {
+            @Override
+            public void onPartialResponse(String text) {
+                partial.append(text);
+            }
+
+            @Override
+            public void onCompleteResponse(ChatResponse response) {
+                done.complete(response);
+            }
+
+            @Override
+            public void onError(Throwable error) {
+                done.completeExceptionally(error);
+            }
+        });
+        ChatResponse s = done.get(60, TimeUnit.SECONDS);
+        assertEquals(want.text(), partial.toString());
+        assertEquals(want.text(), s.aiMessage().text());
+        assertEquals(want.generatedTokens(), s.tokenUsage().outputTokenCount());
+        assertEquals(r.finishReason(), s.finishReason());
+
+        // the plain answer differs: the preference really travelled
+        OpenAiChatModel plain = OpenAiChatModel.builder().baseUrl(base).apiKey(KEY)
+                .modelName(MODEL_ID).temperature(0.0).maxTokens(maxTokens(kind))
+                .build();
+        String plainText = plain.chat(UserMessage.from(question(kind))).aiMessage().text();
+        assertTrue(!plainText.equals(want.text()) || want.text().isEmpty(),
+                "base and amulet answers differ on this model: " + plainText);
     }
 }
