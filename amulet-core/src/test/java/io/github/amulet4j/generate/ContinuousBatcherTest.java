@@ -31,7 +31,7 @@ class ContinuousBatcherTest {
         GenerationConfig.Builder cfg = GenerationConfig.builder().method(m).maxNewTokens(4 + (i * 5) % 13)
                 .numBeams(2);
         if (i % 3 == 1) {
-            cfg.decoding(DecodingConfig.builder().greedy(false).temperature(0.8).topP(0.9).seed(100 + i).build());
+            cfg.decoding(DecodingConfig.builder().doSample(true).temperature(0.8).topP(0.9).seed(100 + i).build());
         }
         if (i % 4 == 2) {
             cfg.stopStrings("yz");

@@ -66,9 +66,9 @@ final class ChatConversion {
         DecodingConfig.Builder d = defaults.decoding().toBuilder();
         if (p.temperature() != null) {
             if (p.temperature() == 0) {
-                d.greedy(true);
+                d.doSample(false);
             } else {
-                d.greedy(false).temperature(p.temperature());
+                d.doSample(true).temperature(p.temperature());
             }
         }
         if (p.topP() != null) {

@@ -262,9 +262,9 @@ final class ChatRequestParser {
                 throw ApiException.invalid("temperature", "'temperature' must be in [0, 2], got " + temperature);
             }
             if (temperature == 0) {
-                d.greedy(true);
+                d.doSample(false);
             } else {
-                d.greedy(false).temperature(temperature);
+                d.doSample(true).temperature(temperature);
             }
         }
         Double topP = number(o, "top_p");
