@@ -35,6 +35,8 @@ public final class WinRateChart {
         for (JudgeReport.Line pair : report.overall()) {
             text(body, 20, y, "start", "font-size=\"15\" font-weight=\"bold\"",
                     pair.candidate() + " vs " + pair.baseline());
+            text(body, BAR_LEFT + BAR_WIDTH + 12, y, "start", "font-size=\"11\" fill=\"#444\"",
+                    "win rate, 95% interval, wins/ties/losses");
             y += 12;
             List<JudgeReport.Line> lines = new ArrayList<>();
             for (JudgeReport.Line l : report.byPreference()) {
