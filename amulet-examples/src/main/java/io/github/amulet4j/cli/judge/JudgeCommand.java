@@ -38,7 +38,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 @Command(name = "judge", mixinStandardHelpOptions = true,
         description = "Ask an LLM judge (OpenAI chat-completions API) which of two methods' answers follows the "
                 + "preference better, for every question x preference of eval results files, in both orders; report "
-                + "win rates with ties as half and 95% intervals. An interrupted run resumes where it stopped.")
+                + "win rates with ties as half and 95%% intervals. An interrupted run resumes where it stopped.")
 public final class JudgeCommand implements Callable<Integer> {
 
     @Parameters(paramLabel = "RESULTS.jsonl", arity = "1..*", description = "eval results files (one or more).")
@@ -48,16 +48,16 @@ public final class JudgeCommand implements Callable<Integer> {
             description = "Judgements, one JSON line per judge prompt; appended to and resumed (default: ${DEFAULT-VALUE}).")
     Path outFile;
 
-    @Option(names = "--candidate", paramLabel = "LIST", split = ",", defaultValue = "amulet",
+    @Option(names = "--candidate", paramLabel = "LIST", split = ",", hideParamSyntax = true, defaultValue = "amulet",
             description = "Candidate methods, comma-separated (default: ${DEFAULT-VALUE}).")
     List<String> candidates;
 
-    @Option(names = "--baseline", paramLabel = "LIST", split = ",", defaultValue = "base",
+    @Option(names = "--baseline", paramLabel = "LIST", split = ",", hideParamSyntax = true, defaultValue = "base",
             description = "Baseline methods, comma-separated; every candidate is compared with every baseline "
                     + "(default: ${DEFAULT-VALUE}).")
     List<String> baselines;
 
-    @Option(names = "--preferences", paramLabel = "LIST", split = ",",
+    @Option(names = "--preferences", paramLabel = "LIST", split = ",", hideParamSyntax = true,
             description = "Only these preference names (default: every preference in the results files).")
     List<String> preferences;
 

@@ -446,6 +446,14 @@ class JudgeCommandTest {
     }
 
     @Test
+    void helpListsTheOptionsWithoutWarnings() {
+        Run help = run("judge", "--help");
+        assertEquals(0, help.exitCode(), help.toString());
+        assertEquals("", help.err());
+        assertTrue(help.out().contains("95% intervals") && help.out().contains("--judge-key-env=VAR"), help.out());
+    }
+
+    @Test
     void badArgumentsAreNamed() throws Exception {
         Path results = results(dir.resolve("r.jsonl"), rows(1, List.of("base", "amulet"), "concise"));
         try (FakeJudge judge = new FakeJudge(r -> FakeJudge.Response.verdict("A"))) {
