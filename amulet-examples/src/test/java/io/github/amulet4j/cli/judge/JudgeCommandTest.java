@@ -447,9 +447,18 @@ class JudgeCommandTest {
 
     @Test
     void helpListsTheOptionsWithoutWarnings() {
-        Run help = run("judge", "--help");
+        PrintStream stderr = System.err;
+        ByteArrayOutputStream picocli = new ByteArrayOutputStream();
+        Run help;
+        System.setErr(new PrintStream(picocli, true, StandardCharsets.UTF_8));
+        try {
+            help = run("judge", "--help");
+        } finally {
+            System.setErr(stderr);
+        }
         assertEquals(0, help.exitCode(), help.toString());
         assertEquals("", help.err());
+        assertEquals("", picocli.toString(StandardCharsets.UTF_8), "picocli's warnings");
         assertTrue(help.out().contains("95% intervals") && help.out().contains("--judge-key-env=VAR"), help.out());
     }
 
