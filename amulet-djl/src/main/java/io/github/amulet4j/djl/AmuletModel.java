@@ -6,6 +6,8 @@ import io.github.amulet4j.djl.checkpoint.ModelConfig;
 import io.github.amulet4j.djl.checkpoint.TensorStore;
 import io.github.amulet4j.djl.model.DjlCausalLm;
 import io.github.amulet4j.djl.model.RuntimeOptions;
+import io.github.amulet4j.generate.BatchingOptions;
+import io.github.amulet4j.generate.ContinuousBatcher;
 import io.github.amulet4j.generate.GenerationConfig;
 import io.github.amulet4j.generate.GenerationRequest;
 import io.github.amulet4j.generate.GenerationResult;
@@ -161,7 +163,16 @@ public final class AmuletModel implements AutoCloseable {
         return generator.generate(batch, listener);
     }
 
-    private GenerationRequest toGenerationRequest(AmuletRequest r, int index) {
+    /**
+     * Starts continuous batching over this model: requests from any thread join one running batch (see
+     * {@link AmuletBatcher}). While the batcher runs, generate only through it; close it before the model.
+     */
+    public AmuletBatcher batcher(BatchingOptions batching) {
+        int[] eos = prompts.eosTokenIds().stream().mapToInt(Integer::intValue).toArray();
+        return new AmuletBatcher(this, new ContinuousBatcher(lm, prompts.tokenizer(), generator.defaults(), batching, eos));
+    }
+
+    GenerationRequest toGenerationRequest(AmuletRequest r, int index) {
         GenerationConfig config = r.config().orElse(generator.defaults());
         Method method = config.method();
         PromptStyle style = r.promptStyle();

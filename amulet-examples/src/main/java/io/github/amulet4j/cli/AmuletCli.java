@@ -35,6 +35,7 @@ import java.util.Map;
                 ModelsCommand.class,
                 RandomModelCommand.class,
                 BenchCommand.class,
+                ServeCommand.class,
                 JudgeCommand.class,
                 CommandLine.HelpCommand.class
         })
@@ -96,7 +97,7 @@ public final class AmuletCli implements Runnable {
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "missing command (generate, chat, compare, eval, prompt, models, random-model, bench, judge)");
+        throw new CommandLine.ParameterException(spec.commandLine(), "missing command (generate, chat, compare, eval, prompt, models, random-model, bench, serve, judge)");
     }
 
     /** Entry point of the launcher. */
