@@ -12,7 +12,8 @@ import org.slf4j.LoggerFactory;
  * <ul>
  *   <li>base stream: the conversation as given; preference stream: the same with the preference in the
  *       system message, {@code S + " " + P} when a system text {@code S} exists, otherwise a new system
- *       message {@code P} ({@link PromptStyle#DEFAULT});</li>
+ *       message {@code P}, or {@code D + " " + P} when the template inserts a default system message
+ *       {@code D} of its own ({@link #templateDefaultSystem()}; {@link PromptStyle#DEFAULT});</li>
  *   <li>{@link PromptStyle#PAPER}: the system text is the paper's system prompt with {@code {preference}}
  *       replaced by {@code P} (preference stream) or by {@code ""} (base stream, trailing space kept), after
  *       {@code S + " "} when the conversation has its own system text;</li>
@@ -39,6 +40,8 @@ public final class TwoStreamPrompts {
 
     private final ChatFormatter formatter;
     private final PromptStyle style;
+    private String defaultSystem;
+    private boolean defaultSystemKnown;
 
     /**
      * @param formatter the model's chat template, or {@code null} for a model without one
@@ -94,7 +97,7 @@ public final class TwoStreamPrompts {
         Objects.requireNonNull(preference, "preference");
         String s = systemText(conversation);
         String system = switch (style) {
-            case DEFAULT -> prefix(s) + preference.text();
+            case DEFAULT -> prefix(s != null ? s : templateDefaultSystem()) + preference.text();
             case PAPER -> prefix(s) + PreferencePresets.paperSystemPrompt(preference.text());
         };
         return withSystem(system, conversation);
@@ -133,6 +136,41 @@ public final class TwoStreamPrompts {
             out.add(0, ChatMessage.user(s));
         }
         return out;
+    }
+
+    /**
+     * The system message the template inserts by itself when the conversation has none (Qwen2.5's "You are
+     * Qwen, created by Alibaba Cloud. ..."), or null: ALGORITHM.md section 1 makes it the system text of both
+     * streams, so the preference stream keeps it and the two streams differ by the preference only. Found by
+     * rendering {@code [user: X]} and {@code [system: SENTINEL, user: X]}: when the second splits around the
+     * sentinel into a prefix and a suffix that the first starts and ends with, the default is what the first
+     * has between them.
+     */
+    public synchronized String templateDefaultSystem() {
+        if (defaultSystemKnown) {
+            return defaultSystem;
+        }
+        String found = null;
+        try {
+            String question = "\u2063question\u2063";
+            String sentinel = "\u2063system\u2063";
+            String plain = formatter.render(List.of(ChatMessage.user(question)), true);
+            String withSystem = formatter.render(List.of(ChatMessage.system(sentinel), ChatMessage.user(question)), true);
+            int at = withSystem.indexOf(sentinel);
+            if (at >= 0) {
+                String before = withSystem.substring(0, at);
+                String after = withSystem.substring(at + sentinel.length());
+                if (plain.length() > before.length() + after.length() && plain.startsWith(before) && plain.endsWith(after)) {
+                    String d = plain.substring(before.length(), plain.length() - after.length());
+                    found = d.isBlank() ? null : d;
+                }
+            }
+        } catch (SystemRoleRejectedException e) {
+            found = null; // no system role, so no default system message either
+        }
+        defaultSystem = found;
+        defaultSystemKnown = true;
+        return found;
     }
 
     private static String prefix(String system) {

@@ -35,6 +35,27 @@ class TwoStreamPromptsTest {
         assertEquals("<system>Be brief.|<user>Why?|<assistant>", r.preference());
     }
 
+    /** Like Qwen2.5's templates: a default system message when the conversation has none. */
+    static final ChatFormatter WITH_DEFAULT = (messages, gen) -> (messages.get(0).role().equals("system") ? ""
+            : "<system>You are Qwen.|") + TAGGED.render(messages, gen);
+
+    @Test
+    void aTemplatesDefaultSystemMessageStaysInThePreferenceStream() {
+        TwoStreamPrompts tsp = new TwoStreamPrompts(WITH_DEFAULT);
+        assertEquals("You are Qwen.", tsp.templateDefaultSystem());
+        TwoStreamPrompts.Rendered r = tsp.build(null, "Why?", P);
+        assertEquals("<system>You are Qwen.|<user>Why?|<assistant>", r.base());
+        assertEquals("<system>You are Qwen. Be brief.|<user>Why?|<assistant>", r.preference());
+        // the conversation's own system text replaces the default in both streams
+        r = tsp.build("You help.", "Why?", P);
+        assertEquals("<system>You help.|<user>Why?|<assistant>", r.base());
+        assertEquals("<system>You help. Be brief.|<user>Why?|<assistant>", r.preference());
+        // templates without a default, or without a system role, have none
+        assertEquals(null, new TwoStreamPrompts(TAGGED).templateDefaultSystem());
+        assertEquals(null, new TwoStreamPrompts(NO_SYSTEM).templateDefaultSystem());
+        assertEquals(null, new TwoStreamPrompts(null).templateDefaultSystem());
+    }
+
     @Test
     void rejectedSystemRoleIsFoldedIntoTheFirstUserTurn() {
         TwoStreamPrompts tsp = new TwoStreamPrompts(NO_SYSTEM);
