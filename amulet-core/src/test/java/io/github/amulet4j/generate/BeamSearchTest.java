@@ -150,8 +150,9 @@ class BeamSearchTest {
             int numBeams = 1 + (int) (seed % 4);
             double lp = seed % 3 == 0 ? 0.0 : 1.0;
             TableLm lm = new TableLm(5, 5, seed);
+            // the reference's stopping bound is Hugging Face's early_stopping "never"
             GenerationConfig cfg = GenerationConfig.builder().method(Method.BEAM).numBeams(numBeams).maxNewTokens(8)
-                    .lengthPenalty(lp).eosTokenIds(0).build();
+                    .lengthPenalty(lp).earlyStopping(EarlyStopping.NEVER).eosTokenIds(0).build();
             GenerationResult res = new Generator(lm, new TableLm.Tokenizer(5), cfg)
                     .generate(GenerationRequest.preferenceOnly(PROMPT));
             assertArrayEquals(referenceBeamSearch(lm, PROMPT, numBeams, 8, lp), res.tokenIds(), "seed " + seed);
@@ -169,9 +170,9 @@ class BeamSearchTest {
             GenerationConfig greedy = GenerationConfig.builder().method(Method.BEAM).numBeams(3).maxNewTokens(6)
                     .eosTokenIds(0).build();
             GenerationConfig cold = greedy.toBuilder().decoding(io.github.amulet4j.decode.DecodingConfig.builder()
-                    .greedy(false).temperature(1e-4).seed(seed).build()).build();
+                    .doSample(true).temperature(1e-4).seed(seed).build()).build();
             GenerationConfig hot = greedy.toBuilder().decoding(io.github.amulet4j.decode.DecodingConfig.builder()
-                    .greedy(false).temperature(2.0).topK(4).seed(seed).build()).build();
+                    .doSample(true).temperature(2.0).topK(4).seed(seed).build()).build();
             int[] g = run(new TableLm(8, 8, 99), greedy);
             assertArrayEquals(g, run(new TableLm(8, 8, 99), cold), "temperature -> 0 is greedy beam, seed " + seed);
             int[] h1 = run(new TableLm(8, 8, 99), hot);

@@ -25,6 +25,7 @@ final class TableLm implements CausalLm {
 
     int prefills;
     int appends;
+    int absorbs;
     final List<Integer> appendBatchSizes = new ArrayList<>();
     final List<int[]> selects = new ArrayList<>();
     /** Every stream ever created, with its full history. */
@@ -44,8 +45,14 @@ final class TableLm implements CausalLm {
         this.seed = seed;
     }
 
+    /** Replaces the table when set: the logits row of a whole history (prompt and generated tokens). */
+    java.util.function.Function<int[], float[]> script;
+
     /** The logits row of a history (the table). */
     float[] row(int[] history) {
+        if (script != null) {
+            return script.apply(history);
+        }
         long h = seed;
         for (int t : history) {
             h = h * 1_000_003L + t + 1;
@@ -153,6 +160,18 @@ final class TableLm implements CausalLm {
                 }
             }
             streams = next;
+        }
+
+        @Override
+        public void absorb(DecodingSession other) {
+            check();
+            Session o = (Session) other;
+            o.check();
+            absorbs++;
+            List<Stream> next = new ArrayList<>(streams);
+            next.addAll(o.streams);
+            streams = next;
+            o.close();
         }
 
         @Override
