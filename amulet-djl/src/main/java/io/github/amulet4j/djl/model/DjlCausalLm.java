@@ -163,11 +163,12 @@ public final class DjlCausalLm implements CausalLm {
     /** Bytes the Java kernels' weights take in {@code weights} (the checkpoint's precision for AUTO). */
     static long javaWeightBytes(ModelConfig config, TensorStore store, RuntimeOptions.Weights weights) {
         io.github.amulet4j.djl.weights.WeightFormat f = weights.format();
-        double perWeight = f != null ? (double) f.blockBytes() / f.blockWeights()
-                : switch (store.dtype(store.names().iterator().next())) {
-                    case "BF16", "F16" -> 2;
-                    default -> 4;
-                };
+        if (f == null) {
+            String any = store.names().stream().filter(n -> store.shape(n).length == 2).findFirst()
+                    .orElse(store.names().iterator().next());
+            f = ModelWeights.storedFormat(store.dtype(any));
+        }
+        double perWeight = (double) f.blockBytes() / f.blockWeights();
         long elements = linearElements(config);
         if (!config.tieWordEmbeddings()) {
             elements += (long) config.vocabSize() * config.hiddenSize();
