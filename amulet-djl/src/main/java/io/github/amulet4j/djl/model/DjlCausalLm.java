@@ -100,6 +100,12 @@ public final class DjlCausalLm implements CausalLm {
                     NDScope.unregister(a);
                 }
             }
+            if (weights.heapBytes() >= RELEASE_AFTER_LOAD_BYTES) {
+                // Loading read every tensor into a float32 array (and mapped the checkpoint's files) before converting
+                // it into direct memory: gigabytes of garbage for a large model, which the heap would otherwise keep
+                // committed (resident) until some later collection. One collection now returns them.
+                System.gc();
+            }
             LOG.info("loaded {} ({}, {} layers, hidden {}) on {} as {}, linear layers on {}, {} thread(s) per product",
                     options.checkpointName(), config.architecture(), config.numLayers(), config.hiddenSize(), device,
                     options.computeType(), weights.heapBytes() > 0 ? "the Java kernels (Vector API), weights "
@@ -131,6 +137,9 @@ public final class DjlCausalLm implements CausalLm {
     }
 
     private static volatile boolean spinWarningGiven;
+
+    /** Java-held weights from this size on trigger one collection after loading (see {@link #load}). */
+    private static final long RELEASE_AFTER_LOAD_BYTES = 256L << 20;
 
     /**
      * Whether the linear weights are held for the Java kernels (in direct memory, in the format of
