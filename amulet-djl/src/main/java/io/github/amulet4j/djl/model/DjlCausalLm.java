@@ -100,6 +100,12 @@ public final class DjlCausalLm implements CausalLm {
                     NDScope.unregister(a);
                 }
             }
+            if (weights.heapBytes() >= RELEASE_AFTER_LOAD_BYTES) {
+                // Loading read every tensor into a float32 array (and mapped the checkpoint's files) before converting
+                // it into direct memory: gigabytes of garbage for a large model, which the heap would otherwise keep
+                // committed (resident) until some later collection. One collection now returns them.
+                System.gc();
+            }
             LOG.info("loaded {} ({}, {} layers, hidden {}) on {} as {}, linear layers on {}, {} thread(s) per product",
                     options.checkpointName(), config.architecture(), config.numLayers(), config.hiddenSize(), device,
                     options.computeType(), weights.heapBytes() > 0 ? "the Java kernels (Vector API), weights "
@@ -132,6 +138,9 @@ public final class DjlCausalLm implements CausalLm {
 
     private static volatile boolean spinWarningGiven;
 
+    /** Java-held weights from this size on trigger one collection after loading (see {@link #load}). */
+    private static final long RELEASE_AFTER_LOAD_BYTES = 256L << 20;
+
     /**
      * Whether the linear weights are held for the Java kernels (in direct memory, in the format of
      * {@link RuntimeOptions#weights()}): {@link RuntimeOptions#effectiveLinearKernel()} says JAVA and, when both were
@@ -163,11 +172,12 @@ public final class DjlCausalLm implements CausalLm {
     /** Bytes the Java kernels' weights take in {@code weights} (the checkpoint's precision for AUTO). */
     static long javaWeightBytes(ModelConfig config, TensorStore store, RuntimeOptions.Weights weights) {
         io.github.amulet4j.djl.weights.WeightFormat f = weights.format();
-        double perWeight = f != null ? (double) f.blockBytes() / f.blockWeights()
-                : switch (store.dtype(store.names().iterator().next())) {
-                    case "BF16", "F16" -> 2;
-                    default -> 4;
-                };
+        if (f == null) {
+            String any = store.names().stream().filter(n -> store.shape(n).length == 2).findFirst()
+                    .orElse(store.names().iterator().next());
+            f = ModelWeights.storedFormat(store.dtype(any));
+        }
+        double perWeight = (double) f.blockBytes() / f.blockWeights();
         long elements = linearElements(config);
         if (!config.tieWordEmbeddings()) {
             elements += (long) config.vocabSize() * config.hiddenSize();

@@ -153,11 +153,7 @@ final class ModelWeights {
     private WeightMatrix matrix(Host h) {
         WeightFormat f = format.format();
         if (f == null) {
-            f = switch (h.dtype()) {
-                case "BF16" -> WeightFormat.BF16;
-                case "F16" -> WeightFormat.F16;
-                default -> WeightFormat.F32;
-            };
+            f = storedFormat(h.dtype());
         }
         if (!f.fits(h.cols())) {
             fallbacks++;
@@ -166,6 +162,20 @@ final class ModelWeights {
         WeightMatrix m = WeightMatrix.of(f, h.values(), h.rows(), h.cols());
         heapBytes += m.byteSize();
         return m;
+    }
+
+    /**
+     * The format a tensor stored as {@code dtype} keeps under {@link RuntimeOptions.Weights#AUTO}: F32, BF16, F16, and
+     * Q8_0/Q4_0 as a GGUF store names them (requantizing their dequantized values gives the same blocks back); any
+     * other stored type as F32.
+     */
+    static WeightFormat storedFormat(String dtype) {
+        for (WeightFormat f : WeightFormat.values()) {
+            if (f.name().equalsIgnoreCase(dtype)) {
+                return f;
+            }
+        }
+        return WeightFormat.F32;
     }
 
     /** The embedding rows of {@code ids} as a row-major {@code [ids.length, hidden]} array, from the Java-held table. */

@@ -275,9 +275,11 @@ final class WeightKernels {
 
     private static void q80x1(WeightMatrix m, float[] x, float[] y, int from, int to) {
         int blocks = m.cols() / WeightFormat.BLOCK;
+        float[] d = new float[blocks];
         for (int r = from; r < to; r++) {
             ByteBuffer b = m.slab(r);
             int p = m.offset(r);
+            scales(b, p, blocks, 34, d);
             FloatVector a0 = FloatVector.zero(FS);
             for (int k = 0; k < blocks; k++) {
                 int q = p + k * 34;
@@ -288,7 +290,7 @@ final class WeightKernels {
                             .convertShape(VectorOperators.B2F, FS, 0);
                     s0 = w.fma(FloatVector.fromArray(FS, x, xi + j), s0);
                 }
-                a0 = s0.fma(FloatVector.broadcast(FS, half(b.getShort(q))), a0);
+                a0 = s0.fma(FloatVector.broadcast(FS, d[k]), a0);
             }
             y[r] = a0.reduceLanes(VectorOperators.ADD);
         }
@@ -298,9 +300,11 @@ final class WeightKernels {
         int in = m.cols();
         int rows = m.rows();
         int blocks = in / WeightFormat.BLOCK;
+        float[] d = new float[blocks];
         for (int r = from; r < to; r++) {
             ByteBuffer b = m.slab(r);
             int p = m.offset(r);
+            scales(b, p, blocks, 34, d);
             FloatVector a0 = FloatVector.zero(FS);
             FloatVector a1 = FloatVector.zero(FS);
             for (int k = 0; k < blocks; k++) {
@@ -314,9 +318,9 @@ final class WeightKernels {
                     s0 = w.fma(FloatVector.fromArray(FS, x, xi + j), s0);
                     s1 = w.fma(FloatVector.fromArray(FS, x, in + xi + j), s1);
                 }
-                FloatVector d = FloatVector.broadcast(FS, half(b.getShort(q)));
-                a0 = s0.fma(d, a0);
-                a1 = s1.fma(d, a1);
+                FloatVector dv = FloatVector.broadcast(FS, d[k]);
+                a0 = s0.fma(dv, a0);
+                a1 = s1.fma(dv, a1);
             }
             y[r] = a0.reduceLanes(VectorOperators.ADD);
             y[rows + r] = a1.reduceLanes(VectorOperators.ADD);
@@ -346,11 +350,16 @@ final class WeightKernels {
     private static void q40x1(WeightMatrix m, float[] x, float[] y, int from, int to) {
         int blocks = m.cols() / WeightFormat.BLOCK;
         float[] sums = blockSums8(x, 1, m.cols());
+        float[] d = new float[blocks];
         for (int r = from; r < to; r++) {
             ByteBuffer b = m.slab(r);
             int p = m.offset(r);
-            FloatVector a0 = FloatVector.zero(FS);
+            scales(b, p, blocks, 18, d);
             float corr = 0;
+            for (int k = 0; k < blocks; k++) {
+                corr += d[k] * sums[k];
+            }
+            FloatVector a0 = FloatVector.zero(FS);
             for (int k = 0; k < blocks; k++) {
                 int q = p + k * 18;
                 int xi = k * WeightFormat.BLOCK;
@@ -364,9 +373,7 @@ final class WeightKernels {
                     s0 = lo.fma(FloatVector.fromArray(FS, x, xi + j), s0);
                     s0 = hi.fma(FloatVector.fromArray(FS, x, xi + 16 + j), s0);
                 }
-                float d = half(b.getShort(q));
-                a0 = s0.fma(FloatVector.broadcast(FS, d), a0);
-                corr += d * sums[k];
+                a0 = s0.fma(FloatVector.broadcast(FS, d[k]), a0);
             }
             y[r] = a0.reduceLanes(VectorOperators.ADD) - corr;
         }
@@ -377,13 +384,19 @@ final class WeightKernels {
         int rows = m.rows();
         int blocks = in / WeightFormat.BLOCK;
         float[] sums = blockSums8(x, 2, in);
+        float[] d = new float[blocks];
         for (int r = from; r < to; r++) {
             ByteBuffer b = m.slab(r);
             int p = m.offset(r);
-            FloatVector a0 = FloatVector.zero(FS);
-            FloatVector a1 = FloatVector.zero(FS);
+            scales(b, p, blocks, 18, d);
             float corr0 = 0;
             float corr1 = 0;
+            for (int k = 0; k < blocks; k++) {
+                corr0 += d[k] * sums[k];
+                corr1 += d[k] * sums[blocks + k];
+            }
+            FloatVector a0 = FloatVector.zero(FS);
+            FloatVector a1 = FloatVector.zero(FS);
             for (int k = 0; k < blocks; k++) {
                 int q = p + k * 18;
                 int xi = k * WeightFormat.BLOCK;
@@ -400,15 +413,19 @@ final class WeightKernels {
                     s1 = lo.fma(FloatVector.fromArray(FS, x, in + xi + j), s1);
                     s1 = hi.fma(FloatVector.fromArray(FS, x, in + xi + 16 + j), s1);
                 }
-                float d = half(b.getShort(q));
-                FloatVector dv = FloatVector.broadcast(FS, d);
+                FloatVector dv = FloatVector.broadcast(FS, d[k]);
                 a0 = s0.fma(dv, a0);
                 a1 = s1.fma(dv, a1);
-                corr0 += d * sums[k];
-                corr1 += d * sums[blocks + k];
             }
             y[r] = a0.reduceLanes(VectorOperators.ADD) - corr0;
             y[rows + r] = a1.reduceLanes(VectorOperators.ADD) - corr1;
+        }
+    }
+
+    /** The block scales of one row (halves every {@code stride} bytes from {@code p}) as float32 into {@code d}. */
+    private static void scales(ByteBuffer b, int p, int blocks, int stride, float[] d) {
+        for (int k = 0; k < blocks; k++) {
+            d[k] = half(b.getShort(p + k * stride));
         }
     }
 

@@ -63,6 +63,11 @@ public final class WeightMatrix {
      * @throws IllegalStateException    when the JVM refuses the direct memory, naming the option to raise
      */
     public static WeightMatrix of(WeightFormat format, float[] values, int rows, int cols) {
+        return of(format, values, rows, cols, MAX_SLAB_BYTES);
+    }
+
+    /** {@link #of(WeightFormat, float[], int, int)} with slabs of at most {@code maxSlabBytes} (whole rows). */
+    static WeightMatrix of(WeightFormat format, float[] values, int rows, int cols, int maxSlabBytes) {
         Objects.requireNonNull(format, "format");
         Objects.requireNonNull(values, "values");
         long need = checkShape(format, rows, cols);
@@ -70,15 +75,28 @@ public final class WeightMatrix {
             throw new IllegalArgumentException(values.length + " values for [" + rows + ", " + cols + "]");
         }
         int rowBytes = (int) (need / rows);
-        int perSlab = Math.max(1, Math.min(rows, MAX_SLAB_BYTES / rowBytes));
+        int perSlab = Math.max(1, Math.min(rows, maxSlabBytes / rowBytes));
         int n = (rows + perSlab - 1) / perSlab;
         ByteBuffer[] slabs = new ByteBuffer[n];
         for (int s = 0; s < n; s++) {
-            int first = s * perSlab;
-            int count = Math.min(perSlab, rows - first);
-            slabs[s] = allocate((long) count * rowBytes);
-            BlockQuantizer.encode(format, values, first * cols, count * cols, slabs[s], 0);
+            slabs[s] = allocate((long) Math.min(perSlab, rows - s * perSlab) * rowBytes);
         }
+        // converted in chunks of rows on every core (a 8B model's load is mostly this conversion)
+        int chunkRows = Math.max(1, Math.min(perSlab, (1 << 20) / cols));
+        int chunks = (rows + chunkRows - 1) / chunkRows;
+        java.util.stream.IntStream range = java.util.stream.IntStream.range(0, chunks);
+        (chunks > 1 ? range.parallel() : range).forEach(c -> {
+            int first = c * chunkRows;
+            int count = Math.min(chunkRows, rows - first);
+            int slabIndex = first / perSlab;
+            int inSlab = first % perSlab;
+            // a chunk never crosses a slab: cut it at the slab's end (rare: only matrices over MAX_SLAB_BYTES)
+            int n2 = Math.min(count, perSlab - inSlab);
+            BlockQuantizer.encode(format, values, first * cols, n2 * cols, slabs[slabIndex], inSlab * rowBytes);
+            if (n2 < count) {
+                BlockQuantizer.encode(format, values, (first + n2) * cols, (count - n2) * cols, slabs[slabIndex + 1], 0);
+            }
+        });
         return new WeightMatrix(format, rows, cols, slabs, perSlab);
     }
 

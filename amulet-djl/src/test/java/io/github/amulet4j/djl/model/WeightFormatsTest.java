@@ -3,7 +3,6 @@ package io.github.amulet4j.djl.model;
 import io.github.amulet4j.backend.DecodingSession;
 import io.github.amulet4j.djl.checkpoint.InMemoryTensorStore;
 import io.github.amulet4j.djl.checkpoint.ModelConfig;
-import io.github.amulet4j.djl.checkpoint.SafetensorsDtype;
 import io.github.amulet4j.djl.checkpoint.TensorStore;
 import org.junit.jupiter.api.Test;
 
@@ -101,7 +100,7 @@ class WeightFormatsTest {
     @Test
     void autoKeepsABf16CheckpointInBf16() {
         ModelConfig c = ModelShapes.tinyLlama();
-        TensorStore bf16 = new Bf16Store(TestModels.store(c, 41));
+        TensorStore bf16 = new DeclaredStore(TestModels.store(c, 41), io.github.amulet4j.djl.weights.WeightFormat.BF16);
         int[] prompt = TestModels.tokens(c, 10, 2);
         try (DjlCausalLm auto = DjlCausalLm.load(c, bf16);
              DjlCausalLm explicit = DjlCausalLm.load(c, bf16, RuntimeOptions.builder()
@@ -111,6 +110,25 @@ class WeightFormatsTest {
             assertArrayEquals(explicit.logitsAllPositions(prompt)[9], auto.logitsAllPositions(prompt)[9]);
             long linear = DjlCausalLm.linearElements(c) + (long) c.vocabSize() * c.hiddenSize();
             assertEquals(2 * linear, f32.weightBytes() - auto.weightBytes(), "two bytes a weight instead of four");
+            assertEquals("BF16", auto.weightFormats());
+        }
+    }
+
+    @Test
+    void autoKeepsQuantizedTensorsOfAGgufStoreInTheirFormat() {
+        ModelConfig c = ModelShapes.tinyLlama();
+        int[] prompt = TestModels.tokens(c, 10, 2);
+        for (io.github.amulet4j.djl.weights.WeightFormat f : List.of(io.github.amulet4j.djl.weights.WeightFormat.Q8_0,
+                io.github.amulet4j.djl.weights.WeightFormat.Q4_0)) {
+            TensorStore q = new DeclaredStore(TestModels.store(c, 43), f);
+            try (DjlCausalLm auto = DjlCausalLm.load(c, q);
+                 DjlCausalLm explicit = DjlCausalLm.load(c, q, RuntimeOptions.builder()
+                         .weights(RuntimeOptions.Weights.valueOf(f.name())).build())) {
+                assertEquals(f.name(), auto.weightFormats());
+                assertEquals(explicit.weightBytes(), auto.weightBytes());
+                // requantizing dequantized blocks gives the same blocks: the same logits as quantizing once
+                assertArrayEquals(explicit.logitsAllPositions(prompt)[9], auto.logitsAllPositions(prompt)[9]);
+            }
         }
     }
 
@@ -158,12 +176,22 @@ class WeightFormatsTest {
         return v[top] - second;
     }
 
-    /** A store that says BF16 and holds values already rounded to bfloat16 (as a BF16 safetensors file reads). */
-    private static final class Bf16Store implements TensorStore {
+    /**
+     * A store that declares its matrices as {@code format} and holds their values rounded through it (as a BF16
+     * safetensors file or a GGUF store that dequantizes on read returns them); vectors stay F32.
+     */
+    private static final class DeclaredStore implements TensorStore {
         private final InMemoryTensorStore inner;
+        private final io.github.amulet4j.djl.weights.WeightFormat format;
 
-        Bf16Store(InMemoryTensorStore inner) {
+        DeclaredStore(InMemoryTensorStore inner, io.github.amulet4j.djl.weights.WeightFormat format) {
             this.inner = inner;
+            this.format = format;
+        }
+
+        private boolean rounded(String name) {
+            long[] s = inner.shape(name);
+            return s.length == 2 && format.fits(s[1]);
         }
 
         @Override
@@ -178,16 +206,17 @@ class WeightFormatsTest {
 
         @Override
         public String dtype(String name) {
-            return "BF16";
+            return rounded(name) ? format.name() : "F32";
         }
 
         @Override
         public float[] readFloat32(String name) {
-            float[] v = inner.readFloat32(name).clone();
-            for (int i = 0; i < v.length; i++) {
-                v[i] = SafetensorsDtype.bf16ToFloat(SafetensorsDtype.floatToBf16(v[i]));
+            float[] v = inner.readFloat32(name);
+            if (!rounded(name)) {
+                return v;
             }
-            return v;
+            long[] s = inner.shape(name);
+            return io.github.amulet4j.djl.weights.WeightMatrix.of(format, v, (int) s[0], (int) s[1]).toFloatArray();
         }
 
         @Override

@@ -89,6 +89,30 @@ class WeightKernelsTest {
     }
 
     @Test
+    void matricesCutIntoSeveralSlabsEqualOneSlab() {
+        Random random = new Random(9);
+        for (WeightFormat f : WeightFormat.values()) {
+            float[] v = randoms(random, 300 * 64);
+            WeightMatrix one = WeightMatrix.of(f, v, 300, 64);
+            // slabs of 7 rows: 43 slabs, conversion chunks cut at slab ends
+            WeightMatrix cut = WeightMatrix.of(f, v, 300, 64, (int) (7 * f.rowBytes(64)) + 1);
+            assertTrue(Arrays.equals(one.toFloatArray(), cut.toFloatArray()), f.toString());
+            // conversion chunks of 16,384 rows of 64 that cross slabs of 20,001 rows
+            float[] big = randoms(random, 45_000 * 64);
+            assertTrue(Arrays.equals(WeightMatrix.of(f, big, 45_000, 64).toFloatArray(),
+                    WeightMatrix.of(f, big, 45_000, 64, (int) (20_001 * f.rowBytes(64))).toFloatArray()), f + " big");
+            for (int n : new int[] {1, 2, 5}) {
+                float[] x = randoms(random, n * 64);
+                float[] a = new float[n * 300];
+                float[] b = new float[n * 300];
+                one.multiply(x, n, a, 0, 300);
+                cut.multiply(x, n, b, 0, 300);
+                assertTrue(Arrays.equals(a, b), f + " n " + n);
+            }
+        }
+    }
+
+    @Test
     void halfWidenedInRegistersEqualsTheExactConversion() {
         for (int h = 0; h < 0x10000; h++) {
             if ((h & 0x7C00) == 0x7C00) {
