@@ -89,6 +89,13 @@ class SparkEvalTest {
         assertTrue(r.err().contains("eval: 0 new rows, 24 rows in"), r.err());
         assertEquals(parts, parts(out));
 
+        // other settings are refused, as eval refuses them
+        List<String> other = new ArrayList<>(List.of(args(dataset, out, "--spark", "local[2]")));
+        other.set(other.indexOf("--max-new-tokens") + 1, "4");
+        r = run(other.toArray(String[]::new));
+        assertEquals(2, r.code(), r.toString());
+        assertTrue(r.err().contains("other settings (max_new_tokens: 3 -> 4)"), r.err());
+
         // a part file lost (as if its task had never been committed): the rerun generates exactly its rows again
         Files.delete(parts.get(1));
         r = run(args(dataset, out, "--batch", "3", "--spark", "local[2]"));
