@@ -7,6 +7,9 @@ import io.github.amulet4j.align.AmuletParameters;
 import io.github.amulet4j.align.ClosedFormAmulet;
 import io.github.amulet4j.align.Method;
 import io.github.amulet4j.djl.checkpoint.Checkpoints;
+import io.github.amulet4j.djl.checkpoint.InMemoryTensorStore;
+import io.github.amulet4j.djl.checkpoint.SafetensorsFile;
+import io.github.amulet4j.djl.checkpoint.SafetensorsWriter;
 import io.github.amulet4j.djl.checkpoint.ModelConfigReader;
 import io.github.amulet4j.djl.checkpoint.SafetensorsDtype;
 import io.github.amulet4j.djl.checkpoint.TensorStore;
@@ -14,6 +17,7 @@ import io.github.amulet4j.djl.model.DjlCausalLm;
 import io.github.amulet4j.djl.model.RuntimeOptions;
 import io.github.amulet4j.generate.GenerationConfig;
 import io.github.amulet4j.generate.GenerationResult;
+import io.github.amulet4j.align.LogitsException;
 import io.github.amulet4j.generate.TokenListener;
 import io.github.amulet4j.prompt.Preference;
 import org.junit.jupiter.api.Assumptions;
@@ -89,6 +93,31 @@ class ModelOptionsThroughAmuletModelTest {
         try (AmuletModel m = AmuletModel.load(ModelOptions.builder().model(folder).runtime(half).build())) {
             GenerationResult r = m.generate(QUESTION, Preference.of(PREFERENCE_TEXT), amulet(5));
             assertArrayEquals(byHand(half, 5), r.tokenIds());
+        }
+        // the dtype really reaches the engine: embeddings of 1e5 (beyond float16's 65504) are harmless in float32,
+        // where every layer's RMSNorm rescales them, and overflow to infinity in float16
+        Path big = dir.resolve("big-embeddings");
+        RandomModelFolder.write(big, RandomModelFolder.Shape.TINY_QWEN2, 21, SafetensorsDtype.F32);
+        InMemoryTensorStore weights = new InMemoryTensorStore();
+        try (SafetensorsFile st = SafetensorsFile.open(big.resolve("model.safetensors"))) {
+            for (String name : st.names()) {
+                float[] v = st.readFloat32(name);
+                if (name.equals("model.embed_tokens.weight")) {
+                    for (int i = 0; i < v.length; i++) {
+                        v[i] = v[i] < 0 ? -1e5f : 1e5f;
+                    }
+                }
+                weights.put(name, st.shape(name), v);
+            }
+        }
+        SafetensorsWriter.write(big.resolve("model.safetensors"), weights, SafetensorsDtype.F32);
+        try (AmuletModel m = AmuletModel.load(big)) {
+            assertEquals(4, m.generate(QUESTION, Preference.of(PREFERENCE_TEXT), amulet(4)).tokenIds().length);
+        }
+        try (AmuletModel m = AmuletModel.load(ModelOptions.builder().model(big).runtime(half).build())) {
+            LogitsException e = assertThrows(LogitsException.class,
+                    () -> m.generate(QUESTION, Preference.of(PREFERENCE_TEXT), amulet(4)));
+            assertTrue(e.getMessage().contains("NaN") || e.getMessage().contains("finite"), e.getMessage());
         }
     }
 
