@@ -200,7 +200,8 @@ class JudgeCommandTest {
             assertEquals(Set.of("candidate", "baseline", "wins", "ties", "losses", "unparsable", "win_rate", "ci_low",
                     "ci_high"), overall.keySet());
             assertCounts(overall, 6, 2, 1, 1, 7.0 / 9, 0.4525889691069889, 0.9367748928821533);
-            assertTrue(r.err().contains("1 comparisons unparsable"), r.err());
+            assertTrue(r.err().contains("2 replies had no verdict at first and were asked again, 1 still had none; "
+                    + "1 comparisons unparsable"), r.err());
 
             // the retry is the same conversation plus the reply and a reminder
             FakeJudge.Request retry = judge.requests().stream().filter(FakeJudge.Request::isRetry).findFirst().orElseThrow();
