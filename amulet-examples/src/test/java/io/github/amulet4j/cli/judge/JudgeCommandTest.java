@@ -436,6 +436,25 @@ class JudgeCommandTest {
     }
 
     @Test
+    void promptsTheJudgeRefusesDoNotStopTheRun() throws Exception {
+        Path results = results(dir.resolve("r.jsonl"), rows(6, List.of("base", "amulet"), "concise"));
+        Path out = dir.resolve("j.jsonl");
+        // questions 1 to 4 are "over the judge's context": HTTP 400 every time
+        try (FakeJudge judge = new FakeJudge(r -> Integer.parseInt(label(r.answerA())[1]) <= 4
+                ? FakeJudge.Response.status(400, Map.of(), "{\"error\": {\"code\": \"context_length_exceeded\"}}")
+                : FakeJudge.Response.verdict("C"))) {
+            Run r = run(array(judgeArgs(judge, out), results.toString(), "--judge-concurrency", "1", "--json"));
+            assertEquals(1, r.exitCode(), r.toString());
+            assertEquals(12, judge.requests().size(), "every prompt asked once, none retried");
+            assertTrue(r.err().contains("8 judge requests failed: HTTP 400"), r.err());
+            assertFalse(r.err().contains("the run stopped"), r.err());
+            assertEquals(5, lines(out).size());
+            assertCounts(find(JsonParser.parseString(r.out()).getAsJsonObject().getAsJsonArray("overall"), null),
+                    0, 2, 0, 0, 0.5, 0.09453120573423074, 0.9054687942657693);
+        }
+    }
+
+    @Test
     void concurrencyIsBounded() throws Exception {
         Path results = results(dir.resolve("r.jsonl"), rows(6, List.of("base", "amulet"), "concise"));
         try (FakeJudge judge = new FakeJudge(r -> FakeJudge.Response.verdict("A").delayed(150))) {
