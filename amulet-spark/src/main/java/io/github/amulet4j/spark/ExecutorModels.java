@@ -5,6 +5,9 @@ import io.github.amulet4j.djl.AmuletModel;
 import io.github.amulet4j.djl.AmuletRequest;
 import io.github.amulet4j.djl.ModelOptions;
 import io.github.amulet4j.generate.GenerationResult;
+import ai.djl.Device;
+import org.apache.spark.TaskContext;
+import org.apache.spark.resource.ResourceInformation;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -36,7 +39,7 @@ final class ExecutorModels {
 
     /** The model of {@code plan}, loaded on first use in this JVM. */
     static AmuletModel model(EvalPlan plan) {
-        ModelOptions options = plan.modelOptions();
+        ModelOptions options = onTaskGpu(plan.modelOptions(), TaskContext.get());
         synchronized (MODELS) {
             AmuletModel m = MODELS.get(options);
             if (m == null) {
@@ -56,6 +59,24 @@ final class ExecutorModels {
             }
             return m;
         }
+    }
+
+    /**
+     * With a GPU device ({@code --device gpu}), the GPU Spark assigned to the task when it schedules GPUs
+     * ({@code spark.task.resource.gpu.amount}), so that executors sharing a node use their own GPUs; else as given.
+     */
+    static ModelOptions onTaskGpu(ModelOptions options, TaskContext task) {
+        ResourceInformation gpu = task == null ? null : task.resourcesJMap().get("gpu");
+        return onGpu(options, gpu == null ? new String[0] : gpu.addresses());
+    }
+
+    /** {@code options} on the first of {@code gpuAddresses} when they run on a GPU and an address is given. */
+    static ModelOptions onGpu(ModelOptions options, String[] gpuAddresses) {
+        if (!options.runtime().device().isGpu() || gpuAddresses.length == 0) {
+            return options;
+        }
+        int id = Integer.parseInt(gpuAddresses[0].trim());
+        return options.toBuilder().runtime(r -> r.device(Device.gpu(id))).build();
     }
 
     /** Generates one batch on the model of {@code plan}, holding the model for the whole batch. */
