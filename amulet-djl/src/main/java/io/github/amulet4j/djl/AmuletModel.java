@@ -6,6 +6,7 @@ import io.github.amulet4j.align.Method;
 import io.github.amulet4j.djl.checkpoint.Checkpoints;
 import io.github.amulet4j.djl.checkpoint.ModelConfig;
 import io.github.amulet4j.djl.checkpoint.TensorStore;
+import io.github.amulet4j.djl.gguf.GgufModel;
 import io.github.amulet4j.djl.model.DjlCausalLm;
 import io.github.amulet4j.djl.model.RuntimeOptions;
 import io.github.amulet4j.generate.GenerationConfig;
@@ -34,7 +35,8 @@ import java.util.Objects;
  * }</pre>
  *
  * <p>{@link #load} resolves a Hub id through the Hugging Face cache (downloading what is missing) or uses
- * a local folder, reads {@code config.json}, opens the safetensors checkpoint, builds the DJL model, the
+ * a local folder or GGUF file ({@code .gguf}: config, tokenizer, template and weights from its metadata and
+ * tensors), reads {@code config.json}, opens the safetensors checkpoint, builds the DJL model, the
  * tokenizer, the chat template and the end-of-sequence ids. Every request is rendered into a base and a
  * preference stream; all streams of all requests of a call decode together, one forward pass per step.
  *
@@ -71,17 +73,13 @@ public final class AmuletModel implements AutoCloseable {
     public static AmuletModel load(ModelOptions options) throws IOException {
         Objects.requireNonNull(options, "options");
         Path folder = ModelFiles.resolve(options, true);
+        if (GgufModel.isGgufPath(folder.toString())) {
+            return loadGguf(folder, options);
+        }
         PromptRenderer prompts = PromptRenderer.load(folder);
         try {
             ModelConfig config = prompts.config();
-            RuntimeOptions runOptions = RuntimeOptions.builder()
-                    .device(options.device() == ModelOptions.Device.GPU ? Device.gpu() : Device.cpu())
-                    .computeType(options.dtype() == ModelOptions.Dtype.FLOAT16 ? DataType.FLOAT16 : DataType.FLOAT32)
-                    .useKvCache(options.kvCache())
-                    .productThreads(options.productThreads())
-                    .linearKernel(options.linearKernel())
-                    .checkpointName(options.model())
-                    .build();
+            RuntimeOptions runOptions = runtimeOptions(options);
             DjlCausalLm lm;
             try (TensorStore store = Checkpoints.open(folder)) {
                 lm = DjlCausalLm.load(config, store, runOptions);
@@ -93,7 +91,32 @@ public final class AmuletModel implements AutoCloseable {
         }
     }
 
-    /** Loads a local model folder with default options. */
+    /** A GGUF file: config, tokenizer and weights from the one file (opened once). */
+    private static AmuletModel loadGguf(Path file, ModelOptions options) throws IOException {
+        try (GgufModel gguf = GgufModel.open(file)) {
+            PromptRenderer prompts = PromptRenderer.load(gguf);
+            try {
+                DjlCausalLm lm = DjlCausalLm.load(gguf.config(), gguf.weights(), runtimeOptions(options));
+                return new AmuletModel(options.model(), options, prompts, lm);
+            } catch (RuntimeException e) {
+                prompts.close();
+                throw e;
+            }
+        }
+    }
+
+    private static RuntimeOptions runtimeOptions(ModelOptions options) {
+        return RuntimeOptions.builder()
+                .device(options.device() == ModelOptions.Device.GPU ? Device.gpu() : Device.cpu())
+                .computeType(options.dtype() == ModelOptions.Dtype.FLOAT16 ? DataType.FLOAT16 : DataType.FLOAT32)
+                .useKvCache(options.kvCache())
+                .productThreads(options.productThreads())
+                .linearKernel(options.linearKernel())
+                .checkpointName(options.model())
+                .build();
+    }
+
+    /** Loads a local model folder (or GGUF file) with default options. */
     public static AmuletModel load(Path folder) throws IOException {
         return load(ModelOptions.of(folder));
     }

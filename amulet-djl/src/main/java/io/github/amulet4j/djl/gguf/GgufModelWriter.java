@@ -64,6 +64,21 @@ public final class GgufModelWriter {
         }
     }
 
+    /**
+     * Converts a Hugging Face model folder (config.json, safetensors, a byte-level BPE tokenizer.json and
+     * tokenizer_config.json) to one GGUF file with its tokenizer and chat template.
+     *
+     * @param weightType the type of the 2-D weights: F32, F16, BF16, Q8_0 or Q4_0
+     */
+    public static void convertFolder(Path folder, Path out, GgmlType weightType) throws IOException {
+        ModelConfig config = io.github.amulet4j.djl.checkpoint.ModelConfigReader.readFolder(folder);
+        try (TensorStore store = io.github.amulet4j.djl.checkpoint.Checkpoints.open(folder)) {
+            GgufModelWriter w = new GgufModelWriter(config, store, weightType);
+            GgufTokenizerExport.put(w.metadata(), folder, config.vocabSize());
+            w.write(out);
+        }
+    }
+
     /** The GGUF architecture name of a configuration. */
     public static String ggufArchitecture(ModelConfig config) {
         for (Map.Entry<String, String> e : GgufModelConfig.ARCHITECTURES.entrySet()) {
