@@ -38,7 +38,7 @@ class GgufLoadingTest {
         Path gguf = dir.resolve(shape.id() + ".gguf");
         GgufModelWriter.convertFolder(folder, gguf, GgmlType.F32);
         GenerationConfig config = GenerationConfig.builder().method(Method.AMULET).maxNewTokens(10).build();
-        ModelOptions.Builder opts = ModelOptions.builder().linearKernel(RuntimeOptions.LinearKernel.ENGINE);
+        ModelOptions.Builder opts = ModelOptions.builder().runtime(r -> r.linearKernel(RuntimeOptions.LinearKernel.ENGINE));
         try (AmuletModel a = AmuletModel.load(opts.model(folder).build());
              AmuletModel b = AmuletModel.load(opts.model(gguf).build())) {
             assertEquals(gguf, b.folder());

@@ -14,8 +14,8 @@ public final class SharedOptions {
     /** The model used when {@code --model} is absent. */
     public static final String DEFAULT_MODEL = ModelOptions.DEFAULT_MODEL;
 
-    @Option(names = "--model", paramLabel = "PATH|HUB_ID", defaultValue = DEFAULT_MODEL,
-            description = "A local Hugging Face model folder or a Hub id (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--model", paramLabel = "PATH|FILE.gguf|HUB_ID", defaultValue = DEFAULT_MODEL,
+            description = "A local Hugging Face model folder, a GGUF file (.gguf) or a Hub id (default: ${DEFAULT-VALUE}).")
     String model;
 
     @Option(names = "--revision", paramLabel = "REV",

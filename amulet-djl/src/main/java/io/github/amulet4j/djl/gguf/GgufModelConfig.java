@@ -14,7 +14,9 @@ import java.util.Set;
  * The {@link ModelConfig} of a GGUF file, from its {@code general.architecture} and {@code <arch>.*} metadata
  * (as llama.cpp's converter writes them) and its tensors: {@code llama} (Llama 1/2/3.x, Mistral),
  * {@code qwen2}, {@code qwen3} and {@code gpt2}. The vocabulary size is the embedding's row count; the output
- * head is tied when there is no {@code output.weight}; Llama 3's rotary scaling, which GGUF stores as the
+ * head is tied when there is no {@code output.weight}; the end-of-sequence ids are {@code tokenizer.ggml.eos_token_id},
+ * {@code eot_token_id}, {@code eom_token_id} and, as llama.cpp does, the control tokens spelled like an end of
+ * turn ({@code <|im_end|>}, {@code <|eot_id|>}, {@code <|endoftext|>}, ...); Llama 3's rotary scaling, which GGUF stores as the
  * per-frequency divisors of {@code rope_freqs.weight}, is turned back into {@code llama3} parameters that give
  * the same divisors (checked).
  */
@@ -26,6 +28,10 @@ public final class GgufModelConfig {
             "qwen2", "Qwen2ForCausalLM",
             "qwen3", "Qwen3ForCausalLM",
             "gpt2", "GPT2LMHeadModel");
+
+    /** Control tokens that end generation wherever they are (llama.cpp's end-of-generation texts). */
+    static final Set<String> END_OF_TURN_TOKENS = Set.of("<|eot_id|>", "<|eom_id|>", "<|im_end|>", "<|end|>",
+            "<end_of_turn>", "<|endoftext|>", "<EOT>", "<|end_of_text|>");
 
     private GgufModelConfig() {
     }
@@ -99,6 +105,16 @@ public final class GgufModelConfig {
             Integer id = m.optNonNegativeInt(k);
             if (id != null && id < vocab) {
                 eos.add(id);
+            }
+        }
+        // as llama.cpp: control tokens spelled like an end of turn also end generation
+        if (m.type("tokenizer.ggml.tokens") == GgufValueType.ARRAY && m.has("tokenizer.ggml.token_type")) {
+            String[] tokens = m.strings("tokenizer.ggml.tokens");
+            int[] types = m.ints("tokenizer.ggml.token_type");
+            for (int i = 0; i < Math.min(Math.min(tokens.length, types.length), vocab); i++) {
+                if (types[i] == GgufTokenizer.CONTROL && END_OF_TURN_TOKENS.contains(tokens[i])) {
+                    eos.add(i);
+                }
             }
         }
         Integer window = m.optNonNegativeInt(a + ".attention.sliding_window");

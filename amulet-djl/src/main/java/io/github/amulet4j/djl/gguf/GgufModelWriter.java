@@ -7,6 +7,7 @@ import io.github.amulet4j.djl.model.TensorLayout;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 
@@ -59,8 +60,10 @@ public final class GgufModelWriter {
         if (config.bosTokenId() != null) {
             writer.putU32("tokenizer.ggml.bos_token_id", config.bosTokenId());
         }
-        if (!config.eosTokenIds().isEmpty()) {
-            writer.putU32("tokenizer.ggml.eos_token_id", config.eosTokenIds().get(0));
+        List<String> eosKeys = List.of("tokenizer.ggml.eos_token_id", "tokenizer.ggml.eot_token_id",
+                "tokenizer.ggml.eom_token_id");
+        for (int i = 0; i < Math.min(eosKeys.size(), config.eosTokenIds().size()); i++) {
+            writer.putU32(eosKeys.get(i), config.eosTokenIds().get(i));
         }
     }
 
