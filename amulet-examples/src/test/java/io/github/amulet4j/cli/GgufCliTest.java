@@ -44,6 +44,11 @@ class GgufCliTest {
                 "Hello");
         assertEquals(0, q.exitCode(), q::toString);
 
+        CliRun bench = CliRun.run("bench", "--model", gguf.toString(), "--new-tokens", "3", "--prompt-tokens", "20",
+                "--warmup-tokens", "0", "--methods", "pref", "--bandwidth-mib", "16", "--json");
+        assertEquals(0, bench.exitCode(), bench::toString);
+        assertTrue(bench.out().contains("\"pref\""), bench::toString);
+
         CliRun list = CliRun.run("models", dir.resolve("ggufs").toString());
         assertEquals(0, list.exitCode(), list::toString);
         assertTrue(list.out().contains("tiny-qwen2-q8.gguf") && list.out().contains("Q8_0")
