@@ -78,7 +78,7 @@ public final class AmuletModel implements AutoCloseable {
     public static AmuletModel load(ModelOptions options) throws IOException {
         Objects.requireNonNull(options, "options");
         Path folder = ModelFiles.resolve(options, true);
-        if (GgufModel.isGgufPath(folder.toString())) {
+        if (GgufModel.isGguf(folder.toString())) {
             return loadGguf(folder, options);
         }
         PromptRenderer prompts = PromptRenderer.load(folder);

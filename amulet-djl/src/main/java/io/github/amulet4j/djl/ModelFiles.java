@@ -29,7 +29,7 @@ final class ModelFiles {
         String model = options.model();
         if (ModelLocator.isLocalPath(model)) {
             Path folder = ModelLocator.localFolder(model);
-            if (GgufModel.isGgufPath(model)) {
+            if (GgufModel.isGguf(folder.toString())) {
                 if (!Files.isRegularFile(folder)) {
                     throw new IllegalArgumentException("GGUF model file " + folder + " does not exist");
                 }

@@ -20,7 +20,7 @@ public final class ModelLocator {
     public static boolean isLocalPath(String model) {
         if (model.startsWith("/") || model.startsWith("./") || model.startsWith("../") || model.startsWith("~")
                 || model.equals(".") || model.equals("..") || model.contains("\\")
-                || io.github.amulet4j.djl.gguf.GgufModel.isGgufPath(model)) {
+                || io.github.amulet4j.djl.gguf.GgufModel.isGguf(model)) {
             return true;
         }
         try {

@@ -66,7 +66,7 @@ public final class PromptRenderer implements AutoCloseable {
      */
     public static PromptRenderer load(Path folder) throws IOException {
         Objects.requireNonNull(folder, "folder");
-        if (GgufModel.isGgufPath(folder.toString()) && Files.isRegularFile(folder)) {
+        if (GgufModel.isGguf(folder.toString()) && Files.isRegularFile(folder)) {
             try (GgufModel gguf = GgufModel.open(folder)) {
                 return load(gguf);
             }

@@ -58,6 +58,23 @@ class GgufLoadingTest {
     }
 
     @Test
+    void fileWithoutTheExtensionKnownByItsMagic() throws IOException {
+        // Ollama keeps its GGUF files as blobs/sha256-... without the extension
+        Path folder = dir.resolve("tiny");
+        RandomModelFolder.write(folder, RandomModelFolder.Shape.TINY_QWEN2, 2, SafetensorsDtype.F32);
+        Path blob = dir.resolve("blobs/sha256-0123abcd");
+        java.nio.file.Files.createDirectories(blob.getParent());
+        GgufModelWriter.convertFolder(folder, blob, GgmlType.Q8_0);
+        assertTrue(io.github.amulet4j.djl.gguf.GgufModel.isGguf(blob.toString()));
+        assertTrue(!io.github.amulet4j.djl.gguf.GgufModel.isGguf(folder.resolve("config.json").toString()));
+        try (AmuletModel m = AmuletModel.load(ModelOptions.of(blob))) {
+            assertEquals("Q8_0", m.config().torchDtype());
+            assertTrue(m.generate("Hi", Preference.of("concise"), GenerationConfig.builder().maxNewTokens(2).build())
+                    .tokenIds().length > 0);
+        }
+    }
+
+    @Test
     void missingGgufFileNamed() {
         Path f = dir.resolve("absent.gguf");
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,

@@ -32,7 +32,8 @@ import java.util.stream.Stream;
 final class ModelsCommand implements Callable<Integer> {
 
     @Parameters(index = "0", arity = "0..1", paramLabel = "FOLDER",
-            description = "A folder whose .gguf files (two levels deep) to list, with their architecture and weight types.")
+            description = "A folder whose GGUF files (.gguf, or any file starting with the GGUF magic such as an Ollama blob;"
+                    + " two levels deep) to list, with their architecture and weight types.")
     Path folder;
 
     @Mixin
@@ -104,7 +105,7 @@ final class ModelsCommand implements Callable<Integer> {
         List<GgufEntry> out = new ArrayList<>();
         List<Path> files;
         try (Stream<Path> s = Files.walk(dir, 3)) {
-            files = s.filter(f -> Files.isRegularFile(f) && GgufModel.isGgufPath(f.getFileName().toString()))
+            files = s.filter(f -> Files.isRegularFile(f) && GgufModel.isGguf(f.toString()))
                     .sorted().toList();
         }
         for (Path f : files) {

@@ -32,7 +32,7 @@ final class Options {
     static ModelOptions model(SharedOptions o) {
         if (ModelLocator.isLocalPath(o.model)) {
             Path folder = ModelLocator.localFolder(o.model);
-            if (GgufModel.isGgufPath(o.model)) {
+            if (GgufModel.isGguf(folder.toString())) {
                 if (!Files.isRegularFile(folder)) {
                     throw new UsageException("--model: GGUF file " + folder + " does not exist");
                 }

@@ -33,6 +33,28 @@ public final class GgufModel implements AutoCloseable {
     }
 
     /**
+     * Whether a path names a GGUF file: by its extension, or (a file without it, such as an Ollama blob
+     * {@code sha256-...}) by the magic {@code GGUF} at its start.
+     */
+    public static boolean isGguf(String path) {
+        if (isGgufPath(path)) {
+            return true;
+        }
+        try {
+            Path p = Path.of(path);
+            if (!java.nio.file.Files.isRegularFile(p)) {
+                return false;
+            }
+            try (java.io.InputStream in = java.nio.file.Files.newInputStream(p)) {
+                byte[] magic = in.readNBytes(4);
+                return magic.length == 4 && magic[0] == 'G' && magic[1] == 'G' && magic[2] == 'U' && magic[3] == 'F';
+            }
+        } catch (IOException | java.nio.file.InvalidPathException | SecurityException e) {
+            return false;
+        }
+    }
+
+    /**
      * Opens a GGUF model file and reads its configuration.
      *
      * @throws GgufFormatException naming the file and the field for a corrupt file or an unsupported model

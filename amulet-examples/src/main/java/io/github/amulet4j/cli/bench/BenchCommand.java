@@ -98,7 +98,7 @@ public final class BenchCommand implements Callable<Integer> {
             throw new UsageException("--shape: " + e.getMessage());
         }
         if (model != null) {
-            if (GgufModel.isGgufPath(model.toString()) ? !Files.isRegularFile(model) : !Files.isDirectory(model)) {
+            if (GgufModel.isGguf(model.toString()) ? !Files.isRegularFile(model) : !Files.isDirectory(model)) {
                 throw new UsageException("--model: " + model + " is not a folder or a .gguf file");
             }
             b.model(model);

@@ -88,7 +88,7 @@ public final class DecodeBenchmark {
     }
 
     private BenchReport measure(Path dir, String name, double loadBefore, double bandwidthStart) throws IOException {
-        boolean gguf = GgufModel.isGgufPath(dir.toString());
+        boolean gguf = GgufModel.isGguf(dir.toString());
         ModelConfig config;
         HfTokenizer loaded;
         if (gguf) {
@@ -165,7 +165,7 @@ public final class DecodeBenchmark {
                 + (kvCache ? "" : ", no KV cache") + ") ...");
         RuntimeOptions options = settings.runtime().toBuilder().useKvCache(kvCache)
                 .checkpointName(name).initialCacheCapacity(settings.promptTokens() + settings.newTokens() + 1).build();
-        try (TensorStore store = GgufModel.isGgufPath(dir.toString()) ? GgufTensorStore.open(dir) : Checkpoints.open(dir)) {
+        try (TensorStore store = GgufModel.isGguf(dir.toString()) ? GgufTensorStore.open(dir) : Checkpoints.open(dir)) {
             return DjlCausalLm.load(config, store, options);
         }
     }
