@@ -25,6 +25,14 @@ public final class GgufModelWriter {
     private final TensorStore store;
     private final GgmlType weightType;
     private final GgufWriter writer = new GgufWriter();
+    private Encoder encoder = GgufWriter::encode;
+
+    /** Encodes float32 values as a ggml type (to write types {@link GgufWriter#encode} does not quantize). */
+    @FunctionalInterface
+    public interface Encoder {
+        /** The encoded blocks of {@code values}. */
+        byte[] encode(GgmlType type, float[] values);
+    }
 
     /**
      * @param weightType the type of the 2-D weights: F32, F16, BF16, Q8_0 or Q4_0
@@ -95,6 +103,12 @@ public final class GgufModelWriter {
         throw new IllegalArgumentException("no GGUF architecture for " + config.architecture());
     }
 
+    /** Uses {@code encoder} for the 2-D weights; returns this writer. */
+    public GgufModelWriter encoder(Encoder encoder) {
+        this.encoder = Objects.requireNonNull(encoder, "encoder");
+        return this;
+    }
+
     /** The writer, for more metadata (tokenizer, chat template). */
     public GgufWriter metadata() {
         return writer;
@@ -118,8 +132,11 @@ public final class GgufModelWriter {
                 int heads = gguf.contains("attn_q.") ? config.numHeads() : config.numKvHeads();
                 v = GgufTensorStore.permute(v, heads, (int) shape[0], shape.length == 1 ? 1 : (int) shape[1]);
             }
-            GgmlType type = shape.length == 2 && shape[1] % weightType.blockSize() == 0 ? weightType : GgmlType.F32;
-            writer.tensor(gguf, type, shape, v);
+            if (shape.length == 2 && shape[1] % weightType.blockSize() == 0) {
+                writer.tensorBytes(gguf, weightType, shape, encoder.encode(weightType, v));
+            } else {
+                writer.tensor(gguf, GgmlType.F32, shape, v);
+            }
         }
         ModelConfig.RopeScaling s = config.ropeScaling();
         if (s != null && "llama3".equals(s.type())) {

@@ -165,6 +165,33 @@ class GgmlBlocksTest {
         }
     }
 
+    @ParameterizedTest
+    @EnumSource(names = {"Q8_0", "Q6_K", "Q4_0", "Q4_K"})
+    void encodersRoundTripWithTheirStepSize(GgmlType type) {
+        SplittableRandom r = new SplittableRandom(8);
+        float[] x = new float[256 * 16];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (float) r.nextGaussian();
+        }
+        byte[] enc = KQuantEncoder.encode(type, x);
+        float[] y = new float[x.length];
+        GgmlBlocks.decode(type, ByteBuffer.wrap(enc).order(ByteOrder.LITTLE_ENDIAN), 0, y, 0, x.length);
+        double se = 0;
+        for (int i = 0; i < x.length; i++) {
+            se += (x[i] - y[i]) * (x[i] - y[i]);
+        }
+        double rms = Math.sqrt(se / x.length);
+        // uniform rounding error of a step s has rms s/sqrt(12); a block's step is about its range / levels
+        double bound = switch (type) {
+            case Q8_0 -> 2 * 2.5 / 127 / Math.sqrt(12);
+            case Q6_K -> 2 * 2.0 / 31 / Math.sqrt(12);
+            case Q4_0 -> 2 * 2.5 / 8 / Math.sqrt(12);
+            default -> 2 * 4.0 / 15 / Math.sqrt(12);
+        };
+        org.slf4j.LoggerFactory.getLogger(GgmlBlocksTest.class).info("{} round trip rms error {}", type, rms);
+        assertTrue(rms < bound, type + " rms error " + rms + " >= " + bound);
+    }
+
     @Test
     void undecodedTypeRefusedByName() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,

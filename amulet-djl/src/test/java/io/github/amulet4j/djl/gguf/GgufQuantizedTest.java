@@ -9,8 +9,10 @@ import io.github.amulet4j.djl.checkpoint.ModelConfigReader;
 import io.github.amulet4j.djl.checkpoint.SafetensorsDtype;
 import io.github.amulet4j.djl.checkpoint.TensorStore;
 import io.github.amulet4j.djl.model.DjlCausalLm;
+import io.github.amulet4j.djl.model.RandomCheckpoint;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -18,8 +20,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The accuracy cost of quantized GGUF weights (dequantized to float32 on load): a tiny Llama written as Q8_0, Q4_0,
- * F16 and BF16 GGUF against the float32 safetensors; the largest logit error, relative to the spread of the
+ * The accuracy cost of quantized GGUF weights (dequantized to float32 on load): a small random Llama with 256-wide
+ * rows (whole K-quant blocks) written as F16, BF16, Q8_0, Q4_0, Q6_K and Q4_K GGUF (the K-quants by the plain
+ * {@link KQuantEncoder}) against its float32 weights; the largest logit error, relative to the spread of the
  * logits, and how often the top token agrees. The bounds are about twice the values measured (a random two-layer
  * model amplifies weight errors far more than a trained one: they measure the formats on this model, not on real
  * ones).
@@ -31,19 +34,23 @@ class GgufQuantizedTest {
     @TempDir
     Path dir;
 
+    /** A Llama whose rows are whole 256-value K-quant blocks (the tiny shapes' are not). */
+    static ModelConfig kQuantShape() {
+        return new ModelConfig("LlamaForCausalLM", 256, 2, 4, 2, 64, 512, 512, 256, 1e-5, 10_000.0, null, false,
+                false, false, "silu", 1, List.of(2), "float32");
+    }
+
     @ParameterizedTest
-    @CsvSource({"F16, 0.01, 0.95", "BF16, 0.08, 0.95", "Q8_0, 0.2, 0.95", "Q4_0, 4.0, 0.3"})
+    @CsvSource({"F16, 0.02, 0.95", "BF16, 0.15, 0.95", "Q8_0, 0.4, 0.9", "Q6_K, 2.0, 0.6", "Q4_K, 4.0, 0.4",
+        "Q4_0, 5.0, 0.25"})
     void quantizedLogitsWithinTheFormatsError(GgmlType type, double maxRelative, double minTop1) throws IOException {
-        Path folder = dir.resolve("llama");
-        RandomModelFolder.write(folder, RandomModelFolder.Shape.TINY_LLAMA, 3, SafetensorsDtype.F32);
-        ModelConfig hf = ModelConfigReader.readFolder(folder);
+        ModelConfig hf = kQuantShape();
+        TensorStore source = RandomCheckpoint.create(hf, 3, "", RandomModelFolder.TINY_STD);
         Path gguf = dir.resolve(type + ".gguf");
-        try (TensorStore st = Checkpoints.open(folder)) {
-            new GgufModelWriter(hf, st, type).write(gguf);
-        }
+        new GgufModelWriter(hf, source, type).encoder(KQuantEncoder::encode).write(gguf);
         int[] prompt = GgufModelTest.tokens(hf, 48, 9);
         try (GgufFile g = GgufFile.open(gguf);
-             TensorStore st = Checkpoints.open(folder);
+             TensorStore st = source;
              DjlCausalLm want = DjlCausalLm.load(hf, st, GgufModelTest.engine());
              DjlCausalLm got = DjlCausalLm.load(GgufModelConfig.read(g), GgufTensorStore.of(g, GgufModelConfig.read(g)),
                      GgufModelTest.engine())) {
