@@ -6,7 +6,9 @@ import io.github.amulet4j.djl.PromptRenderer;
 import io.github.amulet4j.djl.RenderedPrompt;
 import io.github.amulet4j.djl.TwoStreamPrompt;
 import io.github.amulet4j.prompt.Preference;
+import io.github.amulet4j.prompt.PromptStyle;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -21,6 +23,12 @@ import java.io.PrintWriter;
                 + "reads no weights.")
 final class PromptCommand extends ModelCommand {
 
+    @Mixin
+    PreferenceFlags preference;
+
+    @Mixin
+    ConversationFlags conversation;
+
     @Parameters(paramLabel = "QUESTION", description = "The user message.")
     String question;
 
@@ -29,10 +37,14 @@ final class PromptCommand extends ModelCommand {
 
     @Override
     public Integer call() throws Exception {
-        Preference preference = Options.preference(options.preference);
-        Conversation conversation = Conversation.of(question).withSystem(options.system);
+        if (question == null || question.isBlank()) {
+            throw new UsageException("QUESTION: the question is empty");
+        }
+        Preference preference = this.preference.required();
+        PromptStyle style = conversation.promptStyle();
         PromptRenderer renderer = PromptRenderer.load(modelOptions());
-        TwoStreamPrompt prompts = renderer.render(conversation, preference, Options.promptStyle(options.promptStyle));
+        TwoStreamPrompt prompts = renderer.render(Conversation.of(question).withSystem(conversation.system),
+                preference, style);
         PrintWriter out = out();
         if (json) {
             JsonObject o = new JsonObject();
