@@ -53,9 +53,6 @@ abstract class GeneratingCommand extends ModelCommand {
 
     /** A conversation of one user message with the {@code --system} prompt. */
     Conversation conversationOf(String question) {
-        if (question == null || question.isBlank()) {
-            throw new UsageException("QUESTION: the question is empty");
-        }
-        return Conversation.of(question).withSystem(conversationFlags.system);
+        return Conversation.of(Options.question(question)).withSystem(conversationFlags.system);
     }
 }

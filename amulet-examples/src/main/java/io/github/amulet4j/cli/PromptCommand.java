@@ -7,6 +7,7 @@ import io.github.amulet4j.djl.RenderedPrompt;
 import io.github.amulet4j.djl.TwoStreamPrompt;
 import io.github.amulet4j.prompt.Preference;
 import io.github.amulet4j.prompt.PromptStyle;
+import java.util.Optional;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -32,26 +33,30 @@ final class PromptCommand extends ModelCommand {
     @Parameters(paramLabel = "QUESTION", description = "The user message.")
     String question;
 
-    @Option(names = "--json", description = "Print {\"base\": {\"text\", \"token_ids\"}, \"preference\": {\"text\", \"token_ids\"}}.")
+    @Option(names = "--json", description = "Print {\"base\": {\"text\", \"token_ids\"}, \"preference\": {\"text\", "
+            + "\"token_ids\"}} (and \"template_default_system\" when the chat template has a default system message).")
     boolean json;
 
     @Override
     public Integer call() throws Exception {
-        if (question == null || question.isBlank()) {
-            throw new UsageException("QUESTION: the question is empty");
-        }
         Preference preference = this.preference.required();
         PromptStyle style = conversation.promptStyle();
         PromptRenderer renderer = PromptRenderer.load(modelOptions());
-        TwoStreamPrompt prompts = renderer.render(Conversation.of(question).withSystem(conversation.system),
-                preference, style);
+        TwoStreamPrompt prompts = renderer.render(
+                Conversation.of(Options.question(question)).withSystem(conversation.system), preference, style);
+        // the template's own default system message is the S of both streams when the conversation has none
+        Optional<String> templateDefault = conversation.system == null && style == PromptStyle.DEFAULT
+                ? renderer.defaultSystem() : Optional.empty();
         PrintWriter out = out();
         if (json) {
             JsonObject o = new JsonObject();
             o.add("base", streamJson(prompts.base()));
             o.add("preference", streamJson(prompts.preference()));
+            templateDefault.ifPresent(d -> o.addProperty("template_default_system", d));
             out.println(Json.write(o));
         } else {
+            templateDefault.ifPresent(d -> out.println("(the chat template's default system message, "
+                    + "kept in the preference stream before the preference: \"" + d + "\")"));
             print(out, "base", prompts.base());
             print(out, "preference", prompts.preference());
         }

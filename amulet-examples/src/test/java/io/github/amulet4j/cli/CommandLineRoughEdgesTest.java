@@ -123,7 +123,7 @@ class CommandLineRoughEdgesTest {
     void blankQuestionsAreUsageErrors() {
         CliRun r = CliRun.run("generate", "--model", model.toString(), "--preference", "concise", "  ");
         assertEquals(2, r.exitCode(), r::toString);
-        assertTrue(r.err().contains("QUESTION: the question is empty"), r::toString);
+        assertTrue(r.err().contains("QUESTION is empty"), r::toString);
         CliRun p = CliRun.run("prompt", "--model", model.toString(), "--preference", "concise", "");
         assertEquals(2, p.exitCode(), p::toString);
     }
