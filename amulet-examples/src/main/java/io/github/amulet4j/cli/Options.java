@@ -6,6 +6,7 @@ import io.github.amulet4j.align.Method;
 import io.github.amulet4j.decode.DecodingConfig;
 import io.github.amulet4j.djl.ModelLocator;
 import io.github.amulet4j.djl.ModelOptions;
+import io.github.amulet4j.djl.model.RuntimeOptions;
 import io.github.amulet4j.generate.EarlyStopping;
 import io.github.amulet4j.generate.GenerationConfig;
 import io.github.amulet4j.prompt.Preference;
@@ -28,7 +29,7 @@ final class Options {
     }
 
     /** The model options; a local folder that does not exist is bad usage. */
-    static ModelOptions model(SharedOptions o) {
+    static ModelOptions model(ModelFlags o, RuntimeOptions runtime) {
         if (ModelLocator.isLocalPath(o.model)) {
             Path folder = ModelLocator.localFolder(o.model);
             if (!Files.isDirectory(folder)) {
@@ -37,7 +38,7 @@ final class Options {
             }
         }
         try {
-            ModelOptions.Builder b = ModelOptions.builder().model(o.model).runtime(o.runtime::applyTo);
+            ModelOptions.Builder b = ModelOptions.builder().model(o.model).runtime(runtime);
             if (o.revision != null) {
                 b.revision(o.revision);
             }
@@ -207,12 +208,29 @@ final class Options {
         return value;
     }
 
-    /** The preference of {@code --preference}: a preset name, else free text; none when absent. */
-    static Preference preference(String value) {
+    /**
+     * A preference as typed after {@code flag} (or chat's {@code /pref}): a preset name, else free text; a single
+     * word within a small edit distance of a preset name is refused ({@link PreferencePresets#nearMiss}).
+     *
+     * @throws UsageException naming {@code flag} for a blank value or a likely typo
+     */
+    static Preference preference(String value, String flag) {
         if (value == null || value.isBlank()) {
-            throw new UsageException("--preference: a preference is needed (a preset name such as 'concise', or free text)");
+            throw new UsageException(flag + ": a preference is needed (a preset name such as 'concise', or free text)");
         }
+        PreferencePresets.nearMiss(value).ifPresent(name -> {
+            throw new UsageException(flag + ": unknown preset '" + value.trim() + "'; did you mean '" + name
+                    + "'? (for free text that is one word, use --preference-text)");
+        });
         return Preference.of(value.trim());
+    }
+
+    /** A free-text preference, never read as a preset. @throws UsageException naming {@code flag} when blank */
+    static Preference freeText(String value, String flag) {
+        if (value == null || value.isBlank()) {
+            throw new UsageException(flag + ": the preference text is empty");
+        }
+        return new Preference(value.trim());
     }
 
     /** A preset by name (eval's --preferences): an unknown name is bad usage. */

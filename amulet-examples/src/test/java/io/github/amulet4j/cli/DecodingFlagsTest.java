@@ -44,7 +44,7 @@ class DecodingFlagsTest {
         System.arraycopy(args, 0, all, 1, args.length);
         all[all.length - 1] = "Why?";
         CommandLine.ParseResult parsed = cli.parseArgs(all);
-        ModelCommand command = (ModelCommand) parsed.subcommand().commandSpec().userObject();
+        GeneratingCommand command = (GeneratingCommand) parsed.subcommand().commandSpec().userObject();
         return command.config(method);
     }
 
