@@ -198,7 +198,7 @@ public final class EvalPlan implements Serializable {
             configs = new EnumMap<>(Method.class);
         }
         GenerationConfig config = configs.computeIfAbsent(method, command()::config);
-        return command().request(Conversation.of(question).withSystem(command().options.system), preference, config);
+        return command().request(Conversation.of(question).withSystem(command().conversationFlags.system), preference, config);
     }
 
     /**
