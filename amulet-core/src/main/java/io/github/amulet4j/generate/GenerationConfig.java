@@ -5,7 +5,9 @@ import io.github.amulet4j.align.AmuletForm;
 import io.github.amulet4j.align.AmuletParameters;
 import io.github.amulet4j.align.LinearAlignment;
 import io.github.amulet4j.align.Method;
+import io.github.amulet4j.decode.DecodingChain;
 import io.github.amulet4j.decode.DecodingConfig;
+import io.github.amulet4j.decode.HistoryProcessor;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashSet;
@@ -18,7 +20,7 @@ import java.util.Set;
  * ratio, beam-search settings, decoding, and when to stop. Immutable; defaults follow the paper
  * ({@code amulet}, closed form, T=60, eta=10, alpha=2, lambda=2, rho=2, 16 beams, greedy, 128 new tokens).
  * Names follow Hugging Face where one exists ({@code max_new_tokens}, {@code num_beams},
- * {@code length_penalty}, {@code eos_token_id}).
+ * {@code length_penalty}, {@code early_stopping}, {@code eos_token_id}).
  */
 public final class GenerationConfig {
 
@@ -33,7 +35,10 @@ public final class GenerationConfig {
     private final double rho;
     private final int numBeams;
     private final double lengthPenalty;
+    private final EarlyStopping earlyStopping;
     private final DecodingConfig decoding;
+    private final List<HistoryProcessor> processorsBeforeStep;
+    private final List<HistoryProcessor> processorsAfterStep;
 
     private GenerationConfig(Builder b) {
         if (b.maxNewTokens < 1) {
@@ -62,6 +67,9 @@ public final class GenerationConfig {
         this.amulet = Objects.requireNonNull(b.amulet, "amulet");
         this.amuletForm = Objects.requireNonNull(b.amuletForm, "amuletForm");
         this.decoding = Objects.requireNonNull(b.decoding, "decoding");
+        this.earlyStopping = Objects.requireNonNull(b.earlyStopping, "earlyStopping");
+        this.processorsBeforeStep = List.copyOf(b.processorsBeforeStep);
+        this.processorsAfterStep = List.copyOf(b.processorsAfterStep);
         this.maxNewTokens = b.maxNewTokens;
         this.stopStrings = List.copyOf(b.stopStrings);
         this.eosTokenIds = Set.copyOf(new LinkedHashSet<>(b.eosTokenIds));
@@ -82,7 +90,8 @@ public final class GenerationConfig {
     public Builder toBuilder() {
         return new Builder().maxNewTokens(maxNewTokens).stopStrings(stopStrings).eosTokenIds(eosTokenIds)
                 .method(method).amulet(amulet).amuletForm(amuletForm).rho(rho).numBeams(numBeams)
-                .lengthPenalty(lengthPenalty).decoding(decoding);
+                .lengthPenalty(lengthPenalty).earlyStopping(earlyStopping).decoding(decoding)
+                .processorsBeforeStep(processorsBeforeStep).processorsAfterStep(processorsAfterStep);
     }
 
     /** Most tokens generated per request (Hugging Face {@code max_new_tokens}); default 128. */
@@ -122,13 +131,36 @@ public final class GenerationConfig {
         return numBeams;
     }
 
-    /** Beam score = sum of log-probabilities / length^lengthPenalty; default 1. */
+    /**
+     * Beam score = sum of log-probabilities / length^lengthPenalty (length: the generated tokens, the
+     * end-of-sequence token included); default 1. Positive values favour longer hypotheses.
+     */
     public double lengthPenalty() {
         return lengthPenalty;
     }
 
+    /** When beam search stops before {@link #maxNewTokens()}; default {@link EarlyStopping#HEURISTIC} (HF's). */
+    public EarlyStopping earlyStopping() {
+        return earlyStopping;
+    }
+
     public DecodingConfig decoding() {
         return decoding;
+    }
+
+    /** The user's processors that run before the Amulet step, on each stream's logits (see {@link DecodingChain}). */
+    public List<HistoryProcessor> processorsBeforeStep() {
+        return processorsBeforeStep;
+    }
+
+    /** The user's processors that run after the Amulet step, on the adjusted row (see {@link DecodingChain}). */
+    public List<HistoryProcessor> processorsAfterStep() {
+        return processorsAfterStep;
+    }
+
+    /** A new decoding chain for one request: {@link #decoding()}'s processors and copies of the user's. */
+    public DecodingChain decodingChain() {
+        return DecodingChain.of(decoding, processorsBeforeStep, processorsAfterStep);
     }
 
     /** The per-token step of this configuration's method ({@code null} for beam search). */
@@ -140,7 +172,9 @@ public final class GenerationConfig {
     public String toString() {
         return "GenerationConfig[method=" + method.id() + ", maxNewTokens=" + maxNewTokens + ", " + amulet
                 + ", form=" + amuletForm + ", rho=" + rho + ", numBeams=" + numBeams + ", lengthPenalty="
-                + lengthPenalty + ", " + decoding + ", stop=" + stopStrings + ", eos=" + eosTokenIds + "]";
+                + lengthPenalty + ", earlyStopping=" + earlyStopping.id() + ", " + decoding + ", stop=" + stopStrings + ", eos=" + eosTokenIds
+                + (processorsBeforeStep.isEmpty() ? "" : ", beforeStep=" + processorsBeforeStep)
+                + (processorsAfterStep.isEmpty() ? "" : ", afterStep=" + processorsAfterStep) + "]";
     }
 
     /** Builder of {@link GenerationConfig}; validation happens in {@link #build()}. */
@@ -154,7 +188,10 @@ public final class GenerationConfig {
         private double rho = LinearAlignment.DEFAULT_RHO;
         private int numBeams = 16;
         private double lengthPenalty = 1.0;
+        private EarlyStopping earlyStopping = EarlyStopping.HEURISTIC;
         private DecodingConfig decoding = DecodingConfig.greedy();
+        private List<HistoryProcessor> processorsBeforeStep = new ArrayList<>();
+        private List<HistoryProcessor> processorsAfterStep = new ArrayList<>();
 
         private Builder() {
         }
@@ -216,8 +253,47 @@ public final class GenerationConfig {
             return this;
         }
 
+        /** Hugging Face's {@code early_stopping} for beam search; default {@link EarlyStopping#HEURISTIC}. */
+        public Builder earlyStopping(EarlyStopping earlyStopping) {
+            this.earlyStopping = earlyStopping;
+            return this;
+        }
+
         public Builder decoding(DecodingConfig decoding) {
             this.decoding = decoding;
+            return this;
+        }
+
+        /**
+         * Adds a processor that runs before the Amulet step on each stream's logits, with that stream's
+         * tokens (bans, grammars); after the built-in repetition penalty and no-repeat n-grams, in the order
+         * added. Each request gets its own {@link HistoryProcessor#copy()}.
+         */
+        public Builder processorBeforeStep(HistoryProcessor processor) {
+            processorsBeforeStep.add(Objects.requireNonNull(processor, "processor"));
+            return this;
+        }
+
+        /**
+         * Adds a processor that runs after the Amulet step on the adjusted row (for beam search: on each
+         * beam's scores), before temperature, top-k, top-p and min-p, in the order added.
+         */
+        public Builder processorAfterStep(HistoryProcessor processor) {
+            processorsAfterStep.add(Objects.requireNonNull(processor, "processor"));
+            return this;
+        }
+
+        /** Replaces the processors that run before the step. */
+        public Builder processorsBeforeStep(Collection<? extends HistoryProcessor> processors) {
+            this.processorsBeforeStep = new ArrayList<>();
+            processors.forEach(this::processorBeforeStep);
+            return this;
+        }
+
+        /** Replaces the processors that run after the step. */
+        public Builder processorsAfterStep(Collection<? extends HistoryProcessor> processors) {
+            this.processorsAfterStep = new ArrayList<>();
+            processors.forEach(this::processorAfterStep);
             return this;
         }
 

@@ -46,8 +46,14 @@ final class TableLm implements CausalLm {
         this.seed = seed;
     }
 
+    /** Replaces the table when set: the logits row of a whole history (prompt and generated tokens). */
+    java.util.function.Function<int[], float[]> script;
+
     /** The logits row of a history (the table). */
     float[] row(int[] history) {
+        if (script != null) {
+            return script.apply(history);
+        }
         long h = seed;
         for (int t : history) {
             h = h * 1_000_003L + t + 1;

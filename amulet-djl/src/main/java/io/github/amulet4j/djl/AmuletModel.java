@@ -4,6 +4,7 @@ import io.github.amulet4j.align.Method;
 import io.github.amulet4j.djl.checkpoint.Checkpoints;
 import io.github.amulet4j.djl.checkpoint.ModelConfig;
 import io.github.amulet4j.djl.checkpoint.TensorStore;
+import io.github.amulet4j.djl.gguf.GgufModel;
 import io.github.amulet4j.djl.model.DjlCausalLm;
 import io.github.amulet4j.djl.model.RuntimeOptions;
 import io.github.amulet4j.generate.BatchingOptions;
@@ -34,11 +35,15 @@ import java.util.Objects;
  * }</pre>
  *
  * <p>{@link #load} resolves a Hub id through the Hugging Face cache (downloading what is missing) or uses
- * a local folder, reads {@code config.json}, opens the safetensors checkpoint, builds the DJL model, the
+ * a local folder or GGUF file ({@code .gguf}: config, tokenizer, template and weights from its metadata and
+ * tensors), reads {@code config.json}, opens the safetensors checkpoint, builds the DJL model, the
  * tokenizer, the chat template and the end-of-sequence ids. Every request is rendered into a base and a
  * preference stream; all streams of all requests of a call decode together, one forward pass per step.
  *
- * <p>Not thread-safe: one thread generates at a time.
+ * <p>Threads: one model may be shared, and its generate calls are serialized: a call made while another
+ * thread's call is in flight waits for it to finish (so a listener must not wait for another thread's call on
+ * the same model). To decode several requests at once, pass them as one batch. {@link #close} waits for the
+ * call in flight.
  */
 public final class AmuletModel implements AutoCloseable {
 
@@ -47,6 +52,8 @@ public final class AmuletModel implements AutoCloseable {
     private final PromptRenderer prompts;
     private final DjlCausalLm lm;
     private final Generator generator;
+    /** One generation at a time: the model's product workers and engine state serve one caller. */
+    private final java.util.concurrent.locks.ReentrantLock generating = new java.util.concurrent.locks.ReentrantLock();
 
     private AmuletModel(String name, ModelOptions options, PromptRenderer prompts, DjlCausalLm lm) {
         this.name = name;
@@ -71,22 +78,51 @@ public final class AmuletModel implements AutoCloseable {
     public static AmuletModel load(ModelOptions options) throws IOException {
         Objects.requireNonNull(options, "options");
         Path folder = ModelFiles.resolve(options, true);
+        if (GgufModel.isGguf(folder.toString())) {
+            return loadGguf(folder, options);
+        }
         PromptRenderer prompts = PromptRenderer.load(folder);
+        DjlCausalLm lm = null;
         try {
             ModelConfig config = prompts.config();
-            RuntimeOptions runOptions = options.runtime().toBuilder().checkpointName(options.model()).build();
-            DjlCausalLm lm;
+            RuntimeOptions runOptions = runtimeOptions(options);
             try (TensorStore store = Checkpoints.open(folder)) {
                 lm = DjlCausalLm.load(config, store, runOptions);
             }
             return new AmuletModel(options.model(), options, prompts, lm);
-        } catch (IOException | RuntimeException e) {
+        } catch (IOException | RuntimeException | Error e) {
+            // a failed load releases what it started: the model's native memory and threads, the tokenizer
+            if (lm != null) {
+                lm.close();
+            }
             prompts.close();
             throw e;
         }
     }
 
-    /** Loads a local model folder with default options. */
+    /** A GGUF file: config, tokenizer and weights from the one file (opened once). */
+    private static AmuletModel loadGguf(Path file, ModelOptions options) throws IOException {
+        try (GgufModel gguf = GgufModel.open(file)) {
+            PromptRenderer prompts = PromptRenderer.load(gguf);
+            DjlCausalLm lm = null;
+            try {
+                lm = DjlCausalLm.load(gguf.config(), gguf.weights(), runtimeOptions(options));
+                return new AmuletModel(options.model(), options, prompts, lm);
+            } catch (RuntimeException | Error e) {
+                if (lm != null) {
+                    lm.close();
+                }
+                prompts.close();
+                throw e;
+            }
+        }
+    }
+
+    private static RuntimeOptions runtimeOptions(ModelOptions options) {
+        return options.runtime().toBuilder().checkpointName(options.model()).build();
+    }
+
+    /** Loads a local model folder (or GGUF file) with default options. */
     public static AmuletModel load(Path folder) throws IOException {
         return load(ModelOptions.of(folder));
     }
@@ -156,11 +192,16 @@ public final class AmuletModel implements AutoCloseable {
     public List<GenerationResult> generate(List<AmuletRequest> requests, TokenListener listener) {
         Objects.requireNonNull(requests, "requests");
         Objects.requireNonNull(listener, "listener");
-        List<GenerationRequest> batch = new ArrayList<>(requests.size());
-        for (int i = 0; i < requests.size(); i++) {
-            batch.add(toGenerationRequest(Objects.requireNonNull(requests.get(i), "request " + i), i));
+        generating.lock();
+        try {
+            List<GenerationRequest> batch = new ArrayList<>(requests.size());
+            for (int i = 0; i < requests.size(); i++) {
+                batch.add(toGenerationRequest(Objects.requireNonNull(requests.get(i), "request " + i), i));
+            }
+            return generator.generate(batch, listener);
+        } finally {
+            generating.unlock();
         }
-        return generator.generate(batch, listener);
     }
 
     /**
@@ -196,12 +237,14 @@ public final class AmuletModel implements AutoCloseable {
         return r.config().isPresent() ? g.withConfig(config) : g;
     }
 
-    /** Releases the model's native memory and the tokenizer. */
+    /** Releases the model's native memory and the tokenizer, after the generate call in flight (if any). */
     @Override
     public void close() {
+        generating.lock();
         try {
             lm.close();
         } finally {
+            generating.unlock();
             prompts.close();
         }
     }

@@ -1,7 +1,9 @@
 package io.github.amulet4j.cli;
 
 import io.github.amulet4j.align.Method;
+import io.github.amulet4j.decode.DecodingChain;
 import io.github.amulet4j.decode.DecodingConfig;
+import io.github.amulet4j.generate.EarlyStopping;
 import io.github.amulet4j.generate.GenerationConfig;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -42,7 +44,7 @@ class DecodingFlagsTest {
         System.arraycopy(args, 0, all, 1, args.length);
         all[all.length - 1] = "Why?";
         CommandLine.ParseResult parsed = cli.parseArgs(all);
-        ModelCommand command = (ModelCommand) parsed.subcommand().commandSpec().userObject();
+        GeneratingCommand command = (GeneratingCommand) parsed.subcommand().commandSpec().userObject();
         return command.config(method);
     }
 
@@ -80,6 +82,79 @@ class DecodingFlagsTest {
         assertEquals(0.7, d.temperature());
         assertEquals(4L, d.seed().getAsLong());
         assertTrue(config(Method.BEAM).decoding().isGreedy());
+    }
+
+    @Test
+    void beamFlagsMapOntoHuggingFacesSettings() {
+        GenerationConfig c = config(Method.BEAM, "--beams", "4", "--length-penalty", "-0.5", "--early-stopping", "never");
+        assertEquals(4, c.numBeams());
+        assertEquals(-0.5, c.lengthPenalty());
+        assertEquals(EarlyStopping.NEVER, c.earlyStopping());
+        assertEquals(EarlyStopping.WHEN_FULL, config(Method.BEAM, "--early-stopping", "true").earlyStopping());
+        assertEquals(EarlyStopping.HEURISTIC, config(Method.BEAM).earlyStopping(), "Hugging Face's default");
+        assertEquals(1.0, config(Method.BEAM).lengthPenalty());
+        String m = model.toString();
+        assertUsage(CliRun.run("generate", "--model", m, "--preference", "concise", "--method", "beam",
+                "--early-stopping", "soon", "Why?"), "--early-stopping: unknown early stopping 'soon'; valid: true, false, never");
+        assertUsage(CliRun.run("generate", "--model", m, "--preference", "concise", "--method", "beam", "--beams", "0",
+                "Why?"), "--beams: expected a whole number >= 1, got 0");
+        assertUsage(CliRun.run("generate", "--model", m, "--preference", "concise", "--method", "beam",
+                "--length-penalty", "Infinity", "Why?"), "--length-penalty: expected a finite number");
+    }
+
+    @Test
+    void sampledBeamSearchRunsFromTheCommandLine() {
+        String m = model.toString();
+        String[] base = {"generate", "--model", m, "--preference", "concise", "--method", "beam", "--beams", "2",
+                "--max-new-tokens", "6", "--json"};
+        java.util.Set<String> outputs = new java.util.HashSet<>();
+        for (String seed : List.of("1", "2", "3", "4")) {
+            CliRun a = CliRun.run(concat(base, "--temperature", "5", "--seed", seed, "Why?"));
+            CliRun b = CliRun.run(concat(base, "--temperature", "5", "--seed", seed, "Why?"));
+            assertEquals(0, a.exitCode(), a::toString);
+            assertEquals(CommandsTest.json(a.out()).get("token_ids"), CommandsTest.json(b.out()).get("token_ids"),
+                    "same seed, same tokens");
+            outputs.add(CommandsTest.json(a.out()).get("token_ids").toString());
+        }
+        assertTrue(outputs.size() > 1, "the seed and temperature reach beam search: " + outputs);
+    }
+
+    private static String[] concat(String[] a, String... b) {
+        String[] all = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, all, a.length, b.length);
+        return all;
+    }
+
+    @Test
+    void processorFlagsReachTheDecodingChain() {
+        DecodingConfig d = decoding("--repetition-penalty", "1.3", "--no-repeat-ngram-size", "3");
+        assertTrue(d.isGreedy(), "repetition penalty and n-gram bans are not sampling options");
+        assertEquals(1.3, d.repetitionPenalty());
+        assertEquals(3, d.noRepeatNgramSize());
+        assertEquals("DecodingChain[before step [RepetitionPenalty[1.3], NoRepeatNgram[3]], after step [], "
+                + "SamplerChain[] -> Greedy]", DecodingChain.of(d, List.of(), List.of()).toString());
+        DecodingConfig m = decoding("--min-p", "0.05");
+        assertTrue(m.doSample(), "--min-p turns sampling on");
+        assertEquals(0.05, m.minP());
+        assertEquals(1.0, decoding().repetitionPenalty());
+        assertEquals(0, decoding().noRepeatNgramSize());
+        assertThrows(UsageException.class, () -> decoding("--greedy", "--min-p", "0.1"));
+        String mo = model.toString();
+        assertUsage(CliRun.run("generate", "--model", mo, "--preference", "concise", "--repetition-penalty", "0", "Why?"),
+                "--repetition-penalty: expected a number above 0 (1 = off), got 0.0");
+        assertUsage(CliRun.run("generate", "--model", mo, "--preference", "concise", "--min-p", "2", "Why?"),
+                "--min-p: expected a number from 0 to 1 (0 = off), got 2.0");
+        assertUsage(CliRun.run("generate", "--model", mo, "--preference", "concise", "--no-repeat-ngram-size", "-1",
+                "Why?"), "--no-repeat-ngram-size: expected a whole number >= 0 (0 = off), got -1");
+        // on a model: no bigram of the prompt or the answer repeats
+        CliRun r = CliRun.run("generate", "--model", mo, "--preference", "concise", "--max-new-tokens", "12",
+                "--no-repeat-ngram-size", "2", "--repetition-penalty", "1.5", "--json", "Why?");
+        assertEquals(0, r.exitCode(), r::toString);
+        com.google.gson.JsonArray ids = CommandsTest.json(r.out()).getAsJsonArray("token_ids");
+        java.util.Set<String> bigrams = new java.util.HashSet<>();
+        for (int i = 1; i < ids.size(); i++) {
+            assertTrue(bigrams.add(ids.get(i - 1).getAsInt() + " " + ids.get(i).getAsInt()), "repeated bigram in " + ids);
+        }
     }
 
     @Test

@@ -6,6 +6,8 @@ import io.github.amulet4j.djl.RandomModelFolder;
 import io.github.amulet4j.djl.checkpoint.Checkpoints;
 import io.github.amulet4j.djl.checkpoint.ModelConfig;
 import io.github.amulet4j.djl.checkpoint.ModelConfigReader;
+import io.github.amulet4j.djl.gguf.GgufModel;
+import io.github.amulet4j.djl.gguf.GgufTensorStore;
 import io.github.amulet4j.djl.checkpoint.SafetensorsDtype;
 import io.github.amulet4j.djl.checkpoint.TensorStore;
 import io.github.amulet4j.djl.model.DjlCausalLm;
@@ -86,12 +88,23 @@ public final class DecodeBenchmark {
     }
 
     private BenchReport measure(Path dir, String name, double loadBefore, double bandwidthStart) throws IOException {
-        ModelConfig config = ModelConfigReader.readFolder(dir);
+        boolean gguf = GgufModel.isGguf(dir.toString());
+        ModelConfig config;
+        HfTokenizer loaded;
+        if (gguf) {
+            try (GgufModel g = GgufModel.open(dir)) {
+                config = g.config();
+                loaded = g.tokenizer();
+            }
+        } else {
+            config = ModelConfigReader.readFolder(dir);
+            loaded = HfTokenizer.load(dir);
+        }
         List<MethodResult> results = new ArrayList<>();
         long resident;
         long heap;
         long engine;
-        try (HfTokenizer tokenizer = HfTokenizer.load(dir)) {
+        try (HfTokenizer tokenizer = loaded) {
             int vocab = Math.min(config.vocabSize(), tokenizer.vocabularySize());
             SplittableRandom rnd = new SplittableRandom(settings.seed());
             int[] pref = rnd.ints(settings.promptTokens(), 0, vocab).toArray();
@@ -115,6 +128,8 @@ public final class DecodeBenchmark {
                 heap = Runtime.getRuntime().totalMemory();
                 engine = engineBytes(lm);
                 linearOnHeap = lm.linearLayersOnHeap();
+                weightFormats = lm.weightFormats();
+                weightBytesPerToken = lm.weightBytesPerToken();
             }
             if (settings.methods().contains(BenchMethod.PAPER)) {
                 int tokens = Math.min(settings.paperTokens(), settings.newTokens());
@@ -135,7 +150,8 @@ public final class DecodeBenchmark {
             progress.accept("measuring memory bandwidth again ...");
             bandwidthEnd = MachineProbe.readBandwidth(settings.bandwidthBytes(), 5);
         }
-        long weightBytes = weightElementsPerToken(config) * settings.runtime().computeType().getNumOfBytes();
+        long weightBytes = linearOnHeap ? weightBytesPerToken
+                : weightElementsPerToken(config) * settings.runtime().computeType().getNumOfBytes();
         return new BenchReport(name, settings.runtime().computeType() == DataType.FLOAT16 ? "float16" : "float32",
                 deviceName(),
                 settings.promptTokens(), settings.promptTokens() - PREFERENCE_TOKENS, machine(productThreadsLabel()), loadBefore, loadAfter,
@@ -152,7 +168,7 @@ public final class DecodeBenchmark {
                 + (kvCache ? "" : ", no KV cache") + ") ...");
         RuntimeOptions options = settings.runtime().toBuilder().useKvCache(kvCache)
                 .checkpointName(name).initialCacheCapacity(settings.promptTokens() + settings.newTokens() + 1).build();
-        try (TensorStore store = Checkpoints.open(dir)) {
+        try (TensorStore store = GgufModel.isGguf(dir.toString()) ? GgufTensorStore.open(dir) : Checkpoints.open(dir)) {
             return DjlCausalLm.load(config, store, options);
         }
     }
@@ -203,11 +219,14 @@ public final class DecodeBenchmark {
     private String productThreadsLabel() {
         RuntimeOptions o = settings.runtime();
         return o.effectiveProductThreads() + (o.productThreads() == 0 ? " (auto)" : "") + "; linear layers "
-                + (linearOnHeap ? "java (Vector API, weights on the Java heap)" : "engine (PyTorch)");
+                + (linearOnHeap ? "java (Vector API, weights " + weightFormats + " off the Java heap)" : "engine (PyTorch)");
     }
 
     /** Whether the cached model ran its linear layers as Java kernels (set after loading it). */
     private boolean linearOnHeap;
+    /** The formats of the Java kernels' weights and the bytes a decode step reads (set after loading). */
+    private String weightFormats = "";
+    private long weightBytesPerToken;
 
     private static BenchReport.Machine machine(String productThreads) {
         String intra = System.getProperty("ai.djl.pytorch.num_threads", "default");

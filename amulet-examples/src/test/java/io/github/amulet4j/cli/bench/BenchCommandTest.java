@@ -65,13 +65,31 @@ class BenchCommandTest {
         assertTrue(o.get("bandwidthBytesPerSecond").getAsDouble() > 1e8);
         JsonObject mem = o.getAsJsonObject("memory");
         assertTrue(mem.get("residentBytes").getAsLong() > mem.get("engineArrayBytes").getAsLong());
-        // the tiny shape has an untied head: a step reads every weight the engine holds except the embedding table,
-        // which is only looked up (float32: 4 bytes per value; at least one row per token of the 1000-token tokenizer)
+        // the tiny shape has an untied head: a step reads every weight the model holds except the embedding table,
+        // which is only looked up (the bench writes BF16 and --weights auto keeps it: 2 bytes per value; at least one
+        // row per token of the 1000-token tokenizer)
         long notRead = mem.get("engineArrayBytes").getAsLong() - o.get("weightBytesPerToken").getAsLong();
-        long rowBytes = 4L * ModelShapes.tinyQwen2().hiddenSize();
+        long rowBytes = 2L * ModelShapes.tinyQwen2().hiddenSize();
         assertEquals(0, notRead % rowBytes, "not read: " + notRead);
         assertTrue(notRead / rowBytes >= 1000 && notRead / rowBytes < 1100, "embedding rows: " + notRead / rowBytes);
         assertEquals(before, benchFolders(), "the temporary checkpoint folder is deleted");
+    }
+
+    @Test
+    void weightsFlagChangesTheBytesEachTokenReads() {
+        long[] bytes = new long[2];
+        String[] formats = {"f32", "q4_0"};
+        for (int i = 0; i < 2; i++) {
+            Run r = run("bench", "--shape", "tiny-llama", "--new-tokens", "2", "--prompt-tokens", "17",
+                    "--warmup-tokens", "0", "--methods", "pref", "--bandwidth-mib", "16", "--weights", formats[i], "--json");
+            assertEquals(0, r.code(), r.toString());
+            bytes[i] = JsonParser.parseString(r.out()).getAsJsonObject().get("weightBytesPerToken").getAsLong();
+        }
+        // tiny-llama's rows are whole 32-weight blocks: 18 bytes per 32 weights instead of 128 (norms stay float32)
+        assertTrue(bytes[1] < 0.15 * bytes[0] && bytes[1] > 0.13 * bytes[0], bytes[1] + " vs " + bytes[0]);
+        Run bad = run("bench", "--shape", "tiny-llama", "--weights", "int8");
+        assertEquals(2, bad.code(), bad.toString());
+        assertTrue(bad.err().contains("--weights") && bad.err().contains("q8_0"), bad.toString());
     }
 
     @Test
@@ -130,9 +148,24 @@ class BenchCommandTest {
         assertTrue(table.contains("of the bandwidth bound: not applicable on gpu(0)"), table);
         assertFalse(table.contains("tok/s (") || table.contains("NaN") || table.contains("Infinity"), table);
         assertTrue(table.contains("amulet >= 0.85 x pref decode tok/s: 0.91"), table);
+        // the derived numbers, by hand: pref 90 ms over 9 passes = 10 ms/token = 100 tok/s, 64 tokens in 2 ms =
+        // 32000 tok/s, outside (90 - 80 + 1) / 90; amulet 99 ms / 9 = 11 ms/token = 90.91 tok/s, 0.91 x pref,
+        // outside (99 - 85 + 2) / 99 = 16.2%; native memory 3 GiB resident - 1 GiB heap
+        assertTrue(table.contains("32000.0") && table.contains("100.00") && table.contains("10.0"), table);
+        assertTrue(table.contains("90.91") && table.contains("11.0") && table.contains("16.2%"), table);
+        assertTrue(table.contains("native (resident - heap) 2.00 GiB"), table);
         JsonObject o = JsonParser.parseString(report.json()).getAsJsonObject();
-        assertEquals("gpu(0)", o.get("device").getAsString());
-        assertEquals(988_065_536L, o.get("weightBytesPerToken").getAsLong());
+        JsonObject pref = o.getAsJsonArray("methods").get(0).getAsJsonObject();
+        JsonObject amulet = o.getAsJsonArray("methods").get(1).getAsJsonObject();
+        assertEquals(10.0, pref.get("msPerToken").getAsDouble(), 1e-12);
+        assertEquals(100.0, pref.get("decodeTokensPerSecond").getAsDouble(), 1e-9);
+        assertEquals(32000.0, pref.get("prefillTokensPerSecond").getAsDouble(), 1e-6);
+        assertEquals(11.0 / 90, pref.get("outsideForwardShare").getAsDouble(), 1e-12);
+        assertEquals(1.0 / 9, pref.get("logitsCopyMsPerToken").getAsDouble(), 1e-12);
+        assertEquals(11.0, amulet.get("msPerToken").getAsDouble(), 1e-12);
+        assertEquals(10.0 / 11, amulet.get("ratioToPref").getAsDouble(), 1e-12);
+        assertEquals(16.0 / 99, amulet.get("outsideForwardShare").getAsDouble(), 1e-12);
+        assertEquals(2L << 30, o.getAsJsonObject("memory").get("nativeBytes").getAsLong());
         for (String absent : List.of("bandwidthBytesPerSecond", "boundTokensPerSecond", "prefShareOfBound")) {
             assertFalse(o.has(absent), absent + " in " + o);
         }
