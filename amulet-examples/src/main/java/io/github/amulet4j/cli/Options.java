@@ -6,6 +6,7 @@ import io.github.amulet4j.align.Method;
 import io.github.amulet4j.decode.DecodingConfig;
 import io.github.amulet4j.djl.ModelLocator;
 import io.github.amulet4j.djl.ModelOptions;
+import io.github.amulet4j.djl.gguf.GgufModel;
 import io.github.amulet4j.djl.model.RuntimeOptions;
 import io.github.amulet4j.generate.EarlyStopping;
 import io.github.amulet4j.generate.GenerationConfig;
@@ -28,13 +29,18 @@ final class Options {
     private Options() {
     }
 
-    /** The model options; a local folder that does not exist is bad usage. */
+    /** The model options; a local folder or GGUF file that does not exist is bad usage. */
     static ModelOptions model(ModelFlags o, RuntimeOptions runtime) {
         if (ModelLocator.isLocalPath(o.model)) {
             Path folder = ModelLocator.localFolder(o.model);
-            if (!Files.isDirectory(folder)) {
+            if (GgufModel.isGguf(folder.toString())) {
+                if (!Files.isRegularFile(folder)) {
+                    throw new UsageException("--model: GGUF file " + folder + " does not exist");
+                }
+            } else if (!Files.isDirectory(folder)) {
                 throw new UsageException("--model: model folder " + folder + " does not exist"
-                        + (Files.exists(folder) ? " (it is a file; expected a Hugging Face model folder)" : ""));
+                        + (Files.exists(folder) ? " (it is a file; expected a Hugging Face model folder or a .gguf file)"
+                        : ""));
             }
         }
         try {
