@@ -16,7 +16,6 @@ import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.scheduler.SparkListener;
 import org.apache.spark.scheduler.SparkListenerTaskEnd;
 import org.apache.spark.sql.Encoders;
-import org.apache.spark.sql.SaveMode;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.util.LongAccumulator;
 
@@ -170,7 +169,7 @@ public final class SparkEvalRunner implements EvalPlan.SparkRunner {
         try {
             JavaRDD<String> lines = jsc.parallelize(items, partitions)
                     .mapPartitions(new GeneratePartition(plan, rows, tokens, nanos, fault));
-            spark.createDataset(lines.rdd(), Encoders.STRING()).write().mode(SaveMode.Append).text(dir.location());
+            dir.append(spark.createDataset(lines.rdd(), Encoders.STRING()));
         } finally {
             if (progress != null) {
                 spark.sparkContext().removeSparkListener(progress);

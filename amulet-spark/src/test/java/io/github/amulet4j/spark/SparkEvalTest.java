@@ -3,6 +3,7 @@ package io.github.amulet4j.spark;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import io.github.amulet4j.cli.AmuletCli;
+import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -114,6 +115,31 @@ class SparkEvalTest {
         assertEquals(0, r.code(), r.toString());
         assertEquals(faults + 1, GeneratePartition.INJECTED_FAULTS.get(), "the fault was injected once");
         assertRowsAreEvals(out);
+    }
+
+    @Test
+    void parquetQuestionsInParquetRowsOutInASessionAlreadyRunning() {
+        // an application's own session: the command line runs in it (and leaves it running)
+        SparkSession spark = SparkSession.builder().master("local[2,4]").config("spark.ui.enabled", "false")
+                .getOrCreate();
+        try {
+            String questions = dir.resolve("questions.parquet").toString();
+            spark.read().json(jsonLines.toString()).selectExpr("CAST(index AS INT) AS index", "question")
+                    .write().parquet(questions);
+            Path out = dir.resolve("rows.parquet");
+            Run r = run(args(Path.of(questions), out, "--batch", "4", "--spark", "local[2]"));
+            assertEquals(0, r.code(), r.toString());
+            Map<String, JsonObject> got = byKey(spark.read().parquet(out.toString()).toJSON().collectAsList());
+            assertEquals(expected.keySet(), got.keySet());
+            for (Map.Entry<String, JsonObject> e : expected.entrySet()) {
+                assertEquals(comparable(e.getValue()), comparable(got.get(e.getKey())), e.getKey());
+            }
+            r = run(args(Path.of(questions), out, "--batch", "4", "--spark", "local[2]"));
+            assertTrue(r.err().contains("eval: 0 new rows, 24 rows in"), r.toString());
+            assertFalse(spark.sparkContext().isStopped());
+        } finally {
+            spark.stop();
+        }
     }
 
     @Test
