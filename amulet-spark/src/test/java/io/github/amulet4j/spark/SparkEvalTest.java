@@ -106,14 +106,26 @@ class SparkEvalTest {
     }
 
     @Test
-    void aTaskThatFailsOnItsFirstAttemptIsRetriedAndEveryKeyIsWrittenOnce() throws IOException {
+    void aTaskThatFailsOnceIsRetriedAndARunThatFailsKeepsItsCommittedRowsForTheRerun() throws IOException {
         Path out = dir.resolve("spark-fault");
         int faults = GeneratePartition.INJECTED_FAULTS.get();
-        // JSON lines in, batches of 2, partition 1 fails after its first batch (rows of that attempt already written)
+        // JSON lines in, batches of 2, 3 tasks committed one by one: task 1 fails after its first batch (rows of that
+        // attempt already written) and is retried; every attempt of task 2 fails, so the run fails
         Run r = run(args(jsonLines, out, "--batch", "2", "--spark", "local[2]", "--partitions", "3",
-                "--spark-conf", SparkEvalRunner.FAULT_CONF + "=1"));
+                "--spark-conf", SparkEvalRunner.TASKS_PER_COMMIT_CONF + "=1",
+                "--spark-conf", SparkEvalRunner.FAULT_CONF + "=1",
+                "--spark-conf", SparkEvalRunner.FAULT_EVERY_CONF + "=2"));
+        assertEquals(1, r.code(), r.toString());
+        assertEquals(faults + 1 + SparkEvalRunner.LOCAL_ATTEMPTS, GeneratePartition.INJECTED_FAULTS.get());
+        Map<String, JsonObject> kept = rowsOnce(out);
+        assertTrue(kept.size() >= 12 && kept.size() < 24, kept.keySet().toString()); // tasks 0 and 1: 2/3 of the rows
+        for (Map.Entry<String, JsonObject> e : kept.entrySet()) {
+            assertEquals(comparable(expected.get(e.getKey())), comparable(e.getValue()), e.getKey());
+        }
+        // the rerun generates the rest only
+        r = run(args(jsonLines, out, "--batch", "2", "--spark", "local[2]", "--partitions", "3"));
         assertEquals(0, r.code(), r.toString());
-        assertEquals(faults + 1, GeneratePartition.INJECTED_FAULTS.get(), "the fault was injected once");
+        assertTrue(r.err().contains("eval: " + (24 - kept.size()) + " new rows, 24 rows in"), r.err());
         assertRowsAreEvals(out);
     }
 
@@ -153,16 +165,22 @@ class SparkEvalTest {
 
     /** Every row of the output once, equal to eval's but for the timings and the batch size. */
     private static void assertRowsAreEvals(Path out) throws IOException {
+        Map<String, JsonObject> got = rowsOnce(out);
+        assertEquals(expected.keySet(), got.keySet());
+        for (Map.Entry<String, JsonObject> e : expected.entrySet()) {
+            assertEquals(comparable(e.getValue()), comparable(got.get(e.getKey())), e.getKey());
+        }
+    }
+
+    /** The rows of the output by key, checking that no key is written twice. */
+    private static Map<String, JsonObject> rowsOnce(Path out) throws IOException {
         List<String> lines = new ArrayList<>();
         for (Path p : parts(out)) {
             lines.addAll(Files.readAllLines(p));
         }
         Map<String, JsonObject> got = byKey(lines);
         assertEquals(lines.size(), got.size(), "a key is written twice");
-        assertEquals(expected.keySet(), got.keySet());
-        for (Map.Entry<String, JsonObject> e : expected.entrySet()) {
-            assertEquals(comparable(e.getValue()), comparable(got.get(e.getKey())), e.getKey());
-        }
+        return got;
     }
 
     private static JsonObject comparable(JsonObject row) {
