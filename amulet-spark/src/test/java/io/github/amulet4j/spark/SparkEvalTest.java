@@ -130,7 +130,7 @@ class SparkEvalTest {
     }
 
     @Test
-    void parquetQuestionsInParquetRowsOutInASessionAlreadyRunning() {
+    void parquetQuestionsInParquetRowsOutInASessionAlreadyRunning() throws IOException {
         // an application's own session: the command line runs in it (and leaves it running)
         SparkSession spark = SparkSession.builder().master("local[2,4]").config("spark.ui.enabled", "false")
                 .getOrCreate();
@@ -149,6 +149,21 @@ class SparkEvalTest {
             r = run(args(Path.of(questions), out, "--batch", "4", "--spark", "local[2]"));
             assertTrue(r.err().contains("eval: 0 new rows, 24 rows in"), r.toString());
             assertFalse(spark.sparkContext().isStopped());
+
+            // bad input: a usage error naming the file and what was expected
+            Path badLines = dir.resolve("bad.jsonl");
+            Files.writeString(badLines, "{\"index\": 1, \"question\": \"a?\"}\n{\"index\": \"two\", \"question\": \"b?\"}\n");
+            r = run(args(badLines, dir.resolve("never"), "--spark", "local[2]"));
+            assertEquals(2, r.code(), r.toString());
+            assertTrue(r.err().contains(badLines + ", line 2: \"index\" must be an integer"), r.err());
+            String noQuestion = dir.resolve("no-question.parquet").toString();
+            spark.read().parquet(questions).select("index").write().parquet(noQuestion);
+            r = run(args(Path.of(noQuestion), dir.resolve("never"), "--spark", "local[2]"));
+            assertEquals(2, r.code(), r.toString());
+            assertTrue(r.err().contains(noQuestion + " has no column \"question\""), r.err());
+            r = run(args(dataset, prefs, "--spark", "local[2]"));
+            assertEquals(2, r.code(), r.toString());
+            assertTrue(r.err().contains("--out: " + prefs + " is a file"), r.err());
         } finally {
             spark.stop();
         }
