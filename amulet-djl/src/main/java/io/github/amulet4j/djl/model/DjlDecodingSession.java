@@ -186,14 +186,14 @@ final class DjlDecodingSession implements DecodingSession {
         try (NDManager step = manager.newSubManager(); NDScope scope = new NDScope()) {
             scope.suppressNotUsedWarning();
             KvCache temporary = model.newCache(step, streams, longest);
-            model.forward().run(step, batch, rowPad, temporary, false, logits);
+            model.forward().run(step, batch, rowPad, temporary, model.options().prefillChunk(), logits);
         }
     }
 
     private void step(int[][] batch, int[] rowPad, KvCache target) {
         try (NDManager step = manager.newSubManager(); NDScope scope = new NDScope()) {
             scope.suppressNotUsedWarning();
-            model.forward().run(step, batch, rowPad, target, false, logits);
+            model.forward().run(step, batch, rowPad, target, model.options().prefillChunk(), logits);
         }
     }
 

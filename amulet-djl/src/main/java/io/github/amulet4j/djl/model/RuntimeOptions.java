@@ -7,7 +7,7 @@ import java.util.Objects;
 
 /**
  * How a {@link DjlCausalLm} runs: device, compute dtype, KV cache on or off, the name used in error
- * messages, the initial cache capacity and the threads per linear product. Immutable; build with {@link #builder()}.
+ * messages, the initial cache capacity, the threads per linear product and the prefill chunk. Immutable; build with {@link #builder()}.
  *
  * <p>Only {@link DataType#FLOAT32} (default) and {@link DataType#FLOAT16} are accepted as compute
  * types. {@link DataType#BFLOAT16} is rejected on purpose: DJL 0.36's PyTorch JNI aborts the JVM when
@@ -22,6 +22,7 @@ public final class RuntimeOptions {
     private final int initialCacheCapacity;
     private final int productThreads;
     private final LinearKernel linearKernel;
+    private final int prefillChunk;
 
     /** Which code multiplies the linear layers on the CPU. */
     public enum LinearKernel {
@@ -58,6 +59,7 @@ public final class RuntimeOptions {
         this.initialCacheCapacity = b.initialCacheCapacity;
         this.productThreads = b.productThreads;
         this.linearKernel = b.linearKernel;
+        this.prefillChunk = b.prefillChunk;
     }
 
     /** Float32 on the CPU with a KV cache. */
@@ -73,7 +75,7 @@ public final class RuntimeOptions {
     public Builder toBuilder() {
         return new Builder().device(device).computeType(computeType).useKvCache(useKvCache)
                 .checkpointName(checkpointName).initialCacheCapacity(initialCacheCapacity)
-                .productThreads(productThreads).linearKernel(linearKernel);
+                .productThreads(productThreads).linearKernel(linearKernel).prefillChunk(prefillChunk);
     }
 
     /** Device the weights and caches live on ({@link Device#cpu()} by default). */
@@ -109,6 +111,32 @@ public final class RuntimeOptions {
      */
     public int productThreads() {
         return productThreads;
+    }
+
+    /**
+     * Most tokens per stream that one forward pass feeds through the layers (default
+     * {@value #DEFAULT_PREFILL_CHUNK}): a longer prompt is prefilled in chunks through the KV cache, so the attention
+     * scores of a pass take at most {@code streams x heads x prefillChunk x prompt length} floats and prefill memory
+     * grows linearly with the prompt. The logits do not depend on it.
+     */
+    public int prefillChunk() {
+        return prefillChunk;
+    }
+
+    /** Default of {@link #prefillChunk()}, chosen by measurement (src-docs/benchmarks-decode.md). */
+    public static final int DEFAULT_PREFILL_CHUNK = 256;
+
+    /**
+     * Checks a {@link #prefillChunk()} value.
+     *
+     * @throws IllegalArgumentException if below 1
+     */
+    public static int requireValidPrefillChunk(int prefillChunk) {
+        if (prefillChunk < 1) {
+            throw new IllegalArgumentException("prefillChunk must be >= 1 (tokens per stream per forward pass), got "
+                    + prefillChunk);
+        }
+        return prefillChunk;
     }
 
     /** Which code multiplies the linear layers ({@link LinearKernel#AUTO} by default). */
@@ -186,7 +214,8 @@ public final class RuntimeOptions {
     public String toString() {
         return "RuntimeOptions[device=" + device + ", computeType=" + computeType + ", useKvCache=" + useKvCache
                 + ", checkpointName=" + checkpointName + ", initialCacheCapacity=" + initialCacheCapacity
-                + ", productThreads=" + (productThreads == 0 ? "auto" : productThreads) + ", linearKernel=" + linearKernel + "]";
+                + ", productThreads=" + (productThreads == 0 ? "auto" : productThreads) + ", linearKernel=" + linearKernel
+                + ", prefillChunk=" + prefillChunk + "]";
     }
 
     /** Builder for {@link RuntimeOptions}; every setter validates its argument. */
@@ -198,6 +227,7 @@ public final class RuntimeOptions {
         private int initialCacheCapacity = 64;
         private int productThreads;
         private LinearKernel linearKernel = LinearKernel.AUTO;
+        private int prefillChunk = DEFAULT_PREFILL_CHUNK;
 
         private Builder() {
         }
@@ -244,6 +274,16 @@ public final class RuntimeOptions {
         /** Which code multiplies the linear layers (default {@link LinearKernel#AUTO}). */
         public Builder linearKernel(LinearKernel linearKernel) {
             this.linearKernel = Objects.requireNonNull(linearKernel, "linearKernel");
+            return this;
+        }
+
+        /**
+         * Most tokens per stream per forward pass of a prefill (default {@value #DEFAULT_PREFILL_CHUNK}).
+         *
+         * @throws IllegalArgumentException if below 1
+         */
+        public Builder prefillChunk(int prefillChunk) {
+            this.prefillChunk = requireValidPrefillChunk(prefillChunk);
             return this;
         }
 
