@@ -177,6 +177,25 @@ class CommandsTest {
     }
 
     @Test
+    void chatDropsTheOldestTurnsWhenTheContextFillsAndRefusesATurnThatCannotFit() {
+        String turn = "Tell me more about the ozone layer and the ways it protects us from the sun today.";
+        List<String> lines = new java.util.ArrayList<>();
+        for (int i = 0; i < 8; i++) {
+            lines.add(i + " " + turn);
+        }
+        lines.add(turn.repeat(40));
+        lines.add("still there?");
+        lines.add("/exit");
+        CliRun c = CliRun.runWithInput(String.join("\n", lines) + "\n", "chat", "--model", model.toString(),
+                "--preference", "concise", "--system", "Be brief.", "--max-new-tokens", "3");
+        assertEquals(0, c.exitCode(), c::toString);
+        assertTrue(c.err().contains("oldest turns were dropped"), c::toString);
+        assertTrue(c.err().contains("this turn does not fit") && c.err().contains("positions"), c::toString);
+        // every prompt that fits was answered: 9 of the 10 lines ("> " prompts before each line and at /exit)
+        assertEquals(lines.size(), c.out().split("> ", -1).length - 1, c::toString);
+    }
+
+    @Test
     void modelsListsTheCache(@TempDir Path cache) throws IOException {
         Path snap = cache.resolve("models--Qwen--Qwen2.5-0.5B-Instruct/snapshots/0123456789abcdef0123");
         Files.createDirectories(snap);
