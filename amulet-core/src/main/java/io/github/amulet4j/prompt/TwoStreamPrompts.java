@@ -12,13 +12,17 @@ import org.slf4j.LoggerFactory;
  * <ul>
  *   <li>base stream: the conversation as given; preference stream: the same with the preference in the
  *       system message, {@code S + " " + P} when a system text {@code S} exists, otherwise a new system
- *       message {@code P} ({@link PromptStyle#DEFAULT});</li>
+ *       message {@code P} ({@link PromptStyle#DEFAULT}); a template with a default system message of its own
+ *       ({@link DefaultSystemMessage}, e.g. Qwen2.5's) gives that default as {@code S} when the conversation has
+ *       none, so the preference stream's system message is {@code D + " " + P} and the streams differ by the
+ *       preference only;</li>
  *   <li>{@link PromptStyle#PAPER}: the system text is the paper's system prompt with {@code {preference}}
  *       replaced by {@code P} (preference stream) or by {@code ""} (base stream, trailing space kept), after
  *       {@code S + " "} when the conversation has its own system text;</li>
  *   <li>several system messages are joined with {@code " "} into one, placed first;</li>
  *   <li>a template that rejects the system role ({@link SystemRoleRejectedException}): the system text
- *       goes in front of the first user message, separated by {@code "\n\n"};</li>
+ *       goes in front of the first user message, separated by {@code "\n\n"}; when that fails too, a
+ *       {@link PromptRenderException} reports both errors;</li>
  *   <li>no template ({@code null} formatter): {@link PlainFormatter}, i.e. {@code S + "\n\n" + question}.</li>
  * </ul>
  * Rendering asks for the assistant generation prompt ({@code add_generation_prompt = true}). Multi-turn
@@ -39,14 +43,30 @@ public final class TwoStreamPrompts {
 
     private final ChatFormatter formatter;
     private final PromptStyle style;
+    private final String defaultSystem;
 
     /**
+     * Prompts with the template's default system message found from the template itself
+     * ({@link DefaultSystemMessage#find}).
+     *
      * @param formatter the model's chat template, or {@code null} for a model without one
      * @param style     how the preference enters the system message
      */
     public TwoStreamPrompts(ChatFormatter formatter, PromptStyle style) {
+        this(formatter, style, formatter == null ? null : DefaultSystemMessage.find(formatter).orElse(null));
+    }
+
+    /**
+     * Prompts with a default system message already found (to find it once per template).
+     *
+     * @param formatter     the model's chat template, or {@code null} for a model without one
+     * @param style         how the preference enters the system message
+     * @param defaultSystem the template's default system text, or {@code null} when it has none
+     */
+    public TwoStreamPrompts(ChatFormatter formatter, PromptStyle style, String defaultSystem) {
         this.formatter = formatter == null ? PlainFormatter.INSTANCE : formatter;
         this.style = Objects.requireNonNull(style, "style");
+        this.defaultSystem = defaultSystem == null || defaultSystem.isBlank() ? null : defaultSystem;
     }
 
     /** Default style. */
@@ -60,6 +80,11 @@ public final class TwoStreamPrompts {
 
     public PromptStyle style() {
         return style;
+    }
+
+    /** The template's default system text used as {@code S} of a conversation without one, if any. */
+    public java.util.Optional<String> defaultSystem() {
+        return java.util.Optional.ofNullable(defaultSystem);
     }
 
     /** Both prompt texts for a single question with an optional system text {@code system} (may be null). */
@@ -89,12 +114,15 @@ public final class TwoStreamPrompts {
         return withSystem(system, conversation);
     }
 
-    /** The preference stream's messages: the conversation with {@code preference} in the system message. */
+    /**
+     * The preference stream's messages: the conversation with {@code preference} in the system message (after the
+     * template's default system text when the conversation has none, default style).
+     */
     public List<ChatMessage> preferenceConversation(List<ChatMessage> conversation, Preference preference) {
         Objects.requireNonNull(preference, "preference");
         String s = systemText(conversation);
         String system = switch (style) {
-            case DEFAULT -> prefix(s) + preference.text();
+            case DEFAULT -> prefix(s != null ? s : defaultSystem) + preference.text();
             case PAPER -> prefix(s) + PreferencePresets.paperSystemPrompt(preference.text());
         };
         return withSystem(system, conversation);
@@ -107,9 +135,17 @@ public final class TwoStreamPrompts {
     public String render(List<ChatMessage> messages) {
         try {
             return formatter.render(messages, true);
-        } catch (SystemRoleRejectedException e) {
+        } catch (SystemRoleRejectedException rejected) {
             LOG.debug("chat template rejects the system role; folding the system text into the first user turn");
-            return formatter.render(foldSystem(messages), true);
+            try {
+                return formatter.render(foldSystem(messages), true);
+            } catch (RuntimeException retry) {
+                PromptRenderException e = new PromptRenderException(rejected.getMessage()
+                        + "; rendering again with the system text in front of the first user message failed too: "
+                        + retry.getMessage(), retry);
+                e.addSuppressed(rejected);
+                throw e;
+            }
         }
     }
 

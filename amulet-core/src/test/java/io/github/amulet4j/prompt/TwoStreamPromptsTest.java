@@ -1,6 +1,8 @@
 package io.github.amulet4j.prompt;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -79,6 +81,69 @@ class TwoStreamPromptsTest {
         assertEquals("<user>S1 S2 Be brief.\n\nq1|<assistant>a1|<user>q2|<assistant>", r.preference());
         assertEquals(List.of(ChatMessage.system("S1 S2 Be brief."), ChatMessage.user("q1"), ChatMessage.assistant("a1"),
                 ChatMessage.user("q2")), tsp.preferenceConversation(conv, P));
+    }
+
+    /** Like Qwen2.5's templates: a conversation without a system message gets "<system>D|". */
+    static final String D = "You are Qwen, created by Alibaba Cloud. You are a helpful assistant.";
+    static final ChatFormatter WITH_DEFAULT = (messages, gen) -> (messages.stream().anyMatch(m -> m.role().equals("system"))
+            ? "" : "<system>" + D + "|") + TAGGED.render(messages, gen);
+
+    @Test
+    void templateDefaultSystemMessageIsFoundFromTheTemplate() {
+        assertEquals(java.util.Optional.of(D), DefaultSystemMessage.find(WITH_DEFAULT));
+        assertEquals(java.util.Optional.empty(), DefaultSystemMessage.find(TAGGED));
+        assertEquals(java.util.Optional.empty(), DefaultSystemMessage.find(NO_SYSTEM));
+        assertEquals(java.util.Optional.empty(), DefaultSystemMessage.find(PlainFormatter.INSTANCE));
+        // a template whose system slot is not where the default goes (it adds the system text elsewhere)
+        ChatFormatter elsewhere = (messages, gen) -> "<d>" + D + "|" + TAGGED.render(messages, gen);
+        assertEquals(java.util.Optional.empty(), DefaultSystemMessage.find(elsewhere));
+        // a template that fails to render at all has no default (and no exception from the probe)
+        assertEquals(java.util.Optional.empty(), DefaultSystemMessage.find((m, g) -> {
+            throw new IllegalStateException("broken");
+        }));
+    }
+
+    /** ALGORITHM.md section 1: the default D is the S of both streams, so they differ by the preference only. */
+    @Test
+    void preferenceStreamKeepsTheTemplateDefaultSystemMessage() {
+        TwoStreamPrompts tsp = new TwoStreamPrompts(WITH_DEFAULT);
+        assertEquals(java.util.Optional.of(D), tsp.defaultSystem());
+        TwoStreamPrompts.Rendered r = tsp.build(null, "Why?", P);
+        assertEquals("<system>" + D + "|<user>Why?|<assistant>", r.base());
+        assertEquals("<system>" + D + " Be brief.|<user>Why?|<assistant>", r.preference());
+        // the same as a conversation that states D itself
+        assertEquals(new TwoStreamPrompts(TAGGED).build(D, "Why?", P), r);
+        // a system message of the conversation replaces the default in both streams
+        r = tsp.build("You help.", "Why?", P);
+        assertEquals("<system>You help.|<user>Why?|<assistant>", r.base());
+        assertEquals("<system>You help. Be brief.|<user>Why?|<assistant>", r.preference());
+        // the paper style has a system message in both streams: the default never shows
+        TwoStreamPrompts paper = new TwoStreamPrompts(WITH_DEFAULT, PromptStyle.PAPER);
+        assertFalse(paper.build(null, "Why?", P).preference().contains(D));
+        // a default given by the caller (found once per template)
+        assertEquals("<system>X Be brief.|<user>Why?|<assistant>",
+                new TwoStreamPrompts(TAGGED, PromptStyle.DEFAULT, "X").build(null, "Why?", P).preference());
+    }
+
+    /** The template rejects the system role and the folded retry fails too: both errors are reported. */
+    @Test
+    void failedFallbackReportsBothErrors() {
+        ChatFormatter strict = (messages, gen) -> {
+            if (messages.stream().anyMatch(m -> m.role().equals("system"))) {
+                throw new SystemRoleRejectedException("System role not supported", null);
+            }
+            if (messages.stream().anyMatch(m -> m.content().contains("\n\n"))) {
+                throw new IllegalArgumentException("blank lines are not allowed in a message");
+            }
+            return TAGGED.render(messages, gen);
+        };
+        TwoStreamPrompts tsp = new TwoStreamPrompts(strict);
+        PromptRenderException e = assertThrows(PromptRenderException.class, () -> tsp.build(null, "Why?", P));
+        assertTrue(e.getMessage().contains("System role not supported")
+                && e.getMessage().contains("blank lines are not allowed"), e.getMessage());
+        assertInstanceOf(IllegalArgumentException.class, e.getCause());
+        assertInstanceOf(SystemRoleRejectedException.class, e.getSuppressed()[0]);
+        assertEquals("<user>Why?|<assistant>", tsp.render(tsp.baseConversation(List.of(ChatMessage.user("Why?")))));
     }
 
     @Test

@@ -1,7 +1,5 @@
 package io.github.amulet4j.djl;
 
-import ai.djl.Device;
-import ai.djl.ndarray.types.DataType;
 import io.github.amulet4j.align.Method;
 import io.github.amulet4j.djl.checkpoint.Checkpoints;
 import io.github.amulet4j.djl.checkpoint.ModelConfig;
@@ -74,14 +72,7 @@ public final class AmuletModel implements AutoCloseable {
         PromptRenderer prompts = PromptRenderer.load(folder);
         try {
             ModelConfig config = prompts.config();
-            RuntimeOptions runOptions = RuntimeOptions.builder()
-                    .device(options.device() == ModelOptions.Device.GPU ? Device.gpu() : Device.cpu())
-                    .computeType(options.dtype() == ModelOptions.Dtype.FLOAT16 ? DataType.FLOAT16 : DataType.FLOAT32)
-                    .useKvCache(options.kvCache())
-                    .productThreads(options.productThreads())
-                    .linearKernel(options.linearKernel())
-                    .checkpointName(options.model())
-                    .build();
+            RuntimeOptions runOptions = options.runtime().toBuilder().checkpointName(options.model()).build();
             DjlCausalLm lm;
             try (TensorStore store = Checkpoints.open(folder)) {
                 lm = DjlCausalLm.load(config, store, runOptions);

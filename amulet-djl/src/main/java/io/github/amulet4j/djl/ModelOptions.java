@@ -6,70 +6,41 @@ import io.github.amulet4j.djl.hub.DownloadListener;
 import io.github.amulet4j.djl.hub.HubSettings;
 
 import java.nio.file.Path;
-import java.util.Arrays;
-import java.util.Locale;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.stream.Collectors;
+import java.util.function.Consumer;
 
 /**
  * What {@link AmuletModel#load(ModelOptions)} loads and how it runs it: the model (a local Hugging Face
- * folder or a Hub id), the Hub revision, the device, the compute dtype and whether decoding keeps a KV
- * cache; for a Hub id also where the Hub and its cache are ({@link HubSettings}, by default from the
- * environment: {@code HF_ENDPOINT}, {@code HF_HUB_CACHE}, {@code HF_TOKEN}, ...) and who hears about download
- * progress ({@link DownloadListener}). Immutable; build with {@link #builder()}. Defaults:
- * {@value #DEFAULT_MODEL}, revision {@code main}, CPU, float32, KV cache on, Hub settings from the environment,
- * no download listener.
+ * folder or a Hub id), the Hub revision, for a Hub id where the Hub and its cache are ({@link HubSettings}, by
+ * default from the environment: {@code HF_ENDPOINT}, {@code HF_HUB_CACHE}, {@code HF_TOKEN}, ...) and who hears
+ * about download progress ({@link DownloadListener}), and the engine options ({@link RuntimeOptions}: device,
+ * compute dtype, KV cache, product threads, linear kernel), which are declared and validated there only.
+ * Immutable; build with {@link #builder()}. Defaults: {@value #DEFAULT_MODEL}, revision {@code main},
+ * {@link RuntimeOptions#defaults()} (CPU, float32, KV cache on), Hub settings from the environment, no download
+ * listener.
+ *
+ * <pre>{@code
+ * ModelOptions gpu = ModelOptions.builder().model("Qwen/Qwen2.5-0.5B-Instruct")
+ *         .runtime(r -> r.device(Device.gpu()).computeType(DataType.FLOAT16))
+ *         .build();
+ * }</pre>
  */
 public final class ModelOptions {
 
-    /** The model loaded when none is named. */
+    /** The model loaded when none is named (the command line's default too). */
     public static final String DEFAULT_MODEL = "Qwen/Qwen2.5-0.5B-Instruct";
-
-    /** Where the model runs. */
-    public enum Device {
-        /** The CPU, with the PyTorch natives bundled in the dependencies. */
-        CPU,
-        /** The first CUDA GPU; needs the CUDA PyTorch natives (see the user guide). */
-        GPU;
-
-        /** {@code cpu} or {@code gpu}, case-insensitive. @throws IllegalArgumentException listing the valid names */
-        public static Device parse(String name) {
-            return parseEnum(Device.class, "device", name);
-        }
-    }
-
-    /** The dtype weights and activations are computed in (checkpoint weights are converted on load). */
-    public enum Dtype {
-        /** 32-bit floats (the default; exact on CPU). */
-        FLOAT32,
-        /** 16-bit floats (half the memory; meant for GPUs). */
-        FLOAT16;
-
-        /** {@code float32} or {@code float16}, case-insensitive. @throws IllegalArgumentException listing the valid names */
-        public static Dtype parse(String name) {
-            return parseEnum(Dtype.class, "dtype", name);
-        }
-    }
 
     private final String model;
     private final String revision;
-    private final Device device;
-    private final Dtype dtype;
-    private final boolean kvCache;
-    private final int productThreads;
-    private final RuntimeOptions.LinearKernel linearKernel;
+    private final RuntimeOptions runtime;
     private final HubSettings hubSettings;
     private final DownloadListener downloadListener;
 
     private ModelOptions(Builder b) {
         this.model = b.model;
         this.revision = b.revision;
-        this.device = b.device;
-        this.dtype = b.dtype;
-        this.kvCache = b.kvCache;
-        this.productThreads = b.productThreads;
-        this.linearKernel = b.linearKernel;
+        this.runtime = b.runtime.build();
         this.hubSettings = b.hubSettings;
         this.downloadListener = b.downloadListener;
     }
@@ -95,8 +66,8 @@ public final class ModelOptions {
 
     /** A builder preset with these values. */
     public Builder toBuilder() {
-        return new Builder().model(model).revision(revision).device(device).dtype(dtype).kvCache(kvCache)
-                .productThreads(productThreads).linearKernel(linearKernel).hubSettings(hubSettings).downloadListener(downloadListener);
+        return new Builder().model(model).revision(revision).runtime(runtime).hubSettings(hubSettings)
+                .downloadListener(downloadListener);
     }
 
     /** The model: a local folder path or a Hub id such as {@code Qwen/Qwen2.5-0.5B-Instruct}. */
@@ -109,34 +80,12 @@ public final class ModelOptions {
         return revision;
     }
 
-    public Device device() {
-        return device;
-    }
-
-    public Dtype dtype() {
-        return dtype;
-    }
-
     /**
-     * Threads that share each one-column product of a decode step on the CPU (0 = automatic, the default); see
-     * {@link io.github.amulet4j.djl.model.RuntimeOptions#productThreads()}.
+     * How the model runs: device, compute dtype, KV cache, product threads, linear kernel (its checkpoint name is
+     * set from {@link #model()} at load time).
      */
-    public int productThreads() {
-        return productThreads;
-    }
-
-    /**
-     * Which code multiplies the linear layers on the CPU (AUTO by default: Java Vector API kernels over weights on
-     * the Java heap when the JVM has {@code --add-modules jdk.incubator.vector} and float32, else PyTorch); see
-     * {@link RuntimeOptions.LinearKernel}.
-     */
-    public RuntimeOptions.LinearKernel linearKernel() {
-        return linearKernel;
-    }
-
-    /** Whether decoding keeps a KV cache (default) or recomputes the whole prefix each step. */
-    public boolean kvCache() {
-        return kvCache;
+    public RuntimeOptions runtime() {
+        return runtime;
     }
 
     /**
@@ -154,45 +103,26 @@ public final class ModelOptions {
     @Override
     public boolean equals(Object o) {
         return o instanceof ModelOptions m && m.model.equals(model) && m.revision.equals(revision)
-                && m.device == device && m.dtype == dtype && m.kvCache == kvCache
-                && m.productThreads == productThreads && m.linearKernel == linearKernel
-                && Objects.equals(m.hubSettings, hubSettings) && m.downloadListener == downloadListener;
+                && m.runtime.equals(runtime) && Objects.equals(m.hubSettings, hubSettings)
+                && m.downloadListener == downloadListener;
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(model, revision, device, dtype, kvCache, productThreads, linearKernel, hubSettings);
+        return Objects.hash(model, revision, runtime, hubSettings);
     }
 
     @Override
     public String toString() {
-        return "ModelOptions[model=" + model + ", revision=" + revision + ", device=" + device + ", dtype=" + dtype
-                + ", kvCache=" + kvCache + ", productThreads=" + (productThreads == 0 ? "auto" : productThreads) + ", linearKernel=" + linearKernel
+        return "ModelOptions[model=" + model + ", revision=" + revision + ", " + runtime
                 + ", hub=" + (hubSettings == null ? "from environment" : hubSettings) + "]";
-    }
-
-    private static <E extends Enum<E>> E parseEnum(Class<E> type, String what, String name) {
-        if (name != null) {
-            for (E e : type.getEnumConstants()) {
-                if (e.name().equalsIgnoreCase(name.trim())) {
-                    return e;
-                }
-            }
-        }
-        throw new IllegalArgumentException("unknown " + what + " '" + name + "'; valid: "
-                + Arrays.stream(type.getEnumConstants()).map(e -> e.name().toLowerCase(Locale.ROOT))
-                .collect(Collectors.joining(", ")));
     }
 
     /** Builder of {@link ModelOptions}; each setter validates its argument. */
     public static final class Builder {
         private String model = DEFAULT_MODEL;
         private String revision = "main";
-        private Device device = Device.CPU;
-        private Dtype dtype = Dtype.FLOAT32;
-        private boolean kvCache = true;
-        private int productThreads;
-        private RuntimeOptions.LinearKernel linearKernel = RuntimeOptions.LinearKernel.AUTO;
+        private RuntimeOptions.Builder runtime = RuntimeOptions.builder();
         private HubSettings hubSettings;
         private DownloadListener downloadListener = DownloadListener.NONE;
 
@@ -224,18 +154,18 @@ public final class ModelOptions {
             return this;
         }
 
-        public Builder device(Device device) {
-            this.device = Objects.requireNonNull(device, "device");
+        /** The engine options, replacing any set before. */
+        public Builder runtime(RuntimeOptions runtime) {
+            this.runtime = Objects.requireNonNull(runtime, "runtime").toBuilder();
             return this;
         }
 
-        public Builder dtype(Dtype dtype) {
-            this.dtype = Objects.requireNonNull(dtype, "dtype");
-            return this;
-        }
-
-        public Builder kvCache(boolean kvCache) {
-            this.kvCache = kvCache;
+        /**
+         * Changes the engine options in place, e.g. {@code runtime(r -> r.device(Device.gpu()))}; the setters of
+         * {@link RuntimeOptions.Builder} validate as usual.
+         */
+        public Builder runtime(Consumer<RuntimeOptions.Builder> change) {
+            Objects.requireNonNull(change, "change").accept(runtime);
             return this;
         }
 
@@ -248,22 +178,6 @@ public final class ModelOptions {
         /** Receives download progress of a Hub id's files (for a progress bar); default {@link DownloadListener#NONE}. */
         public Builder downloadListener(DownloadListener downloadListener) {
             this.downloadListener = Objects.requireNonNull(downloadListener, "downloadListener");
-            return this;
-        }
-
-        /**
-         * Threads per one-column product on the CPU (0 = automatic, the default).
-         *
-         * @throws IllegalArgumentException if negative or above 256
-         */
-        public Builder productThreads(int productThreads) {
-            this.productThreads = RuntimeOptions.requireValidProductThreads(productThreads);
-            return this;
-        }
-
-        /** Which code multiplies the linear layers (default AUTO). */
-        public Builder linearKernel(RuntimeOptions.LinearKernel linearKernel) {
-            this.linearKernel = Objects.requireNonNull(linearKernel, "linearKernel");
             return this;
         }
 

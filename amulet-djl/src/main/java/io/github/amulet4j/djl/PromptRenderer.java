@@ -8,6 +8,7 @@ import io.github.amulet4j.djl.tokenizer.HfTokenizer;
 import io.github.amulet4j.djl.tokenizer.TokenizerConfig;
 import io.github.amulet4j.prompt.ChatFormatter;
 import io.github.amulet4j.prompt.ChatMessage;
+import io.github.amulet4j.prompt.DefaultSystemMessage;
 import io.github.amulet4j.prompt.Preference;
 import io.github.amulet4j.prompt.PromptStyle;
 import io.github.amulet4j.prompt.TwoStreamPrompts;
@@ -39,6 +40,7 @@ public final class PromptRenderer implements AutoCloseable {
     private final ChatFormatter formatter;
     private final boolean hasChatTemplate;
     private final Set<Integer> eosTokenIds;
+    private final String defaultSystem;
 
     private PromptRenderer(Path folder, ModelConfig config, HfTokenizer tokenizer, ChatFormatter formatter,
                            boolean hasChatTemplate, Set<Integer> eosTokenIds) {
@@ -48,6 +50,7 @@ public final class PromptRenderer implements AutoCloseable {
         this.formatter = formatter;
         this.hasChatTemplate = hasChatTemplate;
         this.eosTokenIds = eosTokenIds;
+        this.defaultSystem = formatter == null ? null : DefaultSystemMessage.find(formatter).orElse(null);
     }
 
     /**
@@ -101,7 +104,7 @@ public final class PromptRenderer implements AutoCloseable {
     /** Both prompts of a conversation with {@code preference} in the preference stream. */
     public TwoStreamPrompt render(Conversation conversation, Preference preference, PromptStyle style) {
         Objects.requireNonNull(preference, "preference");
-        TwoStreamPrompts prompts = new TwoStreamPrompts(formatter, style);
+        TwoStreamPrompts prompts = new TwoStreamPrompts(formatter, style, defaultSystem);
         List<ChatMessage> messages = conversation.messages();
         TwoStreamPrompts.Rendered text = prompts.build(messages, preference);
         return new TwoStreamPrompt(encode(text.base()), encode(text.preference()));
@@ -109,7 +112,7 @@ public final class PromptRenderer implements AutoCloseable {
 
     /** The base prompt alone (the conversation as given), for requests decoded with {@code base}. */
     public RenderedPrompt renderBase(Conversation conversation, PromptStyle style) {
-        TwoStreamPrompts prompts = new TwoStreamPrompts(formatter, style);
+        TwoStreamPrompts prompts = new TwoStreamPrompts(formatter, style, defaultSystem);
         return encode(prompts.render(prompts.baseConversation(conversation.messages())));
     }
 
@@ -131,6 +134,15 @@ public final class PromptRenderer implements AutoCloseable {
     /** The tokenizer. */
     public HfTokenizer tokenizer() {
         return tokenizer;
+    }
+
+    /**
+     * The system text the chat template inserts when a conversation has none (Qwen2.5's "You are Qwen, ..."), found
+     * from the template ({@link DefaultSystemMessage}); the preference stream's system message is then this text,
+     * a space and the preference (default prompt style).
+     */
+    public java.util.Optional<String> defaultSystem() {
+        return java.util.Optional.ofNullable(defaultSystem);
     }
 
     /** Whether the model has a chat template (otherwise prompts are plain text). */

@@ -36,28 +36,14 @@ final class Options {
             }
         }
         try {
-            ModelOptions.Builder b = ModelOptions.builder().model(o.model)
-                    .device(ModelOptions.Device.parse(o.device))
-                    .dtype(ModelOptions.Dtype.parse(o.dtype))
-                    .productThreads(o.linearLayers.productThreads())
-                    .linearKernel(o.linearLayers.linearKernel());
+            ModelOptions.Builder b = ModelOptions.builder().model(o.model).runtime(o.runtime::applyTo);
             if (o.revision != null) {
                 b.revision(o.revision);
             }
             return b.build();
         } catch (IllegalArgumentException e) {
-            throw new UsageException(optionFor(e.getMessage()) + e.getMessage(), e);
+            throw new UsageException(e.getMessage(), e);
         }
-    }
-
-    private static String optionFor(String message) {
-        if (message.contains("device")) {
-            return "--device: ";
-        }
-        if (message.contains("dtype")) {
-            return "--dtype: ";
-        }
-        return "";
     }
 
     /** A method by name. */

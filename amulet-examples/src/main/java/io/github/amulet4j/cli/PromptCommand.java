@@ -6,6 +6,8 @@ import io.github.amulet4j.djl.PromptRenderer;
 import io.github.amulet4j.djl.RenderedPrompt;
 import io.github.amulet4j.djl.TwoStreamPrompt;
 import io.github.amulet4j.prompt.Preference;
+import io.github.amulet4j.prompt.PromptStyle;
+import java.util.Optional;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -24,7 +26,8 @@ final class PromptCommand extends ModelCommand {
     @Parameters(paramLabel = "QUESTION", description = "The user message.")
     String question;
 
-    @Option(names = "--json", description = "Print {\"base\": {\"text\", \"token_ids\"}, \"preference\": {\"text\", \"token_ids\"}}.")
+    @Option(names = "--json", description = "Print {\"base\": {\"text\", \"token_ids\"}, \"preference\": {\"text\", "
+            + "\"token_ids\"}} (and \"template_default_system\" when the chat template has a default system message).")
     boolean json;
 
     @Override
@@ -32,14 +35,21 @@ final class PromptCommand extends ModelCommand {
         Preference preference = Options.preference(options.preference);
         Conversation conversation = Conversation.of(question).withSystem(options.system);
         PromptRenderer renderer = PromptRenderer.load(modelOptions());
-        TwoStreamPrompt prompts = renderer.render(conversation, preference, Options.promptStyle(options.promptStyle));
+        PromptStyle style = Options.promptStyle(options.promptStyle);
+        TwoStreamPrompt prompts = renderer.render(conversation, preference, style);
+        // the template's own default system message is the S of both streams when the conversation has none
+        Optional<String> templateDefault = options.system == null && style == PromptStyle.DEFAULT
+                ? renderer.defaultSystem() : Optional.empty();
         PrintWriter out = out();
         if (json) {
             JsonObject o = new JsonObject();
             o.add("base", streamJson(prompts.base()));
             o.add("preference", streamJson(prompts.preference()));
+            templateDefault.ifPresent(d -> o.addProperty("template_default_system", d));
             out.println(Json.write(o));
         } else {
+            templateDefault.ifPresent(d -> out.println("(the chat template's default system message, "
+                    + "kept in the preference stream before the preference: \"" + d + "\")"));
             print(out, "base", prompts.base());
             print(out, "preference", prompts.preference());
         }

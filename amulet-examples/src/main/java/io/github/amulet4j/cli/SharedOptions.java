@@ -1,5 +1,6 @@
 package io.github.amulet4j.cli;
 
+import io.github.amulet4j.djl.ModelOptions;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
@@ -11,7 +12,7 @@ import picocli.CommandLine.Option;
 public final class SharedOptions {
 
     /** The model used when {@code --model} is absent. */
-    public static final String DEFAULT_MODEL = "Qwen/Qwen2.5-0.5B-Instruct";
+    public static final String DEFAULT_MODEL = ModelOptions.DEFAULT_MODEL;
 
     @Option(names = "--model", paramLabel = "PATH|HUB_ID", defaultValue = DEFAULT_MODEL,
             description = "A local Hugging Face model folder or a Hub id (default: ${DEFAULT-VALUE}).")
@@ -75,14 +76,6 @@ public final class SharedOptions {
     @Option(names = "--seed", description = "Seed for sampling (same seed, same tokens); enables sampling unless --greedy.")
     Long seed;
 
-    @Option(names = "--device", paramLabel = "cpu|gpu", defaultValue = "cpu",
-            description = "Where the model runs (default: ${DEFAULT-VALUE}); gpu needs the CUDA PyTorch natives (see the user guide).")
-    String device;
-
-    @Option(names = "--dtype", paramLabel = "float32|float16", defaultValue = "float32",
-            description = "Compute dtype of the weights (default: ${DEFAULT-VALUE}).")
-    String dtype;
-
     @Mixin
-    LinearLayerOptions linearLayers;
+    RuntimeFlags runtime;
 }

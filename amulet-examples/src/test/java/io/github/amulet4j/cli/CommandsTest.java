@@ -123,9 +123,23 @@ class CommandsTest {
         assertTrue(o.getAsJsonObject("preference").getAsJsonArray("token_ids").size()
                 > o.getAsJsonObject("base").getAsJsonArray("token_ids").size());
 
+        assertFalse(o.has("template_default_system"), "a --system replaces the template's default");
+
+        // no --system: the tiny model's template default ("You are a helpful assistant.") is kept before the preference
+        CliRun d = CliRun.run("prompt", "--model", noWeights.toString(), "--preference", "be brief", "--json", QUESTION);
+        assertEquals(0, d.exitCode(), d::toString);
+        JsonObject od = json(d.out());
+        assertEquals("You are a helpful assistant.", od.get("template_default_system").getAsString());
+        assertEquals("<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n<|im_start|>user\n" + QUESTION
+                + "<|im_end|>\n<|im_start|>assistant\n", od.getAsJsonObject("base").get("text").getAsString());
+        assertEquals("<|im_start|>system\nYou are a helpful assistant. be brief<|im_end|>\n<|im_start|>user\n" + QUESTION
+                + "<|im_end|>\n<|im_start|>assistant\n", od.getAsJsonObject("preference").get("text").getAsString());
+
         CliRun text = CliRun.run("prompt", "--model", noWeights.toString(), "--preference", "be brief", QUESTION);
         assertEquals(0, text.exitCode(), text::toString);
         assertTrue(text.out().contains("=== base stream") && text.out().contains("=== preference stream"), text::toString);
+        assertTrue(text.out().contains("default system message") && text.out().contains("You are a helpful assistant. be brief"),
+                text::toString);
 
         // generating needs the weights: a run-time failure, one clear line
         CliRun g = CliRun.run("generate", "--model", noWeights.toString(), "--preference", "concise", QUESTION);

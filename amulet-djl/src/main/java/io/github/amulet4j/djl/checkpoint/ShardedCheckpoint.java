@@ -59,7 +59,8 @@ public final class ShardedCheckpoint implements TensorStore {
         if (wm == null || !wm.isJsonObject()) {
             throw new CheckpointException(indexFile + ": missing or non-object field 'weight_map'");
         }
-        Path dir = indexFile.toAbsolutePath().getParent();
+        // normalized too: a folder given as ./x or ../models/x must contain its own normalized shard paths
+        Path dir = indexFile.toAbsolutePath().normalize().getParent();
         Map<String, SafetensorsFile> shards = new LinkedHashMap<>();
         Map<String, SafetensorsFile> byTensor = new LinkedHashMap<>();
         try {

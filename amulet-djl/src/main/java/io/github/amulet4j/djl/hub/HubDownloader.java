@@ -36,7 +36,8 @@ import org.slf4j.LoggerFactory;
  * being symbolic links to blobs named by ETag, or copies where links fail), downloading what a model needs:
  * config, generation config, tokenizer files, chat template and safetensors weights (never .bin, .pth, .gguf or
  * ONNX). Files already in the cache, including those fetched by Python's {@code huggingface_hub}, are reused;
- * partial downloads are resumed with HTTP Range requests; sizes are checked; offline mode reads the cache only.
+ * partial downloads are resumed with HTTP Range requests, within the run (bounded retries with backoff, see
+ * {@link HubSettings}) and by the next run; sizes are checked; offline mode reads the cache only.
  */
 public final class HubDownloader {
 
@@ -81,7 +82,8 @@ public final class HubDownloader {
      * missing (or, offline, what the cache has).
      *
      * @throws HubException naming the repository and file for 401/403 (mentioning HF_TOKEN), 404, size mismatches,
-     *                      interrupted downloads (run again to resume) and offline cache misses
+     *                      downloads still interrupted after {@link HubSettings#downloadRetries()} resumed retries
+     *                      (run again to resume) and offline cache misses
      */
     public Path resolve(HubId id) throws IOException {
         Path repoDir = settings.cacheDir().resolve(id.cacheFolderName());
@@ -306,8 +308,52 @@ public final class HubDownloader {
         }
     }
 
+    /** A failure worth retrying: the connection dropped or the server answered with a transient status. */
+    private static final class TransientFailure extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        TransientFailure(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+
+    /**
+     * Downloads into {@code <blob>.incomplete} and moves it to the blob; a cut transfer is resumed from the partial
+     * file (HTTP Range) up to {@link HubSettings#downloadRetries()} times, waiting {@link HubSettings#backoffBefore}.
+     */
     private void download(String repo, String filename, FileMeta meta, Path blob) throws IOException {
         Path partial = blob.resolveSibling(blob.getFileName() + ".incomplete");
+        for (int retry = 0; ; retry++) {
+            try {
+                downloadOnce(repo, filename, meta, blob, partial);
+                return;
+            } catch (TransientFailure f) {
+                long have = Files.isRegularFile(partial) ? Files.size(partial) : 0;
+                if (retry >= settings.downloadRetries()) {
+                    String tries = settings.downloadRetries() == 0 ? ""
+                            : " (also after " + settings.downloadRetries() + " retries)";
+                    throw new HubException(repo + "/" + filename + ": " + f.getMessage() + tries + "; the partial file "
+                            + partial + " (" + have + " bytes) is kept, run again to resume", -1, f.getCause());
+                }
+                Duration wait = settings.backoffBefore(retry + 1);
+                LOG.warn("{}/{}: {}; retry {} of {} in {} ms, resuming at byte {}", repo, filename, f.getMessage(),
+                        retry + 1, settings.downloadRetries(), wait.toMillis(), have);
+                try {
+                    Thread.sleep(wait.toMillis());
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new HubException("interrupted while waiting to retry " + repo + "/" + filename, -1, e);
+                }
+            }
+        }
+    }
+
+    private static boolean transientStatus(int status) {
+        return status == 429 || status == 500 || status == 502 || status == 503 || status == 504;
+    }
+
+    private void downloadOnce(String repo, String filename, FileMeta meta, Path blob, Path partial)
+            throws IOException, TransientFailure {
         long have = Files.isRegularFile(partial) ? Files.size(partial) : 0;
         if (meta.size() >= 0 && have > meta.size()) {
             LOG.warn("{}/{}: partial file {} is larger than the file; starting over", repo, filename, partial);
@@ -325,7 +371,13 @@ public final class HubDownloader {
             if (have > 0) {
                 rb.header("Range", "bytes=" + have + "-");
             }
-            r = send(rb.build(), HttpResponse.BodyHandlers.ofInputStream(), repo, filename);
+            try {
+                r = send(rb.build(), HttpResponse.BodyHandlers.ofInputStream(), repo, filename);
+            } catch (HubException e) {
+                throw e;
+            } catch (IOException e) {
+                throw new TransientFailure("request failed (" + describe(e) + ")", e);
+            }
             if (!isRedirect(r.statusCode())) {
                 break;
             }
@@ -340,11 +392,14 @@ public final class HubDownloader {
             r.body().close();
             LOG.warn("{}/{}: server refused to resume at byte {}; starting over", repo, filename, have);
             Files.delete(partial);
-            download(repo, filename, meta, blob);
+            downloadOnce(repo, filename, meta, blob, partial);
             return;
         } else {
             if (status != 200) {
                 r.body().close();
+            }
+            if (transientStatus(status)) {
+                throw new TransientFailure("HTTP " + status + " from " + uri, null);
             }
             check(status, repo, filename, uri, null);
             append = false;
@@ -372,17 +427,17 @@ public final class HubDownloader {
                 listener.progress(repo, filename, done, total);
             }
         } catch (IOException e) {
-            throw new HubException(repo + "/" + filename + ": download interrupted after " + done + " of "
-                    + (total < 0 ? "?" : total) + " bytes (" + e.getMessage() + "); the partial file " + partial
-                    + " is kept, run again to resume", -1, e);
+            throw new TransientFailure("download interrupted after " + done + " of " + (total < 0 ? "?" : total)
+                    + " bytes (" + describe(e) + ")", e);
         }
         long size = Files.size(partial);
         if (total >= 0 && size != total) {
             if (size > total) {
                 Files.deleteIfExists(partial);
+                throw new HubException(repo + "/" + filename + ": downloaded " + size + " bytes but the Hub announced "
+                        + total + "; the partial file was deleted");
             }
-            throw new HubException(repo + "/" + filename + ": downloaded " + size + " bytes but the Hub announced "
-                    + total + (size < total ? "; run again to resume" : "; the partial file was deleted"));
+            throw new TransientFailure("downloaded " + size + " bytes but the Hub announced " + total, null);
         }
         Files.move(partial, blob, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     }

@@ -3,11 +3,19 @@ package io.github.amulet4j.djl.model;
 import ai.djl.Device;
 import ai.djl.ndarray.types.DataType;
 
+import java.util.Locale;
 import java.util.Objects;
 
 /**
  * How a {@link DjlCausalLm} runs: device, compute dtype, KV cache on or off, the name used in error
- * messages, the initial cache capacity, the threads per linear product and the prefill chunk. Immutable; build with {@link #builder()}.
+ * messages, the initial cache capacity, the threads per linear product, the linear kernel and the prefill chunk.
+ * Immutable; build with {@link #builder()}. This is the one place where each engine option is declared, validated and parsed from
+ * text: {@link io.github.amulet4j.djl.ModelOptions} holds one, and the command line maps its flags onto
+ * {@link Builder}.
+ *
+ * <p>Device and dtype are DJL's own types ({@link Device#cpu()}, {@link Device#gpu()}, {@link Device#gpu(int)};
+ * {@link DataType#FLOAT32}, {@link DataType#FLOAT16}), as in DJL's {@code Criteria}; {@link #parseDevice(String)}
+ * and {@link #parseComputeType(String)} read them from the names users type.
  *
  * <p>Only {@link DataType#FLOAT32} (default) and {@link DataType#FLOAT16} are accepted as compute
  * types. {@link DataType#BFLOAT16} is rejected on purpose: DJL 0.36's PyTorch JNI aborts the JVM when
@@ -208,6 +216,55 @@ public final class RuntimeOptions {
             throw new IllegalArgumentException("computeType must be FLOAT32 or FLOAT16, got " + type);
         }
         return type;
+    }
+
+    /**
+     * A device from its name: {@code cpu}, {@code gpu} (the first CUDA GPU) or {@code gpu:N} / {@code gpuN}, in any case.
+     *
+     * @throws IllegalArgumentException naming the valid values
+     */
+    public static Device parseDevice(String name) {
+        String n = name == null ? "" : name.trim().toLowerCase(Locale.ROOT);
+        if (n.equals("cpu")) {
+            return Device.cpu();
+        }
+        if (n.equals("gpu") || n.equals("cuda")) {
+            return Device.gpu();
+        }
+        String index = n.startsWith("gpu:") || n.startsWith("cuda:") ? n.substring(n.indexOf(':') + 1)
+                : n.startsWith("gpu") ? n.substring(3) : null;
+        if (index != null && !index.isEmpty() && index.chars().allMatch(Character::isDigit) && index.length() <= 4) {
+            return Device.gpu(Integer.parseInt(index));
+        }
+        throw new IllegalArgumentException("unknown device '" + name + "'; valid: cpu, gpu, gpu:N");
+    }
+
+    /**
+     * A compute dtype from its name: {@code float32} / {@code f32} or {@code float16} / {@code f16}, in any case.
+     *
+     * @throws IllegalArgumentException naming the valid values
+     */
+    public static DataType parseComputeType(String name) {
+        String n = name == null ? "" : name.trim().toLowerCase(Locale.ROOT);
+        return switch (n) {
+            case "float32", "f32", "fp32" -> DataType.FLOAT32;
+            case "float16", "f16", "fp16", "half" -> DataType.FLOAT16;
+            default -> throw new IllegalArgumentException("unknown dtype '" + name + "'; valid: float32, float16");
+        };
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof RuntimeOptions r && r.device.equals(device) && r.computeType == computeType
+                && r.useKvCache == useKvCache && r.checkpointName.equals(checkpointName)
+                && r.initialCacheCapacity == initialCacheCapacity && r.productThreads == productThreads
+                && r.linearKernel == linearKernel;
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(device, computeType, useKvCache, checkpointName, initialCacheCapacity, productThreads,
+                linearKernel);
     }
 
     @Override

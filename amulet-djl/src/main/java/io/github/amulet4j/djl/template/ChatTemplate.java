@@ -50,8 +50,10 @@ public final class ChatTemplate implements ChatFormatter {
     /**
      * The prompt text for {@code messages}.
      *
-     * @throws SystemRoleRejectedException when the template raises an error while the conversation holds a
-     *                                     system message (the caller may fold it into the first user turn)
+     * @throws SystemRoleRejectedException when the template raises an error for a conversation with a system
+     *                                     message and renders the same conversation without its system messages
+     *                                     (so the system role is what it rejects; the caller may fold the system
+     *                                     text into the first user turn)
      * @throws TemplateException           for any other template error
      */
     @Override
@@ -62,14 +64,32 @@ public final class ChatTemplate implements ChatFormatter {
     /** As {@link #render(List, boolean)}, with extra template variables (for example {@code tools}). */
     public String render(List<ChatMessage> messages, boolean addGenerationPrompt, Map<String, ?> extra) {
         Objects.requireNonNull(messages, "messages");
+        try {
+            return renderAsIs(messages, addGenerationPrompt, extra);
+        } catch (TemplateException e) {
+            List<ChatMessage> withoutSystem = messages.stream().filter(m -> !m.role().equals("system")).toList();
+            if (withoutSystem.size() == messages.size() || !e.isRaisedByTemplate()) {
+                throw e;
+            }
+            try {
+                renderAsIs(withoutSystem, addGenerationPrompt, extra);
+            } catch (TemplateException withoutSystemToo) {
+                e.addSuppressed(withoutSystemToo);
+                throw e; // not the system role alone: the conversation fails without it as well
+            }
+            throw new SystemRoleRejectedException(
+                    "the chat template " + template.sourceName() + " rejects the system role (it renders the "
+                            + "conversation without the system message): " + e.templateMessage(), e);
+        }
+    }
+
+    private String renderAsIs(List<ChatMessage> messages, boolean addGenerationPrompt, Map<String, ?> extra) {
         List<Object> list = new ArrayList<>(messages.size());
-        boolean hasSystem = false;
         for (ChatMessage m : messages) {
             Map<String, Object> dict = new LinkedHashMap<>();
             dict.put("role", m.role());
             dict.put("content", m.content());
             list.add(dict);
-            hasSystem |= m.role().equals("system");
         }
         Map<String, Object> context = new LinkedHashMap<>(extraVariables);
         context.putAll(extra);
@@ -79,16 +99,7 @@ public final class ChatTemplate implements ChatFormatter {
         context.put("eos_token", eosToken);
         context.put("pad_token", padToken);
         context.put("unk_token", unkToken);
-        try {
-            return template.render(context, clock);
-        } catch (TemplateException e) {
-            if (hasSystem && e.isRaisedByTemplate()) {
-                throw new SystemRoleRejectedException(
-                        "the chat template " + template.sourceName() + " rejected the conversation, which holds a "
-                                + "system message: " + e.templateMessage(), e);
-            }
-            throw e;
-        }
+        return template.render(context, clock);
     }
 
     /** Whether {@code rendered} starts with the BOS token (so the tokenizer must not add another). */

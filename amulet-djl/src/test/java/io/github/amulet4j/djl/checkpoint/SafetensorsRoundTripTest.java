@@ -3,6 +3,7 @@ package io.github.amulet4j.djl.checkpoint;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
@@ -163,6 +164,40 @@ class SafetensorsRoundTripTest {
             }
         }
         assertTrue(Files.exists(model.resolve("model-00001-of-0000" + countShards(model) + ".safetensors")));
+    }
+
+    /** A sharded model named by a relative path with {@code ..} and {@code .} in it (as {@code --model ../models/x}). */
+    @Test
+    void shardedCheckpointOpensFromRelativePathWithDotSegments() throws IOException {
+        InMemoryTensorStore src = sample();
+        Path model = dir.resolve("sharded-rel");
+        SafetensorsWriter.writeSharded(model, src, SafetensorsDtype.F32, 100);
+        Path cwd = Path.of("").toAbsolutePath();
+        Path relative = cwd.relativize(model.toAbsolutePath());
+        assertTrue(relative.toString().contains(".."), relative.toString());
+        for (Path p : List.of(relative, Path.of(".").resolve(relative), model.resolve("..").resolve(".").resolve("sharded-rel"))) {
+            try (TensorStore st = Checkpoints.open(p)) {
+                ShardedCheckpoint sc = assertInstanceOf(ShardedCheckpoint.class, st, p.toString());
+                assertTrue(sc.shardCount() >= 2);
+                for (String n : src.names()) {
+                    assertArrayEquals(src.readFloat32(n), st.readFloat32(n), p + " " + n);
+                }
+            }
+        }
+    }
+
+    /** A weight_map entry that climbs out of the folder is still refused when the folder path has dot segments. */
+    @Test
+    void shardOutsideTheFolderRefusedEvenFromDotPath() throws IOException {
+        Path model = dir.resolve("m2");
+        SafetensorsWriter.write(dir.resolve("outside.safetensors"),
+                new InMemoryTensorStore().put("w", new long[] {1}, new float[] {1}), SafetensorsDtype.F32);
+        Files.createDirectories(model);
+        Files.writeString(model.resolve("model.safetensors.index.json"),
+                "{\"weight_map\":{\"w\":\"../outside.safetensors\"}}");
+        CheckpointException e = assertThrows(CheckpointException.class,
+                () -> Checkpoints.open(model.resolve(".").resolve("..").resolve("m2")));
+        assertTrue(e.getMessage().contains("points outside the model folder"), e.getMessage());
     }
 
     private static long countShards(Path model) throws IOException {

@@ -35,6 +35,8 @@ public final class FakeHubServer implements AutoCloseable {
     final List<Seen> requests = Collections.synchronizedList(new ArrayList<>());
     /** Number of blob GETs still to cut off after half of the body. */
     final AtomicInteger interruptions = new AtomicInteger();
+    private volatile int cutsPerBlob;
+    private final Map<String, AtomicInteger> cutsDone = new java.util.concurrent.ConcurrentHashMap<>();
     /** When set, every request answers this status. */
     volatile int forcedStatus;
     /** When set, requests without this bearer token get 401. */
@@ -66,6 +68,12 @@ public final class FakeHubServer implements AutoCloseable {
     public void add(String name, byte[] data, boolean largeFile) {
         files.put(name, data);
         lfs.put(name, largeFile);
+    }
+
+    /** From now on each blob's next {@code n} GETs are cut off after half of the body they send (per file). */
+    void cutEachBlob(int n) {
+        cutsDone.clear();
+        cutsPerBlob = n;
     }
 
     static String etagOf(String name, byte[] data) {
@@ -161,7 +169,8 @@ public final class FakeHubServer implements AutoCloseable {
                 }
                 ex.sendResponseHeaders(status, len);
                 OutputStream out = ex.getResponseBody();
-                if (interruptions.getAndUpdate(v -> Math.max(0, v - 1)) > 0) {
+                boolean cutThisBlob = cutsDone.computeIfAbsent(etag, k -> new AtomicInteger()).getAndIncrement() < cutsPerBlob;
+                if (interruptions.getAndUpdate(v -> Math.max(0, v - 1)) > 0 || cutThisBlob) {
                     out.write(data, from, len / 2);
                     out.flush();
                     ex.close(); // fewer bytes than announced: the connection is dropped

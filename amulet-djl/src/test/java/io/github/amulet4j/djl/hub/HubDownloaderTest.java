@@ -144,7 +144,7 @@ class HubDownloaderTest {
     @Test
     void resumesAnInterruptedDownload() throws IOException {
         hub.interruptions.set(1);
-        HubDownloader d = downloader(Map.of(), DownloadListener.NONE);
+        HubDownloader d = downloader(Map.of("AMULET_HUB_DOWNLOAD_RETRIES", "0"), DownloadListener.NONE);
         HubException e = assertThrows(HubException.class, () -> d.resolve(REPO));
         assertTrue(e.getMessage().contains("model.safetensors") && e.getMessage().contains("resume"), e.getMessage());
         Path blobs = cache.resolve("models--org--tiny-model/blobs");
@@ -160,6 +160,81 @@ class HubDownloaderTest {
         List<FakeHubServer.Seen> cdn = hub.requests.stream().filter(s -> s.path().startsWith("/cdn/")).toList();
         assertEquals(1, cdn.size(), cdn.toString());
         assertEquals("bytes=" + have + "-", cdn.get(0).range());
+    }
+
+    /** Two shards, each cut once (then twice) mid-file: one run resumes each from its partial file. */
+    @Test
+    void resumesCutDownloadsWithinTheRun() throws IOException {
+        byte[] shard2 = new byte[200_000];
+        new Random(6).nextBytes(shard2);
+        hub.files.remove("model.safetensors");
+        hub.lfs.remove("model.safetensors");
+        hub.add("model-00001-of-00002.safetensors", weights, true);
+        hub.add("model-00002-of-00002.safetensors", shard2, true);
+        hub.add("model.safetensors.index.json", ("{\"weight_map\":{\"a\":\"model-00001-of-00002.safetensors\","
+                + "\"b\":\"model-00002-of-00002.safetensors\"}}").getBytes(StandardCharsets.UTF_8), false);
+        for (int cuts = 1; cuts <= 2; cuts++) {
+            hub.cutEachBlob(cuts);
+            hub.requests.clear();
+            Path runCache = tmp.resolve("cache-" + cuts);
+            Map<String, String> env = Map.of("HF_HUB_CACHE", runCache.toString(), "AMULET_HUB_RETRY_BACKOFF_MS", "1");
+            Path snap = downloader(env, DownloadListener.NONE).resolve(REPO);
+            assertArrayEquals(weights, Files.readAllBytes(snap.resolve("model-00001-of-00002.safetensors")));
+            assertArrayEquals(shard2, Files.readAllBytes(snap.resolve("model-00002-of-00002.safetensors")));
+            for (byte[] data : List.of(weights, shard2)) {
+                String etag = FakeHubServer.etagOf(data == weights ? "model-00001-of-00002.safetensors"
+                        : "model-00002-of-00002.safetensors", data);
+                List<String> ranges = hub.requests.stream().filter(s -> s.path().equals("/cdn/" + etag))
+                        .map(FakeHubServer.Seen::range).toList();
+                // first GET whole, then each retry resumes further on, where the partial file ends
+                assertEquals(cuts + 1, ranges.size(), ranges.toString());
+                assertNull(ranges.get(0));
+                long previous = 0;
+                for (String range : ranges.subList(1, ranges.size())) {
+                    assertTrue(range.startsWith("bytes=") && range.endsWith("-"), range);
+                    long from = Long.parseLong(range.substring(6, range.length() - 1));
+                    assertTrue(from > previous && from < data.length, ranges.toString());
+                    previous = from;
+                }
+                assertFalse(Files.exists(runCache.resolve("models--org--tiny-model/blobs/" + etag + ".incomplete")));
+            }
+        }
+    }
+
+    /** More cuts than retries: today's clear error, naming the file and the retries, with the partial file kept. */
+    @Test
+    void retriesAreBoundedThenTheErrorSaysRunAgain() throws IOException {
+        hub.cutEachBlob(3);
+        HubDownloader d = downloader(Map.of("AMULET_HUB_DOWNLOAD_RETRIES", "2", "AMULET_HUB_RETRY_BACKOFF_MS", "1"),
+                DownloadListener.NONE);
+        HubException e = assertThrows(HubException.class, () -> d.resolve(REPO));
+        assertTrue(e.getMessage().contains("model.safetensors") && e.getMessage().contains("after 2 retries")
+                && e.getMessage().contains("run again to resume"), e.getMessage());
+        assertEquals(3, hub.count("GET", "/cdn/"), "one try and two retries");
+        String etag = FakeHubServer.etagOf("model.safetensors", weights);
+        assertTrue(Files.size(cache.resolve("models--org--tiny-model/blobs/" + etag + ".incomplete")) > 0);
+        Path snap = d.resolve(REPO); // the fourth GET is not cut: the next run finishes it
+        assertArrayEquals(weights, Files.readAllBytes(snap.resolve("model.safetensors")));
+    }
+
+    @Test
+    void retrySettingsAndBackoff() {
+        Path home = tmp.resolve("h");
+        HubSettings s = HubSettings.fromEnvironment(Map.of(), home);
+        assertEquals(5, s.downloadRetries());
+        assertEquals(java.time.Duration.ofSeconds(1), s.retryBackoff());
+        assertEquals(List.of(1000L, 2000L, 4000L, 8000L, 8000L, 8000L),
+                java.util.stream.IntStream.rangeClosed(1, 6).mapToObj(i -> s.backoffBefore(i).toMillis()).toList());
+        HubSettings t = HubSettings.fromEnvironment(Map.of("AMULET_HUB_DOWNLOAD_RETRIES", "0",
+                "AMULET_HUB_RETRY_BACKOFF_MS", "250"), home);
+        assertEquals(0, t.downloadRetries());
+        assertEquals(500, t.backoffBefore(2).toMillis());
+        assertEquals(t, t.withOffline(true).withOffline(false));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> HubSettings.fromEnvironment(Map.of("AMULET_HUB_DOWNLOAD_RETRIES", "-1"), home));
+        assertTrue(e.getMessage().contains("AMULET_HUB_DOWNLOAD_RETRIES") && e.getMessage().contains("-1"), e.getMessage());
+        assertThrows(IllegalArgumentException.class,
+                () -> HubSettings.fromEnvironment(Map.of("AMULET_HUB_RETRY_BACKOFF_MS", "soon"), home));
     }
 
     @Test

@@ -180,11 +180,10 @@ public final class CudaEquivalenceCheck {
                 }
                 Path folder = root.resolve(shape.id());
                 RandomModelFolder.write(folder, shape, 11, SafetensorsDtype.F32);
-                ModelOptions.Device dev = target.isGpu() ? ModelOptions.Device.GPU : ModelOptions.Device.CPU;
                 try (AmuletModel cpu = AmuletModel.load(ModelOptions.of(folder));
-                     AmuletModel gpu = AmuletModel.load(ModelOptions.builder().model(folder).device(dev).build());
-                     AmuletModel half = AmuletModel.load(ModelOptions.builder().model(folder).device(dev)
-                             .dtype(ModelOptions.Dtype.FLOAT16).build())) {
+                     AmuletModel gpu = AmuletModel.load(ModelOptions.builder().model(folder).runtime(r -> r.device(target)).build());
+                     AmuletModel half = AmuletModel.load(ModelOptions.builder().model(folder)
+                             .runtime(r -> r.device(target).computeType(DataType.FLOAT16)).build())) {
                     for (Method method : List.of(Method.BASE, Method.PREF, Method.LA, Method.AMULET)) {
                         GenerationConfig config = GenerationConfig.builder().method(method).maxNewTokens(NEW_TOKENS)
                                 .build();

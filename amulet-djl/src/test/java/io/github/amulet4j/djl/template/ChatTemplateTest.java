@@ -34,7 +34,8 @@ class ChatTemplateTest {
 
     @Test
     void rendersLikeApplyChatTemplate() {
-        for (String style : List.of("style_chatml", "style_llama3", "style_mistral", "style_zephyr", "style_smollm")) {
+        for (String style : List.of("style_chatml", "style_llama3", "style_mistral", "style_zephyr", "style_smollm",
+                "style_qwen25")) {
             ChatTemplate t = template(style);
             List<Map<String, Object>> contexts =
                     FixtureRenderingTest.contexts(FixtureRenderingTest.casesDir().resolve(style + ".jinja"));
@@ -64,6 +65,59 @@ class ChatTemplateTest {
                 () -> mistral.render(List.of(ChatMessage.user("a"), ChatMessage.user("b")), false));
         assertTrue(e.isRaisedByTemplate());
         assertTrue(e.templateMessage().contains("alternate"));
+    }
+
+    /** An error that the conversation raises without its system message too is not a system-role rejection. */
+    @Test
+    void templateErrorWithASystemMessageIsNotTakenForARejection() {
+        ChatTemplate mistral = template("style_mistral");
+        TemplateException e = assertThrows(TemplateException.class, () -> mistral.render(
+                List.of(ChatMessage.system("s"), ChatMessage.user("a"), ChatMessage.user("b")), true));
+        assertTrue(e.templateMessage().contains("alternate"), e.getMessage());
+        // Gemma's with [system, user, user]: the alternation error, not the system role; with [system, user]: the role
+        ChatTemplate gemma = template("style_gemma");
+        TemplateException alternation = assertThrows(TemplateException.class, () -> gemma.render(
+                List.of(ChatMessage.system("s"), ChatMessage.user("a"), ChatMessage.user("b")), true));
+        assertTrue(alternation.templateMessage().contains("System role not supported"), alternation.getMessage());
+        assertThrows(SystemRoleRejectedException.class,
+                () -> gemma.render(List.of(ChatMessage.system("s"), ChatMessage.user("a")), true));
+        // a template that raises on something else while a system message is there
+        ChatTemplate picky = ChatTemplate.builder("{% for m in messages %}{% if m.content == 'bad' %}"
+                + "{{ raise_exception('bad content') }}{% endif %}{{ m.role }}:{{ m.content }};{% endfor %}", "picky").build();
+        TemplateException other = assertThrows(TemplateException.class,
+                () -> picky.render(List.of(ChatMessage.system("s"), ChatMessage.user("bad")), true));
+        assertTrue(other.templateMessage().contains("bad content"));
+        // the fallback fails too: both errors in one message (through TwoStreamPrompts)
+        ChatTemplate noSystemNoBlankLines = ChatTemplate.builder("{% for m in messages %}"
+                + "{% if m.role == 'system' %}{{ raise_exception('System role not supported') }}{% endif %}"
+                + "{% if '\n\n' in m.content and m.content|length > 12 %}{{ raise_exception('message too long: ' + m.content|length|string) }}{% endif %}"
+                + "{{ m.role }}:{{ m.content }};{% endfor %}", "strict.jinja").build();
+        io.github.amulet4j.prompt.TwoStreamPrompts tsp = new io.github.amulet4j.prompt.TwoStreamPrompts(noSystemNoBlankLines);
+        io.github.amulet4j.prompt.PromptRenderException both = assertThrows(io.github.amulet4j.prompt.PromptRenderException.class,
+                () -> tsp.build("You are terse.", "Why is the sky blue?", io.github.amulet4j.prompt.Preference.text("brief")));
+        assertTrue(both.getMessage().contains("System role not supported") && both.getMessage().contains("message too long")
+                && both.getMessage().contains("strict.jinja"), both.getMessage());
+    }
+
+    /** A Qwen2.5-style template's default system message: found from the template, kept in the preference stream. */
+    @Test
+    void qwenDefaultSystemMessageStaysInThePreferenceStream() {
+        ChatTemplate qwen = template("style_qwen25");
+        String d = "You are Qwen, created by Alibaba Cloud. You are a helpful assistant.";
+        assertEquals(java.util.Optional.of(d), io.github.amulet4j.prompt.DefaultSystemMessage.find(qwen));
+        io.github.amulet4j.prompt.TwoStreamPrompts.Rendered r = new io.github.amulet4j.prompt.TwoStreamPrompts(qwen)
+                .build(null, "Why?", io.github.amulet4j.prompt.Preference.text("Be brief."));
+        assertEquals("<|im_start|>system\n" + d + "<|im_end|>\n<|im_start|>user\nWhy?<|im_end|>\n<|im_start|>assistant\n",
+                r.base());
+        assertEquals("<|im_start|>system\n" + d + " Be brief.<|im_end|>\n<|im_start|>user\nWhy?<|im_end|>\n"
+                + "<|im_start|>assistant\n", r.preference());
+        assertEquals(java.util.Optional.of("You are a helpful assistant."),
+                io.github.amulet4j.prompt.DefaultSystemMessage.find(template("style_smollm")));
+        // templates without a default of their own
+        for (String style : List.of("style_chatml", "style_llama3", "style_mistral", "style_zephyr",
+                "style_gemma", "style_llama2", "style_qwen3")) {
+            assertEquals(java.util.Optional.empty(), io.github.amulet4j.prompt.DefaultSystemMessage.find(template(style)), style);
+        }
     }
 
     @Test

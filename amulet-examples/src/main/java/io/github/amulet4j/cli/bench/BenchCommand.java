@@ -1,11 +1,8 @@
 package io.github.amulet4j.cli.bench;
 
-import ai.djl.Device;
-import ai.djl.ndarray.types.DataType;
-import io.github.amulet4j.cli.LinearLayerOptions;
+import io.github.amulet4j.cli.RuntimeFlags;
 import io.github.amulet4j.cli.UsageException;
 import io.github.amulet4j.cli.VerboseOption;
-import io.github.amulet4j.djl.ModelOptions;
 import io.github.amulet4j.djl.RandomModelFolder;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -18,7 +15,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.concurrent.Callable;
 
 /**
@@ -47,17 +43,10 @@ public final class BenchCommand implements Callable<Integer> {
                     + "Each method reports its prefill tokens/s and its peak resident memory with the parts.")
     int promptTokens;
 
-    @Option(names = "--dtype", paramLabel = "float32|float16", defaultValue = "float32",
-            description = "Compute dtype (default: ${DEFAULT-VALUE}).")
-    String dtype;
 
-    @Option(names = "--device", paramLabel = "cpu|gpu", defaultValue = "cpu",
-            description = "Where the model runs (default: ${DEFAULT-VALUE}); gpu needs the CUDA PyTorch natives (see the "
-                    + "user guide). The memory bandwidth bound is measured and reported for cpu only.")
-    String device;
 
     @Mixin
-    LinearLayerOptions linearLayers;
+    RuntimeFlags runtime;
 
     @Option(names = "--methods", paramLabel = "LIST", split = ",",
             description = "Methods to time, comma-separated: base, pref, la, amulet, amulet-iterative, paper (default: all).")
@@ -114,18 +103,7 @@ public final class BenchCommand implements Callable<Integer> {
             }
             b.model(model);
         }
-        b.dtype(switch (dtype.trim().toLowerCase(Locale.ROOT)) {
-            case "float32", "f32" -> DataType.FLOAT32;
-            case "float16", "f16" -> DataType.FLOAT16;
-            default -> throw new UsageException("--dtype: unknown dtype '" + dtype + "'; valid: float32, float16");
-        });
-        try {
-            b.device(ModelOptions.Device.parse(device) == ModelOptions.Device.GPU ? Device.gpu() : Device.cpu());
-        } catch (IllegalArgumentException e) {
-            throw new UsageException("--device: " + e.getMessage());
-        }
-        b.productThreads(linearLayers.productThreads());
-        b.linearKernel(linearLayers.linearKernel());
+        b.runtime(runtime.runtime());
         if (methods != null) {
             List<BenchMethod> list = new ArrayList<>();
             for (String m : methods) {

@@ -1,7 +1,5 @@
 package io.github.amulet4j.cli.bench;
 
-import ai.djl.Device;
-import ai.djl.ndarray.types.DataType;
 import io.github.amulet4j.djl.RandomModelFolder;
 import io.github.amulet4j.djl.model.RuntimeOptions;
 
@@ -18,30 +16,24 @@ public final class BenchSettings {
     private final Path model;
     private final int newTokens;
     private final int promptTokens;
-    private final DataType dtype;
-    private final Device device;
+    private final RuntimeOptions runtime;
     private final Set<BenchMethod> methods;
     private final int paperTokens;
     private final int warmupTokens;
     private final long seed;
     private final long bandwidthBytes;
-    private final int productThreads;
-    private final RuntimeOptions.LinearKernel linearKernel;
 
     private BenchSettings(Builder b) {
         this.shape = b.shape;
         this.model = b.model;
         this.newTokens = b.newTokens;
         this.promptTokens = b.promptTokens;
-        this.dtype = b.dtype;
-        this.device = b.device;
+        this.runtime = b.runtime.build();
         this.methods = EnumSet.copyOf(b.methods);
         this.paperTokens = b.paperTokens;
         this.warmupTokens = b.warmupTokens;
         this.seed = b.seed;
         this.bandwidthBytes = b.bandwidthBytes;
-        this.productThreads = b.productThreads;
-        this.linearKernel = b.linearKernel;
     }
 
     public static Builder builder() {
@@ -68,14 +60,9 @@ public final class BenchSettings {
         return promptTokens;
     }
 
-    /** Compute dtype: FLOAT32 (default) or FLOAT16. */
-    public DataType dtype() {
-        return dtype;
-    }
-
-    /** Where the model runs: {@link Device#cpu()} (default) or a GPU. */
-    public Device device() {
-        return device;
+    /** How the model runs (device, dtype, product threads, linear kernel): {@link RuntimeOptions#defaults()} by default. */
+    public RuntimeOptions runtime() {
+        return runtime;
     }
 
     /** The methods timed, in report order. */
@@ -103,31 +90,18 @@ public final class BenchSettings {
         return bandwidthBytes;
     }
 
-    /** Threads per single-column product, as {@link RuntimeOptions#productThreads()} (0 = automatic, the default). */
-    public int productThreads() {
-        return productThreads;
-    }
-
-    /** Which code multiplies the linear layers, as {@link RuntimeOptions#linearKernel()} (AUTO by default). */
-    public RuntimeOptions.LinearKernel linearKernel() {
-        return linearKernel;
-    }
-
     /** Builder of {@link BenchSettings}. */
     public static final class Builder {
         private RandomModelFolder.Shape shape = RandomModelFolder.Shape.parse("qwen2.5-0.5b");
         private Path model;
         private int newTokens = 128;
         private int promptTokens = 64;
-        private DataType dtype = DataType.FLOAT32;
-        private Device device = Device.cpu();
+        private RuntimeOptions.Builder runtime = RuntimeOptions.builder();
         private Set<BenchMethod> methods = EnumSet.allOf(BenchMethod.class);
         private int paperTokens = 16;
         private int warmupTokens = 8;
         private long seed = 42;
         private long bandwidthBytes = 1L << 30;
-        private int productThreads;
-        private RuntimeOptions.LinearKernel linearKernel = RuntimeOptions.LinearKernel.AUTO;
 
         private Builder() {
         }
@@ -152,13 +126,15 @@ public final class BenchSettings {
             return this;
         }
 
-        public Builder dtype(DataType dtype) {
-            this.dtype = RuntimeOptions.requireSupportedComputeType(dtype);
+        /** The engine options, replacing any set before. */
+        public Builder runtime(RuntimeOptions runtime) {
+            this.runtime = Objects.requireNonNull(runtime, "runtime").toBuilder();
             return this;
         }
 
-        public Builder device(Device device) {
-            this.device = Objects.requireNonNull(device, "device");
+        /** Changes the engine options in place; the setters of {@link RuntimeOptions.Builder} validate as usual. */
+        public Builder runtime(java.util.function.Consumer<RuntimeOptions.Builder> change) {
+            Objects.requireNonNull(change, "change").accept(runtime);
             return this;
         }
 
@@ -188,18 +164,6 @@ public final class BenchSettings {
 
         public Builder bandwidthBytes(long bytes) {
             this.bandwidthBytes = bytes;
-            return this;
-        }
-
-        /** @throws IllegalArgumentException naming the first invalid value */
-        public Builder linearKernel(RuntimeOptions.LinearKernel kernel) {
-            this.linearKernel = Objects.requireNonNull(kernel, "linearKernel");
-            return this;
-        }
-
-        /** @throws IllegalArgumentException as {@link RuntimeOptions#requireValidProductThreads(int)} */
-        public Builder productThreads(int threads) {
-            this.productThreads = RuntimeOptions.requireValidProductThreads(threads);
             return this;
         }
 

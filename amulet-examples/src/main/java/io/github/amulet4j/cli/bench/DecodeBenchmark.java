@@ -59,7 +59,7 @@ public final class DecodeBenchmark {
     public BenchReport run() throws IOException {
         double loadBefore = MachineProbe.loadAverage();
         double bandwidthStart = Double.NaN;
-        if (!settings.device().isGpu()) {
+        if (!settings.runtime().device().isGpu()) {
             progress.accept("measuring memory bandwidth ...");
             bandwidthStart = MachineProbe.readBandwidth(settings.bandwidthBytes(), 5);
         }
@@ -131,12 +131,12 @@ public final class DecodeBenchmark {
         }
         double loadAfter = MachineProbe.loadAverage();
         double bandwidthEnd = Double.NaN;
-        if (!settings.device().isGpu()) {
+        if (!settings.runtime().device().isGpu()) {
             progress.accept("measuring memory bandwidth again ...");
             bandwidthEnd = MachineProbe.readBandwidth(settings.bandwidthBytes(), 5);
         }
-        long weightBytes = weightElementsPerToken(config) * settings.dtype().getNumOfBytes();
-        return new BenchReport(name, settings.dtype() == DataType.FLOAT16 ? "float16" : "float32",
+        long weightBytes = weightElementsPerToken(config) * settings.runtime().computeType().getNumOfBytes();
+        return new BenchReport(name, settings.runtime().computeType() == DataType.FLOAT16 ? "float16" : "float32",
                 deviceName(),
                 settings.promptTokens(), settings.promptTokens() - PREFERENCE_TOKENS, machine(productThreadsLabel()), loadBefore, loadAfter,
                 results, resident, heap, engine, weightBytes, bandwidthStart, bandwidthEnd);
@@ -144,15 +144,13 @@ public final class DecodeBenchmark {
 
     /** {@code cpu} or {@code gpu(N)}. */
     private String deviceName() {
-        return settings.device().isGpu() ? "gpu(" + settings.device().getDeviceId() + ")" : "cpu";
+        return settings.runtime().device().isGpu() ? "gpu(" + settings.runtime().device().getDeviceId() + ")" : "cpu";
     }
 
     private DjlCausalLm load(ModelConfig config, Path dir, String name, boolean kvCache) throws IOException {
-        progress.accept("loading " + name + " (" + settings.dtype() + " on " + deviceName()
+        progress.accept("loading " + name + " (" + settings.runtime().computeType() + " on " + deviceName()
                 + (kvCache ? "" : ", no KV cache") + ") ...");
-        RuntimeOptions options = RuntimeOptions.builder().device(settings.device()).computeType(settings.dtype())
-                .useKvCache(kvCache).productThreads(settings.productThreads())
-                .linearKernel(settings.linearKernel())
+        RuntimeOptions options = settings.runtime().toBuilder().useKvCache(kvCache)
                 .checkpointName(name).initialCacheCapacity(cacheCapacity()).build();
         try (TensorStore store = Checkpoints.open(dir)) {
             return DjlCausalLm.load(config, store, options);
@@ -178,7 +176,7 @@ public final class DecodeBenchmark {
         int prefillTokens = (m.method().needsBase() ? base.length : 0) + (m.method().needsPreference() ? pref.length : 0);
         MethodResult.Memory memory = new MethodResult.Memory(before, peak, timed.model().weightBytes(),
                 m.kvCache() ? kvCacheBytes(timed.model().config(), m.streams(), cacheCapacity(),
-                        settings.dtype().getNumOfBytes()) : 0);
+                        settings.runtime().computeType().getNumOfBytes()) : 0);
         return new MethodResult(m, m.kvCache(), prefillTokens, r.prefillNanos(), tokens, timed.appends(),
                 r.decodeNanos(), timed.appendNanos(), timed.appendCopyNanos(), memory);
     }
@@ -221,9 +219,8 @@ public final class DecodeBenchmark {
 
     /** The threads per product and the linear kernel the runs used, e.g. {@code 2 (auto); linear layers java}. */
     private String productThreadsLabel() {
-        RuntimeOptions o = RuntimeOptions.builder().device(settings.device()).productThreads(settings.productThreads())
-                .computeType(settings.dtype()).linearKernel(settings.linearKernel()).build();
-        return o.effectiveProductThreads() + (settings.productThreads() == 0 ? " (auto)" : "") + "; linear layers "
+        RuntimeOptions o = settings.runtime();
+        return o.effectiveProductThreads() + (o.productThreads() == 0 ? " (auto)" : "") + "; linear layers "
                 + (linearOnHeap ? "java (Vector API, weights on the Java heap)" : "engine (PyTorch)");
     }
 

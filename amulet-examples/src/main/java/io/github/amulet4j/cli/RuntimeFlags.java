@@ -1,0 +1,59 @@
+package io.github.amulet4j.cli;
+
+import io.github.amulet4j.djl.model.RuntimeOptions;
+import picocli.CommandLine.Option;
+
+/**
+ * How a loaded model runs ({@code --device}, {@code --dtype}, {@code --product-threads}, {@code --linear-kernel}):
+ * one picocli mixin for every command that loads a model, {@code bench} included. Each flag maps onto one setter of
+ * {@link RuntimeOptions.Builder}, which declares and validates the option; this class only names the flag in the
+ * error. A new engine option is one field here and one setter call in {@link #applyTo(RuntimeOptions.Builder)}.
+ */
+public final class RuntimeFlags {
+
+    @Option(names = "--device", paramLabel = "cpu|gpu", defaultValue = "cpu",
+            description = "Where the model runs: cpu, gpu (the first CUDA GPU) or gpu:N (default: ${DEFAULT-VALUE}); "
+                    + "gpu needs the CUDA PyTorch natives (see the user guide).")
+    String device;
+
+    @Option(names = "--dtype", paramLabel = "float32|float16", defaultValue = "float32",
+            description = "Compute dtype of the weights and activations (default: ${DEFAULT-VALUE}).")
+    String dtype;
+
+    @Option(names = "--product-threads", paramLabel = "N", defaultValue = "0",
+            description = "Threads that share each linear product on cpu (0 = automatic: the cores, at most 8; "
+                    + "default: ${DEFAULT-VALUE}).")
+    int productThreads;
+
+    @Option(names = "--linear-kernel", paramLabel = "auto|engine|java", defaultValue = "auto",
+            description = "What multiplies the linear layers on cpu: java (Vector API kernels, weights on the Java heap; "
+                    + "two streams cost about one), engine (PyTorch), auto (java when the JVM has the Vector API and "
+                    + "the dtype is float32; default: ${DEFAULT-VALUE}).")
+    String linearKernel;
+
+    /**
+     * Sets every flag on {@code b}.
+     *
+     * @throws UsageException naming the flag whose value {@link RuntimeOptions} refuses
+     */
+    public RuntimeOptions.Builder applyTo(RuntimeOptions.Builder b) {
+        set("--device", () -> b.device(RuntimeOptions.parseDevice(device)));
+        set("--dtype", () -> b.computeType(RuntimeOptions.parseComputeType(dtype)));
+        set("--product-threads", () -> b.productThreads(productThreads));
+        set("--linear-kernel", () -> b.linearKernel(RuntimeOptions.LinearKernel.parse(linearKernel)));
+        return b;
+    }
+
+    /** The engine options these flags give, other options at their defaults. */
+    public RuntimeOptions runtime() {
+        return applyTo(RuntimeOptions.builder()).build();
+    }
+
+    private static void set(String flag, Runnable setter) {
+        try {
+            setter.run();
+        } catch (IllegalArgumentException | IllegalStateException e) {
+            throw new UsageException(flag + ": " + e.getMessage(), e);
+        }
+    }
+}
