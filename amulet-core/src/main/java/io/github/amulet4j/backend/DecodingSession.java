@@ -26,6 +26,19 @@ public interface DecodingSession extends AutoCloseable {
      */
     void select(int[] sources);
 
+    /**
+     * Moves every stream of {@code other} (a session of the same model, e.g. the prefill of requests that
+     * arrive while this session decodes) to the end of this session, caches and logits included, and
+     * closes {@code other}: old stream {@code j} of {@code other} becomes stream {@code streams() + j}.
+     * Continuous batching joins newcomers to the running batch this way.
+     *
+     * @throws UnsupportedOperationException if the backend cannot merge sessions (the default)
+     * @throws IllegalArgumentException if {@code other} is this session or belongs to another model
+     */
+    default void absorb(DecodingSession other) {
+        throw new UnsupportedOperationException(getClass().getName() + " cannot merge decoding sessions");
+    }
+
     /** Number of positions (prompt plus appended tokens, padding excluded) of stream {@code i}. */
     int length(int stream);
 

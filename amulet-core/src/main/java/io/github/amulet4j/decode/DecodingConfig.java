@@ -3,23 +3,31 @@ package io.github.amulet4j.decode;
 import java.util.OptionalLong;
 
 /**
- * How a token is chosen from the adjusted logits: greedy argmax (the default, as in the paper) or seeded
- * sampling after temperature, top-k and top-p (Hugging Face's {@code do_sample}, {@code temperature},
- * {@code top_k}, {@code top_p}). Immutable; validated at construction.
+ * How a token is chosen from the adjusted logits, with Hugging Face's names and rule: {@code doSample}
+ * false (the default, as in the paper) takes the argmax; {@code doSample} true draws a token, seeded, after
+ * temperature, top-k and top-p ({@code do_sample}, {@code temperature}, {@code top_k}, {@code top_p}).
+ * Temperature, top-k, top-p and seed are sampling settings: greedy decoding keeps them but does not use
+ * them (none of them changes the argmax). A temperature of 0 means greedy decoding (as in OpenAI's API and
+ * llama.cpp); with {@code doSample} true it is an error. Immutable; validated at construction.
  */
 public final class DecodingConfig {
 
     private static final DecodingConfig GREEDY = builder().build();
 
-    private final boolean greedy;
+    private final boolean doSample;
     private final double temperature;
     private final int topK;
     private final double topP;
     private final Long seed;
 
     private DecodingConfig(Builder b) {
-        if (!(b.temperature > 0) || !Double.isFinite(b.temperature)) {
-            throw new IllegalArgumentException("temperature must be a finite number > 0, got " + b.temperature);
+        if (!(b.temperature >= 0) || !Double.isFinite(b.temperature)) {
+            throw new IllegalArgumentException("temperature must be a finite number >= 0 (0 = greedy), got "
+                    + b.temperature);
+        }
+        if (b.doSample && b.temperature == 0) {
+            throw new IllegalArgumentException("temperature 0 means greedy decoding; sampling (doSample) needs a "
+                    + "temperature > 0");
         }
         if (b.topK < 0) {
             throw new IllegalArgumentException("topK must be >= 0 (0 = off), got " + b.topK);
@@ -27,7 +35,7 @@ public final class DecodingConfig {
         if (!(b.topP > 0 && b.topP <= 1)) {
             throw new IllegalArgumentException("topP must be in (0, 1] (1 = off), got " + b.topP);
         }
-        this.greedy = b.greedy;
+        this.doSample = b.doSample;
         this.temperature = b.temperature;
         this.topK = b.topK;
         this.topP = b.topP;
@@ -39,9 +47,9 @@ public final class DecodingConfig {
         return GREEDY;
     }
 
-    /** Seeded sampling with the given temperature and no top-k/top-p filter. */
+    /** Seeded sampling with the given temperature (> 0) and no top-k/top-p filter. */
     public static DecodingConfig sampling(double temperature, long seed) {
-        return builder().greedy(false).temperature(temperature).seed(seed).build();
+        return builder().doSample(true).temperature(temperature).seed(seed).build();
     }
 
     public static Builder builder() {
@@ -49,16 +57,22 @@ public final class DecodingConfig {
     }
 
     public Builder toBuilder() {
-        Builder b = new Builder().greedy(greedy).temperature(temperature).topK(topK).topP(topP);
+        Builder b = new Builder().doSample(doSample).temperature(temperature).topK(topK).topP(topP);
         b.seed = seed;
         return b;
     }
 
-    /** True: argmax; false: random draw from the filtered distribution. */
-    public boolean isGreedy() {
-        return greedy;
+    /** True: a random draw from the filtered distribution (Hugging Face {@code do_sample}); false: argmax. */
+    public boolean doSample() {
+        return doSample;
     }
 
+    /** True: argmax; the inverse of {@link #doSample()}. */
+    public boolean isGreedy() {
+        return !doSample;
+    }
+
+    /** Divisor of the logits before sampling; 0 only with greedy decoding. */
     public double temperature() {
         return temperature;
     }
@@ -80,14 +94,17 @@ public final class DecodingConfig {
 
     @Override
     public String toString() {
-        return greedy ? "DecodingConfig[greedy]"
+        return !doSample ? "DecodingConfig[greedy]"
                 : "DecodingConfig[sample, temperature=" + temperature + ", topK=" + topK + ", topP=" + topP
                         + ", seed=" + seed + "]";
     }
 
-    /** Builder of {@link DecodingConfig}; defaults: greedy, temperature 1, top-k off, top-p off, no seed. */
+    /**
+     * Builder of {@link DecodingConfig}; defaults: greedy ({@code doSample} false), temperature 1, top-k off,
+     * top-p off, no seed.
+     */
     public static final class Builder {
-        private boolean greedy = true;
+        private boolean doSample = false;
         private double temperature = 1.0;
         private int topK = 0;
         private double topP = 1.0;
@@ -96,12 +113,23 @@ public final class DecodingConfig {
         private Builder() {
         }
 
-        /** {@code false} turns sampling on (Hugging Face's {@code do_sample=true}). */
-        public Builder greedy(boolean greedy) {
-            this.greedy = greedy;
+        /** {@code true} turns sampling on (Hugging Face's {@code do_sample}); default false (greedy). */
+        public Builder doSample(boolean doSample) {
+            this.doSample = doSample;
             return this;
         }
 
+        /**
+         * The inverse of {@link #doSample(boolean)}: {@code greedy(false)} turns sampling on.
+         *
+         * @deprecated use {@link #doSample(boolean)}, Hugging Face's name and sense
+         */
+        @Deprecated
+        public Builder greedy(boolean greedy) {
+            return doSample(!greedy);
+        }
+
+        /** Temperature: {@code > 0} for sampling; 0 means greedy decoding. */
         public Builder temperature(double temperature) {
             this.temperature = temperature;
             return this;

@@ -16,6 +16,10 @@ public final class RandomPicker implements TokenPicker {
         if (max == Float.NEGATIVE_INFINITY) {
             throw new IllegalStateException("cannot pick a token: every logit is -inf");
         }
+        if (!Float.isFinite(max)) {
+            throw new IllegalStateException("cannot draw a token: the logits hold " + max
+                    + " (a processor of the decoding chain produced it)");
+        }
         double total = 0;
         for (int i = 0; i < vocab; i++) {
             total += Math.exp(logits[off + i] - max);

@@ -26,6 +26,11 @@ final class IntList {
         return Arrays.copyOf(a, n);
     }
 
+    /** Drops the values from index {@code size} on. */
+    void truncate(int size) {
+        n = Math.min(n, size);
+    }
+
     void clear() {
         n = 0;
     }

@@ -123,7 +123,7 @@ class SamplerChainTest {
 
     @Test
     void seededSamplingIsReproducibleAndFollowsTheDistribution() {
-        DecodingConfig cfg = DecodingConfig.builder().greedy(false).temperature(2.0).seed(99).build();
+        DecodingConfig cfg = DecodingConfig.builder().doSample(true).temperature(2.0).seed(99).build();
         float[] logits = {2f, 0f, NINF, 1f};
         int[] a = draw(cfg, logits, 2000);
         int[] b = draw(cfg, logits, 2000);
@@ -137,7 +137,7 @@ class SamplerChainTest {
         assertEquals(0, counts[2], "masked token drawn");
         assertEquals(Math.exp(1) / z, counts[0] / 2000.0, 0.04);
         assertEquals(1 / z, counts[1] / 2000.0, 0.04);
-        int[] c = draw(DecodingConfig.builder().greedy(false).temperature(2.0).seed(100).build(), logits, 2000);
+        int[] c = draw(DecodingConfig.builder().doSample(true).temperature(2.0).seed(100).build(), logits, 2000);
         assertTrue(!Arrays.equals(a, c), "another seed gives other draws");
     }
 
@@ -153,14 +153,14 @@ class SamplerChainTest {
 
     @Test
     void chainOrderIsTemperatureTopKTopP() {
-        SamplerChain chain = SamplerChain.of(DecodingConfig.builder().greedy(false).temperature(0.7).topK(40).topP(0.9).seed(1).build());
+        SamplerChain chain = SamplerChain.of(DecodingConfig.builder().doSample(true).temperature(0.7).topK(40).topP(0.9).seed(1).build());
         assertEquals("[Temperature[0.7], TopK[40], TopP[0.9]]", chain.processors().toString());
         assertEquals(RandomPicker.INSTANCE, chain.picker());
     }
 
     @Test
     void invalidDecodingSettingsAreRejected() {
-        assertMessage("temperature", () -> DecodingConfig.builder().temperature(0).build());
+        assertMessage("temperature", () -> DecodingConfig.builder().doSample(true).temperature(0).build());
         assertMessage("temperature", () -> DecodingConfig.builder().temperature(Double.NaN).build());
         assertMessage("topK", () -> DecodingConfig.builder().topK(-1).build());
         assertMessage("topP", () -> DecodingConfig.builder().topP(0).build());
@@ -168,6 +168,62 @@ class SamplerChainTest {
         assertMessage("topP", () -> DecodingConfig.builder().topP(Double.NaN).build());
         assertTrue(DecodingConfig.greedy().isGreedy());
         assertTrue(DecodingConfig.greedy().seed().isEmpty());
+    }
+
+    @Test
+    void doSampleIsHuggingFacesRuleAndTemperatureZeroIsGreedy() {
+        assertTrue(DecodingConfig.builder().build().isGreedy());
+        assertTrue(!DecodingConfig.builder().build().doSample());
+        DecodingConfig zero = DecodingConfig.builder().temperature(0).build();
+        assertTrue(zero.isGreedy(), "temperature 0 is greedy");
+        assertTrue(SamplerChain.of(zero).processors().isEmpty());
+        assertEquals(GreedyPicker.INSTANCE, SamplerChain.of(zero).picker());
+        DecodingConfig sample = DecodingConfig.builder().doSample(true).build();
+        assertTrue(sample.doSample() && !sample.isGreedy());
+        assertEquals(RandomPicker.INSTANCE, SamplerChain.of(sample).picker());
+        @SuppressWarnings("deprecation")
+        DecodingConfig old = DecodingConfig.builder().greedy(false).build();
+        assertTrue(old.doSample(), "the deprecated greedy(false) still means sampling");
+        assertTrue(DecodingConfig.sampling(0.5, 3).doSample());
+        assertEquals(DecodingConfig.builder().doSample(true).temperature(0.5).topK(3).topP(0.5).seed(4).build().toString(),
+                DecodingConfig.builder().doSample(true).temperature(0.5).topK(3).topP(0.5).seed(4).build().toBuilder().build()
+                        .toString());
+        assertMessage("temperature", () -> DecodingConfig.builder().temperature(-0.5).build());
+        assertMessage("temperature", () -> DecodingConfig.builder().temperature(Double.POSITIVE_INFINITY).build());
+    }
+
+    @Test
+    void tinyTemperaturesDrawTheArgmaxAndNeverNaN() {
+        // before the fix, 1/T overflowed float: 0 * inf = NaN and the draw silently took the last token
+        float[] logits = {0f, 2f, -1f, 1.5f, NINF};
+        for (double t : new double[] {1e-3, 1e-20, 3e-39, 1e-45, Double.MIN_VALUE}) {
+            float[] row = logits.clone();
+            new Temperature(t).process(row, 0, row.length);
+            for (float v : row) {
+                assertTrue(!Float.isNaN(v) && v != Float.POSITIVE_INFINITY, "temperature " + t + ": " + Arrays.toString(row));
+            }
+            assertEquals(NINF, row[4], "a masked token stays masked");
+            int[] draws = draw(DecodingConfig.builder().doSample(true).temperature(t).seed(5).build(), logits, 200);
+            for (int d : draws) {
+                assertEquals(1, d, "temperature " + t);
+            }
+        }
+        // the same for rows of negative values (log-probabilities), where max / T overflows to -inf
+        float[] logProbs = {-3f, -0.2f, -2f};
+        for (int d : draw(DecodingConfig.sampling(1e-42, 1), logProbs, 50)) {
+            assertEquals(1, d);
+        }
+        // ordinary temperatures divide exactly as before
+        float[] row = {2f, -1f, NINF};
+        new Temperature(0.5).process(row, 0, 3);
+        assertArrayEquals(new float[] {4f, -2f, NINF}, row);
+    }
+
+    @Test
+    void pickersRefuseNaNFromAProcessor() {
+        float[] bad = {1f, Float.NaN, 0f};
+        assertThrows(IllegalStateException.class, () -> GreedyPicker.INSTANCE.pick(bad, 0, 3, null));
+        assertThrows(IllegalStateException.class, () -> RandomPicker.INSTANCE.pick(bad, 0, 3, new SplittableRandom(1)));
     }
 
     private static void assertMessage(String part, org.junit.jupiter.api.function.Executable ex) {

@@ -169,9 +169,9 @@ class BeamSearchTest {
             GenerationConfig greedy = GenerationConfig.builder().method(Method.BEAM).numBeams(3).maxNewTokens(6)
                     .eosTokenIds(0).build();
             GenerationConfig cold = greedy.toBuilder().decoding(io.github.amulet4j.decode.DecodingConfig.builder()
-                    .greedy(false).temperature(1e-4).seed(seed).build()).build();
+                    .doSample(true).temperature(1e-4).seed(seed).build()).build();
             GenerationConfig hot = greedy.toBuilder().decoding(io.github.amulet4j.decode.DecodingConfig.builder()
-                    .greedy(false).temperature(2.0).topK(4).seed(seed).build()).build();
+                    .doSample(true).temperature(2.0).topK(4).seed(seed).build()).build();
             int[] g = run(new TableLm(8, 8, 99), greedy);
             assertArrayEquals(g, run(new TableLm(8, 8, 99), cold), "temperature -> 0 is greedy beam, seed " + seed);
             int[] h1 = run(new TableLm(8, 8, 99), hot);

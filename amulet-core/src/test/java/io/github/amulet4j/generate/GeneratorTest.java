@@ -207,7 +207,7 @@ class GeneratorTest {
                 GenerationRequest.preferenceOnly(new int[] {5, 6}).withConfig(cfg().method(Method.PREF).maxNewTokens(5).build()),
                 GenerationRequest.of(new int[] {4}, new int[] {6}).withConfig(cfg().method(Method.LA).maxNewTokens(7).build()),
                 GenerationRequest.of(new int[] {2, 2}, new int[] {3}).withConfig(cfg()
-                        .decoding(DecodingConfig.builder().greedy(false).temperature(0.8).topK(5).seed(11).build()).build()));
+                        .decoding(DecodingConfig.builder().doSample(true).temperature(0.8).topK(5).seed(11).build()).build()));
         Map<Integer, StringBuilder> streamed = new HashMap<>();
         TableLm batchLm = lm();
         List<GenerationResult> batch = new Generator(batchLm, new TableLm.Tokenizer(REAL_VOCAB), shared)
@@ -228,7 +228,7 @@ class GeneratorTest {
 
     @Test
     void seededSamplingIsReproducible() {
-        GenerationConfig c = cfg().decoding(DecodingConfig.builder().greedy(false).temperature(1.5).topP(0.9).seed(7).build()).build();
+        GenerationConfig c = cfg().decoding(DecodingConfig.builder().doSample(true).temperature(1.5).topP(0.9).seed(7).build()).build();
         int[] a = generator(lm(), c).generate(GenerationRequest.of(BASE, PREF)).tokenIds();
         int[] b = generator(lm(), c).generate(GenerationRequest.of(BASE, PREF)).tokenIds();
         assertArrayEquals(a, b);

@@ -25,6 +25,7 @@ final class TableLm implements CausalLm {
 
     int prefills;
     int appends;
+    int absorbs;
     final List<Integer> appendBatchSizes = new ArrayList<>();
     final List<int[]> selects = new ArrayList<>();
     /** Every stream ever created, with its full history. */
@@ -153,6 +154,18 @@ final class TableLm implements CausalLm {
                 }
             }
             streams = next;
+        }
+
+        @Override
+        public void absorb(DecodingSession other) {
+            check();
+            Session o = (Session) other;
+            o.check();
+            absorbs++;
+            List<Stream> next = new ArrayList<>(streams);
+            next.addAll(o.streams);
+            streams = next;
+            o.close();
         }
 
         @Override

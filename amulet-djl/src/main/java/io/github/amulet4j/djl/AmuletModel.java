@@ -6,6 +6,8 @@ import io.github.amulet4j.djl.checkpoint.ModelConfig;
 import io.github.amulet4j.djl.checkpoint.TensorStore;
 import io.github.amulet4j.djl.model.DjlCausalLm;
 import io.github.amulet4j.djl.model.RuntimeOptions;
+import io.github.amulet4j.generate.BatchingOptions;
+import io.github.amulet4j.generate.ContinuousBatcher;
 import io.github.amulet4j.generate.GenerationConfig;
 import io.github.amulet4j.generate.GenerationRequest;
 import io.github.amulet4j.generate.GenerationResult;
@@ -36,7 +38,10 @@ import java.util.Objects;
  * tokenizer, the chat template and the end-of-sequence ids. Every request is rendered into a base and a
  * preference stream; all streams of all requests of a call decode together, one forward pass per step.
  *
- * <p>Not thread-safe: one thread generates at a time.
+ * <p>Threads: one model may be shared, and its generate calls are serialized: a call made while another
+ * thread's call is in flight waits for it to finish (so a listener must not wait for another thread's call on
+ * the same model). To decode several requests at once, pass them as one batch. {@link #close} waits for the
+ * call in flight.
  */
 public final class AmuletModel implements AutoCloseable {
 
@@ -45,6 +50,8 @@ public final class AmuletModel implements AutoCloseable {
     private final PromptRenderer prompts;
     private final DjlCausalLm lm;
     private final Generator generator;
+    /** One generation at a time: the model's product workers and engine state serve one caller. */
+    private final java.util.concurrent.locks.ReentrantLock generating = new java.util.concurrent.locks.ReentrantLock();
 
     private AmuletModel(String name, ModelOptions options, PromptRenderer prompts, DjlCausalLm lm) {
         this.name = name;
@@ -70,15 +77,19 @@ public final class AmuletModel implements AutoCloseable {
         Objects.requireNonNull(options, "options");
         Path folder = ModelFiles.resolve(options, true);
         PromptRenderer prompts = PromptRenderer.load(folder);
+        DjlCausalLm lm = null;
         try {
             ModelConfig config = prompts.config();
             RuntimeOptions runOptions = options.runtime().toBuilder().checkpointName(options.model()).build();
-            DjlCausalLm lm;
             try (TensorStore store = Checkpoints.open(folder)) {
                 lm = DjlCausalLm.load(config, store, runOptions);
             }
             return new AmuletModel(options.model(), options, prompts, lm);
-        } catch (IOException | RuntimeException e) {
+        } catch (IOException | RuntimeException | Error e) {
+            // a failed load releases what it started: the model's native memory and threads, the tokenizer
+            if (lm != null) {
+                lm.close();
+            }
             prompts.close();
             throw e;
         }
@@ -154,14 +165,28 @@ public final class AmuletModel implements AutoCloseable {
     public List<GenerationResult> generate(List<AmuletRequest> requests, TokenListener listener) {
         Objects.requireNonNull(requests, "requests");
         Objects.requireNonNull(listener, "listener");
-        List<GenerationRequest> batch = new ArrayList<>(requests.size());
-        for (int i = 0; i < requests.size(); i++) {
-            batch.add(toGenerationRequest(Objects.requireNonNull(requests.get(i), "request " + i), i));
+        generating.lock();
+        try {
+            List<GenerationRequest> batch = new ArrayList<>(requests.size());
+            for (int i = 0; i < requests.size(); i++) {
+                batch.add(toGenerationRequest(Objects.requireNonNull(requests.get(i), "request " + i), i));
+            }
+            return generator.generate(batch, listener);
+        } finally {
+            generating.unlock();
         }
-        return generator.generate(batch, listener);
     }
 
-    private GenerationRequest toGenerationRequest(AmuletRequest r, int index) {
+    /**
+     * Starts continuous batching over this model: requests from any thread join one running batch (see
+     * {@link AmuletBatcher}). While the batcher runs, generate only through it; close it before the model.
+     */
+    public AmuletBatcher batcher(BatchingOptions batching) {
+        int[] eos = prompts.eosTokenIds().stream().mapToInt(Integer::intValue).toArray();
+        return new AmuletBatcher(this, new ContinuousBatcher(lm, prompts.tokenizer(), generator.defaults(), batching, eos));
+    }
+
+    GenerationRequest toGenerationRequest(AmuletRequest r, int index) {
         GenerationConfig config = r.config().orElse(generator.defaults());
         Method method = config.method();
         PromptStyle style = r.promptStyle();
@@ -230,12 +255,14 @@ public final class AmuletModel implements AutoCloseable {
         return longest;
     }
 
-    /** Releases the model's native memory and the tokenizer. */
+    /** Releases the model's native memory and the tokenizer, after the generate call in flight (if any). */
     @Override
     public void close() {
+        generating.lock();
         try {
             lm.close();
         } finally {
+            generating.unlock();
             prompts.close();
         }
     }

@@ -60,6 +60,44 @@ class AmuletModelTest {
         }
     }
 
+    /** Two threads generating on one model (two product threads) get what each gets alone: calls are serialized. */
+    @Test
+    void concurrentGenerateCallsOnOneModelAreSerialized() throws Exception {
+        GenerationConfig config = GenerationConfig.builder().maxNewTokens(6).build();
+        List<String> questions = List.of("What is rain?", "Tell me about cats.", "Why is the sky blue?", "Hi!");
+        try (AmuletModel model = AmuletModel.load(ModelOptions.builder().model(qwen).runtime(r -> r.productThreads(2)).build())) {
+            List<int[]> alone = new ArrayList<>();
+            for (String q : questions) {
+                alone.add(model.generate(q, Preference.of("concise"), config).tokenIds());
+            }
+            java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(2);
+            try {
+                java.util.concurrent.CyclicBarrier start = new java.util.concurrent.CyclicBarrier(2);
+                List<java.util.concurrent.Future<List<int[]>>> runs = new ArrayList<>();
+                for (int t = 0; t < 2; t++) {
+                    runs.add(pool.submit(() -> {
+                        start.await();
+                        List<int[]> out = new ArrayList<>();
+                        for (int round = 0; round < 3; round++) {
+                            for (String q : questions) {
+                                out.add(model.generate(q, Preference.of("concise"), config).tokenIds());
+                            }
+                        }
+                        return out;
+                    }));
+                }
+                for (java.util.concurrent.Future<List<int[]>> f : runs) {
+                    List<int[]> got = f.get(120, java.util.concurrent.TimeUnit.SECONDS);
+                    for (int i = 0; i < got.size(); i++) {
+                        assertArrayEquals(alone.get(i % questions.size()), got.get(i), "call " + i);
+                    }
+                }
+            } finally {
+                pool.shutdownNow();
+            }
+        }
+    }
+
     @Test
     void aBatchOfRequestsWithOwnPreferencesAndMethodsEqualsEachAlone() throws IOException {
         GenerationConfig amulet = GenerationConfig.builder().maxNewTokens(5).build();

@@ -34,6 +34,7 @@ import java.util.Map;
                 ModelsCommand.class,
                 RandomModelCommand.class,
                 BenchCommand.class,
+                ServeCommand.class,
                 CommandLine.HelpCommand.class
         })
 public final class AmuletCli implements Runnable {
@@ -94,7 +95,7 @@ public final class AmuletCli implements Runnable {
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "missing command (generate, chat, compare, eval, prompt, models, random-model, bench)");
+        throw new CommandLine.ParameterException(spec.commandLine(), "missing command (generate, chat, compare, eval, prompt, models, random-model, bench, serve)");
     }
 
     /** Entry point of the launcher. */

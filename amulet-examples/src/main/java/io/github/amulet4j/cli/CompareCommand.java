@@ -47,7 +47,7 @@ final class CompareCommand extends ModelCommand {
     public Integer call() throws Exception {
         List<Method> list = Options.methods(methods, "--methods");
         Preference preference = Options.preference(options.preference);
-        Conversation conversation = Conversation.of(question).withSystem(options.system);
+        Conversation conversation = Conversation.of(Options.question(question)).withSystem(options.system);
         List<Answer> answers = new ArrayList<>();
         PrintWriter out = out();
         try (AmuletModel model = loadModel()) {

@@ -5,6 +5,7 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
 import io.github.amulet4j.align.Method;
+import io.github.amulet4j.cli.eval.EvalSettings;
 import io.github.amulet4j.cli.eval.EvalSummary;
 import io.github.amulet4j.cli.eval.Question;
 import io.github.amulet4j.cli.eval.QuestionSet;
@@ -13,6 +14,7 @@ import io.github.amulet4j.cli.eval.RowKey;
 import io.github.amulet4j.djl.AmuletModel;
 import io.github.amulet4j.djl.AmuletRequest;
 import io.github.amulet4j.djl.Conversation;
+import io.github.amulet4j.djl.ModelOptions;
 import io.github.amulet4j.generate.GenerationConfig;
 import io.github.amulet4j.generate.GenerationResult;
 import io.github.amulet4j.prompt.Preference;
@@ -36,11 +38,14 @@ import java.util.Map;
 /**
  * {@code amulet eval}: every question x preference x method of a question set, one JSON line per row.
  * Resumes an interrupted run: rows already in {@code --out} are skipped, a partial last line is cut off,
- * each new row is flushed to the disk as soon as it is written, and Ctrl-C closes the file cleanly.
+ * each new row is flushed to the disk as soon as it is written, and Ctrl-C closes the file cleanly. The run's
+ * settings are recorded in {@code <out>.settings.json}; a run with other settings is refused unless
+ * {@code --overwrite}. {@code base} is generated once per question and recorded for every preference.
  */
 @Command(name = "eval", mixinStandardHelpOptions = true,
         description = "Run a question set in the paper's format through every method x preference; one JSON line "
-                + "per (index, method, preference) in --out. An interrupted run resumes where it stopped.")
+                + "per (index, method, preference) in --out. An interrupted run resumes where it stopped; a run with other "
+                + "settings than those recorded for --out is refused unless --overwrite.")
 final class EvalCommand extends ModelCommand {
 
     @Option(names = "--dataset", paramLabel = "FILE", required = true,
@@ -70,13 +75,23 @@ final class EvalCommand extends ModelCommand {
     @Option(names = "--no-progress", description = "No progress bar on stderr.")
     boolean noProgress;
 
+    @Option(names = "--overwrite",
+            description = "Start a new run in --out: delete the rows it holds and record this run's settings. Without it"
+                    + " a run appends to --out only when its settings (model, revision, dtype, prompt style, system"
+                    + " prompt, method parameters, decoding, max new tokens, preference texts) are those recorded there.")
+    boolean overwrite;
+
     @Option(names = "--batch", paramLabel = "N", defaultValue = "1",
             description = "Rows generated together, one forward pass per step for all of them (default: ${DEFAULT-VALUE})."
                     + " Each finished batch is written before the next starts; an interrupted batch is run again.")
     int batch;
 
-    /** One unit of work. */
-    private record Task(Question question, String preferenceName, Preference preference, Method method) {
+    /**
+     * One generation. A {@code base} task, whose stream never holds the preference, is generated once per question
+     * and its row written for {@code preferenceName} and copied for every name of {@code copies}.
+     */
+    private record Task(Question question, String preferenceName, Preference preference, Method method,
+                        List<String> copies) {
         RowKey key() {
             return new RowKey(question.index(), method.id(), preferenceName);
         }
@@ -98,11 +113,22 @@ final class EvalCommand extends ModelCommand {
         PrintWriter out = out();
         PrintWriter err = err();
 
+        ModelOptions modelOptions = modelOptions();
+        EvalSettings settings = EvalSettings.of(modelOptions.model(), modelOptions.revision(),
+                modelOptions.runtime().computeType().name().toLowerCase(java.util.Locale.ROOT),
+                Options.promptStyle(options.promptStyle).name().toLowerCase(java.util.Locale.ROOT), options.system,
+                configs, prefs);
         ResultsFile file;
         try {
-            file = ResultsFile.open(outFile);
+            file = ResultsFile.open(outFile, overwrite);
         } catch (IllegalArgumentException e) {
             throw new UsageException("--out: " + e.getMessage(), e);
+        }
+        try {
+            recordSettings(file, settings, questions);
+        } catch (IOException | RuntimeException e) {
+            closeQuietly(file);
+            throw e;
         }
         Thread hook = new Thread(() -> closeQuietly(file), "amulet-eval-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
@@ -114,22 +140,53 @@ final class EvalCommand extends ModelCommand {
                 err.println("eval: cut a partial last line (" + file.truncatedBytes() + " bytes) from " + outFile
                         + "; that row is run again");
             }
-            List<Task> tasks = new ArrayList<>();
+            int total = questions.size() * prefs.size() * methodList.size();
+            int done = 0;
+            List<Task> todo = new ArrayList<>();
+            List<JsonObject> copiedBase = new ArrayList<>();
+            Map<Integer, JsonObject> baseRows = baseRowsByIndex(file.existingRows());
             for (Question q : questions) {
-                for (Map.Entry<String, Preference> p : prefs.entrySet()) {
-                    for (Method m : methodList) {
-                        tasks.add(new Task(q, p.getKey(), p.getValue(), m));
+                for (Method m : methodList) {
+                    List<String> missing = new ArrayList<>();
+                    for (String name : prefs.keySet()) {
+                        if (file.doneKeys().contains(new RowKey(q.index(), m.id(), name))) {
+                            done++;
+                        } else {
+                            missing.add(name);
+                        }
+                    }
+                    if (missing.isEmpty()) {
+                        continue;
+                    }
+                    if (m == Method.BASE) {
+                        JsonObject generated = baseRows.get(q.index());
+                        if (generated != null) { // the same settings made it: copy it for the missing names
+                            for (String name : missing) {
+                                copiedBase.add(baseCopy(generated, name, prefs.get(name)));
+                            }
+                        } else {
+                            String first = missing.get(0);
+                            todo.add(new Task(q, first, prefs.get(first), m, missing.subList(1, missing.size())));
+                        }
+                    } else {
+                        for (String name : missing) {
+                            todo.add(new Task(q, name, prefs.get(name), m, List.of()));
+                        }
                     }
                 }
             }
-            List<Task> todo = tasks.stream().filter(t -> !file.doneKeys().contains(t.key())).toList();
-            int done = tasks.size() - todo.size();
             if (done > 0) {
-                err.println("eval: resuming " + outFile + ": " + done + " of " + tasks.size() + " rows already done");
+                err.println("eval: resuming " + outFile + ": " + done + " of " + total + " rows already done");
             }
             err.flush();
+            for (JsonObject row : copiedBase) {
+                file.append(row);
+                rows.add(row);
+                written++;
+            }
+            done += copiedBase.size();
             if (!todo.isEmpty()) {
-                try (AmuletModel model = loadModel(); ProgressBar bar = progressBar(tasks.size(), done, err)) {
+                try (AmuletModel model = loadModel(); ProgressBar bar = progressBar(total, done, err)) {
                     for (int from = 0; from < todo.size() && !interrupted; from += batch) {
                         List<Task> chunk = todo.subList(from, Math.min(todo.size(), from + batch));
                         List<AmuletRequest> requests = new ArrayList<>();
@@ -142,19 +199,27 @@ final class EvalCommand extends ModelCommand {
                         List<GenerationResult> results = model.generate(requests);
                         // each row's share of the batch's wall time, so that the summary's tokens/s is throughput
                         long share = (System.nanoTime() - start) / chunk.size();
-                        for (int i = 0; i < chunk.size(); i++) {
-                            JsonObject row = row(model, chunk.get(i), results.get(i), share);
+                        for (int i = 0; i < chunk.size() && !interrupted; i++) {
+                            Task t = chunk.get(i);
+                            JsonObject row = row(model, t, results.get(i), share);
                             row.addProperty("batch", chunk.size());
-                            try {
-                                file.append(row);
-                            } catch (IllegalStateException closed) {
-                                interrupted = true; // the shutdown hook closed the file: stop here
-                                break;
+                            List<JsonObject> taskRows = new ArrayList<>();
+                            taskRows.add(row);
+                            for (String name : t.copies()) {
+                                taskRows.add(baseCopy(row, name, prefs.get(name)));
                             }
-                            rows.add(row);
-                            written++;
-                            if (bar != null) {
-                                bar.step();
+                            for (JsonObject r : taskRows) {
+                                try {
+                                    file.append(r);
+                                } catch (IllegalStateException closed) {
+                                    interrupted = true; // the shutdown hook closed the file: stop here
+                                    break;
+                                }
+                                rows.add(r);
+                                written++;
+                                if (bar != null) {
+                                    bar.step();
+                                }
                             }
                         }
                     }
@@ -178,6 +243,72 @@ final class EvalCommand extends ModelCommand {
         out.print(EvalSummary.of(rows).table());
         out.flush();
         return AmuletCli.OK;
+    }
+
+    /**
+     * Checks the run's settings against those recorded for {@code --out} and records them: a file with rows needs
+     * the same settings (and the same question text for every index it holds) unless {@code --overwrite} emptied it.
+     */
+    private void recordSettings(ResultsFile file, EvalSettings settings, List<Question> questions) throws IOException {
+        Path sidecar = EvalSettings.fileFor(outFile);
+        java.util.Optional<EvalSettings> recorded;
+        try {
+            recorded = EvalSettings.read(sidecar);
+        } catch (IllegalArgumentException e) {
+            throw new UsageException("--out: " + e.getMessage() + "; give --overwrite to start a new run", e);
+        }
+        List<JsonObject> existing = file.existingRows();
+        if (existing.isEmpty()) {
+            settings.write(sidecar);
+            return;
+        }
+        if (recorded.isEmpty()) {
+            throw new UsageException("--out: " + outFile + " holds " + existing.size() + " rows but no settings file "
+                    + sidecar + ", so they may come from other settings; give --overwrite to delete them and start a"
+                    + " new run, or another --out");
+        }
+        List<String> differences = new ArrayList<>(settings.differencesFrom(recorded.get()));
+        Map<Integer, String> asked = new java.util.HashMap<>();
+        questions.forEach(q -> asked.put(q.index(), q.question()));
+        for (JsonObject row : existing) {
+            String now = asked.get(row.get("index").getAsInt());
+            if (now != null && row.has("question") && !row.get("question").getAsString().equals(now)) {
+                differences.add("question " + row.get("index").getAsInt() + " of --dataset: "
+                        + Json.write(row.get("question")) + " -> " + Json.write(new com.google.gson.JsonPrimitive(now)));
+                break;
+            }
+        }
+        if (!differences.isEmpty()) {
+            throw new UsageException("--out: " + outFile + " holds rows of a run with other settings ("
+                    + String.join("; ", differences) + "); give --overwrite to delete them and start a new run, or"
+                    + " another --out");
+        }
+        settings.unionWith(recorded.get()).write(sidecar);
+    }
+
+    /** For each question index, a generated (not copied) base row of the file. */
+    private static Map<Integer, JsonObject> baseRowsByIndex(List<JsonObject> rows) {
+        Map<Integer, JsonObject> out = new java.util.HashMap<>();
+        for (JsonObject row : rows) {
+            if (Method.BASE.id().equals(row.get("method").getAsString()) && !row.has(EvalSummary.COPY_OF)) {
+                out.putIfAbsent(row.get("index").getAsInt(), row);
+            }
+        }
+        return out;
+    }
+
+    /**
+     * The base row of {@code generated} recorded for another preference: the base stream never holds the preference,
+     * so its text is the same; {@code copy_of} names the row that was generated, and its {@code seconds} are 0 so
+     * that the time is counted once.
+     */
+    private static JsonObject baseCopy(JsonObject generated, String name, Preference preference) {
+        JsonObject o = generated.deepCopy();
+        o.addProperty("preference", name);
+        o.addProperty("preference_text", preference.text());
+        o.addProperty(EvalSummary.COPY_OF, generated.get("preference").getAsString());
+        o.addProperty("seconds", 0.0);
+        return o;
     }
 
     private JsonObject row(AmuletModel model, Task t, GenerationResult r, long nanos) {

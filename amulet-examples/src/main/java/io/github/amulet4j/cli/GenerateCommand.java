@@ -32,7 +32,7 @@ final class GenerateCommand extends ModelCommand {
         Method method = method();
         GenerationConfig config = config(method);
         Preference preference = preferenceFor(method);
-        Conversation conversation = Conversation.of(question).withSystem(options.system);
+        Conversation conversation = Conversation.of(Options.question(question)).withSystem(options.system);
         PrintWriter out = out();
         try (AmuletModel model = loadModel()) {
             TokenListener listener = json ? TokenListener.NONE : (request, tokenId, delta) -> {

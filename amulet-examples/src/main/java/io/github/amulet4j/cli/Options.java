@@ -92,7 +92,7 @@ final class Options {
                     .method(method)
                     .amulet(amulet.build())
                     .maxNewTokens(o.maxNewTokens)
-                    .decoding(decoding(o, method));
+                    .decoding(decoding(o));
             if (o.ratio != null) {
                 b.rho(o.ratio);
             }
@@ -106,12 +106,43 @@ final class Options {
     }
 
     /**
-     * Greedy unless sampling is asked for ({@code --temperature} or {@code --seed}) and {@code --greedy} is
-     * absent. Beam search is always greedy.
+     * The decoding rule of the command line (documented in the user guide): sampling is on when a sampling
+     * option is given ({@code --do-sample}, {@code --temperature} above 0, {@code --top-k}, {@code --top-p},
+     * {@code --seed}), else greedy. {@code --greedy} and {@code --temperature 0} ask for greedy decoding and
+     * cannot be combined with a sampling option. The same for every method, beam search included.
      */
-    static DecodingConfig decoding(SharedOptions o, Method method) {
-        boolean sample = !o.greedy && method != Method.BEAM && (o.temperature != null || o.seed != null);
-        DecodingConfig.Builder d = DecodingConfig.builder().greedy(!sample);
+    static DecodingConfig decoding(SharedOptions o) {
+        if (o.temperature != null && !(o.temperature >= 0 && Double.isFinite(o.temperature))) {
+            throw new UsageException("--temperature: expected a number >= 0 (0 = greedy), got " + o.temperature);
+        }
+        if (o.topK != null && o.topK < 0) {
+            throw new UsageException("--top-k: expected a whole number >= 0 (0 = all tokens), got " + o.topK);
+        }
+        if (o.topP != null && !(o.topP > 0 && o.topP <= 1)) {
+            throw new UsageException("--top-p: expected a number above 0 and at most 1 (1 = all tokens), got " + o.topP);
+        }
+        List<String> sampling = new ArrayList<>();
+        if (o.doSample) {
+            sampling.add("--do-sample");
+        }
+        if (o.temperature != null && o.temperature > 0) {
+            sampling.add("--temperature");
+        }
+        if (o.topK != null) {
+            sampling.add("--top-k");
+        }
+        if (o.topP != null) {
+            sampling.add("--top-p");
+        }
+        if (o.seed != null) {
+            sampling.add("--seed");
+        }
+        String greedy = o.greedy ? "--greedy" : o.temperature != null && o.temperature == 0 ? "--temperature 0" : null;
+        if (greedy != null && !sampling.isEmpty()) {
+            throw new UsageException(greedy + " asks for greedy decoding, but " + String.join(", ", sampling)
+                    + (sampling.size() == 1 ? " applies" : " apply") + " only to sampling: drop one of them");
+        }
+        DecodingConfig.Builder d = DecodingConfig.builder().doSample(!sampling.isEmpty());
         if (o.temperature != null) {
             d.temperature(o.temperature);
         }
@@ -125,6 +156,14 @@ final class Options {
             d.seed(o.seed);
         }
         return d.build();
+    }
+
+    /** The question of a command: empty or blank is bad usage. */
+    static String question(String value) {
+        if (value == null || value.isBlank()) {
+            throw new UsageException("QUESTION is empty: give the question to answer");
+        }
+        return value;
     }
 
     /** The preference of {@code --preference}: a preset name, else free text; none when absent. */

@@ -33,7 +33,7 @@ final class PromptCommand extends ModelCommand {
     @Override
     public Integer call() throws Exception {
         Preference preference = Options.preference(options.preference);
-        Conversation conversation = Conversation.of(question).withSystem(options.system);
+        Conversation conversation = Conversation.of(Options.question(question)).withSystem(options.system);
         PromptRenderer renderer = PromptRenderer.load(modelOptions());
         PromptStyle style = Options.promptStyle(options.promptStyle);
         TwoStreamPrompt prompts = renderer.render(conversation, preference, style);

@@ -61,19 +61,27 @@ public final class SharedOptions {
             description = "Most tokens to generate (default: ${DEFAULT-VALUE}).")
     int maxNewTokens;
 
-    @Option(names = "--greedy", description = "Greedy decoding (argmax); the default unless --temperature, --top-k or --seed asks for sampling.")
+    @Option(names = "--greedy", description = "Greedy decoding (argmax), the default: sampling is on only when a "
+            + "sampling option is given (--do-sample, --temperature above 0, --top-k, --top-p, --seed).")
     boolean greedy;
 
-    @Option(names = "--temperature", paramLabel = "T", description = "Sampling temperature (> 0); enables sampling unless --greedy.")
+    @Option(names = "--do-sample", description = "Sample the tokens (Hugging Face's do_sample), with temperature 1 "
+            + "unless --temperature says otherwise.")
+    boolean doSample;
+
+    @Option(names = "--temperature", paramLabel = "T", description = "Sampling temperature (>= 0); above 0 it turns "
+            + "sampling on, 0 means greedy decoding.")
     Double temperature;
 
-    @Option(names = "--top-p", paramLabel = "P", description = "Nucleus filter: keep the smallest set of tokens with probability >= P.")
+    @Option(names = "--top-p", paramLabel = "P", description = "Nucleus filter, in (0, 1]: keep the smallest set of "
+            + "most likely tokens with probability >= P; turns sampling on.")
     Double topP;
 
-    @Option(names = "--top-k", paramLabel = "K", description = "Keep only the K most likely tokens.")
+    @Option(names = "--top-k", paramLabel = "K", description = "Keep only the K most likely tokens (0 = all); turns "
+            + "sampling on.")
     Integer topK;
 
-    @Option(names = "--seed", description = "Seed for sampling (same seed, same tokens); enables sampling unless --greedy.")
+    @Option(names = "--seed", description = "Seed for sampling (same seed, same tokens); turns sampling on.")
     Long seed;
 
     @Mixin

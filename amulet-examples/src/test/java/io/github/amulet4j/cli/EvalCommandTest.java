@@ -52,6 +52,22 @@ class EvalCommandTest {
         return args.toArray(String[]::new);
     }
 
+    /** {@link #evalArgs} with {@code flag} set to {@code value} (replaced where evalArgs has it, else added). */
+    private static List<String> argsWith(Path out, String... flagValues) {
+        List<String> args = new ArrayList<>(List.of(evalArgs(out)));
+        for (int i = 0; i < flagValues.length; i += 2) {
+            int at = args.indexOf(flagValues[i]);
+            if (at >= 0) {
+                args.set(at + 1, flagValues[i + 1]);
+            } else {
+                args.add(flagValues[i]);
+                args.add(flagValues[i + 1]);
+            }
+        }
+        args.add("--no-progress");
+        return args;
+    }
+
     private static Path prefFile() {
         Path p = dir.resolve("prefs.json");
         try {
@@ -115,7 +131,8 @@ class EvalCommandTest {
             JsonObject g = got.get(e.getKey());
             assertEquals(e.getValue().get("token_ids"), g.get("token_ids"), e.getKey());
             assertEquals(e.getValue().get("text"), g.get("text"), e.getKey());
-            assertTrue(g.get("batch").getAsInt() == 5 || g.get("batch").getAsInt() == 2, g.toString());
+            // base is generated once per question: 3 base + 6 amulet generations in batches of 5 (5, 4)
+            assertTrue(g.get("batch").getAsInt() == 5 || g.get("batch").getAsInt() == 4, g.toString());
         }
         // drop the last 4 rows as if the run had stopped there: the resumed batched run redoes exactly those
         List<String> lines = Files.readAllLines(batched);
@@ -133,6 +150,114 @@ class EvalCommandTest {
         assertTrue(bad.err().contains("--batch"), bad::toString);
     }
 
+    /** A second run into the same --out with other settings is refused, naming them, unless --overwrite. */
+    @Test
+    void appendingUnderOtherSettingsIsRefusedUnlessOverwrite() throws IOException {
+        Path out = dir.resolve("settings.jsonl");
+        assertEquals(0, CliRun.run(evalArgs(out, "--no-progress", "--limit", "1")).exitCode());
+        String before = Files.readString(out);
+
+        List<String[]> others = List.of(
+                new String[] {"--max-new-tokens", "4"},            // max_new_tokens
+                new String[] {"--system", "You are terse."},        // system
+                new String[] {"--eta", "5"},                        // amulet.eta
+                new String[] {"--prompt-style", "paper"},           // prompt_style
+                new String[] {"--temperature", "0.7", "--seed", "1"}); // decoding
+        List<String> named = List.of("max_new_tokens: 3 -> 4", "system: null -> \"You are terse.\"", "amulet.eta: 10",
+                "prompt_style: \"default\" -> \"paper\"", "decoding: \"greedy\" -> \"sample\"");
+        for (int i = 0; i < others.size(); i++) {
+            List<String> args = new ArrayList<>(List.of(evalArgs(out, "--no-progress")));
+            int at = args.indexOf("--max-new-tokens");
+            if (others.get(i)[0].equals("--max-new-tokens")) {
+                args.set(at + 1, "4");
+            } else {
+                args.addAll(List.of(others.get(i)));
+            }
+            CliRun r = CliRun.run(args.toArray(String[]::new));
+            assertEquals(AmuletCli.USAGE, r.exitCode(), r::toString);
+            assertTrue(r.err().contains(named.get(i)) && r.err().contains("--overwrite"), named.get(i) + ": " + r);
+            assertEquals(before, Files.readString(out), "nothing appended");
+        }
+        Path sidecar = dir.resolve("settings.jsonl.settings.json");
+        JsonObject recorded = JsonParser.parseString(Files.readString(sidecar)).getAsJsonObject();
+        assertEquals(model.toString(), recorded.get("model").getAsString());
+        assertEquals(3, recorded.get("max_new_tokens").getAsInt());
+        assertEquals(60, recorded.getAsJsonObject("methods").getAsJsonObject("amulet").get("iterations").getAsInt());
+        assertEquals("Answer in five words.", recorded.getAsJsonObject("preferences").get("brief").getAsString());
+        // the same preference name with another text
+        Path otherPrefs = dir.resolve("other-prefs.json");
+        Files.writeString(otherPrefs, "{\"brief\": \"Answer in ten words.\"}");
+        List<String> args = new ArrayList<>(List.of(evalArgs(out, "--no-progress")));
+        args.set(args.indexOf("--preference-file") + 1, otherPrefs.toString());
+        CliRun r = CliRun.run(args.toArray(String[]::new));
+        assertEquals(AmuletCli.USAGE, r.exitCode(), r::toString);
+        assertTrue(r.err().contains("preference 'brief'") && r.err().contains("Answer in ten words."), r::toString);
+
+        // same settings, more questions and another method: appended
+        CliRun more = CliRun.run(argsWith(out, "--methods", "base,amulet,pref").toArray(String[]::new));
+        assertEquals(0, more.exitCode(), more::toString);
+        assertEquals(3 * 3 * 2, rows(out).size());
+        assertTrue(Files.readString(out).startsWith(before));
+        assertTrue(Files.readString(sidecar).contains("\"pref\""), "the settings now name the added method");
+
+        // --overwrite: a new run in the same file with the new settings
+        List<String> over = new ArrayList<>(List.of(evalArgs(out, "--no-progress", "--limit", "1", "--overwrite")));
+        over.set(over.indexOf("--max-new-tokens") + 1, "4");
+        CliRun o = CliRun.run(over.toArray(String[]::new));
+        assertEquals(0, o.exitCode(), o::toString);
+        Map<String, JsonObject> fresh = rows(out);
+        assertEquals(2 * 2, fresh.size(), fresh.keySet().toString());
+        assertEquals(4, JsonParser.parseString(Files.readString(sidecar)).getAsJsonObject().get("max_new_tokens").getAsInt());
+
+        // rows without a settings file (an older run): refused too
+        Files.delete(sidecar);
+        CliRun none = CliRun.run(over.subList(0, over.size() - 1).toArray(String[]::new)); // without --overwrite
+        assertEquals(AmuletCli.USAGE, none.exitCode(), none::toString);
+        assertTrue(none.err().contains("no settings file") && none.err().contains("--overwrite"), none::toString);
+    }
+
+    /** base never holds the preference: generated once per question, recorded for every preference. */
+    @Test
+    void baseIsGeneratedOncePerQuestionAndRecordedForEveryPreference() throws IOException {
+        Path out = dir.resolve("base.jsonl");
+        CliRun r = CliRun.run(argsWith(out, "--methods", "base", "--max-new-tokens", "4").toArray(String[]::new));
+        assertEquals(0, r.exitCode(), r::toString);
+        Map<String, JsonObject> rows = rows(out);
+        assertEquals(3 * 2, rows.size());
+        for (int index = 10; index < 13; index++) {
+            JsonObject concise = rows.get(index + "/base/concise");
+            JsonObject brief = rows.get(index + "/base/brief");
+            assertEquals(concise.get("token_ids"), brief.get("token_ids"));
+            assertEquals("Answer in five words.", brief.get("preference_text").getAsString());
+            assertTrue(!concise.has("copy_of") && "concise".equals(brief.get("copy_of").getAsString()), brief.toString());
+            assertEquals(0.0, brief.get("seconds").getAsDouble());
+        }
+        // the copied rows are what a run with that preference alone generates
+        Path alone = dir.resolve("base-alone.jsonl");
+        List<String> args = argsWith(alone, "--methods", "base", "--max-new-tokens", "4");
+        args.remove(args.indexOf("--preferences") + 1);
+        args.remove("--preferences");
+        assertEquals(0, CliRun.run(args.toArray(String[]::new)).exitCode());
+        Map<String, JsonObject> aloneRows = rows(alone);
+        for (int index = 10; index < 13; index++) {
+            assertEquals(aloneRows.get(index + "/base/brief").get("token_ids"), rows.get(index + "/base/brief").get("token_ids"));
+            assertTrue(!aloneRows.get(index + "/base/brief").has("copy_of"));
+        }
+        // the summary counts each generation once: 3 generated rows of 6
+        assertTrue(r.out().lines().anyMatch(l -> l.startsWith("base") && l.split("\\s+")[1].equals("6")), r::toString);
+        // a later run with another preference copies the base rows it already has, generating nothing
+        Path prefs2 = dir.resolve("prefs2.json");
+        Files.writeString(prefs2, "{\"brief\": \"Answer in five words.\", \"poet\": \"Answer like a poet.\"}");
+        List<String> more = argsWith(out, "--methods", "base", "--max-new-tokens", "4", "--preference-file",
+                prefs2.toString());
+        CliRun m = CliRun.run(more.toArray(String[]::new));
+        assertEquals(0, m.exitCode(), m::toString);
+        assertTrue(m.err().contains("3 new rows"), m::toString);
+        Map<String, JsonObject> all = rows(out);
+        assertEquals("concise", all.get("11/base/poet").get("copy_of").getAsString());
+        assertEquals(all.get("11/base/concise").get("token_ids"), all.get("11/base/poet").get("token_ids"));
+    }
+
     @Test
     void resumesAfterAnInterruptionThatCutTheLastLine() throws IOException {
         Path reference = dir.resolve("reference.jsonl");
@@ -144,6 +269,8 @@ class EvalCommandTest {
         Path out = dir.resolve("interrupted.jsonl");
         String cut = String.join("\n", lines.subList(0, 5)) + "\n" + lines.get(5).substring(0, lines.get(5).length() / 2);
         Files.writeString(out, cut, StandardCharsets.UTF_8);
+        // the run that was killed had recorded its settings next to the file when it started
+        Files.copy(dir.resolve("reference.jsonl.settings.json"), dir.resolve("interrupted.jsonl.settings.json"));
 
         CliRun r = CliRun.run(evalArgs(out));
         assertEquals(0, r.exitCode(), r::toString);

@@ -51,6 +51,15 @@ public record ModelConfig(
         String torchDtype,
         Integer slidingWindow) {
 
+    /** The {@code hidden_act} values this library runs (GPT-2: {@code activation_function}). */
+    public static final List<String> SUPPORTED_ACTIVATIONS = List.of(
+            "silu", "swish", "gelu_new", "gelu_pytorch_tanh", "gelu_fast", "gelu", "relu");
+
+    /** The activation in use: {@link #hiddenAct()}, or the architecture's default when it is null. */
+    public String effectiveHiddenAct() {
+        return hiddenAct != null ? hiddenAct : isGpt2() ? "gelu_new" : "silu";
+    }
+
     /** The architectures this library runs. */
     public static final List<String> SUPPORTED_ARCHITECTURES = List.of(
             "LlamaForCausalLM", "MistralForCausalLM", "Qwen2ForCausalLM", "Qwen3ForCausalLM", "GPT2LMHeadModel");

@@ -65,7 +65,7 @@ public final class ModelConfigReader {
         }
         Fields f = new Fields(o, source);
         String arch = architecture(f);
-        return switch (arch) {
+        ModelConfig config = switch (arch) {
             case "GPT2LMHeadModel" -> gpt2(f, arch);
             case "LlamaForCausalLM" -> llamaFamily(f, arch, 1e-6, 2048, false, false, 1, List.of(2));
             case "MistralForCausalLM" -> llamaFamily(f, arch, 1e-6, 4096 * 32, false, false, 1, List.of(2));
@@ -74,6 +74,12 @@ public final class ModelConfigReader {
             default -> throw new CheckpointException(source + ": unsupported architecture '" + arch
                     + "' (supported: " + String.join(", ", ModelConfig.SUPPORTED_ARCHITECTURES) + ")");
         };
+        if (!ModelConfig.SUPPORTED_ACTIVATIONS.contains(config.effectiveHiddenAct())) {
+            throw new CheckpointException(source + ": field '" + (config.isGpt2() ? "activation_function" : "hidden_act")
+                    + "' is '" + config.effectiveHiddenAct() + "', which this library does not run (supported: "
+                    + String.join(", ", ModelConfig.SUPPORTED_ACTIVATIONS) + ")");
+        }
+        return config;
     }
 
     private static String architecture(Fields f) {

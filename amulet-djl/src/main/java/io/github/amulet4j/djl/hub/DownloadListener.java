@@ -9,7 +9,10 @@ public interface DownloadListener {
     DownloadListener NONE = new DownloadListener() {
     };
 
-    /** A file download starts; {@code totalBytes} is -1 when unknown, {@code resumedFrom} the bytes already present. */
+    /**
+     * A file download starts; {@code totalBytes} is -1 when unknown, {@code resumedFrom} the bytes already present.
+     * Called again for the same file when a cut transfer is resumed within the run.
+     */
     default void fileStarted(String repo, String filename, long totalBytes, long resumedFrom) {
     }
 

@@ -48,8 +48,13 @@ public final class DjlCausalLm implements CausalLm {
         this.manager = manager;
         this.weights = weights;
         this.workers = new ProductWorkers(options.effectiveProductThreads(), "amulet-product");
-        this.forward = new TransformerForward(config, weights, options.computeType(),
-                RotaryFrequencies.inverseFrequencies(config), workers);
+        try {
+            this.forward = new TransformerForward(config, weights, options.computeType(),
+                    RotaryFrequencies.inverseFrequencies(config), workers);
+        } catch (RuntimeException | Error e) {
+            workers.close(); // a failed load leaves no thread behind
+            throw e;
+        }
     }
 
     /**
@@ -100,7 +105,7 @@ public final class DjlCausalLm implements CausalLm {
                     options.computeType(), weights.heapBytes() > 0 ? "the Java heap (Vector API)" : "PyTorch",
                     options.effectiveProductThreads());
             return new DjlCausalLm(config, options, manager, weights);
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
             manager.close();
             throw e;
         }

@@ -156,6 +156,46 @@ final class DjlDecodingSession implements DecodingSession {
     }
 
     @Override
+    public void absorb(DecodingSession other) {
+        ensureOpen();
+        Objects.requireNonNull(other, "other");
+        if (other == this || !(other instanceof DjlDecodingSession o) || o.model != model) {
+            throw new IllegalArgumentException("absorb needs another session of the same model, got " + other);
+        }
+        o.ensureOpen();
+        int n = streams + o.streams;
+        int[][] newHistory = Arrays.copyOf(history, n);
+        int[] newLengths = Arrays.copyOf(lengths, n);
+        float[] newLogits = new float[Math.max(1, n) * vocab];
+        System.arraycopy(logits, 0, newLogits, 0, streams * vocab);
+        System.arraycopy(o.logits, 0, newLogits, streams * vocab, o.streams * vocab);
+        for (int j = 0; j < o.streams; j++) {
+            newHistory[streams + j] = o.history[j];
+            newLengths[streams + j] = o.lengths[j];
+        }
+        if (cache != null) {
+            int[] extra;
+            try (NDScope scope = new NDScope()) {
+                scope.suppressNotUsedWarning();
+                extra = cache.absorb(o.cache);
+            }
+            int[] newPad = new int[n];
+            for (int i = 0; i < streams; i++) {
+                newPad[i] = pad[i] + extra[0];
+            }
+            for (int j = 0; j < o.streams; j++) {
+                newPad[streams + j] = o.pad[j] + extra[1];
+            }
+            pad = newPad;
+        }
+        history = newHistory;
+        lengths = newLengths;
+        logits = newLogits;
+        streams = n;
+        o.close();
+    }
+
+    @Override
     public int length(int stream) {
         Objects.checkIndex(stream, streams);
         return lengths[stream];

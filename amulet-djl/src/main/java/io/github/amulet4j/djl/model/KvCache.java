@@ -111,6 +111,48 @@ final class KvCache implements AutoCloseable {
         used = newUsed;
     }
 
+    /**
+     * Appends the rows of {@code other} (a cache of the same model) below this cache's rows. The cache
+     * with fewer used slots is padded on the left so that both end at the same slot; returns the padding
+     * added to this cache's rows and to {@code other}'s rows, as {@code {mine, theirs}}. {@code other} is
+     * left as it was (its owner closes it).
+     */
+    int[] absorb(KvCache other) {
+        int mineUsed = batch == 0 ? 0 : used;
+        int theirsUsed = other.batch == 0 ? 0 : other.used;
+        int newUsed = Math.max(mineUsed, theirsUsed);
+        int newCapacity = capacity;
+        while (newCapacity < newUsed) {
+            newCapacity *= 2;
+        }
+        for (int l = 0; l < layers; l++) {
+            keys[l] = merge(keys[l], mineUsed, other.keys[l], other.batch, theirsUsed, newUsed, newCapacity);
+            values[l] = merge(values[l], mineUsed, other.values[l], other.batch, theirsUsed, newUsed, newCapacity);
+        }
+        batch += other.batch;
+        capacity = newCapacity;
+        used = newUsed;
+        return new int[] {newUsed - mineUsed, newUsed - theirsUsed};
+    }
+
+    private NDArray merge(NDArray mine, int mineUsed, NDArray theirs, int theirBatch, int theirsUsed, int newUsed,
+            int newCapacity) {
+        NDArray fresh = allocate(batch + theirBatch, newCapacity);
+        try (NDManager tmp = manager.newSubManager()) {
+            if (batch > 0 && mineUsed > 0) {
+                NDArray rows = mine.get(tmp, new NDIndex(":, :, 0:{}", mineUsed));
+                fresh.set(new NDIndex("0:{}, :, {}:{}", batch, newUsed - mineUsed, newUsed), rows);
+            }
+            if (theirBatch > 0 && theirsUsed > 0) {
+                NDArray rows = theirs.get(tmp, new NDIndex(":, :, 0:{}", theirsUsed));
+                fresh.set(new NDIndex("{}:{}, :, {}:{}", batch, batch + theirBatch, newUsed - theirsUsed, newUsed),
+                        rows);
+            }
+        }
+        mine.close();
+        return fresh;
+    }
+
     private NDArray reorder(NDArray old, NDArray index, int shift, int newUsed, int newBatch) {
         NDArray fresh = allocate(newBatch, capacity);
         if (newBatch > 0 && newUsed > 0) {

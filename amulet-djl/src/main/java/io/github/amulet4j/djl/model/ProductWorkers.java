@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDManager;
 
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * Runs the row blocks of one matrix product on several threads at once: the calling thread computes the
@@ -17,7 +18,11 @@ import java.util.concurrent.locks.LockSupport;
  *
  * <p>Hand-offs are a few microseconds: a worker spins briefly for its next block (decode steps post one
  * every fraction of a millisecond), then parks. Workers are daemon threads; {@link #close()} stops them.
- * One caller at a time (the model is driven by one thread).
+ *
+ * <p>Failures: whatever a task throws ({@link Error}s such as {@link OutOfMemoryError} included) is handed to the
+ * caller once every task of the product has ended; the workers stay usable. Concurrency: products are serialized,
+ * a second thread that calls {@link #run} while a product is in flight waits for it (the workers have one mailbox
+ * each, so two products at once would overwrite each other's tasks).
  */
 final class ProductWorkers implements AutoCloseable {
 
@@ -29,6 +34,8 @@ final class ProductWorkers implements AutoCloseable {
     private static final int DONE = 2;
 
     private final Worker[] workers;
+    /** One product at a time: the workers' mailboxes hold one task each. */
+    private final ReentrantLock oneProduct = new ReentrantLock();
     private volatile boolean closed;
 
     /**
@@ -73,7 +80,8 @@ final class ProductWorkers implements AutoCloseable {
 
     /**
      * Runs {@code tasks[0]} on the calling thread and each other task on its own worker, all at once, and returns
-     * when every task has finished. The first failure is rethrown after all tasks ended.
+     * when every task has finished. The first failure (any {@link Throwable}) is rethrown after all tasks ended.
+     * A call from a second thread while one is in flight waits for it.
      *
      * @param tasks at most {@link #threads()} tasks
      */
@@ -81,37 +89,60 @@ final class ProductWorkers implements AutoCloseable {
         if (tasks.length > threads()) {
             throw new IllegalArgumentException(tasks.length + " tasks for " + threads() + " threads");
         }
-        if (closed) {
-            throw new IllegalStateException("product workers are closed");
+        oneProduct.lock();
+        try {
+            if (closed) {
+                throw new IllegalStateException("product workers are closed");
+            }
+            runAlone(tasks);
+        } finally {
+            oneProduct.unlock();
         }
+    }
+
+    private void runAlone(Runnable[] tasks) {
         Thread caller = Thread.currentThread();
         for (int i = 1; i < tasks.length; i++) {
             workers[i - 1].post(tasks[i], caller);
         }
-        RuntimeException failure = null;
+        Throwable failure = null;
         try {
             tasks[0].run();
-        } catch (RuntimeException e) {
+        } catch (Throwable e) {
             failure = e;
         }
         for (int i = 1; i < tasks.length; i++) {
             Worker w = workers[i - 1];
             w.awaitDone();
-            RuntimeException e = w.take();
+            Throwable e = w.take();
             if (failure == null) {
                 failure = e;
+            } else if (e != null && e != failure) {
+                failure.addSuppressed(e);
             }
         }
+        if (failure instanceof RuntimeException r) {
+            throw r;
+        }
+        if (failure instanceof Error err) {
+            throw err;
+        }
         if (failure != null) {
-            throw failure;
+            throw new IllegalStateException("a product task failed: " + failure, failure);
         }
     }
 
+    /** Stops the workers (after the product in flight, if any). */
     @Override
     public void close() {
-        closed = true;
-        for (Worker w : workers) {
-            LockSupport.unpark(w);
+        oneProduct.lock();
+        try {
+            closed = true;
+            for (Worker w : workers) {
+                LockSupport.unpark(w);
+            }
+        } finally {
+            oneProduct.unlock();
         }
     }
 
@@ -119,7 +150,7 @@ final class ProductWorkers implements AutoCloseable {
     private final class Worker extends Thread {
         private final AtomicInteger state = new AtomicInteger(IDLE);
         private Runnable task;
-        private RuntimeException error;
+        private Throwable error;
         private volatile Thread waiter;
 
         Worker(String name) {
@@ -147,8 +178,8 @@ final class ProductWorkers implements AutoCloseable {
         }
 
         /** The task's failure, or null; frees the mailbox. */
-        RuntimeException take() {
-            RuntimeException e = error;
+        Throwable take() {
+            Throwable e = error;
             task = null;
             error = null;
             state.set(IDLE);
@@ -171,7 +202,7 @@ final class ProductWorkers implements AutoCloseable {
                 }
                 try {
                     task.run();
-                } catch (RuntimeException e) {
+                } catch (Throwable e) { // an Error too: the caller waits for DONE and must hear of it
                     error = e;
                 }
                 state.set(DONE);

@@ -144,6 +144,10 @@ public final class TensorLayout {
         if (!(c.normEps() > 0)) {
             throw new IllegalArgumentException("normEps must be > 0, got " + c.normEps());
         }
+        if (!ModelConfig.SUPPORTED_ACTIVATIONS.contains(c.effectiveHiddenAct())) {
+            throw new IllegalArgumentException("unsupported hidden_act '" + c.effectiveHiddenAct() + "' for "
+                    + c.architecture() + "; supported: " + String.join(", ", ModelConfig.SUPPORTED_ACTIVATIONS));
+        }
     }
 
     private static void positive(String field, int value) {

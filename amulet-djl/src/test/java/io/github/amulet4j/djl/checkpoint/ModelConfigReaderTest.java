@@ -115,6 +115,19 @@ class ModelConfigReaderTest {
     }
 
     @Test
+    void unsupportedActivationIsRefusedByNameWhenTheConfigIsRead() throws IOException {
+        CheckpointException e = fail("{\"architectures\":[\"LlamaForCausalLM\"],\"hidden_size\":64,"
+                + "\"intermediate_size\":128,\"num_hidden_layers\":2,\"num_attention_heads\":4,\"vocab_size\":100,"
+                + "\"hidden_act\":\"geglu\"}");
+        assertTrue(e.getMessage().contains("'hidden_act'") && e.getMessage().contains("'geglu'")
+                && e.getMessage().contains("silu"), e.getMessage());
+        e = fail("{\"architectures\":[\"GPT2LMHeadModel\"],\"n_embd\":64,\"n_layer\":2,\"n_head\":4,"
+                + "\"vocab_size\":100,\"activation_function\":\"quick_gelu\"}");
+        assertTrue(e.getMessage().contains("'activation_function'") && e.getMessage().contains("quick_gelu"),
+                e.getMessage());
+    }
+
+    @Test
     void qwen2HasBiasesAndReadsTie() throws IOException {
         ModelConfig c = read("""
                 {"architectures":["Qwen2ForCausalLM"],"hidden_size":896,"intermediate_size":4864,

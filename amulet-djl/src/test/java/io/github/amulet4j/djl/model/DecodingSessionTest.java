@@ -96,6 +96,42 @@ class DecodingSessionTest {
         }
     }
 
+    /** Continuous batching: newcomers prefilled alone join a running session; every stream equals itself alone. */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("configs")
+    void absorbedStreamsEqualStreamsAlone(ModelConfig c) {
+        InMemoryTensorStore store = TestModels.store(c, 37);
+        int[] a0 = TestModels.tokens(c, 3, 1);
+        int[] a1 = TestModels.tokens(c, 5, 2);
+        int[] b0 = TestModels.tokens(c, 9, 3); // longer than the running streams: they get more padding
+        int[] d0 = TestModels.tokens(c, 2, 4); // shorter: the newcomer is padded
+        for (boolean kv : new boolean[] {true, false}) {
+            RuntimeOptions opts = RuntimeOptions.builder().useKvCache(kv).initialCacheCapacity(4).build();
+            try (DjlCausalLm lm = DjlCausalLm.load(c, store, opts);
+                 DecodingSession s = lm.prefill(List.of(a0, a1))) {
+                s.append(new int[] {10, 11});
+                s.absorb(lm.prefill(List.of(b0)));
+                assertEquals(3, s.streams());
+                s.append(new int[] {20, 21, 22});
+                s.select(new int[] {1, 2}); // a0 leaves
+                s.absorb(lm.prefill(List.of(d0)));
+                s.append(new int[] {30, 31, 32});
+                int[][] histories = {concat(a1, 11, 21, 30), concat(b0, 22, 31), concat(d0, 32)};
+                for (int j = 0; j < histories.length; j++) {
+                    float[][] want = lm.logitsAllPositions(histories[j]);
+                    float d = TestModels.maxAbsDiff(s.logits().row(j), want[histories[j].length - 1]);
+                    assertTrue(d <= TOL, "kv=" + kv + " stream " + j + ": " + d);
+                    assertEquals(histories[j].length, s.length(j));
+                }
+                s.select(new int[0]);
+                s.absorb(lm.prefill(List.of(a0)));
+                float[][] want = lm.logitsAllPositions(a0);
+                assertTrue(TestModels.maxAbsDiff(s.logits().row(0), want[a0.length - 1]) <= TOL, "into an empty session");
+                assertThrows(IllegalArgumentException.class, () -> s.absorb(s));
+            }
+        }
+    }
+
     @Test
     void selectCopiesReordersAndDropsStreams() {
         ModelConfig c = ModelShapes.tinyQwen2();

@@ -85,6 +85,80 @@ class LoadingAndOptionsTest {
         assertTrue(e2.getMessage().contains("yarn"), e2.getMessage());
     }
 
+    /**
+     * An unsupported hidden_act is refused before a single weight is read, and the failed load leaves no product
+     * worker thread behind (it used to be found after all weights were loaded, with the threads leaked).
+     */
+    @Test
+    void unsupportedActivationIsRefusedBeforeAnyWeightIsReadAndNoThreadLeaks() {
+        ModelConfig c = ModelShapes.tinyQwen2();
+        ModelConfig geglu = new ModelConfig(c.architecture(), c.hiddenSize(), c.numLayers(), c.numHeads(),
+                c.numKvHeads(), c.headDim(), c.intermediateSize(), c.vocabSize(), c.maxPositions(), c.normEps(),
+                c.ropeTheta(), c.ropeScaling(), c.tieWordEmbeddings(), c.attentionBias(), c.qkNorm(), "geglu_xyz",
+                c.bosTokenId(), c.eosTokenIds(), c.torchDtype(), c.slidingWindow());
+        InMemoryTensorStore weights = TestModels.store(c, 1);
+        java.util.concurrent.atomic.AtomicInteger reads = new java.util.concurrent.atomic.AtomicInteger();
+        io.github.amulet4j.djl.checkpoint.TensorStore counting = new io.github.amulet4j.djl.checkpoint.TensorStore() {
+            @Override
+            public java.util.Set<String> names() {
+                return weights.names();
+            }
+
+            @Override
+            public long[] shape(String name) {
+                return weights.shape(name);
+            }
+
+            @Override
+            public String dtype(String name) {
+                return weights.dtype(name);
+            }
+
+            @Override
+            public float[] readFloat32(String name) {
+                reads.incrementAndGet();
+                return weights.readFloat32(name);
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        String prefix = "amulet-product";
+        long before = productThreads(prefix);
+        RuntimeOptions opts = RuntimeOptions.builder().productThreads(3).checkpointName("/models/act").build();
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> DjlCausalLm.load(geglu, counting, opts));
+        assertTrue(e.getMessage().contains("hidden_act") && e.getMessage().contains("geglu_xyz")
+                && e.getMessage().contains("silu"), e.getMessage());
+        assertEquals(0, reads.get(), "weights read before the config was checked");
+        assertEquals(before, productThreads(prefix), "product worker threads left running after a failed load");
+        // a load that fails on the weights (a missing tensor) leaves none either
+        InMemoryTensorStore missing = copyExcept(weights, "model.norm.weight", null, null);
+        assertThrows(IllegalArgumentException.class, () -> DjlCausalLm.load(c, missing, opts));
+        assertEquals(before, productThreads(prefix));
+    }
+
+    /** Live threads whose name starts with {@code prefix} (a stopped worker may take a moment to end). */
+    private static long productThreads(String prefix) {
+        long deadline = System.nanoTime() + 2_000_000_000L;
+        long n;
+        do {
+            n = Thread.getAllStackTraces().keySet().stream()
+                    .filter(t -> t.isAlive() && t.getName().startsWith(prefix)).count();
+            if (n == 0) {
+                return 0;
+            }
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return n;
+            }
+        } while (System.nanoTime() < deadline);
+        return n;
+    }
+
     @Test
     void bfloat16IsNeverHandedToTheEngine() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,

@@ -9,16 +9,26 @@ import java.util.Map;
 
 /**
  * The table printed at the end of an eval run: per method, the number of rows, the mean number of new
- * tokens and the decoding speed (total new tokens over total seconds).
+ * tokens and the decoding speed (total new tokens over total seconds). A row with {@value #COPY_OF} (a {@code base}
+ * row recorded for another preference, generated once per question) counts as a row but not in the means and
+ * speeds, so that each generation is counted once.
  */
 public final class EvalSummary {
 
-    /** Totals of one method. */
-    public record MethodTotals(String method, int rows, long newTokens, double seconds) {
+    /** The field of a row copied from another row of the same question (it names that row's preference). */
+    public static final String COPY_OF = "copy_of";
 
-        /** Mean new tokens per row. */
+    /**
+     * Totals of one method.
+     *
+     * @param rows      rows of the method, copies included
+     * @param generated rows that were generated (not copies); new tokens and seconds are theirs
+     */
+    public record MethodTotals(String method, int rows, int generated, long newTokens, double seconds) {
+
+        /** Mean new tokens per generated row. */
         public double meanNewTokens() {
-            return rows == 0 ? 0 : (double) newTokens / rows;
+            return generated == 0 ? 0 : (double) newTokens / generated;
         }
 
         /** New tokens per second over all rows (0 when no time was measured). */
@@ -38,11 +48,12 @@ public final class EvalSummary {
         Map<String, MethodTotals> totals = new LinkedHashMap<>();
         for (JsonObject row : rows) {
             String method = row.get("method").getAsString();
-            long tokens = row.has("new_tokens") ? row.get("new_tokens").getAsLong() : 0;
-            double seconds = row.has("seconds") ? row.get("seconds").getAsDouble() : 0;
-            totals.merge(method, new MethodTotals(method, 1, tokens, seconds),
-                    (a, b) -> new MethodTotals(a.method(), a.rows() + b.rows(), a.newTokens() + b.newTokens(),
-                            a.seconds() + b.seconds()));
+            boolean copy = row.has(COPY_OF);
+            long tokens = !copy && row.has("new_tokens") ? row.get("new_tokens").getAsLong() : 0;
+            double seconds = !copy && row.has("seconds") ? row.get("seconds").getAsDouble() : 0;
+            totals.merge(method, new MethodTotals(method, 1, copy ? 0 : 1, tokens, seconds),
+                    (a, b) -> new MethodTotals(a.method(), a.rows() + b.rows(), a.generated() + b.generated(),
+                            a.newTokens() + b.newTokens(), a.seconds() + b.seconds()));
         }
         return new EvalSummary(totals);
     }

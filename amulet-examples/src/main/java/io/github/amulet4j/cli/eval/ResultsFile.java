@@ -63,6 +63,16 @@ public final class ResultsFile implements AutoCloseable {
      * @throws IOException              when the file cannot be read or written
      */
     public static ResultsFile open(Path path) throws IOException {
+        return open(path, false);
+    }
+
+    /**
+     * Opens (or creates) a results file for appending; with {@code discard} the rows already there are deleted
+     * first (a new run in the same file), under the file's lock.
+     *
+     * @see #open(Path)
+     */
+    public static ResultsFile open(Path path, boolean discard) throws IOException {
         Path parent = path.toAbsolutePath().getParent();
         if (parent != null) {
             Files.createDirectories(parent);
@@ -78,6 +88,10 @@ public final class ResultsFile implements AutoCloseable {
             }
             if (lock == null) {
                 throw new IllegalArgumentException("results file " + path + " is being written by another eval run");
+            }
+            if (discard) {
+                channel.truncate(0);
+                channel.force(true);
             }
             long size = channel.size();
             ByteBuffer all = ByteBuffer.allocate(Math.toIntExact(size));

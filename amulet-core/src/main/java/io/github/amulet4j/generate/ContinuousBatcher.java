@@ -1,0 +1,526 @@
+package io.github.amulet4j.generate;
+
+import io.github.amulet4j.align.Method;
+import io.github.amulet4j.backend.CausalLm;
+import io.github.amulet4j.backend.DecodingSession;
+import io.github.amulet4j.backend.Logits;
+import io.github.amulet4j.backend.TextTokenizer;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Continuous batching: one decoding thread owns the model and runs one batched forward pass per step for
+ * every live stream; requests from any thread join the running batch between two steps and leave it as
+ * soon as they finish, each with its own method, preference prompt and sampling settings (two streams
+ * for {@code amulet} and {@code la}, one for {@code base} and {@code pref}, {@code numBeams} for
+ * {@code beam}). Newcomers are prefilled together in a session of their own, which the running session
+ * then {@linkplain DecodingSession#absorb absorbs}; so N concurrent users share each forward pass.
+ *
+ * <p>{@link #submit} returns a future; cancelling it frees the request's streams at the next step. Tokens
+ * reach the request's {@link TokenListener} on the decoding thread (request index 0): keep it quick, hand
+ * slow work (network writes) to another thread. A request's tokens are the same as
+ * {@link Generator#generate(GenerationRequest)} gives it alone, up to the backend's float rounding in a
+ * padded batch. Needs a backend whose sessions support {@link DecodingSession#absorb}.
+ *
+ * <p>Thread-safe. While a batcher runs, nothing else may use its {@link CausalLm}.
+ */
+public final class ContinuousBatcher implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ContinuousBatcher.class);
+
+    private final CausalLm lm;
+    private final TextTokenizer tokenizer;
+    private final GenerationConfig defaults;
+    private final BatchingOptions options;
+    private final Set<Integer> modelEos;
+    private final int vocab;
+
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition arrived = lock.newCondition();
+    private final ArrayDeque<Pending> queue = new ArrayDeque<>();
+    private boolean closed;
+
+    /** Touched only by the decoding thread. */
+    private final List<Slot> live = new ArrayList<>();
+    private DecodingSession session;
+    private final float[] scratch;
+    private final IntList sources = new IntList();
+    private final IntList tokens = new IntList();
+    /** Streams the live requests may grow to (a beam search's {@code numBeams} from its first step). */
+    private int reservedStreams;
+
+    private volatile int liveRequests;
+    private volatile int liveStreams;
+    private volatile long steps;
+    private final Thread loop;
+
+    /**
+     * Starts the decoding thread.
+     *
+     * @param lm               the model (owned by this batcher until {@link #close()}; not closed by it)
+     * @param tokenizer        its tokenizer
+     * @param defaults         configuration of requests that bring none
+     * @param options          batch and queue limits
+     * @param modelEosTokenIds the model's end-of-sequence ids
+     */
+    public ContinuousBatcher(CausalLm lm, TextTokenizer tokenizer, GenerationConfig defaults, BatchingOptions options,
+            int... modelEosTokenIds) {
+        this.lm = Objects.requireNonNull(lm, "lm");
+        this.tokenizer = Objects.requireNonNull(tokenizer, "tokenizer");
+        this.defaults = Objects.requireNonNull(defaults, "defaults");
+        this.options = Objects.requireNonNull(options, "options");
+        this.modelEos = new HashSet<>();
+        for (int id : modelEosTokenIds) {
+            if (id < 0) {
+                throw new IllegalArgumentException("EOS token ids must be >= 0, got " + id);
+            }
+            modelEos.add(id);
+        }
+        if (lm.vocabSize() <= 0 || tokenizer.vocabularySize() <= 0) {
+            throw new IllegalArgumentException("vocabulary sizes must be > 0: model " + lm.vocabSize() + ", tokenizer "
+                    + tokenizer.vocabularySize());
+        }
+        this.vocab = Math.min(lm.vocabSize(), tokenizer.vocabularySize());
+        this.scratch = new float[vocab];
+        this.loop = new Thread(this::run, "amulet-batcher");
+        loop.setDaemon(true);
+        loop.start();
+    }
+
+    public BatchingOptions options() {
+        return options;
+    }
+
+    public GenerationConfig defaults() {
+        return defaults;
+    }
+
+    /** Requests decoding now. */
+    public int runningRequests() {
+        return liveRequests;
+    }
+
+    /** Streams decoding now (at most {@link BatchingOptions#maxBatchStreams()}). */
+    public int runningStreams() {
+        return liveStreams;
+    }
+
+    /** Requests waiting to join the batch. */
+    public int queuedRequests() {
+        lock.lock();
+        try {
+            return queue.size();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Decoding steps (batched forward passes after a prefill) run so far. */
+    public long steps() {
+        return steps;
+    }
+
+    /** Number of streams {@code config}'s method decodes. */
+    public static int streamsOf(GenerationConfig config) {
+        Method m = config.method();
+        if (m == Method.BEAM) {
+            return config.numBeams();
+        }
+        return (m.needsBase() ? 1 : 0) + (m.needsPreference() ? 1 : 0);
+    }
+
+    /**
+     * Queues a request; it joins the batch at the next step with room for its streams. Cancel the future
+     * to stop it (its streams leave at the next step; no more tokens are reported).
+     *
+     * @throws IllegalArgumentException    if the request lacks a prompt its method needs, holds an id outside
+     *                                     the vocabulary, or its method needs more streams than {@code maxBatchStreams}
+     * @throws PromptTooLongException      if a prompt is longer than the model's positions
+     * @throws QueueFullException          if {@code maxQueue} requests are waiting already
+     * @throws RejectedExecutionException  if the batcher is closed
+     */
+    public CompletableFuture<GenerationResult> submit(GenerationRequest request, TokenListener listener) {
+        Objects.requireNonNull(request, "request");
+        Objects.requireNonNull(listener, "listener");
+        Pending p = validate(request, listener);
+        lock.lock();
+        try {
+            if (closed) {
+                throw new RejectedExecutionException("the batcher is closed");
+            }
+            if (queue.size() >= options.maxQueue()) {
+                throw new QueueFullException(options.maxQueue());
+            }
+            queue.add(p);
+            arrived.signal();
+        } finally {
+            lock.unlock();
+        }
+        return p.future;
+    }
+
+    private Pending validate(GenerationRequest req, TokenListener listener) {
+        GenerationConfig cfg = req.config().orElse(defaults);
+        Method m = cfg.method();
+        int[] pref = req.preferenceIds();
+        int[] base = req.baseIds();
+        if (m.needsPreference() && pref == null) {
+            throw new IllegalArgumentException("method '" + m.id() + "' needs a preference prompt");
+        }
+        if (m.needsBase() && base == null) {
+            throw new IllegalArgumentException("method '" + m.id() + "' needs a base prompt");
+        }
+        List<int[]> prompts = new ArrayList<>(2);
+        if (m.needsPreference()) {
+            prompts.add(pref);
+        }
+        if (m.needsBase()) {
+            prompts.add(base);
+        }
+        int tokensTotal = 0;
+        for (int[] p : prompts) {
+            if (p.length > lm.maxPositions()) {
+                throw new PromptTooLongException(p.length, lm.maxPositions());
+            }
+            for (int id : p) {
+                if (id < 0 || id >= lm.vocabSize()) {
+                    throw new IllegalArgumentException("prompt token id " + id
+                            + " is outside the model's vocabulary [0, " + lm.vocabSize() + ")");
+                }
+            }
+            tokensTotal += p.length;
+        }
+        int streams = streamsOf(cfg);
+        if (streams > options.maxBatchStreams()) {
+            throw new IllegalArgumentException("method '" + m.id() + "' needs " + streams
+                    + " streams, more than the batch holds (" + options.maxBatchStreams() + ")");
+        }
+        return new Pending(cfg, prompts, base == null || !m.needsBase() ? 0 : base.length,
+                pref == null || !m.needsPreference() ? 0 : pref.length, tokensTotal, streams, listener);
+    }
+
+    private void run() {
+        try {
+            while (true) {
+                List<Pending> newcomers = takeNewcomers();
+                if (newcomers == null) {
+                    break;
+                }
+                if (!newcomers.isEmpty()) {
+                    admit(newcomers);
+                }
+                if (!live.isEmpty()) {
+                    step();
+                }
+                liveRequests = live.size();
+            }
+        } catch (RuntimeException | Error e) {
+            LOG.error("the decoding loop stopped", e);
+            failAll(e);
+            throw e;
+        } finally {
+            lock.lock();
+            try {
+                closed = true;
+            } finally {
+                lock.unlock();
+            }
+            closeSession();
+            failAll(new CancellationException("the batcher is closed"));
+        }
+    }
+
+    /** The requests that join before the next step; waits while nothing runs; null once closed. */
+    private List<Pending> takeNewcomers() {
+        List<Pending> out = new ArrayList<>();
+        int room = options.maxBatchStreams() - reservedStreams;
+        int prefill = 0;
+        lock.lock();
+        try {
+            while (true) {
+                if (closed) {
+                    return null;
+                }
+                while (!queue.isEmpty()) {
+                    Pending p = queue.peek();
+                    if (p.future.isDone()) { // cancelled while waiting
+                        queue.poll();
+                        continue;
+                    }
+                    if (p.streams > room || (!out.isEmpty() && prefill + p.promptTokens > options.prefillTokensPerStep())) {
+                        break;
+                    }
+                    queue.poll();
+                    out.add(p);
+                    room -= p.streams;
+                    prefill += p.promptTokens;
+                }
+                if (!out.isEmpty() || !live.isEmpty()) {
+                    return out;
+                }
+                arrived.awaitUninterruptibly();
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Prefills the newcomers in one session and moves their streams into the running one. */
+    private void admit(List<Pending> newcomers) {
+        List<int[]> prompts = new ArrayList<>();
+        List<Slot> slots = new ArrayList<>();
+        for (Pending p : newcomers) {
+            Set<Integer> eos = new HashSet<>(modelEos);
+            eos.addAll(p.config.eosTokenIds());
+            TextTracker text = new TextTracker(tokenizer, p.config.stopStrings());
+            TokenListener guarded = guard(p);
+            RequestState st = p.config.method() == Method.BEAM
+                    ? new BeamSearchRequest(0, p.config, eos, guarded, p.preferenceTokens, text, scratch)
+                    : new TokenByTokenRequest(0, p.config, eos, guarded, p.baseTokens, p.preferenceTokens, text,
+                            scratch);
+            st.rows = new int[p.prompts.size()];
+            for (int s = 0; s < st.rows.length; s++) {
+                st.rows[s] = prompts.size();
+                prompts.add(p.prompts.get(s));
+            }
+            slots.add(new Slot(p, st));
+        }
+        long t0 = System.nanoTime();
+        DecodingSession fresh;
+        try {
+            fresh = lm.prefill(prompts);
+        } catch (RuntimeException e) {
+            LOG.warn("prefill of {} requests failed", newcomers.size(), e);
+            for (Pending p : newcomers) {
+                p.future.completeExceptionally(e);
+            }
+            return;
+        }
+        long prefillNanos = System.nanoTime() - t0;
+        int offset = 0;
+        try {
+            if (session == null) {
+                session = fresh;
+            } else {
+                offset = session.streams();
+                session.absorb(fresh);
+            }
+        } catch (RuntimeException e) {
+            fresh.close();
+            throw e;
+        }
+        long decodeStart = System.nanoTime();
+        for (Slot s : slots) {
+            for (int r = 0; r < s.state.rows.length; r++) {
+                s.state.rows[r] += offset;
+            }
+            s.state.prefillNanos = prefillNanos;
+            s.state.decodeStart = decodeStart;
+            live.add(s);
+            reservedStreams += s.pending.streams;
+        }
+        liveStreams = session.streams();
+        LOG.debug("{} requests ({} streams) joined in {} ms; {} requests decoding", slots.size(), prompts.size(),
+                prefillNanos / 1_000_000, live.size());
+    }
+
+    /** One decoding step: every live request picks its token(s), finished ones leave, one forward pass. */
+    private void step() {
+        Logits logits = session.logits();
+        if (logits.rows() != session.streams() || logits.vocab() < vocab) {
+            throw new IllegalStateException("backend returned logits [" + logits.rows() + ", " + logits.vocab()
+                    + "] for " + session.streams() + " streams and a vocabulary of " + vocab);
+        }
+        sources.clear();
+        tokens.clear();
+        for (Slot s : live) {
+            if (s.pending.future.isDone()) { // cancelled: contributes no stream
+                s.gone = true;
+                continue;
+            }
+            int mark = sources.size();
+            try {
+                s.state.advance(logits, session, s.step++, vocab, lm.maxPositions(), sources, tokens);
+            } catch (RuntimeException e) {
+                sources.truncate(mark);
+                tokens.truncate(mark);
+                s.pending.future.completeExceptionally(e);
+                s.gone = true;
+                continue;
+            }
+            if (s.state.finished()) {
+                s.pending.future.complete(s.state.result);
+                s.gone = true;
+            }
+        }
+        for (Slot s : live) {
+            if (s.gone) {
+                reservedStreams -= s.pending.streams;
+            }
+        }
+        live.removeIf(s -> s.gone);
+        if (live.isEmpty()) {
+            closeSession();
+            liveStreams = 0;
+            return;
+        }
+        try {
+            if (!isIdentity(sources, session.streams())) {
+                session.select(sources.toArray());
+            }
+            liveStreams = session.streams();
+            session.append(tokens.toArray());
+            steps++;
+        } catch (RuntimeException e) {
+            LOG.error("decoding step failed; failing the {} running requests", live.size(), e);
+            for (Slot s : live) {
+                s.pending.future.completeExceptionally(e);
+            }
+            live.clear();
+            reservedStreams = 0;
+            closeSession();
+            liveStreams = 0;
+        }
+    }
+
+    /** A listener that reports nothing once the request is cancelled and cancels it if it throws. */
+    private static TokenListener guard(Pending p) {
+        return new TokenListener() {
+            @Override
+            public void onToken(int request, int tokenId, String textDelta) {
+                if (p.future.isDone()) {
+                    return;
+                }
+                try {
+                    p.listener.onToken(request, tokenId, textDelta);
+                } catch (RuntimeException e) {
+                    LOG.warn("token listener failed; cancelling its request", e);
+                    p.future.cancel(false);
+                }
+            }
+
+            @Override
+            public void onFinish(int request, GenerationResult result) {
+                if (p.future.isDone()) {
+                    return;
+                }
+                try {
+                    p.listener.onFinish(request, result);
+                } catch (RuntimeException e) {
+                    LOG.warn("token listener failed on finish", e);
+                }
+            }
+        };
+    }
+
+    private void closeSession() {
+        if (session != null) {
+            try {
+                session.close();
+            } catch (RuntimeException e) {
+                LOG.warn("closing the decoding session failed", e);
+            }
+            session = null;
+        }
+    }
+
+    private void failAll(Throwable cause) {
+        for (Slot s : live) {
+            s.pending.future.completeExceptionally(cause);
+        }
+        live.clear();
+        reservedStreams = 0;
+        liveRequests = 0;
+        liveStreams = 0;
+        lock.lock();
+        try {
+            for (Pending p : queue) {
+                p.future.completeExceptionally(cause);
+            }
+            queue.clear();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private static boolean isIdentity(IntList sources, int streams) {
+        if (sources.size() != streams) {
+            return false;
+        }
+        for (int i = 0; i < streams; i++) {
+            if (sources.get(i) != i) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * Stops the decoding thread after its current step; running and waiting requests fail with a
+     * {@link CancellationException}. The model is not closed.
+     */
+    @Override
+    public void close() {
+        lock.lock();
+        try {
+            closed = true;
+            arrived.signalAll();
+        } finally {
+            lock.unlock();
+        }
+        if (Thread.currentThread() != loop) {
+            try {
+                loop.join();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /** A request waiting to join. */
+    private static final class Pending {
+        final GenerationConfig config;
+        final List<int[]> prompts;
+        final int baseTokens;
+        final int preferenceTokens;
+        final int promptTokens;
+        final int streams;
+        final TokenListener listener;
+        final CompletableFuture<GenerationResult> future = new CompletableFuture<>();
+
+        Pending(GenerationConfig config, List<int[]> prompts, int baseTokens, int preferenceTokens, int promptTokens,
+                int streams, TokenListener listener) {
+            this.config = config;
+            this.prompts = prompts;
+            this.baseTokens = baseTokens;
+            this.preferenceTokens = preferenceTokens;
+            this.promptTokens = promptTokens;
+            this.streams = streams;
+            this.listener = listener;
+        }
+    }
+
+    /** A request in the batch. */
+    private static final class Slot {
+        final Pending pending;
+        final RequestState state;
+        int step;
+        boolean gone;
+
+        Slot(Pending pending, RequestState state) {
+            this.pending = pending;
+            this.state = state;
+        }
+    }
+}

@@ -1,0 +1,158 @@
+package io.github.amulet4j.generate;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.github.amulet4j.align.Method;
+import io.github.amulet4j.decode.DecodingConfig;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+
+class ContinuousBatcherTest {
+
+    static final int MODEL_VOCAB = 14;
+    static final int REAL_VOCAB = 13;
+    static final int EOS = 0;
+
+    private static GenerationRequest request(int i) {
+        Method[] methods = {Method.AMULET, Method.BASE, Method.PREF, Method.LA, Method.BEAM};
+        Method m = methods[i % methods.length];
+        int[] base = {3, 1 + i % 7, 5, 2 + i % 3};
+        int[] pref = {4, 4, 1 + i % 5, 6, 2, 1 + i % 4, 8};
+        GenerationConfig.Builder cfg = GenerationConfig.builder().method(m).maxNewTokens(4 + (i * 5) % 13)
+                .numBeams(2);
+        if (i % 3 == 1) {
+            cfg.decoding(DecodingConfig.builder().doSample(true).temperature(0.8).topP(0.9).seed(100 + i).build());
+        }
+        if (i % 4 == 2) {
+            cfg.stopStrings("yz");
+        }
+        GenerationRequest r = m == Method.BASE ? GenerationRequest.baseOnly(base)
+                : (m == Method.PREF || m == Method.BEAM) ? GenerationRequest.preferenceOnly(pref)
+                : GenerationRequest.of(base, pref);
+        return r.withConfig(cfg.build());
+    }
+
+    private static ContinuousBatcher batcher(TableLm lm, BatchingOptions options) {
+        return new ContinuousBatcher(lm, new TableLm.Tokenizer(REAL_VOCAB), GenerationConfig.defaults(), options, EOS);
+    }
+
+    @Test
+    void concurrentMixedRequestsEqualOneByOne() throws Exception {
+        int n = 16;
+        List<GenerationResult> expected = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            Generator alone = new Generator(new TableLm(MODEL_VOCAB, REAL_VOCAB, 7), new TableLm.Tokenizer(REAL_VOCAB),
+                    EOS);
+            expected.add(alone.generate(request(i)));
+        }
+        TableLm lm = new TableLm(MODEL_VOCAB, REAL_VOCAB, 7);
+        List<StringBuilder> streamed = new ArrayList<>();
+        List<CompletableFuture<GenerationResult>> futures = new ArrayList<>();
+        try (ContinuousBatcher b = batcher(lm, BatchingOptions.builder().maxBatchStreams(12).maxQueue(n).build())) {
+            for (int i = 0; i < n; i++) {
+                StringBuilder sb = new StringBuilder();
+                streamed.add(sb);
+                futures.add(b.submit(request(i), (req, tok, delta) -> sb.append(delta)));
+                if (i == 5) { // the rest arrive while the first ones decode
+                    long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+                    while (b.steps() < 3 && System.nanoTime() < until) {
+                        Thread.sleep(1);
+                    }
+                }
+            }
+            for (int i = 0; i < n; i++) {
+                GenerationResult got = futures.get(i).get(30, TimeUnit.SECONDS);
+                GenerationResult want = expected.get(i);
+                assertArrayEquals(want.tokenIds(), got.tokenIds(), "request " + i + " tokens");
+                assertEquals(want.text(), got.text(), "request " + i + " text");
+                assertEquals(want.finishReason(), got.finishReason(), "request " + i + " finish reason");
+                assertEquals(want.basePromptTokens(), got.basePromptTokens(), "request " + i);
+                assertEquals(want.preferencePromptTokens(), got.preferencePromptTokens(), "request " + i);
+                assertEquals(got.text(), streamed.get(i).toString(), "request " + i + " streamed text");
+            }
+        }
+        assertTrue(lm.absorbs > 0, "newcomers joined a running session");
+        int widest = Collections.max(lm.appendBatchSizes);
+        assertTrue(widest > 2 && widest <= 12, "steps shared by several requests, within the limit: " + widest);
+        assertTrue(lm.appends < expected.stream().mapToInt(GenerationResult::generatedTokens).sum(),
+                "fewer forward passes than tokens");
+    }
+
+    @Test
+    void cancelledRequestFreesItsStreamsForTheNext() throws Exception {
+        TableLm lm = new TableLm(MODEL_VOCAB, REAL_VOCAB, 3);
+        // no EOS: the first request only stops when cancelled
+        try (ContinuousBatcher b = new ContinuousBatcher(lm, new TableLm.Tokenizer(REAL_VOCAB),
+                GenerationConfig.defaults(), BatchingOptions.builder().maxBatchStreams(2).maxQueue(1).build())) {
+            CountDownLatch started = new CountDownLatch(5);
+            AtomicInteger tokensAfterCancel = new AtomicInteger();
+            boolean[] cancelled = {false};
+            GenerationRequest endless = GenerationRequest.of(new int[] {1, 2}, new int[] {3, 4})
+                    .withConfig(GenerationConfig.builder().maxNewTokens(1_000_000).build());
+            CompletableFuture<GenerationResult> first = b.submit(endless, (r, t, d) -> {
+                if (cancelled[0]) {
+                    tokensAfterCancel.incrementAndGet();
+                }
+                started.countDown();
+            });
+            assertTrue(started.await(10, TimeUnit.SECONDS));
+            GenerationRequest next = GenerationRequest.baseOnly(new int[] {5, 6})
+                    .withConfig(GenerationConfig.builder().method(Method.BASE).maxNewTokens(3).build());
+            CompletableFuture<GenerationResult> second = b.submit(next, TokenListener.NONE);
+            assertThrows(QueueFullException.class, () -> b.submit(next, TokenListener.NONE),
+                    "a full queue refuses");
+            Thread.sleep(50);
+            assertEquals(1, b.queuedRequests(), "no room in the batch while the first runs");
+            assertTrue(!second.isDone());
+            cancelled[0] = true;
+            first.cancel(true);
+            assertEquals(3, second.get(10, TimeUnit.SECONDS).generatedTokens());
+            assertEquals(0, tokensAfterCancel.get(), "no tokens reported after the cancel");
+        }
+    }
+
+    @Test
+    void badRequestsAreRefusedAtSubmit() {
+        TableLm lm = new TableLm(MODEL_VOCAB, REAL_VOCAB, 3);
+        lm.maxPositions = 8;
+        try (ContinuousBatcher b = batcher(lm, BatchingOptions.builder().maxBatchStreams(3).build())) {
+            GenerationRequest amuletWithoutPref = GenerationRequest.baseOnly(new int[] {1})
+                    .withConfig(GenerationConfig.builder().method(Method.AMULET).build());
+            assertTrue(assertThrows(IllegalArgumentException.class,
+                    () -> b.submit(amuletWithoutPref, TokenListener.NONE)).getMessage().contains("preference"));
+            GenerationRequest tooLong = GenerationRequest.baseOnly(new int[9])
+                    .withConfig(GenerationConfig.builder().method(Method.BASE).build());
+            PromptTooLongException e = assertThrows(PromptTooLongException.class,
+                    () -> b.submit(tooLong, TokenListener.NONE));
+            assertTrue(e.getMessage().contains("9 tokens") && e.getMessage().contains("8 positions"), e.getMessage());
+            GenerationRequest wideBeam = GenerationRequest.preferenceOnly(new int[] {1})
+                    .withConfig(GenerationConfig.builder().method(Method.BEAM).numBeams(4).build());
+            assertTrue(assertThrows(IllegalArgumentException.class,
+                    () -> b.submit(wideBeam, TokenListener.NONE)).getMessage().contains("4 streams"));
+        }
+        assertThrows(IllegalArgumentException.class, () -> BatchingOptions.builder().maxBatchStreams(0).build());
+    }
+
+    @Test
+    void closeFailsWaitingRequestsAndRefusesNewOnes() throws Exception {
+        TableLm lm = new TableLm(MODEL_VOCAB, REAL_VOCAB, 3);
+        ContinuousBatcher b = new ContinuousBatcher(lm, new TableLm.Tokenizer(REAL_VOCAB), GenerationConfig.defaults(),
+                BatchingOptions.builder().maxBatchStreams(2).build());
+        GenerationRequest endless = GenerationRequest.of(new int[] {1, 2}, new int[] {3, 4})
+                .withConfig(GenerationConfig.builder().maxNewTokens(1_000_000).build());
+        CompletableFuture<GenerationResult> running = b.submit(endless, TokenListener.NONE);
+        b.close();
+        assertTrue(running.isCompletedExceptionally());
+        assertThrows(RejectedExecutionException.class, () -> b.submit(endless, TokenListener.NONE));
+    }
+}
