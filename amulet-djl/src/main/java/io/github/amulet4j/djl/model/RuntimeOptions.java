@@ -258,13 +258,13 @@ public final class RuntimeOptions {
         return o instanceof RuntimeOptions r && r.device.equals(device) && r.computeType == computeType
                 && r.useKvCache == useKvCache && r.checkpointName.equals(checkpointName)
                 && r.initialCacheCapacity == initialCacheCapacity && r.productThreads == productThreads
-                && r.linearKernel == linearKernel;
+                && r.linearKernel == linearKernel && r.prefillChunk == prefillChunk;
     }
 
     @Override
     public int hashCode() {
         return Objects.hash(device, computeType, useKvCache, checkpointName, initialCacheCapacity, productThreads,
-                linearKernel);
+                linearKernel, prefillChunk);
     }
 
     @Override
