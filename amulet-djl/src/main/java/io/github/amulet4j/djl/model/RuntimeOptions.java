@@ -106,7 +106,7 @@ public final class RuntimeOptions {
         return checkpointName;
     }
 
-    /** Positions preallocated per cache before it first grows (it doubles as needed). */
+    /** Positions preallocated per cache before it first grows (by a quarter, at least 64 slots, as needed). */
     public int initialCacheCapacity() {
         return initialCacheCapacity;
     }
