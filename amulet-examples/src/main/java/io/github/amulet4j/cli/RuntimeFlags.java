@@ -4,7 +4,8 @@ import io.github.amulet4j.djl.model.RuntimeOptions;
 import picocli.CommandLine.Option;
 
 /**
- * How a loaded model runs ({@code --device}, {@code --dtype}, {@code --product-threads}, {@code --linear-kernel}):
+ * How a loaded model runs ({@code --device}, {@code --dtype}, {@code --product-threads}, {@code --linear-kernel},
+ * {@code --prefill-chunk}):
  * one picocli mixin for every command that loads a model, {@code bench} included. Each flag maps onto one setter of
  * {@link RuntimeOptions.Builder}, which declares and validates the option; this class only names the flag in the
  * error. A new engine option is one field here and one setter call in {@link #applyTo(RuntimeOptions.Builder)}.
@@ -31,6 +32,12 @@ public final class RuntimeFlags {
                     + "the dtype is float32; default: ${DEFAULT-VALUE}).")
     String linearKernel;
 
+    @Option(names = "--prefill-chunk", paramLabel = "N", defaultValue = "" + RuntimeOptions.DEFAULT_PREFILL_CHUNK,
+            description = "Most prompt tokens per stream fed through the layers at once: a longer prompt is prefilled in "
+                    + "chunks through the KV cache, so its memory grows linearly with its length (default: "
+                    + "${DEFAULT-VALUE}).")
+    int prefillChunk;
+
     /**
      * Sets every flag on {@code b}.
      *
@@ -41,6 +48,7 @@ public final class RuntimeFlags {
         set("--dtype", () -> b.computeType(RuntimeOptions.parseComputeType(dtype)));
         set("--product-threads", () -> b.productThreads(productThreads));
         set("--linear-kernel", () -> b.linearKernel(RuntimeOptions.LinearKernel.parse(linearKernel)));
+        set("--prefill-chunk", () -> b.prefillChunk(prefillChunk));
         return b;
     }
 

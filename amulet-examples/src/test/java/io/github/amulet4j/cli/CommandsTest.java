@@ -85,14 +85,16 @@ class CommandsTest {
     }
 
     @Test
-    void productThreadsAndLinearKernelsDoNotChangeTheTokens() {
+    void productThreadsLinearKernelsAndPrefillChunksDoNotChangeTheTokens() {
         // pref decodes one stream (one-column products, split over the product threads); amulet decodes two
         for (String method : new String[] {"pref", "amulet"}) {
             java.util.Set<String> tokens = new java.util.LinkedHashSet<>();
-            for (String[] variant : new String[][] {{"1", "engine"}, {"3", "engine"}, {"1", "java"}, {"3", "java"}}) {
+            // and prefill chunks of 5 tokens (which do not divide the prompts) against the default
+            for (String[] variant : new String[][] {{"1", "engine", "256"}, {"3", "engine", "5"}, {"1", "java", "5"},
+                    {"3", "java", "256"}}) {
                 CliRun r = CliRun.run("generate", "--model", model.toString(), "--preference", "concise", "--method",
                         method, "--max-new-tokens", "8", "--product-threads", variant[0], "--linear-kernel", variant[1],
-                        "--json", QUESTION);
+                        "--prefill-chunk", variant[2], "--json", QUESTION);
                 assertEquals(0, r.exitCode(), r::toString);
                 tokens.add(json(r.out()).getAsJsonArray("token_ids").toString());
             }

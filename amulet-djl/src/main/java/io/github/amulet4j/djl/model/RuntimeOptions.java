@@ -106,7 +106,7 @@ public final class RuntimeOptions {
         return checkpointName;
     }
 
-    /** Positions preallocated per cache before it first grows (it doubles as needed). */
+    /** Positions preallocated per cache before it first grows (by a quarter, at least 64 slots, as needed). */
     public int initialCacheCapacity() {
         return initialCacheCapacity;
     }
@@ -258,13 +258,13 @@ public final class RuntimeOptions {
         return o instanceof RuntimeOptions r && r.device.equals(device) && r.computeType == computeType
                 && r.useKvCache == useKvCache && r.checkpointName.equals(checkpointName)
                 && r.initialCacheCapacity == initialCacheCapacity && r.productThreads == productThreads
-                && r.linearKernel == linearKernel;
+                && r.linearKernel == linearKernel && r.prefillChunk == prefillChunk;
     }
 
     @Override
     public int hashCode() {
         return Objects.hash(device, computeType, useKvCache, checkpointName, initialCacheCapacity, productThreads,
-                linearKernel);
+                linearKernel, prefillChunk);
     }
 
     @Override

@@ -96,6 +96,24 @@ class ChunkedPrefillTest {
     }
 
     @Test
+    void aCacheSizedForALongPromptGrowsByAQuarterNotDoubling() {
+        ModelConfig c = TestModels.withMaxPositions(ModelShapes.tinyQwen2(), 2048);
+        InMemoryTensorStore store = TestModels.store(c, 64);
+        int[] prompt = TestModels.tokens(c, 600, 3);
+        try (DjlCausalLm lm = DjlCausalLm.load(c, store, RuntimeOptions.builder().initialCacheCapacity(4).build());
+             DecodingSession s = lm.prefill(List.of(prompt))) {
+            DjlDecodingSession session = (DjlDecodingSession) s;
+            assertEquals(600, session.cacheCapacity(), "the prefill reserves the prompt");
+            s.append(new int[] {1});
+            assertEquals(600 + 150, session.cacheCapacity(), "a quarter more, not twice the prompt");
+            int[] all = java.util.Arrays.copyOf(prompt, 601);
+            all[600] = 1;
+            float[] want = lm.logitsAllPositions(all)[600];
+            assertTrue(TestModels.maxAbsDiff(want, s.logits().row(0)) <= TOL, "logits after the growth");
+        }
+    }
+
+    @Test
     void chunkMustBePositive() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> RuntimeOptions.builder().prefillChunk(0));
