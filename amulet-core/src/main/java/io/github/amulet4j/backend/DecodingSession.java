@@ -20,6 +20,35 @@ public interface DecodingSession extends AutoCloseable {
     void append(int[] tokens);
 
     /**
+     * Appends {@code tokens[i]} (every row of the same length, at least 1) to stream {@code i}; afterwards
+     * {@link #logits()} holds each stream's last position. Continuous batching prefills a long prompt this way,
+     * one chunk between two decoding steps. The default appends one column at a time; a backend overrides it
+     * with one forward pass over all the new positions.
+     *
+     * @throws IllegalArgumentException if {@code tokens.length != streams()}, the rows differ in length or are
+     *                                  empty, or a stream would exceed the model's positions
+     */
+    default void extend(int[][] tokens) {
+        if (tokens.length != streams()) {
+            throw new IllegalArgumentException("extend needs one row per stream: got " + tokens.length
+                    + " rows for " + streams() + " streams");
+        }
+        int t = tokens.length == 0 ? 0 : tokens[0].length;
+        for (int[] row : tokens) {
+            if (row.length != t || t == 0) {
+                throw new IllegalArgumentException("extend needs rows of one length >= 1");
+            }
+        }
+        for (int j = 0; j < t; j++) {
+            int[] column = new int[tokens.length];
+            for (int i = 0; i < tokens.length; i++) {
+                column[i] = tokens[i][j];
+            }
+            append(column);
+        }
+    }
+
+    /**
      * Rebuilds the batch from existing streams: new stream {@code j} is a copy of old stream
      * {@code sources[j]} (cache and logits). Indices may repeat (beam search copies a beam) or be left out
      * (a finished request leaves the batch).

@@ -28,7 +28,7 @@ public final class BatchingOptions {
         this.prefillTokensPerStep = b.prefillTokensPerStep;
     }
 
-    /** 16 streams (8 Amulet requests), 64 waiting requests, 2048 prompt tokens per step. */
+    /** 16 streams (8 Amulet requests), 64 waiting requests, 512 prompt tokens per step. */
     public static BatchingOptions defaults() {
         return DEFAULTS;
     }
@@ -51,9 +51,9 @@ public final class BatchingOptions {
     }
 
     /**
-     * Prompt tokens prefilled between two decoding steps: newcomers join together up to this many tokens
-     * (one newcomer always joins, however long its prompt), so a burst of arrivals does not stall the
-     * running requests for more than about one such prefill.
+     * Prompt tokens prefilled between two decoding steps: newcomers whose prompts fit join together in one
+     * prefill; a longer prompt is prefilled in chunks of this many tokens, one chunk between two steps. So a
+     * newcomer never stalls the running requests for more than one chunk.
      */
     public int prefillTokensPerStep() {
         return prefillTokensPerStep;
@@ -69,7 +69,7 @@ public final class BatchingOptions {
     public static final class Builder {
         private int maxBatchStreams = 16;
         private int maxQueue = 64;
-        private int prefillTokensPerStep = 2048;
+        private int prefillTokensPerStep = 512;
 
         private Builder() {
         }

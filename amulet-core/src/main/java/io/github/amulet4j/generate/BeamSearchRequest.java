@@ -19,14 +19,16 @@ import java.util.SplittableRandom;
  * generated tokens including the end-of-sequence token. Each step scores every live beam's next tokens,
  * considers the best {@code 2 * numBeams} continuations, moves end-of-sequence ones (ranked within the
  * first {@code numBeams}) to the finished list and keeps the best {@code numBeams} others as the new
- * beams (their caches copied or reordered with {@link DecodingSession#select}). The search ends when the
- * finished list holds {@code numBeams} hypotheses that no live beam can still beat (an exact bound:
- * log-probabilities are never positive), or at {@code maxNewTokens}, where live beams become hypotheses.
+ * beams (their caches copied or reordered with {@link DecodingSession#select}). The search ends at
+ * {@code maxNewTokens} (live beams become hypotheses), when no beam is left, or earlier by the configured
+ * {@link EarlyStopping} rule (Hugging Face's {@code early_stopping}: {@code true}, {@code false} (default),
+ * {@code "never"}).
  *
  * <p>With sampling decoding (the paper ran beam search with sampling), the {@code 2 * numBeams}
  * continuations are drawn without replacement from the softmax of the beam scores after temperature,
  * top-k and top-p (per beam), seeded per request; they are then ranked and accumulated by their true
- * log-probabilities (Hugging Face accumulates the warped scores instead).
+ * log-probabilities. Hugging Face accumulates the warped scores instead, which makes the same choices:
+ * the temperature divides every score alike and the filters only remove tokens.
  */
 final class BeamSearchRequest extends RequestState {
 
@@ -42,6 +44,7 @@ final class BeamSearchRequest extends RequestState {
     private final float[] scratch;
     private final int numBeams;
     private final double lengthPenalty;
+    private final EarlyStopping earlyStopping;
     private List<Beam> beams = new ArrayList<>();
     private final List<Hypothesis> finished = new ArrayList<>();
 
@@ -52,6 +55,7 @@ final class BeamSearchRequest extends RequestState {
         this.scratch = scratch;
         this.numBeams = config.numBeams();
         this.lengthPenalty = config.lengthPenalty();
+        this.earlyStopping = config.earlyStopping();
         this.chain = SamplerChain.of(config.decoding());
         this.rng = SamplerChain.randomFor(config.decoding());
     }
@@ -195,20 +199,26 @@ final class BeamSearchRequest extends RequestState {
         }
     }
 
-    /** True when {@code numBeams} hypotheses are finished and no live beam can score above the worst. */
+    /**
+     * Whether the search ends after a step that generated {@code length} tokens: {@code numBeams} hypotheses
+     * are finished and the {@link EarlyStopping} rule of the configuration says that no live beam needs to
+     * continue (Hugging Face's rules; the live beams' best sum divided by {@code length^lengthPenalty}, or by
+     * {@code maxNewTokens^lengthPenalty} for {@code never} with a positive penalty, against the worst score).
+     */
     private boolean done(List<Beam> live, int length) {
         if (finished.size() < numBeams) {
             return false;
+        }
+        if (earlyStopping == EarlyStopping.WHEN_FULL) {
+            return true;
         }
         double worst = finished.get(finished.size() - 1).score();
         double bestSum = Double.NEGATIVE_INFINITY;
         for (Beam b : live) {
             bestSum = Math.max(bestSum, b.sumLogProb());
         }
-        // Sums only fall; a future hypothesis has length in [length + 1, maxNewTokens].
-        int bestLength = lengthPenalty > 0 ? config.maxNewTokens() : length + 1;
-        double bound = bestSum / Math.pow(bestLength, lengthPenalty);
-        return bound <= worst;
+        int bestLength = earlyStopping == EarlyStopping.NEVER && lengthPenalty > 0 ? config.maxNewTokens() : length;
+        return bestSum / Math.pow(bestLength, lengthPenalty) <= worst;
     }
 
     private void finishSearch() {

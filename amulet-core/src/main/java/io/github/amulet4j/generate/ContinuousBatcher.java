@@ -25,7 +25,10 @@ import org.slf4j.LoggerFactory;
  * soon as they finish, each with its own method, preference prompt and sampling settings (two streams
  * for {@code amulet} and {@code la}, one for {@code base} and {@code pref}, {@code numBeams} for
  * {@code beam}). Newcomers are prefilled together in a session of their own, which the running session
- * then {@linkplain DecodingSession#absorb absorbs}; so N concurrent users share each forward pass.
+ * then {@linkplain DecodingSession#absorb absorbs}; so N concurrent users share each forward pass. A prompt
+ * longer than {@link BatchingOptions#prefillTokensPerStep()} is prefilled in chunks of that many tokens
+ * ({@link DecodingSession#extend}), one chunk between two decoding steps, so a newcomer never stalls the
+ * running requests for more than one chunk.
  *
  * <p>{@link #submit} returns a future; cancelling it frees the request's streams at the next step. Tokens
  * reach the request's {@link TokenListener} on the decoding thread (request index 0): keep it quick, hand
@@ -57,6 +60,8 @@ public final class ContinuousBatcher implements AutoCloseable {
     private final float[] scratch;
     private final IntList sources = new IntList();
     private final IntList tokens = new IntList();
+    /** The request whose long prompt is being prefilled chunk by chunk, if any. */
+    private ChunkedPrefill job;
     /** Streams the live requests may grow to (a beam search's {@code numBeams} from its first step). */
     private int reservedStreams;
 
@@ -213,12 +218,21 @@ public final class ContinuousBatcher implements AutoCloseable {
     private void run() {
         try {
             while (true) {
-                List<Pending> newcomers = takeNewcomers();
-                if (newcomers == null) {
+                if (job == null) {
+                    List<Pending> newcomers = takeNewcomers();
+                    if (newcomers == null) {
+                        break;
+                    }
+                    if (newcomers.size() == 1 && newcomers.get(0).promptTokens > options.prefillTokensPerStep()) {
+                        startChunkedPrefill(newcomers.get(0));
+                    } else if (!newcomers.isEmpty()) {
+                        admit(newcomers);
+                    }
+                } else if (isClosed()) {
                     break;
                 }
-                if (!newcomers.isEmpty()) {
-                    admit(newcomers);
+                if (job != null) {
+                    continueChunkedPrefill();
                 }
                 if (!live.isEmpty()) {
                     step();
@@ -237,7 +251,21 @@ public final class ContinuousBatcher implements AutoCloseable {
                 lock.unlock();
             }
             closeSession();
+            if (job != null) {
+                job.close();
+                job.slot.pending.future.completeExceptionally(new CancellationException("the batcher is closed"));
+                job = null;
+            }
             failAll(new CancellationException("the batcher is closed"));
+        }
+    }
+
+    private boolean isClosed() {
+        lock.lock();
+        try {
+            return closed;
+        } finally {
+            lock.unlock();
         }
     }
 
@@ -276,20 +304,25 @@ public final class ContinuousBatcher implements AutoCloseable {
         }
     }
 
+    /** The progress of a request, before its first step. */
+    private RequestState newState(Pending p) {
+        Set<Integer> eos = new HashSet<>(modelEos);
+        eos.addAll(p.config.eosTokenIds());
+        TextTracker text = new TextTracker(tokenizer, p.config.stopStrings());
+        TokenListener guarded = guard(p);
+        RequestState st = p.config.method() == Method.BEAM
+                ? new BeamSearchRequest(0, p.config, eos, guarded, p.preferenceTokens, text, scratch)
+                : new TokenByTokenRequest(0, p.config, eos, guarded, p.baseTokens, p.preferenceTokens, text, scratch);
+        st.rows = new int[p.prompts.size()];
+        return st;
+    }
+
     /** Prefills the newcomers in one session and moves their streams into the running one. */
     private void admit(List<Pending> newcomers) {
         List<int[]> prompts = new ArrayList<>();
         List<Slot> slots = new ArrayList<>();
         for (Pending p : newcomers) {
-            Set<Integer> eos = new HashSet<>(modelEos);
-            eos.addAll(p.config.eosTokenIds());
-            TextTracker text = new TextTracker(tokenizer, p.config.stopStrings());
-            TokenListener guarded = guard(p);
-            RequestState st = p.config.method() == Method.BEAM
-                    ? new BeamSearchRequest(0, p.config, eos, guarded, p.preferenceTokens, text, scratch)
-                    : new TokenByTokenRequest(0, p.config, eos, guarded, p.baseTokens, p.preferenceTokens, text,
-                            scratch);
-            st.rows = new int[p.prompts.size()];
+            RequestState st = newState(p);
             for (int s = 0; s < st.rows.length; s++) {
                 st.rows[s] = prompts.size();
                 prompts.add(p.prompts.get(s));
@@ -307,7 +340,14 @@ public final class ContinuousBatcher implements AutoCloseable {
             }
             return;
         }
-        long prefillNanos = System.nanoTime() - t0;
+        for (Slot s : slots) {
+            reservedStreams += s.pending.streams;
+        }
+        join(fresh, slots, System.nanoTime() - t0);
+    }
+
+    /** Moves the streams of a prefilled session into the running one; its requests decode from the next step. */
+    private void join(DecodingSession fresh, List<Slot> slots, long prefillNanos) {
         int offset = 0;
         try {
             if (session == null) {
@@ -328,11 +368,51 @@ public final class ContinuousBatcher implements AutoCloseable {
             s.state.prefillNanos = prefillNanos;
             s.state.decodeStart = decodeStart;
             live.add(s);
-            reservedStreams += s.pending.streams;
         }
         liveStreams = session.streams();
-        LOG.debug("{} requests ({} streams) joined in {} ms; {} requests decoding", slots.size(), prompts.size(),
-                prefillNanos / 1_000_000, live.size());
+        LOG.debug("{} requests ({} streams) joined after a prefill of {} ms; {} requests decoding", slots.size(),
+                fresh.streams(), prefillNanos / 1_000_000, live.size());
+    }
+
+    private void startChunkedPrefill(Pending p) {
+        RequestState st = newState(p);
+        for (int s = 0; s < st.rows.length; s++) {
+            st.rows[s] = s;
+        }
+        job = new ChunkedPrefill(new Slot(p, st));
+        reservedStreams += p.streams;
+    }
+
+    /** One chunk of the long prompt being prefilled; when it is done, its request joins the batch. */
+    private void continueChunkedPrefill() {
+        ChunkedPrefill j = job;
+        if (j.slot.pending.future.isDone()) { // cancelled while prefilling
+            j.close();
+            reservedStreams -= j.slot.pending.streams;
+            job = null;
+            return;
+        }
+        long t0 = System.nanoTime();
+        boolean done;
+        try {
+            done = j.advance(options.prefillTokensPerStep());
+        } catch (RuntimeException e) {
+            LOG.warn("chunked prefill failed", e);
+            j.close();
+            reservedStreams -= j.slot.pending.streams;
+            j.slot.pending.future.completeExceptionally(e);
+            job = null;
+            return;
+        }
+        j.nanos += System.nanoTime() - t0;
+        if (done) {
+            job = null;
+            DecodingSession fresh = j.sessions.get(0);
+            for (int s = 1; s < j.sessions.size(); s++) {
+                fresh.absorb(j.sessions.get(s));
+            }
+            join(fresh, List.of(j.slot), j.nanos);
+        }
     }
 
     /** One decoding step: every live request picks its token(s), finished ones leave, one forward pass. */
@@ -508,6 +588,46 @@ public final class ContinuousBatcher implements AutoCloseable {
             this.promptTokens = promptTokens;
             this.streams = streams;
             this.listener = listener;
+        }
+    }
+
+    /**
+     * A request whose prompt is longer than {@link BatchingOptions#prefillTokensPerStep()}: each prompt stream
+     * is prefilled in a session of its own, one chunk between two decoding steps.
+     */
+    private final class ChunkedPrefill {
+        final Slot slot;
+        final List<DecodingSession> sessions = new ArrayList<>();
+        int stream;
+        int done;
+        long nanos;
+
+        ChunkedPrefill(Slot slot) {
+            this.slot = slot;
+        }
+
+        /** Prefills up to {@code budget} more tokens; true when every stream is prefilled. */
+        boolean advance(int budget) {
+            int[] prompt = slot.pending.prompts.get(stream);
+            int n = Math.min(budget, prompt.length - done);
+            int[] chunk = java.util.Arrays.copyOfRange(prompt, done, done + n);
+            if (done == 0) {
+                sessions.add(lm.prefill(List.of(chunk)));
+            } else {
+                sessions.get(stream).extend(new int[][] {chunk});
+            }
+            done += n;
+            if (done == prompt.length) {
+                stream++;
+                done = 0;
+            }
+            return stream == slot.pending.prompts.size();
+        }
+
+        void close() {
+            for (DecodingSession s : sessions) {
+                s.close();
+            }
         }
     }
 

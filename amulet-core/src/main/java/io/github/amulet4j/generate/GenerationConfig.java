@@ -18,7 +18,7 @@ import java.util.Set;
  * ratio, beam-search settings, decoding, and when to stop. Immutable; defaults follow the paper
  * ({@code amulet}, closed form, T=60, eta=10, alpha=2, lambda=2, rho=2, 16 beams, greedy, 128 new tokens).
  * Names follow Hugging Face where one exists ({@code max_new_tokens}, {@code num_beams},
- * {@code length_penalty}, {@code eos_token_id}).
+ * {@code length_penalty}, {@code early_stopping}, {@code eos_token_id}).
  */
 public final class GenerationConfig {
 
@@ -33,6 +33,7 @@ public final class GenerationConfig {
     private final double rho;
     private final int numBeams;
     private final double lengthPenalty;
+    private final EarlyStopping earlyStopping;
     private final DecodingConfig decoding;
 
     private GenerationConfig(Builder b) {
@@ -62,6 +63,7 @@ public final class GenerationConfig {
         this.amulet = Objects.requireNonNull(b.amulet, "amulet");
         this.amuletForm = Objects.requireNonNull(b.amuletForm, "amuletForm");
         this.decoding = Objects.requireNonNull(b.decoding, "decoding");
+        this.earlyStopping = Objects.requireNonNull(b.earlyStopping, "earlyStopping");
         this.maxNewTokens = b.maxNewTokens;
         this.stopStrings = List.copyOf(b.stopStrings);
         this.eosTokenIds = Set.copyOf(new LinkedHashSet<>(b.eosTokenIds));
@@ -82,7 +84,7 @@ public final class GenerationConfig {
     public Builder toBuilder() {
         return new Builder().maxNewTokens(maxNewTokens).stopStrings(stopStrings).eosTokenIds(eosTokenIds)
                 .method(method).amulet(amulet).amuletForm(amuletForm).rho(rho).numBeams(numBeams)
-                .lengthPenalty(lengthPenalty).decoding(decoding);
+                .lengthPenalty(lengthPenalty).earlyStopping(earlyStopping).decoding(decoding);
     }
 
     /** Most tokens generated per request (Hugging Face {@code max_new_tokens}); default 128. */
@@ -122,9 +124,17 @@ public final class GenerationConfig {
         return numBeams;
     }
 
-    /** Beam score = sum of log-probabilities / length^lengthPenalty; default 1. */
+    /**
+     * Beam score = sum of log-probabilities / length^lengthPenalty (length: the generated tokens, the
+     * end-of-sequence token included); default 1. Positive values favour longer hypotheses.
+     */
     public double lengthPenalty() {
         return lengthPenalty;
+    }
+
+    /** When beam search stops before {@link #maxNewTokens()}; default {@link EarlyStopping#HEURISTIC} (HF's). */
+    public EarlyStopping earlyStopping() {
+        return earlyStopping;
     }
 
     public DecodingConfig decoding() {
@@ -140,7 +150,7 @@ public final class GenerationConfig {
     public String toString() {
         return "GenerationConfig[method=" + method.id() + ", maxNewTokens=" + maxNewTokens + ", " + amulet
                 + ", form=" + amuletForm + ", rho=" + rho + ", numBeams=" + numBeams + ", lengthPenalty="
-                + lengthPenalty + ", " + decoding + ", stop=" + stopStrings + ", eos=" + eosTokenIds + "]";
+                + lengthPenalty + ", earlyStopping=" + earlyStopping.id() + ", " + decoding + ", stop=" + stopStrings + ", eos=" + eosTokenIds + "]";
     }
 
     /** Builder of {@link GenerationConfig}; validation happens in {@link #build()}. */
@@ -154,6 +164,7 @@ public final class GenerationConfig {
         private double rho = LinearAlignment.DEFAULT_RHO;
         private int numBeams = 16;
         private double lengthPenalty = 1.0;
+        private EarlyStopping earlyStopping = EarlyStopping.HEURISTIC;
         private DecodingConfig decoding = DecodingConfig.greedy();
 
         private Builder() {
@@ -213,6 +224,12 @@ public final class GenerationConfig {
 
         public Builder lengthPenalty(double lengthPenalty) {
             this.lengthPenalty = lengthPenalty;
+            return this;
+        }
+
+        /** Hugging Face's {@code early_stopping} for beam search; default {@link EarlyStopping#HEURISTIC}. */
+        public Builder earlyStopping(EarlyStopping earlyStopping) {
+            this.earlyStopping = earlyStopping;
             return this;
         }
 

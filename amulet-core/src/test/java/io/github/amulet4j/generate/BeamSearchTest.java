@@ -150,8 +150,9 @@ class BeamSearchTest {
             int numBeams = 1 + (int) (seed % 4);
             double lp = seed % 3 == 0 ? 0.0 : 1.0;
             TableLm lm = new TableLm(5, 5, seed);
+            // the reference's stopping bound is Hugging Face's early_stopping "never"
             GenerationConfig cfg = GenerationConfig.builder().method(Method.BEAM).numBeams(numBeams).maxNewTokens(8)
-                    .lengthPenalty(lp).eosTokenIds(0).build();
+                    .lengthPenalty(lp).earlyStopping(EarlyStopping.NEVER).eosTokenIds(0).build();
             GenerationResult res = new Generator(lm, new TableLm.Tokenizer(5), cfg)
                     .generate(GenerationRequest.preferenceOnly(PROMPT));
             assertArrayEquals(referenceBeamSearch(lm, PROMPT, numBeams, 8, lp), res.tokenIds(), "seed " + seed);

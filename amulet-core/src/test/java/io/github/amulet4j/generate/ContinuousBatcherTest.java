@@ -89,6 +89,46 @@ class ContinuousBatcherTest {
     }
 
     @Test
+    void longPromptsArePrefilledInChunksBetweenDecodingSteps() throws Exception {
+        int[] base = new int[30];
+        int[] pref = new int[22];
+        for (int i = 0; i < base.length; i++) {
+            base[i] = 1 + (i * 7) % 12;
+        }
+        for (int i = 0; i < pref.length; i++) {
+            pref[i] = 1 + (i * 5) % 12;
+        }
+        GenerationRequest longOne = GenerationRequest.of(base, pref)
+                .withConfig(GenerationConfig.builder().maxNewTokens(6).build());
+        GenerationResult want = new Generator(new TableLm(MODEL_VOCAB, REAL_VOCAB, 7), new TableLm.Tokenizer(REAL_VOCAB))
+                .generate(longOne);
+        TableLm lm = new TableLm(MODEL_VOCAB, REAL_VOCAB, 7);
+        // no EOS: the running request only stops when cancelled
+        try (ContinuousBatcher b = new ContinuousBatcher(lm, new TableLm.Tokenizer(REAL_VOCAB),
+                GenerationConfig.defaults(), BatchingOptions.builder().prefillTokensPerStep(4).build())) {
+            AtomicInteger running = new AtomicInteger();
+            CompletableFuture<GenerationResult> endless = b.submit(GenerationRequest.baseOnly(new int[] {1, 2})
+                    .withConfig(GenerationConfig.builder().method(Method.BASE).maxNewTokens(1_000_000).build()),
+                    (r, t, d) -> running.incrementAndGet());
+            long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (running.get() < 2 && System.nanoTime() < until) {
+                Thread.sleep(1);
+            }
+            int before = running.get();
+            AtomicInteger atFirstToken = new AtomicInteger(-1);
+            GenerationResult got = b.submit(longOne, (r, t, d) -> atFirstToken.compareAndSet(-1, running.get()))
+                    .get(30, TimeUnit.SECONDS);
+            endless.cancel(true);
+            assertArrayEquals(want.tokenIds(), got.tokenIds(), "chunked prefill gives the same tokens");
+            assertEquals(want.text(), got.text());
+            // 22 and 30 prompt tokens in chunks of 4: 6 + 8 chunks (one prefill and the rest extensions per stream)
+            assertEquals(5 + 7, lm.extensions);
+            assertTrue(atFirstToken.get() - before >= 13,
+                    "the running request kept decoding between the chunks: " + (atFirstToken.get() - before));
+        }
+    }
+
+    @Test
     void cancelledRequestFreesItsStreamsForTheNext() throws Exception {
         TableLm lm = new TableLm(MODEL_VOCAB, REAL_VOCAB, 3);
         // no EOS: the first request only stops when cancelled

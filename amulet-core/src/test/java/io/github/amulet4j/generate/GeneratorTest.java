@@ -233,12 +233,13 @@ class GeneratorTest {
         int[] b = generator(lm(), c).generate(GenerationRequest.of(BASE, PREF)).tokenIds();
         assertArrayEquals(a, b);
         assertTrue(Arrays.stream(a).allMatch(t -> t < REAL_VOCAB), "padded rows (logit 50) must never be drawn");
-        int[] greedy = generator(lm(), cfg().build()).generate(GenerationRequest.of(BASE, PREF)).tokenIds();
+        // another seed gives other tokens (compared with seed 7's own tokens, not with greedy's: a sampler that
+        // ignored the seed would still differ from greedy)
         boolean differs = false;
         for (long seed = 1; seed <= 5 && !differs; seed++) {
             GenerationConfig other = c.toBuilder().decoding(c.decoding().toBuilder().seed(seed).build()).build();
             int[] s = generator(lm(), other).generate(GenerationRequest.of(BASE, PREF)).tokenIds();
-            differs = !Arrays.equals(s, a) || !Arrays.equals(s, greedy);
+            differs = !Arrays.equals(s, a);
         }
         assertTrue(differs, "sampling ignores the seed");
     }

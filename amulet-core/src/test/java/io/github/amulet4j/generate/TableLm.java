@@ -26,6 +26,7 @@ final class TableLm implements CausalLm {
     int prefills;
     int appends;
     int absorbs;
+    int extensions;
     final List<Integer> appendBatchSizes = new ArrayList<>();
     final List<int[]> selects = new ArrayList<>();
     /** Every stream ever created, with its full history. */
@@ -45,8 +46,14 @@ final class TableLm implements CausalLm {
         this.seed = seed;
     }
 
+    /** Replaces the table when set: the logits row of a whole history (prompt and generated tokens). */
+    java.util.function.Function<int[], float[]> script;
+
     /** The logits row of a history (the table). */
     float[] row(int[] history) {
+        if (script != null) {
+            return script.apply(history);
+        }
         long h = seed;
         for (int t : history) {
             h = h * 1_000_003L + t + 1;
@@ -154,6 +161,18 @@ final class TableLm implements CausalLm {
                 }
             }
             streams = next;
+        }
+
+        @Override
+        public void extend(int[][] tokens) {
+            check();
+            extensions++;
+            for (int i = 0; i < tokens.length; i++) {
+                Stream s = streams.get(i);
+                int[] h = Arrays.copyOf(s.history, s.history.length + tokens[i].length);
+                System.arraycopy(tokens[i], 0, h, s.history.length, tokens[i].length);
+                s.history = h;
+            }
         }
 
         @Override

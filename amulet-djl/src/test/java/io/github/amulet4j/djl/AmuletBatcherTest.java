@@ -7,7 +7,6 @@ import io.github.amulet4j.generate.GenerationConfig;
 import io.github.amulet4j.generate.GenerationResult;
 import io.github.amulet4j.generate.TokenListener;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
@@ -55,8 +54,10 @@ class AmuletBatcherTest {
         return b.build();
     }
 
-    @Test
-    void sixteenConcurrentGreedyRequestsEqualTheSameRequestsOneByOne() throws Exception {
+    /** 2048: every prompt prefilled whole; 7: long prompts prefilled in chunks of 7 tokens between steps. */
+    @org.junit.jupiter.params.ParameterizedTest(name = "prefill tokens per step {0}")
+    @org.junit.jupiter.params.provider.ValueSource(ints = {2048, 7})
+    void sixteenConcurrentGreedyRequestsEqualTheSameRequestsOneByOne(int prefillTokensPerStep) throws Exception {
         int n = 16;
         try (AmuletModel model = AmuletModel.load(ModelOptions.of(qwen))) {
             List<GenerationResult> alone = new ArrayList<>();
@@ -67,7 +68,8 @@ class AmuletBatcherTest {
             List<StringBuilder> streamed = new ArrayList<>();
             List<Future<CompletableFuture<GenerationResult>>> submitted = new ArrayList<>();
             // 12 streams: fewer than all requests need, so some wait and join a running batch
-            try (AmuletBatcher batcher = model.batcher(BatchingOptions.builder().maxBatchStreams(12).maxQueue(n).build())) {
+            try (AmuletBatcher batcher = model.batcher(BatchingOptions.builder().maxBatchStreams(12).maxQueue(n)
+                    .prefillTokensPerStep(prefillTokensPerStep).build())) {
                 for (int i = 0; i < n; i++) {
                     int k = i;
                     StringBuilder sb = new StringBuilder();

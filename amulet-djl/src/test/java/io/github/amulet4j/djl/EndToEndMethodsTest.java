@@ -19,10 +19,15 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.api.io.TempDir;
 
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import io.github.amulet4j.djl.tokenizer.HfTokenizer;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 
@@ -40,7 +45,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class EndToEndMethodsTest {
 
     private static final String QUESTION = "What is the ozone layer?";
-    private static final Preference PREFERENCE = Preference.of("concise");
+    private static final String PREFERENCE_TEXT = "Answer in as few words as you can.";
+    private static final Preference PREFERENCE = Preference.of(PREFERENCE_TEXT);
     private static final int STEPS = 6;
 
     @TempDir
@@ -54,9 +60,10 @@ class EndToEndMethodsTest {
         try (AmuletModel model = AmuletModel.load(folder);
              TensorStore store = Checkpoints.open(folder);
              DjlCausalLm reference = DjlCausalLm.load(ModelConfigReader.readFolder(folder), store)) {
-            TwoStreamPrompt prompts = model.prompts().render(QUESTION, PREFERENCE);
-            int vocab = Math.min(model.prompts().tokenizer().vocabularySize(), model.config().vocabSize());
-            Set<Integer> eos = model.prompts().eosTokenIds();
+            // the reference's prompts and end-of-sequence ids, by hand from the files (not the production prompts())
+            HandPrompts prompts = HandPrompts.of(folder, shape);
+            int vocab = Math.min(prompts.tokenizerVocab, ModelConfigReader.readFolder(folder).vocabSize());
+            Set<Integer> eos = prompts.eos;
             AmuletParameters params = AmuletParameters.PAPER_DEFAULTS;
             List<int[]> produced = new ArrayList<>();
             for (Method method : List.of(Method.BASE, Method.PREF, Method.LA, Method.AMULET)) {
@@ -66,8 +73,8 @@ class EndToEndMethodsTest {
                     case LA -> new LinearAlignment(2.0);
                     default -> new ClosedFormAmulet(params);
                 };
-                int[] expected = greedyByHand(reference, step, prompts.base().tokenIds(),
-                        prompts.preference().tokenIds(), vocab, eos);
+                int[] expected = greedyByHand(reference, step, prompts.base,
+                        prompts.pref, vocab, eos);
                 GenerationResult r = model.generate(QUESTION, PREFERENCE, greedy(method).build());
                 assertArrayEquals(expected, r.tokenIds(), shape.id() + " " + method.id());
                 produced.add(r.tokenIds());
@@ -85,11 +92,53 @@ class EndToEndMethodsTest {
             assertArrayEquals(pref.tokenIds(), beam1.tokenIds(), shape.id() + ": one beam == greedy pref");
 
             for (int beams : new int[] {2, 3}) {
-                int[] best = bestTwoTokens(reference, prompts.preference().tokenIds(), vocab, beams, eos);
+                int[] best = bestTwoTokens(reference, prompts.pref, vocab, beams, eos);
                 GenerationResult beam = model.generate(QUESTION, PREFERENCE,
                         greedy(Method.BEAM).numBeams(beams).maxNewTokens(2).build());
                 assertArrayEquals(best, beam.tokenIds(), shape.id() + ": " + beams + " beams");
             }
+        }
+    }
+
+    /**
+     * The two streams' token ids as ALGORITHM.md section 1 defines them, written out for the tiny folders: the
+     * ChatML template of {@link io.github.amulet4j.djl.tokenizer.TinyTokenizerWriter} has the default system
+     * message "You are a helpful assistant.", so the preference stream's system message is that + " " + P; the
+     * Llama shape adds BOS; GPT-2 has no template (P + "\n\n" + question). EOS ids from generation_config.json.
+     */
+    record HandPrompts(int[] base, int[] pref, Set<Integer> eos, int tokenizerVocab) {
+
+        static HandPrompts of(Path folder, RandomModelFolder.Shape shape) throws IOException {
+            String baseText;
+            String prefText;
+            if (shape == RandomModelFolder.Shape.TINY_GPT2) {
+                baseText = QUESTION;
+                prefText = PREFERENCE_TEXT + "\n\n" + QUESTION;
+            } else {
+                String turns = "<|im_start|>user\n" + QUESTION + "<|im_end|>\n<|im_start|>assistant\n";
+                baseText = "<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n" + turns;
+                prefText = "<|im_start|>system\nYou are a helpful assistant. " + PREFERENCE_TEXT + "<|im_end|>\n" + turns;
+            }
+            JsonObject generation = JsonParser.parseString(Files.readString(folder.resolve("generation_config.json")))
+                    .getAsJsonObject();
+            Set<Integer> eos = new HashSet<>();
+            generation.getAsJsonArray("eos_token_id").forEach(e -> eos.add(e.getAsInt()));
+            try (HfTokenizer t = HfTokenizer.load(folder)) {
+                int[] base = t.encode(baseText);
+                int[] pref = t.encode(prefText);
+                if (shape == RandomModelFolder.Shape.TINY_LLAMA) {
+                    base = prepend(t.tokenToId("<s>"), base);
+                    pref = prepend(t.tokenToId("<s>"), pref);
+                }
+                return new HandPrompts(base, pref, eos, t.vocabularySize());
+            }
+        }
+
+        private static int[] prepend(int id, int[] ids) {
+            int[] out = new int[ids.length + 1];
+            out[0] = id;
+            System.arraycopy(ids, 0, out, 1, ids.length);
+            return out;
         }
     }
 

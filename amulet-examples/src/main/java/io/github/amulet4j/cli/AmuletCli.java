@@ -1,6 +1,7 @@
 package io.github.amulet4j.cli;
 
 import io.github.amulet4j.cli.bench.BenchCommand;
+import io.github.amulet4j.cli.judge.JudgeCommand;
 import io.github.amulet4j.djl.hub.HubSettings;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -17,7 +18,7 @@ import java.util.Map;
 
 /**
  * The {@code amulet} command line: {@code generate}, {@code chat}, {@code compare}, {@code eval},
- * {@code prompt}, {@code models}, {@code random-model} and {@code bench}.
+ * {@code prompt}, {@code models}, {@code random-model}, {@code bench} and {@code judge}.
  *
  * <p>Exit codes: 0 success, 2 bad usage (an unknown option, preset or method, a missing model folder, a
  * dataset in the wrong format), 1 failure at run time. An error is one line on stderr; {@code --verbose}
@@ -35,6 +36,7 @@ import java.util.Map;
                 RandomModelCommand.class,
                 BenchCommand.class,
                 ServeCommand.class,
+                JudgeCommand.class,
                 CommandLine.HelpCommand.class
         })
 public final class AmuletCli implements Runnable {
@@ -71,8 +73,8 @@ public final class AmuletCli implements Runnable {
         this.environment = Map.copyOf(environment);
     }
 
-    /** The environment the commands read the Hub settings from. */
-    Map<String, String> environment() {
+    /** The environment the commands read their variables from (Hub settings, the judge's key). */
+    public Map<String, String> environment() {
         return environment;
     }
 
@@ -95,7 +97,7 @@ public final class AmuletCli implements Runnable {
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "missing command (generate, chat, compare, eval, prompt, models, random-model, bench, serve)");
+        throw new CommandLine.ParameterException(spec.commandLine(), "missing command (generate, chat, compare, eval, prompt, models, random-model, bench, serve, judge)");
     }
 
     /** Entry point of the launcher. */

@@ -6,6 +6,7 @@ import io.github.amulet4j.align.Method;
 import io.github.amulet4j.decode.DecodingConfig;
 import io.github.amulet4j.djl.ModelLocator;
 import io.github.amulet4j.djl.ModelOptions;
+import io.github.amulet4j.generate.EarlyStopping;
 import io.github.amulet4j.generate.GenerationConfig;
 import io.github.amulet4j.prompt.Preference;
 import io.github.amulet4j.prompt.PreferencePresets;
@@ -97,7 +98,23 @@ final class Options {
                 b.rho(o.ratio);
             }
             if (o.beams != null) {
+                if (o.beams < 1) {
+                    throw new UsageException("--beams: expected a whole number >= 1, got " + o.beams);
+                }
                 b.numBeams(o.beams);
+            }
+            if (o.lengthPenalty != null) {
+                if (!Double.isFinite(o.lengthPenalty)) {
+                    throw new UsageException("--length-penalty: expected a finite number, got " + o.lengthPenalty);
+                }
+                b.lengthPenalty(o.lengthPenalty);
+            }
+            if (o.earlyStopping != null) {
+                try {
+                    b.earlyStopping(EarlyStopping.parse(o.earlyStopping));
+                } catch (IllegalArgumentException e) {
+                    throw new UsageException("--early-stopping: " + e.getMessage());
+                }
             }
             return b.build();
         } catch (IllegalArgumentException e) {

@@ -57,6 +57,15 @@ public final class SharedOptions {
     @Option(names = "--beams", paramLabel = "N", description = "Number of beams for --method beam (default 16).")
     Integer beams;
 
+    @Option(names = "--length-penalty", paramLabel = "X", description = "Beam score = sum of log-probabilities / "
+            + "length^X; above 0 favours longer answers (default 1).")
+    Double lengthPenalty;
+
+    @Option(names = "--early-stopping", paramLabel = "true|false|never", description = "When beam search stops "
+            + "(Hugging Face's early_stopping): true as soon as --beams answers are finished, false when no live beam "
+            + "is likely to beat them, never when none can (default false).")
+    String earlyStopping;
+
     @Option(names = "--max-new-tokens", paramLabel = "N", defaultValue = "128",
             description = "Most tokens to generate (default: ${DEFAULT-VALUE}).")
     int maxNewTokens;

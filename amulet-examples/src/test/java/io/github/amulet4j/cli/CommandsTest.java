@@ -224,9 +224,21 @@ class CommandsTest {
         assertTrue(list.get(0).hasWeights());
         assertFalse(list.get(1).hasWeights());
         assertEquals(List.of("0123456789ab"), list.get(0).revisions());
-        CliRun r = CliRun.run("models");
+        Files.createDirectories(cache.resolve("models--gpt2/blobs"));
+        Files.write(cache.resolve("models--gpt2/blobs/0a1b"), new byte[3 * 1024]);
+        // the command reads the cache its environment names, never the real ~/.cache
+        CliRun r = CliRun.runWithEnvironment(java.util.Map.of("HF_HUB_CACHE", cache.toString()), "models");
         assertEquals(0, r.exitCode(), r::toString);
-        assertTrue(r.out().contains("Hugging Face cache") || r.out().startsWith("models in"), r::toString);
+        List<String> lines = r.out().lines().toList();
+        assertEquals("models in " + cache + ":", lines.get(0), r::toString);
+        assertEquals(4, lines.size(), r::toString);
+        assertTrue(lines.get(2).matches("Qwen/Qwen2\\.5-0\\.5B-Instruct +0 B +yes +0123456789ab"), lines.get(2));
+        assertTrue(lines.get(3).matches("gpt2 +3\\.0 KiB +no +abc"), lines.get(3));
+        // HF_HOME/hub when HF_HUB_CACHE is unset; an empty cache says so
+        Path home = cache.resolve("home");
+        CliRun empty = CliRun.runWithEnvironment(java.util.Map.of("HF_HOME", home.toString()), "models");
+        assertEquals(0, empty.exitCode(), empty::toString);
+        assertEquals("no models in the Hugging Face cache " + home.resolve("hub"), empty.out().strip());
     }
 
     @Test

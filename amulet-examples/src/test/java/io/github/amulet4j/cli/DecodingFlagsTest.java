@@ -2,6 +2,7 @@ package io.github.amulet4j.cli;
 
 import io.github.amulet4j.align.Method;
 import io.github.amulet4j.decode.DecodingConfig;
+import io.github.amulet4j.generate.EarlyStopping;
 import io.github.amulet4j.generate.GenerationConfig;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -80,6 +81,47 @@ class DecodingFlagsTest {
         assertEquals(0.7, d.temperature());
         assertEquals(4L, d.seed().getAsLong());
         assertTrue(config(Method.BEAM).decoding().isGreedy());
+    }
+
+    @Test
+    void beamFlagsMapOntoHuggingFacesSettings() {
+        GenerationConfig c = config(Method.BEAM, "--beams", "4", "--length-penalty", "-0.5", "--early-stopping", "never");
+        assertEquals(4, c.numBeams());
+        assertEquals(-0.5, c.lengthPenalty());
+        assertEquals(EarlyStopping.NEVER, c.earlyStopping());
+        assertEquals(EarlyStopping.WHEN_FULL, config(Method.BEAM, "--early-stopping", "true").earlyStopping());
+        assertEquals(EarlyStopping.HEURISTIC, config(Method.BEAM).earlyStopping(), "Hugging Face's default");
+        assertEquals(1.0, config(Method.BEAM).lengthPenalty());
+        String m = model.toString();
+        assertUsage(CliRun.run("generate", "--model", m, "--preference", "concise", "--method", "beam",
+                "--early-stopping", "soon", "Why?"), "--early-stopping: unknown early stopping 'soon'; valid: true, false, never");
+        assertUsage(CliRun.run("generate", "--model", m, "--preference", "concise", "--method", "beam", "--beams", "0",
+                "Why?"), "--beams: expected a whole number >= 1, got 0");
+        assertUsage(CliRun.run("generate", "--model", m, "--preference", "concise", "--method", "beam",
+                "--length-penalty", "Infinity", "Why?"), "--length-penalty: expected a finite number");
+    }
+
+    @Test
+    void sampledBeamSearchRunsFromTheCommandLine() {
+        String m = model.toString();
+        String[] base = {"generate", "--model", m, "--preference", "concise", "--method", "beam", "--beams", "2",
+                "--max-new-tokens", "6", "--json"};
+        java.util.Set<String> outputs = new java.util.HashSet<>();
+        for (String seed : List.of("1", "2", "3", "4")) {
+            CliRun a = CliRun.run(concat(base, "--temperature", "5", "--seed", seed, "Why?"));
+            CliRun b = CliRun.run(concat(base, "--temperature", "5", "--seed", seed, "Why?"));
+            assertEquals(0, a.exitCode(), a::toString);
+            assertEquals(CommandsTest.json(a.out()).get("token_ids"), CommandsTest.json(b.out()).get("token_ids"),
+                    "same seed, same tokens");
+            outputs.add(CommandsTest.json(a.out()).get("token_ids").toString());
+        }
+        assertTrue(outputs.size() > 1, "the seed and temperature reach beam search: " + outputs);
+    }
+
+    private static String[] concat(String[] a, String... b) {
+        String[] all = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, all, a.length, b.length);
+        return all;
     }
 
     @Test

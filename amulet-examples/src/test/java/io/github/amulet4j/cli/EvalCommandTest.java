@@ -6,7 +6,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -91,6 +90,15 @@ class EvalCommandTest {
             assertTrue(rows.put(key, o) == null, "duplicate row " + key);
         }
         return rows;
+    }
+
+    /** The whole lines of a file (a partial last line, as a kill may leave, is left out); none when absent. */
+    static List<String> wholeLines(Path file) throws IOException {
+        if (!Files.exists(file)) {
+            return List.of();
+        }
+        String content = Files.readString(file, StandardCharsets.UTF_8);
+        return content.substring(0, content.lastIndexOf('\n') + 1).lines().toList();
     }
 
     @Test
@@ -299,28 +307,33 @@ class EvalCommandTest {
                 AmuletCli.class.getName(), "eval", "--model", model.toString(), "--dataset", big.toString(), "--methods",
                 "base,pref", "--preferences", "concise", "--max-new-tokens", "2", "--no-progress", "--out", out.toString()));
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(dir.resolve("killed.log").toFile()).start();
+        int seen = 0;
         try {
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
-            while (p.isAlive() && System.nanoTime() < deadline
-                    && (!Files.exists(out) || Files.readAllLines(out).size() < 3)) {
+            while (p.isAlive() && System.nanoTime() < deadline && (seen = wholeLines(out).size()) < 3) {
                 Thread.sleep(20);
             }
         } finally {
-            p.destroy(); // SIGTERM: the shutdown hook closes the file
+            p.destroyForcibly(); // SIGKILL: no shutdown hook, no clean close; only what each append wrote survives
             p.waitFor(30, TimeUnit.SECONDS);
-            p.destroyForcibly();
         }
-        int before = rows(out).size();
-        assertTrue(before >= 3, "rows before the kill: " + before + "\n" + Files.readString(dir.resolve("killed.log")));
+        String log = Files.readString(dir.resolve("killed.log"));
+        assertEquals(128 + 9, p.exitValue(), "the run must end by the kill, not on its own\n" + log);
+        List<String> kept = wholeLines(out);
+        assertTrue(kept.size() >= 3 && kept.size() >= seen, "rows written before the kill: " + kept.size() + "\n" + log);
+        assertTrue(kept.size() < 80, "the kill cut the run short: " + kept.size() + " of 80 rows");
 
         List<String> resume = new ArrayList<>(cmd.subList(cmd.indexOf(AmuletCli.class.getName()) + 1, cmd.size()));
         CliRun r = CliRun.run(resume.toArray(String[]::new));
         assertEquals(0, r.exitCode(), r::toString);
+        // every row written before the kill is kept as it was and not run again: at most the row in flight is lost
+        assertTrue(r.err().contains(kept.size() + " of 80 rows already done"), r::toString);
+        assertTrue(r.err().contains("eval: " + (80 - kept.size()) + " new rows"), r::toString);
+        assertEquals(kept, Files.readAllLines(out).subList(0, kept.size()));
         Map<String, JsonObject> all = rows(out);
         assertEquals(80, all.size(), "every (index, method, preference) once");
         Set<Integer> indices = new HashSet<>();
         all.values().forEach(o -> indices.add(o.get("index").getAsInt()));
         assertEquals(40, indices.size());
-        assertTrue(File.separator.length() > 0);
     }
 }

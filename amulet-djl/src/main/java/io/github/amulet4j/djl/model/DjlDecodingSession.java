@@ -112,6 +112,45 @@ final class DjlDecodingSession implements DecodingSession {
     }
 
     @Override
+    public void extend(int[][] tokens) {
+        ensureOpen();
+        Objects.requireNonNull(tokens, "tokens");
+        if (tokens.length != streams) {
+            throw new IllegalArgumentException("extend needs one row per stream: got " + tokens.length
+                    + " rows for " + streams + " streams");
+        }
+        if (streams == 0) {
+            return;
+        }
+        int t = tokens[0].length;
+        for (int i = 0; i < streams; i++) {
+            if (tokens[i].length != t || t == 0) {
+                throw new IllegalArgumentException("extend needs rows of one length >= 1, got " + tokens[i].length
+                        + " tokens for stream " + i + " and " + t + " for stream 0");
+            }
+            for (int token : tokens[i]) {
+                model.checkToken(token, "token for stream " + i);
+            }
+            if (lengths[i] + t > model.maxPositions()) {
+                throw new IllegalArgumentException("stream " + i + " would exceed the model's " + model.maxPositions()
+                        + " positions");
+            }
+        }
+        for (int i = 0; i < streams; i++) {
+            if (lengths[i] + t > history[i].length) {
+                history[i] = Arrays.copyOf(history[i], Math.max(history[i].length * 2, lengths[i] + t));
+            }
+            System.arraycopy(tokens[i], 0, history[i], lengths[i], t);
+            lengths[i] += t;
+        }
+        if (cache != null) {
+            step(tokens, pad, cache);
+        } else {
+            recompute();
+        }
+    }
+
+    @Override
     public void select(int[] sources) {
         ensureOpen();
         Objects.requireNonNull(sources, "sources");

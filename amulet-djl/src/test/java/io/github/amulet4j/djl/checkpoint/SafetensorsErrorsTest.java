@@ -1,5 +1,7 @@
 package io.github.amulet4j.djl.checkpoint;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -9,6 +11,7 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -35,9 +38,20 @@ class SafetensorsErrorsTest {
 
     @Test
     void validFileReadsBack() throws IOException {
-        Path f = raw("ok.safetensors", "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}", 8);
+        Path f = raw("ok.safetensors", "{\"b\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[8,12]},"
+                + "\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}", 12);
+        // the data section by hand: a = [1.5, -2] (0x3FC00000, 0xC0000000), b = [0.25] (0x3E800000), little-endian
+        byte[] bytes = Files.readAllBytes(f);
+        byte[] data = {0, 0, (byte) 0xC0, 0x3F, 0, 0, 0, (byte) 0xC0, 0, 0, (byte) 0x80, 0x3E};
+        System.arraycopy(data, 0, bytes, bytes.length - 12, 12);
+        Files.write(f, bytes);
         try (SafetensorsFile st = SafetensorsFile.open(f)) {
-            assertTrue(st.contains("a"));
+            assertEquals(Set.of("a", "b"), st.names());
+            assertTrue(st.contains("a") && !st.contains("c"));
+            assertArrayEquals(new long[] {2}, st.shape("a"));
+            assertEquals("F32", st.dtype("a"));
+            assertArrayEquals(new float[] {1.5f, -2f}, st.readFloat32("a"));
+            assertArrayEquals(new float[] {0.25f}, st.readFloat32("b"));
         }
     }
 

@@ -96,6 +96,33 @@ class DecodingSessionTest {
         }
     }
 
+    /** Chunked prefill: a prompt fed as several chunks gives the logits of the whole prompt. */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("configs")
+    void extendingByChunksEqualsOnePrefill(ModelConfig c) {
+        InMemoryTensorStore store = TestModels.store(c, 43);
+        int[] a = TestModels.tokens(c, 11, 5);
+        int[] b = TestModels.tokens(c, 11, 6);
+        for (boolean kv : new boolean[] {true, false}) {
+            RuntimeOptions opts = RuntimeOptions.builder().useKvCache(kv).initialCacheCapacity(4).build();
+            try (DjlCausalLm lm = DjlCausalLm.load(c, store, opts);
+                 DecodingSession s = lm.prefill(List.of(Arrays.copyOf(a, 3), Arrays.copyOf(b, 3)))) {
+                s.extend(new int[][] {Arrays.copyOfRange(a, 3, 7), Arrays.copyOfRange(b, 3, 7)});
+                s.extend(new int[][] {Arrays.copyOfRange(a, 7, 8), Arrays.copyOfRange(b, 7, 8)});
+                s.extend(new int[][] {Arrays.copyOfRange(a, 8, 11), Arrays.copyOfRange(b, 8, 11)});
+                float[][] wantA = lm.logitsAllPositions(a);
+                float[][] wantB = lm.logitsAllPositions(b);
+                assertTrue(TestModels.maxAbsDiff(s.logits().row(0), wantA[10]) <= TOL, "kv=" + kv + " stream 0");
+                assertTrue(TestModels.maxAbsDiff(s.logits().row(1), wantB[10]) <= TOL, "kv=" + kv + " stream 1");
+                assertEquals(11, s.length(0));
+                s.append(new int[] {7, 8});
+                int[] a2 = concat(a, 7);
+                assertTrue(TestModels.maxAbsDiff(s.logits().row(0), lm.logitsAllPositions(a2)[11]) <= TOL);
+                assertThrows(IllegalArgumentException.class, () -> s.extend(new int[][] {{1, 2}, {3}}));
+            }
+        }
+    }
+
     /** Continuous batching: newcomers prefilled alone join a running session; every stream equals itself alone. */
     @ParameterizedTest(name = "{0}")
     @MethodSource("configs")

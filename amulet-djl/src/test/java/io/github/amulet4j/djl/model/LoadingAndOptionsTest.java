@@ -177,9 +177,23 @@ class LoadingAndOptionsTest {
         assertThrows(IllegalArgumentException.class, () -> RuntimeOptions.builder().productThreads(257));
         assertEquals(3, RuntimeOptions.builder().productThreads(3).build().effectiveProductThreads());
         int auto = RuntimeOptions.defaults().effectiveProductThreads();
-        assertEquals(Math.min(RuntimeOptions.MAX_AUTO_PRODUCT_THREADS, Runtime.getRuntime().availableProcessors()), auto);
+        assertEquals(Math.min(8, Runtime.getRuntime().availableProcessors()), auto, "the cores, at most 8");
         assertEquals(1, RuntimeOptions.builder().device(ai.djl.Device.gpu()).build().effectiveProductThreads());
         assertEquals(4, RuntimeOptions.builder().productThreads(4).build().toBuilder().build().productThreads());
+    }
+
+    /** The automatic setting on machines of 16, 3 and 1 cores (child JVMs told so), whatever this one has. */
+    @Test
+    void automaticProductThreadsAreTheCoresAtMostEight() throws Exception {
+        String javaBin = java.nio.file.Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        for (int[] coresWant : new int[][] {{16, 8}, {3, 3}, {1, 1}}) {
+            Process p = new ProcessBuilder(javaBin, "-XX:ActiveProcessorCount=" + coresWant[0], "-cp",
+                    System.getProperty("java.class.path"), AutoProductThreadsMain.class.getName())
+                    .redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            assertEquals(0, p.waitFor(), out);
+            assertEquals(String.valueOf(coresWant[1]), out.strip(), coresWant[0] + " cores");
+        }
     }
 
     @Test
@@ -234,7 +248,7 @@ class LoadingAndOptionsTest {
     @Test
     void randomCheckpointHasEveryExpectedTensorAndIsDeterministic() {
         for (ModelConfig c : ModelShapes.tinyAll()) {
-            Map<String, long[]> expected = TensorLayout.expectedTensors(c);
+            Map<String, long[]> expected = handLayout(c);
             InMemoryTensorStore a = RandomCheckpoint.create(c, 9);
             InMemoryTensorStore b = RandomCheckpoint.create(c, 9);
             assertEquals(expected.keySet(), a.names());
@@ -253,6 +267,68 @@ class LoadingAndOptionsTest {
         double mean = sum / v.length;
         double std = Math.sqrt(sq / v.length - mean * mean);
         assertTrue(Math.abs(mean) < 1e-4 && Math.abs(std - 0.02) < 1e-4, "mean " + mean + ", std " + std);
+    }
+
+    /**
+     * The Hugging Face tensor names and shapes of each architecture, written out from the transformers modelling
+     * code (nn.Linear weights are [out, in]; GPT-2's Conv1D weights are [in, out]), not from TensorLayout.
+     */
+    static Map<String, long[]> handLayout(ModelConfig c) {
+        Map<String, long[]> m = new java.util.TreeMap<>();
+        long h = c.hiddenSize();
+        long v = c.vocabSize();
+        long i = c.intermediateSize();
+        if (c.architecture().equals("GPT2LMHeadModel")) {
+            m.put("transformer.wte.weight", new long[] {v, h});
+            m.put("transformer.wpe.weight", new long[] {c.maxPositions(), h});
+            for (int l = 0; l < c.numLayers(); l++) {
+                String p = "transformer.h." + l + ".";
+                for (String ln : List.of("ln_1", "ln_2")) {
+                    m.put(p + ln + ".weight", new long[] {h});
+                    m.put(p + ln + ".bias", new long[] {h});
+                }
+                m.put(p + "attn.c_attn.weight", new long[] {h, 3 * h});
+                m.put(p + "attn.c_attn.bias", new long[] {3 * h});
+                m.put(p + "attn.c_proj.weight", new long[] {h, h});
+                m.put(p + "attn.c_proj.bias", new long[] {h});
+                m.put(p + "mlp.c_fc.weight", new long[] {h, i});
+                m.put(p + "mlp.c_fc.bias", new long[] {i});
+                m.put(p + "mlp.c_proj.weight", new long[] {i, h});
+                m.put(p + "mlp.c_proj.bias", new long[] {h});
+            }
+            m.put("transformer.ln_f.weight", new long[] {h});
+            m.put("transformer.ln_f.bias", new long[] {h});
+            return m;
+        }
+        long q = (long) c.numHeads() * c.headDim();
+        long kv = (long) c.numKvHeads() * c.headDim();
+        m.put("model.embed_tokens.weight", new long[] {v, h});
+        for (int l = 0; l < c.numLayers(); l++) {
+            String p = "model.layers." + l + ".";
+            m.put(p + "input_layernorm.weight", new long[] {h});
+            m.put(p + "post_attention_layernorm.weight", new long[] {h});
+            m.put(p + "self_attn.q_proj.weight", new long[] {q, h});
+            m.put(p + "self_attn.k_proj.weight", new long[] {kv, h});
+            m.put(p + "self_attn.v_proj.weight", new long[] {kv, h});
+            m.put(p + "self_attn.o_proj.weight", new long[] {h, q});
+            if (c.architecture().equals("Qwen2ForCausalLM")) {
+                m.put(p + "self_attn.q_proj.bias", new long[] {q});
+                m.put(p + "self_attn.k_proj.bias", new long[] {kv});
+                m.put(p + "self_attn.v_proj.bias", new long[] {kv});
+            }
+            if (c.architecture().equals("Qwen3ForCausalLM")) {
+                m.put(p + "self_attn.q_norm.weight", new long[] {c.headDim()});
+                m.put(p + "self_attn.k_norm.weight", new long[] {c.headDim()});
+            }
+            m.put(p + "mlp.gate_proj.weight", new long[] {i, h});
+            m.put(p + "mlp.up_proj.weight", new long[] {i, h});
+            m.put(p + "mlp.down_proj.weight", new long[] {h, i});
+        }
+        m.put("model.norm.weight", new long[] {h});
+        if (!c.tieWordEmbeddings()) {
+            m.put("lm_head.weight", new long[] {v, h});
+        }
+        return m;
     }
 
     @Test

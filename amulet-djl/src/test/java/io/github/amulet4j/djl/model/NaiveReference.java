@@ -5,7 +5,7 @@ import io.github.amulet4j.djl.checkpoint.TensorStore;
 
 /**
  * An independent forward pass in plain Java loops (double accumulation) over the float32 values of a
- * {@link TensorStore}: embedding, RMSNorm / LayerNorm, rotary embedding (rotate_half, llama3 scaling),
+ * {@link TensorStore}: embedding, RMSNorm / LayerNorm, rotary embedding (rotate_half, linear and llama3 scaling),
  * grouped-query causal attention, SwiGLU / GELU-new MLP and head. Used to check the DJL model.
  */
 final class NaiveReference {
@@ -171,7 +171,7 @@ final class NaiveReference {
         return out;
     }
 
-    /** Inverse frequencies, with llama3 band remapping written from the formula. */
+    /** Inverse frequencies, with linear scaling and llama3 band remapping written from the formulas. */
     private double[] invFreq() {
         int hd = c.headDim();
         double[] f = new double[hd / 2];
@@ -179,6 +179,14 @@ final class NaiveReference {
             f[i] = 1 / Math.pow(c.ropeTheta(), 2.0 * i / hd);
         }
         ModelConfig.RopeScaling rs = c.ropeScaling();
+        if (rs != null && "linear".equals(rs.type())) {
+            // linear ("position interpolation"): position p is rotated as p / factor, i.e. every frequency / factor
+            for (int i = 0; i < f.length; i++) {
+                f[i] = f[i] / rs.factor();
+            }
+        } else if (rs != null && rs.type() != null && !"llama3".equals(rs.type()) && !"default".equals(rs.type())) {
+            throw new IllegalArgumentException("the naive reference has no rope_scaling type " + rs.type());
+        }
         if (rs != null && "llama3".equals(rs.type())) {
             double lowWave = rs.originalMaxPositionEmbeddings() / rs.lowFreqFactor();
             double highWave = rs.originalMaxPositionEmbeddings() / rs.highFreqFactor();

@@ -93,6 +93,30 @@ class ReferenceLogitsTest {
     }
 
     @Test
+    void linearRopeScalingMatchesTheReference() {
+        ModelConfig plain = TestModels.withoutRopeScaling(ModelShapes.tinyLlama());
+        ModelConfig c = TestModels.withRopeScaling(plain, new ModelConfig.RopeScaling("linear", 4.0, 0, 0, 0));
+        InMemoryTensorStore store = TestModels.store(c, 17);
+        int[] prompt = TestModels.tokens(c, 24, 3);
+        float[][] want = new NaiveReference(c, store).logits(prompt);
+        // guard: the scaling matters at the tested positions
+        float[][] unscaled = new NaiveReference(plain, store).logits(prompt);
+        assertTrue(TestModels.maxAbsDiff(want[23], unscaled[23]) > 1e-2f, "linear scaling changes nothing");
+        try (DjlCausalLm lm = DjlCausalLm.load(c, store); DecodingSession s = lm.prefill(List.of(java.util.Arrays.copyOf(prompt, 20)))) {
+            float[][] got = lm.logitsAllPositions(prompt);
+            for (int t = 0; t < prompt.length; t++) {
+                float d = TestModels.maxAbsDiff(want[t], got[t]);
+                assertTrue(d <= TOL, "position " + t + ": " + d);
+            }
+            for (int i = 20; i < prompt.length; i++) {
+                s.append(new int[] {prompt[i]});
+                float d = TestModels.maxAbsDiff(want[i], s.logits().row(0));
+                assertTrue(d <= TOL, "cached step at position " + i + ": " + d);
+            }
+        }
+    }
+
+    @Test
     void gpt2NamesWithoutPrefixLoadTheSame() {
         ModelConfig c = ModelShapes.tinyGpt2();
         InMemoryTensorStore prefixed = RandomCheckpoint.create(c, 3, "transformer.", TestModels.TEST_STD);

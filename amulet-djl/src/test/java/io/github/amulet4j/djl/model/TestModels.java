@@ -54,6 +54,13 @@ final class TestModels {
                 c.torchDtype(), c.slidingWindow());
     }
 
+    static ModelConfig withRopeScaling(ModelConfig c, ModelConfig.RopeScaling scaling) {
+        return new ModelConfig(c.architecture(), c.hiddenSize(), c.numLayers(), c.numHeads(), c.numKvHeads(),
+                c.headDim(), c.intermediateSize(), c.vocabSize(), c.maxPositions(), c.normEps(), c.ropeTheta(), scaling,
+                c.tieWordEmbeddings(), c.attentionBias(), c.qkNorm(), c.hiddenAct(), c.bosTokenId(), c.eosTokenIds(),
+                c.torchDtype(), c.slidingWindow());
+    }
+
     static float maxAbsDiff(float[] a, int aOff, float[] b, int bOff, int n) {
         float m = 0;
         for (int i = 0; i < n; i++) {

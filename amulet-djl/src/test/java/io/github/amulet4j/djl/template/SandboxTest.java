@@ -20,10 +20,19 @@ class SandboxTest {
         return JinjaTemplate.compile(source, "sandbox.jinja").render(CONTEXT);
     }
 
-    /** Either an error or an empty result, never anything that names a Java class. */
+    /**
+     * The template parses (a syntax error would prove nothing about the sandbox); rendering it is then either a
+     * render-time error or an empty result, never anything that names a Java class.
+     */
     private static void assertBlocked(String source) {
+        JinjaTemplate template;
         try {
-            String out = render(source);
+            template = JinjaTemplate.compile(source, "sandbox.jinja");
+        } catch (TemplateException e) {
+            throw new AssertionError(source + " does not parse, so it tests nothing: " + e.getMessage(), e);
+        }
+        try {
+            String out = template.render(CONTEXT);
             assertTrue(out.isEmpty() || !out.contains("java") && !out.contains("class"),
                     source + " rendered " + out);
             assertEquals("", out.strip(), source + " rendered " + out);

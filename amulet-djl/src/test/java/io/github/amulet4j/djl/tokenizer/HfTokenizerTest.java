@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -46,6 +45,11 @@ class HfTokenizerTest {
             assertEquals("\u0120th", t.idToToken(the[0]));
             // the byte-level symbols: id of byte b is b
             assertArrayEquals(new int[] {'!'}, t.encode("!"));
+            // "\u00e9" is the UTF-8 bytes C3 A9, i.e. the byte-level symbols "\u00c3\u00a9" (ids 0xC3, 0xA9)
+            assertArrayEquals(new int[] {0xC3, 0xA9}, t.encode("\u00e9"));
+            assertEquals("\u00c3", t.idToToken(0xC3));
+            // an emoji is its four UTF-8 bytes F0 9F 98 80
+            assertArrayEquals(new int[] {0xF0, 0x9F, 0x98, 0x80}, t.encode("\ud83d\ude00"));
         }
     }
 
@@ -157,6 +161,17 @@ class HfTokenizerTest {
         assertEquals('\u0120', s[' ']);
         assertEquals('\u010a', s['\n']);
         assertEquals('A', s['A']);
-        assertEquals(new String(new byte[] {(byte) 0xC3, (byte) 0xA9}, StandardCharsets.UTF_8), "\u00e9");
+        // GPT-2's bytes_to_unicode, by hand: the 188 printable bytes map to themselves; the others, in byte
+        // order, to U+0100 onwards: 0x00-0x20 -> U+0100-U+0120, 0x7F-0xA0 -> U+0121-U+0142, 0xAD -> U+0143
+        assertEquals('\u0100', s[0x00]);
+        assertEquals('\u0121', s[0x7F]);
+        assertEquals('\u0142', s[0xA0]);
+        assertEquals('\u0143', s[0xAD]);
+        assertEquals('\u00c3', s[0xC3]);
+        assertEquals('\u00a9', s[0xA9]);
+        assertEquals('\u00ff', s[0xFF]);
+        for (char c : s) {
+            assertTrue(c <= '\u0143', "symbol " + (int) c + " past U+0143");
+        }
     }
 }

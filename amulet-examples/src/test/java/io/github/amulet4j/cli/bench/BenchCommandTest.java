@@ -144,14 +144,29 @@ class BenchCommandTest {
         assertTrue(table.contains("of the bandwidth bound: not applicable on gpu(0)"), table);
         assertFalse(table.contains("tok/s (") || table.contains("NaN") || table.contains("Infinity"), table);
         assertTrue(table.contains("amulet >= 0.85 x pref decode tok/s: 0.91"), table);
+        // the derived numbers, by hand: pref 90 ms over 9 passes = 10 ms/token = 100 tok/s, 64 tokens in 2 ms =
+        // 32000 tok/s, outside (90 - 80 + 1) / 90; amulet 99 ms / 9 = 11 ms/token = 90.91 tok/s, 0.91 x pref,
+        // outside (99 - 85 + 2) / 99 = 16.2%; native memory 3 GiB resident - 1 GiB heap
+        assertTrue(table.contains("32000.0") && table.contains("100.00") && table.contains("10.0"), table);
+        assertTrue(table.contains("90.91") && table.contains("11.0") && table.contains("16.2%"), table);
+        assertTrue(table.contains("native (resident - heap) 2.00 GiB"), table);
         // peak 2.5 GiB > 1 + 0.25 + 1 GiB; peak 2.25 GiB <= 1 + 0.5 + 1 GiB; temporaries = peak - before - KV cache
         assertTrue(table.contains("(issue 9, pref, 64 prompt tokens): 2.50 <= 2.25 GiB  (not met)"), table);
         assertTrue(table.contains("(issue 9, amulet, 64 prompt tokens): 2.25 <= 2.50 GiB  (met)"), table);
         assertTrue(table.contains("pref               peak 2.50 GiB: weights 1.00, KV cache 0.250, temporaries 0.25, "
                 + "other 1.00 GiB"), table);
         JsonObject o = JsonParser.parseString(report.json()).getAsJsonObject();
-        assertEquals("gpu(0)", o.get("device").getAsString());
-        assertEquals(988_065_536L, o.get("weightBytesPerToken").getAsLong());
+        JsonObject pref = o.getAsJsonArray("methods").get(0).getAsJsonObject();
+        JsonObject amulet = o.getAsJsonArray("methods").get(1).getAsJsonObject();
+        assertEquals(10.0, pref.get("msPerToken").getAsDouble(), 1e-12);
+        assertEquals(100.0, pref.get("decodeTokensPerSecond").getAsDouble(), 1e-9);
+        assertEquals(32000.0, pref.get("prefillTokensPerSecond").getAsDouble(), 1e-6);
+        assertEquals(11.0 / 90, pref.get("outsideForwardShare").getAsDouble(), 1e-12);
+        assertEquals(1.0 / 9, pref.get("logitsCopyMsPerToken").getAsDouble(), 1e-12);
+        assertEquals(11.0, amulet.get("msPerToken").getAsDouble(), 1e-12);
+        assertEquals(10.0 / 11, amulet.get("ratioToPref").getAsDouble(), 1e-12);
+        assertEquals(16.0 / 99, amulet.get("outsideForwardShare").getAsDouble(), 1e-12);
+        assertEquals(2L << 30, o.getAsJsonObject("memory").get("nativeBytes").getAsLong());
         for (String absent : List.of("bandwidthBytesPerSecond", "boundTokensPerSecond", "prefShareOfBound")) {
             assertFalse(o.has(absent), absent + " in " + o);
         }

@@ -165,7 +165,10 @@ class ServerLoadAndFaultsTest {
      * runs to its token limit, so a long request is long.
      */
     static AmuletModel endlessModel() throws IOException {
-        Path endless = dir.resolve("endless");
+        return endlessModel(dir.resolve("endless"));
+    }
+
+    static AmuletModel endlessModel(Path endless) throws IOException {
         ModelConfig c = RandomModelFolder.write(endless, RandomModelFolder.Shape.TINY_QWEN2, 5, SafetensorsDtype.F32);
         int padded = c.vocabSize() - 1;
         for (String file : List.of("config.json", "generation_config.json")) {

@@ -1,0 +1,145 @@
+package io.github.amulet4j.djl.model;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import io.github.amulet4j.backend.DecodingSession;
+import io.github.amulet4j.djl.checkpoint.Checkpoints;
+import io.github.amulet4j.djl.checkpoint.ModelConfig;
+import io.github.amulet4j.djl.checkpoint.ModelConfigReader;
+import io.github.amulet4j.djl.checkpoint.TensorStore;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.io.IOException;
+import java.net.URISyntaxException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The second, independent model reference: checkpoints in the Hugging Face layout and their logits, both
+ * written by {@code src/test/resources/reference/regenerate_reference.py} (numpy, float64, written from the
+ * transformers modelling code of each architecture). The Java model reads the folders as it reads a download
+ * and must give the same top-k logits and log-sum-exp (1e-4), on both linear kernels, without and with the
+ * KV cache. The naive Java reference is held to the same numbers.
+ */
+class ReferenceCheckpointsTest {
+
+    static final double TOL = 1e-4;
+
+    static Path folder(String name) {
+        try {
+            return Path.of(ReferenceCheckpointsTest.class.getResource("/reference/" + name + "/config.json").toURI())
+                    .getParent();
+        } catch (URISyntaxException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** One position's expectation. */
+    record Expected(int position, int[] topIds, double[] topLogits, double logSumExp) {
+    }
+
+    static int[] tokenIds(JsonObject o) {
+        return o.getAsJsonArray("token_ids").asList().stream().mapToInt(JsonElement::getAsInt).toArray();
+    }
+
+    static List<Expected> positions(JsonObject o) {
+        return o.getAsJsonArray("positions").asList().stream().map(JsonElement::getAsJsonObject).map(p -> {
+            JsonArray ids = p.getAsJsonArray("top_ids");
+            JsonArray values = p.getAsJsonArray("top_logits");
+            return new Expected(p.get("position").getAsInt(),
+                    ids.asList().stream().mapToInt(JsonElement::getAsInt).toArray(),
+                    values.asList().stream().mapToDouble(JsonElement::getAsDouble).toArray(),
+                    p.get("logsumexp").getAsDouble());
+        }).toList();
+    }
+
+    /** Checks one row of logits against one position's expectation. */
+    static void check(String what, Expected e, float[] row) {
+        Integer[] order = new Integer[row.length];
+        for (int i = 0; i < row.length; i++) {
+            order[i] = i;
+        }
+        Arrays.sort(order, (a, b) -> Float.compare(row[b], row[a]));
+        int[] top = Arrays.stream(order, 0, e.topIds().length).mapToInt(Integer::intValue).toArray();
+        assertArrayEquals(e.topIds(), top, what + ": top ids");
+        for (int i = 0; i < top.length; i++) {
+            assertEquals(e.topLogits()[i], row[e.topIds()[i]], TOL, what + ": logit of id " + e.topIds()[i]);
+        }
+        double max = Double.NEGATIVE_INFINITY;
+        for (float v : row) {
+            max = Math.max(max, v);
+        }
+        double sum = 0;
+        for (float v : row) {
+            sum += Math.exp(v - max);
+        }
+        assertEquals(e.logSumExp(), max + Math.log(sum), TOL, what + ": log-sum-exp of the row");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"llama", "llama-linear", "llama3", "mistral-window", "qwen2", "qwen3", "gpt2"})
+    void javaModelGivesTheLogitsOfTheNumpyReference(String name) throws IOException {
+        Path dir = folder(name);
+        JsonObject expected = JsonParser.parseString(Files.readString(dir.resolve("expected.json"))).getAsJsonObject();
+        int[] ids = tokenIds(expected);
+        List<Expected> positions = positions(expected);
+        ModelConfig config = ModelConfigReader.readFolder(dir);
+        try (TensorStore store = Checkpoints.open(dir)) {
+            float[][] naive = new NaiveReference(config, store).logits(ids);
+            for (Expected e : positions) {
+                check(name + " naive reference, position " + e.position(), e, naive[e.position()]);
+            }
+            for (RuntimeOptions.LinearKernel kernel : List.of(RuntimeOptions.LinearKernel.ENGINE,
+                    RuntimeOptions.LinearKernel.JAVA)) {
+                RuntimeOptions options = RuntimeOptions.builder().linearKernel(kernel).initialCacheCapacity(4).build();
+                try (DjlCausalLm lm = DjlCausalLm.load(config, store, options)) {
+                    float[][] all = lm.logitsAllPositions(ids);
+                    for (Expected e : positions) {
+                        check(name + " " + kernel + " all positions, position " + e.position(), e, all[e.position()]);
+                    }
+                    // prefill the first two tokens, then one token at a time through the KV cache
+                    try (DecodingSession s = lm.prefill(List.of(Arrays.copyOf(ids, 2)))) {
+                        for (int pos = 2; pos < ids.length; pos++) {
+                            s.append(new int[] {ids[pos]});
+                            for (Expected e : positions) {
+                                if (e.position() == pos) {
+                                    check(name + " " + kernel + " cached step, position " + pos, e, s.logits().row(0));
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"llama-linear", "llama3", "mistral-window"})
+    void theRopeScalingAndTheWindowMatterAtTheTestedPositions(String name) throws IOException {
+        // guards the test above: without the feature the last position's logits differ beyond the tolerance
+        Path dir = folder(name);
+        JsonObject expected = JsonParser.parseString(Files.readString(dir.resolve("expected.json"))).getAsJsonObject();
+        int[] ids = tokenIds(expected);
+        Expected last = positions(expected).get(positions(expected).size() - 1);
+        ModelConfig config = ModelConfigReader.readFolder(dir);
+        ModelConfig without = name.startsWith("mistral") ? config.withSlidingWindow(null) : TestModels.withoutRopeScaling(config);
+        assertTrue(name.startsWith("mistral") ? config.slidingWindow() != null : config.ropeScaling() != null, name);
+        try (TensorStore store = Checkpoints.open(dir)) {
+            float[] row = new NaiveReference(without, store).logits(ids)[last.position()];
+            double worst = 0;
+            for (int i = 0; i < last.topIds().length; i++) {
+                worst = Math.max(worst, Math.abs(row[last.topIds()[i]] - last.topLogits()[i]));
+            }
+            assertTrue(worst > 1e-2, name + ": the feature changes the top logits by only " + worst);
+        }
+    }
+}
