@@ -65,7 +65,9 @@ public final class RandomModelFolder {
         /** Qwen2.5-0.5B's shape (about 0.5 billion parameters). */
         QWEN25_05B("qwen2.5-0.5b", ModelShapes::qwen25_05b, 151_665),
         /** Llama-3.2-1B's shape (about 1.2 billion parameters). */
-        LLAMA32_1B("llama3.2-1b", ModelShapes::llama32_1b, 128_000);
+        LLAMA32_1B("llama3.2-1b", ModelShapes::llama32_1b, 128_000),
+        /** Llama-3.1-8B's shape (about 8 billion parameters, 16 GB in BF16). */
+        LLAMA31_8B("llama3.1-8b", ModelShapes::llama31_8b, 128_000);
 
         private final String id;
         private final Supplier<ModelConfig> shape;

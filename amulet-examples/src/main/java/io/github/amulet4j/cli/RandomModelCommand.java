@@ -25,7 +25,7 @@ import java.util.concurrent.Callable;
 final class RandomModelCommand implements Callable<Integer> {
 
     @Option(names = "--shape", paramLabel = "SHAPE", defaultValue = "tiny-qwen2",
-            description = "tiny-llama, tiny-qwen2, tiny-qwen3, tiny-mistral, tiny-gpt2, qwen2.5-0.5b, llama3.2-1b "
+            description = "tiny-llama, tiny-qwen2, tiny-qwen3, tiny-mistral, tiny-gpt2, qwen2.5-0.5b, llama3.2-1b, llama3.1-8b "
                     + "(default: ${DEFAULT-VALUE}).")
     String shape;
 

@@ -5,7 +5,7 @@ import picocli.CommandLine.Option;
 
 /**
  * How a loaded model runs ({@code --device}, {@code --dtype}, {@code --product-threads}, {@code --linear-kernel},
- * {@code --prefill-chunk}):
+ * {@code --weights}, {@code --prefill-chunk}):
  * one picocli mixin for every command that loads a model, {@code bench} included. Each flag maps onto one setter of
  * {@link RuntimeOptions.Builder}, which declares and validates the option; this class only names the flag in the
  * error. A new engine option is one field here and one setter call in {@link #applyTo(RuntimeOptions.Builder)}.
@@ -27,10 +27,16 @@ public final class RuntimeFlags {
     int productThreads;
 
     @Option(names = "--linear-kernel", paramLabel = "auto|engine|java", defaultValue = "auto",
-            description = "What multiplies the linear layers on cpu: java (Vector API kernels, weights on the Java heap; "
+            description = "What multiplies the linear layers on cpu: java (Vector API kernels, weights off the Java heap; "
                     + "two streams cost about one), engine (PyTorch), auto (java when the JVM has the Vector API and "
                     + "the dtype is float32; default: ${DEFAULT-VALUE}).")
     String linearKernel;
+
+    @Option(names = "--weights", paramLabel = "auto|f32|bf16|f16|q8_0|q4_0", defaultValue = "auto",
+            description = "How the java kernels hold the weights: auto keeps the checkpoint's precision (bf16 stays "
+                    + "bf16), the others convert on load (q8_0, q4_0: llama.cpp's 8- and 4-bit blocks); all but auto "
+                    + "and f32 need the java kernels (default: ${DEFAULT-VALUE}).")
+    String weights;
 
     @Option(names = "--prefill-chunk", paramLabel = "N", defaultValue = "" + RuntimeOptions.DEFAULT_PREFILL_CHUNK,
             description = "Most prompt tokens per stream fed through the layers at once: a longer prompt is prefilled in "
@@ -48,6 +54,7 @@ public final class RuntimeFlags {
         set("--dtype", () -> b.computeType(RuntimeOptions.parseComputeType(dtype)));
         set("--product-threads", () -> b.productThreads(productThreads));
         set("--linear-kernel", () -> b.linearKernel(RuntimeOptions.LinearKernel.parse(linearKernel)));
+        set("--weights", () -> b.weights(RuntimeOptions.Weights.parse(weights)));
         set("--prefill-chunk", () -> b.prefillChunk(prefillChunk));
         return b;
     }

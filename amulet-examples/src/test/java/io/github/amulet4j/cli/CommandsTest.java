@@ -103,6 +103,19 @@ class CommandsTest {
     }
 
     @Test
+    void everyWeightFormatGeneratesAndEngineOnlyFormatsAreRefusedByFlag() {
+        for (String w : new String[] {"auto", "f32", "bf16", "f16", "q8_0", "q4_0"}) {
+            CliRun r = CliRun.run("generate", "--model", model.toString(), "--preference", "concise",
+                    "--max-new-tokens", "3", "--weights", w, "--json", QUESTION);
+            assertEquals(0, r.exitCode(), w + ": " + r);
+        }
+        CliRun engine = CliRun.run("generate", "--model", model.toString(), "--preference", "concise",
+                "--max-new-tokens", "3", "--weights", "q8_0",
+                "--linear-kernel", "engine", QUESTION);
+        assertTrue(engine.exitCode() != 0 && engine.err().contains("weights Q8_0"), engine::toString);
+    }
+
+    @Test
     void promptShowsBothStreamsAndNeedsNoWeights() throws IOException {
         Path noWeights = dir.resolve("no-weights");
         Files.createDirectories(noWeights);

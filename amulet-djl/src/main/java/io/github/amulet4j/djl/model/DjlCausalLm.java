@@ -95,14 +95,21 @@ public final class DjlCausalLm implements CausalLm {
             try (NDScope scope = new NDScope()) {
                 scope.suppressNotUsedWarning();
                 weights = new ModelWeights(config, store, manager, options.computeType(), options.checkpointName(),
-                        options.effectiveProductThreads(), useHeapKernel(config, options));
+                        options.effectiveProductThreads(), useHeapKernel(config, store, options), options.weights());
                 for (NDArray a : manager.getManagedArrays()) {
                     NDScope.unregister(a);
                 }
             }
+            if (weights.heapBytes() >= RELEASE_AFTER_LOAD_BYTES) {
+                // Loading read every tensor into a float32 array (and mapped the checkpoint's files) before converting
+                // it into direct memory: gigabytes of garbage for a large model, which the heap would otherwise keep
+                // committed (resident) until some later collection. One collection now returns them.
+                System.gc();
+            }
             LOG.info("loaded {} ({}, {} layers, hidden {}) on {} as {}, linear layers on {}, {} thread(s) per product",
                     options.checkpointName(), config.architecture(), config.numLayers(), config.hiddenSize(), device,
-                    options.computeType(), weights.heapBytes() > 0 ? "the Java heap (Vector API)" : "PyTorch",
+                    options.computeType(), weights.heapBytes() > 0 ? "the Java kernels (Vector API), weights "
+                            + options.weights() + ", " + (weights.heapBytes() >> 20) + " MiB off the heap" : "PyTorch",
                     options.effectiveProductThreads());
             return new DjlCausalLm(config, options, manager, weights);
         } catch (RuntimeException | Error e) {
@@ -131,11 +138,15 @@ public final class DjlCausalLm implements CausalLm {
 
     private static volatile boolean spinWarningGiven;
 
+    /** Java-held weights from this size on trigger one collection after loading (see {@link #load}). */
+    private static final long RELEASE_AFTER_LOAD_BYTES = 256L << 20;
+
     /**
-     * Whether the linear weights go to the Java heap for {@link VectorMatmul}: {@link RuntimeOptions#effectiveLinearKernel()}
-     * says JAVA and, when it was AUTO, they fit in the heap's free space with room to spare.
+     * Whether the linear weights are held for the Java kernels (in direct memory, in the format of
+     * {@link RuntimeOptions#weights()}): {@link RuntimeOptions#effectiveLinearKernel()} says JAVA and, when both were
+     * AUTO, they fit in the direct memory the JVM allows.
      */
-    private static boolean useHeapKernel(ModelConfig config, RuntimeOptions options) {
+    private static boolean useHeapKernel(ModelConfig config, TensorStore store, RuntimeOptions options) {
         if (options.effectiveLinearKernel() != RuntimeOptions.LinearKernel.JAVA) {
             if (options.linearKernel() == RuntimeOptions.LinearKernel.AUTO && !options.device().isGpu()
                     && options.computeType() == DataType.FLOAT32 && !VectorSupport.available()) {
@@ -144,19 +155,34 @@ public final class DjlCausalLm implements CausalLm {
             }
             return false;
         }
-        long need = 4L * linearElements(config);
-        Runtime rt = Runtime.getRuntime();
-        long free = rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
-        if (need > free * 0.8) {
-            String msg = "the linear weights need " + (need >> 20) + " MiB of Java heap, " + (free >> 20)
-                    + " MiB are free (raise -Xmx)";
-            if (options.linearKernel() == RuntimeOptions.LinearKernel.JAVA) {
-                throw new IllegalStateException("linearKernel JAVA: " + msg);
+        long need = javaWeightBytes(config, store, options.weights());
+        long free = DirectMemory.free();
+        if (need > free) {
+            String msg = "the weights need " + (need >> 20) + " MiB of direct memory, the JVM allows " + (free >> 20)
+                    + " MiB more (raise -XX:MaxDirectMemorySize, which defaults to -Xmx)";
+            if (options.linearKernel() == RuntimeOptions.LinearKernel.JAVA || options.weights().javaOnly()) {
+                throw new IllegalStateException("linearKernel JAVA, weights " + options.weights() + ": " + msg);
             }
             LOG.info("linear layers on PyTorch: {}", msg);
             return false;
         }
         return true;
+    }
+
+    /** Bytes the Java kernels' weights take in {@code weights} (the checkpoint's precision for AUTO). */
+    static long javaWeightBytes(ModelConfig config, TensorStore store, RuntimeOptions.Weights weights) {
+        io.github.amulet4j.djl.weights.WeightFormat f = weights.format();
+        if (f == null) {
+            String any = store.names().stream().filter(n -> store.shape(n).length == 2).findFirst()
+                    .orElse(store.names().iterator().next());
+            f = ModelWeights.storedFormat(store.dtype(any));
+        }
+        double perWeight = (double) f.blockBytes() / f.blockWeights();
+        long elements = linearElements(config);
+        if (!config.tieWordEmbeddings()) {
+            elements += (long) config.vocabSize() * config.hiddenSize();
+        }
+        return (long) Math.ceil(perWeight * elements);
     }
 
     /** Elements of every linear weight and the output head (the heap kernel's weights). */
@@ -286,7 +312,36 @@ public final class DjlCausalLm implements CausalLm {
         return weights.engineBytes() + weights.heapBytes();
     }
 
-    /** Whether the linear layers run as Java Vector API kernels over weights on the Java heap. */
+    /**
+     * Bytes of weights one decode step reads: every linear weight and the output head as held (in their
+     * {@link RuntimeOptions#weights()} format on the Java side), plus the norms, biases and positions (embedding
+     * tables that are only looked up are not counted).
+     */
+    public long weightBytesPerToken() {
+        long other = 0;
+        for (java.util.Map.Entry<String, long[]> e : TensorLayout.expectedTensors(config).entrySet()) {
+            String n = e.getKey();
+            long[] shape = e.getValue();
+            boolean embedding = n.endsWith("embed_tokens.weight") || n.endsWith("wte.weight") || n.endsWith("lm_head.weight");
+            boolean matrix = shape.length == 2 && !n.endsWith("wpe.weight") && !embedding;
+            if (matrix || embedding || n.endsWith("wpe.weight")) {
+                continue;
+            }
+            long numel = 1;
+            for (long d : shape) {
+                numel *= d;
+            }
+            other += numel;
+        }
+        return weights.linearBytes() + other * options.computeType().getNumOfBytes();
+    }
+
+    /** The formats the Java kernels hold the linear weights in ({@code F32}, {@code Q4_0+F16}, ...); empty on PyTorch. */
+    public String weightFormats() {
+        return weights.formats();
+    }
+
+    /** Whether the linear layers run as Java Vector API kernels (weights held off the heap, {@link RuntimeOptions#weights()}). */
     public boolean linearLayersOnHeap() {
         return weights.heapBytes() > 0;
     }

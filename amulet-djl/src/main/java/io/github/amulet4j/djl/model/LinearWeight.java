@@ -2,17 +2,18 @@ package io.github.amulet4j.djl.model;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.index.NDIndex;
+import io.github.amulet4j.djl.weights.WeightMatrix;
 
 import java.util.ArrayList;
 import java.util.List;
 
 /**
- * A linear layer's weight {@code [out, in]} and its bias (engine array or null), held in one of two places:
+ * A linear layer's weight {@code [out, in]} and its bias (engine array or null), held in exactly one of two places:
  * on the engine ({@link #weight()}, with {@link #blocks()}: contiguous row blocks, views sharing its memory,
- * that {@link ProductWorkers} multiply concurrently), or on the Java heap ({@link #values()}, row-major, for
- * {@link VectorMatmul}); the other is null.
+ * that {@link ProductWorkers} multiply concurrently), or for the Java kernels ({@link #matrix()}, in its
+ * {@link io.github.amulet4j.djl.weights.WeightFormat}, off the Java heap); the other is null.
  */
-record LinearWeight(NDArray weight, NDArray bias, NDArray[] blocks, float[] values, int rows, int in) {
+record LinearWeight(NDArray weight, NDArray bias, NDArray[] blocks, WeightMatrix matrix, int rows, int in) {
 
     /** Rows per block are rounded to a multiple of this (keeps blocks aligned to cache lines). */
     static final int ROW_ALIGN = 16;
@@ -37,17 +38,14 @@ record LinearWeight(NDArray weight, NDArray bias, NDArray[] blocks, float[] valu
         return new LinearWeight(weight, bias, blocks.toArray(new NDArray[0]), null, Math.toIntExact(rows), in);
     }
 
-    /** A weight kept on the Java heap as row-major {@code [rows, in]} float32 values. */
-    static LinearWeight onHeap(float[] values, int rows, int in, NDArray bias) {
-        if ((long) rows * in != values.length) {
-            throw new IllegalArgumentException(values.length + " values for [" + rows + ", " + in + "]");
-        }
-        return new LinearWeight(null, bias, null, values, rows, in);
+    /** A weight held for the Java kernels. */
+    static LinearWeight forJava(WeightMatrix matrix, NDArray bias) {
+        return new LinearWeight(null, bias, null, matrix, matrix.rows(), matrix.cols());
     }
 
-    /** Whether the weight is on the Java heap (multiplied by {@link VectorMatmul}). */
+    /** Whether the weight is held for the Java kernels ({@link WeightMatrix#multiply}), not on the engine. */
     boolean onHeap() {
-        return values != null;
+        return matrix != null;
     }
 
     /** Output features. */

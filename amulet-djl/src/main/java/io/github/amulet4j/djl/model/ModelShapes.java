@@ -26,6 +26,16 @@ public final class ModelShapes {
                 List.of(128001, 128008, 128009), "bfloat16");
     }
 
+    /**
+     * Llama-3.1-8B: hidden 4096, 32 layers, 32 heads, 8 KV heads, intermediate 14,336, vocabulary 128,256, untied
+     * head, llama3 rope (the paper's largest model family; 16 GB in BF16).
+     */
+    public static ModelConfig llama31_8b() {
+        return new ModelConfig("LlamaForCausalLM", 4096, 32, 32, 8, 128, 14336, 128256, 131072, 1e-5, 500_000.0,
+                new ModelConfig.RopeScaling("llama3", 8.0, 1.0, 4.0, 8192), false, false, false, "silu", 128000,
+                List.of(128001, 128008, 128009), "bfloat16");
+    }
+
     /** A tiny Llama with llama3 rope scaling (small original context so that all three frequency bands occur). */
     public static ModelConfig tinyLlama() {
         return new ModelConfig("LlamaForCausalLM", 64, 2, 4, 2, 16, 96, 211, 256, 1e-5, 10_000.0,

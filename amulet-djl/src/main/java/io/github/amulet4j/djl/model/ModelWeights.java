@@ -6,6 +6,10 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import io.github.amulet4j.djl.checkpoint.ModelConfig;
 import io.github.amulet4j.djl.checkpoint.TensorStore;
+import io.github.amulet4j.djl.weights.WeightFormat;
+import io.github.amulet4j.djl.weights.WeightMatrix;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -13,18 +17,24 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The weights of one model on the engine, in the layout the forward pass multiplies fastest: every
- * linear weight as {@code [out, in]} (GPT-2's Conv1D {@code [in, out]} is transposed on load), q/k/v
- * fused into one matrix and gate/up fused into one, so a decode step makes few large products.
+ * The weights of one model, in the layout the forward pass multiplies fastest: every linear weight as
+ * {@code [out, in]} (GPT-2's Conv1D {@code [in, out]} is transposed on load), q/k/v fused into one matrix and
+ * gate/up fused into one, so a decode step makes few large products.
+ *
+ * <p>Each weight is held once: on the engine, or (for the Java kernels) as a {@link WeightMatrix} in the format of
+ * {@link RuntimeOptions#weights()} off the Java heap, with the embedding table too (a tied table serves both the
+ * lookups and the output head). Norms, biases and GPT-2's positions stay on the engine.
  */
 final class ModelWeights {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ModelWeights.class);
 
     /** Weights of one decoder block; biases and q/k norms may be null. */
     record Layer(NDArray norm1, NDArray norm1Bias, LinearWeight qkv, LinearWeight out, NDArray qNorm, NDArray kNorm,
                  NDArray norm2, NDArray norm2Bias, LinearWeight up, LinearWeight down) {
     }
 
-    /** The embedding table on the engine; null when a tied table lives on the heap in {@link #head}. */
+    /** The embedding table on the engine; null when it is held for the Java kernels ({@link #embeddingRows}). */
     final NDArray embed;
     final NDArray positions;
     final List<Layer> layers;
@@ -42,21 +52,27 @@ final class ModelWeights {
     private final Map<String, long[]> expected;
     private final int blocks;
     private final boolean onHeap;
+    private final RuntimeOptions.Weights format;
+    /** The embedding table for lookups when it is held for the Java kernels (the head's matrix when tied). */
+    private final WeightMatrix embedTable;
     /** Bytes of the arrays loaded onto the engine (row-block views not counted: they share memory). */
     private long engineBytes;
-    /** Bytes of the linear weights kept on the Java heap. */
+    /** Bytes of the weights held for the Java kernels. */
     private long heapBytes;
+    /** Matrices whose rows are not whole 32-weight blocks, held as F16 instead of the block format. */
+    private int fallbacks;
 
-    /** A row-major float32 matrix read from the checkpoint, not yet on the engine. */
-    private record Host(float[] values, int rows, int cols) {
+    /** A row-major float32 matrix read from the checkpoint (stored as {@code dtype}), not yet placed. */
+    private record Host(float[] values, int rows, int cols, String dtype) {
     }
 
     /**
-     * @param blocks row blocks per engine linear weight, for {@link ProductWorkers} (1: no split)
-     * @param onHeap keep the linear weights (and a tied embedding) on the Java heap for {@link VectorMatmul}
+     * @param blocks  row blocks per engine linear weight, for {@link ProductWorkers} (1: no split)
+     * @param onHeap  hold the linear weights and the embedding table for the Java kernels, not on the engine
+     * @param weights their format when {@code onHeap}
      */
     ModelWeights(ModelConfig config, TensorStore store, NDManager manager, DataType type, String checkpoint,
-                 int blocks, boolean onHeap) {
+                 int blocks, boolean onHeap, RuntimeOptions.Weights weights) {
         this.config = config;
         this.store = store;
         this.manager = manager;
@@ -64,6 +80,7 @@ final class ModelWeights {
         this.checkpoint = checkpoint;
         this.blocks = blocks;
         this.onHeap = onHeap;
+        this.format = weights;
         this.gpt2Prefix = config.isGpt2() ? detectGpt2Prefix(store) : "";
         this.expected = TensorLayout.expectedTensors(config, gpt2Prefix);
         List<Layer> ls = new ArrayList<>();
@@ -107,29 +124,66 @@ final class ModelWeights {
         if (config.tieWordEmbeddings()) {
             Host table = host(embedName);
             head = linear(table, null);
-            // a tied table on the heap serves the lookups too; on the engine the head is the table itself
+            // a tied table serves the lookups too: on the engine the head is the table itself
             embed = head.onHeap() ? null : head.weight();
+            embedTable = head.matrix();
+        } else if (onHeap) {
+            embedTable = matrix(host(embedName));
+            embed = null;
+            head = linear(host("lm_head.weight"), null);
         } else {
+            embedTable = null;
             embed = load(embedName);
             head = linear(host("lm_head.weight"), null);
+        }
+        if (fallbacks > 0) {
+            LOG.info("{}: {} matrices have rows that are not whole {}-weight blocks and are held as F16 instead of {}",
+                    checkpoint, fallbacks, WeightFormat.BLOCK, weights);
         }
     }
 
     private LinearWeight linear(Host h, NDArray bias) {
         if (onHeap) {
-            heapBytes += 4L * h.values().length;
-            return LinearWeight.onHeap(h.values(), h.rows(), h.cols(), bias);
+            return LinearWeight.forJava(matrix(h), bias);
         }
         return LinearWeight.onEngine(toEngine(h.values(), new Shape(h.rows(), h.cols())), bias, blocks);
     }
 
-    /** The embedding rows of {@code ids} as a row-major {@code [ids.length, hidden]} array, from the heap table. */
+    /** {@code h} converted to the format for the Java kernels: the chosen one, or the checkpoint's for AUTO. */
+    private WeightMatrix matrix(Host h) {
+        WeightFormat f = format.format();
+        if (f == null) {
+            f = storedFormat(h.dtype());
+        }
+        if (!f.fits(h.cols())) {
+            fallbacks++;
+            f = WeightFormat.F16;
+        }
+        WeightMatrix m = WeightMatrix.of(f, h.values(), h.rows(), h.cols());
+        heapBytes += m.byteSize();
+        return m;
+    }
+
+    /**
+     * The format a tensor stored as {@code dtype} keeps under {@link RuntimeOptions.Weights#AUTO}: F32, BF16, F16, and
+     * Q8_0/Q4_0 as a GGUF store names them (requantizing their dequantized values gives the same blocks back); any
+     * other stored type as F32.
+     */
+    static WeightFormat storedFormat(String dtype) {
+        for (WeightFormat f : WeightFormat.values()) {
+            if (f.name().equalsIgnoreCase(dtype)) {
+                return f;
+            }
+        }
+        return WeightFormat.F32;
+    }
+
+    /** The embedding rows of {@code ids} as a row-major {@code [ids.length, hidden]} array, from the Java-held table. */
     float[] embeddingRows(long[] ids) {
-        float[] table = head.values();
-        int hidden = head.in();
+        int hidden = embedTable.cols();
         float[] out = new float[ids.length * hidden];
         for (int i = 0; i < ids.length; i++) {
-            System.arraycopy(table, Math.toIntExact(ids[i] * hidden), out, i * hidden, hidden);
+            embedTable.row(Math.toIntExact(ids[i]), out, i * hidden);
         }
         return out;
     }
@@ -163,7 +217,7 @@ final class ModelWeights {
 
     private Host host(String name) {
         long[] shape = expected.get(name);
-        return new Host(read(name), (int) shape[0], (int) shape[1]);
+        return new Host(read(name), (int) shape[0], (int) shape[1], store.dtype(name));
     }
 
     /** A Conv1D weight stored {@code [in, out]}, transposed to {@code [out, in]} in Java. */
@@ -179,7 +233,7 @@ final class ModelWeights {
                 t[c * rows + r] = v[base + c];
             }
         }
-        return new Host(t, cols, rows);
+        return new Host(t, cols, rows, store.dtype(name));
     }
 
     /** Matrices with the same number of columns stacked along the rows. */
@@ -189,7 +243,7 @@ final class ModelWeights {
             rows += (int) expected.get(n)[0];
         }
         int cols = (int) expected.get(names[0])[1];
-        return new Host(concatValues(names), rows, cols);
+        return new Host(concatValues(names), rows, cols, store.dtype(names[0]));
     }
 
     private float[] concatValues(String... names) {
@@ -233,7 +287,34 @@ final class ModelWeights {
         return engineBytes;
     }
 
-    /** Bytes of the linear weights on the Java heap (0 when they are on the engine). */
+    /** Bytes of every linear weight and the output head as held (their format on the Java side, the engine's dtype there). */
+    long linearBytes() {
+        long total = bytes(head);
+        for (Layer l : layers) {
+            total += bytes(l.qkv()) + bytes(l.out()) + bytes(l.up()) + bytes(l.down());
+        }
+        return total;
+    }
+
+    private long bytes(LinearWeight w) {
+        return w.onHeap() ? w.matrix().byteSize() : (long) w.rows() * w.in() * type.getNumOfBytes();
+    }
+
+    /** The formats the Java kernels' matrices are held in, e.g. {@code BF16} or {@code Q4_0+F16}; empty on the engine. */
+    String formats() {
+        java.util.Set<WeightFormat> used = java.util.EnumSet.noneOf(WeightFormat.class);
+        if (head.onHeap()) {
+            used.add(head.matrix().format());
+            for (Layer l : layers) {
+                for (LinearWeight w : List.of(l.qkv(), l.out(), l.up(), l.down())) {
+                    used.add(w.matrix().format());
+                }
+            }
+        }
+        return used.stream().map(Enum::name).collect(java.util.stream.Collectors.joining("+"));
+    }
+
+    /** Bytes of the weights held for the Java kernels (0 when they are on the engine). */
     long heapBytes() {
         return heapBytes;
     }

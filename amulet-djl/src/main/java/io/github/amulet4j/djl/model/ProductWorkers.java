@@ -9,7 +9,7 @@ import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * Runs the row blocks of one matrix product on several threads at once: the calling thread computes the
- * first block, one worker thread each of the others (engine products, or {@link VectorMatmul} row ranges).
+ * first block, one worker thread each of the others (engine products, or row ranges of the Java kernels).
  *
  * <p>Why: PyTorch's CPU matrix-vector products (a decode step's linear layers, one or two columns) run on
  * a single thread whatever its thread setting, and one core reads memory at about half the machine's

@@ -2,6 +2,7 @@ package io.github.amulet4j.djl.model;
 
 import ai.djl.Device;
 import ai.djl.ndarray.types.DataType;
+import io.github.amulet4j.djl.weights.WeightFormat;
 
 import java.util.Locale;
 import java.util.Objects;
@@ -30,6 +31,7 @@ public final class RuntimeOptions {
     private final int initialCacheCapacity;
     private final int productThreads;
     private final LinearKernel linearKernel;
+    private final Weights weights;
     private final int prefillChunk;
 
     /** Which code multiplies the linear layers on the CPU. */
@@ -39,8 +41,8 @@ public final class RuntimeOptions {
         /** PyTorch, weights on the engine. */
         ENGINE,
         /**
-         * Java Vector API kernels, weights on the Java heap (float32 on the CPU; needs the JVM option
-         * {@value VectorSupport#JVM_OPTION}). Two streams cost about what one does (issue 5).
+         * Java Vector API kernels, weights off the Java heap in the format of {@link RuntimeOptions#weights()} (CPU, float32
+         * activations; needs the JVM option {@value VectorSupport#JVM_OPTION}). Two streams cost about what one does.
          */
         JAVA;
 
@@ -59,6 +61,57 @@ public final class RuntimeOptions {
         }
     }
 
+    /**
+     * How the linear weights (and the embedding table) are held for the Java kernels on the CPU: {@link #AUTO} keeps
+     * the checkpoint's own precision (a BF16 checkpoint stays BF16; F32 and F16 likewise), the others convert on
+     * load, quantizing in Java with llama.cpp's rounding ({@link io.github.amulet4j.djl.weights.BlockQuantizer} gives
+     * the error bounds). Everything but AUTO and F32 needs {@link LinearKernel#JAVA} (PyTorch gets float32 or float16).
+     */
+    public enum Weights {
+        /** The checkpoint's precision (F32, BF16 or F16; other stored types as F32). */
+        AUTO(null),
+        /** float32, 4 bytes a weight. */
+        F32(WeightFormat.F32),
+        /** bfloat16, 2 bytes a weight. */
+        BF16(WeightFormat.BF16),
+        /** IEEE half, 2 bytes a weight. */
+        F16(WeightFormat.F16),
+        /** llama.cpp's Q8_0: 8-bit blocks of 32 with a half scale, 1.0625 bytes a weight. */
+        Q8_0(WeightFormat.Q8_0),
+        /** llama.cpp's Q4_0: 4-bit blocks of 32 with a half scale, 0.5625 bytes a weight. */
+        Q4_0(WeightFormat.Q4_0);
+
+        private final WeightFormat format;
+
+        Weights(WeightFormat format) {
+            this.format = format;
+        }
+
+        /** The storage format, or null for {@link #AUTO}. */
+        public WeightFormat format() {
+            return format;
+        }
+
+        /**
+         * {@code auto}, {@code f32}, {@code bf16}, {@code f16}, {@code q8_0} or {@code q4_0}, in any case.
+         *
+         * @throws IllegalArgumentException naming the valid values
+         */
+        public static Weights parse(String name) {
+            for (Weights w : values()) {
+                if (w.name().equalsIgnoreCase(name == null ? "" : name.trim())) {
+                    return w;
+                }
+            }
+            throw new IllegalArgumentException("unknown weights '" + name + "'; valid: auto, f32, bf16, f16, q8_0, q4_0");
+        }
+
+        /** Whether only the Java kernels can hold these weights (not AUTO, not F32). */
+        public boolean javaOnly() {
+            return this != AUTO && this != F32;
+        }
+    }
+
     private RuntimeOptions(Builder b) {
         this.device = b.device;
         this.computeType = b.computeType;
@@ -67,6 +120,7 @@ public final class RuntimeOptions {
         this.initialCacheCapacity = b.initialCacheCapacity;
         this.productThreads = b.productThreads;
         this.linearKernel = b.linearKernel;
+        this.weights = b.weights;
         this.prefillChunk = b.prefillChunk;
     }
 
@@ -83,7 +137,7 @@ public final class RuntimeOptions {
     public Builder toBuilder() {
         return new Builder().device(device).computeType(computeType).useKvCache(useKvCache)
                 .checkpointName(checkpointName).initialCacheCapacity(initialCacheCapacity)
-                .productThreads(productThreads).linearKernel(linearKernel).prefillChunk(prefillChunk);
+                .productThreads(productThreads).linearKernel(linearKernel).weights(weights).prefillChunk(prefillChunk);
     }
 
     /** Device the weights and caches live on ({@link Device#cpu()} by default). */
@@ -152,22 +206,39 @@ public final class RuntimeOptions {
         return linearKernel;
     }
 
+    /** How the weights are held for the Java kernels ({@link Weights#AUTO} by default: the checkpoint's precision). */
+    public Weights weights() {
+        return weights;
+    }
+
     /**
      * {@link #linearKernel()} resolved for this device, dtype and JVM: AUTO becomes JAVA on the CPU in float32 when
      * the Vector API is present, else ENGINE.
      *
-     * @throws IllegalStateException if JAVA was asked for where it cannot run, naming what is missing
+     * @throws IllegalStateException if JAVA was asked for where it cannot run, or {@link #weights()} needs the Java
+     *                               kernels and they cannot run or ENGINE was asked for, naming what is missing
      */
     public LinearKernel effectiveLinearKernel() {
         boolean possible = !device.isGpu() && computeType == DataType.FLOAT32 && VectorSupport.available();
+        String why = "the CPU, float32 and the Vector API (start Java with " + VectorSupport.JVM_OPTION + "); got device "
+                + device + ", " + computeType + ", Vector API " + (VectorSupport.available() ? "present" : "absent");
+        if (weights.javaOnly()) {
+            if (linearKernel == LinearKernel.ENGINE) {
+                throw new IllegalStateException("weights " + weights + " need linearKernel JAVA or AUTO (PyTorch holds "
+                        + "float32 or float16 only); use weights AUTO or F32 with the engine kernel");
+            }
+            if (!possible) {
+                throw new IllegalStateException("weights " + weights + " need the Java kernels, which need " + why
+                        + (device.isGpu() ? " (on a GPU, weights are PyTorch float16/float32: choose the dtype)" : ""));
+            }
+            return LinearKernel.JAVA;
+        }
         return switch (linearKernel) {
             case ENGINE -> LinearKernel.ENGINE;
             case AUTO -> possible ? LinearKernel.JAVA : LinearKernel.ENGINE;
             case JAVA -> {
                 if (!possible) {
-                    throw new IllegalStateException("linearKernel JAVA needs the CPU, float32 and the Vector API (start "
-                            + "Java with " + VectorSupport.JVM_OPTION + "); got device " + device + ", " + computeType
-                            + ", Vector API " + (VectorSupport.available() ? "present" : "absent"));
+                    throw new IllegalStateException("linearKernel JAVA needs " + why);
                 }
                 yield LinearKernel.JAVA;
             }
@@ -258,20 +329,21 @@ public final class RuntimeOptions {
         return o instanceof RuntimeOptions r && r.device.equals(device) && r.computeType == computeType
                 && r.useKvCache == useKvCache && r.checkpointName.equals(checkpointName)
                 && r.initialCacheCapacity == initialCacheCapacity && r.productThreads == productThreads
-                && r.linearKernel == linearKernel && r.prefillChunk == prefillChunk;
+                && r.linearKernel == linearKernel && r.weights == weights
+                && r.prefillChunk == prefillChunk;
     }
 
     @Override
     public int hashCode() {
         return Objects.hash(device, computeType, useKvCache, checkpointName, initialCacheCapacity, productThreads,
-                linearKernel, prefillChunk);
+                linearKernel, weights, prefillChunk);
     }
 
     @Override
     public String toString() {
         return "RuntimeOptions[device=" + device + ", computeType=" + computeType + ", useKvCache=" + useKvCache
                 + ", checkpointName=" + checkpointName + ", initialCacheCapacity=" + initialCacheCapacity
-                + ", productThreads=" + (productThreads == 0 ? "auto" : productThreads) + ", linearKernel=" + linearKernel
+                + ", productThreads=" + (productThreads == 0 ? "auto" : productThreads) + ", linearKernel=" + linearKernel + ", weights=" + weights
                 + ", prefillChunk=" + prefillChunk + "]";
     }
 
@@ -284,6 +356,7 @@ public final class RuntimeOptions {
         private int initialCacheCapacity = 64;
         private int productThreads;
         private LinearKernel linearKernel = LinearKernel.AUTO;
+        private Weights weights = Weights.AUTO;
         private int prefillChunk = DEFAULT_PREFILL_CHUNK;
 
         private Builder() {
@@ -341,6 +414,12 @@ public final class RuntimeOptions {
          */
         public Builder prefillChunk(int prefillChunk) {
             this.prefillChunk = requireValidPrefillChunk(prefillChunk);
+            return this;
+        }
+
+        /** How the weights are held for the Java kernels (default {@link Weights#AUTO}). */
+        public Builder weights(Weights weights) {
+            this.weights = Objects.requireNonNull(weights, "weights");
             return this;
         }
 

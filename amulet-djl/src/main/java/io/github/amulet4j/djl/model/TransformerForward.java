@@ -352,13 +352,13 @@ final class TransformerForward {
     }
 
     /**
-     * {@code y[c, r] = sum_i W[r, i] * x[c, i]} with {@link VectorMatmul}, the rows of W split over the product
-     * workers in ranges of whole tiles.
+     * {@code y[c, r] = sum_i W[r, i] * x[c, i]} with the Java kernels ({@link
+     * io.github.amulet4j.djl.weights.WeightMatrix#multiply}), the rows of W split over the product workers in ranges
+     * of whole tiles.
      */
     private void heapProduct(LinearWeight weight, float[] x, int n, float[] y) {
         int rows = weight.rows();
-        int in = weight.in();
-        float[] values = weight.values();
+        io.github.amulet4j.djl.weights.WeightMatrix matrix = weight.matrix();
         int parts = (int) Math.max(1, Math.min(workers.threads(), rows / LinearWeight.ROW_ALIGN));
         Runnable[] tasks = new Runnable[parts];
         int start = 0;
@@ -367,7 +367,7 @@ final class TransformerForward {
                     : (int) Math.min(rows, ((long) rows * (i + 1) / parts) / LinearWeight.ROW_ALIGN * LinearWeight.ROW_ALIGN);
             int from = start;
             int to = Math.max(from, end);
-            tasks[i] = () -> VectorMatmul.multiply(values, rows, in, x, n, y, from, to);
+            tasks[i] = () -> matrix.multiply(x, n, y, from, to);
             start = to;
         }
         workers.run(tasks);

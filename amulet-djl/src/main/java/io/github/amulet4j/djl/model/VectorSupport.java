@@ -1,7 +1,7 @@
 package io.github.amulet4j.djl.model;
 
 /**
- * Whether this JVM has the Vector API ({@code jdk.incubator.vector}), which {@link VectorMatmul} needs. Start Java
+ * Whether this JVM has the Vector API ({@code jdk.incubator.vector}), which the Java kernels ({@link io.github.amulet4j.djl.weights.WeightMatrix#multiply}) need. Start Java
  * with {@code --add-modules jdk.incubator.vector} to enable it (the {@code amulet} launcher does).
  */
 public final class VectorSupport {

@@ -4,6 +4,8 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import io.github.amulet4j.djl.weights.WeightFormat;
+import io.github.amulet4j.djl.weights.WeightMatrix;
 
 import java.util.Arrays;
 import java.util.Locale;
@@ -14,7 +16,7 @@ import java.util.Locale;
  * each computed whole by PyTorch or split by row blocks over {@link ProductWorkers}. Variants alternate
  * within each round so they see the same machine state; prints the median and best of the rounds.
  *
- * <p>With {@code --add-modules jdk.incubator.vector} it also times {@link VectorMatmul} over heap copies of the
+ * <p>With {@code --add-modules jdk.incubator.vector} it also times the Java kernels (F32 {@link WeightMatrix}) over copies of the
  * same weights (the default CPU float32 path).
  *
  * <p>Run: {@code OMP_WAIT_POLICY=PASSIVE java --add-modules jdk.incubator.vector -cp <test classpath>
@@ -36,19 +38,21 @@ public final class ProductSplitProbe {
         try (NDManager m = NDManager.newBaseManager("PyTorch");
              ProductWorkers workers = new ProductWorkers(2, "probe")) {
             LinearWeight[][] w = new LinearWeight[24][SHAPES.length];
-            float[][][] heap = new float[24][SHAPES.length][];
+            WeightMatrix[][] heap = new WeightMatrix[24][SHAPES.length];
             double bytes = 0;
             for (int l = 0; l < 24; l++) {
                 for (int i = 0; i < SHAPES.length; i++) {
                     NDArray a = m.randomNormal(0, 0.02f, new Shape(SHAPES[i][0], SHAPES[i][1]), DataType.FLOAT32);
                     w[l][i] = LinearWeight.onEngine(a, null, 2);
-                    heap[l][i] = java ? a.toFloatArray() : null;
+                    heap[l][i] = java ? WeightMatrix.of(WeightFormat.F32, a.toFloatArray(), SHAPES[i][0], SHAPES[i][1])
+                            : null;
                     bytes += 4.0 * SHAPES[i][0] * SHAPES[i][1];
                 }
             }
             NDArray headArray = m.randomNormal(0, 0.02f, new Shape(151936, 896), DataType.FLOAT32);
             LinearWeight head = LinearWeight.onEngine(headArray, null, 2);
-            float[] heapHead = java ? headArray.toFloatArray() : null;
+            WeightMatrix heapHead = java ? WeightMatrix.of(WeightFormat.F32, headArray.toFloatArray(), 151936, 896)
+                    : null;
             bytes += 4.0 * 151936 * 896;
             for (int round = -1; round < rounds; round++) {
                 for (int v = 0; v < names.length; v++) {
@@ -90,15 +94,15 @@ public final class ProductSplitProbe {
         }
     }
 
-    /** The same products with {@link VectorMatmul} over heap copies of the weights, rows split over the workers. */
-    private static double javaStep(float[][][] heap, float[] head, int columns, ProductWorkers workers) {
+    /** The same products with the Java kernels over copies of the weights, rows split over the workers. */
+    private static double javaStep(WeightMatrix[][] heap, WeightMatrix head, int columns, ProductWorkers workers) {
         float[] x = new float[columns * 4864];
         for (int i = 0; i < x.length; i++) {
             x[i] = (float) Math.sin(i);
         }
         float[] y = new float[columns * 151936];
         long t0 = System.nanoTime();
-        for (float[][] layer : heap) {
+        for (WeightMatrix[] layer : heap) {
             for (int i = 0; i < SHAPES.length; i++) {
                 javaProduct(layer[i], SHAPES[i][0], SHAPES[i][1], x, columns, y, workers);
             }
@@ -107,11 +111,11 @@ public final class ProductSplitProbe {
         return (System.nanoTime() - t0) / 1e6;
     }
 
-    private static void javaProduct(float[] w, int rows, int in, float[] x, int n, float[] y, ProductWorkers workers) {
+    private static void javaProduct(WeightMatrix w, int rows, int in, float[] x, int n, float[] y, ProductWorkers workers) {
         int half = rows / 2 / LinearWeight.ROW_ALIGN * LinearWeight.ROW_ALIGN;
         workers.run(new Runnable[] {
-            () -> VectorMatmul.multiply(w, rows, in, x, n, y, 0, half),
-            () -> VectorMatmul.multiply(w, rows, in, x, n, y, half, rows)});
+            () -> w.multiply(x, n, y, 0, half),
+            () -> w.multiply(x, n, y, half, rows)});
     }
 
     private static void multiply(LinearWeight w, NDArray x, boolean split, ProductWorkers workers, NDManager step) {

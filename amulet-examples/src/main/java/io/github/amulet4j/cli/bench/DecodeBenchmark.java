@@ -115,6 +115,8 @@ public final class DecodeBenchmark {
                 heap = Runtime.getRuntime().totalMemory();
                 engine = engineBytes(lm);
                 linearOnHeap = lm.linearLayersOnHeap();
+                weightFormats = lm.weightFormats();
+                weightBytesPerToken = lm.weightBytesPerToken();
             }
             if (settings.methods().contains(BenchMethod.PAPER)) {
                 int tokens = Math.min(settings.paperTokens(), settings.newTokens());
@@ -135,7 +137,8 @@ public final class DecodeBenchmark {
             progress.accept("measuring memory bandwidth again ...");
             bandwidthEnd = MachineProbe.readBandwidth(settings.bandwidthBytes(), 5);
         }
-        long weightBytes = weightElementsPerToken(config) * settings.runtime().computeType().getNumOfBytes();
+        long weightBytes = linearOnHeap ? weightBytesPerToken
+                : weightElementsPerToken(config) * settings.runtime().computeType().getNumOfBytes();
         return new BenchReport(name, settings.runtime().computeType() == DataType.FLOAT16 ? "float16" : "float32",
                 deviceName(),
                 settings.promptTokens(), settings.promptTokens() - PREFERENCE_TOKENS, machine(productThreadsLabel()), loadBefore, loadAfter,
@@ -221,11 +224,14 @@ public final class DecodeBenchmark {
     private String productThreadsLabel() {
         RuntimeOptions o = settings.runtime();
         return o.effectiveProductThreads() + (o.productThreads() == 0 ? " (auto)" : "") + "; linear layers "
-                + (linearOnHeap ? "java (Vector API, weights on the Java heap)" : "engine (PyTorch)");
+                + (linearOnHeap ? "java (Vector API, weights " + weightFormats + " off the Java heap)" : "engine (PyTorch)");
     }
 
     /** Whether the cached model ran its linear layers as Java kernels (set after loading it). */
     private boolean linearOnHeap;
+    /** The formats of the Java kernels' weights and the bytes a decode step reads (set after loading). */
+    private String weightFormats = "";
+    private long weightBytesPerToken;
 
     private static BenchReport.Machine machine(String productThreads) {
         String intra = System.getProperty("ai.djl.pytorch.num_threads", "default");

@@ -75,13 +75,31 @@ class BenchCommandTest {
         assertTrue(o.get("bandwidthBytesPerSecond").getAsDouble() > 1e8);
         JsonObject mem = o.getAsJsonObject("memory");
         assertTrue(mem.get("residentBytes").getAsLong() > mem.get("engineArrayBytes").getAsLong());
-        // the tiny shape has an untied head: a step reads every weight the engine holds except the embedding table,
-        // which is only looked up (float32: 4 bytes per value; at least one row per token of the 1000-token tokenizer)
+        // the tiny shape has an untied head: a step reads every weight the model holds except the embedding table,
+        // which is only looked up (the bench writes BF16 and --weights auto keeps it: 2 bytes per value; at least one
+        // row per token of the 1000-token tokenizer)
         long notRead = mem.get("engineArrayBytes").getAsLong() - o.get("weightBytesPerToken").getAsLong();
-        long rowBytes = 4L * ModelShapes.tinyQwen2().hiddenSize();
+        long rowBytes = 2L * ModelShapes.tinyQwen2().hiddenSize();
         assertEquals(0, notRead % rowBytes, "not read: " + notRead);
         assertTrue(notRead / rowBytes >= 1000 && notRead / rowBytes < 1100, "embedding rows: " + notRead / rowBytes);
         assertEquals(before, benchFolders(), "the temporary checkpoint folder is deleted");
+    }
+
+    @Test
+    void weightsFlagChangesTheBytesEachTokenReads() {
+        long[] bytes = new long[2];
+        String[] formats = {"f32", "q4_0"};
+        for (int i = 0; i < 2; i++) {
+            Run r = run("bench", "--shape", "tiny-llama", "--new-tokens", "2", "--prompt-tokens", "17",
+                    "--warmup-tokens", "0", "--methods", "pref", "--bandwidth-mib", "16", "--weights", formats[i], "--json");
+            assertEquals(0, r.code(), r.toString());
+            bytes[i] = JsonParser.parseString(r.out()).getAsJsonObject().get("weightBytesPerToken").getAsLong();
+        }
+        // tiny-llama's rows are whole 32-weight blocks: 18 bytes per 32 weights instead of 128 (norms stay float32)
+        assertTrue(bytes[1] < 0.15 * bytes[0] && bytes[1] > 0.13 * bytes[0], bytes[1] + " vs " + bytes[0]);
+        Run bad = run("bench", "--shape", "tiny-llama", "--weights", "int8");
+        assertEquals(2, bad.code(), bad.toString());
+        assertTrue(bad.err().contains("--weights") && bad.err().contains("q8_0"), bad.toString());
     }
 
     @Test
