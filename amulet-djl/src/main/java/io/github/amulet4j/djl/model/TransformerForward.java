@@ -24,6 +24,12 @@ import java.nio.FloatBuffer;
  */
 final class TransformerForward {
 
+    /**
+     * Most bytes of float32 attention scores computed at once (one block of queries; the probabilities take as much
+     * again): 64 MiB keeps two streams of an 8,192-token prompt on Qwen2.5-0.5B at blocks of about 70 queries.
+     */
+    static final long ATTENTION_BLOCK_BYTES = 64L << 20;
+
     /** Additive mask for keys a query must not see; finite so that fully masked rows give no NaN. */
     private static final float MASKED = -1e30f;
 
@@ -45,6 +51,8 @@ final class TransformerForward {
     /** Time spent copying logits from the engine into Java arrays, for {@link DjlCausalLm#logitsCopyNanos()}. */
     private long copyNanos;
     private Runnable probe;
+    /** See {@link #attentionBlockBytes(long)}; {@link #ATTENTION_BLOCK_BYTES} by default. */
+    private long attentionBlockBytes = ATTENTION_BLOCK_BYTES;
     private long heapHeld;
 
     private enum Activation { SILU, GELU_TANH, GELU_ERF, RELU }
@@ -158,14 +166,13 @@ final class TransformerForward {
         // Scalars as arrays made once per chunk: an op with a Java number creates and frees a tensor each call.
         NDArray scale = step.create((float) (1.0 / Math.sqrt(headDim)));
         NDArray epsArray = step.create(eps);
-        long gt = (long) groups * t;
 
         for (int l = 0; l < w.layers.size(); l++) {
             ModelWeights.Layer layer = w.layers.get(l);
             NDArray next;
             try (NDScope layerScope = new NDScope()) {
                 layerScope.suppressNotUsedWarning();
-                next = layer(step, layer, l, x, cos, sin, mask, scale, epsArray, cache, b, t, total, gt, groups);
+                next = layer(step, layer, l, x, cos, sin, mask, scale, epsArray, cache, b, t, total, groups);
                 NDScope.unregister(next);
             }
             // the layer's input is no longer needed; its output outlives the layer's scope
@@ -211,7 +218,7 @@ final class TransformerForward {
     /** One decoder layer over a chunk: returns the new hidden states {@code [B * t, hidden]}. */
     private NDArray layer(NDManager step, ModelWeights.Layer layer, int l, NDArray x, NDArray cos, NDArray sin,
                           NDArray mask, NDArray scale, NDArray epsArray, KvCache cache, int b, int t, int total,
-                          long gt, int groups) {
+                          int groups) {
         int n = b * t;
         NDArray h = norm(x, layer.norm1(), layer.norm1Bias(), epsArray);
         NDArray qkv = linear(step, h, layer.qkv());
@@ -243,8 +250,57 @@ final class TransformerForward {
         NDArray keys = cache.keys(l, total);
         NDArray values = cache.values(l, total);
 
+        NDArray attn = attention(q, keys.transpose(0, 1, 3, 2), values, mask, b, t, total, groups);
+        attn = t == 1 ? attn.reshape(n, qDim) : attn.transpose(0, 2, 1, 3).reshape(n, qDim);
+        NDArray x1 = x.add(linear(step, attn, layer.out()));
+
+        NDArray h2 = norm(x1, layer.norm2(), layer.norm2Bias(), epsArray);
+        NDArray up = linear(step, h2, layer.up());
+        NDArray act;
+        if (gpt2) {
+            act = activate(up);
+        } else {
+            int inter = config.intermediateSize();
+            NDList gateAndLin = up.split(new long[] {inter}, 1);
+            act = activate(gateAndLin.get(0)).mul(gateAndLin.get(1));
+        }
+        return x1.add(linear(step, act, layer.down()));
+    }
+
+    /**
+     * Attention of queries {@code q [B, heads, t, D]} (scaled) over keys {@code [B, kvHeads, D, S]} and values
+     * {@code [B, kvHeads, S, D]}: {@code [B, heads, t, D]}. The queries go in blocks whose float32 scores take at most
+     * {@link #attentionBlockBytes} (all of them at once when they fit), so a long prompt's scores stay bounded whatever
+     * the chunk.
+     */
+    private NDArray attention(NDArray q, NDArray keysT, NDArray values, NDArray mask, int b, int t, int total,
+                              int groups) {
+        long rowBytes = 4L * b * heads * total;
+        int block = (int) Math.max(1, Math.min(t, attentionBlockBytes / rowBytes));
+        if (block >= t) {
+            return attendBlock(q, keysT, values, mask, b, t, total, groups);
+        }
+        NDList parts = new NDList();
+        for (int j0 = 0; j0 < t; j0 += block) {
+            int j1 = Math.min(t, j0 + block);
+            NDArray out;
+            try (NDScope blockScope = new NDScope()) {
+                blockScope.suppressNotUsedWarning();
+                NDArray qb = q.get(new NDIndex(":, :, {}:{}, :", j0, j1));
+                NDArray mb = mask == null ? null : mask.get(new NDIndex(":, :, :, {}:{}, :", j0, j1));
+                out = attendBlock(qb, keysT, values, mb, b, j1 - j0, total, groups);
+                NDScope.unregister(out);
+            }
+            parts.add(out);
+        }
+        return NDArrays.concat(parts, 2);
+    }
+
+    /** {@link #attention} for one block of {@code t} queries. */
+    private NDArray attendBlock(NDArray q, NDArray keysT, NDArray values, NDArray mask, int b, int t, int total,
+                                int groups) {
         // [B, kvHeads, groups * t, S]: the queries of a group of heads share their key head
-        NDArray scores = q.reshape(b, kvHeads, gt, headDim).matMul(keys.transpose(0, 1, 3, 2));
+        NDArray scores = q.reshape(b, kvHeads, (long) groups * t, headDim).matMul(keysT);
         if (type != DataType.FLOAT32) {
             NDArray wide = scores.toType(DataType.FLOAT32, false);
             scores.close();
@@ -266,21 +322,17 @@ final class TransformerForward {
         }
         NDArray attn = probs.matMul(values);
         probs.close();
-        attn = t == 1 ? attn.reshape(n, qDim)
-                : attn.reshape(b, heads, t, headDim).transpose(0, 2, 1, 3).reshape(n, qDim);
-        NDArray x1 = x.add(linear(step, attn, layer.out()));
+        return attn.reshape(b, heads, t, headDim);
+    }
 
-        NDArray h2 = norm(x1, layer.norm2(), layer.norm2Bias(), epsArray);
-        NDArray up = linear(step, h2, layer.up());
-        NDArray act;
-        if (gpt2) {
-            act = activate(up);
-        } else {
-            int inter = config.intermediateSize();
-            NDList gateAndLin = up.split(new long[] {inter}, 1);
-            act = activate(gateAndLin.get(0)).mul(gateAndLin.get(1));
+    /**
+     * Most bytes of float32 attention scores for one block of queries (tests lower it to force many blocks).
+     */
+    void attentionBlockBytes(long bytes) {
+        if (bytes < 1) {
+            throw new IllegalArgumentException("attentionBlockBytes must be >= 1, got " + bytes);
         }
-        return x1.add(linear(step, act, layer.down()));
+        this.attentionBlockBytes = bytes;
     }
 
     /** Tells the test probe, if any, that a peak of temporaries may be live now. */

@@ -95,6 +95,35 @@ class ChunkedPrefillTest {
         }
     }
 
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("configs")
+    void attentionInBlocksOfQueriesEqualsTheReference(ModelConfig c) {
+        InMemoryTensorStore store = TestModels.store(c, 65);
+        int[] prompt = TestModels.tokens(c, PROMPT, 10);
+        float[][] want = new NaiveReference(c, store).logits(prompt);
+        List<int[]> batch = List.of(TestModels.tokens(c, 9, 1), prompt);
+        // one query per block, then blocks of 5 (which do not divide the chunk of 12), in chunks and in one pass
+        long rowBytes = 4L * batch.size() * c.numHeads() * PROMPT;
+        for (long budget : new long[] {1, 5 * rowBytes}) {
+            for (int chunk : new int[] {12, PROMPT}) {
+                RuntimeOptions opts = RuntimeOptions.builder().prefillChunk(chunk).build();
+                try (DjlCausalLm lm = DjlCausalLm.load(c, store, opts)) {
+                    lm.forward().attentionBlockBytes(budget);
+                    float[][] got = lm.logitsAllPositions(prompt);
+                    for (int t = 0; t < PROMPT; t++) {
+                        float d = TestModels.maxAbsDiff(want[t], got[t]);
+                        assertTrue(d <= TOL, "budget " + budget + " chunk " + chunk + " position " + t + ": " + d);
+                    }
+                    // a padded batch: the mask is cut into the same blocks
+                    try (DecodingSession s = lm.prefill(batch)) {
+                        float d = TestModels.maxAbsDiff(want[PROMPT - 1], s.logits().row(1));
+                        assertTrue(d <= TOL, "budget " + budget + " chunk " + chunk + " padded batch: " + d);
+                    }
+                }
+            }
+        }
+    }
+
     @Test
     void aCacheSizedForALongPromptGrowsByAQuarterNotDoubling() {
         ModelConfig c = TestModels.withMaxPositions(ModelShapes.tinyQwen2(), 2048);
@@ -135,37 +164,49 @@ class ChunkedPrefillTest {
         ModelConfig c = TestModels.withLayers(ModelShapes.tinyLlama(), layers, 2048);
         InMemoryTensorStore store = TestModels.store(c, 63);
         List<int[]> prompts = List.of(TestModels.tokens(c, length, 1), TestModels.tokens(c, length - 37, 2));
-        long bound = shapeBound(c, prompts.size(), length, chunk);
+        long bound = shapeBound(c, prompts.size(), length, chunk, chunk);
         for (RuntimeOptions.LinearKernel kernel : new RuntimeOptions.LinearKernel[] {
                 RuntimeOptions.LinearKernel.ENGINE, RuntimeOptions.LinearKernel.JAVA}) {
-            long peak = peakPrefillBytes(c, store, prompts, chunk, kernel);
+            long peak = peakPrefillBytes(c, store, prompts, chunk, kernel, 0);
             assertTrue(peak <= bound, kernel + ": peak " + peak + " bytes above the bound " + bound);
             assertTrue(peak > 0, "the probe saw nothing");
         }
-        long unchunked = peakPrefillBytes(c, store, prompts, length, RuntimeOptions.LinearKernel.ENGINE);
+        long unchunked = peakPrefillBytes(c, store, prompts, length, RuntimeOptions.LinearKernel.ENGINE, 0);
         assertTrue(unchunked > bound, "unchunked prefill stays under the bound too: " + unchunked + " <= " + bound);
+        // chunks of 512 with the attention in blocks of 128 queries: the scores stay those of 128 queries
+        long rowBytes = 4L * prompts.size() * c.numHeads() * length;
+        long blocked = peakPrefillBytes(c, store, prompts, 512, RuntimeOptions.LinearKernel.ENGINE, 128 * rowBytes);
+        long blockBound = shapeBound(c, prompts.size(), length, 512, 128);
+        assertTrue(blocked <= blockBound, "blocks of queries: peak " + blocked + " above " + blockBound);
     }
 
-    /** Weight-free bytes from the shapes: KV cache, two copies of a chunk's scores, the mask, activations, logits. */
-    private static long shapeBound(ModelConfig c, int streams, int length, int chunk) {
+    /**
+     * Weight-free bytes from the shapes: KV cache, two copies of the scores of a block of queries, a chunk's mask,
+     * activations and logits.
+     */
+    private static long shapeBound(ModelConfig c, int streams, int length, int chunk, int queryBlock) {
         long f = 4;
         long kvLayer = 2L * streams * c.numKvHeads() * length * c.headDim() * f;
         long cache = c.numLayers() * kvLayer;
-        long scores = (long) streams * c.numHeads() * chunk * length * f;
+        long scores = (long) streams * c.numHeads() * Math.min(chunk, queryBlock) * length * f;
         long mask = (long) streams * chunk * length * f;
         long width = Math.max(c.hiddenSize(), Math.max((long) (c.numHeads() + 2 * c.numKvHeads()) * c.headDim(),
                 2L * c.intermediateSize()));
         long activations = 16L * streams * chunk * width * f;
         long logits = (long) streams * c.vocabSize() * f;
-        // the views of one layer's keys and values (and their transposes) are counted at full size
-        return cache + 2 * scores + mask + activations + 2 * kvLayer + logits;
+        // views are counted at full size: one layer's keys and values (and their transposes), a block's mask and queries
+        long blockViews = (long) streams * Math.min(chunk, queryBlock) * (length + c.numHeads() * c.headDim()) * f;
+        return cache + 2 * scores + mask + activations + 2 * kvLayer + logits + blockViews;
     }
 
     /** Peak of (bytes of live engine arrays beyond the weights) + (Java arrays of heap products) during prefill. */
     private static long peakPrefillBytes(ModelConfig c, InMemoryTensorStore store, List<int[]> prompts, int chunk,
-                                         RuntimeOptions.LinearKernel kernel) {
+                                         RuntimeOptions.LinearKernel kernel, long attentionBlockBytes) {
         RuntimeOptions opts = RuntimeOptions.builder().prefillChunk(chunk).linearKernel(kernel).build();
         try (DjlCausalLm lm = DjlCausalLm.load(c, store, opts)) {
+            if (attentionBlockBytes > 0) {
+                lm.forward().attentionBlockBytes(attentionBlockBytes);
+            }
             long weights = liveBytes(lm);
             long[] peak = {0};
             lm.forward().probe(() -> peak[0] = Math.max(peak[0],
