@@ -54,6 +54,9 @@ final class TransformerForward {
     /** See {@link #attentionBlockBytes(long)}; {@link #ATTENTION_BLOCK_BYTES} by default. */
     private long attentionBlockBytes = ATTENTION_BLOCK_BYTES;
     private long heapHeld;
+    /** Inputs and outputs of the heap products, reused from one product to the next (they grow as needed). */
+    private float[] inScratch = new float[0];
+    private float[] outScratch = new float[0];
 
     private enum Activation { SILU, GELU_TANH, GELU_ERF, RELU }
 
@@ -359,6 +362,11 @@ final class TransformerForward {
         return copyNanos;
     }
 
+    /** The float32 values of a contiguous engine array on the CPU, read and written in place. */
+    private static FloatBuffer floats(NDArray a) {
+        return a.toByteBuffer(true).order(ByteOrder.nativeOrder()).asFloatBuffer();
+    }
+
     /** Copies a contiguous {@code [vocab, rows]} float32 array into {@code out} as {@code [rows, vocab]}. */
     private void copyTransposed(NDArray logitsT, int rows, float[] out) {
         FloatBuffer fb = logitsT.toByteBuffer(true).order(ByteOrder.nativeOrder()).asFloatBuffer();
@@ -384,17 +392,27 @@ final class TransformerForward {
     private NDArray linear(NDManager step, NDArray x, LinearWeight weight) {
         long n = x.getShape().get(0);
         if (weight.onHeap()) {
-            float[] y = new float[Math.toIntExact(n * weight.rows())];
-            float[] in = x.toFloatArray();
-            long held = 4L * (y.length + in.length);
+            // Reused Java arrays and copies straight between them and the engine's memory: a prefill allocates
+            // no heap or direct buffers per product (they made the resident memory grow until a GC ran).
+            int inLength = Math.toIntExact(n * weight.in());
+            int outLength = Math.toIntExact(n * weight.rows());
+            if (inScratch.length < inLength) {
+                inScratch = new float[inLength];
+            }
+            if (outScratch.length < outLength) {
+                outScratch = new float[outLength];
+            }
+            floats(x).get(inScratch, 0, inLength);
+            long held = 4L * (inScratch.length + outScratch.length);
             heapHeld += held;
             try {
-                heapProduct(weight, in, (int) n, y);
+                heapProduct(weight, inScratch, (int) n, outScratch);
                 probe();
             } finally {
                 heapHeld -= held;
             }
-            NDArray out = step.create(y, new Shape(n, weight.rows()));
+            NDArray out = step.create(new Shape(n, weight.rows()), DataType.FLOAT32);
+            floats(out).put(outScratch, 0, outLength);
             return weight.bias() == null ? out : out.add(weight.bias());
         }
         NDArray yt = product(step, weight, x.transpose());
