@@ -178,12 +178,8 @@ public final class SparkEvalRunner implements EvalPlan.SparkRunner {
         long generations = items.stream().filter(EvalItem::generates).count();
         int partitions = plan.partitions().orElse((int) Math.max(jsc.defaultParallelism(),
                 Math.ceil(generations / (plan.batch() * 4.0))));
-        partitions = Math.max(1, Math.min(partitions, items.size()));
-        List<List<EvalItem>> slices = new ArrayList<>();
-        for (int k = 0; k < partitions; k++) {
-            slices.add(List.copyOf(items.subList((int) ((long) k * items.size() / partitions),
-                    (int) ((long) (k + 1) * items.size() / partitions))));
-        }
+        List<List<EvalItem>> slices = slices(items, partitions, plan.batch());
+        partitions = slices.size();
         LongAccumulator rows = jsc.sc().longAccumulator("amulet rows");
         LongAccumulator tokens = jsc.sc().longAccumulator("amulet new tokens");
         LongAccumulator nanos = jsc.sc().longAccumulator("amulet generation nanos");
@@ -208,6 +204,37 @@ public final class SparkEvalRunner implements EvalPlan.SparkRunner {
                 progress.report(true);
             }
         }
+    }
+
+    /**
+     * Splits {@code items} into at most {@code partitions} contiguous slices of whole batches: the generations are
+     * batched as {@code eval --batch} batches them (every batch but the run's last is full), so a task never runs a
+     * partial batch that {@code eval} would not.
+     */
+    static List<List<EvalItem>> slices(List<EvalItem> items, int partitions, int batch) {
+        List<List<EvalItem>> batches = new ArrayList<>();
+        List<EvalItem> current = new ArrayList<>();
+        int generations = 0;
+        for (EvalItem item : items) {
+            current.add(item);
+            if (item.generates() && ++generations == batch) {
+                batches.add(current);
+                current = new ArrayList<>();
+                generations = 0;
+            }
+        }
+        if (!current.isEmpty()) {
+            batches.add(current);
+        }
+        int p = Math.max(1, Math.min(partitions, batches.size()));
+        List<List<EvalItem>> slices = new ArrayList<>(p);
+        for (int k = 0; k < p; k++) {
+            List<EvalItem> slice = new ArrayList<>();
+            batches.subList((int) ((long) k * batches.size() / p), (int) ((long) (k + 1) * batches.size() / p))
+                    .forEach(slice::addAll);
+            slices.add(List.copyOf(slice));
+        }
+        return slices;
     }
 
     /**
