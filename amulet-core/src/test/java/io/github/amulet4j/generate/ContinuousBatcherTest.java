@@ -136,11 +136,11 @@ class ContinuousBatcherTest {
                 GenerationConfig.defaults(), BatchingOptions.builder().maxBatchStreams(2).maxQueue(1).build())) {
             CountDownLatch started = new CountDownLatch(5);
             AtomicInteger tokensAfterCancel = new AtomicInteger();
-            boolean[] cancelled = {false};
+            java.util.concurrent.atomic.AtomicBoolean cancelled = new java.util.concurrent.atomic.AtomicBoolean();
             GenerationRequest endless = GenerationRequest.of(new int[] {1, 2}, new int[] {3, 4})
                     .withConfig(GenerationConfig.builder().maxNewTokens(1_000_000).build());
             CompletableFuture<GenerationResult> first = b.submit(endless, (r, t, d) -> {
-                if (cancelled[0]) {
+                if (cancelled.get()) {
                     tokensAfterCancel.incrementAndGet();
                 }
                 started.countDown();
@@ -154,8 +154,9 @@ class ContinuousBatcherTest {
             Thread.sleep(50);
             assertEquals(1, b.queuedRequests(), "no room in the batch while the first runs");
             assertTrue(!second.isDone());
-            cancelled[0] = true;
+            // the flag is set once cancel() has returned: a token reported before that is not "after the cancel"
             first.cancel(true);
+            cancelled.set(true);
             assertEquals(3, second.get(10, TimeUnit.SECONDS).generatedTokens());
             assertEquals(0, tokensAfterCancel.get(), "no tokens reported after the cancel");
         }

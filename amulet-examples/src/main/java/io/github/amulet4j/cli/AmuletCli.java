@@ -90,6 +90,25 @@ public final class AmuletCli implements Runnable {
         return standardStreams;
     }
 
+    /**
+     * Whether stderr is a terminal, so that progress bars may redraw in place: the launcher tells
+     * ({@code -Damulet.stderr.tty}, from {@code [ -t 2 ]}); without it, whether the JVM has a console. Always false
+     * for captured streams.
+     */
+    boolean stderrIsTerminal() {
+        if (!standardStreams) {
+            return false;
+        }
+        String told = System.getProperty("amulet.stderr.tty");
+        return told != null ? Boolean.parseBoolean(told) : System.console() != null;
+    }
+
+    /** Whether the user asked for no colours ({@code NO_COLOR} set and not empty, see no-color.org). */
+    boolean noColor() {
+        String v = environment.get("NO_COLOR");
+        return v != null && !v.isEmpty();
+    }
+
     /** Where {@code chat} reads the user's lines. */
     BufferedReader input() {
         return input;

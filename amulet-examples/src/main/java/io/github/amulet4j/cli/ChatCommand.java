@@ -1,5 +1,7 @@
 package io.github.amulet4j.cli;
 
+import com.google.gson.JsonArray;
+import com.google.gson.JsonObject;
 import io.github.amulet4j.align.Method;
 import io.github.amulet4j.djl.AmuletModel;
 import io.github.amulet4j.djl.Conversation;
@@ -7,39 +9,58 @@ import io.github.amulet4j.generate.GenerationResult;
 import io.github.amulet4j.prompt.ChatMessage;
 import io.github.amulet4j.prompt.Preference;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 
-import java.io.BufferedReader;
+import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Locale;
 
 /**
  * {@code amulet chat}: an interactive conversation. The history is kept and rendered into both streams
  * at every turn; {@code /pref} changes the preference mid-conversation, {@code /method} the method,
- * {@code /reset} forgets the history, {@code /exit} (or end of input) quits.
+ * {@code /save FILE} writes the conversation as JSON, {@code /reset} forgets the history, {@code /exit}
+ * (or end of input) quits. On a terminal lines can be edited and recalled, and Ctrl-C stops an answer.
  */
 @Command(name = "chat", mixinStandardHelpOptions = true,
-        description = "Chat interactively; /pref TEXT|PRESET, /method NAME, /reset, /help, /exit.")
-final class ChatCommand extends ModelCommand {
+        description = "Chat interactively; /pref TEXT|PRESET, /method NAME, /save FILE, /reset, /help, /exit. "
+                + "On a terminal: line editing and history; Ctrl-C stops the answer being written.")
+final class ChatCommand extends GeneratingCommand {
 
     private static final String HELP = "commands: /pref TEXT|PRESET (change the preference), /pref (show it), "
-            + "/method base|pref|la|amulet|beam, /reset (forget the conversation), /help, /exit";
+            + "/method base|pref|la|amulet|beam (change it), /method (show it), /save FILE (the conversation as JSON), "
+            + "/reset (forget the conversation), /help, /exit";
+
+    @Mixin
+    PreferenceFlags preferenceFlags;
+
+    @Mixin
+    MethodFlag methodFlag;
+
+    /** Thrown from the token listener to stop an answer the user interrupted. */
+    private static final class AnswerStopped extends RuntimeException {
+        AnswerStopped() {
+            super("answer stopped", null, false, false);
+        }
+    }
 
     @Override
     public Integer call() throws Exception {
-        Method method = method();
-        Preference preference = options.preference == null ? null : Options.preference(options.preference);
+        Method method = methodFlag.method();
+        Preference preference = preferenceFlags.preferenceOrNull();
         config(method); // validates the options before the model loads
-        PrintWriter out = out();
-        BufferedReader in = cli.input();
-        try (AmuletModel model = loadModel()) {
+        try (AmuletModel model = loadModel();
+             ChatLines lines = cli.isStandardStreams() && System.console() != null ? ChatLines.terminal()
+                     : ChatLines.plain(cli.input(), out())) {
+            PrintWriter out = lines.out();
             out.println("amulet chat with " + model.name() + "; method " + method.id() + ", preference: "
                     + describe(preference));
             out.println(HELP);
-            Conversation conversation = Conversation.empty().withSystem(options.system);
+            Conversation conversation = Conversation.empty().withSystem(conversationFlags.system);
             while (true) {
-                out.print("> ");
-                out.flush();
-                String line = in.readLine();
+                String line = lines.readLine("> ");
                 if (line == null) {
                     out.println();
                     break;
@@ -57,23 +78,45 @@ final class ChatCommand extends ModelCommand {
                             return AmuletCli.OK;
                         }
                         case "/reset" -> {
-                            conversation = Conversation.empty().withSystem(options.system);
+                            conversation = Conversation.empty().withSystem(conversationFlags.system);
                             out.println("(conversation cleared)");
                         }
                         case "/pref" -> {
-                            if (!arg.isEmpty()) {
-                                preference = Preference.of(arg);
+                            try {
+                                if (!arg.isEmpty()) {
+                                    preference = Options.preference(arg, "/pref");
+                                }
+                                out.println("(preference: " + describe(preference) + ")");
+                            } catch (UsageException e) {
+                                out.println("(" + e.getMessage() + ")");
                             }
-                            out.println("(preference: " + describe(preference) + ")");
                         }
                         case "/method" -> {
+                            if (arg.isEmpty()) {
+                                out.println("(method: " + method.id() + ")");
+                                break;
+                            }
                             try {
-                                Method m = Method.fromName(arg);
+                                Method m = Options.method(arg, "/method");
                                 config(m);
                                 method = m;
                                 out.println("(method: " + method.id() + ")");
-                            } catch (IllegalArgumentException | UsageException e) {
+                            } catch (UsageException e) {
                                 out.println("(" + e.getMessage() + ")");
+                            }
+                        }
+                        case "/save" -> {
+                            if (arg.isEmpty()) {
+                                out.println("(/save needs a file name)");
+                                break;
+                            }
+                            try {
+                                Path file = Path.of(arg);
+                                Files.writeString(file, Json.write(saved(model, method, preference, conversation))
+                                        + System.lineSeparator(), StandardCharsets.UTF_8);
+                                out.println("(conversation saved to " + file + ")");
+                            } catch (IOException | RuntimeException e) {
+                                out.println("(cannot save to " + arg + ": " + AmuletCli.describe(e) + ")");
                             }
                         }
                         case "/help" -> out.println(HELP);
@@ -86,17 +129,44 @@ final class ChatCommand extends ModelCommand {
                     out.println("(no preference yet: answering with base; set one with /pref)");
                 }
                 Conversation asked = conversation.plus(ChatMessage.user(line));
-                GenerationResult result = model.generate(request(asked, preference, config(used)),
-                        (request, tokenId, delta) -> {
-                            out.print(delta);
-                            out.flush();
-                        });
-                out.println();
-                conversation = asked.plus(ChatMessage.assistant(result.text()));
+                lines.stopRequested().set(false);
+                try {
+                    GenerationResult result = model.generate(request(asked, preference, config(used)),
+                            (request, tokenId, delta) -> {
+                                if (lines.stopRequested().get()) {
+                                    throw new AnswerStopped();
+                                }
+                                out.print(delta);
+                                out.flush();
+                            });
+                    out.println();
+                    conversation = asked.plus(ChatMessage.assistant(result.text()));
+                } catch (AnswerStopped stopped) {
+                    // the unfinished answer is not part of the conversation: the question can be asked again
+                    out.println();
+                    out.println("(answer stopped; it is not kept in the conversation)");
+                }
             }
+            out.flush();
         }
-        out.flush();
         return AmuletCli.OK;
+    }
+
+    /** The conversation as {@code /save} writes it. */
+    static JsonObject saved(AmuletModel model, Method method, Preference preference, Conversation conversation) {
+        JsonObject o = new JsonObject();
+        o.addProperty("model", model.name());
+        o.addProperty("method", method.id());
+        o.addProperty("preference", preference == null ? null : preference.text());
+        JsonArray messages = new JsonArray();
+        for (ChatMessage m : conversation.messages()) {
+            JsonObject msg = new JsonObject();
+            msg.addProperty("role", m.role());
+            msg.addProperty("content", m.content());
+            messages.add(msg);
+        }
+        o.add("messages", messages);
+        return o;
     }
 
     private static String describe(Preference p) {

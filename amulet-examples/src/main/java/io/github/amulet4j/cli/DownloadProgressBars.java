@@ -1,19 +1,14 @@
 package io.github.amulet4j.cli;
 
 import io.github.amulet4j.djl.hub.DownloadListener;
-import me.tongfei.progressbar.ConsoleProgressBarConsumer;
-import me.tongfei.progressbar.DelegatingProgressBarConsumer;
-import me.tongfei.progressbar.ProgressBar;
-import me.tongfei.progressbar.ProgressBarBuilder;
-import me.tongfei.progressbar.ProgressBarConsumer;
-
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.time.Duration;
 
 /**
- * Draws one progress bar per file downloaded from the Hub on stderr (MiB, speed, ETA). On a terminal the bar
- * redraws itself in place; on captured or redirected streams it writes a line now and then. Files found in the
- * cache get one short line instead of a bar. Not thread-safe (the Hub downloader calls it from one thread).
+ * Shows the progress of each file downloaded from the Hub on stderr (MiB, speed), as a {@link Progress}: on a
+ * terminal a bar that redraws itself in place, elsewhere a plain line now and then. Files found in the cache get
+ * one short line instead. Not thread-safe (the Hub downloader calls it from one thread).
  */
 final class DownloadProgressBars implements DownloadListener, AutoCloseable {
 
@@ -21,16 +16,19 @@ final class DownloadProgressBars implements DownloadListener, AutoCloseable {
 
     private final PrintWriter err;
     private final boolean terminal;
-    private ProgressBar bar;
+    private final boolean noColor;
+    private Progress bar;
     private String barFile;
 
     /**
      * @param err      where the bars go
      * @param terminal whether {@code err} is the process's stderr on a terminal (bars redraw in place)
+     * @param noColor  whether the user asked for no colours ({@code NO_COLOR})
      */
-    DownloadProgressBars(PrintWriter err, boolean terminal) {
+    DownloadProgressBars(PrintWriter err, boolean terminal, boolean noColor) {
         this.err = err;
         this.terminal = terminal;
+        this.noColor = noColor;
     }
 
     @Override
@@ -40,17 +38,15 @@ final class DownloadProgressBars implements DownloadListener, AutoCloseable {
             err.println("download: resuming " + repo + "/" + filename + " at " + resumedFrom + " bytes");
             err.flush();
         }
-        bar = new ProgressBarBuilder().setTaskName(filename).setInitialMax(Math.max(totalBytes, -1))
-                .setConsumer(consumer(terminal, err)).setUnit("MiB", BYTES_PER_MIB).showSpeed()
-                .setUpdateIntervalMillis(terminal ? 200 : 2000).startsFrom(Math.max(0, resumedFrom), java.time.Duration.ZERO)
-                .build();
+        bar = Progress.of("download: " + filename, " MiB", BYTES_PER_MIB, Math.max(totalBytes, -1),
+                Math.max(0, resumedFrom), terminal, noColor, err, Duration.ofSeconds(2));
         barFile = filename;
     }
 
     @Override
     public void progress(String repo, String filename, long bytesDone, long totalBytes) {
         if (bar != null && filename.equals(barFile)) {
-            if (totalBytes > 0 && bar.getMax() != totalBytes) {
+            if (totalBytes > 0) {
                 bar.maxHint(totalBytes);
             }
             bar.stepTo(bytesDone);
@@ -75,18 +71,5 @@ final class DownloadProgressBars implements DownloadListener, AutoCloseable {
             bar = null;
             barFile = null;
         }
-    }
-
-    /**
-     * Where a progress bar draws: in place on the process's stderr when it is a terminal, else a line at a time on
-     * {@code err} (redirected output, or the writer a test gave the command).
-     */
-    static ProgressBarConsumer consumer(boolean terminal, PrintWriter err) {
-        return terminal
-                ? new ConsoleProgressBarConsumer(System.err)
-                : new DelegatingProgressBarConsumer(line -> {
-                    err.println(line);
-                    err.flush();
-                }, 100);
     }
 }

@@ -18,8 +18,6 @@ import io.github.amulet4j.djl.ModelOptions;
 import io.github.amulet4j.generate.GenerationConfig;
 import io.github.amulet4j.generate.GenerationResult;
 import io.github.amulet4j.prompt.Preference;
-import me.tongfei.progressbar.ProgressBar;
-import me.tongfei.progressbar.ProgressBarBuilder;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -46,7 +44,7 @@ import java.util.Map;
         description = "Run a question set in the paper's format through every method x preference; one JSON line "
                 + "per (index, method, preference) in --out. An interrupted run resumes where it stopped; a run with other "
                 + "settings than those recorded for --out is refused unless --overwrite.")
-final class EvalCommand extends ModelCommand {
+final class EvalCommand extends GeneratingCommand {
 
     @Option(names = "--dataset", paramLabel = "FILE", required = true,
             description = "Question set: a JSON array of {\"index\": N, \"question\": \"...\"}.")
@@ -109,14 +107,14 @@ final class EvalCommand extends ModelCommand {
         for (Method m : methodList) {
             configs.put(m, config(m));
         }
-        Options.promptStyle(options.promptStyle);
+        conversationFlags.promptStyle();
         PrintWriter out = out();
         PrintWriter err = err();
 
         ModelOptions modelOptions = modelOptions();
         EvalSettings settings = EvalSettings.of(modelOptions.model(), modelOptions.revision(),
                 modelOptions.runtime().computeType().name().toLowerCase(java.util.Locale.ROOT),
-                Options.promptStyle(options.promptStyle).name().toLowerCase(java.util.Locale.ROOT), options.system,
+                conversationFlags.promptStyle().name().toLowerCase(java.util.Locale.ROOT), conversationFlags.system,
                 configs, prefs);
         ResultsFile file;
         try {
@@ -186,13 +184,13 @@ final class EvalCommand extends ModelCommand {
             }
             done += copiedBase.size();
             if (!todo.isEmpty()) {
-                try (AmuletModel model = loadModel(); ProgressBar bar = progressBar(total, done, err)) {
+                try (AmuletModel model = loadModel(); Progress bar = progressBar(total, done, err)) {
                     for (int from = 0; from < todo.size() && !interrupted; from += batch) {
                         List<Task> chunk = todo.subList(from, Math.min(todo.size(), from + batch));
                         List<AmuletRequest> requests = new ArrayList<>();
                         for (Task t : chunk) {
                             Conversation conversation = Conversation.of(t.question().question())
-                                    .withSystem(options.system);
+                                    .withSystem(conversationFlags.system);
                             requests.add(request(conversation, t.preference(), configs.get(t.method())));
                         }
                         long start = System.nanoTime();
@@ -398,15 +396,12 @@ final class EvalCommand extends ModelCommand {
         return all;
     }
 
-    private ProgressBar progressBar(int total, int done, PrintWriter err) {
+    private Progress progressBar(int total, int done, PrintWriter err) {
         if (noProgress) {
             return null;
         }
-        boolean terminal = System.console() != null && cli.isStandardStreams();
-        return new ProgressBarBuilder().setTaskName("eval").setInitialMax(total)
-                .setConsumer(DownloadProgressBars.consumer(terminal, err))
-                .setUpdateIntervalMillis(terminal ? 500 : 5000).startsFrom(done, Duration.ZERO).setUnit(" rows", 1)
-                .build();
+        return Progress.of("eval", " rows", 1, total, done, cli.stderrIsTerminal(), cli.noColor(), err,
+                Duration.ofSeconds(5));
     }
 
     private static void closeQuietly(ResultsFile file) {

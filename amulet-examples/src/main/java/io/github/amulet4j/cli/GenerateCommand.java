@@ -10,6 +10,7 @@ import io.github.amulet4j.generate.GenerationResult;
 import io.github.amulet4j.generate.TokenListener;
 import io.github.amulet4j.prompt.Preference;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -18,7 +19,13 @@ import java.io.PrintWriter;
 /** {@code amulet generate QUESTION}: streams the answer, or prints one JSON object with {@code --json}. */
 @Command(name = "generate", mixinStandardHelpOptions = true,
         description = "Answer one question with a preference, printing tokens as they are chosen.")
-final class GenerateCommand extends ModelCommand {
+final class GenerateCommand extends GeneratingCommand {
+
+    @Mixin
+    PreferenceFlags preference;
+
+    @Mixin
+    MethodFlag methodFlag;
 
     @Parameters(paramLabel = "QUESTION", description = "The user message.")
     String question;
@@ -29,10 +36,10 @@ final class GenerateCommand extends ModelCommand {
 
     @Override
     public Integer call() throws Exception {
-        Method method = method();
+        Method method = methodFlag.method();
         GenerationConfig config = config(method);
-        Preference preference = preferenceFor(method);
-        Conversation conversation = Conversation.of(Options.question(question)).withSystem(options.system);
+        Preference preference = method == Method.BASE ? this.preference.preferenceOrNull() : this.preference.required();
+        Conversation conversation = conversationOf(question);
         PrintWriter out = out();
         try (AmuletModel model = loadModel()) {
             TokenListener listener = json ? TokenListener.NONE : (request, tokenId, delta) -> {

@@ -6,6 +6,8 @@ import io.github.amulet4j.align.Method;
 import io.github.amulet4j.decode.DecodingConfig;
 import io.github.amulet4j.djl.ModelLocator;
 import io.github.amulet4j.djl.ModelOptions;
+import io.github.amulet4j.djl.gguf.GgufModel;
+import io.github.amulet4j.djl.model.RuntimeOptions;
 import io.github.amulet4j.generate.EarlyStopping;
 import io.github.amulet4j.generate.GenerationConfig;
 import io.github.amulet4j.prompt.Preference;
@@ -27,17 +29,22 @@ final class Options {
     private Options() {
     }
 
-    /** The model options; a local folder that does not exist is bad usage. */
-    static ModelOptions model(SharedOptions o) {
+    /** The model options; a local folder or GGUF file that does not exist is bad usage. */
+    static ModelOptions model(ModelFlags o, RuntimeOptions runtime) {
         if (ModelLocator.isLocalPath(o.model)) {
             Path folder = ModelLocator.localFolder(o.model);
-            if (!Files.isDirectory(folder)) {
+            if (GgufModel.isGguf(folder.toString())) {
+                if (!Files.isRegularFile(folder)) {
+                    throw new UsageException("--model: GGUF file " + folder + " does not exist");
+                }
+            } else if (!Files.isDirectory(folder)) {
                 throw new UsageException("--model: model folder " + folder + " does not exist"
-                        + (Files.exists(folder) ? " (it is a file; expected a Hugging Face model folder)" : ""));
+                        + (Files.exists(folder) ? " (it is a file; expected a Hugging Face model folder or a .gguf file)"
+                        : ""));
             }
         }
         try {
-            ModelOptions.Builder b = ModelOptions.builder().model(o.model).runtime(o.runtime::applyTo);
+            ModelOptions.Builder b = ModelOptions.builder().model(o.model).runtime(runtime);
             if (o.revision != null) {
                 b.revision(o.revision);
             }
@@ -125,7 +132,8 @@ final class Options {
     /**
      * The decoding rule of the command line (documented in the user guide): sampling is on when a sampling
      * option is given ({@code --do-sample}, {@code --temperature} above 0, {@code --top-k}, {@code --top-p},
-     * {@code --seed}), else greedy. {@code --greedy} and {@code --temperature 0} ask for greedy decoding and
+     * {@code --min-p}, {@code --seed}), else greedy; {@code --repetition-penalty} and
+     * {@code --no-repeat-ngram-size} apply to both. {@code --greedy} and {@code --temperature 0} ask for greedy decoding and
      * cannot be combined with a sampling option. The same for every method, beam search included.
      */
     static DecodingConfig decoding(SharedOptions o) {
@@ -137,6 +145,17 @@ final class Options {
         }
         if (o.topP != null && !(o.topP > 0 && o.topP <= 1)) {
             throw new UsageException("--top-p: expected a number above 0 and at most 1 (1 = all tokens), got " + o.topP);
+        }
+        if (o.minP != null && !(o.minP >= 0 && o.minP <= 1)) {
+            throw new UsageException("--min-p: expected a number from 0 to 1 (0 = off), got " + o.minP);
+        }
+        if (o.repetitionPenalty != null && !(o.repetitionPenalty > 0 && Double.isFinite(o.repetitionPenalty))) {
+            throw new UsageException("--repetition-penalty: expected a number above 0 (1 = off), got "
+                    + o.repetitionPenalty);
+        }
+        if (o.noRepeatNgramSize != null && o.noRepeatNgramSize < 0) {
+            throw new UsageException("--no-repeat-ngram-size: expected a whole number >= 0 (0 = off), got "
+                    + o.noRepeatNgramSize);
         }
         List<String> sampling = new ArrayList<>();
         if (o.doSample) {
@@ -150,6 +169,9 @@ final class Options {
         }
         if (o.topP != null) {
             sampling.add("--top-p");
+        }
+        if (o.minP != null) {
+            sampling.add("--min-p");
         }
         if (o.seed != null) {
             sampling.add("--seed");
@@ -169,6 +191,15 @@ final class Options {
         if (o.topP != null) {
             d.topP(o.topP);
         }
+        if (o.minP != null) {
+            d.minP(o.minP);
+        }
+        if (o.repetitionPenalty != null) {
+            d.repetitionPenalty(o.repetitionPenalty);
+        }
+        if (o.noRepeatNgramSize != null) {
+            d.noRepeatNgramSize(o.noRepeatNgramSize);
+        }
         if (o.seed != null) {
             d.seed(o.seed);
         }
@@ -183,12 +214,29 @@ final class Options {
         return value;
     }
 
-    /** The preference of {@code --preference}: a preset name, else free text; none when absent. */
-    static Preference preference(String value) {
+    /**
+     * A preference as typed after {@code flag} (or chat's {@code /pref}): a preset name, else free text; a single
+     * word within a small edit distance of a preset name is refused ({@link PreferencePresets#nearMiss}).
+     *
+     * @throws UsageException naming {@code flag} for a blank value or a likely typo
+     */
+    static Preference preference(String value, String flag) {
         if (value == null || value.isBlank()) {
-            throw new UsageException("--preference: a preference is needed (a preset name such as 'concise', or free text)");
+            throw new UsageException(flag + ": a preference is needed (a preset name such as 'concise', or free text)");
         }
+        PreferencePresets.nearMiss(value).ifPresent(name -> {
+            throw new UsageException(flag + ": unknown preset '" + value.trim() + "'; did you mean '" + name
+                    + "'? (for free text that is one word, use --preference-text)");
+        });
         return Preference.of(value.trim());
+    }
+
+    /** A free-text preference, never read as a preset. @throws UsageException naming {@code flag} when blank */
+    static Preference freeText(String value, String flag) {
+        if (value == null || value.isBlank()) {
+            throw new UsageException(flag + ": the preference text is empty");
+        }
+        return new Preference(value.trim());
     }
 
     /** A preset by name (eval's --preferences): an unknown name is bad usage. */

@@ -9,6 +9,7 @@ import io.github.amulet4j.prompt.Preference;
 import io.github.amulet4j.prompt.PromptStyle;
 import java.util.Optional;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -23,6 +24,12 @@ import java.io.PrintWriter;
                 + "reads no weights.")
 final class PromptCommand extends ModelCommand {
 
+    @Mixin
+    PreferenceFlags preference;
+
+    @Mixin
+    ConversationFlags conversation;
+
     @Parameters(paramLabel = "QUESTION", description = "The user message.")
     String question;
 
@@ -32,13 +39,13 @@ final class PromptCommand extends ModelCommand {
 
     @Override
     public Integer call() throws Exception {
-        Preference preference = Options.preference(options.preference);
-        Conversation conversation = Conversation.of(Options.question(question)).withSystem(options.system);
+        Preference preference = this.preference.required();
+        PromptStyle style = conversation.promptStyle();
         PromptRenderer renderer = PromptRenderer.load(modelOptions());
-        PromptStyle style = Options.promptStyle(options.promptStyle);
-        TwoStreamPrompt prompts = renderer.render(conversation, preference, style);
+        TwoStreamPrompt prompts = renderer.render(
+                Conversation.of(Options.question(question)).withSystem(conversation.system), preference, style);
         // the template's own default system message is the S of both streams when the conversation has none
-        Optional<String> templateDefault = options.system == null && style == PromptStyle.DEFAULT
+        Optional<String> templateDefault = conversation.system == null && style == PromptStyle.DEFAULT
                 ? renderer.defaultSystem() : Optional.empty();
         PrintWriter out = out();
         if (json) {

@@ -9,6 +9,7 @@ import io.github.amulet4j.djl.ModelLocator;
 import io.github.amulet4j.generate.BatchingOptions;
 import io.github.amulet4j.generate.GenerationConfig;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
@@ -23,7 +24,10 @@ import java.util.concurrent.CountDownLatch;
 @Command(name = "serve", mixinStandardHelpOptions = true,
         description = "Serve the model over OpenAI's chat-completions API (POST /v1/chat/completions, GET /v1/models, "
                 + "GET /health) with a per-request 'preference', and a web page at / to compare base and amulet.")
-final class ServeCommand extends ModelCommand {
+final class ServeCommand extends GeneratingCommand {
+
+    @Mixin
+    MethodFlag methodFlag;
 
     /** The environment variable read for the API key when {@code --api-key} is absent. */
     static final String API_KEY_VARIABLE = "AMULET_API_KEY";
@@ -68,12 +72,12 @@ final class ServeCommand extends ModelCommand {
         if (key != null && key.isBlank()) {
             throw new UsageException((apiKey != null ? "--api-key" : API_KEY_VARIABLE) + ": the key is empty");
         }
-        Method method = method();
+        Method method = methodFlag.method();
         GenerationConfig defaults = config(method);
         ServerOptions serverOptions;
         try {
             serverOptions = ServerOptions.builder(modelId()).host(host).port(port).apiKey(key).defaults(defaults)
-                    .promptStyle(Options.promptStyle(options.promptStyle)).build();
+                    .promptStyle(conversationFlags.promptStyle()).build();
         } catch (IllegalArgumentException e) {
             throw new UsageException(e.getMessage(), e);
         }
@@ -105,10 +109,10 @@ final class ServeCommand extends ModelCommand {
         if (servedModelName != null) {
             return servedModelName;
         }
-        if (ModelLocator.isLocalPath(options.model)) {
-            Path name = ModelLocator.localFolder(options.model).toAbsolutePath().normalize().getFileName();
-            return name == null ? options.model : name.toString();
+        if (ModelLocator.isLocalPath(modelFlags.model)) {
+            Path name = ModelLocator.localFolder(modelFlags.model).toAbsolutePath().normalize().getFileName();
+            return name == null ? modelFlags.model : name.toString();
         }
-        return options.model;
+        return modelFlags.model;
     }
 }

@@ -1,60 +1,32 @@
 package io.github.amulet4j.cli;
 
-import io.github.amulet4j.djl.ModelOptions;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
- * The options shared by {@code generate}, {@code chat}, {@code compare}, {@code eval} and {@code prompt}.
- * Their names are a contract (scripts use them): see issue 4 and the user guide. Values left unset take
- * the library's defaults (the paper's).
+ * The generation flags of {@code generate}, {@code chat}, {@code compare} and {@code eval}: the Amulet and LA
+ * parameters, beams, the length and the decoding (sampling) flags. Their names are a contract (scripts use
+ * them): see the user guide. Values left unset take the library's defaults (the paper's). The model, runtime,
+ * conversation, preference and method flags are mixins of their own ({@link ModelFlags}, {@link RuntimeFlags},
+ * {@link ConversationFlags}, {@link PreferenceFlags}, {@link MethodFlag}), so each command offers only what it uses.
  */
 public final class SharedOptions {
 
-    /** The model used when {@code --model} is absent. */
-    public static final String DEFAULT_MODEL = ModelOptions.DEFAULT_MODEL;
-
-    @Option(names = "--model", paramLabel = "PATH|HUB_ID", defaultValue = DEFAULT_MODEL,
-            description = "A local Hugging Face model folder or a Hub id (default: ${DEFAULT-VALUE}).")
-    String model;
-
-    @Option(names = "--revision", paramLabel = "REV",
-            description = "Hub revision (branch, tag or commit) when --model is a Hub id (default: main).")
-    String revision;
-
-    @Option(names = "--preference", paramLabel = "TEXT|PRESET",
-            description = "The preference: one of the paper's presets (creative, sycophantic, verbose, complex, "
-                    + "formal, pleasant, concise, uplifting), else taken as free text.")
-    String preference;
-
-    @Option(names = "--system", paramLabel = "TEXT", description = "System prompt of the conversation.")
-    String system;
-
-    @Option(names = "--prompt-style", paramLabel = "default|paper", defaultValue = "default",
-            description = "How the preference enters the prompt: 'default' appends it to the system message, "
-                    + "'paper' uses the paper's system prompt wrapper (default: ${DEFAULT-VALUE}).")
-    String promptStyle;
-
-    @Option(names = "--method", paramLabel = "base|pref|la|amulet|beam", defaultValue = "amulet",
-            description = "Decoding method (default: ${DEFAULT-VALUE}).")
-    String method;
-
-    @Option(names = "--iterations", paramLabel = "T", description = "Amulet iterations T (default 60).")
+    @Option(names = "--iterations", paramLabel = "T", description = "Amulet iterations T (default: 60).")
     Integer iterations;
 
-    @Option(names = "--eta", description = "Amulet learning rate eta (default 10).")
+    @Option(names = "--eta", description = "Amulet learning rate eta (default: 10).")
     Double eta;
 
-    @Option(names = "--alpha", description = "Amulet reward scale alpha (default 2).")
+    @Option(names = "--alpha", description = "Amulet reward scale alpha (default: 2).")
     Double alpha;
 
-    @Option(names = "--lambda", description = "Amulet regulariser lambda (default 2).")
+    @Option(names = "--lambda", description = "Amulet regulariser lambda (default: 2).")
     Double lambda;
 
-    @Option(names = "--ratio", paramLabel = "RHO", description = "Linear alignment ratio rho for --method la (default 2).")
+    @Option(names = "--ratio", paramLabel = "RHO", description = "Linear alignment ratio rho for --method la (default: 2).")
     Double ratio;
 
-    @Option(names = "--beams", paramLabel = "N", description = "Number of beams for --method beam (default 16).")
+    @Option(names = "--beams", paramLabel = "N", description = "Number of beams for --method beam (default: 16).")
     Integer beams;
 
     @Option(names = "--length-penalty", paramLabel = "X", description = "Beam score = sum of log-probabilities / "
@@ -71,7 +43,7 @@ public final class SharedOptions {
     int maxNewTokens;
 
     @Option(names = "--greedy", description = "Greedy decoding (argmax), the default: sampling is on only when a "
-            + "sampling option is given (--do-sample, --temperature above 0, --top-k, --top-p, --seed).")
+            + "sampling option is given (--do-sample, --temperature above 0, --top-k, --top-p, --min-p, --seed).")
     boolean greedy;
 
     @Option(names = "--do-sample", description = "Sample the tokens (Hugging Face's do_sample), with temperature 1 "
@@ -90,9 +62,20 @@ public final class SharedOptions {
             + "sampling on.")
     Integer topK;
 
+    @Option(names = "--min-p", paramLabel = "P", description = "Min-p filter, in [0, 1]: drop tokens less likely than "
+            + "P times the most likely one (0 = off); turns sampling on.")
+    Double minP;
+
+    @Option(names = "--repetition-penalty", paramLabel = "X", description = "Hugging Face's repetition penalty (> 0; "
+            + "1 = off): the logits of tokens already in the prompt or the answer are divided by X when positive, "
+            + "multiplied when negative, in each stream before the Amulet step.")
+    Double repetitionPenalty;
+
+    @Option(names = "--no-repeat-ngram-size", paramLabel = "N", description = "Never repeat an N-token sequence of the "
+            + "prompt or the answer (0 = off), in each stream before the Amulet step.")
+    Integer noRepeatNgramSize;
+
     @Option(names = "--seed", description = "Seed for sampling (same seed, same tokens); turns sampling on.")
     Long seed;
 
-    @Mixin
-    RuntimeFlags runtime;
 }

@@ -196,6 +196,23 @@ class LoadingAndOptionsTest {
         }
     }
 
+    /** A JVM without the Vector API module: auto falls back to the engine, java is refused by name, logits still right. */
+    @Test
+    void withoutTheVectorApiAutoFallsBackToTheEngine() throws Exception {
+        String javaBin = java.nio.file.Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Process p = new ProcessBuilder(javaBin, "-Dai.djl.offline=true", "-cp", System.getProperty("java.class.path"),
+                NoVectorApiMain.class.getName()).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertEquals(0, p.waitFor(), out);
+        assertTrue(out.contains("vector=false\n") && out.contains("auto=ENGINE\n") && out.contains("onHeap=false\n"), out);
+        assertTrue(out.contains("java=refused: ") && out.contains("--add-modules jdk.incubator.vector")
+                && out.contains("Vector API absent"), out);
+        String diff = out.substring(out.indexOf("maxAbsDiff=") + "maxAbsDiff=".length()).lines().findFirst().orElseThrow();
+        assertTrue(Float.parseFloat(diff) <= 1e-4f, out);
+        // and in this JVM, which has the module, auto is the Java kernel
+        assertEquals(RuntimeOptions.LinearKernel.JAVA, RuntimeOptions.defaults().effectiveLinearKernel());
+    }
+
     @Test
     void linearKernelResolvesPerDeviceAndDtypeAndRefusesWhatCannotRun() {
         assertEquals(RuntimeOptions.LinearKernel.AUTO, RuntimeOptions.defaults().linearKernel());

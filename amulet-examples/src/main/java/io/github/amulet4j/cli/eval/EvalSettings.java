@@ -89,6 +89,16 @@ public final class EvalSettings {
             m.addProperty("top_k", d.topK());
             m.addProperty("top_p", d.topP());
             m.add("seed", d.seed().isPresent() ? new com.google.gson.JsonPrimitive(d.seed().getAsLong()) : JsonNull.INSTANCE);
+            if (d.minP() != 0) {
+                m.addProperty("min_p", d.minP());
+            }
+        }
+        // recorded when on, so that the settings files of runs without them still match
+        if (d.repetitionPenalty() != 1) {
+            m.addProperty("repetition_penalty", d.repetitionPenalty());
+        }
+        if (d.noRepeatNgramSize() != 0) {
+            m.addProperty("no_repeat_ngram_size", d.noRepeatNgramSize());
         }
         switch (method) {
             case AMULET -> {
@@ -102,6 +112,8 @@ public final class EvalSettings {
             case BEAM -> {
                 m.addProperty("beams", c.numBeams());
                 m.addProperty("length_penalty", c.lengthPenalty());
+                // always: runs recorded before early_stopping existed stopped by another rule
+                m.addProperty("early_stopping", c.earlyStopping().id());
             }
             default -> {
                 // base and pref: decoding only

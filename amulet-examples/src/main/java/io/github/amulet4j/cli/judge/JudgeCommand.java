@@ -187,7 +187,12 @@ public final class JudgeCommand implements Callable<Integer> {
                 + prompt.sha256().substring(0, 12) + "  \u00b7  both orders asked; counts are wins/ties/losses"),
                 StandardCharsets.UTF_8);
         int unparsable = report.overall().stream().mapToInt(l -> l.tally().unparsable()).sum();
-        err.println("judge: " + result.asked() + " new judgements in " + outFile + "; " + unparsable
+        Set<JudgementKey> asked = new LinkedHashSet<>();
+        comparisons.forEach(c -> asked.addAll(c.orders()));
+        long retried = asked.stream().map(judgements::get).filter(j -> j != null && j.firstReply() != null).count();
+        long noVerdict = asked.stream().map(judgements::get).filter(j -> j != null && j.unparsable()).count();
+        err.println("judge: " + result.asked() + " new judgements in " + outFile + "; " + retried + " replies had no "
+                + "verdict at first and were asked again, " + noVerdict + " still had none; " + unparsable
                 + " comparisons unparsable (left out of the rates); chart " + chart);
         if (report.pending() > 0) {
             err.println("judge: " + report.pending() + " comparisons not fully judged yet (left out; run the same "

@@ -20,12 +20,14 @@ import java.util.function.Consumer;
  *
  * <p>A reply without a verdict is asked once more (the conversation so far plus {@link JudgePrompt#REMINDER});
  * without a verdict again it is recorded as unparsable. A request that fails after the client's retries is not
- * recorded (a later run asks it); the run stops asking after {@value #MAX_FAILURES} such failures, after a failure
- * that every request would share ({@link JudgeException#stopsRun()}), or when the file is closed under it (Ctrl-C).
+ * recorded (a later run asks it); the run stops asking after {@value #MAX_FAILURES} such failures (the judge looks
+ * down), after a failure that every request would share ({@link JudgeException#stopsRun()}), or when the file is
+ * closed under it (Ctrl-C). A prompt the judge refuses (a 4xx such as one over its context) is not recorded either,
+ * but does not stop the run: the others may pass.
  */
 public final class JudgeRun {
 
-    /** Failed requests after which the run stops asking. */
+    /** Requests failed after their retries after which the run stops asking. */
     public static final int MAX_FAILURES = 3;
 
     /**
@@ -91,6 +93,7 @@ public final class JudgeRun {
     public Result run(Map<JudgementKey, Comparison> todo) throws InterruptedException {
         AtomicInteger asked = new AtomicInteger();
         AtomicInteger failed = new AtomicInteger();
+        AtomicInteger exhausted = new AtomicInteger();
         AtomicReference<String> firstFailure = new AtomicReference<>();
         AtomicBoolean stop = new AtomicBoolean();
         AtomicBoolean interrupted = new AtomicBoolean();
@@ -116,7 +119,10 @@ public final class JudgeRun {
                         }
                     } catch (JudgeException ex) {
                         firstFailure.compareAndSet(null, ex.getMessage());
-                        if (failed.incrementAndGet() >= MAX_FAILURES || ex.stopsRun()) {
+                        failed.incrementAndGet();
+                        boolean judgeDown = ex.kind() == JudgeException.Kind.RETRIES_EXHAUSTED
+                                && exhausted.incrementAndGet() >= MAX_FAILURES;
+                        if (judgeDown || ex.stopsRun()) {
                             stop.set(true);
                             pool.shutdownNow();
                         }

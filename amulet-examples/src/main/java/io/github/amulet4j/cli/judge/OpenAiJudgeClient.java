@@ -113,13 +113,14 @@ public final class OpenAiJudgeClient implements JudgeClient {
                 } else {
                     boolean stops = status == 401 || status == 403 || status == 404;
                     throw new JudgeException("HTTP " + status + " from " + settings.endpoint() + ": "
-                            + snippet(response.body()) + hint(status), stops);
+                            + snippet(response.body()) + hint(status),
+                            stops ? JudgeException.Kind.STOPS_RUN : JudgeException.Kind.THIS_PROMPT);
                 }
             } catch (HttpTimeoutException e) {
                 lastFailure = "no reply within " + seconds(settings.timeout()) + " (--judge-timeout)";
             } catch (ConnectException e) {
                 throw new JudgeException("cannot connect to " + settings.endpoint() + ": "
-                        + redact(String.valueOf(e.getMessage())) + " (is the judge server running, is --judge-url right?)", true);
+                        + redact(String.valueOf(e.getMessage())) + " (is the judge server running, is --judge-url right?)", JudgeException.Kind.STOPS_RUN);
             } catch (IOException e) {
                 lastFailure = "I/O error: " + redact(String.valueOf(e.getMessage()));
             }
@@ -133,7 +134,7 @@ public final class OpenAiJudgeClient implements JudgeClient {
             sleeper.sleep(wait);
         }
         throw new JudgeException("judge request failed after " + attempts + " attempt" + (attempts == 1 ? "" : "s")
-                + ": " + lastFailure, false);
+                + ": " + lastFailure, JudgeException.Kind.RETRIES_EXHAUSTED);
     }
 
     /** The reply text of a chat-completions body ({@code ""} for a null content), or empty when it is not one. */

@@ -200,7 +200,8 @@ class JudgeCommandTest {
             assertEquals(Set.of("candidate", "baseline", "wins", "ties", "losses", "unparsable", "win_rate", "ci_low",
                     "ci_high"), overall.keySet());
             assertCounts(overall, 6, 2, 1, 1, 7.0 / 9, 0.4525889691069889, 0.9367748928821533);
-            assertTrue(r.err().contains("1 comparisons unparsable"), r.err());
+            assertTrue(r.err().contains("2 replies had no verdict at first and were asked again, 1 still had none; "
+                    + "1 comparisons unparsable"), r.err());
 
             // the retry is the same conversation plus the reply and a reminder
             FakeJudge.Request retry = judge.requests().stream().filter(FakeJudge.Request::isRetry).findFirst().orElseThrow();
@@ -431,6 +432,25 @@ class JudgeCommandTest {
         outputs.add(Files.readString(dir.resolve("j2.jsonl")));
         for (String o : outputs) {
             assertFalse(o.contains(key) || o.contains("SECRET"), "the key leaked into: " + o);
+        }
+    }
+
+    @Test
+    void promptsTheJudgeRefusesDoNotStopTheRun() throws Exception {
+        Path results = results(dir.resolve("r.jsonl"), rows(6, List.of("base", "amulet"), "concise"));
+        Path out = dir.resolve("j.jsonl");
+        // questions 1 to 4 are "over the judge's context": HTTP 400 every time
+        try (FakeJudge judge = new FakeJudge(r -> Integer.parseInt(label(r.answerA())[1]) <= 4
+                ? FakeJudge.Response.status(400, Map.of(), "{\"error\": {\"code\": \"context_length_exceeded\"}}")
+                : FakeJudge.Response.verdict("C"))) {
+            Run r = run(array(judgeArgs(judge, out), results.toString(), "--judge-concurrency", "1", "--json"));
+            assertEquals(1, r.exitCode(), r.toString());
+            assertEquals(12, judge.requests().size(), "every prompt asked once, none retried");
+            assertTrue(r.err().contains("8 judge requests failed: HTTP 400"), r.err());
+            assertFalse(r.err().contains("the run stopped"), r.err());
+            assertEquals(5, lines(out).size());
+            assertCounts(find(JsonParser.parseString(r.out()).getAsJsonObject().getAsJsonArray("overall"), null),
+                    0, 2, 0, 0, 0.5, 0.09453120573423074, 0.9054687942657693);
         }
     }
 
