@@ -137,22 +137,37 @@ public final class EvalSettings {
         if (!Files.exists(file)) {
             return Optional.empty();
         }
+        return Optional.of(parse(Files.readString(file, StandardCharsets.UTF_8), file.toString()));
+    }
+
+    /**
+     * Parses recorded settings (the text {@link #text()} gives).
+     *
+     * @param source names the text in errors (a file)
+     * @throws IllegalArgumentException naming {@code source} when the text is not a settings file
+     */
+    public static EvalSettings parse(String text, String source) {
         try {
-            JsonElement e = JsonParser.parseString(Files.readString(file, StandardCharsets.UTF_8));
+            JsonElement e = JsonParser.parseString(text);
             if (!e.isJsonObject() || !e.getAsJsonObject().has("model")) {
-                throw new IllegalArgumentException(file + " is not an eval settings file (expected a JSON object with"
+                throw new IllegalArgumentException(source + " is not an eval settings file (expected a JSON object with"
                         + " \"model\", \"methods\", \"preferences\", ...)");
             }
-            return Optional.of(new EvalSettings(e.getAsJsonObject()));
+            return new EvalSettings(e.getAsJsonObject());
         } catch (JsonParseException e) {
-            throw new IllegalArgumentException(file + " is not valid JSON (an eval settings file)", e);
+            throw new IllegalArgumentException(source + " is not valid JSON (an eval settings file)", e);
         }
+    }
+
+    /** The settings as the text of a settings file. */
+    public String text() {
+        return GSON.toJson(json) + "\n";
     }
 
     /** Writes the settings to {@code file} (replaced atomically). */
     public void write(Path file) throws IOException {
         Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-        Files.writeString(tmp, GSON.toJson(json) + "\n", StandardCharsets.UTF_8);
+        Files.writeString(tmp, text(), StandardCharsets.UTF_8);
         Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     }
 
