@@ -22,7 +22,8 @@ public final class SamplerChain {
 
     /**
      * The chain for {@code config}: greedy is a bare argmax (temperature, top-k and top-p never change the
-     * argmax, so they are skipped); sampling is temperature, top-k, top-p, then a random draw.
+     * argmax, so they are skipped); sampling is temperature, top-k, top-p, min-p (Hugging Face's order), then
+     * a random draw.
      */
     public static SamplerChain of(DecodingConfig config) {
         if (config.isGreedy()) {
@@ -37,6 +38,9 @@ public final class SamplerChain {
         }
         if (config.topP() < 1.0) {
             ps.add(new TopP(config.topP()));
+        }
+        if (config.minP() > 0) {
+            ps.add(new MinP(config.minP()));
         }
         return new SamplerChain(ps, RandomPicker.INSTANCE);
     }

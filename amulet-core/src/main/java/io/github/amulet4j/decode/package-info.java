@@ -1,5 +1,7 @@
 /**
- * The sampler chain that turns a row of adjusted logits into a token: temperature, top-k, top-p, then a
- * greedy or seeded random pick.
+ * The decoding chain around the per-token step: {@link io.github.amulet4j.decode.HistoryProcessor}s that see
+ * the request's tokens (repetition penalty, n-gram bans and the user's, before the step; the user's, then
+ * temperature, top-k, top-p and min-p, after it), then a greedy or seeded random pick
+ * ({@link io.github.amulet4j.decode.DecodingChain}).
  */
 package io.github.amulet4j.decode;

@@ -4,8 +4,8 @@ import io.github.amulet4j.align.LogitsException;
 import io.github.amulet4j.align.PassThrough;
 import io.github.amulet4j.backend.DecodingSession;
 import io.github.amulet4j.backend.Logits;
+import io.github.amulet4j.decode.DecodingChain;
 import io.github.amulet4j.decode.LogitsMath;
-import io.github.amulet4j.decode.LogitsProcessor;
 import io.github.amulet4j.decode.SamplerChain;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -24,6 +24,11 @@ import java.util.SplittableRandom;
  * {@link EarlyStopping} rule (Hugging Face's {@code early_stopping}: {@code true}, {@code false} (default),
  * {@code "never"}).
  *
+ * <p>Each beam has its own token history and {@link DecodingChain} copy: the before-step processors run on
+ * the beam's preference row before its log-softmax (the beam scores add those log-probabilities); the
+ * after-step processors and, when sampling, the warpers run on the beam's row of beam score plus
+ * log-probability and choose the candidates.
+ *
  * <p>With sampling decoding (the paper ran beam search with sampling), the {@code 2 * numBeams}
  * continuations are drawn without replacement from the softmax of the beam scores after temperature,
  * top-k and top-p (per beam), seeded per request; they are then ranked and accumulated by their true
@@ -32,14 +37,16 @@ import java.util.SplittableRandom;
  */
 final class BeamSearchRequest extends RequestState {
 
-    private record Beam(TextTracker text, double sumLogProb, int row) {
+    /** A live beam: its text, score, session row, preference-stream history and decoding chain. */
+    private record Beam(TextTracker text, double sumLogProb, int row, StreamHistory history, DecodingChain chain) {
     }
 
     private record Hypothesis(int[] ids, String text, double score, FinishReason reason) {
     }
 
     private final TextTracker prototype;
-    private final SamplerChain chain;
+    private final int[] prompt;
+    private final DecodingChain chain;
     private final SplittableRandom rng;
     private final float[] scratch;
     private final int numBeams;
@@ -49,14 +56,15 @@ final class BeamSearchRequest extends RequestState {
     private final List<Hypothesis> finished = new ArrayList<>();
 
     BeamSearchRequest(int index, GenerationConfig config, Set<Integer> eos, TokenListener listener,
-            int preferencePromptTokens, TextTracker text, float[] scratch) {
-        super(index, config, eos, listener, 0, preferencePromptTokens);
+            List<int[]> streamPrompts, TextTracker text, float[] scratch) {
+        super(index, config, eos, listener, 0, streamPrompts.get(0).length);
         this.prototype = text;
+        this.prompt = streamPrompts.get(0);
         this.scratch = scratch;
         this.numBeams = config.numBeams();
         this.lengthPenalty = config.lengthPenalty();
         this.earlyStopping = config.earlyStopping();
-        this.chain = SamplerChain.of(config.decoding());
+        this.chain = config.decodingChain();
         this.rng = SamplerChain.randomFor(config.decoding());
     }
 
@@ -67,7 +75,7 @@ final class BeamSearchRequest extends RequestState {
     void advance(Logits logits, DecodingSession session, int stepIndex, int vocab, int maxPositions,
             IntList sources, IntList tokens) {
         if (beams.isEmpty()) { // first step: the single prompt row
-            beams.add(new Beam(prototype, 0.0, rows[0]));
+            beams.add(new Beam(prototype, 0.0, rows[0], new StreamHistory(prompt), chain));
         }
         int width = 2 * numBeams;
         List<Candidate> candidates = config.decoding().isGreedy()
@@ -95,7 +103,11 @@ final class BeamSearchRequest extends RequestState {
             } else if (session.length(parent.row()) + 1 > maxPositions) {
                 addHypothesis(t.ids(), t.text(), c.sum(), newLength, FinishReason.MAX_POSITIONS);
             } else {
-                next.add(new Beam(t, c.sum(), parent.row()));
+                StreamHistory h = parent.history().copy();
+                h.append(c.token());
+                DecodingChain ch = parent.chain().copy();
+                ch.accept(c.token());
+                next.add(new Beam(t, c.sum(), parent.row(), h, ch));
             }
         }
         if (next.isEmpty() || done(next, newLength)) {
@@ -110,19 +122,32 @@ final class BeamSearchRequest extends RequestState {
             sources.add(b.row());
             int[] ids = b.text().ids();
             tokens.add(ids[ids.length - 1]);
-            placed.add(new Beam(b.text(), b.sumLogProb(), newRows[i]));
+            placed.add(new Beam(b.text(), b.sumLogProb(), newRows[i], b.history(), b.chain()));
         }
         rows = newRows;
         beams = placed;
     }
 
-    /** The {@code width} most likely continuations of every beam. */
+    /**
+     * The {@code width} most likely continuations of every beam (by the beam score after the after-step
+     * processors when there are any; scored by the log-probabilities).
+     */
     private List<Candidate> bestContinuations(Logits logits, int stepIndex, int vocab, int width) {
         List<Candidate> candidates = new ArrayList<>();
+        float[] ranked = null;
         for (int b = 0; b < beams.size(); b++) {
             Beam beam = beams.get(b);
-            double lse = logProbRow(logits, beam.row(), stepIndex, vocab);
-            for (int t : topIndices(scratch, vocab, width)) {
+            double lse = logProbRow(logits, beam, stepIndex, vocab);
+            float[] order = scratch;
+            if (beam.chain().hasAfterStep()) {
+                ranked = ranked == null ? new float[vocab] : ranked;
+                for (int t = 0; t < vocab; t++) {
+                    ranked[t] = (float) (beam.sumLogProb() + (scratch[t] - lse));
+                }
+                beam.chain().afterStep(beam.history(), ranked, 0, vocab);
+                order = ranked;
+            }
+            for (int t : topIndices(order, vocab, width)) {
                 candidates.add(new Candidate(b, t, beam.sumLogProb() + (scratch[t] - lse)));
             }
         }
@@ -143,15 +168,13 @@ final class BeamSearchRequest extends RequestState {
         int size = 0;
         for (int b = 0; b < beams.size(); b++) {
             Beam beam = beams.get(b);
-            double lse = logProbRow(logits, beam.row(), stepIndex, vocab);
+            double lse = logProbRow(logits, beam, stepIndex, vocab);
             float[] logProb = new float[vocab];
             for (int t = 0; t < vocab; t++) {
                 logProb[t] = (float) (scratch[t] - lse);
                 scratch[t] = (float) (beam.sumLogProb() + logProb[t]);
             }
-            for (LogitsProcessor p : chain.processors()) {
-                p.process(scratch, 0, vocab);
-            }
+            beam.chain().afterStep(beam.history(), scratch, 0, vocab);
             for (int t = 0; t < vocab; t++) {
                 if (scratch[t] == Float.NEGATIVE_INFINITY) {
                     continue;
@@ -181,14 +204,26 @@ final class BeamSearchRequest extends RequestState {
         return candidates;
     }
 
-    /** Copies the checked preference row into {@code scratch}; returns its log-sum-exp. */
-    private double logProbRow(Logits logits, int row, int stepIndex, int vocab) {
+    /**
+     * Copies the beam's checked preference row into {@code scratch} and runs the before-step processors on
+     * it (with the beam's history); returns its log-sum-exp.
+     */
+    private double logProbRow(Logits logits, Beam beam, int stepIndex, int vocab) {
         try {
-            PassThrough.PREFERENCE.apply(logits.data(), logits.offset(row), null, 0, scratch, 0, vocab);
+            PassThrough.PREFERENCE.apply(logits.data(), logits.offset(beam.row()), null, 0, scratch, 0, vocab);
         } catch (LogitsException e) {
             throw e.withContext(stepIndex, index);
         }
-        return LogitsMath.logSumExp(scratch, 0, vocab);
+        if (beam.chain().hasBeforeStep()) {
+            beam.chain().beforeStep(beam.history(), scratch, 0, vocab);
+        }
+        double lse = LogitsMath.logSumExp(scratch, 0, vocab);
+        if (!(lse > Double.NEGATIVE_INFINITY) || lse == Double.POSITIVE_INFINITY) {
+            throw new IllegalStateException("request " + index + ", step " + stepIndex + ": a processor before the "
+                    + "step left " + (Double.isNaN(lse) ? "NaN in" : lse > 0 ? "+inf in" : "every token masked in")
+                    + " a beam's row");
+        }
+        return lse;
     }
 
     private void addHypothesis(int[] ids, String text, double sum, int length, FinishReason reason) {

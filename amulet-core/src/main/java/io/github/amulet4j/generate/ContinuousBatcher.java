@@ -311,8 +311,8 @@ public final class ContinuousBatcher implements AutoCloseable {
         TextTracker text = new TextTracker(tokenizer, p.config.stopStrings());
         TokenListener guarded = guard(p);
         RequestState st = p.config.method() == Method.BEAM
-                ? new BeamSearchRequest(0, p.config, eos, guarded, p.preferenceTokens, text, scratch)
-                : new TokenByTokenRequest(0, p.config, eos, guarded, p.baseTokens, p.preferenceTokens, text, scratch);
+                ? new BeamSearchRequest(0, p.config, eos, guarded, p.prompts, text, scratch)
+                : new TokenByTokenRequest(0, p.config, eos, guarded, p.prompts, text, scratch);
         st.rows = new int[p.prompts.size()];
         return st;
     }

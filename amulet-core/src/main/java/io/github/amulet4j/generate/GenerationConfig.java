@@ -5,7 +5,9 @@ import io.github.amulet4j.align.AmuletForm;
 import io.github.amulet4j.align.AmuletParameters;
 import io.github.amulet4j.align.LinearAlignment;
 import io.github.amulet4j.align.Method;
+import io.github.amulet4j.decode.DecodingChain;
 import io.github.amulet4j.decode.DecodingConfig;
+import io.github.amulet4j.decode.HistoryProcessor;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashSet;
@@ -35,6 +37,8 @@ public final class GenerationConfig {
     private final double lengthPenalty;
     private final EarlyStopping earlyStopping;
     private final DecodingConfig decoding;
+    private final List<HistoryProcessor> processorsBeforeStep;
+    private final List<HistoryProcessor> processorsAfterStep;
 
     private GenerationConfig(Builder b) {
         if (b.maxNewTokens < 1) {
@@ -64,6 +68,8 @@ public final class GenerationConfig {
         this.amuletForm = Objects.requireNonNull(b.amuletForm, "amuletForm");
         this.decoding = Objects.requireNonNull(b.decoding, "decoding");
         this.earlyStopping = Objects.requireNonNull(b.earlyStopping, "earlyStopping");
+        this.processorsBeforeStep = List.copyOf(b.processorsBeforeStep);
+        this.processorsAfterStep = List.copyOf(b.processorsAfterStep);
         this.maxNewTokens = b.maxNewTokens;
         this.stopStrings = List.copyOf(b.stopStrings);
         this.eosTokenIds = Set.copyOf(new LinkedHashSet<>(b.eosTokenIds));
@@ -84,7 +90,8 @@ public final class GenerationConfig {
     public Builder toBuilder() {
         return new Builder().maxNewTokens(maxNewTokens).stopStrings(stopStrings).eosTokenIds(eosTokenIds)
                 .method(method).amulet(amulet).amuletForm(amuletForm).rho(rho).numBeams(numBeams)
-                .lengthPenalty(lengthPenalty).earlyStopping(earlyStopping).decoding(decoding);
+                .lengthPenalty(lengthPenalty).earlyStopping(earlyStopping).decoding(decoding)
+                .processorsBeforeStep(processorsBeforeStep).processorsAfterStep(processorsAfterStep);
     }
 
     /** Most tokens generated per request (Hugging Face {@code max_new_tokens}); default 128. */
@@ -141,6 +148,21 @@ public final class GenerationConfig {
         return decoding;
     }
 
+    /** The user's processors that run before the Amulet step, on each stream's logits (see {@link DecodingChain}). */
+    public List<HistoryProcessor> processorsBeforeStep() {
+        return processorsBeforeStep;
+    }
+
+    /** The user's processors that run after the Amulet step, on the adjusted row (see {@link DecodingChain}). */
+    public List<HistoryProcessor> processorsAfterStep() {
+        return processorsAfterStep;
+    }
+
+    /** A new decoding chain for one request: {@link #decoding()}'s processors and copies of the user's. */
+    public DecodingChain decodingChain() {
+        return DecodingChain.of(decoding, processorsBeforeStep, processorsAfterStep);
+    }
+
     /** The per-token step of this configuration's method ({@code null} for beam search). */
     public AlignmentStep step() {
         return method == Method.BEAM ? null : method.step(amulet, amuletForm, rho);
@@ -150,7 +172,9 @@ public final class GenerationConfig {
     public String toString() {
         return "GenerationConfig[method=" + method.id() + ", maxNewTokens=" + maxNewTokens + ", " + amulet
                 + ", form=" + amuletForm + ", rho=" + rho + ", numBeams=" + numBeams + ", lengthPenalty="
-                + lengthPenalty + ", earlyStopping=" + earlyStopping.id() + ", " + decoding + ", stop=" + stopStrings + ", eos=" + eosTokenIds + "]";
+                + lengthPenalty + ", earlyStopping=" + earlyStopping.id() + ", " + decoding + ", stop=" + stopStrings + ", eos=" + eosTokenIds
+                + (processorsBeforeStep.isEmpty() ? "" : ", beforeStep=" + processorsBeforeStep)
+                + (processorsAfterStep.isEmpty() ? "" : ", afterStep=" + processorsAfterStep) + "]";
     }
 
     /** Builder of {@link GenerationConfig}; validation happens in {@link #build()}. */
@@ -166,6 +190,8 @@ public final class GenerationConfig {
         private double lengthPenalty = 1.0;
         private EarlyStopping earlyStopping = EarlyStopping.HEURISTIC;
         private DecodingConfig decoding = DecodingConfig.greedy();
+        private List<HistoryProcessor> processorsBeforeStep = new ArrayList<>();
+        private List<HistoryProcessor> processorsAfterStep = new ArrayList<>();
 
         private Builder() {
         }
@@ -235,6 +261,39 @@ public final class GenerationConfig {
 
         public Builder decoding(DecodingConfig decoding) {
             this.decoding = decoding;
+            return this;
+        }
+
+        /**
+         * Adds a processor that runs before the Amulet step on each stream's logits, with that stream's
+         * tokens (bans, grammars); after the built-in repetition penalty and no-repeat n-grams, in the order
+         * added. Each request gets its own {@link HistoryProcessor#copy()}.
+         */
+        public Builder processorBeforeStep(HistoryProcessor processor) {
+            processorsBeforeStep.add(Objects.requireNonNull(processor, "processor"));
+            return this;
+        }
+
+        /**
+         * Adds a processor that runs after the Amulet step on the adjusted row (for beam search: on each
+         * beam's scores), before temperature, top-k, top-p and min-p, in the order added.
+         */
+        public Builder processorAfterStep(HistoryProcessor processor) {
+            processorsAfterStep.add(Objects.requireNonNull(processor, "processor"));
+            return this;
+        }
+
+        /** Replaces the processors that run before the step. */
+        public Builder processorsBeforeStep(Collection<? extends HistoryProcessor> processors) {
+            this.processorsBeforeStep = new ArrayList<>();
+            processors.forEach(this::processorBeforeStep);
+            return this;
+        }
+
+        /** Replaces the processors that run after the step. */
+        public Builder processorsAfterStep(Collection<? extends HistoryProcessor> processors) {
+            this.processorsAfterStep = new ArrayList<>();
+            processors.forEach(this::processorAfterStep);
             return this;
         }
 

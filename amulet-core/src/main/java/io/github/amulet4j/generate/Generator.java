@@ -145,11 +145,9 @@ public final class Generator {
                 rows[s] = prompts.size();
                 prompts.add(p);
             }
-            int baseLen = m.needsBase() ? base.length : 0;
-            int prefLen = m.needsPreference() ? pref.length : 0;
             RequestState st = m == Method.BEAM
-                    ? new BeamSearchRequest(i, cfg, eos, listener, prefLen, text, scratch)
-                    : new TokenByTokenRequest(i, cfg, eos, listener, baseLen, prefLen, text, scratch);
+                    ? new BeamSearchRequest(i, cfg, eos, listener, streams, text, scratch)
+                    : new TokenByTokenRequest(i, cfg, eos, listener, streams, text, scratch);
             st.rows = rows;
             states.add(st);
         }

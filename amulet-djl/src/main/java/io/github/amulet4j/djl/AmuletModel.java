@@ -4,6 +4,7 @@ import io.github.amulet4j.align.Method;
 import io.github.amulet4j.djl.checkpoint.Checkpoints;
 import io.github.amulet4j.djl.checkpoint.ModelConfig;
 import io.github.amulet4j.djl.checkpoint.TensorStore;
+import io.github.amulet4j.djl.gguf.GgufModel;
 import io.github.amulet4j.djl.model.DjlCausalLm;
 import io.github.amulet4j.djl.model.RuntimeOptions;
 import io.github.amulet4j.generate.BatchingOptions;
@@ -34,7 +35,8 @@ import java.util.Objects;
  * }</pre>
  *
  * <p>{@link #load} resolves a Hub id through the Hugging Face cache (downloading what is missing) or uses
- * a local folder, reads {@code config.json}, opens the safetensors checkpoint, builds the DJL model, the
+ * a local folder or GGUF file ({@code .gguf}: config, tokenizer, template and weights from its metadata and
+ * tensors), reads {@code config.json}, opens the safetensors checkpoint, builds the DJL model, the
  * tokenizer, the chat template and the end-of-sequence ids. Every request is rendered into a base and a
  * preference stream; all streams of all requests of a call decode together, one forward pass per step.
  *
@@ -76,11 +78,14 @@ public final class AmuletModel implements AutoCloseable {
     public static AmuletModel load(ModelOptions options) throws IOException {
         Objects.requireNonNull(options, "options");
         Path folder = ModelFiles.resolve(options, true);
+        if (GgufModel.isGguf(folder.toString())) {
+            return loadGguf(folder, options);
+        }
         PromptRenderer prompts = PromptRenderer.load(folder);
         DjlCausalLm lm = null;
         try {
             ModelConfig config = prompts.config();
-            RuntimeOptions runOptions = options.runtime().toBuilder().checkpointName(options.model()).build();
+            RuntimeOptions runOptions = runtimeOptions(options);
             try (TensorStore store = Checkpoints.open(folder)) {
                 lm = DjlCausalLm.load(config, store, runOptions);
             }
@@ -95,7 +100,29 @@ public final class AmuletModel implements AutoCloseable {
         }
     }
 
-    /** Loads a local model folder with default options. */
+    /** A GGUF file: config, tokenizer and weights from the one file (opened once). */
+    private static AmuletModel loadGguf(Path file, ModelOptions options) throws IOException {
+        try (GgufModel gguf = GgufModel.open(file)) {
+            PromptRenderer prompts = PromptRenderer.load(gguf);
+            DjlCausalLm lm = null;
+            try {
+                lm = DjlCausalLm.load(gguf.config(), gguf.weights(), runtimeOptions(options));
+                return new AmuletModel(options.model(), options, prompts, lm);
+            } catch (RuntimeException | Error e) {
+                if (lm != null) {
+                    lm.close();
+                }
+                prompts.close();
+                throw e;
+            }
+        }
+    }
+
+    private static RuntimeOptions runtimeOptions(ModelOptions options) {
+        return options.runtime().toBuilder().checkpointName(options.model()).build();
+    }
+
+    /** Loads a local model folder (or GGUF file) with default options. */
     public static AmuletModel load(Path folder) throws IOException {
         return load(ModelOptions.of(folder));
     }

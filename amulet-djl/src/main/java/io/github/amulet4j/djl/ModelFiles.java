@@ -1,5 +1,6 @@
 package io.github.amulet4j.djl;
 
+import io.github.amulet4j.djl.gguf.GgufModel;
 import io.github.amulet4j.djl.hub.HubDownloader;
 import io.github.amulet4j.djl.hub.HubId;
 import io.github.amulet4j.djl.hub.HubSettings;
@@ -8,7 +9,10 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
-/** Finds the local folder of the model {@link ModelOptions} names, fetching a Hub id into the Hugging Face cache. */
+/**
+ * Finds the local folder (or GGUF file) of the model {@link ModelOptions} names, fetching a Hub id into the Hugging
+ * Face cache.
+ */
 final class ModelFiles {
 
     private ModelFiles() {
@@ -25,6 +29,12 @@ final class ModelFiles {
         String model = options.model();
         if (ModelLocator.isLocalPath(model)) {
             Path folder = ModelLocator.localFolder(model);
+            if (GgufModel.isGguf(folder.toString())) {
+                if (!Files.isRegularFile(folder)) {
+                    throw new IllegalArgumentException("GGUF model file " + folder + " does not exist");
+                }
+                return folder;
+            }
             if (!Files.isDirectory(folder)) {
                 throw new IllegalArgumentException("model folder " + folder + " does not exist"
                         + (Files.exists(folder) ? " (it is a file; expected a Hugging Face model folder)" : ""));

@@ -7,9 +7,9 @@ import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 
 /**
- * Tells a local model folder from a Hugging Face Hub id. A string that names an existing directory, or
- * that is written like a path ({@code /...}, {@code ./...}, {@code ../...}, {@code ~/...}, more than one
- * {@code /}), is a folder; {@code org/name[@revision]} made of the Hub's characters is a Hub id.
+ * Tells a local model folder or GGUF file from a Hugging Face Hub id. A string that names an existing directory,
+ * that ends in {@code .gguf}, or that is written like a path ({@code /...}, {@code ./...}, {@code ../...},
+ * {@code ~/...}, more than one {@code /}), is local; {@code org/name[@revision]} made of the Hub's characters is a Hub id.
  */
 public final class ModelLocator {
 
@@ -19,7 +19,8 @@ public final class ModelLocator {
     /** Whether {@code model} is meant as a local folder (it may not exist). */
     public static boolean isLocalPath(String model) {
         if (model.startsWith("/") || model.startsWith("./") || model.startsWith("../") || model.startsWith("~")
-                || model.equals(".") || model.equals("..") || model.contains("\\")) {
+                || model.equals(".") || model.equals("..") || model.contains("\\")
+                || io.github.amulet4j.djl.gguf.GgufModel.isGguf(model)) {
             return true;
         }
         try {

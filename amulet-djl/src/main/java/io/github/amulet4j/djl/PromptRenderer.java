@@ -2,6 +2,8 @@ package io.github.amulet4j.djl;
 
 import io.github.amulet4j.djl.checkpoint.ModelConfig;
 import io.github.amulet4j.djl.checkpoint.ModelConfigReader;
+import io.github.amulet4j.djl.gguf.GgufModel;
+import io.github.amulet4j.djl.gguf.GgufTokenizer;
 import io.github.amulet4j.djl.template.ChatTemplate;
 import io.github.amulet4j.djl.tokenizer.GenerationDefaults;
 import io.github.amulet4j.djl.tokenizer.HfTokenizer;
@@ -16,6 +18,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Collections;
 import java.util.LinkedHashSet;
@@ -27,7 +30,8 @@ import java.util.Set;
  * Renders a request's two prompts (base and preference stream, ALGORITHM.md section 1) to text and token
  * ids with a model's own chat template and tokenizer. It reads only {@code config.json},
  * {@code tokenizer.json}, {@code tokenizer_config.json} (with {@code chat_template.jinja}) and
- * {@code generation_config.json}: never the weights, so it works on a folder that has none.
+ * {@code generation_config.json}: never the weights, so it works on a folder that has none. A GGUF file gives
+ * all of these from its metadata.
  * {@link AmuletModel} uses one for every request.
  */
 public final class PromptRenderer implements AutoCloseable {
@@ -62,19 +66,40 @@ public final class PromptRenderer implements AutoCloseable {
      */
     public static PromptRenderer load(Path folder) throws IOException {
         Objects.requireNonNull(folder, "folder");
+        if (GgufModel.isGguf(folder.toString()) && Files.isRegularFile(folder)) {
+            try (GgufModel gguf = GgufModel.open(folder)) {
+                return load(gguf);
+            }
+        }
         ModelConfig config = ModelConfigReader.readFolder(folder);
         TokenizerConfig tokenizerConfig = TokenizerConfig.readFolder(folder);
         HfTokenizer tokenizer = HfTokenizer.load(folder);
+        return create(folder, config, tokenizerConfig, tokenizer, GenerationDefaults.readFolder(folder).eosTokenIds(),
+                tokenizerConfig.source() == null ? folder + "/tokenizer_config.json" : tokenizerConfig.source().toString());
+    }
+
+    /**
+     * Loads the prompt side of an open GGUF model: the tokenizer and chat template built from its
+     * {@code tokenizer.*} metadata (see {@link io.github.amulet4j.djl.gguf.GgufTokenizer}).
+     */
+    public static PromptRenderer load(GgufModel gguf) throws IOException {
+        GgufTokenizer spec = gguf.tokenizerSpec();
+        Path file = gguf.file().path();
+        return create(file, gguf.config(), spec.config(), spec.load(file), List.of(),
+                file + " (metadata 'tokenizer.chat_template')");
+    }
+
+    private static PromptRenderer create(Path folder, ModelConfig config, TokenizerConfig tokenizerConfig,
+                                         HfTokenizer tokenizer, List<Integer> generationEos, String templateSource) {
         try {
             String template = tokenizerConfig.chatTemplate();
-            ChatFormatter formatter = template == null ? null : ChatTemplate.builder(template,
-                            tokenizerConfig.source() == null ? folder + "/tokenizer_config.json" : tokenizerConfig.source().toString())
+            ChatFormatter formatter = template == null ? null : ChatTemplate.builder(template, templateSource)
                     .bosToken(tokenizerConfig.bosToken()).eosToken(tokenizerConfig.eosToken())
                     .padToken(tokenizerConfig.padToken()).unkToken(tokenizerConfig.unkToken()).build();
             if (template == null) {
                 LOG.info("{} has no chat_template; prompts are the plain text (system, blank line, question)", folder);
             }
-            Set<Integer> eos = new LinkedHashSet<>(GenerationDefaults.readFolder(folder).eosTokenIds());
+            Set<Integer> eos = new LinkedHashSet<>(generationEos);
             eos.addAll(config.eosTokenIds());
             if (tokenizer.eosTokenId() >= 0) {
                 eos.add(tokenizer.eosTokenId());
@@ -82,7 +107,7 @@ public final class PromptRenderer implements AutoCloseable {
             eos.removeIf(id -> id < 0 || id >= config.vocabSize());
             return new PromptRenderer(folder, config, tokenizer, formatter, template != null,
                     Collections.unmodifiableSet(eos));
-        } catch (IOException | RuntimeException e) {
+        } catch (RuntimeException e) {
             tokenizer.close();
             throw e;
         }
@@ -121,7 +146,7 @@ public final class PromptRenderer implements AutoCloseable {
         return new RenderedPrompt(text, tokenizer.encodePrompt(text, templateBos));
     }
 
-    /** The model folder. */
+    /** The model folder (the file, for a GGUF model). */
     public Path folder() {
         return folder;
     }

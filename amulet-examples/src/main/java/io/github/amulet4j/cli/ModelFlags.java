@@ -6,8 +6,8 @@ import picocli.CommandLine.Option;
 /** Which model a command uses ({@code --model}, {@code --revision}): a picocli mixin for every model command. */
 public final class ModelFlags {
 
-    @Option(names = "--model", paramLabel = "PATH|HUB_ID", defaultValue = ModelOptions.DEFAULT_MODEL,
-            description = "A local Hugging Face model folder or a Hub id (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--model", paramLabel = "PATH|FILE.gguf|HUB_ID", defaultValue = ModelOptions.DEFAULT_MODEL,
+            description = "A local Hugging Face model folder, a GGUF file (.gguf) or a Hub id (default: ${DEFAULT-VALUE}).")
     String model;
 
     @Option(names = "--revision", paramLabel = "REV",

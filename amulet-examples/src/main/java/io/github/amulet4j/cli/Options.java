@@ -6,6 +6,7 @@ import io.github.amulet4j.align.Method;
 import io.github.amulet4j.decode.DecodingConfig;
 import io.github.amulet4j.djl.ModelLocator;
 import io.github.amulet4j.djl.ModelOptions;
+import io.github.amulet4j.djl.gguf.GgufModel;
 import io.github.amulet4j.djl.model.RuntimeOptions;
 import io.github.amulet4j.generate.EarlyStopping;
 import io.github.amulet4j.generate.GenerationConfig;
@@ -32,13 +33,18 @@ final class Options {
     private Options() {
     }
 
-    /** The model options; a local folder that does not exist is bad usage. */
+    /** The model options; a local folder or GGUF file that does not exist is bad usage. */
     static ModelOptions model(ModelFlags o, RuntimeOptions runtime) {
         if (ModelLocator.isLocalPath(o.model)) {
             Path folder = ModelLocator.localFolder(o.model);
-            if (!Files.isDirectory(folder)) {
+            if (GgufModel.isGguf(folder.toString())) {
+                if (!Files.isRegularFile(folder)) {
+                    throw new UsageException("--model: GGUF file " + folder + " does not exist");
+                }
+            } else if (!Files.isDirectory(folder)) {
                 throw new UsageException("--model: model folder " + folder + " does not exist"
-                        + (Files.exists(folder) ? " (it is a file; expected a Hugging Face model folder)" : ""));
+                        + (Files.exists(folder) ? " (it is a file; expected a Hugging Face model folder or a .gguf file)"
+                        : ""));
             }
         }
         try {
@@ -164,7 +170,8 @@ final class Options {
     /**
      * The decoding rule of the command line (documented in the user guide): sampling is on when a sampling
      * option is given ({@code --do-sample}, {@code --temperature} above 0, {@code --top-k}, {@code --top-p},
-     * {@code --seed}), else greedy. {@code --greedy} and {@code --temperature 0} ask for greedy decoding and
+     * {@code --min-p}, {@code --seed}), else greedy; {@code --repetition-penalty} and
+     * {@code --no-repeat-ngram-size} apply to both. {@code --greedy} and {@code --temperature 0} ask for greedy decoding and
      * cannot be combined with a sampling option. The same for every method, beam search included.
      */
     static DecodingConfig decoding(SharedOptions o) {
@@ -176,6 +183,17 @@ final class Options {
         }
         if (o.topP != null && !(o.topP > 0 && o.topP <= 1)) {
             throw new UsageException("--top-p: expected a number above 0 and at most 1 (1 = all tokens), got " + o.topP);
+        }
+        if (o.minP != null && !(o.minP >= 0 && o.minP <= 1)) {
+            throw new UsageException("--min-p: expected a number from 0 to 1 (0 = off), got " + o.minP);
+        }
+        if (o.repetitionPenalty != null && !(o.repetitionPenalty > 0 && Double.isFinite(o.repetitionPenalty))) {
+            throw new UsageException("--repetition-penalty: expected a number above 0 (1 = off), got "
+                    + o.repetitionPenalty);
+        }
+        if (o.noRepeatNgramSize != null && o.noRepeatNgramSize < 0) {
+            throw new UsageException("--no-repeat-ngram-size: expected a whole number >= 0 (0 = off), got "
+                    + o.noRepeatNgramSize);
         }
         List<String> sampling = new ArrayList<>();
         if (o.doSample) {
@@ -189,6 +207,9 @@ final class Options {
         }
         if (o.topP != null) {
             sampling.add("--top-p");
+        }
+        if (o.minP != null) {
+            sampling.add("--min-p");
         }
         if (o.seed != null) {
             sampling.add("--seed");
@@ -207,6 +228,15 @@ final class Options {
         }
         if (o.topP != null) {
             d.topP(o.topP);
+        }
+        if (o.minP != null) {
+            d.minP(o.minP);
+        }
+        if (o.repetitionPenalty != null) {
+            d.repetitionPenalty(o.repetitionPenalty);
+        }
+        if (o.noRepeatNgramSize != null) {
+            d.noRepeatNgramSize(o.noRepeatNgramSize);
         }
         if (o.seed != null) {
             d.seed(o.seed);

@@ -43,7 +43,7 @@ public final class SharedOptions {
     int maxNewTokens;
 
     @Option(names = "--greedy", description = "Greedy decoding (argmax), the default: sampling is on only when a "
-            + "sampling option is given (--do-sample, --temperature above 0, --top-k, --top-p, --seed).")
+            + "sampling option is given (--do-sample, --temperature above 0, --top-k, --top-p, --min-p, --seed).")
     boolean greedy;
 
     @Option(names = "--do-sample", description = "Sample the tokens (Hugging Face's do_sample), with temperature 1 "
@@ -61,6 +61,19 @@ public final class SharedOptions {
     @Option(names = "--top-k", paramLabel = "K", description = "Keep only the K most likely tokens (0 = all); turns "
             + "sampling on.")
     Integer topK;
+
+    @Option(names = "--min-p", paramLabel = "P", description = "Min-p filter, in [0, 1]: drop tokens less likely than "
+            + "P times the most likely one (0 = off); turns sampling on.")
+    Double minP;
+
+    @Option(names = "--repetition-penalty", paramLabel = "X", description = "Hugging Face's repetition penalty (> 0; "
+            + "1 = off): the logits of tokens already in the prompt or the answer are divided by X when positive, "
+            + "multiplied when negative, in each stream before the Amulet step.")
+    Double repetitionPenalty;
+
+    @Option(names = "--no-repeat-ngram-size", paramLabel = "N", description = "Never repeat an N-token sequence of the "
+            + "prompt or the answer (0 = off), in each stream before the Amulet step.")
+    Integer noRepeatNgramSize;
 
     @Option(names = "--seed", description = "Seed for sampling (same seed, same tokens); turns sampling on.")
     Long seed;

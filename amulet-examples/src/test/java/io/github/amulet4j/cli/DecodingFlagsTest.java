@@ -1,6 +1,7 @@
 package io.github.amulet4j.cli;
 
 import io.github.amulet4j.align.Method;
+import io.github.amulet4j.decode.DecodingChain;
 import io.github.amulet4j.decode.DecodingConfig;
 import io.github.amulet4j.generate.EarlyStopping;
 import io.github.amulet4j.generate.GenerationConfig;
@@ -122,6 +123,38 @@ class DecodingFlagsTest {
         String[] all = java.util.Arrays.copyOf(a, a.length + b.length);
         System.arraycopy(b, 0, all, a.length, b.length);
         return all;
+    }
+
+    @Test
+    void processorFlagsReachTheDecodingChain() {
+        DecodingConfig d = decoding("--repetition-penalty", "1.3", "--no-repeat-ngram-size", "3");
+        assertTrue(d.isGreedy(), "repetition penalty and n-gram bans are not sampling options");
+        assertEquals(1.3, d.repetitionPenalty());
+        assertEquals(3, d.noRepeatNgramSize());
+        assertEquals("DecodingChain[before step [RepetitionPenalty[1.3], NoRepeatNgram[3]], after step [], "
+                + "SamplerChain[] -> Greedy]", DecodingChain.of(d, List.of(), List.of()).toString());
+        DecodingConfig m = decoding("--min-p", "0.05");
+        assertTrue(m.doSample(), "--min-p turns sampling on");
+        assertEquals(0.05, m.minP());
+        assertEquals(1.0, decoding().repetitionPenalty());
+        assertEquals(0, decoding().noRepeatNgramSize());
+        assertThrows(UsageException.class, () -> decoding("--greedy", "--min-p", "0.1"));
+        String mo = model.toString();
+        assertUsage(CliRun.run("generate", "--model", mo, "--preference", "concise", "--repetition-penalty", "0", "Why?"),
+                "--repetition-penalty: expected a number above 0 (1 = off), got 0.0");
+        assertUsage(CliRun.run("generate", "--model", mo, "--preference", "concise", "--min-p", "2", "Why?"),
+                "--min-p: expected a number from 0 to 1 (0 = off), got 2.0");
+        assertUsage(CliRun.run("generate", "--model", mo, "--preference", "concise", "--no-repeat-ngram-size", "-1",
+                "Why?"), "--no-repeat-ngram-size: expected a whole number >= 0 (0 = off), got -1");
+        // on a model: no bigram of the prompt or the answer repeats
+        CliRun r = CliRun.run("generate", "--model", mo, "--preference", "concise", "--max-new-tokens", "12",
+                "--no-repeat-ngram-size", "2", "--repetition-penalty", "1.5", "--json", "Why?");
+        assertEquals(0, r.exitCode(), r::toString);
+        com.google.gson.JsonArray ids = CommandsTest.json(r.out()).getAsJsonArray("token_ids");
+        java.util.Set<String> bigrams = new java.util.HashSet<>();
+        for (int i = 1; i < ids.size(); i++) {
+            assertTrue(bigrams.add(ids.get(i - 1).getAsInt() + " " + ids.get(i).getAsInt()), "repeated bigram in " + ids);
+        }
     }
 
     @Test

@@ -166,14 +166,18 @@ final class ModelWeights {
 
     /**
      * The format a tensor stored as {@code dtype} keeps under {@link RuntimeOptions.Weights#AUTO}: F32, BF16, F16, and
-     * Q8_0/Q4_0 as a GGUF store names them (requantizing their dequantized values gives the same blocks back); any
-     * other stored type as F32.
+     * Q8_0/Q4_0 as a GGUF store names them (requantizing their dequantized values gives the same blocks back); GGUF's
+     * other block types (Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K) as Q8_0, the nearest format with kernels that loses
+     * next to nothing more; any other stored type as F32.
      */
     static WeightFormat storedFormat(String dtype) {
         for (WeightFormat f : WeightFormat.values()) {
             if (f.name().equalsIgnoreCase(dtype)) {
                 return f;
             }
+        }
+        if (dtype != null && java.util.Set.of("Q4_1", "Q5_0", "Q5_1", "Q4_K", "Q5_K", "Q6_K").contains(dtype)) {
+            return WeightFormat.Q8_0;
         }
         return WeightFormat.F32;
     }

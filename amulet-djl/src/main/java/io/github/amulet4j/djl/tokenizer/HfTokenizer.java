@@ -77,7 +77,36 @@ public final class HfTokenizer implements TextTokenizer, AutoCloseable {
             throw new TokenizerFormatException("tokenizer not found: " + tokenizerJson
                     + " (a model folder needs a Hugging Face tokenizer.json)");
         }
-        JsonObject root = JsonFiles.readObject(tokenizerJson);
+        return create(tokenizerJson, JsonFiles.readObject(tokenizerJson), () -> Files.newInputStream(tokenizerJson), config);
+    }
+
+    /**
+     * A tokenizer from {@code tokenizer.json} text built in memory (from a GGUF file's metadata);
+     * {@code source} names it in messages.
+     *
+     * @throws TokenizerFormatException naming the source when the JSON is not a tokenizer the library accepts
+     */
+    public static HfTokenizer fromJson(String json, Path source, TokenizerConfig config) throws IOException {
+        JsonElement root;
+        try {
+            root = com.google.gson.JsonParser.parseString(json);
+        } catch (com.google.gson.JsonParseException e) {
+            throw new TokenizerFormatException(source + ": tokenizer JSON is not valid: " + e.getMessage(), e);
+        }
+        if (!root.isJsonObject()) {
+            throw new TokenizerFormatException(source + ": tokenizer JSON is not an object");
+        }
+        byte[] bytes = json.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        return create(source, root.getAsJsonObject(), () -> new java.io.ByteArrayInputStream(bytes), config);
+    }
+
+    /** Opens the tokenizer JSON's bytes again for DJL. */
+    private interface JsonSource {
+        InputStream open() throws IOException;
+    }
+
+    private static HfTokenizer create(Path tokenizerJson, JsonObject root, JsonSource source, TokenizerConfig config)
+            throws IOException {
         Map<String, Integer> t2i = new HashMap<>();
         Set<Integer> special = new HashSet<>();
         int maxId = readVocab(tokenizerJson, root, t2i, special);
@@ -90,7 +119,7 @@ public final class HfTokenizer implements TextTokenizer, AutoCloseable {
         options.put("truncation", "false");
         options.put("padding", "false");
         HuggingFaceTokenizer djl;
-        try (InputStream in = Files.newInputStream(tokenizerJson)) {
+        try (InputStream in = source.open()) {
             djl = HuggingFaceTokenizer.newInstance(in, options);
         } catch (NoSuchFileException e) {
             throw new TokenizerFormatException("tokenizer not found: " + tokenizerJson);

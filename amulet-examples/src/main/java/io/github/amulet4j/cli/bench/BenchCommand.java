@@ -4,6 +4,7 @@ import io.github.amulet4j.cli.RuntimeFlags;
 import io.github.amulet4j.cli.UsageException;
 import io.github.amulet4j.cli.VerboseOption;
 import io.github.amulet4j.djl.RandomModelFolder;
+import io.github.amulet4j.djl.gguf.GgufModel;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -31,7 +32,7 @@ public final class BenchCommand implements Callable<Integer> {
                     + "(or a tiny test shape) (default: ${DEFAULT-VALUE}).")
     String shape;
 
-    @Option(names = "--model", paramLabel = "DIR", description = "Benchmark this model folder instead of random weights.")
+    @Option(names = "--model", paramLabel = "DIR|FILE.gguf", description = "Benchmark this model folder or GGUF file instead of random weights.")
     Path model;
 
     @Option(names = "--new-tokens", paramLabel = "N", defaultValue = "128",
@@ -97,8 +98,8 @@ public final class BenchCommand implements Callable<Integer> {
             throw new UsageException("--shape: " + e.getMessage());
         }
         if (model != null) {
-            if (!Files.isDirectory(model)) {
-                throw new UsageException("--model: " + model + " is not a folder");
+            if (GgufModel.isGguf(model.toString()) ? !Files.isRegularFile(model) : !Files.isDirectory(model)) {
+                throw new UsageException("--model: " + model + " is not a folder or a .gguf file");
             }
             b.model(model);
         }

@@ -6,6 +6,8 @@ import io.github.amulet4j.djl.RandomModelFolder;
 import io.github.amulet4j.djl.checkpoint.Checkpoints;
 import io.github.amulet4j.djl.checkpoint.ModelConfig;
 import io.github.amulet4j.djl.checkpoint.ModelConfigReader;
+import io.github.amulet4j.djl.gguf.GgufModel;
+import io.github.amulet4j.djl.gguf.GgufTensorStore;
 import io.github.amulet4j.djl.checkpoint.SafetensorsDtype;
 import io.github.amulet4j.djl.checkpoint.TensorStore;
 import io.github.amulet4j.djl.model.DjlCausalLm;
@@ -86,12 +88,23 @@ public final class DecodeBenchmark {
     }
 
     private BenchReport measure(Path dir, String name, double loadBefore, double bandwidthStart) throws IOException {
-        ModelConfig config = ModelConfigReader.readFolder(dir);
+        boolean gguf = GgufModel.isGguf(dir.toString());
+        ModelConfig config;
+        HfTokenizer loaded;
+        if (gguf) {
+            try (GgufModel g = GgufModel.open(dir)) {
+                config = g.config();
+                loaded = g.tokenizer();
+            }
+        } else {
+            config = ModelConfigReader.readFolder(dir);
+            loaded = HfTokenizer.load(dir);
+        }
         List<MethodResult> results = new ArrayList<>();
         long resident;
         long heap;
         long engine;
-        try (HfTokenizer tokenizer = HfTokenizer.load(dir)) {
+        try (HfTokenizer tokenizer = loaded) {
             int vocab = Math.min(config.vocabSize(), tokenizer.vocabularySize());
             SplittableRandom rnd = new SplittableRandom(settings.seed());
             int[] pref = rnd.ints(settings.promptTokens(), 0, vocab).toArray();
@@ -155,7 +168,7 @@ public final class DecodeBenchmark {
                 + (kvCache ? "" : ", no KV cache") + ") ...");
         RuntimeOptions options = settings.runtime().toBuilder().useKvCache(kvCache)
                 .checkpointName(name).initialCacheCapacity(settings.promptTokens() + settings.newTokens() + 1).build();
-        try (TensorStore store = Checkpoints.open(dir)) {
+        try (TensorStore store = GgufModel.isGguf(dir.toString()) ? GgufTensorStore.open(dir) : Checkpoints.open(dir)) {
             return DjlCausalLm.load(config, store, options);
         }
     }
