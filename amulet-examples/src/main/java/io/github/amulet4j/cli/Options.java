@@ -76,9 +76,7 @@ final class Options {
             Map.entry("noRepeatNgramSize", "--no-repeat-ngram-size"), Map.entry("lengthPenalty", "--length-penalty"),
             Map.entry("earlyStopping", "--early-stopping"), Map.entry("rho", "--ratio"),
             Map.entry("iterations", "--iterations"), Map.entry("eta", "--eta"), Map.entry("alpha", "--alpha"),
-            Map.entry("lambda", "--lambda"), Map.entry("productThreads", "--product-threads"),
-            Map.entry("linearKernel", "--linear-kernel"), Map.entry("computeType", "--dtype"),
-            Map.entry("Device.cpu()", "--device cpu"), Map.entry("Device.gpu()", "--device gpu"));
+            Map.entry("lambda", "--lambda"), Map.entry("Device.cpu()", "--device cpu"), Map.entry("Device.gpu()", "--device gpu"));
 
     private static final Pattern LIBRARY_NAME = Pattern.compile(
             "(?<![\\w.-])(" + FLAG_NAMES.keySet().stream().sorted((a, b) -> b.length() - a.length())
