@@ -237,6 +237,51 @@ public final class AmuletModel implements AutoCloseable {
         return r.config().isPresent() ? g.withConfig(config) : g;
     }
 
+    /**
+     * The request's conversation trimmed to fit the model's context with room for the answer: the oldest exchanges
+     * are dropped ({@link Conversation#trimmedTo}) until the longest prompt the request's method feeds (the
+     * preference stream with its preference, the base stream) takes at most {@link #maxPositions()} minus the room
+     * kept for the answer: the request's {@code maxNewTokens}, at most half the context. The system text, the
+     * preference and the last turn are always kept. Returns the conversation itself when it fits.
+     *
+     * @throws IllegalArgumentException when the last turn alone does not fit, naming the prompt's tokens, the
+     *                                  context's positions and the room kept for the answer
+     */
+    public Conversation fitToContext(AmuletRequest request) {
+        Objects.requireNonNull(request, "request");
+        GenerationConfig config = request.config().orElse(generator.defaults());
+        int context = lm.maxPositions();
+        int reserve = Math.min(config.maxNewTokens(), context / 2);
+        int budget = context - reserve;
+        try {
+            return request.conversation().trimmedTo(budget, c -> promptTokens(c, request, config.method()));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(e.getMessage() + ": the context of " + name + " is " + context
+                    + " positions, " + reserve + " of them kept for the answer (max new tokens)", e);
+        }
+    }
+
+    /** Positions of the model's context (its {@code max_position_embeddings}). */
+    public int maxPositions() {
+        return lm.maxPositions();
+    }
+
+    /** Tokens of the longest prompt that {@code method} feeds for {@code conversation}. */
+    private int promptTokens(Conversation conversation, AmuletRequest r, Method method) {
+        if (r.preference().isEmpty()) {
+            return prompts.renderBase(conversation, r.promptStyle()).length();
+        }
+        TwoStreamPrompt p = prompts.render(conversation, r.preference().get(), r.promptStyle());
+        int longest = 0;
+        if (method.needsBase()) {
+            longest = p.base().length();
+        }
+        if (method.needsPreference()) {
+            longest = Math.max(longest, p.preference().length());
+        }
+        return longest;
+    }
+
     /** Releases the model's native memory and the tokenizer, after the generate call in flight (if any). */
     @Override
     public void close() {

@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.function.ToIntFunction;
 
 /**
  * A conversation to continue: an optional system text and the turns so far (user and assistant,
@@ -73,6 +74,35 @@ public final class Conversation {
         }
         all.addAll(turns);
         return all;
+    }
+
+    /**
+     * This conversation without as many of its oldest turns as needed for its prompt to take at most {@code budget}
+     * tokens: whole exchanges (a user turn and the answer after it) are dropped from the start; the system text and
+     * the last turn are always kept (and the preference, which is not part of a conversation, is never touched:
+     * {@code promptTokens} counts the prompt with it). Returns this conversation when it fits.
+     *
+     * @param budget       most prompt tokens allowed
+     * @param promptTokens the tokens of the prompt a conversation renders to (for Amulet, the longer of the two streams)
+     * @throws IllegalArgumentException when even the last turn alone (with the system text) takes more than
+     *                                  {@code budget} tokens, naming both numbers
+     */
+    public Conversation trimmedTo(int budget, ToIntFunction<Conversation> promptTokens) {
+        Objects.requireNonNull(promptTokens, "promptTokens");
+        Conversation c = this;
+        int tokens = promptTokens.applyAsInt(c);
+        while (tokens > budget) {
+            if (c.turns.size() <= 1) {
+                throw new IllegalArgumentException("the prompt takes " + tokens + " tokens with only the last turn"
+                        + (system == null ? "" : " and the system text") + ", more than the budget of " + budget
+                        + " tokens");
+            }
+            int drop = c.turns.get(0).role().equals("user") && c.turns.get(1).role().equals("assistant") ? 2 : 1;
+            drop = Math.min(drop, c.turns.size() - 1);
+            c = new Conversation(system, c.turns.subList(drop, c.turns.size()));
+            tokens = promptTokens.applyAsInt(c);
+        }
+        return c;
     }
 
     /** Throws when there is nothing to answer. */

@@ -50,7 +50,7 @@ public final class ModelOptions {
         return builder().build();
     }
 
-    /** Options for a local model folder, other settings at their defaults. */
+    /** Options for a local model folder or GGUF file ({@code .gguf}), other settings at their defaults. */
     public static ModelOptions of(Path folder) {
         return builder().model(folder).build();
     }
@@ -70,7 +70,7 @@ public final class ModelOptions {
                 .downloadListener(downloadListener);
     }
 
-    /** The model: a local folder path or a Hub id such as {@code Qwen/Qwen2.5-0.5B-Instruct}. */
+    /** The model: a local folder path, a GGUF file path or a Hub id such as {@code Qwen/Qwen2.5-0.5B-Instruct}. */
     public String model() {
         return model;
     }
@@ -139,7 +139,7 @@ public final class ModelOptions {
             return this;
         }
 
-        /** A local model folder. */
+        /** A local model folder or GGUF file. */
         public Builder model(Path folder) {
             return model(Objects.requireNonNull(folder, "folder").toString());
         }

@@ -156,4 +156,61 @@ class AmuletModelTest {
         assertTrue(ModelLocator.isLocalPath("./models/qwen"));
         assertTrue(ModelLocator.isLocalPath(dir.toString()));
     }
+
+    @Test
+    void aConversationIsTrimmedToTheContextAndALongSingleTurnIsANamedError() throws IOException {
+        try (AmuletModel model = AmuletModel.load(qwen)) {
+            int context = model.maxPositions();
+            GenerationConfig config = GenerationConfig.builder().maxNewTokens(20).build();
+            Preference preference = Preference.of("concise");
+            String turn = "Tell me more about the ozone layer and the ways it protects us from the sun today. ";
+            Conversation c = Conversation.empty().withSystem("Be brief.");
+            for (int i = 0; i < 12; i++) {
+                c = c.plus(ChatMessage.user(i + " " + turn)).plus(ChatMessage.assistant("Answer " + i + " " + turn));
+            }
+            c = c.plus(ChatMessage.user("last " + turn));
+            AmuletRequest request = AmuletRequest.builder(c).preference(preference).config(config).build();
+            int before = model.prompts().render(c, preference, PromptStyle.DEFAULT).preference().length();
+            assertTrue(before > context, "the test conversation must outgrow the context: " + before);
+
+            Conversation fitted = model.fitToContext(request);
+            int budget = context - 20;
+            int after = model.prompts().render(fitted, preference, PromptStyle.DEFAULT).preference().length();
+            assertTrue(after <= budget, after + " tokens > budget " + budget);
+            // as few turns dropped as possible: one more exchange would not fit
+            List<ChatMessage> turns = c.turns();
+            int kept = fitted.turns().size();
+            Conversation oneMore = Conversation.of("Be brief.", turns.subList(turns.size() - kept - 2, turns.size()));
+            assertTrue(model.prompts().render(oneMore, preference, PromptStyle.DEFAULT).preference().length() > budget);
+            assertEquals(turns.subList(turns.size() - kept, turns.size()), fitted.turns(), "the newest turns are kept");
+            assertEquals("Be brief.", fitted.system().orElseThrow());
+            GenerationResult r = model.generate(fitted, preference, config, (i, id, d) -> { });
+            assertTrue(r.generatedTokens() >= 1);
+
+            Conversation huge = Conversation.of(turn.repeat(40));
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> model.fitToContext(
+                    AmuletRequest.builder(huge).preference(preference).config(config).build()));
+            assertTrue(e.getMessage().contains(context + " positions") && e.getMessage().contains("20 of them")
+                    && e.getMessage().matches("(?s).*the prompt takes \\d+ tokens.*"), e.getMessage());
+        }
+    }
+
+    @Test
+    void streamedTextEqualsTheFinalTextAndTheWholeDecode() throws IOException {
+        // random weights pick arbitrary byte tokens: multi-byte characters split across tokens occur
+        try (AmuletModel model = AmuletModel.load(qwen)) {
+            GenerationConfig config = GenerationConfig.builder().maxNewTokens(80)
+                    .decoding(io.github.amulet4j.decode.DecodingConfig.builder().greedy(false).temperature(1.5)
+                            .seed(3).build()).build();
+            for (Method m : List.of(Method.AMULET, Method.BEAM)) {
+                GenerationConfig cfg = m == Method.BEAM
+                        ? GenerationConfig.builder().method(Method.BEAM).maxNewTokens(30).build() : config;
+                StringBuilder streamed = new StringBuilder();
+                GenerationResult r = model.generate(Conversation.of("Hi?"), Preference.of("concise"), cfg,
+                        (i, id, d) -> streamed.append(d));
+                assertEquals(r.text(), streamed.toString(), m.id());
+                assertEquals(model.prompts().tokenizer().decode(r.tokenIds()), r.text(), m.id());
+            }
+        }
+    }
 }

@@ -5,6 +5,7 @@ import com.google.gson.JsonObject;
 import io.github.amulet4j.align.Method;
 import io.github.amulet4j.djl.AmuletModel;
 import io.github.amulet4j.djl.Conversation;
+import io.github.amulet4j.generate.GenerationConfig;
 import io.github.amulet4j.generate.GenerationResult;
 import io.github.amulet4j.prompt.ChatMessage;
 import io.github.amulet4j.prompt.Preference;
@@ -20,7 +21,8 @@ import java.util.Locale;
 
 /**
  * {@code amulet chat}: an interactive conversation. The history is kept and rendered into both streams
- * at every turn; {@code /pref} changes the preference mid-conversation, {@code /method} the method,
+ * at every turn, its oldest turns dropped (with a note on stderr) when it would outgrow the model's context;
+ * {@code /pref} changes the preference mid-conversation, {@code /method} the method,
  * {@code /save FILE} writes the conversation as JSON, {@code /reset} forgets the history, {@code /exit}
  * (or end of input) quits. On a terminal lines can be edited and recalled, and Ctrl-C stops an answer.
  */
@@ -129,9 +131,26 @@ final class ChatCommand extends GeneratingCommand {
                     out.println("(no preference yet: answering with base; set one with /pref)");
                 }
                 Conversation asked = conversation.plus(ChatMessage.user(line));
+                GenerationConfig config = config(used);
+                Conversation fitted;
+                try {
+                    fitted = model.fitToContext(request(asked, preference, config));
+                } catch (IllegalArgumentException e) {
+                    err().println("(this turn does not fit: " + e.getMessage() + "; it was not sent)");
+                    err().flush();
+                    continue;
+                }
+                int dropped = asked.turns().size() - fitted.turns().size();
+                if (dropped > 0) {
+                    err().println("(the conversation outgrew the model's context of " + model.maxPositions()
+                            + " positions: the " + dropped + " oldest turns were dropped; the system text and the"
+                            + " preference are kept)");
+                    err().flush();
+                }
+                asked = fitted;
                 lines.stopRequested().set(false);
                 try {
-                    GenerationResult result = model.generate(request(asked, preference, config(used)),
+                    GenerationResult result = model.generate(request(asked, preference, config),
                             (request, tokenId, delta) -> {
                                 if (lines.stopRequested().get()) {
                                     throw new AnswerStopped();

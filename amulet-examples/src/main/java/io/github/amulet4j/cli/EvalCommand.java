@@ -84,12 +84,27 @@ final class EvalCommand extends GeneratingCommand {
                     + " Each finished batch is written before the next starts; an interrupted batch is run again.")
     int batch;
 
+    @Option(names = "--spark", paramLabel = "MASTER",
+            description = "Run as an Apache Spark job on MASTER (local[2]: this machine with two task threads; "
+                    + "spark://host:7077, yarn, k8s://...): one model per executor, --out is then a directory of JSON-lines"
+                    + " part files. Needs the amulet-spark module and Spark on the class path (see the user guide).")
+    String spark;
+
+    @Option(names = "--spark-conf", paramLabel = "KEY=VALUE",
+            description = "A Spark setting for --spark (repeatable), e.g. spark.executor.memory=16g.")
+    List<String> sparkConf = new ArrayList<>();
+
+    @Option(names = "--partitions", paramLabel = "N",
+            description = "With --spark: Spark partitions (tasks) of the rows to generate (default: about four batches "
+                    + "each, at least Spark's default parallelism).")
+    Integer partitions;
+
     /**
      * One generation. A {@code base} task, whose stream never holds the preference, is generated once per question
      * and its row written for {@code preferenceName} and copied for every name of {@code copies}.
      */
-    private record Task(Question question, String preferenceName, Preference preference, Method method,
-                        List<String> copies) {
+    record Task(Question question, String preferenceName, Preference preference, Method method,
+                List<String> copies) {
         RowKey key() {
             return new RowKey(question.index(), method.id(), preferenceName);
         }
@@ -100,22 +115,17 @@ final class EvalCommand extends GeneratingCommand {
         if (batch < 1 || batch > 256) {
             throw new UsageException("--batch: must be in [1, 256], got " + batch);
         }
+        if (spark != null) {
+            return EvalPlan.of(this).runOnSpark(out(), err());
+        }
         List<Method> methodList = Options.methods(methods, "--methods");
         Map<String, Preference> prefs = preferences();
         List<Question> questions = questions();
-        Map<Method, GenerationConfig> configs = new LinkedHashMap<>();
-        for (Method m : methodList) {
-            configs.put(m, config(m));
-        }
-        conversationFlags.promptStyle();
+        Map<Method, GenerationConfig> configs = configs(methodList);
         PrintWriter out = out();
         PrintWriter err = err();
 
-        ModelOptions modelOptions = modelOptions();
-        EvalSettings settings = EvalSettings.of(modelOptions.model(), modelOptions.revision(),
-                modelOptions.runtime().computeType().name().toLowerCase(java.util.Locale.ROOT),
-                conversationFlags.promptStyle().name().toLowerCase(java.util.Locale.ROOT), conversationFlags.system,
-                configs, prefs);
+        EvalSettings settings = settings(configs, prefs);
         ResultsFile file;
         try {
             file = ResultsFile.open(outFile, overwrite);
@@ -199,7 +209,7 @@ final class EvalCommand extends GeneratingCommand {
                         long share = (System.nanoTime() - start) / chunk.size();
                         for (int i = 0; i < chunk.size() && !interrupted; i++) {
                             Task t = chunk.get(i);
-                            JsonObject row = row(model, t, results.get(i), share);
+                            JsonObject row = row(model.name(), t, results.get(i), share);
                             row.addProperty("batch", chunk.size());
                             List<JsonObject> taskRows = new ArrayList<>();
                             taskRows.add(row);
@@ -241,6 +251,25 @@ final class EvalCommand extends GeneratingCommand {
         out.print(EvalSummary.of(rows).table());
         out.flush();
         return AmuletCli.OK;
+    }
+
+    /** The generation configuration of each method. */
+    Map<Method, GenerationConfig> configs(List<Method> methodList) {
+        Map<Method, GenerationConfig> configs = new LinkedHashMap<>();
+        for (Method m : methodList) {
+            configs.put(m, config(m));
+        }
+        conversationFlags.promptStyle();
+        return configs;
+    }
+
+    /** The settings the rows of this run depend on (recorded next to --out). */
+    EvalSettings settings(Map<Method, GenerationConfig> configs, Map<String, Preference> prefs) {
+        ModelOptions modelOptions = modelOptions();
+        return EvalSettings.of(modelOptions.model(), modelOptions.revision(),
+                modelOptions.runtime().computeType().name().toLowerCase(java.util.Locale.ROOT),
+                conversationFlags.promptStyle().name().toLowerCase(java.util.Locale.ROOT), conversationFlags.system,
+                configs, prefs);
     }
 
     /**
@@ -285,7 +314,7 @@ final class EvalCommand extends GeneratingCommand {
     }
 
     /** For each question index, a generated (not copied) base row of the file. */
-    private static Map<Integer, JsonObject> baseRowsByIndex(List<JsonObject> rows) {
+    static Map<Integer, JsonObject> baseRowsByIndex(List<JsonObject> rows) {
         Map<Integer, JsonObject> out = new java.util.HashMap<>();
         for (JsonObject row : rows) {
             if (Method.BASE.id().equals(row.get("method").getAsString()) && !row.has(EvalSummary.COPY_OF)) {
@@ -300,7 +329,7 @@ final class EvalCommand extends GeneratingCommand {
      * so its text is the same; {@code copy_of} names the row that was generated, and its {@code seconds} are 0 so
      * that the time is counted once.
      */
-    private static JsonObject baseCopy(JsonObject generated, String name, Preference preference) {
+    static JsonObject baseCopy(JsonObject generated, String name, Preference preference) {
         JsonObject o = generated.deepCopy();
         o.addProperty("preference", name);
         o.addProperty("preference_text", preference.text());
@@ -309,7 +338,7 @@ final class EvalCommand extends GeneratingCommand {
         return o;
     }
 
-    private JsonObject row(AmuletModel model, Task t, GenerationResult r, long nanos) {
+    static JsonObject row(String modelName, Task t, GenerationResult r, long nanos) {
         JsonObject o = new JsonObject();
         o.addProperty("index", t.question().index());
         o.addProperty("method", t.method().id());
@@ -318,7 +347,7 @@ final class EvalCommand extends GeneratingCommand {
         o.addProperty("question", t.question().question());
         o.addProperty("text", r.text());
         o.add("token_ids", Json.ids(r.tokenIds()));
-        o.addProperty("model", model.name());
+        o.addProperty("model", modelName);
         o.addProperty("prompt_tokens", GenerateCommand.promptTokens(t.method(), r));
         o.addProperty("new_tokens", r.generatedTokens());
         o.addProperty("finish_reason", r.finishReason().name().toLowerCase(java.util.Locale.ROOT));
@@ -327,7 +356,7 @@ final class EvalCommand extends GeneratingCommand {
         return o;
     }
 
-    private Map<String, Preference> preferences() throws IOException {
+    Map<String, Preference> preferences() throws IOException {
         Map<String, Preference> prefs = new LinkedHashMap<>();
         if (preferences != null) {
             for (String name : preferences.split(",")) {
@@ -377,7 +406,7 @@ final class EvalCommand extends GeneratingCommand {
         return out;
     }
 
-    private List<Question> questions() throws IOException {
+    List<Question> questions() throws IOException {
         List<Question> all;
         try {
             all = QuestionSet.read(dataset);

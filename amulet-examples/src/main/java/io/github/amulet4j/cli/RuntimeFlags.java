@@ -5,7 +5,7 @@ import picocli.CommandLine.Option;
 
 /**
  * How a loaded model runs ({@code --device}, {@code --dtype}, {@code --product-threads}, {@code --linear-kernel},
- * {@code --weights}):
+ * {@code --weights}, {@code --prefill-chunk}):
  * one picocli mixin for every command that loads a model, {@code bench} included. Each flag maps onto one setter of
  * {@link RuntimeOptions.Builder}, which declares and validates the option; this class only names the flag in the
  * error. A new engine option is one field here and one setter call in {@link #applyTo(RuntimeOptions.Builder)}.
@@ -38,6 +38,12 @@ public final class RuntimeFlags {
                     + "and f32 need the java kernels (default: ${DEFAULT-VALUE}).")
     String weights;
 
+    @Option(names = "--prefill-chunk", paramLabel = "N", defaultValue = "" + RuntimeOptions.DEFAULT_PREFILL_CHUNK,
+            description = "Most prompt tokens per stream fed through the layers at once: a longer prompt is prefilled in "
+                    + "chunks through the KV cache, so its memory grows linearly with its length (default: "
+                    + "${DEFAULT-VALUE}).")
+    int prefillChunk;
+
     /**
      * Sets every flag on {@code b}.
      *
@@ -49,6 +55,7 @@ public final class RuntimeFlags {
         set("--product-threads", () -> b.productThreads(productThreads));
         set("--linear-kernel", () -> b.linearKernel(RuntimeOptions.LinearKernel.parse(linearKernel)));
         set("--weights", () -> b.weights(RuntimeOptions.Weights.parse(weights)));
+        set("--prefill-chunk", () -> b.prefillChunk(prefillChunk));
         return b;
     }
 

@@ -7,6 +7,7 @@ import io.github.amulet4j.cli.serve.ServerOptions;
 import io.github.amulet4j.djl.AmuletBatcher;
 import io.github.amulet4j.djl.AmuletModel;
 import io.github.amulet4j.djl.ModelOptions;
+import io.github.amulet4j.djl.model.RuntimeOptions;
 import io.github.amulet4j.generate.BatchingOptions;
 
 import java.net.URI;
@@ -37,15 +38,17 @@ public final class ServeThroughput {
 
     public static void main(String[] args) throws Exception {
         if (args.length < 1) {
-            System.err.println("usage: ServeThroughput MODEL_DIR [REQUESTS=8] [MAX_TOKENS=64]");
+            System.err.println("usage: ServeThroughput MODEL_DIR [REQUESTS=8] [MAX_TOKENS=64] [LINEAR_KERNEL=auto]");
             System.exit(2);
         }
         Path folder = Path.of(args[0]);
         int n = args.length > 1 ? Integer.parseInt(args[1]) : 8;
         int maxTokens = args.length > 2 ? Integer.parseInt(args[2]) : 64;
+        RuntimeOptions.LinearKernel kernel = RuntimeOptions.LinearKernel.parse(args.length > 3 ? args[3] : "auto");
         String[] preferences = {"concise", "formal", "creative", "uplifting", "verbose", "pleasant", "complex",
             "Answer like a pirate."};
-        try (AmuletModel model = AmuletModel.load(ModelOptions.of(folder));
+        try (AmuletModel model = AmuletModel.load(ModelOptions.builder().model(folder)
+                .runtime(r -> r.linearKernel(kernel)).build());
              AmuletBatcher batcher = model.batcher(BatchingOptions.builder().maxBatchStreams(2 * n).build());
              AmuletServer server = AmuletServer.start(batcher, ServerOptions.builder("m").port(0).build())) {
             HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
@@ -89,8 +92,8 @@ public final class ServeThroughput {
             long concurrentNanos = System.nanoTime() - t1;
             long concurrentSteps = batcher.steps() - stepsBefore;
 
-            System.out.printf("model %s, %d amulet requests, %d generated tokens in all (max_tokens %d)%n",
-                    folder, n, tokens, maxTokens);
+            System.out.printf("model %s, linear kernel %s, %d amulet requests, %d generated tokens in all"
+                    + " (max_tokens %d)%n", folder, kernel, n, tokens, maxTokens);
             System.out.printf("one after another: %.2f s (%.1f tokens/s)%n", sequentialNanos / 1e9,
                     tokens / (sequentialNanos / 1e9));
             System.out.printf("all at once:       %.2f s (%.1f tokens/s, %d batched steps)%n", concurrentNanos / 1e9,

@@ -57,6 +57,8 @@ class BadArgumentsTest {
                 "concise", "Why?"), "--product-threads: productThreads must be in [0, 256]");
         assertUsage(CliRun.run("generate", "--model", model.toString(), "--linear-kernel", "gpu", "--preference",
                 "concise", "Why?"), "--linear-kernel: unknown linear kernel 'gpu'; valid: auto, engine, java");
+        assertUsage(CliRun.run("generate", "--model", model.toString(), "--prefill-chunk", "0", "--preference",
+                "concise", "Why?"), "--prefill-chunk: prefillChunk must be >= 1");
     }
 
     @Test

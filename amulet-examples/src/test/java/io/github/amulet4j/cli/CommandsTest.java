@@ -85,14 +85,16 @@ class CommandsTest {
     }
 
     @Test
-    void productThreadsAndLinearKernelsDoNotChangeTheTokens() {
+    void productThreadsLinearKernelsAndPrefillChunksDoNotChangeTheTokens() {
         // pref decodes one stream (one-column products, split over the product threads); amulet decodes two
         for (String method : new String[] {"pref", "amulet"}) {
             java.util.Set<String> tokens = new java.util.LinkedHashSet<>();
-            for (String[] variant : new String[][] {{"1", "engine"}, {"3", "engine"}, {"1", "java"}, {"3", "java"}}) {
+            // and prefill chunks of 5 tokens (which do not divide the prompts) against the default
+            for (String[] variant : new String[][] {{"1", "engine", "256"}, {"3", "engine", "5"}, {"1", "java", "5"},
+                    {"3", "java", "256"}}) {
                 CliRun r = CliRun.run("generate", "--model", model.toString(), "--preference", "concise", "--method",
                         method, "--max-new-tokens", "8", "--product-threads", variant[0], "--linear-kernel", variant[1],
-                        "--json", QUESTION);
+                        "--prefill-chunk", variant[2], "--json", QUESTION);
                 assertEquals(0, r.exitCode(), r::toString);
                 tokens.add(json(r.out()).getAsJsonArray("token_ids").toString());
             }
@@ -201,6 +203,25 @@ class CommandsTest {
         assertTrue(c.out().contains("(method: la)"), c::toString);
         assertTrue(c.out().contains("unknown method 'nope'"), c::toString);
         assertTrue(c.out().contains("(conversation cleared)"), c::toString);
+    }
+
+    @Test
+    void chatDropsTheOldestTurnsWhenTheContextFillsAndRefusesATurnThatCannotFit() {
+        String turn = "Tell me more about the ozone layer and the ways it protects us from the sun today.";
+        List<String> lines = new java.util.ArrayList<>();
+        for (int i = 0; i < 8; i++) {
+            lines.add(i + " " + turn);
+        }
+        lines.add(turn.repeat(40));
+        lines.add("still there?");
+        lines.add("/exit");
+        CliRun c = CliRun.runWithInput(String.join("\n", lines) + "\n", "chat", "--model", model.toString(),
+                "--preference", "concise", "--system", "Be brief.", "--max-new-tokens", "3");
+        assertEquals(0, c.exitCode(), c::toString);
+        assertTrue(c.err().contains("oldest turns were dropped"), c::toString);
+        assertTrue(c.err().contains("this turn does not fit") && c.err().contains("positions"), c::toString);
+        // every prompt that fits was answered: 9 of the 10 lines ("> " prompts before each line and at /exit)
+        assertEquals(lines.size(), c.out().split("> ", -1).length - 1, c::toString);
     }
 
     @Test

@@ -234,23 +234,17 @@ public final class DjlCausalLm implements CausalLm {
     }
 
     /**
-     * Logits of every position of one prompt, {@code [prompt.length][vocab]}, from one forward pass without
-     * a session (for scoring and tests).
+     * Logits of every position of one prompt, {@code [prompt.length][vocab]}, from one forward pass (in chunks of
+     * {@link RuntimeOptions#prefillChunk()} tokens) without a session (for scoring and tests).
      */
     public float[][] logitsAllPositions(int[] prompt) {
         ensureOpen();
         checkPrompt(prompt, "prompt");
-        int t = prompt.length;
-        int v = config.vocabSize();
-        float[] flat = new float[t * v];
+        float[][] out = new float[prompt.length][config.vocabSize()];
         try (NDManager step = manager.newSubManager(); NDScope scope = new NDScope()) {
             scope.suppressNotUsedWarning();
-            KvCache cache = newCache(step, 1, t);
-            forward.run(step, new int[][] {prompt}, new int[] {0}, cache, true, flat);
-        }
-        float[][] out = new float[t][v];
-        for (int i = 0; i < t; i++) {
-            System.arraycopy(flat, i * v, out[i], 0, v);
+            KvCache cache = newCache(step, 1, prompt.length);
+            forward.runAll(step, new int[][] {prompt}, new int[] {0}, cache, options.prefillChunk(), out);
         }
         return out;
     }

@@ -44,7 +44,7 @@ final class DjlDecodingSession implements DecodingSession {
             lengths[i] = p.length;
             longest = Math.max(longest, p.length);
         }
-        this.logits = new float[streams * vocab];
+        this.logits = new float[Math.multiplyExact(streams, vocab)];
         try {
             if (model.options().useKvCache()) {
                 int capacity = Math.max(model.options().initialCacheCapacity(), longest);
@@ -162,7 +162,7 @@ final class DjlDecodingSession implements DecodingSession {
         int n = sources.length;
         int[][] newHistory = new int[n][];
         int[] newLengths = new int[n];
-        float[] newLogits = new float[Math.max(1, n) * vocab];
+        float[] newLogits = new float[Math.multiplyExact(Math.max(1, n), vocab)];
         for (int j = 0; j < n; j++) {
             int s = sources[j];
             newHistory[j] = history[s].clone();
@@ -245,6 +245,11 @@ final class DjlDecodingSession implements DecodingSession {
         return cache == null ? 0 : cache.used();
     }
 
+    /** Slots the cache has room for now, or 0 without a cache; for tests and diagnostics. */
+    int cacheCapacity() {
+        return cache == null ? 0 : cache.capacity();
+    }
+
     /** The manager that owns this session's cache; for memory diagnostics. */
     NDManager manager() {
         return manager;
@@ -265,14 +270,14 @@ final class DjlDecodingSession implements DecodingSession {
         try (NDManager step = manager.newSubManager(); NDScope scope = new NDScope()) {
             scope.suppressNotUsedWarning();
             KvCache temporary = model.newCache(step, streams, longest);
-            model.forward().run(step, batch, rowPad, temporary, false, logits);
+            model.forward().run(step, batch, rowPad, temporary, model.options().prefillChunk(), logits);
         }
     }
 
     private void step(int[][] batch, int[] rowPad, KvCache target) {
         try (NDManager step = manager.newSubManager(); NDScope scope = new NDScope()) {
             scope.suppressNotUsedWarning();
-            model.forward().run(step, batch, rowPad, target, false, logits);
+            model.forward().run(step, batch, rowPad, target, model.options().prefillChunk(), logits);
         }
     }
 

@@ -9,11 +9,14 @@ import ai.djl.ndarray.types.Shape;
 
 /**
  * Keys and values of every layer for a batch of left-padded streams, preallocated as
- * {@code [batch, kvHeads, capacity, headDim]} per layer and written in place; the capacity doubles
- * when a step needs more. All streams share the slot count {@link #used()} (shorter streams are padded
+ * {@code [batch, kvHeads, capacity, headDim]} per layer and written in place; the capacity grows by a
+ * quarter when a step needs more. All streams share the slot count {@link #used()} (shorter streams are padded
  * on the left). The arrays belong to the manager given at construction.
  */
 final class KvCache implements AutoCloseable {
+
+    /** Fewest slots a growing cache adds. */
+    static final int MIN_GROWTH = 64;
 
     private final NDManager manager;
     private final int layers;
@@ -54,16 +57,17 @@ final class KvCache implements AutoCloseable {
         return batch;
     }
 
-    /** Makes room for {@code extra} more slots, doubling the capacity as often as needed. */
+    /**
+     * Makes room for {@code extra} more slots: the capacity grows by a quarter (at least {@value #MIN_GROWTH} slots, and
+     * at least to what is needed), so that a cache sized for a long prompt does not double on the first new token.
+     */
     void reserve(int extra) {
-        int needed = used + extra;
+        int needed = Math.addExact(used, extra);
         if (needed <= capacity) {
             return;
         }
-        int newCapacity = capacity;
-        while (newCapacity < needed) {
-            newCapacity *= 2;
-        }
+        long grown = (long) capacity + Math.max(capacity / 4, MIN_GROWTH);
+        int newCapacity = (int) Math.max(needed, Math.min(Integer.MAX_VALUE, grown));
         for (int l = 0; l < layers; l++) {
             keys[l] = regrow(keys[l], newCapacity);
             values[l] = regrow(values[l], newCapacity);

@@ -9,8 +9,8 @@ import java.util.Objects;
 
 /**
  * How a {@link DjlCausalLm} runs: device, compute dtype, KV cache on or off, the name used in error
- * messages, the initial cache capacity, the threads per linear product and the linear kernel. Immutable; build
- * with {@link #builder()}. This is the one place where each engine option is declared, validated and parsed from
+ * messages, the initial cache capacity, the threads per linear product, the linear kernel and the prefill chunk.
+ * Immutable; build with {@link #builder()}. This is the one place where each engine option is declared, validated and parsed from
  * text: {@link io.github.amulet4j.djl.ModelOptions} holds one, and the command line maps its flags onto
  * {@link Builder}.
  *
@@ -32,6 +32,7 @@ public final class RuntimeOptions {
     private final int productThreads;
     private final LinearKernel linearKernel;
     private final Weights weights;
+    private final int prefillChunk;
 
     /** Which code multiplies the linear layers on the CPU. */
     public enum LinearKernel {
@@ -120,6 +121,7 @@ public final class RuntimeOptions {
         this.productThreads = b.productThreads;
         this.linearKernel = b.linearKernel;
         this.weights = b.weights;
+        this.prefillChunk = b.prefillChunk;
     }
 
     /** Float32 on the CPU with a KV cache. */
@@ -135,7 +137,7 @@ public final class RuntimeOptions {
     public Builder toBuilder() {
         return new Builder().device(device).computeType(computeType).useKvCache(useKvCache)
                 .checkpointName(checkpointName).initialCacheCapacity(initialCacheCapacity)
-                .productThreads(productThreads).linearKernel(linearKernel).weights(weights);
+                .productThreads(productThreads).linearKernel(linearKernel).weights(weights).prefillChunk(prefillChunk);
     }
 
     /** Device the weights and caches live on ({@link Device#cpu()} by default). */
@@ -158,7 +160,7 @@ public final class RuntimeOptions {
         return checkpointName;
     }
 
-    /** Positions preallocated per cache before it first grows (it doubles as needed). */
+    /** Positions preallocated per cache before it first grows (by a quarter, at least 64 slots, as needed). */
     public int initialCacheCapacity() {
         return initialCacheCapacity;
     }
@@ -171,6 +173,32 @@ public final class RuntimeOptions {
      */
     public int productThreads() {
         return productThreads;
+    }
+
+    /**
+     * Most tokens per stream that one forward pass feeds through the layers (default
+     * {@value #DEFAULT_PREFILL_CHUNK}): a longer prompt is prefilled in chunks through the KV cache, so the attention
+     * scores of a pass take at most {@code streams x heads x prefillChunk x prompt length} floats and prefill memory
+     * grows linearly with the prompt. The logits do not depend on it.
+     */
+    public int prefillChunk() {
+        return prefillChunk;
+    }
+
+    /** Default of {@link #prefillChunk()}, chosen by measurement (src-docs/benchmarks-decode.md). */
+    public static final int DEFAULT_PREFILL_CHUNK = 256;
+
+    /**
+     * Checks a {@link #prefillChunk()} value.
+     *
+     * @throws IllegalArgumentException if below 1
+     */
+    public static int requireValidPrefillChunk(int prefillChunk) {
+        if (prefillChunk < 1) {
+            throw new IllegalArgumentException("prefillChunk must be >= 1 (tokens per stream per forward pass), got "
+                    + prefillChunk);
+        }
+        return prefillChunk;
     }
 
     /** Which code multiplies the linear layers ({@link LinearKernel#AUTO} by default). */
@@ -301,20 +329,22 @@ public final class RuntimeOptions {
         return o instanceof RuntimeOptions r && r.device.equals(device) && r.computeType == computeType
                 && r.useKvCache == useKvCache && r.checkpointName.equals(checkpointName)
                 && r.initialCacheCapacity == initialCacheCapacity && r.productThreads == productThreads
-                && r.linearKernel == linearKernel && r.weights == weights;
+                && r.linearKernel == linearKernel && r.weights == weights
+                && r.prefillChunk == prefillChunk;
     }
 
     @Override
     public int hashCode() {
         return Objects.hash(device, computeType, useKvCache, checkpointName, initialCacheCapacity, productThreads,
-                linearKernel, weights);
+                linearKernel, weights, prefillChunk);
     }
 
     @Override
     public String toString() {
         return "RuntimeOptions[device=" + device + ", computeType=" + computeType + ", useKvCache=" + useKvCache
                 + ", checkpointName=" + checkpointName + ", initialCacheCapacity=" + initialCacheCapacity
-                + ", productThreads=" + (productThreads == 0 ? "auto" : productThreads) + ", linearKernel=" + linearKernel + ", weights=" + weights + "]";
+                + ", productThreads=" + (productThreads == 0 ? "auto" : productThreads) + ", linearKernel=" + linearKernel + ", weights=" + weights
+                + ", prefillChunk=" + prefillChunk + "]";
     }
 
     /** Builder for {@link RuntimeOptions}; every setter validates its argument. */
@@ -327,6 +357,7 @@ public final class RuntimeOptions {
         private int productThreads;
         private LinearKernel linearKernel = LinearKernel.AUTO;
         private Weights weights = Weights.AUTO;
+        private int prefillChunk = DEFAULT_PREFILL_CHUNK;
 
         private Builder() {
         }
@@ -373,6 +404,16 @@ public final class RuntimeOptions {
         /** Which code multiplies the linear layers (default {@link LinearKernel#AUTO}). */
         public Builder linearKernel(LinearKernel linearKernel) {
             this.linearKernel = Objects.requireNonNull(linearKernel, "linearKernel");
+            return this;
+        }
+
+        /**
+         * Most tokens per stream per forward pass of a prefill (default {@value #DEFAULT_PREFILL_CHUNK}).
+         *
+         * @throws IllegalArgumentException if below 1
+         */
+        public Builder prefillChunk(int prefillChunk) {
+            this.prefillChunk = requireValidPrefillChunk(prefillChunk);
             return this;
         }
 

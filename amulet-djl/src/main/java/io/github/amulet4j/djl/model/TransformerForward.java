@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
@@ -13,14 +14,21 @@ import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 
 /**
- * One forward pass of the decoder over a left-padded batch, reading and extending a {@link KvCache}.
- * Every temporary is created while the caller's step scope is open; the caller closes them.
+ * One forward pass of the decoder over a left-padded batch, reading and extending a {@link KvCache}, in chunks of
+ * tokens with a scope per chunk and per layer: a layer's temporaries are freed when the layer is done, so memory
+ * does not grow with the number of layers, and the attention scores of a chunk are {@code [B, heads, chunk, slots]}.
  *
  * <p>Linear layers are computed as {@code W[out, in] @ X^T[in, N]}: with the weight as left operand a
  * second stream costs almost nothing in a decode step (measured for issue 5), while {@code X @ W^T}
  * costs twice as much for two rows.
  */
 final class TransformerForward {
+
+    /**
+     * Most bytes of float32 attention scores computed at once (one block of queries; the probabilities take as much
+     * again): 64 MiB keeps two streams of an 8,192-token prompt on Qwen2.5-0.5B at blocks of about 70 queries.
+     */
+    static final long ATTENTION_BLOCK_BYTES = 64L << 20;
 
     /** Additive mask for keys a query must not see; finite so that fully masked rows give no NaN. */
     private static final float MASKED = -1e30f;
@@ -42,6 +50,13 @@ final class TransformerForward {
     private final ProductWorkers workers;
     /** Time spent copying logits from the engine into Java arrays, for {@link DjlCausalLm#logitsCopyNanos()}. */
     private long copyNanos;
+    private Runnable probe;
+    /** See {@link #attentionBlockBytes(long)}; {@link #ATTENTION_BLOCK_BYTES} by default. */
+    private long attentionBlockBytes = ATTENTION_BLOCK_BYTES;
+    private long heapHeld;
+    /** Inputs and outputs of the heap products, reused from one product to the next (they grow as needed). */
+    private float[] inScratch = new float[0];
+    private float[] outScratch = new float[0];
 
     private enum Activation { SILU, GELU_TANH, GELU_ERF, RELU }
 
@@ -81,125 +96,275 @@ final class TransformerForward {
 
     /**
      * Runs {@code tokens} ({@code [B][T]}, rows already left-padded to the same T) at cache slots
-     * {@code [cache.used(), cache.used() + T)}, then advances the cache.
+     * {@code [cache.used(), cache.used() + T)}, then advances the cache; writes the last position's float32 logits
+     * of every row to {@code last} ({@code [B, vocab]}, row-major).
      *
-     * @param pad          per row, the number of padding slots at the start of the whole sequence
-     * @param allPositions write logits of every position ({@code [B*T, vocab]}) instead of the last only
-     * @param out          destination of the float32 logits, row-major
+     * @param pad   per row, the number of padding slots at the start of the whole sequence
+     * @param chunk most tokens per row fed through the layers at once (see {@link RuntimeOptions#prefillChunk()})
      */
-    void run(NDManager step, int[][] tokens, int[] pad, KvCache cache, boolean allPositions, float[] out) {
-        int b = tokens.length;
+    void run(NDManager step, int[][] tokens, int[] pad, KvCache cache, int chunk, float[] last) {
+        run(step, tokens, pad, cache, chunk, last, null);
+    }
+
+    /**
+     * As {@link #run(NDManager, int[][], int[], KvCache, int, float[])}, writing the logits of every position to
+     * {@code every} ({@code [B * T][vocab]}, row {@code r * T + j}) instead of the last ones.
+     */
+    void runAll(NDManager step, int[][] tokens, int[] pad, KvCache cache, int chunk, float[][] every) {
+        run(step, tokens, pad, cache, chunk, null, every);
+    }
+
+    /**
+     * The prompt goes through the layers in chunks of at most {@code chunk} tokens per row, each chunk reading the
+     * keys and values the earlier ones left in the cache, so attention scores never exceed
+     * {@code [B, heads, chunk, slots]}. Each chunk's temporaries are freed when the chunk is done and each layer's
+     * when the layer is done: memory does not grow with the number of layers, and only linearly with the prompt.
+     */
+    private void run(NDManager step, int[][] tokens, int[] pad, KvCache cache, int chunk, float[] last,
+                     float[][] every) {
+        if (chunk < 1) {
+            throw new IllegalArgumentException("chunk must be >= 1, got " + chunk);
+        }
         int t = tokens[0].length;
+        cache.reserve(t);
+        for (int start = 0; start < t; start += chunk) {
+            int end = (int) Math.min(t, (long) start + chunk);
+            try (NDScope chunkScope = new NDScope()) {
+                chunkScope.suppressNotUsedWarning();
+                runChunk(step, tokens, pad, cache, start, end, end == t ? last : null, every);
+            }
+        }
+    }
+
+    /** Tokens {@code [start, end)} of every row through every layer; logits only where asked for. */
+    private void runChunk(NDManager step, int[][] tokens, int[] pad, KvCache cache, int start, int end, float[] last,
+                          float[][] every) {
+        int b = tokens.length;
+        int t = end - start;
         int past = cache.used();
         int total = past + t;
-        int n = b * t;
-        cache.reserve(t);
+        int n = Math.multiplyExact(b, t);
 
         long[] ids = new long[n];
         long[] pos = new long[n];
         for (int r = 0; r < b; r++) {
             for (int j = 0; j < t; j++) {
-                ids[r * t + j] = tokens[r][j];
+                ids[r * t + j] = tokens[r][start + j];
                 pos[r * t + j] = Math.max(0, past + j - pad[r]);
             }
         }
         NDArray x = w.embed != null ? w.embed.get(new NDIndex("{}", step.create(ids)))
                 : step.create(w.embeddingRows(ids), new Shape(n, hidden));
-        NDArray rotation = null;
+        NDArray cos = null;
+        NDArray sin = null;
         if (gpt2) {
             x = x.add(w.positions.get(new NDIndex("{}", step.create(pos))));
         } else {
-            rotation = rotation(step, pos, b, t);
+            NDArray[] table = rotaryTables(step, pos, b, t);
+            cos = table[0];
+            sin = table[1];
         }
         int groups = heads / kvHeads;
-        NDArray mask = mask(step, pad, b, t, groups, past, total, config.slidingWindow());
-        // Scalars as arrays made once per step: an op with a Java number creates and frees a tensor each call.
+        NDArray mask = mask(step, pad, b, t, past, total, config.slidingWindow());
+        // Scalars as arrays made once per chunk: an op with a Java number creates and frees a tensor each call.
         NDArray scale = step.create((float) (1.0 / Math.sqrt(headDim)));
         NDArray epsArray = step.create(eps);
-        long gt = (long) groups * t;
 
         for (int l = 0; l < w.layers.size(); l++) {
             ModelWeights.Layer layer = w.layers.get(l);
-            NDArray h = norm(x, layer.norm1(), layer.norm1Bias(), epsArray);
-            NDArray qkv = linear(step, h, layer.qkv());
-            // One split (not three indexed copies): q and k stay together so RoPE runs once for both.
-            NDList qkAndV = qkv.split(new long[] {qDim + kvDim}, 1);
-            NDArray qk = qkAndV.get(0).reshape(b, t, heads + kvHeads, headDim);
-            if (layer.qNorm() != null) {
-                NDList parts = qk.split(new long[] {heads}, 2);
-                qk = rmsNorm(parts.get(0), layer.qNorm(), epsArray)
-                        .concat(rmsNorm(parts.get(1), layer.kNorm(), epsArray), 2);
+            NDArray next;
+            try (NDScope layerScope = new NDScope()) {
+                layerScope.suppressNotUsedWarning();
+                next = layer(step, layer, l, x, cos, sin, mask, scale, epsArray, cache, b, t, total, groups);
+                NDScope.unregister(next);
             }
-            if (!gpt2) {
-                // RoPE as one product with the step's [B, T, headDim, headDim] rotation matrices.
-                qk = qk.matMul(rotation);
-            }
-            NDArray v;
-            NDList qAndK;
-            if (t == 1) {
-                // [B, 1, H, D] and [B, H, 1, D] share their memory layout: a reshape replaces the transposes.
-                qAndK = qk.reshape(b, heads + kvHeads, 1, headDim).split(new long[] {heads}, 1);
-                v = qkAndV.get(1).reshape(b, kvHeads, 1, headDim);
-            } else {
-                qAndK = qk.transpose(0, 2, 1, 3).split(new long[] {heads}, 1);
-                v = qkAndV.get(1).reshape(b, t, kvHeads, headDim).transpose(0, 2, 1, 3);
-            }
-            NDArray q = qAndK.get(0);
-            NDArray k = qAndK.get(1);
-            cache.write(l, k, v);
-            NDArray keys = cache.keys(l, total);
-            NDArray values = cache.values(l, total);
-
-            NDArray scores = q.reshape(b, kvHeads, gt, headDim).matMul(keys.transpose(0, 1, 3, 2)).mul(scale);
-            if (type != DataType.FLOAT32) {
-                scores = scores.toType(DataType.FLOAT32, false);
-            }
-            if (mask != null) {
-                scores = scores.add(mask);
-            }
-            NDArray probs = scores.softmax(-1);
-            if (type != DataType.FLOAT32) {
-                probs = probs.toType(type, false);
-            }
-            NDArray attn = probs.matMul(values);
-            attn = t == 1 ? attn.reshape(n, qDim)
-                    : attn.reshape(b, heads, t, headDim).transpose(0, 2, 1, 3).reshape(n, qDim);
-            x = x.add(linear(step, attn, layer.out()));
-
-            NDArray h2 = norm(x, layer.norm2(), layer.norm2Bias(), epsArray);
-            NDArray up = linear(step, h2, layer.up());
-            NDArray act;
-            if (gpt2) {
-                act = activate(up);
-            } else {
-                int inter = config.intermediateSize();
-                NDList gateAndLin = up.split(new long[] {inter}, 1);
-                act = activate(gateAndLin.get(0)).mul(gateAndLin.get(1));
-            }
-            x = x.add(linear(step, act, layer.down()));
+            // the layer's input is no longer needed; its output outlives the layer's scope
+            x.close();
+            x = next;
+            probe();
         }
         cache.advance(t);
 
-        NDArray last = allPositions ? x : x.reshape(b, t, hidden).get(new NDIndex(":, -1, :"));
-        NDArray normed = norm(last, w.finalNorm, w.finalNormBias, epsArray);
-        int rows = allPositions ? n : b;
-        if (w.head.onHeap()) {
-            // [rows, vocab] straight into the caller's array
-            heapProduct(w.head, normed.toFloatArray(), rows, out);
+        if (every == null && last == null) {
+            x.close();
             return;
         }
-        // [vocab, rows]: the head as left operand, so extra rows are nearly free.
-        NDArray logitsT = product(step, w.head, normed.transpose());
-        if (type != DataType.FLOAT32) {
-            logitsT = logitsT.toType(DataType.FLOAT32, false);
+        NDArray rowsIn = every != null ? x : x.reshape(b, t, hidden).get(new NDIndex(":, -1, :"));
+        NDArray normed = norm(rowsIn, w.finalNorm, w.finalNormBias, epsArray);
+        int rows = every != null ? n : b;
+        float[] logits = every != null ? new float[Math.multiplyExact(rows, vocab)] : last;
+        if (w.head.onHeap()) {
+            // [rows, vocab] straight into the array
+            heapProduct(w.head, normed.toFloatArray(), rows, logits);
+        } else {
+            // [vocab, rows]: the head as left operand, so extra rows are nearly free.
+            NDArray logitsT = product(step, w.head, normed.transpose());
+            if (type != DataType.FLOAT32) {
+                logitsT = logitsT.toType(DataType.FLOAT32, false);
+            }
+            long c0 = System.nanoTime();
+            copyTransposed(logitsT, rows, logits);
+            copyNanos += System.nanoTime() - c0;
         }
-        long c0 = System.nanoTime();
-        copyTransposed(logitsT, rows, out);
-        copyNanos += System.nanoTime() - c0;
+        probe();
+        x.close();
+        if (every != null) {
+            int whole = tokens[0].length;
+            for (int r = 0; r < b; r++) {
+                for (int j = 0; j < t; j++) {
+                    System.arraycopy(logits, (r * t + j) * vocab, every[r * whole + start + j], 0, vocab);
+                }
+            }
+        }
+    }
+
+    /** One decoder layer over a chunk: returns the new hidden states {@code [B * t, hidden]}. */
+    private NDArray layer(NDManager step, ModelWeights.Layer layer, int l, NDArray x, NDArray cos, NDArray sin,
+                          NDArray mask, NDArray scale, NDArray epsArray, KvCache cache, int b, int t, int total,
+                          int groups) {
+        int n = b * t;
+        NDArray h = norm(x, layer.norm1(), layer.norm1Bias(), epsArray);
+        NDArray qkv = linear(step, h, layer.qkv());
+        // One split (not three indexed copies): q and k stay together so RoPE runs once for both.
+        NDList qkAndV = qkv.split(new long[] {qDim + kvDim}, 1);
+        NDArray qk = qkAndV.get(0).reshape(b, t, heads + kvHeads, headDim);
+        if (layer.qNorm() != null) {
+            NDList parts = qk.split(new long[] {heads}, 2);
+            qk = rmsNorm(parts.get(0), layer.qNorm(), epsArray)
+                    .concat(rmsNorm(parts.get(1), layer.kNorm(), epsArray), 2);
+        }
+        if (!gpt2) {
+            qk = rotate(qk, cos, sin);
+        }
+        NDArray v;
+        NDList qAndK;
+        if (t == 1) {
+            // [B, 1, H, D] and [B, H, 1, D] share their memory layout: a reshape replaces the transposes.
+            qAndK = qk.reshape(b, heads + kvHeads, 1, headDim).split(new long[] {heads}, 1);
+            v = qkAndV.get(1).reshape(b, kvHeads, 1, headDim);
+        } else {
+            qAndK = qk.transpose(0, 2, 1, 3).split(new long[] {heads}, 1);
+            v = qkAndV.get(1).reshape(b, t, kvHeads, headDim).transpose(0, 2, 1, 3);
+        }
+        // the scale on q ([B, H, t, D]) rather than on the scores ([B, H, t, S])
+        NDArray q = qAndK.get(0).mul(scale);
+        NDArray k = qAndK.get(1);
+        cache.write(l, k, v);
+        NDArray keys = cache.keys(l, total);
+        NDArray values = cache.values(l, total);
+
+        NDArray attn = attention(q, keys.transpose(0, 1, 3, 2), values, mask, b, t, total, groups);
+        attn = t == 1 ? attn.reshape(n, qDim) : attn.transpose(0, 2, 1, 3).reshape(n, qDim);
+        NDArray x1 = x.add(linear(step, attn, layer.out()));
+
+        NDArray h2 = norm(x1, layer.norm2(), layer.norm2Bias(), epsArray);
+        NDArray up = linear(step, h2, layer.up());
+        NDArray act;
+        if (gpt2) {
+            act = activate(up);
+        } else {
+            int inter = config.intermediateSize();
+            NDList gateAndLin = up.split(new long[] {inter}, 1);
+            act = activate(gateAndLin.get(0)).mul(gateAndLin.get(1));
+        }
+        return x1.add(linear(step, act, layer.down()));
+    }
+
+    /**
+     * Attention of queries {@code q [B, heads, t, D]} (scaled) over keys {@code [B, kvHeads, D, S]} and values
+     * {@code [B, kvHeads, S, D]}: {@code [B, heads, t, D]}. The queries go in blocks whose float32 scores take at most
+     * {@link #attentionBlockBytes} (all of them at once when they fit), so a long prompt's scores stay bounded whatever
+     * the chunk.
+     */
+    private NDArray attention(NDArray q, NDArray keysT, NDArray values, NDArray mask, int b, int t, int total,
+                              int groups) {
+        long rowBytes = 4L * b * heads * total;
+        int block = (int) Math.max(1, Math.min(t, attentionBlockBytes / rowBytes));
+        if (block >= t) {
+            return attendBlock(q, keysT, values, mask, b, t, total, groups);
+        }
+        NDList parts = new NDList();
+        for (int j0 = 0; j0 < t; j0 += block) {
+            int j1 = Math.min(t, j0 + block);
+            NDArray out;
+            try (NDScope blockScope = new NDScope()) {
+                blockScope.suppressNotUsedWarning();
+                NDArray qb = q.get(new NDIndex(":, :, {}:{}, :", j0, j1));
+                NDArray mb = mask == null ? null : mask.get(new NDIndex(":, :, :, {}:{}, :", j0, j1));
+                out = attendBlock(qb, keysT, values, mb, b, j1 - j0, total, groups);
+                NDScope.unregister(out);
+            }
+            parts.add(out);
+        }
+        return NDArrays.concat(parts, 2);
+    }
+
+    /** {@link #attention} for one block of {@code t} queries. */
+    private NDArray attendBlock(NDArray q, NDArray keysT, NDArray values, NDArray mask, int b, int t, int total,
+                                int groups) {
+        // [B, kvHeads, groups * t, S]: the queries of a group of heads share their key head
+        NDArray scores = q.reshape(b, kvHeads, (long) groups * t, headDim).matMul(keysT);
+        if (type != DataType.FLOAT32) {
+            NDArray wide = scores.toType(DataType.FLOAT32, false);
+            scores.close();
+            scores = wide;
+        }
+        if (mask != null) {
+            // [B, 1, 1, t, S] broadcast over the key heads and the heads of each group
+            try (NDArray view = scores.reshape(b, kvHeads, groups, t, total)) {
+                view.addi(mask);
+            }
+        }
+        NDArray probs = scores.softmax(-1);
+        probe();
+        scores.close();
+        if (type != DataType.FLOAT32) {
+            NDArray narrow = probs.toType(type, false);
+            probs.close();
+            probs = narrow;
+        }
+        NDArray attn = probs.matMul(values);
+        probs.close();
+        return attn.reshape(b, heads, t, headDim);
+    }
+
+    /**
+     * Most bytes of float32 attention scores for one block of queries (tests lower it to force many blocks).
+     */
+    void attentionBlockBytes(long bytes) {
+        if (bytes < 1) {
+            throw new IllegalArgumentException("attentionBlockBytes must be >= 1, got " + bytes);
+        }
+        this.attentionBlockBytes = bytes;
+    }
+
+    /** Tells the test probe, if any, that a peak of temporaries may be live now. */
+    private void probe() {
+        if (probe != null) {
+            probe.run();
+        }
+    }
+
+    /**
+     * A callback run where the forward pass's temporaries peak (scores and probabilities live, a layer or chunk just
+     * done, heap products in flight); for memory tests. {@link #heapBytesHeld()} says what the Java heap holds then.
+     */
+    void probe(Runnable probe) {
+        this.probe = probe;
+    }
+
+    /** Bytes of Java arrays the forward pass holds now for heap products (inputs and outputs). */
+    long heapBytesHeld() {
+        return heapHeld;
     }
 
     long copyNanos() {
         return copyNanos;
+    }
+
+    /** The float32 values of a contiguous engine array on the CPU, read and written in place. */
+    private static FloatBuffer floats(NDArray a) {
+        return a.toByteBuffer(true).order(ByteOrder.nativeOrder()).asFloatBuffer();
     }
 
     /** Copies a contiguous {@code [vocab, rows]} float32 array into {@code out} as {@code [rows, vocab]}. */
@@ -209,7 +374,7 @@ final class TransformerForward {
             fb.get(out, 0, vocab);
             return;
         }
-        float[] tmp = new float[vocab * rows];
+        float[] tmp = new float[Math.multiplyExact(vocab, rows)];
         fb.get(tmp);
         for (int v = 0; v < vocab; v++) {
             int base = v * rows;
@@ -227,9 +392,27 @@ final class TransformerForward {
     private NDArray linear(NDManager step, NDArray x, LinearWeight weight) {
         long n = x.getShape().get(0);
         if (weight.onHeap()) {
-            float[] y = new float[Math.toIntExact(n * weight.rows())];
-            heapProduct(weight, x.toFloatArray(), (int) n, y);
-            NDArray out = step.create(y, new Shape(n, weight.rows()));
+            // Reused Java arrays and copies straight between them and the engine's memory: a prefill allocates
+            // no heap or direct buffers per product (they made the resident memory grow until a GC ran).
+            int inLength = Math.toIntExact(n * weight.in());
+            int outLength = Math.toIntExact(n * weight.rows());
+            if (inScratch.length < inLength) {
+                inScratch = new float[inLength];
+            }
+            if (outScratch.length < outLength) {
+                outScratch = new float[outLength];
+            }
+            floats(x).get(inScratch, 0, inLength);
+            long held = 4L * (inScratch.length + outScratch.length);
+            heapHeld += held;
+            try {
+                heapProduct(weight, inScratch, (int) n, outScratch);
+                probe();
+            } finally {
+                heapHeld -= held;
+            }
+            NDArray out = step.create(new Shape(n, weight.rows()), DataType.FLOAT32);
+            floats(out).put(outScratch, 0, outLength);
             return weight.bias() == null ? out : out.add(weight.bias());
         }
         NDArray yt = product(step, weight, x.transpose());
@@ -314,56 +497,68 @@ final class TransformerForward {
     }
 
     /**
-     * Per position, the matrix {@code M} with {@code x @ M = x * cos + rotate_half(x) * sin} (Hugging Face's
-     * rotate_half convention: halves, not interleaved pairs), as {@code [B, T, headDim, headDim]} so that one
-     * product rotates every head of {@code [B, T, heads, headDim]}.
+     * Per position, {@code cos(p * f)} and {@code sin(p * f)} over the head dimension as {@code [B, t, 1, headDim]}
+     * (broadcast over the heads), for Hugging Face's rotate_half convention (halves, not interleaved pairs): frequency
+     * {@code f_j} serves columns {@code j} and {@code j + half}. The sine table carries rotate_half's sign: minus in the
+     * first half, so that {@code x * cos + swapHalves(x) * sin} is the rotation.
      */
-    private NDArray rotation(NDManager step, long[] pos, int b, int t) {
+    private NDArray[] rotaryTables(NDManager step, long[] pos, int b, int t) {
         int half = headDim / 2;
-        int dd = headDim * headDim;
-        float[] m = new float[b * t * dd];
+        int size = Math.multiplyExact(pos.length, headDim);
+        float[] c = new float[size];
+        float[] s = new float[size];
         for (int i = 0; i < pos.length; i++) {
             float p = pos[i];
-            int base = i * dd;
+            int base = i * headDim;
             for (int j = 0; j < half; j++) {
                 float angle = p * invFreq[j];
                 float cv = (float) Math.cos(angle);
                 float sv = (float) Math.sin(angle);
-                // column j (< half): x_j cos - x_{j+half} sin; column j + half: x_{j+half} cos + x_j sin
-                m[base + j * headDim + j] = cv;
-                m[base + (j + half) * headDim + j] = -sv;
-                m[base + (j + half) * headDim + j + half] = cv;
-                m[base + j * headDim + j + half] = sv;
+                c[base + j] = cv;
+                c[base + j + half] = cv;
+                s[base + j] = -sv;
+                s[base + j + half] = sv;
             }
         }
-        NDArray rot = step.create(m, new Shape(b, t, headDim, headDim));
-        return type == DataType.FLOAT32 ? rot : rot.toType(type, false);
+        Shape shape = new Shape(b, t, 1, headDim);
+        NDArray cos = step.create(c, shape);
+        NDArray sin = step.create(s, shape);
+        return type == DataType.FLOAT32 ? new NDArray[] {cos, sin}
+                : new NDArray[] {cos.toType(type, false), sin.toType(type, false)};
     }
 
     /**
-     * Additive float32 mask {@code [B, 1, groups * T, S]} (rows in the order of the grouped queries), or null
-     * when every query sees every key: a query sees real keys at or before its slot and, with a sliding window,
-     * fewer than {@code window} slots behind it (padding precedes both, so slot distance is position distance).
+     * {@code x * cos + rotate_half(x) * sin} for {@code x [B, t, heads, headDim]}: column j (first half) becomes
+     * {@code x_j cos - x_{j+half} sin}, column j + half becomes {@code x_{j+half} cos + x_j sin}.
      */
-    private static NDArray mask(NDManager step, int[] pad, int b, int t, int groups, int past, int total,
-                                Integer window) {
+    private NDArray rotate(NDArray x, NDArray cos, NDArray sin) {
+        NDList halves = x.split(2, 3);
+        NDArray swapped = halves.get(1).concat(halves.get(0), 3);
+        return x.mul(cos).addi(swapped.muli(sin));
+    }
+
+    /**
+     * Additive float32 mask {@code [B, 1, 1, t, S]} for the queries at slots {@code [past, past + t)} (broadcast over
+     * the key heads and the heads of a group), or null when every query sees every key: a query sees real keys at or
+     * before its slot and, with a sliding window, fewer than {@code window} slots behind it (padding precedes both,
+     * so slot distance is position distance).
+     */
+    private static NDArray mask(NDManager step, int[] pad, int b, int t, int past, int total, Integer window) {
         int reach = window == null ? Integer.MAX_VALUE : window;
-        float[] m = new float[b * groups * t * total];
+        float[] m = new float[Math.toIntExact((long) b * t * total)];
         boolean any = false;
         for (int r = 0; r < b; r++) {
             for (int j = 0; j < t; j++) {
                 int query = past + j;
+                int row = (r * t + j) * total;
                 for (int s = 0; s < total; s++) {
-                    boolean masked = s < pad[r] || s > query || query - s >= reach;
-                    any |= masked;
-                    if (masked) {
-                        for (int g = 0; g < groups; g++) {
-                            m[((r * groups + g) * t + j) * total + s] = MASKED;
-                        }
+                    if (s < pad[r] || s > query || query - s >= reach) {
+                        m[row + s] = MASKED;
+                        any = true;
                     }
                 }
             }
         }
-        return any ? step.create(m, new Shape(b, 1, (long) groups * t, total)) : null;
+        return any ? step.create(m, new Shape(b, 1, 1, t, total)) : null;
     }
 }

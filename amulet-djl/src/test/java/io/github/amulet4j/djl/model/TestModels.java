@@ -33,6 +33,13 @@ final class TestModels {
                 c.torchDtype(), c.slidingWindow());
     }
 
+    static ModelConfig withLayers(ModelConfig c, int layers, int maxPositions) {
+        return new ModelConfig(c.architecture(), c.hiddenSize(), layers, c.numHeads(), c.numKvHeads(),
+                c.headDim(), c.intermediateSize(), c.vocabSize(), maxPositions, c.normEps(), c.ropeTheta(), c.ropeScaling(),
+                c.tieWordEmbeddings(), c.attentionBias(), c.qkNorm(), c.hiddenAct(), c.bosTokenId(), c.eosTokenIds(),
+                c.torchDtype(), c.slidingWindow());
+    }
+
     static ModelConfig withArchitecture(ModelConfig c, String architecture) {
         return new ModelConfig(architecture, c.hiddenSize(), c.numLayers(), c.numHeads(), c.numKvHeads(),
                 c.headDim(), c.intermediateSize(), c.vocabSize(), c.maxPositions(), c.normEps(), c.ropeTheta(),

@@ -40,7 +40,8 @@ public final class BenchCommand implements Callable<Integer> {
     int newTokens;
 
     @Option(names = "--prompt-tokens", paramLabel = "N", defaultValue = "64",
-            description = "Tokens of the preference prompt; the base prompt is 16 shorter (default: ${DEFAULT-VALUE}).")
+            description = "Tokens of the preference prompt; the base prompt is 16 shorter (default: ${DEFAULT-VALUE}). "
+                    + "Each method reports its prefill tokens/s and its peak resident memory with the parts.")
     int promptTokens;
 
 

@@ -39,6 +39,8 @@ public record BenchReport(String model, String dtype, String device, int prefPro
     public static final double BOUND_TARGET = 0.60;
     /** Target of issue 5: work outside the forward pass under this share of a token. */
     public static final double OUTSIDE_TARGET = 0.05;
+    /** Target of issue 9: peak resident memory of a run at most weights + KV cache + this many bytes. */
+    public static final long PEAK_SLACK_BYTES = 1L << 30;
 
     /**
      * The machine the run used.
@@ -121,6 +123,19 @@ public record BenchReport(String model, String dtype, String device, int prefPro
         s.append(String.format(Locale.ROOT, "%nmemory at the end: resident %.2f GiB, Java heap committed %.2f GiB, "
                 + "native (resident - heap) %.2f GiB, weights (engine + Java heap) %.2f GiB%n", residentBytes / GIB,
                 heapBytes / GIB, nativeBytes() / GIB, engineBytes / GIB));
+        s.append(String.format(Locale.ROOT, "memory per run (peak resident during it; parts: weights, KV cache, "
+                + "temporaries = peak - resident before the run - KV cache, other = JVM, engine, tokenizer):%n"));
+        for (MethodResult r : results) {
+            MethodResult.Memory m = r.memory();
+            if (!m.measured()) {
+                s.append(String.format(Locale.ROOT, "  %-18s peak not measured (no /proc/self/clear_refs)%n",
+                        r.method().id()));
+                continue;
+            }
+            s.append(String.format(Locale.ROOT, "  %-18s peak %.2f GiB: weights %.2f, KV cache %.3f, temporaries %.2f, "
+                    + "other %.2f GiB%n", r.method().id(), m.peakResident() / GIB, m.weights() / GIB, m.kvCache() / GIB,
+                    m.temporaries() / GIB, m.other() / GIB));
+        }
         if (bandwidthMeasured()) {
             s.append(String.format(Locale.ROOT, "bandwidth: %.1f GB/s (2-thread sum of a buffer far beyond the caches, best of 5; %.1f GB/s at "
                     + "the start, %.1f at the end); weights read per token %.2f GB -> bound %.2f tok/s (%.0f ms/token)%n",
@@ -131,7 +146,7 @@ public record BenchReport(String model, String dtype, String device, int prefPro
                     + "which does not bound its decoding); weights read per token %.2f GB%n", device,
                     weightBytesPerToken / 1e9));
         }
-        s.append(String.format(Locale.ROOT, "%ntargets (issue 5):%n"));
+        s.append(String.format(Locale.ROOT, "%ntargets (issues 5 and 9):%n"));
         MethodResult pref = result(BenchMethod.PREF);
         if (amulet != null && pref != null) {
             double ratio = ratioToPref(amulet);
@@ -145,6 +160,15 @@ public record BenchReport(String model, String dtype, String device, int prefPro
             double share = pref.decodeTokensPerSecond() / boundTokensPerSecond();
             s.append(String.format(Locale.ROOT, "  pref >= %.0f%% of the bandwidth bound: %.0f%%  %s%n", 100 * BOUND_TARGET,
                     100 * share, met(share >= BOUND_TARGET)));
+        }
+        for (MethodResult r : new MethodResult[] {pref, amulet}) {
+            if (r != null && r.memory().measured()) {
+                MethodResult.Memory m = r.memory();
+                long limit = m.weights() + m.kvCache() + PEAK_SLACK_BYTES;
+                s.append(String.format(Locale.ROOT, "  peak resident <= weights + KV cache + 1 GiB (issue 9, %s, %d prompt "
+                        + "tokens): %.2f <= %.2f GiB  %s%n", r.method().id(), prefPromptTokens, m.peakResident() / GIB,
+                        limit / GIB, met(m.peakResident() <= limit)));
+            }
         }
         if (amulet != null) {
             double outside = amulet.outsideForwardShare();
@@ -191,6 +215,17 @@ public record BenchReport(String model, String dtype, String device, int prefPro
             }
             j.addProperty("outsideForwardShare", r.outsideForwardShare());
             j.addProperty("logitsCopyMsPerToken", r.copyNanos() / 1e6 / r.forwardPasses());
+            MethodResult.Memory mr = r.memory();
+            JsonObject jm = new JsonObject();
+            jm.addProperty("residentBeforeBytes", mr.residentBefore());
+            if (mr.measured()) {
+                jm.addProperty("peakResidentBytes", mr.peakResident());
+                jm.addProperty("temporariesBytes", mr.temporaries());
+            }
+            jm.addProperty("weightBytes", mr.weights());
+            jm.addProperty("kvCacheBytes", mr.kvCache());
+            jm.addProperty("otherBytes", mr.other());
+            j.add("memory", jm);
             rows.add(j);
         }
         o.add("methods", rows);

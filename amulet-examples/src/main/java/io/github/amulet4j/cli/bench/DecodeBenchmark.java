@@ -167,26 +167,44 @@ public final class DecodeBenchmark {
         progress.accept("loading " + name + " (" + settings.runtime().computeType() + " on " + deviceName()
                 + (kvCache ? "" : ", no KV cache") + ") ...");
         RuntimeOptions options = settings.runtime().toBuilder().useKvCache(kvCache)
-                .checkpointName(name).initialCacheCapacity(settings.promptTokens() + settings.newTokens() + 1).build();
+                .checkpointName(name).initialCacheCapacity(cacheCapacity()).build();
         try (TensorStore store = GgufModel.isGguf(dir.toString()) ? GgufTensorStore.open(dir) : Checkpoints.open(dir)) {
             return DjlCausalLm.load(config, store, options);
         }
     }
 
-    private static MethodResult generate(Generator generator, TimedCausalLm timed, BenchMethod m, int[] base, int[] pref,
-                                         int tokens) {
+    private MethodResult generate(Generator generator, TimedCausalLm timed, BenchMethod m, int[] base, int[] pref,
+                                  int tokens) {
         GenerationConfig config = GenerationConfig.builder().method(m.method()).amuletForm(m.form())
                 .maxNewTokens(tokens).build();
         GenerationRequest request = GenerationRequest.of(base, pref).withConfig(config);
+        System.gc();
+        boolean peakReset = MachineProbe.resetPeakResident();
+        long before = MachineProbe.residentBytes();
         timed.reset();
         GenerationResult r = generator.generate(request);
+        // the kernel's resident counters lag a little: the peak is never below what was resident at the start
+        long peak = peakReset ? Math.max(before, MachineProbe.peakResidentBytes()) : -1;
         if (r.generatedTokens() != tokens) {
             throw new IllegalStateException(m.id() + ": generated " + r.generatedTokens() + " tokens, expected " + tokens
                     + " (" + r.finishReason() + ")");
         }
         int prefillTokens = (m.method().needsBase() ? base.length : 0) + (m.method().needsPreference() ? pref.length : 0);
+        MethodResult.Memory memory = new MethodResult.Memory(before, peak, timed.model().weightBytes(),
+                m.kvCache() ? kvCacheBytes(timed.model().config(), m.streams(), cacheCapacity(),
+                        settings.runtime().computeType().getNumOfBytes()) : 0);
         return new MethodResult(m, m.kvCache(), prefillTokens, r.prefillNanos(), tokens, timed.appends(),
-                r.decodeNanos(), timed.appendNanos(), timed.appendCopyNanos());
+                r.decodeNanos(), timed.appendNanos(), timed.appendCopyNanos(), memory);
+    }
+
+    /** Slots each KV cache is made with: the prompt and every new token fit without growing it. */
+    private int cacheCapacity() {
+        return settings.promptTokens() + settings.newTokens() + 1;
+    }
+
+    /** Bytes of a KV cache: keys and values of every layer, {@code [streams, kvHeads, capacity, headDim]} each. */
+    static long kvCacheBytes(ModelConfig config, int streams, int capacity, int bytesPerValue) {
+        return 2L * config.numLayers() * streams * config.numKvHeads() * capacity * config.headDim() * bytesPerValue;
     }
 
     /**

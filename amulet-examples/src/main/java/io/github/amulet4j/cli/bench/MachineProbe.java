@@ -34,6 +34,24 @@ final class MachineProbe {
         return kibField("/proc/self/status", "VmRSS:");
     }
 
+    /** Peak resident memory of this process ({@code VmHWM}) in bytes, or -1 where {@code /proc} is missing. */
+    static long peakResidentBytes() {
+        return kibField("/proc/self/status", "VmHWM:");
+    }
+
+    /**
+     * Resets {@link #peakResidentBytes()} to the current resident memory (Linux: {@code 5} written to
+     * {@code /proc/self/clear_refs}); false where that is not possible (the peak then counts from the start).
+     */
+    static boolean resetPeakResident() {
+        try {
+            Files.writeString(Path.of("/proc/self/clear_refs"), "5");
+            return true;
+        } catch (IOException | RuntimeException e) {
+            return false;
+        }
+    }
+
     /** The 1-minute load average from {@code /proc/loadavg}, or NaN. */
     static double loadAverage() {
         List<String> l = lines("/proc/loadavg");

@@ -12,9 +12,37 @@ package io.github.amulet4j.cli.bench;
  * @param decodeNanos   wall time from the end of the prefill to the last token, as the generation loop measures it
  * @param forwardNanos  the part of {@code decodeNanos} spent in the model's forward passes (logits copy included)
  * @param copyNanos     the part of {@code forwardNanos} spent copying logits from the engine into Java arrays
+ * @param memory        resident memory around the run
  */
 public record MethodResult(BenchMethod method, boolean kvCache, int prefillTokens, long prefillNanos, int newTokens,
-                           int forwardPasses, long decodeNanos, long forwardNanos, long copyNanos) {
+                           int forwardPasses, long decodeNanos, long forwardNanos, long copyNanos, Memory memory) {
+
+    /**
+     * Resident memory of one run and its parts.
+     *
+     * @param residentBefore resident memory just before the run (the loaded weights, the JVM and the engine)
+     * @param peakResident   peak resident memory during the run ({@code VmHWM}, reset before it), or -1 where the
+     *                       peak cannot be reset
+     * @param weights        bytes of the model's weights (engine arrays and Java heap)
+     * @param kvCache        bytes of the run's KV cache (every layer's keys and values for all streams at its capacity)
+     */
+    public record Memory(long residentBefore, long peakResident, long weights, long kvCache) {
+
+        /** Whether the peak was measured. */
+        public boolean measured() {
+            return peakResident > 0;
+        }
+
+        /** What the run added beyond the KV cache: prefill and decode temporaries (at least 0). */
+        public long temporaries() {
+            return Math.max(0, peakResident - residentBefore - kvCache);
+        }
+
+        /** Resident memory before the run that is not weights: the JVM, the engine's libraries, the tokenizer. */
+        public long other() {
+            return Math.max(0, residentBefore - weights);
+        }
+    }
 
     /** Prompt tokens (of all streams) per second of prefill. */
     public double prefillTokensPerSecond() {

@@ -19,6 +19,11 @@ final class TimedCausalLm implements CausalLm {
     private long appendCopyNanos;
     private int appends;
 
+    /** The model behind this view. */
+    DjlCausalLm model() {
+        return lm;
+    }
+
     TimedCausalLm(DjlCausalLm lm) {
         this.lm = lm;
     }

@@ -89,6 +89,16 @@ public final class EvalSettings {
             m.addProperty("top_k", d.topK());
             m.addProperty("top_p", d.topP());
             m.add("seed", d.seed().isPresent() ? new com.google.gson.JsonPrimitive(d.seed().getAsLong()) : JsonNull.INSTANCE);
+            if (d.minP() != 0) {
+                m.addProperty("min_p", d.minP());
+            }
+        }
+        // recorded when on, so that the settings files of runs without them still match
+        if (d.repetitionPenalty() != 1) {
+            m.addProperty("repetition_penalty", d.repetitionPenalty());
+        }
+        if (d.noRepeatNgramSize() != 0) {
+            m.addProperty("no_repeat_ngram_size", d.noRepeatNgramSize());
         }
         switch (method) {
             case AMULET -> {
@@ -102,6 +112,8 @@ public final class EvalSettings {
             case BEAM -> {
                 m.addProperty("beams", c.numBeams());
                 m.addProperty("length_penalty", c.lengthPenalty());
+                // always: runs recorded before early_stopping existed stopped by another rule
+                m.addProperty("early_stopping", c.earlyStopping().id());
             }
             default -> {
                 // base and pref: decoding only
@@ -125,22 +137,37 @@ public final class EvalSettings {
         if (!Files.exists(file)) {
             return Optional.empty();
         }
+        return Optional.of(parse(Files.readString(file, StandardCharsets.UTF_8), file.toString()));
+    }
+
+    /**
+     * Parses recorded settings (the text {@link #text()} gives).
+     *
+     * @param source names the text in errors (a file)
+     * @throws IllegalArgumentException naming {@code source} when the text is not a settings file
+     */
+    public static EvalSettings parse(String text, String source) {
         try {
-            JsonElement e = JsonParser.parseString(Files.readString(file, StandardCharsets.UTF_8));
+            JsonElement e = JsonParser.parseString(text);
             if (!e.isJsonObject() || !e.getAsJsonObject().has("model")) {
-                throw new IllegalArgumentException(file + " is not an eval settings file (expected a JSON object with"
+                throw new IllegalArgumentException(source + " is not an eval settings file (expected a JSON object with"
                         + " \"model\", \"methods\", \"preferences\", ...)");
             }
-            return Optional.of(new EvalSettings(e.getAsJsonObject()));
+            return new EvalSettings(e.getAsJsonObject());
         } catch (JsonParseException e) {
-            throw new IllegalArgumentException(file + " is not valid JSON (an eval settings file)", e);
+            throw new IllegalArgumentException(source + " is not valid JSON (an eval settings file)", e);
         }
+    }
+
+    /** The settings as the text of a settings file. */
+    public String text() {
+        return GSON.toJson(json) + "\n";
     }
 
     /** Writes the settings to {@code file} (replaced atomically). */
     public void write(Path file) throws IOException {
         Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-        Files.writeString(tmp, GSON.toJson(json) + "\n", StandardCharsets.UTF_8);
+        Files.writeString(tmp, text(), StandardCharsets.UTF_8);
         Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     }
 

@@ -203,11 +203,16 @@ public final class ResultsFile implements AutoCloseable {
         if (closed) {
             throw new IllegalStateException("results file " + path + " is closed");
         }
-        ByteBuffer line = ByteBuffer.wrap((GSON.toJson(row) + "\n").getBytes(StandardCharsets.UTF_8));
+        ByteBuffer line = ByteBuffer.wrap((line(row) + "\n").getBytes(StandardCharsets.UTF_8));
         while (line.hasRemaining()) {
             channel.write(line);
         }
         channel.force(false);
+    }
+
+    /** A row as the one line (without the line break) that {@link #append} writes. */
+    public static String line(JsonObject row) {
+        return GSON.toJson(row);
     }
 
     /** Releases the lock and closes the file; idempotent. */

@@ -59,6 +59,16 @@ class BenchCommandTest {
             assertEquals(1000.0 / ms, m.get("decodeTokensPerSecond").getAsDouble(), 1e-9, id);
             double outside = m.get("outsideForwardShare").getAsDouble();
             assertTrue(outside > 0 && outside < 1, id + " outside share " + outside);
+            // memory per run: the KV cache from the shapes (prompt + new tokens + 1 slots), the peak above the start
+            JsonObject mem = m.getAsJsonObject("memory");
+            long kv = id.equals("paper") ? 0 : 2L * streams * ModelShapes.tinyQwen2().numLayers()
+                    * ModelShapes.tinyQwen2().numKvHeads() * ModelShapes.tinyQwen2().headDim() * 4 * (20 + 5 + 1);
+            assertEquals(kv, mem.get("kvCacheBytes").getAsLong(), id);
+            if (mem.has("peakResidentBytes")) {
+                assertTrue(mem.get("peakResidentBytes").getAsLong() >= mem.get("residentBeforeBytes").getAsLong(), id);
+                assertTrue(mem.get("temporariesBytes").getAsLong() >= 0, id);
+            }
+            assertTrue(mem.get("weightBytes").getAsLong() > 0, id);
         }
         assertEquals(1.0, methods.get(1).getAsJsonObject().get("ratioToPref").getAsDouble(), 1e-12);
         assertEquals("cpu", o.get("device").getAsString());
@@ -103,6 +113,8 @@ class BenchCommandTest {
         assertTrue(r.out().contains("of the bandwidth bound: "), r.out());
         assertFalse(r.out().contains("not applicable"), r.out());
         assertTrue(r.out().contains("amulet >= 0.85 x pref"), r.out());
+        assertTrue(r.out().contains("peak resident <= weights + KV cache + 1 GiB (issue 9, amulet"), r.out());
+        assertTrue(r.out().contains("memory per run"), r.out());
         assertTrue(r.out().contains("load average"), r.out());
         assertFalse(r.out().contains("amulet-iterative"), r.out());
     }
@@ -137,8 +149,10 @@ class BenchCommandTest {
     void gpuReportClaimsNoBandwidthBound() {
         // a GPU run measures no host bandwidth (NaN): the table and the JSON must not relate pref to a bound
         List<MethodResult> rows = List.of(
-                new MethodResult(BenchMethod.PREF, true, 64, 2_000_000, 10, 9, 90_000_000, 80_000_000, 1_000_000),
-                new MethodResult(BenchMethod.AMULET, true, 112, 3_000_000, 10, 9, 99_000_000, 85_000_000, 2_000_000));
+                new MethodResult(BenchMethod.PREF, true, 64, 2_000_000, 10, 9, 90_000_000, 80_000_000, 1_000_000,
+                        new MethodResult.Memory(2L << 30, 5L << 29, 1L << 30, 1L << 28)),
+                new MethodResult(BenchMethod.AMULET, true, 112, 3_000_000, 10, 9, 99_000_000, 85_000_000, 2_000_000,
+                        new MethodResult.Memory(2L << 30, 9L << 28, 1L << 30, 1L << 29)));
         BenchReport report = new BenchReport("qwen2.5-0.5b (random weights)", "float16", "gpu(0)", 64, 48,
                 new BenchReport.Machine("cpu", 16, 1L << 36, "Java 17", "intra-op default, inter-op default", "unset"),
                 0.5, 0.6, rows, 3L << 30, 1L << 30, 1L << 30, 988_065_536L, Double.NaN, Double.NaN);
@@ -154,6 +168,11 @@ class BenchCommandTest {
         assertTrue(table.contains("32000.0") && table.contains("100.00") && table.contains("10.0"), table);
         assertTrue(table.contains("90.91") && table.contains("11.0") && table.contains("16.2%"), table);
         assertTrue(table.contains("native (resident - heap) 2.00 GiB"), table);
+        // peak 2.5 GiB > 1 + 0.25 + 1 GiB; peak 2.25 GiB <= 1 + 0.5 + 1 GiB; temporaries = peak - before - KV cache
+        assertTrue(table.contains("(issue 9, pref, 64 prompt tokens): 2.50 <= 2.25 GiB  (not met)"), table);
+        assertTrue(table.contains("(issue 9, amulet, 64 prompt tokens): 2.25 <= 2.50 GiB  (met)"), table);
+        assertTrue(table.contains("pref               peak 2.50 GiB: weights 1.00, KV cache 0.250, temporaries 0.25, "
+                + "other 1.00 GiB"), table);
         JsonObject o = JsonParser.parseString(report.json()).getAsJsonObject();
         JsonObject pref = o.getAsJsonArray("methods").get(0).getAsJsonObject();
         JsonObject amulet = o.getAsJsonArray("methods").get(1).getAsJsonObject();

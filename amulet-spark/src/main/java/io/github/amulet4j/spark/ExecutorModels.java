@@ -1,0 +1,112 @@
+package io.github.amulet4j.spark;
+
+import io.github.amulet4j.cli.EvalPlan;
+import io.github.amulet4j.djl.AmuletModel;
+import io.github.amulet4j.djl.AmuletRequest;
+import io.github.amulet4j.djl.ModelOptions;
+import io.github.amulet4j.generate.GenerationResult;
+import ai.djl.Device;
+import org.apache.spark.TaskContext;
+import org.apache.spark.resource.ResourceInformation;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The models of this JVM (a Spark executor, or the driver in local mode): each loaded once, on the first task that
+ * needs it, and shared by every later task; all closed when the JVM shuts down (or by {@link #closeAll()}).
+ * Generation is serialized per model (a model runs one batch at a time), and a batch's time is measured while it
+ * holds the model, so that concurrent tasks do not count each other's batches.
+ */
+final class ExecutorModels {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ExecutorModels.class);
+    private static final Map<ModelOptions, AmuletModel> MODELS = new HashMap<>();
+    private static int loads;
+    private static boolean hooked;
+
+    private ExecutorModels() {
+    }
+
+    /** One batch's results and the nanoseconds it held the model. */
+    record Batch(String modelName, List<GenerationResult> results, long nanos) {
+    }
+
+    /** The model of {@code plan}, loaded on first use in this JVM. */
+    static AmuletModel model(EvalPlan plan) {
+        ModelOptions options = onTaskGpu(plan.modelOptions(), TaskContext.get());
+        synchronized (MODELS) {
+            AmuletModel m = MODELS.get(options);
+            if (m == null) {
+                long start = System.nanoTime();
+                try {
+                    m = plan.loadModel();
+                } catch (IOException e) {
+                    throw new UncheckedIOException("loading " + options.model() + " on this executor", e);
+                }
+                loads++;
+                LOG.info("loaded {} in this executor in {} ms", m.name(), (System.nanoTime() - start) / 1_000_000);
+                MODELS.put(options, m);
+                if (!hooked) {
+                    hooked = true;
+                    Runtime.getRuntime().addShutdownHook(new Thread(ExecutorModels::closeAll, "amulet-models-close"));
+                }
+            }
+            return m;
+        }
+    }
+
+    /**
+     * With a GPU device ({@code --device gpu}), the GPU Spark assigned to the task when it schedules GPUs
+     * ({@code spark.task.resource.gpu.amount}), so that executors sharing a node use their own GPUs; else as given.
+     */
+    static ModelOptions onTaskGpu(ModelOptions options, TaskContext task) {
+        ResourceInformation gpu = task == null ? null : task.resourcesJMap().get("gpu");
+        return onGpu(options, gpu == null ? new String[0] : gpu.addresses());
+    }
+
+    /** {@code options} on the first of {@code gpuAddresses} when they run on a GPU and an address is given. */
+    static ModelOptions onGpu(ModelOptions options, String[] gpuAddresses) {
+        if (!options.runtime().device().isGpu() || gpuAddresses.length == 0) {
+            return options;
+        }
+        int id = Integer.parseInt(gpuAddresses[0].trim());
+        return options.toBuilder().runtime(r -> r.device(Device.gpu(id))).build();
+    }
+
+    /** Generates one batch on the model of {@code plan}, holding the model for the whole batch. */
+    static Batch generate(EvalPlan plan, List<AmuletRequest> requests) {
+        AmuletModel model = model(plan);
+        synchronized (model) {
+            long start = System.nanoTime();
+            List<GenerationResult> results = model.generate(requests);
+            return new Batch(model.name(), results, System.nanoTime() - start);
+        }
+    }
+
+    /** How many models this JVM has loaded since it started. */
+    static int loads() {
+        synchronized (MODELS) {
+            return loads;
+        }
+    }
+
+    /** Closes every model of this JVM (a later task loads its model again). */
+    static void closeAll() {
+        synchronized (MODELS) {
+            for (AmuletModel m : MODELS.values()) {
+                try {
+                    m.close();
+                } catch (RuntimeException e) {
+                    LOG.warn("closing {}: {}", m.name(), e.toString());
+                }
+            }
+            MODELS.clear();
+        }
+    }
+}

@@ -1,0 +1,253 @@
+package io.github.amulet4j.spark;
+
+import com.google.gson.JsonObject;
+import io.github.amulet4j.align.Method;
+import io.github.amulet4j.cli.AmuletCli;
+import io.github.amulet4j.cli.EvalPlan;
+import io.github.amulet4j.cli.UsageException;
+import io.github.amulet4j.cli.eval.EvalSettings;
+import io.github.amulet4j.cli.eval.EvalSummary;
+import io.github.amulet4j.cli.eval.Question;
+import io.github.amulet4j.cli.eval.ResultsFile;
+import io.github.amulet4j.cli.eval.RowKey;
+import io.github.amulet4j.prompt.Preference;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.scheduler.SparkListener;
+import org.apache.spark.scheduler.SparkListenerTaskEnd;
+import org.apache.spark.sql.Encoders;
+import org.apache.spark.sql.SaveMode;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.util.LongAccumulator;
+
+import java.io.PrintWriter;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * {@code amulet eval --spark MASTER}: the eval protocol as a Spark job. The driver reads the question set and the
+ * rows already in {@code --out}, checks and records the settings as {@code eval} does, and lists the generations
+ * still missing ({@code base} once per question, copied for every preference); the executors generate them in
+ * batches of {@code --batch} on one model per executor JVM and the rows are appended to {@code --out} through
+ * Spark's file committer, so that a retried or speculative task, or a rerun of a failed job, adds each key once.
+ */
+public final class SparkEvalRunner implements EvalPlan.SparkRunner {
+
+    /** A test hook: the first attempt of this partition fails after its first batch. */
+    static final String FAULT_CONF = "spark.amulet.test.failFirstAttemptOfPartition";
+    /** Attempts per task in local mode (Spark's default on a cluster): local[N] runs as local[N,4]. */
+    static final int LOCAL_ATTEMPTS = 4;
+    private static final Pattern LOCAL = Pattern.compile("local(\\[([0-9]+|\\*)])?");
+
+    @Override
+    public int run(EvalPlan plan, PrintWriter out, PrintWriter err) throws Exception {
+        List<Method> methods = plan.methods();
+        Map<String, Preference> prefs = plan.preferences();
+        EvalSettings settings = plan.settings(prefs);
+        Map<String, String> conf = plan.sparkConf();
+        int fault = conf.containsKey(FAULT_CONF) ? Integer.parseInt(conf.get(FAULT_CONF)) : -1;
+        // a session already running in this JVM (a notebook, an application that calls the command line) is used
+        scala.Option<SparkSession> active = SparkSession.getActiveSession();
+        boolean reuse = active.isDefined() && !active.get().sparkContext().isStopped();
+        SparkSession spark = reuse ? active.get() : session(plan.master(), conf);
+        boolean local = spark.sparkContext().isLocal();
+        try {
+            return run(plan, spark, methods, prefs, settings, fault, out, err);
+        } finally {
+            if (!reuse) {
+                spark.stop();
+                SparkSession.clearActiveSession();
+                SparkSession.clearDefaultSession();
+                if (local) {
+                    ExecutorModels.closeAll(); // the executors were this JVM's threads
+                }
+            }
+        }
+    }
+
+    /** A session on {@code master} with {@code conf}; local[N] gets retries like a cluster. */
+    static SparkSession session(String master, Map<String, String> conf) {
+        SparkSession.Builder b = SparkSession.builder().appName("amulet eval").master(localWithRetries(master));
+        if (master.startsWith("local") && !conf.containsKey("spark.ui.enabled")) {
+            b.config("spark.ui.enabled", "false");
+        }
+        conf.forEach(b::config);
+        return b.getOrCreate();
+    }
+
+    /** {@code local}, {@code local[N]} and {@code local[*]} with {@value #LOCAL_ATTEMPTS} attempts per task; others as given. */
+    static String localWithRetries(String master) {
+        Matcher m = LOCAL.matcher(master.trim());
+        if (!m.matches()) {
+            return master;
+        }
+        return "local[" + (m.group(2) == null ? "1" : m.group(2)) + "," + LOCAL_ATTEMPTS + "]";
+    }
+
+    private int run(EvalPlan plan, SparkSession spark, List<Method> methods, Map<String, Preference> prefs,
+                    EvalSettings settings, int fault, PrintWriter out, PrintWriter err) throws Exception {
+        List<Question> questions = QuestionSource.read(spark, plan);
+        ResultsDirectory dir = new ResultsDirectory(spark, plan.out());
+        if (plan.overwrite()) {
+            dir.delete();
+        }
+        Map<RowKey, JsonObject> existing = dir.rows();
+        recordSettings(dir, settings, existing, questions);
+
+        int total = questions.size() * prefs.size() * methods.size();
+        int done = 0;
+        List<EvalItem> items = new ArrayList<>();
+        Map<Integer, JsonObject> baseRows = EvalPlan.baseRowsByIndex(new ArrayList<>(existing.values()));
+        for (Question q : questions) {
+            for (Method m : methods) {
+                List<String> missing = new ArrayList<>();
+                for (String name : prefs.keySet()) {
+                    if (existing.containsKey(new RowKey(q.index(), m.id(), name))) {
+                        done++;
+                    } else {
+                        missing.add(name);
+                    }
+                }
+                if (missing.isEmpty()) {
+                    continue;
+                }
+                if (m == Method.BASE) {
+                    JsonObject generated = baseRows.get(q.index());
+                    if (generated != null) {
+                        for (String name : missing) {
+                            items.add(EvalItem.written(ResultsFile.line(EvalPlan.baseCopy(generated, name, prefs.get(name)))));
+                        }
+                    } else {
+                        List<String> copies = missing.subList(1, missing.size());
+                        items.add(EvalItem.generation(q.index(), q.question(), m.id(), missing.get(0),
+                                prefs.get(missing.get(0)).text(), copies, copies.stream().map(n -> prefs.get(n).text()).toList()));
+                    }
+                } else {
+                    for (String name : missing) {
+                        items.add(EvalItem.generation(q.index(), q.question(), m.id(), name, prefs.get(name).text(),
+                                List.of(), List.of()));
+                    }
+                }
+            }
+        }
+        if (done > 0) {
+            err.println("eval: resuming " + dir.location() + ": " + done + " of " + total + " rows already done");
+        }
+        if (!items.isEmpty()) {
+            generate(plan, spark, items, done, total, fault, dir, err);
+        }
+        Map<RowKey, JsonObject> rows = dir.rows();
+        err.println("eval: " + (rows.size() - existing.size()) + " new rows, " + rows.size() + " rows in "
+                + dir.location());
+        err.flush();
+        out.print(EvalSummary.of(new ArrayList<>(rows.values())).table());
+        out.flush();
+        return AmuletCli.OK;
+    }
+
+    private void generate(EvalPlan plan, SparkSession spark, List<EvalItem> items, int done, int total, int fault,
+                          ResultsDirectory dir, PrintWriter err) {
+        JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+        long generations = items.stream().filter(EvalItem::generates).count();
+        int partitions = plan.partitions().orElse((int) Math.max(jsc.defaultParallelism(),
+                Math.ceil(generations / (plan.batch() * 4.0))));
+        partitions = Math.max(1, Math.min(partitions, items.size()));
+        LongAccumulator rows = jsc.sc().longAccumulator("amulet rows");
+        LongAccumulator tokens = jsc.sc().longAccumulator("amulet new tokens");
+        LongAccumulator nanos = jsc.sc().longAccumulator("amulet generation nanos");
+        Progress progress = plan.progress() ? new Progress(rows, tokens, nanos, done, total, err) : null;
+        if (progress != null) {
+            spark.sparkContext().addSparkListener(progress);
+            err.println("eval: " + items.stream().mapToInt(EvalItem::rows).sum() + " rows to write (" + generations
+                    + " generations) in " + partitions + " Spark tasks on " + spark.sparkContext().master());
+            err.flush();
+        }
+        try {
+            JavaRDD<String> lines = jsc.parallelize(items, partitions)
+                    .mapPartitions(new GeneratePartition(plan, rows, tokens, nanos, fault));
+            spark.createDataset(lines.rdd(), Encoders.STRING()).write().mode(SaveMode.Append).text(dir.location());
+        } finally {
+            if (progress != null) {
+                spark.sparkContext().removeSparkListener(progress);
+                progress.report(true);
+            }
+        }
+    }
+
+    /**
+     * As {@code eval}: rows in {@code --out} need the same settings (and question texts) as this run; the settings
+     * are recorded (with the methods and preferences of earlier runs added).
+     */
+    private static void recordSettings(ResultsDirectory dir, EvalSettings settings, Map<RowKey, JsonObject> existing,
+                                       List<Question> questions) throws java.io.IOException {
+        var recorded = dir.recordedSettings();
+        if (existing.isEmpty()) {
+            dir.writeSettings(settings);
+            return;
+        }
+        if (recorded.isEmpty()) {
+            throw new UsageException("--out: " + dir.location() + " holds " + existing.size() + " rows but no settings"
+                    + " file " + dir.settingsFile() + ", so they may come from other settings; give --overwrite to"
+                    + " delete them and start a new run, or another --out");
+        }
+        List<String> differences = new ArrayList<>(settings.differencesFrom(recorded.get()));
+        Map<Integer, String> asked = new HashMap<>();
+        questions.forEach(q -> asked.put(q.index(), q.question()));
+        for (JsonObject row : existing.values()) {
+            String now = asked.get(row.get("index").getAsInt());
+            if (now != null && row.has("question") && !row.get("question").getAsString().equals(now)) {
+                differences.add("question " + row.get("index").getAsInt() + " of --dataset differs from the rows'");
+                break;
+            }
+        }
+        if (!differences.isEmpty()) {
+            throw new UsageException("--out: " + dir.location() + " holds rows of a run with other settings ("
+                    + String.join("; ", differences) + "); give --overwrite to delete them and start a new run, or"
+                    + " another --out");
+        }
+        dir.writeSettings(settings.unionWith(recorded.get()));
+    }
+
+    /** Progress lines on the driver as tasks end: rows written (committed tasks) and tokens per second. */
+    private static final class Progress extends SparkListener {
+        private final LongAccumulator rows;
+        private final LongAccumulator tokens;
+        private final LongAccumulator nanos;
+        private final int done;
+        private final int total;
+        private final PrintWriter err;
+        private long last;
+
+        Progress(LongAccumulator rows, LongAccumulator tokens, LongAccumulator nanos, int done, int total,
+                 PrintWriter err) {
+            this.rows = rows;
+            this.tokens = tokens;
+            this.nanos = nanos;
+            this.done = done;
+            this.total = total;
+            this.err = err;
+        }
+
+        @Override
+        public void onTaskEnd(SparkListenerTaskEnd taskEnd) {
+            report(false);
+        }
+
+        synchronized void report(boolean force) {
+            long now = System.nanoTime();
+            if (!force && now - last < 2_000_000_000L) {
+                return;
+            }
+            last = now;
+            double seconds = nanos.value() / 1e9;
+            err.println(String.format(Locale.ROOT, "eval: %d of %d rows, %.2f tokens/s", done + rows.value(), total,
+                    seconds > 0 ? tokens.value() / seconds : 0.0));
+            err.flush();
+        }
+    }
+}
