@@ -29,31 +29,39 @@ final class GeneratePartition implements FlatMapFunction<Iterator<EvalItem>, Str
 
     private static final long serialVersionUID = 1L;
 
-    /** Faults injected in this JVM by {@link #failFirstAttemptOf} (tests). */
+    /** Faults injected in this JVM (tests). */
     static final AtomicInteger INJECTED_FAULTS = new AtomicInteger();
 
     private final EvalPlan plan;
     private final LongAccumulator rows;
     private final LongAccumulator newTokens;
     private final LongAccumulator nanos;
+    private final int firstPartition;
     private final int failFirstAttemptOf;
+    private final int failEveryAttemptOf;
 
     /**
-     * @param failFirstAttemptOf a partition whose first attempt fails after its first batch (a test of retries), or -1
+     * @param firstPartition     the run's number of this job's partition 0 (a run commits in several jobs)
+     * @param failFirstAttemptOf a partition (of the run) whose first attempt fails after its first batch, or -1
+     * @param failEveryAttemptOf a partition (of the run) whose every attempt fails after its first batch, or -1
      */
     GeneratePartition(EvalPlan plan, LongAccumulator rows, LongAccumulator newTokens, LongAccumulator nanos,
-                      int failFirstAttemptOf) {
+                      int firstPartition, int failFirstAttemptOf, int failEveryAttemptOf) {
         this.plan = plan;
         this.rows = rows;
         this.newTokens = newTokens;
         this.nanos = nanos;
+        this.firstPartition = firstPartition;
         this.failFirstAttemptOf = failFirstAttemptOf;
+        this.failEveryAttemptOf = failEveryAttemptOf;
     }
 
     @Override
     public Iterator<String> call(Iterator<EvalItem> items) {
         TaskContext task = TaskContext.get();
-        boolean injectFault = task != null && task.partitionId() == failFirstAttemptOf && task.attemptNumber() == 0;
+        int partition = task == null ? -1 : firstPartition + task.partitionId();
+        boolean injectFault = task != null && (partition == failEveryAttemptOf
+                || partition == failFirstAttemptOf && task.attemptNumber() == 0);
         return new Iterator<>() {
             private final Deque<String> ready = new ArrayDeque<>();
             private int batches;
@@ -63,7 +71,8 @@ final class GeneratePartition implements FlatMapFunction<Iterator<EvalItem>, Str
                 while (ready.isEmpty() && items.hasNext()) {
                     if (injectFault && batches == 1) {
                         INJECTED_FAULTS.incrementAndGet();
-                        throw new IllegalStateException("injected fault: first attempt of partition " + failFirstAttemptOf);
+                        throw new IllegalStateException("injected fault: attempt " + task.attemptNumber()
+                                + " of partition " + partition);
                     }
                     nextBatch();
                     batches++;

@@ -14,7 +14,9 @@ import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.function.MapFunction;
+import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
+import org.apache.spark.sql.SaveMode;
 import org.apache.spark.sql.SparkSession;
 
 import java.io.IOException;
@@ -27,7 +29,8 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * The output of a Spark eval run: a directory of JSON-lines part files, each committed whole by Spark's output
+ * The output of a Spark eval run: a directory of JSON-lines part files (Parquet files when its name ends in
+ * {@code .parquet}: one column per row field, {@link #PARQUET_SCHEMA}), each committed whole by Spark's output
  * committer (a task's file appears only when the task succeeded, once, whatever retries and speculative copies ran),
  * and the run's settings next to it ({@code <out>.settings.json}, as {@code eval} records them). A row's key is
  * (index, method, preference); the settings are the same for every row of the directory.
@@ -37,11 +40,17 @@ final class ResultsDirectory {
     private static final List<String> SUMMARY_FIELDS = List.of("index", "method", "preference", "question",
             "new_tokens", "seconds", EvalSummary.COPY_OF);
 
+    /** The columns of Parquet output: {@code eval}'s row fields. */
+    static final String PARQUET_SCHEMA = "index INT, method STRING, preference STRING, preference_text STRING, "
+            + "question STRING, text STRING, token_ids ARRAY<INT>, model STRING, prompt_tokens INT, new_tokens INT, "
+            + "finish_reason STRING, seconds DOUBLE, tokens_per_second DOUBLE, batch INT, copy_of STRING";
+
     private final SparkSession spark;
     private final String location;
     private final Path dir;
     private final Path settingsFile;
     private final FileSystem fs;
+    private final boolean parquet;
 
     ResultsDirectory(SparkSession spark, String location) throws IOException {
         this.spark = spark;
@@ -49,9 +58,19 @@ final class ResultsDirectory {
         this.dir = new Path(location);
         this.settingsFile = new Path(dir.getParent(), dir.getName() + ".settings.json");
         this.fs = dir.getFileSystem(spark.sparkContext().hadoopConfiguration());
+        this.parquet = dir.getName().toLowerCase(java.util.Locale.ROOT).endsWith(".parquet");
         if (fs.exists(dir) && !fs.getFileStatus(dir).isDirectory()) {
             throw new UsageException("--out: " + location + " is a file; with --spark, --out names a directory of"
                     + " JSON-lines part files (give another --out)");
+        }
+    }
+
+    /** Appends rows (JSON lines) through Spark's file committer. */
+    void append(Dataset<String> rows) {
+        if (parquet) {
+            spark.read().schema(PARQUET_SCHEMA).json(rows).write().mode(SaveMode.Append).parquet(location);
+        } else {
+            rows.write().mode(SaveMode.Append).text(location);
         }
     }
 
@@ -105,8 +124,8 @@ final class ResultsDirectory {
         if (!hasPartFiles()) {
             return out;
         }
-        List<String> lines = spark.read().textFile(location)
-                .map((MapFunction<String, String>) ResultsDirectory::slim, Encoders.STRING()).collectAsList();
+        Dataset<String> all = parquet ? spark.read().parquet(location).toJSON() : spark.read().textFile(location);
+        List<String> lines = all.map((MapFunction<String, String>) ResultsDirectory::slim, Encoders.STRING()).collectAsList();
         for (String line : lines) {
             if (line.isEmpty()) {
                 continue;

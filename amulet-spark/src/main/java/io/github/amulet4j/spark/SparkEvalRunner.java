@@ -16,7 +16,6 @@ import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.scheduler.SparkListener;
 import org.apache.spark.scheduler.SparkListenerTaskEnd;
 import org.apache.spark.sql.Encoders;
-import org.apache.spark.sql.SaveMode;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.util.LongAccumulator;
 
@@ -38,8 +37,12 @@ import java.util.regex.Pattern;
  */
 public final class SparkEvalRunner implements EvalPlan.SparkRunner {
 
-    /** A test hook: the first attempt of this partition fails after its first batch. */
+    /** A test hook: the first attempt of this partition (of the run) fails after its first batch. */
     static final String FAULT_CONF = "spark.amulet.test.failFirstAttemptOfPartition";
+    /** A test hook: every attempt of this partition fails after its first batch (the job fails). */
+    static final String FAULT_EVERY_CONF = "spark.amulet.test.failEveryAttemptOfPartition";
+    /** Tasks per Spark job: each job's rows are committed when it ends (default: 4 x the default parallelism). */
+    static final String TASKS_PER_COMMIT_CONF = "spark.amulet.eval.tasksPerCommit";
     /** Attempts per task in local mode (Spark's default on a cluster): local[N] runs as local[N,4]. */
     static final int LOCAL_ATTEMPTS = 4;
     private static final Pattern LOCAL = Pattern.compile("local(\\[([0-9]+|\\*)])?");
@@ -50,7 +53,7 @@ public final class SparkEvalRunner implements EvalPlan.SparkRunner {
         Map<String, Preference> prefs = plan.preferences();
         EvalSettings settings = plan.settings(prefs);
         Map<String, String> conf = plan.sparkConf();
-        int fault = conf.containsKey(FAULT_CONF) ? Integer.parseInt(conf.get(FAULT_CONF)) : -1;
+        int[] fault = {intConf(conf, FAULT_CONF, -1), intConf(conf, FAULT_EVERY_CONF, -1)};
         // a session already running in this JVM (a notebook, an application that calls the command line) is used
         scala.Option<SparkSession> active = SparkSession.getActiveSession();
         boolean reuse = active.isDefined() && !active.get().sparkContext().isStopped();
@@ -67,6 +70,17 @@ public final class SparkEvalRunner implements EvalPlan.SparkRunner {
                     ExecutorModels.closeAll(); // the executors were this JVM's threads
                 }
             }
+        }
+    }
+
+    private static int intConf(Map<String, String> conf, String key, int absent) {
+        if (!conf.containsKey(key)) {
+            return absent;
+        }
+        try {
+            return Integer.parseInt(conf.get(key).trim());
+        } catch (NumberFormatException e) {
+            throw new UsageException("--spark-conf: " + key + " must be a whole number, got '" + conf.get(key) + "'");
         }
     }
 
@@ -90,7 +104,7 @@ public final class SparkEvalRunner implements EvalPlan.SparkRunner {
     }
 
     private int run(EvalPlan plan, SparkSession spark, List<Method> methods, Map<String, Preference> prefs,
-                    EvalSettings settings, int fault, PrintWriter out, PrintWriter err) throws Exception {
+                    EvalSettings settings, int[] fault, PrintWriter out, PrintWriter err) throws Exception {
         List<Question> questions = QuestionSource.read(spark, plan);
         ResultsDirectory dir = new ResultsDirectory(spark, plan.out());
         if (plan.overwrite()) {
@@ -139,7 +153,8 @@ public final class SparkEvalRunner implements EvalPlan.SparkRunner {
             err.println("eval: resuming " + dir.location() + ": " + done + " of " + total + " rows already done");
         }
         if (!items.isEmpty()) {
-            generate(plan, spark, items, done, total, fault, dir, err);
+            generate(plan, spark, items, done, total, fault, intConf(plan.sparkConf(), TASKS_PER_COMMIT_CONF,
+                    4 * spark.sparkContext().defaultParallelism()), dir, err);
         }
         Map<RowKey, JsonObject> rows = dir.rows();
         err.println("eval: " + (rows.size() - existing.size()) + " new rows, " + rows.size() + " rows in "
@@ -150,13 +165,21 @@ public final class SparkEvalRunner implements EvalPlan.SparkRunner {
         return AmuletCli.OK;
     }
 
-    private void generate(EvalPlan plan, SparkSession spark, List<EvalItem> items, int done, int total, int fault,
-                          ResultsDirectory dir, PrintWriter err) {
+    /**
+     * Generates {@code items} in {@code partitions} tasks, committed in Spark jobs of {@code tasksPerCommit} tasks
+     * (each job's rows are in {@code --out} when it ends: a run that fails keeps the rows of its finished jobs).
+     */
+    private void generate(EvalPlan plan, SparkSession spark, List<EvalItem> items, int done, int total, int[] fault,
+                          int tasksPerCommit, ResultsDirectory dir, PrintWriter err) {
+        if (tasksPerCommit < 1) {
+            throw new UsageException("--spark-conf: " + TASKS_PER_COMMIT_CONF + " must be >= 1, got " + tasksPerCommit);
+        }
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
         long generations = items.stream().filter(EvalItem::generates).count();
         int partitions = plan.partitions().orElse((int) Math.max(jsc.defaultParallelism(),
                 Math.ceil(generations / (plan.batch() * 4.0))));
-        partitions = Math.max(1, Math.min(partitions, items.size()));
+        List<List<EvalItem>> slices = slices(items, partitions, plan.batch());
+        partitions = slices.size();
         LongAccumulator rows = jsc.sc().longAccumulator("amulet rows");
         LongAccumulator tokens = jsc.sc().longAccumulator("amulet new tokens");
         LongAccumulator nanos = jsc.sc().longAccumulator("amulet generation nanos");
@@ -168,15 +191,50 @@ public final class SparkEvalRunner implements EvalPlan.SparkRunner {
             err.flush();
         }
         try {
-            JavaRDD<String> lines = jsc.parallelize(items, partitions)
-                    .mapPartitions(new GeneratePartition(plan, rows, tokens, nanos, fault));
-            spark.createDataset(lines.rdd(), Encoders.STRING()).write().mode(SaveMode.Append).text(dir.location());
+            for (int from = 0; from < partitions; from += tasksPerCommit) {
+                List<List<EvalItem>> job = slices.subList(from, Math.min(partitions, from + tasksPerCommit));
+                JavaRDD<String> lines = jsc.parallelize(job, job.size()) // one slice per partition
+                        .flatMap(List::iterator)
+                        .mapPartitions(new GeneratePartition(plan, rows, tokens, nanos, from, fault[0], fault[1]));
+                dir.append(spark.createDataset(lines.rdd(), Encoders.STRING()));
+            }
         } finally {
             if (progress != null) {
                 spark.sparkContext().removeSparkListener(progress);
                 progress.report(true);
             }
         }
+    }
+
+    /**
+     * Splits {@code items} into at most {@code partitions} contiguous slices of whole batches: the generations are
+     * batched as {@code eval --batch} batches them (every batch but the run's last is full), so a task never runs a
+     * partial batch that {@code eval} would not.
+     */
+    static List<List<EvalItem>> slices(List<EvalItem> items, int partitions, int batch) {
+        List<List<EvalItem>> batches = new ArrayList<>();
+        List<EvalItem> current = new ArrayList<>();
+        int generations = 0;
+        for (EvalItem item : items) {
+            current.add(item);
+            if (item.generates() && ++generations == batch) {
+                batches.add(current);
+                current = new ArrayList<>();
+                generations = 0;
+            }
+        }
+        if (!current.isEmpty()) {
+            batches.add(current);
+        }
+        int p = Math.max(1, Math.min(partitions, batches.size()));
+        List<List<EvalItem>> slices = new ArrayList<>(p);
+        for (int k = 0; k < p; k++) {
+            List<EvalItem> slice = new ArrayList<>();
+            batches.subList((int) ((long) k * batches.size() / p), (int) ((long) (k + 1) * batches.size() / p))
+                    .forEach(slice::addAll);
+            slices.add(List.copyOf(slice));
+        }
+        return slices;
     }
 
     /**

@@ -3,6 +3,7 @@ package io.github.amulet4j.spark;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import io.github.amulet4j.cli.AmuletCli;
+import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -105,15 +106,67 @@ class SparkEvalTest {
     }
 
     @Test
-    void aTaskThatFailsOnItsFirstAttemptIsRetriedAndEveryKeyIsWrittenOnce() throws IOException {
+    void aTaskThatFailsOnceIsRetriedAndARunThatFailsKeepsItsCommittedRowsForTheRerun() throws IOException {
         Path out = dir.resolve("spark-fault");
         int faults = GeneratePartition.INJECTED_FAULTS.get();
-        // JSON lines in, batches of 2, partition 1 fails after its first batch (rows of that attempt already written)
+        // JSON lines in, batches of 2, 3 tasks committed one by one: task 1 fails after its first batch (rows of that
+        // attempt already written) and is retried; every attempt of task 2 fails, so the run fails
         Run r = run(args(jsonLines, out, "--batch", "2", "--spark", "local[2]", "--partitions", "3",
-                "--spark-conf", SparkEvalRunner.FAULT_CONF + "=1"));
+                "--spark-conf", SparkEvalRunner.TASKS_PER_COMMIT_CONF + "=1",
+                "--spark-conf", SparkEvalRunner.FAULT_CONF + "=1",
+                "--spark-conf", SparkEvalRunner.FAULT_EVERY_CONF + "=2"));
+        assertEquals(1, r.code(), r.toString());
+        assertEquals(faults + 1 + SparkEvalRunner.LOCAL_ATTEMPTS, GeneratePartition.INJECTED_FAULTS.get());
+        Map<String, JsonObject> kept = rowsOnce(out);
+        assertTrue(kept.size() >= 12 && kept.size() < 24, kept.keySet().toString()); // tasks 0 and 1: 2/3 of the rows
+        for (Map.Entry<String, JsonObject> e : kept.entrySet()) {
+            assertEquals(comparable(expected.get(e.getKey())), comparable(e.getValue()), e.getKey());
+        }
+        // the rerun generates the rest only
+        r = run(args(jsonLines, out, "--batch", "2", "--spark", "local[2]", "--partitions", "3"));
         assertEquals(0, r.code(), r.toString());
-        assertEquals(faults + 1, GeneratePartition.INJECTED_FAULTS.get(), "the fault was injected once");
+        assertTrue(r.err().contains("eval: " + (24 - kept.size()) + " new rows, 24 rows in"), r.err());
         assertRowsAreEvals(out);
+    }
+
+    @Test
+    void parquetQuestionsInParquetRowsOutInASessionAlreadyRunning() throws IOException {
+        // an application's own session: the command line runs in it (and leaves it running)
+        SparkSession spark = SparkSession.builder().master("local[2,4]").config("spark.ui.enabled", "false")
+                .getOrCreate();
+        try {
+            String questions = dir.resolve("questions.parquet").toString();
+            spark.read().json(jsonLines.toString()).selectExpr("CAST(index AS INT) AS index", "question")
+                    .write().parquet(questions);
+            Path out = dir.resolve("rows.parquet");
+            Run r = run(args(Path.of(questions), out, "--batch", "4", "--spark", "local[2]"));
+            assertEquals(0, r.code(), r.toString());
+            Map<String, JsonObject> got = byKey(spark.read().parquet(out.toString()).toJSON().collectAsList());
+            assertEquals(expected.keySet(), got.keySet());
+            for (Map.Entry<String, JsonObject> e : expected.entrySet()) {
+                assertEquals(comparable(e.getValue()), comparable(got.get(e.getKey())), e.getKey());
+            }
+            r = run(args(Path.of(questions), out, "--batch", "4", "--spark", "local[2]"));
+            assertTrue(r.err().contains("eval: 0 new rows, 24 rows in"), r.toString());
+            assertFalse(spark.sparkContext().isStopped());
+
+            // bad input: a usage error naming the file and what was expected
+            Path badLines = dir.resolve("bad.jsonl");
+            Files.writeString(badLines, "{\"index\": 1, \"question\": \"a?\"}\n{\"index\": \"two\", \"question\": \"b?\"}\n");
+            r = run(args(badLines, dir.resolve("never"), "--spark", "local[2]"));
+            assertEquals(2, r.code(), r.toString());
+            assertTrue(r.err().contains(badLines + ", line 2: \"index\" must be an integer"), r.err());
+            String noQuestion = dir.resolve("no-question.parquet").toString();
+            spark.read().parquet(questions).select("index").write().parquet(noQuestion);
+            r = run(args(Path.of(noQuestion), dir.resolve("never"), "--spark", "local[2]"));
+            assertEquals(2, r.code(), r.toString());
+            assertTrue(r.err().contains(noQuestion + " has no column \"question\""), r.err());
+            r = run(args(dataset, prefs, "--spark", "local[2]"));
+            assertEquals(2, r.code(), r.toString());
+            assertTrue(r.err().contains("--out: " + prefs + " is a file"), r.err());
+        } finally {
+            spark.stop();
+        }
     }
 
     @Test
@@ -127,16 +180,22 @@ class SparkEvalTest {
 
     /** Every row of the output once, equal to eval's but for the timings and the batch size. */
     private static void assertRowsAreEvals(Path out) throws IOException {
+        Map<String, JsonObject> got = rowsOnce(out);
+        assertEquals(expected.keySet(), got.keySet());
+        for (Map.Entry<String, JsonObject> e : expected.entrySet()) {
+            assertEquals(comparable(e.getValue()), comparable(got.get(e.getKey())), e.getKey());
+        }
+    }
+
+    /** The rows of the output by key, checking that no key is written twice. */
+    private static Map<String, JsonObject> rowsOnce(Path out) throws IOException {
         List<String> lines = new ArrayList<>();
         for (Path p : parts(out)) {
             lines.addAll(Files.readAllLines(p));
         }
         Map<String, JsonObject> got = byKey(lines);
         assertEquals(lines.size(), got.size(), "a key is written twice");
-        assertEquals(expected.keySet(), got.keySet());
-        for (Map.Entry<String, JsonObject> e : expected.entrySet()) {
-            assertEquals(comparable(e.getValue()), comparable(got.get(e.getKey())), e.getKey());
-        }
+        return got;
     }
 
     private static JsonObject comparable(JsonObject row) {
