@@ -58,18 +58,34 @@ class ContinuousBatcherTest {
         TableLm lm = new TableLm(MODEL_VOCAB, REAL_VOCAB, 7);
         List<StringBuilder> streamed = new ArrayList<>();
         List<CompletableFuture<GenerationResult>> futures = new ArrayList<>();
+        assertTrue(expected.get(0).generatedTokens() > 1, "request 0 runs for more than one step");
+        // request 0's first token holds the decoding loop until every request is submitted, so that the later
+        // ones certainly arrive while a session runs (waiting for a step count raced with a loaded machine)
+        CountDownLatch allSubmitted = new CountDownLatch(1);
+        CountDownLatch gateReached = new CountDownLatch(1);
         try (ContinuousBatcher b = batcher(lm, BatchingOptions.builder().maxBatchStreams(12).maxQueue(n).build())) {
             for (int i = 0; i < n; i++) {
                 StringBuilder sb = new StringBuilder();
                 streamed.add(sb);
-                futures.add(b.submit(request(i), (req, tok, delta) -> sb.append(delta)));
-                if (i == 5) { // the rest arrive while the first ones decode
-                    long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-                    while (b.steps() < 3 && System.nanoTime() < until) {
-                        Thread.sleep(1);
+                boolean gate = i == 0;
+                boolean[] first = {true};
+                futures.add(b.submit(request(i), (req, tok, delta) -> {
+                    sb.append(delta);
+                    if (gate && first[0]) {
+                        first[0] = false;
+                        gateReached.countDown();
+                        try {
+                            allSubmitted.await(10, TimeUnit.SECONDS);
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                        }
                     }
+                }));
+                if (i == 5) { // the rest arrive while the first ones decode
+                    assertTrue(gateReached.await(10, TimeUnit.SECONDS), "request 0 started");
                 }
             }
+            allSubmitted.countDown();
             for (int i = 0; i < n; i++) {
                 GenerationResult got = futures.get(i).get(30, TimeUnit.SECONDS);
                 GenerationResult want = expected.get(i);

@@ -192,18 +192,50 @@ public final class AmuletCli implements Runnable {
         return cli;
     }
 
-    /** The message of an exception, with the first cause's message when it adds something. */
+    /**
+     * The message of an exception in the user's words, one line: a file-system error says what happened to which
+     * file ("permission denied: out/r.jsonl"), the library's names of settings become flags, and the first cause's
+     * message is added when it says something more.
+     */
     static String describe(Throwable ex) {
-        String msg = ex.getMessage();
+        String msg = fileProblem(ex);
+        if (msg == null) {
+            msg = ex.getMessage();
+        }
         if (msg == null || msg.isBlank()) {
             msg = ex.getClass().getSimpleName();
         }
         Throwable cause = ex.getCause();
-        if (cause != null && cause.getMessage() != null && !msg.contains(cause.getMessage())
-                && !(ex instanceof UsageException)) {
-            msg = msg + ": " + cause.getMessage();
+        if (cause != null && !(ex instanceof UsageException)) {
+            String causeMessage = fileProblem(cause) != null ? fileProblem(cause) : cause.getMessage();
+            if (causeMessage != null && !msg.contains(causeMessage)) {
+                msg = msg + ": " + causeMessage;
+            }
         }
-        return msg.replace('\n', ' ');
+        return Options.inUserWords(msg.replace('\n', ' '));
+    }
+
+    /** What a file-system exception means, with its file; null for other exceptions. */
+    static String fileProblem(Throwable ex) {
+        if (!(ex instanceof java.nio.file.FileSystemException f)) {
+            return null;
+        }
+        String what;
+        if (ex instanceof java.nio.file.AccessDeniedException) {
+            what = "permission denied";
+        } else if (ex instanceof java.nio.file.NoSuchFileException) {
+            what = "no such file or folder";
+        } else if (ex instanceof java.nio.file.FileAlreadyExistsException) {
+            what = "already exists";
+        } else if (ex instanceof java.nio.file.NotDirectoryException) {
+            what = "not a folder";
+        } else if (ex instanceof java.nio.file.DirectoryNotEmptyException) {
+            what = "folder not empty";
+        } else {
+            what = f.getReason() != null ? f.getReason() : "file error";
+        }
+        String file = f.getFile() == null ? "" : f.getFile();
+        return what + ": " + file + (f.getOtherFile() == null ? "" : " -> " + f.getOtherFile());
     }
 
     private static boolean isVerbose(String[] args) {

@@ -195,6 +195,7 @@ final class EvalCommand extends GeneratingCommand {
             done += copiedBase.size();
             if (!todo.isEmpty()) {
                 try (AmuletModel model = loadModel(); Progress bar = progressBar(total, done, err)) {
+                    warmUp(model, todo.get(0), configs);
                     for (int from = 0; from < todo.size() && !interrupted; from += batch) {
                         List<Task> chunk = todo.subList(from, Math.min(todo.size(), from + batch));
                         List<AmuletRequest> requests = new ArrayList<>();
@@ -423,6 +424,17 @@ final class EvalCommand extends GeneratingCommand {
             throw new UsageException("--dataset: " + dataset + " holds no questions");
         }
         return all;
+    }
+
+    /**
+     * One short untimed generation before the timed rows, so that the first method's rows do not pay for the JIT
+     * compiler and the engine's first allocations (which made the first method look several times slower).
+     */
+    private void warmUp(AmuletModel model, Task task, Map<Method, GenerationConfig> configs) {
+        GenerationConfig config = configs.get(task.method());
+        GenerationConfig shortRun = config.toBuilder().maxNewTokens(Math.min(4, config.maxNewTokens())).build();
+        model.generate(request(Conversation.of(task.question().question()).withSystem(conversationFlags.system),
+                task.preference(), shortRun), io.github.amulet4j.generate.TokenListener.NONE);
     }
 
     private Progress progressBar(int total, int done, PrintWriter err) {

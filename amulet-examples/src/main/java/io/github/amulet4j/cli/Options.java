@@ -19,6 +19,10 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 
 /**
  * Turns the shared options into the library's configuration objects. Every invalid value becomes a
@@ -50,7 +54,7 @@ final class Options {
             }
             return b.build();
         } catch (IllegalArgumentException e) {
-            throw new UsageException(e.getMessage(), e);
+            throw new UsageException(inUserWords(e.getMessage()), e);
         }
     }
 
@@ -61,6 +65,38 @@ final class Options {
         } catch (IllegalArgumentException e) {
             throw new UsageException(option + ": " + e.getMessage());
         }
+    }
+
+    /** The library's names of settings and the flags users type for them. */
+    private static final Map<String, String> FLAG_NAMES = Map.ofEntries(
+            Map.entry("maxNewTokens", "--max-new-tokens"), Map.entry("numBeams", "--beams"),
+            Map.entry("topP", "--top-p"), Map.entry("topK", "--top-k"), Map.entry("top-p", "--top-p"),
+            Map.entry("top-k", "--top-k"), Map.entry("temperature", "--temperature"), Map.entry("minP", "--min-p"),
+            Map.entry("repetitionPenalty", "--repetition-penalty"),
+            Map.entry("noRepeatNgramSize", "--no-repeat-ngram-size"), Map.entry("lengthPenalty", "--length-penalty"),
+            Map.entry("earlyStopping", "--early-stopping"), Map.entry("rho", "--ratio"),
+            Map.entry("iterations", "--iterations"), Map.entry("eta", "--eta"), Map.entry("alpha", "--alpha"),
+            Map.entry("lambda", "--lambda"), Map.entry("Device.cpu()", "--device cpu"), Map.entry("Device.gpu()", "--device gpu"));
+
+    private static final Pattern LIBRARY_NAME = Pattern.compile(
+            "(?<![\\w.-])(" + FLAG_NAMES.keySet().stream().sorted((a, b) -> b.length() - a.length())
+                    .map(Pattern::quote).collect(Collectors.joining("|")) + ")(?![\\w(-])");
+
+    /**
+     * A library message in the command line's words: the library's names of settings ({@code maxNewTokens},
+     * {@code topP}, {@code numBeams}, {@code Device.cpu()}, ...) become the flags users type.
+     */
+    static String inUserWords(String message) {
+        if (message == null) {
+            return null;
+        }
+        Matcher m = LIBRARY_NAME.matcher(message);
+        StringBuilder sb = new StringBuilder();
+        while (m.find()) {
+            m.appendReplacement(sb, Matcher.quoteReplacement(FLAG_NAMES.get(m.group(1))));
+        }
+        m.appendTail(sb);
+        return sb.toString();
     }
 
     /** A comma-separated list of methods. */
@@ -125,7 +161,7 @@ final class Options {
             }
             return b.build();
         } catch (IllegalArgumentException e) {
-            throw new UsageException(e.getMessage(), e);
+            throw new UsageException(inUserWords(e.getMessage()), e);
         }
     }
 

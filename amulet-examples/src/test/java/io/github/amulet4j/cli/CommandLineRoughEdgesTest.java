@@ -166,4 +166,28 @@ class CommandLineRoughEdgesTest {
         assertEquals(1, lines.size(), "the closing line is not repeated: " + lines);
         assertTrue(lines.get(0).startsWith("download: model.safetensors: 1.0/4.0 MiB (25%)"), lines.toString());
     }
+
+    @Test
+    void errorsAreInTheUsersWords() throws IOException {
+        assertEquals("--max-new-tokens must be >= 1, got 0", Options.inUserWords("maxNewTokens must be >= 1, got 0"));
+        assertEquals("--top-p must be in (0, 1], got 2.0; --beams must be >= 1",
+                Options.inUserWords("topP must be in (0, 1], got 2.0; numBeams must be >= 1"));
+        assertEquals("no GPU is visible; install the CUDA natives, or use --device cpu",
+                Options.inUserWords("no GPU is visible; install the CUDA natives, or use Device.cpu()"));
+        assertEquals("the beta of --eta; --top-k", Options.inUserWords("the beta of eta; --top-k"));
+        assertEquals("cannot write results: permission denied: ro/r.jsonl", AmuletCli.describe(
+                new IOException("cannot write results", new java.nio.file.AccessDeniedException("ro/r.jsonl"))));
+        assertEquals("no such file or folder: q.json",
+                AmuletCli.describe(new java.nio.file.NoSuchFileException("q.json")));
+
+        Path csv = dir.resolve("questions.csv");
+        Files.writeString(csv, "index,question\n0,Why?\n");
+        CliRun r = CliRun.run("eval", "--model", model.toString(), "--dataset", csv.toString(), "--preferences",
+                "concise", "--out", dir.resolve("csv.jsonl").toString());
+        assertEquals(2, r.exitCode(), r::toString);
+        assertEquals(1, r.err().strip().lines().count(), r::toString);
+        assertTrue(r.err().contains(csv + " is not valid JSON (syntax error at line 1, column "), r::toString);
+        assertTrue(r.err().contains("(CSV is not read)"), r::toString);
+        assertFalse(r.err().contains("gson") || r.err().contains("JsonReader") || r.err().contains("http"), r::toString);
+    }
 }

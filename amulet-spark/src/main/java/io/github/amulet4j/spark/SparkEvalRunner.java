@@ -160,7 +160,14 @@ public final class SparkEvalRunner implements EvalPlan.SparkRunner {
         err.println("eval: " + (rows.size() - existing.size()) + " new rows, " + rows.size() + " rows in "
                 + dir.location());
         err.flush();
-        out.print(EvalSummary.of(new ArrayList<>(rows.values())).table());
+        // the methods in --methods order, as a fresh eval run's summary lists them (the part files have no order)
+        List<String> order = methods.stream().map(Method::id).toList();
+        List<JsonObject> summaryRows = new ArrayList<>(rows.values());
+        summaryRows.sort(java.util.Comparator.comparingInt(r -> {
+            int i = order.indexOf(r.get("method").getAsString());
+            return i < 0 ? order.size() : i;
+        }));
+        out.print(EvalSummary.of(summaryRows).table());
         out.flush();
         return AmuletCli.OK;
     }

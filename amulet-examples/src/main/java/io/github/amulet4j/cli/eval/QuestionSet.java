@@ -40,8 +40,9 @@ public final class QuestionSet {
         try (Reader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
             root = JsonParser.parseReader(reader);
         } catch (JsonParseException e) {
-            throw new IllegalArgumentException("dataset " + file + " is not valid JSON: " + rootMessage(e)
-                    + " (expected a JSON array of {\"index\": N, \"question\": \"...\"})", e);
+            throw new IllegalArgumentException("dataset " + file + " is not valid JSON (" + syntaxError(e)
+                    + "); expected a JSON array of {\"index\": N, \"question\": \"...\"}"
+                    + (file.toString().toLowerCase(java.util.Locale.ROOT).endsWith(".csv") ? " (CSV is not read)" : ""), e);
         }
         if (!root.isJsonArray()) {
             throw new IllegalArgumentException("dataset " + file + ": expected a JSON array of "
@@ -91,11 +92,16 @@ public final class QuestionSet {
         return "a " + (e.getAsJsonPrimitive().isString() ? "string" : e.getAsJsonPrimitive().isNumber() ? "number" : "boolean");
     }
 
-    private static String rootMessage(Throwable e) {
-        Throwable t = e;
-        while (t.getCause() != null && t.getCause() != t) {
-            t = t.getCause();
+    private static final java.util.regex.Pattern POSITION = java.util.regex.Pattern.compile("line (\\d+) column (\\d+)");
+
+    /** Where the JSON parser gave up, in our words (Gson's message names its own API and a web page). */
+    private static String syntaxError(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            java.util.regex.Matcher m = POSITION.matcher(String.valueOf(t.getMessage()));
+            if (m.find()) {
+                return "syntax error at line " + m.group(1) + ", column " + m.group(2);
+            }
         }
-        return t.getMessage();
+        return "syntax error";
     }
 }
