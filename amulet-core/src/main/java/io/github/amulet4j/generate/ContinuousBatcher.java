@@ -1,6 +1,6 @@
 package io.github.amulet4j.generate;
 
-import io.github.amulet4j.align.Method;
+import io.github.amulet4j.align.AlignmentMethod;
 import io.github.amulet4j.backend.CausalLm;
 import io.github.amulet4j.backend.DecodingSession;
 import io.github.amulet4j.backend.Logits;
@@ -138,8 +138,8 @@ public final class ContinuousBatcher implements AutoCloseable {
 
     /** Number of streams {@code config}'s method decodes. */
     public static int streamsOf(GenerationConfig config) {
-        Method m = config.method();
-        if (m == Method.BEAM) {
+        AlignmentMethod m = config.method();
+        if (m == AlignmentMethod.BEAM) {
             return config.numBeams();
         }
         return (m.needsBase() ? 1 : 0) + (m.needsPreference() ? 1 : 0);
@@ -177,7 +177,7 @@ public final class ContinuousBatcher implements AutoCloseable {
 
     private Pending validate(GenerationRequest req, TokenListener listener) {
         GenerationConfig cfg = req.config().orElse(defaults);
-        Method m = cfg.method();
+        AlignmentMethod m = cfg.method();
         int[] pref = req.preferenceIds();
         int[] base = req.baseIds();
         if (m.needsPreference() && pref == null) {
@@ -310,7 +310,7 @@ public final class ContinuousBatcher implements AutoCloseable {
         eos.addAll(p.config.eosTokenIds());
         TextTracker text = new TextTracker(tokenizer, p.config.stopStrings());
         TokenListener guarded = guard(p);
-        RequestState st = p.config.method() == Method.BEAM
+        RequestState st = p.config.method() == AlignmentMethod.BEAM
                 ? new BeamSearchRequest(0, p.config, eos, guarded, p.prompts, text, scratch)
                 : new TokenByTokenRequest(0, p.config, eos, guarded, p.prompts, text, scratch);
         st.rows = new int[p.prompts.size()];

@@ -4,7 +4,7 @@ import io.github.amulet4j.align.AlignmentStep;
 import io.github.amulet4j.align.AmuletForm;
 import io.github.amulet4j.align.AmuletParameters;
 import io.github.amulet4j.align.LinearAlignment;
-import io.github.amulet4j.align.Method;
+import io.github.amulet4j.align.AlignmentMethod;
 import io.github.amulet4j.decode.DecodingChain;
 import io.github.amulet4j.decode.DecodingConfig;
 import io.github.amulet4j.decode.HistoryProcessor;
@@ -29,7 +29,7 @@ public final class GenerationConfig {
     private final int maxNewTokens;
     private final List<String> stopStrings;
     private final Set<Integer> eosTokenIds;
-    private final Method method;
+    private final AlignmentMethod method;
     private final AmuletParameters amulet;
     private final AmuletForm amuletForm;
     private final double rho;
@@ -109,7 +109,7 @@ public final class GenerationConfig {
         return eosTokenIds;
     }
 
-    public Method method() {
+    public AlignmentMethod method() {
         return method;
     }
 
@@ -121,12 +121,12 @@ public final class GenerationConfig {
         return amuletForm;
     }
 
-    /** Linear-alignment ratio for {@link Method#LA}; default 2. */
+    /** Linear-alignment ratio for {@link AlignmentMethod#LA}; default 2. */
     public double rho() {
         return rho;
     }
 
-    /** Beams of {@link Method#BEAM}; default 16 (the paper's). */
+    /** Beams of {@link AlignmentMethod#BEAM}; default 16 (the paper's). */
     public int numBeams() {
         return numBeams;
     }
@@ -165,7 +165,7 @@ public final class GenerationConfig {
 
     /** The per-token step of this configuration's method ({@code null} for beam search). */
     public AlignmentStep step() {
-        return method == Method.BEAM ? null : method.step(amulet, amuletForm, rho);
+        return method == AlignmentMethod.BEAM ? null : method.step(amulet, amuletForm, rho);
     }
 
     @Override
@@ -182,7 +182,7 @@ public final class GenerationConfig {
         private int maxNewTokens = 128;
         private List<String> stopStrings = new ArrayList<>();
         private Set<Integer> eosTokenIds = new LinkedHashSet<>();
-        private Method method = Method.AMULET;
+        private AlignmentMethod method = AlignmentMethod.AMULET;
         private AmuletParameters amulet = AmuletParameters.PAPER_DEFAULTS;
         private AmuletForm amuletForm = AmuletForm.CLOSED_FORM;
         private double rho = LinearAlignment.DEFAULT_RHO;
@@ -223,7 +223,7 @@ public final class GenerationConfig {
             return this;
         }
 
-        public Builder method(Method method) {
+        public Builder method(AlignmentMethod method) {
             this.method = method;
             return this;
         }

@@ -1,6 +1,6 @@
 package io.github.amulet4j.generate;
 
-import io.github.amulet4j.align.Method;
+import io.github.amulet4j.align.AlignmentMethod;
 import io.github.amulet4j.backend.CausalLm;
 import io.github.amulet4j.backend.DecodingSession;
 import io.github.amulet4j.backend.Logits;
@@ -115,7 +115,7 @@ public final class Generator {
         for (int i = 0; i < requests.size(); i++) {
             GenerationRequest req = Objects.requireNonNull(requests.get(i), "request " + i);
             GenerationConfig cfg = req.config().orElse(defaults);
-            Method m = cfg.method();
+            AlignmentMethod m = cfg.method();
             int[] pref = req.preferenceIds();
             int[] base = req.baseIds();
             if (m.needsPreference() && pref == null) {
@@ -145,7 +145,7 @@ public final class Generator {
                 rows[s] = prompts.size();
                 prompts.add(p);
             }
-            RequestState st = m == Method.BEAM
+            RequestState st = m == AlignmentMethod.BEAM
                     ? new BeamSearchRequest(i, cfg, eos, listener, streams, text, scratch)
                     : new TokenByTokenRequest(i, cfg, eos, listener, streams, text, scratch);
             st.rows = rows;

@@ -251,16 +251,16 @@ class AmuletStepTest {
 
     @Test
     void methodNamesAndStreams() {
-        assertEquals(Method.AMULET, Method.fromName("Amulet"));
-        assertEquals(Method.LA, Method.fromName(" la "));
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Method.fromName("greedy"));
+        assertEquals(AlignmentMethod.AMULET, AlignmentMethod.fromName("Amulet"));
+        assertEquals(AlignmentMethod.LA, AlignmentMethod.fromName(" la "));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> AlignmentMethod.fromName("greedy"));
         assertTrue(e.getMessage().contains("base, pref, la, amulet, beam"), e.getMessage());
-        assertTrue(Method.BASE.needsBase() && !Method.BASE.needsPreference());
-        assertTrue(!Method.PREF.needsBase() && Method.PREF.needsPreference());
-        assertTrue(!Method.BEAM.needsBase() && Method.BEAM.needsPreference());
-        assertTrue(Method.LA.needsBase() && Method.LA.needsPreference());
-        assertTrue(Method.AMULET.needsBase() && Method.AMULET.needsPreference());
-        assertTrue(Method.AMULET.step(AmuletParameters.PAPER_DEFAULTS, AmuletForm.CLOSED_FORM, 2) instanceof ClosedFormAmulet);
-        assertTrue(Method.AMULET.step(AmuletParameters.PAPER_DEFAULTS, AmuletForm.ITERATIVE, 2) instanceof IterativeAmulet);
+        assertTrue(AlignmentMethod.BASE.needsBase() && !AlignmentMethod.BASE.needsPreference());
+        assertTrue(!AlignmentMethod.PREF.needsBase() && AlignmentMethod.PREF.needsPreference());
+        assertTrue(!AlignmentMethod.BEAM.needsBase() && AlignmentMethod.BEAM.needsPreference());
+        assertTrue(AlignmentMethod.LA.needsBase() && AlignmentMethod.LA.needsPreference());
+        assertTrue(AlignmentMethod.AMULET.needsBase() && AlignmentMethod.AMULET.needsPreference());
+        assertTrue(AlignmentMethod.AMULET.step(AmuletParameters.PAPER_DEFAULTS, AmuletForm.CLOSED_FORM, 2) instanceof ClosedFormAmulet);
+        assertTrue(AlignmentMethod.AMULET.step(AmuletParameters.PAPER_DEFAULTS, AmuletForm.ITERATIVE, 2) instanceof IterativeAmulet);
     }
 }

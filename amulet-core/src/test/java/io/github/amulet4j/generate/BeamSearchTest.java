@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.github.amulet4j.align.Method;
+import io.github.amulet4j.align.AlignmentMethod;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -65,7 +65,7 @@ class BeamSearchTest {
             for (int k = 0; k < penalties.length; k++) {
                 double lengthPenalty = penalties[k];
                 TableLm lm = new TableLm(4, 4, seed);
-                GenerationConfig cfg = GenerationConfig.builder().method(Method.BEAM).numBeams(128)
+                GenerationConfig cfg = GenerationConfig.builder().method(AlignmentMethod.BEAM).numBeams(128)
                         .maxNewTokens(maxLen).lengthPenalty(lengthPenalty).eosTokenIds(0).build();
                 GenerationResult res = new Generator(lm, new TableLm.Tokenizer(4), cfg)
                         .generate(GenerationRequest.preferenceOnly(PROMPT));
@@ -151,7 +151,7 @@ class BeamSearchTest {
             double lp = seed % 3 == 0 ? 0.0 : 1.0;
             TableLm lm = new TableLm(5, 5, seed);
             // the reference's stopping bound is Hugging Face's early_stopping "never"
-            GenerationConfig cfg = GenerationConfig.builder().method(Method.BEAM).numBeams(numBeams).maxNewTokens(8)
+            GenerationConfig cfg = GenerationConfig.builder().method(AlignmentMethod.BEAM).numBeams(numBeams).maxNewTokens(8)
                     .lengthPenalty(lp).earlyStopping(EarlyStopping.NEVER).eosTokenIds(0).build();
             GenerationResult res = new Generator(lm, new TableLm.Tokenizer(5), cfg)
                     .generate(GenerationRequest.preferenceOnly(PROMPT));
@@ -167,7 +167,7 @@ class BeamSearchTest {
     void sampledBeamSearchIsSeededAndBecomesGreedyBeamAtLowTemperature() {
         java.util.Set<String> seen = new java.util.HashSet<>();
         for (long seed = 50; seed < 58; seed++) {
-            GenerationConfig greedy = GenerationConfig.builder().method(Method.BEAM).numBeams(3).maxNewTokens(6)
+            GenerationConfig greedy = GenerationConfig.builder().method(AlignmentMethod.BEAM).numBeams(3).maxNewTokens(6)
                     .eosTokenIds(0).build();
             GenerationConfig cold = greedy.toBuilder().decoding(io.github.amulet4j.decode.DecodingConfig.builder()
                     .doSample(true).temperature(1e-4).seed(seed).build()).build();
@@ -195,7 +195,7 @@ class BeamSearchTest {
     @ParameterizedTest
     @CsvSource({"11, 2", "12, 3", "13, 5"})
     void narrowBeamInABatchEqualsAloneAndStreamsItsTokens(long seed, int beams) {
-        GenerationConfig beam = GenerationConfig.builder().method(Method.BEAM).numBeams(beams).maxNewTokens(6)
+        GenerationConfig beam = GenerationConfig.builder().method(AlignmentMethod.BEAM).numBeams(beams).maxNewTokens(6)
                 .eosTokenIds(0).build();
         GenerationConfig amulet = GenerationConfig.builder().maxNewTokens(4).build();
         List<GenerationRequest> reqs = List.of(

@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-import io.github.amulet4j.align.Method;
+import io.github.amulet4j.align.AlignmentMethod;
 import io.github.amulet4j.decode.DecodingConfig;
 import java.util.Arrays;
 import java.util.Map;
@@ -38,7 +38,7 @@ class BeamStoppingTest {
     }
 
     static GenerationResult beam(TableLm lm, int beams, int maxNewTokens, double lengthPenalty, EarlyStopping stop) {
-        GenerationConfig cfg = GenerationConfig.builder().method(Method.BEAM).numBeams(beams).maxNewTokens(maxNewTokens)
+        GenerationConfig cfg = GenerationConfig.builder().method(AlignmentMethod.BEAM).numBeams(beams).maxNewTokens(maxNewTokens)
                 .lengthPenalty(lengthPenalty).earlyStopping(stop).eosTokenIds(0).build();
         return new Generator(lm, new TableLm.Tokenizer(6), cfg).generate(GenerationRequest.preferenceOnly(PROMPT));
     }
@@ -115,7 +115,7 @@ class BeamStoppingTest {
                 "[]", new double[] {.5, .45, .05, 0, 0, 0},
                 "[1]", new double[] {.01, .98, .01, 0, 0, 0},
                 "[1, 1]", new double[] {.98, .01, .01, 0, 0, 0});
-        GenerationConfig cfg = GenerationConfig.builder().method(Method.BEAM).numBeams(1).maxNewTokens(4)
+        GenerationConfig cfg = GenerationConfig.builder().method(AlignmentMethod.BEAM).numBeams(1).maxNewTokens(4)
                 .earlyStopping(EarlyStopping.WHEN_FULL).eosTokenIds(0)
                 .decoding(DecodingConfig.builder().doSample(true).temperature(1e-3).seed(1).build()).build();
         TableLm lm = scripted(p);

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.github.amulet4j.align.Method;
+import io.github.amulet4j.align.AlignmentMethod;
 import io.github.amulet4j.decode.DecodingConfig;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -24,8 +24,8 @@ class ContinuousBatcherTest {
     static final int EOS = 0;
 
     private static GenerationRequest request(int i) {
-        Method[] methods = {Method.AMULET, Method.BASE, Method.PREF, Method.LA, Method.BEAM};
-        Method m = methods[i % methods.length];
+        AlignmentMethod[] methods = {AlignmentMethod.AMULET, AlignmentMethod.BASE, AlignmentMethod.PREF, AlignmentMethod.LA, AlignmentMethod.BEAM};
+        AlignmentMethod m = methods[i % methods.length];
         int[] base = {3, 1 + i % 7, 5, 2 + i % 3};
         int[] pref = {4, 4, 1 + i % 5, 6, 2, 1 + i % 4, 8};
         GenerationConfig.Builder cfg = GenerationConfig.builder().method(m).maxNewTokens(4 + (i * 5) % 13)
@@ -36,8 +36,8 @@ class ContinuousBatcherTest {
         if (i % 4 == 2) {
             cfg.stopStrings("yz");
         }
-        GenerationRequest r = m == Method.BASE ? GenerationRequest.baseOnly(base)
-                : (m == Method.PREF || m == Method.BEAM) ? GenerationRequest.preferenceOnly(pref)
+        GenerationRequest r = m == AlignmentMethod.BASE ? GenerationRequest.baseOnly(base)
+                : (m == AlignmentMethod.PREF || m == AlignmentMethod.BEAM) ? GenerationRequest.preferenceOnly(pref)
                 : GenerationRequest.of(base, pref);
         return r.withConfig(cfg.build());
     }
@@ -124,7 +124,7 @@ class ContinuousBatcherTest {
                 GenerationConfig.defaults(), BatchingOptions.builder().prefillTokensPerStep(4).build())) {
             AtomicInteger running = new AtomicInteger();
             CompletableFuture<GenerationResult> endless = b.submit(GenerationRequest.baseOnly(new int[] {1, 2})
-                    .withConfig(GenerationConfig.builder().method(Method.BASE).maxNewTokens(1_000_000).build()),
+                    .withConfig(GenerationConfig.builder().method(AlignmentMethod.BASE).maxNewTokens(1_000_000).build()),
                     (r, t, d) -> running.incrementAndGet());
             long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
             while (running.get() < 2 && System.nanoTime() < until) {
@@ -163,7 +163,7 @@ class ContinuousBatcherTest {
             });
             assertTrue(started.await(10, TimeUnit.SECONDS));
             GenerationRequest next = GenerationRequest.baseOnly(new int[] {5, 6})
-                    .withConfig(GenerationConfig.builder().method(Method.BASE).maxNewTokens(3).build());
+                    .withConfig(GenerationConfig.builder().method(AlignmentMethod.BASE).maxNewTokens(3).build());
             CompletableFuture<GenerationResult> second = b.submit(next, TokenListener.NONE);
             assertThrows(QueueFullException.class, () -> b.submit(next, TokenListener.NONE),
                     "a full queue refuses");
@@ -184,16 +184,16 @@ class ContinuousBatcherTest {
         lm.maxPositions = 8;
         try (ContinuousBatcher b = batcher(lm, BatchingOptions.builder().maxBatchStreams(3).build())) {
             GenerationRequest amuletWithoutPref = GenerationRequest.baseOnly(new int[] {1})
-                    .withConfig(GenerationConfig.builder().method(Method.AMULET).build());
+                    .withConfig(GenerationConfig.builder().method(AlignmentMethod.AMULET).build());
             assertTrue(assertThrows(IllegalArgumentException.class,
                     () -> b.submit(amuletWithoutPref, TokenListener.NONE)).getMessage().contains("preference"));
             GenerationRequest tooLong = GenerationRequest.baseOnly(new int[9])
-                    .withConfig(GenerationConfig.builder().method(Method.BASE).build());
+                    .withConfig(GenerationConfig.builder().method(AlignmentMethod.BASE).build());
             PromptTooLongException e = assertThrows(PromptTooLongException.class,
                     () -> b.submit(tooLong, TokenListener.NONE));
             assertTrue(e.getMessage().contains("9 tokens") && e.getMessage().contains("8 positions"), e.getMessage());
             GenerationRequest wideBeam = GenerationRequest.preferenceOnly(new int[] {1})
-                    .withConfig(GenerationConfig.builder().method(Method.BEAM).numBeams(4).build());
+                    .withConfig(GenerationConfig.builder().method(AlignmentMethod.BEAM).numBeams(4).build());
             assertTrue(assertThrows(IllegalArgumentException.class,
                     () -> b.submit(wideBeam, TokenListener.NONE)).getMessage().contains("4 streams"));
         }

@@ -8,7 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.github.amulet4j.align.AmuletParameters;
 import io.github.amulet4j.align.LogitsException;
-import io.github.amulet4j.align.Method;
+import io.github.amulet4j.align.AlignmentMethod;
 import io.github.amulet4j.decode.DecodingConfig;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -123,9 +123,9 @@ class GeneratorTest {
     void amuletDiffersFromPrefAndBaseOnThisTable() {
         // guards the test above against a table where every method agrees
         int[] amulet = generator(lm(), cfg().build()).generate(GenerationRequest.of(BASE, PREF)).tokenIds();
-        int[] pref = generator(lm(), cfg().method(Method.PREF).build())
+        int[] pref = generator(lm(), cfg().method(AlignmentMethod.PREF).build())
                 .generate(GenerationRequest.preferenceOnly(PREF)).tokenIds();
-        int[] base = generator(lm(), cfg().method(Method.BASE).build())
+        int[] base = generator(lm(), cfg().method(AlignmentMethod.BASE).build())
                 .generate(GenerationRequest.baseOnly(BASE)).tokenIds();
         assertNotEquals(Arrays.toString(pref), Arrays.toString(amulet));
         assertNotEquals(Arrays.toString(base), Arrays.toString(amulet));
@@ -134,9 +134,9 @@ class GeneratorTest {
     @Test
     void singleStreamMethodsAndLinearAlignmentFollowTheirFormulas() {
         TableLm lm = lm();
-        int[] pref = generator(lm, cfg().method(Method.PREF).build()).generate(GenerationRequest.of(BASE, PREF)).tokenIds();
+        int[] pref = generator(lm, cfg().method(AlignmentMethod.PREF).build()).generate(GenerationRequest.of(BASE, PREF)).tokenIds();
         assertEquals(1, lm.allStreams.size(), "pref needs one stream");
-        int[] la = generator(lm(), cfg().method(Method.LA).rho(2.0).build()).generate(GenerationRequest.of(BASE, PREF)).tokenIds();
+        int[] la = generator(lm(), cfg().method(AlignmentMethod.LA).rho(2.0).build()).generate(GenerationRequest.of(BASE, PREF)).tokenIds();
         for (int t = 0; t < 12; t++) {
             double[] lp = logSoftmax(lm.row(concat(PREF, pref, t)), REAL_VOCAB);
             assertEquals(argmax(lp), pref[t]);
@@ -204,8 +204,8 @@ class GeneratorTest {
                 GenerationRequest.of(BASE, PREF),
                 GenerationRequest.of(new int[] {7, 7}, new int[] {2, 9, 2}).withConfig(cfg().maxNewTokens(3).build()),
                 GenerationRequest.of(new int[] {1}, new int[] {8, 8, 8}).withConfig(cfg().eosTokenIds(free[2]).build()),
-                GenerationRequest.preferenceOnly(new int[] {5, 6}).withConfig(cfg().method(Method.PREF).maxNewTokens(5).build()),
-                GenerationRequest.of(new int[] {4}, new int[] {6}).withConfig(cfg().method(Method.LA).maxNewTokens(7).build()),
+                GenerationRequest.preferenceOnly(new int[] {5, 6}).withConfig(cfg().method(AlignmentMethod.PREF).maxNewTokens(5).build()),
+                GenerationRequest.of(new int[] {4}, new int[] {6}).withConfig(cfg().method(AlignmentMethod.LA).maxNewTokens(7).build()),
                 GenerationRequest.of(new int[] {2, 2}, new int[] {3}).withConfig(cfg()
                         .decoding(DecodingConfig.builder().doSample(true).temperature(0.8).topK(5).seed(11).build()).build()));
         Map<Integer, StringBuilder> streamed = new HashMap<>();

@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.github.amulet4j.align.AmuletParameters;
-import io.github.amulet4j.align.Method;
+import io.github.amulet4j.align.AlignmentMethod;
 import io.github.amulet4j.decode.DecodingConfig;
 import io.github.amulet4j.decode.HistoryProcessor;
 import io.github.amulet4j.decode.LogitsProcessor;
@@ -29,10 +29,10 @@ class ProcessorChainTest {
         return new TableLm(12, VOCAB, 42);
     }
 
-    static GenerationResult run(GenerationConfig cfg, Method method) {
+    static GenerationResult run(GenerationConfig cfg, AlignmentMethod method) {
         GenerationConfig c = cfg.toBuilder().method(method).build();
-        GenerationRequest req = method == Method.BASE ? GenerationRequest.baseOnly(BASE)
-                : method == Method.PREF || method == Method.BEAM ? GenerationRequest.preferenceOnly(PREF)
+        GenerationRequest req = method == AlignmentMethod.BASE ? GenerationRequest.baseOnly(BASE)
+                : method == AlignmentMethod.PREF || method == AlignmentMethod.BEAM ? GenerationRequest.preferenceOnly(PREF)
                 : GenerationRequest.of(BASE, PREF);
         return new Generator(lm(), new TableLm.Tokenizer(VOCAB), c).generate(req);
     }
@@ -41,7 +41,7 @@ class ProcessorChainTest {
      * Greedy decoding written out naively: each stream's row goes through {@code transform} with that stream's
      * history (prompt + generated), then the method's rule, then argmax.
      */
-    static int[] naiveGreedy(Method method, int steps, BiConsumer<int[], float[]> transform) {
+    static int[] naiveGreedy(AlignmentMethod method, int steps, BiConsumer<int[], float[]> transform) {
         TableLm lm = lm();
         List<Integer> gen = new ArrayList<>();
         for (int s = 0; s < steps; s++) {
@@ -113,7 +113,7 @@ class ProcessorChainTest {
 
     @Test
     void repetitionPenaltyMatchesTheNaiveLoopAndChangesTheTokens() {
-        for (Method m : List.of(Method.PREF, Method.BASE, Method.AMULET)) {
+        for (AlignmentMethod m : List.of(AlignmentMethod.PREF, AlignmentMethod.BASE, AlignmentMethod.AMULET)) {
             GenerationConfig cfg = GenerationConfig.builder().maxNewTokens(12)
                     .decoding(DecodingConfig.builder().repetitionPenalty(3.0).build()).build();
             int[] got = run(cfg, m).tokenIds();
@@ -125,7 +125,7 @@ class ProcessorChainTest {
     @Test
     void noRepeatNgramMatchesTheNaiveLoop() {
         for (int n : new int[] {1, 2, 3}) {
-            for (Method m : List.of(Method.PREF, Method.AMULET)) {
+            for (AlignmentMethod m : List.of(AlignmentMethod.PREF, AlignmentMethod.AMULET)) {
                 GenerationConfig cfg = GenerationConfig.builder().maxNewTokens(n == 1 ? 5 : 12)
                         .decoding(DecodingConfig.builder().noRepeatNgramSize(n).build()).build();
                 int[] got = run(cfg, m).tokenIds();
@@ -139,7 +139,7 @@ class ProcessorChainTest {
             }
         }
         // without the ban, greedy decoding of this table repeats a bigram
-        int[] plain = naiveGreedy(Method.PREF, 12, (h, r) -> { });
+        int[] plain = naiveGreedy(AlignmentMethod.PREF, 12, (h, r) -> { });
         assertNotEquals(12, Arrays.stream(plain).distinct().count());
     }
 
@@ -165,7 +165,7 @@ class ProcessorChainTest {
         HistoryLog after = new HistoryLog();
         GenerationConfig cfg = GenerationConfig.builder().maxNewTokens(2).processorBeforeStep(before)
                 .processorAfterStep(after).build();
-        int[] t = run(cfg, Method.AMULET).tokenIds();
+        int[] t = run(cfg, AlignmentMethod.AMULET).tokenIds();
         assertEquals(2, t.length);
         assertEquals(List.of("[3, 1, 4, 1, 5]/5", "[3, 1, 5]/3",
                 "[3, 1, 4, 1, 5, " + t[0] + "]/5", "[3, 1, 5, " + t[0] + "]/3"), before.seen);
@@ -173,13 +173,13 @@ class ProcessorChainTest {
         assertEquals(List.of(t[0], t[1]), before.accepted);
         assertEquals(List.of(t[0], t[1]), after.accepted);
         HistoryLog baseOnly = new HistoryLog();
-        run(GenerationConfig.builder().maxNewTokens(1).processorAfterStep(baseOnly).build(), Method.BASE);
+        run(GenerationConfig.builder().maxNewTokens(1).processorAfterStep(baseOnly).build(), AlignmentMethod.BASE);
         assertEquals(List.of("[3, 1, 5]/3"), baseOnly.seen, "base alone: the base stream's history");
     }
 
     @Test
     void aTokenBannedBeforeTheStepIsNeverGeneratedByAnyMethod() {
-        for (Method m : List.of(Method.BASE, Method.PREF, Method.LA, Method.AMULET, Method.BEAM)) {
+        for (AlignmentMethod m : List.of(AlignmentMethod.BASE, AlignmentMethod.PREF, AlignmentMethod.LA, AlignmentMethod.AMULET, AlignmentMethod.BEAM)) {
             GenerationConfig plain = GenerationConfig.builder().maxNewTokens(6).numBeams(3).build();
             int first = run(plain, m).tokenIds()[0];
             LogitsProcessor ban = (l, o, v) -> l[o + first] = Float.NEGATIVE_INFINITY;
@@ -232,7 +232,7 @@ class ProcessorChainTest {
     void statefulProcessorsGetACopyPerRequestAndPerBeam() {
         GenerationConfig cfg = GenerationConfig.builder().maxNewTokens(10).numBeams(4)
                 .processorBeforeStep(new NoImmediateRepeat()).build();
-        for (Method m : List.of(Method.AMULET, Method.BEAM)) {
+        for (AlignmentMethod m : List.of(AlignmentMethod.AMULET, AlignmentMethod.BEAM)) {
             GenerationConfig c = cfg.toBuilder().method(m).build();
             List<GenerationRequest> reqs = List.of(GenerationRequest.of(BASE, PREF), GenerationRequest.of(PREF, BASE),
                     GenerationRequest.of(new int[] {7}, new int[] {2, 2}));
@@ -252,14 +252,14 @@ class ProcessorChainTest {
     void minPOneSamplesTheArgmax() {
         // min-p 1 keeps only the most likely token: sampling at any seed is greedy decoding
         GenerationConfig greedy = GenerationConfig.builder().maxNewTokens(8).build();
-        int[] g = run(greedy, Method.AMULET).tokenIds();
+        int[] g = run(greedy, AlignmentMethod.AMULET).tokenIds();
         for (long seed = 1; seed <= 3; seed++) {
             GenerationConfig s = greedy.toBuilder().decoding(DecodingConfig.builder().doSample(true).temperature(5)
                     .minP(1.0).seed(seed).build()).build();
-            assertArrayEquals(g, run(s, Method.AMULET).tokenIds());
+            assertArrayEquals(g, run(s, AlignmentMethod.AMULET).tokenIds());
         }
         GenerationConfig hot = greedy.toBuilder().decoding(DecodingConfig.builder().doSample(true).temperature(5)
                 .seed(1).build()).build();
-        assertFalse(Arrays.equals(g, run(hot, Method.AMULET).tokenIds()), "without min-p, temperature 5 differs");
+        assertFalse(Arrays.equals(g, run(hot, AlignmentMethod.AMULET).tokenIds()), "without min-p, temperature 5 differs");
     }
 }

@@ -1,6 +1,6 @@
 package io.github.amulet4j.djl;
 
-import io.github.amulet4j.align.Method;
+import io.github.amulet4j.align.AlignmentMethod;
 import io.github.amulet4j.djl.checkpoint.Checkpoints;
 import io.github.amulet4j.djl.checkpoint.ModelConfig;
 import io.github.amulet4j.djl.checkpoint.TensorStore;
@@ -29,7 +29,7 @@ import java.util.Objects;
  * <pre>{@code
  * try (AmuletModel model = AmuletModel.load(ModelOptions.of("Qwen/Qwen2.5-0.5B-Instruct"))) {
  *     GenerationResult r = model.generate("What is the ozone layer?", Preference.of("concise"),
- *             GenerationConfig.builder().method(Method.AMULET).maxNewTokens(64).build());
+ *             GenerationConfig.builder().method(AlignmentMethod.AMULET).maxNewTokens(64).build());
  *     System.out.println(r.text());
  * }
  * }</pre>
@@ -215,7 +215,7 @@ public final class AmuletModel implements AutoCloseable {
 
     GenerationRequest toGenerationRequest(AmuletRequest r, int index) {
         GenerationConfig config = r.config().orElse(generator.defaults());
-        Method method = config.method();
+        AlignmentMethod method = config.method();
         PromptStyle style = r.promptStyle();
         GenerationRequest g;
         if (r.preference().isEmpty()) {
@@ -225,7 +225,7 @@ public final class AmuletModel implements AutoCloseable {
             }
             g = GenerationRequest.baseOnly(prompts.renderBase(r.conversation(), style).tokenIds());
         } else {
-            TwoStreamPrompt p = prompts.render(r.conversation(), r.preference().get(), style);
+            PromptPair p = prompts.render(r.conversation(), r.preference().get(), style);
             if (method.needsBase() && method.needsPreference()) {
                 g = GenerationRequest.of(p.base().tokenIds(), p.preference().tokenIds());
             } else if (method.needsBase()) {
@@ -267,11 +267,11 @@ public final class AmuletModel implements AutoCloseable {
     }
 
     /** Tokens of the longest prompt that {@code method} feeds for {@code conversation}. */
-    private int promptTokens(Conversation conversation, AmuletRequest r, Method method) {
+    private int promptTokens(Conversation conversation, AmuletRequest r, AlignmentMethod method) {
         if (r.preference().isEmpty()) {
             return prompts.renderBase(conversation, r.promptStyle()).length();
         }
-        TwoStreamPrompt p = prompts.render(conversation, r.preference().get(), r.promptStyle());
+        PromptPair p = prompts.render(conversation, r.preference().get(), r.promptStyle());
         int longest = 0;
         if (method.needsBase()) {
             longest = p.base().length();

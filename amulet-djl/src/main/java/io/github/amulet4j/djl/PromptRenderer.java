@@ -13,7 +13,7 @@ import io.github.amulet4j.prompt.ChatMessage;
 import io.github.amulet4j.prompt.DefaultSystemMessage;
 import io.github.amulet4j.prompt.Preference;
 import io.github.amulet4j.prompt.PromptStyle;
-import io.github.amulet4j.prompt.TwoStreamPrompts;
+import io.github.amulet4j.prompt.PromptTextBuilder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -122,28 +122,28 @@ public final class PromptRenderer implements AutoCloseable {
     }
 
     /** Both prompts of a single question without a system text. */
-    public TwoStreamPrompt render(String question, Preference preference) {
+    public PromptPair render(String question, Preference preference) {
         return render(Conversation.of(question), preference, PromptStyle.DEFAULT);
     }
 
     /** Both prompts of a conversation with {@code preference} in the preference stream. */
-    public TwoStreamPrompt render(Conversation conversation, Preference preference, PromptStyle style) {
+    public PromptPair render(Conversation conversation, Preference preference, PromptStyle style) {
         Objects.requireNonNull(preference, "preference");
-        TwoStreamPrompts prompts = new TwoStreamPrompts(formatter, style, defaultSystem);
+        PromptTextBuilder prompts = new PromptTextBuilder(formatter, style, defaultSystem);
         List<ChatMessage> messages = conversation.messages();
-        TwoStreamPrompts.Rendered text = prompts.build(messages, preference);
-        return new TwoStreamPrompt(encode(text.base()), encode(text.preference()));
+        PromptTextBuilder.Texts text = prompts.build(messages, preference);
+        return new PromptPair(encode(text.base()), encode(text.preference()));
     }
 
     /** The base prompt alone (the conversation as given), for requests decoded with {@code base}. */
-    public RenderedPrompt renderBase(Conversation conversation, PromptStyle style) {
-        TwoStreamPrompts prompts = new TwoStreamPrompts(formatter, style, defaultSystem);
+    public TokenizedPrompt renderBase(Conversation conversation, PromptStyle style) {
+        PromptTextBuilder prompts = new PromptTextBuilder(formatter, style, defaultSystem);
         return encode(prompts.render(prompts.baseConversation(conversation.messages())));
     }
 
-    private RenderedPrompt encode(String text) {
+    private TokenizedPrompt encode(String text) {
         boolean templateBos = formatter != null && formatter.emitsBos(text);
-        return new RenderedPrompt(text, tokenizer.encodePrompt(text, templateBos));
+        return new TokenizedPrompt(text, tokenizer.encodePrompt(text, templateBos));
     }
 
     /** The model folder (the file, for a GGUF model). */

@@ -1,6 +1,6 @@
 package io.github.amulet4j.djl;
 
-import io.github.amulet4j.align.Method;
+import io.github.amulet4j.align.AlignmentMethod;
 import io.github.amulet4j.djl.checkpoint.SafetensorsDtype;
 import io.github.amulet4j.generate.BatchingOptions;
 import io.github.amulet4j.generate.GenerationConfig;
@@ -38,12 +38,12 @@ class AmuletBatcherTest {
     }
 
     static AmuletRequest request(int i) {
-        Method[] methods = {Method.AMULET, Method.BASE, Method.LA, Method.PREF, Method.AMULET, Method.BEAM};
+        AlignmentMethod[] methods = {AlignmentMethod.AMULET, AlignmentMethod.BASE, AlignmentMethod.LA, AlignmentMethod.PREF, AlignmentMethod.AMULET, AlignmentMethod.BEAM};
         String[] preferences = {"concise", "creative", "Answer like a pirate.", "formal", null, "uplifting"};
-        Method m = methods[i % methods.length];
+        AlignmentMethod m = methods[i % methods.length];
         String preference = preferences[(i / 2) % preferences.length];
-        if (preference == null && m != Method.BASE) {
-            m = Method.BASE; // without a preference only plain decoding
+        if (preference == null && m != AlignmentMethod.BASE) {
+            m = AlignmentMethod.BASE; // without a preference only plain decoding
         }
         GenerationConfig cfg = GenerationConfig.builder().method(m).maxNewTokens(3 + i % 6).numBeams(2).build();
         AmuletRequest.Builder b = AmuletRequest.builder("Question " + i + ": why is the sky " + "blue ".repeat(i % 4) + "?")

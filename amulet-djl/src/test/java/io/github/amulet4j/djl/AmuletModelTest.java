@@ -1,6 +1,6 @@
 package io.github.amulet4j.djl;
 
-import io.github.amulet4j.align.Method;
+import io.github.amulet4j.align.AlignmentMethod;
 import io.github.amulet4j.djl.checkpoint.ModelConfig;
 import io.github.amulet4j.djl.checkpoint.ModelConfigReader;
 import io.github.amulet4j.djl.checkpoint.SafetensorsDtype;
@@ -104,10 +104,10 @@ class AmuletModelTest {
         List<AmuletRequest> requests = List.of(
                 AmuletRequest.builder("What is rain?").preference("concise").config(amulet).build(),
                 AmuletRequest.builder("Tell me about cats and dogs.").preference("creative")
-                        .config(amulet.toBuilder().method(Method.LA).build()).build(),
+                        .config(amulet.toBuilder().method(AlignmentMethod.LA).build()).build(),
                 AmuletRequest.builder(Conversation.of("Hello").withSystem("Be kind.")).preference("Speak like a poet.")
-                        .promptStyle(PromptStyle.PAPER).config(amulet.toBuilder().method(Method.PREF).build()).build(),
-                AmuletRequest.builder("Why?").config(amulet.toBuilder().method(Method.BASE).build()).build());
+                        .promptStyle(PromptStyle.PAPER).config(amulet.toBuilder().method(AlignmentMethod.PREF).build()).build(),
+                AmuletRequest.builder("Why?").config(amulet.toBuilder().method(AlignmentMethod.BASE).build()).build());
         try (AmuletModel model = AmuletModel.load(ModelOptions.of(qwen))) {
             List<GenerationResult> batch = model.generate(requests);
             List<GenerationResult> single = new ArrayList<>();
@@ -134,8 +134,8 @@ class AmuletModelTest {
                 .plus(ChatMessage.user("Second question"));
         try (PromptRenderer renderer = PromptRenderer.load(noWeights);
              HfTokenizer tokenizer = HfTokenizer.load(noWeights)) {
-            TwoStreamPrompt p = renderer.render(chat, Preference.of("concise"), PromptStyle.DEFAULT);
-            for (RenderedPrompt stream : List.of(p.base(), p.preference())) {
+            PromptPair p = renderer.render(chat, Preference.of("concise"), PromptStyle.DEFAULT);
+            for (TokenizedPrompt stream : List.of(p.base(), p.preference())) {
                 assertTrue(stream.text().contains("First answer") && stream.text().contains("Second question"));
                 assertArrayEquals(tokenizer.encodePrompt(stream.text(), false), stream.tokenIds());
                 assertEquals(stream.text(), tokenizer.decode(stream.tokenIds(), false));
@@ -202,9 +202,9 @@ class AmuletModelTest {
             GenerationConfig config = GenerationConfig.builder().maxNewTokens(80)
                     .decoding(io.github.amulet4j.decode.DecodingConfig.builder().greedy(false).temperature(1.5)
                             .seed(3).build()).build();
-            for (Method m : List.of(Method.AMULET, Method.BEAM)) {
-                GenerationConfig cfg = m == Method.BEAM
-                        ? GenerationConfig.builder().method(Method.BEAM).maxNewTokens(30).build() : config;
+            for (AlignmentMethod m : List.of(AlignmentMethod.AMULET, AlignmentMethod.BEAM)) {
+                GenerationConfig cfg = m == AlignmentMethod.BEAM
+                        ? GenerationConfig.builder().method(AlignmentMethod.BEAM).maxNewTokens(30).build() : config;
                 StringBuilder streamed = new StringBuilder();
                 GenerationResult r = model.generate(Conversation.of("Hi?"), Preference.of("concise"), cfg,
                         (i, id, d) -> streamed.append(d));

@@ -5,7 +5,7 @@ import io.github.amulet4j.align.AmuletForm;
 import io.github.amulet4j.align.AmuletParameters;
 import io.github.amulet4j.align.ClosedFormAmulet;
 import io.github.amulet4j.align.LinearAlignment;
-import io.github.amulet4j.align.Method;
+import io.github.amulet4j.align.AlignmentMethod;
 import io.github.amulet4j.align.PassThrough;
 import io.github.amulet4j.djl.checkpoint.Checkpoints;
 import io.github.amulet4j.djl.checkpoint.ModelConfigReader;
@@ -66,7 +66,7 @@ class EndToEndMethodsTest {
             Set<Integer> eos = prompts.eos;
             AmuletParameters params = AmuletParameters.PAPER_DEFAULTS;
             List<int[]> produced = new ArrayList<>();
-            for (Method method : List.of(Method.BASE, Method.PREF, Method.LA, Method.AMULET)) {
+            for (AlignmentMethod method : List.of(AlignmentMethod.BASE, AlignmentMethod.PREF, AlignmentMethod.LA, AlignmentMethod.AMULET)) {
                 AlignmentStep step = switch (method) {
                     case BASE -> PassThrough.BASE;
                     case PREF -> PassThrough.PREFERENCE;
@@ -82,19 +82,19 @@ class EndToEndMethodsTest {
             assertTrue(produced.stream().map(Arrays::toString).distinct().count() >= 2,
                     shape.id() + ": the preference changes what some method writes");
 
-            GenerationResult closed = model.generate(QUESTION, PREFERENCE, greedy(Method.AMULET).build());
+            GenerationResult closed = model.generate(QUESTION, PREFERENCE, greedy(AlignmentMethod.AMULET).build());
             GenerationResult iterative = model.generate(QUESTION, PREFERENCE,
-                    greedy(Method.AMULET).amuletForm(AmuletForm.ITERATIVE).build());
+                    greedy(AlignmentMethod.AMULET).amuletForm(AmuletForm.ITERATIVE).build());
             assertArrayEquals(closed.tokenIds(), iterative.tokenIds(), shape.id() + ": iterative == closed form");
 
-            GenerationResult pref = model.generate(QUESTION, PREFERENCE, greedy(Method.PREF).build());
-            GenerationResult beam1 = model.generate(QUESTION, PREFERENCE, greedy(Method.BEAM).numBeams(1).build());
+            GenerationResult pref = model.generate(QUESTION, PREFERENCE, greedy(AlignmentMethod.PREF).build());
+            GenerationResult beam1 = model.generate(QUESTION, PREFERENCE, greedy(AlignmentMethod.BEAM).numBeams(1).build());
             assertArrayEquals(pref.tokenIds(), beam1.tokenIds(), shape.id() + ": one beam == greedy pref");
 
             for (int beams : new int[] {2, 3}) {
                 int[] best = bestTwoTokens(reference, prompts.pref, vocab, beams, eos);
                 GenerationResult beam = model.generate(QUESTION, PREFERENCE,
-                        greedy(Method.BEAM).numBeams(beams).maxNewTokens(2).build());
+                        greedy(AlignmentMethod.BEAM).numBeams(beams).maxNewTokens(2).build());
                 assertArrayEquals(best, beam.tokenIds(), shape.id() + ": " + beams + " beams");
             }
         }
@@ -142,7 +142,7 @@ class EndToEndMethodsTest {
         }
     }
 
-    private static GenerationConfig.Builder greedy(Method method) {
+    private static GenerationConfig.Builder greedy(AlignmentMethod method) {
         return GenerationConfig.builder().method(method).maxNewTokens(STEPS);
     }
 

@@ -3,7 +3,7 @@ package io.github.amulet4j.djl;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
-import io.github.amulet4j.align.Method;
+import io.github.amulet4j.align.AlignmentMethod;
 import io.github.amulet4j.djl.checkpoint.CheckpointException;
 import io.github.amulet4j.djl.checkpoint.Checkpoints;
 import io.github.amulet4j.djl.checkpoint.InMemoryTensorStore;
@@ -144,7 +144,7 @@ class FolderLoadingTest {
             for (int p = 0; p < e.length; p++) {
                 assertArrayEquals(e[p], a[p], 1e-4f, actualFolder.getFileName() + " position " + p);
             }
-            for (Method m : List.of(Method.PREF, Method.AMULET)) {
+            for (AlignmentMethod m : List.of(AlignmentMethod.PREF, AlignmentMethod.AMULET)) {
                 GenerationConfig c = GenerationConfig.builder().method(m).maxNewTokens(6).build();
                 assertArrayEquals(expected.generate(QUESTION, Preference.of("creative"), c).tokenIds(),
                         actual.generate(QUESTION, Preference.of("creative"), c).tokenIds(),

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.github.amulet4j.align.Method;
+import io.github.amulet4j.align.AlignmentMethod;
 import io.github.amulet4j.djl.checkpoint.SafetensorsDtype;
 import io.github.amulet4j.djl.gguf.GgmlType;
 import io.github.amulet4j.djl.gguf.GgufModelWriter;
@@ -37,13 +37,13 @@ class GgufLoadingTest {
         RandomModelFolder.write(folder, shape, 21, SafetensorsDtype.F32);
         Path gguf = dir.resolve(shape.id() + ".gguf");
         GgufModelWriter.convertFolder(folder, gguf, GgmlType.F32);
-        GenerationConfig config = GenerationConfig.builder().method(Method.AMULET).maxNewTokens(10).build();
+        GenerationConfig config = GenerationConfig.builder().method(AlignmentMethod.AMULET).maxNewTokens(10).build();
         ModelOptions.Builder opts = ModelOptions.builder().runtime(r -> r.linearKernel(RuntimeOptions.LinearKernel.ENGINE));
         try (AmuletModel a = AmuletModel.load(opts.model(folder).build());
              AmuletModel b = AmuletModel.load(opts.model(gguf).build())) {
             assertEquals(gguf, b.folder());
-            TwoStreamPrompt pa = a.prompts().render("What is the ozone layer?", Preference.of("concise"));
-            TwoStreamPrompt pb = b.prompts().render("What is the ozone layer?", Preference.of("concise"));
+            PromptPair pa = a.prompts().render("What is the ozone layer?", Preference.of("concise"));
+            PromptPair pb = b.prompts().render("What is the ozone layer?", Preference.of("concise"));
             assertEquals(pa.base().text(), pb.base().text());
             assertArrayEquals(pa.base().tokenIds(), pb.base().tokenIds());
             assertArrayEquals(pa.preference().tokenIds(), pb.preference().tokenIds());

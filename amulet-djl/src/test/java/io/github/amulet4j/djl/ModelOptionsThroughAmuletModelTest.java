@@ -5,7 +5,7 @@ import ai.djl.engine.Engine;
 import ai.djl.ndarray.types.DataType;
 import io.github.amulet4j.align.AmuletParameters;
 import io.github.amulet4j.align.ClosedFormAmulet;
-import io.github.amulet4j.align.Method;
+import io.github.amulet4j.align.AlignmentMethod;
 import io.github.amulet4j.djl.checkpoint.Checkpoints;
 import io.github.amulet4j.djl.checkpoint.InMemoryTensorStore;
 import io.github.amulet4j.djl.checkpoint.SafetensorsFile;
@@ -56,7 +56,7 @@ class ModelOptionsThroughAmuletModelTest {
     }
 
     private static GenerationConfig amulet(int tokens) {
-        return GenerationConfig.builder().method(Method.AMULET).maxNewTokens(tokens).build();
+        return GenerationConfig.builder().method(AlignmentMethod.AMULET).maxNewTokens(tokens).build();
     }
 
     /** Greedy Amulet recomputed from scratch with a model of {@code options} (no cache, one stream at a time). */

@@ -2,7 +2,7 @@ package io.github.amulet4j.cli;
 
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
-import io.github.amulet4j.align.Method;
+import io.github.amulet4j.align.AlignmentMethod;
 import io.github.amulet4j.djl.AmuletModel;
 import io.github.amulet4j.djl.Conversation;
 import io.github.amulet4j.generate.GenerationConfig;
@@ -50,7 +50,7 @@ final class ChatCommand extends GeneratingCommand {
 
     @Override
     public Integer call() throws Exception {
-        Method method = methodFlag.method();
+        AlignmentMethod method = methodFlag.method();
         Preference preference = preferenceFlags.preferenceOrNull();
         config(method); // validates the options before the model loads
         try (AmuletModel model = loadModel();
@@ -99,7 +99,7 @@ final class ChatCommand extends GeneratingCommand {
                                 break;
                             }
                             try {
-                                Method m = Options.method(arg, "/method");
+                                AlignmentMethod m = Options.method(arg, "/method");
                                 config(m);
                                 method = m;
                                 out.println("(method: " + method.id() + ")");
@@ -126,8 +126,8 @@ final class ChatCommand extends GeneratingCommand {
                     }
                     continue;
                 }
-                Method used = preference == null ? Method.BASE : method;
-                if (preference == null && method != Method.BASE) {
+                AlignmentMethod used = preference == null ? AlignmentMethod.BASE : method;
+                if (preference == null && method != AlignmentMethod.BASE) {
                     out.println("(no preference yet: answering with base; set one with /pref)");
                 }
                 Conversation asked = conversation.plus(ChatMessage.user(line));
@@ -172,7 +172,7 @@ final class ChatCommand extends GeneratingCommand {
     }
 
     /** The conversation as {@code /save} writes it. */
-    static JsonObject saved(AmuletModel model, Method method, Preference preference, Conversation conversation) {
+    static JsonObject saved(AmuletModel model, AlignmentMethod method, Preference preference, Conversation conversation) {
         JsonObject o = new JsonObject();
         o.addProperty("model", model.name());
         o.addProperty("method", method.id());

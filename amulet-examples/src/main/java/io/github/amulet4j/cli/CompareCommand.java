@@ -2,7 +2,7 @@ package io.github.amulet4j.cli;
 
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
-import io.github.amulet4j.align.Method;
+import io.github.amulet4j.align.AlignmentMethod;
 import io.github.amulet4j.djl.AmuletModel;
 import io.github.amulet4j.djl.Conversation;
 import io.github.amulet4j.generate.GenerationConfig;
@@ -42,7 +42,7 @@ final class CompareCommand extends GeneratingCommand {
     boolean json;
 
     /** One method's answer. */
-    record Answer(Method method, GenerationResult result, long nanos) {
+    record Answer(AlignmentMethod method, GenerationResult result, long nanos) {
         double tokensPerSecond() {
             return nanos > 0 ? result.generatedTokens() / (nanos / 1e9) : 0;
         }
@@ -51,8 +51,8 @@ final class CompareCommand extends GeneratingCommand {
     @Override
     public Integer call() throws Exception {
         // every argument is checked before the model loads
-        List<Method> list = Options.methods(methods, "--methods");
-        Preference pref = list.stream().allMatch(m -> m == Method.BASE) ? preference.preferenceOrNull()
+        List<AlignmentMethod> list = Options.methods(methods, "--methods");
+        Preference pref = list.stream().allMatch(m -> m == AlignmentMethod.BASE) ? preference.preferenceOrNull()
                 : preference.required();
         Conversation conversation = conversationOf(question);
         int tableWidth = json ? 0 : tableWidth();
@@ -62,7 +62,7 @@ final class CompareCommand extends GeneratingCommand {
         try (AmuletModel model = loadModel()) {
             warmUp(model, conversation, pref, list.get(0), configs.get(0));
             for (int i = 0; i < list.size(); i++) {
-                Method m = list.get(i);
+                AlignmentMethod m = list.get(i);
                 if (!json) {
                     err().println("compare: " + m.id() + "...");
                     err().flush();
@@ -91,7 +91,7 @@ final class CompareCommand extends GeneratingCommand {
      * One short untimed generation before the timed ones, so that the first method timed does not pay for the
      * JIT compiler and the first allocations of the engine (which made it look several times slower).
      */
-    private void warmUp(AmuletModel model, Conversation conversation, Preference pref, Method method,
+    private void warmUp(AmuletModel model, Conversation conversation, Preference pref, AlignmentMethod method,
                         GenerationConfig config) {
         GenerationConfig shortRun = config.toBuilder().maxNewTokens(Math.min(4, config.maxNewTokens())).build();
         model.generate(request(conversation, pref, shortRun), TokenListener.NONE);

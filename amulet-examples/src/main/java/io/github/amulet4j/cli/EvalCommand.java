@@ -4,7 +4,7 @@ import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
-import io.github.amulet4j.align.Method;
+import io.github.amulet4j.align.AlignmentMethod;
 import io.github.amulet4j.cli.eval.EvalSettings;
 import io.github.amulet4j.cli.eval.EvalSummary;
 import io.github.amulet4j.cli.eval.Question;
@@ -103,7 +103,7 @@ final class EvalCommand extends GeneratingCommand {
      * One generation. A {@code base} task, whose stream never holds the preference, is generated once per question
      * and its row written for {@code preferenceName} and copied for every name of {@code copies}.
      */
-    record Task(Question question, String preferenceName, Preference preference, Method method,
+    record Task(Question question, String preferenceName, Preference preference, AlignmentMethod method,
                 List<String> copies) {
         RowKey key() {
             return new RowKey(question.index(), method.id(), preferenceName);
@@ -118,10 +118,10 @@ final class EvalCommand extends GeneratingCommand {
         if (spark != null) {
             return EvalPlan.of(this).runOnSpark(out(), err());
         }
-        List<Method> methodList = Options.methods(methods, "--methods");
+        List<AlignmentMethod> methodList = Options.methods(methods, "--methods");
         Map<String, Preference> prefs = preferences();
         List<Question> questions = questions();
-        Map<Method, GenerationConfig> configs = configs(methodList);
+        Map<AlignmentMethod, GenerationConfig> configs = configs(methodList);
         PrintWriter out = out();
         PrintWriter err = err();
 
@@ -154,7 +154,7 @@ final class EvalCommand extends GeneratingCommand {
             List<JsonObject> copiedBase = new ArrayList<>();
             Map<Integer, JsonObject> baseRows = baseRowsByIndex(file.existingRows());
             for (Question q : questions) {
-                for (Method m : methodList) {
+                for (AlignmentMethod m : methodList) {
                     List<String> missing = new ArrayList<>();
                     for (String name : prefs.keySet()) {
                         if (file.doneKeys().contains(new RowKey(q.index(), m.id(), name))) {
@@ -166,7 +166,7 @@ final class EvalCommand extends GeneratingCommand {
                     if (missing.isEmpty()) {
                         continue;
                     }
-                    if (m == Method.BASE) {
+                    if (m == AlignmentMethod.BASE) {
                         JsonObject generated = baseRows.get(q.index());
                         if (generated != null) { // the same settings made it: copy it for the missing names
                             for (String name : missing) {
@@ -255,9 +255,9 @@ final class EvalCommand extends GeneratingCommand {
     }
 
     /** The generation configuration of each method. */
-    Map<Method, GenerationConfig> configs(List<Method> methodList) {
-        Map<Method, GenerationConfig> configs = new LinkedHashMap<>();
-        for (Method m : methodList) {
+    Map<AlignmentMethod, GenerationConfig> configs(List<AlignmentMethod> methodList) {
+        Map<AlignmentMethod, GenerationConfig> configs = new LinkedHashMap<>();
+        for (AlignmentMethod m : methodList) {
             configs.put(m, config(m));
         }
         conversationFlags.promptStyle();
@@ -265,7 +265,7 @@ final class EvalCommand extends GeneratingCommand {
     }
 
     /** The settings the rows of this run depend on (recorded next to --out). */
-    EvalSettings settings(Map<Method, GenerationConfig> configs, Map<String, Preference> prefs) {
+    EvalSettings settings(Map<AlignmentMethod, GenerationConfig> configs, Map<String, Preference> prefs) {
         ModelOptions modelOptions = modelOptions();
         return EvalSettings.of(modelOptions.model(), modelOptions.revision(),
                 modelOptions.runtime().computeType().name().toLowerCase(java.util.Locale.ROOT),
@@ -318,7 +318,7 @@ final class EvalCommand extends GeneratingCommand {
     static Map<Integer, JsonObject> baseRowsByIndex(List<JsonObject> rows) {
         Map<Integer, JsonObject> out = new java.util.HashMap<>();
         for (JsonObject row : rows) {
-            if (Method.BASE.id().equals(row.get("method").getAsString()) && !row.has(EvalSummary.COPY_OF)) {
+            if (AlignmentMethod.BASE.id().equals(row.get("method").getAsString()) && !row.has(EvalSummary.COPY_OF)) {
                 out.putIfAbsent(row.get("index").getAsInt(), row);
             }
         }
@@ -430,7 +430,7 @@ final class EvalCommand extends GeneratingCommand {
      * One short untimed generation before the timed rows, so that the first method's rows do not pay for the JIT
      * compiler and the engine's first allocations (which made the first method look several times slower).
      */
-    private void warmUp(AmuletModel model, Task task, Map<Method, GenerationConfig> configs) {
+    private void warmUp(AmuletModel model, Task task, Map<AlignmentMethod, GenerationConfig> configs) {
         GenerationConfig config = configs.get(task.method());
         GenerationConfig shortRun = config.toBuilder().maxNewTokens(Math.min(4, config.maxNewTokens())).build();
         model.generate(request(Conversation.of(task.question().question()).withSystem(conversationFlags.system),

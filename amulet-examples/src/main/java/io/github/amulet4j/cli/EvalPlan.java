@@ -1,7 +1,7 @@
 package io.github.amulet4j.cli;
 
 import com.google.gson.JsonObject;
-import io.github.amulet4j.align.Method;
+import io.github.amulet4j.align.AlignmentMethod;
 import io.github.amulet4j.cli.eval.EvalSettings;
 import io.github.amulet4j.cli.eval.Question;
 import io.github.amulet4j.djl.AmuletModel;
@@ -42,7 +42,7 @@ public final class EvalPlan implements Serializable {
 
     private final List<String> args;
     private transient EvalCommand command;
-    private transient Map<Method, GenerationConfig> configs;
+    private transient Map<AlignmentMethod, GenerationConfig> configs;
 
     private EvalPlan(List<String> args, EvalCommand command) {
         this.args = List.copyOf(args);
@@ -168,7 +168,7 @@ public final class EvalPlan implements Serializable {
     }
 
     /** {@code --methods}. */
-    public List<Method> methods() {
+    public List<AlignmentMethod> methods() {
         return Options.methods(command().methods, "--methods");
     }
 
@@ -193,9 +193,9 @@ public final class EvalPlan implements Serializable {
     }
 
     /** The request {@code eval} makes for a question, a method and a preference. */
-    public synchronized AmuletRequest request(String question, Method method, Preference preference) {
+    public synchronized AmuletRequest request(String question, AlignmentMethod method, Preference preference) {
         if (configs == null) {
-            configs = new EnumMap<>(Method.class);
+            configs = new EnumMap<>(AlignmentMethod.class);
         }
         GenerationConfig config = configs.computeIfAbsent(method, command()::config);
         return command().request(Conversation.of(question).withSystem(command().conversationFlags.system), preference, config);
@@ -206,7 +206,7 @@ public final class EvalPlan implements Serializable {
      *
      * @param nanos the row's share of its batch's wall time
      */
-    public static JsonObject row(String modelName, Question question, Method method, String preferenceName,
+    public static JsonObject row(String modelName, Question question, AlignmentMethod method, String preferenceName,
                                  Preference preference, GenerationResult result, long nanos) {
         return EvalCommand.row(modelName, new EvalCommand.Task(question, preferenceName, preference, method, List.of()),
                 result, nanos);

@@ -1,7 +1,7 @@
 package io.github.amulet4j.cli;
 
 import com.google.gson.JsonObject;
-import io.github.amulet4j.align.Method;
+import io.github.amulet4j.align.AlignmentMethod;
 import io.github.amulet4j.djl.AmuletModel;
 import io.github.amulet4j.djl.AmuletRequest;
 import io.github.amulet4j.djl.Conversation;
@@ -36,9 +36,9 @@ final class GenerateCommand extends GeneratingCommand {
 
     @Override
     public Integer call() throws Exception {
-        Method method = methodFlag.method();
+        AlignmentMethod method = methodFlag.method();
         GenerationConfig config = config(method);
-        Preference preference = method == Method.BASE ? this.preference.preferenceOrNull() : this.preference.required();
+        Preference preference = method == AlignmentMethod.BASE ? this.preference.preferenceOrNull() : this.preference.required();
         Conversation conversation = conversationOf(question);
         PrintWriter out = out();
         try (AmuletModel model = loadModel()) {
@@ -60,7 +60,7 @@ final class GenerateCommand extends GeneratingCommand {
     }
 
     /** The {@code --json} object of issue 4. */
-    static JsonObject resultJson(AmuletModel model, Method method, Preference preference, GenerationResult result,
+    static JsonObject resultJson(AmuletModel model, AlignmentMethod method, Preference preference, GenerationResult result,
                                  long nanos) {
         JsonObject o = new JsonObject();
         o.addProperty("text", result.text());
@@ -76,7 +76,7 @@ final class GenerateCommand extends GeneratingCommand {
     }
 
     /** The prompt length of the stream the method decodes from (the preference stream unless {@code base}). */
-    static int promptTokens(Method method, GenerationResult result) {
-        return method == Method.BASE ? result.basePromptTokens() : result.preferencePromptTokens();
+    static int promptTokens(AlignmentMethod method, GenerationResult result) {
+        return method == AlignmentMethod.BASE ? result.basePromptTokens() : result.preferencePromptTokens();
     }
 }

@@ -1,6 +1,6 @@
 package io.github.amulet4j.cli;
 
-import io.github.amulet4j.align.Method;
+import io.github.amulet4j.align.AlignmentMethod;
 import io.github.amulet4j.djl.AmuletModel;
 import io.github.amulet4j.djl.AmuletRequest;
 import io.github.amulet4j.djl.Conversation;
@@ -41,7 +41,7 @@ abstract class GeneratingCommand extends ModelCommand {
         }
     }
 
-    GenerationConfig config(Method method) {
+    GenerationConfig config(AlignmentMethod method) {
         return Options.generation(options, method);
     }
 

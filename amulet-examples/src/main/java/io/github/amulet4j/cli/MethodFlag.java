@@ -1,6 +1,6 @@
 package io.github.amulet4j.cli;
 
-import io.github.amulet4j.align.Method;
+import io.github.amulet4j.align.AlignmentMethod;
 import picocli.CommandLine.Option;
 
 /** {@code --method} of {@code generate} and {@code chat}. */
@@ -11,7 +11,7 @@ public final class MethodFlag {
     String method;
 
     /** The method, checked. */
-    Method method() {
+    AlignmentMethod method() {
         return Options.method(method, "--method");
     }
 }

@@ -2,7 +2,7 @@ package io.github.amulet4j.cli;
 
 
 import io.github.amulet4j.align.AmuletParameters;
-import io.github.amulet4j.align.Method;
+import io.github.amulet4j.align.AlignmentMethod;
 import io.github.amulet4j.decode.DecodingConfig;
 import io.github.amulet4j.djl.ModelLocator;
 import io.github.amulet4j.djl.ModelOptions;
@@ -59,9 +59,9 @@ final class Options {
     }
 
     /** A method by name. */
-    static Method method(String name, String option) {
+    static AlignmentMethod method(String name, String option) {
         try {
-            return Method.fromName(name);
+            return AlignmentMethod.fromName(name);
         } catch (IllegalArgumentException e) {
             throw new UsageException(option + ": " + e.getMessage());
         }
@@ -100,11 +100,11 @@ final class Options {
     }
 
     /** A comma-separated list of methods. */
-    static List<Method> methods(String list, String option) {
-        List<Method> out = new ArrayList<>();
+    static List<AlignmentMethod> methods(String list, String option) {
+        List<AlignmentMethod> out = new ArrayList<>();
         for (String name : list.split(",")) {
             if (!name.isBlank()) {
-                Method m = method(name, option);
+                AlignmentMethod m = method(name, option);
                 if (!out.contains(m)) {
                     out.add(m);
                 }
@@ -117,7 +117,7 @@ final class Options {
     }
 
     /** The generation configuration for {@code method} from the shared options. */
-    static GenerationConfig generation(SharedOptions o, Method method) {
+    static GenerationConfig generation(SharedOptions o, AlignmentMethod method) {
         try {
             AmuletParameters.Builder amulet = AmuletParameters.builder();
             if (o.iterations != null) {

@@ -3,8 +3,8 @@ package io.github.amulet4j.cli;
 import com.google.gson.JsonObject;
 import io.github.amulet4j.djl.Conversation;
 import io.github.amulet4j.djl.PromptRenderer;
-import io.github.amulet4j.djl.RenderedPrompt;
-import io.github.amulet4j.djl.TwoStreamPrompt;
+import io.github.amulet4j.djl.TokenizedPrompt;
+import io.github.amulet4j.djl.PromptPair;
 import io.github.amulet4j.prompt.Preference;
 import io.github.amulet4j.prompt.PromptStyle;
 import java.util.Optional;
@@ -42,7 +42,7 @@ final class PromptCommand extends ModelCommand {
         Preference preference = this.preference.required();
         PromptStyle style = conversation.promptStyle();
         PromptRenderer renderer = PromptRenderer.load(modelOptions());
-        TwoStreamPrompt prompts = renderer.render(
+        PromptPair prompts = renderer.render(
                 Conversation.of(Options.question(question)).withSystem(conversation.system), preference, style);
         // the template's own default system message is the S of both streams when the conversation has none
         Optional<String> templateDefault = conversation.system == null && style == PromptStyle.DEFAULT
@@ -64,14 +64,14 @@ final class PromptCommand extends ModelCommand {
         return AmuletCli.OK;
     }
 
-    private static JsonObject streamJson(RenderedPrompt p) {
+    private static JsonObject streamJson(TokenizedPrompt p) {
         JsonObject o = new JsonObject();
         o.addProperty("text", p.text());
         o.add("token_ids", Json.ids(p.tokenIds()));
         return o;
     }
 
-    private static void print(PrintWriter out, String name, RenderedPrompt p) {
+    private static void print(PrintWriter out, String name, TokenizedPrompt p) {
         out.println("=== " + name + " stream (" + p.tokenIds().length + " tokens) ===");
         out.println(p.text());
         out.println("--- token ids ---");

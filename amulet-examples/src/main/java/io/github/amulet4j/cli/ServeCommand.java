@@ -1,6 +1,6 @@
 package io.github.amulet4j.cli;
 
-import io.github.amulet4j.align.Method;
+import io.github.amulet4j.align.AlignmentMethod;
 import io.github.amulet4j.cli.serve.AmuletServer;
 import io.github.amulet4j.cli.serve.ServerOptions;
 import io.github.amulet4j.djl.AmuletBatcher;
@@ -72,7 +72,7 @@ final class ServeCommand extends GeneratingCommand {
         if (key != null && key.isBlank()) {
             throw new UsageException((apiKey != null ? "--api-key" : API_KEY_VARIABLE) + ": the key is empty");
         }
-        Method method = methodFlag.method();
+        AlignmentMethod method = methodFlag.method();
         GenerationConfig defaults = config(method);
         ServerOptions serverOptions;
         try {

@@ -1,6 +1,6 @@
 package io.github.amulet4j.examples;
 
-import io.github.amulet4j.align.Method;
+import io.github.amulet4j.align.AlignmentMethod;
 import io.github.amulet4j.djl.AmuletModel;
 import io.github.amulet4j.djl.AmuletRequest;
 import io.github.amulet4j.djl.ModelOptions;
@@ -27,7 +27,7 @@ public final class BatchExample {
                 AmuletRequest.builder(question).preference("creative").config(amulet).build(),
                 AmuletRequest.builder(question).preference("Answer like a pirate.").config(amulet).build(),
                 AmuletRequest.builder(question).preference("formal")
-                        .config(amulet.toBuilder().method(Method.LA).build()).build());
+                        .config(amulet.toBuilder().method(AlignmentMethod.LA).build()).build());
         try (AmuletModel model = AmuletModel.load(options)) {
             List<GenerationResult> results = model.generate(requests);
             for (int i = 0; i < results.size(); i++) {

@@ -1,6 +1,6 @@
 package io.github.amulet4j.examples;
 
-import io.github.amulet4j.align.Method;
+import io.github.amulet4j.align.AlignmentMethod;
 import io.github.amulet4j.djl.AmuletModel;
 import io.github.amulet4j.djl.ModelOptions;
 import io.github.amulet4j.generate.GenerationConfig;
@@ -19,7 +19,7 @@ public final class QuickStart {
     public static void main(String[] args) throws Exception {
         ModelOptions options = ModelOptions.of(args.length > 0 ? args[0] : ModelOptions.DEFAULT_MODEL);
         try (AmuletModel model = AmuletModel.load(options)) {
-            GenerationConfig config = GenerationConfig.builder().method(Method.AMULET).maxNewTokens(64).build();
+            GenerationConfig config = GenerationConfig.builder().method(AlignmentMethod.AMULET).maxNewTokens(64).build();
             GenerationResult result = model.generate("What is the ozone layer?", Preference.of("concise"), config);
             System.out.println(result.text());
             System.out.println("(" + result.generatedTokens() + " tokens, " + result.finishReason() + ")");

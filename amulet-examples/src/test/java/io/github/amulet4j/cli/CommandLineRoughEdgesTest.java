@@ -2,7 +2,7 @@ package io.github.amulet4j.cli;
 
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import io.github.amulet4j.align.Method;
+import io.github.amulet4j.align.AlignmentMethod;
 import io.github.amulet4j.generate.FinishReason;
 import io.github.amulet4j.generate.GenerationResult;
 import org.junit.jupiter.api.BeforeAll;
@@ -36,7 +36,7 @@ class CommandLineRoughEdgesTest {
         assertEquals(0, CliRun.run("random-model", "--shape", "tiny-qwen2", "--out", model.toString()).exitCode());
     }
 
-    private static CompareCommand.Answer answer(Method m, String text, int tokens) {
+    private static CompareCommand.Answer answer(AlignmentMethod m, String text, int tokens) {
         GenerationResult r = new GenerationResult(new int[tokens], text, FinishReason.MAX_NEW_TOKENS, 5, 7, 0, 0);
         return new CompareCommand.Answer(m, r, 1_000_000_000L);
     }
@@ -44,7 +44,7 @@ class CommandLineRoughEdgesTest {
     private static List<CompareCommand.Answer> fiveAnswers() {
         List<CompareCommand.Answer> answers = new ArrayList<>();
         String text = "The ozone layer is a belt of ozone gas in the stratosphere that absorbs most ultraviolet light.";
-        for (Method m : List.of(Method.BASE, Method.PREF, Method.LA, Method.AMULET, Method.BEAM)) {
+        for (AlignmentMethod m : List.of(AlignmentMethod.BASE, AlignmentMethod.PREF, AlignmentMethod.LA, AlignmentMethod.AMULET, AlignmentMethod.BEAM)) {
             answers.add(answer(m, text, 123456));
         }
         return answers;

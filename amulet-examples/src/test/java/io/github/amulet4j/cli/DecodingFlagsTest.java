@@ -1,6 +1,6 @@
 package io.github.amulet4j.cli;
 
-import io.github.amulet4j.align.Method;
+import io.github.amulet4j.align.AlignmentMethod;
 import io.github.amulet4j.decode.DecodingChain;
 import io.github.amulet4j.decode.DecodingConfig;
 import io.github.amulet4j.generate.EarlyStopping;
@@ -37,7 +37,7 @@ class DecodingFlagsTest {
     }
 
     /** The generation configuration {@code generate ARGS Q} would use for {@code method}. */
-    static GenerationConfig config(Method method, String... args) {
+    static GenerationConfig config(AlignmentMethod method, String... args) {
         CommandLine cli = AmuletCli.commandLine(new StringReader(""));
         String[] all = new String[args.length + 2];
         all[0] = "generate";
@@ -49,7 +49,7 @@ class DecodingFlagsTest {
     }
 
     static DecodingConfig decoding(String... args) {
-        return config(Method.AMULET, args).decoding();
+        return config(AlignmentMethod.AMULET, args).decoding();
     }
 
     @Test
@@ -77,22 +77,22 @@ class DecodingFlagsTest {
 
     @Test
     void beamSearchHonoursTheSamplingOptions() {
-        DecodingConfig d = config(Method.BEAM, "--temperature", "0.7", "--seed", "4").decoding();
+        DecodingConfig d = config(AlignmentMethod.BEAM, "--temperature", "0.7", "--seed", "4").decoding();
         assertTrue(d.doSample(), "beam search is sampled when asked (the paper's sampled beam baseline)");
         assertEquals(0.7, d.temperature());
         assertEquals(4L, d.seed().getAsLong());
-        assertTrue(config(Method.BEAM).decoding().isGreedy());
+        assertTrue(config(AlignmentMethod.BEAM).decoding().isGreedy());
     }
 
     @Test
     void beamFlagsMapOntoHuggingFacesSettings() {
-        GenerationConfig c = config(Method.BEAM, "--beams", "4", "--length-penalty", "-0.5", "--early-stopping", "never");
+        GenerationConfig c = config(AlignmentMethod.BEAM, "--beams", "4", "--length-penalty", "-0.5", "--early-stopping", "never");
         assertEquals(4, c.numBeams());
         assertEquals(-0.5, c.lengthPenalty());
         assertEquals(EarlyStopping.NEVER, c.earlyStopping());
-        assertEquals(EarlyStopping.WHEN_FULL, config(Method.BEAM, "--early-stopping", "true").earlyStopping());
-        assertEquals(EarlyStopping.HEURISTIC, config(Method.BEAM).earlyStopping(), "Hugging Face's default");
-        assertEquals(1.0, config(Method.BEAM).lengthPenalty());
+        assertEquals(EarlyStopping.WHEN_FULL, config(AlignmentMethod.BEAM, "--early-stopping", "true").earlyStopping());
+        assertEquals(EarlyStopping.HEURISTIC, config(AlignmentMethod.BEAM).earlyStopping(), "Hugging Face's default");
+        assertEquals(1.0, config(AlignmentMethod.BEAM).lengthPenalty());
         String m = model.toString();
         assertUsage(CliRun.run("generate", "--model", m, "--preference", "concise", "--method", "beam",
                 "--early-stopping", "soon", "Why?"), "--early-stopping: unknown early stopping 'soon'; valid: true, false, never");

@@ -1,7 +1,7 @@
 package io.github.amulet4j.cli;
 
 import com.google.gson.JsonObject;
-import io.github.amulet4j.align.Method;
+import io.github.amulet4j.align.AlignmentMethod;
 import io.github.amulet4j.decode.DecodingConfig;
 import io.github.amulet4j.djl.AmuletModel;
 import io.github.amulet4j.djl.AmuletRequest;
@@ -74,7 +74,7 @@ class DocumentedFeaturesTest {
         assertArrayEquals(sampled, tokens(generate("--temperature", "1.5", "--top-p", "0.95", "--top-k", "50", "--seed", "7")),
                 "same seed, same tokens");
         try (AmuletModel m = AmuletModel.load(model)) {
-            GenerationConfig c = GenerationConfig.builder().method(Method.AMULET).maxNewTokens(10).decoding(DecodingConfig
+            GenerationConfig c = GenerationConfig.builder().method(AlignmentMethod.AMULET).maxNewTokens(10).decoding(DecodingConfig
                     .builder().greedy(false).temperature(1.5).topP(0.95).topK(50).seed(7).build()).build();
             assertArrayEquals(m.generate(AmuletRequest.builder(QUESTION).preference("concise").config(c).build(),
                     TokenListener.NONE).tokenIds(), sampled, "the library with the same decoding settings");
@@ -107,7 +107,7 @@ class DocumentedFeaturesTest {
 
         int[] cli = tokens(generate("--prompt-style", "paper"));
         try (AmuletModel m = AmuletModel.load(model)) {
-            GenerationConfig c = GenerationConfig.builder().method(Method.AMULET).maxNewTokens(10).build();
+            GenerationConfig c = GenerationConfig.builder().method(AlignmentMethod.AMULET).maxNewTokens(10).build();
             assertArrayEquals(m.generate(AmuletRequest.builder(QUESTION).preference("concise").promptStyle(PromptStyle.PAPER)
                     .config(c).build(), TokenListener.NONE).tokenIds(), cli);
         }

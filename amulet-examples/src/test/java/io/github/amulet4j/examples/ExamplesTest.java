@@ -1,6 +1,6 @@
 package io.github.amulet4j.examples;
 
-import io.github.amulet4j.align.Method;
+import io.github.amulet4j.align.AlignmentMethod;
 import io.github.amulet4j.djl.AmuletModel;
 import io.github.amulet4j.djl.AmuletRequest;
 import io.github.amulet4j.djl.Conversation;
@@ -61,7 +61,7 @@ class ExamplesTest {
         String out = stdout(QuickStart::main, model.toString());
         try (AmuletModel m = AmuletModel.load(model)) {
             GenerationResult r = m.generate("What is the ozone layer?", Preference.of("concise"),
-                    GenerationConfig.builder().method(Method.AMULET).maxNewTokens(64).build());
+                    GenerationConfig.builder().method(AlignmentMethod.AMULET).maxNewTokens(64).build());
             String n = System.lineSeparator();
             assertEquals(r.text() + n + "(" + r.generatedTokens() + " tokens, " + r.finishReason() + ")" + n, out);
         }
@@ -88,7 +88,7 @@ class ExamplesTest {
         try (AmuletModel m = AmuletModel.load(model)) {
             for (String[] pref : new String[][] {{"concise", "amulet"}, {"creative", "amulet"},
                 {"Answer like a pirate.", "amulet"}, {"formal", "la"}}) {
-                GenerationConfig c = pref[1].equals("la") ? amulet.toBuilder().method(Method.LA).build() : amulet;
+                GenerationConfig c = pref[1].equals("la") ? amulet.toBuilder().method(AlignmentMethod.LA).build() : amulet;
                 AmuletRequest alone = AmuletRequest.builder(question).preference(pref[0]).config(c).build();
                 want.append("--- ").append(alone.preference().orElseThrow().text()).append(n)
                         .append(m.generate(alone, TokenListener.NONE).text()).append(n);

@@ -1,7 +1,7 @@
 package io.github.amulet4j.spark;
 
 import com.google.gson.JsonObject;
-import io.github.amulet4j.align.Method;
+import io.github.amulet4j.align.AlignmentMethod;
 import io.github.amulet4j.cli.EvalPlan;
 import io.github.amulet4j.cli.eval.Question;
 import io.github.amulet4j.cli.eval.ResultsFile;
@@ -109,7 +109,7 @@ final class GeneratePartition implements FlatMapFunction<Iterator<EvalItem>, Str
     private void generate(List<EvalItem> chunk, Deque<String> out) {
         List<AmuletRequest> requests = new ArrayList<>(chunk.size());
         for (EvalItem item : chunk) {
-            requests.add(plan.request(item.question(), Method.fromName(item.method()),
+            requests.add(plan.request(item.question(), AlignmentMethod.fromName(item.method()),
                     new Preference(item.preferenceText())));
         }
         ExecutorModels.Batch batch = ExecutorModels.generate(plan, requests);
@@ -118,7 +118,7 @@ final class GeneratePartition implements FlatMapFunction<Iterator<EvalItem>, Str
             EvalItem item = chunk.get(i);
             GenerationResult result = batch.results().get(i);
             JsonObject row = EvalPlan.row(batch.modelName(), new Question(item.index(), item.question()),
-                    Method.fromName(item.method()), item.preferenceName(), new Preference(item.preferenceText()),
+                    AlignmentMethod.fromName(item.method()), item.preferenceName(), new Preference(item.preferenceText()),
                     result, share);
             row.addProperty("batch", chunk.size());
             out.add(ResultsFile.line(row));

@@ -4,7 +4,7 @@ import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
-import io.github.amulet4j.align.Method;
+import io.github.amulet4j.align.AlignmentMethod;
 import io.github.amulet4j.cli.UsageException;
 import io.github.amulet4j.cli.eval.EvalSettings;
 import io.github.amulet4j.cli.eval.EvalSummary;
@@ -169,7 +169,7 @@ final class ResultsDirectory {
             throw new IllegalArgumentException("a row of the results lacks \"index\", \"method\" or \"preference\": "
                     + abbreviate(line));
         }
-        if (Method.BASE.id().equals(row.get("method").getAsString()) && !row.has(EvalSummary.COPY_OF)) {
+        if (AlignmentMethod.BASE.id().equals(row.get("method").getAsString()) && !row.has(EvalSummary.COPY_OF)) {
             return line;
         }
         JsonObject slim = new JsonObject();

@@ -1,7 +1,7 @@
 package io.github.amulet4j.spark;
 
 import com.google.gson.JsonObject;
-import io.github.amulet4j.align.Method;
+import io.github.amulet4j.align.AlignmentMethod;
 import io.github.amulet4j.cli.AmuletCli;
 import io.github.amulet4j.cli.EvalPlan;
 import io.github.amulet4j.cli.UsageException;
@@ -49,7 +49,7 @@ public final class SparkEvalRunner implements EvalPlan.SparkRunner {
 
     @Override
     public int run(EvalPlan plan, PrintWriter out, PrintWriter err) throws Exception {
-        List<Method> methods = plan.methods();
+        List<AlignmentMethod> methods = plan.methods();
         Map<String, Preference> prefs = plan.preferences();
         EvalSettings settings = plan.settings(prefs);
         Map<String, String> conf = plan.sparkConf();
@@ -103,7 +103,7 @@ public final class SparkEvalRunner implements EvalPlan.SparkRunner {
         return "local[" + (m.group(2) == null ? "1" : m.group(2)) + "," + LOCAL_ATTEMPTS + "]";
     }
 
-    private int run(EvalPlan plan, SparkSession spark, List<Method> methods, Map<String, Preference> prefs,
+    private int run(EvalPlan plan, SparkSession spark, List<AlignmentMethod> methods, Map<String, Preference> prefs,
                     EvalSettings settings, int[] fault, PrintWriter out, PrintWriter err) throws Exception {
         List<Question> questions = QuestionSource.read(spark, plan);
         ResultsDirectory dir = new ResultsDirectory(spark, plan.out());
@@ -118,7 +118,7 @@ public final class SparkEvalRunner implements EvalPlan.SparkRunner {
         List<EvalItem> items = new ArrayList<>();
         Map<Integer, JsonObject> baseRows = EvalPlan.baseRowsByIndex(new ArrayList<>(existing.values()));
         for (Question q : questions) {
-            for (Method m : methods) {
+            for (AlignmentMethod m : methods) {
                 List<String> missing = new ArrayList<>();
                 for (String name : prefs.keySet()) {
                     if (existing.containsKey(new RowKey(q.index(), m.id(), name))) {
@@ -130,7 +130,7 @@ public final class SparkEvalRunner implements EvalPlan.SparkRunner {
                 if (missing.isEmpty()) {
                     continue;
                 }
-                if (m == Method.BASE) {
+                if (m == AlignmentMethod.BASE) {
                     JsonObject generated = baseRows.get(q.index());
                     if (generated != null) {
                         for (String name : missing) {
@@ -161,7 +161,7 @@ public final class SparkEvalRunner implements EvalPlan.SparkRunner {
                 + dir.location());
         err.flush();
         // the methods in --methods order, as a fresh eval run's summary lists them (the part files have no order)
-        List<String> order = methods.stream().map(Method::id).toList();
+        List<String> order = methods.stream().map(AlignmentMethod::id).toList();
         List<JsonObject> summaryRows = new ArrayList<>(rows.values());
         summaryRows.sort(java.util.Comparator.comparingInt(r -> {
             int i = order.indexOf(r.get("method").getAsString());

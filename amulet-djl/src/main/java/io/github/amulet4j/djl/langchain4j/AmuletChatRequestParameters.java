@@ -2,7 +2,7 @@ package io.github.amulet4j.djl.langchain4j;
 
 import dev.langchain4j.model.chat.request.ChatRequestParameters;
 import dev.langchain4j.model.chat.request.DefaultChatRequestParameters;
-import io.github.amulet4j.align.Method;
+import io.github.amulet4j.align.AlignmentMethod;
 
 import java.util.Objects;
 
@@ -14,7 +14,7 @@ import java.util.Objects;
 public final class AmuletChatRequestParameters extends DefaultChatRequestParameters {
 
     private final String preference;
-    private final Method method;
+    private final AlignmentMethod method;
 
     private AmuletChatRequestParameters(Builder b) {
         super(b);
@@ -32,7 +32,7 @@ public final class AmuletChatRequestParameters extends DefaultChatRequestParamet
     }
 
     /** The decoding method, or null for the default ({@code amulet} with a preference, else {@code base}). */
-    public Method method() {
+    public AlignmentMethod method() {
         return method;
     }
 
@@ -60,7 +60,7 @@ public final class AmuletChatRequestParameters extends DefaultChatRequestParamet
     /** Builder of {@link AmuletChatRequestParameters}. */
     public static final class Builder extends DefaultChatRequestParameters.Builder<Builder> {
         private String preference;
-        private Method method;
+        private AlignmentMethod method;
 
         @Override
         public Builder overrideWith(ChatRequestParameters parameters) {
@@ -81,7 +81,7 @@ public final class AmuletChatRequestParameters extends DefaultChatRequestParamet
             return this;
         }
 
-        public Builder method(Method method) {
+        public Builder method(AlignmentMethod method) {
             this.method = method;
             return this;
         }

@@ -10,7 +10,7 @@ import dev.langchain4j.model.chat.request.ResponseFormatType;
 import dev.langchain4j.model.chat.response.ChatResponse;
 import dev.langchain4j.model.output.FinishReason;
 import dev.langchain4j.model.output.TokenUsage;
-import io.github.amulet4j.align.Method;
+import io.github.amulet4j.align.AlignmentMethod;
 import io.github.amulet4j.decode.DecodingConfig;
 import io.github.amulet4j.djl.AmuletRequest;
 import io.github.amulet4j.djl.Conversation;
@@ -44,13 +44,13 @@ final class ChatConversion {
             throw new IllegalArgumentException("JSON response formats are not supported by Amulet chat models");
         }
         String preference = null;
-        Method method = null;
+        AlignmentMethod method = null;
         if (p instanceof AmuletChatRequestParameters a) {
             preference = a.preference() == null || a.preference().isBlank() ? null : a.preference().trim();
             method = a.method();
         }
         if (method == null) {
-            method = preference == null ? Method.BASE : defaults.method();
+            method = preference == null ? AlignmentMethod.BASE : defaults.method();
         }
         if (method.needsPreference() && preference == null) {
             throw new IllegalArgumentException("method '" + method.id() + "' needs a preference "

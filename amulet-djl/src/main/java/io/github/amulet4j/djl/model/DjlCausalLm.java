@@ -39,7 +39,7 @@ public final class DjlCausalLm implements CausalLm {
     private final NDManager manager;
     private final ModelWeights weights;
     private final TransformerForward forward;
-    private final ProductWorkers workers;
+    private final RowSplitPool workers;
     private volatile boolean closed;
 
     private DjlCausalLm(ModelConfig config, RuntimeOptions options, NDManager manager, ModelWeights weights) {
@@ -47,7 +47,7 @@ public final class DjlCausalLm implements CausalLm {
         this.options = options;
         this.manager = manager;
         this.weights = weights;
-        this.workers = new ProductWorkers(options.effectiveProductThreads(), "amulet-product");
+        this.workers = new RowSplitPool(options.effectiveProductThreads(), "amulet-product");
         try {
             this.forward = new TransformerForward(config, weights, options.computeType(),
                     RotaryFrequencies.inverseFrequencies(config), workers);

@@ -67,7 +67,7 @@ final class ModelWeights {
     }
 
     /**
-     * @param blocks  row blocks per engine linear weight, for {@link ProductWorkers} (1: no split)
+     * @param blocks  row blocks per engine linear weight, for {@link RowSplitPool} (1: no split)
      * @param onHeap  hold the linear weights and the embedding table for the Java kernels, not on the engine
      * @param weights their format when {@code onHeap}
      */

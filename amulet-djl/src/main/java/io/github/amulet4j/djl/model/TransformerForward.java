@@ -47,7 +47,7 @@ final class TransformerForward {
     private final int vocab;
     private final float eps;
     private final Activation activation;
-    private final ProductWorkers workers;
+    private final RowSplitPool workers;
     /** Time spent copying logits from the engine into Java arrays, for {@link DjlCausalLm#logitsCopyNanos()}. */
     private long copyNanos;
     private Runnable probe;
@@ -61,10 +61,10 @@ final class TransformerForward {
     private enum Activation { SILU, GELU_TANH, GELU_ERF, RELU }
 
     /**
-     * @param workers threads that share each linear product by row blocks of the weights (see {@link ProductWorkers})
+     * @param workers threads that share each linear product by row blocks of the weights (see {@link RowSplitPool})
      */
     TransformerForward(ModelConfig config, ModelWeights weights, DataType type, float[] invFreq,
-                       ProductWorkers workers) {
+                       RowSplitPool workers) {
         this.config = config;
         this.workers = workers;
         this.w = weights;

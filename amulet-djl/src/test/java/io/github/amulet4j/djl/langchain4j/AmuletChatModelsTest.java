@@ -7,7 +7,7 @@ import dev.langchain4j.model.chat.request.ChatRequest;
 import dev.langchain4j.model.chat.response.ChatResponse;
 import dev.langchain4j.model.chat.response.StreamingChatResponseHandler;
 import dev.langchain4j.model.output.FinishReason;
-import io.github.amulet4j.align.Method;
+import io.github.amulet4j.align.AlignmentMethod;
 import io.github.amulet4j.decode.DecodingConfig;
 import io.github.amulet4j.djl.AmuletBatcher;
 import io.github.amulet4j.djl.AmuletModel;
@@ -37,7 +37,7 @@ class AmuletChatModelsTest {
     @TempDir
     Path dir;
 
-    static GenerationResult alone(AmuletModel model, Conversation c, String preference, Method method, int tokens) {
+    static GenerationResult alone(AmuletModel model, Conversation c, String preference, AlignmentMethod method, int tokens) {
         AmuletRequest.Builder b = AmuletRequest.builder(c).config(GenerationConfig.builder().method(method)
                 .maxNewTokens(tokens).decoding(DecodingConfig.greedy()).build());
         if (preference != null) {
@@ -56,9 +56,9 @@ class AmuletChatModelsTest {
         RandomModelFolder.write(folder, RandomModelFolder.Shape.TINY_QWEN2, 9, SafetensorsDtype.F32);
         try (AmuletModel model = AmuletModel.load(ModelOptions.of(folder))) {
             Conversation question = Conversation.of("What is rain?").withSystem("Be brief.");
-            GenerationResult concise = alone(model, question, "concise", Method.AMULET, 6);
-            GenerationResult pirate = alone(model, question, "Answer like a pirate.", Method.LA, 5);
-            GenerationResult plain = alone(model, question, null, Method.BASE, 4);
+            GenerationResult concise = alone(model, question, "concise", AlignmentMethod.AMULET, 6);
+            GenerationResult pirate = alone(model, question, "Answer like a pirate.", AlignmentMethod.LA, 5);
+            GenerationResult plain = alone(model, question, null, AlignmentMethod.BASE, 4);
             try (AmuletBatcher batcher = model.batcher(BatchingOptions.defaults())) {
                 AmuletChatModel chat = AmuletChatModel.builder(batcher)
                         .defaultRequestParameters(AmuletChatRequestParameters.builder().preference("concise")
@@ -75,7 +75,7 @@ class AmuletChatModelsTest {
 
                 // per request: another preference and method
                 ChatRequest overridden = byDefault.toBuilder().parameters(AmuletChatRequestParameters.builder()
-                        .preference("Answer like a pirate.").method(Method.LA).maxOutputTokens(5).build()).build();
+                        .preference("Answer like a pirate.").method(AlignmentMethod.LA).maxOutputTokens(5).build()).build();
                 assertEquals(pirate.text(), chat.chat(overridden).aiMessage().text());
 
                 AmuletChatModel noPreference = AmuletChatModel.builder(batcher).build();
@@ -83,7 +83,7 @@ class AmuletChatModelsTest {
                         .temperature(0.0).maxOutputTokens(4).build()).build();
                 assertEquals(plain.text(), noPreference.chat(plainRequest).aiMessage().text());
                 ChatRequest amuletWithout = byDefault.toBuilder().parameters(AmuletChatRequestParameters.builder()
-                        .method(Method.AMULET).build()).build();
+                        .method(AlignmentMethod.AMULET).build()).build();
                 assertTrue(assertThrows(IllegalArgumentException.class, () -> noPreference.chat(amuletWithout))
                         .getMessage().contains("needs a preference"));
                 ChatRequest withTools = byDefault.toBuilder().parameters(AmuletChatRequestParameters.builder()

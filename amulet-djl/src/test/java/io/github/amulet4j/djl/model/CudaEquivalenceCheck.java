@@ -5,7 +5,7 @@ import ai.djl.engine.Engine;
 import ai.djl.engine.StandardCapabilities;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.util.cuda.CudaUtils;
-import io.github.amulet4j.align.Method;
+import io.github.amulet4j.align.AlignmentMethod;
 import io.github.amulet4j.backend.DecodingSession;
 import io.github.amulet4j.djl.AmuletModel;
 import io.github.amulet4j.djl.ModelOptions;
@@ -184,7 +184,7 @@ public final class CudaEquivalenceCheck {
                      AmuletModel gpu = AmuletModel.load(ModelOptions.builder().model(folder).runtime(r -> r.device(target)).build());
                      AmuletModel half = AmuletModel.load(ModelOptions.builder().model(folder)
                              .runtime(r -> r.device(target).computeType(DataType.FLOAT16)).build())) {
-                    for (Method method : List.of(Method.BASE, Method.PREF, Method.LA, Method.AMULET)) {
+                    for (AlignmentMethod method : List.of(AlignmentMethod.BASE, AlignmentMethod.PREF, AlignmentMethod.LA, AlignmentMethod.AMULET)) {
                         GenerationConfig config = GenerationConfig.builder().method(method).maxNewTokens(NEW_TOKENS)
                                 .build();
                         GenerationResult a = cpu.generate(QUESTION, Preference.of("concise"), config);
@@ -198,7 +198,7 @@ public final class CudaEquivalenceCheck {
                                         : "DIFFER: cpu " + Arrays.toString(a.tokenIds()) + " gpu "
                                         + Arrays.toString(b.tokenIds()));
                     }
-                    GenerationConfig amulet = GenerationConfig.builder().method(Method.AMULET).maxNewTokens(NEW_TOKENS)
+                    GenerationConfig amulet = GenerationConfig.builder().method(AlignmentMethod.AMULET).maxNewTokens(NEW_TOKENS)
                             .build();
                     GenerationResult h = half.generate(QUESTION, Preference.of("concise"), amulet);
                     GenerationResult f = cpu.generate(QUESTION, Preference.of("concise"), amulet);

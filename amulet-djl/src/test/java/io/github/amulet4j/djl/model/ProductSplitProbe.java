@@ -13,7 +13,7 @@ import java.util.Locale;
 /**
  * Manual probe (not a test): the linear products of one Qwen2.5-0.5B-shaped decode step (24 layers of q/k/v,
  * o, gate/up and down, plus the 151,936-row head; weights far beyond the caches), timed with one or two columns,
- * each computed whole by PyTorch or split by row blocks over {@link ProductWorkers}. Variants alternate
+ * each computed whole by PyTorch or split by row blocks over {@link RowSplitPool}. Variants alternate
  * within each round so they see the same machine state; prints the median and best of the rounds.
  *
  * <p>With {@code --add-modules jdk.incubator.vector} it also times the Java kernels (F32 {@link WeightMatrix}) over copies of the
@@ -36,7 +36,7 @@ public final class ProductSplitProbe {
         boolean java = VectorSupport.available();
         double[][] ms = new double[names.length][rounds];
         try (NDManager m = NDManager.newBaseManager("PyTorch");
-             ProductWorkers workers = new ProductWorkers(2, "probe")) {
+             RowSplitPool workers = new RowSplitPool(2, "probe")) {
             LinearWeight[][] w = new LinearWeight[24][SHAPES.length];
             WeightMatrix[][] heap = new WeightMatrix[24][SHAPES.length];
             double bytes = 0;
@@ -95,7 +95,7 @@ public final class ProductSplitProbe {
     }
 
     /** The same products with the Java kernels over copies of the weights, rows split over the workers. */
-    private static double javaStep(WeightMatrix[][] heap, WeightMatrix head, int columns, ProductWorkers workers) {
+    private static double javaStep(WeightMatrix[][] heap, WeightMatrix head, int columns, RowSplitPool workers) {
         float[] x = new float[columns * 4864];
         for (int i = 0; i < x.length; i++) {
             x[i] = (float) Math.sin(i);
@@ -111,14 +111,14 @@ public final class ProductSplitProbe {
         return (System.nanoTime() - t0) / 1e6;
     }
 
-    private static void javaProduct(WeightMatrix w, int rows, int in, float[] x, int n, float[] y, ProductWorkers workers) {
+    private static void javaProduct(WeightMatrix w, int rows, int in, float[] x, int n, float[] y, RowSplitPool workers) {
         int half = rows / 2 / LinearWeight.ROW_ALIGN * LinearWeight.ROW_ALIGN;
         workers.run(new Runnable[] {
             () -> w.multiply(x, n, y, 0, half),
             () -> w.multiply(x, n, y, half, rows)});
     }
 
-    private static void multiply(LinearWeight w, NDArray x, boolean split, ProductWorkers workers, NDManager step) {
+    private static void multiply(LinearWeight w, NDArray x, boolean split, RowSplitPool workers, NDManager step) {
         try (NDManager scope = step.newSubManager()) {
             if (split) {
                 for (NDArray r : workers.multiply(w.blocks(), x, scope)) {

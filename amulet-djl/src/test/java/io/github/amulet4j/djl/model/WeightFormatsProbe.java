@@ -43,7 +43,7 @@ public final class WeightFormatsProbe {
                 bytes += w[l][i].byteSize();
             }
         }
-        try (ProductWorkers workers = new ProductWorkers(threads, "probe")) {
+        try (RowSplitPool workers = new RowSplitPool(threads, "probe")) {
             String[] names = {"1 col", "2 col", "64 col (6 layers)"};
             double[][] ms = new double[names.length][rounds];
             for (int round = -2; round < rounds; round++) {
@@ -83,7 +83,7 @@ public final class WeightFormatsProbe {
         }
     }
 
-    private static void run(ProductWorkers workers, WeightMatrix m, float[] x, int n, float[] y) {
+    private static void run(RowSplitPool workers, WeightMatrix m, float[] x, int n, float[] y) {
         int rows = m.rows();
         int parts = Math.max(1, Math.min(workers.threads(), rows / 16));
         Runnable[] tasks = new Runnable[parts];

@@ -87,12 +87,12 @@ class ChatTemplateTest {
         TemplateException other = assertThrows(TemplateException.class,
                 () -> picky.render(List.of(ChatMessage.system("s"), ChatMessage.user("bad")), true));
         assertTrue(other.templateMessage().contains("bad content"));
-        // the fallback fails too: both errors in one message (through TwoStreamPrompts)
+        // the fallback fails too: both errors in one message (through PromptTextBuilder)
         ChatTemplate noSystemNoBlankLines = ChatTemplate.builder("{% for m in messages %}"
                 + "{% if m.role == 'system' %}{{ raise_exception('System role not supported') }}{% endif %}"
                 + "{% if '\n\n' in m.content and m.content|length > 12 %}{{ raise_exception('message too long: ' + m.content|length|string) }}{% endif %}"
                 + "{{ m.role }}:{{ m.content }};{% endfor %}", "strict.jinja").build();
-        io.github.amulet4j.prompt.TwoStreamPrompts tsp = new io.github.amulet4j.prompt.TwoStreamPrompts(noSystemNoBlankLines);
+        io.github.amulet4j.prompt.PromptTextBuilder tsp = new io.github.amulet4j.prompt.PromptTextBuilder(noSystemNoBlankLines);
         io.github.amulet4j.prompt.PromptRenderException both = assertThrows(io.github.amulet4j.prompt.PromptRenderException.class,
                 () -> tsp.build("You are terse.", "Why is the sky blue?", io.github.amulet4j.prompt.Preference.text("brief")));
         assertTrue(both.getMessage().contains("System role not supported") && both.getMessage().contains("message too long")
@@ -105,7 +105,7 @@ class ChatTemplateTest {
         ChatTemplate qwen = template("style_qwen25");
         String d = "You are Qwen, created by Alibaba Cloud. You are a helpful assistant.";
         assertEquals(java.util.Optional.of(d), io.github.amulet4j.prompt.DefaultSystemMessage.find(qwen));
-        io.github.amulet4j.prompt.TwoStreamPrompts.Rendered r = new io.github.amulet4j.prompt.TwoStreamPrompts(qwen)
+        io.github.amulet4j.prompt.PromptTextBuilder.Texts r = new io.github.amulet4j.prompt.PromptTextBuilder(qwen)
                 .build(null, "Why?", io.github.amulet4j.prompt.Preference.text("Be brief."));
         assertEquals("<|im_start|>system\n" + d + "<|im_end|>\n<|im_start|>user\nWhy?<|im_end|>\n<|im_start|>assistant\n",
                 r.base());

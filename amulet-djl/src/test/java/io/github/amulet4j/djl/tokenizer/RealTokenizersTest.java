@@ -4,7 +4,7 @@ import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import io.github.amulet4j.djl.PromptRenderer;
-import io.github.amulet4j.djl.TwoStreamPrompt;
+import io.github.amulet4j.djl.PromptPair;
 import io.github.amulet4j.prompt.Preference;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -128,7 +128,7 @@ class RealTokenizersTest {
         Case base = find(cases, "<s>[INST] What is the ozone layer? [/INST]");
         Case pref = find(cases, "<s>[INST] Answer in as few words as you can.\n\nWhat is the ozone layer? [/INST]");
         try (PromptRenderer renderer = PromptRenderer.load(folder)) {
-            TwoStreamPrompt p = renderer.render("What is the ozone layer?", Preference.of("Answer in as few words as you can."));
+            PromptPair p = renderer.render("What is the ozone layer?", Preference.of("Answer in as few words as you can."));
             assertEquals(base.text(), p.base().text());
             assertArrayEquals(base.ids(), p.base().tokenIds());
             assertEquals(pref.text(), p.preference().text());

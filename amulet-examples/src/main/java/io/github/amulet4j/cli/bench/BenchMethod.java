@@ -1,7 +1,7 @@
 package io.github.amulet4j.cli.bench;
 
 import io.github.amulet4j.align.AmuletForm;
-import io.github.amulet4j.align.Method;
+import io.github.amulet4j.align.AlignmentMethod;
 
 import java.util.Arrays;
 import java.util.Locale;
@@ -10,24 +10,24 @@ import java.util.stream.Collectors;
 /** A way of decoding that the benchmark times: a method of the paper, its Amulet form, and whether a KV cache is used. */
 public enum BenchMethod {
     /** The base stream alone. */
-    BASE("base", Method.BASE, AmuletForm.CLOSED_FORM, true),
+    BASE("base", AlignmentMethod.BASE, AmuletForm.CLOSED_FORM, true),
     /** The preference stream alone (plain greedy decoding; the reference of the ratios). */
-    PREF("pref", Method.PREF, AmuletForm.CLOSED_FORM, true),
+    PREF("pref", AlignmentMethod.PREF, AmuletForm.CLOSED_FORM, true),
     /** Linear alignment over both streams. */
-    LA("la", Method.LA, AmuletForm.CLOSED_FORM, true),
+    LA("la", AlignmentMethod.LA, AmuletForm.CLOSED_FORM, true),
     /** Amulet with the closed-form step over both streams. */
-    AMULET("amulet", Method.AMULET, AmuletForm.CLOSED_FORM, true),
+    AMULET("amulet", AlignmentMethod.AMULET, AmuletForm.CLOSED_FORM, true),
     /** Amulet with the paper's iterative step. */
-    AMULET_ITERATIVE("amulet-iterative", Method.AMULET, AmuletForm.ITERATIVE, true),
+    AMULET_ITERATIVE("amulet-iterative", AlignmentMethod.AMULET, AmuletForm.ITERATIVE, true),
     /** The paper's way of working: no KV cache (the prefix recomputed at every token) and the iterative step. */
-    PAPER("paper", Method.AMULET, AmuletForm.ITERATIVE, false);
+    PAPER("paper", AlignmentMethod.AMULET, AmuletForm.ITERATIVE, false);
 
     private final String id;
-    private final Method method;
+    private final AlignmentMethod method;
     private final AmuletForm form;
     private final boolean kvCache;
 
-    BenchMethod(String id, Method method, AmuletForm form, boolean kvCache) {
+    BenchMethod(String id, AlignmentMethod method, AmuletForm form, boolean kvCache) {
         this.id = id;
         this.method = method;
         this.form = form;
@@ -39,7 +39,7 @@ public enum BenchMethod {
         return id;
     }
 
-    public Method method() {
+    public AlignmentMethod method() {
         return method;
     }
 

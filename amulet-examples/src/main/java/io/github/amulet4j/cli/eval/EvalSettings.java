@@ -8,7 +8,7 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
 import io.github.amulet4j.align.AmuletParameters;
-import io.github.amulet4j.align.Method;
+import io.github.amulet4j.align.AlignmentMethod;
 import io.github.amulet4j.decode.DecodingConfig;
 import io.github.amulet4j.generate.GenerationConfig;
 import io.github.amulet4j.prompt.Preference;
@@ -56,7 +56,7 @@ public final class EvalSettings {
      * @param preferences each preference name's preference
      */
     public static EvalSettings of(String model, String revision, String dtype, String promptStyle, String system,
-                                  Map<Method, GenerationConfig> configs, Map<String, Preference> preferences) {
+                                  Map<AlignmentMethod, GenerationConfig> configs, Map<String, Preference> preferences) {
         JsonObject o = new JsonObject();
         o.addProperty("model", model);
         o.addProperty("revision", revision);
@@ -65,7 +65,7 @@ public final class EvalSettings {
         o.add("system", system == null ? JsonNull.INSTANCE : new com.google.gson.JsonPrimitive(system));
         Integer maxNew = null;
         JsonObject methods = new JsonObject();
-        for (Map.Entry<Method, GenerationConfig> e : configs.entrySet()) {
+        for (Map.Entry<AlignmentMethod, GenerationConfig> e : configs.entrySet()) {
             GenerationConfig c = e.getValue();
             maxNew = c.maxNewTokens();
             methods.add(e.getKey().id(), methodSettings(e.getKey(), c));
@@ -78,7 +78,7 @@ public final class EvalSettings {
         return new EvalSettings(o);
     }
 
-    private static JsonObject methodSettings(Method method, GenerationConfig c) {
+    private static JsonObject methodSettings(AlignmentMethod method, GenerationConfig c) {
         JsonObject m = new JsonObject();
         DecodingConfig d = c.decoding();
         if (!d.doSample()) {

@@ -8,7 +8,7 @@ import com.google.gson.JsonPrimitive;
 import com.google.gson.stream.JsonReader;
 import com.google.gson.stream.JsonToken;
 import io.github.amulet4j.align.AmuletParameters;
-import io.github.amulet4j.align.Method;
+import io.github.amulet4j.align.AlignmentMethod;
 import io.github.amulet4j.decode.DecodingConfig;
 import io.github.amulet4j.djl.AmuletRequest;
 import io.github.amulet4j.djl.Conversation;
@@ -94,15 +94,15 @@ final class ChatRequestParser {
             preference = Preference.of(preferenceText.trim());
         }
         String methodName = string(o, "method");
-        Method method;
+        AlignmentMethod method;
         if (methodName != null) {
             try {
-                method = Method.fromName(methodName);
+                method = AlignmentMethod.fromName(methodName);
             } catch (IllegalArgumentException e) {
                 throw ApiException.invalid("method", e.getMessage());
             }
         } else {
-            method = preference == null ? Method.BASE : defaults.method();
+            method = preference == null ? AlignmentMethod.BASE : defaults.method();
         }
         if (method.needsPreference() && preference == null) {
             throw ApiException.invalid("preference", "method '" + method.id() + "' needs a 'preference' (a preset"

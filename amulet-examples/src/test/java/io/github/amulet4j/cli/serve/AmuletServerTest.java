@@ -8,7 +8,7 @@ import dev.langchain4j.model.chat.response.ChatResponse;
 import dev.langchain4j.model.chat.response.StreamingChatResponseHandler;
 import dev.langchain4j.model.openai.OpenAiChatModel;
 import dev.langchain4j.model.openai.OpenAiStreamingChatModel;
-import io.github.amulet4j.align.Method;
+import io.github.amulet4j.align.AlignmentMethod;
 import io.github.amulet4j.decode.DecodingConfig;
 import io.github.amulet4j.djl.AmuletBatcher;
 import io.github.amulet4j.djl.AmuletModel;
@@ -91,14 +91,14 @@ class AmuletServerTest {
         }
     }
 
-    static Method method(int i) {
-        Method[] methods = {Method.AMULET, Method.BASE, Method.LA, Method.PREF, Method.AMULET, Method.BEAM, Method.BASE};
+    static AlignmentMethod method(int i) {
+        AlignmentMethod[] methods = {AlignmentMethod.AMULET, AlignmentMethod.BASE, AlignmentMethod.LA, AlignmentMethod.PREF, AlignmentMethod.AMULET, AlignmentMethod.BEAM, AlignmentMethod.BASE};
         return methods[i % methods.length];
     }
 
     static String preference(int i) {
         String[] preferences = {"concise", "Answer like a pirate.", "formal", "creative", "uplifting"};
-        return method(i) == Method.BASE && i % 2 == 1 ? null : preferences[i % preferences.length];
+        return method(i) == AlignmentMethod.BASE && i % 2 == 1 ? null : preferences[i % preferences.length];
     }
 
     static String question(int i) {
@@ -341,7 +341,7 @@ class AmuletServerTest {
     @Test
     void langChain4jOpenAiModelsGetTheLibrarysAnswers() throws Exception {
         int kind = 0; // amulet with the "concise" preset
-        assertEquals(Method.AMULET, method(kind));
+        assertEquals(AlignmentMethod.AMULET, method(kind));
         GenerationResult want = expected.get(kind);
         Map<String, Object> custom = Map.of("preference", preference(kind), "method", "amulet");
         String base = server.uri() + "/v1";

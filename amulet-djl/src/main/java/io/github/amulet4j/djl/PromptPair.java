@@ -9,9 +9,9 @@ import java.util.Objects;
  * @param base       the base stream
  * @param preference the preference stream
  */
-public record TwoStreamPrompt(RenderedPrompt base, RenderedPrompt preference) {
+public record PromptPair(TokenizedPrompt base, TokenizedPrompt preference) {
 
-    public TwoStreamPrompt {
+    public PromptPair {
         Objects.requireNonNull(base, "base");
         Objects.requireNonNull(preference, "preference");
     }

@@ -28,9 +28,9 @@ import org.slf4j.LoggerFactory;
  * Rendering asks for the assistant generation prompt ({@code add_generation_prompt = true}). Multi-turn
  * conversations (a chat's history) keep every turn in both streams.
  */
-public final class TwoStreamPrompts {
+public final class PromptTextBuilder {
 
-    private static final Logger LOG = LoggerFactory.getLogger(TwoStreamPrompts.class);
+    private static final Logger LOG = LoggerFactory.getLogger(PromptTextBuilder.class);
 
     /**
      * The two prompt texts of a request.
@@ -38,7 +38,7 @@ public final class TwoStreamPrompts {
      * @param base       text of the base stream
      * @param preference text of the preference stream
      */
-    public record Rendered(String base, String preference) {
+    public record Texts(String base, String preference) {
     }
 
     private final ChatFormatter formatter;
@@ -52,7 +52,7 @@ public final class TwoStreamPrompts {
      * @param formatter the model's chat template, or {@code null} for a model without one
      * @param style     how the preference enters the system message
      */
-    public TwoStreamPrompts(ChatFormatter formatter, PromptStyle style) {
+    public PromptTextBuilder(ChatFormatter formatter, PromptStyle style) {
         this(formatter, style, formatter == null ? null : DefaultSystemMessage.find(formatter).orElse(null));
     }
 
@@ -63,14 +63,14 @@ public final class TwoStreamPrompts {
      * @param style         how the preference enters the system message
      * @param defaultSystem the template's default system text, or {@code null} when it has none
      */
-    public TwoStreamPrompts(ChatFormatter formatter, PromptStyle style, String defaultSystem) {
+    public PromptTextBuilder(ChatFormatter formatter, PromptStyle style, String defaultSystem) {
         this.formatter = formatter == null ? PlainFormatter.INSTANCE : formatter;
         this.style = Objects.requireNonNull(style, "style");
         this.defaultSystem = defaultSystem == null || defaultSystem.isBlank() ? null : defaultSystem;
     }
 
     /** Default style. */
-    public TwoStreamPrompts(ChatFormatter formatter) {
+    public PromptTextBuilder(ChatFormatter formatter) {
         this(formatter, PromptStyle.DEFAULT);
     }
 
@@ -88,7 +88,7 @@ public final class TwoStreamPrompts {
     }
 
     /** Both prompt texts for a single question with an optional system text {@code system} (may be null). */
-    public Rendered build(String system, String question, Preference preference) {
+    public Texts build(String system, String question, Preference preference) {
         Objects.requireNonNull(question, "question");
         List<ChatMessage> conv = new ArrayList<>();
         if (system != null) {
@@ -99,8 +99,8 @@ public final class TwoStreamPrompts {
     }
 
     /** Both prompt texts for a conversation (system, user and assistant turns; the last is usually a user turn). */
-    public Rendered build(List<ChatMessage> conversation, Preference preference) {
-        return new Rendered(render(baseConversation(conversation)),
+    public Texts build(List<ChatMessage> conversation, Preference preference) {
+        return new Texts(render(baseConversation(conversation)),
                 render(preferenceConversation(conversation, preference)));
     }
 

@@ -17,13 +17,13 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
-/** {@link ProductWorkers}: failures of any kind reach the caller, and two callers at once are serialized. */
-class ProductWorkersTest {
+/** {@link RowSplitPool}: failures of any kind reach the caller, and two callers at once are serialized. */
+class RowSplitPoolTest {
 
     /** An Error on a worker (out of memory) used to kill the worker and leave the caller waiting forever. */
     @Test
     void errorOnAWorkerIsHandedToTheCaller() {
-        try (ProductWorkers workers = new ProductWorkers(3, "test-product")) {
+        try (RowSplitPool workers = new RowSplitPool(3, "test-product")) {
             OutOfMemoryError oom = new OutOfMemoryError("test: Java heap space");
             OutOfMemoryError thrown = assertTimeoutPreemptively(Duration.ofSeconds(10), () -> assertThrows(
                     OutOfMemoryError.class, () -> workers.run(new Runnable[] {() -> { }, () -> {
@@ -41,7 +41,7 @@ class ProductWorkersTest {
     /** A failure on the calling thread is rethrown only after the workers' tasks have ended. */
     @Test
     void callerFailureWaitsForTheWorkers() {
-        try (ProductWorkers workers = new ProductWorkers(2, "test-product")) {
+        try (RowSplitPool workers = new RowSplitPool(2, "test-product")) {
             AtomicBoolean workerDone = new AtomicBoolean();
             AssertionError e = assertThrows(AssertionError.class, () -> workers.run(new Runnable[] {() -> {
                 throw new AssertionError("caller task");
@@ -65,7 +65,7 @@ class ProductWorkersTest {
     @Test
     void concurrentCallersAreSerialized() throws Exception {
         int rounds = 300;
-        try (ProductWorkers workers = new ProductWorkers(3, "test-product")) {
+        try (RowSplitPool workers = new RowSplitPool(3, "test-product")) {
             ExecutorService pool = Executors.newFixedThreadPool(2);
             try {
                 CyclicBarrier start = new CyclicBarrier(2);
@@ -107,7 +107,7 @@ class ProductWorkersTest {
 
     @Test
     void closedWorkersRefuseWork() {
-        ProductWorkers workers = new ProductWorkers(2, "test-product");
+        RowSplitPool workers = new RowSplitPool(2, "test-product");
         workers.close();
         assertThrows(IllegalStateException.class, () -> workers.run(new Runnable[] {() -> { }}));
     }

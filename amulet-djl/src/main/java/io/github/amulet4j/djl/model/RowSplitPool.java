@@ -24,7 +24,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * a second thread that calls {@link #run} while a product is in flight waits for it (the workers have one mailbox
  * each, so two products at once would overwrite each other's tasks).
  */
-final class ProductWorkers implements AutoCloseable {
+final class RowSplitPool implements AutoCloseable {
 
     /** How long a thread spins for the next hand-off before it parks. */
     private static final long SPIN_NANOS = 50_000;
@@ -42,7 +42,7 @@ final class ProductWorkers implements AutoCloseable {
      * @param threads threads that share a product, the caller included (1 means no worker threads)
      * @param name    prefix of the worker threads' names
      */
-    ProductWorkers(int threads, String name) {
+    RowSplitPool(int threads, String name) {
         if (threads < 1) {
             throw new IllegalArgumentException("threads must be >= 1, got " + threads);
         }

@@ -10,7 +10,7 @@ import java.util.List;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 
-class TwoStreamPromptsTest {
+class PromptTextBuilderTest {
 
     /** A template that shows roles: "<role>content|" per message, then "<assistant>" when asked. */
     static final ChatFormatter TAGGED = (messages, gen) -> messages.stream()
@@ -28,8 +28,8 @@ class TwoStreamPromptsTest {
 
     @Test
     void defaultStyleAddsThePreferenceToTheSystemMessage() {
-        TwoStreamPrompts tsp = new TwoStreamPrompts(TAGGED);
-        TwoStreamPrompts.Rendered r = tsp.build("You help.", "Why?", P);
+        PromptTextBuilder tsp = new PromptTextBuilder(TAGGED);
+        PromptTextBuilder.Texts r = tsp.build("You help.", "Why?", P);
         assertEquals("<system>You help.|<user>Why?|<assistant>", r.base());
         assertEquals("<system>You help. Be brief.|<user>Why?|<assistant>", r.preference());
         r = tsp.build(null, "Why?", P);
@@ -39,8 +39,8 @@ class TwoStreamPromptsTest {
 
     @Test
     void rejectedSystemRoleIsFoldedIntoTheFirstUserTurn() {
-        TwoStreamPrompts tsp = new TwoStreamPrompts(NO_SYSTEM);
-        TwoStreamPrompts.Rendered r = tsp.build("You help.", "Why?", P);
+        PromptTextBuilder tsp = new PromptTextBuilder(NO_SYSTEM);
+        PromptTextBuilder.Texts r = tsp.build("You help.", "Why?", P);
         assertEquals("<user>You help.\n\nWhy?|<assistant>", r.base());
         assertEquals("<user>You help. Be brief.\n\nWhy?|<assistant>", r.preference());
         r = tsp.build(null, "Why?", P);
@@ -50,8 +50,8 @@ class TwoStreamPromptsTest {
 
     @Test
     void noTemplateJoinsSystemAndQuestionWithABlankLine() {
-        TwoStreamPrompts tsp = new TwoStreamPrompts(null);
-        TwoStreamPrompts.Rendered r = tsp.build("You help.", "Why?", P);
+        PromptTextBuilder tsp = new PromptTextBuilder(null);
+        PromptTextBuilder.Texts r = tsp.build("You help.", "Why?", P);
         assertEquals("You help.\n\nWhy?", r.base());
         assertEquals("You help. Be brief.\n\nWhy?", r.preference());
         r = tsp.build(null, "Why?", P);
@@ -61,9 +61,9 @@ class TwoStreamPromptsTest {
 
     @Test
     void paperStyleFillsThePaperSystemPrompt() {
-        TwoStreamPrompts tsp = new TwoStreamPrompts(TAGGED, PromptStyle.PAPER);
+        PromptTextBuilder tsp = new PromptTextBuilder(TAGGED, PromptStyle.PAPER);
         Preference creative = Preference.of("creative");
-        TwoStreamPrompts.Rendered r = tsp.build(null, "Why?", creative);
+        PromptTextBuilder.Texts r = tsp.build(null, "Why?", creative);
         String head = PreferencePresets.PAPER_SYSTEM_PROMPT.replace("{preference}", "");
         assertTrue(head.endsWith("advice. "), "the trailing space stays: '" + head + "'");
         assertEquals("<system>" + head + "|<user>Why?|<assistant>", r.base());
@@ -73,10 +73,10 @@ class TwoStreamPromptsTest {
 
     @Test
     void multiTurnHistoryIsKeptInBothStreams() {
-        TwoStreamPrompts tsp = new TwoStreamPrompts(NO_SYSTEM);
+        PromptTextBuilder tsp = new PromptTextBuilder(NO_SYSTEM);
         List<ChatMessage> conv = List.of(ChatMessage.system("S1"), ChatMessage.user("q1"), ChatMessage.assistant("a1"),
                 ChatMessage.system("S2"), ChatMessage.user("q2"));
-        TwoStreamPrompts.Rendered r = tsp.build(conv, P);
+        PromptTextBuilder.Texts r = tsp.build(conv, P);
         assertEquals("<user>S1 S2\n\nq1|<assistant>a1|<user>q2|<assistant>", r.base());
         assertEquals("<user>S1 S2 Be brief.\n\nq1|<assistant>a1|<user>q2|<assistant>", r.preference());
         assertEquals(List.of(ChatMessage.system("S1 S2 Be brief."), ChatMessage.user("q1"), ChatMessage.assistant("a1"),
@@ -106,23 +106,23 @@ class TwoStreamPromptsTest {
     /** ALGORITHM.md section 1: the default D is the S of both streams, so they differ by the preference only. */
     @Test
     void preferenceStreamKeepsTheTemplateDefaultSystemMessage() {
-        TwoStreamPrompts tsp = new TwoStreamPrompts(WITH_DEFAULT);
+        PromptTextBuilder tsp = new PromptTextBuilder(WITH_DEFAULT);
         assertEquals(java.util.Optional.of(D), tsp.defaultSystem());
-        TwoStreamPrompts.Rendered r = tsp.build(null, "Why?", P);
+        PromptTextBuilder.Texts r = tsp.build(null, "Why?", P);
         assertEquals("<system>" + D + "|<user>Why?|<assistant>", r.base());
         assertEquals("<system>" + D + " Be brief.|<user>Why?|<assistant>", r.preference());
         // the same as a conversation that states D itself
-        assertEquals(new TwoStreamPrompts(TAGGED).build(D, "Why?", P), r);
+        assertEquals(new PromptTextBuilder(TAGGED).build(D, "Why?", P), r);
         // a system message of the conversation replaces the default in both streams
         r = tsp.build("You help.", "Why?", P);
         assertEquals("<system>You help.|<user>Why?|<assistant>", r.base());
         assertEquals("<system>You help. Be brief.|<user>Why?|<assistant>", r.preference());
         // the paper style has a system message in both streams: the default never shows
-        TwoStreamPrompts paper = new TwoStreamPrompts(WITH_DEFAULT, PromptStyle.PAPER);
+        PromptTextBuilder paper = new PromptTextBuilder(WITH_DEFAULT, PromptStyle.PAPER);
         assertFalse(paper.build(null, "Why?", P).preference().contains(D));
         // a default given by the caller (found once per template)
         assertEquals("<system>X Be brief.|<user>Why?|<assistant>",
-                new TwoStreamPrompts(TAGGED, PromptStyle.DEFAULT, "X").build(null, "Why?", P).preference());
+                new PromptTextBuilder(TAGGED, PromptStyle.DEFAULT, "X").build(null, "Why?", P).preference());
     }
 
     /** The template rejects the system role and the folded retry fails too: both errors are reported. */
@@ -137,7 +137,7 @@ class TwoStreamPromptsTest {
             }
             return TAGGED.render(messages, gen);
         };
-        TwoStreamPrompts tsp = new TwoStreamPrompts(strict);
+        PromptTextBuilder tsp = new PromptTextBuilder(strict);
         PromptRenderException e = assertThrows(PromptRenderException.class, () -> tsp.build(null, "Why?", P));
         assertTrue(e.getMessage().contains("System role not supported")
                 && e.getMessage().contains("blank lines are not allowed"), e.getMessage());

@@ -9,9 +9,9 @@ import java.util.Objects;
  * @param text     the rendered chat-template text
  * @param tokenIds its token ids (with the BOS token when the tokenizer adds one)
  */
-public record RenderedPrompt(String text, int[] tokenIds) {
+public record TokenizedPrompt(String text, int[] tokenIds) {
 
-    public RenderedPrompt {
+    public TokenizedPrompt {
         Objects.requireNonNull(text, "text");
         tokenIds = Objects.requireNonNull(tokenIds, "tokenIds").clone();
     }
@@ -28,7 +28,7 @@ public record RenderedPrompt(String text, int[] tokenIds) {
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof RenderedPrompt p && p.text.equals(text) && Arrays.equals(p.tokenIds, tokenIds);
+        return o instanceof TokenizedPrompt p && p.text.equals(text) && Arrays.equals(p.tokenIds, tokenIds);
     }
 
     @Override
@@ -38,6 +38,6 @@ public record RenderedPrompt(String text, int[] tokenIds) {
 
     @Override
     public String toString() {
-        return "RenderedPrompt[" + tokenIds.length + " tokens, text=" + text + "]";
+        return "TokenizedPrompt[" + tokenIds.length + " tokens, text=" + text + "]";
     }
 }

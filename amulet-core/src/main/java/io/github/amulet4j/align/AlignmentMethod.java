@@ -5,7 +5,7 @@ import java.util.Locale;
 import java.util.stream.Collectors;
 
 /** The decoding methods the paper compares (ALGORITHM.md section 5), and the streams each one needs. */
-public enum Method {
+public enum AlignmentMethod {
     /** The base stream alone. */
     BASE("base", false, true),
     /** The preference stream alone. */
@@ -21,7 +21,7 @@ public enum Method {
     private final boolean needsPreference;
     private final boolean needsBase;
 
-    Method(String id, boolean needsPreference, boolean needsBase) {
+    AlignmentMethod(String id, boolean needsPreference, boolean needsBase) {
         this.id = id;
         this.needsPreference = needsPreference;
         this.needsBase = needsBase;
@@ -45,17 +45,17 @@ public enum Method {
      *
      * @throws IllegalArgumentException listing the valid names
      */
-    public static Method fromName(String name) {
+    public static AlignmentMethod fromName(String name) {
         if (name != null) {
             String n = name.trim().toLowerCase(Locale.ROOT);
-            for (Method m : values()) {
+            for (AlignmentMethod m : values()) {
                 if (m.id.equals(n)) {
                     return m;
                 }
             }
         }
         throw new IllegalArgumentException("unknown method '" + name + "'; valid methods: "
-                + Arrays.stream(values()).map(Method::id).collect(Collectors.joining(", ")));
+                + Arrays.stream(values()).map(AlignmentMethod::id).collect(Collectors.joining(", ")));
     }
 
     /**
