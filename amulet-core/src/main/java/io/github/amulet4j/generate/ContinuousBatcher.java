@@ -456,7 +456,7 @@ public final class ContinuousBatcher implements AutoCloseable {
             return;
         }
         try {
-            if (!isIdentity(sources, session.streams())) {
+            if (!sources.isIdentity(session.streams())) {
                 session.select(sources.toArray());
             }
             liveStreams = session.streams();
@@ -534,17 +534,6 @@ public final class ContinuousBatcher implements AutoCloseable {
         }
     }
 
-    private static boolean isIdentity(IntList sources, int streams) {
-        if (sources.size() != streams) {
-            return false;
-        }
-        for (int i = 0; i < streams; i++) {
-            if (sources.get(i) != i) {
-                return false;
-            }
-        }
-        return true;
-    }
 
     /**
      * Stops the decoding thread after its current step; running and waiting requests fail with a

@@ -180,7 +180,7 @@ public final class Generator {
                 if (live.isEmpty()) {
                     break;
                 }
-                if (!isIdentity(sources, session.streams())) {
+                if (!sources.isIdentity(session.streams())) {
                     session.select(sources.toArray());
                 }
                 session.append(tokens.toArray());
@@ -201,17 +201,5 @@ public final class Generator {
                         + " is outside the model's vocabulary [0, " + modelVocab + ")");
             }
         }
-    }
-
-    private static boolean isIdentity(IntList sources, int streams) {
-        if (sources.size() != streams) {
-            return false;
-        }
-        for (int i = 0; i < streams; i++) {
-            if (sources.get(i) != i) {
-                return false;
-            }
-        }
-        return true;
     }
 }

@@ -34,4 +34,17 @@ final class IntList {
     void clear() {
         n = 0;
     }
+
+    /** Whether this list is {@code 0, 1, ..., n - 1} (a stream selection that keeps every stream in place). */
+    boolean isIdentity(int n) {
+        if (size() != n) {
+            return false;
+        }
+        for (int i = 0; i < n; i++) {
+            if (get(i) != i) {
+                return false;
+            }
+        }
+        return true;
+    }
 }

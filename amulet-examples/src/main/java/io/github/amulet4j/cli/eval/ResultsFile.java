@@ -1,5 +1,7 @@
 package io.github.amulet4j.cli.eval;
 
+import io.github.amulet4j.cli.ExclusiveFiles;
+
 import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonElement;
@@ -11,11 +13,9 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
-import java.nio.channels.OverlappingFileLockException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashSet;
@@ -73,22 +73,9 @@ public final class ResultsFile implements AutoCloseable {
      * @see #open(Path)
      */
     public static ResultsFile open(Path path, boolean discard) throws IOException {
-        Path parent = path.toAbsolutePath().getParent();
-        if (parent != null) {
-            Files.createDirectories(parent);
-        }
-        FileChannel channel = FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.READ,
-                StandardOpenOption.WRITE);
+        FileChannel channel = ExclusiveFiles.openReadWrite(path);
         try {
-            FileLock lock;
-            try {
-                lock = channel.tryLock();
-            } catch (OverlappingFileLockException e) {
-                lock = null;
-            }
-            if (lock == null) {
-                throw new IllegalArgumentException("results file " + path + " is being written by another eval run");
-            }
+            FileLock lock = ExclusiveFiles.lockOrRefuse(channel, "results file " + path + " is being written by another eval run");
             if (discard) {
                 channel.truncate(0);
                 channel.force(true);

@@ -1,5 +1,7 @@
 package io.github.amulet4j.cli.judge;
 
+import io.github.amulet4j.cli.ExclusiveFiles;
+
 import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonElement;
@@ -11,11 +13,9 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
-import java.nio.channels.OverlappingFileLockException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -59,22 +59,9 @@ public final class JudgementsFile implements AutoCloseable {
      *                                  settings differ (naming each differing setting)
      */
     public static JudgementsFile open(Path path, JudgeSettings settings) throws IOException {
-        Path parent = path.toAbsolutePath().getParent();
-        if (parent != null) {
-            Files.createDirectories(parent);
-        }
-        FileChannel channel = FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.READ,
-                StandardOpenOption.WRITE);
+        FileChannel channel = ExclusiveFiles.openReadWrite(path);
         try {
-            FileLock lock;
-            try {
-                lock = channel.tryLock();
-            } catch (OverlappingFileLockException e) {
-                lock = null;
-            }
-            if (lock == null) {
-                throw new IllegalArgumentException("judgements file " + path + " is being written by another judge run");
-            }
+            FileLock lock = ExclusiveFiles.lockOrRefuse(channel, "judgements file " + path + " is being written by another judge run");
             long size = channel.size();
             ByteBuffer all = ByteBuffer.allocate(Math.toIntExact(size));
             while (all.hasRemaining() && channel.read(all, all.position()) >= 0) {
