@@ -85,13 +85,7 @@ public final class ContinuousBatcher implements AutoCloseable {
         this.tokenizer = Objects.requireNonNull(tokenizer, "tokenizer");
         this.defaults = Objects.requireNonNull(defaults, "defaults");
         this.options = Objects.requireNonNull(options, "options");
-        this.modelEos = new HashSet<>();
-        for (int id : modelEosTokenIds) {
-            if (id < 0) {
-                throw new IllegalArgumentException("EOS token ids must be >= 0, got " + id);
-            }
-            modelEos.add(id);
-        }
+        this.modelEos = Generator.eosSet(modelEosTokenIds);
         if (lm.vocabSize() <= 0 || tokenizer.vocabularySize() <= 0) {
             throw new IllegalArgumentException("vocabulary sizes must be > 0: model " + lm.vocabSize() + ", tokenizer "
                     + tokenizer.vocabularySize());

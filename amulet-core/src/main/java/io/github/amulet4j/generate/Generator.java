@@ -45,13 +45,7 @@ public final class Generator {
         this.lm = Objects.requireNonNull(lm, "lm");
         this.tokenizer = Objects.requireNonNull(tokenizer, "tokenizer");
         this.defaults = Objects.requireNonNull(defaults, "defaults");
-        this.modelEos = new HashSet<>();
-        for (int id : modelEosTokenIds) {
-            if (id < 0) {
-                throw new IllegalArgumentException("EOS token ids must be >= 0, got " + id);
-            }
-            modelEos.add(id);
-        }
+        this.modelEos = eosSet(modelEosTokenIds);
         int modelVocab = lm.vocabSize();
         int tokVocab = tokenizer.vocabularySize();
         if (modelVocab <= 0 || tokVocab <= 0) {
@@ -201,5 +195,17 @@ public final class Generator {
                         + " is outside the model's vocabulary [0, " + modelVocab + ")");
             }
         }
+    }
+
+    /** The model's end-of-sequence ids as a set. @throws IllegalArgumentException for a negative id */
+    static Set<Integer> eosSet(int... ids) {
+        Set<Integer> set = new HashSet<>();
+        for (int id : ids) {
+            if (id < 0) {
+                throw new IllegalArgumentException("EOS token ids must be >= 0, got " + id);
+            }
+            set.add(id);
+        }
+        return set;
     }
 }

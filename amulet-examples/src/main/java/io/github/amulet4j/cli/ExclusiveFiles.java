@@ -1,5 +1,10 @@
 package io.github.amulet4j.cli;
 
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParseException;
+import com.google.gson.JsonParser;
+
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
@@ -43,5 +48,30 @@ public final class ExclusiveFiles {
             throw new IllegalArgumentException(busyMessage);
         }
         return lock;
+    }
+
+    /**
+     * One line of such a file as a JSON object.
+     *
+     * @param kind     what the file is, first in every message ({@code "results file"})
+     * @param path     the file
+     * @param lineNo   the line's number, from 1
+     * @param notAnObject what to add when the line is JSON but no object (e.g. {@code " (an eval results file)"})
+     * @param expected what {@code --out} should name, asked when the line is not JSON ({@code "an eval results file"})
+     * @throws IllegalArgumentException naming the file and line
+     */
+    public static JsonObject objectLine(String kind, Path path, int lineNo, String line, String notAnObject,
+                                        String expected) {
+        try {
+            JsonElement e = JsonParser.parseString(line);
+            if (!e.isJsonObject()) {
+                throw new IllegalArgumentException(kind + " " + path + ", line " + lineNo
+                        + ": expected a JSON object per line" + notAnObject);
+            }
+            return e.getAsJsonObject();
+        } catch (JsonParseException e) {
+            throw new IllegalArgumentException(kind + " " + path + ", line " + lineNo
+                    + " is not valid JSON; is --out " + expected + "?", e);
+        }
     }
 }

@@ -4,17 +4,13 @@ import io.github.amulet4j.cli.ExclusiveFiles;
 
 import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
-import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
-import com.google.gson.JsonParseException;
-import com.google.gson.JsonParser;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -131,17 +127,7 @@ public final class ResultsFile implements AutoCloseable {
     }
 
     private static JsonObject parseRow(Path path, int lineNo, String line) {
-        try {
-            JsonElement e = JsonParser.parseString(line);
-            if (!e.isJsonObject()) {
-                throw new IllegalArgumentException("results file " + path + ", line " + lineNo
-                        + ": expected a JSON object per line (an eval results file)");
-            }
-            return e.getAsJsonObject();
-        } catch (JsonParseException e) {
-            throw new IllegalArgumentException("results file " + path + ", line " + lineNo
-                    + " is not valid JSON; is --out an eval results file?", e);
-        }
+        return ExclusiveFiles.objectLine("results file", path, lineNo, line, " (an eval results file)", "an eval results file");
     }
 
     /** The key of a row. @throws IllegalArgumentException when a key field is missing */

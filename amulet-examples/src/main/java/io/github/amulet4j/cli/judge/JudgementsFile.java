@@ -4,17 +4,13 @@ import io.github.amulet4j.cli.ExclusiveFiles;
 
 import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
-import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
-import com.google.gson.JsonParseException;
-import com.google.gson.JsonParser;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -139,17 +135,7 @@ public final class JudgementsFile implements AutoCloseable {
     }
 
     private static JsonObject parse(Path path, int lineNo, String line) {
-        try {
-            JsonElement e = JsonParser.parseString(line);
-            if (!e.isJsonObject()) {
-                throw new IllegalArgumentException("judgements file " + path + ", line " + lineNo
-                        + ": expected a JSON object per line");
-            }
-            return e.getAsJsonObject();
-        } catch (JsonParseException e) {
-            throw new IllegalArgumentException("judgements file " + path + ", line " + lineNo
-                    + " is not valid JSON; is --out a judgements file?", e);
-        }
+        return ExclusiveFiles.objectLine("judgements file", path, lineNo, line, "", "a judgements file");
     }
 
     public Path path() {
