@@ -279,7 +279,11 @@ public final class SafetensorsFile implements TensorStore {
                 MappedByteBuffer buf = channel.map(FileChannel.MapMode.READ_ONLY,
                         dataStart + e.begin() + done * elemSize, (long) n * elemSize);
                 buf.order(ByteOrder.LITTLE_ENDIAN);
-                e.dtype().decode(buf, out, (int) done, n);
+                try {
+                    e.dtype().decode(buf, out, (int) done, n);
+                } finally {
+                    MappedRegions.release(buf); // its pages would otherwise stay resident until a collection
+                }
                 done += n;
             }
         } catch (IOException ex) {

@@ -1,5 +1,6 @@
 package io.github.amulet4j.djl.gguf;
 
+import io.github.amulet4j.djl.checkpoint.MappedRegions;
 import io.github.amulet4j.djl.checkpoint.ModelConfig;
 import io.github.amulet4j.djl.checkpoint.TensorStore;
 
@@ -133,7 +134,11 @@ public final class GgufTensorStore implements TensorStore {
         for (long r = 0; r < rows; r += rowsPerChunk) {
             long count = Math.min(rowsPerChunk, rows - r);
             ByteBuffer b = file.map(t, r * rowBytes, count * rowBytes);
-            GgmlBlocks.decode(t.type(), b, 0, out, (int) (r * rowValues), (int) (count * rowValues));
+            try {
+                GgmlBlocks.decode(t.type(), b, 0, out, (int) (r * rowValues), (int) (count * rowValues));
+            } finally {
+                MappedRegions.release(b); // its pages would otherwise stay resident until a collection
+            }
         }
         return out;
     }
