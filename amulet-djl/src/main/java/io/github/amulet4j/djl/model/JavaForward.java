@@ -6,6 +6,7 @@ import io.github.amulet4j.djl.checkpoint.ModelConfig;
 import io.github.amulet4j.djl.weights.WeightMatrix;
 
 import java.util.Arrays;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The whole forward pass on float arrays, for weights held for the Java kernels (CPU, float32): embeddings from the
@@ -81,6 +82,14 @@ final class JavaForward implements ForwardPass {
     private final float[][] accumulators;
 
     private Runnable probe;
+    /** The next piece of a shared product or attention to claim, and the threads that joined it. */
+    private final AtomicInteger next = new AtomicInteger();
+    private final AtomicInteger runners = new AtomicInteger();
+
+    /** Pieces a product is cut into per thread (so that a late thread finds little left to take). */
+    static final int PIECES_PER_THREAD = 8;
+    /** Fewest weight rows in a piece. */
+    static final int MIN_PIECE_ROWS = 64;
     /** The cache of the pass in flight, for {@link #heapBytesHeld()}. */
     private KvCache running;
 
@@ -322,30 +331,27 @@ final class JavaForward implements ForwardPass {
 
     /**
      * Attention of the chunk's queries (rotated and scaled, in {@link #qkv}) over slots {@code [0, past + t)} of the
-     * cache, into {@link #attn}: the (row, head) pairs are split over the pool's threads.
+     * cache, into {@link #attn}: the threads of the pool claim (row, head) pairs one at a time.
      */
     private void attention(int l, JavaKvCache cache, int[] pad, int b, int t, int past) {
         int total = past + t;
         int pairs = b * heads;
-        int parts = Math.max(1, Math.min(workers.threads(), pairs));
-        Runnable[] tasks = new Runnable[parts];
-        for (int p = 0; p < parts; p++) {
+        for (int p = 0; p < scores.length; p++) {
             if (scores[p].length < total) {
                 scores[p] = new float[Math.max(total, scores[p].length + scores[p].length / 4)];
             }
-            int from = (int) ((long) pairs * p / parts);
-            int to = (int) ((long) pairs * (p + 1) / parts);
-            float[] sc = scores[p];
-            float[] acc = accumulators[p];
-            tasks[p] = () -> {
-                for (int pair = from; pair < to; pair++) {
-                    int r = pair / heads;
-                    int hd = pair % heads;
-                    attendHead(l, cache, r, hd, pad[r], t, past, sc, acc);
-                }
-            };
         }
-        workers.run(tasks);
+        next.set(0);
+        runners.set(0);
+        workers.runShared(() -> {
+            int me = runners.getAndIncrement();
+            float[] sc = scores[me];
+            float[] acc = accumulators[me];
+            for (int pair = next.getAndIncrement(); pair < pairs; pair = next.getAndIncrement()) {
+                int r = pair / heads;
+                attendHead(l, cache, r, pair % heads, pad[r], t, past, sc, acc);
+            }
+        });
     }
 
     /** Every query of row {@code r}, head {@code hd} of the chunk. */
@@ -444,24 +450,33 @@ final class JavaForward implements ForwardPass {
     }
 
     /**
-     * {@code y[c, r] = sum_i W[r, i] * x[c, i]} with the Java kernels ({@link WeightMatrix#multiply}), the rows of W
-     * split over the pool's threads in ranges of whole tiles.
+     * {@code y[c, r] = sum_i W[r, i] * x[c, i]} with the Java kernels ({@link WeightMatrix#multiply}): the rows of W
+     * in pieces of whole tiles that the pool's threads claim until none are left (a thread the machine does not
+     * schedule in time is not waited for).
      */
     private void product(LinearWeight weight, float[] in, int n, float[] y) {
         int rows = weight.rows();
         WeightMatrix matrix = weight.matrix();
-        int parts = (int) Math.max(1, Math.min(workers.threads(), rows / LinearWeight.ROW_ALIGN));
-        Runnable[] tasks = new Runnable[parts];
-        int start = 0;
-        for (int i = 0; i < parts; i++) {
-            int end = i == parts - 1 ? rows
-                    : (int) Math.min(rows, ((long) rows * (i + 1) / parts) / LinearWeight.ROW_ALIGN * LinearWeight.ROW_ALIGN);
-            int from = start;
-            int to = Math.max(from, end);
-            tasks[i] = () -> matrix.multiply(in, n, y, from, to);
-            start = to;
+        int pieces = (int) Math.max(1, Math.min((long) workers.threads() * PIECES_PER_THREAD, rows / MIN_PIECE_ROWS));
+        if (pieces == 1 || workers.threads() == 1) {
+            matrix.multiply(in, n, y, 0, rows);
+            return;
         }
-        workers.run(tasks);
+        next.set(0);
+        workers.runShared(() -> {
+            for (int p = next.getAndIncrement(); p < pieces; p = next.getAndIncrement()) {
+                int from = p == 0 ? 0 : pieceStart(rows, p, pieces);
+                int to = p == pieces - 1 ? rows : pieceStart(rows, p + 1, pieces);
+                if (to > from) {
+                    matrix.multiply(in, n, y, from, to);
+                }
+            }
+        });
+    }
+
+    /** Where piece {@code p} of {@code pieces} starts: a multiple of {@link LinearWeight#ROW_ALIGN}. */
+    private static int pieceStart(int rows, int p, int pieces) {
+        return (int) Math.min(rows, ((long) rows * p / pieces) / LinearWeight.ROW_ALIGN * LinearWeight.ROW_ALIGN);
     }
 
     private void probe() {
