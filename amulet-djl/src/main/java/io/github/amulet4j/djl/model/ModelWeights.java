@@ -197,14 +197,9 @@ final class ModelWeights {
         return WeightFormat.F32;
     }
 
-    /** The embedding rows of {@code ids} as a row-major {@code [ids.length, hidden]} array, from the Java-held table. */
-    float[] embeddingRows(long[] ids) {
-        int hidden = embedTable.cols();
-        float[] out = new float[ids.length * hidden];
-        for (int i = 0; i < ids.length; i++) {
-            embedTable.row(Math.toIntExact(ids[i]), out, i * hidden);
-        }
-        return out;
+    /** The embedding row of token {@code id} into {@code out[offset...offset + hidden)}, from the Java-held table. */
+    void embeddingRow(int id, float[] out, int offset) {
+        embedTable.row(id, out, offset);
     }
 
     private static String detectGpt2Prefix(TensorStore store) {
