@@ -34,7 +34,7 @@ final class ModelWeights {
                  NDArray norm2, NDArray norm2Bias, LinearWeight up, LinearWeight down) {
     }
 
-    /** The embedding table on the engine; null when it is held for the Java kernels ({@link #embeddingRows}). */
+    /** The embedding table on the engine; null when it is held for the Java kernels ({@link #embeddingRow}). */
     final NDArray embed;
     final NDArray positions;
     final List<Layer> layers;
