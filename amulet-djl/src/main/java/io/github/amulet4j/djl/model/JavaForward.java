@@ -5,6 +5,9 @@ import ai.djl.ndarray.NDManager;
 import io.github.amulet4j.djl.checkpoint.ModelConfig;
 import io.github.amulet4j.djl.weights.WeightMatrix;
 
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
 import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -86,12 +89,20 @@ final class JavaForward implements ForwardPass {
     private final AtomicInteger next = new AtomicInteger();
     private final AtomicInteger runners = new AtomicInteger();
 
-    /** Pieces a product is cut into per thread (so that a late thread finds little left to take). */
-    static final int PIECES_PER_THREAD = 8;
+    /**
+     * Pieces a product of one or two columns is cut into per thread (so that a late thread finds little left to take);
+     * each kernel call copies its input once, so more pieces make more garbage.
+     */
+    static final int PIECES_PER_THREAD = 4;
     /** Fewest weight rows in a piece. */
     static final int MIN_PIECE_ROWS = 64;
     /** The cache of the pass in flight, for {@link #heapBytesHeld()}. */
     private KvCache running;
+
+    /** Queries of one head that {@link #attendBlock} computes together. */
+    static final int QUERY_BLOCK = 4;
+    /** Whether {@link #attendBlock} applies: whole vectors span the head dimension. */
+    private final boolean blockedAttention;
 
     /** Positions whose logits {@link #runAll} computes at once (their logits take {@code vocab} floats each). */
     static final int LOGIT_GROUP = 16;
@@ -118,6 +129,7 @@ final class JavaForward implements ForwardPass {
         this.window = config.slidingWindow() == null ? Integer.MAX_VALUE : config.slidingWindow();
         this.queryScale = (float) (1.0 / Math.sqrt(headDim));
         this.activation = TransformerForward.activation(config);
+        this.blockedAttention = headDim % VectorOps.S.length() == 0;
         norm1 = new float[layers][];
         norm1Bias = new float[layers][];
         qkvBias = new float[layers][];
@@ -337,8 +349,8 @@ final class JavaForward implements ForwardPass {
         int total = past + t;
         int pairs = b * heads;
         for (int p = 0; p < scores.length; p++) {
-            if (scores[p].length < total) {
-                scores[p] = new float[Math.max(total, scores[p].length + scores[p].length / 4)];
+            if (scores[p].length < QUERY_BLOCK * total) {
+                scores[p] = new float[Math.max(QUERY_BLOCK * total, scores[p].length + scores[p].length / 4)];
             }
         }
         next.set(0);
@@ -363,11 +375,17 @@ final class JavaForward implements ForwardPass {
         int capacity = cache.capacity();
         int total = past + t;
         for (int j = 0; j < t; j++) {
+            int query = past + j;
+            int lo = (int) Math.max(pad, (long) query - window + 1);
+            if (blockedAttention && j + QUERY_BLOCK <= t && lo <= query) {
+                // the next queries see at least what this one sees (their ranges start no earlier)
+                attendBlock(keys, values, capacity, r * t + j, hd, lo, query, pad, sc, acc);
+                j += QUERY_BLOCK - 1;
+                continue;
+            }
             int i = r * t + j;
             int q = i * qkvDim + hd * headDim;
             int out = i * qDim + hd * headDim;
-            int query = past + j;
-            int lo = (int) Math.max(pad, (long) query - window + 1);
             int hi = query;
             Arrays.fill(acc, 0f);
             if (lo > hi) {
@@ -395,6 +413,88 @@ final class JavaForward implements ForwardPass {
             for (int d = 0; d < headDim; d++) {
                 attn[out + d] = acc[d] * inv;
             }
+        }
+    }
+
+    /**
+     * Four consecutive queries of one head at once ({@value #QUERY_BLOCK}; the first at chunk row {@code i}, slot
+     * {@code query}, seeing slots {@code [lo, query]}): each key and value vector loaded serves all four, and the
+     * scores of a group of slots are summed in registers over the head dimension. Their scores take
+     * {@code 4 x (slots seen)} floats of {@code sc}; {@code inv} (at least 4 floats) holds their normalizers.
+     */
+    private void attendBlock(float[] keys, float[] values, int capacity, int i, int hd, int lo, int query, int pad,
+                             float[] sc, float[] inv) {
+        VectorSpecies<Float> species = VectorOps.S;
+        int lanes = species.length();
+        int len = query + QUERY_BLOCK - lo;
+        int q0 = i * qkvDim + hd * headDim;
+        int q1 = q0 + qkvDim;
+        int q2 = q1 + qkvDim;
+        int q3 = q2 + qkvDim;
+        int s = 0;
+        for (; s <= len - lanes; s += lanes) {
+            FloatVector a0 = FloatVector.zero(species);
+            FloatVector a1 = a0;
+            FloatVector a2 = a0;
+            FloatVector a3 = a0;
+            int k = lo + s;
+            for (int d = 0; d < headDim; d++) {
+                FloatVector kv = FloatVector.fromArray(species, keys, d * capacity + k);
+                a0 = kv.fma(FloatVector.broadcast(species, qkv[q0 + d]), a0);
+                a1 = kv.fma(FloatVector.broadcast(species, qkv[q1 + d]), a1);
+                a2 = kv.fma(FloatVector.broadcast(species, qkv[q2 + d]), a2);
+                a3 = kv.fma(FloatVector.broadcast(species, qkv[q3 + d]), a3);
+            }
+            a0.intoArray(sc, s);
+            a1.intoArray(sc, len + s);
+            a2.intoArray(sc, 2 * len + s);
+            a3.intoArray(sc, 3 * len + s);
+        }
+        for (; s < len; s++) {
+            float d0 = 0;
+            float d1 = 0;
+            float d2 = 0;
+            float d3 = 0;
+            for (int d = 0; d < headDim; d++) {
+                float kv = keys[d * capacity + lo + s];
+                d0 += qkv[q0 + d] * kv;
+                d1 += qkv[q1 + d] * kv;
+                d2 += qkv[q2 + d] * kv;
+                d3 += qkv[q3 + d] * kv;
+            }
+            sc[s] = d0;
+            sc[len + s] = d1;
+            sc[2 * len + s] = d2;
+            sc[3 * len + s] = d3;
+        }
+        for (int b = 0; b < QUERY_BLOCK; b++) {
+            int slot = query + b;
+            int from = (int) Math.max(pad, (long) slot - window + 1) - lo;
+            int to = slot - lo + 1;
+            int row = b * len;
+            float max = VectorOps.max(sc, row + from, to - from);
+            inv[b] = 1f / VectorOps.expShifted(sc, row + from, to - from, max);
+            // slots this query does not see weigh nothing in the shared sum below
+            Arrays.fill(sc, row, row + from, 0f);
+            Arrays.fill(sc, row + to, row + len, 0f);
+        }
+        for (int dv = 0; dv < headDim; dv += lanes) {
+            FloatVector a0 = FloatVector.zero(species);
+            FloatVector a1 = a0;
+            FloatVector a2 = a0;
+            FloatVector a3 = a0;
+            for (int x = 0; x < len; x++) {
+                FloatVector v = FloatVector.fromArray(species, values, (lo + x) * headDim + dv);
+                a0 = v.fma(FloatVector.broadcast(species, sc[x]), a0);
+                a1 = v.fma(FloatVector.broadcast(species, sc[len + x]), a1);
+                a2 = v.fma(FloatVector.broadcast(species, sc[2 * len + x]), a2);
+                a3 = v.fma(FloatVector.broadcast(species, sc[3 * len + x]), a3);
+            }
+            int out = i * qDim + hd * headDim + dv;
+            a0.mul(inv[0]).intoArray(attn, out);
+            a1.mul(inv[1]).intoArray(attn, out + qDim);
+            a2.mul(inv[2]).intoArray(attn, out + 2 * qDim);
+            a3.mul(inv[3]).intoArray(attn, out + 3 * qDim);
         }
     }
 
@@ -457,7 +557,9 @@ final class JavaForward implements ForwardPass {
     private void product(LinearWeight weight, float[] in, int n, float[] y) {
         int rows = weight.rows();
         WeightMatrix matrix = weight.matrix();
-        int pieces = (int) Math.max(1, Math.min((long) workers.threads() * PIECES_PER_THREAD, rows / MIN_PIECE_ROWS));
+        // a kernel call prepares its whole input (BF16/F16 reorder it, many columns pack it): few pieces for many columns
+        int perThread = n > 2 ? 1 : PIECES_PER_THREAD;
+        int pieces = (int) Math.max(1, Math.min((long) workers.threads() * perThread, rows / MIN_PIECE_ROWS));
         if (pieces == 1 || workers.threads() == 1) {
             matrix.multiply(in, n, y, 0, rows);
             return;

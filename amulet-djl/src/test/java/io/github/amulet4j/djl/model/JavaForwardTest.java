@@ -179,7 +179,7 @@ class JavaForwardTest {
             long qkv = (long) (c.numHeads() + 2 * c.numKvHeads()) * c.headDim();
             long perRow = 4L * c.hiddenSize() + qkv + (long) c.numHeads() * c.headDim() + 3L * c.intermediateSize()
                     + c.headDim();
-            long perThread = 2L * (length + c.headDim());
+            long perThread = (long) JavaForward.QUERY_BLOCK * length + c.headDim();
             long bound = cache + f * (rows * perRow + 2 * perThread + JavaForward.LOGIT_GROUP * c.hiddenSize());
             assertTrue(peak[0] >= cache, "the probe saw the cache: " + peak[0]);
             assertTrue(peak[0] <= bound, "peak " + peak[0] + " bytes above the bound " + bound);
