@@ -99,10 +99,12 @@ final class JavaForward implements ForwardPass {
     /** The cache of the pass in flight, for {@link #heapBytesHeld()}. */
     private KvCache running;
 
-    /** Queries of one head that {@link #attendBlock} computes together. */
+    /** Queries of one head that {@link #attendFour} computes together. */
     static final int QUERY_BLOCK = 4;
-    /** Whether {@link #attendBlock} applies: whole vectors span the head dimension. */
+    /** Whether {@link #attendFour} applies: whole vectors span the head dimension. */
     private final boolean blockedAttention;
+    /** Units of attention work per key head and row: its heads in fours. */
+    private final int quadsPerKeyHead;
 
     /** Positions whose logits {@link #runAll} computes at once (their logits take {@code vocab} floats each). */
     static final int LOGIT_GROUP = 16;
@@ -130,6 +132,7 @@ final class JavaForward implements ForwardPass {
         this.queryScale = (float) (1.0 / Math.sqrt(headDim));
         this.activation = TransformerForward.activation(config);
         this.blockedAttention = headDim % VectorOps.S.length() == 0;
+        this.quadsPerKeyHead = (groups + QUERY_BLOCK - 1) / QUERY_BLOCK;
         norm1 = new float[layers][];
         norm1Bias = new float[layers][];
         qkvBias = new float[layers][];
@@ -343,11 +346,13 @@ final class JavaForward implements ForwardPass {
 
     /**
      * Attention of the chunk's queries (rotated and scaled, in {@link #qkv}) over slots {@code [0, past + t)} of the
-     * cache, into {@link #attn}: the threads of the pool claim (row, head) pairs one at a time.
+     * cache, into {@link #attn}. The threads of the pool claim units of one row and up to {@value #QUERY_BLOCK} heads
+     * that share a key head ({@link #quadsPerKeyHead} units per key head and row).
      */
     private void attention(int l, JavaKvCache cache, int[] pad, int b, int t, int past) {
         int total = past + t;
-        int pairs = b * heads;
+        int perRow = kvHeads * quadsPerKeyHead;
+        int units = b * perRow;
         for (int p = 0; p < scores.length; p++) {
             if (scores[p].length < QUERY_BLOCK * total) {
                 scores[p] = new float[Math.max(QUERY_BLOCK * total, scores[p].length + scores[p].length / 4)];
@@ -359,78 +364,111 @@ final class JavaForward implements ForwardPass {
             int me = runners.getAndIncrement();
             float[] sc = scores[me];
             float[] acc = accumulators[me];
-            for (int pair = next.getAndIncrement(); pair < pairs; pair = next.getAndIncrement()) {
-                int r = pair / heads;
-                attendHead(l, cache, r, pair % heads, pad[r], t, past, sc, acc);
+            for (int u = next.getAndIncrement(); u < units; u = next.getAndIncrement()) {
+                int r = u / perRow;
+                int kh = (u % perRow) / quadsPerKeyHead;
+                int first = kh * groups + (u % quadsPerKeyHead) * QUERY_BLOCK;
+                int count = Math.min(QUERY_BLOCK, (kh + 1) * groups - first);
+                attendHeads(l, cache, r, kh, first, count, pad[r], t, past, sc, acc);
             }
         });
     }
 
-    /** Every query of row {@code r}, head {@code hd} of the chunk. */
-    private void attendHead(int l, JavaKvCache cache, int r, int hd, int pad, int t, int past, float[] sc,
-                            float[] acc) {
-        int kh = hd / groups;
+    /**
+     * Every query of the chunk in row {@code r} for heads {@code [first, first + count)} of key head {@code kh}. In a
+     * prefill four consecutive queries of a head go together ({@link #attendFour}); with fewer than four queries (a
+     * decode step) four heads of one query do, which share their keys and values.
+     */
+    private void attendHeads(int l, JavaKvCache cache, int r, int kh, int first, int count, int pad, int t, int past,
+                             float[] sc, float[] acc) {
         float[] keys = cache.keys(l, r, kh);
         float[] values = cache.values(l, r, kh);
         int capacity = cache.capacity();
-        int total = past + t;
-        for (int j = 0; j < t; j++) {
-            int query = past + j;
-            int lo = (int) Math.max(pad, (long) query - window + 1);
-            if (blockedAttention && j + QUERY_BLOCK <= t && lo <= query) {
-                // the next queries see at least what this one sees (their ranges start no earlier)
-                attendBlock(keys, values, capacity, r * t + j, hd, lo, query, pad, sc, acc);
-                j += QUERY_BLOCK - 1;
-                continue;
-            }
-            int i = r * t + j;
-            int q = i * qkvDim + hd * headDim;
-            int out = i * qDim + hd * headDim;
-            int hi = query;
-            Arrays.fill(acc, 0f);
-            if (lo > hi) {
-                // no slot is visible (a padding position): every slot weighs the same, as under the engine's finite mask
-                for (int s = 0; s < total; s++) {
-                    VectorOps.add(values, s * headDim, acc, 0, headDim);
+        if (t < QUERY_BLOCK && count == QUERY_BLOCK && blockedAttention) {
+            for (int j = 0; j < t; j++) {
+                int query = past + j;
+                int lo = (int) Math.max(pad, (long) query - window + 1);
+                int i = r * t + j;
+                if (lo <= query) {
+                    int q = i * qkvDim + first * headDim;
+                    int out = i * qDim + first * headDim;
+                    attendFour(keys, values, capacity, lo, query, 0, q, headDim, out, headDim, pad, sc, acc);
+                } else {
+                    for (int hd = first; hd < first + count; hd++) {
+                        attendOne(keys, values, capacity, i, hd, lo, query, past + t, sc, acc);
+                    }
                 }
-                float inv = 1f / total;
-                for (int d = 0; d < headDim; d++) {
-                    attn[out + d] = acc[d] * inv;
+            }
+            return;
+        }
+        for (int hd = first; hd < first + count; hd++) {
+            for (int j = 0; j < t; j++) {
+                int query = past + j;
+                int lo = (int) Math.max(pad, (long) query - window + 1);
+                int i = r * t + j;
+                if (blockedAttention && j + QUERY_BLOCK <= t && lo <= query) {
+                    // the next queries see at least what this one sees (their ranges start no earlier)
+                    attendFour(keys, values, capacity, lo, query, 1, i * qkvDim + hd * headDim, qkvDim,
+                            i * qDim + hd * headDim, qDim, pad, sc, acc);
+                    j += QUERY_BLOCK - 1;
+                } else {
+                    attendOne(keys, values, capacity, i, hd, lo, query, past + t, sc, acc);
                 }
-                continue;
-            }
-            int len = hi - lo + 1;
-            Arrays.fill(sc, 0, len, 0f);
-            for (int d = 0; d < headDim; d++) {
-                VectorOps.axpy(qkv[q + d], keys, d * capacity + lo, sc, 0, len);
-            }
-            float max = VectorOps.max(sc, 0, len);
-            float sum = VectorOps.expShifted(sc, 0, len, max);
-            for (int s = 0; s < len; s++) {
-                VectorOps.axpy(sc[s], values, (lo + s) * headDim, acc, 0, headDim);
-            }
-            float inv = 1f / sum;
-            for (int d = 0; d < headDim; d++) {
-                attn[out + d] = acc[d] * inv;
             }
         }
     }
 
+    /** One query (chunk row {@code i}, head {@code hd}, at slot {@code query}, seeing {@code [lo, query]}). */
+    private void attendOne(float[] keys, float[] values, int capacity, int i, int hd, int lo, int query, int total,
+                           float[] sc, float[] acc) {
+        int q = i * qkvDim + hd * headDim;
+        int out = i * qDim + hd * headDim;
+        Arrays.fill(acc, 0f);
+        if (lo > query) {
+            // no slot is visible (a padding position): every slot weighs the same, as under the engine's finite mask
+            for (int s = 0; s < total; s++) {
+                VectorOps.add(values, s * headDim, acc, 0, headDim);
+            }
+            float inv = 1f / total;
+            for (int d = 0; d < headDim; d++) {
+                attn[out + d] = acc[d] * inv;
+            }
+            return;
+        }
+        int len = query - lo + 1;
+        Arrays.fill(sc, 0, len, 0f);
+        for (int d = 0; d < headDim; d++) {
+            VectorOps.axpy(qkv[q + d], keys, d * capacity + lo, sc, 0, len);
+        }
+        float max = VectorOps.max(sc, 0, len);
+        float sum = VectorOps.expShifted(sc, 0, len, max);
+        for (int s = 0; s < len; s++) {
+            VectorOps.axpy(sc[s], values, (lo + s) * headDim, acc, 0, headDim);
+        }
+        float inv = 1f / sum;
+        for (int d = 0; d < headDim; d++) {
+            attn[out + d] = acc[d] * inv;
+        }
+    }
+
     /**
-     * Four consecutive queries of one head at once ({@value #QUERY_BLOCK}; the first at chunk row {@code i}, slot
-     * {@code query}, seeing slots {@code [lo, query]}): each key and value vector loaded serves all four, and the
-     * scores of a group of slots are summed in registers over the head dimension. Their scores take
-     * {@code 4 x (slots seen)} floats of {@code sc}; {@code inv} (at least 4 floats) holds their normalizers.
+     * Four queries that share their keys and values at once ({@value #QUERY_BLOCK}): query {@code b} reads its vector
+     * at {@code q + b * qStep} of {@link #qkv}, writes its output at {@code out + b * outStep} of {@link #attn}, and
+     * sits at slot {@code query + b * slotStep} (1: consecutive queries of a head; 0: four heads of one query), seeing
+     * the slots from {@code lo} (for the first; later ones start no earlier) to its own. Each key and value vector
+     * loaded serves all four, and the scores of a group of slots are summed in registers over the head dimension.
+     * Their scores take {@code 4 x (slots seen)} floats of {@code sc}; {@code inv} (at least 4 floats) holds their
+     * normalizers.
      */
-    private void attendBlock(float[] keys, float[] values, int capacity, int i, int hd, int lo, int query, int pad,
-                             float[] sc, float[] inv) {
+    private void attendFour(float[] keys, float[] values, int capacity, int lo, int query, int slotStep, int q,
+                            int qStep, int out, int outStep, int pad, float[] sc, float[] inv) {
         VectorSpecies<Float> species = VectorOps.S;
         int lanes = species.length();
-        int len = query + QUERY_BLOCK - lo;
-        int q0 = i * qkvDim + hd * headDim;
-        int q1 = q0 + qkvDim;
-        int q2 = q1 + qkvDim;
-        int q3 = q2 + qkvDim;
+        int len = query + (QUERY_BLOCK - 1) * slotStep + 1 - lo;
+        int q0 = q;
+        int q1 = q0 + qStep;
+        int q2 = q1 + qStep;
+        int q3 = q2 + qStep;
         int s = 0;
         for (; s <= len - lanes; s += lanes) {
             FloatVector a0 = FloatVector.zero(species);
@@ -468,7 +506,7 @@ final class JavaForward implements ForwardPass {
             sc[3 * len + s] = d3;
         }
         for (int b = 0; b < QUERY_BLOCK; b++) {
-            int slot = query + b;
+            int slot = query + b * slotStep;
             int from = (int) Math.max(pad, (long) slot - window + 1) - lo;
             int to = slot - lo + 1;
             int row = b * len;
@@ -490,11 +528,10 @@ final class JavaForward implements ForwardPass {
                 a2 = v.fma(FloatVector.broadcast(species, sc[2 * len + x]), a2);
                 a3 = v.fma(FloatVector.broadcast(species, sc[3 * len + x]), a3);
             }
-            int out = i * qDim + hd * headDim + dv;
-            a0.mul(inv[0]).intoArray(attn, out);
-            a1.mul(inv[1]).intoArray(attn, out + qDim);
-            a2.mul(inv[2]).intoArray(attn, out + 2 * qDim);
-            a3.mul(inv[3]).intoArray(attn, out + 3 * qDim);
+            a0.mul(inv[0]).intoArray(attn, out + dv);
+            a1.mul(inv[1]).intoArray(attn, out + outStep + dv);
+            a2.mul(inv[2]).intoArray(attn, out + 2 * outStep + dv);
+            a3.mul(inv[3]).intoArray(attn, out + 3 * outStep + dv);
         }
     }
 

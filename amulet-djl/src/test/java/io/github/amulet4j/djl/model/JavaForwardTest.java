@@ -32,6 +32,14 @@ class JavaForwardTest {
         List<ModelConfig> all = new ArrayList<>(ModelShapes.tinyAll());
         // a window smaller than the prompt
         all.add(ModelShapes.tinyMistral().withSlidingWindow(5));
+        // four and six heads per key head (a decode step takes a key head's heads four at a time), with biases, and
+        // with a window
+        ModelConfig q = ModelShapes.tinyQwen2();
+        all.add(new ModelConfig(q.architecture(), 64, 2, 8, 2, 16, 112, q.vocabSize(), 256, q.normEps(), q.ropeTheta(),
+                null, true, true, false, "silu", null, q.eosTokenIds(), "float32", null));
+        ModelConfig m = ModelShapes.tinyMistral();
+        all.add(new ModelConfig(m.architecture(), 48, 2, 12, 2, 16, 80, m.vocabSize(), 256, m.normEps(), m.ropeTheta(),
+                null, false, false, false, "silu", 1, m.eosTokenIds(), "float32", 5));
         return all;
     }
 
