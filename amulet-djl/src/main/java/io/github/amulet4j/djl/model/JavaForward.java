@@ -384,15 +384,20 @@ final class JavaForward implements ForwardPass {
         float[] keys = cache.keys(l, r, kh);
         float[] values = cache.values(l, r, kh);
         int capacity = cache.capacity();
-        if (t < QUERY_BLOCK && count == QUERY_BLOCK && blockedAttention) {
+        if (t < QUERY_BLOCK && count > 1 && blockedAttention) {
             for (int j = 0; j < t; j++) {
                 int query = past + j;
                 int lo = (int) Math.max(pad, (long) query - window + 1);
                 int i = r * t + j;
                 if (lo <= query) {
+                    // fewer than four heads left: the last one is computed again in the spare places (same result)
                     int q = i * qkvDim + first * headDim;
                     int out = i * qDim + first * headDim;
-                    attendFour(keys, values, capacity, lo, query, 0, q, headDim, out, headDim, pad, sc, acc);
+                    int h1 = Math.min(1, count - 1) * headDim;
+                    int h2 = Math.min(2, count - 1) * headDim;
+                    int h3 = Math.min(3, count - 1) * headDim;
+                    attendFour(keys, values, capacity, lo, query, 0, q, q + h1, q + h2, q + h3, out, out + h1,
+                            out + h2, out + h3, pad, sc, acc);
                 } else {
                     for (int hd = first; hd < first + count; hd++) {
                         attendOne(keys, values, capacity, i, hd, lo, query, past + t, sc, acc);
@@ -408,8 +413,10 @@ final class JavaForward implements ForwardPass {
                 int i = r * t + j;
                 if (blockedAttention && j + QUERY_BLOCK <= t && lo <= query) {
                     // the next queries see at least what this one sees (their ranges start no earlier)
-                    attendFour(keys, values, capacity, lo, query, 1, i * qkvDim + hd * headDim, qkvDim,
-                            i * qDim + hd * headDim, qDim, pad, sc, acc);
+                    int q = i * qkvDim + hd * headDim;
+                    int out = i * qDim + hd * headDim;
+                    attendFour(keys, values, capacity, lo, query, 1, q, q + qkvDim, q + 2 * qkvDim, q + 3 * qkvDim,
+                            out, out + qDim, out + 2 * qDim, out + 3 * qDim, pad, sc, acc);
                     j += QUERY_BLOCK - 1;
                 } else {
                     attendOne(keys, values, capacity, i, hd, lo, query, past + t, sc, acc);
@@ -453,22 +460,18 @@ final class JavaForward implements ForwardPass {
 
     /**
      * Four queries that share their keys and values at once ({@value #QUERY_BLOCK}): query {@code b} reads its vector
-     * at {@code q + b * qStep} of {@link #qkv}, writes its output at {@code out + b * outStep} of {@link #attn}, and
-     * sits at slot {@code query + b * slotStep} (1: consecutive queries of a head; 0: four heads of one query), seeing
-     * the slots from {@code lo} (for the first; later ones start no earlier) to its own. Each key and value vector
+     * at {@code qb} of {@link #qkv}, writes its output at {@code outb} of {@link #attn}, and sits at slot
+     * {@code query + b * slotStep} (1: consecutive queries of a head; 0: heads of one query), seeing the slots from {@code lo} (for the first; later ones start no earlier) to its own. Each key and value vector
      * loaded serves all four, and the scores of a group of slots are summed in registers over the head dimension.
      * Their scores take {@code 4 x (slots seen)} floats of {@code sc}; {@code inv} (at least 4 floats) holds their
      * normalizers.
      */
-    private void attendFour(float[] keys, float[] values, int capacity, int lo, int query, int slotStep, int q,
-                            int qStep, int out, int outStep, int pad, float[] sc, float[] inv) {
+    private void attendFour(float[] keys, float[] values, int capacity, int lo, int query, int slotStep, int q0,
+                            int q1, int q2, int q3, int out0, int out1, int out2, int out3, int pad, float[] sc,
+                            float[] inv) {
         VectorSpecies<Float> species = VectorOps.S;
         int lanes = species.length();
         int len = query + (QUERY_BLOCK - 1) * slotStep + 1 - lo;
-        int q0 = q;
-        int q1 = q0 + qStep;
-        int q2 = q1 + qStep;
-        int q3 = q2 + qStep;
         int s = 0;
         for (; s <= len - lanes; s += lanes) {
             FloatVector a0 = FloatVector.zero(species);
@@ -528,10 +531,10 @@ final class JavaForward implements ForwardPass {
                 a2 = v.fma(FloatVector.broadcast(species, sc[2 * len + x]), a2);
                 a3 = v.fma(FloatVector.broadcast(species, sc[3 * len + x]), a3);
             }
-            a0.mul(inv[0]).intoArray(attn, out + dv);
-            a1.mul(inv[1]).intoArray(attn, out + outStep + dv);
-            a2.mul(inv[2]).intoArray(attn, out + 2 * outStep + dv);
-            a3.mul(inv[3]).intoArray(attn, out + 3 * outStep + dv);
+            a0.mul(inv[0]).intoArray(attn, out0 + dv);
+            a1.mul(inv[1]).intoArray(attn, out1 + dv);
+            a2.mul(inv[2]).intoArray(attn, out2 + dv);
+            a3.mul(inv[3]).intoArray(attn, out3 + dv);
         }
     }
 
