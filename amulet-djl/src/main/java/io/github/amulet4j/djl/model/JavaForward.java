@@ -99,6 +99,8 @@ final class JavaForward implements ForwardPass {
     /** The cache of the pass in flight, for {@link #heapBytesHeld()}. */
     private KvCache running;
 
+    private static final int TILE = JavaKvCache.TILE;
+
     /** Queries of one head that {@link #attendFour} computes together. */
     static final int QUERY_BLOCK = 4;
     /** Whether {@link #attendFour} applies: whole vectors span the head dimension. */
@@ -309,7 +311,7 @@ final class JavaForward implements ForwardPass {
                     float[] keys = cache.keys(l, r, kh);
                     int k = base + qDim + kh * headDim;
                     for (int d = 0; d < headDim; d++) {
-                        keys[d * capacity + slot] = qkv[k + d];
+                        keys[JavaKvCache.keyIndex(slot, d, headDim)] = qkv[k + d];
                     }
                     System.arraycopy(qkv, base + qDim + kvDim + kh * headDim, cache.values(l, r, kh),
                             slot * headDim, headDim);
@@ -354,8 +356,9 @@ final class JavaForward implements ForwardPass {
         int perRow = kvHeads * quadsPerKeyHead;
         int units = b * perRow;
         for (int p = 0; p < scores.length; p++) {
-            if (scores[p].length < QUERY_BLOCK * total) {
-                scores[p] = new float[Math.max(QUERY_BLOCK * total, scores[p].length + scores[p].length / 4)];
+            int need = QUERY_BLOCK * (total + TILE);
+            if (scores[p].length < need) {
+                scores[p] = new float[Math.max(need, scores[p].length + scores[p].length / 4)];
             }
         }
         next.set(0);
@@ -383,7 +386,6 @@ final class JavaForward implements ForwardPass {
                              float[] sc, float[] acc) {
         float[] keys = cache.keys(l, r, kh);
         float[] values = cache.values(l, r, kh);
-        int capacity = cache.capacity();
         if (t < QUERY_BLOCK && count > 1 && blockedAttention) {
             for (int j = 0; j < t; j++) {
                 int query = past + j;
@@ -396,11 +398,11 @@ final class JavaForward implements ForwardPass {
                     int h1 = Math.min(1, count - 1) * headDim;
                     int h2 = Math.min(2, count - 1) * headDim;
                     int h3 = Math.min(3, count - 1) * headDim;
-                    attendFour(keys, values, capacity, lo, query, 0, q, q + h1, q + h2, q + h3, out, out + h1,
+                    attendFour(keys, values, lo, query, 0, q, q + h1, q + h2, q + h3, out, out + h1,
                             out + h2, out + h3, pad, sc, acc);
                 } else {
                     for (int hd = first; hd < first + count; hd++) {
-                        attendOne(keys, values, capacity, i, hd, lo, query, past + t, sc, acc);
+                        attendOne(keys, values, i, hd, lo, query, past + t, sc, acc);
                     }
                 }
             }
@@ -415,18 +417,18 @@ final class JavaForward implements ForwardPass {
                     // the next queries see at least what this one sees (their ranges start no earlier)
                     int q = i * qkvDim + hd * headDim;
                     int out = i * qDim + hd * headDim;
-                    attendFour(keys, values, capacity, lo, query, 1, q, q + qkvDim, q + 2 * qkvDim, q + 3 * qkvDim,
+                    attendFour(keys, values, lo, query, 1, q, q + qkvDim, q + 2 * qkvDim, q + 3 * qkvDim,
                             out, out + qDim, out + 2 * qDim, out + 3 * qDim, pad, sc, acc);
                     j += QUERY_BLOCK - 1;
                 } else {
-                    attendOne(keys, values, capacity, i, hd, lo, query, past + t, sc, acc);
+                    attendOne(keys, values, i, hd, lo, query, past + t, sc, acc);
                 }
             }
         }
     }
 
     /** One query (chunk row {@code i}, head {@code hd}, at slot {@code query}, seeing {@code [lo, query]}). */
-    private void attendOne(float[] keys, float[] values, int capacity, int i, int hd, int lo, int query, int total,
+    private void attendOne(float[] keys, float[] values, int i, int hd, int lo, int query, int total,
                            float[] sc, float[] acc) {
         int q = i * qkvDim + hd * headDim;
         int out = i * qDim + hd * headDim;
@@ -442,15 +444,23 @@ final class JavaForward implements ForwardPass {
             }
             return;
         }
+        // whole tiles from the one that holds lo; the scores of lo sit at sc[off]
+        int base = lo - lo % TILE;
+        int off = lo - base;
         int len = query - lo + 1;
-        Arrays.fill(sc, 0, len, 0f);
-        for (int d = 0; d < headDim; d++) {
-            VectorOps.axpy(qkv[q + d], keys, d * capacity + lo, sc, 0, len);
+        VectorSpecies<Float> species = VectorOps.S;
+        for (int s = 0; s < off + len; s += TILE) {
+            int tile = (base + s) * headDim;
+            FloatVector a = FloatVector.zero(species);
+            for (int d = 0; d < headDim; d++) {
+                a = FloatVector.fromArray(species, keys, tile + d * TILE).fma(FloatVector.broadcast(species, qkv[q + d]), a);
+            }
+            a.intoArray(sc, s);
         }
-        float max = VectorOps.max(sc, 0, len);
-        float sum = VectorOps.expShifted(sc, 0, len, max);
+        float max = VectorOps.max(sc, off, len);
+        float sum = VectorOps.expShifted(sc, off, len, max);
         for (int s = 0; s < len; s++) {
-            VectorOps.axpy(sc[s], values, (lo + s) * headDim, acc, 0, headDim);
+            VectorOps.axpy(sc[off + s], values, (lo + s) * headDim, acc, 0, headDim);
         }
         float inv = 1f / sum;
         for (int d = 0; d < headDim; d++) {
@@ -466,21 +476,22 @@ final class JavaForward implements ForwardPass {
      * Their scores take {@code 4 x (slots seen)} floats of {@code sc}; {@code inv} (at least 4 floats) holds their
      * normalizers.
      */
-    private void attendFour(float[] keys, float[] values, int capacity, int lo, int query, int slotStep, int q0,
+    private void attendFour(float[] keys, float[] values, int lo, int query, int slotStep, int q0,
                             int q1, int q2, int q3, int out0, int out1, int out2, int out3, int pad, float[] sc,
                             float[] inv) {
         VectorSpecies<Float> species = VectorOps.S;
         int lanes = species.length();
-        int len = query + (QUERY_BLOCK - 1) * slotStep + 1 - lo;
-        int s = 0;
-        for (; s <= len - lanes; s += lanes) {
+        // whole tiles from the one that holds lo: slot base + x has its scores at sc[b * len + x]
+        int base = lo - lo % TILE;
+        int len = (query + (QUERY_BLOCK - 1) * slotStep + 1 - base + TILE - 1) / TILE * TILE;
+        for (int s = 0; s < len; s += TILE) {
             FloatVector a0 = FloatVector.zero(species);
             FloatVector a1 = a0;
             FloatVector a2 = a0;
             FloatVector a3 = a0;
-            int k = lo + s;
+            int tile = (base + s) * headDim;
             for (int d = 0; d < headDim; d++) {
-                FloatVector kv = FloatVector.fromArray(species, keys, d * capacity + k);
+                FloatVector kv = FloatVector.fromArray(species, keys, tile + d * TILE);
                 a0 = kv.fma(FloatVector.broadcast(species, qkv[q0 + d]), a0);
                 a1 = kv.fma(FloatVector.broadcast(species, qkv[q1 + d]), a1);
                 a2 = kv.fma(FloatVector.broadcast(species, qkv[q2 + d]), a2);
@@ -491,27 +502,10 @@ final class JavaForward implements ForwardPass {
             a2.intoArray(sc, 2 * len + s);
             a3.intoArray(sc, 3 * len + s);
         }
-        for (; s < len; s++) {
-            float d0 = 0;
-            float d1 = 0;
-            float d2 = 0;
-            float d3 = 0;
-            for (int d = 0; d < headDim; d++) {
-                float kv = keys[d * capacity + lo + s];
-                d0 += qkv[q0 + d] * kv;
-                d1 += qkv[q1 + d] * kv;
-                d2 += qkv[q2 + d] * kv;
-                d3 += qkv[q3 + d] * kv;
-            }
-            sc[s] = d0;
-            sc[len + s] = d1;
-            sc[2 * len + s] = d2;
-            sc[3 * len + s] = d3;
-        }
         for (int b = 0; b < QUERY_BLOCK; b++) {
             int slot = query + b * slotStep;
-            int from = (int) Math.max(pad, (long) slot - window + 1) - lo;
-            int to = slot - lo + 1;
+            int from = (int) Math.max(pad, (long) slot - window + 1) - base;
+            int to = slot - base + 1;
             int row = b * len;
             float max = VectorOps.max(sc, row + from, to - from);
             inv[b] = 1f / VectorOps.expShifted(sc, row + from, to - from, max);
@@ -524,8 +518,9 @@ final class JavaForward implements ForwardPass {
             FloatVector a1 = a0;
             FloatVector a2 = a0;
             FloatVector a3 = a0;
-            for (int x = 0; x < len; x++) {
-                FloatVector v = FloatVector.fromArray(species, values, (lo + x) * headDim + dv);
+            int last = query + (QUERY_BLOCK - 1) * slotStep - base;
+            for (int x = lo - base; x <= last; x++) {
+                FloatVector v = FloatVector.fromArray(species, values, (base + x) * headDim + dv);
                 a0 = v.fma(FloatVector.broadcast(species, sc[x]), a0);
                 a1 = v.fma(FloatVector.broadcast(species, sc[len + x]), a1);
                 a2 = v.fma(FloatVector.broadcast(species, sc[2 * len + x]), a2);
