@@ -35,6 +35,8 @@ final class WeightKernels {
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     /** Rows widened at once for many columns: 16 rows of 4,864 floats are 311 KB, within the L2 cache. */
     static final int TILE_ROWS = 16;
+    /** Columns from which {@link PanelKernel} is used (fewer: {@link FloatTile}, whose tiles are three columns). */
+    static final int PANEL_COLUMNS = 8;
     /** A half's bits moved into a float's (sign kept, exponent rebased by 2^-112). */
     private static final int HALF_MASK = 0x8FFFE000;
     private static final float HALF_SCALE = 0x1p112f;
@@ -440,19 +442,70 @@ final class WeightKernels {
      * with the activations reordered to match), then multiplied with every column by {@link FloatTile}.
      */
     private static void manyColumns(WeightMatrix m, float[] x, int n, float[] y, int from, int to) {
+        if (n >= PANEL_COLUMNS) {
+            panels(m, x, n, y, from, to);
+            return;
+        }
         int in = m.cols();
         int rows = m.rows();
         WeightFormat f = m.format();
         float[] xs = f == WeightFormat.BF16 || f == WeightFormat.F16 ? pairSplit(x, n, in) : x;
-        float[] w = SCRATCH.get();
-        if (w.length < TILE_ROWS * in) {
-            w = new float[TILE_ROWS * in];
-            SCRATCH.set(w);
-        }
+        float[] w = scratch(TILE_ROWS * in);
         for (int tile = from; tile < to; tile += TILE_ROWS) {
             int end = Math.min(to, tile + TILE_ROWS);
             widen(m, tile, end, w);
             FloatTile.multiply(w, tile, end, in, xs, n, y, rows);
+        }
+    }
+
+    /**
+     * {@link #PANEL_COLUMNS} or more columns: the activations packed once into panels, then each tile of
+     * {@link PanelKernel#ROWS} rows widened once (rows past the range zeroed) and multiplied with every panel.
+     */
+    private static void panels(WeightMatrix m, float[] x, int n, float[] y, int from, int to) {
+        int in = m.cols();
+        int rows = m.rows();
+        WeightFormat f = m.format();
+        float[] xs = f == WeightFormat.BF16 || f == WeightFormat.F16 ? pairSplit(x, n, in) : x;
+        float[] packed = PanelKernel.pack(xs, n, in);
+        float[] w = scratch(PanelKernel.ROWS * in);
+        for (int tile = from; tile < to; tile += PanelKernel.ROWS) {
+            int end = Math.min(to, tile + PanelKernel.ROWS);
+            widen(m, tile, end, w);
+            if (end - tile < PanelKernel.ROWS) {
+                java.util.Arrays.fill(w, (end - tile) * in, PanelKernel.ROWS * in, 0f);
+            }
+            PanelKernel.multiply(w, tile, end, in, packed, n, y, rows);
+        }
+    }
+
+    /** The per-thread float32 scratch for widened rows, at least {@code size} long. */
+    private static float[] scratch(int size) {
+        float[] w = SCRATCH.get();
+        if (w.length < size) {
+            w = new float[size];
+            SCRATCH.set(w);
+        }
+        return w;
+    }
+
+    /**
+     * The kernels before the blocked many-column kernel ({@link FloatTile} for every column count above two), kept for the
+     * benchmark's baseline and as a second independent computation in tests.
+     */
+    static void multiplyBaseline(WeightMatrix m, float[] x, int n, float[] y, int from, int to) {
+        if (n <= 2 || from >= to) {
+            multiply(m, x, n, y, from, to);
+            return;
+        }
+        int in = m.cols();
+        WeightFormat f = m.format();
+        float[] xs = f == WeightFormat.BF16 || f == WeightFormat.F16 ? pairSplit(x, n, in) : x;
+        float[] w = scratch(TILE_ROWS * in);
+        for (int tile = from; tile < to; tile += TILE_ROWS) {
+            int end = Math.min(to, tile + TILE_ROWS);
+            widen(m, tile, end, w);
+            FloatTile.multiply(w, tile, end, in, xs, n, y, m.rows());
         }
     }
 
