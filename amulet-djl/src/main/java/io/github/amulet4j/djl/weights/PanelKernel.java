@@ -8,7 +8,8 @@ import java.util.Arrays;
 /**
  * The blocked many-column float32 kernel (prefill): the activations are packed once per product into panels of
  * {@value #VECTORS} vectors of columns ({@code [in][2L]}, columns zero-padded), then every tile of {@value #ROWS}
- * weight rows (widened to float32) is multiplied with every panel by a register tile of {@value #ROWS} rows by
+ * weight rows (widened to float32, in chunks of {@code L} inputs of all its rows, so that the twelve weights of one
+ * input lie in one or two cache lines: twelve rows read side by side ran at half the speed) is multiplied with every panel by a register tile of {@value #ROWS} rows by
  * {@code 2L} columns: per input index two vector loads of the panel, one broadcast weight per row and 24
  * multiply-adds into 24 accumulators, with no horizontal sum (each accumulator lane is one column).
  *
@@ -25,9 +26,11 @@ final class PanelKernel {
     static final int WIDTH = VECTORS * L;
     /** Weight rows in a register tile. */
     static final int ROWS = 12;
+    /** Floats of a chunk of a widened tile: {@code L} inputs of each of its rows. */
+    static final int CHUNK = ROWS * L;
+    private static final int SHIFT = Integer.numberOfTrailingZeros(L);
 
     private static final ThreadLocal<float[]> PANELS = ThreadLocal.withInitial(() -> new float[0]);
-    private static final ThreadLocal<float[]> ACC = ThreadLocal.withInitial(() -> new float[ROWS * WIDTH]);
 
     private PanelKernel() {
     }
@@ -68,29 +71,25 @@ final class PanelKernel {
         return p;
     }
 
+    /** Floats of a widened tile of {@link #ROWS} rows of {@code in} weights. */
+    static int tileSize(int in) {
+        return (in + L - 1) / L * CHUNK;
+    }
+
     /**
-     * {@code y[c * rows + r] = sum_i w[(r - first) * in + i] * x[c * in + i]} for rows {@code [first, end)}
-     * ({@code end - first <= ROWS}; {@code w} holds {@link #ROWS} rows, those past {@code end - first} zero) and
-     * columns {@code c < n}, with {@code packed} from {@link #pack}.
+     * The {@link #ROWS} rows of the widened tile {@code w} (chunks of {@code L} inputs of every row: weight
+     * {@code i} of row {@code r} at {@code WeightKernels.at(r, i, L, CHUNK)}) times every column of {@code packed}
+     * (from {@link #pack}, {@code panels} panels) into {@code out}: row {@code r}, column {@code c} at
+     * {@code out[o + r * stride + c]} ({@code stride >= panels * WIDTH}; columns past {@code n} are zero).
      */
-    static void multiply(float[] w, int first, int end, int in, float[] packed, int n, float[] y, int rows) {
-        float[] acc = ACC.get();
-        int count = end - first;
-        for (int panel = 0; panel * WIDTH < n; panel++) {
-            tile(w, in, packed, panel * in * WIDTH, acc);
-            int c0 = panel * WIDTH;
-            int cols = Math.min(WIDTH, n - c0);
-            for (int c = 0; c < cols; c++) {
-                int yo = (c0 + c) * rows + first;
-                for (int r = 0; r < count; r++) {
-                    y[yo + r] = acc[r * WIDTH + c];
-                }
-            }
+    static void multiply(float[] w, int in, float[] packed, int panels, float[] out, int o, int stride) {
+        for (int panel = 0; panel < panels; panel++) {
+            tile(w, in, packed, panel * in * WIDTH, out, o + panel * WIDTH, stride);
         }
     }
 
-    /** The register tile: {@code acc[r * WIDTH + c]} = row {@code r} of {@code w} times panel column {@code c}. */
-    private static void tile(float[] w, int in, float[] p, int p0, float[] acc) {
+    /** The register tile: {@code out[o + r * stride + c]} = row {@code r} of {@code w} times panel column {@code c}. */
+    private static void tile(float[] w, int in, float[] p, int p0, float[] out, int o, int s) {
         FloatVector a00 = FloatVector.zero(FS);
         FloatVector a01 = FloatVector.zero(FS);
         FloatVector a10 = FloatVector.zero(FS);
@@ -115,81 +114,71 @@ final class PanelKernel {
         FloatVector aa1 = FloatVector.zero(FS);
         FloatVector ab0 = FloatVector.zero(FS);
         FloatVector ab1 = FloatVector.zero(FS);
-        int w1 = in;
-        int w2 = 2 * in;
-        int w3 = 3 * in;
-        int w4 = 4 * in;
-        int w5 = 5 * in;
-        int w6 = 6 * in;
-        int w7 = 7 * in;
-        int w8 = 8 * in;
-        int w9 = 9 * in;
-        int wa = 10 * in;
-        int wb = 11 * in;
         for (int i = 0; i < in; i++) {
             int xi = p0 + i * WIDTH;
+            int c = (i >> SHIFT) * CHUNK + (i & (L - 1));
             FloatVector x0 = FloatVector.fromArray(FS, p, xi);
             FloatVector x1 = FloatVector.fromArray(FS, p, xi + L);
-            FloatVector b = FloatVector.broadcast(FS, w[i]);
-            a00 = b.fma(x0, a00);
-            a01 = b.fma(x1, a01);
-            b = FloatVector.broadcast(FS, w[w1 + i]);
-            a10 = b.fma(x0, a10);
-            a11 = b.fma(x1, a11);
-            b = FloatVector.broadcast(FS, w[w2 + i]);
-            a20 = b.fma(x0, a20);
-            a21 = b.fma(x1, a21);
-            b = FloatVector.broadcast(FS, w[w3 + i]);
-            a30 = b.fma(x0, a30);
-            a31 = b.fma(x1, a31);
-            b = FloatVector.broadcast(FS, w[w4 + i]);
-            a40 = b.fma(x0, a40);
-            a41 = b.fma(x1, a41);
-            b = FloatVector.broadcast(FS, w[w5 + i]);
-            a50 = b.fma(x0, a50);
-            a51 = b.fma(x1, a51);
-            b = FloatVector.broadcast(FS, w[w6 + i]);
-            a60 = b.fma(x0, a60);
-            a61 = b.fma(x1, a61);
-            b = FloatVector.broadcast(FS, w[w7 + i]);
-            a70 = b.fma(x0, a70);
-            a71 = b.fma(x1, a71);
-            b = FloatVector.broadcast(FS, w[w8 + i]);
-            a80 = b.fma(x0, a80);
-            a81 = b.fma(x1, a81);
-            b = FloatVector.broadcast(FS, w[w9 + i]);
-            a90 = b.fma(x0, a90);
-            a91 = b.fma(x1, a91);
-            b = FloatVector.broadcast(FS, w[wa + i]);
-            aa0 = b.fma(x0, aa0);
-            aa1 = b.fma(x1, aa1);
-            b = FloatVector.broadcast(FS, w[wb + i]);
-            ab0 = b.fma(x0, ab0);
-            ab1 = b.fma(x1, ab1);
+            FloatVector b0 = FloatVector.broadcast(FS, w[c + 0 * L]);
+            a00 = b0.fma(x0, a00);
+            a01 = b0.fma(x1, a01);
+            FloatVector b1 = FloatVector.broadcast(FS, w[c + 1 * L]);
+            a10 = b1.fma(x0, a10);
+            a11 = b1.fma(x1, a11);
+            FloatVector b2 = FloatVector.broadcast(FS, w[c + 2 * L]);
+            a20 = b2.fma(x0, a20);
+            a21 = b2.fma(x1, a21);
+            FloatVector b3 = FloatVector.broadcast(FS, w[c + 3 * L]);
+            a30 = b3.fma(x0, a30);
+            a31 = b3.fma(x1, a31);
+            FloatVector b4 = FloatVector.broadcast(FS, w[c + 4 * L]);
+            a40 = b4.fma(x0, a40);
+            a41 = b4.fma(x1, a41);
+            FloatVector b5 = FloatVector.broadcast(FS, w[c + 5 * L]);
+            a50 = b5.fma(x0, a50);
+            a51 = b5.fma(x1, a51);
+            FloatVector b6 = FloatVector.broadcast(FS, w[c + 6 * L]);
+            a60 = b6.fma(x0, a60);
+            a61 = b6.fma(x1, a61);
+            FloatVector b7 = FloatVector.broadcast(FS, w[c + 7 * L]);
+            a70 = b7.fma(x0, a70);
+            a71 = b7.fma(x1, a71);
+            FloatVector b8 = FloatVector.broadcast(FS, w[c + 8 * L]);
+            a80 = b8.fma(x0, a80);
+            a81 = b8.fma(x1, a81);
+            FloatVector b9 = FloatVector.broadcast(FS, w[c + 9 * L]);
+            a90 = b9.fma(x0, a90);
+            a91 = b9.fma(x1, a91);
+            FloatVector ba = FloatVector.broadcast(FS, w[c + 10 * L]);
+            aa0 = ba.fma(x0, aa0);
+            aa1 = ba.fma(x1, aa1);
+            FloatVector bb = FloatVector.broadcast(FS, w[c + 11 * L]);
+            ab0 = bb.fma(x0, ab0);
+            ab1 = bb.fma(x1, ab1);
         }
-        a00.intoArray(acc, 0);
-        a01.intoArray(acc, L);
-        a10.intoArray(acc, WIDTH);
-        a11.intoArray(acc, WIDTH + L);
-        a20.intoArray(acc, 2 * WIDTH);
-        a21.intoArray(acc, 2 * WIDTH + L);
-        a30.intoArray(acc, 3 * WIDTH);
-        a31.intoArray(acc, 3 * WIDTH + L);
-        a40.intoArray(acc, 4 * WIDTH);
-        a41.intoArray(acc, 4 * WIDTH + L);
-        a50.intoArray(acc, 5 * WIDTH);
-        a51.intoArray(acc, 5 * WIDTH + L);
-        a60.intoArray(acc, 6 * WIDTH);
-        a61.intoArray(acc, 6 * WIDTH + L);
-        a70.intoArray(acc, 7 * WIDTH);
-        a71.intoArray(acc, 7 * WIDTH + L);
-        a80.intoArray(acc, 8 * WIDTH);
-        a81.intoArray(acc, 8 * WIDTH + L);
-        a90.intoArray(acc, 9 * WIDTH);
-        a91.intoArray(acc, 9 * WIDTH + L);
-        aa0.intoArray(acc, 10 * WIDTH);
-        aa1.intoArray(acc, 10 * WIDTH + L);
-        ab0.intoArray(acc, 11 * WIDTH);
-        ab1.intoArray(acc, 11 * WIDTH + L);
+        a00.intoArray(out, o);
+        a01.intoArray(out, o + L);
+        a10.intoArray(out, o + s);
+        a11.intoArray(out, o + s + L);
+        a20.intoArray(out, o + 2 * s);
+        a21.intoArray(out, o + 2 * s + L);
+        a30.intoArray(out, o + 3 * s);
+        a31.intoArray(out, o + 3 * s + L);
+        a40.intoArray(out, o + 4 * s);
+        a41.intoArray(out, o + 4 * s + L);
+        a50.intoArray(out, o + 5 * s);
+        a51.intoArray(out, o + 5 * s + L);
+        a60.intoArray(out, o + 6 * s);
+        a61.intoArray(out, o + 6 * s + L);
+        a70.intoArray(out, o + 7 * s);
+        a71.intoArray(out, o + 7 * s + L);
+        a80.intoArray(out, o + 8 * s);
+        a81.intoArray(out, o + 8 * s + L);
+        a90.intoArray(out, o + 9 * s);
+        a91.intoArray(out, o + 9 * s + L);
+        aa0.intoArray(out, o + 10 * s);
+        aa1.intoArray(out, o + 10 * s + L);
+        ab0.intoArray(out, o + 11 * s);
+        ab1.intoArray(out, o + 11 * s + L);
     }
 }
