@@ -308,6 +308,7 @@ public final class ContinuousBatcher implements AutoCloseable {
                 ? new BeamSearchRequest(0, p.config, eos, guarded, p.prompts, text, scratch)
                 : new TokenByTokenRequest(0, p.config, eos, guarded, p.prompts, text, scratch);
         st.rows = new int[p.prompts.size()];
+        st.startedAt = p.submittedAt;
         return st;
     }
 
@@ -426,6 +427,7 @@ public final class ContinuousBatcher implements AutoCloseable {
             int mark = sources.size();
             try {
                 s.state.advance(logits, session, s.step++, vocab, lm.maxPositions(), sources, tokens);
+                s.state.stepped();
             } catch (RuntimeException e) {
                 sources.truncate(mark);
                 tokens.truncate(mark);
@@ -454,7 +456,12 @@ public final class ContinuousBatcher implements AutoCloseable {
                 session.select(sources.toArray());
             }
             liveStreams = session.streams();
+            long f0 = System.nanoTime();
             session.append(tokens.toArray());
+            long forward = System.nanoTime() - f0;
+            for (Slot s : live) {
+                s.state.forwardPass(forward);
+            }
             steps++;
         } catch (RuntimeException e) {
             LOG.error("decoding step failed; failing the {} running requests", live.size(), e);
@@ -561,6 +568,8 @@ public final class ContinuousBatcher implements AutoCloseable {
         final int streams;
         final TokenListener listener;
         final CompletableFuture<GenerationResult> future = new CompletableFuture<>();
+        /** When {@link #submit} was called: the start of the request's time to first token. */
+        final long submittedAt = System.nanoTime();
 
         Pending(GenerationConfig config, List<int[]> prompts, int baseTokens, int preferenceTokens, int promptTokens,
                 int streams, TokenListener listener) {

@@ -147,6 +147,9 @@ public final class Generator {
         }
 
         long t0 = System.nanoTime();
+        for (RequestState s : states) {
+            s.startedAt = t0;
+        }
         try (DecodingSession session = lm.prefill(prompts)) {
             long prefillNanos = System.nanoTime() - t0;
             long decodeStart = System.nanoTime();
@@ -169,6 +172,7 @@ public final class Generator {
                 tokens.clear();
                 for (RequestState s : live) {
                     s.advance(logits, session, step, vocab, lm.maxPositions(), sources, tokens);
+                    s.stepped();
                 }
                 live.removeIf(RequestState::finished);
                 if (live.isEmpty()) {
@@ -177,7 +181,12 @@ public final class Generator {
                 if (!sources.isIdentity(session.streams())) {
                     session.select(sources.toArray());
                 }
+                long f0 = System.nanoTime();
                 session.append(tokens.toArray());
+                long forward = System.nanoTime() - f0;
+                for (RequestState s : live) {
+                    s.forwardPass(forward);
+                }
             }
         }
         List<GenerationResult> results = new ArrayList<>(states.size());

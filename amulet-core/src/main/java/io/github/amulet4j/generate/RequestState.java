@@ -18,6 +18,14 @@ abstract class RequestState {
     GenerationResult result;
     long prefillNanos;
     long decodeStart;
+    /** When the request started (the generate call, or its submission to a batcher). */
+    long startedAt;
+    /** When its first token was chosen; valid once {@link #firstTokenChosen}. */
+    private long firstTokenAt;
+    private boolean firstTokenChosen;
+    /** Decode forward passes this request used, and their wall time. */
+    private int decodeSteps;
+    private long decodeForwardNanos;
 
     RequestState(int index, GenerationConfig config, Set<Integer> eos, TokenListener listener,
             int basePromptTokens, int preferencePromptTokens) {
@@ -41,9 +49,27 @@ abstract class RequestState {
     abstract void advance(Logits logits, DecodingSession session, int step, int vocab, int maxPositions,
             IntList sources, IntList tokens);
 
+    /** Records the end of a step of this request: the first one is when its first token was chosen. */
+    void stepped() {
+        if (!firstTokenChosen) {
+            firstTokenChosen = true;
+            firstTokenAt = System.nanoTime();
+        }
+    }
+
+    /** Counts a decode forward pass of {@code nanos} that computed this request's next logits. */
+    void forwardPass(long nanos) {
+        decodeSteps++;
+        decodeForwardNanos += nanos;
+    }
+
     void finish(int[] ids, String text, FinishReason reason) {
+        stepped();
+        long now = System.nanoTime();
+        GenerationStats stats = new GenerationStats(basePromptTokens + preferencePromptTokens, prefillNanos,
+                firstTokenAt - startedAt, decodeSteps, now - decodeStart, decodeForwardNanos, now - startedAt);
         result = new GenerationResult(ids, text, reason, basePromptTokens, preferencePromptTokens, prefillNanos,
-                System.nanoTime() - decodeStart);
+                now - decodeStart, stats);
         listener.onFinish(index, result);
     }
 }

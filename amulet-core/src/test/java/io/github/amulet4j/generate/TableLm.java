@@ -23,6 +23,10 @@ final class TableLm implements CausalLm {
     /** A history (as a list) whose logits get a NaN at token 1 in every stream that reaches it. */
     int[] poisonHistory;
 
+    /** Wall time each prefill and each append take at least (to test timings); 0 by default. */
+    long prefillSleepMillis;
+    long appendSleepMillis;
+
     int prefills;
     int appends;
     int absorbs;
@@ -82,6 +86,7 @@ final class TableLm implements CausalLm {
     @Override
     public DecodingSession prefill(List<int[]> prompts) {
         prefills++;
+        sleep(prefillSleepMillis);
         List<Stream> streams = new ArrayList<>();
         for (int[] p : prompts) {
             if (p.length == 0 || p.length > maxPositions) {
@@ -96,6 +101,16 @@ final class TableLm implements CausalLm {
 
     @Override
     public void close() {
+    }
+
+    private static void sleep(long millis) {
+        if (millis > 0) {
+            try {
+                Thread.sleep(millis);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
     }
 
     final class Session implements DecodingSession {
@@ -129,6 +144,7 @@ final class TableLm implements CausalLm {
             }
             appends++;
             appendBatchSizes.add(tokens.length);
+            sleep(appendSleepMillis);
             for (int i = 0; i < tokens.length; i++) {
                 Stream s = streams.get(i);
                 if (tokens[i] < 0 || tokens[i] >= modelVocab) {

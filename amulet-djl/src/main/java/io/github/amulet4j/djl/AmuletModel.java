@@ -205,6 +205,33 @@ public final class AmuletModel implements AutoCloseable {
     }
 
     /**
+     * One request whose prompts are token ids already (see {@link #generateTokenIds(List, TokenListener)}).
+     */
+    public GenerationResult generateTokenIds(GenerationRequest request, TokenListener listener) {
+        return generateTokenIds(List.of(request), listener).get(0);
+    }
+
+    /**
+     * A batch of requests whose prompts are token ids already: no chat template and no preference text are applied
+     * (the caller built each stream, for instance from {@link PromptRenderer#render}, or for a benchmark with prompts
+     * of exact lengths). Decoded as {@link #generate(List, TokenListener)} decodes rendered requests: one forward
+     * pass per step for all streams, the model's end-of-sequence ids, each request's configuration or the defaults.
+     *
+     * @throws IllegalArgumentException when a request lacks a prompt its method needs, a prompt is too long, or an id
+     *                                  is outside the model's vocabulary
+     */
+    public List<GenerationResult> generateTokenIds(List<GenerationRequest> requests, TokenListener listener) {
+        Objects.requireNonNull(requests, "requests");
+        Objects.requireNonNull(listener, "listener");
+        generating.lock();
+        try {
+            return generator.generate(requests, listener);
+        } finally {
+            generating.unlock();
+        }
+    }
+
+    /**
      * Starts continuous batching over this model: requests from any thread join one running batch (see
      * {@link AmuletBatcher}). While the batcher runs, generate only through it; close it before the model.
      */
@@ -259,6 +286,19 @@ public final class AmuletModel implements AutoCloseable {
             throw new IllegalArgumentException(e.getMessage() + ": the context of " + name + " is " + context
                     + " positions, " + reserve + " of them kept for the answer (max new tokens)", e);
         }
+    }
+
+    /**
+     * What the model holds and reads: its weights, the weights one decode step reads, the KV cache per stream and
+     * position, and how the linear layers run.
+     */
+    public ModelMemory memory() {
+        int bytesPerValue = options.runtime().computeType().getNumOfBytes();
+        boolean javaKernels = lm.linearLayersOnHeap();
+        long perToken = javaKernels ? lm.weightBytesPerToken()
+                : ModelMemory.weightElementsPerToken(config()) * bytesPerValue;
+        long kv = options.runtime().useKvCache() ? ModelMemory.kvCacheBytesPerToken(config(), bytesPerValue) : 0;
+        return new ModelMemory(lm.weightBytes(), perToken, kv, javaKernels, javaKernels ? lm.weightFormats() : "");
     }
 
     /** Positions of the model's context (its {@code max_position_embeddings}). */

@@ -51,6 +51,13 @@ public final class InMemoryTensorStore implements TensorStore {
         return require(values.get(name), name);
     }
 
+    @Override
+    public void readRows(String name, long firstRow, int rowCount, float[] dst, int dstOffset) {
+        long rowLength = TensorStores.rowLength(name, shape(name), firstRow, rowCount);
+        System.arraycopy(readFloat32(name), Math.toIntExact(firstRow * rowLength), dst, dstOffset,
+                Math.toIntExact(rowCount * rowLength));
+    }
+
     private static <T> T require(T value, String name) {
         if (value == null) {
             throw new IllegalArgumentException("no tensor named '" + name + "' in the in-memory store");

@@ -270,22 +270,38 @@ public final class SafetensorsFile implements TensorStore {
                     + " elements, more than a Java array holds");
         }
         float[] out = new float[(int) e.numel()];
+        decode(name, e, 0, e.numel(), out, 0);
+        return out;
+    }
+
+    @Override
+    public void readRows(String name, long firstRow, int rowCount, float[] dst, int dstOffset) {
+        Entry e = entry(name);
+        long rowLength = TensorStores.rowLength(name, e.shape(), firstRow, rowCount);
+        decode(name, e, firstRow * rowLength, rowCount * rowLength, dst, dstOffset);
+    }
+
+    /** Elements {@code [from, from + count)} of a tensor into {@code out}, mapped a region at a time. */
+    private void decode(String name, Entry e, long from, long count, float[] out, int outOffset) {
         int elemSize = e.dtype().byteSize();
         long maxElems = chunkBytes / elemSize;
         long done = 0;
         try {
-            while (done < e.numel()) {
-                int n = (int) Math.min(maxElems, e.numel() - done);
+            while (done < count) {
+                int n = (int) Math.min(maxElems, count - done);
                 MappedByteBuffer buf = channel.map(FileChannel.MapMode.READ_ONLY,
-                        dataStart + e.begin() + done * elemSize, (long) n * elemSize);
+                        dataStart + e.begin() + (from + done) * elemSize, (long) n * elemSize);
                 buf.order(ByteOrder.LITTLE_ENDIAN);
-                e.dtype().decode(buf, out, (int) done, n);
+                try {
+                    e.dtype().decode(buf, out, (int) (outOffset + done), n);
+                } finally {
+                    MappedRegions.release(buf); // its pages would otherwise stay resident until a collection
+                }
                 done += n;
             }
         } catch (IOException ex) {
             throw new UncheckedIOException(file + ": cannot read tensor '" + name + "'", ex);
         }
-        return out;
     }
 
     private Entry entry(String name) {

@@ -129,6 +129,11 @@ public final class ShardedCheckpoint implements TensorStore {
         return shard(name).readFloat32(name);
     }
 
+    @Override
+    public void readRows(String name, long firstRow, int rowCount, float[] dst, int dstOffset) {
+        shard(name).readRows(name, firstRow, rowCount, dst, dstOffset);
+    }
+
     private SafetensorsFile shard(String name) {
         SafetensorsFile f = byTensor.get(name);
         if (f == null) {

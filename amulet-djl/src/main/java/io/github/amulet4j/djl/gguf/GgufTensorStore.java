@@ -1,7 +1,9 @@
 package io.github.amulet4j.djl.gguf;
 
+import io.github.amulet4j.djl.checkpoint.MappedRegions;
 import io.github.amulet4j.djl.checkpoint.ModelConfig;
 import io.github.amulet4j.djl.checkpoint.TensorStore;
+import io.github.amulet4j.djl.checkpoint.TensorStores;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -114,6 +116,53 @@ public final class GgufTensorStore implements TensorStore {
         return v;
     }
 
+    /**
+     * Reads only the asked rows' bytes for a matrix stored as it is read; a matrix that loading transposes (GPT-2's
+     * Conv1D) or un-permutes (Llama's q/k) is decoded whole once and served from that copy while its rows are read.
+     */
+    @Override
+    public void readRows(String name, long firstRow, int rowCount, float[] dst, int dstOffset) {
+        GgufTensorInfo t = require(name);
+        long[] shape = shape(name);
+        if (shape.length != 2 || rearranged(t) || !t.type().decodable()) {
+            float[] all;
+            synchronized (this) {
+                if (!name.equals(wholeName)) {
+                    wholeName = null;
+                    whole = readFloat32(name);
+                    wholeName = name;
+                }
+                all = whole;
+            }
+            long rowLength = TensorStores.rowLength(name, shape, firstRow, rowCount);
+            System.arraycopy(all, Math.toIntExact(firstRow * rowLength), dst, dstOffset,
+                    Math.toIntExact(rowCount * rowLength));
+            return;
+        }
+        TensorStores.rowLength(name, shape, firstRow, rowCount);
+        long rowValues = t.ne()[0];
+        long rowBytes = t.type().byteSize(rowValues);
+        try {
+            ByteBuffer b = file.map(t, firstRow * rowBytes, rowCount * rowBytes);
+            try {
+                GgmlBlocks.decode(t.type(), b, 0, dst, dstOffset, Math.toIntExact(rowCount * rowValues));
+            } finally {
+                MappedRegions.release(b);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(file.path() + ": reading tensor '" + t.name() + "'", e);
+        }
+    }
+
+    /** The last tensor decoded whole for {@link #readRows} (one at a time: loading reads tensor after tensor). */
+    private String wholeName;
+    private float[] whole;
+
+    private boolean rearranged(GgufTensorInfo t) {
+        return config.isGpt2() && GgufTensorNames.isGpt2Conv1d(t.name())
+                || "LlamaForCausalLM".equals(config.architecture()) && GgufTensorNames.isPermutedQk(t.name());
+    }
+
     /** Every value of a tensor as float32, mapped from the file row block by row block. */
     static float[] decodeAll(GgufFile file, GgufTensorInfo t) throws IOException {
         if (!t.type().decodable()) {
@@ -133,7 +182,11 @@ public final class GgufTensorStore implements TensorStore {
         for (long r = 0; r < rows; r += rowsPerChunk) {
             long count = Math.min(rowsPerChunk, rows - r);
             ByteBuffer b = file.map(t, r * rowBytes, count * rowBytes);
-            GgmlBlocks.decode(t.type(), b, 0, out, (int) (r * rowValues), (int) (count * rowValues));
+            try {
+                GgmlBlocks.decode(t.type(), b, 0, out, (int) (r * rowValues), (int) (count * rowValues));
+            } finally {
+                MappedRegions.release(b); // its pages would otherwise stay resident until a collection
+            }
         }
         return out;
     }
@@ -205,6 +258,10 @@ public final class GgufTensorStore implements TensorStore {
 
     @Override
     public void close() {
+        synchronized (this) {
+            wholeName = null;
+            whole = null;
+        }
         if (closeFile) {
             try {
                 file.close();

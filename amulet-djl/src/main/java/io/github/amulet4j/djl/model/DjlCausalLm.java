@@ -38,7 +38,7 @@ public final class DjlCausalLm implements CausalLm {
     private final RuntimeOptions options;
     private final NDManager manager;
     private final ModelWeights weights;
-    private final TransformerForward forward;
+    private final ForwardPass forward;
     private final RowSplitPool workers;
     private volatile boolean closed;
 
@@ -49,8 +49,10 @@ public final class DjlCausalLm implements CausalLm {
         this.weights = weights;
         this.workers = new RowSplitPool(options.effectiveProductThreads(), "amulet-product");
         try {
-            this.forward = new TransformerForward(config, weights, options.computeType(),
-                    RotaryFrequencies.inverseFrequencies(config), workers);
+            float[] invFreq = RotaryFrequencies.inverseFrequencies(config);
+            // weights held for the Java kernels (CPU, float32): the whole pass in Java; otherwise on the engine
+            this.forward = weights.heapBytes() > 0 ? new JavaForward(config, weights, invFreq, workers)
+                    : new TransformerForward(config, weights, options.computeType(), invFreq, workers);
         } catch (RuntimeException | Error e) {
             workers.close(); // a failed load leaves no thread behind
             throw e;
@@ -249,13 +251,12 @@ public final class DjlCausalLm implements CausalLm {
         return out;
     }
 
-    TransformerForward forward() {
+    ForwardPass forward() {
         return forward;
     }
 
     KvCache newCache(NDManager owner, int batch, int capacity) {
-        return new KvCache(owner, config.numLayers(), batch, config.numKvHeads(), config.headDim(), capacity,
-                options.computeType());
+        return forward.newCache(owner, batch, capacity);
     }
 
     private void checkPrompt(int[] prompt, String what) {

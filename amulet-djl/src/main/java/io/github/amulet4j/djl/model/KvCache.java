@@ -1,207 +1,62 @@
 package io.github.amulet4j.djl.model;
 
-import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.NDScope;
-import ai.djl.ndarray.index.NDIndex;
-import ai.djl.ndarray.types.DataType;
-import ai.djl.ndarray.types.Shape;
-
 /**
- * Keys and values of every layer for a batch of left-padded streams, preallocated as
- * {@code [batch, kvHeads, capacity, headDim]} per layer and written in place; the capacity grows by a
- * quarter when a step needs more. All streams share the slot count {@link #used()} (shorter streams are padded
- * on the left). The arrays belong to the manager given at construction.
+ * Keys and values of every layer for a batch of left-padded streams, written in place at the next free slots; the
+ * capacity grows by a quarter when a step needs more. All streams share the slot count {@link #used()} (shorter
+ * streams are padded on the left). Two implementations: {@link EngineKvCache} (engine arrays, for
+ * {@link TransformerForward}) and {@link JavaKvCache} (Java arrays, for {@link JavaForward}); a forward pass makes
+ * and reads its own kind ({@link ForwardPass#newCache}).
  */
-final class KvCache implements AutoCloseable {
+interface KvCache extends AutoCloseable {
 
     /** Fewest slots a growing cache adds. */
-    static final int MIN_GROWTH = 64;
+    int MIN_GROWTH = 64;
 
-    private final NDManager manager;
-    private final int layers;
-    private final int kvHeads;
-    private final int headDim;
-    private final DataType type;
-    private final NDArray[] keys;
-    private final NDArray[] values;
-    private int batch;
-    private int capacity;
-    private int used;
+    /** Slots written so far (padding included), the same for every row. */
+    int used();
 
-    KvCache(NDManager manager, int layers, int batch, int kvHeads, int headDim, int capacity, DataType type) {
-        this.manager = manager;
-        this.layers = layers;
-        this.kvHeads = kvHeads;
-        this.headDim = headDim;
-        this.type = type;
-        this.batch = batch;
-        this.capacity = Math.max(1, capacity);
-        this.keys = new NDArray[layers];
-        this.values = new NDArray[layers];
-        for (int l = 0; l < layers; l++) {
-            keys[l] = allocate(batch, this.capacity);
-            values[l] = allocate(batch, this.capacity);
-        }
-    }
+    /** Slots there is room for without growing. */
+    int capacity();
 
-    int used() {
-        return used;
-    }
-
-    int capacity() {
-        return capacity;
-    }
-
-    int batch() {
-        return batch;
-    }
+    /** Rows (streams). */
+    int batch();
 
     /**
      * Makes room for {@code extra} more slots: the capacity grows by a quarter (at least {@value #MIN_GROWTH} slots, and
      * at least to what is needed), so that a cache sized for a long prompt does not double on the first new token.
      */
-    void reserve(int extra) {
-        int needed = Math.addExact(used, extra);
-        if (needed <= capacity) {
-            return;
-        }
-        long grown = (long) capacity + Math.max(capacity / 4, MIN_GROWTH);
-        int newCapacity = (int) Math.max(needed, Math.min(Integer.MAX_VALUE, grown));
-        for (int l = 0; l < layers; l++) {
-            keys[l] = regrow(keys[l], newCapacity);
-            values[l] = regrow(values[l], newCapacity);
-        }
-        capacity = newCapacity;
-    }
-
-    /** Writes {@code k}, {@code v} ({@code [batch, kvHeads, T, headDim]}) at slots {@code [used, used + T)}. */
-    void write(int layer, NDArray k, NDArray v) {
-        long t = k.getShape().get(2);
-        NDIndex at = new NDIndex(":, :, {}:{}", used, used + t);
-        keys[layer].set(at, k);
-        values[layer].set(at, v);
-    }
-
-    /** Keys of slots {@code [0, upTo)}: a view, valid until the cache grows. */
-    NDArray keys(int layer, int upTo) {
-        return keys[layer].get(new NDIndex(":, :, 0:{}", upTo));
-    }
-
-    /** Values of slots {@code [0, upTo)}: a view, valid until the cache grows. */
-    NDArray values(int layer, int upTo) {
-        return values[layer].get(new NDIndex(":, :, 0:{}", upTo));
-    }
+    void reserve(int extra);
 
     /** Marks {@code t} more slots as used (after every layer wrote them). */
-    void advance(int t) {
-        used += t;
-    }
+    void advance(int t);
 
     /**
      * Rebuilds the batch: new row {@code j} is old row {@code sources[j]}, and the first {@code shift} slots
      * (padding common to all new rows) are dropped.
      */
-    void select(int[] sources, int shift) {
-        int newUsed = used - shift;
-        try (NDManager tmp = manager.newSubManager()) {
-            NDArray index = tmp.create(toLong(sources));
-            for (int l = 0; l < layers; l++) {
-                keys[l] = reorder(keys[l], index, shift, newUsed, sources.length);
-                values[l] = reorder(values[l], index, shift, newUsed, sources.length);
-            }
-        }
-        batch = sources.length;
-        used = newUsed;
-    }
+    void select(int[] sources, int shift);
 
     /**
-     * Appends the rows of {@code other} (a cache of the same model) below this cache's rows. The cache
-     * with fewer used slots is padded on the left so that both end at the same slot; returns the padding
+     * Appends the rows of {@code other} (a cache of the same model and kind) below this cache's rows. The cache
+     * with fewer used slots is padded on the left (with zeros) so that both end at the same slot; returns the padding
      * added to this cache's rows and to {@code other}'s rows, as {@code {mine, theirs}}. {@code other} is
      * left as it was (its owner closes it).
      */
-    int[] absorb(KvCache other) {
-        int mineUsed = batch == 0 ? 0 : used;
-        int theirsUsed = other.batch == 0 ? 0 : other.used;
-        int newUsed = Math.max(mineUsed, theirsUsed);
-        int newCapacity = capacity;
-        while (newCapacity < newUsed) {
-            newCapacity *= 2;
-        }
-        for (int l = 0; l < layers; l++) {
-            keys[l] = merge(keys[l], mineUsed, other.keys[l], other.batch, theirsUsed, newUsed, newCapacity);
-            values[l] = merge(values[l], mineUsed, other.values[l], other.batch, theirsUsed, newUsed, newCapacity);
-        }
-        batch += other.batch;
-        capacity = newCapacity;
-        used = newUsed;
-        return new int[] {newUsed - mineUsed, newUsed - theirsUsed};
-    }
+    int[] absorb(KvCache other);
 
-    private NDArray merge(NDArray mine, int mineUsed, NDArray theirs, int theirBatch, int theirsUsed, int newUsed,
-            int newCapacity) {
-        NDArray fresh = allocate(batch + theirBatch, newCapacity);
-        try (NDManager tmp = manager.newSubManager()) {
-            if (batch > 0 && mineUsed > 0) {
-                NDArray rows = mine.get(tmp, new NDIndex(":, :, 0:{}", mineUsed));
-                fresh.set(new NDIndex("0:{}, :, {}:{}", batch, newUsed - mineUsed, newUsed), rows);
-            }
-            if (theirBatch > 0 && theirsUsed > 0) {
-                NDArray rows = theirs.get(tmp, new NDIndex(":, :, 0:{}", theirsUsed));
-                fresh.set(new NDIndex("{}:{}, :, {}:{}", batch, batch + theirBatch, newUsed - theirsUsed, newUsed),
-                        rows);
-            }
-        }
-        mine.close();
-        return fresh;
-    }
-
-    private NDArray reorder(NDArray old, NDArray index, int shift, int newUsed, int newBatch) {
-        NDArray fresh = allocate(newBatch, capacity);
-        if (newBatch > 0 && newUsed > 0) {
-            try (NDManager tmp = manager.newSubManager()) {
-                NDArray rows = old.get(tmp, new NDIndex("{}, :, {}:{}", index, shift, shift + newUsed));
-                fresh.set(new NDIndex(":, :, 0:{}", newUsed), rows);
-            }
-        }
-        old.close();
-        return fresh;
-    }
-
-    private NDArray regrow(NDArray old, int newCapacity) {
-        NDArray fresh = allocate(batch, newCapacity);
-        if (used > 0 && batch > 0) {
-            try (NDManager tmp = manager.newSubManager()) {
-                NDArray part = old.get(tmp, new NDIndex(":, :, 0:{}", used));
-                fresh.set(new NDIndex(":, :, 0:{}", used), part);
-            }
-        }
-        old.close();
-        return fresh;
-    }
-
-    private NDArray allocate(int rows, int slots) {
-        NDArray a = manager.zeros(new Shape(rows, kvHeads, slots, headDim), type);
-        NDScope.unregister(a);
-        return a;
-    }
-
-    private static long[] toLong(int[] v) {
-        long[] out = new long[v.length];
-        for (int i = 0; i < v.length; i++) {
-            out[i] = v[i];
-        }
-        return out;
-    }
+    /** Bytes the keys and values take at the present capacity. */
+    long bytes();
 
     @Override
-    public void close() {
-        for (int l = 0; l < layers; l++) {
-            if (keys[l] != null) {
-                keys[l].close();
-                values[l].close();
-            }
+    void close();
+
+    /** The capacity after {@link #reserve}: unchanged when {@code used + extra} fit. */
+    static int grownCapacity(int used, int capacity, int extra) {
+        int needed = Math.addExact(used, extra);
+        if (needed <= capacity) {
+            return capacity;
         }
+        long grown = (long) capacity + Math.max(capacity / 4, MIN_GROWTH);
+        return (int) Math.max(needed, Math.min(Integer.MAX_VALUE, grown));
     }
 }

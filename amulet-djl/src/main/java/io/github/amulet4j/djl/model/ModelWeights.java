@@ -34,7 +34,7 @@ final class ModelWeights {
                  NDArray norm2, NDArray norm2Bias, LinearWeight up, LinearWeight down) {
     }
 
-    /** The embedding table on the engine; null when it is held for the Java kernels ({@link #embeddingRows}). */
+    /** The embedding table on the engine; null when it is held for the Java kernels ({@link #embeddingRow}). */
     final NDArray embed;
     final NDArray positions;
     final List<Layer> layers;
@@ -62,8 +62,23 @@ final class ModelWeights {
     /** Matrices whose rows are not whole 32-weight blocks, held as F16 instead of the block format. */
     private int fallbacks;
 
-    /** A row-major float32 matrix read from the checkpoint (stored as {@code dtype}), not yet placed. */
-    private record Host(float[] values, int rows, int cols, String dtype) {
+    /**
+     * A row-major float32 matrix of the checkpoint (stored as {@code dtype}), not yet read: the Java kernels' formats
+     * are converted from it a few rows at a time ({@link WeightMatrix#of(WeightFormat, int, int,
+     * WeightMatrix.RowReader)}), so loading never holds a float32 copy of a whole matrix beside the weights.
+     */
+    private record Host(WeightMatrix.RowReader reader, int rows, int cols, String dtype) {
+        /** Every value at once (for the engine, which takes a whole array). */
+        float[] values() {
+            float[] v = new float[Math.multiplyExact(rows, cols)];
+            reader.read(0, rows, v);
+            return v;
+        }
+
+        static Host of(float[] values, int rows, int cols, String dtype) {
+            return new Host((first, count, dst) -> System.arraycopy(values, first * cols, dst, 0, count * cols),
+                    rows, cols, dtype);
+        }
     }
 
     /**
@@ -159,9 +174,8 @@ final class ModelWeights {
             fallbacks++;
             f = WeightFormat.F16;
         }
-        WeightMatrix m = WeightMatrix.of(f, h.values(), h.rows(), h.cols());
+        WeightMatrix m = WeightMatrix.of(f, h.rows(), h.cols(), h.reader());
         heapBytes += m.byteSize();
-        releaseLoadGarbage(4L * h.values().length);
         return m;
     }
 
@@ -183,33 +197,9 @@ final class ModelWeights {
         return WeightFormat.F32;
     }
 
-    /** Float32 arrays read since the last collection during loading. */
-    private long loadGarbage;
-
-    /**
-     * Collects after every {@value #LOAD_GARBAGE_LIMIT} bytes of float32 arrays that loading has read and converted:
-     * otherwise the heap grows towards -Xmx with them while the weights fill direct memory beside it (a BF16 8B model
-     * reached 16 GB direct + 8 GB heap and was killed on a 24 GB machine). A collection of a heap that is almost all
-     * garbage takes a few tens of milliseconds.
-     */
-    private void releaseLoadGarbage(long bytes) {
-        loadGarbage += bytes;
-        if (loadGarbage >= LOAD_GARBAGE_LIMIT) {
-            loadGarbage = 0;
-            System.gc();
-        }
-    }
-
-    private static final long LOAD_GARBAGE_LIMIT = 1L << 30;
-
-    /** The embedding rows of {@code ids} as a row-major {@code [ids.length, hidden]} array, from the Java-held table. */
-    float[] embeddingRows(long[] ids) {
-        int hidden = embedTable.cols();
-        float[] out = new float[ids.length * hidden];
-        for (int i = 0; i < ids.length; i++) {
-            embedTable.row(Math.toIntExact(ids[i]), out, i * hidden);
-        }
-        return out;
+    /** The embedding row of token {@code id} into {@code out[offset...offset + hidden)}, from the Java-held table. */
+    void embeddingRow(int id, float[] out, int offset) {
+        embedTable.row(id, out, offset);
     }
 
     private static String detectGpt2Prefix(TensorStore store) {
@@ -221,6 +211,12 @@ final class ModelWeights {
 
     /** Reads a tensor, checked against its expected shape, as float32 values. */
     private float[] read(String name) {
+        check(name);
+        return store.readFloat32(name);
+    }
+
+    /** Checks that a tensor exists with its expected shape. */
+    private void check(String name) {
         long[] want = expected.get(name);
         if (!store.contains(name)) {
             String hint = config.isGpt2() ? " (looked for GPT-2 names with prefix '" + gpt2Prefix + "')" : "";
@@ -232,7 +228,6 @@ final class ModelWeights {
             throw new IllegalArgumentException(checkpoint + ": tensor '" + name + "' has shape " + Arrays.toString(got)
                     + ", expected " + Arrays.toString(want) + " for " + config.architecture());
         }
-        return store.readFloat32(name);
     }
 
     private NDArray load(String name) {
@@ -240,8 +235,7 @@ final class ModelWeights {
     }
 
     private Host host(String name) {
-        long[] shape = expected.get(name);
-        return new Host(read(name), (int) shape[0], (int) shape[1], store.dtype(name));
+        return hostConcat(name);
     }
 
     /** A Conv1D weight stored {@code [in, out]}, transposed to {@code [out, in]} in Java. */
@@ -257,17 +251,31 @@ final class ModelWeights {
                 t[c * rows + r] = v[base + c];
             }
         }
-        return new Host(t, cols, rows, store.dtype(name));
+        return Host.of(t, cols, rows, store.dtype(name));
     }
 
-    /** Matrices with the same number of columns stacked along the rows. */
+    /**
+     * Matrices with the same number of columns stacked along the rows, read from the store only when their rows are
+     * asked for.
+     */
     private Host hostConcat(String... names) {
-        int rows = 0;
-        for (String n : names) {
-            rows += (int) expected.get(n)[0];
+        int[] firstRows = new int[names.length + 1];
+        for (int i = 0; i < names.length; i++) {
+            check(names[i]);
+            firstRows[i + 1] = firstRows[i] + (int) expected.get(names[i])[0];
         }
         int cols = (int) expected.get(names[0])[1];
-        return new Host(concatValues(names), rows, cols, store.dtype(names[0]));
+        WeightMatrix.RowReader reader = (first, count, dst) -> {
+            int end = first + count;
+            for (int i = 0; i < names.length; i++) {
+                int from = Math.max(first, firstRows[i]);
+                int to = Math.min(end, firstRows[i + 1]);
+                if (from < to) {
+                    store.readRows(names[i], from - firstRows[i], to - from, dst, (from - first) * cols);
+                }
+            }
+        };
+        return new Host(reader, firstRows[names.length], cols, store.dtype(names[0]));
     }
 
     private float[] concatValues(String... names) {

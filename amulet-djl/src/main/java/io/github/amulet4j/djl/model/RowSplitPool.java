@@ -32,6 +32,8 @@ final class RowSplitPool implements AutoCloseable {
     private static final int IDLE = 0;
     private static final int POSTED = 1;
     private static final int DONE = 2;
+    /** A worker took its posted task and runs it (a posted task not yet taken can be withdrawn: {@link #runShared}). */
+    private static final int RUNNING = 3;
 
     private final Worker[] workers;
     /** One product at a time: the workers' mailboxes hold one task each. */
@@ -97,6 +99,59 @@ final class RowSplitPool implements AutoCloseable {
             runAlone(tasks);
         } finally {
             oneProduct.unlock();
+        }
+    }
+
+    /**
+     * Runs {@code work} on the calling thread and on every worker at once, for work that the threads share by claiming
+     * pieces of it (an atomic counter) until none are left: whichever threads take part, every piece is done once.
+     * When the caller's {@code work} returns, a worker that has not started yet (still waking up, or without a core on a
+     * busy machine) is not waited for: its post is withdrawn. So a product never waits for a thread the operating
+     * system did not schedule, where {@link #run} waits for every task. Failures as in {@link #run}.
+     */
+    void runShared(Runnable work) {
+        oneProduct.lock();
+        try {
+            if (closed) {
+                throw new IllegalStateException("product workers are closed");
+            }
+            Thread caller = Thread.currentThread();
+            for (Worker w : workers) {
+                w.post(work, caller);
+            }
+            Throwable failure = null;
+            try {
+                work.run();
+            } catch (Throwable e) {
+                failure = e;
+            }
+            for (Worker w : workers) {
+                if (w.withdraw()) {
+                    continue;
+                }
+                w.awaitDone();
+                Throwable e = w.take();
+                if (failure == null) {
+                    failure = e;
+                } else if (e != null && e != failure) {
+                    failure.addSuppressed(e);
+                }
+            }
+            rethrow(failure);
+        } finally {
+            oneProduct.unlock();
+        }
+    }
+
+    private static void rethrow(Throwable failure) {
+        if (failure instanceof RuntimeException r) {
+            throw r;
+        }
+        if (failure instanceof Error err) {
+            throw err;
+        }
+        if (failure != null) {
+            throw new IllegalStateException("a product task failed: " + failure, failure);
         }
     }
 
@@ -166,6 +221,15 @@ final class RowSplitPool implements AutoCloseable {
             LockSupport.unpark(this);
         }
 
+        /** Takes back a posted task that the worker has not started; false when it has (then await it). */
+        boolean withdraw() {
+            if (state.compareAndSet(POSTED, IDLE)) {
+                task = null;
+                return true;
+            }
+            return false;
+        }
+
         void awaitDone() {
             long start = System.nanoTime();
             while (state.get() != DONE) {
@@ -190,7 +254,7 @@ final class RowSplitPool implements AutoCloseable {
         public void run() {
             while (!closed) {
                 long start = System.nanoTime();
-                while (state.get() != POSTED) {
+                while (!state.compareAndSet(POSTED, RUNNING)) {
                     if (closed) {
                         return;
                     }

@@ -14,7 +14,9 @@ import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 
 /**
- * One forward pass of the decoder over a left-padded batch, reading and extending a {@link KvCache}, in chunks of
+ * The forward pass on the engine (PyTorch through DJL), for weights held by the engine: {@code linearKernel ENGINE},
+ * float16/bfloat16 compute and GPUs ({@link JavaForward} runs everything else). It reads and extends an
+ * {@link EngineKvCache}, in chunks of
  * tokens with a scope per chunk and per layer: a layer's temporaries are freed when the layer is done, so memory
  * does not grow with the number of layers, and the attention scores of a chunk are {@code [B, heads, chunk, slots]}.
  *
@@ -22,7 +24,7 @@ import java.nio.FloatBuffer;
  * second stream costs almost nothing in a decode step (measured for issue 5), while {@code X @ W^T}
  * costs twice as much for two rows.
  */
-final class TransformerForward {
+final class TransformerForward implements ForwardPass {
 
     /**
      * Most bytes of float32 attention scores computed at once (one block of queries; the probabilities take as much
@@ -53,12 +55,8 @@ final class TransformerForward {
     private Runnable probe;
     /** See {@link #attentionBlockBytes(long)}; {@link #ATTENTION_BLOCK_BYTES} by default. */
     private long attentionBlockBytes = ATTENTION_BLOCK_BYTES;
-    private long heapHeld;
-    /** Inputs and outputs of the heap products, reused from one product to the next (they grow as needed). */
-    private float[] inScratch = new float[0];
-    private float[] outScratch = new float[0];
 
-    private enum Activation { SILU, GELU_TANH, GELU_ERF, RELU }
+    enum Activation { SILU, GELU_TANH, GELU_ERF, RELU }
 
     /**
      * @param workers threads that share each linear product by row blocks of the weights (see {@link RowSplitPool})
@@ -82,7 +80,7 @@ final class TransformerForward {
         this.activation = activation(config);
     }
 
-    private static Activation activation(ModelConfig c) {
+    static Activation activation(ModelConfig c) {
         String act = c.hiddenAct() == null ? (c.isGpt2() ? "gelu_new" : "silu") : c.hiddenAct();
         return switch (act) {
             case "silu", "swish" -> Activation.SILU;
@@ -94,24 +92,19 @@ final class TransformerForward {
         };
     }
 
-    /**
-     * Runs {@code tokens} ({@code [B][T]}, rows already left-padded to the same T) at cache slots
-     * {@code [cache.used(), cache.used() + T)}, then advances the cache; writes the last position's float32 logits
-     * of every row to {@code last} ({@code [B, vocab]}, row-major).
-     *
-     * @param pad   per row, the number of padding slots at the start of the whole sequence
-     * @param chunk most tokens per row fed through the layers at once (see {@link RuntimeOptions#prefillChunk()})
-     */
-    void run(NDManager step, int[][] tokens, int[] pad, KvCache cache, int chunk, float[] last) {
-        run(step, tokens, pad, cache, chunk, last, null);
+    @Override
+    public void run(NDManager step, int[][] tokens, int[] pad, KvCache cache, int chunk, float[] last) {
+        run(step, tokens, pad, (EngineKvCache) cache, chunk, last, null);
     }
 
-    /**
-     * As {@link #run(NDManager, int[][], int[], KvCache, int, float[])}, writing the logits of every position to
-     * {@code every} ({@code [B * T][vocab]}, row {@code r * T + j}) instead of the last ones.
-     */
-    void runAll(NDManager step, int[][] tokens, int[] pad, KvCache cache, int chunk, float[][] every) {
-        run(step, tokens, pad, cache, chunk, null, every);
+    @Override
+    public void runAll(NDManager step, int[][] tokens, int[] pad, KvCache cache, int chunk, float[][] every) {
+        run(step, tokens, pad, (EngineKvCache) cache, chunk, null, every);
+    }
+
+    @Override
+    public KvCache newCache(NDManager owner, int batch, int capacity) {
+        return new EngineKvCache(owner, config.numLayers(), batch, kvHeads, headDim, capacity, type);
     }
 
     /**
@@ -120,7 +113,7 @@ final class TransformerForward {
      * {@code [B, heads, chunk, slots]}. Each chunk's temporaries are freed when the chunk is done and each layer's
      * when the layer is done: memory does not grow with the number of layers, and only linearly with the prompt.
      */
-    private void run(NDManager step, int[][] tokens, int[] pad, KvCache cache, int chunk, float[] last,
+    private void run(NDManager step, int[][] tokens, int[] pad, EngineKvCache cache, int chunk, float[] last,
                      float[][] every) {
         if (chunk < 1) {
             throw new IllegalArgumentException("chunk must be >= 1, got " + chunk);
@@ -137,7 +130,7 @@ final class TransformerForward {
     }
 
     /** Tokens {@code [start, end)} of every row through every layer; logits only where asked for. */
-    private void runChunk(NDManager step, int[][] tokens, int[] pad, KvCache cache, int start, int end, float[] last,
+    private void runChunk(NDManager step, int[][] tokens, int[] pad, EngineKvCache cache, int start, int end, float[] last,
                           float[][] every) {
         int b = tokens.length;
         int t = end - start;
@@ -153,8 +146,7 @@ final class TransformerForward {
                 pos[r * t + j] = Math.max(0, past + j - pad[r]);
             }
         }
-        NDArray x = w.embed != null ? w.embed.get(new NDIndex("{}", step.create(ids)))
-                : step.create(w.embeddingRows(ids), new Shape(n, hidden));
+        NDArray x = w.embed.get(new NDIndex("{}", step.create(ids)));
         NDArray cos = null;
         NDArray sin = null;
         if (gpt2) {
@@ -193,19 +185,14 @@ final class TransformerForward {
         NDArray normed = norm(rowsIn, w.finalNorm, w.finalNormBias, epsArray);
         int rows = every != null ? n : b;
         float[] logits = every != null ? new float[Math.multiplyExact(rows, vocab)] : last;
-        if (w.head.onHeap()) {
-            // [rows, vocab] straight into the array
-            heapProduct(w.head, normed.toFloatArray(), rows, logits);
-        } else {
-            // [vocab, rows]: the head as left operand, so extra rows are nearly free.
-            NDArray logitsT = product(step, w.head, normed.transpose());
-            if (type != DataType.FLOAT32) {
-                logitsT = logitsT.toType(DataType.FLOAT32, false);
-            }
-            long c0 = System.nanoTime();
-            copyTransposed(logitsT, rows, logits);
-            copyNanos += System.nanoTime() - c0;
+        // [vocab, rows]: the head as left operand, so extra rows are nearly free.
+        NDArray logitsT = product(step, w.head, normed.transpose());
+        if (type != DataType.FLOAT32) {
+            logitsT = logitsT.toType(DataType.FLOAT32, false);
         }
+        long c0 = System.nanoTime();
+        copyTransposed(logitsT, rows, logits);
+        copyNanos += System.nanoTime() - c0;
         probe();
         x.close();
         if (every != null) {
@@ -220,7 +207,7 @@ final class TransformerForward {
 
     /** One decoder layer over a chunk: returns the new hidden states {@code [B * t, hidden]}. */
     private NDArray layer(NDManager step, ModelWeights.Layer layer, int l, NDArray x, NDArray cos, NDArray sin,
-                          NDArray mask, NDArray scale, NDArray epsArray, KvCache cache, int b, int t, int total,
+                          NDArray mask, NDArray scale, NDArray epsArray, EngineKvCache cache, int b, int t, int total,
                           int groups) {
         int n = b * t;
         NDArray h = norm(x, layer.norm1(), layer.norm1Bias(), epsArray);
@@ -328,10 +315,8 @@ final class TransformerForward {
         return attn.reshape(b, heads, t, headDim);
     }
 
-    /**
-     * Most bytes of float32 attention scores for one block of queries (tests lower it to force many blocks).
-     */
-    void attentionBlockBytes(long bytes) {
+    @Override
+    public void attentionBlockBytes(long bytes) {
         if (bytes < 1) {
             throw new IllegalArgumentException("attentionBlockBytes must be >= 1, got " + bytes);
         }
@@ -345,26 +330,20 @@ final class TransformerForward {
         }
     }
 
-    /**
-     * A callback run where the forward pass's temporaries peak (scores and probabilities live, a layer or chunk just
-     * done, heap products in flight); for memory tests. {@link #heapBytesHeld()} says what the Java heap holds then.
-     */
-    void probe(Runnable probe) {
+    @Override
+    public void probe(Runnable probe) {
         this.probe = probe;
     }
 
-    /** Bytes of Java arrays the forward pass holds now for heap products (inputs and outputs). */
-    long heapBytesHeld() {
-        return heapHeld;
+    /** None: this pass keeps its temporaries on the engine. */
+    @Override
+    public long heapBytesHeld() {
+        return 0;
     }
 
-    long copyNanos() {
+    @Override
+    public long copyNanos() {
         return copyNanos;
-    }
-
-    /** The float32 values of a contiguous engine array on the CPU, read and written in place. */
-    private static FloatBuffer floats(NDArray a) {
-        return a.toByteBuffer(true).order(ByteOrder.nativeOrder()).asFloatBuffer();
     }
 
     /** Copies a contiguous {@code [vocab, rows]} float32 array into {@code out} as {@code [rows, vocab]}. */
@@ -391,56 +370,10 @@ final class TransformerForward {
      */
     private NDArray linear(NDManager step, NDArray x, LinearWeight weight) {
         long n = x.getShape().get(0);
-        if (weight.onHeap()) {
-            // Reused Java arrays and copies straight between them and the engine's memory: a prefill allocates
-            // no heap or direct buffers per product (they made the resident memory grow until a GC ran).
-            int inLength = Math.toIntExact(n * weight.in());
-            int outLength = Math.toIntExact(n * weight.rows());
-            if (inScratch.length < inLength) {
-                inScratch = new float[inLength];
-            }
-            if (outScratch.length < outLength) {
-                outScratch = new float[outLength];
-            }
-            floats(x).get(inScratch, 0, inLength);
-            long held = 4L * (inScratch.length + outScratch.length);
-            heapHeld += held;
-            try {
-                heapProduct(weight, inScratch, (int) n, outScratch);
-                probe();
-            } finally {
-                heapHeld -= held;
-            }
-            NDArray out = step.create(new Shape(n, weight.rows()), DataType.FLOAT32);
-            floats(out).put(outScratch, 0, outLength);
-            return weight.bias() == null ? out : out.add(weight.bias());
-        }
         NDArray yt = product(step, weight, x.transpose());
         long out = yt.getShape().get(0);
         NDArray y = n == 1 ? yt.reshape(1, out) : yt.transpose().reshape(n * out).reshape(n, out);
         return weight.bias() == null ? y : y.add(weight.bias());
-    }
-
-    /**
-     * {@code y[c, r] = sum_i W[r, i] * x[c, i]} with the Java kernels ({@link
-     * io.github.amulet4j.djl.weights.WeightMatrix#multiply}), the rows of W split over the product workers in ranges
-     * of whole tiles.
-     */
-    private void heapProduct(LinearWeight weight, float[] x, int n, float[] y) {
-        int rows = weight.rows();
-        io.github.amulet4j.djl.weights.WeightMatrix matrix = weight.matrix();
-        int parts = (int) Math.max(1, Math.min(workers.threads(), rows / LinearWeight.ROW_ALIGN));
-        Runnable[] tasks = new Runnable[parts];
-        int start = 0;
-        for (int i = 0; i < parts; i++) {
-            int end = i == parts - 1 ? rows
-                    : (int) Math.min(rows, ((long) rows * (i + 1) / parts) / LinearWeight.ROW_ALIGN * LinearWeight.ROW_ALIGN);
-            int from = start;
-            int to = Math.max(from, end);
-            tasks[i] = () -> matrix.multiply(x, n, y, from, to);
-            start = to;
-        }
-        workers.run(tasks);
     }
 
     /**

@@ -44,6 +44,7 @@ final class WeightKernels {
     private static final float HALF_SCALE = 0x1p112f;
 
     private static final ThreadLocal<float[]> SCRATCH = ThreadLocal.withInitial(() -> new float[0]);
+    private static final ThreadLocal<float[]> PAIRS = ThreadLocal.withInitial(() -> new float[0]);
     /** A block of the many-column kernel's results, {@code [rows][panel columns]}. */
     private static final ThreadLocal<float[]> OUT = ThreadLocal.withInitial(() -> new float[0]);
 
@@ -104,10 +105,16 @@ final class WeightKernels {
 
     /**
      * Per column, every chunk of {@code 2 * L} activations reordered as its even elements then its odd ones (the
-     * order in which a 32-bit lane's low and high halves hold BF16/F16 weights); a shorter tail stays in place.
+     * order in which a 32-bit lane's low and high halves hold BF16/F16 weights); a shorter tail stays in place. The
+     * result is a per-thread array, valid until the thread's next call (a new array per call made a prefill of two
+     * 1,500-token streams allocate gigabytes, and the heap grew with them).
      */
     static float[] pairSplit(float[] x, int n, int in) {
-        float[] out = new float[n * in];
+        float[] out = PAIRS.get();
+        if (out.length < n * in) {
+            out = new float[n * in];
+            PAIRS.set(out);
+        }
         int chunk = 2 * L;
         for (int c = 0; c < n; c++) {
             int base = c * in;

@@ -70,11 +70,64 @@ public final class WeightMatrix {
     static WeightMatrix of(WeightFormat format, float[] values, int rows, int cols, int maxSlabBytes) {
         Objects.requireNonNull(format, "format");
         Objects.requireNonNull(values, "values");
-        long need = checkShape(format, rows, cols);
+        checkShape(format, rows, cols);
         if ((long) rows * cols != values.length) {
             throw new IllegalArgumentException(values.length + " values for [" + rows + ", " + cols + "]");
         }
-        int rowBytes = (int) (need / rows);
+        // the values are already in memory: chunks of about a million of them
+        return build(format, rows, cols, maxSlabBytes, 1 << 20, (first, count) -> new Chunk(values, first * cols));
+    }
+
+    /**
+     * Supplies the rows of a matrix as float32, a few at a time, for {@link #of(WeightFormat, int, int, RowReader)}.
+     * Called from several threads at once for different rows.
+     */
+    @FunctionalInterface
+    public interface RowReader {
+        /** Writes rows {@code [firstRow, firstRow + rowCount)} row-major into {@code dst} from index 0. */
+        void read(int firstRow, int rowCount, float[] dst);
+    }
+
+    /**
+     * A matrix converted to {@code format} from rows that {@code reader} supplies chunk by chunk (at most
+     * {@value #READ_CHUNK_VALUES} values at a time), so that no float32 copy of the whole matrix is ever held: loading a
+     * checkpoint this way needs the weights' own bytes and a few MiB beside them.
+     *
+     * @throws IllegalArgumentException as {@link #of(WeightFormat, float[], int, int)}
+     * @throws IllegalStateException    when the JVM refuses the direct memory, naming the option to raise
+     */
+    public static WeightMatrix of(WeightFormat format, int rows, int cols, RowReader reader) {
+        return of(format, rows, cols, reader, MAX_SLAB_BYTES);
+    }
+
+    /** {@link #of(WeightFormat, int, int, RowReader)} with slabs of at most {@code maxSlabBytes} (whole rows). */
+    static WeightMatrix of(WeightFormat format, int rows, int cols, RowReader reader, int maxSlabBytes) {
+        Objects.requireNonNull(format, "format");
+        Objects.requireNonNull(reader, "reader");
+        checkShape(format, rows, cols);
+        return build(format, rows, cols, maxSlabBytes, READ_CHUNK_VALUES, (first, count) -> {
+            float[] values = new float[count * cols];
+            reader.read(first, count, values);
+            return new Chunk(values, 0);
+        });
+    }
+
+    /** Most values a {@link RowReader} is asked for at once (1 MiB of float32: no humongous objects for G1). */
+    public static final int READ_CHUNK_VALUES = 1 << 18;
+
+    /** Float32 values of some rows: {@code values} from {@code offset}. */
+    private record Chunk(float[] values, int offset) {
+    }
+
+    /** Where {@link #build} gets the float32 values of rows {@code [first, first + count)}. */
+    @FunctionalInterface
+    private interface ChunkSource {
+        Chunk rows(int first, int count);
+    }
+
+    private static WeightMatrix build(WeightFormat format, int rows, int cols, int maxSlabBytes, int chunkValues,
+                                      ChunkSource source) {
+        int rowBytes = Math.toIntExact(format.rowBytes(cols));
         int perSlab = Math.max(1, Math.min(rows, maxSlabBytes / rowBytes));
         int n = (rows + perSlab - 1) / perSlab;
         ByteBuffer[] slabs = new ByteBuffer[n];
@@ -82,19 +135,21 @@ public final class WeightMatrix {
             slabs[s] = allocate((long) Math.min(perSlab, rows - s * perSlab) * rowBytes);
         }
         // converted in chunks of rows on every core (a 8B model's load is mostly this conversion)
-        int chunkRows = Math.max(1, Math.min(perSlab, (1 << 20) / cols));
+        int chunkRows = Math.max(1, Math.min(perSlab, chunkValues / cols));
         int chunks = (rows + chunkRows - 1) / chunkRows;
         java.util.stream.IntStream range = java.util.stream.IntStream.range(0, chunks);
         (chunks > 1 ? range.parallel() : range).forEach(c -> {
             int first = c * chunkRows;
             int count = Math.min(chunkRows, rows - first);
+            Chunk chunk = source.rows(first, count);
             int slabIndex = first / perSlab;
             int inSlab = first % perSlab;
             // a chunk never crosses a slab: cut it at the slab's end (rare: only matrices over MAX_SLAB_BYTES)
             int n2 = Math.min(count, perSlab - inSlab);
-            BlockQuantizer.encode(format, values, first * cols, n2 * cols, slabs[slabIndex], inSlab * rowBytes);
+            BlockQuantizer.encode(format, chunk.values(), chunk.offset(), n2 * cols, slabs[slabIndex], inSlab * rowBytes);
             if (n2 < count) {
-                BlockQuantizer.encode(format, values, (first + n2) * cols, (count - n2) * cols, slabs[slabIndex + 1], 0);
+                BlockQuantizer.encode(format, chunk.values(), chunk.offset() + n2 * cols, (count - n2) * cols,
+                        slabs[slabIndex + 1], 0);
             }
         });
         return new WeightMatrix(format, rows, cols, slabs, perSlab);

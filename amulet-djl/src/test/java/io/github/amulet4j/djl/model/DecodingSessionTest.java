@@ -296,11 +296,13 @@ class DecodingSessionTest {
         }
     }
 
+    /** The engine's pass (the Java pass holds no engine arrays: see JavaForwardTest for its memory). */
     @Test
     void nativeMemoryStaysFlatOverOneThousandSteps() {
         ModelConfig c = TestModels.withMaxPositions(ModelShapes.tinyLlama(), 2048);
         InMemoryTensorStore store = TestModels.store(c, 51);
-        RuntimeOptions opts = RuntimeOptions.builder().initialCacheCapacity(2048).productThreads(3).build();
+        RuntimeOptions opts = RuntimeOptions.builder().initialCacheCapacity(2048).productThreads(3)
+                .linearKernel(RuntimeOptions.LinearKernel.ENGINE).build();
         try (DjlCausalLm lm = DjlCausalLm.load(c, store, opts)) {
             int weights = lm.manager().getManagedArrays().size();
             try (DecodingSession s = lm.prefill(List.of(TestModels.tokens(c, 3, 1), TestModels.tokens(c, 5, 2)))) {

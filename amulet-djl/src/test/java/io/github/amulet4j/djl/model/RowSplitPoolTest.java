@@ -38,6 +38,39 @@ class RowSplitPoolTest {
         }
     }
 
+    /**
+     * Shared work: whichever threads join (a worker still waking up is withdrawn), every piece is done exactly once,
+     * the pieces the workers took are finished when {@code runShared} returns, and a failure reaches the caller.
+     */
+    @Test
+    void sharedWorkDoesEveryPieceOnce() {
+        try (RowSplitPool workers = new RowSplitPool(3, "test-product")) {
+            for (int rep = 0; rep < 300; rep++) {
+                int pieces = 1 + rep % 40;
+                java.util.concurrent.atomic.AtomicIntegerArray done = new java.util.concurrent.atomic.AtomicIntegerArray(pieces);
+                AtomicInteger next = new AtomicInteger();
+                assertTimeoutPreemptively(Duration.ofSeconds(10), () -> workers.runShared(() -> {
+                    for (int p = next.getAndIncrement(); p < pieces; p = next.getAndIncrement()) {
+                        if (p % 7 == 3) {
+                            sleep(1);
+                        }
+                        done.incrementAndGet(p);
+                    }
+                }));
+                for (int p = 0; p < pieces; p++) {
+                    assertEquals(1, done.get(p), "piece " + p + " of " + pieces + ", repetition " + rep);
+                }
+            }
+            IllegalStateException boom = new IllegalStateException("boom");
+            assertSame(boom, assertThrows(IllegalStateException.class, () -> workers.runShared(() -> {
+                throw boom;
+            })));
+            AtomicInteger ran = new AtomicInteger();
+            workers.run(new Runnable[] {ran::incrementAndGet, ran::incrementAndGet, ran::incrementAndGet});
+            assertEquals(3, ran.get(), "the workers survive a failed shared run");
+        }
+    }
+
     /** A failure on the calling thread is rethrown only after the workers' tasks have ended. */
     @Test
     void callerFailureWaitsForTheWorkers() {

@@ -1,5 +1,9 @@
 package io.github.amulet4j.cli.bench;
 
+import io.github.amulet4j.benchmarks.decode.BenchMethod;
+import io.github.amulet4j.benchmarks.decode.BenchReport;
+import io.github.amulet4j.benchmarks.decode.DecodeBenchmark;
+import io.github.amulet4j.benchmarks.decode.DecodeBenchmarkSettings;
 import io.github.amulet4j.cli.RuntimeFlags;
 import io.github.amulet4j.cli.UsageException;
 import io.github.amulet4j.cli.VerboseOption;
@@ -19,8 +23,10 @@ import java.util.List;
 import java.util.concurrent.Callable;
 
 /**
- * {@code amulet bench}: the end-to-end decoding benchmark of issue 5 (see {@link DecodeBenchmark}). Progress goes
- * to stderr, the table (or with {@code --json} one JSON object) to stdout.
+ * {@code amulet bench}: the command line of the end-to-end decoding benchmark, {@link DecodeBenchmark} in the
+ * {@code benchmarks} module (which runs on the library's public API). It maps its flags onto
+ * {@link DecodeBenchmarkSettings}; progress goes to stderr, the table (or with {@code --json} one JSON object) to
+ * stdout.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Time prefill and decoding of base, pref, la, amulet (closed form and iterative) and the paper's "
@@ -79,7 +85,7 @@ public final class BenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        BenchSettings settings = settings();
+        DecodeBenchmarkSettings settings = settings();
         PrintWriter err = spec.commandLine().getErr();
         BenchReport report = new DecodeBenchmark(settings, line -> {
             err.println("bench: " + line);
@@ -91,8 +97,8 @@ public final class BenchCommand implements Callable<Integer> {
         return 0;
     }
 
-    private BenchSettings settings() {
-        BenchSettings.Builder b = BenchSettings.builder();
+    private DecodeBenchmarkSettings settings() {
+        DecodeBenchmarkSettings.Builder b = DecodeBenchmarkSettings.builder();
         try {
             b.shape(RandomModelFolder.Shape.parse(shape));
         } catch (IllegalArgumentException e) {

@@ -1,4 +1,4 @@
-package io.github.amulet4j.cli.bench;
+package io.github.amulet4j.benchmarks.decode;
 
 import io.github.amulet4j.djl.RandomModelFolder;
 import io.github.amulet4j.djl.model.RuntimeOptions;
@@ -10,7 +10,7 @@ import java.util.Objects;
 import java.util.Set;
 
 /** What one benchmark run measures. Immutable; build with {@link #builder()}; every value is checked in {@link Builder#build()}. */
-public final class BenchSettings {
+public final class DecodeBenchmarkSettings {
 
     private final RandomModelFolder.Shape shape;
     private final Path model;
@@ -23,7 +23,7 @@ public final class BenchSettings {
     private final long seed;
     private final long bandwidthBytes;
 
-    private BenchSettings(Builder b) {
+    private DecodeBenchmarkSettings(Builder b) {
         this.shape = b.shape;
         this.model = b.model;
         this.newTokens = b.newTokens;
@@ -90,7 +90,7 @@ public final class BenchSettings {
         return bandwidthBytes;
     }
 
-    /** Builder of {@link BenchSettings}. */
+    /** Builder of {@link DecodeBenchmarkSettings}. */
     public static final class Builder {
         private RandomModelFolder.Shape shape = RandomModelFolder.Shape.parse("qwen2.5-0.5b");
         private Path model;
@@ -167,7 +167,7 @@ public final class BenchSettings {
             return this;
         }
 
-        public BenchSettings build() {
+        public DecodeBenchmarkSettings build() {
             if (newTokens < 2) {
                 throw new IllegalArgumentException("new tokens must be >= 2 (the first token comes from the prefill), got "
                         + newTokens);
@@ -185,7 +185,7 @@ public final class BenchSettings {
             if (bandwidthBytes < (1 << 20)) {
                 throw new IllegalArgumentException("bandwidth buffer must be >= 1 MiB, got " + bandwidthBytes);
             }
-            return new BenchSettings(this);
+            return new DecodeBenchmarkSettings(this);
         }
     }
 }

@@ -1,4 +1,4 @@
-package io.github.amulet4j.cli.bench;
+package io.github.amulet4j.benchmarks.decode;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

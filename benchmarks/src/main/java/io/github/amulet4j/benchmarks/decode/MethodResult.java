@@ -1,4 +1,4 @@
-package io.github.amulet4j.cli.bench;
+package io.github.amulet4j.benchmarks.decode;
 
 /**
  * The timings of one method in one benchmark run.
@@ -11,11 +11,21 @@ package io.github.amulet4j.cli.bench;
  * @param forwardPasses forward passes after the prefill ({@code newTokens - 1}: the first token comes from the prefill)
  * @param decodeNanos   wall time from the end of the prefill to the last token, as the generation loop measures it
  * @param forwardNanos  the part of {@code decodeNanos} spent in the model's forward passes (logits copy included)
- * @param copyNanos     the part of {@code forwardNanos} spent copying logits from the engine into Java arrays
+ * @param copyNanos     the part of {@code forwardNanos} spent copying logits from the engine into Java arrays, or
+ *                      {@link #NOT_MEASURED}: the public API does not report it, so {@link DecodeBenchmark} does not
+ *                      (a backend that did would give it here)
  * @param memory        resident memory around the run
  */
 public record MethodResult(BenchMethod method, boolean kvCache, int prefillTokens, long prefillNanos, int newTokens,
                            int forwardPasses, long decodeNanos, long forwardNanos, long copyNanos, Memory memory) {
+
+    /** {@code copyNanos} of a run whose logits copy was not measured. */
+    public static final long NOT_MEASURED = -1;
+
+    /** Whether the logits copy was measured. */
+    public boolean copyMeasured() {
+        return copyNanos >= 0;
+    }
 
     /**
      * Resident memory of one run and its parts.
@@ -60,10 +70,11 @@ public record MethodResult(BenchMethod method, boolean kvCache, int prefillToken
     }
 
     /**
-     * Share of a token's time spent outside the forward pass proper: copying the logits out of the engine, the
-     * method's step over the streams' logits, and sampling.
+     * Share of a token's time spent outside the forward pass proper: the method's step over the streams' logits,
+     * sampling and the generation loop, and copying the logits out of the engine where that was measured (otherwise
+     * the copy counts as part of the forward pass).
      */
     public double outsideForwardShare() {
-        return (double) (decodeNanos - forwardNanos + copyNanos) / decodeNanos;
+        return (double) (decodeNanos - forwardNanos + Math.max(0, copyNanos)) / decodeNanos;
     }
 }

@@ -1,4 +1,4 @@
-package io.github.amulet4j.cli.bench;
+package io.github.amulet4j.benchmarks.decode;
 
 import io.github.amulet4j.align.AmuletForm;
 import io.github.amulet4j.align.AlignmentMethod;

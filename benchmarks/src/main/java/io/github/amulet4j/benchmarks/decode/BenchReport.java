@@ -1,4 +1,4 @@
-package io.github.amulet4j.cli.bench;
+package io.github.amulet4j.benchmarks.decode;
 
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonArray;
@@ -214,7 +214,9 @@ public record BenchReport(String model, String dtype, String device, int prefPro
                 j.addProperty("ratioToPref", ratio);
             }
             j.addProperty("outsideForwardShare", r.outsideForwardShare());
-            j.addProperty("logitsCopyMsPerToken", r.copyNanos() / 1e6 / r.forwardPasses());
+            if (r.copyMeasured()) {
+                j.addProperty("logitsCopyMsPerToken", r.copyNanos() / 1e6 / r.forwardPasses());
+            }
             MethodResult.Memory mr = r.memory();
             JsonObject jm = new JsonObject();
             jm.addProperty("residentBeforeBytes", mr.residentBefore());

@@ -1,0 +1,97 @@
+package io.github.amulet4j.benchmarks.decode;
+
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import io.github.amulet4j.djl.RandomModelFolder;
+import io.github.amulet4j.djl.checkpoint.ModelConfig;
+import io.github.amulet4j.djl.checkpoint.SafetensorsDtype;
+import io.github.amulet4j.djl.model.TensorLayout;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The decoding benchmark on a tiny random model folder, through the library's public API. */
+class DecodeBenchmarkTest {
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void reportCountsFollowTheSettingsAndTheTimesNest() throws IOException {
+        Path folder = dir.resolve("tiny-llama");
+        ModelConfig config = RandomModelFolder.write(folder, RandomModelFolder.Shape.TINY_LLAMA, 5, SafetensorsDtype.F32);
+        int newTokens = 6;
+        int promptTokens = 20;
+        int paperTokens = 3;
+        DecodeBenchmarkSettings settings = DecodeBenchmarkSettings.builder().model(folder).newTokens(newTokens)
+                .promptTokens(promptTokens).paperTokens(paperTokens).warmupTokens(2).bandwidthBytes(1 << 20)
+                .methods(List.of(BenchMethod.PAPER, BenchMethod.BASE, BenchMethod.AMULET, BenchMethod.PREF)).build();
+        List<String> progress = new ArrayList<>();
+        BenchReport report = new DecodeBenchmark(settings, progress::add).run();
+
+        assertEquals(promptTokens, report.prefPromptTokens());
+        assertEquals(promptTokens - 16, report.basePromptTokens());
+        // report order is the methods' order, whatever the order asked
+        assertEquals(List.of(BenchMethod.BASE, BenchMethod.PREF, BenchMethod.AMULET, BenchMethod.PAPER),
+                report.results().stream().map(MethodResult::method).toList());
+        // keys and values of every layer in float32, per stream and position, by hand from the shape
+        long kvPerToken = 2L * config.numLayers() * config.numKvHeads() * config.headDim() * 4;
+        for (MethodResult r : report.results()) {
+            BenchMethod m = r.method();
+            String id = m.id();
+            int tokens = m == BenchMethod.PAPER ? paperTokens : newTokens;
+            assertEquals(tokens, r.newTokens(), id);
+            // the first token comes from the prefill: one decode forward pass per further token
+            assertEquals(tokens - 1, r.forwardPasses(), id);
+            int prefill = (m.method().needsPreference() ? promptTokens : 0)
+                    + (m.method().needsBase() ? promptTokens - 16 : 0);
+            assertEquals(prefill, r.prefillTokens(), id);
+            assertEquals(m != BenchMethod.PAPER, r.kvCache(), id);
+            assertTrue(r.prefillNanos() > 0, id);
+            assertTrue(r.forwardNanos() > 0 && r.forwardNanos() <= r.decodeNanos(), id + ": " + r);
+            assertFalse(r.copyMeasured(), id);
+            double outside = r.outsideForwardShare();
+            assertTrue(outside > 0 && outside < 1, id + " outside share " + outside);
+            assertEquals(r.kvCache() ? kvPerToken * m.streams() * (promptTokens + newTokens + 1) : 0,
+                    r.memory().kvCache(), id);
+            assertEquals(report.engineBytes(), r.memory().weights(), id);
+        }
+        // the folder is float32 and the Java kernels keep it: a token reads every weight but the embedding table
+        long read = 0;
+        for (Map.Entry<String, long[]> e : TensorLayout.expectedTensors(config).entrySet()) {
+            if (!e.getKey().endsWith("embed_tokens.weight")) {
+                long n = 1;
+                for (long d : e.getValue()) {
+                    n *= d;
+                }
+                read += n;
+            }
+        }
+        assertEquals(4 * read, report.weightBytesPerToken());
+        assertEquals(4L * (read + (long) config.vocabSize() * config.hiddenSize()), report.engineBytes());
+        assertTrue(report.bandwidthMeasured());
+        JsonObject pref = JsonParser.parseString(report.json()).getAsJsonObject().getAsJsonArray("methods").get(1)
+                .getAsJsonObject();
+        assertEquals("pref", pref.get("method").getAsString());
+        assertFalse(pref.has("logitsCopyMsPerToken"), "not measured through the public API: " + pref);
+        assertTrue(progress.stream().anyMatch(l -> l.startsWith("timing paper")), progress.toString());
+    }
+
+    @Test
+    void settingsAreCheckedWhenBuilt() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> DecodeBenchmarkSettings.builder().promptTokens(16).build());
+        assertTrue(e.getMessage().contains("prompt tokens must be >= 17"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> DecodeBenchmarkSettings.builder().methods(List.of()));
+    }
+}
