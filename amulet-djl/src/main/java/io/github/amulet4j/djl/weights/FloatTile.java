@@ -5,7 +5,8 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * The many-column float32 kernel (prefill): a tile of rows, already widened to float32 and small enough to stay
+ * The few-column float32 kernel (three to {@value WeightKernels#PANEL_COLUMNS} minus one columns; more go to
+ * {@link PanelKernel}): a tile of rows, already widened to float32 and small enough to stay
  * in cache, multiplied with every column by register tiles of four rows by three columns (twelve accumulators;
  * each step loads seven vectors for twelve multiply-adds).
  */

@@ -16,7 +16,9 @@ import java.nio.ByteOrder;
  *
  * <p>One or two columns (a decode step, one or both Amulet streams): each weight is loaded once and multiplied
  * into both columns, so the second stream costs little more than the first. More columns (prefill): a tile of
- * rows is widened once into a per-thread float32 scratch that stays in cache while every column passes over it.
+ * rows is widened once into a per-thread float32 scratch that stays in cache while every column passes over it:
+ * from {@value #PANEL_COLUMNS} columns by {@link PanelKernel} (activations packed into panels, twelve rows by two
+ * vectors of columns in registers), below that by {@link FloatTile} (four rows by three columns, dot products).
  *
  * <p>Why float32 activations and not llama.cpp's 8-bit ones for Q8_0/Q4_0: the JDK 17 Vector API has no 8-bit dot
  * product instruction (no {@code vpdpbusd}/{@code vpmaddubsw}), so integer products need as many widening steps as
@@ -35,12 +37,16 @@ final class WeightKernels {
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     /** Rows widened at once for many columns: 16 rows of 4,864 floats are 311 KB, within the L2 cache. */
     static final int TILE_ROWS = 16;
+    /** Columns from which {@link PanelKernel} is used (fewer: {@link FloatTile}, whose tiles are three columns). */
+    static final int PANEL_COLUMNS = 16;
     /** A half's bits moved into a float's (sign kept, exponent rebased by 2^-112). */
     private static final int HALF_MASK = 0x8FFFE000;
     private static final float HALF_SCALE = 0x1p112f;
 
     private static final ThreadLocal<float[]> SCRATCH = ThreadLocal.withInitial(() -> new float[0]);
     private static final ThreadLocal<float[]> PAIRS = ThreadLocal.withInitial(() -> new float[0]);
+    /** A block of the many-column kernel's results, {@code [rows][panel columns]}. */
+    private static final ThreadLocal<float[]> OUT = ThreadLocal.withInitial(() -> new float[0]);
 
     private WeightKernels() {
     }
@@ -447,15 +453,15 @@ final class WeightKernels {
      * with the activations reordered to match), then multiplied with every column by {@link FloatTile}.
      */
     private static void manyColumns(WeightMatrix m, float[] x, int n, float[] y, int from, int to) {
+        if (n >= PANEL_COLUMNS) {
+            panels(m, x, n, y, from, to);
+            return;
+        }
         int in = m.cols();
         int rows = m.rows();
         WeightFormat f = m.format();
         float[] xs = f == WeightFormat.BF16 || f == WeightFormat.F16 ? pairSplit(x, n, in) : x;
-        float[] w = SCRATCH.get();
-        if (w.length < TILE_ROWS * in) {
-            w = new float[TILE_ROWS * in];
-            SCRATCH.set(w);
-        }
+        float[] w = scratch(TILE_ROWS * in);
         for (int tile = from; tile < to; tile += TILE_ROWS) {
             int end = Math.min(to, tile + TILE_ROWS);
             widen(m, tile, end, w);
@@ -463,109 +469,195 @@ final class WeightKernels {
         }
     }
 
-    /** Rows {@code [from, to)} as float32 into {@code dst} (row {@code r} at {@code (r - from) * cols}). */
-    static void widen(WeightMatrix m, int from, int to, float[] dst) {
-        switch (m.format()) {
-            case F32 -> widenF32(m, from, to, dst);
-            case BF16 -> widenBf16(m, from, to, dst);
-            case F16 -> widenF16(m, from, to, dst);
-            case Q8_0 -> widenQ80(m, from, to, dst);
-            case Q4_0 -> widenQ40(m, from, to, dst);
+    /**
+     * {@link #PANEL_COLUMNS} or more columns: the activations packed once into panels; blocks of rows whose results
+     * ({@code [rows][columns]}) fit in 128 KB; in a block, each tile of {@link PanelKernel#ROWS} rows widened once
+     * and multiplied with every panel, its results stored as whole vectors; then the
+     * block's results copied into {@code y}'s {@code [columns][rows]} layout (runs of the block's rows).
+     */
+    private static void panels(WeightMatrix m, float[] x, int n, float[] y, int from, int to) {
+        int in = m.cols();
+        int rows = m.rows();
+        WeightFormat f = m.format();
+        float[] xs = f == WeightFormat.BF16 || f == WeightFormat.F16 ? pairSplit(x, n, in) : x;
+        float[] packed = PanelKernel.pack(xs, n, in);
+        int panels = PanelKernel.panels(n);
+        // one vector more than the panels' columns: a power-of-two stride would map a column's rows to few cache sets
+        int stride = panels * PanelKernel.WIDTH + FS.length();
+        int tileRows = PanelKernel.ROWS;
+        int blockRows = Math.max(1, Math.min(8, (32 * 1024 / stride) / tileRows)) * tileRows;
+        int tileSize = PanelKernel.tileSize(in);
+        float[] w = scratch(tileSize);
+        float[] out = OUT.get();
+        if (out.length < blockRows * stride) {
+            out = new float[blockRows * stride];
+            OUT.set(out);
+        }
+        for (int block = from; block < to; block += blockRows) {
+            int blockEnd = Math.min(to, block + blockRows);
+            for (int tile = block; tile < blockEnd; tile += tileRows) {
+                int end = Math.min(blockEnd, tile + tileRows);
+                // a last tile's rows past the range keep the previous tile's weights: computed, never copied to y
+                widen(m, tile, end, w, L, PanelKernel.CHUNK);
+                PanelKernel.multiply(w, in, packed, panels, out, (tile - block) * stride, stride);
+            }
+            int count = blockEnd - block;
+            for (int c = 0; c < n; c++) {
+                int yo = c * rows + block;
+                for (int r = 0; r < count; r++) {
+                    y[yo + r] = out[r * stride + c];
+                }
+            }
         }
     }
 
-    private static void widenF32(WeightMatrix m, int from, int to, float[] dst) {
+    /** The per-thread float32 scratch for widened rows, at least {@code size} long. */
+    private static float[] scratch(int size) {
+        float[] w = SCRATCH.get();
+        if (w.length < size) {
+            w = new float[size];
+            SCRATCH.set(w);
+        }
+        return w;
+    }
+
+    /**
+     * The kernels before the blocked many-column kernel ({@link FloatTile} for every column count above two), kept for the
+     * benchmark's baseline and as a second independent computation in tests.
+     */
+    static void multiplyBaseline(WeightMatrix m, float[] x, int n, float[] y, int from, int to) {
+        if (n <= 2 || from >= to) {
+            multiply(m, x, n, y, from, to);
+            return;
+        }
+        int in = m.cols();
+        WeightFormat f = m.format();
+        float[] xs = f == WeightFormat.BF16 || f == WeightFormat.F16 ? pairSplit(x, n, in) : x;
+        float[] w = scratch(TILE_ROWS * in);
+        for (int tile = from; tile < to; tile += TILE_ROWS) {
+            int end = Math.min(to, tile + TILE_ROWS);
+            widen(m, tile, end, w);
+            FloatTile.multiply(w, tile, end, in, xs, n, y, m.rows());
+        }
+    }
+
+    /** Rows {@code [from, to)} as float32 into {@code dst} (row {@code r} at {@code (r - from) * cols}). */
+    static void widen(WeightMatrix m, int from, int to, float[] dst) {
+        widen(m, from, to, dst, m.cols(), L);
+    }
+
+    /**
+     * Rows {@code [from, to)} as float32 into {@code dst}, weight {@code i} of row {@code from + r} at
+     * {@link #at at(r, i, rowStride, chunkStride)}: row-major with {@code (cols, L)}; with {@code (L, rows * L)}
+     * chunks of {@code L} inputs of every row one after the other ({@link PanelKernel}'s layout).
+     */
+    static void widen(WeightMatrix m, int from, int to, float[] dst, int rowStride, int chunkStride) {
+        switch (m.format()) {
+            case F32 -> widenF32(m, from, to, dst, rowStride, chunkStride);
+            case BF16 -> widenBf16(m, from, to, dst, rowStride, chunkStride);
+            case F16 -> widenF16(m, from, to, dst, rowStride, chunkStride);
+            case Q8_0 -> widenQ80(m, from, to, dst, rowStride, chunkStride);
+            case Q4_0 -> widenQ40(m, from, to, dst, rowStride, chunkStride);
+        }
+    }
+
+    /** Where {@link #widen} puts weight {@code i} of tile row {@code r}. */
+    static int at(int r, int i, int rowStride, int chunkStride) {
+        return (i / L) * chunkStride + r * rowStride + i % L;
+    }
+
+    private static void widenF32(WeightMatrix m, int from, int to, float[] dst, int rs, int cs) {
         int in = m.cols();
         int bound = FS.loopBound(in);
         for (int r = from; r < to; r++) {
             ByteBuffer b = m.slab(r);
             int p = m.offset(r);
-            int o = (r - from) * in;
+            int o = (r - from) * rs;
             int i = 0;
             for (; i < bound; i += L) {
-                FloatVector.fromByteBuffer(FS, b, p + 4 * i, LE).intoArray(dst, o + i);
+                FloatVector.fromByteBuffer(FS, b, p + 4 * i, LE).intoArray(dst, o + i / L * cs);
             }
             for (; i < in; i++) {
-                dst[o + i] = b.getFloat(p + 4 * i);
+                dst[o + i / L * cs + i % L] = b.getFloat(p + 4 * i);
             }
         }
     }
 
-    private static void widenBf16(WeightMatrix m, int from, int to, float[] dst) {
+    private static void widenBf16(WeightMatrix m, int from, int to, float[] dst, int rs, int cs) {
         int in = m.cols();
         int bound = in - in % (2 * L);
         for (int r = from; r < to; r++) {
             ByteBuffer b = m.slab(r);
             int p = m.offset(r);
-            int o = (r - from) * in;
+            int o = (r - from) * rs;
             int i = 0;
             for (; i < bound; i += 2 * L) {
                 IntVector v = IntVector.fromByteBuffer(IS, b, p + 2 * i, LE);
-                v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().intoArray(dst, o + i);
-                v.and(0xFFFF0000).reinterpretAsFloats().intoArray(dst, o + i + L);
+                v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().intoArray(dst, o + i / L * cs);
+                v.and(0xFFFF0000).reinterpretAsFloats().intoArray(dst, o + (i / L + 1) * cs);
             }
             for (; i < in; i++) {
-                dst[o + i] = Float.intBitsToFloat((b.getShort(p + 2 * i) & 0xFFFF) << 16);
+                dst[o + i / L * cs + i % L] = Float.intBitsToFloat((b.getShort(p + 2 * i) & 0xFFFF) << 16);
             }
         }
     }
 
-    private static void widenF16(WeightMatrix m, int from, int to, float[] dst) {
+    private static void widenF16(WeightMatrix m, int from, int to, float[] dst, int rs, int cs) {
         int in = m.cols();
         int bound = in - in % (2 * L);
         for (int r = from; r < to; r++) {
             ByteBuffer b = m.slab(r);
             int p = m.offset(r);
-            int o = (r - from) * in;
+            int o = (r - from) * rs;
             int i = 0;
             for (; i < bound; i += 2 * L) {
                 IntVector v = IntVector.fromByteBuffer(IS, b, p + 2 * i, LE);
                 v.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 3).and(HALF_MASK)
-                        .reinterpretAsFloats().mul(HALF_SCALE).intoArray(dst, o + i);
+                        .reinterpretAsFloats().mul(HALF_SCALE).intoArray(dst, o + i / L * cs);
                 v.lanewise(VectorOperators.ASHR, 3).and(HALF_MASK).reinterpretAsFloats().mul(HALF_SCALE)
-                        .intoArray(dst, o + i + L);
+                        .intoArray(dst, o + (i / L + 1) * cs);
             }
             for (; i < in; i++) {
-                dst[o + i] = half(b.getShort(p + 2 * i));
+                dst[o + i / L * cs + i % L] = half(b.getShort(p + 2 * i));
             }
         }
     }
 
-    private static void widenQ80(WeightMatrix m, int from, int to, float[] dst) {
+    private static void widenQ80(WeightMatrix m, int from, int to, float[] dst, int rs, int cs) {
         int blocks = m.cols() / WeightFormat.BLOCK;
         for (int r = from; r < to; r++) {
             ByteBuffer b = m.slab(r);
             int p = m.offset(r);
-            int o = (r - from) * m.cols();
+            int o = (r - from) * rs;
             for (int k = 0; k < blocks; k++) {
                 int q = p + k * 34;
                 float d = half(b.getShort(q));
                 for (int j = 0; j < WeightFormat.BLOCK; j += L) {
                     ((FloatVector) ByteVector.fromByteBuffer(BS, b, q + 2 + j, LE)
                             .convertShape(VectorOperators.B2F, FS, 0)).mul(d)
-                            .intoArray(dst, o + k * WeightFormat.BLOCK + j);
+                            .intoArray(dst, o + (k * WeightFormat.BLOCK + j) / L * cs);
                 }
             }
         }
     }
 
-    private static void widenQ40(WeightMatrix m, int from, int to, float[] dst) {
+    private static void widenQ40(WeightMatrix m, int from, int to, float[] dst, int rs, int cs) {
         int blocks = m.cols() / WeightFormat.BLOCK;
         for (int r = from; r < to; r++) {
             ByteBuffer b = m.slab(r);
             int p = m.offset(r);
-            int o = (r - from) * m.cols();
+            int o = (r - from) * rs;
             for (int k = 0; k < blocks; k++) {
                 int q = p + k * 18;
                 float d = half(b.getShort(q));
-                int at = o + k * WeightFormat.BLOCK;
+                int at = k * WeightFormat.BLOCK;
                 for (int j = 0; j < 16; j += L) {
                     IntVector packed = (IntVector) ByteVector.fromByteBuffer(BS, b, q + 2 + j, LE)
                             .convertShape(VectorOperators.B2I, IS, 0);
                     ((FloatVector) packed.and(0x0F).sub(8).convert(VectorOperators.I2F, 0)).mul(d)
-                            .intoArray(dst, at + j);
+                            .intoArray(dst, o + (at + j) / L * cs);
                     ((FloatVector) packed.lanewise(VectorOperators.ASHR, 4).and(0x0F).sub(8)
-                            .convert(VectorOperators.I2F, 0)).mul(d).intoArray(dst, at + 16 + j);
+                            .convert(VectorOperators.I2F, 0)).mul(d).intoArray(dst, o + (at + 16 + j) / L * cs);
                 }
             }
         }
