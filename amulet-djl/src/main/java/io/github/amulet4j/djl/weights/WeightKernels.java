@@ -34,6 +34,8 @@ final class WeightKernels {
     private static final int L = FS.length();
     /** Bytes that widen to one float vector. */
     private static final VectorSpecies<Byte> BS = VectorSpecies.of(byte.class, VectorShape.forBitSize(L * 8));
+    /** Bytes that widen to two float vectors ({@code B2F} parts 0 and 1). */
+    private static final VectorSpecies<Byte> BS2 = VectorSpecies.of(byte.class, VectorShape.forBitSize(L * 16));
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     /** Rows widened at once for many columns: 16 rows of 4,864 floats are 311 KB, within the L2 cache. */
     static final int TILE_ROWS = 16;
@@ -287,6 +289,46 @@ final class WeightKernels {
     }
 
     private static void q80x1(WeightMatrix m, float[] x, float[] y, int from, int to) {
+        if (WeightFormat.BLOCK != 2 * L) {
+            q80x1AnyWidth(m, x, y, from, to);
+            return;
+        }
+        int blocks = m.cols() / WeightFormat.BLOCK;
+        float[] d = new float[blocks];
+        for (int r = from; r < to; r++) {
+            ByteBuffer b = m.slab(r);
+            int p = m.offset(r);
+            scales(b, p, blocks, 34, d);
+            // a block's 32 bytes in one load, widened twice; two accumulators (even and odd blocks), so that one
+            // block's sum does not wait for the previous one
+            FloatVector a0 = FloatVector.zero(FS);
+            FloatVector a1 = FloatVector.zero(FS);
+            int k = 0;
+            for (; k + 2 <= blocks; k += 2) {
+                int q = p + k * 34;
+                int xi = k * WeightFormat.BLOCK;
+                ByteVector v0 = ByteVector.fromByteBuffer(BS2, b, q + 2, LE);
+                ByteVector v1 = ByteVector.fromByteBuffer(BS2, b, q + 36, LE);
+                FloatVector s0 = ((FloatVector) v0.convertShape(VectorOperators.B2F, FS, 0))
+                        .mul(FloatVector.fromArray(FS, x, xi));
+                s0 = ((FloatVector) v0.convertShape(VectorOperators.B2F, FS, 1))
+                        .fma(FloatVector.fromArray(FS, x, xi + L), s0);
+                FloatVector s1 = ((FloatVector) v1.convertShape(VectorOperators.B2F, FS, 0))
+                        .mul(FloatVector.fromArray(FS, x, xi + 2 * L));
+                s1 = ((FloatVector) v1.convertShape(VectorOperators.B2F, FS, 1))
+                        .fma(FloatVector.fromArray(FS, x, xi + 3 * L), s1);
+                a0 = s0.fma(FloatVector.broadcast(FS, d[k]), a0);
+                a1 = s1.fma(FloatVector.broadcast(FS, d[k + 1]), a1);
+            }
+            if (k < blocks) {
+                a0 = q80Block(b, p + k * 34, x, k * WeightFormat.BLOCK).fma(FloatVector.broadcast(FS, d[k]), a0);
+            }
+            y[r] = a0.add(a1).reduceLanes(VectorOperators.ADD);
+        }
+    }
+
+    /** {@link #q80x1} for vectors of other than 16 floats. */
+    private static void q80x1AnyWidth(WeightMatrix m, float[] x, float[] y, int from, int to) {
         int blocks = m.cols() / WeightFormat.BLOCK;
         float[] d = new float[blocks];
         for (int r = from; r < to; r++) {
@@ -295,18 +337,24 @@ final class WeightKernels {
             scales(b, p, blocks, 34, d);
             FloatVector a0 = FloatVector.zero(FS);
             for (int k = 0; k < blocks; k++) {
-                int q = p + k * 34;
-                int xi = k * WeightFormat.BLOCK;
-                FloatVector s0 = FloatVector.zero(FS);
-                for (int j = 0; j < WeightFormat.BLOCK; j += L) {
-                    FloatVector w = (FloatVector) ByteVector.fromByteBuffer(BS, b, q + 2 + j, LE)
-                            .convertShape(VectorOperators.B2F, FS, 0);
-                    s0 = w.fma(FloatVector.fromArray(FS, x, xi + j), s0);
-                }
-                a0 = s0.fma(FloatVector.broadcast(FS, d[k]), a0);
+                a0 = q80Block(b, p + k * 34, x, k * WeightFormat.BLOCK).fma(FloatVector.broadcast(FS, d[k]), a0);
             }
             y[r] = a0.reduceLanes(VectorOperators.ADD);
         }
+    }
+
+    /**
+     * The unscaled lane sums of one Q8_0 block at {@code q} times {@code x[xi...xi + 32)}: the block's 32 bytes read
+     * {@code 2L} at a time, each load widened twice ({@code B2F} parts 0 and 1).
+     */
+    private static FloatVector q80Block(ByteBuffer b, int q, float[] x, int xi) {
+        FloatVector s = FloatVector.zero(FS);
+        for (int j = 0; j < WeightFormat.BLOCK; j += 2 * L) {
+            ByteVector v = ByteVector.fromByteBuffer(BS2, b, q + 2 + j, LE);
+            s = ((FloatVector) v.convertShape(VectorOperators.B2F, FS, 0)).fma(FloatVector.fromArray(FS, x, xi + j), s);
+            s = ((FloatVector) v.convertShape(VectorOperators.B2F, FS, 1)).fma(FloatVector.fromArray(FS, x, xi + j + L), s);
+        }
+        return s;
     }
 
     private static void q80x2(WeightMatrix m, float[] x, float[] y, int from, int to) {
@@ -325,11 +373,14 @@ final class WeightKernels {
                 int xi = k * WeightFormat.BLOCK;
                 FloatVector s0 = FloatVector.zero(FS);
                 FloatVector s1 = FloatVector.zero(FS);
-                for (int j = 0; j < WeightFormat.BLOCK; j += L) {
-                    FloatVector w = (FloatVector) ByteVector.fromByteBuffer(BS, b, q + 2 + j, LE)
-                            .convertShape(VectorOperators.B2F, FS, 0);
-                    s0 = w.fma(FloatVector.fromArray(FS, x, xi + j), s0);
-                    s1 = w.fma(FloatVector.fromArray(FS, x, in + xi + j), s1);
+                for (int j = 0; j < WeightFormat.BLOCK; j += 2 * L) {
+                    ByteVector v = ByteVector.fromByteBuffer(BS2, b, q + 2 + j, LE);
+                    FloatVector lo = (FloatVector) v.convertShape(VectorOperators.B2F, FS, 0);
+                    FloatVector hi = (FloatVector) v.convertShape(VectorOperators.B2F, FS, 1);
+                    s0 = lo.fma(FloatVector.fromArray(FS, x, xi + j), s0);
+                    s1 = lo.fma(FloatVector.fromArray(FS, x, in + xi + j), s1);
+                    s0 = hi.fma(FloatVector.fromArray(FS, x, xi + j + L), s0);
+                    s1 = hi.fma(FloatVector.fromArray(FS, x, in + xi + j + L), s1);
                 }
                 FloatVector dv = FloatVector.broadcast(FS, d[k]);
                 a0 = s0.fma(dv, a0);
