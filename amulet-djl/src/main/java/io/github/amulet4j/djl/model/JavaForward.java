@@ -101,12 +101,14 @@ final class JavaForward implements ForwardPass {
 
     private static final int TILE = JavaKvCache.TILE;
 
+    /** Heads of one query that {@link #attendEight} computes together. */
+    static final int HEAD_BLOCK = 8;
+
     /** Queries of one head that {@link #attendFour} computes together. */
     static final int QUERY_BLOCK = 4;
     /** Whether {@link #attendFour} applies: whole vectors span the head dimension. */
     private final boolean blockedAttention;
-    /** Units of attention work per key head and row: its heads in fours. */
-    private final int quadsPerKeyHead;
+
 
     /** Positions whose logits {@link #runAll} computes at once (their logits take {@code vocab} floats each). */
     static final int LOGIT_GROUP = 16;
@@ -134,7 +136,6 @@ final class JavaForward implements ForwardPass {
         this.queryScale = (float) (1.0 / Math.sqrt(headDim));
         this.activation = TransformerForward.activation(config);
         this.blockedAttention = headDim % VectorOps.S.length() == 0;
-        this.quadsPerKeyHead = (groups + QUERY_BLOCK - 1) / QUERY_BLOCK;
         norm1 = new float[layers][];
         norm1Bias = new float[layers][];
         qkvBias = new float[layers][];
@@ -349,14 +350,17 @@ final class JavaForward implements ForwardPass {
     /**
      * Attention of the chunk's queries (rotated and scaled, in {@link #qkv}) over slots {@code [0, past + t)} of the
      * cache, into {@link #attn}. The threads of the pool claim units of one row and up to {@value #QUERY_BLOCK} heads
-     * that share a key head ({@link #quadsPerKeyHead} units per key head and row).
+     * that share a key head (up to {@value #HEAD_BLOCK} in a decode step, {@value #QUERY_BLOCK} in a prefill).
      */
     private void attention(int l, JavaKvCache cache, int[] pad, int b, int t, int past) {
         int total = past + t;
-        int perRow = kvHeads * quadsPerKeyHead;
+        // a decode step takes up to eight heads of a key head at once (one read of its keys and values), a prefill four
+        int unitHeads = t < QUERY_BLOCK ? HEAD_BLOCK : QUERY_BLOCK;
+        int unitsPerKeyHead = (groups + unitHeads - 1) / unitHeads;
+        int perRow = kvHeads * unitsPerKeyHead;
         int units = b * perRow;
         for (int p = 0; p < scores.length; p++) {
-            int need = QUERY_BLOCK * (total + TILE);
+            int need = HEAD_BLOCK * (total + TILE);
             if (scores[p].length < need) {
                 scores[p] = new float[Math.max(need, scores[p].length + scores[p].length / 4)];
             }
@@ -369,9 +373,9 @@ final class JavaForward implements ForwardPass {
             float[] acc = accumulators[me];
             for (int u = next.getAndIncrement(); u < units; u = next.getAndIncrement()) {
                 int r = u / perRow;
-                int kh = (u % perRow) / quadsPerKeyHead;
-                int first = kh * groups + (u % quadsPerKeyHead) * QUERY_BLOCK;
-                int count = Math.min(QUERY_BLOCK, (kh + 1) * groups - first);
+                int kh = (u % perRow) / unitsPerKeyHead;
+                int first = kh * groups + (u % unitsPerKeyHead) * unitHeads;
+                int count = Math.min(unitHeads, (kh + 1) * groups - first);
                 attendHeads(l, cache, r, kh, first, count, pad[r], t, past, sc, acc);
             }
         });
@@ -391,7 +395,10 @@ final class JavaForward implements ForwardPass {
                 int query = past + j;
                 int lo = (int) Math.max(pad, (long) query - window + 1);
                 int i = r * t + j;
-                if (lo <= query) {
+                if (lo <= query && count > QUERY_BLOCK) {
+                    attendEight(keys, values, lo, query, i * qkvDim + first * headDim, i * qDim + first * headDim,
+                            count, sc);
+                } else if (lo <= query) {
                     // fewer than four heads left: the last one is computed again in the spare places (same result)
                     int q = i * qkvDim + first * headDim;
                     int out = i * qDim + first * headDim;
@@ -530,6 +537,94 @@ final class JavaForward implements ForwardPass {
             a1.mul(inv[1]).intoArray(attn, out1 + dv);
             a2.mul(inv[2]).intoArray(attn, out2 + dv);
             a3.mul(inv[3]).intoArray(attn, out3 + dv);
+        }
+    }
+
+    /**
+     * Up to eight heads ({@code count}, 5 to {@value #HEAD_BLOCK}) of one query that share their keys and values, all
+     * seeing slots {@code [lo, query]}: head {@code b} reads its vector at {@code q + b * headDim} of {@link #qkv} and
+     * writes at {@code out + b * headDim} of {@link #attn} (missing heads repeat the last one). Each key and value vector
+     * loaded serves all eight. Scores take {@code 8 x (slots seen + TILE)} floats of {@code sc}.
+     */
+    private void attendEight(float[] keys, float[] values, int lo, int query, int q, int out, int count, float[] sc) {
+        VectorSpecies<Float> species = VectorOps.S;
+        int lanes = species.length();
+        int base = lo - lo % TILE;
+        int len = (query + 1 - base + TILE - 1) / TILE * TILE;
+        int q0 = q;
+        int q1 = q + Math.min(1, count - 1) * headDim;
+        int q2 = q + Math.min(2, count - 1) * headDim;
+        int q3 = q + Math.min(3, count - 1) * headDim;
+        int q4 = q + Math.min(4, count - 1) * headDim;
+        int q5 = q + Math.min(5, count - 1) * headDim;
+        int q6 = q + Math.min(6, count - 1) * headDim;
+        int q7 = q + Math.min(7, count - 1) * headDim;
+        for (int s = 0; s < len; s += TILE) {
+            FloatVector a0 = FloatVector.zero(species);
+            FloatVector a1 = a0;
+            FloatVector a2 = a0;
+            FloatVector a3 = a0;
+            FloatVector a4 = a0;
+            FloatVector a5 = a0;
+            FloatVector a6 = a0;
+            FloatVector a7 = a0;
+            int tile = (base + s) * headDim;
+            for (int d = 0; d < headDim; d++) {
+                FloatVector kv = FloatVector.fromArray(species, keys, tile + d * TILE);
+                a0 = kv.fma(FloatVector.broadcast(species, qkv[q0 + d]), a0);
+                a1 = kv.fma(FloatVector.broadcast(species, qkv[q1 + d]), a1);
+                a2 = kv.fma(FloatVector.broadcast(species, qkv[q2 + d]), a2);
+                a3 = kv.fma(FloatVector.broadcast(species, qkv[q3 + d]), a3);
+                a4 = kv.fma(FloatVector.broadcast(species, qkv[q4 + d]), a4);
+                a5 = kv.fma(FloatVector.broadcast(species, qkv[q5 + d]), a5);
+                a6 = kv.fma(FloatVector.broadcast(species, qkv[q6 + d]), a6);
+                a7 = kv.fma(FloatVector.broadcast(species, qkv[q7 + d]), a7);
+            }
+            a0.intoArray(sc, s);
+            a1.intoArray(sc, len + s);
+            a2.intoArray(sc, 2 * len + s);
+            a3.intoArray(sc, 3 * len + s);
+            a4.intoArray(sc, 4 * len + s);
+            a5.intoArray(sc, 5 * len + s);
+            a6.intoArray(sc, 6 * len + s);
+            a7.intoArray(sc, 7 * len + s);
+        }
+        int from = lo - base;
+        int to = query - base + 1;
+        float[] inv = new float[HEAD_BLOCK];
+        for (int b = 0; b < HEAD_BLOCK; b++) {
+            int row = b * len;
+            float max = VectorOps.max(sc, row + from, to - from);
+            inv[b] = 1f / VectorOps.expShifted(sc, row + from, to - from, max);
+        }
+        for (int dv = 0; dv < headDim; dv += lanes) {
+            FloatVector a0 = FloatVector.zero(species);
+            FloatVector a1 = a0;
+            FloatVector a2 = a0;
+            FloatVector a3 = a0;
+            FloatVector a4 = a0;
+            FloatVector a5 = a0;
+            FloatVector a6 = a0;
+            FloatVector a7 = a0;
+            for (int x = from; x < to; x++) {
+                FloatVector v = FloatVector.fromArray(species, values, (base + x) * headDim + dv);
+                a0 = v.fma(FloatVector.broadcast(species, sc[x]), a0);
+                a1 = v.fma(FloatVector.broadcast(species, sc[len + x]), a1);
+                a2 = v.fma(FloatVector.broadcast(species, sc[2 * len + x]), a2);
+                a3 = v.fma(FloatVector.broadcast(species, sc[3 * len + x]), a3);
+                a4 = v.fma(FloatVector.broadcast(species, sc[4 * len + x]), a4);
+                a5 = v.fma(FloatVector.broadcast(species, sc[5 * len + x]), a5);
+                a6 = v.fma(FloatVector.broadcast(species, sc[6 * len + x]), a6);
+                a7 = v.fma(FloatVector.broadcast(species, sc[7 * len + x]), a7);
+            }
+            a0.mul(inv[0]).intoArray(attn, out + dv);
+            a1.mul(inv[1]).intoArray(attn, out + Math.min(1, count - 1) * headDim + dv);
+            a2.mul(inv[2]).intoArray(attn, out + Math.min(2, count - 1) * headDim + dv);
+            a3.mul(inv[3]).intoArray(attn, out + Math.min(3, count - 1) * headDim + dv);
+            a4.mul(inv[4]).intoArray(attn, out + Math.min(4, count - 1) * headDim + dv);
+            a5.mul(inv[5]).intoArray(attn, out + Math.min(5, count - 1) * headDim + dv);
+            a6.mul(inv[6]).intoArray(attn, out + Math.min(6, count - 1) * headDim + dv);
+            a7.mul(inv[7]).intoArray(attn, out + Math.min(7, count - 1) * headDim + dv);
         }
     }
 
