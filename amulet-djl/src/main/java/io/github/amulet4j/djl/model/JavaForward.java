@@ -354,8 +354,11 @@ final class JavaForward implements ForwardPass {
      */
     private void attention(int l, JavaKvCache cache, int[] pad, int b, int t, int past) {
         int total = past + t;
-        // a decode step takes up to eight heads of a key head at once (one read of its keys and values), a prefill four
-        int unitHeads = t < QUERY_BLOCK ? HEAD_BLOCK : QUERY_BLOCK;
+        // a decode step takes up to eight heads of a key head at once (one read of its keys and values) where that
+        // leaves at least two units per thread to balance the threads; otherwise, and in a prefill, four
+        boolean eights = t < QUERY_BLOCK
+                && (long) b * kvHeads * ((groups + HEAD_BLOCK - 1) / HEAD_BLOCK) >= 2L * workers.threads();
+        int unitHeads = eights ? HEAD_BLOCK : QUERY_BLOCK;
         int unitsPerKeyHead = (groups + unitHeads - 1) / unitHeads;
         int perRow = kvHeads * unitsPerKeyHead;
         int units = b * perRow;
