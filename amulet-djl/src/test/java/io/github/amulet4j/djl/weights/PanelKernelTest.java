@@ -2,6 +2,8 @@ package io.github.amulet4j.djl.weights;
 
 import org.junit.jupiter.api.Test;
 
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.Arrays;
 import java.util.Random;
 
@@ -63,6 +65,42 @@ class PanelKernelTest {
                 String where = f + " [" + rows + ", " + in + "], n " + n + ", column " + i / rows + ", row " + i % rows;
                 assertEquals(want[i], got[i], tol, where);
                 assertEquals(before[i], got[i], 2 * tol, where + " against the previous kernels");
+            }
+        }
+    }
+
+    @Test
+    void slabsThatCutTilesAndWrappedBytesAtAnOddOffsetEqualOneConvertedMatrix() {
+        Random random = new Random(12);
+        int rows = 50;
+        int in = 96;
+        for (WeightFormat f : WeightFormat.values()) {
+            float[] v = randoms(random, rows * in);
+            WeightMatrix one = WeightMatrix.of(f, v, rows, in);
+            // slabs of 7 rows: every tile of 12 rows spans two or three slabs
+            WeightMatrix cut = WeightMatrix.of(f, v, rows, in, (int) (7 * f.rowBytes(in)) + 1);
+            ByteBuffer raw = ByteBuffer.allocateDirect((int) one.byteSize() + 3).order(ByteOrder.BIG_ENDIAN);
+            for (int r = 0; r < rows; r++) {
+                for (int i = 0; i < one.rowBytes(); i++) {
+                    raw.put(3 + r * one.rowBytes() + i, one.slab(r).get(one.offset(r) + i));
+                }
+            }
+            raw.position(3);
+            WeightMatrix wrapped = WeightMatrix.wrap(f, rows, in, raw);
+            for (int n : new int[] {16, 40}) {
+                float[] x = randoms(random, n * in);
+                float[] a = new float[n * rows];
+                float[] b = new float[n * rows];
+                float[] c = new float[n * rows];
+                one.multiply(x, n, a, 0, rows);
+                cut.multiply(x, n, b, 0, rows);
+                wrapped.multiply(x, n, c, 0, rows);
+                assertTrue(Arrays.equals(a, b), f + " slabs, n " + n);
+                assertTrue(Arrays.equals(a, c), f + " wrapped, n " + n);
+                float[] want = naive(one.toFloatArray(), rows, in, x, n);
+                for (int i = 0; i < want.length; i++) {
+                    assertEquals(want[i], a[i], 2e-6f * (1 + Math.abs(want[i])) * (float) Math.sqrt(in), f + " " + i);
+                }
             }
         }
     }
