@@ -113,6 +113,19 @@ final class JavaForward implements ForwardPass {
     /** Positions whose logits {@link #runAll} computes at once (their logits take {@code vocab} floats each). */
     static final int LOGIT_GROUP = 16;
 
+    /** Fewest slots of a range in split-slot decode attention ({@link #splitRanges}). */
+    static final int SPLIT_SLOTS = 256;
+    /** Units of split-slot decode attention the split aims at per thread. */
+    static final int SPLIT_UNITS_PER_THREAD = 4;
+    private int splitSlots = SPLIT_SLOTS;
+    private int splitUnitsPerThread = SPLIT_UNITS_PER_THREAD;
+    /**
+     * Split-slot attention's partial results per (unit, head of its block): the weighted sum of the values under
+     * {@code exp(score - max)} ({@code headDim} floats), the maximum score and the sum of the exponentials.
+     */
+    private float[] partialValues = new float[0];
+    private float[] partialStats = new float[0];
+
     JavaForward(ModelConfig config, ModelWeights weights, float[] invFreq, RowSplitPool workers) {
         this.w = weights;
         this.workers = workers;
@@ -354,6 +367,11 @@ final class JavaForward implements ForwardPass {
      */
     private void attention(int l, JavaKvCache cache, int[] pad, int b, int t, int past) {
         int total = past + t;
+        int ranges = t == 1 ? splitRanges(b, total) : 1;
+        if (ranges > 1) {
+            splitAttention(l, cache, pad, b, past, ranges);
+            return;
+        }
         // a decode step takes up to eight heads of a key head at once (one read of its keys and values) where that
         // leaves at least two units per thread to balance the threads; otherwise, and in a prefill, four
         boolean eights = t < QUERY_BLOCK
@@ -362,12 +380,7 @@ final class JavaForward implements ForwardPass {
         int unitsPerKeyHead = (groups + unitHeads - 1) / unitHeads;
         int perRow = kvHeads * unitsPerKeyHead;
         int units = b * perRow;
-        for (int p = 0; p < scores.length; p++) {
-            int need = HEAD_BLOCK * (total + TILE);
-            if (scores[p].length < need) {
-                scores[p] = new float[Math.max(need, scores[p].length + scores[p].length / 4)];
-            }
-        }
+        ensureScores(total);
         next.set(0);
         runners.set(0);
         workers.runShared(() -> {
@@ -382,6 +395,145 @@ final class JavaForward implements ForwardPass {
                 attendHeads(l, cache, r, kh, first, count, pad[r], t, past, sc, acc);
             }
         });
+    }
+
+    /**
+     * How many slot ranges a decode step's attention over {@code total} slots is split into: 1 (today's units of a row
+     * and heads of a key head) unless the slots fill two ranges of at least {@link #SPLIT_SLOTS}; then as many ranges
+     * as bring the units to {@link #SPLIT_UNITS_PER_THREAD} per thread of the pool, no range shorter than that.
+     */
+    int splitRanges(int b, int total) {
+        if (!blockedAttention) {
+            return 1;
+        }
+        long base = (long) b * kvHeads * ((groups + HEAD_BLOCK - 1) / HEAD_BLOCK);
+        long target = (long) workers.threads() * splitUnitsPerThread;
+        long wanted = (target + base - 1) / base;
+        return (int) Math.max(1, Math.min(wanted, total / splitSlots));
+    }
+
+    /** For tests: split decode attention into ranges of at least {@code slots} slots, {@code unitsPerThread} a thread. */
+    void splitSlots(int slots, int unitsPerThread) {
+        if (slots < 1 || unitsPerThread < 1) {
+            throw new IllegalArgumentException("slots and unitsPerThread must be >= 1, got " + slots + " and "
+                    + unitsPerThread);
+        }
+        this.splitSlots = slots;
+        this.splitUnitsPerThread = unitsPerThread;
+    }
+
+    /**
+     * Split-slot ("flash-decoding") attention of a decode step: units of one row, up to {@value #HEAD_BLOCK} heads of
+     * a key head and one of {@code ranges} ranges of the slots the row's query sees, each leaving per head a partial
+     * maximum, sum of exponentials and weighted sum of the values; {@link #combine} merges them exactly. A row whose
+     * query sees no slot (padding) goes the way of {@link #attendHeads}.
+     */
+    private void splitAttention(int l, JavaKvCache cache, int[] pad, int b, int past, int ranges) {
+        int blocks = (groups + HEAD_BLOCK - 1) / HEAD_BLOCK;
+        int perRow = kvHeads * blocks * ranges;
+        int units = b * perRow;
+        ensureScores(past + 1);
+        int values = Math.multiplyExact(units, HEAD_BLOCK * headDim);
+        if (partialValues.length < values) {
+            partialValues = new float[values];
+            partialStats = new float[units * 2 * HEAD_BLOCK];
+        }
+        next.set(0);
+        runners.set(0);
+        workers.runShared(() -> {
+            int me = runners.getAndIncrement();
+            float[] sc = scores[me];
+            float[] acc = accumulators[me];
+            for (int u = next.getAndIncrement(); u < units; u = next.getAndIncrement()) {
+                int r = u / perRow;
+                int group = (u % perRow) / ranges;
+                int k = u % ranges;
+                int kh = group / blocks;
+                int first = kh * groups + (group % blocks) * HEAD_BLOCK;
+                int count = Math.min(HEAD_BLOCK, (kh + 1) * groups - first);
+                int lo = (int) Math.max(pad[r], (long) past - window + 1);
+                if (lo > past) {
+                    if (k == 0) {
+                        attendHeads(l, cache, r, kh, first, count, pad[r], 1, past, sc, acc);
+                    }
+                    continue;
+                }
+                int from = rangeStart(lo, past, k, ranges);
+                int to = rangeStart(lo, past, k + 1, ranges);
+                int at = u * 2 * HEAD_BLOCK;
+                if (from >= to) {
+                    Arrays.fill(partialStats, at + HEAD_BLOCK, at + 2 * HEAD_BLOCK, 0f);
+                    continue;
+                }
+                attendEight(cache.keys(l, r, kh), cache.values(l, r, kh), from, to - 1, r * qkvDim + first * headDim,
+                        count, sc, partialValues, u * HEAD_BLOCK * headDim, partialStats, at);
+            }
+        });
+        combine(pad, b, past, ranges);
+    }
+
+    /** Where range {@code k} of {@code ranges} of slots {@code [lo, query]} starts: on a tile's first slot but the first. */
+    private static int rangeStart(int lo, int query, int k, int ranges) {
+        if (k == 0) {
+            return lo;
+        }
+        if (k == ranges) {
+            return query + 1;
+        }
+        int p = (int) (lo + (long) (query + 1 - lo) * k / ranges);
+        return Math.max(lo, p - p % TILE);
+    }
+
+    /**
+     * The output of every head from its ranges' partials: with {@code M} the largest partial maximum,
+     * {@code sum_k exp(m_k - M) acc_k / sum_k exp(m_k - M) s_k} (empty ranges, {@code s_k = 0}, left out).
+     */
+    private void combine(int[] pad, int b, int past, int ranges) {
+        int blocks = (groups + HEAD_BLOCK - 1) / HEAD_BLOCK;
+        int perRow = kvHeads * blocks * ranges;
+        for (int r = 0; r < b; r++) {
+            if (Math.max(pad[r], (long) past - window + 1) > past) {
+                continue;
+            }
+            for (int group = 0; group < kvHeads * blocks; group++) {
+                int kh = group / blocks;
+                int first = kh * groups + (group % blocks) * HEAD_BLOCK;
+                int count = Math.min(HEAD_BLOCK, (kh + 1) * groups - first);
+                int u0 = r * perRow + group * ranges;
+                for (int hb = 0; hb < count; hb++) {
+                    float max = Float.NEGATIVE_INFINITY;
+                    for (int k = 0; k < ranges; k++) {
+                        int at = (u0 + k) * 2 * HEAD_BLOCK;
+                        if (partialStats[at + HEAD_BLOCK + hb] > 0f) {
+                            max = Math.max(max, partialStats[at + hb]);
+                        }
+                    }
+                    int out = r * qDim + (first + hb) * headDim;
+                    Arrays.fill(attn, out, out + headDim, 0f);
+                    float sum = 0f;
+                    for (int k = 0; k < ranges; k++) {
+                        int at = (u0 + k) * 2 * HEAD_BLOCK;
+                        float s = partialStats[at + HEAD_BLOCK + hb];
+                        if (s > 0f) {
+                            float scale = (float) Math.exp(partialStats[at + hb] - max);
+                            sum += scale * s;
+                            VectorOps.axpy(scale, partialValues, ((u0 + k) * HEAD_BLOCK + hb) * headDim, attn, out,
+                                    headDim);
+                        }
+                    }
+                    VectorOps.scale(attn, out, headDim, 1f / sum);
+                }
+            }
+        }
+    }
+
+    private void ensureScores(int total) {
+        for (int p = 0; p < scores.length; p++) {
+            int need = HEAD_BLOCK * (total + TILE);
+            if (scores[p].length < need) {
+                scores[p] = new float[Math.max(need, scores[p].length + scores[p].length / 4)];
+            }
+        }
     }
 
     /**
@@ -550,6 +702,17 @@ final class JavaForward implements ForwardPass {
      * loaded serves all eight. Scores take {@code 8 x (slots seen + TILE)} floats of {@code sc}.
      */
     private void attendEight(float[] keys, float[] values, int lo, int query, int q, int out, int count, float[] sc) {
+        attendEight(keys, values, lo, query, q, count, sc, attn, out, null, 0);
+    }
+
+    /**
+     * {@link #attendEight(float[], float[], int, int, int, int, int, float[])} into {@code dst} at {@code out}; with
+     * {@code stats}, the outputs are left unnormalized (the sum of {@code exp(score - max) * value}) and head {@code b}
+     * writes its maximum score at {@code stats[at + b]} and its sum of exponentials at
+     * {@code stats[at + HEAD_BLOCK + b]} (a partial of split-slot attention, {@link #combine}).
+     */
+    private void attendEight(float[] keys, float[] values, int lo, int query, int q, int count, float[] sc,
+                             float[] dst, int out, float[] stats, int at) {
         VectorSpecies<Float> species = VectorOps.S;
         int lanes = species.length();
         int base = lo - lo % TILE;
@@ -598,7 +761,14 @@ final class JavaForward implements ForwardPass {
         for (int b = 0; b < HEAD_BLOCK; b++) {
             int row = b * len;
             float max = VectorOps.max(sc, row + from, to - from);
-            inv[b] = 1f / VectorOps.expShifted(sc, row + from, to - from, max);
+            float sum = VectorOps.expShifted(sc, row + from, to - from, max);
+            if (stats == null) {
+                inv[b] = 1f / sum;
+            } else {
+                inv[b] = 1f;
+                stats[at + b] = max;
+                stats[at + HEAD_BLOCK + b] = sum;
+            }
         }
         for (int dv = 0; dv < headDim; dv += lanes) {
             FloatVector a0 = FloatVector.zero(species);
@@ -620,14 +790,14 @@ final class JavaForward implements ForwardPass {
                 a6 = v.fma(FloatVector.broadcast(species, sc[6 * len + x]), a6);
                 a7 = v.fma(FloatVector.broadcast(species, sc[7 * len + x]), a7);
             }
-            a0.mul(inv[0]).intoArray(attn, out + dv);
-            a1.mul(inv[1]).intoArray(attn, out + Math.min(1, count - 1) * headDim + dv);
-            a2.mul(inv[2]).intoArray(attn, out + Math.min(2, count - 1) * headDim + dv);
-            a3.mul(inv[3]).intoArray(attn, out + Math.min(3, count - 1) * headDim + dv);
-            a4.mul(inv[4]).intoArray(attn, out + Math.min(4, count - 1) * headDim + dv);
-            a5.mul(inv[5]).intoArray(attn, out + Math.min(5, count - 1) * headDim + dv);
-            a6.mul(inv[6]).intoArray(attn, out + Math.min(6, count - 1) * headDim + dv);
-            a7.mul(inv[7]).intoArray(attn, out + Math.min(7, count - 1) * headDim + dv);
+            a0.mul(inv[0]).intoArray(dst, out + dv);
+            a1.mul(inv[1]).intoArray(dst, out + Math.min(1, count - 1) * headDim + dv);
+            a2.mul(inv[2]).intoArray(dst, out + Math.min(2, count - 1) * headDim + dv);
+            a3.mul(inv[3]).intoArray(dst, out + Math.min(3, count - 1) * headDim + dv);
+            a4.mul(inv[4]).intoArray(dst, out + Math.min(4, count - 1) * headDim + dv);
+            a5.mul(inv[5]).intoArray(dst, out + Math.min(5, count - 1) * headDim + dv);
+            a6.mul(inv[6]).intoArray(dst, out + Math.min(6, count - 1) * headDim + dv);
+            a7.mul(inv[7]).intoArray(dst, out + Math.min(7, count - 1) * headDim + dv);
         }
     }
 
@@ -739,7 +909,7 @@ final class JavaForward implements ForwardPass {
     @Override
     public long heapBytesHeld() {
         long floats = (long) x.length + h.length + qkv.length + attn.length + proj.length + up.length + act.length
-                + cos.length + sin.length + groupLogits.length;
+                + cos.length + sin.length + groupLogits.length + partialValues.length + partialStats.length;
         for (int p = 0; p < scores.length; p++) {
             floats += scores[p].length + accumulators[p].length;
         }

@@ -77,6 +77,72 @@ class JavaForwardTest {
         }
     }
 
+    /**
+     * Shapes for split-slot decode attention: four heads per key head with a window of 40, twelve heads of one key head
+     * (two blocks of heads) with a window of 40, and six heads per key head with a window of 5 (most ranges empty).
+     */
+    static List<ModelConfig> splitConfigs() {
+        ModelConfig q = ModelShapes.tinyQwen2();
+        ModelConfig m = ModelShapes.tinyMistral();
+        return List.of(
+                new ModelConfig(q.architecture(), 64, 2, 8, 2, 16, 112, q.vocabSize(), 256, q.normEps(), q.ropeTheta(),
+                        null, true, true, false, "silu", null, q.eosTokenIds(), "float32", 40),
+                new ModelConfig(m.architecture(), 48, 2, 12, 1, 16, 80, m.vocabSize(), 256, m.normEps(),
+                        m.ropeTheta(), null, false, false, false, "silu", 1, m.eosTokenIds(), "float32", 40),
+                new ModelConfig(m.architecture(), 48, 2, 12, 2, 16, 80, m.vocabSize(), 256, m.normEps(),
+                        m.ropeTheta(), null, false, false, false, "silu", 1, m.eosTokenIds(), "float32", 5));
+    }
+
+    /**
+     * Split-slot decode attention, forced on with ranges of at least 8 slots (ranges that cut tiles, empty ones with
+     * the short window), against the engine: every position of a left-padded batch in chunks of one token (each a
+     * decode step; padding positions see no slot) and a session's decode steps after a prefill of unequal prompts.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("splitConfigs")
+    void splitSlotDecodeEqualsTheEngine(ModelConfig c) {
+        InMemoryTensorStore store = TestModels.store(c, 75);
+        int[] lengths = {70, 50, 23};
+        int width = 70;
+        int[][] batch = new int[lengths.length][width];
+        int[] pad = new int[lengths.length];
+        for (int r = 0; r < lengths.length; r++) {
+            pad[r] = width - lengths[r];
+            System.arraycopy(TestModels.tokens(c, lengths[r], 20 + r), 0, batch[r], pad[r], lengths[r]);
+        }
+        try (DjlCausalLm java = DjlCausalLm.load(c, store, options(RuntimeOptions.LinearKernel.JAVA, 1));
+             DjlCausalLm engine = DjlCausalLm.load(c, store, options(RuntimeOptions.LinearKernel.ENGINE, 1))) {
+            JavaForward pass = (JavaForward) java.forward();
+            pass.splitSlots(8, 16);
+            assertTrue(pass.splitRanges(lengths.length, width) > 2, "the split path is taken");
+            float[][] got = allPositions(java, batch, pad, 1);
+            float[][] want = allPositions(engine, batch, pad, 1);
+            for (int i = 0; i < want.length; i++) {
+                float d = TestModels.maxAbsDiff(want[i], got[i]);
+                String where = "row " + (i / width) + " position " + (i % width)
+                        + (i % width < pad[i / width] ? " (padding)" : "");
+                assertTrue(d <= TOL, where + ": " + d);
+            }
+            DecodingSession[] s = new DecodingSession[2];
+            DjlCausalLm[] models = {java, engine};
+            try {
+                for (int m = 0; m < 2; m++) {
+                    s[m] = models[m].prefill(List.of(TestModels.tokens(c, 90, 7), TestModels.tokens(c, 61, 8)));
+                }
+                compare(s, "prefill");
+                for (int k = 0; k < 6; k++) {
+                    step(s, new int[] {3 * k + 1, 5 * k + 2}, "decode step " + k);
+                }
+            } finally {
+                for (DecodingSession x : s) {
+                    if (x != null) {
+                        x.close();
+                    }
+                }
+            }
+        }
+    }
+
     /** Logits of every position of a left-padded batch, through a fresh cache of the model's own kind. */
     private static float[][] allPositions(DjlCausalLm lm, int[][] batch, int[] pad, int chunk) {
         float[][] every = new float[batch.length * batch[0].length][lm.vocabSize()];
