@@ -26,7 +26,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  *
  * <p>Attention per (row, head), split over the pool's threads; a query sees real slots at or before its own and,
  * with a sliding window, fewer than {@code window} slots behind it. A query that sees no slot at all (a padding
- * position) averages the values of every slot, as the engine's finite mask does, so no NaN ever appears.
+ * position) averages the values of every slot, as the engine's finite mask does, so no NaN ever appears. A decode
+ * step over many slots, whose (row, key head) units are too few for the threads, splits the slots into ranges whose
+ * partial softmax results are combined exactly ({@link #splitRanges}).
  */
 final class JavaForward implements ForwardPass {
 
@@ -363,7 +365,8 @@ final class JavaForward implements ForwardPass {
     /**
      * Attention of the chunk's queries (rotated and scaled, in {@link #qkv}) over slots {@code [0, past + t)} of the
      * cache, into {@link #attn}. The threads of the pool claim units of one row and up to {@value #QUERY_BLOCK} heads
-     * that share a key head (up to {@value #HEAD_BLOCK} in a decode step, {@value #QUERY_BLOCK} in a prefill).
+     * that share a key head (up to {@value #HEAD_BLOCK} in a decode step, {@value #QUERY_BLOCK} in a prefill); a
+     * decode step over many slots splits them into ranges ({@link #splitAttention}).
      */
     private void attention(int l, JavaKvCache cache, int[] pad, int b, int t, int past) {
         int total = past + t;
