@@ -9,7 +9,6 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.NoSuchFileException;
@@ -37,8 +36,15 @@ public final class SafetensorsFile implements TensorStore {
 
     /** The safetensors format's own limit on the header size. */
     static final long MAX_HEADER_BYTES = 100L * 1024 * 1024;
-    /** Largest region mapped at once. */
+    /** Largest region a caller may ask to read at once ({@link #open(Path, int)}). */
     static final int MAX_CHUNK_BYTES = 1 << 30;
+
+    /**
+     * Bytes read from the file at once. Read, not memory-mapped: a mapping stays resident until a garbage collection
+     * unmaps it (1.3 GB of a 2.5 GB checkpoint after loading, measured), and unmapping it at once needs
+     * {@code sun.misc.Unsafe}, which JDK 24 and later warn about.
+     */
+    private static final int READ_BYTES = 1 << 20;
 
     private final Path file;
     private final FileChannel channel;
@@ -281,22 +287,19 @@ public final class SafetensorsFile implements TensorStore {
         decode(name, e, firstRow * rowLength, rowCount * rowLength, dst, dstOffset);
     }
 
-    /** Elements {@code [from, from + count)} of a tensor into {@code out}, mapped a region at a time. */
+    /** Elements {@code [from, from + count)} of a tensor into {@code out}, read a region at a time. */
     private void decode(String name, Entry e, long from, long count, float[] out, int outOffset) {
         int elemSize = e.dtype().byteSize();
-        long maxElems = chunkBytes / elemSize;
+        long maxElems = Math.min(chunkBytes, READ_BYTES) / elemSize;
+        ByteBuffer buf = ByteBuffer.allocate((int) (Math.min(maxElems, count) * elemSize)).order(ByteOrder.LITTLE_ENDIAN);
         long done = 0;
         try {
             while (done < count) {
                 int n = (int) Math.min(maxElems, count - done);
-                MappedByteBuffer buf = channel.map(FileChannel.MapMode.READ_ONLY,
-                        dataStart + e.begin() + (from + done) * elemSize, (long) n * elemSize);
-                buf.order(ByteOrder.LITTLE_ENDIAN);
-                try {
-                    e.dtype().decode(buf, out, (int) (outOffset + done), n);
-                } finally {
-                    MappedRegions.release(buf); // its pages would otherwise stay resident until a collection
-                }
+                buf.clear().limit(n * elemSize);
+                readFully(channel, buf, dataStart + e.begin() + (from + done) * elemSize);
+                buf.flip();
+                e.dtype().decode(buf, out, (int) (outOffset + done), n);
                 done += n;
             }
         } catch (IOException ex) {

@@ -27,7 +27,7 @@ import org.slf4j.LoggerFactory;
  * it, so a corrupt or hostile file is refused with a {@link GgufFormatException} that names the file and the
  * field, never with a giant allocation. Tensor data stays in the file: {@link #map} memory-maps it where it lies.
  *
- * <p>Not thread-safe for closing; reading mapped data from several threads is fine.
+ * <p>Not thread-safe for closing; reading tensor data from several threads is fine.
  */
 public final class GgufFile implements AutoCloseable {
 
@@ -239,7 +239,8 @@ public final class GgufFile implements AutoCloseable {
 
     /**
      * Memory-maps {@code length} bytes of a tensor's data from {@code start} (relative to the tensor), read-only
-     * and little-endian. Regions are at most 2 GB; {@link GgmlBlocks} maps large tensors row block by row block.
+     * and little-endian, e.g. to use a tensor's blocks where they lie ({@code WeightMatrix.wrap}). The mapping lasts
+     * until the buffer is collected; loading reads instead ({@link #read}).
      */
     public ByteBuffer map(GgufTensorInfo tensor, long start, long length) throws IOException {
         if (start < 0 || length < 0 || length > Integer.MAX_VALUE || start > tensor.byteSize() - length) {
@@ -247,6 +248,25 @@ public final class GgufFile implements AutoCloseable {
                     + "' (" + tensor.byteSize() + " bytes) of " + file);
         }
         return channel.map(FileChannel.MapMode.READ_ONLY, tensor.offset() + start, length).order(ByteOrder.LITTLE_ENDIAN);
+    }
+
+    /**
+     * Reads {@code length} bytes of a tensor's data from {@code start} (relative to the tensor) into a new
+     * little-endian buffer (read, not mapped: callers read large tensors a few rows at a time).
+     */
+    public ByteBuffer read(GgufTensorInfo tensor, long start, long length) throws IOException {
+        if (start < 0 || length < 0 || length > Integer.MAX_VALUE - 8 || start > tensor.byteSize() - length) {
+            throw new IllegalArgumentException("bytes " + start + "+" + length + " outside tensor '" + tensor.name()
+                    + "' (" + tensor.byteSize() + " bytes) of " + file);
+        }
+        ByteBuffer buf = ByteBuffer.allocate((int) length).order(ByteOrder.LITTLE_ENDIAN);
+        long at = tensor.offset() + start;
+        while (buf.hasRemaining()) {
+            if (channel.read(buf, at + buf.position()) < 0) {
+                throw new IOException(file + ": ends inside tensor '" + tensor.name() + "'");
+            }
+        }
+        return buf.flip();
     }
 
     @Override

@@ -1,6 +1,5 @@
 package io.github.amulet4j.djl.gguf;
 
-import io.github.amulet4j.djl.checkpoint.MappedRegions;
 import io.github.amulet4j.djl.checkpoint.ModelConfig;
 import io.github.amulet4j.djl.checkpoint.TensorStore;
 import io.github.amulet4j.djl.checkpoint.TensorStores;
@@ -16,7 +15,7 @@ import java.util.Set;
 /**
  * The tensors of a GGUF model under the Hugging Face names and layouts the model code reads, so that
  * {@link io.github.amulet4j.djl.model.DjlCausalLm} loads a GGUF file as it loads safetensors. Values are decoded to
- * float32 by {@link GgmlBlocks} from the memory-mapped file (F32/F16/BF16 exactly; quantized types with ggml's
+ * float32 by {@link GgmlBlocks} read from the file (F32/F16/BF16 exactly; quantized types with ggml's
  * dequantization formulas), then:
  * <ul>
  *   <li>the q and k projections of a {@code llama} model get their rows back in Hugging Face's order: llama.cpp's
@@ -28,8 +27,11 @@ import java.util.Set;
  */
 public final class GgufTensorStore implements TensorStore {
 
-    /** Largest region mapped at once. */
-    private static final long MAX_CHUNK_BYTES = 1L << 30;
+    /**
+     * Bytes read from the file at once (whole rows; at least one row). Read, not memory-mapped: a mapping stays
+     * resident until a garbage collection unmaps it (1.3 GB of a 2.5 GB checkpoint after loading, measured).
+     */
+    private static final long READ_BYTES = 1L << 20;
 
     private final GgufFile file;
     private final ModelConfig config;
@@ -140,15 +142,8 @@ public final class GgufTensorStore implements TensorStore {
             return;
         }
         TensorStores.rowLength(name, shape, firstRow, rowCount);
-        long rowValues = t.ne()[0];
-        long rowBytes = t.type().byteSize(rowValues);
         try {
-            ByteBuffer b = file.map(t, firstRow * rowBytes, rowCount * rowBytes);
-            try {
-                GgmlBlocks.decode(t.type(), b, 0, dst, dstOffset, Math.toIntExact(rowCount * rowValues));
-            } finally {
-                MappedRegions.release(b);
-            }
+            decodeRows(file, t, firstRow, rowCount, dst, dstOffset);
         } catch (IOException e) {
             throw new UncheckedIOException(file.path() + ": reading tensor '" + t.name() + "'", e);
         }
@@ -163,7 +158,7 @@ public final class GgufTensorStore implements TensorStore {
                 || "LlamaForCausalLM".equals(config.architecture()) && GgufTensorNames.isPermutedQk(t.name());
     }
 
-    /** Every value of a tensor as float32, mapped from the file row block by row block. */
+    /** Every value of a tensor as float32, read from the file a few rows at a time. */
     static float[] decodeAll(GgufFile file, GgufTensorInfo t) throws IOException {
         if (!t.type().decodable()) {
             throw new GgufFormatException(file.path() + ": tensor '" + t.name() + "' is stored as " + t.type()
@@ -175,20 +170,24 @@ public final class GgufTensorStore implements TensorStore {
                     + " values, more than a Java array holds");
         }
         float[] out = new float[(int) n];
+        decodeRows(file, t, 0, t.rows(), out, 0);
+        return out;
+    }
+
+    /**
+     * Rows {@code [firstRow, firstRow + rows)} of a tensor (rows of {@code ne[0]} values) decoded into {@code out},
+     * read from the file {@value #READ_BYTES} bytes or one row at a time.
+     */
+    private static void decodeRows(GgufFile file, GgufTensorInfo t, long firstRow, long rows, float[] out,
+                                   int outOffset) throws IOException {
         long rowValues = t.ne()[0];
         long rowBytes = t.type().byteSize(rowValues);
-        long rows = t.rows();
-        long rowsPerChunk = Math.max(1, MAX_CHUNK_BYTES / rowBytes);
+        long rowsPerChunk = Math.max(1, READ_BYTES / rowBytes);
         for (long r = 0; r < rows; r += rowsPerChunk) {
             long count = Math.min(rowsPerChunk, rows - r);
-            ByteBuffer b = file.map(t, r * rowBytes, count * rowBytes);
-            try {
-                GgmlBlocks.decode(t.type(), b, 0, out, (int) (r * rowValues), (int) (count * rowValues));
-            } finally {
-                MappedRegions.release(b); // its pages would otherwise stay resident until a collection
-            }
+            ByteBuffer b = file.read(t, (firstRow + r) * rowBytes, count * rowBytes);
+            GgmlBlocks.decode(t.type(), b, 0, out, (int) (outOffset + r * rowValues), (int) (count * rowValues));
         }
-        return out;
     }
 
     /**

@@ -103,9 +103,9 @@ public final class DjlCausalLm implements CausalLm {
                 }
             }
             if (weights.heapBytes() >= RELEASE_AFTER_LOAD_BYTES) {
-                // Loading read every tensor into a float32 array (and mapped the checkpoint's files) before converting
-                // it into direct memory: gigabytes of garbage for a large model, which the heap would otherwise keep
-                // committed (resident) until some later collection. One collection now returns them.
+                // Loading passed every weight through the heap as float32, a MiB at a time, before converting it into
+                // direct memory: gigabytes of short-lived garbage for a large model, which may have grown the heap.
+                // One collection now lets the heap shrink back.
                 System.gc();
             }
             LOG.info("loaded {} ({}, {} layers, hidden {}) on {} as {}, linear layers on {}, {} thread(s) per product",
