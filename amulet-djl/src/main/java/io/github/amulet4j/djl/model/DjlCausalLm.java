@@ -152,8 +152,8 @@ public final class DjlCausalLm implements CausalLm {
         if (options.effectiveLinearKernel() != RuntimeOptions.LinearKernel.JAVA) {
             if (options.linearKernel() == RuntimeOptions.LinearKernel.AUTO && !options.device().isGpu()
                     && options.computeType() == DataType.FLOAT32 && !VectorSupport.available()) {
-                LOG.info("linear layers on PyTorch: start Java with {} for the Vector API kernels (two Amulet streams"
-                        + " then cost about what one does)", VectorSupport.JVM_OPTION);
+                LOG.info("linear layers on PyTorch: the Java kernels (two Amulet streams then cost about what one"
+                        + " does) cannot run: {}", VectorSupport.unavailableReason());
             }
             return false;
         }

@@ -221,7 +221,8 @@ public final class RuntimeOptions {
     public LinearKernel effectiveLinearKernel() {
         boolean possible = !device.isGpu() && computeType == DataType.FLOAT32 && VectorSupport.available();
         String why = "the CPU, float32 and the Vector API (start Java with " + VectorSupport.JVM_OPTION + "); got device "
-                + device + ", " + computeType + ", Vector API " + (VectorSupport.available() ? "present" : "absent");
+                + device + ", " + computeType + ", Vector API " + (VectorSupport.available() ? "present"
+                : "absent: " + VectorSupport.unavailableReason());
         if (weights.javaOnly()) {
             if (linearKernel == LinearKernel.ENGINE) {
                 throw new IllegalStateException("weights " + weights + " need linearKernel JAVA or AUTO (PyTorch holds "
