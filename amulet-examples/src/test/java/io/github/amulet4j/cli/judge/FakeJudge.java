@@ -136,6 +136,7 @@ final class FakeJudge implements AutoCloseable {
     private void handle(HttpExchange ex) throws IOException {
         int now = inFlight.incrementAndGet();
         maxInFlight.accumulateAndGet(now, Math::max);
+        boolean counted = true;
         try (ex) {
             JsonObject body = JsonParser.parseString(new String(ex.getRequestBody().readAllBytes(),
                     StandardCharsets.UTF_8)).getAsJsonObject();
@@ -165,6 +166,10 @@ final class FakeJudge implements AutoCloseable {
             byte[] bytes = resp.body().getBytes(StandardCharsets.UTF_8);
             resp.headers().forEach((k, v) -> ex.getResponseHeaders().add(k, v));
             ex.getResponseHeaders().add("Content-Type", "application/json");
+            // no longer in flight once its answer is ready: the client may send its next request the moment it reads
+            // this one, possibly before this thread would get past the write
+            inFlight.decrementAndGet();
+            counted = false;
             try {
                 ex.sendResponseHeaders(resp.status(), bytes.length == 0 ? -1 : bytes.length);
                 if (bytes.length > 0) {
@@ -176,7 +181,9 @@ final class FakeJudge implements AutoCloseable {
                 // the client timed out and closed the connection
             }
         } finally {
-            inFlight.decrementAndGet();
+            if (counted) {
+                inFlight.decrementAndGet();
+            }
         }
     }
 
