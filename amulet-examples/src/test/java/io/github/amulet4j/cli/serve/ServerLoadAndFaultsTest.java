@@ -174,11 +174,22 @@ class ServerLoadAndFaultsTest {
     }
 
     static AmuletModel endlessModel(Path endless) throws IOException {
+        return endlessModel(endless, 0);
+    }
+
+    /**
+     * @param positions the context length written into config.json (rotary positions need no weights), 0 to keep the
+     *                  tiny shape's 256
+     */
+    static AmuletModel endlessModel(Path endless, int positions) throws IOException {
         ModelConfig c = RandomModelFolder.write(endless, RandomModelFolder.Shape.TINY_QWEN2, 5, SafetensorsDtype.F32);
         int padded = c.vocabSize() - 1;
         for (String file : List.of("config.json", "generation_config.json")) {
             JsonObject o = JsonParser.parseString(Files.readString(endless.resolve(file))).getAsJsonObject();
             o.addProperty("eos_token_id", padded);
+            if (positions > 0 && file.equals("config.json")) {
+                o.addProperty("max_position_embeddings", positions);
+            }
             Files.writeString(endless.resolve(file), o.toString());
         }
         JsonObject t = JsonParser.parseString(Files.readString(endless.resolve("tokenizer_config.json"))).getAsJsonObject();
@@ -220,10 +231,12 @@ class ServerLoadAndFaultsTest {
 
     @Test
     void aClientKilledMidStreamFreesItsSlotAndAFullQueueGets429() throws Exception {
-        int longRun = 460;
+        // far longer than the few hundred steps a closed socket may take to notice: the request would run for
+        // longRun steps, and its slot is only freed early if the server sees the client gone
+        int longRun = 3000;
         String question = "Tell me a long story.";
         // one stream in the batch, one request waiting
-        try (AmuletModel m = endlessModel();
+        try (AmuletModel m = endlessModel(dir.resolve("endless-long"), 4096);
              AmuletBatcher batcher = m.batcher(BatchingOptions.builder().maxBatchStreams(1).maxQueue(1).build());
              AmuletServer server = AmuletServer.start(batcher, ServerOptions.builder(AmuletServerTest.MODEL_ID).port(0)
                      .keepAliveMillis(100).build())) {
