@@ -104,14 +104,14 @@ public final class DjlCausalLm implements CausalLm {
             }
             if (weights.heapBytes() >= RELEASE_AFTER_LOAD_BYTES) {
                 // Loading passed every weight through the heap as float32, a MiB at a time, before converting it into
-                // direct memory: gigabytes of short-lived garbage for a large model, which may have grown the heap.
+                // its format: gigabytes of short-lived garbage for a large model, which may have grown the heap.
                 // One collection now lets the heap shrink back.
                 System.gc();
             }
             LOG.info("loaded {} ({}, {} layers, hidden {}) on {} as {}, linear layers on {}, {} thread(s) per product",
                     options.checkpointName(), config.architecture(), config.numLayers(), config.hiddenSize(), device,
                     options.computeType(), weights.heapBytes() > 0 ? "the Java kernels (Vector API), weights "
-                            + options.weights() + ", " + (weights.heapBytes() >> 20) + " MiB off the heap" : "PyTorch",
+                            + options.weights() + ", " + (weights.heapBytes() >> 20) + " MiB on the Java heap" : "PyTorch",
                     options.effectiveProductThreads());
             return new DjlCausalLm(config, options, manager, weights);
         } catch (RuntimeException | Error e) {
@@ -144,9 +144,9 @@ public final class DjlCausalLm implements CausalLm {
     private static final long RELEASE_AFTER_LOAD_BYTES = 256L << 20;
 
     /**
-     * Whether the linear weights are held for the Java kernels (in direct memory, in the format of
+     * Whether the linear weights are held for the Java kernels (on the Java heap, in the format of
      * {@link RuntimeOptions#weights()}): {@link RuntimeOptions#effectiveLinearKernel()} says JAVA and, when both were
-     * AUTO, they fit in the direct memory the JVM allows.
+     * AUTO, they fit in the heap the JVM allows.
      */
     private static boolean useHeapKernel(ModelConfig config, TensorStore store, RuntimeOptions options) {
         if (options.effectiveLinearKernel() != RuntimeOptions.LinearKernel.JAVA) {
@@ -158,10 +158,10 @@ public final class DjlCausalLm implements CausalLm {
             return false;
         }
         long need = javaWeightBytes(config, store, options.weights());
-        long free = DirectMemory.free();
+        long free = JavaHeap.free(need);
         if (need > free) {
-            String msg = "the weights need " + (need >> 20) + " MiB of direct memory, the JVM allows " + (free >> 20)
-                    + " MiB more (raise -XX:MaxDirectMemorySize, which defaults to -Xmx)";
+            String msg = "the weights need " + (need >> 20) + " MiB of Java heap, the JVM allows " + (free >> 20)
+                    + " MiB more (raise -Xmx; the launcher's default is -XX:MaxRAMPercentage=85)";
             if (options.linearKernel() == RuntimeOptions.LinearKernel.JAVA || options.weights().javaOnly()) {
                 throw new IllegalStateException("linearKernel JAVA, weights " + options.weights() + ": " + msg);
             }

@@ -7,12 +7,14 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
-import java.nio.ByteBuffer;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
 
 /**
- * The Vector API kernels behind {@link WeightMatrix#multiply}: weights read from their (direct or mapped) byte
- * buffers in their stored format and widened to float32 in registers; activations stay float32.
+ * The Vector API kernels behind {@link WeightMatrix#multiply}: weights read from their heap arrays
+ * ({@link WeightPanel}) in their stored format and widened to float32 in registers; activations stay float32.
+ * A matrix split into column panels is multiplied panel by panel, each adding its share to {@code y}.
  *
  * <p>One or two columns (a decode step, one or both Amulet streams): each weight is loaded once and multiplied
  * into both columns, so the second stream costs little more than the first. More columns (prefill): a tile of
@@ -34,9 +36,14 @@ final class WeightKernels {
     private static final int L = FS.length();
     /** Bytes that widen to one float vector. */
     private static final VectorSpecies<Byte> BS = VectorSpecies.of(byte.class, VectorShape.forBitSize(L * 8));
-    /** Bytes that widen to two float vectors ({@code B2F} parts 0 and 1). */
-    private static final VectorSpecies<Byte> BS2 = VectorSpecies.of(byte.class, VectorShape.forBitSize(L * 16));
+    /**
+     * Bytes of one full vector, reinterpreted as float or int lanes (little-endian, as x86 and AArch64 are): loads
+     * from {@code byte[]} that every JDK since 16 has ({@code FloatVector.fromByteArray} left the API in JDK 20).
+     */
+    private static final VectorSpecies<Byte> BF = VectorSpecies.of(byte.class, FS.vectorShape());
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+    private static final VarHandle FLOAT = MethodHandles.byteArrayViewVarHandle(float[].class, LE);
+    private static final VarHandle SHORT = MethodHandles.byteArrayViewVarHandle(short[].class, LE);
     /** Rows widened at once for many columns: 16 rows of 4,864 floats are 311 KB, within the L2 cache. */
     static final int TILE_ROWS = 16;
     /** Columns from which {@link PanelKernel} is used (fewer: {@link FloatTile}, whose tiles are three columns). */
@@ -47,6 +54,7 @@ final class WeightKernels {
 
     private static final ThreadLocal<float[]> SCRATCH = ThreadLocal.withInitial(() -> new float[0]);
     private static final ThreadLocal<float[]> PAIRS = ThreadLocal.withInitial(() -> new float[0]);
+    private static final ThreadLocal<float[]> SCALES = ThreadLocal.withInitial(() -> new float[0]);
     /** A block of the many-column kernel's results, {@code [rows][panel columns]}. */
     private static final ThreadLocal<float[]> OUT = ThreadLocal.withInitial(() -> new float[0]);
 
@@ -61,45 +69,58 @@ final class WeightKernels {
             manyColumns(m, x, n, y, from, to);
             return;
         }
-        // One method per format and column count, each with its row loop inside: C2 then compiles each on its own,
-        // and no vector value merges at a branch (a conditional update of an accumulator made C2 box vectors here,
-        // 3-10x slower).
         WeightFormat f = m.format();
+        float[] xs = f == WeightFormat.BF16 || f == WeightFormat.F16 ? pairSplit(x, n, m.cols()) : x;
+        WeightPanel[] panels = m.panels();
+        for (int j = 0; j < panels.length; j++) {
+            // panel by panel, all rows of the range each time: the panel's slice of the activations stays in L1
+            onePanel(panels[j], xs, n, m.cols(), y, m.rows(), from, to, j > 0);
+        }
+    }
+
+    /**
+     * One panel's share of {@code y} for rows {@code [from, to)}: stored ({@code add} false, the first panel) or
+     * added. One method per format and column count, each with its row loop inside: C2 then compiles each on its own,
+     * and no vector value merges at a branch (a conditional update of an accumulator made C2 box vectors here, 3-10x
+     * slower; {@code add} only picks between two scalar stores).
+     */
+    private static void onePanel(WeightPanel p, float[] x, int n, int in, float[] y, int rows, int from, int to,
+                                 boolean add) {
         boolean two = n == 2;
-        switch (f) {
+        switch (p.format) {
             case F32 -> {
                 if (two) {
-                    f32x2(m, x, y, from, to);
+                    f32x2(p, x, in, y, rows, from, to, add);
                 } else {
-                    f32x1(m, x, y, from, to);
+                    f32x1(p, x, y, from, to, add);
                 }
             }
-            case BF16, F16 -> {
-                float[] xs = pairSplit(x, n, m.cols());
-                if (f == WeightFormat.BF16) {
-                    if (two) {
-                        bf16x2(m, xs, y, from, to);
-                    } else {
-                        bf16x1(m, xs, y, from, to);
-                    }
-                } else if (two) {
-                    f16x2(m, xs, y, from, to);
+            case BF16 -> {
+                if (two) {
+                    bf16x2(p, x, in, y, rows, from, to, add);
                 } else {
-                    f16x1(m, xs, y, from, to);
+                    bf16x1(p, x, y, from, to, add);
+                }
+            }
+            case F16 -> {
+                if (two) {
+                    f16x2(p, x, in, y, rows, from, to, add);
+                } else {
+                    f16x1(p, x, y, from, to, add);
                 }
             }
             case Q8_0 -> {
                 if (two) {
-                    q80x2(m, x, y, from, to);
+                    q80x2(p, x, in, y, rows, from, to, add);
                 } else {
-                    q80x1(m, x, y, from, to);
+                    q80x1(p, x, y, from, to, add);
                 }
             }
             case Q4_0 -> {
                 if (two) {
-                    q40x2(m, x, y, from, to);
+                    q40x2(p, x, in, y, rows, from, to, add);
                 } else {
-                    q40x1(m, x, y, from, to);
+                    q40x1(p, x, y, from, to, add);
                 }
             }
         }
@@ -132,365 +153,346 @@ final class WeightKernels {
         return out;
     }
 
-    private static void f32x1(WeightMatrix m, float[] x, float[] y, int from, int to) {
-        int in = m.cols();
-        int bound = FS.loopBound(in);
+    private static void f32x1(WeightPanel p, float[] x, float[] y, int from, int to, boolean add) {
+        int c0 = p.first;
+        int len = p.cols;
+        int bound = FS.loopBound(len);
         for (int r = from; r < to; r++) {
-            ByteBuffer b = m.slab(r);
-            int p = m.offset(r);
+            byte[] b = p.data(r);
+            int o = p.offset(r);
             FloatVector a0 = FloatVector.zero(FS);
             int i = 0;
             for (; i < bound; i += L) {
-                a0 = FloatVector.fromByteBuffer(FS, b, p + 4 * i, LE).fma(FloatVector.fromArray(FS, x, i), a0);
+                a0 = ByteVector.fromArray(BF, b, o + 4 * i).reinterpretAsFloats().fma(FloatVector.fromArray(FS, x, c0 + i), a0);
             }
             float s = a0.reduceLanes(VectorOperators.ADD);
-            for (; i < in; i++) {
-                s += b.getFloat(p + 4 * i) * x[i];
+            for (; i < len; i++) {
+                s += (float) FLOAT.get(b, o + 4 * i) * x[c0 + i];
             }
-            y[r] = s;
+            y[r] = add ? y[r] + s : s;
         }
     }
 
-    private static void f32x2(WeightMatrix m, float[] x, float[] y, int from, int to) {
-        int in = m.cols();
-        int rows = m.rows();
-        int bound = FS.loopBound(in);
+    private static void f32x2(WeightPanel p, float[] x, int in, float[] y, int rows, int from, int to, boolean add) {
+        int c0 = p.first;
+        int len = p.cols;
+        int bound = FS.loopBound(len);
         for (int r = from; r < to; r++) {
-            ByteBuffer b = m.slab(r);
-            int p = m.offset(r);
+            byte[] b = p.data(r);
+            int o = p.offset(r);
             FloatVector a0 = FloatVector.zero(FS);
             FloatVector a1 = FloatVector.zero(FS);
             int i = 0;
             for (; i < bound; i += L) {
-                FloatVector w = FloatVector.fromByteBuffer(FS, b, p + 4 * i, LE);
-                a0 = w.fma(FloatVector.fromArray(FS, x, i), a0);
-                a1 = w.fma(FloatVector.fromArray(FS, x, in + i), a1);
+                FloatVector w = ByteVector.fromArray(BF, b, o + 4 * i).reinterpretAsFloats();
+                a0 = w.fma(FloatVector.fromArray(FS, x, c0 + i), a0);
+                a1 = w.fma(FloatVector.fromArray(FS, x, in + c0 + i), a1);
             }
             float s0 = a0.reduceLanes(VectorOperators.ADD);
             float s1 = a1.reduceLanes(VectorOperators.ADD);
-            for (; i < in; i++) {
-                float w = b.getFloat(p + 4 * i);
-                s0 += w * x[i];
-                s1 += w * x[in + i];
+            for (; i < len; i++) {
+                float w = (float) FLOAT.get(b, o + 4 * i);
+                s0 += w * x[c0 + i];
+                s1 += w * x[in + c0 + i];
             }
+            store(y, rows, r, s0, s1, add);
+        }
+    }
+
+    /** {@code y[r] (+)= s0} and {@code y[rows + r] (+)= s1}. */
+    private static void store(float[] y, int rows, int r, float s0, float s1, boolean add) {
+        if (add) {
+            y[r] += s0;
+            y[rows + r] += s1;
+        } else {
             y[r] = s0;
             y[rows + r] = s1;
         }
     }
 
-    private static void bf16x1(WeightMatrix m, float[] x, float[] y, int from, int to) {
-        int in = m.cols();
-        int bound = in - in % (2 * L);
+    private static void bf16x1(WeightPanel p, float[] x, float[] y, int from, int to, boolean add) {
+        int c0 = p.first;
+        int len = p.cols;
+        int bound = len - len % (2 * L);
         for (int r = from; r < to; r++) {
-            ByteBuffer b = m.slab(r);
-            int p = m.offset(r);
+            byte[] b = p.data(r);
+            int o = p.offset(r);
             FloatVector a0 = FloatVector.zero(FS);
             int i = 0;
             for (; i < bound; i += 2 * L) {
-                IntVector v = IntVector.fromByteBuffer(IS, b, p + 2 * i, LE);
-                a0 = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(FloatVector.fromArray(FS, x, i), a0);
-                a0 = v.and(0xFFFF0000).reinterpretAsFloats().fma(FloatVector.fromArray(FS, x, i + L), a0);
+                IntVector v = ByteVector.fromArray(BF, b, o + 2 * i).reinterpretAsInts();
+                a0 = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()
+                        .fma(FloatVector.fromArray(FS, x, c0 + i), a0);
+                a0 = v.and(0xFFFF0000).reinterpretAsFloats().fma(FloatVector.fromArray(FS, x, c0 + i + L), a0);
             }
             float s = a0.reduceLanes(VectorOperators.ADD);
-            for (; i < in; i++) {
-                s += Float.intBitsToFloat((b.getShort(p + 2 * i) & 0xFFFF) << 16) * x[i];
+            for (; i < len; i++) {
+                s += bf16(b, o + 2 * i) * x[c0 + i];
             }
-            y[r] = s;
+            y[r] = add ? y[r] + s : s;
         }
     }
 
-    private static void bf16x2(WeightMatrix m, float[] x, float[] y, int from, int to) {
-        int in = m.cols();
-        int rows = m.rows();
-        int bound = in - in % (2 * L);
+    private static void bf16x2(WeightPanel p, float[] x, int in, float[] y, int rows, int from, int to, boolean add) {
+        int c0 = p.first;
+        int len = p.cols;
+        int bound = len - len % (2 * L);
         for (int r = from; r < to; r++) {
-            ByteBuffer b = m.slab(r);
-            int p = m.offset(r);
+            byte[] b = p.data(r);
+            int o = p.offset(r);
             FloatVector a0 = FloatVector.zero(FS);
             FloatVector a1 = FloatVector.zero(FS);
             int i = 0;
             for (; i < bound; i += 2 * L) {
-                IntVector v = IntVector.fromByteBuffer(IS, b, p + 2 * i, LE);
+                IntVector v = ByteVector.fromArray(BF, b, o + 2 * i).reinterpretAsInts();
                 FloatVector even = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
                 FloatVector odd = v.and(0xFFFF0000).reinterpretAsFloats();
-                a0 = even.fma(FloatVector.fromArray(FS, x, i), a0);
-                a1 = even.fma(FloatVector.fromArray(FS, x, in + i), a1);
-                a0 = odd.fma(FloatVector.fromArray(FS, x, i + L), a0);
-                a1 = odd.fma(FloatVector.fromArray(FS, x, in + i + L), a1);
+                int xi = c0 + i;
+                a0 = even.fma(FloatVector.fromArray(FS, x, xi), a0);
+                a1 = even.fma(FloatVector.fromArray(FS, x, in + xi), a1);
+                a0 = odd.fma(FloatVector.fromArray(FS, x, xi + L), a0);
+                a1 = odd.fma(FloatVector.fromArray(FS, x, in + xi + L), a1);
             }
             float s0 = a0.reduceLanes(VectorOperators.ADD);
             float s1 = a1.reduceLanes(VectorOperators.ADD);
-            for (; i < in; i++) {
-                float w = Float.intBitsToFloat((b.getShort(p + 2 * i) & 0xFFFF) << 16);
-                s0 += w * x[i];
-                s1 += w * x[in + i];
+            for (; i < len; i++) {
+                float w = bf16(b, o + 2 * i);
+                s0 += w * x[c0 + i];
+                s1 += w * x[in + c0 + i];
             }
-            y[r] = s0;
-            y[rows + r] = s1;
+            store(y, rows, r, s0, s1, add);
         }
     }
 
-    private static void f16x1(WeightMatrix m, float[] x, float[] y, int from, int to) {
-        int in = m.cols();
-        int bound = in - in % (2 * L);
+    private static void f16x1(WeightPanel p, float[] x, float[] y, int from, int to, boolean add) {
+        int c0 = p.first;
+        int len = p.cols;
+        int bound = len - len % (2 * L);
         for (int r = from; r < to; r++) {
-            ByteBuffer b = m.slab(r);
-            int p = m.offset(r);
+            byte[] b = p.data(r);
+            int o = p.offset(r);
             FloatVector a0 = FloatVector.zero(FS);
             int i = 0;
             for (; i < bound; i += 2 * L) {
-                IntVector v = IntVector.fromByteBuffer(IS, b, p + 2 * i, LE);
+                IntVector v = ByteVector.fromArray(BF, b, o + 2 * i).reinterpretAsInts();
                 // low half moved to the top, then sign kept and exponent/mantissa shifted into a float's places
                 FloatVector even = v.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 3)
                         .and(HALF_MASK).reinterpretAsFloats();
                 FloatVector odd = v.lanewise(VectorOperators.ASHR, 3).and(HALF_MASK).reinterpretAsFloats();
-                a0 = even.fma(FloatVector.fromArray(FS, x, i), a0);
-                a0 = odd.fma(FloatVector.fromArray(FS, x, i + L), a0);
+                a0 = even.fma(FloatVector.fromArray(FS, x, c0 + i), a0);
+                a0 = odd.fma(FloatVector.fromArray(FS, x, c0 + i + L), a0);
             }
             // the rebasing factor applied once to the sum (every product above was 2^-112 too small; exact)
             float s = a0.reduceLanes(VectorOperators.ADD) * HALF_SCALE;
-            for (; i < in; i++) {
-                s += half(b.getShort(p + 2 * i)) * x[i];
+            for (; i < len; i++) {
+                s += half((short) SHORT.get(b, o + 2 * i)) * x[c0 + i];
             }
-            y[r] = s;
+            y[r] = add ? y[r] + s : s;
         }
     }
 
-    private static void f16x2(WeightMatrix m, float[] x, float[] y, int from, int to) {
-        int in = m.cols();
-        int rows = m.rows();
-        int bound = in - in % (2 * L);
+    private static void f16x2(WeightPanel p, float[] x, int in, float[] y, int rows, int from, int to, boolean add) {
+        int c0 = p.first;
+        int len = p.cols;
+        int bound = len - len % (2 * L);
         for (int r = from; r < to; r++) {
-            ByteBuffer b = m.slab(r);
-            int p = m.offset(r);
+            byte[] b = p.data(r);
+            int o = p.offset(r);
             FloatVector a0 = FloatVector.zero(FS);
             FloatVector a1 = FloatVector.zero(FS);
             int i = 0;
             for (; i < bound; i += 2 * L) {
-                IntVector v = IntVector.fromByteBuffer(IS, b, p + 2 * i, LE);
+                IntVector v = ByteVector.fromArray(BF, b, o + 2 * i).reinterpretAsInts();
                 FloatVector even = v.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 3)
                         .and(HALF_MASK).reinterpretAsFloats();
                 FloatVector odd = v.lanewise(VectorOperators.ASHR, 3).and(HALF_MASK).reinterpretAsFloats();
-                a0 = even.fma(FloatVector.fromArray(FS, x, i), a0);
-                a1 = even.fma(FloatVector.fromArray(FS, x, in + i), a1);
-                a0 = odd.fma(FloatVector.fromArray(FS, x, i + L), a0);
-                a1 = odd.fma(FloatVector.fromArray(FS, x, in + i + L), a1);
+                int xi = c0 + i;
+                a0 = even.fma(FloatVector.fromArray(FS, x, xi), a0);
+                a1 = even.fma(FloatVector.fromArray(FS, x, in + xi), a1);
+                a0 = odd.fma(FloatVector.fromArray(FS, x, xi + L), a0);
+                a1 = odd.fma(FloatVector.fromArray(FS, x, in + xi + L), a1);
             }
             float s0 = a0.reduceLanes(VectorOperators.ADD) * HALF_SCALE;
             float s1 = a1.reduceLanes(VectorOperators.ADD) * HALF_SCALE;
-            for (; i < in; i++) {
-                float w = half(b.getShort(p + 2 * i));
-                s0 += w * x[i];
-                s1 += w * x[in + i];
+            for (; i < len; i++) {
+                float w = half((short) SHORT.get(b, o + 2 * i));
+                s0 += w * x[c0 + i];
+                s1 += w * x[in + c0 + i];
             }
-            y[r] = s0;
-            y[rows + r] = s1;
-        }
-    }
-
-    private static void q80x1(WeightMatrix m, float[] x, float[] y, int from, int to) {
-        if (WeightFormat.BLOCK != 2 * L) {
-            q80x1AnyWidth(m, x, y, from, to);
-            return;
-        }
-        int blocks = m.cols() / WeightFormat.BLOCK;
-        float[] d = new float[blocks];
-        for (int r = from; r < to; r++) {
-            ByteBuffer b = m.slab(r);
-            int p = m.offset(r);
-            scales(b, p, blocks, 34, d);
-            // a block's 32 bytes in one load, widened twice; two accumulators (even and odd blocks), so that one
-            // block's sum does not wait for the previous one
-            FloatVector a0 = FloatVector.zero(FS);
-            FloatVector a1 = FloatVector.zero(FS);
-            int k = 0;
-            for (; k + 2 <= blocks; k += 2) {
-                int q = p + k * 34;
-                int xi = k * WeightFormat.BLOCK;
-                ByteVector v0 = ByteVector.fromByteBuffer(BS2, b, q + 2, LE);
-                ByteVector v1 = ByteVector.fromByteBuffer(BS2, b, q + 36, LE);
-                FloatVector s0 = ((FloatVector) v0.convertShape(VectorOperators.B2F, FS, 0))
-                        .mul(FloatVector.fromArray(FS, x, xi));
-                s0 = ((FloatVector) v0.convertShape(VectorOperators.B2F, FS, 1))
-                        .fma(FloatVector.fromArray(FS, x, xi + L), s0);
-                FloatVector s1 = ((FloatVector) v1.convertShape(VectorOperators.B2F, FS, 0))
-                        .mul(FloatVector.fromArray(FS, x, xi + 2 * L));
-                s1 = ((FloatVector) v1.convertShape(VectorOperators.B2F, FS, 1))
-                        .fma(FloatVector.fromArray(FS, x, xi + 3 * L), s1);
-                a0 = s0.fma(FloatVector.broadcast(FS, d[k]), a0);
-                a1 = s1.fma(FloatVector.broadcast(FS, d[k + 1]), a1);
-            }
-            if (k < blocks) {
-                a0 = q80Block(b, p + k * 34, x, k * WeightFormat.BLOCK).fma(FloatVector.broadcast(FS, d[k]), a0);
-            }
-            y[r] = a0.add(a1).reduceLanes(VectorOperators.ADD);
-        }
-    }
-
-    /** {@link #q80x1} for vectors of other than 16 floats. */
-    private static void q80x1AnyWidth(WeightMatrix m, float[] x, float[] y, int from, int to) {
-        int blocks = m.cols() / WeightFormat.BLOCK;
-        float[] d = new float[blocks];
-        for (int r = from; r < to; r++) {
-            ByteBuffer b = m.slab(r);
-            int p = m.offset(r);
-            scales(b, p, blocks, 34, d);
-            FloatVector a0 = FloatVector.zero(FS);
-            for (int k = 0; k < blocks; k++) {
-                a0 = q80Block(b, p + k * 34, x, k * WeightFormat.BLOCK).fma(FloatVector.broadcast(FS, d[k]), a0);
-            }
-            y[r] = a0.reduceLanes(VectorOperators.ADD);
+            store(y, rows, r, s0, s1, add);
         }
     }
 
     /**
-     * The unscaled lane sums of one Q8_0 block at {@code q} times {@code x[xi...xi + 32)}: the block's 32 bytes read
-     * {@code 2L} at a time, each load widened twice ({@code B2F} parts 0 and 1).
+     * One column, Q8_0: a row's scales decoded once; per block, its 32 quants loaded {@code L} at a time and widened
+     * to float32 ({@code B2F}), multiplied with the activations, the block's lane sums scaled into one of two
+     * accumulators (even and odd blocks, so that one block's sum does not wait for the previous one).
      */
-    private static FloatVector q80Block(ByteBuffer b, int q, float[] x, int xi) {
-        FloatVector s = FloatVector.zero(FS);
-        for (int j = 0; j < WeightFormat.BLOCK; j += 2 * L) {
-            ByteVector v = ByteVector.fromByteBuffer(BS2, b, q + 2 + j, LE);
-            s = ((FloatVector) v.convertShape(VectorOperators.B2F, FS, 0)).fma(FloatVector.fromArray(FS, x, xi + j), s);
-            s = ((FloatVector) v.convertShape(VectorOperators.B2F, FS, 1)).fma(FloatVector.fromArray(FS, x, xi + j + L), s);
+    private static void q80x1(WeightPanel p, float[] x, float[] y, int from, int to, boolean add) {
+        int c0 = p.first;
+        int blocks = p.blocks;
+        float[] d = blockScales(blocks);
+        for (int r = from; r < to; r++) {
+            byte[] b = p.data(r);
+            int o = p.offset(r);
+            scales(p.scales(r), p.scaleOffset(r), blocks, d);
+            FloatVector a0 = FloatVector.zero(FS);
+            FloatVector a1 = FloatVector.zero(FS);
+            int k = 0;
+            for (; k + 2 <= blocks; k += 2) {
+                int q = o + k * 32;
+                int xi = c0 + k * 32;
+                FloatVector s0 = q80Block(b, q, x, xi);
+                FloatVector s1 = q80Block(b, q + 32, x, xi + 32);
+                a0 = s0.fma(FloatVector.broadcast(FS, d[k]), a0);
+                a1 = s1.fma(FloatVector.broadcast(FS, d[k + 1]), a1);
+            }
+            if (k < blocks) {
+                a0 = q80Block(b, o + k * 32, x, c0 + k * 32).fma(FloatVector.broadcast(FS, d[k]), a0);
+            }
+            float s = a0.add(a1).reduceLanes(VectorOperators.ADD);
+            y[r] = add ? y[r] + s : s;
+        }
+    }
+
+    /** The unscaled lane sums of one Q8_0 block's quants at {@code b[q...]} times {@code x[xi...xi + 32)}. */
+    private static FloatVector q80Block(byte[] b, int q, float[] x, int xi) {
+        FloatVector s = ((FloatVector) ByteVector.fromArray(BS, b, q).convertShape(VectorOperators.B2F, FS, 0))
+                .mul(FloatVector.fromArray(FS, x, xi));
+        for (int j = L; j < WeightFormat.BLOCK; j += L) {
+            s = ((FloatVector) ByteVector.fromArray(BS, b, q + j).convertShape(VectorOperators.B2F, FS, 0))
+                    .fma(FloatVector.fromArray(FS, x, xi + j), s);
         }
         return s;
     }
 
-    private static void q80x2(WeightMatrix m, float[] x, float[] y, int from, int to) {
-        int in = m.cols();
-        int rows = m.rows();
-        int blocks = in / WeightFormat.BLOCK;
-        float[] d = new float[blocks];
+    private static void q80x2(WeightPanel p, float[] x, int in, float[] y, int rows, int from, int to, boolean add) {
+        int c0 = p.first;
+        int blocks = p.blocks;
+        float[] d = blockScales(blocks);
         for (int r = from; r < to; r++) {
-            ByteBuffer b = m.slab(r);
-            int p = m.offset(r);
-            scales(b, p, blocks, 34, d);
+            byte[] b = p.data(r);
+            int o = p.offset(r);
+            scales(p.scales(r), p.scaleOffset(r), blocks, d);
             FloatVector a0 = FloatVector.zero(FS);
             FloatVector a1 = FloatVector.zero(FS);
             for (int k = 0; k < blocks; k++) {
-                int q = p + k * 34;
-                int xi = k * WeightFormat.BLOCK;
-                FloatVector s0 = FloatVector.zero(FS);
-                FloatVector s1 = FloatVector.zero(FS);
-                for (int j = 0; j < WeightFormat.BLOCK; j += 2 * L) {
-                    ByteVector v = ByteVector.fromByteBuffer(BS2, b, q + 2 + j, LE);
-                    FloatVector lo = (FloatVector) v.convertShape(VectorOperators.B2F, FS, 0);
-                    FloatVector hi = (FloatVector) v.convertShape(VectorOperators.B2F, FS, 1);
-                    s0 = lo.fma(FloatVector.fromArray(FS, x, xi + j), s0);
-                    s1 = lo.fma(FloatVector.fromArray(FS, x, in + xi + j), s1);
-                    s0 = hi.fma(FloatVector.fromArray(FS, x, xi + j + L), s0);
-                    s1 = hi.fma(FloatVector.fromArray(FS, x, in + xi + j + L), s1);
+                int q = o + k * 32;
+                int xi = c0 + k * 32;
+                FloatVector w = (FloatVector) ByteVector.fromArray(BS, b, q).convertShape(VectorOperators.B2F, FS, 0);
+                FloatVector s0 = w.mul(FloatVector.fromArray(FS, x, xi));
+                FloatVector s1 = w.mul(FloatVector.fromArray(FS, x, in + xi));
+                for (int j = L; j < WeightFormat.BLOCK; j += L) {
+                    w = (FloatVector) ByteVector.fromArray(BS, b, q + j).convertShape(VectorOperators.B2F, FS, 0);
+                    s0 = w.fma(FloatVector.fromArray(FS, x, xi + j), s0);
+                    s1 = w.fma(FloatVector.fromArray(FS, x, in + xi + j), s1);
                 }
                 FloatVector dv = FloatVector.broadcast(FS, d[k]);
                 a0 = s0.fma(dv, a0);
                 a1 = s1.fma(dv, a1);
             }
-            y[r] = a0.reduceLanes(VectorOperators.ADD);
-            y[rows + r] = a1.reduceLanes(VectorOperators.ADD);
+            store(y, rows, r, a0.reduceLanes(VectorOperators.ADD), a1.reduceLanes(VectorOperators.ADD), add);
         }
     }
 
     /**
-     * Per column and block of 32, the sum of the activations times 8: Q4_0's {@code d * sum (q - 8) x} is computed as
-     * {@code d * (sum q x - 8 sum x)}, which keeps the subtraction out of the inner loop.
+     * One column, Q4_0: per block, its 16 bytes of nibbles loaded {@code L} at a time and widened to ints; the low
+     * nibbles are weights 0-15, the high ones 16-31 (ggml's packing), each less 8, converted to float32.
      */
-    private static float[] blockSums8(float[] x, int n, int in) {
-        int blocks = in / WeightFormat.BLOCK;
-        float[] out = new float[n * blocks];
-        for (int c = 0; c < n; c++) {
-            for (int k = 0; k < blocks; k++) {
-                float s = 0;
-                int o = c * in + k * WeightFormat.BLOCK;
-                for (int j = 0; j < WeightFormat.BLOCK; j++) {
-                    s += x[o + j];
-                }
-                out[c * blocks + k] = 8 * s;
-            }
-        }
-        return out;
-    }
-
-    private static void q40x1(WeightMatrix m, float[] x, float[] y, int from, int to) {
-        int blocks = m.cols() / WeightFormat.BLOCK;
-        float[] sums = blockSums8(x, 1, m.cols());
-        float[] d = new float[blocks];
+    private static void q40x1(WeightPanel p, float[] x, float[] y, int from, int to, boolean add) {
+        int c0 = p.first;
+        int blocks = p.blocks;
+        float[] d = blockScales(blocks);
         for (int r = from; r < to; r++) {
-            ByteBuffer b = m.slab(r);
-            int p = m.offset(r);
-            scales(b, p, blocks, 18, d);
-            float corr = 0;
-            for (int k = 0; k < blocks; k++) {
-                corr += d[k] * sums[k];
-            }
+            byte[] b = p.data(r);
+            int o = p.offset(r);
+            scales(p.scales(r), p.scaleOffset(r), blocks, d);
             FloatVector a0 = FloatVector.zero(FS);
-            for (int k = 0; k < blocks; k++) {
-                int q = p + k * 18;
-                int xi = k * WeightFormat.BLOCK;
-                FloatVector s0 = FloatVector.zero(FS);
-                for (int j = 0; j < 16; j += L) {
-                    IntVector packed = (IntVector) ByteVector.fromByteBuffer(BS, b, q + 2 + j, LE)
-                            .convertShape(VectorOperators.B2I, IS, 0);
-                    FloatVector lo = (FloatVector) packed.and(0x0F).convert(VectorOperators.I2F, 0);
-                    FloatVector hi = (FloatVector) packed.lanewise(VectorOperators.ASHR, 4).and(0x0F)
-                            .convert(VectorOperators.I2F, 0);
-                    s0 = lo.fma(FloatVector.fromArray(FS, x, xi + j), s0);
-                    s0 = hi.fma(FloatVector.fromArray(FS, x, xi + 16 + j), s0);
-                }
+            FloatVector a1 = FloatVector.zero(FS);
+            int k = 0;
+            for (; k + 2 <= blocks; k += 2) {
+                int q = o + k * 16;
+                int xi = c0 + k * 32;
+                FloatVector s0 = q40Block(b, q, x, xi);
+                FloatVector s1 = q40Block(b, q + 16, x, xi + 32);
                 a0 = s0.fma(FloatVector.broadcast(FS, d[k]), a0);
+                a1 = s1.fma(FloatVector.broadcast(FS, d[k + 1]), a1);
             }
-            y[r] = a0.reduceLanes(VectorOperators.ADD) - corr;
+            if (k < blocks) {
+                a0 = q40Block(b, o + k * 16, x, c0 + k * 32).fma(FloatVector.broadcast(FS, d[k]), a0);
+            }
+            float s = a0.add(a1).reduceLanes(VectorOperators.ADD);
+            y[r] = add ? y[r] + s : s;
         }
     }
 
-    private static void q40x2(WeightMatrix m, float[] x, float[] y, int from, int to) {
-        int in = m.cols();
-        int rows = m.rows();
-        int blocks = in / WeightFormat.BLOCK;
-        float[] sums = blockSums8(x, 2, in);
-        float[] d = new float[blocks];
+    /** The unscaled lane sums of one Q4_0 block's nibbles at {@code b[q...q + 16)} times {@code x[xi...xi + 32)}. */
+    private static FloatVector q40Block(byte[] b, int q, float[] x, int xi) {
+        FloatVector s = FloatVector.zero(FS);
+        for (int j = 0; j < 16; j += L) {
+            IntVector v = (IntVector) ByteVector.fromArray(BS, b, q + j).convertShape(VectorOperators.B2I, IS, 0);
+            s = ((FloatVector) v.and(0x0F).sub(8).convert(VectorOperators.I2F, 0))
+                    .fma(FloatVector.fromArray(FS, x, xi + j), s);
+            s = ((FloatVector) v.lanewise(VectorOperators.ASHR, 4).and(0x0F).sub(8).convert(VectorOperators.I2F, 0))
+                    .fma(FloatVector.fromArray(FS, x, xi + 16 + j), s);
+        }
+        return s;
+    }
+
+    private static void q40x2(WeightPanel p, float[] x, int in, float[] y, int rows, int from, int to, boolean add) {
+        int c0 = p.first;
+        int blocks = p.blocks;
+        float[] d = blockScales(blocks);
         for (int r = from; r < to; r++) {
-            ByteBuffer b = m.slab(r);
-            int p = m.offset(r);
-            scales(b, p, blocks, 18, d);
-            float corr0 = 0;
-            float corr1 = 0;
-            for (int k = 0; k < blocks; k++) {
-                corr0 += d[k] * sums[k];
-                corr1 += d[k] * sums[blocks + k];
-            }
+            byte[] b = p.data(r);
+            int o = p.offset(r);
+            scales(p.scales(r), p.scaleOffset(r), blocks, d);
             FloatVector a0 = FloatVector.zero(FS);
             FloatVector a1 = FloatVector.zero(FS);
             for (int k = 0; k < blocks; k++) {
-                int q = p + k * 18;
-                int xi = k * WeightFormat.BLOCK;
+                int q = o + k * 16;
+                int xi = c0 + k * 32;
                 FloatVector s0 = FloatVector.zero(FS);
                 FloatVector s1 = FloatVector.zero(FS);
                 for (int j = 0; j < 16; j += L) {
-                    IntVector packed = (IntVector) ByteVector.fromByteBuffer(BS, b, q + 2 + j, LE)
+                    IntVector v = (IntVector) ByteVector.fromArray(BS, b, q + j)
                             .convertShape(VectorOperators.B2I, IS, 0);
-                    FloatVector lo = (FloatVector) packed.and(0x0F).convert(VectorOperators.I2F, 0);
-                    FloatVector hi = (FloatVector) packed.lanewise(VectorOperators.ASHR, 4).and(0x0F)
+                    FloatVector lo = (FloatVector) v.and(0x0F).sub(8).convert(VectorOperators.I2F, 0);
+                    FloatVector hi = (FloatVector) v.lanewise(VectorOperators.ASHR, 4).and(0x0F).sub(8)
                             .convert(VectorOperators.I2F, 0);
                     s0 = lo.fma(FloatVector.fromArray(FS, x, xi + j), s0);
-                    s0 = hi.fma(FloatVector.fromArray(FS, x, xi + 16 + j), s0);
                     s1 = lo.fma(FloatVector.fromArray(FS, x, in + xi + j), s1);
+                    s0 = hi.fma(FloatVector.fromArray(FS, x, xi + 16 + j), s0);
                     s1 = hi.fma(FloatVector.fromArray(FS, x, in + xi + 16 + j), s1);
                 }
                 FloatVector dv = FloatVector.broadcast(FS, d[k]);
                 a0 = s0.fma(dv, a0);
                 a1 = s1.fma(dv, a1);
             }
-            y[r] = a0.reduceLanes(VectorOperators.ADD) - corr0;
-            y[rows + r] = a1.reduceLanes(VectorOperators.ADD) - corr1;
+            store(y, rows, r, a0.reduceLanes(VectorOperators.ADD), a1.reduceLanes(VectorOperators.ADD), add);
         }
     }
 
-    /** The block scales of one row (halves every {@code stride} bytes from {@code p}) as float32 into {@code d}. */
-    private static void scales(ByteBuffer b, int p, int blocks, int stride, float[] d) {
-        for (int k = 0; k < blocks; k++) {
-            d[k] = half(b.getShort(p + k * stride));
+    /** A per-thread array for a row's block scales. */
+    private static float[] blockScales(int blocks) {
+        float[] d = SCALES.get();
+        if (d.length < blocks) {
+            d = new float[blocks];
+            SCALES.set(d);
         }
+        return d;
+    }
+
+    /** {@code n} float16 scales from {@code s[off...]} as float32 into {@code d}. */
+    private static void scales(short[] s, int off, int n, float[] d) {
+        for (int k = 0; k < n; k++) {
+            d[k] = half(s[off + k]);
+        }
+    }
+
+    /** A bfloat16's bits at {@code b[at]} (little-endian) as float32. */
+    private static float bf16(byte[] b, int at) {
+        return Float.intBitsToFloat(((short) SHORT.get(b, at) & 0xFFFF) << 16);
     }
 
     /** An IEEE half's bits as float32 (finite values, subnormals included). */
@@ -603,12 +605,16 @@ final class WeightKernels {
      * chunks of {@code L} inputs of every row one after the other ({@link PanelKernel}'s layout).
      */
     static void widen(WeightMatrix m, int from, int to, float[] dst, int rowStride, int chunkStride) {
-        switch (m.format()) {
-            case F32 -> widenF32(m, from, to, dst, rowStride, chunkStride);
-            case BF16 -> widenBf16(m, from, to, dst, rowStride, chunkStride);
-            case F16 -> widenF16(m, from, to, dst, rowStride, chunkStride);
-            case Q8_0 -> widenQ80(m, from, to, dst, rowStride, chunkStride);
-            case Q4_0 -> widenQ40(m, from, to, dst, rowStride, chunkStride);
+        for (WeightPanel p : m.panels()) {
+            // a panel starts at a multiple of 2L inputs: its chunks are whole chunks of the row
+            int base = p.first / L * chunkStride;
+            switch (m.format()) {
+                case F32 -> widenF32(p, from, to, dst, base, rowStride, chunkStride);
+                case BF16 -> widenBf16(p, from, to, dst, base, rowStride, chunkStride);
+                case F16 -> widenF16(p, from, to, dst, base, rowStride, chunkStride);
+                case Q8_0 -> widenQ80(p, from, to, dst, base, rowStride, chunkStride);
+                case Q4_0 -> widenQ40(p, from, to, dst, base, rowStride, chunkStride);
+            }
         }
     }
 
@@ -617,93 +623,96 @@ final class WeightKernels {
         return (i / L) * chunkStride + r * rowStride + i % L;
     }
 
-    private static void widenF32(WeightMatrix m, int from, int to, float[] dst, int rs, int cs) {
-        int in = m.cols();
+    private static void widenF32(WeightPanel p, int from, int to, float[] dst, int base, int rs, int cs) {
+        int in = p.cols;
         int bound = FS.loopBound(in);
         for (int r = from; r < to; r++) {
-            ByteBuffer b = m.slab(r);
-            int p = m.offset(r);
-            int o = (r - from) * rs;
+            byte[] b = p.data(r);
+            int q = p.offset(r);
+            int o = base + (r - from) * rs;
             int i = 0;
             for (; i < bound; i += L) {
-                FloatVector.fromByteBuffer(FS, b, p + 4 * i, LE).intoArray(dst, o + i / L * cs);
+                ByteVector.fromArray(BF, b, q + 4 * i).reinterpretAsFloats().intoArray(dst, o + i / L * cs);
             }
             for (; i < in; i++) {
-                dst[o + i / L * cs + i % L] = b.getFloat(p + 4 * i);
+                dst[o + i / L * cs + i % L] = (float) FLOAT.get(b, q + 4 * i);
             }
         }
     }
 
-    private static void widenBf16(WeightMatrix m, int from, int to, float[] dst, int rs, int cs) {
-        int in = m.cols();
+    private static void widenBf16(WeightPanel p, int from, int to, float[] dst, int base, int rs, int cs) {
+        int in = p.cols;
         int bound = in - in % (2 * L);
         for (int r = from; r < to; r++) {
-            ByteBuffer b = m.slab(r);
-            int p = m.offset(r);
-            int o = (r - from) * rs;
+            byte[] b = p.data(r);
+            int q = p.offset(r);
+            int o = base + (r - from) * rs;
             int i = 0;
             for (; i < bound; i += 2 * L) {
-                IntVector v = IntVector.fromByteBuffer(IS, b, p + 2 * i, LE);
+                IntVector v = ByteVector.fromArray(BF, b, q + 2 * i).reinterpretAsInts();
                 v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().intoArray(dst, o + i / L * cs);
                 v.and(0xFFFF0000).reinterpretAsFloats().intoArray(dst, o + (i / L + 1) * cs);
             }
             for (; i < in; i++) {
-                dst[o + i / L * cs + i % L] = Float.intBitsToFloat((b.getShort(p + 2 * i) & 0xFFFF) << 16);
+                dst[o + i / L * cs + i % L] = bf16(b, q + 2 * i);
             }
         }
     }
 
-    private static void widenF16(WeightMatrix m, int from, int to, float[] dst, int rs, int cs) {
-        int in = m.cols();
+    private static void widenF16(WeightPanel p, int from, int to, float[] dst, int base, int rs, int cs) {
+        int in = p.cols;
         int bound = in - in % (2 * L);
         for (int r = from; r < to; r++) {
-            ByteBuffer b = m.slab(r);
-            int p = m.offset(r);
-            int o = (r - from) * rs;
+            byte[] b = p.data(r);
+            int q = p.offset(r);
+            int o = base + (r - from) * rs;
             int i = 0;
             for (; i < bound; i += 2 * L) {
-                IntVector v = IntVector.fromByteBuffer(IS, b, p + 2 * i, LE);
+                IntVector v = ByteVector.fromArray(BF, b, q + 2 * i).reinterpretAsInts();
                 v.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 3).and(HALF_MASK)
                         .reinterpretAsFloats().mul(HALF_SCALE).intoArray(dst, o + i / L * cs);
                 v.lanewise(VectorOperators.ASHR, 3).and(HALF_MASK).reinterpretAsFloats().mul(HALF_SCALE)
                         .intoArray(dst, o + (i / L + 1) * cs);
             }
             for (; i < in; i++) {
-                dst[o + i / L * cs + i % L] = half(b.getShort(p + 2 * i));
+                dst[o + i / L * cs + i % L] = half((short) SHORT.get(b, q + 2 * i));
             }
         }
     }
 
-    private static void widenQ80(WeightMatrix m, int from, int to, float[] dst, int rs, int cs) {
-        int blocks = m.cols() / WeightFormat.BLOCK;
+    private static void widenQ80(WeightPanel p, int from, int to, float[] dst, int base, int rs, int cs) {
+        int blocks = p.blocks;
         for (int r = from; r < to; r++) {
-            ByteBuffer b = m.slab(r);
-            int p = m.offset(r);
-            int o = (r - from) * rs;
+            byte[] b = p.data(r);
+            short[] s = p.scales(r);
+            int so = p.scaleOffset(r);
+            int q0 = p.offset(r);
+            int o = base + (r - from) * rs;
             for (int k = 0; k < blocks; k++) {
-                int q = p + k * 34;
-                float d = half(b.getShort(q));
+                int q = q0 + k * 32;
+                float d = half(s[so + k]);
                 for (int j = 0; j < WeightFormat.BLOCK; j += L) {
-                    ((FloatVector) ByteVector.fromByteBuffer(BS, b, q + 2 + j, LE)
-                            .convertShape(VectorOperators.B2F, FS, 0)).mul(d)
-                            .intoArray(dst, o + (k * WeightFormat.BLOCK + j) / L * cs);
+                    ((FloatVector) ByteVector.fromArray(BS, b, q + j).convertShape(VectorOperators.B2F, FS, 0))
+                            .mul(d).intoArray(dst, o + (k * WeightFormat.BLOCK + j) / L * cs);
                 }
             }
         }
     }
 
-    private static void widenQ40(WeightMatrix m, int from, int to, float[] dst, int rs, int cs) {
-        int blocks = m.cols() / WeightFormat.BLOCK;
+    private static void widenQ40(WeightPanel p, int from, int to, float[] dst, int base, int rs, int cs) {
+        int blocks = p.blocks;
         for (int r = from; r < to; r++) {
-            ByteBuffer b = m.slab(r);
-            int p = m.offset(r);
-            int o = (r - from) * rs;
+            byte[] b = p.data(r);
+            short[] s = p.scales(r);
+            int so = p.scaleOffset(r);
+            int q0 = p.offset(r);
+            int o = base + (r - from) * rs;
             for (int k = 0; k < blocks; k++) {
-                int q = p + k * 18;
-                float d = half(b.getShort(q));
+                int q = q0 + k * 16;
+                float d = half(s[so + k]);
                 int at = k * WeightFormat.BLOCK;
                 for (int j = 0; j < 16; j += L) {
-                    IntVector packed = (IntVector) ByteVector.fromByteBuffer(BS, b, q + 2 + j, LE)
+                    IntVector packed = (IntVector) ByteVector.fromArray(BS, b, q + j)
                             .convertShape(VectorOperators.B2I, IS, 0);
                     ((FloatVector) packed.and(0x0F).sub(8).convert(VectorOperators.I2F, 0)).mul(d)
                             .intoArray(dst, o + (at + j) / L * cs);

@@ -5,10 +5,13 @@ import java.nio.ByteOrder;
 import java.util.Objects;
 
 /**
- * A row-major weight matrix {@code [rows, cols]} in one {@link WeightFormat}, held in little-endian
- * {@link ByteBuffer}s: direct buffers when converted here ({@link #of}), or any buffer that already holds the raw
- * rows, such as a memory-mapped GGUF tensor ({@link #wrap}). Rows are kept whole in slabs of at most
- * {@value #MAX_SLAB_BYTES} bytes, so a matrix may exceed the 2 GiB of one buffer.
+ * A weight matrix {@code [rows, cols]} in one {@link WeightFormat}, held on the Java heap: converted here from
+ * float32 ({@link #of}) or copied from raw GGUF rows ({@link #wrap}). Matrices of more than {@value #SPLIT_COLS}
+ * columns are kept as panels of {@value #PANEL_COLS} columns ({@code [panel][row][column]}), so that a product
+ * streams one panel's rows while that panel's slice of the activations stays in the L1 cache (two activation
+ * columns of 4,864 floats did not fit beside the weights' stream: two-column products of such rows ran at a third of
+ * the speed). Each panel keeps its rows in slabs of at most {@value #MAX_SLAB_BYTES} bytes, and the Q8_0/Q4_0 block
+ * scales apart from the quants ({@link WeightPanel}).
  *
  * <p>{@link #multiply} computes {@code y = x W^T} with the Java Vector API kernels (the JVM needs
  * {@code --add-modules jdk.incubator.vector}); {@link #row} and {@link #get} dequantize without it.
@@ -18,26 +21,33 @@ public final class WeightMatrix {
 
     /** Most bytes in one slab. */
     public static final int MAX_SLAB_BYTES = 1 << 30;
+    /** Matrices with more columns than this are split into panels. */
+    public static final int SPLIT_COLS = 2048;
+    /** Columns of a panel of a split matrix (the last one may have fewer). */
+    public static final int PANEL_COLS = 1024;
 
     private final WeightFormat format;
     private final int rows;
     private final int cols;
     private final int rowBytes;
-    private final int rowsPerSlab;
-    private final ByteBuffer[] slabs;
+    private final WeightPanel[] panels;
 
-    private WeightMatrix(WeightFormat format, int rows, int cols, ByteBuffer[] slabs, int rowsPerSlab) {
+    private WeightMatrix(WeightFormat format, int rows, int cols, int maxSlabBytes) {
         this.format = format;
         this.rows = rows;
         this.cols = cols;
         this.rowBytes = Math.toIntExact(format.rowBytes(cols));
-        this.slabs = slabs;
-        this.rowsPerSlab = rowsPerSlab;
+        int width = cols > SPLIT_COLS ? PANEL_COLS : cols;
+        int n = (cols + width - 1) / width;
+        this.panels = new WeightPanel[n];
+        for (int p = 0; p < n; p++) {
+            panels[p] = new WeightPanel(format, rows, p * width, Math.min(width, cols - p * width), maxSlabBytes);
+        }
     }
 
     /**
-     * A matrix over the raw rows in {@code data} from its position to its limit (not copied; the buffer's position,
-     * limit and order are left alone), e.g. a tensor of a memory-mapped GGUF file.
+     * A matrix holding a copy of the raw rows (GGUF block layout, little-endian) in {@code data} from its position to
+     * its limit (the buffer's position, limit and order are left alone), e.g. a tensor of a GGUF file.
      *
      * @throws IllegalArgumentException if the bytes are not exactly {@code rows} rows of {@code cols} weights in
      *                                  {@code format}, or a row is not whole blocks
@@ -50,17 +60,48 @@ public final class WeightMatrix {
             throw new IllegalArgumentException(format + " [" + rows + ", " + cols + "] needs " + need + " bytes, the "
                     + "buffer holds " + data.remaining());
         }
-        ByteBuffer slab = data.slice().order(ByteOrder.LITTLE_ENDIAN);
-        return new WeightMatrix(format, rows, cols, new ByteBuffer[] {slab}, rows);
+        ByteBuffer src = data.slice().order(ByteOrder.LITTLE_ENDIAN);
+        WeightMatrix m = new WeightMatrix(format, rows, cols, MAX_SLAB_BYTES);
+        int chunkRows = Math.max(1, (1 << 20) / m.rowBytes);
+        int chunks = (rows + chunkRows - 1) / chunkRows;
+        java.util.stream.IntStream range = java.util.stream.IntStream.range(0, chunks);
+        (chunks > 1 ? range.parallel() : range).forEach(c -> {
+            for (int r = c * chunkRows; r < Math.min(rows, (c + 1) * chunkRows); r++) {
+                m.putRow(r, src, r * m.rowBytes);
+            }
+        });
+        return m;
+    }
+
+    /** Stores row {@code r} given in the GGUF block layout at {@code src[pos...]}. */
+    private void putRow(int r, ByteBuffer src, int pos) {
+        for (WeightPanel p : panels) {
+            p.put(r, src, pos + pieceOffset(p));
+        }
+    }
+
+    /** Writes row {@code r} in the GGUF block layout ({@link #rowBytes()} bytes) to {@code dst[pos...]}. */
+    public void copyRow(int r, ByteBuffer dst, int pos) {
+        Objects.checkIndex(r, rows);
+        Objects.checkFromIndexSize(pos, rowBytes, dst.limit());
+        ByteBuffer out = dst.duplicate().order(ByteOrder.LITTLE_ENDIAN);
+        for (WeightPanel p : panels) {
+            p.get(r, out, pos + pieceOffset(p));
+        }
+    }
+
+    /** Where a panel's columns start in a GGUF row. */
+    private int pieceOffset(WeightPanel p) {
+        return p.first / format.blockWeights() * format.blockBytes();
     }
 
     /**
      * {@code values} ({@code [rows, cols]} row-major float32) converted to {@code format} in newly allocated
-     * direct memory (see {@link BlockQuantizer} for the rounding and its error bounds).
+     * heap arrays (see {@link BlockQuantizer} for the rounding and its error bounds).
      *
      * @throws IllegalArgumentException for a wrong length, rows that are not whole blocks, or values the format
      *                                  cannot hold (non-finite; beyond the F16 range)
-     * @throws IllegalStateException    when the JVM refuses the direct memory, naming the option to raise
+     * @throws IllegalStateException    when the JVM refuses the heap, naming the option to raise
      */
     public static WeightMatrix of(WeightFormat format, float[] values, int rows, int cols) {
         return of(format, values, rows, cols, MAX_SLAB_BYTES);
@@ -94,7 +135,7 @@ public final class WeightMatrix {
      * checkpoint this way needs the weights' own bytes and a few MiB beside them.
      *
      * @throws IllegalArgumentException as {@link #of(WeightFormat, float[], int, int)}
-     * @throws IllegalStateException    when the JVM refuses the direct memory, naming the option to raise
+     * @throws IllegalStateException    when the JVM refuses the heap, naming the option to raise
      */
     public static WeightMatrix of(WeightFormat format, int rows, int cols, RowReader reader) {
         return of(format, rows, cols, reader, MAX_SLAB_BYTES);
@@ -127,41 +168,25 @@ public final class WeightMatrix {
 
     private static WeightMatrix build(WeightFormat format, int rows, int cols, int maxSlabBytes, int chunkValues,
                                       ChunkSource source) {
-        int rowBytes = Math.toIntExact(format.rowBytes(cols));
-        int perSlab = Math.max(1, Math.min(rows, maxSlabBytes / rowBytes));
-        int n = (rows + perSlab - 1) / perSlab;
-        ByteBuffer[] slabs = new ByteBuffer[n];
-        for (int s = 0; s < n; s++) {
-            slabs[s] = allocate((long) Math.min(perSlab, rows - s * perSlab) * rowBytes);
-        }
-        // converted in chunks of rows on every core (a 8B model's load is mostly this conversion)
-        int chunkRows = Math.max(1, Math.min(perSlab, chunkValues / cols));
+        WeightMatrix m = new WeightMatrix(format, rows, cols, maxSlabBytes);
+        // converted in chunks of rows on every core (a 8B model's load is mostly this conversion); each row is encoded
+        // in the GGUF layout into a per-thread buffer, then stored panel by panel
+        int chunkRows = Math.max(1, Math.min(rows, chunkValues / cols));
         int chunks = (rows + chunkRows - 1) / chunkRows;
+        ThreadLocal<ByteBuffer> rowBuffer = ThreadLocal.withInitial(
+                () -> ByteBuffer.allocate(m.rowBytes).order(ByteOrder.LITTLE_ENDIAN));
         java.util.stream.IntStream range = java.util.stream.IntStream.range(0, chunks);
         (chunks > 1 ? range.parallel() : range).forEach(c -> {
             int first = c * chunkRows;
             int count = Math.min(chunkRows, rows - first);
             Chunk chunk = source.rows(first, count);
-            int slabIndex = first / perSlab;
-            int inSlab = first % perSlab;
-            // a chunk never crosses a slab: cut it at the slab's end (rare: only matrices over MAX_SLAB_BYTES)
-            int n2 = Math.min(count, perSlab - inSlab);
-            BlockQuantizer.encode(format, chunk.values(), chunk.offset(), n2 * cols, slabs[slabIndex], inSlab * rowBytes);
-            if (n2 < count) {
-                BlockQuantizer.encode(format, chunk.values(), chunk.offset() + n2 * cols, (count - n2) * cols,
-                        slabs[slabIndex + 1], 0);
+            ByteBuffer row = rowBuffer.get();
+            for (int i = 0; i < count; i++) {
+                BlockQuantizer.encode(format, chunk.values(), chunk.offset() + i * cols, cols, row, 0);
+                m.putRow(first + i, row, 0);
             }
         });
-        return new WeightMatrix(format, rows, cols, slabs, perSlab);
-    }
-
-    private static ByteBuffer allocate(long bytes) {
-        try {
-            return ByteBuffer.allocateDirect(Math.toIntExact(bytes)).order(ByteOrder.LITTLE_ENDIAN);
-        } catch (OutOfMemoryError e) {
-            throw new IllegalStateException("cannot allocate " + (bytes >> 20) + " MiB of direct memory for weights ("
-                    + e.getMessage() + "); start Java with a larger -XX:MaxDirectMemorySize (it defaults to -Xmx)", e);
-        }
+        return m;
     }
 
     private static long checkShape(WeightFormat format, int rows, int cols) {
@@ -196,7 +221,7 @@ public final class WeightMatrix {
         return (long) rowBytes * rows;
     }
 
-    /** Bytes of one row. */
+    /** Bytes of one row in the GGUF block layout ({@link #copyRow}). */
     public int rowBytes() {
         return rowBytes;
     }
@@ -204,17 +229,18 @@ public final class WeightMatrix {
     /** Row {@code r} as float32 into {@code dst[offset...offset + cols)}. */
     public void row(int r, float[] dst, int offset) {
         Objects.checkIndex(r, rows);
-        BlockQuantizer.decode(format, slab(r), offset(r), dst, offset, cols);
+        Objects.checkFromIndexSize(offset, cols, dst.length);
+        ByteBuffer raw = ByteBuffer.allocate(rowBytes).order(ByteOrder.LITTLE_ENDIAN);
+        copyRow(r, raw, 0);
+        BlockQuantizer.decode(format, raw, 0, dst, offset, cols);
     }
 
     /** The weight at {@code [r, c]} as float32. */
     public float get(int r, int c) {
         Objects.checkIndex(c, cols);
-        int bw = format.blockWeights();
-        float[] block = new float[bw];
-        Objects.checkIndex(r, rows);
-        BlockQuantizer.decode(format, slab(r), offset(r) + c / bw * format.blockBytes(), block, 0, bw);
-        return block[c % bw];
+        float[] row = new float[cols];
+        row(r, row, 0);
+        return row[c];
     }
 
     /** The whole matrix as row-major float32 (for tests and small matrices). */
@@ -242,14 +268,9 @@ public final class WeightMatrix {
         WeightKernels.multiply(this, x, n, y, from, to);
     }
 
-    /** The slab that holds row {@code r}. */
-    ByteBuffer slab(int r) {
-        return slabs[r / rowsPerSlab];
-    }
-
-    /** Byte offset of row {@code r} in its slab (absolute: from the slab's start). */
-    int offset(int r) {
-        return (r % rowsPerSlab) * rowBytes;
+    /** The column panels, left to right. */
+    WeightPanel[] panels() {
+        return panels;
     }
 
     @Override

@@ -148,8 +148,6 @@ class WeightFormatsTest {
         assertTrue(bad.getMessage().contains("auto, f32, bf16, f16, q8_0, q4_0"), bad.getMessage());
         assertEquals(RuntimeOptions.Weights.Q4_0, RuntimeOptions.builder().weights(RuntimeOptions.Weights.Q4_0).build()
                 .toBuilder().build().weights());
-        assertEquals(8L << 30, DirectMemory.parseSize("8g"));
-        assertEquals(512L << 20, DirectMemory.parseSize("512M"));
     }
 
     private static RuntimeOptions engine() {

@@ -81,9 +81,7 @@ class PanelKernelTest {
             WeightMatrix cut = WeightMatrix.of(f, v, rows, in, (int) (7 * f.rowBytes(in)) + 1);
             ByteBuffer raw = ByteBuffer.allocateDirect((int) one.byteSize() + 3).order(ByteOrder.BIG_ENDIAN);
             for (int r = 0; r < rows; r++) {
-                for (int i = 0; i < one.rowBytes(); i++) {
-                    raw.put(3 + r * one.rowBytes() + i, one.slab(r).get(one.offset(r) + i));
-                }
+                one.copyRow(r, raw, 3 + r * one.rowBytes());
             }
             raw.position(3);
             WeightMatrix wrapped = WeightMatrix.wrap(f, rows, in, raw);

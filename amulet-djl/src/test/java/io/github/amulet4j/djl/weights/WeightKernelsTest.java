@@ -16,7 +16,8 @@ class WeightKernelsTest {
     @Test
     void everyFormatShapeColumnCountAndRowRangeMatchesTheNaiveProduct() {
         Random random = new Random(3);
-        int[][] shapes = {{1, 32}, {5, 64}, {17, 96}, {33, 160}, {40, 896}, {3, 1024}, {7, 4864}};
+        // 2080 and 4864 inputs: split into panels of 1024 columns (the last of 32 and 768)
+        int[][] shapes = {{1, 32}, {5, 64}, {17, 96}, {33, 160}, {40, 896}, {3, 1024}, {5, 2080}, {7, 4864}};
         for (WeightFormat f : WeightFormat.values()) {
             for (int[] shape : shapes) {
                 check(f, shape[0], shape[1], random);
@@ -24,6 +25,7 @@ class WeightKernelsTest {
             if (!f.quantized()) {
                 check(f, 9, 13, random);   // float formats: rows that end in a tail shorter than a vector
                 check(f, 6, 47, random);
+                check(f, 4, 2085, random);  // a last panel of 37 inputs
             }
         }
     }
@@ -31,7 +33,7 @@ class WeightKernelsTest {
     private static void check(WeightFormat f, int rows, int in, Random random) {
         WeightMatrix m = WeightMatrix.of(f, randoms(random, rows * in), rows, in);
         float[] w = m.toFloatArray();
-        for (int n : new int[] {1, 2, 3, 4, 5, 7, 11}) {
+        for (int n : new int[] {1, 2, 3, 4, 5, 7, 11, 17}) {
             float[] x = randoms(random, n * in);
             float[] want = naive(w, rows, in, x, n);
             float[] got = new float[n * rows];
@@ -67,24 +69,33 @@ class WeightKernelsTest {
     void wrappedBytesAtAnOddOffsetMultiplyLikeTheConvertedMatrix() {
         Random random = new Random(5);
         for (WeightFormat f : WeightFormat.values()) {
-            WeightMatrix m = WeightMatrix.of(f, randoms(random, 6 * 128), 6, 128);
-            ByteBuffer raw = ByteBuffer.allocateDirect((int) m.byteSize() + 3).order(ByteOrder.BIG_ENDIAN);
-            for (int r = 0; r < 6; r++) {
-                for (int i = 0; i < m.rowBytes(); i++) {
-                    raw.put(3 + r * m.rowBytes() + i, m.slab(r).get(m.offset(r) + i));
+            for (int in : new int[] {128, 2080}) {
+                WeightMatrix m = WeightMatrix.of(f, randoms(random, 6 * in), 6, in);
+                ByteBuffer raw = ByteBuffer.allocateDirect((int) m.byteSize() + 3).order(ByteOrder.BIG_ENDIAN);
+                for (int r = 0; r < 6; r++) {
+                    m.copyRow(r, raw, 3 + r * m.rowBytes());
                 }
+                // the rows in the GGUF layout, as the reference encoder writes them
+                ByteBuffer ref = ByteBuffer.allocate(m.rowBytes()).order(ByteOrder.LITTLE_ENDIAN);
+                float[] row = new float[in];
+                m.row(4, row, 0);
+                BlockQuantizer.encode(f, row, 0, in, ref, 0);
+                for (int i = 0; i < m.rowBytes(); i++) {
+                    assertEquals(ref.get(i), raw.get(3 + 4 * m.rowBytes() + i), f + " in " + in + " byte " + i);
+                }
+                raw.position(3);
+                WeightMatrix wrapped = WeightMatrix.wrap(f, 6, in, raw);
+                for (int n = 1; n <= 3; n++) {
+                    float[] x = randoms(random, n * in);
+                    float[] a = new float[n * 6];
+                    float[] b = new float[n * 6];
+                    m.multiply(x, n, a, 0, 6);
+                    wrapped.multiply(x, n, b, 0, 6);
+                    assertTrue(Arrays.equals(a, b), f + " n " + n);
+                }
+                assertEquals(m.get(4, 77), wrapped.get(4, 77), 0);
+                assertEquals(m.get(5, in - 1), wrapped.get(5, in - 1), 0);
             }
-            raw.position(3);
-            WeightMatrix wrapped = WeightMatrix.wrap(f, 6, 128, raw);
-            for (int n = 1; n <= 3; n++) {
-                float[] x = randoms(random, n * 128);
-                float[] a = new float[n * 6];
-                float[] b = new float[n * 6];
-                m.multiply(x, n, a, 0, 6);
-                wrapped.multiply(x, n, b, 0, 6);
-                assertTrue(Arrays.equals(a, b), f + " n " + n);
-            }
-            assertEquals(m.get(4, 77), wrapped.get(4, 77), 0);
         }
     }
 
