@@ -17,7 +17,7 @@ import java.util.Objects;
  *                             (a tied embedding is read in full as the head)
  * @param kvCacheBytesPerToken bytes the KV cache keeps per stream and position (keys and values of every layer, in
  *                             the compute dtype); 0 for a model loaded without a KV cache
- * @param javaKernels          whether the linear layers run as Java Vector API kernels (weights off the Java heap)
+ * @param javaKernels          whether the linear layers run as Java Vector API kernels (weights on the Java heap)
  *                             rather than on PyTorch
  * @param weightFormats        the formats the Java kernels hold the linear weights in ({@code F32},
  *                             {@code Q4_0+F16}, ...); empty when PyTorch runs them

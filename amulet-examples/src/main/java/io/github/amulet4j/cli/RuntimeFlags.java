@@ -27,7 +27,7 @@ public final class RuntimeFlags {
     int productThreads;
 
     @Option(names = "--linear-kernel", paramLabel = "auto|engine|java", defaultValue = "auto",
-            description = "What multiplies the linear layers on cpu: java (Vector API kernels, weights off the Java heap; "
+            description = "What multiplies the linear layers on cpu: java (Vector API kernels, weights on the Java heap; "
                     + "two streams cost about one), engine (PyTorch), auto (java when the JVM has the Vector API and "
                     + "the dtype is float32; default: ${DEFAULT-VALUE}).")
     String linearKernel;

@@ -11,7 +11,7 @@ import java.util.List;
  * A linear layer's weight {@code [out, in]} and its bias (engine array or null), held in exactly one of two places:
  * on the engine ({@link #weight()}, with {@link #blocks()}: contiguous row blocks, views sharing its memory,
  * that {@link RowSplitPool} multiply concurrently), or for the Java kernels ({@link #matrix()}, in its
- * {@link io.github.amulet4j.djl.weights.WeightFormat}, off the Java heap); the other is null.
+ * {@link io.github.amulet4j.djl.weights.WeightFormat}, on the Java heap); the other is null.
  */
 record LinearWeight(NDArray weight, NDArray bias, NDArray[] blocks, WeightMatrix matrix, int rows, int in) {
 

@@ -22,7 +22,7 @@ import java.util.Map;
  * gate/up fused into one, so a decode step makes few large products.
  *
  * <p>Each weight is held once: on the engine, or (for the Java kernels) as a {@link WeightMatrix} in the format of
- * {@link RuntimeOptions#weights()} off the Java heap, with the embedding table too (a tied table serves both the
+ * {@link RuntimeOptions#weights()} on the Java heap, with the embedding table too (a tied table serves both the
  * lookups and the output head). Norms, biases and GPT-2's positions stay on the engine.
  */
 final class ModelWeights {

@@ -41,7 +41,7 @@ public final class RuntimeOptions {
         /** PyTorch, weights on the engine. */
         ENGINE,
         /**
-         * Java Vector API kernels, weights off the Java heap in the format of {@link RuntimeOptions#weights()} (CPU, float32
+         * Java Vector API kernels, weights on the Java heap in the format of {@link RuntimeOptions#weights()} (CPU, float32
          * activations; needs the JVM option {@value VectorSupport#JVM_OPTION}). Two streams cost about what one does.
          */
         JAVA;

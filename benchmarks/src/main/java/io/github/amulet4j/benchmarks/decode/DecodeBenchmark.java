@@ -212,7 +212,7 @@ public final class DecodeBenchmark {
     private String productThreadsLabel(ModelMemory memory) {
         RuntimeOptions o = settings.runtime();
         return o.effectiveProductThreads() + (o.productThreads() == 0 ? " (auto)" : "") + "; linear layers "
-                + (memory.javaKernels() ? "java (Vector API, weights " + memory.weightFormats() + " off the Java heap)"
+                + (memory.javaKernels() ? "java (Vector API, weights " + memory.weightFormats() + " on the Java heap)"
                 : "engine (PyTorch)");
     }
 
