@@ -123,6 +123,27 @@ class WeightKernelsTest {
         }
     }
 
+    /**
+     * The kernels with 8 float lanes (AVX2, as most laptops have) where this machine has 16: a child JVM with
+     * {@code -XX:UseAVX=2} multiplies every format, column count and panel layout and compares with the naive
+     * product. Runs on x86-64 CPUs with AVX-512 (elsewhere the build JVM's own width is what the other tests cover).
+     */
+    @Test
+    void eightLaneVectorsMatchTheNaiveProduct() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(
+                jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.length() == 16
+                        && System.getProperty("os.arch").matches("amd64|x86_64"), "needs an AVX-512 x86-64 CPU");
+        String javaBin = java.nio.file.Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Process p = new ProcessBuilder(javaBin, "-XX:UseAVX=2", "--add-modules", "jdk.incubator.vector", "-cp",
+                System.getProperty("java.class.path"), NarrowVectorsMain.class.getName())
+                .redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertEquals(0, p.waitFor(), out);
+        assertTrue(out.contains("lanes=8\n"), out);
+        String worst = out.substring(out.indexOf("worstOverTolerance=") + "worstOverTolerance=".length()).strip();
+        assertTrue(Double.parseDouble(worst) <= 1, out);
+    }
+
     @Test
     void halfWidenedInRegistersEqualsTheExactConversion() {
         for (int h = 0; h < 0x10000; h++) {
