@@ -84,7 +84,11 @@ public final class WeightMatrix {
     public void copyRow(int r, ByteBuffer dst, int pos) {
         Objects.checkIndex(r, rows);
         Objects.checkFromIndexSize(pos, rowBytes, dst.limit());
-        ByteBuffer out = dst.duplicate().order(ByteOrder.LITTLE_ENDIAN);
+        gather(r, dst.duplicate().order(ByteOrder.LITTLE_ENDIAN), pos);
+    }
+
+    /** Row {@code r} in the GGUF block layout into the little-endian {@code out} from {@code pos}. */
+    private void gather(int r, ByteBuffer out, int pos) {
         for (WeightPanel p : panels) {
             p.get(r, out, pos + pieceOffset(p));
         }
@@ -170,17 +174,15 @@ public final class WeightMatrix {
                                       ChunkSource source) {
         WeightMatrix m = new WeightMatrix(format, rows, cols, maxSlabBytes);
         // converted in chunks of rows on every core (a 8B model's load is mostly this conversion); each row is encoded
-        // in the GGUF layout into a per-thread buffer, then stored panel by panel
+        // in the GGUF layout into the chunk's row buffer, then stored panel by panel
         int chunkRows = Math.max(1, Math.min(rows, chunkValues / cols));
         int chunks = (rows + chunkRows - 1) / chunkRows;
-        ThreadLocal<ByteBuffer> rowBuffer = ThreadLocal.withInitial(
-                () -> ByteBuffer.allocate(m.rowBytes).order(ByteOrder.LITTLE_ENDIAN));
         java.util.stream.IntStream range = java.util.stream.IntStream.range(0, chunks);
         (chunks > 1 ? range.parallel() : range).forEach(c -> {
             int first = c * chunkRows;
             int count = Math.min(chunkRows, rows - first);
             Chunk chunk = source.rows(first, count);
-            ByteBuffer row = rowBuffer.get();
+            ByteBuffer row = ByteBuffer.allocate(m.rowBytes).order(ByteOrder.LITTLE_ENDIAN);
             for (int i = 0; i < count; i++) {
                 BlockQuantizer.encode(format, chunk.values(), chunk.offset() + i * cols, cols, row, 0);
                 m.putRow(first + i, row, 0);
@@ -226,14 +228,25 @@ public final class WeightMatrix {
         return rowBytes;
     }
 
-    /** Row {@code r} as float32 into {@code dst[offset...offset + cols)}. */
+    /**
+     * Row {@code r} as float32 into {@code dst[offset...offset + cols)}: gathered in the GGUF layout into a per-thread
+     * buffer and decoded by {@link BlockQuantizer} (an embedding lookup a token: no allocation once the buffer has
+     * grown).
+     */
     public void row(int r, float[] dst, int offset) {
         Objects.checkIndex(r, rows);
         Objects.checkFromIndexSize(offset, cols, dst.length);
-        ByteBuffer raw = ByteBuffer.allocate(rowBytes).order(ByteOrder.LITTLE_ENDIAN);
-        copyRow(r, raw, 0);
+        ByteBuffer raw = ROW.get();
+        if (raw.capacity() < rowBytes) {
+            raw = ByteBuffer.allocate(rowBytes).order(ByteOrder.LITTLE_ENDIAN);
+            ROW.set(raw);
+        }
+        gather(r, raw, 0);
         BlockQuantizer.decode(format, raw, 0, dst, offset, cols);
     }
+
+    /** The per-thread buffer of {@link #row}. */
+    private static final ThreadLocal<ByteBuffer> ROW = ThreadLocal.withInitial(() -> ByteBuffer.allocate(0));
 
     /** The weight at {@code [r, c]} as float32. */
     public float get(int r, int c) {
