@@ -176,15 +176,7 @@ final class RowSplitPool implements AutoCloseable {
                 failure.addSuppressed(e);
             }
         }
-        if (failure instanceof RuntimeException r) {
-            throw r;
-        }
-        if (failure instanceof Error err) {
-            throw err;
-        }
-        if (failure != null) {
-            throw new IllegalStateException("a product task failed: " + failure, failure);
-        }
+        rethrow(failure);
     }
 
     /** Stops the workers (after the product in flight, if any). */

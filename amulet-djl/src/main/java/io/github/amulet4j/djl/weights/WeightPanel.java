@@ -15,7 +15,6 @@ import java.nio.ByteBuffer;
 final class WeightPanel {
 
     final WeightFormat format;
-    final int rows;
     /** The matrix column of this panel's column 0 (a multiple of the widest vector's lanes and of a block). */
     final int first;
     final int cols;
@@ -29,7 +28,6 @@ final class WeightPanel {
 
     WeightPanel(WeightFormat format, int rows, int first, int cols, int maxSlabBytes) {
         this.format = format;
-        this.rows = rows;
         this.first = first;
         this.cols = cols;
         this.blocks = format.quantized() ? cols / WeightFormat.BLOCK : 0;
@@ -80,11 +78,6 @@ final class WeightPanel {
     /** Index of row {@code r}'s first scale in {@link #scales(int)}. */
     int scaleOffset(int r) {
         return (r % rowsPerSlab) * blocks;
-    }
-
-    /** Bytes this panel holds. */
-    long byteSize() {
-        return (long) rows * format.rowBytes(cols);
     }
 
     /** Stores row {@code r}'s columns of this panel, given in the GGUF block layout at {@code src[pos...]}. */

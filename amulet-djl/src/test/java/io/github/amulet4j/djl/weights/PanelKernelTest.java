@@ -38,11 +38,11 @@ class PanelKernelTest {
     }
 
     private static void check(WeightFormat f, int rows, int in, Random random) {
-        WeightMatrix m = WeightMatrix.of(f, randoms(random, rows * in), rows, in);
+        WeightMatrix m = WeightMatrix.of(f, WeightKernelsTest.randoms(random, rows * in), rows, in);
         float[] w = m.toFloatArray();
         for (int n : COLUMNS) {
-            float[] x = randoms(random, n * in);
-            float[] want = naive(w, rows, in, x, n);
+            float[] x = WeightKernelsTest.randoms(random, n * in);
+            float[] want = WeightKernelsTest.naive(w, rows, in, x, n);
             // a range that starts and ends mid-matrix, then the rest in two calls
             int from = Math.min(rows - 1, 5);
             int to = Math.max(from + 1, rows - 3);
@@ -75,7 +75,7 @@ class PanelKernelTest {
         int rows = 50;
         int in = 96;
         for (WeightFormat f : WeightFormat.values()) {
-            float[] v = randoms(random, rows * in);
+            float[] v = WeightKernelsTest.randoms(random, rows * in);
             WeightMatrix one = WeightMatrix.of(f, v, rows, in);
             // slabs of 7 rows: every tile of 12 rows spans two or three slabs
             WeightMatrix cut = WeightMatrix.of(f, v, rows, in, (int) (7 * f.rowBytes(in)) + 1);
@@ -86,7 +86,7 @@ class PanelKernelTest {
             raw.position(3);
             WeightMatrix wrapped = WeightMatrix.wrap(f, rows, in, raw);
             for (int n : new int[] {16, 40}) {
-                float[] x = randoms(random, n * in);
+                float[] x = WeightKernelsTest.randoms(random, n * in);
                 float[] a = new float[n * rows];
                 float[] b = new float[n * rows];
                 float[] c = new float[n * rows];
@@ -95,7 +95,7 @@ class PanelKernelTest {
                 wrapped.multiply(x, n, c, 0, rows);
                 assertTrue(Arrays.equals(a, b), f + " slabs, n " + n);
                 assertTrue(Arrays.equals(a, c), f + " wrapped, n " + n);
-                float[] want = naive(one.toFloatArray(), rows, in, x, n);
+                float[] want = WeightKernelsTest.naive(one.toFloatArray(), rows, in, x, n);
                 for (int i = 0; i < want.length; i++) {
                     assertEquals(want[i], a[i], 2e-6f * (1 + Math.abs(want[i])) * (float) Math.sqrt(in), f + " " + i);
                 }
@@ -109,7 +109,7 @@ class PanelKernelTest {
         for (WeightFormat f : WeightFormat.values()) {
             int in = f.quantized() ? 96 : 53;
             int rows = 30;
-            WeightMatrix m = WeightMatrix.of(f, randoms(random, rows * in), rows, in);
+            WeightMatrix m = WeightMatrix.of(f, WeightKernelsTest.randoms(random, rows * in), rows, in);
             float[] w = m.toFloatArray();
             float[] tile = new float[PanelKernel.tileSize(in)];
             Arrays.fill(tile, Float.NaN);
@@ -152,7 +152,7 @@ class PanelKernelTest {
     void packedPanelsHoldEveryColumnAndZerosPastTheLast() {
         int in = 19;
         int n = 37;
-        float[] x = randoms(new Random(4), n * in);
+        float[] x = WeightKernelsTest.randoms(new Random(4), n * in);
         float[] p = PanelKernel.pack(x, n, in);
         int panels = PanelKernel.panels(n);
         assertEquals((n + PanelKernel.WIDTH - 1) / PanelKernel.WIDTH, panels);
@@ -166,28 +166,6 @@ class PanelKernelTest {
                 }
             }
         }
-    }
-
-    static float[] naive(float[] w, int rows, int in, float[] x, int n) {
-        float[] y = new float[n * rows];
-        for (int c = 0; c < n; c++) {
-            for (int r = 0; r < rows; r++) {
-                double s = 0;
-                for (int i = 0; i < in; i++) {
-                    s += (double) w[r * in + i] * x[c * in + i];
-                }
-                y[c * rows + r] = (float) s;
-            }
-        }
-        return y;
-    }
-
-    static float[] randoms(Random random, int n) {
-        float[] a = new float[n];
-        for (int i = 0; i < n; i++) {
-            a[i] = (float) random.nextGaussian();
-        }
-        return a;
     }
 
     /** The lane count the kernels use. */

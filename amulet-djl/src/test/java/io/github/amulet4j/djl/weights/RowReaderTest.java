@@ -12,21 +12,12 @@ import org.junit.jupiter.api.Test;
 /** A matrix built from rows read chunk by chunk holds the same bytes as one built from all its values at once. */
 class RowReaderTest {
 
-    private static float[] values(int n, long seed) {
-        Random r = new Random(seed);
-        float[] v = new float[n];
-        for (int i = 0; i < n; i++) {
-            v[i] = (float) r.nextGaussian();
-        }
-        return v;
-    }
-
     @Test
     void chunkedReadsGiveTheSameMatrixInEveryFormat() {
         // more rows than one read chunk holds, and slabs that a chunk crosses
         int rows = 9_000;
         int cols = 64;
-        float[] v = values(rows * cols, 3);
+        float[] v = WeightKernelsTest.randoms(new Random(3), rows * cols);
         for (WeightFormat f : WeightFormat.values()) {
             AtomicInteger calls = new AtomicInteger();
             AtomicLong covered = new AtomicLong();
