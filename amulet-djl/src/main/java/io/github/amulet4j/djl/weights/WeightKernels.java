@@ -486,29 +486,26 @@ final class WeightKernels {
         }
     }
 
-    /** A per-thread array for a row's block scales. */
+    /** A per-thread array for a row's block scales, rounded up to whole vectors ({@link #scales}). */
     private static float[] blockScales(int blocks) {
         float[] d = SCALES.get();
-        if (d.length < blocks) {
-            d = new float[blocks];
+        if (d.length < blocks + L) {
+            d = new float[blocks + L];
             SCALES.set(d);
         }
         return d;
     }
 
     /**
-     * {@code n} float16 scales from {@code s[off...]} as float32 into {@code d}, {@code L} at a time (decoded one by
-     * one, a row's scales cost a sixth of a Q8_0 one-column product).
+     * {@code n} float16 scales from {@code s[off...]} as float32 into {@code d}, {@code L} at a time, the last vector
+     * reading past the row into the next one's scales or the slab's padding ({@link WeightPanel#SCALE_PAD}) and
+     * writing past {@code d[n - 1]} (a scalar tail for rows of 28 blocks cost a fifth of a Q8_0 one-column product).
      */
     private static void scales(short[] s, int off, int n, float[] d) {
-        int k = 0;
-        for (; k + L <= n; k += L) {
+        for (int k = 0; k < n; k += L) {
             ((IntVector) ShortVector.fromArray(SS, s, off + k).convertShape(VectorOperators.S2I, IS, 0))
                     .lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 3).and(HALF_MASK)
                     .reinterpretAsFloats().mul(HALF_SCALE).intoArray(d, k);
-        }
-        for (; k < n; k++) {
-            d[k] = half(s[off + k]);
         }
     }
 

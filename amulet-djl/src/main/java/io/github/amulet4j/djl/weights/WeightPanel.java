@@ -23,6 +23,12 @@ final class WeightPanel {
     /** Blocks (scales) per row for Q8_0/Q4_0, else 0. */
     final int blocks;
     final int rowsPerSlab;
+    /**
+     * Scales past a slab's last row, so that the kernels widen a row's scales in whole vectors, reading into the next
+     * row's (or this padding) instead of finishing a row's 28 blocks one by one: 64, the float lanes of the widest
+     * vectors any JVM has (2,048-bit SVE).
+     */
+    static final int SCALE_PAD = 64;
     private final byte[][] data;
     private final short[][] scales;
 
@@ -46,7 +52,7 @@ final class WeightPanel {
             int slabRows = Math.min(rowsPerSlab, rows - s * rowsPerSlab);
             data[s] = allocate((long) slabRows * rowBytes);
             if (scales != null) {
-                scales[s] = new short[slabRows * blocks];
+                scales[s] = new short[slabRows * blocks + SCALE_PAD];
             }
         }
     }
