@@ -72,8 +72,7 @@ final class WeightKernels {
             manyColumns(m, x, n, y, from, to);
             return;
         }
-        WeightFormat f = m.format();
-        float[] xs = f == WeightFormat.BF16 || f == WeightFormat.F16 ? pairSplit(x, n, m.cols()) : x;
+        float[] xs = inKernelOrder(m, x, n);
         WeightPanel[] panels = m.panels();
         for (int j = 0; j < panels.length; j++) {
             // panel by panel, all rows of the range each time: the panel's slice of the activations stays in L1
@@ -527,18 +526,27 @@ final class WeightKernels {
     private static void manyColumns(WeightMatrix m, float[] x, int n, float[] y, int from, int to) {
         if (n >= PANEL_COLUMNS) {
             panels(m, x, n, y, from, to);
-            return;
+        } else {
+            floatTiles(m, x, n, y, from, to);
         }
+    }
+
+    /** Each tile of {@link #TILE_ROWS} rows widened into float32 scratch, then multiplied by {@link FloatTile}. */
+    private static void floatTiles(WeightMatrix m, float[] x, int n, float[] y, int from, int to) {
         int in = m.cols();
-        int rows = m.rows();
-        WeightFormat f = m.format();
-        float[] xs = f == WeightFormat.BF16 || f == WeightFormat.F16 ? pairSplit(x, n, in) : x;
+        float[] xs = inKernelOrder(m, x, n);
         float[] w = scratch(TILE_ROWS * in);
         for (int tile = from; tile < to; tile += TILE_ROWS) {
             int end = Math.min(to, tile + TILE_ROWS);
             widen(m, tile, end, w);
-            FloatTile.multiply(w, tile, end, in, xs, n, y, rows);
+            FloatTile.multiply(w, tile, end, in, xs, n, y, m.rows());
         }
+    }
+
+    /** The activations in the order the kernels read them: pair-split for BF16/F16 ({@link #pairSplit}), else as is. */
+    private static float[] inKernelOrder(WeightMatrix m, float[] x, int n) {
+        WeightFormat f = m.format();
+        return f == WeightFormat.BF16 || f == WeightFormat.F16 ? pairSplit(x, n, m.cols()) : x;
     }
 
     /**
@@ -550,9 +558,7 @@ final class WeightKernels {
     private static void panels(WeightMatrix m, float[] x, int n, float[] y, int from, int to) {
         int in = m.cols();
         int rows = m.rows();
-        WeightFormat f = m.format();
-        float[] xs = f == WeightFormat.BF16 || f == WeightFormat.F16 ? pairSplit(x, n, in) : x;
-        float[] packed = PanelKernel.pack(xs, n, in);
+        float[] packed = PanelKernel.pack(inKernelOrder(m, x, n), n, in);
         int panels = PanelKernel.panels(n);
         // one vector more than the panels' columns: a power-of-two stride would map a column's rows to few cache sets
         int stride = panels * PanelKernel.WIDTH + FS.length();
@@ -600,16 +606,8 @@ final class WeightKernels {
     static void multiplyBaseline(WeightMatrix m, float[] x, int n, float[] y, int from, int to) {
         if (n <= 2 || from >= to) {
             multiply(m, x, n, y, from, to);
-            return;
-        }
-        int in = m.cols();
-        WeightFormat f = m.format();
-        float[] xs = f == WeightFormat.BF16 || f == WeightFormat.F16 ? pairSplit(x, n, in) : x;
-        float[] w = scratch(TILE_ROWS * in);
-        for (int tile = from; tile < to; tile += TILE_ROWS) {
-            int end = Math.min(to, tile + TILE_ROWS);
-            widen(m, tile, end, w);
-            FloatTile.multiply(w, tile, end, in, xs, n, y, m.rows());
+        } else {
+            floatTiles(m, x, n, y, from, to);
         }
     }
 

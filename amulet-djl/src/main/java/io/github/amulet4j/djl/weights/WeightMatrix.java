@@ -62,11 +62,8 @@ public final class WeightMatrix {
         }
         ByteBuffer src = data.slice().order(ByteOrder.LITTLE_ENDIAN);
         WeightMatrix m = new WeightMatrix(format, rows, cols, MAX_SLAB_BYTES);
-        int chunkRows = Math.max(1, (1 << 20) / m.rowBytes);
-        int chunks = (rows + chunkRows - 1) / chunkRows;
-        java.util.stream.IntStream range = java.util.stream.IntStream.range(0, chunks);
-        (chunks > 1 ? range.parallel() : range).forEach(c -> {
-            for (int r = c * chunkRows; r < Math.min(rows, (c + 1) * chunkRows); r++) {
+        inChunks(rows, Math.max(1, (1 << 20) / m.rowBytes), (first, count) -> {
+            for (int r = first; r < first + count; r++) {
                 m.putRow(r, src, r * m.rowBytes);
             }
         });
@@ -175,12 +172,7 @@ public final class WeightMatrix {
         WeightMatrix m = new WeightMatrix(format, rows, cols, maxSlabBytes);
         // converted in chunks of rows on every core (a 8B model's load is mostly this conversion); each row is encoded
         // in the GGUF layout into the chunk's row buffer, then stored panel by panel
-        int chunkRows = Math.max(1, Math.min(rows, chunkValues / cols));
-        int chunks = (rows + chunkRows - 1) / chunkRows;
-        java.util.stream.IntStream range = java.util.stream.IntStream.range(0, chunks);
-        (chunks > 1 ? range.parallel() : range).forEach(c -> {
-            int first = c * chunkRows;
-            int count = Math.min(chunkRows, rows - first);
+        inChunks(rows, Math.max(1, Math.min(rows, chunkValues / cols)), (first, count) -> {
             Chunk chunk = source.rows(first, count);
             ByteBuffer row = ByteBuffer.allocate(m.rowBytes).order(ByteOrder.LITTLE_ENDIAN);
             for (int i = 0; i < count; i++) {
@@ -189,6 +181,16 @@ public final class WeightMatrix {
             }
         });
         return m;
+    }
+
+    /** {@code rows} cut into runs of {@code chunkRows} ({@code first, count}), on every core when there are several. */
+    private static void inChunks(int rows, int chunkRows, java.util.function.BiConsumer<Integer, Integer> work) {
+        int chunks = (rows + chunkRows - 1) / chunkRows;
+        java.util.stream.IntStream range = java.util.stream.IntStream.range(0, chunks);
+        (chunks > 1 ? range.parallel() : range).forEach(c -> {
+            int first = c * chunkRows;
+            work.accept(first, Math.min(chunkRows, rows - first));
+        });
     }
 
     private static long checkShape(WeightFormat format, int rows, int cols) {
