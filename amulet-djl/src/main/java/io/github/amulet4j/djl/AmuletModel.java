@@ -1,9 +1,9 @@
 package io.github.amulet4j.djl;
 
 import io.github.amulet4j.align.AlignmentMethod;
-import io.github.amulet4j.djl.checkpoint.Checkpoints;
-import io.github.amulet4j.djl.checkpoint.ModelConfig;
-import io.github.amulet4j.djl.checkpoint.TensorStore;
+import io.github.amulet4j.formats.checkpoint.Checkpoints;
+import io.github.amulet4j.formats.checkpoint.ModelConfig;
+import io.github.amulet4j.formats.checkpoint.TensorStore;
 import io.github.amulet4j.djl.gguf.GgufModel;
 import io.github.amulet4j.djl.model.DjlCausalLm;
 import io.github.amulet4j.djl.model.RuntimeOptions;
@@ -69,9 +69,9 @@ public final class AmuletModel implements AutoCloseable {
      *
      * @throws IOException              when a file cannot be read or downloaded
      * @throws IllegalArgumentException when a local folder does not exist
-     * @throws io.github.amulet4j.djl.checkpoint.CheckpointException naming the file (and field) for a missing or
+     * @throws io.github.amulet4j.formats.checkpoint.CheckpointException naming the file (and field) for a missing or
      *         malformed {@code config.json}, unsupported architecture, missing or malformed weights
-     * @throws io.github.amulet4j.djl.tokenizer.TokenizerFormatException naming the file for a missing or
+     * @throws io.github.amulet4j.formats.tokenizer.TokenizerFormatException naming the file for a missing or
      *         malformed tokenizer
      * @throws IllegalStateException    when {@code --device gpu} is asked and no GPU is visible
      */

@@ -1,7 +1,7 @@
 package io.github.amulet4j.djl;
 
-import io.github.amulet4j.djl.checkpoint.ModelConfig;
-import io.github.amulet4j.djl.model.TensorLayout;
+import io.github.amulet4j.formats.checkpoint.ModelConfig;
+import io.github.amulet4j.formats.checkpoint.TensorLayout;
 
 import java.util.Map;
 import java.util.Objects;

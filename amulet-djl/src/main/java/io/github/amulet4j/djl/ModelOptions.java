@@ -1,5 +1,6 @@
 package io.github.amulet4j.djl;
 
+
 import io.github.amulet4j.djl.model.RuntimeOptions;
 
 import io.github.amulet4j.djl.hub.DownloadListener;

@@ -1,13 +1,13 @@
 package io.github.amulet4j.djl;
 
-import io.github.amulet4j.djl.checkpoint.ModelConfig;
-import io.github.amulet4j.djl.checkpoint.ModelConfigReader;
+import io.github.amulet4j.formats.checkpoint.ModelConfig;
+import io.github.amulet4j.formats.checkpoint.ModelConfigReader;
 import io.github.amulet4j.djl.gguf.GgufModel;
-import io.github.amulet4j.djl.gguf.GgufTokenizer;
+import io.github.amulet4j.formats.gguf.GgufTokenizer;
 import io.github.amulet4j.djl.template.ChatTemplate;
-import io.github.amulet4j.djl.tokenizer.GenerationDefaults;
+import io.github.amulet4j.formats.tokenizer.GenerationDefaults;
 import io.github.amulet4j.djl.tokenizer.HfTokenizer;
-import io.github.amulet4j.djl.tokenizer.TokenizerConfig;
+import io.github.amulet4j.formats.tokenizer.TokenizerConfig;
 import io.github.amulet4j.prompt.ChatFormatter;
 import io.github.amulet4j.prompt.ChatMessage;
 import io.github.amulet4j.prompt.DefaultSystemMessage;
@@ -80,12 +80,12 @@ public final class PromptRenderer implements AutoCloseable {
 
     /**
      * Loads the prompt side of an open GGUF model: the tokenizer and chat template built from its
-     * {@code tokenizer.*} metadata (see {@link io.github.amulet4j.djl.gguf.GgufTokenizer}).
+     * {@code tokenizer.*} metadata (see {@link io.github.amulet4j.formats.gguf.GgufTokenizer}).
      */
     public static PromptRenderer load(GgufModel gguf) throws IOException {
         GgufTokenizer spec = gguf.tokenizerSpec();
         Path file = gguf.file().path();
-        return create(file, gguf.config(), spec.config(), spec.load(file), List.of(),
+        return create(file, gguf.config(), spec.config(), HfTokenizer.fromGguf(spec, file), List.of(),
                 file + " (metadata 'tokenizer.chat_template')");
     }
 

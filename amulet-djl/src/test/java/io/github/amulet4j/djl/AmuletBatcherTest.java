@@ -1,7 +1,8 @@
 package io.github.amulet4j.djl;
 
+
 import io.github.amulet4j.align.AlignmentMethod;
-import io.github.amulet4j.djl.checkpoint.SafetensorsDtype;
+import io.github.amulet4j.formats.checkpoint.SafetensorsDtype;
 import io.github.amulet4j.generate.BatchingOptions;
 import io.github.amulet4j.generate.GenerationConfig;
 import io.github.amulet4j.generate.GenerationResult;

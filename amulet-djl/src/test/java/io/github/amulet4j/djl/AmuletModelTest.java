@@ -1,9 +1,10 @@
 package io.github.amulet4j.djl;
 
+
 import io.github.amulet4j.align.AlignmentMethod;
-import io.github.amulet4j.djl.checkpoint.ModelConfig;
-import io.github.amulet4j.djl.checkpoint.ModelConfigReader;
-import io.github.amulet4j.djl.checkpoint.SafetensorsDtype;
+import io.github.amulet4j.formats.checkpoint.ModelConfig;
+import io.github.amulet4j.formats.checkpoint.ModelConfigReader;
+import io.github.amulet4j.formats.checkpoint.SafetensorsDtype;
 import io.github.amulet4j.djl.tokenizer.HfTokenizer;
 import io.github.amulet4j.generate.GenerationConfig;
 import io.github.amulet4j.generate.GenerationResult;

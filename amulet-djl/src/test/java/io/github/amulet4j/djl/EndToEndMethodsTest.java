@@ -1,5 +1,6 @@
 package io.github.amulet4j.djl;
 
+
 import io.github.amulet4j.align.AlignmentStep;
 import io.github.amulet4j.align.AmuletForm;
 import io.github.amulet4j.align.AmuletParameters;
@@ -7,10 +8,10 @@ import io.github.amulet4j.align.ClosedFormAmulet;
 import io.github.amulet4j.align.LinearAlignment;
 import io.github.amulet4j.align.AlignmentMethod;
 import io.github.amulet4j.align.PassThrough;
-import io.github.amulet4j.djl.checkpoint.Checkpoints;
-import io.github.amulet4j.djl.checkpoint.ModelConfigReader;
-import io.github.amulet4j.djl.checkpoint.SafetensorsDtype;
-import io.github.amulet4j.djl.checkpoint.TensorStore;
+import io.github.amulet4j.formats.checkpoint.Checkpoints;
+import io.github.amulet4j.formats.checkpoint.ModelConfigReader;
+import io.github.amulet4j.formats.checkpoint.SafetensorsDtype;
+import io.github.amulet4j.formats.checkpoint.TensorStore;
 import io.github.amulet4j.djl.model.DjlCausalLm;
 import io.github.amulet4j.generate.GenerationConfig;
 import io.github.amulet4j.generate.GenerationResult;

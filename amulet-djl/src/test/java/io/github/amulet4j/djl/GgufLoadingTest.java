@@ -6,9 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.github.amulet4j.align.AlignmentMethod;
-import io.github.amulet4j.djl.checkpoint.SafetensorsDtype;
-import io.github.amulet4j.djl.gguf.GgmlType;
-import io.github.amulet4j.djl.gguf.GgufModelWriter;
+import io.github.amulet4j.formats.checkpoint.SafetensorsDtype;
+import io.github.amulet4j.formats.gguf.GgmlType;
+import io.github.amulet4j.formats.gguf.GgufModelWriter;
 import io.github.amulet4j.djl.model.RuntimeOptions;
 import io.github.amulet4j.generate.GenerationConfig;
 import io.github.amulet4j.generate.GenerationResult;

@@ -1,7 +1,7 @@
 package io.github.amulet4j.djl;
 
-import io.github.amulet4j.djl.checkpoint.ModelConfig;
-import io.github.amulet4j.djl.checkpoint.SafetensorsDtype;
+import io.github.amulet4j.formats.checkpoint.ModelConfig;
+import io.github.amulet4j.formats.checkpoint.SafetensorsDtype;
 import io.github.amulet4j.djl.model.RuntimeOptions;
 import io.github.amulet4j.generate.FinishReason;
 import io.github.amulet4j.generate.GenerationConfig;
@@ -50,7 +50,7 @@ class ModelMemoryAndTokenIdsTest {
         long kvPerToken = 2L * config.numLayers() * config.numKvHeads() * config.headDim() * 4;
         // the untied tiny shape: everything but the embedding table is read once per token
         long elements = 0;
-        for (var e : io.github.amulet4j.djl.model.TensorLayout.expectedTensors(config).entrySet()) {
+        for (var e : io.github.amulet4j.formats.checkpoint.TensorLayout.expectedTensors(config).entrySet()) {
             if (!e.getKey().endsWith("embed_tokens.weight")) {
                 long n = 1;
                 for (long d : e.getValue()) {

@@ -1,18 +1,19 @@
 package io.github.amulet4j.djl;
 
+
 import ai.djl.Device;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.types.DataType;
 import io.github.amulet4j.align.AmuletParameters;
 import io.github.amulet4j.align.ClosedFormAmulet;
 import io.github.amulet4j.align.AlignmentMethod;
-import io.github.amulet4j.djl.checkpoint.Checkpoints;
-import io.github.amulet4j.djl.checkpoint.InMemoryTensorStore;
-import io.github.amulet4j.djl.checkpoint.SafetensorsFile;
-import io.github.amulet4j.djl.checkpoint.SafetensorsWriter;
-import io.github.amulet4j.djl.checkpoint.ModelConfigReader;
-import io.github.amulet4j.djl.checkpoint.SafetensorsDtype;
-import io.github.amulet4j.djl.checkpoint.TensorStore;
+import io.github.amulet4j.formats.checkpoint.Checkpoints;
+import io.github.amulet4j.formats.checkpoint.InMemoryTensorStore;
+import io.github.amulet4j.formats.checkpoint.SafetensorsFile;
+import io.github.amulet4j.formats.checkpoint.SafetensorsWriter;
+import io.github.amulet4j.formats.checkpoint.ModelConfigReader;
+import io.github.amulet4j.formats.checkpoint.SafetensorsDtype;
+import io.github.amulet4j.formats.checkpoint.TensorStore;
 import io.github.amulet4j.djl.model.DjlCausalLm;
 import io.github.amulet4j.djl.model.RuntimeOptions;
 import io.github.amulet4j.generate.GenerationConfig;

@@ -1,7 +1,6 @@
 package io.github.amulet4j.cli;
 
 import io.github.amulet4j.cli.bench.BenchCommand;
-import io.github.amulet4j.cli.judge.JudgeCommand;
 import io.github.amulet4j.djl.hub.HubSettings;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;

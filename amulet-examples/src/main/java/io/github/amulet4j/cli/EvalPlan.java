@@ -2,8 +2,8 @@ package io.github.amulet4j.cli;
 
 import com.google.gson.JsonObject;
 import io.github.amulet4j.align.AlignmentMethod;
-import io.github.amulet4j.cli.eval.EvalSettings;
-import io.github.amulet4j.cli.eval.Question;
+import io.github.amulet4j.eval.EvalSettings;
+import io.github.amulet4j.eval.Question;
 import io.github.amulet4j.djl.AmuletModel;
 import io.github.amulet4j.djl.AmuletRequest;
 import io.github.amulet4j.djl.Conversation;

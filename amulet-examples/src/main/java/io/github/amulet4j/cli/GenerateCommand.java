@@ -1,9 +1,10 @@
 package io.github.amulet4j.cli;
 
+import io.github.amulet4j.eval.judge.Answer;
+
 import com.google.gson.JsonObject;
 import io.github.amulet4j.align.AlignmentMethod;
 import io.github.amulet4j.djl.AmuletModel;
-import io.github.amulet4j.djl.AmuletRequest;
 import io.github.amulet4j.djl.Conversation;
 import io.github.amulet4j.generate.GenerationConfig;
 import io.github.amulet4j.generate.GenerationResult;

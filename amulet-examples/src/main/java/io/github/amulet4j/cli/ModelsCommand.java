@@ -1,11 +1,11 @@
 package io.github.amulet4j.cli;
 
 import picocli.CommandLine.Command;
-import io.github.amulet4j.djl.gguf.GgmlType;
-import io.github.amulet4j.djl.gguf.GgufFile;
-import io.github.amulet4j.djl.gguf.GgufFormatException;
+import io.github.amulet4j.formats.gguf.GgmlType;
+import io.github.amulet4j.formats.gguf.GgufFile;
+import io.github.amulet4j.formats.gguf.GgufFormatException;
 import io.github.amulet4j.djl.gguf.GgufModel;
-import io.github.amulet4j.djl.gguf.GgufTensorInfo;
+import io.github.amulet4j.formats.gguf.GgufTensorInfo;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Model.CommandSpec;

@@ -1,6 +1,5 @@
 package io.github.amulet4j.cli;
 
-
 import io.github.amulet4j.align.AmuletParameters;
 import io.github.amulet4j.align.AlignmentMethod;
 import io.github.amulet4j.decode.DecodingConfig;

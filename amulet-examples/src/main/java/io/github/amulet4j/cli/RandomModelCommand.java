@@ -1,8 +1,8 @@
 package io.github.amulet4j.cli;
 
 import io.github.amulet4j.djl.RandomModelFolder;
-import io.github.amulet4j.djl.checkpoint.ModelConfig;
-import io.github.amulet4j.djl.checkpoint.SafetensorsDtype;
+import io.github.amulet4j.formats.checkpoint.ModelConfig;
+import io.github.amulet4j.formats.checkpoint.SafetensorsDtype;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;

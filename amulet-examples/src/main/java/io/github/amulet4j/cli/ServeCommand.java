@@ -1,8 +1,8 @@
 package io.github.amulet4j.cli;
 
 import io.github.amulet4j.align.AlignmentMethod;
-import io.github.amulet4j.cli.serve.AmuletServer;
-import io.github.amulet4j.cli.serve.ServerOptions;
+import io.github.amulet4j.server.AmuletServer;
+import io.github.amulet4j.server.ServerOptions;
 import io.github.amulet4j.djl.AmuletBatcher;
 import io.github.amulet4j.djl.AmuletModel;
 import io.github.amulet4j.djl.ModelLocator;

@@ -2,8 +2,8 @@ package io.github.amulet4j.examples;
 
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import io.github.amulet4j.cli.serve.AmuletServer;
-import io.github.amulet4j.cli.serve.ServerOptions;
+import io.github.amulet4j.server.AmuletServer;
+import io.github.amulet4j.server.ServerOptions;
 import io.github.amulet4j.djl.AmuletBatcher;
 import io.github.amulet4j.djl.AmuletModel;
 import io.github.amulet4j.djl.ModelOptions;

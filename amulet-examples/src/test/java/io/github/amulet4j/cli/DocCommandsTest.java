@@ -1,5 +1,6 @@
 package io.github.amulet4j.cli;
 
+
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

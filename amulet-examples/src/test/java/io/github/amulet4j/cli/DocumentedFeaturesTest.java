@@ -6,7 +6,7 @@ import io.github.amulet4j.decode.DecodingConfig;
 import io.github.amulet4j.djl.AmuletModel;
 import io.github.amulet4j.djl.AmuletRequest;
 import io.github.amulet4j.djl.RandomModelFolder;
-import io.github.amulet4j.djl.checkpoint.SafetensorsDtype;
+import io.github.amulet4j.formats.checkpoint.SafetensorsDtype;
 import io.github.amulet4j.djl.hub.FakeHubServer;
 import io.github.amulet4j.generate.GenerationConfig;
 import io.github.amulet4j.generate.TokenListener;

@@ -1,5 +1,8 @@
 package io.github.amulet4j.cli;
 
+import io.github.amulet4j.eval.Question;
+import io.github.amulet4j.eval.judge.Answer;
+
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import org.junit.jupiter.api.BeforeAll;

@@ -4,8 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.JsonParser;
-import io.github.amulet4j.djl.gguf.GgmlType;
-import io.github.amulet4j.djl.gguf.GgufModelWriter;
+import io.github.amulet4j.formats.gguf.GgmlType;
+import io.github.amulet4j.formats.gguf.GgufModelWriter;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -5,7 +5,7 @@ import io.github.amulet4j.djl.AmuletModel;
 import io.github.amulet4j.djl.AmuletRequest;
 import io.github.amulet4j.djl.Conversation;
 import io.github.amulet4j.djl.RandomModelFolder;
-import io.github.amulet4j.djl.checkpoint.SafetensorsDtype;
+import io.github.amulet4j.formats.checkpoint.SafetensorsDtype;
 import io.github.amulet4j.generate.GenerationConfig;
 import io.github.amulet4j.generate.GenerationResult;
 import io.github.amulet4j.generate.TokenListener;

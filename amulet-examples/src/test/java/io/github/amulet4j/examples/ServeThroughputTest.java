@@ -1,7 +1,7 @@
 package io.github.amulet4j.examples;
 
 import io.github.amulet4j.djl.RandomModelFolder;
-import io.github.amulet4j.djl.checkpoint.SafetensorsDtype;
+import io.github.amulet4j.formats.checkpoint.SafetensorsDtype;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

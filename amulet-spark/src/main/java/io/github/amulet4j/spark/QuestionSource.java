@@ -6,7 +6,7 @@ import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
 import io.github.amulet4j.cli.EvalPlan;
 import io.github.amulet4j.cli.UsageException;
-import io.github.amulet4j.cli.eval.Question;
+import io.github.amulet4j.eval.Question;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;

@@ -1,7 +1,14 @@
 package io.github.amulet4j.djl.gguf;
 
-import io.github.amulet4j.djl.checkpoint.ModelConfig;
-import io.github.amulet4j.djl.checkpoint.TensorStore;
+import io.github.amulet4j.formats.gguf.GgufTokenizer;
+
+import io.github.amulet4j.formats.gguf.GgufFile;
+import io.github.amulet4j.formats.gguf.GgufFormatException;
+import io.github.amulet4j.formats.gguf.GgufModelConfig;
+import io.github.amulet4j.formats.gguf.GgufTensorStore;
+
+import io.github.amulet4j.formats.checkpoint.ModelConfig;
+import io.github.amulet4j.formats.checkpoint.TensorStore;
 import io.github.amulet4j.djl.tokenizer.HfTokenizer;
 
 import java.io.IOException;
@@ -91,7 +98,7 @@ public final class GgufModel implements AutoCloseable {
 
     /** A tokenizer built from the metadata (the caller closes it). */
     public HfTokenizer tokenizer() throws IOException {
-        return tokenizerSpec().load(file.path());
+        return HfTokenizer.fromGguf(tokenizerSpec(), file.path());
     }
 
     @Override

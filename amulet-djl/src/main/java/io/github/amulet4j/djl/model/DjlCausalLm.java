@@ -6,57 +6,47 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
-import io.github.amulet4j.backend.CausalLm;
-import io.github.amulet4j.backend.DecodingSession;
-import io.github.amulet4j.djl.checkpoint.ModelConfig;
-import io.github.amulet4j.djl.checkpoint.TensorStore;
+import io.github.amulet4j.formats.checkpoint.ModelConfig;
+import io.github.amulet4j.formats.checkpoint.RotaryFrequencies;
+import io.github.amulet4j.formats.checkpoint.TensorLayout;
+import io.github.amulet4j.formats.checkpoint.TensorStore;
+import io.github.amulet4j.transformer.DecoderLm;
+import io.github.amulet4j.transformer.DecoderSettings;
+import io.github.amulet4j.transformer.ForwardPass;
+import io.github.amulet4j.transformer.JavaForward;
+import io.github.amulet4j.transformer.JavaHeap;
+import io.github.amulet4j.transformer.JavaWeights;
+import io.github.amulet4j.transformer.RowSplitPool;
+import io.github.amulet4j.transformer.VectorSupport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.util.List;
 import java.util.Objects;
 
 /**
- * A Hugging Face causal LM (Llama, Mistral, Qwen2, Qwen3, GPT-2) run with DJL's PyTorch engine, as an
- * Amulet {@link CausalLm}. Weights are read from a {@link TensorStore}, checked against the shapes the
- * {@link ModelConfig} implies, converted to the compute dtype and kept on the device for the model's life.
- *
- * <p>{@link #prefill(List)} runs one batched, left-padded forward pass and returns a session with one KV
- * cache row per prompt; each {@link DecodingSession#append(int[])} then costs one forward pass for all
- * streams. With {@link RuntimeOptions#useKvCache()} off, every step recomputes the whole prefix instead.
+ * A Hugging Face causal LM (Llama, Mistral, Qwen2, Qwen3, GPT-2) loaded for the options of a {@link RuntimeOptions}:
+ * a {@link DecoderLm} whose forward pass is the pure-Java {@link JavaForward} (the CPU default: PyTorch is never
+ * started) or, for a GPU, float16 or {@link RuntimeOptions.LinearKernel#ENGINE}, the PyTorch pass through DJL
+ * ({@link TransformerForward}, weights on the device for the model's life).
  *
  * <p>Not thread-safe: one thread drives the model and its sessions at a time.
  */
-public final class DjlCausalLm implements CausalLm {
+public final class DjlCausalLm extends DecoderLm {
 
     private static final Logger LOG = LoggerFactory.getLogger(DjlCausalLm.class);
 
     /** DJL's engine name for PyTorch. */
     public static final String ENGINE = "PyTorch";
 
-    private final ModelConfig config;
     private final RuntimeOptions options;
+    /** The engine manager that owns the weights; null on the Java pass. */
     private final NDManager manager;
-    private final ModelWeights weights;
-    private final ForwardPass forward;
-    private final RowSplitPool workers;
-    private volatile boolean closed;
 
-    private DjlCausalLm(ModelConfig config, RuntimeOptions options, NDManager manager, ModelWeights weights) {
-        this.config = config;
+    private DjlCausalLm(ModelConfig config, RuntimeOptions options, NDManager manager, ForwardPass forward) {
+        super(config, new DecoderSettings(options.checkpointName(), options.useKvCache(),
+                options.initialCacheCapacity(), options.prefillChunk()), forward);
         this.options = options;
         this.manager = manager;
-        this.weights = weights;
-        this.workers = new RowSplitPool(options.effectiveProductThreads(), "amulet-product");
-        try {
-            float[] invFreq = RotaryFrequencies.inverseFrequencies(config);
-            // weights held for the Java kernels (CPU, float32): the whole pass in Java; otherwise on the engine
-            this.forward = weights.heapBytes() > 0 ? new JavaForward(config, weights, invFreq, workers)
-                    : new TransformerForward(config, weights, options.computeType(), invFreq, workers);
-        } catch (RuntimeException | Error e) {
-            workers.close(); // a failed load leaves no thread behind
-            throw e;
-        }
     }
 
     /**
@@ -69,8 +59,9 @@ public final class DjlCausalLm implements CausalLm {
     }
 
     /**
-     * Loads the weights of {@code config} from {@code store} onto the device of {@code options}. The store is
-     * only read (the caller closes it; its arrays may be dropped once this returns).
+     * Loads the weights of {@code config} from {@code store} for the device and kernel of {@code options}. The store
+     * is only read (the caller closes it; its arrays may be dropped once this returns). PyTorch is started only when
+     * the linear layers do not run on the Java kernels.
      *
      * @throws IllegalArgumentException for an unsupported architecture or rope scaling, a missing tensor or a
      *                                  tensor of the wrong shape (naming {@link RuntimeOptions#checkpointName()})
@@ -83,6 +74,37 @@ public final class DjlCausalLm implements CausalLm {
         TensorLayout.validate(config);
         RuntimeOptions.requireSupportedComputeType(options.computeType());
         RotaryFrequencies.inverseFrequencies(config);
+        if (useHeapKernel(config, store, options)) {
+            return loadJava(config, store, options);
+        }
+        return loadEngine(config, store, options);
+    }
+
+    /** The whole pass in Java: no engine, no native library beyond the JDK. */
+    private static DjlCausalLm loadJava(ModelConfig config, TensorStore store, RuntimeOptions options) {
+        JavaForward forward = JavaForward.load(config, store, options.checkpointName(), options.weights().format(),
+                options.effectiveProductThreads());
+        try {
+            long heap = forward.footprint().heapBytes();
+            if (heap >= RELEASE_AFTER_LOAD_BYTES) {
+                // Loading passed every weight through the heap as float32, a MiB at a time, before converting it into
+                // its format: gigabytes of short-lived garbage for a large model, which may have grown the heap.
+                // One collection now lets the heap shrink back.
+                System.gc();
+            }
+            LOG.info("loaded {} ({}, {} layers, hidden {}) on cpu as float32, linear layers on the Java kernels (Vector"
+                            + " API), weights {}, {} MiB on the Java heap, {} thread(s) per product",
+                    options.checkpointName(), config.architecture(), config.numLayers(), config.hiddenSize(),
+                    options.weights(), heap >> 20, options.effectiveProductThreads());
+            return new DjlCausalLm(config, options, null, forward);
+        } catch (RuntimeException | Error e) {
+            forward.close();
+            throw e;
+        }
+    }
+
+    /** Weights and every operation on DJL's PyTorch engine (GPUs, float16, the engine kernel). */
+    private static DjlCausalLm loadEngine(ModelConfig config, TensorStore store, RuntimeOptions options) {
         Device device = options.device();
         Engine engine = Engine.getEngine(ENGINE);
         if (device.isGpu() && device.getDeviceId() >= engine.getGpuCount()) {
@@ -92,29 +114,28 @@ public final class DjlCausalLm implements CausalLm {
         }
         warnAboutSpinningThreads(device);
         NDManager manager = NDManager.newBaseManager(device, ENGINE);
+        RowSplitPool workers = null;
         try {
-            ModelWeights weights;
+            EngineWeights weights;
             try (NDScope scope = new NDScope()) {
                 scope.suppressNotUsedWarning();
-                weights = new ModelWeights(config, store, manager, options.computeType(), options.checkpointName(),
-                        options.effectiveProductThreads(), useHeapKernel(config, store, options), options.weights());
+                weights = new EngineWeights(config, store, manager, options.computeType(), options.checkpointName(),
+                        options.effectiveProductThreads());
                 for (NDArray a : manager.getManagedArrays()) {
                     NDScope.unregister(a);
                 }
             }
-            if (weights.heapBytes() >= RELEASE_AFTER_LOAD_BYTES) {
-                // Loading passed every weight through the heap as float32, a MiB at a time, before converting it into
-                // its format: gigabytes of short-lived garbage for a large model, which may have grown the heap.
-                // One collection now lets the heap shrink back.
-                System.gc();
-            }
-            LOG.info("loaded {} ({}, {} layers, hidden {}) on {} as {}, linear layers on {}, {} thread(s) per product",
+            LOG.info("loaded {} ({}, {} layers, hidden {}) on {} as {}, linear layers on PyTorch, {} thread(s) per product",
                     options.checkpointName(), config.architecture(), config.numLayers(), config.hiddenSize(), device,
-                    options.computeType(), weights.heapBytes() > 0 ? "the Java kernels (Vector API), weights "
-                            + options.weights() + ", " + (weights.heapBytes() >> 20) + " MiB on the Java heap" : "PyTorch",
-                    options.effectiveProductThreads());
-            return new DjlCausalLm(config, options, manager, weights);
+                    options.computeType(), options.effectiveProductThreads());
+            workers = new RowSplitPool(options.effectiveProductThreads(), "amulet-product");
+            TransformerForward forward = new TransformerForward(config, weights, manager, options.computeType(),
+                    RotaryFrequencies.inverseFrequencies(config), workers);
+            return new DjlCausalLm(config, options, manager, forward);
         } catch (RuntimeException | Error e) {
+            if (workers != null) {
+                workers.close(); // a failed load leaves no thread behind
+            }
             manager.close();
             throw e;
         }
@@ -157,7 +178,7 @@ public final class DjlCausalLm implements CausalLm {
             }
             return false;
         }
-        long need = javaWeightBytes(config, store, options.weights());
+        long need = JavaWeights.bytesNeeded(config, store, options.weights().format());
         long free = JavaHeap.free(need);
         if (need > free) {
             String msg = "the weights need " + (need >> 20) + " MiB of Java heap, the JVM allows " + (free >> 20)
@@ -173,38 +194,12 @@ public final class DjlCausalLm implements CausalLm {
 
     /** Bytes the Java kernels' weights take in {@code weights} (the checkpoint's precision for AUTO). */
     static long javaWeightBytes(ModelConfig config, TensorStore store, RuntimeOptions.Weights weights) {
-        io.github.amulet4j.djl.weights.WeightFormat f = weights.format();
-        if (f == null) {
-            String any = store.names().stream().filter(n -> store.shape(n).length == 2).findFirst()
-                    .orElse(store.names().iterator().next());
-            f = ModelWeights.storedFormat(store.dtype(any));
-        }
-        double perWeight = (double) f.blockBytes() / f.blockWeights();
-        long elements = linearElements(config);
-        if (!config.tieWordEmbeddings()) {
-            elements += (long) config.vocabSize() * config.hiddenSize();
-        }
-        return (long) Math.ceil(perWeight * elements);
+        return JavaWeights.bytesNeeded(config, store, weights.format());
     }
 
     /** Elements of every linear weight and the output head (the heap kernel's weights). */
     static long linearElements(ModelConfig config) {
-        long total = 0;
-        for (java.util.Map.Entry<String, long[]> e : TensorLayout.expectedTensors(config).entrySet()) {
-            long[] shape = e.getValue();
-            String n = e.getKey();
-            boolean matrix = shape.length == 2 && !n.endsWith("wpe.weight")
-                    && (config.tieWordEmbeddings() || !(n.endsWith("embed_tokens.weight") || n.endsWith("wte.weight")));
-            if (matrix) {
-                total += shape[0] * shape[1];
-            }
-        }
-        return total;
-    }
-
-    /** The configuration this model was built from. */
-    public ModelConfig config() {
-        return config;
+        return JavaWeights.linearElements(config);
     }
 
     /** The options this model runs with. */
@@ -212,139 +207,12 @@ public final class DjlCausalLm implements CausalLm {
         return options;
     }
 
-    @Override
-    public int vocabSize() {
-        return config.vocabSize();
-    }
-
-    @Override
-    public int maxPositions() {
-        return config.maxPositions();
-    }
-
-    @Override
-    public DecodingSession prefill(List<int[]> prompts) {
-        ensureOpen();
-        Objects.requireNonNull(prompts, "prompts");
-        if (prompts.isEmpty()) {
-            throw new IllegalArgumentException("prompts must not be empty");
-        }
-        for (int i = 0; i < prompts.size(); i++) {
-            checkPrompt(prompts.get(i), "prompt " + i);
-        }
-        return new DjlDecodingSession(this, manager.newSubManager(), prompts);
-    }
-
     /**
-     * Logits of every position of one prompt, {@code [prompt.length][vocab]}, from one forward pass (in chunks of
-     * {@link RuntimeOptions#prefillChunk()} tokens) without a session (for scoring and tests).
+     * The engine manager that owns the weights (caches and each step's temporaries are sub-managers of it), for memory
+     * diagnostics; null when the model runs on the Java pass, which starts no engine.
      */
-    public float[][] logitsAllPositions(int[] prompt) {
-        ensureOpen();
-        checkPrompt(prompt, "prompt");
-        float[][] out = new float[prompt.length][config.vocabSize()];
-        try (NDManager step = manager.newSubManager(); NDScope scope = new NDScope()) {
-            scope.suppressNotUsedWarning();
-            KvCache cache = newCache(step, 1, prompt.length);
-            forward.runAll(step, new int[][] {prompt}, new int[] {0}, cache, options.prefillChunk(), out);
-        }
-        return out;
-    }
-
-    ForwardPass forward() {
-        return forward;
-    }
-
-    KvCache newCache(NDManager owner, int batch, int capacity) {
-        return forward.newCache(owner, batch, capacity);
-    }
-
-    private void checkPrompt(int[] prompt, String what) {
-        Objects.requireNonNull(prompt, what);
-        if (prompt.length == 0) {
-            throw new IllegalArgumentException(what + " is empty");
-        }
-        if (prompt.length > config.maxPositions()) {
-            throw new IllegalArgumentException(what + " has " + prompt.length + " tokens, more than the "
-                    + config.maxPositions() + " positions of " + options.checkpointName());
-        }
-        for (int id : prompt) {
-            checkToken(id, what);
-        }
-    }
-
-    void checkToken(int id, String what) {
-        if (id < 0 || id >= config.vocabSize()) {
-            throw new IllegalArgumentException(what + " holds token id " + id + ", outside [0, " + config.vocabSize()
-                    + ") of " + options.checkpointName());
-        }
-    }
-
-    void ensureOpen() {
-        if (closed) {
-            throw new IllegalStateException("model " + options.checkpointName() + " is closed");
-        }
-    }
-
-    /** The manager that owns the weights (sessions are sub-managers of it); for memory diagnostics. */
     public NDManager manager() {
         return manager;
-    }
-
-    @Override
-    public void close() {
-        if (!closed) {
-            closed = true;
-            workers.close();
-            manager.close();
-        }
-    }
-
-    /**
-     * Total wall time spent copying logits from the engine into the Java arrays that {@link DecodingSession#logits()}
-     * returns, over every forward pass of this model so far (a diagnostic for benchmarks).
-     */
-    public long logitsCopyNanos() {
-        return forward.copyNanos();
-    }
-
-    /** Bytes the model's weights take, on the device and on the Java heap together (for memory reports). */
-    public long weightBytes() {
-        return weights.engineBytes() + weights.heapBytes();
-    }
-
-    /**
-     * Bytes of weights one decode step reads: every linear weight and the output head as held (in their
-     * {@link RuntimeOptions#weights()} format on the Java side), plus the norms, biases and positions (embedding
-     * tables that are only looked up are not counted).
-     */
-    public long weightBytesPerToken() {
-        long other = 0;
-        for (java.util.Map.Entry<String, long[]> e : TensorLayout.expectedTensors(config).entrySet()) {
-            String n = e.getKey();
-            long[] shape = e.getValue();
-            boolean embedding = n.endsWith("embed_tokens.weight") || n.endsWith("wte.weight") || n.endsWith("lm_head.weight");
-            boolean matrix = shape.length == 2 && !n.endsWith("wpe.weight") && !embedding;
-            if (matrix || embedding || n.endsWith("wpe.weight")) {
-                continue;
-            }
-            long numel = 1;
-            for (long d : shape) {
-                numel *= d;
-            }
-            other += numel;
-        }
-        return weights.linearBytes() + other * options.computeType().getNumOfBytes();
-    }
-
-    /** The formats the Java kernels hold the linear weights in ({@code F32}, {@code Q4_0+F16}, ...); empty on PyTorch. */
-    public String weightFormats() {
-        return weights.formats();
-    }
-
-    /** Whether the linear layers run as Java Vector API kernels (weights held off the heap, {@link RuntimeOptions#weights()}). */
-    public boolean linearLayersOnHeap() {
-        return weights.heapBytes() > 0;
     }
 
     /** The dtype of weights and activations. */

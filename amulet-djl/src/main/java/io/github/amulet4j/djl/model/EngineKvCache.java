@@ -1,5 +1,7 @@
 package io.github.amulet4j.djl.model;
 
+import io.github.amulet4j.transformer.KvCache;
+
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
@@ -95,7 +97,8 @@ final class EngineKvCache implements KvCache {
     @Override
     public void select(int[] sources, int shift) {
         int newUsed = used - shift;
-        try (NDManager tmp = manager.newSubManager()) {
+        try (NDManager tmp = manager.newSubManager(); NDScope scope = new NDScope()) {
+            scope.suppressNotUsedWarning();
             NDArray index = tmp.create(toLong(sources));
             for (int l = 0; l < layers; l++) {
                 keys[l] = reorder(keys[l], index, shift, newUsed, sources.length);
@@ -116,9 +119,12 @@ final class EngineKvCache implements KvCache {
         while (newCapacity < newUsed) {
             newCapacity *= 2;
         }
-        for (int l = 0; l < layers; l++) {
-            keys[l] = merge(keys[l], mineUsed, other.keys[l], other.batch, theirsUsed, newUsed, newCapacity);
-            values[l] = merge(values[l], mineUsed, other.values[l], other.batch, theirsUsed, newUsed, newCapacity);
+        try (NDScope scope = new NDScope()) {
+            scope.suppressNotUsedWarning();
+            for (int l = 0; l < layers; l++) {
+                keys[l] = merge(keys[l], mineUsed, other.keys[l], other.batch, theirsUsed, newUsed, newCapacity);
+                values[l] = merge(values[l], mineUsed, other.values[l], other.batch, theirsUsed, newUsed, newCapacity);
+            }
         }
         batch += other.batch;
         capacity = newCapacity;
@@ -187,6 +193,7 @@ final class EngineKvCache implements KvCache {
         return 2L * layers * batch * kvHeads * capacity * headDim * type.getNumOfBytes();
     }
 
+    /** Frees the keys and values, and the manager this cache owns. */
     @Override
     public void close() {
         for (int l = 0; l < layers; l++) {
@@ -195,5 +202,6 @@ final class EngineKvCache implements KvCache {
                 values[l].close();
             }
         }
+        manager.close();
     }
 }

@@ -1,8 +1,10 @@
 package io.github.amulet4j.djl.model;
 
+import io.github.amulet4j.transformer.VectorSupport;
+
 import ai.djl.Device;
 import ai.djl.ndarray.types.DataType;
-import io.github.amulet4j.djl.weights.WeightFormat;
+import io.github.amulet4j.transformer.weights.WeightFormat;
 
 import java.util.Locale;
 import java.util.Objects;
@@ -64,7 +66,7 @@ public final class RuntimeOptions {
     /**
      * How the linear weights (and the embedding table) are held for the Java kernels on the CPU: {@link #AUTO} keeps
      * the checkpoint's own precision (a BF16 checkpoint stays BF16; F32 and F16 likewise), the others convert on
-     * load, quantizing in Java with llama.cpp's rounding ({@link io.github.amulet4j.djl.weights.BlockQuantizer} gives
+     * load, quantizing in Java with llama.cpp's rounding ({@link io.github.amulet4j.transformer.weights.BlockQuantizer} gives
      * the error bounds). Everything but AUTO and F32 needs {@link LinearKernel#JAVA} (PyTorch gets float32 or float16).
      */
     public enum Weights {

@@ -1,5 +1,11 @@
 package io.github.amulet4j.djl.model;
 
+import io.github.amulet4j.transformer.Activation;
+import io.github.amulet4j.transformer.ForwardPass;
+import io.github.amulet4j.transformer.KvCache;
+import io.github.amulet4j.transformer.RowSplitPool;
+import io.github.amulet4j.transformer.WeightFootprint;
+
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
@@ -8,7 +14,7 @@ import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import io.github.amulet4j.djl.checkpoint.ModelConfig;
+import io.github.amulet4j.formats.checkpoint.ModelConfig;
 
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
@@ -36,7 +42,9 @@ final class TransformerForward implements ForwardPass {
     private static final float MASKED = -1e30f;
 
     private final ModelConfig config;
-    private final ModelWeights w;
+    private final EngineWeights w;
+    /** Owns the weights; each cache and each call's temporaries live in a sub-manager of it. */
+    private final NDManager manager;
     private final DataType type;
     private final float[] invFreq;
     private final boolean gpt2;
@@ -50,20 +58,19 @@ final class TransformerForward implements ForwardPass {
     private final float eps;
     private final Activation activation;
     private final RowSplitPool workers;
-    /** Time spent copying logits from the engine into Java arrays, for {@link DjlCausalLm#logitsCopyNanos()}. */
+    /** Time spent copying logits from the engine into Java arrays, for {@link io.github.amulet4j.transformer.DecoderLm#logitsCopyNanos()}. */
     private long copyNanos;
     private Runnable probe;
     /** See {@link #attentionBlockBytes(long)}; {@link #ATTENTION_BLOCK_BYTES} by default. */
     private long attentionBlockBytes = ATTENTION_BLOCK_BYTES;
 
-    enum Activation { SILU, GELU_TANH, GELU_ERF, RELU }
-
     /**
      * @param workers threads that share each linear product by row blocks of the weights (see {@link RowSplitPool})
      */
-    TransformerForward(ModelConfig config, ModelWeights weights, DataType type, float[] invFreq,
+    TransformerForward(ModelConfig config, EngineWeights weights, NDManager manager, DataType type, float[] invFreq,
                        RowSplitPool workers) {
         this.config = config;
+        this.manager = manager;
         this.workers = workers;
         this.w = weights;
         this.type = type;
@@ -77,34 +84,36 @@ final class TransformerForward implements ForwardPass {
         this.hidden = config.hiddenSize();
         this.vocab = config.vocabSize();
         this.eps = (float) config.normEps();
-        this.activation = activation(config);
+        this.activation = Activation.of(config);
     }
 
-    static Activation activation(ModelConfig c) {
-        String act = c.hiddenAct() == null ? (c.isGpt2() ? "gelu_new" : "silu") : c.hiddenAct();
-        return switch (act) {
-            case "silu", "swish" -> Activation.SILU;
-            case "gelu_new", "gelu_pytorch_tanh", "gelu_fast" -> Activation.GELU_TANH;
-            case "gelu" -> Activation.GELU_ERF;
-            case "relu" -> Activation.RELU;
-            default -> throw new IllegalArgumentException("unsupported hidden_act '" + act + "' for "
-                    + c.architecture() + "; supported: silu, gelu_new, gelu_pytorch_tanh, gelu, relu");
-        };
+    /** The call's temporaries live in a sub-manager and an {@link NDScope} closed when it ends: memory stays flat. */
+    @Override
+    public void run(int[][] tokens, int[] pad, KvCache cache, int chunk, float[] last) {
+        try (NDManager step = manager.newSubManager(); NDScope scope = new NDScope()) {
+            scope.suppressNotUsedWarning();
+            run(step, tokens, pad, (EngineKvCache) cache, chunk, last, null);
+        }
     }
 
     @Override
-    public void run(NDManager step, int[][] tokens, int[] pad, KvCache cache, int chunk, float[] last) {
-        run(step, tokens, pad, (EngineKvCache) cache, chunk, last, null);
+    public void runAll(int[][] tokens, int[] pad, KvCache cache, int chunk, float[][] every) {
+        try (NDManager step = manager.newSubManager(); NDScope scope = new NDScope()) {
+            scope.suppressNotUsedWarning();
+            run(step, tokens, pad, (EngineKvCache) cache, chunk, null, every);
+        }
     }
 
+    /** A cache in a sub-manager of the model's, freed when the cache is closed. */
     @Override
-    public void runAll(NDManager step, int[][] tokens, int[] pad, KvCache cache, int chunk, float[][] every) {
-        run(step, tokens, pad, (EngineKvCache) cache, chunk, null, every);
-    }
-
-    @Override
-    public KvCache newCache(NDManager owner, int batch, int capacity) {
-        return new EngineKvCache(owner, config.numLayers(), batch, kvHeads, headDim, capacity, type);
+    public KvCache newCache(int batch, int capacity) {
+        NDManager owner = manager.newSubManager();
+        try {
+            return new EngineKvCache(owner, config.numLayers(), batch, kvHeads, headDim, capacity, type);
+        } catch (RuntimeException | Error e) {
+            owner.close();
+            throw e;
+        }
     }
 
     /**
@@ -163,7 +172,7 @@ final class TransformerForward implements ForwardPass {
         NDArray epsArray = step.create(eps);
 
         for (int l = 0; l < w.layers.size(); l++) {
-            ModelWeights.Layer layer = w.layers.get(l);
+            EngineWeights.Layer layer = w.layers.get(l);
             NDArray next;
             try (NDScope layerScope = new NDScope()) {
                 layerScope.suppressNotUsedWarning();
@@ -206,7 +215,7 @@ final class TransformerForward implements ForwardPass {
     }
 
     /** One decoder layer over a chunk: returns the new hidden states {@code [B * t, hidden]}. */
-    private NDArray layer(NDManager step, ModelWeights.Layer layer, int l, NDArray x, NDArray cos, NDArray sin,
+    private NDArray layer(NDManager step, EngineWeights.Layer layer, int l, NDArray x, NDArray cos, NDArray sin,
                           NDArray mask, NDArray scale, NDArray epsArray, EngineKvCache cache, int b, int t, int total,
                           int groups) {
         int n = b * t;
@@ -315,8 +324,8 @@ final class TransformerForward implements ForwardPass {
         return attn.reshape(b, heads, t, headDim);
     }
 
-    @Override
-    public void attentionBlockBytes(long bytes) {
+    /** Most bytes of float32 attention scores for one block of queries (a test seam: tests lower it to force many blocks). */
+    void attentionBlockBytes(long bytes) {
         if (bytes < 1) {
             throw new IllegalArgumentException("attentionBlockBytes must be >= 1, got " + bytes);
         }
@@ -330,20 +339,26 @@ final class TransformerForward implements ForwardPass {
         }
     }
 
-    @Override
-    public void probe(Runnable probe) {
+    /** A callback run where the pass's temporaries peak (a test seam for memory tests). */
+    void probe(Runnable probe) {
         this.probe = probe;
-    }
-
-    /** None: this pass keeps its temporaries on the engine. */
-    @Override
-    public long heapBytesHeld() {
-        return 0;
     }
 
     @Override
     public long copyNanos() {
         return copyNanos;
+    }
+
+    @Override
+    public WeightFootprint footprint() {
+        return new WeightFootprint(w.engineBytes(), 0, w.linearBytes(), "", type.getNumOfBytes());
+    }
+
+    /** Stops the product threads and frees the weights. */
+    @Override
+    public void close() {
+        workers.close();
+        manager.close();
     }
 
     /** Copies a contiguous {@code [vocab, rows]} float32 array into {@code out} as {@code [rows, vocab]}. */
@@ -368,7 +383,7 @@ final class TransformerForward implements ForwardPass {
      * (a reshape through one axis forces the copy; DJL has no {@code contiguous()}): the next linear layer
      * is only fast when its input is row-major {@code [N, in]}, so that {@code x^T} is column-major.
      */
-    private NDArray linear(NDManager step, NDArray x, LinearWeight weight) {
+    private NDArray linear(NDManager step, NDArray x, EngineLinear weight) {
         long n = x.getShape().get(0);
         NDArray yt = product(step, weight, x.transpose());
         long out = yt.getShape().get(0);
@@ -381,12 +396,21 @@ final class TransformerForward implements ForwardPass {
      * thread: the weight's row blocks then go to the product workers. Several columns are left to PyTorch, whose
      * matrix-matrix kernel threads itself and was measured faster than splitting it further (issue 5).
      */
-    private NDArray product(NDManager step, LinearWeight weight, NDArray rhs) {
+    private NDArray product(NDManager step, EngineLinear weight, NDArray rhs) {
         NDArray[] blocks = weight.blocks();
         if (blocks.length == 1 || rhs.getShape().get(1) != 1) {
             return weight.weight().matMul(rhs);
         }
-        NDArray[] parts = workers.multiply(blocks, rhs, step);
+        NDArray[] parts = new NDArray[blocks.length];
+        Runnable[] tasks = new Runnable[blocks.length];
+        for (int i = 0; i < blocks.length; i++) {
+            int k = i;
+            tasks[i] = () -> parts[k] = blocks[k].matMul(rhs);
+        }
+        workers.run(tasks); // block 0 on this thread, the others on the workers
+        for (int i = 1; i < parts.length; i++) {
+            parts[i].attach(step); // computed on a worker: freed with this call's temporaries
+        }
         return NDArrays.concat(new NDList(parts), 0);
     }
 

@@ -1,5 +1,8 @@
 package io.github.amulet4j.djl.template;
 
+import io.github.amulet4j.jinja.JinjaTemplate;
+import io.github.amulet4j.jinja.TemplateException;
+
 import io.github.amulet4j.prompt.ChatFormatter;
 import io.github.amulet4j.prompt.ChatMessage;
 import io.github.amulet4j.prompt.SystemRoleRejectedException;

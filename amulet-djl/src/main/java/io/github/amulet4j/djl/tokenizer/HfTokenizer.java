@@ -1,5 +1,9 @@
 package io.github.amulet4j.djl.tokenizer;
 
+import io.github.amulet4j.formats.tokenizer.JsonFiles;
+import io.github.amulet4j.formats.tokenizer.TokenizerConfig;
+import io.github.amulet4j.formats.tokenizer.TokenizerFormatException;
+
 import ai.djl.huggingface.tokenizers.Encoding;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import com.google.gson.JsonElement;
@@ -78,6 +82,11 @@ public final class HfTokenizer implements TextTokenizer, AutoCloseable {
                     + " (a model folder needs a Hugging Face tokenizer.json)");
         }
         return create(tokenizerJson, JsonFiles.readObject(tokenizerJson), () -> Files.newInputStream(tokenizerJson), config);
+    }
+
+    /** The tokenizer a GGUF file holds ({@code tokenizer.*} metadata); {@code source} names it in messages. */
+    public static HfTokenizer fromGguf(io.github.amulet4j.formats.gguf.GgufTokenizer spec, Path source) throws IOException {
+        return fromJson(spec.json(), source, spec.config());
     }
 
     /**

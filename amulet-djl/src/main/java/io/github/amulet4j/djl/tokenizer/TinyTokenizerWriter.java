@@ -1,5 +1,7 @@
 package io.github.amulet4j.djl.tokenizer;
 
+import io.github.amulet4j.formats.tokenizer.TokenizerConfig;
+
 import com.google.gson.stream.JsonWriter;
 import java.io.IOException;
 import java.io.Writer;

@@ -1,13 +1,20 @@
 package io.github.amulet4j.djl.checkpoint;
 
+import io.github.amulet4j.formats.checkpoint.SafetensorsSeams;
+
+import io.github.amulet4j.formats.checkpoint.SafetensorsDtype;
+import io.github.amulet4j.formats.checkpoint.SafetensorsFile;
+import io.github.amulet4j.formats.checkpoint.SafetensorsWriter;
+import io.github.amulet4j.formats.checkpoint.TensorEntry;
+
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.github.amulet4j.djl.RandomModelFolder;
-import io.github.amulet4j.djl.gguf.GgmlType;
-import io.github.amulet4j.djl.gguf.GgufModelWriter;
-import io.github.amulet4j.djl.gguf.GgufTensorStore;
+import io.github.amulet4j.formats.gguf.GgmlType;
+import io.github.amulet4j.formats.gguf.GgufModelWriter;
+import io.github.amulet4j.formats.gguf.GgufTensorStore;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -42,7 +49,7 @@ class CheckpointReadsTest {
         Path f = dir.resolve("model.safetensors");
         SafetensorsWriter.write(f, List.of(TensorEntry.of("w", new long[] {64, 64}, values)), SafetensorsDtype.F32);
         // small regions: the tensor is read in 16 pieces
-        try (SafetensorsFile st = SafetensorsFile.open(f, 1024)) {
+        try (SafetensorsFile st = SafetensorsSeams.open(f, 1024)) {
             assertArrayEquals(values, st.readFloat32("w"));
             assertEquals(0, mappingsOf(f), "regions of " + f + " still mapped after the read");
         }

@@ -1,13 +1,22 @@
 package io.github.amulet4j.djl.checkpoint;
 
+import io.github.amulet4j.formats.checkpoint.SafetensorsSeams;
+
+import io.github.amulet4j.formats.checkpoint.Checkpoints;
+import io.github.amulet4j.formats.checkpoint.InMemoryTensorStore;
+import io.github.amulet4j.formats.checkpoint.SafetensorsDtype;
+import io.github.amulet4j.formats.checkpoint.SafetensorsFile;
+import io.github.amulet4j.formats.checkpoint.SafetensorsWriter;
+import io.github.amulet4j.formats.checkpoint.TensorStore;
+
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.github.amulet4j.djl.RandomModelFolder;
-import io.github.amulet4j.djl.gguf.GgmlType;
-import io.github.amulet4j.djl.gguf.GgufModelWriter;
-import io.github.amulet4j.djl.gguf.GgufTensorStore;
+import io.github.amulet4j.formats.gguf.GgmlType;
+import io.github.amulet4j.formats.gguf.GgufModelWriter;
+import io.github.amulet4j.formats.gguf.GgufTensorStore;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -59,7 +68,7 @@ class RowReadsTest {
             Path f = dir.resolve(dtype + ".safetensors");
             SafetensorsWriter.write(f, src, dtype);
             // regions of 40 bytes: a read of a few rows spans several mappings
-            try (SafetensorsFile st = SafetensorsFile.open(f, 40)) {
+            try (SafetensorsFile st = SafetensorsSeams.open(f, 40)) {
                 assertRowReadsMatch(st);
             }
         }

@@ -1,5 +1,13 @@
 package io.github.amulet4j.djl.gguf;
 
+import io.github.amulet4j.formats.gguf.GgmlType;
+import io.github.amulet4j.formats.gguf.GgufFile;
+import io.github.amulet4j.formats.gguf.GgufFormatException;
+import io.github.amulet4j.formats.gguf.GgufModelConfig;
+import io.github.amulet4j.formats.gguf.GgufModelWriter;
+import io.github.amulet4j.formats.gguf.GgufTensorStore;
+import io.github.amulet4j.formats.gguf.GgufWriter;
+
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -8,11 +16,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.github.amulet4j.backend.DecodingSession;
 import io.github.amulet4j.djl.RandomModelFolder;
-import io.github.amulet4j.djl.checkpoint.Checkpoints;
-import io.github.amulet4j.djl.checkpoint.ModelConfig;
-import io.github.amulet4j.djl.checkpoint.ModelConfigReader;
-import io.github.amulet4j.djl.checkpoint.SafetensorsDtype;
-import io.github.amulet4j.djl.checkpoint.TensorStore;
+import io.github.amulet4j.formats.checkpoint.Checkpoints;
+import io.github.amulet4j.formats.checkpoint.ModelConfig;
+import io.github.amulet4j.formats.checkpoint.ModelConfigReader;
+import io.github.amulet4j.formats.checkpoint.SafetensorsDtype;
+import io.github.amulet4j.formats.checkpoint.TensorStore;
 import io.github.amulet4j.djl.model.DjlCausalLm;
 import io.github.amulet4j.djl.model.RuntimeOptions;
 import java.io.IOException;

@@ -1,15 +1,20 @@
 package io.github.amulet4j.djl.gguf;
 
+import io.github.amulet4j.formats.gguf.KQuantEncoder;
+
+import io.github.amulet4j.formats.gguf.GgmlType;
+import io.github.amulet4j.formats.gguf.GgufFile;
+import io.github.amulet4j.formats.gguf.GgufModelConfig;
+import io.github.amulet4j.formats.gguf.GgufModelWriter;
+import io.github.amulet4j.formats.gguf.GgufTensorStore;
+
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.github.amulet4j.djl.RandomModelFolder;
-import io.github.amulet4j.djl.checkpoint.Checkpoints;
-import io.github.amulet4j.djl.checkpoint.ModelConfig;
-import io.github.amulet4j.djl.checkpoint.ModelConfigReader;
-import io.github.amulet4j.djl.checkpoint.SafetensorsDtype;
-import io.github.amulet4j.djl.checkpoint.TensorStore;
+import io.github.amulet4j.formats.checkpoint.ModelConfig;
+import io.github.amulet4j.formats.checkpoint.TensorStore;
 import io.github.amulet4j.djl.model.DjlCausalLm;
-import io.github.amulet4j.djl.model.RandomCheckpoint;
+import io.github.amulet4j.formats.checkpoint.RandomCheckpoint;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;

@@ -1,5 +1,11 @@
 package io.github.amulet4j.djl.gguf;
 
+import io.github.amulet4j.formats.gguf.GgufTokenizer;
+import io.github.amulet4j.formats.gguf.GgufTokenizerExport;
+
+import io.github.amulet4j.formats.gguf.GgufFile;
+import io.github.amulet4j.formats.gguf.GgufWriter;
+
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -62,7 +68,7 @@ class GgufRealTokenizerTest {
         List<String> texts = new ArrayList<>(GgufTokenizerTest.TEXTS);
         try (GgufFile g = GgufFile.open(gguf);
              HfTokenizer want = HfTokenizer.load(folder);
-             HfTokenizer got = GgufTokenizer.of(g).load(gguf)) {
+             HfTokenizer got = HfTokenizer.fromGguf(GgufTokenizer.of(g), gguf)) {
             for (JsonObject c : cases(name)) {
                 String text = c.get("text").getAsString();
                 texts.add(text);

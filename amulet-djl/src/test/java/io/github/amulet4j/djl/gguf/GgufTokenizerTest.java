@@ -1,5 +1,12 @@
 package io.github.amulet4j.djl.gguf;
 
+import io.github.amulet4j.formats.gguf.GgufTokenizer;
+import io.github.amulet4j.formats.gguf.GgufTokenizerExport;
+
+import io.github.amulet4j.formats.gguf.GgufFile;
+import io.github.amulet4j.formats.gguf.GgufFormatException;
+import io.github.amulet4j.formats.gguf.GgufWriter;
+
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -12,7 +19,7 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import io.github.amulet4j.djl.tokenizer.HfTokenizer;
 import io.github.amulet4j.djl.tokenizer.TinyTokenizerWriter;
-import io.github.amulet4j.djl.tokenizer.TokenizerConfig;
+import io.github.amulet4j.formats.tokenizer.TokenizerConfig;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -107,7 +114,7 @@ class GgufTokenizerTest {
              HfTokenizer want = HfTokenizer.load(folder)) {
             assertEquals(pre, g.metadata().string("tokenizer.ggml.pre"));
             GgufTokenizer gt = GgufTokenizer.of(g);
-            try (HfTokenizer got = gt.load(gguf)) {
+            try (HfTokenizer got = HfTokenizer.fromGguf(gt, gguf)) {
                 assertEquals(want.vocabularySize(), got.vocabularySize(), "padding [PAD] tokens dropped");
                 for (String t : TEXTS) {
                     int[] ids = want.encode(t);
@@ -311,7 +318,7 @@ class GgufTokenizerTest {
              HfTokenizer want = HfTokenizer.load(folder)) {
             GgufTokenizer gt = GgufTokenizer.of(g);
             assertTrue(gt.config().addBosToken(), "SentencePiece adds BOS by default");
-            try (HfTokenizer got = gt.load(gguf)) {
+            try (HfTokenizer got = HfTokenizer.fromGguf(gt, gguf)) {
                 int merged = 0;
                 for (String t : texts) {
                     int[] ids = want.encode(t);

@@ -1,12 +1,17 @@
 package io.github.amulet4j.djl.gguf;
 
+import io.github.amulet4j.formats.gguf.KQuantEncoder;
+
+import io.github.amulet4j.formats.gguf.GgmlType;
+import io.github.amulet4j.formats.gguf.GgufModelWriter;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.github.amulet4j.djl.checkpoint.ModelConfig;
-import io.github.amulet4j.djl.checkpoint.TensorStore;
+import io.github.amulet4j.formats.checkpoint.ModelConfig;
+import io.github.amulet4j.formats.checkpoint.TensorStore;
 import io.github.amulet4j.djl.model.DjlCausalLm;
-import io.github.amulet4j.djl.model.RandomCheckpoint;
+import io.github.amulet4j.formats.checkpoint.RandomCheckpoint;
 import io.github.amulet4j.djl.model.RuntimeOptions;
 import io.github.amulet4j.djl.RandomModelFolder;
 import java.io.IOException;

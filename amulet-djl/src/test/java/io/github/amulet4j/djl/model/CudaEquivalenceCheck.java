@@ -1,5 +1,7 @@
 package io.github.amulet4j.djl.model;
 
+import io.github.amulet4j.formats.checkpoint.ModelShapes;
+
 import ai.djl.Device;
 import ai.djl.engine.Engine;
 import ai.djl.engine.StandardCapabilities;
@@ -10,9 +12,9 @@ import io.github.amulet4j.backend.DecodingSession;
 import io.github.amulet4j.djl.AmuletModel;
 import io.github.amulet4j.djl.ModelOptions;
 import io.github.amulet4j.djl.RandomModelFolder;
-import io.github.amulet4j.djl.checkpoint.InMemoryTensorStore;
-import io.github.amulet4j.djl.checkpoint.ModelConfig;
-import io.github.amulet4j.djl.checkpoint.SafetensorsDtype;
+import io.github.amulet4j.formats.checkpoint.InMemoryTensorStore;
+import io.github.amulet4j.formats.checkpoint.ModelConfig;
+import io.github.amulet4j.formats.checkpoint.SafetensorsDtype;
 import io.github.amulet4j.generate.GenerationConfig;
 import io.github.amulet4j.generate.GenerationResult;
 import io.github.amulet4j.prompt.Preference;

@@ -1,9 +1,11 @@
 package io.github.amulet4j.djl.model;
 
+import io.github.amulet4j.formats.checkpoint.ModelShapes;
+
 import io.github.amulet4j.backend.DecodingSession;
 import io.github.amulet4j.backend.Logits;
-import io.github.amulet4j.djl.checkpoint.InMemoryTensorStore;
-import io.github.amulet4j.djl.checkpoint.ModelConfig;
+import io.github.amulet4j.formats.checkpoint.InMemoryTensorStore;
+import io.github.amulet4j.formats.checkpoint.ModelConfig;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;

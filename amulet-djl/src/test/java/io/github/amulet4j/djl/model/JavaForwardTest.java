@@ -1,11 +1,18 @@
 package io.github.amulet4j.djl.model;
 
+import io.github.amulet4j.transformer.DecoderSession;
+
+import io.github.amulet4j.formats.checkpoint.ModelShapes;
+import io.github.amulet4j.transformer.JavaForward;
+import io.github.amulet4j.transformer.JavaForwardSeams;
+import io.github.amulet4j.transformer.KvCache;
+
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import io.github.amulet4j.backend.DecodingSession;
-import io.github.amulet4j.djl.checkpoint.InMemoryTensorStore;
-import io.github.amulet4j.djl.checkpoint.ModelConfig;
+import io.github.amulet4j.formats.checkpoint.InMemoryTensorStore;
+import io.github.amulet4j.formats.checkpoint.ModelConfig;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -19,7 +26,7 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The pure-Java forward pass ({@link JavaForward}, {@link JavaKvCache}) against the engine's ({@link
+ * The pure-Java forward pass ({@link JavaForward}, {@code JavaKvCache}) against the engine's ({@link
  * TransformerForward}, {@code linearKernel ENGINE}, float32) on the same weights: logits at every position of
  * left-padded batches in chunks that do and do not divide the prompt, sessions through select and absorb; and its
  * memory: a long prefill holds the cache plus one chunk's activations, a decode step allocates next to nothing.
@@ -113,8 +120,8 @@ class JavaForwardTest {
         try (DjlCausalLm java = DjlCausalLm.load(c, store, options(RuntimeOptions.LinearKernel.JAVA, 1));
              DjlCausalLm engine = DjlCausalLm.load(c, store, options(RuntimeOptions.LinearKernel.ENGINE, 1))) {
             JavaForward pass = (JavaForward) java.forward();
-            pass.splitSlots(8, 16);
-            assertTrue(pass.splitRanges(lengths.length, width) > 2, "the split path is taken");
+            JavaForwardSeams.splitSlots(pass, 8, 16);
+            assertTrue(JavaForwardSeams.splitRanges(pass, lengths.length, width) > 2, "the split path is taken");
             float[][] got = allPositions(java, batch, pad, 1);
             float[][] want = allPositions(engine, batch, pad, 1);
             for (int i = 0; i < want.length; i++) {
@@ -146,11 +153,8 @@ class JavaForwardTest {
     /** Logits of every position of a left-padded batch, through a fresh cache of the model's own kind. */
     private static float[][] allPositions(DjlCausalLm lm, int[][] batch, int[] pad, int chunk) {
         float[][] every = new float[batch.length * batch[0].length][lm.vocabSize()];
-        try (NDManager step = lm.manager().newSubManager(); NDScope scope = new NDScope()) {
-            scope.suppressNotUsedWarning();
-            try (KvCache cache = lm.newCache(step, batch.length, 4)) {
-                lm.forward().runAll(step, batch, pad, cache, chunk, every);
-            }
+        try (KvCache cache = lm.newCache(batch.length, 4)) {
+            lm.forward().runAll(batch, pad, cache, chunk, every);
         }
         return every;
     }
@@ -198,7 +202,7 @@ class JavaForwardTest {
                     s[m].extend(new int[][] {TestModels.tokens(c, 6, 4), TestModels.tokens(c, 6, 5)});
                 }
                 compare(s, "extend");
-                assertEquals(((DjlDecodingSession) s[1]).cacheSlots(), ((DjlDecodingSession) s[0]).cacheSlots());
+                assertEquals(((DecoderSession) s[1]).cacheSlots(), ((DecoderSession) s[0]).cacheSlots());
             } finally {
                 for (DecodingSession x : s) {
                     if (x != null) {
@@ -239,8 +243,8 @@ class JavaForwardTest {
         try (DjlCausalLm lm = DjlCausalLm.load(c, store, opts)) {
             long weights = engineBytes(lm);
             long[] peak = {0, 0};
-            lm.forward().probe(() -> {
-                peak[0] = Math.max(peak[0], lm.forward().heapBytesHeld());
+            PassSeams.probe(lm.forward(), () -> {
+                peak[0] = Math.max(peak[0], PassSeams.heapBytesHeld(lm.forward()));
                 peak[1] = Math.max(peak[1], engineBytes(lm) - weights);
             });
             try (DecodingSession s = lm.prefill(prompts)) {
@@ -253,16 +257,20 @@ class JavaForwardTest {
             long qkv = (long) (c.numHeads() + 2 * c.numKvHeads()) * c.headDim();
             long perRow = 4L * c.hiddenSize() + qkv + (long) c.numHeads() * c.headDim() + 3L * c.intermediateSize()
                     + c.headDim();
-            long perThread = (long) JavaForward.QUERY_BLOCK * length + c.headDim();
-            long bound = cache + f * (rows * perRow + 2 * perThread + JavaForward.LOGIT_GROUP * c.hiddenSize());
+            long perThread = (long) JavaForwardSeams.QUERY_BLOCK * length + c.headDim();
+            long bound = cache + f * (rows * perRow + 2 * perThread + JavaForwardSeams.LOGIT_GROUP * c.hiddenSize());
             assertTrue(peak[0] >= cache, "the probe saw the cache: " + peak[0]);
             assertTrue(peak[0] <= bound, "peak " + peak[0] + " bytes above the bound " + bound);
             assertEquals(0, peak[1], "engine arrays beyond the weights");
         }
     }
 
+    /** Bytes of live engine arrays under the model's manager (none on the Java pass, which starts no engine). */
     private static long engineBytes(DjlCausalLm lm) {
         long sum = 0;
+        if (lm.manager() == null) {
+            return 0;
+        }
         for (NDArray a : lm.manager().getManagedArrays()) {
             if (!a.isReleased()) {
                 sum += a.size() * a.getDataType().getNumOfBytes();

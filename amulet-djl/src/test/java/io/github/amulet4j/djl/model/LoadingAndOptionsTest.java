@@ -1,11 +1,15 @@
 package io.github.amulet4j.djl.model;
 
+import io.github.amulet4j.formats.checkpoint.ModelShapes;
+import io.github.amulet4j.formats.checkpoint.RandomCheckpoint;
+import io.github.amulet4j.formats.checkpoint.TensorLayout;
+
 import ai.djl.Device;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.types.DataType;
 import io.github.amulet4j.backend.DecodingSession;
-import io.github.amulet4j.djl.checkpoint.InMemoryTensorStore;
-import io.github.amulet4j.djl.checkpoint.ModelConfig;
+import io.github.amulet4j.formats.checkpoint.InMemoryTensorStore;
+import io.github.amulet4j.formats.checkpoint.ModelConfig;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
@@ -98,7 +102,7 @@ class LoadingAndOptionsTest {
                 c.bosTokenId(), c.eosTokenIds(), c.torchDtype(), c.slidingWindow());
         InMemoryTensorStore weights = TestModels.store(c, 1);
         java.util.concurrent.atomic.AtomicInteger reads = new java.util.concurrent.atomic.AtomicInteger();
-        io.github.amulet4j.djl.checkpoint.TensorStore counting = new io.github.amulet4j.djl.checkpoint.TensorStore() {
+        io.github.amulet4j.formats.checkpoint.TensorStore counting = new io.github.amulet4j.formats.checkpoint.TensorStore() {
             @Override
             public java.util.Set<String> names() {
                 return weights.names();

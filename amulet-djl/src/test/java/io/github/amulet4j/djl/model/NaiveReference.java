@@ -1,7 +1,7 @@
 package io.github.amulet4j.djl.model;
 
-import io.github.amulet4j.djl.checkpoint.ModelConfig;
-import io.github.amulet4j.djl.checkpoint.TensorStore;
+import io.github.amulet4j.formats.checkpoint.ModelConfig;
+import io.github.amulet4j.formats.checkpoint.TensorStore;
 
 /**
  * An independent forward pass in plain Java loops (double accumulation) over the float32 values of a

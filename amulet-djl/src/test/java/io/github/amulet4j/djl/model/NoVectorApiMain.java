@@ -1,7 +1,10 @@
 package io.github.amulet4j.djl.model;
 
-import io.github.amulet4j.djl.checkpoint.InMemoryTensorStore;
-import io.github.amulet4j.djl.checkpoint.ModelConfig;
+import io.github.amulet4j.formats.checkpoint.ModelShapes;
+import io.github.amulet4j.transformer.VectorSupport;
+
+import io.github.amulet4j.formats.checkpoint.InMemoryTensorStore;
+import io.github.amulet4j.formats.checkpoint.ModelConfig;
 
 /**
  * Run in a child JVM (without {@code --add-modules jdk.incubator.vector}, or on another JDK): prints what the

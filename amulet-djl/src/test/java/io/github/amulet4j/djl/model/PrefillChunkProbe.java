@@ -1,10 +1,10 @@
 package io.github.amulet4j.djl.model;
 
 import io.github.amulet4j.backend.DecodingSession;
-import io.github.amulet4j.djl.checkpoint.Checkpoints;
-import io.github.amulet4j.djl.checkpoint.ModelConfig;
-import io.github.amulet4j.djl.checkpoint.ModelConfigReader;
-import io.github.amulet4j.djl.checkpoint.TensorStore;
+import io.github.amulet4j.formats.checkpoint.Checkpoints;
+import io.github.amulet4j.formats.checkpoint.ModelConfig;
+import io.github.amulet4j.formats.checkpoint.ModelConfigReader;
+import io.github.amulet4j.formats.checkpoint.TensorStore;
 
 import java.io.IOException;
 import java.nio.file.Files;

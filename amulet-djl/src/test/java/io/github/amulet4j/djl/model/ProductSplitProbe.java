@@ -1,11 +1,15 @@
 package io.github.amulet4j.djl.model;
 
+import io.github.amulet4j.transformer.LinearWeight;
+import io.github.amulet4j.transformer.RowSplitPool;
+import io.github.amulet4j.transformer.VectorSupport;
+
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import io.github.amulet4j.djl.weights.WeightFormat;
-import io.github.amulet4j.djl.weights.WeightMatrix;
+import io.github.amulet4j.transformer.weights.WeightFormat;
+import io.github.amulet4j.transformer.weights.WeightMatrix;
 
 import java.util.Arrays;
 import java.util.Locale;
@@ -37,20 +41,20 @@ public final class ProductSplitProbe {
         double[][] ms = new double[names.length][rounds];
         try (NDManager m = NDManager.newBaseManager("PyTorch");
              RowSplitPool workers = new RowSplitPool(2, "probe")) {
-            LinearWeight[][] w = new LinearWeight[24][SHAPES.length];
+            EngineLinear[][] w = new EngineLinear[24][SHAPES.length];
             WeightMatrix[][] heap = new WeightMatrix[24][SHAPES.length];
             double bytes = 0;
             for (int l = 0; l < 24; l++) {
                 for (int i = 0; i < SHAPES.length; i++) {
                     NDArray a = m.randomNormal(0, 0.02f, new Shape(SHAPES[i][0], SHAPES[i][1]), DataType.FLOAT32);
-                    w[l][i] = LinearWeight.onEngine(a, null, 2);
+                    w[l][i] = EngineLinear.of(a, null, 2);
                     heap[l][i] = java ? WeightMatrix.of(WeightFormat.F32, a.toFloatArray(), SHAPES[i][0], SHAPES[i][1])
                             : null;
                     bytes += 4.0 * SHAPES[i][0] * SHAPES[i][1];
                 }
             }
             NDArray headArray = m.randomNormal(0, 0.02f, new Shape(151936, 896), DataType.FLOAT32);
-            LinearWeight head = LinearWeight.onEngine(headArray, null, 2);
+            EngineLinear head = EngineLinear.of(headArray, null, 2);
             WeightMatrix heapHead = java ? WeightMatrix.of(WeightFormat.F32, headArray.toFloatArray(), 151936, 896)
                     : null;
             bytes += 4.0 * 151936 * 896;
@@ -118,10 +122,18 @@ public final class ProductSplitProbe {
             () -> w.multiply(x, n, y, half, rows)});
     }
 
-    private static void multiply(LinearWeight w, NDArray x, boolean split, RowSplitPool workers, NDManager step) {
+    private static void multiply(EngineLinear w, NDArray x, boolean split, RowSplitPool workers, NDManager step) {
         try (NDManager scope = step.newSubManager()) {
             if (split) {
-                for (NDArray r : workers.multiply(w.blocks(), x, scope)) {
+                NDArray[] blocks = w.blocks();
+                NDArray[] parts = new NDArray[blocks.length];
+                Runnable[] tasks = new Runnable[blocks.length];
+                for (int i = 0; i < blocks.length; i++) {
+                    int k = i;
+                    tasks[i] = () -> parts[k] = blocks[k].matMul(x);
+                }
+                workers.run(tasks);
+                for (NDArray r : parts) {
                     r.attach(scope);
                 }
             } else {

@@ -1,7 +1,10 @@
 package io.github.amulet4j.djl.model;
 
-import io.github.amulet4j.djl.checkpoint.InMemoryTensorStore;
-import io.github.amulet4j.djl.checkpoint.ModelConfig;
+import io.github.amulet4j.formats.checkpoint.RandomCheckpoint;
+import io.github.amulet4j.formats.checkpoint.TensorLayout;
+
+import io.github.amulet4j.formats.checkpoint.InMemoryTensorStore;
+import io.github.amulet4j.formats.checkpoint.ModelConfig;
 
 import java.util.SplittableRandom;
 

@@ -1,5 +1,7 @@
 package io.github.amulet4j.djl.model;
 
+import io.github.amulet4j.transformer.VectorSupport;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;

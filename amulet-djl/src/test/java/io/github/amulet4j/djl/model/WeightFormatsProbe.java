@@ -1,7 +1,9 @@
 package io.github.amulet4j.djl.model;
 
-import io.github.amulet4j.djl.weights.WeightFormat;
-import io.github.amulet4j.djl.weights.WeightMatrix;
+import io.github.amulet4j.transformer.RowSplitPool;
+
+import io.github.amulet4j.transformer.weights.WeightFormat;
+import io.github.amulet4j.transformer.weights.WeightMatrix;
 
 import java.util.Arrays;
 import java.util.Locale;

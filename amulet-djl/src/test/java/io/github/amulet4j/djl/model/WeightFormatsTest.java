@@ -1,9 +1,11 @@
 package io.github.amulet4j.djl.model;
 
+import io.github.amulet4j.formats.checkpoint.ModelShapes;
+
 import io.github.amulet4j.backend.DecodingSession;
-import io.github.amulet4j.djl.checkpoint.InMemoryTensorStore;
-import io.github.amulet4j.djl.checkpoint.ModelConfig;
-import io.github.amulet4j.djl.checkpoint.TensorStore;
+import io.github.amulet4j.formats.checkpoint.InMemoryTensorStore;
+import io.github.amulet4j.formats.checkpoint.ModelConfig;
+import io.github.amulet4j.formats.checkpoint.TensorStore;
 import org.junit.jupiter.api.Test;
 
 import java.util.EnumMap;
@@ -100,7 +102,7 @@ class WeightFormatsTest {
     @Test
     void autoKeepsABf16CheckpointInBf16() {
         ModelConfig c = ModelShapes.tinyLlama();
-        TensorStore bf16 = new DeclaredStore(TestModels.store(c, 41), io.github.amulet4j.djl.weights.WeightFormat.BF16);
+        TensorStore bf16 = new DeclaredStore(TestModels.store(c, 41), io.github.amulet4j.transformer.weights.WeightFormat.BF16);
         int[] prompt = TestModels.tokens(c, 10, 2);
         try (DjlCausalLm auto = DjlCausalLm.load(c, bf16);
              DjlCausalLm explicit = DjlCausalLm.load(c, bf16, RuntimeOptions.builder()
@@ -118,8 +120,8 @@ class WeightFormatsTest {
     void autoKeepsQuantizedTensorsOfAGgufStoreInTheirFormat() {
         ModelConfig c = ModelShapes.tinyLlama();
         int[] prompt = TestModels.tokens(c, 10, 2);
-        for (io.github.amulet4j.djl.weights.WeightFormat f : List.of(io.github.amulet4j.djl.weights.WeightFormat.Q8_0,
-                io.github.amulet4j.djl.weights.WeightFormat.Q4_0)) {
+        for (io.github.amulet4j.transformer.weights.WeightFormat f : List.of(io.github.amulet4j.transformer.weights.WeightFormat.Q8_0,
+                io.github.amulet4j.transformer.weights.WeightFormat.Q4_0)) {
             TensorStore q = new DeclaredStore(TestModels.store(c, 43), f);
             try (DjlCausalLm auto = DjlCausalLm.load(c, q);
                  DjlCausalLm explicit = DjlCausalLm.load(c, q, RuntimeOptions.builder()
@@ -180,9 +182,9 @@ class WeightFormatsTest {
      */
     private static final class DeclaredStore implements TensorStore {
         private final InMemoryTensorStore inner;
-        private final io.github.amulet4j.djl.weights.WeightFormat format;
+        private final io.github.amulet4j.transformer.weights.WeightFormat format;
 
-        DeclaredStore(InMemoryTensorStore inner, io.github.amulet4j.djl.weights.WeightFormat format) {
+        DeclaredStore(InMemoryTensorStore inner, io.github.amulet4j.transformer.weights.WeightFormat format) {
             this.inner = inner;
             this.format = format;
         }
@@ -214,7 +216,7 @@ class WeightFormatsTest {
                 return v;
             }
             long[] s = inner.shape(name);
-            return io.github.amulet4j.djl.weights.WeightMatrix.of(format, v, (int) s[0], (int) s[1]).toFloatArray();
+            return io.github.amulet4j.transformer.weights.WeightMatrix.of(format, v, (int) s[0], (int) s[1]).toFloatArray();
         }
 
         @Override

@@ -1,5 +1,9 @@
 package io.github.amulet4j.djl.template;
 
+import io.github.amulet4j.jinja.FixtureRenderingTest;
+
+import io.github.amulet4j.jinja.TemplateException;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;

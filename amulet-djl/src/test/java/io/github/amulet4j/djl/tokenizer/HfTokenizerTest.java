@@ -1,5 +1,7 @@
 package io.github.amulet4j.djl.tokenizer;
 
+import io.github.amulet4j.formats.tokenizer.TokenizerFormatException;
+
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

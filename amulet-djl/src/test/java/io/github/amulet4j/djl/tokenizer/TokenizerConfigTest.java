@@ -1,5 +1,9 @@
 package io.github.amulet4j.djl.tokenizer;
 
+import io.github.amulet4j.formats.tokenizer.GenerationDefaults;
+import io.github.amulet4j.formats.tokenizer.TokenizerConfig;
+import io.github.amulet4j.formats.tokenizer.TokenizerFormatException;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;

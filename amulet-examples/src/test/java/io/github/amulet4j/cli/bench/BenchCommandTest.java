@@ -8,7 +8,7 @@ import io.github.amulet4j.benchmarks.decode.BenchReport;
 import io.github.amulet4j.benchmarks.decode.DecodeBenchmark;
 import io.github.amulet4j.benchmarks.decode.MethodResult;
 import io.github.amulet4j.cli.AmuletCli;
-import io.github.amulet4j.djl.model.ModelShapes;
+import io.github.amulet4j.formats.checkpoint.ModelShapes;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;

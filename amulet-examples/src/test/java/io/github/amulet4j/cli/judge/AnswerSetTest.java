@@ -1,5 +1,8 @@
 package io.github.amulet4j.cli.judge;
 
+import io.github.amulet4j.eval.judge.AnswerSet;
+import io.github.amulet4j.eval.judge.Comparison;
+
 import com.google.gson.JsonObject;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

@@ -2,13 +2,13 @@ package io.github.amulet4j.cli.judge;
 
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import io.github.amulet4j.cli.serve.AmuletServer;
-import io.github.amulet4j.cli.serve.ServerOptions;
+import io.github.amulet4j.server.AmuletServer;
+import io.github.amulet4j.server.ServerOptions;
 import io.github.amulet4j.djl.AmuletBatcher;
 import io.github.amulet4j.djl.AmuletModel;
 import io.github.amulet4j.djl.ModelOptions;
 import io.github.amulet4j.djl.RandomModelFolder;
-import io.github.amulet4j.djl.checkpoint.SafetensorsDtype;
+import io.github.amulet4j.formats.checkpoint.SafetensorsDtype;
 import io.github.amulet4j.generate.BatchingOptions;
 import io.github.amulet4j.generate.GenerationConfig;
 import org.junit.jupiter.api.Test;

@@ -1,5 +1,9 @@
 package io.github.amulet4j.cli.judge;
 
+import io.github.amulet4j.eval.Question;
+import io.github.amulet4j.eval.judge.JudgePrompt;
+import io.github.amulet4j.eval.judge.Tally;
+
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;

@@ -1,5 +1,12 @@
 package io.github.amulet4j.cli.judge;
 
+import io.github.amulet4j.eval.judge.ChatMessage;
+
+import io.github.amulet4j.eval.judge.JudgeClient;
+import io.github.amulet4j.eval.judge.JudgeClientSettings;
+import io.github.amulet4j.eval.judge.JudgeException;
+import io.github.amulet4j.eval.judge.OpenAiJudgeClient;
+
 import org.junit.jupiter.api.Test;
 
 import java.net.ServerSocket;

@@ -3,9 +3,9 @@ package io.github.amulet4j.benchmarks.decode;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import io.github.amulet4j.djl.RandomModelFolder;
-import io.github.amulet4j.djl.checkpoint.ModelConfig;
-import io.github.amulet4j.djl.checkpoint.SafetensorsDtype;
-import io.github.amulet4j.djl.model.TensorLayout;
+import io.github.amulet4j.formats.checkpoint.ModelConfig;
+import io.github.amulet4j.formats.checkpoint.SafetensorsDtype;
+import io.github.amulet4j.formats.checkpoint.TensorLayout;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

@@ -1,0 +1,72 @@
+package io.github.amulet4j.formats.checkpoint;
+
+import java.util.List;
+
+/**
+ * {@link ModelConfig} presets: the full-size shapes used by the benchmarks (Qwen2.5-0.5B, Llama-3.2-1B)
+ * and tiny variants of every supported architecture for tests.
+ */
+public final class ModelShapes {
+
+    private ModelShapes() {
+    }
+
+    /** Qwen2.5-0.5B: hidden 896, 24 layers, 14 heads, 2 KV heads, intermediate 4864, vocabulary 151,936, tied. */
+    public static ModelConfig qwen25_05b() {
+        return new ModelConfig("Qwen2ForCausalLM", 896, 24, 14, 2, 64, 4864, 151936, 32768, 1e-6, 1_000_000.0,
+                null, true, true, false, "silu", 151643, List.of(151645, 151643), "bfloat16");
+    }
+
+    /** Llama-3.2-1B: hidden 2048, 16 layers, 32 heads, 8 KV heads, intermediate 8192, vocabulary 128,256, tied, llama3 rope. */
+    public static ModelConfig llama32_1b() {
+        return new ModelConfig("LlamaForCausalLM", 2048, 16, 32, 8, 64, 8192, 128256, 131072, 1e-5, 500_000.0,
+                new ModelConfig.RopeScaling("llama3", 32.0, 1.0, 4.0, 8192), true, false, false, "silu", 128000,
+                List.of(128001, 128008, 128009), "bfloat16");
+    }
+
+    /**
+     * Llama-3.1-8B: hidden 4096, 32 layers, 32 heads, 8 KV heads, intermediate 14,336, vocabulary 128,256, untied
+     * head, llama3 rope (the paper's largest model family; 16 GB in BF16).
+     */
+    public static ModelConfig llama31_8b() {
+        return new ModelConfig("LlamaForCausalLM", 4096, 32, 32, 8, 128, 14336, 128256, 131072, 1e-5, 500_000.0,
+                new ModelConfig.RopeScaling("llama3", 8.0, 1.0, 4.0, 8192), false, false, false, "silu", 128000,
+                List.of(128001, 128008, 128009), "bfloat16");
+    }
+
+    /** A tiny Llama with llama3 rope scaling (small original context so that all three frequency bands occur). */
+    public static ModelConfig tinyLlama() {
+        return new ModelConfig("LlamaForCausalLM", 64, 2, 4, 2, 16, 96, 211, 256, 1e-5, 10_000.0,
+                new ModelConfig.RopeScaling("llama3", 8.0, 1.0, 4.0, 32), false, false, false, "silu", 1, List.of(2),
+                "float32");
+    }
+
+    /** A tiny Mistral (GQA, untied head, no rope scaling). */
+    public static ModelConfig tinyMistral() {
+        return new ModelConfig("MistralForCausalLM", 48, 2, 4, 2, 12, 80, 173, 256, 1e-5, 10_000.0, null, false,
+                false, false, "silu", 1, List.of(2), "float32");
+    }
+
+    /** A tiny Qwen2 (q/k/v biases, tied embeddings). */
+    public static ModelConfig tinyQwen2() {
+        return new ModelConfig("Qwen2ForCausalLM", 64, 2, 4, 2, 16, 112, 257, 256, 1e-6, 1_000_000.0, null, true,
+                true, false, "silu", null, List.of(3), "float32");
+    }
+
+    /** A tiny Qwen3 (q/k RMSNorm, explicit head_dim larger than hidden / heads). */
+    public static ModelConfig tinyQwen3() {
+        return new ModelConfig("Qwen3ForCausalLM", 32, 2, 4, 2, 16, 64, 151, 256, 1e-6, 1_000_000.0, null, true,
+                false, true, "silu", null, List.of(3), "float32");
+    }
+
+    /** A tiny GPT-2 (LayerNorm, learned positions, Conv1D layout, tied head). */
+    public static ModelConfig tinyGpt2() {
+        return new ModelConfig("GPT2LMHeadModel", 48, 2, 4, 4, 12, 192, 199, 64, 1e-5, 0.0, null, true, false, false,
+                "gelu_new", 0, List.of(0), "float32");
+    }
+
+    /** All tiny configurations, one per architecture. */
+    public static List<ModelConfig> tinyAll() {
+        return List.of(tinyLlama(), tinyMistral(), tinyQwen2(), tinyQwen3(), tinyGpt2());
+    }
+}

@@ -1,0 +1,164 @@
+package io.github.amulet4j.formats.gguf;
+
+import io.github.amulet4j.formats.checkpoint.ModelConfig;
+import io.github.amulet4j.formats.checkpoint.TensorStore;
+import io.github.amulet4j.formats.checkpoint.RotaryFrequencies;
+import io.github.amulet4j.formats.checkpoint.TensorLayout;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * Writes a Hugging Face model (its {@link ModelConfig} and tensors) as a GGUF file the way llama.cpp's
+ * {@code convert_hf_to_gguf.py} lays it out: {@code general.architecture} and the {@code <arch>.*} keys, GGUF
+ * tensor names, the q/k rows of {@code llama} permuted, GPT-2's Conv1D weights transposed, Llama 3 rotary
+ * scaling as {@code rope_freqs.weight}; matrices in the chosen type (vectors, and matrices whose rows are not a
+ * whole number of blocks, in F32). Tokenizer metadata is added by the caller through {@link #metadata()}.
+ * For tests, random models and conversions of small models.
+ */
+public final class GgufModelWriter {
+
+    private final ModelConfig config;
+    private final TensorStore store;
+    private final GgmlType weightType;
+    private final GgufWriter writer = new GgufWriter();
+    private Encoder encoder = GgufWriter::encode;
+
+    /** Encodes float32 values as a ggml type (to write types {@link GgufWriter#encode} does not quantize). */
+    @FunctionalInterface
+    public interface Encoder {
+        /** The encoded blocks of {@code values}. */
+        byte[] encode(GgmlType type, float[] values);
+    }
+
+    /**
+     * @param weightType the type of the 2-D weights: F32, F16, BF16, Q8_0 or Q4_0
+     */
+    public GgufModelWriter(ModelConfig config, TensorStore store, GgmlType weightType) {
+        this.config = Objects.requireNonNull(config, "config");
+        this.store = Objects.requireNonNull(store, "store");
+        this.weightType = Objects.requireNonNull(weightType, "weightType");
+        String a = ggufArchitecture(config);
+        writer.putString("general.architecture", a);
+        writer.putString("general.name", "amulet-" + a);
+        writer.putU32("general.file_type", 0);
+        writer.putU32(a + ".context_length", config.maxPositions());
+        writer.putU32(a + ".embedding_length", config.hiddenSize());
+        writer.putU32(a + ".block_count", config.numLayers());
+        writer.putU32(a + ".feed_forward_length", config.intermediateSize());
+        writer.putU32(a + ".attention.head_count", config.numHeads());
+        if (config.isGpt2()) {
+            writer.putF32(a + ".attention.layer_norm_epsilon", (float) config.normEps());
+        } else {
+            writer.putU32(a + ".attention.head_count_kv", config.numKvHeads());
+            writer.putF32(a + ".rope.freq_base", (float) config.ropeTheta());
+            writer.putF32(a + ".attention.layer_norm_rms_epsilon", (float) config.normEps());
+            writer.putU32(a + ".rope.dimension_count", config.headDim());
+            if (config.headDim() * config.numHeads() != config.hiddenSize()) {
+                writer.putU32(a + ".attention.key_length", config.headDim());
+                writer.putU32(a + ".attention.value_length", config.headDim());
+            }
+            if (config.slidingWindow() != null) {
+                writer.putU32(a + ".attention.sliding_window", config.slidingWindow());
+            }
+        }
+        if (config.bosTokenId() != null) {
+            writer.putU32("tokenizer.ggml.bos_token_id", config.bosTokenId());
+        }
+        List<String> eosKeys = List.of("tokenizer.ggml.eos_token_id", "tokenizer.ggml.eot_token_id",
+                "tokenizer.ggml.eom_token_id");
+        for (int i = 0; i < Math.min(eosKeys.size(), config.eosTokenIds().size()); i++) {
+            writer.putU32(eosKeys.get(i), config.eosTokenIds().get(i));
+        }
+    }
+
+    /**
+     * Converts a Hugging Face model folder (config.json, safetensors, a byte-level BPE tokenizer.json and
+     * tokenizer_config.json) to one GGUF file with its tokenizer and chat template.
+     *
+     * @param weightType the type of the 2-D weights: F32, F16, BF16, Q8_0 or Q4_0
+     */
+    public static void convertFolder(Path folder, Path out, GgmlType weightType) throws IOException {
+        ModelConfig config = io.github.amulet4j.formats.checkpoint.ModelConfigReader.readFolder(folder);
+        try (TensorStore store = io.github.amulet4j.formats.checkpoint.Checkpoints.open(folder)) {
+            GgufModelWriter w = new GgufModelWriter(config, store, weightType);
+            GgufTokenizerExport.put(w.metadata(), folder, config.vocabSize());
+            w.write(out);
+        }
+    }
+
+    /** The GGUF architecture name of a configuration. */
+    public static String ggufArchitecture(ModelConfig config) {
+        for (Map.Entry<String, String> e : GgufModelConfig.ARCHITECTURES.entrySet()) {
+            if (e.getValue().equals(config.architecture())) {
+                return e.getKey();
+            }
+        }
+        if ("MistralForCausalLM".equals(config.architecture())) {
+            return "llama";
+        }
+        throw new IllegalArgumentException("no GGUF architecture for " + config.architecture());
+    }
+
+    /** Uses {@code encoder} for the 2-D weights; returns this writer. */
+    public GgufModelWriter encoder(Encoder encoder) {
+        this.encoder = Objects.requireNonNull(encoder, "encoder");
+        return this;
+    }
+
+    /** The writer, for more metadata (tokenizer, chat template). */
+    public GgufWriter metadata() {
+        return writer;
+    }
+
+    /** Adds the tensors and writes the file. */
+    public void write(Path file) throws IOException {
+        boolean llama = "llama".equals(ggufArchitecture(config));
+        String prefix = config.isGpt2() && store.contains(TensorLayout.GPT2_PREFIX + "wte.weight")
+                ? TensorLayout.GPT2_PREFIX : "";
+        for (Map.Entry<String, long[]> e : TensorLayout.expectedTensors(config, prefix).entrySet()) {
+            String hf = e.getKey();
+            long[] shape = e.getValue();
+            String gguf = GgufTensorNames.toGguf(hf, config);
+            float[] v = store.readFloat32(hf);
+            if (config.isGpt2() && GgufTensorNames.isGpt2Conv1d(gguf)) {
+                v = GgufTensorStore.transpose(v, (int) shape[0], (int) shape[1]);
+                shape = new long[] {shape[1], shape[0]};
+            }
+            if (llama && GgufTensorNames.isPermutedQk(gguf)) {
+                int heads = gguf.contains("attn_q.") ? config.numHeads() : config.numKvHeads();
+                v = GgufTensorStore.permute(v, heads, (int) shape[0], shape.length == 1 ? 1 : (int) shape[1]);
+            }
+            if (shape.length == 2 && shape[1] % weightType.blockSize() == 0) {
+                writer.tensorBytes(gguf, weightType, shape, encoder.encode(weightType, v));
+            } else {
+                writer.tensor(gguf, GgmlType.F32, shape, v);
+            }
+        }
+        ModelConfig.RopeScaling s = config.ropeScaling();
+        if (s != null && "llama3".equals(s.type())) {
+            float[] base = RotaryFrequencies.inverseFrequencies(withoutScaling(config));
+            float[] scaled = RotaryFrequencies.inverseFrequencies(config);
+            float[] divisors = new float[base.length];
+            for (int i = 0; i < base.length; i++) {
+                divisors[i] = base[i] / scaled[i];
+            }
+            writer.tensor("rope_freqs.weight", GgmlType.F32, new long[] {divisors.length}, divisors);
+        } else if (s != null && "linear".equals(s.type())) {
+            String a = ggufArchitecture(config);
+            writer.putString(a + ".rope.scaling.type", "linear");
+            writer.putF32(a + ".rope.scaling.factor", (float) s.factor());
+        }
+        writer.write(file);
+    }
+
+    private static ModelConfig withoutScaling(ModelConfig c) {
+        return new ModelConfig(c.architecture(), c.hiddenSize(), c.numLayers(), c.numHeads(), c.numKvHeads(),
+                c.headDim(), c.intermediateSize(), c.vocabSize(), c.maxPositions(), c.normEps(), c.ropeTheta(), null,
+                c.tieWordEmbeddings(), c.attentionBias(), c.qkNorm(), c.hiddenAct(), c.bosTokenId(), c.eosTokenIds(),
+                c.torchDtype(), c.slidingWindow());
+    }
+}

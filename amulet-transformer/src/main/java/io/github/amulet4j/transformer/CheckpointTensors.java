@@ -1,0 +1,193 @@
+package io.github.amulet4j.transformer;
+
+import io.github.amulet4j.formats.checkpoint.ModelConfig;
+import io.github.amulet4j.formats.checkpoint.TensorLayout;
+import io.github.amulet4j.formats.checkpoint.TensorStore;
+import io.github.amulet4j.transformer.weights.WeightMatrix;
+
+import java.util.Arrays;
+import java.util.Map;
+
+/**
+ * The tensors of a checkpoint in the layout the forward passes multiply fastest, read on demand from a
+ * {@link TensorStore} and checked against the shapes the {@link ModelConfig} implies: every linear weight as
+ * {@code [out, in]} (GPT-2's Conv1D {@code [in, out]} transposed), q/k/v fused into one matrix and gate/up into one,
+ * their biases fused the same way. Matrices are {@link Matrix} sources read a few rows at a time, so a backend
+ * converts them into its own form without a float32 copy of a whole model; vectors (norms, biases) are float arrays.
+ * Shared by the Java pass ({@link JavaWeights}) and amulet-djl's engine weights.
+ */
+public final class CheckpointTensors {
+
+    /** A row-major float32 matrix of the checkpoint (stored as {@code dtype}), not yet read. */
+    public record Matrix(WeightMatrix.RowReader reader, int rows, int cols, String dtype) {
+        /** Every value at once (for an engine, which takes a whole array). */
+        public float[] values() {
+            float[] v = new float[Math.multiplyExact(rows, cols)];
+            reader.read(0, rows, v);
+            return v;
+        }
+
+        static Matrix of(float[] values, int rows, int cols, String dtype) {
+            return new Matrix((first, count, dst) -> System.arraycopy(values, first * cols, dst, 0, count * cols),
+                    rows, cols, dtype);
+        }
+    }
+
+    /** The tensors of one decoder block; biases and q/k norms are null where the model has none. */
+    public record Layer(float[] norm1, float[] norm1Bias, Matrix qkv, float[] qkvBias, Matrix out, float[] outBias,
+                        float[] qNorm, float[] kNorm, float[] norm2, float[] norm2Bias, Matrix up, float[] upBias,
+                        Matrix down, float[] downBias) {
+    }
+
+    private final ModelConfig config;
+    private final TensorStore store;
+    private final String checkpoint;
+    private final String gpt2Prefix;
+    private final Map<String, long[]> expected;
+
+    /** A view of {@code store} (which must stay open while it is read); {@code checkpoint} names it in messages. */
+    public CheckpointTensors(ModelConfig config, TensorStore store, String checkpoint) {
+        this.config = config;
+        this.store = store;
+        this.checkpoint = checkpoint;
+        this.gpt2Prefix = config.isGpt2() && store.contains(TensorLayout.GPT2_PREFIX + "wte.weight")
+                ? TensorLayout.GPT2_PREFIX : "";
+        this.expected = TensorLayout.expectedTensors(config, gpt2Prefix);
+    }
+
+    /** Decoder blocks. */
+    public int layers() {
+        return config.numLayers();
+    }
+
+    /** Block {@code i}, read now (its matrices when their rows are asked for). */
+    public Layer layer(int i) {
+        if (config.isGpt2()) {
+            String l = gpt2Prefix + "h." + i + ".";
+            return new Layer(read(l + "ln_1.weight"), read(l + "ln_1.bias"),
+                    transposed(l + "attn.c_attn.weight"), read(l + "attn.c_attn.bias"),
+                    transposed(l + "attn.c_proj.weight"), read(l + "attn.c_proj.bias"), null, null,
+                    read(l + "ln_2.weight"), read(l + "ln_2.bias"),
+                    transposed(l + "mlp.c_fc.weight"), read(l + "mlp.c_fc.bias"),
+                    transposed(l + "mlp.c_proj.weight"), read(l + "mlp.c_proj.bias"));
+        }
+        String l = "model.layers." + i + ".";
+        String a = l + "self_attn.";
+        Matrix qkv = concat(a + "q_proj.weight", a + "k_proj.weight", a + "v_proj.weight");
+        float[] qkvBias = config.attentionBias() ? concatValues(a + "q_proj.bias", a + "k_proj.bias", a + "v_proj.bias")
+                : null;
+        float[] oBias = TensorLayout.hasOutputProjectionBias(config) ? read(a + "o_proj.bias") : null;
+        float[] qn = config.qkNorm() ? read(a + "q_norm.weight") : null;
+        float[] kn = config.qkNorm() ? read(a + "k_norm.weight") : null;
+        return new Layer(read(l + "input_layernorm.weight"), null, qkv, qkvBias, concat(a + "o_proj.weight"), oBias,
+                qn, kn, read(l + "post_attention_layernorm.weight"), null,
+                concat(l + "mlp.gate_proj.weight", l + "mlp.up_proj.weight"), null,
+                concat(l + "mlp.down_proj.weight"), null);
+    }
+
+    /** The embedding table {@code [vocab, hidden]} (also the output head when the embeddings are tied). */
+    public Matrix embedding() {
+        return concat(config.isGpt2() ? gpt2Prefix + "wte.weight" : "model.embed_tokens.weight");
+    }
+
+    /** The output head {@code [vocab, hidden]}; null when the embeddings are tied. */
+    public Matrix head() {
+        return config.tieWordEmbeddings() ? null : concat("lm_head.weight");
+    }
+
+    /** GPT-2's learned positions {@code [maxPositions, hidden]}, row-major; null for rotary models. */
+    public float[] positions() {
+        return config.isGpt2() ? read(gpt2Prefix + "wpe.weight") : null;
+    }
+
+    /** The final norm's weight. */
+    public float[] finalNorm() {
+        return read(config.isGpt2() ? gpt2Prefix + "ln_f.weight" : "model.norm.weight");
+    }
+
+    /** The final norm's bias; null for RMSNorm models. */
+    public float[] finalNormBias() {
+        return config.isGpt2() ? read(gpt2Prefix + "ln_f.bias") : null;
+    }
+
+    /** Reads a tensor, checked against its expected shape, as float32 values. */
+    private float[] read(String name) {
+        check(name);
+        return store.readFloat32(name);
+    }
+
+    /** Checks that a tensor exists with its expected shape. */
+    private void check(String name) {
+        long[] want = expected.get(name);
+        if (!store.contains(name)) {
+            String hint = config.isGpt2() ? " (looked for GPT-2 names with prefix '" + gpt2Prefix + "')" : "";
+            throw new IllegalArgumentException(checkpoint + ": missing tensor '" + name + "' of shape "
+                    + Arrays.toString(want) + " required by " + config.architecture() + hint);
+        }
+        long[] got = store.shape(name);
+        if (!Arrays.equals(want, got)) {
+            throw new IllegalArgumentException(checkpoint + ": tensor '" + name + "' has shape " + Arrays.toString(got)
+                    + ", expected " + Arrays.toString(want) + " for " + config.architecture());
+        }
+    }
+
+    /** A Conv1D weight stored {@code [in, out]}, transposed to {@code [out, in]} in Java. */
+    private Matrix transposed(String name) {
+        long[] s = expected.get(name);
+        int rows = (int) s[0];
+        int cols = (int) s[1];
+        float[] v = read(name);
+        float[] t = new float[v.length];
+        for (int r = 0; r < rows; r++) {
+            int base = r * cols;
+            for (int c = 0; c < cols; c++) {
+                t[c * rows + r] = v[base + c];
+            }
+        }
+        return Matrix.of(t, cols, rows, store.dtype(name));
+    }
+
+    /**
+     * Matrices with the same number of columns stacked along the rows, read from the store only when their rows are
+     * asked for.
+     */
+    private Matrix concat(String... names) {
+        int[] firstRows = new int[names.length + 1];
+        for (int i = 0; i < names.length; i++) {
+            check(names[i]);
+            firstRows[i + 1] = firstRows[i] + (int) expected.get(names[i])[0];
+        }
+        int cols = (int) expected.get(names[0])[1];
+        WeightMatrix.RowReader reader = (first, count, dst) -> {
+            int end = first + count;
+            for (int i = 0; i < names.length; i++) {
+                int from = Math.max(first, firstRows[i]);
+                int to = Math.min(end, firstRows[i + 1]);
+                if (from < to) {
+                    store.readRows(names[i], from - firstRows[i], to - from, dst, (from - first) * cols);
+                }
+            }
+        };
+        return new Matrix(reader, firstRows[names.length], cols, store.dtype(names[0]));
+    }
+
+    /** Vectors (biases) stacked into one. */
+    private float[] concatValues(String... names) {
+        long total = 0;
+        for (String n : names) {
+            long numel = 1;
+            for (long d : expected.get(n)) {
+                numel *= d;
+            }
+            total += numel;
+        }
+        float[] all = new float[Math.toIntExact(total)];
+        int at = 0;
+        for (String n : names) {
+            float[] v = read(n);
+            System.arraycopy(v, 0, all, at, v.length);
+            at += v.length;
+        }
+        return all;
+    }
+}

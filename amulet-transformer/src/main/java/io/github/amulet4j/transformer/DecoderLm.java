@@ -1,0 +1,176 @@
+package io.github.amulet4j.transformer;
+
+import io.github.amulet4j.backend.CausalLm;
+import io.github.amulet4j.backend.DecodingSession;
+import io.github.amulet4j.formats.checkpoint.ModelConfig;
+import io.github.amulet4j.formats.checkpoint.TensorLayout;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * A decoder-only causal LM (Llama, Mistral, Qwen2, Qwen3, GPT-2) as an Amulet {@link CausalLm}, run by a
+ * {@link ForwardPass}: the pure-Java {@link JavaForward}, or an engine's pass (amulet-djl's PyTorch backend).
+ *
+ * <p>{@link #prefill(List)} runs one batched, left-padded forward pass and returns a session with one KV cache row
+ * per prompt; each {@link DecodingSession#append(int[])} then costs one forward pass for all streams. With
+ * {@link DecoderSettings#useKvCache()} off, every step recomputes the whole prefix instead.
+ *
+ * <p>Not thread-safe: one thread drives the model and its sessions at a time.
+ */
+public class DecoderLm implements CausalLm {
+
+    private final ModelConfig config;
+    private final DecoderSettings settings;
+    private final ForwardPass forward;
+    private volatile boolean closed;
+
+    /** A model over {@code forward}, which it owns (closing the model closes the pass). */
+    public DecoderLm(ModelConfig config, DecoderSettings settings, ForwardPass forward) {
+        this.config = Objects.requireNonNull(config, "config");
+        this.settings = Objects.requireNonNull(settings, "settings");
+        this.forward = Objects.requireNonNull(forward, "forward");
+    }
+
+    /** The configuration this model was built from. */
+    public ModelConfig config() {
+        return config;
+    }
+
+    /** How this model runs its sessions. */
+    public DecoderSettings settings() {
+        return settings;
+    }
+
+    @Override
+    public int vocabSize() {
+        return config.vocabSize();
+    }
+
+    @Override
+    public int maxPositions() {
+        return config.maxPositions();
+    }
+
+    @Override
+    public DecodingSession prefill(List<int[]> prompts) {
+        ensureOpen();
+        Objects.requireNonNull(prompts, "prompts");
+        if (prompts.isEmpty()) {
+            throw new IllegalArgumentException("prompts must not be empty");
+        }
+        for (int i = 0; i < prompts.size(); i++) {
+            checkPrompt(prompts.get(i), "prompt " + i);
+        }
+        return new DecoderSession(this, prompts);
+    }
+
+    /**
+     * Logits of every position of one prompt, {@code [prompt.length][vocab]}, from one forward pass (in chunks of
+     * {@link DecoderSettings#prefillChunk()} tokens) without a session (for scoring and tests).
+     */
+    public float[][] logitsAllPositions(int[] prompt) {
+        ensureOpen();
+        checkPrompt(prompt, "prompt");
+        float[][] out = new float[prompt.length][config.vocabSize()];
+        try (KvCache cache = newCache(1, prompt.length)) {
+            forward.runAll(new int[][] {prompt}, new int[] {0}, cache, settings.prefillChunk(), out);
+        }
+        return out;
+    }
+
+    /** The pass that runs this model (for diagnostics and tests). */
+    public ForwardPass forward() {
+        return forward;
+    }
+
+    /** A cache of the pass's kind (the caller closes it). */
+    public KvCache newCache(int batch, int capacity) {
+        return forward.newCache(batch, capacity);
+    }
+
+    private void checkPrompt(int[] prompt, String what) {
+        Objects.requireNonNull(prompt, what);
+        if (prompt.length == 0) {
+            throw new IllegalArgumentException(what + " is empty");
+        }
+        if (prompt.length > config.maxPositions()) {
+            throw new IllegalArgumentException(what + " has " + prompt.length + " tokens, more than the "
+                    + config.maxPositions() + " positions of " + settings.checkpointName());
+        }
+        for (int id : prompt) {
+            checkToken(id, what);
+        }
+    }
+
+    void checkToken(int id, String what) {
+        if (id < 0 || id >= config.vocabSize()) {
+            throw new IllegalArgumentException(what + " holds token id " + id + ", outside [0, " + config.vocabSize()
+                    + ") of " + settings.checkpointName());
+        }
+    }
+
+    void ensureOpen() {
+        if (closed) {
+            throw new IllegalStateException("model " + settings.checkpointName() + " is closed");
+        }
+    }
+
+    @Override
+    public void close() {
+        if (!closed) {
+            closed = true;
+            forward.close();
+        }
+    }
+
+    /**
+     * Total wall time spent copying logits from the engine into the Java arrays that {@link DecodingSession#logits()}
+     * returns, over every forward pass of this model so far (a diagnostic for benchmarks).
+     */
+    public long logitsCopyNanos() {
+        return forward.copyNanos();
+    }
+
+    /** Bytes the model's weights take, on the device and on the Java heap together (for memory reports). */
+    public long weightBytes() {
+        WeightFootprint f = forward.footprint();
+        return f.deviceBytes() + f.heapBytes();
+    }
+
+    /**
+     * Bytes of weights one decode step reads: every linear weight and the output head as held (in their Java format
+     * or the engine's dtype), plus the norms, biases and positions (embedding tables that are only looked up are not
+     * counted).
+     */
+    public long weightBytesPerToken() {
+        long other = 0;
+        for (Map.Entry<String, long[]> e : TensorLayout.expectedTensors(config).entrySet()) {
+            String n = e.getKey();
+            long[] shape = e.getValue();
+            boolean embedding = n.endsWith("embed_tokens.weight") || n.endsWith("wte.weight") || n.endsWith("lm_head.weight");
+            boolean matrix = shape.length == 2 && !n.endsWith("wpe.weight") && !embedding;
+            if (matrix || embedding || n.endsWith("wpe.weight")) {
+                continue;
+            }
+            long numel = 1;
+            for (long d : shape) {
+                numel *= d;
+            }
+            other += numel;
+        }
+        WeightFootprint f = forward.footprint();
+        return f.linearBytes() + other * f.vectorElementBytes();
+    }
+
+    /** The formats the Java kernels hold the linear weights in ({@code F32}, {@code Q4_0+F16}, ...); empty on an engine. */
+    public String weightFormats() {
+        return forward.footprint().formats();
+    }
+
+    /** Whether the linear layers run as Java Vector API kernels (weights on the Java heap). */
+    public boolean linearLayersOnHeap() {
+        return forward.footprint().heapBytes() > 0;
+    }
+}

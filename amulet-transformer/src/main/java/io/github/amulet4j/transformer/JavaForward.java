@@ -1,0 +1,949 @@
+package io.github.amulet4j.transformer;
+
+import io.github.amulet4j.formats.checkpoint.RotaryFrequencies;
+import io.github.amulet4j.formats.checkpoint.TensorStore;
+import io.github.amulet4j.transformer.weights.WeightFormat;
+
+
+import io.github.amulet4j.formats.checkpoint.ModelConfig;
+import io.github.amulet4j.transformer.weights.WeightMatrix;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+import java.util.Arrays;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The whole forward pass on float arrays, for weights held for the Java kernels (CPU, float32): embeddings from the
+ * Java-held table, norms, rotary embeddings from cos/sin of the inverse frequencies, attention over a
+ * {@link JavaKvCache}, activations and residual adds with the Java Vector API ({@link VectorOps}), and every linear
+ * layer through {@link WeightMatrix#multiply} with the weight's rows split over the {@link RowSplitPool} threads.
+ * The contract of {@link ForwardPass}: left-padded rows with a per-row padding, the prompt in chunks of
+ * {@code chunk} tokens through the cache, logits of the last or of every position.
+ *
+ * <p>Memory: the activations of one chunk live in scratch arrays that are reused from one step to the next (they
+ * grow to the largest chunk seen and stay), attention computes one query's scores at a time per thread (a slot's
+ * worth of floats, never a {@code [T, S]} matrix), so a decode step allocates next to nothing and a long prefill
+ * holds the cache plus one chunk's activations.
+ *
+ * <p>Attention per (row, head), split over the pool's threads; a query sees real slots at or before its own and,
+ * with a sliding window, fewer than {@code window} slots behind it. A query that sees no slot at all (a padding
+ * position) averages the values of every slot, as the engine's finite mask does, so no NaN ever appears. A decode
+ * step over many slots, whose (row, key head) units are too few for the threads, splits the slots into ranges whose
+ * partial softmax results are combined exactly ({@link #splitRanges}).
+ */
+public final class JavaForward implements ForwardPass {
+
+    private final JavaWeights w;
+    private final RowSplitPool workers;
+    private final float[] invFreq;
+    private final boolean gpt2;
+    private final int layers;
+    private final int heads;
+    private final int kvHeads;
+    private final int groups;
+    private final int headDim;
+    private final int half;
+    private final int qDim;
+    private final int kvDim;
+    private final int qkvDim;
+    private final int hidden;
+    private final int inter;
+    private final int upRows;
+    private final int vocab;
+    private final float eps;
+    private final int window;
+    private final float queryScale;
+    private final Activation activation;
+    /** Per layer, the norms and biases (null where the model has none). */
+    private final float[][] norm1;
+    private final float[][] norm1Bias;
+    private final float[][] qkvBias;
+    private final float[][] outBias;
+    private final float[][] qNorm;
+    private final float[][] kNorm;
+    private final float[][] norm2;
+    private final float[][] norm2Bias;
+    private final float[][] upBias;
+    private final float[][] downBias;
+    private final float[] finalNorm;
+    private final float[] finalNormBias;
+    /** GPT-2's learned positions {@code [maxPositions, hidden]}; null for rotary models. */
+    private final float[] positions;
+
+    // Scratch, reused across chunks and steps (grown to the largest chunk seen).
+    private int scratchRows;
+    private float[] x = new float[0];
+    private float[] h = new float[0];
+    private float[] qkv = new float[0];
+    private float[] attn = new float[0];
+    private float[] proj = new float[0];
+    private float[] up = new float[0];
+    private float[] act = new float[0];
+    private float[] cos = new float[0];
+    private float[] sin = new float[0];
+    /** Logits of a group of positions for {@link #runAll}. */
+    private float[] groupLogits = new float[0];
+    /** Per attention task: one query's scores (a slot each) and its output accumulator. */
+    private final float[][] scores;
+    private final float[][] accumulators;
+
+    private Runnable probe;
+    /** The next piece of a shared product or attention to claim, and the threads that joined it. */
+    private final AtomicInteger next = new AtomicInteger();
+    private final AtomicInteger runners = new AtomicInteger();
+
+    /**
+     * Pieces a product of one or two columns is cut into per thread (so that a late thread finds little left to take);
+     * each kernel call copies its input once, so more pieces make more garbage.
+     */
+    static final int PIECES_PER_THREAD = 4;
+    /** Fewest weight rows in a piece. */
+    static final int MIN_PIECE_ROWS = 64;
+    /** The cache of the pass in flight, for {@link #heapBytesHeld()}. */
+    private KvCache running;
+
+    private static final int TILE = JavaKvCache.TILE;
+
+    /** Heads of one query that {@link #attendEight} computes together. */
+    static final int HEAD_BLOCK = 8;
+
+    /** Queries of one head that {@link #attendFour} computes together. */
+    static final int QUERY_BLOCK = 4;
+    /** Whether {@link #attendFour} applies: whole vectors span the head dimension. */
+    private final boolean blockedAttention;
+
+
+    /** Positions whose logits {@link #runAll} computes at once (their logits take {@code vocab} floats each). */
+    static final int LOGIT_GROUP = 16;
+
+    /** Fewest slots of a range in split-slot decode attention ({@link #splitRanges}). */
+    static final int SPLIT_SLOTS = 256;
+    /** Units of split-slot decode attention the split aims at per thread. */
+    static final int SPLIT_UNITS_PER_THREAD = 4;
+    private int splitSlots = SPLIT_SLOTS;
+    private int splitUnitsPerThread = SPLIT_UNITS_PER_THREAD;
+    /**
+     * Split-slot attention's partial results per (unit, head of its block): the weighted sum of the values under
+     * {@code exp(score - max)} ({@code headDim} floats), the maximum score and the sum of the exponentials.
+     */
+    private float[] partialValues = new float[0];
+    private float[] partialStats = new float[0];
+
+    /**
+     * Loads the weights of {@code config} from {@code store} (only read; the caller closes it) for a pass whose products
+     * run on {@code threads} threads.
+     *
+     * @param format the format of the linear weights; null keeps the checkpoint's ({@link JavaWeights#storedFormat})
+     */
+    public static JavaForward load(ModelConfig config, TensorStore store, String checkpoint, WeightFormat format,
+                                   int threads) {
+        float[] invFreq = RotaryFrequencies.inverseFrequencies(config);
+        JavaWeights weights = new JavaWeights(config, store, checkpoint, format);
+        RowSplitPool workers = new RowSplitPool(threads, "amulet-product");
+        try {
+            return new JavaForward(config, weights, invFreq, workers);
+        } catch (RuntimeException | Error e) {
+            workers.close(); // a failed load leaves no thread behind
+            throw e;
+        }
+    }
+
+    JavaForward(ModelConfig config, JavaWeights weights, float[] invFreq, RowSplitPool workers) {
+        this.w = weights;
+        this.workers = workers;
+        this.invFreq = invFreq;
+        this.gpt2 = config.isGpt2();
+        this.layers = config.numLayers();
+        this.heads = config.numHeads();
+        this.kvHeads = config.numKvHeads();
+        this.groups = heads / kvHeads;
+        this.headDim = config.headDim();
+        this.half = headDim / 2;
+        this.qDim = heads * headDim;
+        this.kvDim = kvHeads * headDim;
+        this.qkvDim = qDim + 2 * kvDim;
+        this.hidden = config.hiddenSize();
+        this.inter = config.intermediateSize();
+        this.upRows = weights.layers.get(0).up().rows();
+        this.vocab = config.vocabSize();
+        this.eps = (float) config.normEps();
+        this.window = config.slidingWindow() == null ? Integer.MAX_VALUE : config.slidingWindow();
+        this.queryScale = (float) (1.0 / Math.sqrt(headDim));
+        this.activation = Activation.of(config);
+        this.blockedAttention = headDim % VectorOps.S.length() == 0;
+        norm1 = new float[layers][];
+        norm1Bias = new float[layers][];
+        qkvBias = new float[layers][];
+        outBias = new float[layers][];
+        qNorm = new float[layers][];
+        kNorm = new float[layers][];
+        norm2 = new float[layers][];
+        norm2Bias = new float[layers][];
+        upBias = new float[layers][];
+        downBias = new float[layers][];
+        for (int l = 0; l < layers; l++) {
+            JavaWeights.Layer layer = weights.layers.get(l);
+            norm1[l] = layer.norm1();
+            norm1Bias[l] = layer.norm1Bias();
+            qkvBias[l] = layer.qkv().bias();
+            outBias[l] = layer.out().bias();
+            qNorm[l] = layer.qNorm();
+            kNorm[l] = layer.kNorm();
+            norm2[l] = layer.norm2();
+            norm2Bias[l] = layer.norm2Bias();
+            upBias[l] = layer.up().bias();
+            downBias[l] = layer.down().bias();
+        }
+        finalNorm = weights.finalNorm;
+        finalNormBias = weights.finalNormBias;
+        positions = weights.positions;
+        scores = new float[workers.threads()][0];
+        accumulators = new float[workers.threads()][headDim];
+    }
+
+    @Override
+    public void run(int[][] tokens, int[] pad, KvCache cache, int chunk, float[] last) {
+        run(tokens, pad, (JavaKvCache) cache, chunk, last, null);
+    }
+
+    @Override
+    public void runAll(int[][] tokens, int[] pad, KvCache cache, int chunk, float[][] every) {
+        run(tokens, pad, (JavaKvCache) cache, chunk, null, every);
+    }
+
+    @Override
+    public KvCache newCache(int batch, int capacity) {
+        return new JavaKvCache(layers, batch, kvHeads, headDim, capacity);
+    }
+
+    private void run(int[][] tokens, int[] pad, JavaKvCache cache, int chunk, float[] last, float[][] every) {
+        if (chunk < 1) {
+            throw new IllegalArgumentException("chunk must be >= 1, got " + chunk);
+        }
+        int t = tokens[0].length;
+        cache.reserve(t);
+        running = cache;
+        try {
+            for (int start = 0; start < t; start += chunk) {
+                int end = (int) Math.min(t, (long) start + chunk);
+                runChunk(tokens, pad, cache, start, end, end == t ? last : null, every);
+            }
+        } finally {
+            running = null;
+        }
+    }
+
+    /** Tokens {@code [start, end)} of every row through every layer; logits only where asked for. */
+    private void runChunk(int[][] tokens, int[] pad, JavaKvCache cache, int start, int end, float[] last,
+                          float[][] every) {
+        int b = tokens.length;
+        int t = end - start;
+        int past = cache.used();
+        int n = Math.multiplyExact(b, t);
+        ensureScratch(n);
+
+        for (int r = 0; r < b; r++) {
+            for (int j = 0; j < t; j++) {
+                int i = r * t + j;
+                int pos = Math.max(0, past + j - pad[r]);
+                w.embeddingRow(tokens[r][start + j], x, i * hidden);
+                if (gpt2) {
+                    VectorOps.add(positions, pos * hidden, x, i * hidden, hidden);
+                } else {
+                    for (int f = 0; f < half; f++) {
+                        float angle = pos * invFreq[f];
+                        cos[i * half + f] = (float) Math.cos(angle);
+                        sin[i * half + f] = (float) Math.sin(angle);
+                    }
+                }
+            }
+        }
+        for (int l = 0; l < layers; l++) {
+            layer(l, cache, pad, b, t, past);
+            probe();
+        }
+        cache.advance(t);
+
+        if (last != null) {
+            for (int r = 0; r < b; r++) {
+                norm(x, (r * t + t - 1) * hidden, finalNorm, finalNormBias, h, r * hidden);
+            }
+            product(w.head, h, b, last);
+            probe();
+        } else if (every != null) {
+            int whole = tokens[0].length;
+            for (int i = 0; i < n; i++) {
+                norm(x, i * hidden, finalNorm, finalNormBias, h, i * hidden);
+            }
+            for (int g = 0; g < n; g += LOGIT_GROUP) {
+                int rows = Math.min(LOGIT_GROUP, n - g);
+                if (groupLogits.length < rows * vocab) {
+                    groupLogits = new float[Math.multiplyExact(LOGIT_GROUP, vocab)];
+                }
+                // the product reads its input from index 0: the group's rows go to the front of a reused array
+                System.arraycopy(h, g * hidden, proj, 0, rows * hidden);
+                product(w.head, proj, rows, groupLogits);
+                for (int k = 0; k < rows; k++) {
+                    int i = g + k;
+                    System.arraycopy(groupLogits, k * vocab, every[(i / t) * whole + start + i % t], 0, vocab);
+                }
+            }
+            probe();
+        }
+    }
+
+    private void ensureScratch(int n) {
+        if (n <= scratchRows) {
+            return;
+        }
+        x = new float[Math.multiplyExact(n, hidden)];
+        h = new float[n * hidden];
+        // proj also holds a group of rows for the head (runAll)
+        proj = new float[Math.multiplyExact(Math.max(n, LOGIT_GROUP), hidden)];
+        qkv = new float[Math.multiplyExact(n, qkvDim)];
+        attn = new float[Math.multiplyExact(n, qDim)];
+        up = new float[Math.multiplyExact(n, upRows)];
+        act = gpt2 ? new float[0] : new float[Math.multiplyExact(n, inter)];
+        cos = new float[Math.multiplyExact(n, Math.max(1, half))];
+        sin = new float[cos.length];
+        scratchRows = n;
+    }
+
+    /** One decoder layer over the chunk's {@code b * t} rows of {@link #x}, in place. */
+    private void layer(int l, JavaKvCache cache, int[] pad, int b, int t, int past) {
+        int n = b * t;
+        JavaWeights.Layer layer = w.layers.get(l);
+        for (int i = 0; i < n; i++) {
+            norm(x, i * hidden, norm1[l], norm1Bias[l], h, i * hidden);
+        }
+        product(layer.qkv(), h, n, qkv);
+        addBias(qkv, n, qkvDim, qkvBias[l]);
+        int capacity = cache.capacity();
+        for (int r = 0; r < b; r++) {
+            for (int j = 0; j < t; j++) {
+                int i = r * t + j;
+                int base = i * qkvDim;
+                if (qNorm[l] != null) {
+                    for (int hd = 0; hd < heads; hd++) {
+                        rmsNorm(qkv, base + hd * headDim, qNorm[l], qkv, base + hd * headDim, headDim);
+                    }
+                    for (int kh = 0; kh < kvHeads; kh++) {
+                        int at = base + qDim + kh * headDim;
+                        rmsNorm(qkv, at, kNorm[l], qkv, at, headDim);
+                    }
+                }
+                if (!gpt2) {
+                    for (int hd = 0; hd < heads + kvHeads; hd++) {
+                        rotate(qkv, base + hd * headDim, i * half);
+                    }
+                }
+                VectorOps.scale(qkv, base, qDim, queryScale);
+                int slot = past + j;
+                for (int kh = 0; kh < kvHeads; kh++) {
+                    float[] keys = cache.keys(l, r, kh);
+                    int k = base + qDim + kh * headDim;
+                    for (int d = 0; d < headDim; d++) {
+                        keys[JavaKvCache.keyIndex(slot, d, headDim)] = qkv[k + d];
+                    }
+                    System.arraycopy(qkv, base + qDim + kvDim + kh * headDim, cache.values(l, r, kh),
+                            slot * headDim, headDim);
+                }
+            }
+        }
+        attention(l, cache, pad, b, t, past);
+        probe();
+        product(layer.out(), attn, n, proj);
+        addBias(proj, n, hidden, outBias[l]);
+        VectorOps.add(proj, 0, x, 0, n * hidden);
+
+        for (int i = 0; i < n; i++) {
+            norm(x, i * hidden, norm2[l], norm2Bias[l], h, i * hidden);
+        }
+        product(layer.up(), h, n, up);
+        addBias(up, n, upRows, upBias[l]);
+        float[] down;
+        if (gpt2) {
+            activate(up, 0, n * inter);
+            down = up;
+        } else {
+            for (int i = 0; i < n; i++) {
+                System.arraycopy(up, i * upRows, act, i * inter, inter);
+                activate(act, i * inter, inter);
+                VectorOps.multiply(act, i * inter, up, i * upRows + inter, inter);
+            }
+            down = act;
+        }
+        product(layer.down(), down, n, proj);
+        addBias(proj, n, hidden, downBias[l]);
+        VectorOps.add(proj, 0, x, 0, n * hidden);
+    }
+
+    /**
+     * Attention of the chunk's queries (rotated and scaled, in {@link #qkv}) over slots {@code [0, past + t)} of the
+     * cache, into {@link #attn}. The threads of the pool claim units of one row and up to {@value #QUERY_BLOCK} heads
+     * that share a key head (up to {@value #HEAD_BLOCK} in a decode step, {@value #QUERY_BLOCK} in a prefill); a
+     * decode step over many slots splits them into ranges ({@link #splitAttention}).
+     */
+    private void attention(int l, JavaKvCache cache, int[] pad, int b, int t, int past) {
+        int total = past + t;
+        int ranges = t == 1 ? splitRanges(b, total) : 1;
+        if (ranges > 1) {
+            splitAttention(l, cache, pad, b, past, ranges);
+            return;
+        }
+        // a decode step takes up to eight heads of a key head at once (one read of its keys and values) where that
+        // leaves at least two units per thread to balance the threads; otherwise, and in a prefill, four
+        boolean eights = t < QUERY_BLOCK
+                && (long) b * kvHeads * ((groups + HEAD_BLOCK - 1) / HEAD_BLOCK) >= 2L * workers.threads();
+        int unitHeads = eights ? HEAD_BLOCK : QUERY_BLOCK;
+        int unitsPerKeyHead = (groups + unitHeads - 1) / unitHeads;
+        int perRow = kvHeads * unitsPerKeyHead;
+        int units = b * perRow;
+        ensureScores(total);
+        next.set(0);
+        runners.set(0);
+        workers.runShared(() -> {
+            int me = runners.getAndIncrement();
+            float[] sc = scores[me];
+            float[] acc = accumulators[me];
+            for (int u = next.getAndIncrement(); u < units; u = next.getAndIncrement()) {
+                int r = u / perRow;
+                int kh = (u % perRow) / unitsPerKeyHead;
+                int first = kh * groups + (u % unitsPerKeyHead) * unitHeads;
+                int count = Math.min(unitHeads, (kh + 1) * groups - first);
+                attendHeads(l, cache, r, kh, first, count, pad[r], t, past, sc, acc);
+            }
+        });
+    }
+
+    /**
+     * How many slot ranges a decode step's attention over {@code total} slots is split into: 1 (today's units of a row
+     * and heads of a key head) unless the slots fill two ranges of at least {@link #SPLIT_SLOTS}; then as many ranges
+     * as bring the units to {@link #SPLIT_UNITS_PER_THREAD} per thread of the pool, no range shorter than that.
+     */
+    int splitRanges(int b, int total) {
+        if (!blockedAttention) {
+            return 1;
+        }
+        long base = (long) b * kvHeads * ((groups + HEAD_BLOCK - 1) / HEAD_BLOCK);
+        long target = (long) workers.threads() * splitUnitsPerThread;
+        long wanted = (target + base - 1) / base;
+        return (int) Math.max(1, Math.min(wanted, total / splitSlots));
+    }
+
+    /** For tests: split decode attention into ranges of at least {@code slots} slots, {@code unitsPerThread} a thread. */
+    void splitSlots(int slots, int unitsPerThread) {
+        if (slots < 1 || unitsPerThread < 1) {
+            throw new IllegalArgumentException("slots and unitsPerThread must be >= 1, got " + slots + " and "
+                    + unitsPerThread);
+        }
+        this.splitSlots = slots;
+        this.splitUnitsPerThread = unitsPerThread;
+    }
+
+    /**
+     * Split-slot ("flash-decoding") attention of a decode step: units of one row, up to {@value #HEAD_BLOCK} heads of
+     * a key head and one of {@code ranges} ranges of the slots the row's query sees, each leaving per head a partial
+     * maximum, sum of exponentials and weighted sum of the values; {@link #combine} merges them exactly. A row whose
+     * query sees no slot (padding) goes the way of {@link #attendHeads}.
+     */
+    private void splitAttention(int l, JavaKvCache cache, int[] pad, int b, int past, int ranges) {
+        int blocks = (groups + HEAD_BLOCK - 1) / HEAD_BLOCK;
+        int perRow = kvHeads * blocks * ranges;
+        int units = b * perRow;
+        ensureScores(past + 1);
+        int values = Math.multiplyExact(units, HEAD_BLOCK * headDim);
+        if (partialValues.length < values) {
+            partialValues = new float[values];
+            partialStats = new float[units * 2 * HEAD_BLOCK];
+        }
+        next.set(0);
+        runners.set(0);
+        workers.runShared(() -> {
+            int me = runners.getAndIncrement();
+            float[] sc = scores[me];
+            float[] acc = accumulators[me];
+            for (int u = next.getAndIncrement(); u < units; u = next.getAndIncrement()) {
+                int r = u / perRow;
+                int group = (u % perRow) / ranges;
+                int k = u % ranges;
+                int kh = group / blocks;
+                int first = kh * groups + (group % blocks) * HEAD_BLOCK;
+                int count = Math.min(HEAD_BLOCK, (kh + 1) * groups - first);
+                int lo = (int) Math.max(pad[r], (long) past - window + 1);
+                if (lo > past) {
+                    if (k == 0) {
+                        attendHeads(l, cache, r, kh, first, count, pad[r], 1, past, sc, acc);
+                    }
+                    continue;
+                }
+                int from = rangeStart(lo, past, k, ranges);
+                int to = rangeStart(lo, past, k + 1, ranges);
+                int at = u * 2 * HEAD_BLOCK;
+                if (from >= to) {
+                    Arrays.fill(partialStats, at + HEAD_BLOCK, at + 2 * HEAD_BLOCK, 0f);
+                    continue;
+                }
+                attendEight(cache.keys(l, r, kh), cache.values(l, r, kh), from, to - 1, r * qkvDim + first * headDim,
+                        count, sc, partialValues, u * HEAD_BLOCK * headDim, partialStats, at);
+            }
+        });
+        combine(pad, b, past, ranges);
+    }
+
+    /** Where range {@code k} of {@code ranges} of slots {@code [lo, query]} starts: on a tile's first slot but the first. */
+    private static int rangeStart(int lo, int query, int k, int ranges) {
+        if (k == 0) {
+            return lo;
+        }
+        if (k == ranges) {
+            return query + 1;
+        }
+        int p = (int) (lo + (long) (query + 1 - lo) * k / ranges);
+        return Math.max(lo, p - p % TILE);
+    }
+
+    /**
+     * The output of every head from its ranges' partials: with {@code M} the largest partial maximum,
+     * {@code sum_k exp(m_k - M) acc_k / sum_k exp(m_k - M) s_k} (empty ranges, {@code s_k = 0}, left out).
+     */
+    private void combine(int[] pad, int b, int past, int ranges) {
+        int blocks = (groups + HEAD_BLOCK - 1) / HEAD_BLOCK;
+        int perRow = kvHeads * blocks * ranges;
+        for (int r = 0; r < b; r++) {
+            if (Math.max(pad[r], (long) past - window + 1) > past) {
+                continue;
+            }
+            for (int group = 0; group < kvHeads * blocks; group++) {
+                int kh = group / blocks;
+                int first = kh * groups + (group % blocks) * HEAD_BLOCK;
+                int count = Math.min(HEAD_BLOCK, (kh + 1) * groups - first);
+                int u0 = r * perRow + group * ranges;
+                for (int hb = 0; hb < count; hb++) {
+                    float max = Float.NEGATIVE_INFINITY;
+                    for (int k = 0; k < ranges; k++) {
+                        int at = (u0 + k) * 2 * HEAD_BLOCK;
+                        if (partialStats[at + HEAD_BLOCK + hb] > 0f) {
+                            max = Math.max(max, partialStats[at + hb]);
+                        }
+                    }
+                    int out = r * qDim + (first + hb) * headDim;
+                    Arrays.fill(attn, out, out + headDim, 0f);
+                    float sum = 0f;
+                    for (int k = 0; k < ranges; k++) {
+                        int at = (u0 + k) * 2 * HEAD_BLOCK;
+                        float s = partialStats[at + HEAD_BLOCK + hb];
+                        if (s > 0f) {
+                            float scale = (float) Math.exp(partialStats[at + hb] - max);
+                            sum += scale * s;
+                            VectorOps.axpy(scale, partialValues, ((u0 + k) * HEAD_BLOCK + hb) * headDim, attn, out,
+                                    headDim);
+                        }
+                    }
+                    VectorOps.scale(attn, out, headDim, 1f / sum);
+                }
+            }
+        }
+    }
+
+    private void ensureScores(int total) {
+        for (int p = 0; p < scores.length; p++) {
+            int need = HEAD_BLOCK * (total + TILE);
+            if (scores[p].length < need) {
+                scores[p] = new float[Math.max(need, scores[p].length + scores[p].length / 4)];
+            }
+        }
+    }
+
+    /**
+     * Every query of the chunk in row {@code r} for heads {@code [first, first + count)} of key head {@code kh}. In a
+     * prefill four consecutive queries of a head go together ({@link #attendFour}); with fewer than four queries (a
+     * decode step) four heads of one query do, which share their keys and values.
+     */
+    private void attendHeads(int l, JavaKvCache cache, int r, int kh, int first, int count, int pad, int t, int past,
+                             float[] sc, float[] acc) {
+        float[] keys = cache.keys(l, r, kh);
+        float[] values = cache.values(l, r, kh);
+        if (t < QUERY_BLOCK && count > 1 && blockedAttention) {
+            for (int j = 0; j < t; j++) {
+                int query = past + j;
+                int lo = (int) Math.max(pad, (long) query - window + 1);
+                int i = r * t + j;
+                if (lo <= query && count > QUERY_BLOCK) {
+                    attendEight(keys, values, lo, query, i * qkvDim + first * headDim, i * qDim + first * headDim,
+                            count, sc);
+                } else if (lo <= query) {
+                    // fewer than four heads left: the last one is computed again in the spare places (same result)
+                    int q = i * qkvDim + first * headDim;
+                    int out = i * qDim + first * headDim;
+                    int h1 = Math.min(1, count - 1) * headDim;
+                    int h2 = Math.min(2, count - 1) * headDim;
+                    int h3 = Math.min(3, count - 1) * headDim;
+                    attendFour(keys, values, lo, query, 0, q, q + h1, q + h2, q + h3, out, out + h1,
+                            out + h2, out + h3, pad, sc, acc);
+                } else {
+                    for (int hd = first; hd < first + count; hd++) {
+                        attendOne(keys, values, i, hd, lo, query, past + t, sc, acc);
+                    }
+                }
+            }
+            return;
+        }
+        for (int hd = first; hd < first + count; hd++) {
+            for (int j = 0; j < t; j++) {
+                int query = past + j;
+                int lo = (int) Math.max(pad, (long) query - window + 1);
+                int i = r * t + j;
+                if (blockedAttention && j + QUERY_BLOCK <= t && lo <= query) {
+                    // the next queries see at least what this one sees (their ranges start no earlier)
+                    int q = i * qkvDim + hd * headDim;
+                    int out = i * qDim + hd * headDim;
+                    attendFour(keys, values, lo, query, 1, q, q + qkvDim, q + 2 * qkvDim, q + 3 * qkvDim,
+                            out, out + qDim, out + 2 * qDim, out + 3 * qDim, pad, sc, acc);
+                    j += QUERY_BLOCK - 1;
+                } else {
+                    attendOne(keys, values, i, hd, lo, query, past + t, sc, acc);
+                }
+            }
+        }
+    }
+
+    /** One query (chunk row {@code i}, head {@code hd}, at slot {@code query}, seeing {@code [lo, query]}). */
+    private void attendOne(float[] keys, float[] values, int i, int hd, int lo, int query, int total,
+                           float[] sc, float[] acc) {
+        int q = i * qkvDim + hd * headDim;
+        int out = i * qDim + hd * headDim;
+        Arrays.fill(acc, 0f);
+        if (lo > query) {
+            // no slot is visible (a padding position): every slot weighs the same, as under the engine's finite mask
+            for (int s = 0; s < total; s++) {
+                VectorOps.add(values, s * headDim, acc, 0, headDim);
+            }
+            float inv = 1f / total;
+            for (int d = 0; d < headDim; d++) {
+                attn[out + d] = acc[d] * inv;
+            }
+            return;
+        }
+        // whole tiles from the one that holds lo; the scores of lo sit at sc[off]
+        int base = lo - lo % TILE;
+        int off = lo - base;
+        int len = query - lo + 1;
+        VectorSpecies<Float> species = VectorOps.S;
+        for (int s = 0; s < off + len; s += TILE) {
+            int tile = (base + s) * headDim;
+            FloatVector a = FloatVector.zero(species);
+            for (int d = 0; d < headDim; d++) {
+                a = FloatVector.fromArray(species, keys, tile + d * TILE).fma(FloatVector.broadcast(species, qkv[q + d]), a);
+            }
+            a.intoArray(sc, s);
+        }
+        float max = VectorOps.max(sc, off, len);
+        float sum = VectorOps.expShifted(sc, off, len, max);
+        for (int s = 0; s < len; s++) {
+            VectorOps.axpy(sc[off + s], values, (lo + s) * headDim, acc, 0, headDim);
+        }
+        float inv = 1f / sum;
+        for (int d = 0; d < headDim; d++) {
+            attn[out + d] = acc[d] * inv;
+        }
+    }
+
+    /**
+     * Four queries that share their keys and values at once ({@value #QUERY_BLOCK}): query {@code b} reads its vector
+     * at {@code qb} of {@link #qkv}, writes its output at {@code outb} of {@link #attn}, and sits at slot
+     * {@code query + b * slotStep} (1: consecutive queries of a head; 0: heads of one query), seeing the slots from {@code lo} (for the first; later ones start no earlier) to its own. Each key and value vector
+     * loaded serves all four, and the scores of a group of slots are summed in registers over the head dimension.
+     * Their scores take {@code 4 x (slots seen)} floats of {@code sc}; {@code inv} (at least 4 floats) holds their
+     * normalizers.
+     */
+    private void attendFour(float[] keys, float[] values, int lo, int query, int slotStep, int q0,
+                            int q1, int q2, int q3, int out0, int out1, int out2, int out3, int pad, float[] sc,
+                            float[] inv) {
+        VectorSpecies<Float> species = VectorOps.S;
+        int lanes = species.length();
+        // whole tiles from the one that holds lo: slot base + x has its scores at sc[b * len + x]
+        int base = lo - lo % TILE;
+        int len = (query + (QUERY_BLOCK - 1) * slotStep + 1 - base + TILE - 1) / TILE * TILE;
+        for (int s = 0; s < len; s += TILE) {
+            FloatVector a0 = FloatVector.zero(species);
+            FloatVector a1 = a0;
+            FloatVector a2 = a0;
+            FloatVector a3 = a0;
+            int tile = (base + s) * headDim;
+            for (int d = 0; d < headDim; d++) {
+                FloatVector kv = FloatVector.fromArray(species, keys, tile + d * TILE);
+                a0 = kv.fma(FloatVector.broadcast(species, qkv[q0 + d]), a0);
+                a1 = kv.fma(FloatVector.broadcast(species, qkv[q1 + d]), a1);
+                a2 = kv.fma(FloatVector.broadcast(species, qkv[q2 + d]), a2);
+                a3 = kv.fma(FloatVector.broadcast(species, qkv[q3 + d]), a3);
+            }
+            a0.intoArray(sc, s);
+            a1.intoArray(sc, len + s);
+            a2.intoArray(sc, 2 * len + s);
+            a3.intoArray(sc, 3 * len + s);
+        }
+        for (int b = 0; b < QUERY_BLOCK; b++) {
+            int slot = query + b * slotStep;
+            int from = (int) Math.max(pad, (long) slot - window + 1) - base;
+            int to = slot - base + 1;
+            int row = b * len;
+            float max = VectorOps.max(sc, row + from, to - from);
+            inv[b] = 1f / VectorOps.expShifted(sc, row + from, to - from, max);
+            // slots this query does not see weigh nothing in the shared sum below
+            Arrays.fill(sc, row, row + from, 0f);
+            Arrays.fill(sc, row + to, row + len, 0f);
+        }
+        for (int dv = 0; dv < headDim; dv += lanes) {
+            FloatVector a0 = FloatVector.zero(species);
+            FloatVector a1 = a0;
+            FloatVector a2 = a0;
+            FloatVector a3 = a0;
+            int last = query + (QUERY_BLOCK - 1) * slotStep - base;
+            for (int x = lo - base; x <= last; x++) {
+                FloatVector v = FloatVector.fromArray(species, values, (base + x) * headDim + dv);
+                a0 = v.fma(FloatVector.broadcast(species, sc[x]), a0);
+                a1 = v.fma(FloatVector.broadcast(species, sc[len + x]), a1);
+                a2 = v.fma(FloatVector.broadcast(species, sc[2 * len + x]), a2);
+                a3 = v.fma(FloatVector.broadcast(species, sc[3 * len + x]), a3);
+            }
+            a0.mul(inv[0]).intoArray(attn, out0 + dv);
+            a1.mul(inv[1]).intoArray(attn, out1 + dv);
+            a2.mul(inv[2]).intoArray(attn, out2 + dv);
+            a3.mul(inv[3]).intoArray(attn, out3 + dv);
+        }
+    }
+
+    /**
+     * Up to eight heads ({@code count}, 5 to {@value #HEAD_BLOCK}) of one query that share their keys and values, all
+     * seeing slots {@code [lo, query]}: head {@code b} reads its vector at {@code q + b * headDim} of {@link #qkv} and
+     * writes at {@code out + b * headDim} of {@link #attn} (missing heads repeat the last one). Each key and value vector
+     * loaded serves all eight. Scores take {@code 8 x (slots seen + TILE)} floats of {@code sc}.
+     */
+    private void attendEight(float[] keys, float[] values, int lo, int query, int q, int out, int count, float[] sc) {
+        attendEight(keys, values, lo, query, q, count, sc, attn, out, null, 0);
+    }
+
+    /**
+     * {@link #attendEight(float[], float[], int, int, int, int, int, float[])} into {@code dst} at {@code out}; with
+     * {@code stats}, the outputs are left unnormalized (the sum of {@code exp(score - max) * value}) and head {@code b}
+     * writes its maximum score at {@code stats[at + b]} and its sum of exponentials at
+     * {@code stats[at + HEAD_BLOCK + b]} (a partial of split-slot attention, {@link #combine}).
+     */
+    private void attendEight(float[] keys, float[] values, int lo, int query, int q, int count, float[] sc,
+                             float[] dst, int out, float[] stats, int at) {
+        VectorSpecies<Float> species = VectorOps.S;
+        int lanes = species.length();
+        int base = lo - lo % TILE;
+        int len = (query + 1 - base + TILE - 1) / TILE * TILE;
+        int q0 = q;
+        int q1 = q + Math.min(1, count - 1) * headDim;
+        int q2 = q + Math.min(2, count - 1) * headDim;
+        int q3 = q + Math.min(3, count - 1) * headDim;
+        int q4 = q + Math.min(4, count - 1) * headDim;
+        int q5 = q + Math.min(5, count - 1) * headDim;
+        int q6 = q + Math.min(6, count - 1) * headDim;
+        int q7 = q + Math.min(7, count - 1) * headDim;
+        for (int s = 0; s < len; s += TILE) {
+            FloatVector a0 = FloatVector.zero(species);
+            FloatVector a1 = a0;
+            FloatVector a2 = a0;
+            FloatVector a3 = a0;
+            FloatVector a4 = a0;
+            FloatVector a5 = a0;
+            FloatVector a6 = a0;
+            FloatVector a7 = a0;
+            int tile = (base + s) * headDim;
+            for (int d = 0; d < headDim; d++) {
+                FloatVector kv = FloatVector.fromArray(species, keys, tile + d * TILE);
+                a0 = kv.fma(FloatVector.broadcast(species, qkv[q0 + d]), a0);
+                a1 = kv.fma(FloatVector.broadcast(species, qkv[q1 + d]), a1);
+                a2 = kv.fma(FloatVector.broadcast(species, qkv[q2 + d]), a2);
+                a3 = kv.fma(FloatVector.broadcast(species, qkv[q3 + d]), a3);
+                a4 = kv.fma(FloatVector.broadcast(species, qkv[q4 + d]), a4);
+                a5 = kv.fma(FloatVector.broadcast(species, qkv[q5 + d]), a5);
+                a6 = kv.fma(FloatVector.broadcast(species, qkv[q6 + d]), a6);
+                a7 = kv.fma(FloatVector.broadcast(species, qkv[q7 + d]), a7);
+            }
+            a0.intoArray(sc, s);
+            a1.intoArray(sc, len + s);
+            a2.intoArray(sc, 2 * len + s);
+            a3.intoArray(sc, 3 * len + s);
+            a4.intoArray(sc, 4 * len + s);
+            a5.intoArray(sc, 5 * len + s);
+            a6.intoArray(sc, 6 * len + s);
+            a7.intoArray(sc, 7 * len + s);
+        }
+        int from = lo - base;
+        int to = query - base + 1;
+        float[] inv = new float[HEAD_BLOCK];
+        for (int b = 0; b < HEAD_BLOCK; b++) {
+            int row = b * len;
+            float max = VectorOps.max(sc, row + from, to - from);
+            float sum = VectorOps.expShifted(sc, row + from, to - from, max);
+            if (stats == null) {
+                inv[b] = 1f / sum;
+            } else {
+                inv[b] = 1f;
+                stats[at + b] = max;
+                stats[at + HEAD_BLOCK + b] = sum;
+            }
+        }
+        for (int dv = 0; dv < headDim; dv += lanes) {
+            FloatVector a0 = FloatVector.zero(species);
+            FloatVector a1 = a0;
+            FloatVector a2 = a0;
+            FloatVector a3 = a0;
+            FloatVector a4 = a0;
+            FloatVector a5 = a0;
+            FloatVector a6 = a0;
+            FloatVector a7 = a0;
+            for (int x = from; x < to; x++) {
+                FloatVector v = FloatVector.fromArray(species, values, (base + x) * headDim + dv);
+                a0 = v.fma(FloatVector.broadcast(species, sc[x]), a0);
+                a1 = v.fma(FloatVector.broadcast(species, sc[len + x]), a1);
+                a2 = v.fma(FloatVector.broadcast(species, sc[2 * len + x]), a2);
+                a3 = v.fma(FloatVector.broadcast(species, sc[3 * len + x]), a3);
+                a4 = v.fma(FloatVector.broadcast(species, sc[4 * len + x]), a4);
+                a5 = v.fma(FloatVector.broadcast(species, sc[5 * len + x]), a5);
+                a6 = v.fma(FloatVector.broadcast(species, sc[6 * len + x]), a6);
+                a7 = v.fma(FloatVector.broadcast(species, sc[7 * len + x]), a7);
+            }
+            a0.mul(inv[0]).intoArray(dst, out + dv);
+            a1.mul(inv[1]).intoArray(dst, out + Math.min(1, count - 1) * headDim + dv);
+            a2.mul(inv[2]).intoArray(dst, out + Math.min(2, count - 1) * headDim + dv);
+            a3.mul(inv[3]).intoArray(dst, out + Math.min(3, count - 1) * headDim + dv);
+            a4.mul(inv[4]).intoArray(dst, out + Math.min(4, count - 1) * headDim + dv);
+            a5.mul(inv[5]).intoArray(dst, out + Math.min(5, count - 1) * headDim + dv);
+            a6.mul(inv[6]).intoArray(dst, out + Math.min(6, count - 1) * headDim + dv);
+            a7.mul(inv[7]).intoArray(dst, out + Math.min(7, count - 1) * headDim + dv);
+        }
+    }
+
+    /**
+     * Hugging Face's rotate_half rotation of one head at {@code a[off...]}: column j of the first half becomes
+     * {@code x_j cos - x_{j+half} sin}, column j + half becomes {@code x_{j+half} cos + x_j sin}.
+     */
+    private void rotate(float[] a, int off, int table) {
+        for (int f = 0; f < half; f++) {
+            float c = cos[table + f];
+            float s = sin[table + f];
+            float x1 = a[off + f];
+            float x2 = a[off + f + half];
+            a[off + f] = x1 * c - x2 * s;
+            a[off + f + half] = x2 * c + x1 * s;
+        }
+    }
+
+    private void norm(float[] in, int inOff, float[] weight, float[] bias, float[] out, int outOff) {
+        if (gpt2) {
+            float mean = VectorOps.sum(in, inOff, hidden) / hidden;
+            float var = VectorOps.sumOfSquaredDeviations(in, inOff, hidden, mean) / hidden;
+            float s = (float) (1.0 / Math.sqrt(var + eps));
+            VectorOps.centerScaleShift(in, inOff, mean, s, weight, bias, out, outOff, hidden);
+        } else {
+            rmsNorm(in, inOff, weight, out, outOff, hidden);
+        }
+    }
+
+    /** RMSNorm of {@code width} values (in place when {@code in == out} and the offsets are equal). */
+    private void rmsNorm(float[] in, int inOff, float[] weight, float[] out, int outOff, int width) {
+        float mean = VectorOps.sumOfSquares(in, inOff, width) / width;
+        float s = (float) (1.0 / Math.sqrt(mean + eps));
+        VectorOps.scaleByWeight(in, inOff, s, weight, out, outOff, width);
+    }
+
+    private void activate(float[] a, int off, int len) {
+        switch (activation) {
+            case SILU -> VectorOps.silu(a, off, len);
+            case GELU_TANH -> VectorOps.geluTanh(a, off, len);
+            case GELU_ERF -> VectorOps.geluErf(a, off, len);
+            case RELU -> VectorOps.relu(a, off, len);
+        }
+    }
+
+    private static void addBias(float[] y, int n, int width, float[] bias) {
+        if (bias == null) {
+            return;
+        }
+        for (int i = 0; i < n; i++) {
+            VectorOps.add(bias, 0, y, i * width, width);
+        }
+    }
+
+    /**
+     * {@code y[c, r] = sum_i W[r, i] * x[c, i]} with the Java kernels ({@link WeightMatrix#multiply}): the rows of W
+     * in pieces of whole tiles that the pool's threads claim until none are left (a thread the machine does not
+     * schedule in time is not waited for).
+     */
+    private void product(LinearWeight weight, float[] in, int n, float[] y) {
+        int rows = weight.rows();
+        WeightMatrix matrix = weight.matrix();
+        // a kernel call prepares its whole input (BF16/F16 reorder it, many columns pack it): few pieces for many columns
+        int perThread = n > 2 ? 1 : PIECES_PER_THREAD;
+        int pieces = (int) Math.max(1, Math.min((long) workers.threads() * perThread, rows / MIN_PIECE_ROWS));
+        if (pieces == 1 || workers.threads() == 1) {
+            matrix.multiply(in, n, y, 0, rows);
+            return;
+        }
+        next.set(0);
+        workers.runShared(() -> {
+            for (int p = next.getAndIncrement(); p < pieces; p = next.getAndIncrement()) {
+                int from = p == 0 ? 0 : pieceStart(rows, p, pieces);
+                int to = p == pieces - 1 ? rows : pieceStart(rows, p + 1, pieces);
+                if (to > from) {
+                    matrix.multiply(in, n, y, from, to);
+                }
+            }
+        });
+    }
+
+    /** Where piece {@code p} of {@code pieces} starts: a multiple of {@link LinearWeight#ROW_ALIGN}. */
+    private static int pieceStart(int rows, int p, int pieces) {
+        return (int) Math.min(rows, ((long) rows * p / pieces) / LinearWeight.ROW_ALIGN * LinearWeight.ROW_ALIGN);
+    }
+
+    private void probe() {
+        if (probe != null) {
+            probe.run();
+        }
+    }
+
+    /**
+     * A callback run where the pass's temporaries peak (scores live, a layer or chunk just done, products in flight);
+     * a test seam for memory tests, with {@link #heapBytesHeld()}.
+     */
+    void probe(Runnable probe) {
+        this.probe = probe;
+    }
+
+    /** Bytes of Java arrays the pass holds now (its scratch arrays, and the cache it is running on). */
+    long heapBytesHeld() {
+        long floats = (long) x.length + h.length + qkv.length + attn.length + proj.length + up.length + act.length
+                + cos.length + sin.length + groupLogits.length + partialValues.length + partialStats.length;
+        for (int p = 0; p < scores.length; p++) {
+            floats += scores[p].length + accumulators[p].length;
+        }
+        KvCache c = running;
+        return 4L * floats + (c == null ? 0 : c.bytes());
+    }
+
+    /** None: the logits are computed straight into the caller's arrays. */
+    @Override
+    public long copyNanos() {
+        return 0;
+    }
+
+    @Override
+    public WeightFootprint footprint() {
+        return new WeightFootprint(0, w.heapBytes(), w.linearBytes(), w.formats(), Float.BYTES);
+    }
+
+    /** Stops the product threads; the weights go with the pass. */
+    @Override
+    public void close() {
+        workers.close();
+    }
+}

@@ -1,0 +1,175 @@
+package io.github.amulet4j.transformer;
+
+import io.github.amulet4j.formats.checkpoint.ModelConfig;
+import io.github.amulet4j.formats.checkpoint.TensorLayout;
+import io.github.amulet4j.formats.checkpoint.TensorStore;
+import io.github.amulet4j.transformer.weights.WeightFormat;
+import io.github.amulet4j.transformer.weights.WeightMatrix;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+/**
+ * The weights of one model for {@link JavaForward}, all on the Java heap: every linear weight and the output head as
+ * a {@link WeightMatrix} in one {@link WeightFormat} (converted from the checkpoint a few rows at a time, so loading
+ * never holds a float32 copy of a whole matrix beside the weights), the embedding table for lookups (a tied table
+ * serves both), and norms, biases and GPT-2's positions as float arrays.
+ */
+public final class JavaWeights {
+
+    private static final Logger LOG = LoggerFactory.getLogger(JavaWeights.class);
+
+    /** Weights of one decoder block; biases and q/k norms may be null. */
+    record Layer(float[] norm1, float[] norm1Bias, LinearWeight qkv, LinearWeight out, float[] qNorm, float[] kNorm,
+                 float[] norm2, float[] norm2Bias, LinearWeight up, LinearWeight down) {
+    }
+
+    final List<Layer> layers;
+    final float[] finalNorm;
+    final float[] finalNormBias;
+    /** GPT-2's learned positions {@code [maxPositions, hidden]}; null for rotary models. */
+    final float[] positions;
+    /** The output head {@code [vocab, hidden]} (the embedding table when tied). */
+    final LinearWeight head;
+    private final WeightMatrix embedTable;
+    /** The format asked for; null: each matrix keeps its checkpoint's ({@link #storedFormat}). */
+    private final WeightFormat format;
+    private long heapBytes;
+    /** Matrices whose rows are not whole 32-weight blocks, held as F16 instead of the block format. */
+    private int fallbacks;
+
+    /**
+     * Reads the weights of {@code config} from {@code store} (only read; the caller closes it).
+     *
+     * @param format the format of the linear weights; null keeps each checkpoint tensor's own ({@link #storedFormat})
+     */
+    public JavaWeights(ModelConfig config, TensorStore store, String checkpoint, WeightFormat format) {
+        this.format = format;
+        CheckpointTensors tensors = new CheckpointTensors(config, store, checkpoint);
+        positions = tensors.positions();
+        List<Layer> ls = new ArrayList<>();
+        for (int i = 0; i < tensors.layers(); i++) {
+            CheckpointTensors.Layer l = tensors.layer(i);
+            ls.add(new Layer(l.norm1(), l.norm1Bias(), linear(l.qkv(), l.qkvBias()), linear(l.out(), l.outBias()),
+                    l.qNorm(), l.kNorm(), l.norm2(), l.norm2Bias(), linear(l.up(), l.upBias()),
+                    linear(l.down(), l.downBias())));
+        }
+        layers = List.copyOf(ls);
+        finalNorm = tensors.finalNorm();
+        finalNormBias = tensors.finalNormBias();
+        if (config.tieWordEmbeddings()) {
+            head = linear(tensors.embedding(), null);
+            embedTable = head.matrix();
+        } else {
+            embedTable = matrix(tensors.embedding());
+            head = linear(tensors.head(), null);
+        }
+        if (fallbacks > 0) {
+            LOG.info("{}: {} matrices have rows that are not whole {}-weight blocks and are held as F16 instead of {}",
+                    checkpoint, fallbacks, WeightFormat.BLOCK, format == null ? "the checkpoint's format" : format);
+        }
+    }
+
+    private LinearWeight linear(CheckpointTensors.Matrix m, float[] bias) {
+        return new LinearWeight(matrix(m), bias);
+    }
+
+    /** {@code m} converted to the format for the Java kernels: the chosen one, or the checkpoint's. */
+    private WeightMatrix matrix(CheckpointTensors.Matrix m) {
+        WeightFormat f = format == null ? storedFormat(m.dtype()) : format;
+        if (!f.fits(m.cols())) {
+            fallbacks++;
+            f = WeightFormat.F16;
+        }
+        WeightMatrix w = WeightMatrix.of(f, m.rows(), m.cols(), m.reader());
+        heapBytes += w.byteSize();
+        return w;
+    }
+
+    /**
+     * The format a tensor stored as {@code dtype} keeps when none is asked for: F32, BF16, F16, and Q8_0/Q4_0 as a
+     * GGUF store names them (requantizing their dequantized values gives the same blocks back); GGUF's other block
+     * types (Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K) as Q8_0, the nearest format with kernels that loses next to nothing
+     * more; any other stored type as F32.
+     */
+    public static WeightFormat storedFormat(String dtype) {
+        for (WeightFormat f : WeightFormat.values()) {
+            if (f.name().equalsIgnoreCase(dtype)) {
+                return f;
+            }
+        }
+        if (dtype != null && Set.of("Q4_1", "Q5_0", "Q5_1", "Q4_K", "Q5_K", "Q6_K").contains(dtype)) {
+            return WeightFormat.Q8_0;
+        }
+        return WeightFormat.F32;
+    }
+
+    /** Bytes the Java kernels' weights of {@code config} take in {@code format} (null: the checkpoint's precision). */
+    public static long bytesNeeded(ModelConfig config, TensorStore store, WeightFormat format) {
+        WeightFormat f = format;
+        if (f == null) {
+            String any = store.names().stream().filter(n -> store.shape(n).length == 2).findFirst()
+                    .orElse(store.names().iterator().next());
+            f = storedFormat(store.dtype(any));
+        }
+        double perWeight = (double) f.blockBytes() / f.blockWeights();
+        long elements = linearElements(config);
+        if (!config.tieWordEmbeddings()) {
+            elements += (long) config.vocabSize() * config.hiddenSize();
+        }
+        return (long) Math.ceil(perWeight * elements);
+    }
+
+    /** Elements of every linear weight and the output head (the Java kernels' weights). */
+    public static long linearElements(ModelConfig config) {
+        long total = 0;
+        for (Map.Entry<String, long[]> e : TensorLayout.expectedTensors(config).entrySet()) {
+            long[] shape = e.getValue();
+            String n = e.getKey();
+            boolean matrix = shape.length == 2 && !n.endsWith("wpe.weight")
+                    && (config.tieWordEmbeddings() || !(n.endsWith("embed_tokens.weight") || n.endsWith("wte.weight")));
+            if (matrix) {
+                total += shape[0] * shape[1];
+            }
+        }
+        return total;
+    }
+
+    /** The embedding row of token {@code id} into {@code out[offset...offset + hidden)}. */
+    void embeddingRow(int id, float[] out, int offset) {
+        embedTable.row(id, out, offset);
+    }
+
+    /** Bytes of the weights on the Java heap. */
+    public long heapBytes() {
+        return heapBytes;
+    }
+
+    /** Bytes of every linear weight and the output head as held. */
+    long linearBytes() {
+        long total = head.matrix().byteSize();
+        for (Layer l : layers) {
+            total += l.qkv().matrix().byteSize() + l.out().matrix().byteSize() + l.up().matrix().byteSize()
+                    + l.down().matrix().byteSize();
+        }
+        return total;
+    }
+
+    /** The formats the matrices are held in, e.g. {@code BF16} or {@code Q4_0+F16}. */
+    String formats() {
+        Set<WeightFormat> used = EnumSet.noneOf(WeightFormat.class);
+        used.add(head.matrix().format());
+        for (Layer l : layers) {
+            for (LinearWeight w : List.of(l.qkv(), l.out(), l.up(), l.down())) {
+                used.add(w.matrix().format());
+            }
+        }
+        return used.stream().map(Enum::name).collect(Collectors.joining("+"));
+    }
+}

@@ -1,0 +1,303 @@
+package io.github.amulet4j.transformer.weights;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.Objects;
+
+/**
+ * A weight matrix {@code [rows, cols]} in one {@link WeightFormat}, held on the Java heap: converted here from
+ * float32 ({@link #of}) or copied from raw GGUF rows ({@link #wrap}). Matrices of more than {@value #SPLIT_COLS}
+ * columns are kept as panels of {@value #PANEL_COLS} columns ({@code [panel][row][column]}), so that a product
+ * streams one panel's rows while that panel's slice of the activations stays in the L1 cache (two activation
+ * columns of 4,864 floats did not fit beside the weights' stream: two-column products of such rows ran at a third of
+ * the speed). Each panel keeps its rows in slabs of at most {@value #MAX_SLAB_BYTES} bytes, and the Q8_0/Q4_0 block
+ * scales apart from the quants ({@link WeightPanel}).
+ *
+ * <p>{@link #multiply} computes {@code y = x W^T} with the Java Vector API kernels (the JVM needs
+ * {@code --add-modules jdk.incubator.vector}); {@link #row} and {@link #get} dequantize without it.
+ * Immutable once built; safe to share between threads.
+ */
+public final class WeightMatrix {
+
+    /** Most bytes in one slab. */
+    public static final int MAX_SLAB_BYTES = 1 << 30;
+    /** Matrices with more columns than this are split into panels. */
+    public static final int SPLIT_COLS = 2048;
+    /** Columns of a panel of a split matrix (the last one may have fewer). */
+    public static final int PANEL_COLS = 1024;
+
+    private final WeightFormat format;
+    private final int rows;
+    private final int cols;
+    private final int rowBytes;
+    private final WeightPanel[] panels;
+
+    private WeightMatrix(WeightFormat format, int rows, int cols, int maxSlabBytes) {
+        this.format = format;
+        this.rows = rows;
+        this.cols = cols;
+        this.rowBytes = Math.toIntExact(format.rowBytes(cols));
+        int width = cols > SPLIT_COLS ? PANEL_COLS : cols;
+        int n = (cols + width - 1) / width;
+        this.panels = new WeightPanel[n];
+        for (int p = 0; p < n; p++) {
+            panels[p] = new WeightPanel(format, rows, p * width, Math.min(width, cols - p * width), maxSlabBytes);
+        }
+    }
+
+    /**
+     * A matrix holding a copy of the raw rows (GGUF block layout, little-endian) in {@code data} from its position to
+     * its limit (the buffer's position, limit and order are left alone), e.g. a tensor of a GGUF file.
+     *
+     * @throws IllegalArgumentException if the bytes are not exactly {@code rows} rows of {@code cols} weights in
+     *                                  {@code format}, or a row is not whole blocks
+     */
+    public static WeightMatrix wrap(WeightFormat format, int rows, int cols, ByteBuffer data) {
+        Objects.requireNonNull(format, "format");
+        Objects.requireNonNull(data, "data");
+        long need = checkShape(format, rows, cols);
+        if (data.remaining() != need) {
+            throw new IllegalArgumentException(format + " [" + rows + ", " + cols + "] needs " + need + " bytes, the "
+                    + "buffer holds " + data.remaining());
+        }
+        ByteBuffer src = data.slice().order(ByteOrder.LITTLE_ENDIAN);
+        WeightMatrix m = new WeightMatrix(format, rows, cols, MAX_SLAB_BYTES);
+        inChunks(rows, Math.max(1, (1 << 20) / m.rowBytes), (first, count) -> {
+            for (int r = first; r < first + count; r++) {
+                m.putRow(r, src, r * m.rowBytes);
+            }
+        });
+        return m;
+    }
+
+    /** Stores row {@code r} given in the GGUF block layout at {@code src[pos...]}. */
+    private void putRow(int r, ByteBuffer src, int pos) {
+        for (WeightPanel p : panels) {
+            p.put(r, src, pos + pieceOffset(p));
+        }
+    }
+
+    /** Writes row {@code r} in the GGUF block layout ({@link #rowBytes()} bytes) to {@code dst[pos...]}. */
+    public void copyRow(int r, ByteBuffer dst, int pos) {
+        Objects.checkIndex(r, rows);
+        Objects.checkFromIndexSize(pos, rowBytes, dst.limit());
+        gather(r, dst.duplicate().order(ByteOrder.LITTLE_ENDIAN), pos);
+    }
+
+    /** Row {@code r} in the GGUF block layout into the little-endian {@code out} from {@code pos}. */
+    private void gather(int r, ByteBuffer out, int pos) {
+        for (WeightPanel p : panels) {
+            p.get(r, out, pos + pieceOffset(p));
+        }
+    }
+
+    /** Where a panel's columns start in a GGUF row. */
+    private int pieceOffset(WeightPanel p) {
+        return p.first / format.blockWeights() * format.blockBytes();
+    }
+
+    /**
+     * {@code values} ({@code [rows, cols]} row-major float32) converted to {@code format} in newly allocated
+     * heap arrays (see {@link BlockQuantizer} for the rounding and its error bounds).
+     *
+     * @throws IllegalArgumentException for a wrong length, rows that are not whole blocks, or values the format
+     *                                  cannot hold (non-finite; beyond the F16 range)
+     * @throws IllegalStateException    when the JVM refuses the heap, naming the option to raise
+     */
+    public static WeightMatrix of(WeightFormat format, float[] values, int rows, int cols) {
+        return of(format, values, rows, cols, MAX_SLAB_BYTES);
+    }
+
+    /** {@link #of(WeightFormat, float[], int, int)} with slabs of at most {@code maxSlabBytes} (whole rows). */
+    static WeightMatrix of(WeightFormat format, float[] values, int rows, int cols, int maxSlabBytes) {
+        Objects.requireNonNull(format, "format");
+        Objects.requireNonNull(values, "values");
+        checkShape(format, rows, cols);
+        if ((long) rows * cols != values.length) {
+            throw new IllegalArgumentException(values.length + " values for [" + rows + ", " + cols + "]");
+        }
+        // the values are already in memory: chunks of about a million of them
+        return build(format, rows, cols, maxSlabBytes, 1 << 20, (first, count) -> new Chunk(values, first * cols));
+    }
+
+    /**
+     * Supplies the rows of a matrix as float32, a few at a time, for {@link #of(WeightFormat, int, int, RowReader)}.
+     * Called from several threads at once for different rows.
+     */
+    @FunctionalInterface
+    public interface RowReader {
+        /** Writes rows {@code [firstRow, firstRow + rowCount)} row-major into {@code dst} from index 0. */
+        void read(int firstRow, int rowCount, float[] dst);
+    }
+
+    /**
+     * A matrix converted to {@code format} from rows that {@code reader} supplies chunk by chunk (at most
+     * {@value #READ_CHUNK_VALUES} values at a time), so that no float32 copy of the whole matrix is ever held: loading a
+     * checkpoint this way needs the weights' own bytes and a few MiB beside them.
+     *
+     * @throws IllegalArgumentException as {@link #of(WeightFormat, float[], int, int)}
+     * @throws IllegalStateException    when the JVM refuses the heap, naming the option to raise
+     */
+    public static WeightMatrix of(WeightFormat format, int rows, int cols, RowReader reader) {
+        return of(format, rows, cols, reader, MAX_SLAB_BYTES);
+    }
+
+    /** {@link #of(WeightFormat, int, int, RowReader)} with slabs of at most {@code maxSlabBytes} (whole rows). */
+    static WeightMatrix of(WeightFormat format, int rows, int cols, RowReader reader, int maxSlabBytes) {
+        Objects.requireNonNull(format, "format");
+        Objects.requireNonNull(reader, "reader");
+        checkShape(format, rows, cols);
+        return build(format, rows, cols, maxSlabBytes, READ_CHUNK_VALUES, (first, count) -> {
+            float[] values = new float[count * cols];
+            reader.read(first, count, values);
+            return new Chunk(values, 0);
+        });
+    }
+
+    /** Most values a {@link RowReader} is asked for at once (1 MiB of float32: no humongous objects for G1). */
+    public static final int READ_CHUNK_VALUES = 1 << 18;
+
+    /** Float32 values of some rows: {@code values} from {@code offset}. */
+    private record Chunk(float[] values, int offset) {
+    }
+
+    /** Where {@link #build} gets the float32 values of rows {@code [first, first + count)}. */
+    @FunctionalInterface
+    private interface ChunkSource {
+        Chunk rows(int first, int count);
+    }
+
+    private static WeightMatrix build(WeightFormat format, int rows, int cols, int maxSlabBytes, int chunkValues,
+                                      ChunkSource source) {
+        WeightMatrix m = new WeightMatrix(format, rows, cols, maxSlabBytes);
+        // converted in chunks of rows on every core (a 8B model's load is mostly this conversion); each row is encoded
+        // in the GGUF layout into the chunk's row buffer, then stored panel by panel
+        inChunks(rows, Math.max(1, Math.min(rows, chunkValues / cols)), (first, count) -> {
+            Chunk chunk = source.rows(first, count);
+            ByteBuffer row = ByteBuffer.allocate(m.rowBytes).order(ByteOrder.LITTLE_ENDIAN);
+            for (int i = 0; i < count; i++) {
+                BlockQuantizer.encode(format, chunk.values(), chunk.offset() + i * cols, cols, row, 0);
+                m.putRow(first + i, row, 0);
+            }
+        });
+        return m;
+    }
+
+    /** {@code rows} cut into runs of {@code chunkRows} ({@code first, count}), on every core when there are several. */
+    private static void inChunks(int rows, int chunkRows, java.util.function.BiConsumer<Integer, Integer> work) {
+        int chunks = (rows + chunkRows - 1) / chunkRows;
+        java.util.stream.IntStream range = java.util.stream.IntStream.range(0, chunks);
+        (chunks > 1 ? range.parallel() : range).forEach(c -> {
+            int first = c * chunkRows;
+            work.accept(first, Math.min(chunkRows, rows - first));
+        });
+    }
+
+    private static long checkShape(WeightFormat format, int rows, int cols) {
+        if (rows <= 0 || cols <= 0) {
+            throw new IllegalArgumentException("a weight matrix needs positive dimensions, got [" + rows + ", " + cols
+                    + "]");
+        }
+        long rowBytes = format.rowBytes(cols);
+        if (rowBytes > MAX_SLAB_BYTES) {
+            throw new IllegalArgumentException("a row of " + cols + " weights is over " + MAX_SLAB_BYTES + " bytes");
+        }
+        return rowBytes * rows;
+    }
+
+    /** The storage format. */
+    public WeightFormat format() {
+        return format;
+    }
+
+    /** Output features. */
+    public int rows() {
+        return rows;
+    }
+
+    /** Input features. */
+    public int cols() {
+        return cols;
+    }
+
+    /** Bytes the weights occupy. */
+    public long byteSize() {
+        return (long) rowBytes * rows;
+    }
+
+    /** Bytes of one row in the GGUF block layout ({@link #copyRow}). */
+    public int rowBytes() {
+        return rowBytes;
+    }
+
+    /**
+     * Row {@code r} as float32 into {@code dst[offset...offset + cols)}: gathered in the GGUF layout into a per-thread
+     * buffer and decoded by {@link BlockQuantizer} (an embedding lookup a token: no allocation once the buffer has
+     * grown).
+     */
+    public void row(int r, float[] dst, int offset) {
+        Objects.checkIndex(r, rows);
+        Objects.checkFromIndexSize(offset, cols, dst.length);
+        ByteBuffer raw = ROW.get();
+        if (raw.capacity() < rowBytes) {
+            raw = ByteBuffer.allocate(rowBytes).order(ByteOrder.LITTLE_ENDIAN);
+            ROW.set(raw);
+        }
+        gather(r, raw, 0);
+        BlockQuantizer.decode(format, raw, 0, dst, offset, cols);
+    }
+
+    /** The per-thread buffer of {@link #row}. */
+    private static final ThreadLocal<ByteBuffer> ROW = ThreadLocal.withInitial(() -> ByteBuffer.allocate(0));
+
+    /** The weight at {@code [r, c]} as float32. */
+    public float get(int r, int c) {
+        Objects.checkIndex(c, cols);
+        float[] row = new float[cols];
+        row(r, row, 0);
+        return row[c];
+    }
+
+    /** The whole matrix as row-major float32 (for tests and small matrices). */
+    public float[] toFloatArray() {
+        float[] out = new float[Math.toIntExact((long) rows * cols)];
+        for (int r = 0; r < rows; r++) {
+            row(r, out, r * cols);
+        }
+        return out;
+    }
+
+    /**
+     * As {@link #multiply}, by the plain kernel the current ones are measured against (JMH {@code KernelBenchmark} in
+     * the benchmarks module); not for production use.
+     */
+    public void multiplyBaseline(float[] x, int n, float[] y, int from, int to) {
+        WeightKernels.multiplyBaseline(this, x, n, y, from, to);
+    }
+
+    /**
+     * Rows {@code [from, to)} of {@code y[c * rows + r] = sum_i W[r, i] * x[c * cols + i]} for every column
+     * {@code c < n}: {@code x} is {@code [n, cols]} and {@code y} is {@code [n, rows]}, row-major float32. Rows
+     * outside the range are left alone, so threads may share one product by row ranges.
+     *
+     * <p>Needs the Vector API ({@code --add-modules jdk.incubator.vector}).
+     */
+    public void multiply(float[] x, int n, float[] y, int from, int to) {
+        Objects.checkFromToIndex(from, to, rows);
+        if ((long) n * cols > x.length || (long) n * rows > y.length) {
+            throw new IllegalArgumentException("x holds " + x.length + " values and y " + y.length + ", " + n
+                    + " columns need " + (long) n * cols + " and " + (long) n * rows);
+        }
+        WeightKernels.multiply(this, x, n, y, from, to);
+    }
+
+    /** The column panels, left to right. */
+    WeightPanel[] panels() {
+        return panels;
+    }
+
+    @Override
+    public String toString() {
+        return "WeightMatrix[" + format + ", " + rows + " x " + cols + ", " + byteSize() + " bytes]";
+    }
+}

@@ -1,0 +1,126 @@
+package io.github.amulet4j.transformer.weights;
+
+import java.nio.ByteBuffer;
+
+/**
+ * The columns {@code [first, first + cols)} of every row of a {@link WeightMatrix}, on the Java heap: the weights'
+ * bytes in {@code byte[]} slabs of whole rows and, for Q8_0/Q4_0, the blocks' float16 scales apart in
+ * {@code short[]} slabs, so that a row's quants are one contiguous run (a block's 32 bytes, or 16 bytes of nibbles
+ * packed as ggml packs them, one after the other) and its scales another.
+ *
+ * <p>Why the heap and not direct buffers: the JDK 17 Vector API loads from arrays at up to twice the speed of its
+ * loads from {@code ByteBuffer}s (Q8_0 products 19 against 12 G weights/s per core; see the user guide's "Where the
+ * weights live"). Why scales apart: decoding a row's scales from the 34-byte blocks cost a third of the Q8_0 kernel.
+ */
+final class WeightPanel {
+
+    final WeightFormat format;
+    /** The matrix column of this panel's column 0 (a multiple of the widest vector's lanes and of a block). */
+    final int first;
+    final int cols;
+    /** Bytes of one row in {@link #data}: quants only for Q8_0/Q4_0. */
+    final int rowBytes;
+    /** Blocks (scales) per row for Q8_0/Q4_0, else 0. */
+    final int blocks;
+    final int rowsPerSlab;
+    /**
+     * Scales past a slab's last row, so that the kernels widen a row's scales in whole vectors, reading into the next
+     * row's (or this padding) instead of finishing a row's 28 blocks one by one: 64, the float lanes of the widest
+     * vectors any JVM has (2,048-bit SVE).
+     */
+    static final int SCALE_PAD = 64;
+    private final byte[][] data;
+    private final short[][] scales;
+
+    WeightPanel(WeightFormat format, int rows, int first, int cols, int maxSlabBytes) {
+        this.format = format;
+        this.first = first;
+        this.cols = cols;
+        this.blocks = format.quantized() ? cols / WeightFormat.BLOCK : 0;
+        this.rowBytes = switch (format) {
+            case F32 -> 4 * cols;
+            case BF16, F16 -> 2 * cols;
+            case Q8_0 -> cols;
+            case Q4_0 -> cols / 2;
+        };
+        // slabs sized by the row's bytes in the GGUF layout (scales included)
+        this.rowsPerSlab = (int) Math.max(1, Math.min(rows, maxSlabBytes / format.rowBytes(cols)));
+        int n = (rows + rowsPerSlab - 1) / rowsPerSlab;
+        this.data = new byte[n][];
+        this.scales = blocks > 0 ? new short[n][] : null;
+        for (int s = 0; s < n; s++) {
+            int slabRows = Math.min(rowsPerSlab, rows - s * rowsPerSlab);
+            data[s] = allocate((long) slabRows * rowBytes);
+            if (scales != null) {
+                scales[s] = new short[slabRows * blocks + SCALE_PAD];
+            }
+        }
+    }
+
+    private static byte[] allocate(long bytes) {
+        try {
+            return new byte[Math.toIntExact(bytes)];
+        } catch (OutOfMemoryError e) {
+            throw new IllegalStateException("cannot allocate " + (bytes >> 20) + " MiB of Java heap for weights ("
+                    + e.getMessage() + "); start Java with a larger -Xmx (the weights live on the heap)", e);
+        }
+    }
+
+    /** The slab that holds row {@code r}'s weights. */
+    byte[] data(int r) {
+        return data[r / rowsPerSlab];
+    }
+
+    /** Byte offset of row {@code r} in {@link #data(int)}. */
+    int offset(int r) {
+        return (r % rowsPerSlab) * rowBytes;
+    }
+
+    /** The slab that holds row {@code r}'s scales (Q8_0/Q4_0). */
+    short[] scales(int r) {
+        return scales[r / rowsPerSlab];
+    }
+
+    /** Index of row {@code r}'s first scale in {@link #scales(int)}. */
+    int scaleOffset(int r) {
+        return (r % rowsPerSlab) * blocks;
+    }
+
+    /** Stores row {@code r}'s columns of this panel, given in the GGUF block layout at {@code src[pos...]}. */
+    void put(int r, ByteBuffer src, int pos) {
+        byte[] d = data(r);
+        int o = offset(r);
+        switch (format) {
+            case F32, BF16, F16 -> src.get(pos, d, o, rowBytes);
+            case Q8_0, Q4_0 -> {
+                short[] s = scales(r);
+                int so = scaleOffset(r);
+                int quants = format.blockBytes() - 2;
+                for (int k = 0; k < blocks; k++) {
+                    int q = pos + k * format.blockBytes();
+                    s[so + k] = src.getShort(q);
+                    src.get(q + 2, d, o + k * quants, quants);
+                }
+            }
+        }
+    }
+
+    /** Writes row {@code r}'s columns of this panel in the GGUF block layout to {@code dst[pos...]}. */
+    void get(int r, ByteBuffer dst, int pos) {
+        byte[] d = data(r);
+        int o = offset(r);
+        switch (format) {
+            case F32, BF16, F16 -> dst.put(pos, d, o, rowBytes);
+            case Q8_0, Q4_0 -> {
+                short[] s = scales(r);
+                int so = scaleOffset(r);
+                int quants = format.blockBytes() - 2;
+                for (int k = 0; k < blocks; k++) {
+                    int q = pos + k * format.blockBytes();
+                    dst.putShort(q, s[so + k]);
+                    dst.put(q + 2, d, o + k * quants, quants);
+                }
+            }
+        }
+    }
+}

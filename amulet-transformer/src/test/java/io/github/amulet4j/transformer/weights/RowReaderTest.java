@@ -1,0 +1,40 @@
+package io.github.amulet4j.transformer.weights;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Random;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Test;
+
+/** A matrix built from rows read chunk by chunk holds the same bytes as one built from all its values at once. */
+class RowReaderTest {
+
+    @Test
+    void chunkedReadsGiveTheSameMatrixInEveryFormat() {
+        // more rows than one read chunk holds, and slabs that a chunk crosses
+        int rows = 9_000;
+        int cols = 64;
+        float[] v = WeightKernelsTest.randoms(new Random(3), rows * cols);
+        for (WeightFormat f : WeightFormat.values()) {
+            AtomicInteger calls = new AtomicInteger();
+            AtomicLong covered = new AtomicLong();
+            AtomicInteger largest = new AtomicInteger();
+            WeightMatrix.RowReader reader = (first, count, dst) -> {
+                calls.incrementAndGet();
+                covered.addAndGet(count);
+                largest.accumulateAndGet(count * cols, Math::max);
+                System.arraycopy(v, first * cols, dst, 0, count * cols);
+            };
+            int slab = (int) (1_001 * f.rowBytes(cols));
+            float[] whole = WeightMatrix.of(f, v, rows, cols, slab).toFloatArray();
+            float[] read = WeightMatrix.of(f, rows, cols, reader, slab).toFloatArray();
+            assertArrayEquals(whole, read, f.toString());
+            assertEquals(rows, covered.get(), f + ": every row read exactly once");
+            assertTrue(calls.get() > 1, f + ": read in several chunks");
+            assertTrue(largest.get() <= WeightMatrix.READ_CHUNK_VALUES, f + ": chunk of " + largest.get() + " values");
+        }
+    }
+}
