@@ -85,12 +85,8 @@ public final class ContinuousBatcher implements AutoCloseable {
         this.tokenizer = Objects.requireNonNull(tokenizer, "tokenizer");
         this.defaults = Objects.requireNonNull(defaults, "defaults");
         this.options = Objects.requireNonNull(options, "options");
-        this.modelEos = Generator.eosSet(modelEosTokenIds);
-        if (lm.vocabSize() <= 0 || tokenizer.vocabularySize() <= 0) {
-            throw new IllegalArgumentException("vocabulary sizes must be > 0: model " + lm.vocabSize() + ", tokenizer "
-                    + tokenizer.vocabularySize());
-        }
-        this.vocab = Math.min(lm.vocabSize(), tokenizer.vocabularySize());
+        this.modelEos = RequestChecks.eosSet(modelEosTokenIds);
+        this.vocab = RequestChecks.vocabulary(lm, tokenizer);
         this.scratch = new float[vocab];
         this.loop = new Thread(this::run, "amulet-batcher");
         loop.setDaemon(true);
@@ -141,7 +137,8 @@ public final class ContinuousBatcher implements AutoCloseable {
 
     /**
      * Queues a request; it joins the batch at the next step with room for its streams. Cancel the future
-     * to stop it (its streams leave at the next step; no more tokens are reported).
+     * to stop it (its streams leave at the next step; no more tokens are reported). A bad request fails
+     * exactly as {@link Generator#generate(GenerationRequest)} fails it; only the stream limit is the batcher's own.
      *
      * @throws IllegalArgumentException    if the request lacks a prompt its method needs, holds an id outside
      *                                     the vocabulary, or its method needs more streams than {@code maxBatchStreams}
@@ -152,7 +149,13 @@ public final class ContinuousBatcher implements AutoCloseable {
     public CompletableFuture<GenerationResult> submit(GenerationRequest request, TokenListener listener) {
         Objects.requireNonNull(request, "request");
         Objects.requireNonNull(listener, "listener");
-        Pending p = validate(request, listener);
+        RequestChecks.Checked checked = RequestChecks.check(request, -1, defaults, lm);
+        int streams = streamsOf(checked.config());
+        if (streams > options.maxBatchStreams()) {
+            throw new IllegalArgumentException("method '" + checked.config().method().id() + "' needs " + streams
+                    + " streams, more than the batch holds (" + options.maxBatchStreams() + ")");
+        }
+        Pending p = new Pending(checked, streams, listener);
         lock.lock();
         try {
             if (closed) {
@@ -167,46 +170,6 @@ public final class ContinuousBatcher implements AutoCloseable {
             lock.unlock();
         }
         return p.future;
-    }
-
-    private Pending validate(GenerationRequest req, TokenListener listener) {
-        GenerationConfig cfg = req.config().orElse(defaults);
-        AlignmentMethod m = cfg.method();
-        int[] pref = req.preferenceIds();
-        int[] base = req.baseIds();
-        if (m.needsPreference() && pref == null) {
-            throw new IllegalArgumentException("method '" + m.id() + "' needs a preference prompt");
-        }
-        if (m.needsBase() && base == null) {
-            throw new IllegalArgumentException("method '" + m.id() + "' needs a base prompt");
-        }
-        List<int[]> prompts = new ArrayList<>(2);
-        if (m.needsPreference()) {
-            prompts.add(pref);
-        }
-        if (m.needsBase()) {
-            prompts.add(base);
-        }
-        int tokensTotal = 0;
-        for (int[] p : prompts) {
-            if (p.length > lm.maxPositions()) {
-                throw new PromptTooLongException(p.length, lm.maxPositions());
-            }
-            for (int id : p) {
-                if (id < 0 || id >= lm.vocabSize()) {
-                    throw new IllegalArgumentException("prompt token id " + id
-                            + " is outside the model's vocabulary [0, " + lm.vocabSize() + ")");
-                }
-            }
-            tokensTotal += p.length;
-        }
-        int streams = streamsOf(cfg);
-        if (streams > options.maxBatchStreams()) {
-            throw new IllegalArgumentException("method '" + m.id() + "' needs " + streams
-                    + " streams, more than the batch holds (" + options.maxBatchStreams() + ")");
-        }
-        return new Pending(cfg, prompts, base == null || !m.needsBase() ? 0 : base.length,
-                pref == null || !m.needsPreference() ? 0 : pref.length, tokensTotal, streams, listener);
     }
 
     private void run() {
@@ -562,8 +525,6 @@ public final class ContinuousBatcher implements AutoCloseable {
     private static final class Pending {
         final GenerationConfig config;
         final List<int[]> prompts;
-        final int baseTokens;
-        final int preferenceTokens;
         final int promptTokens;
         final int streams;
         final TokenListener listener;
@@ -571,13 +532,10 @@ public final class ContinuousBatcher implements AutoCloseable {
         /** When {@link #submit} was called: the start of the request's time to first token. */
         final long submittedAt = System.nanoTime();
 
-        Pending(GenerationConfig config, List<int[]> prompts, int baseTokens, int preferenceTokens, int promptTokens,
-                int streams, TokenListener listener) {
-            this.config = config;
-            this.prompts = prompts;
-            this.baseTokens = baseTokens;
-            this.preferenceTokens = preferenceTokens;
-            this.promptTokens = promptTokens;
+        Pending(RequestChecks.Checked checked, int streams, TokenListener listener) {
+            this.config = checked.config();
+            this.prompts = checked.prompts();
+            this.promptTokens = checked.promptTokens();
             this.streams = streams;
             this.listener = listener;
         }

@@ -45,14 +45,10 @@ public final class Generator {
         this.lm = Objects.requireNonNull(lm, "lm");
         this.tokenizer = Objects.requireNonNull(tokenizer, "tokenizer");
         this.defaults = Objects.requireNonNull(defaults, "defaults");
-        this.modelEos = eosSet(modelEosTokenIds);
+        this.modelEos = RequestChecks.eosSet(modelEosTokenIds);
+        this.vocab = RequestChecks.vocabulary(lm, tokenizer);
         int modelVocab = lm.vocabSize();
         int tokVocab = tokenizer.vocabularySize();
-        if (modelVocab <= 0 || tokVocab <= 0) {
-            throw new IllegalArgumentException("vocabulary sizes must be > 0: model " + modelVocab + ", tokenizer "
-                    + tokVocab);
-        }
-        this.vocab = Math.min(modelVocab, tokVocab);
         if (modelVocab > tokVocab) {
             LOG.debug("model has {} logits per row, tokenizer {} tokens: the {} padded rows are never chosen",
                     modelVocab, tokVocab, modelVocab - tokVocab);
@@ -78,11 +74,15 @@ public final class Generator {
 
     /** Generates one request. */
     public GenerationResult generate(GenerationRequest request) {
-        return generate(List.of(request), TokenListener.NONE).get(0);
+        return generate(request, TokenListener.NONE);
     }
 
-    /** Generates one request, streaming its tokens to {@code listener} (request index 0). */
+    /**
+     * Generates one request, streaming its tokens to {@code listener} (request index 0). A bad request fails
+     * exactly as {@link ContinuousBatcher#submit} fails it.
+     */
     public GenerationResult generate(GenerationRequest request, TokenListener listener) {
+        Objects.requireNonNull(request, "request");
         return generate(List.of(request), listener).get(0);
     }
 
@@ -92,9 +92,13 @@ public final class Generator {
     }
 
     /**
-     * Generates a batch; results are in request order.
+     * Generates a batch; results are in request order. Requests are checked as {@link ContinuousBatcher#submit}
+     * checks them; in a batch of more than one request, each message starts with the request's index
+     * ({@code "request 2: ..."}).
      *
-     * @throws IllegalArgumentException if a request lacks a prompt its method needs, or a prompt is too long
+     * @throws IllegalArgumentException if a request lacks a prompt its method needs, or holds an id outside
+     *                                  the model's vocabulary
+     * @throws PromptTooLongException   if a prompt is longer than the model's positions
      * @throws io.github.amulet4j.align.LogitsException on NaN/+inf logits (naming stream, step and request)
      */
     public List<GenerationResult> generate(List<GenerationRequest> requests, TokenListener listener) {
@@ -107,39 +111,19 @@ public final class Generator {
         List<int[]> prompts = new ArrayList<>();
         List<RequestState> states = new ArrayList<>();
         for (int i = 0; i < requests.size(); i++) {
-            GenerationRequest req = Objects.requireNonNull(requests.get(i), "request " + i);
-            GenerationConfig cfg = req.config().orElse(defaults);
-            AlignmentMethod m = cfg.method();
-            int[] pref = req.preferenceIds();
-            int[] base = req.baseIds();
-            if (m.needsPreference() && pref == null) {
-                throw new IllegalArgumentException("request " + i + ": method '" + m.id() + "' needs a preference prompt");
-            }
-            if (m.needsBase() && base == null) {
-                throw new IllegalArgumentException("request " + i + ": method '" + m.id() + "' needs a base prompt");
-            }
+            RequestChecks.Checked checked =
+                    RequestChecks.check(requests.get(i), requests.size() == 1 ? -1 : i, defaults, lm);
+            GenerationConfig cfg = checked.config();
+            List<int[]> streams = checked.prompts();
             Set<Integer> eos = new HashSet<>(modelEos);
             eos.addAll(cfg.eosTokenIds());
             TextTracker text = new TextTracker(tokenizer, cfg.stopStrings());
-            List<int[]> streams = new ArrayList<>();
-            if (m.needsPreference()) {
-                streams.add(pref);
-            }
-            if (m.needsBase()) {
-                streams.add(base);
-            }
             int[] rows = new int[streams.size()];
             for (int s = 0; s < streams.size(); s++) {
-                int[] p = streams.get(s);
-                if (p.length > lm.maxPositions()) {
-                    throw new IllegalArgumentException("request " + i + ": prompt of " + p.length
-                            + " tokens exceeds the model's " + lm.maxPositions() + " positions");
-                }
-                checkIds(p, i);
                 rows[s] = prompts.size();
-                prompts.add(p);
+                prompts.add(streams.get(s));
             }
-            RequestState st = m == AlignmentMethod.BEAM
+            RequestState st = cfg.method() == AlignmentMethod.BEAM
                     ? new BeamSearchRequest(i, cfg, eos, listener, streams, text, scratch)
                     : new TokenByTokenRequest(i, cfg, eos, listener, streams, text, scratch);
             st.rows = rows;
@@ -196,25 +180,4 @@ public final class Generator {
         return results;
     }
 
-    private void checkIds(int[] prompt, int request) {
-        int modelVocab = lm.vocabSize();
-        for (int id : prompt) {
-            if (id < 0 || id >= modelVocab) {
-                throw new IllegalArgumentException("request " + request + ": prompt token id " + id
-                        + " is outside the model's vocabulary [0, " + modelVocab + ")");
-            }
-        }
-    }
-
-    /** The model's end-of-sequence ids as a set. @throws IllegalArgumentException for a negative id */
-    static Set<Integer> eosSet(int... ids) {
-        Set<Integer> set = new HashSet<>();
-        for (int id : ids) {
-            if (id < 0) {
-                throw new IllegalArgumentException("EOS token ids must be >= 0, got " + id);
-            }
-            set.add(id);
-        }
-        return set;
-    }
 }

@@ -7,7 +7,12 @@ public final class PromptTooLongException extends IllegalArgumentException {
     private final int maxPositions;
 
     public PromptTooLongException(int promptTokens, int maxPositions) {
-        super("prompt of " + promptTokens + " tokens exceeds the model's " + maxPositions + " positions");
+        this("", promptTokens, maxPositions);
+    }
+
+    /** With {@code where} (such as {@code "request 2: "}) before the message. */
+    PromptTooLongException(String where, int promptTokens, int maxPositions) {
+        super(where + "prompt of " + promptTokens + " tokens exceeds the model's " + maxPositions + " positions");
         this.promptTokens = promptTokens;
         this.maxPositions = maxPositions;
     }
