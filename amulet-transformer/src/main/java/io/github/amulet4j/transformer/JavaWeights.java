@@ -63,6 +63,12 @@ public final class JavaWeights {
         layers = List.copyOf(ls);
         finalNorm = tensors.finalNorm();
         finalNormBias = tensors.finalNormBias();
+        heapBytes += Float.BYTES * (length(positions) + length(finalNorm) + length(finalNormBias));
+        for (Layer l : layers) {
+            heapBytes += Float.BYTES * (length(l.norm1()) + length(l.norm1Bias()) + length(l.qkv().bias())
+                    + length(l.out().bias()) + length(l.qNorm()) + length(l.kNorm()) + length(l.norm2())
+                    + length(l.norm2Bias()) + length(l.up().bias()) + length(l.down().bias()));
+        }
         if (config.tieWordEmbeddings()) {
             head = linear(tensors.embedding(), null);
             embedTable = head.matrix();
@@ -74,6 +80,10 @@ public final class JavaWeights {
             LOG.info("{}: {} matrices have rows that are not whole {}-weight blocks and are held as F16 instead of {}",
                     checkpoint, fallbacks, WeightFormat.BLOCK, format == null ? "the checkpoint's format" : format);
         }
+    }
+
+    private static long length(float[] a) {
+        return a == null ? 0 : a.length;
     }
 
     private LinearWeight linear(CheckpointTensors.Matrix m, float[] bias) {
@@ -146,7 +156,7 @@ public final class JavaWeights {
         embedTable.row(id, out, offset);
     }
 
-    /** Bytes of the weights on the Java heap. */
+    /** Bytes of the weights on the Java heap: the matrices in their formats, the norms, biases and positions as float32. */
     public long heapBytes() {
         return heapBytes;
     }
