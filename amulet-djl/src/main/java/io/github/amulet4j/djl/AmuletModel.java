@@ -244,22 +244,18 @@ public final class AmuletModel implements AutoCloseable {
         GenerationConfig config = r.config().orElse(generator.defaults());
         AlignmentMethod method = config.method();
         PromptStyle style = r.promptStyle();
+        if (r.preference().isEmpty() && method.needsPreference()) {
+            throw new IllegalArgumentException("request " + index + ": method '" + method.id()
+                    + "' needs a preference");
+        }
+        PromptPair p = prompts.renderFor(method, r.conversation(), r.preference().orElse(null), style);
         GenerationRequest g;
-        if (r.preference().isEmpty()) {
-            if (method.needsPreference()) {
-                throw new IllegalArgumentException("request " + index + ": method '" + method.id()
-                        + "' needs a preference");
-            }
-            g = GenerationRequest.baseOnly(prompts.renderBase(r.conversation(), style).tokenIds());
+        if (p.preference() == null) {
+            g = GenerationRequest.baseOnly(p.base().tokenIds());
+        } else if (p.base() == null) {
+            g = GenerationRequest.preferenceOnly(p.preference().tokenIds());
         } else {
-            PromptPair p = prompts.render(r.conversation(), r.preference().get(), style);
-            if (method.needsBase() && method.needsPreference()) {
-                g = GenerationRequest.of(p.base().tokenIds(), p.preference().tokenIds());
-            } else if (method.needsBase()) {
-                g = GenerationRequest.baseOnly(p.base().tokenIds());
-            } else {
-                g = GenerationRequest.preferenceOnly(p.preference().tokenIds());
-            }
+            g = GenerationRequest.of(p.base().tokenIds(), p.preference().tokenIds());
         }
         return r.config().isPresent() ? g.withConfig(config) : g;
     }
@@ -308,18 +304,8 @@ public final class AmuletModel implements AutoCloseable {
 
     /** Tokens of the longest prompt that {@code method} feeds for {@code conversation}. */
     private int promptTokens(Conversation conversation, AmuletRequest r, AlignmentMethod method) {
-        if (r.preference().isEmpty()) {
-            return prompts.renderBase(conversation, r.promptStyle()).length();
-        }
-        PromptPair p = prompts.render(conversation, r.preference().get(), r.promptStyle());
-        int longest = 0;
-        if (method.needsBase()) {
-            longest = p.base().length();
-        }
-        if (method.needsPreference()) {
-            longest = Math.max(longest, p.preference().length());
-        }
-        return longest;
+        PromptPair p = prompts.renderFor(method, conversation, r.preference().orElse(null), r.promptStyle());
+        return Math.max(p.base() == null ? 0 : p.base().length(), p.preference() == null ? 0 : p.preference().length());
     }
 
     /** Releases the model's native memory and the tokenizer, after the generate call in flight (if any). */

@@ -1,5 +1,7 @@
 package io.github.amulet4j.djl;
 
+import io.github.amulet4j.align.AlignmentMethod;
+
 import io.github.amulet4j.formats.checkpoint.ModelConfig;
 import io.github.amulet4j.formats.checkpoint.ModelConfigReader;
 import io.github.amulet4j.djl.gguf.GgufModel;
@@ -133,6 +135,23 @@ public final class PromptRenderer implements AutoCloseable {
         List<ChatMessage> messages = conversation.messages();
         PromptTextBuilder.Texts text = prompts.build(messages, preference);
         return new PromptPair(encode(text.base()), encode(text.preference()));
+    }
+
+    /**
+     * The prompts {@code method} decodes, rendered and encoded in one pass: both streams for methods that need both,
+     * otherwise only the one it reads (the other is null).
+     */
+    public PromptPair renderFor(AlignmentMethod method, Conversation conversation, Preference preference,
+                                PromptStyle style) {
+        if (preference == null || !method.needsPreference()) {
+            return new PromptPair(renderBase(conversation, style), null);
+        }
+        if (method.needsBase()) {
+            return render(conversation, preference, style);
+        }
+        PromptTextBuilder prompts = new PromptTextBuilder(formatter, style, defaultSystem);
+        return new PromptPair(null, encode(prompts.render(prompts.preferenceConversation(conversation.messages(),
+                preference))));
     }
 
     /** The base prompt alone (the conversation as given), for requests decoded with {@code base}. */

@@ -1,5 +1,7 @@
 package io.github.amulet4j.cli;
 
+import io.github.amulet4j.formats.json.Json;
+
 import io.github.amulet4j.eval.judge.Answer;
 
 import com.google.gson.JsonObject;

@@ -2,7 +2,7 @@ package io.github.amulet4j.cli;
 
 import io.github.amulet4j.eval.judge.AnswerSet;
 import io.github.amulet4j.eval.judge.Comparison;
-import io.github.amulet4j.eval.judge.Jsons;
+import io.github.amulet4j.formats.json.Json;
 import io.github.amulet4j.eval.judge.JudgeClient;
 import io.github.amulet4j.eval.judge.JudgeClientSettings;
 import io.github.amulet4j.eval.judge.JudgePrompt;
@@ -211,7 +211,7 @@ public final class JudgeCommand implements Callable<Integer> {
                     + "command to ask them)");
         }
         err.flush();
-        out.print(json ? Jsons.write(report.json()) + "\n" : report.table());
+        out.print(json ? Json.writeWithNulls(report.json()) + "\n" : report.table());
         out.flush();
         if (result.interrupted()) {
             err.println("judge: interrupted (run the same command to resume)");

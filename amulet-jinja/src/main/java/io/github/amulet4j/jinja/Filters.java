@@ -92,7 +92,7 @@ final class Filters {
             case "float":
                 return toFloat(v, a.get(0, "default", 0.0));
             case "tojson":
-                return Json.dumps(v, a);
+                return TojsonFilter.dumps(v, a);
             case "items":
                 if (v instanceof Undefined) {
                     return PyIterator.over("generator", new ArrayList<>());

@@ -1,6 +1,8 @@
 package io.github.amulet4j.djl.tokenizer;
 
-import io.github.amulet4j.formats.tokenizer.JsonFiles;
+import io.github.amulet4j.formats.json.Json;
+import io.github.amulet4j.formats.json.JsonFieldException;
+
 import io.github.amulet4j.formats.tokenizer.TokenizerConfig;
 import io.github.amulet4j.formats.tokenizer.TokenizerFormatException;
 
@@ -77,11 +79,15 @@ public final class HfTokenizer implements TextTokenizer, AutoCloseable {
 
     /** Loads a {@code tokenizer.json} file with the given config. */
     public static HfTokenizer load(Path tokenizerJson, TokenizerConfig config) throws IOException {
-        if (!Files.isRegularFile(tokenizerJson)) {
-            throw new TokenizerFormatException("tokenizer not found: " + tokenizerJson
-                    + " (a model folder needs a Hugging Face tokenizer.json)");
+        try {
+            if (!Files.isRegularFile(tokenizerJson)) {
+                throw new TokenizerFormatException("tokenizer not found: " + tokenizerJson
+                        + " (a model folder needs a Hugging Face tokenizer.json)");
+            }
+            return create(tokenizerJson, Json.readObject(tokenizerJson), () -> Files.newInputStream(tokenizerJson), config);
+        } catch (JsonFieldException e) {
+            throw new TokenizerFormatException(e.getMessage(), e);
         }
-        return create(tokenizerJson, JsonFiles.readObject(tokenizerJson), () -> Files.newInputStream(tokenizerJson), config);
     }
 
     /** The tokenizer a GGUF file holds ({@code tokenizer.*} metadata); {@code source} names it in messages. */
@@ -146,47 +152,51 @@ public final class HfTokenizer implements TextTokenizer, AutoCloseable {
 
     /** Fills token-to-id from model.vocab (map or Unigram list) and added_tokens; returns the largest id. */
     private static int readVocab(Path file, JsonObject root, Map<String, Integer> t2i, Set<Integer> special) {
-        JsonElement model = root.get("model");
-        if (model == null || !model.isJsonObject()) {
-            throw new TokenizerFormatException(file + ": missing or non-object field 'model'");
-        }
-        JsonElement vocab = model.getAsJsonObject().get("vocab");
-        int max = -1;
-        if (vocab != null && vocab.isJsonObject()) {
-            for (Map.Entry<String, JsonElement> e : vocab.getAsJsonObject().entrySet()) {
-                int id = JsonFiles.asInt(e.getValue(), "model.vocab." + e.getKey(), file);
-                t2i.put(e.getKey(), id);
-                max = Math.max(max, id);
+        try {
+            JsonElement model = root.get("model");
+            if (model == null || !model.isJsonObject()) {
+                throw new TokenizerFormatException(file + ": missing or non-object field 'model'");
             }
-        } else if (vocab != null && vocab.isJsonArray()) {
-            int id = 0;
-            for (JsonElement piece : vocab.getAsJsonArray()) {
-                if (!piece.isJsonArray() || piece.getAsJsonArray().isEmpty()) {
-                    throw JsonFiles.wrong(file, "model.vocab", "a list of [piece, score] pairs", piece);
+            JsonElement vocab = model.getAsJsonObject().get("vocab");
+            int max = -1;
+            if (vocab != null && vocab.isJsonObject()) {
+                for (Map.Entry<String, JsonElement> e : vocab.getAsJsonObject().entrySet()) {
+                    int id = Json.asInt(e.getValue(), "model.vocab." + e.getKey(), file);
+                    t2i.put(e.getKey(), id);
+                    max = Math.max(max, id);
                 }
-                t2i.put(piece.getAsJsonArray().get(0).getAsString(), id);
-                max = Math.max(max, id++);
+            } else if (vocab != null && vocab.isJsonArray()) {
+                int id = 0;
+                for (JsonElement piece : vocab.getAsJsonArray()) {
+                    if (!piece.isJsonArray() || piece.getAsJsonArray().isEmpty()) {
+                        throw Json.wrong(file, "model.vocab", "a list of [piece, score] pairs", piece);
+                    }
+                    t2i.put(piece.getAsJsonArray().get(0).getAsString(), id);
+                    max = Math.max(max, id++);
+                }
+            } else {
+                throw new TokenizerFormatException(file + ": missing field 'model.vocab' (a map or a list of pieces)");
             }
-        } else {
-            throw new TokenizerFormatException(file + ": missing field 'model.vocab' (a map or a list of pieces)");
-        }
-        JsonElement added = root.get("added_tokens");
-        if (added != null && added.isJsonArray()) {
-            for (JsonElement a : added.getAsJsonArray()) {
-                if (!a.isJsonObject() || !JsonFiles.has(a.getAsJsonObject(), "id")
-                        || !JsonFiles.has(a.getAsJsonObject(), "content")) {
-                    throw JsonFiles.wrong(file, "added_tokens", "a list of objects with 'id' and 'content'", a);
+            JsonElement added = root.get("added_tokens");
+            if (added != null && added.isJsonArray()) {
+                for (JsonElement a : added.getAsJsonArray()) {
+                    if (!a.isJsonObject() || !Json.has(a.getAsJsonObject(), "id")
+                            || !Json.has(a.getAsJsonObject(), "content")) {
+                        throw Json.wrong(file, "added_tokens", "a list of objects with 'id' and 'content'", a);
+                    }
+                    JsonObject o = a.getAsJsonObject();
+                    int id = Json.asInt(o.get("id"), "added_tokens.id", file);
+                    t2i.put(o.get("content").getAsString(), id);
+                    if (!Json.has(o, "special") || o.get("special").getAsBoolean()) {
+                        special.add(id);
+                    }
+                    max = Math.max(max, id);
                 }
-                JsonObject o = a.getAsJsonObject();
-                int id = JsonFiles.asInt(o.get("id"), "added_tokens.id", file);
-                t2i.put(o.get("content").getAsString(), id);
-                if (!JsonFiles.has(o, "special") || o.get("special").getAsBoolean()) {
-                    special.add(id);
-                }
-                max = Math.max(max, id);
             }
+            return max;
+        } catch (JsonFieldException e) {
+            throw new TokenizerFormatException(e.getMessage(), e);
         }
-        return max;
     }
 
     /** Whether DJL's encoding with special tokens puts {@code bos} in front of the text's own ids. */

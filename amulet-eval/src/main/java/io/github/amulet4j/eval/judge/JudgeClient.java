@@ -1,5 +1,7 @@
 package io.github.amulet4j.eval.judge;
 
+import io.github.amulet4j.prompt.ChatMessage;
+
 import java.util.List;
 
 /** Asks a judge model one chat-completions request and returns its reply text. Implementations are thread-safe. */

@@ -1,5 +1,7 @@
 package io.github.amulet4j.eval.judge;
 
+import io.github.amulet4j.prompt.ChatMessage;
+
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;

@@ -1,5 +1,7 @@
 package io.github.amulet4j.eval.judge;
 
+import io.github.amulet4j.prompt.ChatMessage;
+
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;

@@ -1,6 +1,6 @@
 package io.github.amulet4j.cli.judge;
 
-import io.github.amulet4j.eval.judge.ChatMessage;
+import io.github.amulet4j.prompt.ChatMessage;
 
 import io.github.amulet4j.eval.judge.JudgeClient;
 import io.github.amulet4j.eval.judge.JudgeClientSettings;

@@ -1,5 +1,8 @@
 package io.github.amulet4j.formats.tokenizer;
 
+import io.github.amulet4j.formats.json.Json;
+import io.github.amulet4j.formats.json.JsonFieldException;
+
 import com.google.gson.JsonObject;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -46,15 +49,19 @@ public record GenerationDefaults(List<Integer> eosTokenIds, Integer bosTokenId, 
      * @throws TokenizerFormatException naming the file and field for invalid JSON or a mistyped field
      */
     public static GenerationDefaults read(Path file) throws IOException {
-        JsonObject o = JsonFiles.readObject(file);
-        return new GenerationDefaults(
-                JsonFiles.intOrList(o, "eos_token_id", file),
-                JsonFiles.optInt(o, "bos_token_id", file),
-                JsonFiles.optInt(o, "pad_token_id", file),
-                JsonFiles.optBool(o, "do_sample", file),
-                JsonFiles.optDouble(o, "temperature", file),
-                JsonFiles.optDouble(o, "top_p", file),
-                JsonFiles.optInt(o, "top_k", file),
-                JsonFiles.optInt(o, "max_new_tokens", file));
+        try {
+            JsonObject o = Json.readObject(file);
+            return new GenerationDefaults(
+                    Json.intOrList(o, "eos_token_id", file),
+                    Json.optInt(o, "bos_token_id", file),
+                    Json.optInt(o, "pad_token_id", file),
+                    Json.optBool(o, "do_sample", file),
+                    Json.optDouble(o, "temperature", file),
+                    Json.optDouble(o, "top_p", file),
+                    Json.optInt(o, "top_k", file),
+                    Json.optInt(o, "max_new_tokens", file));
+        } catch (JsonFieldException e) {
+            throw new TokenizerFormatException(e.getMessage(), e);
+        }
     }
 }

@@ -1,5 +1,8 @@
 package io.github.amulet4j.formats.tokenizer;
 
+import io.github.amulet4j.formats.json.Json;
+import io.github.amulet4j.formats.json.JsonFieldException;
+
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import java.io.IOException;
@@ -80,41 +83,45 @@ public final class TokenizerConfig {
     }
 
     private static Builder parse(Path file) throws IOException {
-        JsonObject o = JsonFiles.readObject(file);
-        Builder b = builder();
-        b.source = file;
-        if (JsonFiles.has(o, "chat_template")) {
-            JsonElement t = o.get("chat_template");
-            if (t.isJsonPrimitive() && t.getAsJsonPrimitive().isString()) {
-                b.chatTemplate(t.getAsString());
-            } else if (t.isJsonArray()) {
-                for (JsonElement item : t.getAsJsonArray()) {
-                    if (!item.isJsonObject() || !JsonFiles.has(item.getAsJsonObject(), "name")
-                            || !JsonFiles.has(item.getAsJsonObject(), "template")
-                            || !item.getAsJsonObject().get("template").isJsonPrimitive()
-                            || !item.getAsJsonObject().get("name").isJsonPrimitive()) {
-                        throw JsonFiles.wrong(file, "chat_template", "a string or a list of {name, template} objects", item);
+        try {
+            JsonObject o = Json.readObject(file);
+            Builder b = builder();
+            b.source = file;
+            if (Json.has(o, "chat_template")) {
+                JsonElement t = o.get("chat_template");
+                if (t.isJsonPrimitive() && t.getAsJsonPrimitive().isString()) {
+                    b.chatTemplate(t.getAsString());
+                } else if (t.isJsonArray()) {
+                    for (JsonElement item : t.getAsJsonArray()) {
+                        if (!item.isJsonObject() || !Json.has(item.getAsJsonObject(), "name")
+                                || !Json.has(item.getAsJsonObject(), "template")
+                                || !item.getAsJsonObject().get("template").isJsonPrimitive()
+                                || !item.getAsJsonObject().get("name").isJsonPrimitive()) {
+                            throw Json.wrong(file, "chat_template", "a string or a list of {name, template} objects", item);
+                        }
+                        b.chatTemplate(item.getAsJsonObject().get("name").getAsString(),
+                                item.getAsJsonObject().get("template").getAsString());
                     }
-                    b.chatTemplate(item.getAsJsonObject().get("name").getAsString(),
-                            item.getAsJsonObject().get("template").getAsString());
+                } else {
+                    throw Json.wrong(file, "chat_template", "a string or a list of {name, template} objects", t);
                 }
-            } else {
-                throw JsonFiles.wrong(file, "chat_template", "a string or a list of {name, template} objects", t);
             }
+            b.bosToken = token(o, "bos_token", file);
+            b.eosToken = token(o, "eos_token", file);
+            b.padToken = token(o, "pad_token", file);
+            b.unkToken = token(o, "unk_token", file);
+            b.addBosToken = Json.optBool(o, "add_bos_token", file);
+            b.addEosToken = Json.optBool(o, "add_eos_token", file);
+            b.modelMaxLength = Json.optLongClamped(o, "model_max_length", file);
+            return b;
+        } catch (JsonFieldException e) {
+            throw new TokenizerFormatException(e.getMessage(), e);
         }
-        b.bosToken = token(o, "bos_token", file);
-        b.eosToken = token(o, "eos_token", file);
-        b.padToken = token(o, "pad_token", file);
-        b.unkToken = token(o, "unk_token", file);
-        b.addBosToken = JsonFiles.optBool(o, "add_bos_token", file);
-        b.addEosToken = JsonFiles.optBool(o, "add_eos_token", file);
-        b.modelMaxLength = JsonFiles.optLongClamped(o, "model_max_length", file);
-        return b;
     }
 
     /** A special token: a string, or an AddedToken-style object with a {@code content} field. */
     private static String token(JsonObject o, String k, Path file) {
-        if (!JsonFiles.has(o, k)) {
+        if (!Json.has(o, k)) {
             return null;
         }
         JsonElement e = o.get(k);
@@ -127,7 +134,7 @@ public final class TokenizerConfig {
                 return c.getAsString();
             }
         }
-        throw JsonFiles.wrong(file, k, "a string or an object with a string 'content'", e);
+        throw Json.wrong(file, k, "a string or an object with a string 'content'", e);
     }
 
     /** The file read, or null for a built config. */

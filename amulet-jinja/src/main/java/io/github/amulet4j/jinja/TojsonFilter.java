@@ -8,14 +8,14 @@ import java.util.Map;
  * Hugging Face's {@code tojson} filter: Python's {@code json.dumps(x, ensure_ascii=False, indent=indent,
  * separators=separators, sort_keys=sort_keys)}, byte for byte.
  */
-final class Json {
+final class TojsonFilter {
 
     private final String indent;
     private final String itemSeparator;
     private final String keySeparator;
     private final boolean sortKeys;
 
-    private Json(String indent, String itemSeparator, String keySeparator, boolean sortKeys) {
+    private TojsonFilter(String indent, String itemSeparator, String keySeparator, boolean sortKeys) {
         this.indent = indent;
         this.itemSeparator = itemSeparator;
         this.keySeparator = keySeparator;
@@ -41,7 +41,7 @@ final class Json {
         }
         boolean sortKeys = Py.truthy(a.get(Integer.MAX_VALUE, "sort_keys", false));
         StringBuilder sb = new StringBuilder();
-        new Json(indent, itemSep, keySep, sortKeys).write(sb, value, 0);
+        new TojsonFilter(indent, itemSep, keySep, sortKeys).write(sb, value, 0);
         return sb.toString();
     }
 

@@ -1,5 +1,8 @@
-package io.github.amulet4j.formats.tokenizer;
+package io.github.amulet4j.formats.json;
 
+import com.google.gson.Gson;
+import com.google.gson.GsonBuilder;
+import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
@@ -13,21 +16,55 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
-/** Reading JSON objects from files with errors that name the file and field. */
-public final class JsonFiles {
+/**
+ * The project's one JSON helper (over Gson): reading objects from files with errors that name the file and field
+ * ({@link JsonFieldException}), and writing compact UTF-8 JSON for command output, results and reports.
+ */
+public final class Json {
 
-    private JsonFiles() {
+    /** Compact, UTF-8 as is (no HTML escaping), NaN and infinities written as such; null members left out. */
+    private static final Gson COMPACT = new GsonBuilder().disableHtmlEscaping().serializeSpecialFloatingPointValues()
+            .create();
+    /** As {@link #COMPACT}, with null members written (a rate with no comparisons is {@code null}). */
+    private static final Gson COMPACT_WITH_NULLS = new GsonBuilder().disableHtmlEscaping().serializeNulls().create();
+
+    private Json() {
     }
 
+    /** {@code e} as compact JSON, leaving out null members. */
+    public static String write(JsonElement e) {
+        return COMPACT.toJson(e);
+    }
+
+    /** {@code e} as compact JSON, writing null members as {@code null}. */
+    public static String writeWithNulls(JsonElement e) {
+        return COMPACT_WITH_NULLS.toJson(e);
+    }
+
+    /** Token ids as a JSON array. */
+    public static JsonArray ids(int[] ids) {
+        JsonArray a = new JsonArray(ids.length);
+        for (int id : ids) {
+            a.add(id);
+        }
+        return a;
+    }
+
+    /** Nanoseconds as seconds rounded to microseconds, so the output stays readable. */
+    public static double seconds(long nanos) {
+        return Math.round(nanos / 1e3) / 1e6;
+    }
+
+    /** The JSON object in {@code file}; throws {@link JsonFieldException} naming the file when it is not one. */
     public static JsonObject readObject(Path file) throws IOException {
         try (Reader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
             JsonElement el = JsonParser.parseReader(r);
             if (el == null || !el.isJsonObject()) {
-                throw new TokenizerFormatException(file + ": expected a JSON object");
+                throw new JsonFieldException(file + ": expected a JSON object");
             }
             return el.getAsJsonObject();
         } catch (JsonParseException e) {
-            throw new TokenizerFormatException(file + ": not valid JSON: " + e.getMessage(), e);
+            throw new JsonFieldException(file + ": not valid JSON: " + e.getMessage(), e);
         }
     }
 
@@ -36,8 +73,8 @@ public final class JsonFiles {
         return e != null && !e.isJsonNull();
     }
 
-    public static TokenizerFormatException wrong(Path file, String field, String expected, JsonElement found) {
-        return new TokenizerFormatException(file + ": field '" + field + "' must be " + expected + ", found " + found);
+    public static JsonFieldException wrong(Path file, String field, String expected, JsonElement found) {
+        return new JsonFieldException(file + ": field '" + field + "' must be " + expected + ", found " + found);
     }
 
     public static Boolean optBool(JsonObject o, String k, Path file) {
