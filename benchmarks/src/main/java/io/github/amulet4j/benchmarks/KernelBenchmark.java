@@ -25,15 +25,13 @@ import org.openjdk.jmh.annotations.State;
  * = one product; GFLOP/s = {@code 2 * rows * in * n / time}, G weights/s = {@code rows * in / time}.
  *
  * <p>{@code kernel}: {@code current} is {@link WeightMatrix#multiply}; {@code baseline} the kernels before the
- * blocked many-column kernel and the 8-bit activation products ({@link WeightKernels#multiplyBaseline}), measured in
+ * blocked many-column kernel and the 8-bit activation products ({@link WeightMatrix#multiplyBaseline}), measured in
  * the same run. With one or two columns the product reads its weights from memory: copies of the matrix (together
  * over 128 MB, beyond the L3 cache) are used in turn.
  *
  * <p>The machine is shared, so besides JMH's wall-clock time per product every product's thread CPU time is
  * summed ({@link CpuTime}): {@code cpuNanos / products} is the time of a product on a core of its own (other jobs'
  * time slices do not count; their use of the shared caches still does).
- *
- * <p>In this package (not {@code io.github.amulet4j.benchmarks}) to reach the package-private baseline.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
