@@ -5,25 +5,28 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
 import io.github.amulet4j.align.AlignmentMethod;
+import io.github.amulet4j.eval.EvalPlan;
+import io.github.amulet4j.eval.EvalRows;
 import io.github.amulet4j.eval.EvalSettings;
 import io.github.amulet4j.eval.EvalSummary;
+import io.github.amulet4j.eval.EvalTask;
+import io.github.amulet4j.eval.EvalUsageException;
 import io.github.amulet4j.eval.Question;
-import io.github.amulet4j.eval.QuestionSet;
 import io.github.amulet4j.eval.ResultsFile;
 import io.github.amulet4j.eval.RowKey;
 import io.github.amulet4j.djl.AmuletModel;
 import io.github.amulet4j.djl.AmuletRequest;
-import io.github.amulet4j.djl.Conversation;
-import io.github.amulet4j.djl.ModelOptions;
 import io.github.amulet4j.generate.GenerationConfig;
 import io.github.amulet4j.generate.GenerationResult;
 import io.github.amulet4j.prompt.Preference;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.Reader;
+import java.io.StringReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -39,6 +42,8 @@ import java.util.Map;
  * each new row is flushed to the disk as soon as it is written, and Ctrl-C closes the file cleanly. The run's
  * settings are recorded in {@code <out>.settings.json}; a run with other settings is refused unless
  * {@code --overwrite}. {@code base} is generated once per question and recorded for every preference.
+ * The flags make an {@link EvalPlan} (amulet-eval), which builds the requests and rows; {@code --spark} hands the
+ * plan to the {@link io.github.amulet4j.eval.SparkRunner} of the amulet-spark module.
  */
 @Command(name = "eval", mixinStandardHelpOptions = true,
         description = "Run a question set in the paper's format through every method x preference; one JSON line "
@@ -99,33 +104,99 @@ final class EvalCommand extends GeneratingCommand {
                     + "each, at least Spark's default parallelism).")
     Integer partitions;
 
-    /**
-     * One generation. A {@code base} task, whose stream never holds the preference, is generated once per question
-     * and its row written for {@code preferenceName} and copied for every name of {@code copies}.
-     */
-    record Task(Question question, String preferenceName, Preference preference, AlignmentMethod method,
-                List<String> copies) {
-        RowKey key() {
-            return new RowKey(question.index(), method.id(), preferenceName);
+    @Override
+    public Integer call() throws Exception {
+        if (batch < 1 || batch > EvalPlan.MAX_BATCH) {
+            throw new UsageException("--batch: must be in [1, " + EvalPlan.MAX_BATCH + "], got " + batch);
+        }
+        try {
+            if (spark != null) {
+                return plan().runOnSpark(out(), err());
+            }
+            return runHere();
+        } catch (EvalUsageException e) {
+            throw new UsageException(e.getMessage(), e);
         }
     }
 
-    @Override
-    public Integer call() throws Exception {
-        if (batch < 1 || batch > 256) {
-            throw new UsageException("--batch: must be in [1, 256], got " + batch);
-        }
-        if (spark != null) {
-            return EvalPlan.of(this).runOnSpark(out(), err());
-        }
+    /**
+     * The plan of these flags: the methods with their generation configurations, the preferences, the model options,
+     * the question set and output as written; for {@code --spark} the master, the Spark settings and the partitions.
+     *
+     * @throws UsageException naming the flag when one is bad
+     */
+    EvalPlan plan() throws IOException {
+        Map<String, String> conf = spark == null ? Map.of() : sparkConf(); // a bad --spark-conf is reported first
         List<AlignmentMethod> methodList = Options.methods(methods, "--methods");
         Map<String, Preference> prefs = preferences();
-        List<Question> questions = questions();
-        Map<AlignmentMethod, GenerationConfig> configs = configs(methodList);
+        EvalPlan.Builder b = EvalPlan.builder().model(modelOptions())
+                .promptStyle(conversationFlags.promptStyle()).system(conversationFlags.system)
+                .dataset(original("--dataset", dataset)).out(original("--out", outFile))
+                .overwrite(overwrite).progress(!noProgress).batch(batch).master(spark);
+        configs(methodList).values().forEach(b::method);
+        prefs.forEach(b::preference);
+        conf.forEach(b::sparkConf);
+        try {
+            if (limit != null) {
+                b.limit(limit);
+            }
+            if (partitions != null) {
+                b.partitions(partitions);
+            }
+            return b.build();
+        } catch (EvalUsageException e) {
+            throw new UsageException(e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Parses an amulet command line whose command is {@code eval} into its plan (what a distributed run receives).
+     *
+     * @throws UsageException when it is not a valid eval command line
+     */
+    static EvalPlan parse(List<String> args) throws IOException {
+        CommandLine cli = AmuletCli.commandLine(new StringReader(""));
+        CommandLine.ParseResult parsed;
+        try {
+            parsed = cli.parseArgs(args.toArray(String[]::new));
+        } catch (CommandLine.ParameterException e) {
+            throw new UsageException(e.getMessage(), e);
+        }
+        if (!parsed.hasSubcommand() || !(parsed.subcommand().commandSpec().userObject() instanceof EvalCommand c)) {
+            throw new UsageException("not an eval command line: " + String.join(" ", args));
+        }
+        return c.plan();
+    }
+
+    /** {@code --spark-conf KEY=VALUE} settings, in order. */
+    private Map<String, String> sparkConf() {
+        Map<String, String> out = new LinkedHashMap<>();
+        for (String kv : sparkConf) {
+            int eq = kv.indexOf('=');
+            if (eq <= 0) {
+                throw new UsageException("--spark-conf: expected KEY=VALUE, got '" + kv + "'");
+            }
+            out.put(kv.substring(0, eq).trim(), kv.substring(eq + 1));
+        }
+        return out;
+    }
+
+    /** An option's value as written (a URI such as {@code hdfs://...} stays one, not a java.nio Path). */
+    private String original(String option, Object parsed) {
+        List<String> values = spec.findOption(option).originalStringValues();
+        return values.isEmpty() ? String.valueOf(parsed) : values.get(values.size() - 1);
+    }
+
+    /** The run in this JVM: rows appended to the --out file. */
+    private int runHere() throws Exception {
+        EvalPlan plan = plan();
+        List<AlignmentMethod> methodList = plan.methods();
+        Map<String, Preference> prefs = plan.preferences();
+        List<Question> questions = plan.questions();
         PrintWriter out = out();
         PrintWriter err = err();
 
-        EvalSettings settings = settings(configs, prefs);
+        EvalSettings settings = plan.settings();
         ResultsFile file;
         try {
             file = ResultsFile.open(outFile, overwrite);
@@ -150,9 +221,9 @@ final class EvalCommand extends GeneratingCommand {
             }
             int total = questions.size() * prefs.size() * methodList.size();
             int done = 0;
-            List<Task> todo = new ArrayList<>();
+            List<EvalTask> todo = new ArrayList<>();
             List<JsonObject> copiedBase = new ArrayList<>();
-            Map<Integer, JsonObject> baseRows = baseRowsByIndex(file.existingRows());
+            Map<Integer, JsonObject> baseRows = EvalRows.baseRowsByIndex(file.existingRows());
             for (Question q : questions) {
                 for (AlignmentMethod m : methodList) {
                     List<String> missing = new ArrayList<>();
@@ -170,15 +241,15 @@ final class EvalCommand extends GeneratingCommand {
                         JsonObject generated = baseRows.get(q.index());
                         if (generated != null) { // the same settings made it: copy it for the missing names
                             for (String name : missing) {
-                                copiedBase.add(baseCopy(generated, name, prefs.get(name)));
+                                copiedBase.add(EvalRows.baseCopy(generated, name, prefs.get(name)));
                             }
                         } else {
                             String first = missing.get(0);
-                            todo.add(new Task(q, first, prefs.get(first), m, missing.subList(1, missing.size())));
+                            todo.add(new EvalTask(q, first, prefs.get(first), m, missing.subList(1, missing.size())));
                         }
                     } else {
                         for (String name : missing) {
-                            todo.add(new Task(q, name, prefs.get(name), m, List.of()));
+                            todo.add(new EvalTask(q, name, prefs.get(name), m, List.of()));
                         }
                     }
                 }
@@ -195,27 +266,25 @@ final class EvalCommand extends GeneratingCommand {
             done += copiedBase.size();
             if (!todo.isEmpty()) {
                 try (AmuletModel model = loadModel(); Progress bar = progressBar(total, done, err)) {
-                    warmUp(model, todo.get(0), configs);
+                    warmUp(plan, model, todo.get(0));
                     for (int from = 0; from < todo.size() && !interrupted; from += batch) {
-                        List<Task> chunk = todo.subList(from, Math.min(todo.size(), from + batch));
+                        List<EvalTask> chunk = todo.subList(from, Math.min(todo.size(), from + batch));
                         List<AmuletRequest> requests = new ArrayList<>();
-                        for (Task t : chunk) {
-                            Conversation conversation = Conversation.of(t.question().question())
-                                    .withSystem(conversationFlags.system);
-                            requests.add(request(conversation, t.preference(), configs.get(t.method())));
+                        for (EvalTask t : chunk) {
+                            requests.add(plan.request(t.question().question(), t.method(), t.preference()));
                         }
                         long start = System.nanoTime();
                         List<GenerationResult> results = model.generate(requests);
                         // each row's share of the batch's wall time, so that the summary's tokens/s is throughput
                         long share = (System.nanoTime() - start) / chunk.size();
                         for (int i = 0; i < chunk.size() && !interrupted; i++) {
-                            Task t = chunk.get(i);
-                            JsonObject row = row(model.name(), t, results.get(i), share);
+                            EvalTask t = chunk.get(i);
+                            JsonObject row = EvalRows.row(model.name(), t, results.get(i), share);
                             row.addProperty("batch", chunk.size());
                             List<JsonObject> taskRows = new ArrayList<>();
                             taskRows.add(row);
                             for (String name : t.copies()) {
-                                taskRows.add(baseCopy(row, name, prefs.get(name)));
+                                taskRows.add(EvalRows.baseCopy(row, name, prefs.get(name)));
                             }
                             for (JsonObject r : taskRows) {
                                 try {
@@ -264,15 +333,6 @@ final class EvalCommand extends GeneratingCommand {
         return configs;
     }
 
-    /** The settings the rows of this run depend on (recorded next to --out). */
-    EvalSettings settings(Map<AlignmentMethod, GenerationConfig> configs, Map<String, Preference> prefs) {
-        ModelOptions modelOptions = modelOptions();
-        return EvalSettings.of(modelOptions.model(), modelOptions.revision(),
-                modelOptions.runtime().computeType().name().toLowerCase(java.util.Locale.ROOT),
-                conversationFlags.promptStyle().name().toLowerCase(java.util.Locale.ROOT), conversationFlags.system,
-                configs, prefs);
-    }
-
     /**
      * Checks the run's settings against those recorded for {@code --out} and records them: a file with rows needs
      * the same settings (and the same question text for every index it holds) unless {@code --overwrite} emptied it.
@@ -312,49 +372,6 @@ final class EvalCommand extends GeneratingCommand {
                     + " another --out");
         }
         settings.unionWith(recorded.get()).write(sidecar);
-    }
-
-    /** For each question index, a generated (not copied) base row of the file. */
-    static Map<Integer, JsonObject> baseRowsByIndex(List<JsonObject> rows) {
-        Map<Integer, JsonObject> out = new java.util.HashMap<>();
-        for (JsonObject row : rows) {
-            if (AlignmentMethod.BASE.id().equals(row.get("method").getAsString()) && !row.has(EvalSummary.COPY_OF)) {
-                out.putIfAbsent(row.get("index").getAsInt(), row);
-            }
-        }
-        return out;
-    }
-
-    /**
-     * The base row of {@code generated} recorded for another preference: the base stream never holds the preference,
-     * so its text is the same; {@code copy_of} names the row that was generated, and its {@code seconds} are 0 so
-     * that the time is counted once.
-     */
-    static JsonObject baseCopy(JsonObject generated, String name, Preference preference) {
-        JsonObject o = generated.deepCopy();
-        o.addProperty("preference", name);
-        o.addProperty("preference_text", preference.text());
-        o.addProperty(EvalSummary.COPY_OF, generated.get("preference").getAsString());
-        o.addProperty("seconds", 0.0);
-        return o;
-    }
-
-    static JsonObject row(String modelName, Task t, GenerationResult r, long nanos) {
-        JsonObject o = new JsonObject();
-        o.addProperty("index", t.question().index());
-        o.addProperty("method", t.method().id());
-        o.addProperty("preference", t.preferenceName());
-        o.addProperty("preference_text", t.preference().text());
-        o.addProperty("question", t.question().question());
-        o.addProperty("text", r.text());
-        o.add("token_ids", Json.ids(r.tokenIds()));
-        o.addProperty("model", modelName);
-        o.addProperty("prompt_tokens", GenerateCommand.promptTokens(t.method(), r));
-        o.addProperty("new_tokens", r.generatedTokens());
-        o.addProperty("finish_reason", r.finishReason().name().toLowerCase(java.util.Locale.ROOT));
-        o.addProperty("seconds", Json.seconds(nanos));
-        o.addProperty("tokens_per_second", nanos > 0 ? Math.round(r.generatedTokens() / (nanos / 1e9) * 100) / 100.0 : 0);
-        return o;
     }
 
     Map<String, Preference> preferences() throws IOException {
@@ -407,34 +424,15 @@ final class EvalCommand extends GeneratingCommand {
         return out;
     }
 
-    List<Question> questions() throws IOException {
-        List<Question> all;
-        try {
-            all = QuestionSet.read(dataset);
-        } catch (IllegalArgumentException e) {
-            throw new UsageException("--dataset: " + e.getMessage(), e);
-        }
-        if (limit != null) {
-            if (limit < 1) {
-                throw new UsageException("--limit: must be >= 1, got " + limit);
-            }
-            all = all.subList(0, Math.min(limit, all.size()));
-        }
-        if (all.isEmpty()) {
-            throw new UsageException("--dataset: " + dataset + " holds no questions");
-        }
-        return all;
-    }
-
     /**
      * One short untimed generation before the timed rows, so that the first method's rows do not pay for the JIT
      * compiler and the engine's first allocations (which made the first method look several times slower).
      */
-    private void warmUp(AmuletModel model, Task task, Map<AlignmentMethod, GenerationConfig> configs) {
-        GenerationConfig config = configs.get(task.method());
+    private void warmUp(EvalPlan plan, AmuletModel model, EvalTask task) {
+        GenerationConfig config = plan.config(task.method());
         GenerationConfig shortRun = config.toBuilder().maxNewTokens(Math.min(4, config.maxNewTokens())).build();
-        model.generate(request(Conversation.of(task.question().question()).withSystem(conversationFlags.system),
-                task.preference(), shortRun), io.github.amulet4j.generate.TokenListener.NONE);
+        model.generate(plan.request(task.question().question(), task.preference(), shortRun),
+                io.github.amulet4j.generate.TokenListener.NONE);
     }
 
     private Progress progressBar(int total, int done, PrintWriter err) {

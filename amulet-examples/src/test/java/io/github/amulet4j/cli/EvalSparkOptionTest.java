@@ -1,5 +1,6 @@
 package io.github.amulet4j.cli;
 
+import io.github.amulet4j.eval.EvalPlan;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -31,7 +32,7 @@ class EvalSparkOptionTest {
     void thePlanIsTheCommandLineParsedAgain() throws IOException {
         Path prefs = dir.resolve("prefs.json");
         Files.writeString(prefs, "{\"brief\": \"Five words.\"}");
-        EvalPlan plan = EvalPlan.parse(List.of("eval", "--spark", "yarn", "--model", dir.toString(), "--dataset",
+        EvalPlan plan = EvalCommand.parse(List.of("eval", "--spark", "yarn", "--model", dir.toString(), "--dataset",
                 "hdfs://nn:8020/q.parquet", "--out", "s3a://bucket/out", "--preferences", "concise",
                 "--preference-file", prefs.toString(), "--batch", "8", "--limit", "5", "--spark-conf", "a.b=c=d",
                 "--methods", "base,amulet"));
@@ -45,7 +46,7 @@ class EvalSparkOptionTest {
         assertEquals("Five words.", plan.preferences().get("brief").text());
         assertEquals(2, plan.methods().size());
         UsageException bad = org.junit.jupiter.api.Assertions.assertThrows(UsageException.class,
-                () -> EvalPlan.parse(List.of("eval", "--spark", "yarn", "--spark-conf", "novalue", "--dataset", "q.json"))
+                () -> EvalCommand.parse(List.of("eval", "--spark", "yarn", "--spark-conf", "novalue", "--dataset", "q.json"))
                         .sparkConf());
         assertTrue(bad.getMessage().contains("--spark-conf: expected KEY=VALUE, got 'novalue'"), bad.getMessage());
     }

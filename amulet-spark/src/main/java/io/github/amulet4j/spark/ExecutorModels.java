@@ -1,6 +1,6 @@
 package io.github.amulet4j.spark;
 
-import io.github.amulet4j.cli.EvalPlan;
+import io.github.amulet4j.eval.EvalPlan;
 import io.github.amulet4j.djl.AmuletModel;
 import io.github.amulet4j.djl.AmuletRequest;
 import io.github.amulet4j.djl.ModelOptions;
@@ -45,7 +45,7 @@ final class ExecutorModels {
             if (m == null) {
                 long start = System.nanoTime();
                 try {
-                    m = plan.loadModel();
+                    m = AmuletModel.load(options); // on the task's GPU, when Spark assigned one
                 } catch (IOException e) {
                     throw new UncheckedIOException("loading " + options.model() + " on this executor", e);
                 }

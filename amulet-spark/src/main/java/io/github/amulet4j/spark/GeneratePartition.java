@@ -2,7 +2,8 @@ package io.github.amulet4j.spark;
 
 import com.google.gson.JsonObject;
 import io.github.amulet4j.align.AlignmentMethod;
-import io.github.amulet4j.cli.EvalPlan;
+import io.github.amulet4j.eval.EvalPlan;
+import io.github.amulet4j.eval.EvalRows;
 import io.github.amulet4j.eval.Question;
 import io.github.amulet4j.eval.ResultsFile;
 import io.github.amulet4j.djl.AmuletRequest;
@@ -117,13 +118,13 @@ final class GeneratePartition implements FlatMapFunction<Iterator<EvalItem>, Str
         for (int i = 0; i < chunk.size(); i++) {
             EvalItem item = chunk.get(i);
             GenerationResult result = batch.results().get(i);
-            JsonObject row = EvalPlan.row(batch.modelName(), new Question(item.index(), item.question()),
+            JsonObject row = EvalRows.row(batch.modelName(), new Question(item.index(), item.question()),
                     AlignmentMethod.fromName(item.method()), item.preferenceName(), new Preference(item.preferenceText()),
                     result, share);
             row.addProperty("batch", chunk.size());
             out.add(ResultsFile.line(row));
             for (int c = 0; c < item.copyNames().size(); c++) {
-                out.add(ResultsFile.line(EvalPlan.baseCopy(row, item.copyNames().get(c),
+                out.add(ResultsFile.line(EvalRows.baseCopy(row, item.copyNames().get(c),
                         new Preference(item.copyTexts().get(c)))));
             }
             rows.add(item.rows());

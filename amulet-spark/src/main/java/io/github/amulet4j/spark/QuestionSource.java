@@ -4,8 +4,8 @@ import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
-import io.github.amulet4j.cli.EvalPlan;
-import io.github.amulet4j.cli.UsageException;
+import io.github.amulet4j.eval.EvalPlan;
+import io.github.amulet4j.eval.EvalUsageException;
 import io.github.amulet4j.eval.Question;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -48,7 +48,7 @@ final class QuestionSource {
             all = all.subList(0, Math.min(plan.limit().getAsInt(), all.size()));
         }
         if (all.isEmpty()) {
-            throw new UsageException("--dataset: " + path + " holds no questions");
+            throw new EvalUsageException("--dataset: " + path + " holds no questions");
         }
         return all;
     }
@@ -73,21 +73,21 @@ final class QuestionSource {
             try {
                 e = JsonParser.parseString(line);
             } catch (JsonParseException ex) {
-                throw new UsageException(where + " is not valid JSON (expected {\"index\": N, \"question\": \"...\"})", ex);
+                throw new EvalUsageException(where + " is not valid JSON (expected {\"index\": N, \"question\": \"...\"})", ex);
             }
             if (!e.isJsonObject()) {
-                throw new UsageException(where + ": expected an object with \"index\" and \"question\"");
+                throw new EvalUsageException(where + ": expected an object with \"index\" and \"question\"");
             }
             JsonObject o = e.getAsJsonObject();
             JsonElement index = o.get("index");
             if (index == null || !index.isJsonPrimitive() || !index.getAsJsonPrimitive().isNumber()
                     || index.getAsDouble() != Math.rint(index.getAsDouble())
                     || Math.abs(index.getAsDouble()) > Integer.MAX_VALUE) {
-                throw new UsageException(where + ": \"index\" must be an integer");
+                throw new EvalUsageException(where + ": \"index\" must be an integer");
             }
             JsonElement question = o.get("question");
             if (question == null || !question.isJsonPrimitive() || !question.getAsJsonPrimitive().isString()) {
-                throw new UsageException(where + ": \"question\" must be a string");
+                throw new EvalUsageException(where + ": \"question\" must be a string");
             }
             out.add(question(where, index.getAsInt(), question.getAsString(), seen));
         }
@@ -101,11 +101,11 @@ final class QuestionSource {
         DataType questionType = type(schema, "question", path);
         if (!(indexType.equals(DataTypes.IntegerType) || indexType.equals(DataTypes.LongType)
                 || indexType.equals(DataTypes.ShortType))) {
-            throw new UsageException("--dataset: " + path + ": column \"index\" must be an integer column, found "
+            throw new EvalUsageException("--dataset: " + path + ": column \"index\" must be an integer column, found "
                     + indexType.simpleString());
         }
         if (!questionType.equals(DataTypes.StringType)) {
-            throw new UsageException("--dataset: " + path + ": column \"question\" must be a string column, found "
+            throw new EvalUsageException("--dataset: " + path + ": column \"question\" must be a string column, found "
                     + questionType.simpleString());
         }
         List<Row> rows = table.select("index", "question").collectAsList();
@@ -115,11 +115,11 @@ final class QuestionSource {
             Row r = rows.get(i);
             String where = "--dataset: " + path + ", row " + i;
             if (r.isNullAt(0) || r.isNullAt(1)) {
-                throw new UsageException(where + ": \"index\" and \"question\" must not be null");
+                throw new EvalUsageException(where + ": \"index\" and \"question\" must not be null");
             }
             long index = ((Number) r.get(0)).longValue();
             if (Math.abs(index) > Integer.MAX_VALUE) {
-                throw new UsageException(where + ": \"index\" " + index + " is out of range");
+                throw new EvalUsageException(where + ": \"index\" " + index + " is out of range");
             }
             out.add(question(where, (int) index, r.getString(1), seen));
         }
@@ -132,13 +132,13 @@ final class QuestionSource {
                 return f.dataType();
             }
         }
-        throw new UsageException("--dataset: " + path + " has no column \"" + column + "\" (expected \"index\" and"
+        throw new EvalUsageException("--dataset: " + path + " has no column \"" + column + "\" (expected \"index\" and"
                 + " \"question\")");
     }
 
     private static Question question(String where, int index, String text, Set<Integer> seen) {
         if (!seen.add(index)) {
-            throw new UsageException(where + ": duplicate index " + index + " (indices key the result rows)");
+            throw new EvalUsageException(where + ": duplicate index " + index + " (indices key the result rows)");
         }
         return new Question(index, text);
     }

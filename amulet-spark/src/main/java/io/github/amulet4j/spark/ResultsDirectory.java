@@ -5,7 +5,7 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
 import io.github.amulet4j.align.AlignmentMethod;
-import io.github.amulet4j.cli.UsageException;
+import io.github.amulet4j.eval.EvalUsageException;
 import io.github.amulet4j.eval.EvalSettings;
 import io.github.amulet4j.eval.EvalSummary;
 import io.github.amulet4j.eval.RowKey;
@@ -60,7 +60,7 @@ final class ResultsDirectory {
         this.fs = dir.getFileSystem(spark.sparkContext().hadoopConfiguration());
         this.parquet = dir.getName().toLowerCase(java.util.Locale.ROOT).endsWith(".parquet");
         if (fs.exists(dir) && !fs.getFileStatus(dir).isDirectory()) {
-            throw new UsageException("--out: " + location + " is a file; with --spark, --out names a directory of"
+            throw new EvalUsageException("--out: " + location + " is a file; with --spark, --out names a directory of"
                     + " JSON-lines part files (give another --out)");
         }
     }
@@ -99,7 +99,7 @@ final class ResultsDirectory {
             return Optional.of(EvalSettings.parse(new String(in.readAllBytes(), StandardCharsets.UTF_8),
                     settingsFile.toString()));
         } catch (IllegalArgumentException e) {
-            throw new UsageException("--out: " + e.getMessage() + "; give --overwrite to start a new run", e);
+            throw new EvalUsageException("--out: " + e.getMessage() + "; give --overwrite to start a new run", e);
         }
     }
 

@@ -2,14 +2,15 @@ package io.github.amulet4j.spark;
 
 import com.google.gson.JsonObject;
 import io.github.amulet4j.align.AlignmentMethod;
-import io.github.amulet4j.cli.AmuletCli;
-import io.github.amulet4j.cli.EvalPlan;
-import io.github.amulet4j.cli.UsageException;
+import io.github.amulet4j.eval.EvalPlan;
+import io.github.amulet4j.eval.EvalRows;
+import io.github.amulet4j.eval.EvalUsageException;
 import io.github.amulet4j.eval.EvalSettings;
 import io.github.amulet4j.eval.EvalSummary;
 import io.github.amulet4j.eval.Question;
 import io.github.amulet4j.eval.ResultsFile;
 import io.github.amulet4j.eval.RowKey;
+import io.github.amulet4j.eval.SparkRunner;
 import io.github.amulet4j.prompt.Preference;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
@@ -34,8 +35,11 @@ import java.util.regex.Pattern;
  * still missing ({@code base} once per question, copied for every preference); the executors generate them in
  * batches of {@code --batch} on one model per executor JVM and the rows are appended to {@code --out} through
  * Spark's file committer, so that a retried or speculative task, or a rerun of a failed job, adds each key once.
+ * On a cluster the driver ships the jars of its class path but Spark's to the executors ({@link ExecutorJars}) unless
+ * {@code spark.jars} is set (spark-submit sets it to the application's jar). The command line finds this runner as
+ * the {@link SparkRunner} service of the class path.
  */
-public final class SparkEvalRunner implements EvalPlan.SparkRunner {
+public final class SparkEvalRunner implements SparkRunner {
 
     /** A test hook: the first attempt of this partition (of the run) fails after its first batch. */
     static final String FAULT_CONF = "spark.amulet.test.failFirstAttemptOfPartition";
@@ -51,13 +55,27 @@ public final class SparkEvalRunner implements EvalPlan.SparkRunner {
     public int run(EvalPlan plan, PrintWriter out, PrintWriter err) throws Exception {
         List<AlignmentMethod> methods = plan.methods();
         Map<String, Preference> prefs = plan.preferences();
-        EvalSettings settings = plan.settings(prefs);
+        EvalSettings settings = plan.settings();
         Map<String, String> conf = plan.sparkConf();
         int[] fault = {intConf(conf, FAULT_CONF, -1), intConf(conf, FAULT_EVERY_CONF, -1)};
         // a session already running in this JVM (a notebook, an application that calls the command line) is used
         scala.Option<SparkSession> active = SparkSession.getActiveSession();
         boolean reuse = active.isDefined() && !active.get().sparkContext().isStopped();
-        SparkSession spark = reuse ? active.get() : session(plan.master(), conf);
+        ExecutorJars jars = !reuse && shipsJars(plan.master(), conf) ? ExecutorJars.ofThisJvm() : null;
+        SparkSession spark;
+        try {
+            if (jars != null) {
+                err.println(String.format(Locale.ROOT, "eval: shipping %d jars of the class path (%.0f MB) to the"
+                        + " executors (spark.jars)", jars.jars().size(), jars.bytes() / 1e6));
+                err.flush();
+            }
+            spark = reuse ? active.get() : session(plan.master(), conf, jars);
+        } catch (RuntimeException e) {
+            if (jars != null) {
+                jars.close();
+            }
+            throw e;
+        }
         boolean local = spark.sparkContext().isLocal();
         try {
             return run(plan, spark, methods, prefs, settings, fault, out, err);
@@ -70,7 +88,22 @@ public final class SparkEvalRunner implements EvalPlan.SparkRunner {
                     ExecutorModels.closeAll(); // the executors were this JVM's threads
                 }
             }
+            if (jars != null) {
+                jars.close();
+            }
         }
+    }
+
+    /**
+     * Whether the driver ships the jars of its class path to the executors ({@link ExecutorJars}): when they are other
+     * JVMs (a cluster: every master but {@code local} and {@code local[...]}), which load only Spark's jars and the
+     * application's, and {@code spark.jars} is not set already (by {@code --spark-conf}, or by spark-submit, which
+     * sets it to the application's jar).
+     */
+    static boolean shipsJars(String master, Map<String, String> conf) {
+        String m = master.trim();
+        boolean local = m.equals("local") || m.startsWith("local[");
+        return !local && !conf.containsKey("spark.jars") && System.getProperty("spark.jars") == null;
     }
 
     private static int intConf(Map<String, String> conf, String key, int absent) {
@@ -80,15 +113,21 @@ public final class SparkEvalRunner implements EvalPlan.SparkRunner {
         try {
             return Integer.parseInt(conf.get(key).trim());
         } catch (NumberFormatException e) {
-            throw new UsageException("--spark-conf: " + key + " must be a whole number, got '" + conf.get(key) + "'");
+            throw new EvalUsageException("--spark-conf: " + key + " must be a whole number, got '" + conf.get(key) + "'");
         }
     }
 
-    /** A session on {@code master} with {@code conf}; local[N] gets retries like a cluster. */
-    static SparkSession session(String master, Map<String, String> conf) {
+    /**
+     * A session on {@code master} with {@code conf}; local[N] gets retries like a cluster; {@code jars}, when given,
+     * go to the executors ({@code spark.jars}).
+     */
+    static SparkSession session(String master, Map<String, String> conf, ExecutorJars jars) {
         SparkSession.Builder b = SparkSession.builder().appName("amulet eval").master(localWithRetries(master));
         if (master.startsWith("local") && !conf.containsKey("spark.ui.enabled")) {
             b.config("spark.ui.enabled", "false");
+        }
+        if (jars != null) {
+            b.config("spark.jars", jars.sparkJars());
         }
         conf.forEach(b::config);
         return b.getOrCreate();
@@ -116,7 +155,7 @@ public final class SparkEvalRunner implements EvalPlan.SparkRunner {
         int total = questions.size() * prefs.size() * methods.size();
         int done = 0;
         List<EvalItem> items = new ArrayList<>();
-        Map<Integer, JsonObject> baseRows = EvalPlan.baseRowsByIndex(new ArrayList<>(existing.values()));
+        Map<Integer, JsonObject> baseRows = EvalRows.baseRowsByIndex(new ArrayList<>(existing.values()));
         for (Question q : questions) {
             for (AlignmentMethod m : methods) {
                 List<String> missing = new ArrayList<>();
@@ -134,7 +173,7 @@ public final class SparkEvalRunner implements EvalPlan.SparkRunner {
                     JsonObject generated = baseRows.get(q.index());
                     if (generated != null) {
                         for (String name : missing) {
-                            items.add(EvalItem.written(ResultsFile.line(EvalPlan.baseCopy(generated, name, prefs.get(name)))));
+                            items.add(EvalItem.written(ResultsFile.line(EvalRows.baseCopy(generated, name, prefs.get(name)))));
                         }
                     } else {
                         List<String> copies = missing.subList(1, missing.size());
@@ -169,7 +208,7 @@ public final class SparkEvalRunner implements EvalPlan.SparkRunner {
         }));
         out.print(EvalSummary.of(summaryRows).table());
         out.flush();
-        return AmuletCli.OK;
+        return OK;
     }
 
     /**
@@ -179,7 +218,7 @@ public final class SparkEvalRunner implements EvalPlan.SparkRunner {
     private void generate(EvalPlan plan, SparkSession spark, List<EvalItem> items, int done, int total, int[] fault,
                           int tasksPerCommit, ResultsDirectory dir, PrintWriter err) {
         if (tasksPerCommit < 1) {
-            throw new UsageException("--spark-conf: " + TASKS_PER_COMMIT_CONF + " must be >= 1, got " + tasksPerCommit);
+            throw new EvalUsageException("--spark-conf: " + TASKS_PER_COMMIT_CONF + " must be >= 1, got " + tasksPerCommit);
         }
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
         long generations = items.stream().filter(EvalItem::generates).count();
@@ -256,7 +295,7 @@ public final class SparkEvalRunner implements EvalPlan.SparkRunner {
             return;
         }
         if (recorded.isEmpty()) {
-            throw new UsageException("--out: " + dir.location() + " holds " + existing.size() + " rows but no settings"
+            throw new EvalUsageException("--out: " + dir.location() + " holds " + existing.size() + " rows but no settings"
                     + " file " + dir.settingsFile() + ", so they may come from other settings; give --overwrite to"
                     + " delete them and start a new run, or another --out");
         }
@@ -271,7 +310,7 @@ public final class SparkEvalRunner implements EvalPlan.SparkRunner {
             }
         }
         if (!differences.isEmpty()) {
-            throw new UsageException("--out: " + dir.location() + " holds rows of a run with other settings ("
+            throw new EvalUsageException("--out: " + dir.location() + " holds rows of a run with other settings ("
                     + String.join("; ", differences) + "); give --overwrite to delete them and start a new run, or"
                     + " another --out");
         }
