@@ -1,5 +1,7 @@
 package io.github.amulet4j.cli;
 
+import io.github.amulet4j.formats.json.Json;
+
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
