@@ -73,7 +73,16 @@ public final class PromptRenderer implements AutoCloseable {
                 return load(gguf);
             }
         }
-        ModelConfig config = ModelConfigReader.readFolder(folder);
+        return load(folder, ModelConfigReader.readFolder(folder));
+    }
+
+    /**
+     * Loads the prompt side of a local model folder whose decoder configuration is already known (a reward model's
+     * body, whose {@code config.json} names a sequence-classification architecture).
+     */
+    public static PromptRenderer load(Path folder, ModelConfig config) throws IOException {
+        Objects.requireNonNull(folder, "folder");
+        Objects.requireNonNull(config, "config");
         TokenizerConfig tokenizerConfig = TokenizerConfig.readFolder(folder);
         HfTokenizer tokenizer = HfTokenizer.load(folder);
         return create(folder, config, tokenizerConfig, tokenizer, GenerationDefaults.readFolder(folder).eosTokenIds(),
@@ -158,6 +167,21 @@ public final class PromptRenderer implements AutoCloseable {
     public TokenizedPrompt renderBase(Conversation conversation, PromptStyle style) {
         PromptTextBuilder prompts = new PromptTextBuilder(formatter, style, defaultSystem);
         return encode(prompts.render(prompts.baseConversation(conversation.messages())));
+    }
+
+    /**
+     * A whole conversation as the chat template renders it without a generation prompt (a finished exchange, as a
+     * reward model reads it), encoded.
+     *
+     * @throws IllegalStateException when the model has no chat template
+     */
+    public TokenizedPrompt renderConversation(List<ChatMessage> messages) {
+        Objects.requireNonNull(messages, "messages");
+        if (formatter == null) {
+            throw new IllegalStateException(folder + " has no chat template: a conversation cannot be rendered as the"
+                    + " model was trained to read it");
+        }
+        return encode(formatter.render(messages, false));
     }
 
     private TokenizedPrompt encode(String text) {

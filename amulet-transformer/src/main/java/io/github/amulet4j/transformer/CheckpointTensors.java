@@ -95,6 +95,26 @@ public final class CheckpointTensors {
         return config.tieWordEmbeddings() ? null : concat("lm_head.weight");
     }
 
+    /**
+     * A classification head {@code name} of {@code rows} rows over the final hidden state ({@code [rows, hidden]}, e.g.
+     * a reward model's {@code score.weight}), checked like every other tensor.
+     */
+    public Matrix classifierHead(String name, int rows) {
+        long[] want = {rows, config.hiddenSize()};
+        if (!store.contains(name)) {
+            throw new IllegalArgumentException(checkpoint + ": missing tensor '" + name + "' of shape "
+                    + Arrays.toString(want) + ", the classification head");
+        }
+        long[] got = store.shape(name);
+        if (!Arrays.equals(want, got)) {
+            throw new IllegalArgumentException(checkpoint + ": tensor '" + name + "' has shape " + Arrays.toString(got)
+                    + ", expected " + Arrays.toString(want) + " (labels x hidden size)");
+        }
+        int cols = config.hiddenSize();
+        return new Matrix((first, count, dst) -> store.readRows(name, first, count, dst, 0), rows, cols,
+                store.dtype(name));
+    }
+
     /** GPT-2's learned positions {@code [maxPositions, hidden]}, row-major; null for rotary models. */
     public float[] positions() {
         return config.isGpt2() ? read(gpt2Prefix + "wpe.weight") : null;

@@ -43,9 +43,10 @@ public class DecoderLm implements CausalLm {
         return settings;
     }
 
+    /** Floats of one position's logits ({@link ForwardPass#logitsWidth()}): the vocabulary, or a classifier's labels. */
     @Override
     public int vocabSize() {
-        return config.vocabSize();
+        return forward.logitsWidth();
     }
 
     @Override
@@ -73,7 +74,7 @@ public class DecoderLm implements CausalLm {
     public float[][] logitsAllPositions(int[] prompt) {
         ensureOpen();
         checkPrompt(prompt, "prompt");
-        float[][] out = new float[prompt.length][config.vocabSize()];
+        float[][] out = new float[prompt.length][vocabSize()];
         try (KvCache cache = newCache(1, prompt.length)) {
             forward.runAll(new int[][] {prompt}, new int[] {0}, cache, settings.prefillChunk(), out);
         }

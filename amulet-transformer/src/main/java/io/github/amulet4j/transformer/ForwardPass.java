@@ -27,6 +27,9 @@ public interface ForwardPass extends AutoCloseable {
     /** A cache of this pass's kind with room for {@code capacity} slots of {@code batch} rows (closed by its user). */
     KvCache newCache(int batch, int capacity);
 
+    /** Floats of one position's output: the vocabulary for a language-model head, the labels for a classifier's. */
+    int logitsWidth();
+
     /** Time spent copying logits from an engine into Java arrays (0 when they are computed into them). */
     long copyNanos();
 

@@ -139,8 +139,18 @@ public final class JavaForward implements ForwardPass {
      */
     public static JavaForward load(ModelConfig config, TensorStore store, String checkpoint, WeightFormat format,
                                    int threads) {
+        return load(config, store, checkpoint, format, threads, null);
+    }
+
+    /**
+     * As {@link #load(ModelConfig, TensorStore, String, WeightFormat, int)}, with {@code head} in place of the
+     * language-model head (null: the model's own): a classification head such as a reward model's {@code score}; the
+     * pass's "logits" are then its outputs ({@link #logitsWidth()} of them).
+     */
+    public static JavaForward load(ModelConfig config, TensorStore store, String checkpoint, WeightFormat format,
+                                   int threads, CheckpointTensors.Matrix head) {
         float[] invFreq = RotaryFrequencies.inverseFrequencies(config);
-        JavaWeights weights = new JavaWeights(config, store, checkpoint, format);
+        JavaWeights weights = new JavaWeights(config, store, checkpoint, format, head);
         RowSplitPool workers = new RowSplitPool(threads, "amulet-product");
         try {
             return new JavaForward(config, weights, invFreq, workers);
@@ -167,7 +177,7 @@ public final class JavaForward implements ForwardPass {
         this.hidden = config.hiddenSize();
         this.inter = config.intermediateSize();
         this.upRows = weights.layers.get(0).up().rows();
-        this.vocab = config.vocabSize();
+        this.vocab = weights.head.rows();
         this.eps = (float) config.normEps();
         this.window = config.slidingWindow() == null ? Integer.MAX_VALUE : config.slidingWindow();
         this.queryScale = (float) (1.0 / Math.sqrt(headDim));
@@ -928,6 +938,11 @@ public final class JavaForward implements ForwardPass {
         }
         KvCache c = running;
         return 4L * floats + (c == null ? 0 : c.bytes());
+    }
+
+    @Override
+    public int logitsWidth() {
+        return vocab;
     }
 
     /** None: the logits are computed straight into the caller's arrays. */

@@ -50,6 +50,16 @@ public final class JavaWeights {
      * @param format the format of the linear weights; null keeps each checkpoint tensor's own ({@link #storedFormat})
      */
     public JavaWeights(ModelConfig config, TensorStore store, String checkpoint, WeightFormat format) {
+        this(config, store, checkpoint, format, null);
+    }
+
+    /**
+     * As {@link #JavaWeights(ModelConfig, TensorStore, String, WeightFormat)}, with {@code head} (a classification
+     * head, e.g. a reward model's {@code score.weight}) as the output head in place of the language-model head; the
+     * embedding table then serves the lookups only. Null: the model's own head.
+     */
+    public JavaWeights(ModelConfig config, TensorStore store, String checkpoint, WeightFormat format,
+                       CheckpointTensors.Matrix head) {
         this.format = format;
         CheckpointTensors tensors = new CheckpointTensors(config, store, checkpoint);
         positions = tensors.positions();
@@ -69,12 +79,15 @@ public final class JavaWeights {
                     + length(l.out().bias()) + length(l.qNorm()) + length(l.kNorm()) + length(l.norm2())
                     + length(l.norm2Bias()) + length(l.up().bias()) + length(l.down().bias()));
         }
-        if (config.tieWordEmbeddings()) {
-            head = linear(tensors.embedding(), null);
-            embedTable = head.matrix();
+        if (head != null) {
+            embedTable = matrix(tensors.embedding());
+            this.head = linear(head, null);
+        } else if (config.tieWordEmbeddings()) {
+            this.head = linear(tensors.embedding(), null);
+            embedTable = this.head.matrix();
         } else {
             embedTable = matrix(tensors.embedding());
-            head = linear(tensors.head(), null);
+            this.head = linear(tensors.head(), null);
         }
         if (fallbacks > 0) {
             LOG.info("{}: {} matrices have rows that are not whole {}-weight blocks and are held as F16 instead of {}",

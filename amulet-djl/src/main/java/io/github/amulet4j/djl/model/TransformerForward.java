@@ -345,6 +345,11 @@ final class TransformerForward implements ForwardPass {
     }
 
     @Override
+    public int logitsWidth() {
+        return vocab;
+    }
+
+    @Override
     public long copyNanos() {
         return copyNanos;
     }

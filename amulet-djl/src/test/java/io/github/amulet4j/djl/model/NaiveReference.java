@@ -8,20 +8,20 @@ import io.github.amulet4j.formats.checkpoint.TensorStore;
  * {@link TensorStore}: embedding, RMSNorm / LayerNorm, rotary embedding (rotate_half, linear and llama3 scaling),
  * grouped-query causal attention, SwiGLU / GELU-new MLP and head. Used to check the DJL model.
  */
-final class NaiveReference {
+public final class NaiveReference {
 
     private final ModelConfig c;
     private final TensorStore s;
     private final String p;
 
-    NaiveReference(ModelConfig config, TensorStore store) {
+    public NaiveReference(ModelConfig config, TensorStore store) {
         this.c = config;
         this.s = store;
         this.p = config.isGpt2() && store.contains("transformer.wte.weight") ? "transformer." : "";
     }
 
     /** Logits at every position of {@code tokens}: {@code [T][vocab]}. */
-    float[][] logits(int[] tokens) {
+    public float[][] logits(int[] tokens) {
         return c.isGpt2() ? gpt2(tokens) : llama(tokens);
     }
 

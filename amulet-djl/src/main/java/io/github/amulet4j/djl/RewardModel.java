@@ -1,0 +1,167 @@
+package io.github.amulet4j.djl;
+
+import io.github.amulet4j.backend.DecodingSession;
+import io.github.amulet4j.backend.Logits;
+import io.github.amulet4j.djl.model.RuntimeOptions;
+import io.github.amulet4j.formats.checkpoint.Checkpoints;
+import io.github.amulet4j.formats.checkpoint.ClassifierConfig;
+import io.github.amulet4j.formats.checkpoint.TensorStore;
+import io.github.amulet4j.transformer.CheckpointTensors;
+import io.github.amulet4j.transformer.DecoderLm;
+import io.github.amulet4j.transformer.DecoderSettings;
+import io.github.amulet4j.transformer.JavaForward;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * A sequence-classification reward model (Llama, Mistral, Qwen2 or Qwen3 body with a {@code score} head, e.g. the
+ * Skywork-Reward-V2 family) that scores finished conversations, as {@code transformers}' {@code
+ * XForSequenceClassification} does: the conversation rendered by the model's chat template without a generation
+ * prompt, the head applied to the final-norm hidden state of the last token that is not the pad token.
+ *
+ * <p>Runs on the Java kernels in any of their weight formats ({@link RuntimeOptions#weights()}); a GPU, float16 or the
+ * engine kernel are refused for now. Not thread-safe: one thread scores at a time.
+ */
+public final class RewardModel implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(RewardModel.class);
+
+    private final String name;
+    private final ClassifierConfig config;
+    private final PromptRenderer prompts;
+    private final DecoderLm lm;
+
+    private RewardModel(String name, ClassifierConfig config, PromptRenderer prompts, DecoderLm lm) {
+        this.name = name;
+        this.config = config;
+        this.prompts = prompts;
+        this.lm = lm;
+    }
+
+    /**
+     * Loads the reward model {@code options} names (a local folder or a Hub id).
+     *
+     * @throws io.github.amulet4j.formats.checkpoint.CheckpointException naming the file and field when the model is not
+     *                                                                  a sequence-classification model this library runs
+     * @throws IllegalArgumentException when the runtime options ask for something the reward path does not run, or a
+     *                                  tensor (the {@code score} head included) is missing or misshapen
+     */
+    public static RewardModel load(ModelOptions options) throws IOException {
+        Objects.requireNonNull(options, "options");
+        RuntimeOptions runtime = options.runtime().toBuilder().checkpointName(options.model()).build();
+        if (runtime.effectiveLinearKernel() != RuntimeOptions.LinearKernel.JAVA) {
+            throw new IllegalArgumentException("reward models run on the Java kernels (float32 on the CPU, with "
+                    + "--add-modules jdk.incubator.vector); got device " + runtime.device() + ", dtype "
+                    + runtime.computeType() + ", linear kernel " + runtime.linearKernel());
+        }
+        Path folder = ModelFiles.resolve(options, true);
+        ClassifierConfig config = ClassifierConfig.readFolder(folder);
+        PromptRenderer prompts = PromptRenderer.load(folder, config.body());
+        DecoderLm lm = null;
+        try {
+            try (TensorStore store = Checkpoints.open(folder)) {
+                CheckpointTensors tensors = new CheckpointTensors(config.body(), store, runtime.checkpointName());
+                JavaForward forward = JavaForward.load(config.body(), store, runtime.checkpointName(),
+                        runtime.weights().format(), runtime.effectiveProductThreads(),
+                        tensors.classifierHead(ClassifierConfig.HEAD, config.numLabels()));
+                lm = new DecoderLm(config.body(), new DecoderSettings(runtime.checkpointName(), true,
+                        runtime.initialCacheCapacity(), runtime.prefillChunk()), forward);
+            }
+            LOG.info("loaded reward model {} ({}, {} layers, hidden {}, {} label(s): {}), weights {}", options.model(),
+                    config.architecture(), config.body().numLayers(), config.body().hiddenSize(), config.numLabels(),
+                    config.labels(), lm.weightFormats());
+            return new RewardModel(options.model(), config, prompts, lm);
+        } catch (IOException | RuntimeException | Error e) {
+            if (lm != null) {
+                lm.close();
+            }
+            prompts.close();
+            throw e;
+        }
+    }
+
+    /** Loads a local reward model folder with default options. */
+    public static RewardModel load(Path folder) throws IOException {
+        return load(ModelOptions.of(folder));
+    }
+
+    /** Scores one finished conversation (its last turn is usually the assistant's answer). */
+    public Reward score(Conversation conversation) {
+        return score(List.of(conversation)).get(0);
+    }
+
+    /**
+     * Scores conversations in one batch: one forward pass over all of them (left-padded), the head read at each one's
+     * last token.
+     *
+     * @throws IllegalArgumentException when a conversation is longer than the model's context, naming it
+     */
+    public List<Reward> score(List<Conversation> conversations) {
+        Objects.requireNonNull(conversations, "conversations");
+        if (conversations.isEmpty()) {
+            return List.of();
+        }
+        List<int[]> prompts = new ArrayList<>(conversations.size());
+        for (int i = 0; i < conversations.size(); i++) {
+            prompts.add(tokens(Objects.requireNonNull(conversations.get(i), "conversation " + i), i));
+        }
+        List<Reward> out = new ArrayList<>(prompts.size());
+        try (DecodingSession s = lm.prefill(prompts)) {
+            Logits logits = s.logits();
+            for (int i = 0; i < prompts.size(); i++) {
+                float[] r = logits.row(i);
+                out.add(new Reward(r, r.length == 1 ? r[0] : Float.NaN, prompts.get(i).length));
+            }
+        }
+        return out;
+    }
+
+    /**
+     * The tokens the reward model reads for {@code conversation}: rendered without a generation prompt, cut after the
+     * last token that is not the pad token (as {@code transformers} finds the position it scores).
+     */
+    public int[] tokens(Conversation conversation) {
+        return tokens(conversation, 0);
+    }
+
+    private int[] tokens(Conversation conversation, int index) {
+        int[] ids = prompts.renderConversation(conversation.messages()).tokenIds();
+        int end = ids.length;
+        Integer pad = config.padTokenId();
+        while (pad != null && end > 0 && ids[end - 1] == pad) {
+            end--;
+        }
+        if (end == 0) {
+            throw new IllegalArgumentException("conversation " + index + " renders to no token but the pad token");
+        }
+        if (end > lm.maxPositions()) {
+            throw new IllegalArgumentException("conversation " + index + " has " + end + " tokens, more than the "
+                    + lm.maxPositions() + " positions of the reward model " + name);
+        }
+        return end == ids.length ? ids : Arrays.copyOf(ids, end);
+    }
+
+    /** The reward model's configuration: its body, labels and pad id. */
+    public ClassifierConfig config() {
+        return config;
+    }
+
+    /** The model as named in the options (a folder path or a Hub id). */
+    public String name() {
+        return name;
+    }
+
+    /** Releases the model's threads and the tokenizer. */
+    @Override
+    public void close() {
+        lm.close();
+        prompts.close();
+    }
+}
