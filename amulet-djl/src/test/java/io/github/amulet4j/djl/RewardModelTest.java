@@ -42,41 +42,9 @@ class RewardModelTest {
     @TempDir
     Path dir;
 
-    /** Turns a random causal-LM folder into a classifier folder: architecture, labels, pad id, and a score head. */
     private static float[] makeClassifier(Path folder, RandomModelFolder.Shape shape, String arch, int labels,
                                           Integer pad) throws IOException {
-        ModelConfig body = RandomModelFolder.write(folder, shape, 11, SafetensorsDtype.F32);
-        Path configFile = folder.resolve("config.json");
-        JsonObject config = JsonParser.parseString(Files.readString(configFile)).getAsJsonObject();
-        JsonArray archs = new JsonArray();
-        archs.add(arch);
-        config.add("architectures", archs);
-        config.addProperty("num_labels", labels);
-        JsonObject id2label = new JsonObject();
-        for (int i = 0; i < labels; i++) {
-            id2label.addProperty(Integer.toString(i), "objective_" + i);
-        }
-        config.add("id2label", id2label);
-        if (pad != null) {
-            config.addProperty("pad_token_id", pad);
-        }
-        Files.writeString(configFile, config.toString(), StandardCharsets.UTF_8);
-        float[] score = new float[labels * body.hiddenSize()];
-        Random r = new Random(5);
-        for (int i = 0; i < score.length; i++) {
-            score[i] = (float) r.nextGaussian() * 0.3f;
-        }
-        InMemoryTensorStore store = new InMemoryTensorStore();
-        try (TensorStore in = Checkpoints.open(folder)) {
-            for (String n : in.names()) {
-                if (!n.equals("lm_head.weight")) {
-                    store.put(n, in.shape(n), in.readFloat32(n));
-                }
-            }
-        }
-        store.put(ClassifierConfig.HEAD, new long[] {labels, body.hiddenSize()}, score);
-        SafetensorsWriter.write(folder.resolve("model.safetensors"), store, SafetensorsDtype.F32);
-        return score;
+        return RewardModelFolders.write(folder, shape, arch, labels, pad);
     }
 
     /** The rewards the naive reference computes: the head's rows put first in an otherwise zero language-model head. */

@@ -17,7 +17,7 @@ import java.util.Map;
 
 /**
  * The {@code amulet} command line: {@code generate}, {@code chat}, {@code compare}, {@code eval},
- * {@code prompt}, {@code models}, {@code random-model}, {@code bench} and {@code judge}.
+ * {@code prompt}, {@code models}, {@code random-model}, {@code bench}, {@code judge} and {@code score}.
  *
  * <p>Exit codes: 0 success, 2 bad usage (an unknown option, preset or method, a missing model folder, a
  * dataset in the wrong format), 1 failure at run time. An error is one line on stderr; {@code --verbose}
@@ -36,6 +36,7 @@ import java.util.Map;
                 BenchCommand.class,
                 ServeCommand.class,
                 JudgeCommand.class,
+                ScoreCommand.class,
                 CommandLine.HelpCommand.class
         })
 public final class AmuletCli implements Runnable {

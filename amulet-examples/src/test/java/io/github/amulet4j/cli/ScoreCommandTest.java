@@ -1,0 +1,164 @@
+package io.github.amulet4j.cli;
+
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import io.github.amulet4j.djl.Conversation;
+import io.github.amulet4j.djl.RandomModelFolder;
+import io.github.amulet4j.djl.RewardModel;
+import io.github.amulet4j.djl.RewardModelFolders;
+import io.github.amulet4j.formats.checkpoint.SafetensorsDtype;
+import io.github.amulet4j.prompt.ChatMessage;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * {@code amulet score} on eval rows with a tiny reward model: every row scored once with the reward the library
+ * gives the paper's conversation (question, space, preference text; answer), resumed without rescoring, and a
+ * report whose means and win rates are recomputed here from the scores file.
+ */
+class ScoreCommandTest {
+
+    @TempDir
+    static Path dir;
+
+    private static Path model;
+    private static Path results;
+    private static final String[] METHODS = {"base", "pref", "amulet"};
+    private static final String[] PREFERENCES = {"concise", "formal"};
+
+    @BeforeAll
+    static void files() throws IOException {
+        model = dir.resolve("rm");
+        RewardModelFolders.write(model, RandomModelFolder.Shape.TINY_QWEN2, "Qwen2ForSequenceClassification", 1, null);
+        results = dir.resolve("results.jsonl");
+        StringBuilder s = new StringBuilder();
+        String[] answers = {"Rain is water.", "Water falls from clouds as rain.", "Precipitation.", "It rains."};
+        for (int q = 0; q < 4; q++) {
+            for (String p : PREFERENCES) {
+                for (int m = 0; m < METHODS.length; m++) {
+                    JsonObject o = new JsonObject();
+                    o.addProperty("index", q);
+                    o.addProperty("method", METHODS[m]);
+                    o.addProperty("preference", p);
+                    o.addProperty("preference_text", "Be " + p + ".");
+                    o.addProperty("question", "Question " + q + "?");
+                    o.addProperty("text", answers[(q + m) % answers.length] + " " + METHODS[m]);
+                    o.addProperty("model", "tiny");
+                    s.append(o).append('\n');
+                }
+            }
+        }
+        Files.writeString(results, s.toString(), StandardCharsets.UTF_8);
+    }
+
+    private static List<JsonObject> lines(Path f) throws IOException {
+        List<JsonObject> out = new ArrayList<>();
+        for (String l : Files.readAllLines(f, StandardCharsets.UTF_8)) {
+            if (!l.isBlank()) {
+                out.add(JsonParser.parseString(l).getAsJsonObject());
+            }
+        }
+        return out;
+    }
+
+    @Test
+    void scoresEveryRowOnceWithTheLibrarysRewardAndReportsMeansAndWinRates() throws IOException {
+        Path out = dir.resolve("scores.jsonl");
+        CliRun r = CliRun.run("score", results.toString(), "--reward-model", model.toString(), "--out", out.toString(),
+                "--batch", "5", "--json");
+        assertEquals(0, r.exitCode(), r.toString());
+        List<JsonObject> rows = lines(out);
+        assertEquals(4 * METHODS.length * PREFERENCES.length, rows.size());
+        Map<String, Double> byKey = new HashMap<>();
+        try (RewardModel rm = RewardModel.load(model)) {
+            for (JsonObject o : rows) {
+                String user = o.get("question").getAsString() + " " + o.get("preference_text").getAsString();
+                Conversation c = Conversation.of(null, List.of(ChatMessage.user(user),
+                        ChatMessage.assistant(o.get("text").getAsString())));
+                float want = rm.score(c).score();
+                assertEquals(want, o.get("reward").getAsFloat(), 1e-4f + 1e-4f * Math.abs(want), o.toString());
+                assertEquals(user, o.getAsJsonArray("reward_messages").get(0).getAsJsonObject().get("content").getAsString());
+                assertEquals("tiny", o.get("model").getAsString(), "the input row's fields are kept");
+                byKey.put(o.get("preference").getAsString() + "/" + o.get("method").getAsString() + "/"
+                        + o.get("index").getAsInt(), o.get("reward").getAsDouble());
+            }
+        }
+        JsonObject report = JsonParser.parseString(r.out()).getAsJsonObject();
+        for (var e : report.getAsJsonArray("means")) {
+            JsonObject m = e.getAsJsonObject();
+            double sum = 0;
+            for (int q = 0; q < 4; q++) {
+                sum += byKey.get(m.get("preference").getAsString() + "/" + m.get("method").getAsString() + "/" + q);
+            }
+            assertEquals(sum / 4, m.get("mean").getAsDouble(), 1e-9, m.toString());
+            assertEquals(4, m.get("n").getAsInt());
+        }
+        assertEquals(PREFERENCES.length * METHODS.length, report.getAsJsonArray("means").size());
+        assertEquals(PREFERENCES.length * (METHODS.length - 1), report.getAsJsonArray("win_rates").size());
+        for (var e : report.getAsJsonArray("win_rates")) {
+            JsonObject w = e.getAsJsonObject();
+            String p = w.get("preference").getAsString();
+            double wins = 0;
+            for (int q = 0; q < 4; q++) {
+                double c = byKey.get(p + "/" + w.get("candidate").getAsString() + "/" + q);
+                double b = byKey.get(p + "/" + w.get("baseline").getAsString() + "/" + q);
+                wins += c > b ? 1 : c == b ? 0.5 : 0;
+            }
+            assertEquals("amulet", w.get("candidate").getAsString());
+            assertEquals(wins / 4, w.get("rate").getAsDouble(), 1e-12, w.toString());
+            assertTrue(w.get("low").getAsDouble() <= w.get("rate").getAsDouble()
+                    && w.get("rate").getAsDouble() <= w.get("high").getAsDouble(), w.toString());
+        }
+
+        // a rerun scores nothing again and prints the same report
+        CliRun again = CliRun.run("score", results.toString(), "--reward-model", model.toString(), "--out",
+                out.toString(), "--json");
+        assertEquals(0, again.exitCode(), again.toString());
+        assertTrue(again.err().contains("0 new rows") && again.err().contains("24 already there"), again.err());
+        assertEquals(rows.size(), lines(out).size());
+        assertEquals(r.out(), again.out());
+    }
+
+    @Test
+    void aRowWithoutItsAnswerIsNamedByFileAndLine() throws IOException {
+        Path bad = dir.resolve("bad.jsonl");
+        Files.writeString(bad, "{\"index\": 0, \"method\": \"base\", \"preference\": \"concise\", \"preference_text\":"
+                + " \"Be concise.\", \"question\": \"Q?\", \"text\": \"A.\"}\n{\"index\": 1, \"method\": \"base\","
+                + " \"preference\": \"concise\", \"preference_text\": \"Be concise.\", \"question\": \"Q?\"}\n");
+        CliRun r = CliRun.run("score", bad.toString(), "--reward-model", model.toString(), "--out",
+                dir.resolve("bad-scores.jsonl").toString());
+        assertEquals(AmuletCli.USAGE, r.exitCode(), r.toString());
+        assertTrue(r.err().contains(bad + ", line 2: field 'text' must be text"), r.err());
+    }
+
+    @Test
+    void aCausalLanguageModelIsRefusedAsARewardModel() throws IOException {
+        Path lm = dir.resolve("lm");
+        RandomModelFolder.write(lm, RandomModelFolder.Shape.TINY_QWEN2, 3, SafetensorsDtype.F32);
+        CliRun r = CliRun.run("score", results.toString(), "--reward-model", lm.toString(), "--out",
+                dir.resolve("lm-scores.jsonl").toString());
+        assertTrue(r.exitCode() != 0, r.toString());
+        assertTrue(r.err().contains("not a reward model") && r.err().contains("score"), r.err());
+    }
+
+    @Test
+    void anObjectiveOutsideTheLabelsIsAUsageError() {
+        CliRun r = CliRun.run("score", results.toString(), "--reward-model", model.toString(), "--out",
+                dir.resolve("o-scores.jsonl").toString(), "--objective", "6");
+        assertEquals(AmuletCli.USAGE, r.exitCode(), r.toString());
+        assertTrue(r.err().contains("--objective: 6 is outside the reward model's 1 label(s)"), r.err());
+    }
+}
