@@ -1,11 +1,12 @@
 package io.github.amulet4j.djl;
 
 /**
- * What a {@link RewardModel} gives one conversation: the head's output per label, the score (the only output of a
- * single-label model; NaN for a multi-label head, whose outputs are read by label), and the tokens it read.
+ * What a {@link RewardModel} gives one conversation: the head's output per label (objective), the score (the only
+ * output of a single-label model, ArmoRM's gated score; NaN for another multi-label head, whose outputs are read by
+ * label), and the tokens it read.
  *
  * @param rewards one value per label of the reward model's head
- * @param score   {@code rewards[0]} for a single-label model, NaN otherwise
+ * @param score   {@code rewards[0]} for a single-label model, the gated score for ArmoRM, NaN otherwise
  * @param tokens  tokens of the conversation as the reward model read it
  */
 public record Reward(float[] rewards, float score, int tokens) {

@@ -21,10 +21,12 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * A sequence-classification reward model (Llama, Mistral, Qwen2 or Qwen3 body with a {@code score} head, e.g. the
- * Skywork-Reward-V2 family) that scores finished conversations, as {@code transformers}' {@code
- * XForSequenceClassification} does: the conversation rendered by the model's chat template without a generation
- * prompt, the head applied to the final-norm hidden state of the last token that is not the pad token.
+ * A reward model that scores finished conversations: a sequence-classification model (Llama, Mistral, Qwen2 or Qwen3
+ * body with a {@code score} head, e.g. the Skywork-Reward-V2 family) as {@code transformers}' {@code
+ * XForSequenceClassification} computes it (the head on the final-norm hidden state of the last token that is not the
+ * pad token), or ArmoRM ({@code LlamaForRewardModelWithGating}, the paper's reward model: 19 objectives and a gated
+ * score, as its own modelling code computes them). The conversation is rendered by the model's chat template without
+ * a generation prompt.
  *
  * <p>Runs on the Java kernels in any of their weight formats ({@link RuntimeOptions#weights()}); a GPU, float16 or the
  * engine kernel are refused for now. Not thread-safe: one thread scores at a time.
@@ -37,13 +39,23 @@ public final class RewardModel implements AutoCloseable {
     private final ClassifierConfig config;
     private final PromptRenderer prompts;
     private final DecoderLm lm;
+    /** ArmoRM's head over the hidden states the pass outputs; null for a linear {@code score} head. */
+    private final GatedRewardHead gated;
+    /** ArmoRM: the tokens whose last occurrence starts the assistant's answer (the gate reads there). */
+    private final int[] gatePattern;
 
-    private RewardModel(String name, ClassifierConfig config, PromptRenderer prompts, DecoderLm lm) {
+    private RewardModel(String name, ClassifierConfig config, PromptRenderer prompts, DecoderLm lm,
+                        GatedRewardHead gated, int[] gatePattern) {
         this.name = name;
         this.config = config;
         this.prompts = prompts;
         this.lm = lm;
+        this.gated = gated;
+        this.gatePattern = gatePattern;
     }
+
+    /** ArmoRM's gating pattern, encoded with the model's tokenizer as its own code does. */
+    public static final String ARMO_RM_GATE_TEXT = "<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n";
 
     /**
      * Loads the reward model {@code options} names (a local folder or a Hub id).
@@ -65,19 +77,25 @@ public final class RewardModel implements AutoCloseable {
         ClassifierConfig config = ClassifierConfig.readFolder(folder);
         PromptRenderer prompts = PromptRenderer.load(folder, config.body());
         DecoderLm lm = null;
+        GatedRewardHead gated = null;
         try {
             try (TensorStore store = Checkpoints.open(folder)) {
                 CheckpointTensors tensors = new CheckpointTensors(config.body(), store, runtime.checkpointName());
+                if (config.gating() != null) {
+                    gated = GatedRewardHead.read(config, store, runtime.checkpointName());
+                }
                 JavaForward forward = JavaForward.load(config.body(), store, runtime.checkpointName(),
-                        runtime.weights().format(), runtime.effectiveProductThreads(),
-                        tensors.classifierHead(ClassifierConfig.HEAD, config.numLabels()));
+                        runtime.weights().format(), runtime.effectiveProductThreads(), gated != null
+                                ? tensors.hiddenStateHead()
+                                : tensors.classifierHead(ClassifierConfig.HEAD, config.numLabels()));
                 lm = new DecoderLm(config.body(), new DecoderSettings(runtime.checkpointName(), true,
                         runtime.initialCacheCapacity(), runtime.prefillChunk()), forward);
             }
             LOG.info("loaded reward model {} ({}, {} layers, hidden {}, {} label(s): {}), weights {}", options.model(),
                     config.architecture(), config.body().numLayers(), config.body().hiddenSize(), config.numLabels(),
                     config.labels(), lm.weightFormats());
-            return new RewardModel(options.model(), config, prompts, lm);
+            int[] pattern = gated == null ? null : prompts.tokenizer().encode(ARMO_RM_GATE_TEXT);
+            return new RewardModel(options.model(), config, prompts, lm, gated, pattern);
         } catch (IOException | RuntimeException | Error e) {
             if (lm != null) {
                 lm.close();
@@ -108,6 +126,13 @@ public final class RewardModel implements AutoCloseable {
         if (conversations.isEmpty()) {
             return List.of();
         }
+        if (gated != null) {
+            List<Reward> out = new ArrayList<>(conversations.size());
+            for (int i = 0; i < conversations.size(); i++) {
+                out.add(scoreGated(Objects.requireNonNull(conversations.get(i), "conversation " + i), i));
+            }
+            return out;
+        }
         List<int[]> prompts = new ArrayList<>(conversations.size());
         for (int i = 0; i < conversations.size(); i++) {
             prompts.add(tokens(Objects.requireNonNull(conversations.get(i), "conversation " + i), i));
@@ -124,8 +149,36 @@ public final class RewardModel implements AutoCloseable {
     }
 
     /**
-     * The tokens the reward model reads for {@code conversation}: rendered without a generation prompt, cut after the
-     * last token that is not the pad token (as {@code transformers} finds the position it scores).
+     * ArmoRM: the hidden states of every position (the pass's identity head), the rewards from the scored token's, the
+     * gate from the one where the last assistant header starts.
+     */
+    private Reward scoreGated(Conversation conversation, int index) {
+        int[] all = prompts.renderConversation(conversation.messages()).tokenIds();
+        int[] ids = tokens(conversation, index);
+        int gate = lastOccurrence(all, gatePattern);
+        if (gate < 0 || gate >= ids.length) {
+            throw new IllegalArgumentException("conversation " + index + " has no assistant header "
+                    + Arrays.toString(gatePattern) + " (" + ARMO_RM_GATE_TEXT.replace("\n", "\\n")
+                    + ") for ArmoRM's gate to read");
+        }
+        float[][] hidden = lm.logitsAllPositions(ids);
+        float[] rewards = gated.rewards(hidden[ids.length - 1]);
+        return new Reward(rewards, gated.score(rewards, hidden[gate]), ids.length);
+    }
+
+    private static int lastOccurrence(int[] ids, int[] pattern) {
+        for (int j = ids.length - pattern.length; j >= 0; j--) {
+            if (Arrays.equals(ids, j, j + pattern.length, pattern, 0, pattern.length)) {
+                return j;
+            }
+        }
+        return -1;
+    }
+
+    /**
+     * The tokens the reward model reads for {@code conversation}: rendered without a generation prompt and cut where
+     * {@code transformers} reads the score: after the last token that is not the pad token for a
+     * {@code ...ForSequenceClassification} model, before the first pad token for ArmoRM (its own code's rule).
      */
     public int[] tokens(Conversation conversation) {
         return tokens(conversation, 0);
@@ -135,7 +188,15 @@ public final class RewardModel implements AutoCloseable {
         int[] ids = prompts.renderConversation(conversation.messages()).tokenIds();
         int end = ids.length;
         Integer pad = config.padTokenId();
-        while (pad != null && end > 0 && ids[end - 1] == pad) {
+        if (gated != null && pad != null) {
+            for (int j = 0; j < ids.length; j++) {
+                if (ids[j] == pad) {
+                    end = j;
+                    break;
+                }
+            }
+        }
+        while (gated == null && pad != null && end > 0 && ids[end - 1] == pad) {
             end--;
         }
         if (end == 0) {
@@ -146,6 +207,11 @@ public final class RewardModel implements AutoCloseable {
                     + lm.maxPositions() + " positions of the reward model " + name);
         }
         return end == ids.length ? ids : Arrays.copyOf(ids, end);
+    }
+
+    /** ArmoRM's gating pattern as the tokenizer encodes it (a copy); null for other reward models. */
+    public int[] gatePattern() {
+        return gatePattern == null ? null : gatePattern.clone();
     }
 
     /** The reward model's configuration: its body, labels and pad id. */

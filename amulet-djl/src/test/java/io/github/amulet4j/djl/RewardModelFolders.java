@@ -64,4 +64,79 @@ public final class RewardModelFolders {
         return score;
     }
 
+
+    /** A Llama 3 chat template (as Meta's, without tools and dates). */
+    public static final String LLAMA3_TEMPLATE = "{{- bos_token }}{%- for message in messages %}"
+            + "{{- '<|start_header_id|>' + message['role'] + '<|end_header_id|>\\n\\n' + message['content'] | trim"
+            + " + '<|eot_id|>' }}{%- endfor %}{%- if add_generation_prompt %}"
+            + "{{- '<|start_header_id|>assistant<|end_header_id|>\\n\\n' }}{%- endif %}";
+
+    /** The tensors of a tiny ArmoRM head, as {@link #writeArmoRm} writes them. */
+    public record ArmoRmHead(float[] regression, float[][] weights, float[][] biases, float logitScale,
+                             float[] transform, int objectives, int hiddenDim, int nHidden, double temperature) {
+    }
+
+    /**
+     * A tiny ArmoRM ({@code LlamaForRewardModelWithGating}): a random Llama body with a Llama 3 style tokenizer and
+     * chat template, {@code objectives} objectives, a gating network of {@code nHidden} layers of {@code hiddenDim},
+     * a random (not identity) reward transform and logit scale.
+     */
+    public static ArmoRmHead writeArmoRm(Path folder, int objectives, int hiddenDim, int nHidden, double temperature)
+            throws IOException {
+        ModelConfig body = RandomModelFolder.write(folder, RandomModelFolder.Shape.TINY_LLAMA, 13, SafetensorsDtype.F32);
+        io.github.amulet4j.djl.tokenizer.TinyTokenizerWriter tok = io.github.amulet4j.djl.tokenizer.TinyTokenizerWriter
+                .builder().vocabSize(1000).specialTokens(java.util.List.of("<|begin_of_text|>", "<|end_of_text|>",
+                        "<|eot_id|>", "<|start_header_id|>", "<|end_header_id|>"))
+                .bosToken("<|begin_of_text|>").eosToken("<|eot_id|>").padToken(null).addBosToken(false)
+                .chatTemplate(LLAMA3_TEMPLATE).build();
+        tok.writeTo(folder);
+        Path configFile = folder.resolve("config.json");
+        JsonObject config = JsonParser.parseString(Files.readString(configFile)).getAsJsonObject();
+        JsonArray archs = new JsonArray();
+        archs.add(ClassifierConfig.ARMO_RM);
+        config.add("architectures", archs);
+        config.addProperty("num_objectives", objectives);
+        config.addProperty("gating_hidden_dim", hiddenDim);
+        config.addProperty("gating_n_hidden", nHidden);
+        config.addProperty("gating_temperature", temperature);
+        config.addProperty("pad_token_id", tok.specialTokenId("<|end_of_text|>"));
+        Files.writeString(configFile, config.toString(), StandardCharsets.UTF_8);
+        Random r = new Random(17);
+        int h = body.hiddenSize();
+        InMemoryTensorStore store = new InMemoryTensorStore();
+        try (TensorStore in = Checkpoints.open(folder)) {
+            for (String n : in.names()) {
+                if (!n.equals("lm_head.weight")) {
+                    store.put(n, in.shape(n), in.readFloat32(n));
+                }
+            }
+        }
+        float[] regression = gaussian(r, objectives * h, 0.3f);
+        store.put("regression_layer.weight", new long[] {objectives, h}, regression);
+        float[][] w = new float[nHidden + 1][];
+        float[][] b = new float[nHidden + 1][];
+        int in = h;
+        for (int i = 0; i <= nHidden; i++) {
+            int out = i < nHidden ? hiddenDim : objectives;
+            w[i] = gaussian(r, out * in, 0.4f);
+            b[i] = gaussian(r, out, 0.1f);
+            store.put("gating.layers." + i + ".weight", new long[] {out, in}, w[i]);
+            store.put("gating.layers." + i + ".bias", new long[] {out}, b[i]);
+            in = out;
+        }
+        float scale = 1.7f;
+        store.put("gating.logit_scale", new long[] {1}, new float[] {scale});
+        float[] transform = gaussian(r, objectives * objectives, 0.5f);
+        store.put("reward_transform_matrix", new long[] {objectives, objectives}, transform);
+        SafetensorsWriter.write(folder.resolve("model.safetensors"), store, SafetensorsDtype.F32);
+        return new ArmoRmHead(regression, w, b, scale, transform, objectives, hiddenDim, nHidden, temperature);
+    }
+
+    private static float[] gaussian(Random r, int n, float std) {
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) {
+            v[i] = (float) r.nextGaussian() * std;
+        }
+        return v;
+    }
 }

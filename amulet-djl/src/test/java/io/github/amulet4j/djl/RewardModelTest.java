@@ -169,11 +169,108 @@ class RewardModelTest {
         assertTrue(e.getMessage().contains("score.weight") && e.getMessage().contains("[5, "), e.getMessage());
     }
 
+    /** Hidden states of every position from the naive reference: an identity put in the first rows of the LM head. */
+    private static float[][] referenceHidden(Path folder, ModelConfig body, int[] tokens) throws IOException {
+        InMemoryTensorStore store = new InMemoryTensorStore();
+        try (TensorStore in = Checkpoints.open(folder)) {
+            for (String n : in.names()) {
+                if (n.startsWith("model.")) {
+                    store.put(n, in.shape(n), in.readFloat32(n));
+                }
+            }
+        }
+        int h = body.hiddenSize();
+        float[] head = new float[body.vocabSize() * h];
+        for (int k = 0; k < h; k++) {
+            head[k * h + k] = 1f;
+        }
+        store.put("lm_head.weight", new long[] {body.vocabSize(), h}, head);
+        ModelConfig untied = new ModelConfig(body.architecture(), h, body.numLayers(), body.numHeads(),
+                body.numKvHeads(), body.headDim(), body.intermediateSize(), body.vocabSize(), body.maxPositions(),
+                body.normEps(), body.ropeTheta(), body.ropeScaling(), false, body.attentionBias(), body.qkNorm(),
+                body.hiddenAct(), body.bosTokenId(), body.eosTokenIds(), body.torchDtype(), body.slidingWindow());
+        float[][] logits = new NaiveReference(untied, store).logits(tokens);
+        float[][] out = new float[tokens.length][];
+        for (int t = 0; t < tokens.length; t++) {
+            out[t] = java.util.Arrays.copyOf(logits[t], h);
+        }
+        return out;
+    }
+
     @Test
-    void armoRmsGatingHeadIsRefusedClearly() {
-        CheckpointException e = assertThrows(CheckpointException.class, () -> ClassifierConfig.parse(
-                "{\"architectures\": [\"LlamaForRewardModelWithGating\"]}", "armo/config.json"));
-        assertTrue(e.getMessage().startsWith("armo/config.json: architecture 'LlamaForRewardModelWithGating'"),
+    void armoRmsRewardsAndGatedScoreEqualItsModellingCodeOnTheNaiveReference() throws IOException {
+        RewardModelFolders.ArmoRmHead head = RewardModelFolders.writeArmoRm(dir, 5, 16, 2, 3.0);
+        Conversation c = exchange("What is rain?", "Water that falls from clouds.");
+        try (RewardModel rm = RewardModel.load(dir)) {
+            assertEquals(5, rm.config().numLabels());
+            int[] tokens = rm.tokens(c);
+            float[][] hidden = referenceHidden(dir, rm.config().body(), tokens);
+            // the gate reads where the last "<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n" starts
+            int[] pattern = rm.gatePattern();
+            int gate = -1;
+            for (int j = tokens.length - pattern.length; j >= 0 && gate < 0; j--) {
+                if (java.util.Arrays.equals(tokens, j, j + pattern.length, pattern, 0, pattern.length)) {
+                    gate = j;
+                }
+            }
+            assertTrue(gate > 0, "the pattern is in the conversation");
+            int h = rm.config().body().hiddenSize();
+            int n = head.objectives();
+            double[] rewards = new double[n];
+            for (int k = 0; k < n; k++) {
+                for (int j = 0; j < h; j++) {
+                    rewards[k] += head.regression()[k * h + j] * hidden[tokens.length - 1][j];
+                }
+            }
+            double[] x = new double[h];
+            for (int j = 0; j < h; j++) {
+                x[j] = hidden[gate][j];
+            }
+            for (int l = 0; l < head.weights().length; l++) {
+                int out = head.biases()[l].length;
+                double[] y = new double[out];
+                for (int o = 0; o < out; o++) {
+                    y[o] = head.biases()[l][o];
+                    for (int j = 0; j < x.length; j++) {
+                        y[o] += head.weights()[l][o * x.length + j] * x[j];
+                    }
+                    if (l < head.weights().length - 1) {
+                        y[o] = Math.max(0, y[o]);
+                    }
+                }
+                x = y;
+            }
+            double z = 0;
+            for (double v : x) {
+                z += Math.exp(v / head.temperature());
+            }
+            double score = 0;
+            for (int k = 0; k < n; k++) {
+                double adjusted = 0;
+                for (int j = 0; j < n; j++) {
+                    adjusted += rewards[j] * head.transform()[j * n + k];
+                }
+                score += Math.exp(x[k] / head.temperature()) / z * head.logitScale() * adjusted;
+            }
+            Reward got = rm.score(c);
+            for (int k = 0; k < n; k++) {
+                assertEquals(rewards[k], got.reward(k), 1e-4 + 1e-3 * Math.abs(rewards[k]), "objective " + k);
+            }
+            assertEquals(score, got.score(), 1e-4 + 1e-3 * Math.abs(score), "gated score");
+            assertEquals(List.of("objective_0", "objective_1", "objective_2", "objective_3", "objective_4"),
+                    rm.config().labels());
+        }
+    }
+
+    @Test
+    void anArmoRmWithoutItsGateTensorsIsNamed() throws IOException {
+        RewardModelFolders.writeArmoRm(dir, 5, 16, 2, 10.0);
+        Path config = dir.resolve("config.json");
+        JsonObject o = JsonParser.parseString(Files.readString(config)).getAsJsonObject();
+        o.addProperty("gating_n_hidden", 3); // the file has layers 0..2 only
+        Files.writeString(config, o.toString());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> RewardModel.load(dir));
+        assertTrue(e.getMessage().contains("gating.layers.2.weight") || e.getMessage().contains("gating.layers.3"),
                 e.getMessage());
     }
 }

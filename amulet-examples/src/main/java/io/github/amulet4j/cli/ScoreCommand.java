@@ -43,8 +43,9 @@ public final class ScoreCommand implements Callable<Integer> {
                     + "(default: ${DEFAULT-VALUE}).")
     Path outFile;
 
-    @Option(names = "--objective", paramLabel = "N|NAME", defaultValue = "0",
-            description = "The label whose output is 'reward', by index or id2label name (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--objective", paramLabel = "N|NAME", defaultValue = "auto",
+            description = "The label whose output is 'reward', by index or name; auto: ArmoRM's objective 6 "
+                    + "(ultrafeedback-instruction_following, as the paper), else 0 (default: ${DEFAULT-VALUE}).")
     String objective;
 
     @Option(names = "--candidate", paramLabel = "LIST", split = ",", hideParamSyntax = true, defaultValue = "amulet",
@@ -88,7 +89,7 @@ public final class ScoreCommand implements Callable<Integer> {
         ModelOptions options = Options.model(flags, runtimeFlags.runtime()).toBuilder().hubSettings(cli.hubSettings())
                 .build();
         try (RewardModel model = RewardModel.load(options); ResultsFile file = openOut()) {
-            int objectiveIndex = objectiveIndex(model.config().labels());
+            int objectiveIndex = objectiveIndex(model.config().labels(), model.config().gating() != null);
             long start = System.nanoTime();
             RewardScoring.Outcome outcome = RewardScoring.run(model, inputs, file, batch, objectiveIndex, done -> {
                 err.println("score: " + done + " rows scored");
@@ -125,7 +126,10 @@ public final class ScoreCommand implements Callable<Integer> {
         }
     }
 
-    private int objectiveIndex(List<String> labels) {
+    private int objectiveIndex(List<String> labels, boolean armoRm) {
+        if (objective.equals("auto")) {
+            return armoRm ? Math.min(6, labels.size() - 1) : 0;
+        }
         int i = labels.indexOf(objective);
         if (i >= 0) {
             return i;

@@ -115,6 +115,20 @@ public final class CheckpointTensors {
                 store.dtype(name));
     }
 
+    /**
+     * The identity {@code [hidden, hidden]} as a head: the pass's outputs are then the final-norm hidden states, for
+     * heads that are not linear (ArmoRM's gating network reads the hidden state at a position of its own).
+     */
+    public Matrix hiddenStateHead() {
+        int h = config.hiddenSize();
+        return new Matrix((first, count, dst) -> {
+            java.util.Arrays.fill(dst, 0, count * h, 0f);
+            for (int r = 0; r < count; r++) {
+                dst[r * h + first + r] = 1f;
+            }
+        }, h, h, "F32");
+    }
+
     /** GPT-2's learned positions {@code [maxPositions, hidden]}, row-major; null for rotary models. */
     public float[] positions() {
         return config.isGpt2() ? read(gpt2Prefix + "wpe.weight") : null;

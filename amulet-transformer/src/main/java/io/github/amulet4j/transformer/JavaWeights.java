@@ -55,8 +55,8 @@ public final class JavaWeights {
 
     /**
      * As {@link #JavaWeights(ModelConfig, TensorStore, String, WeightFormat)}, with {@code head} (a classification
-     * head, e.g. a reward model's {@code score.weight}) as the output head in place of the language-model head; the
-     * embedding table then serves the lookups only. Null: the model's own head.
+     * head, e.g. a reward model's {@code score.weight}) as the output head in place of the language-model head, held
+     * in F32 whatever {@code format} is; the embedding table then serves the lookups only. Null: the model's own head.
      */
     public JavaWeights(ModelConfig config, TensorStore store, String checkpoint, WeightFormat format,
                        CheckpointTensors.Matrix head) {
@@ -81,7 +81,10 @@ public final class JavaWeights {
         }
         if (head != null) {
             embedTable = matrix(tensors.embedding());
-            this.head = linear(head, null);
+            // a classifier's head is a few rows (or an identity that reads the hidden state out): kept exact, in F32
+            WeightMatrix exact = WeightMatrix.of(WeightFormat.F32, head.rows(), head.cols(), head.reader());
+            heapBytes += exact.byteSize();
+            this.head = new LinearWeight(exact, null);
         } else if (config.tieWordEmbeddings()) {
             this.head = linear(tensors.embedding(), null);
             embedTable = this.head.matrix();

@@ -125,6 +125,9 @@ public final class RewardScoring {
             }
             o.add("rewards", all);
             o.addProperty("reward_objective", labels.get(objective));
+            if (!Float.isNaN(r.score())) {
+                o.addProperty("score", r.score()); // ArmoRM's gated score
+            }
         }
         o.addProperty("reward_model", model.name());
         o.addProperty("reward_tokens", r.tokens());

@@ -27,9 +27,30 @@ import java.util.TreeMap;
  * @param numLabels    rows of the {@code score.weight} head
  * @param labels       a name per label ({@code id2label}, else {@code LABEL_i})
  * @param padTokenId   {@code pad_token_id}, or null
+ * @param gating       ArmoRM's gating network ({@code LlamaForRewardModelWithGating}), or null for a plain
+ *                     {@code score} head; then {@code numLabels} is its number of objectives
  */
 public record ClassifierConfig(String architecture, ModelConfig body, int numLabels, List<String> labels,
-                               Integer padTokenId) {
+                               Integer padTokenId, Gating gating) {
+
+    /** ArmoRM's architecture: a Llama body, a regression layer per objective and a gating network. */
+    public static final String ARMO_RM = "LlamaForRewardModelWithGating";
+
+    /** ArmoRM's 19 objectives, in the order of its regression layer (its model card); index 6 is the paper's. */
+    public static final List<String> ARMO_RM_OBJECTIVES = List.of("helpsteer-helpfulness", "helpsteer-correctness",
+            "helpsteer-coherence", "helpsteer-complexity", "helpsteer-verbosity", "ultrafeedback-overall_score",
+            "ultrafeedback-instruction_following", "ultrafeedback-truthfulness", "ultrafeedback-honesty",
+            "ultrafeedback-helpfulness", "beavertails-is_safe", "prometheus-score", "argilla-overall_quality",
+            "argilla-judge_lm", "code-complexity", "code-style", "code-explanation", "code-instruction-following",
+            "code-readability");
+
+    /**
+     * ArmoRM's gating network: {@code nHidden} linear layers of {@code hiddenDim} with biases and ReLU, a last linear
+     * layer to the objectives (with bias), a softmax at {@code temperature}, times {@code logit_scale}; read at the start
+     * of the last occurrence of the assistant header in the conversation.
+     */
+    public record Gating(double temperature, int hiddenDim, int nHidden) {
+    }
 
     /** The sequence-classification architectures this library runs, to the causal LM of the same body. */
     public static final Map<String, String> BODIES = Map.of(
@@ -79,15 +100,16 @@ public record ClassifierConfig(String architecture, ModelConfig body, int numLab
             throw new CheckpointException(source + ": not valid JSON: " + e.getMessage(), e);
         }
         String arch = firstArchitecture(o, source);
+        if (arch.equals(ARMO_RM)) {
+            return armoRm(o, source);
+        }
         String causal = BODIES.get(arch);
         if (causal == null) {
             String why = arch.endsWith("ForCausalLM") || arch.equals("GPT2LMHeadModel")
                     ? "is a causal language model, not a reward model: it has no 'score' head"
-                    : arch.equals("LlamaForRewardModelWithGating")
-                    ? "is ArmoRM's gated multi-objective head, which this library does not run yet"
                     : "is not a sequence-classification architecture this library runs";
             throw new CheckpointException(source + ": architecture '" + arch + "' " + why + " (supported: "
-                    + String.join(", ", new TreeMap<>(BODIES).keySet()) + ")");
+                    + String.join(", ", new TreeMap<>(BODIES).keySet()) + ", " + ARMO_RM + ")");
         }
         JsonObject bodyJson = o.deepCopy();
         JsonArray archs = new JsonArray();
@@ -125,7 +147,55 @@ public record ClassifierConfig(String architecture, ModelConfig body, int numLab
             }
             pad = p.getAsInt();
         }
-        return new ClassifierConfig(arch, body, labels, names, pad);
+        return new ClassifierConfig(arch, body, labels, names, pad, null);
+    }
+
+    private static ClassifierConfig armoRm(JsonObject o, String source) {
+        JsonObject bodyJson = o.deepCopy();
+        JsonArray archs = new JsonArray();
+        archs.add("LlamaForCausalLM");
+        bodyJson.add("architectures", archs);
+        ModelConfig body = ModelConfigReader.parse(bodyJson.toString(), source);
+        int objectives = positiveInt(o, "num_objectives", null, source);
+        double temperature = o.has("gating_temperature") && !o.get("gating_temperature").isJsonNull()
+                ? number(o, "gating_temperature", source) : 10;
+        if (!(temperature > 0)) {
+            throw new CheckpointException(source + ": field 'gating_temperature' must be > 0, found " + temperature);
+        }
+        Gating gating = new Gating(temperature, positiveInt(o, "gating_hidden_dim", 1024, source),
+                positiveInt(o, "gating_n_hidden", 3, source));
+        List<String> names = objectives == ARMO_RM_OBJECTIVES.size() ? ARMO_RM_OBJECTIVES : new ArrayList<>();
+        if (names.isEmpty()) {
+            for (int i = 0; i < objectives; i++) {
+                names.add("objective_" + i);
+            }
+        }
+        Integer pad = o.has("pad_token_id") && !o.get("pad_token_id").isJsonNull()
+                ? positiveInt(o, "pad_token_id", null, source) : null;
+        return new ClassifierConfig(ARMO_RM, body, objectives, names, pad, gating);
+    }
+
+    private static int positiveInt(JsonObject o, String field, Integer fallback, String source) {
+        JsonElement e = o.get(field);
+        if (e == null || e.isJsonNull()) {
+            if (fallback == null) {
+                throw new CheckpointException(source + ": missing field '" + field + "'");
+            }
+            return fallback;
+        }
+        if (!e.isJsonPrimitive() || !e.getAsJsonPrimitive().isNumber() || e.getAsDouble() != Math.floor(e.getAsDouble())
+                || e.getAsDouble() < 0 || e.getAsDouble() > Integer.MAX_VALUE) {
+            throw new CheckpointException(source + ": field '" + field + "' must be a non-negative integer, found " + e);
+        }
+        return e.getAsInt();
+    }
+
+    private static double number(JsonObject o, String field, String source) {
+        JsonElement e = o.get(field);
+        if (!e.isJsonPrimitive() || !e.getAsJsonPrimitive().isNumber()) {
+            throw new CheckpointException(source + ": field '" + field + "' must be a number, found " + e);
+        }
+        return e.getAsDouble();
     }
 
     private static String firstArchitecture(JsonObject o, String source) {
