@@ -28,7 +28,9 @@ final class TojsonFilter {
         if (indentArg instanceof String s) {
             indent = s;
         } else if (Py.isInteger(indentArg)) {
-            indent = " ".repeat((int) Math.max(0, Py.toLong(indentArg)));
+            long width = Math.max(0, Py.toLong(indentArg));
+            Budget.reserve(width, "tojson's indent");
+            indent = " ".repeat((int) width);
         } else if (indentArg != null) {
             throw new EvalError("tojson(): indent must be an int or a str, not " + Py.typeName(indentArg));
         }
@@ -47,11 +49,13 @@ final class TojsonFilter {
 
     private void newline(StringBuilder sb, int level) {
         if (indent != null) {
+            Budget.grow(sb.length(), Budget.plus(1, Budget.times(indent.length(), level)), "tojson");
             sb.append('\n').append(indent.repeat(level));
         }
     }
 
     private void write(StringBuilder sb, Object v, int level) {
+        Budget.grow(sb.length(), Budget.plus(itemSeparator.length(), keySeparator.length()), "tojson");
         if (v == null) {
             sb.append("null");
         } else if (v instanceof Boolean b) {
@@ -128,6 +132,9 @@ final class TojsonFilter {
     private static void quote(StringBuilder sb, String s) {
         sb.append('"');
         for (int i = 0; i < s.length(); i++) {
+            if ((i & 1023) == 0) { // an escape is at most 6 characters: check before the next 1024 grow it
+                Budget.grow(sb.length(), Budget.times(6, Math.min(1024, s.length() - i)), "tojson");
+            }
             char c = s.charAt(i);
             switch (c) {
                 case '"' -> sb.append("\\\"");
