@@ -131,6 +131,11 @@ final class Budget {
         }
     }
 
+    /** Counts a scan of {@code size} list or dict elements against maxWork. */
+    static void scanElements(long size, String what) {
+        scan(times(size, ELEMENT_COST), what);
+    }
+
     private void charge(long size, String what) {
         long total = plus(allocated, size);
         if (total > limits.maxWork()) {

@@ -426,6 +426,7 @@ final class Filters {
         List<Object> seen = new ArrayList<>();
         for (Object o : Py.iterate(v)) {
             Object key = sortKey(attribute == null ? o : attr(o, attribute), caseSensitive);
+            Budget.scanElements(seen.size(), "the unique filter");
             if (seen.stream().noneMatch(k -> Py.eq(k, key))) {
                 seen.add(key);
                 out.add(o);

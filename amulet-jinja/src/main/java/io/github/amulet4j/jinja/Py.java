@@ -194,14 +194,21 @@ final class Py {
             } else if (isPrintable(c)) {
                 sb.appendCodePoint(c);
             } else if (c < 0x100) {
-                sb.append(String.format("\\x%02x", c));
+                hex(sb.append("\\x"), c, 2);
             } else if (c < 0x10000) {
-                sb.append(String.format("\\u%04x", c));
+                hex(sb.append("\\u"), c, 4);
             } else {
-                sb.append(String.format("\\U%08x", c));
+                hex(sb.append("\\U"), c, 8);
             }
         });
         return sb.append(quote).toString();
+    }
+
+    /** {@code value} as {@code digits} lowercase hex digits (String.format's {@code %0Nx}, without its cost). */
+    private static void hex(StringBuilder sb, int value, int digits) {
+        for (int shift = 4 * (digits - 1); shift >= 0; shift -= 4) {
+            sb.append(Character.forDigit((value >>> shift) & 0xf, 16));
+        }
     }
 
     private static boolean isPrintable(int c) {
@@ -252,6 +259,7 @@ final class Py {
             if ((a instanceof PyTuple) != (b instanceof PyTuple) || x.size() != y.size()) {
                 return false;
             }
+            Budget.scanElements(x.size(), "comparing lists");
             for (int i = 0; i < x.size(); i++) {
                 if (!eq(x.get(i), y.get(i))) {
                     return false;
@@ -262,6 +270,7 @@ final class Py {
             if (x.size() != y.size()) {
                 return false;
             }
+            Budget.scanElements(x.size(), "comparing dicts");
             for (Map.Entry<?, ?> e : x.entrySet()) {
                 Object key = findKey(y, e.getKey());
                 if (key == NO_KEY || !eq(e.getValue(), y.get(key))) {
@@ -283,6 +292,7 @@ final class Py {
             return key;
         }
         if (isNumber(key)) {
+            Budget.scanElements(map.size(), "looking up a number key");
             for (Object k : map.keySet()) {
                 if (isNumber(k) && eq(k, key)) {
                     return k;
@@ -302,6 +312,7 @@ final class Py {
             Budget.scan(Math.min(x.length(), y.length()), "comparing strings");
             return compareCodePoints(x, y);
         } else if (a instanceof List<?> x && b instanceof List<?> y && (a instanceof PyTuple) == (b instanceof PyTuple)) {
+            Budget.scanElements(Math.min(x.size(), y.size()), "comparing lists");
             for (int i = 0; i < Math.min(x.size(), y.size()); i++) {
                 if (!eq(x.get(i), y.get(i))) {
                     return compare(x.get(i), y.get(i), op);
@@ -341,6 +352,7 @@ final class Py {
             Budget.scan(s.length(), "'in' on a string");
             return s.contains(sub);
         } else if (container instanceof List<?> list) {
+            Budget.scanElements(list.size(), "'in' on a list");
             for (Object o : list) {
                 if (eq(o, item)) {
                     return true;

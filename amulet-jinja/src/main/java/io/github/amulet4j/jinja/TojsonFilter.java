@@ -10,6 +10,8 @@ import java.util.Map;
  */
 final class TojsonFilter {
 
+    private static final char[] HEX = "0123456789abcdef".toCharArray();
+
     private final String indent;
     private final String itemSeparator;
     private final String keySeparator;
@@ -130,11 +132,18 @@ final class TojsonFilter {
     }
 
     private static void quote(StringBuilder sb, String s) {
+        // an escape is at most 6 characters: when that could pass the limit, count the exact length first
+        if (Budget.plus(sb.length(), Budget.times(6, s.length())) > Budget.current().limits.maxValueSize()) {
+            long exact = 2;
+            for (int i = 0; i < s.length(); i++) {
+                char c = s.charAt(i);
+                exact += c == '"' || c == '\\' || c == '\n' || c == '\r' || c == '\t' || c == '\b' || c == '\f' ? 2
+                        : c < 0x20 ? 6 : 1;
+            }
+            Budget.grow(sb.length(), exact, "tojson");
+        }
         sb.append('"');
         for (int i = 0; i < s.length(); i++) {
-            if ((i & 1023) == 0) { // an escape is at most 6 characters: check before the next 1024 grow it
-                Budget.grow(sb.length(), Budget.times(6, Math.min(1024, s.length() - i)), "tojson");
-            }
             char c = s.charAt(i);
             switch (c) {
                 case '"' -> sb.append("\\\"");
@@ -146,7 +155,7 @@ final class TojsonFilter {
                 case '\f' -> sb.append("\\f");
                 default -> {
                     if (c < 0x20) {
-                        sb.append(String.format("\\u%04x", (int) c));
+                        sb.append("\\u00").append(HEX[c >> 4]).append(HEX[c & 0xf]);
                     } else {
                         sb.append(c);
                     }

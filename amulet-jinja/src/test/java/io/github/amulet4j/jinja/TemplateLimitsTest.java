@@ -104,6 +104,10 @@ class TemplateLimitsTest {
         renderFails("{% for i in range(100000) %}{% set x = 'a' * 30000000 %}{% endfor %}", "maxWork");
         renderFails("{% set s = 'a' * 30000000 %}{% for i in range(100000) %}{% if 'b' in s %}{% endif %}{% endfor %}",
                 "maxWork");
+        // a search through a long list in a loop: each search counts its elements
+        renderFails("{% set big = (range(100000) | list) * 10 %}{% for i in range(100000) %}{% if -1 in big %}"
+                + "{% endif %}{% endfor %}", "maxWork");
+        renderFails("{{ ((range(100000) | list) * 10) | unique | list | length }}", "maxWork");
     }
 
     @Test
