@@ -86,6 +86,24 @@ class EvalFilesDurabilityTest {
         }
     }
 
+    @Test
+    void anInterruptNeitherCutsAResultRowNorClosesTheFile() throws Exception {
+        Path out = dir.resolve("results.jsonl");
+        try (ResultsFile file = ResultsFile.open(out)) {
+            Thread.currentThread().interrupt();
+            try {
+                file.append(ResultsFileTest.row(0, "amulet", "concise", "a"));
+            } finally {
+                assertTrue(Thread.interrupted(), "the interrupt stays set for the caller");
+            }
+            file.append(ResultsFileTest.row(1, "amulet", "concise", "b"));
+        }
+        try (ResultsFile again = ResultsFile.open(out)) {
+            assertEquals(2, again.existingRows().size());
+            assertEquals(0, again.truncatedBytes());
+        }
+    }
+
     private static Judgement judgement(int index) {
         return new Judgement(new JudgementKey(index, "concise", "base", "amulet"), "sha", Verdict.A, "A", null,
                 "judge", "abc", 1, 0.5);

@@ -131,9 +131,14 @@ public final class JudgementsFile implements AutoCloseable {
             JudgementsFile file = new JudgementsFile(path, channel, new RandomAccessFile(path.toFile(), "rw"), lock,
                     settings, Collections.unmodifiableMap(existing), truncated);
             if (recorded == null) {
-                channel.truncate(0); // only blank lines were there
-                channel.position(0);
-                file.write(settings.toJson());
+                try {
+                    channel.truncate(0); // only blank lines were there
+                    channel.position(0);
+                    file.write(settings.toJson());
+                } catch (IOException | RuntimeException e) {
+                    file.out.close();
+                    throw e;
+                }
             }
             return file;
         } catch (IOException | RuntimeException e) {
