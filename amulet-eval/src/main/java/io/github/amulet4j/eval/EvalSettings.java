@@ -33,6 +33,8 @@ import java.util.Optional;
  */
 public final class EvalSettings {
 
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(EvalSettings.class);
+
     private static final Gson GSON = new GsonBuilder().setPrettyPrinting().disableHtmlEscaping().serializeNulls().create();
     /** The top-level settings, in the order differences are reported. */
     private static final List<String> GLOBAL = List.of("model", "revision", "dtype", "prompt_style", "system",
@@ -137,8 +139,19 @@ public final class EvalSettings {
         if (!Files.exists(file)) {
             return Optional.empty();
         }
-        return Optional.of(parse(Files.readString(file, StandardCharsets.UTF_8), file.toString()));
+        try {
+            return Optional.of(parse(Files.readString(file, StandardCharsets.UTF_8), file.toString()));
+        } catch (IllegalArgumentException | java.nio.charset.MalformedInputException e) {
+            throw new IllegalArgumentException(e.getMessage() + ". " + CORRUPT_ADVICE, e);
+        }
     }
+
+    /** What to do about a corrupt settings file; deleting the results ({@code --overwrite}) is the last resort. */
+    static final String CORRUPT_ADVICE = "This file records the settings of the rows in the results file beside it;"
+            + " it was probably cut short by a crash or edited by hand, and the rows themselves are untouched. Restore"
+            + " it (from a backup, or from the settings of the run that wrote the rows); or move it aside to check the"
+            + " rows by hand, or write this run to another --out. Only if those rows are not wanted, --overwrite"
+            + " deletes them all and starts a new run";
 
     /**
      * Parses recorded settings (the text {@link #text()} gives).
@@ -155,7 +168,8 @@ public final class EvalSettings {
             }
             return new EvalSettings(e.getAsJsonObject());
         } catch (JsonParseException e) {
-            throw new IllegalArgumentException(source + " is not valid JSON (an eval settings file)", e);
+            throw new IllegalArgumentException(source + " is not valid JSON (an eval settings file): "
+                    + e.getMessage(), e);
         }
     }
 
@@ -164,11 +178,40 @@ public final class EvalSettings {
         return GSON.toJson(json) + "\n";
     }
 
-    /** Writes the settings to {@code file} (replaced atomically). */
+    /**
+     * Writes the settings to {@code file}, replaced atomically and durably: the text goes to a temporary file in
+     * the same folder, which is forced to the disk, then moved over {@code file} in one atomic rename, and the
+     * folder is forced too (where the platform allows it), so a crash leaves either the old settings or the new
+     * ones, never a cut or empty file.
+     */
     public void write(Path file) throws IOException {
         Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-        Files.writeString(tmp, text(), StandardCharsets.UTF_8);
+        byte[] bytes = text().getBytes(StandardCharsets.UTF_8);
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(tmp,
+                java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.WRITE,
+                java.nio.file.StandardOpenOption.TRUNCATE_EXISTING)) {
+            java.nio.ByteBuffer buf = java.nio.ByteBuffer.wrap(bytes);
+            while (buf.hasRemaining()) {
+                ch.write(buf);
+            }
+            ch.force(true);
+        }
         Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        forceDirectory(file.toAbsolutePath().getParent());
+    }
+
+    /** Forces a folder's entries (the rename) to the disk; not every platform opens a folder (Windows does not). */
+    static void forceDirectory(Path dir) {
+        if (dir == null) {
+            return;
+        }
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(dir,
+                java.nio.file.StandardOpenOption.READ)) {
+            ch.force(true);
+        } catch (IOException | UnsupportedOperationException e) {
+            LOG.debug("cannot force the folder {} to the disk ({}); the rename is atomic but may not be durable yet",
+                    dir, e.toString());
+        }
     }
 
     /**

@@ -5,6 +5,7 @@ import com.google.gson.GsonBuilder;
 import com.google.gson.JsonObject;
 
 import java.io.IOException;
+import java.io.RandomAccessFile;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
@@ -33,16 +34,23 @@ public final class ResultsFile implements AutoCloseable {
 
     private final Path path;
     private final FileChannel channel;
+    /**
+     * The rows are written through this stream, not the channel: a {@link FileChannel} is closed when the
+     * writing thread is interrupted (possibly in the middle of a line), a {@link RandomAccessFile} write is not
+     * interruptible, so each row is written whole.
+     */
+    private final RandomAccessFile out;
     private final FileLock lock;
     private final List<JsonObject> existingRows;
     private final Set<RowKey> done;
     private final long truncatedBytes;
     private boolean closed;
 
-    private ResultsFile(Path path, FileChannel channel, FileLock lock, List<JsonObject> rows, Set<RowKey> done,
-                        long truncatedBytes) {
+    private ResultsFile(Path path, FileChannel channel, RandomAccessFile out, FileLock lock, List<JsonObject> rows,
+                        Set<RowKey> done, long truncatedBytes) {
         this.path = path;
         this.channel = channel;
+        this.out = out;
         this.lock = lock;
         this.existingRows = rows;
         this.done = done;
@@ -107,8 +115,8 @@ public final class ResultsFile implements AutoCloseable {
                 channel.force(true);
             }
             channel.position(complete);
-            return new ResultsFile(path, channel, lock, Collections.unmodifiableList(rows),
-                    Collections.unmodifiableSet(done), truncated);
+            return new ResultsFile(path, channel, new RandomAccessFile(path.toFile(), "rw"), lock,
+                    Collections.unmodifiableList(rows), Collections.unmodifiableSet(done), truncated);
         } catch (IOException | RuntimeException e) {
             channel.close();
             throw e;
@@ -174,11 +182,10 @@ public final class ResultsFile implements AutoCloseable {
         if (closed) {
             throw new IllegalStateException("results file " + path + " is closed");
         }
-        ByteBuffer line = ByteBuffer.wrap((line(row) + "\n").getBytes(StandardCharsets.UTF_8));
-        while (line.hasRemaining()) {
-            channel.write(line);
-        }
-        channel.force(false);
+        byte[] line = (line(row) + "\n").getBytes(StandardCharsets.UTF_8);
+        out.seek(out.length());
+        out.write(line); // one uninterruptible write: an interrupt neither cuts the line nor closes the file
+        out.getFD().sync();
     }
 
     /** A row as the one line (without the line break) that {@link #append} writes. */
@@ -194,10 +201,14 @@ public final class ResultsFile implements AutoCloseable {
         }
         closed = true;
         try {
-            channel.force(true);
+            out.getFD().sync();
             lock.release();
         } finally {
-            channel.close();
+            try {
+                out.close();
+            } finally {
+                channel.close();
+            }
         }
     }
 }

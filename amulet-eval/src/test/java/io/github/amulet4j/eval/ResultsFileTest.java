@@ -18,7 +18,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class ResultsFileTest {
 
-    private static JsonObject row(int index, String method, String preference, String text) {
+    static JsonObject row(int index, String method, String preference, String text) {
         JsonObject o = new JsonObject();
         o.addProperty("index", index);
         o.addProperty("method", method);

@@ -345,7 +345,7 @@ final class EvalCommand extends GeneratingCommand {
         try {
             recorded = EvalSettings.read(sidecar);
         } catch (IllegalArgumentException e) {
-            throw new UsageException("--out: " + e.getMessage() + "; give --overwrite to start a new run", e);
+            throw new UsageException("--out: " + e.getMessage(), e); // the message says what to do
         }
         List<JsonObject> existing = file.existingRows();
         if (existing.isEmpty()) {

@@ -104,6 +104,7 @@ final class Access {
             return sb.toString();
         } else if (obj instanceof List<?> list) {
             int[] idx = sliceIndices(list.size(), start, stop, st);
+            Budget.reserveElements(idx.length, "a list slice");
             List<Object> out = new ArrayList<>(idx.length);
             for (int i : idx) {
                 out.add(list.get(i));
@@ -160,8 +161,14 @@ final class Access {
         }
         return switch (name) {
             case "items" -> method(name, a -> items(map));
-            case "keys" -> method(name, a -> new ArrayList<Object>(map.keySet()));
-            case "values" -> method(name, a -> new ArrayList<Object>(map.values()));
+            case "keys" -> method(name, a -> {
+                Budget.reserveElements(map.size(), "dict.keys");
+                return new ArrayList<Object>(map.keySet());
+            });
+            case "values" -> method(name, a -> {
+                Budget.reserveElements(map.size(), "dict.values");
+                return new ArrayList<Object>(map.values());
+            });
             case "copy" -> method(name, a -> new java.util.LinkedHashMap<Object, Object>(map));
             case "get" -> method(name, a -> {
                 Object k = Py.findKey(map, a.required(0, "key"));
@@ -172,6 +179,7 @@ final class Access {
     }
 
     static List<Object> items(Map<?, ?> map) {
+        Budget.reserveElements(Budget.times(map.size(), 3), "dict.items");
         List<Object> out = new ArrayList<>();
         for (Map.Entry<?, ?> e : map.entrySet()) {
             out.add(PyTuple.of(e.getKey(), e.getValue()));
@@ -186,10 +194,12 @@ final class Access {
         return switch (name) {
             case "count" -> method(name, a -> {
                 Object x = a.required(0, "value");
+                Budget.scanElements(list.size(), "list.count");
                 return list.stream().filter(o -> Py.eq(o, x)).count();
             });
             case "index" -> method(name, a -> {
                 Object x = a.required(0, "value");
+                Budget.scanElements(list.size(), "list.index");
                 for (int i = 0; i < list.size(); i++) {
                     if (Py.eq(list.get(i), x)) {
                         return (long) i;
@@ -197,7 +207,10 @@ final class Access {
                 }
                 throw new EvalError(Py.repr(x) + " is not in list");
             });
-            case "copy" -> list instanceof PyTuple ? null : method(name, a -> new ArrayList<Object>(list));
+            case "copy" -> list instanceof PyTuple ? null : method(name, a -> {
+                Budget.reserveElements(list.size(), "list.copy");
+                return new ArrayList<Object>(list);
+            });
             default -> null;
         };
     }

@@ -192,6 +192,7 @@ abstract class Expr {
             if (!(callee instanceof JinjaCallable c)) {
                 throw new EvalError("'" + Py.typeName(callee) + "' object is not callable");
             }
+            Budget.step();
             return c.call(pos, kw);
         }
     }
@@ -228,7 +229,10 @@ abstract class Expr {
         }
 
         Object apply(Object v, Frame f) {
-            return Filters.apply(name, v, args.evalPositional(f), args.evalKeywords(f));
+            List<Object> positional = args.evalPositional(f);
+            Map<String, Object> keywords = args.evalKeywords(f);
+            Budget.step();
+            return Filters.apply(name, v, positional, keywords);
         }
     }
 
@@ -246,7 +250,11 @@ abstract class Expr {
 
         @Override
         Object eval(Frame f) {
-            return Tests.apply(name, value.eval(f), args.evalPositional(f), args.evalKeywords(f));
+            Object v = value.eval(f);
+            List<Object> positional = args.evalPositional(f);
+            Map<String, Object> keywords = args.evalKeywords(f);
+            Budget.step();
+            return Tests.apply(name, v, positional, keywords);
         }
     }
 
@@ -361,11 +369,19 @@ abstract class Expr {
 
         @Override
         Object eval(Frame f) {
-            StringBuilder sb = new StringBuilder();
+            List<String> strings = new ArrayList<>(parts.size());
+            long size = 0;
             for (Expr e : parts) {
-                sb.append(Py.str(e.eval(f)));
+                String s = Py.str(e.eval(f));
+                size = Budget.plus(size, s.length());
+                strings.add(s);
             }
-            return Py.limit(sb.toString());
+            Budget.reserve(size, "string concatenation (~)");
+            StringBuilder sb = new StringBuilder((int) size);
+            for (String s : strings) {
+                sb.append(s);
+            }
+            return sb.toString();
         }
     }
 

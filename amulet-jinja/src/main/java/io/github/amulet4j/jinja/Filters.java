@@ -35,8 +35,10 @@ final class Filters {
             case "count":
                 return Py.length(v);
             case "upper":
+                Budget.reserve(Py.str(v).length(), "the upper filter");
                 return Access.upper(Py.str(v));
             case "lower":
+                Budget.reserve(Py.str(v).length(), "the lower filter");
                 return Access.lower(Py.str(v));
             case "capitalize":
                 return StringMethods.capitalize(Py.str(v));
@@ -58,13 +60,7 @@ final class Filters {
             case "join": {
                 String sep = Py.str(a.get(0, "d", ""));
                 String attribute = a.string(1, "attribute", null);
-                StringBuilder sb = new StringBuilder();
-                boolean first = true;
-                for (Object o : Py.iterate(v)) {
-                    sb.append(first ? "" : sep).append(Py.str(attribute == null ? o : attr(o, attribute)));
-                    first = false;
-                }
-                return Py.limit(sb.toString());
+                return StringMethods.join(sep, v, attribute, "the join filter");
             }
             case "first": {
                 if (v instanceof PyIterator it) { // takes one element only
@@ -166,6 +162,7 @@ final class Filters {
                     return s;
                 }
                 long pad = width - len;
+                Budget.reserve(Budget.plus(s.length(), pad), "the center filter");
                 long left = pad / 2 + (pad & width & 1);
                 return " ".repeat((int) left) + s + " ".repeat((int) (pad - left));
             }
@@ -183,6 +180,7 @@ final class Filters {
                 }
                 if (!cur.isEmpty()) {
                     if (fill != null) {
+                        Budget.reserveElements(size, "the batch filter's fill");
                         while (cur.size() < size) {
                             cur.add(fill);
                         }
@@ -362,8 +360,11 @@ final class Filters {
     }
 
     private static String indent(String s, Object width, boolean first, boolean blank) {
-        String indention = width instanceof String w ? w : " ".repeat((int) Math.max(0, Py.toLong(width)));
+        long widthChars = width instanceof String w ? w.length() : Math.max(0, Py.toLong(width));
         List<Object> lines = splitLines(s + "\n");
+        // every line may get the indention, the first one too
+        Budget.reserve(Budget.plus(s.length() + 1L, Budget.times(widthChars, lines.size() + 1L)), "the indent filter");
+        String indention = width instanceof String w ? w : " ".repeat((int) widthChars);
         String rv;
         if (blank) {
             rv = String.join("\n" + indention, lines.stream().map(Object::toString).toList());
@@ -425,6 +426,7 @@ final class Filters {
         List<Object> seen = new ArrayList<>();
         for (Object o : Py.iterate(v)) {
             Object key = sortKey(attribute == null ? o : attr(o, attribute), caseSensitive);
+            Budget.scanElements(seen.size(), "the unique filter");
             if (seen.stream().noneMatch(k -> Py.eq(k, key))) {
                 seen.add(key);
                 out.add(o);

@@ -32,10 +32,12 @@ public final class JinjaTemplate {
 
     private final String sourceName;
     private final List<Stmt> body;
+    private final TemplateLimits limits;
 
-    private JinjaTemplate(String sourceName, List<Stmt> body) {
+    private JinjaTemplate(String sourceName, List<Stmt> body, TemplateLimits limits) {
         this.sourceName = sourceName;
         this.body = body;
+        this.limits = limits;
     }
 
     /**
@@ -47,9 +49,41 @@ public final class JinjaTemplate {
      * @throws TemplateException on a syntax error, naming {@code sourceName} and the line
      */
     public static JinjaTemplate compile(String source, String sourceName) {
+        return compile(source, sourceName, TemplateLimits.defaults());
+    }
+
+    /**
+     * Parses {@code source}, to render under {@code limits} (the template is untrusted code: see
+     * {@link TemplateLimits}).
+     *
+     * @throws TemplateException      on a syntax error, naming {@code sourceName} and the line
+     * @throws TemplateLimitException when the source nests deeper than {@link TemplateLimits#maxNestingDepth()}
+     */
+    public static JinjaTemplate compile(String source, String sourceName, TemplateLimits limits) {
         Objects.requireNonNull(source, "source");
+        Objects.requireNonNull(limits, "limits");
         String name = sourceName == null ? "<template>" : sourceName;
-        return new JinjaTemplate(name, Parser.parse(Lexer.tokenize(source, name), name));
+        try {
+            return new JinjaTemplate(name, Parser.parse(Lexer.tokenize(source, name), name, limits.maxNestingDepth()),
+                    limits);
+        } catch (StackOverflowError e) {
+            throw new TemplateLimitException("the template nests too deeply for the Java stack while parsing"
+                    + " (limit javaStack; lower TemplateLimits.maxNestingDepth = " + limits.maxNestingDepth() + ")", name, 0,
+                    "javaStack", 0);
+        } catch (OutOfMemoryError e) {
+            throw new TemplateLimitException("the Java heap ran out while parsing the template (limit javaHeap)",
+                    name, 0, "javaHeap", 0);
+        }
+    }
+
+    /** The limits every render of this template runs under. */
+    public TemplateLimits limits() {
+        return limits;
+    }
+
+    /** This template, to render under other {@code limits} (the source nesting was checked at compile time). */
+    public JinjaTemplate withLimits(TemplateLimits limits) {
+        return new JinjaTemplate(sourceName, body, Objects.requireNonNull(limits, "limits"));
     }
 
     /** The name given at compile time. */
@@ -63,7 +97,9 @@ public final class JinjaTemplate {
      *
      * @param context variable values: {@code String}, {@code Number}, {@code Boolean}, {@code null}, and
      *                {@code List}s and {@code Map}s of those (copied; never modified)
-     * @throws TemplateException        when the template fails or calls {@code raise_exception}
+     * @throws TemplateException        when the template fails or calls {@code raise_exception}; a
+     *                                  {@link TemplateLimitException} when it goes over one of its
+     *                                  {@link TemplateLimits} (no {@link Error} of the Java stack or heap escapes)
      * @throws IllegalArgumentException when a context value has another type
      */
     public String render(Map<String, ?> context) {
@@ -78,9 +114,21 @@ public final class JinjaTemplate {
         if (context != null) {
             context.forEach((k, v) -> globals.vars.put(Objects.requireNonNull(k, "context key"), toValue(v, k, 0)));
         }
-        StringBuilder out = new StringBuilder();
-        Stmt.renderAll(body, globals.child(), out);
-        return out.toString();
+        Budget previous = Budget.enter(new Budget(limits));
+        try {
+            StringBuilder out = new StringBuilder();
+            Stmt.renderAll(body, globals.child(), out);
+            return out.toString();
+        } catch (StackOverflowError e) {
+            throw new TemplateLimitException("the template recursed too deeply for the Java stack (limit javaStack:"
+                    + " values nested too deeply, or deep macro calls: lower TemplateLimits.maxCallDepth = " + limits.maxCallDepth()
+                    + ")", sourceName, 0, "javaStack", 0);
+        } catch (OutOfMemoryError e) {
+            throw new TemplateLimitException("the Java heap ran out while rendering the template (limit javaHeap;"
+                    + " lower TemplateLimits.maxValueSize = " + limits.maxValueSize() + ")", sourceName, 0, "javaHeap", 0);
+        } finally {
+            Budget.restore(previous);
+        }
     }
 
     /** Copies a Java value into the sandbox value model. */

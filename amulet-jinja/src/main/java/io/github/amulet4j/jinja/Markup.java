@@ -11,6 +11,12 @@ record Markup(String text) {
 
     /** markupsafe's escape of a plain string. */
     static String escape(String s) {
+        long size = s.length();
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            size += c == '&' || c == '"' || c == '\'' ? 4 : c == '<' || c == '>' ? 3 : 0;
+        }
+        Budget.reserve(size, "escape");
         return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\"", "&#34;")
                 .replace("'", "&#39;");
     }
@@ -18,11 +24,11 @@ record Markup(String text) {
     /** {@code a + b} where at least one side may be a Markup, as Python evaluates it. */
     static Object add(Object a, Object b) {
         if (a instanceof Markup x && b instanceof Markup y) {
-            return new Markup(Py.limit(x.text + y.text));
+            return new Markup(Py.concat(x.text, y.text, "string concatenation (+)"));
         } else if (a instanceof Markup x && b instanceof String y) {
-            return new Markup(Py.limit(x.text + escape(y)));
+            return new Markup(Py.concat(x.text, escape(y), "string concatenation (+)"));
         } else if (a instanceof String x && b instanceof Markup y) {
-            return new Markup(Py.limit(escape(x) + y.text));
+            return new Markup(Py.concat(escape(x), y.text, "string concatenation (+)"));
         } else if (a instanceof Undefined u) {
             throw u.fail();
         } else if (b instanceof Undefined u) {

@@ -15,15 +15,40 @@ final class Parser {
     private int pos;
     private int loopDepth;
     private final List<String> openBlocks = new ArrayList<>();
+    private final int maxDepth;
+    private int depth;
 
-    private Parser(List<Token> tokens, String sourceName) {
+    private Parser(List<Token> tokens, String sourceName, int maxDepth) {
         this.tokens = tokens;
         this.sourceName = sourceName;
+        this.maxDepth = maxDepth;
     }
 
     static List<Stmt> parse(List<Token> tokens, String sourceName) {
-        Parser p = new Parser(tokens, sourceName);
+        return parse(tokens, sourceName, TemplateLimits.DEFAULT_MAX_NESTING_DEPTH);
+    }
+
+    /**
+     * Parses {@code tokens}, refusing a source whose expressions and blocks nest deeper than {@code maxDepth}
+     * (parentheses, brackets, unary operators, chained operators, filters, attributes, blocks): the tree is
+     * walked recursively when it renders, so its depth is bounded here, before any Java stack runs out.
+     */
+    static List<Stmt> parse(List<Token> tokens, String sourceName, int maxDepth) {
+        Parser p = new Parser(tokens, sourceName, maxDepth);
         return p.subparse(Set.of());
+    }
+
+    /** One level deeper; pair with {@link #leave}. */
+    private void enter(int line) {
+        if (++depth > maxDepth) {
+            throw new TemplateLimitException("nesting limit: expressions and blocks nest more than maxNestingDepth = "
+                    + maxDepth + " levels deep (parentheses, brackets, operators, filters or blocks; TemplateLimits)",
+                    sourceName, line, "maxNestingDepth", maxDepth);
+        }
+    }
+
+    private void leave(int levels) {
+        depth -= levels;
     }
 
     // ---------------------------------------------------------------- token stream
@@ -92,6 +117,15 @@ final class Parser {
 
     /** Parses until one of {@code endTokens} opens a block tag; leaves the stream on that tag's name. */
     private List<Stmt> subparse(Set<String> endTokens) {
+        enter(current().line());
+        try {
+            return subparseBody(endTokens);
+        } finally {
+            leave(1);
+        }
+    }
+
+    private List<Stmt> subparseBody(Set<String> endTokens) {
         List<Stmt> body = new ArrayList<>();
         while (true) {
             Token t = current();
@@ -394,37 +428,63 @@ final class Parser {
 
     private Expr parseCondexpr() {
         Expr expr1 = parseOr();
-        while (current().isName("if")) {
-            int line = next().line();
-            Expr test = parseOr();
-            Expr otherwise = skipName("else") ? parseCondexpr() : null;
-            expr1 = new Expr.CondExpr(line, test, expr1, otherwise);
+        int levels = 0;
+        try {
+            while (current().isName("if")) {
+                int line = next().line();
+                enter(line);
+                levels++;
+                Expr test = parseOr();
+                Expr otherwise = skipName("else") ? parseCondexpr() : null;
+                expr1 = new Expr.CondExpr(line, test, expr1, otherwise);
+            }
+            return expr1;
+        } finally {
+            leave(levels);
         }
-        return expr1;
     }
 
     private Expr parseOr() {
         Expr left = parseAnd();
-        while (current().isName("or")) {
-            int line = next().line();
-            left = new Expr.Or(line, left, parseAnd());
+        int levels = 0;
+        try {
+            while (current().isName("or")) {
+                int line = next().line();
+                enter(line);
+                levels++;
+                left = new Expr.Or(line, left, parseAnd());
+            }
+            return left;
+        } finally {
+            leave(levels);
         }
-        return left;
     }
 
     private Expr parseAnd() {
         Expr left = parseNot();
-        while (current().isName("and")) {
-            int line = next().line();
-            left = new Expr.And(line, left, parseNot());
+        int levels = 0;
+        try {
+            while (current().isName("and")) {
+                int line = next().line();
+                enter(line);
+                levels++;
+                left = new Expr.And(line, left, parseNot());
+            }
+            return left;
+        } finally {
+            leave(levels);
         }
-        return left;
     }
 
     private Expr parseNot() {
         if (current().isName("not")) {
             int line = next().line();
-            return new Expr.Not(line, parseNot());
+            enter(line);
+            try {
+                return new Expr.Not(line, parseNot());
+            } finally {
+                leave(1);
+            }
         }
         return parseCompare();
     }
@@ -456,11 +516,18 @@ final class Parser {
 
     private Expr parseMath1() {
         Expr left = parseConcat();
-        while (current().isOp("+") || current().isOp("-")) {
-            Token op = next();
-            left = new Expr.Binary(op.line(), op.value(), left, parseConcat());
+        int levels = 0;
+        try {
+            while (current().isOp("+") || current().isOp("-")) {
+                Token op = next();
+                enter(op.line());
+                levels++;
+                left = new Expr.Binary(op.line(), op.value(), left, parseConcat());
+            }
+            return left;
+        } finally {
+            leave(levels);
         }
-        return left;
     }
 
     private Expr parseConcat() {
@@ -475,36 +542,55 @@ final class Parser {
 
     private Expr parseMath2() {
         Expr left = parsePow();
-        while (current().isOp("*") || current().isOp("/") || current().isOp("//") || current().isOp("%")) {
-            Token op = next();
-            left = new Expr.Binary(op.line(), op.value(), left, parsePow());
+        int levels = 0;
+        try {
+            while (current().isOp("*") || current().isOp("/") || current().isOp("//") || current().isOp("%")) {
+                Token op = next();
+                enter(op.line());
+                levels++;
+                left = new Expr.Binary(op.line(), op.value(), left, parsePow());
+            }
+            return left;
+        } finally {
+            leave(levels);
         }
-        return left;
     }
 
     private Expr parsePow() {
         Expr left = parseUnary(true);
-        while (current().isOp("**")) {
-            Token op = next();
-            left = new Expr.Binary(op.line(), "**", left, parseUnary(true));
+        int levels = 0;
+        try {
+            while (current().isOp("**")) {
+                Token op = next();
+                enter(op.line());
+                levels++;
+                left = new Expr.Binary(op.line(), "**", left, parseUnary(true));
+            }
+            return left;
+        } finally {
+            leave(levels);
         }
-        return left;
     }
 
     private Expr parseUnary(boolean withFilter) {
         Token t = current();
-        Expr node;
-        if (t.isOp("-") || t.isOp("+")) {
-            next();
-            node = new Expr.Unary(t.line(), t.value(), parseUnary(false));
-        } else {
-            node = parsePrimary();
+        enter(t.line());
+        try {
+            Expr node;
+            if (t.isOp("-") || t.isOp("+")) {
+                next();
+                node = new Expr.Unary(t.line(), t.value(), parseUnary(false));
+            } else {
+                node = parsePrimary();
+            }
+            node = parsePostfix(node);
+            if (withFilter) {
+                node = parseFilterExpr(node);
+            }
+            return node;
+        } finally {
+            leave(1);
         }
-        node = parsePostfix(node);
-        if (withFilter) {
-            node = parseFilterExpr(node);
-        }
-        return node;
     }
 
     private Expr parsePrimary() {
@@ -604,31 +690,49 @@ final class Parser {
     }
 
     private Expr parsePostfix(Expr node) {
-        while (true) {
-            Token t = current();
-            if (t.isOp(".") || t.isOp("[")) {
-                node = parseSubscript(node);
-            } else if (t.isOp("(")) {
-                node = new Expr.Call(t.line(), node, parseCallArgs());
-            } else {
-                return node;
+        int levels = 0;
+        try {
+            while (true) {
+                Token t = current();
+                if (t.isOp(".") || t.isOp("[") || t.isOp("(")) {
+                    enter(t.line());
+                    levels++;
+                }
+                if (t.isOp(".") || t.isOp("[")) {
+                    node = parseSubscript(node);
+                } else if (t.isOp("(")) {
+                    node = new Expr.Call(t.line(), node, parseCallArgs());
+                } else {
+                    return node;
+                }
             }
+        } finally {
+            leave(levels);
         }
     }
 
     private Expr parseFilterExpr(Expr node) {
-        while (true) {
-            Token t = current();
-            if (t.isOp("|")) {
-                next();
-                node = parseFilter(node);
-            } else if (t.isName("is")) {
-                node = parseTest(node);
-            } else if (t.isOp("(")) {
-                node = new Expr.Call(t.line(), node, parseCallArgs());
-            } else {
-                return node;
+        int levels = 0;
+        try {
+            while (true) {
+                Token t = current();
+                if (t.isOp("|") || t.isName("is") || t.isOp("(")) {
+                    enter(t.line());
+                    levels++;
+                }
+                if (t.isOp("|")) {
+                    next();
+                    node = parseFilter(node);
+                } else if (t.isName("is")) {
+                    node = parseTest(node);
+                } else if (t.isOp("(")) {
+                    node = new Expr.Call(t.line(), node, parseCallArgs());
+                } else {
+                    return node;
+                }
             }
+        } finally {
+            leave(levels);
         }
     }
 

@@ -100,20 +100,25 @@ final class Py {
         } else if (v instanceof PyTuple t) {
             StringBuilder sb = new StringBuilder("(");
             for (int i = 0; i < t.size(); i++) {
-                sb.append(i > 0 ? ", " : "").append(repr(t.get(i)));
+                Budget.append(sb, i > 0 ? ", " : "", "repr()");
+                Budget.append(sb, repr(t.get(i)), "repr()");
             }
             return sb.append(t.size() == 1 ? ",)" : ")").toString();
         } else if (v instanceof List<?> list) {
             StringBuilder sb = new StringBuilder("[");
             for (int i = 0; i < list.size(); i++) {
-                sb.append(i > 0 ? ", " : "").append(repr(list.get(i)));
+                Budget.append(sb, i > 0 ? ", " : "", "repr()");
+                Budget.append(sb, repr(list.get(i)), "repr()");
             }
             return sb.append(']').toString();
         } else if (v instanceof Map<?, ?> map) {
             StringBuilder sb = new StringBuilder("{");
             boolean first = true;
             for (Map.Entry<?, ?> e : map.entrySet()) {
-                sb.append(first ? "" : ", ").append(repr(e.getKey())).append(": ").append(repr(e.getValue()));
+                Budget.append(sb, first ? "" : ", ", "repr()");
+                Budget.append(sb, repr(e.getKey()), "repr()");
+                Budget.append(sb, ": ", "repr()");
+                Budget.append(sb, repr(e.getValue()), "repr()");
                 first = false;
             }
             return sb.append('}').toString();
@@ -166,6 +171,17 @@ final class Py {
     static String stringRepr(String s) {
         char quote = s.indexOf('\'') >= 0 && s.indexOf('"') < 0 ? '"' : '\'';
         StringBuilder sb = new StringBuilder().append(quote);
+        // an escape is at most 10 characters per code point: check the growth before it happens
+        long worst = Budget.times(s.length(), 10);
+        if (worst > Budget.current().limits.maxValueSize()) {
+            int[] cps = codePoints(s);
+            long exact = 2;
+            for (int c : cps) {
+                exact = Budget.plus(exact, c == quote || c == '\\' || c == '\n' || c == '\r' || c == '\t' ? 2
+                        : isPrintable(c) ? Character.charCount(c) : c < 0x100 ? 4 : c < 0x10000 ? 6 : 10);
+            }
+            Budget.grow(exact, 0, "repr() of a string");
+        }
         s.codePoints().forEach(c -> {
             if (c == quote || c == '\\') {
                 sb.append('\\').appendCodePoint(c);
@@ -178,14 +194,21 @@ final class Py {
             } else if (isPrintable(c)) {
                 sb.appendCodePoint(c);
             } else if (c < 0x100) {
-                sb.append(String.format("\\x%02x", c));
+                hex(sb.append("\\x"), c, 2);
             } else if (c < 0x10000) {
-                sb.append(String.format("\\u%04x", c));
+                hex(sb.append("\\u"), c, 4);
             } else {
-                sb.append(String.format("\\U%08x", c));
+                hex(sb.append("\\U"), c, 8);
             }
         });
         return sb.append(quote).toString();
+    }
+
+    /** {@code value} as {@code digits} lowercase hex digits (String.format's {@code %0Nx}, without its cost). */
+    private static void hex(StringBuilder sb, int value, int digits) {
+        for (int shift = 4 * (digits - 1); shift >= 0; shift -= 4) {
+            sb.append(Character.forDigit((value >>> shift) & 0xf, 16));
+        }
     }
 
     private static boolean isPrintable(int c) {
@@ -229,12 +252,14 @@ final class Py {
                 return toDouble(a) == toDouble(b);
             }
             return toLong(a) == toLong(b);
-        } else if (a instanceof String && b instanceof String) {
+        } else if (a instanceof String x && b instanceof String y) {
+            Budget.scan(Math.min(x.length(), y.length()), "comparing strings");
             return a.equals(b);
         } else if (a instanceof List<?> x && b instanceof List<?> y) {
             if ((a instanceof PyTuple) != (b instanceof PyTuple) || x.size() != y.size()) {
                 return false;
             }
+            Budget.scanElements(x.size(), "comparing lists");
             for (int i = 0; i < x.size(); i++) {
                 if (!eq(x.get(i), y.get(i))) {
                     return false;
@@ -245,6 +270,7 @@ final class Py {
             if (x.size() != y.size()) {
                 return false;
             }
+            Budget.scanElements(x.size(), "comparing dicts");
             for (Map.Entry<?, ?> e : x.entrySet()) {
                 Object key = findKey(y, e.getKey());
                 if (key == NO_KEY || !eq(e.getValue(), y.get(key))) {
@@ -266,6 +292,7 @@ final class Py {
             return key;
         }
         if (isNumber(key)) {
+            Budget.scanElements(map.size(), "looking up a number key");
             for (Object k : map.keySet()) {
                 if (isNumber(k) && eq(k, key)) {
                     return k;
@@ -282,8 +309,10 @@ final class Py {
             }
             return Long.compare(toLong(a), toLong(b));
         } else if (a instanceof String x && b instanceof String y) {
+            Budget.scan(Math.min(x.length(), y.length()), "comparing strings");
             return compareCodePoints(x, y);
         } else if (a instanceof List<?> x && b instanceof List<?> y && (a instanceof PyTuple) == (b instanceof PyTuple)) {
+            Budget.scanElements(Math.min(x.size(), y.size()), "comparing lists");
             for (int i = 0; i < Math.min(x.size(), y.size()); i++) {
                 if (!eq(x.get(i), y.get(i))) {
                     return compare(x.get(i), y.get(i), op);
@@ -320,8 +349,10 @@ final class Py {
             if (!(item instanceof String sub)) {
                 throw new EvalError("'in <string>' requires string as left operand, not " + typeName(item));
             }
+            Budget.scan(s.length(), "'in' on a string");
             return s.contains(sub);
         } else if (container instanceof List<?> list) {
+            Budget.scanElements(list.size(), "'in' on a list");
             for (Object o : list) {
                 if (eq(o, item)) {
                     return true;
@@ -347,10 +378,13 @@ final class Py {
 
     static List<Object> iterate(Object v) {
         if (v instanceof List<?> list) {
+            Budget.reserveElements(list.size(), "copying a list to iterate it");
             return new ArrayList<>(list);
         } else if (v instanceof Map<?, ?> map) {
+            Budget.reserveElements(map.size(), "copying a dict's keys to iterate them");
             return new ArrayList<>(map.keySet());
         } else if (v instanceof String s) {
+            Budget.reserveElements(s.length(), "splitting a string into characters");
             List<Object> chars = new ArrayList<>();
             s.codePoints().forEach(c -> chars.add(new String(Character.toChars(c))));
             return chars;
@@ -364,6 +398,7 @@ final class Py {
 
     static long length(Object v) {
         if (v instanceof String s) {
+            Budget.scan(s.length(), "the length of a string");
             return s.codePointCount(0, s.length());
         } else if (v instanceof Collection<?> c) {
             return c.size();
@@ -396,8 +431,9 @@ final class Py {
             }
             return checked(BigInteger.valueOf(toLong(a)).add(BigInteger.valueOf(toLong(b))));
         } else if (a instanceof String x && b instanceof String y) {
-            return limit(x + y);
+            return concat(x, y, "string concatenation (+)");
         } else if (a instanceof List<?> x && b instanceof List<?> y && (a instanceof PyTuple) == (b instanceof PyTuple)) {
+            Budget.reserveElements(Budget.plus(x.size(), y.size()), "list concatenation (+)");
             List<Object> out = new ArrayList<>(x);
             out.addAll(y);
             return a instanceof PyTuple ? new PyTuple(out) : out;
@@ -427,17 +463,14 @@ final class Py {
             return mul(b, a);
         } else if (a instanceof String s && isInteger(b)) {
             long n = Math.max(0, toLong(b));
-            if (n * s.length() > MAX_STRING) {
-                throw new EvalError("string repetition result too large");
-            }
-            return s.repeat((int) n);
+            Budget.reserve(Budget.times(n, s.length()), "string repetition (*)");
+            return s.isEmpty() ? s : s.repeat((int) n);
         } else if (a instanceof List<?> list && isInteger(b)) {
             long n = Math.max(0, toLong(b));
-            if (n * list.size() > MAX_STRING) {
-                throw new EvalError("list repetition result too large");
-            }
-            List<Object> out = new ArrayList<>();
-            for (long i = 0; i < n; i++) {
+            long size = Budget.times(n, list.size());
+            Budget.reserveElements(size, "list repetition (*)");
+            List<Object> out = new ArrayList<>((int) size);
+            for (long i = 0; i < n && !list.isEmpty(); i++) {
                 out.addAll(list);
             }
             return a instanceof PyTuple ? new PyTuple(out) : out;
@@ -535,14 +568,10 @@ final class Py {
         throw new EvalError("bad operand type for unary +: '" + typeName(a) + "'");
     }
 
-    /** Upper bound on the length of strings and lists a template may build (a guard against memory bombs). */
-    static final long MAX_STRING = 64L * 1024 * 1024;
-
-    static String limit(String s) {
-        if (s.length() > MAX_STRING) {
-            throw new EvalError("string result too large");
-        }
-        return s;
+    /** {@code x + y}, checked against the template's limits before the result is allocated. */
+    static String concat(String x, String y, String what) {
+        Budget.reserve(Budget.plus(x.length(), y.length()), what);
+        return x + y;
     }
 
     private static Long checked(BigInteger v) {
@@ -555,6 +584,7 @@ final class Py {
     // ---------------------------------------------------------------- strings as code points
 
     static int[] codePoints(String s) {
+        Budget.reserve(s.length(), "a string's code points");
         return s.codePoints().toArray();
     }
 

@@ -6,15 +6,13 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
-/** The state of one render: the template's name, the clock for {@code strftime_now} and a recursion guard. */
+/** The state of one render: the template's name and the clock for {@code strftime_now} (its limits: {@link Budget}). */
 final class Renderer {
 
-    static final int MAX_DEPTH = 200;
     static final int MAX_RANGE = 100_000;
 
     final String sourceName;
     private final Clock clock;
-    int depth;
 
     Renderer(String sourceName, Clock clock) {
         this.sourceName = sourceName;
@@ -61,11 +59,21 @@ final class Renderer {
         if (step == 0) {
             throw new EvalError("range() arg 3 must not be zero");
         }
-        List<Object> out = new ArrayList<>();
-        for (long i = start; step > 0 ? i < stop : i > stop; i += step) {
-            if (out.size() >= MAX_RANGE) {
-                throw new EvalError("Range too big. The sandbox blocks ranges larger than MAX_RANGE (" + MAX_RANGE + ").");
-            }
+        // the length, computed without overflow: ceil((stop - start) / step) when positive
+        java.math.BigInteger span = java.math.BigInteger.valueOf(stop).subtract(java.math.BigInteger.valueOf(start));
+        java.math.BigInteger bigStep = java.math.BigInteger.valueOf(step);
+        java.math.BigInteger count = span.signum() != bigStep.signum() || span.signum() == 0
+                ? java.math.BigInteger.ZERO
+                : span.abs().add(bigStep.abs()).subtract(java.math.BigInteger.ONE).divide(bigStep.abs());
+        if (count.compareTo(java.math.BigInteger.valueOf(MAX_RANGE)) > 0) {
+            throw new Budget.LimitError("Range too big. The sandbox blocks ranges larger than MAX_RANGE (" + MAX_RANGE
+                    + ", limit maxRange); this one has " + count + " elements", "maxRange", MAX_RANGE);
+        }
+        int n = count.intValue();
+        Budget.reserveElements(n, "range()");
+        List<Object> out = new ArrayList<>(n);
+        long i = start;
+        for (int k = 0; k < n; k++, i += step) {
             out.add(i);
         }
         return out;

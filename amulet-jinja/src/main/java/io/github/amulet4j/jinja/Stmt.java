@@ -24,14 +24,18 @@ abstract class Stmt {
         for (Stmt s : body) {
             int signal;
             try {
+                Budget.step();
                 signal = s.render(f, out);
+                Budget.grow(out.length(), 0, "the rendered output");
+            } catch (Budget.LimitError e) {
+                throw new TemplateLimitException(e.getMessage(), f.renderer.sourceName, s.line, e.limitName,
+                        e.limitValue);
             } catch (EvalError e) {
                 throw new TemplateException(e.getMessage(), f.renderer.sourceName, s.line, e instanceof EvalError.Raised);
             } catch (StackOverflowError e) {
-                throw new TemplateException("template recursion too deep", f.renderer.sourceName, s.line, false);
-            }
-            if (out.length() > Py.MAX_STRING) {
-                throw new TemplateException("rendered output too large", f.renderer.sourceName, s.line, false);
+                throw new TemplateLimitException("the template recursed too deeply for the Java stack (limit"
+                        + " javaStack: values nested too deeply, or deep macro calls: lower TemplateLimits.maxCallDepth)",
+                        f.renderer.sourceName, s.line, "javaStack", 0);
             }
             if (signal != NORMAL) {
                 return signal;
@@ -123,7 +127,7 @@ abstract class Stmt {
 
         @Override
         int render(Frame f, StringBuilder out) {
-            out.append(Py.str(expr.eval(f)));
+            Budget.append(out, Py.str(expr.eval(f)), "the rendered output");
             return NORMAL;
         }
     }
@@ -173,6 +177,7 @@ abstract class Stmt {
             if (filter != null) {
                 List<Object> kept = new ArrayList<>();
                 for (Object item : items) {
+                    Budget.step();
                     Frame probe = f.child();
                     target.assign(probe, item);
                     if (Py.truthy(filter.eval(probe))) {
@@ -186,6 +191,7 @@ abstract class Stmt {
             }
             LoopContext loop = new LoopContext(items);
             for (int i = 0; i < items.size(); i++) {
+                Budget.step();
                 Frame iteration = f.child();
                 loop.advance(i);
                 iteration.vars.put("loop", loop);
@@ -258,7 +264,7 @@ abstract class Stmt {
             for (Expr.Filter filter : filters) {
                 value = filter.apply(value, f);
             }
-            out.append(Py.str(value));
+            Budget.append(out, Py.str(value), "the rendered output");
             return NORMAL;
         }
     }
@@ -339,11 +345,7 @@ abstract class Stmt {
                     throw new EvalError("macro '" + name + "' takes no keyword argument '" + k + "'");
                 }
             }
-            Renderer r = definition.renderer;
-            if (++r.depth > Renderer.MAX_DEPTH) {
-                r.depth = 0;
-                throw new EvalError("maximum macro recursion depth (" + Renderer.MAX_DEPTH + ") exceeded");
-            }
+            Budget.enterCall(name);
             try {
                 Frame call = definition.child();
                 int firstDefault = params.size() - defaults.size();
@@ -365,7 +367,7 @@ abstract class Stmt {
                 renderAll(body, call, captured);
                 return captured.toString();
             } finally {
-                r.depth--;
+                Budget.leaveCall();
             }
         }
     }

@@ -31,7 +31,7 @@ final class StringMethods {
             case "index" -> Access.method(name, a -> find(s, a, false, true));
             case "rindex" -> Access.method(name, a -> find(s, a, true, true));
             case "count" -> Access.method(name, a -> count(s, str(a.required(0, "sub"))));
-            case "join" -> Access.method(name, a -> join(s, a.required(0, "iterable")));
+            case "join" -> Access.method(name, a -> join(s, a.required(0, "iterable"), null, "str.join"));
             case "isdigit", "isnumeric", "isdecimal" -> Access.method(name, a -> all(s, Character::isDigit));
             case "isalpha" -> Access.method(name, a -> all(s, Character::isLetter));
             case "isalnum" -> Access.method(name, a -> all(s, Character::isLetterOrDigit));
@@ -84,6 +84,7 @@ final class StringMethods {
                     return out;
                 }
                 if (maxsplit >= 0 && out.size() >= maxsplit) {
+                    Budget.element(out.size(), "str.split");
                     out.add(s.substring(i));
                     return out;
                 }
@@ -91,6 +92,7 @@ final class StringMethods {
                 while (j < n && !Lexer.isSpace(s.charAt(j))) {
                     j++;
                 }
+                Budget.element(out.size(), "str.split");
                 out.add(s.substring(i, j));
                 i = j;
             }
@@ -104,9 +106,11 @@ final class StringMethods {
             if (at < 0) {
                 break;
             }
+            Budget.element(out.size(), "str.split");
             out.add(s.substring(from, at));
             from = at + sep.length();
         }
+        Budget.element(out.size(), "str.split");
         out.add(s.substring(from));
         return out;
     }
@@ -126,16 +130,19 @@ final class StringMethods {
                     break;
                 }
                 if (out.size() >= maxsplit) {
-                    out.add(0, s.substring(0, end));
+                    Budget.element(out.size(), "str.split");
+                    out.add(s.substring(0, end));
                     break;
                 }
                 int j = end;
                 while (j > 0 && !Lexer.isSpace(s.charAt(j - 1))) {
                     j--;
                 }
-                out.add(0, s.substring(j, end));
+                Budget.element(out.size(), "str.split");
+                out.add(s.substring(j, end));
                 end = j;
             }
+            java.util.Collections.reverse(out); // built from the end
             return out;
         }
         if (sep.isEmpty()) {
@@ -147,10 +154,13 @@ final class StringMethods {
             if (at < 0) {
                 break;
             }
-            out.add(0, s.substring(at + sep.length(), end));
+            Budget.element(out.size(), "str.split");
+            out.add(s.substring(at + sep.length(), end));
             end = at;
         }
-        out.add(0, s.substring(0, end));
+        Budget.element(out.size(), "str.split");
+        out.add(s.substring(0, end));
+        java.util.Collections.reverse(out); // built from the end
         return out;
     }
 
@@ -163,6 +173,7 @@ final class StringMethods {
             if (c == '\n' || c == '\r' || c == 0x0b || c == 0x0c || c == 0x1c || c == 0x1d || c == 0x1e
                     || c == 0x85 || c == 0x2028 || c == 0x2029) {
                 int eol = i + (c == '\r' && i + 1 < s.length() && s.charAt(i + 1) == '\n' ? 2 : 1);
+                Budget.element(out.size(), "str.split");
                 out.add(s.substring(start, keepEnds ? eol : i));
                 start = eol;
                 i = eol;
@@ -171,6 +182,7 @@ final class StringMethods {
             }
         }
         if (start < s.length()) {
+            Budget.element(out.size(), "str.split");
             out.add(s.substring(start));
         }
         return out;
@@ -225,6 +237,7 @@ final class StringMethods {
     }
 
     private static long count(String s, String sub) {
+        Budget.scan(s.length(), "str.count");
         if (sub.isEmpty()) {
             return s.codePointCount(0, s.length()) + 1L;
         }
@@ -238,11 +251,25 @@ final class StringMethods {
     }
 
     static String replace(String s, String old, String replacement, long count) {
+        // the result's length, counted before it is built
+        long matches;
+        if (old.isEmpty()) {
+            matches = s.codePointCount(0, s.length()) + 1L;
+        } else {
+            matches = 0;
+            for (int at = s.indexOf(old); at >= 0; at = s.indexOf(old, at + old.length())) {
+                matches++;
+            }
+        }
+        if (count >= 0) {
+            matches = Math.min(matches, count);
+        }
+        Budget.reserve(Budget.plus(s.length(), Budget.times(matches, replacement.length())), "replace");
         if (count < 0) {
             if (old.isEmpty()) {
-                return Py.limit(insertEverywhere(s, replacement, Long.MAX_VALUE));
+                return insertEverywhere(s, replacement, Long.MAX_VALUE);
             }
-            return Py.limit(s.replace(old, replacement));
+            return s.replace(old, replacement);
         }
         if (old.isEmpty()) {
             return insertEverywhere(s, replacement, count);
@@ -256,7 +283,7 @@ final class StringMethods {
             from = at + old.length();
             done++;
         }
-        return Py.limit(sb.append(s.substring(from)).toString());
+        return sb.append(s.substring(from)).toString();
     }
 
     private static String insertEverywhere(String s, String ins, long count) {
@@ -321,17 +348,34 @@ final class StringMethods {
         return !s.isEmpty() && s.codePoints().allMatch(p);
     }
 
-    static String join(String sep, Object iterable) {
-        StringBuilder sb = new StringBuilder();
-        boolean first = true;
-        for (Object o : Py.iterate(iterable)) {
-            if (!(o instanceof String part)) {
-                throw new EvalError("sequence item: expected str instance, " + Py.typeName(o) + " found");
+    /**
+     * {@code sep.join(items)} ({@code attribute} null), or the join filter ({@code attribute} null or a path;
+     * any value, as its str): the length is summed, without overflow, and checked before the result is built.
+     */
+    static String join(String sep, Object iterable, String attribute, String what) {
+        List<Object> items = Py.iterate(iterable);
+        List<String> parts = new ArrayList<>(items.size());
+        long size = 0;
+        for (Object o : items) {
+            String part;
+            if (what.equals("str.join")) {
+                if (!(o instanceof String p)) {
+                    throw new EvalError("sequence item: expected str instance, " + Py.typeName(o) + " found");
+                }
+                part = p;
+            } else {
+                part = Py.str(attribute == null ? o : Filters.attr(o, attribute));
             }
-            sb.append(first ? "" : sep).append(part);
-            first = false;
+            size = Budget.plus(size, Budget.plus(part.length(), parts.isEmpty() ? 0 : sep.length()));
+            Budget.grow(size, 0, what);
+            parts.add(part);
         }
-        return Py.limit(sb.toString());
+        Budget.reserve(size, what);
+        StringBuilder sb = new StringBuilder((int) size);
+        for (int i = 0; i < parts.size(); i++) {
+            sb.append(i > 0 ? sep : "").append(parts.get(i));
+        }
+        return sb.toString();
     }
 
     /** {@code str.format} with {@code {}}, {@code {0}} and {@code {name}} fields (no format specs). */
@@ -366,7 +410,7 @@ final class StringMethods {
                         throw new EvalError("KeyError: " + Py.repr(field));
                     }
                 }
-                sb.append(Py.str(v));
+                Budget.append(sb, Py.str(v), "str.format");
                 i = close;
             } else if (c == '}') {
                 throw new EvalError("Single '}' encountered in format string");

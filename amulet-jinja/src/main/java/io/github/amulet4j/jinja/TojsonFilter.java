@@ -10,6 +10,8 @@ import java.util.Map;
  */
 final class TojsonFilter {
 
+    private static final char[] HEX = "0123456789abcdef".toCharArray();
+
     private final String indent;
     private final String itemSeparator;
     private final String keySeparator;
@@ -28,7 +30,9 @@ final class TojsonFilter {
         if (indentArg instanceof String s) {
             indent = s;
         } else if (Py.isInteger(indentArg)) {
-            indent = " ".repeat((int) Math.max(0, Py.toLong(indentArg)));
+            long width = Math.max(0, Py.toLong(indentArg));
+            Budget.reserve(width, "tojson's indent");
+            indent = " ".repeat((int) width);
         } else if (indentArg != null) {
             throw new EvalError("tojson(): indent must be an int or a str, not " + Py.typeName(indentArg));
         }
@@ -47,11 +51,13 @@ final class TojsonFilter {
 
     private void newline(StringBuilder sb, int level) {
         if (indent != null) {
+            Budget.grow(sb.length(), Budget.plus(1, Budget.times(indent.length(), level)), "tojson");
             sb.append('\n').append(indent.repeat(level));
         }
     }
 
     private void write(StringBuilder sb, Object v, int level) {
+        Budget.grow(sb.length(), Budget.plus(itemSeparator.length(), keySeparator.length()), "tojson");
         if (v == null) {
             sb.append("null");
         } else if (v instanceof Boolean b) {
@@ -126,6 +132,16 @@ final class TojsonFilter {
     }
 
     private static void quote(StringBuilder sb, String s) {
+        // an escape is at most 6 characters: when that could pass the limit, count the exact length first
+        if (Budget.plus(sb.length(), Budget.times(6, s.length())) > Budget.current().limits.maxValueSize()) {
+            long exact = 2;
+            for (int i = 0; i < s.length(); i++) {
+                char c = s.charAt(i);
+                exact += c == '"' || c == '\\' || c == '\n' || c == '\r' || c == '\t' || c == '\b' || c == '\f' ? 2
+                        : c < 0x20 ? 6 : 1;
+            }
+            Budget.grow(sb.length(), exact, "tojson");
+        }
         sb.append('"');
         for (int i = 0; i < s.length(); i++) {
             char c = s.charAt(i);
@@ -139,7 +155,7 @@ final class TojsonFilter {
                 case '\f' -> sb.append("\\f");
                 default -> {
                     if (c < 0x20) {
-                        sb.append(String.format("\\u%04x", (int) c));
+                        sb.append("\\u00").append(HEX[c >> 4]).append(HEX[c & 0xf]);
                     } else {
                         sb.append(c);
                     }

@@ -2,6 +2,7 @@ package io.github.amulet4j.djl.template;
 
 import io.github.amulet4j.jinja.JinjaTemplate;
 import io.github.amulet4j.jinja.TemplateException;
+import io.github.amulet4j.jinja.TemplateLimits;
 
 import io.github.amulet4j.prompt.ChatFormatter;
 import io.github.amulet4j.prompt.ChatMessage;
@@ -36,7 +37,7 @@ public final class ChatTemplate implements ChatFormatter {
     private final Clock clock;
 
     private ChatTemplate(Builder b) {
-        this.template = JinjaTemplate.compile(b.source, b.sourceName);
+        this.template = JinjaTemplate.compile(b.source, b.sourceName, b.limits);
         this.bosToken = b.bosToken;
         this.eosToken = b.eosToken;
         this.padToken = b.padToken;
@@ -126,6 +127,7 @@ public final class ChatTemplate implements ChatFormatter {
         private String unkToken;
         private final Map<String, Object> extraVariables = new LinkedHashMap<>();
         private Clock clock = Clock.systemDefaultZone();
+        private TemplateLimits limits = TemplateLimits.defaults();
 
         private Builder(String source, String sourceName) {
             this.source = Objects.requireNonNull(source, "source");
@@ -165,7 +167,17 @@ public final class ChatTemplate implements ChatFormatter {
             return this;
         }
 
-        /** @throws TemplateException when the template does not parse */
+        /**
+         * The limits the template parses and renders under (a chat template comes with the model, so it is
+         * untrusted: {@link TemplateLimits#defaults()} by default); going over one is a
+         * {@link io.github.amulet4j.jinja.TemplateLimitException} naming the template, the line and the limit.
+         */
+        public Builder limits(TemplateLimits limits) {
+            this.limits = Objects.requireNonNull(limits, "limits");
+            return this;
+        }
+
+        /** @throws TemplateException when the template does not parse (or nests deeper than its limits allow) */
         public ChatTemplate build() {
             return new ChatTemplate(this);
         }

@@ -3,6 +3,8 @@ package io.github.amulet4j.djl.template;
 import io.github.amulet4j.jinja.FixtureRenderingTest;
 
 import io.github.amulet4j.jinja.TemplateException;
+import io.github.amulet4j.jinja.TemplateLimitException;
+import io.github.amulet4j.jinja.TemplateLimits;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -142,5 +144,20 @@ class ChatTemplateTest {
                 "{% if enable_thinking is defined and not enable_thinking %}no-think{% endif %}{{ tools|length }}", "t")
                 .variable("enable_thinking", false).build();
         assertEquals("no-think1", t.render(List.of(), true, Map.of("tools", List.of(Map.of("name", "f")))));
+    }
+
+    @Test
+    void hostileTemplatesFailWithTheLimitNamedAndLimitsComeFromTheBuilder() {
+        ChatTemplate hostile = ChatTemplate.builder("{{ 'ab' * (2**62 + 10**9) }}", "evil/tokenizer_config.json").build();
+        TemplateLimitException e = assertThrows(TemplateLimitException.class,
+                () -> hostile.render(List.of(ChatMessage.system("s"), ChatMessage.user("hi")), true));
+        assertTrue(e.getMessage().startsWith("evil/tokenizer_config.json:1:") && e.getMessage().contains("maxValueSize"),
+                e.getMessage());
+        String loop = "{% for m in messages %}{{ m.content }}{% endfor %}";
+        List<ChatMessage> chat = List.of(ChatMessage.user("a"), ChatMessage.user("b"), ChatMessage.user("c"));
+        assertEquals("abc", ChatTemplate.builder(loop, "t").build().render(chat, false));
+        TemplateLimitException steps = assertThrows(TemplateLimitException.class, () -> ChatTemplate.builder(loop, "t")
+                .limits(TemplateLimits.builder().maxSteps(4).build()).build().render(chat, false));
+        assertEquals("maxSteps", steps.limitName());
     }
 }

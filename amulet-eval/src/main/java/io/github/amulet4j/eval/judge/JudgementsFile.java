@@ -7,6 +7,7 @@ import com.google.gson.GsonBuilder;
 import com.google.gson.JsonObject;
 
 import java.io.IOException;
+import java.io.RandomAccessFile;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
@@ -31,16 +32,23 @@ public final class JudgementsFile implements AutoCloseable {
 
     private final Path path;
     private final FileChannel channel;
+    /**
+     * The lines are written through this stream, not the channel: a {@link FileChannel} is closed when the
+     * writing thread is interrupted (possibly in the middle of a line), a {@link RandomAccessFile} write is not
+     * interruptible, so each line is written whole (or, on an I/O error, not at all before the next open cuts it).
+     */
+    private final RandomAccessFile out;
     private final FileLock lock;
     private final JudgeSettings settings;
     private final Map<JudgementKey, Judgement> existing;
     private final long truncatedBytes;
     private boolean closed;
 
-    private JudgementsFile(Path path, FileChannel channel, FileLock lock, JudgeSettings settings,
+    private JudgementsFile(Path path, FileChannel channel, RandomAccessFile out, FileLock lock, JudgeSettings settings,
                            Map<JudgementKey, Judgement> existing, long truncatedBytes) {
         this.path = path;
         this.channel = channel;
+        this.out = out;
         this.lock = lock;
         this.settings = settings;
         this.existing = existing;
@@ -120,12 +128,17 @@ public final class JudgementsFile implements AutoCloseable {
                 channel.force(true);
             }
             channel.position(complete);
-            JudgementsFile file = new JudgementsFile(path, channel, lock, settings,
-                    Collections.unmodifiableMap(existing), truncated);
+            JudgementsFile file = new JudgementsFile(path, channel, new RandomAccessFile(path.toFile(), "rw"), lock,
+                    settings, Collections.unmodifiableMap(existing), truncated);
             if (recorded == null) {
-                channel.truncate(0); // only blank lines were there
-                channel.position(0);
-                file.write(settings.toJson());
+                try {
+                    channel.truncate(0); // only blank lines were there
+                    channel.position(0);
+                    file.write(settings.toJson());
+                } catch (IOException | RuntimeException e) {
+                    file.out.close();
+                    throw e;
+                }
             }
             return file;
         } catch (IOException | RuntimeException e) {
@@ -174,12 +187,15 @@ public final class JudgementsFile implements AutoCloseable {
         write(j.toJson());
     }
 
+    /**
+     * Appends one line in one uninterruptible write and syncs it to the disk; a thread interrupt neither cuts the
+     * line nor closes the file (the interrupt stays set for the caller to see).
+     */
     private void write(JsonObject o) throws IOException {
-        ByteBuffer line = ByteBuffer.wrap((GSON.toJson(o) + "\n").getBytes(StandardCharsets.UTF_8));
-        while (line.hasRemaining()) {
-            channel.write(line);
-        }
-        channel.force(false);
+        byte[] line = (GSON.toJson(o) + "\n").getBytes(StandardCharsets.UTF_8);
+        out.seek(out.length());
+        out.write(line);
+        out.getFD().sync();
     }
 
     /** Releases the lock and closes the file; idempotent. */
@@ -190,10 +206,14 @@ public final class JudgementsFile implements AutoCloseable {
         }
         closed = true;
         try {
-            channel.force(true);
+            out.getFD().sync();
             lock.release();
         } finally {
-            channel.close();
+            try {
+                out.close();
+            } finally {
+                channel.close();
+            }
         }
     }
 }

@@ -171,7 +171,12 @@ public final class SafetensorsFile implements TensorStore {
             if (d < 0) {
                 throw new CheckpointException(where + ": negative dimension in shape " + Arrays.toString(shape));
             }
-            numel = Math.multiplyExact(numel, d);
+            try {
+                numel = Math.multiplyExact(numel, d);
+            } catch (ArithmeticException overflow) {
+                throw new CheckpointException(where + ": shape " + Arrays.toString(shape)
+                        + " has more elements than a 64-bit count holds; the file is corrupt or crafted");
+            }
         }
         long begin = offsets[0];
         long end = offsets[1];
@@ -182,7 +187,13 @@ public final class SafetensorsFile implements TensorStore {
             throw new CheckpointException(where + ": data_offsets " + Arrays.toString(offsets)
                     + " go beyond the data section (" + dataLen + " bytes); the file is truncated or corrupt");
         }
-        long expected = Math.multiplyExact(numel, dtype.byteSize());
+        long expected;
+        try {
+            expected = Math.multiplyExact(numel, dtype.byteSize());
+        } catch (ArithmeticException overflow) {
+            throw new CheckpointException(where + ": shape " + Arrays.toString(shape) + " x " + dtype
+                    + " needs more bytes than a 64-bit size holds; the file is corrupt or crafted");
+        }
         if (end - begin != expected) {
             throw new CheckpointException(where + ": data_offsets " + Arrays.toString(offsets) + " span "
                     + (end - begin) + " bytes but shape " + Arrays.toString(shape) + " x " + dtype

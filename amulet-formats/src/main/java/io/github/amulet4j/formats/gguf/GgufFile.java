@@ -41,6 +41,13 @@ public final class GgufFile implements AutoCloseable {
     public static final int MAX_DIMS = 4;
     /** Deepest nesting of arrays accepted in metadata. */
     static final int MAX_ARRAY_DEPTH = 4;
+    /**
+     * Most elements of one metadata array (a vocabulary of 16 million tokens); a file claiming more is refused
+     * before anything is allocated, whatever its size.
+     */
+    public static final int MAX_ARRAY_LENGTH = 1 << 24;
+    /** Most elements of all metadata arrays together: bounds the heap a header can take, whatever the file's size. */
+    public static final long MAX_METADATA_ELEMENTS = 1L << 26;
 
     private final Path file;
     private final FileChannel channel;
@@ -193,6 +200,7 @@ public final class GgufFile implements AutoCloseable {
             }
             infos.put(t.name(), new GgufTensorInfo(t.name(), t.type(), t.ne(), dataStart + relative[i], t.byteSize()));
         }
+        refuseOverlaps(file, pending, relative);
         LOG.debug("{}: GGUF v{}, {} metadata keys, {} tensors, alignment {}", file, version, values.size(),
                 tensorCount, alignment);
         return new GgufFile(file, ch, version, metadata, Collections.unmodifiableMap(infos), alignment, dataStart);
@@ -280,12 +288,33 @@ public final class GgufFile implements AutoCloseable {
     }
 
     /** Sequential little-endian reads of the header, each checked against the file size first. */
+    /** Refuses tensors whose data ranges overlap (a tensor's bytes are never another tensor's). */
+    private static void refuseOverlaps(Path file, GgufTensorInfo[] tensors, long[] relative) {
+        Integer[] order = new Integer[tensors.length];
+        for (int i = 0; i < order.length; i++) {
+            order[i] = i;
+        }
+        java.util.Arrays.sort(order, java.util.Comparator.comparingLong(i -> relative[i]));
+        for (int k = 1; k < order.length; k++) {
+            int a = order[k - 1];
+            int b = order[k];
+            // relative[a] + size <= relative[b], without overflow (both checked to lie inside the file)
+            if (tensors[a].byteSize() > relative[b] - relative[a]) {
+                throw new GgufFormatException(file + ": tensor '" + tensors[a].name() + "' data (offset " + relative[a]
+                        + ", " + tensors[a].byteSize() + " bytes) overlaps tensor '" + tensors[b].name()
+                        + "' (offset " + relative[b] + "); the file is corrupt or crafted");
+            }
+        }
+    }
+
     private static final class HeaderReader {
         private static final int WINDOW = 1 << 16;
         private final Path file;
         private final FileChannel ch;
         private final long size;
         private final ByteBuffer window = ByteBuffer.allocate(WINDOW).order(ByteOrder.LITTLE_ENDIAN);
+        /** Elements of the metadata arrays read so far (all arrays, nested ones included). */
+        private long arrayElements;
         /** File offset of window's byte 0. */
         private long windowStart;
 
@@ -424,7 +453,18 @@ public final class GgufFile implements AutoCloseable {
                 throw new GgufFormatException(file + ": " + field + " nests arrays deeper than " + MAX_ARRAY_DEPTH);
             }
             GgufValueType et = valueType(field + " element type");
-            int n = (int) count(field + " length", et.minBytes());
+            long length = count(field + " length", et.minBytes());
+            if (length > MAX_ARRAY_LENGTH) {
+                throw new GgufFormatException(file + ": " + field + " length is " + length + ", more than the cap of "
+                        + MAX_ARRAY_LENGTH + " elements for one metadata array (GgufFile.MAX_ARRAY_LENGTH)");
+            }
+            arrayElements += length;
+            if (arrayElements > MAX_METADATA_ELEMENTS) {
+                throw new GgufFormatException(file + ": " + field + " brings the metadata arrays to " + arrayElements
+                        + " elements, more than the cap of " + MAX_METADATA_ELEMENTS
+                        + " in all (GgufFile.MAX_METADATA_ELEMENTS)");
+            }
+            int n = (int) length;
             switch (et) {
                 case UINT8, INT8, UINT16, INT16, INT32 -> {
                     int[] a = new int[n];

@@ -84,7 +84,11 @@ public final class GgufModelConfig {
             throw new GgufFormatException(src + ": tensor 'token_embd.weight' has shape "
                     + java.util.Arrays.toString(embd.shape()) + ", expected [vocab, " + hidden + "]");
         }
-        int vocab = Math.toIntExact(embd.ne()[1]);
+        if (embd.ne()[1] > Integer.MAX_VALUE - 8) {
+            throw new GgufFormatException(src + ": tensor 'token_embd.weight' has a vocabulary of " + embd.ne()[1]
+                    + " rows, more than a Java array holds");
+        }
+        int vocab = (int) embd.ne()[1];
         int maxPositions = m.optPositiveInt(a + ".context_length", 2048);
         boolean gpt2 = "gpt2".equals(a);
         double eps = gpt2 ? m.optNumber(a + ".attention.layer_norm_epsilon", 1e-5)

@@ -102,6 +102,19 @@ class SafetensorsErrorsTest {
     }
 
     @Test
+    void shapeProductsThatOverflowNameTheFileAndTensor() throws IOException {
+        // 2^32 * 2^32 elements overflow a long; 2^62 elements of 4 bytes overflow the byte size
+        for (String shape : new String[] {"[4294967296,4294967296]", "[4611686018427387904]",
+                "[9223372036854775807,2]"}) {
+            Path f = raw("overflow.safetensors", "{\"w\":{\"dtype\":\"F32\",\"shape\":" + shape
+                    + ",\"data_offsets\":[0,4]}}", 4);
+            CheckpointException e = assertThrows(CheckpointException.class, () -> SafetensorsFile.open(f).close(),
+                    shape);
+            assertMessage(e, f.toString(), "tensor 'w'", "shape");
+        }
+    }
+
+    @Test
     void overlappingTensors() throws IOException {
         Path f = raw("overlap.safetensors", "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
                 + "\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[4,12]}}", 12);

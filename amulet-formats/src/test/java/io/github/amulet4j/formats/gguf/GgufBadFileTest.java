@@ -112,6 +112,12 @@ class GgufBadFileTest {
                 bad("huge array length", s -> s.arrayLength = 1L << 50, "metadata 'tokenizer.ggml.scores' length"),
                 bad("array longer than the file", s -> s.arrayLength = 100_000, "'tokenizer.ggml.scores' length",
                         "100000"),
+                bad("a billion elements in a tiny file", s -> s.arrayLength = 1_000_000_000L,
+                        "metadata 'tokenizer.ggml.scores' length", "1000000000", "bytes left"),
+                bad("a billion strings in a tiny file", s -> {
+                    s.arrayType = GgufValueType.STRING.id();
+                    s.arrayLength = 1_000_000_000L;
+                }, "metadata 'tokenizer.ggml.scores' length", "1000000000"),
                 bad("unknown value type", s -> s.valueType = 13, "type of metadata 'general.architecture'",
                         "unknown value type id 13"),
                 bad("unknown array element type", s -> s.arrayType = 99, "tokenizer.ggml.scores' element type",
@@ -172,6 +178,44 @@ class GgufBadFileTest {
             assertEquals(0, t.offset() % 32);
             assertEquals(0x03020100, b.getInt(0));
         }
+    }
+
+    @Test
+    void arrayOverTheCapIsRefusedWhateverTheFileSize() throws IOException {
+        // a sparse file large enough for the count: only the cap refuses it, before anything is allocated
+        Spec s = new Spec();
+        s.arrayType = GgufValueType.UINT8.id();
+        s.arrayLength = GgufFile.MAX_ARRAY_LENGTH + 1L;
+        Path f = dir.resolve("over-cap.gguf");
+        Files.write(f, bytes(s));
+        try (java.io.RandomAccessFile raf = new java.io.RandomAccessFile(f.toFile(), "rw")) {
+            raf.setLength(GgufFile.MAX_ARRAY_LENGTH + (1L << 20));
+        }
+        GgufFormatException e = assertThrows(GgufFormatException.class, () -> GgufFile.open(f).close());
+        assertTrue(e.getMessage().contains(f.toString()) && e.getMessage().contains("'tokenizer.ggml.scores'")
+                && e.getMessage().contains("MAX_ARRAY_LENGTH") && e.getMessage().contains("16777217"), e.getMessage());
+    }
+
+    @Test
+    void overlappingTensorDataIsRefused() throws IOException {
+        // two F32 [32] tensors (128 bytes each) at offsets 0 and 64: the second starts inside the first
+        Raw r = new Raw();
+        r.u32(GgufFile.MAGIC).u32(3).u64(2).u64(1);
+        r.key("general.architecture", -1).u32(GgufValueType.STRING.id()).str("llama", -1);
+        for (String[] t : new String[][] {{"a", "0"}, {"b", "64"}}) {
+            r.key(t[0], -1).u32(1).u64(32).u32(GgmlType.F32.id()).u64(Long.parseLong(t[1]));
+        }
+        while (r.size() % 32 != 0) {
+            r.u8(0);
+        }
+        for (int i = 0; i < 256; i++) {
+            r.u8(i);
+        }
+        Path f = dir.resolve("overlap.gguf");
+        Files.write(f, r.out.toByteArray());
+        GgufFormatException e = assertThrows(GgufFormatException.class, () -> GgufFile.open(f).close());
+        assertTrue(e.getMessage().contains(f.toString()) && e.getMessage().contains("tensor 'a'")
+                && e.getMessage().contains("overlaps tensor 'b'"), e.getMessage());
     }
 
     @Test
