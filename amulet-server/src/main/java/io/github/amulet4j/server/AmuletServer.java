@@ -91,6 +91,8 @@ public final class AmuletServer implements AutoCloseable {
     private final ScheduledExecutorService watchdog;
     private final Set<StallGuard> writes = ConcurrentHashMap.newKeySet();
     private volatile boolean stopping;
+    /** Exchanges being handled. */
+    private final AtomicInteger active = new AtomicInteger();
 
     private static final Object JDK_CONFIG_LOCK = new Object();
     /** The JDK server settings the first server of this JVM applied (they are read once per JVM). */
@@ -208,6 +210,7 @@ public final class AmuletServer implements AutoCloseable {
         StallGuard guard = new StallGuard(ex.getResponseBody(), TimeUnit.MILLISECONDS.toNanos(options.writeTimeoutMillis()));
         ex.setStreams(null, guard);
         writes.add(guard);
+        active.incrementAndGet();
         try {
             if (stopping) {
                 ex.getResponseHeaders().set("Connection", "close");
@@ -247,6 +250,7 @@ public final class AmuletServer implements AutoCloseable {
             LOG.error("request {} {} failed (error id {})", ex.getRequestMethod(), ex.getRequestURI().getPath(), id, e);
             sendError(ex, internalError(id));
         } finally {
+            active.decrementAndGet();
             writes.remove(guard);
             try {
                 ex.close();
@@ -580,14 +584,26 @@ public final class AmuletServer implements AutoCloseable {
     }
 
     /**
-     * Graceful stop: no new connection is accepted and new requests on open ones get a 503; the requests in
-     * flight have up to {@code timeout} to finish, then their connections are closed (which cancels their
+     * Graceful stop: new requests get a 503 (Connection: close) and the listening socket closes once the requests in
+     * flight have finished, or after {@code timeout}: then their connections are closed (which cancels their
      * generation). The batcher is left to its owner.
      */
     public void shutdown(Duration timeout) {
-        stopping = true;
-        long seconds = Math.max(0, (timeout.toMillis() + 999) / 1000);
-        server.stop((int) Math.min(Integer.MAX_VALUE, seconds)); // waits for the exchanges, at most this long
+        stopping = true; // from now on every request is a 503 with Connection: close
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (active.get() > 0 && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(10);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        if (active.get() > 0) {
+            LOG.info("{} requests still running after the shutdown timeout of {} ms: closing their connections",
+                    active.get(), timeout.toMillis());
+        }
+        server.stop(0); // closes the listening socket and every connection (a running request is cancelled)
         executor.shutdownNow();
         watchdog.shutdownNow();
     }
