@@ -61,6 +61,7 @@ public final class HubDownloader {
     private final HubSettings settings;
     private final HttpClient http;
     private final Duration stallTimeout;
+    private final Duration lockTimeout;
     private static final ScheduledExecutorService WATCHDOG = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "amulet-hub-watchdog");
         t.setDaemon(true);
@@ -71,6 +72,7 @@ public final class HubDownloader {
     private HubDownloader(Builder b) {
         this.settings = b.settings != null ? b.settings : HubSettings.fromEnvironment();
         this.stallTimeout = b.stallTimeout;
+        this.lockTimeout = b.lockTimeout;
         this.http = b.http != null ? b.http : HttpClient.newBuilder()
                 .followRedirects(HttpClient.Redirect.NEVER)
                 .connectTimeout(Duration.ofSeconds(30))
@@ -260,7 +262,7 @@ public final class HubDownloader {
         FileMeta meta = head(repo, filename, resolveUri);
         Path blob = repoDir.resolve("blobs").resolve(meta.etag());
         // one writer per blob: a concurrent download (thread or process) of the same file finishes first
-        try (BlobLock lock = BlobLock.acquire(repoDir, meta.etag(), repo + "/" + filename)) {
+        try (BlobLock lock = BlobLock.acquire(repoDir, meta.etag(), repo + "/" + filename, lockTimeout)) {
             if (Files.isRegularFile(blob) && (meta.size() < 0 || Files.size(blob) == meta.size())) {
                 String sha = isSha256(meta.etag()) ? sha256(blob) : null;
                 if (sha == null || sha.equals(meta.etag())) {
@@ -678,6 +680,19 @@ public final class HubDownloader {
         private HttpClient http;
         private DownloadListener listener = DownloadListener.NONE;
         private Duration stallTimeout = Duration.ofSeconds(60);
+        private Duration lockTimeout = Duration.ofMinutes(30);
+
+        /**
+         * How long to wait for another download of the same file (a thread or process holding its blob's lock)
+         * before failing with a message naming the holder (default 30 min).
+         */
+        public Builder lockTimeout(Duration v) {
+            if (v == null || v.isNegative()) {
+                throw new IllegalArgumentException("lock timeout must be >= 0, got " + v);
+            }
+            lockTimeout = v;
+            return this;
+        }
 
         private Builder() {
         }
