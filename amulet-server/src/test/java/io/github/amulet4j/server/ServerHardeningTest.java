@@ -310,6 +310,29 @@ class ServerHardeningTest {
         }
     }
 
+    @Test
+    void aFullQueueRefusesBeforeThePromptIsRendered() throws Exception {
+        // a template that fails for one message: were it rendered, the answer would be a 500, not a 429
+        Path folder = dir.resolve("endless-boom");
+        ServerLoadAndFaultsTest.endlessModel(folder, 4096).close();
+        JsonObject t = JsonParser.parseString(Files.readString(folder.resolve("tokenizer_config.json"))).getAsJsonObject();
+        t.addProperty("chat_template", "{% for m in messages %}{% if m['content'] == 'boom' %}"
+                + "{{ raise_exception('rendered') }}{% endif %}{{ m['role'] }}: {{ m['content'] }}\n{% endfor %}assistant:");
+        Files.writeString(folder.resolve("tokenizer_config.json"), t.toString());
+        try (AmuletModel m = AmuletModel.load(ModelOptions.of(folder));
+             AmuletBatcher batcher = m.batcher(BatchingOptions.builder().maxBatchStreams(1).maxQueue(0).build());
+             AmuletServer server = AmuletServer.start(batcher, options().keepAliveMillis(100).build())) {
+            TestClient client = new TestClient(server.uri(), null);
+            HttpResponse<String> rendered = client.post(ServerLoadAndFaultsTest.plainBody("boom", 4, false));
+            assertEquals(500, rendered.statusCode(), "with room, the prompt is rendered (and fails): " + rendered.body());
+            try (Socket running = ServerLoadAndFaultsTest.startStream(server,
+                    ServerLoadAndFaultsTest.plainBody("Tell me a long story.", 4000, true), 2)) {
+                HttpResponse<String> refused = client.post(ServerLoadAndFaultsTest.plainBody("boom", 4, false));
+                AmuletServerTest.assertError(refused, 429, null, "rate_limit_exceeded");
+            }
+        }
+    }
+
     @SuppressWarnings("unused")
     private static String readAll(InputStream in) throws IOException {
         ByteArrayOutputStream b = new ByteArrayOutputStream();
