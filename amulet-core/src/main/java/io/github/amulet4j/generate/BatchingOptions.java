@@ -45,7 +45,11 @@ public final class BatchingOptions {
         return maxBatchStreams;
     }
 
-    /** Most requests waiting to join the batch; one more is refused. */
+    /**
+     * Most requests waiting for room in the batch; one more is refused. A request that fits into the batch's
+     * free room joins at the next step and does not count, so 0 means no waiting room (a request runs at
+     * once or is refused), not "refuse everything". A cancelled request leaves the queue at once.
+     */
     public int maxQueue() {
         return maxQueue;
     }

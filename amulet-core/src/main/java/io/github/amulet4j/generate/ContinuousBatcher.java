@@ -65,6 +65,10 @@ public final class ContinuousBatcher implements AutoCloseable {
     /** Streams the live requests may grow to (a beam search's {@code numBeams} from its first step). */
     private int reservedStreams;
 
+    /** Streams of the requests in {@link #queue}; guarded by {@link #lock}. */
+    private int queuedStreams;
+    /** {@link #reservedStreams} as other threads see it (admission checks). */
+    private volatile int reservedVolatile;
     private volatile int liveRequests;
     private volatile int liveStreams;
     private volatile long steps;
@@ -161,15 +165,76 @@ public final class ContinuousBatcher implements AutoCloseable {
             if (closed) {
                 throw new RejectedExecutionException("the batcher is closed");
             }
-            if (queue.size() >= options.maxQueue()) {
+            if (!admits(streams)) {
                 throw new QueueFullException(options.maxQueue());
             }
             queue.add(p);
+            queuedStreams += p.streams;
             arrived.signal();
         } finally {
             lock.unlock();
         }
+        // a request cancelled while it waits leaves the queue at once (it no longer counts toward maxQueue)
+        p.future.whenComplete((r, e) -> {
+            if (p.future.isCancelled()) {
+                dequeue(p);
+            }
+        });
         return p.future;
+    }
+
+    /**
+     * Whether a request of {@code streams} streams may queue now: when it fits into the batch's free room
+     * beside every request already waiting (it joins at the next step and does not wait), or when fewer than
+     * {@code maxQueue} requests wait. So {@code maxQueue} 0 means no waiting room, not "refuse everything".
+     * Caller holds {@link #lock}.
+     */
+    private boolean admits(int streams) {
+        if (reservedVolatile + queuedStreams + streams <= options.maxBatchStreams()) {
+            return true;
+        }
+        int waiting = 0;
+        int room = options.maxBatchStreams() - reservedVolatile;
+        for (Pending q : queue) { // the requests that will not fit either
+            room -= q.streams;
+            if (room < 0) {
+                waiting++;
+            }
+        }
+        return waiting < options.maxQueue();
+    }
+
+    /**
+     * Throws a {@link QueueFullException} when a request of one stream would be refused now: a cheap check a
+     * caller runs before the costly work of building a request (rendering and tokenizing its prompts).
+     * {@link #submit} checks again.
+     *
+     * @throws QueueFullException         if the queue is full
+     * @throws RejectedExecutionException if the batcher is closed
+     */
+    public void checkAdmission() {
+        lock.lock();
+        try {
+            if (closed) {
+                throw new RejectedExecutionException("the batcher is closed");
+            }
+            if (!admits(1)) {
+                throw new QueueFullException(options.maxQueue());
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void dequeue(Pending p) {
+        lock.lock();
+        try {
+            if (queue.remove(p)) {
+                queuedStreams -= p.streams;
+            }
+        } finally {
+            lock.unlock();
+        }
     }
 
     private void run() {
@@ -217,6 +282,16 @@ public final class ContinuousBatcher implements AutoCloseable {
         }
     }
 
+    private void retire(Slot s) {
+        s.gone = true;
+        reserve(-s.pending.streams);
+    }
+
+    private void reserve(int streams) {
+        reservedStreams += streams;
+        reservedVolatile = reservedStreams;
+    }
+
     private boolean isClosed() {
         lock.lock();
         try {
@@ -241,17 +316,21 @@ public final class ContinuousBatcher implements AutoCloseable {
                     Pending p = queue.peek();
                     if (p.future.isDone()) { // cancelled while waiting
                         queue.poll();
+                        queuedStreams -= p.streams;
                         continue;
                     }
                     if (p.streams > room || (!out.isEmpty() && prefill + p.promptTokens > options.prefillTokensPerStep())) {
                         break;
                     }
                     queue.poll();
+                    queuedStreams -= p.streams;
                     out.add(p);
                     room -= p.streams;
                     prefill += p.promptTokens;
                 }
                 if (!out.isEmpty() || !live.isEmpty()) {
+                    // taken streams count as reserved from now on (admission checks), before their prefill
+                    reservedVolatile = options.maxBatchStreams() - room;
                     return out;
                 }
                 arrived.awaitUninterruptibly();
@@ -291,15 +370,16 @@ public final class ContinuousBatcher implements AutoCloseable {
         DecodingSession fresh;
         try {
             fresh = lm.prefill(prompts);
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) { // an Error (out of memory) fails these requests, not the loop
             LOG.warn("prefill of {} requests failed", newcomers.size(), e);
+            reservedVolatile = reservedStreams;
             for (Pending p : newcomers) {
                 p.future.completeExceptionally(e);
             }
             return;
         }
         for (Slot s : slots) {
-            reservedStreams += s.pending.streams;
+            reserve(s.pending.streams);
         }
         join(fresh, slots, System.nanoTime() - t0);
     }
@@ -338,7 +418,7 @@ public final class ContinuousBatcher implements AutoCloseable {
             st.rows[s] = s;
         }
         job = new ChunkedPrefill(new Slot(p, st));
-        reservedStreams += p.streams;
+        reserve(p.streams);
     }
 
     /** One chunk of the long prompt being prefilled; when it is done, its request joins the batch. */
@@ -346,7 +426,7 @@ public final class ContinuousBatcher implements AutoCloseable {
         ChunkedPrefill j = job;
         if (j.slot.pending.future.isDone()) { // cancelled while prefilling
             j.close();
-            reservedStreams -= j.slot.pending.streams;
+            reserve(-(j.slot.pending.streams));
             job = null;
             return;
         }
@@ -354,10 +434,10 @@ public final class ContinuousBatcher implements AutoCloseable {
         boolean done;
         try {
             done = j.advance(options.prefillTokensPerStep());
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
             LOG.warn("chunked prefill failed", e);
             j.close();
-            reservedStreams -= j.slot.pending.streams;
+            reserve(-(j.slot.pending.streams));
             j.slot.pending.future.completeExceptionally(e);
             job = null;
             return;
@@ -384,28 +464,23 @@ public final class ContinuousBatcher implements AutoCloseable {
         tokens.clear();
         for (Slot s : live) {
             if (s.pending.future.isDone()) { // cancelled: contributes no stream
-                s.gone = true;
+                retire(s);
                 continue;
             }
             int mark = sources.size();
             try {
                 s.state.advance(logits, session, s.step++, vocab, lm.maxPositions(), sources, tokens);
                 s.state.stepped();
-            } catch (RuntimeException e) {
+            } catch (RuntimeException | Error e) { // an Error (a listener's, a stack overflow) fails only its request
                 sources.truncate(mark);
                 tokens.truncate(mark);
+                retire(s);
                 s.pending.future.completeExceptionally(e);
-                s.gone = true;
                 continue;
             }
             if (s.state.finished()) {
+                retire(s); // its room is free before its caller hears of the result
                 s.pending.future.complete(s.state.result);
-                s.gone = true;
-            }
-        }
-        for (Slot s : live) {
-            if (s.gone) {
-                reservedStreams -= s.pending.streams;
             }
         }
         live.removeIf(s -> s.gone);
@@ -426,13 +501,14 @@ public final class ContinuousBatcher implements AutoCloseable {
                 s.state.forwardPass(forward);
             }
             steps++;
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
             LOG.error("decoding step failed; failing the {} running requests", live.size(), e);
             for (Slot s : live) {
                 s.pending.future.completeExceptionally(e);
             }
             live.clear();
             reservedStreams = 0;
+        reservedVolatile = 0;
             closeSession();
             liveStreams = 0;
         }
@@ -448,7 +524,7 @@ public final class ContinuousBatcher implements AutoCloseable {
                 }
                 try {
                     p.listener.onToken(request, tokenId, textDelta);
-                } catch (RuntimeException e) {
+                } catch (RuntimeException | Error e) {
                     LOG.warn("token listener failed; cancelling its request", e);
                     p.future.cancel(false);
                 }
@@ -461,7 +537,7 @@ public final class ContinuousBatcher implements AutoCloseable {
                 }
                 try {
                     p.listener.onFinish(request, result);
-                } catch (RuntimeException e) {
+                } catch (RuntimeException | Error e) {
                     LOG.warn("token listener failed on finish", e);
                 }
             }
@@ -485,16 +561,20 @@ public final class ContinuousBatcher implements AutoCloseable {
         }
         live.clear();
         reservedStreams = 0;
+        reservedVolatile = 0;
         liveRequests = 0;
         liveStreams = 0;
+        List<Pending> waiting;
         lock.lock();
         try {
-            for (Pending p : queue) {
-                p.future.completeExceptionally(cause);
-            }
+            waiting = new ArrayList<>(queue);
             queue.clear();
+            queuedStreams = 0;
         } finally {
             lock.unlock();
+        }
+        for (Pending p : waiting) {
+            p.future.completeExceptionally(cause);
         }
     }
 

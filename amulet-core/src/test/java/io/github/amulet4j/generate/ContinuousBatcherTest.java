@@ -212,4 +212,63 @@ class ContinuousBatcherTest {
         assertTrue(running.isCompletedExceptionally());
         assertThrows(RejectedExecutionException.class, () -> b.submit(endless, TokenListener.NONE));
     }
+
+    private static final GenerationRequest ENDLESS = GenerationRequest.of(new int[] {1, 2}, new int[] {3, 4})
+            .withConfig(GenerationConfig.builder().maxNewTokens(1_000_000).build());
+    private static final GenerationRequest SHORT_BASE = GenerationRequest.baseOnly(new int[] {5, 6})
+            .withConfig(GenerationConfig.builder().method(AlignmentMethod.BASE).maxNewTokens(3).build());
+
+    private static CompletableFuture<GenerationResult> started(ContinuousBatcher b, GenerationRequest r)
+            throws InterruptedException {
+        CountDownLatch tokens = new CountDownLatch(2);
+        CompletableFuture<GenerationResult> f = b.submit(r, (q, t, d) -> tokens.countDown());
+        assertTrue(tokens.await(10, TimeUnit.SECONDS), "the request runs");
+        return f;
+    }
+
+    @Test
+    void aCancelledWaitingRequestLeavesTheQueueAtOnce() throws Exception {
+        TableLm lm = new TableLm(MODEL_VOCAB, REAL_VOCAB, 3);
+        try (ContinuousBatcher b = new ContinuousBatcher(lm, new TableLm.Tokenizer(REAL_VOCAB),
+                GenerationConfig.defaults(), BatchingOptions.builder().maxBatchStreams(2).maxQueue(1).build())) {
+            CompletableFuture<GenerationResult> running = started(b, ENDLESS);
+            CompletableFuture<GenerationResult> waiting = b.submit(SHORT_BASE, TokenListener.NONE);
+            assertEquals(1, b.queuedRequests());
+            waiting.cancel(true);
+            assertEquals(0, b.queuedRequests(), "the cancelled request no longer waits");
+            // its place in the queue is free: the next one queues instead of a 429
+            CompletableFuture<GenerationResult> next = b.submit(SHORT_BASE, TokenListener.NONE);
+            running.cancel(true);
+            assertEquals(3, next.get(10, TimeUnit.SECONDS).generatedTokens());
+        }
+    }
+
+    @Test
+    void maxQueueZeroMeansNoWaitingRoomNotNoRequests() throws Exception {
+        TableLm lm = new TableLm(MODEL_VOCAB, REAL_VOCAB, 3);
+        try (ContinuousBatcher b = new ContinuousBatcher(lm, new TableLm.Tokenizer(REAL_VOCAB),
+                GenerationConfig.defaults(), BatchingOptions.builder().maxBatchStreams(2).maxQueue(0).build())) {
+            assertEquals(3, b.submit(SHORT_BASE, TokenListener.NONE).get(10, TimeUnit.SECONDS).generatedTokens(),
+                    "an idle batcher runs a request with no waiting room");
+            CompletableFuture<GenerationResult> running = started(b, ENDLESS);
+            assertThrows(QueueFullException.class, () -> b.submit(SHORT_BASE, TokenListener.NONE),
+                    "a full batch and no waiting room refuse");
+            assertThrows(QueueFullException.class, b::checkAdmission);
+            running.cancel(true);
+        }
+    }
+
+    @Test
+    void anErrorInAListenerFailsOnlyItsRequestAndTheLoopGoesOn() throws Exception {
+        TableLm lm = new TableLm(MODEL_VOCAB, REAL_VOCAB, 3);
+        try (ContinuousBatcher b = new ContinuousBatcher(lm, new TableLm.Tokenizer(REAL_VOCAB),
+                GenerationConfig.defaults(), BatchingOptions.builder().maxBatchStreams(2).build())) {
+            CompletableFuture<GenerationResult> failing = b.submit(SHORT_BASE, (q, t, d) -> {
+                throw new StackOverflowError("a listener's error");
+            });
+            assertThrows(Exception.class, () -> failing.get(10, TimeUnit.SECONDS));
+            assertEquals(3, b.submit(SHORT_BASE, TokenListener.NONE).get(10, TimeUnit.SECONDS).generatedTokens(),
+                    "the decoding loop still runs after an Error");
+        }
+    }
 }

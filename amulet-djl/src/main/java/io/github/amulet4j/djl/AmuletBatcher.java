@@ -42,7 +42,8 @@ public final class AmuletBatcher implements AutoCloseable {
     }
 
     /**
-     * Renders the request's prompts (on the calling thread) and queues it. Tokens reach {@code listener} on
+     * Checks that the queue has room, then renders the request's prompts (on the calling thread) and queues
+     * it. Tokens reach {@code listener} on
      * the decoding thread (request index 0): keep it quick. Cancel the future to stop the request; its
      * streams leave the batch at the next step.
      *
@@ -54,6 +55,7 @@ public final class AmuletBatcher implements AutoCloseable {
      */
     public CompletableFuture<GenerationResult> submit(AmuletRequest request, TokenListener listener) {
         Objects.requireNonNull(request, "request");
+        batcher.checkAdmission(); // a full queue refuses before the prompts are rendered and tokenized
         GenerationRequest g = model.toGenerationRequest(request, 0);
         return batcher.submit(g, listener);
     }

@@ -81,8 +81,13 @@ public final class JudgeCommand implements Callable<Integer> {
     @Option(names = "--judge-model", paramLabel = "NAME", required = true, description = "The judge model.")
     String judgeModel;
 
-    @Option(names = "--judge-key-env", paramLabel = "VAR", defaultValue = "OPENAI_API_KEY",
-            description = "Environment variable holding the API key; unset: no key is sent (default: ${DEFAULT-VALUE}).")
+    /** The key variable read when {@code --judge-key-env} is not given: sent to OpenAI's API only. */
+    static final String DEFAULT_KEY_VARIABLE = "OPENAI_API_KEY";
+
+    @Option(names = "--judge-key-env", paramLabel = "VAR",
+            description = "Environment variable holding the API key; unset: no key is sent (default: "
+                    + DEFAULT_KEY_VARIABLE + ", sent only to https://api.openai.com; name it here to send it elsewhere). "
+                    + "A key goes over plain http only to localhost.")
     String keyEnv;
 
     @Option(names = "--judge-template", paramLabel = "FILE",
@@ -166,12 +171,14 @@ public final class JudgeCommand implements Callable<Integer> {
                     + (total - todo.size()) + " already in " + outFile + ", " + todo.size() + " to ask " + judgeModel);
             err.flush();
             if (!todo.isEmpty()) {
-                String key = cli.environment().get(keyEnv);
-                if (key == null || key.isBlank()) {
-                    err.println("judge: " + keyEnv + " is not set; asking without a key (--judge-key-env names the "
-                            + "variable)");
+                String key = apiKey(probe.baseUrl(), err);
+                JudgeClientSettings withKey;
+                try {
+                    withKey = client.apiKey(key).build();
+                } catch (IllegalArgumentException e) {
+                    throw new UsageException("--judge-url: " + e.getMessage(), e);
                 }
-                JudgeClient judge = new OpenAiJudgeClient(client.apiKey(key).build());
+                JudgeClient judge = new OpenAiJudgeClient(withKey);
                 AtomicInteger done = new AtomicInteger();
                 long[] lastPrint = {System.nanoTime()};
                 int toAsk = todo.size();
@@ -241,7 +248,7 @@ public final class JudgeCommand implements Callable<Integer> {
         if (maxTokens != null && maxTokens < 1) {
             throw new UsageException("--judge-max-tokens: must be >= 1, got " + maxTokens);
         }
-        if (!keyEnv.matches("[A-Za-z_][A-Za-z0-9_]*")) {
+        if (keyEnv != null && !keyEnv.matches("[A-Za-z_][A-Za-z0-9_]*")) {
             throw new UsageException("--judge-key-env: expected the name of an environment variable such as "
                     + "OPENAI_API_KEY, got '" + keyEnv + "'");
         }
@@ -268,6 +275,32 @@ public final class JudgeCommand implements Callable<Integer> {
                     + b.build().endpoint());
         }
         return b;
+    }
+
+    /**
+     * The key to send, or null: the variable {@code --judge-key-env} names; without that flag
+     * {@value #DEFAULT_KEY_VARIABLE}, and that only to {@code https://api.openai.com} (a key meant for OpenAI never
+     * reaches another server by default).
+     */
+    private String apiKey(URI url, PrintWriter err) {
+        String variable = keyEnv != null ? keyEnv : DEFAULT_KEY_VARIABLE;
+        String key = cli.environment().get(variable);
+        if (key == null || key.isBlank()) {
+            err.println("judge: " + variable + " is not set; asking without a key (--judge-key-env names the "
+                    + "variable)");
+            return null;
+        }
+        if (keyEnv == null && !isOpenAi(url)) {
+            err.println("judge: " + DEFAULT_KEY_VARIABLE + " is sent only to https://api.openai.com, not to " + url
+                    + "; asking without a key (--judge-key-env " + DEFAULT_KEY_VARIABLE + " sends it there)");
+            return null;
+        }
+        return key;
+    }
+
+    static boolean isOpenAi(URI url) {
+        return "https".equalsIgnoreCase(url.getScheme()) && "api.openai.com".equalsIgnoreCase(url.getHost())
+                && (url.getPort() == -1 || url.getPort() == 443);
     }
 
     private JudgePrompt prompt() throws IOException {

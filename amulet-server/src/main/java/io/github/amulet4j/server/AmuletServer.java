@@ -35,8 +35,16 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.time.Duration;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.regex.Pattern;
 
 /**
  * An OpenAI-compatible HTTP server over an {@link AmuletBatcher}: {@code POST /v1/chat/completions} (whole
@@ -52,6 +60,16 @@ import java.util.concurrent.atomic.AtomicInteger;
  * names only the served model and text, so it cannot make the server read files or reach other hosts. A
  * streaming client that goes away is noticed at its next write (a token or the keep-alive comment) and its
  * request cancelled, which frees its streams at the next step.
+ *
+ * <p>Limits (see {@code src-docs/security-server.md}): at most {@link ServerOptions#maxConnections()}
+ * connections and worker threads; a request must arrive whole within {@link ServerOptions#readTimeoutSeconds()}
+ * (the JDK server's {@code sun.net.httpserver.maxReqTime}, set by the first server of the JVM); a write that
+ * blocks longer than {@link ServerOptions#writeTimeoutMillis()} cancels its request and closes its connection;
+ * a non-streaming request that waits longer than {@link ServerOptions#keepAliveMillis()} is answered 200 at
+ * once and its JSON body preceded by a space per interval (JSON allows leading white space), which notices a
+ * client that went away (a failure after that is an error body with status 200). Without an API key, a
+ * {@code Host} header other than an IP address, {@code localhost} or the {@code --host} name is a 403 (DNS
+ * rebinding). A 500 says nothing of its cause; the log has it.
  */
 public final class AmuletServer implements AutoCloseable {
 
@@ -70,6 +88,16 @@ public final class AmuletServer implements AutoCloseable {
     private final ExecutorService executor;
     private final long started = System.currentTimeMillis() / 1000;
     private final byte[] page;
+    private final ScheduledExecutorService watchdog;
+    private final Set<StallGuard> writes = ConcurrentHashMap.newKeySet();
+    private volatile boolean stopping;
+    /** Exchanges being handled. */
+    private final AtomicInteger active = new AtomicInteger();
+
+    private static final Object JDK_CONFIG_LOCK = new Object();
+    /** The JDK server settings the first server of this JVM applied (they are read once per JVM). */
+    private static String jdkSettings;
+    private static final Pattern IPV4 = Pattern.compile("\\d{1,3}(\\.\\d{1,3}){3}");
 
     private AmuletServer(AmuletBatcher batcher, ServerOptions options) throws IOException {
         this.batcher = batcher;
@@ -81,16 +109,72 @@ public final class AmuletServer implements AutoCloseable {
             }
             this.page = in.readAllBytes();
         }
+        configureJdkServer(options);
         AtomicInteger threads = new AtomicInteger();
-        this.executor = Executors.newCachedThreadPool(r -> {
-            Thread t = new Thread(r, "amulet-http-" + threads.incrementAndGet());
+        // one thread per connection at most (the JDK server reads headers on a worker thread, so a slow client
+        // must not take a thread a quick one needs), bounded: a connection over the bound is closed at once
+        ThreadPoolExecutor pool = new ThreadPoolExecutor(0, options.maxConnections(), 60, TimeUnit.SECONDS,
+                new SynchronousQueue<>(), r -> {
+                    Thread t = new Thread(r, "amulet-http-" + threads.incrementAndGet());
+                    t.setDaemon(true);
+                    return t;
+                });
+        this.executor = pool;
+        this.watchdog = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "amulet-http-watchdog");
             t.setDaemon(true);
             return t;
         });
+        long period = Math.max(10, Math.min(1000, options.writeTimeoutMillis() / 4));
+        watchdog.scheduleAtFixedRate(this::checkStalls, period, period, TimeUnit.MILLISECONDS);
         this.server = HttpServer.create(new InetSocketAddress(options.host(), options.port()), 512);
         server.createContext("/", this::handle);
         server.setExecutor(executor);
         server.start();
+    }
+
+    /**
+     * The JDK server's own limits are system properties read once per JVM, when its first server starts: the
+     * request read timeout ({@code sun.net.httpserver.maxReqTime}, which also closes a connection that sends
+     * nothing for as long), the connection limit ({@code jdk.httpserver.maxConnections}) and the idle check's
+     * period. Set here from the first server's options unless the user set them; a later server with other
+     * values gets the first one's (logged).
+     */
+    private static void configureJdkServer(ServerOptions o) {
+        String wanted = "readTimeout=" + o.readTimeoutSeconds() + "s, maxConnections=" + o.maxConnections();
+        synchronized (JDK_CONFIG_LOCK) {
+            if (jdkSettings == null) {
+                setIfAbsent("sun.net.httpserver.maxReqTime", Integer.toString(o.readTimeoutSeconds()));
+                setIfAbsent("jdk.httpserver.maxConnections", Integer.toString(o.maxConnections()));
+                // the idle check (which closes connections that never sent a byte) runs every second, not 10
+                setIfAbsent("sun.net.httpserver.clockTick", "1000");
+                setIfAbsent("sun.net.httpserver.timerMillis", "1000");
+                jdkSettings = wanted;
+            } else if (!jdkSettings.equals(wanted)) {
+                LOG.warn("the JDK HTTP server reads its limits once per JVM: this server keeps {} of the first one,"
+                        + " not {}", jdkSettings, wanted);
+            }
+        }
+    }
+
+    private static void setIfAbsent(String property, String value) {
+        if (System.getProperty(property) == null) {
+            System.setProperty(property, value);
+        } else {
+            LOG.info("{}={} set by the user is kept", property, System.getProperty(property));
+        }
+    }
+
+    /** Cancels the request and interrupts the write (which closes the connection) of every stalled writer. */
+    private void checkStalls() {
+        long now = System.nanoTime();
+        for (StallGuard g : writes) {
+            try {
+                g.check(now);
+            } catch (RuntimeException e) {
+                LOG.warn("stall check failed", e);
+            }
+        }
     }
 
     /**
@@ -123,7 +207,16 @@ public final class AmuletServer implements AutoCloseable {
     }
 
     private void handle(HttpExchange ex) throws IOException {
+        StallGuard guard = new StallGuard(ex.getResponseBody(), TimeUnit.MILLISECONDS.toNanos(options.writeTimeoutMillis()));
+        ex.setStreams(null, guard);
+        writes.add(guard);
+        active.incrementAndGet();
         try {
+            if (stopping) {
+                ex.getResponseHeaders().set("Connection", "close");
+                throw new ApiException(503, "server_error", null, "service_unavailable", "The server is shutting down");
+            }
+            checkHost(ex);
             String path = ex.getRequestURI().getPath();
             String method = ex.getRequestMethod().toUpperCase(Locale.ROOT);
             switch (path) {
@@ -152,12 +245,58 @@ public final class AmuletServer implements AutoCloseable {
             sendError(ex, e);
         } catch (IOException e) {
             LOG.debug("client connection failed: {}", e.toString());
-        } catch (RuntimeException e) {
-            LOG.error("request {} {} failed", ex.getRequestMethod(), ex.getRequestURI(), e);
-            sendError(ex, new ApiException(500, "server_error", null, null, "internal error: " + e));
+        } catch (RuntimeException | Error e) { // an Error (a template's stack overflow) ends this request only
+            String id = HexFormat.of().formatHex(randomBytes(), 0, 6);
+            LOG.error("request {} {} failed (error id {})", ex.getRequestMethod(), ex.getRequestURI().getPath(), id, e);
+            sendError(ex, internalError(id));
         } finally {
-            ex.close();
+            active.decrementAndGet();
+            writes.remove(guard);
+            try {
+                ex.close();
+            } catch (RuntimeException e) {
+                LOG.debug("closing the exchange failed: {}", e.toString());
+            }
         }
+    }
+
+    /** A 500 that names no internal detail (the log has it, under {@code id}). */
+    private static ApiException internalError(String id) {
+        return new ApiException(500, "server_error", null, null,
+                "The server had an internal error (error id " + id + "; the server's log has the details)");
+    }
+
+    /**
+     * Without an API key, the {@code Host} header must be an IP address, {@code localhost} (or a name under
+     * it) or the name the server was told to listen on: a web page whose name was rebound to this address
+     * (DNS rebinding) sends its own name and gets a 403.
+     */
+    private void checkHost(HttpExchange ex) {
+        if (options.apiKey() != null) {
+            return;
+        }
+        String header = ex.getRequestHeaders().getFirst("Host");
+        if (header == null || hostAllowed(header.trim(), options.host())) {
+            return;
+        }
+        throw new ApiException(403, "invalid_request_error", null, "host_not_allowed",
+                "Host '" + header + "' is not this server's address: without an API key only IP addresses, localhost "
+                        + "and the --host name are answered (set an API key to serve other names)");
+    }
+
+    static boolean hostAllowed(String header, String boundHost) {
+        String name;
+        if (header.startsWith("[")) {
+            int end = header.indexOf(']');
+            return end > 0 && (end == header.length() - 1 || header.charAt(end + 1) == ':'); // an IPv6 literal
+        }
+        int colon = header.lastIndexOf(':');
+        name = (colon >= 0 ? header.substring(0, colon) : header).toLowerCase(Locale.ROOT);
+        if (name.endsWith(".")) {
+            name = name.substring(0, name.length() - 1);
+        }
+        return IPV4.matcher(name).matches() || name.equals("localhost") || name.endsWith(".localhost")
+                || name.equalsIgnoreCase(boundHost);
     }
 
     private static void allow(String method, String allowed) {
@@ -236,20 +375,64 @@ public final class AmuletServer implements AutoCloseable {
             throw ApiException.invalid(null, e.getMessage());
         }
         result.whenComplete((r, e) -> events.add(DONE));
+        ((StallGuard) ex.getResponseBody()).onStall(() -> result.cancel(true));
         CompletionJson json = new CompletionJson("chatcmpl-" + HexFormat.of().formatHex(randomBytes()),
                 System.currentTimeMillis() / 1000, options.modelId());
-        if (!req.stream()) {
-            sendJson(ex, 200, json.completion(await(result)));
-            return;
-        }
         try {
-            stream(ex, req, json, events, result);
+            if (req.stream()) {
+                stream(ex, req, json, events, result);
+            } else {
+                whole(ex, json, result);
+            }
         } catch (IOException e) {
             if (result.cancel(true)) {
                 LOG.debug("client went away; request cancelled");
             }
             throw e;
         }
+    }
+
+    /**
+     * A non-streaming answer. While it is not ready, a space (JSON allows leading white space) is written every
+     * keep-alive interval after the first: a client that went away is noticed at the second write after it
+     * left, and its request cancelled. Once a space was sent the status is 200, and a failure is an error body.
+     */
+    private void whole(HttpExchange ex, CompletionJson json, CompletableFuture<GenerationResult> result)
+            throws IOException {
+        OutputStream out = null;
+        while (true) {
+            try {
+                result.get(options.keepAliveMillis(), TimeUnit.MILLISECONDS);
+                break;
+            } catch (TimeoutException waiting) {
+                if (out == null) {
+                    ex.getResponseHeaders().set("Content-Type", "application/json");
+                    ex.getResponseHeaders().set("Cache-Control", "no-cache");
+                    ex.sendResponseHeaders(200, 0);
+                    out = ex.getResponseBody();
+                }
+                out.write(' ');
+                out.flush();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                result.cancel(true);
+                return;
+            } catch (ExecutionException | java.util.concurrent.CancellationException e) {
+                break; // await says what failed
+            }
+        }
+        if (out == null) {
+            sendJson(ex, 200, json.completion(await(result)));
+            return;
+        }
+        JsonElement body;
+        try {
+            body = json.completion(await(result));
+        } catch (ApiException failed) {
+            body = failed.body();
+        }
+        out.write(GSON.toJson(body).getBytes(StandardCharsets.UTF_8));
+        out.flush();
     }
 
     private void stream(HttpExchange ex, ChatRequest req, CompletionJson json, BlockingQueue<Object> events,
@@ -307,8 +490,9 @@ public final class AmuletServer implements AutoCloseable {
             throw new ApiException(503, "server_error", null, "service_unavailable", "interrupted");
         } catch (ExecutionException e) {
             Throwable cause = e.getCause();
-            LOG.warn("generation failed", cause);
-            throw new ApiException(500, "server_error", null, null, "generation failed: " + cause);
+            String id = HexFormat.of().formatHex(randomBytes(), 0, 6);
+            LOG.warn("generation failed (error id {})", id, cause);
+            throw internalError(id);
         } catch (java.util.concurrent.CancellationException e) {
             throw new ApiException(503, "server_error", null, "service_unavailable", "the request was cancelled");
         }
@@ -399,10 +583,127 @@ public final class AmuletServer implements AutoCloseable {
         return b;
     }
 
-    /** Stops listening and ends open connections; the batcher is left to its owner. */
+    /**
+     * Graceful stop: new requests get a 503 (Connection: close) and the listening socket closes once the requests in
+     * flight have finished, or after {@code timeout}: then their connections are closed (which cancels their
+     * generation). The batcher is left to its owner.
+     */
+    public void shutdown(Duration timeout) {
+        stopping = true; // from now on every request is a 503 with Connection: close
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (active.get() > 0 && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(10);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        if (active.get() > 0) {
+            LOG.info("{} requests still running after the shutdown timeout of {} ms: closing their connections",
+                    active.get(), timeout.toMillis());
+        }
+        server.stop(0); // closes the listening socket and every connection (a running request is cancelled)
+        executor.shutdownNow();
+        watchdog.shutdownNow();
+    }
+
+    /** Stops listening and ends open connections at once; the batcher is left to its owner. */
     @Override
     public void close() {
+        stopping = true;
         server.stop(0);
         executor.shutdownNow();
+        watchdog.shutdownNow();
+    }
+
+    /**
+     * The response stream of one exchange, whose writes a watchdog times: a write blocked longer than the
+     * limit (a client that stopped reading) runs the stall action (cancels the request) and interrupts the
+     * writer, which closes the connection's channel (an interruptible channel) and frees the thread.
+     */
+    static final class StallGuard extends OutputStream {
+        private final OutputStream out;
+        private final long limitNanos;
+        private volatile Runnable onStall = () -> { };
+        private Thread writer;
+        private long since;
+        private boolean stalled;
+
+        StallGuard(OutputStream out, long limitNanos) {
+            this.out = out;
+            this.limitNanos = limitNanos;
+        }
+
+        void onStall(Runnable action) {
+            this.onStall = action;
+        }
+
+        private synchronized void begin() throws IOException {
+            if (stalled) {
+                throw new IOException("the client stopped reading");
+            }
+            writer = Thread.currentThread();
+            since = System.nanoTime();
+        }
+
+        /** True when the write was timed out (its interrupt is cleared). */
+        private synchronized boolean end() {
+            writer = null;
+            if (stalled) {
+                Thread.interrupted();
+            }
+            return stalled;
+        }
+
+        synchronized void check(long now) {
+            if (writer != null && !stalled && now - since > limitNanos) {
+                stalled = true;
+                LOG.info("a client stopped reading for over {} ms: its request is cancelled, its connection closed",
+                        TimeUnit.NANOSECONDS.toMillis(limitNanos));
+                try {
+                    onStall.run();
+                } finally {
+                    writer.interrupt();
+                }
+            }
+        }
+
+        private interface Op {
+            void run() throws IOException;
+        }
+
+        private void timed(Op op) throws IOException {
+            begin();
+            boolean done = false;
+            try {
+                op.run();
+                done = true;
+            } finally {
+                if (end() && done) {
+                    throw new IOException("the client stopped reading");
+                }
+            }
+        }
+
+        @Override
+        public void write(int b) throws IOException {
+            timed(() -> out.write(b));
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) throws IOException {
+            timed(() -> out.write(b, off, len));
+        }
+
+        @Override
+        public void flush() throws IOException {
+            timed(out::flush);
+        }
+
+        @Override
+        public void close() throws IOException {
+            timed(out::close);
+        }
     }
 }

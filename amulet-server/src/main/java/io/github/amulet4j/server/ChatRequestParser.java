@@ -115,7 +115,8 @@ final class ChatRequestParser {
             maxTokens = integer(o, "max_tokens", 1, Integer.MAX_VALUE);
         }
         if (maxTokens != null) {
-            cfg.maxNewTokens(maxTokens);
+            // capped by the server's limit (amulet serve --max-new-tokens): a request cannot hold a slot longer
+            cfg.maxNewTokens(Math.min(maxTokens, defaults.maxNewTokens()));
         }
         cfg.stopStrings(stops(o));
         cfg.decoding(decoding(o));

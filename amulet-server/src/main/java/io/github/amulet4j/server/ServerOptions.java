@@ -19,6 +19,9 @@ public final class ServerOptions {
     private final GenerationConfig defaults;
     private final PromptStyle promptStyle;
     private final long keepAliveMillis;
+    private final int maxConnections;
+    private final int readTimeoutSeconds;
+    private final long writeTimeoutMillis;
 
     private ServerOptions(Builder b) {
         if (b.host == null || b.host.isBlank()) {
@@ -39,6 +42,18 @@ public final class ServerOptions {
         if (b.keepAliveMillis < 1) {
             throw new IllegalArgumentException("keepAliveMillis must be >= 1, got " + b.keepAliveMillis);
         }
+        if (b.maxConnections < 1) {
+            throw new IllegalArgumentException("maxConnections must be >= 1, got " + b.maxConnections);
+        }
+        if (b.readTimeoutSeconds < 1) {
+            throw new IllegalArgumentException("readTimeoutSeconds must be >= 1, got " + b.readTimeoutSeconds);
+        }
+        if (b.writeTimeoutMillis < 1) {
+            throw new IllegalArgumentException("writeTimeoutMillis must be >= 1, got " + b.writeTimeoutMillis);
+        }
+        this.maxConnections = b.maxConnections;
+        this.readTimeoutSeconds = b.readTimeoutSeconds;
+        this.writeTimeoutMillis = b.writeTimeoutMillis;
         this.host = b.host;
         this.port = b.port;
         this.apiKey = b.apiKey;
@@ -95,6 +110,31 @@ public final class ServerOptions {
         return keepAliveMillis;
     }
 
+    /**
+     * Most open connections, and so most worker threads (default 256): one more is closed as it is accepted.
+     * Every connection may hold a thread (the JDK's server reads a request's headers on a worker thread), so
+     * slow clients never starve the others of threads; they are bounded by this and by {@link #readTimeoutSeconds()}.
+     */
+    public int maxConnections() {
+        return maxConnections;
+    }
+
+    /**
+     * Seconds a client has to send a whole request, headers and body, from its first byte (default 10); a
+     * connection that sends nothing is closed after as long. A connection over it is closed.
+     */
+    public int readTimeoutSeconds() {
+        return readTimeoutSeconds;
+    }
+
+    /**
+     * Milliseconds one write to a client may block (default 30000): a client that stops reading for longer
+     * has its request cancelled (its batch slot freed for the next queued request) and its connection closed.
+     */
+    public long writeTimeoutMillis() {
+        return writeTimeoutMillis;
+    }
+
     /** Builder of {@link ServerOptions}; validated in {@link #build()}. */
     public static final class Builder {
         private String host = "127.0.0.1";
@@ -105,6 +145,9 @@ public final class ServerOptions {
         private GenerationConfig defaults = GenerationConfig.defaults();
         private PromptStyle promptStyle = PromptStyle.DEFAULT;
         private long keepAliveMillis = 2000;
+        private int maxConnections = 256;
+        private int readTimeoutSeconds = 10;
+        private long writeTimeoutMillis = 30_000;
 
         private Builder(String modelId) {
             this.modelId = modelId;
@@ -142,6 +185,21 @@ public final class ServerOptions {
 
         public Builder keepAliveMillis(long keepAliveMillis) {
             this.keepAliveMillis = keepAliveMillis;
+            return this;
+        }
+
+        public Builder maxConnections(int maxConnections) {
+            this.maxConnections = maxConnections;
+            return this;
+        }
+
+        public Builder readTimeoutSeconds(int readTimeoutSeconds) {
+            this.readTimeoutSeconds = readTimeoutSeconds;
+            return this;
+        }
+
+        public Builder writeTimeoutMillis(long writeTimeoutMillis) {
+            this.writeTimeoutMillis = writeTimeoutMillis;
             return this;
         }
 

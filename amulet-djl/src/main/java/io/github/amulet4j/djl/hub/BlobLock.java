@@ -9,6 +9,11 @@ import java.nio.channels.FileLock;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -35,24 +40,55 @@ final class BlobLock implements AutoCloseable {
         this.fileLock = fileLock;
     }
 
-    /** Waits for and takes the lock of {@code etag} in the cache folder {@code repoDir} (models--org--name). */
-    static BlobLock acquire(Path repoDir, String etag, String what) throws IOException {
+    /**
+     * Waits up to {@code wait} for and takes the lock of {@code etag} in the cache folder {@code repoDir}
+     * (models--org--name), then writes who holds it into the lock file.
+     *
+     * @throws HubException when the lock is still held after {@code wait}, naming its holder
+     */
+    static BlobLock acquire(Path repoDir, String etag, String what, Duration wait) throws IOException {
         Path file = repoDir.getParent().resolve(".locks").resolve(repoDir.getFileName()).resolve(etag + ".lock")
                 .toAbsolutePath().normalize();
+        long deadline = System.nanoTime() + wait.toNanos();
         ReentrantLock threadLock = IN_PROCESS.computeIfAbsent(file, f -> new ReentrantLock());
         if (!threadLock.tryLock()) {
             LOG.info("waiting for another download of {} in this process", what);
-            threadLock.lock();
+            boolean got;
+            try {
+                got = threadLock.tryLock(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new HubException("interrupted while waiting for the lock " + file, -1, e);
+            }
+            if (!got) {
+                throw new HubException("waited " + wait.toSeconds() + " s for another download of " + what
+                        + " in this process (" + holder(file) + "); it still holds the lock " + file);
+            }
         }
         FileChannel channel = null;
         try {
             Files.createDirectories(file.getParent());
-            channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+            channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.READ);
             FileLock lock = channel.tryLock();
             if (lock == null) {
-                LOG.info("waiting for another process downloading {} (lock {})", what, file);
-                lock = channel.lock();
+                LOG.info("waiting for another process downloading {} (lock {}: {})", what, file, holder(file));
+                while ((lock = channel.tryLock()) == null) {
+                    if (System.nanoTime() > deadline) {
+                        throw new HubException("waited " + wait.toSeconds() + " s for the lock " + file + ", held by "
+                                + holder(file) + "; if that process is gone, delete the lock file");
+                    }
+                    try {
+                        Thread.sleep(100);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        throw new HubException("interrupted while waiting for the lock " + file, -1, e);
+                    }
+                }
             }
+            channel.truncate(0);
+            channel.write(ByteBuffer.wrap(("pid " + ProcessHandle.current().pid() + " downloading " + what + " since "
+                    + Instant.now() + "\n").getBytes(StandardCharsets.UTF_8)), 0);
+            channel.force(false);
             return new BlobLock(threadLock, channel, lock);
         } catch (IOException | RuntimeException e) {
             if (channel != null) {
@@ -60,6 +96,16 @@ final class BlobLock implements AutoCloseable {
             }
             threadLock.unlock();
             throw e;
+        }
+    }
+
+    /** Who holds the lock, as the holder wrote it into the file (amulet's downloads do; others may not). */
+    private static String holder(Path file) {
+        try {
+            String s = Files.readString(file, StandardCharsets.UTF_8).strip();
+            return s.isEmpty() ? "a process that did not say who it is (Python's huggingface_hub, or an older amulet)" : s;
+        } catch (IOException e) {
+            return "an unknown holder (" + e.getMessage() + ")";
         }
     }
 

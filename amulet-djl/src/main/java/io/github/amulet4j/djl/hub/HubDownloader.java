@@ -27,6 +27,15 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.regex.Pattern;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -51,10 +60,19 @@ public final class HubDownloader {
 
     private final HubSettings settings;
     private final HttpClient http;
+    private final Duration stallTimeout;
+    private final Duration lockTimeout;
+    private static final ScheduledExecutorService WATCHDOG = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "amulet-hub-watchdog");
+        t.setDaemon(true);
+        return t;
+    });
     private final DownloadListener listener;
 
     private HubDownloader(Builder b) {
         this.settings = b.settings != null ? b.settings : HubSettings.fromEnvironment();
+        this.stallTimeout = b.stallTimeout;
+        this.lockTimeout = b.lockTimeout;
         this.http = b.http != null ? b.http : HttpClient.newBuilder()
                 .followRedirects(HttpClient.Redirect.NEVER)
                 .connectTimeout(Duration.ofSeconds(30))
@@ -244,12 +262,18 @@ public final class HubDownloader {
         FileMeta meta = head(repo, filename, resolveUri);
         Path blob = repoDir.resolve("blobs").resolve(meta.etag());
         // one writer per blob: a concurrent download (thread or process) of the same file finishes first
-        try (BlobLock lock = BlobLock.acquire(repoDir, meta.etag(), repo + "/" + filename)) {
+        try (BlobLock lock = BlobLock.acquire(repoDir, meta.etag(), repo + "/" + filename, lockTimeout)) {
             if (Files.isRegularFile(blob) && (meta.size() < 0 || Files.size(blob) == meta.size())) {
-                LOG.debug("{}/{}: blob {} already present", repo, filename, meta.etag());
-                link(blob, target);
-                listener.fileFinished(repo, filename, target, true);
-                return;
+                String sha = isSha256(meta.etag()) ? sha256(blob) : null;
+                if (sha == null || sha.equals(meta.etag())) {
+                    LOG.debug("{}/{}: blob {} already present", repo, filename, meta.etag());
+                    link(blob, target);
+                    listener.fileFinished(repo, filename, target, true);
+                    return;
+                }
+                LOG.warn("{}/{}: checksum error: the cached blob {} has SHA-256 {}, not the one its name (the Hub's ETag) "
+                        + "says; deleting it and downloading the file again", repo, filename, blob, sha);
+                Files.delete(blob);
             }
             download(repo, filename, meta, blob);
             link(blob, target);
@@ -386,6 +410,14 @@ public final class HubDownloader {
         }
         int status = r.statusCode();
         boolean append;
+        String badRange = status == 206 ? contentRangeProblem(r.headers(), have, meta.size()) : null;
+        if (badRange != null) {
+            r.body().close();
+            LOG.warn("{}/{}: {}; starting over", repo, filename, badRange);
+            Files.deleteIfExists(partial);
+            downloadOnce(repo, filename, meta, blob, partial);
+            return;
+        }
         if (status == 206) {
             append = true;
         } else if (status == 416 && have > 0) {
@@ -416,19 +448,65 @@ public final class HubDownloader {
         LOG.info("downloading {}/{} ({} bytes{})", repo, filename, total, have > 0 ? ", resuming at " + have : "");
         listener.fileStarted(repo, filename, total, have);
         long done = have;
-        try (InputStream in = r.body();
+        // the SHA-256 is computed while writing (the bytes of a resumed partial file first)
+        MessageDigest digest = isSha256(meta.etag()) ? newSha256() : null;
+        if (digest != null && append) {
+            try (InputStream old = Files.newInputStream(partial)) {
+                byte[] buf = new byte[1 << 16];
+                int n;
+                while ((n = old.read(buf)) >= 0) {
+                    digest.update(buf, 0, n);
+                }
+            }
+        }
+        AtomicLong lastData = new AtomicLong(System.nanoTime());
+        AtomicBoolean stalled = new AtomicBoolean();
+        AtomicBoolean finished = new AtomicBoolean();
+        Object guard = new Object();
+        Thread reader = Thread.currentThread();
+        long stallNanos = stallTimeout.toNanos();
+        InputStream body = r.body();
+        // JDK 17's HttpClient timeout ends at the headers: a body that stops is noticed here, and its read interrupted
+        ScheduledFuture<?> dog = WATCHDOG.scheduleAtFixedRate(() -> {
+            synchronized (guard) {
+                if (finished.get() || stalled.get() || System.nanoTime() - lastData.get() <= stallNanos) {
+                    return;
+                }
+                stalled.set(true);
+                reader.interrupt();
+            }
+            try {
+                body.close();
+            } catch (IOException ignored) {
+                // the read fails anyway
+            }
+        }, Math.max(10, stallTimeout.toMillis() / 4), Math.max(10, stallTimeout.toMillis() / 4), TimeUnit.MILLISECONDS);
+        try (InputStream in = body;
              OutputStream out = Files.newOutputStream(partial, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                      append ? StandardOpenOption.APPEND : StandardOpenOption.TRUNCATE_EXISTING)) {
             byte[] buf = new byte[1 << 16];
             int n;
             while ((n = in.read(buf)) >= 0) {
+                lastData.set(System.nanoTime());
                 out.write(buf, 0, n);
+                if (digest != null) {
+                    digest.update(buf, 0, n);
+                }
                 done += n;
                 listener.progress(repo, filename, done, total);
             }
         } catch (IOException e) {
             throw new TransientFailure("download interrupted after " + done + " of " + (total < 0 ? "?" : total)
-                    + " bytes (" + describe(e) + ")", e);
+                    + " bytes (" + (stalled.get() ? "no data for over " + stallTimeout.toMillis() + " ms" : describe(e))
+                    + ")", e);
+        } finally {
+            dog.cancel(false);
+            synchronized (guard) {
+                finished.set(true);
+                if (stalled.get()) {
+                    Thread.interrupted(); // the watchdog's interrupt, not the caller's
+                }
+            }
         }
         long size = Files.size(partial);
         if (total >= 0 && size != total) {
@@ -439,7 +517,66 @@ public final class HubDownloader {
             }
             throw new TransientFailure("downloaded " + size + " bytes but the Hub announced " + total, null);
         }
+        if (digest != null) {
+            String sha = HexFormat.of().formatHex(digest.digest());
+            if (!sha.equals(meta.etag())) {
+                Files.deleteIfExists(partial); // never moved to the blob, never linked
+                throw new TransientFailure("checksum error: the download's SHA-256 is " + sha + ", the Hub's ETag says "
+                        + meta.etag() + " (the corrupt download was deleted)", null);
+            }
+        }
         Files.move(partial, blob, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    private static final Pattern SHA256 = Pattern.compile("[0-9a-f]{64}");
+
+    /** An LFS file's ETag is its SHA-256 (64 hex digits); a small file's is a git blob id, which is not checked. */
+    static boolean isSha256(String etag) {
+        return SHA256.matcher(etag).matches();
+    }
+
+    private static MessageDigest newSha256() {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is missing from this JVM", e);
+        }
+    }
+
+    static String sha256(Path file) throws IOException {
+        MessageDigest d = newSha256();
+        try (InputStream in = Files.newInputStream(file)) {
+            byte[] buf = new byte[1 << 16];
+            int n;
+            while ((n = in.read(buf)) >= 0) {
+                d.update(buf, 0, n);
+            }
+        }
+        return HexFormat.of().formatHex(d.digest());
+    }
+
+    /**
+     * What is wrong with a 206's {@code Content-Range} for a request of the bytes from {@code have} on, or null:
+     * it must be {@code bytes have-END/TOTAL}, with TOTAL the file's size when that is known.
+     */
+    static String contentRangeProblem(HttpHeaders h, long have, long size) {
+        String cr = h.firstValue("Content-Range").orElse(null);
+        if (cr == null) {
+            return "a 206 without Content-Range";
+        }
+        java.util.regex.Matcher m = Pattern.compile("bytes\\s+(\\d+)-(\\d+)/(\\d+|\\*)").matcher(cr.trim());
+        if (!m.matches()) {
+            return "a 206 with an unreadable Content-Range '" + cr + "'";
+        }
+        long start = parseLong(m.group(1));
+        long end = parseLong(m.group(2));
+        long total = m.group(3).equals("*") ? -1 : parseLong(m.group(3));
+        if (start != have || end < start || (size >= 0 && total >= 0 && total != size)
+                || (total >= 0 && end != total - 1)) {
+            return "a 206 for the wrong bytes (Content-Range '" + cr + "', asked from byte " + have
+                    + (size >= 0 ? " of " + size : "") + ")";
+        }
+        return null;
     }
 
     /** A relative symbolic link {@code target -> ../../blobs/<etag>}, or a copy where links are not possible. */
@@ -451,7 +588,15 @@ public final class HubDownloader {
             Files.createSymbolicLink(target, rel);
         } catch (UnsupportedOperationException | FileSystemException e) {
             LOG.debug("symbolic link {} failed ({}); copying the blob", target, e.toString());
-            Files.copy(blob, target, StandardCopyOption.REPLACE_EXISTING);
+            // copied beside the target and moved into place: a reader never sees a half-copied file
+            Path tmp = target.resolveSibling(target.getFileName() + ".copy-" + ProcessHandle.current().pid() + "-"
+                    + Thread.currentThread().getId());
+            try {
+                Files.copy(blob, tmp, StandardCopyOption.REPLACE_EXISTING);
+                Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            } finally {
+                Files.deleteIfExists(tmp);
+            }
         }
     }
 
@@ -534,8 +679,34 @@ public final class HubDownloader {
         private HubSettings settings;
         private HttpClient http;
         private DownloadListener listener = DownloadListener.NONE;
+        private Duration stallTimeout = Duration.ofSeconds(60);
+        private Duration lockTimeout = Duration.ofMinutes(30);
+
+        /**
+         * How long to wait for another download of the same file (a thread or process holding its blob's lock)
+         * before failing with a message naming the holder (default 30 min).
+         */
+        public Builder lockTimeout(Duration v) {
+            if (v == null || v.isNegative()) {
+                throw new IllegalArgumentException("lock timeout must be >= 0, got " + v);
+            }
+            lockTimeout = v;
+            return this;
+        }
 
         private Builder() {
+        }
+
+        /**
+         * How long a download's body may send nothing before it is cut and resumed (default 60 s; JDK 17's
+         * {@code HttpClient} timeout covers only the headers).
+         */
+        public Builder stallTimeout(Duration v) {
+            if (v == null || v.isNegative() || v.isZero()) {
+                throw new IllegalArgumentException("stall timeout must be > 0, got " + v);
+            }
+            stallTimeout = v;
+            return this;
         }
 
         /** Settings (default: {@link HubSettings#fromEnvironment()}). */

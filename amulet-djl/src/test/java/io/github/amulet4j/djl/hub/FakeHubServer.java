@@ -43,6 +43,14 @@ public final class FakeHubServer implements AutoCloseable {
     volatile String requiredToken;
     /** Milliseconds each CDN blob request waits before answering (keeps a download in flight for tests). */
     volatile long blobDelayMillis;
+    /** When set, a large file's ETag is its SHA-256, as on the real Hub. */
+    volatile boolean sha256Etags;
+    /** Number of blob GETs still to answer with one byte changed (same size). */
+    final AtomicInteger corruptions = new AtomicInteger();
+    /** When set, a Range request gets the whole file as a 206 with {@code Content-Range: bytes 0-...}. */
+    volatile boolean wrongContentRange;
+    /** Number of blob GETs still to stop sending after half of the body (the connection stays open). */
+    final AtomicInteger hangs = new AtomicInteger();
 
     private final HttpServer server;
 
@@ -78,6 +86,17 @@ public final class FakeHubServer implements AutoCloseable {
 
     static String etagOf(String name, byte[] data) {
         return "e" + Integer.toHexString(name.hashCode()) + "x" + Integer.toHexString(java.util.Arrays.hashCode(data));
+    }
+
+    String etag(String name, byte[] data) {
+        if (sha256Etags && lfs.getOrDefault(name, false)) {
+            try {
+                return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(data));
+            } catch (java.security.NoSuchAlgorithmException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+        return etagOf(name, data);
     }
 
     long count(String method, String pathPrefix) {
@@ -119,7 +138,7 @@ public final class FakeHubServer implements AutoCloseable {
                     send(ex, 404, "{\"error\":\"Entry not found\"}".getBytes(StandardCharsets.UTF_8));
                     return;
                 }
-                String etag = etagOf(file, data);
+                String etag = etag(file, data);
                 ex.getResponseHeaders().add("X-Repo-Commit", SHA);
                 if (lfs.get(file)) {
                     ex.getResponseHeaders().add("X-Linked-Etag", "\"" + etag + "\"");
@@ -143,7 +162,7 @@ public final class FakeHubServer implements AutoCloseable {
                 String etag = path.substring(5);
                 byte[] data = null;
                 for (var e : files.entrySet()) {
-                    if (etagOf(e.getKey(), e.getValue()).equals(etag)) {
+                    if (etag(e.getKey(), e.getValue()).equals(etag)) {
                         data = e.getValue();
                     }
                 }
@@ -156,9 +175,13 @@ public final class FakeHubServer implements AutoCloseable {
                 int from = 0;
                 int status = 200;
                 if (range != null && range.startsWith("bytes=") && range.endsWith("-")) {
-                    from = Integer.parseInt(range.substring(6, range.length() - 1));
+                    from = wrongContentRange ? 0 : Integer.parseInt(range.substring(6, range.length() - 1));
                     status = 206;
                     ex.getResponseHeaders().add("Content-Range", "bytes " + from + "-" + (data.length - 1) + "/" + data.length);
+                }
+                if (!"HEAD".equals(ex.getRequestMethod()) && corruptions.getAndUpdate(v -> Math.max(0, v - 1)) > 0) {
+                    data = data.clone();
+                    data[data.length - 1] ^= 0x5a;
                 }
                 int len = data.length - from;
                 if ("HEAD".equals(ex.getRequestMethod())) {
@@ -170,6 +193,17 @@ public final class FakeHubServer implements AutoCloseable {
                 ex.sendResponseHeaders(status, len);
                 OutputStream out = ex.getResponseBody();
                 boolean cutThisBlob = cutsDone.computeIfAbsent(etag, k -> new AtomicInteger()).getAndIncrement() < cutsPerBlob;
+                if (hangs.getAndUpdate(v -> Math.max(0, v - 1)) > 0) {
+                    out.write(data, from, len / 2);
+                    out.flush();
+                    try {
+                        Thread.sleep(60_000); // sends nothing more; the client must give up
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                    ex.close();
+                    return;
+                }
                 if (interruptions.getAndUpdate(v -> Math.max(0, v - 1)) > 0 || cutThisBlob) {
                     out.write(data, from, len / 2);
                     out.flush();

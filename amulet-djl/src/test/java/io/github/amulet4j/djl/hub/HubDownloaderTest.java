@@ -142,6 +142,84 @@ class HubDownloaderTest {
     }
 
     @Test
+    void aCorruptBlobOfTheRightSizeIsRefusedAndDownloadedAgain() throws IOException {
+        hub.sha256Etags = true;
+        Path snap = downloader(Map.of(), DownloadListener.NONE).resolve(REPO);
+        Path blob = snap.resolve("model.safetensors").toRealPath();
+        byte[] bad = weights.clone();
+        bad[17] ^= 1;
+        Files.write(blob, bad); // same size, one bit changed
+        Files.delete(snap.resolve("model.safetensors"));
+        hub.requests.clear();
+        Path again = downloader(Map.of(), DownloadListener.NONE).resolve(REPO);
+        assertArrayEquals(weights, Files.readAllBytes(again.resolve("model.safetensors")),
+                "the corrupt blob was not linked: it was downloaded again");
+        assertEquals(1, hub.count("GET", "/cdn/"), hub.requests.toString());
+    }
+
+    @Test
+    void aCorruptDownloadIsRetriedAndNeverLinked() throws IOException {
+        hub.sha256Etags = true;
+        hub.corruptions.set(1);
+        Path snap = downloader(Map.of(), DownloadListener.NONE).resolve(REPO);
+        assertArrayEquals(weights, Files.readAllBytes(snap.resolve("model.safetensors")));
+        assertEquals(2, hub.count("GET", "/cdn/"), "the corrupt download was fetched again");
+
+        // corrupt every time: a checksum error, and nothing is linked into the snapshot
+        cache = tmp.resolve("hub-cache-2");
+        hub.corruptions.set(100);
+        HubException e = assertThrows(HubException.class,
+                () -> downloader(Map.of("AMULET_HUB_DOWNLOAD_RETRIES", "1"), DownloadListener.NONE).resolve(REPO));
+        assertTrue(e.getMessage().contains("checksum error"), e.getMessage());
+        Path snap2 = cache.resolve("models--org--tiny-model/snapshots").resolve(FakeHubServer.SHA);
+        assertFalse(Files.exists(snap2.resolve("model.safetensors")));
+        try (var blobs = Files.list(cache.resolve("models--org--tiny-model/blobs"))) {
+            assertTrue(blobs.noneMatch(b -> b.getFileName().toString().equals(hub.etag("model.safetensors", weights))),
+                    "no corrupt blob is kept");
+        }
+    }
+
+    @Test
+    void a206ForTheWrongBytesStartsOver() throws IOException {
+        hub.interruptions.set(1);
+        HubDownloader d = downloader(Map.of("AMULET_HUB_DOWNLOAD_RETRIES", "0"), DownloadListener.NONE);
+        assertThrows(HubException.class, () -> d.resolve(REPO));
+        hub.wrongContentRange = true; // the server sends the whole file as a 206 "bytes 0-..."
+        Path snap = d.resolve(REPO);
+        assertArrayEquals(weights, Files.readAllBytes(snap.resolve("model.safetensors")));
+    }
+
+    @Test
+    void aBodyThatStopsIsCutByTheStallWatchdogAndResumed() throws IOException {
+        hub.hangs.set(1);
+        Map<String, String> env = new HashMap<>();
+        env.put("HF_HUB_CACHE", cache.toString());
+        env.put("HF_ENDPOINT", hub.endpoint() + "/");
+        env.put("HF_HOME", tmp.resolve("hf-home").toString());
+        env.put("AMULET_HUB_DOWNLOAD_RETRIES", "2");
+        HubDownloader d = HubDownloader.builder().settings(HubSettings.fromEnvironment(env, tmp.resolve("home")))
+                .stallTimeout(java.time.Duration.ofMillis(500)).build();
+        long t0 = System.nanoTime();
+        Path snap = d.resolve(REPO);
+        assertArrayEquals(weights, Files.readAllBytes(snap.resolve("model.safetensors")));
+        assertTrue(System.nanoTime() - t0 < java.util.concurrent.TimeUnit.SECONDS.toNanos(20),
+                "the stalled body was given up long before the server's 60 s");
+        assertEquals(2, hub.count("GET", "/cdn/"));
+        assertFalse(Thread.currentThread().isInterrupted());
+    }
+
+    @Test
+    void contentRangeChecks() {
+        java.net.http.HttpHeaders ok = java.net.http.HttpHeaders.of(Map.of("Content-Range", List.of("bytes 10-99/100")),
+                (a, b) -> true);
+        assertEquals(null, HubDownloader.contentRangeProblem(ok, 10, 100));
+        assertTrue(HubDownloader.contentRangeProblem(ok, 0, 100) != null);
+        assertTrue(HubDownloader.contentRangeProblem(ok, 10, 200) != null);
+        assertTrue(HubDownloader.contentRangeProblem(java.net.http.HttpHeaders.of(Map.of(), (a, b) -> true), 10, 100)
+                != null);
+    }
+
+    @Test
     void resumesAnInterruptedDownload() throws IOException {
         hub.interruptions.set(1);
         HubDownloader d = downloader(Map.of("AMULET_HUB_DOWNLOAD_RETRIES", "0"), DownloadListener.NONE);

@@ -158,6 +158,18 @@ public final class JudgeClientSettings {
                 throw new IllegalArgumentException("judge URL must not hold credentials; the key is read from the "
                         + "environment variable --judge-key-env names");
             }
+            if (baseUrl.getRawQuery() != null || baseUrl.getRawFragment() != null) {
+                // a key in a query (?api-key=...) would be written into the judgements file with the URL
+                throw new IllegalArgumentException("judge URL must not hold a query or fragment (a key there would be "
+                        + "written into the judgements file); the key is read from the environment variable "
+                        + "--judge-key-env names, got " + baseUrl.getScheme() + "://" + baseUrl.getRawAuthority()
+                        + baseUrl.getRawPath() + "?...");
+            }
+            if (apiKey != null && scheme.equals("http") && !isLoopback(baseUrl.getHost())) {
+                throw new IllegalArgumentException("judge URL is plain http to " + baseUrl.getHost() + ", which is not "
+                        + "this machine: the API key would travel unencrypted; use https (keys go over http only to "
+                        + "localhost or a loopback address)");
+            }
             if (baseUrl.getPath() != null && baseUrl.getPath().replaceAll("/+$", "").endsWith("/chat/completions")) {
                 throw new IllegalArgumentException("judge URL must be the base URL (ending in /v1), without "
                         + "/chat/completions, got " + baseUrl);
@@ -176,6 +188,16 @@ public final class JudgeClientSettings {
                 throw new IllegalArgumentException("max tokens must be >= 1, got " + maxTokens);
             }
             return new JudgeClientSettings(this);
+        }
+
+        /** A loopback host by its name alone (no DNS lookup: nothing is resolved before the check). */
+        static boolean isLoopback(String host) {
+            String h = host.toLowerCase(Locale.ROOT);
+            if (h.startsWith("[") && h.endsWith("]")) {
+                h = h.substring(1, h.length() - 1);
+            }
+            return h.equals("localhost") || h.endsWith(".localhost") || h.equals("::1") || h.equals("0:0:0:0:0:0:0:1")
+                    || h.matches("127(\\.\\d{1,3}){3}");
         }
 
         private static void requirePositive(Duration d, String name) {

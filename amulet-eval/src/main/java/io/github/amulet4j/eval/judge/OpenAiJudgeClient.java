@@ -164,11 +164,12 @@ public final class OpenAiJudgeClient implements JudgeClient {
     }
 
     private String snippet(String body) {
-        String s = body == null ? "" : body.strip().replaceAll("\\s+", " ");
+        // redacted before it is cut: a key cut in two at the end would no longer match, and half of it would show
+        String s = body == null ? "" : redact(body).strip().replaceAll("\\s+", " ");
         if (s.length() > BODY_SNIPPET) {
             s = s.substring(0, BODY_SNIPPET) + "...";
         }
-        return redact(s.isEmpty() ? "(empty body)" : s);
+        return s.isEmpty() ? "(empty body)" : s;
     }
 
     /** {@code s} with the API key cut out. */

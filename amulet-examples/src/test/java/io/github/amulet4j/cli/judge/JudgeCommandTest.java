@@ -393,6 +393,22 @@ class JudgeCommandTest {
     }
 
     @Test
+    void theDefaultKeyVariableIsSentOnlyToOpenAi() throws Exception {
+        String key = "sk-openai-only-0a1b2c";
+        Path results = results(dir.resolve("r-default.jsonl"), rows(1, List.of("base", "amulet"), "concise"));
+        try (FakeJudge judge = new FakeJudge(r -> FakeJudge.Response.verdict("A"))) {
+            Run r = run(Map.of("OPENAI_API_KEY", key), array(judgeArgs(judge, dir.resolve("j-default.jsonl")),
+                    results.toString()));
+            assertEquals(0, r.exitCode(), r.toString());
+            assertFalse(judge.requests().isEmpty());
+            for (FakeJudge.Request q : judge.requests()) {
+                assertEquals(null, q.authorization(), "OPENAI_API_KEY is not sent to another server");
+            }
+            assertTrue(r.err().contains("only to https://api.openai.com"), r.err());
+        }
+    }
+
+    @Test
     void theKeyNeverAppearsInAnyOutput() throws Exception {
         String key = "sk-test-7c1e0d9b2a54SECRET";
         Map<String, String> env = Map.of("JUDGE_KEY", key);

@@ -141,8 +141,37 @@ class OpenAiJudgeClientTest {
                 () -> JudgeClientSettings.builder(URI.create("http://x/v1"), "m").timeout(Duration.ZERO).build());
         assertThrows(IllegalArgumentException.class,
                 () -> JudgeClientSettings.builder(URI.create("http://x/v1"), "m").maxRetries(-1).build());
-        JudgeClientSettings s = JudgeClientSettings.builder(URI.create("http://x/v1/"), "m").apiKey("sk-secret").build();
-        assertEquals(URI.create("http://x/v1/chat/completions"), s.endpoint());
+        JudgeClientSettings s = JudgeClientSettings.builder(URI.create("https://x/v1/"), "m").apiKey("sk-secret").build();
+        assertEquals(URI.create("https://x/v1/chat/completions"), s.endpoint());
         assertFalse(s.toString().contains("sk-secret"));
+    }
+
+    @Test
+    void aKeyGoesOverPlainHttpOnlyToThisMachineAndNeverInAUrl() {
+        IllegalArgumentException plain = assertThrows(IllegalArgumentException.class,
+                () -> JudgeClientSettings.builder(URI.create("http://judge.example/v1"), "m").apiKey("sk-1").build());
+        assertTrue(plain.getMessage().contains("unencrypted") && plain.getMessage().contains("judge.example"),
+                plain.getMessage());
+        for (String local : List.of("http://localhost:8000/v1", "http://127.0.0.1:1/v1", "http://[::1]:1/v1",
+                "https://judge.example/v1")) {
+            JudgeClientSettings.builder(URI.create(local), "m").apiKey("sk-1").build();
+        }
+        JudgeClientSettings.builder(URI.create("http://judge.example/v1"), "m").build(); // no key: http is fine
+        IllegalArgumentException query = assertThrows(IllegalArgumentException.class,
+                () -> JudgeClientSettings.builder(URI.create("https://judge.example/v1?api-key=sk-in-url"), "m").build());
+        assertFalse(query.getMessage().contains("sk-in-url"), query.getMessage());
+    }
+
+    @Test
+    void aKeyAtTheCutOfALongErrorBodyIsRedactedBeforeTheCut() throws Exception {
+        String key = "sk-0123456789abcdefSECRET";
+        // the key starts 8 characters before the 300-character cut
+        String body = "x".repeat(300 - 8) + key + " and more";
+        try (FakeJudge judge = new FakeJudge(r -> FakeJudge.Response.status(400, Map.of(), body))) {
+            OpenAiJudgeClient c = new OpenAiJudgeClient(JudgeClientSettings.builder(URI.create(judge.url()), "m")
+                    .apiKey(key).maxRetries(0).build(), waits::add);
+            JudgeException e = assertThrows(JudgeException.class, () -> c.complete(ASK));
+            assertFalse(e.getMessage().contains(key.substring(0, 8)), e.getMessage());
+        }
     }
 }
