@@ -31,7 +31,8 @@ class DocCommandsTest {
             "serve", "runs until stopped (ServeCommandTest and the server tests)",
             "judge", "needs a judge endpoint (JudgeCommandTest runs it against a loopback judge)",
             "chat", "interactive (CommandsTest and CommandLineRoughEdgesTest feed it input)",
-            "bench", "a full-size benchmark of minutes (BenchCommandTest runs it on a tiny shape)");
+            "bench", "a full-size benchmark of minutes (BenchCommandTest runs it on a tiny shape)",
+            "score", "needs a reward model's folder (ScoreCommandTest runs it on a tiny reward model)");
 
     private static final Set<String> GENERATING = Set.of("generate", "compare", "eval");
 
