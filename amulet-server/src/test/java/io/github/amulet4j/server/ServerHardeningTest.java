@@ -172,7 +172,9 @@ class ServerHardeningTest {
                         .replace("\"" + AmuletServerTest.MODEL_ID + "\"", "\"" + longId + "\""));
                 long waited = System.nanoTime() - t0;
                 assertEquals(200, next.statusCode(), next.body());
-                assertTrue(batcher.steps() < 3000, "the stalled request was cancelled: " + batcher.steps() + " steps");
+                // without the cancellation the queued request would only start after the stalled one's 100,000
+                // tokens; how many steps run before the socket buffers fill depends on the machine's speed
+                assertTrue(batcher.steps() < 50_000, "the stalled request was cancelled: " + batcher.steps() + " steps");
                 System.out.printf("the queued request was answered %d ms after a reader stalled (stall timeout 500 ms)%n",
                         waited / 1_000_000);
             } finally {
