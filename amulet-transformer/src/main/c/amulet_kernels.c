@@ -7,7 +7,7 @@
  * C and intrinsics only. Every variant is compiled with its own per-function target attribute; the one used is chosen
  * at run time with __builtin_cpu_supports, so one binary runs on any x86-64 machine (never -march=native).
  * Variants: 0 scalar C, 1 AVX2 (vpmaddubsw + vpmaddwd), 2 AVX-VNNI (256-bit vpdpbusd), 3 AVX-512 VNNI (512-bit
- * vpdpbusd, two blocks an instruction).
+ * vpdpbusd, two blocks an instruction, scales of 16 blocks widened and multiplied at once).
  *
  * Arithmetic, the same in every variant: per block k of a row, the exact integer dot product of the weight quants
  * with the activation quants, times the weight scale and the activation scale (float32), summed in float32.
@@ -260,64 +260,9 @@ static T_AVX2 void quantize_avx2(const float *x, int values, int8_t *q, float *d
 
 /* ---------------------------------------------------------------- AVX-512 VNNI: two blocks a 512-bit vpdpbusd */
 
-static inline T_AVX512 __m512 pair_scale(float s0, float s1) {
-    return _mm512_mask_blend_ps((__mmask16) 0xFF00, _mm512_set1_ps(s0), _mm512_set1_ps(s1));
-}
-
 /* |w| as unsigned bytes and x with w's sign, for 64 bytes. */
 static inline T_AVX512 __m512i signed_by(__m512i x, __mmask64 neg) {
     return _mm512_mask_sub_epi8(x, neg, _mm512_setzero_si512(), x);
-}
-
-static T_AVX512 void q80_avx512vnni(const uint8_t *w, const uint16_t *sc, int rows, int blocks, const int8_t *xq,
-                                    const float *xd, const float *xs, int colBlocks, int n, float *y, int yStride,
-                                    int add) {
-    (void) xs;
-    const int8_t *x1 = xq + (size_t) colBlocks * QK;
-    const float *d1 = xd + colBlocks;
-    const __m512i zero = _mm512_setzero_si512();
-    for (int r = 0; r < rows; r++) {
-        const uint8_t *wr = w + (size_t) r * blocks * QK;
-        const uint16_t *sr = sc + (size_t) r * blocks;
-        __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps();
-        int k = 0;
-        if (n == 2) {
-            for (; k + 2 <= blocks; k += 2) {
-                __m512i v = _mm512_loadu_si512(wr + k * QK);
-                __mmask64 neg = _mm512_movepi8_mask(v);
-                __m512i av = _mm512_abs_epi8(v);
-                __m512i p0 = _mm512_dpbusd_epi32(zero, av, signed_by(_mm512_loadu_si512(xq + k * QK), neg));
-                __m512i p1 = _mm512_dpbusd_epi32(zero, av, signed_by(_mm512_loadu_si512(x1 + k * QK), neg));
-                float dw0 = _cvtsh_ss(sr[k]), dw1 = _cvtsh_ss(sr[k + 1]);
-                a0 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p0), pair_scale(dw0 * xd[k], dw1 * xd[k + 1]), a0);
-                a1 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p1), pair_scale(dw0 * d1[k], dw1 * d1[k + 1]), a1);
-            }
-            float s1 = _mm512_reduce_add_ps(a1);
-            if (k < blocks) {
-                __m256i v = _mm256_loadu_si256((const __m256i *) (wr + k * QK));
-                __m256i p = dot_avx512_256(_mm256_sign_epi8(v, v),
-                                           _mm256_sign_epi8(_mm256_loadu_si256((const __m256i *) (x1 + k * QK)), v));
-                s1 += hsum256(_mm256_mul_ps(_mm256_cvtepi32_ps(p), _mm256_set1_ps(_cvtsh_ss(sr[k]) * d1[k])));
-            }
-            store(y, yStride, r, 1, s1, add);
-        } else {
-            for (; k + 2 <= blocks; k += 2) {
-                __m512i v = _mm512_loadu_si512(wr + k * QK);
-                __m512i p0 = _mm512_dpbusd_epi32(zero, _mm512_abs_epi8(v),
-                                                 signed_by(_mm512_loadu_si512(xq + k * QK), _mm512_movepi8_mask(v)));
-                a0 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p0),
-                                     pair_scale(_cvtsh_ss(sr[k]) * xd[k], _cvtsh_ss(sr[k + 1]) * xd[k + 1]), a0);
-            }
-        }
-        float s0 = _mm512_reduce_add_ps(a0);
-        if (k < blocks) {
-            __m256i v = _mm256_loadu_si256((const __m256i *) (wr + k * QK));
-            __m256i p = dot_avx512_256(_mm256_sign_epi8(v, v),
-                                       _mm256_sign_epi8(_mm256_loadu_si256((const __m256i *) (xq + k * QK)), v));
-            s0 += hsum256(_mm256_mul_ps(_mm256_cvtepi32_ps(p), _mm256_set1_ps(_cvtsh_ss(sr[k]) * xd[k])));
-        }
-        store(y, yStride, r, 0, s0, add);
-    }
 }
 
 /* Two Q4_0 blocks' 32 bytes of nibbles as 64 unsigned bytes in element order. */
@@ -330,55 +275,123 @@ static inline T_AVX512 __m512i nibbles2(const uint8_t *p) {
     return _mm512_shuffle_i64x2(z, z, _MM_SHUFFLE(3, 1, 2, 0));
 }
 
+/*
+ * One row of either format against one or two columns (TWO, a constant after inlining): blocks in chunks of 16,
+ * whose weight scales are widened at once (vcvtph2ps) and multiplied by the activation scales in one vector; each
+ * pair of blocks is one 512-bit vpdpbusd per column, its two scales moved into the halves of a vector with vpermps.
+ * The last chunk loads its scales masked (nothing read past the row); an odd last block takes the 256-bit path.
+ */
+static inline __attribute__((always_inline)) T_AVX512 void row_avx512(
+        int q4, int two, const uint8_t *wr, const uint16_t *sr, int blocks, const int8_t *x0, const int8_t *x1,
+        const float *d0, const float *d1, const float *b0, const float *b1, float *out0, float *out1) {
+    const __m512i zero = _mm512_setzero_si512();
+    const __m512i first = _mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1);
+    const __m512i step = _mm512_set1_epi32(2);
+    const int qb = q4 ? QK / 2 : QK;
+    __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps();
+    __m512 c0 = _mm512_setzero_ps(), c1 = _mm512_setzero_ps();
+    float t0 = 0, t1 = 0;
+    for (int k = 0; k < blocks; k += 16) {
+        int m = blocks - k < 16 ? blocks - k : 16;
+        __mmask16 mk = (__mmask16) ((1u << m) - 1);
+        __m512 dw = _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(mk, sr + k));
+        __m512 s0 = _mm512_mul_ps(dw, _mm512_maskz_loadu_ps(mk, d0 + k));
+        __m512 s1 = two ? _mm512_mul_ps(dw, _mm512_maskz_loadu_ps(mk, d1 + k)) : s0;
+        if (q4) {
+            c0 = _mm512_fmadd_ps(dw, _mm512_maskz_loadu_ps(mk, b0 + k), c0);
+            if (two) {
+                c1 = _mm512_fmadd_ps(dw, _mm512_maskz_loadu_ps(mk, b1 + k), c1);
+            }
+        }
+        __m512i idx = first;
+        int j = 0;
+        for (; j + 2 <= m; j += 2) {
+            const uint8_t *w = wr + (size_t) (k + j) * qb;
+            const int8_t *xa = x0 + (size_t) (k + j) * QK;
+            if (q4) {
+                __m512i v = nibbles2(w);
+                a0 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_dpbusd_epi32(zero, v, _mm512_loadu_si512(xa))),
+                                     _mm512_permutexvar_ps(idx, s0), a0);
+                if (two) {
+                    const int8_t *xb = x1 + (size_t) (k + j) * QK;
+                    a1 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_dpbusd_epi32(zero, v, _mm512_loadu_si512(xb))),
+                                         _mm512_permutexvar_ps(idx, s1), a1);
+                }
+            } else {
+                __m512i v = _mm512_loadu_si512(w);
+                __mmask64 neg = _mm512_movepi8_mask(v);
+                __m512i av = _mm512_abs_epi8(v);
+                a0 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_dpbusd_epi32(zero, av,
+                                             signed_by(_mm512_loadu_si512(xa), neg))),
+                                     _mm512_permutexvar_ps(idx, s0), a0);
+                if (two) {
+                    const int8_t *xb = x1 + (size_t) (k + j) * QK;
+                    a1 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_dpbusd_epi32(zero, av,
+                                                 signed_by(_mm512_loadu_si512(xb), neg))),
+                                         _mm512_permutexvar_ps(idx, s1), a1);
+                }
+            }
+            idx = _mm512_add_epi32(idx, step);
+        }
+        if (j < m) {
+            /* an odd last block */
+            float sc0[16], sc1[16];
+            _mm512_storeu_ps(sc0, s0);
+            _mm512_storeu_ps(sc1, s1);
+            const uint8_t *w = wr + (size_t) (k + j) * qb;
+            __m256i v = q4 ? nibbles(w) : _mm256_loadu_si256((const __m256i *) w);
+            __m256i u = q4 ? v : _mm256_sign_epi8(v, v);
+            __m256i xa = _mm256_loadu_si256((const __m256i *) (x0 + (size_t) (k + j) * QK));
+            t0 += hsum256(_mm256_cvtepi32_ps(dot_avx512_256(u, q4 ? xa : _mm256_sign_epi8(xa, v)))) * sc0[j];
+            if (two) {
+                __m256i xb = _mm256_loadu_si256((const __m256i *) (x1 + (size_t) (k + j) * QK));
+                t1 += hsum256(_mm256_cvtepi32_ps(dot_avx512_256(u, q4 ? xb : _mm256_sign_epi8(xb, v)))) * sc1[j];
+            }
+        }
+    }
+    *out0 = _mm512_reduce_add_ps(a0) + t0 - (q4 ? 8 * _mm512_reduce_add_ps(c0) : 0.0f);
+    if (two) {
+        *out1 = _mm512_reduce_add_ps(a1) + t1 - (q4 ? 8 * _mm512_reduce_add_ps(c1) : 0.0f);
+    }
+}
+
+static T_AVX512 void q80_avx512vnni(const uint8_t *w, const uint16_t *sc, int rows, int blocks, const int8_t *xq,
+                                    const float *xd, const float *xs, int colBlocks, int n, float *y, int yStride,
+                                    int add) {
+    (void) xs;
+    const int8_t *x1 = xq + (size_t) colBlocks * QK;
+    const float *d1 = xd + colBlocks;
+    for (int r = 0; r < rows; r++) {
+        const uint8_t *wr = w + (size_t) r * blocks * QK;
+        const uint16_t *sr = sc + (size_t) r * blocks;
+        float s0, s1;
+        if (n == 2) {
+            row_avx512(0, 1, wr, sr, blocks, xq, x1, xd, d1, NULL, NULL, &s0, &s1);
+            store(y, yStride, r, 1, s1, add);
+        } else {
+            row_avx512(0, 0, wr, sr, blocks, xq, NULL, xd, NULL, NULL, NULL, &s0, NULL);
+        }
+        store(y, yStride, r, 0, s0, add);
+    }
+}
+
 static T_AVX512 void q40_avx512vnni(const uint8_t *w, const uint16_t *sc, int rows, int blocks, const int8_t *xq,
                                     const float *xd, const float *xs, int colBlocks, int n, float *y, int yStride,
                                     int add) {
     const int8_t *x1 = xq + (size_t) colBlocks * QK;
     const float *d1 = xd + colBlocks;
-    const float *bs1 = xs + colBlocks;
-    const __m512i zero = _mm512_setzero_si512();
+    const float *b1 = xs + colBlocks;
     for (int r = 0; r < rows; r++) {
         const uint8_t *wr = w + (size_t) r * blocks * (QK / 2);
         const uint16_t *sr = sc + (size_t) r * blocks;
-        __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps();
-        float c0 = 0, c1 = 0;
-        int k = 0;
+        float s0, s1;
         if (n == 2) {
-            for (; k + 2 <= blocks; k += 2) {
-                __m512i v = nibbles2(wr + k * (QK / 2));
-                __m512i p0 = _mm512_dpbusd_epi32(zero, v, _mm512_loadu_si512(xq + k * QK));
-                __m512i p1 = _mm512_dpbusd_epi32(zero, v, _mm512_loadu_si512(x1 + k * QK));
-                float dw0 = _cvtsh_ss(sr[k]), dw1 = _cvtsh_ss(sr[k + 1]);
-                a0 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p0), pair_scale(dw0 * xd[k], dw1 * xd[k + 1]), a0);
-                a1 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p1), pair_scale(dw0 * d1[k], dw1 * d1[k + 1]), a1);
-                c0 += dw0 * xs[k] + dw1 * xs[k + 1];
-                c1 += dw0 * bs1[k] + dw1 * bs1[k + 1];
-            }
-            float s1 = _mm512_reduce_add_ps(a1);
-            if (k < blocks) {
-                float dw = _cvtsh_ss(sr[k]);
-                __m256i p = dot_avx512_256(nibbles(wr + k * (QK / 2)),
-                                           _mm256_loadu_si256((const __m256i *) (x1 + k * QK)));
-                s1 += hsum256(_mm256_mul_ps(_mm256_cvtepi32_ps(p), _mm256_set1_ps(dw * d1[k])));
-                c1 += dw * bs1[k];
-            }
-            store(y, yStride, r, 1, s1 - 8 * c1, add);
+            row_avx512(1, 1, wr, sr, blocks, xq, x1, xd, d1, xs, b1, &s0, &s1);
+            store(y, yStride, r, 1, s1, add);
         } else {
-            for (; k + 2 <= blocks; k += 2) {
-                __m512i p0 = _mm512_dpbusd_epi32(zero, nibbles2(wr + k * (QK / 2)), _mm512_loadu_si512(xq + k * QK));
-                float dw0 = _cvtsh_ss(sr[k]), dw1 = _cvtsh_ss(sr[k + 1]);
-                a0 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p0), pair_scale(dw0 * xd[k], dw1 * xd[k + 1]), a0);
-                c0 += dw0 * xs[k] + dw1 * xs[k + 1];
-            }
+            row_avx512(1, 0, wr, sr, blocks, xq, NULL, xd, NULL, xs, NULL, &s0, NULL);
         }
-        float s0 = _mm512_reduce_add_ps(a0);
-        if (k < blocks) {
-            float dw = _cvtsh_ss(sr[k]);
-            __m256i p = dot_avx512_256(nibbles(wr + k * (QK / 2)), _mm256_loadu_si256((const __m256i *) (xq + k * QK)));
-            s0 += hsum256(_mm256_mul_ps(_mm256_cvtepi32_ps(p), _mm256_set1_ps(dw * xd[k])));
-            c0 += dw * xs[k];
-        }
-        store(y, yStride, r, 0, s0 - 8 * c0, add);
+        store(y, yStride, r, 0, s0, add);
     }
 }
 #endif /* AMULET_X86 */
