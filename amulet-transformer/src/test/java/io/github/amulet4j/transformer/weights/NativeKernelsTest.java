@@ -39,6 +39,22 @@ class NativeKernelsTest {
                 + NativeKernels.unavailableReason());
     }
 
+    /** A JVM that must not load the library: the Java kernels, one line that says why, NATIVE refused by name. */
+    @Test
+    void withoutTheLibraryAutoIsJavaAndNativeIsRefused() throws Exception {
+        String javaBin = java.nio.file.Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Process p = new ProcessBuilder(javaBin, "-D" + NativeKernels.DISABLE_PROPERTY + "=true", "--add-modules",
+                "jdk.incubator.vector", "-cp", System.getProperty("java.class.path"),
+                NoNativeLibraryMain.class.getName()).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertEquals(0, p.waitFor(), out);
+        assertTrue(out.contains("available=false\n"), out);
+        assertTrue(out.contains("auto=JAVA\n"), out);
+        assertTrue(out.contains("describe=Java kernels (auto: disabled by -D" + NativeKernels.DISABLE_PROPERTY), out);
+        assertTrue(out.contains("native=refused: kernels NATIVE: disabled by"), out);
+        assertTrue(out.contains("nativeProduct=false\n"), out);
+    }
+
     @Test
     void everyVariantMatchesTheNaiveProductAndTheJavaKernel() {
         Assumptions.assumeTrue(NativeKernels.available(), NativeKernels.unavailableReason());
