@@ -22,6 +22,10 @@
 #if defined(__x86_64__) || defined(_M_X64)
 #define AMULET_X86 1
 #include <immintrin.h>
+/* AVX-VNNI (the 256-bit VEX vpdpbusd) needs gcc 11 or clang 12; older compilers build the other variants */
+#if (defined(__clang__) && __clang_major__ >= 12) || (!defined(__clang__) && defined(__GNUC__) && __GNUC__ >= 11)
+#define AMULET_AVXVNNI 1
+#endif
 #endif
 
 #define QK 32
@@ -141,9 +145,11 @@ static inline T_AVX2 __m256i dot_avx2(__m256i u, __m256i s) {
     return _mm256_madd_epi16(_mm256_maddubs_epi16(u, s), _mm256_set1_epi16(1));
 }
 
+#ifdef AMULET_AVXVNNI
 static inline T_AVXVNNI __m256i dot_avxvnni(__m256i u, __m256i s) {
     return _mm256_dpbusd_avx_epi32(_mm256_setzero_si256(), u, s);
 }
+#endif
 
 static inline T_AVX512 __m256i dot_avx512_256(__m256i u, __m256i s) {
     return _mm256_dpbusd_epi32(_mm256_setzero_si256(), u, s);
@@ -222,8 +228,10 @@ static inline T_AVX512 __m256i dot_avx512_256(__m256i u, __m256i s) {
 
 Q80_256(q80_avx2, T_AVX2, dot_avx2)
 Q40_256(q40_avx2, T_AVX2, dot_avx2)
+#ifdef AMULET_AVXVNNI
 Q80_256(q80_avxvnni, T_AVXVNNI, dot_avxvnni)
 Q40_256(q40_avxvnni, T_AVXVNNI, dot_avxvnni)
+#endif
 
 static T_AVX2 void quantize_avx2(const float *x, int values, int8_t *q, float *d, float *s) {
     const __m256 signBit = _mm256_set1_ps(-0.0f);
@@ -404,9 +412,11 @@ static int supported_mask(void) {
     __builtin_cpu_init();
     if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
         m |= 1 << V_AVX2; /* every AVX2 CPU has F16C */
+#ifdef AMULET_AVXVNNI
         if (__builtin_cpu_supports("avxvnni")) {
             m |= 1 << V_AVXVNNI;
         }
+#endif
         if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw")
             && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni")) {
             m |= 1 << V_AVX512VNNI;
@@ -439,7 +449,9 @@ static kernel_fn kernel(int v, int q4) {
     switch (v) {
 #ifdef AMULET_X86
         case V_AVX2: return q4 ? q40_avx2 : q80_avx2;
+#ifdef AMULET_AVXVNNI
         case V_AVXVNNI: return q4 ? q40_avxvnni : q80_avxvnni;
+#endif
         case V_AVX512VNNI: return q4 ? q40_avx512vnni : q80_avx512vnni;
 #endif
         default: return q4 ? q40_scalar : q80_scalar;
