@@ -93,9 +93,9 @@ public final class JavaForward implements ForwardPass {
     private final float[][] accumulators;
 
     private Runnable probe;
-    /** Whether one- and two-column Q8_0/Q4_0 products run on the native kernels (set once, by {@link #load}). */
-    private boolean nativeKernels;
-    private String kernelsLine = "Java kernels";
+    /** Whether one- and two-column Q8_0/Q4_0 products run on the native kernels ({@link Kernels#NATIVE}). */
+    private final boolean nativeKernels;
+    private final String kernelsLine;
     /** The activations of the product in flight, quantized for the native kernels. */
     private final QuantizedInput quantizedInput = new QuantizedInput();
     /** The next piece of a shared product or attention to claim, and the threads that joined it. */
@@ -163,11 +163,9 @@ public final class JavaForward implements ForwardPass {
         JavaWeights weights = new JavaWeights(config, store, checkpoint, format);
         RowSplitPool workers = new RowSplitPool(threads, "amulet-product");
         try {
-            JavaForward f = new JavaForward(config, weights, invFreq, workers);
             WeightFormat used = weights.layers.get(0).up().matrix().format();
-            f.nativeKernels = resolved == Kernels.NATIVE && NativeKernels.supports(used);
-            f.kernelsLine = kernels.describe(used);
-            return f;
+            return new JavaForward(config, weights, invFreq, workers,
+                    resolved == Kernels.NATIVE && NativeKernels.supports(used), kernels.describe(used));
         } catch (RuntimeException | Error e) {
             workers.close(); // a failed load leaves no thread behind
             throw e;
@@ -175,6 +173,17 @@ public final class JavaForward implements ForwardPass {
     }
 
     JavaForward(ModelConfig config, JavaWeights weights, float[] invFreq, RowSplitPool workers) {
+        this(config, weights, invFreq, workers, false, "Java kernels");
+    }
+
+    /**
+     * @param nativeKernels whether one- and two-column Q8_0/Q4_0 products run on the native kernels
+     * @param kernelsLine   which kernels run and why, for the load log
+     */
+    JavaForward(ModelConfig config, JavaWeights weights, float[] invFreq, RowSplitPool workers, boolean nativeKernels,
+                String kernelsLine) {
+        this.nativeKernels = nativeKernels;
+        this.kernelsLine = kernelsLine;
         this.w = weights;
         this.workers = workers;
         this.invFreq = invFreq;
@@ -936,11 +945,6 @@ public final class JavaForward implements ForwardPass {
         } else {
             matrix.multiply(in, n, y, from, to);
         }
-    }
-
-    /** Whether one- and two-column Q8_0/Q4_0 products run on the native kernels ({@link Kernels#NATIVE}). */
-    boolean nativeKernels() {
-        return nativeKernels;
     }
 
     /** Which kernels multiply the weights and why, one line for the load log ({@link Kernels#describe}). */
