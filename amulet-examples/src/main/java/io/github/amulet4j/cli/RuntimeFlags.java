@@ -1,11 +1,12 @@
 package io.github.amulet4j.cli;
 
 import io.github.amulet4j.djl.model.RuntimeOptions;
+import io.github.amulet4j.transformer.weights.Kernels;
 import picocli.CommandLine.Option;
 
 /**
  * How a loaded model runs ({@code --device}, {@code --dtype}, {@code --product-threads}, {@code --linear-kernel},
- * {@code --weights}, {@code --prefill-chunk}):
+ * {@code --weights}, {@code --prefill-chunk}, {@code --kernels}):
  * one picocli mixin for every command that loads a model, {@code bench} included. Each flag maps onto one setter of
  * {@link RuntimeOptions.Builder}, which declares and validates the option; this class only names the flag in the
  * error. A new engine option is one field here and one setter call in {@link #applyTo(RuntimeOptions.Builder)}.
@@ -38,6 +39,13 @@ public final class RuntimeFlags {
                     + "and f32 need the java kernels (default: ${DEFAULT-VALUE}).")
     String weights;
 
+    @Option(names = "--kernels", paramLabel = "auto|java|native", defaultValue = "auto",
+            description = "Which kernels the java linear kernel multiplies with: native (C, 8-bit dot-product "
+                    + "instructions; q8_0 and q4_0 weights, one or two streams; the library is built into the jar "
+                    + "where a C compiler was at hand), java (Vector API), auto (native where loaded and supported, "
+                    + "else java; default: ${DEFAULT-VALUE}).")
+    String kernels;
+
     @Option(names = "--prefill-chunk", paramLabel = "N", defaultValue = "" + RuntimeOptions.DEFAULT_PREFILL_CHUNK,
             description = "Most prompt tokens per stream fed through the layers at once: a longer prompt is prefilled in "
                     + "chunks through the KV cache, so its memory grows linearly with its length (default: "
@@ -56,6 +64,7 @@ public final class RuntimeFlags {
         set("--linear-kernel", () -> b.linearKernel(RuntimeOptions.LinearKernel.parse(linearKernel)));
         set("--weights", () -> b.weights(RuntimeOptions.Weights.parse(weights)));
         set("--prefill-chunk", () -> b.prefillChunk(prefillChunk));
+        set("--kernels", () -> b.kernels(Kernels.parse(kernels)));
         return b;
     }
 

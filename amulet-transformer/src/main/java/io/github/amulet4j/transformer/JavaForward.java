@@ -6,6 +6,9 @@ import io.github.amulet4j.transformer.weights.WeightFormat;
 
 
 import io.github.amulet4j.formats.checkpoint.ModelConfig;
+import io.github.amulet4j.transformer.weights.Kernels;
+import io.github.amulet4j.transformer.weights.NativeKernels;
+import io.github.amulet4j.transformer.weights.QuantizedInput;
 import io.github.amulet4j.transformer.weights.WeightMatrix;
 
 import jdk.incubator.vector.FloatVector;
@@ -90,6 +93,11 @@ public final class JavaForward implements ForwardPass {
     private final float[][] accumulators;
 
     private Runnable probe;
+    /** Whether one- and two-column Q8_0/Q4_0 products run on the native kernels ({@link Kernels#NATIVE}). */
+    private final boolean nativeKernels;
+    private final String kernelsLine;
+    /** The activations of the product in flight, quantized for the native kernels. */
+    private final QuantizedInput quantizedInput = new QuantizedInput();
     /** The next piece of a shared product or attention to claim, and the threads that joined it. */
     private final AtomicInteger next = new AtomicInteger();
     private final AtomicInteger runners = new AtomicInteger();
@@ -139,7 +147,7 @@ public final class JavaForward implements ForwardPass {
      */
     public static JavaForward load(ModelConfig config, TensorStore store, String checkpoint, WeightFormat format,
                                    int threads) {
-        return load(config, store, checkpoint, format, threads, null);
+        return load(config, store, checkpoint, format, threads, Kernels.AUTO, null);
     }
 
     /**
@@ -149,11 +157,35 @@ public final class JavaForward implements ForwardPass {
      */
     public static JavaForward load(ModelConfig config, TensorStore store, String checkpoint, WeightFormat format,
                                    int threads, CheckpointTensors.Matrix head) {
+        return load(config, store, checkpoint, format, threads, Kernels.AUTO, head);
+    }
+
+    /**
+     * As {@link #load(ModelConfig, TensorStore, String, WeightFormat, int)}, the products on {@code kernels}
+     * (resolved here: {@link Kernels#resolve()}; the Java kernels wherever the native ones do not apply).
+     *
+     * @throws IllegalStateException for {@link Kernels#NATIVE} without the native library
+     */
+    public static JavaForward load(ModelConfig config, TensorStore store, String checkpoint, WeightFormat format,
+                                   int threads, Kernels kernels) {
+        return load(config, store, checkpoint, format, threads, kernels, null);
+    }
+
+    /**
+     * The general form: {@code kernels} for the products and {@code head} (null: the model's own) as the output head.
+     *
+     * @throws IllegalStateException for {@link Kernels#NATIVE} without the native library
+     */
+    public static JavaForward load(ModelConfig config, TensorStore store, String checkpoint, WeightFormat format,
+                                   int threads, Kernels kernels, CheckpointTensors.Matrix head) {
+        Kernels resolved = kernels.resolve();
         float[] invFreq = RotaryFrequencies.inverseFrequencies(config);
         JavaWeights weights = new JavaWeights(config, store, checkpoint, format, head);
         RowSplitPool workers = new RowSplitPool(threads, "amulet-product");
         try {
-            return new JavaForward(config, weights, invFreq, workers);
+            WeightFormat used = weights.layers.get(0).up().matrix().format();
+            return new JavaForward(config, weights, invFreq, workers,
+                    resolved == Kernels.NATIVE && NativeKernels.supports(used), kernels.describe(used));
         } catch (RuntimeException | Error e) {
             workers.close(); // a failed load leaves no thread behind
             throw e;
@@ -161,6 +193,17 @@ public final class JavaForward implements ForwardPass {
     }
 
     JavaForward(ModelConfig config, JavaWeights weights, float[] invFreq, RowSplitPool workers) {
+        this(config, weights, invFreq, workers, false, "Java kernels");
+    }
+
+    /**
+     * @param nativeKernels whether one- and two-column Q8_0/Q4_0 products run on the native kernels
+     * @param kernelsLine   which kernels run and why, for the load log
+     */
+    JavaForward(ModelConfig config, JavaWeights weights, float[] invFreq, RowSplitPool workers, boolean nativeKernels,
+                String kernelsLine) {
+        this.nativeKernels = nativeKernels;
+        this.kernelsLine = kernelsLine;
         this.w = weights;
         this.workers = workers;
         this.invFreq = invFreq;
@@ -894,8 +937,13 @@ public final class JavaForward implements ForwardPass {
         // a kernel call prepares its whole input (BF16/F16 reorder it, many columns pack it): few pieces for many columns
         int perThread = n > 2 ? 1 : PIECES_PER_THREAD;
         int pieces = (int) Math.max(1, Math.min((long) workers.threads() * perThread, rows / MIN_PIECE_ROWS));
+        boolean quantized = nativeKernels && matrix.nativeProduct(n);
+        if (quantized) {
+            // the activations quantized once per product, on this thread; every piece reads them
+            matrix.quantize(in, n, quantizedInput);
+        }
         if (pieces == 1 || workers.threads() == 1) {
-            matrix.multiply(in, n, y, 0, rows);
+            piece(matrix, quantized, in, n, y, 0, rows);
             return;
         }
         next.set(0);
@@ -904,10 +952,24 @@ public final class JavaForward implements ForwardPass {
                 int from = p == 0 ? 0 : pieceStart(rows, p, pieces);
                 int to = p == pieces - 1 ? rows : pieceStart(rows, p + 1, pieces);
                 if (to > from) {
-                    matrix.multiply(in, n, y, from, to);
+                    piece(matrix, quantized, in, n, y, from, to);
                 }
             }
         });
+    }
+
+    /** Rows {@code [from, to)} of a product: native on {@link #quantizedInput}, or Java on {@code in}. */
+    private void piece(WeightMatrix matrix, boolean quantized, float[] in, int n, float[] y, int from, int to) {
+        if (quantized) {
+            matrix.multiply(quantizedInput, y, from, to);
+        } else {
+            matrix.multiply(in, n, y, from, to);
+        }
+    }
+
+    /** Which kernels multiply the weights and why, one line for the load log ({@link Kernels#describe}). */
+    public String kernels() {
+        return kernelsLine;
     }
 
     /** Where piece {@code p} of {@code pieces} starts: a multiple of {@link LinearWeight#ROW_ALIGN}. */

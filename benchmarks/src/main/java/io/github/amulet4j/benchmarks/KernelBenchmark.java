@@ -1,5 +1,7 @@
 package io.github.amulet4j.benchmarks;
 
+import io.github.amulet4j.transformer.weights.NativeKernels;
+import io.github.amulet4j.transformer.weights.QuantizedInput;
 import io.github.amulet4j.transformer.weights.WeightFormat;
 import io.github.amulet4j.transformer.weights.WeightMatrix;
 
@@ -26,7 +28,9 @@ import org.openjdk.jmh.annotations.State;
  *
  * <p>{@code kernel}: {@code current} is {@link WeightMatrix#multiply}; {@code baseline} the kernels before the
  * blocked many-column kernel and the 8-bit activation products ({@link WeightMatrix#multiplyBaseline}), measured in
- * the same run. With one or two columns the product reads its weights from memory: copies of the matrix (together
+ * the same run; {@code native} the C kernels of issue 26 ({@link WeightMatrix#quantize} of the activations to 8 bits
+ * per block, then {@link WeightMatrix#multiply(QuantizedInput, float[], int, int)}; Q8_0 and Q4_0, one or two columns
+ * only: {@code -p kernel=native -p format=Q8_0,Q4_0 -p n=1,2}; other combinations fail in setup). With one or two columns the product reads its weights from memory: copies of the matrix (together
  * over 128 MB, beyond the L3 cache) are used in turn.
  *
  * <p>The machine is shared, so besides JMH's wall-clock time per product every product's thread CPU time is
@@ -48,7 +52,7 @@ public class KernelBenchmark {
     @Param({"4864x896", "896x4864"})
     public String shape;
 
-    @Param({"current", "baseline"})
+    @Param({"current", "baseline", "native"})
     public String kernel;
 
     private WeightMatrix[] copies;
@@ -56,6 +60,7 @@ public class KernelBenchmark {
     private float[] x;
     private float[] y;
     private boolean baseline;
+    private QuantizedInput quantized;
 
     @Setup(Level.Trial)
     public void setup() {
@@ -80,6 +85,14 @@ public class KernelBenchmark {
         }
         y = new float[n * rows];
         baseline = kernel.equals("baseline");
+        if (kernel.equals("native")) {
+            if (!first.nativeProduct(n)) {
+                throw new IllegalStateException("kernel native multiplies Q8_0 and Q4_0 with one or two columns where "
+                        + "the library loaded (" + (NativeKernels.available() ? "variant " + NativeKernels.variantName()
+                        : NativeKernels.unavailableReason()) + "), not " + format + " with " + n);
+            }
+            quantized = new QuantizedInput();
+        }
     }
 
     /** Thread CPU time of the products of one iteration, and their number (secondary results). */
@@ -109,7 +122,10 @@ public class KernelBenchmark {
     private float product() {
         WeightMatrix m = copies[next];
         next = next + 1 == copies.length ? 0 : next + 1;
-        if (baseline) {
+        if (quantized != null) {
+            m.quantize(x, n, quantized);
+            m.multiply(quantized, y, 0, m.rows());
+        } else if (baseline) {
             m.multiplyBaseline(x, n, y, 0, m.rows());
         } else {
             m.multiply(x, n, y, 0, m.rows());

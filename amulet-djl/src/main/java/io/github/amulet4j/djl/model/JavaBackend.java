@@ -58,7 +58,7 @@ final class JavaBackend implements Backend {
     @Override
     public Loaded load(ModelConfig config, TensorStore store, RuntimeOptions options) {
         JavaForward forward = JavaForward.load(config, store, options.checkpointName(), options.weights().format(),
-                options.effectiveProductThreads());
+                options.effectiveProductThreads(), options.kernels());
         try {
             long heap = forward.footprint().heapBytes();
             if (heap >= RELEASE_AFTER_LOAD_BYTES) {
@@ -68,9 +68,9 @@ final class JavaBackend implements Backend {
                 System.gc();
             }
             LOG.info("loaded {} ({}, {} layers, hidden {}) on cpu as float32, linear layers on the Java kernels (Vector"
-                            + " API), weights {}, {} MiB on the Java heap, {} thread(s) per product",
+                            + " API), weights {}, {} MiB on the Java heap, {} thread(s) per product; {}",
                     options.checkpointName(), config.architecture(), config.numLayers(), config.hiddenSize(),
-                    options.weights(), heap >> 20, options.effectiveProductThreads());
+                    options.weights(), heap >> 20, options.effectiveProductThreads(), forward.kernels());
             return new Loaded(forward, null);
         } catch (RuntimeException | Error e) {
             forward.close();

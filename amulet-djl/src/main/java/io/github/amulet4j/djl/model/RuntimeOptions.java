@@ -4,6 +4,7 @@ import io.github.amulet4j.transformer.VectorSupport;
 
 import ai.djl.Device;
 import ai.djl.ndarray.types.DataType;
+import io.github.amulet4j.transformer.weights.Kernels;
 import io.github.amulet4j.transformer.weights.WeightFormat;
 
 import java.util.Locale;
@@ -35,6 +36,7 @@ public final class RuntimeOptions {
     private final LinearKernel linearKernel;
     private final Weights weights;
     private final int prefillChunk;
+    private final Kernels kernels;
 
     /** Which code multiplies the linear layers on the CPU. */
     public enum LinearKernel {
@@ -124,6 +126,7 @@ public final class RuntimeOptions {
         this.linearKernel = b.linearKernel;
         this.weights = b.weights;
         this.prefillChunk = b.prefillChunk;
+        this.kernels = b.kernels;
     }
 
     /** Float32 on the CPU with a KV cache. */
@@ -139,7 +142,8 @@ public final class RuntimeOptions {
     public Builder toBuilder() {
         return new Builder().device(device).computeType(computeType).useKvCache(useKvCache)
                 .checkpointName(checkpointName).initialCacheCapacity(initialCacheCapacity)
-                .productThreads(productThreads).linearKernel(linearKernel).weights(weights).prefillChunk(prefillChunk);
+                .productThreads(productThreads).linearKernel(linearKernel).weights(weights).prefillChunk(prefillChunk)
+                .kernels(kernels);
     }
 
     /** Device the weights and caches live on ({@link Device#cpu()} by default). */
@@ -185,6 +189,17 @@ public final class RuntimeOptions {
      */
     public int prefillChunk() {
         return prefillChunk;
+    }
+
+    /**
+     * Which kernels the Java path multiplies the weights with ({@link Kernels#AUTO} by default): {@link Kernels#AUTO}
+     * picks the native kernels (C, byte dot-product instructions; Q8_0 and Q4_0 weights, one or two streams) where
+     * the library is in the jar, loads and has a SIMD variant for this CPU, else the Java Vector API kernels;
+     * {@link Kernels#JAVA} always the Java ones; {@link Kernels#NATIVE} fails to load without the library. Only used
+     * when {@link #effectiveLinearKernel()} is JAVA.
+     */
+    public Kernels kernels() {
+        return kernels;
     }
 
     /** Default of {@link #prefillChunk()}, chosen by measurement (src-docs/benchmarks-decode.md). */
@@ -333,13 +348,13 @@ public final class RuntimeOptions {
                 && r.useKvCache == useKvCache && r.checkpointName.equals(checkpointName)
                 && r.initialCacheCapacity == initialCacheCapacity && r.productThreads == productThreads
                 && r.linearKernel == linearKernel && r.weights == weights
-                && r.prefillChunk == prefillChunk;
+                && r.prefillChunk == prefillChunk && r.kernels == kernels;
     }
 
     @Override
     public int hashCode() {
         return Objects.hash(device, computeType, useKvCache, checkpointName, initialCacheCapacity, productThreads,
-                linearKernel, weights, prefillChunk);
+                linearKernel, weights, prefillChunk, kernels);
     }
 
     @Override
@@ -347,7 +362,7 @@ public final class RuntimeOptions {
         return "RuntimeOptions[device=" + device + ", computeType=" + computeType + ", useKvCache=" + useKvCache
                 + ", checkpointName=" + checkpointName + ", initialCacheCapacity=" + initialCacheCapacity
                 + ", productThreads=" + (productThreads == 0 ? "auto" : productThreads) + ", linearKernel=" + linearKernel + ", weights=" + weights
-                + ", prefillChunk=" + prefillChunk + "]";
+                + ", prefillChunk=" + prefillChunk + ", kernels=" + kernels + "]";
     }
 
     /** Builder for {@link RuntimeOptions}; every setter validates its argument. */
@@ -361,6 +376,7 @@ public final class RuntimeOptions {
         private LinearKernel linearKernel = LinearKernel.AUTO;
         private Weights weights = Weights.AUTO;
         private int prefillChunk = DEFAULT_PREFILL_CHUNK;
+        private Kernels kernels = Kernels.AUTO;
 
         private Builder() {
         }
@@ -401,6 +417,12 @@ public final class RuntimeOptions {
          */
         public Builder productThreads(int productThreads) {
             this.productThreads = requireValidProductThreads(productThreads);
+            return this;
+        }
+
+        /** Which kernels the Java path uses (default {@link Kernels#AUTO}; see {@link RuntimeOptions#kernels()}). */
+        public Builder kernels(Kernels kernels) {
+            this.kernels = Objects.requireNonNull(kernels, "kernels");
             return this;
         }
 

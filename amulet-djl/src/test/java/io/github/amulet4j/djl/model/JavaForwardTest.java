@@ -281,10 +281,12 @@ class JavaForwardTest {
 
     /**
      * A decode step of two streams allocates a few KiB on the calling thread, less than one step's activations
-     * (about 60 KiB for this shape) or the cache, whatever the weights' format (BF16's kernels reorder their input).
+     * (about 60 KiB for this shape) or the cache, whatever the weights' format (BF16's kernels reorder their input;
+     * Q8_0 and Q4_0 run on the native kernels where the library is loaded, which quantize into a reused buffer).
      */
     @ParameterizedTest
-    @org.junit.jupiter.params.provider.EnumSource(value = RuntimeOptions.Weights.class, names = {"F32", "BF16"})
+    @org.junit.jupiter.params.provider.EnumSource(value = RuntimeOptions.Weights.class,
+            names = {"F32", "BF16", "Q8_0", "Q4_0"})
     void aDecodeStepAllocatesNextToNothing(RuntimeOptions.Weights weights) {
         ModelConfig t = ModelShapes.tinyQwen2();
         ModelConfig c = new ModelConfig(t.architecture(), 512, 2, 8, 2, 64, 1536, t.vocabSize(), 4096, t.normEps(),

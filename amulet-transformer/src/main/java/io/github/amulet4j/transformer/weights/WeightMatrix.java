@@ -291,6 +291,68 @@ public final class WeightMatrix {
         WeightKernels.multiply(this, x, n, y, from, to);
     }
 
+    /**
+     * Whether {@link #multiply(QuantizedInput, float[], int, int)} can multiply {@code n} columns with the native
+     * kernels: the library is loaded, the format is Q8_0 or Q4_0 and {@code n} is 1 or 2.
+     */
+    public boolean nativeProduct(int n) {
+        return (n == 1 || n == 2) && NativeKernels.supports(format) && NativeKernels.available();
+    }
+
+    /**
+     * {@code x} ({@code [n, cols]} row-major float32) quantized per block of 32 into {@code into} for
+     * {@link #multiply(QuantizedInput, float[], int, int)}: once per product, before its row ranges run.
+     *
+     * @throws IllegalStateException    without the native library
+     * @throws IllegalArgumentException if {@code x} is too short
+     */
+    public void quantize(float[] x, int n, QuantizedInput into) {
+        requireNative(n);
+        if ((long) n * cols > x.length) {
+            throw new IllegalArgumentException("x holds " + x.length + " values, " + n + " columns need "
+                    + (long) n * cols);
+        }
+        into.ensure(n, cols);
+        NativeKernels.quantize(x, n * cols, into.quants, into.scales, into.sums);
+    }
+
+    /**
+     * As {@link #multiply(float[], int, float[], int, int)} with the native kernels, on activations quantized by
+     * {@link #quantize} (their error: {@link QuantizedInput}); threads may share one product by row ranges.
+     *
+     * @throws IllegalStateException    without the native library, or for a format or column count it does not take
+     * @throws IllegalArgumentException if {@code q} was quantized for another width or {@code y} is too short
+     */
+    public void multiply(QuantizedInput q, float[] y, int from, int to) {
+        int n = q.columns;
+        requireNative(n);
+        Objects.checkFromToIndex(from, to, rows);
+        if (q.cols != cols || (long) n * rows > y.length) {
+            throw new IllegalArgumentException("input quantized for " + q.cols + " columns (matrix: " + cols
+                    + "), y holds " + y.length + " values, " + n + " columns need " + (long) n * rows);
+        }
+        boolean q4 = format == WeightFormat.Q4_0;
+        int colBlocks = cols / WeightFormat.BLOCK;
+        for (int j = 0; j < panels.length; j++) {
+            WeightPanel p = panels[j];
+            for (int r = from; r < to; ) {
+                // a run of rows within one slab
+                int end = Math.min(to, (r / p.rowsPerSlab + 1) * p.rowsPerSlab);
+                NativeKernels.product(q4, p.data(r), p.offset(r), p.scales(r), p.scaleOffset(r), end - r, p.blocks,
+                        q.quants, q.scales, q.sums, p.first / WeightFormat.BLOCK, colBlocks, n, y, r, rows, j > 0);
+                r = end;
+            }
+        }
+    }
+
+    private void requireNative(int n) {
+        if (!nativeProduct(n)) {
+            throw new IllegalStateException("the native kernels cannot multiply " + n + " column(s) of " + format
+                    + (NativeKernels.available() ? " (Q8_0 and Q4_0, one or two columns)"
+                    : ": " + NativeKernels.unavailableReason()));
+        }
+    }
+
     /** The column panels, left to right. */
     WeightPanel[] panels() {
         return panels;

@@ -1,0 +1,546 @@
+/*
+ * Amulet's native dot-product kernels (issue 26): Q8_0 and Q4_0 weights (ggml's block_q8_0/block_q4_0, held as
+ * WeightPanel holds them: a row's quants in one run, its float16 scales in another) times activations quantized per
+ * block of 32 to 8 bits (llama.cpp's Q8_0 with float32 scales and block sums), one or two columns (the two Amulet
+ * streams read each weight once).
+ *
+ * C and intrinsics only. Every variant is compiled with its own per-function target attribute; the one used is chosen
+ * at run time with __builtin_cpu_supports, so one binary runs on any x86-64 machine (never -march=native).
+ * Variants: 0 scalar C, 1 AVX2 (vpmaddubsw + vpmaddwd), 2 AVX-VNNI (256-bit vpdpbusd), 3 AVX-512 VNNI (512-bit
+ * vpdpbusd, two blocks an instruction, scales of 16 blocks widened and multiplied at once).
+ *
+ * Arithmetic, the same in every variant: per block k of a row, the exact integer dot product of the weight quants
+ * with the activation quants, times the weight scale and the activation scale (float32), summed in float32.
+ * Q4_0's nibbles are multiplied unsigned (0..15) and the block's 8 * (sum of activation quants) subtracted through
+ * the precomputed block sum (scale included), as llama.cpp does.
+ */
+#include <jni.h>
+#include <stdint.h>
+#include <string.h>
+#include <math.h>
+
+#if defined(__x86_64__) || defined(_M_X64)
+#define AMULET_X86 1
+#include <immintrin.h>
+/* AVX-VNNI (the 256-bit VEX vpdpbusd) needs gcc 11 or clang 12; older compilers build the other variants */
+#if (defined(__clang__) && __clang_major__ >= 12) || (!defined(__clang__) && defined(__GNUC__) && __GNUC__ >= 11)
+#define AMULET_AVXVNNI 1
+#endif
+#endif
+
+#define QK 32
+
+enum { V_SCALAR = 0, V_AVX2 = 1, V_AVXVNNI = 2, V_AVX512VNNI = 3, V_COUNT = 4 };
+static const char *const VARIANT_NAMES[V_COUNT] = {"scalar", "avx2", "avx-vnni", "avx512-vnni"};
+
+/* A weight row range times one or two activation columns: see amulet_product below for the arguments. */
+typedef void (*kernel_fn)(const uint8_t *w, const uint16_t *sc, int rows, int blocks, const int8_t *xq,
+                          const float *xd, const float *xs, int colBlocks, int n, float *y, int yStride, int add);
+
+/* An IEEE half as float32, the Java kernels' bit trick (exact for finite values, subnormals included). */
+static inline float half_to_float(uint16_t h) {
+    int32_t bits = (int32_t) ((uint32_t) h << 16);
+    bits = (bits >> 3) & (int32_t) 0x8FFFE000;
+    float f;
+    memcpy(&f, &bits, 4);
+    return f * 0x1p112f;
+}
+
+static inline void store(float *y, int yStride, int r, int c, float s, int add) {
+    float *p = y + (size_t) c * yStride + r;
+    *p = add ? *p + s : s;
+}
+
+/* ---------------------------------------------------------------- scalar (any CPU) */
+
+static void q80_scalar(const uint8_t *w, const uint16_t *sc, int rows, int blocks, const int8_t *xq,
+                       const float *xd, const float *xs, int colBlocks, int n, float *y, int yStride, int add) {
+    (void) xs;
+    for (int r = 0; r < rows; r++) {
+        const int8_t *wr = (const int8_t *) w + (size_t) r * blocks * QK;
+        for (int c = 0; c < n; c++) {
+            const int8_t *x = xq + (size_t) c * colBlocks * QK;
+            const float *d = xd + (size_t) c * colBlocks;
+            float s = 0;
+            for (int k = 0; k < blocks; k++) {
+                int32_t dot = 0;
+                for (int j = 0; j < QK; j++) {
+                    dot += (int32_t) wr[k * QK + j] * x[k * QK + j];
+                }
+                s += (float) dot * (half_to_float(sc[(size_t) r * blocks + k]) * d[k]);
+            }
+            store(y, yStride, r, c, s, add);
+        }
+    }
+}
+
+static void q40_scalar(const uint8_t *w, const uint16_t *sc, int rows, int blocks, const int8_t *xq,
+                       const float *xd, const float *xs, int colBlocks, int n, float *y, int yStride, int add) {
+    for (int r = 0; r < rows; r++) {
+        const uint8_t *wr = w + (size_t) r * blocks * (QK / 2);
+        for (int c = 0; c < n; c++) {
+            const int8_t *x = xq + (size_t) c * colBlocks * QK;
+            const float *d = xd + (size_t) c * colBlocks;
+            const float *bs = xs + (size_t) c * colBlocks;
+            float s = 0, corr = 0;
+            for (int k = 0; k < blocks; k++) {
+                int32_t dot = 0;
+                for (int j = 0; j < QK / 2; j++) {
+                    uint8_t b = wr[k * (QK / 2) + j];
+                    dot += (int32_t) (b & 0x0F) * x[k * QK + j] + (int32_t) (b >> 4) * x[k * QK + j + QK / 2];
+                }
+                float dw = half_to_float(sc[(size_t) r * blocks + k]);
+                s += (float) dot * (dw * d[k]);
+                corr += dw * bs[k];
+            }
+            store(y, yStride, r, c, s - 8 * corr, add);
+        }
+    }
+}
+
+/* Per block of 32: d = max|x| / 127, q = round-half-even(x / d), s = d * sum(q). */
+static void quantize_scalar(const float *x, int values, int8_t *q, float *d, float *s) {
+    for (int k = 0; k < values / QK; k++) {
+        const float *v = x + (size_t) k * QK;
+        float amax = 0;
+        for (int j = 0; j < QK; j++) {
+            float a = fabsf(v[j]);
+            amax = a > amax ? a : amax;
+        }
+        float dk = amax / 127.0f;
+        float id = dk != 0 ? 1.0f / dk : 0.0f;
+        int32_t sum = 0;
+        for (int j = 0; j < QK; j++) {
+            int32_t qi = (int32_t) rintf(v[j] * id);
+            q[(size_t) k * QK + j] = (int8_t) qi;
+            sum += qi;
+        }
+        d[k] = dk;
+        s[k] = dk * (float) sum;
+    }
+}
+
+#ifdef AMULET_X86
+/* ---------------------------------------------------------------- AVX2 + FMA + F16C */
+#define T_AVX2 __attribute__((target("avx2,fma,f16c")))
+#define T_AVXVNNI __attribute__((target("avx2,fma,f16c,avxvnni")))
+#define T_AVX512 __attribute__((target("avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni")))
+
+static inline T_AVX2 float hsum256(__m256 v) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
+/* The 16 bytes of a Q4_0 block's nibbles as 32 unsigned bytes in element order (low nibbles, then high ones). */
+static inline T_AVX2 __m256i nibbles(const uint8_t *p) {
+    __m128i b = _mm_loadu_si128((const __m128i *) p);
+    __m256i v = _mm256_insertf128_si256(_mm256_castsi128_si256(b), _mm_srli_epi16(b, 4), 1);
+    return _mm256_and_si256(v, _mm256_set1_epi8(0x0F));
+}
+
+/* 8 int32 lane sums of u[i] * s[i] (u unsigned, s signed bytes). */
+static inline T_AVX2 __m256i dot_avx2(__m256i u, __m256i s) {
+    return _mm256_madd_epi16(_mm256_maddubs_epi16(u, s), _mm256_set1_epi16(1));
+}
+
+#ifdef AMULET_AVXVNNI
+static inline T_AVXVNNI __m256i dot_avxvnni(__m256i u, __m256i s) {
+    return _mm256_dpbusd_avx_epi32(_mm256_setzero_si256(), u, s);
+}
+#endif
+
+static inline T_AVX512 __m256i dot_avx512_256(__m256i u, __m256i s) {
+    return _mm256_dpbusd_epi32(_mm256_setzero_si256(), u, s);
+}
+
+/* One body per 256-bit variant: DOT is the byte dot product, T the target attribute. */
+#define Q80_256(NAME, T, DOT)                                                                                         \
+    static T void NAME(const uint8_t *w, const uint16_t *sc, int rows, int blocks, const int8_t *xq,                  \
+                       const float *xd, const float *xs, int colBlocks, int n, float *y, int yStride, int add) {      \
+        (void) xs;                                                                                                    \
+        const int8_t *x1 = xq + (size_t) colBlocks * QK;                                                              \
+        const float *d1 = xd + colBlocks;                                                                             \
+        for (int r = 0; r < rows; r++) {                                                                              \
+            const uint8_t *wr = w + (size_t) r * blocks * QK;                                                         \
+            const uint16_t *sr = sc + (size_t) r * blocks;                                                            \
+            __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();                                                \
+            if (n == 2) {                                                                                             \
+                for (int k = 0; k < blocks; k++) {                                                                    \
+                    __m256i v = _mm256_loadu_si256((const __m256i *) (wr + k * QK));                                  \
+                    __m256i av = _mm256_sign_epi8(v, v);                                                              \
+                    __m256i s0 = _mm256_sign_epi8(_mm256_loadu_si256((const __m256i *) (xq + k * QK)), v);            \
+                    __m256i s1 = _mm256_sign_epi8(_mm256_loadu_si256((const __m256i *) (x1 + k * QK)), v);            \
+                    float dw = _cvtsh_ss(sr[k]);                                                                      \
+                    a0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(DOT(av, s0)), _mm256_set1_ps(dw * xd[k]), a0);            \
+                    a1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(DOT(av, s1)), _mm256_set1_ps(dw * d1[k]), a1);            \
+                }                                                                                                     \
+                store(y, yStride, r, 1, hsum256(a1), add);                                                            \
+            } else {                                                                                                  \
+                for (int k = 0; k < blocks; k++) {                                                                    \
+                    __m256i v = _mm256_loadu_si256((const __m256i *) (wr + k * QK));                                  \
+                    __m256i s0 = _mm256_sign_epi8(_mm256_loadu_si256((const __m256i *) (xq + k * QK)), v);            \
+                    float dw = _cvtsh_ss(sr[k]);                                                                      \
+                    a0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(DOT(_mm256_sign_epi8(v, v), s0)),                         \
+                                         _mm256_set1_ps(dw * xd[k]), a0);                                             \
+                }                                                                                                     \
+            }                                                                                                         \
+            store(y, yStride, r, 0, hsum256(a0), add);                                                                \
+        }                                                                                                             \
+    }
+
+#define Q40_256(NAME, T, DOT)                                                                                         \
+    static T void NAME(const uint8_t *w, const uint16_t *sc, int rows, int blocks, const int8_t *xq,                  \
+                       const float *xd, const float *xs, int colBlocks, int n, float *y, int yStride, int add) {      \
+        const int8_t *x1 = xq + (size_t) colBlocks * QK;                                                              \
+        const float *d1 = xd + colBlocks;                                                                             \
+        const float *s1 = xs + colBlocks;                                                                             \
+        for (int r = 0; r < rows; r++) {                                                                              \
+            const uint8_t *wr = w + (size_t) r * blocks * (QK / 2);                                                   \
+            const uint16_t *sr = sc + (size_t) r * blocks;                                                            \
+            __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();                                                \
+            float c0 = 0, c1 = 0;                                                                                     \
+            if (n == 2) {                                                                                             \
+                for (int k = 0; k < blocks; k++) {                                                                    \
+                    __m256i v = nibbles(wr + k * (QK / 2));                                                           \
+                    float dw = _cvtsh_ss(sr[k]);                                                                      \
+                    __m256i p0 = DOT(v, _mm256_loadu_si256((const __m256i *) (xq + k * QK)));                         \
+                    __m256i p1 = DOT(v, _mm256_loadu_si256((const __m256i *) (x1 + k * QK)));                         \
+                    a0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p0), _mm256_set1_ps(dw * xd[k]), a0);                     \
+                    a1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p1), _mm256_set1_ps(dw * d1[k]), a1);                     \
+                    c0 += dw * xs[k];                                                                                 \
+                    c1 += dw * s1[k];                                                                                 \
+                }                                                                                                     \
+                store(y, yStride, r, 1, hsum256(a1) - 8 * c1, add);                                                   \
+            } else {                                                                                                  \
+                for (int k = 0; k < blocks; k++) {                                                                    \
+                    __m256i v = nibbles(wr + k * (QK / 2));                                                           \
+                    float dw = _cvtsh_ss(sr[k]);                                                                      \
+                    __m256i p0 = DOT(v, _mm256_loadu_si256((const __m256i *) (xq + k * QK)));                         \
+                    a0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p0), _mm256_set1_ps(dw * xd[k]), a0);                     \
+                    c0 += dw * xs[k];                                                                                 \
+                }                                                                                                     \
+            }                                                                                                         \
+            store(y, yStride, r, 0, hsum256(a0) - 8 * c0, add);                                                       \
+        }                                                                                                             \
+    }
+
+Q80_256(q80_avx2, T_AVX2, dot_avx2)
+Q40_256(q40_avx2, T_AVX2, dot_avx2)
+#ifdef AMULET_AVXVNNI
+Q80_256(q80_avxvnni, T_AVXVNNI, dot_avxvnni)
+Q40_256(q40_avxvnni, T_AVXVNNI, dot_avxvnni)
+#endif
+
+static T_AVX2 void quantize_avx2(const float *x, int values, int8_t *q, float *d, float *s) {
+    const __m256 signBit = _mm256_set1_ps(-0.0f);
+    for (int k = 0; k < values / QK; k++) {
+        const float *v = x + (size_t) k * QK;
+        __m256 v0 = _mm256_loadu_ps(v), v1 = _mm256_loadu_ps(v + 8), v2 = _mm256_loadu_ps(v + 16),
+               v3 = _mm256_loadu_ps(v + 24);
+        __m256 m = _mm256_max_ps(_mm256_max_ps(_mm256_andnot_ps(signBit, v0), _mm256_andnot_ps(signBit, v1)),
+                                 _mm256_max_ps(_mm256_andnot_ps(signBit, v2), _mm256_andnot_ps(signBit, v3)));
+        __m128 h = _mm_max_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps(m, 1));
+        h = _mm_max_ps(h, _mm_movehl_ps(h, h));
+        h = _mm_max_ss(h, _mm_movehdup_ps(h));
+        float amax = _mm_cvtss_f32(h);
+        float dk = amax / 127.0f;
+        float id = dk != 0 ? 1.0f / dk : 0.0f;
+        __m256 mul = _mm256_set1_ps(id);
+        const int mode = _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC;
+        __m256i i0 = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(v0, mul), mode));
+        __m256i i1 = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(v1, mul), mode));
+        __m256i i2 = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(v2, mul), mode));
+        __m256i i3 = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(v3, mul), mode));
+        __m256i sum = _mm256_add_epi32(_mm256_add_epi32(i0, i1), _mm256_add_epi32(i2, i3));
+        __m128i s4 = _mm_add_epi32(_mm256_castsi256_si128(sum), _mm256_extracti128_si256(sum, 1));
+        s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 0x4E));
+        s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 0xB1));
+        /* pack to bytes; packs works within 128-bit lanes, the permute puts the eight int32 quads back in order */
+        __m256i p = _mm256_packs_epi16(_mm256_packs_epi32(i0, i1), _mm256_packs_epi32(i2, i3));
+        p = _mm256_permutevar8x32_epi32(p, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+        _mm256_storeu_si256((__m256i *) (q + (size_t) k * QK), p);
+        d[k] = dk;
+        s[k] = dk * (float) _mm_cvtsi128_si32(s4);
+    }
+}
+
+/* ---------------------------------------------------------------- AVX-512 VNNI: two blocks a 512-bit vpdpbusd */
+
+/* |w| as unsigned bytes and x with w's sign, for 64 bytes. */
+static inline T_AVX512 __m512i signed_by(__m512i x, __mmask64 neg) {
+    return _mm512_mask_sub_epi8(x, neg, _mm512_setzero_si512(), x);
+}
+
+/* Two Q4_0 blocks' 32 bytes of nibbles as 64 unsigned bytes in element order. */
+static inline T_AVX512 __m512i nibbles2(const uint8_t *p) {
+    __m256i b = _mm256_loadu_si256((const __m256i *) p);
+    __m256i m = _mm256_set1_epi8(0x0F);
+    __m512i z = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_and_si256(b, m)),
+                                   _mm256_and_si256(_mm256_srli_epi16(b, 4), m), 1);
+    /* [lo0 lo1 hi0 hi1] -> [lo0 hi0 lo1 hi1] */
+    return _mm512_shuffle_i64x2(z, z, _MM_SHUFFLE(3, 1, 2, 0));
+}
+
+/*
+ * One row of either format against one or two columns (TWO, a constant after inlining): blocks in chunks of 16,
+ * whose weight scales are widened at once (vcvtph2ps) and multiplied by the activation scales in one vector; each
+ * pair of blocks is one 512-bit vpdpbusd per column, its two scales moved into the halves of a vector with vpermps.
+ * The last chunk loads its scales masked (nothing read past the row); an odd last block takes the 256-bit path.
+ */
+static inline __attribute__((always_inline)) T_AVX512 void row_avx512(
+        int q4, int two, const uint8_t *wr, const uint16_t *sr, int blocks, const int8_t *x0, const int8_t *x1,
+        const float *d0, const float *d1, const float *b0, const float *b1, float *out0, float *out1) {
+    const __m512i zero = _mm512_setzero_si512();
+    const __m512i first = _mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1);
+    const __m512i step = _mm512_set1_epi32(2);
+    const int qb = q4 ? QK / 2 : QK;
+    __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps();
+    __m512 c0 = _mm512_setzero_ps(), c1 = _mm512_setzero_ps();
+    float t0 = 0, t1 = 0;
+    for (int k = 0; k < blocks; k += 16) {
+        int m = blocks - k < 16 ? blocks - k : 16;
+        __mmask16 mk = (__mmask16) ((1u << m) - 1);
+        __m512 dw = _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(mk, sr + k));
+        __m512 s0 = _mm512_mul_ps(dw, _mm512_maskz_loadu_ps(mk, d0 + k));
+        __m512 s1 = two ? _mm512_mul_ps(dw, _mm512_maskz_loadu_ps(mk, d1 + k)) : s0;
+        if (q4) {
+            c0 = _mm512_fmadd_ps(dw, _mm512_maskz_loadu_ps(mk, b0 + k), c0);
+            if (two) {
+                c1 = _mm512_fmadd_ps(dw, _mm512_maskz_loadu_ps(mk, b1 + k), c1);
+            }
+        }
+        __m512i idx = first;
+        int j = 0;
+        for (; j + 2 <= m; j += 2) {
+            const uint8_t *w = wr + (size_t) (k + j) * qb;
+            const int8_t *xa = x0 + (size_t) (k + j) * QK;
+            if (q4) {
+                __m512i v = nibbles2(w);
+                a0 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_dpbusd_epi32(zero, v, _mm512_loadu_si512(xa))),
+                                     _mm512_permutexvar_ps(idx, s0), a0);
+                if (two) {
+                    const int8_t *xb = x1 + (size_t) (k + j) * QK;
+                    a1 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_dpbusd_epi32(zero, v, _mm512_loadu_si512(xb))),
+                                         _mm512_permutexvar_ps(idx, s1), a1);
+                }
+            } else {
+                __m512i v = _mm512_loadu_si512(w);
+                __mmask64 neg = _mm512_movepi8_mask(v);
+                __m512i av = _mm512_abs_epi8(v);
+                a0 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_dpbusd_epi32(zero, av,
+                                             signed_by(_mm512_loadu_si512(xa), neg))),
+                                     _mm512_permutexvar_ps(idx, s0), a0);
+                if (two) {
+                    const int8_t *xb = x1 + (size_t) (k + j) * QK;
+                    a1 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_dpbusd_epi32(zero, av,
+                                                 signed_by(_mm512_loadu_si512(xb), neg))),
+                                         _mm512_permutexvar_ps(idx, s1), a1);
+                }
+            }
+            idx = _mm512_add_epi32(idx, step);
+        }
+        if (j < m) {
+            /* an odd last block */
+            float sc0[16], sc1[16];
+            _mm512_storeu_ps(sc0, s0);
+            _mm512_storeu_ps(sc1, s1);
+            const uint8_t *w = wr + (size_t) (k + j) * qb;
+            __m256i v = q4 ? nibbles(w) : _mm256_loadu_si256((const __m256i *) w);
+            __m256i u = q4 ? v : _mm256_sign_epi8(v, v);
+            __m256i xa = _mm256_loadu_si256((const __m256i *) (x0 + (size_t) (k + j) * QK));
+            t0 += hsum256(_mm256_cvtepi32_ps(dot_avx512_256(u, q4 ? xa : _mm256_sign_epi8(xa, v)))) * sc0[j];
+            if (two) {
+                __m256i xb = _mm256_loadu_si256((const __m256i *) (x1 + (size_t) (k + j) * QK));
+                t1 += hsum256(_mm256_cvtepi32_ps(dot_avx512_256(u, q4 ? xb : _mm256_sign_epi8(xb, v)))) * sc1[j];
+            }
+        }
+    }
+    *out0 = _mm512_reduce_add_ps(a0) + t0 - (q4 ? 8 * _mm512_reduce_add_ps(c0) : 0.0f);
+    if (two) {
+        *out1 = _mm512_reduce_add_ps(a1) + t1 - (q4 ? 8 * _mm512_reduce_add_ps(c1) : 0.0f);
+    }
+}
+
+static T_AVX512 void q80_avx512vnni(const uint8_t *w, const uint16_t *sc, int rows, int blocks, const int8_t *xq,
+                                    const float *xd, const float *xs, int colBlocks, int n, float *y, int yStride,
+                                    int add) {
+    (void) xs;
+    const int8_t *x1 = xq + (size_t) colBlocks * QK;
+    const float *d1 = xd + colBlocks;
+    for (int r = 0; r < rows; r++) {
+        const uint8_t *wr = w + (size_t) r * blocks * QK;
+        const uint16_t *sr = sc + (size_t) r * blocks;
+        float s0, s1;
+        if (n == 2) {
+            row_avx512(0, 1, wr, sr, blocks, xq, x1, xd, d1, NULL, NULL, &s0, &s1);
+            store(y, yStride, r, 1, s1, add);
+        } else {
+            row_avx512(0, 0, wr, sr, blocks, xq, NULL, xd, NULL, NULL, NULL, &s0, NULL);
+        }
+        store(y, yStride, r, 0, s0, add);
+    }
+}
+
+static T_AVX512 void q40_avx512vnni(const uint8_t *w, const uint16_t *sc, int rows, int blocks, const int8_t *xq,
+                                    const float *xd, const float *xs, int colBlocks, int n, float *y, int yStride,
+                                    int add) {
+    const int8_t *x1 = xq + (size_t) colBlocks * QK;
+    const float *d1 = xd + colBlocks;
+    const float *b1 = xs + colBlocks;
+    for (int r = 0; r < rows; r++) {
+        const uint8_t *wr = w + (size_t) r * blocks * (QK / 2);
+        const uint16_t *sr = sc + (size_t) r * blocks;
+        float s0, s1;
+        if (n == 2) {
+            row_avx512(1, 1, wr, sr, blocks, xq, x1, xd, d1, xs, b1, &s0, &s1);
+            store(y, yStride, r, 1, s1, add);
+        } else {
+            row_avx512(1, 0, wr, sr, blocks, xq, NULL, xd, NULL, xs, NULL, &s0, NULL);
+        }
+        store(y, yStride, r, 0, s0, add);
+    }
+}
+#endif /* AMULET_X86 */
+
+/* ---------------------------------------------------------------- dispatch */
+
+static int supported_mask(void) {
+    int m = 1 << V_SCALAR;
+#ifdef AMULET_X86
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+        m |= 1 << V_AVX2; /* every AVX2 CPU has F16C */
+#ifdef AMULET_AVXVNNI
+        if (__builtin_cpu_supports("avxvnni")) {
+            m |= 1 << V_AVXVNNI;
+        }
+#endif
+        if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw")
+            && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni")) {
+            m |= 1 << V_AVX512VNNI;
+        }
+    }
+#endif
+    return m;
+}
+
+static int best(int mask) {
+    for (int v = V_COUNT - 1; v > 0; v--) {
+        if (mask & (1 << v)) {
+            return v;
+        }
+    }
+    return V_SCALAR;
+}
+
+static int supported = -1;
+static int current = V_SCALAR;
+
+static void init(void) {
+    if (supported < 0) {
+        supported = supported_mask();
+        current = best(supported);
+    }
+}
+
+static kernel_fn kernel(int v, int q4) {
+    switch (v) {
+#ifdef AMULET_X86
+        case V_AVX2: return q4 ? q40_avx2 : q80_avx2;
+#ifdef AMULET_AVXVNNI
+        case V_AVXVNNI: return q4 ? q40_avxvnni : q80_avxvnni;
+#endif
+        case V_AVX512VNNI: return q4 ? q40_avx512vnni : q80_avx512vnni;
+#endif
+        default: return q4 ? q40_scalar : q80_scalar;
+    }
+}
+
+/* ---------------------------------------------------------------- JNI: io.github.amulet4j.transformer.weights.NativeKernels */
+
+#define JNI_FN(name) Java_io_github_amulet4j_transformer_weights_NativeKernels_##name
+
+JNIEXPORT jint JNICALL JNI_FN(supportedVariants)(JNIEnv *env, jclass cls) {
+    (void) env; (void) cls;
+    init();
+    return supported;
+}
+
+JNIEXPORT jint JNICALL JNI_FN(variant)(JNIEnv *env, jclass cls) {
+    (void) env; (void) cls;
+    init();
+    return current;
+}
+
+/* Selects variant v when this CPU supports it; returns the variant in use afterwards. */
+JNIEXPORT jint JNICALL JNI_FN(selectVariant)(JNIEnv *env, jclass cls, jint v) {
+    (void) env; (void) cls;
+    init();
+    if (v >= 0 && v < V_COUNT && (supported & (1 << v))) {
+        current = v;
+    }
+    return current;
+}
+
+JNIEXPORT jstring JNICALL JNI_FN(variantName)(JNIEnv *env, jclass cls, jint v) {
+    (void) cls;
+    return (*env)->NewStringUTF(env, v >= 0 && v < V_COUNT ? VARIANT_NAMES[v] : "unknown");
+}
+
+/*
+ * x[c * cols + i] for c < n quantized per block of 32 into q (bytes, same indices), d and s (one per block, column c's
+ * from c * cols / 32): scales and scale * sum of quants.
+ */
+JNIEXPORT void JNICALL JNI_FN(quantize)(JNIEnv *env, jclass cls, jfloatArray x, jint values, jbyteArray q,
+                                         jfloatArray d, jfloatArray s) {
+    (void) cls;
+    init();
+    float *px = (*env)->GetPrimitiveArrayCritical(env, x, NULL);
+    int8_t *pq = (*env)->GetPrimitiveArrayCritical(env, q, NULL);
+    float *pd = (*env)->GetPrimitiveArrayCritical(env, d, NULL);
+    float *ps = (*env)->GetPrimitiveArrayCritical(env, s, NULL);
+    if (px && pq && pd && ps) {
+#ifdef AMULET_X86
+        if (supported & (1 << V_AVX2) && current != V_SCALAR) {
+            quantize_avx2(px, values, pq, pd, ps);
+        } else
+#endif
+        quantize_scalar(px, values, pq, pd, ps);
+    }
+    if (ps) (*env)->ReleasePrimitiveArrayCritical(env, s, ps, 0);
+    if (pd) (*env)->ReleasePrimitiveArrayCritical(env, d, pd, 0);
+    if (pq) (*env)->ReleasePrimitiveArrayCritical(env, q, pq, 0);
+    if (px) (*env)->ReleasePrimitiveArrayCritical(env, x, px, JNI_ABORT);
+}
+
+/*
+ * Rows [0, rows) of a weight slab range times n (1 or 2) quantized activation columns:
+ * weights at w[wOff...] (a row's quants contiguous: blocks * 32 bytes for Q8_0, blocks * 16 for Q4_0), float16 scales
+ * at sc[sOff...] (blocks a row); activations from block xBlock of each column, colBlocks blocks a column;
+ * y[yOff + c * yStride + r] stored or (add) added to. The Java side checks every bound.
+ */
+JNIEXPORT void JNICALL JNI_FN(product)(JNIEnv *env, jclass cls, jboolean q4, jbyteArray w, jint wOff,
+                                        jshortArray sc, jint sOff, jint rows, jint blocks, jbyteArray xq,
+                                        jfloatArray xd, jfloatArray xs, jint xBlock, jint colBlocks, jint n,
+                                        jfloatArray y, jint yOff, jint yStride, jboolean add) {
+    (void) cls;
+    init();
+    uint8_t *pw = (*env)->GetPrimitiveArrayCritical(env, w, NULL);
+    uint16_t *ps = (*env)->GetPrimitiveArrayCritical(env, sc, NULL);
+    int8_t *pq = (*env)->GetPrimitiveArrayCritical(env, xq, NULL);
+    float *pd = (*env)->GetPrimitiveArrayCritical(env, xd, NULL);
+    float *pxs = (*env)->GetPrimitiveArrayCritical(env, xs, NULL);
+    float *py = (*env)->GetPrimitiveArrayCritical(env, y, NULL);
+    if (pw && ps && pq && pd && pxs && py) {
+        kernel(current, q4)(pw + wOff, ps + sOff, rows, blocks, pq + (size_t) xBlock * QK, pd + xBlock, pxs + xBlock,
+                            colBlocks, n, py + yOff, yStride, add);
+    }
+    if (py) (*env)->ReleasePrimitiveArrayCritical(env, y, py, 0);
+    if (pxs) (*env)->ReleasePrimitiveArrayCritical(env, xs, pxs, JNI_ABORT);
+    if (pd) (*env)->ReleasePrimitiveArrayCritical(env, xd, pd, JNI_ABORT);
+    if (pq) (*env)->ReleasePrimitiveArrayCritical(env, xq, pq, JNI_ABORT);
+    if (ps) (*env)->ReleasePrimitiveArrayCritical(env, sc, ps, JNI_ABORT);
+    if (pw) (*env)->ReleasePrimitiveArrayCritical(env, w, pw, JNI_ABORT);
+}

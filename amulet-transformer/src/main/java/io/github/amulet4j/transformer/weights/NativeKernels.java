@@ -1,0 +1,137 @@
+package io.github.amulet4j.transformer.weights;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.Locale;
+
+/**
+ * The native dot-product kernels (src/main/c/amulet_kernels.c, issue 26): Q8_0 and Q4_0 weights times activations
+ * quantized per block of 32 to 8 bits ({@link QuantizedInput}), one or two columns, with the byte dot-product
+ * instructions the Vector API lacks ({@code vpdpbusd} with AVX-512 VNNI or AVX-VNNI, {@code vpmaddubsw} with AVX2).
+ * The library is built by the Maven build with the system C compiler into the jar under
+ * {@code native/linux-x86_64/}; at first use it is copied to a temporary file and loaded with {@link System#load}.
+ * The library picks the widest variant this CPU has at run time ({@link #variantName()}).
+ *
+ * <p>Where the library is absent (no compiler at build time, another platform) or fails to load, {@link #available()}
+ * is false and {@link #unavailableReason()} says why: the Java kernels run instead. JNI, not FFM: it works on JDK 17.
+ * The arrays are pinned for a call ({@code GetPrimitiveArrayCritical}), never copied.
+ */
+public final class NativeKernels {
+
+    private static final Logger LOG = LoggerFactory.getLogger(NativeKernels.class);
+
+    /** Variants, as amulet_kernels.c numbers them. */
+    static final int SCALAR = 0;
+    static final int AVX2 = 1;
+    static final int AVX_VNNI = 2;
+    static final int AVX512_VNNI = 3;
+    static final int VARIANTS = 4;
+
+    /** Set to {@code true} to never load the library (a JVM that must run the Java kernels). */
+    public static final String DISABLE_PROPERTY = "amulet.native.disable";
+
+    private static final String REASON;
+
+    static {
+        REASON = load();
+    }
+
+    private NativeKernels() {
+    }
+
+    /** The platform's folder in the jar, or null where no library is built for it. */
+    static String platform() {
+        String os = System.getProperty("os.name", "").toLowerCase(Locale.ROOT);
+        String arch = System.getProperty("os.arch", "").toLowerCase(Locale.ROOT);
+        if (os.startsWith("linux") && (arch.equals("amd64") || arch.equals("x86_64"))) {
+            return "linux-x86_64";
+        }
+        return null;
+    }
+
+    /** The library's resource name for this platform. */
+    static String resource() {
+        String p = platform();
+        return p == null ? null : "/native/" + p + "/libamulet_kernels.so";
+    }
+
+    /** Loads the library: null when loaded, else why not. */
+    private static String load() {
+        if (Boolean.getBoolean(DISABLE_PROPERTY)) {
+            return "disabled by -D" + DISABLE_PROPERTY + "=true";
+        }
+        String resource = resource();
+        if (resource == null) {
+            return "no native library is built for " + System.getProperty("os.name") + " "
+                    + System.getProperty("os.arch") + " (linux-x86_64 only)";
+        }
+        try (InputStream in = NativeKernels.class.getResourceAsStream(resource)) {
+            if (in == null) {
+                return "the jar has no " + resource + " (built without a C compiler: install gcc or clang and "
+                        + "rebuild)";
+            }
+            Path file = Files.createTempFile("amulet_kernels", ".so");
+            try {
+                Files.copy(in, file, StandardCopyOption.REPLACE_EXISTING);
+                System.load(file.toAbsolutePath().toString());
+            } finally {
+                // the loaded library stays mapped; the file is not needed any more (Linux)
+                Files.deleteIfExists(file);
+            }
+            int v = variant();
+            LOG.debug("native kernels loaded from {}: variant {}", resource, variantName(v));
+            return null;
+        } catch (IOException | UnsatisfiedLinkError | SecurityException e) {
+            LOG.warn("native kernels could not be loaded from {}: {}", resource, e.toString());
+            return "loading " + resource + " failed: " + e;
+        }
+    }
+
+    /** Whether the library is loaded. */
+    public static boolean available() {
+        return REASON == null;
+    }
+
+    /** Why the library is not loaded, or null when it is. */
+    public static String unavailableReason() {
+        return REASON;
+    }
+
+    /**
+     * Whether the native kernels should beat the Java ones on this CPU: loaded, with a SIMD variant (AVX2 or better).
+     */
+    public static boolean accelerated() {
+        return available() && variant() != SCALAR;
+    }
+
+    /** The variant in use (its name: {@link #variantName()}). */
+    public static String variantName() {
+        return available() ? variantName(variant()) : "none";
+    }
+
+    /** The format kinds the native kernels multiply. */
+    public static boolean supports(WeightFormat format) {
+        return format == WeightFormat.Q8_0 || format == WeightFormat.Q4_0;
+    }
+
+    static native int supportedVariants();
+
+    static native int variant();
+
+    /** Selects variant {@code v} where the CPU has it (tests); returns the variant in use. */
+    static native int selectVariant(int v);
+
+    static native String variantName(int v);
+
+    static native void quantize(float[] x, int values, byte[] q, float[] d, float[] s);
+
+    static native void product(boolean q4, byte[] w, int wOff, short[] sc, int sOff, int rows, int blocks, byte[] xq,
+                               float[] xd, float[] xs, int xBlock, int colBlocks, int n, float[] y, int yOff,
+                               int yStride, boolean add);
+}
