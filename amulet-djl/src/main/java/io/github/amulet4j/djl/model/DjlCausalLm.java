@@ -33,7 +33,7 @@ public final class DjlCausalLm extends DecoderLm {
 
     private DjlCausalLm(ModelConfig config, RuntimeOptions options, NDManager manager, ForwardPass forward) {
         super(config, new DecoderSettings(options.checkpointName(), options.useKvCache(),
-                options.initialCacheCapacity(), options.prefillChunk()), forward);
+                options.initialCacheCapacity(), options.prefillChunk(), (long) options.promptCacheMib() << 20), forward);
         this.options = options;
         this.manager = manager;
     }

@@ -35,6 +35,7 @@ public final class RuntimeOptions {
     private final LinearKernel linearKernel;
     private final Weights weights;
     private final int prefillChunk;
+    private final int promptCacheMib;
 
     /** Which code multiplies the linear layers on the CPU. */
     public enum LinearKernel {
@@ -124,6 +125,7 @@ public final class RuntimeOptions {
         this.linearKernel = b.linearKernel;
         this.weights = b.weights;
         this.prefillChunk = b.prefillChunk;
+        this.promptCacheMib = b.promptCacheMib;
     }
 
     /** Float32 on the CPU with a KV cache. */
@@ -139,7 +141,8 @@ public final class RuntimeOptions {
     public Builder toBuilder() {
         return new Builder().device(device).computeType(computeType).useKvCache(useKvCache)
                 .checkpointName(checkpointName).initialCacheCapacity(initialCacheCapacity)
-                .productThreads(productThreads).linearKernel(linearKernel).weights(weights).prefillChunk(prefillChunk);
+                .productThreads(productThreads).linearKernel(linearKernel).weights(weights).prefillChunk(prefillChunk)
+                .promptCacheMib(promptCacheMib);
     }
 
     /** Device the weights and caches live on ({@link Device#cpu()} by default). */
@@ -185,6 +188,36 @@ public final class RuntimeOptions {
      */
     public int prefillChunk() {
         return prefillChunk;
+    }
+
+    /**
+     * MiB the model's prompt cache may hold (default {@value #DEFAULT_PROMPT_CACHE_MIB}; 0 turns it off): the keys
+     * and values of earlier prompts and answers, per stream, so that a prompt starting with one of them prefills only
+     * the rest (a conversation's next turn, another preference over the same history, requests sharing a system
+     * prompt). Least recently used entries are evicted to stay within it. Used on the Java pass only; the PyTorch
+     * engine pass runs without it (logged once).
+     */
+    public int promptCacheMib() {
+        return promptCacheMib;
+    }
+
+    /**
+     * Default of {@link #promptCacheMib()}: about 40,000 tokens of the Qwen2.5-0.5B shape (24 KiB a token), 4,000 of
+     * an 8B Llama (128 KiB a token), enough for a few long conversations of both streams (src-docs/user-guide.md).
+     */
+    public static final int DEFAULT_PROMPT_CACHE_MIB = 1024;
+
+    /**
+     * Checks a {@link #promptCacheMib()} value.
+     *
+     * @throws IllegalArgumentException if negative or above 1048576 (1 TiB)
+     */
+    public static int requireValidPromptCacheMib(int promptCacheMib) {
+        if (promptCacheMib < 0 || promptCacheMib > 1 << 20) {
+            throw new IllegalArgumentException("promptCacheMib must be in [0, 1048576] (MiB; 0 turns the prompt cache "
+                    + "off), got " + promptCacheMib);
+        }
+        return promptCacheMib;
     }
 
     /** Default of {@link #prefillChunk()}, chosen by measurement (src-docs/benchmarks-decode.md). */
@@ -333,13 +366,13 @@ public final class RuntimeOptions {
                 && r.useKvCache == useKvCache && r.checkpointName.equals(checkpointName)
                 && r.initialCacheCapacity == initialCacheCapacity && r.productThreads == productThreads
                 && r.linearKernel == linearKernel && r.weights == weights
-                && r.prefillChunk == prefillChunk;
+                && r.prefillChunk == prefillChunk && r.promptCacheMib == promptCacheMib;
     }
 
     @Override
     public int hashCode() {
         return Objects.hash(device, computeType, useKvCache, checkpointName, initialCacheCapacity, productThreads,
-                linearKernel, weights, prefillChunk);
+                linearKernel, weights, prefillChunk, promptCacheMib);
     }
 
     @Override
@@ -347,7 +380,7 @@ public final class RuntimeOptions {
         return "RuntimeOptions[device=" + device + ", computeType=" + computeType + ", useKvCache=" + useKvCache
                 + ", checkpointName=" + checkpointName + ", initialCacheCapacity=" + initialCacheCapacity
                 + ", productThreads=" + (productThreads == 0 ? "auto" : productThreads) + ", linearKernel=" + linearKernel + ", weights=" + weights
-                + ", prefillChunk=" + prefillChunk + "]";
+                + ", prefillChunk=" + prefillChunk + ", promptCacheMib=" + promptCacheMib + "]";
     }
 
     /** Builder for {@link RuntimeOptions}; every setter validates its argument. */
@@ -361,6 +394,7 @@ public final class RuntimeOptions {
         private LinearKernel linearKernel = LinearKernel.AUTO;
         private Weights weights = Weights.AUTO;
         private int prefillChunk = DEFAULT_PREFILL_CHUNK;
+        private int promptCacheMib = DEFAULT_PROMPT_CACHE_MIB;
 
         private Builder() {
         }
@@ -417,6 +451,16 @@ public final class RuntimeOptions {
          */
         public Builder prefillChunk(int prefillChunk) {
             this.prefillChunk = requireValidPrefillChunk(prefillChunk);
+            return this;
+        }
+
+        /**
+         * MiB the prompt cache may hold, 0 for none (default {@value #DEFAULT_PROMPT_CACHE_MIB}).
+         *
+         * @throws IllegalArgumentException if negative or above 1048576
+         */
+        public Builder promptCacheMib(int promptCacheMib) {
+            this.promptCacheMib = requireValidPromptCacheMib(promptCacheMib);
             return this;
         }
 
