@@ -59,6 +59,8 @@ class BadArgumentsTest {
                 "concise", "Why?"), "--linear-kernel: unknown linear kernel 'gpu'; valid: auto, engine, java");
         assertUsage(CliRun.run("generate", "--model", model.toString(), "--prefill-chunk", "0", "--preference",
                 "concise", "Why?"), "--prefill-chunk: prefillChunk must be >= 1");
+        assertUsage(CliRun.run("generate", "--model", model.toString(), "--prompt-cache-mib", "-1", "--preference",
+                "concise", "Why?"), "--prompt-cache-mib: promptCacheMib must be in [0, 1048576]");
     }
 
     @Test

@@ -42,6 +42,9 @@ public class DecoderLm implements CausalLm {
         this.forward = Objects.requireNonNull(forward, "forward");
         this.promptCache = settings.useKvCache() && settings.promptCacheBytes() > 0
                 ? new PromptCache(settings.promptCacheBytes()) : null;
+        if (promptCache != null) {
+            LOG.info("prompt cache for {}: up to {} MiB", settings.checkpointName(), settings.promptCacheBytes() >> 20);
+        }
     }
 
     /**
