@@ -282,11 +282,15 @@ public final class DecoderSession implements DecodingSession {
         }
         int n = sources.length;
         if (promptCache != null) {
+            // streams dropped when their request ends go to the prompt cache; not those of a beam search that
+            // copies some rows over others (beams share their prompt; its answer goes when the request ends)
             boolean[] kept = new boolean[streams];
+            boolean copies = false;
             for (int src : sources) {
+                copies |= kept[src];
                 kept[src] = true;
             }
-            for (int i = 0; i < streams; i++) {
+            for (int i = 0; i < streams && !copies; i++) {
                 if (!kept[i]) {
                     offer(i);
                 }

@@ -203,7 +203,7 @@ public final class RuntimeOptions {
 
     /**
      * Default of {@link #promptCacheMib()}: about 40,000 tokens of the Qwen2.5-0.5B shape (24 KiB a token), 4,000 of
-     * an 8B Llama (128 KiB a token), enough for a few long conversations of both streams (src-docs/user-guide.md).
+     * an 8B Llama (256 KiB a token), at most a quarter of the heap (src-docs/user-guide.md).
      */
     public static final int DEFAULT_PROMPT_CACHE_MIB = 1024;
 
