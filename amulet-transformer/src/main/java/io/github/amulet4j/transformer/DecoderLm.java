@@ -31,8 +31,8 @@ public class DecoderLm implements CausalLm {
     private final ForwardPass forward;
     /** Null without a budget or a KV cache; see {@link #promptCache()}. */
     private final PromptCache promptCache;
-    /** Whether the pass's caches copy rows: null until the first prefill asks. */
-    private Boolean rowCopy;
+    /** Whether the pass's caches copy rows (asked once, when the model is made). */
+    private final boolean rowCopy;
     private volatile boolean closed;
 
     /** A model over {@code forward}, which it owns (closing the model closes the pass). */
@@ -42,9 +42,20 @@ public class DecoderLm implements CausalLm {
         this.forward = Objects.requireNonNull(forward, "forward");
         this.promptCache = settings.useKvCache() && settings.promptCacheBytes() > 0
                 ? new PromptCache(settings.promptCacheBytes()) : null;
+        boolean copies = false;
         if (promptCache != null) {
-            LOG.info("prompt cache for {}: up to {} MiB", settings.checkpointName(), settings.promptCacheBytes() >> 20);
+            try (KvCache probe = forward.newCache(1, 1)) {
+                copies = probe.supportsRowCopy();
+            }
+            if (copies) {
+                LOG.info("prompt cache for {}: up to {} MiB", settings.checkpointName(),
+                        settings.promptCacheBytes() >> 20);
+            } else {
+                LOG.info("prompt cache off for {}: the {} pass's KV cache cannot copy rows",
+                        settings.checkpointName(), forward.getClass().getSimpleName());
+            }
         }
+        this.rowCopy = copies;
     }
 
     /**
@@ -56,21 +67,9 @@ public class DecoderLm implements CausalLm {
         return usesPromptCache() ? java.util.Optional.of(promptCache) : java.util.Optional.empty();
     }
 
-    /** Whether sessions use the prompt cache (checked once: the pass's caches must copy rows). */
+    /** Whether sessions use the prompt cache (the pass's caches must copy rows). */
     boolean usesPromptCache() {
-        if (promptCache == null) {
-            return false;
-        }
-        if (rowCopy == null) {
-            try (KvCache probe = forward.newCache(1, 1)) {
-                rowCopy = probe.supportsRowCopy();
-            }
-            if (!rowCopy) {
-                LOG.info("prompt cache off for {}: the {} pass's KV cache cannot copy rows", settings.checkpointName(),
-                        forward.getClass().getSimpleName());
-            }
-        }
-        return rowCopy;
+        return promptCache != null && rowCopy;
     }
 
     @Override
