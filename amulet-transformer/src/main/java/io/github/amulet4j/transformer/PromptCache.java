@@ -23,8 +23,9 @@ import java.util.function.Supplier;
  *
  * <p>Memory is bounded: the entries together never hold more than {@link #budgetBytes()}; adding one evicts whole
  * entries, least recently used first, and an entry larger than the whole budget is not kept. An entry whose tokens
- * are a prefix of a newer entry's is dropped (the newer one answers every lookup it would), and a sequence that
- * an entry already covers is not copied again.
+ * are a prefix of a newer, longer entry's is dropped (the newer one answers every lookup it would), and so is one
+ * that differs from it only in a short tail (the previous turn of a conversation, whose answer came back
+ * re-tokenized: {@link #supersedes}); a sequence that an entry already covers is not copied again.
  *
  * <p>Thread-safe (every method is synchronized): a model's sessions run on one thread, but statistics are read from
  * others ({@code /health}).
@@ -123,7 +124,7 @@ public final class PromptCache {
         }
         for (Iterator<Entry> it = entries.iterator(); it.hasNext(); ) {
             Entry e = it.next();
-            if (commonPrefix(e.tokens, tokens, e.tokens.length) == e.tokens.length) {
+            if (supersedes(tokens, e.tokens)) {
                 it.remove();
                 bytesHeld -= e.bytes;
             }
@@ -164,6 +165,17 @@ public final class PromptCache {
      */
     public record Stats(long lookups, long hits, long tokensReused, long tokensPrefilled, int entries, long bytesHeld,
             long budgetBytes, long evictions) {
+    }
+
+    /**
+     * Whether a new entry of {@code fresh} tokens makes the entry of {@code old} tokens useless: {@code old} is a
+     * prefix of {@code fresh}, or differs from it only in a short tail (at most a quarter of its length):
+     * the previous turn of the same conversation, whose answer the chat template rendered back differently. Entries
+     * that share only a system prompt with {@code fresh} stay.
+     */
+    static boolean supersedes(int[] fresh, int[] old) {
+        int shared = commonPrefix(old, fresh, old.length);
+        return shared == old.length || (fresh.length > old.length && old.length - shared <= old.length / 4);
     }
 
     private static int commonPrefix(int[] a, int[] b, int limit) {

@@ -77,6 +77,39 @@ class PromptCacheLruTest {
     }
 
     @Test
+    void theNextTurnReplacesThePreviousOneButNotEntriesSharingOnlyASystemPrompt() {
+        PromptCache cache = new PromptCache(1 << 20);
+        int[] system = seq(0, 20);
+        int[] turn1 = concat(system, seq(1000, 200), seq(5000, 30)); // prompt, then a 30-token answer
+        int[] other = concat(system, seq(2000, 100), seq(6000, 100)); // another user, same system prompt
+        cache.offer(turn1, () -> new Rows(turn1.length));
+        cache.offer(other, () -> new Rows(other.length));
+        // turn 2: turn 1's prompt, its answer re-tokenized (other ids), a new question
+        int[] turn2 = concat(system, seq(1000, 200), seq(7000, 28), seq(3000, 150));
+        assertEquals(220, cache.longest(turn2, turn2.length - 1).length());
+        cache.offer(turn2, () -> new Rows(turn2.length));
+        assertEquals(2, cache.stats().entries(), "turn 1 replaced by turn 2, the other user's entry kept");
+        assertEquals(other.length - 1, cache.longest(other, other.length - 1).length());
+        assertTrue(PromptCache.supersedes(turn2, turn1));
+        assertTrue(!PromptCache.supersedes(turn2, other));
+        assertTrue(!PromptCache.supersedes(seq(100, 30), seq(0, 10)), "nothing shared");
+    }
+
+    static int[] concat(int[]... parts) {
+        int n = 0;
+        for (int[] p : parts) {
+            n += p.length;
+        }
+        int[] out = new int[n];
+        int at = 0;
+        for (int[] p : parts) {
+            System.arraycopy(p, 0, out, at, p.length);
+            at += p.length;
+        }
+        return out;
+    }
+
+    @Test
     void budgetMustBePositive() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new PromptCache(0));
         assertTrue(e.getMessage().contains("budgetBytes"), e.getMessage());
