@@ -76,4 +76,52 @@ class PromptCacheThroughAmuletModelTest {
             assertTrue(stats.bytesHeld() <= 64L << 20, stats.toString());
         }
     }
+
+    /**
+     * Six conversations of three turns with one system prompt, each turn submitted concurrently to a batcher (long
+     * prompts prefilled whole, or in chunks of 7 tokens that start after the cached prefix): the same greedy tokens
+     * as a model without a cache, one request at a time, and later turns reuse their history.
+     */
+    @org.junit.jupiter.params.ParameterizedTest(name = "prefill tokens per step {0}")
+    @org.junit.jupiter.params.provider.ValueSource(ints = {2048, 7})
+    void concurrentConversationsWithASharedSystemPromptAnswerAsWithoutACache(int prefillTokensPerStep)
+            throws Exception {
+        GenerationConfig cfg = GenerationConfig.builder().method(AlignmentMethod.AMULET).maxNewTokens(4).build();
+        int n = 6;
+        try (AmuletModel cached = AmuletModel.load(ModelOptions.builder().model(qwen).promptCacheMib(64).build());
+             AmuletModel plain = AmuletModel.load(ModelOptions.builder().model(qwen).promptCacheMib(0).build());
+             AmuletBatcher batcher = cached.batcher(io.github.amulet4j.generate.BatchingOptions.builder()
+                     .maxBatchStreams(8).maxQueue(n).prefillTokensPerStep(prefillTokensPerStep).build())) {
+            java.util.List<Conversation> conversations = new java.util.ArrayList<>();
+            for (int k = 0; k < n; k++) {
+                conversations.add(Conversation.of("You are a helpful assistant who answers briefly.",
+                        java.util.List.of()));
+            }
+            for (int turn = 0; turn < 3; turn++) {
+                java.util.List<AmuletRequest> requests = new java.util.ArrayList<>();
+                java.util.List<java.util.concurrent.CompletableFuture<GenerationResult>> futures =
+                        new java.util.ArrayList<>();
+                for (int k = 0; k < n; k++) {
+                    Conversation c = conversations.get(k).plus(ChatMessage.user("User " + k + ", turn " + turn
+                            + ": tell me about " + "the sea ".repeat(1 + k % 3)));
+                    AmuletRequest r = AmuletRequest.builder(c).preference(k % 2 == 0 ? "concise" : "formal")
+                            .config(cfg).build();
+                    requests.add(r);
+                    futures.add(batcher.submit(r, TokenListener.NONE));
+                }
+                for (int k = 0; k < n; k++) {
+                    GenerationResult got = futures.get(k).get(60, java.util.concurrent.TimeUnit.SECONDS);
+                    GenerationResult want = plain.generate(requests.get(k), TokenListener.NONE);
+                    assertArrayEquals(want.tokenIds(), got.tokenIds(), "conversation " + k + " turn " + turn);
+                    if (turn > 0) {
+                        assertTrue(got.stats().promptTokensReused() > got.stats().promptTokens() / 2,
+                                "conversation " + k + " turn " + turn + ": " + got.stats());
+                    }
+                    conversations.set(k, requests.get(k).conversation().plus(ChatMessage.assistant(got.text())));
+                }
+            }
+            PromptCache.Stats stats = cached.promptCacheStats().orElseThrow();
+            assertTrue(stats.hits() > 0 && stats.bytesHeld() <= 64L << 20, stats.toString());
+        }
+    }
 }
