@@ -26,6 +26,15 @@ public interface CausalLm extends AutoCloseable {
      */
     DecodingSession prefill(List<int[]> prompts);
 
+    /**
+     * How many of the first tokens of {@code prompt} a {@link #prefill} would now restore from a prefix cache
+     * instead of running them (0 without one), at most {@code prompt.length - 1}; a hint for callers that prefill
+     * long prompts in chunks.
+     */
+    default int cachedPrefix(int[] prompt) {
+        return 0;
+    }
+
     /** Releases native resources; further calls fail. */
     @Override
     void close();

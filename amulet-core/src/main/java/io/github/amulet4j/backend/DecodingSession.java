@@ -74,4 +74,12 @@ public interface DecodingSession extends AutoCloseable {
     /** Releases this session's caches. */
     @Override
     void close();
+
+    /**
+     * Prompt tokens of stream {@code stream} that the prefill restored from a prefix cache instead of running them
+     * (0 without a cache, or for a stream that did not come from a prefill).
+     */
+    default int reusedPromptTokens(int stream) {
+        return 0;
+    }
 }

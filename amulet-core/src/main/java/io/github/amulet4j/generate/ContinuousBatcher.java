@@ -386,6 +386,9 @@ public final class ContinuousBatcher implements AutoCloseable {
 
     /** Moves the streams of a prefilled session into the running one; its requests decode from the next step. */
     private void join(DecodingSession fresh, List<Slot> slots, long prefillNanos) {
+        for (Slot s : slots) {
+            s.state.countReused(fresh);
+        }
         int offset = 0;
         try {
             if (session == null) {
@@ -639,7 +642,9 @@ public final class ContinuousBatcher implements AutoCloseable {
         /** Prefills up to {@code budget} more tokens; true when every stream is prefilled. */
         boolean advance(int budget) {
             int[] prompt = slot.pending.prompts.get(stream);
-            int n = Math.min(budget, prompt.length - done);
+            // a prefix the backend has cached costs no forward pass: the first chunk takes it and budget more tokens
+            int cached = done == 0 ? lm.cachedPrefix(prompt) : 0;
+            int n = Math.min(cached + budget, prompt.length - done);
             int[] chunk = java.util.Arrays.copyOfRange(prompt, done, done + n);
             if (done == 0) {
                 sessions.add(lm.prefill(List.of(chunk)));

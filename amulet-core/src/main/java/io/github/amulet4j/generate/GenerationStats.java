@@ -21,15 +21,29 @@ package io.github.amulet4j.generate;
  *                              (the model itself, logits included); the rest is the Amulet step, the decoding
  *                              chain, the sampler, the loop and the listener
  * @param totalNanos            from the start of the request until it finished
+ * @param promptTokensReused    the part of {@code promptTokens} restored from the backend's prompt cache instead of
+ *                              prefilled (a conversation's earlier turns; 0 without a cache)
  */
 public record GenerationStats(int promptTokens, long prefillNanos, long timeToFirstTokenNanos, int decodeSteps,
-        long decodeNanos, long decodeForwardNanos, long totalNanos) {
+        long decodeNanos, long decodeForwardNanos, long totalNanos, int promptTokensReused) {
 
     public GenerationStats {
-        if (promptTokens < 0 || decodeSteps < 0) {
-            throw new IllegalArgumentException("token counts must be >= 0: prompt " + promptTokens + ", decode steps "
-                    + decodeSteps);
+        if (promptTokens < 0 || decodeSteps < 0 || promptTokensReused < 0 || promptTokensReused > promptTokens) {
+            throw new IllegalArgumentException("token counts must be >= 0 (reused at most the prompt): prompt "
+                    + promptTokens + ", reused " + promptTokensReused + ", decode steps " + decodeSteps);
         }
+    }
+
+    /** Stats without prompt-cache reuse. */
+    public GenerationStats(int promptTokens, long prefillNanos, long timeToFirstTokenNanos, int decodeSteps,
+            long decodeNanos, long decodeForwardNanos, long totalNanos) {
+        this(promptTokens, prefillNanos, timeToFirstTokenNanos, decodeSteps, decodeNanos, decodeForwardNanos,
+                totalNanos, 0);
+    }
+
+    /** Prompt tokens that went through the model: {@code promptTokens - promptTokensReused}. */
+    public int promptTokensPrefilled() {
+        return promptTokens - promptTokensReused;
     }
 
     /** Stats that know only the prompt size and the prefill and decode times (the rest 0). */

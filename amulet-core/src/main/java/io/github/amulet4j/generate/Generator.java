@@ -140,6 +140,7 @@ public final class Generator {
             for (RequestState s : states) {
                 s.prefillNanos = prefillNanos;
                 s.decodeStart = decodeStart;
+                s.countReused(session);
             }
             LOG.debug("prefill of {} streams for {} requests took {} ms", prompts.size(), states.size(),
                     prefillNanos / 1_000_000);

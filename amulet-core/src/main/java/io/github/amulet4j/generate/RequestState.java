@@ -17,6 +17,8 @@ abstract class RequestState {
     int[] rows;
     GenerationResult result;
     long prefillNanos;
+    /** Prompt tokens of this request's streams that the prefill restored from a prompt cache. */
+    int promptTokensReused;
     long decodeStart;
     /** When the request started (the generate call, or its submission to a batcher). */
     long startedAt;
@@ -35,6 +37,15 @@ abstract class RequestState {
         this.listener = listener;
         this.basePromptTokens = basePromptTokens;
         this.preferencePromptTokens = preferencePromptTokens;
+    }
+
+    /** Reads, right after the prefill, how many prompt tokens of this request's rows the session reused. */
+    void countReused(DecodingSession session) {
+        int n = 0;
+        for (int row : rows) {
+            n += session.reusedPromptTokens(row);
+        }
+        promptTokensReused = n;
     }
 
     boolean finished() {
@@ -67,7 +78,8 @@ abstract class RequestState {
         stepped();
         long now = System.nanoTime();
         GenerationStats stats = new GenerationStats(basePromptTokens + preferencePromptTokens, prefillNanos,
-                firstTokenAt - startedAt, decodeSteps, now - decodeStart, decodeForwardNanos, now - startedAt);
+                firstTokenAt - startedAt, decodeSteps, now - decodeStart, decodeForwardNanos, now - startedAt,
+                Math.min(promptTokensReused, basePromptTokens + preferencePromptTokens));
         result = new GenerationResult(ids, text, reason, basePromptTokens, preferencePromptTokens, prefillNanos,
                 now - decodeStart, stats);
         listener.onFinish(index, result);

@@ -285,6 +285,15 @@ public final class AmuletModel implements AutoCloseable {
     }
 
     /**
+     * What the model's prompt cache ({@link ModelOptions#promptCacheMib()}) did and holds: prompts looked up, hits,
+     * tokens reused and prefilled, entries and bytes held. Empty when there is none (a budget of 0, or the PyTorch
+     * engine pass, which runs without one).
+     */
+    public java.util.Optional<io.github.amulet4j.transformer.PromptCache.Stats> promptCacheStats() {
+        return lm.promptCache().map(io.github.amulet4j.transformer.PromptCache::stats);
+    }
+
+    /**
      * What the model holds and reads: its weights, the weights one decode step reads, the KV cache per stream and
      * position, and how the linear layers run.
      */

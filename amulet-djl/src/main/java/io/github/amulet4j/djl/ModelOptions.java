@@ -90,6 +90,15 @@ public final class ModelOptions {
     }
 
     /**
+     * MiB the model's prompt cache may hold ({@link RuntimeOptions#promptCacheMib()}; 0: no prompt cache): the KV
+     * rows of earlier prompts and answers, so that a conversation's next turn, or the same history under another
+     * preference, prefills only its new tokens.
+     */
+    public int promptCacheMib() {
+        return runtime.promptCacheMib();
+    }
+
+    /**
      * The Hub settings a Hub id is resolved with; empty means {@link HubSettings#fromEnvironment()} at load time.
      */
     public Optional<HubSettings> hubSettings() {
@@ -143,6 +152,16 @@ public final class ModelOptions {
         /** A local model folder or GGUF file. */
         public Builder model(Path folder) {
             return model(Objects.requireNonNull(folder, "folder").toString());
+        }
+
+        /**
+         * MiB the prompt cache may hold, 0 for none (default {@value RuntimeOptions#DEFAULT_PROMPT_CACHE_MIB}); sets
+         * {@link RuntimeOptions#promptCacheMib()} of the runtime options.
+         *
+         * @throws IllegalArgumentException if negative or above 1048576
+         */
+        public Builder promptCacheMib(int promptCacheMib) {
+            return runtime(r -> r.promptCacheMib(promptCacheMib));
         }
 
         /** Hub revision. @throws IllegalArgumentException when blank */

@@ -9,6 +9,7 @@ import io.github.amulet4j.djl.AmuletModel;
 import io.github.amulet4j.djl.Conversation;
 import io.github.amulet4j.generate.GenerationConfig;
 import io.github.amulet4j.generate.GenerationResult;
+import io.github.amulet4j.generate.GenerationStats;
 import io.github.amulet4j.prompt.ChatMessage;
 import io.github.amulet4j.prompt.Preference;
 import picocli.CommandLine.Command;
@@ -161,6 +162,13 @@ final class ChatCommand extends GeneratingCommand {
                                 out.flush();
                             });
                     out.println();
+                    if (verbose.verbose()) {
+                        GenerationStats st = result.stats();
+                        err().printf(Locale.ROOT, "(prompt %d tokens: %d reused from the prompt cache, %d prefilled;"
+                                + " first token after %.0f ms)%n", st.promptTokens(), st.promptTokensReused(),
+                                st.promptTokensPrefilled(), st.timeToFirstTokenNanos() / 1e6);
+                        err().flush();
+                    }
                     conversation = asked.plus(ChatMessage.assistant(result.text()));
                 } catch (AnswerStopped stopped) {
                     // the unfinished answer is not part of the conversation: the question can be asked again

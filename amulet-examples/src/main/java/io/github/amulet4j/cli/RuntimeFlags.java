@@ -6,7 +6,7 @@ import picocli.CommandLine.Option;
 
 /**
  * How a loaded model runs ({@code --device}, {@code --dtype}, {@code --product-threads}, {@code --linear-kernel},
- * {@code --weights}, {@code --prefill-chunk}, {@code --kernels}):
+ * {@code --weights}, {@code --prefill-chunk}, {@code --kernels}, {@code --prompt-cache-mib}):
  * one picocli mixin for every command that loads a model, {@code bench} included. Each flag maps onto one setter of
  * {@link RuntimeOptions.Builder}, which declares and validates the option; this class only names the flag in the
  * error. A new engine option is one field here and one setter call in {@link #applyTo(RuntimeOptions.Builder)}.
@@ -52,6 +52,13 @@ public final class RuntimeFlags {
                     + "${DEFAULT-VALUE}).")
     int prefillChunk;
 
+    @Option(names = "--prompt-cache-mib", paramLabel = "MIB", defaultValue = "" + RuntimeOptions.DEFAULT_PROMPT_CACHE_MIB,
+            description = "Memory for the prompt cache: the KV cache of earlier prompts and answers, per stream, so "
+                    + "that a conversation's next turn (or the same history under another preference) prefills only "
+                    + "its new tokens; least recently used entries are dropped to stay within it; 0 turns it off "
+                    + "(default: ${DEFAULT-VALUE}).")
+    int promptCacheMib;
+
     /**
      * Sets every flag on {@code b}.
      *
@@ -65,6 +72,7 @@ public final class RuntimeFlags {
         set("--weights", () -> b.weights(RuntimeOptions.Weights.parse(weights)));
         set("--prefill-chunk", () -> b.prefillChunk(prefillChunk));
         set("--kernels", () -> b.kernels(Kernels.parse(kernels)));
+        set("--prompt-cache-mib", () -> b.promptCacheMib(promptCacheMib));
         return b;
     }
 

@@ -206,6 +206,26 @@ class CommandsTest {
     }
 
     @Test
+    void chatVerbosePrintsPromptTokensReusedPerTurn() {
+        String input = String.join("\n", "Hello there", "And now?", "/pref formal", "Once more?", "/exit", "");
+        CliRun c = CliRun.runWithInput(input, "chat", "--model", model.toString(), "--preference", "concise",
+                "--max-new-tokens", "3", "--verbose");
+        assertEquals(0, c.exitCode(), c::toString);
+        List<String> turns = c.err().lines().filter(l -> l.startsWith("(prompt ")).toList();
+        assertEquals(3, turns.size(), c::toString);
+        assertTrue(turns.get(0).contains(": 0 reused"), turns.get(0));
+        // the second turn reuses the first (both streams); after /pref the base stream is still reused
+        assertFalse(turns.get(1).contains(": 0 reused"), turns.get(1));
+        assertFalse(turns.get(2).contains(": 0 reused"), turns.get(2));
+        CliRun off = CliRun.runWithInput(input, "chat", "--model", model.toString(), "--preference", "concise",
+                "--max-new-tokens", "3", "--verbose", "--prompt-cache-mib", "0");
+        assertEquals(0, off.exitCode(), off::toString);
+        assertEquals(3, off.err().lines().filter(l -> l.startsWith("(prompt ") && l.contains(": 0 reused")).count(),
+                off::toString);
+        assertEquals(c.out(), off.out(), "the same answers with and without the prompt cache");
+    }
+
+    @Test
     void chatDropsTheOldestTurnsWhenTheContextFillsAndRefusesATurnThatCannotFit() {
         String turn = "Tell me more about the ozone layer and the ways it protects us from the sun today.";
         List<String> lines = new java.util.ArrayList<>();

@@ -329,6 +329,20 @@ public final class AmuletServer implements AutoCloseable {
         o.addProperty("queued_requests", batcher.queuedRequests());
         o.addProperty("max_batch", batcher.options().maxBatchStreams());
         o.addProperty("max_queue", batcher.options().maxQueue());
+        JsonObject cache = new JsonObject();
+        var stats = batcher.model().promptCacheStats();
+        cache.addProperty("enabled", stats.isPresent());
+        stats.ifPresent(st -> {
+            cache.addProperty("lookups", st.lookups());
+            cache.addProperty("hits", st.hits());
+            cache.addProperty("tokens_reused", st.tokensReused());
+            cache.addProperty("tokens_prefilled", st.tokensPrefilled());
+            cache.addProperty("entries", st.entries());
+            cache.addProperty("bytes_held", st.bytesHeld());
+            cache.addProperty("budget_bytes", st.budgetBytes());
+            cache.addProperty("evictions", st.evictions());
+        });
+        o.add("prompt_cache", cache);
         return o;
     }
 

@@ -254,6 +254,13 @@ class AmuletServerTest {
         HttpResponse<String> health = new TestClient(server.uri(), null).get("/health");
         assertEquals(200, health.statusCode(), "health needs no key");
         assertEquals("ok", json(health).get("status").getAsString());
+        // the library's requests before the server started went through the prompt cache (on by default)
+        JsonObject cache = json(health).getAsJsonObject("prompt_cache");
+        assertTrue(cache.get("enabled").getAsBoolean(), health.body());
+        assertTrue(cache.get("lookups").getAsLong() >= KINDS, health.body());
+        assertTrue(cache.get("bytes_held").getAsLong() > 0, health.body());
+        assertTrue(cache.get("bytes_held").getAsLong() <= cache.get("budget_bytes").getAsLong(), health.body());
+        assertTrue(cache.has("hits") && cache.has("tokens_reused"), health.body());
         HttpResponse<String> page = new TestClient(server.uri(), null).get("/");
         assertEquals(200, page.statusCode());
         assertTrue(page.headers().firstValue("Content-Type").orElse("").startsWith("text/html"));

@@ -9,6 +9,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 /**
  * A decoder-only causal LM (Llama, Mistral, Qwen2, Qwen3, GPT-2) as an Amulet {@link CausalLm}, run by a
  * {@link ForwardPass}: the pure-Java {@link JavaForward}, or an engine's pass (amulet-djl's PyTorch backend).
@@ -21,9 +24,15 @@ import java.util.Objects;
  */
 public class DecoderLm implements CausalLm {
 
+    private static final Logger LOG = LoggerFactory.getLogger(DecoderLm.class);
+
     private final ModelConfig config;
     private final DecoderSettings settings;
     private final ForwardPass forward;
+    /** Null without a budget or a KV cache; see {@link #promptCache()}. */
+    private final PromptCache promptCache;
+    /** Whether the pass's caches copy rows (asked once, when the model is made). */
+    private final boolean rowCopy;
     private volatile boolean closed;
 
     /** A model over {@code forward}, which it owns (closing the model closes the pass). */
@@ -31,6 +40,46 @@ public class DecoderLm implements CausalLm {
         this.config = Objects.requireNonNull(config, "config");
         this.settings = Objects.requireNonNull(settings, "settings");
         this.forward = Objects.requireNonNull(forward, "forward");
+        this.promptCache = settings.useKvCache() && settings.promptCacheBytes() > 0
+                ? new PromptCache(settings.promptCacheBytes()) : null;
+        boolean copies = false;
+        if (promptCache != null) {
+            try (KvCache probe = forward.newCache(1, 1)) {
+                copies = probe.supportsRowCopy();
+            }
+            if (copies) {
+                LOG.info("prompt cache for {}: up to {} MiB", settings.checkpointName(),
+                        settings.promptCacheBytes() >> 20);
+            } else {
+                LOG.info("prompt cache off for {}: the {} pass's KV cache cannot copy rows",
+                        settings.checkpointName(), forward.getClass().getSimpleName());
+            }
+        }
+        this.rowCopy = copies;
+    }
+
+    /**
+     * The prefix cache of this model's sessions, if it has one: every {@link #prefill} restores the longest cached
+     * prefix of each prompt and runs only the rest, and streams leaving a session are kept in it. Empty with a budget
+     * of 0, without a KV cache, or on a forward pass whose caches cannot copy rows (the engine pass).
+     */
+    public java.util.Optional<PromptCache> promptCache() {
+        return usesPromptCache() ? java.util.Optional.of(promptCache) : java.util.Optional.empty();
+    }
+
+    /** Whether sessions use the prompt cache (the pass's caches must copy rows). */
+    boolean usesPromptCache() {
+        return promptCache != null && rowCopy;
+    }
+
+    @Override
+    public int cachedPrefix(int[] prompt) {
+        Objects.requireNonNull(prompt, "prompt");
+        if (!usesPromptCache() || prompt.length < 2) {
+            return 0;
+        }
+        PromptCache.Match m = promptCache.longest(prompt, prompt.length - 1);
+        return m == null ? 0 : m.length();
     }
 
     /** The configuration this model was built from. */
@@ -63,6 +112,9 @@ public class DecoderLm implements CausalLm {
         }
         for (int i = 0; i < prompts.size(); i++) {
             checkPrompt(prompts.get(i), "prompt " + i);
+        }
+        if (usesPromptCache()) {
+            return DecoderSession.withPromptCache(this, prompts, promptCache);
         }
         return new DecoderSession(this, prompts);
     }
@@ -110,6 +162,10 @@ public class DecoderLm implements CausalLm {
             throw new IllegalArgumentException(what + " holds token id " + id + ", outside [0, " + config.vocabSize()
                     + ") of " + settings.checkpointName());
         }
+    }
+
+    boolean isClosed() {
+        return closed;
     }
 
     void ensureOpen() {

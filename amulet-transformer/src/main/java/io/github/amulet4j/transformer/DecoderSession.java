@@ -26,8 +26,24 @@ public final class DecoderSession implements DecodingSession {
     private float[] logits;
     private int streams;
     private boolean closed;
+    /** The model's prefix cache, which streams leaving this session go to; null without one. */
+    private PromptCache promptCache;
+    /** Per stream: prompt tokens restored from the prompt cache. */
+    private int[] reused;
+    /** False once a forward pass failed (the cache may hold half-written slots: nothing goes to the prompt cache). */
+    private boolean intact = true;
 
     DecoderSession(DecoderLm model, List<int[]> prompts) {
+        this(model, prompts, null, null);
+    }
+
+    /**
+     * A session over {@code prompts}; with {@code restored}, stream {@code i} starts from the first
+     * {@code prefix[i]} slots of {@code restored[i]} and only the rest of its prompt runs. Every stream with a
+     * restored prefix must then have the same number of tokens left to run, and the others must be no longer than
+     * that (their prompts run whole, padded on the left).
+     */
+    private DecoderSession(DecoderLm model, List<int[]> prompts, KvCache.KvRows[] restored, int[] prefix) {
         this.model = model;
         this.vocab = model.vocabSize();
         this.streams = prompts.size();
@@ -41,8 +57,34 @@ public final class DecoderSession implements DecodingSession {
             longest = Math.max(longest, p.length);
         }
         this.logits = new float[Math.multiplyExact(streams, vocab)];
+        this.reused = new int[streams];
         try {
-            if (model.settings().useKvCache()) {
+            if (restored != null) {
+                int rest = 0;
+                int past = 0;
+                for (int i = 0; i < streams; i++) {
+                    if (prefix[i] > 0) {
+                        rest = lengths[i] - prefix[i];
+                        past = Math.max(past, prefix[i]);
+                    }
+                }
+                int capacity = Math.max(model.settings().initialCacheCapacity(), past + rest);
+                cache = model.newCache(streams, capacity);
+                pad = new int[streams];
+                int[][] batch = new int[streams][rest];
+                for (int i = 0; i < streams; i++) {
+                    pad[i] = past + rest - lengths[i];
+                    if (prefix[i] > 0) {
+                        cache.copyIn(i, pad[i], restored[i], prefix[i]);
+                        System.arraycopy(history[i], prefix[i], batch[i], 0, rest);
+                    } else {
+                        System.arraycopy(history[i], 0, batch[i], pad[i] - past, lengths[i]);
+                    }
+                    reused[i] = prefix[i];
+                }
+                cache.advance(past);
+                step(batch, pad, cache);
+            } else if (model.settings().useKvCache()) {
                 int capacity = Math.max(model.settings().initialCacheCapacity(), longest);
                 cache = model.newCache(streams, capacity);
                 pad = new int[streams];
@@ -56,7 +98,90 @@ public final class DecoderSession implements DecodingSession {
                 recompute();
             }
         } catch (RuntimeException e) {
+            intact = false;
             close();
+            throw e;
+        }
+    }
+
+    /**
+     * Prefills {@code prompts} from the longest prefix of each that {@code promptCache} holds (at most all tokens
+     * but the last, whose logits are needed): streams are grouped by the tokens they have left to run, each group
+     * runs as one batch, and the groups are joined in the order of {@code prompts}. A prompt without a cached prefix
+     * runs whole; with no hit at all this is a plain prefill.
+     */
+    static DecoderSession withPromptCache(DecoderLm model, List<int[]> prompts, PromptCache promptCache) {
+        int n = prompts.size();
+        KvCache.KvRows[] rows = new KvCache.KvRows[n];
+        int[] prefix = new int[n];
+        // group key: tokens left to run for a hit, -1 for the streams that run whole
+        java.util.Map<Integer, List<Integer>> groups = new java.util.LinkedHashMap<>();
+        for (int i = 0; i < n; i++) {
+            int[] p = prompts.get(i);
+            PromptCache.Match m = p.length < 2 ? null : promptCache.longest(p, p.length - 1);
+            if (m != null) {
+                rows[i] = m.rows();
+                prefix[i] = m.length();
+            }
+            promptCache.record(prefix[i], p.length);
+            groups.computeIfAbsent(prefix[i] > 0 ? p.length - prefix[i] : -1, k -> new java.util.ArrayList<>()).add(i);
+        }
+        List<Integer> misses = groups.get(-1);
+        // streams that run whole join a group of hits when they fit in its tokens left to run (no extra pass)
+        if (misses != null && groups.size() > 1) {
+            int longestMiss = 0;
+            for (int i : misses) {
+                longestMiss = Math.max(longestMiss, prompts.get(i).length);
+            }
+            for (java.util.Map.Entry<Integer, List<Integer>> g : groups.entrySet()) {
+                if (g.getKey() >= longestMiss) {
+                    g.getValue().addAll(misses);
+                    groups.remove(-1);
+                    break;
+                }
+            }
+        }
+        List<DecoderSession> parts = new java.util.ArrayList<>();
+        int[] order = new int[n];
+        int at = 0;
+        try {
+            for (java.util.Map.Entry<Integer, List<Integer>> g : groups.entrySet()) {
+                List<Integer> members = g.getValue();
+                List<int[]> groupPrompts = new java.util.ArrayList<>();
+                KvCache.KvRows[] groupRows = new KvCache.KvRows[members.size()];
+                int[] groupPrefix = new int[members.size()];
+                for (int j = 0; j < members.size(); j++) {
+                    int i = members.get(j);
+                    groupPrompts.add(prompts.get(i));
+                    groupRows[j] = rows[i];
+                    groupPrefix[j] = prefix[i];
+                    order[at++] = i;
+                }
+                DecoderSession part = g.getKey() < 0 ? new DecoderSession(model, groupPrompts)
+                        : new DecoderSession(model, groupPrompts, groupRows, groupPrefix);
+                part.promptCache = promptCache;
+                parts.add(part);
+            }
+            DecoderSession all = parts.get(0);
+            for (int k = 1; k < parts.size(); k++) {
+                all.absorb(parts.get(k));
+            }
+            parts.subList(1, parts.size()).clear();
+            boolean inOrder = true;
+            int[] sources = new int[n];
+            for (int k = 0; k < n; k++) {
+                sources[order[k]] = k;
+                inOrder &= order[k] == k;
+            }
+            if (!inOrder) {
+                all.select(sources);
+            }
+            return all;
+        } catch (RuntimeException e) {
+            for (DecoderSession part : parts) {
+                part.intact = false;
+                part.close();
+            }
             throw e;
         }
     }
@@ -156,6 +281,22 @@ public final class DecoderSession implements DecodingSession {
             }
         }
         int n = sources.length;
+        if (promptCache != null) {
+            // streams dropped when their request ends go to the prompt cache; not those of a beam search that
+            // copies some rows over others (beams share their prompt; its answer goes when the request ends)
+            boolean[] kept = new boolean[streams];
+            boolean copies = false;
+            for (int src : sources) {
+                copies |= kept[src];
+                kept[src] = true;
+            }
+            for (int i = 0; i < streams && !copies; i++) {
+                if (!kept[i]) {
+                    offer(i);
+                }
+            }
+        }
+        int[] newReused = new int[n];
         int[][] newHistory = new int[n][];
         int[] newLengths = new int[n];
         float[] newLogits = new float[Math.multiplyExact(Math.max(1, n), vocab)];
@@ -163,6 +304,7 @@ public final class DecoderSession implements DecodingSession {
             int s = sources[j];
             newHistory[j] = history[s].clone();
             newLengths[j] = lengths[s];
+            newReused[j] = reused[s];
             System.arraycopy(logits, s * vocab, newLogits, j * vocab, vocab);
         }
         if (cache != null) {
@@ -183,6 +325,7 @@ public final class DecoderSession implements DecodingSession {
         }
         history = newHistory;
         lengths = newLengths;
+        reused = newReused;
         logits = newLogits;
         streams = n;
     }
@@ -198,6 +341,8 @@ public final class DecoderSession implements DecodingSession {
         int n = streams + o.streams;
         int[][] newHistory = Arrays.copyOf(history, n);
         int[] newLengths = Arrays.copyOf(lengths, n);
+        int[] newReused = Arrays.copyOf(reused, n);
+        System.arraycopy(o.reused, 0, newReused, streams, o.streams);
         float[] newLogits = new float[Math.max(1, n) * vocab];
         System.arraycopy(logits, 0, newLogits, 0, streams * vocab);
         System.arraycopy(o.logits, 0, newLogits, streams * vocab, o.streams * vocab);
@@ -218,8 +363,10 @@ public final class DecoderSession implements DecodingSession {
         }
         history = newHistory;
         lengths = newLengths;
+        reused = newReused;
         logits = newLogits;
         streams = n;
+        o.promptCache = null; // its streams live on here
         o.close();
     }
 
@@ -257,7 +404,28 @@ public final class DecoderSession implements DecodingSession {
     }
 
     private void step(int[][] batch, int[] rowPad, KvCache target) {
-        model.forward().run(batch, rowPad, target, model.settings().prefillChunk(), logits);
+        try {
+            model.forward().run(batch, rowPad, target, model.settings().prefillChunk(), logits);
+        } catch (RuntimeException | Error e) {
+            intact = false;
+            throw e;
+        }
+    }
+
+    /** Keeps the tokens and KV rows of {@code stream} in the prompt cache, if the session has one. */
+    private void offer(int stream) {
+        if (promptCache == null || cache == null || !intact || lengths[stream] == 0) {
+            return;
+        }
+        int[] tokens = Arrays.copyOf(history[stream], lengths[stream]);
+        int from = pad[stream];
+        promptCache.offer(tokens, () -> cache.copyOut(stream, from, tokens.length));
+    }
+
+    @Override
+    public int reusedPromptTokens(int stream) {
+        Objects.checkIndex(stream, streams);
+        return reused[stream];
     }
 
     private void ensureOpen() {
@@ -271,6 +439,11 @@ public final class DecoderSession implements DecodingSession {
     public void close() {
         if (!closed) {
             closed = true;
+            if (promptCache != null && !model.isClosed()) {
+                for (int i = 0; i < streams; i++) {
+                    offer(i);
+                }
+            }
             if (cache != null) {
                 cache.close();
             }

@@ -1,5 +1,8 @@
 package io.github.amulet4j.transformer;
 
+import java.util.Arrays;
+import java.util.Objects;
+
 /**
  * A {@link KvCache} in Java arrays, for {@link JavaForward}. Per layer, row and key head, keys are held in tiles of
  * {@link #TILE} slots, each tile transposed, {@code [capacity / TILE][headDim][TILE]} ({@link #keyIndex}): the scores
@@ -194,6 +197,73 @@ final class JavaKvCache implements KvCache {
             System.arraycopy(old, from * headDim, v, at * headDim, count * headDim);
         }
         return v;
+    }
+
+    @Override
+    public boolean supportsRowCopy() {
+        return true;
+    }
+
+    @Override
+    public KvRows copyOut(int row, int from, int count) {
+        Objects.checkIndex(row, batch);
+        Objects.checkFromIndexSize(from, count, used);
+        float[][] k = new float[layers * kvHeads][];
+        float[][] v = new float[layers * kvHeads][];
+        for (int l = 0; l < layers; l++) {
+            for (int h = 0; h < kvHeads; h++) {
+                float[] tiledKeys = keys[l][row * kvHeads + h];
+                float[] plain = new float[count * headDim];
+                for (int s = 0; s < count; s++) {
+                    for (int d = 0; d < headDim; d++) {
+                        plain[s * headDim + d] = tiledKeys[keyIndex(from + s, d, headDim)];
+                    }
+                }
+                k[l * kvHeads + h] = plain;
+                v[l * kvHeads + h] = Arrays.copyOfRange(values[l][row * kvHeads + h], from * headDim,
+                        (from + count) * headDim);
+            }
+        }
+        return new JavaKvRows(layers, kvHeads, headDim, count, k, v);
+    }
+
+    @Override
+    public void copyIn(int row, int at, KvRows rows, int count) {
+        Objects.checkIndex(row, batch);
+        if (!(rows instanceof JavaKvRows r) || r.layers != layers || r.kvHeads != kvHeads || r.headDim != headDim) {
+            throw new IllegalArgumentException("copyIn needs rows copied out of a JavaKvCache of the same shape, got "
+                    + rows);
+        }
+        Objects.checkFromIndexSize(0, count, r.slots);
+        Objects.checkFromIndexSize(at, count, capacity);
+        for (int l = 0; l < layers; l++) {
+            for (int h = 0; h < kvHeads; h++) {
+                float[] tiledKeys = keys[l][row * kvHeads + h];
+                float[] plain = r.keys[l * kvHeads + h];
+                for (int s = 0; s < count; s++) {
+                    for (int d = 0; d < headDim; d++) {
+                        tiledKeys[keyIndex(at + s, d, headDim)] = plain[s * headDim + d];
+                    }
+                }
+                System.arraycopy(r.values[l * kvHeads + h], 0, values[l][row * kvHeads + h], at * headDim,
+                        count * headDim);
+            }
+        }
+    }
+
+    /** Slots of one row, keys untiled: {@code keys[layer * kvHeads + head]} is {@code [slots][headDim]}. */
+    private record JavaKvRows(int layers, int kvHeads, int headDim, int slots, float[][] keys, float[][] values)
+            implements KvRows {
+
+        @Override
+        public long bytes() {
+            return 2L * layers * kvHeads * slots * headDim * Float.BYTES;
+        }
+
+        @Override
+        public String toString() {
+            return "JavaKvRows[" + slots + " slots, " + layers + " layers, " + kvHeads + " heads of " + headDim + "]";
+        }
     }
 
     @Override

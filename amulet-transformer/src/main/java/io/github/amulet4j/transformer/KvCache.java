@@ -47,6 +47,45 @@ public interface KvCache extends AutoCloseable {
     /** Bytes the keys and values take at the present capacity. */
     long bytes();
 
+    /**
+     * Whether {@link #copyOut} and {@link #copyIn} work on this kind of cache (the {@link PromptCache} is used only
+     * then). False unless an implementation says otherwise.
+     */
+    default boolean supportsRowCopy() {
+        return false;
+    }
+
+    /**
+     * A copy of the keys and values of row {@code row}, slots {@code [from, from + count)}, that outlives this cache
+     * (for the {@link PromptCache}).
+     *
+     * @throws UnsupportedOperationException unless {@link #supportsRowCopy()}
+     */
+    default KvRows copyOut(int row, int from, int count) {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " cannot copy rows out");
+    }
+
+    /**
+     * Writes the first {@code count} slots of {@code rows} (from {@link #copyOut} of a cache of the same kind and
+     * model) into row {@code row} at slots {@code [at, at + count)}, which must lie within the capacity; does not
+     * change {@link #used()}.
+     *
+     * @throws UnsupportedOperationException unless {@link #supportsRowCopy()}
+     */
+    default void copyIn(int row, int at, KvRows rows, int count) {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " cannot copy rows in");
+    }
+
+    /** Keys and values of consecutive slots of one row, copied out of a cache ({@link #copyOut}); immutable. */
+    interface KvRows {
+
+        /** Slots held. */
+        int slots();
+
+        /** Bytes held. */
+        long bytes();
+    }
+
     @Override
     void close();
 

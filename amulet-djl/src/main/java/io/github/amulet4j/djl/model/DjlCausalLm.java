@@ -33,9 +33,25 @@ public final class DjlCausalLm extends DecoderLm {
 
     private DjlCausalLm(ModelConfig config, RuntimeOptions options, NDManager manager, ForwardPass forward) {
         super(config, new DecoderSettings(options.checkpointName(), options.useKvCache(),
-                options.initialCacheCapacity(), options.prefillChunk()), forward);
+                options.initialCacheCapacity(), options.prefillChunk(), promptCacheBytes(options)), forward);
         this.options = options;
         this.manager = manager;
+    }
+
+    /**
+     * The prompt cache's budget: {@link RuntimeOptions#promptCacheMib()}, at most a quarter of the JVM's heap (the
+     * cache lives on the heap next to the weights; a larger budget is lowered, with a log line).
+     */
+    static long promptCacheBytes(RuntimeOptions options) {
+        long asked = (long) options.promptCacheMib() << 20;
+        long quarter = Runtime.getRuntime().maxMemory() / 4;
+        if (asked > quarter) {
+            org.slf4j.LoggerFactory.getLogger(DjlCausalLm.class).info("prompt cache of {}: {} MiB asked, {} MiB used "
+                    + "(a quarter of the {} MiB heap; raise -Xmx for more)", options.checkpointName(),
+                    options.promptCacheMib(), quarter >> 20, Runtime.getRuntime().maxMemory() >> 20);
+            return quarter;
+        }
+        return asked;
     }
 
     /**

@@ -37,6 +37,7 @@ public final class RuntimeOptions {
     private final Weights weights;
     private final int prefillChunk;
     private final Kernels kernels;
+    private final int promptCacheMib;
 
     /** Which code multiplies the linear layers on the CPU. */
     public enum LinearKernel {
@@ -127,6 +128,7 @@ public final class RuntimeOptions {
         this.weights = b.weights;
         this.prefillChunk = b.prefillChunk;
         this.kernels = b.kernels;
+        this.promptCacheMib = b.promptCacheMib;
     }
 
     /** Float32 on the CPU with a KV cache. */
@@ -143,7 +145,7 @@ public final class RuntimeOptions {
         return new Builder().device(device).computeType(computeType).useKvCache(useKvCache)
                 .checkpointName(checkpointName).initialCacheCapacity(initialCacheCapacity)
                 .productThreads(productThreads).linearKernel(linearKernel).weights(weights).prefillChunk(prefillChunk)
-                .kernels(kernels);
+                .kernels(kernels).promptCacheMib(promptCacheMib);
     }
 
     /** Device the weights and caches live on ({@link Device#cpu()} by default). */
@@ -200,6 +202,36 @@ public final class RuntimeOptions {
      */
     public Kernels kernels() {
         return kernels;
+    }
+
+    /**
+     * MiB the model's prompt cache may hold (default {@value #DEFAULT_PROMPT_CACHE_MIB}; 0 turns it off): the keys
+     * and values of earlier prompts and answers, per stream, so that a prompt starting with one of them prefills only
+     * the rest (a conversation's next turn, another preference over the same history, requests sharing a system
+     * prompt). Least recently used entries are evicted to stay within it. Used on the Java pass only; the PyTorch
+     * engine pass runs without it (logged once).
+     */
+    public int promptCacheMib() {
+        return promptCacheMib;
+    }
+
+    /**
+     * Default of {@link #promptCacheMib()}: about 40,000 tokens of the Qwen2.5-0.5B shape (24 KiB a token), 4,000 of
+     * an 8B Llama (256 KiB a token), at most a quarter of the heap (src-docs/user-guide.md).
+     */
+    public static final int DEFAULT_PROMPT_CACHE_MIB = 1024;
+
+    /**
+     * Checks a {@link #promptCacheMib()} value.
+     *
+     * @throws IllegalArgumentException if negative or above 1048576 (1 TiB)
+     */
+    public static int requireValidPromptCacheMib(int promptCacheMib) {
+        if (promptCacheMib < 0 || promptCacheMib > 1 << 20) {
+            throw new IllegalArgumentException("promptCacheMib must be in [0, 1048576] (MiB; 0 turns the prompt cache "
+                    + "off), got " + promptCacheMib);
+        }
+        return promptCacheMib;
     }
 
     /** Default of {@link #prefillChunk()}, chosen by measurement (src-docs/benchmarks-decode.md). */
@@ -348,13 +380,14 @@ public final class RuntimeOptions {
                 && r.useKvCache == useKvCache && r.checkpointName.equals(checkpointName)
                 && r.initialCacheCapacity == initialCacheCapacity && r.productThreads == productThreads
                 && r.linearKernel == linearKernel && r.weights == weights
-                && r.prefillChunk == prefillChunk && r.kernels == kernels;
+                && r.prefillChunk == prefillChunk && r.kernels == kernels
+                && r.promptCacheMib == promptCacheMib;
     }
 
     @Override
     public int hashCode() {
         return Objects.hash(device, computeType, useKvCache, checkpointName, initialCacheCapacity, productThreads,
-                linearKernel, weights, prefillChunk, kernels);
+                linearKernel, weights, prefillChunk, kernels, promptCacheMib);
     }
 
     @Override
@@ -362,7 +395,8 @@ public final class RuntimeOptions {
         return "RuntimeOptions[device=" + device + ", computeType=" + computeType + ", useKvCache=" + useKvCache
                 + ", checkpointName=" + checkpointName + ", initialCacheCapacity=" + initialCacheCapacity
                 + ", productThreads=" + (productThreads == 0 ? "auto" : productThreads) + ", linearKernel=" + linearKernel + ", weights=" + weights
-                + ", prefillChunk=" + prefillChunk + ", kernels=" + kernels + "]";
+                + ", prefillChunk=" + prefillChunk + ", kernels=" + kernels
+                + ", promptCacheMib=" + promptCacheMib + "]";
     }
 
     /** Builder for {@link RuntimeOptions}; every setter validates its argument. */
@@ -377,6 +411,7 @@ public final class RuntimeOptions {
         private Weights weights = Weights.AUTO;
         private int prefillChunk = DEFAULT_PREFILL_CHUNK;
         private Kernels kernels = Kernels.AUTO;
+        private int promptCacheMib = DEFAULT_PROMPT_CACHE_MIB;
 
         private Builder() {
         }
@@ -439,6 +474,16 @@ public final class RuntimeOptions {
          */
         public Builder prefillChunk(int prefillChunk) {
             this.prefillChunk = requireValidPrefillChunk(prefillChunk);
+            return this;
+        }
+
+        /**
+         * MiB the prompt cache may hold, 0 for none (default {@value #DEFAULT_PROMPT_CACHE_MIB}).
+         *
+         * @throws IllegalArgumentException if negative or above 1048576
+         */
+        public Builder promptCacheMib(int promptCacheMib) {
+            this.promptCacheMib = requireValidPromptCacheMib(promptCacheMib);
             return this;
         }
 
