@@ -212,7 +212,11 @@ public final class AmuletCli implements Runnable {
                 msg = msg + ": " + causeMessage;
             }
         }
-        return Options.inUserWords(msg.replace('\n', ' '));
+        // a chat template's error speaks of the template's own code (its loops, its variables): no flag names there
+        boolean template = ex instanceof io.github.amulet4j.jinja.TemplateException
+                || ex.getCause() instanceof io.github.amulet4j.jinja.TemplateException;
+        String line = msg.replace('\n', ' ');
+        return template ? line : Options.inUserWords(line);
     }
 
     /** What a file-system exception means, with its file; null for other exceptions. */
