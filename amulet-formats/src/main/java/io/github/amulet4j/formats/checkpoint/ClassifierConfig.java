@@ -3,8 +3,6 @@ package io.github.amulet4j.formats.checkpoint;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
-import com.google.gson.JsonParseException;
-import com.google.gson.JsonParser;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -89,16 +87,7 @@ public record ClassifierConfig(String architecture, ModelConfig body, int numLab
      *                             library runs (a causal LM, ArmoRM's gating head, another body) or a field is wrong
      */
     public static ClassifierConfig parse(String json, String source) {
-        JsonObject o;
-        try {
-            JsonElement el = JsonParser.parseString(json);
-            if (el == null || !el.isJsonObject()) {
-                throw new CheckpointException(source + ": expected a JSON object");
-            }
-            o = el.getAsJsonObject();
-        } catch (JsonParseException e) {
-            throw new CheckpointException(source + ": not valid JSON: " + e.getMessage(), e);
-        }
+        JsonObject o = ModelConfigReader.object(json, source);
         String arch = firstArchitecture(o, source);
         if (arch.equals(ARMO_RM)) {
             return armoRm(o, source);

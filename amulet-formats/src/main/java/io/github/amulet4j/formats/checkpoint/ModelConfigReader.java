@@ -53,16 +53,7 @@ public final class ModelConfigReader {
 
     /** Parses config JSON text; {@code source} names it in error messages. */
     public static ModelConfig parse(String json, String source) {
-        JsonObject o;
-        try {
-            JsonElement el = JsonParser.parseString(json);
-            if (el == null || !el.isJsonObject()) {
-                throw new CheckpointException(source + ": expected a JSON object");
-            }
-            o = el.getAsJsonObject();
-        } catch (JsonParseException e) {
-            throw new CheckpointException(source + ": not valid JSON: " + e.getMessage(), e);
-        }
+        JsonObject o = object(json, source);
         Fields f = new Fields(o, source);
         String arch = architecture(f);
         ModelConfig config = switch (arch) {
@@ -80,6 +71,19 @@ public final class ModelConfigReader {
                     + String.join(", ", ModelConfig.SUPPORTED_ACTIVATIONS) + ")");
         }
         return config;
+    }
+
+    /** The JSON object of a config file's text; a {@link CheckpointException} naming {@code source} otherwise. */
+    static JsonObject object(String json, String source) {
+        try {
+            JsonElement el = JsonParser.parseString(json);
+            if (el == null || !el.isJsonObject()) {
+                throw new CheckpointException(source + ": expected a JSON object");
+            }
+            return el.getAsJsonObject();
+        } catch (JsonParseException e) {
+            throw new CheckpointException(source + ": not valid JSON: " + e.getMessage(), e);
+        }
     }
 
     private static String architecture(Fields f) {
