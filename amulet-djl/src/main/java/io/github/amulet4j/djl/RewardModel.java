@@ -154,7 +154,7 @@ public final class RewardModel implements AutoCloseable {
      */
     private Reward scoreGated(Conversation conversation, int index) {
         int[] all = prompts.renderConversation(conversation.messages()).tokenIds();
-        int[] ids = tokens(conversation, index);
+        int[] ids = scored(all, index);
         int gate = lastOccurrence(all, gatePattern);
         if (gate < 0 || gate >= ids.length) {
             throw new IllegalArgumentException("conversation " + index + " has no assistant header "
@@ -185,7 +185,11 @@ public final class RewardModel implements AutoCloseable {
     }
 
     private int[] tokens(Conversation conversation, int index) {
-        int[] ids = prompts.renderConversation(conversation.messages()).tokenIds();
+        return scored(prompts.renderConversation(conversation.messages()).tokenIds(), index);
+    }
+
+    /** The rendered conversation {@code ids} cut where the score is read (see {@link #tokens(Conversation)}). */
+    private int[] scored(int[] ids, int index) {
         int end = ids.length;
         Integer pad = config.padTokenId();
         if (gated != null && pad != null) {

@@ -157,6 +157,13 @@ public class DecoderLm implements CausalLm {
         }
     }
 
+    /** As {@link #checkToken}, the message built only on failure (every decode step checks its tokens). */
+    void checkStreamToken(int id, int stream) {
+        if (id < 0 || id >= config.vocabSize()) {
+            checkToken(id, "token for stream " + stream);
+        }
+    }
+
     void checkToken(int id, String what) {
         if (id < 0 || id >= config.vocabSize()) {
             throw new IllegalArgumentException(what + " holds token id " + id + ", outside [0, " + config.vocabSize()

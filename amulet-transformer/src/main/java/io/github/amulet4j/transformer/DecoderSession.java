@@ -206,7 +206,7 @@ public final class DecoderSession implements DecodingSession {
                     + " tokens for " + streams + " streams");
         }
         for (int i = 0; i < streams; i++) {
-            model.checkToken(tokens[i], "token for stream " + i);
+            model.checkStreamToken(tokens[i], i);
             if (lengths[i] + 1 > model.maxPositions()) {
                 throw new IllegalArgumentException("stream " + i + " would exceed the model's " + model.maxPositions()
                         + " positions");
@@ -250,7 +250,7 @@ public final class DecoderSession implements DecodingSession {
                         + " tokens for stream " + i + " and " + t + " for stream 0");
             }
             for (int token : tokens[i]) {
-                model.checkToken(token, "token for stream " + i);
+                model.checkStreamToken(token, i);
             }
             if (lengths[i] + t > model.maxPositions()) {
                 throw new IllegalArgumentException("stream " + i + " would exceed the model's " + model.maxPositions()
