@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Writes tiny seeded checkpoints in the Hugging Face layout and the logits a second, independent
 implementation computes for them: numpy in float64, written from the `transformers` modelling code
-(modeling_llama.py, modeling_mistral.py, modeling_qwen2.py, modeling_qwen3.py, modeling_gpt2.py and
-modeling_rope_utils.py), not from this project's Java code.
+(modeling_llama.py, modeling_mistral.py, modeling_qwen2.py, modeling_qwen3.py, modeling_gpt2.py,
+modeling_gemma2.py, modeling_gemma3.py and modeling_rope_utils.py), not from this project's Java code.
 
 For every case NAME below it writes NAME/config.json, NAME/model.safetensors (float32) and
 NAME/expected.json: the input token ids, and for a few positions the top-k logits (ids and values) and
@@ -106,6 +106,38 @@ def gpt2_weights(cfg, rng):
         w[p + "mlp.c_proj.bias"] = normal(h, std=0.1)
     w["transformer.ln_f.weight"] = 1 + normal(h, std=0.1)
     w["transformer.ln_f.bias"] = normal(h, std=0.1)
+    return w
+
+
+def gemma_weights(cfg, rng, prefix="model."):
+    """Gemma 2 / Gemma 3 text: Llama's tensors plus pre/post-feedforward and post-attention norms (and q/k norms for
+    Gemma 3). Norm weights are stored around 0: the model multiplies by (1 + w)."""
+    h = cfg["hidden_size"]
+    nh = cfg["num_attention_heads"]
+    kv = cfg["num_key_value_heads"]
+    hd = cfg["head_dim"]
+    inter = cfg["intermediate_size"]
+
+    def normal(*shape, std=0.2):
+        return rng.normal(0.0, std, size=shape).astype(np.float32)
+
+    w = {prefix + "embed_tokens.weight": normal(cfg["vocab_size"], h, std=0.5)}
+    for layer in range(cfg["num_hidden_layers"]):
+        p = f"{prefix}layers.{layer}."
+        for norm in ("input_layernorm", "post_attention_layernorm", "pre_feedforward_layernorm",
+                     "post_feedforward_layernorm"):
+            w[p + norm + ".weight"] = normal(h, std=0.3)
+        w[p + "self_attn.q_proj.weight"] = normal(nh * hd, h)
+        w[p + "self_attn.k_proj.weight"] = normal(kv * hd, h)
+        w[p + "self_attn.v_proj.weight"] = normal(kv * hd, h)
+        w[p + "self_attn.o_proj.weight"] = normal(h, nh * hd)
+        if cfg["model_type"] == "gemma3_text":
+            w[p + "self_attn.q_norm.weight"] = normal(hd, std=0.3)
+            w[p + "self_attn.k_norm.weight"] = normal(hd, std=0.3)
+        w[p + "mlp.gate_proj.weight"] = normal(inter, h)
+        w[p + "mlp.up_proj.weight"] = normal(inter, h)
+        w[p + "mlp.down_proj.weight"] = normal(h, inter)
+    w[prefix + "norm.weight"] = normal(h, std=0.3)
     return w
 
 
@@ -230,6 +262,91 @@ def llama_like_logits(cfg, w, ids):
     return x @ head.T
 
 
+def gemma_rms_norm(x, weight, eps):
+    # Gemma2RMSNorm / Gemma3RMSNorm: x * rsqrt(mean(x^2) + eps) * (1 + weight)
+    variance = np.mean(x * x, axis=-1, keepdims=True)
+    return (x / np.sqrt(variance + eps)) * (1.0 + weight)
+
+
+def gelu_tanh(x):
+    # GELUActivation(approximate="tanh") = gelu_pytorch_tanh
+    return 0.5 * x * (1.0 + np.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * x ** 3)))
+
+
+def gemma_layer_types(cfg):
+    """layer_types, or the configs' default: Gemma 2 alternates from a sliding layer 0; Gemma 3 makes every
+    sliding_window_pattern-th layer (1-based) global."""
+    if cfg.get("layer_types"):
+        return cfg["layer_types"]
+    pattern = 2 if cfg["model_type"] == "gemma2" else cfg.get("sliding_window_pattern", 6)
+    return ["sliding_attention" if (i + 1) % pattern else "full_attention" for i in range(cfg["num_hidden_layers"])]
+
+
+def gemma_logits(cfg, w, ids, prefix="model."):
+    """Gemma2ForCausalLM / Gemma3ForCausalLM (the language model of Gemma3ForConditionalGeneration too)."""
+    w = f64(w)
+    gemma3 = cfg["model_type"] == "gemma3_text"
+    h = cfg["hidden_size"]
+    nh = cfg["num_attention_heads"]
+    kv = cfg["num_key_value_heads"]
+    hd = cfg["head_dim"]
+    eps = cfg["rms_norm_eps"]
+    n = len(ids)
+    types = gemma_layer_types(cfg)
+    masks = {"full_attention": causal_mask(n), "sliding_attention": causal_mask(n, cfg["sliding_window"])}
+
+    def tables(inv_freq):
+        freqs = np.outer(np.arange(n, dtype=np.float64), inv_freq)
+        emb = np.concatenate([freqs, freqs], axis=-1)
+        return np.cos(emb), np.sin(emb)
+
+    rope = {"full_attention": tables(rope_inv_freq(cfg, hd))}
+    # Gemma 3: sliding layers rotate with rope_local_base_freq and no scaling; Gemma 2: one rotary for all
+    rope["sliding_attention"] = tables(rope_inv_freq({"rope_theta": cfg["rope_local_base_freq"]}, hd)) \
+        if gemma3 else rope["full_attention"]
+    scaling = cfg["query_pre_attn_scalar"] ** -0.5
+    attn_cap = cfg.get("attn_logit_softcapping")
+    # Gemma2Model / Gemma3TextScaledWordEmbedding: the normalizer is a tensor of the model's dtype (float32 here)
+    x = w[prefix + "embed_tokens.weight"][ids] * float(np.float32(h ** 0.5))
+    for layer in range(cfg["num_hidden_layers"]):
+        p = f"{prefix}layers.{layer}."
+        a = p + "self_attn."
+        cos, sin = rope[types[layer]]
+        mask = masks[types[layer]]
+        res = x
+        x = gemma_rms_norm(x, w[p + "input_layernorm.weight"], eps)
+        q = (x @ w[a + "q_proj.weight"].T).reshape(n, nh, hd)
+        k = (x @ w[a + "k_proj.weight"].T).reshape(n, kv, hd)
+        v = (x @ w[a + "v_proj.weight"].T).reshape(n, kv, hd)
+        if gemma3:
+            q = gemma_rms_norm(q, w[a + "q_norm.weight"], eps)
+            k = gemma_rms_norm(k, w[a + "k_norm.weight"], eps)
+        q = q * cos[:, None, :] + rotate_half(q) * sin[:, None, :]
+        k = k * cos[:, None, :] + rotate_half(k) * sin[:, None, :]
+        rep = nh // kv
+        k = np.repeat(k, rep, axis=1)
+        v = np.repeat(v, rep, axis=1)
+        out = np.zeros((n, nh, hd))
+        for head in range(nh):
+            scores = q[:, head, :] @ k[:, head, :].T * scaling
+            if attn_cap is not None:
+                scores = np.tanh(scores / attn_cap) * attn_cap
+            out[:, head, :] = softmax(scores + mask) @ v[:, head, :]
+        y = out.reshape(n, nh * hd) @ w[a + "o_proj.weight"].T
+        x = res + gemma_rms_norm(y, w[p + "post_attention_layernorm.weight"], eps)
+        res = x
+        x = gemma_rms_norm(x, w[p + "pre_feedforward_layernorm.weight"], eps)
+        y = (gelu_tanh(x @ w[p + "mlp.gate_proj.weight"].T) * (x @ w[p + "mlp.up_proj.weight"].T)) \
+            @ w[p + "mlp.down_proj.weight"].T
+        x = res + gemma_rms_norm(y, w[p + "post_feedforward_layernorm.weight"], eps)
+    x = gemma_rms_norm(x, w[prefix + "norm.weight"], eps)
+    logits = x @ w[prefix + "embed_tokens.weight"].T
+    final_cap = cfg.get("final_logit_softcapping")
+    if final_cap is not None:
+        logits = np.tanh(logits / final_cap) * final_cap
+    return logits
+
+
 def gpt2_logits(cfg, w, ids):
     """GPT2LMHeadModel: learned positions, pre-LayerNorm blocks, Conv1D projections, gelu_new, tied head."""
     w = f64(w)
@@ -273,6 +390,41 @@ def llama_config(model_type, arch, **extra):
     return cfg
 
 
+def gemma_config(model_type, arch, **extra):
+    cfg = {"architectures": [arch], "model_type": model_type, "hidden_size": 32, "num_hidden_layers": 3,
+           "num_attention_heads": 4, "num_key_value_heads": 2, "head_dim": 16, "intermediate_size": 48,
+           "vocab_size": 96, "max_position_embeddings": 128, "rms_norm_eps": 1e-6,
+           "hidden_activation": "gelu_pytorch_tanh", "tie_word_embeddings": True, "attention_bias": False,
+           "bos_token_id": 2, "eos_token_id": 1, "pad_token_id": 0, "torch_dtype": "float32"}
+    cfg.update(extra)
+    return cfg
+
+
+# Gemma 2: three layers (sliding, global, sliding), a window of 4 in a 12-token prompt, head_dim 16 beside
+# hidden / heads = 8, query_pre_attn_scalar 24 (not head_dim), and caps small enough to bite: the raw attention
+# scores reach about 3 and the raw logits about 8
+GEMMA2 = gemma_config("gemma2", "Gemma2ForCausalLM", sliding_window=4, query_pre_attn_scalar=24,
+                      attn_logit_softcapping=2.0, final_logit_softcapping=4.0, rope_theta=10000.0,
+                      hidden_act="gelu_pytorch_tanh")
+# Gemma 3 text: q/k norms, layers sliding, sliding, global (sliding_window_pattern 3), window 5, a local rotary base
+# of 100 against a global 10000 with linear scaling (factor 2), no soft-capping
+GEMMA3 = gemma_config("gemma3_text", "Gemma3ForCausalLM", sliding_window=5, sliding_window_pattern=3,
+                      query_pre_attn_scalar=12, rope_theta=10000.0, rope_local_base_freq=100.0,
+                      rope_scaling={"rope_type": "linear", "factor": 2.0}, attn_logit_softcapping=None,
+                      final_logit_softcapping=None, eos_token_id=[1, 95])
+# Gemma3ForConditionalGeneration: the text model's fields in text_config (with layer_types), its weights under
+# language_model.model.; a vision tower's config and weights that a text-only reader leaves alone
+GEMMA3_TEXT = gemma_config("gemma3_text", "Gemma3ForCausalLM", sliding_window=3, query_pre_attn_scalar=16,
+                           rope_theta=10000.0, rope_local_base_freq=50.0,
+                           layer_types=["sliding_attention", "full_attention", "sliding_attention"],
+                           attn_logit_softcapping=None, final_logit_softcapping=None)
+for key in ("architectures", "bos_token_id", "eos_token_id", "torch_dtype"):
+    del GEMMA3_TEXT[key]
+GEMMA3_MULTIMODAL = {"architectures": ["Gemma3ForConditionalGeneration"], "model_type": "gemma3",
+                     "text_config": GEMMA3_TEXT, "bos_token_id": 2, "eos_token_id": [1, 95], "torch_dtype": "float32",
+                     "vision_config": {"model_type": "siglip_vision_model", "hidden_size": 8, "num_hidden_layers": 1},
+                     "mm_tokens_per_image": 4, "image_token_index": 90}
+
 CASES = {
     "llama": llama_config("llama", "LlamaForCausalLM"),
     # linear scaling (position interpolation); head_dim 16 so that several frequencies turn within 12 positions
@@ -293,6 +445,9 @@ CASES = {
              "n_inner": None, "n_positions": 64, "vocab_size": 96, "layer_norm_epsilon": 1e-5,
              "activation_function": "gelu_new", "tie_word_embeddings": True, "bos_token_id": 0, "eos_token_id": 0,
              "torch_dtype": "float32"},
+    "gemma2": GEMMA2,
+    "gemma3": GEMMA3,
+    "gemma3-multimodal": GEMMA3_MULTIMODAL,
 }
 
 
@@ -300,9 +455,20 @@ def main():
     for index, (name, cfg) in enumerate(CASES.items()):
         rng = np.random.default_rng(1000 + index)
         gpt2 = cfg["model_type"] == "gpt2"
-        weights = gpt2_weights(cfg, rng) if gpt2 else llama_like_weights(cfg, rng)
-        ids = [int(t) for t in rng.integers(3, cfg["vocab_size"], size=SEQ_LEN)]
-        logits = (gpt2_logits if gpt2 else llama_like_logits)(cfg, weights, np.array(ids))
+        if cfg["model_type"] == "gemma3":
+            text = dict(cfg["text_config"])
+            weights = gemma_weights(text, rng, "language_model.model.")
+            weights["vision_tower.vision_model.post_layernorm.weight"] = np.ones(8, dtype=np.float32)
+            ids = [int(t) for t in rng.integers(3, text["vocab_size"], size=SEQ_LEN)]
+            logits = gemma_logits(text, weights, np.array(ids), "language_model.model.")
+        elif cfg["model_type"] in ("gemma2", "gemma3_text"):
+            weights = gemma_weights(cfg, rng)
+            ids = [int(t) for t in rng.integers(3, cfg["vocab_size"], size=SEQ_LEN)]
+            logits = gemma_logits(cfg, weights, np.array(ids))
+        else:
+            weights = gpt2_weights(cfg, rng) if gpt2 else llama_like_weights(cfg, rng)
+            ids = [int(t) for t in rng.integers(3, cfg["vocab_size"], size=SEQ_LEN)]
+            logits = (gpt2_logits if gpt2 else llama_like_logits)(cfg, weights, np.array(ids))
         out_dir = os.path.join(HERE, name)
         os.makedirs(out_dir, exist_ok=True)
         with open(os.path.join(out_dir, "config.json"), "w") as f:

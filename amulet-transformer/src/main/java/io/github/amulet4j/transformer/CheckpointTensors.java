@@ -1,5 +1,6 @@
 package io.github.amulet4j.transformer;
 
+import io.github.amulet4j.formats.checkpoint.GemmaLayout;
 import io.github.amulet4j.formats.checkpoint.ModelConfig;
 import io.github.amulet4j.formats.checkpoint.TensorLayout;
 import io.github.amulet4j.formats.checkpoint.TensorStore;
@@ -33,16 +34,29 @@ public final class CheckpointTensors {
         }
     }
 
-    /** The tensors of one decoder block; biases and q/k norms are null where the model has none. */
+    /**
+     * The tensors of one decoder block; biases, q/k norms and Gemma's post-attention and post-feedforward norms (on the
+     * attention's and the MLP's outputs before each residual add) are null where the model has none.
+     */
     public record Layer(float[] norm1, float[] norm1Bias, Matrix qkv, float[] qkvBias, Matrix out, float[] outBias,
                         float[] qNorm, float[] kNorm, float[] norm2, float[] norm2Bias, Matrix up, float[] upBias,
-                        Matrix down, float[] downBias) {
+                        Matrix down, float[] downBias, float[] postAttentionNorm, float[] postFeedforwardNorm) {
+
+        /** A block with no post-attention or post-feedforward norm (every architecture but Gemma). */
+        public Layer(float[] norm1, float[] norm1Bias, Matrix qkv, float[] qkvBias, Matrix out, float[] outBias,
+                     float[] qNorm, float[] kNorm, float[] norm2, float[] norm2Bias, Matrix up, float[] upBias,
+                     Matrix down, float[] downBias) {
+            this(norm1, norm1Bias, qkv, qkvBias, out, outBias, qNorm, kNorm, norm2, norm2Bias, up, upBias, down,
+                    downBias, null, null);
+        }
     }
 
     private final ModelConfig config;
     private final TensorStore store;
     private final String checkpoint;
     private final String gpt2Prefix;
+    /** Gemma's decoder prefix ({@link GemmaLayout#decoderPrefix}); null for other architectures. */
+    private final String gemmaPrefix;
     private final Map<String, long[]> expected;
 
     /** A view of {@code store} (which must stay open while it is read); {@code checkpoint} names it in messages. */
@@ -52,7 +66,8 @@ public final class CheckpointTensors {
         this.checkpoint = checkpoint;
         this.gpt2Prefix = config.isGpt2() && store.contains(TensorLayout.GPT2_PREFIX + "wte.weight")
                 ? TensorLayout.GPT2_PREFIX : "";
-        this.expected = TensorLayout.expectedTensors(config, gpt2Prefix);
+        this.gemmaPrefix = config.isGemma() ? GemmaLayout.decoderPrefix(store) : null;
+        this.expected = TensorLayout.expectedTensors(config, config.isGemma() ? gemmaPrefix : gpt2Prefix);
     }
 
     /** Decoder blocks. */
@@ -62,6 +77,9 @@ public final class CheckpointTensors {
 
     /** Block {@code i}, read now (its matrices when their rows are asked for). */
     public Layer layer(int i) {
+        if (config.isGemma()) {
+            return gemmaLayer(i);
+        }
         if (config.isGpt2()) {
             String l = gpt2Prefix + "h." + i + ".";
             return new Layer(read(l + "ln_1.weight"), read(l + "ln_1.bias"),
@@ -87,11 +105,17 @@ public final class CheckpointTensors {
 
     /** The embedding table {@code [vocab, hidden]} (also the output head when the embeddings are tied). */
     public Matrix embedding() {
+        if (config.isGemma()) {
+            return concat(gemmaPrefix + "embed_tokens.weight");
+        }
         return concat(config.isGpt2() ? gpt2Prefix + "wte.weight" : "model.embed_tokens.weight");
     }
 
     /** The output head {@code [vocab, hidden]}; null when the embeddings are tied. */
     public Matrix head() {
+        if (config.isGemma() && !config.tieWordEmbeddings()) {
+            return concat(GemmaLayout.headName(gemmaPrefix));
+        }
         return config.tieWordEmbeddings() ? null : concat("lm_head.weight");
     }
 
@@ -134,14 +158,51 @@ public final class CheckpointTensors {
         return config.isGpt2() ? read(gpt2Prefix + "wpe.weight") : null;
     }
 
-    /** The final norm's weight. */
+    /** The final norm's weight (for Gemma, {@code 1 + w}: see {@link #gemmaNorm}). */
     public float[] finalNorm() {
+        if (config.isGemma()) {
+            return gemmaNorm(gemmaPrefix + "norm.weight");
+        }
         return read(config.isGpt2() ? gpt2Prefix + "ln_f.weight" : "model.norm.weight");
     }
 
     /** The final norm's bias; null for RMSNorm models. */
     public float[] finalNormBias() {
         return config.isGpt2() ? read(gpt2Prefix + "ln_f.bias") : null;
+    }
+
+    /**
+     * A Gemma block: Llama's tensors, with {@code pre_feedforward_layernorm} as the norm before the MLP, the
+     * post-attention and post-feedforward norms on the outputs, and every norm weight as {@link #gemmaNorm}.
+     */
+    private Layer gemmaLayer(int i) {
+        String l = gemmaPrefix + "layers." + i + ".";
+        String a = l + "self_attn.";
+        boolean bias = config.attentionBias();
+        return new Layer(gemmaNorm(l + "input_layernorm.weight"), null,
+                concat(a + "q_proj.weight", a + "k_proj.weight", a + "v_proj.weight"),
+                bias ? concatValues(a + "q_proj.bias", a + "k_proj.bias", a + "v_proj.bias") : null,
+                concat(a + "o_proj.weight"), bias ? read(a + "o_proj.bias") : null,
+                config.qkNorm() ? gemmaNorm(a + "q_norm.weight") : null,
+                config.qkNorm() ? gemmaNorm(a + "k_norm.weight") : null,
+                gemmaNorm(l + "pre_feedforward_layernorm.weight"), null,
+                concat(l + "mlp.gate_proj.weight", l + "mlp.up_proj.weight"), null,
+                concat(l + "mlp.down_proj.weight"), null,
+                gemmaNorm(l + "post_attention_layernorm.weight"), gemmaNorm(l + "post_feedforward_layernorm.weight"));
+    }
+
+    /**
+     * A Gemma RMSNorm weight as the multiplier the norm applies, {@code 1 + w} in float32 (transformers'
+     * {@code Gemma2RMSNorm}/{@code Gemma3RMSNorm} compute {@code x * (1 + w.float())}), so that the passes run it as
+     * every other RMSNorm.
+     */
+    private float[] gemmaNorm(String name) {
+        float[] w = read(name); // possibly the store's own array: not changed
+        float[] out = new float[w.length];
+        for (int i = 0; i < w.length; i++) {
+            out[i] = 1f + w[i];
+        }
+        return out;
     }
 
     /** Reads a tensor, checked against its expected shape, as float32 values. */

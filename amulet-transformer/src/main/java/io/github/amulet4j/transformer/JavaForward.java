@@ -5,6 +5,7 @@ import io.github.amulet4j.formats.checkpoint.TensorStore;
 import io.github.amulet4j.transformer.weights.WeightFormat;
 
 
+import io.github.amulet4j.formats.checkpoint.GemmaConfig;
 import io.github.amulet4j.formats.checkpoint.ModelConfig;
 import io.github.amulet4j.transformer.weights.Kernels;
 import io.github.amulet4j.transformer.weights.NativeKernels;
@@ -56,8 +57,19 @@ public final class JavaForward implements ForwardPass {
     private final int upRows;
     private final int vocab;
     private final float eps;
-    private final int window;
+    /** The window of the layer in flight ({@link #layerWindow}); {@code Integer.MAX_VALUE}: none. */
+    private int window;
+    /** Per layer, its sliding window ({@link ModelConfig#slidingWindow(int)}); {@code Integer.MAX_VALUE}: none. */
+    private final int[] layerWindow;
     private final float queryScale;
+    /** Gemma's extras: attention and final soft-capping (0: none), the embedding scale, the local rotary frequencies. */
+    private final float attnSoftcap;
+    private final float finalSoftcap;
+    private final float embedScale;
+    private final float[] invFreqLocal;
+    private final boolean[] localRope;
+    private final float[][] postAttentionNorm;
+    private final float[][] postFeedforwardNorm;
     private final Activation activation;
     /** Per layer, the norms and biases (null where the model has none). */
     private final float[][] norm1;
@@ -86,6 +98,9 @@ public final class JavaForward implements ForwardPass {
     private float[] act = new float[0];
     private float[] cos = new float[0];
     private float[] sin = new float[0];
+    /** Gemma 3's local rotary tables (its sliding layers'), beside {@link #cos}/{@link #sin}. */
+    private float[] cosLocal = new float[0];
+    private float[] sinLocal = new float[0];
     /** Logits of a group of positions for {@link #runAll}. */
     private float[] groupLogits = new float[0];
     /** Per attention task: one query's scores (a slot each) and its output accumulator. */
@@ -223,7 +238,21 @@ public final class JavaForward implements ForwardPass {
         this.vocab = weights.head.rows();
         this.eps = (float) config.normEps();
         this.window = config.slidingWindow() == null ? Integer.MAX_VALUE : config.slidingWindow();
-        this.queryScale = (float) (1.0 / Math.sqrt(headDim));
+        this.queryScale = config.isGemma() ? (float) Math.pow(config.gemma().queryPreAttnScalar(), -0.5)
+                : (float) (1.0 / Math.sqrt(headDim));
+        this.layerWindow = new int[layers];
+        this.localRope = new boolean[layers];
+        for (int l = 0; l < layers; l++) {
+            Integer lw = config.slidingWindow(l);
+            layerWindow[l] = lw == null ? Integer.MAX_VALUE : lw;
+            localRope[l] = config.isGemma() && config.gemma().localRope(l);
+        }
+        this.invFreqLocal = RotaryFrequencies.localInverseFrequencies(config);
+        this.attnSoftcap = config.isGemma() && config.gemma().attnLogitSoftcapping() != null
+                ? config.gemma().attnLogitSoftcapping().floatValue() : 0f;
+        this.finalSoftcap = config.isGemma() && config.gemma().finalLogitSoftcapping() != null
+                ? config.gemma().finalLogitSoftcapping().floatValue() : 0f;
+        this.embedScale = config.isGemma() ? GemmaConfig.embeddingScale(hidden, config.torchDtype()) : 1f;
         this.activation = Activation.of(config);
         this.blockedAttention = headDim % VectorOps.S.length() == 0;
         norm1 = new float[layers][];
@@ -236,6 +265,8 @@ public final class JavaForward implements ForwardPass {
         norm2Bias = new float[layers][];
         upBias = new float[layers][];
         downBias = new float[layers][];
+        postAttentionNorm = new float[layers][];
+        postFeedforwardNorm = new float[layers][];
         for (int l = 0; l < layers; l++) {
             JavaWeights.Layer layer = weights.layers.get(l);
             norm1[l] = layer.norm1();
@@ -248,6 +279,8 @@ public final class JavaForward implements ForwardPass {
             norm2Bias[l] = layer.norm2Bias();
             upBias[l] = layer.up().bias();
             downBias[l] = layer.down().bias();
+            postAttentionNorm[l] = layer.postAttentionNorm();
+            postFeedforwardNorm[l] = layer.postFeedforwardNorm();
         }
         finalNorm = weights.finalNorm;
         finalNormBias = weights.finalNormBias;
@@ -302,6 +335,16 @@ public final class JavaForward implements ForwardPass {
                 int i = r * t + j;
                 int pos = Math.max(0, past + j - pad[r]);
                 w.embeddingRow(tokens[r][start + j], x, i * hidden);
+                if (embedScale != 1f) {
+                    VectorOps.scale(x, i * hidden, hidden, embedScale);
+                }
+                if (invFreqLocal != null) {
+                    for (int f = 0; f < half; f++) {
+                        float angle = pos * invFreqLocal[f];
+                        cosLocal[i * half + f] = (float) Math.cos(angle);
+                        sinLocal[i * half + f] = (float) Math.sin(angle);
+                    }
+                }
                 if (gpt2) {
                     VectorOps.add(positions, pos * hidden, x, i * hidden, hidden);
                 } else {
@@ -324,6 +367,7 @@ public final class JavaForward implements ForwardPass {
                 norm(x, (r * t + t - 1) * hidden, finalNorm, finalNormBias, h, r * hidden);
             }
             product(w.head, h, b, last);
+            SoftCapping.apply(last, 0, b * vocab, finalSoftcap);
             probe();
         } else if (every != null) {
             int whole = tokens[0].length;
@@ -338,6 +382,7 @@ public final class JavaForward implements ForwardPass {
                 // the product reads its input from index 0: the group's rows go to the front of a reused array
                 System.arraycopy(h, g * hidden, proj, 0, rows * hidden);
                 product(w.head, proj, rows, groupLogits);
+                SoftCapping.apply(groupLogits, 0, rows * vocab, finalSoftcap);
                 for (int k = 0; k < rows; k++) {
                     int i = g + k;
                     System.arraycopy(groupLogits, k * vocab, every[(i / t) * whole + start + i % t], 0, vocab);
@@ -361,6 +406,10 @@ public final class JavaForward implements ForwardPass {
         act = gpt2 ? new float[0] : new float[Math.multiplyExact(n, inter)];
         cos = new float[Math.multiplyExact(n, Math.max(1, half))];
         sin = new float[cos.length];
+        if (invFreqLocal != null) {
+            cosLocal = new float[cos.length];
+            sinLocal = new float[cos.length];
+        }
         scratchRows = n;
     }
 
@@ -368,6 +417,9 @@ public final class JavaForward implements ForwardPass {
     private void layer(int l, JavaKvCache cache, int[] pad, int b, int t, int past) {
         int n = b * t;
         JavaWeights.Layer layer = w.layers.get(l);
+        window = layerWindow[l];
+        float[] layerCos = localRope[l] ? cosLocal : cos;
+        float[] layerSin = localRope[l] ? sinLocal : sin;
         for (int i = 0; i < n; i++) {
             norm(x, i * hidden, norm1[l], norm1Bias[l], h, i * hidden);
         }
@@ -389,7 +441,7 @@ public final class JavaForward implements ForwardPass {
                 }
                 if (!gpt2) {
                     for (int hd = 0; hd < heads + kvHeads; hd++) {
-                        rotate(qkv, base + hd * headDim, i * half);
+                        rotate(qkv, base + hd * headDim, i * half, layerCos, layerSin);
                     }
                 }
                 VectorOps.scale(qkv, base, qDim, queryScale);
@@ -409,6 +461,7 @@ public final class JavaForward implements ForwardPass {
         probe();
         product(layer.out(), attn, n, proj);
         addBias(proj, n, hidden, outBias[l]);
+        postNorm(postAttentionNorm[l], n);
         VectorOps.add(proj, 0, x, 0, n * hidden);
 
         for (int i = 0; i < n; i++) {
@@ -430,7 +483,18 @@ public final class JavaForward implements ForwardPass {
         }
         product(layer.down(), down, n, proj);
         addBias(proj, n, hidden, downBias[l]);
+        postNorm(postFeedforwardNorm[l], n);
         VectorOps.add(proj, 0, x, 0, n * hidden);
+    }
+
+    /** Gemma's norm on a sublayer's output ({@link #proj}, {@code n} rows) before the residual add; none when null. */
+    private void postNorm(float[] weight, int n) {
+        if (weight == null) {
+            return;
+        }
+        for (int i = 0; i < n; i++) {
+            rmsNorm(proj, i * hidden, weight, proj, i * hidden, hidden);
+        }
     }
 
     /**
@@ -693,6 +757,7 @@ public final class JavaForward implements ForwardPass {
             }
             a.intoArray(sc, s);
         }
+        SoftCapping.apply(sc, off, len, attnSoftcap);
         float max = VectorOps.max(sc, off, len);
         float sum = VectorOps.expShifted(sc, off, len, max);
         for (int s = 0; s < len; s++) {
@@ -743,6 +808,7 @@ public final class JavaForward implements ForwardPass {
             int from = (int) Math.max(pad, (long) slot - window + 1) - base;
             int to = slot - base + 1;
             int row = b * len;
+            SoftCapping.apply(sc, row + from, to - from, attnSoftcap);
             float max = VectorOps.max(sc, row + from, to - from);
             inv[b] = 1f / VectorOps.expShifted(sc, row + from, to - from, max);
             // slots this query does not see weigh nothing in the shared sum below
@@ -834,6 +900,7 @@ public final class JavaForward implements ForwardPass {
         float[] inv = new float[HEAD_BLOCK];
         for (int b = 0; b < HEAD_BLOCK; b++) {
             int row = b * len;
+            SoftCapping.apply(sc, row + from, to - from, attnSoftcap);
             float max = VectorOps.max(sc, row + from, to - from);
             float sum = VectorOps.expShifted(sc, row + from, to - from, max);
             if (stats == null) {
@@ -879,10 +946,10 @@ public final class JavaForward implements ForwardPass {
      * Hugging Face's rotate_half rotation of one head at {@code a[off...]}: column j of the first half becomes
      * {@code x_j cos - x_{j+half} sin}, column j + half becomes {@code x_{j+half} cos + x_j sin}.
      */
-    private void rotate(float[] a, int off, int table) {
+    private void rotate(float[] a, int off, int table, float[] cosines, float[] sines) {
         for (int f = 0; f < half; f++) {
-            float c = cos[table + f];
-            float s = sin[table + f];
+            float c = cosines[table + f];
+            float s = sines[table + f];
             float x1 = a[off + f];
             float x2 = a[off + f + half];
             a[off + f] = x1 * c - x2 * s;
@@ -994,7 +1061,7 @@ public final class JavaForward implements ForwardPass {
     /** Bytes of Java arrays the pass holds now (its scratch arrays, and the cache it is running on). */
     long heapBytesHeld() {
         long floats = (long) x.length + h.length + qkv.length + attn.length + proj.length + up.length + act.length
-                + cos.length + sin.length + groupLogits.length + partialValues.length + partialStats.length;
+                + cos.length + sin.length + cosLocal.length + sinLocal.length + groupLogits.length + partialValues.length + partialStats.length;
         for (int p = 0; p < scores.length; p++) {
             floats += scores[p].length + accumulators[p].length;
         }

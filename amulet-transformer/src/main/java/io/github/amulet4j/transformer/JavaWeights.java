@@ -25,9 +25,10 @@ public final class JavaWeights {
 
     private static final Logger LOG = LoggerFactory.getLogger(JavaWeights.class);
 
-    /** Weights of one decoder block; biases and q/k norms may be null. */
+    /** Weights of one decoder block; biases, q/k norms and Gemma's post-attention/post-feedforward norms may be null. */
     record Layer(float[] norm1, float[] norm1Bias, LinearWeight qkv, LinearWeight out, float[] qNorm, float[] kNorm,
-                 float[] norm2, float[] norm2Bias, LinearWeight up, LinearWeight down) {
+                 float[] norm2, float[] norm2Bias, LinearWeight up, LinearWeight down, float[] postAttentionNorm,
+                 float[] postFeedforwardNorm) {
     }
 
     final List<Layer> layers;
@@ -68,7 +69,7 @@ public final class JavaWeights {
             CheckpointTensors.Layer l = tensors.layer(i);
             ls.add(new Layer(l.norm1(), l.norm1Bias(), linear(l.qkv(), l.qkvBias()), linear(l.out(), l.outBias()),
                     l.qNorm(), l.kNorm(), l.norm2(), l.norm2Bias(), linear(l.up(), l.upBias()),
-                    linear(l.down(), l.downBias())));
+                    linear(l.down(), l.downBias()), l.postAttentionNorm(), l.postFeedforwardNorm()));
         }
         layers = List.copyOf(ls);
         finalNorm = tensors.finalNorm();
@@ -77,7 +78,8 @@ public final class JavaWeights {
         for (Layer l : layers) {
             heapBytes += Float.BYTES * (length(l.norm1()) + length(l.norm1Bias()) + length(l.qkv().bias())
                     + length(l.out().bias()) + length(l.qNorm()) + length(l.kNorm()) + length(l.norm2())
-                    + length(l.norm2Bias()) + length(l.up().bias()) + length(l.down().bias()));
+                    + length(l.norm2Bias()) + length(l.up().bias()) + length(l.down().bias())
+                    + length(l.postAttentionNorm()) + length(l.postFeedforwardNorm()));
         }
         if (head != null) {
             embedTable = matrix(tensors.embedding());

@@ -18,9 +18,10 @@ import java.util.List;
  */
 final class EngineWeights {
 
-    /** Weights of one decoder block; biases and q/k norms may be null. */
+    /** Weights of one decoder block; biases, q/k norms and Gemma's post-attention/post-feedforward norms may be null. */
     record Layer(NDArray norm1, NDArray norm1Bias, EngineLinear qkv, EngineLinear out, NDArray qNorm, NDArray kNorm,
-                 NDArray norm2, NDArray norm2Bias, EngineLinear up, EngineLinear down) {
+                 NDArray norm2, NDArray norm2Bias, EngineLinear up, EngineLinear down, NDArray postAttentionNorm,
+                 NDArray postFeedforwardNorm) {
     }
 
     final NDArray embed;
@@ -55,7 +56,8 @@ final class EngineWeights {
             CheckpointTensors.Layer l = tensors.layer(i);
             ls.add(new Layer(vector(l.norm1()), vector(l.norm1Bias()), linear(l.qkv(), l.qkvBias()),
                     linear(l.out(), l.outBias()), vector(l.qNorm()), vector(l.kNorm()), vector(l.norm2()),
-                    vector(l.norm2Bias()), linear(l.up(), l.upBias()), linear(l.down(), l.downBias())));
+                    vector(l.norm2Bias()), linear(l.up(), l.upBias()), linear(l.down(), l.downBias()),
+                    vector(l.postAttentionNorm()), vector(l.postFeedforwardNorm())));
         }
         layers = List.copyOf(ls);
         finalNorm = vector(tensors.finalNorm());

@@ -14,7 +14,9 @@ import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import io.github.amulet4j.formats.checkpoint.GemmaConfig;
 import io.github.amulet4j.formats.checkpoint.ModelConfig;
+import io.github.amulet4j.formats.checkpoint.RotaryFrequencies;
 
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
@@ -57,6 +59,8 @@ final class TransformerForward implements ForwardPass {
     private final int vocab;
     private final float eps;
     private final Activation activation;
+    /** Gemma 3's rotary frequencies of its sliding layers; null when every layer uses {@link #invFreq}. */
+    private final float[] invFreqLocal;
     private final RowSplitPool workers;
     /** Time spent copying logits from the engine into Java arrays, for {@link io.github.amulet4j.transformer.DecoderLm#logitsCopyNanos()}. */
     private long copyNanos;
@@ -85,6 +89,7 @@ final class TransformerForward implements ForwardPass {
         this.vocab = config.vocabSize();
         this.eps = (float) config.normEps();
         this.activation = Activation.of(config);
+        this.invFreqLocal = RotaryFrequencies.localInverseFrequencies(config);
     }
 
     /** The call's temporaries live in a sub-manager and an {@link NDScope} closed when it ends: memory stays flat. */
@@ -156,19 +161,28 @@ final class TransformerForward implements ForwardPass {
             }
         }
         NDArray x = w.embed.get(new NDIndex("{}", step.create(ids)));
+        if (config.isGemma()) {
+            // Gemma: sqrt(hidden) in the model's dtype
+            x = x.mul(step.create(GemmaConfig.embeddingScale(hidden, config.torchDtype())).toType(type, false));
+        }
         NDArray cos = null;
         NDArray sin = null;
+        NDArray[] localTable = invFreqLocal == null ? null : rotaryTables(step, pos, b, t, invFreqLocal);
         if (gpt2) {
             x = x.add(w.positions.get(new NDIndex("{}", step.create(pos))));
         } else {
-            NDArray[] table = rotaryTables(step, pos, b, t);
+            NDArray[] table = rotaryTables(step, pos, b, t, invFreq);
             cos = table[0];
             sin = table[1];
         }
         int groups = heads / kvHeads;
         NDArray mask = mask(step, pad, b, t, past, total, config.slidingWindow());
+        // Gemma: the sliding layers' mask beside the global layers' (config.slidingWindow() is null for Gemma)
+        NDArray localMask = config.isGemma() && config.gemma().slidingWindow() != null
+                ? mask(step, pad, b, t, past, total, config.gemma().slidingWindow()) : mask;
         // Scalars as arrays made once per chunk: an op with a Java number creates and frees a tensor each call.
-        NDArray scale = step.create((float) (1.0 / Math.sqrt(headDim)));
+        NDArray scale = step.create(config.isGemma() ? (float) Math.pow(config.gemma().queryPreAttnScalar(), -0.5)
+                : (float) (1.0 / Math.sqrt(headDim)));
         NDArray epsArray = step.create(eps);
 
         for (int l = 0; l < w.layers.size(); l++) {
@@ -176,7 +190,10 @@ final class TransformerForward implements ForwardPass {
             NDArray next;
             try (NDScope layerScope = new NDScope()) {
                 layerScope.suppressNotUsedWarning();
-                next = layer(step, layer, l, x, cos, sin, mask, scale, epsArray, cache, b, t, total, groups);
+                boolean local = config.isGemma() && config.gemma().localRope(l);
+                next = layer(step, layer, l, x, local ? localTable[0] : cos, local ? localTable[1] : sin,
+                        config.isGemma() && config.slidingWindow(l) != null ? localMask : mask, scale, epsArray,
+                        cache, b, t, total, groups);
                 NDScope.unregister(next);
             }
             // the layer's input is no longer needed; its output outlives the layer's scope
@@ -198,6 +215,9 @@ final class TransformerForward implements ForwardPass {
         NDArray logitsT = product(step, w.head, normed.transpose());
         if (type != DataType.FLOAT32) {
             logitsT = logitsT.toType(DataType.FLOAT32, false);
+        }
+        if (config.isGemma() && config.gemma().finalLogitSoftcapping() != null) {
+            logitsT = softcap(logitsT, config.gemma().finalLogitSoftcapping().floatValue());
         }
         long c0 = System.nanoTime();
         copyTransposed(logitsT, rows, logits);
@@ -251,7 +271,11 @@ final class TransformerForward implements ForwardPass {
 
         NDArray attn = attention(q, keys.transpose(0, 1, 3, 2), values, mask, b, t, total, groups);
         attn = t == 1 ? attn.reshape(n, qDim) : attn.transpose(0, 2, 1, 3).reshape(n, qDim);
-        NDArray x1 = x.add(linear(step, attn, layer.out()));
+        NDArray attnOut = linear(step, attn, layer.out());
+        if (layer.postAttentionNorm() != null) {
+            attnOut = rmsNorm(attnOut, layer.postAttentionNorm(), epsArray);
+        }
+        NDArray x1 = x.add(attnOut);
 
         NDArray h2 = norm(x1, layer.norm2(), layer.norm2Bias(), epsArray);
         NDArray up = linear(step, h2, layer.up());
@@ -263,7 +287,11 @@ final class TransformerForward implements ForwardPass {
             NDList gateAndLin = up.split(new long[] {inter}, 1);
             act = activate(gateAndLin.get(0)).mul(gateAndLin.get(1));
         }
-        return x1.add(linear(step, act, layer.down()));
+        NDArray mlpOut = linear(step, act, layer.down());
+        if (layer.postFeedforwardNorm() != null) {
+            mlpOut = rmsNorm(mlpOut, layer.postFeedforwardNorm(), epsArray);
+        }
+        return x1.add(mlpOut);
     }
 
     /**
@@ -304,6 +332,11 @@ final class TransformerForward implements ForwardPass {
             NDArray wide = scores.toType(DataType.FLOAT32, false);
             scores.close();
             scores = wide;
+        }
+        if (config.isGemma() && config.gemma().attnLogitSoftcapping() != null) {
+            NDArray capped = softcap(scores, config.gemma().attnLogitSoftcapping().floatValue());
+            scores.close();
+            scores = capped;
         }
         if (mask != null) {
             // [B, 1, 1, t, S] broadcast over the key heads and the heads of each group
@@ -446,6 +479,11 @@ final class TransformerForward implements ForwardPass {
         return y.mul(weight).add(bias);
     }
 
+    /** Gemma 2's soft-capping {@code cap * tanh(x / cap)} of float32 scores or logits. */
+    private static NDArray softcap(NDArray x, float cap) {
+        return x.div(cap).tanh().mul(cap);
+    }
+
     private NDArray activate(NDArray x) {
         return switch (activation) {
             case SILU -> x.mul(x.getNDArrayInternal().sigmoid());
@@ -464,7 +502,7 @@ final class TransformerForward implements ForwardPass {
      * {@code f_j} serves columns {@code j} and {@code j + half}. The sine table carries rotate_half's sign: minus in the
      * first half, so that {@code x * cos + swapHalves(x) * sin} is the rotation.
      */
-    private NDArray[] rotaryTables(NDManager step, long[] pos, int b, int t) {
+    private NDArray[] rotaryTables(NDManager step, long[] pos, int b, int t, float[] invFreq) {
         int half = headDim / 2;
         int size = Math.multiplyExact(pos.length, headDim);
         float[] c = new float[size];

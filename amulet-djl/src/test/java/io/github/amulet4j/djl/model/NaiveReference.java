@@ -22,7 +22,151 @@ public final class NaiveReference {
 
     /** Logits at every position of {@code tokens}: {@code [T][vocab]}. */
     public float[][] logits(int[] tokens) {
-        return c.isGpt2() ? gpt2(tokens) : llama(tokens);
+        return c.isGemma() ? gemma(tokens) : c.isGpt2() ? gpt2(tokens) : llama(tokens);
+    }
+
+    /**
+     * Gemma 2 / Gemma 3 written from their formulas: embeddings times sqrt(hidden), RMSNorms times (1 + w), norms on
+     * the attention's and the MLP's outputs, q/k norms (Gemma 3), scores scaled by query_pre_attn_scalar^-1/2 and
+     * soft-capped, per-layer windows and rotary bases, GeGLU with tanh GELU, soft-capped logits.
+     */
+    private float[][] gemma(int[] tokens) {
+        io.github.amulet4j.formats.checkpoint.GemmaConfig g = c.gemma();
+        String m = java.util.stream.Stream.of("model.", "language_model.model.", "model.language_model.")
+                .filter(x -> s.contains(x + "embed_tokens.weight")).findFirst().orElseThrow();
+        int t = tokens.length;
+        int hs = c.hiddenSize();
+        int nh = c.numHeads();
+        int kvh = c.numKvHeads();
+        int hd = c.headDim();
+        int inter = c.intermediateSize();
+        float[] emb = w(m + "embed_tokens.weight");
+        double scale = (float) Math.sqrt(hs);
+        if ("bfloat16".equals(c.torchDtype())) {
+            scale = Float.intBitsToFloat((Float.floatToIntBits((float) scale) + 0x7FFF
+                    + ((Float.floatToIntBits((float) scale) >>> 16) & 1)) & 0xFFFF0000);
+        }
+        double[][] x = new double[t][hs];
+        for (int i = 0; i < t; i++) {
+            for (int j = 0; j < hs; j++) {
+                x[i][j] = emb[tokens[i] * hs + j] * scale;
+            }
+        }
+        double[] global = invFreq();
+        double[] local = g.localRopeTheta() == null ? global : new double[hd / 2];
+        for (int i = 0; g.localRopeTheta() != null && i < hd / 2; i++) {
+            local[i] = 1 / Math.pow(g.localRopeTheta(), 2.0 * i / hd);
+        }
+        for (int l = 0; l < c.numLayers(); l++) {
+            String pre = m + "layers." + l + ".";
+            String a = pre + "self_attn.";
+            boolean sliding = g.slidingLayers().get(l);
+            double[] inv = sliding ? local : global;
+            double[][] q = new double[t][];
+            double[][] k = new double[t][];
+            double[][] v = new double[t][];
+            for (int i = 0; i < t; i++) {
+                double[] h = gemmaRms(x[i], w(pre + "input_layernorm.weight"));
+                q[i] = matvec(w(a + "q_proj.weight"), nh * hd, hs, h, null);
+                k[i] = matvec(w(a + "k_proj.weight"), kvh * hd, hs, h, null);
+                v[i] = matvec(w(a + "v_proj.weight"), kvh * hd, hs, h, null);
+                if (c.qkNorm()) {
+                    for (int hh = 0; hh < nh; hh++) {
+                        gemmaRmsPart(q[i], hh * hd, hd, w(a + "q_norm.weight"));
+                    }
+                    for (int hh = 0; hh < kvh; hh++) {
+                        gemmaRmsPart(k[i], hh * hd, hd, w(a + "k_norm.weight"));
+                    }
+                }
+                rope(q[i], nh, hd, i, inv);
+                rope(k[i], kvh, hd, i, inv);
+            }
+            Integer window = sliding ? g.slidingWindow() : null;
+            double[][] att = gemmaAttention(q, k, v, nh, kvh, hd, window, g);
+            for (int i = 0; i < t; i++) {
+                double[] o = matvec(w(a + "o_proj.weight"), hs, nh * hd, att[i], null);
+                add(x[i], gemmaRms(o, w(pre + "post_attention_layernorm.weight")));
+                double[] h = gemmaRms(x[i], w(pre + "pre_feedforward_layernorm.weight"));
+                double[] gate = matvec(w(pre + "mlp.gate_proj.weight"), inter, hs, h, null);
+                double[] u = matvec(w(pre + "mlp.up_proj.weight"), inter, hs, h, null);
+                double[] mm = new double[inter];
+                for (int j = 0; j < inter; j++) {
+                    double z = gate[j];
+                    mm[j] = 0.5 * z * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (z + 0.044715 * z * z * z))) * u[j];
+                }
+                double[] d = matvec(w(pre + "mlp.down_proj.weight"), hs, inter, mm, null);
+                add(x[i], gemmaRms(d, w(pre + "post_feedforward_layernorm.weight")));
+            }
+        }
+        float[][] out = new float[t][];
+        for (int i = 0; i < t; i++) {
+            double[] logits = matvec(emb, c.vocabSize(), hs, gemmaRms(x[i], w(m + "norm.weight")), null);
+            if (g.finalLogitSoftcapping() != null) {
+                double cap = g.finalLogitSoftcapping();
+                for (int j = 0; j < logits.length; j++) {
+                    logits[j] = cap * Math.tanh(logits[j] / cap);
+                }
+            }
+            out[i] = toFloat(logits);
+        }
+        return out;
+    }
+
+    /** Gemma's attention: scale query_pre_attn_scalar^-1/2, soft-capped scores, an optional window. */
+    private static double[][] gemmaAttention(double[][] q, double[][] k, double[][] v, int nh, int kvh, int hd,
+                                             Integer window, io.github.amulet4j.formats.checkpoint.GemmaConfig g) {
+        int t = q.length;
+        int group = nh / kvh;
+        double[][] out = new double[t][nh * hd];
+        double scale = Math.pow(g.queryPreAttnScalar(), -0.5);
+        for (int i = 0; i < t; i++) {
+            for (int h = 0; h < nh; h++) {
+                int kh = h / group;
+                int first = window == null ? 0 : Math.max(0, i - window + 1);
+                double[] sc = new double[i + 1];
+                double max = Double.NEGATIVE_INFINITY;
+                for (int j = first; j <= i; j++) {
+                    double d = 0;
+                    for (int e = 0; e < hd; e++) {
+                        d += q[i][h * hd + e] * k[j][kh * hd + e];
+                    }
+                    sc[j] = d * scale;
+                    if (g.attnLogitSoftcapping() != null) {
+                        sc[j] = g.attnLogitSoftcapping() * Math.tanh(sc[j] / g.attnLogitSoftcapping());
+                    }
+                    max = Math.max(max, sc[j]);
+                }
+                double sum = 0;
+                for (int j = first; j <= i; j++) {
+                    sc[j] = Math.exp(sc[j] - max);
+                    sum += sc[j];
+                }
+                for (int j = first; j <= i; j++) {
+                    for (int e = 0; e < hd; e++) {
+                        out[i][h * hd + e] += sc[j] / sum * v[j][kh * hd + e];
+                    }
+                }
+            }
+        }
+        return out;
+    }
+
+    /** Gemma's RMSNorm: {@code x / rms(x) * (1 + w)}. */
+    private double[] gemmaRms(double[] x, float[] weight) {
+        double[] out = x.clone();
+        gemmaRmsPart(out, 0, x.length, weight);
+        return out;
+    }
+
+    private void gemmaRmsPart(double[] x, int off, int len, float[] weight) {
+        double ss = 0;
+        for (int i = off; i < off + len; i++) {
+            ss += x[i] * x[i];
+        }
+        double inv = 1 / Math.sqrt(ss / len + c.normEps());
+        for (int i = 0; i < len; i++) {
+            x[off + i] = x[off + i] * inv * (1.0 + weight[i]);
+        }
     }
 
     private float[] w(String name) {

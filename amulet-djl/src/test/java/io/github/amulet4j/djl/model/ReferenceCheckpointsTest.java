@@ -6,6 +6,7 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import io.github.amulet4j.backend.DecodingSession;
 import io.github.amulet4j.formats.checkpoint.Checkpoints;
+import io.github.amulet4j.formats.checkpoint.GemmaConfig;
 import io.github.amulet4j.formats.checkpoint.ModelConfig;
 import io.github.amulet4j.formats.checkpoint.ModelConfigReader;
 import io.github.amulet4j.formats.checkpoint.TensorStore;
@@ -16,8 +17,11 @@ import java.io.IOException;
 import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
+import java.util.function.UnaryOperator;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -86,7 +90,8 @@ class ReferenceCheckpointsTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"llama", "llama-linear", "llama3", "mistral-window", "qwen2", "qwen3", "gpt2"})
+    @ValueSource(strings = {"llama", "llama-linear", "llama3", "mistral-window", "qwen2", "qwen3", "gpt2", "gemma2",
+            "gemma3", "gemma3-multimodal"})
     void javaModelGivesTheLogitsOfTheNumpyReference(String name) throws IOException {
         Path dir = folder(name);
         JsonObject expected = JsonParser.parseString(Files.readString(dir.resolve("expected.json"))).getAsJsonObject();
@@ -140,6 +145,57 @@ class ReferenceCheckpointsTest {
                 worst = Math.max(worst, Math.abs(row[last.topIds()[i]] - last.topLogits()[i]));
             }
             assertTrue(worst > 1e-2, name + ": the feature changes the top logits by only " + worst);
+        }
+    }
+
+    /** Gemma's features, each switched off in turn: the tested logits must move beyond the tolerance. */
+    static List<Map.Entry<String, UnaryOperator<ModelConfig>>> gemmaFeatures(ModelConfig c) {
+        GemmaConfig g = c.gemma();
+        List<Map.Entry<String, UnaryOperator<ModelConfig>>> all = new ArrayList<>();
+        all.add(Map.entry("the sliding window", x -> x.withGemma(new GemmaConfig(g.queryPreAttnScalar(),
+                g.attnLogitSoftcapping(), g.finalLogitSoftcapping(), null, g.slidingLayers(), g.localRopeTheta()))));
+        if (g.queryPreAttnScalar() != c.headDim()) {
+            all.add(Map.entry("query_pre_attn_scalar", x -> x.withGemma(new GemmaConfig(x.headDim(),
+                    g.attnLogitSoftcapping(), g.finalLogitSoftcapping(), g.slidingWindow(), g.slidingLayers(),
+                    g.localRopeTheta()))));
+        }
+        if (g.attnLogitSoftcapping() != null) {
+            all.add(Map.entry("attention soft-capping", x -> x.withGemma(new GemmaConfig(g.queryPreAttnScalar(), null,
+                    g.finalLogitSoftcapping(), g.slidingWindow(), g.slidingLayers(), g.localRopeTheta()))));
+        }
+        if (g.finalLogitSoftcapping() != null) {
+            all.add(Map.entry("final soft-capping", x -> x.withGemma(new GemmaConfig(g.queryPreAttnScalar(),
+                    g.attnLogitSoftcapping(), null, g.slidingWindow(), g.slidingLayers(), g.localRopeTheta()))));
+        }
+        if (g.localRopeTheta() != null) {
+            all.add(Map.entry("the local rotary base", x -> x.withGemma(new GemmaConfig(g.queryPreAttnScalar(),
+                    g.attnLogitSoftcapping(), g.finalLogitSoftcapping(), g.slidingWindow(), g.slidingLayers(), null))));
+        }
+        if (c.ropeScaling() != null) {
+            all.add(Map.entry("the global rope scaling", TestModels::withoutRopeScaling));
+        }
+        return all;
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"gemma2", "gemma3", "gemma3-multimodal"})
+    void everyGemmaFeatureMattersAtTheTestedPositions(String name) throws IOException {
+        Path dir = folder(name);
+        JsonObject expected = JsonParser.parseString(Files.readString(dir.resolve("expected.json"))).getAsJsonObject();
+        int[] ids = tokenIds(expected);
+        ModelConfig config = ModelConfigReader.readFolder(dir);
+        assertTrue(config.isGemma(), name);
+        try (TensorStore store = Checkpoints.open(dir)) {
+            for (Map.Entry<String, UnaryOperator<ModelConfig>> feature : gemmaFeatures(config)) {
+                float[][] rows = new NaiveReference(feature.getValue().apply(config), store).logits(ids);
+                double worst = 0;
+                for (Expected e : positions(expected)) {
+                    for (int i = 0; i < e.topIds().length; i++) {
+                        worst = Math.max(worst, Math.abs(rows[e.position()][e.topIds()[i]] - e.topLogits()[i]));
+                    }
+                }
+                assertTrue(worst > 1e-2, name + ": " + feature.getKey() + " changes the top logits by only " + worst);
+            }
         }
     }
 }

@@ -33,7 +33,7 @@ final class TestModels {
         return new ModelConfig(c.architecture(), c.hiddenSize(), c.numLayers(), c.numHeads(), c.numKvHeads(),
                 c.headDim(), c.intermediateSize(), c.vocabSize(), max, c.normEps(), c.ropeTheta(), c.ropeScaling(),
                 c.tieWordEmbeddings(), c.attentionBias(), c.qkNorm(), c.hiddenAct(), c.bosTokenId(), c.eosTokenIds(),
-                c.torchDtype(), c.slidingWindow());
+                c.torchDtype(), c.slidingWindow(), c.gemma());
     }
 
     static ModelConfig withLayers(ModelConfig c, int layers, int maxPositions) {
@@ -47,21 +47,21 @@ final class TestModels {
         return new ModelConfig(architecture, c.hiddenSize(), c.numLayers(), c.numHeads(), c.numKvHeads(),
                 c.headDim(), c.intermediateSize(), c.vocabSize(), c.maxPositions(), c.normEps(), c.ropeTheta(),
                 c.ropeScaling(), c.tieWordEmbeddings(), c.attentionBias(), c.qkNorm(), c.hiddenAct(), c.bosTokenId(),
-                c.eosTokenIds(), c.torchDtype(), c.slidingWindow());
+                c.eosTokenIds(), c.torchDtype(), c.slidingWindow(), c.gemma());
     }
 
     static ModelConfig withoutRopeScaling(ModelConfig c) {
         return new ModelConfig(c.architecture(), c.hiddenSize(), c.numLayers(), c.numHeads(), c.numKvHeads(),
                 c.headDim(), c.intermediateSize(), c.vocabSize(), c.maxPositions(), c.normEps(), c.ropeTheta(), null,
                 c.tieWordEmbeddings(), c.attentionBias(), c.qkNorm(), c.hiddenAct(), c.bosTokenId(), c.eosTokenIds(),
-                c.torchDtype(), c.slidingWindow());
+                c.torchDtype(), c.slidingWindow(), c.gemma());
     }
 
     static ModelConfig withRopeScaling(ModelConfig c, ModelConfig.RopeScaling scaling) {
         return new ModelConfig(c.architecture(), c.hiddenSize(), c.numLayers(), c.numHeads(), c.numKvHeads(),
                 c.headDim(), c.intermediateSize(), c.vocabSize(), c.maxPositions(), c.normEps(), c.ropeTheta(), scaling,
                 c.tieWordEmbeddings(), c.attentionBias(), c.qkNorm(), c.hiddenAct(), c.bosTokenId(), c.eosTokenIds(),
-                c.torchDtype(), c.slidingWindow());
+                c.torchDtype(), c.slidingWindow(), c.gemma());
     }
 
     static float maxAbsDiff(float[] a, int aOff, float[] b, int bOff, int n) {

@@ -28,6 +28,8 @@ import java.util.Objects;
  * @param torchDtype           {@code torch_dtype} as written, or null
  * @param slidingWindow        Mistral's {@code sliding_window}: a query sees only the keys fewer than this many
  *                             positions behind it; null for full causal attention
+ * @param gemma                what Gemma 2 / Gemma 3 add (their per-layer windows, soft-capping, local rotary base);
+ *                             null for every other architecture
  */
 public record ModelConfig(
         String architecture,
@@ -49,7 +51,8 @@ public record ModelConfig(
         Integer bosTokenId,
         List<Integer> eosTokenIds,
         String torchDtype,
-        Integer slidingWindow) {
+        Integer slidingWindow,
+        GemmaConfig gemma) {
 
     /** The {@code hidden_act} values this library runs (GPT-2: {@code activation_function}). */
     public static final List<String> SUPPORTED_ACTIVATIONS = List.of(
@@ -62,7 +65,8 @@ public record ModelConfig(
 
     /** The architectures this library runs. */
     public static final List<String> SUPPORTED_ARCHITECTURES = List.of(
-            "LlamaForCausalLM", "MistralForCausalLM", "Qwen2ForCausalLM", "Qwen3ForCausalLM", "GPT2LMHeadModel");
+            "LlamaForCausalLM", "MistralForCausalLM", "Qwen2ForCausalLM", "Qwen3ForCausalLM", "GPT2LMHeadModel",
+            "Gemma2ForCausalLM", "Gemma3ForCausalLM");
 
     public ModelConfig {
         Objects.requireNonNull(architecture, "architecture");
@@ -70,6 +74,21 @@ public record ModelConfig(
         if (slidingWindow != null && slidingWindow < 1) {
             throw new IllegalArgumentException("slidingWindow must be >= 1 or null, got " + slidingWindow);
         }
+        if (gemma != null && gemma.slidingLayers().size() != numLayers) {
+            throw new IllegalArgumentException("gemma.slidingLayers has " + gemma.slidingLayers().size()
+                    + " entries for " + numLayers + " layers");
+        }
+    }
+
+    /** A configuration of any architecture but Gemma's ({@link #gemma()} null). */
+    public ModelConfig(String architecture, int hiddenSize, int numLayers, int numHeads, int numKvHeads, int headDim,
+                       int intermediateSize, int vocabSize, int maxPositions, double normEps, double ropeTheta,
+                       RopeScaling ropeScaling, boolean tieWordEmbeddings, boolean attentionBias, boolean qkNorm,
+                       String hiddenAct, Integer bosTokenId, List<Integer> eosTokenIds, String torchDtype,
+                       Integer slidingWindow) {
+        this(architecture, hiddenSize, numLayers, numHeads, numKvHeads, headDim, intermediateSize, vocabSize,
+                maxPositions, normEps, ropeTheta, ropeScaling, tieWordEmbeddings, attentionBias, qkNorm, hiddenAct,
+                bosTokenId, eosTokenIds, torchDtype, slidingWindow, null);
     }
 
     /** A configuration with full causal attention (no sliding window). */
@@ -86,7 +105,27 @@ public record ModelConfig(
     public ModelConfig withSlidingWindow(Integer window) {
         return new ModelConfig(architecture, hiddenSize, numLayers, numHeads, numKvHeads, headDim, intermediateSize,
                 vocabSize, maxPositions, normEps, ropeTheta, ropeScaling, tieWordEmbeddings, attentionBias, qkNorm,
-                hiddenAct, bosTokenId, eosTokenIds, torchDtype, window);
+                hiddenAct, bosTokenId, eosTokenIds, torchDtype, window, gemma);
+    }
+
+    /** This configuration with other Gemma fields (null: none). */
+    public ModelConfig withGemma(GemmaConfig g) {
+        return new ModelConfig(architecture, hiddenSize, numLayers, numHeads, numKvHeads, headDim, intermediateSize,
+                vocabSize, maxPositions, normEps, ropeTheta, ropeScaling, tieWordEmbeddings, attentionBias, qkNorm,
+                hiddenAct, bosTokenId, eosTokenIds, torchDtype, slidingWindow, g);
+    }
+
+    /** Whether this is Gemma 2 or Gemma 3 ({@link #gemma()} holds what they add). */
+    public boolean isGemma() {
+        return gemma != null;
+    }
+
+    /**
+     * The sliding window of layer {@code layer}: Gemma's on its sliding layers ({@link GemmaConfig#window}),
+     * {@link #slidingWindow()} on every layer of the others; null: full causal attention.
+     */
+    public Integer slidingWindow(int layer) {
+        return gemma != null ? gemma.window(layer) : slidingWindow;
     }
 
     /** Whether this is the GPT-2 family (LayerNorm, learned positions, Conv1D layout). */

@@ -62,6 +62,8 @@ public final class ModelConfigReader {
             case "MistralForCausalLM" -> llamaFamily(f, arch, 1e-6, 4096 * 32, false, false, 1, List.of(2));
             case "Qwen2ForCausalLM" -> llamaFamily(f, arch, 1e-6, 32768, true, false, null, List.of());
             case "Qwen3ForCausalLM" -> llamaFamily(f, arch, 1e-6, 32768, false, true, null, List.of());
+            case "Gemma2ForCausalLM", "Gemma3ForCausalLM" -> gemma(f, f, arch);
+            case "Gemma3ForConditionalGeneration" -> gemma(textConfig(f), f, "Gemma3ForCausalLM");
             default -> throw new CheckpointException(source + ": unsupported architecture '" + arch
                     + "' (supported: " + String.join(", ", ModelConfig.SUPPORTED_ARCHITECTURES) + ")");
         };
@@ -110,6 +112,9 @@ public final class ModelConfigReader {
             case "qwen2" -> "Qwen2ForCausalLM";
             case "qwen3" -> "Qwen3ForCausalLM";
             case "gpt2" -> "GPT2LMHeadModel";
+            case "gemma2" -> "Gemma2ForCausalLM";
+            case "gemma3_text" -> "Gemma3ForCausalLM";
+            case "gemma3" -> "Gemma3ForConditionalGeneration";
             default -> throw new CheckpointException(f.source + ": unsupported model_type '" + modelType
                     + "' and no 'architectures' (supported: " + String.join(", ", ModelConfig.SUPPORTED_ARCHITECTURES) + ")");
         };
@@ -185,6 +190,134 @@ public final class ModelConfigReader {
                 f.optInt("bos_token_id", defaultBos),
                 f.has("eos_token_id") ? f.intList("eos_token_id") : defaultEos,
                 torchDtype(f), slidingWindow(f, arch));
+    }
+
+    /** The {@code text_config} object of a Gemma 3 multimodal config (its language model's fields). */
+    private static Fields textConfig(Fields f) {
+        JsonObject text = f.optObject("text_config");
+        if (text == null) {
+            throw new CheckpointException(f.source + ": Gemma3ForConditionalGeneration needs 'text_config' (the language"
+                    + " model's fields)");
+        }
+        return new Fields(text, f.source + " text_config");
+    }
+
+    /**
+     * Gemma 2 ({@code Gemma2Config}'s defaults) or Gemma 3 text ({@code Gemma3TextConfig}'s) from {@code f};
+     * {@code top} is the file's top level, which a multimodal config's {@code text_config} may leave the token ids
+     * and the dtype to.
+     */
+    private static ModelConfig gemma(Fields f, Fields top, String arch) {
+        boolean g3 = "Gemma3ForCausalLM".equals(arch);
+        int hidden = f.reqPositiveInt("hidden_size");
+        int layers = f.reqPositiveInt("num_hidden_layers");
+        int heads = f.reqPositiveInt("num_attention_heads");
+        int inter = f.reqPositiveInt("intermediate_size");
+        int vocab = f.reqPositiveInt("vocab_size");
+        int kv = f.optPositiveInt("num_key_value_heads", 4);
+        if (heads % kv != 0) {
+            throw new CheckpointException(f.source + ": num_attention_heads " + heads
+                    + " is not a multiple of num_key_value_heads " + kv);
+        }
+        int headDim = f.optPositiveInt("head_dim", 256);
+        if (f.optBool("use_bidirectional_attention", false)) {
+            throw new CheckpointException(f.source + ": 'use_bidirectional_attention': true (an embedding model) is not"
+                    + " a causal language model; " + arch + " is run with causal attention only");
+        }
+        // absent: the default 4096 of both configs; JSON null: no window on any layer
+        Integer window = !f.o.has("sliding_window") ? Integer.valueOf(4096) : f.optInt("sliding_window", null);
+        if (window != null && window < 1) {
+            throw new CheckpointException(f.source + ": field 'sliding_window' must be a positive integer or null,"
+                    + " found " + window);
+        }
+        List<Boolean> sliding = layerTypes(f, layers, g3);
+        // transformers 5 writes the rotary fields per layer type in rope_parameters
+        JsonObject ropeParams = f.optObject("rope_parameters");
+        JsonObject full = ropeParams != null && ropeParams.has("full_attention") && ropeParams.get("full_attention").isJsonObject()
+                ? ropeParams.getAsJsonObject("full_attention") : null;
+        JsonObject local = ropeParams != null && ropeParams.has("sliding_attention") && ropeParams.get("sliding_attention").isJsonObject()
+                ? ropeParams.getAsJsonObject("sliding_attention") : null;
+        double defaultTheta = g3 ? 1_000_000.0 : 10_000.0;
+        double theta;
+        ModelConfig.RopeScaling scaling;
+        if (full != null) {
+            Fields ff = new Fields(full, f.source + " rope_parameters.full_attention");
+            theta = ff.optDouble("rope_theta", defaultTheta);
+            scaling = ropeScaling(f, full, "rope_parameters.full_attention");
+        } else {
+            theta = f.has("rope_theta") ? f.reqDouble("rope_theta")
+                    : ropeParams != null && ropeParams.has("rope_theta")
+                    ? new Fields(ropeParams, f.source + " rope_parameters").reqDouble("rope_theta") : defaultTheta;
+            scaling = ropeScaling(f, f.optObject("rope_scaling"), "rope_scaling");
+            if (scaling == null && ropeParams != null) {
+                scaling = ropeScaling(f, ropeParams, "rope_parameters");
+            }
+        }
+        Double localTheta = null;
+        if (g3) {
+            localTheta = local != null
+                    ? new Fields(local, f.source + " rope_parameters.sliding_attention").optDouble("rope_theta", 10_000.0)
+                    : f.optDouble("rope_local_base_freq", 10_000.0);
+        }
+        GemmaConfig gemma = new GemmaConfig(f.optDouble("query_pre_attn_scalar", 256),
+                softcap(f, "attn_logit_softcapping", g3 ? null : 50.0),
+                softcap(f, "final_logit_softcapping", g3 ? null : 30.0), window, sliding, localTheta);
+        Fields ids = f.has("eos_token_id") || !top.has("eos_token_id") ? f : top;
+        Fields bos = f.has("bos_token_id") || !top.has("bos_token_id") ? f : top;
+        String dtype = torchDtype(f);
+        return new ModelConfig(arch, hidden, layers, heads, kv, headDim, inter, vocab,
+                f.optPositiveInt("max_position_embeddings", g3 ? 131_072 : 8192),
+                f.optDouble("rms_norm_eps", 1e-6), theta, scaling,
+                f.optBool("tie_word_embeddings", top.optBool("tie_word_embeddings", true)),
+                f.optBool("attention_bias", false), g3,
+                f.optString("hidden_activation", "gelu_pytorch_tanh"),
+                bos.optInt("bos_token_id", 2),
+                ids.has("eos_token_id") ? ids.intList("eos_token_id") : List.of(1),
+                dtype != null ? dtype : torchDtype(top), null, gemma);
+    }
+
+    /**
+     * Which layers slide: {@code layer_types} when given, else Gemma 2's alternation (layer 0 sliding) or Gemma 3's
+     * {@code sliding_window_pattern} (default 6: every sixth layer global).
+     */
+    private static List<Boolean> layerTypes(Fields f, int layers, boolean g3) {
+        if (f.has("layer_types")) {
+            JsonElement e = f.o.get("layer_types");
+            if (!e.isJsonArray() || e.getAsJsonArray().size() != layers) {
+                throw f.wrong("layer_types", "a list of " + layers + " strings (one per layer), each '"
+                        + GemmaConfig.SLIDING + "' or '" + GemmaConfig.FULL + "'", e);
+            }
+            List<Boolean> out = new ArrayList<>();
+            for (JsonElement t : e.getAsJsonArray()) {
+                String type = t.isJsonPrimitive() && t.getAsJsonPrimitive().isString() ? t.getAsString() : null;
+                if (!GemmaConfig.SLIDING.equals(type) && !GemmaConfig.FULL.equals(type)) {
+                    throw f.wrong("layer_types", "a list of '" + GemmaConfig.SLIDING + "' and '" + GemmaConfig.FULL
+                            + "' entries", e);
+                }
+                out.add(GemmaConfig.SLIDING.equals(type));
+            }
+            return out;
+        }
+        if (!g3) {
+            return GemmaConfig.pattern(layers, 2);
+        }
+        String key = f.has("sliding_window_pattern") ? "sliding_window_pattern" : "_sliding_window_pattern";
+        return GemmaConfig.pattern(layers, f.optPositiveInt(key, 6));
+    }
+
+    /** A soft-capping field: absent gives the default, JSON null none, else a positive number. */
+    private static Double softcap(Fields f, String k, Double dflt) {
+        if (!f.o.has(k)) {
+            return dflt;
+        }
+        if (f.o.get(k).isJsonNull()) {
+            return null;
+        }
+        double v = f.optDouble(k, Double.NaN);
+        if (!(v > 0)) {
+            throw f.wrong(k, "a positive number or null", f.o.get(k));
+        }
+        return v;
     }
 
     /**

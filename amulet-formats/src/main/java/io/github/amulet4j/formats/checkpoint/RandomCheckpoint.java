@@ -9,7 +9,7 @@ import java.util.stream.IntStream;
 /**
  * Random weights in the Hugging Face layout of a {@link ModelConfig}: every tensor that
  * {@link TensorLayout#expectedTensors(ModelConfig)} lists, values drawn from N(0, 0.02) (norm weights
- * from 1 + N(0, 0.02)). For tests and for benchmarks of full-size shapes; deterministic for a seed.
+ * from 1 + N(0, 0.02); Gemma's, which the model adds 1 to, from N(0, 0.02)). For tests and for benchmarks of full-size shapes; deterministic for a seed.
  *
  * <p>Filling is done in chunks of one million values, each with its own {@link SplittableRandom} derived
  * from the seed, the tensor and the chunk, in parallel: about half a billion values take seconds, and the
@@ -53,7 +53,7 @@ public final class RandomCheckpoint {
             if (n > Integer.MAX_VALUE - 8) {
                 throw new IllegalArgumentException("tensor " + e.getKey() + " has " + n + " values, more than a Java array holds");
             }
-            float mean = TensorLayout.isNormWeight(e.getKey()) ? 1f : 0f;
+            float mean = TensorLayout.isNormWeight(e.getKey()) ? normMean(config) : 0f;
             float[] values = normal((int) n, mean, std, mix(seed, index++));
             store.put(e.getKey(), e.getValue(), values);
         }
@@ -76,7 +76,7 @@ public final class RandomCheckpoint {
             if (TensorLayout.isNormWeight(name)) {
                 out.add(new TensorEntry(name, e.getValue(), (first, buf, count) -> {
                     for (int i = 0; i < count; i++) {
-                        buf[i] = 1f + TensorEntry.randomValue(tensorSeed, first + i, scale);
+                        buf[i] = normMean(config) + TensorEntry.randomValue(tensorSeed, first + i, scale);
                     }
                 }));
             } else {
@@ -84,6 +84,11 @@ public final class RandomCheckpoint {
             }
         }
         return out;
+    }
+
+    /** Where norm weights are drawn around: 1, or 0 for Gemma, whose norms multiply by {@code 1 + w}. */
+    private static float normMean(ModelConfig config) {
+        return config.isGemma() ? 0f : 1f;
     }
 
     /** {@code n} values from N(mean, std), reproducible for a seed. */

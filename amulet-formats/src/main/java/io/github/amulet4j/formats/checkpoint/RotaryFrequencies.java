@@ -42,6 +42,23 @@ public final class RotaryFrequencies {
         }
     }
 
+    /**
+     * The inverse frequencies of Gemma 3's sliding layers, {@code 1 / localTheta^(2i/d)} with no scaling
+     * ({@link GemmaConfig#localRopeTheta}); null when every layer uses {@link #inverseFrequencies}.
+     */
+    public static float[] localInverseFrequencies(ModelConfig config) {
+        if (config.gemma() == null || config.gemma().localRopeTheta() == null) {
+            return null;
+        }
+        int dim = config.headDim();
+        float[] inv = new float[dim / 2];
+        for (int i = 0; i < inv.length; i++) {
+            float exponent = (float) (2 * i) / dim;
+            inv[i] = (float) (1.0 / (float) Math.pow(config.gemma().localRopeTheta(), exponent));
+        }
+        return inv;
+    }
+
     private static float[] llama3(float[] inv, ModelConfig.RopeScaling s) {
         double factor = s.factor();
         double low = s.lowFreqFactor();

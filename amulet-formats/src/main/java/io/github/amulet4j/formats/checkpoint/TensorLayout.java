@@ -24,12 +24,18 @@ public final class TensorLayout {
      * embeddings are not tied. GPT-2 names use {@link #GPT2_PREFIX}.
      */
     public static Map<String, long[]> expectedTensors(ModelConfig config) {
-        return expectedTensors(config, GPT2_PREFIX);
+        return expectedTensors(config, config.isGemma() ? GemmaLayout.CAUSAL_LM_PREFIX : GPT2_PREFIX);
     }
 
-    /** As {@link #expectedTensors(ModelConfig)}, with the given prefix for GPT-2 names ("" or "transformer."). */
+    /**
+     * As {@link #expectedTensors(ModelConfig)}, with the given prefix for GPT-2 names ("" or "transformer."), or for a
+     * Gemma model the prefix of its decoder's names (one of {@link GemmaLayout#PREFIXES}).
+     */
     public static Map<String, long[]> expectedTensors(ModelConfig config, String gpt2Prefix) {
         validate(config);
+        if (config.isGemma()) {
+            return GemmaLayout.expectedTensors(config, gpt2Prefix);
+        }
         Map<String, long[]> t = new LinkedHashMap<>();
         long h = config.hiddenSize();
         long inter = config.intermediateSize();
@@ -117,6 +123,10 @@ public final class TensorLayout {
         if (!ModelConfig.SUPPORTED_ARCHITECTURES.contains(c.architecture())) {
             throw new IllegalArgumentException("unsupported architecture '" + c.architecture() + "'; supported: "
                     + ModelConfig.SUPPORTED_ARCHITECTURES);
+        }
+        if (c.architecture().startsWith("Gemma") != c.isGemma()) {
+            throw new IllegalArgumentException(c.architecture() + (c.isGemma() ? " has" : " needs") + " Gemma fields"
+                    + " (ModelConfig.gemma)");
         }
         positive("hiddenSize", c.hiddenSize());
         positive("numLayers", c.numLayers());
