@@ -337,7 +337,12 @@ class LoadingAndOptionsTest {
                 m.put(p + "self_attn.k_proj.bias", new long[] {kv});
                 m.put(p + "self_attn.v_proj.bias", new long[] {kv});
             }
-            if (c.architecture().equals("Qwen3ForCausalLM")) {
+            if (c.architecture().startsWith("Gemma")) {
+                // Gemma2DecoderLayer / Gemma3DecoderLayer: a norm before and after the MLP
+                m.put(p + "pre_feedforward_layernorm.weight", new long[] {h});
+                m.put(p + "post_feedforward_layernorm.weight", new long[] {h});
+            }
+            if (c.architecture().equals("Qwen3ForCausalLM") || c.architecture().equals("Gemma3ForCausalLM")) {
                 m.put(p + "self_attn.q_norm.weight", new long[] {c.headDim()});
                 m.put(p + "self_attn.k_norm.weight", new long[] {c.headDim()});
             }

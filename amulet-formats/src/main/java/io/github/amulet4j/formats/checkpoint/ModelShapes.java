@@ -65,8 +65,49 @@ public final class ModelShapes {
                 "gelu_new", 0, List.of(0), "float32");
     }
 
+    /**
+     * Gemma-2-2B: hidden 2304, 26 layers (sliding window 4096 on the even ones), 8 heads, 4 KV heads, head_dim 256,
+     * intermediate 9216, vocabulary 256,000, tied, attention soft-capping 50 and final 30.
+     */
+    public static ModelConfig gemma2_2b() {
+        return new ModelConfig("Gemma2ForCausalLM", 2304, 26, 8, 4, 256, 9216, 256000, 8192, 1e-6, 10_000.0, null,
+                true, false, false, "gelu_pytorch_tanh", 2, List.of(1, 107), "bfloat16", null,
+                new GemmaConfig(256, 50.0, 30.0, 4096, GemmaConfig.pattern(26, 2), null));
+    }
+
+    /**
+     * Gemma-3-1B: hidden 1152, 26 layers (five sliding layers of window 512 to one global), 4 heads, 1 KV head,
+     * head_dim 256, intermediate 6912, vocabulary 262,144, tied, q/k norms, local rotary base 10,000 and global
+     * 1,000,000.
+     */
+    public static ModelConfig gemma3_1b() {
+        return new ModelConfig("Gemma3ForCausalLM", 1152, 26, 4, 1, 256, 6912, 262144, 32768, 1e-6, 1_000_000.0,
+                null, true, false, true, "gelu_pytorch_tanh", 2, List.of(1, 106), "bfloat16", null,
+                new GemmaConfig(256, null, null, 512, GemmaConfig.pattern(26, 6), 10_000.0));
+    }
+
+    /**
+     * A tiny Gemma 2: layers sliding, global, sliding (window 5), head_dim 16 beside hidden / heads = 12,
+     * query_pre_attn_scalar 24, soft-capping that bites on weights of spread 0.1 (attention 0.5, logits 1.0).
+     */
+    public static ModelConfig tinyGemma2() {
+        return new ModelConfig("Gemma2ForCausalLM", 48, 3, 4, 2, 16, 80, 181, 256, 1e-6, 10_000.0, null, true,
+                false, false, "gelu_pytorch_tanh", 2, List.of(1), "float32", null,
+                new GemmaConfig(24, 0.5, 1.0, 5, GemmaConfig.pattern(3, 2), null));
+    }
+
+    /**
+     * A tiny Gemma 3: q/k norms, layers sliding, sliding, global, sliding (window 6), one KV head, local rotary base
+     * 10,000 and global 1,000,000 with linear scaling (factor 4).
+     */
+    public static ModelConfig tinyGemma3() {
+        return new ModelConfig("Gemma3ForCausalLM", 32, 4, 4, 1, 16, 64, 163, 256, 1e-6, 1_000_000.0,
+                new ModelConfig.RopeScaling("linear", 4.0, 1.0, 1.0, 0), true, false, true, "gelu_pytorch_tanh", 2,
+                List.of(1, 106), "float32", null, new GemmaConfig(20, null, null, 6, GemmaConfig.pattern(4, 3), 10_000.0));
+    }
+
     /** All tiny configurations, one per architecture. */
     public static List<ModelConfig> tinyAll() {
-        return List.of(tinyLlama(), tinyMistral(), tinyQwen2(), tinyQwen3(), tinyGpt2());
+        return List.of(tinyLlama(), tinyMistral(), tinyQwen2(), tinyQwen3(), tinyGpt2(), tinyGemma2(), tinyGemma3());
     }
 }

@@ -34,7 +34,9 @@ public final class TensorLayout {
     public static Map<String, long[]> expectedTensors(ModelConfig config, String gpt2Prefix) {
         validate(config);
         if (config.isGemma()) {
-            return GemmaLayout.expectedTensors(config, gpt2Prefix);
+            // a GPT-2 prefix ("" or "transformer.", the default of callers that know no Gemma) means "model."
+            return GemmaLayout.expectedTensors(config, GemmaLayout.PREFIXES.contains(gpt2Prefix) ? gpt2Prefix
+                    : GemmaLayout.CAUSAL_LM_PREFIX);
         }
         Map<String, long[]> t = new LinkedHashMap<>();
         long h = config.hiddenSize();
