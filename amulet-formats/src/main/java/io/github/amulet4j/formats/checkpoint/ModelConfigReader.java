@@ -17,7 +17,8 @@ import java.util.List;
 /**
  * Reads a Hugging Face {@code config.json} into a {@link ModelConfig}. Absent optional fields take the
  * defaults of the matching transformers configuration class (LlamaConfig, MistralConfig, Qwen2Config,
- * Qwen3Config, GPT2Config); the model dimensions ({@code hidden_size}, {@code num_hidden_layers},
+ * Qwen3Config, GPT2Config, Gemma2Config, Gemma3TextConfig: for the Gemmas every field, as transformers does); the
+ * other families' model dimensions ({@code hidden_size}, {@code num_hidden_layers},
  * {@code num_attention_heads}, {@code intermediate_size}, {@code vocab_size}, or GPT-2's {@code n_embd},
  * {@code n_layer}, {@code n_head}, {@code vocab_size}) are required.
  */
@@ -209,11 +210,13 @@ public final class ModelConfigReader {
      */
     private static ModelConfig gemma(Fields f, Fields top, String arch) {
         boolean g3 = "Gemma3ForCausalLM".equals(arch);
-        int hidden = f.reqPositiveInt("hidden_size");
-        int layers = f.reqPositiveInt("num_hidden_layers");
-        int heads = f.reqPositiveInt("num_attention_heads");
-        int inter = f.reqPositiveInt("intermediate_size");
-        int vocab = f.reqPositiveInt("vocab_size");
+        // every dimension has a default in Gemma2Config / Gemma3TextConfig, and real multimodal configs leave some
+        // out (gemma-3-4b's text_config gives no heads and no vocab_size)
+        int hidden = f.optPositiveInt("hidden_size", 2304);
+        int layers = f.optPositiveInt("num_hidden_layers", 26);
+        int heads = f.optPositiveInt("num_attention_heads", 8);
+        int inter = f.optPositiveInt("intermediate_size", 9216);
+        int vocab = f.optPositiveInt("vocab_size", g3 ? 262_208 : 256_000);
         int kv = f.optPositiveInt("num_key_value_heads", 4);
         if (heads % kv != 0) {
             throw new CheckpointException(f.source + ": num_attention_heads " + heads
