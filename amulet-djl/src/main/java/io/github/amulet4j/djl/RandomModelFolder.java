@@ -4,6 +4,7 @@ import com.google.gson.GsonBuilder;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import io.github.amulet4j.formats.checkpoint.InMemoryTensorStore;
+import io.github.amulet4j.formats.checkpoint.GemmaConfig;
 import io.github.amulet4j.formats.checkpoint.ModelConfig;
 import io.github.amulet4j.formats.checkpoint.ModelConfigReader;
 import io.github.amulet4j.formats.checkpoint.SafetensorsDtype;
@@ -62,12 +63,23 @@ public final class RandomModelFolder {
         TINY_MISTRAL("tiny-mistral", ModelShapes::tinyMistral, 1000),
         /** A tiny GPT-2 (no chat template: prompts are plain text; own output head). */
         TINY_GPT2("tiny-gpt2", ModelShapes::tinyGpt2, 1000),
+        /**
+         * A tiny Gemma 2 (four norms a layer, soft-capping, alternating sliding layers; query_pre_attn_scalar the head
+         * size, as llama.cpp assumes for a GGUF file).
+         */
+        TINY_GEMMA2("tiny-gemma2", () -> headSizeScalar(ModelShapes.tinyGemma2()), 1000),
+        /** A tiny Gemma 3 (q/k norms, local and global rotary bases; query_pre_attn_scalar the head size). */
+        TINY_GEMMA3("tiny-gemma3", () -> headSizeScalar(ModelShapes.tinyGemma3()), 1000),
         /** Qwen2.5-0.5B's shape (about 0.5 billion parameters). */
         QWEN25_05B("qwen2.5-0.5b", ModelShapes::qwen25_05b, 151_665),
         /** Llama-3.2-1B's shape (about 1.2 billion parameters). */
         LLAMA32_1B("llama3.2-1b", ModelShapes::llama32_1b, 128_000),
         /** Llama-3.1-8B's shape (about 8 billion parameters, 16 GB in BF16). */
-        LLAMA31_8B("llama3.1-8b", ModelShapes::llama31_8b, 128_000);
+        LLAMA31_8B("llama3.1-8b", ModelShapes::llama31_8b, 128_000),
+        /** Gemma-2-2B's shape (about 2.6 billion parameters). */
+        GEMMA2_2B("gemma-2-2b", ModelShapes::gemma2_2b, 32_000),
+        /** Gemma-3-1B's shape (about 1 billion parameters, 262,144-token vocabulary). */
+        GEMMA3_1B("gemma-3-1b", ModelShapes::gemma3_1b, 32_000);
 
         private final String id;
         private final Supplier<ModelConfig> shape;
@@ -108,6 +120,13 @@ public final class RandomModelFolder {
     private RandomModelFolder() {
     }
 
+    /** {@code c} with Gemma's query_pre_attn_scalar set to the head size. */
+    private static ModelConfig headSizeScalar(ModelConfig c) {
+        GemmaConfig g = c.gemma();
+        return c.withGemma(new GemmaConfig(c.headDim(), g.attnLogitSoftcapping(), g.finalLogitSoftcapping(),
+                g.slidingWindow(), g.slidingLayers(), g.localRopeTheta()));
+    }
+
     /**
      * Writes a random model of {@code shape} into {@code dir} (created if needed; files of the same names are
      * replaced) and returns its configuration as {@code config.json} states it.
@@ -146,7 +165,7 @@ public final class RandomModelFolder {
         ModelConfig config = new ModelConfig(base.architecture(), base.hiddenSize(), base.numLayers(), base.numHeads(),
                 base.numKvHeads(), base.headDim(), base.intermediateSize(), vocab, maxPositions, base.normEps(),
                 base.ropeTheta(), base.ropeScaling(), tied, base.attentionBias(), base.qkNorm(),
-                base.hiddenAct(), bos, eosIds, dtypeName(dtype), base.slidingWindow());
+                base.hiddenAct(), bos, eosIds, dtypeName(dtype), base.slidingWindow()).withGemma(base.gemma());
 
         Files.createDirectories(dir);
         tokenizer.writeTo(dir);
@@ -199,6 +218,8 @@ public final class RandomModelFolder {
             o.addProperty("activation_function", c.hiddenAct());
         } else {
             o.addProperty("model_type", switch (c.architecture()) {
+                case "Gemma2ForCausalLM" -> "gemma2";
+                case "Gemma3ForCausalLM" -> "gemma3_text";
                 case "MistralForCausalLM" -> "mistral";
                 case "Qwen2ForCausalLM" -> "qwen2";
                 case "Qwen3ForCausalLM" -> "qwen3";
@@ -226,6 +247,9 @@ public final class RandomModelFolder {
                 o.addProperty("attention_bias", c.attentionBias());
             }
             o.addProperty("hidden_act", c.hiddenAct());
+            if (c.isGemma()) {
+                gemmaJson(c, o);
+            }
         }
         o.addProperty("vocab_size", c.vocabSize());
         o.addProperty("tie_word_embeddings", c.tieWordEmbeddings());
@@ -241,6 +265,25 @@ public final class RandomModelFolder {
             o.addProperty("sliding_window", c.slidingWindow());
         }
         return o;
+    }
+
+    /** Gemma2Config's / Gemma3TextConfig's own fields. */
+    private static void gemmaJson(ModelConfig c, JsonObject o) {
+        GemmaConfig g = c.gemma();
+        o.addProperty("hidden_activation", c.hiddenAct());
+        o.addProperty("query_pre_attn_scalar", g.queryPreAttnScalar());
+        o.add("attn_logit_softcapping", g.attnLogitSoftcapping() == null ? com.google.gson.JsonNull.INSTANCE
+                : new com.google.gson.JsonPrimitive(g.attnLogitSoftcapping()));
+        o.add("final_logit_softcapping", g.finalLogitSoftcapping() == null ? com.google.gson.JsonNull.INSTANCE
+                : new com.google.gson.JsonPrimitive(g.finalLogitSoftcapping()));
+        o.add("sliding_window", g.slidingWindow() == null ? com.google.gson.JsonNull.INSTANCE
+                : new com.google.gson.JsonPrimitive(g.slidingWindow()));
+        JsonArray types = new JsonArray();
+        g.layerTypes().forEach(types::add);
+        o.add("layer_types", types);
+        if (g.localRopeTheta() != null) {
+            o.addProperty("rope_local_base_freq", g.localRopeTheta());
+        }
     }
 
     private static JsonArray ints(List<Integer> ids) {

@@ -51,7 +51,8 @@ class GgufModelTest {
     }
 
     @ParameterizedTest
-    @EnumSource(names = {"TINY_LLAMA", "TINY_MISTRAL", "TINY_QWEN2", "TINY_QWEN3", "TINY_GPT2"})
+    @EnumSource(names = {"TINY_LLAMA", "TINY_MISTRAL", "TINY_QWEN2", "TINY_QWEN3", "TINY_GPT2", "TINY_GEMMA2",
+            "TINY_GEMMA3"})
     void logitsEqualSafetensors(RandomModelFolder.Shape shape) throws IOException {
         Path folder = dir.resolve(shape.id());
         RandomModelFolder.write(folder, shape, 11, SafetensorsDtype.F32);
@@ -105,6 +106,8 @@ class GgufModelTest {
             assertEquals(want.ropeTheta(), got.ropeTheta(), 1e-9);
         }
         assertEquals(want.ropeScaling() == null, got.ropeScaling() == null, "rope scaling present");
+        // Gemma: windows, layer pattern, soft-capping, local rotary base, attention scale
+        assertEquals(want.gemma(), got.gemma());
     }
 
     static int[] tokens(ModelConfig c, int n, long seed) {

@@ -85,7 +85,8 @@ public record GemmaConfig(double queryPreAttnScalar, Double attnLogitSoftcapping
     /**
      * The factor the embedding rows are multiplied by: {@code sqrt(hidden)} rounded to the model's dtype as
      * transformers does ({@code torch.tensor(hidden ** 0.5, dtype=...)}): to bfloat16 or float16 when
-     * {@code torchDtype} says so, float32 otherwise (33.94 becomes 34.0 in bfloat16 for Gemma 3 1B's 1,152).
+     * {@code torchDtype} ({@code torch_dtype} of config.json) says so, float32 otherwise, as llama.cpp computes it for
+     * a GGUF file (33.94 becomes 34.0 in bfloat16 for Gemma 3 1B's 1,152).
      */
     public static float embeddingScale(int hidden, String torchDtype) {
         float s = (float) Math.sqrt(hidden);
@@ -93,8 +94,8 @@ public record GemmaConfig(double queryPreAttnScalar, Double attnLogitSoftcapping
             return s;
         }
         return switch (torchDtype.toLowerCase(java.util.Locale.ROOT)) {
-            case "bfloat16", "bf16" -> SafetensorsDtype.bf16ToFloat(SafetensorsDtype.floatToBf16(s));
-            case "float16", "f16", "half" -> SafetensorsDtype.halfToFloat(SafetensorsDtype.floatToHalf(s));
+            case "bfloat16" -> SafetensorsDtype.bf16ToFloat(SafetensorsDtype.floatToBf16(s));
+            case "float16" -> SafetensorsDtype.halfToFloat(SafetensorsDtype.floatToHalf(s));
             default -> s;
         };
     }

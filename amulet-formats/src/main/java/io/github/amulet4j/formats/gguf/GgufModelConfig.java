@@ -1,5 +1,6 @@
 package io.github.amulet4j.formats.gguf;
 
+import io.github.amulet4j.formats.checkpoint.GemmaConfig;
 import io.github.amulet4j.formats.checkpoint.ModelConfig;
 import io.github.amulet4j.formats.checkpoint.RotaryFrequencies;
 
@@ -13,7 +14,7 @@ import java.util.Set;
 /**
  * The {@link ModelConfig} of a GGUF file, from its {@code general.architecture} and {@code <arch>.*} metadata
  * (as llama.cpp's converter writes them) and its tensors: {@code llama} (Llama 1/2/3.x, Mistral),
- * {@code qwen2}, {@code qwen3} and {@code gpt2}. The vocabulary size is the embedding's row count; the output
+ * {@code qwen2}, {@code qwen3}, {@code gpt2}, {@code gemma2} and {@code gemma3} (see {@link #gemma}). The vocabulary size is the embedding's row count; the output
  * head is tied when there is no {@code output.weight}; the end-of-sequence ids are {@code tokenizer.ggml.eos_token_id},
  * {@code eot_token_id}, {@code eom_token_id} and, as llama.cpp does, the control tokens spelled like an end of
  * turn ({@code <|im_end|>}, {@code <|eot_id|>}, {@code <|endoftext|>}, ...); Llama 3's rotary scaling, which GGUF stores as the
@@ -27,7 +28,9 @@ public final class GgufModelConfig {
             "llama", "LlamaForCausalLM",
             "qwen2", "Qwen2ForCausalLM",
             "qwen3", "Qwen3ForCausalLM",
-            "gpt2", "GPT2LMHeadModel");
+            "gpt2", "GPT2LMHeadModel",
+            "gemma2", "Gemma2ForCausalLM",
+            "gemma3", "Gemma3ForCausalLM");
 
     /** Control tokens that end generation wherever they are (llama.cpp's end-of-generation texts). */
     static final Set<String> END_OF_TURN_TOKENS = Set.of("<|eot_id|>", "<|eom_id|>", "<|im_end|>", "<|end|>",
@@ -91,8 +94,9 @@ public final class GgufModelConfig {
         int vocab = (int) embd.ne()[1];
         int maxPositions = m.optPositiveInt(a + ".context_length", 2048);
         boolean gpt2 = "gpt2".equals(a);
+        boolean gemma = a.startsWith("gemma");
         double eps = gpt2 ? m.optNumber(a + ".attention.layer_norm_epsilon", 1e-5)
-                : m.optNumber(a + ".attention.layer_norm_rms_epsilon", 1e-5);
+                : m.optNumber(a + ".attention.layer_norm_rms_epsilon", gemma ? 1e-6 : 1e-5);
         double theta = m.optNumber(a + ".rope.freq_base", 10000.0);
         if (!gpt2 && m.has(a + ".rope.dimension_count") && m.positiveInt(a + ".rope.dimension_count") != headDim) {
             throw new GgufFormatException(src + ": '" + a + ".rope.dimension_count' "
@@ -101,7 +105,8 @@ public final class GgufModelConfig {
         }
         boolean tied = !file.tensors().containsKey("output.weight");
         boolean bias = "qwen2".equals(a) || gpt2 || file.tensors().containsKey("blk.0.attn_q.bias");
-        boolean qkNorm = "qwen3".equals(a);
+        boolean qkNorm = "qwen3".equals(a) || "gemma3".equals(a);
+        String act = gpt2 ? "gelu_new" : gemma ? "gelu_pytorch_tanh" : "silu";
         Integer bos = m.optNonNegativeInt("tokenizer.ggml.bos_token_id");
         Set<Integer> eos = new LinkedHashSet<>();
         for (String k : List.of("tokenizer.ggml.eos_token_id", "tokenizer.ggml.eot_token_id",
@@ -125,18 +130,61 @@ public final class GgufModelConfig {
         if (window != null && window == 0) {
             window = null;
         }
-        if (window != null && !"llama".equals(a)) {
+        if (window != null && !"llama".equals(a) && !gemma) {
             throw new GgufFormatException(src + ": '" + a + ".attention.sliding_window' (per-layer sliding-window"
                     + " attention of " + a + ") is not supported");
         }
         String storedType = dominantType(file);
         ModelConfig plain = new ModelConfig(arch, hidden, layers, heads, kv, headDim, inter, vocab, maxPositions, eps,
-                gpt2 ? 10000.0 : theta, null, tied, bias, qkNorm, gpt2 ? "gelu_new" : "silu", bos,
-                new ArrayList<>(eos), storedType, window);
+                gpt2 ? 10000.0 : theta, null, tied, bias, qkNorm, act, bos,
+                new ArrayList<>(eos), storedType, gemma ? null : window, gemma ? gemma(m, a, layers, hidden, heads,
+                headDim, window) : null);
         ModelConfig.RopeScaling scaling = gpt2 ? null : ropeScaling(file, plain);
         return scaling == null ? plain : new ModelConfig(arch, hidden, layers, heads, kv, headDim, inter, vocab,
-                maxPositions, eps, theta, scaling, tied, bias, qkNorm, "silu", bos, new ArrayList<>(eos), storedType,
-                window);
+                maxPositions, eps, theta, scaling, tied, bias, qkNorm, act, bos, new ArrayList<>(eos), storedType,
+                gemma ? null : window, plain.gemma());
+    }
+
+    /**
+     * The Gemma fields as llama.cpp reads them: soft-capping from {@code <arch>.attn_logit_softcapping} and
+     * {@code <arch>.final_logit_softcapping}; sliding layers from {@code <arch>.attention.sliding_window_pattern} (one
+     * flag per layer) or llama.cpp's rule (Gemma 2: every other layer from layer 0; Gemma 3: all but every sixth);
+     * Gemma 3's local rotary base from {@code <arch>.rope.freq_base_swa}, else 10,000; the attention scale, which GGUF
+     * does not store, as llama.cpp derives it ({@code query_pre_attn_scalar} is the head size except for the 27B
+     * models, whose 46 (Gemma 2) or 62 (Gemma 3) layers take hidden / heads).
+     */
+    private static GemmaConfig gemma(GgufMetadata m, String a, int layers, int hidden, int heads, int headDim,
+                                     Integer window) {
+        boolean g3 = "gemma3".equals(a);
+        java.util.List<Boolean> sliding;
+        if (m.has(a + ".attention.sliding_window_pattern")
+                && m.type(a + ".attention.sliding_window_pattern") == GgufValueType.ARRAY) {
+            String key = a + ".attention.sliding_window_pattern";
+            sliding = new ArrayList<>();
+            if (m.array(key).values() instanceof boolean[] flags) {
+                for (boolean f : flags) {
+                    sliding.add(f);
+                }
+            } else {
+                for (int f : m.ints(key)) {
+                    sliding.add(f != 0);
+                }
+            }
+            if (sliding.size() != layers) {
+                throw new GgufFormatException("metadata '" + key + "' has " + sliding.size() + " entries for " + layers
+                        + " layers");
+            }
+        } else {
+            sliding = GemmaConfig.pattern(layers, g3 ? 6 : 2);
+        }
+        boolean big = layers == (g3 ? 62 : 46);
+        double scalar = big ? (double) hidden / heads : headDim;
+        Double attnCap = m.has(a + ".attn_logit_softcapping") ? m.optNumber(a + ".attn_logit_softcapping", 0) : null;
+        Double finalCap = m.has(a + ".final_logit_softcapping") ? m.optNumber(a + ".final_logit_softcapping", 0)
+                : null;
+        return new GemmaConfig(scalar, attnCap != null && attnCap > 0 ? attnCap : null,
+                finalCap != null && finalCap > 0 ? finalCap : null, window, sliding,
+                g3 ? m.optNumber(a + ".rope.freq_base_swa", 10_000.0) : null);
     }
 
     /** The type most of the weights are stored in ({@code Q8_0}, {@code F16}, ...). */

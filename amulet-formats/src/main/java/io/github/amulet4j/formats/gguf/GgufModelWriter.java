@@ -1,5 +1,7 @@
 package io.github.amulet4j.formats.gguf;
 
+import io.github.amulet4j.formats.checkpoint.GemmaConfig;
+import io.github.amulet4j.formats.checkpoint.GemmaLayout;
 import io.github.amulet4j.formats.checkpoint.ModelConfig;
 import io.github.amulet4j.formats.checkpoint.TensorStore;
 import io.github.amulet4j.formats.checkpoint.RotaryFrequencies;
@@ -57,13 +59,16 @@ public final class GgufModelWriter {
             writer.putF32(a + ".rope.freq_base", (float) config.ropeTheta());
             writer.putF32(a + ".attention.layer_norm_rms_epsilon", (float) config.normEps());
             writer.putU32(a + ".rope.dimension_count", config.headDim());
-            if (config.headDim() * config.numHeads() != config.hiddenSize()) {
+            if (config.headDim() * config.numHeads() != config.hiddenSize() || config.isGemma()) {
                 writer.putU32(a + ".attention.key_length", config.headDim());
                 writer.putU32(a + ".attention.value_length", config.headDim());
             }
             if (config.slidingWindow() != null) {
                 writer.putU32(a + ".attention.sliding_window", config.slidingWindow());
             }
+        }
+        if (config.isGemma()) {
+            putGemma(a, config);
         }
         if (config.bosTokenId() != null) {
             writer.putU32("tokenizer.ggml.bos_token_id", config.bosTokenId());
@@ -87,6 +92,43 @@ public final class GgufModelWriter {
             GgufModelWriter w = new GgufModelWriter(config, store, weightType);
             GgufTokenizerExport.put(w.metadata(), folder, config.vocabSize());
             w.write(out);
+        }
+    }
+
+    /**
+     * Gemma's keys as llama.cpp reads them: the window, the soft-capping values, the sliding layers (one flag per
+     * layer) and Gemma 3's local rotary base.
+     *
+     * @throws IllegalArgumentException for a {@code query_pre_attn_scalar} that llama.cpp would not derive from the
+     *                                  shape (GGUF does not store it)
+     */
+    private void putGemma(String a, ModelConfig config) {
+        GemmaConfig g = config.gemma();
+        boolean g3 = "gemma3".equals(a);
+        boolean big = config.numLayers() == (g3 ? 62 : 46);
+        double derived = big ? (double) config.hiddenSize() / config.numHeads() : config.headDim();
+        if (g.queryPreAttnScalar() != derived) {
+            throw new IllegalArgumentException("query_pre_attn_scalar " + g.queryPreAttnScalar() + " cannot be written"
+                    + " to GGUF: llama.cpp derives " + derived + " from the shape of a " + config.numLayers()
+                    + "-layer " + a);
+        }
+        if (g.slidingWindow() != null) {
+            writer.putU32(a + ".attention.sliding_window", g.slidingWindow());
+        }
+        if (g.attnLogitSoftcapping() != null) {
+            writer.putF32(a + ".attn_logit_softcapping", g.attnLogitSoftcapping().floatValue());
+        }
+        if (g.finalLogitSoftcapping() != null) {
+            writer.putF32(a + ".final_logit_softcapping", g.finalLogitSoftcapping().floatValue());
+        }
+        boolean[] flags = new boolean[config.numLayers()];
+        for (int i = 0; i < flags.length; i++) {
+            flags[i] = g.sliding(i);
+        }
+        writer.put(a + ".attention.sliding_window_pattern", GgufValueType.ARRAY,
+                new GgufArray(GgufValueType.BOOL, flags));
+        if (g.localRopeTheta() != null) {
+            writer.putF32(a + ".rope.freq_base_swa", g.localRopeTheta().floatValue());
         }
     }
 
@@ -118,7 +160,7 @@ public final class GgufModelWriter {
     public void write(Path file) throws IOException {
         boolean llama = "llama".equals(ggufArchitecture(config));
         String prefix = config.isGpt2() && store.contains(TensorLayout.GPT2_PREFIX + "wte.weight")
-                ? TensorLayout.GPT2_PREFIX : "";
+                ? TensorLayout.GPT2_PREFIX : config.isGemma() ? GemmaLayout.decoderPrefix(store) : "";
         for (Map.Entry<String, long[]> e : TensorLayout.expectedTensors(config, prefix).entrySet()) {
             String hf = e.getKey();
             long[] shape = e.getValue();
@@ -131,6 +173,14 @@ public final class GgufModelWriter {
             if (llama && GgufTensorNames.isPermutedQk(gguf)) {
                 int heads = gguf.contains("attn_q.") ? config.numHeads() : config.numKvHeads();
                 v = GgufTensorStore.permute(v, heads, (int) shape[0], shape.length == 1 ? 1 : (int) shape[1]);
+            }
+            if (config.isGemma() && GgufTensorNames.isGemmaNorm(gguf)) {
+                // llama.cpp's converter stores Gemma's norms as 1 + w
+                float[] shifted = new float[v.length];
+                for (int i = 0; i < v.length; i++) {
+                    shifted[i] = 1f + v[i];
+                }
+                v = shifted;
             }
             if (shape.length == 2 && shape[1] % weightType.blockSize() == 0) {
                 writer.tensorBytes(gguf, weightType, shape, encoder.encode(weightType, v));
@@ -159,6 +209,6 @@ public final class GgufModelWriter {
         return new ModelConfig(c.architecture(), c.hiddenSize(), c.numLayers(), c.numHeads(), c.numKvHeads(),
                 c.headDim(), c.intermediateSize(), c.vocabSize(), c.maxPositions(), c.normEps(), c.ropeTheta(), null,
                 c.tieWordEmbeddings(), c.attentionBias(), c.qkNorm(), c.hiddenAct(), c.bosTokenId(), c.eosTokenIds(),
-                c.torchDtype(), c.slidingWindow());
+                c.torchDtype(), c.slidingWindow(), c.gemma());
     }
 }

@@ -1,5 +1,6 @@
 package io.github.amulet4j.formats.gguf;
 
+import io.github.amulet4j.formats.checkpoint.GemmaLayout;
 import io.github.amulet4j.formats.checkpoint.ModelConfig;
 
 import java.util.LinkedHashMap;
@@ -37,6 +38,11 @@ public final class GgufTensorNames {
             "ffn_gate.weight", "mlp.gate_proj.weight",
             "ffn_up.weight", "mlp.up_proj.weight",
             "ffn_down.weight", "mlp.down_proj.weight");
+    /**
+     * Gemma 2 / Gemma 3 blocks: Llama's names, but {@code ffn_norm} is the pre-feedforward norm and the outputs of
+     * attention and MLP have norms of their own ({@code post_attention_norm}, {@code post_ffw_norm}).
+     */
+    private static final Map<String, String> GEMMA_BLOCK = gemmaBlock();
     private static final Map<String, String> LLAMA_GLOBAL = pairs(
             "token_embd.weight", "model.embed_tokens.weight",
             "output_norm.weight", "model.norm.weight",
@@ -68,6 +74,22 @@ public final class GgufTensorNames {
     private GgufTensorNames() {
     }
 
+    private static Map<String, String> gemmaBlock() {
+        Map<String, String> m = new LinkedHashMap<>(LLAMA_BLOCK);
+        m.put("post_attention_norm.weight", "post_attention_layernorm.weight");
+        m.put("ffn_norm.weight", "pre_feedforward_layernorm.weight");
+        m.put("post_ffw_norm.weight", "post_feedforward_layernorm.weight");
+        return m;
+    }
+
+    /**
+     * Whether a Gemma GGUF tensor is a norm weight, which llama.cpp's converter stores as {@code 1 + w} (Gemma's norms
+     * multiply by {@code 1 + w}; llama.cpp's multiply by the weight as stored).
+     */
+    public static boolean isGemmaNorm(String gguf) {
+        return gguf.endsWith("norm.weight");
+    }
+
     private static Map<String, String> pairs(String... kv) {
         Map<String, String> m = new LinkedHashMap<>();
         for (int i = 0; i < kv.length; i += 2) {
@@ -81,7 +103,7 @@ public final class GgufTensorNames {
         boolean gpt2 = config.isGpt2();
         Matcher m = BLOCK.matcher(gguf);
         if (m.matches()) {
-            String hf = (gpt2 ? GPT2_BLOCK : LLAMA_BLOCK).get(m.group(2));
+            String hf = (gpt2 ? GPT2_BLOCK : config.isGemma() ? GEMMA_BLOCK : LLAMA_BLOCK).get(m.group(2));
             if (hf == null) {
                 return null;
             }
@@ -94,8 +116,18 @@ public final class GgufTensorNames {
     public static String toGguf(String hf, ModelConfig config) {
         boolean gpt2 = config.isGpt2();
         String name = gpt2 && hf.startsWith("transformer.") ? hf.substring("transformer.".length()) : hf;
+        if (config.isGemma()) {
+            // a Gemma3ForConditionalGeneration checkpoint's decoder names read as a causal LM's
+            name = name.replace("language_model.lm_head.", "lm_head.");
+            for (String p : GemmaLayout.PREFIXES) {
+                if (name.startsWith(p)) {
+                    name = GemmaLayout.CAUSAL_LM_PREFIX + name.substring(p.length());
+                }
+            }
+        }
         Matcher m = (gpt2 ? HF_GPT2_BLOCK : HF_LLAMA_BLOCK).matcher(name);
-        Map<String, String> table = m.matches() ? (gpt2 ? GPT2_BLOCK : LLAMA_BLOCK) : (gpt2 ? GPT2_GLOBAL : LLAMA_GLOBAL);
+        Map<String, String> block = config.isGemma() ? GEMMA_BLOCK : LLAMA_BLOCK;
+        Map<String, String> table = m.matches() ? (gpt2 ? GPT2_BLOCK : block) : (gpt2 ? GPT2_GLOBAL : LLAMA_GLOBAL);
         String wanted = m.matches() ? m.group(2) : name;
         for (Map.Entry<String, String> e : table.entrySet()) {
             if (e.getValue().equals(wanted)) {

@@ -21,7 +21,8 @@ import java.util.Set;
  *   <li>the q and k projections of a {@code llama} model get their rows back in Hugging Face's order: llama.cpp's
  *       converter permutes them, within each head, from {@code [half, pair]} to {@code [pair, half]} for its
  *       interleaved rotary layout;</li>
- *   <li>GPT-2's four projection weights are transposed back to Conv1D's {@code [in, out]}.</li>
+ *   <li>GPT-2's four projection weights are transposed back to Conv1D's {@code [in, out]};</li>
+ *   <li>Gemma's norm weights, which llama.cpp stores as {@code 1 + w}, are read as {@code w}.</li>
  * </ul>
  * Tensors the model does not read (such as {@code rope_freqs.weight}) are not listed.
  */
@@ -114,6 +115,12 @@ public final class GgufTensorStore implements TensorStore {
             int heads = t.name().contains("attn_q.") ? config.numHeads() : config.numKvHeads();
             boolean vector = t.ne().length == 1;
             return unpermute(v, heads, vector ? (int) t.ne()[0] : (int) t.rows(), vector ? 1 : (int) t.ne()[0], t);
+        }
+        if (config.isGemma() && GgufTensorNames.isGemmaNorm(t.name())) {
+            // llama.cpp stores Gemma's norms as 1 + w; the Hugging Face weight is w
+            for (int i = 0; i < v.length; i++) {
+                v[i] -= 1f;
+            }
         }
         return v;
     }
