@@ -147,8 +147,10 @@ public final class GgufModelConfig {
 
     /**
      * The Gemma fields as llama.cpp reads them: soft-capping from {@code <arch>.attn_logit_softcapping} and
-     * {@code <arch>.final_logit_softcapping}; sliding layers from {@code <arch>.attention.sliding_window_pattern} (one
-     * flag per layer) or llama.cpp's rule (Gemma 2: every other layer from layer 0; Gemma 3: all but every sixth);
+     * {@code <arch>.final_logit_softcapping} (Gemma 2: 50 and 30 when absent; Gemma 3: logits only, none when absent);
+     * the window from {@code <arch>.attention.sliding_window} (Gemma 2: 4096 when absent; Gemma 3: none); sliding
+     * layers from {@code <arch>.attention.sliding_window_pattern} (one flag per layer, or the period) or llama.cpp's
+     * rule (Gemma 2: every other layer from layer 0; Gemma 3: all but every sixth);
      * Gemma 3's local rotary base from {@code <arch>.rope.freq_base_swa}, else 10,000; the attention scale, which GGUF
      * does not store, as llama.cpp derives it ({@code query_pre_attn_scalar} is the head size except for the 27B
      * models, whose 46 (Gemma 2) or 62 (Gemma 3) layers take hidden / heads).
@@ -156,9 +158,14 @@ public final class GgufModelConfig {
     private static GemmaConfig gemma(GgufMetadata m, String a, int layers, int hidden, int heads, int headDim,
                                      Integer window) {
         boolean g3 = "gemma3".equals(a);
+        if (!g3 && !m.has(a + ".attention.sliding_window")) {
+            window = 4096; // llama.cpp's default for Gemma 2
+        }
         java.util.List<Boolean> sliding;
         if (m.has(a + ".attention.sliding_window_pattern")
-                && m.type(a + ".attention.sliding_window_pattern") == GgufValueType.ARRAY) {
+                && m.type(a + ".attention.sliding_window_pattern") != GgufValueType.ARRAY) {
+            sliding = GemmaConfig.pattern(layers, m.positiveInt(a + ".attention.sliding_window_pattern"));
+        } else if (m.has(a + ".attention.sliding_window_pattern")) {
             String key = a + ".attention.sliding_window_pattern";
             sliding = new ArrayList<>();
             if (m.array(key).values() instanceof boolean[] flags) {
@@ -179,9 +186,11 @@ public final class GgufModelConfig {
         }
         boolean big = layers == (g3 ? 62 : 46);
         double scalar = big ? (double) hidden / heads : headDim;
-        Double attnCap = m.has(a + ".attn_logit_softcapping") ? m.optNumber(a + ".attn_logit_softcapping", 0) : null;
-        Double finalCap = m.has(a + ".final_logit_softcapping") ? m.optNumber(a + ".final_logit_softcapping", 0)
-                : null;
+        // llama.cpp: Gemma 2 caps at 50 and 30 unless the file says otherwise; Gemma 3 caps no attention score and
+        // the logits only when the file says so
+        Double attnCap = g3 ? null : Double.valueOf(m.optNumber(a + ".attn_logit_softcapping", 50.0));
+        Double finalCap = m.has(a + ".final_logit_softcapping")
+                ? Double.valueOf(m.optNumber(a + ".final_logit_softcapping", 0)) : g3 ? null : Double.valueOf(30.0);
         return new GemmaConfig(scalar, attnCap != null && attnCap > 0 ? attnCap : null,
                 finalCap != null && finalCap > 0 ? finalCap : null, window, sliding,
                 g3 ? m.optNumber(a + ".rope.freq_base_swa", 10_000.0) : null);

@@ -112,6 +112,15 @@ public final class GgufModelWriter {
                     + " to GGUF: llama.cpp derives " + derived + " from the shape of a " + config.numLayers()
                     + "-layer " + a);
         }
+        if (!g3 && (g.attnLogitSoftcapping() == null || g.finalLogitSoftcapping() == null
+                || g.slidingWindow() == null)) {
+            throw new IllegalArgumentException("a Gemma 2 without soft-capping or without a window cannot be written to"
+                    + " GGUF: llama.cpp then applies its defaults (caps 50 and 30, window 4096)");
+        }
+        if (g3 && g.attnLogitSoftcapping() != null) {
+            throw new IllegalArgumentException("a Gemma 3 with attention soft-capping cannot be written to GGUF:"
+                    + " llama.cpp caps no attention score of gemma3");
+        }
         if (g.slidingWindow() != null) {
             writer.putU32(a + ".attention.sliding_window", g.slidingWindow());
         }
