@@ -77,9 +77,9 @@ public final class RandomModelFolder {
         /** Llama-3.1-8B's shape (about 8 billion parameters, 16 GB in BF16). */
         LLAMA31_8B("llama3.1-8b", ModelShapes::llama31_8b, 128_000),
         /** Gemma-2-2B's shape (about 2.6 billion parameters). */
-        GEMMA2_2B("gemma-2-2b", ModelShapes::gemma2_2b, 32_000),
+        GEMMA2_2B("gemma-2-2b", ModelShapes::gemma2_2b, 256_000),
         /** Gemma-3-1B's shape (about 1 billion parameters, 262,144-token vocabulary). */
-        GEMMA3_1B("gemma-3-1b", ModelShapes::gemma3_1b, 32_000);
+        GEMMA3_1B("gemma-3-1b", ModelShapes::gemma3_1b, 262_144);
 
         private final String id;
         private final Supplier<ModelConfig> shape;
@@ -293,7 +293,7 @@ public final class RandomModelFolder {
     }
 
     private static void writeJson(Path file, JsonObject o) throws IOException {
-        Files.writeString(file, new GsonBuilder().setPrettyPrinting().disableHtmlEscaping().create().toJson(o) + "\n",
+        Files.writeString(file, new GsonBuilder().setPrettyPrinting().disableHtmlEscaping().serializeNulls().create().toJson(o) + "\n",
                 StandardCharsets.UTF_8);
     }
 }
