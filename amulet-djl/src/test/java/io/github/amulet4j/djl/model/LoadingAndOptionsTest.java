@@ -236,7 +236,8 @@ class LoadingAndOptionsTest {
 
     @Test
     void float16ComputeStaysCloseToFloat32() {
-        for (ModelConfig c : List.of(ModelShapes.tinyQwen3(), ModelShapes.tinyGpt2(), ModelShapes.tinyLlama())) {
+        for (ModelConfig c : List.of(ModelShapes.tinyQwen3(), ModelShapes.tinyGpt2(), ModelShapes.tinyLlama(),
+                ModelShapes.tinyGemma2(), ModelShapes.tinyGemma3())) {
             InMemoryTensorStore store = TestModels.store(c, 61);
             List<int[]> prompts = List.of(TestModels.tokens(c, 9, 1), TestModels.tokens(c, 4, 2));
             RuntimeOptions half = RuntimeOptions.builder().computeType(DataType.FLOAT16).build();
