@@ -28,6 +28,8 @@ import java.util.Objects;
  * @param torchDtype           {@code torch_dtype} as written, or null
  * @param slidingWindow        Mistral's {@code sliding_window}: a query sees only the keys fewer than this many
  *                             positions behind it; null for full causal attention
+ * @param partialRotaryFactor  Phi-3's {@code partial_rotary_factor}: the fraction of each head's dimensions that the
+ *                             rotary embedding turns (the first {@link #rotaryDim()}); 1 for every other family
  */
 public record ModelConfig(
         String architecture,
@@ -49,7 +51,8 @@ public record ModelConfig(
         Integer bosTokenId,
         List<Integer> eosTokenIds,
         String torchDtype,
-        Integer slidingWindow) {
+        Integer slidingWindow,
+        double partialRotaryFactor) {
 
     /** The {@code hidden_act} values this library runs (GPT-2: {@code activation_function}). */
     public static final List<String> SUPPORTED_ACTIVATIONS = List.of(
@@ -62,7 +65,8 @@ public record ModelConfig(
 
     /** The architectures this library runs. */
     public static final List<String> SUPPORTED_ARCHITECTURES = List.of(
-            "LlamaForCausalLM", "MistralForCausalLM", "Qwen2ForCausalLM", "Qwen3ForCausalLM", "GPT2LMHeadModel");
+            "LlamaForCausalLM", "MistralForCausalLM", "Qwen2ForCausalLM", "Qwen3ForCausalLM", "GPT2LMHeadModel",
+            "Phi3ForCausalLM");
 
     public ModelConfig {
         Objects.requireNonNull(architecture, "architecture");
@@ -70,6 +74,20 @@ public record ModelConfig(
         if (slidingWindow != null && slidingWindow < 1) {
             throw new IllegalArgumentException("slidingWindow must be >= 1 or null, got " + slidingWindow);
         }
+        if (!(partialRotaryFactor > 0 && partialRotaryFactor <= 1)) {
+            throw new IllegalArgumentException("partialRotaryFactor must be in (0, 1], got " + partialRotaryFactor);
+        }
+    }
+
+    /** A configuration that rotates every dimension of a head ({@code partialRotaryFactor} 1). */
+    public ModelConfig(String architecture, int hiddenSize, int numLayers, int numHeads, int numKvHeads, int headDim,
+                       int intermediateSize, int vocabSize, int maxPositions, double normEps, double ropeTheta,
+                       RopeScaling ropeScaling, boolean tieWordEmbeddings, boolean attentionBias, boolean qkNorm,
+                       String hiddenAct, Integer bosTokenId, List<Integer> eosTokenIds, String torchDtype,
+                       Integer slidingWindow) {
+        this(architecture, hiddenSize, numLayers, numHeads, numKvHeads, headDim, intermediateSize, vocabSize,
+                maxPositions, normEps, ropeTheta, ropeScaling, tieWordEmbeddings, attentionBias, qkNorm, hiddenAct,
+                bosTokenId, eosTokenIds, torchDtype, slidingWindow, 1.0);
     }
 
     /** A configuration with full causal attention (no sliding window). */
@@ -86,7 +104,34 @@ public record ModelConfig(
     public ModelConfig withSlidingWindow(Integer window) {
         return new ModelConfig(architecture, hiddenSize, numLayers, numHeads, numKvHeads, headDim, intermediateSize,
                 vocabSize, maxPositions, normEps, ropeTheta, ropeScaling, tieWordEmbeddings, attentionBias, qkNorm,
-                hiddenAct, bosTokenId, eosTokenIds, torchDtype, window);
+                hiddenAct, bosTokenId, eosTokenIds, torchDtype, window, partialRotaryFactor);
+    }
+
+    /** This configuration with another {@code partial_rotary_factor} (Phi-3 / Phi-4-mini). */
+    public ModelConfig withPartialRotaryFactor(double factor) {
+        return new ModelConfig(architecture, hiddenSize, numLayers, numHeads, numKvHeads, headDim, intermediateSize,
+                vocabSize, maxPositions, normEps, ropeTheta, ropeScaling, tieWordEmbeddings, attentionBias, qkNorm,
+                hiddenAct, bosTokenId, eosTokenIds, torchDtype, slidingWindow, factor);
+    }
+
+    /** This configuration with another rotary scaling (null: none). */
+    public ModelConfig withRopeScaling(RopeScaling scaling) {
+        return new ModelConfig(architecture, hiddenSize, numLayers, numHeads, numKvHeads, headDim, intermediateSize,
+                vocabSize, maxPositions, normEps, ropeTheta, scaling, tieWordEmbeddings, attentionBias, qkNorm,
+                hiddenAct, bosTokenId, eosTokenIds, torchDtype, slidingWindow, partialRotaryFactor);
+    }
+
+    /**
+     * The leading dimensions of each head that the rotary embedding turns, {@code int(headDim * partialRotaryFactor)}
+     * as transformers computes it; the rest pass through unchanged.
+     */
+    public int rotaryDim() {
+        return (int) (headDim * partialRotaryFactor);
+    }
+
+    /** Whether this is Phi-3 / Phi-3.5 / Phi-4-mini (fused {@code qkv_proj} and {@code gate_up_proj}). */
+    public boolean isPhi3() {
+        return "Phi3ForCausalLM".equals(architecture);
     }
 
     /** Whether this is the GPT-2 family (LayerNorm, learned positions, Conv1D layout). */
@@ -95,15 +140,37 @@ public record ModelConfig(
     }
 
     /**
-     * Rotary scaling ({@code rope_scaling}). Type {@code llama3} uses all fields; {@code linear} uses factor.
+     * Rotary scaling ({@code rope_scaling}). Type {@code llama3} uses factor, the two frequency factors and the
+     * original length; {@code linear} uses factor; {@code longrope} (Phi-3's, also named {@code su}) uses the two
+     * factor lists, the original length and the attention factor ({@link LongRope}).
      *
-     * @param type                          {@code llama3}, {@code linear}, ...
-     * @param factor                        scaling factor
+     * @param type                          {@code llama3}, {@code linear}, {@code longrope}, ...
+     * @param factor                        scaling factor (longrope: max_position_embeddings / original length)
      * @param lowFreqFactor                 llama3 low_freq_factor
      * @param highFreqFactor                llama3 high_freq_factor
-     * @param originalMaxPositionEmbeddings llama3 original_max_position_embeddings
+     * @param originalMaxPositionEmbeddings llama3 / longrope original_max_position_embeddings
+     * @param shortFactor                   longrope short_factor (one per rotary frequency), else empty
+     * @param longFactor                    longrope long_factor (one per rotary frequency), else empty
+     * @param attentionFactor               longrope attention_factor as configured; null: derived from factor
      */
     public record RopeScaling(String type, double factor, double lowFreqFactor, double highFreqFactor,
-                              int originalMaxPositionEmbeddings) {
+                              int originalMaxPositionEmbeddings, List<Double> shortFactor, List<Double> longFactor,
+                              Double attentionFactor) {
+
+        public RopeScaling {
+            shortFactor = shortFactor == null ? List.of() : List.copyOf(shortFactor);
+            longFactor = longFactor == null ? List.of() : List.copyOf(longFactor);
+        }
+
+        /** A scaling without longrope's factor lists. */
+        public RopeScaling(String type, double factor, double lowFreqFactor, double highFreqFactor,
+                           int originalMaxPositionEmbeddings) {
+            this(type, factor, lowFreqFactor, highFreqFactor, originalMaxPositionEmbeddings, List.of(), List.of(), null);
+        }
+
+        /** Whether this is longrope (type {@code longrope} or its older name {@code su}). */
+        public boolean isLongRope() {
+            return "longrope".equals(type) || "su".equals(type);
+        }
     }
 }
