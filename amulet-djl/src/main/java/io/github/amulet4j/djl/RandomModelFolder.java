@@ -62,12 +62,18 @@ public final class RandomModelFolder {
         TINY_MISTRAL("tiny-mistral", ModelShapes::tinyMistral, 1000),
         /** A tiny GPT-2 (no chat template: prompts are plain text; own output head). */
         TINY_GPT2("tiny-gpt2", ModelShapes::tinyGpt2, 1000),
+        /** A tiny Phi-3 (fused projections, longrope from 32 positions, partial rotary factor; own output head). */
+        TINY_PHI3("tiny-phi3", ModelShapes::tinyPhi3, 1000),
         /** Qwen2.5-0.5B's shape (about 0.5 billion parameters). */
         QWEN25_05B("qwen2.5-0.5b", ModelShapes::qwen25_05b, 151_665),
         /** Llama-3.2-1B's shape (about 1.2 billion parameters). */
         LLAMA32_1B("llama3.2-1b", ModelShapes::llama32_1b, 128_000),
         /** Llama-3.1-8B's shape (about 8 billion parameters, 16 GB in BF16). */
-        LLAMA31_8B("llama3.1-8b", ModelShapes::llama31_8b, 128_000);
+        LLAMA31_8B("llama3.1-8b", ModelShapes::llama31_8b, 128_000),
+        /** Phi-3.5-mini's shape (3.8 billion parameters, illustrative longrope factors). */
+        PHI35_MINI("phi-3.5-mini", ModelShapes::phi35Mini, 32_000),
+        /** Phi-4-mini's shape (3.8 billion parameters, partial rotary factor 0.75, tied). */
+        PHI4_MINI("phi-4-mini", ModelShapes::phi4Mini, 128_000);
 
         private final String id;
         private final Supplier<ModelConfig> shape;
@@ -146,7 +152,8 @@ public final class RandomModelFolder {
         ModelConfig config = new ModelConfig(base.architecture(), base.hiddenSize(), base.numLayers(), base.numHeads(),
                 base.numKvHeads(), base.headDim(), base.intermediateSize(), vocab, maxPositions, base.normEps(),
                 base.ropeTheta(), base.ropeScaling(), tied, base.attentionBias(), base.qkNorm(),
-                base.hiddenAct(), bos, eosIds, dtypeName(dtype), base.slidingWindow());
+                base.hiddenAct(), bos, eosIds, dtypeName(dtype), base.slidingWindow())
+                .withPartialRotaryFactor(base.partialRotaryFactor());
 
         Files.createDirectories(dir);
         tokenizer.writeTo(dir);
@@ -202,6 +209,7 @@ public final class RandomModelFolder {
                 case "MistralForCausalLM" -> "mistral";
                 case "Qwen2ForCausalLM" -> "qwen2";
                 case "Qwen3ForCausalLM" -> "qwen3";
+                case "Phi3ForCausalLM" -> "phi3";
                 default -> "llama";
             });
             o.addProperty("hidden_size", c.hiddenSize());
@@ -213,7 +221,9 @@ public final class RandomModelFolder {
             o.addProperty("max_position_embeddings", c.maxPositions());
             o.addProperty("rms_norm_eps", c.normEps());
             o.addProperty("rope_theta", c.ropeTheta());
-            if (c.ropeScaling() != null) {
+            if (c.isPhi3()) {
+                phi3Fields(c, o);
+            } else if (c.ropeScaling() != null) {
                 JsonObject rs = new JsonObject();
                 rs.addProperty("rope_type", c.ropeScaling().type());
                 rs.addProperty("factor", c.ropeScaling().factor());
@@ -241,6 +251,31 @@ public final class RandomModelFolder {
             o.addProperty("sliding_window", c.slidingWindow());
         }
         return o;
+    }
+
+    /** Phi3Config's own fields: the partial rotary factor and longrope with its original length at the top level. */
+    private static void phi3Fields(ModelConfig c, JsonObject o) {
+        o.addProperty("partial_rotary_factor", c.partialRotaryFactor());
+        ModelConfig.RopeScaling s = c.ropeScaling();
+        if (s == null) {
+            return;
+        }
+        if (!s.isLongRope()) {
+            throw new IllegalArgumentException("a Phi-3 config.json carries longrope scaling, not " + s.type());
+        }
+        o.addProperty("original_max_position_embeddings", s.originalMaxPositionEmbeddings());
+        JsonObject rs = new JsonObject();
+        rs.addProperty("type", "longrope");
+        JsonArray shortFactor = new JsonArray();
+        s.shortFactor().forEach(shortFactor::add);
+        JsonArray longFactor = new JsonArray();
+        s.longFactor().forEach(longFactor::add);
+        rs.add("short_factor", shortFactor);
+        rs.add("long_factor", longFactor);
+        if (s.attentionFactor() != null) {
+            rs.addProperty("attention_factor", s.attentionFactor());
+        }
+        o.add("rope_scaling", rs);
     }
 
     private static JsonArray ints(List<Integer> ids) {

@@ -3,7 +3,7 @@ package io.github.amulet4j.formats.checkpoint;
 import java.util.List;
 
 /**
- * {@link ModelConfig} presets: the full-size shapes used by the benchmarks (Qwen2.5-0.5B, Llama-3.2-1B)
+ * {@link ModelConfig} presets: the full-size shapes used by the benchmarks (Qwen2.5-0.5B, Llama-3.2-1B, Phi-3.5-mini)
  * and tiny variants of every supported architecture for tests.
  */
 public final class ModelShapes {
@@ -65,8 +65,54 @@ public final class ModelShapes {
                 "gelu_new", 0, List.of(0), "float32");
     }
 
+    /**
+     * Phi-3.5-mini: hidden 3072, 32 layers, 32 heads (no grouping), head_dim 96, intermediate 8192, vocabulary 32,064,
+     * untied head, longrope from 4096 to 131,072 positions (3.8 billion parameters). The factor lists are illustrative
+     * ({@link #illustrativeLongRope}); a real checkpoint's config.json carries its own.
+     */
+    public static ModelConfig phi35Mini() {
+        return new ModelConfig("Phi3ForCausalLM", 3072, 32, 32, 32, 96, 8192, 32064, 131072, 1e-5, 10_000.0,
+                illustrativeLongRope(48, 4096, 131072), false, false, false, "silu", 1, List.of(32000), "bfloat16",
+                262144);
+    }
+
+    /**
+     * Phi-4-mini: hidden 3072, 32 layers, 24 heads, 8 KV heads, head_dim 128 of which 96 rotate (partial rotary factor
+     * 0.75), intermediate 8192, vocabulary 200,064, tied, longrope from 4096 to 131,072 positions (illustrative
+     * factors).
+     */
+    public static ModelConfig phi4Mini() {
+        return new ModelConfig("Phi3ForCausalLM", 3072, 32, 24, 8, 128, 8192, 200064, 131072, 1e-5, 10_000.0,
+                illustrativeLongRope(48, 4096, 131072), true, false, false, "silu", 199999, List.of(199999, 200020),
+                "bfloat16", 262144).withPartialRotaryFactor(0.75);
+    }
+
+    /** A tiny Phi-3 (fused projections, longrope from 32 positions, partial rotary factor 0.75, untied head). */
+    public static ModelConfig tinyPhi3() {
+        return new ModelConfig("Phi3ForCausalLM", 64, 2, 4, 2, 16, 96, 199, 256, 1e-5, 10_000.0,
+                illustrativeLongRope(6, 32, 256), false, false, false, "silu", 1, List.of(2), "float32", null)
+                .withPartialRotaryFactor(0.75);
+    }
+
+    /**
+     * Longrope scaling from {@code original} to {@code max} positions over {@code frequencies} rotary frequencies:
+     * short factors rising from 1 to 1.5 and long factors from 1 to {@code max / original}, over the frequencies (slow
+     * frequencies stretched most, as the published lists do), with the default attention factor.
+     */
+    public static ModelConfig.RopeScaling illustrativeLongRope(int frequencies, int original, int max) {
+        List<Double> shortFactor = new java.util.ArrayList<>();
+        List<Double> longFactor = new java.util.ArrayList<>();
+        double stretch = (double) max / original;
+        for (int i = 0; i < frequencies; i++) {
+            double t = frequencies == 1 ? 1 : (double) i / (frequencies - 1);
+            shortFactor.add(1 + 0.5 * t);
+            longFactor.add(Math.pow(stretch, t));
+        }
+        return new ModelConfig.RopeScaling("longrope", stretch, 1, 1, original, shortFactor, longFactor, null);
+    }
+
     /** All tiny configurations, one per architecture. */
     public static List<ModelConfig> tinyAll() {
-        return List.of(tinyLlama(), tinyMistral(), tinyQwen2(), tinyQwen3(), tinyGpt2());
+        return List.of(tinyLlama(), tinyMistral(), tinyQwen2(), tinyQwen3(), tinyGpt2(), tinyPhi3());
     }
 }
