@@ -25,7 +25,8 @@ import java.util.concurrent.Callable;
 final class RandomModelCommand implements Callable<Integer> {
 
     @Option(names = "--shape", paramLabel = "SHAPE", defaultValue = "tiny-qwen2",
-            description = "tiny-llama, tiny-qwen2, tiny-qwen3, tiny-mistral, tiny-gpt2, qwen2.5-0.5b, llama3.2-1b, llama3.1-8b "
+            description = "tiny-llama, tiny-qwen2, tiny-qwen3, tiny-mistral, tiny-gpt2, tiny-phi3, qwen2.5-0.5b, llama3.2-1b, llama3.1-8b, "
+                    + "phi-3.5-mini, phi-4-mini "
                     + "(default: ${DEFAULT-VALUE}).")
     String shape;
 
