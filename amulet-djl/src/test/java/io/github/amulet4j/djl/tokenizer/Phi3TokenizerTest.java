@@ -37,6 +37,25 @@ class Phi3TokenizerTest {
                 .casesDir().resolve("real_phi35_mini_instruct.jinja")), Phi3TokenizerFolder.PHI35_CHAT_TEMPLATE);
     }
 
+    /** Phi-4-mini-instruct's real template (no newlines, tools on a system turn) through the two-stream builder. */
+    @Test
+    void phi4MiniStreamsDifferByThePreferenceOnly() {
+        Path file = io.github.amulet4j.jinja.FixtureRenderingTest.casesDir().resolve("real_phi4_mini_instruct.jinja");
+        io.github.amulet4j.djl.template.ChatTemplate phi4 = io.github.amulet4j.djl.template.ChatTemplate
+                .builder(io.github.amulet4j.jinja.FixtureRenderingTest.read(file), file.getFileName().toString())
+                .bosToken("<|endoftext|>").eosToken("<|endoftext|>").build();
+        assertEquals(java.util.Optional.empty(), io.github.amulet4j.prompt.DefaultSystemMessage.find(phi4));
+        io.github.amulet4j.prompt.PromptTextBuilder.Texts t = new io.github.amulet4j.prompt.PromptTextBuilder(phi4)
+                .build(null, QUESTION, io.github.amulet4j.prompt.Preference.text(PREFERENCE));
+        assertEquals("<|user|>" + QUESTION + "<|end|><|assistant|>", t.base());
+        assertEquals("<|system|>" + PREFERENCE + "<|end|><|user|>" + QUESTION + "<|end|><|assistant|>", t.preference());
+        io.github.amulet4j.prompt.PromptTextBuilder.Texts s = new io.github.amulet4j.prompt.PromptTextBuilder(phi4)
+                .build("You are terse.", QUESTION, io.github.amulet4j.prompt.Preference.text(PREFERENCE));
+        assertEquals("<|system|>You are terse.<|end|><|user|>" + QUESTION + "<|end|><|assistant|>", s.base());
+        assertEquals("<|system|>You are terse. " + PREFERENCE + "<|end|><|user|>" + QUESTION + "<|end|><|assistant|>",
+                s.preference());
+    }
+
     @Test
     void phi3TokenizerLoadsAndSplitsAtItsSpecialTokens() throws IOException {
         try (HfTokenizer t = HfTokenizer.load(Phi3TokenizerFolder.write(dir, "phi35"))) {
