@@ -35,6 +35,56 @@ class Phi3GgufTest {
     @TempDir
     Path dir;
 
+    /**
+     * A Phi-3 SentencePiece vocabulary in a GGUF file (pieces, scores, token types, as llama.cpp stores it) named like
+     * a Phi-3 model: its special tokens take the whitespace after them, as the folder's {@code tokenizer.json} says, so
+     * a chat turn tokenizes the same from both.
+     */
+    @Test
+    void phi3TokenizerFromGgufTakesTheWhitespaceAfterSpecialTokens() throws IOException {
+        Path folder = io.github.amulet4j.djl.tokenizer.Phi3TokenizerFolder.write(dir, "phi35");
+        com.google.gson.JsonObject tok = com.google.gson.JsonParser.parseString(
+                java.nio.file.Files.readString(folder.resolve("tokenizer.json"))).getAsJsonObject();
+        com.google.gson.JsonObject model = tok.getAsJsonObject("model");
+        String[] tokens = new String[32011];
+        model.getAsJsonObject("vocab").entrySet().forEach(e -> tokens[e.getValue().getAsInt()] = e.getKey());
+        tok.getAsJsonArray("added_tokens").forEach(e -> tokens[e.getAsJsonObject().get("id").getAsInt()] =
+                e.getAsJsonObject().get("content").getAsString());
+        java.util.Map<String, Integer> rank = new java.util.HashMap<>();
+        java.util.List<com.google.gson.JsonElement> merges = model.getAsJsonArray("merges").asList();
+        for (int r = 0; r < merges.size(); r++) {
+            rank.putIfAbsent(merges.get(r).getAsString().replace(" ", ""), r);
+        }
+        float[] scores = new float[tokens.length];
+        int[] types = new int[tokens.length];
+        for (int i = 0; i < tokens.length; i++) {
+            Integer r = rank.get(tokens[i]);
+            scores[i] = r == null ? -1e6f - i : -r;
+            types[i] = i == 0 ? io.github.amulet4j.formats.gguf.GgufTokenizer.UNKNOWN
+                    : i <= 2 || i >= 32000 ? io.github.amulet4j.formats.gguf.GgufTokenizer.CONTROL
+                    : tokens[i].matches("<0x[0-9A-F]{2}>") ? io.github.amulet4j.formats.gguf.GgufTokenizer.BYTE
+                    : io.github.amulet4j.formats.gguf.GgufTokenizer.NORMAL;
+        }
+        Path gguf = dir.resolve("phi35-tokenizer.gguf");
+        new io.github.amulet4j.formats.gguf.GgufWriter().putString("general.architecture", "phi3")
+                .putString("general.name", "Phi 3.5 Mini Instruct").putString("tokenizer.ggml.model", "llama")
+                .putStrings("tokenizer.ggml.tokens", java.util.Arrays.asList(tokens))
+                .putFloats("tokenizer.ggml.scores", scores).putInts("tokenizer.ggml.token_type", types)
+                .putU32("tokenizer.ggml.bos_token_id", 1).putU32("tokenizer.ggml.eos_token_id", 32000)
+                .putU32("tokenizer.ggml.unknown_token_id", 0).putBool("tokenizer.ggml.add_bos_token", false).write(gguf);
+        try (GgufFile g = GgufFile.open(gguf);
+             io.github.amulet4j.djl.tokenizer.HfTokenizer want = io.github.amulet4j.djl.tokenizer.HfTokenizer.load(folder);
+             io.github.amulet4j.djl.tokenizer.HfTokenizer got = io.github.amulet4j.djl.tokenizer.HfTokenizer.fromGguf(
+                     io.github.amulet4j.formats.gguf.GgufTokenizer.of(g), gguf)) {
+            for (String text : new String[] {"<|user|>\nWhat is the ozone layer?<|end|>\n<|assistant|>\n",
+                    "<|system|>\nBe brief.<|end|>\n<|user|>\nHi  there<|end|>\n<|assistant|>\n",
+                    "<|endoftext|>\nafter", "plain text, no special tokens\n"}) {
+                assertArrayEquals(want.encode(text), got.encode(text), text);
+            }
+            assertEquals(2, got.encode("<|user|>\n<|end|>").length, "the newline went with <|user|>");
+        }
+    }
+
     @Test
     void phi3GgufCarriesLongropeAndGivesTheSafetensorsLogits() throws IOException {
         Path folder = dir.resolve("phi3");

@@ -15,7 +15,7 @@ import java.util.List;
  * A model folder laid out as microsoft/Phi-3.5-mini-instruct's, without weights: a SentencePiece-style BPE
  * {@code tokenizer.json} with byte fallback (the Llama layout: Prepend + Replace normaliser, ByteFallback decoder;
  * the vocabulary and merges of the Mistral test tokenizer, which is that same layout) with Phi-3's added special
- * tokens at ids 32000 to 32010, its {@code tokenizer_config.json} fields and real chat template (the jinja fixture),
+ * tokens at ids 32000 to 32010 (all but {@code <|endoftext|>} with {@code rstrip}, as Phi-3's), its {@code tokenizer_config.json} fields and real chat template (the jinja fixture),
  * {@code generation_config.json}'s three stop ids and a tiny Phi-3 {@code config.json}.
  */
 public final class Phi3TokenizerFolder {
@@ -51,7 +51,8 @@ public final class Phi3TokenizerFolder {
             t.addProperty("content", ADDED.get(i));
             t.addProperty("single_word", false);
             t.addProperty("lstrip", false);
-            t.addProperty("rstrip", false);
+            // as Phi-3's tokenizer.json: every added token but <|endoftext|> takes the whitespace after it
+            t.addProperty("rstrip", i > 0);
             t.addProperty("normalized", false);
             t.addProperty("special", true);
             added.add(t);
