@@ -50,16 +50,9 @@ class Phi3GgufTest {
         model.getAsJsonObject("vocab").entrySet().forEach(e -> tokens[e.getValue().getAsInt()] = e.getKey());
         tok.getAsJsonArray("added_tokens").forEach(e -> tokens[e.getAsJsonObject().get("id").getAsInt()] =
                 e.getAsJsonObject().get("content").getAsString());
-        java.util.Map<String, Integer> rank = new java.util.HashMap<>();
-        java.util.List<com.google.gson.JsonElement> merges = model.getAsJsonArray("merges").asList();
-        for (int r = 0; r < merges.size(); r++) {
-            rank.putIfAbsent(merges.get(r).getAsString().replace(" ", ""), r);
-        }
-        float[] scores = new float[tokens.length];
+        float[] scores = GgufRealTokenizerTest.sentencePieceScores(tokens, model);
         int[] types = new int[tokens.length];
         for (int i = 0; i < tokens.length; i++) {
-            Integer r = rank.get(tokens[i]);
-            scores[i] = r == null ? -1e6f - i : -r;
             types[i] = i == 0 ? io.github.amulet4j.formats.gguf.GgufTokenizer.UNKNOWN
                     : i <= 2 || i >= 32000 ? io.github.amulet4j.formats.gguf.GgufTokenizer.CONTROL
                     : tokens[i].matches("<0x[0-9A-F]{2}>") ? io.github.amulet4j.formats.gguf.GgufTokenizer.BYTE
