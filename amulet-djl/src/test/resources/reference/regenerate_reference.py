@@ -2,7 +2,8 @@
 """Writes tiny seeded checkpoints in the Hugging Face layout and the logits a second, independent
 implementation computes for them: numpy in float64, written from the `transformers` modelling code
 (modeling_llama.py, modeling_mistral.py, modeling_qwen2.py, modeling_qwen3.py, modeling_gpt2.py,
-modeling_gemma2.py, modeling_gemma3.py and modeling_rope_utils.py), not from this project's Java code.
+modeling_gemma2.py, modeling_gemma3.py, modeling_phi3.py and modeling_rope_utils.py), not from this project's Java
+code.
 
 For every case NAME below it writes NAME/config.json, NAME/model.safetensors (float32) and
 NAME/expected.json: the input token ids, and for a few positions the top-k logits (ids and values) and
@@ -493,5 +494,168 @@ def main():
         print(f"{name}: {len(weights)} tensors, logits range [{logits.min():.2f}, {logits.max():.2f}]")
 
 
+# ---------------------------------------------------------------- Phi-3 (modeling_phi3.py, longrope of modeling_rope_utils.py)
+
+def phi3_weights(cfg, rng):
+    """Phi3ForCausalLM: q, k, v rows fused in qkv_proj; gate, up rows fused in gate_up_proj; no biases."""
+    h = cfg["hidden_size"]
+    nh = cfg["num_attention_heads"]
+    kv = cfg["num_key_value_heads"]
+    hd = h // nh
+    inter = cfg["intermediate_size"]
+
+    def normal(*shape, std=0.2):
+        return rng.normal(0.0, std, size=shape).astype(np.float32)
+
+    w = {"model.embed_tokens.weight": normal(cfg["vocab_size"], h, std=0.5)}
+    for layer in range(cfg["num_hidden_layers"]):
+        p = f"model.layers.{layer}."
+        w[p + "input_layernorm.weight"] = 1 + normal(h, std=0.1)
+        w[p + "post_attention_layernorm.weight"] = 1 + normal(h, std=0.1)
+        w[p + "self_attn.qkv_proj.weight"] = normal(nh * hd + 2 * kv * hd, h)
+        w[p + "self_attn.o_proj.weight"] = normal(h, nh * hd)
+        w[p + "mlp.gate_up_proj.weight"] = normal(2 * inter, h)
+        w[p + "mlp.down_proj.weight"] = normal(h, inter)
+    w["model.norm.weight"] = 1 + normal(h, std=0.1)
+    if not cfg["tie_word_embeddings"]:
+        w["lm_head.weight"] = normal(cfg["vocab_size"], h, std=0.5)
+    return w
+
+
+def longrope(cfg, rotary_dim, seq_len):
+    """_compute_longrope_parameters: (inv_freq, attention_factor) for a sequence of seq_len tokens."""
+    params = cfg["rope_scaling"]
+    base = cfg.get("rope_theta", 10000.0)
+    original = cfg["original_max_position_embeddings"]
+    factor = cfg["max_position_embeddings"] / original
+    attention_factor = params.get("attention_factor")
+    if attention_factor is None:
+        attention_factor = 1.0 if factor <= 1.0 else math.sqrt(1 + math.log(factor) / math.log(original))
+    # longrope_frequency_update: seq_len = max(position_ids) + 1; long factors beyond the original length
+    ext = np.array(params["long_factor"] if seq_len > original else params["short_factor"], dtype=np.float64)
+    inv_freq = 1.0 / (ext * base ** (np.arange(0, rotary_dim, 2, dtype=np.float64) / rotary_dim))
+    return inv_freq, attention_factor
+
+
+def phi3_logits(cfg, w, ids):
+    """Phi3ForCausalLM: Llama blocks with fused projections, longrope and a partial rotary factor."""
+    w = f64(w)
+    h = cfg["hidden_size"]
+    nh = cfg["num_attention_heads"]
+    kv = cfg["num_key_value_heads"]
+    hd = h // nh
+    inter = cfg["intermediate_size"]
+    eps = cfg["rms_norm_eps"]
+    n = len(ids)
+    mask = causal_mask(n, cfg.get("sliding_window"))
+    rotary_dim = int(hd * cfg.get("partial_rotary_factor", 1.0))
+    inv_freq, attention_factor = longrope(cfg, rotary_dim, n)
+    freqs = np.outer(np.arange(n, dtype=np.float64), inv_freq)
+    emb = np.concatenate([freqs, freqs], axis=-1)
+    cos, sin = np.cos(emb) * attention_factor, np.sin(emb) * attention_factor
+
+    def rope(x):
+        # apply_rotary_pos_emb of modeling_phi3: rotate the first rotary_dim columns, pass the rest
+        rot, rest = x[..., :rotary_dim], x[..., rotary_dim:]
+        rot = rot * cos[:, None, :] + rotate_half(rot) * sin[:, None, :]
+        return np.concatenate([rot, rest], axis=-1)
+
+    x = w["model.embed_tokens.weight"][ids]
+    for layer in range(cfg["num_hidden_layers"]):
+        p = f"model.layers.{layer}."
+        a = p + "self_attn."
+        res = x
+        x = rms_norm(x, w[p + "input_layernorm.weight"], eps)
+        qkv = x @ w[a + "qkv_proj.weight"].T
+        q = qkv[:, :nh * hd].reshape(n, nh, hd)
+        k = qkv[:, nh * hd:nh * hd + kv * hd].reshape(n, kv, hd)
+        v = qkv[:, nh * hd + kv * hd:].reshape(n, kv, hd)
+        q, k = rope(q), rope(k)
+        rep = nh // kv
+        k = np.repeat(k, rep, axis=1)
+        v = np.repeat(v, rep, axis=1)
+        out = np.zeros((n, nh, hd))
+        for head in range(nh):
+            scores = q[:, head, :] @ k[:, head, :].T * hd ** -0.5 + mask
+            out[:, head, :] = softmax(scores) @ v[:, head, :]
+        x = res + out.reshape(n, nh * hd) @ w[a + "o_proj.weight"].T
+        res = x
+        x = rms_norm(x, w[p + "post_attention_layernorm.weight"], eps)
+        # Phi3MLP: gate, up = gate_up_proj(x).chunk(2); down_proj(up * silu(gate))
+        gate_up = x @ w[p + "mlp.gate_up_proj.weight"].T
+        gate, up = gate_up[:, :inter], gate_up[:, inter:]
+        x = res + (up * (gate / (1 + np.exp(-gate)))) @ w[p + "mlp.down_proj.weight"].T
+    x = rms_norm(x, w["model.norm.weight"], eps)
+    head = w["model.embed_tokens.weight"] if cfg["tie_word_embeddings"] else w["lm_head.weight"]
+    return x @ head.T
+
+
+def phi3_config(**extra):
+    cfg = {"architectures": ["Phi3ForCausalLM"], "model_type": "phi3", "hidden_size": 64, "num_hidden_layers": 2,
+           "num_attention_heads": 4, "num_key_value_heads": 2, "intermediate_size": 80, "vocab_size": 96,
+           "max_position_embeddings": 64, "original_max_position_embeddings": 8, "rms_norm_eps": 1e-5,
+           "rope_theta": 10000.0, "hidden_act": "silu", "tie_word_embeddings": False, "bos_token_id": 1,
+           "eos_token_id": 32, "sliding_window": None, "partial_rotary_factor": 1.0, "torch_dtype": "float32"}
+    cfg.update(extra)
+    return cfg
+
+
+# head_dim 16; the factor lists differ from each other and from 1 at every frequency
+PHI3_CASES = {
+    # 12 tokens > original 8: long factors at every position; partial rotary 0.75 (12 of 16 dimensions, 6 factors),
+    # default attention factor sqrt(1 + ln(64 / 8) / ln 8), tied embeddings (Phi-4-mini), a window of 10 tokens
+    "phi3-long": phi3_config(partial_rotary_factor=0.75, tie_word_embeddings=True, sliding_window=10,
+                             rope_scaling={"type": "longrope",
+                                           "short_factor": [1.0, 1.3, 1.9, 2.6, 3.4, 4.5],
+                                           "long_factor": [1.2, 2.1, 3.7, 6.0, 9.5, 15.0]}),
+    # 12 tokens <= original 16: short factors; full rotary, the older type name 'su' and an explicit attention factor
+    "phi3-short": phi3_config(original_max_position_embeddings=16,
+                              rope_scaling={"type": "su", "attention_factor": 1.15,
+                                            "short_factor": [1.1, 1.4, 2.0, 2.9, 4.1, 5.2, 6.6, 8.0],
+                                            "long_factor": [1.5, 2.5, 4.0, 7.0, 11.0, 17.0, 26.0, 40.0]}),
+}
+# the long case also records the logits of its first SHORT_PREFIX tokens alone (short factors: 8 <= 8)
+SHORT_PREFIX = 8
+
+
+def top_positions(name, logits, positions):
+    out = []
+    for pos in positions:
+        row = logits[pos]
+        top = np.argsort(-row, kind="stable")[:TOP_K]
+        gaps = -np.diff(row[np.argsort(-row, kind="stable")[:TOP_K + 1]])
+        if gaps.min() < 1e-3:
+            raise SystemExit(f"{name} position {pos}: top-{TOP_K} ranks closer than 1e-3, pick another seed")
+        lse = float(np.max(row) + np.log(np.sum(np.exp(row - np.max(row)))))
+        out.append({"position": pos, "top_ids": [int(i) for i in top],
+                    "top_logits": [round(float(row[i]), 7) for i in top], "logsumexp": round(lse, 7)})
+    return out
+
+
+def phi3_main():
+    for index, (name, cfg) in enumerate(PHI3_CASES.items()):
+        rng = np.random.default_rng(2810 + index)
+        weights = phi3_weights(cfg, rng)
+        ids = [int(t) for t in rng.integers(3, cfg["vocab_size"], size=SEQ_LEN)]
+        logits = phi3_logits(cfg, weights, np.array(ids))
+        out_dir = os.path.join(HERE, name)
+        os.makedirs(out_dir, exist_ok=True)
+        with open(os.path.join(out_dir, "config.json"), "w") as f:
+            json.dump(cfg, f, indent=2)
+            f.write("\n")
+        write_safetensors(os.path.join(out_dir, "model.safetensors"), weights)
+        expected = {"generator": "regenerate_reference.py (numpy " + np.__version__ + ", float64)",
+                    "token_ids": ids, "positions": top_positions(name, logits, POSITIONS)}
+        if SEQ_LEN > cfg["original_max_position_embeddings"]:
+            prefix = phi3_logits(cfg, weights, np.array(ids[:SHORT_PREFIX]))
+            expected["short_prefix"] = {"length": SHORT_PREFIX,
+                                        "positions": top_positions(name + " prefix", prefix, [3, SHORT_PREFIX - 1])}
+        with open(os.path.join(out_dir, "expected.json"), "w") as f:
+            json.dump(expected, f, indent=2)
+            f.write("\n")
+        print(f"{name}: {len(weights)} tensors, logits range [{logits.min():.2f}, {logits.max():.2f}]")
+
+
 if __name__ == "__main__":
     main()
+    phi3_main()

@@ -70,6 +70,8 @@ public final class RandomModelFolder {
         TINY_GEMMA2("tiny-gemma2", () -> headSizeScalar(ModelShapes.tinyGemma2()), 1000),
         /** A tiny Gemma 3 (q/k norms, local and global rotary bases; query_pre_attn_scalar the head size). */
         TINY_GEMMA3("tiny-gemma3", () -> headSizeScalar(ModelShapes.tinyGemma3()), 1000),
+        /** A tiny Phi-3 (fused projections, longrope from 32 positions, partial rotary factor; own output head). */
+        TINY_PHI3("tiny-phi3", ModelShapes::tinyPhi3, 1000),
         /** Qwen2.5-0.5B's shape (about 0.5 billion parameters). */
         QWEN25_05B("qwen2.5-0.5b", ModelShapes::qwen25_05b, 151_665),
         /** Llama-3.2-1B's shape (about 1.2 billion parameters). */
@@ -79,7 +81,11 @@ public final class RandomModelFolder {
         /** Gemma-2-2B's shape (about 2.6 billion parameters). */
         GEMMA2_2B("gemma-2-2b", ModelShapes::gemma2_2b, 256_000),
         /** Gemma-3-1B's shape (about 1 billion parameters, 262,144-token vocabulary). */
-        GEMMA3_1B("gemma-3-1b", ModelShapes::gemma3_1b, 262_144);
+        GEMMA3_1B("gemma-3-1b", ModelShapes::gemma3_1b, 262_144),
+        /** Phi-3.5-mini's shape (3.8 billion parameters, illustrative longrope factors). */
+        PHI35_MINI("phi-3.5-mini", ModelShapes::phi35Mini, 32_000),
+        /** Phi-4-mini's shape (3.8 billion parameters, partial rotary factor 0.75, tied). */
+        PHI4_MINI("phi-4-mini", ModelShapes::phi4Mini, 128_000);
 
         private final String id;
         private final Supplier<ModelConfig> shape;
@@ -165,7 +171,8 @@ public final class RandomModelFolder {
         ModelConfig config = new ModelConfig(base.architecture(), base.hiddenSize(), base.numLayers(), base.numHeads(),
                 base.numKvHeads(), base.headDim(), base.intermediateSize(), vocab, maxPositions, base.normEps(),
                 base.ropeTheta(), base.ropeScaling(), tied, base.attentionBias(), base.qkNorm(),
-                base.hiddenAct(), bos, eosIds, dtypeName(dtype), base.slidingWindow()).withGemma(base.gemma());
+                base.hiddenAct(), bos, eosIds, dtypeName(dtype), base.slidingWindow(), base.gemma(),
+                base.partialRotaryFactor());
 
         Files.createDirectories(dir);
         tokenizer.writeTo(dir);
@@ -223,6 +230,7 @@ public final class RandomModelFolder {
                 case "MistralForCausalLM" -> "mistral";
                 case "Qwen2ForCausalLM" -> "qwen2";
                 case "Qwen3ForCausalLM" -> "qwen3";
+                case "Phi3ForCausalLM" -> "phi3";
                 default -> "llama";
             });
             o.addProperty("hidden_size", c.hiddenSize());
@@ -234,7 +242,9 @@ public final class RandomModelFolder {
             o.addProperty("max_position_embeddings", c.maxPositions());
             o.addProperty("rms_norm_eps", c.normEps());
             o.addProperty("rope_theta", c.ropeTheta());
-            if (c.ropeScaling() != null) {
+            if (c.isPhi3()) {
+                phi3Fields(c, o);
+            } else if (c.ropeScaling() != null) {
                 JsonObject rs = new JsonObject();
                 rs.addProperty("rope_type", c.ropeScaling().type());
                 rs.addProperty("factor", c.ropeScaling().factor());
@@ -284,6 +294,31 @@ public final class RandomModelFolder {
         if (g.localRopeTheta() != null) {
             o.addProperty("rope_local_base_freq", g.localRopeTheta());
         }
+    }
+
+    /** Phi3Config's own fields: the partial rotary factor and longrope with its original length at the top level. */
+    private static void phi3Fields(ModelConfig c, JsonObject o) {
+        o.addProperty("partial_rotary_factor", c.partialRotaryFactor());
+        ModelConfig.RopeScaling s = c.ropeScaling();
+        if (s == null) {
+            return;
+        }
+        if (!s.isLongRope()) {
+            throw new IllegalArgumentException("a Phi-3 config.json carries longrope scaling, not " + s.type());
+        }
+        o.addProperty("original_max_position_embeddings", s.originalMaxPositionEmbeddings());
+        JsonObject rs = new JsonObject();
+        rs.addProperty("type", "longrope");
+        JsonArray shortFactor = new JsonArray();
+        s.shortFactor().forEach(shortFactor::add);
+        JsonArray longFactor = new JsonArray();
+        s.longFactor().forEach(longFactor::add);
+        rs.add("short_factor", shortFactor);
+        rs.add("long_factor", longFactor);
+        if (s.attentionFactor() != null) {
+            rs.addProperty("attention_factor", s.attentionFactor());
+        }
+        o.add("rope_scaling", rs);
     }
 
     private static JsonArray ints(List<Integer> ids) {

@@ -25,8 +25,9 @@ import java.util.concurrent.Callable;
 final class RandomModelCommand implements Callable<Integer> {
 
     @Option(names = "--shape", paramLabel = "SHAPE", defaultValue = "tiny-qwen2",
-            description = "tiny-llama, tiny-qwen2, tiny-qwen3, tiny-mistral, tiny-gpt2, tiny-gemma2, tiny-gemma3, qwen2.5-0.5b, "
-                    + "llama3.2-1b, llama3.1-8b, gemma-2-2b, gemma-3-1b (default: ${DEFAULT-VALUE}).")
+            description = "tiny-llama, tiny-qwen2, tiny-qwen3, tiny-mistral, tiny-gpt2, tiny-gemma2, tiny-gemma3, "
+                    + "tiny-phi3, qwen2.5-0.5b, llama3.2-1b, llama3.1-8b, gemma-2-2b, gemma-3-1b, phi-3.5-mini, "
+                    + "phi-4-mini (default: ${DEFAULT-VALUE}).")
     String shape;
 
     @Option(names = "--out", paramLabel = "DIR", required = true, description = "The folder to write (created if needed).")

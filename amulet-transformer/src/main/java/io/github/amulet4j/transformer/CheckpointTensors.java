@@ -13,7 +13,7 @@ import java.util.Map;
  * The tensors of a checkpoint in the layout the forward passes multiply fastest, read on demand from a
  * {@link TensorStore} and checked against the shapes the {@link ModelConfig} implies: every linear weight as
  * {@code [out, in]} (GPT-2's Conv1D {@code [in, out]} transposed), q/k/v fused into one matrix and gate/up into one,
- * their biases fused the same way. Matrices are {@link Matrix} sources read a few rows at a time, so a backend
+ * their biases fused the same way (Phi-3 stores them fused already). Matrices are {@link Matrix} sources read a few rows at a time, so a backend
  * converts them into its own form without a float32 copy of a whole model; vectors (norms, biases) are float arrays.
  * Shared by the Java pass ({@link JavaWeights}) and amulet-djl's engine weights.
  */
@@ -91,6 +91,12 @@ public final class CheckpointTensors {
         }
         String l = "model.layers." + i + ".";
         String a = l + "self_attn.";
+        if (config.isPhi3()) {
+            // already fused in the checkpoint, in this layout: q, k, v rows and gate, up rows
+            return new Layer(read(l + "input_layernorm.weight"), null, concat(a + "qkv_proj.weight"), null,
+                    concat(a + "o_proj.weight"), null, null, null, read(l + "post_attention_layernorm.weight"), null,
+                    concat(l + "mlp.gate_up_proj.weight"), null, concat(l + "mlp.down_proj.weight"), null);
+        }
         Matrix qkv = concat(a + "q_proj.weight", a + "k_proj.weight", a + "v_proj.weight");
         float[] qkvBias = config.attentionBias() ? concatValues(a + "q_proj.bias", a + "k_proj.bias", a + "v_proj.bias")
                 : null;

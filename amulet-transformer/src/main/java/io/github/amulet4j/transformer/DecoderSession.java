@@ -1,5 +1,6 @@
 package io.github.amulet4j.transformer;
 
+import io.github.amulet4j.formats.checkpoint.LongRope;
 import io.github.amulet4j.transformer.KvCache;
 
 import io.github.amulet4j.backend.DecodingSession;
@@ -12,6 +13,12 @@ import java.util.Objects;
 /**
  * A batch of streams of a {@link DecoderLm}: a left-padded KV cache of the model's {@link ForwardPass} (or, without a
  * cache, the token history that every step recomputes), and the last logits of every stream in a reused float array.
+ *
+ * <p>Longrope models (Phi-3) rotate a sequence of more than {@code original_max_position_embeddings} tokens with other
+ * frequencies than a shorter one, at every position. When a step takes a stream across that length, the session runs
+ * every stream's whole history again into a new cache (as transformers' Phi-3 generation drops its cache there), so
+ * the logits equal those of a fresh pass over the whole sequence; that one step costs a prefill. Such a model's
+ * prompt cache holds and serves only sequences that fit the original length.
  */
 public final class DecoderSession implements DecodingSession {
 
@@ -32,6 +39,8 @@ public final class DecoderSession implements DecodingSession {
     private int[] reused;
     /** False once a forward pass failed (the cache may hold half-written slots: nothing goes to the prompt cache). */
     private boolean intact = true;
+    /** Longrope's original length: a stream growing past it is recomputed whole ({@link #refill()}). */
+    private final int ropeSwitch;
 
     DecoderSession(DecoderLm model, List<int[]> prompts) {
         this(model, prompts, null, null);
@@ -46,6 +55,7 @@ public final class DecoderSession implements DecodingSession {
     private DecoderSession(DecoderLm model, List<int[]> prompts, KvCache.KvRows[] restored, int[] prefix) {
         this.model = model;
         this.vocab = model.vocabSize();
+        this.ropeSwitch = LongRope.switchLength(model.config());
         this.streams = prompts.size();
         this.history = new int[streams][];
         this.lengths = new int[streams];
@@ -118,7 +128,8 @@ public final class DecoderSession implements DecodingSession {
         java.util.Map<Integer, List<Integer>> groups = new java.util.LinkedHashMap<>();
         for (int i = 0; i < n; i++) {
             int[] p = prompts.get(i);
-            PromptCache.Match m = p.length < 2 ? null : promptCache.longest(p, p.length - 1);
+            PromptCache.Match m = p.length < 2 || p.length > LongRope.switchLength(model.config()) ? null
+                    : promptCache.longest(p, p.length - 1);
             if (m != null) {
                 rows[i] = m.rows();
                 prefix[i] = m.length();
@@ -221,7 +232,9 @@ public final class DecoderSession implements DecodingSession {
             }
             history[i][lengths[i]++] = tokens[i];
         }
-        if (cache != null) {
+        if (cache != null && crossesRopeSwitch(1)) {
+            refill();
+        } else if (cache != null) {
             int[][] batch = new int[streams][1];
             for (int i = 0; i < streams; i++) {
                 batch[i][0] = tokens[i];
@@ -264,7 +277,9 @@ public final class DecoderSession implements DecodingSession {
             System.arraycopy(tokens[i], 0, history[i], lengths[i], t);
             lengths[i] += t;
         }
-        if (cache != null) {
+        if (cache != null && crossesRopeSwitch(t)) {
+            refill();
+        } else if (cache != null) {
             step(tokens, pad, cache);
         } else {
             recompute();
@@ -403,6 +418,38 @@ public final class DecoderSession implements DecodingSession {
         }
     }
 
+    /** Whether the {@code added} tokens just appended took a stream past longrope's original length. */
+    private boolean crossesRopeSwitch(int added) {
+        for (int i = 0; i < streams; i++) {
+            if (lengths[i] > ropeSwitch && lengths[i] - added <= ropeSwitch) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Every stream's whole history through a new cache (the old one closed): the keys of a stream that crossed
+     * longrope's original length are then rotated with the long factors, as a fresh pass rotates them.
+     */
+    private void refill() {
+        int longest = 0;
+        for (int i = 0; i < streams; i++) {
+            longest = Math.max(longest, lengths[i]);
+        }
+        KvCache old = cache;
+        cache = null;
+        old.close();
+        cache = model.newCache(streams, Math.max(model.settings().initialCacheCapacity(), longest));
+        int[][] batch = new int[streams][longest];
+        pad = new int[streams];
+        for (int i = 0; i < streams; i++) {
+            pad[i] = longest - lengths[i];
+            System.arraycopy(history[i], 0, batch[i], pad[i], lengths[i]);
+        }
+        step(batch, pad, cache);
+    }
+
     private void step(int[][] batch, int[] rowPad, KvCache target) {
         try {
             model.forward().run(batch, rowPad, target, model.settings().prefillChunk(), logits);
@@ -414,7 +461,7 @@ public final class DecoderSession implements DecodingSession {
 
     /** Keeps the tokens and KV rows of {@code stream} in the prompt cache, if the session has one. */
     private void offer(int stream) {
-        if (promptCache == null || cache == null || !intact || lengths[stream] == 0) {
+        if (promptCache == null || cache == null || !intact || lengths[stream] == 0 || lengths[stream] > ropeSwitch) {
             return;
         }
         int[] tokens = Arrays.copyOf(history[stream], lengths[stream]);

@@ -1,5 +1,6 @@
 package io.github.amulet4j.transformer;
 
+import io.github.amulet4j.formats.checkpoint.LongRope;
 import io.github.amulet4j.formats.checkpoint.RotaryFrequencies;
 import io.github.amulet4j.formats.checkpoint.TensorStore;
 import io.github.amulet4j.transformer.weights.WeightFormat;
@@ -42,6 +43,16 @@ public final class JavaForward implements ForwardPass {
     private final JavaWeights w;
     private final RowSplitPool workers;
     private final float[] invFreq;
+    /** Longrope's inverse frequencies for rows longer than {@link #ropeSwitch}; null without longrope. */
+    private final float[] longInvFreq;
+    /** Rows longer than this many tokens use {@link #longInvFreq}. */
+    private final int ropeSwitch;
+    /** Longrope's attention factor on cos and sin (1 otherwise). */
+    private final float ropeScale;
+    /** Half the rotated dimensions of a head (partial rotary: fewer than {@link #half}). */
+    private final int rotHalf;
+    /** Per row of the pass in flight: whether its sequence is long enough for longrope's long factors. */
+    private boolean[] longRows = new boolean[0];
     private final boolean gpt2;
     private final int layers;
     private final int heads;
@@ -222,6 +233,11 @@ public final class JavaForward implements ForwardPass {
         this.w = weights;
         this.workers = workers;
         this.invFreq = invFreq;
+        LongRope longRope = LongRope.applies(config) ? LongRope.of(config) : null;
+        this.longInvFreq = longRope == null ? null : longRope.longInverseFrequencies();
+        this.ropeSwitch = longRope == null ? Integer.MAX_VALUE : longRope.switchLength();
+        this.ropeScale = longRope == null ? 1f : longRope.attentionFactor();
+        this.rotHalf = config.rotaryDim() / 2;
         this.gpt2 = config.isGpt2();
         this.layers = config.numLayers();
         this.heads = config.numHeads();
@@ -309,6 +325,11 @@ public final class JavaForward implements ForwardPass {
             throw new IllegalArgumentException("chunk must be >= 1, got " + chunk);
         }
         int t = tokens[0].length;
+        // longrope rotates a whole row with the factors its length after this pass calls for (as a fresh pass would)
+        longRows = new boolean[tokens.length];
+        for (int r = 0; r < tokens.length; r++) {
+            longRows[r] = (long) cache.used() + t - pad[r] > ropeSwitch;
+        }
         cache.reserve(t);
         running = cache;
         try {
@@ -339,7 +360,7 @@ public final class JavaForward implements ForwardPass {
                     VectorOps.scale(x, i * hidden, hidden, embedScale);
                 }
                 if (invFreqLocal != null) {
-                    for (int f = 0; f < half; f++) {
+                    for (int f = 0; f < rotHalf; f++) {
                         float angle = pos * invFreqLocal[f];
                         cosLocal[i * half + f] = (float) Math.cos(angle);
                         sinLocal[i * half + f] = (float) Math.sin(angle);
@@ -348,10 +369,11 @@ public final class JavaForward implements ForwardPass {
                 if (gpt2) {
                     VectorOps.add(positions, pos * hidden, x, i * hidden, hidden);
                 } else {
-                    for (int f = 0; f < half; f++) {
-                        float angle = pos * invFreq[f];
-                        cos[i * half + f] = (float) Math.cos(angle);
-                        sin[i * half + f] = (float) Math.sin(angle);
+                    float[] freq = longRows[r] ? longInvFreq : invFreq;
+                    for (int f = 0; f < rotHalf; f++) {
+                        float angle = pos * freq[f];
+                        cos[i * half + f] = (float) Math.cos(angle) * ropeScale;
+                        sin[i * half + f] = (float) Math.sin(angle) * ropeScale;
                     }
                 }
             }
@@ -943,17 +965,18 @@ public final class JavaForward implements ForwardPass {
     }
 
     /**
-     * Hugging Face's rotate_half rotation of one head at {@code a[off...]}: column j of the first half becomes
-     * {@code x_j cos - x_{j+half} sin}, column j + half becomes {@code x_{j+half} cos + x_j sin}.
+     * Hugging Face's rotate_half rotation of one head at {@code a[off...]} over its first {@code 2 * rotHalf}
+     * dimensions (all of them unless the rotary factor is partial; the rest pass through): column j of the first half
+     * becomes {@code x_j cos - x_{j+rotHalf} sin}, column j + rotHalf becomes {@code x_{j+rotHalf} cos + x_j sin}.
      */
     private void rotate(float[] a, int off, int table, float[] cosines, float[] sines) {
-        for (int f = 0; f < half; f++) {
+        for (int f = 0; f < rotHalf; f++) {
             float c = cosines[table + f];
             float s = sines[table + f];
             float x1 = a[off + f];
-            float x2 = a[off + f + half];
+            float x2 = a[off + f + rotHalf];
             a[off + f] = x1 * c - x2 * s;
-            a[off + f + half] = x2 * c + x1 * s;
+            a[off + f + rotHalf] = x2 * c + x1 * s;
         }
     }
 

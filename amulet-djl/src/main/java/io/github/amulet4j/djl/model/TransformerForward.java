@@ -15,10 +15,12 @@ import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import io.github.amulet4j.formats.checkpoint.GemmaConfig;
+import io.github.amulet4j.formats.checkpoint.LongRope;
 import io.github.amulet4j.formats.checkpoint.ModelConfig;
 import io.github.amulet4j.formats.checkpoint.RotaryFrequencies;
 
 import java.nio.ByteOrder;
+import java.util.Arrays;
 import java.nio.FloatBuffer;
 
 /**
@@ -49,6 +51,16 @@ final class TransformerForward implements ForwardPass {
     private final NDManager manager;
     private final DataType type;
     private final float[] invFreq;
+    /** Longrope's inverse frequencies for rows longer than {@link #ropeSwitch}; null without longrope. */
+    private final float[] longInvFreq;
+    /** Rows longer than this many tokens use {@link #longInvFreq}. */
+    private final int ropeSwitch;
+    /** Longrope's attention factor on cos and sin (1 otherwise). */
+    private final float ropeScale;
+    /** Half the rotated dimensions of a head (partial rotary: fewer than headDim / 2). */
+    private final int rotHalf;
+    /** Per row of the call in flight: whether its sequence is long enough for longrope's long factors. */
+    private boolean[] longRows = new boolean[0];
     private final boolean gpt2;
     private final int heads;
     private final int kvHeads;
@@ -79,6 +91,11 @@ final class TransformerForward implements ForwardPass {
         this.w = weights;
         this.type = type;
         this.invFreq = invFreq;
+        LongRope longRope = LongRope.applies(config) ? LongRope.of(config) : null;
+        this.longInvFreq = longRope == null ? null : longRope.longInverseFrequencies();
+        this.ropeSwitch = longRope == null ? Integer.MAX_VALUE : longRope.switchLength();
+        this.ropeScale = longRope == null ? 1f : longRope.attentionFactor();
+        this.rotHalf = config.rotaryDim() / 2;
         this.gpt2 = config.isGpt2();
         this.heads = config.numHeads();
         this.kvHeads = config.numKvHeads();
@@ -133,6 +150,11 @@ final class TransformerForward implements ForwardPass {
             throw new IllegalArgumentException("chunk must be >= 1, got " + chunk);
         }
         int t = tokens[0].length;
+        // longrope rotates a whole row with the factors its length after this call calls for (as a fresh pass would)
+        longRows = new boolean[tokens.length];
+        for (int r = 0; r < tokens.length; r++) {
+            longRows[r] = (long) cache.used() + t - pad[r] > ropeSwitch;
+        }
         cache.reserve(t);
         for (int start = 0; start < t; start += chunk) {
             int end = (int) Math.min(t, (long) start + chunk);
@@ -500,25 +522,30 @@ final class TransformerForward implements ForwardPass {
      * Per position, {@code cos(p * f)} and {@code sin(p * f)} over the head dimension as {@code [B, t, 1, headDim]}
      * (broadcast over the heads), for Hugging Face's rotate_half convention (halves, not interleaved pairs): frequency
      * {@code f_j} serves columns {@code j} and {@code j + half}. The sine table carries rotate_half's sign: minus in the
-     * first half, so that {@code x * cos + swapHalves(x) * sin} is the rotation.
+     * first half, so that {@code x * cos + swapHalves(x) * sin} is the rotation. With a partial rotary factor the
+     * halves are those of the first {@code 2 * rotHalf} columns and the rest have cos 1 and sin 0; with longrope the
+     * row's frequencies are its length's (for the global {@link #invFreq} only; Gemma 3's local frequencies have no
+     * longrope) and cos and sin carry the attention factor.
      */
-    private NDArray[] rotaryTables(NDManager step, long[] pos, int b, int t, float[] invFreq) {
-        int half = headDim / 2;
+    private NDArray[] rotaryTables(NDManager step, long[] pos, int b, int t, float[] frequencies) {
+        int half = rotHalf;
         int size = Math.multiplyExact(pos.length, headDim);
         float[] c = new float[size];
         float[] s = new float[size];
         for (int i = 0; i < pos.length; i++) {
             float p = pos[i];
             int base = i * headDim;
+            float[] freq = frequencies == invFreq && longRows[i / t] ? longInvFreq : frequencies;
             for (int j = 0; j < half; j++) {
-                float angle = p * invFreq[j];
-                float cv = (float) Math.cos(angle);
-                float sv = (float) Math.sin(angle);
+                float angle = p * freq[j];
+                float cv = (float) Math.cos(angle) * ropeScale;
+                float sv = (float) Math.sin(angle) * ropeScale;
                 c[base + j] = cv;
                 c[base + j + half] = cv;
                 s[base + j] = -sv;
                 s[base + j + half] = sv;
             }
+            Arrays.fill(c, base + 2 * half, base + headDim, 1f);
         }
         Shape shape = new Shape(b, t, 1, headDim);
         NDArray cos = step.create(c, shape);
@@ -532,6 +559,12 @@ final class TransformerForward implements ForwardPass {
      * {@code x_j cos - x_{j+half} sin}, column j + half becomes {@code x_{j+half} cos + x_j sin}.
      */
     private NDArray rotate(NDArray x, NDArray cos, NDArray sin) {
+        if (2 * rotHalf < headDim) {
+            // partial rotary: the first 2 * rotHalf columns swap halves, the rest (sin 0) stay where they are
+            NDList parts = x.split(new long[] {rotHalf, 2L * rotHalf}, 3);
+            NDArray swapped = parts.get(1).concat(parts.get(0), 3).concat(parts.get(2), 3);
+            return x.mul(cos).addi(swapped.muli(sin));
+        }
         NDList halves = x.split(2, 3);
         NDArray swapped = halves.get(1).concat(halves.get(0), 3);
         return x.mul(cos).addi(swapped.muli(sin));

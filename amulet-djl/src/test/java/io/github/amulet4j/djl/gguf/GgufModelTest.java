@@ -52,7 +52,7 @@ class GgufModelTest {
 
     @ParameterizedTest
     @EnumSource(names = {"TINY_LLAMA", "TINY_MISTRAL", "TINY_QWEN2", "TINY_QWEN3", "TINY_GPT2", "TINY_GEMMA2",
-            "TINY_GEMMA3"})
+            "TINY_GEMMA3", "TINY_PHI3"})
     void logitsEqualSafetensors(RandomModelFolder.Shape shape) throws IOException {
         Path folder = dir.resolve(shape.id());
         RandomModelFolder.write(folder, shape, 11, SafetensorsDtype.F32);
@@ -100,6 +100,7 @@ class GgufModelTest {
         assertEquals(want.attentionBias(), got.attentionBias());
         assertEquals(want.qkNorm(), got.qkNorm());
         assertEquals(want.slidingWindow(), got.slidingWindow());
+        assertEquals(want.rotaryDim(), got.rotaryDim());
         assertEquals(want.bosTokenId(), got.bosTokenId());
         assertEquals(want.eosTokenIds().get(0), got.eosTokenIds().get(0));
         if (!want.isGpt2()) {
@@ -166,11 +167,11 @@ class GgufModelTest {
     @Test
     void unsupportedArchitectureNamed() throws IOException {
         Path f = dir.resolve("phi.gguf");
-        new GgufWriter().putString("general.architecture", "phi3")
+        new GgufWriter().putString("general.architecture", "phi2")
                 .tensor("token_embd.weight", GgmlType.F32, new long[] {4, 8}, new float[32]).write(f);
         try (GgufFile g = GgufFile.open(f)) {
             GgufFormatException e = assertThrows(GgufFormatException.class, () -> GgufModelConfig.read(g));
-            assertTrue(e.getMessage().contains("'general.architecture' is 'phi3'")
+            assertTrue(e.getMessage().contains("'general.architecture' is 'phi2'")
                     && e.getMessage().contains("qwen2"), e.getMessage());
         }
     }

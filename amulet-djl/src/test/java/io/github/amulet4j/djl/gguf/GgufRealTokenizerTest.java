@@ -98,6 +98,24 @@ class GgufRealTokenizerTest {
         assertSameEncodings("gpt2", folder, gguf);
     }
 
+    /**
+     * SentencePiece scores of a BPE {@code model}'s pieces as llama.cpp stores them: a piece made by an earlier merge
+     * scores higher; pieces no merge makes score lowest.
+     */
+    static float[] sentencePieceScores(String[] tokens, JsonObject model) {
+        Map<String, Integer> firstRank = new HashMap<>();
+        List<JsonElement> merges = model.getAsJsonArray("merges").asList();
+        for (int r = 0; r < merges.size(); r++) {
+            firstRank.putIfAbsent(merges.get(r).getAsString().replace(" ", ""), r);
+        }
+        float[] scores = new float[tokens.length];
+        for (int i = 0; i < tokens.length; i++) {
+            Integer r = firstRank.get(tokens[i]);
+            scores[i] = r == null ? -1e6f - i : -r;
+        }
+        return scores;
+    }
+
     @Test
     void mistralSentencePieceThroughGguf() throws IOException {
         Path folder = folder("mistral");
@@ -105,17 +123,9 @@ class GgufRealTokenizerTest {
                 .getAsJsonObject("model");
         String[] tokens = new String[model.getAsJsonObject("vocab").size()];
         model.getAsJsonObject("vocab").entrySet().forEach(e -> tokens[e.getValue().getAsInt()] = e.getKey());
-        // SentencePiece scores as llama.cpp stores them: a piece made by an earlier merge scores higher
-        Map<String, Integer> firstRank = new HashMap<>();
-        List<JsonElement> merges = model.getAsJsonArray("merges").asList();
-        for (int r = 0; r < merges.size(); r++) {
-            firstRank.putIfAbsent(merges.get(r).getAsString().replace(" ", ""), r);
-        }
-        float[] scores = new float[tokens.length];
+        float[] scores = sentencePieceScores(tokens, model);
         int[] types = new int[tokens.length];
         for (int i = 0; i < tokens.length; i++) {
-            Integer r = firstRank.get(tokens[i]);
-            scores[i] = r == null ? -1e6f - i : -r;
             types[i] = i == 0 ? GgufTokenizer.UNKNOWN : i <= 2 ? GgufTokenizer.CONTROL
                     : tokens[i].matches("<0x[0-9A-F]{2}>") ? GgufTokenizer.BYTE : GgufTokenizer.NORMAL;
         }

@@ -329,6 +329,14 @@ class LoadingAndOptionsTest {
             String p = "model.layers." + l + ".";
             m.put(p + "input_layernorm.weight", new long[] {h});
             m.put(p + "post_attention_layernorm.weight", new long[] {h});
+            if (c.architecture().equals("Phi3ForCausalLM")) {
+                // modeling_phi3: Phi3Attention.qkv_proj (q, k, v rows), Phi3MLP.gate_up_proj (gate, up rows)
+                m.put(p + "self_attn.qkv_proj.weight", new long[] {q + 2 * kv, h});
+                m.put(p + "self_attn.o_proj.weight", new long[] {h, q});
+                m.put(p + "mlp.gate_up_proj.weight", new long[] {2 * i, h});
+                m.put(p + "mlp.down_proj.weight", new long[] {h, i});
+                continue;
+            }
             m.put(p + "self_attn.q_proj.weight", new long[] {q, h});
             m.put(p + "self_attn.k_proj.weight", new long[] {kv, h});
             m.put(p + "self_attn.v_proj.weight", new long[] {kv, h});

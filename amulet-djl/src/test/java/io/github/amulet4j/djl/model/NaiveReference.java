@@ -5,8 +5,9 @@ import io.github.amulet4j.formats.checkpoint.TensorStore;
 
 /**
  * An independent forward pass in plain Java loops (double accumulation) over the float32 values of a
- * {@link TensorStore}: embedding, RMSNorm / LayerNorm, rotary embedding (rotate_half, linear and llama3 scaling),
- * grouped-query causal attention, SwiGLU / GELU-new MLP and head. Used to check the DJL model.
+ * {@link TensorStore}: embedding, RMSNorm / LayerNorm, rotary embedding (rotate_half, linear, llama3 and longrope
+ * scaling, partial rotary factor), Phi-3's fused projections, Gemma 2 / Gemma 3 (norms times 1 + w, soft-capping,
+ * per-layer windows), grouped-query causal attention, SwiGLU / GELU-new MLP and head. Used to check the DJL model.
  */
 public final class NaiveReference {
 
@@ -52,7 +53,7 @@ public final class NaiveReference {
                 x[i][j] = emb[tokens[i] * hs + j] * scale;
             }
         }
-        double[] global = invFreq();
+        double[] global = invFreq(t);
         double[] local = g.localRopeTheta() == null ? global : new double[hd / 2];
         for (int i = 0; g.localRopeTheta() != null && i < hd / 2; i++) {
             local[i] = 1 / Math.pow(g.localRopeTheta(), 2.0 * i / hd);
@@ -187,7 +188,9 @@ public final class NaiveReference {
                 x[i][j] = emb[tokens[i] * hs + j];
             }
         }
-        double[] invFreq = invFreq();
+        double[] invFreq = invFreq(t);
+        int rot = c.rotaryDim();
+        double scale = longRopeAttentionFactor();
         for (int l = 0; l < c.numLayers(); l++) {
             String pre = "model.layers." + l + ".";
             String a = pre + "self_attn.";
@@ -196,6 +199,15 @@ public final class NaiveReference {
             double[][] v = new double[t][];
             for (int i = 0; i < t; i++) {
                 double[] h = rms(x[i], w(pre + "input_layernorm.weight"));
+                if (c.isPhi3()) {
+                    double[] qkv = matvec(w(a + "qkv_proj.weight"), (nh + 2 * kvh) * hd, hs, h, null);
+                    q[i] = java.util.Arrays.copyOfRange(qkv, 0, nh * hd);
+                    k[i] = java.util.Arrays.copyOfRange(qkv, nh * hd, (nh + kvh) * hd);
+                    v[i] = java.util.Arrays.copyOfRange(qkv, (nh + kvh) * hd, (nh + 2 * kvh) * hd);
+                    rope(q[i], nh, hd, i, invFreq, rot, scale);
+                    rope(k[i], kvh, hd, i, invFreq, rot, scale);
+                    continue;
+                }
                 q[i] = matvec(w(a + "q_proj.weight"), nh * hd, hs, h, c.attentionBias() ? w(a + "q_proj.bias") : null);
                 k[i] = matvec(w(a + "k_proj.weight"), kvh * hd, hs, h, c.attentionBias() ? w(a + "k_proj.bias") : null);
                 v[i] = matvec(w(a + "v_proj.weight"), kvh * hd, hs, h, c.attentionBias() ? w(a + "v_proj.bias") : null);
@@ -212,8 +224,16 @@ public final class NaiveReference {
                 double[] o = matvec(w(a + "o_proj.weight"), hs, nh * hd, att[i], oBias ? w(a + "o_proj.bias") : null);
                 add(x[i], o);
                 double[] h = rms(x[i], w(pre + "post_attention_layernorm.weight"));
-                double[] g = matvec(w(pre + "mlp.gate_proj.weight"), inter, hs, h, null);
-                double[] u = matvec(w(pre + "mlp.up_proj.weight"), inter, hs, h, null);
+                double[] g;
+                double[] u;
+                if (c.isPhi3()) {
+                    double[] gu = matvec(w(pre + "mlp.gate_up_proj.weight"), 2 * inter, hs, h, null);
+                    g = java.util.Arrays.copyOfRange(gu, 0, inter);
+                    u = java.util.Arrays.copyOfRange(gu, inter, 2 * inter);
+                } else {
+                    g = matvec(w(pre + "mlp.gate_proj.weight"), inter, hs, h, null);
+                    u = matvec(w(pre + "mlp.up_proj.weight"), inter, hs, h, null);
+                }
                 double[] m = new double[inter];
                 for (int j = 0; j < inter; j++) {
                     m[j] = g[j] / (1 + Math.exp(-g[j])) * u[j];
@@ -315,14 +335,37 @@ public final class NaiveReference {
         return out;
     }
 
-    /** Inverse frequencies, with linear scaling and llama3 band remapping written from the formulas. */
-    private double[] invFreq() {
-        int hd = c.headDim();
+    /** Longrope's factor on cos and sin: as configured, else sqrt(1 + ln(max / original) / ln(original)); else 1. */
+    private double longRopeAttentionFactor() {
+        ModelConfig.RopeScaling rs = c.ropeScaling();
+        if (rs == null || !rs.isLongRope()) {
+            return 1;
+        }
+        if (rs.attentionFactor() != null) {
+            return rs.attentionFactor();
+        }
+        double factor = (double) c.maxPositions() / rs.originalMaxPositionEmbeddings();
+        return factor <= 1 ? 1 : Math.sqrt(1 + Math.log(factor) / Math.log(rs.originalMaxPositionEmbeddings()));
+    }
+
+    /**
+     * Inverse frequencies over the rotary dimensions for a sequence of {@code t} tokens, with linear scaling, llama3
+     * band remapping and longrope's factors (long beyond the original length) written from the formulas.
+     */
+    private double[] invFreq(int t) {
+        int hd = c.rotaryDim();
         double[] f = new double[hd / 2];
         for (int i = 0; i < hd / 2; i++) {
             f[i] = 1 / Math.pow(c.ropeTheta(), 2.0 * i / hd);
         }
         ModelConfig.RopeScaling rs = c.ropeScaling();
+        if (rs != null && rs.isLongRope()) {
+            java.util.List<Double> ext = t > rs.originalMaxPositionEmbeddings() ? rs.longFactor() : rs.shortFactor();
+            for (int i = 0; i < f.length; i++) {
+                f[i] = f[i] / ext.get(i);
+            }
+            return f;
+        }
         if (rs != null && "linear".equals(rs.type())) {
             // linear ("position interpolation"): position p is rotated as p / factor, i.e. every frequency / factor
             for (int i = 0; i < f.length; i++) {
@@ -351,15 +394,20 @@ public final class NaiveReference {
     }
 
     private static void rope(double[] x, int heads, int hd, int pos, double[] invFreq) {
-        int half = hd / 2;
+        rope(x, heads, hd, pos, invFreq, hd, 1);
+    }
+
+    /** rotate_half over the first {@code rot} dimensions of each head, cos and sin times {@code scale}. */
+    private static void rope(double[] x, int heads, int hd, int pos, double[] invFreq, int rot, double scale) {
+        int half = rot / 2;
         for (int h = 0; h < heads; h++) {
             int b = h * hd;
             for (int i = 0; i < half; i++) {
                 double a = pos * invFreq[i];
                 double x1 = x[b + i];
                 double x2 = x[b + i + half];
-                x[b + i] = x1 * Math.cos(a) - x2 * Math.sin(a);
-                x[b + i + half] = x2 * Math.cos(a) + x1 * Math.sin(a);
+                x[b + i] = (x1 * Math.cos(a) - x2 * Math.sin(a)) * scale;
+                x[b + i + half] = (x2 * Math.cos(a) + x1 * Math.sin(a)) * scale;
             }
         }
     }

@@ -127,6 +127,106 @@ class ReferenceCheckpointsTest {
         }
     }
 
+    /**
+     * Phi-3 (fused qkv_proj and gate_up_proj, longrope, partial rotary factor, tied head, window) on both kernels: all
+     * positions in one pass, and one token at a time through the KV cache from two tokens, where the long case's
+     * steps up to {@code original_max_position_embeddings} (8) tokens match the numpy logits of that prefix alone
+     * (short factors) and the steps after it, once the session has re-run the sequence with the long factors, the
+     * logits of the whole sequence.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"phi3-long", "phi3-short"})
+    void phi3GivesTheLogitsOfTheNumpyReference(String name) throws IOException {
+        Path dir = folder(name);
+        JsonObject expected = JsonParser.parseString(Files.readString(dir.resolve("expected.json"))).getAsJsonObject();
+        int[] ids = tokenIds(expected);
+        List<Expected> positions = positions(expected);
+        JsonObject shortPrefix = expected.getAsJsonObject("short_prefix");
+        int prefixLength = shortPrefix == null ? 0 : shortPrefix.get("length").getAsInt();
+        List<Expected> prefixPositions = shortPrefix == null ? List.of() : positions(shortPrefix);
+        ModelConfig config = ModelConfigReader.readFolder(dir);
+        assertEquals("Phi3ForCausalLM", config.architecture());
+        try (TensorStore store = Checkpoints.open(dir)) {
+            for (RuntimeOptions.LinearKernel kernel : List.of(RuntimeOptions.LinearKernel.ENGINE,
+                    RuntimeOptions.LinearKernel.JAVA)) {
+                RuntimeOptions options = RuntimeOptions.builder().linearKernel(kernel).initialCacheCapacity(4).build();
+                try (DjlCausalLm lm = DjlCausalLm.load(config, store, options)) {
+                    float[][] all = lm.logitsAllPositions(ids);
+                    for (Expected e : positions) {
+                        check(name + " " + kernel + " all positions, position " + e.position(), e, all[e.position()]);
+                    }
+                    if (prefixLength > 0) {
+                        float[][] prefix = lm.logitsAllPositions(Arrays.copyOf(ids, prefixLength));
+                        for (Expected e : prefixPositions) {
+                            check(name + " " + kernel + " short prefix, position " + e.position(), e,
+                                    prefix[e.position()]);
+                        }
+                    }
+                    try (DecodingSession s = lm.prefill(List.of(Arrays.copyOf(ids, 2)))) {
+                        for (int pos = 2; pos < ids.length; pos++) {
+                            s.append(new int[] {ids[pos]});
+                            boolean isShort = pos < prefixLength;
+                            for (Expected e : isShort ? prefixPositions : positions) {
+                                if (e.position() == pos) {
+                                    check(name + " " + kernel + " cached step, position " + pos
+                                            + (isShort ? " (short prefix)" : ""), e, s.logits().row(0));
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * Guards the test above: the long factors, the attention factor, the window and the re-run at the crossing each
+     * change the last position's logits beyond the tolerance.
+     */
+    @org.junit.jupiter.api.Test
+    void phi3LongropeFeaturesMatterAtTheTestedPositions() throws IOException {
+        Path dir = folder("phi3-long");
+        JsonObject expected = JsonParser.parseString(Files.readString(dir.resolve("expected.json"))).getAsJsonObject();
+        int[] ids = tokenIds(expected);
+        Expected last = positions(expected).get(positions(expected).size() - 1);
+        ModelConfig config = ModelConfigReader.readFolder(dir);
+        ModelConfig.RopeScaling s = config.ropeScaling();
+        assertTrue(s.isLongRope() && config.rotaryDim() == 12 && config.tieWordEmbeddings(), config.toString());
+        ModelConfig shortOnly = config.withRopeScaling(new ModelConfig.RopeScaling(s.type(), s.factor(), 1, 1,
+                s.originalMaxPositionEmbeddings(), s.shortFactor(), s.shortFactor(), s.attentionFactor()));
+        ModelConfig unitAttention = config.withRopeScaling(new ModelConfig.RopeScaling(s.type(), s.factor(), 1, 1,
+                s.originalMaxPositionEmbeddings(), s.shortFactor(), s.longFactor(), 1.0));
+        ModelConfig noWindow = config.withSlidingWindow(null);
+        RuntimeOptions options = RuntimeOptions.builder().linearKernel(RuntimeOptions.LinearKernel.JAVA).build();
+        try (TensorStore store = Checkpoints.open(dir)) {
+            for (ModelConfig without : List.of(shortOnly, unitAttention, noWindow)) {
+                try (DjlCausalLm lm = DjlCausalLm.load(without, store, options)) {
+                    float[] row = lm.logitsAllPositions(ids)[last.position()];
+                    assertTrue(worstTopLogitGap(last, row) > 1e-2, without.ropeScaling() + " window "
+                            + without.slidingWindow() + ": changes the top logits by only " + worstTopLogitGap(last, row));
+                }
+            }
+            // the cache of the first 8 tokens (short factors) kept, the last 4 run with the long factors: not the
+            // fresh pass, which is why the session re-runs the sequence at the crossing
+            try (DjlCausalLm lm = DjlCausalLm.load(config, store, options);
+                 io.github.amulet4j.transformer.KvCache cache = lm.newCache(1, ids.length)) {
+                float[] row = new float[lm.vocabSize()];
+                lm.forward().run(new int[][] {Arrays.copyOf(ids, 8)}, new int[] {0}, cache, 64, row);
+                lm.forward().run(new int[][] {Arrays.copyOfRange(ids, 8, ids.length)}, new int[] {0}, cache, 64, row);
+                assertTrue(worstTopLogitGap(last, row) > 1e-2, "a stale short-factor cache changes the logits by only "
+                        + worstTopLogitGap(last, row));
+            }
+        }
+    }
+
+    private static double worstTopLogitGap(Expected e, float[] row) {
+        double worst = 0;
+        for (int i = 0; i < e.topIds().length; i++) {
+            worst = Math.max(worst, Math.abs(row[e.topIds()[i]] - e.topLogits()[i]));
+        }
+        return worst;
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"llama-linear", "llama3", "mistral-window"})
     void theRopeScalingAndTheWindowMatterAtTheTestedPositions(String name) throws IOException {

@@ -33,35 +33,35 @@ final class TestModels {
         return new ModelConfig(c.architecture(), c.hiddenSize(), c.numLayers(), c.numHeads(), c.numKvHeads(),
                 c.headDim(), c.intermediateSize(), c.vocabSize(), max, c.normEps(), c.ropeTheta(), c.ropeScaling(),
                 c.tieWordEmbeddings(), c.attentionBias(), c.qkNorm(), c.hiddenAct(), c.bosTokenId(), c.eosTokenIds(),
-                c.torchDtype(), c.slidingWindow(), c.gemma());
+                c.torchDtype(), c.slidingWindow(), c.gemma(), c.partialRotaryFactor());
     }
 
     static ModelConfig withLayers(ModelConfig c, int layers, int maxPositions) {
         return new ModelConfig(c.architecture(), c.hiddenSize(), layers, c.numHeads(), c.numKvHeads(),
                 c.headDim(), c.intermediateSize(), c.vocabSize(), maxPositions, c.normEps(), c.ropeTheta(), c.ropeScaling(),
                 c.tieWordEmbeddings(), c.attentionBias(), c.qkNorm(), c.hiddenAct(), c.bosTokenId(), c.eosTokenIds(),
-                c.torchDtype(), c.slidingWindow());
+                c.torchDtype(), c.slidingWindow(), null, c.partialRotaryFactor());
     }
 
     static ModelConfig withArchitecture(ModelConfig c, String architecture) {
         return new ModelConfig(architecture, c.hiddenSize(), c.numLayers(), c.numHeads(), c.numKvHeads(),
                 c.headDim(), c.intermediateSize(), c.vocabSize(), c.maxPositions(), c.normEps(), c.ropeTheta(),
                 c.ropeScaling(), c.tieWordEmbeddings(), c.attentionBias(), c.qkNorm(), c.hiddenAct(), c.bosTokenId(),
-                c.eosTokenIds(), c.torchDtype(), c.slidingWindow(), c.gemma());
+                c.eosTokenIds(), c.torchDtype(), c.slidingWindow(), c.gemma(), c.partialRotaryFactor());
     }
 
     static ModelConfig withoutRopeScaling(ModelConfig c) {
         return new ModelConfig(c.architecture(), c.hiddenSize(), c.numLayers(), c.numHeads(), c.numKvHeads(),
                 c.headDim(), c.intermediateSize(), c.vocabSize(), c.maxPositions(), c.normEps(), c.ropeTheta(), null,
                 c.tieWordEmbeddings(), c.attentionBias(), c.qkNorm(), c.hiddenAct(), c.bosTokenId(), c.eosTokenIds(),
-                c.torchDtype(), c.slidingWindow(), c.gemma());
+                c.torchDtype(), c.slidingWindow(), c.gemma(), c.partialRotaryFactor());
     }
 
     static ModelConfig withRopeScaling(ModelConfig c, ModelConfig.RopeScaling scaling) {
         return new ModelConfig(c.architecture(), c.hiddenSize(), c.numLayers(), c.numHeads(), c.numKvHeads(),
                 c.headDim(), c.intermediateSize(), c.vocabSize(), c.maxPositions(), c.normEps(), c.ropeTheta(), scaling,
                 c.tieWordEmbeddings(), c.attentionBias(), c.qkNorm(), c.hiddenAct(), c.bosTokenId(), c.eosTokenIds(),
-                c.torchDtype(), c.slidingWindow(), c.gemma());
+                c.torchDtype(), c.slidingWindow(), c.gemma(), c.partialRotaryFactor());
     }
 
     static float maxAbsDiff(float[] a, int aOff, float[] b, int bOff, int n) {

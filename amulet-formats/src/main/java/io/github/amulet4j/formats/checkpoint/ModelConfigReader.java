@@ -17,8 +17,8 @@ import java.util.List;
 /**
  * Reads a Hugging Face {@code config.json} into a {@link ModelConfig}. Absent optional fields take the
  * defaults of the matching transformers configuration class (LlamaConfig, MistralConfig, Qwen2Config,
- * Qwen3Config, GPT2Config, Gemma2Config, Gemma3TextConfig: for the Gemmas every field, as transformers does); the
- * other families' model dimensions ({@code hidden_size}, {@code num_hidden_layers},
+ * Qwen3Config, GPT2Config, Phi3Config, Gemma2Config, Gemma3TextConfig: for the Gemmas every field, as transformers
+ * does); the other families' model dimensions ({@code hidden_size}, {@code num_hidden_layers},
  * {@code num_attention_heads}, {@code intermediate_size}, {@code vocab_size}, or GPT-2's {@code n_embd},
  * {@code n_layer}, {@code n_head}, {@code vocab_size}) are required.
  */
@@ -65,6 +65,7 @@ public final class ModelConfigReader {
             case "Qwen3ForCausalLM" -> llamaFamily(f, arch, 1e-6, 32768, false, true, null, List.of());
             case "Gemma2ForCausalLM", "Gemma3ForCausalLM" -> gemma(f, f, arch);
             case "Gemma3ForConditionalGeneration" -> gemma(textConfig(f), f, "Gemma3ForCausalLM");
+            case "Phi3ForCausalLM" -> phi3(f, arch);
             default -> throw new CheckpointException(source + ": unsupported architecture '" + arch
                     + "' (supported: " + String.join(", ", ModelConfig.SUPPORTED_ARCHITECTURES) + ")");
         };
@@ -116,6 +117,7 @@ public final class ModelConfigReader {
             case "gemma2" -> "Gemma2ForCausalLM";
             case "gemma3_text" -> "Gemma3ForCausalLM";
             case "gemma3" -> "Gemma3ForConditionalGeneration";
+            case "phi3" -> "Phi3ForCausalLM";
             default -> throw new CheckpointException(f.source + ": unsupported model_type '" + modelType
                     + "' and no 'architectures' (supported: " + String.join(", ", ModelConfig.SUPPORTED_ARCHITECTURES) + ")");
         };
@@ -276,7 +278,7 @@ public final class ModelConfigReader {
                 f.optString("hidden_activation", "gelu_pytorch_tanh"),
                 bos.optInt("bos_token_id", 2),
                 ids.has("eos_token_id") ? ids.intList("eos_token_id") : List.of(1),
-                dtype != null ? dtype : torchDtype(top), null, gemma);
+                dtype != null ? dtype : torchDtype(top), null, gemma, 1.0);
     }
 
     /**
@@ -324,11 +326,49 @@ public final class ModelConfigReader {
     }
 
     /**
+     * Phi-3 / Phi-3.5 / Phi-4-mini: the Llama fields with Phi3Config's defaults (eps 1e-5, 4096 positions, BOS 1,
+     * EOS 32000), {@code partial_rotary_factor} (in {@code rope_parameters} too) and {@code longrope} scaling, whose
+     * original length is the top-level {@code original_max_position_embeddings}, else the scaling object's, else
+     * Phi3Config's default 4096, and whose factor is max_position_embeddings over that length, as in
+     * transformers. The fused {@code qkv_proj} and {@code gate_up_proj} are a matter of {@link TensorLayout}.
+     */
+    private static ModelConfig phi3(Fields f, String arch) {
+        ModelConfig c = llamaFamily(f, arch, 1e-5, 4096, false, false, 1, List.of(32000));
+        JsonObject ropeParams = f.optObject("rope_parameters");
+        double partial = f.has("partial_rotary_factor") ? f.optDouble("partial_rotary_factor", 1.0)
+                : ropeParams != null ? new Fields(ropeParams, f.source + " rope_parameters")
+                .optDouble("partial_rotary_factor", 1.0) : 1.0;
+        if (!(partial > 0 && partial <= 1)) {
+            throw new CheckpointException(f.source + ": field 'partial_rotary_factor' must be in (0, 1], found " + partial);
+        }
+        c = c.withPartialRotaryFactor(partial);
+        if (c.rotaryDim() < 2 || c.rotaryDim() % 2 != 0) {
+            throw new CheckpointException(f.source + ": head_dim " + c.headDim() + " x partial_rotary_factor " + partial
+                    + " gives " + c.rotaryDim() + " rotary dimensions; expected an even number >= 2");
+        }
+        ModelConfig.RopeScaling s = c.ropeScaling();
+        if (s != null && s.isLongRope()) {
+            String field = f.has("rope_scaling") ? "rope_scaling" : "rope_parameters";
+            Fields rs = new Fields(f.optObject(field), f.source + " " + field);
+            int original = f.has("original_max_position_embeddings")
+                    ? f.reqPositiveInt("original_max_position_embeddings")
+                    : s.originalMaxPositionEmbeddings() > 0 ? s.originalMaxPositionEmbeddings() : 4096;
+            int half = c.rotaryDim() / 2;
+            List<Double> shortFactor = rs.doubleList("short_factor", half);
+            List<Double> longFactor = rs.doubleList("long_factor", half);
+            Double attention = rs.has("attention_factor") ? rs.reqDouble("attention_factor") : null;
+            c = c.withRopeScaling(new ModelConfig.RopeScaling(s.type(), (double) c.maxPositions() / original, 1.0, 1.0,
+                    original, shortFactor, longFactor, attention));
+        }
+        return c;
+    }
+
+    /**
      * Mistral's {@code sliding_window} (null or absent: full attention). Qwen2/Qwen3 apply a window only to some
      * layers when {@code use_sliding_window} is true, which this library does not run: that is refused by name.
      */
     private static Integer slidingWindow(Fields f, String arch) {
-        if ("MistralForCausalLM".equals(arch)) {
+        if ("MistralForCausalLM".equals(arch) || "Phi3ForCausalLM".equals(arch)) {
             Integer w = f.optInt("sliding_window", null);
             if (w != null && w < 1) {
                 throw new CheckpointException(f.source + ": field 'sliding_window' must be a positive integer or null,"
@@ -484,6 +524,27 @@ public final class ModelConfigReader {
                 throw wrong(k, "an object", e);
             }
             return e.getAsJsonObject();
+        }
+
+        /** A required list of {@code size} positive finite numbers. */
+        List<Double> doubleList(String k, int size) {
+            if (!has(k)) {
+                throw new CheckpointException(source + ": missing required field '" + k + "' (a list of " + size
+                        + " numbers, one per rotary frequency)");
+            }
+            JsonElement e = o.get(k);
+            if (!e.isJsonArray() || e.getAsJsonArray().size() != size) {
+                throw wrong(k, "a list of " + size + " numbers (rotary dimensions / 2)", e);
+            }
+            List<Double> out = new ArrayList<>();
+            for (JsonElement x : e.getAsJsonArray()) {
+                if (!x.isJsonPrimitive() || !x.getAsJsonPrimitive().isNumber() || !(x.getAsDouble() > 0)
+                        || !Double.isFinite(x.getAsDouble())) {
+                    throw wrong(k, "a list of positive numbers", e);
+                }
+                out.add(x.getAsDouble());
+            }
+            return out;
         }
 
         List<Integer> intList(String k) {

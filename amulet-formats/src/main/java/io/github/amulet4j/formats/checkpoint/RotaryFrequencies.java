@@ -3,7 +3,9 @@ package io.github.amulet4j.formats.checkpoint;
 /**
  * Rotary inverse frequencies of a config, as Hugging Face computes them: {@code 1 / theta^(2i/d)} in
  * float32, remapped for {@code rope_scaling} of type {@code llama3} (low / medium / high frequency bands,
- * as in transformers' {@code _compute_llama3_parameters}) or {@code linear} (divided by the factor).
+ * as in transformers' {@code _compute_llama3_parameters}) or {@code linear} (divided by the factor), over the
+ * rotary dimensions of a head ({@link ModelConfig#rotaryDim()}); for {@code longrope} the short-sequence frequencies
+ * of {@link LongRope}, which also has the long ones.
  */
 public final class RotaryFrequencies {
 
@@ -11,12 +13,15 @@ public final class RotaryFrequencies {
     }
 
     /**
-     * The {@code headDim / 2} inverse frequencies.
+     * The {@code rotaryDim / 2} inverse frequencies.
      *
-     * @throws IllegalArgumentException for a rope_scaling type other than default, linear or llama3
+     * @throws IllegalArgumentException for a rope_scaling type other than default, linear, llama3 or longrope
      */
     public static float[] inverseFrequencies(ModelConfig config) {
-        int dim = config.headDim();
+        if (LongRope.applies(config)) {
+            return LongRope.of(config).shortInverseFrequencies();
+        }
+        int dim = config.rotaryDim();
         int half = dim / 2;
         float[] inv = new float[half];
         for (int i = 0; i < half; i++) {
@@ -38,7 +43,7 @@ public final class RotaryFrequencies {
                 return llama3(inv, s);
             }
             default -> throw new IllegalArgumentException("unsupported rope_scaling type '" + s.type()
-                    + "' in " + config.architecture() + " config; supported: default, linear, llama3");
+                    + "' in " + config.architecture() + " config; supported: default, linear, llama3, longrope");
         }
     }
 
@@ -50,7 +55,7 @@ public final class RotaryFrequencies {
         if (config.gemma() == null || config.gemma().localRopeTheta() == null) {
             return null;
         }
-        int dim = config.headDim();
+        int dim = config.rotaryDim();
         float[] inv = new float[dim / 2];
         for (int i = 0; i < inv.length; i++) {
             float exponent = (float) (2 * i) / dim;

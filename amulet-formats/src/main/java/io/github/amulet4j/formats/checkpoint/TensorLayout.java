@@ -74,6 +74,10 @@ public final class TensorLayout {
         for (int i = 0; i < config.numLayers(); i++) {
             String l = "model.layers." + i + ".";
             t.put(l + "input_layernorm.weight", shape(h));
+            if (config.isPhi3()) {
+                putPhi3Layer(t, l, h, qDim, kvDim, inter);
+                continue;
+            }
             t.put(l + "self_attn.q_proj.weight", shape(qDim, h));
             t.put(l + "self_attn.k_proj.weight", shape(kvDim, h));
             t.put(l + "self_attn.v_proj.weight", shape(kvDim, h));
@@ -100,6 +104,18 @@ public final class TensorLayout {
             t.put("lm_head.weight", shape(vocab, h));
         }
         return t;
+    }
+
+    /**
+     * Phi-3's block after its input norm: q, k and v rows fused in {@code self_attn.qkv_proj} (in that order), gate and
+     * up rows fused in {@code mlp.gate_up_proj} (gate first), no biases.
+     */
+    private static void putPhi3Layer(Map<String, long[]> t, String l, long h, long qDim, long kvDim, long inter) {
+        t.put(l + "self_attn.qkv_proj.weight", shape(qDim + 2 * kvDim, h));
+        t.put(l + "self_attn.o_proj.weight", shape(h, qDim));
+        t.put(l + "post_attention_layernorm.weight", shape(h));
+        t.put(l + "mlp.gate_up_proj.weight", shape(2 * inter, h));
+        t.put(l + "mlp.down_proj.weight", shape(h, inter));
     }
 
     /**
@@ -150,6 +166,12 @@ public final class TensorLayout {
             }
         } else if (c.headDim() % 2 != 0) {
             throw new IllegalArgumentException("headDim must be even for rotary embeddings, got " + c.headDim());
+        } else if (c.rotaryDim() < 2 || c.rotaryDim() % 2 != 0) {
+            throw new IllegalArgumentException("rotary dimensions (headDim " + c.headDim() + " x partialRotaryFactor "
+                    + c.partialRotaryFactor() + ") must be even and >= 2, got " + c.rotaryDim());
+        }
+        if (c.isPhi3() && (c.attentionBias() || c.qkNorm())) {
+            throw new IllegalArgumentException("Phi3ForCausalLM has no attention biases and no q/k norms");
         }
         if (!(c.normEps() > 0)) {
             throw new IllegalArgumentException("normEps must be > 0, got " + c.normEps());

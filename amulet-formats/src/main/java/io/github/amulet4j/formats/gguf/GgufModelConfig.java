@@ -14,7 +14,10 @@ import java.util.Set;
 /**
  * The {@link ModelConfig} of a GGUF file, from its {@code general.architecture} and {@code <arch>.*} metadata
  * (as llama.cpp's converter writes them) and its tensors: {@code llama} (Llama 1/2/3.x, Mistral),
- * {@code qwen2}, {@code qwen3}, {@code gpt2}, {@code gemma2} and {@code gemma3} (see {@link #gemma}). The vocabulary size is the embedding's row count; the output
+ * {@code qwen2}, {@code qwen3}, {@code gpt2}, {@code gemma2} and {@code gemma3} (see {@link #gemma}) and {@code phi3}
+ * (fused {@code attn_qkv} and {@code ffn_up}, a partial rotary dimension count, longrope as
+ * {@code rope_factors_long/short.weight} with {@code phi3.rope.scaling.original_context_length} and
+ * {@code attn_factor}). The vocabulary size is the embedding's row count; the output
  * head is tied when there is no {@code output.weight}; the end-of-sequence ids are {@code tokenizer.ggml.eos_token_id},
  * {@code eot_token_id}, {@code eom_token_id} and, as llama.cpp does, the control tokens spelled like an end of
  * turn ({@code <|im_end|>}, {@code <|eot_id|>}, {@code <|endoftext|>}, ...); Llama 3's rotary scaling, which GGUF stores as the
@@ -30,7 +33,8 @@ public final class GgufModelConfig {
             "qwen3", "Qwen3ForCausalLM",
             "gpt2", "GPT2LMHeadModel",
             "gemma2", "Gemma2ForCausalLM",
-            "gemma3", "Gemma3ForCausalLM");
+            "gemma3", "Gemma3ForCausalLM",
+            "phi3", "Phi3ForCausalLM");
 
     /** Control tokens that end generation wherever they are (llama.cpp's end-of-generation texts). */
     static final Set<String> END_OF_TURN_TOKENS = Set.of("<|eot_id|>", "<|eom_id|>", "<|im_end|>", "<|end|>",
@@ -98,7 +102,19 @@ public final class GgufModelConfig {
         double eps = gpt2 ? m.optNumber(a + ".attention.layer_norm_epsilon", 1e-5)
                 : m.optNumber(a + ".attention.layer_norm_rms_epsilon", gemma ? 1e-6 : 1e-5);
         double theta = m.optNumber(a + ".rope.freq_base", 10000.0);
-        if (!gpt2 && m.has(a + ".rope.dimension_count") && m.positiveInt(a + ".rope.dimension_count") != headDim) {
+        boolean phi3 = "phi3".equals(a);
+        double partialRotary = 1.0;
+        if (phi3 && m.has(a + ".rope.dimension_count")) {
+            int rot = m.positiveInt(a + ".rope.dimension_count");
+            if (rot > headDim || rot % 2 != 0) {
+                throw new GgufFormatException(src + ": '" + a + ".rope.dimension_count' " + rot
+                        + " must be even and at most the head size " + headDim);
+            }
+            partialRotary = (double) rot / headDim;
+            while ((int) (headDim * partialRotary) < rot) {
+                partialRotary = Math.nextUp(partialRotary);
+            }
+        } else if (!gpt2 && m.has(a + ".rope.dimension_count") && m.positiveInt(a + ".rope.dimension_count") != headDim) {
             throw new GgufFormatException(src + ": '" + a + ".rope.dimension_count' "
                     + m.positiveInt(a + ".rope.dimension_count") + " is not the head size " + headDim
                     + " (partial rotary embeddings are not supported)");
@@ -130,7 +146,7 @@ public final class GgufModelConfig {
         if (window != null && window == 0) {
             window = null;
         }
-        if (window != null && !"llama".equals(a) && !gemma) {
+        if (window != null && !"llama".equals(a) && !gemma && !phi3) {
             throw new GgufFormatException(src + ": '" + a + ".attention.sliding_window' (per-layer sliding-window"
                     + " attention of " + a + ") is not supported");
         }
@@ -138,11 +154,13 @@ public final class GgufModelConfig {
         ModelConfig plain = new ModelConfig(arch, hidden, layers, heads, kv, headDim, inter, vocab, maxPositions, eps,
                 gpt2 ? 10000.0 : theta, null, tied, bias, qkNorm, act, bos,
                 new ArrayList<>(eos), storedType, gemma ? null : window, gemma ? gemma(m, a, layers, hidden, heads,
-                headDim, window) : null);
+                headDim, window) : null, 1.0);
+        if (phi3) {
+            plain = plain.withPartialRotaryFactor(partialRotary);
+            return plain.withRopeScaling(phi3LongRope(file, plain));
+        }
         ModelConfig.RopeScaling scaling = gpt2 ? null : ropeScaling(file, plain);
-        return scaling == null ? plain : new ModelConfig(arch, hidden, layers, heads, kv, headDim, inter, vocab,
-                maxPositions, eps, theta, scaling, tied, bias, qkNorm, act, bos, new ArrayList<>(eos), storedType,
-                gemma ? null : window, plain.gemma());
+        return scaling == null ? plain : plain.withRopeScaling(scaling);
     }
 
     /**
@@ -194,6 +212,49 @@ public final class GgufModelConfig {
         return new GemmaConfig(scalar, attnCap != null && attnCap > 0 ? attnCap : null,
                 finalCap != null && finalCap > 0 ? finalCap : null, window, sliding,
                 g3 ? m.optNumber(a + ".rope.freq_base_swa", 10_000.0) : null);
+    }
+
+    /**
+     * Phi-3's longrope from {@code rope_factors_long.weight} and {@code rope_factors_short.weight} (one factor per
+     * rotary frequency each), {@code phi3.rope.scaling.original_context_length} (required with them) and
+     * {@code phi3.rope.scaling.attn_factor} (kept as the attention factor when present); null without the tensors.
+     */
+    private static ModelConfig.RopeScaling phi3LongRope(GgufFile file, ModelConfig plain) throws IOException {
+        String src = file.path().toString();
+        GgufTensorInfo longT = file.tensors().get("rope_factors_long.weight");
+        GgufTensorInfo shortT = file.tensors().get("rope_factors_short.weight");
+        if (longT == null && shortT == null) {
+            return null;
+        }
+        if (longT == null || shortT == null) {
+            throw new GgufFormatException(src + ": Phi-3 longrope needs both 'rope_factors_long.weight' and"
+                    + " 'rope_factors_short.weight'");
+        }
+        GgufMetadata m = file.metadata();
+        int original = m.positiveInt("phi3.rope.scaling.original_context_length");
+        Double attention = m.has("phi3.rope.scaling.attn_factor") ? m.optNumber("phi3.rope.scaling.attn_factor", 1.0)
+                : null;
+        List<Double> longFactor = factors(GgufTensorStore.decodeAll(file, longT), plain, "rope_factors_long.weight",
+                src);
+        List<Double> shortFactor = factors(GgufTensorStore.decodeAll(file, shortT), plain,
+                "rope_factors_short.weight", src);
+        return new ModelConfig.RopeScaling("longrope", (double) plain.maxPositions() / original, 1.0, 1.0, original,
+                shortFactor, longFactor, attention);
+    }
+
+    private static List<Double> factors(float[] values, ModelConfig plain, String tensor, String src) {
+        if (values.length != plain.rotaryDim() / 2) {
+            throw new GgufFormatException(src + ": tensor '" + tensor + "' has " + values.length
+                    + " values, expected rotary dimensions / 2 = " + plain.rotaryDim() / 2);
+        }
+        List<Double> out = new ArrayList<>();
+        for (float v : values) {
+            if (!(v > 0) || !Float.isFinite(v)) {
+                throw new GgufFormatException(src + ": tensor '" + tensor + "' holds " + v + ", expected positive factors");
+            }
+            out.add((double) v);
+        }
+        return out;
     }
 
     /** The type most of the weights are stored in ({@code Q8_0}, {@code F16}, ...). */
@@ -295,11 +356,7 @@ public final class GgufModelConfig {
                 high = bottom + 3 * (top - bottom) / 4;
             }
             ModelConfig.RopeScaling scaling = new ModelConfig.RopeScaling("llama3", factor, low, high, original);
-            ModelConfig scaled = new ModelConfig(plain.architecture(), plain.hiddenSize(), plain.numLayers(),
-                    plain.numHeads(), plain.numKvHeads(), plain.headDim(), plain.intermediateSize(), plain.vocabSize(),
-                    plain.maxPositions(), plain.normEps(), plain.ropeTheta(), scaling, plain.tieWordEmbeddings(),
-                    plain.attentionBias(), plain.qkNorm(), plain.hiddenAct(), plain.bosTokenId(), plain.eosTokenIds(),
-                    plain.torchDtype(), plain.slidingWindow());
+            ModelConfig scaled = plain.withRopeScaling(scaling);
             float[] got = RotaryFrequencies.inverseFrequencies(scaled);
             for (int i = 0; i < base.length; i++) {
                 double want = base[i] / divisors[i];

@@ -2,6 +2,7 @@ package io.github.amulet4j.formats.gguf;
 
 import io.github.amulet4j.formats.checkpoint.GemmaConfig;
 import io.github.amulet4j.formats.checkpoint.GemmaLayout;
+import io.github.amulet4j.formats.checkpoint.LongRope;
 import io.github.amulet4j.formats.checkpoint.ModelConfig;
 import io.github.amulet4j.formats.checkpoint.TensorStore;
 import io.github.amulet4j.formats.checkpoint.RotaryFrequencies;
@@ -17,7 +18,7 @@ import java.util.Objects;
  * Writes a Hugging Face model (its {@link ModelConfig} and tensors) as a GGUF file the way llama.cpp's
  * {@code convert_hf_to_gguf.py} lays it out: {@code general.architecture} and the {@code <arch>.*} keys, GGUF
  * tensor names, the q/k rows of {@code llama} permuted, GPT-2's Conv1D weights transposed, Llama 3 rotary
- * scaling as {@code rope_freqs.weight}; matrices in the chosen type (vectors, and matrices whose rows are not a
+ * scaling as {@code rope_freqs.weight}, Phi-3's longrope as {@code rope_factors_long/short.weight}; matrices in the chosen type (vectors, and matrices whose rows are not a
  * whole number of blocks, in F32). Tokenizer metadata is added by the caller through {@link #metadata()}.
  * For tests, random models and conversions of small models.
  */
@@ -58,7 +59,7 @@ public final class GgufModelWriter {
             writer.putU32(a + ".attention.head_count_kv", config.numKvHeads());
             writer.putF32(a + ".rope.freq_base", (float) config.ropeTheta());
             writer.putF32(a + ".attention.layer_norm_rms_epsilon", (float) config.normEps());
-            writer.putU32(a + ".rope.dimension_count", config.headDim());
+            writer.putU32(a + ".rope.dimension_count", config.rotaryDim());
             if (config.headDim() * config.numHeads() != config.hiddenSize() || config.isGemma()) {
                 writer.putU32(a + ".attention.key_length", config.headDim());
                 writer.putU32(a + ".attention.value_length", config.headDim());
@@ -206,6 +207,15 @@ public final class GgufModelWriter {
                 divisors[i] = base[i] / scaled[i];
             }
             writer.tensor("rope_freqs.weight", GgmlType.F32, new long[] {divisors.length}, divisors);
+        } else if (s != null && s.isLongRope()) {
+            // as convert_hf_to_gguf.py's Phi-3: the factor lists as tensors, the original length and attention factor
+            String a = ggufArchitecture(config);
+            writer.putU32(a + ".rope.scaling.original_context_length", s.originalMaxPositionEmbeddings());
+            writer.putF32(a + ".rope.scaling.attn_factor", LongRope.of(config).attentionFactor());
+            writer.tensor("rope_factors_long.weight", GgmlType.F32, new long[] {s.longFactor().size()},
+                    floats(s.longFactor()));
+            writer.tensor("rope_factors_short.weight", GgmlType.F32, new long[] {s.shortFactor().size()},
+                    floats(s.shortFactor()));
         } else if (s != null && "linear".equals(s.type())) {
             String a = ggufArchitecture(config);
             writer.putString(a + ".rope.scaling.type", "linear");
@@ -214,10 +224,15 @@ public final class GgufModelWriter {
         writer.write(file);
     }
 
+    private static float[] floats(List<Double> values) {
+        float[] out = new float[values.size()];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = values.get(i).floatValue();
+        }
+        return out;
+    }
+
     private static ModelConfig withoutScaling(ModelConfig c) {
-        return new ModelConfig(c.architecture(), c.hiddenSize(), c.numLayers(), c.numHeads(), c.numKvHeads(),
-                c.headDim(), c.intermediateSize(), c.vocabSize(), c.maxPositions(), c.normEps(), c.ropeTheta(), null,
-                c.tieWordEmbeddings(), c.attentionBias(), c.qkNorm(), c.hiddenAct(), c.bosTokenId(), c.eosTokenIds(),
-                c.torchDtype(), c.slidingWindow(), c.gemma());
+        return c.withRopeScaling(null);
     }
 }

@@ -12,7 +12,7 @@ import java.util.regex.Pattern;
 /**
  * GGUF tensor names ({@code token_embd.weight}, {@code blk.3.attn_q.weight}, ...) and the Hugging Face names the
  * model code reads ({@code model.embed_tokens.weight}, {@code model.layers.3.self_attn.q_proj.weight}, ...), in
- * both directions, for the Llama family (Llama, Mistral, Qwen2, Qwen3) and GPT-2 (names without the
+ * both directions, for the Llama family (Llama, Mistral, Qwen2, Qwen3), Gemma 2 / Gemma 3, Phi-3 and GPT-2 (names without the
  * {@code transformer.} prefix), as llama.cpp's {@code gguf-py} tensor map names them.
  */
 public final class GgufTensorNames {
@@ -43,6 +43,14 @@ public final class GgufTensorNames {
      * attention and MLP have norms of their own ({@code post_attention_norm}, {@code post_ffw_norm}).
      */
     private static final Map<String, String> GEMMA_BLOCK = gemmaBlock();
+    /** Phi-3's blocks: fused {@code attn_qkv} (q, k, v rows) and {@code ffn_up} holding gate and up rows. */
+    private static final Map<String, String> PHI3_BLOCK = pairs(
+            "attn_norm.weight", "input_layernorm.weight",
+            "attn_qkv.weight", "self_attn.qkv_proj.weight",
+            "attn_output.weight", "self_attn.o_proj.weight",
+            "ffn_norm.weight", "post_attention_layernorm.weight",
+            "ffn_up.weight", "mlp.gate_up_proj.weight",
+            "ffn_down.weight", "mlp.down_proj.weight");
     private static final Map<String, String> LLAMA_GLOBAL = pairs(
             "token_embd.weight", "model.embed_tokens.weight",
             "output_norm.weight", "model.norm.weight",
@@ -74,6 +82,12 @@ public final class GgufTensorNames {
     private GgufTensorNames() {
     }
 
+    /** The block-name table of the config's family. */
+    private static Map<String, String> block(ModelConfig config) {
+        return config.isGpt2() ? GPT2_BLOCK : config.isGemma() ? GEMMA_BLOCK : config.isPhi3() ? PHI3_BLOCK
+                : LLAMA_BLOCK;
+    }
+
     private static Map<String, String> gemmaBlock() {
         Map<String, String> m = new LinkedHashMap<>(LLAMA_BLOCK);
         m.put("post_attention_norm.weight", "post_attention_layernorm.weight");
@@ -103,7 +117,7 @@ public final class GgufTensorNames {
         boolean gpt2 = config.isGpt2();
         Matcher m = BLOCK.matcher(gguf);
         if (m.matches()) {
-            String hf = (gpt2 ? GPT2_BLOCK : config.isGemma() ? GEMMA_BLOCK : LLAMA_BLOCK).get(m.group(2));
+            String hf = block(config).get(m.group(2));
             if (hf == null) {
                 return null;
             }
@@ -126,8 +140,7 @@ public final class GgufTensorNames {
             }
         }
         Matcher m = (gpt2 ? HF_GPT2_BLOCK : HF_LLAMA_BLOCK).matcher(name);
-        Map<String, String> block = config.isGemma() ? GEMMA_BLOCK : LLAMA_BLOCK;
-        Map<String, String> table = m.matches() ? (gpt2 ? GPT2_BLOCK : block) : (gpt2 ? GPT2_GLOBAL : LLAMA_GLOBAL);
+        Map<String, String> table = m.matches() ? block(config) : (gpt2 ? GPT2_GLOBAL : LLAMA_GLOBAL);
         String wanted = m.matches() ? m.group(2) : name;
         for (Map.Entry<String, String> e : table.entrySet()) {
             if (e.getValue().equals(wanted)) {

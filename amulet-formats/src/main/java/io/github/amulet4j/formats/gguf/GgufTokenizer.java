@@ -104,6 +104,9 @@ public final class GgufTokenizer {
             default -> throw new GgufFormatException(src + ": metadata 'tokenizer.ggml.model' is '" + model
                     + "'; supported: gpt2 (byte-level BPE), llama (SentencePiece)");
         }
+        if (spm && "phi3".equals(m.optString("general.architecture", ""))) {
+            rstripPhi3Specials(root.getAsJsonArray("added_tokens"));
+        }
         TokenizerConfig.Builder c = TokenizerConfig.builder()
                 .bosToken(token(m, src, tokens, "tokenizer.ggml.bos_token_id"))
                 .eosToken(token(m, src, tokens, "tokenizer.ggml.eos_token_id"))
@@ -282,6 +285,23 @@ public final class GgufTokenizer {
         root.add("padding", com.google.gson.JsonNull.INSTANCE);
         root.add("normalizer", com.google.gson.JsonNull.INSTANCE);
         return root;
+    }
+
+    /**
+     * The special tokens of a Phi-3 / Phi-3.5 SentencePiece vocabulary (architecture {@code phi3}; Phi-4-mini's
+     * byte-level vocabulary is left alone) take the whitespace after them ({@code rstrip}), as its
+     * {@code tokenizer.json} says and llama.cpp sets for a file named like a Phi-3 model, except {@code <unk>},
+     * {@code <s>} and {@code <|endoftext|>}: so
+     * {@code "<|user|>\nHi"} tokenizes as {@code <|user|>, ▁Hi} from a GGUF file as from the folder.
+     */
+    private static void rstripPhi3Specials(JsonArray added) {
+        java.util.Set<String> keep = java.util.Set.of("<unk>", "<s>", "<|endoftext|>");
+        for (com.google.gson.JsonElement e : added) {
+            JsonObject o = e.getAsJsonObject();
+            if (o.get("special").getAsBoolean() && !keep.contains(o.get("content").getAsString())) {
+                o.addProperty("rstrip", true);
+            }
+        }
     }
 
     private static JsonArray addedTokens(String[] tokens, int[] types, boolean unknownIsSpecial) {

@@ -42,7 +42,7 @@ class GemmaConfigReaderTest {
         assertEquals(shape, new ModelConfig(c.architecture(), c.hiddenSize(), c.numLayers(), c.numHeads(),
                 c.numKvHeads(), c.headDim(), c.intermediateSize(), c.vocabSize(), c.maxPositions(), c.normEps(),
                 c.ropeTheta(), c.ropeScaling(), c.tieWordEmbeddings(), c.attentionBias(), c.qkNorm(), c.hiddenAct(),
-                c.bosTokenId(), c.eosTokenIds(), "bfloat16", c.slidingWindow(), c.gemma()));
+                c.bosTokenId(), c.eosTokenIds(), "bfloat16", c.slidingWindow(), c.gemma(), c.partialRotaryFactor()));
         GemmaConfig g = c.gemma();
         assertEquals(256.0, g.queryPreAttnScalar());
         assertEquals(50.0, g.attnLogitSoftcapping());
