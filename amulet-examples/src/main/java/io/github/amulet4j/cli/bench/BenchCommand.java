@@ -35,7 +35,7 @@ public final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--shape", paramLabel = "SHAPE", defaultValue = "qwen2.5-0.5b",
             description = "Shape of the random-weight model written to a temporary folder: qwen2.5-0.5b, llama3.2-1b, llama3.1-8b, "
-                    + "gemma-2-2b, gemma-3-1b "
+                    + "gemma-2-2b, gemma-3-1b, phi-3.5-mini, phi-4-mini "
                     + "(or a tiny test shape) (default: ${DEFAULT-VALUE}).")
     String shape;
 
