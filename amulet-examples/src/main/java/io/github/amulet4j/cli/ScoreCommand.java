@@ -2,6 +2,7 @@ package io.github.amulet4j.cli;
 
 import com.google.gson.JsonObject;
 import io.github.amulet4j.djl.ModelOptions;
+import io.github.amulet4j.djl.RewardEncoding;
 import io.github.amulet4j.djl.RewardModel;
 import io.github.amulet4j.eval.ResultsFile;
 import io.github.amulet4j.eval.reward.RewardInput;
@@ -56,6 +57,21 @@ public final class ScoreCommand implements Callable<Integer> {
             description = "Conversations scored in one forward pass (default: ${DEFAULT-VALUE}).")
     int batch;
 
+    @Option(names = "--paper-format", description = "Give the reward model exactly what the paper's "
+            + "evals/rm_evals.py gives it: the chat template rendered to text, tokenized again with special tokens "
+            + "(ArmoRM then reads <|begin_of_text|> twice) and cut to the generation length. Default: the reward "
+            + "model's documented use (the template tokenized once, nothing cut).")
+    boolean paperFormat;
+
+    @Option(names = "--paper-max-tokens", paramLabel = "N",
+            description = "The length --paper-format cuts to (the script's max_new_tokens); default: the "
+                    + "max_new_tokens recorded in the results' settings files.")
+    Integer paperMaxTokens;
+
+    @Option(names = "--truncate", description = "Score a conversation longer than the reward model's context on its "
+            + "first tokens (counted in the summary) instead of leaving it out with an error.")
+    boolean truncate;
+
     @Option(names = "--json", description = "Print the report as one JSON object instead of the table.")
     boolean json;
 
@@ -79,8 +95,10 @@ public final class ScoreCommand implements Callable<Integer> {
             throw new UsageException("--batch: must be in [1, 4096], got " + batch);
         }
         List<RewardInput> inputs;
+        RewardEncoding encoding;
         try {
             inputs = RewardScoring.read(results);
+            encoding = encoding();
         } catch (IllegalArgumentException e) {
             throw new UsageException(e.getMessage(), e);
         }
@@ -91,15 +109,21 @@ public final class ScoreCommand implements Callable<Integer> {
         try (RewardModel model = RewardModel.load(options); ResultsFile file = openOut()) {
             int objectiveIndex = objectiveIndex(model.config().labels(), model.config().gating() != null);
             long start = System.nanoTime();
-            RewardScoring.Outcome outcome = RewardScoring.run(model, inputs, file, batch, objectiveIndex, done -> {
-                err.println("score: " + done + " rows scored");
-                err.flush();
-            });
+            RewardScoring.Outcome outcome;
+            try {
+                outcome = RewardScoring.run(model, inputs, file, batch, objectiveIndex, encoding, done -> {
+                    err.println("score: " + done + " rows scored");
+                    err.flush();
+                });
+            } catch (IllegalArgumentException e) {
+                throw new UsageException("--out: " + e.getMessage(), e);
+            }
             double seconds = (System.nanoTime() - start) / 1e9;
             err.println("score: " + outcome.scored() + " new rows in " + outFile + " (" + outcome.alreadyThere()
-                    + " already there), " + String.format(java.util.Locale.ROOT, "%.2f rows/s", outcome.scored()
-                    / Math.max(seconds, 1e-9)));
-            for (String skipped : outcome.tooLong()) {
+                    + " already there), " + outcome.truncated() + " truncated, " + outcome.failed().size()
+                    + " left out, input " + encoding + ", " + String.format(java.util.Locale.ROOT, "%.2f rows/s",
+                    outcome.scored() / Math.max(seconds, 1e-9)));
+            for (String skipped : outcome.failed()) {
                 err.println("score: left out " + skipped);
             }
             err.flush();
@@ -108,8 +132,35 @@ public final class ScoreCommand implements Callable<Integer> {
             RewardReport report = RewardScoring.report(all, candidates);
             out.print(json ? Json.write(report.json()) + "\n" : report.table());
             out.flush();
-            return outcome.tooLong().isEmpty() ? AmuletCli.OK : AmuletCli.FAILURE;
+            return outcome.failed().isEmpty() ? AmuletCli.OK : AmuletCli.FAILURE;
         }
+    }
+
+    /** The input format the flags ask for. */
+    private RewardEncoding encoding() throws java.io.IOException {
+        RewardEncoding.Builder b = RewardEncoding.builder().truncateToContext(truncate);
+        if (paperMaxTokens != null && !paperFormat) {
+            throw new UsageException("--paper-max-tokens: only with --paper-format");
+        }
+        if (paperFormat) {
+            int n;
+            if (paperMaxTokens != null) {
+                n = paperMaxTokens;
+            } else {
+                java.util.OptionalInt recorded = RewardScoring.recordedMaxNewTokens(results);
+                if (recorded.isEmpty()) {
+                    throw new UsageException("--paper-format: no results file has a settings file recording "
+                            + "max_new_tokens (" + io.github.amulet4j.eval.EvalSettings.fileFor(results.get(0))
+                            + "); give the length with --paper-max-tokens N");
+                }
+                n = recorded.getAsInt();
+            }
+            if (n < 1) {
+                throw new UsageException("--paper-max-tokens: must be >= 1, got " + n);
+            }
+            b.paper(n);
+        }
+        return b.build();
     }
 
     private ResultsFile openOut() throws java.io.IOException {

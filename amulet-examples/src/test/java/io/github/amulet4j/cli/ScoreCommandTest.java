@@ -161,4 +161,75 @@ class ScoreCommandTest {
         assertEquals(AmuletCli.USAGE, r.exitCode(), r.toString());
         assertTrue(r.err().contains("--objective: 6 is outside the reward model's 1 label(s)"), r.err());
     }
+
+    @Test
+    void thePaperFormatScoresTheScriptsTokensCutToTheRecordedLength() throws IOException {
+        Path armo = dir.resolve("armo");
+        RewardModelFolders.writeArmoRm(armo, 8, 16, 2, 3.0);
+        Path res = dir.resolve("paper/results.jsonl");
+        Files.createDirectories(res.getParent());
+        Files.copy(results, res);
+        CliRun none = CliRun.run("score", res.toString(), "--reward-model", armo.toString(), "--out",
+                dir.resolve("paper/none.jsonl").toString(), "--paper-format");
+        assertEquals(AmuletCli.USAGE, none.exitCode(), none.toString());
+        assertTrue(none.err().contains("--paper-max-tokens"), none.err());
+
+        Files.writeString(io.github.amulet4j.eval.EvalSettings.fileFor(res),
+                "{\"model\": \"tiny\", \"max_new_tokens\": 40}");
+        Path out = dir.resolve("paper/scores.jsonl");
+        CliRun r = CliRun.run("score", res.toString(), "--reward-model", armo.toString(), "--out", out.toString(),
+                "--paper-format");
+        assertEquals(0, r.exitCode(), r.toString());
+        List<JsonObject> rows = lines(out);
+        assertEquals(24, rows.size());
+        int truncated = 0;
+        try (RewardModel rm = RewardModel.load(armo)) {
+            for (JsonObject o : rows) {
+                String user = o.get("question").getAsString() + " " + o.get("preference_text").getAsString();
+                Conversation c = Conversation.of(null, List.of(ChatMessage.user(user),
+                        ChatMessage.assistant(o.get("text").getAsString())));
+                io.github.amulet4j.djl.RewardTokens t = rm.encode(c, io.github.amulet4j.djl.RewardEncoding.paper(40));
+                float want = rm.scoreEncoded(List.of(t)).get(0).reward(6);
+                assertEquals(want, o.get("reward").getAsFloat(), 1e-4f + 1e-4f * Math.abs(want), o.toString());
+                assertEquals(t.length(), o.get("reward_tokens").getAsInt());
+                assertEquals("paper:40", o.get("reward_format").getAsString());
+                assertEquals("objective_6", o.get("reward_objective").getAsString());
+                truncated += o.has("reward_truncated_from") ? 1 : 0;
+            }
+        }
+        assertTrue(truncated > 0, "the tiny tokenizer makes some rows longer than 40 tokens");
+        assertTrue(r.err().contains(truncated + " truncated"), r.err());
+
+        CliRun other = CliRun.run("score", res.toString(), "--reward-model", armo.toString(), "--out",
+                out.toString());
+        assertEquals(AmuletCli.USAGE, other.exitCode(), other.toString());
+        assertTrue(other.err().contains("reward_format 'paper:40', this run's is 'documented'"), other.err());
+    }
+
+    @Test
+    void anAnswerLongerThanTheContextIsNamedByLineOrTruncated() throws IOException {
+        Path res = dir.resolve("long.jsonl");
+        Files.writeString(res, "{\"index\": 0, \"method\": \"base\", \"preference\": \"concise\", "
+                + "\"preference_text\": \"Be concise.\", \"question\": \"Q?\", \"text\": \"A.\"}\n"
+                + "{\"index\": 0, \"method\": \"amulet\", \"preference\": \"concise\", "
+                + "\"preference_text\": \"Be concise.\", \"question\": \"Q?\", \"text\": \""
+                + "rain ".repeat(400) + "\"}\n");
+        CliRun r = CliRun.run("score", res.toString(), "--reward-model", model.toString(), "--out",
+                dir.resolve("long-scores.jsonl").toString());
+        assertEquals(AmuletCli.FAILURE, r.exitCode(), r.toString());
+        assertTrue(r.err().contains("left out " + res + ", line 2") && r.err().contains("positions of the reward"),
+                r.err());
+        assertEquals(1, lines(dir.resolve("long-scores.jsonl")).size());
+
+        CliRun t = CliRun.run("score", res.toString(), "--reward-model", model.toString(), "--out",
+                dir.resolve("long-truncated.jsonl").toString(), "--truncate");
+        assertEquals(0, t.exitCode(), t.toString());
+        assertTrue(t.err().contains("1 truncated, 0 left out"), t.err());
+        List<JsonObject> rows = lines(dir.resolve("long-truncated.jsonl"));
+        assertEquals(2, rows.size());
+        JsonObject cut = rows.stream().filter(o -> o.get("method").getAsString().equals("amulet")).findFirst()
+                .orElseThrow();
+        assertTrue(cut.get("reward_truncated_from").getAsInt() > cut.get("reward_tokens").getAsInt(), cut.toString());
+        assertEquals("documented+truncate", cut.get("reward_format").getAsString());
+    }
 }
