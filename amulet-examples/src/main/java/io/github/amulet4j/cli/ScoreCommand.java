@@ -72,6 +72,10 @@ public final class ScoreCommand implements Callable<Integer> {
             + "first tokens (counted in the summary) instead of leaving it out with an error.")
     boolean truncate;
 
+    @Option(names = "--chart", paramLabel = "FILE",
+            description = "SVG bar chart of the win rates (default: --out with .svg instead of .jsonl).")
+    Path chartFile;
+
     @Option(names = "--json", description = "Print the report as one JSON object instead of the table.")
     boolean json;
 
@@ -130,6 +134,11 @@ public final class ScoreCommand implements Callable<Integer> {
             file.close(); // the report reads every row back, this run's included
             List<JsonObject> all = readBack();
             RewardReport report = RewardScoring.report(all, candidates);
+            Path chart = chartFile != null ? chartFile : JudgeCommand.chartPath(outFile);
+            java.nio.file.Files.writeString(chart, report.chart("reward model: " + model.name() + "  \u00b7  reward: "
+                    + model.config().labels().get(objectiveIndex) + "  \u00b7  input " + encoding
+                    + "  \u00b7  counts are wins/ties/losses per question"), java.nio.charset.StandardCharsets.UTF_8);
+            err.println("score: chart " + chart);
             out.print(json ? Json.write(report.json()) + "\n" : report.table());
             out.flush();
             return outcome.failed().isEmpty() ? AmuletCli.OK : AmuletCli.FAILURE;

@@ -108,20 +108,49 @@ class ScoreCommandTest {
         }
         assertEquals(PREFERENCES.length * METHODS.length, report.getAsJsonArray("means").size());
         assertEquals(PREFERENCES.length * (METHODS.length - 1), report.getAsJsonArray("win_rates").size());
+        Map<String, int[]> overall = new HashMap<>();
         for (var e : report.getAsJsonArray("win_rates")) {
             JsonObject w = e.getAsJsonObject();
             String p = w.get("preference").getAsString();
-            double wins = 0;
+            int[] wtl = new int[3];
             for (int q = 0; q < 4; q++) {
                 double c = byKey.get(p + "/" + w.get("candidate").getAsString() + "/" + q);
                 double b = byKey.get(p + "/" + w.get("baseline").getAsString() + "/" + q);
-                wins += c > b ? 1 : c == b ? 0.5 : 0;
+                wtl[c > b ? 0 : c == b ? 1 : 2]++;
             }
             assertEquals("amulet", w.get("candidate").getAsString());
-            assertEquals(wins / 4, w.get("rate").getAsDouble(), 1e-12, w.toString());
+            assertEquals(wtl[0], w.get("wins").getAsInt(), w.toString());
+            assertEquals(wtl[1], w.get("ties").getAsInt(), w.toString());
+            assertEquals(wtl[2], w.get("losses").getAsInt(), w.toString());
+            assertEquals((wtl[0] + 0.5 * wtl[1]) / 4, w.get("rate").getAsDouble(), 1e-12, w.toString());
             assertTrue(w.get("low").getAsDouble() <= w.get("rate").getAsDouble()
                     && w.get("rate").getAsDouble() <= w.get("high").getAsDouble(), w.toString());
+            int[] sum = overall.computeIfAbsent(w.get("baseline").getAsString(), k -> new int[3]);
+            for (int k = 0; k < 3; k++) {
+                sum[k] += wtl[k];
+            }
         }
+        assertEquals(METHODS.length - 1, report.getAsJsonArray("overall").size());
+        for (var e : report.getAsJsonArray("overall")) {
+            JsonObject w = e.getAsJsonObject();
+            int[] sum = overall.get(w.get("baseline").getAsString());
+            assertEquals(sum[0], w.get("wins").getAsInt(), w.toString());
+            assertEquals(sum[1], w.get("ties").getAsInt(), w.toString());
+            assertEquals(sum[2], w.get("losses").getAsInt(), w.toString());
+            assertEquals(4 * PREFERENCES.length, w.get("n").getAsInt());
+            // Wilson's interval, computed here
+            double n = w.get("n").getAsDouble();
+            double p = (sum[0] + 0.5 * sum[1]) / n;
+            double z = 1.959963984540054;
+            double centre = (p + z * z / (2 * n)) / (1 + z * z / n);
+            double half = z / (1 + z * z / n) * Math.sqrt(p * (1 - p) / n + z * z / (4 * n * n));
+            assertEquals(Math.max(0, centre - half), w.get("low").getAsDouble(), 1e-12, w.toString());
+            assertEquals(Math.min(1, centre + half), w.get("high").getAsDouble(), 1e-12, w.toString());
+        }
+        String svg = Files.readString(dir.resolve("scores.svg"));
+        assertTrue(svg.startsWith("<svg") && svg.contains("amulet vs base") && svg.contains("amulet vs pref")
+                && svg.contains(">concise</text>") && svg.contains(">overall</text>"), svg);
+        assertTrue(r.err().contains("chart " + dir.resolve("scores.svg")), r.err());
 
         // a rerun scores nothing again and prints the same report
         CliRun again = CliRun.run("score", results.toString(), "--reward-model", model.toString(), "--out",
