@@ -74,6 +74,11 @@ public final class RewardModel implements AutoCloseable {
                     + runtime.computeType() + ", linear kernel " + runtime.linearKernel());
         }
         Path folder = ModelFiles.resolve(options, true);
+        if (!java.nio.file.Files.isDirectory(folder)) {
+            throw new IllegalArgumentException(folder + " is a file; a reward model is read from a Hugging Face folder "
+                    + "(config.json naming a ...ForSequenceClassification or " + ClassifierConfig.ARMO_RM
+                    + " architecture, the tokenizer, and safetensors with the head): GGUF reward models are not read");
+        }
         ClassifierConfig config = ClassifierConfig.readFolder(folder);
         PromptRenderer prompts = PromptRenderer.load(folder, config.body());
         DecoderLm lm = null;

@@ -261,4 +261,57 @@ class ScoreCommandTest {
         assertTrue(cut.get("reward_truncated_from").getAsInt() > cut.get("reward_tokens").getAsInt(), cut.toString());
         assertEquals("documented+truncate", cut.get("reward_format").getAsString());
     }
+
+    @Test
+    void aRowWithoutItsQuestionOrPreferenceTextIsNamedByFileAndLine() throws IOException {
+        for (String field : new String[] {"question", "preference_text"}) {
+            JsonObject row = new JsonObject();
+            row.addProperty("index", 0);
+            row.addProperty("method", "base");
+            row.addProperty("preference", "concise");
+            row.addProperty("preference_text", "Be concise.");
+            row.addProperty("question", "Q?");
+            row.addProperty("text", "A.");
+            JsonObject bad = row.deepCopy();
+            bad.remove(field);
+            Path f = dir.resolve("no-" + field + ".jsonl");
+            Files.writeString(f, row + "\n\n" + bad + "\n");
+            CliRun r = CliRun.run("score", f.toString(), "--reward-model", model.toString(), "--out",
+                    dir.resolve("no-" + field + "-scores.jsonl").toString());
+            assertEquals(AmuletCli.USAGE, r.exitCode(), r.toString());
+            assertTrue(r.err().contains(f + ", line 3: field '" + field + "' must be text (missing"), r.err());
+        }
+    }
+
+    @Test
+    void aModelWithoutARewardHeadIsRefusedNamingWhatIsMissing() throws IOException {
+        // a causal LM's folder whose config claims a sequence-classification head it does not have
+        Path noHead = dir.resolve("no-head");
+        RandomModelFolder.write(noHead, RandomModelFolder.Shape.TINY_QWEN2, 3, SafetensorsDtype.F32);
+        Path config = noHead.resolve("config.json");
+        JsonObject o = JsonParser.parseString(Files.readString(config)).getAsJsonObject();
+        com.google.gson.JsonArray archs = new com.google.gson.JsonArray();
+        archs.add("Qwen2ForSequenceClassification");
+        o.add("architectures", archs);
+        o.addProperty("num_labels", 1);
+        Files.writeString(config, o.toString());
+        CliRun r = CliRun.run("score", results.toString(), "--reward-model", noHead.toString(), "--out",
+                dir.resolve("no-head-scores.jsonl").toString());
+        assertTrue(r.exitCode() != 0, r.toString());
+        assertTrue(r.err().contains("score.weight"), r.err());
+
+        Path gguf = dir.resolve("rm.gguf");
+        Files.write(gguf, new byte[] {'G', 'G', 'U', 'F', 3, 0, 0, 0});
+        CliRun g = CliRun.run("score", results.toString(), "--reward-model", gguf.toString(), "--out",
+                dir.resolve("gguf-scores.jsonl").toString());
+        assertTrue(g.exitCode() != 0, g.toString());
+        assertTrue(g.err().contains("GGUF reward models are not read"), g.err());
+
+        Path empty = dir.resolve("empty");
+        Files.createDirectories(empty);
+        CliRun e = CliRun.run("score", results.toString(), "--reward-model", empty.toString(), "--out",
+                dir.resolve("empty-scores.jsonl").toString());
+        assertTrue(e.exitCode() != 0, e.toString());
+        assertTrue(e.err().contains("config.json"), e.err());
+    }
 }
