@@ -38,9 +38,9 @@ public record RewardInput(RowKey key, JsonObject row, List<ChatMessage> messages
                 List.of(ChatMessage.user(question + " " + preferenceText), ChatMessage.assistant(answer)), source, line);
     }
 
-    /** Where the row was read: {@code file, line N}. */
+    /** Where the row was read: {@code file, line N} (the source alone when it has no lines, a Spark dataset). */
     public String where() {
-        return source + ", line " + line;
+        return line > 0 ? source + ", line " + line : source;
     }
 
     /** The conversation the reward model scores. */

@@ -157,6 +157,49 @@ public final class RewardReport {
                 "candidate's reward higher", "equal rewards", "baseline's reward higher"), panels);
     }
 
+    /**
+     * The paper's table: a row per preference, a column per method in {@code methods} order (others after, by name),
+     * each cell the mean reward and the half-width of its 95% interval; then per candidate and baseline the win rate
+     * over all preferences, with wins/ties/losses and its interval.
+     */
+    public String paperTable(List<String> methods) {
+        List<String> columns = new ArrayList<>();
+        for (String m : methods) {
+            if (means.stream().anyMatch(x -> x.method().equals(m))) {
+                columns.add(m);
+            }
+        }
+        means.stream().map(Mean::method).filter(m -> !columns.contains(m)).sorted().distinct().forEach(columns::add);
+        Map<String, Map<String, Mean>> byPreference = new LinkedHashMap<>();
+        for (Mean m : means) {
+            byPreference.computeIfAbsent(m.preference(), k -> new LinkedHashMap<>()).put(m.method(), m);
+        }
+        StringBuilder s = new StringBuilder(String.format(Locale.ROOT, "%-14s", "preference"));
+        for (String c : columns) {
+            s.append(String.format(Locale.ROOT, " %17s", c));
+        }
+        s.append('\n');
+        for (Map.Entry<String, Map<String, Mean>> p : byPreference.entrySet()) {
+            s.append(String.format(Locale.ROOT, "%-14s", p.getKey()));
+            double best = p.getValue().values().stream().mapToDouble(Mean::mean).max().orElse(Double.NaN);
+            for (String c : columns) {
+                Mean m = p.getValue().get(c);
+                s.append(m == null ? String.format(Locale.ROOT, " %17s", "-")
+                        : String.format(Locale.ROOT, " %1s%8.4f \u00b1%6.4f", m.mean() == best ? "*" : "", m.mean(),
+                        Double.isNaN(m.high()) ? 0.0 : m.high() - m.mean()));
+            }
+            s.append('\n');
+        }
+        s.append("(mean reward \u00b1 half of its 95% interval; * the best method of the preference)\n");
+        for (WinRate w : overall) {
+            Tally t = w.tally();
+            s.append(String.format(Locale.ROOT, "%s over %s: %.1f%% [%.1f%%, %.1f%%] of %d questions x preferences "
+                    + "(wins/ties/losses %d/%d/%d)%n", w.candidate(), w.baseline(), 100 * w.rate(), 100 * w.low(),
+                    100 * w.high(), w.n(), t.wins(), t.ties(), t.losses()));
+        }
+        return s.toString();
+    }
+
     /** The report as a text table. */
     public String table() {
         StringBuilder s = new StringBuilder();

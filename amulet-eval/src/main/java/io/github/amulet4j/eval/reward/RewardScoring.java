@@ -106,35 +106,97 @@ public final class RewardScoring {
         checkSameRun(out, model, encoding, objective);
         Set<RowKey> done = new LinkedHashSet<>(out.doneKeys());
         List<RewardInput> todo = new ArrayList<>();
-        List<RewardTokens> encoded = new ArrayList<>();
-        List<String> failed = new ArrayList<>();
         int already = 0;
         for (RewardInput in : inputs) {
             if (done.contains(in.key())) {
                 already++;
-                continue;
-            }
-            try {
-                encoded.add(model.encode(in.conversation(), encoding));
+            } else {
                 todo.add(in);
-            } catch (IllegalArgumentException e) {
-                failed.add(in.where() + " " + in.key() + ": " + e.getMessage().replaceFirst("^conversation 0 ", ""));
             }
         }
         int scored = 0;
         int truncated = 0;
+        List<String> failed = new ArrayList<>();
         for (int i = 0; i < todo.size(); i += batch) {
-            int to = Math.min(todo.size(), i + batch);
-            List<Reward> rewards = model.scoreEncoded(encoded.subList(i, to));
-            for (int k = i; k < to; k++) {
-                RewardTokens t = encoded.get(k);
-                out.append(row(model, todo.get(k), rewards.get(k - i), objective, encoding, t));
-                scored++;
-                truncated += t.truncated() ? 1 : 0;
+            Batch b = scoreBatch(model, todo.subList(i, Math.min(todo.size(), i + batch)), encoding, objective);
+            for (JsonObject row : b.rows()) {
+                out.append(row);
             }
+            scored += b.rows().size();
+            truncated += b.truncated();
+            failed.addAll(b.failed());
             progress.accept(scored);
         }
         return new Outcome(scored, already, truncated, failed);
+    }
+
+    /**
+     * One batch's scored rows, the number of them scored on cut tokens, and the rows left out (each as where it was
+     * read, its key and why).
+     */
+    public record Batch(List<JsonObject> rows, int truncated, List<String> failed) {
+        /** Copies the lists. */
+        public Batch {
+            rows = List.copyOf(rows);
+            failed = List.copyOf(failed);
+        }
+    }
+
+    /**
+     * Scores {@code inputs} in one batch ({@link RewardModel#scoreEncoded}), each rendered and tokenized once as
+     * {@code encoding} says; one that cannot be scored is left out and named. Used by {@link #run} and by a Spark
+     * executor's task alike.
+     */
+    public static Batch scoreBatch(RewardModel model, List<RewardInput> inputs, RewardEncoding encoding,
+                                   int objective) {
+        List<RewardInput> todo = new ArrayList<>();
+        List<RewardTokens> encoded = new ArrayList<>();
+        List<String> failed = new ArrayList<>();
+        for (RewardInput in : inputs) {
+            try {
+                encoded.add(model.encode(in.conversation(), encoding));
+                todo.add(in);
+            } catch (IllegalArgumentException e) {
+                failed.add(in.where() + " (index " + in.key().index() + ", " + in.key().method() + ", "
+                        + in.key().preference() + "): " + e.getMessage().replaceFirst("^conversation 0 ", ""));
+            }
+        }
+        List<Reward> rewards = model.scoreEncoded(encoded);
+        List<JsonObject> rows = new ArrayList<>(todo.size());
+        int truncated = 0;
+        for (int k = 0; k < todo.size(); k++) {
+            rows.add(row(model, todo.get(k), rewards.get(k), objective, encoding, encoded.get(k)));
+            truncated += encoded.get(k).truncated() ? 1 : 0;
+        }
+        return new Batch(rows, truncated, failed);
+    }
+
+    /**
+     * The label {@code spec} names: {@code auto} (ArmoRM's objective 6, {@code ultrafeedback-instruction_following},
+     * as the paper reads it; else 0), a label's name or its index.
+     *
+     * @throws IllegalArgumentException naming the labels when {@code spec} is none of them
+     */
+    public static int objectiveIndex(String spec, RewardModel model) {
+        List<String> labels = model.config().labels();
+        if (spec.equals("auto")) {
+            return model.config().gating() != null ? Math.min(6, labels.size() - 1) : 0;
+        }
+        int i = labels.indexOf(spec);
+        if (i >= 0) {
+            return i;
+        }
+        try {
+            i = Integer.parseInt(spec.trim());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("--objective: '" + spec + "' is neither an index nor a label of the "
+                    + "reward model " + labels);
+        }
+        if (i < 0 || i >= labels.size()) {
+            throw new IllegalArgumentException("--objective: " + i + " is outside the reward model's " + labels.size()
+                    + " label(s) " + labels);
+        }
+        return i;
     }
 
     /** Refuses to add rows to a scores file that holds another reward model's, format's or objective's scores. */
