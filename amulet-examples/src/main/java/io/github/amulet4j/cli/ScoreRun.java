@@ -61,7 +61,7 @@ record ScoreRun(Path scores, Path chart, RewardEncoding encoding, String objecti
         double seconds = (System.nanoTime() - start) / 1e9;
         err.println("score: " + outcome.scored() + " new rows in " + scores + " (" + outcome.alreadyThere()
                 + " already there), " + outcome.truncated() + " truncated, " + outcome.failed().size()
-                + " left out, input " + encoding + ", " + String.format(Locale.ROOT, "%.2f rows/s",
+                + " left out, input " + encoding + ", " + String.format(Locale.ROOT, "%.4g rows/s",
                 outcome.scored() / Math.max(seconds, 1e-9)));
         for (String skipped : outcome.failed()) {
             err.println("score: left out " + skipped);

@@ -84,7 +84,7 @@ final class SparkScoring {
         Set<String> leftOut = new LinkedHashSet<>(failed.value()); // a retried task reports its rows again
         List<JsonObject> all = reportRows(scores);
         err.println(String.format(Locale.ROOT, "score: %d new rows in %s (%d already there), %d truncated, %d left "
-                + "out, %.2f rows/s", all.size() - before.size(), scores.location(), before.size(), truncated.value(),
+                + "out, %.4g rows/s", all.size() - before.size(), scores.location(), before.size(), truncated.value(),
                 leftOut.size(), (all.size() - before.size()) / Math.max(seconds, 1e-9)));
         leftOut.forEach(l -> err.println("score: left out " + l));
         RewardReport report = RewardScoring.report(all, scoring.candidates());
