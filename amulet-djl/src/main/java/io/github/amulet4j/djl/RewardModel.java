@@ -26,7 +26,8 @@ import java.util.Objects;
  * XForSequenceClassification} computes it (the head on the final-norm hidden state of the last token that is not the
  * pad token), or ArmoRM ({@code LlamaForRewardModelWithGating}, the paper's reward model: 19 objectives and a gated
  * score, as its own modelling code computes them). The conversation is rendered by the model's chat template without
- * a generation prompt.
+ * a generation prompt and tokenized as a {@link RewardEncoding} says (the model's documented use, or the Amulet paper's
+ * script); {@link #encode} does that once and {@link #scoreEncoded} scores the {@link RewardTokens}.
  *
  * <p>Runs on the Java kernels in any of their weight formats ({@link RuntimeOptions#weights()}); a GPU, float16 or the
  * engine kernel are refused for now. Not thread-safe: one thread scores at a time.
