@@ -26,7 +26,8 @@ import java.util.Objects;
  * XForSequenceClassification} computes it (the head on the final-norm hidden state of the last token that is not the
  * pad token), or ArmoRM ({@code LlamaForRewardModelWithGating}, the paper's reward model: 19 objectives and a gated
  * score, as its own modelling code computes them). The conversation is rendered by the model's chat template without
- * a generation prompt.
+ * a generation prompt and tokenized as a {@link RewardEncoding} says (the model's documented use, or the Amulet paper's
+ * script); {@link #encode} does that once and {@link #scoreEncoded} scores the {@link RewardTokens}.
  *
  * <p>Runs on the Java kernels in any of their weight formats ({@link RuntimeOptions#weights()}); a GPU, float16 or the
  * engine kernel are refused for now. Not thread-safe: one thread scores at a time.
@@ -74,6 +75,11 @@ public final class RewardModel implements AutoCloseable {
                     + runtime.computeType() + ", linear kernel " + runtime.linearKernel());
         }
         Path folder = ModelFiles.resolve(options, true);
+        if (!java.nio.file.Files.isDirectory(folder)) {
+            throw new IllegalArgumentException(folder + " is a file; a reward model is read from a Hugging Face folder "
+                    + "(config.json naming a ...ForSequenceClassification or " + ClassifierConfig.ARMO_RM
+                    + " architecture, the tokenizer, and safetensors with the head): GGUF reward models are not read");
+        }
         ClassifierConfig config = ClassifierConfig.readFolder(folder);
         PromptRenderer prompts = PromptRenderer.load(folder, config.body());
         DecoderLm lm = null;
@@ -110,34 +116,55 @@ public final class RewardModel implements AutoCloseable {
         return load(ModelOptions.of(folder));
     }
 
-    /** Scores one finished conversation (its last turn is usually the assistant's answer). */
+    /** Scores one finished conversation (its last turn is usually the assistant's answer), encoded as documented. */
     public Reward score(Conversation conversation) {
         return score(List.of(conversation)).get(0);
     }
 
     /**
-     * Scores conversations in one batch: one forward pass over all of them (left-padded), the head read at each one's
-     * last token.
+     * Scores conversations encoded as documented ({@link RewardEncoding#documented()}), in one batch.
      *
      * @throws IllegalArgumentException when a conversation is longer than the model's context, naming it
      */
     public List<Reward> score(List<Conversation> conversations) {
         Objects.requireNonNull(conversations, "conversations");
-        if (conversations.isEmpty()) {
+        List<RewardTokens> encoded = new ArrayList<>(conversations.size());
+        for (int i = 0; i < conversations.size(); i++) {
+            encoded.add(encode(Objects.requireNonNull(conversations.get(i), "conversation " + i),
+                    RewardEncoding.documented(), i));
+        }
+        return scoreEncoded(encoded);
+    }
+
+    /**
+     * Scores encoded conversations ({@link #encode}) in one batch: for a {@code score} head one forward pass over all
+     * of them (left-padded), the head read at each one's last token; for ArmoRM one pass each, the rewards read at the
+     * last token and the gate at {@link RewardTokens#gate()}.
+     */
+    public List<Reward> scoreEncoded(List<RewardTokens> encoded) {
+        Objects.requireNonNull(encoded, "encoded");
+        if (encoded.isEmpty()) {
             return List.of();
         }
+        List<Reward> out = new ArrayList<>(encoded.size());
         if (gated != null) {
-            List<Reward> out = new ArrayList<>(conversations.size());
-            for (int i = 0; i < conversations.size(); i++) {
-                out.add(scoreGated(Objects.requireNonNull(conversations.get(i), "conversation " + i), i));
+            for (int i = 0; i < encoded.size(); i++) {
+                RewardTokens t = Objects.requireNonNull(encoded.get(i), "encoded " + i);
+                if (t.gate() < 0) {
+                    throw new IllegalArgumentException("encoded " + i + " has no gate position: encode it with this"
+                            + " ArmoRM model");
+                }
+                int[] ids = t.idsUnsafe();
+                float[][] hidden = lm.logitsAllPositions(ids);
+                float[] rewards = gated.rewards(hidden[ids.length - 1]);
+                out.add(new Reward(rewards, gated.score(rewards, hidden[t.gate()]), ids.length));
             }
             return out;
         }
-        List<int[]> prompts = new ArrayList<>(conversations.size());
-        for (int i = 0; i < conversations.size(); i++) {
-            prompts.add(tokens(Objects.requireNonNull(conversations.get(i), "conversation " + i), i));
+        List<int[]> prompts = new ArrayList<>(encoded.size());
+        for (int i = 0; i < encoded.size(); i++) {
+            prompts.add(Objects.requireNonNull(encoded.get(i), "encoded " + i).idsUnsafe());
         }
-        List<Reward> out = new ArrayList<>(prompts.size());
         try (DecodingSession s = lm.prefill(prompts)) {
             Logits logits = s.logits();
             for (int i = 0; i < prompts.size(); i++) {
@@ -148,26 +175,8 @@ public final class RewardModel implements AutoCloseable {
         return out;
     }
 
-    /**
-     * ArmoRM: the hidden states of every position (the pass's identity head), the rewards from the scored token's, the
-     * gate from the one where the last assistant header starts.
-     */
-    private Reward scoreGated(Conversation conversation, int index) {
-        int[] all = prompts.renderConversation(conversation.messages()).tokenIds();
-        int[] ids = scored(all, index);
-        int gate = lastOccurrence(all, gatePattern);
-        if (gate < 0 || gate >= ids.length) {
-            throw new IllegalArgumentException("conversation " + index + " has no assistant header "
-                    + Arrays.toString(gatePattern) + " (" + ARMO_RM_GATE_TEXT.replace("\n", "\\n")
-                    + ") for ArmoRM's gate to read");
-        }
-        float[][] hidden = lm.logitsAllPositions(ids);
-        float[] rewards = gated.rewards(hidden[ids.length - 1]);
-        return new Reward(rewards, gated.score(rewards, hidden[gate]), ids.length);
-    }
-
-    private static int lastOccurrence(int[] ids, int[] pattern) {
-        for (int j = ids.length - pattern.length; j >= 0; j--) {
+    private static int lastOccurrence(int[] ids, int end, int[] pattern) {
+        for (int j = end - pattern.length; j >= 0; j--) {
             if (Arrays.equals(ids, j, j + pattern.length, pattern, 0, pattern.length)) {
                 return j;
             }
@@ -176,41 +185,77 @@ public final class RewardModel implements AutoCloseable {
     }
 
     /**
-     * The tokens the reward model reads for {@code conversation}: rendered without a generation prompt and cut where
-     * {@code transformers} reads the score: after the last token that is not the pad token for a
-     * {@code ...ForSequenceClassification} model, before the first pad token for ArmoRM (its own code's rule).
+     * The tokens the reward model reads for {@code conversation} encoded as documented (see
+     * {@link #encode(Conversation, RewardEncoding)}).
      */
     public int[] tokens(Conversation conversation) {
-        return tokens(conversation, 0);
+        return encode(conversation, RewardEncoding.documented(), 0).ids();
     }
 
-    private int[] tokens(Conversation conversation, int index) {
-        return scored(prompts.renderConversation(conversation.messages()).tokenIds(), index);
+    /**
+     * Encodes {@code conversation} once for {@link #scoreEncoded}: rendered by the chat template without a generation
+     * prompt and tokenized as {@code encoding} says (the paper's format cuts to its length), then cut where
+     * {@code transformers} reads the score: after the last token that is not the pad token for a
+     * {@code ...ForSequenceClassification} model, before the first pad token for ArmoRM (its own code's rule). For
+     * ArmoRM the gate is the last occurrence of {@link #gatePattern()} in the tokens read.
+     *
+     * @throws IllegalArgumentException when the tokens are longer than the model's context (unless the encoding
+     *                                  truncates to it), or ArmoRM's assistant header is not among them
+     */
+    public RewardTokens encode(Conversation conversation, RewardEncoding encoding) {
+        return encode(conversation, encoding, 0);
     }
 
-    /** The rendered conversation {@code ids} cut where the score is read (see {@link #tokens(Conversation)}). */
-    private int[] scored(int[] ids, int index) {
-        int end = ids.length;
+    private RewardTokens encode(Conversation conversation, RewardEncoding encoding, int index) {
+        Objects.requireNonNull(conversation, "conversation");
+        Objects.requireNonNull(encoding, "encoding");
+        int[] all;
+        int end;
+        if (encoding.style() == RewardEncoding.Style.PAPER) {
+            String text = prompts.renderConversation(conversation.messages()).text();
+            all = prompts.tokenizer().encodeWithSpecialTokens(text);
+            end = Math.min(all.length, encoding.maxTokens());
+        } else {
+            all = prompts.renderConversation(conversation.messages()).tokenIds();
+            end = all.length;
+        }
+        int rendered = all.length;
+        boolean cut = end < rendered;
+        if (end > lm.maxPositions()) {
+            if (!encoding.truncateToContext()) {
+                throw new IllegalArgumentException("conversation " + index + " has " + end + " tokens, more than the "
+                        + lm.maxPositions() + " positions of the reward model " + name);
+            }
+            end = lm.maxPositions();
+            cut = true;
+        }
+        int seen = end; // the tokens the model is given; ArmoRM's code looks for its gate among them
         Integer pad = config.padTokenId();
         if (gated != null && pad != null) {
-            for (int j = 0; j < ids.length; j++) {
-                if (ids[j] == pad) {
+            for (int j = 0; j < end; j++) {
+                if (all[j] == pad) {
                     end = j;
                     break;
                 }
             }
         }
-        while (gated == null && pad != null && end > 0 && ids[end - 1] == pad) {
+        while (gated == null && pad != null && end > 0 && all[end - 1] == pad) {
             end--;
         }
         if (end == 0) {
             throw new IllegalArgumentException("conversation " + index + " renders to no token but the pad token");
         }
-        if (end > lm.maxPositions()) {
-            throw new IllegalArgumentException("conversation " + index + " has " + end + " tokens, more than the "
-                    + lm.maxPositions() + " positions of the reward model " + name);
+        int gate = -1;
+        if (gated != null) {
+            gate = lastOccurrence(all, seen, gatePattern);
+            if (gate < 0 || gate >= end) {
+                throw new IllegalArgumentException("conversation " + index + " has no assistant header "
+                        + Arrays.toString(gatePattern) + " (" + ARMO_RM_GATE_TEXT.replace("\n", "\\n")
+                        + ") in the " + end + " tokens it is scored on, for ArmoRM's gate to read");
+            }
         }
-        return end == ids.length ? ids : Arrays.copyOf(ids, end);
+        int[] ids = end == all.length ? all : Arrays.copyOf(all, end);
+        return new RewardTokens(ids, gate, rendered, cut);
     }
 
     /** ArmoRM's gating pattern as the tokenizer encodes it (a copy); null for other reward models. */

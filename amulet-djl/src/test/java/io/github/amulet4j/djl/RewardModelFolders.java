@@ -77,7 +77,8 @@ public final class RewardModelFolders {
     }
 
     /**
-     * A tiny ArmoRM ({@code LlamaForRewardModelWithGating}): a random Llama body with a Llama 3 style tokenizer and
+     * A tiny ArmoRM ({@code LlamaForRewardModelWithGating}): a random Llama body with a Llama 3 style tokenizer (its
+     * post-processor prepends {@code <|begin_of_text|>}, as Llama 3's does) and
      * chat template, {@code objectives} objectives, a gating network of {@code nHidden} layers of {@code hiddenDim},
      * a random (not identity) reward transform and logit scale.
      */
@@ -88,6 +89,7 @@ public final class RewardModelFolders {
                 .builder().vocabSize(1000).specialTokens(java.util.List.of("<|begin_of_text|>", "<|end_of_text|>",
                         "<|eot_id|>", "<|start_header_id|>", "<|end_header_id|>"))
                 .bosToken("<|begin_of_text|>").eosToken("<|eot_id|>").padToken(null).addBosToken(false)
+                .postProcessorAddsBos(true)
                 .chatTemplate(LLAMA3_TEMPLATE).build();
         tok.writeTo(folder);
         Path configFile = folder.resolve("config.json");

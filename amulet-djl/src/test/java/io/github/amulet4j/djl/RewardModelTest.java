@@ -170,7 +170,7 @@ class RewardModelTest {
     }
 
     /** Hidden states of every position from the naive reference: an identity put in the first rows of the LM head. */
-    private static float[][] referenceHidden(Path folder, ModelConfig body, int[] tokens) throws IOException {
+    static float[][] referenceHidden(Path folder, ModelConfig body, int[] tokens) throws IOException {
         InMemoryTensorStore store = new InMemoryTensorStore();
         try (TensorStore in = Checkpoints.open(folder)) {
             for (String n : in.names()) {
@@ -214,44 +214,10 @@ class RewardModelTest {
                 }
             }
             assertTrue(gate > 0, "the pattern is in the conversation");
-            int h = rm.config().body().hiddenSize();
+            double[] want = armoRmReference(head, hidden, tokens.length - 1, gate);
             int n = head.objectives();
-            double[] rewards = new double[n];
-            for (int k = 0; k < n; k++) {
-                for (int j = 0; j < h; j++) {
-                    rewards[k] += head.regression()[k * h + j] * hidden[tokens.length - 1][j];
-                }
-            }
-            double[] x = new double[h];
-            for (int j = 0; j < h; j++) {
-                x[j] = hidden[gate][j];
-            }
-            for (int l = 0; l < head.weights().length; l++) {
-                int out = head.biases()[l].length;
-                double[] y = new double[out];
-                for (int o = 0; o < out; o++) {
-                    y[o] = head.biases()[l][o];
-                    for (int j = 0; j < x.length; j++) {
-                        y[o] += head.weights()[l][o * x.length + j] * x[j];
-                    }
-                    if (l < head.weights().length - 1) {
-                        y[o] = Math.max(0, y[o]);
-                    }
-                }
-                x = y;
-            }
-            double z = 0;
-            for (double v : x) {
-                z += Math.exp(v / head.temperature());
-            }
-            double score = 0;
-            for (int k = 0; k < n; k++) {
-                double adjusted = 0;
-                for (int j = 0; j < n; j++) {
-                    adjusted += rewards[j] * head.transform()[j * n + k];
-                }
-                score += Math.exp(x[k] / head.temperature()) / z * head.logitScale() * adjusted;
-            }
+            double[] rewards = java.util.Arrays.copyOf(want, n);
+            double score = want[n];
             Reward got = rm.score(c);
             for (int k = 0; k < n; k++) {
                 assertEquals(rewards[k], got.reward(k), 1e-4 + 1e-3 * Math.abs(rewards[k]), "objective " + k);
@@ -260,6 +226,54 @@ class RewardModelTest {
             assertEquals(List.of("objective_0", "objective_1", "objective_2", "objective_3", "objective_4"),
                     rm.config().labels());
         }
+    }
+
+    /**
+     * ArmoRM's head as its modelling code computes it, in float64, from hidden states: the objectives' rewards at
+     * {@code last}, then the gated score with the gate read at {@code gate}; returns the rewards and then the score.
+     */
+    static double[] armoRmReference(RewardModelFolders.ArmoRmHead head, float[][] hidden, int last, int gate) {
+        int h = hidden[0].length;
+        int n = head.objectives();
+        double[] rewards = new double[n];
+        for (int k = 0; k < n; k++) {
+            for (int j = 0; j < h; j++) {
+                rewards[k] += head.regression()[k * h + j] * hidden[last][j];
+            }
+        }
+        double[] x = new double[h];
+        for (int j = 0; j < h; j++) {
+            x[j] = hidden[gate][j];
+        }
+        for (int l = 0; l < head.weights().length; l++) {
+            int out = head.biases()[l].length;
+            double[] y = new double[out];
+            for (int o = 0; o < out; o++) {
+                y[o] = head.biases()[l][o];
+                for (int j = 0; j < x.length; j++) {
+                    y[o] += head.weights()[l][o * x.length + j] * x[j];
+                }
+                if (l < head.weights().length - 1) {
+                    y[o] = Math.max(0, y[o]);
+                }
+            }
+            x = y;
+        }
+        double z = 0;
+        for (double v : x) {
+            z += Math.exp(v / head.temperature());
+        }
+        double score = 0;
+        for (int k = 0; k < n; k++) {
+            double adjusted = 0;
+            for (int j = 0; j < n; j++) {
+                adjusted += rewards[j] * head.transform()[j * n + k];
+            }
+            score += Math.exp(x[k] / head.temperature()) / z * head.logitScale() * adjusted;
+        }
+        double[] out = java.util.Arrays.copyOf(rewards, n + 1);
+        out[n] = score;
+        return out;
     }
 
     @Test

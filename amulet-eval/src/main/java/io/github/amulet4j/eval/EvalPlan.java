@@ -13,6 +13,7 @@ import io.github.amulet4j.djl.Conversation;
 import io.github.amulet4j.transformer.weights.Kernels;
 import io.github.amulet4j.djl.ModelOptions;
 import io.github.amulet4j.djl.model.RuntimeOptions;
+import io.github.amulet4j.eval.reward.ScoringPlan;
 import io.github.amulet4j.generate.EarlyStopping;
 import io.github.amulet4j.generate.GenerationConfig;
 import io.github.amulet4j.prompt.Preference;
@@ -70,6 +71,7 @@ public final class EvalPlan implements Serializable {
     private final Integer partitions;
     private final String master;
     private final Map<String, String> sparkConf;
+    private final ScoringPlan scoring;
 
     private EvalPlan(Builder b) {
         this.model = b.model;
@@ -86,6 +88,7 @@ public final class EvalPlan implements Serializable {
         this.partitions = b.partitions;
         this.master = b.master;
         this.sparkConf = Collections.unmodifiableMap(new LinkedHashMap<>(b.sparkConf));
+        this.scoring = b.scoring;
     }
 
     public static Builder builder() {
@@ -101,7 +104,18 @@ public final class EvalPlan implements Serializable {
         sparkConf.forEach(b::sparkConf);
         b.limit = limit;
         b.partitions = partitions;
+        b.scoring = scoring;
         return b;
+    }
+
+    /** How the results are scored with a reward model once generated ({@code eval --score}), if they are. */
+    public java.util.Optional<ScoringPlan> scoring() {
+        return java.util.Optional.ofNullable(scoring);
+    }
+
+    /** The generation length of the methods (the largest {@code max_new_tokens}; the paper's scoring cuts to it). */
+    public int maxNewTokens() {
+        return configs.values().stream().mapToInt(GenerationConfig::maxNewTokens).max().orElse(0);
     }
 
     /** The model and how it runs. */
@@ -278,12 +292,12 @@ public final class EvalPlan implements Serializable {
     private record Form(ModelForm model, List<ConfigForm> configs, LinkedHashMap<String, String> preferences,
                         PromptStyle promptStyle, String system, String dataset, Integer limit, String out,
                         boolean overwrite, boolean progress, int batch, Integer partitions, String master,
-                        LinkedHashMap<String, String> sparkConf) implements Serializable {
+                        LinkedHashMap<String, String> sparkConf, ScoringForm scoring) implements Serializable {
 
         Form(EvalPlan p) throws NotSerializableException {
             this(ModelForm.of(p.model), configForms(p.configs), texts(p.preferences), p.promptStyle, p.system,
                     p.dataset, p.limit, p.out, p.overwrite, p.progress, p.batch, p.partitions, p.master,
-                    new LinkedHashMap<>(p.sparkConf));
+                    new LinkedHashMap<>(p.sparkConf), p.scoring == null ? null : ScoringForm.of(p.scoring));
         }
 
         private static List<ConfigForm> configForms(Map<AlignmentMethod, GenerationConfig> configs)
@@ -316,12 +330,30 @@ public final class EvalPlan implements Serializable {
                 if (partitions != null) {
                     b.partitions(partitions);
                 }
+                if (scoring != null) {
+                    b.scoring(scoring.plan());
+                }
                 return b.build();
             } catch (RuntimeException e) {
                 InvalidObjectException bad = new InvalidObjectException("not a valid eval plan: " + e.getMessage());
                 bad.initCause(e);
                 throw bad;
             }
+        }
+    }
+
+    /** A {@link ScoringPlan}, its reward model as a {@link ModelForm}. */
+    private record ScoringForm(ModelForm rewardModel, boolean paperFormat, boolean truncate, String objective,
+                               ArrayList<String> candidates, int batch, String scoresOut) implements Serializable {
+
+        static ScoringForm of(ScoringPlan p) throws NotSerializableException {
+            return new ScoringForm(ModelForm.of(p.rewardModel()), p.paperFormat(), p.truncate(), p.objective(),
+                    new ArrayList<>(p.candidates()), p.batch(), p.scoresOut());
+        }
+
+        ScoringPlan plan() {
+            return ScoringPlan.builder().rewardModel(rewardModel.options()).paperFormat(paperFormat).truncate(truncate)
+                    .objective(objective).candidates(candidates).batch(batch).scoresOut(scoresOut).build();
         }
     }
 
@@ -418,8 +450,15 @@ public final class EvalPlan implements Serializable {
         private Integer partitions;
         private String master;
         private final Map<String, String> sparkConf = new LinkedHashMap<>();
+        private ScoringPlan scoring;
 
         private Builder() {
+        }
+
+        /** Score the results with a reward model once generated (null: not scored). */
+        public Builder scoring(ScoringPlan scoring) {
+            this.scoring = scoring;
+            return this;
         }
 
         /** The model and how it runs. */

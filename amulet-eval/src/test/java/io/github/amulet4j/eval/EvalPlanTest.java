@@ -93,6 +93,11 @@ class EvalPlanTest {
                 .dataset("hdfs://nn:8020/q.parquet").out("s3a://bucket/out").limit(5).overwrite(true).progress(false)
                 .batch(8).partitions(3).master("spark://h:7077").sparkConf("spark.executor.memory", "16g")
                 .sparkConf("a.b", "c=d")
+                .scoring(io.github.amulet4j.eval.reward.ScoringPlan.builder()
+                        .rewardModel(ModelOptions.builder().model("/models/armo").runtime(r -> r
+                                .weights(RuntimeOptions.Weights.Q8_0)).build())
+                        .paperFormat(true).truncate(true).objective("3").candidates(List.of("amulet", "la")).batch(5)
+                        .scoresOut("s3a://bucket/scores").build())
                 .build();
     }
 
@@ -134,8 +139,20 @@ class EvalPlanTest {
         assertEquals(a.promptStyle(), b.promptStyle());
         assertEquals(a.config().orElseThrow().toString(), b.config().orElseThrow().toString());
 
+        var scoring = copy.scoring().orElseThrow();
+        assertEquals(plan.scoring().orElseThrow().rewardModel(), scoring.rewardModel());
+        assertTrue(scoring.paperFormat() && scoring.truncate());
+        assertEquals("3", scoring.objective());
+        assertEquals(List.of("amulet", "la"), scoring.candidates());
+        assertEquals(5, scoring.batch());
+        assertEquals("s3a://bucket/scores", scoring.scoresOut("ignored"));
+        assertEquals(7, copy.maxNewTokens());
+        assertEquals(io.github.amulet4j.djl.RewardEncoding.paper(7).toBuilder().truncateToContext(true).build()
+                .toString(), scoring.encoding(copy.maxNewTokens()).toString());
+
         // defaults go as they are
         EvalPlan small = roundTrip(minimal().build());
+        assertTrue(small.scoring().isEmpty());
         assertTrue(small.limit().isEmpty() && small.partitions().isEmpty());
         assertNull(small.master());
         assertNull(small.system());

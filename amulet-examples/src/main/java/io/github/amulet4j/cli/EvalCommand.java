@@ -7,7 +7,11 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
 import io.github.amulet4j.align.AlignmentMethod;
+import io.github.amulet4j.djl.RewardModel;
 import io.github.amulet4j.eval.EvalPlan;
+import io.github.amulet4j.eval.reward.RewardInput;
+import io.github.amulet4j.eval.reward.RewardScoring;
+import io.github.amulet4j.eval.reward.ScoringPlan;
 import io.github.amulet4j.eval.EvalRows;
 import io.github.amulet4j.eval.EvalSettings;
 import io.github.amulet4j.eval.EvalSummary;
@@ -23,6 +27,7 @@ import io.github.amulet4j.generate.GenerationResult;
 import io.github.amulet4j.prompt.Preference;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.io.IOException;
@@ -106,6 +111,23 @@ final class EvalCommand extends GeneratingCommand {
                     + "each, at least Spark's default parallelism).")
     Integer partitions;
 
+    @Option(names = "--score", paramLabel = "PATH|HUB_ID",
+            description = "Then score every row with this reward model (as 'amulet score' does) and print the "
+                    + "paper's table: mean reward per preference and method, the candidates' win rates.")
+    String score;
+
+    @Option(names = "--scores-out", paramLabel = "FILE",
+            description = "With --score: the scores file (default: --out with .scores.jsonl; on Spark a directory, "
+                    + "--out with .scores). Resumable as --out is.")
+    String scoresOut;
+
+    @Option(names = "--score-batch", paramLabel = "N", defaultValue = "8",
+            description = "With --score: conversations scored in one forward pass (default: ${DEFAULT-VALUE}).")
+    int scoreBatch;
+
+    @Mixin
+    RewardFlags rewardFlags;
+
     @Override
     public Integer call() throws Exception {
         if (batch < 1 || batch > EvalPlan.MAX_BATCH) {
@@ -138,6 +160,7 @@ final class EvalCommand extends GeneratingCommand {
         configs(methodList).values().forEach(b::method);
         prefs.forEach(b::preference);
         conf.forEach(b::sparkConf);
+        b.scoring(scoringPlan());
         try {
             if (limit != null) {
                 b.limit(limit);
@@ -149,6 +172,27 @@ final class EvalCommand extends GeneratingCommand {
         } catch (EvalUsageException e) {
             throw new UsageException(e.getMessage(), e);
         }
+    }
+
+    /** The scoring of {@code --score}, or null without it (the reward flags are then refused). */
+    private ScoringPlan scoringPlan() {
+        if (score == null) {
+            if (rewardFlags.paperFormat || rewardFlags.truncate || scoresOut != null
+                    || !rewardFlags.objective.equals("auto") || !rewardFlags.candidates.equals(List.of("amulet"))) {
+                throw new UsageException("--paper-format, --truncate, --objective, --candidate and --scores-out "
+                        + "go with --score REWARD_MODEL");
+            }
+            return null;
+        }
+        if (scoreBatch < 1 || scoreBatch > 4096) {
+            throw new UsageException("--score-batch: must be in [1, 4096], got " + scoreBatch);
+        }
+        ModelFlags flags = new ModelFlags();
+        flags.model = score;
+        return ScoringPlan.builder()
+                .rewardModel(Options.model(flags, runtime()).toBuilder().hubSettings(cli.hubSettings()).build())
+                .paperFormat(rewardFlags.paperFormat).truncate(rewardFlags.truncate).objective(rewardFlags.objective)
+                .candidates(rewardFlags.candidates).batch(scoreBatch).scoresOut(scoresOut).build();
     }
 
     /**
@@ -322,7 +366,19 @@ final class EvalCommand extends GeneratingCommand {
         err.flush();
         out.print(EvalSummary.of(rows).table());
         out.flush();
-        return AmuletCli.OK;
+        return plan.scoring().isEmpty() ? AmuletCli.OK : scoreHere(plan, plan.scoring().get(), out, err);
+    }
+
+    /** {@code --score}: every row of {@code --out} scored into the scores file, the paper's table printed. */
+    private int scoreHere(EvalPlan plan, ScoringPlan scoring, PrintWriter out, PrintWriter err) throws IOException {
+        Path scores = Path.of(scoring.scoresOut(outFile.toString()));
+        List<RewardInput> inputs = RewardScoring.read(List.of(outFile));
+        out.println();
+        try (RewardModel model = RewardModel.load(scoring.rewardModel())) {
+            return new ScoreRun(scores, JudgeCommand.chartPath(scores), scoring.encoding(plan.maxNewTokens()),
+                    scoring.objective(), scoring.candidates(), scoring.batch(), false,
+                    plan.methods().stream().map(AlignmentMethod::id).toList()).run(model, inputs, out, err);
+        }
     }
 
     /** The generation configuration of each method. */

@@ -1,13 +1,10 @@
 package io.github.amulet4j.cli;
 
-import com.google.gson.JsonObject;
 import io.github.amulet4j.djl.ModelOptions;
+import io.github.amulet4j.djl.RewardEncoding;
 import io.github.amulet4j.djl.RewardModel;
-import io.github.amulet4j.eval.ResultsFile;
 import io.github.amulet4j.eval.reward.RewardInput;
-import io.github.amulet4j.eval.reward.RewardReport;
 import io.github.amulet4j.eval.reward.RewardScoring;
-import io.github.amulet4j.formats.json.Json;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -43,21 +40,24 @@ public final class ScoreCommand implements Callable<Integer> {
                     + "(default: ${DEFAULT-VALUE}).")
     Path outFile;
 
-    @Option(names = "--objective", paramLabel = "N|NAME", defaultValue = "auto",
-            description = "The label whose output is 'reward', by index or name; auto: ArmoRM's objective 6 "
-                    + "(ultrafeedback-instruction_following, as the paper), else 0 (default: ${DEFAULT-VALUE}).")
-    String objective;
-
-    @Option(names = "--candidate", paramLabel = "LIST", split = ",", hideParamSyntax = true, defaultValue = "amulet",
-            description = "Methods whose win rates over every other method are reported (default: ${DEFAULT-VALUE}).")
-    List<String> candidates;
-
     @Option(names = "--batch", paramLabel = "N", defaultValue = "8",
             description = "Conversations scored in one forward pass (default: ${DEFAULT-VALUE}).")
     int batch;
 
+    @Option(names = "--paper-max-tokens", paramLabel = "N",
+            description = "The length --paper-format cuts to (the script's max_new_tokens); default: the "
+                    + "max_new_tokens recorded in the results' settings files.")
+    Integer paperMaxTokens;
+
+    @Option(names = "--chart", paramLabel = "FILE",
+            description = "SVG bar chart of the win rates (default: --out with .svg instead of .jsonl).")
+    Path chartFile;
+
     @Option(names = "--json", description = "Print the report as one JSON object instead of the table.")
     boolean json;
+
+    @Mixin
+    RewardFlags rewardFlags;
 
     @Mixin
     RuntimeFlags runtimeFlags;
@@ -79,8 +79,10 @@ public final class ScoreCommand implements Callable<Integer> {
             throw new UsageException("--batch: must be in [1, 4096], got " + batch);
         }
         List<RewardInput> inputs;
+        RewardEncoding encoding;
         try {
             inputs = RewardScoring.read(results);
+            encoding = encoding();
         } catch (IllegalArgumentException e) {
             throw new UsageException(e.getMessage(), e);
         }
@@ -88,62 +90,37 @@ public final class ScoreCommand implements Callable<Integer> {
         flags.model = rewardModel;
         ModelOptions options = Options.model(flags, runtimeFlags.runtime()).toBuilder().hubSettings(cli.hubSettings())
                 .build();
-        try (RewardModel model = RewardModel.load(options); ResultsFile file = openOut()) {
-            int objectiveIndex = objectiveIndex(model.config().labels(), model.config().gating() != null);
-            long start = System.nanoTime();
-            RewardScoring.Outcome outcome = RewardScoring.run(model, inputs, file, batch, objectiveIndex, done -> {
-                err.println("score: " + done + " rows scored");
-                err.flush();
-            });
-            double seconds = (System.nanoTime() - start) / 1e9;
-            err.println("score: " + outcome.scored() + " new rows in " + outFile + " (" + outcome.alreadyThere()
-                    + " already there), " + String.format(java.util.Locale.ROOT, "%.2f rows/s", outcome.scored()
-                    / Math.max(seconds, 1e-9)));
-            for (String skipped : outcome.tooLong()) {
-                err.println("score: left out " + skipped);
+        Path chart = chartFile != null ? chartFile : JudgeCommand.chartPath(outFile);
+        try (RewardModel model = RewardModel.load(options)) {
+            return new ScoreRun(outFile, chart, encoding, rewardFlags.objective, rewardFlags.candidates, batch, json,
+                    null).run(model, inputs, out, err);
+        }
+    }
+
+    /** The input format the flags ask for. */
+    private RewardEncoding encoding() throws java.io.IOException {
+        RewardEncoding.Builder b = RewardEncoding.builder().truncateToContext(rewardFlags.truncate);
+        if (paperMaxTokens != null && !rewardFlags.paperFormat) {
+            throw new UsageException("--paper-max-tokens: only with --paper-format");
+        }
+        if (rewardFlags.paperFormat) {
+            int n;
+            if (paperMaxTokens != null) {
+                n = paperMaxTokens;
+            } else {
+                java.util.OptionalInt recorded = RewardScoring.recordedMaxNewTokens(results);
+                if (recorded.isEmpty()) {
+                    throw new UsageException("--paper-format: no results file has a settings file recording "
+                            + "max_new_tokens (" + io.github.amulet4j.eval.EvalSettings.fileFor(results.get(0))
+                            + "); give the length with --paper-max-tokens N");
+                }
+                n = recorded.getAsInt();
             }
-            err.flush();
-            file.close(); // the report reads every row back, this run's included
-            List<JsonObject> all = readBack();
-            RewardReport report = RewardScoring.report(all, candidates);
-            out.print(json ? Json.write(report.json()) + "\n" : report.table());
-            out.flush();
-            return outcome.tooLong().isEmpty() ? AmuletCli.OK : AmuletCli.FAILURE;
+            if (n < 1) {
+                throw new UsageException("--paper-max-tokens: must be >= 1, got " + n);
+            }
+            b.paper(n);
         }
-    }
-
-    private ResultsFile openOut() throws java.io.IOException {
-        try {
-            return ResultsFile.open(outFile);
-        } catch (IllegalArgumentException e) {
-            throw new UsageException("--out: " + e.getMessage(), e);
-        }
-    }
-
-    private List<JsonObject> readBack() throws java.io.IOException {
-        try (ResultsFile f = ResultsFile.open(outFile)) {
-            return f.existingRows();
-        }
-    }
-
-    private int objectiveIndex(List<String> labels, boolean armoRm) {
-        if (objective.equals("auto")) {
-            return armoRm ? Math.min(6, labels.size() - 1) : 0;
-        }
-        int i = labels.indexOf(objective);
-        if (i >= 0) {
-            return i;
-        }
-        try {
-            i = Integer.parseInt(objective.trim());
-        } catch (NumberFormatException e) {
-            throw new UsageException("--objective: '" + objective + "' is neither an index nor a label of the reward"
-                    + " model " + labels);
-        }
-        if (i < 0 || i >= labels.size()) {
-            throw new UsageException("--objective: " + i + " is outside the reward model's " + labels.size()
-                    + " label(s) " + labels);
-        }
-        return i;
+        return b.build();
     }
 }

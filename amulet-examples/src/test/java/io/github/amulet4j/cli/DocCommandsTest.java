@@ -65,6 +65,9 @@ class DocCommandsTest {
                 if (SKIPPED.containsKey(command) || words.contains("--spark")) {
                     continue; // eval --spark starts a Spark session: the Spark module's tests run it on local[2]
                 }
+                if (words.contains("--score")) {
+                    continue; // eval --score needs a reward model's folder: EvalScoreTest runs it on a tiny one
+                }
                 String[] args = adapt(words.subList(1, words.size()));
                 CliRun r = CliRun.run(args);
                 ran++;

@@ -4,6 +4,11 @@ import io.github.amulet4j.eval.EvalPlan;
 import io.github.amulet4j.djl.AmuletModel;
 import io.github.amulet4j.djl.AmuletRequest;
 import io.github.amulet4j.djl.ModelOptions;
+import io.github.amulet4j.djl.RewardEncoding;
+import io.github.amulet4j.djl.RewardModel;
+import io.github.amulet4j.eval.reward.RewardInput;
+import io.github.amulet4j.eval.reward.RewardScoring;
+import io.github.amulet4j.eval.reward.ScoringPlan;
 import io.github.amulet4j.generate.GenerationResult;
 import ai.djl.Device;
 import org.apache.spark.TaskContext;
@@ -18,8 +23,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The models of this JVM (a Spark executor, or the driver in local mode): each loaded once, on the first task that
- * needs it, and shared by every later task; all closed when the JVM shuts down (or by {@link #closeAll()}).
+ * The models of this JVM (a Spark executor, or the driver in local mode), generation and reward models alike: each
+ * loaded once, on the first task that needs it, and shared by every later task; all closed when the JVM shuts down (or by {@link #closeAll()}).
  * Generation is serialized per model (a model runs one batch at a time), and a batch's time is measured while it
  * holds the model, so that concurrent tasks do not count each other's batches.
  */
@@ -27,6 +32,7 @@ final class ExecutorModels {
 
     private static final Logger LOG = LoggerFactory.getLogger(ExecutorModels.class);
     private static final Map<ModelOptions, AmuletModel> MODELS = new HashMap<>();
+    private static final Map<ModelOptions, RewardModel> REWARD_MODELS = new HashMap<>();
     private static int loads;
     private static boolean hooked;
 
@@ -52,10 +58,7 @@ final class ExecutorModels {
                 loads++;
                 LOG.info("loaded {} in this executor in {} ms", m.name(), (System.nanoTime() - start) / 1_000_000);
                 MODELS.put(options, m);
-                if (!hooked) {
-                    hooked = true;
-                    Runtime.getRuntime().addShutdownHook(new Thread(ExecutorModels::closeAll, "amulet-models-close"));
-                }
+                hookOnce();
             }
             return m;
         }
@@ -89,7 +92,46 @@ final class ExecutorModels {
         }
     }
 
-    /** How many models this JVM has loaded since it started. */
+    /** The reward model of {@code scoring}, loaded on first use in this JVM. */
+    static RewardModel rewardModel(ScoringPlan scoring) {
+        ModelOptions options = scoring.rewardModel();
+        synchronized (MODELS) {
+            RewardModel m = REWARD_MODELS.get(options);
+            if (m == null) {
+                long start = System.nanoTime();
+                try {
+                    m = RewardModel.load(options);
+                } catch (IOException e) {
+                    throw new UncheckedIOException("loading the reward model " + options.model() + " on this executor",
+                            e);
+                }
+                loads++;
+                LOG.info("loaded reward model {} in this executor in {} ms", m.name(),
+                        (System.nanoTime() - start) / 1_000_000);
+                REWARD_MODELS.put(options, m);
+                hookOnce();
+            }
+            return m;
+        }
+    }
+
+    /** Scores one batch on the reward model of {@code scoring}, holding the model for the whole batch. */
+    static RewardScoring.Batch score(ScoringPlan scoring, List<RewardInput> inputs, RewardEncoding encoding) {
+        RewardModel model = rewardModel(scoring);
+        synchronized (model) {
+            return RewardScoring.scoreBatch(model, inputs, encoding,
+                    RewardScoring.objectiveIndex(scoring.objective(), model));
+        }
+    }
+
+    private static void hookOnce() {
+        if (!hooked) {
+            hooked = true;
+            Runtime.getRuntime().addShutdownHook(new Thread(ExecutorModels::closeAll, "amulet-models-close"));
+        }
+    }
+
+    /** How many models (reward models included) this JVM has loaded since it started. */
     static int loads() {
         synchronized (MODELS) {
             return loads;
@@ -107,6 +149,14 @@ final class ExecutorModels {
                 }
             }
             MODELS.clear();
+            for (RewardModel m : REWARD_MODELS.values()) {
+                try {
+                    m.close();
+                } catch (RuntimeException e) {
+                    LOG.warn("closing {}: {}", m.name(), e.toString());
+                }
+            }
+            REWARD_MODELS.clear();
         }
     }
 }

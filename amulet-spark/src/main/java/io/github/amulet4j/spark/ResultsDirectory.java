@@ -74,6 +74,14 @@ final class ResultsDirectory {
         }
     }
 
+    /** Every line of the directory, whole (Parquet rows as JSON); empty when it holds no part file. */
+    Dataset<String> lines() throws IOException {
+        if (!hasPartFiles()) {
+            return spark.emptyDataset(Encoders.STRING());
+        }
+        return parquet ? spark.read().parquet(location).toJSON() : spark.read().textFile(location);
+    }
+
     /** Where the rows are. */
     String location() {
         return location;

@@ -208,7 +208,7 @@ public final class SparkEvalRunner implements SparkRunner {
         }));
         out.print(EvalSummary.of(summaryRows).table());
         out.flush();
-        return OK;
+        return plan.scoring().isEmpty() ? OK : SparkScoring.run(plan, spark, dir, out, err);
     }
 
     /**

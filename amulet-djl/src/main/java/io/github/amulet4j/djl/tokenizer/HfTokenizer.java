@@ -6,7 +6,6 @@ import io.github.amulet4j.formats.json.JsonFieldException;
 import io.github.amulet4j.formats.tokenizer.TokenizerConfig;
 import io.github.amulet4j.formats.tokenizer.TokenizerFormatException;
 
-import ai.djl.huggingface.tokenizers.Encoding;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
@@ -209,13 +208,24 @@ public final class HfTokenizer implements TextTokenizer, AutoCloseable {
 
     @Override
     public int[] encode(String text) {
-        Encoding enc = djl.encode(text, false, false);
-        long[] ids = enc.getIds();
+        return ints(djl.encode(text, false, false).getIds());
+    }
+
+    private static int[] ints(long[] ids) {
         int[] out = new int[ids.length];
         for (int i = 0; i < ids.length; i++) {
             out[i] = Math.toIntExact(ids[i]);
         }
         return out;
+    }
+
+    /**
+     * Token ids of {@code text} with the tokenizer's special tokens added by its post-processor, as
+     * {@code tokenizer(text, add_special_tokens=True)} gives them (Llama 3's prepends {@code <|begin_of_text|>} even
+     * when the text starts with it).
+     */
+    public int[] encodeWithSpecialTokens(String text) {
+        return ints(djl.encode(text, true, false).getIds());
     }
 
     /**

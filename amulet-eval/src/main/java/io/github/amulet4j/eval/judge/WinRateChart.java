@@ -5,11 +5,37 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * The report as an SVG bar chart: one panel per (candidate, baseline), one bar per preference and one for
- * overall. Each bar is split into the candidate's wins, ties and the baseline's wins (unparsable ones left out);
- * a black mark shows the win rate (ties as half) with its 95% interval as a whisker, and a dashed line marks 50%.
+ * Win rates as an SVG bar chart: one panel per (candidate, baseline), one bar per preference and one for overall.
+ * Each bar is split into the candidate's wins, ties and the baseline's wins (unparsable ones left out); a black mark
+ * shows the win rate (ties as half) with its 95% interval as a whisker, and a dashed line marks 50%. Drawn for the
+ * judge's report ({@link #svg(JudgeReport, String)}) and for any other source of tallies ({@link #svg(Labels, List)}:
+ * reward-model win rates).
  */
 public final class WinRateChart {
+
+    /** A bar: a label and its tally. */
+    public record Bar(String label, Tally tally) {
+    }
+
+    /** A panel: one pair's bars per preference, then its overall bar. */
+    public record Panel(String candidate, String baseline, List<Bar> bars, Tally overall) {
+        /** Copies the bars. */
+        public Panel {
+            bars = List.copyOf(bars);
+        }
+    }
+
+    /**
+     * The chart's words.
+     *
+     * @param title    the chart's title
+     * @param subtitle a line under it (the judge or reward model, say)
+     * @param win      the legend of the candidate's wins
+     * @param tie      the legend of ties
+     * @param loss     the legend of the baseline's wins
+     */
+    public record Labels(String title, String subtitle, String win, String tie, String loss) {
+    }
 
     private static final String WIN = "#3b6fb6";
     private static final String TIE = "#c8c8c8";
@@ -25,34 +51,44 @@ public final class WinRateChart {
     }
 
     /**
-     * The chart of a report.
+     * The chart of a judge's report.
      *
      * @param subtitle a line under the title (the judge model, say)
      */
     public static String svg(JudgeReport report, String subtitle) {
+        List<Panel> panels = new ArrayList<>();
+        for (JudgeReport.Line pair : report.overall()) {
+            List<Bar> bars = new ArrayList<>();
+            for (JudgeReport.Line l : report.byPreference()) {
+                if (l.candidate().equals(pair.candidate()) && l.baseline().equals(pair.baseline())) {
+                    bars.add(new Bar(l.preference(), l.tally()));
+                }
+            }
+            panels.add(new Panel(pair.candidate(), pair.baseline(), bars, pair.tally()));
+        }
+        return svg(new Labels("Pairwise judge: how often the candidate's answer follows the preference better",
+                subtitle, "candidate better", "tie (or the two orders disagree)", "baseline better"), panels);
+    }
+
+    /** The chart of {@code panels}, one after the other. */
+    public static String svg(Labels labels, List<Panel> panels) {
         StringBuilder body = new StringBuilder();
         int y = 92;
-        for (JudgeReport.Line pair : report.overall()) {
+        for (Panel pair : panels) {
             text(body, 20, y, "start", "font-size=\"15\" font-weight=\"bold\"",
                     pair.candidate() + " vs " + pair.baseline());
             text(body, BAR_LEFT + BAR_WIDTH + 12, y, "start", "font-size=\"11\" fill=\"#444\"",
                     "win rate, 95% interval, wins/ties/losses");
             y += 12;
-            List<JudgeReport.Line> lines = new ArrayList<>();
-            for (JudgeReport.Line l : report.byPreference()) {
-                if (l.candidate().equals(pair.candidate()) && l.baseline().equals(pair.baseline())) {
-                    lines.add(l);
-                }
-            }
             int top = y;
-            for (JudgeReport.Line l : lines) {
-                bar(body, y, l.preference(), l.tally(), false);
+            for (Bar l : pair.bars()) {
+                bar(body, y, l.label(), l.tally(), false);
                 y += ROW;
             }
             body.append(String.format(Locale.ROOT, "<line x1=\"20\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#888\"/>%n",
                     y + 2, WIDTH - 20, y + 2));
             y += 6;
-            bar(body, y, "overall", pair.tally(), true);
+            bar(body, y, "overall", pair.overall(), true);
             y += ROW;
             // 50% line and axis
             int mid = BAR_LEFT + BAR_WIDTH / 2;
@@ -72,17 +108,16 @@ public final class WinRateChart {
                 + "viewBox=\"0 0 %d %d\" font-family=\"DejaVu Sans, Helvetica, Arial, sans-serif\">%n", WIDTH, height,
                 WIDTH, height));
         svg.append(String.format(Locale.ROOT, "<rect width=\"%d\" height=\"%d\" fill=\"white\"/>%n", WIDTH, height));
-        text(svg, 20, 28, "start", "font-size=\"18\" font-weight=\"bold\"",
-                "Pairwise judge: how often the candidate's answer follows the preference better");
-        text(svg, 20, 48, "start", "font-size=\"12\" fill=\"#444\"", subtitle);
-        legend(svg, 20, 66);
+        text(svg, 20, 28, "start", "font-size=\"18\" font-weight=\"bold\"", labels.title());
+        text(svg, 20, 48, "start", "font-size=\"12\" fill=\"#444\"", labels.subtitle());
+        legend(svg, 20, 66, labels);
         svg.append(body);
         svg.append("</svg>\n");
         return svg.toString();
     }
 
-    private static void legend(StringBuilder sb, int x, int y) {
-        String[][] items = {{WIN, "candidate better"}, {TIE, "tie (or the two orders disagree)"}, {LOSS, "baseline better"}};
+    private static void legend(StringBuilder sb, int x, int y, Labels labels) {
+        String[][] items = {{WIN, labels.win()}, {TIE, labels.tie()}, {LOSS, labels.loss()}};
         for (String[] item : items) {
             sb.append(String.format(Locale.ROOT, "<rect x=\"%d\" y=\"%d\" width=\"12\" height=\"12\" fill=\"%s\"/>%n",
                     x, y - 10, item[0]));

@@ -16,8 +16,10 @@ import java.util.List;
  * @param key      the row's key (index, method, preference)
  * @param row      the row as read
  * @param messages the two messages given to the reward model
+ * @param source   the file the row was read from
+ * @param line     its line there (1-based)
  */
-public record RewardInput(RowKey key, JsonObject row, List<ChatMessage> messages) {
+public record RewardInput(RowKey key, JsonObject row, List<ChatMessage> messages, String source, int line) {
 
     /**
      * The reward input of {@code row}, line {@code line} of {@code source}.
@@ -33,7 +35,12 @@ public record RewardInput(RowKey key, JsonObject row, List<ChatMessage> messages
         String answer = text(row, "text", source, line);
         String preferenceText = text(row, "preference_text", source, line);
         return new RewardInput(new RowKey(index, method, preference), row,
-                List.of(ChatMessage.user(question + " " + preferenceText), ChatMessage.assistant(answer)));
+                List.of(ChatMessage.user(question + " " + preferenceText), ChatMessage.assistant(answer)), source, line);
+    }
+
+    /** Where the row was read: {@code file, line N} (the source alone when it has no lines, a Spark dataset). */
+    public String where() {
+        return line > 0 ? source + ", line " + line : source;
     }
 
     /** The conversation the reward model scores. */
