@@ -25,7 +25,7 @@ import java.util.stream.Stream;
 /**
  * Drives any OpenAI-compatible chat server ({@code amulet serve}, llama.cpp's {@code llama-server}, ...) as a chat
  * client does: every turn resends the whole conversation, streamed, greedy ({@code temperature} 0), and the time to
- * the first content token is taken on the client. Prints per turn the time to first token (mean over the
+ * the first chunk with non-empty content is taken on the client. Prints per turn the time to first token (mean over the
  * conversations), the prompt tokens and the tokens the server reports as cached ({@code
  * usage.prompt_tokens_details.cached_tokens}, or llama.cpp's {@code timings.cache_n}). With {@code --compare URL2}
  * every request also goes to a second server (one after the other) and the answers must be the same text: a server
@@ -245,7 +245,9 @@ public final class ServerConversations {
                         ? chunk.getAsJsonArray("choices") : new JsonArray();
                 for (JsonElement c : choices) {
                     JsonObject delta = c.getAsJsonObject().getAsJsonObject("delta");
-                    if (delta != null && delta.has("content") && !delta.get("content").isJsonNull()) {
+                    // the first chunk carries the role and (OpenAI, amulet serve) an empty content: not a token
+                    if (delta != null && delta.has("content") && !delta.get("content").isJsonNull()
+                            && !delta.get("content").getAsString().isEmpty()) {
                         if (ttft < 0) {
                             ttft = (System.nanoTime() - start) / 1e6;
                         }
