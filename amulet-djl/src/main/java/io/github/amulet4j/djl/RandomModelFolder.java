@@ -150,7 +150,8 @@ public final class RandomModelFolder {
         ModelConfig base = shape.shape.get();
         boolean gpt2 = base.isGpt2();
         boolean llama = base.architecture().equals("LlamaForCausalLM");
-        TinyTokenizerWriter.Builder tb = TinyTokenizerWriter.builder().vocabSize(shape.tokenizerVocab);
+        TinyTokenizerWriter.Builder tb = TinyTokenizerWriter.builder().vocabSize(shape.tokenizerVocab)
+                .fillersRoundTrip(true);
         if (gpt2) {
             tb.chatTemplate(null).eosToken("<|endoftext|>").bosToken("<|endoftext|>").padToken(null);
         } else if (llama) {

@@ -11,6 +11,8 @@ import io.github.amulet4j.generate.GenerationConfig;
 import io.github.amulet4j.generate.GenerationResult;
 import io.github.amulet4j.generate.TokenListener;
 import io.github.amulet4j.prompt.ChatMessage;
+import io.github.amulet4j.prompt.PromptStyle;
+import io.github.amulet4j.transformer.PromptCache;
 
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -66,11 +68,23 @@ public final class ConversationTurns {
                     + "uncached/cached | same tokens");
             double firstCached = 0;
             double firstPlain = 0;
+            int[] previousAnswer = null;
+            int previousBaseLength = 0;
             for (int turn = 1; turn <= turns; turn++) {
                 conversation = conversation.plus(ChatMessage.user(text(random, words)));
                 AmuletRequest request = AmuletRequest.builder(conversation).preference("concise").config(cfg).build();
+                int[] base = cached.prompts().renderBase(conversation, PromptStyle.DEFAULT).tokenIds();
+                if (previousAnswer != null) {
+                    System.out.println("  " + answerRoundTrip(previousAnswer, base, previousBaseLength));
+                }
+                PromptCache.Stats before = cached.promptCacheStats().orElseThrow();
                 GenerationResult a = cached.generate(request, TokenListener.NONE);
                 GenerationResult b = plain.generate(request, TokenListener.NONE);
+                PromptCache.Stats after = cached.promptCacheStats().orElseThrow();
+                System.out.printf(Locale.ROOT, "  streams hit: %d of %d; base stream %d tokens%n",
+                        after.hits() - before.hits(), after.lookups() - before.lookups(), base.length);
+                previousAnswer = a.tokenIds();
+                previousBaseLength = base.length;
                 double ta = a.stats().timeToFirstTokenNanos() / 1e6;
                 double tb = b.stats().timeToFirstTokenNanos() / 1e6;
                 if (turn == 1) {
@@ -104,7 +118,25 @@ public final class ConversationTurns {
         return ModelOptions.builder().model(folder).runtime(r -> r.weights(weights).promptCacheMib(mib)).build();
     }
 
-    private static String text(SplittableRandom random, int words) {
+    /**
+     * Whether the answer of the previous turn comes back as the same token ids in this turn's base prompt (they
+     * start where the previous prompt ended, after its generation prompt): the prompt cache holds the generated ids,
+     * so only ids that come back unchanged are reused.
+     */
+    static String answerRoundTrip(int[] answer, int[] prompt, int answerStart) {
+        int n = Math.min(answer.length, prompt.length - answerStart);
+        int same = 0;
+        while (same < n && answer[same] == prompt[answerStart + same]) {
+            same++;
+        }
+        // the rendered answer ends where the template's end-of-turn token follows: count up to the first special id
+        return String.format(Locale.ROOT, "previous answer: %d ids generated, the first %d come back unchanged in "
+                + "this prompt%s", answer.length, same, same == answer.length ? "" : " (re-tokenized differently "
+                + "from id " + same + ")");
+    }
+
+    /** A user turn of {@code words} random words from a small English list, ending in a question mark. */
+    static String text(SplittableRandom random, int words) {
         StringBuilder sb = new StringBuilder();
         for (int i = 0; i < words; i++) {
             sb.append(i == 0 ? "" : " ").append(WORDS[random.nextInt(WORDS.length)]);

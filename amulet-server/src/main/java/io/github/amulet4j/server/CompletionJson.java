@@ -9,7 +9,8 @@ import io.github.amulet4j.generate.GenerationResult;
 /**
  * OpenAI's response shapes for one completion: {@code chat.completion}, the {@code chat.completion.chunk}s
  * of a stream, and {@code usage}. {@code prompt_tokens} counts every prompt stream the method ran (both
- * the base and the preference prompt for {@code amulet} and {@code la}).
+ * the base and the preference prompt for {@code amulet} and {@code la}); {@code prompt_tokens_details.cached_tokens}
+ * the part of them restored from the model's prompt cache (OpenAI's field for prompt caching).
  */
 final class CompletionJson {
 
@@ -42,6 +43,9 @@ final class CompletionJson {
         u.addProperty("prompt_tokens", prompt);
         u.addProperty("completion_tokens", r.generatedTokens());
         u.addProperty("total_tokens", prompt + r.generatedTokens());
+        JsonObject details = new JsonObject();
+        details.addProperty("cached_tokens", r.stats().promptTokensReused());
+        u.add("prompt_tokens_details", details);
         return u;
     }
 

@@ -87,6 +87,48 @@ class HfTokenizerTest {
         }
     }
 
+
+    /**
+     * Generated ids come back as themselves when their text is encoded again (a chat client resending an answer)
+     * where the vocabulary past the letter merges is whole characters; filler names split into many tokens.
+     */
+    @Test
+    void generatedIdsRoundTripThroughTheirText() throws IOException {
+        int[] picks = {1700, 2500, 9000, 30000, 61000, 64000, 90000, 120000, 151000, 151659};
+        for (boolean roundTrip : new boolean[] {true, false}) {
+            Path folder = dir.resolve("rt-" + roundTrip);
+            TinyTokenizerWriter.builder().vocabSize(151665).fillersRoundTrip(roundTrip).build().writeTo(folder);
+            try (HfTokenizer t = HfTokenizer.load(folder)) {
+                assertEquals(151665, t.vocabularySize());
+                // ids that decode to whole characters (the others are leading bytes of one)
+                List<Integer> whole = new ArrayList<>();
+                for (int id : picks) {
+                    String text = t.decode(new int[] {id});
+                    if (!text.contains("\ufffd")) {
+                        whole.add(id);
+                    }
+                }
+                int[] generated = whole.stream().mapToInt(Integer::intValue).toArray();
+                String text = t.decode(generated);
+                int[] again = t.encode("so: " + text + " ok");
+                if (roundTrip) {
+                    assertTrue(generated.length >= 8, "most picks are whole characters: " + whole);
+                    assertArrayEquals(concat(t.encode("so: "), generated, t.encode(" ok")), again,
+                            "ids of '" + text + "'");
+                    assertEquals(4, t.encode("\u5929\u6c14\u5f88\u597d").length, "a character a token");
+                } else {
+                    assertTrue(again.length > 5 * generated.length, "the fillers' names split: " + again.length);
+                }
+                // ASCII text tokenizes as without the option
+                assertEquals(" the", t.decode(t.encode(" the")));
+                assertEquals(1, t.encode(" th").length);
+            }
+        }
+    }
+
+    private static int[] concat(int[]... parts) {
+        return java.util.Arrays.stream(parts).flatMapToInt(java.util.Arrays::stream).toArray();
+    }
     @Test
     void bosAddedOnceWhenConfigSaysSo() throws IOException {
         TinyTokenizerWriter w = TinyTokenizerWriter.builder().bosToken("<s>").eosToken("</s>").addBosToken(true)

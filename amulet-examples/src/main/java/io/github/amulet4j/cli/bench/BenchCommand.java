@@ -2,6 +2,7 @@ package io.github.amulet4j.cli.bench;
 
 import io.github.amulet4j.benchmarks.decode.BenchMethod;
 import io.github.amulet4j.benchmarks.decode.BenchReport;
+import io.github.amulet4j.benchmarks.decode.ConversationBench;
 import io.github.amulet4j.benchmarks.decode.DecodeBenchmark;
 import io.github.amulet4j.benchmarks.decode.DecodeBenchmarkSettings;
 import io.github.amulet4j.cli.RuntimeFlags;
@@ -75,6 +76,13 @@ public final class BenchCommand implements Callable<Integer> {
             description = "Size of the buffer the bandwidth probe reads (default: ${DEFAULT-VALUE}).")
     int bandwidthMib;
 
+    @Option(names = "--conversation-turns", paramLabel = "N", defaultValue = "0",
+            description = "Instead of the methods: an amulet conversation of N turns (each the previous prompt, its "
+                    + "answer and --prompt-tokens new ids), with the prompt cache (--prompt-cache-mib) and then "
+                    + "without; prints each turn's time to first token and the cache's hits, tokens reused and bytes "
+                    + "held (default: ${DEFAULT-VALUE}, off).")
+    int conversationTurns;
+
     @Option(names = "--json", description = "Print one JSON object instead of the table.")
     boolean json;
 
@@ -88,6 +96,19 @@ public final class BenchCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         DecodeBenchmarkSettings settings = settings();
         PrintWriter err = spec.commandLine().getErr();
+        if (conversationTurns < 0) {
+            throw new UsageException("--conversation-turns: expected a number >= 0 (0: off), got " + conversationTurns);
+        }
+        if (conversationTurns > 0) {
+            ConversationBench.Report conversation = new ConversationBench(settings, conversationTurns, line -> {
+                err.println("bench: " + line);
+                err.flush();
+            }).run();
+            PrintWriter out = spec.commandLine().getOut();
+            out.println(json ? conversation.json() : conversation.table());
+            out.flush();
+            return 0;
+        }
         BenchReport report = new DecodeBenchmark(settings, line -> {
             err.println("bench: " + line);
             err.flush();

@@ -40,6 +40,40 @@ class BenchCommandTest {
         return new Run(code, out.toString(), err.toString());
     }
 
+    /**
+     * The conversation mode runs with the prompt cache: every turn after the first restores at least the whole
+     * previous turn (prompt and all but the last answer token) of both streams, answers as without the cache, and
+     * the report carries the cache's counters.
+     */
+    @Test
+    void conversationModeReportsTheCache() {
+        int prompt = 24;
+        int answer = 4;
+        Run r = run("bench", "--shape", "tiny-qwen2", "--conversation-turns", "3", "--prompt-tokens", "" + prompt,
+                "--new-tokens", "" + answer, "--warmup-tokens", "2", "--json");
+        assertEquals(0, r.code(), r.toString());
+        JsonObject o = JsonParser.parseString(r.out()).getAsJsonObject();
+        JsonArray turns = o.getAsJsonArray("turns");
+        assertEquals(3, turns.size(), r.out());
+        int previous = 0;
+        for (int i = 0; i < 3; i++) {
+            JsonObject t = turns.get(i).getAsJsonObject();
+            assertTrue(t.get("same_tokens").getAsBoolean(), r.out());
+            // base: the history; preference: 16 more ids in front
+            int history = (i + 1) * prompt + i * answer;
+            assertEquals(2 * history + DecodeBenchmark.PREFERENCE_TOKENS, t.get("prompt_tokens").getAsInt(), r.out());
+            if (i > 0) {
+                assertEquals(previous + 2 * (answer - 1), t.get("tokens_reused").getAsInt(), r.out());
+            }
+            previous = t.get("prompt_tokens").getAsInt();
+        }
+        JsonObject cache = o.getAsJsonObject("prompt_cache");
+        assertTrue(cache.get("enabled").getAsBoolean(), r.out());
+        assertTrue(cache.get("hits").getAsLong() >= 4, r.out());
+        assertTrue(cache.get("bytes_held").getAsLong() > 0, r.out());
+        assertEquals(2, run("bench", "--shape", "tiny-qwen2", "--conversation-turns", "-1").code(), "bad usage");
+    }
+
     @Test
     void jsonReportHasEveryMethodWithConsistentCounts() throws IOException {
         Set<Path> before = benchFolders();

@@ -80,6 +80,21 @@ public final class DecodeBenchmark {
             bandwidthStart = MachineProbe.readBandwidth(settings.bandwidthBytes(), 5);
         }
         System.gc();
+        double bandwidth = bandwidthStart;
+        return onModel(settings, progress, (dir, name) -> measure(dir, name, loadBefore, bandwidth));
+    }
+
+    /** What runs on the benchmark's model folder. */
+    interface ModelRun<T> {
+        T run(Path dir, String name) throws IOException;
+    }
+
+    /**
+     * Runs {@code body} on the settings' model (its absolute path and display name), or on a random-weight model of
+     * the settings' shape written to a temporary folder that is deleted afterwards.
+     */
+    static <T> T onModel(DecodeBenchmarkSettings settings, Consumer<String> progress, ModelRun<T> body)
+            throws IOException {
         Path dir = settings.model();
         Path temp = null;
         String name;
@@ -93,7 +108,7 @@ public final class DecodeBenchmark {
             name = dir.toString();
         }
         try {
-            return measure(dir.toAbsolutePath(), name, loadBefore, bandwidthStart);
+            return body.run(dir.toAbsolutePath(), name);
         } finally {
             if (temp != null) {
                 deleteTree(temp);
@@ -229,7 +244,7 @@ public final class DecodeBenchmark {
                 omp == null ? "unset" : omp);
     }
 
-    private static void deleteTree(Path root) throws IOException {
+    static void deleteTree(Path root) throws IOException {
         try (Stream<Path> paths = Files.walk(root)) {
             for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
                 Files.deleteIfExists(p);
@@ -241,7 +256,7 @@ public final class DecodeBenchmark {
      * Masks the model's end-of-sequence ids after the step (Hugging Face's {@code min_new_tokens} does the same), so
      * that a random model runs to {@code maxNewTokens} as the timings need; it costs a few stores per token.
      */
-    private static final class NoEndOfSequence implements HistoryProcessor {
+    static final class NoEndOfSequence implements HistoryProcessor {
         private final int[] ids;
 
         NoEndOfSequence(int[] ids) {
