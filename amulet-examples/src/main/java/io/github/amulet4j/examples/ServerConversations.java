@@ -39,8 +39,10 @@ import java.util.stream.Stream;
  * </pre>
  * Options: {@code --model NAME} (the model id to send; default: the first of {@code /v1/models}),
  * {@code --turns T} (8), {@code --words W} (110 words a user turn), {@code --answer-tokens K} (16),
- * {@code --conversations N} (1), {@code --preference P} ({@code concise}; sent as the Amulet field
- * {@code preference}, which other servers ignore), {@code --compare URL2}, {@code --api-key KEY}.
+ * {@code --conversations N} (1), {@code --first-conversation K} (0: conversation i uses the text of seed i + K, so
+ * that a warm-up run with another K shares no prefix with the measured one), {@code --preference P}
+ * ({@code concise}; sent as the Amulet field {@code preference}, which other servers ignore), {@code --compare URL2},
+ * {@code --api-key KEY}.
  */
 public final class ServerConversations {
 
@@ -69,7 +71,8 @@ public final class ServerConversations {
     public static void main(String[] args) throws Exception {
         if (args.length < 1 || args[0].startsWith("-")) {
             System.err.println("usage: ServerConversations URL [--model NAME] [--turns T] [--words W] "
-                    + "[--answer-tokens K] [--conversations N] [--preference P] [--compare URL2] [--api-key KEY]");
+                    + "[--answer-tokens K] [--conversations N] [--first-conversation K] [--preference P] [--compare URL2] "
+                    + "[--api-key KEY]");
             System.exit(2);
         }
         URI url = URI.create(args[0].endsWith("/") ? args[0] : args[0] + "/");
@@ -78,6 +81,7 @@ public final class ServerConversations {
         int words = 110;
         int answerTokens = 16;
         int conversations = 1;
+        int firstConversation = 0;
         String preference = "concise";
         URI compare = null;
         String apiKey = null;
@@ -92,16 +96,19 @@ public final class ServerConversations {
                 case "--words" -> words = positive(args[i], v);
                 case "--answer-tokens" -> answerTokens = positive(args[i], v);
                 case "--conversations" -> conversations = positive(args[i], v);
+                case "--first-conversation" -> firstConversation = Integer.parseInt(v);
                 case "--preference" -> preference = v;
                 case "--compare" -> compare = URI.create(v.endsWith("/") ? v : v + "/");
                 case "--api-key" -> apiKey = v;
                 default -> throw new IllegalArgumentException("unknown option " + args[i] + "; valid: --model, "
-                        + "--turns, --words, --answer-tokens, --conversations, --preference, --compare, --api-key");
+                        + "--turns, --words, --answer-tokens, --conversations, --first-conversation, --preference, --compare, "
+                        + "--api-key");
             }
         }
         ServerConversations client = new ServerConversations(apiKey, answerTokens, preference);
         String name = model != null ? model : client.firstModel(url);
         int n = conversations;
+        int offset = firstConversation;
         int t = turns;
         int w = words;
         URI other = compare;
@@ -112,7 +119,7 @@ public final class ServerConversations {
         try {
             List<Future<List<Turn>>> runs = new ArrayList<>();
             for (int c = 0; c < n; c++) {
-                int conversation = c;
+                int conversation = offset + c;
                 runs.add(pool.submit(() -> client.converse(url, other, name, conversation, t, w, failures)));
             }
             for (Future<List<Turn>> f : runs) {
