@@ -115,9 +115,16 @@ public final class NativeKernels {
         return available() ? variantName(variant()) : "none";
     }
 
-    /** The format kinds the native kernels multiply. */
+    /** The format kinds the native kernels multiply (F16 and BF16: {@link NativeFloat16Kernels}, where linked). */
     public static boolean supports(WeightFormat format) {
-        return format == WeightFormat.Q8_0 || format == WeightFormat.Q4_0;
+        return format == WeightFormat.Q8_0 || format == WeightFormat.Q4_0
+                || (format == WeightFormat.F16 || format == WeightFormat.BF16) && NativeFloat16Kernels.available();
+    }
+
+    /** The variant that multiplies {@code format}, by name. */
+    static String variantName(WeightFormat format) {
+        return format == WeightFormat.F16 || format == WeightFormat.BF16 ? NativeFloat16Kernels.variantName()
+                : variantName();
     }
 
     static native int supportedVariants();

@@ -1,17 +1,27 @@
 package io.github.amulet4j.transformer.weights;
 
 /**
- * Activations quantized for the native kernels as llama.cpp's Q8_0 does it, but with float32 scales: per block of 32
- * values, {@code d = max|x| / 127}, {@code q = round(x / d)} (to nearest, ties to even) and the block sum
- * {@code d * sum(q)} that the Q4_0 kernel subtracts 8 times. An element's error is at most {@code d / 2}
- * ({@code max|x| / 254} of its block). Filled by {@link WeightMatrix#quantize}; reusable (it grows as needed); not
- * thread-safe while being filled, read-only while the products run.
+ * Activations prepared for the native kernels. For Q8_0/Q4_0 weights, quantized as llama.cpp's Q8_0 does it, but with
+ * float32 scales: per block of 32 values, {@code d = max|x| / 127}, {@code q = round(x / d)} (to nearest, ties to
+ * even) and the block sum {@code d * sum(q)} that the Q4_0 kernel subtracts 8 times. An element's error is at most
+ * {@code d / 2} ({@code max|x| / 254} of its block). For F16/BF16 weights, a float32 copy and, where BF16 products use
+ * {@code vdpbf16ps}, the values rounded to bfloat16 (to nearest, ties to even: an element's relative error is at
+ * most {@code 2^-9}). Filled by {@link WeightMatrix#quantize}; reusable (it grows as needed); not thread-safe while
+ * being filled, read-only while the products run.
  */
 public final class QuantizedInput {
 
     byte[] quants = new byte[0];
     float[] scales = new float[0];
     float[] sums = new float[0];
+    /** F16/BF16: the activations as given. */
+    float[] floats = new float[0];
+    /** BF16 with {@code vdpbf16ps}: the activations rounded to bfloat16; else unused. */
+    short[] bf16 = new short[0];
+    /** Whether {@link #bf16} holds this input. */
+    boolean rounded;
+    /** Whether this input was prepared for F16/BF16 weights ({@link #floats}) rather than quantized. */
+    boolean float16;
     int columns;
     int cols;
 
@@ -27,6 +37,22 @@ public final class QuantizedInput {
             scales = new float[values / WeightFormat.BLOCK];
             sums = new float[values / WeightFormat.BLOCK];
         }
+        this.float16 = false;
+        this.columns = n;
+        this.cols = cols;
+    }
+
+    /** Sizes the float32 (and, for {@code round}, bfloat16) copies for {@code n} columns of {@code cols}. */
+    void ensureFloats(int n, int cols, boolean round) {
+        int values = n * cols;
+        if (floats.length < values) {
+            floats = new float[values];
+        }
+        if (round && bf16.length < values) {
+            bf16 = new short[values];
+        }
+        this.rounded = round;
+        this.float16 = true;
         this.columns = n;
         this.cols = cols;
     }

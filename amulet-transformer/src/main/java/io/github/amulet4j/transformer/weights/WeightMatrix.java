@@ -293,10 +293,14 @@ public final class WeightMatrix {
 
     /**
      * Whether {@link #multiply(QuantizedInput, float[], int, int)} can multiply {@code n} columns with the native
-     * kernels: the library is loaded, the format is Q8_0 or Q4_0 and {@code n} is 1 or 2.
+     * kernels: the library is loaded, the format is Q8_0, Q4_0, F16 or BF16 and {@code n} is 1 or 2.
      */
     public boolean nativeProduct(int n) {
         return (n == 1 || n == 2) && NativeKernels.supports(format) && NativeKernels.available();
+    }
+
+    private boolean float16() {
+        return format == WeightFormat.F16 || format == WeightFormat.BF16;
     }
 
     /**
@@ -311,6 +315,16 @@ public final class WeightMatrix {
         if ((long) n * cols > x.length) {
             throw new IllegalArgumentException("x holds " + x.length + " values, " + n + " columns need "
                     + (long) n * cols);
+        }
+        if (float16()) {
+            // F16/BF16: the activations stay float32 (copied), rounded to bf16 where BF16 uses vdpbf16ps
+            boolean round = format == WeightFormat.BF16 && NativeFloat16Kernels.bf16Dot();
+            into.ensureFloats(n, cols, round);
+            System.arraycopy(x, 0, into.floats, 0, n * cols);
+            if (round) {
+                NativeFloat16Kernels.toBf16(x, n * cols, into.bf16);
+            }
+            return;
         }
         into.ensure(n, cols);
         NativeKernels.quantize(x, n * cols, into.quants, into.scales, into.sums);
@@ -331,6 +345,14 @@ public final class WeightMatrix {
             throw new IllegalArgumentException("input quantized for " + q.cols + " columns (matrix: " + cols
                     + "), y holds " + y.length + " values, " + n + " columns need " + (long) n * rows);
         }
+        if (q.float16 != float16()) {
+            throw new IllegalArgumentException("input prepared for " + (q.float16 ? "F16/BF16" : "Q8_0/Q4_0")
+                    + " weights, the matrix is " + format + " (quantize it for this matrix)");
+        }
+        if (float16()) {
+            multiplyFloat16(q, y, from, to);
+            return;
+        }
         boolean q4 = format == WeightFormat.Q4_0;
         int colBlocks = cols / WeightFormat.BLOCK;
         for (int j = 0; j < panels.length; j++) {
@@ -345,10 +367,25 @@ public final class WeightMatrix {
         }
     }
 
+    /** {@link #multiply(QuantizedInput, float[], int, int)} for F16/BF16: panel by panel, runs of rows within a slab. */
+    private void multiplyFloat16(QuantizedInput q, float[] y, int from, int to) {
+        boolean bf = format == WeightFormat.BF16;
+        short[] xb = bf && q.rounded ? q.bf16 : null;
+        for (int j = 0; j < panels.length; j++) {
+            WeightPanel p = panels[j];
+            for (int r = from; r < to; ) {
+                int end = Math.min(to, (r / p.rowsPerSlab + 1) * p.rowsPerSlab);
+                NativeFloat16Kernels.product(bf, p.data(r), p.offset(r), end - r, p.cols, q.floats, xb, p.first, cols,
+                        q.columns, y, r, rows, j > 0);
+                r = end;
+            }
+        }
+    }
+
     private void requireNative(int n) {
         if (!nativeProduct(n)) {
             throw new IllegalStateException("the native kernels cannot multiply " + n + " column(s) of " + format
-                    + (NativeKernels.available() ? " (Q8_0 and Q4_0, one or two columns)"
+                    + (NativeKernels.available() ? " (Q8_0, Q4_0, F16 and BF16, one or two columns)"
                     : ": " + NativeKernels.unavailableReason()));
         }
     }
