@@ -221,21 +221,35 @@ INLINE H_BF16_T __m512 dot_bf16(__m512 acc, __m512i x, __m512i w) {
     return _mm512_dpbf16_ps(acc, (__m512bh) x, (__m512bh) w);
 }
 
+/*
+ * 32 weights as two 256-bit loads: a Java array's rows are not 64-byte aligned, and streaming them from memory with
+ * 512-bit loads that cross cache lines measured 1.4-1.8x slower (4864 x 896 rows at a 16-byte offset).
+ */
+INLINE H_BF16_T __m512i load32(const uint16_t *p) {
+    return _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *) p)),
+                              _mm256_loadu_si256((const __m256i *) (p + 16)), 1);
+}
+
+/* Four accumulators a column (two measured 1.2-1.6x slower from memory: fewer loads in flight). */
 INLINE H_BF16_T void row_bf16(int two, const uint16_t *wr, int cols, const uint16_t *x0, const uint16_t *x1,
                               float *s0, float *s1) {
-    __m512 a0 = _mm512_setzero_ps(), a1 = a0, b0 = a0, b1 = a0;
+    __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
     int i = 0;
-    for (; i + 64 <= cols; i += 64) {
-        __m512i w0 = _mm512_loadu_si512(wr + i), w1 = _mm512_loadu_si512(wr + i + 32);
+    for (; i + 128 <= cols; i += 128) {
+        __m512i w0 = load32(wr + i), w1 = load32(wr + i + 32), w2 = load32(wr + i + 64), w3 = load32(wr + i + 96);
         a0 = dot_bf16(a0, _mm512_loadu_si512(x0 + i), w0);
         a1 = dot_bf16(a1, _mm512_loadu_si512(x0 + i + 32), w1);
+        a2 = dot_bf16(a2, _mm512_loadu_si512(x0 + i + 64), w2);
+        a3 = dot_bf16(a3, _mm512_loadu_si512(x0 + i + 96), w3);
         if (two) {
             b0 = dot_bf16(b0, _mm512_loadu_si512(x1 + i), w0);
             b1 = dot_bf16(b1, _mm512_loadu_si512(x1 + i + 32), w1);
+            b2 = dot_bf16(b2, _mm512_loadu_si512(x1 + i + 64), w2);
+            b3 = dot_bf16(b3, _mm512_loadu_si512(x1 + i + 96), w3);
         }
     }
     for (; i < cols; i += 32) {
-        /* masked: missing weights and activations are zero, so an odd count needs nothing more */
+        /* whole blocks of 32, then one masked tail: missing weights and activations are zero */
         int m = cols - i < 32 ? cols - i : 32;
         __mmask32 k = m == 32 ? (__mmask32) 0xFFFFFFFFu : (__mmask32) ((1u << m) - 1);
         __m512i w0 = _mm512_maskz_loadu_epi16(k, wr + i);
@@ -244,9 +258,9 @@ INLINE H_BF16_T void row_bf16(int two, const uint16_t *wr, int cols, const uint1
             b0 = dot_bf16(b0, _mm512_maskz_loadu_epi16(k, x1 + i), w0);
         }
     }
-    *s0 = _mm512_reduce_add_ps(_mm512_add_ps(a0, a1));
+    *s0 = _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3)));
     if (two) {
-        *s1 = _mm512_reduce_add_ps(_mm512_add_ps(b0, b1));
+        *s1 = _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(b0, b1), _mm512_add_ps(b2, b3)));
     }
 }
 

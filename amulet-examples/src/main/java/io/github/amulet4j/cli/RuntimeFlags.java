@@ -40,8 +40,8 @@ public final class RuntimeFlags {
     String weights;
 
     @Option(names = "--kernels", paramLabel = "auto|java|native", defaultValue = "auto",
-            description = "Which kernels the java linear kernel multiplies with: native (C, 8-bit dot-product "
-                    + "instructions; q8_0 and q4_0 weights, one or two streams; the library is built into the jar "
+            description = "Which kernels the java linear kernel multiplies with: native (C, 8-bit and bf16 "
+                    + "dot-product instructions; q8_0, q4_0, f16 and bf16 weights, one or two streams; the library is built into the jar "
                     + "where a C compiler was at hand), java (Vector API), auto (native where loaded and supported, "
                     + "else java; default: ${DEFAULT-VALUE}).")
     String kernels;

@@ -29,8 +29,9 @@ import org.openjdk.jmh.annotations.State;
  * <p>{@code kernel}: {@code current} is {@link WeightMatrix#multiply}; {@code baseline} the kernels before the
  * blocked many-column kernel and the 8-bit activation products ({@link WeightMatrix#multiplyBaseline}), measured in
  * the same run; {@code native} the C kernels of issue 26 ({@link WeightMatrix#quantize} of the activations to 8 bits
- * per block, then {@link WeightMatrix#multiply(QuantizedInput, float[], int, int)}; Q8_0 and Q4_0, one or two columns
- * only: {@code -p kernel=native -p format=Q8_0,Q4_0 -p n=1,2}; other combinations fail in setup). With one or two columns the product reads its weights from memory: copies of the matrix (together
+ * per block for Q8_0/Q4_0, a copy (rounded to bfloat16 where BF16 uses {@code vdpbf16ps}) for F16/BF16, then
+ * {@link WeightMatrix#multiply(QuantizedInput, float[], int, int)}; Q8_0, Q4_0, F16 and BF16, one or two columns
+ * only: {@code -p kernel=native -p format=Q8_0,Q4_0,F16,BF16 -p n=1,2}; other combinations fail in setup). With one or two columns the product reads its weights from memory: copies of the matrix (together
  * over 128 MB, beyond the L3 cache) are used in turn.
  *
  * <p>The machine is shared, so besides JMH's wall-clock time per product every product's thread CPU time is
@@ -87,7 +88,7 @@ public class KernelBenchmark {
         baseline = kernel.equals("baseline");
         if (kernel.equals("native")) {
             if (!first.nativeProduct(n)) {
-                throw new IllegalStateException("kernel native multiplies Q8_0 and Q4_0 with one or two columns where "
+                throw new IllegalStateException("kernel native multiplies Q8_0, Q4_0, F16 and BF16 with one or two columns where "
                         + "the library loaded (" + (NativeKernels.available() ? "variant " + NativeKernels.variantName()
                         : NativeKernels.unavailableReason()) + "), not " + format + " with " + n);
             }
