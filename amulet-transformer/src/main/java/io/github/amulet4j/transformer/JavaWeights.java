@@ -113,7 +113,10 @@ public final class JavaWeights {
             fallbacks++;
             f = WeightFormat.F16;
         }
-        WeightMatrix w = WeightMatrix.of(f, m.rows(), m.cols(), m.reader());
+        // kept in the stored format: its bytes copied (a GGUF's Q8_0 blocks, a folder's BF16), nothing decoded
+        WeightMatrix w = m.raw() != null && f.name().equals(m.dtype())
+                ? WeightMatrix.fromStoredBytes(f, m.rows(), m.cols(), m.raw())
+                : WeightMatrix.of(f, m.rows(), m.cols(), m.reader());
         heapBytes += w.byteSize();
         return w;
     }

@@ -42,6 +42,27 @@ public interface TensorStore extends AutoCloseable {
                 Math.toIntExact(rowCount * rowLength));
     }
 
+    /**
+     * Whether {@link #readRawRows} serves tensor {@code name}: a matrix stored row-major as its {@link #dtype} says,
+     * whose bytes need no rearranging. This default: never.
+     */
+    default boolean hasRawRows(String name) {
+        return false;
+    }
+
+    /**
+     * Rows {@code [firstRow, firstRow + rowCount)} of a matrix as the bytes they are stored in (its {@link #dtype}:
+     * little-endian {@code F32}, {@code F16}, {@code BF16}, or GGUF's blocks such as {@code Q8_0}), put into
+     * {@code dst} from its position: loading copies them where the stored format is the one kept, instead of decoding
+     * them to float32 and encoding them again.
+     *
+     * @throws UnsupportedOperationException where {@link #hasRawRows} is false
+     * @throws IllegalArgumentException      naming the tensor when the rows are outside it or {@code dst} is too small
+     */
+    default void readRawRows(String name, long firstRow, int rowCount, java.nio.ByteBuffer dst) {
+        throw new UnsupportedOperationException(this + " does not read the stored bytes of '" + name + "'");
+    }
+
     @Override
     void close();
 }

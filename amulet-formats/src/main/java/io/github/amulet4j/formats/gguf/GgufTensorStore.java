@@ -149,6 +149,33 @@ public final class GgufTensorStore implements TensorStore {
         }
     }
 
+    /** A matrix kept as stored: two dimensions, not transposed or un-permuted on loading. */
+    @Override
+    public boolean hasRawRows(String name) {
+        GgufTensorInfo t = byHfName.get(name);
+        return t != null && t.ne().length == 2 && !rearranged(t);
+    }
+
+    @Override
+    public void readRawRows(String name, long firstRow, int rowCount, ByteBuffer dst) {
+        GgufTensorInfo t = require(name);
+        if (!hasRawRows(name)) {
+            throw new UnsupportedOperationException(file.path() + ": tensor '" + t.name() + "' is rearranged on "
+                    + "loading; read its rows as float32");
+        }
+        TensorStores.rowLength(name, shape(name), firstRow, rowCount);
+        long rowBytes = t.type().byteSize(t.ne()[0]);
+        if (rowCount * rowBytes > dst.remaining()) {
+            throw new IllegalArgumentException("rows " + firstRow + "+" + rowCount + " of tensor '" + name + "' are "
+                    + rowCount * rowBytes + " bytes, the buffer has room for " + dst.remaining());
+        }
+        try {
+            dst.put(file.read(t, firstRow * rowBytes, rowCount * rowBytes));
+        } catch (IOException e) {
+            throw new UncheckedIOException(file.path() + ": reading tensor '" + t.name() + "'", e);
+        }
+    }
+
     /** The last tensor decoded whole for {@link #readRows} (one at a time: loading reads tensor after tensor). */
     private String wholeName;
     private float[] whole;

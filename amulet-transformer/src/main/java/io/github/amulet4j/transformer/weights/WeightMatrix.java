@@ -154,6 +154,45 @@ public final class WeightMatrix {
         });
     }
 
+    /**
+     * Supplies the rows of a matrix as the bytes of its format (GGUF's block layout, little-endian), a few at a time,
+     * for {@link #fromStoredBytes}. Called from several threads at once for different rows.
+     */
+    @FunctionalInterface
+    public interface RawReader {
+        /** Puts rows {@code [firstRow, firstRow + rowCount)} into {@code dst} from its position. */
+        void read(int firstRow, int rowCount, ByteBuffer dst);
+    }
+
+    /**
+     * A matrix copied from rows that {@code reader} supplies in {@code format}'s bytes (a checkpoint tensor stored in
+     * the format kept: nothing decoded or encoded), about a MiB at a time on every core; the values are checked as
+     * {@link #of(WeightFormat, float[], int, int)} checks them (finite, and the block scales).
+     *
+     * @throws IllegalArgumentException for a shape the format cannot hold, or a value that is not finite, naming
+     *                                  the row
+     * @throws IllegalStateException    when the JVM refuses the heap, naming the option to raise
+     */
+    public static WeightMatrix fromStoredBytes(WeightFormat format, int rows, int cols, RawReader reader) {
+        Objects.requireNonNull(format, "format");
+        Objects.requireNonNull(reader, "reader");
+        checkShape(format, rows, cols);
+        WeightMatrix m = new WeightMatrix(format, rows, cols, MAX_SLAB_BYTES);
+        inChunks(rows, Math.max(1, Math.min(rows, (1 << 20) / m.rowBytes)), (first, count) -> {
+            ByteBuffer chunk = ByteBuffer.allocate(count * m.rowBytes).order(ByteOrder.LITTLE_ENDIAN);
+            reader.read(first, count, chunk);
+            if (chunk.position() != chunk.capacity()) {
+                throw new IllegalStateException("rows " + first + "+" + count + ": the reader gave " + chunk.position()
+                        + " bytes, " + chunk.capacity() + " expected");
+            }
+            for (int i = 0; i < count; i++) {
+                RawRowCheck.check(format, chunk, i * m.rowBytes, cols, first + i);
+                m.putRow(first + i, chunk, i * m.rowBytes);
+            }
+        });
+        return m;
+    }
+
     /** Most values a {@link RowReader} is asked for at once (1 MiB of float32: no humongous objects for G1). */
     public static final int READ_CHUNK_VALUES = 1 << 18;
 
