@@ -93,7 +93,7 @@ public final class JavaForward implements ForwardPass {
     private final float[][] accumulators;
 
     private Runnable probe;
-    /** Whether one- and two-column Q8_0/Q4_0 products run on the native kernels ({@link Kernels#NATIVE}). */
+    /** Whether products the native kernels take (decode, short prefill) run on them ({@link Kernels#NATIVE}). */
     private final boolean nativeKernels;
     private final String kernelsLine;
     /** The activations of the product in flight, quantized for the native kernels. */
@@ -197,7 +197,7 @@ public final class JavaForward implements ForwardPass {
     }
 
     /**
-     * @param nativeKernels whether one- and two-column Q8_0/Q4_0 products run on the native kernels
+     * @param nativeKernels whether products the native kernels take run on them ({@link WeightMatrix#nativeProduct})
      * @param kernelsLine   which kernels run and why, for the load log
      */
     JavaForward(ModelConfig config, JavaWeights weights, float[] invFreq, RowSplitPool workers, boolean nativeKernels,

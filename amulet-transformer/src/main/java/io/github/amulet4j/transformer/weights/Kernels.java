@@ -4,7 +4,8 @@ import java.util.Locale;
 
 /**
  * Which kernels multiply the weights: {@link #JAVA} (the Vector API kernels, every format), {@link #NATIVE} (the C
- * kernels of {@link NativeKernels} for Q8_0, Q4_0, F16 and BF16 one- and two-column products, the Java ones for the rest) or
+ * kernels of {@link NativeKernels} for Q8_0, Q4_0, F16 and BF16 products of up to
+ * {@link WeightMatrix#NATIVE_MAX_COLUMNS} columns, the Java ones for the rest) or
  * {@link #AUTO} (native where the library is loaded and has a SIMD variant for this CPU, else Java).
  */
 public enum Kernels {
@@ -59,7 +60,7 @@ public enum Kernels {
             return "Java kernels (" + asked + " native, variant " + NativeKernels.variantName() + ", but it multiplies "
                     + "Q8_0, Q4_0, F16 and BF16 only, not " + format + ")";
         }
-        return "native kernels " + NativeKernels.variantName(format) + " (" + asked + ") for one- and two-column "
-                + format + " products, Java kernels for prefill";
+        return "native kernels " + NativeKernels.variantName(format) + " (" + asked + ") for " + format
+                + " products of up to " + WeightMatrix.NATIVE_MAX_COLUMNS + " columns, Java kernels for longer prefill";
     }
 }

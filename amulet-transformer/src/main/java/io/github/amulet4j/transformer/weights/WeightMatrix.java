@@ -331,11 +331,21 @@ public final class WeightMatrix {
     }
 
     /**
+     * Most columns the native kernels multiply at once: a decode step (one or two), and a short prefill (a prompt's
+     * first product runs before the JIT has compiled the Java many-column kernel: 2.1 s for 20 tokens of two streams),
+     * in pairs of columns over blocks of {@value #NATIVE_ROW_BLOCK} rows that stay in the cache.
+     */
+    public static final int NATIVE_MAX_COLUMNS = 64;
+    /** Rows that every pair of columns passes over before the next block, for more than two columns. */
+    private static final int NATIVE_ROW_BLOCK = 64;
+
+    /**
      * Whether {@link #multiply(QuantizedInput, float[], int, int)} can multiply {@code n} columns with the native
-     * kernels: the library is loaded, the format is Q8_0, Q4_0, F16 or BF16 and {@code n} is 1 or 2.
+     * kernels: the library is loaded, the format is Q8_0, Q4_0, F16 or BF16 and {@code n} is 1 to
+     * {@value #NATIVE_MAX_COLUMNS}.
      */
     public boolean nativeProduct(int n) {
-        return (n == 1 || n == 2) && NativeKernels.supports(format) && NativeKernels.available();
+        return n >= 1 && n <= NATIVE_MAX_COLUMNS && NativeKernels.supports(format) && NativeKernels.available();
     }
 
     private boolean float16() {
@@ -388,43 +398,38 @@ public final class WeightMatrix {
             throw new IllegalArgumentException("input prepared for " + (q.float16 ? "F16/BF16" : "Q8_0/Q4_0")
                     + " weights, the matrix is " + format + " (quantize it for this matrix)");
         }
-        if (float16()) {
-            multiplyFloat16(q, y, from, to);
-            return;
-        }
-        boolean q4 = format == WeightFormat.Q4_0;
-        int colBlocks = cols / WeightFormat.BLOCK;
+        int block = n <= 2 ? rows : NATIVE_ROW_BLOCK;
         for (int j = 0; j < panels.length; j++) {
             WeightPanel p = panels[j];
             for (int r = from; r < to; ) {
-                // a run of rows within one slab
-                int end = Math.min(to, (r / p.rowsPerSlab + 1) * p.rowsPerSlab);
-                NativeKernels.product(q4, p.data(r), p.offset(r), p.scales(r), p.scaleOffset(r), end - r, p.blocks,
-                        q.quants, q.scales, q.sums, p.first / WeightFormat.BLOCK, colBlocks, n, y, r, rows, j > 0);
+                // a run of rows within one slab (and, for many columns, one block of rows)
+                int end = Math.min(to, Math.min((r / p.rowsPerSlab + 1) * p.rowsPerSlab, r + block));
+                for (int c = 0; c < n; c += 2) {
+                    nativeRun(p, j > 0, q, c, Math.min(2, n - c), y, r, end);
+                }
                 r = end;
             }
         }
     }
 
-    /** {@link #multiply(QuantizedInput, float[], int, int)} for F16/BF16: panel by panel, runs of rows within a slab. */
-    private void multiplyFloat16(QuantizedInput q, float[] y, int from, int to) {
-        boolean bf = format == WeightFormat.BF16;
-        short[] xb = bf && q.rounded ? q.bf16 : null;
-        for (int j = 0; j < panels.length; j++) {
-            WeightPanel p = panels[j];
-            for (int r = from; r < to; ) {
-                int end = Math.min(to, (r / p.rowsPerSlab + 1) * p.rowsPerSlab);
-                NativeFloat16Kernels.product(bf, p.data(r), p.offset(r), end - r, p.cols, q.floats, xb, p.first, cols,
-                        q.columns, y, r, rows, j > 0);
-                r = end;
-            }
+    /** Rows {@code [r, end)} of panel {@code p} (in one slab) times columns {@code c} and, for {@code nc} 2, c + 1. */
+    private void nativeRun(WeightPanel p, boolean add, QuantizedInput q, int c, int nc, float[] y, int r, int end) {
+        if (float16()) {
+            boolean bf = format == WeightFormat.BF16;
+            NativeFloat16Kernels.product(bf, p.data(r), p.offset(r), end - r, p.cols, q.floats,
+                    bf && q.rounded ? q.bf16 : null, c * cols + p.first, cols, nc, y, c * rows + r, rows, add);
+        } else {
+            int colBlocks = cols / WeightFormat.BLOCK;
+            NativeKernels.product(format == WeightFormat.Q4_0, p.data(r), p.offset(r), p.scales(r), p.scaleOffset(r),
+                    end - r, p.blocks, q.quants, q.scales, q.sums, c * colBlocks + p.first / WeightFormat.BLOCK,
+                    colBlocks, nc, y, c * rows + r, rows, add);
         }
     }
 
     private void requireNative(int n) {
         if (!nativeProduct(n)) {
             throw new IllegalStateException("the native kernels cannot multiply " + n + " column(s) of " + format
-                    + (NativeKernels.available() ? " (Q8_0, Q4_0, F16 and BF16, one or two columns)"
+                    + (NativeKernels.available() ? " (Q8_0, Q4_0, F16 and BF16, 1 to " + NATIVE_MAX_COLUMNS + " columns)"
                     : ": " + NativeKernels.unavailableReason()));
         }
     }

@@ -23,7 +23,7 @@ class NativeFloat16KernelsTest {
      * 64), rows not a multiple of anything, panels (2081: 1024 + 1024 + 33; 4863, 4864).
      */
     private static final int[][] SHAPES = {{1, 1}, {3, 7}, {2, 8}, {5, 33}, {7, 63}, {17, 65}, {4, 100}, {13, 129},
-            {33, 896}, {5, 1023}, {6, 2081}, {3, 4863}, {9, 4864}};
+            {33, 896}, {130, 65}, {5, 1023}, {6, 2081}, {3, 4863}, {9, 4864}};
 
     @Test
     void theKernelsAreLinkedWhereTheLibraryIs() {
@@ -43,7 +43,8 @@ class NativeFloat16KernelsTest {
                 for (int[] shape : SHAPES) {
                     Random random = new Random(17L * shape[0] + shape[1] + f.ordinal());
                     WeightMatrix m = WeightMatrix.of(f, randoms(random, shape[0] * shape[1]), shape[0], shape[1]);
-                    for (int n = 1; n <= 2; n++) {
+                    // decode (one, two columns) and short prefill (odd and even counts, pairs over row blocks)
+                    for (int n : new int[] {1, 2, 3, 6, 9, WeightMatrix.NATIVE_MAX_COLUMNS}) {
                         float[] x = randoms(random, n * shape[1]);
                         float[] scalar = null;
                         double[] magnitude = new double[n * shape[0]];
@@ -197,7 +198,7 @@ class NativeFloat16KernelsTest {
                 () -> f16.multiply(forQ8, new float[4], 0, 4));
         assertTrue(e.getMessage().contains("F16"), e.getMessage());
         assertThrows(IllegalArgumentException.class, () -> q8.multiply(q, new float[8], 0, 4));
-        assertThrows(IllegalStateException.class, () -> f16.quantize(new float[3 * 64], 3, new QuantizedInput()));
+        assertThrows(IllegalStateException.class, () -> f16.quantize(new float[65 * 64], 65, new QuantizedInput()));
     }
 
     private static float[] randoms(Random random, int n) {

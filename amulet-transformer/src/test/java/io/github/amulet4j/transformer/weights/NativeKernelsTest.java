@@ -20,9 +20,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class NativeKernelsTest {
 
-    /** Rows x inputs: one block, odd block counts, rows not a multiple of any tile, panels (2080, 4864). */
+    /** Rows x inputs: one block, odd block counts, rows not a multiple of any tile or row block (130), panels. */
     private static final int[][] SHAPES = {{1, 32}, {3, 64}, {7, 96}, {17, 160}, {33, 896}, {5, 1024}, {6, 2080},
-            {9, 4864}};
+            {130, 64}, {9, 4864}};
 
     @Test
     void theLibraryIsBuiltWhereACompilerIs() {
@@ -66,7 +66,8 @@ class NativeKernelsTest {
                 for (int[] shape : SHAPES) {
                     Random random = new Random(31L * shape[0] + shape[1] + f.ordinal());
                     WeightMatrix m = WeightMatrix.of(f, randoms(random, shape[0] * shape[1]), shape[0], shape[1]);
-                    for (int n = 1; n <= 2; n++) {
+                    // decode (one, two columns) and short prefill (odd and even counts, pairs over row blocks)
+                    for (int n : new int[] {1, 2, 3, 6, 9, WeightMatrix.NATIVE_MAX_COLUMNS}) {
                         float[] x = randoms(random, n * shape[1]);
                         float[] scalar = null;
                         double[] magnitude = new double[n * shape[0]];
@@ -181,7 +182,7 @@ class NativeKernelsTest {
         assertThrows(IllegalArgumentException.class, () -> m.multiply(q, new float[40], 0, 40));
         WeightMatrix f32 = WeightMatrix.of(WeightFormat.F32, randoms(new Random(4), 4 * 64), 4, 64);
         assertThrows(IllegalStateException.class, () -> f32.quantize(new float[64], 1, new QuantizedInput()));
-        assertThrows(IllegalStateException.class, () -> m.quantize(new float[3 * 64], 3, new QuantizedInput()));
+        assertThrows(IllegalStateException.class, () -> m.quantize(new float[65 * 64], 65, new QuantizedInput()));
     }
 
     @Test
