@@ -170,7 +170,14 @@ public final class GgufTensorStore implements TensorStore {
                     + rowCount * rowBytes + " bytes, the buffer has room for " + dst.remaining());
         }
         try {
-            dst.put(file.read(t, firstRow * rowBytes, rowCount * rowBytes));
+            int end = dst.position() + (int) (rowCount * rowBytes);
+            int limit = dst.limit();
+            dst.limit(end);
+            try {
+                file.readInto(t, firstRow * rowBytes, dst);
+            } finally {
+                dst.limit(limit);
+            }
         } catch (IOException e) {
             throw new UncheckedIOException(file.path() + ": reading tensor '" + t.name() + "'", e);
         }

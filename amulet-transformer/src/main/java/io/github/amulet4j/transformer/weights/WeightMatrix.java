@@ -179,11 +179,17 @@ public final class WeightMatrix {
         checkShape(format, rows, cols);
         WeightMatrix m = new WeightMatrix(format, rows, cols, MAX_SLAB_BYTES);
         inChunks(rows, Math.max(1, Math.min(rows, (1 << 20) / m.rowBytes)), (first, count) -> {
-            ByteBuffer chunk = ByteBuffer.allocate(count * m.rowBytes).order(ByteOrder.LITTLE_ENDIAN);
+            // a per-thread buffer: a new MiB a chunk was as much garbage as the weights (and young collections with it)
+            ByteBuffer chunk = RAW_CHUNK.get();
+            if (chunk.capacity() < count * m.rowBytes) {
+                chunk = ByteBuffer.allocate(Math.max(count * m.rowBytes, 1 << 20)).order(ByteOrder.LITTLE_ENDIAN);
+                RAW_CHUNK.set(chunk);
+            }
+            chunk.clear().limit(count * m.rowBytes);
             reader.read(first, count, chunk);
-            if (chunk.position() != chunk.capacity()) {
+            if (chunk.position() != chunk.limit()) {
                 throw new IllegalStateException("rows " + first + "+" + count + ": the reader gave " + chunk.position()
-                        + " bytes, " + chunk.capacity() + " expected");
+                        + " bytes, " + chunk.limit() + " expected");
             }
             for (int i = 0; i < count; i++) {
                 RawRowCheck.check(format, chunk, i * m.rowBytes, cols, first + i);
@@ -192,6 +198,9 @@ public final class WeightMatrix {
         });
         return m;
     }
+
+    /** The per-thread buffer of {@link #fromStoredBytes}. */
+    private static final ThreadLocal<ByteBuffer> RAW_CHUNK = ThreadLocal.withInitial(() -> ByteBuffer.allocate(0));
 
     /** Most values a {@link RowReader} is asked for at once (1 MiB of float32: no humongous objects for G1). */
     public static final int READ_CHUNK_VALUES = 1 << 18;
