@@ -4,7 +4,8 @@ import java.util.Locale;
 
 /**
  * Which kernels multiply the weights: {@link #JAVA} (the Vector API kernels, every format), {@link #NATIVE} (the C
- * kernels of {@link NativeKernels} for Q8_0 and Q4_0 one- and two-column products, the Java ones for the rest) or
+ * kernels of {@link NativeKernels} and {@link KQuantKernels} for Q8_0, Q4_0, Q4_K, Q5_K and Q6_K one- and two-column
+ * products, the Java ones for the rest) or
  * {@link #AUTO} (native where the library is loaded and has a SIMD variant for this CPU, else Java).
  */
 public enum Kernels {
@@ -55,9 +56,9 @@ public enum Kernels {
             return "Java kernels (auto: " + (NativeKernels.available()
                     ? "the native library has no SIMD variant for this CPU" : NativeKernels.unavailableReason()) + ")";
         }
-        if (!NativeKernels.supports(format)) {
+        if (!NativeKernels.supports(format) && !KQuantKernels.supports(format)) {
             return "Java kernels (" + asked + " native, variant " + NativeKernels.variantName() + ", but it multiplies "
-                    + "Q8_0 and Q4_0 only, not " + format + ")";
+                    + "Q8_0, Q4_0 and the K-quants only, not " + format + ")";
         }
         return "native kernels " + NativeKernels.variantName() + " (" + asked + ") for one- and two-column " + format
                 + " products, Java kernels for prefill";

@@ -37,7 +37,8 @@ public final class WeightMatrix {
         this.rows = rows;
         this.cols = cols;
         this.rowBytes = Math.toIntExact(format.rowBytes(cols));
-        int width = cols > SPLIT_COLS ? PANEL_COLS : cols;
+        // K-quant rows are never split: their native kernels read 8-bit activations, which stay in L1 whole
+        int width = cols > SPLIT_COLS && !format.superBlocks() ? PANEL_COLS : cols;
         int n = (cols + width - 1) / width;
         this.panels = new WeightPanel[n];
         for (int p = 0; p < n; p++) {
@@ -65,6 +66,46 @@ public final class WeightMatrix {
         inChunks(rows, Math.max(1, (1 << 20) / m.rowBytes), (first, count) -> {
             for (int r = first; r < first + count; r++) {
                 m.putRow(r, src, r * m.rowBytes);
+            }
+        });
+        return m;
+    }
+
+    /**
+     * Supplies raw rows of a matrix in the GGUF block layout, a few at a time, for {@link #ofRaw}. Called from several
+     * threads at once for different rows.
+     */
+    @FunctionalInterface
+    public interface RawRowReader {
+        /**
+         * Writes rows {@code [firstRow, firstRow + rowCount)} ({@code rowCount * rowBytes} bytes) into {@code dst} from
+         * index 0 ({@code dst} is little-endian, at least that long).
+         */
+        void read(int firstRow, int rowCount, ByteBuffer dst);
+    }
+
+    /**
+     * A matrix holding the raw rows that {@code reader} supplies in the GGUF block layout of {@code format}, about a
+     * MiB at a time: the way K-quant tensors of a GGUF file are kept as they are (no float32 or Q8_0 copy, ever).
+     *
+     * @throws IllegalArgumentException for a shape the format cannot hold
+     */
+    public static WeightMatrix ofRaw(WeightFormat format, int rows, int cols, RawRowReader reader) {
+        return ofRaw(format, rows, cols, reader, MAX_SLAB_BYTES);
+    }
+
+    /** {@link #ofRaw(WeightFormat, int, int, RawRowReader)} with slabs of at most {@code maxSlabBytes}. */
+    static WeightMatrix ofRaw(WeightFormat format, int rows, int cols, RawRowReader reader, int maxSlabBytes) {
+        Objects.requireNonNull(format, "format");
+        Objects.requireNonNull(reader, "reader");
+        checkShape(format, rows, cols);
+        WeightMatrix m = new WeightMatrix(format, rows, cols, maxSlabBytes);
+        int chunk = Math.max(1, Math.min(rows, (1 << 20) / m.rowBytes));
+        inChunks(rows, chunk, (first, count) -> {
+            ByteBuffer buf = ByteBuffer.allocate(count * m.rowBytes).order(ByteOrder.LITTLE_ENDIAN);
+            reader.read(first, count, buf);
+            for (int r = 0; r < count; r++) {
+                m.putRow(first + r, buf, r * m.rowBytes);
             }
         });
         return m;
@@ -293,14 +334,16 @@ public final class WeightMatrix {
 
     /**
      * Whether {@link #multiply(QuantizedInput, float[], int, int)} can multiply {@code n} columns with the native
-     * kernels: the library is loaded, the format is Q8_0 or Q4_0 and {@code n} is 1 or 2.
+     * kernels: the library is loaded, the format is Q8_0, Q4_0 or a K-quant and {@code n} is 1 or 2.
      */
     public boolean nativeProduct(int n) {
-        return (n == 1 || n == 2) && NativeKernels.supports(format) && NativeKernels.available();
+        return (n == 1 || n == 2) && (NativeKernels.supports(format) || KQuantKernels.supports(format))
+                && NativeKernels.available();
     }
 
     /**
-     * {@code x} ({@code [n, cols]} row-major float32) quantized per block of 32 into {@code into} for
+     * {@code x} ({@code [n, cols]} row-major float32) quantized per block of 32 (of 256 with 16-quant sums for the
+     * K-quants) into {@code into} for
      * {@link #multiply(QuantizedInput, float[], int, int)}: once per product, before its row ranges run.
      *
      * @throws IllegalStateException    without the native library
@@ -311,6 +354,11 @@ public final class WeightMatrix {
         if ((long) n * cols > x.length) {
             throw new IllegalArgumentException("x holds " + x.length + " values, " + n + " columns need "
                     + (long) n * cols);
+        }
+        if (format.superBlocks()) {
+            into.ensureSuperBlocks(n, cols);
+            KQuantKernels.quantize(x, n * cols, into.quants, into.scales, into.partSums);
+            return;
         }
         into.ensure(n, cols);
         NativeKernels.quantize(x, n * cols, into.quants, into.scales, into.sums);
@@ -327,9 +375,14 @@ public final class WeightMatrix {
         int n = q.columns;
         requireNative(n);
         Objects.checkFromToIndex(from, to, rows);
-        if (q.cols != cols || (long) n * rows > y.length) {
-            throw new IllegalArgumentException("input quantized for " + q.cols + " columns (matrix: " + cols
-                    + "), y holds " + y.length + " values, " + n + " columns need " + (long) n * rows);
+        if (q.cols != cols || (long) n * rows > y.length || q.block != format.blockWeights()) {
+            throw new IllegalArgumentException("input quantized for " + q.cols + " columns in blocks of " + q.block
+                    + " (matrix: " + cols + ", " + format + "), y holds " + y.length + " values, " + n
+                    + " columns need " + (long) n * rows);
+        }
+        if (format.superBlocks()) {
+            multiplySuperBlocks(q, y, from, to);
+            return;
         }
         boolean q4 = format == WeightFormat.Q4_0;
         int colBlocks = cols / WeightFormat.BLOCK;
@@ -345,10 +398,23 @@ public final class WeightMatrix {
         }
     }
 
+    /** The K-quant product: one panel (never split), slab by slab. */
+    private void multiplySuperBlocks(QuantizedInput q, float[] y, int from, int to) {
+        WeightPanel p = panels[0];
+        int code = KQuantKernels.code(format);
+        int colBlocks = cols / WeightFormat.SUPER_BLOCK;
+        for (int r = from; r < to; ) {
+            int end = Math.min(to, (r / p.rowsPerSlab + 1) * p.rowsPerSlab);
+            KQuantKernels.product(code, p.data(r), p.offset(r), end - r, p.blocks, q.quants, q.scales, q.partSums,
+                    colBlocks, q.columns, y, r, rows, false);
+            r = end;
+        }
+    }
+
     private void requireNative(int n) {
         if (!nativeProduct(n)) {
             throw new IllegalStateException("the native kernels cannot multiply " + n + " column(s) of " + format
-                    + (NativeKernels.available() ? " (Q8_0 and Q4_0, one or two columns)"
+                    + (NativeKernels.available() ? " (Q8_0, Q4_0 and the K-quants, one or two columns)"
                     : ": " + NativeKernels.unavailableReason()));
         }
     }
