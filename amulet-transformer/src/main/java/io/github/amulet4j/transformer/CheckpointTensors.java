@@ -18,8 +18,17 @@ import java.util.Map;
  */
 public final class CheckpointTensors {
 
-    /** A row-major float32 matrix of the checkpoint (stored as {@code dtype}), not yet read. */
-    public record Matrix(WeightMatrix.RowReader reader, int rows, int cols, String dtype) {
+    /**
+     * A row-major float32 matrix of the checkpoint (stored as {@code dtype}), not yet read; {@code raw} reads its rows
+     * as stored (GGUF blocks, every part in {@code dtype}), or is null where the store cannot.
+     */
+    public record Matrix(WeightMatrix.RowReader reader, int rows, int cols, String dtype,
+                         WeightMatrix.RawRowReader raw) {
+        /** A matrix read as float32 only. */
+        public Matrix(WeightMatrix.RowReader reader, int rows, int cols, String dtype) {
+            this(reader, rows, cols, dtype, null);
+        }
+
         /** Every value at once (for an engine, which takes a whole array). */
         public float[] values() {
             float[] v = new float[Math.multiplyExact(rows, cols)];
@@ -202,7 +211,39 @@ public final class CheckpointTensors {
                 }
             }
         };
-        return new Matrix(reader, firstRows[names.length], cols, store.dtype(names[0]));
+        return new Matrix(reader, firstRows[names.length], cols, store.dtype(names[0]), rawConcat(names, firstRows));
+    }
+
+    /**
+     * The stored rows of matrices stacked as {@link #concat} stacks them, where the store reads every one as stored
+     * and all share one dtype (null otherwise: a fused q/k/v of Q4_K and Q6_K parts is read as values).
+     */
+    private WeightMatrix.RawRowReader rawConcat(String[] names, int[] firstRows) {
+        String dtype = store.dtype(names[0]);
+        for (String n : names) {
+            if (!store.rawRowsReadable(n) || !store.dtype(n).equals(dtype)) {
+                return null;
+            }
+        }
+        io.github.amulet4j.formats.gguf.GgmlType type;
+        try {
+            type = io.github.amulet4j.formats.gguf.GgmlType.valueOf(dtype);
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
+        long rowBytes = type.byteSize((int) expected.get(names[0])[1]);
+        return (first, count, dst) -> {
+            int end = first + count;
+            for (int i = 0; i < names.length; i++) {
+                int from = Math.max(first, firstRows[i]);
+                int to = Math.min(end, firstRows[i + 1]);
+                if (from < to) {
+                    store.readRawRows(names[i], from - firstRows[i], to - from,
+                            dst.slice((int) ((from - first) * rowBytes), (int) ((to - from) * rowBytes))
+                                    .order(java.nio.ByteOrder.LITTLE_ENDIAN));
+                }
+            }
+        };
     }
 
     /** Vectors (biases) stacked into one. */

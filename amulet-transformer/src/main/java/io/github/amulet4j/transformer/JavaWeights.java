@@ -106,8 +106,18 @@ public final class JavaWeights {
         return new LinearWeight(matrix(m), bias);
     }
 
-    /** {@code m} converted to the format for the Java kernels: the chosen one, or the checkpoint's. */
+    /**
+     * {@code m} in the format for the kernels: the chosen one, or the checkpoint's. A GGUF tensor in a block format
+     * with kernels (Q8_0, Q4_0, Q4_K, Q5_K, Q6_K), when no format is chosen, is kept in its blocks as the file holds
+     * them ({@link WeightMatrix#ofRaw}): no conversion, and for the K-quants no Q8_0 copy.
+     */
     private WeightMatrix matrix(CheckpointTensors.Matrix m) {
+        WeightFormat held = heldAsStored(m);
+        if (held != null) {
+            WeightMatrix w = WeightMatrix.ofRaw(held, m.rows(), m.cols(), m.raw());
+            heapBytes += w.byteSize();
+            return w;
+        }
         WeightFormat f = format == null ? storedFormat(m.dtype()) : format;
         if (!f.fits(m.cols())) {
             fallbacks++;
@@ -118,15 +128,29 @@ public final class JavaWeights {
         return w;
     }
 
+    /** The block format {@code m} is kept in as stored, or null where it is read as values. */
+    private WeightFormat heldAsStored(CheckpointTensors.Matrix m) {
+        if (format != null || m.raw() == null) {
+            return null;
+        }
+        for (WeightFormat f : WeightFormat.values()) {
+            if (f.quantized() && f.name().equalsIgnoreCase(m.dtype()) && f.fits(m.cols())) {
+                return f;
+            }
+        }
+        return null;
+    }
+
     /**
-     * The format a tensor stored as {@code dtype} keeps when none is asked for: F32, BF16, F16, and Q8_0/Q4_0 as a
-     * GGUF store names them (requantizing their dequantized values gives the same blocks back); GGUF's other block
-     * types (Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K) as Q8_0, the nearest format with kernels that loses next to nothing
-     * more; any other stored type as F32.
+     * The format a tensor stored as {@code dtype} is converted to when none is asked for and its blocks cannot be kept
+     * as they are (a GGUF matrix fused from parts of different types; a store that reads values only): F32, BF16,
+     * F16, and Q8_0/Q4_0 as a GGUF store names them (requantizing their dequantized values gives the same blocks
+     * back); GGUF's other block types (Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K) as Q8_0, the nearest format with a
+     * quantizer that loses next to nothing more; any other stored type as F32.
      */
     public static WeightFormat storedFormat(String dtype) {
         for (WeightFormat f : WeightFormat.values()) {
-            if (f.name().equalsIgnoreCase(dtype)) {
+            if (!f.superBlocks() && f.name().equalsIgnoreCase(dtype)) {
                 return f;
             }
         }

@@ -1,5 +1,6 @@
 package io.github.amulet4j.formats.checkpoint;
 
+import java.nio.ByteBuffer;
 import java.util.Set;
 
 /**
@@ -40,6 +41,24 @@ public interface TensorStore extends AutoCloseable {
         float[] all = readFloat32(name);
         System.arraycopy(all, Math.toIntExact(firstRow * rowLength), dst, dstOffset,
                 Math.toIntExact(rowCount * rowLength));
+    }
+
+    /**
+     * Whether {@link #readRawRows} reads matrix {@code name}'s rows in their stored block layout (a GGUF file's
+     * quantized tensors, e.g. its K-quants, kept as they are). False by default.
+     */
+    default boolean rawRowsReadable(String name) {
+        return false;
+    }
+
+    /**
+     * Rows {@code [firstRow, firstRow + rowCount)} of matrix {@code name} as stored (a row's blocks, little-endian)
+     * into {@code dst} from index 0, rows in the order {@link #readRows} gives them.
+     *
+     * @throws UnsupportedOperationException where {@link #rawRowsReadable} is false
+     */
+    default void readRawRows(String name, long firstRow, int rowCount, ByteBuffer dst) {
+        throw new UnsupportedOperationException(name + ": this store reads values, not stored blocks");
     }
 
     @Override

@@ -149,6 +149,44 @@ public final class GgufTensorStore implements TensorStore {
         }
     }
 
+    /**
+     * A matrix whose rows can be read as stored: two dimensions, not GPT-2's transposed Conv1D; Llama's permuted q/k
+     * rows are read row by row in the un-permuted order.
+     */
+    @Override
+    public boolean rawRowsReadable(String name) {
+        GgufTensorInfo t = byHfName.get(name);
+        return t != null && t.ne().length == 2 && !(config.isGpt2() && GgufTensorNames.isGpt2Conv1d(t.name()));
+    }
+
+    @Override
+    public void readRawRows(String name, long firstRow, int rowCount, ByteBuffer dst) {
+        if (!rawRowsReadable(name)) {
+            throw new UnsupportedOperationException(file.path() + ": tensor '" + name + "' cannot be read as stored rows");
+        }
+        GgufTensorInfo t = require(name);
+        TensorStores.rowLength(name, shape(name), firstRow, rowCount);
+        long rowBytes = t.type().byteSize(t.ne()[0]);
+        try {
+            if (rearranged(t)) {
+                // un-permuting Llama's q/k: Hugging Face row h*d + p*d/2 + j is GGUF row h*d + 2j + p
+                int heads = t.name().contains("attn_q.") ? config.numHeads() : config.numKvHeads();
+                long d = t.rows() / heads;
+                for (int i = 0; i < rowCount; i++) {
+                    long to = firstRow + i;
+                    long rem = to % d;
+                    long from = to - rem + 2 * (rem % (d / 2)) + rem / (d / 2);
+                    dst.put((int) (i * rowBytes), file.read(t, from * rowBytes, rowBytes), 0, (int) rowBytes);
+                }
+            } else {
+                ByteBuffer b = file.read(t, firstRow * rowBytes, rowCount * rowBytes);
+                dst.put(0, b, 0, (int) (rowCount * rowBytes));
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(file.path() + ": reading tensor '" + t.name() + "'", e);
+        }
+    }
+
     /** The last tensor decoded whole for {@link #readRows} (one at a time: loading reads tensor after tensor). */
     private String wholeName;
     private float[] whole;
