@@ -6,10 +6,12 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * The Java kernels for the K-quants (Q4_K, Q5_K, Q6_K held in ggml's blocks, {@link WeightPanel}): the fallback where
- * the native library ({@link KQuantKernels}) is absent, and the many-column (prefill) path everywhere. Each block of
- * 256 weights is decoded to float32 into a per-thread scratch with ggml's formulas ({@code dequantize_row_q4_K} and
- * its siblings), then multiplied with one or two float32 activation columns by the Vector API, each weight decoded
- * once for both columns. Activations stay float32, so the results carry no activation rounding.
+ * the native library ({@link KQuantKernels}) is absent, and the many-column (prefill) path everywhere. One or two
+ * columns: the quants widened to float lanes in registers with the Vector API and multiplied with float32
+ * activations, each weight widened once for both columns, per sub-block scales applied to each sub-block's sum
+ * (ggml's formulas, {@code dequantize_row_q4_K} and its siblings, regrouped). Many columns: rows decoded to float32
+ * ({@link #decode}) for {@link WeightKernels}' tiles. Activations stay float32, so the results carry no activation
+ * rounding.
  */
 final class KQuantJava {
 
@@ -24,9 +26,188 @@ final class KQuantJava {
 
     /**
      * One panel's rows {@code [from, to)} times {@code n} (1 or 2) columns of {@code x} ({@code in} values a column):
-     * {@code y[c * rows + r]} stored, or added to when {@code add}.
+     * {@code y[c * rows + r]} stored, or added to when {@code add}. The quants are widened to float lanes in registers
+     * and multiplied sub-block by sub-block, each sub-block's sum then scaled once; Q4_K/Q5_K's minimums go through
+     * the sums of the activations of every 32 (computed once per call). Vectors of more than 16 floats decode each
+     * block to float32 first.
      */
     static void multiply(WeightPanel p, float[] x, int n, int in, float[] y, int rows, int from, int to, boolean add) {
+        if (from >= to) {
+            return;
+        }
+        if (L > 16) {
+            multiplyDecoded(p, x, n, in, y, rows, from, to, add);
+            return;
+        }
+        boolean two = n == 2;
+        if (p.format == WeightFormat.Q6_K) {
+            for (int r = from; r < to; r++) {
+                q6kRow(p, r, x, in, two, y, rows, add);
+            }
+            return;
+        }
+        float[] sums = subBlockSums(x, n, in, p.first, p.cols);
+        boolean five = p.format == WeightFormat.Q5_K;
+        for (int r = from; r < to; r++) {
+            q45kRow(p, r, five, x, in, two, sums, p.cols / 32, y, rows, add);
+        }
+    }
+
+    private static final VectorSpecies<Integer> IS = VectorSpecies.of(int.class, FS.vectorShape());
+    private static final VectorSpecies<Byte> BS = VectorSpecies.of(byte.class,
+            jdk.incubator.vector.VectorShape.forBitSize(L * 8));
+    private static final ThreadLocal<float[]> SUMS = ThreadLocal.withInitial(() -> new float[0]);
+
+    /** Per column, the sum of each 32 activations of the panel's columns (a per-thread array). */
+    private static float[] subBlockSums(float[] x, int n, int in, int first, int cols) {
+        int per = cols / 32;
+        float[] s = SUMS.get();
+        if (s.length < n * per) {
+            s = new float[n * per];
+            SUMS.set(s);
+        }
+        for (int c = 0; c < n; c++) {
+            for (int j = 0; j < per; j++) {
+                int at = c * in + first + 32 * j;
+                FloatVector v = FloatVector.zero(FS);
+                for (int i = 0; i < 32; i += L) {
+                    v = v.add(FloatVector.fromArray(FS, x, at + i));
+                }
+                s[c * per + j] = v.reduceLanes(VectorOperators.ADD);
+            }
+        }
+        return s;
+    }
+
+    /** {@code L} bytes from {@code b[at]} as int lanes (sign-extended). */
+    private static jdk.incubator.vector.IntVector ints(byte[] b, int at) {
+        return (jdk.incubator.vector.IntVector) jdk.incubator.vector.ByteVector.fromArray(BS, b, at)
+                .convertShape(VectorOperators.B2I, IS, 0);
+    }
+
+    private static FloatVector floats(jdk.incubator.vector.IntVector v) {
+        return (FloatVector) v.convert(VectorOperators.I2F, 0);
+    }
+
+    private static void q45kRow(WeightPanel p, int r, boolean five, float[] x, int in, boolean two, float[] sums,
+                                int per, float[] y, int rows, boolean add) {
+        byte[] b = p.data(r);
+        int o = p.offset(r);
+        int bb = p.format.blockBytes();
+        int c0 = p.first;
+        FloatVector a0 = FloatVector.zero(FS);
+        FloatVector a1 = FloatVector.zero(FS);
+        float m0 = 0;
+        float m1 = 0;
+        for (int k = 0; k < p.blocks; k++) {
+            int off = o + k * bb;
+            float d = half(b, off);
+            float dmin = half(b, off + 2);
+            int sc = off + 4;
+            int qh = off + 16;
+            int qs = off + (five ? 48 : 16);
+            for (int c = 0; c < 4; c++) {
+                int j0 = 2 * c;
+                int q = qs + 32 * c;
+                int xi = c0 + k * QK + 64 * c;
+                FloatVector lo0 = FloatVector.zero(FS);
+                FloatVector hi0 = FloatVector.zero(FS);
+                FloatVector lo1 = FloatVector.zero(FS);
+                FloatVector hi1 = FloatVector.zero(FS);
+                for (int j = 0; j < 32; j += L) {
+                    jdk.incubator.vector.IntVector v = ints(b, q + j);
+                    jdk.incubator.vector.IntVector lo = v.and(0x0F);
+                    jdk.incubator.vector.IntVector hi = v.lanewise(VectorOperators.ASHR, 4).and(0x0F);
+                    if (five) {
+                        jdk.incubator.vector.IntVector h = ints(b, qh + j).lanewise(VectorOperators.ASHR, j0);
+                        lo = lo.or(h.and(1).lanewise(VectorOperators.LSHL, 4));
+                        hi = hi.or(h.and(2).lanewise(VectorOperators.LSHL, 3));
+                    }
+                    FloatVector fl = floats(lo);
+                    FloatVector fh = floats(hi);
+                    lo0 = fl.fma(FloatVector.fromArray(FS, x, xi + j), lo0);
+                    hi0 = fh.fma(FloatVector.fromArray(FS, x, xi + 32 + j), hi0);
+                    if (two) {
+                        lo1 = fl.fma(FloatVector.fromArray(FS, x, in + xi + j), lo1);
+                        hi1 = fh.fma(FloatVector.fromArray(FS, x, in + xi + 32 + j), hi1);
+                    }
+                }
+                float s0 = d * scale(b, sc, j0);
+                float s1 = d * scale(b, sc, j0 + 1);
+                float n0 = dmin * min(b, sc, j0);
+                float n1 = dmin * min(b, sc, j0 + 1);
+                int sub = (k * QK + 64 * c) / 32;
+                a0 = hi0.fma(FloatVector.broadcast(FS, s1), lo0.fma(FloatVector.broadcast(FS, s0), a0));
+                m0 += n0 * sums[sub] + n1 * sums[sub + 1];
+                if (two) {
+                    a1 = hi1.fma(FloatVector.broadcast(FS, s1), lo1.fma(FloatVector.broadcast(FS, s0), a1));
+                    m1 += n0 * sums[per + sub] + n1 * sums[per + sub + 1];
+                }
+            }
+        }
+        float r0 = a0.reduceLanes(VectorOperators.ADD) - m0;
+        y[r] = add ? y[r] + r0 : r0;
+        if (two) {
+            float r1 = a1.reduceLanes(VectorOperators.ADD) - m1;
+            y[rows + r] = add ? y[rows + r] + r1 : r1;
+        }
+    }
+
+    private static void q6kRow(WeightPanel p, int r, float[] x, int in, boolean two, float[] y, int rows,
+                               boolean add) {
+        byte[] b = p.data(r);
+        int o = p.offset(r);
+        int c0 = p.first;
+        FloatVector a0 = FloatVector.zero(FS);
+        FloatVector a1 = FloatVector.zero(FS);
+        for (int k = 0; k < p.blocks; k++) {
+            int off = o + k * 210;
+            float d = half(b, off + 208);
+            for (int half = 0; half < 2; half++) {
+                int ql = off + 64 * half;
+                int qh = off + 128 + 32 * half;
+                int sc = off + 192 + 8 * half;
+                int xi = c0 + k * QK + 128 * half;
+                for (int l = 0; l < 32; l += L) {
+                    int g = l / 16;
+                    jdk.incubator.vector.IntVector lo = ints(b, ql + l);
+                    jdk.incubator.vector.IntVector hi = ints(b, ql + 32 + l);
+                    jdk.incubator.vector.IntVector h = ints(b, qh + l);
+                    FloatVector q1 = floats(lo.and(0x0F).or(h.and(3).lanewise(VectorOperators.LSHL, 4)).sub(32))
+                            .mul(d * b[sc + g]);
+                    FloatVector q2 = floats(hi.and(0x0F).or(h.lanewise(VectorOperators.ASHR, 2).and(3)
+                            .lanewise(VectorOperators.LSHL, 4)).sub(32)).mul(d * b[sc + g + 2]);
+                    FloatVector q3 = floats(lo.lanewise(VectorOperators.ASHR, 4).and(0x0F).or(
+                            h.lanewise(VectorOperators.ASHR, 4).and(3).lanewise(VectorOperators.LSHL, 4)).sub(32))
+                            .mul(d * b[sc + g + 4]);
+                    FloatVector q4 = floats(hi.lanewise(VectorOperators.ASHR, 4).and(0x0F).or(
+                            h.lanewise(VectorOperators.ASHR, 6).and(3).lanewise(VectorOperators.LSHL, 4)).sub(32))
+                            .mul(d * b[sc + g + 6]);
+                    int at = xi + l;
+                    a0 = q1.fma(FloatVector.fromArray(FS, x, at), a0);
+                    a0 = q2.fma(FloatVector.fromArray(FS, x, at + 32), a0);
+                    a0 = q3.fma(FloatVector.fromArray(FS, x, at + 64), a0);
+                    a0 = q4.fma(FloatVector.fromArray(FS, x, at + 96), a0);
+                    if (two) {
+                        a1 = q1.fma(FloatVector.fromArray(FS, x, in + at), a1);
+                        a1 = q2.fma(FloatVector.fromArray(FS, x, in + at + 32), a1);
+                        a1 = q3.fma(FloatVector.fromArray(FS, x, in + at + 64), a1);
+                        a1 = q4.fma(FloatVector.fromArray(FS, x, in + at + 96), a1);
+                    }
+                }
+            }
+        }
+        float r0 = a0.reduceLanes(VectorOperators.ADD);
+        y[r] = add ? y[r] + r0 : r0;
+        if (two) {
+            float r1 = a1.reduceLanes(VectorOperators.ADD);
+            y[rows + r] = add ? y[rows + r] + r1 : r1;
+        }
+    }
+
+    /** The plain way, for vectors of more than 16 floats: each block decoded to float32, then multiplied. */
+    private static void multiplyDecoded(WeightPanel p, float[] x, int n, int in, float[] y, int rows, int from,
+                                        int to, boolean add) {
         float[] w = BLOCK.get();
         int bb = p.format.blockBytes();
         int c0 = p.first;

@@ -88,6 +88,24 @@ class KQuantKernelsTest {
         assertThrows(IllegalArgumentException.class, () -> WeightFormat.Q6_K.rowBytes(896));
     }
 
+    /** A JVM without the native library multiplies the K-quants with the Java kernel, to float32 summation error. */
+    @Test
+    void withoutTheLibraryTheJavaKernelMultipliesThem() throws Exception {
+        String javaBin = java.nio.file.Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Process p = new ProcessBuilder(javaBin, "-D" + NativeKernels.DISABLE_PROPERTY + "=true", "--add-modules",
+                "jdk.incubator.vector", "-cp", System.getProperty("java.class.path"),
+                NoNativeKQuantMain.class.getName()).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertEquals(0, p.waitFor(), out);
+        assertTrue(out.contains("available=false\n"), out);
+        for (WeightFormat f : K) {
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile(f + " nativeProduct=false relativeError=(\\S+)")
+                    .matcher(out);
+            assertTrue(m.find(), out);
+            assertTrue(Double.parseDouble(m.group(1)) < 1e-5, f + ": " + out);
+        }
+    }
+
     @Test
     void javaKernelMatchesTheNaiveProductForEveryColumnCount() {
         Random random = new Random(11);
