@@ -42,14 +42,23 @@ final class KQuantJava {
         boolean two = n == 2;
         if (p.format == WeightFormat.Q6_K) {
             for (int r = from; r < to; r++) {
-                q6kRow(p, r, x, in, two, y, rows, add);
+                // one method per column count: an accumulator updated under a condition made C2 box vectors
+                if (two) {
+                    q6kRow2(p, r, x, in, y, rows, add);
+                } else {
+                    q6kRow1(p, r, x, in, y, rows, add);
+                }
             }
             return;
         }
         float[] sums = subBlockSums(x, n, in, p.first, p.cols);
         boolean five = p.format == WeightFormat.Q5_K;
         for (int r = from; r < to; r++) {
-            q45kRow(p, r, five, x, in, two, sums, p.cols / 32, y, rows, add);
+            if (two) {
+                q45kRow2(p, r, five, x, in, sums, p.cols / 32, y, rows, add);
+            } else {
+                q45kRow1(p, r, five, x, in, sums, p.cols / 32, y, rows, add);
+            }
         }
     }
 
@@ -89,7 +98,55 @@ final class KQuantJava {
         return (FloatVector) v.convert(VectorOperators.I2F, 0);
     }
 
-    private static void q45kRow(WeightPanel p, int r, boolean five, float[] x, int in, boolean two, float[] sums,
+    private static void q45kRow1(WeightPanel p, int r, boolean five, float[] x, int in, float[] sums,
+                                int per, float[] y, int rows, boolean add) {
+        byte[] b = p.data(r);
+        int o = p.offset(r);
+        int bb = p.format.blockBytes();
+        int c0 = p.first;
+        FloatVector a0 = FloatVector.zero(FS);
+        float m0 = 0;
+        for (int k = 0; k < p.blocks; k++) {
+            int off = o + k * bb;
+            float d = half(b, off);
+            float dmin = half(b, off + 2);
+            int sc = off + 4;
+            int qh = off + 16;
+            int qs = off + (five ? 48 : 16);
+            for (int c = 0; c < 4; c++) {
+                int j0 = 2 * c;
+                int q = qs + 32 * c;
+                int xi = c0 + k * QK + 64 * c;
+                FloatVector lo0 = FloatVector.zero(FS);
+                FloatVector hi0 = FloatVector.zero(FS);
+                for (int j = 0; j < 32; j += L) {
+                    jdk.incubator.vector.IntVector v = ints(b, q + j);
+                    jdk.incubator.vector.IntVector lo = v.and(0x0F);
+                    jdk.incubator.vector.IntVector hi = v.lanewise(VectorOperators.ASHR, 4).and(0x0F);
+                    if (five) {
+                        jdk.incubator.vector.IntVector h = ints(b, qh + j).lanewise(VectorOperators.ASHR, j0);
+                        lo = lo.or(h.and(1).lanewise(VectorOperators.LSHL, 4));
+                        hi = hi.or(h.and(2).lanewise(VectorOperators.LSHL, 3));
+                    }
+                    FloatVector fl = floats(lo);
+                    FloatVector fh = floats(hi);
+                    lo0 = fl.fma(FloatVector.fromArray(FS, x, xi + j), lo0);
+                    hi0 = fh.fma(FloatVector.fromArray(FS, x, xi + 32 + j), hi0);
+                }
+                float s0 = d * scale(b, sc, j0);
+                float s1 = d * scale(b, sc, j0 + 1);
+                float n0 = dmin * min(b, sc, j0);
+                float n1 = dmin * min(b, sc, j0 + 1);
+                int sub = (k * QK + 64 * c) / 32;
+                a0 = hi0.fma(FloatVector.broadcast(FS, s1), lo0.fma(FloatVector.broadcast(FS, s0), a0));
+                m0 += n0 * sums[sub] + n1 * sums[sub + 1];
+            }
+        }
+        float r0 = a0.reduceLanes(VectorOperators.ADD) - m0;
+        y[r] = add ? y[r] + r0 : r0;
+    }
+
+    private static void q45kRow2(WeightPanel p, int r, boolean five, float[] x, int in, float[] sums,
                                 int per, float[] y, int rows, boolean add) {
         byte[] b = p.data(r);
         int o = p.offset(r);
@@ -127,10 +184,8 @@ final class KQuantJava {
                     FloatVector fh = floats(hi);
                     lo0 = fl.fma(FloatVector.fromArray(FS, x, xi + j), lo0);
                     hi0 = fh.fma(FloatVector.fromArray(FS, x, xi + 32 + j), hi0);
-                    if (two) {
-                        lo1 = fl.fma(FloatVector.fromArray(FS, x, in + xi + j), lo1);
-                        hi1 = fh.fma(FloatVector.fromArray(FS, x, in + xi + 32 + j), hi1);
-                    }
+                    lo1 = fl.fma(FloatVector.fromArray(FS, x, in + xi + j), lo1);
+                    hi1 = fh.fma(FloatVector.fromArray(FS, x, in + xi + 32 + j), hi1);
                 }
                 float s0 = d * scale(b, sc, j0);
                 float s1 = d * scale(b, sc, j0 + 1);
@@ -139,21 +194,58 @@ final class KQuantJava {
                 int sub = (k * QK + 64 * c) / 32;
                 a0 = hi0.fma(FloatVector.broadcast(FS, s1), lo0.fma(FloatVector.broadcast(FS, s0), a0));
                 m0 += n0 * sums[sub] + n1 * sums[sub + 1];
-                if (two) {
-                    a1 = hi1.fma(FloatVector.broadcast(FS, s1), lo1.fma(FloatVector.broadcast(FS, s0), a1));
-                    m1 += n0 * sums[per + sub] + n1 * sums[per + sub + 1];
-                }
+                a1 = hi1.fma(FloatVector.broadcast(FS, s1), lo1.fma(FloatVector.broadcast(FS, s0), a1));
+                m1 += n0 * sums[per + sub] + n1 * sums[per + sub + 1];
             }
         }
         float r0 = a0.reduceLanes(VectorOperators.ADD) - m0;
         y[r] = add ? y[r] + r0 : r0;
-        if (two) {
-            float r1 = a1.reduceLanes(VectorOperators.ADD) - m1;
-            y[rows + r] = add ? y[rows + r] + r1 : r1;
-        }
+        float r1 = a1.reduceLanes(VectorOperators.ADD) - m1;
+        y[rows + r] = add ? y[rows + r] + r1 : r1;
     }
 
-    private static void q6kRow(WeightPanel p, int r, float[] x, int in, boolean two, float[] y, int rows,
+    private static void q6kRow1(WeightPanel p, int r, float[] x, int in, float[] y, int rows,
+                               boolean add) {
+        byte[] b = p.data(r);
+        int o = p.offset(r);
+        int c0 = p.first;
+        FloatVector a0 = FloatVector.zero(FS);
+        for (int k = 0; k < p.blocks; k++) {
+            int off = o + k * 210;
+            float d = half(b, off + 208);
+            for (int half = 0; half < 2; half++) {
+                int ql = off + 64 * half;
+                int qh = off + 128 + 32 * half;
+                int sc = off + 192 + 8 * half;
+                int xi = c0 + k * QK + 128 * half;
+                for (int l = 0; l < 32; l += L) {
+                    int g = l / 16;
+                    jdk.incubator.vector.IntVector lo = ints(b, ql + l);
+                    jdk.incubator.vector.IntVector hi = ints(b, ql + 32 + l);
+                    jdk.incubator.vector.IntVector h = ints(b, qh + l);
+                    FloatVector q1 = floats(lo.and(0x0F).or(h.and(3).lanewise(VectorOperators.LSHL, 4)).sub(32))
+                            .mul(d * b[sc + g]);
+                    FloatVector q2 = floats(hi.and(0x0F).or(h.lanewise(VectorOperators.ASHR, 2).and(3)
+                            .lanewise(VectorOperators.LSHL, 4)).sub(32)).mul(d * b[sc + g + 2]);
+                    FloatVector q3 = floats(lo.lanewise(VectorOperators.ASHR, 4).and(0x0F).or(
+                            h.lanewise(VectorOperators.ASHR, 4).and(3).lanewise(VectorOperators.LSHL, 4)).sub(32))
+                            .mul(d * b[sc + g + 4]);
+                    FloatVector q4 = floats(hi.lanewise(VectorOperators.ASHR, 4).and(0x0F).or(
+                            h.lanewise(VectorOperators.ASHR, 6).and(3).lanewise(VectorOperators.LSHL, 4)).sub(32))
+                            .mul(d * b[sc + g + 6]);
+                    int at = xi + l;
+                    a0 = q1.fma(FloatVector.fromArray(FS, x, at), a0);
+                    a0 = q2.fma(FloatVector.fromArray(FS, x, at + 32), a0);
+                    a0 = q3.fma(FloatVector.fromArray(FS, x, at + 64), a0);
+                    a0 = q4.fma(FloatVector.fromArray(FS, x, at + 96), a0);
+                }
+            }
+        }
+        float r0 = a0.reduceLanes(VectorOperators.ADD);
+        y[r] = add ? y[r] + r0 : r0;
+    }
+
+    private static void q6kRow2(WeightPanel p, int r, float[] x, int in, float[] y, int rows,
                                boolean add) {
         byte[] b = p.data(r);
         int o = p.offset(r);
@@ -188,21 +280,17 @@ final class KQuantJava {
                     a0 = q2.fma(FloatVector.fromArray(FS, x, at + 32), a0);
                     a0 = q3.fma(FloatVector.fromArray(FS, x, at + 64), a0);
                     a0 = q4.fma(FloatVector.fromArray(FS, x, at + 96), a0);
-                    if (two) {
-                        a1 = q1.fma(FloatVector.fromArray(FS, x, in + at), a1);
-                        a1 = q2.fma(FloatVector.fromArray(FS, x, in + at + 32), a1);
-                        a1 = q3.fma(FloatVector.fromArray(FS, x, in + at + 64), a1);
-                        a1 = q4.fma(FloatVector.fromArray(FS, x, in + at + 96), a1);
-                    }
+                    a1 = q1.fma(FloatVector.fromArray(FS, x, in + at), a1);
+                    a1 = q2.fma(FloatVector.fromArray(FS, x, in + at + 32), a1);
+                    a1 = q3.fma(FloatVector.fromArray(FS, x, in + at + 64), a1);
+                    a1 = q4.fma(FloatVector.fromArray(FS, x, in + at + 96), a1);
                 }
             }
         }
         float r0 = a0.reduceLanes(VectorOperators.ADD);
         y[r] = add ? y[r] + r0 : r0;
-        if (two) {
-            float r1 = a1.reduceLanes(VectorOperators.ADD);
-            y[rows + r] = add ? y[rows + r] + r1 : r1;
-        }
+        float r1 = a1.reduceLanes(VectorOperators.ADD);
+        y[rows + r] = add ? y[rows + r] + r1 : r1;
     }
 
     /** The plain way, for vectors of more than 16 floats: each block decoded to float32, then multiplied. */
