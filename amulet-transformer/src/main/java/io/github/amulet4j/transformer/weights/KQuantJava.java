@@ -35,25 +35,24 @@ final class KQuantJava {
         if (from >= to) {
             return;
         }
-        if (L > 16) {
+        if (L > 16 || (p.format == WeightFormat.Q6_K && n == 1)) {
+            // Q6_K, one column: widened in registers it ran at a third to a thirtieth of the two-column speed once C2
+            // had compiled it (KernelBenchmark, JDK 17, whether in a method of its own or as the two-column one on
+            // the same column twice; not understood yet): blocks decoded first, about 6 ms a 896x4864 product
             multiplyDecoded(p, x, n, in, y, rows, from, to, add);
             return;
         }
         boolean two = n == 2;
         if (p.format == WeightFormat.Q6_K) {
             for (int r = from; r < to; r++) {
-                // one method per column count: an accumulator updated under a condition made C2 box vectors
-                if (two) {
-                    q6kRow2(p, r, x, in, y, rows, add);
-                } else {
-                    q6kRow1(p, r, x, in, y, rows, add);
-                }
+                q6kRow2(p, r, x, in, y, rows, add);
             }
             return;
         }
         float[] sums = subBlockSums(x, n, in, p.first, p.cols);
         boolean five = p.format == WeightFormat.Q5_K;
         for (int r = from; r < to; r++) {
+            // one method per column count: an accumulator updated under a condition can make C2 box vectors
             if (two) {
                 q45kRow2(p, r, five, x, in, sums, p.cols / 32, y, rows, add);
             } else {
@@ -204,49 +203,8 @@ final class KQuantJava {
         y[rows + r] = add ? y[rows + r] + r1 : r1;
     }
 
-    private static void q6kRow1(WeightPanel p, int r, float[] x, int in, float[] y, int rows,
-                               boolean add) {
-        byte[] b = p.data(r);
-        int o = p.offset(r);
-        int c0 = p.first;
-        FloatVector a0 = FloatVector.zero(FS);
-        for (int k = 0; k < p.blocks; k++) {
-            int off = o + k * 210;
-            float d = half(b, off + 208);
-            for (int half = 0; half < 2; half++) {
-                int ql = off + 64 * half;
-                int qh = off + 128 + 32 * half;
-                int sc = off + 192 + 8 * half;
-                int xi = c0 + k * QK + 128 * half;
-                for (int l = 0; l < 32; l += L) {
-                    int g = l / 16;
-                    jdk.incubator.vector.IntVector lo = ints(b, ql + l);
-                    jdk.incubator.vector.IntVector hi = ints(b, ql + 32 + l);
-                    jdk.incubator.vector.IntVector h = ints(b, qh + l);
-                    FloatVector q1 = floats(lo.and(0x0F).or(h.and(3).lanewise(VectorOperators.LSHL, 4)).sub(32))
-                            .mul(d * b[sc + g]);
-                    FloatVector q2 = floats(hi.and(0x0F).or(h.lanewise(VectorOperators.ASHR, 2).and(3)
-                            .lanewise(VectorOperators.LSHL, 4)).sub(32)).mul(d * b[sc + g + 2]);
-                    FloatVector q3 = floats(lo.lanewise(VectorOperators.ASHR, 4).and(0x0F).or(
-                            h.lanewise(VectorOperators.ASHR, 4).and(3).lanewise(VectorOperators.LSHL, 4)).sub(32))
-                            .mul(d * b[sc + g + 4]);
-                    FloatVector q4 = floats(hi.lanewise(VectorOperators.ASHR, 4).and(0x0F).or(
-                            h.lanewise(VectorOperators.ASHR, 6).and(3).lanewise(VectorOperators.LSHL, 4)).sub(32))
-                            .mul(d * b[sc + g + 6]);
-                    int at = xi + l;
-                    a0 = q1.fma(FloatVector.fromArray(FS, x, at), a0);
-                    a0 = q2.fma(FloatVector.fromArray(FS, x, at + 32), a0);
-                    a0 = q3.fma(FloatVector.fromArray(FS, x, at + 64), a0);
-                    a0 = q4.fma(FloatVector.fromArray(FS, x, at + 96), a0);
-                }
-            }
-        }
-        float r0 = a0.reduceLanes(VectorOperators.ADD);
-        y[r] = add ? y[r] + r0 : r0;
-    }
-
-    private static void q6kRow2(WeightPanel p, int r, float[] x, int in, float[] y, int rows,
-                               boolean add) {
+    /** Row {@code r} times columns 0 and 1 ({@code in} apart). */
+    private static void q6kRow2(WeightPanel p, int r, float[] x, int in, float[] y, int rows, boolean add) {
         byte[] b = p.data(r);
         int o = p.offset(r);
         int c0 = p.first;
