@@ -41,9 +41,9 @@ public final class RuntimeFlags {
 
     @Option(names = "--kernels", paramLabel = "auto|java|native", defaultValue = "auto",
             description = "Which kernels the java linear kernel multiplies with: native (C, 8-bit and bf16 "
-                    + "dot-product instructions; q8_0, q4_0, f16 and bf16 weights, one or two streams; the library is built into the jar "
-                    + "where a C compiler was at hand), java (Vector API), auto (native where loaded and supported, "
-                    + "else java; default: ${DEFAULT-VALUE}).")
+                    + "dot-product instructions; q8_0, q4_0, f16, bf16 and GGUF q4_k, q5_k, q6_k weights; the library "
+                    + "is built into the jar where a C compiler was at hand), java (Vector API), auto (native where "
+                    + "loaded and supported, else java; default: ${DEFAULT-VALUE}).")
     String kernels;
 
     @Option(names = "--prefill-chunk", paramLabel = "N", defaultValue = "" + RuntimeOptions.DEFAULT_PREFILL_CHUNK,

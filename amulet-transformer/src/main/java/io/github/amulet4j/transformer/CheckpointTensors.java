@@ -20,8 +20,9 @@ public final class CheckpointTensors {
 
     /**
      * A row-major float32 matrix of the checkpoint (stored as {@code dtype}), not yet read; {@code raw}, where not null,
-     * reads its rows as the bytes they are stored in ({@link TensorStore#readRawRows}), so that a backend keeping the
-     * stored format copies them instead of decoding and encoding them again.
+     * reads its rows as the bytes they are stored in ({@link TensorStore#readRawRows}: every part in {@code dtype}), so
+     * that a backend keeping the stored format copies them instead of decoding and encoding them again (null, for
+     * example, for a fused q/k/v of Q4_K and Q6_K parts: read as values).
      */
     public record Matrix(WeightMatrix.RowReader reader, int rows, int cols, String dtype, WeightMatrix.RawReader raw) {
 

@@ -4,7 +4,7 @@ import java.nio.ByteBuffer;
 
 /**
  * Checks a row given in its format's bytes before it is kept as it is ({@link WeightMatrix#fromStoredBytes}): every
- * weight (F32, F16, BF16) or every block scale (Q8_0, Q4_0) finite, as converting from float32 requires. Reads the
+ * weight (F32, F16, BF16) or every block scale (Q8_0, Q4_0; a K-quant block's half scales) finite, as converting from float32 requires. Reads the
  * exponent bits only: no value is decoded.
  */
 final class RawRowCheck {
@@ -27,6 +27,16 @@ final class RawRowCheck {
             case F16 -> shorts(b, pos, cols, 0x7C00, row, "weight", 1);
             case BF16 -> shorts(b, pos, cols, 0x7F80, row, "weight", 1);
             case Q8_0, Q4_0 -> shorts(b, pos, cols / WeightFormat.BLOCK, 0x7C00, row, "the scale of block",
+                    format.blockBytes() / 2);
+            case Q4_K, Q5_K -> {
+                // the half scale d and minimum scale dmin open every block
+                shorts(b, pos, cols / WeightFormat.SUPER_BLOCK, 0x7C00, row, "the scale of block",
+                        format.blockBytes() / 2);
+                shorts(b, pos + 2, cols / WeightFormat.SUPER_BLOCK, 0x7C00, row, "the minimum scale of block",
+                        format.blockBytes() / 2);
+            }
+            // block_q6_K's half scale d closes its 210 bytes
+            case Q6_K -> shorts(b, pos + 208, cols / WeightFormat.SUPER_BLOCK, 0x7C00, row, "the scale of block",
                     format.blockBytes() / 2);
         }
     }

@@ -37,7 +37,8 @@ public final class WeightMatrix {
         this.rows = rows;
         this.cols = cols;
         this.rowBytes = Math.toIntExact(format.rowBytes(cols));
-        int width = cols > SPLIT_COLS ? PANEL_COLS : cols;
+        // K-quant rows are never split: their native kernels read 8-bit activations, which stay in L1 whole
+        int width = cols > SPLIT_COLS && !format.superBlocks() ? PANEL_COLS : cols;
         int n = (cols + width - 1) / width;
         this.panels = new WeightPanel[n];
         for (int p = 0; p < n; p++) {
@@ -155,8 +156,9 @@ public final class WeightMatrix {
     }
 
     /**
-     * Supplies the rows of a matrix as the bytes of its format (GGUF's block layout, little-endian), a few at a time,
-     * for {@link #fromStoredBytes}. Called from several threads at once for different rows.
+     * Supplies the rows of a matrix as the bytes of its format (GGUF's block layout, little-endian; a K-quant row is
+     * ggml's blocks), a few at a time, for {@link #fromStoredBytes}. Called from several threads at once for different
+     * rows.
      */
     @FunctionalInterface
     public interface RawReader {
@@ -167,17 +169,23 @@ public final class WeightMatrix {
     /**
      * A matrix copied from rows that {@code reader} supplies in {@code format}'s bytes (a checkpoint tensor stored in
      * the format kept: nothing decoded or encoded), about a MiB at a time on every core; the values are checked as
-     * {@link #of(WeightFormat, float[], int, int)} checks them (finite, and the block scales).
+     * {@link #of(WeightFormat, float[], int, int)} checks them (finite, and the block scales). The only way to a
+     * K-quant matrix (Q4_K, Q5_K, Q6_K: there is no quantizer for them), kept in a GGUF file's blocks as they are.
      *
      * @throws IllegalArgumentException for a shape the format cannot hold, or a value that is not finite, naming
      *                                  the row
      * @throws IllegalStateException    when the JVM refuses the heap, naming the option to raise
      */
     public static WeightMatrix fromStoredBytes(WeightFormat format, int rows, int cols, RawReader reader) {
+        return fromStoredBytes(format, rows, cols, reader, MAX_SLAB_BYTES);
+    }
+
+    /** {@link #fromStoredBytes(WeightFormat, int, int, RawReader)} with slabs of at most {@code maxSlabBytes}. */
+    static WeightMatrix fromStoredBytes(WeightFormat format, int rows, int cols, RawReader reader, int maxSlabBytes) {
         Objects.requireNonNull(format, "format");
         Objects.requireNonNull(reader, "reader");
         checkShape(format, rows, cols);
-        WeightMatrix m = new WeightMatrix(format, rows, cols, MAX_SLAB_BYTES);
+        WeightMatrix m = new WeightMatrix(format, rows, cols, maxSlabBytes);
         inChunks(rows, Math.max(1, Math.min(rows, (1 << 20) / m.rowBytes)), (first, count) -> {
             // a per-thread buffer: a new MiB a chunk was as much garbage as the weights (and young collections with it)
             ByteBuffer chunk = RAW_CHUNK.get();
@@ -352,11 +360,19 @@ public final class WeightMatrix {
 
     /**
      * Whether {@link #multiply(QuantizedInput, float[], int, int)} can multiply {@code n} columns with the native
-     * kernels: the library is loaded, the format is Q8_0, Q4_0, F16 or BF16 and {@code n} is 1 to
-     * {@value #NATIVE_MAX_COLUMNS}.
+     * kernels: the library is loaded, the format is one they take ({@link NativeKernels#supports}: Q8_0, Q4_0, F16,
+     * BF16, Q4_K, Q5_K, Q6_K) and {@code n} is 1 to {@link #nativeMaxColumns} of it.
      */
     public boolean nativeProduct(int n) {
-        return n >= 1 && n <= NATIVE_MAX_COLUMNS && NativeKernels.supports(format) && NativeKernels.available();
+        return n >= 1 && n <= nativeMaxColumns(format) && NativeKernels.supports(format) && NativeKernels.available();
+    }
+
+    /**
+     * Most columns the native kernels multiply at once in {@code format}: {@value #NATIVE_MAX_COLUMNS}, or 2 (a decode
+     * step) for the K-quants, whose kernels take one or two columns.
+     */
+    public static int nativeMaxColumns(WeightFormat format) {
+        return format.superBlocks() ? 2 : NATIVE_MAX_COLUMNS;
     }
 
     private boolean float16() {
@@ -364,7 +380,8 @@ public final class WeightMatrix {
     }
 
     /**
-     * {@code x} ({@code [n, cols]} row-major float32) quantized per block of 32 into {@code into} for
+     * {@code x} ({@code [n, cols]} row-major float32) quantized per block of 32 (of 256 with 16-quant sums for the
+     * K-quants) into {@code into} for
      * {@link #multiply(QuantizedInput, float[], int, int)}: once per product, before its row ranges run.
      *
      * @throws IllegalStateException    without the native library
@@ -386,6 +403,11 @@ public final class WeightMatrix {
             }
             return;
         }
+        if (format.superBlocks()) {
+            into.ensureSuperBlocks(n, cols);
+            KQuantKernels.quantize(x, n * cols, into.quants, into.scales, into.partSums);
+            return;
+        }
         into.ensure(n, cols);
         NativeKernels.quantize(x, n * cols, into.quants, into.scales, into.sums);
     }
@@ -401,13 +423,14 @@ public final class WeightMatrix {
         int n = q.columns;
         requireNative(n);
         Objects.checkFromToIndex(from, to, rows);
-        if (q.cols != cols || (long) n * rows > y.length) {
-            throw new IllegalArgumentException("input quantized for " + q.cols + " columns (matrix: " + cols
-                    + "), y holds " + y.length + " values, " + n + " columns need " + (long) n * rows);
+        if (q.cols != cols || (long) n * rows > y.length || q.block != format.blockWeights()) {
+            throw new IllegalArgumentException("input prepared for " + q.cols + " columns in blocks of " + q.block
+                    + " (matrix: " + cols + ", " + format + ": quantize it for this matrix), y holds " + y.length + " values, " + n
+                    + " columns need " + (long) n * rows);
         }
-        if (q.float16 != float16()) {
-            throw new IllegalArgumentException("input prepared for " + (q.float16 ? "F16/BF16" : "Q8_0/Q4_0")
-                    + " weights, the matrix is " + format + " (quantize it for this matrix)");
+        if (format.superBlocks()) {
+            multiplySuperBlocks(q, y, from, to);
+            return;
         }
         int block = n <= 2 ? rows : NATIVE_ROW_BLOCK;
         for (int j = 0; j < panels.length; j++) {
@@ -437,10 +460,24 @@ public final class WeightMatrix {
         }
     }
 
+    /** The K-quant product: one panel (never split), slab by slab. */
+    private void multiplySuperBlocks(QuantizedInput q, float[] y, int from, int to) {
+        WeightPanel p = panels[0];
+        int code = KQuantKernels.code(format);
+        int colBlocks = cols / WeightFormat.SUPER_BLOCK;
+        for (int r = from; r < to; ) {
+            int end = Math.min(to, (r / p.rowsPerSlab + 1) * p.rowsPerSlab);
+            KQuantKernels.product(code, p.data(r), p.offset(r), end - r, p.blocks, q.quants, q.scales, q.partSums,
+                    colBlocks, q.columns, y, r, rows, false);
+            r = end;
+        }
+    }
+
     private void requireNative(int n) {
         if (!nativeProduct(n)) {
             throw new IllegalStateException("the native kernels cannot multiply " + n + " column(s) of " + format
-                    + (NativeKernels.available() ? " (Q8_0, Q4_0, F16 and BF16, 1 to " + NATIVE_MAX_COLUMNS + " columns)"
+                    + (NativeKernels.available() ? " (Q8_0, Q4_0, F16, BF16 and the K-quants, 1 to "
+                    + nativeMaxColumns(format) + " columns)"
                     : ": " + NativeKernels.unavailableReason()));
         }
     }
