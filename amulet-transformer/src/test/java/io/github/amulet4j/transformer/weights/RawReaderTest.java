@@ -24,6 +24,9 @@ class RawReaderTest {
         Random random = new Random(3);
         int[][] shapes = {{1, 32}, {7, 96}, {300, 896}, {5, 4864}, {1100, 2080}};
         for (WeightFormat f : WeightFormat.values()) {
+            if (f.superBlocks()) {
+                continue; // no quantizer: KQuantKernelsTest copies their blocks and checks them against ggml's decoding
+            }
             for (int[] s : shapes) {
                 int rows = s[0];
                 int cols = s[1];
@@ -45,21 +48,32 @@ class RawReaderTest {
     void aWeightOrScaleThatIsNotFiniteIsRefusedWithItsRow() {
         for (WeightFormat f : WeightFormat.values()) {
             int rows = 9;
-            int cols = 64;
-            WeightMatrix m = WeightMatrix.of(f, new float[rows * cols], rows, cols);
-            byte[] bytes = bytes(m);
+            int cols = f.superBlocks() ? 512 : 64;
+            int rowBytes = Math.toIntExact(f.rowBytes(cols));
+            // zero weights (a K-quant, which has no quantizer, as zero blocks: every scale 0)
+            byte[] bytes = f.superBlocks() ? new byte[rows * rowBytes] : bytes(WeightMatrix.of(f, new float[rows * cols],
+                    rows, cols));
             ByteBuffer b = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
-            int at = 6 * m.rowBytes() + (f.quantized() ? f.blockBytes() : 3 * (f == WeightFormat.F32 ? 4 : 2));
+            // block 1's scale (Q6_K's closes its block), or weight 3
+            int at = 6 * rowBytes + (f.quantized() ? f.blockBytes() + (f == WeightFormat.Q6_K ? 208 : 0)
+                    : 3 * (f == WeightFormat.F32 ? 4 : 2));
             switch (f) {
                 case F32 -> b.putFloat(at, Float.NaN);
                 case BF16 -> b.putShort(at, (short) 0x7F80);
                 default -> b.putShort(at, (short) 0x7C00); // F16 infinity, or a block's scale
             }
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                    () -> WeightMatrix.fromStoredBytes(f, rows, cols, reader(bytes, m.rowBytes())), f.toString());
+                    () -> WeightMatrix.fromStoredBytes(f, rows, cols, reader(bytes, rowBytes)), f.toString());
             assertTrue(e.getMessage().startsWith("row 6: "), e.getMessage());
             assertTrue(e.getMessage().contains(f.quantized() ? "block 1" : "weight 3"), e.getMessage());
         }
+        // a Q4_K block's minimum scale too
+        int rowBytes = Math.toIntExact(WeightFormat.Q4_K.rowBytes(256));
+        byte[] bytes = new byte[2 * rowBytes];
+        ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).putShort(rowBytes + 2, (short) 0xFC00);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> WeightMatrix.fromStoredBytes(WeightFormat.Q4_K, 2, 256, reader(bytes, rowBytes)));
+        assertTrue(e.getMessage().startsWith("row 1: the minimum scale of block 0"), e.getMessage());
     }
 
     @Test
