@@ -106,8 +106,11 @@ class GgufKQuantsHeldTest {
              DecodingSession a = java.prefill(List.of(prompt, other));
              DecodingSession b = nat.prefill(List.of(prompt, other))) {
             // both fed the Java kernels' greedy tokens; the native ones quantize each step's activations to 8 bits
-            // (per 256 values), so their logits differ within that error and a near-tie may pick the other token
-            double bound = 6e-2;
+            // (per 256 values; per 32 for the Q8_0 matrices, whose 10-column prefill runs native too), so their logits
+            // differ within that error and a near-tie may pick the other token. Measured (shared machine): at most
+            // 0.066 of the logits' spread over the 12 steps, 0.016 right after the prefill (0.046 and 0.007 with the
+            // prefill on the Java kernels)
+            double bound = 1e-1;
             int steps = 12;
             int agreed = 0;
             for (int i = 0; i < steps; i++) {
