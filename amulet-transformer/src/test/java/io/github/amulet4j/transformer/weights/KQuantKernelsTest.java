@@ -257,15 +257,9 @@ class KQuantKernelsTest {
             WeightMatrix whole = matrix(f, raw, rows, in, WeightMatrix.MAX_SLAB_BYTES);
             for (int n = 1; n <= 2; n++) {
                 float[] x = randoms(random, n * in);
+                NativeVariants.slabsAgree(whole, small, x, n, f.toString());
                 QuantizedInput q = new QuantizedInput();
                 whole.quantize(x, n, q);
-                float[] a = new float[n * rows];
-                float[] b = new float[n * rows];
-                whole.multiply(q, a, 0, rows);
-                small.multiply(q, b, 2, 19);
-                small.multiply(q, b, 0, 2);
-                small.multiply(q, b, 19, rows);
-                assertArrayEquals(a, b, f + " n " + n + ": slabs of 4 rows give other results");
                 float[] y = new float[n * rows];
                 Arrays.fill(y, 42f);
                 whole.multiply(q, y, 5, 11);

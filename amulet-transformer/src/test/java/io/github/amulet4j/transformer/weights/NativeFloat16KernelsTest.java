@@ -149,15 +149,7 @@ class NativeFloat16KernelsTest {
             WeightMatrix whole = WeightMatrix.of(f, values, rows, in);
             for (int n = 1; n <= 2; n++) {
                 float[] x = randoms(random, n * in);
-                QuantizedInput q = new QuantizedInput();
-                whole.quantize(x, n, q);
-                float[] a = new float[n * rows];
-                float[] b = new float[n * rows];
-                whole.multiply(q, a, 0, rows);
-                small.multiply(q, b, 2, 19);
-                small.multiply(q, b, 0, 2);
-                small.multiply(q, b, 19, rows);
-                assertTrue(Arrays.equals(a, b), f + " n " + n + ": slabs of 4 rows give other results");
+                NativeVariants.slabsAgree(whole, small, x, n, f.toString());
             }
         }
     }

@@ -5,6 +5,7 @@ import java.util.function.IntPredicate;
 import java.util.function.IntSupplier;
 import java.util.function.IntUnaryOperator;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
@@ -60,5 +61,23 @@ final class NativeVariants {
                 }
             }
         }
+    }
+
+    /**
+     * The native product of {@code x} ({@code n} columns) by {@code whole} (one slab) and by {@code small}, the same
+     * matrix in slabs of a few rows, in three row ranges {@code [2, 19)}, {@code [0, 2)}, {@code [19, rows)}: the
+     * same bits.
+     */
+    static void slabsAgree(WeightMatrix whole, WeightMatrix small, float[] x, int n, String what) {
+        int rows = whole.rows();
+        QuantizedInput q = new QuantizedInput();
+        whole.quantize(x, n, q);
+        float[] a = new float[n * rows];
+        float[] b = new float[n * rows];
+        whole.multiply(q, a, 0, rows);
+        small.multiply(q, b, 2, 19);
+        small.multiply(q, b, 0, 2);
+        small.multiply(q, b, 19, rows);
+        assertArrayEquals(a, b, what + " n " + n + ": slabs of a few rows give other results");
     }
 }
