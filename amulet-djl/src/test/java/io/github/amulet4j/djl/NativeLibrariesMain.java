@@ -17,6 +17,8 @@ import java.util.TreeSet;
  * Run in a child JVM by {@link NoPyTorchOnTheJavaPathTest}: loads a tiny random model folder through
  * {@link AmuletModel} with the linear kernel named by {@code args[0]} ({@code auto} or {@code engine}), generates with a
  * preference, and prints the tokens made and which native libraries the process mapped ({@code /proc/self/maps}).
+ * The model folder is made under {@code java.io.tmpdir} and deleted before the JVM ends (it once stayed behind, one
+ * {@code amulet-native-libs*} folder a run).
  */
 public final class NativeLibrariesMain {
 
@@ -25,8 +27,21 @@ public final class NativeLibrariesMain {
 
     public static void main(String[] args) throws Exception {
         Path dir = Files.createTempDirectory("amulet-native-libs");
+        try {
+            generate(dir, args[0]);
+        } finally {
+            try (java.util.stream.Stream<Path> all = Files.walk(dir)) {
+                for (Path p : all.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                    Files.delete(p);
+                }
+            }
+        }
+        System.out.println("model=" + dir);
+    }
+
+    private static void generate(Path dir, String kernelName) throws Exception {
         RandomModelFolder.write(dir, RandomModelFolder.Shape.TINY_QWEN2, 7, SafetensorsDtype.F32);
-        RuntimeOptions.LinearKernel kernel = RuntimeOptions.LinearKernel.parse(args[0]);
+        RuntimeOptions.LinearKernel kernel = RuntimeOptions.LinearKernel.parse(kernelName);
         ModelOptions options = ModelOptions.builder().model(dir).runtime(r -> r.linearKernel(kernel)).build();
         try (AmuletModel model = AmuletModel.load(options)) {
             GenerationResult r = model.generate("What is rain?", Preference.of("concise"),

@@ -40,10 +40,10 @@ public final class RuntimeFlags {
     String weights;
 
     @Option(names = "--kernels", paramLabel = "auto|java|native", defaultValue = "auto",
-            description = "Which kernels the java linear kernel multiplies with: native (C, 8-bit dot-product "
-                    + "instructions; q8_0 and q4_0 weights, one or two streams; the library is built into the jar "
-                    + "where a C compiler was at hand), java (Vector API), auto (native where loaded and supported, "
-                    + "else java; default: ${DEFAULT-VALUE}).")
+            description = "Which kernels the java linear kernel multiplies with: native (C, 8-bit and bf16 "
+                    + "dot-product instructions; q8_0, q4_0, f16, bf16 and GGUF q4_k, q5_k, q6_k weights; the library "
+                    + "is built into the jar where a C compiler was at hand), java (Vector API), auto (native where "
+                    + "loaded and supported, else java; default: ${DEFAULT-VALUE}).")
     String kernels;
 
     @Option(names = "--prefill-chunk", paramLabel = "N", defaultValue = "" + RuntimeOptions.DEFAULT_PREFILL_CHUNK,

@@ -19,8 +19,19 @@ import java.util.Map;
  */
 public final class CheckpointTensors {
 
-    /** A row-major float32 matrix of the checkpoint (stored as {@code dtype}), not yet read. */
-    public record Matrix(WeightMatrix.RowReader reader, int rows, int cols, String dtype) {
+    /**
+     * A row-major float32 matrix of the checkpoint (stored as {@code dtype}), not yet read; {@code raw}, where not null,
+     * reads its rows as the bytes they are stored in ({@link TensorStore#readRawRows}: every part in {@code dtype}), so
+     * that a backend keeping the stored format copies them instead of decoding and encoding them again (null, for
+     * example, for a fused q/k/v of Q4_K and Q6_K parts: read as values).
+     */
+    public record Matrix(WeightMatrix.RowReader reader, int rows, int cols, String dtype, WeightMatrix.RawReader raw) {
+
+        /** A matrix read as float32 only. */
+        public Matrix(WeightMatrix.RowReader reader, int rows, int cols, String dtype) {
+            this(reader, rows, cols, dtype, null);
+        }
+
         /** Every value at once (for an engine, which takes a whole array). */
         public float[] values() {
             float[] v = new float[Math.multiplyExact(rows, cols)];
@@ -269,7 +280,23 @@ public final class CheckpointTensors {
                 }
             }
         };
-        return new Matrix(reader, firstRows[names.length], cols, store.dtype(names[0]));
+        // the stored bytes, where every part has them in one dtype: rows of the parts one after the other
+        String dtype = store.dtype(names[0]);
+        boolean raw = true;
+        for (String n : names) {
+            raw &= store.hasRawRows(n) && store.dtype(n).equals(dtype);
+        }
+        WeightMatrix.RawReader rawReader = !raw ? null : (first, count, dst) -> {
+            int end = first + count;
+            for (int i = 0; i < names.length; i++) {
+                int from = Math.max(first, firstRows[i]);
+                int to = Math.min(end, firstRows[i + 1]);
+                if (from < to) {
+                    store.readRawRows(names[i], from - firstRows[i], to - from, dst);
+                }
+            }
+        };
+        return new Matrix(reader, firstRows[names.length], cols, dtype, rawReader);
     }
 
     /** Vectors (biases) stacked into one. */

@@ -9,7 +9,6 @@ import io.github.amulet4j.transformer.weights.WeightFormat;
 import io.github.amulet4j.formats.checkpoint.GemmaConfig;
 import io.github.amulet4j.formats.checkpoint.ModelConfig;
 import io.github.amulet4j.transformer.weights.Kernels;
-import io.github.amulet4j.transformer.weights.NativeKernels;
 import io.github.amulet4j.transformer.weights.QuantizedInput;
 import io.github.amulet4j.transformer.weights.WeightMatrix;
 
@@ -119,7 +118,7 @@ public final class JavaForward implements ForwardPass {
     private final float[][] accumulators;
 
     private Runnable probe;
-    /** Whether one- and two-column Q8_0/Q4_0 products run on the native kernels ({@link Kernels#NATIVE}). */
+    /** Whether products the native kernels take (decode, short prefill) run on them ({@link Kernels#NATIVE}). */
     private final boolean nativeKernels;
     private final String kernelsLine;
     /** The activations of the product in flight, quantized for the native kernels. */
@@ -211,7 +210,9 @@ public final class JavaForward implements ForwardPass {
         try {
             WeightFormat used = weights.layers.get(0).up().matrix().format();
             return new JavaForward(config, weights, invFreq, workers,
-                    resolved == Kernels.NATIVE && NativeKernels.supports(used), kernels.describe(used));
+                    // each product asks its matrix whether the native kernels take its format (a Q4_K_M file mixes
+                    // Q4_K, Q6_K, Q5_0-as-Q8_0): native for every one that can
+                    resolved == Kernels.NATIVE, kernels.describe(used));
         } catch (RuntimeException | Error e) {
             workers.close(); // a failed load leaves no thread behind
             throw e;
@@ -223,7 +224,8 @@ public final class JavaForward implements ForwardPass {
     }
 
     /**
-     * @param nativeKernels whether one- and two-column Q8_0/Q4_0 products run on the native kernels
+     * @param nativeKernels whether products the native kernels take run on them: each product asks its matrix
+     *                      ({@link WeightMatrix#nativeProduct}), so a file of mixed formats runs native where it can
      * @param kernelsLine   which kernels run and why, for the load log
      */
     JavaForward(ModelConfig config, JavaWeights weights, float[] invFreq, RowSplitPool workers, boolean nativeKernels,

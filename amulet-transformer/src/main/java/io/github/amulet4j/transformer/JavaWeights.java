@@ -108,27 +108,55 @@ public final class JavaWeights {
         return new LinearWeight(matrix(m), bias);
     }
 
-    /** {@code m} converted to the format for the Java kernels: the chosen one, or the checkpoint's. */
+    /**
+     * {@code m} in the format for the kernels: the chosen one, or the checkpoint's. A tensor the store reads as stored
+     * in a format kept here (a GGUF's Q8_0, Q4_0, Q4_K, Q5_K, Q6_K blocks or F16/BF16/F32 rows, a folder's BF16), when
+     * no other format is chosen, is copied as the file holds it ({@link WeightMatrix#fromStoredBytes}): nothing decoded
+     * or encoded again, and for the K-quants no Q8_0 copy.
+     */
     private WeightMatrix matrix(CheckpointTensors.Matrix m) {
-        WeightFormat f = format == null ? storedFormat(m.dtype()) : format;
-        if (!f.fits(m.cols())) {
-            fallbacks++;
-            f = WeightFormat.F16;
+        WeightFormat held = heldAsStored(m);
+        WeightMatrix w;
+        if (held != null) {
+            w = WeightMatrix.fromStoredBytes(held, m.rows(), m.cols(), m.raw());
+        } else {
+            WeightFormat f = format == null ? storedFormat(m.dtype()) : format;
+            if (!f.fits(m.cols())) {
+                fallbacks++;
+                f = WeightFormat.F16;
+            }
+            w = WeightMatrix.of(f, m.rows(), m.cols(), m.reader());
         }
-        WeightMatrix w = WeightMatrix.of(f, m.rows(), m.cols(), m.reader());
         heapBytes += w.byteSize();
         return w;
     }
 
     /**
-     * The format a tensor stored as {@code dtype} keeps when none is asked for: F32, BF16, F16, and Q8_0/Q4_0 as a
-     * GGUF store names them (requantizing their dequantized values gives the same blocks back); GGUF's other block
-     * types (Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K) as Q8_0, the nearest format with kernels that loses next to nothing
-     * more; any other stored type as F32.
+     * The format {@code m} is kept in as stored (its dtype, where the store reads its bytes, that format fits its
+     * columns and no other format is chosen), or null where it is read as values.
+     */
+    private WeightFormat heldAsStored(CheckpointTensors.Matrix m) {
+        if (m.raw() == null) {
+            return null;
+        }
+        for (WeightFormat f : WeightFormat.values()) {
+            if (f.name().equalsIgnoreCase(m.dtype()) && f.fits(m.cols()) && (format == null || format == f)) {
+                return f;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * The format a tensor stored as {@code dtype} is converted to when none is asked for and its blocks cannot be kept
+     * as they are (a GGUF matrix fused from parts of different types; a store that reads values only): F32, BF16,
+     * F16, and Q8_0/Q4_0 as a GGUF store names them (requantizing their dequantized values gives the same blocks
+     * back); GGUF's other block types (Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K) as Q8_0, the nearest format with a
+     * quantizer that loses next to nothing more; any other stored type as F32.
      */
     public static WeightFormat storedFormat(String dtype) {
         for (WeightFormat f : WeightFormat.values()) {
-            if (f.name().equalsIgnoreCase(dtype)) {
+            if (!f.superBlocks() && f.name().equalsIgnoreCase(dtype)) {
                 return f;
             }
         }

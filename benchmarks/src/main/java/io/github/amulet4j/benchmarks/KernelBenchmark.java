@@ -29,8 +29,12 @@ import org.openjdk.jmh.annotations.State;
  * <p>{@code kernel}: {@code current} is {@link WeightMatrix#multiply}; {@code baseline} the kernels before the
  * blocked many-column kernel and the 8-bit activation products ({@link WeightMatrix#multiplyBaseline}), measured in
  * the same run; {@code native} the C kernels of issue 26 ({@link WeightMatrix#quantize} of the activations to 8 bits
- * per block, then {@link WeightMatrix#multiply(QuantizedInput, float[], int, int)}; Q8_0 and Q4_0, one or two columns
- * only: {@code -p kernel=native -p format=Q8_0,Q4_0 -p n=1,2}; other combinations fail in setup). With one or two columns the product reads its weights from memory: copies of the matrix (together
+ * per block for Q8_0/Q4_0, of 256 with 16-quant sums for the K-quants, a copy (rounded to bfloat16 where BF16 uses
+ * {@code vdpbf16ps}) for F16/BF16, then {@link WeightMatrix#multiply(QuantizedInput, float[], int, int)}; Q8_0, Q4_0,
+ * F16, BF16, Q4_K, Q5_K and Q6_K, as many columns as {@link WeightMatrix#nativeProduct} takes:
+ * {@code -p kernel=native -p format=Q8_0,Q4_0,F16,BF16 -p n=1,2}; other combinations fail in setup). The K-quants
+ * ({@code -p format=Q4_K,Q5_K,Q6_K -p shape=896x4864}) are random blocks, as GGUF files hold them. With one or two
+ * columns the product reads its weights from memory: copies of the matrix (together
  * over 128 MB, beyond the L3 cache) are used in turn.
  *
  * <p>The machine is shared, so besides JMH's wall-clock time per product every product's thread CPU time is
@@ -72,12 +76,13 @@ public class KernelBenchmark {
         for (int i = 0; i < w.length; i++) {
             w[i] = (float) (0.05 * random.nextGaussian());
         }
-        WeightMatrix first = WeightMatrix.of(WeightFormat.valueOf(format), w, rows, in);
+        WeightFormat f = WeightFormat.valueOf(format);
+        WeightMatrix first = matrix(f, w, rows, in, random);
         int count = n <= 2 ? (int) Math.max(1, (128L << 20) / first.byteSize() + 1) : 1;
         copies = new WeightMatrix[count];
         copies[0] = first;
         for (int c = 1; c < count; c++) {
-            copies[c] = WeightMatrix.of(WeightFormat.valueOf(format), w, rows, in);
+            copies[c] = matrix(f, w, rows, in, random);
         }
         x = new float[n * in];
         for (int i = 0; i < x.length; i++) {
@@ -87,12 +92,40 @@ public class KernelBenchmark {
         baseline = kernel.equals("baseline");
         if (kernel.equals("native")) {
             if (!first.nativeProduct(n)) {
-                throw new IllegalStateException("kernel native multiplies Q8_0 and Q4_0 with one or two columns where "
+                throw new IllegalStateException("kernel native multiplies Q8_0, Q4_0, F16 and BF16 with one or two columns where "
                         + "the library loaded (" + (NativeKernels.available() ? "variant " + NativeKernels.variantName()
                         : NativeKernels.unavailableReason()) + "), not " + format + " with " + n);
             }
             quantized = new QuantizedInput();
         }
+    }
+
+    /**
+     * {@code w} in {@code f}; a K-quant (held only as a GGUF file stores it) as random blocks of the same shape:
+     * random quants and sub-block scales under block scales near 0.01 (rows of whole 256-weight blocks: the
+     * {@code 896x4864} shape).
+     */
+    private static WeightMatrix matrix(WeightFormat f, float[] w, int rows, int in, SplittableRandom random) {
+        if (!f.superBlocks()) {
+            return WeightMatrix.of(f, w, rows, in);
+        }
+        int rowBytes = (int) f.rowBytes(in);
+        byte[] raw = new byte[rows * rowBytes];
+        for (int i = 0; i < raw.length; i++) {
+            raw[i] = (byte) random.nextInt(256);
+        }
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(raw).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        short scale = io.github.amulet4j.formats.checkpoint.SafetensorsDtype.floatToHalf(0.01f);
+        for (int at = 0; at < raw.length; at += f.blockBytes()) {
+            if (f == WeightFormat.Q6_K) {
+                b.putShort(at + 208, scale);
+            } else {
+                b.putShort(at, scale);
+                b.putShort(at + 2, scale);
+            }
+        }
+        return WeightMatrix.fromStoredBytes(f, rows, in, (firstRow, count, dst) -> dst.put(raw, firstRow * rowBytes,
+                count * rowBytes));
     }
 
     /** Thread CPU time of the products of one iteration, and their number (secondary results). */

@@ -195,8 +195,8 @@ public final class RuntimeOptions {
 
     /**
      * Which kernels the Java path multiplies the weights with ({@link Kernels#AUTO} by default): {@link Kernels#AUTO}
-     * picks the native kernels (C, byte dot-product instructions; Q8_0 and Q4_0 weights, one or two streams) where
-     * the library is in the jar, loads and has a SIMD variant for this CPU, else the Java Vector API kernels;
+     * picks the native kernels (C, byte dot-product instructions; Q8_0, Q4_0 and GGUF Q4_K, Q5_K, Q6_K weights, one or
+     * two streams) where the library is in the jar, loads and has a SIMD variant for this CPU, else the Java Vector API kernels;
      * {@link Kernels#JAVA} always the Java ones; {@link Kernels#NATIVE} fails to load without the library. Only used
      * when {@link #effectiveLinearKernel()} is JAVA.
      */

@@ -298,6 +298,30 @@ public final class SafetensorsFile implements TensorStore {
         decode(name, e, firstRow * rowLength, rowCount * rowLength, dst, dstOffset);
     }
 
+    @Override
+    public boolean hasRawRows(String name) {
+        Entry e = entries.get(name);
+        return e != null && e.shape().length == 2;
+    }
+
+    @Override
+    public void readRawRows(String name, long firstRow, int rowCount, ByteBuffer dst) {
+        Entry e = entry(name);
+        long rowLength = TensorStores.rowLength(name, e.shape(), firstRow, rowCount);
+        long bytes = rowCount * rowLength * e.dtype().byteSize();
+        if (bytes > dst.remaining()) {
+            throw new IllegalArgumentException("rows " + firstRow + "+" + rowCount + " of tensor '" + name + "' are "
+                    + bytes + " bytes, the buffer has room for " + dst.remaining());
+        }
+        ByteBuffer part = dst.slice().limit((int) bytes);
+        try {
+            readFully(channel, part, dataStart + e.begin() + firstRow * rowLength * e.dtype().byteSize());
+        } catch (IOException ex) {
+            throw new UncheckedIOException(file + ": cannot read tensor '" + name + "'", ex);
+        }
+        dst.position(dst.position() + (int) bytes);
+    }
+
     /** Elements {@code [from, from + count)} of a tensor into {@code out}, read a region at a time. */
     private void decode(String name, Entry e, long from, long count, float[] out, int outOffset) {
         int elemSize = e.dtype().byteSize();

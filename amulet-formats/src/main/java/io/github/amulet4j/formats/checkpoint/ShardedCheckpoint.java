@@ -134,6 +134,16 @@ public final class ShardedCheckpoint implements TensorStore {
         shard(name).readRows(name, firstRow, rowCount, dst, dstOffset);
     }
 
+    @Override
+    public boolean hasRawRows(String name) {
+        return contains(name) && shard(name).hasRawRows(name);
+    }
+
+    @Override
+    public void readRawRows(String name, long firstRow, int rowCount, java.nio.ByteBuffer dst) {
+        shard(name).readRawRows(name, firstRow, rowCount, dst);
+    }
+
     private SafetensorsFile shard(String name) {
         SafetensorsFile f = byTensor.get(name);
         if (f == null) {

@@ -1,5 +1,6 @@
 package io.github.amulet4j.formats.checkpoint;
 
+import java.nio.ByteBuffer;
 import java.util.Set;
 
 /**
@@ -40,6 +41,28 @@ public interface TensorStore extends AutoCloseable {
         float[] all = readFloat32(name);
         System.arraycopy(all, Math.toIntExact(firstRow * rowLength), dst, dstOffset,
                 Math.toIntExact(rowCount * rowLength));
+    }
+
+    /**
+     * Whether {@link #readRawRows} serves tensor {@code name}: a matrix whose rows can be read in the bytes of its
+     * {@link #dtype}, in the order {@link #readRows} gives them (a GGUF store un-permutes Llama's q/k rows as it reads
+     * them). This default: never.
+     */
+    default boolean hasRawRows(String name) {
+        return false;
+    }
+
+    /**
+     * Rows {@code [firstRow, firstRow + rowCount)} of a matrix as the bytes they are stored in (its {@link #dtype}:
+     * little-endian {@code F32}, {@code F16}, {@code BF16}, or GGUF's blocks such as {@code Q8_0} or {@code Q4_K}),
+     * in the order {@link #readRows} gives them, put into {@code dst} from its position, which ends after them: loading copies them where the stored format is the one kept, instead of decoding
+     * them to float32 and encoding them again.
+     *
+     * @throws UnsupportedOperationException where {@link #hasRawRows} is false
+     * @throws IllegalArgumentException      naming the tensor when the rows are outside it or {@code dst} is too small
+     */
+    default void readRawRows(String name, long firstRow, int rowCount, ByteBuffer dst) {
+        throw new UnsupportedOperationException(this + " does not read the stored bytes of '" + name + "'");
     }
 
     @Override

@@ -268,13 +268,26 @@ public final class GgufFile implements AutoCloseable {
                     + "' (" + tensor.byteSize() + " bytes) of " + file);
         }
         ByteBuffer buf = ByteBuffer.allocate((int) length).order(ByteOrder.LITTLE_ENDIAN);
-        long at = tensor.offset() + start;
-        while (buf.hasRemaining()) {
-            if (channel.read(buf, at + buf.position()) < 0) {
+        readInto(tensor, start, buf);
+        return buf.flip();
+    }
+
+    /**
+     * Reads {@code dst.remaining()} bytes of a tensor's data from {@code start} (relative to the tensor) into
+     * {@code dst}, whose position ends at its limit (no buffer of its own: loading copies blocks this way).
+     */
+    public void readInto(GgufTensorInfo tensor, long start, ByteBuffer dst) throws IOException {
+        int length = dst.remaining();
+        if (start < 0 || start > tensor.byteSize() - length) {
+            throw new IllegalArgumentException("bytes " + start + "+" + length + " outside tensor '" + tensor.name()
+                    + "' (" + tensor.byteSize() + " bytes) of " + file);
+        }
+        long at = tensor.offset() + start - dst.position();
+        while (dst.hasRemaining()) {
+            if (channel.read(dst, at + dst.position()) < 0) {
                 throw new IOException(file + ": ends inside tensor '" + tensor.name() + "'");
             }
         }
-        return buf.flip();
     }
 
     @Override

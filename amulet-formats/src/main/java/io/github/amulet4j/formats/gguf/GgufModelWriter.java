@@ -29,6 +29,7 @@ public final class GgufModelWriter {
     private final GgmlType weightType;
     private final GgufWriter writer = new GgufWriter();
     private Encoder encoder = GgufWriter::encode;
+    private java.util.function.Function<String, GgmlType> types;
 
     /** Encodes float32 values as a ggml type (to write types {@link GgufWriter#encode} does not quantize). */
     @FunctionalInterface
@@ -161,6 +162,16 @@ public final class GgufModelWriter {
         return this;
     }
 
+    /**
+     * Chooses each 2-D weight's type by its GGUF name ({@code blk.0.attn_v.weight}, {@code output.weight}; null: the
+     * constructor's type), e.g. a Q4_K_M-style mix of Q4_K and Q6_K; returns this writer. A matrix whose rows are not
+     * whole blocks of its type is written as F32.
+     */
+    public GgufModelWriter types(java.util.function.Function<String, GgmlType> perTensor) {
+        this.types = Objects.requireNonNull(perTensor, "perTensor");
+        return this;
+    }
+
     /** The writer, for more metadata (tokenizer, chat template). */
     public GgufWriter metadata() {
         return writer;
@@ -192,8 +203,9 @@ public final class GgufModelWriter {
                 }
                 v = shifted;
             }
-            if (shape.length == 2 && shape[1] % weightType.blockSize() == 0) {
-                writer.tensorBytes(gguf, weightType, shape, encoder.encode(weightType, v));
+            GgmlType type = types == null || types.apply(gguf) == null ? weightType : types.apply(gguf);
+            if (shape.length == 2 && shape[1] % type.blockSize() == 0) {
+                writer.tensorBytes(gguf, type, shape, encoder.encode(type, v));
             } else {
                 writer.tensor(gguf, GgmlType.F32, shape, v);
             }

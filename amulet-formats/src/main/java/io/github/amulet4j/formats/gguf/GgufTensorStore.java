@@ -156,6 +156,59 @@ public final class GgufTensorStore implements TensorStore {
         }
     }
 
+    /**
+     * A matrix whose rows can be read as stored: two dimensions, not GPT-2's transposed Conv1D; Llama's permuted q/k
+     * rows are read row by row in the un-permuted order.
+     */
+    @Override
+    public boolean hasRawRows(String name) {
+        GgufTensorInfo t = byHfName.get(name);
+        return t != null && t.ne().length == 2 && !(config.isGpt2() && GgufTensorNames.isGpt2Conv1d(t.name()));
+    }
+
+    @Override
+    public void readRawRows(String name, long firstRow, int rowCount, ByteBuffer dst) {
+        GgufTensorInfo t = require(name);
+        if (!hasRawRows(name)) {
+            throw new UnsupportedOperationException(file.path() + ": tensor '" + t.name() + "' is transposed on "
+                    + "loading; read its rows as float32");
+        }
+        TensorStores.rowLength(name, shape(name), firstRow, rowCount);
+        long rowBytes = t.type().byteSize(t.ne()[0]);
+        if (rowCount * rowBytes > dst.remaining()) {
+            throw new IllegalArgumentException("rows " + firstRow + "+" + rowCount + " of tensor '" + name + "' are "
+                    + rowCount * rowBytes + " bytes, the buffer has room for " + dst.remaining());
+        }
+        try {
+            if (rearranged(t)) {
+                // un-permuting Llama's q/k: Hugging Face row h*d + p*d/2 + j is GGUF row h*d + 2j + p
+                int heads = t.name().contains("attn_q.") ? config.numHeads() : config.numKvHeads();
+                long d = t.rows() / heads;
+                for (int i = 0; i < rowCount; i++) {
+                    long to = firstRow + i;
+                    long rem = to % d;
+                    long from = to - rem + 2 * (rem % (d / 2)) + rem / (d / 2);
+                    readBytes(t, from * rowBytes, (int) rowBytes, dst);
+                }
+            } else {
+                readBytes(t, firstRow * rowBytes, (int) (rowCount * rowBytes), dst);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(file.path() + ": reading tensor '" + t.name() + "'", e);
+        }
+    }
+
+    /** {@code length} bytes of tensor {@code t} from {@code start} into {@code dst} at its position, advancing it. */
+    private void readBytes(GgufTensorInfo t, long start, int length, ByteBuffer dst) throws IOException {
+        int limit = dst.limit();
+        dst.limit(dst.position() + length);
+        try {
+            file.readInto(t, start, dst);
+        } finally {
+            dst.limit(limit);
+        }
+    }
+
     /** The last tensor decoded whole for {@link #readRows} (one at a time: loading reads tensor after tensor). */
     private String wholeName;
     private float[] whole;

@@ -4,7 +4,9 @@ import java.util.Locale;
 
 /**
  * Which kernels multiply the weights: {@link #JAVA} (the Vector API kernels, every format), {@link #NATIVE} (the C
- * kernels of {@link NativeKernels} for Q8_0 and Q4_0 one- and two-column products, the Java ones for the rest) or
+ * kernels of {@link NativeKernels}, {@link NativeFloat16Kernels} and {@link KQuantKernels} for Q8_0, Q4_0, F16 and
+ * BF16 products of up to {@link WeightMatrix#NATIVE_MAX_COLUMNS} columns and Q4_K, Q5_K and Q6_K one- and two-column
+ * products ({@link WeightMatrix#nativeMaxColumns}), the Java ones for the rest) or
  * {@link #AUTO} (native where the library is loaded and has a SIMD variant for this CPU, else Java).
  */
 public enum Kernels {
@@ -57,9 +59,10 @@ public enum Kernels {
         }
         if (!NativeKernels.supports(format)) {
             return "Java kernels (" + asked + " native, variant " + NativeKernels.variantName() + ", but it multiplies "
-                    + "Q8_0 and Q4_0 only, not " + format + ")";
+                    + "Q8_0, Q4_0, F16, BF16 and the K-quants only, not " + format + ")";
         }
-        return "native kernels " + NativeKernels.variantName() + " (" + asked + ") for one- and two-column " + format
-                + " products, Java kernels for prefill";
+        return "native kernels " + NativeKernels.variantName(format) + " (" + asked + ") for " + format
+                + " products of up to " + WeightMatrix.nativeMaxColumns(format) + " columns, Java kernels for longer "
+                + "prefill";
     }
 }

@@ -115,9 +115,21 @@ public final class NativeKernels {
         return available() ? variantName(variant()) : "none";
     }
 
-    /** The format kinds the native kernels multiply. */
+    /**
+     * The format kinds the native kernels of this library multiply: Q8_0 and Q4_0 (these kernels), F16 and BF16
+     * ({@link NativeFloat16Kernels}, where linked), Q4_K, Q5_K and Q6_K ({@link KQuantKernels}).
+     */
     public static boolean supports(WeightFormat format) {
-        return format == WeightFormat.Q8_0 || format == WeightFormat.Q4_0;
+        return format == WeightFormat.Q8_0 || format == WeightFormat.Q4_0 || KQuantKernels.supports(format)
+                || (format == WeightFormat.F16 || format == WeightFormat.BF16) && NativeFloat16Kernels.available();
+    }
+
+    /** The variant that multiplies {@code format}, by name (each kernel family picks its own). */
+    static String variantName(WeightFormat format) {
+        if (format == WeightFormat.F16 || format == WeightFormat.BF16) {
+            return NativeFloat16Kernels.variantName();
+        }
+        return format.superBlocks() ? KQuantKernels.variantName() : variantName();
     }
 
     static native int supportedVariants();

@@ -16,6 +16,10 @@ import java.util.Locale;
  *   <li>{@link #Q4_0}: blocks of 18 bytes, ggml's {@code block_q4_0}: the scale {@code d} as an IEEE half, then
  *       16 bytes whose low nibbles are weights 0..15 and high nibbles weights 16..31; weight {@code j} is
  *       {@code d * (nibble - 8)}.</li>
+ *   <li>{@link #Q4_K}, {@link #Q5_K}, {@link #Q6_K}: ggml's K-quants, blocks of 256 weights ({@code block_q4_K} 144
+ *       bytes, {@code block_q5_K} 176, {@code block_q6_K} 210) with 6- or 8-bit sub-block scales under half-precision
+ *       block scales. Held exactly as a GGUF file stores them (read with {@link WeightMatrix#fromStoredBytes}); there is no
+ *       quantizer for them here ({@link #superBlocks()}).</li>
  * </ul>
  *
  * <p>Quantization ({@link BlockQuantizer}) follows ggml's reference rounding; its error bounds are documented there.
@@ -30,7 +34,16 @@ public enum WeightFormat {
     /** 8-bit blocks of 32 with a half scale (8.5 bits a weight). */
     Q8_0(32, 34, 8),
     /** 4-bit blocks of 32 with a half scale (4.5 bits a weight). */
-    Q4_0(32, 18, 2);
+    Q4_0(32, 18, 2),
+    /** ggml's 4-bit K-quant (4.5 bits a weight): 8 sub-blocks of 32 with 6-bit scales and minimums. */
+    Q4_K(256, 144, 12),
+    /** ggml's 5-bit K-quant (5.5 bits a weight). */
+    Q5_K(256, 176, 13),
+    /** ggml's 6-bit K-quant (6.5625 bits a weight): 16 sub-blocks of 16 with 8-bit scales. */
+    Q6_K(256, 210, 14);
+
+    /** Weights per block of the K-quants. */
+    public static final int SUPER_BLOCK = 256;
 
     /** Weights per block of the quantized formats. */
     public static final int BLOCK = 32;
@@ -45,7 +58,7 @@ public enum WeightFormat {
         this.ggmlType = ggmlType;
     }
 
-    /** Weights per block: 32 for Q8_0 and Q4_0, 1 for the float formats. */
+    /** Weights per block: 32 for Q8_0 and Q4_0, 256 for the K-quants, 1 for the float formats. */
     public int blockWeights() {
         return blockWeights;
     }
@@ -60,9 +73,17 @@ public enum WeightFormat {
         return ggmlType;
     }
 
-    /** Whether the format is a block-quantized one (Q8_0, Q4_0). */
+    /** Whether the format is a block-quantized one (Q8_0, Q4_0, or a K-quant). */
     public boolean quantized() {
         return blockWeights > 1;
+    }
+
+    /**
+     * Whether the format is one of ggml's K-quants (blocks of {@value #SUPER_BLOCK}): held as read from a GGUF file,
+     * never converted to from float32.
+     */
+    public boolean superBlocks() {
+        return blockWeights == SUPER_BLOCK;
     }
 
     /**
@@ -98,7 +119,8 @@ public enum WeightFormat {
     }
 
     /**
-     * {@code f32}, {@code bf16}, {@code f16}, {@code q8_0} or {@code q4_0}, in any case.
+     * {@code f32}, {@code bf16}, {@code f16}, {@code q8_0}, {@code q4_0}, {@code q4_k}, {@code q5_k} or {@code q6_k}, in
+     * any case.
      *
      * @throws IllegalArgumentException naming the valid values
      */
@@ -109,6 +131,7 @@ public enum WeightFormat {
                 return f;
             }
         }
-        throw new IllegalArgumentException("unknown weight format '" + name + "'; valid: f32, bf16, f16, q8_0, q4_0");
+        throw new IllegalArgumentException("unknown weight format '" + name + "'; valid: f32, bf16, f16, q8_0, q4_0, q4_k, "
+                + "q5_k, q6_k");
     }
 }

@@ -125,6 +125,7 @@ final class WeightKernels {
                     q40x1(p, x, y, from, to, add);
                 }
             }
+            case Q4_K, Q5_K, Q6_K -> KQuantJava.multiply(p, x, n, in, y, rows, from, to, add);
         }
     }
 
@@ -631,6 +632,7 @@ final class WeightKernels {
                 case F16 -> widenF16(p, from, to, dst, base, rowStride, chunkStride);
                 case Q8_0 -> widenQ80(p, from, to, dst, base, rowStride, chunkStride);
                 case Q4_0 -> widenQ40(p, from, to, dst, base, rowStride, chunkStride);
+                case Q4_K, Q5_K, Q6_K -> KQuantJava.widen(p, from, to, dst, base, rowStride, chunkStride);
             }
         }
     }

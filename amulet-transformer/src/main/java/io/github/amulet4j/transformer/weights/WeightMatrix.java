@@ -37,7 +37,8 @@ public final class WeightMatrix {
         this.rows = rows;
         this.cols = cols;
         this.rowBytes = Math.toIntExact(format.rowBytes(cols));
-        int width = cols > SPLIT_COLS ? PANEL_COLS : cols;
+        // K-quant rows are never split: their native kernels read 8-bit activations, which stay in L1 whole
+        int width = cols > SPLIT_COLS && !format.superBlocks() ? PANEL_COLS : cols;
         int n = (cols + width - 1) / width;
         this.panels = new WeightPanel[n];
         for (int p = 0; p < n; p++) {
@@ -153,6 +154,61 @@ public final class WeightMatrix {
             return new Chunk(values, 0);
         });
     }
+
+    /**
+     * Supplies the rows of a matrix as the bytes of its format (GGUF's block layout, little-endian; a K-quant row is
+     * ggml's blocks), a few at a time, for {@link #fromStoredBytes}. Called from several threads at once for different
+     * rows.
+     */
+    @FunctionalInterface
+    public interface RawReader {
+        /** Puts rows {@code [firstRow, firstRow + rowCount)} into {@code dst} from its position. */
+        void read(int firstRow, int rowCount, ByteBuffer dst);
+    }
+
+    /**
+     * A matrix copied from rows that {@code reader} supplies in {@code format}'s bytes (a checkpoint tensor stored in
+     * the format kept: nothing decoded or encoded), about a MiB at a time on every core; the values are checked as
+     * {@link #of(WeightFormat, float[], int, int)} checks them (finite, and the block scales). The only way to a
+     * K-quant matrix (Q4_K, Q5_K, Q6_K: there is no quantizer for them), kept in a GGUF file's blocks as they are.
+     *
+     * @throws IllegalArgumentException for a shape the format cannot hold, or a value that is not finite, naming
+     *                                  the row
+     * @throws IllegalStateException    when the JVM refuses the heap, naming the option to raise
+     */
+    public static WeightMatrix fromStoredBytes(WeightFormat format, int rows, int cols, RawReader reader) {
+        return fromStoredBytes(format, rows, cols, reader, MAX_SLAB_BYTES);
+    }
+
+    /** {@link #fromStoredBytes(WeightFormat, int, int, RawReader)} with slabs of at most {@code maxSlabBytes}. */
+    static WeightMatrix fromStoredBytes(WeightFormat format, int rows, int cols, RawReader reader, int maxSlabBytes) {
+        Objects.requireNonNull(format, "format");
+        Objects.requireNonNull(reader, "reader");
+        checkShape(format, rows, cols);
+        WeightMatrix m = new WeightMatrix(format, rows, cols, maxSlabBytes);
+        inChunks(rows, Math.max(1, Math.min(rows, (1 << 20) / m.rowBytes)), (first, count) -> {
+            // a per-thread buffer: a new MiB a chunk was as much garbage as the weights (and young collections with it)
+            ByteBuffer chunk = RAW_CHUNK.get();
+            if (chunk.capacity() < count * m.rowBytes) {
+                chunk = ByteBuffer.allocate(Math.max(count * m.rowBytes, 1 << 20)).order(ByteOrder.LITTLE_ENDIAN);
+                RAW_CHUNK.set(chunk);
+            }
+            chunk.clear().limit(count * m.rowBytes);
+            reader.read(first, count, chunk);
+            if (chunk.position() != chunk.limit()) {
+                throw new IllegalStateException("rows " + first + "+" + count + ": the reader gave " + chunk.position()
+                        + " bytes, " + chunk.limit() + " expected");
+            }
+            for (int i = 0; i < count; i++) {
+                RawRowCheck.check(format, chunk, i * m.rowBytes, cols, first + i);
+                m.putRow(first + i, chunk, i * m.rowBytes);
+            }
+        });
+        return m;
+    }
+
+    /** The per-thread buffer of {@link #fromStoredBytes}. */
+    private static final ThreadLocal<ByteBuffer> RAW_CHUNK = ThreadLocal.withInitial(() -> ByteBuffer.allocate(0));
 
     /** Most values a {@link RowReader} is asked for at once (1 MiB of float32: no humongous objects for G1). */
     public static final int READ_CHUNK_VALUES = 1 << 18;
@@ -292,15 +348,40 @@ public final class WeightMatrix {
     }
 
     /**
+     * Most columns the native kernels multiply at once: a decode step (one or two) and a short prefill, in pairs of
+     * columns over blocks of {@value #NATIVE_ROW_BLOCK} rows that stay in the cache. A short prompt's products then
+     * need no JIT-compiled many-column kernel (cold, the Java one took seconds for the first prompt). Above this the
+     * compiled Java kernel is the faster one: 4864 x 896 on one core, G weight-columns/s per CPU-second, Java against
+     * native, Q8_0 27.6 / 42.3 at 16 columns, 65.1 / 43.9 at 64, 77.2 / 45.8 at 256 (BF16 alike).
+     */
+    public static final int NATIVE_MAX_COLUMNS = 32;
+    /** Rows that every pair of columns passes over before the next block, for more than two columns. */
+    private static final int NATIVE_ROW_BLOCK = 64;
+
+    /**
      * Whether {@link #multiply(QuantizedInput, float[], int, int)} can multiply {@code n} columns with the native
-     * kernels: the library is loaded, the format is Q8_0 or Q4_0 and {@code n} is 1 or 2.
+     * kernels: the library is loaded, the format is one they take ({@link NativeKernels#supports}: Q8_0, Q4_0, F16,
+     * BF16, Q4_K, Q5_K, Q6_K) and {@code n} is 1 to {@link #nativeMaxColumns} of it.
      */
     public boolean nativeProduct(int n) {
-        return (n == 1 || n == 2) && NativeKernels.supports(format) && NativeKernels.available();
+        return n >= 1 && n <= nativeMaxColumns(format) && NativeKernels.supports(format) && NativeKernels.available();
     }
 
     /**
-     * {@code x} ({@code [n, cols]} row-major float32) quantized per block of 32 into {@code into} for
+     * Most columns the native kernels multiply at once in {@code format}: {@value #NATIVE_MAX_COLUMNS}, or 2 (a decode
+     * step) for the K-quants, whose kernels take one or two columns.
+     */
+    public static int nativeMaxColumns(WeightFormat format) {
+        return format.superBlocks() ? 2 : NATIVE_MAX_COLUMNS;
+    }
+
+    private boolean float16() {
+        return format == WeightFormat.F16 || format == WeightFormat.BF16;
+    }
+
+    /**
+     * {@code x} ({@code [n, cols]} row-major float32) quantized per block of 32 (of 256 with 16-quant sums for the
+     * K-quants) into {@code into} for
      * {@link #multiply(QuantizedInput, float[], int, int)}: once per product, before its row ranges run.
      *
      * @throws IllegalStateException    without the native library
@@ -311,6 +392,21 @@ public final class WeightMatrix {
         if ((long) n * cols > x.length) {
             throw new IllegalArgumentException("x holds " + x.length + " values, " + n + " columns need "
                     + (long) n * cols);
+        }
+        if (float16()) {
+            // F16/BF16: the activations stay float32 (copied), rounded to bf16 where BF16 uses vdpbf16ps
+            boolean round = format == WeightFormat.BF16 && NativeFloat16Kernels.bf16Dot();
+            into.ensureFloats(n, cols, round);
+            System.arraycopy(x, 0, into.floats, 0, n * cols);
+            if (round) {
+                NativeFloat16Kernels.toBf16(x, n * cols, into.bf16);
+            }
+            return;
+        }
+        if (format.superBlocks()) {
+            into.ensureSuperBlocks(n, cols);
+            KQuantKernels.quantize(x, n * cols, into.quants, into.scales, into.partSums);
+            return;
         }
         into.ensure(n, cols);
         NativeKernels.quantize(x, n * cols, into.quants, into.scales, into.sums);
@@ -327,28 +423,61 @@ public final class WeightMatrix {
         int n = q.columns;
         requireNative(n);
         Objects.checkFromToIndex(from, to, rows);
-        if (q.cols != cols || (long) n * rows > y.length) {
-            throw new IllegalArgumentException("input quantized for " + q.cols + " columns (matrix: " + cols
-                    + "), y holds " + y.length + " values, " + n + " columns need " + (long) n * rows);
+        if (q.cols != cols || (long) n * rows > y.length || q.block != format.blockWeights()) {
+            throw new IllegalArgumentException("input prepared for " + q.cols + " columns in blocks of " + q.block
+                    + " (matrix: " + cols + ", " + format + ": quantize it for this matrix), y holds " + y.length + " values, " + n
+                    + " columns need " + (long) n * rows);
         }
-        boolean q4 = format == WeightFormat.Q4_0;
-        int colBlocks = cols / WeightFormat.BLOCK;
+        if (format.superBlocks()) {
+            multiplySuperBlocks(q, y, from, to);
+            return;
+        }
+        int block = n <= 2 ? rows : NATIVE_ROW_BLOCK;
         for (int j = 0; j < panels.length; j++) {
             WeightPanel p = panels[j];
             for (int r = from; r < to; ) {
-                // a run of rows within one slab
-                int end = Math.min(to, (r / p.rowsPerSlab + 1) * p.rowsPerSlab);
-                NativeKernels.product(q4, p.data(r), p.offset(r), p.scales(r), p.scaleOffset(r), end - r, p.blocks,
-                        q.quants, q.scales, q.sums, p.first / WeightFormat.BLOCK, colBlocks, n, y, r, rows, j > 0);
+                // a run of rows within one slab (and, for many columns, one block of rows)
+                int end = Math.min(to, Math.min((r / p.rowsPerSlab + 1) * p.rowsPerSlab, r + block));
+                for (int c = 0; c < n; c += 2) {
+                    nativeRun(p, j > 0, q, c, Math.min(2, n - c), y, r, end);
+                }
                 r = end;
             }
+        }
+    }
+
+    /** Rows {@code [r, end)} of panel {@code p} (in one slab) times columns {@code c} and, for {@code nc} 2, c + 1. */
+    private void nativeRun(WeightPanel p, boolean add, QuantizedInput q, int c, int nc, float[] y, int r, int end) {
+        if (float16()) {
+            boolean bf = format == WeightFormat.BF16;
+            NativeFloat16Kernels.product(bf, p.data(r), p.offset(r), end - r, p.cols, q.floats,
+                    bf && q.rounded ? q.bf16 : null, c * cols + p.first, cols, nc, y, c * rows + r, rows, add);
+        } else {
+            int colBlocks = cols / WeightFormat.BLOCK;
+            NativeKernels.product(format == WeightFormat.Q4_0, p.data(r), p.offset(r), p.scales(r), p.scaleOffset(r),
+                    end - r, p.blocks, q.quants, q.scales, q.sums, c * colBlocks + p.first / WeightFormat.BLOCK,
+                    colBlocks, nc, y, c * rows + r, rows, add);
+        }
+    }
+
+    /** The K-quant product: one panel (never split), slab by slab. */
+    private void multiplySuperBlocks(QuantizedInput q, float[] y, int from, int to) {
+        WeightPanel p = panels[0];
+        int code = KQuantKernels.code(format);
+        int colBlocks = cols / WeightFormat.SUPER_BLOCK;
+        for (int r = from; r < to; ) {
+            int end = Math.min(to, (r / p.rowsPerSlab + 1) * p.rowsPerSlab);
+            KQuantKernels.product(code, p.data(r), p.offset(r), end - r, p.blocks, q.quants, q.scales, q.partSums,
+                    colBlocks, q.columns, y, r, rows, false);
+            r = end;
         }
     }
 
     private void requireNative(int n) {
         if (!nativeProduct(n)) {
             throw new IllegalStateException("the native kernels cannot multiply " + n + " column(s) of " + format
-                    + (NativeKernels.available() ? " (Q8_0 and Q4_0, one or two columns)"
+                    + (NativeKernels.available() ? " (Q8_0, Q4_0, F16, BF16 and the K-quants, 1 to "
+                    + nativeMaxColumns(format) + " columns)"
                     : ": " + NativeKernels.unavailableReason()));
         }
     }

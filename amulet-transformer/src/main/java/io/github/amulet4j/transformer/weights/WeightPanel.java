@@ -6,7 +6,7 @@ import java.nio.ByteBuffer;
  * The columns {@code [first, first + cols)} of every row of a {@link WeightMatrix}, on the Java heap: the weights'
  * bytes in {@code byte[]} slabs of whole rows and, for Q8_0/Q4_0, the blocks' float16 scales apart in
  * {@code short[]} slabs, so that a row's quants are one contiguous run (a block's 32 bytes, or 16 bytes of nibbles
- * packed as ggml packs them, one after the other) and its scales another.
+ * packed as ggml packs them, one after the other) and its scales another. K-quant rows are ggml's blocks as they are.
  *
  * <p>Why the heap and not direct buffers: the JDK 17 Vector API loads from arrays at up to twice the speed of its
  * loads from {@code ByteBuffer}s (Q8_0 products 19 against 12 G weights/s per core; see the user guide's "Where the
@@ -18,9 +18,9 @@ final class WeightPanel {
     /** The matrix column of this panel's column 0 (a multiple of the widest vector's lanes and of a block). */
     final int first;
     final int cols;
-    /** Bytes of one row in {@link #data}: quants only for Q8_0/Q4_0. */
+    /** Bytes of one row in {@link #data}: quants only for Q8_0/Q4_0, whole blocks for the K-quants. */
     final int rowBytes;
-    /** Blocks (scales) per row for Q8_0/Q4_0, else 0. */
+    /** Blocks per row (32 weights for Q8_0/Q4_0, 256 for the K-quants), 0 for the float formats. */
     final int blocks;
     final int rowsPerSlab;
     /**
@@ -36,18 +36,20 @@ final class WeightPanel {
         this.format = format;
         this.first = first;
         this.cols = cols;
-        this.blocks = format.quantized() ? cols / WeightFormat.BLOCK : 0;
+        this.blocks = format.quantized() ? cols / format.blockWeights() : 0;
         this.rowBytes = switch (format) {
             case F32 -> 4 * cols;
             case BF16, F16 -> 2 * cols;
             case Q8_0 -> cols;
             case Q4_0 -> cols / 2;
+            // K-quants: ggml's blocks as they are, scales inside
+            case Q4_K, Q5_K, Q6_K -> Math.toIntExact(format.rowBytes(cols));
         };
         // slabs sized by the row's bytes in the GGUF layout (scales included)
         this.rowsPerSlab = (int) Math.max(1, Math.min(rows, maxSlabBytes / format.rowBytes(cols)));
         int n = (rows + rowsPerSlab - 1) / rowsPerSlab;
         this.data = new byte[n][];
-        this.scales = blocks > 0 ? new short[n][] : null;
+        this.scales = scalesApart(format) ? new short[n][] : null;
         for (int s = 0; s < n; s++) {
             int slabRows = Math.min(rowsPerSlab, rows - s * rowsPerSlab);
             data[s] = allocate((long) slabRows * rowBytes);
@@ -55,6 +57,11 @@ final class WeightPanel {
                 scales[s] = new short[slabRows * blocks + SCALE_PAD];
             }
         }
+    }
+
+    /** Whether the format's block scales are held apart from its quants (Q8_0, Q4_0). */
+    private static boolean scalesApart(WeightFormat format) {
+        return format == WeightFormat.Q8_0 || format == WeightFormat.Q4_0;
     }
 
     private static byte[] allocate(long bytes) {
@@ -91,7 +98,7 @@ final class WeightPanel {
         byte[] d = data(r);
         int o = offset(r);
         switch (format) {
-            case F32, BF16, F16 -> src.get(pos, d, o, rowBytes);
+            case F32, BF16, F16, Q4_K, Q5_K, Q6_K -> src.get(pos, d, o, rowBytes);
             case Q8_0, Q4_0 -> {
                 short[] s = scales(r);
                 int so = scaleOffset(r);
@@ -110,7 +117,7 @@ final class WeightPanel {
         byte[] d = data(r);
         int o = offset(r);
         switch (format) {
-            case F32, BF16, F16 -> dst.put(pos, d, o, rowBytes);
+            case F32, BF16, F16, Q4_K, Q5_K, Q6_K -> dst.put(pos, d, o, rowBytes);
             case Q8_0, Q4_0 -> {
                 short[] s = scales(r);
                 int so = scaleOffset(r);

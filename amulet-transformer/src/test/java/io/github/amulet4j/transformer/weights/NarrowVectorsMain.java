@@ -17,7 +17,7 @@ public final class NarrowVectorsMain {
         Random random = new Random(11);
         double worst = 0;
         int[][] shapes = {{5, 64}, {17, 96}, {9, 896}, {5, 2080}, {3, 4864}};
-        for (WeightFormat f : WeightFormat.values()) {
+        for (WeightFormat f : WeightKernelsTest.convertible()) {
             for (int[] shape : shapes) {
                 int rows = shape[0];
                 int in = shape[1];

@@ -20,9 +20,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class NativeKernelsTest {
 
-    /** Rows x inputs: one block, odd block counts, rows not a multiple of any tile, panels (2080, 4864). */
+    /** Rows x inputs: one block, odd block counts, rows not a multiple of any tile or row block (130), panels. */
     private static final int[][] SHAPES = {{1, 32}, {3, 64}, {7, 96}, {17, 160}, {33, 896}, {5, 1024}, {6, 2080},
-            {9, 4864}};
+            {130, 64}, {9, 4864}};
 
     @Test
     void theLibraryIsBuiltWhereACompilerIs() {
@@ -60,33 +60,17 @@ class NativeKernelsTest {
         Assumptions.assumeTrue(NativeKernels.available(), NativeKernels.unavailableReason());
         int initial = NativeKernels.variant();
         try {
-            int supported = NativeKernels.supportedVariants();
-            assertTrue((supported & 1) != 0, "the scalar variant is always there");
             for (WeightFormat f : new WeightFormat[] {WeightFormat.Q8_0, WeightFormat.Q4_0}) {
                 for (int[] shape : SHAPES) {
                     Random random = new Random(31L * shape[0] + shape[1] + f.ordinal());
                     WeightMatrix m = WeightMatrix.of(f, randoms(random, shape[0] * shape[1]), shape[0], shape[1]);
-                    for (int n = 1; n <= 2; n++) {
+                    // decode (one, two columns) and short prefill (odd and even counts, pairs over row blocks)
+                    for (int n : new int[] {1, 2, 3, 6, 9, WeightMatrix.NATIVE_MAX_COLUMNS}) {
                         float[] x = randoms(random, n * shape[1]);
-                        float[] scalar = null;
-                        double[] magnitude = new double[n * shape[0]];
-                        for (int v = 0; v < NativeKernels.VARIANTS; v++) {
-                            if ((supported & (1 << v)) == 0) {
-                                continue;
-                            }
-                            assertEquals(v, NativeKernels.selectVariant(v));
-                            float[] got = check(m, x, n, NativeKernels.variantName(v), magnitude);
-                            if (scalar == null) {
-                                scalar = got;
-                            } else {
-                                for (int i = 0; i < got.length; i++) {
-                                    // float32 sums in another order: relative to the sum of the terms' magnitudes (Q4_0's
-                                    // block sums cancel most of the nibbles' offset)
-                                    assertEquals(scalar[i], got[i], 2e-5 * magnitude[i] + 1e-6,
-                                            "variant " + NativeKernels.variantName(v) + " vs scalar, " + m + " n " + n);
-                                }
-                            }
-                        }
+                        // relative to the sum of the terms' magnitudes (Q4_0's block sums cancel most of the nibbles'
+                        // offset)
+                        NativeVariants.agreeWithScalar(NativeVariants.Q8_Q4, n * shape[0], 2e-5, v -> true,
+                                m + " n " + n, (variant, magnitude) -> check(m, x, n, variant, magnitude));
                     }
                 }
             }
@@ -150,15 +134,7 @@ class NativeKernelsTest {
             WeightMatrix whole = WeightMatrix.of(f, values, rows, in);
             for (int n = 1; n <= 2; n++) {
                 float[] x = randoms(random, n * in);
-                QuantizedInput q = new QuantizedInput();
-                whole.quantize(x, n, q);
-                float[] a = new float[n * rows];
-                float[] b = new float[n * rows];
-                whole.multiply(q, a, 0, rows);
-                small.multiply(q, b, 2, 19);
-                small.multiply(q, b, 0, 2);
-                small.multiply(q, b, 19, rows);
-                assertTrue(Arrays.equals(a, b), f + " n " + n + ": slabs of 4 rows give other results");
+                NativeVariants.slabsAgree(whole, small, x, n, f.toString());
             }
         }
     }
@@ -181,7 +157,7 @@ class NativeKernelsTest {
         assertThrows(IllegalArgumentException.class, () -> m.multiply(q, new float[40], 0, 40));
         WeightMatrix f32 = WeightMatrix.of(WeightFormat.F32, randoms(new Random(4), 4 * 64), 4, 64);
         assertThrows(IllegalStateException.class, () -> f32.quantize(new float[64], 1, new QuantizedInput()));
-        assertThrows(IllegalStateException.class, () -> m.quantize(new float[3 * 64], 3, new QuantizedInput()));
+        assertThrows(IllegalStateException.class, () -> m.quantize(new float[65 * 64], 65, new QuantizedInput()));
     }
 
     @Test

@@ -1,0 +1,422 @@
+/*
+ * Amulet's native dot-product kernels for 16-bit float weights (issue 26): F16 (IEEE half) and BF16 rows, held as
+ * WeightPanel holds them (a row's 2-byte weights in one run), times one or two float32 activation columns (the two
+ * Amulet streams read each weight once). Built into the same libamulet_kernels.so as amulet_kernels.c; its own
+ * variant choice, made at run time with __builtin_cpu_supports (one binary for every x86-64 CPU, never -march=native).
+ *
+ * Variants: 0 scalar C; 1 AVX2 (F16C vcvtph2ps for F16, BF16 widened by a 16-bit shift, FMA); 2 AVX-512F (the same,
+ * 16 lanes, masked tails); 3 AVX-512 BF16: BF16 rows with vdpbf16ps on activations rounded to bfloat16 (to nearest,
+ * ties to even, as llama.cpp rounds them; amulet_float16_to_bf16 below), F16 rows as variant 2.
+ *
+ * Arithmetic: float32 products summed in float32 (vdpbf16ps: a pair of bf16 products added to a float32 lane).
+ */
+#include <jni.h>
+#include <stdint.h>
+#include <string.h>
+
+#if defined(__x86_64__) || defined(_M_X64)
+#define HALF_X86 1
+#include <immintrin.h>
+#endif
+
+enum { H_SCALAR = 0, H_AVX2 = 1, H_AVX512 = 2, H_AVX512BF16 = 3, H_COUNT = 4 };
+static const char *const HALF_NAMES[H_COUNT] = {"scalar", "avx2-f16c", "avx512f", "avx512-bf16"};
+
+/*
+ * Rows [0, rows) of cols weights each (row r at w + r * cols) times n (1 or 2) columns of x (column c at
+ * x + c * xStride; xb the same columns rounded to bf16, or NULL), into y[c * yStride + r], stored or (add) added to.
+ */
+typedef void (*half_fn)(int bf, const uint16_t *w, int rows, int cols, const float *x, const uint16_t *xb,
+                        int xStride, int n, float *y, int yStride, int add);
+
+static inline float bf16_to_float(uint16_t h) {
+    uint32_t bits = (uint32_t) h << 16;
+    float f;
+    memcpy(&f, &bits, 4);
+    return f;
+}
+
+/* An IEEE half as float32 (exact for every finite value, subnormals included). */
+static inline float f16_to_float(uint16_t h) {
+    int32_t bits = (int32_t) ((uint32_t) h << 16);
+    bits = (bits >> 3) & (int32_t) 0x8FFFE000;
+    float f;
+    memcpy(&f, &bits, 4);
+    return f * 0x1p112f;
+}
+
+/* float32 to bfloat16, to nearest with ties to even; a NaN stays a (quiet) NaN. */
+static inline uint16_t float_to_bf16(float f) {
+    uint32_t u;
+    memcpy(&u, &f, 4);
+    if ((u & 0x7FFFFFFFu) > 0x7F800000u) {
+        return (uint16_t) ((u >> 16) | 0x40);
+    }
+    return (uint16_t) ((u + 0x7FFFu + ((u >> 16) & 1u)) >> 16);
+}
+
+static inline void put(float *y, int yStride, int r, int c, float s, int add) {
+    float *p = y + (size_t) c * yStride + r;
+    *p = add ? *p + s : s;
+}
+
+/* ---------------------------------------------------------------- scalar (any CPU) */
+
+static void half_scalar(int bf, const uint16_t *w, int rows, int cols, const float *x, const uint16_t *xb,
+                        int xStride, int n, float *y, int yStride, int add) {
+    (void) xb;
+    for (int r = 0; r < rows; r++) {
+        const uint16_t *wr = w + (size_t) r * cols;
+        for (int c = 0; c < n; c++) {
+            const float *xc = x + (size_t) c * xStride;
+            float s = 0;
+            for (int i = 0; i < cols; i++) {
+                s += (bf ? bf16_to_float(wr[i]) : f16_to_float(wr[i])) * xc[i];
+            }
+            put(y, yStride, r, c, s, add);
+        }
+    }
+}
+
+static void to_bf16_scalar(const float *x, int values, uint16_t *out) {
+    for (int i = 0; i < values; i++) {
+        out[i] = float_to_bf16(x[i]);
+    }
+}
+
+#ifdef HALF_X86
+#define H_AVX2_T __attribute__((target("avx2,fma,f16c")))
+#define H_512_T __attribute__((target("avx2,fma,f16c,avx512f,avx512bw,avx512vl")))
+#define H_BF16_T __attribute__((target("avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512bf16")))
+#define INLINE static inline __attribute__((always_inline))
+
+/* ---------------------------------------------------------------- AVX2 + FMA + F16C */
+
+static inline H_AVX2_T float hsum8(__m256 v) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
+/* Eight weights from p as float32: vcvtph2ps for F16, a 16-bit shift for BF16. */
+INLINE H_AVX2_T __m256 widen8(int bf, const uint16_t *p) {
+    __m128i h = _mm_loadu_si128((const __m128i *) p);
+    return bf ? _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16)) : _mm256_cvtph_ps(h);
+}
+
+/* One row against one or two columns (bf and two constants after inlining): four accumulators a column. */
+INLINE H_AVX2_T void row_avx2(int bf, int two, const uint16_t *wr, int cols, const float *x0, const float *x1,
+                              float *s0, float *s1) {
+    __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+    int i = 0;
+    for (; i + 32 <= cols; i += 32) {
+        __m256 w0 = widen8(bf, wr + i), w1 = widen8(bf, wr + i + 8), w2 = widen8(bf, wr + i + 16),
+               w3 = widen8(bf, wr + i + 24);
+        a0 = _mm256_fmadd_ps(w0, _mm256_loadu_ps(x0 + i), a0);
+        a1 = _mm256_fmadd_ps(w1, _mm256_loadu_ps(x0 + i + 8), a1);
+        a2 = _mm256_fmadd_ps(w2, _mm256_loadu_ps(x0 + i + 16), a2);
+        a3 = _mm256_fmadd_ps(w3, _mm256_loadu_ps(x0 + i + 24), a3);
+        if (two) {
+            b0 = _mm256_fmadd_ps(w0, _mm256_loadu_ps(x1 + i), b0);
+            b1 = _mm256_fmadd_ps(w1, _mm256_loadu_ps(x1 + i + 8), b1);
+            b2 = _mm256_fmadd_ps(w2, _mm256_loadu_ps(x1 + i + 16), b2);
+            b3 = _mm256_fmadd_ps(w3, _mm256_loadu_ps(x1 + i + 24), b3);
+        }
+    }
+    for (; i + 8 <= cols; i += 8) {
+        __m256 w0 = widen8(bf, wr + i);
+        a0 = _mm256_fmadd_ps(w0, _mm256_loadu_ps(x0 + i), a0);
+        if (two) {
+            b0 = _mm256_fmadd_ps(w0, _mm256_loadu_ps(x1 + i), b0);
+        }
+    }
+    float t0 = hsum8(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)));
+    float t1 = two ? hsum8(_mm256_add_ps(_mm256_add_ps(b0, b1), _mm256_add_ps(b2, b3))) : 0;
+    for (; i < cols; i++) {
+        float wi = bf ? bf16_to_float(wr[i]) : f16_to_float(wr[i]);
+        t0 += wi * x0[i];
+        if (two) {
+            t1 += wi * x1[i];
+        }
+    }
+    *s0 = t0;
+    if (two) {
+        *s1 = t1;
+    }
+}
+
+#define ROWS_BODY(ROW)                                                                                                \
+    const float *x1 = x + xStride;                                                                                    \
+    for (int r = 0; r < rows; r++) {                                                                                  \
+        const uint16_t *wr = w + (size_t) r * cols;                                                                   \
+        float s0, s1;                                                                                                 \
+        if (n == 2) {                                                                                                 \
+            if (bf) ROW(1, 1, wr, cols, x, x1, &s0, &s1); else ROW(0, 1, wr, cols, x, x1, &s0, &s1);                  \
+            put(y, yStride, r, 1, s1, add);                                                                           \
+        } else {                                                                                                      \
+            if (bf) ROW(1, 0, wr, cols, x, x1, &s0, NULL); else ROW(0, 0, wr, cols, x, x1, &s0, NULL);                \
+        }                                                                                                             \
+        put(y, yStride, r, 0, s0, add);                                                                               \
+    }
+
+static H_AVX2_T void half_avx2(int bf, const uint16_t *w, int rows, int cols, const float *x, const uint16_t *xb,
+                               int xStride, int n, float *y, int yStride, int add) {
+    (void) xb;
+    ROWS_BODY(row_avx2)
+}
+
+/* ---------------------------------------------------------------- AVX-512F (+BW/VL for masked 16-bit loads) */
+
+INLINE H_512_T __m512 widen16(int bf, __m256i h) {
+    return bf ? _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16)) : _mm512_cvtph_ps(h);
+}
+
+INLINE H_512_T void row_avx512(int bf, int two, const uint16_t *wr, int cols, const float *x0, const float *x1,
+                               float *s0, float *s1) {
+    __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+    int i = 0;
+    for (; i + 64 <= cols; i += 64) {
+        __m512 w0 = widen16(bf, _mm256_loadu_si256((const __m256i *) (wr + i)));
+        __m512 w1 = widen16(bf, _mm256_loadu_si256((const __m256i *) (wr + i + 16)));
+        __m512 w2 = widen16(bf, _mm256_loadu_si256((const __m256i *) (wr + i + 32)));
+        __m512 w3 = widen16(bf, _mm256_loadu_si256((const __m256i *) (wr + i + 48)));
+        a0 = _mm512_fmadd_ps(w0, _mm512_loadu_ps(x0 + i), a0);
+        a1 = _mm512_fmadd_ps(w1, _mm512_loadu_ps(x0 + i + 16), a1);
+        a2 = _mm512_fmadd_ps(w2, _mm512_loadu_ps(x0 + i + 32), a2);
+        a3 = _mm512_fmadd_ps(w3, _mm512_loadu_ps(x0 + i + 48), a3);
+        if (two) {
+            b0 = _mm512_fmadd_ps(w0, _mm512_loadu_ps(x1 + i), b0);
+            b1 = _mm512_fmadd_ps(w1, _mm512_loadu_ps(x1 + i + 16), b1);
+            b2 = _mm512_fmadd_ps(w2, _mm512_loadu_ps(x1 + i + 32), b2);
+            b3 = _mm512_fmadd_ps(w3, _mm512_loadu_ps(x1 + i + 48), b3);
+        }
+    }
+    for (; i < cols; i += 16) {
+        /* whole vectors, then one masked tail: nothing read past the row */
+        int m = cols - i < 16 ? cols - i : 16;
+        __mmask16 k = (__mmask16) ((1u << m) - 1);
+        __m512 w0 = widen16(bf, _mm256_maskz_loadu_epi16(k, wr + i));
+        a0 = _mm512_fmadd_ps(w0, _mm512_maskz_loadu_ps(k, x0 + i), a0);
+        if (two) {
+            b0 = _mm512_fmadd_ps(w0, _mm512_maskz_loadu_ps(k, x1 + i), b0);
+        }
+    }
+    *s0 = _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3)));
+    if (two) {
+        *s1 = _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(b0, b1), _mm512_add_ps(b2, b3)));
+    }
+}
+
+static H_512_T void half_avx512(int bf, const uint16_t *w, int rows, int cols, const float *x, const uint16_t *xb,
+                                int xStride, int n, float *y, int yStride, int add) {
+    (void) xb;
+    ROWS_BODY(row_avx512)
+}
+
+/* ---------------------------------------------------------------- AVX-512 BF16: vdpbf16ps */
+
+/* Pairs of bf16 products summed into float32 lanes: 32 weights an instruction. */
+INLINE H_BF16_T __m512 dot_bf16(__m512 acc, __m512i x, __m512i w) {
+    return _mm512_dpbf16_ps(acc, (__m512bh) x, (__m512bh) w);
+}
+
+/*
+ * 32 weights as two 256-bit loads: a Java array's rows are not 64-byte aligned, and streaming them from memory with
+ * 512-bit loads that cross cache lines measured 1.4-1.8x slower (4864 x 896 rows at a 16-byte offset).
+ */
+INLINE H_BF16_T __m512i load32(const uint16_t *p) {
+    return _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *) p)),
+                              _mm256_loadu_si256((const __m256i *) (p + 16)), 1);
+}
+
+/* Four accumulators a column (two measured 1.2-1.6x slower from memory: fewer loads in flight). */
+INLINE H_BF16_T void row_bf16(int two, const uint16_t *wr, int cols, const uint16_t *x0, const uint16_t *x1,
+                              float *s0, float *s1) {
+    __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+    int i = 0;
+    for (; i + 128 <= cols; i += 128) {
+        __m512i w0 = load32(wr + i), w1 = load32(wr + i + 32), w2 = load32(wr + i + 64), w3 = load32(wr + i + 96);
+        a0 = dot_bf16(a0, _mm512_loadu_si512(x0 + i), w0);
+        a1 = dot_bf16(a1, _mm512_loadu_si512(x0 + i + 32), w1);
+        a2 = dot_bf16(a2, _mm512_loadu_si512(x0 + i + 64), w2);
+        a3 = dot_bf16(a3, _mm512_loadu_si512(x0 + i + 96), w3);
+        if (two) {
+            b0 = dot_bf16(b0, _mm512_loadu_si512(x1 + i), w0);
+            b1 = dot_bf16(b1, _mm512_loadu_si512(x1 + i + 32), w1);
+            b2 = dot_bf16(b2, _mm512_loadu_si512(x1 + i + 64), w2);
+            b3 = dot_bf16(b3, _mm512_loadu_si512(x1 + i + 96), w3);
+        }
+    }
+    for (; i < cols; i += 32) {
+        /* whole blocks of 32, then one masked tail: missing weights and activations are zero */
+        int m = cols - i < 32 ? cols - i : 32;
+        __mmask32 k = m == 32 ? (__mmask32) 0xFFFFFFFFu : (__mmask32) ((1u << m) - 1);
+        __m512i w0 = _mm512_maskz_loadu_epi16(k, wr + i);
+        a0 = dot_bf16(a0, _mm512_maskz_loadu_epi16(k, x0 + i), w0);
+        if (two) {
+            b0 = dot_bf16(b0, _mm512_maskz_loadu_epi16(k, x1 + i), w0);
+        }
+    }
+    *s0 = _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3)));
+    if (two) {
+        *s1 = _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(b0, b1), _mm512_add_ps(b2, b3)));
+    }
+}
+
+static H_BF16_T void half_avx512bf16(int bf, const uint16_t *w, int rows, int cols, const float *x,
+                                     const uint16_t *xb, int xStride, int n, float *y, int yStride, int add) {
+    if (!bf || xb == NULL) {
+        /* F16 rows, or BF16 rows whose activations were not rounded to bf16: the AVX-512F kernel */
+        half_avx512(bf, w, rows, cols, x, xb, xStride, n, y, yStride, add);
+        return;
+    }
+    const uint16_t *x1 = xb + xStride;
+    for (int r = 0; r < rows; r++) {
+        const uint16_t *wr = w + (size_t) r * cols;
+        float s0, s1;
+        if (n == 2) {
+            row_bf16(1, wr, cols, xb, x1, &s0, &s1);
+            put(y, yStride, r, 1, s1, add);
+        } else {
+            row_bf16(0, wr, cols, xb, NULL, &s0, NULL);
+        }
+        put(y, yStride, r, 0, s0, add);
+    }
+}
+
+/* float_to_bf16 sixteen at a time (the same rounding, NaN included). */
+static H_512_T void to_bf16_avx512(const float *x, int values, uint16_t *out) {
+    const __m512i abs = _mm512_set1_epi32(0x7FFFFFFF), inf = _mm512_set1_epi32(0x7F800000);
+    const __m512i half = _mm512_set1_epi32(0x7FFF), one = _mm512_set1_epi32(1), quiet = _mm512_set1_epi32(0x40);
+    int i = 0;
+    for (; i + 16 <= values; i += 16) {
+        __m512i u = _mm512_castps_si512(_mm512_loadu_ps(x + i));
+        __m512i hi = _mm512_srli_epi32(u, 16);
+        __m512i rounded = _mm512_srli_epi32(_mm512_add_epi32(u, _mm512_add_epi32(half, _mm512_and_si512(hi, one))), 16);
+        __mmask16 nan = _mm512_cmpgt_epi32_mask(_mm512_and_si512(u, abs), inf);
+        __m512i r = _mm512_mask_or_epi32(rounded, nan, hi, quiet);
+        _mm256_storeu_si256((__m256i *) (out + i), _mm512_cvtepi32_epi16(r));
+    }
+    to_bf16_scalar(x + i, values - i, out + i);
+}
+#endif /* HALF_X86 */
+
+/* ---------------------------------------------------------------- dispatch */
+
+static int half_supported = -1;
+static int half_current = H_SCALAR;
+
+static void half_init(void) {
+    if (half_supported >= 0) {
+        return;
+    }
+    int m = 1 << H_SCALAR;
+#ifdef HALF_X86
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+        m |= 1 << H_AVX2; /* every AVX2 CPU has F16C */
+        if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw")
+            && __builtin_cpu_supports("avx512vl")) {
+            m |= 1 << H_AVX512;
+            if (__builtin_cpu_supports("avx512bf16")) {
+                m |= 1 << H_AVX512BF16;
+            }
+        }
+    }
+#endif
+    int best = H_SCALAR;
+    for (int v = H_COUNT - 1; v > 0; v--) {
+        if (m & (1 << v)) {
+            best = v;
+            break;
+        }
+    }
+    half_current = best;
+    half_supported = m;
+}
+
+static half_fn half_kernel(int v) {
+    switch (v) {
+#ifdef HALF_X86
+        case H_AVX2: return half_avx2;
+        case H_AVX512: return half_avx512;
+        case H_AVX512BF16: return half_avx512bf16;
+#endif
+        default: return half_scalar;
+    }
+}
+
+/* ---------------------------------------------------------------- JNI: ...transformer.weights.NativeFloat16Kernels */
+
+#define HALF_JNI(name) Java_io_github_amulet4j_transformer_weights_NativeFloat16Kernels_##name
+
+JNIEXPORT jint JNICALL HALF_JNI(supportedVariants)(JNIEnv *env, jclass cls) {
+    (void) env; (void) cls;
+    half_init();
+    return half_supported;
+}
+
+JNIEXPORT jint JNICALL HALF_JNI(variant)(JNIEnv *env, jclass cls) {
+    (void) env; (void) cls;
+    half_init();
+    return half_current;
+}
+
+/* Selects variant v when this CPU supports it; returns the variant in use afterwards. */
+JNIEXPORT jint JNICALL HALF_JNI(selectVariant)(JNIEnv *env, jclass cls, jint v) {
+    (void) env; (void) cls;
+    half_init();
+    if (v >= 0 && v < H_COUNT && (half_supported & (1 << v))) {
+        half_current = v;
+    }
+    return half_current;
+}
+
+JNIEXPORT jstring JNICALL HALF_JNI(variantName)(JNIEnv *env, jclass cls, jint v) {
+    (void) cls;
+    return (*env)->NewStringUTF(env, v >= 0 && v < H_COUNT ? HALF_NAMES[v] : "unknown");
+}
+
+/* x[0, values) rounded to bfloat16 into out (to nearest, ties to even). */
+JNIEXPORT void JNICALL HALF_JNI(toBf16)(JNIEnv *env, jclass cls, jfloatArray x, jint values, jshortArray out) {
+    (void) cls;
+    half_init();
+    float *px = (*env)->GetPrimitiveArrayCritical(env, x, NULL);
+    uint16_t *po = (*env)->GetPrimitiveArrayCritical(env, out, NULL);
+    if (px && po) {
+#ifdef HALF_X86
+        if (half_supported & (1 << H_AVX512)) {
+            to_bf16_avx512(px, values, po);
+        } else
+#endif
+        to_bf16_scalar(px, values, po);
+    }
+    if (po) (*env)->ReleasePrimitiveArrayCritical(env, out, po, 0);
+    if (px) (*env)->ReleasePrimitiveArrayCritical(env, x, px, JNI_ABORT);
+}
+
+/*
+ * Rows [0, rows) of a slab of 16-bit weights from byte wOff (cols weights a row, BF16 when bf) times n (1 or 2)
+ * columns: float32 x from xOff (column c at xOff + c * xStride) or, where xb is not null and the variant has
+ * vdpbf16ps, the same values rounded to bf16 in xb; y[yOff + c * yStride + r] stored or (add) added to.
+ * The Java side checks every bound.
+ */
+JNIEXPORT void JNICALL HALF_JNI(product)(JNIEnv *env, jclass cls, jboolean bf, jbyteArray w, jint wOff, jint rows,
+                                          jint cols, jfloatArray x, jshortArray xb, jint xOff, jint xStride, jint n,
+                                          jfloatArray y, jint yOff, jint yStride, jboolean add) {
+    (void) cls;
+    half_init();
+    uint8_t *pw = (*env)->GetPrimitiveArrayCritical(env, w, NULL);
+    float *px = (*env)->GetPrimitiveArrayCritical(env, x, NULL);
+    uint16_t *pb = xb == NULL || half_current != H_AVX512BF16 ? NULL : (*env)->GetPrimitiveArrayCritical(env, xb, NULL);
+    float *py = (*env)->GetPrimitiveArrayCritical(env, y, NULL);
+    if (pw && px && py && (xb == NULL || half_current != H_AVX512BF16 || pb)) {
+        half_kernel(half_current)(bf ? 1 : 0, (const uint16_t *) (pw + wOff), rows, cols, px + xOff,
+                                  pb ? pb + xOff : NULL, xStride, n, py + yOff, yStride, add ? 1 : 0);
+    }
+    if (py) (*env)->ReleasePrimitiveArrayCritical(env, y, py, 0);
+    if (pb) (*env)->ReleasePrimitiveArrayCritical(env, xb, pb, JNI_ABORT);
+    if (px) (*env)->ReleasePrimitiveArrayCritical(env, x, px, JNI_ABORT);
+    if (pw) (*env)->ReleasePrimitiveArrayCritical(env, w, pw, JNI_ABORT);
+}

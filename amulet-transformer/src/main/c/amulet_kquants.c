@@ -1,0 +1,517 @@
+/*
+ * Amulet's native K-quant kernels (issue 26): Q4_K, Q5_K and Q6_K weights held in ggml's own blocks (block_q4_K,
+ * block_q5_K, block_q6_K: 256 weights a block, rows of whole blocks, one after the other as a GGUF file has them)
+ * times activations quantized per block of 256 to 8 bits with sums of every 16 quants (llama.cpp's Q8_K idea, with a
+ * float32 scale), one or two columns (the two Amulet streams read each weight once). Compiled into the same
+ * libamulet_kernels.so as amulet_kernels.c; bound to io.github.amulet4j.transformer.weights.KQuantKernels.
+ *
+ * C and intrinsics only; every variant has its own target attribute and is chosen at run time with
+ * __builtin_cpu_supports (never -march=native). Variants, numbered as amulet_kernels.c numbers them: 0 scalar C,
+ * 1 AVX2 (vpmaddubsw, then vpmaddwd with the sub-block scales), 2 AVX-VNNI and 3 AVX-512 VNNI (vpmaddubsw, then the
+ * scales through vpdpwssd, 256-bit).
+ *
+ * Arithmetic, the same in every variant: per block, exact integer sums of weight quant x activation quant x sub-block
+ * scale (int32), times the block scale d and the activation scale (float32); Q4_K/Q5_K subtract dmin times the
+ * integer sum of sub-block minimum x activation quant sum (through the 16-quant sums); Q6_K's 6-bit quants are
+ * multiplied unsigned (0..63) and 32 x scale x quant sum subtracted in the integers.
+ */
+#include <jni.h>
+#include <stdint.h>
+#include <string.h>
+#include <math.h>
+
+#if defined(__x86_64__) || defined(_M_X64)
+#define KQ_X86 1
+#include <immintrin.h>
+#if (defined(__clang__) && __clang_major__ >= 12) || (!defined(__clang__) && defined(__GNUC__) && __GNUC__ >= 11)
+#define KQ_AVXVNNI 1
+#endif
+#endif
+
+#define QK_K 256
+
+enum { KV_SCALAR = 0, KV_AVX2 = 1, KV_AVXVNNI = 2, KV_AVX512VNNI = 3, KV_COUNT = 4 };
+static const char *const KV_NAMES[KV_COUNT] = {"scalar", "avx2", "avx-vnni", "avx512-vnni"};
+
+/* Formats, as KQuantKernels numbers them. */
+enum { F_Q4K = 0, F_Q5K = 1, F_Q6K = 2 };
+static const int BLOCK_BYTES[3] = {144, 176, 210};
+
+/*
+ * A row range times one or two activation columns: rows of `blocks` blocks from w; column c's quants at
+ * xq + c * colBlocks * 256, scales xd + c * colBlocks, 16-quant sums xb + c * colBlocks * 16; y[c * yStride + r].
+ */
+typedef void (*kq_fn)(const uint8_t *w, int rows, int blocks, const int8_t *xq, const float *xd, const int16_t *xb,
+                      int colBlocks, int n, float *y, int yStride, int add);
+
+static inline float kq_half(const uint8_t *p) {
+    uint16_t h;
+    memcpy(&h, p, 2);
+    int32_t bits = (int32_t) ((uint32_t) h << 16);
+    bits = (bits >> 3) & (int32_t) 0x8FFFE000;
+    float f;
+    memcpy(&f, &bits, 4);
+    return f * 0x1p112f;
+}
+
+static inline void kq_store(float *y, int yStride, int r, int c, float s, int add) {
+    float *p = y + (size_t) c * yStride + r;
+    *p = add ? *p + s : s;
+}
+
+/*
+ * The eight 6-bit scales (sc[0..7]) and minimums (sc[8..15]) of a Q4_K/Q5_K block's 12 scale bytes: bytes 0-3 hold
+ * scales 0-3 (low 6 bits) and the top 2 bits of scales 4-7, bytes 4-7 the same for the minimums, bytes 8-11 the low
+ * nibbles of scales 4-7 and (high nibbles) of minimums 4-7. Worked on four bytes at once.
+ */
+static inline void kq_scales(const uint8_t *s, uint8_t out[16]) {
+    uint32_t a, b, c;
+    memcpy(&a, s, 4);
+    memcpy(&b, s + 4, 4);
+    memcpy(&c, s + 8, 4);
+    const uint32_t low6 = 0x3F3F3F3Fu, low4 = 0x0F0F0F0Fu, low2 = 0x03030303u;
+    uint32_t v[4];
+    v[0] = a & low6;
+    v[1] = (c & low4) | (((a >> 6) & low2) << 4);
+    v[2] = b & low6;
+    v[3] = ((c >> 4) & low4) | (((b >> 6) & low2) << 4);
+    memcpy(out, v, 16);
+}
+
+/* ---------------------------------------------------------------- scalar (any CPU) */
+
+/* One block of Q4_K (five = 0) or Q5_K (five = 1) times one column's block: the float32 contribution. */
+static float q45k_block_scalar(const uint8_t *b, int five, const int8_t *x, float dx, const int16_t *bs) {
+    uint8_t sm[16];
+    kq_scales(b + 4, sm);
+    const uint8_t *qh = b + 16;
+    const uint8_t *qs = b + (five ? 48 : 16);
+    int32_t sum = 0, mins = 0;
+    for (int c = 0; c < 4; c++) {
+        int32_t lo = 0, hi = 0;
+        for (int l = 0; l < 32; l++) {
+            int q = qs[32 * c + l];
+            int h0 = five ? ((qh[l] >> (2 * c)) & 1) << 4 : 0;
+            int h1 = five ? ((qh[l] >> (2 * c + 1)) & 1) << 4 : 0;
+            lo += ((q & 0x0F) | h0) * x[64 * c + l];
+            hi += ((q >> 4) | h1) * x[64 * c + 32 + l];
+        }
+        sum += lo * sm[2 * c] + hi * sm[2 * c + 1];
+    }
+    for (int j = 0; j < 8; j++) {
+        mins += sm[8 + j] * (bs[2 * j] + bs[2 * j + 1]);
+    }
+    return dx * (kq_half(b) * (float) sum - kq_half(b + 2) * (float) mins);
+}
+
+static float q6k_block_scalar(const uint8_t *b, const int8_t *x, float dx, const int16_t *bs) {
+    const int8_t *sc = (const int8_t *) (b + 192);
+    int32_t sum = 0;
+    for (int half = 0; half < 2; half++) {
+        const uint8_t *ql = b + 64 * half;
+        const uint8_t *qh = b + 128 + 32 * half;
+        const int8_t *xs = x + 128 * half;
+        const int8_t *s = sc + 8 * half;
+        for (int l = 0; l < 32; l++) {
+            int is = l / 16;
+            int q1 = (ql[l] & 0x0F) | ((qh[l] & 3) << 4);
+            int q2 = (ql[l + 32] & 0x0F) | (((qh[l] >> 2) & 3) << 4);
+            int q3 = (ql[l] >> 4) | (((qh[l] >> 4) & 3) << 4);
+            int q4 = (ql[l + 32] >> 4) | (((qh[l] >> 6) & 3) << 4);
+            sum += s[is] * q1 * xs[l] + s[is + 2] * q2 * xs[l + 32] + s[is + 4] * q3 * xs[l + 64]
+                   + s[is + 6] * q4 * xs[l + 96];
+        }
+    }
+    for (int k = 0; k < 16; k++) {
+        sum -= 32 * sc[k] * bs[k];
+    }
+    return dx * kq_half(b + 208) * (float) sum;
+}
+
+static void kq_scalar(int format, const uint8_t *w, int rows, int blocks, const int8_t *xq, const float *xd,
+                      const int16_t *xb, int colBlocks, int n, float *y, int yStride, int add) {
+    int bb = BLOCK_BYTES[format];
+    for (int r = 0; r < rows; r++) {
+        const uint8_t *wr = w + (size_t) r * blocks * bb;
+        for (int c = 0; c < n; c++) {
+            const int8_t *x = xq + (size_t) c * colBlocks * QK_K;
+            const float *d = xd + (size_t) c * colBlocks;
+            const int16_t *bs = xb + (size_t) c * colBlocks * 16;
+            float s = 0;
+            for (int k = 0; k < blocks; k++) {
+                const uint8_t *b = wr + (size_t) k * bb;
+                s += format == F_Q6K ? q6k_block_scalar(b, x + k * QK_K, d[k], bs + 16 * k)
+                                     : q45k_block_scalar(b, format == F_Q5K, x + k * QK_K, d[k], bs + 16 * k);
+            }
+            kq_store(y, yStride, r, c, s, add);
+        }
+    }
+}
+
+#define KQ_SCALAR_FN(NAME, F)                                                                                         \
+    static void NAME(const uint8_t *w, int rows, int blocks, const int8_t *xq, const float *xd, const int16_t *xb,   \
+                     int colBlocks, int n, float *y, int yStride, int add) {                                         \
+        kq_scalar(F, w, rows, blocks, xq, xd, xb, colBlocks, n, y, yStride, add);                                    \
+    }
+KQ_SCALAR_FN(q4k_scalar, F_Q4K)
+KQ_SCALAR_FN(q5k_scalar, F_Q5K)
+KQ_SCALAR_FN(q6k_scalar, F_Q6K)
+
+/* Per block of 256: d = max|x| / 127, q = round-half-even(x / d), the sums of every 16 quants. */
+static void kq_quantize_scalar(const float *x, int values, int8_t *q, float *d, int16_t *bs) {
+    for (int k = 0; k < values / QK_K; k++) {
+        const float *v = x + (size_t) k * QK_K;
+        float amax = 0;
+        for (int j = 0; j < QK_K; j++) {
+            float a = fabsf(v[j]);
+            amax = a > amax ? a : amax;
+        }
+        float dk = amax / 127.0f;
+        float id = dk != 0 ? 1.0f / dk : 0.0f;
+        for (int g = 0; g < 16; g++) {
+            int32_t sum = 0;
+            for (int j = 16 * g; j < 16 * g + 16; j++) {
+                int32_t qi = (int32_t) rintf(v[j] * id);
+                q[(size_t) k * QK_K + j] = (int8_t) qi;
+                sum += qi;
+            }
+            bs[(size_t) k * 16 + g] = (int16_t) sum;
+        }
+        d[k] = dk;
+    }
+}
+
+#ifdef KQ_X86
+#define KT_AVX2 __attribute__((target("avx2,fma,f16c")))
+#define KT_AVXVNNI __attribute__((target("avx2,fma,f16c,avxvnni")))
+#define KT_AVX512 __attribute__((target("avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni")))
+
+static inline KT_AVX2 float kq_hsum(__m256 v) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
+#define MADDW_AVX2(acc, p, s) _mm256_add_epi32(acc, _mm256_madd_epi16(p, s))
+#define MADDW_AVXVNNI(acc, p, s) _mm256_dpwssd_avx_epi32(acc, p, s)
+#define MADDW_AVX512(acc, p, s) _mm256_dpwssd_epi32(acc, p, s)
+
+/*
+ * The 256-bit kernels of one variant (T its target attribute, MADDW int16 pairs x scales accumulated into int32).
+ * Each block: its weights' quants as unsigned bytes, 32 at a time, vpmaddubsw with the activation quants (int16
+ * pairs; at most 2 x 63 x 127, no saturation), then times the piece's sub-block scale into one int32 accumulator per
+ * column; the block's int32 sum converted once and multiplied by d x dx.
+ */
+#define KQ_256(SUF, T, MADDW)                                                                                         \
+    static T void q45k_##SUF(int five, const uint8_t *w, int rows, int blocks, const int8_t *xq, const float *xd,    \
+                             const int16_t *xb, int colBlocks, int n, float *y, int yStride, int add) {               \
+        const int bb = five ? 176 : 144;                                                                              \
+        const __m256i m4 = _mm256_set1_epi8(0x0F), one = _mm256_set1_epi8(1);                                        \
+        const int8_t *x1 = xq + (size_t) colBlocks * QK_K;                                                            \
+        const float *d1 = xd + colBlocks;                                                                             \
+        const int16_t *b1 = xb + (size_t) colBlocks * 16;                                                             \
+        const int two = n == 2;                                                                                       \
+        for (int r = 0; r < rows; r++) {                                                                              \
+            const uint8_t *wr = w + (size_t) r * blocks * bb;                                                         \
+            __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();                                                \
+            __m256 c0 = _mm256_setzero_ps(), c1 = _mm256_setzero_ps();                                                \
+            for (int k = 0; k < blocks; k++) {                                                                        \
+                const uint8_t *b = wr + (size_t) k * bb;                                                              \
+                uint8_t sm[16];                                                                                       \
+                kq_scales(b + 4, sm);                                                                                 \
+                const uint8_t *qs = b + (five ? 48 : 16);                                                             \
+                __m256i hb = five ? _mm256_loadu_si256((const __m256i *) (b + 16)) : _mm256_setzero_si256();          \
+                const int8_t *xa = xq + (size_t) k * QK_K;                                                            \
+                const int8_t *xc = x1 + (size_t) k * QK_K;                                                            \
+                __m256i s0 = _mm256_setzero_si256(), s1 = _mm256_setzero_si256();                                     \
+                for (int c = 0; c < 4; c++) {                                                                         \
+                    __m256i q = _mm256_loadu_si256((const __m256i *) (qs + 32 * c));                                  \
+                    __m256i lo = _mm256_and_si256(q, m4);                                                             \
+                    __m256i hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), m4);                                       \
+                    if (five) {                                                                                       \
+                        __m256i h = _mm256_srli_epi16(hb, 2 * c);                                                     \
+                        lo = _mm256_or_si256(lo, _mm256_slli_epi16(_mm256_and_si256(h, one), 4));                     \
+                        hi = _mm256_or_si256(hi, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 1), one), 4)); \
+                    }                                                                                                 \
+                    __m256i sl = _mm256_set1_epi16(sm[2 * c]), sh = _mm256_set1_epi16(sm[2 * c + 1]);                 \
+                    s0 = MADDW(s0, _mm256_maddubs_epi16(lo, _mm256_loadu_si256((const __m256i *) (xa + 64 * c))), sl); \
+                    s0 = MADDW(s0, _mm256_maddubs_epi16(hi, _mm256_loadu_si256((const __m256i *) (xa + 64 * c + 32))), \
+                               sh);                                                                                   \
+                    if (two) {                                                                                        \
+                        s1 = MADDW(s1, _mm256_maddubs_epi16(lo, _mm256_loadu_si256((const __m256i *) (xc + 64 * c))), \
+                                   sl);                                                                               \
+                        s1 = MADDW(s1, _mm256_maddubs_epi16(hi,                                                       \
+                                       _mm256_loadu_si256((const __m256i *) (xc + 64 * c + 32))), sh);                \
+                    }                                                                                                 \
+                }                                                                                                     \
+                /* the minimums, each twice, against the 16-quant sums */                                             \
+                __m128i mb = _mm_loadl_epi64((const __m128i *) (sm + 8));                                             \
+                __m256i mins = _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(mb, mb));                                       \
+                float dw = kq_half(b), dm = kq_half(b + 2);                                                           \
+                __m256i m0 = _mm256_madd_epi16(_mm256_loadu_si256((const __m256i *) (xb + 16 * k)), mins);            \
+                a0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s0), _mm256_set1_ps(dw * xd[k]), a0);                         \
+                c0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(m0), _mm256_set1_ps(dm * xd[k]), c0);                         \
+                if (two) {                                                                                            \
+                    __m256i mm1 = _mm256_madd_epi16(_mm256_loadu_si256((const __m256i *) (b1 + 16 * k)), mins);       \
+                    a1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s1), _mm256_set1_ps(dw * d1[k]), a1);                     \
+                    c1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(mm1), _mm256_set1_ps(dm * d1[k]), c1);                    \
+                }                                                                                                     \
+            }                                                                                                         \
+            kq_store(y, yStride, r, 0, kq_hsum(_mm256_sub_ps(a0, c0)), add);                                          \
+            if (two) {                                                                                                \
+                kq_store(y, yStride, r, 1, kq_hsum(_mm256_sub_ps(a1, c1)), add);                                      \
+            }                                                                                                         \
+        }                                                                                                             \
+    }                                                                                                                 \
+    static T void q4k_##SUF(const uint8_t *w, int rows, int blocks, const int8_t *xq, const float *xd,               \
+                            const int16_t *xb, int colBlocks, int n, float *y, int yStride, int add) {                \
+        if (n == 2) q45k_##SUF(0, w, rows, blocks, xq, xd, xb, colBlocks, 2, y, yStride, add);                        \
+        else q45k_##SUF(0, w, rows, blocks, xq, xd, xb, colBlocks, 1, y, yStride, add);                               \
+    }                                                                                                                 \
+    static T void q5k_##SUF(const uint8_t *w, int rows, int blocks, const int8_t *xq, const float *xd,               \
+                            const int16_t *xb, int colBlocks, int n, float *y, int yStride, int add) {                \
+        if (n == 2) q45k_##SUF(1, w, rows, blocks, xq, xd, xb, colBlocks, 2, y, yStride, add);                        \
+        else q45k_##SUF(1, w, rows, blocks, xq, xd, xb, colBlocks, 1, y, yStride, add);                               \
+    }                                                                                                                 \
+    static T void q6k_##SUF##_n(int two, const uint8_t *w, int rows, int blocks, const int8_t *xq, const float *xd,  \
+                                const int16_t *xb, int colBlocks, float *y, int yStride, int add) {                   \
+        const __m256i m4 = _mm256_set1_epi8(0x0F), m2 = _mm256_set1_epi8(3);                                         \
+        const int8_t *x1 = xq + (size_t) colBlocks * QK_K;                                                            \
+        const float *d1 = xd + colBlocks;                                                                             \
+        const int16_t *b1 = xb + (size_t) colBlocks * 16;                                                             \
+        /* picks int16 number 2t (low lane) and 2t+1 (high lane) of eight, t = 0..3 */                                \
+        const __m256i pick[4] = {                                                                                     \
+            _mm256_setr_epi8(0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3), \
+            _mm256_setr_epi8(4, 5, 4, 5, 4, 5, 4, 5, 4, 5, 4, 5, 4, 5, 4, 5, 6, 7, 6, 7, 6, 7, 6, 7, 6, 7, 6, 7, 6, 7, 6, 7), \
+            _mm256_setr_epi8(8, 9, 8, 9, 8, 9, 8, 9, 8, 9, 8, 9, 8, 9, 8, 9, 10, 11, 10, 11, 10, 11, 10, 11, 10, 11, \
+                             10, 11, 10, 11, 10, 11),                                                                 \
+            _mm256_setr_epi8(12, 13, 12, 13, 12, 13, 12, 13, 12, 13, 12, 13, 12, 13, 12, 13, 14, 15, 14, 15, 14, 15, \
+                             14, 15, 14, 15, 14, 15, 14, 15, 14, 15)};                                                \
+        for (int r = 0; r < rows; r++) {                                                                              \
+            const uint8_t *wr = w + (size_t) r * blocks * 210;                                                        \
+            __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();                                                \
+            for (int k = 0; k < blocks; k++) {                                                                        \
+                const uint8_t *b = wr + (size_t) k * 210;                                                             \
+                __m128i sc8 = _mm_loadu_si128((const __m128i *) (b + 192));                                           \
+                __m256i all = _mm256_cvtepi8_epi16(sc8);                                                              \
+                const int8_t *xa = xq + (size_t) k * QK_K;                                                            \
+                const int8_t *xc = x1 + (size_t) k * QK_K;                                                            \
+                /* 32 x scale x quant sum, subtracted up front */                                                     \
+                __m256i s0 = _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_slli_epi32(_mm256_madd_epi16(            \
+                        _mm256_loadu_si256((const __m256i *) (xb + 16 * k)), all), 5));                               \
+                __m256i s1 = two ? _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_slli_epi32(_mm256_madd_epi16(      \
+                        _mm256_loadu_si256((const __m256i *) (b1 + 16 * k)), all), 5)) : _mm256_setzero_si256();      \
+                for (int half = 0; half < 2; half++) {                                                                \
+                    __m256i sh = _mm256_broadcastsi128_si256(_mm_cvtepi8_epi16(half ? _mm_unpackhi_epi64(sc8, sc8) : sc8)); \
+                    __m256i l0 = _mm256_loadu_si256((const __m256i *) (b + 64 * half));                               \
+                    __m256i l1 = _mm256_loadu_si256((const __m256i *) (b + 64 * half + 32));                          \
+                    __m256i h = _mm256_loadu_si256((const __m256i *) (b + 128 + 32 * half));                          \
+                    __m256i q[4];                                                                                     \
+                    q[0] = _mm256_or_si256(_mm256_and_si256(l0, m4), _mm256_slli_epi16(_mm256_and_si256(h, m2), 4));  \
+                    q[1] = _mm256_or_si256(_mm256_and_si256(l1, m4),                                                  \
+                                           _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 2), m2), 4));      \
+                    q[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), m4),                            \
+                                           _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 4), m2), 4));      \
+                    q[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), m4),                            \
+                                           _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 6), m2), 4));      \
+                    for (int t = 0; t < 4; t++) {                                                                     \
+                        __m256i sc = _mm256_shuffle_epi8(sh, pick[t]);                                                \
+                        const int at = 128 * half + 32 * t;                                                           \
+                        s0 = MADDW(s0, _mm256_maddubs_epi16(q[t], _mm256_loadu_si256((const __m256i *) (xa + at))), sc); \
+                        if (two) {                                                                                    \
+                            s1 = MADDW(s1, _mm256_maddubs_epi16(q[t], _mm256_loadu_si256((const __m256i *) (xc + at))), \
+                                       sc);                                                                           \
+                        }                                                                                             \
+                    }                                                                                                 \
+                }                                                                                                     \
+                float dw = kq_half(b + 208);                                                                          \
+                a0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s0), _mm256_set1_ps(dw * xd[k]), a0);                         \
+                if (two) {                                                                                            \
+                    a1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s1), _mm256_set1_ps(dw * d1[k]), a1);                     \
+                }                                                                                                     \
+            }                                                                                                         \
+            kq_store(y, yStride, r, 0, kq_hsum(a0), add);                                                             \
+            if (two) {                                                                                                \
+                kq_store(y, yStride, r, 1, kq_hsum(a1), add);                                                         \
+            }                                                                                                         \
+        }                                                                                                             \
+    }                                                                                                                 \
+    static T void q6k_##SUF(const uint8_t *w, int rows, int blocks, const int8_t *xq, const float *xd,               \
+                            const int16_t *xb, int colBlocks, int n, float *y, int yStride, int add) {                \
+        if (n == 2) q6k_##SUF##_n(1, w, rows, blocks, xq, xd, xb, colBlocks, y, yStride, add);                        \
+        else q6k_##SUF##_n(0, w, rows, blocks, xq, xd, xb, colBlocks, y, yStride, add);                               \
+    }
+
+KQ_256(avx2, KT_AVX2, MADDW_AVX2)
+#ifdef KQ_AVXVNNI
+KQ_256(avxvnni, KT_AVXVNNI, MADDW_AVXVNNI)
+#endif
+KQ_256(avx512vnni, KT_AVX512, MADDW_AVX512)
+
+/* As kq_quantize_scalar, eight lanes at a time (the same roundings: vroundps to nearest even). */
+static KT_AVX2 void kq_quantize_avx2(const float *x, int values, int8_t *q, float *d, int16_t *bs) {
+    const __m256 signBit = _mm256_set1_ps(-0.0f);
+    const int mode = _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC;
+    for (int k = 0; k < values / QK_K; k++) {
+        const float *v = x + (size_t) k * QK_K;
+        __m256 m = _mm256_setzero_ps();
+        for (int j = 0; j < QK_K; j += 8) {
+            m = _mm256_max_ps(m, _mm256_andnot_ps(signBit, _mm256_loadu_ps(v + j)));
+        }
+        __m128 h = _mm_max_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps(m, 1));
+        h = _mm_max_ps(h, _mm_movehl_ps(h, h));
+        h = _mm_max_ss(h, _mm_movehdup_ps(h));
+        float dk = _mm_cvtss_f32(h) / 127.0f;
+        float id = dk != 0 ? 1.0f / dk : 0.0f;
+        __m256 mul = _mm256_set1_ps(id);
+        for (int j = 0; j < QK_K; j += 32) {
+            __m256i i0 = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(_mm256_loadu_ps(v + j), mul), mode));
+            __m256i i1 = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(_mm256_loadu_ps(v + j + 8), mul), mode));
+            __m256i i2 = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(_mm256_loadu_ps(v + j + 16), mul), mode));
+            __m256i i3 = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(_mm256_loadu_ps(v + j + 24), mul), mode));
+            /* two 16-quant sums: i0 + i1 and i2 + i3 */
+            __m256i sa = _mm256_add_epi32(i0, i1), sb = _mm256_add_epi32(i2, i3);
+            __m256i hs = _mm256_hadd_epi32(sa, sb);          /* per 128-bit lane: a01 a23 b01 b23 */
+            hs = _mm256_hadd_epi32(hs, hs);                   /* a0123 b0123 .. */
+            __m128i t = _mm_add_epi32(_mm256_castsi256_si128(hs), _mm256_extracti128_si256(hs, 1));
+            bs[(size_t) k * 16 + j / 16] = (int16_t) _mm_cvtsi128_si32(t);
+            bs[(size_t) k * 16 + j / 16 + 1] = (int16_t) _mm_extract_epi32(t, 1);
+            __m256i p = _mm256_packs_epi16(_mm256_packs_epi32(i0, i1), _mm256_packs_epi32(i2, i3));
+            p = _mm256_permutevar8x32_epi32(p, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+            _mm256_storeu_si256((__m256i *) (q + (size_t) k * QK_K + j), p);
+        }
+        d[k] = dk;
+    }
+}
+#endif /* KQ_X86 */
+
+/* ---------------------------------------------------------------- dispatch */
+
+static int kq_supported = -1;
+static int kq_current = KV_SCALAR;
+
+static void kq_init(void) {
+    if (kq_supported >= 0) {
+        return;
+    }
+    int m = 1 << KV_SCALAR;
+#ifdef KQ_X86
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+        m |= 1 << KV_AVX2;
+#ifdef KQ_AVXVNNI
+        if (__builtin_cpu_supports("avxvnni")) {
+            m |= 1 << KV_AVXVNNI;
+        }
+#endif
+        if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw")
+            && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni")) {
+            m |= 1 << KV_AVX512VNNI;
+        }
+    }
+#endif
+    int best = KV_SCALAR;
+    for (int v = KV_COUNT - 1; v > 0; v--) {
+        if (m & (1 << v)) {
+            best = v;
+            break;
+        }
+    }
+    kq_current = best;
+    kq_supported = m;
+}
+
+static kq_fn kq_kernel(int v, int format) {
+    switch (v) {
+#ifdef KQ_X86
+        case KV_AVX2: return format == F_Q4K ? q4k_avx2 : format == F_Q5K ? q5k_avx2 : q6k_avx2;
+#ifdef KQ_AVXVNNI
+        case KV_AVXVNNI: return format == F_Q4K ? q4k_avxvnni : format == F_Q5K ? q5k_avxvnni : q6k_avxvnni;
+#endif
+        case KV_AVX512VNNI: return format == F_Q4K ? q4k_avx512vnni : format == F_Q5K ? q5k_avx512vnni : q6k_avx512vnni;
+#endif
+        default: return format == F_Q4K ? q4k_scalar : format == F_Q5K ? q5k_scalar : q6k_scalar;
+    }
+}
+
+/* ---------------------------------------------------------------- JNI: io.github.amulet4j.transformer.weights.KQuantKernels */
+
+#define KQ_JNI(name) Java_io_github_amulet4j_transformer_weights_KQuantKernels_##name
+
+JNIEXPORT jint JNICALL KQ_JNI(supportedVariants)(JNIEnv *env, jclass cls) {
+    (void) env; (void) cls;
+    kq_init();
+    return kq_supported;
+}
+
+JNIEXPORT jint JNICALL KQ_JNI(variant)(JNIEnv *env, jclass cls) {
+    (void) env; (void) cls;
+    kq_init();
+    return kq_current;
+}
+
+/* Selects variant v when this CPU supports it; returns the variant in use afterwards. */
+JNIEXPORT jint JNICALL KQ_JNI(selectVariant)(JNIEnv *env, jclass cls, jint v) {
+    (void) env; (void) cls;
+    kq_init();
+    if (v >= 0 && v < KV_COUNT && (kq_supported & (1 << v))) {
+        kq_current = v;
+    }
+    return kq_current;
+}
+
+JNIEXPORT jstring JNICALL KQ_JNI(variantName)(JNIEnv *env, jclass cls, jint v) {
+    (void) cls;
+    return (*env)->NewStringUTF(env, v >= 0 && v < KV_COUNT ? KV_NAMES[v] : "unknown");
+}
+
+/* x[0..values) quantized per block of 256 into q (same indices), d (one a block) and bs (one per 16 quants). */
+JNIEXPORT void JNICALL KQ_JNI(quantize)(JNIEnv *env, jclass cls, jfloatArray x, jint values, jbyteArray q,
+                                         jfloatArray d, jshortArray bs) {
+    (void) cls;
+    kq_init();
+    float *px = (*env)->GetPrimitiveArrayCritical(env, x, NULL);
+    int8_t *pq = (*env)->GetPrimitiveArrayCritical(env, q, NULL);
+    float *pd = (*env)->GetPrimitiveArrayCritical(env, d, NULL);
+    int16_t *pb = (*env)->GetPrimitiveArrayCritical(env, bs, NULL);
+    if (px && pq && pd && pb) {
+#ifdef KQ_X86
+        if ((kq_supported & (1 << KV_AVX2)) && kq_current != KV_SCALAR) {
+            kq_quantize_avx2(px, values, pq, pd, pb);
+        } else
+#endif
+        kq_quantize_scalar(px, values, pq, pd, pb);
+    }
+    if (pb) (*env)->ReleasePrimitiveArrayCritical(env, bs, pb, 0);
+    if (pd) (*env)->ReleasePrimitiveArrayCritical(env, d, pd, 0);
+    if (pq) (*env)->ReleasePrimitiveArrayCritical(env, q, pq, 0);
+    if (px) (*env)->ReleasePrimitiveArrayCritical(env, x, px, JNI_ABORT);
+}
+
+/*
+ * Rows [0, rows) of a slab from byte wOff of w (format 0 Q4_K, 1 Q5_K, 2 Q6_K; blocks a row) times n (1 or 2)
+ * quantized columns of colBlocks blocks; y[yOff + c * yStride + r] stored or (add) added to. Java checks the bounds.
+ */
+JNIEXPORT void JNICALL KQ_JNI(product)(JNIEnv *env, jclass cls, jint format, jbyteArray w, jint wOff, jint rows,
+                                        jint blocks, jbyteArray xq, jfloatArray xd, jshortArray xb, jint colBlocks,
+                                        jint n, jfloatArray y, jint yOff, jint yStride, jboolean add) {
+    (void) cls;
+    kq_init();
+    if (format < 0 || format > 2) {
+        return;
+    }
+    uint8_t *pw = (*env)->GetPrimitiveArrayCritical(env, w, NULL);
+    int8_t *pq = (*env)->GetPrimitiveArrayCritical(env, xq, NULL);
+    float *pd = (*env)->GetPrimitiveArrayCritical(env, xd, NULL);
+    int16_t *pb = (*env)->GetPrimitiveArrayCritical(env, xb, NULL);
+    float *py = (*env)->GetPrimitiveArrayCritical(env, y, NULL);
+    if (pw && pq && pd && pb && py) {
+        kq_kernel(kq_current, format)(pw + wOff, rows, blocks, pq, pd, pb, colBlocks, n, py + yOff, yStride, add);
+    }
+    if (py) (*env)->ReleasePrimitiveArrayCritical(env, y, py, 0);
+    if (pb) (*env)->ReleasePrimitiveArrayCritical(env, xb, pb, JNI_ABORT);
+    if (pd) (*env)->ReleasePrimitiveArrayCritical(env, xd, pd, JNI_ABORT);
+    if (pq) (*env)->ReleasePrimitiveArrayCritical(env, xq, pq, JNI_ABORT);
+    if (pw) (*env)->ReleasePrimitiveArrayCritical(env, w, pw, JNI_ABORT);
+}

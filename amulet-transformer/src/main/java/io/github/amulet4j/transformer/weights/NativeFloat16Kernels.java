@@ -1,0 +1,67 @@
+package io.github.amulet4j.transformer.weights;
+
+/**
+ * The native kernels for 16-bit float weights (src/main/c/amulet_float16.c, in the library {@link NativeKernels}
+ * loads): F16 and BF16 rows times one or two float32 activation columns, each weight read once for both columns.
+ * F16 is widened with F16C's {@code vcvtph2ps}, BF16 with a 16-bit shift (AVX2, AVX-512F) or, where the CPU has
+ * AVX-512 BF16, multiplied with {@code vdpbf16ps} on activations rounded to bfloat16 as llama.cpp rounds them
+ * ({@link #bf16Dot()}; the rounding error: {@link QuantizedInput}). The variant is chosen at run time, apart from
+ * {@link NativeKernels}' own.
+ */
+final class NativeFloat16Kernels {
+
+    /** Variants, as amulet_float16.c numbers them. */
+    static final int SCALAR = 0;
+    static final int AVX2 = 1;
+    static final int AVX512 = 2;
+    static final int AVX512_BF16 = 3;
+    static final int VARIANTS = 4;
+
+    private static final boolean LINKED = link();
+
+    private NativeFloat16Kernels() {
+    }
+
+    /** Whether the library is loaded and has these kernels (a library built before them has not). */
+    private static boolean link() {
+        if (!NativeKernels.available()) {
+            return false;
+        }
+        try {
+            variant();
+            return true;
+        } catch (UnsatisfiedLinkError e) {
+            return false;
+        }
+    }
+
+    /** Whether the F16/BF16 kernels can run. */
+    static boolean available() {
+        return LINKED;
+    }
+
+    /** The variant in use, by name ({@code none} without the library). */
+    static String variantName() {
+        return LINKED ? variantName(variant()) : "none";
+    }
+
+    /** Whether BF16 products use {@code vdpbf16ps} on activations rounded to bfloat16 (the variant in use). */
+    static boolean bf16Dot() {
+        return LINKED && variant() == AVX512_BF16;
+    }
+
+    static native int supportedVariants();
+
+    static native int variant();
+
+    /** Selects variant {@code v} where the CPU has it (tests); returns the variant in use. */
+    static native int selectVariant(int v);
+
+    static native String variantName(int v);
+
+    /** {@code x[0, values)} rounded to bfloat16 (to nearest, ties to even) into {@code out}. */
+    static native void toBf16(float[] x, int values, short[] out);
+
+    static native void product(boolean bf16, byte[] w, int wOff, int rows, int cols, float[] x, short[] xb, int xOff,
+                               int xStride, int n, float[] y, int yOff, int yStride, boolean add);
+}
