@@ -13,6 +13,7 @@ import io.github.amulet4j.formats.checkpoint.TensorStore;
 import io.github.amulet4j.formats.tokenizer.TokenizerFormatException;
 import io.github.amulet4j.generate.GenerationConfig;
 import io.github.amulet4j.prompt.Preference;
+import io.github.amulet4j.transformer.weights.Kernels;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -123,9 +124,13 @@ class FolderLoadingTest {
         String msg = loadError(f);
         assertTrue(msg.contains("config.json") && msg.contains("FalconForCausalLM"), msg);
         for (String supported : List.of("LlamaForCausalLM", "MistralForCausalLM", "Qwen2ForCausalLM",
-                "Qwen3ForCausalLM", "GPT2LMHeadModel")) {
+                "Qwen3ForCausalLM", "GPT2LMHeadModel", "Gemma2ForCausalLM", "Gemma3ForCausalLM", "Phi3ForCausalLM")) {
             assertTrue(msg.contains(supported), msg);
         }
+    }
+
+    private static ModelOptions javaKernels(Path folder) {
+        return ModelOptions.builder().model(folder).runtime(r -> r.kernels(Kernels.JAVA)).build();
     }
 
     private static String loadError(Path folder) {
@@ -134,9 +139,14 @@ class FolderLoadingTest {
         return e.getMessage();
     }
 
-    /** Logits of every position and the greedy tokens of two methods, through {@link AmuletModel#load}. */
+    /**
+     * Logits of every position and the greedy tokens of two methods, through {@link AmuletModel#load}, on the Java
+     * kernels: this checks loading, and the native BF16 kernel rounds activations to bfloat16 (its own bound is
+     * NativeFloat16KernelsTest's and WeightFormatsTest's).
+     */
     private static void assertSameModel(Path expectedFolder, Path actualFolder) throws IOException {
-        try (AmuletModel expected = AmuletModel.load(expectedFolder); AmuletModel actual = AmuletModel.load(actualFolder)) {
+        try (AmuletModel expected = AmuletModel.load(javaKernels(expectedFolder));
+             AmuletModel actual = AmuletModel.load(javaKernels(actualFolder))) {
             int[] prompt = expected.prompts().render(QUESTION, Preference.of("creative")).preference().tokenIds();
             float[][] e = expected.causalLm().logitsAllPositions(prompt);
             float[][] a = actual.causalLm().logitsAllPositions(prompt);

@@ -26,13 +26,15 @@ class WeightFormatsTest {
      * Largest accepted max |logit difference| / max |logit| against float32 (PyTorch), per format: about twice the
      * worst of the five tiny models (measured F32 8e-7, BF16 1.1e-2, F16 1.1e-3, Q8_0 2.5e-2, Q4_0 0.40; random
      * weights of std 0.1 in 32-64 dimensions, every weight quantized, the embedding table included). Tiny Mistral's
-     * 48- and 80-weight rows are not whole blocks: in Q8_0 and Q4_0 its matrices are held as F16.
+     * 48- and 80-weight rows are not whole blocks: in Q8_0 and Q4_0 its matrices are held as F16. Since prompts of up
+     * to 32 tokens run on the native kernels too, which quantize the activations to 8 bits as llama.cpp does, Q8_0's
+     * worst case is tiny Gemma 3 (q/k norms and soft-capped logits amplify it): 5.7e-2, hence its bound 8e-2.
      */
     static final Map<RuntimeOptions.Weights, Double> BOUND = new EnumMap<>(Map.of(
             RuntimeOptions.Weights.F32, 2e-6,
             RuntimeOptions.Weights.BF16, 2.5e-2,
             RuntimeOptions.Weights.F16, 2.5e-3,
-            RuntimeOptions.Weights.Q8_0, 5e-2,
+            RuntimeOptions.Weights.Q8_0, 8e-2,
             RuntimeOptions.Weights.Q4_0, 0.8));
 
     @Test
