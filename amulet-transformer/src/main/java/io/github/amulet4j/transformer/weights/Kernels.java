@@ -4,9 +4,8 @@ import java.util.Locale;
 
 /**
  * Which kernels multiply the weights: {@link #JAVA} (the Vector API kernels, every format), {@link #NATIVE} (the C
- * kernels of {@link NativeKernels}, {@link NativeFloat16Kernels} and {@link KQuantKernels} for Q8_0, Q4_0, F16 and
- * BF16 products of up to {@link WeightMatrix#NATIVE_MAX_COLUMNS} columns and Q4_K, Q5_K and Q6_K one- and two-column
- * products ({@link WeightMatrix#nativeMaxColumns}), the Java ones for the rest) or
+ * kernels of {@link NativeKernels}, {@link NativeFloat16Kernels} and {@link KQuantKernels} for the one- and two-column
+ * products of a decode step in Q8_0, Q4_0, F16, BF16, Q4_K, Q5_K and Q6_K, the Java ones for prefill and the rest) or
  * {@link #AUTO} (native where the library is loaded and has a SIMD variant for this CPU, else Java).
  */
 public enum Kernels {
@@ -62,7 +61,6 @@ public enum Kernels {
                     + "Q8_0, Q4_0, F16, BF16 and the K-quants only, not " + format + ")";
         }
         return "native kernels " + NativeKernels.variantName(format) + " (" + asked + ") for " + format
-                + " products of up to " + WeightMatrix.nativeMaxColumns(format) + " columns, Java kernels for longer "
-                + "prefill";
+                + " decode steps (one or two columns), Java kernels for prefill";
     }
 }
