@@ -328,7 +328,9 @@ public final class JavaForward implements ForwardPass {
         }
         int t = tokens[0].length;
         // longrope rotates a whole row with the factors its length after this pass calls for (as a fresh pass would)
-        longRows = new boolean[tokens.length];
+        if (longRows == null || longRows.length != tokens.length) {
+            longRows = new boolean[tokens.length];
+        }
         for (int r = 0; r < tokens.length; r++) {
             longRows[r] = (long) cache.used() + t - pad[r] > ropeSwitch;
         }
