@@ -278,40 +278,4 @@ class JavaForwardTest {
         }
         return sum;
     }
-
-    /**
-     * A decode step of two streams allocates a few KiB on the calling thread, less than one step's activations
-     * (about 60 KiB for this shape) or the cache, whatever the weights' format (BF16's kernels reorder their input;
-     * Q8_0 and Q4_0 run on the native kernels where the library is loaded, which quantize into a reused buffer).
-     */
-    @ParameterizedTest
-    @org.junit.jupiter.params.provider.EnumSource(value = RuntimeOptions.Weights.class,
-            names = {"F32", "BF16", "Q8_0", "Q4_0"})
-    void aDecodeStepAllocatesNextToNothing(RuntimeOptions.Weights weights) {
-        ModelConfig t = ModelShapes.tinyQwen2();
-        ModelConfig c = new ModelConfig(t.architecture(), 512, 2, 8, 2, 64, 1536, t.vocabSize(), 4096, t.normEps(),
-                t.ropeTheta(), null, true, true, false, "silu", null, t.eosTokenIds(), "float32", null);
-        InMemoryTensorStore store = TestModels.store(c, 74);
-        com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
-        long me = Thread.currentThread().getId();
-        try (DjlCausalLm lm = DjlCausalLm.load(c, store, RuntimeOptions.builder().initialCacheCapacity(600)
-                .weights(weights).build());
-             DecodingSession s = lm.prefill(List.of(TestModels.tokens(c, 40, 1), TestModels.tokens(c, 30, 2)))) {
-            int[] tok = new int[2];
-            // the least over windows of steps: until the JIT compiled the Vector API code, vectors are objects
-            long perStep = Long.MAX_VALUE;
-            // (up to 60 windows: on a loaded machine the JIT may take a few thousand steps to compile everything)
-            for (int window = 0; window < 60 && perStep > 4 << 10; window++) {
-                int steps = 50;
-                long before = threads.getThreadAllocatedBytes(me);
-                for (int i = 0; i < steps; i++) {
-                    tok[0] = (window * steps + i) % c.vocabSize();
-                    tok[1] = (5 * i) % c.vocabSize();
-                    s.append(tok);
-                }
-                perStep = Math.min(perStep, (threads.getThreadAllocatedBytes(me) - before) / steps);
-            }
-            assertTrue(perStep <= 16 << 10, weights + ": bytes allocated per step: " + perStep);
-        }
-    }
 }
