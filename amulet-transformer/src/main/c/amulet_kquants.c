@@ -435,6 +435,32 @@ static kq_fn kq_kernel(int v, int format) {
     }
 }
 
+/* Rows that every pair of columns passes over before the next rows, for more than two columns. */
+#define KQ_MANY_ROWS 32
+
+/*
+ * Any number of columns: one or two straight to the kernel, more in pairs over blocks of KQ_MANY_ROWS rows that stay
+ * in the cache. A column's result is the one it gets alone (the kernels compute each column with the same
+ * arithmetic whatever its neighbour).
+ */
+static void kq_product_any(int v, int format, const uint8_t *w, int rows, int blocks, const int8_t *xq,
+                           const float *xd, const int16_t *xb, int colBlocks, int n, float *y, int yStride, int add) {
+    kq_fn f = kq_kernel(v, format);
+    if (n <= 2) {
+        f(w, rows, blocks, xq, xd, xb, colBlocks, n, y, yStride, add);
+        return;
+    }
+    const size_t rowBytes = (size_t) blocks * BLOCK_BYTES[format];
+    for (int r = 0; r < rows; r += KQ_MANY_ROWS) {
+        int count = rows - r < KQ_MANY_ROWS ? rows - r : KQ_MANY_ROWS;
+        for (int c = 0; c < n; c += 2) {
+            f(w + r * rowBytes, count, blocks, xq + (size_t) c * colBlocks * QK_K, xd + (size_t) c * colBlocks,
+              xb + (size_t) c * colBlocks * 16, colBlocks, n - c < 2 ? 1 : 2, y + (size_t) c * yStride + r, yStride,
+              add);
+        }
+    }
+}
+
 /* ---------------------------------------------------------------- JNI: io.github.amulet4j.transformer.weights.KQuantKernels */
 
 #define KQ_JNI(name) Java_io_github_amulet4j_transformer_weights_KQuantKernels_##name
@@ -490,7 +516,7 @@ JNIEXPORT void JNICALL KQ_JNI(quantize)(JNIEnv *env, jclass cls, jfloatArray x, 
 }
 
 /*
- * Rows [0, rows) of a slab from byte wOff of w (format 0 Q4_K, 1 Q5_K, 2 Q6_K; blocks a row) times n (1 or 2)
+ * Rows [0, rows) of a slab from byte wOff of w (format 0 Q4_K, 1 Q5_K, 2 Q6_K; blocks a row) times n (any number)
  * quantized columns of colBlocks blocks; y[yOff + c * yStride + r] stored or (add) added to. Java checks the bounds.
  */
 JNIEXPORT void JNICALL KQ_JNI(product)(JNIEnv *env, jclass cls, jint format, jbyteArray w, jint wOff, jint rows,
@@ -507,7 +533,8 @@ JNIEXPORT void JNICALL KQ_JNI(product)(JNIEnv *env, jclass cls, jint format, jby
     int16_t *pb = (*env)->GetPrimitiveArrayCritical(env, xb, NULL);
     float *py = (*env)->GetPrimitiveArrayCritical(env, y, NULL);
     if (pw && pq && pd && pb && py) {
-        kq_kernel(kq_current, format)(pw + wOff, rows, blocks, pq, pd, pb, colBlocks, n, py + yOff, yStride, add);
+        kq_product_any(kq_current, format, pw + wOff, rows, blocks, pq, pd, pb, colBlocks, n, py + yOff, yStride,
+                       add ? 1 : 0);
     }
     if (py) (*env)->ReleasePrimitiveArrayCritical(env, y, py, 0);
     if (pb) (*env)->ReleasePrimitiveArrayCritical(env, xb, pb, JNI_ABORT);
