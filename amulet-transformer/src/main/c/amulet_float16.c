@@ -357,8 +357,12 @@ INLINE H_BF16_T void tile_bf16(int R, int C, const uint16_t *w, int cols, const 
 /* Rows that a block of columns passes over before the next rows, and columns a block, for many columns. */
 #define HALF_MANY_ROWS 32
 #define HALF_MANY_COLS 64
+#ifndef BF16_TILE_R
 #define BF16_TILE_R 2
+#endif
+#ifndef BF16_TILE_C
 #define BF16_TILE_C 3
+#endif
 
 /* n columns of bf16 activations on BF16 rows in tiles; rows and columns left over to the one- and two-column kernel. */
 static H_BF16_T void many_bf16(const uint16_t *w, int rows, int cols, const float *x, const uint16_t *xb, int xStride,
