@@ -354,39 +354,49 @@ INLINE H_BF16_T void tile_bf16(int R, int C, const uint16_t *w, int cols, const 
     }
 }
 
-/* Rows that a block of columns passes over before the next rows, and columns a block, for many columns. */
-#define HALF_MANY_ROWS 32
-#define HALF_MANY_COLS 64
+/*
+ * Many columns on BF16 rows: blocks of HALF_BLOCK_COLS columns (their bf16 activations stay in L2) over the whole
+ * matrix, each in row blocks of about BF16_L1_BYTES of weights (kept in L1 while every tile of columns of the block
+ * passes over them); within a row block, a column tile's activations stay in L1 while its tiles walk down the rows.
+ */
 #ifndef BF16_TILE_R
 #define BF16_TILE_R 2
 #endif
 #ifndef BF16_TILE_C
 #define BF16_TILE_C 3
 #endif
+#ifndef HALF_BLOCK_COLS
+#define HALF_BLOCK_COLS 48
+#endif
+#ifndef BF16_L1_BYTES
+#define BF16_L1_BYTES 16384
+#endif
 
 /* n columns of bf16 activations on BF16 rows in tiles; rows and columns left over to the one- and two-column kernel. */
 static H_BF16_T void many_bf16(const uint16_t *w, int rows, int cols, const float *x, const uint16_t *xb, int xStride,
                                int n, float *y, int yStride, int add) {
-    for (int r0 = 0; r0 < rows; r0 += HALF_MANY_ROWS) {
-        int r1 = rows - r0 < HALF_MANY_ROWS ? rows : r0 + HALF_MANY_ROWS;
-        for (int c0 = 0; c0 < n; c0 += HALF_MANY_COLS) {
-            int c1 = n - c0 < HALF_MANY_COLS ? n : c0 + HALF_MANY_COLS;
-            int r = r0;
-            for (; r + BF16_TILE_R <= r1; r += BF16_TILE_R) {
-                int c = c0;
-                for (; c + BF16_TILE_C <= c1; c += BF16_TILE_C) {
+    int rowBlock = BF16_L1_BYTES / (2 * cols);
+    rowBlock = rowBlock < BF16_TILE_R ? BF16_TILE_R : rowBlock - rowBlock % BF16_TILE_R;
+    for (int c0 = 0; c0 < n; c0 += HALF_BLOCK_COLS) {
+        int c1 = n - c0 < HALF_BLOCK_COLS ? n : c0 + HALF_BLOCK_COLS;
+        for (int r0 = 0; r0 < rows; r0 += rowBlock) {
+            int r1 = rows - r0 < rowBlock ? rows : r0 + rowBlock;
+            int rt = r0 + (r1 - r0) / BF16_TILE_R * BF16_TILE_R;
+            int c = c0;
+            for (; c + BF16_TILE_C <= c1; c += BF16_TILE_C) {
+                for (int r = r0; r < rt; r += BF16_TILE_R) {
                     tile_bf16(BF16_TILE_R, BF16_TILE_C, w + (size_t) r * cols, cols, xb + (size_t) c * xStride,
                               xStride, y + (size_t) c * yStride + r, yStride, add);
                 }
-                for (; c < c1; c += 2) {
-                    half_avx512bf16(1, w + (size_t) r * cols, BF16_TILE_R, cols, x + (size_t) c * xStride,
-                                    xb + (size_t) c * xStride, xStride, c1 - c < 2 ? 1 : 2,
-                                    y + (size_t) c * yStride + r, yStride, add);
-                }
             }
-            for (int c = c0; r < r1 && c < c1; c += 2) {
-                half_avx512bf16(1, w + (size_t) r * cols, r1 - r, cols, x + (size_t) c * xStride,
-                                xb + (size_t) c * xStride, xStride, c1 - c < 2 ? 1 : 2, y + (size_t) c * yStride + r,
+            for (; c < c1; c += 2) {
+                half_avx512bf16(1, w + (size_t) r0 * cols, rt - r0, cols, x + (size_t) c * xStride,
+                                xb + (size_t) c * xStride, xStride, c1 - c < 2 ? 1 : 2, y + (size_t) c * yStride + r0,
+                                yStride, add);
+            }
+            for (c = c0; rt < r1 && c < c1; c += 2) {
+                half_avx512bf16(1, w + (size_t) rt * cols, r1 - rt, cols, x + (size_t) c * xStride,
+                                xb + (size_t) c * xStride, xStride, c1 - c < 2 ? 1 : 2, y + (size_t) c * yStride + rt,
                                 yStride, add);
             }
         }
