@@ -228,7 +228,7 @@ static inline KT_AVX2 float kq_hsum(__m256 v) {
         for (int r = 0; r < rows; r++) {                                                                              \
             const uint8_t *wr = w + (size_t) r * blocks * bb;                                                         \
             __m256 a[KQ_TILE], cm[KQ_TILE];                                                                           \
-            for (int j = 0; j < nc; j++) {                                                                            \
+            _Pragma("GCC unroll 4") for (int j = 0; j < nc; j++) {                                                    \
                 a[j] = _mm256_setzero_ps();                                                                           \
                 cm[j] = _mm256_setzero_ps();                                                                          \
             }                                                                                                         \
@@ -240,10 +240,10 @@ static inline KT_AVX2 float kq_hsum(__m256 v) {
                 __m256i hb = five ? _mm256_loadu_si256((const __m256i *) (b + 16)) : _mm256_setzero_si256();          \
                 const int8_t *xk = xq + (size_t) k * QK_K;                                                            \
                 __m256i s[KQ_TILE];                                                                                   \
-                for (int j = 0; j < nc; j++) {                                                                        \
+                _Pragma("GCC unroll 4") for (int j = 0; j < nc; j++) {                                                \
                     s[j] = _mm256_setzero_si256();                                                                    \
                 }                                                                                                     \
-                for (int c = 0; c < 4; c++) {                                                                         \
+                _Pragma("GCC unroll 4") for (int c = 0; c < 4; c++) {                                                 \
                     __m256i q = _mm256_loadu_si256((const __m256i *) (qs + 32 * c));                                  \
                     __m256i lo = _mm256_and_si256(q, m4);                                                             \
                     __m256i hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), m4);                                       \
@@ -253,7 +253,7 @@ static inline KT_AVX2 float kq_hsum(__m256 v) {
                         hi = _mm256_or_si256(hi, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 1), one), 4)); \
                     }                                                                                                 \
                     __m256i sl = _mm256_set1_epi16(sm[2 * c]), sh = _mm256_set1_epi16(sm[2 * c + 1]);                 \
-                    for (int j = 0; j < nc; j++) {                                                                    \
+                    _Pragma("GCC unroll 4") for (int j = 0; j < nc; j++) {                                            \
                         const int8_t *xj = xk + (size_t) j * colBlocks * QK_K + 64 * c;                               \
                         s[j] = MADDW(s[j], _mm256_maddubs_epi16(lo, _mm256_loadu_si256((const __m256i *) xj)), sl);   \
                         s[j] = MADDW(s[j], _mm256_maddubs_epi16(hi, _mm256_loadu_si256((const __m256i *) (xj + 32))), \
@@ -264,14 +264,14 @@ static inline KT_AVX2 float kq_hsum(__m256 v) {
                 __m128i mb = _mm_loadl_epi64((const __m128i *) (sm + 8));                                             \
                 __m256i mins = _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(mb, mb));                                       \
                 float dw = kq_half(b), dm = kq_half(b + 2);                                                           \
-                for (int j = 0; j < nc; j++) {                                                                        \
+                _Pragma("GCC unroll 4") for (int j = 0; j < nc; j++) {                                                \
                     const size_t cj = (size_t) j * colBlocks;                                                         \
                     __m256i mj = _mm256_madd_epi16(_mm256_loadu_si256((const __m256i *) (xb + 16 * (cj + k))), mins); \
                     a[j] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s[j]), _mm256_set1_ps(dw * xd[cj + k]), a[j]);          \
                     cm[j] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(mj), _mm256_set1_ps(dm * xd[cj + k]), cm[j]);          \
                 }                                                                                                     \
             }                                                                                                         \
-            for (int j = 0; j < nc; j++) {                                                                            \
+            _Pragma("GCC unroll 4") for (int j = 0; j < nc; j++) {                                                    \
                 kq_store(y, yStride, r, j, kq_hsum(_mm256_sub_ps(a[j], cm[j])), add);                                 \
             }                                                                                                         \
         }                                                                                                             \
@@ -291,7 +291,7 @@ static inline KT_AVX2 float kq_hsum(__m256 v) {
         for (int r = 0; r < rows; r++) {                                                                              \
             const uint8_t *wr = w + (size_t) r * blocks * 210;                                                        \
             __m256 a[KQ_TILE];                                                                                        \
-            for (int j = 0; j < nc; j++) {                                                                            \
+            _Pragma("GCC unroll 4") for (int j = 0; j < nc; j++) {                                                    \
                 a[j] = _mm256_setzero_ps();                                                                           \
             }                                                                                                         \
             for (int k = 0; k < blocks; k++) {                                                                        \
@@ -301,12 +301,12 @@ static inline KT_AVX2 float kq_hsum(__m256 v) {
                 const int8_t *xk = xq + (size_t) k * QK_K;                                                            \
                 /* 32 x scale x quant sum, subtracted up front */                                                     \
                 __m256i s[KQ_TILE];                                                                                   \
-                for (int j = 0; j < nc; j++) {                                                                        \
+                _Pragma("GCC unroll 4") for (int j = 0; j < nc; j++) {                                                \
                     const int16_t *bj = xb + 16 * ((size_t) j * colBlocks + k);                                       \
                     s[j] = _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_slli_epi32(_mm256_madd_epi16(              \
                             _mm256_loadu_si256((const __m256i *) bj), all), 5));                                      \
                 }                                                                                                     \
-                for (int half = 0; half < 2; half++) {                                                                \
+                _Pragma("GCC unroll 4") for (int half = 0; half < 2; half++) {                                        \
                     __m256i sh = _mm256_broadcastsi128_si256(_mm_cvtepi8_epi16(half ? _mm_unpackhi_epi64(sc8, sc8) : sc8)); \
                     __m256i l0 = _mm256_loadu_si256((const __m256i *) (b + 64 * half));                               \
                     __m256i l1 = _mm256_loadu_si256((const __m256i *) (b + 64 * half + 32));                          \
@@ -319,22 +319,22 @@ static inline KT_AVX2 float kq_hsum(__m256 v) {
                                            _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 4), m2), 4));      \
                     q[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), m4),                            \
                                            _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 6), m2), 4));      \
-                    for (int t = 0; t < 4; t++) {                                                                     \
+                    _Pragma("GCC unroll 4") for (int t = 0; t < 4; t++) {                                             \
                         __m256i sc = _mm256_shuffle_epi8(sh, pick[t]);                                                \
                         const int at = 128 * half + 32 * t;                                                           \
-                        for (int j = 0; j < nc; j++) {                                                                \
+                        _Pragma("GCC unroll 4") for (int j = 0; j < nc; j++) {                                        \
                             const int8_t *xj = xk + (size_t) j * colBlocks * QK_K + at;                               \
                             s[j] = MADDW(s[j], _mm256_maddubs_epi16(q[t], _mm256_loadu_si256((const __m256i *) xj)), sc); \
                         }                                                                                             \
                     }                                                                                                 \
                 }                                                                                                     \
                 float dw = kq_half(b + 208);                                                                          \
-                for (int j = 0; j < nc; j++) {                                                                        \
+                _Pragma("GCC unroll 4") for (int j = 0; j < nc; j++) {                                                \
                     a[j] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s[j]), _mm256_set1_ps(dw * xd[(size_t) j * colBlocks + k]), \
                                            a[j]);                                                                     \
                 }                                                                                                     \
             }                                                                                                         \
-            for (int j = 0; j < nc; j++) {                                                                            \
+            _Pragma("GCC unroll 4") for (int j = 0; j < nc; j++) {                                                    \
                 kq_store(y, yStride, r, j, kq_hsum(a[j]), add);                                                       \
             }                                                                                                         \
         }                                                                                                             \
@@ -435,13 +435,19 @@ static kq_fn kq_kernel(int v, int format) {
     }
 }
 
-/* Rows that every tile of columns passes over before the next rows, for more than KQ_TILE columns. */
-#define KQ_MANY_ROWS 32
+/* For more than KQ_TILE columns: columns a block (their activations stay in L2), weight bytes a row block (in L1). */
+#ifndef KQ_BLOCK_COLS
+#define KQ_BLOCK_COLS 64
+#endif
+#ifndef KQ_L1_BYTES
+#define KQ_L1_BYTES 16384
+#endif
 
 /*
- * Any number of columns: up to KQ_TILE straight to the kernel, more in tiles of KQ_TILE (the last one narrower) over
- * blocks of KQ_MANY_ROWS rows that stay in the cache. A column's result is the one it gets alone (the kernels compute
- * each column with the same arithmetic whatever its neighbours).
+ * Any number of columns: up to KQ_TILE straight to the kernel; more in blocks of KQ_BLOCK_COLS columns over the whole
+ * matrix, each in row blocks of about KQ_L1_BYTES of weights that every tile of KQ_TILE columns (the last one
+ * narrower) passes over in turn. A column's result is the one it gets alone (the kernels compute each column with the
+ * same arithmetic whatever its neighbours).
  */
 static void kq_product_any(int v, int format, const uint8_t *w, int rows, int blocks, const int8_t *xq,
                            const float *xd, const int16_t *xb, int colBlocks, int n, float *y, int yStride, int add) {
@@ -451,12 +457,16 @@ static void kq_product_any(int v, int format, const uint8_t *w, int rows, int bl
         return;
     }
     const size_t rowBytes = (size_t) blocks * BLOCK_BYTES[format];
-    for (int r = 0; r < rows; r += KQ_MANY_ROWS) {
-        int count = rows - r < KQ_MANY_ROWS ? rows - r : KQ_MANY_ROWS;
-        for (int c = 0; c < n; c += KQ_TILE) {
-            f(w + r * rowBytes, count, blocks, xq + (size_t) c * colBlocks * QK_K, xd + (size_t) c * colBlocks,
-              xb + (size_t) c * colBlocks * 16, colBlocks, n - c < KQ_TILE ? n - c : KQ_TILE,
-              y + (size_t) c * yStride + r, yStride, add);
+    const int rowBlock = rowBytes >= KQ_L1_BYTES ? 1 : (int) (KQ_L1_BYTES / rowBytes);
+    for (int c0 = 0; c0 < n; c0 += KQ_BLOCK_COLS) {
+        int c1 = n - c0 < KQ_BLOCK_COLS ? n : c0 + KQ_BLOCK_COLS;
+        for (int r = 0; r < rows; r += rowBlock) {
+            int count = rows - r < rowBlock ? rows - r : rowBlock;
+            for (int c = c0; c < c1; c += KQ_TILE) {
+                f(w + r * rowBytes, count, blocks, xq + (size_t) c * colBlocks * QK_K, xd + (size_t) c * colBlocks,
+                  xb + (size_t) c * colBlocks * 16, colBlocks, c1 - c < KQ_TILE ? c1 - c : KQ_TILE,
+                  y + (size_t) c * yStride + r, yStride, add);
+            }
         }
     }
 }
