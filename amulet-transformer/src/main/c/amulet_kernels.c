@@ -32,8 +32,6 @@
 /* Many columns: rows that a block of columns passes over before the next rows, and columns a block (L2-sized). */
 #define MANY_ROWS 64
 #define MANY_COLS 64
-/* Weight bytes a row block of the AVX-512 VNNI tiles (kept in L1 while the column tiles pass over it). */
-#define MANY_L1_BYTES 16384
 
 enum { V_SCALAR = 0, V_AVX2 = 1, V_AVXVNNI = 2, V_AVX512VNNI = 3, V_COUNT = 4 };
 static const char *const VARIANT_NAMES[V_COUNT] = {"scalar", "avx2", "avx-vnni", "avx512-vnni"};
@@ -527,40 +525,36 @@ static inline __attribute__((always_inline)) T_AVX512 void tile_avx512(
 
 /*
  * n columns of either format in tiles of 4 rows x 4 columns; the rows and columns left over go to the one- and
- * two-column kernel (the same arithmetic per column). Blocks of MANY_COLS columns (their activations stay in L2) go
- * over the whole matrix, each in row blocks of about MANY_L1_BYTES of weights that every column tile passes over in
- * turn (its four columns stay in L1 while it walks down the rows).
+ * two-column kernel (the same arithmetic per column).
  */
 #define MANY_AVX512(NAME, Q4, ONE)                                                                                    \
     static T_AVX512 void NAME(const uint8_t *w, const uint16_t *sc, int rows, int blocks, const int8_t *xq,           \
                               const float *xd, const float *xs, int colBlocks, int n, float *y, int yStride,          \
                               int add) {                                                                              \
         const size_t rowBytes = (size_t) blocks * (Q4 ? QK / 2 : QK);                                                 \
-        int rowBlock = (int) (MANY_L1_BYTES / rowBytes);                                                              \
-        rowBlock = rowBlock < 4 ? 4 : rowBlock & ~3;                                                                  \
-        for (int c0 = 0; c0 < n; c0 += MANY_COLS) {                                                                   \
-            int c1 = n - c0 < MANY_COLS ? n : c0 + MANY_COLS;                                                         \
-            for (int r0 = 0; r0 < rows; r0 += rowBlock) {                                                             \
-                int r1 = rows - r0 < rowBlock ? rows : r0 + rowBlock;                                                 \
-                int rt = r0 + ((r1 - r0) & ~3);                                                                       \
-                int c = c0;                                                                                           \
-                for (; c + 4 <= c1; c += 4) {                                                                         \
-                    for (int r = r0; r < rt; r += 4) {                                                                \
+        for (int r0 = 0; r0 < rows; r0 += MANY_ROWS) {                                                                \
+            int r1 = rows - r0 < MANY_ROWS ? rows : r0 + MANY_ROWS;                                                   \
+            for (int c0 = 0; c0 < n; c0 += MANY_COLS) {                                                               \
+                int c1 = n - c0 < MANY_COLS ? n : c0 + MANY_COLS;                                                     \
+                int r = r0;                                                                                           \
+                for (; r + 4 <= r1; r += 4) {                                                                         \
+                    int c = c0;                                                                                       \
+                    for (; c + 4 <= c1; c += 4) {                                                                     \
                         tile_avx512(Q4, 4, 4, w + r * rowBytes, sc + (size_t) r * blocks, blocks,                     \
                                     xq + (size_t) c * colBlocks * QK, xd + (size_t) c * colBlocks,                    \
                                     xs + (size_t) c * colBlocks, colBlocks, y + (size_t) c * yStride + r, yStride,    \
                                     add);                                                                             \
                     }                                                                                                 \
+                    for (; c < c1; c += 2) {                                                                          \
+                        ONE(w + r * rowBytes, sc + (size_t) r * blocks, 4, blocks, xq + (size_t) c * colBlocks * QK,  \
+                            xd + (size_t) c * colBlocks, xs + (size_t) c * colBlocks, colBlocks,                      \
+                            c1 - c < 2 ? 1 : 2, y + (size_t) c * yStride + r, yStride, add);                          \
+                    }                                                                                                 \
                 }                                                                                                     \
-                for (; c < c1 && r0 < rt; c += 2) {                                                                   \
-                    ONE(w + r0 * rowBytes, sc + (size_t) r0 * blocks, rt - r0, blocks,                                \
-                        xq + (size_t) c * colBlocks * QK, xd + (size_t) c * colBlocks, xs + (size_t) c * colBlocks,   \
-                        colBlocks, c1 - c < 2 ? 1 : 2, y + (size_t) c * yStride + r0, yStride, add);                  \
-                }                                                                                                     \
-                for (c = c0; rt < r1 && c < c1; c += 2) {                                                             \
-                    ONE(w + rt * rowBytes, sc + (size_t) rt * blocks, r1 - rt, blocks,                                \
-                        xq + (size_t) c * colBlocks * QK, xd + (size_t) c * colBlocks, xs + (size_t) c * colBlocks,   \
-                        colBlocks, c1 - c < 2 ? 1 : 2, y + (size_t) c * yStride + rt, yStride, add);                  \
+                for (int c = c0; r < r1 && c < c1; c += 2) {                                                          \
+                    ONE(w + r * rowBytes, sc + (size_t) r * blocks, r1 - r, blocks, xq + (size_t) c * colBlocks * QK, \
+                        xd + (size_t) c * colBlocks, xs + (size_t) c * colBlocks, colBlocks, c1 - c < 2 ? 1 : 2,      \
+                        y + (size_t) c * yStride + r, yStride, add);                                                  \
                 }                                                                                                     \
             }                                                                                                         \
         }                                                                                                             \
