@@ -285,6 +285,124 @@ static H_BF16_T void half_avx512bf16(int bf, const uint16_t *w, int rows, int co
     }
 }
 
+/*
+ * Many columns on BF16 rows: a tile of R rows x C columns (constants after inlining) loads each 32 weights once for
+ * C columns and each 32 activations once for R rows. Every (row, column) gets exactly row_bf16's arithmetic for
+ * that row and column alone (the same four accumulators, the same masked tail, the same final sum), so a column's
+ * result never depends on the columns beside it.
+ */
+INLINE H_BF16_T void tile_bf16(int R, int C, const uint16_t *w, int cols, const uint16_t *xb, int xStride, float *y,
+                               int yStride, int add) {
+    __m512 acc[3][4][4];
+#pragma GCC unroll 3
+    for (int r = 0; r < R; r++) {
+#pragma GCC unroll 4
+        for (int c = 0; c < C; c++) {
+#pragma GCC unroll 4
+            for (int s = 0; s < 4; s++) {
+                acc[r][c][s] = _mm512_setzero_ps();
+            }
+        }
+    }
+    int i = 0;
+    for (; i + 128 <= cols; i += 128) {
+#pragma GCC unroll 4
+        for (int s = 0; s < 4; s++) {
+            __m512i wv[3], xv[4];
+#pragma GCC unroll 3
+            for (int r = 0; r < R; r++) {
+                wv[r] = load32(w + (size_t) r * cols + i + 32 * s);
+            }
+#pragma GCC unroll 4
+            for (int c = 0; c < C; c++) {
+                xv[c] = _mm512_loadu_si512(xb + (size_t) c * xStride + i + 32 * s);
+            }
+#pragma GCC unroll 3
+            for (int r = 0; r < R; r++) {
+#pragma GCC unroll 4
+                for (int c = 0; c < C; c++) {
+                    acc[r][c][s] = dot_bf16(acc[r][c][s], xv[c], wv[r]);
+                }
+            }
+        }
+    }
+    for (; i < cols; i += 32) {
+        int m = cols - i < 32 ? cols - i : 32;
+        __mmask32 k = m == 32 ? (__mmask32) 0xFFFFFFFFu : (__mmask32) ((1u << m) - 1);
+        __m512i wv[3];
+#pragma GCC unroll 3
+        for (int r = 0; r < R; r++) {
+            wv[r] = _mm512_maskz_loadu_epi16(k, w + (size_t) r * cols + i);
+        }
+#pragma GCC unroll 4
+        for (int c = 0; c < C; c++) {
+            __m512i xv = _mm512_maskz_loadu_epi16(k, xb + (size_t) c * xStride + i);
+#pragma GCC unroll 3
+            for (int r = 0; r < R; r++) {
+                acc[r][c][0] = dot_bf16(acc[r][c][0], xv, wv[r]);
+            }
+        }
+    }
+#pragma GCC unroll 3
+    for (int r = 0; r < R; r++) {
+#pragma GCC unroll 4
+        for (int c = 0; c < C; c++) {
+            float s = _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(acc[r][c][0], acc[r][c][1]),
+                                                         _mm512_add_ps(acc[r][c][2], acc[r][c][3])));
+            put(y, yStride, r, c, s, add);
+        }
+    }
+}
+
+/*
+ * Many columns on BF16 rows: blocks of HALF_BLOCK_COLS columns (their bf16 activations stay in L2) over the whole
+ * matrix, each in row blocks of about BF16_L1_BYTES of weights (kept in L1 while every tile of columns of the block
+ * passes over them); within a row block, a column tile's activations stay in L1 while its tiles walk down the rows.
+ */
+#ifndef BF16_TILE_R
+#define BF16_TILE_R 2
+#endif
+#ifndef BF16_TILE_C
+#define BF16_TILE_C 3
+#endif
+#ifndef HALF_BLOCK_COLS
+#define HALF_BLOCK_COLS 48
+#endif
+#ifndef BF16_L1_BYTES
+#define BF16_L1_BYTES 16384
+#endif
+
+/* n columns of bf16 activations on BF16 rows in tiles; rows and columns left over to the one- and two-column kernel. */
+static H_BF16_T void many_bf16(const uint16_t *w, int rows, int cols, const float *x, const uint16_t *xb, int xStride,
+                               int n, float *y, int yStride, int add) {
+    int rowBlock = BF16_L1_BYTES / (2 * cols);
+    rowBlock = rowBlock < BF16_TILE_R ? BF16_TILE_R : rowBlock - rowBlock % BF16_TILE_R;
+    for (int c0 = 0; c0 < n; c0 += HALF_BLOCK_COLS) {
+        int c1 = n - c0 < HALF_BLOCK_COLS ? n : c0 + HALF_BLOCK_COLS;
+        for (int r0 = 0; r0 < rows; r0 += rowBlock) {
+            int r1 = rows - r0 < rowBlock ? rows : r0 + rowBlock;
+            int rt = r0 + (r1 - r0) / BF16_TILE_R * BF16_TILE_R;
+            int c = c0;
+            for (; c + BF16_TILE_C <= c1; c += BF16_TILE_C) {
+                for (int r = r0; r < rt; r += BF16_TILE_R) {
+                    tile_bf16(BF16_TILE_R, BF16_TILE_C, w + (size_t) r * cols, cols, xb + (size_t) c * xStride,
+                              xStride, y + (size_t) c * yStride + r, yStride, add);
+                }
+            }
+            for (; c < c1; c += 2) {
+                half_avx512bf16(1, w + (size_t) r0 * cols, rt - r0, cols, x + (size_t) c * xStride,
+                                xb + (size_t) c * xStride, xStride, c1 - c < 2 ? 1 : 2, y + (size_t) c * yStride + r0,
+                                yStride, add);
+            }
+            for (c = c0; rt < r1 && c < c1; c += 2) {
+                half_avx512bf16(1, w + (size_t) rt * cols, r1 - rt, cols, x + (size_t) c * xStride,
+                                xb + (size_t) c * xStride, xStride, c1 - c < 2 ? 1 : 2, y + (size_t) c * yStride + rt,
+                                yStride, add);
+            }
+        }
+    }
+}
+
 /* float_to_bf16 sixteen at a time (the same rounding, NaN included). */
 static H_512_T void to_bf16_avx512(const float *x, int values, uint16_t *out) {
     const __m512i abs = _mm512_set1_epi32(0x7FFFFFFF), inf = _mm512_set1_epi32(0x7F800000);
@@ -349,6 +467,37 @@ static half_fn half_kernel(int v) {
 
 /* ---------------------------------------------------------------- JNI: ...transformer.weights.NativeFloat16Kernels */
 
+#ifndef HALF_MANY_ROWS
+#define HALF_MANY_ROWS 32
+#endif
+
+/*
+ * Any number of columns: one or two straight to the kernel; more in the BF16 tiles (vdpbf16ps) or in pairs over
+ * blocks of HALF_MANY_ROWS rows that stay in the cache. A column's result is the one it gets alone.
+ */
+static void half_product_any(int v, int bf, const uint16_t *w, int rows, int cols, const float *x, const uint16_t *xb,
+                             int xStride, int n, float *y, int yStride, int add) {
+    half_fn f = half_kernel(v);
+    if (n <= 2) {
+        f(bf, w, rows, cols, x, xb, xStride, n, y, yStride, add);
+        return;
+    }
+#ifdef HALF_X86
+    if (v == H_AVX512BF16 && bf && xb != NULL) {
+        many_bf16(w, rows, cols, x, xb, xStride, n, y, yStride, add);
+        return;
+    }
+#endif
+    for (int r = 0; r < rows; r += HALF_MANY_ROWS) {
+        int count = rows - r < HALF_MANY_ROWS ? rows - r : HALF_MANY_ROWS;
+        for (int c = 0; c < n; c += 2) {
+            f(bf, w + (size_t) r * cols, count, cols, x + (size_t) c * xStride,
+              xb == NULL ? NULL : xb + (size_t) c * xStride, xStride, n - c < 2 ? 1 : 2,
+              y + (size_t) c * yStride + r, yStride, add);
+        }
+    }
+}
+
 #define HALF_JNI(name) Java_io_github_amulet4j_transformer_weights_NativeFloat16Kernels_##name
 
 JNIEXPORT jint JNICALL HALF_JNI(supportedVariants)(JNIEnv *env, jclass cls) {
@@ -397,7 +546,7 @@ JNIEXPORT void JNICALL HALF_JNI(toBf16)(JNIEnv *env, jclass cls, jfloatArray x, 
 }
 
 /*
- * Rows [0, rows) of a slab of 16-bit weights from byte wOff (cols weights a row, BF16 when bf) times n (1 or 2)
+ * Rows [0, rows) of a slab of 16-bit weights from byte wOff (cols weights a row, BF16 when bf) times n (any number)
  * columns: float32 x from xOff (column c at xOff + c * xStride) or, where xb is not null and the variant has
  * vdpbf16ps, the same values rounded to bf16 in xb; y[yOff + c * yStride + r] stored or (add) added to.
  * The Java side checks every bound.
@@ -412,8 +561,8 @@ JNIEXPORT void JNICALL HALF_JNI(product)(JNIEnv *env, jclass cls, jboolean bf, j
     uint16_t *pb = xb == NULL || half_current != H_AVX512BF16 ? NULL : (*env)->GetPrimitiveArrayCritical(env, xb, NULL);
     float *py = (*env)->GetPrimitiveArrayCritical(env, y, NULL);
     if (pw && px && py && (xb == NULL || half_current != H_AVX512BF16 || pb)) {
-        half_kernel(half_current)(bf ? 1 : 0, (const uint16_t *) (pw + wOff), rows, cols, px + xOff,
-                                  pb ? pb + xOff : NULL, xStride, n, py + yOff, yStride, add ? 1 : 0);
+        half_product_any(half_current, bf ? 1 : 0, (const uint16_t *) (pw + wOff), rows, cols, px + xOff,
+                         pb ? pb + xOff : NULL, xStride, n, py + yOff, yStride, add ? 1 : 0);
     }
     if (py) (*env)->ReleasePrimitiveArrayCritical(env, y, py, 0);
     if (pb) (*env)->ReleasePrimitiveArrayCritical(env, xb, pb, JNI_ABORT);

@@ -29,6 +29,9 @@
 #endif
 
 #define QK 32
+/* Many columns: rows that a block of columns passes over before the next rows, and columns a block (L2-sized). */
+#define MANY_ROWS 64
+#define MANY_COLS 64
 
 enum { V_SCALAR = 0, V_AVX2 = 1, V_AVXVNNI = 2, V_AVX512VNNI = 3, V_COUNT = 4 };
 static const char *const VARIANT_NAMES[V_COUNT] = {"scalar", "avx2", "avx-vnni", "avx512-vnni"};
@@ -402,6 +405,163 @@ static T_AVX512 void q40_avx512vnni(const uint8_t *w, const uint16_t *sc, int ro
         store(y, yStride, r, 0, s0, add);
     }
 }
+
+/*
+ * Many columns: a tile of R rows x C columns (constants after inlining) reads each weight pair of blocks once for C
+ * columns and each activation pair once for R rows. Every (row, column) gets exactly row_avx512's arithmetic for that
+ * row and that column alone, so a column's result never depends on the columns beside it:
+ *  - the same int32 lanes: Q4_0 as there (unsigned nibbles times signed activations); Q8_0 as vpdpbusd of the
+ *    activations plus 128 (unsigned) with the signed weights, started from -128 x the lane's weight sum: the same
+ *    exact integer as |w| times x with w's sign;
+ *  - the same float32 steps in the same order: the lane scale dw x dx (a product of two permuted vectors is the
+ *    permutation of the product), one fma a pair of blocks into one accumulator, the odd last block and Q4_0's block
+ *    sums apart, the same final reduction.
+ */
+static inline __attribute__((always_inline)) T_AVX512 void tile_avx512(
+        int q4, int R, int C, const uint8_t *w, const uint16_t *sc, int blocks, const int8_t *xq, const float *xd,
+        const float *xs, int colBlocks, float *y, int yStride, int add) {
+    const int qb = q4 ? QK / 2 : QK;
+    const size_t rowBytes = (size_t) blocks * qb;
+    const __m512i zero = _mm512_setzero_si512();
+    const __m512i bias = _mm512_set1_epi8((char) 0x80);
+    const __m512i first = _mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1);
+    const __m512i step = _mm512_set1_epi32(2);
+    __m512 acc[4][4];
+    __m512 dw[4], dx[4];
+#pragma GCC unroll 4
+    for (int r = 0; r < R; r++) {
+#pragma GCC unroll 4
+        for (int c = 0; c < C; c++) {
+            acc[r][c] = _mm512_setzero_ps();
+        }
+    }
+    const int pairs = blocks & ~1;
+    for (int k0 = 0; k0 < pairs; k0 += 16) {
+        int m = blocks - k0 < 16 ? blocks - k0 : 16;
+        __mmask16 mk = (__mmask16) ((1u << m) - 1);
+#pragma GCC unroll 4
+        for (int r = 0; r < R; r++) {
+            dw[r] = _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(mk, sc + (size_t) r * blocks + k0));
+        }
+#pragma GCC unroll 4
+        for (int c = 0; c < C; c++) {
+            dx[c] = _mm512_maskz_loadu_ps(mk, xd + (size_t) c * colBlocks + k0);
+        }
+        __m512i idx = first;
+        int end = pairs - k0 < 16 ? pairs : k0 + 16;
+        for (int k = k0; k < end; k += 2) {
+            __m512i wv[4], init[4];
+            __m512 pw[4];
+#pragma GCC unroll 4
+            for (int r = 0; r < R; r++) {
+                const uint8_t *p = w + r * rowBytes + (size_t) k * qb;
+                if (q4) {
+                    wv[r] = nibbles2(p);
+                } else {
+                    wv[r] = _mm512_loadu_si512(p);
+                    init[r] = _mm512_sub_epi32(zero, _mm512_dpbusd_epi32(zero, bias, wv[r]));
+                }
+                pw[r] = _mm512_permutexvar_ps(idx, dw[r]);
+            }
+#pragma GCC unroll 4
+            for (int c = 0; c < C; c++) {
+                __m512i xv = _mm512_loadu_si512(xq + ((size_t) c * colBlocks + k) * QK);
+                if (!q4) {
+                    xv = _mm512_xor_si512(xv, bias);
+                }
+                __m512 px = _mm512_permutexvar_ps(idx, dx[c]);
+#pragma GCC unroll 4
+                for (int r = 0; r < R; r++) {
+                    __m512i dot = q4 ? _mm512_dpbusd_epi32(zero, wv[r], xv)
+                                     : _mm512_dpbusd_epi32(init[r], xv, wv[r]);
+                    acc[r][c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), _mm512_mul_ps(pw[r], px), acc[r][c]);
+                }
+            }
+            idx = _mm512_add_epi32(idx, step);
+        }
+    }
+    /* the accumulators reduced (unrolled: they stay in registers), then the odd last block, the Q4_0 block sums
+       and the final sum, (row, column) by (row, column) as row_avx512 */
+    float sums[4][4];
+#pragma GCC unroll 4
+    for (int r = 0; r < R; r++) {
+#pragma GCC unroll 4
+        for (int c = 0; c < C; c++) {
+            sums[r][c] = _mm512_reduce_add_ps(acc[r][c]);
+        }
+    }
+    for (int r = 0; r < R; r++) {
+        const uint8_t *wr = w + r * rowBytes;
+        const uint16_t *sr = sc + (size_t) r * blocks;
+        for (int c = 0; c < C; c++) {
+            const int8_t *xc = xq + (size_t) c * colBlocks * QK;
+            const float *dc = xd + (size_t) c * colBlocks;
+            float t = 0;
+            __m512 corr = _mm512_setzero_ps();
+            for (int k = 0; k < blocks; k += 16) {
+                int m = blocks - k < 16 ? blocks - k : 16;
+                __mmask16 mk = (__mmask16) ((1u << m) - 1);
+                __m512 d = _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(mk, sr + k));
+                if (q4) {
+                    corr = _mm512_fmadd_ps(d, _mm512_maskz_loadu_ps(mk, xs + (size_t) c * colBlocks + k), corr);
+                }
+                if (m & 1) {
+                    float s[16];
+                    _mm512_storeu_ps(s, _mm512_mul_ps(d, _mm512_maskz_loadu_ps(mk, dc + k)));
+                    int j = m - 1;
+                    const uint8_t *wb = wr + (size_t) (k + j) * qb;
+                    __m256i v = q4 ? nibbles(wb) : _mm256_loadu_si256((const __m256i *) wb);
+                    __m256i u = q4 ? v : _mm256_sign_epi8(v, v);
+                    __m256i xa = _mm256_loadu_si256((const __m256i *) (xc + (size_t) (k + j) * QK));
+                    t += hsum256(_mm256_cvtepi32_ps(dot_avx512_256(u, q4 ? xa : _mm256_sign_epi8(xa, v)))) * s[j];
+                }
+            }
+            float out = sums[r][c] + t - (q4 ? 8 * _mm512_reduce_add_ps(corr) : 0.0f);
+            store(y, yStride, r, c, out, add);
+        }
+    }
+}
+
+
+/*
+ * n columns of either format in tiles of 4 rows x 4 columns; the rows and columns left over go to the one- and
+ * two-column kernel (the same arithmetic per column).
+ */
+#define MANY_AVX512(NAME, Q4, ONE)                                                                                    \
+    static T_AVX512 void NAME(const uint8_t *w, const uint16_t *sc, int rows, int blocks, const int8_t *xq,           \
+                              const float *xd, const float *xs, int colBlocks, int n, float *y, int yStride,          \
+                              int add) {                                                                              \
+        const size_t rowBytes = (size_t) blocks * (Q4 ? QK / 2 : QK);                                                 \
+        for (int r0 = 0; r0 < rows; r0 += MANY_ROWS) {                                                                \
+            int r1 = rows - r0 < MANY_ROWS ? rows : r0 + MANY_ROWS;                                                   \
+            for (int c0 = 0; c0 < n; c0 += MANY_COLS) {                                                               \
+                int c1 = n - c0 < MANY_COLS ? n : c0 + MANY_COLS;                                                     \
+                int r = r0;                                                                                           \
+                for (; r + 4 <= r1; r += 4) {                                                                         \
+                    int c = c0;                                                                                       \
+                    for (; c + 4 <= c1; c += 4) {                                                                     \
+                        tile_avx512(Q4, 4, 4, w + r * rowBytes, sc + (size_t) r * blocks, blocks,                     \
+                                    xq + (size_t) c * colBlocks * QK, xd + (size_t) c * colBlocks,                    \
+                                    xs + (size_t) c * colBlocks, colBlocks, y + (size_t) c * yStride + r, yStride,    \
+                                    add);                                                                             \
+                    }                                                                                                 \
+                    for (; c < c1; c += 2) {                                                                          \
+                        ONE(w + r * rowBytes, sc + (size_t) r * blocks, 4, blocks, xq + (size_t) c * colBlocks * QK,  \
+                            xd + (size_t) c * colBlocks, xs + (size_t) c * colBlocks, colBlocks,                      \
+                            c1 - c < 2 ? 1 : 2, y + (size_t) c * yStride + r, yStride, add);                          \
+                    }                                                                                                 \
+                }                                                                                                     \
+                for (int c = c0; r < r1 && c < c1; c += 2) {                                                          \
+                    ONE(w + r * rowBytes, sc + (size_t) r * blocks, r1 - r, blocks, xq + (size_t) c * colBlocks * QK, \
+                        xd + (size_t) c * colBlocks, xs + (size_t) c * colBlocks, colBlocks, c1 - c < 2 ? 1 : 2,      \
+                        y + (size_t) c * yStride + r, yStride, add);                                                  \
+                }                                                                                                     \
+            }                                                                                                         \
+        }                                                                                                             \
+    }
+
+MANY_AVX512(q80_many_avx512, 0, q80_avx512vnni)
+MANY_AVX512(q40_many_avx512, 1, q40_avx512vnni)
 #endif /* AMULET_X86 */
 
 /* ---------------------------------------------------------------- dispatch */
@@ -455,6 +615,35 @@ static kernel_fn kernel(int v, int q4) {
         case V_AVX512VNNI: return q4 ? q40_avx512vnni : q80_avx512vnni;
 #endif
         default: return q4 ? q40_scalar : q80_scalar;
+    }
+}
+
+/*
+ * Any number of columns: one or two straight to the kernel; more in pairs over blocks of MANY_ROWS rows that stay in
+ * the cache, or the AVX-512 VNNI tiles. Each column's result is the one it gets alone (every kernel computes a
+ * column with the same arithmetic whatever its neighbours).
+ */
+static void product_any(int v, int q4, const uint8_t *w, const uint16_t *sc, int rows, int blocks, const int8_t *xq,
+                        const float *xd, const float *xs, int colBlocks, int n, float *y, int yStride, int add) {
+    if (n <= 2) {
+        kernel(v, q4)(w, sc, rows, blocks, xq, xd, xs, colBlocks, n, y, yStride, add);
+        return;
+    }
+#ifdef AMULET_X86
+    if (v == V_AVX512VNNI) {
+        (q4 ? q40_many_avx512 : q80_many_avx512)(w, sc, rows, blocks, xq, xd, xs, colBlocks, n, y, yStride, add);
+        return;
+    }
+#endif
+    const size_t rowBytes = (size_t) blocks * (q4 ? QK / 2 : QK);
+    kernel_fn f = kernel(v, q4);
+    for (int r = 0; r < rows; r += MANY_ROWS) {
+        int count = rows - r < MANY_ROWS ? rows - r : MANY_ROWS;
+        for (int c = 0; c < n; c += 2) {
+            f(w + r * rowBytes, sc + (size_t) r * blocks, count, blocks, xq + (size_t) c * colBlocks * QK,
+              xd + (size_t) c * colBlocks, xs + (size_t) c * colBlocks, colBlocks, n - c < 2 ? 1 : 2,
+              y + (size_t) c * yStride + r, yStride, add);
+        }
     }
 }
 
@@ -516,7 +705,7 @@ JNIEXPORT void JNICALL JNI_FN(quantize)(JNIEnv *env, jclass cls, jfloatArray x, 
 }
 
 /*
- * Rows [0, rows) of a weight slab range times n (1 or 2) quantized activation columns:
+ * Rows [0, rows) of a weight slab range times n (any number) quantized activation columns:
  * weights at w[wOff...] (a row's quants contiguous: blocks * 32 bytes for Q8_0, blocks * 16 for Q4_0), float16 scales
  * at sc[sOff...] (blocks a row); activations from block xBlock of each column, colBlocks blocks a column;
  * y[yOff + c * yStride + r] stored or (add) added to. The Java side checks every bound.
@@ -534,8 +723,8 @@ JNIEXPORT void JNICALL JNI_FN(product)(JNIEnv *env, jclass cls, jboolean q4, jby
     float *pxs = (*env)->GetPrimitiveArrayCritical(env, xs, NULL);
     float *py = (*env)->GetPrimitiveArrayCritical(env, y, NULL);
     if (pw && ps && pq && pd && pxs && py) {
-        kernel(current, q4)(pw + wOff, ps + sOff, rows, blocks, pq + (size_t) xBlock * QK, pd + xBlock, pxs + xBlock,
-                            colBlocks, n, py + yOff, yStride, add);
+        product_any(current, q4 ? 1 : 0, pw + wOff, ps + sOff, rows, blocks, pq + (size_t) xBlock * QK, pd + xBlock,
+                    pxs + xBlock, colBlocks, n, py + yOff, yStride, add ? 1 : 0);
     }
     if (py) (*env)->ReleasePrimitiveArrayCritical(env, y, py, 0);
     if (pxs) (*env)->ReleasePrimitiveArrayCritical(env, xs, pxs, JNI_ABORT);

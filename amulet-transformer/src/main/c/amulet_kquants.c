@@ -2,8 +2,8 @@
  * Amulet's native K-quant kernels (issue 26): Q4_K, Q5_K and Q6_K weights held in ggml's own blocks (block_q4_K,
  * block_q5_K, block_q6_K: 256 weights a block, rows of whole blocks, one after the other as a GGUF file has them)
  * times activations quantized per block of 256 to 8 bits with sums of every 16 quants (llama.cpp's Q8_K idea, with a
- * float32 scale), one or two columns (the two Amulet streams read each weight once). Compiled into the same
- * libamulet_kernels.so as amulet_kernels.c; bound to io.github.amulet4j.transformer.weights.KQuantKernels.
+ * float32 scale), any number of columns in tiles of up to four (a weight block unpacked once for the whole tile).
+ * Compiled into the same libamulet_kernels.so as amulet_kernels.c; bound to io.github.amulet4j.transformer.weights.KQuantKernels.
  *
  * C and intrinsics only; every variant has its own target attribute and is chosen at run time with
  * __builtin_cpu_supports (never -march=native). Variants, numbered as amulet_kernels.c numbers them: 0 scalar C,
@@ -29,6 +29,9 @@
 #endif
 
 #define QK_K 256
+
+/* Columns a tile of the 256-bit kernels takes at once: each weight block is unpacked once for all of them. */
+#define KQ_TILE 4
 
 enum { KV_SCALAR = 0, KV_AVX2 = 1, KV_AVXVNNI = 2, KV_AVX512VNNI = 3, KV_COUNT = 4 };
 static const char *const KV_NAMES[KV_COUNT] = {"scalar", "avx2", "avx-vnni", "avx512-vnni"};
@@ -197,35 +200,50 @@ static inline KT_AVX2 float kq_hsum(__m256 v) {
 #define MADDW_AVXVNNI(acc, p, s) _mm256_dpwssd_avx_epi32(acc, p, s)
 #define MADDW_AVX512(acc, p, s) _mm256_dpwssd_epi32(acc, p, s)
 
+/* A kernel of one variant for n = 1..KQ_TILE columns: CALL specialised (inlined) for each column count NC. */
+#define KQ_WRAP(NAME, T, CALL)                                                                                        \
+    static T void NAME(const uint8_t *w, int rows, int blocks, const int8_t *xq, const float *xd,                    \
+                       const int16_t *xb, int colBlocks, int n, float *y, int yStride, int add) {                    \
+        switch (n) {                                                                                                  \
+            case 4: { const int NC = 4; CALL; break; }                                                                \
+            case 3: { const int NC = 3; CALL; break; }                                                                \
+            case 2: { const int NC = 2; CALL; break; }                                                                \
+            default: { const int NC = 1; CALL; break; }                                                               \
+        }                                                                                                             \
+    }
+
 /*
- * The 256-bit kernels of one variant (T its target attribute, MADDW int16 pairs x scales accumulated into int32).
- * Each block: its weights' quants as unsigned bytes, 32 at a time, vpmaddubsw with the activation quants (int16
- * pairs; at most 2 x 63 x 127, no saturation), then times the piece's sub-block scale into one int32 accumulator per
- * column; the block's int32 sum converted once and multiplied by d x dx.
+ * The 256-bit kernels of one variant (T its target attribute, MADDW int16 pairs x scales accumulated into int32),
+ * for tiles of 1 to KQ_TILE columns. Each block: its weights' quants as unsigned bytes, 32 at a time (unpacked once
+ * for every column of the tile), vpmaddubsw with each column's activation quants (int16 pairs; at most 2 x 63 x 127,
+ * no saturation), then times the piece's sub-block scale into one int32 accumulator per column; the block's int32
+ * sum converted once and multiplied by d x dx. A column's arithmetic is the same whatever the tile's width.
  */
 #define KQ_256(SUF, T, MADDW)                                                                                         \
-    static T void q45k_##SUF(int five, const uint8_t *w, int rows, int blocks, const int8_t *xq, const float *xd,    \
-                             const int16_t *xb, int colBlocks, int n, float *y, int yStride, int add) {               \
+    static inline __attribute__((always_inline)) T void q45k_##SUF##_t(                                               \
+            const int five, const int nc, const uint8_t *w, int rows, int blocks, const int8_t *xq, const float *xd,  \
+            const int16_t *xb, int colBlocks, float *y, int yStride, int add) {                                       \
         const int bb = five ? 176 : 144;                                                                              \
-        const __m256i m4 = _mm256_set1_epi8(0x0F), one = _mm256_set1_epi8(1);                                        \
-        const int8_t *x1 = xq + (size_t) colBlocks * QK_K;                                                            \
-        const float *d1 = xd + colBlocks;                                                                             \
-        const int16_t *b1 = xb + (size_t) colBlocks * 16;                                                             \
-        const int two = n == 2;                                                                                       \
+        const __m256i m4 = _mm256_set1_epi8(0x0F), one = _mm256_set1_epi8(1);                                         \
         for (int r = 0; r < rows; r++) {                                                                              \
             const uint8_t *wr = w + (size_t) r * blocks * bb;                                                         \
-            __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();                                                \
-            __m256 c0 = _mm256_setzero_ps(), c1 = _mm256_setzero_ps();                                                \
+            __m256 a[KQ_TILE], cm[KQ_TILE];                                                                           \
+            _Pragma("GCC unroll 4") for (int j = 0; j < nc; j++) {                                                    \
+                a[j] = _mm256_setzero_ps();                                                                           \
+                cm[j] = _mm256_setzero_ps();                                                                          \
+            }                                                                                                         \
             for (int k = 0; k < blocks; k++) {                                                                        \
                 const uint8_t *b = wr + (size_t) k * bb;                                                              \
                 uint8_t sm[16];                                                                                       \
                 kq_scales(b + 4, sm);                                                                                 \
                 const uint8_t *qs = b + (five ? 48 : 16);                                                             \
                 __m256i hb = five ? _mm256_loadu_si256((const __m256i *) (b + 16)) : _mm256_setzero_si256();          \
-                const int8_t *xa = xq + (size_t) k * QK_K;                                                            \
-                const int8_t *xc = x1 + (size_t) k * QK_K;                                                            \
-                __m256i s0 = _mm256_setzero_si256(), s1 = _mm256_setzero_si256();                                     \
-                for (int c = 0; c < 4; c++) {                                                                         \
+                const int8_t *xk = xq + (size_t) k * QK_K;                                                            \
+                __m256i s[KQ_TILE];                                                                                   \
+                _Pragma("GCC unroll 4") for (int j = 0; j < nc; j++) {                                                \
+                    s[j] = _mm256_setzero_si256();                                                                    \
+                }                                                                                                     \
+                _Pragma("GCC unroll 4") for (int c = 0; c < 4; c++) {                                                 \
                     __m256i q = _mm256_loadu_si256((const __m256i *) (qs + 32 * c));                                  \
                     __m256i lo = _mm256_and_si256(q, m4);                                                             \
                     __m256i hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), m4);                                       \
@@ -235,74 +253,60 @@ static inline KT_AVX2 float kq_hsum(__m256 v) {
                         hi = _mm256_or_si256(hi, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 1), one), 4)); \
                     }                                                                                                 \
                     __m256i sl = _mm256_set1_epi16(sm[2 * c]), sh = _mm256_set1_epi16(sm[2 * c + 1]);                 \
-                    s0 = MADDW(s0, _mm256_maddubs_epi16(lo, _mm256_loadu_si256((const __m256i *) (xa + 64 * c))), sl); \
-                    s0 = MADDW(s0, _mm256_maddubs_epi16(hi, _mm256_loadu_si256((const __m256i *) (xa + 64 * c + 32))), \
-                               sh);                                                                                   \
-                    if (two) {                                                                                        \
-                        s1 = MADDW(s1, _mm256_maddubs_epi16(lo, _mm256_loadu_si256((const __m256i *) (xc + 64 * c))), \
-                                   sl);                                                                               \
-                        s1 = MADDW(s1, _mm256_maddubs_epi16(hi,                                                       \
-                                       _mm256_loadu_si256((const __m256i *) (xc + 64 * c + 32))), sh);                \
+                    _Pragma("GCC unroll 4") for (int j = 0; j < nc; j++) {                                            \
+                        const int8_t *xj = xk + (size_t) j * colBlocks * QK_K + 64 * c;                               \
+                        s[j] = MADDW(s[j], _mm256_maddubs_epi16(lo, _mm256_loadu_si256((const __m256i *) xj)), sl);   \
+                        s[j] = MADDW(s[j], _mm256_maddubs_epi16(hi, _mm256_loadu_si256((const __m256i *) (xj + 32))), \
+                                     sh);                                                                             \
                     }                                                                                                 \
                 }                                                                                                     \
                 /* the minimums, each twice, against the 16-quant sums */                                             \
                 __m128i mb = _mm_loadl_epi64((const __m128i *) (sm + 8));                                             \
                 __m256i mins = _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(mb, mb));                                       \
                 float dw = kq_half(b), dm = kq_half(b + 2);                                                           \
-                __m256i m0 = _mm256_madd_epi16(_mm256_loadu_si256((const __m256i *) (xb + 16 * k)), mins);            \
-                a0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s0), _mm256_set1_ps(dw * xd[k]), a0);                         \
-                c0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(m0), _mm256_set1_ps(dm * xd[k]), c0);                         \
-                if (two) {                                                                                            \
-                    __m256i mm1 = _mm256_madd_epi16(_mm256_loadu_si256((const __m256i *) (b1 + 16 * k)), mins);       \
-                    a1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s1), _mm256_set1_ps(dw * d1[k]), a1);                     \
-                    c1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(mm1), _mm256_set1_ps(dm * d1[k]), c1);                    \
+                _Pragma("GCC unroll 4") for (int j = 0; j < nc; j++) {                                                \
+                    const size_t cj = (size_t) j * colBlocks;                                                         \
+                    __m256i mj = _mm256_madd_epi16(_mm256_loadu_si256((const __m256i *) (xb + 16 * (cj + k))), mins); \
+                    a[j] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s[j]), _mm256_set1_ps(dw * xd[cj + k]), a[j]);          \
+                    cm[j] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(mj), _mm256_set1_ps(dm * xd[cj + k]), cm[j]);          \
                 }                                                                                                     \
             }                                                                                                         \
-            kq_store(y, yStride, r, 0, kq_hsum(_mm256_sub_ps(a0, c0)), add);                                          \
-            if (two) {                                                                                                \
-                kq_store(y, yStride, r, 1, kq_hsum(_mm256_sub_ps(a1, c1)), add);                                      \
+            _Pragma("GCC unroll 4") for (int j = 0; j < nc; j++) {                                                    \
+                kq_store(y, yStride, r, j, kq_hsum(_mm256_sub_ps(a[j], cm[j])), add);                                 \
             }                                                                                                         \
         }                                                                                                             \
     }                                                                                                                 \
-    static T void q4k_##SUF(const uint8_t *w, int rows, int blocks, const int8_t *xq, const float *xd,               \
-                            const int16_t *xb, int colBlocks, int n, float *y, int yStride, int add) {                \
-        if (n == 2) q45k_##SUF(0, w, rows, blocks, xq, xd, xb, colBlocks, 2, y, yStride, add);                        \
-        else q45k_##SUF(0, w, rows, blocks, xq, xd, xb, colBlocks, 1, y, yStride, add);                               \
-    }                                                                                                                 \
-    static T void q5k_##SUF(const uint8_t *w, int rows, int blocks, const int8_t *xq, const float *xd,               \
-                            const int16_t *xb, int colBlocks, int n, float *y, int yStride, int add) {                \
-        if (n == 2) q45k_##SUF(1, w, rows, blocks, xq, xd, xb, colBlocks, 2, y, yStride, add);                        \
-        else q45k_##SUF(1, w, rows, blocks, xq, xd, xb, colBlocks, 1, y, yStride, add);                               \
-    }                                                                                                                 \
-    static T void q6k_##SUF##_n(int two, const uint8_t *w, int rows, int blocks, const int8_t *xq, const float *xd,  \
-                                const int16_t *xb, int colBlocks, float *y, int yStride, int add) {                   \
-        const __m256i m4 = _mm256_set1_epi8(0x0F), m2 = _mm256_set1_epi8(3);                                         \
-        const int8_t *x1 = xq + (size_t) colBlocks * QK_K;                                                            \
-        const float *d1 = xd + colBlocks;                                                                             \
-        const int16_t *b1 = xb + (size_t) colBlocks * 16;                                                             \
+    static inline __attribute__((always_inline)) T void q6k_##SUF##_t(                                                \
+            const int nc, const uint8_t *w, int rows, int blocks, const int8_t *xq, const float *xd,                  \
+            const int16_t *xb, int colBlocks, float *y, int yStride, int add) {                                       \
+        const __m256i m4 = _mm256_set1_epi8(0x0F), m2 = _mm256_set1_epi8(3);                                          \
         /* picks int16 number 2t (low lane) and 2t+1 (high lane) of eight, t = 0..3 */                                \
         const __m256i pick[4] = {                                                                                     \
             _mm256_setr_epi8(0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3), \
             _mm256_setr_epi8(4, 5, 4, 5, 4, 5, 4, 5, 4, 5, 4, 5, 4, 5, 4, 5, 6, 7, 6, 7, 6, 7, 6, 7, 6, 7, 6, 7, 6, 7, 6, 7), \
-            _mm256_setr_epi8(8, 9, 8, 9, 8, 9, 8, 9, 8, 9, 8, 9, 8, 9, 8, 9, 10, 11, 10, 11, 10, 11, 10, 11, 10, 11, \
+            _mm256_setr_epi8(8, 9, 8, 9, 8, 9, 8, 9, 8, 9, 8, 9, 8, 9, 8, 9, 10, 11, 10, 11, 10, 11, 10, 11, 10, 11,  \
                              10, 11, 10, 11, 10, 11),                                                                 \
-            _mm256_setr_epi8(12, 13, 12, 13, 12, 13, 12, 13, 12, 13, 12, 13, 12, 13, 12, 13, 14, 15, 14, 15, 14, 15, \
+            _mm256_setr_epi8(12, 13, 12, 13, 12, 13, 12, 13, 12, 13, 12, 13, 12, 13, 12, 13, 14, 15, 14, 15, 14, 15,  \
                              14, 15, 14, 15, 14, 15, 14, 15, 14, 15)};                                                \
         for (int r = 0; r < rows; r++) {                                                                              \
             const uint8_t *wr = w + (size_t) r * blocks * 210;                                                        \
-            __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();                                                \
+            __m256 a[KQ_TILE];                                                                                        \
+            _Pragma("GCC unroll 4") for (int j = 0; j < nc; j++) {                                                    \
+                a[j] = _mm256_setzero_ps();                                                                           \
+            }                                                                                                         \
             for (int k = 0; k < blocks; k++) {                                                                        \
                 const uint8_t *b = wr + (size_t) k * 210;                                                             \
                 __m128i sc8 = _mm_loadu_si128((const __m128i *) (b + 192));                                           \
                 __m256i all = _mm256_cvtepi8_epi16(sc8);                                                              \
-                const int8_t *xa = xq + (size_t) k * QK_K;                                                            \
-                const int8_t *xc = x1 + (size_t) k * QK_K;                                                            \
+                const int8_t *xk = xq + (size_t) k * QK_K;                                                            \
                 /* 32 x scale x quant sum, subtracted up front */                                                     \
-                __m256i s0 = _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_slli_epi32(_mm256_madd_epi16(            \
-                        _mm256_loadu_si256((const __m256i *) (xb + 16 * k)), all), 5));                               \
-                __m256i s1 = two ? _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_slli_epi32(_mm256_madd_epi16(      \
-                        _mm256_loadu_si256((const __m256i *) (b1 + 16 * k)), all), 5)) : _mm256_setzero_si256();      \
-                for (int half = 0; half < 2; half++) {                                                                \
+                __m256i s[KQ_TILE];                                                                                   \
+                _Pragma("GCC unroll 4") for (int j = 0; j < nc; j++) {                                                \
+                    const int16_t *bj = xb + 16 * ((size_t) j * colBlocks + k);                                       \
+                    s[j] = _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_slli_epi32(_mm256_madd_epi16(              \
+                            _mm256_loadu_si256((const __m256i *) bj), all), 5));                                      \
+                }                                                                                                     \
+                _Pragma("GCC unroll 4") for (int half = 0; half < 2; half++) {                                        \
                     __m256i sh = _mm256_broadcastsi128_si256(_mm_cvtepi8_epi16(half ? _mm_unpackhi_epi64(sc8, sc8) : sc8)); \
                     __m256i l0 = _mm256_loadu_si256((const __m256i *) (b + 64 * half));                               \
                     __m256i l1 = _mm256_loadu_si256((const __m256i *) (b + 64 * half + 32));                          \
@@ -315,33 +319,29 @@ static inline KT_AVX2 float kq_hsum(__m256 v) {
                                            _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 4), m2), 4));      \
                     q[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), m4),                            \
                                            _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 6), m2), 4));      \
-                    for (int t = 0; t < 4; t++) {                                                                     \
+                    _Pragma("GCC unroll 4") for (int t = 0; t < 4; t++) {                                             \
                         __m256i sc = _mm256_shuffle_epi8(sh, pick[t]);                                                \
                         const int at = 128 * half + 32 * t;                                                           \
-                        s0 = MADDW(s0, _mm256_maddubs_epi16(q[t], _mm256_loadu_si256((const __m256i *) (xa + at))), sc); \
-                        if (two) {                                                                                    \
-                            s1 = MADDW(s1, _mm256_maddubs_epi16(q[t], _mm256_loadu_si256((const __m256i *) (xc + at))), \
-                                       sc);                                                                           \
+                        _Pragma("GCC unroll 4") for (int j = 0; j < nc; j++) {                                        \
+                            const int8_t *xj = xk + (size_t) j * colBlocks * QK_K + at;                               \
+                            s[j] = MADDW(s[j], _mm256_maddubs_epi16(q[t], _mm256_loadu_si256((const __m256i *) xj)), sc); \
                         }                                                                                             \
                     }                                                                                                 \
                 }                                                                                                     \
                 float dw = kq_half(b + 208);                                                                          \
-                a0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s0), _mm256_set1_ps(dw * xd[k]), a0);                         \
-                if (two) {                                                                                            \
-                    a1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s1), _mm256_set1_ps(dw * d1[k]), a1);                     \
+                _Pragma("GCC unroll 4") for (int j = 0; j < nc; j++) {                                                \
+                    a[j] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s[j]), _mm256_set1_ps(dw * xd[(size_t) j * colBlocks + k]), \
+                                           a[j]);                                                                     \
                 }                                                                                                     \
             }                                                                                                         \
-            kq_store(y, yStride, r, 0, kq_hsum(a0), add);                                                             \
-            if (two) {                                                                                                \
-                kq_store(y, yStride, r, 1, kq_hsum(a1), add);                                                         \
+            _Pragma("GCC unroll 4") for (int j = 0; j < nc; j++) {                                                    \
+                kq_store(y, yStride, r, j, kq_hsum(a[j]), add);                                                       \
             }                                                                                                         \
         }                                                                                                             \
     }                                                                                                                 \
-    static T void q6k_##SUF(const uint8_t *w, int rows, int blocks, const int8_t *xq, const float *xd,               \
-                            const int16_t *xb, int colBlocks, int n, float *y, int yStride, int add) {                \
-        if (n == 2) q6k_##SUF##_n(1, w, rows, blocks, xq, xd, xb, colBlocks, y, yStride, add);                        \
-        else q6k_##SUF##_n(0, w, rows, blocks, xq, xd, xb, colBlocks, y, yStride, add);                               \
-    }
+    KQ_WRAP(q4k_##SUF, T, q45k_##SUF##_t(0, NC, w, rows, blocks, xq, xd, xb, colBlocks, y, yStride, add))             \
+    KQ_WRAP(q5k_##SUF, T, q45k_##SUF##_t(1, NC, w, rows, blocks, xq, xd, xb, colBlocks, y, yStride, add))             \
+    KQ_WRAP(q6k_##SUF, T, q6k_##SUF##_t(NC, w, rows, blocks, xq, xd, xb, colBlocks, y, yStride, add))
 
 KQ_256(avx2, KT_AVX2, MADDW_AVX2)
 #ifdef KQ_AVXVNNI
@@ -435,6 +435,42 @@ static kq_fn kq_kernel(int v, int format) {
     }
 }
 
+/* For more than KQ_TILE columns: columns a block (their activations stay in L2), weight bytes a row block (in L1). */
+#ifndef KQ_BLOCK_COLS
+#define KQ_BLOCK_COLS 64
+#endif
+#ifndef KQ_L1_BYTES
+#define KQ_L1_BYTES 16384
+#endif
+
+/*
+ * Any number of columns: up to KQ_TILE straight to the kernel; more in blocks of KQ_BLOCK_COLS columns over the whole
+ * matrix, each in row blocks of about KQ_L1_BYTES of weights that every tile of KQ_TILE columns (the last one
+ * narrower) passes over in turn. A column's result is the one it gets alone (the kernels compute each column with the
+ * same arithmetic whatever its neighbours).
+ */
+static void kq_product_any(int v, int format, const uint8_t *w, int rows, int blocks, const int8_t *xq,
+                           const float *xd, const int16_t *xb, int colBlocks, int n, float *y, int yStride, int add) {
+    kq_fn f = kq_kernel(v, format);
+    if (n <= KQ_TILE) {
+        f(w, rows, blocks, xq, xd, xb, colBlocks, n, y, yStride, add);
+        return;
+    }
+    const size_t rowBytes = (size_t) blocks * BLOCK_BYTES[format];
+    const int rowBlock = rowBytes >= KQ_L1_BYTES ? 1 : (int) (KQ_L1_BYTES / rowBytes);
+    for (int c0 = 0; c0 < n; c0 += KQ_BLOCK_COLS) {
+        int c1 = n - c0 < KQ_BLOCK_COLS ? n : c0 + KQ_BLOCK_COLS;
+        for (int r = 0; r < rows; r += rowBlock) {
+            int count = rows - r < rowBlock ? rows - r : rowBlock;
+            for (int c = c0; c < c1; c += KQ_TILE) {
+                f(w + r * rowBytes, count, blocks, xq + (size_t) c * colBlocks * QK_K, xd + (size_t) c * colBlocks,
+                  xb + (size_t) c * colBlocks * 16, colBlocks, c1 - c < KQ_TILE ? c1 - c : KQ_TILE,
+                  y + (size_t) c * yStride + r, yStride, add);
+            }
+        }
+    }
+}
+
 /* ---------------------------------------------------------------- JNI: io.github.amulet4j.transformer.weights.KQuantKernels */
 
 #define KQ_JNI(name) Java_io_github_amulet4j_transformer_weights_KQuantKernels_##name
@@ -490,7 +526,7 @@ JNIEXPORT void JNICALL KQ_JNI(quantize)(JNIEnv *env, jclass cls, jfloatArray x, 
 }
 
 /*
- * Rows [0, rows) of a slab from byte wOff of w (format 0 Q4_K, 1 Q5_K, 2 Q6_K; blocks a row) times n (1 or 2)
+ * Rows [0, rows) of a slab from byte wOff of w (format 0 Q4_K, 1 Q5_K, 2 Q6_K; blocks a row) times n (any number)
  * quantized columns of colBlocks blocks; y[yOff + c * yStride + r] stored or (add) added to. Java checks the bounds.
  */
 JNIEXPORT void JNICALL KQ_JNI(product)(JNIEnv *env, jclass cls, jint format, jbyteArray w, jint wOff, jint rows,
@@ -507,7 +543,8 @@ JNIEXPORT void JNICALL KQ_JNI(product)(JNIEnv *env, jclass cls, jint format, jby
     int16_t *pb = (*env)->GetPrimitiveArrayCritical(env, xb, NULL);
     float *py = (*env)->GetPrimitiveArrayCritical(env, y, NULL);
     if (pw && pq && pd && pb && py) {
-        kq_kernel(kq_current, format)(pw + wOff, rows, blocks, pq, pd, pb, colBlocks, n, py + yOff, yStride, add);
+        kq_product_any(kq_current, format, pw + wOff, rows, blocks, pq, pd, pb, colBlocks, n, py + yOff, yStride,
+                       add ? 1 : 0);
     }
     if (py) (*env)->ReleasePrimitiveArrayCritical(env, y, py, 0);
     if (pb) (*env)->ReleasePrimitiveArrayCritical(env, xb, pb, JNI_ABORT);

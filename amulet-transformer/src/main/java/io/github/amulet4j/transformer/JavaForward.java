@@ -118,7 +118,7 @@ public final class JavaForward implements ForwardPass {
     private final float[][] accumulators;
 
     private Runnable probe;
-    /** Whether products the native kernels take (decode, short prefill) run on them ({@link Kernels#NATIVE}). */
+    /** Whether products the native kernels take (every one, any column count) run on them ({@link Kernels#NATIVE}). */
     private final boolean nativeKernels;
     private final String kernelsLine;
     /** The activations of the product in flight, quantized for the native kernels. */
@@ -1025,22 +1025,19 @@ public final class JavaForward implements ForwardPass {
      * in pieces of whole tiles that the pool's threads claim until none are left (a thread the machine does not
      * schedule in time is not waited for).
      */
-    /**
-     * Most columns a product sends to the native kernels: a decode step (one or two streams). Longer products (prefill)
-     * run on the Java kernels, whatever their length, so that a prompt's logits do not depend on how it is cut into
-     * chunks or how much of it the prompt cache held (the native kernels quantize or round the activations, the Java
-     * ones do not; a served answer then equals a fresh server's). The kernels themselves take up to
-     * {@link WeightMatrix#NATIVE_MAX_COLUMNS} (their tests and {@code KernelBenchmark}).
+    /*
+     * With native kernels on, every product they take runs on them, whatever its column count (a prefill chunk of any
+     * length, a decode step of any number of streams): each column's result is bit for bit the one it gets alone
+     * (WeightMatrix#nativeProduct), so a prompt's logits do not depend on how it is cut into chunks, on how much of it
+     * the prompt cache held, or on which requests share a batched step. The Java kernels have the same property.
      */
-    static final int NATIVE_DISPATCH_COLUMNS = 2;
-
     private void product(LinearWeight weight, float[] in, int n, float[] y) {
         int rows = weight.rows();
         WeightMatrix matrix = weight.matrix();
         // a kernel call prepares its whole input (BF16/F16 reorder it, many columns pack it): few pieces for many columns
         int perThread = n > 2 ? 1 : PIECES_PER_THREAD;
         int pieces = (int) Math.max(1, Math.min((long) workers.threads() * perThread, rows / MIN_PIECE_ROWS));
-        boolean quantized = nativeKernels && n <= NATIVE_DISPATCH_COLUMNS && matrix.nativeProduct(n);
+        boolean quantized = nativeKernels && matrix.nativeProduct(n);
         if (quantized) {
             // the activations quantized once per product, on this thread; every piece reads them
             matrix.quantize(in, n, quantizedInput);

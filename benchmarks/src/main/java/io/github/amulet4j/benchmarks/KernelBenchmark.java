@@ -92,7 +92,7 @@ public class KernelBenchmark {
         baseline = kernel.equals("baseline");
         if (kernel.equals("native")) {
             if (!first.nativeProduct(n)) {
-                throw new IllegalStateException("kernel native multiplies Q8_0, Q4_0, F16 and BF16 with one or two columns where "
+                throw new IllegalStateException("kernel native multiplies Q8_0, Q4_0, F16, BF16 and the K-quants where "
                         + "the library loaded (" + (NativeKernels.available() ? "variant " + NativeKernels.variantName()
                         : NativeKernels.unavailableReason()) + "), not " + format + " with " + n);
             }

@@ -3,7 +3,8 @@ package io.github.amulet4j.transformer.weights;
 /**
  * The native K-quant kernels (src/main/c/amulet_kquants.c, in the same library as {@link NativeKernels}, loaded by
  * it): Q4_K, Q5_K and Q6_K weights in ggml's blocks times activations quantized per block of 256 to 8 bits with the
- * sums of every 16 quants ({@link QuantizedInput}, as llama.cpp's Q8_K), one or two columns. The library picks the
+ * sums of every 16 quants ({@link QuantizedInput}, as llama.cpp's Q8_K), any number of columns (pairs over blocks
+ * of rows), each column's result bit for bit the one it gets alone. The library picks the
  * widest variant this CPU has (scalar, AVX2, AVX-VNNI, AVX-512 VNNI) at run time, numbered as {@link NativeKernels}
  * numbers its variants. Available exactly when {@link NativeKernels#available()} is.
  */

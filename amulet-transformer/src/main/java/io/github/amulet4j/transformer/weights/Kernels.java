@@ -4,8 +4,9 @@ import java.util.Locale;
 
 /**
  * Which kernels multiply the weights: {@link #JAVA} (the Vector API kernels, every format), {@link #NATIVE} (the C
- * kernels of {@link NativeKernels}, {@link NativeFloat16Kernels} and {@link KQuantKernels} for the one- and two-column
- * products of a decode step in Q8_0, Q4_0, F16, BF16, Q4_K, Q5_K and Q6_K, the Java ones for prefill and the rest) or
+ * kernels of {@link NativeKernels}, {@link NativeFloat16Kernels} and {@link KQuantKernels} for every product in Q8_0,
+ * Q4_0, F16, BF16, Q4_K, Q5_K and Q6_K, prefill and decode steps of any width, each column's result the one it gets
+ * alone; the Java ones for the other formats) or
  * {@link #AUTO} (native where the library is loaded and has a SIMD variant for this CPU, else Java).
  */
 public enum Kernels {
@@ -61,6 +62,6 @@ public enum Kernels {
                     + "Q8_0, Q4_0, F16, BF16 and the K-quants only, not " + format + ")";
         }
         return "native kernels " + NativeKernels.variantName(format) + " (" + asked + ") for " + format
-                + " decode steps (one or two columns), Java kernels for prefill";
+                + " products (prefill and decode)";
     }
 }

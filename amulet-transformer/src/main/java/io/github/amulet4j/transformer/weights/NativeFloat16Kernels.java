@@ -2,7 +2,8 @@ package io.github.amulet4j.transformer.weights;
 
 /**
  * The native kernels for 16-bit float weights (src/main/c/amulet_float16.c, in the library {@link NativeKernels}
- * loads): F16 and BF16 rows times one or two float32 activation columns, each weight read once for both columns.
+ * loads): F16 and BF16 rows times any number of float32 activation columns (one or two in a decode step, each
+ * weight read once for both; more in tiles), each column's result bit for bit the one it gets alone.
  * F16 is widened with F16C's {@code vcvtph2ps}, BF16 with a 16-bit shift (AVX2, AVX-512F) or, where the CPU has
  * AVX-512 BF16, multiplied with {@code vdpbf16ps} on activations rounded to bfloat16 as llama.cpp rounds them
  * ({@link #bf16Dot()}; the rounding error: {@link QuantizedInput}). The variant is chosen at run time, apart from

@@ -12,8 +12,9 @@ import java.util.Locale;
 
 /**
  * The native dot-product kernels (src/main/c/amulet_kernels.c, issue 26): Q8_0 and Q4_0 weights times activations
- * quantized per block of 32 to 8 bits ({@link QuantizedInput}), one or two columns, with the byte dot-product
- * instructions the Vector API lacks ({@code vpdpbusd} with AVX-512 VNNI or AVX-VNNI, {@code vpmaddubsw} with AVX2).
+ * quantized per block of 32 to 8 bits ({@link QuantizedInput}), any number of columns (one or two in a decode step,
+ * each weight read once for both; more in tiles, each column's result bit for bit the one it gets alone), with the
+ * byte dot-product instructions the Vector API lacks ({@code vpdpbusd} with AVX-512 VNNI or AVX-VNNI, {@code vpmaddubsw} with AVX2).
  * The library is built by the Maven build with the system C compiler into the jar under
  * {@code native/linux-x86_64/}; at first use it is copied to a temporary file and loaded with {@link System#load}.
  * The library picks the widest variant this CPU has at run time ({@link #variantName()}).

@@ -348,31 +348,14 @@ public final class WeightMatrix {
     }
 
     /**
-     * Most columns the native kernels multiply at once: a decode step (one or two) and a short prefill, in pairs of
-     * columns over blocks of {@value #NATIVE_ROW_BLOCK} rows that stay in the cache. A short prompt's products then
-     * need no JIT-compiled many-column kernel (cold, the Java one took seconds for the first prompt). Above this the
-     * compiled Java kernel is the faster one: 4864 x 896 on one core, G weight-columns/s per CPU-second, Java against
-     * native, Q8_0 27.6 / 42.3 at 16 columns, 65.1 / 43.9 at 64, 77.2 / 45.8 at 256 (BF16 alike).
-     */
-    public static final int NATIVE_MAX_COLUMNS = 32;
-    /** Rows that every pair of columns passes over before the next block, for more than two columns. */
-    private static final int NATIVE_ROW_BLOCK = 64;
-
-    /**
      * Whether {@link #multiply(QuantizedInput, float[], int, int)} can multiply {@code n} columns with the native
      * kernels: the library is loaded, the format is one they take ({@link NativeKernels#supports}: Q8_0, Q4_0, F16,
-     * BF16, Q4_K, Q5_K, Q6_K) and {@code n} is 1 to {@link #nativeMaxColumns} of it.
+     * BF16, Q4_K, Q5_K, Q6_K) and {@code n} is at least 1. Any number of columns: the kernels tile them (pairs of
+     * columns over blocks of rows, or tiles of rows x columns with AVX-512), and every column's result is bit for bit
+     * the one it gets alone, whatever the columns beside it and whatever the row range.
      */
     public boolean nativeProduct(int n) {
-        return n >= 1 && n <= nativeMaxColumns(format) && NativeKernels.supports(format) && NativeKernels.available();
-    }
-
-    /**
-     * Most columns the native kernels multiply at once in {@code format}: {@value #NATIVE_MAX_COLUMNS}, or 2 (a decode
-     * step) for the K-quants, whose kernels take one or two columns.
-     */
-    public static int nativeMaxColumns(WeightFormat format) {
-        return format.superBlocks() ? 2 : NATIVE_MAX_COLUMNS;
+        return n >= 1 && NativeKernels.supports(format) && NativeKernels.available();
     }
 
     private boolean float16() {
@@ -432,31 +415,28 @@ public final class WeightMatrix {
             multiplySuperBlocks(q, y, from, to);
             return;
         }
-        int block = n <= 2 ? rows : NATIVE_ROW_BLOCK;
         for (int j = 0; j < panels.length; j++) {
             WeightPanel p = panels[j];
             for (int r = from; r < to; ) {
-                // a run of rows within one slab (and, for many columns, one block of rows)
-                int end = Math.min(to, Math.min((r / p.rowsPerSlab + 1) * p.rowsPerSlab, r + block));
-                for (int c = 0; c < n; c += 2) {
-                    nativeRun(p, j > 0, q, c, Math.min(2, n - c), y, r, end);
-                }
+                // a run of rows within one slab; the library tiles the columns
+                int end = Math.min(to, (r / p.rowsPerSlab + 1) * p.rowsPerSlab);
+                nativeRun(p, j > 0, q, n, y, r, end);
                 r = end;
             }
         }
     }
 
-    /** Rows {@code [r, end)} of panel {@code p} (in one slab) times columns {@code c} and, for {@code nc} 2, c + 1. */
-    private void nativeRun(WeightPanel p, boolean add, QuantizedInput q, int c, int nc, float[] y, int r, int end) {
+    /** Rows {@code [r, end)} of panel {@code p} (in one slab) times the {@code n} columns of {@code q}. */
+    private void nativeRun(WeightPanel p, boolean add, QuantizedInput q, int n, float[] y, int r, int end) {
         if (float16()) {
             boolean bf = format == WeightFormat.BF16;
             NativeFloat16Kernels.product(bf, p.data(r), p.offset(r), end - r, p.cols, q.floats,
-                    bf && q.rounded ? q.bf16 : null, c * cols + p.first, cols, nc, y, c * rows + r, rows, add);
+                    bf && q.rounded ? q.bf16 : null, p.first, cols, n, y, r, rows, add);
         } else {
             int colBlocks = cols / WeightFormat.BLOCK;
             NativeKernels.product(format == WeightFormat.Q4_0, p.data(r), p.offset(r), p.scales(r), p.scaleOffset(r),
-                    end - r, p.blocks, q.quants, q.scales, q.sums, c * colBlocks + p.first / WeightFormat.BLOCK,
-                    colBlocks, nc, y, c * rows + r, rows, add);
+                    end - r, p.blocks, q.quants, q.scales, q.sums, p.first / WeightFormat.BLOCK, colBlocks, n, y, r,
+                    rows, add);
         }
     }
 
@@ -476,8 +456,7 @@ public final class WeightMatrix {
     private void requireNative(int n) {
         if (!nativeProduct(n)) {
             throw new IllegalStateException("the native kernels cannot multiply " + n + " column(s) of " + format
-                    + (NativeKernels.available() ? " (Q8_0, Q4_0, F16, BF16 and the K-quants, 1 to "
-                    + nativeMaxColumns(format) + " columns)"
+                    + (NativeKernels.available() ? " (Q8_0, Q4_0, F16, BF16 and the K-quants, 1 column or more)"
                     : ": " + NativeKernels.unavailableReason()));
         }
     }

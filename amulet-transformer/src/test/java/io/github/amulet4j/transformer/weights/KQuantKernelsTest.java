@@ -197,7 +197,7 @@ class KQuantKernelsTest {
                     byte[] raw = randomBlocks(f, shape[0], shape[1], random);
                     WeightMatrix m = matrix(f, raw, shape[0], shape[1], WeightMatrix.MAX_SLAB_BYTES);
                     float[] w = dequantized(f, raw, shape[0], shape[1]);
-                    for (int n : new int[] {1, 2}) {
+                    for (int n : new int[] {1, 2, 5}) {
                         float[] x = randoms(random, n * shape[1]);
                         NativeVariants.agreeWithScalar(NativeVariants.K_QUANTS, n * shape[0], 2e-5, v -> true,
                                 m + " n " + n, (variant, magnitude) -> check(m, w, x, n, variant, magnitude));

@@ -41,8 +41,8 @@ class NativeFloat16KernelsTest {
                 for (int[] shape : SHAPES) {
                     Random random = new Random(17L * shape[0] + shape[1] + f.ordinal());
                     WeightMatrix m = WeightMatrix.of(f, randoms(random, shape[0] * shape[1]), shape[0], shape[1]);
-                    // decode (one, two columns) and short prefill (odd and even counts, pairs over row blocks)
-                    for (int n : new int[] {1, 2, 3, 6, 9, WeightMatrix.NATIVE_MAX_COLUMNS}) {
+                    // decode (one, two columns) and prefill (odd and even counts: tiles, pairs over row blocks, columns left over)
+                    for (int n : new int[] {1, 2, 3, 6, 9, 18}) {
                         float[] x = randoms(random, n * shape[1]);
                         // vdpbf16ps multiplies activations rounded to bfloat16: checked against its own naive sum
                         boolean bf16 = f == WeightFormat.BF16;
@@ -175,7 +175,8 @@ class NativeFloat16KernelsTest {
                 () -> f16.multiply(forQ8, new float[4], 0, 4));
         assertTrue(e.getMessage().contains("F16"), e.getMessage());
         assertThrows(IllegalArgumentException.class, () -> q8.multiply(q, new float[8], 0, 4));
-        assertThrows(IllegalStateException.class, () -> f16.quantize(new float[65 * 64], 65, new QuantizedInput()));
+        assertThrows(IllegalStateException.class, () -> f16.quantize(new float[64], 0, new QuantizedInput()));
+        assertThrows(IllegalArgumentException.class, () -> f16.quantize(new float[64 * 64], 65, new QuantizedInput()));
     }
 
     private static float[] randoms(Random random, int n) {

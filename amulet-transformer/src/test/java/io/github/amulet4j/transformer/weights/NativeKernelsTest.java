@@ -64,8 +64,8 @@ class NativeKernelsTest {
                 for (int[] shape : SHAPES) {
                     Random random = new Random(31L * shape[0] + shape[1] + f.ordinal());
                     WeightMatrix m = WeightMatrix.of(f, randoms(random, shape[0] * shape[1]), shape[0], shape[1]);
-                    // decode (one, two columns) and short prefill (odd and even counts, pairs over row blocks)
-                    for (int n : new int[] {1, 2, 3, 6, 9, WeightMatrix.NATIVE_MAX_COLUMNS}) {
+                    // decode (one, two columns) and prefill (odd and even counts: tiles, pairs over row blocks, columns left over)
+                    for (int n : new int[] {1, 2, 3, 6, 9, 18}) {
                         float[] x = randoms(random, n * shape[1]);
                         // relative to the sum of the terms' magnitudes (Q4_0's block sums cancel most of the nibbles'
                         // offset)
@@ -157,7 +157,8 @@ class NativeKernelsTest {
         assertThrows(IllegalArgumentException.class, () -> m.multiply(q, new float[40], 0, 40));
         WeightMatrix f32 = WeightMatrix.of(WeightFormat.F32, randoms(new Random(4), 4 * 64), 4, 64);
         assertThrows(IllegalStateException.class, () -> f32.quantize(new float[64], 1, new QuantizedInput()));
-        assertThrows(IllegalStateException.class, () -> m.quantize(new float[65 * 64], 65, new QuantizedInput()));
+        assertThrows(IllegalStateException.class, () -> m.quantize(new float[64], 0, new QuantizedInput()));
+        assertThrows(IllegalArgumentException.class, () -> m.quantize(new float[64 * 64], 65, new QuantizedInput()));
     }
 
     @Test
