@@ -302,7 +302,8 @@ class ScoreCommandTest {
         assertEquals(x.size(), y.size());
         for (int i = 0; i < x.size(); i++) {
             double want = x.get(i).get("reward").getAsDouble();
-            assertEquals(want, y.get(i).get("reward").getAsDouble(), 1e-4 * Math.max(1e-2, Math.abs(want)), "row " + i);
+            // 1e-3: a matrix whose rows are not whole blocks is F32 in the GGUF and F16 when quantized on load
+            assertEquals(want, y.get(i).get("reward").getAsDouble(), 1e-3 * Math.max(1e-2, Math.abs(want)), "row " + i);
             assertEquals(x.get(i).get("reward_tokens"), y.get(i).get("reward_tokens"));
             assertEquals(gguf.toString(), y.get(i).get("reward_model").getAsString());
         }
