@@ -2,10 +2,12 @@ package io.github.amulet4j.djl;
 
 import io.github.amulet4j.backend.DecodingSession;
 import io.github.amulet4j.backend.Logits;
+import io.github.amulet4j.djl.gguf.GgufModel;
 import io.github.amulet4j.djl.model.RuntimeOptions;
 import io.github.amulet4j.formats.checkpoint.Checkpoints;
 import io.github.amulet4j.formats.checkpoint.ClassifierConfig;
 import io.github.amulet4j.formats.checkpoint.TensorStore;
+import io.github.amulet4j.formats.gguf.GgufClassifier;
 import io.github.amulet4j.transformer.CheckpointTensors;
 import io.github.amulet4j.transformer.DecoderLm;
 import io.github.amulet4j.transformer.DecoderSettings;
@@ -29,7 +31,8 @@ import java.util.Objects;
  * a generation prompt and tokenized as a {@link RewardEncoding} says (the model's documented use, or the Amulet paper's
  * script); {@link #encode} does that once and {@link #scoreEncoded} scores the {@link RewardTokens}.
  *
- * <p>Runs on the Java kernels in any of their weight formats ({@link RuntimeOptions#weights()}); a GPU, float16 or the
+ * <p>Read from a Hugging Face folder, or from a GGUF file whose head is stored as llama.cpp stores a classifier's
+ * ({@link GgufClassifier}: {@code cls.output.weight}, read at the last token; ArmoRM has no GGUF form). Runs on the Java kernels in any of their weight formats ({@link RuntimeOptions#weights()}); a GPU, float16 or the
  * engine kernel are refused for now. Not thread-safe: one thread scores at a time.
  */
 public final class RewardModel implements AutoCloseable {
@@ -59,10 +62,12 @@ public final class RewardModel implements AutoCloseable {
     public static final String ARMO_RM_GATE_TEXT = "<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n";
 
     /**
-     * Loads the reward model {@code options} names (a local folder or a Hub id).
+     * Loads the reward model {@code options} names (a local folder, a GGUF file with a classification head, or a Hub
+     * id).
      *
      * @throws io.github.amulet4j.formats.checkpoint.CheckpointException naming the file and field when the model is not
      *                                                                  a sequence-classification model this library runs
+     *                                                                  (a GGUF file: naming the missing head)
      * @throws IllegalArgumentException when the runtime options ask for something the reward path does not run, or a
      *                                  tensor (the {@code score} head included) is missing or misshapen
      */
@@ -74,35 +79,55 @@ public final class RewardModel implements AutoCloseable {
                     + "--add-modules jdk.incubator.vector); got device " + runtime.device() + ", dtype "
                     + runtime.computeType() + ", linear kernel " + runtime.linearKernel());
         }
-        Path folder = ModelFiles.resolve(options, true);
-        if (!java.nio.file.Files.isDirectory(folder)) {
-            throw new IllegalArgumentException(folder + " is a file; a reward model is read from a Hugging Face folder "
-                    + "(config.json naming a ...ForSequenceClassification or " + ClassifierConfig.ARMO_RM
-                    + " architecture, the tokenizer, and safetensors with the head): GGUF reward models are not read");
+        Path path = ModelFiles.resolve(options, true);
+        if (GgufModel.isGguf(path.toString()) && java.nio.file.Files.isRegularFile(path)) {
+            try (GgufModel gguf = GgufModel.open(path)) {
+                ClassifierConfig config = GgufClassifier.read(gguf.file(), gguf.config());
+                return create(options, runtime, config, PromptRenderer.load(gguf), gguf.weights());
+            }
         }
-        ClassifierConfig config = ClassifierConfig.readFolder(folder);
-        PromptRenderer prompts = PromptRenderer.load(folder, config.body());
+        if (!java.nio.file.Files.isDirectory(path)) {
+            throw new IllegalArgumentException(path + " is neither a folder nor a GGUF file; a reward model is a Hugging"
+                    + " Face folder (config.json naming a ...ForSequenceClassification or " + ClassifierConfig.ARMO_RM
+                    + " architecture, the tokenizer, and safetensors with the head) or a GGUF file with a '"
+                    + GgufClassifier.HEAD + "' head");
+        }
+        ClassifierConfig config = ClassifierConfig.readFolder(path);
+        PromptRenderer prompts = PromptRenderer.load(path, config.body());
+        TensorStore store;
+        try {
+            store = Checkpoints.open(path);
+        } catch (IOException | RuntimeException | Error e) {
+            prompts.close();
+            throw e;
+        }
+        try (store) {
+            return create(options, runtime, config, prompts, store);
+        }
+    }
+
+    /** The model over an open store; closes {@code prompts} when it fails. */
+    private static RewardModel create(ModelOptions options, RuntimeOptions runtime, ClassifierConfig config,
+                                      PromptRenderer prompts, TensorStore store) {
         DecoderLm lm = null;
         GatedRewardHead gated = null;
         try {
-            try (TensorStore store = Checkpoints.open(folder)) {
-                CheckpointTensors tensors = new CheckpointTensors(config.body(), store, runtime.checkpointName());
-                if (config.gating() != null) {
-                    gated = GatedRewardHead.read(config, store, runtime.checkpointName());
-                }
-                JavaForward forward = JavaForward.load(config.body(), store, runtime.checkpointName(),
-                        runtime.weights().format(), runtime.effectiveProductThreads(), gated != null
-                                ? tensors.hiddenStateHead()
-                                : tensors.classifierHead(ClassifierConfig.HEAD, config.numLabels()));
-                lm = new DecoderLm(config.body(), new DecoderSettings(runtime.checkpointName(), true,
-                        runtime.initialCacheCapacity(), runtime.prefillChunk()), forward);
+            CheckpointTensors tensors = new CheckpointTensors(config.body(), store, runtime.checkpointName());
+            if (config.gating() != null) {
+                gated = GatedRewardHead.read(config, store, runtime.checkpointName());
             }
+            JavaForward forward = JavaForward.load(config.body(), store, runtime.checkpointName(),
+                    runtime.weights().format(), runtime.effectiveProductThreads(), gated != null
+                            ? tensors.hiddenStateHead()
+                            : tensors.classifierHead(ClassifierConfig.HEAD, config.numLabels()));
+            lm = new DecoderLm(config.body(), new DecoderSettings(runtime.checkpointName(), true,
+                    runtime.initialCacheCapacity(), runtime.prefillChunk()), forward);
             LOG.info("loaded reward model {} ({}, {} layers, hidden {}, {} label(s): {}), weights {}", options.model(),
                     config.architecture(), config.body().numLayers(), config.body().hiddenSize(), config.numLabels(),
                     config.labels(), lm.weightFormats());
             int[] pattern = gated == null ? null : prompts.tokenizer().encode(ARMO_RM_GATE_TEXT);
             return new RewardModel(options.model(), config, prompts, lm, gated, pattern);
-        } catch (IOException | RuntimeException | Error e) {
+        } catch (RuntimeException | Error e) {
             if (lm != null) {
                 lm.close();
             }

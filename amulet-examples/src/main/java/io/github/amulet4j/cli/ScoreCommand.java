@@ -32,7 +32,8 @@ public final class ScoreCommand implements Callable<Integer> {
     List<Path> results;
 
     @Option(names = "--reward-model", paramLabel = "PATH|HUB_ID", required = true,
-            description = "The reward model: a local folder or a Hub id.")
+            description = "The reward model: a local folder, a GGUF file with a classification head "
+                    + "(cls.output.weight), or a Hub id.")
     String rewardModel;
 
     @Option(names = "--out", paramLabel = "FILE", defaultValue = "scores.jsonl",

@@ -7,6 +7,8 @@ import io.github.amulet4j.djl.RandomModelFolder;
 import io.github.amulet4j.djl.RewardModel;
 import io.github.amulet4j.djl.RewardModelFolders;
 import io.github.amulet4j.formats.checkpoint.SafetensorsDtype;
+import io.github.amulet4j.formats.gguf.GgmlType;
+import io.github.amulet4j.formats.gguf.GgufModelWriter;
 import io.github.amulet4j.prompt.ChatMessage;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -284,6 +286,30 @@ class ScoreCommandTest {
     }
 
     @Test
+    void aGgufRewardModelScoresAsItsFolder() throws IOException {
+        Path gguf = dir.resolve("rm-q8_0.gguf");
+        GgufModelWriter.convertFolder(model, gguf, GgmlType.Q8_0);
+        Path fromFolder = dir.resolve("folder-q8-scores.jsonl");
+        Path fromGguf = dir.resolve("gguf-q8-scores.jsonl");
+        CliRun a = CliRun.run("score", results.toString(), "--reward-model", model.toString(), "--weights", "q8_0",
+                "--out", fromFolder.toString());
+        CliRun b = CliRun.run("score", results.toString(), "--reward-model", gguf.toString(), "--out",
+                fromGguf.toString());
+        assertEquals(0, a.exitCode(), a.toString());
+        assertEquals(0, b.exitCode(), b.toString());
+        List<JsonObject> x = lines(fromFolder);
+        List<JsonObject> y = lines(fromGguf);
+        assertEquals(x.size(), y.size());
+        for (int i = 0; i < x.size(); i++) {
+            double want = x.get(i).get("reward").getAsDouble();
+            // 1e-3: a matrix whose rows are not whole blocks is F32 in the GGUF and F16 when quantized on load
+            assertEquals(want, y.get(i).get("reward").getAsDouble(), 1e-3 * Math.max(1e-2, Math.abs(want)), "row " + i);
+            assertEquals(x.get(i).get("reward_tokens"), y.get(i).get("reward_tokens"));
+            assertEquals(gguf.toString(), y.get(i).get("reward_model").getAsString());
+        }
+    }
+
+    @Test
     void aModelWithoutARewardHeadIsRefusedNamingWhatIsMissing() throws IOException {
         // a causal LM's folder whose config claims a sequence-classification head it does not have
         Path noHead = dir.resolve("no-head");
@@ -300,12 +326,15 @@ class ScoreCommandTest {
         assertTrue(r.exitCode() != 0, r.toString());
         assertTrue(r.err().contains("score.weight"), r.err());
 
-        Path gguf = dir.resolve("rm.gguf");
-        Files.write(gguf, new byte[] {'G', 'G', 'U', 'F', 3, 0, 0, 0});
+        // a causal LM's GGUF: no classification head
+        Path lm = dir.resolve("lm");
+        RandomModelFolder.write(lm, RandomModelFolder.Shape.TINY_QWEN2, 3, SafetensorsDtype.F32);
+        Path gguf = dir.resolve("lm.gguf");
+        GgufModelWriter.convertFolder(lm, gguf, GgmlType.F32);
         CliRun g = CliRun.run("score", results.toString(), "--reward-model", gguf.toString(), "--out",
                 dir.resolve("gguf-scores.jsonl").toString());
         assertTrue(g.exitCode() != 0, g.toString());
-        assertTrue(g.err().contains("GGUF reward models are not read"), g.err());
+        assertTrue(g.err().contains("no tensor 'cls.output.weight'") && g.err().contains("ArmoRM"), g.err());
 
         Path empty = dir.resolve("empty");
         Files.createDirectories(empty);

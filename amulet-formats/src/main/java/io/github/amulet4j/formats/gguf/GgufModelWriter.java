@@ -1,5 +1,6 @@
 package io.github.amulet4j.formats.gguf;
 
+import io.github.amulet4j.formats.checkpoint.ClassifierConfig;
 import io.github.amulet4j.formats.checkpoint.GemmaConfig;
 import io.github.amulet4j.formats.checkpoint.GemmaLayout;
 import io.github.amulet4j.formats.checkpoint.LongRope;
@@ -18,8 +19,9 @@ import java.util.Objects;
  * Writes a Hugging Face model (its {@link ModelConfig} and tensors) as a GGUF file the way llama.cpp's
  * {@code convert_hf_to_gguf.py} lays it out: {@code general.architecture} and the {@code <arch>.*} keys, GGUF
  * tensor names, the q/k rows of {@code llama} permuted, GPT-2's Conv1D weights transposed, Llama 3 rotary
- * scaling as {@code rope_freqs.weight}, Phi-3's longrope as {@code rope_factors_long/short.weight}; matrices in the chosen type (vectors, and matrices whose rows are not a
- * whole number of blocks, in F32). Tokenizer metadata is added by the caller through {@link #metadata()}.
+ * scaling as {@code rope_freqs.weight}, Phi-3's longrope as {@code rope_factors_long/short.weight}; matrices in the
+ * chosen type (vectors, and matrices whose rows are not a whole number of blocks, in F32); a sequence classifier's
+ * head as {@link GgufClassifier} reads it. Tokenizer metadata is added by the caller through {@link #metadata()}.
  * For tests, random models and conversions of small models.
  */
 public final class GgufModelWriter {
@@ -30,6 +32,7 @@ public final class GgufModelWriter {
     private final GgufWriter writer = new GgufWriter();
     private Encoder encoder = GgufWriter::encode;
     private java.util.function.Function<String, GgmlType> types;
+    private ClassifierConfig classifier;
 
     /** Encodes float32 values as a ggml type (to write types {@link GgufWriter#encode} does not quantize). */
     @FunctionalInterface
@@ -89,12 +92,63 @@ public final class GgufModelWriter {
      * @param weightType the type of the 2-D weights: F32, F16, BF16, Q8_0 or Q4_0
      */
     public static void convertFolder(Path folder, Path out, GgmlType weightType) throws IOException {
-        ModelConfig config = io.github.amulet4j.formats.checkpoint.ModelConfigReader.readFolder(folder);
+        String arch = architecture(folder);
+        if (ClassifierConfig.ARMO_RM.equals(arch)) {
+            throw new IllegalArgumentException(folder + ": " + ClassifierConfig.ARMO_RM + " (ArmoRM) has no GGUF form:"
+                    + " its regression layer, gating network and reward transform are not GGUF tensors");
+        }
+        ClassifierConfig classifier = ClassifierConfig.BODIES.containsKey(arch)
+                ? ClassifierConfig.readFolder(folder) : null;
+        ModelConfig config = classifier != null ? classifier.body()
+                : io.github.amulet4j.formats.checkpoint.ModelConfigReader.readFolder(folder);
         try (TensorStore store = io.github.amulet4j.formats.checkpoint.Checkpoints.open(folder)) {
             GgufModelWriter w = new GgufModelWriter(config, store, weightType);
+            if (classifier != null) {
+                w.classifier(classifier);
+            }
             GgufTokenizerExport.put(w.metadata(), folder, config.vocabSize());
             w.write(out);
         }
+    }
+
+    /** {@code architectures[0]} of a folder's {@code config.json}, or null when it names none. */
+    private static String architecture(Path folder) throws IOException {
+        Path file = folder.resolve("config.json");
+        if (!java.nio.file.Files.isRegularFile(file)) {
+            return null;
+        }
+        try {
+            com.google.gson.JsonElement a = com.google.gson.JsonParser.parseString(java.nio.file.Files.readString(file))
+                    .getAsJsonObject().get("architectures");
+            return a != null && a.isJsonArray() && !a.getAsJsonArray().isEmpty()
+                    && a.getAsJsonArray().get(0).isJsonPrimitive() ? a.getAsJsonArray().get(0).getAsString() : null;
+        } catch (RuntimeException e) {
+            return null; // the config reader names what is wrong
+        }
+    }
+
+    /**
+     * Writes a sequence classifier ({@code ...ForSequenceClassification}): the store's {@code score.weight} as
+     * {@code cls.output.weight} (in F32 unless {@link #types} chooses), the label names and the rank pooling as {@link GgufClassifier} reads them, and no
+     * language-model head; returns this writer.
+     *
+     * @throws IllegalArgumentException for ArmoRM (its gating network has no GGUF form) or a classifier of another body
+     */
+    public GgufModelWriter classifier(ClassifierConfig c) {
+        Objects.requireNonNull(c, "classifier");
+        if (c.gating() != null) {
+            throw new IllegalArgumentException(ClassifierConfig.ARMO_RM + " (ArmoRM) has no GGUF form: its regression"
+                    + " layer, gating network and reward transform are not GGUF tensors");
+        }
+        if (!c.body().architecture().equals(config.architecture())) {
+            throw new IllegalArgumentException("classifier body " + c.body().architecture() + " is not this writer's "
+                    + config.architecture());
+        }
+        String a = ggufArchitecture(config);
+        writer.putU32(GgufClassifier.poolingKey(a), GgufClassifier.POOLING_RANK);
+        writer.putStrings(GgufClassifier.labelsKey(a), c.labels());
+        this.classifier = c;
+        return this;
     }
 
     /**
@@ -182,7 +236,12 @@ public final class GgufModelWriter {
         boolean llama = "llama".equals(ggufArchitecture(config));
         String prefix = config.isGpt2() && store.contains(TensorLayout.GPT2_PREFIX + "wte.weight")
                 ? TensorLayout.GPT2_PREFIX : config.isGemma() ? GemmaLayout.decoderPrefix(store) : "";
-        for (Map.Entry<String, long[]> e : TensorLayout.expectedTensors(config, prefix).entrySet()) {
+        Map<String, long[]> tensors = new java.util.LinkedHashMap<>(TensorLayout.expectedTensors(config, prefix));
+        if (classifier != null) {
+            tensors.remove("lm_head.weight");
+            tensors.put(ClassifierConfig.HEAD, new long[] {classifier.numLabels(), config.hiddenSize()});
+        }
+        for (Map.Entry<String, long[]> e : tensors.entrySet()) {
             String hf = e.getKey();
             long[] shape = e.getValue();
             String gguf = GgufTensorNames.toGguf(hf, config);
@@ -203,7 +262,9 @@ public final class GgufModelWriter {
                 }
                 v = shifted;
             }
-            GgmlType type = types == null || types.apply(gguf) == null ? weightType : types.apply(gguf);
+            GgmlType chosen = types == null ? null : types.apply(gguf);
+            // a classifier's head (a few rows) stays float32 unless chosen, as the engine holds a folder's head
+            GgmlType type = chosen != null ? chosen : GgufClassifier.HEAD.equals(gguf) ? GgmlType.F32 : weightType;
             if (shape.length == 2 && shape[1] % type.blockSize() == 0) {
                 writer.tensorBytes(gguf, type, shape, encoder.encode(type, v));
             } else {

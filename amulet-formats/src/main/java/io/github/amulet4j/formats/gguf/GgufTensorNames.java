@@ -54,7 +54,9 @@ public final class GgufTensorNames {
     private static final Map<String, String> LLAMA_GLOBAL = pairs(
             "token_embd.weight", "model.embed_tokens.weight",
             "output_norm.weight", "model.norm.weight",
-            "output.weight", "lm_head.weight");
+            "output.weight", "lm_head.weight",
+            // a sequence classifier's head (llama.cpp's name for the Qwen3 rerankers' head)
+            "cls.output.weight", "score.weight");
     private static final Map<String, String> GPT2_BLOCK = pairs(
             "attn_norm.weight", "ln_1.weight",
             "attn_norm.bias", "ln_1.bias",
