@@ -1,6 +1,5 @@
 package io.github.amulet4j.djl.tokenizer;
 
-
 import io.github.amulet4j.formats.tokenizer.TokenizerConfig;
 import io.github.amulet4j.formats.tokenizer.TokenizerFormatException;
 
