@@ -3,6 +3,7 @@ package io.github.amulet4j.djl;
 import io.github.amulet4j.align.AlignmentMethod;
 import io.github.amulet4j.formats.checkpoint.Checkpoints;
 import io.github.amulet4j.formats.checkpoint.ModelConfig;
+import io.github.amulet4j.formats.checkpoint.ModelConfigReader;
 import io.github.amulet4j.formats.checkpoint.TensorStore;
 import io.github.amulet4j.djl.gguf.GgufModel;
 import io.github.amulet4j.djl.model.DjlCausalLm;
@@ -81,40 +82,52 @@ public final class AmuletModel implements AutoCloseable {
         if (GgufModel.isGguf(folder.toString())) {
             return loadGguf(folder, options);
         }
-        PromptRenderer prompts = PromptRenderer.load(folder);
-        DjlCausalLm lm = null;
-        try {
-            ModelConfig config = prompts.config();
-            RuntimeOptions runOptions = runtimeOptions(options);
-            try (TensorStore store = Checkpoints.open(folder)) {
-                lm = DjlCausalLm.load(config, store, runOptions);
-            }
-            return new AmuletModel(options.model(), options, prompts, lm);
+        // the tokenizer and template load on another thread while this one loads the weights
+        ModelConfig config = ModelConfigReader.readFolder(folder);
+        BackgroundPrompts background = BackgroundPrompts.start(() -> PromptRenderer.load(folder, config));
+        DjlCausalLm lm;
+        try (TensorStore store = Checkpoints.open(folder)) {
+            lm = DjlCausalLm.load(config, store, runtimeOptions(options));
         } catch (IOException | RuntimeException | Error e) {
-            // a failed load releases what it started: the model's native memory and threads, the tokenizer
-            if (lm != null) {
-                lm.close();
-            }
-            prompts.close();
+            background.abandon(e);
             throw e;
         }
+        return assemble(options, background, lm);
     }
 
     /** A GGUF file: config, tokenizer and weights from the one file (opened once). */
     private static AmuletModel loadGguf(Path file, ModelOptions options) throws IOException {
         try (GgufModel gguf = GgufModel.open(file)) {
-            PromptRenderer prompts = PromptRenderer.load(gguf);
-            DjlCausalLm lm = null;
+            BackgroundPrompts background = BackgroundPrompts.start(() -> PromptRenderer.load(gguf));
+            DjlCausalLm lm;
             try {
                 lm = DjlCausalLm.load(gguf.config(), gguf.weights(), runtimeOptions(options));
-                return new AmuletModel(options.model(), options, prompts, lm);
             } catch (RuntimeException | Error e) {
-                if (lm != null) {
-                    lm.close();
-                }
-                prompts.close();
+                background.abandon(e);
                 throw e;
             }
+            // (joined before the file closes: the prompt side reads its metadata)
+            return assemble(options, background, lm);
+        }
+    }
+
+    /** The model from its weights and the prompt side loaded beside them; a failure releases both. */
+    private static AmuletModel assemble(ModelOptions options, BackgroundPrompts background, DjlCausalLm lm)
+            throws IOException {
+        PromptRenderer prompts;
+        try {
+            prompts = background.join();
+        } catch (IOException | RuntimeException | Error e) {
+            lm.close();
+            throw e;
+        }
+        try {
+            return new AmuletModel(options.model(), options, prompts, lm);
+        } catch (RuntimeException | Error e) {
+            // a failed load releases what it started: the model's native memory and threads, the tokenizer
+            lm.close();
+            prompts.close();
+            throw e;
         }
     }
 

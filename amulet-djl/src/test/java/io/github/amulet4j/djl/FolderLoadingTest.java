@@ -105,6 +105,20 @@ class FolderLoadingTest {
     }
 
     @Test
+    void aBrokenTokenizerIsReportedBeforeBrokenWeights() throws IOException {
+        // the tokenizer loads on another thread beside the weights: its error still comes first, as it did
+        Path f = copyOf("both-broken");
+        Files.writeString(f.resolve("tokenizer.json"), "{\"model\": ");
+        String msg = loadError(f);
+        assertTrue(msg.contains("tokenizer.json"), msg);
+        Files.delete(f.resolve(Checkpoints.SINGLE_FILE));
+        Exception e = assertThrows(TokenizerFormatException.class, () -> AmuletModel.load(f).close());
+        assertTrue(e.getMessage().contains("tokenizer.json"), e.getMessage());
+        assertEquals(1, e.getSuppressed().length, "the weights' error rides along");
+        assertTrue(e.getSuppressed()[0].getMessage().contains(Checkpoints.SINGLE_FILE), e.getSuppressed()[0].getMessage());
+    }
+
+    @Test
     void aTruncatedSafetensorsHeaderNamesTheFileAndTheHeader() throws IOException {
         Path f = copyOf("truncated");
         Path weights = f.resolve(Checkpoints.SINGLE_FILE);

@@ -24,22 +24,27 @@ import java.util.Map;
  * adds the stack trace.
  */
 @Command(name = "amulet", mixinStandardHelpOptions = true, version = "amulet 0.1.0-SNAPSHOT",
-        description = "Personalise what an LLM writes at decoding time (Amulet, ICLR 2025).",
-        subcommands = {
-                GenerateCommand.class,
-                ChatCommand.class,
-                CompareCommand.class,
-                EvalCommand.class,
-                PromptCommand.class,
-                ModelsCommand.class,
-                RandomModelCommand.class,
-                BenchCommand.class,
-                ServeCommand.class,
-                JudgeCommand.class,
-                ScoreCommand.class,
-                CommandLine.HelpCommand.class
-        })
+        description = "Personalise what an LLM writes at decoding time (Amulet, ICLR 2025).")
 public final class AmuletCli implements Runnable {
+
+    /**
+     * The subcommands, in the order help lists them. Registered by {@link #commandLine(Reader, Map, String[])}: only
+     * the one a command line names (picocli reads every option of every command it registers, by reflection: all
+     * eleven took 0.5-1 s of a cold start, one about a fifth of that), all of them otherwise.
+     */
+    private static final List<Class<?>> SUBCOMMANDS = List.of(
+            GenerateCommand.class,
+            ChatCommand.class,
+            CompareCommand.class,
+            EvalCommand.class,
+            PromptCommand.class,
+            ModelsCommand.class,
+            RandomModelCommand.class,
+            BenchCommand.class,
+            ServeCommand.class,
+            JudgeCommand.class,
+            ScoreCommand.class,
+            CommandLine.HelpCommand.class);
 
     /** Exit code of a successful run. */
     public static final int OK = 0;
@@ -152,7 +157,7 @@ public final class AmuletCli implements Runnable {
     public static int execute(String[] args, Reader in, Map<String, String> environment, PrintWriter out,
                               PrintWriter err) {
         boolean verbose = isVerbose(args);
-        CommandLine cli = commandLine(in, environment);
+        CommandLine cli = commandLine(in, environment, args);
         cli.setOut(out);
         cli.setErr(err);
         cli.setParameterExceptionHandler((ex, arguments) -> {
@@ -187,9 +192,32 @@ public final class AmuletCli implements Runnable {
 
     /** The configured picocli command seeing {@code environment} (without streams and handlers). */
     public static CommandLine commandLine(Reader in, Map<String, String> environment) {
+        return commandLine(in, environment, new String[0]);
+    }
+
+    /**
+     * As {@link #commandLine(Reader, Map)} for running {@code args}: with only the subcommand {@code args[0]} names,
+     * or with all of them when it names none (help, the version, an unknown command, {@code help <command>}).
+     */
+    static CommandLine commandLine(Reader in, Map<String, String> environment, String[] args) {
         CommandLine cli = new CommandLine(new AmuletCli(in, environment));
+        String first = args.length > 0 ? args[0] : null;
+        boolean named = false;
+        for (Class<?> c : SUBCOMMANDS) {
+            named |= c != CommandLine.HelpCommand.class && commandName(c).equals(first);
+        }
+        for (Class<?> c : SUBCOMMANDS) {
+            if (!named || commandName(c).equals(first)) {
+                cli.addSubcommand(commandName(c), c);
+            }
+        }
+        // (after the subcommands: the setting reaches those registered)
         cli.setCaseInsensitiveEnumValuesAllowed(true);
         return cli;
+    }
+
+    private static String commandName(Class<?> c) {
+        return c.getAnnotation(Command.class).name();
     }
 
     /**

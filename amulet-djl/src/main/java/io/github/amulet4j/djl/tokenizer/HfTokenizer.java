@@ -1,14 +1,9 @@
 package io.github.amulet4j.djl.tokenizer;
 
-import io.github.amulet4j.formats.json.Json;
-import io.github.amulet4j.formats.json.JsonFieldException;
-
 import io.github.amulet4j.formats.tokenizer.TokenizerConfig;
 import io.github.amulet4j.formats.tokenizer.TokenizerFormatException;
 
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
-import com.google.gson.JsonElement;
-import com.google.gson.JsonObject;
 import io.github.amulet4j.backend.TextTokenizer;
 import java.io.IOException;
 import java.io.InputStream;
@@ -76,42 +71,48 @@ public final class HfTokenizer implements TextTokenizer, AutoCloseable {
         return load(modelDir.resolve(TOKENIZER_FILE), TokenizerConfig.readFolder(modelDir));
     }
 
-    /** Loads a {@code tokenizer.json} file with the given config. */
+    /**
+     * Loads a {@code tokenizer.json} file with the given config. The ids are read by a streaming reader that skips
+     * everything but {@code model.vocab} and {@code added_tokens} (the merges are most of the file); the whole file
+     * is parsed only by the tokenizers library.
+     */
     public static HfTokenizer load(Path tokenizerJson, TokenizerConfig config) throws IOException {
-        try {
-            if (!Files.isRegularFile(tokenizerJson)) {
-                throw new TokenizerFormatException("tokenizer not found: " + tokenizerJson
-                        + " (a model folder needs a Hugging Face tokenizer.json)");
-            }
-            return create(tokenizerJson, Json.readObject(tokenizerJson), () -> Files.newInputStream(tokenizerJson), config);
-        } catch (JsonFieldException e) {
-            throw new TokenizerFormatException(e.getMessage(), e);
+        if (!Files.isRegularFile(tokenizerJson)) {
+            throw new TokenizerFormatException("tokenizer not found: " + tokenizerJson
+                    + " (a model folder needs a Hugging Face tokenizer.json)");
         }
-    }
-
-    /** The tokenizer a GGUF file holds ({@code tokenizer.*} metadata); {@code source} names it in messages. */
-    public static HfTokenizer fromGguf(io.github.amulet4j.formats.gguf.GgufTokenizer spec, Path source) throws IOException {
-        return fromJson(spec.json(), source, spec.config());
+        Map<String, Integer> t2i = new HashMap<>();
+        Set<Integer> special = new HashSet<>();
+        int maxId = TokenizerVocabularyReader.read(tokenizerJson, t2i, special);
+        return create(tokenizerJson, t2i, maxId, special, () -> Files.newInputStream(tokenizerJson), config);
     }
 
     /**
-     * A tokenizer from {@code tokenizer.json} text built in memory (from a GGUF file's metadata);
-     * {@code source} names it in messages.
+     * The tokenizer a GGUF file holds ({@code tokenizer.*} metadata); {@code source} names it in messages. Its JSON
+     * is parsed once, by the tokenizers library: the ids come from the metadata.
+     */
+    public static HfTokenizer fromGguf(io.github.amulet4j.formats.gguf.GgufTokenizer spec, Path source) throws IOException {
+        Map<String, Integer> t2i = spec.tokenIds();
+        int maxId = -1;
+        for (int id : t2i.values()) {
+            maxId = Math.max(maxId, id);
+        }
+        byte[] json = spec.json().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        return create(source, t2i, maxId, spec.specialIds(), () -> new java.io.ByteArrayInputStream(json),
+                spec.config());
+    }
+
+    /**
+     * A tokenizer from {@code tokenizer.json} text built in memory; {@code source} names it in messages.
      *
      * @throws TokenizerFormatException naming the source when the JSON is not a tokenizer the library accepts
      */
     public static HfTokenizer fromJson(String json, Path source, TokenizerConfig config) throws IOException {
-        JsonElement root;
-        try {
-            root = com.google.gson.JsonParser.parseString(json);
-        } catch (com.google.gson.JsonParseException e) {
-            throw new TokenizerFormatException(source + ": tokenizer JSON is not valid: " + e.getMessage(), e);
-        }
-        if (!root.isJsonObject()) {
-            throw new TokenizerFormatException(source + ": tokenizer JSON is not an object");
-        }
+        Map<String, Integer> t2i = new HashMap<>();
+        Set<Integer> special = new HashSet<>();
+        int maxId = TokenizerVocabularyReader.read(new java.io.StringReader(json), source, t2i, special);
         byte[] bytes = json.getBytes(java.nio.charset.StandardCharsets.UTF_8);
-        return create(source, root.getAsJsonObject(), () -> new java.io.ByteArrayInputStream(bytes), config);
+        return create(source, t2i, maxId, special, () -> new java.io.ByteArrayInputStream(bytes), config);
     }
 
     /** Opens the tokenizer JSON's bytes again for DJL. */
@@ -119,11 +120,8 @@ public final class HfTokenizer implements TextTokenizer, AutoCloseable {
         InputStream open() throws IOException;
     }
 
-    private static HfTokenizer create(Path tokenizerJson, JsonObject root, JsonSource source, TokenizerConfig config)
-            throws IOException {
-        Map<String, Integer> t2i = new HashMap<>();
-        Set<Integer> special = new HashSet<>();
-        int maxId = readVocab(tokenizerJson, root, t2i, special);
+    private static HfTokenizer create(Path tokenizerJson, Map<String, Integer> t2i, int maxId, Set<Integer> special,
+                                      JsonSource source, TokenizerConfig config) throws IOException {
         String[] i2t = new String[maxId + 1];
         for (Map.Entry<String, Integer> e : t2i.entrySet()) {
             i2t[e.getValue()] = e.getKey();
@@ -146,55 +144,6 @@ public final class HfTokenizer implements TextTokenizer, AutoCloseable {
         } catch (RuntimeException e) {
             djl.close();
             throw e;
-        }
-    }
-
-    /** Fills token-to-id from model.vocab (map or Unigram list) and added_tokens; returns the largest id. */
-    private static int readVocab(Path file, JsonObject root, Map<String, Integer> t2i, Set<Integer> special) {
-        try {
-            JsonElement model = root.get("model");
-            if (model == null || !model.isJsonObject()) {
-                throw new TokenizerFormatException(file + ": missing or non-object field 'model'");
-            }
-            JsonElement vocab = model.getAsJsonObject().get("vocab");
-            int max = -1;
-            if (vocab != null && vocab.isJsonObject()) {
-                for (Map.Entry<String, JsonElement> e : vocab.getAsJsonObject().entrySet()) {
-                    int id = Json.asInt(e.getValue(), "model.vocab." + e.getKey(), file);
-                    t2i.put(e.getKey(), id);
-                    max = Math.max(max, id);
-                }
-            } else if (vocab != null && vocab.isJsonArray()) {
-                int id = 0;
-                for (JsonElement piece : vocab.getAsJsonArray()) {
-                    if (!piece.isJsonArray() || piece.getAsJsonArray().isEmpty()) {
-                        throw Json.wrong(file, "model.vocab", "a list of [piece, score] pairs", piece);
-                    }
-                    t2i.put(piece.getAsJsonArray().get(0).getAsString(), id);
-                    max = Math.max(max, id++);
-                }
-            } else {
-                throw new TokenizerFormatException(file + ": missing field 'model.vocab' (a map or a list of pieces)");
-            }
-            JsonElement added = root.get("added_tokens");
-            if (added != null && added.isJsonArray()) {
-                for (JsonElement a : added.getAsJsonArray()) {
-                    if (!a.isJsonObject() || !Json.has(a.getAsJsonObject(), "id")
-                            || !Json.has(a.getAsJsonObject(), "content")) {
-                        throw Json.wrong(file, "added_tokens", "a list of objects with 'id' and 'content'", a);
-                    }
-                    JsonObject o = a.getAsJsonObject();
-                    int id = Json.asInt(o.get("id"), "added_tokens.id", file);
-                    t2i.put(o.get("content").getAsString(), id);
-                    if (!Json.has(o, "special") || o.get("special").getAsBoolean()) {
-                        special.add(id);
-                    }
-                    max = Math.max(max, id);
-                }
-            }
-            return max;
-        } catch (JsonFieldException e) {
-            throw new TokenizerFormatException(e.getMessage(), e);
         }
     }
 

@@ -116,6 +116,11 @@ class GgufTokenizerTest {
             GgufTokenizer gt = GgufTokenizer.of(g);
             try (HfTokenizer got = HfTokenizer.fromGguf(gt, gguf)) {
                 assertEquals(want.vocabularySize(), got.vocabularySize(), "padding [PAD] tokens dropped");
+                for (int id = 0; id < want.vocabularySize(); id++) {
+                    // the ids from the metadata match those read from the folder's tokenizer.json
+                    assertEquals(want.idToToken(id), got.idToToken(id), "token " + id);
+                    assertEquals(want.tokenToId(want.idToToken(id)), got.tokenToId(want.idToToken(id)), "id of " + id);
+                }
                 for (String t : TEXTS) {
                     int[] ids = want.encode(t);
                     assertArrayEquals(ids, got.encode(t), pre + ": " + t);

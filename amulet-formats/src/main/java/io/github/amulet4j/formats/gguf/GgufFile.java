@@ -348,8 +348,16 @@ public final class GgufFile implements AutoCloseable {
 
         /** Makes {@code n <= WINDOW} bytes readable from the window, failing with the field's name if the file ends. */
         private void need(int n, String field) throws IOException {
+            need(n, field, -1);
+        }
+
+        /**
+         * As {@link #need(int, String)} for element {@code element} of array {@code field} (-1: the field itself); the
+         * name is put together only for a message (a vocabulary's 300,000 strings made as many names).
+         */
+        private void need(int n, String field, int element) throws IOException {
             if (remaining() < n) {
-                throw truncated(field, n);
+                throw truncated(name(field, element), n);
             }
             if (window.remaining() >= n) {
                 return;
@@ -360,10 +368,14 @@ public final class GgufFile implements AutoCloseable {
             int want = (int) Math.min(WINDOW, size - pos);
             while (window.position() < want) {
                 if (ch.read(window, pos + window.position()) < 0) {
-                    throw truncated(field, n);
+                    throw truncated(name(field, element), n);
                 }
             }
             window.flip();
+        }
+
+        private static String name(String field, int element) {
+            return element < 0 ? field : field + " element " + element;
         }
 
         private GgufFormatException truncated(String field, long n) {
@@ -412,16 +424,25 @@ public final class GgufFile implements AutoCloseable {
         }
 
         String string(String field, boolean strict) throws IOException {
-            long len = u64(field + " length");
+            return string(field, -1, strict);
+        }
+
+        /** A string: {@code field} itself ({@code element} -1) or element {@code element} of the array {@code field}. */
+        String string(String field, int element, boolean strict) throws IOException {
+            if (remaining() < 8) {
+                throw truncated(name(field, element) + " length", 8);
+            }
+            need(8, field, element);
+            long len = window.getLong();
             if (len < 0 || len > remaining() || len > Integer.MAX_VALUE - 8) {
-                throw new GgufFormatException(file + ": " + field + " has length " + Long.toUnsignedString(len)
-                        + ", more than the " + remaining() + " bytes left in the file");
+                throw new GgufFormatException(file + ": " + name(field, element) + " has length "
+                        + Long.toUnsignedString(len) + ", more than the " + remaining() + " bytes left in the file");
             }
             byte[] bytes = new byte[(int) len];
             int at = 0;
             while (at < bytes.length) {
                 int chunk = Math.min(WINDOW, bytes.length - at);
-                need(chunk, field);
+                need(chunk, field, element);
                 window.get(bytes, at, chunk);
                 at += chunk;
             }
@@ -432,7 +453,7 @@ public final class GgufFile implements AutoCloseable {
                 return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
                         .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(bytes)).toString();
             } catch (CharacterCodingException e) {
-                throw new GgufFormatException(file + ": " + field + " is not valid UTF-8");
+                throw new GgufFormatException(file + ": " + name(field, element) + " is not valid UTF-8");
             }
         }
 
@@ -517,7 +538,7 @@ public final class GgufFile implements AutoCloseable {
                 case STRING -> {
                     String[] a = new String[n];
                     for (int i = 0; i < n; i++) {
-                        a[i] = string(field + " element " + i, false);
+                        a[i] = string(field, i, false);
                     }
                     return new GgufArray(et, a);
                 }

@@ -2,16 +2,18 @@ package io.github.amulet4j.formats.gguf;
 
 
 
-import com.google.gson.Gson;
-import com.google.gson.GsonBuilder;
-import com.google.gson.JsonArray;
-import com.google.gson.JsonObject;
+import com.google.gson.stream.JsonWriter;
 import io.github.amulet4j.formats.tokenizer.TokenizerConfig;
 
 import java.io.IOException;
+import java.io.StringWriter;
+import java.io.UncheckedIOException;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -32,7 +34,10 @@ import java.util.TreeSet;
  *       byte tokens decoded back to bytes.</li>
  * </ul>
  * Control tokens (type 3) and user-defined tokens (type 4) become added tokens, special and not special; the
- * special token strings, {@code add_bos_token} and the chat template go to the {@link TokenizerConfig}.
+ * special token strings, {@code add_bos_token} and the chat template go to the {@link TokenizerConfig}. The JSON is
+ * written straight to text (no JSON tree), and the token ids a tokenizer needs besides it
+ * ({@link #tokenIds()}, {@link #specialIds()}) come from the metadata, so that nothing parses that JSON but the
+ * tokenizers library itself (a Qwen2.5 vocabulary: 151,665 tokens and 151,387 merges, 7 MB of JSON).
  */
 public final class GgufTokenizer {
 
@@ -56,14 +61,20 @@ public final class GgufTokenizer {
     public static final Set<String> LLAMA3_PRE = Set.of("llama-bpe", "llama3");
     public static final Set<String> QWEN2_PRE = Set.of("qwen2", "deepseek-r1-qwen");
 
-    private static final Gson GSON = new GsonBuilder().disableHtmlEscaping().create();
-
     private final String json;
     private final TokenizerConfig config;
+    private final Map<String, Integer> tokenIds;
+    private final Set<Integer> specialIds;
 
-    private GgufTokenizer(String json, TokenizerConfig config) {
+    private GgufTokenizer(String json, TokenizerConfig config, Map<String, Integer> tokenIds, Set<Integer> specialIds) {
         this.json = json;
         this.config = config;
+        this.tokenIds = tokenIds;
+        this.specialIds = specialIds;
+    }
+
+    /** An added token of the JSON's {@code added_tokens}. */
+    private record Added(int id, String content, boolean special, boolean rstrip) {
     }
 
     /**
@@ -87,26 +98,35 @@ public final class GgufTokenizer {
             while (n > 1 && types[n - 1] == UNUSED) {
                 n--;
             }
-            tokens = java.util.Arrays.copyOf(tokens, n);
-            types = java.util.Arrays.copyOf(types, n);
+            tokens = Arrays.copyOf(tokens, n);
+            types = Arrays.copyOf(types, n);
         }
-        JsonObject root;
-        boolean spm;
-        switch (model) {
-            case "gpt2" -> {
-                root = byteLevelBpe(m, src, tokens, types);
-                spm = false;
-            }
-            case "llama" -> {
-                root = sentencePiece(m, src, tokens, types);
-                spm = true;
-            }
+        boolean spm = switch (model) {
+            case "gpt2" -> false;
+            case "llama" -> true;
             default -> throw new GgufFormatException(src + ": metadata 'tokenizer.ggml.model' is '" + model
                     + "'; supported: gpt2 (byte-level BPE), llama (SentencePiece)");
-        }
+        };
+        List<Added> added = addedTokens(tokens, types, spm);
         if (spm && "phi3".equals(m.optString("general.architecture", ""))) {
-            rstripPhi3Specials(root.getAsJsonArray("added_tokens"));
+            added = rstripPhi3Specials(added);
         }
+        // written to a StringBuilder (a writer that encodes as it goes cost more than the rest of the tokenizer)
+        StringWriter text = new StringWriter(1 << 20);
+        try {
+            JsonWriter w = new JsonWriter(text);
+            w.setHtmlSafe(false);
+            w.setSerializeNulls(false);
+            if (spm) {
+                sentencePiece(w, m, src, tokens, types, added);
+            } else {
+                byteLevelBpe(w, m, src, tokens, added);
+            }
+            w.flush();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        String json = text.toString();
         TokenizerConfig.Builder c = TokenizerConfig.builder()
                 .bosToken(token(m, src, tokens, "tokenizer.ggml.bos_token_id"))
                 .eosToken(token(m, src, tokens, "tokenizer.ggml.eos_token_id"))
@@ -121,12 +141,37 @@ public final class GgufTokenizer {
                 c.chatTemplate(key.substring("tokenizer.chat_template.".length()), m.string(key));
             }
         }
-        return new GgufTokenizer(GSON.toJson(root), c.build());
+        // the ids as the JSON gives them: a token's first id in the vocabulary, then the added tokens' own ids
+        Map<String, Integer> ids = new HashMap<>(tokens.length * 4 / 3 + 1);
+        for (int i = 0; i < tokens.length; i++) {
+            ids.putIfAbsent(tokens[i], i);
+        }
+        Set<Integer> special = new HashSet<>();
+        for (Added a : added) {
+            ids.put(a.content(), a.id());
+            if (a.special()) {
+                special.add(a.id());
+            }
+        }
+        return new GgufTokenizer(json, c.build(), Collections.unmodifiableMap(ids), Collections.unmodifiableSet(special));
     }
 
     /** The tokenizer as {@code tokenizer.json} text. */
     public String json() {
         return json;
+    }
+
+    /**
+     * Token to id, as the JSON's vocabulary and added tokens give it: a token listed twice keeps its first id unless
+     * it is an added token (which keeps its own).
+     */
+    public Map<String, Integer> tokenIds() {
+        return tokenIds;
+    }
+
+    /** Ids of the special added tokens (control tokens, and SentencePiece's unknown token). */
+    public Set<Integer> specialIds() {
+        return specialIds;
     }
 
     /** The special tokens, {@code add_bos_token} and chat templates. */
@@ -151,22 +196,16 @@ public final class GgufTokenizer {
         return types == null ? NORMAL : types[id];
     }
 
-    private static JsonObject byteLevelBpe(GgufMetadata m, String src, String[] tokens, int[] types) {
+    private static void byteLevelBpe(JsonWriter w, GgufMetadata m, String src, String[] tokens, List<Added> added)
+            throws IOException {
         String pre = m.optString("tokenizer.ggml.pre", "default");
-        JsonObject root = base();
-        JsonObject bpe = bpeModel(tokens, m.has("tokenizer.ggml.merges") ? m.strings("tokenizer.ggml.merges")
-                : new String[0], false, null);
-        root.add("added_tokens", addedTokens(tokens, types, false));
+        String regex;
         if (GPT2_PRE.contains(pre)) {
-            root.add("pre_tokenizer", byteLevel(true));
+            regex = null;
         } else if (LLAMA3_PRE.contains(pre)) {
-            root.add("pre_tokenizer", sequence(split(LLAMA3_REGEX), byteLevel(false)));
-            bpe.addProperty("ignore_merges", true);
+            regex = LLAMA3_REGEX;
         } else if (QWEN2_PRE.contains(pre)) {
-            JsonObject nfc = new JsonObject();
-            nfc.addProperty("type", "NFC");
-            root.add("normalizer", nfc);
-            root.add("pre_tokenizer", sequence(split(QWEN2_REGEX), byteLevel(false)));
+            regex = QWEN2_REGEX;
         } else {
             Set<String> known = new TreeSet<>(GPT2_PRE);
             known.addAll(LLAMA3_PRE);
@@ -174,13 +213,32 @@ public final class GgufTokenizer {
             throw new GgufFormatException(src + ": metadata 'tokenizer.ggml.pre' is '" + pre
                     + "', a pre-tokenizer this library does not reproduce; supported: " + known);
         }
-        root.add("post_processor", byteLevel(false));
-        root.add("decoder", byteLevel(false));
-        root.add("model", bpe);
-        return root;
+        w.beginObject().name("version").value("1.0");
+        if (QWEN2_PRE.contains(pre)) {
+            w.name("normalizer").beginObject().name("type").value("NFC").endObject();
+        }
+        writeAdded(w, added);
+        w.name("pre_tokenizer");
+        if (regex == null) {
+            byteLevel(w, true);
+        } else {
+            w.beginObject().name("type").value("Sequence").name("pretokenizers").beginArray();
+            split(w, regex);
+            byteLevel(w, false);
+            w.endArray().endObject();
+        }
+        w.name("post_processor");
+        byteLevel(w, false);
+        w.name("decoder");
+        byteLevel(w, false);
+        w.name("model");
+        bpeModel(w, tokens, m.has("tokenizer.ggml.merges") ? m.strings("tokenizer.ggml.merges") : new String[0],
+                false, null, LLAMA3_PRE.contains(pre));
+        w.endObject();
     }
 
-    private static JsonObject sentencePiece(GgufMetadata m, String src, String[] tokens, int[] types) {
+    private static void sentencePiece(JsonWriter w, GgufMetadata m, String src, String[] tokens, int[] types,
+                                      List<Added> added) throws IOException {
         float[] scores = m.floats("tokenizer.ggml.scores");
         if (scores.length < tokens.length) {
             throw new GgufFormatException(src + ": metadata 'tokenizer.ggml.scores' has " + scores.length
@@ -197,38 +255,25 @@ public final class GgufTokenizer {
                 }
             }
         }
-        JsonObject root = base();
-        root.add("added_tokens", addedTokens(tokens, types, true));
-        JsonArray norm = new JsonArray();
+        String[] merges = mergesFromScores(tokens, scores, types);
+        w.beginObject().name("version").value("1.0");
+        writeAdded(w, added);
+        w.name("normalizer").beginObject().name("type").value("Sequence").name("normalizers").beginArray();
         if (m.optBool("tokenizer.ggml.add_space_prefix", true)) {
-            JsonObject prepend = new JsonObject();
-            prepend.addProperty("type", "Prepend");
-            prepend.addProperty("prepend", "▁");
-            norm.add(prepend);
+            w.beginObject().name("type").value("Prepend").name("prepend").value("▁").endObject();
         }
-        norm.add(replace(" ", "▁"));
-        JsonObject normalizer = new JsonObject();
-        normalizer.addProperty("type", "Sequence");
-        normalizer.add("normalizers", norm);
-        root.add("normalizer", normalizer);
-        root.add("pre_tokenizer", com.google.gson.JsonNull.INSTANCE);
-        root.add("post_processor", com.google.gson.JsonNull.INSTANCE);
-        JsonArray dec = new JsonArray();
-        dec.add(replace("▁", " "));
-        dec.add(typeOnly("ByteFallback"));
-        dec.add(typeOnly("Fuse"));
-        JsonObject strip = new JsonObject();
-        strip.addProperty("type", "Strip");
-        strip.addProperty("content", " ");
-        strip.addProperty("start", 1);
-        strip.addProperty("stop", 0);
-        dec.add(strip);
-        JsonObject decoder = new JsonObject();
-        decoder.addProperty("type", "Sequence");
-        decoder.add("decoders", dec);
-        root.add("decoder", decoder);
-        root.add("model", bpeModel(tokens, mergesFromScores(tokens, scores, types), true, unk));
-        return root;
+        replace(w, " ", "▁");
+        w.endArray().endObject();
+        w.name("decoder").beginObject().name("type").value("Sequence").name("decoders").beginArray();
+        replace(w, "▁", " ");
+        w.beginObject().name("type").value("ByteFallback").endObject();
+        w.beginObject().name("type").value("Fuse").endObject();
+        w.beginObject().name("type").value("Strip").name("content").value(" ").name("start").value(1)
+                .name("stop").value(0).endObject();
+        w.endArray().endObject();
+        w.name("model");
+        bpeModel(w, tokens, merges, true, unk, false);
+        w.endObject();
     }
 
     /**
@@ -278,15 +323,6 @@ public final class GgufTokenizer {
         return t == NORMAL || t == USER_DEFINED;
     }
 
-    private static JsonObject base() {
-        JsonObject root = new JsonObject();
-        root.addProperty("version", "1.0");
-        root.add("truncation", com.google.gson.JsonNull.INSTANCE);
-        root.add("padding", com.google.gson.JsonNull.INSTANCE);
-        root.add("normalizer", com.google.gson.JsonNull.INSTANCE);
-        return root;
-    }
-
     /**
      * The special tokens of a Phi-3 / Phi-3.5 SentencePiece vocabulary (architecture {@code phi3}; Phi-4-mini's
      * byte-level vocabulary is left alone) take the whitespace after them ({@code rstrip}), as its
@@ -294,107 +330,73 @@ public final class GgufTokenizer {
      * {@code <s>} and {@code <|endoftext|>}: so
      * {@code "<|user|>\nHi"} tokenizes as {@code <|user|>, ▁Hi} from a GGUF file as from the folder.
      */
-    private static void rstripPhi3Specials(JsonArray added) {
-        java.util.Set<String> keep = java.util.Set.of("<unk>", "<s>", "<|endoftext|>");
-        for (com.google.gson.JsonElement e : added) {
-            JsonObject o = e.getAsJsonObject();
-            if (o.get("special").getAsBoolean() && !keep.contains(o.get("content").getAsString())) {
-                o.addProperty("rstrip", true);
-            }
+    private static List<Added> rstripPhi3Specials(List<Added> added) {
+        Set<String> keep = Set.of("<unk>", "<s>", "<|endoftext|>");
+        List<Added> out = new ArrayList<>(added.size());
+        for (Added a : added) {
+            out.add(a.special() && !keep.contains(a.content()) ? new Added(a.id(), a.content(), true, true) : a);
         }
+        return out;
     }
 
-    private static JsonArray addedTokens(String[] tokens, int[] types, boolean unknownIsSpecial) {
-        JsonArray a = new JsonArray();
+    private static List<Added> addedTokens(String[] tokens, int[] types, boolean unknownIsSpecial) {
+        List<Added> a = new ArrayList<>();
         for (int i = 0; i < tokens.length; i++) {
             int t = type(types, i);
             if (t == CONTROL || t == USER_DEFINED || (unknownIsSpecial && t == UNKNOWN)) {
-                JsonObject o = new JsonObject();
-                o.addProperty("id", i);
-                o.addProperty("content", tokens[i]);
-                o.addProperty("single_word", false);
-                o.addProperty("lstrip", false);
-                o.addProperty("rstrip", false);
-                o.addProperty("normalized", false);
-                o.addProperty("special", t != USER_DEFINED);
-                a.add(o);
+                a.add(new Added(i, tokens[i], t != USER_DEFINED, false));
             }
         }
         return a;
     }
 
-    private static JsonObject bpeModel(String[] tokens, String[] merges, boolean byteFallback, String unk) {
-        JsonObject bpe = new JsonObject();
-        bpe.addProperty("type", "BPE");
-        bpe.add("dropout", com.google.gson.JsonNull.INSTANCE);
-        if (unk == null) {
-            bpe.add("unk_token", com.google.gson.JsonNull.INSTANCE);
-        } else {
-            bpe.addProperty("unk_token", unk);
+    private static void writeAdded(JsonWriter w, List<Added> added) throws IOException {
+        w.name("added_tokens").beginArray();
+        for (Added a : added) {
+            w.beginObject().name("id").value(a.id()).name("content").value(a.content())
+                    .name("single_word").value(false).name("lstrip").value(false).name("rstrip").value(a.rstrip())
+                    .name("normalized").value(false).name("special").value(a.special()).endObject();
         }
-        bpe.add("continuing_subword_prefix", com.google.gson.JsonNull.INSTANCE);
-        bpe.add("end_of_word_suffix", com.google.gson.JsonNull.INSTANCE);
-        bpe.addProperty("fuse_unk", byteFallback);
-        bpe.addProperty("byte_fallback", byteFallback);
-        JsonObject vocab = new JsonObject();
+        w.endArray();
+    }
+
+    private static void bpeModel(JsonWriter w, String[] tokens, String[] merges, boolean byteFallback, String unk,
+                                 boolean ignoreMerges) throws IOException {
+        w.beginObject().name("type").value("BPE");
+        if (unk != null) {
+            w.name("unk_token").value(unk);
+        }
+        w.name("fuse_unk").value(byteFallback).name("byte_fallback").value(byteFallback);
+        if (ignoreMerges) {
+            w.name("ignore_merges").value(true);
+        }
+        w.name("vocab").beginObject();
+        Set<String> seen = new HashSet<>(tokens.length * 4 / 3 + 1);
         for (int i = 0; i < tokens.length; i++) {
-            if (!vocab.has(tokens[i])) {
-                vocab.addProperty(tokens[i], i);
+            if (seen.add(tokens[i])) {
+                w.name(tokens[i]).value(i);
             }
         }
-        bpe.add("vocab", vocab);
-        JsonArray ms = new JsonArray();
+        w.endObject();
+        w.name("merges").beginArray();
         for (String x : merges) {
-            ms.add(x);
+            w.value(x);
         }
-        bpe.add("merges", ms);
-        return bpe;
+        w.endArray().endObject();
     }
 
-    private static JsonObject byteLevel(boolean useRegex) {
-        JsonObject o = new JsonObject();
-        o.addProperty("type", "ByteLevel");
-        o.addProperty("add_prefix_space", false);
-        o.addProperty("trim_offsets", true);
-        o.addProperty("use_regex", useRegex);
-        return o;
+    private static void byteLevel(JsonWriter w, boolean useRegex) throws IOException {
+        w.beginObject().name("type").value("ByteLevel").name("add_prefix_space").value(false)
+                .name("trim_offsets").value(true).name("use_regex").value(useRegex).endObject();
     }
 
-    private static JsonObject split(String regex) {
-        JsonObject pattern = new JsonObject();
-        pattern.addProperty("Regex", regex);
-        JsonObject o = new JsonObject();
-        o.addProperty("type", "Split");
-        o.add("pattern", pattern);
-        o.addProperty("behavior", "Isolated");
-        o.addProperty("invert", false);
-        return o;
+    private static void split(JsonWriter w, String regex) throws IOException {
+        w.beginObject().name("type").value("Split").name("pattern").beginObject().name("Regex").value(regex).endObject()
+                .name("behavior").value("Isolated").name("invert").value(false).endObject();
     }
 
-    private static JsonObject sequence(JsonObject... items) {
-        JsonArray a = new JsonArray();
-        for (JsonObject i : items) {
-            a.add(i);
-        }
-        JsonObject o = new JsonObject();
-        o.addProperty("type", "Sequence");
-        o.add("pretokenizers", a);
-        return o;
-    }
-
-    private static JsonObject replace(String from, String to) {
-        JsonObject pattern = new JsonObject();
-        pattern.addProperty("String", from);
-        JsonObject o = new JsonObject();
-        o.addProperty("type", "Replace");
-        o.add("pattern", pattern);
-        o.addProperty("content", to);
-        return o;
-    }
-
-    private static JsonObject typeOnly(String type) {
-        JsonObject o = new JsonObject();
-        o.addProperty("type", type);
-        return o;
+    private static void replace(JsonWriter w, String from, String to) throws IOException {
+        w.beginObject().name("type").value("Replace").name("pattern").beginObject().name("String").value(from)
+                .endObject().name("content").value(to).endObject();
     }
 }
