@@ -117,7 +117,7 @@ public final class RewardModel implements AutoCloseable {
                 gated = GatedRewardHead.read(config, store, runtime.checkpointName());
             }
             JavaForward forward = JavaForward.load(config.body(), store, runtime.checkpointName(),
-                    runtime.weights().format(), runtime.effectiveProductThreads(), gated != null
+                    runtime.weights().format(), runtime.effectiveProductThreads(), runtime.kernels(), gated != null
                             ? tensors.hiddenStateHead()
                             : tensors.classifierHead(ClassifierConfig.HEAD, config.numLabels()));
             lm = new DecoderLm(config.body(), new DecoderSettings(runtime.checkpointName(), true,
