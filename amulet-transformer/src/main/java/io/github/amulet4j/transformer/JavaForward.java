@@ -34,9 +34,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  *
  * <p>Attention per (row, head), split over the pool's threads; a query sees real slots at or before its own and,
  * with a sliding window, fewer than {@code window} slots behind it. A query that sees no slot at all (a padding
- * position) averages the values of every slot, as the engine's finite mask does, so no NaN ever appears. A decode
- * step over many slots, whose (row, key head) units are too few for the threads, splits the slots into ranges whose
- * partial softmax results are combined exactly ({@link #splitRanges}).
+ * position) averages the values of every slot its layer holds, as the engine's finite mask does, so no NaN ever
+ * appears (no real position reads its output). A decode step over many slots, whose (row, key head) units are too
+ * few for the threads, splits the slots into ranges whose partial softmax results are combined exactly
+ * ({@link #splitRanges}).
  */
 public final class JavaForward implements ForwardPass {
 
