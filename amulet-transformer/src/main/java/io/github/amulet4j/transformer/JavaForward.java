@@ -494,7 +494,7 @@ public final class JavaForward implements ForwardPass {
                 }
             }
         }
-        attention(l, cache, pad, b, t, past);
+        attentionOverHeld(l, cache, pad, b, t, past);
         probe();
         product(layer.out(), attn, n, proj);
         addBias(proj, n, hidden, outBias[l]);
@@ -535,29 +535,31 @@ public final class JavaForward implements ForwardPass {
     }
 
     /**
-     * Attention of the chunk's queries (rotated and scaled, in {@link #qkv}) over slots {@code [0, past + t)} of the
-     * cache, into {@link #attn}. The threads of the pool claim units of one row and up to {@value #QUERY_BLOCK} heads
-     * that share a key head (up to {@value #HEAD_BLOCK} in a decode step, {@value #QUERY_BLOCK} in a prefill); a
-     * decode step over many slots splits them into ranges ({@link #splitAttention}).
+     * {@link #attention} over the slots layer {@code l} holds: a sliding layer's arrays start at its first slot held
+     * ({@link JavaKvCache#start}), so slots and padding become indices into them.
      */
-    private void attention(int l, JavaKvCache cache, int[] pad, int b, int t, int past) {
+    private void attentionOverHeld(int l, JavaKvCache cache, int[] pad, int b, int t, int past) {
         int off = cache.start(l);
         if (off == 0) {
-            attendAt(l, cache, pad, b, t, past);
+            attention(l, cache, pad, b, t, past);
             return;
         }
-        // a sliding layer's arrays start at slot off: slots and padding become indices into them
         if (shiftedPad.length != b) {
             shiftedPad = new int[b];
         }
         for (int r = 0; r < b; r++) {
             shiftedPad[r] = pad[r] - off;
         }
-        attendAt(l, cache, shiftedPad, b, t, past - off);
+        attention(l, cache, shiftedPad, b, t, past - off);
     }
 
-    /** {@link #attention} with {@code pad} and {@code past} as indices into the layer's cache arrays. */
-    private void attendAt(int l, JavaKvCache cache, int[] pad, int b, int t, int past) {
+    /**
+     * Attention of the chunk's queries (rotated and scaled, in {@link #qkv}) over slots {@code [0, past + t)} of the
+     * cache, into {@link #attn}. The threads of the pool claim units of one row and up to {@value #QUERY_BLOCK} heads
+     * that share a key head (up to {@value #HEAD_BLOCK} in a decode step, {@value #QUERY_BLOCK} in a prefill); a
+     * decode step over many slots splits them into ranges ({@link #splitAttention}).
+     */
+    private void attention(int l, JavaKvCache cache, int[] pad, int b, int t, int past) {
         int total = past + t;
         int ranges = t == 1 ? splitRanges(b, total) : 1;
         if (ranges > 1) {
