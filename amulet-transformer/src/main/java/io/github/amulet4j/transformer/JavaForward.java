@@ -29,13 +29,15 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <p>Memory: the activations of one chunk live in scratch arrays that are reused from one step to the next (they
  * grow to the largest chunk seen and stay), attention computes one query's scores at a time per thread (a slot's
  * worth of floats, never a {@code [T, S]} matrix), so a decode step allocates next to nothing and a long prefill
- * holds the cache plus one chunk's activations.
+ * holds the cache plus one chunk's activations. The cache's sliding-window layers hold their window (and a margin)
+ * only, not every position ({@link JavaKvCache}); attention reads a layer's arrays from its first slot held.
  *
  * <p>Attention per (row, head), split over the pool's threads; a query sees real slots at or before its own and,
  * with a sliding window, fewer than {@code window} slots behind it. A query that sees no slot at all (a padding
- * position) averages the values of every slot, as the engine's finite mask does, so no NaN ever appears. A decode
- * step over many slots, whose (row, key head) units are too few for the threads, splits the slots into ranges whose
- * partial softmax results are combined exactly ({@link #splitRanges}).
+ * position) averages the values of every slot its layer holds, as the engine's finite mask does, so no NaN ever
+ * appears (no real position reads its output). A decode step over many slots, whose (row, key head) units are too
+ * few for the threads, splits the slots into ranges whose partial softmax results are combined exactly
+ * ({@link #splitRanges}).
  */
 public final class JavaForward implements ForwardPass {
 
@@ -50,6 +52,8 @@ public final class JavaForward implements ForwardPass {
     private final float ropeScale;
     /** Half the rotated dimensions of a head (partial rotary: fewer than {@link #half}). */
     private final int rotHalf;
+    /** Per row, its padding less the first slot a sliding layer holds ({@link #attention}). */
+    private int[] shiftedPad = new int[0];
     /** Per row of the pass in flight: whether its sequence is long enough for longrope's long factors. */
     private boolean[] longRows = new boolean[0];
     private final boolean gpt2;
@@ -319,6 +323,11 @@ public final class JavaForward implements ForwardPass {
 
     @Override
     public KvCache newCache(int batch, int capacity) {
+        return new JavaKvCache(layers, batch, kvHeads, headDim, capacity, layerWindow);
+    }
+
+    /** A cache whose sliding-window layers hold every slot as the global ones do (for tests: the bounded one's twin). */
+    KvCache newUnboundedCache(int batch, int capacity) {
         return new JavaKvCache(layers, batch, kvHeads, headDim, capacity);
     }
 
@@ -354,6 +363,7 @@ public final class JavaForward implements ForwardPass {
         int past = cache.used();
         int n = Math.multiplyExact(b, t);
         ensureScratch(n);
+        cache.makeRoom(t);
 
         for (int r = 0; r < b; r++) {
             for (int j = 0; j < t; j++) {
@@ -471,7 +481,8 @@ public final class JavaForward implements ForwardPass {
                     }
                 }
                 VectorOps.scale(qkv, base, qDim, queryScale);
-                int slot = past + j;
+                // a sliding layer's arrays start at its first slot held
+                int slot = past + j - cache.start(l);
                 for (int kh = 0; kh < kvHeads; kh++) {
                     float[] keys = cache.keys(l, r, kh);
                     int k = base + qDim + kh * headDim;
@@ -483,7 +494,7 @@ public final class JavaForward implements ForwardPass {
                 }
             }
         }
-        attention(l, cache, pad, b, t, past);
+        attentionOverHeld(l, cache, pad, b, t, past);
         probe();
         product(layer.out(), attn, n, proj);
         addBias(proj, n, hidden, outBias[l]);
@@ -521,6 +532,25 @@ public final class JavaForward implements ForwardPass {
         for (int i = 0; i < n; i++) {
             rmsNorm(proj, i * hidden, weight, proj, i * hidden, hidden);
         }
+    }
+
+    /**
+     * {@link #attention} over the slots layer {@code l} holds: a sliding layer's arrays start at its first slot held
+     * ({@link JavaKvCache#start}), so slots and padding become indices into them.
+     */
+    private void attentionOverHeld(int l, JavaKvCache cache, int[] pad, int b, int t, int past) {
+        int off = cache.start(l);
+        if (off == 0) {
+            attention(l, cache, pad, b, t, past);
+            return;
+        }
+        if (shiftedPad.length != b) {
+            shiftedPad = new int[b];
+        }
+        for (int r = 0; r < b; r++) {
+            shiftedPad[r] = pad[r] - off;
+        }
+        attention(l, cache, shiftedPad, b, t, past - off);
     }
 
     /**

@@ -82,6 +82,15 @@ public interface KvCache extends AutoCloseable {
         /** Slots held. */
         int slots();
 
+        /**
+         * Whether the first {@code count} slots can be restored ({@link #copyIn}) and a pass continued after them:
+         * every layer holds what the query at slot {@code count} sees. A cache whose sliding-window layers dropped
+         * early slots copies out rows that restore only prefixes near their end; by default, any prefix.
+         */
+        default boolean restores(int count) {
+            return count >= 0 && count <= slots();
+        }
+
         /** Bytes held. */
         long bytes();
     }

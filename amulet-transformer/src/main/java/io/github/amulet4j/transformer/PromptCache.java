@@ -19,7 +19,9 @@ import java.util.function.Supplier;
  * base stream is shared by every preference, two users with the same system prompt share it, and a re-rendered
  * history reuses everything up to the first token that differs. Keys and values are stored at the positions they
  * were computed at ({@code 0 .. n-1}) and a restored prefix is written back at the same positions, so a hit gives
- * the logits of a fresh prefill (the same float computations on the same inputs).
+ * the logits of a fresh prefill (the same float computations on the same inputs). A model with sliding-window layers
+ * copies out only what those layers still held (the window and a margin before the end): such an entry serves only
+ * prefixes near its end ({@link KvCache.KvRows#restores}); a shorter match falls back to a prefill.
  *
  * <p>Memory is bounded: the entries together never hold more than {@link #budgetBytes()}; adding one evicts whole
  * entries, least recently used first, and an entry larger than the whole budget is not kept. An entry whose tokens
@@ -75,7 +77,7 @@ public final class PromptCache {
         int bestLength = 0;
         for (Entry e : entries) {
             int n = commonPrefix(e.tokens, tokens, Math.min(limit, e.tokens.length));
-            if (n > bestLength) {
+            if (n > bestLength && e.rows.restores(n)) {
                 best = e;
                 bestLength = n;
             }
@@ -109,7 +111,8 @@ public final class PromptCache {
             return;
         }
         for (Entry e : entries) {
-            if (e.tokens.length >= tokens.length && commonPrefix(e.tokens, tokens, tokens.length) == tokens.length) {
+            if (e.tokens.length >= tokens.length && commonPrefix(e.tokens, tokens, tokens.length) == tokens.length
+                    && e.rows.restores(tokens.length)) {
                 entries.remove(e);
                 entries.add(e);
                 return;
@@ -124,7 +127,7 @@ public final class PromptCache {
         }
         for (Iterator<Entry> it = entries.iterator(); it.hasNext(); ) {
             Entry e = it.next();
-            if (supersedes(tokens, e.tokens)) {
+            if (supersedes(tokens, e.tokens) && rows.restores(commonPrefix(e.tokens, tokens, e.tokens.length))) {
                 it.remove();
                 bytesHeld -= e.bytes;
             }

@@ -24,6 +24,16 @@ public final class JavaForwardSeams {
         return pass.heapBytesHeld();
     }
 
+    /** A cache of {@code pass} whose sliding-window layers hold every slot (the bounded cache's twin). */
+    public static KvCache unboundedCache(JavaForward pass, int batch, int capacity) {
+        return pass.newUnboundedCache(batch, capacity);
+    }
+
+    /** Slots a sliding layer of {@code window} keeps behind the next query (its window less one, and a margin). */
+    public static int keepBehind(int window) {
+        return JavaKvCache.keepBehind(window);
+    }
+
     /** Sets the split-slot decode attention's thresholds. */
     public static void splitSlots(JavaForward pass, int slots, int unitsPerThread) {
         pass.splitSlots(slots, unitsPerThread);

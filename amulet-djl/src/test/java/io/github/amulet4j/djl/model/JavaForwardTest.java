@@ -213,13 +213,13 @@ class JavaForwardTest {
         }
     }
 
-    private static void step(DecodingSession[] s, int[] tokens, String what) {
+    static void step(DecodingSession[] s, int[] tokens, String what) {
         s[0].append(tokens);
         s[1].append(tokens);
         compare(s, what);
     }
 
-    private static void compare(DecodingSession[] s, String what) {
+    static void compare(DecodingSession[] s, String what) {
         assertEquals(s[1].streams(), s[0].streams());
         for (int i = 0; i < s[0].streams(); i++) {
             float d = TestModels.maxAbsDiff(s[1].logits().row(i), s[0].logits().row(i));
