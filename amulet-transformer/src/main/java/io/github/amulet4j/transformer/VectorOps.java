@@ -61,18 +61,15 @@ final class VectorOps {
         return m;
     }
 
-    /** {@code a[i] = exp(a[i] - shift)}; returns their sum. */
+    /**
+     * {@code a[i] = exp(a[i] - shift)}; returns their sum. Element by element with {@link Math#exp}, which HotSpot
+     * computes with one routine in the interpreter and in both compilers: the Vector API's {@code EXP} is a vector math
+     * library's once C2 compiled the loop and {@code Math.exp} lane by lane before, so a score's bits (and a prompt's
+     * logits) depended on how warm the JIT was, and on how the prompt was chunked.
+     */
     static float expShifted(float[] a, int off, int n, float shift) {
-        FloatVector sh = FloatVector.broadcast(S, shift);
-        FloatVector acc = FloatVector.zero(S);
-        int i = 0;
-        for (; i <= n - L; i += L) {
-            FloatVector e = FloatVector.fromArray(S, a, off + i).sub(sh).lanewise(VectorOperators.EXP);
-            e.intoArray(a, off + i);
-            acc = acc.add(e);
-        }
-        float s = acc.reduceLanes(VectorOperators.ADD);
-        for (; i < n; i++) {
+        float s = 0f;
+        for (int i = 0; i < n; i++) {
             float e = (float) Math.exp(a[off + i] - shift);
             a[off + i] = e;
             s += e;
@@ -159,34 +156,21 @@ final class VectorOps {
         return s;
     }
 
-    /** {@code a[i] = a[i] * sigmoid(a[i])} (SiLU), in place. */
+    /** {@code a[i] = a[i] * sigmoid(a[i])} (SiLU), in place; element by element, as {@link #expShifted} says why. */
     static void silu(float[] a, int off, int n) {
-        FloatVector one = FloatVector.broadcast(S, 1f);
-        int i = 0;
-        for (; i <= n - L; i += L) {
-            FloatVector v = FloatVector.fromArray(S, a, off + i);
-            v.div(one.add(v.neg().lanewise(VectorOperators.EXP))).intoArray(a, off + i);
-        }
-        for (; i < n; i++) {
+        for (int i = 0; i < n; i++) {
             float v = a[off + i];
             a[off + i] = (float) (v / (1.0 + Math.exp(-v)));
         }
     }
 
-    /** GELU with the tanh approximation ({@code gelu_new}), in place. */
+    /**
+     * GELU with the tanh approximation ({@code gelu_new}), in place; element by element ({@link Math#tanh} is the same
+     * routine in every JIT tier; the Vector API's {@code TANH} is not, see {@link #expShifted}).
+     */
     static void geluTanh(float[] a, int off, int n) {
         float c = (float) Math.sqrt(2.0 / Math.PI);
-        FloatVector cv = FloatVector.broadcast(S, c);
-        FloatVector k = FloatVector.broadcast(S, 0.044715f);
-        FloatVector one = FloatVector.broadcast(S, 1f);
-        FloatVector halfV = FloatVector.broadcast(S, 0.5f);
-        int i = 0;
-        for (; i <= n - L; i += L) {
-            FloatVector x = FloatVector.fromArray(S, a, off + i);
-            FloatVector inner = x.mul(x).mul(x).fma(k, x).mul(cv);
-            x.mul(inner.lanewise(VectorOperators.TANH).add(one)).mul(halfV).intoArray(a, off + i);
-        }
-        for (; i < n; i++) {
+        for (int i = 0; i < n; i++) {
             float x = a[off + i];
             float inner = (x + 0.044715f * x * x * x) * c;
             a[off + i] = (float) (0.5 * x * (1 + Math.tanh(inner)));
