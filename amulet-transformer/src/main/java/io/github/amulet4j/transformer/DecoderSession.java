@@ -116,7 +116,7 @@ public final class DecoderSession implements DecodingSession {
 
     /**
      * Prefills {@code prompts} from the longest prefix of each that {@code promptCache} holds (at most all tokens
-     * but the last, whose logits are needed): streams are grouped by the tokens they have left to run, each group
+     * but the last {@link PromptCache#LEFT_TO_RUN}): streams are grouped by the tokens they have left to run, each group
      * runs as one batch, and the groups are joined in the order of {@code prompts}. A prompt without a cached prefix
      * runs whole; with no hit at all this is a plain prefill.
      */
@@ -128,8 +128,8 @@ public final class DecoderSession implements DecodingSession {
         java.util.Map<Integer, List<Integer>> groups = new java.util.LinkedHashMap<>();
         for (int i = 0; i < n; i++) {
             int[] p = prompts.get(i);
-            PromptCache.Match m = p.length < 2 || p.length > LongRope.switchLength(model.config()) ? null
-                    : promptCache.longest(p, p.length - 1);
+            PromptCache.Match m = p.length <= PromptCache.LEFT_TO_RUN || p.length > LongRope.switchLength(model.config())
+                    ? null : promptCache.longest(p, p.length - PromptCache.LEFT_TO_RUN);
             if (m != null) {
                 rows[i] = m.rows();
                 prefix[i] = m.length();

@@ -337,8 +337,15 @@ public final class JavaForward implements ForwardPass {
         cache.reserve(t);
         running = cache;
         try {
-            for (int start = 0; start < t; start += chunk) {
-                int end = (int) Math.min(t, (long) start + chunk);
+            // a chunk of one token takes a decode step's attention (split over ranges of slots past 2 x SPLIT_SLOTS),
+            // whose sums differ from a prefill's: a pass of two or more tokens runs in chunks of two or more, so that a
+            // prompt's logits do not depend on its chunks
+            int step = t > 1 ? Math.max(2, chunk) : chunk;
+            for (int start = 0, end; start < t; start = end) {
+                end = (int) Math.min(t, (long) start + step);
+                if (t - end == 1) {
+                    end = t;
+                }
                 runChunk(tokens, pad, cache, start, end, end == t ? last : null, every);
             }
         } finally {

@@ -34,6 +34,13 @@ public final class PromptCache {
 
     private static final Logger LOG = LoggerFactory.getLogger(PromptCache.class);
 
+    /**
+     * Tokens of a prompt that a hit leaves to run, at least: the last one's logits are needed, and a pass of one token
+     * takes a decode step's attention (split over ranges of slots in a long history), whose sums differ from a
+     * prefill's; with two, a hit's logits are the bits of a fresh prefill.
+     */
+    public static final int LEFT_TO_RUN = 2;
+
     private final long budgetBytes;
     /** Least recently used first. */
     private final List<Entry> entries = new ArrayList<>();

@@ -1,6 +1,7 @@
 package io.github.amulet4j.transformer;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -61,23 +62,74 @@ final class VectorOps {
         return m;
     }
 
-    /** {@code a[i] = exp(a[i] - shift)}; returns their sum. */
+    /** {@code a[i] = exp(a[i] - shift)} ({@link #exp(float)}); returns their sum. */
     static float expShifted(float[] a, int off, int n, float shift) {
         FloatVector sh = FloatVector.broadcast(S, shift);
         FloatVector acc = FloatVector.zero(S);
         int i = 0;
         for (; i <= n - L; i += L) {
-            FloatVector e = FloatVector.fromArray(S, a, off + i).sub(sh).lanewise(VectorOperators.EXP);
+            FloatVector e = exp(FloatVector.fromArray(S, a, off + i).sub(sh));
             e.intoArray(a, off + i);
             acc = acc.add(e);
         }
         float s = acc.reduceLanes(VectorOperators.ADD);
         for (; i < n; i++) {
-            float e = (float) Math.exp(a[off + i] - shift);
+            float e = exp(a[off + i] - shift);
             a[off + i] = e;
             s += e;
         }
         return s;
+    }
+
+    private static final float LOG2E = 1.44269504f;
+    /** ln 2 in two parts (the first exact in few bits), for the reduction {@code x - k ln 2}. */
+    private static final float LN2_HI = 0.693359375f;
+    private static final float LN2_LO = -2.12194440e-4f;
+    /** Adding and subtracting it rounds a float below 2^22 to the nearest integer. */
+    private static final float ROUND = 12582912f;
+    private static final float EXP_MIN = -87.33654f;
+    /** Below 128 ln 2: {@code 2^k} stays finite. */
+    private static final float EXP_MAX = 88f;
+    private static final float P0 = 1.9875691500e-4f;
+    private static final float P1 = 1.3981999507e-3f;
+    private static final float P2 = 8.3334519073e-3f;
+    private static final float P3 = 4.1665795894e-2f;
+    private static final float P4 = 1.6666665459e-1f;
+    private static final float P5 = 5.0000001201e-1f;
+
+    /**
+     * {@code e^x} to within 2 ulp (Cephes' {@code expf}: {@code x = k ln 2 + r}, a degree-7 polynomial in {@code r},
+     * {@code 2^k} from the exponent bits; inputs clamped to {@code [-87.3, 88]}), by plain float arithmetic only,
+     * lane for lane the same bits as {@link #exp(float)}: the Vector API's {@code EXP} is a vector math library's
+     * once compiled and {@code Math.exp} per lane before, so its bits depended on how warm the JIT was (a prompt's
+     * logits then differed between chunkings).
+     */
+    static FloatVector exp(FloatVector x) {
+        FloatVector c = x.max(EXP_MIN).min(EXP_MAX);
+        FloatVector k = c.mul(LOG2E).add(ROUND).sub(ROUND);
+        FloatVector r = k.fma(FloatVector.broadcast(S, -LN2_HI), c);
+        r = k.fma(FloatVector.broadcast(S, -LN2_LO), r);
+        FloatVector p = r.fma(P0, P1).fma(r, FloatVector.broadcast(S, P2)).fma(r, FloatVector.broadcast(S, P3))
+                .fma(r, FloatVector.broadcast(S, P4)).fma(r, FloatVector.broadcast(S, P5));
+        p = p.mul(r.mul(r)).add(r).add(1f);
+        FloatVector two = ((IntVector) k.convert(VectorOperators.F2I, 0)).add(127).lanewise(VectorOperators.LSHL, 23)
+                .reinterpretAsFloats();
+        return p.mul(two);
+    }
+
+    /** {@link #exp(FloatVector)} of one value: the same operations, so the same bits as a lane. */
+    static float exp(float x) {
+        float c = Math.min(Math.max(x, EXP_MIN), EXP_MAX);
+        float k = c * LOG2E + ROUND - ROUND;
+        float r = Math.fma(k, -LN2_HI, c);
+        r = Math.fma(k, -LN2_LO, r);
+        float p = Math.fma(r, P0, P1);
+        p = Math.fma(p, r, P2);
+        p = Math.fma(p, r, P3);
+        p = Math.fma(p, r, P4);
+        p = Math.fma(p, r, P5);
+        p = p * (r * r) + r + 1f;
+        return p * Float.intBitsToFloat(((int) k + 127) << 23);
     }
 
     /** {@code y[i] += alpha * x[i]}. */
@@ -165,11 +217,11 @@ final class VectorOps {
         int i = 0;
         for (; i <= n - L; i += L) {
             FloatVector v = FloatVector.fromArray(S, a, off + i);
-            v.div(one.add(v.neg().lanewise(VectorOperators.EXP))).intoArray(a, off + i);
+            v.div(one.add(exp(v.neg()))).intoArray(a, off + i);
         }
         for (; i < n; i++) {
             float v = a[off + i];
-            a[off + i] = (float) (v / (1.0 + Math.exp(-v)));
+            a[off + i] = v / (1f + exp(-v));
         }
     }
 
@@ -184,12 +236,14 @@ final class VectorOps {
         for (; i <= n - L; i += L) {
             FloatVector x = FloatVector.fromArray(S, a, off + i);
             FloatVector inner = x.mul(x).mul(x).fma(k, x).mul(cv);
-            x.mul(inner.lanewise(VectorOperators.TANH).add(one)).mul(halfV).intoArray(a, off + i);
+            // 1 + tanh(u) = 2 - 2 / (1 + e^{2u}), by the deterministic exp
+            FloatVector t = one.add(one).sub(one.add(one).div(one.add(exp(inner.add(inner)))));
+            x.mul(t).mul(halfV).intoArray(a, off + i);
         }
         for (; i < n; i++) {
             float x = a[off + i];
-            float inner = (x + 0.044715f * x * x * x) * c;
-            a[off + i] = (float) (0.5 * x * (1 + Math.tanh(inner)));
+            float inner = Math.fma(x * x * x, 0.044715f, x) * c;
+            a[off + i] = x * (2f - 2f / (1f + exp(inner + inner))) * 0.5f;
         }
     }
 

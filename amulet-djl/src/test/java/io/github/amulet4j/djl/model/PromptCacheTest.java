@@ -124,7 +124,7 @@ class PromptCacheTest {
     }
 
     @Test
-    void reuseStopsAtTheFirstDifferingTokenAndTheLastTokenAlwaysRuns() {
+    void reuseStopsAtTheFirstDifferingTokenAndTheLastTwoTokensAlwaysRun() {
         ModelConfig c = ModelShapes.tinyLlama();
         InMemoryTensorStore store = TestModels.store(c, 72);
         int[] history = TestModels.tokens(c, 20, 5);
@@ -135,11 +135,12 @@ class PromptCacheTest {
              DjlCausalLm ref = DjlCausalLm.load(c, store, uncached(RuntimeOptions.Weights.AUTO))) {
             lm.prefill(List.of(history)).close();
             assertEquals(12, lm.cachedPrefix(rerendered));
-            assertEquals(19, lm.cachedPrefix(history));
-            assertEquals(5, lm.cachedPrefix(Arrays.copyOf(history, 6)));
+            assertEquals(20 - PromptCache.LEFT_TO_RUN, lm.cachedPrefix(history));
+            assertEquals(6 - PromptCache.LEFT_TO_RUN, lm.cachedPrefix(Arrays.copyOf(history, 6)));
             for (int[] p : List.of(rerendered, history, Arrays.copyOf(history, 6))) {
                 try (DecodingSession hit = lm.prefill(List.of(p)); DecodingSession want = ref.prefill(List.of(p))) {
-                    assertEquals(Math.min(p.length - 1, p == rerendered ? 12 : p.length), hit.reusedPromptTokens(0));
+                    assertEquals(Math.min(p.length - PromptCache.LEFT_TO_RUN, p == rerendered ? 12 : p.length),
+                            hit.reusedPromptTokens(0));
                     sameLogits(want, hit, "prompt of " + p.length);
                 }
             }
@@ -159,7 +160,7 @@ class PromptCacheTest {
             List<int[]> next = List.of(formal, base);
             try (DecodingSession hit = lm.prefill(next); DecodingSession want = ref.prefill(next)) {
                 assertEquals(0, hit.reusedPromptTokens(0));
-                assertEquals(base.length - 1, hit.reusedPromptTokens(1));
+                assertEquals(base.length - PromptCache.LEFT_TO_RUN, hit.reusedPromptTokens(1));
                 sameLogits(want, hit, "preference changed");
                 hit.append(new int[] {1, 1});
                 want.append(new int[] {1, 1});
