@@ -1,7 +1,6 @@
 package io.github.amulet4j.transformer;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -85,8 +84,12 @@ final class VectorOps {
     /** ln 2 in two parts (the first exact in few bits), for the reduction {@code x - k ln 2}. */
     private static final float LN2_HI = 0.693359375f;
     private static final float LN2_LO = -2.12194440e-4f;
-    /** Adding and subtracting it rounds a float below 2^22 to the nearest integer. */
+    /**
+     * Adding and subtracting it rounds a float below 2^22 to the nearest integer {@code k}; the sum's bits are
+     * {@code 0x4B400000 + k}, so {@code 2^k}'s bits are {@code (bits + EXP_BIAS) << 23}.
+     */
     private static final float ROUND = 12582912f;
+    private static final int EXP_BIAS = 127 - 0x4B400000;
     private static final float EXP_MIN = -87.33654f;
     /** Below 128 ln 2: {@code 2^k} stays finite. */
     private static final float EXP_MAX = 88f;
@@ -96,31 +99,36 @@ final class VectorOps {
     private static final float P3 = 4.1665795894e-2f;
     private static final float P4 = 1.6666665459e-1f;
     private static final float P5 = 5.0000001201e-1f;
+    private static final FloatVector NEG_LN2_HI = FloatVector.broadcast(S, -LN2_HI);
+    private static final FloatVector NEG_LN2_LO = FloatVector.broadcast(S, -LN2_LO);
+    private static final FloatVector VP2 = FloatVector.broadcast(S, P2);
+    private static final FloatVector VP3 = FloatVector.broadcast(S, P3);
+    private static final FloatVector VP4 = FloatVector.broadcast(S, P4);
+    private static final FloatVector VP5 = FloatVector.broadcast(S, P5);
+
+    /** {@link #exp(float)} lane by lane: the same operations, so the same bits. */
+    static FloatVector exp(FloatVector x) {
+        FloatVector c = x.max(EXP_MIN).min(EXP_MAX);
+        FloatVector kr = c.mul(LOG2E).add(ROUND);
+        FloatVector k = kr.sub(ROUND);
+        FloatVector r = k.fma(NEG_LN2_HI, c);
+        r = k.fma(NEG_LN2_LO, r);
+        return r.fma(P0, P1).fma(r, VP2).fma(r, VP3).fma(r, VP4).fma(r, VP5).mul(r.mul(r)).add(r).add(1f)
+                .mul(kr.reinterpretAsInts().add(EXP_BIAS).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats());
+    }
 
     /**
      * {@code e^x} to within 2 ulp (Cephes' {@code expf}: {@code x = k ln 2 + r}, a degree-7 polynomial in {@code r},
-     * {@code 2^k} from the exponent bits; inputs clamped to {@code [-87.3, 88]}), by plain float arithmetic only,
-     * lane for lane the same bits as {@link #exp(float)}: the Vector API's {@code EXP} is a vector math library's
-     * once compiled and {@code Math.exp} per lane before, so its bits depended on how warm the JIT was (a prompt's
-     * logits then differed between chunkings).
+     * {@code 2^k} from the exponent bits; inputs clamped to {@code [-87.3, 88]}), by plain float arithmetic only. The
+     * vector loops here ({@link #expShifted}, {@link #silu}, {@link #geluTanh}) take it lane by lane with the same
+     * operations ({@link #exp(FloatVector)}), so a value has the same bits in a lane and in a loop's tail. The Vector
+     * API's {@code EXP} is a vector math library's once compiled and {@code Math.exp} per lane before: its bits
+     * depended on how warm the JIT was, and a prompt's logits on its chunks.
      */
-    static FloatVector exp(FloatVector x) {
-        FloatVector c = x.max(EXP_MIN).min(EXP_MAX);
-        FloatVector k = c.mul(LOG2E).add(ROUND).sub(ROUND);
-        FloatVector r = k.fma(FloatVector.broadcast(S, -LN2_HI), c);
-        r = k.fma(FloatVector.broadcast(S, -LN2_LO), r);
-        FloatVector p = r.fma(P0, P1).fma(r, FloatVector.broadcast(S, P2)).fma(r, FloatVector.broadcast(S, P3))
-                .fma(r, FloatVector.broadcast(S, P4)).fma(r, FloatVector.broadcast(S, P5));
-        p = p.mul(r.mul(r)).add(r).add(1f);
-        FloatVector two = ((IntVector) k.convert(VectorOperators.F2I, 0)).add(127).lanewise(VectorOperators.LSHL, 23)
-                .reinterpretAsFloats();
-        return p.mul(two);
-    }
-
-    /** {@link #exp(FloatVector)} of one value: the same operations, so the same bits as a lane. */
     static float exp(float x) {
         float c = Math.min(Math.max(x, EXP_MIN), EXP_MAX);
-        float k = c * LOG2E + ROUND - ROUND;
+        float kr = c * LOG2E + ROUND;
+        float k = kr - ROUND;
         float r = Math.fma(k, -LN2_HI, c);
         r = Math.fma(k, -LN2_LO, r);
         float p = Math.fma(r, P0, P1);
@@ -129,7 +137,7 @@ final class VectorOps {
         p = Math.fma(p, r, P4);
         p = Math.fma(p, r, P5);
         p = p * (r * r) + r + 1f;
-        return p * Float.intBitsToFloat(((int) k + 127) << 23);
+        return p * Float.intBitsToFloat((Float.floatToRawIntBits(kr) + EXP_BIAS) << 23);
     }
 
     /** {@code y[i] += alpha * x[i]}. */
@@ -217,7 +225,8 @@ final class VectorOps {
         int i = 0;
         for (; i <= n - L; i += L) {
             FloatVector v = FloatVector.fromArray(S, a, off + i);
-            v.div(one.add(exp(v.neg()))).intoArray(a, off + i);
+            FloatVector e = exp(v.neg());
+            v.div(one.add(e)).intoArray(a, off + i);
         }
         for (; i < n; i++) {
             float v = a[off + i];
@@ -237,7 +246,8 @@ final class VectorOps {
             FloatVector x = FloatVector.fromArray(S, a, off + i);
             FloatVector inner = x.mul(x).mul(x).fma(k, x).mul(cv);
             // 1 + tanh(u) = 2 - 2 / (1 + e^{2u}), by the deterministic exp
-            FloatVector t = one.add(one).sub(one.add(one).div(one.add(exp(inner.add(inner)))));
+            FloatVector e = exp(inner.add(inner));
+            FloatVector t = one.add(one).sub(one.add(one).div(one.add(e)));
             x.mul(t).mul(halfV).intoArray(a, off + i);
         }
         for (; i < n; i++) {

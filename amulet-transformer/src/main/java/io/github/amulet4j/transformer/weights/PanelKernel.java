@@ -46,9 +46,9 @@ final class PanelKernel {
 
     /**
      * {@code x} ({@code [n, in]}) packed into {@link #panels} panels of {@code [in][WIDTH]} in a per-thread array
-     * (columns past {@code n} are zero).
+     * (columns past {@code n} are zero), input {@code order[q]} at place {@code q} ({@link #order}).
      */
-    static float[] pack(float[] x, int n, int in) {
+    static float[] pack(float[] x, int n, int in, int[] order) {
         int np = panels(n);
         int size = np * in * WIDTH;
         float[] p = PANELS.get();
@@ -62,17 +62,39 @@ final class PanelKernel {
             int cols = Math.min(WIDTH, n - c0);
             for (int c = 0; c < cols; c++) {
                 int xo = (c0 + c) * in;
-                for (int i = 0; i < in; i++) {
-                    p[base + i * WIDTH + c] = x[xo + i];
+                for (int q = 0; q < in; q++) {
+                    p[base + q * WIDTH + c] = x[xo + order[q]];
                 }
             }
             if (cols < WIDTH) {
-                for (int i = 0; i < in; i++) {
-                    Arrays.fill(p, base + i * WIDTH + cols, base + (i + 1) * WIDTH, 0f);
+                for (int q = 0; q < in; q++) {
+                    Arrays.fill(p, base + q * WIDTH + cols, base + (q + 1) * WIDTH, 0f);
                 }
             }
         }
         return p;
+    }
+
+    /**
+     * The order in which {@link #multiply} reads the inputs: per weight panel {@code j} (inputs
+     * {@code [first[j], first[j] + len[j])}, vector part {@code bound[j]}), input {@code first[j] + m * L + k} at place
+     * {@code first[j] + k * bound[j] / L + m} (the inputs of one class {@code k} one after the other), the tail's in
+     * place: {@code order[q]} is the input at place {@code q}.
+     */
+    static int[] order(int in, int[] first, int[] len, int[] bound) {
+        int[] order = new int[in];
+        for (int q = 0; q < in; q++) {
+            order[q] = q;
+        }
+        for (int j = 0; j < first.length; j++) {
+            int steps = bound[j] / L;
+            for (int k = 0; k < L; k++) {
+                for (int m = 0; m < steps; m++) {
+                    order[first[j] + k * steps + m] = first[j] + m * L + k;
+                }
+            }
+        }
+        return order;
     }
 
     /** Floats of a widened tile of {@link #ROWS} rows of {@code in} weights. */
@@ -81,31 +103,16 @@ final class PanelKernel {
     }
 
     /**
-     * Lays out {@link #ROWS} rows of widened weights ({@code rows[r * in + i]}, row-major) for {@link #multiply}: per
-     * weight panel {@code j} (inputs {@code [first[j], first[j] + len[j])}, vector part {@code bound[j]}), weight
-     * {@code m * L + k} of row {@code r} at {@code first[j] * ROWS + (k * bound[j] / L + m) * ROWS + r} (the inputs of
-     * one class {@code k} one after the other, the twelve rows of an input side by side), the tail's at
-     * {@code (first[j] + i) * ROWS + r}.
+     * Lays out {@link #ROWS} rows of widened weights ({@code rows[r * in + i]}, row-major) for {@link #multiply}: the
+     * weight of row {@code r} at place {@code q} of {@link #order} at {@code w[q * ROWS + r]} (the twelve rows of an
+     * input side by side, the inputs of a class one after the other).
      */
-    static void layOut(float[] rows, int in, int[] first, int[] len, int[] bound, float[] w) {
-        for (int j = 0; j < first.length; j++) {
-            int c0 = first[j];
-            int steps = bound[j] / L;
-            int wb = c0 * ROWS;
-            for (int k = 0; k < L; k++) {
-                for (int m = 0; m < steps; m++) {
-                    int src = c0 + m * L + k;
-                    int dst = wb + (k * steps + m) * ROWS;
-                    for (int r = 0; r < ROWS; r++) {
-                        w[dst + r] = rows[r * in + src];
-                    }
-                }
-            }
-            for (int i = bound[j]; i < len[j]; i++) {
-                int dst = wb + i * ROWS;
-                for (int r = 0; r < ROWS; r++) {
-                    w[dst + r] = rows[r * in + c0 + i];
-                }
+    static void layOut(float[] rows, int in, int[] order, float[] w) {
+        for (int q = 0; q < in; q++) {
+            int src = order[q];
+            int dst = q * ROWS;
+            for (int r = 0; r < ROWS; r++) {
+                w[dst + r] = rows[r * in + src];
             }
         }
     }
@@ -164,9 +171,9 @@ final class PanelKernel {
             FloatVector ab0 = FloatVector.zero(FS);
             FloatVector ab1 = ab0;
             int wk = wb + k * steps * ROWS;
-            int xk = p0 + k * WIDTH;
+            int xk = p0 + k * steps * WIDTH;
             for (int m = 0; m < steps; m++) {
-                int xi = xk + m * L * WIDTH;
+                int xi = xk + m * WIDTH;
                 int c = wk + m * ROWS;
                 FloatVector x0 = FloatVector.fromArray(FS, p, xi);
                 FloatVector x1 = FloatVector.fromArray(FS, p, xi + L);

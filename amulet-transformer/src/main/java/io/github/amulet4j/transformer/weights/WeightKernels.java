@@ -565,12 +565,13 @@ final class WeightKernels {
     private static void panels(WeightMatrix m, float[] x, int n, float[] y, int from, int to) {
         int in = m.cols();
         int rows = m.rows();
-        float[] packed = PanelKernel.pack(inKernelOrder(m, x, n), n, in);
-        int panels = PanelKernel.panels(n);
         int[][] seg = segments(m);
         int[] first = seg[0];
         int[] len = seg[1];
         int[] bound = seg[2];
+        int[] order = PanelKernel.order(in, first, len, bound);
+        float[] packed = PanelKernel.pack(inKernelOrder(m, x, n), n, in, order);
+        int panels = PanelKernel.panels(n);
         // one vector more than the panels' columns: a power-of-two stride would map a column's rows to few cache sets
         int stride = panels * PanelKernel.WIDTH + FS.length();
         int tileRows = PanelKernel.ROWS;
@@ -592,7 +593,7 @@ final class WeightKernels {
                 int end = Math.min(blockEnd, tile + tileRows);
                 // a last tile's rows past the range keep the previous tile's weights: computed, never copied to y
                 widen(m, tile, end, widened, in, L);
-                PanelKernel.layOut(widened, in, first, len, bound, w);
+                PanelKernel.layOut(widened, in, order, w);
                 PanelKernel.multiply(w, in, first, len, bound, packed, panels, out, (tile - block) * stride, stride);
             }
             int count = blockEnd - block;

@@ -192,20 +192,30 @@ class PanelKernelTest {
     }
 
     @Test
-    void packedPanelsHoldEveryColumnAndZerosPastTheLast() {
-        int in = 19;
+    void packedPanelsHoldEveryColumnInClassOrderAndZerosPastTheLast() {
+        int lanes = FloatVectorLanes.L;
+        int in = 2 * lanes + 3;
         int n = 37;
+        // one weight panel: two steps of a vector, then a tail of three inputs
+        int[] order = PanelKernel.order(in, new int[] {0}, new int[] {in}, new int[] {2 * lanes});
+        for (int k = 0; k < lanes; k++) {
+            assertEquals(k, order[2 * k], "class " + k + ", step 0");
+            assertEquals(lanes + k, order[2 * k + 1], "class " + k + ", step 1");
+        }
+        for (int i = 2 * lanes; i < in; i++) {
+            assertEquals(i, order[i], "the tail stays in place");
+        }
         float[] x = WeightKernelsTest.randoms(new Random(4), n * in);
-        float[] p = PanelKernel.pack(x, n, in);
+        float[] p = PanelKernel.pack(x, n, in, order);
         int panels = PanelKernel.panels(n);
         assertEquals((n + PanelKernel.WIDTH - 1) / PanelKernel.WIDTH, panels);
         for (int panel = 0; panel < panels; panel++) {
-            for (int i = 0; i < in; i++) {
+            for (int q = 0; q < in; q++) {
                 for (int c = 0; c < PanelKernel.WIDTH; c++) {
                     int col = panel * PanelKernel.WIDTH + c;
-                    float want = col < n ? x[col * in + i] : 0f;
-                    assertEquals(want, p[panel * in * PanelKernel.WIDTH + i * PanelKernel.WIDTH + c], 0f,
-                            "panel " + panel + ", input " + i + ", column " + c);
+                    float want = col < n ? x[col * in + order[q]] : 0f;
+                    assertEquals(want, p[panel * in * PanelKernel.WIDTH + q * PanelKernel.WIDTH + c], 0f,
+                            "panel " + panel + ", place " + q + ", column " + c);
                 }
             }
         }
