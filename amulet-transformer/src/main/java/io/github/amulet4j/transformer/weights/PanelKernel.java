@@ -33,6 +33,8 @@ final class PanelKernel {
     static final int CHUNK = ROWS * L;
 
     private static final ThreadLocal<float[]> PANELS = ThreadLocal.withInitial(() -> new float[0]);
+    /** Where {@link #layOut} puts the {@code L} inputs of a vector, relative to the first. */
+    private static final ThreadLocal<int[]> PLACES = ThreadLocal.withInitial(() -> new int[L]);
     /** A tile's sums over the classes of inputs done so far, {@code [ROWS][WIDTH]}. */
     private static final ThreadLocal<float[]> SUMS = ThreadLocal.withInitial(() -> new float[ROWS * WIDTH]);
 
@@ -105,14 +107,26 @@ final class PanelKernel {
     /**
      * Lays out {@link #ROWS} rows of widened weights ({@code rows[r * in + i]}, row-major) for {@link #multiply}: the
      * weight of row {@code r} at place {@code q} of {@link #order} at {@code w[q * ROWS + r]} (the twelve rows of an
-     * input side by side, the inputs of a class one after the other).
+     * input side by side, the inputs of a class one after the other). A vector of {@code L} inputs of a row goes to
+     * its {@code L} places at once (a scatter: one place per class); the tail's weights one by one.
      */
-    static void layOut(float[] rows, int in, int[] order, float[] w) {
-        for (int q = 0; q < in; q++) {
-            int src = order[q];
-            int dst = q * ROWS;
+    static void layOut(float[] rows, int in, int[] first, int[] len, int[] bound, float[] w) {
+        int[] places = PLACES.get();
+        for (int j = 0; j < first.length; j++) {
+            int c0 = first[j];
+            int steps = bound[j] / L;
+            for (int k = 0; k < L; k++) {
+                places[k] = k * steps * ROWS;
+            }
             for (int r = 0; r < ROWS; r++) {
-                w[dst + r] = rows[r * in + src];
+                int src = r * in + c0;
+                int dst = c0 * ROWS + r;
+                for (int m = 0; m < steps; m++) {
+                    FloatVector.fromArray(FS, rows, src + m * L).intoArray(w, dst + m * ROWS, places, 0);
+                }
+                for (int i = bound[j]; i < len[j]; i++) {
+                    w[(c0 + i) * ROWS + r] = rows[src + i];
+                }
             }
         }
     }

@@ -593,7 +593,7 @@ final class WeightKernels {
                 int end = Math.min(blockEnd, tile + tileRows);
                 // a last tile's rows past the range keep the previous tile's weights: computed, never copied to y
                 widen(m, tile, end, widened, in, L);
-                PanelKernel.layOut(widened, in, order, w);
+                PanelKernel.layOut(widened, in, first, len, bound, w);
                 PanelKernel.multiply(w, in, first, len, bound, packed, panels, out, (tile - block) * stride, stride);
             }
             int count = blockEnd - block;
