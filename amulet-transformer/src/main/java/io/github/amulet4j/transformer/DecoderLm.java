@@ -75,11 +75,11 @@ public class DecoderLm implements CausalLm {
     @Override
     public int cachedPrefix(int[] prompt) {
         Objects.requireNonNull(prompt, "prompt");
-        if (!usesPromptCache() || prompt.length < 2
+        if (!usesPromptCache() || prompt.length <= PromptCache.LEFT_TO_RUN
                 || prompt.length > io.github.amulet4j.formats.checkpoint.LongRope.switchLength(config)) {
             return 0;
         }
-        PromptCache.Match m = promptCache.longest(prompt, prompt.length - 1);
+        PromptCache.Match m = promptCache.longest(prompt, prompt.length - PromptCache.LEFT_TO_RUN);
         return m == null ? 0 : m.length();
     }
 

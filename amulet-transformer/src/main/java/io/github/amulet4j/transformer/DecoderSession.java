@@ -37,6 +37,14 @@ public final class DecoderSession implements DecodingSession {
     private PromptCache promptCache;
     /** Per stream: prompt tokens restored from the prompt cache. */
     private int[] reused;
+    /**
+     * Per stream: the leading positions whose keys and values a prefill computed (passes of two tokens or more, or a
+     * restored prefix that one computed), not a decode step; only these go to the prompt cache. A decode step sums in
+     * another order (split-slot attention past 512 slots, per-block kernels of the block formats), so an answer's
+     * positions cached and restored would differ, by a few bits, from the prefill of the same tokens that a session
+     * without the cache runs; they are prefilled again with the next turn instead.
+     */
+    private int[] prefilled;
     /** False once a forward pass failed (the cache may hold half-written slots: nothing goes to the prompt cache). */
     private boolean intact = true;
     /** Longrope's original length: a stream growing past it is recomputed whole ({@link #refill()}). */
@@ -68,6 +76,7 @@ public final class DecoderSession implements DecodingSession {
         }
         this.logits = new float[Math.multiplyExact(streams, vocab)];
         this.reused = new int[streams];
+        this.prefilled = new int[streams];
         try {
             if (restored != null) {
                 int rest = 0;
@@ -91,9 +100,11 @@ public final class DecoderSession implements DecodingSession {
                         System.arraycopy(history[i], 0, batch[i], pad[i] - past, lengths[i]);
                     }
                     reused[i] = prefix[i];
+                    prefilled[i] = prefix[i]; // the prompt cache holds prefilled positions only
                 }
                 cache.advance(past);
                 step(batch, pad, cache);
+                markPrefilled(rest);
             } else if (model.settings().useKvCache()) {
                 int capacity = Math.max(model.settings().initialCacheCapacity(), longest);
                 cache = model.newCache(streams, capacity);
@@ -104,6 +115,7 @@ public final class DecoderSession implements DecodingSession {
                     System.arraycopy(history[i], 0, batch[i], pad[i], lengths[i]);
                 }
                 step(batch, pad, cache);
+                markPrefilled(longest);
             } else {
                 recompute();
             }
@@ -116,7 +128,7 @@ public final class DecoderSession implements DecodingSession {
 
     /**
      * Prefills {@code prompts} from the longest prefix of each that {@code promptCache} holds (at most all tokens
-     * but the last, whose logits are needed): streams are grouped by the tokens they have left to run, each group
+     * but the last {@link PromptCache#LEFT_TO_RUN}): streams are grouped by the tokens they have left to run, each group
      * runs as one batch, and the groups are joined in the order of {@code prompts}. A prompt without a cached prefix
      * runs whole; with no hit at all this is a plain prefill.
      */
@@ -128,8 +140,8 @@ public final class DecoderSession implements DecodingSession {
         java.util.Map<Integer, List<Integer>> groups = new java.util.LinkedHashMap<>();
         for (int i = 0; i < n; i++) {
             int[] p = prompts.get(i);
-            PromptCache.Match m = p.length < 2 || p.length > LongRope.switchLength(model.config()) ? null
-                    : promptCache.longest(p, p.length - 1);
+            PromptCache.Match m = p.length <= PromptCache.LEFT_TO_RUN || p.length > LongRope.switchLength(model.config())
+                    ? null : promptCache.longest(p, p.length - PromptCache.LEFT_TO_RUN);
             if (m != null) {
                 rows[i] = m.rows();
                 prefix[i] = m.length();
@@ -281,6 +293,7 @@ public final class DecoderSession implements DecodingSession {
             refill();
         } else if (cache != null) {
             step(tokens, pad, cache);
+            markPrefilled(t);
         } else {
             recompute();
         }
@@ -312,6 +325,7 @@ public final class DecoderSession implements DecodingSession {
             }
         }
         int[] newReused = new int[n];
+        int[] newPrefilled = new int[n];
         int[][] newHistory = new int[n][];
         int[] newLengths = new int[n];
         float[] newLogits = new float[Math.multiplyExact(Math.max(1, n), vocab)];
@@ -320,6 +334,7 @@ public final class DecoderSession implements DecodingSession {
             newHistory[j] = history[s].clone();
             newLengths[j] = lengths[s];
             newReused[j] = reused[s];
+            newPrefilled[j] = prefilled[s];
             System.arraycopy(logits, s * vocab, newLogits, j * vocab, vocab);
         }
         if (cache != null) {
@@ -341,6 +356,7 @@ public final class DecoderSession implements DecodingSession {
         history = newHistory;
         lengths = newLengths;
         reused = newReused;
+        prefilled = newPrefilled;
         logits = newLogits;
         streams = n;
     }
@@ -358,6 +374,8 @@ public final class DecoderSession implements DecodingSession {
         int[] newLengths = Arrays.copyOf(lengths, n);
         int[] newReused = Arrays.copyOf(reused, n);
         System.arraycopy(o.reused, 0, newReused, streams, o.streams);
+        int[] newPrefilled = Arrays.copyOf(prefilled, n);
+        System.arraycopy(o.prefilled, 0, newPrefilled, streams, o.streams);
         float[] newLogits = new float[Math.max(1, n) * vocab];
         System.arraycopy(logits, 0, newLogits, 0, streams * vocab);
         System.arraycopy(o.logits, 0, newLogits, streams * vocab, o.streams * vocab);
@@ -379,6 +397,7 @@ public final class DecoderSession implements DecodingSession {
         history = newHistory;
         lengths = newLengths;
         reused = newReused;
+        prefilled = newPrefilled;
         logits = newLogits;
         streams = n;
         o.promptCache = null; // its streams live on here
@@ -448,6 +467,24 @@ public final class DecoderSession implements DecodingSession {
             System.arraycopy(history[i], 0, batch[i], pad[i], lengths[i]);
         }
         step(batch, pad, cache);
+        Arrays.fill(prefilled, 0); // every position ran again in this one prefill
+        markPrefilled(longest);
+    }
+
+    /**
+     * After a pass of {@code width} tokens a stream: with two or more (a prefill), a stream whose positions before
+     * the pass were all prefilled has all its positions prefilled now. A one-token pass is a decode step and leaves
+     * the count; so does a prefill after one (its keys attend to the decode step's).
+     */
+    private void markPrefilled(int width) {
+        if (width < 2) {
+            return;
+        }
+        for (int i = 0; i < streams; i++) {
+            if (prefilled[i] >= lengths[i] - width) {
+                prefilled[i] = lengths[i];
+            }
+        }
     }
 
     private void step(int[][] batch, int[] rowPad, KvCache target) {
@@ -459,12 +496,15 @@ public final class DecoderSession implements DecodingSession {
         }
     }
 
-    /** Keeps the tokens and KV rows of {@code stream} in the prompt cache, if the session has one. */
+    /**
+     * Keeps the tokens and KV rows of {@code stream}'s prefilled positions in the prompt cache, if the session has
+     * one (not the positions decode steps computed: see {@link #prefilled}).
+     */
     private void offer(int stream) {
-        if (promptCache == null || cache == null || !intact || lengths[stream] == 0 || lengths[stream] > ropeSwitch) {
+        if (promptCache == null || cache == null || !intact || prefilled[stream] == 0 || lengths[stream] > ropeSwitch) {
             return;
         }
-        int[] tokens = Arrays.copyOf(history[stream], lengths[stream]);
+        int[] tokens = Arrays.copyOf(history[stream], prefilled[stream]);
         int from = pad[stream];
         promptCache.offer(tokens, () -> cache.copyOut(stream, from, tokens.length));
     }

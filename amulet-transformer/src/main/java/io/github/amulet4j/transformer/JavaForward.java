@@ -346,8 +346,15 @@ public final class JavaForward implements ForwardPass {
         cache.reserve(t);
         running = cache;
         try {
-            for (int start = 0; start < t; start += chunk) {
-                int end = (int) Math.min(t, (long) start + chunk);
+            // a chunk of one token over many slots takes a decode step's split-slot attention, whose sums differ from
+            // a prefill's: there, a last chunk of a single token goes with the chunk before, so that a prompt's logits
+            // do not depend on where its chunks end (chunks of one token, asked for, stay decode steps)
+            boolean merge = chunk > 1 && t > chunk && splitRanges(tokens.length, cache.used() + t) > 1;
+            for (int start = 0, end; start < t; start = end) {
+                end = (int) Math.min(t, (long) start + chunk);
+                if (merge && t - end == 1) {
+                    end = t;
+                }
                 runChunk(tokens, pad, cache, start, end, end == t ? last : null, every);
             }
         } finally {
@@ -566,6 +573,10 @@ public final class JavaForward implements ForwardPass {
             splitAttention(l, cache, pad, b, past, ranges);
             return;
         }
+        if (t >= QUERY_BLOCK && groups > QUERY_BLOCK && blockedAttention) {
+            prefillByQuery(l, cache, pad, b, t, past);
+            return;
+        }
         // a decode step takes up to eight heads of a key head at once (one read of its keys and values) where that
         // leaves at least two units per thread to balance the threads; otherwise, and in a prefill, four
         boolean eights = t < QUERY_BLOCK
@@ -587,6 +598,42 @@ public final class JavaForward implements ForwardPass {
                 int first = kh * groups + (u % unitsPerKeyHead) * unitHeads;
                 int count = Math.min(unitHeads, (kh + 1) * groups - first);
                 attendHeads(l, cache, r, kh, first, count, pad[r], t, past, sc, acc);
+            }
+        });
+    }
+
+    /**
+     * A prefill's attention where a key head serves more than {@value #QUERY_BLOCK} heads (Qwen2.5-0.5B: seven): each
+     * query takes all heads of its key head at once ({@link #attendQueries}), so the keys and values up to a query are
+     * read once for seven heads rather than once for four queries of one head, which over a long cached history is
+     * most of the prefill's attention. Units of one row, one key head, up to {@value #HEAD_BLOCK} of its heads and a
+     * range of the chunk's queries (enough ranges for {@value #SPLIT_UNITS_PER_THREAD} units a thread). A query's
+     * sums are those of the other attention paths, in the same order: the result has the same bits.
+     */
+    private void prefillByQuery(int l, JavaKvCache cache, int[] pad, int b, int t, int past) {
+        int blocks = (groups + HEAD_BLOCK - 1) / HEAD_BLOCK;
+        long base = (long) b * kvHeads * blocks;
+        int ranges = (int) Math.max(1, Math.min(t, ((long) workers.threads() * splitUnitsPerThread + base - 1) / base));
+        int perRow = kvHeads * blocks * ranges;
+        int units = b * perRow;
+        ensureScores(past + t);
+        next.set(0);
+        runners.set(0);
+        workers.runShared(() -> {
+            int me = runners.getAndIncrement();
+            float[] sc = scores[me];
+            float[] acc = accumulators[me];
+            for (int u = next.getAndIncrement(); u < units; u = next.getAndIncrement()) {
+                int r = u / perRow;
+                int group = (u % perRow) / ranges;
+                int k = u % ranges;
+                int kh = group / blocks;
+                int first = kh * groups + (group % blocks) * HEAD_BLOCK;
+                int count = Math.min(HEAD_BLOCK, (kh + 1) * groups - first);
+                int j0 = (int) ((long) t * k / ranges);
+                int j1 = (int) ((long) t * (k + 1) / ranges);
+                attendQueries(cache.keys(l, r, kh), cache.values(l, r, kh), r, first, count, pad[r], t, past, j0, j1,
+                        sc, acc);
             }
         });
     }
@@ -740,28 +787,7 @@ public final class JavaForward implements ForwardPass {
         float[] keys = cache.keys(l, r, kh);
         float[] values = cache.values(l, r, kh);
         if (t < QUERY_BLOCK && count > 1 && blockedAttention) {
-            for (int j = 0; j < t; j++) {
-                int query = past + j;
-                int lo = (int) Math.max(pad, (long) query - window + 1);
-                int i = r * t + j;
-                if (lo <= query && count > QUERY_BLOCK) {
-                    attendEight(keys, values, lo, query, i * qkvDim + first * headDim, i * qDim + first * headDim,
-                            count, sc);
-                } else if (lo <= query) {
-                    // fewer than four heads left: the last one is computed again in the spare places (same result)
-                    int q = i * qkvDim + first * headDim;
-                    int out = i * qDim + first * headDim;
-                    int h1 = Math.min(1, count - 1) * headDim;
-                    int h2 = Math.min(2, count - 1) * headDim;
-                    int h3 = Math.min(3, count - 1) * headDim;
-                    attendFour(keys, values, lo, query, 0, q, q + h1, q + h2, q + h3, out, out + h1,
-                            out + h2, out + h3, pad, sc, acc);
-                } else {
-                    for (int hd = first; hd < first + count; hd++) {
-                        attendOne(keys, values, i, hd, lo, query, past + t, sc, acc);
-                    }
-                }
-            }
+            attendQueries(keys, values, r, first, count, pad, t, past, 0, t, sc, acc);
             return;
         }
         for (int hd = first; hd < first + count; hd++) {
@@ -777,6 +803,37 @@ public final class JavaForward implements ForwardPass {
                             out, out + qDim, out + 2 * qDim, out + 3 * qDim, pad, sc, acc);
                     j += QUERY_BLOCK - 1;
                 } else {
+                    attendOne(keys, values, i, hd, lo, query, past + t, sc, acc);
+                }
+            }
+        }
+    }
+
+    /**
+     * Queries {@code [j0, j1)} of the chunk in row {@code r}, each with heads {@code [first, first + count)} of a key
+     * head together: up to eight at once ({@link #attendEight}), four ({@link #attendFour}), or one by one for a
+     * query that sees no slot. Each key and value vector loaded serves every head of the query.
+     */
+    private void attendQueries(float[] keys, float[] values, int r, int first, int count, int pad, int t, int past,
+                               int j0, int j1, float[] sc, float[] acc) {
+        for (int j = j0; j < j1; j++) {
+            int query = past + j;
+            int lo = (int) Math.max(pad, (long) query - window + 1);
+            int i = r * t + j;
+            if (lo <= query && count > QUERY_BLOCK) {
+                attendEight(keys, values, lo, query, i * qkvDim + first * headDim, i * qDim + first * headDim,
+                        count, sc);
+            } else if (lo <= query) {
+                // fewer than four heads left: the last one is computed again in the spare places (same result)
+                int q = i * qkvDim + first * headDim;
+                int out = i * qDim + first * headDim;
+                int h1 = Math.min(1, count - 1) * headDim;
+                int h2 = Math.min(2, count - 1) * headDim;
+                int h3 = Math.min(3, count - 1) * headDim;
+                attendFour(keys, values, lo, query, 0, q, q + h1, q + h2, q + h3, out, out + h1,
+                        out + h2, out + h3, pad, sc, acc);
+            } else {
+                for (int hd = first; hd < first + count; hd++) {
                     attendOne(keys, values, i, hd, lo, query, past + t, sc, acc);
                 }
             }

@@ -13,8 +13,9 @@ import java.util.function.Supplier;
  * KV rows of token sequences that a {@link DecoderLm} ran before, kept so that a later prompt sharing a prefix with
  * one of them prefills only the rest: the prefix cache behind every session of the model.
  *
- * <p>An entry is one stream's tokens (a prompt, or a prompt and the tokens generated after it) with the keys and
- * values of every layer for them, copied out of a session's {@link KvCache} when the stream leaves it
+ * <p>An entry is one stream's prefilled tokens (its prompt: not the tokens decode steps generated after it, whose
+ * keys and values sum in another order than a prefill of the same tokens) with the keys and values of every layer
+ * for them, copied out of a session's {@link KvCache} when the stream leaves it
  * ({@link KvCache#copyOut}). Entries are keyed by tokens only: nothing about requests, preferences or messages, so a
  * base stream is shared by every preference, two users with the same system prompt share it, and a re-rendered
  * history reuses everything up to the first token that differs. Keys and values are stored at the positions they
@@ -35,6 +36,13 @@ import java.util.function.Supplier;
 public final class PromptCache {
 
     private static final Logger LOG = LoggerFactory.getLogger(PromptCache.class);
+
+    /**
+     * Tokens of a prompt that a hit leaves to run, at least: the last one's logits are needed, and a pass of one token
+     * takes a decode step's attention (split over ranges of slots in a long history), whose sums differ from a
+     * prefill's; with two, a hit's logits are the bits of a fresh prefill.
+     */
+    public static final int LEFT_TO_RUN = 2;
 
     private final long budgetBytes;
     /** Least recently used first. */

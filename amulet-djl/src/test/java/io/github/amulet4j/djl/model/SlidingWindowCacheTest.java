@@ -150,8 +150,10 @@ class SlidingWindowCacheTest {
     }
 
     /**
-     * A history of 94 tokens in the prompt cache, its sliding layers holding only its end: the next turn reuses all of
-     * it, a turn whose last two tokens were re-rendered reuses all but those (within the kept margin), and a prompt
+     * A history of 94 tokens (90 prefilled, 4 decoded), its sliding layers holding only its end: the next turn reuses
+     * the 90 prefilled ones (an entry holds prefilled positions only: the decoded answer is prefilled again), a turn
+     * whose last two tokens were re-rendered reuses all but those from the next turn's entry (within the kept
+     * margin), and a prompt
      * sharing only the first 20 tokens reuses nothing (those layers dropped the window before token 20); every
      * prompt's logits and the steps after equal a fresh prefill's.
      */
@@ -167,7 +169,7 @@ class SlidingWindowCacheTest {
                 TestModels.tokens(c, 5, 3));
         int[] sharesTwenty = PromptCacheTest.concat(Arrays.copyOf(turn1, 20), TestModels.tokens(c, 8, 4));
         int[][] prompts = {nextTurn, rerendered, sharesTwenty};
-        int[] reused = {history.length, history.length - 2, 0};
+        int[] reused = {turn1.length, history.length - 2, 0};
         try (DjlCausalLm lm = DjlCausalLm.load(c, store, options(7, 16));
              DjlCausalLm ref = DjlCausalLm.load(c, store, options(7, 0))) {
             try (DecodingSession s = lm.prefill(List.of(turn1))) {

@@ -20,29 +20,42 @@ final class FloatTile {
 
     /**
      * {@code y[c * rows + r] = sum_i w[(r - first) * in + i] * x[c * in + i]} for rows {@code [first, end)} and
-     * columns {@code c < n}.
+     * columns {@code c < n}, each weight panel {@code j} (inputs {@code [c0[j], c0[j] + len[j])}, vector part
+     * {@code bound[j]}) summed as the one-column kernels sum it (lanes over the inputs, the lanes in order, then the
+     * tail one by one) and the panels' sums added in order: a column's result does not depend on the others.
      */
-    static void multiply(float[] w, int first, int end, int in, float[] x, int n, float[] y, int rows) {
-        int c = 0;
-        for (; c + 3 <= n; c += 3) {
-            int r = first;
-            for (; r + 4 <= end; r += 4) {
-                fourByThree(w, (r - first) * in, in, x, c * in, y, c * rows + r, rows);
-            }
-            for (; r < end; r++) {
-                for (int k = 0; k < 3; k++) {
-                    y[(c + k) * rows + r] = dot(w, (r - first) * in, x, (c + k) * in, in);
+    static void multiply(float[] w, int first, int end, int in, float[] x, int n, float[] y, int rows, int[] c0,
+                         int[] len, int[] bound) {
+        for (int j = 0; j < c0.length; j++) {
+            boolean add = j > 0;
+            int c = 0;
+            for (; c + 3 <= n; c += 3) {
+                int r = first;
+                for (; r + 4 <= end; r += 4) {
+                    fourByThree(w, (r - first) * in + c0[j], in, x, c * in + c0[j], y, c * rows + r, rows, len[j],
+                            bound[j], add);
+                }
+                for (; r < end; r++) {
+                    for (int k = 0; k < 3; k++) {
+                        put(y, (c + k) * rows + r, dot(w, (r - first) * in + c0[j], x, (c + k) * in + c0[j], len[j],
+                                bound[j]), add);
+                    }
                 }
             }
-        }
-        for (; c < n; c++) {
-            for (int r = first; r < end; r++) {
-                y[c * rows + r] = dot(w, (r - first) * in, x, c * in, in);
+            for (; c < n; c++) {
+                for (int r = first; r < end; r++) {
+                    put(y, c * rows + r, dot(w, (r - first) * in + c0[j], x, c * in + c0[j], len[j], bound[j]), add);
+                }
             }
         }
     }
 
-    private static void fourByThree(float[] w, int w0, int in, float[] x, int x0, float[] y, int y0, int rows) {
+    private static void put(float[] y, int at, float s, boolean add) {
+        y[at] = add ? y[at] + s : s;
+    }
+
+    private static void fourByThree(float[] w, int w0, int in, float[] x, int x0, float[] y, int y0, int rows, int len,
+                                    int bound, boolean add) {
         FloatVector a00 = FloatVector.zero(FS);
         FloatVector a01 = FloatVector.zero(FS);
         FloatVector a02 = FloatVector.zero(FS);
@@ -60,7 +73,6 @@ final class FloatTile {
         int w3 = w2 + in;
         int x1 = x0 + in;
         int x2 = x1 + in;
-        int bound = FS.loopBound(in);
         int i = 0;
         for (; i < bound; i += L) {
             FloatVector v0 = FloatVector.fromArray(FS, x, x0 + i);
@@ -88,7 +100,7 @@ final class FloatTile {
             a10.reduceLanes(VectorOperators.ADD), a11.reduceLanes(VectorOperators.ADD), a12.reduceLanes(VectorOperators.ADD),
             a20.reduceLanes(VectorOperators.ADD), a21.reduceLanes(VectorOperators.ADD), a22.reduceLanes(VectorOperators.ADD),
             a30.reduceLanes(VectorOperators.ADD), a31.reduceLanes(VectorOperators.ADD), a32.reduceLanes(VectorOperators.ADD)};
-        for (; i < in; i++) {
+        for (; i < len; i++) {
             for (int rr = 0; rr < 4; rr++) {
                 float wv = w[w0 + rr * in + i];
                 for (int cc = 0; cc < 3; cc++) {
@@ -98,20 +110,20 @@ final class FloatTile {
         }
         for (int rr = 0; rr < 4; rr++) {
             for (int cc = 0; cc < 3; cc++) {
-                y[y0 + cc * rows + rr] = s[rr * 3 + cc];
+                put(y, y0 + cc * rows + rr, s[rr * 3 + cc], add);
             }
         }
     }
 
-    static float dot(float[] w, int wOff, float[] x, int xOff, int in) {
+    /** {@code len} products from {@code w[wOff]} and {@code x[xOff]}: lanes up to {@code bound}, then one by one. */
+    static float dot(float[] w, int wOff, float[] x, int xOff, int len, int bound) {
         FloatVector a = FloatVector.zero(FS);
-        int bound = FS.loopBound(in);
         int i = 0;
         for (; i < bound; i += L) {
             a = FloatVector.fromArray(FS, w, wOff + i).fma(FloatVector.fromArray(FS, x, xOff + i), a);
         }
         float s = a.reduceLanes(VectorOperators.ADD);
-        for (; i < in; i++) {
+        for (; i < len; i++) {
             s += w[wOff + i] * x[xOff + i];
         }
         return s;

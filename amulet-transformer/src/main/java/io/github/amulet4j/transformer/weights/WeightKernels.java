@@ -60,6 +60,8 @@ final class WeightKernels {
     private static final ThreadLocal<float[]> SCALES = ThreadLocal.withInitial(() -> new float[0]);
     /** A block of the many-column kernel's results, {@code [rows][panel columns]}. */
     private static final ThreadLocal<float[]> OUT = ThreadLocal.withInitial(() -> new float[0]);
+    /** A tile's rows widened row-major, before {@link PanelKernel#layOut}. */
+    private static final ThreadLocal<float[]> ROWS_SCRATCH = ThreadLocal.withInitial(() -> new float[0]);
 
     private WeightKernels() {
     }
@@ -278,15 +280,16 @@ final class WeightKernels {
             int i = 0;
             for (; i < bound; i += 2 * L) {
                 IntVector v = ByteVector.fromArray(BF, b, o + 2 * i).reinterpretAsInts();
-                // low half moved to the top, then sign kept and exponent/mantissa shifted into a float's places
+                // low half moved to the top, then sign kept and exponent/mantissa shifted into a float's places;
+                // the rebasing factor on every weight, as the many-column kernels widen them (the same sums' bits)
                 FloatVector even = v.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 3)
-                        .and(HALF_MASK).reinterpretAsFloats();
-                FloatVector odd = v.lanewise(VectorOperators.ASHR, 3).and(HALF_MASK).reinterpretAsFloats();
+                        .and(HALF_MASK).reinterpretAsFloats().mul(HALF_SCALE);
+                FloatVector odd = v.lanewise(VectorOperators.ASHR, 3).and(HALF_MASK).reinterpretAsFloats()
+                        .mul(HALF_SCALE);
                 a0 = even.fma(FloatVector.fromArray(FS, x, c0 + i), a0);
                 a0 = odd.fma(FloatVector.fromArray(FS, x, c0 + i + L), a0);
             }
-            // the rebasing factor applied once to the sum (every product above was 2^-112 too small; exact)
-            float s = a0.reduceLanes(VectorOperators.ADD) * HALF_SCALE;
+            float s = a0.reduceLanes(VectorOperators.ADD);
             for (; i < len; i++) {
                 s += half((short) SHORT.get(b, o + 2 * i)) * x[c0 + i];
             }
@@ -306,17 +309,19 @@ final class WeightKernels {
             int i = 0;
             for (; i < bound; i += 2 * L) {
                 IntVector v = ByteVector.fromArray(BF, b, o + 2 * i).reinterpretAsInts();
+                // the rebasing factor on every weight, as the many-column kernels widen them (the same sums' bits)
                 FloatVector even = v.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 3)
-                        .and(HALF_MASK).reinterpretAsFloats();
-                FloatVector odd = v.lanewise(VectorOperators.ASHR, 3).and(HALF_MASK).reinterpretAsFloats();
+                        .and(HALF_MASK).reinterpretAsFloats().mul(HALF_SCALE);
+                FloatVector odd = v.lanewise(VectorOperators.ASHR, 3).and(HALF_MASK).reinterpretAsFloats()
+                        .mul(HALF_SCALE);
                 int xi = c0 + i;
                 a0 = even.fma(FloatVector.fromArray(FS, x, xi), a0);
                 a1 = even.fma(FloatVector.fromArray(FS, x, in + xi), a1);
                 a0 = odd.fma(FloatVector.fromArray(FS, x, xi + L), a0);
                 a1 = odd.fma(FloatVector.fromArray(FS, x, in + xi + L), a1);
             }
-            float s0 = a0.reduceLanes(VectorOperators.ADD) * HALF_SCALE;
-            float s1 = a1.reduceLanes(VectorOperators.ADD) * HALF_SCALE;
+            float s0 = a0.reduceLanes(VectorOperators.ADD);
+            float s1 = a1.reduceLanes(VectorOperators.ADD);
             for (; i < len; i++) {
                 float w = half((short) SHORT.get(b, o + 2 * i));
                 s0 += w * x[c0 + i];
@@ -537,10 +542,11 @@ final class WeightKernels {
         int in = m.cols();
         float[] xs = inKernelOrder(m, x, n);
         float[] w = scratch(TILE_ROWS * in);
+        int[][] seg = segments(m);
         for (int tile = from; tile < to; tile += TILE_ROWS) {
             int end = Math.min(to, tile + TILE_ROWS);
             widen(m, tile, end, w);
-            FloatTile.multiply(w, tile, end, in, xs, n, y, m.rows());
+            FloatTile.multiply(w, tile, end, in, xs, n, y, m.rows(), seg[0], seg[1], seg[2]);
         }
     }
 
@@ -559,14 +565,23 @@ final class WeightKernels {
     private static void panels(WeightMatrix m, float[] x, int n, float[] y, int from, int to) {
         int in = m.cols();
         int rows = m.rows();
-        float[] packed = PanelKernel.pack(inKernelOrder(m, x, n), n, in);
+        int[][] seg = segments(m);
+        int[] first = seg[0];
+        int[] len = seg[1];
+        int[] bound = seg[2];
+        int[] order = PanelKernel.order(in, first, len, bound);
+        float[] packed = PanelKernel.pack(inKernelOrder(m, x, n), n, in, order);
         int panels = PanelKernel.panels(n);
         // one vector more than the panels' columns: a power-of-two stride would map a column's rows to few cache sets
         int stride = panels * PanelKernel.WIDTH + FS.length();
         int tileRows = PanelKernel.ROWS;
         int blockRows = Math.max(1, Math.min(8, (32 * 1024 / stride) / tileRows)) * tileRows;
-        int tileSize = PanelKernel.tileSize(in);
-        float[] w = scratch(tileSize);
+        float[] w = scratch(PanelKernel.tileSize(in));
+        float[] widened = ROWS_SCRATCH.get();
+        if (widened.length < tileRows * in) {
+            widened = new float[tileRows * in];
+            ROWS_SCRATCH.set(widened);
+        }
         float[] out = OUT.get();
         if (out.length < blockRows * stride) {
             out = new float[blockRows * stride];
@@ -577,8 +592,9 @@ final class WeightKernels {
             for (int tile = block; tile < blockEnd; tile += tileRows) {
                 int end = Math.min(blockEnd, tile + tileRows);
                 // a last tile's rows past the range keep the previous tile's weights: computed, never copied to y
-                widen(m, tile, end, w, L, PanelKernel.CHUNK);
-                PanelKernel.multiply(w, in, packed, panels, out, (tile - block) * stride, stride);
+                widen(m, tile, end, widened, in, L);
+                PanelKernel.layOut(widened, in, first, len, bound, w);
+                PanelKernel.multiply(w, in, first, len, bound, packed, panels, out, (tile - block) * stride, stride);
             }
             int count = blockEnd - block;
             for (int c = 0; c < n; c++) {
@@ -588,6 +604,34 @@ final class WeightKernels {
                 }
             }
         }
+    }
+
+    /**
+     * The weight panels of {@code m} as the many-column kernels sum them: their first inputs, lengths and
+     * {@link #vectorBound}s.
+     */
+    static int[][] segments(WeightMatrix m) {
+        WeightPanel[] panels = m.panels();
+        int[][] seg = new int[3][panels.length];
+        for (int j = 0; j < panels.length; j++) {
+            seg[0][j] = panels[j].first;
+            seg[1][j] = panels[j].cols;
+            seg[2][j] = vectorBound(m.format(), panels[j].cols);
+        }
+        return seg;
+    }
+
+    /**
+     * Where the one- and two-column kernels of {@code format} end their vector loop over a weight panel of
+     * {@code len} inputs (the rest is their scalar tail): a multiple of {@code L} for F32, of {@code 2L} for BF16 and
+     * F16 (a lane holds two weights), the whole panel for the block formats (whole blocks of 32).
+     */
+    static int vectorBound(WeightFormat format, int len) {
+        return switch (format) {
+            case F32 -> len - len % L;
+            case BF16, F16 -> len - len % (2 * L);
+            default -> len;
+        };
     }
 
     /** The per-thread float32 scratch for widened rows, at least {@code size} long. */

@@ -103,6 +103,49 @@ class PanelKernelTest {
         }
     }
 
+    /**
+     * A column's result has the same bits whatever the number of columns beside it: every column count (one and two:
+     * the decode kernels; 3 to 15: {@link FloatTile}; 16 and more: {@link PanelKernel}) against the column alone,
+     * over inputs with a tail, with two vector lengths, and split into weight panels (more than
+     * {@value WeightMatrix#SPLIT_COLS} inputs); the block formats against three columns (their one- and two-column
+     * kernels sum per block).
+     */
+    @Test
+    void aColumnsBitsDoNotDependOnTheColumnsBesideIt() {
+        Random random = new Random(21);
+        int[][] shapes = {{25, 96}, {13, 48}, {29, 47}, {14, 2 * WeightMatrix.PANEL_COLS + 3 * 32}};
+        for (WeightFormat f : WeightKernelsTest.convertible()) {
+            for (int[] shape : shapes) {
+                int rows = shape[0];
+                int in = shape[1];
+                if (f.quantized() && in % f.blockWeights() != 0) {
+                    continue;
+                }
+                WeightMatrix m = WeightMatrix.of(f, WeightKernelsTest.randoms(random, rows * in), rows, in);
+                int alone = f.quantized() ? 3 : 1;
+                for (int n : COLUMNS) {
+                    if (n < alone) {
+                        continue;
+                    }
+                    float[] x = WeightKernelsTest.randoms(random, n * in);
+                    float[] got = new float[n * rows];
+                    m.multiply(x, n, got, 0, rows);
+                    for (int c = 0; c < n; c++) {
+                        float[] one = new float[alone * in];
+                        System.arraycopy(x, c * in, one, 0, in);
+                        float[] want = new float[alone * rows];
+                        m.multiply(one, alone, want, 0, rows);
+                        for (int r = 0; r < rows; r++) {
+                            assertEquals(Float.floatToRawIntBits(want[r]), Float.floatToRawIntBits(got[c * rows + r]),
+                                    f + " [" + rows + ", " + in + "], " + n + " columns: column " + c + ", row " + r
+                                            + " is " + got[c * rows + r] + ", alone " + want[r]);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     @Test
     void aTileWidenedInChunksHoldsEveryWeightOnceWhereAtSays() {
         Random random = new Random(8);
@@ -111,7 +154,7 @@ class PanelKernelTest {
             int rows = 30;
             WeightMatrix m = WeightMatrix.of(f, WeightKernelsTest.randoms(random, rows * in), rows, in);
             float[] w = m.toFloatArray();
-            float[] tile = new float[PanelKernel.tileSize(in)];
+            float[] tile = new float[(in + FloatVectorLanes.L - 1) / FloatVectorLanes.L * PanelKernel.CHUNK];
             Arrays.fill(tile, Float.NaN);
             int first = 17;
             int count = 9;   // fewer than a tile: the rest of the tile is left alone
@@ -149,20 +192,30 @@ class PanelKernelTest {
     }
 
     @Test
-    void packedPanelsHoldEveryColumnAndZerosPastTheLast() {
-        int in = 19;
+    void packedPanelsHoldEveryColumnInClassOrderAndZerosPastTheLast() {
+        int lanes = FloatVectorLanes.L;
+        int in = 2 * lanes + 3;
         int n = 37;
+        // one weight panel: two steps of a vector, then a tail of three inputs
+        int[] order = PanelKernel.order(in, new int[] {0}, new int[] {in}, new int[] {2 * lanes});
+        for (int k = 0; k < lanes; k++) {
+            assertEquals(k, order[2 * k], "class " + k + ", step 0");
+            assertEquals(lanes + k, order[2 * k + 1], "class " + k + ", step 1");
+        }
+        for (int i = 2 * lanes; i < in; i++) {
+            assertEquals(i, order[i], "the tail stays in place");
+        }
         float[] x = WeightKernelsTest.randoms(new Random(4), n * in);
-        float[] p = PanelKernel.pack(x, n, in);
+        float[] p = PanelKernel.pack(x, n, in, order);
         int panels = PanelKernel.panels(n);
         assertEquals((n + PanelKernel.WIDTH - 1) / PanelKernel.WIDTH, panels);
         for (int panel = 0; panel < panels; panel++) {
-            for (int i = 0; i < in; i++) {
+            for (int q = 0; q < in; q++) {
                 for (int c = 0; c < PanelKernel.WIDTH; c++) {
                     int col = panel * PanelKernel.WIDTH + c;
-                    float want = col < n ? x[col * in + i] : 0f;
-                    assertEquals(want, p[panel * in * PanelKernel.WIDTH + i * PanelKernel.WIDTH + c], 0f,
-                            "panel " + panel + ", input " + i + ", column " + c);
+                    float want = col < n ? x[col * in + order[q]] : 0f;
+                    assertEquals(want, p[panel * in * PanelKernel.WIDTH + q * PanelKernel.WIDTH + c], 0f,
+                            "panel " + panel + ", place " + q + ", column " + c);
                 }
             }
         }
