@@ -62,20 +62,88 @@ final class VectorOps {
     }
 
     /**
-     * {@code a[i] = exp(a[i] - shift)}; returns their sum. Element by element with {@link Math#exp}, which HotSpot
-     * computes with one routine in the interpreter and in both compilers: the Vector API's {@code EXP} is a vector math
-     * library's once C2 compiled the loop and {@code Math.exp} lane by lane before, so a score's bits (and a prompt's
-     * logits) depended on how warm the JIT was, and on how the prompt was chunked.
+     * {@code a[i] = exp(a[i] - shift)} ({@link #exp(float)}, the same operations in a vector lane and in the tail, so
+     * a score has the same bits whatever the JIT has compiled: the Vector API's {@code EXP} is a vector math library's
+     * once C2 compiled the loop and {@code Math.exp} lane by lane before); returns their sum.
      */
     static float expShifted(float[] a, int off, int n, float shift) {
-        float s = 0f;
-        for (int i = 0; i < n; i++) {
-            float e = (float) Math.exp(a[off + i] - shift);
+        FloatVector sh = FloatVector.broadcast(S, shift);
+        FloatVector acc = FloatVector.zero(S);
+        int i = 0;
+        for (; i <= n - L; i += L) {
+            FloatVector e = exp(FloatVector.fromArray(S, a, off + i).sub(sh));
+            e.intoArray(a, off + i);
+            acc = acc.add(e);
+        }
+        float s = acc.reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            float e = exp(a[off + i] - shift);
             a[off + i] = e;
             s += e;
         }
         return s;
     }
+
+    private static final float LOG2E = 1.44269504f;
+    /** ln 2 in two parts (the first exact in few bits), for the reduction {@code x - k ln 2}. */
+    private static final float LN2_HI = 0.693359375f;
+    private static final float LN2_LO = -2.12194440e-4f;
+    /**
+     * Adding and subtracting it rounds a float below 2^22 to the nearest integer {@code k}; the sum's bits are
+     * {@code 0x4B400000 + k}, so {@code 2^k}'s bits are {@code (bits + EXP_BIAS) << 23}.
+     */
+    private static final float ROUND = 12582912f;
+    private static final int EXP_BIAS = 127 - 0x4B400000;
+    private static final float EXP_MIN = -87.33654f;
+    /** Below 128 ln 2: {@code 2^k} stays finite. */
+    private static final float EXP_MAX = 88f;
+    private static final float P0 = 1.9875691500e-4f;
+    private static final float P1 = 1.3981999507e-3f;
+    private static final float P2 = 8.3334519073e-3f;
+    private static final float P3 = 4.1665795894e-2f;
+    private static final float P4 = 1.6666665459e-1f;
+    private static final float P5 = 5.0000001201e-1f;
+    private static final FloatVector NEG_LN2_HI = FloatVector.broadcast(S, -LN2_HI);
+    private static final FloatVector NEG_LN2_LO = FloatVector.broadcast(S, -LN2_LO);
+    private static final FloatVector VP2 = FloatVector.broadcast(S, P2);
+    private static final FloatVector VP3 = FloatVector.broadcast(S, P3);
+    private static final FloatVector VP4 = FloatVector.broadcast(S, P4);
+    private static final FloatVector VP5 = FloatVector.broadcast(S, P5);
+
+    /** {@link #exp(float)} lane by lane: the same operations, so the same bits. */
+    static FloatVector exp(FloatVector x) {
+        FloatVector c = x.max(EXP_MIN).min(EXP_MAX);
+        FloatVector kr = c.mul(LOG2E).add(ROUND);
+        FloatVector k = kr.sub(ROUND);
+        FloatVector r = k.fma(NEG_LN2_HI, c);
+        r = k.fma(NEG_LN2_LO, r);
+        return r.fma(P0, P1).fma(r, VP2).fma(r, VP3).fma(r, VP4).fma(r, VP5).mul(r.mul(r)).add(r).add(1f)
+                .mul(kr.reinterpretAsInts().add(EXP_BIAS).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats());
+    }
+
+    /**
+     * {@code e^x} to within 2 ulp (Cephes' {@code expf}: {@code x = k ln 2 + r}, a degree-7 polynomial in {@code r},
+     * {@code 2^k} from the exponent bits; inputs clamped to {@code [-87.3, 88]}), by plain float arithmetic only. The
+     * vector loops here ({@link #expShifted}, {@link #silu}, {@link #geluTanh}) take it lane by lane with the same
+     * operations ({@link #exp(FloatVector)}), so a value has the same bits in a lane and in a loop's tail. The Vector
+     * API's {@code EXP} is a vector math library's once compiled and {@code Math.exp} per lane before: its bits
+     * depended on how warm the JIT was, and a prompt's logits on its chunks.
+     */
+    static float exp(float x) {
+        float c = Math.min(Math.max(x, EXP_MIN), EXP_MAX);
+        float kr = c * LOG2E + ROUND;
+        float k = kr - ROUND;
+        float r = Math.fma(k, -LN2_HI, c);
+        r = Math.fma(k, -LN2_LO, r);
+        float p = Math.fma(r, P0, P1);
+        p = Math.fma(p, r, P2);
+        p = Math.fma(p, r, P3);
+        p = Math.fma(p, r, P4);
+        p = Math.fma(p, r, P5);
+        p = p * (r * r) + r + 1f;
+        return p * Float.intBitsToFloat((Float.floatToRawIntBits(kr) + EXP_BIAS) << 23);
+    }
+
 
     /** {@code y[i] += alpha * x[i]}. */
     static void axpy(float alpha, float[] x, int xOff, float[] y, int yOff, int n) {
