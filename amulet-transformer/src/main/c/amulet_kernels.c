@@ -136,6 +136,23 @@ static inline T_AVX2 float hsum256(__m256 v) {
     return _mm_cvtss_f32(s);
 }
 
+/*
+ * Rows ahead that a one- or two-column kernel asks the cache for (prefetcht0): the row PREFETCH_ROWS on of the weights'
+ * quants and of their scales. The hardware prefetchers stop at every 4 KiB page of each of the two streams (the quants
+ * and the scales apart), and a row's first loads waited for memory (a Q4_0 decode spent a sixth of the kernel's time on
+ * the load of a row's scales); asked for 8 rows ahead, one thread multiplied the Q4_0 layers of the Qwen2.5-0.5B shape
+ * 16% faster, Q8_0 3%. Past the slab's end the hint is dropped (a prefetch never faults).
+ */
+#define PREFETCH_ROWS 8
+
+static inline void prefetch_row(const uint8_t *wr, size_t rowBytes, const uint16_t *sr, int blocks) {
+    const char *w = (const char *) wr + PREFETCH_ROWS * rowBytes;
+    for (size_t o = 0; o < rowBytes; o += 64) {
+        _mm_prefetch(w + o, _MM_HINT_T0);
+    }
+    _mm_prefetch((const char *) (sr + (size_t) PREFETCH_ROWS * blocks), _MM_HINT_T0);
+}
+
 /* The 16 bytes of a Q4_0 block's nibbles as 32 unsigned bytes in element order (low nibbles, then high ones). */
 static inline T_AVX2 __m256i nibbles(const uint8_t *p) {
     __m128i b = _mm_loadu_si128((const __m128i *) p);
@@ -168,6 +185,7 @@ static inline T_AVX512 __m256i dot_avx512_256(__m256i u, __m256i s) {
         for (int r = 0; r < rows; r++) {                                                                              \
             const uint8_t *wr = w + (size_t) r * blocks * QK;                                                         \
             const uint16_t *sr = sc + (size_t) r * blocks;                                                            \
+            prefetch_row(wr, (size_t) blocks * QK, sr, blocks);                                                       \
             __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();                                                \
             if (n == 2) {                                                                                             \
                 for (int k = 0; k < blocks; k++) {                                                                    \
@@ -202,6 +220,7 @@ static inline T_AVX512 __m256i dot_avx512_256(__m256i u, __m256i s) {
         for (int r = 0; r < rows; r++) {                                                                              \
             const uint8_t *wr = w + (size_t) r * blocks * (QK / 2);                                                   \
             const uint16_t *sr = sc + (size_t) r * blocks;                                                            \
+            prefetch_row(wr, (size_t) blocks * (QK / 2), sr, blocks);                                                 \
             __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();                                                \
             float c0 = 0, c1 = 0;                                                                                     \
             if (n == 2) {                                                                                             \
@@ -276,14 +295,17 @@ static inline T_AVX512 __m512i signed_by(__m512i x, __mmask64 neg) {
     return _mm512_mask_sub_epi8(x, neg, _mm512_setzero_si512(), x);
 }
 
-/* Two Q4_0 blocks' 32 bytes of nibbles as 64 unsigned bytes in element order. */
+/*
+ * Two Q4_0 blocks' 32 bytes of nibbles as 64 unsigned bytes in element order: one broadcast load gives the 16-byte
+ * halves [b0 b1 b0 b1] (b0 block k's bytes, b1 block k+1's), one 128-bit-lane shuffle [b0 b0 b1 b1], the second and
+ * fourth lanes shifted right by 4 (the high nibbles: elements 16..31), and all masked to 4 bits. Three operations
+ * beside the load, where an and/shift/and/insert/shuffle took five.
+ */
 static inline T_AVX512 __m512i nibbles2(const uint8_t *p) {
-    __m256i b = _mm256_loadu_si256((const __m256i *) p);
-    __m256i m = _mm256_set1_epi8(0x0F);
-    __m512i z = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_and_si256(b, m)),
-                                   _mm256_and_si256(_mm256_srli_epi16(b, 4), m), 1);
-    /* [lo0 lo1 hi0 hi1] -> [lo0 hi0 lo1 hi1] */
-    return _mm512_shuffle_i64x2(z, z, _MM_SHUFFLE(3, 1, 2, 0));
+    __m512i z = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *) p));
+    z = _mm512_shuffle_i64x2(z, z, _MM_SHUFFLE(1, 1, 0, 0));
+    z = _mm512_mask_srli_epi16(z, (__mmask32) 0xFF00FF00u, z, 4);
+    return _mm512_and_si512(z, _mm512_set1_epi8(0x0F));
 }
 
 /*
@@ -375,6 +397,7 @@ static T_AVX512 void q80_avx512vnni(const uint8_t *w, const uint16_t *sc, int ro
     for (int r = 0; r < rows; r++) {
         const uint8_t *wr = w + (size_t) r * blocks * QK;
         const uint16_t *sr = sc + (size_t) r * blocks;
+        prefetch_row(wr, (size_t) blocks * QK, sr, blocks);
         float s0, s1;
         if (n == 2) {
             row_avx512(0, 1, wr, sr, blocks, xq, x1, xd, d1, NULL, NULL, &s0, &s1);
@@ -395,6 +418,7 @@ static T_AVX512 void q40_avx512vnni(const uint8_t *w, const uint16_t *sc, int ro
     for (int r = 0; r < rows; r++) {
         const uint8_t *wr = w + (size_t) r * blocks * (QK / 2);
         const uint16_t *sr = sc + (size_t) r * blocks;
+        prefetch_row(wr, (size_t) blocks * (QK / 2), sr, blocks);
         float s0, s1;
         if (n == 2) {
             row_avx512(1, 1, wr, sr, blocks, xq, x1, xd, d1, xs, b1, &s0, &s1);

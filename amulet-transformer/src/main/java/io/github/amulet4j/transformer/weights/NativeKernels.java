@@ -125,8 +125,8 @@ public final class NativeKernels {
                 || (format == WeightFormat.F16 || format == WeightFormat.BF16) && NativeFloat16Kernels.available();
     }
 
-    /** The variant that multiplies {@code format}, by name (each kernel family picks its own). */
-    static String variantName(WeightFormat format) {
+    /** The variant that multiplies {@code format}, by name (each kernel family picks its own), e.g. {@code avx512-vnni}. */
+    public static String variantName(WeightFormat format) {
         if (format == WeightFormat.F16 || format == WeightFormat.BF16) {
             return NativeFloat16Kernels.variantName();
         }

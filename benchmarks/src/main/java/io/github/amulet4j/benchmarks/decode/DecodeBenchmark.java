@@ -15,6 +15,9 @@ import io.github.amulet4j.generate.GenerationRequest;
 import io.github.amulet4j.generate.GenerationResult;
 import io.github.amulet4j.generate.GenerationStats;
 import io.github.amulet4j.generate.TokenListener;
+import io.github.amulet4j.transformer.weights.Kernels;
+import io.github.amulet4j.transformer.weights.NativeKernels;
+import io.github.amulet4j.transformer.weights.WeightFormat;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -225,12 +228,47 @@ public final class DecodeBenchmark {
         return ModelMemory.weightElementsPerToken(config);
     }
 
-    /** The threads per product and the linear kernel the runs used, e.g. {@code 2 (auto); linear layers java}. */
+    /**
+     * The threads per product and the linear kernels the runs used, e.g. {@code 2 (auto); linear layers native
+     * (avx512-vnni) for Q4_0, weights Q4_0 on the Java heap}: the kernels that really multiply, the
+     * {@link RuntimeOptions#kernels()} setting resolved for this JVM and CPU and each format held.
+     */
     private String productThreadsLabel(ModelMemory memory) {
         RuntimeOptions o = settings.runtime();
-        return o.effectiveProductThreads() + (o.productThreads() == 0 ? " (auto)" : "") + "; linear layers "
-                + (memory.javaKernels() ? "java (Vector API, weights " + memory.weightFormats() + " on the Java heap)"
-                : "engine (PyTorch)");
+        String prefix = o.effectiveProductThreads() + (o.productThreads() == 0 ? " (auto)" : "") + "; linear layers ";
+        if (!memory.javaKernels()) {
+            return prefix + "engine (PyTorch)";
+        }
+        return prefix + kernelsLabel(o.kernels(), memory.weightFormats()) + ", weights " + memory.weightFormats()
+                + " on the Java heap";
+    }
+
+    /**
+     * Which kernels multiply weights held in {@code formats} ({@code Q4_0+F16}, ...) under the setting
+     * {@code kernels}: {@code java (Vector API)}, {@code native (avx512-vnni) for Q4_0}, or both, naming the
+     * formats each takes.
+     */
+    static String kernelsLabel(Kernels kernels, String formats) {
+        if (kernels.resolve() == Kernels.JAVA) {
+            return "java (Vector API)";
+        }
+        List<String> parts = new ArrayList<>();
+        List<String> javaFormats = new ArrayList<>();
+        for (String f : formats.split("\\+")) {
+            if (f.isEmpty()) {
+                continue;
+            }
+            WeightFormat format = WeightFormat.valueOf(f);
+            if (NativeKernels.supports(format)) {
+                parts.add("native (" + NativeKernels.variantName(format) + ") for " + f);
+            } else {
+                javaFormats.add(f);
+            }
+        }
+        if (!javaFormats.isEmpty()) {
+            parts.add("java (Vector API) for " + String.join("+", javaFormats));
+        }
+        return parts.isEmpty() ? "java (Vector API)" : String.join(", ", parts);
     }
 
     private static BenchReport.Machine machine(String productThreads) {
