@@ -6,6 +6,9 @@ import io.github.amulet4j.djl.RandomModelFolder;
 import io.github.amulet4j.formats.checkpoint.ModelConfig;
 import io.github.amulet4j.formats.checkpoint.SafetensorsDtype;
 import io.github.amulet4j.formats.checkpoint.TensorLayout;
+import io.github.amulet4j.transformer.weights.Kernels;
+import io.github.amulet4j.transformer.weights.NativeKernels;
+import io.github.amulet4j.transformer.weights.WeightFormat;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -25,6 +28,17 @@ class DecodeBenchmarkTest {
 
     @TempDir
     Path dir;
+
+    /** The machine line names the kernels that really multiply: Java when asked for, native per format it takes. */
+    @Test
+    void kernelsLabelNamesWhatRuns() {
+        assertEquals("java (Vector API)", DecodeBenchmark.kernelsLabel(Kernels.JAVA, "Q4_0+F32"));
+        org.junit.jupiter.api.Assumptions.assumeTrue(NativeKernels.available(), NativeKernels.unavailableReason());
+        String label = DecodeBenchmark.kernelsLabel(Kernels.NATIVE, "Q4_0+F32");
+        assertEquals("native (" + NativeKernels.variantName(WeightFormat.Q4_0) + ") for Q4_0, java (Vector API) for F32",
+                label);
+        assertFalse(label.contains("Vector API) for Q4_0"), label);
+    }
 
     @Test
     void reportCountsFollowTheSettingsAndTheTimesNest() throws IOException {
