@@ -141,13 +141,23 @@ public final class RandomModelFolder {
      * @param dtype stored dtype of the weights (F32, F16 or BF16)
      */
     public static ModelConfig write(Path dir, Shape shape, long seed, SafetensorsDtype dtype) throws IOException {
+        return write(dir, shape, seed, dtype, false);
+    }
+
+    /**
+     * Writes a random model of {@code shape} as {@link #write(Path, Shape, long, SafetensorsDtype)} does, or, with
+     * {@code llamaTwin}, its {@linkplain #llamaTwin Llama twin}: a Llama of the same sizes, the baseline that an
+     * architecture's speed is compared with.
+     */
+    public static ModelConfig write(Path dir, Shape shape, long seed, SafetensorsDtype dtype, boolean llamaTwin)
+            throws IOException {
         Objects.requireNonNull(dir, "dir");
         Objects.requireNonNull(shape, "shape");
         Objects.requireNonNull(dtype, "dtype");
         if (dtype != SafetensorsDtype.F32 && dtype != SafetensorsDtype.F16 && dtype != SafetensorsDtype.BF16) {
             throw new IllegalArgumentException("weights are written as F32, F16 or BF16, not " + dtype);
         }
-        ModelConfig base = shape.shape.get();
+        ModelConfig base = llamaTwin ? llamaTwin(shape.shape.get()) : shape.shape.get();
         boolean gpt2 = base.isGpt2();
         boolean llama = base.architecture().equals("LlamaForCausalLM");
         TinyTokenizerWriter.Builder tb = TinyTokenizerWriter.builder().vocabSize(shape.tokenizerVocab)
@@ -198,6 +208,22 @@ public final class RandomModelFolder {
             SafetensorsWriter.write(dir.resolve("model.safetensors"), RandomCheckpoint.entries(written, seed), dtype);
         }
         return written;
+    }
+
+    /**
+     * A plain Llama ({@code LlamaForCausalLM}) of {@code c}'s sizes: the same hidden size, layers, heads, KV heads,
+     * head size, intermediate size, vocabulary, context length, norm epsilon, rotary base and tying, with none of the
+     * architecture's own features (no soft-capping, extra norms, q/k norms, sliding window, rope scaling, partial
+     * rotary factor or fused projections; SiLU instead of GELU). Between an architecture and its twin only those
+     * features differ, so the decode speeds of the two say what the features cost.
+     */
+    public static ModelConfig llamaTwin(ModelConfig c) {
+        if (c.isGpt2()) {
+            throw new IllegalArgumentException("GPT-2 has no Llama twin (biases and LayerNorm throughout)");
+        }
+        return new ModelConfig("LlamaForCausalLM", c.hiddenSize(), c.numLayers(), c.numHeads(), c.numKvHeads(),
+                c.headDim(), c.intermediateSize(), c.vocabSize(), c.maxPositions(), c.normEps(), c.ropeTheta(), null,
+                c.tieWordEmbeddings(), false, false, "silu", c.bosTokenId(), c.eosTokenIds(), c.torchDtype());
     }
 
     private static String dtypeName(SafetensorsDtype dtype) {

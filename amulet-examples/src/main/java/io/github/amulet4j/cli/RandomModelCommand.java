@@ -40,6 +40,11 @@ final class RandomModelCommand implements Callable<Integer> {
             description = "Stored dtype of the weights (default: F32 for tiny shapes, BF16 for full-size ones).")
     String weightsDtype;
 
+    @Option(names = "--llama-twin", description = "Write the shape's sizes as a plain Llama (same hidden size, "
+            + "layers, heads, KV heads, head size, intermediate size, vocabulary and tying; none of the architecture's "
+            + "own features): the baseline for comparing an architecture's speed.")
+    boolean llamaTwin;
+
     @Option(names = "--force", description = "Write into a folder that already holds files.")
     boolean force;
 
@@ -77,9 +82,10 @@ final class RandomModelCommand implements Callable<Integer> {
             }
         }
         PrintWriter err = spec.commandLine().getErr();
-        err.println("random-model: writing " + s.id() + " (" + dtype + ") to " + out + "...");
+        err.println("random-model: writing " + s.id() + (llamaTwin ? " as a Llama twin" : "") + " (" + dtype + ") to "
+                + out + "...");
         err.flush();
-        ModelConfig c = RandomModelFolder.write(out, s, seed, dtype);
+        ModelConfig c = RandomModelFolder.write(out, s, seed, dtype, llamaTwin);
         PrintWriter o = spec.commandLine().getOut();
         o.println("wrote " + s.id() + " to " + out + ": " + c.architecture() + ", hidden " + c.hiddenSize() + ", "
                 + c.numLayers() + " layers, vocabulary " + c.vocabSize());

@@ -54,6 +54,22 @@ class CommandsTest {
         assertTrue(bad.err().contains("unknown shape 'tiny-bert'"), bad::toString);
     }
 
+    /** {@code --llama-twin} writes a Llama of the shape's sizes, which generates. */
+    @Test
+    void randomModelWritesALlamaTwin() throws Exception {
+        Path twin = dir.resolve("tiny-gemma2-llama");
+        CliRun r = CliRun.run("random-model", "--shape", "tiny-gemma2", "--llama-twin", "--out", twin.toString());
+        assertEquals(0, r.exitCode(), r::toString);
+        JsonObject c = json(Files.readString(twin.resolve("config.json")));
+        assertEquals("LlamaForCausalLM", c.getAsJsonArray("architectures").get(0).getAsString());
+        assertEquals(48, c.get("hidden_size").getAsInt());
+        assertEquals(16, c.get("head_dim").getAsInt());
+        assertTrue(!c.has("final_logit_softcapping") && !c.has("layer_types"), c::toString);
+        CliRun g = CliRun.run("generate", "--model", twin.toString(), "--method", "base", "--max-new-tokens", "3",
+                QUESTION);
+        assertEquals(0, g.exitCode(), g::toString);
+    }
+
     @Test
     void generateJsonHasTheIssueFieldsAndStreamingPrintsTheSameText() {
         CliRun j = CliRun.run("generate", "--model", model.toString(), "--preference", "concise",
