@@ -37,7 +37,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * position) averages the values of every slot its layer holds, as the engine's finite mask does, so no NaN ever
  * appears (no real position reads its output). A decode step over many slots, whose (row, key head) units are too
  * few for the threads, splits the slots into ranges whose partial softmax results are combined exactly
- * ({@link #splitRanges}).
+ * ({@link #splitRanges}). A prefill whose key heads serve more than four heads each takes its queries four at a time
+ * ({@link QueryBlockAttention}: each tile of keys and block of values read once for the four), with the bits of the
+ * one-query paths.
  */
 public final class JavaForward implements ForwardPass {
 
