@@ -37,7 +37,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * position) averages the values of every slot its layer holds, as the engine's finite mask does, so no NaN ever
  * appears (no real position reads its output). A decode step over many slots, whose (row, key head) units are too
  * few for the threads, splits the slots into ranges whose partial softmax results are combined exactly
- * ({@link #splitRanges}).
+ * ({@link #splitRanges}). A prefill whose key heads serve more than four heads each takes its queries four at a time
+ * ({@link QueryBlockAttention}: each tile of keys and block of values read once for the four), with the bits of the
+ * one-query paths.
  */
 public final class JavaForward implements ForwardPass {
 
@@ -120,6 +122,8 @@ public final class JavaForward implements ForwardPass {
     /** Per attention task: one query's scores (a slot each) and its output accumulator. */
     private final float[][] scores;
     private final float[][] accumulators;
+    /** Per thread of the pool, a prefill's attention for blocks of queries; null where it does not apply. */
+    private final QueryBlockAttention[] queryBlocks;
 
     private Runnable probe;
     /** Whether products the native kernels take (every one, any column count) run on them ({@link Kernels#NATIVE}). */
@@ -309,6 +313,14 @@ public final class JavaForward implements ForwardPass {
         positions = weights.positions;
         scores = new float[workers.threads()][0];
         accumulators = new float[workers.threads()][headDim];
+        if (blockedAttention && QueryBlockAttention.applies(headDim)) {
+            queryBlocks = new QueryBlockAttention[workers.threads()];
+            for (int p = 0; p < queryBlocks.length; p++) {
+                queryBlocks[p] = new QueryBlockAttention(headDim, qkvDim, qDim, attnSoftcap);
+            }
+        } else {
+            queryBlocks = null;
+        }
     }
 
     @Override
@@ -632,10 +644,31 @@ public final class JavaForward implements ForwardPass {
                 int count = Math.min(HEAD_BLOCK, (kh + 1) * groups - first);
                 int j0 = (int) ((long) t * k / ranges);
                 int j1 = (int) ((long) t * (k + 1) / ranges);
-                attendQueries(cache.keys(l, r, kh), cache.values(l, r, kh), r, first, count, pad[r], t, past, j0, j1,
-                        sc, acc);
+                attendQueryBlocks(cache.keys(l, r, kh), cache.values(l, r, kh), r, first, count, pad[r], t, past, j0,
+                        j1, sc, acc, queryBlocks == null ? null : queryBlocks[me]);
             }
         });
+    }
+
+    /**
+     * Queries {@code [j0, j1)} of the chunk in row {@code r}, heads {@code [first, first + count)} of one key head:
+     * {@value QueryBlockAttention#QUERIES} at a time through {@code blocks} where they see the same first slot and
+     * more than {@value #QUERY_BLOCK} heads go together, otherwise one by one ({@link #attendQueries}); the same bits
+     * either way.
+     */
+    private void attendQueryBlocks(float[] keys, float[] values, int r, int first, int count, int pad, int t, int past,
+                                   int j0, int j1, float[] sc, float[] acc, QueryBlockAttention blocks) {
+        for (int j = j0; j < j1; j += QueryBlockAttention.QUERIES) {
+            int n = Math.min(QueryBlockAttention.QUERIES, j1 - j);
+            int query = past + j;
+            int lo = (int) Math.max(pad, (long) query - window + 1);
+            boolean sameStart = (long) query + n - 1 - window + 1 <= pad;
+            if (blocks != null && count > QUERY_BLOCK && sameStart && lo <= query) {
+                blocks.attend(keys, values, qkv, attn, r * t + j, n, first, count, lo, query);
+            } else {
+                attendQueries(keys, values, r, first, count, pad, t, past, j, j + n, sc, acc);
+            }
+        }
     }
 
     /**
@@ -1183,7 +1216,7 @@ public final class JavaForward implements ForwardPass {
         long floats = (long) x.length + h.length + qkv.length + attn.length + proj.length + up.length + act.length
                 + cos.length + sin.length + cosLocal.length + sinLocal.length + groupLogits.length + partialValues.length + partialStats.length;
         for (int p = 0; p < scores.length; p++) {
-            floats += scores[p].length + accumulators[p].length;
+            floats += scores[p].length + accumulators[p].length + (queryBlocks == null ? 0 : queryBlocks[p].floats());
         }
         KvCache c = running;
         return 4L * floats + (c == null ? 0 : c.bytes());

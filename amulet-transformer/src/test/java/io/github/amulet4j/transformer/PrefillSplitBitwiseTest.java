@@ -109,6 +109,28 @@ class PrefillSplitBitwiseTest {
         }
     }
 
+    /**
+     * Seven heads per key head over a history of 300 slots (a prefill's queries go four at a time, their values in
+     * blocks of 64 slots: {@link QueryBlockAttention}): the whole prompt against chunks of 3 (queries one by one),
+     * of 5 (a block of four and one alone), and cuts near the end and midway.
+     */
+    @Test
+    void queryBlocksOverALongHistoryGiveTheSameBits() {
+        ModelConfig c = qwen2Wide();
+        InMemoryTensorStore store = RandomCheckpoint.create(c, 93, TensorLayout.GPT2_PREFIX, 0.1f);
+        int length = 300;
+        int[] prompt = tokens(c, length, 8);
+        try (JavaForward pass = JavaForward.load(c, store, "test", WeightFormat.BF16, 2, Kernels.JAVA)) {
+            float[] whole = last(pass, prompt, 256);
+            for (int chunk : new int[] {3, 5}) {
+                assertSameBits(whole, last(pass, prompt, chunk), "chunks of " + chunk + " of " + length);
+            }
+            for (int k : new int[] {length - PromptCache.LEFT_TO_RUN, length - 7, 150}) {
+                assertSameBits(whole, cutAt(pass, prompt, k), "cut at " + k + " of " + length);
+            }
+        }
+    }
+
     private static float[] last(JavaForward pass, int[] prompt, int chunk) {
         float[] out = new float[pass.logitsWidth()];
         pass.run(new int[][] {prompt}, new int[1], pass.newCache(1, prompt.length), chunk, out);
