@@ -232,81 +232,16 @@ final class VectorOps {
         }
     }
 
-    private static final float GELU_CUBIC = 0.044715f;
-    /** {@code -2 sqrt(2 / pi)}: GELU's {@code 1 + tanh(u)} is {@code 2 sigmoid(2u)}, {@code 2u} this times the inner sum. */
-    private static final float GELU_NEG_2C = (float) (-2 * Math.sqrt(2.0 / Math.PI));
-    private static final FloatVector VGELU_CUBIC = FloatVector.broadcast(S, GELU_CUBIC);
-    private static final FloatVector VGELU_NEG_2C = FloatVector.broadcast(S, GELU_NEG_2C);
-    private static final FloatVector ONE = FloatVector.broadcast(S, 1f);
-
     /**
-     * GELU with the tanh approximation ({@code gelu_new}, {@code 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))}), in
-     * place, written as {@code x / (1 + e^(-2u))} (the same function, without the cancellation of {@code 1 + tanh} for
-     * negative {@code x}) on {@link #exp(FloatVector)}: the same operations in a lane and in the tail, so the same bits
-     * whatever the JIT has compiled. {@code Math.tanh} element by element (a native call per value on JDK 17) took a
-     * sixth of a Gemma decode step.
+     * GELU with the tanh approximation ({@code gelu_new}), in place; element by element ({@link Math#tanh} is the same
+     * routine in every JIT tier; the Vector API's {@code TANH} is not, see {@link #expShifted}).
      */
     static void geluTanh(float[] a, int off, int n) {
-        int i = 0;
-        for (; i <= n - L; i += L) {
-            FloatVector x = FloatVector.fromArray(S, a, off + i);
-            FloatVector t = x.mul(x).mul(x).mul(VGELU_CUBIC).add(x).mul(VGELU_NEG_2C);
-            x.div(exp(t).add(ONE)).intoArray(a, off + i);
-        }
-        for (; i < n; i++) {
+        float c = (float) Math.sqrt(2.0 / Math.PI);
+        for (int i = 0; i < n; i++) {
             float x = a[off + i];
-            float t = (x * x * x * GELU_CUBIC + x) * GELU_NEG_2C;
-            a[off + i] = x / (exp(t) + 1f);
-        }
-    }
-
-    /** Below this magnitude {@link #tanh(float)} takes the odd polynomial, above it the exponential. */
-    private static final float TANH_SMALL = 0.625f;
-    private static final float T0 = -5.70498872745e-3f;
-    private static final float T1 = 2.06390887954e-2f;
-    private static final float T2 = -5.37397155531e-2f;
-    private static final float T3 = 1.33314422036e-1f;
-    private static final float T4 = -3.33332819422e-1f;
-    private static final FloatVector VT1 = FloatVector.broadcast(S, T1);
-    private static final FloatVector VT2 = FloatVector.broadcast(S, T2);
-    private static final FloatVector VT3 = FloatVector.broadcast(S, T3);
-    private static final FloatVector VT4 = FloatVector.broadcast(S, T4);
-    private static final FloatVector TWO = FloatVector.broadcast(S, 2f);
-
-    /**
-     * {@code tanh(x)} to within a few float ulp (Cephes' {@code tanhf}: an odd polynomial below {@code |x| = 0.625},
-     * {@code 1 - 2 / (e^(2x) + 1)} on {@link #exp(float)} above), by plain float arithmetic only, the same operations
-     * as {@link #tanh(FloatVector)}.
-     */
-    static float tanh(float x) {
-        if (Math.abs(x) < TANH_SMALL) {
-            float z = x * x;
-            float p = Math.fma(z, T0, T1);
-            p = Math.fma(p, z, T2);
-            p = Math.fma(p, z, T3);
-            p = Math.fma(p, z, T4);
-            return Math.fma(p * z, x, x);
-        }
-        return 1f - 2f / (exp(x + x) + 1f);
-    }
-
-    /** {@link #tanh(float)} lane by lane: the same operations, so the same bits. */
-    static FloatVector tanh(FloatVector x) {
-        FloatVector z = x.mul(x);
-        FloatVector small = z.fma(T0, T1).fma(z, VT2).fma(z, VT3).fma(z, VT4).mul(z).fma(x, x);
-        FloatVector large = ONE.sub(TWO.div(exp(x.add(x)).add(ONE)));
-        return large.blend(small, x.abs().lt(TANH_SMALL));
-    }
-
-    /** {@code a[i] = cap * tanh(a[i] / cap)} ({@link #tanh(float)} in lanes and tail alike). */
-    static void softCap(float[] a, int off, int n, float cap) {
-        FloatVector c = FloatVector.broadcast(S, cap);
-        int i = 0;
-        for (; i <= n - L; i += L) {
-            tanh(FloatVector.fromArray(S, a, off + i).div(c)).mul(c).intoArray(a, off + i);
-        }
-        for (; i < n; i++) {
-            a[off + i] = cap * tanh(a[off + i] / cap);
+            float inner = (x + 0.044715f * x * x * x) * c;
+            a[off + i] = (float) (0.5 * x * (1 + Math.tanh(inner)));
         }
     }
 
