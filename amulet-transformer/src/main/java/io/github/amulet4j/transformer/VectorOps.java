@@ -71,7 +71,17 @@ final class VectorOps {
         FloatVector acc = FloatVector.zero(S);
         int i = 0;
         for (; i <= n - L; i += L) {
-            FloatVector e = exp(FloatVector.fromArray(S, a, off + i).sub(sh));
+            // exp(float)'s operations lane by lane, written here and not called: a FloatVector passed to or returned
+            // from a method the JIT did not inline is an object (C2 does not inline a callee already compiled to more
+            // than InlineSmallCode bytes), and the decode step's softmax then allocated hundreds of KB a step in some
+            // JVM runs and not in others (DecodeStepAllocationTest)
+            FloatVector c = FloatVector.fromArray(S, a, off + i).sub(sh).max(EXP_MIN).min(EXP_MAX);
+            FloatVector kr = c.mul(LOG2E).add(ROUND);
+            FloatVector k = kr.sub(ROUND);
+            FloatVector r = k.fma(NEG_LN2_HI, c);
+            r = k.fma(NEG_LN2_LO, r);
+            FloatVector e = r.fma(P0, P1).fma(r, VP2).fma(r, VP3).fma(r, VP4).fma(r, VP5).mul(r.mul(r)).add(r).add(1f)
+                    .mul(kr.reinterpretAsInts().add(EXP_BIAS).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats());
             e.intoArray(a, off + i);
             acc = acc.add(e);
         }
@@ -110,22 +120,11 @@ final class VectorOps {
     private static final FloatVector VP4 = FloatVector.broadcast(S, P4);
     private static final FloatVector VP5 = FloatVector.broadcast(S, P5);
 
-    /** {@link #exp(float)} lane by lane: the same operations, so the same bits. */
-    static FloatVector exp(FloatVector x) {
-        FloatVector c = x.max(EXP_MIN).min(EXP_MAX);
-        FloatVector kr = c.mul(LOG2E).add(ROUND);
-        FloatVector k = kr.sub(ROUND);
-        FloatVector r = k.fma(NEG_LN2_HI, c);
-        r = k.fma(NEG_LN2_LO, r);
-        return r.fma(P0, P1).fma(r, VP2).fma(r, VP3).fma(r, VP4).fma(r, VP5).mul(r.mul(r)).add(r).add(1f)
-                .mul(kr.reinterpretAsInts().add(EXP_BIAS).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats());
-    }
-
     /**
      * {@code e^x} to within 2 ulp (Cephes' {@code expf}: {@code x = k ln 2 + r}, a degree-7 polynomial in {@code r},
      * {@code 2^k} from the exponent bits; inputs clamped to {@code [-87.3, 88]}), by plain float arithmetic only. The
-     * vector loops here ({@link #expShifted}, {@link #silu}, {@link #geluTanh}) take it lane by lane with the same
-     * operations ({@link #exp(FloatVector)}), so a value has the same bits in a lane and in a loop's tail. The Vector
+     * softmax's vector loop ({@link #expShifted}) takes it lane by lane with the same operations, written out in the
+     * loop, so a value has the same bits in a lane and in the loop's tail. The Vector
      * API's {@code EXP} is a vector math library's once compiled and {@code Math.exp} per lane before: its bits
      * depended on how warm the JIT was, and a prompt's logits on its chunks.
      */
