@@ -62,36 +62,42 @@ final class VectorOps {
     }
 
     /**
-     * {@code a[i] = exp(a[i] - shift)} ({@link #exp(float)}, the same operations in a vector lane and in the tail, so
-     * a score has the same bits whatever the JIT has compiled: the Vector API's {@code EXP} is a vector math library's
-     * once C2 compiled the loop and {@code Math.exp} lane by lane before); returns their sum.
+     * {@code a[i] = exp(a[i] - shift)} ({@link #exp(float)}), returns their sum (four partial sums, added pairwise).
+     * Plain float arithmetic on purpose, no Vector API: a vector loop here stayed boxed in some JVMs (hundreds of KB
+     * allocated a decode step, DecodeStepAllocationTest). The JDK's shared Vector API methods (an {@code IntVector}
+     * shift's cast, {@code VectorPayload.getPayload}) collect class-check traps from every vector shape the process
+     * uses, and once their count is high C2 stops speculating there and compiles this loop's vectors as objects; which
+     * JVM gets there depends on the compile queue's timing. A score costs about a nanosecond this way, a few percent
+     * of a decode step at thousands of slots (src-docs/benchmarks-decode.md, "A decode step that allocates in some
+     * JVMs").
      */
     static float expShifted(float[] a, int off, int n, float shift) {
-        FloatVector sh = FloatVector.broadcast(S, shift);
-        FloatVector acc = FloatVector.zero(S);
-        int i = 0;
-        for (; i <= n - L; i += L) {
-            // exp(float)'s operations lane by lane, written here and not called: a FloatVector passed to or returned
-            // from a method the JIT did not inline is an object (C2 does not inline a callee already compiled to more
-            // than InlineSmallCode bytes), and the decode step's softmax then allocated hundreds of KB a step in some
-            // JVM runs and not in others (DecodeStepAllocationTest)
-            FloatVector c = FloatVector.fromArray(S, a, off + i).sub(sh).max(EXP_MIN).min(EXP_MAX);
-            FloatVector kr = c.mul(LOG2E).add(ROUND);
-            FloatVector k = kr.sub(ROUND);
-            FloatVector r = k.fma(NEG_LN2_HI, c);
-            r = k.fma(NEG_LN2_LO, r);
-            FloatVector e = r.fma(P0, P1).fma(r, VP2).fma(r, VP3).fma(r, VP4).fma(r, VP5).mul(r.mul(r)).add(r).add(1f)
-                    .mul(kr.reinterpretAsInts().add(EXP_BIAS).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats());
-            e.intoArray(a, off + i);
-            acc = acc.add(e);
+        float s0 = 0f;
+        float s1 = 0f;
+        float s2 = 0f;
+        float s3 = 0f;
+        int i = off;
+        int end = off + n;
+        for (; i <= end - 4; i += 4) {
+            float e0 = exp(a[i] - shift);
+            float e1 = exp(a[i + 1] - shift);
+            float e2 = exp(a[i + 2] - shift);
+            float e3 = exp(a[i + 3] - shift);
+            a[i] = e0;
+            a[i + 1] = e1;
+            a[i + 2] = e2;
+            a[i + 3] = e3;
+            s0 += e0;
+            s1 += e1;
+            s2 += e2;
+            s3 += e3;
         }
-        float s = acc.reduceLanes(VectorOperators.ADD);
-        for (; i < n; i++) {
-            float e = exp(a[off + i] - shift);
-            a[off + i] = e;
-            s += e;
+        for (; i < end; i++) {
+            float e = exp(a[i] - shift);
+            a[i] = e;
+            s0 += e;
         }
-        return s;
+        return (s0 + s1) + (s2 + s3);
     }
 
     private static final float LOG2E = 1.44269504f;
@@ -113,20 +119,13 @@ final class VectorOps {
     private static final float P3 = 4.1665795894e-2f;
     private static final float P4 = 1.6666665459e-1f;
     private static final float P5 = 5.0000001201e-1f;
-    private static final FloatVector NEG_LN2_HI = FloatVector.broadcast(S, -LN2_HI);
-    private static final FloatVector NEG_LN2_LO = FloatVector.broadcast(S, -LN2_LO);
-    private static final FloatVector VP2 = FloatVector.broadcast(S, P2);
-    private static final FloatVector VP3 = FloatVector.broadcast(S, P3);
-    private static final FloatVector VP4 = FloatVector.broadcast(S, P4);
-    private static final FloatVector VP5 = FloatVector.broadcast(S, P5);
 
     /**
      * {@code e^x} to within 2 ulp (Cephes' {@code expf}: {@code x = k ln 2 + r}, a degree-7 polynomial in {@code r},
-     * {@code 2^k} from the exponent bits; inputs clamped to {@code [-87.3, 88]}), by plain float arithmetic only. The
-     * softmax's vector loop ({@link #expShifted}) takes it lane by lane with the same operations, written out in the
-     * loop, so a value has the same bits in a lane and in the loop's tail. The Vector
-     * API's {@code EXP} is a vector math library's once compiled and {@code Math.exp} per lane before: its bits
-     * depended on how warm the JIT was, and a prompt's logits on its chunks.
+     * {@code 2^k} from the exponent bits; inputs clamped to {@code [-87.3, 88]}), by plain float arithmetic only, so
+     * a value has the same bits in every JIT tier (the Vector API's {@code EXP} is a vector math library's once
+     * compiled and {@code Math.exp} per lane before: its bits depended on how warm the JIT was, and a prompt's logits
+     * on its chunks).
      */
     static float exp(float x) {
         float c = Math.min(Math.max(x, EXP_MIN), EXP_MAX);

@@ -4,7 +4,6 @@ import io.github.amulet4j.backend.DecodingSession;
 import io.github.amulet4j.formats.checkpoint.InMemoryTensorStore;
 import io.github.amulet4j.formats.checkpoint.ModelConfig;
 import io.github.amulet4j.formats.checkpoint.ModelShapes;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.params.ParameterizedTest;
 
@@ -18,8 +17,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * escape analysis removes depends on the call sites that other tests made megamorphic before, so the figure is only
  * meaningful in a fresh JVM, as in a user's process.
  */
-@Disabled("a JIT race makes it fail in some JVMs and pass in others, on main as before this session: "
-        + "src-docs/benchmarks-decode.md, \"A decode step that allocates in some JVMs\"; re-enable once it is removed")
 @Tag("own-jvm")
 class DecodeStepAllocationTest {
 
