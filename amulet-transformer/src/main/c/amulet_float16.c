@@ -240,7 +240,7 @@ INLINE H_BF16_T __m512i load32(const uint16_t *p) {
 #define BF16_TILE_C 6
 #endif
 #ifndef BF16_DECODE_R
-#define BF16_DECODE_R 8
+#define BF16_DECODE_R 4
 #endif
 #define BF16_MAX_R (BF16_DECODE_R > BF16_TILE_R ? BF16_DECODE_R : BF16_TILE_R)
 #define BF16_MAX_C 6
