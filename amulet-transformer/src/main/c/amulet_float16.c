@@ -246,9 +246,19 @@ INLINE H_BF16_T __m512i load32(const uint16_t *p) {
 #define BF16_MAX_C 6
 
 /*
- * The lane sums of a, b, c and d, in that order, each added as _mm512_reduce_add_ps adds them: lane i + lane i + 8,
- * then those i + i + 4, then i + i + 2, then the two left (the same bits: only the pairs matter, not the order).
+ * The sum of v's 16 lanes in fixed pairs: lane i + lane i + 8, then those i + i + 4, then i + i + 2, then the two
+ * left (written out, not _mm512_reduce_add_ps, whose pairs are the compiler's choice).
  */
+INLINE H_BF16_T float reduce1(__m512 v) {
+    __m256 h = _mm256_add_ps(_mm512_castps512_ps256(v),
+                             _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1)));
+    __m128 q = _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
+    q = _mm_add_ps(q, _mm_permute_ps(q, 0x4E));
+    q = _mm_add_ps(q, _mm_permute_ps(q, 0xB1));
+    return _mm_cvtss_f32(q);
+}
+
+/* reduce1 of a, b, c and d at once, in that order: the same pairs, so the same bits (a + b == b + a). */
 INLINE H_BF16_T __m128 reduce4(__m512 a, __m512 b, __m512 c, __m512 d) {
     __m512 ab = _mm512_add_ps(_mm512_shuffle_f32x4(a, b, 0x44), _mm512_shuffle_f32x4(a, b, 0xEE));
     __m512 cd = _mm512_add_ps(_mm512_shuffle_f32x4(c, d, 0x44), _mm512_shuffle_f32x4(c, d, 0xEE));
@@ -266,7 +276,7 @@ INLINE H_BF16_T __m128 reduce4(__m512 a, __m512 b, __m512 c, __m512 d) {
  * R rows x C columns of BF16 weights times bf16 activations (R and C constants after inlining; R * C accumulators).
  * The arithmetic of one (row, column), the same in every tile shape: ONE float32 accumulator, to which vdpbf16ps adds
  * the products of weights and activations k..k+31 for k = 0, 32, 64, ... (the last step a masked load: zeros past the
- * row's end), then its 16 lanes summed by _mm512_reduce_add_ps. A column's result therefore never depends on the
+ * row's end), then its 16 lanes summed in reduce1's pairs. A column's result therefore never depends on the
  * rows or columns beside it (the tile it falls in, the column or row range of the call). A step loads R weight
  * vectors and C activation vectors for R * C products (4 x 6: 10 loads for 24 vdpbf16ps). Row r of the tile is
  * w + r * rowStep * cols, its results y[c * yStride + r * rowStep].
@@ -337,7 +347,7 @@ INLINE H_BF16_T void tile_bf16(int R, int C, const uint16_t *w, int rowStep, int
     for (int r = 0; r < R; r++) {
 #pragma GCC unroll 6
         for (int c = 0; c < C; c++) {
-            put(y, yStride, r * rowStep, c, _mm512_reduce_add_ps(acc[r][c]), add);
+            put(y, yStride, r * rowStep, c, reduce1(acc[r][c]), add);
         }
     }
 }
