@@ -360,7 +360,9 @@ static H_BF16_T void tile_bf16_any(int R, int C, const uint16_t *w, int rowStep,
     switch (R * 16 + C) {
         BF16_TILE_CASE(1, 1) BF16_TILE_CASE(1, 2) BF16_TILE_CASE(1, 3) BF16_TILE_CASE(1, 4) BF16_TILE_CASE(1, 5)
         BF16_TILE_CASE(1, 6)
+#if BF16_DECODE_R != 1
         BF16_TILE_CASE(BF16_DECODE_R, 1) BF16_TILE_CASE(BF16_DECODE_R, 2)
+#endif
 #if BF16_TILE_R != BF16_DECODE_R
         BF16_TILE_CASE(BF16_TILE_R, 1) BF16_TILE_CASE(BF16_TILE_R, 2)
 #endif
