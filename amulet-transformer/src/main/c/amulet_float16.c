@@ -8,7 +8,9 @@
  * 16 lanes, masked tails); 3 AVX-512 BF16: BF16 rows with vdpbf16ps on activations rounded to bfloat16 (to nearest,
  * ties to even, as llama.cpp rounds them; amulet_float16_to_bf16 below), F16 rows as variant 2.
  *
- * Arithmetic: float32 products summed in float32 (vdpbf16ps: a pair of bf16 products added to a float32 lane).
+ * Arithmetic: float32 products summed in float32 (vdpbf16ps: a pair of bf16 products added to a float32 lane); with
+ * vdpbf16ps, one accumulator per (row, column) whatever the number of columns (tile_bf16), so that a column's result
+ * is the one it gets alone.
  */
 #include <jni.h>
 #include <stdint.h>
@@ -230,37 +232,172 @@ INLINE H_BF16_T __m512i load32(const uint16_t *p) {
                               _mm256_loadu_si256((const __m256i *) (p + 16)), 1);
 }
 
-/* Four accumulators a column (two measured 1.2-1.6x slower from memory: fewer loads in flight). */
-INLINE H_BF16_T void row_bf16(int two, const uint16_t *wr, int cols, const uint16_t *x0, const uint16_t *x1,
-                              float *s0, float *s1) {
-    __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+/* Tile shapes: BF16_TILE_R rows x BF16_TILE_C columns for many columns, BF16_DECODE_R rows for one or two. */
+#ifndef BF16_TILE_R
+#define BF16_TILE_R 4
+#endif
+#ifndef BF16_TILE_C
+#define BF16_TILE_C 6
+#endif
+#ifndef BF16_DECODE_R
+#define BF16_DECODE_R 8
+#endif
+/* 1: the decode tile's rows from equal runs of the row range; 0: adjacent rows and an L2 prefetch of the next tile */
+#ifndef BF16_DECODE_RUNS
+#define BF16_DECODE_RUNS 0
+#endif
+#define BF16_MAX_R (BF16_DECODE_R > BF16_TILE_R ? BF16_DECODE_R : BF16_TILE_R)
+#define BF16_MAX_C 6
+
+/*
+ * The sum of v's 16 lanes in fixed pairs: lane i + lane i + 8, then those i + i + 4, then i + i + 2, then the two
+ * left (written out, not _mm512_reduce_add_ps, whose pairs are the compiler's choice).
+ */
+INLINE H_BF16_T float reduce1(__m512 v) {
+    __m256 h = _mm256_add_ps(_mm512_castps512_ps256(v),
+                             _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1)));
+    __m128 q = _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
+    q = _mm_add_ps(q, _mm_permute_ps(q, 0x4E));
+    q = _mm_add_ps(q, _mm_permute_ps(q, 0xB1));
+    return _mm_cvtss_f32(q);
+}
+
+/* reduce1 of a, b, c and d at once, in that order: the same pairs, so the same bits (a + b == b + a). */
+INLINE H_BF16_T __m128 reduce4(__m512 a, __m512 b, __m512 c, __m512 d) {
+    __m512 ab = _mm512_add_ps(_mm512_shuffle_f32x4(a, b, 0x44), _mm512_shuffle_f32x4(a, b, 0xEE));
+    __m512 cd = _mm512_add_ps(_mm512_shuffle_f32x4(c, d, 0x44), _mm512_shuffle_f32x4(c, d, 0xEE));
+    /* ab: a's 8 sums, then b's; cd likewise; quarters 0, 2 of each against quarters 1, 3 */
+    __m512 q = _mm512_add_ps(_mm512_shuffle_f32x4(ab, cd, 0x88), _mm512_shuffle_f32x4(ab, cd, 0xDD));
+    /* q: 4 sums of a, b, c, d in its quarters; within each, i + i + 2, then the two */
+    q = _mm512_add_ps(q, _mm512_permute_ps(q, 0x4E));
+    q = _mm512_add_ps(q, _mm512_permute_ps(q, 0xB1));
+    /* lanes 0, 4, 8, 12 */
+    __m512i idx = _mm512_set_epi32(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 12, 8, 4, 0);
+    return _mm512_castps512_ps128(_mm512_permutexvar_ps(idx, q));
+}
+
+/*
+ * R rows x C columns of BF16 weights times bf16 activations (R and C constants after inlining; R * C accumulators).
+ * The arithmetic of one (row, column), the same in every tile shape: ONE float32 accumulator, to which vdpbf16ps adds
+ * the products of weights and activations k..k+31 for k = 0, 32, 64, ... (the last step a masked load: zeros past the
+ * row's end), then its 16 lanes summed in reduce1's pairs. A column's result therefore never depends on the
+ * rows or columns beside it (the tile it falls in, the column or row range of the call). A step loads R weight
+ * vectors and C activation vectors for R * C products (4 x 6: 10 loads for 24 vdpbf16ps). Row r of the tile is
+ * w + r * rowStep * cols, its results y[c * yStride + r * rowStep].
+ */
+INLINE H_BF16_T void tile_bf16(int R, int C, const uint16_t *w, int rowStep, int cols, const uint16_t *xb, int xStride,
+                               float *y, int yStride, int add) {
+    __m512 acc[BF16_MAX_R][BF16_MAX_C];
+#pragma GCC unroll 16
+    for (int r = 0; r < R; r++) {
+#pragma GCC unroll 6
+        for (int c = 0; c < C; c++) {
+            acc[r][c] = _mm512_setzero_ps();
+        }
+    }
     int i = 0;
-    for (; i + 128 <= cols; i += 128) {
-        __m512i w0 = load32(wr + i), w1 = load32(wr + i + 32), w2 = load32(wr + i + 64), w3 = load32(wr + i + 96);
-        a0 = dot_bf16(a0, _mm512_loadu_si512(x0 + i), w0);
-        a1 = dot_bf16(a1, _mm512_loadu_si512(x0 + i + 32), w1);
-        a2 = dot_bf16(a2, _mm512_loadu_si512(x0 + i + 64), w2);
-        a3 = dot_bf16(a3, _mm512_loadu_si512(x0 + i + 96), w3);
-        if (two) {
-            b0 = dot_bf16(b0, _mm512_loadu_si512(x1 + i), w0);
-            b1 = dot_bf16(b1, _mm512_loadu_si512(x1 + i + 32), w1);
-            b2 = dot_bf16(b2, _mm512_loadu_si512(x1 + i + 64), w2);
-            b3 = dot_bf16(b3, _mm512_loadu_si512(x1 + i + 96), w3);
+    for (; i + 32 <= cols; i += 32) {
+        __m512i wv[BF16_MAX_R];
+#pragma GCC unroll 16
+        for (int r = 0; r < R; r++) {
+            wv[r] = load32(w + (size_t) r * rowStep * cols + i);
+#if !BF16_DECODE_RUNS
+            if (C <= 2) {
+                /* a decode step streams the weights from memory: the same place in the next tile's rows, into L2 */
+                _mm_prefetch((const char *) (w + (size_t) (r + R) * cols + i), _MM_HINT_T1);
+            }
+#endif
+        }
+#pragma GCC unroll 6
+        for (int c = 0; c < C; c++) {
+            __m512i xv = _mm512_loadu_si512(xb + (size_t) c * xStride + i);
+#pragma GCC unroll 16
+            for (int r = 0; r < R; r++) {
+                acc[r][c] = dot_bf16(acc[r][c], xv, wv[r]);
+            }
         }
     }
-    for (; i < cols; i += 32) {
-        /* whole blocks of 32, then one masked tail: missing weights and activations are zero */
-        int m = cols - i < 32 ? cols - i : 32;
-        __mmask32 k = m == 32 ? (__mmask32) 0xFFFFFFFFu : (__mmask32) ((1u << m) - 1);
-        __m512i w0 = _mm512_maskz_loadu_epi16(k, wr + i);
-        a0 = dot_bf16(a0, _mm512_maskz_loadu_epi16(k, x0 + i), w0);
-        if (two) {
-            b0 = dot_bf16(b0, _mm512_maskz_loadu_epi16(k, x1 + i), w0);
+    if (i < cols) {
+        __mmask32 k = (__mmask32) ((1u << (cols - i)) - 1);
+        __m512i wv[BF16_MAX_R];
+#pragma GCC unroll 16
+        for (int r = 0; r < R; r++) {
+            wv[r] = _mm512_maskz_loadu_epi16(k, w + (size_t) r * rowStep * cols + i);
+        }
+#pragma GCC unroll 6
+        for (int c = 0; c < C; c++) {
+            __m512i xv = _mm512_maskz_loadu_epi16(k, xb + (size_t) c * xStride + i);
+#pragma GCC unroll 16
+            for (int r = 0; r < R; r++) {
+                acc[r][c] = dot_bf16(acc[r][c], xv, wv[r]);
+            }
         }
     }
-    *s0 = _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3)));
-    if (two) {
-        *s1 = _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(b0, b1), _mm512_add_ps(b2, b3)));
+    if (R % 4 == 0) {
+#pragma GCC unroll 6
+        for (int c = 0; c < C; c++) {
+#pragma GCC unroll 4
+            for (int r = 0; r < R; r += 4) {
+                __m128 s = reduce4(acc[r][c], acc[r + 1][c], acc[r + 2][c], acc[r + 3][c]);
+                float *p = y + (size_t) c * yStride + (size_t) r * rowStep;
+                if (rowStep == 1) {
+                    _mm_storeu_ps(p, add ? _mm_add_ps(_mm_loadu_ps(p), s) : s);
+                } else {
+                    float v[4];
+                    _mm_storeu_ps(v, s);
+                    for (int j = 0; j < 4; j++) {
+                        put(p, 0, j * rowStep, 0, v[j], add);
+                    }
+                }
+            }
+        }
+        return;
+    }
+#pragma GCC unroll 16
+    for (int r = 0; r < R; r++) {
+#pragma GCC unroll 6
+        for (int c = 0; c < C; c++) {
+            put(y, yStride, r * rowStep, c, reduce1(acc[r][c]), add);
+        }
+    }
+}
+
+/* The tile shapes used, each compiled with its constants: R rows x C columns at w, xb, y (see tile_bf16). */
+#define BF16_TILE_CASE(R, C)                                                                                          \
+    case (R) * 16 + (C): tile_bf16(R, C, w, rowStep, cols, xb, xStride, y, yStride, add); return;
+static H_BF16_T void tile_bf16_any(int R, int C, const uint16_t *w, int rowStep, int cols, const uint16_t *xb,
+                                   int xStride, float *y, int yStride, int add) {
+    switch (R * 16 + C) {
+        BF16_TILE_CASE(1, 1) BF16_TILE_CASE(1, 2) BF16_TILE_CASE(1, 3) BF16_TILE_CASE(1, 4) BF16_TILE_CASE(1, 5)
+        BF16_TILE_CASE(1, 6)
+#if BF16_DECODE_R != 1
+        BF16_TILE_CASE(BF16_DECODE_R, 1) BF16_TILE_CASE(BF16_DECODE_R, 2)
+#endif
+#if BF16_TILE_R != BF16_DECODE_R
+        BF16_TILE_CASE(BF16_TILE_R, 1) BF16_TILE_CASE(BF16_TILE_R, 2)
+#endif
+        BF16_TILE_CASE(BF16_TILE_R, 3) BF16_TILE_CASE(BF16_TILE_R, 4) BF16_TILE_CASE(BF16_TILE_R, 5)
+        BF16_TILE_CASE(BF16_TILE_R, 6)
+        default:
+            /* not reached: every shape the callers ask for is above */
+            for (int r = 0; r < R; r++) {
+                for (int c = 0; c < C; c++) {
+                    tile_bf16(1, 1, w + (size_t) r * rowStep * cols, 1, cols, xb + (size_t) c * xStride, xStride,
+                              y + (size_t) c * yStride + (size_t) r * rowStep, yStride, add);
+                }
+            }
+    }
+}
+
+/* Rows [r0, r1) times C columns: tiles of R rows, then the rows left over one at a time. */
+static H_BF16_T void rows_bf16(int R, int C, const uint16_t *w, int r0, int r1, int cols, const uint16_t *xb,
+                               int xStride, float *y, int yStride, int add) {
+    int r = r0;
+    for (; r + R <= r1; r += R) {
+        tile_bf16_any(R, C, w + (size_t) r * cols, 1, cols, xb, xStride, y + r, yStride, add);
+    }
+    for (; r < r1; r++) {
+        tile_bf16_any(1, C, w + (size_t) r * cols, 1, cols, xb, xStride, y + r, yStride, add);
     }
 }
 
@@ -271,100 +408,28 @@ static H_BF16_T void half_avx512bf16(int bf, const uint16_t *w, int rows, int co
         half_avx512(bf, w, rows, cols, x, xb, xStride, n, y, yStride, add);
         return;
     }
-    const uint16_t *x1 = xb + xStride;
-    for (int r = 0; r < rows; r++) {
-        const uint16_t *wr = w + (size_t) r * cols;
-        float s0, s1;
-        if (n == 2) {
-            row_bf16(1, wr, cols, xb, x1, &s0, &s1);
-            put(y, yStride, r, 1, s1, add);
-        } else {
-            row_bf16(0, wr, cols, xb, NULL, &s0, NULL);
-        }
-        put(y, yStride, r, 0, s0, add);
+    /*
+     * One or two columns (a decode step) stream the weights from memory: BF16_DECODE_R rows at a time for their
+     * loads and vdpbf16ps chains to overlap, the next tile's rows prefetched into L2 (tile_bf16), the rows left over
+     * one at a time. (Rows from BF16_DECODE_R equal runs, one long stream each, measured 0.82-0.89x the old kernel
+     * in whole decode runs against 0.93-1.02x for adjacent rows with the prefetch.)
+     */
+#if BF16_DECODE_RUNS
+    int run = rows / BF16_DECODE_R;
+    for (int r = 0; r < run; r++) {
+        tile_bf16_any(BF16_DECODE_R, n, w + (size_t) r * cols, run, cols, xb, xStride, y + r, yStride, add);
     }
-}
-
-/*
- * Many columns on BF16 rows: a tile of R rows x C columns (constants after inlining) loads each 32 weights once for
- * C columns and each 32 activations once for R rows. Every (row, column) gets exactly row_bf16's arithmetic for
- * that row and column alone (the same four accumulators, the same masked tail, the same final sum), so a column's
- * result never depends on the columns beside it.
- */
-INLINE H_BF16_T void tile_bf16(int R, int C, const uint16_t *w, int cols, const uint16_t *xb, int xStride, float *y,
-                               int yStride, int add) {
-    __m512 acc[3][4][4];
-#pragma GCC unroll 3
-    for (int r = 0; r < R; r++) {
-#pragma GCC unroll 4
-        for (int c = 0; c < C; c++) {
-#pragma GCC unroll 4
-            for (int s = 0; s < 4; s++) {
-                acc[r][c][s] = _mm512_setzero_ps();
-            }
-        }
-    }
-    int i = 0;
-    for (; i + 128 <= cols; i += 128) {
-#pragma GCC unroll 4
-        for (int s = 0; s < 4; s++) {
-            __m512i wv[3], xv[4];
-#pragma GCC unroll 3
-            for (int r = 0; r < R; r++) {
-                wv[r] = load32(w + (size_t) r * cols + i + 32 * s);
-            }
-#pragma GCC unroll 4
-            for (int c = 0; c < C; c++) {
-                xv[c] = _mm512_loadu_si512(xb + (size_t) c * xStride + i + 32 * s);
-            }
-#pragma GCC unroll 3
-            for (int r = 0; r < R; r++) {
-#pragma GCC unroll 4
-                for (int c = 0; c < C; c++) {
-                    acc[r][c][s] = dot_bf16(acc[r][c][s], xv[c], wv[r]);
-                }
-            }
-        }
-    }
-    for (; i < cols; i += 32) {
-        int m = cols - i < 32 ? cols - i : 32;
-        __mmask32 k = m == 32 ? (__mmask32) 0xFFFFFFFFu : (__mmask32) ((1u << m) - 1);
-        __m512i wv[3];
-#pragma GCC unroll 3
-        for (int r = 0; r < R; r++) {
-            wv[r] = _mm512_maskz_loadu_epi16(k, w + (size_t) r * cols + i);
-        }
-#pragma GCC unroll 4
-        for (int c = 0; c < C; c++) {
-            __m512i xv = _mm512_maskz_loadu_epi16(k, xb + (size_t) c * xStride + i);
-#pragma GCC unroll 3
-            for (int r = 0; r < R; r++) {
-                acc[r][c][0] = dot_bf16(acc[r][c][0], xv, wv[r]);
-            }
-        }
-    }
-#pragma GCC unroll 3
-    for (int r = 0; r < R; r++) {
-#pragma GCC unroll 4
-        for (int c = 0; c < C; c++) {
-            float s = _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(acc[r][c][0], acc[r][c][1]),
-                                                         _mm512_add_ps(acc[r][c][2], acc[r][c][3])));
-            put(y, yStride, r, c, s, add);
-        }
-    }
+    rows_bf16(1, n, w, run * BF16_DECODE_R, rows, cols, xb, xStride, y, yStride, add);
+#else
+    rows_bf16(BF16_DECODE_R, n, w, 0, rows, cols, xb, xStride, y, yStride, add);
+#endif
 }
 
 /*
  * Many columns on BF16 rows: blocks of HALF_BLOCK_COLS columns (their bf16 activations stay in L2) over the whole
- * matrix, each in row blocks of about BF16_L1_BYTES of weights (kept in L1 while every tile of columns of the block
- * passes over them); within a row block, a column tile's activations stay in L1 while its tiles walk down the rows.
+ * matrix, each in row blocks of about BF16_L1_BYTES of weights; within a row block, column tiles of BF16_TILE_C
+ * walk down the rows in tiles of BF16_TILE_R (the tile's activations stay in L1, the block's weights in L1/L2).
  */
-#ifndef BF16_TILE_R
-#define BF16_TILE_R 2
-#endif
-#ifndef BF16_TILE_C
-#define BF16_TILE_C 3
-#endif
 #ifndef HALF_BLOCK_COLS
 #define HALF_BLOCK_COLS 48
 #endif
@@ -372,32 +437,20 @@ INLINE H_BF16_T void tile_bf16(int R, int C, const uint16_t *w, int cols, const 
 #define BF16_L1_BYTES 16384
 #endif
 
-/* n columns of bf16 activations on BF16 rows in tiles; rows and columns left over to the one- and two-column kernel. */
+/* n columns of bf16 activations on BF16 rows, in tiles (the columns left over in a narrower tile). */
 static H_BF16_T void many_bf16(const uint16_t *w, int rows, int cols, const float *x, const uint16_t *xb, int xStride,
                                int n, float *y, int yStride, int add) {
+    (void) x;
     int rowBlock = BF16_L1_BYTES / (2 * cols);
     rowBlock = rowBlock < BF16_TILE_R ? BF16_TILE_R : rowBlock - rowBlock % BF16_TILE_R;
     for (int c0 = 0; c0 < n; c0 += HALF_BLOCK_COLS) {
         int c1 = n - c0 < HALF_BLOCK_COLS ? n : c0 + HALF_BLOCK_COLS;
         for (int r0 = 0; r0 < rows; r0 += rowBlock) {
             int r1 = rows - r0 < rowBlock ? rows : r0 + rowBlock;
-            int rt = r0 + (r1 - r0) / BF16_TILE_R * BF16_TILE_R;
-            int c = c0;
-            for (; c + BF16_TILE_C <= c1; c += BF16_TILE_C) {
-                for (int r = r0; r < rt; r += BF16_TILE_R) {
-                    tile_bf16(BF16_TILE_R, BF16_TILE_C, w + (size_t) r * cols, cols, xb + (size_t) c * xStride,
-                              xStride, y + (size_t) c * yStride + r, yStride, add);
-                }
-            }
-            for (; c < c1; c += 2) {
-                half_avx512bf16(1, w + (size_t) r0 * cols, rt - r0, cols, x + (size_t) c * xStride,
-                                xb + (size_t) c * xStride, xStride, c1 - c < 2 ? 1 : 2, y + (size_t) c * yStride + r0,
-                                yStride, add);
-            }
-            for (c = c0; rt < r1 && c < c1; c += 2) {
-                half_avx512bf16(1, w + (size_t) rt * cols, r1 - rt, cols, x + (size_t) c * xStride,
-                                xb + (size_t) c * xStride, xStride, c1 - c < 2 ? 1 : 2, y + (size_t) c * yStride + rt,
-                                yStride, add);
+            for (int c = c0; c < c1; c += BF16_TILE_C) {
+                int width = c1 - c < BF16_TILE_C ? c1 - c : BF16_TILE_C;
+                rows_bf16(BF16_TILE_R, width, w, r0, r1, cols, xb + (size_t) c * xStride, xStride,
+                          y + (size_t) c * yStride, yStride, add);
             }
         }
     }
