@@ -163,6 +163,8 @@ public final class JavaForward implements ForwardPass {
     static final int SPLIT_SLOTS = 256;
     /** Units of split-slot decode attention the split aims at per thread. */
     static final int SPLIT_UNITS_PER_THREAD = 4;
+    /** Values of one row that one thread activates at a time ({@link #activateRows}): a few microseconds of work. */
+    private static final int ACTIVATION_PIECE = 1024;
     private int splitSlots = SPLIT_SLOTS;
     private int splitUnitsPerThread = SPLIT_UNITS_PER_THREAD;
     /**
@@ -525,19 +527,8 @@ public final class JavaForward implements ForwardPass {
         }
         product(layer.up(), h, n, up);
         addBias(up, n, upRows, upBias[l]);
-        float[] down;
-        if (gpt2) {
-            activate(up, 0, n * inter);
-            down = up;
-        } else {
-            for (int i = 0; i < n; i++) {
-                System.arraycopy(up, i * upRows, act, i * inter, inter);
-                activate(act, i * inter, inter);
-                VectorOps.multiply(act, i * inter, up, i * upRows + inter, inter);
-            }
-            down = act;
-        }
-        product(layer.down(), down, n, proj);
+        activateRows(n);
+        product(layer.down(), gpt2 ? up : act, n, proj);
         addBias(proj, n, hidden, downBias[l]);
         postNorm(postFeedforwardNorm[l], n);
         VectorOps.add(proj, 0, x, 0, n * hidden);
@@ -1120,6 +1111,42 @@ public final class JavaForward implements ForwardPass {
         float mean = VectorOps.sumOfSquares(in, inOff, width) / width;
         float s = (float) (1.0 / Math.sqrt(mean + eps));
         VectorOps.scaleByWeight(in, inOff, s, weight, out, outOff, width);
+    }
+
+    /**
+     * The MLP's activation on {@code n} rows of {@link #up} (GPT-2: in place; gated MLPs: into {@link #act}, times the
+     * up half), shared by every thread in pieces of {@value #ACTIVATION_PIECE} values (element by element, so the
+     * same bits however it is cut): the activation's exponentials cost about as much as a small product.
+     */
+    private void activateRows(int n) {
+        int pieces = (inter + ACTIVATION_PIECE - 1) / ACTIVATION_PIECE;
+        int units = n * pieces;
+        if (units == 1 || workers.threads() == 1) {
+            for (int u = 0; u < units; u++) {
+                activatePiece(u, pieces);
+            }
+            return;
+        }
+        next.set(0);
+        workers.runShared(() -> {
+            for (int u = next.getAndIncrement(); u < units; u = next.getAndIncrement()) {
+                activatePiece(u, pieces);
+            }
+        });
+    }
+
+    private void activatePiece(int unit, int pieces) {
+        int i = unit / pieces;
+        int from = (unit % pieces) * ACTIVATION_PIECE;
+        int len = Math.min(ACTIVATION_PIECE, inter - from);
+        if (gpt2) {
+            activate(up, i * upRows + from, len);
+        } else {
+            int at = i * inter + from;
+            System.arraycopy(up, i * upRows + from, act, at, len);
+            activate(act, at, len);
+            VectorOps.multiply(act, at, up, i * upRows + inter + from, len);
+        }
     }
 
     private void activate(float[] a, int off, int len) {

@@ -67,11 +67,20 @@ final class VectorOps {
      * allocated a decode step, DecodeStepAllocationTest). The JDK's shared Vector API methods (an {@code IntVector}
      * shift's cast, {@code VectorPayload.getPayload}) collect class-check traps from every vector shape the process
      * uses, and once their count is high C2 stops speculating there and compiles this loop's vectors as objects; which
-     * JVM gets there depends on the compile queue's timing. A score costs about 2.7 ns this way (a vector loop several
-     * times less when compiled well), a few percent of a decode step at a thousand slots (src-docs/benchmarks-decode.md,
-     * "A decode step that allocated in some JVMs").
+     * JVM gets there depends on the compile queue's timing. A score costs about 2.7 ns this way; rows of
+     * {@value NativeExp#MIN_LENGTH} scores or more go to the native library where it is loaded
+     * ({@link NativeExp}: the same operations, the same bits, about ten times faster). See
+     * src-docs/benchmarks-decode.md, "A decode step that allocated in some JVMs".
      */
     static float expShifted(float[] a, int off, int n, float shift) {
+        if (n >= NativeExp.MIN_LENGTH && NativeExp.available()) {
+            return NativeExp.expShifted(a, off, n, shift);
+        }
+        return expShiftedJava(a, off, n, shift);
+    }
+
+    /** {@link #expShifted} in Java, the reference the native loop must equal bit for bit. */
+    static float expShiftedJava(float[] a, int off, int n, float shift) {
         int end = off + n;
         // the exponentials first, then their sum: 1.7x faster than one loop doing both (2.7 against 4.5 ns a value)
         for (int i = off; i < end; i++) {
@@ -225,6 +234,15 @@ final class VectorOps {
      * ({@code Math.exp} element by element, before, cost about 5 ns a value).
      */
     static void silu(float[] a, int off, int n) {
+        if (n >= NativeExp.MIN_LENGTH && NativeExp.available()) {
+            NativeExp.activate(NativeExp.SILU, a, off, n);
+        } else {
+            siluJava(a, off, n);
+        }
+    }
+
+    /** {@link #silu} in Java, the reference the native loop must equal bit for bit. */
+    static void siluJava(float[] a, int off, int n) {
         for (int i = off; i < off + n; i++) {
             float v = a[i];
             a[i] = v / (exp(-v) + 1f);
@@ -242,6 +260,15 @@ final class VectorOps {
      * JDK 17, about 24 ns) took a sixth of a Gemma decode step.
      */
     static void geluTanh(float[] a, int off, int n) {
+        if (n >= NativeExp.MIN_LENGTH && NativeExp.available()) {
+            NativeExp.activate(NativeExp.GELU_TANH, a, off, n);
+        } else {
+            geluTanhJava(a, off, n);
+        }
+    }
+
+    /** {@link #geluTanh} in Java, the reference the native loop must equal bit for bit. */
+    static void geluTanhJava(float[] a, int off, int n) {
         for (int i = off; i < off + n; i++) {
             float x = a[i];
             float t = (x * x * x * GELU_CUBIC + x) * GELU_NEG_2C;

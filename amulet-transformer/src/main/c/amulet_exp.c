@@ -1,0 +1,265 @@
+/*
+ * Loops on the float exp (issues 24, 26, 28): the softmax's a[i] = exp(a[i] - shift) over a row of attention scores
+ * and their sum, SiLU (x / (exp(-x) + 1)) and GELU-tanh (x / (exp(t) + 1), t = (x^3 * 0.044715 + x) * -2 sqrt(2/pi)),
+ * the same float arithmetic as the Java fallback (VectorOps.exp, expShiftedJava, siluJava, geluTanhJava in
+ * amulet-transformer), operation for operation, so a value has the same bits with or without this library:
+ *
+ *   c = clamp(x, -87.33654, 88); kr = c * log2(e) + 1.5 * 2^23 (two roundings, never fused); k = kr - 1.5 * 2^23;
+ *   r = fma(k, -ln2_hi, c); r = fma(k, -ln2_lo, r); p = Cephes' degree-5 polynomial by fma;
+ *   e = (p * (r * r) + r + 1) * 2^k, 2^k from kr's bits: (bits(kr) + 127 - 0x4B400000) << 23;
+ *   sum: four partial sums, s_j over i = j (mod 4) in order, the tail into s_0, then (s_0 + s_1) + (s_2 + s_3).
+ *
+ * Vectors of 16 (AVX-512F) or 8 (AVX2 with FMA) lanes for the exponentials, masked or one by one for the tail; the sum
+ * in four SSE lanes, which are the four partial sums. Built with -std=c11, so the compiler does not contract a
+ * multiply and an add into an fma (NativeExpTest checks every bit against the Java code). No scalar variant: without
+ * AVX2 and FMA the Java code runs.
+ */
+#include <jni.h>
+#include <stdint.h>
+#include <string.h>
+
+#if defined(__x86_64__) || defined(_M_X64)
+#include <immintrin.h>
+
+#define EXP_MIN (-87.33654f)
+#define EXP_MAX 88.0f
+#define LOG2E 1.44269504f
+#define ROUND 12582912.0f
+#define EXP_BIAS (127 - 0x4B400000)
+#define LN2_HI 0.693359375f
+#define LN2_LO (-2.12194440e-4f)
+#define P0 1.9875691500e-4f
+#define P1 1.3981999507e-3f
+#define P2 8.3334519073e-3f
+#define P3 4.1665795894e-2f
+#define P4 1.6666665459e-1f
+#define P5 5.0000001201e-1f
+
+/* The four partial sums of the Java code over a[0, n) (the exponentials already in place). */
+__attribute__((target("sse2")))
+static float sum4(const float *a, int n) {
+    __m128 acc = _mm_setzero_ps();
+    int i = 0;
+    for (; i <= n - 4; i += 4) {
+        acc = _mm_add_ps(acc, _mm_loadu_ps(a + i));
+    }
+    float s[4];
+    _mm_storeu_ps(s, acc);
+    for (; i < n; i++) {
+        s[0] += a[i];
+    }
+    return (s[0] + s[1]) + (s[2] + s[3]);
+}
+
+__attribute__((target("avx512f")))
+static __m512 exp16(__m512 x) {
+    __m512 c = _mm512_min_ps(_mm512_set1_ps(EXP_MAX), _mm512_max_ps(_mm512_set1_ps(EXP_MIN), x));
+    __m512 kr = _mm512_add_ps(_mm512_mul_ps(c, _mm512_set1_ps(LOG2E)), _mm512_set1_ps(ROUND));
+    __m512 k = _mm512_sub_ps(kr, _mm512_set1_ps(ROUND));
+    __m512 r = _mm512_fmadd_ps(k, _mm512_set1_ps(-LN2_HI), c);
+    r = _mm512_fmadd_ps(k, _mm512_set1_ps(-LN2_LO), r);
+    __m512 p = _mm512_fmadd_ps(r, _mm512_set1_ps(P0), _mm512_set1_ps(P1));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(P2));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(P3));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(P4));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(P5));
+    p = _mm512_mul_ps(p, _mm512_mul_ps(r, r));
+    p = _mm512_add_ps(p, r);
+    p = _mm512_add_ps(p, _mm512_set1_ps(1.0f));
+    __m512i bits = _mm512_slli_epi32(_mm512_add_epi32(_mm512_castps_si512(kr), _mm512_set1_epi32(EXP_BIAS)), 23);
+    return _mm512_mul_ps(p, _mm512_castsi512_ps(bits));
+}
+
+__attribute__((target("avx512f")))
+static void exp_avx512(float *a, int n, float shift) {
+    __m512 sh = _mm512_set1_ps(shift);
+    int i = 0;
+    for (; i <= n - 16; i += 16) {
+        _mm512_storeu_ps(a + i, exp16(_mm512_sub_ps(_mm512_loadu_ps(a + i), sh)));
+    }
+    if (i < n) {
+        __mmask16 m = (__mmask16) ((1u << (n - i)) - 1);
+        __m512 x = _mm512_sub_ps(_mm512_maskz_loadu_ps(m, a + i), sh);
+        _mm512_mask_storeu_ps(a + i, m, exp16(x));
+    }
+}
+
+__attribute__((target("avx2,fma")))
+static __m256 exp8(__m256 x) {
+    __m256 c = _mm256_min_ps(_mm256_set1_ps(EXP_MAX), _mm256_max_ps(_mm256_set1_ps(EXP_MIN), x));
+    __m256 kr = _mm256_add_ps(_mm256_mul_ps(c, _mm256_set1_ps(LOG2E)), _mm256_set1_ps(ROUND));
+    __m256 k = _mm256_sub_ps(kr, _mm256_set1_ps(ROUND));
+    __m256 r = _mm256_fmadd_ps(k, _mm256_set1_ps(-LN2_HI), c);
+    r = _mm256_fmadd_ps(k, _mm256_set1_ps(-LN2_LO), r);
+    __m256 p = _mm256_fmadd_ps(r, _mm256_set1_ps(P0), _mm256_set1_ps(P1));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(P2));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(P3));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(P4));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(P5));
+    p = _mm256_mul_ps(p, _mm256_mul_ps(r, r));
+    p = _mm256_add_ps(p, r);
+    p = _mm256_add_ps(p, _mm256_set1_ps(1.0f));
+    __m256i bits = _mm256_slli_epi32(_mm256_add_epi32(_mm256_castps_si256(kr), _mm256_set1_epi32(EXP_BIAS)), 23);
+    return _mm256_mul_ps(p, _mm256_castsi256_ps(bits));
+}
+
+__attribute__((target("avx2,fma")))
+static void exp_avx2(float *a, int n, float shift) {
+    __m256 sh = _mm256_set1_ps(shift);
+    int i = 0;
+    for (; i <= n - 8; i += 8) {
+        _mm256_storeu_ps(a + i, exp8(_mm256_sub_ps(_mm256_loadu_ps(a + i), sh)));
+    }
+    if (i < n) {
+        /* the tail through a buffer of 8: the same lanes' arithmetic as above */
+        float t[8] = {0};
+        memcpy(t, a + i, (size_t) (n - i) * sizeof(float));
+        _mm256_storeu_ps(t, exp8(_mm256_sub_ps(_mm256_loadu_ps(t), sh)));
+        memcpy(a + i, t, (size_t) (n - i) * sizeof(float));
+    }
+}
+
+#define GELU_CUBIC 0.044715f
+/* (float) (-2 * sqrt(2 / pi)), as the Java code rounds it */
+#define GELU_NEG_2C (-1.5957691669464111f)
+
+/* what = 0: SiLU, 1: GELU-tanh, in place over a[0, n) */
+__attribute__((target("avx512f")))
+static __m512 act16(__m512 x, int what) {
+    __m512 t;
+    if (what == 0) {
+        t = _mm512_castsi512_ps(_mm512_xor_si512(_mm512_castps_si512(x), _mm512_set1_epi32((int) 0x80000000)));
+    } else {
+        t = _mm512_mul_ps(_mm512_mul_ps(_mm512_mul_ps(x, x), x), _mm512_set1_ps(GELU_CUBIC));
+        t = _mm512_mul_ps(_mm512_add_ps(t, x), _mm512_set1_ps(GELU_NEG_2C));
+    }
+    return _mm512_div_ps(x, _mm512_add_ps(exp16(t), _mm512_set1_ps(1.0f)));
+}
+
+__attribute__((target("avx512f")))
+static void act_avx512(float *a, int n, int what) {
+    int i = 0;
+    for (; i <= n - 16; i += 16) {
+        _mm512_storeu_ps(a + i, act16(_mm512_loadu_ps(a + i), what));
+    }
+    if (i < n) {
+        __mmask16 m = (__mmask16) ((1u << (n - i)) - 1);
+        _mm512_mask_storeu_ps(a + i, m, act16(_mm512_maskz_loadu_ps(m, a + i), what));
+    }
+}
+
+__attribute__((target("avx2,fma")))
+static __m256 act8(__m256 x, int what) {
+    __m256 t;
+    if (what == 0) {
+        t = _mm256_castsi256_ps(_mm256_xor_si256(_mm256_castps_si256(x), _mm256_set1_epi32((int) 0x80000000)));
+    } else {
+        t = _mm256_mul_ps(_mm256_mul_ps(_mm256_mul_ps(x, x), x), _mm256_set1_ps(GELU_CUBIC));
+        t = _mm256_mul_ps(_mm256_add_ps(t, x), _mm256_set1_ps(GELU_NEG_2C));
+    }
+    return _mm256_div_ps(x, _mm256_add_ps(exp8(t), _mm256_set1_ps(1.0f)));
+}
+
+__attribute__((target("avx2,fma")))
+static void act_avx2(float *a, int n, int what) {
+    int i = 0;
+    for (; i <= n - 8; i += 8) {
+        _mm256_storeu_ps(a + i, act8(_mm256_loadu_ps(a + i), what));
+    }
+    if (i < n) {
+        float t[8] = {0};
+        memcpy(t, a + i, (size_t) (n - i) * sizeof(float));
+        _mm256_storeu_ps(t, act8(_mm256_loadu_ps(t), what));
+        memcpy(a + i, t, (size_t) (n - i) * sizeof(float));
+    }
+}
+
+enum { S_NONE = 0, S_AVX2 = 1, S_AVX512 = 2 };
+static int softmax_variant = -1;
+
+static int softmax_init(void) {
+    if (softmax_variant < 0) {
+        __builtin_cpu_init();
+        int v = S_NONE;
+        if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+            v = S_AVX2;
+            if (__builtin_cpu_supports("avx512f")) {
+                v = S_AVX512;
+            }
+        }
+        softmax_variant = v;
+    }
+    return softmax_variant;
+}
+#endif
+
+#define EXP_JNI(name) Java_io_github_amulet4j_transformer_NativeExp_##name
+
+/* The variant in use: 0 none (the Java code runs), 1 AVX2 with FMA, 2 AVX-512F. */
+JNIEXPORT jint JNICALL EXP_JNI(variant)(JNIEnv *env, jclass cls) {
+    (void) env; (void) cls;
+#if defined(__x86_64__) || defined(_M_X64)
+    return softmax_init();
+#else
+    return 0;
+#endif
+}
+
+/* Selects variant v (1 or 2) where the CPU has it, for tests; returns the variant in use. */
+JNIEXPORT jint JNICALL EXP_JNI(selectVariant)(JNIEnv *env, jclass cls, jint v) {
+    (void) env; (void) cls;
+#if defined(__x86_64__) || defined(_M_X64)
+    softmax_variant = -1;
+    int best = softmax_init();
+    if (v >= S_AVX2 && v <= best) {
+        softmax_variant = v;
+    }
+    return softmax_variant;
+#else
+    (void) v;
+    return 0;
+#endif
+}
+
+/* a[off, off + n) = exp(a - shift); returns their sum (see the top of this file). */
+JNIEXPORT jfloat JNICALL EXP_JNI(expShifted)(JNIEnv *env, jclass cls, jfloatArray a, jint off, jint n,
+                                                 jfloat shift) {
+    (void) cls;
+#if defined(__x86_64__) || defined(_M_X64)
+    float *pa = (*env)->GetPrimitiveArrayCritical(env, a, NULL);
+    if (pa == NULL) {
+        return 0.0f;
+    }
+    float *row = pa + off;
+    if (softmax_init() == S_AVX512) {
+        exp_avx512(row, n, shift);
+    } else {
+        exp_avx2(row, n, shift);
+    }
+    float s = sum4(row, n);
+    (*env)->ReleasePrimitiveArrayCritical(env, a, pa, 0);
+    return s;
+#else
+    (void) env; (void) a; (void) off; (void) n; (void) shift;
+    return 0.0f;
+#endif
+}
+
+/* a[off, off + n) = silu(a) (what 0) or gelu_tanh(a) (what 1), in place. */
+JNIEXPORT void JNICALL EXP_JNI(activate)(JNIEnv *env, jclass cls, jint what, jfloatArray a, jint off, jint n) {
+    (void) cls;
+#if defined(__x86_64__) || defined(_M_X64)
+    float *pa = (*env)->GetPrimitiveArrayCritical(env, a, NULL);
+    if (pa == NULL) {
+        return;
+    }
+    if (softmax_init() == S_AVX512) {
+        act_avx512(pa + off, n, what);
+    } else {
+        act_avx2(pa + off, n, what);
+    }
+    (*env)->ReleasePrimitiveArrayCritical(env, a, pa, 0);
+#else
+    (void) env; (void) what; (void) a; (void) off; (void) n;
+#endif
+}
