@@ -45,6 +45,8 @@ public final class JavaForward implements ForwardPass {
 
     private final JavaWeights w;
     private final RowSplitPool workers;
+    /** Which thread computes which piece of a product's rows. */
+    private final PieceClaims claims;
     private final float[] invFreq;
     /** Longrope's inverse frequencies for rows longer than {@link #ropeSwitch}; null without longrope. */
     private final float[] longInvFreq;
@@ -131,7 +133,7 @@ public final class JavaForward implements ForwardPass {
     private final String kernelsLine;
     /** The activations of the product in flight, quantized for the native kernels. */
     private final QuantizedInput quantizedInput = new QuantizedInput();
-    /** The next piece of a shared product or attention to claim, and the threads that joined it. */
+    /** The next unit of a shared attention to claim, and the threads that joined it. */
     private final AtomicInteger next = new AtomicInteger();
     private final AtomicInteger runners = new AtomicInteger();
 
@@ -244,6 +246,7 @@ public final class JavaForward implements ForwardPass {
         this.kernelsLine = kernelsLine;
         this.w = weights;
         this.workers = workers;
+        this.claims = new PieceClaims(workers.threads());
         this.invFreq = invFreq;
         LongRope longRope = LongRope.applies(config) ? LongRope.of(config) : null;
         this.longInvFreq = longRope == null ? null : longRope.longInverseFrequencies();
@@ -1170,7 +1173,7 @@ public final class JavaForward implements ForwardPass {
     /**
      * {@code y[c, r] = sum_i W[r, i] * x[c, i]} with the Java kernels ({@link WeightMatrix#multiply}): the rows of W
      * in pieces of whole tiles that the pool's threads claim until none are left (a thread the machine does not
-     * schedule in time is not waited for).
+     * schedule in time is not waited for), each thread its own contiguous run of pieces first ({@link PieceClaims}).
      */
     /*
      * With native kernels on, every product they take runs on them, whatever its column count (a prefill chunk of any
@@ -1193,9 +1196,10 @@ public final class JavaForward implements ForwardPass {
             piece(matrix, quantized, in, n, y, 0, rows);
             return;
         }
-        next.set(0);
+        claims.reset(pieces);
         workers.runShared(() -> {
-            for (int p = next.getAndIncrement(); p < pieces; p = next.getAndIncrement()) {
+            int me = claims.join();
+            for (int p = claims.claim(me); p >= 0; p = claims.claim(me)) {
                 int from = p == 0 ? 0 : pieceStart(rows, p, pieces);
                 int to = p == pieces - 1 ? rows : pieceStart(rows, p + 1, pieces);
                 if (to > from) {
