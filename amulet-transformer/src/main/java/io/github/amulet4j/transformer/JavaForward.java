@@ -167,6 +167,11 @@ public final class JavaForward implements ForwardPass {
     static final int SPLIT_UNITS_PER_THREAD = 4;
     /** Values of one row that one thread activates at a time ({@link #activateRows}): a few microseconds of work. */
     private static final int ACTIVATION_PIECE = 1024;
+    /**
+     * Fewer values than this are activated on the calling thread: a decode step's few thousand take a few microseconds
+     * on the native loops, about what handing pieces to the other threads costs.
+     */
+    private static final long ACTIVATION_SPLIT_MIN = 65_536;
     private int splitSlots = SPLIT_SLOTS;
     private int splitUnitsPerThread = SPLIT_UNITS_PER_THREAD;
     /**
@@ -1118,13 +1123,13 @@ public final class JavaForward implements ForwardPass {
 
     /**
      * The MLP's activation on {@code n} rows of {@link #up} (GPT-2: in place; gated MLPs: into {@link #act}, times the
-     * up half), shared by every thread in pieces of {@value #ACTIVATION_PIECE} values (element by element, so the
-     * same bits however it is cut): the activation's exponentials cost about as much as a small product.
+     * up half), in a prefill shared by every thread in pieces of {@value #ACTIVATION_PIECE} values (element by element,
+     * so the same bits however it is cut): on the calling thread alone it was about a fifth of that thread's time.
      */
     private void activateRows(int n) {
         int pieces = (inter + ACTIVATION_PIECE - 1) / ACTIVATION_PIECE;
         int units = n * pieces;
-        if (units == 1 || workers.threads() == 1) {
+        if (workers.threads() == 1 || (long) n * inter < ACTIVATION_SPLIT_MIN) {
             for (int u = 0; u < units; u++) {
                 activatePiece(u, pieces);
             }
