@@ -175,10 +175,10 @@ static void act_avx2(float *a, int n, int what) {
 }
 
 enum { S_NONE = 0, S_AVX2 = 1, S_AVX512 = 2 };
-static int softmax_variant = -1;
+static int exp_variant = -1;
 
-static int softmax_init(void) {
-    if (softmax_variant < 0) {
+static int exp_init(void) {
+    if (exp_variant < 0) {
         __builtin_cpu_init();
         int v = S_NONE;
         if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
@@ -187,9 +187,9 @@ static int softmax_init(void) {
                 v = S_AVX512;
             }
         }
-        softmax_variant = v;
+        exp_variant = v;
     }
-    return softmax_variant;
+    return exp_variant;
 }
 #endif
 
@@ -199,7 +199,7 @@ static int softmax_init(void) {
 JNIEXPORT jint JNICALL EXP_JNI(variant)(JNIEnv *env, jclass cls) {
     (void) env; (void) cls;
 #if defined(__x86_64__) || defined(_M_X64)
-    return softmax_init();
+    return exp_init();
 #else
     return 0;
 #endif
@@ -209,12 +209,12 @@ JNIEXPORT jint JNICALL EXP_JNI(variant)(JNIEnv *env, jclass cls) {
 JNIEXPORT jint JNICALL EXP_JNI(selectVariant)(JNIEnv *env, jclass cls, jint v) {
     (void) env; (void) cls;
 #if defined(__x86_64__) || defined(_M_X64)
-    softmax_variant = -1;
-    int best = softmax_init();
+    exp_variant = -1;
+    int best = exp_init();
     if (v >= S_AVX2 && v <= best) {
-        softmax_variant = v;
+        exp_variant = v;
     }
-    return softmax_variant;
+    return exp_variant;
 #else
     (void) v;
     return 0;
@@ -231,7 +231,7 @@ JNIEXPORT jfloat JNICALL EXP_JNI(expShifted)(JNIEnv *env, jclass cls, jfloatArra
         return 0.0f;
     }
     float *row = pa + off;
-    if (softmax_init() == S_AVX512) {
+    if (exp_init() == S_AVX512) {
         exp_avx512(row, n, shift);
     } else {
         exp_avx2(row, n, shift);
@@ -253,7 +253,7 @@ JNIEXPORT void JNICALL EXP_JNI(activate)(JNIEnv *env, jclass cls, jint what, jfl
     if (pa == NULL) {
         return;
     }
-    if (softmax_init() == S_AVX512) {
+    if (exp_init() == S_AVX512) {
         act_avx512(pa + off, n, what);
     } else {
         act_avx2(pa + off, n, what);

@@ -45,7 +45,7 @@ public final class JavaForward implements ForwardPass {
 
     private final JavaWeights w;
     private final RowSplitPool workers;
-    /** Which thread computes which piece of a product's rows. */
+    /** Which thread computes which piece of a product's rows, or of a prefill's activation. */
     private final PieceClaims claims;
     private final float[] invFreq;
     /** Longrope's inverse frequencies for rows longer than {@link #ropeSwitch}; null without longrope. */
@@ -1135,9 +1135,10 @@ public final class JavaForward implements ForwardPass {
             }
             return;
         }
-        next.set(0);
+        claims.reset(units);
         workers.runShared(() -> {
-            for (int u = next.getAndIncrement(); u < units; u = next.getAndIncrement()) {
+            int me = claims.join();
+            for (int u = claims.claim(me); u >= 0; u = claims.claim(me)) {
                 activatePiece(u, pieces);
             }
         });

@@ -54,4 +54,16 @@ final class NativeExp {
 
     /** {@code a[off, off + n)} through {@link #SILU} or {@link #GELU_TANH}, in place. */
     static native void activate(int what, float[] a, int off, int n);
+
+    /**
+     * {@link #activate} where it pays ({@value #MIN_LENGTH} values or more, the library loaded); false when the caller's
+     * Java loop is to run instead.
+     */
+    static boolean tryActivate(int what, float[] a, int off, int n) {
+        if (n < MIN_LENGTH || !LINKED) {
+            return false;
+        }
+        activate(what, a, off, n);
+        return true;
+    }
 }
