@@ -629,6 +629,12 @@ static void init(void) {
     }
 }
 
+/* The variant in use, for the interleaved Q4_0 kernels of amulet_q4x8.c (they follow this family's selection). */
+int amulet_q8q4_variant(void) {
+    init();
+    return current;
+}
+
 static kernel_fn kernel(int v, int q4) {
     switch (v) {
 #ifdef AMULET_X86

@@ -223,6 +223,10 @@ public final class JavaForward implements ForwardPass {
         Kernels resolved = kernels.resolve();
         float[] invFreq = RotaryFrequencies.inverseFrequencies(config);
         JavaWeights weights = new JavaWeights(config, store, checkpoint, format, head);
+        if (resolved == Kernels.NATIVE) {
+            // Q4_0 in the native kernels' layout: rows interleaved by 8, in place (one copy of the weights)
+            weights.interleaveForNativeKernels();
+        }
         RowSplitPool workers = new RowSplitPool(threads, "amulet-product");
         try {
             WeightFormat used = weights.layers.get(0).up().matrix().format();

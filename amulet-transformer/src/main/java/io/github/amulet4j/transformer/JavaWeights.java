@@ -100,6 +100,25 @@ public final class JavaWeights {
         }
     }
 
+    /**
+     * Repacks every Q4_0 linear weight and the head in place for the native kernels
+     * ({@link WeightMatrix#interleaveForNativeKernels}): once, at load, before the weights are shared; only where the
+     * native kernels run every product. Returns how many matrices were repacked.
+     */
+    int interleaveForNativeKernels() {
+        int n = 0;
+        for (Layer l : layers) {
+            for (LinearWeight w : List.of(l.qkv(), l.out(), l.up(), l.down())) {
+                n += w.matrix().interleaveForNativeKernels() ? 1 : 0;
+            }
+        }
+        n += head.matrix().interleaveForNativeKernels() ? 1 : 0;
+        if (n > 0) {
+            LOG.debug("{} Q4_0 matrices interleaved by 8 rows for the native kernels", n);
+        }
+        return n;
+    }
+
     private static long length(float[] a) {
         return a == null ? 0 : a.length;
     }

@@ -147,4 +147,13 @@ public final class NativeKernels {
     static native void product(boolean q4, byte[] w, int wOff, short[] sc, int sOff, int rows, int blocks, byte[] xq,
                                float[] xd, float[] xs, int xBlock, int colBlocks, int n, float[] y, int yOff,
                                int yStride, boolean add);
+
+    /**
+     * Rows {@code [first, first + count)} of a Q4_0 slab of {@code slabRows} rows interleaved by
+     * {@link WeightPanel#interleave} (amulet_q4x8.c) times {@code n} quantized columns:
+     * {@code y[yOff + c * yStride + r - first]} stored or added to.
+     */
+    static native void productInterleaved(byte[] w, short[] sc, int slabRows, int first, int count, int blocks,
+                                          byte[] xq, float[] xd, float[] xs, int xBlock, int colBlocks, int n,
+                                          float[] y, int yOff, int yStride, boolean add);
 }

@@ -328,6 +328,7 @@ public final class WeightMatrix {
      * the benchmarks module); not for production use.
      */
     public void multiplyBaseline(float[] x, int n, float[] y, int from, int to) {
+        requireRowLayout();
         WeightKernels.multiplyBaseline(this, x, n, y, from, to);
     }
 
@@ -339,12 +340,45 @@ public final class WeightMatrix {
      * <p>Needs the Vector API ({@code --add-modules jdk.incubator.vector}).
      */
     public void multiply(float[] x, int n, float[] y, int from, int to) {
+        requireRowLayout();
         Objects.checkFromToIndex(from, to, rows);
         if ((long) n * cols > x.length || (long) n * rows > y.length) {
             throw new IllegalArgumentException("x holds " + x.length + " values and y " + y.length + ", " + n
                     + " columns need " + (long) n * cols + " and " + (long) n * rows);
         }
         WeightKernels.multiply(this, x, n, y, from, to);
+    }
+
+    /**
+     * Repacks a Q4_0 matrix in place into the layout of the native interleaved kernels (rows in groups of 8, each
+     * group's blocks side by side: {@link WeightPanel#interleave}), which multiply it with one conversion and two fmas
+     * per block for 8 or 16 rows at a time, prefill and decode alike. The weights stay one copy: no byte is added.
+     * After it only the native kernels multiply the matrix ({@link #multiply(float[], int, float[], int, int)} refuses
+     * it); {@link #row}, {@link #copyRow} and {@link #get} read it as before. Call once at load, before the matrix is
+     * shared between threads, and only where the native kernels will run its products.
+     *
+     * @return whether it was repacked: false for another format, or without the native library
+     */
+    public boolean interleaveForNativeKernels() {
+        if (format != WeightFormat.Q4_0 || !NativeKernels.available() || interleaved()) {
+            return false;
+        }
+        for (WeightPanel p : panels) {
+            p.interleave();
+        }
+        return true;
+    }
+
+    /** Whether the rows are in the native kernels' interleaved Q4_0 layout ({@link #interleaveForNativeKernels}). */
+    public boolean interleaved() {
+        return panels[0].interleaved();
+    }
+
+    private void requireRowLayout() {
+        if (interleaved()) {
+            throw new IllegalStateException(this + " is interleaved for the native kernels: the Java kernels read "
+                    + "the row layout (multiply it with multiply(QuantizedInput, ...))");
+        }
     }
 
     /**
@@ -432,6 +466,11 @@ public final class WeightMatrix {
             boolean bf = format == WeightFormat.BF16;
             NativeFloat16Kernels.product(bf, p.data(r), p.offset(r), end - r, p.cols, q.floats,
                     bf && q.rounded ? q.bf16 : null, p.first, cols, n, y, r, rows, add);
+        } else if (p.interleaved()) {
+            int slab = r / p.rowsPerSlab * p.rowsPerSlab;
+            NativeKernels.productInterleaved(p.data(r), p.scales(r), p.slabRows(r), r - slab, end - r, p.blocks,
+                    q.quants, q.scales, q.sums, p.first / WeightFormat.BLOCK, cols / WeightFormat.BLOCK, n, y, r, rows,
+                    add);
         } else {
             int colBlocks = cols / WeightFormat.BLOCK;
             NativeKernels.product(format == WeightFormat.Q4_0, p.data(r), p.offset(r), p.scales(r), p.scaleOffset(r),

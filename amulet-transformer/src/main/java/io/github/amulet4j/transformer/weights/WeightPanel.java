@@ -29,13 +29,19 @@ final class WeightPanel {
      * vectors any JVM has (2,048-bit SVE).
      */
     static final int SCALE_PAD = 64;
+    /** Rows of a group of the interleaved Q4_0 layout ({@link #interleave}). */
+    static final int GROUP = 8;
+    private final int rows;
     private final byte[][] data;
     private final short[][] scales;
+    /** Whether {@link #interleave} has repacked the Q4_0 rows for the native kernels. */
+    private boolean interleaved;
 
     WeightPanel(WeightFormat format, int rows, int first, int cols, int maxSlabBytes) {
         this.format = format;
         this.first = first;
         this.cols = cols;
+        this.rows = rows;
         this.blocks = format.quantized() ? cols / format.blockWeights() : 0;
         this.rowBytes = switch (format) {
             case F32 -> 4 * cols;
@@ -93,8 +99,66 @@ final class WeightPanel {
         return (r % rowsPerSlab) * blocks;
     }
 
+    /** Rows in the slab that holds row {@code r}. */
+    int slabRows(int r) {
+        return Math.min(rowsPerSlab, rows - r / rowsPerSlab * rowsPerSlab);
+    }
+
+    /** Whether the rows are in the interleaved Q4_0 layout of {@link #interleave}. */
+    boolean interleaved() {
+        return interleaved;
+    }
+
+    /**
+     * Repacks the Q4_0 rows in place into the layout of the native interleaved kernels (amulet_q4x8.c): in each slab,
+     * every whole group of {@value #GROUP} rows keeps, per block, its rows' 16 bytes of nibbles as 4 chunks of 32
+     * bytes (chunk {@code q}: bytes {@code 4q..4q+3} of row 0, of row 1, ..., of row 7) and its 8 float16 scales row
+     * after row; the slab's rows past its last whole group stay as they were. The same bytes moved, none added: a
+     * group's bytes and scales take the place its 8 rows took. Called once, before the panel is shared.
+     */
+    void interleave() {
+        if (format != WeightFormat.Q4_0 || interleaved) {
+            throw new IllegalStateException("only a Q4_0 panel in the row layout is interleaved, this one is " + format
+                    + (interleaved ? " (interleaved already)" : ""));
+        }
+        for (int s = 0; s < data.length; s++) {
+            byte[] d = data[s];
+            short[] sc = scales[s];
+            int groups = slabRows(s * rowsPerSlab) / GROUP;
+            int groupBytes = GROUP * rowBytes;
+            int groupScales = GROUP * blocks;
+            java.util.stream.IntStream range = java.util.stream.IntStream.range(0, groups);
+            (groups > 64 ? range.parallel() : range).forEach(g -> {
+                byte[] rowsCopy = java.util.Arrays.copyOfRange(d, g * groupBytes, (g + 1) * groupBytes);
+                short[] scaleCopy = java.util.Arrays.copyOfRange(sc, g * groupScales, (g + 1) * groupScales);
+                int o = g * groupBytes;
+                int so = g * groupScales;
+                for (int k = 0; k < blocks; k++) {
+                    for (int q = 0; q < 4; q++) {
+                        for (int i = 0; i < GROUP; i++) {
+                            System.arraycopy(rowsCopy, i * rowBytes + k * 16 + 4 * q, d,
+                                    o + k * 128 + q * 32 + i * 4, 4);
+                        }
+                    }
+                    for (int i = 0; i < GROUP; i++) {
+                        sc[so + k * GROUP + i] = scaleCopy[i * blocks + k];
+                    }
+                }
+            });
+        }
+        interleaved = true;
+    }
+
+    /** Whether row {@code r} lies in a group of the interleaved layout (not among a slab's last rows). */
+    private boolean grouped(int r) {
+        return interleaved && r % rowsPerSlab < slabRows(r) / GROUP * GROUP;
+    }
+
     /** Stores row {@code r}'s columns of this panel, given in the GGUF block layout at {@code src[pos...]}. */
     void put(int r, ByteBuffer src, int pos) {
+        if (interleaved) {
+            throw new IllegalStateException("rows are stored before the panel is interleaved, not after");
+        }
         byte[] d = data(r);
         int o = offset(r);
         switch (format) {
@@ -122,6 +186,20 @@ final class WeightPanel {
                 short[] s = scales(r);
                 int so = scaleOffset(r);
                 int quants = format.blockBytes() - 2;
+                if (grouped(r)) {
+                    // the row's bytes and scales gathered from its group (see interleave)
+                    int i = r % rowsPerSlab % GROUP;
+                    int go = o - i * rowBytes;
+                    int gs = so - i * blocks;
+                    for (int k = 0; k < blocks; k++) {
+                        int q = pos + k * format.blockBytes();
+                        dst.putShort(q, s[gs + k * GROUP + i]);
+                        for (int c = 0; c < 4; c++) {
+                            dst.put(q + 2 + 4 * c, d, go + k * 128 + c * 32 + i * 4, 4);
+                        }
+                    }
+                    return;
+                }
                 for (int k = 0; k < blocks; k++) {
                     int q = pos + k * format.blockBytes();
                     dst.putShort(q, s[so + k]);
