@@ -30,7 +30,8 @@ import org.openjdk.jmh.annotations.State;
  * blocked many-column kernel and the 8-bit activation products ({@link WeightMatrix#multiplyBaseline}), measured in
  * the same run; {@code native} the C kernels of issue 26 ({@link WeightMatrix#quantize} of the activations to 8 bits
  * per block for Q8_0/Q4_0, of 256 with 16-quant sums for the K-quants, a copy (rounded to bfloat16 where BF16 uses
- * {@code vdpbf16ps}) for F16/BF16, then {@link WeightMatrix#multiply(QuantizedInput, float[], int, int)}; Q8_0, Q4_0,
+ * {@code vdpbf16ps}) for F16/BF16, then {@link WeightMatrix#multiply(QuantizedInput, float[], int, int)}, Q4_0
+ * interleaved by eight rows first ({@link WeightMatrix#interleaveForNativeKernels}, as a model loads it); Q8_0, Q4_0,
  * F16, BF16, Q4_K, Q5_K and Q6_K, as many columns as {@link WeightMatrix#nativeProduct} takes:
  * {@code -p kernel=native -p format=Q8_0,Q4_0,F16,BF16 -p n=1,2}; other combinations fail in setup). The K-quants
  * ({@code -p format=Q4_K,Q5_K,Q6_K -p shape=896x4864}) are random blocks, as GGUF files hold them. With one or two
@@ -97,6 +98,10 @@ public class KernelBenchmark {
                         : NativeKernels.unavailableReason()) + "), not " + format + " with " + n);
             }
             quantized = new QuantizedInput();
+            for (WeightMatrix m : copies) {
+                // Q4_0 in the native kernels' layout, as a model loaded with native kernels holds it
+                m.interleaveForNativeKernels();
+            }
         }
     }
 
