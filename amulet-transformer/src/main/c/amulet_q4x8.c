@@ -23,6 +23,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <math.h>
+#include <stdlib.h>
 
 #if defined(__x86_64__) || defined(_M_X64)
 #define AMULET_X86 1
@@ -349,6 +350,46 @@ static void product_interleaved(const uint8_t *w, const uint16_t *sc, int slabRo
 }
 
 #define JNI_FN(name) Java_io_github_amulet4j_transformer_weights_NativeKernels_##name
+
+/*
+ * Groups [g0, g1) of a Q4_0 slab in the row layout (blocks per row: 16 bytes of nibbles each; float16 scales apart)
+ * repacked in place into the interleaved layout above. Returns 0, or -1 where no scratch memory was to be had.
+ */
+JNIEXPORT jint JNICALL JNI_FN(interleave)(JNIEnv *env, jclass cls, jbyteArray w, jshortArray sc, jint g0, jint g1,
+                                          jint blocks) {
+    (void) cls;
+    size_t groupBytes = (size_t) blocks * GB, groupScales = (size_t) blocks * 8;
+    uint8_t *tmp = malloc(groupBytes + groupScales * 2);
+    if (!tmp) {
+        return -1;
+    }
+    uint16_t *tmpScales = (uint16_t *) (tmp + groupBytes);
+    uint8_t *pw = (*env)->GetPrimitiveArrayCritical(env, w, NULL);
+    uint16_t *ps = (*env)->GetPrimitiveArrayCritical(env, sc, NULL);
+    if (pw && ps) {
+        for (jint g = g0; g < g1; g++) {
+            uint8_t *d = pw + (size_t) g * groupBytes;
+            uint16_t *s = ps + (size_t) g * groupScales;
+            memcpy(tmp, d, groupBytes);
+            memcpy(tmpScales, s, groupScales * 2);
+            for (int k = 0; k < blocks; k++) {
+                for (int q = 0; q < 4; q++) {
+                    for (int i = 0; i < 8; i++) {
+                        memcpy(d + (size_t) k * GB + q * 32 + i * 4, tmp + (size_t) i * blocks * 16 + k * 16 + 4 * q,
+                               4);
+                    }
+                }
+                for (int i = 0; i < 8; i++) {
+                    s[(size_t) k * 8 + i] = tmpScales[(size_t) i * blocks + k];
+                }
+            }
+        }
+    }
+    if (ps) (*env)->ReleasePrimitiveArrayCritical(env, sc, ps, 0);
+    if (pw) (*env)->ReleasePrimitiveArrayCritical(env, w, pw, 0);
+    free(tmp);
+    return 0;
+}
 
 /*
  * Rows [first, first + count) of a Q4_0 slab interleaved by WeightPanel (slabRows rows: w its nibbles, sc its float16

@@ -106,6 +106,7 @@ public final class JavaWeights {
      * native kernels run every product. Returns how many matrices were repacked.
      */
     int interleaveForNativeKernels() {
+        long start = System.nanoTime();
         int n = 0;
         for (Layer l : layers) {
             for (LinearWeight w : List.of(l.qkv(), l.out(), l.up(), l.down())) {
@@ -114,7 +115,8 @@ public final class JavaWeights {
         }
         n += head.matrix().interleaveForNativeKernels() ? 1 : 0;
         if (n > 0) {
-            LOG.debug("{} Q4_0 matrices interleaved by 8 rows for the native kernels", n);
+            LOG.debug("{} Q4_0 matrices interleaved by 8 rows for the native kernels in {} ms", n,
+                    (System.nanoTime() - start) / 1_000_000);
         }
         return n;
     }

@@ -149,6 +149,12 @@ public final class NativeKernels {
                                int yStride, boolean add);
 
     /**
+     * Groups {@code [g0, g1)} of 8 rows of a Q4_0 slab (quants {@code w}, scales {@code sc}) repacked in place from the
+     * row layout into {@link WeightPanel#interleave}'s; 0, or -1 where the C heap refused a group's scratch.
+     */
+    static native int interleave(byte[] w, short[] sc, int g0, int g1, int blocks);
+
+    /**
      * Rows {@code [first, first + count)} of a Q4_0 slab of {@code slabRows} rows interleaved by
      * {@link WeightPanel#interleave} (amulet_q4x8.c) times {@code n} quantized columns:
      * {@code y[yOff + c * yStride + r - first]} stored or added to.
