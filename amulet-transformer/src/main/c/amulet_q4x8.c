@@ -131,6 +131,7 @@ static inline T_AVXVNNI __m256i dot_acc_avxvnni(__m256i acc, __m256i u, __m256i 
             if (pf) {                                                                                                 \
                 _mm_prefetch((const char *) p + (size_t) PREFETCH_GROUPS * blocks * GB, _MM_HINT_T0);                 \
                 _mm_prefetch((const char *) p + (size_t) PREFETCH_GROUPS * blocks * GB + 64, _MM_HINT_T0);            \
+                _mm_prefetch((const char *) (s + (size_t) k * 8 + (size_t) PREFETCH_GROUPS * blocks * 8), _MM_HINT_T0); \
             }                                                                                                         \
             __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *) (s + (size_t) k * 8)));                     \
             __m256i dot[4];                                                                                           \
@@ -165,8 +166,8 @@ static inline T_AVXVNNI __m256i dot_acc_avxvnni(__m256i acc, __m256i u, __m256i 
     /* Grouped rows [first, end) times n columns: groups by 4 columns (the columns left over 1 to 3 at a time). */   \
     static TARGET void NAME(const uint8_t *w, const uint16_t *sc, int first, int end, int blocks, const int8_t *xq,   \
                             const float *xd, const float *xs, int colBlocks, int n, float *y, int yStride, int add) { \
-        int pf = n <= 2;                                                                                              \
         for (int g = first / 8; g * 8 < end; g++) {                                                                   \
+            int pf = n <= 2 && (g + 1 + PREFETCH_GROUPS) * 8 <= end;                                                  \
             int lo = g * 8 < first ? first - g * 8 : 0, hi = end - g * 8 < 8 ? end - g * 8 : 8;                      \
             int mask = ((1 << hi) - 1) & ~((1 << lo) - 1);                                                            \
             const uint8_t *gw = w + (size_t) g * blocks * GB;                                                         \
@@ -224,6 +225,8 @@ INLINE T_AVX512 void pair_tile(int C, int split, int pf, const uint8_t *ga, cons
             _mm_prefetch((const char *) pa + ahead + 64, _MM_HINT_T0);
             _mm_prefetch((const char *) pb + ahead, _MM_HINT_T0);
             _mm_prefetch((const char *) pb + ahead + 64, _MM_HINT_T0);
+            _mm_prefetch((const char *) (sa + (size_t) k * 8 + (size_t) PREFETCH_GROUPS * blocks * 8), _MM_HINT_T0);
+            _mm_prefetch((const char *) (sb + (size_t) k * 8 + (size_t) PREFETCH_GROUPS * blocks * 8), _MM_HINT_T0);
         }
         __m512 dw = _mm512_cvtph_ps(_mm256_inserti128_si256(
                 _mm256_castsi128_si256(_mm_loadu_si128((const __m128i *) (sa + (size_t) k * 8))),
@@ -299,9 +302,12 @@ static T_AVX512 void grouped_avx512(const uint8_t *w, const uint16_t *sc, int fi
                 for (; c + 8 <= c1; c += 8) {
                     PAIR(8, 0, 0);
                 }
+                /* one or two columns stream the weights: ask for the groups PREFETCH_GROUPS ahead, within the range
+                   (past its end they are another thread's, or no one's) */
+                int pf = n <= 2 && g + 2 + PREFETCH_GROUPS <= gb1;
                 switch (c1 - c) {
-                    case 1: PAIR(1, 1, n == 1); break;
-                    case 2: PAIR(2, 1, n == 2); break;
+                    case 1: PAIR(1, 1, pf); break;
+                    case 2: PAIR(2, 1, pf); break;
                     case 3: PAIR(3, 0, 0); break;
                     case 4: PAIR(4, 0, 0); break;
                     case 5: PAIR(5, 0, 0); break;
