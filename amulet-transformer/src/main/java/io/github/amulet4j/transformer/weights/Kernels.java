@@ -62,6 +62,7 @@ public enum Kernels {
                     + "Q8_0, Q4_0, F16, BF16 and the K-quants only, not " + format + ")";
         }
         return "native kernels " + NativeKernels.variantName(format) + " (" + asked + ") for " + format
-                + " products (prefill and decode)";
+                + " products (prefill and decode)"
+                + (format == WeightFormat.Q4_0 ? ", rows interleaved by 8 at load" : "");
     }
 }

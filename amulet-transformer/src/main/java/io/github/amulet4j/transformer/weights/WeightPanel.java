@@ -126,7 +126,7 @@ final class WeightPanel {
             byte[] d = data[s];
             short[] sc = scales[s];
             int groups = slabRows(s * rowsPerSlab) / GROUP;
-            // the native library moves the bytes (a Java loop took half a second for a 0.5B model), chunks on every core
+            // the native library moves the bytes (a Java loop took half a second for a 0.5B model), chunks on all cores
             int chunk = 4096;
             int chunks = (groups + chunk - 1) / chunk;
             java.util.stream.IntStream range = java.util.stream.IntStream.range(0, chunks);
