@@ -32,6 +32,15 @@
 /* Many columns: rows that a block of columns passes over before the next rows, and columns a block (L2-sized). */
 #define MANY_ROWS 64
 #define MANY_COLS 64
+/*
+ * Fewest columns the AVX-512 VNNI tiles take; fewer (a decode step of a few streams) go in pairs over blocks of
+ * MANY_ROWS rows, as on the other variants. Per weight byte the pair kernel runs fewer float operations (one fma a
+ * pair of blocks and column, where a tile also multiplies the two scales), which is what a step of a few columns is
+ * bound by once the weights come in ahead (issue 26, serving): one thread over the 151,936 x 896 Q8_0 head took
+ * 16.4-17.6 ms for 8 columns in pairs against 20.8-22.5 ms in tiles (30.5-33.9 ms and 33.2-36.5 ms for 16), and the
+ * same on 896 x 4864.
+ */
+#define TILE_MIN_COLS 16
 
 enum { V_SCALAR = 0, V_AVX2 = 1, V_AVXVNNI = 2, V_AVX512VNNI = 3, V_COUNT = 4 };
 static const char *const VARIANT_NAMES[V_COUNT] = {"scalar", "avx2", "avx-vnni", "avx512-vnni"};
@@ -514,7 +523,16 @@ static inline __attribute__((always_inline)) T_AVX512 void tile_avx512(
             sums[r][c] = _mm512_reduce_add_ps(acc[r][c]);
         }
     }
+    /* Q8_0 rows of an even number of blocks have neither: their sums are final (t = 0 as in row_avx512) */
+    const int tail = q4 || (blocks & 1);
     for (int r = 0; r < R; r++) {
+        if (!tail) {
+#pragma GCC unroll 4
+            for (int c = 0; c < C; c++) {
+                store(y, yStride, r, c, sums[r][c] + 0.0f - 0.0f, add);
+            }
+            continue;
+        }
         const uint8_t *wr = w + r * rowBytes;
         const uint16_t *sr = sc + (size_t) r * blocks;
         for (int c = 0; c < C; c++) {
@@ -549,7 +567,10 @@ static inline __attribute__((always_inline)) T_AVX512 void tile_avx512(
 
 /*
  * n columns of either format in tiles of 4 rows x 4 columns; the rows and columns left over go to the one- and
- * two-column kernel (the same arithmetic per column).
+ * two-column kernel (the same arithmetic per column). Each group of 4 rows first asks the cache for the 4 rows
+ * PREFETCH_ROWS on, as the row kernel does: without it a tile waited for memory at each row's first loads (a row of
+ * 896 Q8_0 weights is 14 cache lines, too short for the hardware prefetchers), and one thread multiplied the 151,936 x
+ * 896 head by 8 columns in 30.2 ms, with it in 22.2-23.0 ms (issue 26, serving).
  */
 #define MANY_AVX512(NAME, Q4, ONE)                                                                                    \
     static T_AVX512 void NAME(const uint8_t *w, const uint16_t *sc, int rows, int blocks, const int8_t *xq,           \
@@ -562,6 +583,12 @@ static inline __attribute__((always_inline)) T_AVX512 void tile_avx512(
                 int c1 = n - c0 < MANY_COLS ? n : c0 + MANY_COLS;                                                     \
                 int r = r0;                                                                                           \
                 for (; r + 4 <= r1; r += 4) {                                                                         \
+                    if (c0 == 0) {                                                                                    \
+                        for (int p = 0; p < 4; p++) {                                                                 \
+                            prefetch_row(w + (size_t) (r + p) * rowBytes, rowBytes, sc + (size_t) (r + p) * blocks,   \
+                                         blocks);                                                                     \
+                        }                                                                                             \
+                    }                                                                                                 \
                     int c = c0;                                                                                       \
                     for (; c + 4 <= c1; c += 4) {                                                                     \
                         tile_avx512(Q4, 4, 4, w + r * rowBytes, sc + (size_t) r * blocks, blocks,                     \
@@ -650,7 +677,7 @@ static kernel_fn kernel(int v, int q4) {
 
 /*
  * Any number of columns: one or two straight to the kernel; more in pairs over blocks of MANY_ROWS rows that stay in
- * the cache, or the AVX-512 VNNI tiles. Each column's result is the one it gets alone (every kernel computes a
+ * the cache, or from TILE_MIN_COLS columns on the AVX-512 VNNI tiles. Each column's result is the one it gets alone (every kernel computes a
  * column with the same arithmetic whatever its neighbours).
  */
 static void product_any(int v, int q4, const uint8_t *w, const uint16_t *sc, int rows, int blocks, const int8_t *xq,
@@ -660,7 +687,7 @@ static void product_any(int v, int q4, const uint8_t *w, const uint16_t *sc, int
         return;
     }
 #ifdef AMULET_X86
-    if (v == V_AVX512VNNI) {
+    if (v == V_AVX512VNNI && n >= TILE_MIN_COLS) {
         (q4 ? q40_many_avx512 : q80_many_avx512)(w, sc, rows, blocks, xq, xd, xs, colBlocks, n, y, yStride, add);
         return;
     }

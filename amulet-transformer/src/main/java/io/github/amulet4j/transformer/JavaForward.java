@@ -144,6 +144,11 @@ public final class JavaForward implements ForwardPass {
     static final int PIECES_PER_THREAD = 4;
     /** Fewest weight rows in a piece. */
     static final int MIN_PIECE_ROWS = 64;
+    /**
+     * Columns below which a native Q8_0/Q4_0 product is cut into {@link #PIECES_PER_THREAD} pieces a thread as one of
+     * one or two columns is (a decode step of several streams); a prefill's chunks keep one piece a thread.
+     */
+    static final int FINE_PIECES_MAX_COLUMNS = 64;
     /** The cache of the pass in flight, for {@link #heapBytesHeld()}. */
     private KvCache running;
 
@@ -1194,10 +1199,12 @@ public final class JavaForward implements ForwardPass {
     private void product(LinearWeight weight, float[] in, int n, float[] y) {
         int rows = weight.rows();
         WeightMatrix matrix = weight.matrix();
-        // a kernel call prepares its whole input (BF16/F16 reorder it, many columns pack it): few pieces for many columns
-        int perThread = n > 2 ? 1 : PIECES_PER_THREAD;
-        int pieces = (int) Math.max(1, Math.min((long) workers.threads() * perThread, rows / MIN_PIECE_ROWS));
         boolean quantized = nativeKernels && matrix.nativeProduct(n);
+        // a kernel call prepares its whole input (BF16/F16 reorder it, many columns pack it): few pieces for many
+        // columns; the Q8_0/Q4_0 kernels read the activations quantized once below, so a decode step of a few streams
+        // is cut as finely as one of one (on 2 cores beside a server's threads a late thread otherwise held half a step)
+        int perThread = n <= 2 || (quantized && n < FINE_PIECES_MAX_COLUMNS && blocksOf32(matrix)) ? PIECES_PER_THREAD : 1;
+        int pieces = (int) Math.max(1, Math.min((long) workers.threads() * perThread, rows / MIN_PIECE_ROWS));
         if (quantized) {
             // the activations quantized once per product, on this thread; every piece reads them
             matrix.quantize(in, n, quantizedInput);
@@ -1217,6 +1224,11 @@ public final class JavaForward implements ForwardPass {
                 }
             }
         });
+    }
+
+    /** Whether {@code matrix} is in Q8_0 or Q4_0 (the native kernels need no preparation per call for those). */
+    private static boolean blocksOf32(WeightMatrix matrix) {
+        return matrix.format() == WeightFormat.Q8_0 || matrix.format() == WeightFormat.Q4_0;
     }
 
     /** Rows {@code [from, to)} of a product: native on {@link #quantizedInput}, or Java on {@code in}. */

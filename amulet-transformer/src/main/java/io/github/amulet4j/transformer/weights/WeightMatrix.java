@@ -385,7 +385,7 @@ public final class WeightMatrix {
      * Whether {@link #multiply(QuantizedInput, float[], int, int)} can multiply {@code n} columns with the native
      * kernels: the library is loaded, the format is one they take ({@link NativeKernels#supports}: Q8_0, Q4_0, F16,
      * BF16, Q4_K, Q5_K, Q6_K) and {@code n} is at least 1. Any number of columns: the kernels tile them (pairs of
-     * columns over blocks of rows, or tiles of rows x columns with AVX-512), and every column's result is bit for bit
+     * columns over blocks of rows, or from 16 columns tiles of rows x columns with AVX-512), and every column's result is bit for bit
      * the one it gets alone, whatever the columns beside it and whatever the row range.
      */
     public boolean nativeProduct(int n) {

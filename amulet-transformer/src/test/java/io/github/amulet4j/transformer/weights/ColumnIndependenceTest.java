@@ -22,10 +22,11 @@ class ColumnIndependenceTest {
     /** Rows x inputs: a single row, rows and inputs with tails after every tile and block, panels (2080, 4864). */
     private static final int[][] SHAPES = {{1, 256}, {5, 768}, {67, 256}, {130, 512}, {9, 2304}, {6, 4864}};
     /**
-     * Column counts: below, at and above the tiles (3, 4 or 6 columns; 4 x 6 tiles of BF16 leave 1 to 5 columns) and
-     * the column blocks (48 BF16 columns, 64 others).
+     * Column counts: below, at and above the tiles (3, 4 or 6 columns; 4 x 6 tiles of BF16 leave 1 to 5 columns), the
+     * decode batches that Q8_0/Q4_0 multiply in pairs on AVX-512 VNNI and the first they tile (8, 15, 16), and the
+     * column blocks (48 BF16 columns, 64 others).
      */
-    private static final int[] COLUMNS = {3, 4, 5, 6, 7, 17, 53, 70};
+    private static final int[] COLUMNS = {3, 4, 5, 6, 7, 8, 15, 16, 17, 53, 70};
 
     @Test
     void nativeColumnsEqualEachColumnAloneInEveryFormatAndVariant() {
