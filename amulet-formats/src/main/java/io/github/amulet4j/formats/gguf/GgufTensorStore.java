@@ -7,6 +7,7 @@ import io.github.amulet4j.formats.checkpoint.TensorStores;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -245,10 +246,27 @@ public final class GgufTensorStore implements TensorStore {
         long rowsPerChunk = Math.max(1, READ_BYTES / rowBytes);
         for (long r = 0; r < rows; r += rowsPerChunk) {
             long count = Math.min(rowsPerChunk, rows - r);
-            ByteBuffer b = file.read(t, (firstRow + r) * rowBytes, count * rowBytes);
-            GgmlBlocks.decode(t.type(), b, 0, out, (int) (outOffset + r * rowValues), (int) (count * rowValues));
+            ByteBuffer b = readBuffer((int) (count * rowBytes));
+            file.readInto(t, (firstRow + r) * rowBytes, b);
+            GgmlBlocks.decode(t.type(), b.flip(), 0, out, (int) (outOffset + r * rowValues), (int) (count * rowValues));
         }
     }
+
+    /**
+     * This thread's read buffer, cleared, with room for {@code bytes}: loading converts a model's tensors a MiB at a time
+     * on every core, and a new buffer for each MiB was garbage as large as the tensors converted (an 8B Q4_K_M file's
+     * mixed q/k/v: the old generation filled with it between full collections, 2.4 GiB of resident memory).
+     */
+    private static ByteBuffer readBuffer(int bytes) {
+        ByteBuffer b = READ_BUFFER.get();
+        if (b.capacity() < bytes) {
+            b = ByteBuffer.allocate(Math.max(bytes, (int) READ_BYTES)).order(ByteOrder.LITTLE_ENDIAN);
+            READ_BUFFER.set(b);
+        }
+        return b.clear().limit(bytes);
+    }
+
+    private static final ThreadLocal<ByteBuffer> READ_BUFFER = ThreadLocal.withInitial(() -> ByteBuffer.allocate(0));
 
     /**
      * Undoes llama.cpp's q/k permutation: GGUF row {@code h*d + 2j + p} holds Hugging Face row
