@@ -7,6 +7,7 @@ import io.github.amulet4j.formats.checkpoint.TensorStores;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -126,13 +127,29 @@ public final class GgufTensorStore implements TensorStore {
     }
 
     /**
-     * Reads only the asked rows' bytes for a matrix stored as it is read; a matrix that loading transposes (GPT-2's
-     * Conv1D) or un-permutes (Llama's q/k) is decoded whole once and served from that copy while its rows are read.
+     * Reads only the asked rows' bytes for a matrix stored as it is read, and for Llama's permuted q/k (each row from
+     * where the permutation put it); a matrix that loading transposes (GPT-2's Conv1D) is decoded whole once and served
+     * from that copy while its rows are read.
      */
     @Override
     public void readRows(String name, long firstRow, int rowCount, float[] dst, int dstOffset) {
         GgufTensorInfo t = require(name);
         long[] shape = shape(name);
+        if (shape.length == 2 && permutedQk(t) && t.type().decodable()) {
+            // row by row: decoding the whole q/k for every chunk of rows (two threads read q and k at once, and a
+            // one-tensor cache missed) decoded an 8B model's q/k 200 times over, 35 GB of garbage
+            TensorStores.rowLength(name, shape, firstRow, rowCount);
+            long d = t.rows() / qkHeads(t);
+            int cols = (int) t.ne()[0];
+            try {
+                for (int i = 0; i < rowCount; i++) {
+                    decodeRows(file, t, permutedRow(firstRow + i, d), 1, dst, dstOffset + i * cols);
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException(file.path() + ": reading tensor '" + t.name() + "'", e);
+            }
+            return;
+        }
         if (shape.length != 2 || rearranged(t) || !t.type().decodable()) {
             float[] all;
             synchronized (this) {
@@ -181,14 +198,9 @@ public final class GgufTensorStore implements TensorStore {
         }
         try {
             if (rearranged(t)) {
-                // un-permuting Llama's q/k: Hugging Face row h*d + p*d/2 + j is GGUF row h*d + 2j + p
-                int heads = t.name().contains("attn_q.") ? config.numHeads() : config.numKvHeads();
-                long d = t.rows() / heads;
+                long d = t.rows() / qkHeads(t);
                 for (int i = 0; i < rowCount; i++) {
-                    long to = firstRow + i;
-                    long rem = to % d;
-                    long from = to - rem + 2 * (rem % (d / 2)) + rem / (d / 2);
-                    readBytes(t, from * rowBytes, (int) rowBytes, dst);
+                    readBytes(t, permutedRow(firstRow + i, d) * rowBytes, (int) rowBytes, dst);
                 }
             } else {
                 readBytes(t, firstRow * rowBytes, (int) (rowCount * rowBytes), dst);
@@ -214,8 +226,26 @@ public final class GgufTensorStore implements TensorStore {
     private float[] whole;
 
     private boolean rearranged(GgufTensorInfo t) {
-        return config.isGpt2() && GgufTensorNames.isGpt2Conv1d(t.name())
-                || "LlamaForCausalLM".equals(config.architecture()) && GgufTensorNames.isPermutedQk(t.name());
+        return config.isGpt2() && GgufTensorNames.isGpt2Conv1d(t.name()) || permutedQk(t);
+    }
+
+    /** Llama's q/k, whose rows llama.cpp's converter permuted. */
+    private boolean permutedQk(GgufTensorInfo t) {
+        return "LlamaForCausalLM".equals(config.architecture()) && GgufTensorNames.isPermutedQk(t.name());
+    }
+
+    /** The heads of a permuted q or k. */
+    private int qkHeads(GgufTensorInfo t) {
+        return t.name().contains("attn_q.") ? config.numHeads() : config.numKvHeads();
+    }
+
+    /**
+     * The GGUF row that holds Hugging Face row {@code row} of a permuted q/k with heads of {@code d} rows: row
+     * {@code h*d + p*d/2 + j} is stored at {@code h*d + 2j + p} (see {@link #unpermute}).
+     */
+    private static long permutedRow(long row, long d) {
+        long rem = row % d;
+        return row - rem + 2 * (rem % (d / 2)) + rem / (d / 2);
     }
 
     /** Every value of a tensor as float32, read from the file a few rows at a time. */
@@ -245,10 +275,27 @@ public final class GgufTensorStore implements TensorStore {
         long rowsPerChunk = Math.max(1, READ_BYTES / rowBytes);
         for (long r = 0; r < rows; r += rowsPerChunk) {
             long count = Math.min(rowsPerChunk, rows - r);
-            ByteBuffer b = file.read(t, (firstRow + r) * rowBytes, count * rowBytes);
-            GgmlBlocks.decode(t.type(), b, 0, out, (int) (outOffset + r * rowValues), (int) (count * rowValues));
+            ByteBuffer b = readBuffer((int) (count * rowBytes));
+            file.readInto(t, (firstRow + r) * rowBytes, b);
+            GgmlBlocks.decode(t.type(), b.flip(), 0, out, (int) (outOffset + r * rowValues), (int) (count * rowValues));
         }
     }
+
+    /**
+     * This thread's read buffer, cleared, with room for {@code bytes}: loading converts a model's tensors a MiB at a time
+     * on every core, and a new buffer for each MiB was garbage as large as the tensors converted (an 8B Q4_K_M file's
+     * mixed q/k/v: the old generation filled with it between full collections, 2.4 GiB of resident memory).
+     */
+    private static ByteBuffer readBuffer(int bytes) {
+        ByteBuffer b = READ_BUFFER.get();
+        if (b.capacity() < bytes) {
+            b = ByteBuffer.allocate(Math.max(bytes, (int) READ_BYTES)).order(ByteOrder.LITTLE_ENDIAN);
+            READ_BUFFER.set(b);
+        }
+        return b.clear().limit(bytes);
+    }
+
+    private static final ThreadLocal<ByteBuffer> READ_BUFFER = ThreadLocal.withInitial(() -> ByteBuffer.allocate(0));
 
     /**
      * Undoes llama.cpp's q/k permutation: GGUF row {@code h*d + 2j + p} holds Hugging Face row

@@ -127,7 +127,10 @@ public final class WeightMatrix {
      */
     @FunctionalInterface
     public interface RowReader {
-        /** Writes rows {@code [firstRow, firstRow + rowCount)} row-major into {@code dst} from index 0. */
+        /**
+         * Writes rows {@code [firstRow, firstRow + rowCount)} row-major into {@code dst} from index 0 ({@code dst} is a
+         * buffer of the calling thread, reused for its next rows, and may be longer than the rows).
+         */
         void read(int firstRow, int rowCount, float[] dst);
     }
 
@@ -149,11 +152,21 @@ public final class WeightMatrix {
         Objects.requireNonNull(reader, "reader");
         checkShape(format, rows, cols);
         return build(format, rows, cols, maxSlabBytes, READ_CHUNK_VALUES, (first, count) -> {
-            float[] values = new float[count * cols];
+            // a per-thread buffer, as fromStoredBytes's: a new one a chunk was garbage as large as the matrices
+            // converted, and the chunks in use at each young collection were promoted and piled up in the old
+            // generation (an 8B Q4_K_M file, whose mixed q/k/v are converted: 2.4 GiB resident above the weights)
+            float[] values = FLOAT_CHUNK.get();
+            if (values.length < count * cols) {
+                values = new float[Math.max(count * cols, READ_CHUNK_VALUES)];
+                FLOAT_CHUNK.set(values);
+            }
             reader.read(first, count, values);
             return new Chunk(values, 0);
         });
     }
+
+    /** The per-thread float32 buffer of {@link #of(WeightFormat, int, int, RowReader)}. */
+    private static final ThreadLocal<float[]> FLOAT_CHUNK = ThreadLocal.withInitial(() -> new float[0]);
 
     /**
      * Supplies the rows of a matrix as the bytes of its format (GGUF's block layout, little-endian; a K-quant row is

@@ -4,7 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
@@ -36,5 +40,29 @@ class RowReaderTest {
             assertTrue(calls.get() > 1, f + ": read in several chunks");
             assertTrue(largest.get() <= WeightMatrix.READ_CHUNK_VALUES, f + ": chunk of " + largest.get() + " values");
         }
+    }
+
+    @Test
+    void everyThreadReadsIntoOneBufferOfItsOwn() {
+        // a new float32 buffer for every chunk was garbage as large as the matrices converted
+        int rows = 20_000;
+        int cols = 64;
+        float[] v = WeightKernelsTest.randoms(new Random(4), rows * cols);
+        Set<float[]> buffers = Collections.newSetFromMap(new IdentityHashMap<>());
+        Set<Thread> threads = ConcurrentHashMap.newKeySet();
+        AtomicInteger calls = new AtomicInteger();
+        WeightMatrix.RowReader reader = (first, count, dst) -> {
+            calls.incrementAndGet();
+            threads.add(Thread.currentThread());
+            synchronized (buffers) {
+                buffers.add(dst);
+            }
+            System.arraycopy(v, first * cols, dst, 0, count * cols);
+        };
+        float[] read = WeightMatrix.of(WeightFormat.Q8_0, rows, cols, reader).toFloatArray();
+        assertArrayEquals(WeightMatrix.of(WeightFormat.Q8_0, v, rows, cols).toFloatArray(), read);
+        assertTrue(calls.get() >= 4, "read in " + calls.get() + " chunks");
+        assertTrue(buffers.size() <= threads.size(), buffers.size() + " buffers for " + calls.get() + " chunks on "
+                + threads.size() + " threads");
     }
 }
