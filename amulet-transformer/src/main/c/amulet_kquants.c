@@ -306,7 +306,7 @@ static inline __attribute__((always_inline)) KT_AVX2 __m128i kq_scales_v(const u
             const int16_t *xb, int colBlocks, float *y, int yStride, int add) {                                       \
         enum { NA = 4 };                                                                                              \
         const int na = nc <= 2 ? NA : 2;                                                                              \
-        const __m256i m4 = _mm256_set1_epi8(0x0F), m2 = _mm256_set1_epi8(3);                                          \
+        const __m256i m4 = _mm256_set1_epi8(0x0F), m30 = _mm256_set1_epi8(0x30);                                          \
         /* picks int16 number 2t (low lane) and 2t+1 (high lane) of eight, t = 0..3 */                                \
         const __m256i pick[4] = {                                                                                     \
             _mm256_setr_epi8(0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3), \
@@ -342,13 +342,12 @@ static inline __attribute__((always_inline)) KT_AVX2 __m128i kq_scales_v(const u
                     __m256i l1 = _mm256_loadu_si256((const __m256i *) (b + 64 * half + 32));                          \
                     __m256i h = _mm256_loadu_si256((const __m256i *) (b + 128 + 32 * half));                          \
                     __m256i q[4];                                                                                     \
-                    q[0] = _mm256_or_si256(_mm256_and_si256(l0, m4), _mm256_slli_epi16(_mm256_and_si256(h, m2), 4));  \
-                    q[1] = _mm256_or_si256(_mm256_and_si256(l1, m4),                                                  \
-                                           _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 2), m2), 4));      \
-                    q[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), m4),                            \
-                                           _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 4), m2), 4));      \
+                    /* high bits 2t, 2t+1 of h moved to bits 4, 5 (16-bit shifts: what crosses a byte is masked) */ \
+                    q[0] = _mm256_or_si256(_mm256_and_si256(l0, m4), _mm256_and_si256(_mm256_slli_epi16(h, 4), m30)); \
+                    q[1] = _mm256_or_si256(_mm256_and_si256(l1, m4), _mm256_and_si256(_mm256_slli_epi16(h, 2), m30)); \
+                    q[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), m4), _mm256_and_si256(h, m30)); \
                     q[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), m4),                            \
-                                           _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 6), m2), 4));      \
+                                           _mm256_and_si256(_mm256_srli_epi16(h, 2), m30));                           \
                     _Pragma("GCC unroll 4") for (int t = 0; t < 4; t++) {                                             \
                         __m256i sc = _mm256_shuffle_epi8(sh, pick[t]);                                                \
                         const int at = 128 * half + 32 * t;                                                           \
