@@ -232,17 +232,21 @@ static inline __attribute__((always_inline)) KT_AVX2 __m128i kq_scales_v(const u
  * The 256-bit kernels of one variant (T its target attribute, MADDW int16 pairs x scales accumulated into int32),
  * for tiles of 1 to KQ_TILE columns. Each block: its weights' quants as unsigned bytes, 32 at a time (unpacked once
  * for every column of the tile), vpmaddubsw with each column's activation quants (int16 pairs; at most 2 x 63 x 127,
- * no saturation), then times the piece's sub-block scale into one int32 accumulator per column; the block's int32
- * sum converted once and multiplied by d x dx. A column's arithmetic is the same whatever the tile's width.
+ * no saturation), then times the piece's sub-block scale into a column's int32 accumulators (NA for one column, NA2
+ * for two, NAW for three or four: independent chains, added at the block's end); the block's int32 sum converted
+ * once and multiplied by d x dx. The int32 lanes hold the same integers whatever the number of accumulators, so a
+ * column's float arithmetic is the same whatever the tile's width and the variant. VSW: scales unpacked on vectors
+ * for tiles of more than one column too (one column always does).
  */
-#define KQ_256(SUF, T, MADDW)                                                                                         \
+#define KQ_256(SUF, T, MADDW, NA2, NAW, VSW)                                                                           \
     static inline __attribute__((always_inline)) T void q45k_##SUF##_t(                                               \
             const int five, const int nc, const uint8_t *w, int rows, int blocks, const int8_t *xq, const float *xd,  \
             const int16_t *xb, int colBlocks, float *y, int yStride, int add) {                                       \
         const int bb = five ? 176 : 144;                                                                              \
+        const int VS = nc == 1 || VSW;                                                                                \
         /* independent int32 accumulators a column (exact integers, summed at the block's end): short chains */      \
         enum { NA = 4 };                                                                                              \
-        const int na = nc <= 2 ? NA : 2;                                                                              \
+        const int na = nc == 1 ? NA : nc == 2 ? NA2 : NAW;                                                           \
         const __m256i m4 = _mm256_set1_epi8(0x0F), one = _mm256_set1_epi8(1);                                         \
         for (int r = 0; r < rows; r++) {                                                                              \
             const uint8_t *wr = w + (size_t) r * blocks * bb;                                                         \
@@ -253,7 +257,15 @@ static inline __attribute__((always_inline)) KT_AVX2 __m128i kq_scales_v(const u
             }                                                                                                         \
             for (int k = 0; k < blocks; k++) {                                                                        \
                 const uint8_t *b = wr + (size_t) k * bb;                                                              \
-                __m128i sm = kq_scales_v(b + 4);                                                                      \
+                /* scales unpacked on vectors (VS), or in scalar code where the vector pipes are the busier */        \
+                uint8_t sb[16];                                                                                       \
+                __m128i sm;                                                                                           \
+                if (VS) {                                                                                             \
+                    sm = kq_scales_v(b + 4);                                                                          \
+                } else {                                                                                              \
+                    kq_scales(b + 4, sb);                                                                             \
+                    sm = _mm_loadu_si128((const __m128i *) sb);                                                       \
+                }                                                                                                     \
                 __m256i sw = _mm256_broadcastsi128_si256(_mm_cvtepu8_epi16(sm));                                      \
                 const uint8_t *qs = b + (five ? 48 : 16);                                                             \
                 __m256i hb = five ? _mm256_loadu_si256((const __m256i *) (b + 16)) : _mm256_setzero_si256();          \
@@ -273,8 +285,8 @@ static inline __attribute__((always_inline)) KT_AVX2 __m128i kq_scales_v(const u
                         lo = _mm256_or_si256(lo, _mm256_slli_epi16(_mm256_and_si256(h, one), 4));                     \
                         hi = _mm256_or_si256(hi, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 1), one), 4)); \
                     }                                                                                                 \
-                    __m256i sl = _mm256_shuffle_epi8(sw, KQ_PICKW(2 * c));                                            \
-                    __m256i sh = _mm256_shuffle_epi8(sw, KQ_PICKW(2 * c + 1));                                        \
+                    __m256i sl = VS ? _mm256_shuffle_epi8(sw, KQ_PICKW(2 * c)) : _mm256_set1_epi16(sb[2 * c]);        \
+                    __m256i sh = VS ? _mm256_shuffle_epi8(sw, KQ_PICKW(2 * c + 1)) : _mm256_set1_epi16(sb[2 * c + 1]); \
                     const int il = (2 * c) % na, ih = (2 * c + 1) % na;                                               \
                     _Pragma("GCC unroll 4") for (int j = 0; j < nc; j++) {                                            \
                         const int8_t *xj = xk + (size_t) j * colBlocks * QK_K + 64 * c;                               \
@@ -288,9 +300,10 @@ static inline __attribute__((always_inline)) KT_AVX2 __m128i kq_scales_v(const u
                 float dw = kq_half(b), dm = kq_half(b + 2);                                                           \
                 _Pragma("GCC unroll 4") for (int j = 0; j < nc; j++) {                                                \
                     const size_t cj = (size_t) j * colBlocks;                                                         \
-                    __m256i sj = na == 4 ? _mm256_add_epi32(_mm256_add_epi32(s[j][0], s[j][1]),                       \
-                                                            _mm256_add_epi32(s[j][2], s[j][3]))                       \
-                                         : _mm256_add_epi32(s[j][0], s[j][1]);                                        \
+                    __m256i sj = s[j][0];                                                                             \
+                    _Pragma("GCC unroll 4") for (int i = 1; i < na; i++) {                                            \
+                        sj = _mm256_add_epi32(sj, s[j][i]);                                                           \
+                    }                                                                                                 \
                     __m256i mj = _mm256_madd_epi16(_mm256_loadu_si256((const __m256i *) (xb + 16 * (cj + k))), mins); \
                     a[j] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sj), _mm256_set1_ps(dw * xd[cj + k]), a[j]);            \
                     cm[j] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(mj), _mm256_set1_ps(dm * xd[cj + k]), cm[j]);          \
@@ -305,7 +318,7 @@ static inline __attribute__((always_inline)) KT_AVX2 __m128i kq_scales_v(const u
             const int nc, const uint8_t *w, int rows, int blocks, const int8_t *xq, const float *xd,                  \
             const int16_t *xb, int colBlocks, float *y, int yStride, int add) {                                       \
         enum { NA = 4 };                                                                                              \
-        const int na = nc <= 2 ? NA : 2;                                                                              \
+        const int na = nc == 1 ? NA : nc == 2 ? NA2 : NAW;                                                           \
         const __m256i m4 = _mm256_set1_epi8(0x0F), m30 = _mm256_set1_epi8(0x30);                                          \
         /* picks int16 number 2t (low lane) and 2t+1 (high lane) of eight, t = 0..3 */                                \
         const __m256i pick[4] = {                                                                                     \
@@ -360,9 +373,10 @@ static inline __attribute__((always_inline)) KT_AVX2 __m128i kq_scales_v(const u
                 }                                                                                                     \
                 float dw = kq_half(b + 208);                                                                          \
                 _Pragma("GCC unroll 4") for (int j = 0; j < nc; j++) {                                                \
-                    __m256i sj = na == 4 ? _mm256_add_epi32(_mm256_add_epi32(s[j][0], s[j][1]),                       \
-                                                            _mm256_add_epi32(s[j][2], s[j][3]))                       \
-                                         : _mm256_add_epi32(s[j][0], s[j][1]);                                        \
+                    __m256i sj = s[j][0];                                                                             \
+                    _Pragma("GCC unroll 4") for (int i = 1; i < na; i++) {                                            \
+                        sj = _mm256_add_epi32(sj, s[j][i]);                                                           \
+                    }                                                                                                 \
                     a[j] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sj), _mm256_set1_ps(dw * xd[(size_t) j * colBlocks + k]), \
                                            a[j]);                                                                     \
                 }                                                                                                     \
@@ -376,11 +390,17 @@ static inline __attribute__((always_inline)) KT_AVX2 __m128i kq_scales_v(const u
     KQ_WRAP(q5k_##SUF, T, q45k_##SUF##_t(1, NC, w, rows, blocks, xq, xd, xb, colBlocks, y, yStride, add))             \
     KQ_WRAP(q6k_##SUF, T, q6k_##SUF##_t(NC, w, rows, blocks, xq, xd, xb, colBlocks, y, yStride, add))
 
-KQ_256(avx2, KT_AVX2, MADDW_AVX2)
+/*
+ * Per variant: int32 accumulators a column for two columns and for three or four (one column always has four), and
+ * whether tiles of more than one column unpack the Q4_K/Q5_K scales on vectors. With 16 vector registers (AVX2,
+ * AVX-VNNI) the columns of a tile already give the core independent chains, and scalar scale unpacking leaves the
+ * vector pipes to the products (measured: two columns 0.9x with vector scales); AVX-512 has 32 registers.
+ */
+KQ_256(avx2, KT_AVX2, MADDW_AVX2, 1, 1, 0)
 #ifdef KQ_AVXVNNI
-KQ_256(avxvnni, KT_AVXVNNI, MADDW_AVXVNNI)
+KQ_256(avxvnni, KT_AVXVNNI, MADDW_AVXVNNI, 1, 1, 0)
 #endif
-KQ_256(avx512vnni, KT_AVX512, MADDW_AVX512)
+KQ_256(avx512vnni, KT_AVX512, MADDW_AVX512, 4, 2, 1)
 
 /* As kq_quantize_scalar, eight lanes at a time (the same roundings: vroundps to nearest even). */
 static KT_AVX2 void kq_quantize_avx2(const float *x, int values, int8_t *q, float *d, int16_t *bs) {
