@@ -196,6 +196,22 @@ static inline KT_AVX2 float kq_hsum(__m256 v) {
     return _mm_cvtss_f32(s);
 }
 
+/*
+ * kq_scales on vectors: the 12 scale bytes at s (16 bytes read; the 4 after them are still inside the block) as
+ * scales 0-7 in bytes 0-7 and minimums 0-7 in bytes 8-15, the same bytes kq_scales writes.
+ */
+static inline __attribute__((always_inline)) KT_AVX2 __m128i kq_scales_v(const uint8_t *s) {
+    __m128i x = _mm_loadu_si128((const __m128i *) s);                       /* dwords a, b, c, - */
+    __m128i low6 = _mm_and_si128(x, _mm_set1_epi8(0x3F));                    /* v0 = a & low6, v2 = b & low6 */
+    __m128i c = _mm_srlv_epi32(_mm_shuffle_epi32(x, 0xAA), _mm_setr_epi32(0, 4, 0, 0));
+    __m128i top = _mm_and_si128(_mm_srli_epi32(x, 2), _mm_set1_epi8(0x30)); /* ((a >> 6) & low2) << 4, same of b */
+    __m128i v13 = _mm_or_si128(_mm_and_si128(c, _mm_set1_epi8(0x0F)), top);  /* v1, v3 */
+    return _mm_unpacklo_epi32(low6, v13);
+}
+
+/* Byte pairs picking int16 number t of eight in both 128-bit lanes: a sub-block's scale in every int16 lane. */
+#define KQ_PICKW(t) _mm256_set1_epi16((short) ((2 * (t)) | ((2 * (t) + 1) << 8)))
+
 #define MADDW_AVX2(acc, p, s) _mm256_add_epi32(acc, _mm256_madd_epi16(p, s))
 #define MADDW_AVXVNNI(acc, p, s) _mm256_dpwssd_avx_epi32(acc, p, s)
 #define MADDW_AVX512(acc, p, s) _mm256_dpwssd_epi32(acc, p, s)
@@ -216,14 +232,21 @@ static inline KT_AVX2 float kq_hsum(__m256 v) {
  * The 256-bit kernels of one variant (T its target attribute, MADDW int16 pairs x scales accumulated into int32),
  * for tiles of 1 to KQ_TILE columns. Each block: its weights' quants as unsigned bytes, 32 at a time (unpacked once
  * for every column of the tile), vpmaddubsw with each column's activation quants (int16 pairs; at most 2 x 63 x 127,
- * no saturation), then times the piece's sub-block scale into one int32 accumulator per column; the block's int32
- * sum converted once and multiplied by d x dx. A column's arithmetic is the same whatever the tile's width.
+ * no saturation), then times the piece's sub-block scale into a column's int32 accumulators (NA for one column, NA2
+ * for two, NAW for three or four: independent chains, added at the block's end); the block's int32 sum converted
+ * once and multiplied by d x dx. The int32 lanes hold the same integers whatever the number of accumulators, so a
+ * column's float arithmetic is the same whatever the tile's width and the variant. VSW: scales unpacked on vectors
+ * for tiles of more than one column too (one column always does).
  */
-#define KQ_256(SUF, T, MADDW)                                                                                         \
+#define KQ_256(SUF, T, MADDW, NA2, NAW, VSW)                                                                           \
     static inline __attribute__((always_inline)) T void q45k_##SUF##_t(                                               \
             const int five, const int nc, const uint8_t *w, int rows, int blocks, const int8_t *xq, const float *xd,  \
             const int16_t *xb, int colBlocks, float *y, int yStride, int add) {                                       \
         const int bb = five ? 176 : 144;                                                                              \
+        const int VS = nc == 1 || VSW;                                                                                \
+        /* independent int32 accumulators a column (exact integers, summed at the block's end): short chains */      \
+        enum { NA = 4 };                                                                                              \
+        const int na = nc == 1 ? NA : nc == 2 ? NA2 : NAW;                                                           \
         const __m256i m4 = _mm256_set1_epi8(0x0F), one = _mm256_set1_epi8(1);                                         \
         for (int r = 0; r < rows; r++) {                                                                              \
             const uint8_t *wr = w + (size_t) r * blocks * bb;                                                         \
@@ -234,14 +257,24 @@ static inline KT_AVX2 float kq_hsum(__m256 v) {
             }                                                                                                         \
             for (int k = 0; k < blocks; k++) {                                                                        \
                 const uint8_t *b = wr + (size_t) k * bb;                                                              \
-                uint8_t sm[16];                                                                                       \
-                kq_scales(b + 4, sm);                                                                                 \
+                /* scales unpacked on vectors (VS), or in scalar code where the vector pipes are the busier */        \
+                uint8_t sb[16];                                                                                       \
+                __m128i sm;                                                                                           \
+                if (VS) {                                                                                             \
+                    sm = kq_scales_v(b + 4);                                                                          \
+                } else {                                                                                              \
+                    kq_scales(b + 4, sb);                                                                             \
+                    sm = _mm_loadu_si128((const __m128i *) sb);                                                       \
+                }                                                                                                     \
+                __m256i sw = _mm256_broadcastsi128_si256(_mm_cvtepu8_epi16(sm));                                      \
                 const uint8_t *qs = b + (five ? 48 : 16);                                                             \
                 __m256i hb = five ? _mm256_loadu_si256((const __m256i *) (b + 16)) : _mm256_setzero_si256();          \
                 const int8_t *xk = xq + (size_t) k * QK_K;                                                            \
-                __m256i s[KQ_TILE];                                                                                   \
+                __m256i s[KQ_TILE][NA];                                                                               \
                 _Pragma("GCC unroll 4") for (int j = 0; j < nc; j++) {                                                \
-                    s[j] = _mm256_setzero_si256();                                                                    \
+                    _Pragma("GCC unroll 4") for (int i = 0; i < na; i++) {                                            \
+                        s[j][i] = _mm256_setzero_si256();                                                             \
+                    }                                                                                                 \
                 }                                                                                                     \
                 _Pragma("GCC unroll 4") for (int c = 0; c < 4; c++) {                                                 \
                     __m256i q = _mm256_loadu_si256((const __m256i *) (qs + 32 * c));                                  \
@@ -252,22 +285,27 @@ static inline KT_AVX2 float kq_hsum(__m256 v) {
                         lo = _mm256_or_si256(lo, _mm256_slli_epi16(_mm256_and_si256(h, one), 4));                     \
                         hi = _mm256_or_si256(hi, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 1), one), 4)); \
                     }                                                                                                 \
-                    __m256i sl = _mm256_set1_epi16(sm[2 * c]), sh = _mm256_set1_epi16(sm[2 * c + 1]);                 \
+                    __m256i sl = VS ? _mm256_shuffle_epi8(sw, KQ_PICKW(2 * c)) : _mm256_set1_epi16(sb[2 * c]);        \
+                    __m256i sh = VS ? _mm256_shuffle_epi8(sw, KQ_PICKW(2 * c + 1)) : _mm256_set1_epi16(sb[2 * c + 1]); \
+                    const int il = (2 * c) % na, ih = (2 * c + 1) % na;                                               \
                     _Pragma("GCC unroll 4") for (int j = 0; j < nc; j++) {                                            \
                         const int8_t *xj = xk + (size_t) j * colBlocks * QK_K + 64 * c;                               \
-                        s[j] = MADDW(s[j], _mm256_maddubs_epi16(lo, _mm256_loadu_si256((const __m256i *) xj)), sl);   \
-                        s[j] = MADDW(s[j], _mm256_maddubs_epi16(hi, _mm256_loadu_si256((const __m256i *) (xj + 32))), \
-                                     sh);                                                                             \
+                        s[j][il] = MADDW(s[j][il], _mm256_maddubs_epi16(lo, _mm256_loadu_si256((const __m256i *) xj)), sl); \
+                        s[j][ih] = MADDW(s[j][ih], _mm256_maddubs_epi16(hi,                                           \
+                                         _mm256_loadu_si256((const __m256i *) (xj + 32))), sh);                       \
                     }                                                                                                 \
                 }                                                                                                     \
                 /* the minimums, each twice, against the 16-quant sums */                                             \
-                __m128i mb = _mm_loadl_epi64((const __m128i *) (sm + 8));                                             \
-                __m256i mins = _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(mb, mb));                                       \
+                __m256i mins = _mm256_cvtepu8_epi16(_mm_unpackhi_epi8(sm, sm));                                       \
                 float dw = kq_half(b), dm = kq_half(b + 2);                                                           \
                 _Pragma("GCC unroll 4") for (int j = 0; j < nc; j++) {                                                \
                     const size_t cj = (size_t) j * colBlocks;                                                         \
+                    __m256i sj = s[j][0];                                                                             \
+                    _Pragma("GCC unroll 4") for (int i = 1; i < na; i++) {                                            \
+                        sj = _mm256_add_epi32(sj, s[j][i]);                                                           \
+                    }                                                                                                 \
                     __m256i mj = _mm256_madd_epi16(_mm256_loadu_si256((const __m256i *) (xb + 16 * (cj + k))), mins); \
-                    a[j] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s[j]), _mm256_set1_ps(dw * xd[cj + k]), a[j]);          \
+                    a[j] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sj), _mm256_set1_ps(dw * xd[cj + k]), a[j]);            \
                     cm[j] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(mj), _mm256_set1_ps(dm * xd[cj + k]), cm[j]);          \
                 }                                                                                                     \
             }                                                                                                         \
@@ -279,7 +317,9 @@ static inline KT_AVX2 float kq_hsum(__m256 v) {
     static inline __attribute__((always_inline)) T void q6k_##SUF##_t(                                                \
             const int nc, const uint8_t *w, int rows, int blocks, const int8_t *xq, const float *xd,                  \
             const int16_t *xb, int colBlocks, float *y, int yStride, int add) {                                       \
-        const __m256i m4 = _mm256_set1_epi8(0x0F), m2 = _mm256_set1_epi8(3);                                          \
+        enum { NA = 4 };                                                                                              \
+        const int na = nc == 1 ? NA : nc == 2 ? NA2 : NAW;                                                           \
+        const __m256i m4 = _mm256_set1_epi8(0x0F), m30 = _mm256_set1_epi8(0x30);                                          \
         /* picks int16 number 2t (low lane) and 2t+1 (high lane) of eight, t = 0..3 */                                \
         const __m256i pick[4] = {                                                                                     \
             _mm256_setr_epi8(0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3), \
@@ -300,11 +340,14 @@ static inline KT_AVX2 float kq_hsum(__m256 v) {
                 __m256i all = _mm256_cvtepi8_epi16(sc8);                                                              \
                 const int8_t *xk = xq + (size_t) k * QK_K;                                                            \
                 /* 32 x scale x quant sum, subtracted up front */                                                     \
-                __m256i s[KQ_TILE];                                                                                   \
+                __m256i s[KQ_TILE][NA];                                                                               \
                 _Pragma("GCC unroll 4") for (int j = 0; j < nc; j++) {                                                \
                     const int16_t *bj = xb + 16 * ((size_t) j * colBlocks + k);                                       \
-                    s[j] = _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_slli_epi32(_mm256_madd_epi16(              \
+                    s[j][0] = _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_slli_epi32(_mm256_madd_epi16(           \
                             _mm256_loadu_si256((const __m256i *) bj), all), 5));                                      \
+                    _Pragma("GCC unroll 4") for (int i = 1; i < na; i++) {                                            \
+                        s[j][i] = _mm256_setzero_si256();                                                             \
+                    }                                                                                                 \
                 }                                                                                                     \
                 _Pragma("GCC unroll 4") for (int half = 0; half < 2; half++) {                                        \
                     __m256i sh = _mm256_broadcastsi128_si256(_mm_cvtepi8_epi16(half ? _mm_unpackhi_epi64(sc8, sc8) : sc8)); \
@@ -312,25 +355,29 @@ static inline KT_AVX2 float kq_hsum(__m256 v) {
                     __m256i l1 = _mm256_loadu_si256((const __m256i *) (b + 64 * half + 32));                          \
                     __m256i h = _mm256_loadu_si256((const __m256i *) (b + 128 + 32 * half));                          \
                     __m256i q[4];                                                                                     \
-                    q[0] = _mm256_or_si256(_mm256_and_si256(l0, m4), _mm256_slli_epi16(_mm256_and_si256(h, m2), 4));  \
-                    q[1] = _mm256_or_si256(_mm256_and_si256(l1, m4),                                                  \
-                                           _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 2), m2), 4));      \
-                    q[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), m4),                            \
-                                           _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 4), m2), 4));      \
+                    /* high bits 2t, 2t+1 of h moved to bits 4, 5 (16-bit shifts: what crosses a byte is masked) */ \
+                    q[0] = _mm256_or_si256(_mm256_and_si256(l0, m4), _mm256_and_si256(_mm256_slli_epi16(h, 4), m30)); \
+                    q[1] = _mm256_or_si256(_mm256_and_si256(l1, m4), _mm256_and_si256(_mm256_slli_epi16(h, 2), m30)); \
+                    q[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), m4), _mm256_and_si256(h, m30)); \
                     q[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), m4),                            \
-                                           _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 6), m2), 4));      \
+                                           _mm256_and_si256(_mm256_srli_epi16(h, 2), m30));                           \
                     _Pragma("GCC unroll 4") for (int t = 0; t < 4; t++) {                                             \
                         __m256i sc = _mm256_shuffle_epi8(sh, pick[t]);                                                \
                         const int at = 128 * half + 32 * t;                                                           \
                         _Pragma("GCC unroll 4") for (int j = 0; j < nc; j++) {                                        \
                             const int8_t *xj = xk + (size_t) j * colBlocks * QK_K + at;                               \
-                            s[j] = MADDW(s[j], _mm256_maddubs_epi16(q[t], _mm256_loadu_si256((const __m256i *) xj)), sc); \
+                            s[j][(4 * half + t) % na] = MADDW(s[j][(4 * half + t) % na],                              \
+                                    _mm256_maddubs_epi16(q[t], _mm256_loadu_si256((const __m256i *) xj)), sc);        \
                         }                                                                                             \
                     }                                                                                                 \
                 }                                                                                                     \
                 float dw = kq_half(b + 208);                                                                          \
                 _Pragma("GCC unroll 4") for (int j = 0; j < nc; j++) {                                                \
-                    a[j] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s[j]), _mm256_set1_ps(dw * xd[(size_t) j * colBlocks + k]), \
+                    __m256i sj = s[j][0];                                                                             \
+                    _Pragma("GCC unroll 4") for (int i = 1; i < na; i++) {                                            \
+                        sj = _mm256_add_epi32(sj, s[j][i]);                                                           \
+                    }                                                                                                 \
+                    a[j] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sj), _mm256_set1_ps(dw * xd[(size_t) j * colBlocks + k]), \
                                            a[j]);                                                                     \
                 }                                                                                                     \
             }                                                                                                         \
@@ -343,11 +390,17 @@ static inline KT_AVX2 float kq_hsum(__m256 v) {
     KQ_WRAP(q5k_##SUF, T, q45k_##SUF##_t(1, NC, w, rows, blocks, xq, xd, xb, colBlocks, y, yStride, add))             \
     KQ_WRAP(q6k_##SUF, T, q6k_##SUF##_t(NC, w, rows, blocks, xq, xd, xb, colBlocks, y, yStride, add))
 
-KQ_256(avx2, KT_AVX2, MADDW_AVX2)
+/*
+ * Per variant: int32 accumulators a column for two columns and for three or four (one column always has four), and
+ * whether tiles of more than one column unpack the Q4_K/Q5_K scales on vectors. With 16 vector registers (AVX2,
+ * AVX-VNNI) the columns of a tile already give the core independent chains, and scalar scale unpacking leaves the
+ * vector pipes to the products (measured: two columns 0.9x with vector scales); AVX-512 has 32 registers.
+ */
+KQ_256(avx2, KT_AVX2, MADDW_AVX2, 1, 1, 0)
 #ifdef KQ_AVXVNNI
-KQ_256(avxvnni, KT_AVXVNNI, MADDW_AVXVNNI)
+KQ_256(avxvnni, KT_AVXVNNI, MADDW_AVXVNNI, 1, 1, 0)
 #endif
-KQ_256(avx512vnni, KT_AVX512, MADDW_AVX512)
+KQ_256(avx512vnni, KT_AVX512, MADDW_AVX512, 4, 2, 1)
 
 /* As kq_quantize_scalar, eight lanes at a time (the same roundings: vroundps to nearest even). */
 static KT_AVX2 void kq_quantize_avx2(const float *x, int values, int8_t *q, float *d, int16_t *bs) {
