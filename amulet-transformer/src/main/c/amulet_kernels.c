@@ -19,14 +19,7 @@
 #include <string.h>
 #include <math.h>
 
-#if defined(__x86_64__) || defined(_M_X64)
-#define AMULET_X86 1
-#include <immintrin.h>
-/* AVX-VNNI (the 256-bit VEX vpdpbusd) needs gcc 11 or clang 12; older compilers build the other variants */
-#if (defined(__clang__) && __clang_major__ >= 12) || (!defined(__clang__) && defined(__GNUC__) && __GNUC__ >= 11)
-#define AMULET_AVXVNNI 1
-#endif
-#endif
+#include "amulet_q8q4.h"
 
 #define QK 32
 /* Many columns: rows that a block of columns passes over before the next rows, and columns a block (L2-sized). */
@@ -48,15 +41,6 @@ static const char *const VARIANT_NAMES[V_COUNT] = {"scalar", "avx2", "avx-vnni",
 /* A weight row range times one or two activation columns: see amulet_product below for the arguments. */
 typedef void (*kernel_fn)(const uint8_t *w, const uint16_t *sc, int rows, int blocks, const int8_t *xq,
                           const float *xd, const float *xs, int colBlocks, int n, float *y, int yStride, int add);
-
-/* An IEEE half as float32, the Java kernels' bit trick (exact for finite values, subnormals included). */
-static inline float half_to_float(uint16_t h) {
-    int32_t bits = (int32_t) ((uint32_t) h << 16);
-    bits = (bits >> 3) & (int32_t) 0x8FFFE000;
-    float f;
-    memcpy(&f, &bits, 4);
-    return f * 0x1p112f;
-}
 
 static inline void store(float *y, int yStride, int r, int c, float s, int add) {
     float *p = y + (size_t) c * yStride + r;
@@ -134,9 +118,6 @@ static void quantize_scalar(const float *x, int values, int8_t *q, float *d, flo
 
 #ifdef AMULET_X86
 /* ---------------------------------------------------------------- AVX2 + FMA + F16C */
-#define T_AVX2 __attribute__((target("avx2,fma,f16c")))
-#define T_AVXVNNI __attribute__((target("avx2,fma,f16c,avxvnni")))
-#define T_AVX512 __attribute__((target("avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni")))
 
 static inline T_AVX2 float hsum256(__m256 v) {
     __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));

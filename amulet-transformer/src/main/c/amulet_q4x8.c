@@ -25,13 +25,7 @@
 #include <math.h>
 #include <stdlib.h>
 
-#if defined(__x86_64__) || defined(_M_X64)
-#define AMULET_X86 1
-#include <immintrin.h>
-#if (defined(__clang__) && __clang_major__ >= 12) || (!defined(__clang__) && defined(__GNUC__) && __GNUC__ >= 11)
-#define AMULET_AVXVNNI 1
-#endif
-#endif
+#include "amulet_q8q4.h"
 
 #define QK 32
 /* Bytes of one block of a group of 8 rows (8 x 16 bytes of nibbles). */
@@ -44,14 +38,6 @@
 
 /* The variant amulet_kernels.c chose (or a test selected). */
 int amulet_q8q4_variant(void);
-
-static inline float half_to_float_q4x8(uint16_t h) {
-    int32_t bits = (int32_t) ((uint32_t) h << 16);
-    bits = (bits >> 3) & (int32_t) 0x8FFFE000;
-    float f;
-    memcpy(&f, &bits, 4);
-    return f * 0x1p112f;
-}
 
 static inline int32_t load32(const int8_t *p) {
     int32_t v;
@@ -76,7 +62,7 @@ static float row_scalar(const uint8_t *w, const uint16_t *s, int grouped, int i,
             uint8_t b = grouped ? w[(size_t) k * GB + (j >> 2) * 32 + i * 4 + (j & 3)] : w[(size_t) k * (QK / 2) + j];
             dot += (int32_t) (b & 0x0F) * x[k * QK + j] + (int32_t) (b >> 4) * x[k * QK + j + QK / 2];
         }
-        float dw = half_to_float_q4x8(grouped ? s[(size_t) k * 8 + i] : s[k]);
+        float dw = half_to_float(grouped ? s[(size_t) k * 8 + i] : s[k]);
         float v = fmaf((float) dot, d[k], -8.0f * xs[k]);
         acc = fmaf(v, dw, acc);
     }
@@ -98,9 +84,6 @@ static void grouped_scalar(const uint8_t *w, const uint16_t *sc, int first, int 
 }
 
 #ifdef AMULET_X86
-#define T_AVX2 __attribute__((target("avx2,fma,f16c")))
-#define T_AVXVNNI __attribute__((target("avx2,fma,f16c,avxvnni")))
-#define T_AVX512 __attribute__((target("avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni")))
 #define INLINE static inline __attribute__((always_inline))
 
 /* ---------------------------------------------------------------- 256 bits: one group of 8 rows a vector */
