@@ -51,7 +51,7 @@ class ColumnIndependenceTest {
                         WeightMatrix m = matrix(f, shape[0], shape[1], random);
                         for (int n : COLUMNS) {
                             float[] x = randoms(random, n * shape[1]);
-                            assertArrayEquals(eachAlone(m, x, n), together(m, x, n),
+                            assertArrayEquals(NativeVariants.eachAlone(m, x, n), together(m, x, n),
                                     variant + " " + m + " n " + n + ": a column's result depends on the others");
                         }
                     }
@@ -94,21 +94,6 @@ class ColumnIndependenceTest {
         m.multiply(q, y, b, rows);
         m.multiply(q, y, 0, a);
         m.multiply(q, y, a, b);
-        return y;
-    }
-
-    /** Each column on its own, over all rows at once. */
-    private static float[] eachAlone(WeightMatrix m, float[] x, int n) {
-        int rows = m.rows();
-        int cols = m.cols();
-        float[] y = new float[n * rows];
-        float[] one = new float[rows];
-        QuantizedInput q = new QuantizedInput();
-        for (int c = 0; c < n; c++) {
-            m.quantize(java.util.Arrays.copyOfRange(x, c * cols, (c + 1) * cols), 1, q);
-            m.multiply(q, one, 0, rows);
-            System.arraycopy(one, 0, y, c * rows, rows);
-        }
         return y;
     }
 

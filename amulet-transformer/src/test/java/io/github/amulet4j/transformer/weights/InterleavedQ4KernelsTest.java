@@ -4,7 +4,6 @@ import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
 import java.nio.ByteBuffer;
-import java.util.Arrays;
 import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -58,7 +57,7 @@ class InterleavedQ4KernelsTest {
                         } else {
                             assertArrayEquals(scalar, got, what + ": other bits than the plain C variant");
                         }
-                        assertArrayEquals(eachAlone(m, x, n), got, what + ": a column's result depends on the others");
+                        assertArrayEquals(NativeVariants.eachAlone(m, x, n), got, what + ": a column's result depends on the others");
                     }
                 }
             }
@@ -102,21 +101,6 @@ class InterleavedQ4KernelsTest {
             }
         }
         return got;
-    }
-
-    /** Each column on its own, all rows at once. */
-    private static float[] eachAlone(WeightMatrix m, float[] x, int n) {
-        int rows = m.rows();
-        int cols = m.cols();
-        float[] y = new float[n * rows];
-        float[] one = new float[rows];
-        QuantizedInput q = new QuantizedInput();
-        for (int c = 0; c < n; c++) {
-            m.quantize(Arrays.copyOfRange(x, c * cols, (c + 1) * cols), 1, q);
-            m.multiply(q, one, 0, rows);
-            System.arraycopy(one, 0, y, c * rows, rows);
-        }
-        return y;
     }
 
     @Test

@@ -80,4 +80,19 @@ final class NativeVariants {
         small.multiply(q, b, 19, rows);
         assertArrayEquals(a, b, what + " n " + n + ": slabs of a few rows give other results");
     }
+
+    /** Each of the {@code n} columns of {@code x} multiplied on its own, over all rows at once (native kernels). */
+    static float[] eachAlone(WeightMatrix m, float[] x, int n) {
+        int rows = m.rows();
+        int cols = m.cols();
+        float[] y = new float[n * rows];
+        float[] one = new float[rows];
+        QuantizedInput q = new QuantizedInput();
+        for (int c = 0; c < n; c++) {
+            m.quantize(java.util.Arrays.copyOfRange(x, c * cols, (c + 1) * cols), 1, q);
+            m.multiply(q, one, 0, rows);
+            System.arraycopy(one, 0, y, c * rows, rows);
+        }
+        return y;
+    }
 }
