@@ -253,7 +253,7 @@ public final class WeightMatrix {
     }
 
     /** {@code rows} cut into runs of {@code chunkRows} ({@code first, count}), on every core when there are several. */
-    private static void inChunks(int rows, int chunkRows, java.util.function.BiConsumer<Integer, Integer> work) {
+    static void inChunks(int rows, int chunkRows, java.util.function.BiConsumer<Integer, Integer> work) {
         int chunks = (rows + chunkRows - 1) / chunkRows;
         java.util.stream.IntStream range = java.util.stream.IntStream.range(0, chunks);
         (chunks > 1 ? range.parallel() : range).forEach(c -> {

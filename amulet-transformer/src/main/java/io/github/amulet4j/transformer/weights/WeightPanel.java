@@ -127,11 +127,8 @@ final class WeightPanel {
             short[] sc = scales[s];
             int groups = slabRows(s * rowsPerSlab) / GROUP;
             // the native library moves the bytes (a Java loop took half a second for a 0.5B model), chunks on all cores
-            int chunk = 4096;
-            int chunks = (groups + chunk - 1) / chunk;
-            java.util.stream.IntStream range = java.util.stream.IntStream.range(0, chunks);
-            (chunks > 1 ? range.parallel() : range).forEach(c -> {
-                if (NativeKernels.interleave(d, sc, c * chunk, Math.min(groups, (c + 1) * chunk), blocks) != 0) {
+            WeightMatrix.inChunks(groups, 4096, (first, count) -> {
+                if (NativeKernels.interleave(d, sc, first, first + count, blocks) != 0) {
                     throw new IllegalStateException("no memory for interleaving a group of " + GROUP + " Q4_0 rows");
                 }
             });
