@@ -29,6 +29,17 @@ class DecodeBenchmarkTest {
     @TempDir
     Path dir;
 
+    /** Every timed method with a KV cache is warmed up on its own prompt, after one stream and two, each once. */
+    @Test
+    void warmUpCoversEveryTimedMethod() {
+        assertEquals(List.of(BenchMethod.PREF, BenchMethod.AMULET, BenchMethod.BASE),
+                DecodeBenchmark.warmupMethods(List.of(BenchMethod.BASE, BenchMethod.AMULET)));
+        assertEquals(List.of(BenchMethod.PREF, BenchMethod.AMULET, BenchMethod.LA, BenchMethod.BASE),
+                DecodeBenchmark.warmupMethods(List.of(BenchMethod.LA, BenchMethod.PREF, BenchMethod.BASE)));
+        assertEquals(List.of(BenchMethod.PREF, BenchMethod.AMULET),
+                DecodeBenchmark.warmupMethods(List.of(BenchMethod.PAPER)));
+    }
+
     /** The machine line names the kernels that really multiply: Java when asked for, native per format it takes. */
     @Test
     void kernelsLabelNamesWhatRuns() {
