@@ -227,7 +227,9 @@ public final class JavaForward implements ForwardPass {
                                    int threads, Kernels kernels, CheckpointTensors.Matrix head) {
         Kernels resolved = kernels.resolve();
         float[] invFreq = RotaryFrequencies.inverseFrequencies(config);
-        JavaWeights weights = new JavaWeights(config, store, checkpoint, format, head);
+        // with the native kernels the matrices they multiply live off the heap (one copy, read at their addresses)
+        JavaWeights weights = new JavaWeights(config, store, checkpoint, format, head,
+                resolved == Kernels.NATIVE ? WeightMatrix.Storage.NATIVE : WeightMatrix.Storage.HEAP);
         if (resolved == Kernels.NATIVE) {
             // Q4_0 in the native kernels' layout: rows interleaved by 8, in place (one copy of the weights)
             weights.interleaveForNativeKernels();
@@ -1288,7 +1290,7 @@ public final class JavaForward implements ForwardPass {
 
     @Override
     public WeightFootprint footprint() {
-        return new WeightFootprint(0, w.heapBytes(), w.linearBytes(), w.formats(), Float.BYTES);
+        return new WeightFootprint(0, w.heapBytes(), w.offHeapBytes(), w.linearBytes(), w.formats(), Float.BYTES);
     }
 
     /** Stops the product threads; the weights go with the pass. */

@@ -162,4 +162,16 @@ public final class NativeKernels {
     static native void productInterleaved(byte[] w, short[] sc, int slabRows, int first, int count, int blocks,
                                           byte[] xq, float[] xd, float[] xs, int xBlock, int colBlocks, int n,
                                           float[] y, int yOff, int yStride, boolean add);
+
+    /** As {@link #product}, on weights off the heap: {@code w} and {@code sc} are the addresses of the run's first row. */
+    static native void productAt(boolean q4, long w, long sc, int rows, int blocks, byte[] xq, float[] xd, float[] xs,
+                                 int xBlock, int colBlocks, int n, float[] y, int yOff, int yStride, boolean add);
+
+    /** As {@link #interleave}, on a slab off the heap (the addresses of its quants and scales). */
+    static native int interleaveAt(long w, long sc, int g0, int g1, int blocks);
+
+    /** As {@link #productInterleaved}, on a slab off the heap (the addresses of its quants and scales). */
+    static native void productInterleavedAt(long w, long sc, int slabRows, int first, int count, int blocks, byte[] xq,
+                                            float[] xd, float[] xs, int xBlock, int colBlocks, int n, float[] y,
+                                            int yOff, int yStride, boolean add);
 }
