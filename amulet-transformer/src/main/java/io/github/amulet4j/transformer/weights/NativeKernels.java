@@ -118,17 +118,22 @@ public final class NativeKernels {
 
     /**
      * The format kinds the native kernels of this library multiply: Q8_0 and Q4_0 (these kernels), F16 and BF16
-     * ({@link NativeFloat16Kernels}, where linked), Q4_K, Q5_K and Q6_K ({@link KQuantKernels}).
+     * ({@link NativeFloat16Kernels}, where linked), F32 ({@link NativeFloat32Kernels}, where linked), Q4_K, Q5_K and
+     * Q6_K ({@link KQuantKernels}).
      */
     public static boolean supports(WeightFormat format) {
         return format == WeightFormat.Q8_0 || format == WeightFormat.Q4_0 || KQuantKernels.supports(format)
-                || (format == WeightFormat.F16 || format == WeightFormat.BF16) && NativeFloat16Kernels.available();
+                || (format == WeightFormat.F16 || format == WeightFormat.BF16) && NativeFloat16Kernels.available()
+                || format == WeightFormat.F32 && NativeFloat32Kernels.available();
     }
 
     /** The variant that multiplies {@code format}, by name (each kernel family picks its own), e.g. {@code avx512-vnni}. */
     public static String variantName(WeightFormat format) {
         if (format == WeightFormat.F16 || format == WeightFormat.BF16) {
             return NativeFloat16Kernels.variantName();
+        }
+        if (format == WeightFormat.F32) {
+            return NativeFloat32Kernels.variantName();
         }
         return format.superBlocks() ? KQuantKernels.variantName() : variantName();
     }

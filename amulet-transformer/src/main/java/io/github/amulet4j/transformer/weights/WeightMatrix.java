@@ -513,8 +513,8 @@ public final class WeightMatrix {
 
     /**
      * Whether {@link #multiply(QuantizedInput, float[], int, int)} can multiply {@code n} columns with the native
-     * kernels: the library is loaded, the format is one they take ({@link NativeKernels#supports}: Q8_0, Q4_0, F16,
-     * BF16, Q4_K, Q5_K, Q6_K) and {@code n} is at least 1. Any number of columns: the kernels tile them (pairs of
+     * kernels: the library is loaded, the format is one they take ({@link NativeKernels#supports}: Q8_0, Q4_0, F32,
+     * F16, BF16, Q4_K, Q5_K, Q6_K) and {@code n} is at least 1. Any number of columns: the kernels tile them (pairs of
      * columns over blocks of rows, or from 16 columns tiles of rows x columns with AVX-512), and every column's result is bit for bit
      * the one it gets alone, whatever the columns beside it and whatever the row range.
      */
@@ -539,6 +539,12 @@ public final class WeightMatrix {
         if ((long) n * cols > x.length) {
             throw new IllegalArgumentException("x holds " + x.length + " values, " + n + " columns need "
                     + (long) n * cols);
+        }
+        if (format == WeightFormat.F32) {
+            // F32: the activations stay float32 (copied)
+            into.ensureFloats(n, cols, false);
+            System.arraycopy(x, 0, into.floats, 0, n * cols);
+            return;
         }
         if (float16()) {
             // F16/BF16: the activations stay float32 (copied), rounded to bf16 where BF16 uses vdpbf16ps
@@ -596,6 +602,9 @@ public final class WeightMatrix {
     private void nativeRun(WeightPanel p, boolean add, QuantizedInput q, int n, float[] y, int r, int end) {
         if (offHeap) {
             nativeRunOffHeap(p, add, q, n, y, r, end);
+        } else if (format == WeightFormat.F32) {
+            NativeFloat32Kernels.product(p.data(r), p.offset(r), end - r, p.cols, q.floats, p.first, cols, n, y, r,
+                    rows, add);
         } else if (float16()) {
             boolean bf = format == WeightFormat.BF16;
             NativeFloat16Kernels.product(bf, p.data(r), p.offset(r), end - r, p.cols, q.floats,
@@ -615,7 +624,9 @@ public final class WeightMatrix {
 
     /** {@link #nativeRun} on slabs off the heap, at their addresses. */
     private void nativeRunOffHeap(WeightPanel p, boolean add, QuantizedInput q, int n, float[] y, int r, int end) {
-        if (float16()) {
+        if (format == WeightFormat.F32) {
+            NativeFloat32Kernels.productAt(p.address(r), end - r, p.cols, q.floats, p.first, cols, n, y, r, rows, add);
+        } else if (float16()) {
             boolean bf = format == WeightFormat.BF16;
             NativeFloat16Kernels.productAt(bf, p.address(r), end - r, p.cols, q.floats,
                     bf && q.rounded ? q.bf16 : null, p.first, cols, n, y, r, rows, add);
@@ -653,7 +664,7 @@ public final class WeightMatrix {
     private void requireNative(int n) {
         if (!nativeProduct(n)) {
             throw new IllegalStateException("the native kernels cannot multiply " + n + " column(s) of " + format
-                    + (NativeKernels.available() ? " (Q8_0, Q4_0, F16, BF16 and the K-quants, 1 column or more)"
+                    + (NativeKernels.available() ? " (Q8_0, Q4_0, F32, F16, BF16 and the K-quants, 1 column or more)"
                     : ": " + NativeKernels.unavailableReason()));
         }
     }

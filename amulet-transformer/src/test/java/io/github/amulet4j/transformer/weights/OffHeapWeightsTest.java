@@ -86,14 +86,14 @@ class OffHeapWeightsTest {
     }
 
     @Test
-    void theJavaKernelsRefuseAMatrixOffTheHeapAndF32StaysOnIt() {
+    void theJavaKernelsRefuseAMatrixOffTheHeap() {
         float[] values = randoms(new Random(3), 4 * 64);
         WeightMatrix off = WeightMatrix.of(WeightFormat.Q8_0, values, 4, 64, WeightMatrix.Storage.NATIVE);
         IllegalStateException e = assertThrows(IllegalStateException.class,
                 () -> off.multiply(new float[64], 1, new float[4], 0, 4));
         assertTrue(e.getMessage().contains("off the Java heap"), e.getMessage());
-        // no native kernel multiplies F32: it stays where the Java kernels read it
-        assertFalse(WeightMatrix.of(WeightFormat.F32, values, 4, 64, WeightMatrix.Storage.NATIVE).offHeap());
+        assertTrue(WeightMatrix.of(WeightFormat.F32, values, 4, 64, WeightMatrix.Storage.NATIVE).offHeap());
+        assertFalse(WeightMatrix.of(WeightFormat.F32, values, 4, 64, WeightMatrix.Storage.HEAP).offHeap());
     }
 
     @Test
@@ -108,6 +108,8 @@ class OffHeapWeightsTest {
             ByteBuffer.wrap(raw).order(ByteOrder.LITTLE_ENDIAN).putShort(at, (short) 0x7E00); // NaN in F16
             if (f == WeightFormat.BF16) {
                 ByteBuffer.wrap(raw).order(ByteOrder.LITTLE_ENDIAN).putShort(at, (short) 0x7FC0); // NaN in BF16
+            } else if (f == WeightFormat.F32) {
+                ByteBuffer.wrap(raw).order(ByteOrder.LITTLE_ENDIAN).putInt(at, 0x7F800000); // +infinity
             }
             int slab = raw.length / 4;
             IllegalArgumentException onHeap = assertThrows(IllegalArgumentException.class,
@@ -125,6 +127,7 @@ class OffHeapWeightsTest {
             case Q6_K -> 210 + 208; // block 1's scale d closes the block
             case Q4_K, Q5_K -> f.blockBytes() + 2; // block 1's minimum scale
             case Q8_0, Q4_0 -> 3 * f.blockBytes(); // block 3's scale
+            case F32 -> 4 * 77; // weight 77
             default -> 2 * 77; // weight 77
         };
     }
