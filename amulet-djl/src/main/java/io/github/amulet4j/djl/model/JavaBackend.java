@@ -63,7 +63,7 @@ final class JavaBackend implements Backend {
     @Override
     public Loaded load(ModelConfig config, TensorStore store, RuntimeOptions options) {
         JavaForward forward = JavaForward.load(config, store, options.checkpointName(), options.weights().format(),
-                options.effectiveProductThreads(), options.kernels());
+                options.effectiveProductThreads(), options.kernels(), null, options.weightCache());
         try {
             long heap = forward.footprint().heapBytes();
             if (heap >= RELEASE_AFTER_LOAD_BYTES) {
@@ -72,8 +72,8 @@ final class JavaBackend implements Backend {
                 // One collection now lets the heap shrink back.
                 System.gc();
             }
-            LOG.info("loaded {} ({}, {} layers, hidden {}) on cpu as float32, linear layers on the Java kernels (Vector"
-                            + " API), weights {}, {} MiB on the Java heap, {} MiB off it, {} thread(s) per product; {}",
+            LOG.info("loaded {} ({}, {} layers, hidden {}) on cpu as float32, weights {}, {} MiB on the Java heap, {}"
+                            + " MiB off it, {} thread(s) per product; {}",
                     options.checkpointName(), config.architecture(), config.numLayers(), config.hiddenSize(),
                     options.weights(), heap >> 20, forward.footprint().offHeapBytes() >> 20,
                     options.effectiveProductThreads(), forward.kernels());

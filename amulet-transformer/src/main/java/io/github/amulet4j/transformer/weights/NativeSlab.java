@@ -6,10 +6,11 @@ import java.nio.ByteOrder;
 
 /**
  * A block of memory off the Java heap that holds weights for the native kernels (src/main/c/amulet_memory.c, in the
- * native kernels' library): mapped anonymous and private by the library (huge pages asked for), read by the kernels at
- * its {@link #address}, written and read by Java through a direct-buffer {@link #view}. Unmapped when the slab is no
- * longer reachable (a {@link Cleaner}, as the JDK frees direct buffers): whoever passes {@link #address} to native code
- * keeps the slab reachable until the call returns.
+ * native kernels' library): mapped anonymous and private by the library (huge pages asked for), or a region of a
+ * weight cache file ({@link WeightSlabs}); read by the kernels at its {@link #address}, written and read by Java
+ * through a direct-buffer {@link #view}. Unmapped when the slab is no longer reachable (a {@link Cleaner}, as the JDK
+ * frees direct buffers; a file region with its buffer): whoever passes {@link #address} to native code keeps the slab
+ * reachable until the call returns.
  *
  * <p>Why off the heap: weights on the heap make the JVM's collector size the heap around them (with G1, the default,
  * an application that loaded a 1.9 GB checkpoint kept a 3.5 GB heap), and copying them there cost page faults and
@@ -30,6 +31,7 @@ final class NativeSlab {
 
     final long address;
     final long bytes;
+    /** The slab's bytes as a buffer: a view made by the library, or the mapped file region that holds them. */
     private final ByteBuffer view;
 
     private NativeSlab(long address, long bytes) {
@@ -37,6 +39,22 @@ final class NativeSlab {
         this.bytes = bytes;
         this.view = view(address, bytes).order(ByteOrder.LITTLE_ENDIAN);
         CLEANER.register(this, () -> free(address, bytes));
+    }
+
+    private NativeSlab(java.nio.MappedByteBuffer mapped) {
+        this.address = address(mapped);
+        this.bytes = mapped.capacity();
+        // the mapping lives as long as this buffer (the JDK unmaps it when it is collected): held here
+        this.view = mapped.order(ByteOrder.LITTLE_ENDIAN);
+    }
+
+    /** A slab over a mapped file region ({@link WeightSlabs}): unmapped by the JDK with its buffer, not here. */
+    static NativeSlab mapped(java.nio.MappedByteBuffer mapped) {
+        if (!NativeKernels.available()) {
+            throw new IllegalStateException("weights off the Java heap need the native library: "
+                    + NativeKernels.unavailableReason());
+        }
+        return new NativeSlab(mapped);
     }
 
     /**

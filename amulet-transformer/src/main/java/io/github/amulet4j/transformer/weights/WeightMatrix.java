@@ -40,35 +40,58 @@ public final class WeightMatrix {
      * the weights. {@link #NATIVE} applies to the formats the native kernels multiply ({@link NativeKernels#supports})
      * where the library is loaded; a matrix of any other format is held on the heap.
      */
-    public enum Storage {
+    public static final class Storage {
         /** On the Java heap. */
-        HEAP,
-        /** Off the Java heap, for the native kernels, where they multiply the format. */
-        NATIVE;
+        public static final Storage HEAP = new Storage(null);
+        /** Off the Java heap in fresh memory, for the native kernels, where they multiply the format. */
+        public static final Storage NATIVE = new Storage(WeightSlabs.anonymous());
+
+        /** Where the slabs off the heap come from; null on the heap. */
+        private final WeightSlabs slabs;
+
+        private Storage(WeightSlabs slabs) {
+            this.slabs = slabs;
+        }
+
+        /** Off the Java heap, the slabs from {@code slabs} (e.g. a weight cache file). */
+        public static Storage nativeIn(WeightSlabs slabs) {
+            return new Storage(Objects.requireNonNull(slabs, "slabs"));
+        }
 
         /** Whether a matrix of {@code format} is held off the heap with this storage. */
         public boolean offHeap(WeightFormat format) {
-            return this == NATIVE && NativeKernels.supports(format) && NativeKernels.available();
+            return slabs != null && NativeKernels.supports(format) && NativeKernels.available();
+        }
+
+        /** The slabs of a matrix of {@code format}: null on the heap. */
+        WeightSlabs slabsFor(WeightFormat format) {
+            return offHeap(format) ? slabs : null;
+        }
+
+        @Override
+        public String toString() {
+            return slabs == null ? "heap" : "off the heap (" + slabs + ")";
         }
     }
 
     private WeightMatrix(WeightFormat format, int rows, int cols, int maxSlabBytes) {
-        this(format, rows, cols, maxSlabBytes, false);
+        this(format, rows, cols, maxSlabBytes, null);
     }
 
-    private WeightMatrix(WeightFormat format, int rows, int cols, int maxSlabBytes, boolean offHeap) {
+    /** A matrix on the heap ({@code slabs} null) or off it, its slabs from {@code slabs}. */
+    private WeightMatrix(WeightFormat format, int rows, int cols, int maxSlabBytes, WeightSlabs slabs) {
         this.format = format;
         this.rows = rows;
         this.cols = cols;
         this.rowBytes = Math.toIntExact(format.rowBytes(cols));
-        this.offHeap = offHeap;
+        this.offHeap = slabs != null;
         // K-quant rows are never split: their native kernels read 8-bit activations, which stay in L1 whole
         int width = cols > SPLIT_COLS && !format.superBlocks() ? PANEL_COLS : cols;
         int n = (cols + width - 1) / width;
         this.panels = new WeightPanel[n];
         for (int p = 0; p < n; p++) {
             panels[p] = new WeightPanel(format, rows, p * width, Math.min(width, cols - p * width), maxSlabBytes,
-                    offHeap);
+                    slabs);
         }
     }
 
@@ -263,7 +286,7 @@ public final class WeightMatrix {
         Objects.requireNonNull(storage, "storage");
         checkShape(format, rows, cols);
         if (storage.offHeap(format)) {
-            return storedOffHeap(format, rows, cols, reader, maxSlabBytes);
+            return storedOffHeap(format, rows, cols, reader, maxSlabBytes, storage.slabsFor(format));
         }
         WeightMatrix m = new WeightMatrix(format, rows, cols, maxSlabBytes);
         inChunks(rows, Math.max(1, Math.min(rows, (1 << 20) / m.rowBytes)), (first, count) -> {
@@ -296,8 +319,11 @@ public final class WeightMatrix {
 
     /** {@link #fromStoredBytes} off the heap: each chunk of rows read into a direct buffer, stored by the library. */
     private static WeightMatrix storedOffHeap(WeightFormat format, int rows, int cols, RawReader reader,
-                                              int maxSlabBytes) {
-        WeightMatrix m = new WeightMatrix(format, rows, cols, maxSlabBytes, true);
+                                              int maxSlabBytes, WeightSlabs slabs) {
+        WeightMatrix m = new WeightMatrix(format, rows, cols, maxSlabBytes, slabs);
+        if (slabs.prefilled()) {
+            return m; // a weight cache's slabs: the rows are there already
+        }
         inChunks(rows, Math.max(1, Math.min(rows, (1 << 20) / m.rowBytes)), (first, count) -> {
             ByteBuffer chunk = DIRECT_CHUNK.get();
             if (chunk.capacity() < count * m.rowBytes) {
@@ -346,7 +372,11 @@ public final class WeightMatrix {
 
     private static WeightMatrix build(WeightFormat format, int rows, int cols, int maxSlabBytes, Storage storage,
                                       int chunkValues, ChunkSource source) {
-        WeightMatrix m = new WeightMatrix(format, rows, cols, maxSlabBytes, storage.offHeap(format));
+        WeightSlabs slabs = storage.slabsFor(format);
+        WeightMatrix m = new WeightMatrix(format, rows, cols, maxSlabBytes, slabs);
+        if (slabs != null && slabs.prefilled()) {
+            return m; // a weight cache's slabs: the rows are there already
+        }
         // converted in chunks of rows on every core (a 8B model's load is mostly this conversion); each row is encoded
         // in the GGUF layout into the chunk's row buffer, then stored panel by panel
         inChunks(rows, Math.max(1, Math.min(rows, chunkValues / cols)), (first, count) -> {

@@ -44,7 +44,11 @@ final class WeightPanel {
     /** Whether {@link #interleave} has repacked the Q4_0 rows for the native kernels. */
     private boolean interleaved;
 
-    WeightPanel(WeightFormat format, int rows, int first, int cols, int maxSlabBytes, boolean offHeap) {
+    /** Whether the slabs came from a weight cache that holds the rows already ({@link WeightSlabs#prefilled}). */
+    private final boolean prefilled;
+
+    /** A panel on the heap ({@code slabs} null) or off it, its slabs from {@code slabs} in row order. */
+    WeightPanel(WeightFormat format, int rows, int first, int cols, int maxSlabBytes, WeightSlabs slabs) {
         this.format = format;
         this.first = first;
         this.cols = cols;
@@ -62,6 +66,8 @@ final class WeightPanel {
         this.rowsPerSlab = (int) Math.max(1, Math.min(rows, maxSlabBytes / format.rowBytes(cols)));
         int n = (rows + rowsPerSlab - 1) / rowsPerSlab;
         boolean apart = scalesApart(format);
+        boolean offHeap = slabs != null;
+        this.prefilled = offHeap && slabs.prefilled();
         this.data = offHeap ? null : new byte[n][];
         this.scales = offHeap || !apart ? null : new short[n][];
         this.nativeData = offHeap ? new NativeSlab[n] : null;
@@ -69,9 +75,9 @@ final class WeightPanel {
         for (int s = 0; s < n; s++) {
             int slabRows = Math.min(rowsPerSlab, rows - s * rowsPerSlab);
             if (offHeap) {
-                nativeData[s] = NativeSlab.allocate((long) slabRows * rowBytes);
+                nativeData[s] = slabs.next((long) slabRows * rowBytes);
                 if (apart) {
-                    nativeScales[s] = NativeSlab.allocate(2L * (slabRows * blocks + SCALE_PAD));
+                    nativeScales[s] = slabs.next(2L * (slabRows * blocks + SCALE_PAD));
                 }
             } else {
                 data[s] = allocate((long) slabRows * rowBytes);
@@ -163,6 +169,11 @@ final class WeightPanel {
         if (format != WeightFormat.Q4_0 || interleaved) {
             throw new IllegalStateException("only a Q4_0 panel in the row layout is interleaved, this one is " + format
                     + (interleaved ? " (interleaved already)" : ""));
+        }
+        if (prefilled) {
+            // a weight cache written after this step: its rows are interleaved already
+            interleaved = true;
+            return;
         }
         int slabs = offHeap() ? nativeData.length : data.length;
         for (int s = 0; s < slabs; s++) {
