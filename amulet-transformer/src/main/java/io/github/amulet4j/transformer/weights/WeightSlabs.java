@@ -96,6 +96,18 @@ public abstract class WeightSlabs {
                 }
                 LOG.info("weight cache {} does not match its header: written again", file);
             }
+            // the file is written through a mapping: a disk that fills up under it would kill the process (SIGBUS), so
+            // it is only written where the disk has room for twice the checkpoint (a conversion never grows it more)
+            long sources0 = 0;
+            for (Path p : sources) {
+                sources0 += Files.size(p);
+            }
+            long need = 2 * sources0 + (256L << 20);
+            long usable = Files.getFileStore(dir).getUsableSpace();
+            if (usable < need) {
+                LOG.info("weight cache not written: {} has {} MiB free, {} MiB wanted", dir, usable >> 20, need >> 20);
+                return ANONYMOUS;
+            }
             return new CachedWrite(dir, file, key, maxBytes);
         } catch (IOException | RuntimeException e) {
             LOG.warn("weight cache in {} not used: {}", dir, e.toString());
@@ -345,6 +357,15 @@ public abstract class WeightSlabs {
                     return FileTime.fromMillis(0);
                 }
             }).reversed());
+            // a write that never finished (the process was killed) leaves its temporary file: removed after a day
+            try (Stream<Path> s = Files.list(dir)) {
+                long dayAgo = System.currentTimeMillis() - 86_400_000L;
+                for (Path p : s.filter(p -> p.getFileName().toString().endsWith(".tmp")).toList()) {
+                    if (Files.getLastModifiedTime(p).toMillis() < dayAgo) {
+                        Files.deleteIfExists(p);
+                    }
+                }
+            }
             long total = 0;
             for (Path p : files) {
                 total += Files.size(p);
