@@ -96,6 +96,12 @@ final class NativeSlab {
         };
     }
 
+    /**
+     * Maps the pages of a file region into the page tables in one call (Linux 5.14+; elsewhere they fault in as they
+     * are first read): 0, or -1 where the kernel refused.
+     */
+    static native int populate(long address, long bytes);
+
     /** The address of a direct buffer's first byte (its position not counted). */
     static native long address(ByteBuffer direct);
 

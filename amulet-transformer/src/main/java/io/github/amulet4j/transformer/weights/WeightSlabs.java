@@ -247,7 +247,10 @@ public abstract class WeightSlabs {
             long[] s = slabs[next++];
             try {
                 MappedByteBuffer m = channel.map(FileChannel.MapMode.READ_ONLY, s[0], s[1]);
-                return NativeSlab.mapped(m);
+                NativeSlab slab = NativeSlab.mapped(m);
+                // the pages into the page tables now, in one call each, not a fault per page in the first prefill
+                NativeSlab.populate(slab.address, slab.bytes);
+                return slab;
             } catch (IOException e) {
                 throw new java.io.UncheckedIOException("mapping weight cache " + file, e);
             }
