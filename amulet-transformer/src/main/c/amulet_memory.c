@@ -11,6 +11,8 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 #define MEM_JNI(name) Java_io_github_amulet4j_transformer_weights_NativeSlab_##name
 
@@ -52,9 +54,10 @@ JNIEXPORT jlong JNICALL MEM_JNI(address)(JNIEnv *env, jclass cls, jobject buffer
 }
 
 /*
- * Maps the pages of [address, address + bytes) (a file region in the page cache) into the page tables at once, as
- * MAP_POPULATE would: one call instead of a page fault per 4 KiB page at first use. Returns 0, or -1 where the kernel
- * has no MADV_POPULATE_READ (before Linux 5.14): the pages then fault in as they are first read.
+ * Asks for huge pages over [address, address + bytes) (a weight cache's mapping: the page cache then reads it in
+ * 2 MiB folios, which map with one entry each) and enters its pages into the page tables at once, as MAP_POPULATE
+ * would. Returns 0, or -1 where the kernel has no MADV_POPULATE_READ (before Linux 5.14): the pages then fault in as
+ * they are first read.
  */
 JNIEXPORT jint JNICALL MEM_JNI(populate)(JNIEnv *env, jclass cls, jlong address, jlong bytes) {
     (void) env; (void) cls;
@@ -63,7 +66,74 @@ JNIEXPORT jint JNICALL MEM_JNI(populate)(JNIEnv *env, jclass cls, jlong address,
 #endif
     uintptr_t a = (uintptr_t) address, page = 4096;
     uintptr_t start = a & ~(page - 1);
-    return madvise((void *) start, (size_t) (a + (uintptr_t) bytes - start), MADV_POPULATE_READ) == 0 ? 0 : -1;
+    size_t len = (size_t) (a + (uintptr_t) bytes - start);
+#ifdef MADV_HUGEPAGE
+    madvise((void *) start, len, MADV_HUGEPAGE);
+#endif
+    return madvise((void *) start, len, MADV_POPULATE_READ) == 0 ? 0 : -1;
+}
+
+/*
+ * Maps the first bytes of the file at path read-only and shared, at an address that is a multiple of 2 MiB (so that
+ * the file's 2 MiB folios can be mapped whole). Returns the address, or 0 where the file cannot be opened or mapped.
+ */
+JNIEXPORT jlong JNICALL MEM_JNI(mapFile)(JNIEnv *env, jclass cls, jstring path, jlong bytes) {
+    (void) cls;
+    const size_t huge = 2u << 20;
+    if (bytes <= 0) {
+        return 0;
+    }
+    const char *p = (*env)->GetStringUTFChars(env, path, NULL);
+    if (!p) {
+        return 0;
+    }
+    int fd = open(p, O_RDONLY | O_CLOEXEC);
+    (*env)->ReleaseStringUTFChars(env, path, p);
+    if (fd < 0) {
+        return 0;
+    }
+    size_t len = (size_t) bytes;
+    /* reserve room for an aligned start, then map the file over the aligned part of it */
+    uint8_t *room = mmap(NULL, len + huge, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (room == MAP_FAILED) {
+        close(fd);
+        return 0;
+    }
+    uint8_t *at = (uint8_t *) (((uintptr_t) room + huge - 1) & ~(uintptr_t) (huge - 1));
+    void *m = mmap(at, len, PROT_READ, MAP_SHARED | MAP_FIXED, fd, 0);
+    close(fd);
+    if (m == MAP_FAILED) {
+        munmap(room, len + huge);
+        return 0;
+    }
+    if (at > room) {
+        munmap(room, (size_t) (at - room));
+    }
+    size_t tail = (size_t) (room + len + huge - (at + len));
+    if (tail > 0) {
+        munmap(at + len, tail);
+    }
+    return (jlong) (intptr_t) at;
+}
+
+/*
+ * Writes the file at path to disk and drops its pages from the page cache, so that its next reader reads it back in
+ * 2 MiB folios (pages written by a process stay 4 KiB ones). Returns 0, or -1.
+ */
+JNIEXPORT jint JNICALL MEM_JNI(dropCached)(JNIEnv *env, jclass cls, jstring path) {
+    (void) cls;
+    const char *p = (*env)->GetStringUTFChars(env, path, NULL);
+    if (!p) {
+        return -1;
+    }
+    int fd = open(p, O_RDONLY | O_CLOEXEC);
+    (*env)->ReleaseStringUTFChars(env, path, p);
+    if (fd < 0) {
+        return -1;
+    }
+    int rc = fdatasync(fd) == 0 && posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED) == 0 ? 0 : -1;
+    close(fd);
+    return rc;
 }
 
 /* Whether any of n 16-bit values (step apart) has every bit of exponent set: a branch-free reduction. */

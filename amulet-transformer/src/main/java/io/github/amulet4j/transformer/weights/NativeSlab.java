@@ -38,23 +38,59 @@ final class NativeSlab {
         this.address = address;
         this.bytes = bytes;
         this.view = view(address, bytes).order(ByteOrder.LITTLE_ENDIAN);
+        this.owner = null;
         CLEANER.register(this, () -> free(address, bytes));
     }
 
-    private NativeSlab(java.nio.MappedByteBuffer mapped) {
-        this.address = address(mapped);
-        this.bytes = mapped.capacity();
-        // the mapping lives as long as this buffer (the JDK unmaps it when it is collected): held here
-        this.view = mapped.order(ByteOrder.LITTLE_ENDIAN);
+    /** Whatever must stay reachable while the slab is (the file mapping it lies in); null for a slab of its own. */
+    private final Object owner;
+
+    private NativeSlab(long address, long bytes, Object owner) {
+        this.address = address;
+        this.bytes = bytes;
+        this.view = view(address, bytes).order(ByteOrder.LITTLE_ENDIAN);
+        this.owner = owner;
     }
 
-    /** A slab over a mapped file region ({@link WeightSlabs}): unmapped by the JDK with its buffer, not here. */
-    static NativeSlab mapped(java.nio.MappedByteBuffer mapped) {
+    /** A read-only file mapped whole ({@link #mapFile}), unmapped when no slab in it is reachable any more. */
+    static final class FileMapping {
+        final long address;
+        final long bytes;
+
+        private FileMapping(long address, long bytes) {
+            this.address = address;
+            this.bytes = bytes;
+            CLEANER.register(this, () -> free(address, bytes));
+        }
+
+        /** The slab of {@code bytes} at {@code offset} of the file. */
+        NativeSlab slab(long offset, long bytes) {
+            if (offset < 0 || bytes <= 0 || offset + bytes > this.bytes || bytes > Integer.MAX_VALUE) {
+                throw new IllegalArgumentException("a slab of " + bytes + " bytes at " + offset + " of a "
+                        + this.bytes + "-byte mapping");
+            }
+            return new NativeSlab(address + offset, bytes, this);
+        }
+    }
+
+    /**
+     * The first {@code bytes} of {@code file} mapped read-only at a 2 MiB boundary, its pages asked for as huge pages
+     * and entered into the page tables at once ({@link #populate}).
+     *
+     * @throws java.io.IOException where the file cannot be opened or mapped
+     */
+    static FileMapping mapFile(java.nio.file.Path file, long bytes) throws java.io.IOException {
         if (!NativeKernels.available()) {
             throw new IllegalStateException("weights off the Java heap need the native library: "
                     + NativeKernels.unavailableReason());
         }
-        return new NativeSlab(mapped);
+        long a = mapFile(file.toAbsolutePath().toString(), bytes);
+        if (a == 0) {
+            throw new java.io.IOException("cannot map " + file);
+        }
+        FileMapping m = new FileMapping(a, bytes);
+        populate(a, bytes);
+        return m;
     }
 
     /**
@@ -97,10 +133,19 @@ final class NativeSlab {
     }
 
     /**
-     * Maps the pages of a file region into the page tables in one call (Linux 5.14+; elsewhere they fault in as they
-     * are first read): 0, or -1 where the kernel refused.
+     * Asks for huge pages over a file mapping's region and maps its pages into the page tables in one call (Linux
+     * 5.14+; elsewhere they fault in as they are first read): 0, or -1 where the kernel refused.
      */
     static native int populate(long address, long bytes);
+
+    /** The first {@code bytes} of the file at {@code path} mapped read-only at a 2 MiB boundary; 0 on failure. */
+    private static native long mapFile(String path, long bytes);
+
+    /**
+     * Writes the file at {@code path} to disk and drops its pages from the page cache (its next reader reads it in
+     * 2 MiB folios): 0, or -1.
+     */
+    static native int dropCached(String path);
 
     /** The address of a direct buffer's first byte (its position not counted). */
     static native long address(ByteBuffer direct);
