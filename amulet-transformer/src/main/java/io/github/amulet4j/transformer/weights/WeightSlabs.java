@@ -162,21 +162,25 @@ public abstract class WeightSlabs {
     }
 
     /**
-     * The header at the start of a cache file: magic, layout version, key (64 hex characters), slab count, then each
-     * slab's offset and size; the slabs start at the first page after it.
+     * The header at the start of a cache file: magic, layout version, key (64 hex characters), slab count and where the
+     * slab table lies (after the last slab: each slab's offset and size); the slabs start at the first page.
      */
-    private static ByteBuffer header(String key, List<long[]> slabs) {
-        ByteBuffer h = ByteBuffer.allocate(headerBytes(slabs.size())).order(ByteOrder.LITTLE_ENDIAN);
-        h.put(MAGIC).putInt(LAYOUT_VERSION).put(key.getBytes(StandardCharsets.US_ASCII)).putInt(slabs.size());
-        for (long[] s : slabs) {
-            h.putLong(s[0]).putLong(s[1]);
-        }
+    private static ByteBuffer header(String key, int count, long tableAt) {
+        ByteBuffer h = ByteBuffer.allocate(HEADER_BYTES).order(ByteOrder.LITTLE_ENDIAN);
+        h.put(MAGIC).putInt(LAYOUT_VERSION).put(key.getBytes(StandardCharsets.US_ASCII)).putInt(count).putLong(tableAt);
         return h.flip();
     }
 
-    private static int headerBytes(int slabs) {
-        return MAGIC.length + 4 + 64 + 4 + 16 * slabs;
+    /** The slab table: each slab's offset and size. */
+    private static ByteBuffer table(List<long[]> slabs) {
+        ByteBuffer t = ByteBuffer.allocate(16 * slabs.size()).order(ByteOrder.LITTLE_ENDIAN);
+        for (long[] s : slabs) {
+            t.putLong(s[0]).putLong(s[1]);
+        }
+        return t.flip();
     }
+
+    private static final int HEADER_BYTES = 8 + 4 + 64 + 4 + 8;
 
     /** A cache file mapped: each slab a read-only mapping of its region. */
     private static final class CachedRead extends WeightSlabs {
@@ -196,7 +200,7 @@ public abstract class WeightSlabs {
             FileChannel ch = FileChannel.open(file, StandardOpenOption.READ);
             try {
                 long size = ch.size();
-                ByteBuffer h = ByteBuffer.allocate(headerBytes(0)).order(ByteOrder.LITTLE_ENDIAN);
+                ByteBuffer h = ByteBuffer.allocate(HEADER_BYTES).order(ByteOrder.LITTLE_ENDIAN);
                 if (size < h.capacity() || ch.read(h, 0) != h.capacity()) {
                     ch.close();
                     return null;
@@ -208,13 +212,15 @@ public abstract class WeightSlabs {
                 byte[] k = new byte[64];
                 h.get(k);
                 int count = h.getInt();
+                long tableAt = h.getLong();
                 if (!java.util.Arrays.equals(magic, MAGIC) || version != LAYOUT_VERSION
-                        || !key.equals(new String(k, StandardCharsets.US_ASCII)) || count < 0 || count > 1 << 20) {
+                        || !key.equals(new String(k, StandardCharsets.US_ASCII)) || count < 0 || count > 1 << 24
+                        || tableAt < HEADER_BYTES || tableAt + 16L * count != size) {
                     ch.close();
                     return null;
                 }
                 ByteBuffer t = ByteBuffer.allocate(16 * count).order(ByteOrder.LITTLE_ENDIAN);
-                if (ch.read(t, headerBytes(0)) != t.capacity()) {
+                if (ch.read(t, tableAt) != t.capacity()) {
                     ch.close();
                     return null;
                 }
@@ -222,7 +228,7 @@ public abstract class WeightSlabs {
                 long[][] slabs = new long[count][];
                 for (int i = 0; i < count; i++) {
                     slabs[i] = new long[] {t.getLong(), t.getLong()};
-                    if (slabs[i][0] < 0 || slabs[i][1] <= 0 || slabs[i][0] + slabs[i][1] > size) {
+                    if (slabs[i][0] < ALIGN || slabs[i][1] <= 0 || slabs[i][0] + slabs[i][1] > tableAt) {
                         ch.close();
                         return null;
                     }
@@ -300,14 +306,11 @@ public abstract class WeightSlabs {
         @Override
         NativeSlab next(long bytes) {
             if (end < 0) {
-                end = align(headerBytes(1 << 12)); // room for the header of up to 4,096 slabs
+                end = ALIGN; // the header's page
             }
             long at = end;
             slabs.add(new long[] {at, bytes});
             end = align(at + bytes);
-            if (headerBytes(slabs.size()) > align(headerBytes(1 << 12))) {
-                throw new IllegalStateException("more than 4096 weight slabs: not cached");
-            }
             NativeSlab slab = NativeSlab.allocate(bytes);
             filled.add(slab);
             return slab;
@@ -315,6 +318,10 @@ public abstract class WeightSlabs {
 
         @Override
         public void finish() {
+            if (slabs.isEmpty()) {
+                abandon(); // nothing off the heap: nothing to cache
+                return;
+            }
             try {
                 for (int i = 0; i < filled.size(); i++) {
                     ByteBuffer b = filled.get(i).view();
@@ -323,7 +330,12 @@ public abstract class WeightSlabs {
                         at += channel.write(b, at);
                     }
                 }
-                channel.write(header(key, slabs), 0);
+                ByteBuffer t = table(slabs);
+                long tableAt = end;
+                while (t.hasRemaining()) {
+                    tableAt += channel.write(t, tableAt);
+                }
+                channel.write(header(key, slabs.size(), end), 0);
                 channel.close();
                 filled.clear();
                 if (NativeSlab.dropCached(temp.toString()) != 0) {
