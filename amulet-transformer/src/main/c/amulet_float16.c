@@ -642,3 +642,21 @@ JNIEXPORT void JNICALL HALF_JNI(product)(JNIEnv *env, jclass cls, jboolean bf, j
     if (px) (*env)->ReleasePrimitiveArrayCritical(env, x, px, JNI_ABORT);
     if (pw) (*env)->ReleasePrimitiveArrayCritical(env, w, pw, JNI_ABORT);
 }
+
+/* As product, on weights off the Java heap: w is the address of the first row (a NativeSlab's). */
+JNIEXPORT void JNICALL HALF_JNI(productAt)(JNIEnv *env, jclass cls, jboolean bf, jlong w, jint rows, jint cols,
+                                            jfloatArray x, jshortArray xb, jint xOff, jint xStride, jint n,
+                                            jfloatArray y, jint yOff, jint yStride, jboolean add) {
+    (void) cls;
+    half_init();
+    float *px = (*env)->GetPrimitiveArrayCritical(env, x, NULL);
+    uint16_t *pb = xb == NULL || half_current != H_AVX512BF16 ? NULL : (*env)->GetPrimitiveArrayCritical(env, xb, NULL);
+    float *py = (*env)->GetPrimitiveArrayCritical(env, y, NULL);
+    if (px && py && (xb == NULL || half_current != H_AVX512BF16 || pb)) {
+        half_product_any(half_current, bf ? 1 : 0, (const uint16_t *) (intptr_t) w, rows, cols, px + xOff,
+                         pb ? pb + xOff : NULL, xStride, n, py + yOff, yStride, add ? 1 : 0);
+    }
+    if (py) (*env)->ReleasePrimitiveArrayCritical(env, y, py, 0);
+    if (pb) (*env)->ReleasePrimitiveArrayCritical(env, xb, pb, JNI_ABORT);
+    if (px) (*env)->ReleasePrimitiveArrayCritical(env, x, px, JNI_ABORT);
+}

@@ -247,7 +247,7 @@ public final class DecodeBenchmark {
 
     /**
      * The threads per product and the linear kernels the runs used, e.g. {@code 2 (auto); linear layers native
-     * (avx512-vnni) for Q4_0, weights Q4_0 on the Java heap}: the kernels that really multiply, the
+     * (avx512-vnni) for Q4_0, weights Q4_0 off the Java heap}: the kernels that really multiply, the
      * {@link RuntimeOptions#kernels()} setting resolved for this JVM and CPU and each format held.
      */
     private String productThreadsLabel(ModelMemory memory) {
@@ -256,8 +256,10 @@ public final class DecodeBenchmark {
         if (!memory.javaKernels()) {
             return prefix + "engine (PyTorch)";
         }
+        // with the native kernels the matrices they multiply live off the Java heap (WeightMatrix.Storage)
+        boolean nativeKernels = o.kernels().resolve() == Kernels.NATIVE;
         return prefix + kernelsLabel(o.kernels(), memory.weightFormats()) + ", weights " + memory.weightFormats()
-                + " on the Java heap";
+                + (nativeKernels ? " off the Java heap" : " on the Java heap");
     }
 
     /**
