@@ -1,6 +1,7 @@
 package io.github.amulet4j.transformer.weights;
 
 import java.nio.ByteBuffer;
+import java.nio.ShortBuffer;
 
 /**
  * The columns {@code [first, first + cols)} of every row of a {@link WeightMatrix}: the weights' bytes in slabs of
@@ -203,44 +204,31 @@ final class WeightPanel {
         if (interleaved) {
             throw new IllegalStateException("rows are stored before the panel is interleaved, not after");
         }
-        if (offHeap()) {
-            putOffHeap(r, src, pos);
-            return;
-        }
-        byte[] d = data(r);
+        ByteBuffer d = bytes(r);
         int o = offset(r);
         switch (format) {
-            case F32, BF16, F16, Q4_K, Q5_K, Q6_K -> src.get(pos, d, o, rowBytes);
+            case F32, BF16, F16, Q4_K, Q5_K, Q6_K -> d.put(o, src, pos, rowBytes);
             case Q8_0, Q4_0 -> {
-                short[] s = scales(r);
+                ShortBuffer s = scaleShorts(r);
                 int so = scaleOffset(r);
                 int quants = format.blockBytes() - 2;
                 for (int k = 0; k < blocks; k++) {
                     int q = pos + k * format.blockBytes();
-                    s[so + k] = src.getShort(q);
-                    src.get(q + 2, d, o + k * quants, quants);
+                    s.put(so + k, src.getShort(q));
+                    d.put(o + k * quants, src, q + 2, quants);
                 }
             }
         }
     }
 
-    /** {@link #put} into the slabs off the heap, through their views. */
-    private void putOffHeap(int r, ByteBuffer src, int pos) {
-        ByteBuffer d = nativeData[r / rowsPerSlab].view();
-        int o = offset(r);
-        switch (format) {
-            case F32, BF16, F16, Q4_K, Q5_K, Q6_K -> d.put(o, src, pos, rowBytes);
-            case Q8_0, Q4_0 -> {
-                ByteBuffer s = nativeScales[r / rowsPerSlab].view();
-                int so = 2 * scaleOffset(r);
-                int quants = format.blockBytes() - 2;
-                for (int k = 0; k < blocks; k++) {
-                    int q = pos + k * format.blockBytes();
-                    s.putShort(so + 2 * k, src.getShort(q));
-                    d.put(o + k * quants, src, q + 2, quants);
-                }
-            }
-        }
+    /** The slab that holds row {@code r}'s weights as a buffer: the heap array wrapped, or the slab's view. */
+    private ByteBuffer bytes(int r) {
+        return offHeap() ? nativeData[r / rowsPerSlab].view() : ByteBuffer.wrap(data(r));
+    }
+
+    /** The slab that holds row {@code r}'s scales (Q8_0/Q4_0) as little-endian shorts, on the heap or off it. */
+    private ShortBuffer scaleShorts(int r) {
+        return offHeap() ? nativeScales[r / rowsPerSlab].view().asShortBuffer() : ShortBuffer.wrap(scales(r));
     }
 
     /**
@@ -257,16 +245,12 @@ final class WeightPanel {
 
     /** Writes row {@code r}'s columns of this panel in the GGUF block layout to {@code dst[pos...]}. */
     void get(int r, ByteBuffer dst, int pos) {
-        if (offHeap()) {
-            getOffHeap(r, dst, pos);
-            return;
-        }
-        byte[] d = data(r);
+        ByteBuffer d = bytes(r);
         int o = offset(r);
         switch (format) {
             case F32, BF16, F16, Q4_K, Q5_K, Q6_K -> dst.put(pos, d, o, rowBytes);
             case Q8_0, Q4_0 -> {
-                short[] s = scales(r);
+                ShortBuffer s = scaleShorts(r);
                 int so = scaleOffset(r);
                 int quants = format.blockBytes() - 2;
                 if (grouped(r)) {
@@ -276,7 +260,7 @@ final class WeightPanel {
                     int gs = so - i * blocks;
                     for (int k = 0; k < blocks; k++) {
                         int q = pos + k * format.blockBytes();
-                        dst.putShort(q, s[gs + k * GROUP + i]);
+                        dst.putShort(q, s.get(gs + k * GROUP + i));
                         for (int c = 0; c < 4; c++) {
                             dst.put(q + 2 + 4 * c, d, go + k * 128 + c * 32 + i * 4, 4);
                         }
@@ -285,40 +269,7 @@ final class WeightPanel {
                 }
                 for (int k = 0; k < blocks; k++) {
                     int q = pos + k * format.blockBytes();
-                    dst.putShort(q, s[so + k]);
-                    dst.put(q + 2, d, o + k * quants, quants);
-                }
-            }
-        }
-    }
-
-    /** {@link #get} from the slabs off the heap, through their views. */
-    private void getOffHeap(int r, ByteBuffer dst, int pos) {
-        ByteBuffer d = nativeData[r / rowsPerSlab].view();
-        int o = offset(r);
-        switch (format) {
-            case F32, BF16, F16, Q4_K, Q5_K, Q6_K -> dst.put(pos, d, o, rowBytes);
-            case Q8_0, Q4_0 -> {
-                ByteBuffer s = nativeScales[r / rowsPerSlab].view();
-                int so = scaleOffset(r);
-                int quants = format.blockBytes() - 2;
-                if (grouped(r)) {
-                    // the row's bytes and scales gathered from its group (see interleave)
-                    int i = r % rowsPerSlab % GROUP;
-                    int go = o - i * rowBytes;
-                    int gs = so - i * blocks;
-                    for (int k = 0; k < blocks; k++) {
-                        int q = pos + k * format.blockBytes();
-                        dst.putShort(q, s.getShort(2 * (gs + k * GROUP + i)));
-                        for (int c = 0; c < 4; c++) {
-                            dst.put(q + 2 + 4 * c, d, go + k * 128 + c * 32 + i * 4, 4);
-                        }
-                    }
-                    return;
-                }
-                for (int k = 0; k < blocks; k++) {
-                    int q = pos + k * format.blockBytes();
-                    dst.putShort(q, s.getShort(2 * (so + k)));
+                    dst.putShort(q, s.get(so + k));
                     dst.put(q + 2, d, o + k * quants, quants);
                 }
             }
