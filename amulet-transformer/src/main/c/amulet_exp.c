@@ -18,6 +18,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "amulet_exp.h"
+
 #if defined(__x86_64__) || defined(_M_X64)
 #include <immintrin.h>
 
@@ -193,6 +195,34 @@ static int exp_init(void) {
 }
 #endif
 
+/*
+ * For amulet_attention.c (amulet_exp.h): row[0, n) = exp(row - shift) and their sum, as EXP_JNI(expShifted) computes
+ * them; only called where amulet_exp_variant() says a variant runs.
+ */
+#if defined(__x86_64__) || defined(_M_X64)
+int amulet_exp_variant(void) {
+    return exp_init();
+}
+
+float amulet_exp_shifted(float *row, int n, float shift) {
+    if (exp_init() == S_AVX512) {
+        exp_avx512(row, n, shift);
+    } else {
+        exp_avx2(row, n, shift);
+    }
+    return sum4(row, n);
+}
+#else
+int amulet_exp_variant(void) {
+    return 0;
+}
+
+float amulet_exp_shifted(float *row, int n, float shift) {
+    (void) row; (void) n; (void) shift;
+    return 0.0f;
+}
+#endif
+
 #define EXP_JNI(name) Java_io_github_amulet4j_transformer_NativeExp_##name
 
 /* The variant in use: 0 none (the Java code runs), 1 AVX2 with FMA, 2 AVX-512F. */
@@ -230,13 +260,7 @@ JNIEXPORT jfloat JNICALL EXP_JNI(expShifted)(JNIEnv *env, jclass cls, jfloatArra
     if (pa == NULL) {
         return 0.0f;
     }
-    float *row = pa + off;
-    if (exp_init() == S_AVX512) {
-        exp_avx512(row, n, shift);
-    } else {
-        exp_avx2(row, n, shift);
-    }
-    float s = sum4(row, n);
+    float s = amulet_exp_shifted(pa + off, n, shift);
     (*env)->ReleasePrimitiveArrayCritical(env, a, pa, 0);
     return s;
 #else

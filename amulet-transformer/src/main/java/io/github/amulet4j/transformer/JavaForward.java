@@ -161,6 +161,12 @@ public final class JavaForward implements ForwardPass {
     static final int QUERY_BLOCK = 4;
     /** Whether {@link #attendFour} applies: whole vectors span the head dimension. */
     private final boolean blockedAttention;
+    /**
+     * Whether the attention that is not split into slot ranges runs in the native library ({@link NativeAttention}:
+     * the same bits, fast from a fresh JVM's first prefill): where it is loaded, with blocked attention and no logit
+     * soft-capping.
+     */
+    private boolean nativeAttention;
 
 
     /** Positions whose logits {@link #runAll} computes at once (their logits take {@code vocab} floats each). */
@@ -300,6 +306,7 @@ public final class JavaForward implements ForwardPass {
         this.embedScale = config.isGemma() ? GemmaConfig.embeddingScale(hidden, config.torchDtype()) : 1f;
         this.activation = Activation.of(config);
         this.blockedAttention = headDim % VectorOps.S.length() == 0;
+        this.nativeAttention = blockedAttention && attnSoftcap == 0f && NativeAttention.applies(headDim, TILE);
         norm1 = new float[layers][];
         norm1Bias = new float[layers][];
         qkvBias = new float[layers][];
@@ -593,6 +600,10 @@ public final class JavaForward implements ForwardPass {
             splitAttention(l, cache, pad, b, past, ranges);
             return;
         }
+        if (nativeAttention) {
+            attendNative(l, cache, pad, b, t, past);
+            return;
+        }
         if (t >= QUERY_BLOCK && groups > QUERY_BLOCK && blockedAttention) {
             prefillByQuery(l, cache, pad, b, t, past);
             return;
@@ -618,6 +629,37 @@ public final class JavaForward implements ForwardPass {
                 int first = kh * groups + (u % unitsPerKeyHead) * unitHeads;
                 int count = Math.min(unitHeads, (kh + 1) * groups - first);
                 attendHeads(l, cache, r, kh, first, count, pad[r], t, past, sc, acc);
+            }
+        });
+    }
+
+    /**
+     * {@link #attention} in the native library ({@link NativeAttention}, the same bits): units of one row, one key head
+     * with all its heads and a range of the chunk's queries (enough ranges for {@value #SPLIT_UNITS_PER_THREAD} units
+     * a thread), claimed by the pool's threads.
+     */
+    private void attendNative(int l, JavaKvCache cache, int[] pad, int b, int t, int past) {
+        long base = (long) b * kvHeads;
+        int ranges = (int) Math.max(1, Math.min(t, ((long) workers.threads() * splitUnitsPerThread + base - 1) / base));
+        int perRow = kvHeads * ranges;
+        int units = b * perRow;
+        int total = past + t;
+        ensureScores(total);
+        next.set(0);
+        runners.set(0);
+        workers.runShared(() -> {
+            float[] sc = scores[runners.getAndIncrement()];
+            for (int u = next.getAndIncrement(); u < units; u = next.getAndIncrement()) {
+                int r = u / perRow;
+                int kh = (u % perRow) / ranges;
+                int k = u % ranges;
+                int j0 = (int) ((long) t * k / ranges);
+                int j1 = (int) ((long) t * (k + 1) / ranges);
+                if (j1 > j0) {
+                    NativeAttention.attendChecked(cache.keys(l, r, kh), cache.values(l, r, kh), qkv, attn, sc,
+                            headDim, TILE, qkvDim, qDim, r * t + j0, j1 - j0, past + j0, kh * groups, groups, pad[r],
+                            window, total);
+                }
             }
         });
     }
@@ -692,6 +734,11 @@ public final class JavaForward implements ForwardPass {
         long target = (long) workers.threads() * splitUnitsPerThread;
         long wanted = (target + base - 1) / base;
         return (int) Math.max(1, Math.min(wanted, total / splitSlots));
+    }
+
+    /** For tests: whether the attention runs in the native library where it can; false: the Java paths. */
+    void nativeAttention(boolean on) {
+        this.nativeAttention = on && blockedAttention && attnSoftcap == 0f && NativeAttention.applies(headDim, TILE);
     }
 
     /** For tests: split decode attention into ranges of at least {@code slots} slots, {@code unitsPerThread} a thread. */
