@@ -442,8 +442,10 @@ public final class JavaForward implements ForwardPass {
                 }
             }
         }
+        // with every position's logits asked for, a padding position's are computed as well (as under the engine's
+        // finite mask: every slot weighs the same)
         int padding = 0;
-        for (int r = 0; r < b; r++) {
+        for (int r = 0; r < b && every == null; r++) {
             padding += (int) Math.min(t, Math.max(0, (long) pad[r] - past));
         }
         paddingRows = padding;
@@ -1296,8 +1298,9 @@ public final class JavaForward implements ForwardPass {
      * {@code pad}, {@link #paddingRows}): the rows that hold a token are moved to the front of {@code in} (which the
      * layer does not read again), multiplied, and moved back to their places in {@code y}; a padding row's outputs are
      * zero. No query of a token sees a padding slot, and each column's product has the same bits whatever the other
-     * columns, so the tokens' results do not change (nor what a padding row's own attention or logits are used for:
-     * nothing); two streams of 66 and 38 tokens multiply 104 columns instead of 132.
+     * columns, so the tokens' results do not change; two streams of 66 and 38 tokens multiply 104 columns instead of
+     * 132. Only where the last position's logits are asked for ({@link #run}): {@link #runAll} gives every position's,
+     * a padding position's included.
      */
     private void layerProduct(LinearWeight weight, float[] in, int n, float[] y) {
         if (paddingRows == 0) {
