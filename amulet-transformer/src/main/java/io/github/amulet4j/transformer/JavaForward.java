@@ -1222,6 +1222,9 @@ public final class JavaForward implements ForwardPass {
 
     private void activatePiece(int unit, int pieces) {
         int i = unit / pieces;
+        if (paddingRows > 0 && !holdsToken(i)) {
+            return; // a padding row: the down product leaves it out
+        }
         int from = (unit % pieces) * ACTIVATION_PIECE;
         int len = Math.min(ACTIVATION_PIECE, inter - from);
         if (gpt2) {
