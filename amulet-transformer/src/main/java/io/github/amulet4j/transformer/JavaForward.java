@@ -1231,9 +1231,14 @@ public final class JavaForward implements ForwardPass {
             activate(up, i * upRows + from, len);
         } else {
             int at = i * inter + from;
-            System.arraycopy(up, i * upRows + from, act, at, len);
-            activate(act, at, len);
-            VectorOps.multiply(act, at, up, i * upRows + inter + from, len);
+            int code = activation == Activation.SILU ? NativeExp.SILU
+                    : activation == Activation.GELU_TANH ? NativeExp.GELU_TANH : -1;
+            if (code < 0 || !NativeExp.tryActivateTimes(code, up, i * upRows + from, i * upRows + inter + from,
+                    act, at, len)) {
+                System.arraycopy(up, i * upRows + from, act, at, len);
+                activate(act, at, len);
+                VectorOps.multiply(act, at, up, i * upRows + inter + from, len);
+            }
         }
     }
 
