@@ -311,7 +311,7 @@ public final class JavaForward implements ForwardPass {
         this.embedScale = config.isGemma() ? GemmaConfig.embeddingScale(hidden, config.torchDtype()) : 1f;
         this.activation = Activation.of(config);
         this.blockedAttention = headDim % VectorOps.S.length() == 0;
-        this.nativeAttention = blockedAttention && attnSoftcap == 0f && NativeAttention.applies(headDim, TILE);
+        nativeAttention(true);
         norm1 = new float[layers][];
         norm1Bias = new float[layers][];
         qkvBias = new float[layers][];
@@ -756,7 +756,7 @@ public final class JavaForward implements ForwardPass {
         return (int) Math.max(1, Math.min(wanted, total / splitSlots));
     }
 
-    /** For tests: whether the attention runs in the native library where it can; false: the Java paths. */
+    /** Whether the attention runs in the native library where it can (the default; tests: false, the Java paths). */
     void nativeAttention(boolean on) {
         this.nativeAttention = on && blockedAttention && attnSoftcap == 0f && NativeAttention.applies(headDim, TILE);
     }
