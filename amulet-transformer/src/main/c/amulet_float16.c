@@ -179,19 +179,39 @@ INLINE H_512_T void row_avx512(int bf, int two, const uint16_t *wr, int cols, co
     __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
     int i = 0;
     for (; i + 64 <= cols; i += 64) {
-        __m512 w0 = widen16(bf, _mm256_loadu_si256((const __m256i *) (wr + i)));
-        __m512 w1 = widen16(bf, _mm256_loadu_si256((const __m256i *) (wr + i + 16)));
-        __m512 w2 = widen16(bf, _mm256_loadu_si256((const __m256i *) (wr + i + 32)));
-        __m512 w3 = widen16(bf, _mm256_loadu_si256((const __m256i *) (wr + i + 48)));
-        a0 = _mm512_fmadd_ps(w0, _mm512_loadu_ps(x0 + i), a0);
-        a1 = _mm512_fmadd_ps(w1, _mm512_loadu_ps(x0 + i + 16), a1);
-        a2 = _mm512_fmadd_ps(w2, _mm512_loadu_ps(x0 + i + 32), a2);
-        a3 = _mm512_fmadd_ps(w3, _mm512_loadu_ps(x0 + i + 48), a3);
+        /*
+         * The activations first (in L1), then each weight vector widened once and used for both columns at once:
+         * two columns cost 1.02-1.03x one this way in a whole step's products (C harness), 1.07-1.14x with the
+         * weights widened first and each column's activations loaded beside its fma.
+         */
+        __m512 x00 = _mm512_loadu_ps(x0 + i), x01 = _mm512_loadu_ps(x0 + i + 16), x02 = _mm512_loadu_ps(x0 + i + 32),
+               x03 = _mm512_loadu_ps(x0 + i + 48);
+        __m512 x10 = x00, x11 = x01, x12 = x02, x13 = x03;
         if (two) {
-            b0 = _mm512_fmadd_ps(w0, _mm512_loadu_ps(x1 + i), b0);
-            b1 = _mm512_fmadd_ps(w1, _mm512_loadu_ps(x1 + i + 16), b1);
-            b2 = _mm512_fmadd_ps(w2, _mm512_loadu_ps(x1 + i + 32), b2);
-            b3 = _mm512_fmadd_ps(w3, _mm512_loadu_ps(x1 + i + 48), b3);
+            x10 = _mm512_loadu_ps(x1 + i);
+            x11 = _mm512_loadu_ps(x1 + i + 16);
+            x12 = _mm512_loadu_ps(x1 + i + 32);
+            x13 = _mm512_loadu_ps(x1 + i + 48);
+        }
+        __m512 w0 = widen16(bf, _mm256_loadu_si256((const __m256i *) (wr + i)));
+        a0 = _mm512_fmadd_ps(w0, x00, a0);
+        if (two) {
+            b0 = _mm512_fmadd_ps(w0, x10, b0);
+        }
+        __m512 w1 = widen16(bf, _mm256_loadu_si256((const __m256i *) (wr + i + 16)));
+        a1 = _mm512_fmadd_ps(w1, x01, a1);
+        if (two) {
+            b1 = _mm512_fmadd_ps(w1, x11, b1);
+        }
+        __m512 w2 = widen16(bf, _mm256_loadu_si256((const __m256i *) (wr + i + 32)));
+        a2 = _mm512_fmadd_ps(w2, x02, a2);
+        if (two) {
+            b2 = _mm512_fmadd_ps(w2, x12, b2);
+        }
+        __m512 w3 = widen16(bf, _mm256_loadu_si256((const __m256i *) (wr + i + 48)));
+        a3 = _mm512_fmadd_ps(w3, x03, a3);
+        if (two) {
+            b3 = _mm512_fmadd_ps(w3, x13, b3);
         }
     }
     for (; i < cols; i += 16) {
@@ -621,4 +641,22 @@ JNIEXPORT void JNICALL HALF_JNI(product)(JNIEnv *env, jclass cls, jboolean bf, j
     if (pb) (*env)->ReleasePrimitiveArrayCritical(env, xb, pb, JNI_ABORT);
     if (px) (*env)->ReleasePrimitiveArrayCritical(env, x, px, JNI_ABORT);
     if (pw) (*env)->ReleasePrimitiveArrayCritical(env, w, pw, JNI_ABORT);
+}
+
+/* As product, on weights off the Java heap: w is the address of the first row (a NativeSlab's). */
+JNIEXPORT void JNICALL HALF_JNI(productAt)(JNIEnv *env, jclass cls, jboolean bf, jlong w, jint rows, jint cols,
+                                            jfloatArray x, jshortArray xb, jint xOff, jint xStride, jint n,
+                                            jfloatArray y, jint yOff, jint yStride, jboolean add) {
+    (void) cls;
+    half_init();
+    float *px = (*env)->GetPrimitiveArrayCritical(env, x, NULL);
+    uint16_t *pb = xb == NULL || half_current != H_AVX512BF16 ? NULL : (*env)->GetPrimitiveArrayCritical(env, xb, NULL);
+    float *py = (*env)->GetPrimitiveArrayCritical(env, y, NULL);
+    if (px && py && (xb == NULL || half_current != H_AVX512BF16 || pb)) {
+        half_product_any(half_current, bf ? 1 : 0, (const uint16_t *) (intptr_t) w, rows, cols, px + xOff,
+                         pb ? pb + xOff : NULL, xStride, n, py + yOff, yStride, add ? 1 : 0);
+    }
+    if (py) (*env)->ReleasePrimitiveArrayCritical(env, y, py, 0);
+    if (pb) (*env)->ReleasePrimitiveArrayCritical(env, xb, pb, JNI_ABORT);
+    if (px) (*env)->ReleasePrimitiveArrayCritical(env, x, px, JNI_ABORT);
 }

@@ -771,3 +771,28 @@ JNIEXPORT void JNICALL JNI_FN(product)(JNIEnv *env, jclass cls, jboolean q4, jby
     if (ps) (*env)->ReleasePrimitiveArrayCritical(env, sc, ps, JNI_ABORT);
     if (pw) (*env)->ReleasePrimitiveArrayCritical(env, w, pw, JNI_ABORT);
 }
+
+/*
+ * As product, on weights off the Java heap (WeightPanel's native slabs): w and sc are addresses (NativeSlab), the
+ * activations and results are arrays as before.
+ */
+JNIEXPORT void JNICALL JNI_FN(productAt)(JNIEnv *env, jclass cls, jboolean q4, jlong w, jlong sc, jint rows,
+                                          jint blocks, jbyteArray xq, jfloatArray xd, jfloatArray xs, jint xBlock,
+                                          jint colBlocks, jint n, jfloatArray y, jint yOff, jint yStride,
+                                          jboolean add) {
+    (void) cls;
+    init();
+    int8_t *pq = (*env)->GetPrimitiveArrayCritical(env, xq, NULL);
+    float *pd = (*env)->GetPrimitiveArrayCritical(env, xd, NULL);
+    float *pxs = (*env)->GetPrimitiveArrayCritical(env, xs, NULL);
+    float *py = (*env)->GetPrimitiveArrayCritical(env, y, NULL);
+    if (pq && pd && pxs && py) {
+        product_any(current, q4 ? 1 : 0, (const uint8_t *) (intptr_t) w, (const uint16_t *) (intptr_t) sc, rows,
+                    blocks, pq + (size_t) xBlock * QK, pd + xBlock, pxs + xBlock, colBlocks, n, py + yOff, yStride,
+                    add ? 1 : 0);
+    }
+    if (py) (*env)->ReleasePrimitiveArrayCritical(env, y, py, 0);
+    if (pxs) (*env)->ReleasePrimitiveArrayCritical(env, xs, pxs, JNI_ABORT);
+    if (pd) (*env)->ReleasePrimitiveArrayCritical(env, xd, pd, JNI_ABORT);
+    if (pq) (*env)->ReleasePrimitiveArrayCritical(env, xq, pq, JNI_ABORT);
+}

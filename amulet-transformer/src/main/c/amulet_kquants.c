@@ -605,3 +605,26 @@ JNIEXPORT void JNICALL KQ_JNI(product)(JNIEnv *env, jclass cls, jint format, jby
     if (pq) (*env)->ReleasePrimitiveArrayCritical(env, xq, pq, JNI_ABORT);
     if (pw) (*env)->ReleasePrimitiveArrayCritical(env, w, pw, JNI_ABORT);
 }
+
+/* As product, on weights off the Java heap: w is the address of the first row (a NativeSlab's). */
+JNIEXPORT void JNICALL KQ_JNI(productAt)(JNIEnv *env, jclass cls, jint format, jlong w, jint rows, jint blocks,
+                                          jbyteArray xq, jfloatArray xd, jshortArray xb, jint colBlocks, jint n,
+                                          jfloatArray y, jint yOff, jint yStride, jboolean add) {
+    (void) cls;
+    kq_init();
+    if (format < 0 || format > 2) {
+        return;
+    }
+    int8_t *pq = (*env)->GetPrimitiveArrayCritical(env, xq, NULL);
+    float *pd = (*env)->GetPrimitiveArrayCritical(env, xd, NULL);
+    int16_t *pb = (*env)->GetPrimitiveArrayCritical(env, xb, NULL);
+    float *py = (*env)->GetPrimitiveArrayCritical(env, y, NULL);
+    if (pq && pd && pb && py) {
+        kq_product_any(kq_current, format, (const uint8_t *) (intptr_t) w, rows, blocks, pq, pd, pb, colBlocks, n,
+                       py + yOff, yStride, add ? 1 : 0);
+    }
+    if (py) (*env)->ReleasePrimitiveArrayCritical(env, y, py, 0);
+    if (pb) (*env)->ReleasePrimitiveArrayCritical(env, xb, pb, JNI_ABORT);
+    if (pd) (*env)->ReleasePrimitiveArrayCritical(env, xd, pd, JNI_ABORT);
+    if (pq) (*env)->ReleasePrimitiveArrayCritical(env, xq, pq, JNI_ABORT);
+}

@@ -344,38 +344,55 @@ static void product_interleaved(const uint8_t *w, const uint16_t *sc, int slabRo
  * Groups [g0, g1) of a Q4_0 slab in the row layout (blocks per row: 16 bytes of nibbles each; float16 scales apart)
  * repacked in place into the interleaved layout above. Returns 0, or -1 where no scratch memory was to be had.
  */
-JNIEXPORT jint JNICALL JNI_FN(interleave)(JNIEnv *env, jclass cls, jbyteArray w, jshortArray sc, jint g0, jint g1,
-                                          jint blocks) {
-    (void) cls;
+/* Groups [g0, g1) of 8 rows (quants pw, scales ps) repacked in place; tmp holds one group's bytes and scales. */
+static void interleave_groups(uint8_t *pw, uint16_t *ps, jint g0, jint g1, jint blocks, uint8_t *tmp) {
     size_t groupBytes = (size_t) blocks * GB, groupScales = (size_t) blocks * 8;
-    uint8_t *tmp = malloc(groupBytes + groupScales * 2);
-    if (!tmp) {
-        return -1;
-    }
     uint16_t *tmpScales = (uint16_t *) (tmp + groupBytes);
-    uint8_t *pw = (*env)->GetPrimitiveArrayCritical(env, w, NULL);
-    uint16_t *ps = (*env)->GetPrimitiveArrayCritical(env, sc, NULL);
-    if (pw && ps) {
-        for (jint g = g0; g < g1; g++) {
-            uint8_t *d = pw + (size_t) g * groupBytes;
-            uint16_t *s = ps + (size_t) g * groupScales;
-            memcpy(tmp, d, groupBytes);
-            memcpy(tmpScales, s, groupScales * 2);
-            for (int k = 0; k < blocks; k++) {
-                for (int q = 0; q < 4; q++) {
-                    for (int i = 0; i < 8; i++) {
-                        memcpy(d + (size_t) k * GB + q * 32 + i * 4, tmp + (size_t) i * blocks * 16 + k * 16 + 4 * q,
-                               4);
-                    }
-                }
+    for (jint g = g0; g < g1; g++) {
+        uint8_t *d = pw + (size_t) g * groupBytes;
+        uint16_t *s = ps + (size_t) g * groupScales;
+        memcpy(tmp, d, groupBytes);
+        memcpy(tmpScales, s, groupScales * 2);
+        for (int k = 0; k < blocks; k++) {
+            for (int q = 0; q < 4; q++) {
                 for (int i = 0; i < 8; i++) {
-                    s[(size_t) k * 8 + i] = tmpScales[(size_t) i * blocks + k];
+                    memcpy(d + (size_t) k * GB + q * 32 + i * 4, tmp + (size_t) i * blocks * 16 + k * 16 + 4 * q, 4);
                 }
+            }
+            for (int i = 0; i < 8; i++) {
+                s[(size_t) k * 8 + i] = tmpScales[(size_t) i * blocks + k];
             }
         }
     }
+}
+
+JNIEXPORT jint JNICALL JNI_FN(interleave)(JNIEnv *env, jclass cls, jbyteArray w, jshortArray sc, jint g0, jint g1,
+                                          jint blocks) {
+    (void) cls;
+    uint8_t *tmp = malloc((size_t) blocks * GB + (size_t) blocks * 8 * 2);
+    if (!tmp) {
+        return -1;
+    }
+    uint8_t *pw = (*env)->GetPrimitiveArrayCritical(env, w, NULL);
+    uint16_t *ps = (*env)->GetPrimitiveArrayCritical(env, sc, NULL);
+    if (pw && ps) {
+        interleave_groups(pw, ps, g0, g1, blocks, tmp);
+    }
     if (ps) (*env)->ReleasePrimitiveArrayCritical(env, sc, ps, 0);
     if (pw) (*env)->ReleasePrimitiveArrayCritical(env, w, pw, 0);
+    free(tmp);
+    return 0;
+}
+
+/* As interleave, on a slab off the Java heap (addresses of its quants and scales). */
+JNIEXPORT jint JNICALL JNI_FN(interleaveAt)(JNIEnv *env, jclass cls, jlong w, jlong sc, jint g0, jint g1,
+                                            jint blocks) {
+    (void) env; (void) cls;
+    uint8_t *tmp = malloc((size_t) blocks * GB + (size_t) blocks * 8 * 2);
+    if (!tmp) {
+        return -1;
+    }
+    interleave_groups((uint8_t *) (intptr_t) w, (uint16_t *) (intptr_t) sc, g0, g1, blocks, tmp);
     free(tmp);
     return 0;
 }
@@ -406,4 +423,25 @@ JNIEXPORT void JNICALL JNI_FN(productInterleaved)(JNIEnv *env, jclass cls, jbyte
     if (pq) (*env)->ReleasePrimitiveArrayCritical(env, xq, pq, JNI_ABORT);
     if (ps) (*env)->ReleasePrimitiveArrayCritical(env, sc, ps, JNI_ABORT);
     if (pw) (*env)->ReleasePrimitiveArrayCritical(env, w, pw, JNI_ABORT);
+}
+
+/* As productInterleaved, on a slab off the Java heap (addresses of its quants and scales). */
+JNIEXPORT void JNICALL JNI_FN(productInterleavedAt)(JNIEnv *env, jclass cls, jlong w, jlong sc, jint slabRows,
+                                                     jint first, jint count, jint blocks, jbyteArray xq,
+                                                     jfloatArray xd, jfloatArray xs, jint xBlock, jint colBlocks,
+                                                     jint n, jfloatArray y, jint yOff, jint yStride, jboolean add) {
+    (void) cls;
+    int8_t *pq = (*env)->GetPrimitiveArrayCritical(env, xq, NULL);
+    float *pd = (*env)->GetPrimitiveArrayCritical(env, xd, NULL);
+    float *pxs = (*env)->GetPrimitiveArrayCritical(env, xs, NULL);
+    float *py = (*env)->GetPrimitiveArrayCritical(env, y, NULL);
+    if (pq && pd && pxs && py) {
+        product_interleaved((const uint8_t *) (intptr_t) w, (const uint16_t *) (intptr_t) sc, slabRows, first, count,
+                            blocks, pq + (size_t) xBlock * QK, pd + xBlock, pxs + xBlock, colBlocks, n, py + yOff,
+                            yStride, add ? 1 : 0);
+    }
+    if (py) (*env)->ReleasePrimitiveArrayCritical(env, y, py, 0);
+    if (pxs) (*env)->ReleasePrimitiveArrayCritical(env, xs, pxs, JNI_ABORT);
+    if (pd) (*env)->ReleasePrimitiveArrayCritical(env, xd, pd, JNI_ABORT);
+    if (pq) (*env)->ReleasePrimitiveArrayCritical(env, xq, pq, JNI_ABORT);
 }

@@ -6,6 +6,7 @@ import io.github.amulet4j.formats.checkpoint.ModelConfig;
 import io.github.amulet4j.formats.checkpoint.ModelConfigReader;
 import io.github.amulet4j.formats.checkpoint.TensorStore;
 import io.github.amulet4j.djl.gguf.GgufModel;
+import io.github.amulet4j.djl.tokenizer.HfTokenizer;
 import io.github.amulet4j.djl.model.DjlCausalLm;
 import io.github.amulet4j.djl.model.RuntimeOptions;
 import io.github.amulet4j.generate.BatchingOptions;
@@ -78,6 +79,8 @@ public final class AmuletModel implements AutoCloseable {
      */
     public static AmuletModel load(ModelOptions options) throws IOException {
         Objects.requireNonNull(options, "options");
+        // the tokenizers library loads beside the header, the weights and the tokenizer's JSON (issue 26: cold start)
+        HfTokenizer.preloadLibrary();
         Path folder = ModelFiles.resolve(options, true);
         if (GgufModel.isGguf(folder.toString())) {
             return loadGguf(folder, options);

@@ -198,10 +198,10 @@ public class DecoderLm implements CausalLm {
         return forward.copyNanos();
     }
 
-    /** Bytes the model's weights take, on the device and on the Java heap together (for memory reports). */
+    /** Bytes the model's weights take, on the device, on the Java heap and off it together (for memory reports). */
     public long weightBytes() {
         WeightFootprint f = forward.footprint();
-        return f.deviceBytes() + f.heapBytes();
+        return f.deviceBytes() + f.heapBytes() + f.offHeapBytes();
     }
 
     /**
@@ -234,8 +234,12 @@ public class DecoderLm implements CausalLm {
         return forward.footprint().formats();
     }
 
-    /** Whether the linear layers run as Java Vector API kernels (weights on the Java heap). */
+    /**
+     * Whether the linear layers run in this process on the Java or native kernels (weights on the Java heap or off it
+     * in this process), not on an engine.
+     */
     public boolean linearLayersOnHeap() {
-        return forward.footprint().heapBytes() > 0;
+        WeightFootprint f = forward.footprint();
+        return f.heapBytes() + f.offHeapBytes() > 0;
     }
 }

@@ -10,7 +10,9 @@ import io.github.amulet4j.formats.checkpoint.GemmaConfig;
 import io.github.amulet4j.formats.checkpoint.ModelConfig;
 import io.github.amulet4j.transformer.weights.Kernels;
 import io.github.amulet4j.transformer.weights.QuantizedInput;
+import io.github.amulet4j.transformer.weights.WeightCache;
 import io.github.amulet4j.transformer.weights.WeightMatrix;
+import io.github.amulet4j.transformer.weights.WeightSlabs;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
@@ -42,6 +44,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * one-query paths.
  */
 public final class JavaForward implements ForwardPass {
+
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(JavaForward.class);
 
     private final JavaWeights w;
     private final RowSplitPool workers;
@@ -236,12 +240,38 @@ public final class JavaForward implements ForwardPass {
      */
     public static JavaForward load(ModelConfig config, TensorStore store, String checkpoint, WeightFormat format,
                                    int threads, Kernels kernels, CheckpointTensors.Matrix head) {
+        return load(config, store, checkpoint, format, threads, kernels, head, null);
+    }
+
+    /**
+     * The general form with a weight cache: with the native kernels, the matrices are mapped from {@code cache}'s file
+     * for this checkpoint where one was written, else written into one as they load
+     * ({@link io.github.amulet4j.transformer.weights.WeightSlabs#cached}); null, or the Java kernels: no cache.
+     *
+     * @throws IllegalStateException for {@link Kernels#NATIVE} without the native library
+     */
+    public static JavaForward load(ModelConfig config, TensorStore store, String checkpoint, WeightFormat format,
+                                   int threads, Kernels kernels, CheckpointTensors.Matrix head, WeightCache cache) {
         Kernels resolved = kernels.resolve();
         float[] invFreq = RotaryFrequencies.inverseFrequencies(config);
-        JavaWeights weights = new JavaWeights(config, store, checkpoint, format, head);
+        JavaWeights weights;
         if (resolved == Kernels.NATIVE) {
-            // Q4_0 in the native kernels' layout: rows interleaved by 8, in place (one copy of the weights)
-            weights.interleaveForNativeKernels();
+            // with the native kernels the matrices they multiply live off the heap (one copy, read at their addresses)
+            String settings = "format " + format + ", head " + (head == null ? "none" : head.rows() + "x" + head.cols())
+                    + ", " + config;
+            try {
+                weights = loadOffHeap(config, store, checkpoint, format, head, cache, settings);
+            } catch (WeightSlabs.WeightCacheMismatchException e) {
+                LOG.warn("{}: deleted, the weights are loaded from the checkpoint again", e.getMessage());
+                try {
+                    java.nio.file.Files.deleteIfExists(e.file());
+                } catch (java.io.IOException io) {
+                    LOG.warn("could not delete {}: {}", e.file(), io.toString());
+                }
+                weights = loadOffHeap(config, store, checkpoint, format, head, cache, settings);
+            }
+        } else {
+            weights = new JavaWeights(config, store, checkpoint, format, head, WeightMatrix.Storage.HEAP);
         }
         RowSplitPool workers = new RowSplitPool(threads, "amulet-product");
         try {
@@ -252,6 +282,25 @@ public final class JavaForward implements ForwardPass {
                     resolved == Kernels.NATIVE, kernels.describe(used));
         } catch (RuntimeException | Error e) {
             workers.close(); // a failed load leaves no thread behind
+            throw e;
+        }
+    }
+
+    /** The weights off the heap, their slabs from {@code cache}'s file (mapped or written) or fresh memory. */
+    private static JavaWeights loadOffHeap(ModelConfig config, TensorStore store, String checkpoint,
+                                           WeightFormat format, CheckpointTensors.Matrix head, WeightCache cache,
+                                           String settings) {
+        WeightSlabs slabs = cache == null ? WeightSlabs.anonymous()
+                : WeightSlabs.cached(cache.dir(), store.files(), settings, cache.maxBytes());
+        try {
+            JavaWeights weights = new JavaWeights(config, store, checkpoint, format, head,
+                    WeightMatrix.Storage.nativeIn(slabs));
+            // Q4_0 in the native kernels' layout: rows interleaved by 8, in place (one copy of the weights)
+            weights.interleaveForNativeKernels();
+            slabs.finish();
+            return weights;
+        } catch (RuntimeException | Error e) {
+            slabs.abandon();
             throw e;
         }
     }
@@ -1410,7 +1459,7 @@ public final class JavaForward implements ForwardPass {
 
     @Override
     public WeightFootprint footprint() {
-        return new WeightFootprint(0, w.heapBytes(), w.linearBytes(), w.formats(), Float.BYTES);
+        return new WeightFootprint(0, w.heapBytes(), w.offHeapBytes(), w.linearBytes(), w.formats(), Float.BYTES);
     }
 
     /** Stops the product threads; the weights go with the pass. */

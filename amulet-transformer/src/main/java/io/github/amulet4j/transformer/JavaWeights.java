@@ -16,8 +16,9 @@ import java.util.Set;
 import java.util.stream.Collectors;
 
 /**
- * The weights of one model for {@link JavaForward}, all on the Java heap: every linear weight and the output head as
- * a {@link WeightMatrix} in one {@link WeightFormat} (converted from the checkpoint a few rows at a time, so loading
+ * The weights of one model for {@link JavaForward}: every linear weight and the output head as
+ * a {@link WeightMatrix} in one {@link WeightFormat} (on the Java heap, or off it for the native kernels:
+ * {@link WeightMatrix.Storage}) (converted from the checkpoint a few rows at a time, so loading
  * never holds a float32 copy of a whole matrix beside the weights), the embedding table for lookups (a tied table
  * serves both), and norms, biases and GPT-2's positions as float arrays.
  */
@@ -41,7 +42,10 @@ public final class JavaWeights {
     private final WeightMatrix embedTable;
     /** The format asked for; null: each matrix keeps its checkpoint's ({@link #storedFormat}). */
     private final WeightFormat format;
+    /** Where the matrices live. */
+    private final WeightMatrix.Storage storage;
     private long heapBytes;
+    private long offHeapBytes;
     /** Matrices whose rows are not whole 32-weight blocks, held as F16 instead of the block format. */
     private int fallbacks;
 
@@ -61,7 +65,17 @@ public final class JavaWeights {
      */
     public JavaWeights(ModelConfig config, TensorStore store, String checkpoint, WeightFormat format,
                        CheckpointTensors.Matrix head) {
+        this(config, store, checkpoint, format, head, WeightMatrix.Storage.HEAP);
+    }
+
+    /**
+     * The general form: the matrices held in {@code storage} (off the heap for the native kernels, where they multiply
+     * the format; the classification head and the float vectors always on it).
+     */
+    public JavaWeights(ModelConfig config, TensorStore store, String checkpoint, WeightFormat format,
+                       CheckpointTensors.Matrix head, WeightMatrix.Storage storage) {
         this.format = format;
+        this.storage = storage;
         CheckpointTensors tensors = new CheckpointTensors(config, store, checkpoint);
         positions = tensors.positions();
         List<Layer> ls = new ArrayList<>();
@@ -139,16 +153,20 @@ public final class JavaWeights {
         WeightFormat held = heldAsStored(m);
         WeightMatrix w;
         if (held != null) {
-            w = WeightMatrix.fromStoredBytes(held, m.rows(), m.cols(), m.raw());
+            w = WeightMatrix.fromStoredBytes(held, m.rows(), m.cols(), m.raw(), storage);
         } else {
             WeightFormat f = format == null ? storedFormat(m.dtype()) : format;
             if (!f.fits(m.cols())) {
                 fallbacks++;
                 f = WeightFormat.F16;
             }
-            w = WeightMatrix.of(f, m.rows(), m.cols(), m.reader());
+            w = WeightMatrix.of(f, m.rows(), m.cols(), m.reader(), storage);
         }
-        heapBytes += w.byteSize();
+        if (w.offHeap()) {
+            offHeapBytes += w.byteSize();
+        } else {
+            heapBytes += w.byteSize();
+        }
         return w;
     }
 
@@ -226,6 +244,26 @@ public final class JavaWeights {
     /** Bytes of the weights on the Java heap: the matrices in their formats, the norms, biases and positions as float32. */
     public long heapBytes() {
         return heapBytes;
+    }
+
+    /** Bytes of the matrices held off the Java heap ({@link WeightMatrix.Storage#NATIVE}). */
+    public long offHeapBytes() {
+        return offHeapBytes;
+    }
+
+    /**
+     * Bytes of Java heap the weights of {@code config} need in {@code format} (null: the checkpoint's precision) held
+     * in {@code storage}: none for the matrices off the heap.
+     */
+    public static long heapBytesNeeded(ModelConfig config, TensorStore store, WeightFormat format,
+                                       WeightMatrix.Storage storage) {
+        WeightFormat f = format;
+        if (f == null) {
+            String any = store.names().stream().filter(n -> store.shape(n).length == 2).findFirst()
+                    .orElse(store.names().iterator().next());
+            f = storedFormat(store.dtype(any));
+        }
+        return storage.offHeap(f) ? 0 : bytesNeeded(config, store, format);
     }
 
     /** Bytes of every linear weight and the output head as held. */

@@ -7,6 +7,8 @@ import io.github.amulet4j.transformer.JavaForward;
 import io.github.amulet4j.transformer.JavaHeap;
 import io.github.amulet4j.transformer.JavaWeights;
 import io.github.amulet4j.transformer.VectorSupport;
+import io.github.amulet4j.transformer.weights.Kernels;
+import io.github.amulet4j.transformer.weights.WeightMatrix;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -41,7 +43,10 @@ final class JavaBackend implements Backend {
             }
             return false;
         }
-        long need = JavaWeights.bytesNeeded(config, store, options.weights().format());
+        // with the native kernels the matrices they multiply live off the heap: the heap holds none of them
+        WeightMatrix.Storage storage = options.kernels().resolve() == Kernels.NATIVE
+                ? WeightMatrix.Storage.NATIVE : WeightMatrix.Storage.HEAP;
+        long need = JavaWeights.heapBytesNeeded(config, store, options.weights().format(), storage);
         long free = JavaHeap.free(need);
         if (need > free) {
             String msg = "the weights need " + (need >> 20) + " MiB of Java heap, the JVM allows " + (free >> 20)
@@ -58,7 +63,7 @@ final class JavaBackend implements Backend {
     @Override
     public Loaded load(ModelConfig config, TensorStore store, RuntimeOptions options) {
         JavaForward forward = JavaForward.load(config, store, options.checkpointName(), options.weights().format(),
-                options.effectiveProductThreads(), options.kernels());
+                options.effectiveProductThreads(), options.kernels(), null, options.weightCache());
         try {
             long heap = forward.footprint().heapBytes();
             if (heap >= RELEASE_AFTER_LOAD_BYTES) {
@@ -67,10 +72,11 @@ final class JavaBackend implements Backend {
                 // One collection now lets the heap shrink back.
                 System.gc();
             }
-            LOG.info("loaded {} ({}, {} layers, hidden {}) on cpu as float32, linear layers on the Java kernels (Vector"
-                            + " API), weights {}, {} MiB on the Java heap, {} thread(s) per product; {}",
+            LOG.info("loaded {} ({}, {} layers, hidden {}) on cpu as float32, weights {}, {} MiB on the Java heap, {}"
+                            + " MiB off it, {} thread(s) per product; {}",
                     options.checkpointName(), config.architecture(), config.numLayers(), config.hiddenSize(),
-                    options.weights(), heap >> 20, options.effectiveProductThreads(), forward.kernels());
+                    options.weights(), heap >> 20, forward.footprint().offHeapBytes() >> 20,
+                    options.effectiveProductThreads(), forward.kernels());
             return new Loaded(forward, null);
         } catch (RuntimeException | Error e) {
             forward.close();

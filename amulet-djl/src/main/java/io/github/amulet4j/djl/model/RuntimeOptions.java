@@ -5,6 +5,7 @@ import io.github.amulet4j.transformer.VectorSupport;
 import ai.djl.Device;
 import ai.djl.ndarray.types.DataType;
 import io.github.amulet4j.transformer.weights.Kernels;
+import io.github.amulet4j.transformer.weights.WeightCache;
 import io.github.amulet4j.transformer.weights.WeightFormat;
 
 import java.util.Locale;
@@ -37,6 +38,8 @@ public final class RuntimeOptions {
     private final Weights weights;
     private final int prefillChunk;
     private final Kernels kernels;
+    /** Where the native kernels' weights are cached; null: not cached. */
+    private final WeightCache weightCache;
     private final int promptCacheMib;
 
     /** Which code multiplies the linear layers on the CPU. */
@@ -129,6 +132,7 @@ public final class RuntimeOptions {
         this.prefillChunk = b.prefillChunk;
         this.kernels = b.kernels;
         this.promptCacheMib = b.promptCacheMib;
+        this.weightCache = b.weightCache;
     }
 
     /** Float32 on the CPU with a KV cache. */
@@ -145,7 +149,7 @@ public final class RuntimeOptions {
         return new Builder().device(device).computeType(computeType).useKvCache(useKvCache)
                 .checkpointName(checkpointName).initialCacheCapacity(initialCacheCapacity)
                 .productThreads(productThreads).linearKernel(linearKernel).weights(weights).prefillChunk(prefillChunk)
-                .kernels(kernels).promptCacheMib(promptCacheMib);
+                .kernels(kernels).promptCacheMib(promptCacheMib).weightCache(weightCache);
     }
 
     /** Device the weights and caches live on ({@link Device#cpu()} by default). */
@@ -202,6 +206,19 @@ public final class RuntimeOptions {
      */
     public Kernels kernels() {
         return kernels;
+    }
+
+    /** The system property naming a weight cache folder, the default of {@link #weightCache()} where it is set. */
+    public static final String WEIGHT_CACHE_PROPERTY = "amulet.weightCache";
+
+    /**
+     * Where a checkpoint's weights are cached as the native kernels hold them (with the native kernels only): a
+     * model's first load writes a cache file there, and the next loads map it in place instead of reading and
+     * converting the checkpoint (the user guide's "Cold start"); null: no cache (the default, unless the system
+     * property {@value #WEIGHT_CACHE_PROPERTY} names a folder, as the {@code amulet} launcher does).
+     */
+    public WeightCache weightCache() {
+        return weightCache;
     }
 
     /**
@@ -381,13 +398,13 @@ public final class RuntimeOptions {
                 && r.initialCacheCapacity == initialCacheCapacity && r.productThreads == productThreads
                 && r.linearKernel == linearKernel && r.weights == weights
                 && r.prefillChunk == prefillChunk && r.kernels == kernels
-                && r.promptCacheMib == promptCacheMib;
+                && r.promptCacheMib == promptCacheMib && Objects.equals(r.weightCache, weightCache);
     }
 
     @Override
     public int hashCode() {
         return Objects.hash(device, computeType, useKvCache, checkpointName, initialCacheCapacity, productThreads,
-                linearKernel, weights, prefillChunk, kernels, promptCacheMib);
+                linearKernel, weights, prefillChunk, kernels, promptCacheMib, weightCache);
     }
 
     @Override
@@ -396,7 +413,7 @@ public final class RuntimeOptions {
                 + ", checkpointName=" + checkpointName + ", initialCacheCapacity=" + initialCacheCapacity
                 + ", productThreads=" + (productThreads == 0 ? "auto" : productThreads) + ", linearKernel=" + linearKernel + ", weights=" + weights
                 + ", prefillChunk=" + prefillChunk + ", kernels=" + kernels
-                + ", promptCacheMib=" + promptCacheMib + "]";
+                + ", promptCacheMib=" + promptCacheMib + ", weightCache=" + weightCache + "]";
     }
 
     /** Builder for {@link RuntimeOptions}; every setter validates its argument. */
@@ -412,8 +429,21 @@ public final class RuntimeOptions {
         private int prefillChunk = DEFAULT_PREFILL_CHUNK;
         private Kernels kernels = Kernels.AUTO;
         private int promptCacheMib = DEFAULT_PROMPT_CACHE_MIB;
+        private WeightCache weightCache = defaultWeightCache();
 
         private Builder() {
+        }
+
+        /** The folder of {@value #WEIGHT_CACHE_PROPERTY}, or null. */
+        private static WeightCache defaultWeightCache() {
+            String dir = System.getProperty(WEIGHT_CACHE_PROPERTY, "").trim();
+            return dir.isEmpty() ? null : WeightCache.in(java.nio.file.Path.of(dir));
+        }
+
+        /** Where the native kernels' weights are cached (null: not cached; see {@link RuntimeOptions#weightCache()}). */
+        public Builder weightCache(WeightCache weightCache) {
+            this.weightCache = weightCache;
+            return this;
         }
 
         public Builder device(Device device) {

@@ -411,7 +411,7 @@ final class TransformerForward implements ForwardPass {
 
     @Override
     public WeightFootprint footprint() {
-        return new WeightFootprint(w.engineBytes(), 0, w.linearBytes(), "", type.getNumOfBytes());
+        return new WeightFootprint(w.engineBytes(), 0, 0, w.linearBytes(), "", type.getNumOfBytes());
     }
 
     /** Stops the product threads and frees the weights. */

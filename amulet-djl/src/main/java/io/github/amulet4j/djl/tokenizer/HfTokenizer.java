@@ -61,6 +61,31 @@ public final class HfTokenizer implements TextTokenizer, AutoCloseable {
                 file, idToToken.length, config.bosToken(), addBos, declared, postProcessor);
     }
 
+    /** Whether {@link #preloadLibrary} has started. */
+    private static final java.util.concurrent.atomic.AtomicBoolean PRELOADING =
+            new java.util.concurrent.atomic.AtomicBoolean();
+
+    /**
+     * Starts loading the tokenizers library (DJL's native code) on a daemon thread of its own, once per JVM, so that a
+     * model's load does not wait for it after building the tokenizer's JSON: on loading, DJL's library extracts its
+     * native code and asks for a CUDA runtime (0.25-0.35 s on a machine with a CUDA toolkit and no GPU). A failure is
+     * left for the tokenizer's own load to report.
+     */
+    public static void preloadLibrary() {
+        if (!PRELOADING.compareAndSet(false, true)) {
+            return;
+        }
+        Thread t = new Thread(() -> {
+            try {
+                ai.djl.huggingface.tokenizers.jni.LibUtils.checkStatus();
+            } catch (RuntimeException | LinkageError e) {
+                LOG.debug("tokenizers library not preloaded: {}", e.toString());
+            }
+        }, "amulet-tokenizer-library");
+        t.setDaemon(true);
+        t.start();
+    }
+
     /**
      * Loads {@code tokenizer.json} and the optional {@code tokenizer_config.json} / {@code chat_template.jinja}
      * of a model folder.

@@ -250,6 +250,11 @@ public final class SafetensorsFile implements TensorStore {
     }
 
     /** The file this store reads. */
+    @Override
+    public java.util.List<Path> files() {
+        return java.util.List.of(file);
+    }
+
     public Path file() {
         return file;
     }

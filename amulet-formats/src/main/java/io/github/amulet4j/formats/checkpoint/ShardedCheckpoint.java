@@ -100,6 +100,14 @@ public final class ShardedCheckpoint implements TensorStore {
     }
 
     /** The index file. */
+    @Override
+    public java.util.List<Path> files() {
+        java.util.List<Path> all = new java.util.ArrayList<>();
+        all.add(indexFile);
+        shards.values().forEach(f -> all.add(f.file()));
+        return java.util.List.copyOf(all);
+    }
+
     public Path indexFile() {
         return indexFile;
     }

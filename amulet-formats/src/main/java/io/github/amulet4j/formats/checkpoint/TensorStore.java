@@ -1,6 +1,8 @@
 package io.github.amulet4j.formats.checkpoint;
 
 import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.util.List;
 import java.util.Set;
 
 /**
@@ -63,6 +65,14 @@ public interface TensorStore extends AutoCloseable {
      */
     default void readRawRows(String name, long firstRow, int rowCount, ByteBuffer dst) {
         throw new UnsupportedOperationException(this + " does not read the stored bytes of '" + name + "'");
+    }
+
+    /**
+     * The files the tensors are read from (a cache of weights converted from them is keyed by these files' identity);
+     * empty for a store that has none (tensors in memory), whose weights are never cached. This default: none.
+     */
+    default List<Path> files() {
+        return List.of();
     }
 
     @Override

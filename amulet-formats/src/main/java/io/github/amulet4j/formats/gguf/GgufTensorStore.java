@@ -363,6 +363,11 @@ public final class GgufTensorStore implements TensorStore {
     }
 
     @Override
+    public java.util.List<java.nio.file.Path> files() {
+        return java.util.List.of(file.path());
+    }
+
+    @Override
     public void close() {
         synchronized (this) {
             wholeName = null;

@@ -51,4 +51,8 @@ public final class KQuantKernels {
 
     static native void product(int format, byte[] w, int wOff, int rows, int blocks, byte[] xq, float[] xd,
                                short[] xb, int colBlocks, int n, float[] y, int yOff, int yStride, boolean add);
+
+    /** As {@link #product}, on weights off the heap: {@code w} is the address of the run's first row. */
+    static native void productAt(int format, long w, int rows, int blocks, byte[] xq, float[] xd, short[] xb,
+                                 int colBlocks, int n, float[] y, int yOff, int yStride, boolean add);
 }

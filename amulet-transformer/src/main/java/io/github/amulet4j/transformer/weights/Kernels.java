@@ -5,7 +5,7 @@ import java.util.Locale;
 /**
  * Which kernels multiply the weights: {@link #JAVA} (the Vector API kernels, every format), {@link #NATIVE} (the C
  * kernels of {@link NativeKernels}, {@link NativeFloat16Kernels} and {@link KQuantKernels} for every product in Q8_0,
- * Q4_0, F16, BF16, Q4_K, Q5_K and Q6_K, prefill and decode steps of any width, each column's result the one it gets
+ * Q4_0, F32, F16, BF16, Q4_K, Q5_K and Q6_K, prefill and decode steps of any width, each column's result the one it gets
  * alone; the Java ones for the other formats) or
  * {@link #AUTO} (native where the library is loaded and has a SIMD variant for this CPU, else Java).
  */
@@ -59,7 +59,7 @@ public enum Kernels {
         }
         if (!NativeKernels.supports(format)) {
             return "Java kernels (" + asked + " native, variant " + NativeKernels.variantName() + ", but it multiplies "
-                    + "Q8_0, Q4_0, F16, BF16 and the K-quants only, not " + format + ")";
+                    + "Q8_0, Q4_0, F32, F16, BF16 and the K-quants only, not " + format + ")";
         }
         return "native kernels " + NativeKernels.variantName(format) + " (" + asked + ") for " + format
                 + " products (prefill and decode)"

@@ -65,4 +65,8 @@ final class NativeFloat16Kernels {
 
     static native void product(boolean bf16, byte[] w, int wOff, int rows, int cols, float[] x, short[] xb, int xOff,
                                int xStride, int n, float[] y, int yOff, int yStride, boolean add);
+
+    /** As {@link #product}, on weights off the heap: {@code w} is the address of the run's first row. */
+    static native void productAt(boolean bf16, long w, int rows, int cols, float[] x, short[] xb, int xOff, int xStride,
+                                 int n, float[] y, int yOff, int yStride, boolean add);
 }

@@ -118,17 +118,22 @@ public final class NativeKernels {
 
     /**
      * The format kinds the native kernels of this library multiply: Q8_0 and Q4_0 (these kernels), F16 and BF16
-     * ({@link NativeFloat16Kernels}, where linked), Q4_K, Q5_K and Q6_K ({@link KQuantKernels}).
+     * ({@link NativeFloat16Kernels}, where linked), F32 ({@link NativeFloat32Kernels}, where linked), Q4_K, Q5_K and
+     * Q6_K ({@link KQuantKernels}).
      */
     public static boolean supports(WeightFormat format) {
         return format == WeightFormat.Q8_0 || format == WeightFormat.Q4_0 || KQuantKernels.supports(format)
-                || (format == WeightFormat.F16 || format == WeightFormat.BF16) && NativeFloat16Kernels.available();
+                || (format == WeightFormat.F16 || format == WeightFormat.BF16) && NativeFloat16Kernels.available()
+                || format == WeightFormat.F32 && NativeFloat32Kernels.available();
     }
 
     /** The variant that multiplies {@code format}, by name (each kernel family picks its own), e.g. {@code avx512-vnni}. */
     public static String variantName(WeightFormat format) {
         if (format == WeightFormat.F16 || format == WeightFormat.BF16) {
             return NativeFloat16Kernels.variantName();
+        }
+        if (format == WeightFormat.F32) {
+            return NativeFloat32Kernels.variantName();
         }
         return format.superBlocks() ? KQuantKernels.variantName() : variantName();
     }
@@ -162,4 +167,16 @@ public final class NativeKernels {
     static native void productInterleaved(byte[] w, short[] sc, int slabRows, int first, int count, int blocks,
                                           byte[] xq, float[] xd, float[] xs, int xBlock, int colBlocks, int n,
                                           float[] y, int yOff, int yStride, boolean add);
+
+    /** As {@link #product}, on weights off the heap: {@code w} and {@code sc} are the addresses of the run's first row. */
+    static native void productAt(boolean q4, long w, long sc, int rows, int blocks, byte[] xq, float[] xd, float[] xs,
+                                 int xBlock, int colBlocks, int n, float[] y, int yOff, int yStride, boolean add);
+
+    /** As {@link #interleave}, on a slab off the heap (the addresses of its quants and scales). */
+    static native int interleaveAt(long w, long sc, int g0, int g1, int blocks);
+
+    /** As {@link #productInterleaved}, on a slab off the heap (the addresses of its quants and scales). */
+    static native void productInterleavedAt(long w, long sc, int slabRows, int first, int count, int blocks, byte[] xq,
+                                            float[] xd, float[] xs, int xBlock, int colBlocks, int n, float[] y,
+                                            int yOff, int yStride, boolean add);
 }

@@ -5,8 +5,9 @@ import java.nio.ByteOrder;
 import java.util.Objects;
 
 /**
- * A weight matrix {@code [rows, cols]} in one {@link WeightFormat}, held on the Java heap: converted here from
- * float32 ({@link #of}) or copied from raw GGUF rows ({@link #wrap}). Matrices of more than {@value #SPLIT_COLS}
+ * A weight matrix {@code [rows, cols]} in one {@link WeightFormat}, held on the Java heap for the Java kernels or off
+ * it for the native ones ({@link Storage}): converted here from float32 ({@link #of}) or copied from raw GGUF rows
+ * ({@link #wrap}, {@link #fromStoredBytes}). Matrices of more than {@value #SPLIT_COLS}
  * columns are kept as panels of {@value #PANEL_COLS} columns ({@code [panel][row][column]}), so that a product
  * streams one panel's rows while that panel's slice of the activations stays in the L1 cache (two activation
  * columns of 4,864 floats did not fit beside the weights' stream: two-column products of such rows ran at a third of
@@ -31,18 +32,66 @@ public final class WeightMatrix {
     private final int cols;
     private final int rowBytes;
     private final WeightPanel[] panels;
+    private final boolean offHeap;
+
+    /**
+     * Where a matrix's bytes live: on the Java heap, where the Java kernels read them (and the native ones too), or off
+     * it ({@link NativeSlab}), where only the native kernels read them, so that the collector sizes the heap without
+     * the weights. {@link #NATIVE} applies to the formats the native kernels multiply ({@link NativeKernels#supports})
+     * where the library is loaded; a matrix of any other format is held on the heap.
+     */
+    public static final class Storage {
+        /** On the Java heap. */
+        public static final Storage HEAP = new Storage(null);
+        /** Off the Java heap in fresh memory, for the native kernels, where they multiply the format. */
+        public static final Storage NATIVE = new Storage(WeightSlabs.anonymous());
+
+        /** Where the slabs off the heap come from; null on the heap. */
+        private final WeightSlabs slabs;
+
+        private Storage(WeightSlabs slabs) {
+            this.slabs = slabs;
+        }
+
+        /** Off the Java heap, the slabs from {@code slabs} (e.g. a weight cache file). */
+        public static Storage nativeIn(WeightSlabs slabs) {
+            return new Storage(Objects.requireNonNull(slabs, "slabs"));
+        }
+
+        /** Whether a matrix of {@code format} is held off the heap with this storage. */
+        public boolean offHeap(WeightFormat format) {
+            return slabs != null && NativeKernels.supports(format) && NativeKernels.available();
+        }
+
+        /** The slabs of a matrix of {@code format}: null on the heap. */
+        WeightSlabs slabsFor(WeightFormat format) {
+            return offHeap(format) ? slabs : null;
+        }
+
+        @Override
+        public String toString() {
+            return slabs == null ? "heap" : "off the heap (" + slabs + ")";
+        }
+    }
 
     private WeightMatrix(WeightFormat format, int rows, int cols, int maxSlabBytes) {
+        this(format, rows, cols, maxSlabBytes, null);
+    }
+
+    /** A matrix on the heap ({@code slabs} null) or off it, its slabs from {@code slabs}. */
+    private WeightMatrix(WeightFormat format, int rows, int cols, int maxSlabBytes, WeightSlabs slabs) {
         this.format = format;
         this.rows = rows;
         this.cols = cols;
         this.rowBytes = Math.toIntExact(format.rowBytes(cols));
+        this.offHeap = slabs != null;
         // K-quant rows are never split: their native kernels read 8-bit activations, which stay in L1 whole
         int width = cols > SPLIT_COLS && !format.superBlocks() ? PANEL_COLS : cols;
         int n = (cols + width - 1) / width;
         this.panels = new WeightPanel[n];
         for (int p = 0; p < n; p++) {
-            panels[p] = new WeightPanel(format, rows, p * width, Math.min(width, cols - p * width), maxSlabBytes);
+            panels[p] = new WeightPanel(format, rows, p * width, Math.min(width, cols - p * width), maxSlabBytes,
+                    slabs);
         }
     }
 
@@ -109,8 +158,19 @@ public final class WeightMatrix {
         return of(format, values, rows, cols, MAX_SLAB_BYTES);
     }
 
+    /** {@link #of(WeightFormat, float[], int, int)} held in {@code storage}. */
+    public static WeightMatrix of(WeightFormat format, float[] values, int rows, int cols, Storage storage) {
+        return of(format, values, rows, cols, MAX_SLAB_BYTES, storage);
+    }
+
     /** {@link #of(WeightFormat, float[], int, int)} with slabs of at most {@code maxSlabBytes} (whole rows). */
     static WeightMatrix of(WeightFormat format, float[] values, int rows, int cols, int maxSlabBytes) {
+        return of(format, values, rows, cols, maxSlabBytes, Storage.HEAP);
+    }
+
+    /** {@link #of(WeightFormat, float[], int, int)} with slabs of at most {@code maxSlabBytes}, in {@code storage}. */
+    static WeightMatrix of(WeightFormat format, float[] values, int rows, int cols, int maxSlabBytes,
+                           Storage storage) {
         Objects.requireNonNull(format, "format");
         Objects.requireNonNull(values, "values");
         checkShape(format, rows, cols);
@@ -118,7 +178,8 @@ public final class WeightMatrix {
             throw new IllegalArgumentException(values.length + " values for [" + rows + ", " + cols + "]");
         }
         // the values are already in memory: chunks of about a million of them
-        return build(format, rows, cols, maxSlabBytes, 1 << 20, (first, count) -> new Chunk(values, first * cols));
+        return build(format, rows, cols, maxSlabBytes, storage, 1 << 20,
+                (first, count) -> new Chunk(values, first * cols));
     }
 
     /**
@@ -143,15 +204,25 @@ public final class WeightMatrix {
      * @throws IllegalStateException    when the JVM refuses the heap, naming the option to raise
      */
     public static WeightMatrix of(WeightFormat format, int rows, int cols, RowReader reader) {
-        return of(format, rows, cols, reader, MAX_SLAB_BYTES);
+        return of(format, rows, cols, reader, MAX_SLAB_BYTES, Storage.HEAP);
+    }
+
+    /** {@link #of(WeightFormat, int, int, RowReader)} held in {@code storage}. */
+    public static WeightMatrix of(WeightFormat format, int rows, int cols, RowReader reader, Storage storage) {
+        return of(format, rows, cols, reader, MAX_SLAB_BYTES, storage);
     }
 
     /** {@link #of(WeightFormat, int, int, RowReader)} with slabs of at most {@code maxSlabBytes} (whole rows). */
     static WeightMatrix of(WeightFormat format, int rows, int cols, RowReader reader, int maxSlabBytes) {
+        return of(format, rows, cols, reader, maxSlabBytes, Storage.HEAP);
+    }
+
+    private static WeightMatrix of(WeightFormat format, int rows, int cols, RowReader reader, int maxSlabBytes,
+                                   Storage storage) {
         Objects.requireNonNull(format, "format");
         Objects.requireNonNull(reader, "reader");
         checkShape(format, rows, cols);
-        return build(format, rows, cols, maxSlabBytes, READ_CHUNK_VALUES, (first, count) -> {
+        return build(format, rows, cols, maxSlabBytes, storage, READ_CHUNK_VALUES, (first, count) -> {
             // a per-thread buffer, as fromStoredBytes's: a new one a chunk was garbage as large as the matrices
             // converted, and the chunks in use at each young collection were promoted and piled up in the old
             // generation (an 8B Q4_K_M file, whose mixed q/k/v are converted: 2.4 GiB resident above the weights)
@@ -190,14 +261,33 @@ public final class WeightMatrix {
      * @throws IllegalStateException    when the JVM refuses the heap, naming the option to raise
      */
     public static WeightMatrix fromStoredBytes(WeightFormat format, int rows, int cols, RawReader reader) {
-        return fromStoredBytes(format, rows, cols, reader, MAX_SLAB_BYTES);
+        return fromStoredBytes(format, rows, cols, reader, MAX_SLAB_BYTES, Storage.HEAP);
+    }
+
+    /**
+     * {@link #fromStoredBytes(WeightFormat, int, int, RawReader)} held in {@code storage}: off the heap, the rows are
+     * read into a direct buffer and copied (Q8_0/Q4_0 blocks split into quants and scales) and checked by the native
+     * library, nothing passing through the heap.
+     */
+    public static WeightMatrix fromStoredBytes(WeightFormat format, int rows, int cols, RawReader reader,
+                                               Storage storage) {
+        return fromStoredBytes(format, rows, cols, reader, MAX_SLAB_BYTES, storage);
     }
 
     /** {@link #fromStoredBytes(WeightFormat, int, int, RawReader)} with slabs of at most {@code maxSlabBytes}. */
     static WeightMatrix fromStoredBytes(WeightFormat format, int rows, int cols, RawReader reader, int maxSlabBytes) {
+        return fromStoredBytes(format, rows, cols, reader, maxSlabBytes, Storage.HEAP);
+    }
+
+    static WeightMatrix fromStoredBytes(WeightFormat format, int rows, int cols, RawReader reader, int maxSlabBytes,
+                                        Storage storage) {
         Objects.requireNonNull(format, "format");
         Objects.requireNonNull(reader, "reader");
+        Objects.requireNonNull(storage, "storage");
         checkShape(format, rows, cols);
+        if (storage.offHeap(format)) {
+            return storedOffHeap(format, rows, cols, reader, maxSlabBytes, storage.slabsFor(format));
+        }
         WeightMatrix m = new WeightMatrix(format, rows, cols, maxSlabBytes);
         inChunks(rows, Math.max(1, Math.min(rows, (1 << 20) / m.rowBytes)), (first, count) -> {
             // a per-thread buffer: a new MiB a chunk was as much garbage as the weights (and young collections with it)
@@ -223,6 +313,50 @@ public final class WeightMatrix {
     /** The per-thread buffer of {@link #fromStoredBytes}. */
     private static final ThreadLocal<ByteBuffer> RAW_CHUNK = ThreadLocal.withInitial(() -> ByteBuffer.allocate(0));
 
+    /** The per-thread direct buffer of {@link #storedOffHeap}, and its address. */
+    private static final ThreadLocal<ByteBuffer> DIRECT_CHUNK =
+            ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(0));
+
+    /** {@link #fromStoredBytes} off the heap: each chunk of rows read into a direct buffer, stored by the library. */
+    private static WeightMatrix storedOffHeap(WeightFormat format, int rows, int cols, RawReader reader,
+                                              int maxSlabBytes, WeightSlabs slabs) {
+        WeightMatrix m = new WeightMatrix(format, rows, cols, maxSlabBytes, slabs);
+        if (slabs.prefilled()) {
+            return m; // a weight cache's slabs: the rows are there already
+        }
+        inChunks(rows, Math.max(1, Math.min(rows, (1 << 20) / m.rowBytes)), (first, count) -> {
+            ByteBuffer chunk = DIRECT_CHUNK.get();
+            if (chunk.capacity() < count * m.rowBytes) {
+                chunk = ByteBuffer.allocateDirect(Math.max(count * m.rowBytes, 1 << 20)).order(ByteOrder.LITTLE_ENDIAN);
+                DIRECT_CHUNK.set(chunk);
+            }
+            chunk.clear().limit(count * m.rowBytes);
+            reader.read(first, count, chunk);
+            if (chunk.position() != chunk.limit()) {
+                throw new IllegalStateException("rows " + first + "+" + count + ": the reader gave " + chunk.position()
+                        + " bytes, " + chunk.limit() + " expected");
+            }
+            long base = NativeSlab.address(chunk);
+            for (WeightPanel p : m.panels) {
+                for (int r = first; r < first + count; ) {
+                    // a run of rows within one slab
+                    int end = Math.min(first + count, (r / p.rowsPerSlab + 1) * p.rowsPerSlab);
+                    int bad = p.storeOffHeap(r, end - r, base + (long) (r - first) * m.rowBytes, m.rowBytes,
+                            m.pieceOffset(p));
+                    if (bad >= 0) {
+                        // the message names the row and the weight or block
+                        int i = r - first + bad;
+                        RawRowCheck.check(format, chunk, i * m.rowBytes, cols, first + i);
+                        throw new IllegalArgumentException("row " + (first + i) + ": not finite");
+                    }
+                    r = end;
+                }
+            }
+            java.lang.ref.Reference.reachabilityFence(chunk);
+        });
+        return m;
+    }
+
     /** Most values a {@link RowReader} is asked for at once (1 MiB of float32: no humongous objects for G1). */
     public static final int READ_CHUNK_VALUES = 1 << 18;
 
@@ -236,9 +370,13 @@ public final class WeightMatrix {
         Chunk rows(int first, int count);
     }
 
-    private static WeightMatrix build(WeightFormat format, int rows, int cols, int maxSlabBytes, int chunkValues,
-                                      ChunkSource source) {
-        WeightMatrix m = new WeightMatrix(format, rows, cols, maxSlabBytes);
+    private static WeightMatrix build(WeightFormat format, int rows, int cols, int maxSlabBytes, Storage storage,
+                                      int chunkValues, ChunkSource source) {
+        WeightSlabs slabs = storage.slabsFor(format);
+        WeightMatrix m = new WeightMatrix(format, rows, cols, maxSlabBytes, slabs);
+        if (slabs != null && slabs.prefilled()) {
+            return m; // a weight cache's slabs: the rows are there already
+        }
         // converted in chunks of rows on every core (a 8B model's load is mostly this conversion); each row is encoded
         // in the GGUF layout into the chunk's row buffer, then stored panel by panel
         inChunks(rows, Math.max(1, Math.min(rows, chunkValues / cols)), (first, count) -> {
@@ -292,6 +430,11 @@ public final class WeightMatrix {
     /** Bytes the weights occupy. */
     public long byteSize() {
         return (long) rowBytes * rows;
+    }
+
+    /** Whether the weights live off the Java heap, where only the native kernels read them ({@link Storage}). */
+    public boolean offHeap() {
+        return offHeap;
     }
 
     /** Bytes of one row in the GGUF block layout ({@link #copyRow}). */
@@ -388,6 +531,10 @@ public final class WeightMatrix {
     }
 
     private void requireRowLayout() {
+        if (offHeap) {
+            throw new IllegalStateException(this + " lives off the Java heap for the native kernels: the Java kernels "
+                    + "read heap arrays (multiply it with multiply(QuantizedInput, ...))");
+        }
         if (interleaved()) {
             throw new IllegalStateException(this + " is interleaved for the native kernels: the Java kernels read "
                     + "the row layout (multiply it with multiply(QuantizedInput, ...))");
@@ -396,8 +543,8 @@ public final class WeightMatrix {
 
     /**
      * Whether {@link #multiply(QuantizedInput, float[], int, int)} can multiply {@code n} columns with the native
-     * kernels: the library is loaded, the format is one they take ({@link NativeKernels#supports}: Q8_0, Q4_0, F16,
-     * BF16, Q4_K, Q5_K, Q6_K) and {@code n} is at least 1. Any number of columns: the kernels tile them (pairs of
+     * kernels: the library is loaded, the format is one they take ({@link NativeKernels#supports}: Q8_0, Q4_0, F32,
+     * F16, BF16, Q4_K, Q5_K, Q6_K) and {@code n} is at least 1. Any number of columns: the kernels tile them (pairs of
      * columns over blocks of rows, or from 16 columns tiles of rows x columns with AVX-512), and every column's result is bit for bit
      * the one it gets alone, whatever the columns beside it and whatever the row range.
      */
@@ -422,6 +569,12 @@ public final class WeightMatrix {
         if ((long) n * cols > x.length) {
             throw new IllegalArgumentException("x holds " + x.length + " values, " + n + " columns need "
                     + (long) n * cols);
+        }
+        if (format == WeightFormat.F32) {
+            // F32: the activations stay float32 (copied)
+            into.ensureFloats(n, cols, false);
+            System.arraycopy(x, 0, into.floats, 0, n * cols);
+            return;
         }
         if (float16()) {
             // F16/BF16: the activations stay float32 (copied), rounded to bf16 where BF16 uses vdpbf16ps
@@ -471,11 +624,18 @@ public final class WeightMatrix {
                 r = end;
             }
         }
+        // the slabs off the heap stay mapped until the kernels have returned
+        java.lang.ref.Reference.reachabilityFence(this);
     }
 
     /** Rows {@code [r, end)} of panel {@code p} (in one slab) times the {@code n} columns of {@code q}. */
     private void nativeRun(WeightPanel p, boolean add, QuantizedInput q, int n, float[] y, int r, int end) {
-        if (float16()) {
+        if (offHeap) {
+            nativeRunOffHeap(p, add, q, n, y, r, end);
+        } else if (format == WeightFormat.F32) {
+            NativeFloat32Kernels.product(p.data(r), p.offset(r), end - r, p.cols, q.floats, p.first, cols, n, y, r,
+                    rows, add);
+        } else if (float16()) {
             boolean bf = format == WeightFormat.BF16;
             NativeFloat16Kernels.product(bf, p.data(r), p.offset(r), end - r, p.cols, q.floats,
                     bf && q.rounded ? q.bf16 : null, p.first, cols, n, y, r, rows, add);
@@ -492,6 +652,26 @@ public final class WeightMatrix {
         }
     }
 
+    /** {@link #nativeRun} on slabs off the heap, at their addresses. */
+    private void nativeRunOffHeap(WeightPanel p, boolean add, QuantizedInput q, int n, float[] y, int r, int end) {
+        if (format == WeightFormat.F32) {
+            NativeFloat32Kernels.productAt(p.address(r), end - r, p.cols, q.floats, p.first, cols, n, y, r, rows, add);
+        } else if (float16()) {
+            boolean bf = format == WeightFormat.BF16;
+            NativeFloat16Kernels.productAt(bf, p.address(r), end - r, p.cols, q.floats,
+                    bf && q.rounded ? q.bf16 : null, p.first, cols, n, y, r, rows, add);
+        } else if (p.interleaved()) {
+            int slab = r / p.rowsPerSlab * p.rowsPerSlab;
+            NativeKernels.productInterleavedAt(p.slabAddress(r), p.scaleSlabAddress(r), p.slabRows(r), r - slab,
+                    end - r, p.blocks, q.quants, q.scales, q.sums, p.first / WeightFormat.BLOCK,
+                    cols / WeightFormat.BLOCK, n, y, r, rows, add);
+        } else {
+            NativeKernels.productAt(format == WeightFormat.Q4_0, p.address(r), p.scaleAddress(r), end - r, p.blocks,
+                    q.quants, q.scales, q.sums, p.first / WeightFormat.BLOCK, cols / WeightFormat.BLOCK, n, y, r, rows,
+                    add);
+        }
+    }
+
     /** The K-quant product: one panel (never split), slab by slab. */
     private void multiplySuperBlocks(QuantizedInput q, float[] y, int from, int to) {
         WeightPanel p = panels[0];
@@ -499,16 +679,22 @@ public final class WeightMatrix {
         int colBlocks = cols / WeightFormat.SUPER_BLOCK;
         for (int r = from; r < to; ) {
             int end = Math.min(to, (r / p.rowsPerSlab + 1) * p.rowsPerSlab);
-            KQuantKernels.product(code, p.data(r), p.offset(r), end - r, p.blocks, q.quants, q.scales, q.partSums,
-                    colBlocks, q.columns, y, r, rows, false);
+            if (offHeap) {
+                KQuantKernels.productAt(code, p.address(r), end - r, p.blocks, q.quants, q.scales, q.partSums,
+                        colBlocks, q.columns, y, r, rows, false);
+            } else {
+                KQuantKernels.product(code, p.data(r), p.offset(r), end - r, p.blocks, q.quants, q.scales, q.partSums,
+                        colBlocks, q.columns, y, r, rows, false);
+            }
             r = end;
         }
+        java.lang.ref.Reference.reachabilityFence(this);
     }
 
     private void requireNative(int n) {
         if (!nativeProduct(n)) {
             throw new IllegalStateException("the native kernels cannot multiply " + n + " column(s) of " + format
-                    + (NativeKernels.available() ? " (Q8_0, Q4_0, F16, BF16 and the K-quants, 1 column or more)"
+                    + (NativeKernels.available() ? " (Q8_0, Q4_0, F32, F16, BF16 and the K-quants, 1 column or more)"
                     : ": " + NativeKernels.unavailableReason()));
         }
     }

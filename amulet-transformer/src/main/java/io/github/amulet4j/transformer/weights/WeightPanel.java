@@ -3,14 +3,17 @@ package io.github.amulet4j.transformer.weights;
 import java.nio.ByteBuffer;
 
 /**
- * The columns {@code [first, first + cols)} of every row of a {@link WeightMatrix}, on the Java heap: the weights'
- * bytes in {@code byte[]} slabs of whole rows and, for Q8_0/Q4_0, the blocks' float16 scales apart in
- * {@code short[]} slabs, so that a row's quants are one contiguous run (a block's 32 bytes, or 16 bytes of nibbles
- * packed as ggml packs them, one after the other) and its scales another. K-quant rows are ggml's blocks as they are.
+ * The columns {@code [first, first + cols)} of every row of a {@link WeightMatrix}: the weights' bytes in slabs of
+ * whole rows and, for Q8_0/Q4_0, the blocks' float16 scales apart in slabs of their own, so that a row's quants are
+ * one contiguous run (a block's 32 bytes, or 16 bytes of nibbles packed as ggml packs them, one after the other) and
+ * its scales another. K-quant rows are ggml's blocks as they are.
  *
- * <p>Why the heap and not direct buffers: the JDK 17 Vector API loads from arrays at up to twice the speed of its
- * loads from {@code ByteBuffer}s (Q8_0 products 19 against 12 G weights/s per core; see the user guide's "Where the
- * weights live"). Why scales apart: decoding a row's scales from the 34-byte blocks cost a third of the Q8_0 kernel.
+ * <p>The slabs live on the Java heap ({@code byte[]} and {@code short[]}) for the Java kernels, or off it
+ * ({@link NativeSlab}, {@link WeightMatrix.Storage#NATIVE}) for the native kernels, which read them at their
+ * addresses. Why the heap for the Java kernels: the JDK 17 Vector API loads from arrays at up to twice the speed of
+ * its loads from {@code ByteBuffer}s (Q8_0 products 19 against 12 G weights/s per core; see the user guide's "Where
+ * the weights live"). Why off it for the native ones: the collector then sizes the heap without the weights. Why
+ * scales apart: decoding a row's scales from the 34-byte blocks cost a third of the Q8_0 kernel.
  */
 final class WeightPanel {
 
@@ -32,12 +35,20 @@ final class WeightPanel {
     /** Rows of a group of the interleaved Q4_0 layout ({@link #interleave}). */
     static final int GROUP = 8;
     private final int rows;
+    /** Heap slabs (null off the heap). */
     private final byte[][] data;
     private final short[][] scales;
+    /** Slabs off the heap (null on it). */
+    private final NativeSlab[] nativeData;
+    private final NativeSlab[] nativeScales;
     /** Whether {@link #interleave} has repacked the Q4_0 rows for the native kernels. */
     private boolean interleaved;
 
-    WeightPanel(WeightFormat format, int rows, int first, int cols, int maxSlabBytes) {
+    /** Whether the slabs came from a weight cache that holds the rows already ({@link WeightSlabs#prefilled}). */
+    private final boolean prefilled;
+
+    /** A panel on the heap ({@code slabs} null) or off it, its slabs from {@code slabs} in row order. */
+    WeightPanel(WeightFormat format, int rows, int first, int cols, int maxSlabBytes, WeightSlabs slabs) {
         this.format = format;
         this.first = first;
         this.cols = cols;
@@ -54,15 +65,32 @@ final class WeightPanel {
         // slabs sized by the row's bytes in the GGUF layout (scales included)
         this.rowsPerSlab = (int) Math.max(1, Math.min(rows, maxSlabBytes / format.rowBytes(cols)));
         int n = (rows + rowsPerSlab - 1) / rowsPerSlab;
-        this.data = new byte[n][];
-        this.scales = scalesApart(format) ? new short[n][] : null;
+        boolean apart = scalesApart(format);
+        boolean offHeap = slabs != null;
+        this.prefilled = offHeap && slabs.prefilled();
+        this.data = offHeap ? null : new byte[n][];
+        this.scales = offHeap || !apart ? null : new short[n][];
+        this.nativeData = offHeap ? new NativeSlab[n] : null;
+        this.nativeScales = offHeap && apart ? new NativeSlab[n] : null;
         for (int s = 0; s < n; s++) {
             int slabRows = Math.min(rowsPerSlab, rows - s * rowsPerSlab);
-            data[s] = allocate((long) slabRows * rowBytes);
-            if (scales != null) {
-                scales[s] = new short[slabRows * blocks + SCALE_PAD];
+            if (offHeap) {
+                nativeData[s] = slabs.next((long) slabRows * rowBytes);
+                if (apart) {
+                    nativeScales[s] = slabs.next(2L * (slabRows * blocks + SCALE_PAD));
+                }
+            } else {
+                data[s] = allocate((long) slabRows * rowBytes);
+                if (apart) {
+                    scales[s] = new short[slabRows * blocks + SCALE_PAD];
+                }
             }
         }
+    }
+
+    /** Whether the slabs live off the Java heap, for the native kernels ({@link NativeSlab}). */
+    boolean offHeap() {
+        return nativeData != null;
     }
 
     /** Whether the format's block scales are held apart from its quants (Q8_0, Q4_0). */
@@ -79,9 +107,29 @@ final class WeightPanel {
         }
     }
 
-    /** The slab that holds row {@code r}'s weights. */
+    /** The heap slab that holds row {@code r}'s weights (the Java kernels'; never called off the heap). */
     byte[] data(int r) {
         return data[r / rowsPerSlab];
+    }
+
+    /** The address of row {@code r}'s weights off the heap. */
+    long address(int r) {
+        return nativeData[r / rowsPerSlab].address + offset(r);
+    }
+
+    /** The address of the first row of the slab off the heap that holds row {@code r}. */
+    long slabAddress(int r) {
+        return nativeData[r / rowsPerSlab].address;
+    }
+
+    /** The address of the scales of the slab off the heap that holds row {@code r} (Q8_0/Q4_0). */
+    long scaleSlabAddress(int r) {
+        return nativeScales[r / rowsPerSlab].address;
+    }
+
+    /** The address of row {@code r}'s scales off the heap (Q8_0/Q4_0). */
+    long scaleAddress(int r) {
+        return scaleSlabAddress(r) + 2L * scaleOffset(r);
     }
 
     /** Byte offset of row {@code r} in {@link #data(int)}. */
@@ -122,13 +170,22 @@ final class WeightPanel {
             throw new IllegalStateException("only a Q4_0 panel in the row layout is interleaved, this one is " + format
                     + (interleaved ? " (interleaved already)" : ""));
         }
-        for (int s = 0; s < data.length; s++) {
-            byte[] d = data[s];
-            short[] sc = scales[s];
+        if (prefilled) {
+            // a weight cache written after this step: its rows are interleaved already
+            interleaved = true;
+            return;
+        }
+        int slabs = offHeap() ? nativeData.length : data.length;
+        for (int s = 0; s < slabs; s++) {
+            int slab = s;
             int groups = slabRows(s * rowsPerSlab) / GROUP;
             // the native library moves the bytes (a Java loop took half a second for a 0.5B model), chunks on all cores
             WeightMatrix.inChunks(groups, 4096, (first, count) -> {
-                if (NativeKernels.interleave(d, sc, first, first + count, blocks) != 0) {
+                int failed = offHeap()
+                        ? NativeKernels.interleaveAt(nativeData[slab].address, nativeScales[slab].address, first,
+                                first + count, blocks)
+                        : NativeKernels.interleave(data[slab], scales[slab], first, first + count, blocks);
+                if (failed != 0) {
                     throw new IllegalStateException("no memory for interleaving a group of " + GROUP + " Q4_0 rows");
                 }
             });
@@ -145,6 +202,10 @@ final class WeightPanel {
     void put(int r, ByteBuffer src, int pos) {
         if (interleaved) {
             throw new IllegalStateException("rows are stored before the panel is interleaved, not after");
+        }
+        if (offHeap()) {
+            putOffHeap(r, src, pos);
+            return;
         }
         byte[] d = data(r);
         int o = offset(r);
@@ -163,8 +224,43 @@ final class WeightPanel {
         }
     }
 
+    /** {@link #put} into the slabs off the heap, through their views. */
+    private void putOffHeap(int r, ByteBuffer src, int pos) {
+        ByteBuffer d = nativeData[r / rowsPerSlab].view();
+        int o = offset(r);
+        switch (format) {
+            case F32, BF16, F16, Q4_K, Q5_K, Q6_K -> d.put(o, src, pos, rowBytes);
+            case Q8_0, Q4_0 -> {
+                ByteBuffer s = nativeScales[r / rowsPerSlab].view();
+                int so = 2 * scaleOffset(r);
+                int quants = format.blockBytes() - 2;
+                for (int k = 0; k < blocks; k++) {
+                    int q = pos + k * format.blockBytes();
+                    s.putShort(so + 2 * k, src.getShort(q));
+                    d.put(o + k * quants, src, q + 2, quants);
+                }
+            }
+        }
+    }
+
+    /**
+     * Stores rows {@code [first, first + count)} off the heap from native memory at {@code src} (GGUF block layout,
+     * whole matrix rows {@code srcStride} bytes apart, this panel's columns {@code pieceOffset} bytes into each), each
+     * row checked as it is copied. Returns the first row (of the {@code count}) with a weight or scale that is
+     * infinite or NaN, or -1. The rows lie in one slab.
+     */
+    int storeOffHeap(int first, int count, long src, int srcStride, int pieceOffset) {
+        long scalesAt = nativeScales == null ? 0 : scaleAddress(first);
+        return NativeSlab.storeRows(NativeSlab.kind(format), src + pieceOffset, srcStride, count, address(first),
+                rowBytes, scalesAt, blocks, format.blockBytes());
+    }
+
     /** Writes row {@code r}'s columns of this panel in the GGUF block layout to {@code dst[pos...]}. */
     void get(int r, ByteBuffer dst, int pos) {
+        if (offHeap()) {
+            getOffHeap(r, dst, pos);
+            return;
+        }
         byte[] d = data(r);
         int o = offset(r);
         switch (format) {
@@ -190,6 +286,39 @@ final class WeightPanel {
                 for (int k = 0; k < blocks; k++) {
                     int q = pos + k * format.blockBytes();
                     dst.putShort(q, s[so + k]);
+                    dst.put(q + 2, d, o + k * quants, quants);
+                }
+            }
+        }
+    }
+
+    /** {@link #get} from the slabs off the heap, through their views. */
+    private void getOffHeap(int r, ByteBuffer dst, int pos) {
+        ByteBuffer d = nativeData[r / rowsPerSlab].view();
+        int o = offset(r);
+        switch (format) {
+            case F32, BF16, F16, Q4_K, Q5_K, Q6_K -> dst.put(pos, d, o, rowBytes);
+            case Q8_0, Q4_0 -> {
+                ByteBuffer s = nativeScales[r / rowsPerSlab].view();
+                int so = scaleOffset(r);
+                int quants = format.blockBytes() - 2;
+                if (grouped(r)) {
+                    // the row's bytes and scales gathered from its group (see interleave)
+                    int i = r % rowsPerSlab % GROUP;
+                    int go = o - i * rowBytes;
+                    int gs = so - i * blocks;
+                    for (int k = 0; k < blocks; k++) {
+                        int q = pos + k * format.blockBytes();
+                        dst.putShort(q, s.getShort(2 * (gs + k * GROUP + i)));
+                        for (int c = 0; c < 4; c++) {
+                            dst.put(q + 2 + 4 * c, d, go + k * 128 + c * 32 + i * 4, 4);
+                        }
+                    }
+                    return;
+                }
+                for (int k = 0; k < blocks; k++) {
+                    int q = pos + k * format.blockBytes();
+                    dst.putShort(q, s.getShort(2 * (so + k)));
                     dst.put(q + 2, d, o + k * quants, quants);
                 }
             }

@@ -34,10 +34,12 @@ class ColumnIndependenceTest {
         int q8q4 = NativeKernels.variant();
         int half = NativeFloat16Kernels.variant();
         int kq = KQuantKernels.variant();
+        int f32 = NativeFloat32Kernels.variant();
         try {
             for (WeightFormat f : nativeFormats()) {
                 NativeVariants.Family family = f.superBlocks() ? NativeVariants.K_QUANTS
                         : f == WeightFormat.F16 || f == WeightFormat.BF16 ? NativeVariants.FLOAT16
+                        : f == WeightFormat.F32 ? NativeVariants.FLOAT32
                         : NativeVariants.Q8_Q4;
                 int supported = family.supported().getAsInt();
                 for (int v = 0; v < family.count(); v++) {
@@ -61,6 +63,7 @@ class ColumnIndependenceTest {
             NativeKernels.selectVariant(q8q4);
             NativeFloat16Kernels.selectVariant(half);
             KQuantKernels.selectVariant(kq);
+            NativeFloat32Kernels.selectVariant(f32);
         }
     }
 

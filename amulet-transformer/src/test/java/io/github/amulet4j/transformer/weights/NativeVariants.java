@@ -22,6 +22,8 @@ final class NativeVariants {
             NativeKernels::selectVariant, NativeKernels::variantName);
     static final Family FLOAT16 = new Family(NativeFloat16Kernels.VARIANTS, NativeFloat16Kernels::supportedVariants,
             NativeFloat16Kernels::selectVariant, NativeFloat16Kernels::variantName);
+    static final Family FLOAT32 = new Family(NativeFloat32Kernels.VARIANTS, NativeFloat32Kernels::supportedVariants,
+            NativeFloat32Kernels::selectVariant, NativeFloat32Kernels::variantName);
     static final Family K_QUANTS = new Family(NativeKernels.VARIANTS, KQuantKernels::supportedVariants,
             KQuantKernels::selectVariant, KQuantKernels::variantName);
 

@@ -29,14 +29,26 @@ class DecodeBenchmarkTest {
     @TempDir
     Path dir;
 
+    /** Every timed method with a KV cache is warmed up on its own prompt, after one stream and two, each once. */
+    @Test
+    void warmUpCoversEveryTimedMethod() {
+        assertEquals(List.of(BenchMethod.PREF, BenchMethod.AMULET, BenchMethod.BASE),
+                DecodeBenchmark.warmupMethods(List.of(BenchMethod.BASE, BenchMethod.AMULET)));
+        assertEquals(List.of(BenchMethod.PREF, BenchMethod.AMULET, BenchMethod.LA, BenchMethod.BASE),
+                DecodeBenchmark.warmupMethods(List.of(BenchMethod.LA, BenchMethod.PREF, BenchMethod.BASE)));
+        assertEquals(List.of(BenchMethod.PREF, BenchMethod.AMULET),
+                DecodeBenchmark.warmupMethods(List.of(BenchMethod.PAPER)));
+    }
+
     /** The machine line names the kernels that really multiply: Java when asked for, native per format it takes. */
     @Test
     void kernelsLabelNamesWhatRuns() {
         assertEquals("java (Vector API)", DecodeBenchmark.kernelsLabel(Kernels.JAVA, "Q4_0+F32"));
         org.junit.jupiter.api.Assumptions.assumeTrue(NativeKernels.available(), NativeKernels.unavailableReason());
         String label = DecodeBenchmark.kernelsLabel(Kernels.NATIVE, "Q4_0+F32");
-        assertEquals("native (" + NativeKernels.variantName(WeightFormat.Q4_0) + ") for Q4_0, java (Vector API) for F32",
-                label);
+        // F32 on the native F32 kernels too (each format's own variant)
+        assertEquals("native (" + NativeKernels.variantName(WeightFormat.Q4_0) + ") for Q4_0, native ("
+                + NativeKernels.variantName(WeightFormat.F32) + ") for F32", label);
         assertFalse(label.contains("Vector API) for Q4_0"), label);
     }
 
