@@ -18,6 +18,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "amulet_exp.h"
+
 #if defined(__x86_64__) || defined(_M_X64)
 #include <immintrin.h>
 
@@ -148,6 +150,20 @@ static void act_avx512(float *a, int n, int what) {
     }
 }
 
+/* dst[i] = act(src[i]) * mul[i] (the gated MLP's activation times its up half), with act16's bits */
+__attribute__((target("avx512f")))
+static void act_times_avx512(const float *src, const float *mul, float *dst, int n, int what) {
+    int i = 0;
+    for (; i <= n - 16; i += 16) {
+        _mm512_storeu_ps(dst + i, _mm512_mul_ps(act16(_mm512_loadu_ps(src + i), what), _mm512_loadu_ps(mul + i)));
+    }
+    if (i < n) {
+        __mmask16 m = (__mmask16) ((1u << (n - i)) - 1);
+        __m512 a = act16(_mm512_maskz_loadu_ps(m, src + i), what);
+        _mm512_mask_storeu_ps(dst + i, m, _mm512_mul_ps(a, _mm512_maskz_loadu_ps(m, mul + i)));
+    }
+}
+
 __attribute__((target("avx2,fma")))
 static __m256 act8(__m256 x, int what) {
     __m256 t;
@@ -174,6 +190,22 @@ static void act_avx2(float *a, int n, int what) {
     }
 }
 
+__attribute__((target("avx2,fma")))
+static void act_times_avx2(const float *src, const float *mul, float *dst, int n, int what) {
+    int i = 0;
+    for (; i <= n - 8; i += 8) {
+        _mm256_storeu_ps(dst + i, _mm256_mul_ps(act8(_mm256_loadu_ps(src + i), what), _mm256_loadu_ps(mul + i)));
+    }
+    if (i < n) {
+        float t[8] = {0};
+        float u[8] = {0};
+        memcpy(t, src + i, (size_t) (n - i) * sizeof(float));
+        memcpy(u, mul + i, (size_t) (n - i) * sizeof(float));
+        _mm256_storeu_ps(t, _mm256_mul_ps(act8(_mm256_loadu_ps(t), what), _mm256_loadu_ps(u)));
+        memcpy(dst + i, t, (size_t) (n - i) * sizeof(float));
+    }
+}
+
 enum { S_NONE = 0, S_AVX2 = 1, S_AVX512 = 2 };
 static int exp_variant = -1;
 
@@ -190,6 +222,34 @@ static int exp_init(void) {
         exp_variant = v;
     }
     return exp_variant;
+}
+#endif
+
+/*
+ * For amulet_attention.c (amulet_exp.h): row[0, n) = exp(row - shift) and their sum, as EXP_JNI(expShifted) computes
+ * them; only called where amulet_exp_variant() says a variant runs.
+ */
+#if defined(__x86_64__) || defined(_M_X64)
+int amulet_exp_variant(void) {
+    return exp_init();
+}
+
+float amulet_exp_shifted(float *row, int n, float shift) {
+    if (exp_init() == S_AVX512) {
+        exp_avx512(row, n, shift);
+    } else {
+        exp_avx2(row, n, shift);
+    }
+    return sum4(row, n);
+}
+#else
+int amulet_exp_variant(void) {
+    return 0;
+}
+
+float amulet_exp_shifted(float *row, int n, float shift) {
+    (void) row; (void) n; (void) shift;
+    return 0.0f;
 }
 #endif
 
@@ -230,13 +290,7 @@ JNIEXPORT jfloat JNICALL EXP_JNI(expShifted)(JNIEnv *env, jclass cls, jfloatArra
     if (pa == NULL) {
         return 0.0f;
     }
-    float *row = pa + off;
-    if (exp_init() == S_AVX512) {
-        exp_avx512(row, n, shift);
-    } else {
-        exp_avx2(row, n, shift);
-    }
-    float s = sum4(row, n);
+    float s = amulet_exp_shifted(pa + off, n, shift);
     (*env)->ReleasePrimitiveArrayCritical(env, a, pa, 0);
     return s;
 #else
@@ -261,5 +315,31 @@ JNIEXPORT void JNICALL EXP_JNI(activate)(JNIEnv *env, jclass cls, jint what, jfl
     (*env)->ReleasePrimitiveArrayCritical(env, a, pa, 0);
 #else
     (void) env; (void) what; (void) a; (void) off; (void) n;
+#endif
+}
+
+/*
+ * dst[dstOff + i] = act(src[srcOff + i]) * src[mulOff + i] for i < n (what 0: SiLU, 1: GELU-tanh): a gated MLP's
+ * activation of its gate half times its up half, as activate followed by the Java loop's product (the same bits).
+ */
+JNIEXPORT void JNICALL EXP_JNI(activateTimes)(JNIEnv *env, jclass cls, jint what, jfloatArray src, jint srcOff,
+                                              jint mulOff, jfloatArray dst, jint dstOff, jint n) {
+    (void) cls;
+#if defined(__x86_64__) || defined(_M_X64)
+    float *ps = (*env)->GetPrimitiveArrayCritical(env, src, NULL);
+    float *pd = ps == NULL ? NULL : (*env)->GetPrimitiveArrayCritical(env, dst, NULL);
+    if (pd != NULL) {
+        if (exp_init() == S_AVX512) {
+            act_times_avx512(ps + srcOff, ps + mulOff, pd + dstOff, n, what);
+        } else {
+            act_times_avx2(ps + srcOff, ps + mulOff, pd + dstOff, n, what);
+        }
+        (*env)->ReleasePrimitiveArrayCritical(env, dst, pd, 0);
+    }
+    if (ps != NULL) {
+        (*env)->ReleasePrimitiveArrayCritical(env, src, ps, JNI_ABORT);
+    }
+#else
+    (void) env; (void) what; (void) src; (void) srcOff; (void) mulOff; (void) dst; (void) dstOff; (void) n;
 #endif
 }

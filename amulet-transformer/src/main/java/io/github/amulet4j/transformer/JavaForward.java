@@ -165,6 +165,17 @@ public final class JavaForward implements ForwardPass {
     static final int QUERY_BLOCK = 4;
     /** Whether {@link #attendFour} applies: whole vectors span the head dimension. */
     private final boolean blockedAttention;
+    /**
+     * Whether the attention that is not split into slot ranges runs in the native library ({@link NativeAttention}:
+     * the same bits, fast from a fresh JVM's first prefill): where it is loaded, with blocked attention and no logit
+     * soft-capping.
+     */
+    private boolean nativeAttention;
+    /** Left-padding rows of the chunk in flight ({@link #layerProduct} skips them), its pads, length and first slot. */
+    private int paddingRows;
+    private int[] chunkPad;
+    private int chunkT;
+    private int chunkPast;
 
 
     /** Positions whose logits {@link #runAll} computes at once (their logits take {@code vocab} floats each). */
@@ -349,6 +360,7 @@ public final class JavaForward implements ForwardPass {
         this.embedScale = config.isGemma() ? GemmaConfig.embeddingScale(hidden, config.torchDtype()) : 1f;
         this.activation = Activation.of(config);
         this.blockedAttention = headDim % VectorOps.S.length() == 0;
+        nativeAttention(true);
         norm1 = new float[layers][];
         norm1Bias = new float[layers][];
         qkvBias = new float[layers][];
@@ -479,9 +491,24 @@ public final class JavaForward implements ForwardPass {
                 }
             }
         }
-        for (int l = 0; l < layers; l++) {
-            layer(l, cache, pad, b, t, past);
-            probe();
+        // with every position's logits asked for, a padding position's are computed as well (as under the engine's
+        // finite mask: every slot weighs the same)
+        int padding = 0;
+        for (int r = 0; r < b && every == null; r++) {
+            padding += (int) Math.min(t, Math.max(0, (long) pad[r] - past));
+        }
+        paddingRows = padding;
+        chunkPad = pad;
+        chunkT = t;
+        chunkPast = past;
+        try {
+            for (int l = 0; l < layers; l++) {
+                layer(l, cache, pad, b, t, past);
+                probe();
+            }
+        } finally {
+            paddingRows = 0;
+            chunkPad = null;
         }
         cache.advance(t);
 
@@ -546,7 +573,7 @@ public final class JavaForward implements ForwardPass {
         for (int i = 0; i < n; i++) {
             norm(x, i * hidden, norm1[l], norm1Bias[l], h, i * hidden);
         }
-        product(layer.qkv(), h, n, qkv);
+        layerProduct(layer.qkv(), h, n, qkv);
         addBias(qkv, n, qkvDim, qkvBias[l]);
         int capacity = cache.capacity();
         for (int r = 0; r < b; r++) {
@@ -583,7 +610,7 @@ public final class JavaForward implements ForwardPass {
         }
         attentionOverHeld(l, cache, pad, b, t, past);
         probe();
-        product(layer.out(), attn, n, proj);
+        layerProduct(layer.out(), attn, n, proj);
         addBias(proj, n, hidden, outBias[l]);
         postNorm(postAttentionNorm[l], n);
         VectorOps.add(proj, 0, x, 0, n * hidden);
@@ -591,10 +618,10 @@ public final class JavaForward implements ForwardPass {
         for (int i = 0; i < n; i++) {
             norm(x, i * hidden, norm2[l], norm2Bias[l], h, i * hidden);
         }
-        product(layer.up(), h, n, up);
+        layerProduct(layer.up(), h, n, up);
         addBias(up, n, upRows, upBias[l]);
         activateRows(n);
-        product(layer.down(), gpt2 ? up : act, n, proj);
+        layerProduct(layer.down(), gpt2 ? up : act, n, proj);
         addBias(proj, n, hidden, downBias[l]);
         postNorm(postFeedforwardNorm[l], n);
         VectorOps.add(proj, 0, x, 0, n * hidden);
@@ -642,6 +669,10 @@ public final class JavaForward implements ForwardPass {
             splitAttention(l, cache, pad, b, past, ranges);
             return;
         }
+        if (nativeAttention) {
+            attendNative(l, cache, pad, b, t, past);
+            return;
+        }
         if (t >= QUERY_BLOCK && groups > QUERY_BLOCK && blockedAttention) {
             prefillByQuery(l, cache, pad, b, t, past);
             return;
@@ -667,6 +698,37 @@ public final class JavaForward implements ForwardPass {
                 int first = kh * groups + (u % unitsPerKeyHead) * unitHeads;
                 int count = Math.min(unitHeads, (kh + 1) * groups - first);
                 attendHeads(l, cache, r, kh, first, count, pad[r], t, past, sc, acc);
+            }
+        });
+    }
+
+    /**
+     * {@link #attention} in the native library ({@link NativeAttention}, the same bits): units of one row, one key head
+     * with all its heads and a range of the chunk's queries (enough ranges for {@value #SPLIT_UNITS_PER_THREAD} units
+     * a thread), claimed by the pool's threads.
+     */
+    private void attendNative(int l, JavaKvCache cache, int[] pad, int b, int t, int past) {
+        long base = (long) b * kvHeads;
+        int ranges = (int) Math.max(1, Math.min(t, ((long) workers.threads() * splitUnitsPerThread + base - 1) / base));
+        int perRow = kvHeads * ranges;
+        int units = b * perRow;
+        int total = past + t;
+        ensureScores(total);
+        next.set(0);
+        runners.set(0);
+        workers.runShared(() -> {
+            float[] sc = scores[runners.getAndIncrement()];
+            for (int u = next.getAndIncrement(); u < units; u = next.getAndIncrement()) {
+                int r = u / perRow;
+                int kh = (u % perRow) / ranges;
+                int k = u % ranges;
+                int j0 = (int) ((long) t * k / ranges);
+                int j1 = (int) ((long) t * (k + 1) / ranges);
+                if (j1 > j0) {
+                    NativeAttention.attendChecked(cache.keys(l, r, kh), cache.values(l, r, kh), qkv, attn, sc,
+                            headDim, TILE, qkvDim, qDim, r * t + j0, j1 - j0, past + j0, kh * groups, groups, pad[r],
+                            window, total);
+                }
             }
         });
     }
@@ -741,6 +803,11 @@ public final class JavaForward implements ForwardPass {
         long target = (long) workers.threads() * splitUnitsPerThread;
         long wanted = (target + base - 1) / base;
         return (int) Math.max(1, Math.min(wanted, total / splitSlots));
+    }
+
+    /** Whether the attention runs in the native library where it can (the default; tests: false, the Java paths). */
+    void nativeAttention(boolean on) {
+        this.nativeAttention = on && blockedAttention && attnSoftcap == 0f && NativeAttention.applies(headDim, TILE);
     }
 
     /** For tests: split decode attention into ranges of at least {@code slots} slots, {@code unitsPerThread} a thread. */
@@ -1204,15 +1271,23 @@ public final class JavaForward implements ForwardPass {
 
     private void activatePiece(int unit, int pieces) {
         int i = unit / pieces;
+        if (paddingRows > 0 && !holdsToken(i)) {
+            return; // a padding row: the down product leaves it out
+        }
         int from = (unit % pieces) * ACTIVATION_PIECE;
         int len = Math.min(ACTIVATION_PIECE, inter - from);
         if (gpt2) {
             activate(up, i * upRows + from, len);
         } else {
             int at = i * inter + from;
-            System.arraycopy(up, i * upRows + from, act, at, len);
-            activate(act, at, len);
-            VectorOps.multiply(act, at, up, i * upRows + inter + from, len);
+            int code = activation == Activation.SILU ? NativeExp.SILU
+                    : activation == Activation.GELU_TANH ? NativeExp.GELU_TANH : -1;
+            if (code < 0 || !NativeExp.tryActivateTimes(code, up, i * upRows + from, i * upRows + inter + from,
+                    act, at, len)) {
+                System.arraycopy(up, i * upRows + from, act, at, len);
+                activate(act, at, len);
+                VectorOps.multiply(act, at, up, i * upRows + inter + from, len);
+            }
         }
     }
 
@@ -1273,6 +1348,53 @@ public final class JavaForward implements ForwardPass {
                 }
             }
         });
+    }
+
+    /**
+     * A layer's product over the chunk's {@code n} rows, without its left-padding rows (positions before a row's
+     * {@code pad}, {@link #paddingRows}): the rows that hold a token are moved to the front of {@code in} (which the
+     * layer does not read again), multiplied, and moved back to their places in {@code y}; a padding row's outputs are
+     * zero. No query of a token sees a padding slot, and each column's product has the same bits whatever the other
+     * columns, so the tokens' results do not change; two streams of 66 and 38 tokens multiply 104 columns instead of
+     * 132. Only where the last position's logits are asked for ({@link #run}): {@link #runAll} gives every position's,
+     * a padding position's included.
+     */
+    private void layerProduct(LinearWeight weight, float[] in, int n, float[] y) {
+        if (paddingRows == 0) {
+            product(weight, in, n, y);
+            return;
+        }
+        int cols = weight.matrix().cols();
+        int rows = weight.rows();
+        int k = 0;
+        for (int i = 0; i < n; i++) {
+            if (holdsToken(i)) {
+                if (k != i) {
+                    // towards the front: row k's own values were moved (or were padding) already
+                    System.arraycopy(in, i * cols, in, k * cols, cols);
+                }
+                k++;
+            }
+        }
+        if (k > 0) {
+            product(weight, in, k, y);
+        }
+        for (int i = n - 1; i >= 0; i--) {
+            if (holdsToken(i)) {
+                k--;
+                if (k != i) {
+                    // towards the back: the rows still to move lie below i
+                    System.arraycopy(y, k * rows, y, i * rows, rows);
+                }
+            } else {
+                Arrays.fill(y, i * rows, (i + 1) * rows, 0f);
+            }
+        }
+    }
+
+    /** Whether chunk row {@code i} holds a token (is not left padding) in the chunk in flight. */
+    private boolean holdsToken(int i) {
+        return chunkPast + i % chunkT >= chunkPad[i / chunkT];
     }
 
     /** Whether {@code matrix} is in Q8_0 or Q4_0 (the native kernels need no preparation per call for those). */

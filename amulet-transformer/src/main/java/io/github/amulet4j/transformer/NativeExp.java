@@ -56,6 +56,41 @@ final class NativeExp {
     static native void activate(int what, float[] a, int off, int n);
 
     /**
+     * {@code dst[dstOff + i] = act(src[srcOff + i]) * src[mulOff + i]} for {@code i < n}, {@code act} {@link #SILU} or
+     * {@link #GELU_TANH}: a gated MLP's activation times its up half, the bits of {@link #activate} followed by the
+     * Java product.
+     */
+    static native void activateTimes(int what, float[] src, int srcOff, int mulOff, float[] dst, int dstOff, int n);
+
+    private static final boolean GATED = LINKED && linkGated();
+
+    private static boolean linkGated() {
+        try {
+            activateTimes(SILU, new float[1], 0, 0, new float[1], 0, 0);
+            return true;
+        } catch (UnsatisfiedLinkError e) {
+            return false;
+        }
+    }
+
+    /**
+     * {@link #activateTimes} where it pays ({@value #MIN_LENGTH} values or more, the library loaded); false when the
+     * caller's Java loops are to run instead.
+     */
+    static boolean tryActivateTimes(int what, float[] src, int srcOff, int mulOff, float[] dst, int dstOff, int n) {
+        if (n < MIN_LENGTH || !GATED) {
+            return false;
+        }
+        if (srcOff < 0 || mulOff < 0 || dstOff < 0 || (long) Math.max(srcOff, mulOff) + n > src.length
+                || (long) dstOff + n > dst.length) {
+            throw new IllegalArgumentException("activation of " + n + " values from " + srcOff + " times " + mulOff
+                    + " (of " + src.length + ") into " + dstOff + " (of " + dst.length + ")");
+        }
+        activateTimes(what, src, srcOff, mulOff, dst, dstOff, n);
+        return true;
+    }
+
+    /**
      * {@link #activate} where it pays ({@value #MIN_LENGTH} values or more, the library loaded); false when the caller's
      * Java loop is to run instead.
      */

@@ -5,8 +5,13 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Elementwise and reduction loops on float arrays with the Java Vector API, for {@link JavaForward}: each works on
- * {@code n} values from an offset, whole vectors first and the rest one by one. Needs
+ * Elementwise and reduction loops on float arrays for {@link JavaForward}: each works on {@code n} values from an
+ * offset. The loops a pass runs a few times a row (norms, residual and bias adds, scaling, the MLP's gate product)
+ * are plain float loops: the Vector API is fast only once C2 has compiled a loop, and until then (the whole first
+ * prefill of a fresh JVM) each vector operation is interpreted and allocates, while a plain loop is fast from C1 on
+ * and C2 vectorizes the elementwise ones itself. Elementwise loops give the bits a vector loop gave; the sums are
+ * eight partial sums in a fixed order, the same bits on every CPU. {@link #max} and {@link #axpy} (the Java
+ * attention's, which the native library replaces where it is loaded) stay on the Vector API: needs
  * {@code --add-modules jdk.incubator.vector} (see {@link VectorSupport}).
  */
 final class VectorOps {
@@ -17,34 +22,33 @@ final class VectorOps {
     private VectorOps() {
     }
 
-    /** {@code sum a[i]^2}. */
+    /**
+     * {@code sum a[i]^2}: eight partial sums {@code s_j} of the values {@code i = j (mod 8)} by fma, in order (the
+     * tail into {@code s_0}), then {@code ((s_0 + s_1) + (s_2 + s_3)) + ((s_4 + s_5) + (s_6 + s_7))}.
+     */
     static float sumOfSquares(float[] a, int off, int n) {
-        FloatVector acc = FloatVector.zero(S);
-        int i = 0;
-        for (; i <= n - L; i += L) {
-            FloatVector v = FloatVector.fromArray(S, a, off + i);
-            acc = v.fma(v, acc);
-        }
-        float s = acc.reduceLanes(VectorOperators.ADD);
-        for (; i < n; i++) {
-            float v = a[off + i];
-            s += v * v;
-        }
-        return s;
+        return sumOfSquaredDeviations(a, off, n, 0f);
     }
 
-    /** {@code sum a[i]}. */
+    /** {@code sum a[i]}, in {@link #sumOfSquares}'s order. */
     static float sum(float[] a, int off, int n) {
-        FloatVector acc = FloatVector.zero(S);
-        int i = 0;
-        for (; i <= n - L; i += L) {
-            acc = acc.add(FloatVector.fromArray(S, a, off + i));
+        float s0 = 0f, s1 = 0f, s2 = 0f, s3 = 0f, s4 = 0f, s5 = 0f, s6 = 0f, s7 = 0f;
+        int end = off + n;
+        int i = off;
+        for (; i <= end - 8; i += 8) {
+            s0 += a[i];
+            s1 += a[i + 1];
+            s2 += a[i + 2];
+            s3 += a[i + 3];
+            s4 += a[i + 4];
+            s5 += a[i + 5];
+            s6 += a[i + 6];
+            s7 += a[i + 7];
         }
-        float s = acc.reduceLanes(VectorOperators.ADD);
-        for (; i < n; i++) {
-            s += a[off + i];
+        for (; i < end; i++) {
+            s0 += a[i];
         }
-        return s;
+        return ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7));
     }
 
     /** {@code max a[i]}. */
@@ -163,69 +167,61 @@ final class VectorOps {
 
     /** {@code y[i] += x[i]}. */
     static void add(float[] x, int xOff, float[] y, int yOff, int n) {
-        int i = 0;
-        for (; i <= n - L; i += L) {
-            FloatVector.fromArray(S, x, xOff + i).add(FloatVector.fromArray(S, y, yOff + i)).intoArray(y, yOff + i);
-        }
-        for (; i < n; i++) {
+        for (int i = 0; i < n; i++) {
             y[yOff + i] += x[xOff + i];
         }
     }
 
     /** {@code a[i] *= s}. */
     static void scale(float[] a, int off, int n, float s) {
-        FloatVector sv = FloatVector.broadcast(S, s);
-        int i = 0;
-        for (; i <= n - L; i += L) {
-            FloatVector.fromArray(S, a, off + i).mul(sv).intoArray(a, off + i);
-        }
-        for (; i < n; i++) {
-            a[off + i] *= s;
+        for (int i = off; i < off + n; i++) {
+            a[i] *= s;
         }
     }
 
     /** {@code out[i] = x[i] * s * w[i]} (a norm's scaling by its weight). */
     static void scaleByWeight(float[] x, int xOff, float s, float[] w, float[] out, int outOff, int n) {
-        FloatVector sv = FloatVector.broadcast(S, s);
-        int i = 0;
-        for (; i <= n - L; i += L) {
-            FloatVector.fromArray(S, x, xOff + i).mul(sv).mul(FloatVector.fromArray(S, w, i)).intoArray(out, outOff + i);
-        }
-        for (; i < n; i++) {
+        for (int i = 0; i < n; i++) {
             out[outOff + i] = x[xOff + i] * s * w[i];
         }
     }
 
-    /** {@code out[i] = (x[i] - mean) * s * w[i] + b[i]} (LayerNorm's last step). */
+    /** {@code out[i] = fma((x[i] - mean) * s, w[i], b[i])} (LayerNorm's last step). */
     static void centerScaleShift(float[] x, int xOff, float mean, float s, float[] w, float[] b, float[] out,
                                  int outOff, int n) {
-        FloatVector mv = FloatVector.broadcast(S, mean);
-        FloatVector sv = FloatVector.broadcast(S, s);
-        int i = 0;
-        for (; i <= n - L; i += L) {
-            FloatVector.fromArray(S, x, xOff + i).sub(mv).mul(sv).fma(FloatVector.fromArray(S, w, i),
-                    FloatVector.fromArray(S, b, i)).intoArray(out, outOff + i);
-        }
-        for (; i < n; i++) {
-            out[outOff + i] = (x[xOff + i] - mean) * s * w[i] + b[i];
+        for (int i = 0; i < n; i++) {
+            out[outOff + i] = Math.fma((x[xOff + i] - mean) * s, w[i], b[i]);
         }
     }
 
-    /** {@code sum (a[i] - mean)^2}. */
+    /** {@code sum (a[i] - mean)^2}, in {@link #sumOfSquares}'s order (each term by fma). */
     static float sumOfSquaredDeviations(float[] a, int off, int n, float mean) {
-        FloatVector mv = FloatVector.broadcast(S, mean);
-        FloatVector acc = FloatVector.zero(S);
-        int i = 0;
-        for (; i <= n - L; i += L) {
-            FloatVector v = FloatVector.fromArray(S, a, off + i).sub(mv);
-            acc = v.fma(v, acc);
+        float s0 = 0f, s1 = 0f, s2 = 0f, s3 = 0f, s4 = 0f, s5 = 0f, s6 = 0f, s7 = 0f;
+        int end = off + n;
+        int i = off;
+        for (; i <= end - 8; i += 8) {
+            float v0 = a[i] - mean;
+            float v1 = a[i + 1] - mean;
+            float v2 = a[i + 2] - mean;
+            float v3 = a[i + 3] - mean;
+            float v4 = a[i + 4] - mean;
+            float v5 = a[i + 5] - mean;
+            float v6 = a[i + 6] - mean;
+            float v7 = a[i + 7] - mean;
+            s0 = Math.fma(v0, v0, s0);
+            s1 = Math.fma(v1, v1, s1);
+            s2 = Math.fma(v2, v2, s2);
+            s3 = Math.fma(v3, v3, s3);
+            s4 = Math.fma(v4, v4, s4);
+            s5 = Math.fma(v5, v5, s5);
+            s6 = Math.fma(v6, v6, s6);
+            s7 = Math.fma(v7, v7, s7);
         }
-        float s = acc.reduceLanes(VectorOperators.ADD);
-        for (; i < n; i++) {
-            float v = a[off + i] - mean;
-            s += v * v;
+        for (; i < end; i++) {
+            float v = a[i] - mean;
+            s0 = Math.fma(v, v, s0);
         }
-        return s;
+        return ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7));
     }
 
     /**
@@ -314,23 +310,14 @@ final class VectorOps {
 
     /** {@code max(a[i], 0)}, in place. */
     static void relu(float[] a, int off, int n) {
-        FloatVector zero = FloatVector.zero(S);
-        int i = 0;
-        for (; i <= n - L; i += L) {
-            FloatVector.fromArray(S, a, off + i).max(zero).intoArray(a, off + i);
-        }
-        for (; i < n; i++) {
-            a[off + i] = Math.max(a[off + i], 0f);
+        for (int i = off; i < off + n; i++) {
+            a[i] = Math.max(a[i], 0f);
         }
     }
 
     /** {@code a[i] *= b[i]}. */
     static void multiply(float[] a, int aOff, float[] b, int bOff, int n) {
-        int i = 0;
-        for (; i <= n - L; i += L) {
-            FloatVector.fromArray(S, a, aOff + i).mul(FloatVector.fromArray(S, b, bOff + i)).intoArray(a, aOff + i);
-        }
-        for (; i < n; i++) {
+        for (int i = 0; i < n; i++) {
             a[aOff + i] *= b[bOff + i];
         }
     }

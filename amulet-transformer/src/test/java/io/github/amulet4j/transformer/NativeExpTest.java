@@ -74,6 +74,48 @@ class NativeExpTest {
         assertEquals(before * 140, checked);
     }
 
+    /**
+     * The gated form ({@code act(gate) * up}, a gated MLP's activation) against the Java loops it replaces: the
+     * activation in place on a copy of the gate half, then the product with the up half; every element bit for bit, on
+     * every variant, lengths around the vector widths, offsets that are not multiples of them.
+     */
+    @Test
+    void gatedSiluAndGeluOnEveryVariantGiveTheJavaBits() {
+        Assumptions.assumeTrue(NativeKernels.available(), NativeKernels.unavailableReason());
+        before = NativeExp.variant();
+        Assumptions.assumeTrue(before > 0, "no AVX2 with FMA on this CPU: the Java loops run");
+        Random r = new Random(17);
+        int checked = 0;
+        for (int v = 1; v <= before; v++) {
+            assertEquals(v, NativeExp.selectVariant(v));
+            for (int n = NativeExp.MIN_LENGTH; n <= 90; n++) {
+                // [3 values][gate: n][up: n][2 values]
+                float[] src = scores(2 * n + 5, r);
+                for (int what : new int[] {NativeExp.SILU, NativeExp.GELU_TANH}) {
+                    float[] want = new float[n + 4];
+                    float[] got = new float[n + 4];
+                    System.arraycopy(src, 3, want, 1, n);
+                    if (what == NativeExp.SILU) {
+                        VectorOps.siluJava(want, 1, n);
+                    } else {
+                        VectorOps.geluTanhJava(want, 1, n);
+                    }
+                    VectorOps.multiply(want, 1, src, 3 + n, n);
+                    assertEquals(true, NativeExp.tryActivateTimes(what, src, 3, 3 + n, got, 1, n));
+                    for (int i = 0; i < want.length; i++) {
+                        assertEquals(Float.floatToRawIntBits(want[i]), Float.floatToRawIntBits(got[i]),
+                                (what == NativeExp.SILU ? "silu" : "gelu") + " times up, variant " + v + ", n " + n
+                                        + ", element " + i + ": " + want[i] + " and " + got[i]);
+                    }
+                    checked++;
+                }
+            }
+        }
+        assertEquals(before * 2 * (91 - NativeExp.MIN_LENGTH), checked);
+        assertEquals(false, NativeExp.tryActivateTimes(NativeExp.SILU, new float[8], 0, 4, new float[4], 0, 4),
+                "shorter than MIN_LENGTH: the caller's Java loops");
+    }
+
     @Test
     void siluAndGeluOnEveryVariantGiveTheJavaBits() {
         Assumptions.assumeTrue(NativeKernels.available(), NativeKernels.unavailableReason());

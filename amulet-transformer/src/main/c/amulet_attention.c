@@ -1,0 +1,188 @@
+/*
+ * A prefill's attention (issue 26, cold start): for queries of one row and the heads of one key head, the scores
+ * over the key cache's tiles, the softmax (the exponentials of amulet_exp.c) and the weighted sum of the values,
+ * with AVX-512F or AVX2 and FMA. The Java paths (JavaForward.attendOne/attendFour/attendEight, QueryBlockAttention)
+ * run on the Vector API, which stays interpreted, allocating, for the whole first prefill of a fresh JVM (about a
+ * third of a first 66-token prefill of the Qwen2.5-0.5B shape); this code is fast from its first call.
+ *
+ * The same bits as the Java paths, which all compute a query's outputs by the same chains:
+ *   score[x] = chain over d = 0 .. headDim-1 of a = fma(key[x][d], q[d], a), from +0;
+ *   m = the largest score of the slots seen [lo, query]; e[x] = exp(score[x] - m) and their sum s by amulet_exp.c
+ *   (NativeExp's loop, bit for bit the Java one);
+ *   out[dv] = (chain over x = lo .. query of a = fma(value[x][dv], e[x], a), from +0) * (1 / s);
+ *   a query that sees no slot (a padding position): out[dv] = (value[0][dv] + value[1][dv] + ... in order, from +0)
+ *   * (1 / total), every slot weighing the same.
+ * Only which slots, dimensions and heads are computed side by side changes with the vector width. Built with -std=c11
+ * (no contraction of a multiply and an add into an fma). Keys in tiles of `tile` slots, each transposed
+ * ([slot / tile][headDim][tile], JavaKvCache.keyIndex), values [slot][headDim]. Called only with tile and headDim
+ * multiples of 8 and where amulet_exp_variant() > 0 (NativeAttention checks both).
+ */
+#include <jni.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "amulet_exp.h"
+
+#if defined(__x86_64__) || defined(_M_X64)
+#include <immintrin.h>
+
+#define FN(name) name##_avx2
+#define TARGET __attribute__((target("avx2,fma")))
+#define VT __m256
+#define VW 8
+#define VZERO() _mm256_setzero_ps()
+#define VSET1(x) _mm256_set1_ps(x)
+#define VLOAD(p) _mm256_loadu_ps(p)
+#define VSTORE(p, v) _mm256_storeu_ps((p), (v))
+#define VFMA(a, b, c) _mm256_fmadd_ps((a), (b), (c))
+#define VADD(a, b) _mm256_add_ps((a), (b))
+#define VMUL(a, b) _mm256_mul_ps((a), (b))
+#include "amulet_attention_body.h"
+#undef FN
+#undef TARGET
+#undef VT
+#undef VW
+#undef VZERO
+#undef VSET1
+#undef VLOAD
+#undef VSTORE
+#undef VFMA
+#undef VADD
+#undef VMUL
+
+#define FN(name) name##_avx512
+#define TARGET __attribute__((target("avx2,fma,avx512f")))
+#define VT __m512
+#define VW 16
+#define VZERO() _mm512_setzero_ps()
+#define VSET1(x) _mm512_set1_ps(x)
+#define VLOAD(p) _mm512_loadu_ps(p)
+#define VSTORE(p, v) _mm512_storeu_ps((p), (v))
+#define VFMA(a, b, c) _mm512_fmadd_ps((a), (b), (c))
+#define VADD(a, b) _mm512_add_ps((a), (b))
+#define VMUL(a, b) _mm512_mul_ps((a), (b))
+#include "amulet_attention_body.h"
+#undef FN
+#undef TARGET
+#undef VT
+#undef VW
+#undef VZERO
+#undef VSET1
+#undef VLOAD
+#undef VSTORE
+#undef VFMA
+#undef VADD
+#undef VMUL
+
+/* One width's three steps. */
+typedef struct {
+    void (*scores)(const float *, int, int, const float *const *, int, int, float *);
+    void (*weigh)(const float *, int, int, int, int, const float *, int, const float *, float *const *, int);
+    void (*mean)(const float *, int, int, float *);
+} attention_fns;
+
+static const attention_fns FNS_AVX2 = {scores_avx2, weigh_avx2, mean_avx2};
+static const attention_fns FNS_AVX512 = {scores_avx512, weigh_avx512, mean_avx512};
+
+/* The largest of row[0, n) (n >= 1), NaN if one is (as Java's Math.max). */
+static float row_max(const float *row, int n) {
+    float m = row[0];
+    for (int x = 1; x < n; x++) {
+        float v = row[x];
+        if (v > m || v != v) {
+            m = v;
+        }
+        if (m != m) {
+            break;
+        }
+    }
+    return m;
+}
+
+/*
+ * Query at chunk row i (slot `query`, seeing [lo, query]), heads [first, first + count): reads its rotated query
+ * from qkv + i * qkvDim, writes attn + i * qDim; sc holds 8 * (query + tile) floats.
+ */
+static void attend_query(const attention_fns *f, const float *keys, const float *values, const float *qkv,
+                         float *attn, float *sc, int headDim, int tile, int qkvDim, int qDim, int i, int query,
+                         int64_t lo, int first, int count, int total) {
+    const float *rq = qkv + (size_t) i * qkvDim;
+    float *ro = attn + (size_t) i * qDim;
+    if (lo > query) {
+        float *o = ro + (size_t) first * headDim;
+        f->mean(values, headDim, total, o);
+        for (int h = 1; h < count; h++) {
+            for (int d = 0; d < headDim; d++) {
+                o[(size_t) h * headDim + d] = o[d];
+            }
+        }
+        return;
+    }
+    int l = (int) lo;
+    int base = l - l % tile;
+    int len = (query + 1 - base + tile - 1) / tile * tile;
+    int from = l - base;
+    int to = query - base + 1;
+    for (int h0 = first; h0 < first + count; h0 += 8) {
+        int nh = first + count - h0 < 8 ? first + count - h0 : 8;
+        const float *q[8];
+        float *out[8];
+        float inv[8];
+        for (int b = 0; b < 8; b++) {
+            int h = h0 + (b < nh ? b : nh - 1);
+            q[b] = rq + (size_t) h * headDim;
+            out[b] = ro + (size_t) h * headDim;
+            inv[b] = 0.0f;
+        }
+        f->scores(keys, tile, headDim, q, base, len, sc);
+        for (int b = 0; b < nh; b++) {
+            float *row = sc + (size_t) b * len + from;
+            float m = row_max(row, to - from);
+            inv[b] = 1.0f / amulet_exp_shifted(row, to - from, m);
+        }
+        f->weigh(values, headDim, base, from, to, sc, len, inv, out, nh);
+    }
+}
+#endif
+
+#define ATT_JNI(name) Java_io_github_amulet4j_transformer_NativeAttention_##name
+
+/*
+ * Queries at chunk rows i0 .. i0 + n - 1 (slots query0 .. query0 + n - 1) of one row, heads [first, first + count) of
+ * one key head (keys, values: that key head's cache arrays), each seeing slots from max(pad, query - window + 1);
+ * total: the slots of the pass (a padding query's mean). scratch: at least 8 * (total + tile) floats.
+ */
+JNIEXPORT void JNICALL ATT_JNI(attend)(JNIEnv *env, jclass cls, jfloatArray keys, jfloatArray values, jfloatArray qkv,
+                                       jfloatArray attn, jfloatArray scratch, jint headDim, jint tile, jint qkvDim,
+                                       jint qDim, jint i0, jint n, jint query0, jint first, jint count, jint pad,
+                                       jint window, jint total) {
+    (void) cls;
+#if defined(__x86_64__) || defined(_M_X64)
+    const attention_fns *f = amulet_exp_variant() == 2 && tile % 16 == 0 && headDim % 16 == 0 ? &FNS_AVX512
+                                                                                               : &FNS_AVX2;
+    float *pk = (*env)->GetPrimitiveArrayCritical(env, keys, NULL);
+    float *pv = (*env)->GetPrimitiveArrayCritical(env, values, NULL);
+    float *pq = (*env)->GetPrimitiveArrayCritical(env, qkv, NULL);
+    float *pa = (*env)->GetPrimitiveArrayCritical(env, attn, NULL);
+    float *ps = (*env)->GetPrimitiveArrayCritical(env, scratch, NULL);
+    if (pk != NULL && pv != NULL && pq != NULL && pa != NULL && ps != NULL) {
+        for (int j = 0; j < n; j++) {
+            int query = query0 + j;
+            int64_t lo = (int64_t) query - window + 1;
+            if (lo < pad) {
+                lo = pad;
+            }
+            attend_query(f, pk, pv, pq, pa, ps, headDim, tile, qkvDim, qDim, i0 + j, query, lo, first, count, total);
+        }
+    }
+    if (ps != NULL) (*env)->ReleasePrimitiveArrayCritical(env, scratch, ps, 0);
+    if (pa != NULL) (*env)->ReleasePrimitiveArrayCritical(env, attn, pa, 0);
+    if (pq != NULL) (*env)->ReleasePrimitiveArrayCritical(env, qkv, pq, JNI_ABORT);
+    if (pv != NULL) (*env)->ReleasePrimitiveArrayCritical(env, values, pv, JNI_ABORT);
+    if (pk != NULL) (*env)->ReleasePrimitiveArrayCritical(env, keys, pk, JNI_ABORT);
+#else
+    (void) env; (void) keys; (void) values; (void) qkv; (void) attn; (void) scratch; (void) headDim; (void) tile;
+    (void) qkvDim; (void) qDim; (void) i0; (void) n; (void) query0; (void) first; (void) count; (void) pad;
+    (void) window; (void) total;
+#endif
+}

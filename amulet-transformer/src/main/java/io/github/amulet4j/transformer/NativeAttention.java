@@ -1,0 +1,68 @@
+package io.github.amulet4j.transformer;
+
+/**
+ * Attention of a prefill's queries in the native library ({@code src/main/c/amulet_attention.c}, loaded with the
+ * native kernels): for queries of one row and heads of one key head, the scores over the key cache, the softmax (the
+ * exponentials of {@link NativeExp}) and the weighted sum of the values, with AVX-512F or AVX2 and FMA. Each output
+ * is the same chain of float operations as in {@link JavaForward}'s Java paths and {@link QueryBlockAttention}, so it
+ * has the same bits with or without the library (NativeAttentionTest). Why: the Java paths run on the Vector API,
+ * which is interpreted, allocating an object per vector operation, until C2 has compiled them, that is for the whole
+ * first prefill of a fresh JVM (about a third of a first 66-token prefill on the Qwen2.5-0.5B shape); this code runs
+ * at full speed from its first call. Without the library or AVX2 with FMA, for heads or tiles not made of whole
+ * 8-float vectors, and with attention logit soft-capping (Gemma 2), the Java paths run.
+ */
+final class NativeAttention {
+
+    private static final boolean LINKED = NativeExp.available() && link();
+
+    private NativeAttention() {
+    }
+
+    private static boolean link() {
+        try {
+            // a library built before amulet_attention.c has no such function
+            attend(new float[8], new float[8], new float[8], new float[8], new float[64], 8, 8, 8, 8, 0, 0, 0, 0, 1,
+                    0, Integer.MAX_VALUE, 1);
+            return true;
+        } catch (UnsatisfiedLinkError e) {
+            return false;
+        }
+    }
+
+    /** Whether the library attends for heads of {@code headDim} over key tiles of {@code tile} slots. */
+    static boolean applies(int headDim, int tile) {
+        return LINKED && headDim % 8 == 0 && tile % 8 == 0;
+    }
+
+    /**
+     * Queries at chunk rows {@code i0 .. i0 + n - 1} (slots {@code query0 ..}) of one row, heads
+     * {@code [first, first + count)} of the key head whose cache arrays are {@code keys} (tiles of {@code tile} slots,
+     * {@link JavaKvCache#keyIndex}) and {@code values}, each query seeing slots from
+     * {@code max(pad, query - window + 1)} (none: the mean of the values of all {@code total} slots); reads the rotated
+     * queries from {@code qkv} (rows of {@code qkvDim}), writes {@code attn} (rows of {@code qDim}).
+     *
+     * @param scratch at least {@code 8 * (total + tile)} floats
+     * @throws IllegalArgumentException if an array is too short for what the call reads or writes
+     */
+    static void attendChecked(float[] keys, float[] values, float[] qkv, float[] attn, float[] scratch, int headDim,
+                              int tile, int qkvDim, int qDim, int i0, int n, int query0, int first, int count, int pad,
+                              int window, int total) {
+        int lastQuery = query0 + n - 1;
+        long tiles = ((long) lastQuery + tile) / tile;
+        if (n < 1 || count < 1 || lastQuery >= total || query0 < 0 || i0 < 0
+                || (long) values.length < (long) total * headDim || (long) keys.length < tiles * tile * headDim
+                || (long) qkv.length < (long) (i0 + n) * qkvDim || (long) attn.length < (long) (i0 + n) * qDim
+                || (long) (first + count) * headDim > qDim || (long) scratch.length < 8L * (total + tile)) {
+            throw new IllegalArgumentException("attention of queries " + query0 + ".." + lastQuery + " (rows " + i0
+                    + ".." + (i0 + n - 1) + ", heads " + first + ".." + (first + count - 1) + ") over " + total
+                    + " slots: keys " + keys.length + ", values " + values.length + ", qkv " + qkv.length + ", attn "
+                    + attn.length + ", scratch " + scratch.length + " floats are too few");
+        }
+        attend(keys, values, qkv, attn, scratch, headDim, tile, qkvDim, qDim, i0, n, query0, first, count, pad, window,
+                total);
+    }
+
+    private static native void attend(float[] keys, float[] values, float[] qkv, float[] attn, float[] scratch,
+                                      int headDim, int tile, int qkvDim, int qDim, int i0, int n, int query0,
+                                      int first, int count, int pad, int window, int total);
+}
