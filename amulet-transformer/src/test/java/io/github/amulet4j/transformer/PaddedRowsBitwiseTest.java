@@ -6,6 +6,7 @@ import io.github.amulet4j.formats.checkpoint.ModelShapes;
 import io.github.amulet4j.formats.checkpoint.RandomCheckpoint;
 import io.github.amulet4j.formats.checkpoint.TensorLayout;
 import io.github.amulet4j.transformer.weights.Kernels;
+import io.github.amulet4j.transformer.weights.NativeKernels;
 import io.github.amulet4j.transformer.weights.WeightFormat;
 import org.junit.jupiter.api.Test;
 
@@ -40,7 +41,11 @@ class PaddedRowsBitwiseTest {
             int[] padded = new int[longer];
             System.arraycopy(b, 0, padded, longer - shorter, shorter);
             int[] pad = {0, longer - shorter};
-            WeightFormat[] formats = c.hiddenSize() % 32 == 0 && c.intermediateSize() % 32 == 0
+            // Q8_0 on the Java kernels (no native library) sums a column in an order that depends on how many columns a
+            // product has (one or two, 3 to 15, 16 or more: the user guide's "Native kernels"), and leaving a row's
+            // padding out changes that count: there only F32, whose Java kernel sums every column alike
+            boolean blocks = c.hiddenSize() % 32 == 0 && c.intermediateSize() % 32 == 0 && NativeKernels.available();
+            WeightFormat[] formats = blocks
                     ? new WeightFormat[] {WeightFormat.F32, WeightFormat.Q8_0} : new WeightFormat[] {WeightFormat.F32};
             for (WeightFormat f : formats) {
                 try (JavaForward pass = JavaForward.load(c, store, "test", f, 2, Kernels.AUTO)) {

@@ -125,6 +125,19 @@ class WeightCacheTest {
         assertEquals(2, cacheFiles(cacheDir).size());
     }
 
+    @Test
+    void aFolderThatCannotHoldTheCacheLoadsWithoutIt() throws IOException {
+        Path source = Files.writeString(dir.resolve("model.bin"), "checkpoint");
+        // the cache "folder" is a file: no cache, the same logits
+        Path notAFolder = Files.writeString(dir.resolve("not-a-folder"), "x");
+        ModelConfig c = config();
+        TensorStore store = withFiles(RandomCheckpoint.create(c, 53, TensorLayout.GPT2_PREFIX, 0.1f), source);
+        int[] prompt = {4, 8, 15, 16, 23, 42};
+        assertArrayEquals(logits(c, store, WeightFormat.Q4_0, null, prompt),
+                logits(c, store, WeightFormat.Q4_0, WeightCache.in(notAFolder.resolve("weights")), prompt));
+        assertEquals("x", Files.readString(notAFolder));
+    }
+
     private static ModelConfig config() {
         ModelConfig q = ModelShapes.tinyQwen2();
         return new ModelConfig(q.architecture(), 64, 2, 8, 2, 16, 128, q.vocabSize(), 1024, q.normEps(), q.ropeTheta(),
