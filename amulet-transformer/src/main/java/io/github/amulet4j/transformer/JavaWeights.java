@@ -207,12 +207,7 @@ public final class JavaWeights {
 
     /** Bytes the Java kernels' weights of {@code config} take in {@code format} (null: the checkpoint's precision). */
     public static long bytesNeeded(ModelConfig config, TensorStore store, WeightFormat format) {
-        WeightFormat f = format;
-        if (f == null) {
-            String any = store.names().stream().filter(n -> store.shape(n).length == 2).findFirst()
-                    .orElse(store.names().iterator().next());
-            f = storedFormat(store.dtype(any));
-        }
+        WeightFormat f = formatHeld(store, format);
         double perWeight = (double) f.blockBytes() / f.blockWeights();
         long elements = linearElements(config);
         if (!config.tieWordEmbeddings()) {
@@ -257,13 +252,17 @@ public final class JavaWeights {
      */
     public static long heapBytesNeeded(ModelConfig config, TensorStore store, WeightFormat format,
                                        WeightMatrix.Storage storage) {
-        WeightFormat f = format;
-        if (f == null) {
-            String any = store.names().stream().filter(n -> store.shape(n).length == 2).findFirst()
-                    .orElse(store.names().iterator().next());
-            f = storedFormat(store.dtype(any));
+        return storage.offHeap(formatHeld(store, format)) ? 0 : bytesNeeded(config, store, format);
+    }
+
+    /** {@code format}, or (null) the format the store's first matrix is held in ({@link #storedFormat}). */
+    private static WeightFormat formatHeld(TensorStore store, WeightFormat format) {
+        if (format != null) {
+            return format;
         }
-        return storage.offHeap(f) ? 0 : bytesNeeded(config, store, format);
+        String any = store.names().stream().filter(n -> store.shape(n).length == 2).findFirst()
+                .orElse(store.names().iterator().next());
+        return storedFormat(store.dtype(any));
     }
 
     /** Bytes of every linear weight and the output head as held. */

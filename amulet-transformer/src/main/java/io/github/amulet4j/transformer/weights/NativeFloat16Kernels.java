@@ -18,22 +18,9 @@ final class NativeFloat16Kernels {
     static final int AVX512_BF16 = 3;
     static final int VARIANTS = 4;
 
-    private static final boolean LINKED = link();
+    private static final boolean LINKED = NativeKernels.links(() -> variant());
 
     private NativeFloat16Kernels() {
-    }
-
-    /** Whether the library is loaded and has these kernels (a library built before them has not). */
-    private static boolean link() {
-        if (!NativeKernels.available()) {
-            return false;
-        }
-        try {
-            variant();
-            return true;
-        } catch (UnsatisfiedLinkError e) {
-            return false;
-        }
     }
 
     /** Whether the F16/BF16 kernels can run. */

@@ -15,22 +15,9 @@ final class NativeFloat32Kernels {
     static final int AVX512 = 2;
     static final int VARIANTS = 3;
 
-    private static final boolean LINKED = link();
+    private static final boolean LINKED = NativeKernels.links(() -> variant());
 
     private NativeFloat32Kernels() {
-    }
-
-    /** Whether the library is loaded and has these kernels (a library built before them has not). */
-    private static boolean link() {
-        if (!NativeKernels.available()) {
-            return false;
-        }
-        try {
-            variant();
-            return true;
-        } catch (UnsatisfiedLinkError e) {
-            return false;
-        }
     }
 
     /** Whether the F32 kernels can run. */

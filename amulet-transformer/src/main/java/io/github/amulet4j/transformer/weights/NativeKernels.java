@@ -94,6 +94,22 @@ public final class NativeKernels {
         }
     }
 
+    /**
+     * Whether the library is loaded and has a kernel family, which {@code probe} calls (a library built before that
+     * family has not: the call fails to link): for {@link NativeFloat16Kernels} and {@link NativeFloat32Kernels}.
+     */
+    static boolean links(Runnable probe) {
+        if (!available()) {
+            return false;
+        }
+        try {
+            probe.run();
+            return true;
+        } catch (UnsatisfiedLinkError e) {
+            return false;
+        }
+    }
+
     /** Whether the library is loaded. */
     public static boolean available() {
         return REASON == null;
