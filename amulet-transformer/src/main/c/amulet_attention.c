@@ -143,6 +143,40 @@ static void attend_query(const attention_fns *f, const float *keys, const float 
         f->weigh(values, headDim, base, from, to, sc, len, inv, out, nh);
     }
 }
+
+/*
+ * One range [from, to) (from < to) of the slots a decode step's query sees, heads [0, count) (count <= 8) whose
+ * rotated queries sit at q + h * headDim: per head the unnormalized sum of exp(score - m) * value into
+ * out + h * headDim (the chain of attend_query times 1), its maximum m into stats[h] and its sum of exponentials into
+ * stats[8 + h]; heads count .. 7 repeat the last (JavaForward.attendEight with stats: a partial of split-slot
+ * attention, which JavaForward.combine merges). sc holds 8 * (to - from + 2 * tile) floats.
+ */
+static void attend_partial(const attention_fns *f, const float *keys, const float *values, const float *q, float *out,
+                           float *stats, float *sc, int headDim, int tile, int from, int to, int count) {
+    int base = from - from % tile;
+    int len = (to - base + tile - 1) / tile * tile;
+    const float *qs[8];
+    float *outs[8];
+    float ones[8];
+    for (int b = 0; b < 8; b++) {
+        int h = b < count ? b : count - 1;
+        qs[b] = q + (size_t) h * headDim;
+        outs[b] = out + (size_t) h * headDim;
+        ones[b] = 1.0f;
+    }
+    f->scores(keys, tile, headDim, qs, base, len, sc);
+    for (int b = 0; b < count; b++) {
+        float *row = sc + (size_t) b * len + (from - base);
+        float m = row_max(row, to - from);
+        stats[b] = m;
+        stats[8 + b] = amulet_exp_shifted(row, to - from, m);
+    }
+    for (int b = count; b < 8; b++) {
+        stats[b] = stats[count - 1];
+        stats[8 + b] = stats[8 + count - 1];
+    }
+    f->weigh(values, headDim, base, from - base, to - base, sc, len, ones, outs, count);
+}
 #endif
 
 #define ATT_JNI(name) Java_io_github_amulet4j_transformer_NativeAttention_##name
@@ -184,5 +218,39 @@ JNIEXPORT void JNICALL ATT_JNI(attend)(JNIEnv *env, jclass cls, jfloatArray keys
     (void) env; (void) keys; (void) values; (void) qkv; (void) attn; (void) scratch; (void) headDim; (void) tile;
     (void) qkvDim; (void) qDim; (void) i0; (void) n; (void) query0; (void) first; (void) count; (void) pad;
     (void) window; (void) total;
+#endif
+}
+
+/*
+ * A partial of a decode step's split-slot attention (attend_partial): the heads [0, count) whose queries start at
+ * qkv[q], over slots [from, to) of one key head's cache arrays, into partialValues[out ..] and partialStats[at ..];
+ * scratch: at least 8 * (to - from + 2 * tile) floats.
+ */
+JNIEXPORT void JNICALL ATT_JNI(attendPartial)(JNIEnv *env, jclass cls, jfloatArray keys, jfloatArray values,
+                                              jfloatArray qkv, jfloatArray partialValues, jfloatArray partialStats,
+                                              jfloatArray scratch, jint headDim, jint tile, jint q, jint count,
+                                              jint from, jint to, jint out, jint at) {
+    (void) cls;
+#if defined(__x86_64__) || defined(_M_X64)
+    const attention_fns *f = amulet_exp_variant() == 2 && tile % 16 == 0 && headDim % 16 == 0 ? &FNS_AVX512
+                                                                                               : &FNS_AVX2;
+    float *pk = (*env)->GetPrimitiveArrayCritical(env, keys, NULL);
+    float *pv = (*env)->GetPrimitiveArrayCritical(env, values, NULL);
+    float *pq = (*env)->GetPrimitiveArrayCritical(env, qkv, NULL);
+    float *po = (*env)->GetPrimitiveArrayCritical(env, partialValues, NULL);
+    float *pt = (*env)->GetPrimitiveArrayCritical(env, partialStats, NULL);
+    float *ps = (*env)->GetPrimitiveArrayCritical(env, scratch, NULL);
+    if (pk != NULL && pv != NULL && pq != NULL && po != NULL && pt != NULL && ps != NULL) {
+        attend_partial(f, pk, pv, pq + q, po + out, pt + at, ps, headDim, tile, from, to, count);
+    }
+    if (ps != NULL) (*env)->ReleasePrimitiveArrayCritical(env, scratch, ps, 0);
+    if (pt != NULL) (*env)->ReleasePrimitiveArrayCritical(env, partialStats, pt, 0);
+    if (po != NULL) (*env)->ReleasePrimitiveArrayCritical(env, partialValues, po, 0);
+    if (pq != NULL) (*env)->ReleasePrimitiveArrayCritical(env, qkv, pq, JNI_ABORT);
+    if (pv != NULL) (*env)->ReleasePrimitiveArrayCritical(env, values, pv, JNI_ABORT);
+    if (pk != NULL) (*env)->ReleasePrimitiveArrayCritical(env, keys, pk, JNI_ABORT);
+#else
+    (void) env; (void) keys; (void) values; (void) qkv; (void) partialValues; (void) partialStats; (void) scratch;
+    (void) headDim; (void) tile; (void) q; (void) count; (void) from; (void) to; (void) out; (void) at;
 #endif
 }

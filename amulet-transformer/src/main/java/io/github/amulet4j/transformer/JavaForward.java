@@ -823,8 +823,9 @@ public final class JavaForward implements ForwardPass {
     /**
      * Split-slot ("flash-decoding") attention of a decode step: units of one row, up to {@value #HEAD_BLOCK} heads of
      * a key head and one of {@code ranges} ranges of the slots the row's query sees, each leaving per head a partial
-     * maximum, sum of exponentials and weighted sum of the values; {@link #combine} merges them exactly. A row whose
-     * query sees no slot (padding) goes the way of {@link #attendHeads}.
+     * maximum, sum of exponentials and weighted sum of the values ({@link NativeAttention#attendPartialChecked} where
+     * the native attention runs, else {@link #attendEight}: the same bits); {@link #combine} merges them exactly. A
+     * row whose query sees no slot (padding) goes the way of {@link #attendHeads}.
      */
     private void splitAttention(int l, JavaKvCache cache, int[] pad, int b, int past, int ranges) {
         int blocks = (groups + HEAD_BLOCK - 1) / HEAD_BLOCK;
@@ -863,8 +864,15 @@ public final class JavaForward implements ForwardPass {
                     Arrays.fill(partialStats, at + HEAD_BLOCK, at + 2 * HEAD_BLOCK, 0f);
                     continue;
                 }
-                attendEight(cache.keys(l, r, kh), cache.values(l, r, kh), from, to - 1, r * qkvDim + first * headDim,
-                        count, sc, partialValues, u * HEAD_BLOCK * headDim, partialStats, at);
+                if (nativeAttention) {
+                    NativeAttention.attendPartialChecked(cache.keys(l, r, kh), cache.values(l, r, kh), qkv,
+                            partialValues, partialStats, sc, headDim, TILE, r * qkvDim + first * headDim, count, from,
+                            to, u * HEAD_BLOCK * headDim, at);
+                } else {
+                    attendEight(cache.keys(l, r, kh), cache.values(l, r, kh), from, to - 1,
+                            r * qkvDim + first * headDim, count, sc, partialValues, u * HEAD_BLOCK * headDim,
+                            partialStats, at);
+                }
             }
         });
         combine(pad, b, past, ranges);

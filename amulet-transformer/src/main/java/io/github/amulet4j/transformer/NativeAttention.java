@@ -23,6 +23,8 @@ final class NativeAttention {
             // a library built before amulet_attention.c has no such function
             attend(new float[8], new float[8], new float[8], new float[8], new float[64], 8, 8, 8, 8, 0, 0, 0, 0, 1,
                     0, Integer.MAX_VALUE, 1);
+            attendPartial(new float[8], new float[8], new float[8], new float[8], new float[16], new float[64], 8, 8,
+                    0, 1, 0, 1, 0, 0);
             return true;
         } catch (UnsatisfiedLinkError e) {
             return false;
@@ -61,6 +63,42 @@ final class NativeAttention {
         attend(keys, values, qkv, attn, scratch, headDim, tile, qkvDim, qDim, i0, n, query0, first, count, pad, window,
                 total);
     }
+
+    /**
+     * A partial of a decode step's split-slot attention ({@link JavaForward}'s {@code splitAttention}): heads
+     * {@code [0, count)} ({@code count <= 8}) whose rotated queries start at {@code qkv[q]} (one after the other), over
+     * slots {@code [from, to)} of one key head's {@code keys} (tiles of {@code tile} slots) and {@code values}. Writes
+     * per head the unnormalized sum of {@code exp(score - max) * value} at {@code partialValues[out + h * headDim]},
+     * the maximum at {@code partialStats[at + h]} and the sum of exponentials at {@code partialStats[at + 8 + h]}
+     * (heads {@code count .. 7} of the statistics repeat the last): the bits of the Java path.
+     *
+     * @param scratch at least {@code 8 * (to - from + 2 * tile)} floats
+     * @throws IllegalArgumentException if the range is empty or an array is too short for what the call reads or
+     *                                  writes
+     */
+    static void attendPartialChecked(float[] keys, float[] values, float[] qkv, float[] partialValues,
+                                     float[] partialStats, float[] scratch, int headDim, int tile, int q, int count,
+                                     int from, int to, int out, int at) {
+        long tiles = ((long) to - 1 + tile) / tile;
+        long len = ((long) to - (from - from % tile) + tile - 1) / tile * tile;
+        if (from < 0 || to <= from || count < 1 || count > 8 || q < 0 || out < 0 || at < 0
+                || (long) values.length < (long) to * headDim || (long) keys.length < tiles * tile * headDim
+                || (long) qkv.length < q + (long) count * headDim
+                || (long) partialValues.length < out + (long) count * headDim
+                || (long) partialStats.length < at + 16L || (long) scratch.length < 8 * len) {
+            throw new IllegalArgumentException("partial attention of heads 0.." + (count - 1) + " over slots " + from
+                    + ".." + (to - 1) + ": keys " + keys.length + ", values " + values.length + ", qkv " + qkv.length
+                    + " (from " + q + "), partial values " + partialValues.length + " (from " + out
+                    + "), partial stats " + partialStats.length + " (from " + at + "), scratch " + scratch.length
+                    + " floats: an empty range or too few floats");
+        }
+        attendPartial(keys, values, qkv, partialValues, partialStats, scratch, headDim, tile, q, count, from, to, out,
+                at);
+    }
+
+    private static native void attendPartial(float[] keys, float[] values, float[] qkv, float[] partialValues,
+                                             float[] partialStats, float[] scratch, int headDim, int tile, int q,
+                                             int count, int from, int to, int out, int at);
 
     private static native void attend(float[] keys, float[] values, float[] qkv, float[] attn, float[] scratch,
                                       int headDim, int tile, int qkvDim, int qDim, int i0, int n, int query0,

@@ -141,6 +141,66 @@ class NativeAttentionTest {
         }
     }
 
+    /**
+     * A split decode step's partials against float64: per head the largest score of the range, the sum of
+     * {@code exp(score - max)} and the unnormalized weighted sum of the values, on every variant; ranges that start
+     * and end inside a tile, a single slot, fewer than eight heads (the statistics of the missing ones repeat the
+     * last).
+     */
+    @Test
+    void everyVariantsSplitPartialsMatchFloat64() {
+        assumeNative();
+        before = NativeExp.variant();
+        int slots = 600;
+        Setup s = Setup.random(slots, 8, 1, 23);
+        // {from, to, count}
+        int[][] cases = {{0, 600, 8}, {256, 600, 7}, {13, 300, 7}, {40, 41, 3}, {511, 513, 1}, {5, 29, 5}};
+        for (int v = 1; v <= before; v++) {
+            assertEquals(v, NativeExp.selectVariant(v));
+            for (int[] c : cases) {
+                int from = c[0], to = c[1], count = c[2];
+                float[] values = new float[2 * 8 * HEAD_DIM];
+                float[] stats = new float[3 + 16];
+                int out = 8 * HEAD_DIM;
+                NativeAttention.attendPartialChecked(s.keys(), s.values(), s.qkv(), values, stats,
+                        new float[8 * (to - from + 2 * TILE)], HEAD_DIM, TILE, 0, count, from, to, out, 3);
+                String where = "variant " + v + ", case " + java.util.Arrays.toString(c);
+                for (int h = 0; h < 8; h++) {
+                    int hq = Math.min(h, count - 1);
+                    double[] score = new double[to - from];
+                    double max = Double.NEGATIVE_INFINITY;
+                    for (int x = from; x < to; x++) {
+                        double a = 0;
+                        for (int d = 0; d < HEAD_DIM; d++) {
+                            a += (double) s.plainKeys()[x][d] * s.qkv()[hq * HEAD_DIM + d];
+                        }
+                        score[x - from] = a;
+                        max = Math.max(max, a);
+                    }
+                    double sum = 0;
+                    double[] acc = new double[HEAD_DIM];
+                    for (int x = from; x < to; x++) {
+                        double e = Math.exp(score[x - from] - max);
+                        sum += e;
+                        for (int d = 0; d < HEAD_DIM; d++) {
+                            acc[d] += e * s.values()[x * HEAD_DIM + d];
+                        }
+                    }
+                    assertEquals(max, stats[3 + h], 1e-4, where + ", head " + h + ": maximum");
+                    assertEquals(sum, stats[3 + 8 + h], 1e-4 * sum, where + ", head " + h + ": sum");
+                    if (h < count) {
+                        for (int d = 0; d < HEAD_DIM; d++) {
+                            assertEquals(acc[d], values[out + h * HEAD_DIM + d], 1e-4 * Math.max(1, sum),
+                                    where + ", head " + h + ", dim " + d);
+                        }
+                    }
+                }
+            }
+        }
+        assertThrows(IllegalArgumentException.class, () -> NativeAttention.attendPartialChecked(s.keys(), s.values(),
+                s.qkv(), new float[8 * HEAD_DIM], new float[16], new float[8 * 64], HEAD_DIM, TILE, 0, 8, 7, 7, 0, 0));
+    }
+
     @Test
     void arraysTooShortForTheCallAreRefused() {
         assumeNative();
@@ -167,6 +227,7 @@ class NativeAttentionTest {
         shapes.add(ModelShapes.tinyMistral().withSlidingWindow(5));
         shapes.add(PrefillSplitBitwiseTest.qwen2Wide());
         int checked = 0;
+        int splitSeen = 0;
         for (ModelConfig c : shapes) {
             InMemoryTensorStore store = RandomCheckpoint.create(c, 41, TensorLayout.GPT2_PREFIX, 0.1f);
             int length = 23;
@@ -174,21 +235,30 @@ class NativeAttentionTest {
             int[] pad = {0, 6};
             try (JavaForward pass = JavaForward.load(c, store, "test", WeightFormat.F32, 2, Kernels.JAVA)) {
                 for (int chunk : new int[] {length, 5}) {
-                    pass.nativeAttention(false);
-                    float[] java = run(pass, rows, pad, chunk);
-                    pass.nativeAttention(true);
-                    float[] nat = run(pass, rows, pad, chunk);
-                    for (int i = 0; i < java.length; i++) {
-                        if (Float.floatToRawIntBits(java[i]) != Float.floatToRawIntBits(nat[i])) {
-                            fail(c.architecture() + " hidden " + c.hiddenSize() + ", chunks of " + chunk + ": logit "
-                                    + i + " is " + nat[i] + " native, " + java[i] + " Java");
+                    // split: the decode step's attention in slot ranges of at least 4 (partials, then combined)
+                    for (boolean split : new boolean[] {false, true}) {
+                        pass.splitSlots(split ? 4 : JavaForward.SPLIT_SLOTS, JavaForward.SPLIT_UNITS_PER_THREAD);
+                        if (split && pass.splitRanges(rows.length, length + 1) > 1 && c == shapes.get(shapes.size() - 1)) {
+                            splitSeen++;
                         }
+                        pass.nativeAttention(false);
+                        float[] java = run(pass, rows, pad, chunk);
+                        pass.nativeAttention(true);
+                        float[] nat = run(pass, rows, pad, chunk);
+                        for (int i = 0; i < java.length; i++) {
+                            if (Float.floatToRawIntBits(java[i]) != Float.floatToRawIntBits(nat[i])) {
+                                fail(c.architecture() + " hidden " + c.hiddenSize() + ", chunks of " + chunk
+                                        + (split ? ", split decode" : "") + ": logit " + i + " is " + nat[i]
+                                        + " native, " + java[i] + " Java");
+                            }
+                        }
+                        checked++;
                     }
-                    checked++;
                 }
             }
         }
-        assertEquals(2 * shapes.size(), checked);
+        assertEquals(4 * shapes.size(), checked);
+        assertEquals(2, splitSeen, "the decode step of Qwen2.5-0.5B's widths split into ranges");
     }
 
     /** A child JVM without the library (the Java attention, the Java exponentials) gives the logits' bits. */
