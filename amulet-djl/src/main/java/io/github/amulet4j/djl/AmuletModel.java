@@ -7,6 +7,7 @@ import io.github.amulet4j.formats.checkpoint.ModelConfigReader;
 import io.github.amulet4j.formats.checkpoint.TensorStore;
 import io.github.amulet4j.djl.gguf.GgufModel;
 import io.github.amulet4j.djl.tokenizer.HfTokenizer;
+import io.github.amulet4j.djl.tokenizer.TokenizerJsonCache;
 import io.github.amulet4j.djl.model.DjlCausalLm;
 import io.github.amulet4j.djl.model.RuntimeOptions;
 import io.github.amulet4j.generate.BatchingOptions;
@@ -101,10 +102,14 @@ public final class AmuletModel implements AutoCloseable {
     /** A GGUF file: config, tokenizer and weights from the one file (opened once). */
     private static AmuletModel loadGguf(Path file, ModelOptions options) throws IOException {
         try (GgufModel gguf = GgufModel.open(file)) {
-            BackgroundPrompts background = BackgroundPrompts.start(() -> PromptRenderer.load(gguf));
+            RuntimeOptions runtime = runtimeOptions(options);
+            // the tokenizer's JSON, which the metadata makes, is kept beside the cached weights
+            TokenizerJsonCache tokenizerCache = runtime.weightCache() == null ? null
+                    : TokenizerJsonCache.in(runtime.weightCache().dir());
+            BackgroundPrompts background = BackgroundPrompts.start(() -> PromptRenderer.load(gguf, tokenizerCache));
             DjlCausalLm lm;
             try {
-                lm = DjlCausalLm.load(gguf.config(), gguf.weights(), runtimeOptions(options));
+                lm = DjlCausalLm.load(gguf.config(), gguf.weights(), runtime);
             } catch (RuntimeException | Error e) {
                 background.abandon(e);
                 throw e;

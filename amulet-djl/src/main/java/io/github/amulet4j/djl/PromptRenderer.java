@@ -9,6 +9,7 @@ import io.github.amulet4j.formats.gguf.GgufTokenizer;
 import io.github.amulet4j.djl.template.ChatTemplate;
 import io.github.amulet4j.formats.tokenizer.GenerationDefaults;
 import io.github.amulet4j.djl.tokenizer.HfTokenizer;
+import io.github.amulet4j.djl.tokenizer.TokenizerJsonCache;
 import io.github.amulet4j.formats.tokenizer.TokenizerConfig;
 import io.github.amulet4j.prompt.ChatFormatter;
 import io.github.amulet4j.prompt.ChatMessage;
@@ -94,9 +95,17 @@ public final class PromptRenderer implements AutoCloseable {
      * {@code tokenizer.*} metadata (see {@link io.github.amulet4j.formats.gguf.GgufTokenizer}).
      */
     public static PromptRenderer load(GgufModel gguf) throws IOException {
+        return load(gguf, null);
+    }
+
+    /**
+     * {@link #load(GgufModel)} with the tokenizer's JSON kept in {@code cache} (null: none; see
+     * {@link TokenizerJsonCache}).
+     */
+    public static PromptRenderer load(GgufModel gguf, TokenizerJsonCache cache) throws IOException {
         GgufTokenizer spec = gguf.tokenizerSpec();
         Path file = gguf.file().path();
-        return create(file, gguf.config(), spec.config(), HfTokenizer.fromGguf(spec, file), List.of(),
+        return create(file, gguf.config(), spec.config(), HfTokenizer.fromGguf(spec, file, cache), List.of(),
                 file + " (metadata 'tokenizer.chat_template')");
     }
 

@@ -1,5 +1,7 @@
 package io.github.amulet4j.cli;
 
+import io.github.amulet4j.djl.tokenizer.HfTokenizer;
+
 import io.github.amulet4j.cli.bench.BenchCommand;
 import io.github.amulet4j.djl.hub.HubSettings;
 import picocli.CommandLine;
@@ -125,8 +127,18 @@ public final class AmuletCli implements Runnable {
     }
 
     /** Entry point of the launcher. */
+    /** The commands that load a model's tokenizer. */
+    private static final java.util.Set<String> TOKENIZER_COMMANDS = java.util.Set.of("generate", "chat", "compare",
+            "eval", "prompt", "bench", "serve", "judge", "score");
+
     public static void main(String[] args) {
         configureLogging(args);
+        // a command that loads a model starts DJL's tokenizers library now, beside the parsing of its options and the
+        // model's header (issue 26, cold start); --help and the commands without a tokenizer do not
+        if (args.length > 0 && TOKENIZER_COMMANDS.contains(args[0])
+                && Arrays.stream(args).noneMatch(a -> a.equals("--help") || a.equals("-h"))) {
+            HfTokenizer.preloadLibrary();
+        }
         standardStreams = true;
         PrintWriter out = new PrintWriter(new java.io.OutputStreamWriter(System.out, StandardCharsets.UTF_8), true);
         PrintWriter err = new PrintWriter(new java.io.OutputStreamWriter(System.err, StandardCharsets.UTF_8), true);

@@ -106,10 +106,57 @@ public final class HfTokenizer implements TextTokenizer, AutoCloseable {
             throw new TokenizerFormatException("tokenizer not found: " + tokenizerJson
                     + " (a model folder needs a Hugging Face tokenizer.json)");
         }
+        // the tokenizers library parses the whole file on a thread of its own while this one reads the ids (each
+        // takes a few hundred ms of a cold start for a 151,665-token vocabulary)
+        java.util.concurrent.FutureTask<HuggingFaceTokenizer> parse = new java.util.concurrent.FutureTask<>(
+                () -> parse(tokenizerJson, () -> Files.newInputStream(tokenizerJson)));
+        Thread parser = new Thread(parse, "amulet-tokenizer-parse");
+        parser.setDaemon(true);
+        parser.start();
         Map<String, Integer> t2i = new HashMap<>();
         Set<Integer> special = new HashSet<>();
-        int maxId = TokenizerVocabularyReader.read(tokenizerJson, t2i, special);
-        return create(tokenizerJson, t2i, maxId, special, () -> Files.newInputStream(tokenizerJson), config);
+        int maxId;
+        try {
+            maxId = TokenizerVocabularyReader.read(tokenizerJson, t2i, special);
+        } catch (IOException | RuntimeException | Error e) {
+            // the ids' error first, as when the two ran one after the other; the library's tokenizer is released
+            try {
+                joinParse(parse).close();
+            } catch (IOException | RuntimeException | Error ignored) {
+                e.addSuppressed(ignored);
+            }
+            throw e;
+        }
+        return wrap(tokenizerJson, joinParse(parse), t2i, maxId, special, config);
+    }
+
+    /** The parse's tokenizer, or what it threw; waits through interrupts (then restores the flag). */
+    private static HuggingFaceTokenizer joinParse(java.util.concurrent.FutureTask<HuggingFaceTokenizer> parse)
+            throws IOException {
+        boolean interrupted = false;
+        try {
+            while (true) {
+                try {
+                    return parse.get();
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                } catch (java.util.concurrent.ExecutionException e) {
+                    Throwable c = e.getCause();
+                    if (c instanceof IOException io) {
+                        throw io;
+                    } else if (c instanceof RuntimeException r) {
+                        throw r;
+                    } else if (c instanceof Error err) {
+                        throw err;
+                    }
+                    throw new IOException(c);
+                }
+            }
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
     }
 
     /**
@@ -117,14 +164,40 @@ public final class HfTokenizer implements TextTokenizer, AutoCloseable {
      * is parsed once, by the tokenizers library: the ids come from the metadata.
      */
     public static HfTokenizer fromGguf(io.github.amulet4j.formats.gguf.GgufTokenizer spec, Path source) throws IOException {
+        return fromGguf(spec, source, null);
+    }
+
+    /**
+     * {@link #fromGguf(io.github.amulet4j.formats.gguf.GgufTokenizer, Path)} with the JSON from {@code cache} where
+     * it holds this file's (not written again), and put there where it does not; null: no cache. A cached JSON the
+     * tokenizers library rejects is deleted and the JSON written again from the metadata.
+     */
+    public static HfTokenizer fromGguf(io.github.amulet4j.formats.gguf.GgufTokenizer spec, Path source,
+                                       TokenizerJsonCache cache) throws IOException {
         Map<String, Integer> t2i = spec.tokenIds();
         int maxId = -1;
         for (int id : t2i.values()) {
             maxId = Math.max(maxId, id);
         }
-        byte[] json = spec.json().getBytes(java.nio.charset.StandardCharsets.UTF_8);
-        return create(source, t2i, maxId, spec.specialIds(), () -> new java.io.ByteArrayInputStream(json),
+        Path cached = cache == null ? null : cache.find(source);
+        if (cached != null) {
+            try {
+                return create(source, t2i, maxId, spec.specialIds(), () -> Files.newInputStream(cached),
+                        spec.config());
+            } catch (TokenizerFormatException | IOException e) {
+                LOG.warn("cached tokenizer {} of {} not used ({}): deleted, the tokenizer is built from the "
+                        + "metadata", cached, source, e.getMessage());
+                cache.forget(cached);
+            }
+        }
+        String text = spec.json();
+        byte[] json = text.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        HfTokenizer t = create(source, t2i, maxId, spec.specialIds(), () -> new java.io.ByteArrayInputStream(json),
                 spec.config());
+        if (cache != null) {
+            cache.store(source, text);
+        }
+        return t;
     }
 
     /**
@@ -147,26 +220,35 @@ public final class HfTokenizer implements TextTokenizer, AutoCloseable {
 
     private static HfTokenizer create(Path tokenizerJson, Map<String, Integer> t2i, int maxId, Set<Integer> special,
                                       JsonSource source, TokenizerConfig config) throws IOException {
-        String[] i2t = new String[maxId + 1];
-        for (Map.Entry<String, Integer> e : t2i.entrySet()) {
-            i2t[e.getValue()] = e.getKey();
-        }
+        return wrap(tokenizerJson, parse(tokenizerJson, source), t2i, maxId, special, config);
+    }
+
+    /** The tokenizers library's tokenizer of the JSON {@code source} opens ({@code tokenizerJson} names it). */
+    private static HuggingFaceTokenizer parse(Path tokenizerJson, JsonSource source) throws IOException {
         Map<String, String> options = new HashMap<>();
         options.put("addSpecialTokens", "false");
         options.put("truncation", "false");
         options.put("padding", "false");
-        HuggingFaceTokenizer djl;
         try (InputStream in = source.open()) {
-            djl = HuggingFaceTokenizer.newInstance(in, options);
+            return HuggingFaceTokenizer.newInstance(in, options);
         } catch (NoSuchFileException e) {
             throw new TokenizerFormatException("tokenizer not found: " + tokenizerJson);
         } catch (RuntimeException e) {
             throw new TokenizerFormatException(tokenizerJson + ": the tokenizers library rejected it: " + e.getMessage(), e);
         }
+    }
+
+    /** This class over the library's tokenizer {@code djl} (closed if this fails). */
+    private static HfTokenizer wrap(Path tokenizerJson, HuggingFaceTokenizer djl, Map<String, Integer> t2i, int maxId,
+                                    Set<Integer> special, TokenizerConfig config) {
         try {
+            String[] i2t = new String[maxId + 1];
+            for (Map.Entry<String, Integer> e : t2i.entrySet()) {
+                i2t[e.getValue()] = e.getKey();
+            }
             return new HfTokenizer(tokenizerJson, djl, config, Collections.unmodifiableMap(t2i), i2t,
                     Collections.unmodifiableSet(special));
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
             djl.close();
             throw e;
         }
