@@ -1,10 +1,9 @@
 package io.github.amulet4j.djl;
 
+import io.github.amulet4j.djl.concurrent.BackgroundLoad;
+
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.util.concurrent.Callable;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.FutureTask;
 
 /**
  * The prompt side of a model (tokenizer, chat template) built on a thread of its own while the caller's thread loads
@@ -14,48 +13,20 @@ import java.util.concurrent.FutureTask;
  */
 final class BackgroundPrompts {
 
-    private final FutureTask<PromptRenderer> task;
+    private final BackgroundLoad<PromptRenderer> load;
 
-    private BackgroundPrompts(Callable<PromptRenderer> load) {
-        this.task = new FutureTask<>(load);
+    private BackgroundPrompts(BackgroundLoad<PromptRenderer> load) {
+        this.load = load;
     }
 
     /** Starts {@code load} on a new daemon thread. */
     static BackgroundPrompts start(Callable<PromptRenderer> load) {
-        BackgroundPrompts p = new BackgroundPrompts(load);
-        Thread t = new Thread(p.task, "amulet-prompt-load");
-        t.setDaemon(true);
-        t.start();
-        return p;
+        return new BackgroundPrompts(BackgroundLoad.start("amulet-prompt-load", load));
     }
 
     /** Waits for the prompt side; rethrows what its loading threw. */
     PromptRenderer join() throws IOException {
-        boolean interrupted = false;
-        try {
-            while (true) {
-                try {
-                    return task.get();
-                } catch (InterruptedException e) {
-                    // the load finishes soon and owns a native tokenizer: wait for it, then restore the flag
-                    interrupted = true;
-                } catch (ExecutionException e) {
-                    Throwable c = e.getCause();
-                    if (c instanceof IOException io) {
-                        throw io;
-                    } else if (c instanceof RuntimeException r) {
-                        throw r;
-                    } else if (c instanceof Error err) {
-                        throw err;
-                    }
-                    throw new UncheckedIOException(new IOException(c));
-                }
-            }
-        } finally {
-            if (interrupted) {
-                Thread.currentThread().interrupt();
-            }
-        }
+        return load.join();
     }
 
     /**

@@ -1,5 +1,6 @@
 package io.github.amulet4j.djl.tokenizer;
 
+import io.github.amulet4j.djl.concurrent.BackgroundLoad;
 import io.github.amulet4j.formats.tokenizer.TokenizerConfig;
 import io.github.amulet4j.formats.tokenizer.TokenizerFormatException;
 
@@ -108,11 +109,8 @@ public final class HfTokenizer implements TextTokenizer, AutoCloseable {
         }
         // the tokenizers library parses the whole file on a thread of its own while this one reads the ids (each
         // takes a few hundred ms of a cold start for a 151,665-token vocabulary)
-        java.util.concurrent.FutureTask<HuggingFaceTokenizer> parse = new java.util.concurrent.FutureTask<>(
+        BackgroundLoad<HuggingFaceTokenizer> parse = BackgroundLoad.start("amulet-tokenizer-parse",
                 () -> parse(tokenizerJson, () -> Files.newInputStream(tokenizerJson)));
-        Thread parser = new Thread(parse, "amulet-tokenizer-parse");
-        parser.setDaemon(true);
-        parser.start();
         Map<String, Integer> t2i = new HashMap<>();
         Set<Integer> special = new HashSet<>();
         int maxId;
@@ -121,42 +119,13 @@ public final class HfTokenizer implements TextTokenizer, AutoCloseable {
         } catch (IOException | RuntimeException | Error e) {
             // the ids' error first, as when the two ran one after the other; the library's tokenizer is released
             try {
-                joinParse(parse).close();
+                parse.join().close();
             } catch (IOException | RuntimeException | Error ignored) {
                 e.addSuppressed(ignored);
             }
             throw e;
         }
-        return wrap(tokenizerJson, joinParse(parse), t2i, maxId, special, config);
-    }
-
-    /** The parse's tokenizer, or what it threw; waits through interrupts (then restores the flag). */
-    private static HuggingFaceTokenizer joinParse(java.util.concurrent.FutureTask<HuggingFaceTokenizer> parse)
-            throws IOException {
-        boolean interrupted = false;
-        try {
-            while (true) {
-                try {
-                    return parse.get();
-                } catch (InterruptedException e) {
-                    interrupted = true;
-                } catch (java.util.concurrent.ExecutionException e) {
-                    Throwable c = e.getCause();
-                    if (c instanceof IOException io) {
-                        throw io;
-                    } else if (c instanceof RuntimeException r) {
-                        throw r;
-                    } else if (c instanceof Error err) {
-                        throw err;
-                    }
-                    throw new IOException(c);
-                }
-            }
-        } finally {
-            if (interrupted) {
-                Thread.currentThread().interrupt();
-            }
-        }
+        return wrap(tokenizerJson, parse.join(), t2i, maxId, special, config);
     }
 
     /**
