@@ -1,6 +1,6 @@
 /*
- * What the Q8_0/Q4_0 kernel files (amulet_kernels.c, amulet_q4x8.c) share: the x86 detection, the compilers that
- * can build AVX-VNNI, the target attributes of each variant and the float16 scale conversion.
+ * What the Q8_0/Q4_0 kernel files (amulet_kernels.c, amulet_q4x8.c) share: the x86 and aarch64 detection, the
+ * compilers that can build AVX-VNNI or sdot, the target attributes of each variant and the float16 scale conversion.
  */
 #ifndef AMULET_Q8Q4_H
 #define AMULET_Q8Q4_H
@@ -18,6 +18,21 @@
 #define T_AVX2 __attribute__((target("avx2,fma,f16c")))
 #define T_AVXVNNI __attribute__((target("avx2,fma,f16c,avxvnni")))
 #define T_AVX512 __attribute__((target("avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni")))
+#endif
+
+#if defined(__aarch64__)
+#define AMULET_ARM 1
+#include <arm_neon.h>
+#include <sys/auxv.h>
+/* Advanced SIMD (NEON) is part of every aarch64 CPU; sdot/udot (ARMv8.2 dotprod) is optional: AT_HWCAP says */
+#ifndef HWCAP_ASIMDDP
+#define HWCAP_ASIMDDP (1 << 20)
+#endif
+/* vdotq_s32 in a function of its own target (gcc 10 or clang 11); older compilers build the plain NEON variant */
+#if (defined(__clang__) && __clang_major__ >= 11) || (!defined(__clang__) && defined(__GNUC__) && __GNUC__ >= 10)
+#define AMULET_DOTPROD 1
+#define T_DOTPROD __attribute__((target("arch=armv8.2-a+dotprod")))
+#endif
 #endif
 
 /* An IEEE half as float32, the Java kernels' bit trick (exact for finite values, subnormals included). */
