@@ -61,6 +61,13 @@ void K(productAt)(JNIEnv *, jclass, jboolean, jlong, jlong, jint, jint, jbyteArr
 jint K(interleaveAt)(JNIEnv *, jclass, jlong, jlong, jint, jint, jint);
 void K(productInterleavedAt)(JNIEnv *, jclass, jlong, jlong, jint, jint, jint, jint, jbyteArray, jfloatArray,
                              jfloatArray, jint, jint, jint, jfloatArray, jint, jint, jboolean);
+#define KQ(name) Java_io_github_amulet4j_transformer_weights_KQuantKernels_##name
+jint KQ(supportedVariants)(JNIEnv *, jclass);
+jint KQ(selectVariant)(JNIEnv *, jclass, jint);
+jstring KQ(variantName)(JNIEnv *, jclass, jint);
+void KQ(quantize)(JNIEnv *, jclass, jfloatArray, jint, jbyteArray, jfloatArray, jshortArray);
+void KQ(productAt)(JNIEnv *, jclass, jint, jlong, jint, jint, jbyteArray, jfloatArray, jshortArray, jint, jint,
+                   jfloatArray, jint, jint, jboolean);
 jint F32(supportedVariants)(JNIEnv *, jclass);
 jint F32(selectVariant)(JNIEnv *, jclass, jint);
 jstring F32(variantName)(JNIEnv *, jclass, jint);
@@ -147,6 +154,9 @@ static void same_bits(const char *what, const void *a, const void *b, size_t byt
 static const char *variant_class(const char *family, const char *name) {
     if (strcmp(family, "q4x8") == 0) {
         return "exact"; /* every variant is the scalar one's bits (amulet_q4x8.c) */
+    }
+    if (strcmp(family, "kq") == 0 && strncmp(name, "neon", 4) == 0) {
+        return "scalar"; /* the scalar variant's float steps (amulet_kquants.c) */
     }
     if (strcmp(name, "avx2") == 0 || strcmp(name, "avx-vnni") == 0 || strcmp(name, "avx2-f16c") == 0
         || strcmp(name, "neon") == 0 || strcmp(name, "neon-dotprod") == 0) {
@@ -465,13 +475,141 @@ static void check_float(int fmt, int rows, int cols, int n) {
     free(y); free(alone); free(ref); free(mag); free(w32); free(w16); free(x); free(xb);
 }
 
+/* ---------------------------------------------------------------- Q4_K, Q5_K and Q6_K blocks */
+
+/* ggml's 6-bit scale j and minimum j of a Q4_K/Q5_K block's 12 scale bytes (written out, not amulet_kquants.c's) */
+static void scale_min_k4(int j, const uint8_t *q, int *sc, int *m) {
+    if (j < 4) {
+        *sc = q[j] & 63;
+        *m = q[j + 4] & 63;
+    } else {
+        *sc = (q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4);
+        *m = (q[j + 4] >> 4) | ((q[j] >> 6) << 4);
+    }
+}
+
+/* One block's 256 weights as float64 (value = scale * q - min), and each one's magnitude |scale * q| + |min|. */
+static void dequant_k(int fmt, const uint8_t *b, double *val, double *mag) {
+    if (fmt == 2) {
+        double d = half_value((uint16_t) (b[208] | b[209] << 8));
+        const int8_t *sc = (const int8_t *) (b + 192);
+        for (int n = 0; n < 2; n++) {
+            const uint8_t *ql = b + 64 * n, *qh = b + 128 + 32 * n;
+            for (int l = 0; l < 32; l++) {
+                int is = l / 16;
+                int q[4] = {(ql[l] & 0xF) | ((qh[l] >> 0 & 3) << 4), (ql[l + 32] & 0xF) | ((qh[l] >> 2 & 3) << 4),
+                            (ql[l] >> 4) | ((qh[l] >> 4 & 3) << 4), (ql[l + 32] >> 4) | ((qh[l] >> 6 & 3) << 4)};
+                for (int t = 0; t < 4; t++) {
+                    double s = d * sc[8 * n + is + 2 * t];
+                    val[128 * n + 32 * t + l] = s * (q[t] - 32);
+                    mag[128 * n + 32 * t + l] = fabs(s) * (q[t] + 32);
+                }
+            }
+        }
+        return;
+    }
+    double d = half_value((uint16_t) (b[0] | b[1] << 8)), dmin = half_value((uint16_t) (b[2] | b[3] << 8));
+    const uint8_t *qh = b + 16, *qs = b + (fmt == 1 ? 48 : 16);
+    for (int c = 0; c < 4; c++) {
+        int sc0, m0, sc1, m1;
+        scale_min_k4(2 * c, b + 4, &sc0, &m0);
+        scale_min_k4(2 * c + 1, b + 4, &sc1, &m1);
+        for (int l = 0; l < 32; l++) {
+            int lo = (qs[32 * c + l] & 0xF) + (fmt == 1 && (qh[l] >> (2 * c) & 1) ? 16 : 0);
+            int hi = (qs[32 * c + l] >> 4) + (fmt == 1 && (qh[l] >> (2 * c + 1) & 1) ? 16 : 0);
+            val[64 * c + l] = d * sc0 * lo - dmin * m0;
+            mag[64 * c + l] = fabs(d * sc0 * lo) + fabs(dmin * m0);
+            val[64 * c + 32 + l] = d * sc1 * hi - dmin * m1;
+            mag[64 * c + 32 + l] = fabs(d * sc1 * hi) + fabs(dmin * m1);
+        }
+    }
+}
+
+static void check_kquant(int fmt, int rows, int blocks, int n) {
+    static const char *const NAMES[] = {"q4_k", "q5_k", "q6_k"};
+    static const int BYTES[] = {144, 176, 210};
+    char ccase[96];
+    snprintf(ccase, sizeof ccase, "%s:r%d:b%d:n%d", NAMES[fmt], rows, blocks, n);
+    int supported = KQ(supportedVariants)(ENV, NULL);
+    size_t bb = BYTES[fmt], wBytes = (size_t) rows * blocks * bb;
+    uint8_t *w = malloc(wBytes);
+    for (size_t i = 0; i < wBytes; i++) {
+        w[i] = (uint8_t) next32();
+    }
+    for (size_t k = 0; k < (size_t) rows * blocks; k++) {
+        uint8_t *b = w + k * bb;
+        uint16_t h0 = random_half() & 0x7FFF, h1 = random_half() & 0x7FFF;
+        if (fmt == 2) {
+            b[208] = (uint8_t) h0; b[209] = (uint8_t) (h0 >> 8);
+        } else {
+            b[0] = (uint8_t) h0; b[1] = (uint8_t) (h0 >> 8);
+            b[2] = (uint8_t) h1; b[3] = (uint8_t) (h1 >> 8);
+        }
+    }
+    size_t values = (size_t) n * blocks * 256;
+    float *x = malloc(values * sizeof(float)), *xd = malloc(values / 256 * sizeof(float));
+    int8_t *xq = malloc(values);
+    int16_t *xb = malloc(values / 16 * sizeof(int16_t));
+    for (size_t i = 0; i < values; i++) {
+        x[i] = uniform();
+    }
+    KQ(quantize)(ENV, NULL, A(x), (jint) values, A(xq), A(xd), A(xb));
+    int yStride = rows + 2;
+    size_t ySize = (size_t) n * yStride;
+    double *ref = calloc(ySize, sizeof(double)), *mag = calloc(ySize, sizeof(double));
+    double val[256], vmag[256];
+    for (int r = 0; r < rows; r++) {
+        for (int k = 0; k < blocks; k++) {
+            dequant_k(fmt, w + ((size_t) r * blocks + k) * bb, val, vmag);
+            for (int c = 0; c < n; c++) {
+                size_t xo = ((size_t) c * blocks + k) * 256;
+                double dx = xd[(size_t) c * blocks + k];
+                for (int j = 0; j < 256; j++) {
+                    ref[(size_t) c * yStride + r] += val[j] * xq[xo + j] * dx;
+                    mag[(size_t) c * yStride + r] += vmag[j] * abs(xq[xo + j]) * dx;
+                }
+            }
+        }
+    }
+    float *y = malloc(ySize * sizeof(float)), *alone = malloc(ySize * sizeof(float));
+    struct seen seen = {{0}, {0}, 0};
+    for (int v = 0; v < 4; v++) {
+        if (!(supported & (1 << v))) {
+            continue;
+        }
+        KQ(selectVariant)(ENV, NULL, v);
+        const char *name = (const char *) KQ(variantName)(ENV, NULL, v);
+        memset(y, 0, ySize * sizeof(float));
+        memset(alone, 0, ySize * sizeof(float));
+        KQ(productAt)(ENV, NULL, fmt, (jlong) (intptr_t) w, rows, blocks, A(xq), A(xd), A(xb), blocks, n, A(y), 0,
+                      yStride, JNI_FALSE);
+        char what[160];
+        snprintf(what, sizeof what, "%s %s vs float64", ccase, name);
+        near(what, y, ref, mag, ySize, 1e-5);
+        record(&seen, "kq", ccase, name, y, ySize);
+        if (n > 1) {
+            for (int c = 0; c < n; c++) {
+                KQ(productAt)(ENV, NULL, fmt, (jlong) (intptr_t) w, rows, blocks, A(xq + (size_t) c * blocks * 256),
+                              A(xd + (size_t) c * blocks), A(xb + (size_t) c * blocks * 16), blocks, 1,
+                              A(alone + (size_t) c * yStride), 0, yStride, JNI_FALSE);
+            }
+            snprintf(what, sizeof what, "%s %s: a column of %d differs from the column alone", ccase, name, n);
+            for (int c = 0; c < n; c++) {
+                same_bits(what, y + (size_t) c * yStride, alone + (size_t) c * yStride, rows * sizeof(float));
+            }
+        }
+    }
+    forget(&seen);
+    free(y); free(alone); free(ref); free(mag); free(w); free(x); free(xd); free(xq); free(xb);
+}
+
 int main(void) {
     env_functions.GetPrimitiveArrayCritical = env_get_critical;
     env_functions.ReleasePrimitiveArrayCritical = env_release_critical;
     env_functions.NewStringUTF = env_new_string;
 
-    printf("variants: q8q4 0x%x, f32 0x%x, f16 0x%x\n", K(supportedVariants)(ENV, NULL),
-           F32(supportedVariants)(ENV, NULL), H(supportedVariants)(ENV, NULL));
+    printf("variants: q8q4 0x%x, f32 0x%x, f16 0x%x, kq 0x%x\n", K(supportedVariants)(ENV, NULL),
+           F32(supportedVariants)(ENV, NULL), H(supportedVariants)(ENV, NULL), KQ(supportedVariants)(ENV, NULL));
     static const int ROWS[] = {1, 3, 8, 13, 17, 70};
     static const int BLOCKS[] = {1, 2, 3, 7, 28};
     static const int COLS[] = {1, 2, 3, 5, 17};
@@ -491,6 +629,17 @@ int main(void) {
             for (size_t k = 0; k < sizeof FCOLS / sizeof FCOLS[0]; k++) {
                 for (size_t c = 0; c < sizeof FN / sizeof FN[0]; c++) {
                     check_float(fmt, ROWS[r], FCOLS[k], FN[c]);
+                }
+            }
+        }
+    }
+    static const int KROWS[] = {1, 3, 8, 13};
+    static const int KBLOCKS[] = {1, 2, 3};
+    for (int fmt = 0; fmt < 3; fmt++) {
+        for (size_t r = 0; r < sizeof KROWS / sizeof KROWS[0]; r++) {
+            for (size_t b = 0; b < sizeof KBLOCKS / sizeof KBLOCKS[0]; b++) {
+                for (size_t c = 0; c < sizeof FN / sizeof FN[0]; c++) {
+                    check_kquant(fmt, KROWS[r], KBLOCKS[b], FN[c]);
                 }
             }
         }
