@@ -14,6 +14,7 @@
  *
  * Not part of the Maven build (it needs a cross compiler and qemu to be of use); see CONTRIBUTING.md.
  */
+#define _DEFAULT_SOURCE /* M_PI */
 #include <jni.h>
 #include <math.h>
 #include <stdint.h>
@@ -68,6 +69,16 @@ jstring KQ(variantName)(JNIEnv *, jclass, jint);
 void KQ(quantize)(JNIEnv *, jclass, jfloatArray, jint, jbyteArray, jfloatArray, jshortArray);
 void KQ(productAt)(JNIEnv *, jclass, jint, jlong, jint, jint, jbyteArray, jfloatArray, jshortArray, jint, jint,
                    jfloatArray, jint, jint, jboolean);
+#define EXPF(name) Java_io_github_amulet4j_transformer_NativeExp_##name
+jint EXPF(variant)(JNIEnv *, jclass);
+jint EXPF(selectVariant)(JNIEnv *, jclass, jint);
+jfloat EXPF(expShifted)(JNIEnv *, jclass, jfloatArray, jint, jint, jfloat);
+void EXPF(activate)(JNIEnv *, jclass, jint, jfloatArray, jint, jint);
+void EXPF(activateTimes)(JNIEnv *, jclass, jint, jfloatArray, jint, jint, jfloatArray, jint, jint);
+void Java_io_github_amulet4j_transformer_NativeAttention_attend(JNIEnv *, jclass, jfloatArray, jfloatArray,
+                                                                jfloatArray, jfloatArray, jfloatArray, jint, jint,
+                                                                jint, jint, jint, jint, jint, jint, jint, jint, jint,
+                                                                jint);
 jint F32(supportedVariants)(JNIEnv *, jclass);
 jint F32(selectVariant)(JNIEnv *, jclass, jint);
 jstring F32(variantName)(JNIEnv *, jclass, jint);
@@ -154,6 +165,9 @@ static void same_bits(const char *what, const void *a, const void *b, size_t byt
 static const char *variant_class(const char *family, const char *name) {
     if (strcmp(family, "q4x8") == 0) {
         return "exact"; /* every variant is the scalar one's bits (amulet_q4x8.c) */
+    }
+    if (strcmp(family, "exp") == 0 || strcmp(family, "attention") == 0) {
+        return "exact"; /* every width the Java code's bits (amulet_exp.c, amulet_attention.c) */
     }
     if (strcmp(family, "kq") == 0 && strncmp(name, "neon", 4) == 0) {
         return "scalar"; /* the scalar variant's float steps (amulet_kquants.c) */
@@ -603,13 +617,192 @@ static void check_kquant(int fmt, int rows, int blocks, int n) {
     free(y); free(alone); free(ref); free(mag); free(w); free(x); free(xd); free(xq); free(xb);
 }
 
+/* ---------------------------------------------------------------- exp, SiLU, GELU-tanh and attention */
+
+/* The variants of amulet_exp.c this CPU has (1 AVX2 or NEON, 2 AVX-512F), as a mask; none: 0. */
+static int exp_variants(void) {
+    int best = EXPF(variant)(ENV, NULL);
+    int m = 0;
+    for (int v = 1; v <= best; v++) {
+        if (EXPF(selectVariant)(ENV, NULL, v) == v) {
+            m |= 1 << v;
+        }
+    }
+    EXPF(selectVariant)(ENV, NULL, best);
+    return m;
+}
+
+static const char *exp_name(int v) {
+#if defined(__aarch64__)
+    return v == 1 ? "neon" : "none";
+#else
+    return v == 1 ? "avx2" : v == 2 ? "avx512f" : "none";
+#endif
+}
+
+static void check_exp(int n) {
+    char ccase[64];
+    snprintf(ccase, sizeof ccase, "n%d", n);
+    int mask = exp_variants();
+    float *x = malloc((n + 2) * sizeof(float)), *a = malloc((n + 2) * sizeof(float));
+    float *mul = malloc((n + 2) * sizeof(float)), *out = malloc((size_t) 4 * (n + 2) * sizeof(float));
+    for (int i = 0; i < n + 2; i++) {
+        x[i] = uniform() * 12;
+        mul[i] = uniform();
+    }
+    if (n > 3) {
+        x[1] = -100; x[2] = 100; x[3] = -0.0f; /* past both clamps, and a negative zero */
+    }
+    double *ref = malloc((size_t) 4 * (n + 2) * sizeof(double)), *mag = malloc((size_t) 4 * (n + 2) * sizeof(double));
+    const float shift = 1.5f;
+    size_t m = (size_t) 4 * (n + 2);
+    for (int i = 0; i < n + 2; i++) {
+        int in = i >= 1 && i <= n;
+        double v = x[i];
+        double e = exp(fmax(fmin(v - shift, 88.0), -87.33654));
+        double silu = v / (1 + exp(fmin(-v, 88.0)));
+        double g = 0.5 * v * (1 + tanh(sqrt(2 / M_PI) * (v + 0.044715 * v * v * v)));
+        ref[i] = in ? e : x[i];
+        ref[n + 2 + i] = in ? silu : x[i];
+        ref[2 * (n + 2) + i] = in ? g : x[i];
+        ref[3 * (n + 2) + i] = in ? silu * mul[i] : 0;
+        for (int t = 0; t < 4; t++) {
+            mag[t * (n + 2) + i] = fabs(ref[t * (n + 2) + i]) + 1e-30;
+        }
+    }
+    struct seen seen = {{0}, {0}, 0};
+    for (int v = 1; v <= 2; v++) {
+        if (!(mask & (1 << v))) {
+            continue;
+        }
+        EXPF(selectVariant)(ENV, NULL, v);
+        /* offset 1, one value either side left alone */
+        memcpy(a, x, (n + 2) * sizeof(float));
+        float sum = EXPF(expShifted)(ENV, NULL, A(a), 1, n, shift);
+        memcpy(out, a, (n + 2) * sizeof(float));
+        memcpy(a, x, (n + 2) * sizeof(float));
+        EXPF(activate)(ENV, NULL, 0, A(a), 1, n);
+        memcpy(out + n + 2, a, (n + 2) * sizeof(float));
+        memcpy(a, x, (n + 2) * sizeof(float));
+        EXPF(activate)(ENV, NULL, 1, A(a), 1, n);
+        memcpy(out + 2 * (n + 2), a, (n + 2) * sizeof(float));
+        /* activateTimes reads src at srcOff and mulOff of one array: x then mul side by side */
+        float *src = malloc((size_t) 2 * (n + 2) * sizeof(float));
+        memcpy(src, x, (n + 2) * sizeof(float));
+        memcpy(src + n + 2, mul, (n + 2) * sizeof(float));
+        memset(out + 3 * (n + 2), 0, (n + 2) * sizeof(float));
+        EXPF(activateTimes)(ENV, NULL, 0, A(src), 1, n + 3, A(out + 3 * (n + 2)), 1, n);
+        free(src);
+        char what[128];
+        snprintf(what, sizeof what, "exp %s %s vs float64", ccase, exp_name(v));
+        near(what, out, ref, mag, m, 1e-6);
+        double esum = 0;
+        for (int i = 1; i <= n; i++) {
+            esum += out[i];
+        }
+        float sums[1] = {sum};
+        double rs[1] = {esum}, ms[1] = {esum};
+        snprintf(what, sizeof what, "exp %s %s: the sum", ccase, exp_name(v));
+        near(what, sums, rs, ms, 1, 1e-6);
+        float *all = malloc((m + 1) * sizeof(float));
+        memcpy(all, out, m * sizeof(float));
+        all[m] = sum;
+        record(&seen, "exp", ccase, exp_name(v), all, m + 1);
+        free(all);
+    }
+    forget(&seen);
+    free(x); free(a); free(mul); free(out); free(ref); free(mag);
+}
+
+/*
+ * A prefill's attention for queries query0 .. query0 + n - 1 of one row and heads [first, first + count), against a
+ * float64 softmax over the key/value cache (keys in tiles of `tile` slots, each transposed: [slot / tile][d][tile]).
+ */
+static void check_attention(int headDim, int tile, int heads, int first, int count, int total, int query0, int n,
+                            int pad, int window) {
+    char ccase[96];
+    snprintf(ccase, sizeof ccase, "d%d:t%d:h%d-%d:s%d:q%d+%d:p%d:w%d", headDim, tile, first, count, total, query0, n,
+             pad, window);
+    int mask = exp_variants();
+    int slots = (total + tile - 1) / tile * tile;
+    int qDim = heads * headDim, qkvDim = qDim + 8;
+    float *keys = malloc((size_t) slots * headDim * sizeof(float)), *values = malloc((size_t) slots * headDim * 4);
+    float *qkv = malloc((size_t) n * qkvDim * sizeof(float)), *attn = malloc((size_t) n * qDim * sizeof(float));
+    float *scratch = malloc((size_t) 8 * (total + tile) * sizeof(float));
+    for (size_t i = 0; i < (size_t) slots * headDim; i++) {
+        keys[i] = uniform();
+        values[i] = uniform();
+    }
+    for (size_t i = 0; i < (size_t) n * qkvDim; i++) {
+        qkv[i] = uniform() * 0.5f;
+    }
+    size_t outs = (size_t) n * qDim;
+    double *ref = calloc(outs, sizeof(double)), *mag = calloc(outs, sizeof(double));
+    double *sc = malloc((size_t) total * sizeof(double));
+    for (int j = 0; j < n; j++) {
+        int query = query0 + j;
+        long lo = (long) query - window + 1;
+        lo = lo < pad ? pad : lo;
+        for (int h = first; h < first + count; h++) {
+            double *o = ref + (size_t) j * qDim + (size_t) h * headDim, *om = mag + (size_t) j * qDim + (size_t) h * headDim;
+            if (lo > query) {
+                for (int d = 0; d < headDim; d++) {
+                    for (int x = 0; x < total; x++) {
+                        o[d] += values[(size_t) x * headDim + d] / total;
+                        om[d] += fabs(values[(size_t) x * headDim + d]) / total;
+                    }
+                }
+                continue;
+            }
+            const float *q = qkv + (size_t) j * qkvDim + (size_t) h * headDim;
+            double mx = -INFINITY, s = 0;
+            for (long x = lo; x <= query; x++) {
+                double a = 0;
+                for (int d = 0; d < headDim; d++) {
+                    a += (double) keys[((size_t) (x / tile) * headDim + d) * tile + x % tile] * q[d];
+                }
+                sc[x] = a;
+                mx = a > mx ? a : mx;
+            }
+            for (long x = lo; x <= query; x++) {
+                sc[x] = exp(sc[x] - mx);
+                s += sc[x];
+            }
+            for (int d = 0; d < headDim; d++) {
+                for (long x = lo; x <= query; x++) {
+                    o[d] += sc[x] * values[(size_t) x * headDim + d] / s;
+                    om[d] += fabs(sc[x] * values[(size_t) x * headDim + d]) / s;
+                }
+            }
+        }
+    }
+    struct seen seen = {{0}, {0}, 0};
+    for (int v = 1; v <= 2; v++) {
+        if (!(mask & (1 << v))) {
+            continue;
+        }
+        EXPF(selectVariant)(ENV, NULL, v);
+        memset(attn, 0, outs * sizeof(float));
+        Java_io_github_amulet4j_transformer_NativeAttention_attend(ENV, NULL, A(keys), A(values), A(qkv), A(attn),
+                                                                   A(scratch), headDim, tile, qkvDim, qDim, 0, n,
+                                                                   query0, first, count, pad, window, total);
+        char what[160];
+        snprintf(what, sizeof what, "attention %s %s vs float64", ccase, exp_name(v));
+        near(what, attn, ref, mag, outs, 1e-5);
+        record(&seen, "attention", ccase, exp_name(v), attn, outs);
+    }
+    forget(&seen);
+    free(keys); free(values); free(qkv); free(attn); free(scratch); free(ref); free(mag); free(sc);
+}
+
 int main(void) {
     env_functions.GetPrimitiveArrayCritical = env_get_critical;
     env_functions.ReleasePrimitiveArrayCritical = env_release_critical;
     env_functions.NewStringUTF = env_new_string;
 
-    printf("variants: q8q4 0x%x, f32 0x%x, f16 0x%x, kq 0x%x\n", K(supportedVariants)(ENV, NULL),
-           F32(supportedVariants)(ENV, NULL), H(supportedVariants)(ENV, NULL), KQ(supportedVariants)(ENV, NULL));
+    printf("variants: q8q4 0x%x, f32 0x%x, f16 0x%x, kq 0x%x, exp 0x%x\n", K(supportedVariants)(ENV, NULL),
+           F32(supportedVariants)(ENV, NULL), H(supportedVariants)(ENV, NULL), KQ(supportedVariants)(ENV, NULL),
+           exp_variants());
     static const int ROWS[] = {1, 3, 8, 13, 17, 70};
     static const int BLOCKS[] = {1, 2, 3, 7, 28};
     static const int COLS[] = {1, 2, 3, 5, 17};
@@ -643,6 +836,18 @@ int main(void) {
                 }
             }
         }
+    }
+    if (exp_variants() != 0) {
+        for (int n = 1; n <= 41; n++) {
+            check_exp(n);
+        }
+        /* head sizes of 8 lanes and of 16, tiles of 8 and 16, more than 8 heads, padding, a sliding window */
+        check_attention(64, 16, 10, 0, 10, 40, 30, 10, 0, 1 << 20);
+        check_attention(24, 8, 3, 1, 2, 21, 13, 8, 2, 1 << 20);
+        check_attention(64, 16, 9, 2, 7, 37, 20, 17, 0, 5);
+        check_attention(32, 8, 4, 0, 4, 19, 0, 5, 3, 1 << 20); /* queries before the padding's end */
+    } else {
+        printf("no exp variant on this CPU: exp and attention not checked\n");
     }
     printf("%s: %d checks, %d failed\n", failures ? "FAILED" : "PASSED", checks, failures);
     return failures ? 1 : 0;
