@@ -14,7 +14,7 @@ src="$here/../../main/c"
 out=${1:-$(mktemp -d)}
 mkdir -p "$out"
 java_home=${JAVA_HOME:-$(dirname "$(dirname "$(readlink -f "$(command -v javac || command -v java)")")")}
-flags=(-std=c11 -O2 -Wall -I"$java_home/include" -I"$java_home/include/linux")
+flags=(-std=c11 -O2 -ffp-contract=off -Wall -I"$java_home/include" -I"$java_home/include/linux")
 files=("$here/kernels_check.c" "$src"/amulet_kernels.c "$src"/amulet_q4x8.c "$src"/amulet_float16.c
        "$src"/amulet_float32.c "$src"/amulet_kquants.c "$src"/amulet_exp.c "$src"/amulet_attention.c
        "$src"/amulet_memory.c)
