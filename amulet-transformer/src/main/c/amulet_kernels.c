@@ -625,7 +625,7 @@ static inline int32x4_t dot16_neon(int8x16_t a, int8x16_t b) {
 
 #ifdef AMULET_DOTPROD
 static inline T_DOTPROD int32x4_t dot16_dotprod(int8x16_t a, int8x16_t b) {
-    return vdotq_s32(vdupq_n_s32(0), a, b);
+    return amulet_sdot(vdupq_n_s32(0), a, b);
 }
 #endif
 

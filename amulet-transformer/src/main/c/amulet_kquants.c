@@ -32,14 +32,11 @@
 
 #if defined(__aarch64__)
 #define KQ_ARM 1
-#include <arm_neon.h>
-#include <sys/auxv.h>
-#ifndef HWCAP_ASIMDDP
-#define HWCAP_ASIMDDP (1 << 20)
-#endif
-#if (defined(__clang__) && __clang_major__ >= 11) || (!defined(__clang__) && defined(__GNUC__) && __GNUC__ >= 10)
+/* NEON, the sdot helpers and the compilers that build them: shared with the Q8_0/Q4_0 kernels */
+#include "amulet_q8q4.h"
+#ifdef AMULET_DOTPROD
 #define KQ_DOTPROD 1
-#define KT_DOTPROD __attribute__((target("arch=armv8.2-a+dotprod")))
+#define KT_DOTPROD T_DOTPROD
 #endif
 #endif
 
@@ -215,7 +212,7 @@ static inline int32x4_t kq_dot16_neon(int32x4_t acc, int8x16_t a, int8x16_t b) {
 
 #ifdef KQ_DOTPROD
 static inline KT_DOTPROD int32x4_t kq_dot16_dotprod(int32x4_t acc, int8x16_t a, int8x16_t b) {
-    return vdotq_s32(acc, a, b);
+    return amulet_sdot(acc, a, b);
 }
 #endif
 

@@ -40,11 +40,13 @@
 /* The variant amulet_kernels.c chose (or a test selected). */
 int amulet_q8q4_variant(void);
 
+#ifdef AMULET_X86
 static inline int32_t load32(const int8_t *p) {
     int32_t v;
     memcpy(&v, p, 4);
     return v;
 }
+#endif
 
 static inline void put(float *p, float s, int add) {
     *p = add ? *p + s : s;
@@ -314,7 +316,7 @@ static T_AVX512 void grouped_avx512(const uint8_t *w, const uint16_t *sc, int fi
         vpaddlq_s16(vmull_s8(vget_low_s8(a),                                                                          \
                              vget_low_s8(vreinterpretq_s8_s32(vdupq_laneq_s32(vreinterpretq_s32_s8(x), Q))))),        \
         vpaddlq_s16(vmull_high_s8(a, vreinterpretq_s8_s32(vdupq_laneq_s32(vreinterpretq_s32_s8(x), Q))))))
-#define DOTL_DOTPROD(acc, a, x, Q) vdotq_laneq_s32(acc, a, x, Q)
+#define DOTL_DOTPROD(acc, a, x, Q) amulet_sdot_lane##Q(acc, a, x)
 
 /*
  * One group (g its bytes, s its scales) times C columns (a constant after inlining): rows 0..3 of the group in the

@@ -23,6 +23,13 @@ aarch64-linux-gnu-gcc "${flags[@]}" -o "$out/check-aarch64" "${files[@]}" -lm
 # the shared library of the Maven build, for aarch64 (-shared -fPIC -fvisibility=hidden): it must link too
 aarch64-linux-gnu-gcc "${flags[@]}" -fPIC -shared -fvisibility=hidden -o "$out/libamulet_kernels-aarch64.so" \
     "$src"/amulet_*.c -lm
+# optional: the aarch64 build with clang too (AARCH64_CLANG=clang-14 ...; it builds sdot through its own path)
+if [ -n "${AARCH64_CLANG:-}" ]; then
+    for f in "${files[@]}"; do
+        "$AARCH64_CLANG" --target=aarch64-linux-gnu "${flags[@]}" -c -o "$out/clang-$(basename "$f").o" "$f"
+    done
+    aarch64-linux-gnu-gcc -o "$out/check-aarch64-clang" "$out"/clang-*.o -lm
+fi
 status=0
 run() {
     local name=$1; shift
@@ -33,8 +40,14 @@ run() {
 run x86_64 "$out/check-x86_64"
 run aarch64-max qemu-aarch64 -cpu max -L /usr/aarch64-linux-gnu "$out/check-aarch64"
 run aarch64-a53 qemu-aarch64 -cpu cortex-a53 -L /usr/aarch64-linux-gnu "$out/check-aarch64"
+runs=(x86_64 aarch64-max aarch64-a53)
+if [ -n "${AARCH64_CLANG:-}" ]; then
+    run aarch64-clang-max qemu-aarch64 -cpu max -L /usr/aarch64-linux-gnu "$out/check-aarch64-clang"
+    run aarch64-clang-a53 qemu-aarch64 -cpu cortex-a53 -L /usr/aarch64-linux-gnu "$out/check-aarch64-clang"
+    runs+=(aarch64-clang-max aarch64-clang-a53)
+fi
 # the same case and class must give the same bits in every run
-cat "$out"/x86_64.txt "$out"/aarch64-max.txt "$out"/aarch64-a53.txt | awk '
+for r in "${runs[@]}"; do cat "$out/$r.txt"; done | awk '
     $1 == "HASH" { key = $2 " " $3 " " $4; seen[key]++;
                    if (key in hash) { if (hash[key] != $5) { bad++; if (bad <= 10) print "FAIL across runs: " key } }
                    else hash[key] = $5 }
@@ -42,9 +55,9 @@ cat "$out"/x86_64.txt "$out"/aarch64-max.txt "$out"/aarch64-a53.txt | awk '
           printf "across runs: %d results compared in bits (case and class seen in more than one run), %d differ\n",
                  shared, bad + 0; exit bad > 0 }' || status=1
 for cls in scalar lanes8 exact; do
-    printf '  class %-7s x86_64 %5d, aarch64-max %5d, aarch64-a53 %5d results\n' "$cls" \
-        "$(grep -c " $cls " "$out/x86_64.txt" || true)" "$(grep -c " $cls " "$out/aarch64-max.txt" || true)" \
-        "$(grep -c " $cls " "$out/aarch64-a53.txt" || true)"
+    line="  class $cls:"
+    for r in "${runs[@]}"; do line="$line $r $(grep -c "^HASH [^ ]* [^ ]* $cls " "$out/$r.txt" || true),"; done
+    echo "${line%,} results"
 done
 [ $status -eq 0 ] && echo "kernels_check: PASSED" || echo "kernels_check: FAILED"
 exit $status
