@@ -1,7 +1,7 @@
 /*
  * A prefill's attention (issue 26, cold start): for queries of one row and the heads of one key head, the scores
  * over the key cache's tiles, the softmax (the exponentials of amulet_exp.c) and the weighted sum of the values,
- * with AVX-512F or AVX2 and FMA. The Java paths (JavaForward.attendOne/attendFour/attendEight, QueryBlockAttention)
+ * with AVX-512F or AVX2 and FMA (on aarch64: NEON, 4 lanes). The Java paths (JavaForward.attendOne/attendFour/attendEight, QueryBlockAttention)
  * run on the Vector API, which stays interpreted, allocating, for the whole first prefill of a fresh JVM (about a
  * third of a first 66-token prefill of the Qwen2.5-0.5B shape); this code is fast from its first call.
  *
@@ -22,6 +22,13 @@
 #include <stdint.h>
 
 #include "amulet_exp.h"
+
+/* One width's three steps. */
+typedef struct {
+    void (*scores)(const float *, int, int, const float *const *, int, int, float *);
+    void (*weigh)(const float *, int, int, int, int, const float *, int, const float *, float *const *, int);
+    void (*mean)(const float *, int, int, float *);
+} attention_fns;
 
 #if defined(__x86_64__) || defined(_M_X64)
 #include <immintrin.h>
@@ -74,15 +81,41 @@
 #undef VADD
 #undef VMUL
 
-/* One width's three steps. */
-typedef struct {
-    void (*scores)(const float *, int, int, const float *const *, int, int, float *);
-    void (*weigh)(const float *, int, int, int, int, const float *, int, const float *, float *const *, int);
-    void (*mean)(const float *, int, int, float *);
-} attention_fns;
-
 static const attention_fns FNS_AVX2 = {scores_avx2, weigh_avx2, mean_avx2};
 static const attention_fns FNS_AVX512 = {scores_avx512, weigh_avx512, mean_avx512};
+#define ATT_SIMD 1
+#elif defined(__aarch64__)
+#include <arm_neon.h>
+
+#define FN(name) name##_neon
+#define TARGET
+#define VT float32x4_t
+#define VW 4
+#define VZERO() vdupq_n_f32(0)
+#define VSET1(x) vdupq_n_f32(x)
+#define VLOAD(p) vld1q_f32(p)
+#define VSTORE(p, v) vst1q_f32((p), (v))
+#define VFMA(a, b, c) vfmaq_f32((c), (a), (b))
+#define VADD(a, b) vaddq_f32((a), (b))
+#define VMUL(a, b) vmulq_f32((a), (b))
+#include "amulet_attention_body.h"
+#undef FN
+#undef TARGET
+#undef VT
+#undef VW
+#undef VZERO
+#undef VSET1
+#undef VLOAD
+#undef VSTORE
+#undef VFMA
+#undef VADD
+#undef VMUL
+
+static const attention_fns FNS_NEON = {scores_neon, weigh_neon, mean_neon};
+#define ATT_SIMD 1
+#endif
+
+#ifdef ATT_SIMD
 
 /* The largest of row[0, n) (n >= 1), NaN if one is (as Java's Math.max). */
 static float row_max(const float *row, int n) {
@@ -191,9 +224,13 @@ JNIEXPORT void JNICALL ATT_JNI(attend)(JNIEnv *env, jclass cls, jfloatArray keys
                                        jint qDim, jint i0, jint n, jint query0, jint first, jint count, jint pad,
                                        jint window, jint total) {
     (void) cls;
+#ifdef ATT_SIMD
 #if defined(__x86_64__) || defined(_M_X64)
     const attention_fns *f = amulet_exp_variant() == 2 && tile % 16 == 0 && headDim % 16 == 0 ? &FNS_AVX512
                                                                                                : &FNS_AVX2;
+#else
+    const attention_fns *f = &FNS_NEON;
+#endif
     float *pk = (*env)->GetPrimitiveArrayCritical(env, keys, NULL);
     float *pv = (*env)->GetPrimitiveArrayCritical(env, values, NULL);
     float *pq = (*env)->GetPrimitiveArrayCritical(env, qkv, NULL);

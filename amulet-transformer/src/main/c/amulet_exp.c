@@ -10,7 +10,8 @@
  *   sum: four partial sums, s_j over i = j (mod 4) in order, the tail into s_0, then (s_0 + s_1) + (s_2 + s_3).
  *
  * Vectors of 16 (AVX-512F) or 8 (AVX2 with FMA) lanes for the exponentials, masked or one by one for the tail; the sum
- * in four SSE lanes, which are the four partial sums. Built with -std=c11, so the compiler does not contract a
+ * in four SSE lanes, which are the four partial sums. On aarch64 the same operations on NEON's 4 lanes (variant 1,
+ * every aarch64 CPU: fmla is fused as vfmadd, fdiv rounds as vdivps), the sum in the 4 lanes of one vector. Built with -std=c11, so the compiler does not contract a
  * multiply and an add into an fma (NativeExpTest checks every bit against the Java code). No scalar variant: without
  * AVX2 and FMA the Java code runs.
  */
@@ -19,9 +20,6 @@
 #include <string.h>
 
 #include "amulet_exp.h"
-
-#if defined(__x86_64__) || defined(_M_X64)
-#include <immintrin.h>
 
 #define EXP_MIN (-87.33654f)
 #define EXP_MAX 88.0f
@@ -36,6 +34,15 @@
 #define P3 4.1665795894e-2f
 #define P4 1.6666665459e-1f
 #define P5 5.0000001201e-1f
+#define GELU_CUBIC 0.044715f
+/* (float) (-2 * sqrt(2 / pi)), as the Java code rounds it */
+#define GELU_NEG_2C (-1.5957691669464111f)
+
+#if defined(__x86_64__) || defined(_M_X64)
+#define EXP_X86 1
+#define EXP_SIMD 1
+#include <immintrin.h>
+
 
 /* The four partial sums of the Java code over a[0, n) (the exponentials already in place). */
 __attribute__((target("sse2")))
@@ -120,10 +127,6 @@ static void exp_avx2(float *a, int n, float shift) {
         memcpy(a + i, t, (size_t) (n - i) * sizeof(float));
     }
 }
-
-#define GELU_CUBIC 0.044715f
-/* (float) (-2 * sqrt(2 / pi)), as the Java code rounds it */
-#define GELU_NEG_2C (-1.5957691669464111f)
 
 /* what = 0: SiLU, 1: GELU-tanh, in place over a[0, n) */
 __attribute__((target("avx512f")))
@@ -223,23 +226,128 @@ static int exp_init(void) {
     }
     return exp_variant;
 }
+#elif defined(__aarch64__)
+#define EXP_SIMD 1
+#include <arm_neon.h>
+
+/* exp8 of the x86 code on 4 lanes: the same operations in the same order (two roundings for kr, never fused). */
+static float32x4_t exp4(float32x4_t x) {
+    float32x4_t c = vminq_f32(vdupq_n_f32(EXP_MAX), vmaxq_f32(vdupq_n_f32(EXP_MIN), x));
+    float32x4_t kr = vaddq_f32(vmulq_f32(c, vdupq_n_f32(LOG2E)), vdupq_n_f32(ROUND));
+    float32x4_t k = vsubq_f32(kr, vdupq_n_f32(ROUND));
+    float32x4_t r = vfmaq_f32(c, k, vdupq_n_f32(-LN2_HI));
+    r = vfmaq_f32(r, k, vdupq_n_f32(-LN2_LO));
+    float32x4_t p = vfmaq_f32(vdupq_n_f32(P1), r, vdupq_n_f32(P0));
+    p = vfmaq_f32(vdupq_n_f32(P2), p, r);
+    p = vfmaq_f32(vdupq_n_f32(P3), p, r);
+    p = vfmaq_f32(vdupq_n_f32(P4), p, r);
+    p = vfmaq_f32(vdupq_n_f32(P5), p, r);
+    p = vmulq_f32(p, vmulq_f32(r, r));
+    p = vaddq_f32(p, r);
+    p = vaddq_f32(p, vdupq_n_f32(1.0f));
+    int32x4_t bits = vshlq_n_s32(vaddq_s32(vreinterpretq_s32_f32(kr), vdupq_n_s32(EXP_BIAS)), 23);
+    return vmulq_f32(p, vreinterpretq_f32_s32(bits));
+}
+
+static float32x4_t act4(float32x4_t x, int what) {
+    float32x4_t t;
+    if (what == 0) {
+        t = vnegq_f32(x);
+    } else {
+        t = vmulq_f32(vmulq_f32(vmulq_f32(x, x), x), vdupq_n_f32(GELU_CUBIC));
+        t = vmulq_f32(vaddq_f32(t, x), vdupq_n_f32(GELU_NEG_2C));
+    }
+    return vdivq_f32(x, vaddq_f32(exp4(t), vdupq_n_f32(1.0f)));
+}
+
+/* The four partial sums of the Java code: lane j of one vector is s_j. */
+static float sum4(const float *a, int n) {
+    float32x4_t acc = vdupq_n_f32(0);
+    int i = 0;
+    for (; i <= n - 4; i += 4) {
+        acc = vaddq_f32(acc, vld1q_f32(a + i));
+    }
+    float s[4];
+    vst1q_f32(s, acc);
+    for (; i < n; i++) {
+        s[0] += a[i];
+    }
+    return (s[0] + s[1]) + (s[2] + s[3]);
+}
+
+static void exp_neon(float *a, int n, float shift) {
+    float32x4_t sh = vdupq_n_f32(shift);
+    int i = 0;
+    for (; i <= n - 4; i += 4) {
+        vst1q_f32(a + i, exp4(vsubq_f32(vld1q_f32(a + i), sh)));
+    }
+    if (i < n) {
+        float t[4] = {0};
+        memcpy(t, a + i, (size_t) (n - i) * sizeof(float));
+        vst1q_f32(t, exp4(vsubq_f32(vld1q_f32(t), sh)));
+        memcpy(a + i, t, (size_t) (n - i) * sizeof(float));
+    }
+}
+
+static void act_neon(float *a, int n, int what) {
+    int i = 0;
+    for (; i <= n - 4; i += 4) {
+        vst1q_f32(a + i, act4(vld1q_f32(a + i), what));
+    }
+    if (i < n) {
+        float t[4] = {0};
+        memcpy(t, a + i, (size_t) (n - i) * sizeof(float));
+        vst1q_f32(t, act4(vld1q_f32(t), what));
+        memcpy(a + i, t, (size_t) (n - i) * sizeof(float));
+    }
+}
+
+static void act_times_neon(const float *src, const float *mul, float *dst, int n, int what) {
+    int i = 0;
+    for (; i <= n - 4; i += 4) {
+        vst1q_f32(dst + i, vmulq_f32(act4(vld1q_f32(src + i), what), vld1q_f32(mul + i)));
+    }
+    if (i < n) {
+        float t[4] = {0};
+        float u[4] = {0};
+        memcpy(t, src + i, (size_t) (n - i) * sizeof(float));
+        memcpy(u, mul + i, (size_t) (n - i) * sizeof(float));
+        vst1q_f32(t, vmulq_f32(act4(vld1q_f32(t), what), vld1q_f32(u)));
+        memcpy(dst + i, t, (size_t) (n - i) * sizeof(float));
+    }
+}
+
+enum { S_NONE = 0, S_NEON = 1 };
+/* NEON is part of every aarch64 CPU; selectVariant may still turn it off (0) for tests */
+static int exp_variant = -1;
+
+static int exp_init(void) {
+    if (exp_variant < 0) {
+        exp_variant = S_NEON;
+    }
+    return exp_variant;
+}
 #endif
 
 /*
  * For amulet_attention.c (amulet_exp.h): row[0, n) = exp(row - shift) and their sum, as EXP_JNI(expShifted) computes
  * them; only called where amulet_exp_variant() says a variant runs.
  */
-#if defined(__x86_64__) || defined(_M_X64)
+#ifdef EXP_SIMD
 int amulet_exp_variant(void) {
     return exp_init();
 }
 
 float amulet_exp_shifted(float *row, int n, float shift) {
+#ifdef EXP_X86
     if (exp_init() == S_AVX512) {
         exp_avx512(row, n, shift);
     } else {
         exp_avx2(row, n, shift);
     }
+#else
+    exp_neon(row, n, shift);
+#endif
     return sum4(row, n);
 }
 #else
@@ -255,10 +363,10 @@ float amulet_exp_shifted(float *row, int n, float shift) {
 
 #define EXP_JNI(name) Java_io_github_amulet4j_transformer_NativeExp_##name
 
-/* The variant in use: 0 none (the Java code runs), 1 AVX2 with FMA, 2 AVX-512F. */
+/* The variant in use: 0 none (the Java code runs), 1 AVX2 with FMA (aarch64: NEON), 2 AVX-512F. */
 JNIEXPORT jint JNICALL EXP_JNI(variant)(JNIEnv *env, jclass cls) {
     (void) env; (void) cls;
-#if defined(__x86_64__) || defined(_M_X64)
+#ifdef EXP_SIMD
     return exp_init();
 #else
     return 0;
@@ -268,13 +376,16 @@ JNIEXPORT jint JNICALL EXP_JNI(variant)(JNIEnv *env, jclass cls) {
 /* Selects variant v (1 or 2) where the CPU has it, for tests; returns the variant in use. */
 JNIEXPORT jint JNICALL EXP_JNI(selectVariant)(JNIEnv *env, jclass cls, jint v) {
     (void) env; (void) cls;
-#if defined(__x86_64__) || defined(_M_X64)
+#if defined(EXP_X86)
     exp_variant = -1;
     int best = exp_init();
     if (v >= S_AVX2 && v <= best) {
         exp_variant = v;
     }
     return exp_variant;
+#elif defined(EXP_SIMD)
+    exp_variant = v == S_NEON ? S_NEON : -1;
+    return exp_init();
 #else
     (void) v;
     return 0;
@@ -285,7 +396,7 @@ JNIEXPORT jint JNICALL EXP_JNI(selectVariant)(JNIEnv *env, jclass cls, jint v) {
 JNIEXPORT jfloat JNICALL EXP_JNI(expShifted)(JNIEnv *env, jclass cls, jfloatArray a, jint off, jint n,
                                                  jfloat shift) {
     (void) cls;
-#if defined(__x86_64__) || defined(_M_X64)
+#ifdef EXP_SIMD
     float *pa = (*env)->GetPrimitiveArrayCritical(env, a, NULL);
     if (pa == NULL) {
         return 0.0f;
@@ -302,16 +413,20 @@ JNIEXPORT jfloat JNICALL EXP_JNI(expShifted)(JNIEnv *env, jclass cls, jfloatArra
 /* a[off, off + n) = silu(a) (what 0) or gelu_tanh(a) (what 1), in place. */
 JNIEXPORT void JNICALL EXP_JNI(activate)(JNIEnv *env, jclass cls, jint what, jfloatArray a, jint off, jint n) {
     (void) cls;
-#if defined(__x86_64__) || defined(_M_X64)
+#ifdef EXP_SIMD
     float *pa = (*env)->GetPrimitiveArrayCritical(env, a, NULL);
     if (pa == NULL) {
         return;
     }
+#ifdef EXP_X86
     if (exp_init() == S_AVX512) {
         act_avx512(pa + off, n, what);
     } else {
         act_avx2(pa + off, n, what);
     }
+#else
+    act_neon(pa + off, n, what);
+#endif
     (*env)->ReleasePrimitiveArrayCritical(env, a, pa, 0);
 #else
     (void) env; (void) what; (void) a; (void) off; (void) n;
@@ -325,15 +440,19 @@ JNIEXPORT void JNICALL EXP_JNI(activate)(JNIEnv *env, jclass cls, jint what, jfl
 JNIEXPORT void JNICALL EXP_JNI(activateTimes)(JNIEnv *env, jclass cls, jint what, jfloatArray src, jint srcOff,
                                               jint mulOff, jfloatArray dst, jint dstOff, jint n) {
     (void) cls;
-#if defined(__x86_64__) || defined(_M_X64)
+#ifdef EXP_SIMD
     float *ps = (*env)->GetPrimitiveArrayCritical(env, src, NULL);
     float *pd = ps == NULL ? NULL : (*env)->GetPrimitiveArrayCritical(env, dst, NULL);
     if (pd != NULL) {
+#ifdef EXP_X86
         if (exp_init() == S_AVX512) {
             act_times_avx512(ps + srcOff, ps + mulOff, pd + dstOff, n, what);
         } else {
             act_times_avx2(ps + srcOff, ps + mulOff, pd + dstOff, n, what);
         }
+#else
+        act_times_neon(ps + srcOff, ps + mulOff, pd + dstOff, n, what);
+#endif
         (*env)->ReleasePrimitiveArrayCritical(env, dst, pd, 0);
     }
     if (ps != NULL) {

@@ -5,7 +5,10 @@
 #ifndef AMULET_EXP_H
 #define AMULET_EXP_H
 
-/* The variant amulet_exp_shifted runs: 0 none (no AVX2 with FMA: do not call it), 1 AVX2 with FMA, 2 AVX-512F. */
+/*
+ * The variant amulet_exp_shifted runs: 0 none (no AVX2 with FMA: do not call it), 1 AVX2 with FMA (on aarch64: NEON),
+ * 2 AVX-512F.
+ */
 int amulet_exp_variant(void);
 
 /* row[0, n) = exp(row - shift); returns their sum (four partial sums, see amulet_exp.c). */

@@ -7,6 +7,8 @@
  * Variants: 0 scalar C; 1 AVX2 (F16C vcvtph2ps for F16, BF16 widened by a 16-bit shift, FMA); 2 AVX-512F (the same,
  * 16 lanes, masked tails); 3 AVX-512 BF16: BF16 rows with vdpbf16ps on activations rounded to bfloat16 (to nearest,
  * ties to even, as llama.cpp rounds them; amulet_float16_to_bf16 below), F16 rows as variant 2.
+ * On aarch64: 0 scalar C; 1 NEON (fcvtl for F16, shll by 16 for BF16, fmla), which sums exactly as the AVX2 variant
+ * (8 lanes in two float32x4, the same fused multiply-adds and reduction), so its results are AVX2's bits.
  *
  * Arithmetic: float32 products summed in float32 (vdpbf16ps: a pair of bf16 products added to a float32 lane); with
  * vdpbf16ps, one accumulator per (row, column) whatever the number of columns (tile_bf16), so that a column's result
@@ -20,9 +22,19 @@
 #define HALF_X86 1
 #include <immintrin.h>
 #endif
+#if defined(__aarch64__)
+#define HALF_ARM 1
+#include <arm_neon.h>
+#endif
 
 enum { H_SCALAR = 0, H_AVX2 = 1, H_AVX512 = 2, H_AVX512BF16 = 3, H_COUNT = 4 };
+#ifdef HALF_ARM
+/* 3 (bf16 activations) is never supported on aarch64: NativeFloat16Kernels reads it as vdpbf16ps */
+enum { H_NEON = 1 };
+static const char *const HALF_NAMES[H_COUNT] = {"scalar", "neon", "none", "none"};
+#else
 static const char *const HALF_NAMES[H_COUNT] = {"scalar", "avx2-f16c", "avx512f", "avx512-bf16"};
+#endif
 
 /*
  * Rows [0, rows) of cols weights each (row r at w + r * cols) times n (1 or 2) columns of x (column c at
@@ -493,6 +505,86 @@ static H_512_T void to_bf16_avx512(const float *x, int values, uint16_t *out) {
 }
 #endif /* HALF_X86 */
 
+#ifdef HALF_ARM
+/* ---------------------------------------------------------------- aarch64 NEON */
+
+/* Four weights from p as float32: fcvtl for F16 (exact, as vcvtph2ps), a 16-bit left shift for BF16. */
+static inline __attribute__((always_inline)) float32x4_t widen4_neon(int bf, const uint16_t *p) {
+    uint16x4_t h = vld1_u16(p);
+    return bf ? vreinterpretq_f32_u32(vshll_n_u16(h, 16)) : vcvt_f32_f16(vreinterpret_f16_u16(h));
+}
+
+/* hsum8 of the AVX2 variant on 8 lanes held as lo (0..3) and hi (4..7). */
+static inline float hsum8_neon(float32x4_t lo, float32x4_t hi) {
+    float32x4_t s = vaddq_f32(lo, hi);
+    float32x2_t t = vadd_f32(vget_low_f32(s), vget_high_f32(s));
+    return vget_lane_f32(t, 0) + vget_lane_f32(t, 1);
+}
+
+/* row_avx2 on NEON: AVX2 lane j of accumulator q is a[2q + j / 4] lane j % 4; the same fmas, the same reduction. */
+static inline __attribute__((always_inline)) void row_neon(int bf, int two, const uint16_t *wr, int cols,
+                                                           const float *x0, const float *x1, float *s0, float *s1) {
+    float32x4_t a[8], b[8];
+#pragma GCC unroll 8
+    for (int j = 0; j < 8; j++) {
+        a[j] = b[j] = vdupq_n_f32(0);
+    }
+    int i = 0;
+    for (; i + 32 <= cols; i += 32) {
+#pragma GCC unroll 8
+        for (int j = 0; j < 8; j++) {
+            float32x4_t wj = widen4_neon(bf, wr + i + 4 * j);
+            a[j] = vfmaq_f32(a[j], wj, vld1q_f32(x0 + i + 4 * j));
+            if (two) {
+                b[j] = vfmaq_f32(b[j], wj, vld1q_f32(x1 + i + 4 * j));
+            }
+        }
+    }
+    for (; i + 8 <= cols; i += 8) {
+#pragma GCC unroll 2
+        for (int j = 0; j < 2; j++) {
+            float32x4_t wj = widen4_neon(bf, wr + i + 4 * j);
+            a[j] = vfmaq_f32(a[j], wj, vld1q_f32(x0 + i + 4 * j));
+            if (two) {
+                b[j] = vfmaq_f32(b[j], wj, vld1q_f32(x1 + i + 4 * j));
+            }
+        }
+    }
+    float t0 = hsum8_neon(vaddq_f32(vaddq_f32(a[0], a[2]), vaddq_f32(a[4], a[6])),
+                          vaddq_f32(vaddq_f32(a[1], a[3]), vaddq_f32(a[5], a[7])));
+    float t1 = two ? hsum8_neon(vaddq_f32(vaddq_f32(b[0], b[2]), vaddq_f32(b[4], b[6])),
+                                vaddq_f32(vaddq_f32(b[1], b[3]), vaddq_f32(b[5], b[7]))) : 0;
+    for (; i < cols; i++) {
+        float wi = bf ? bf16_to_float(wr[i]) : f16_to_float(wr[i]);
+        t0 += wi * x0[i];
+        if (two) {
+            t1 += wi * x1[i];
+        }
+    }
+    *s0 = t0;
+    if (two) {
+        *s1 = t1;
+    }
+}
+
+static void half_neon(int bf, const uint16_t *w, int rows, int cols, const float *x, const uint16_t *xb, int xStride,
+                      int n, float *y, int yStride, int add) {
+    (void) xb;
+    const float *x1 = x + xStride;
+    for (int r = 0; r < rows; r++) {
+        const uint16_t *wr = w + (size_t) r * cols;
+        float s0, s1;
+        if (n == 2) {
+            if (bf) row_neon(1, 1, wr, cols, x, x1, &s0, &s1); else row_neon(0, 1, wr, cols, x, x1, &s0, &s1);
+            put(y, yStride, r, 1, s1, add);
+        } else {
+            if (bf) row_neon(1, 0, wr, cols, x, x1, &s0, NULL); else row_neon(0, 0, wr, cols, x, x1, &s0, NULL);
+        }
+        put(y, yStride, r, 0, s0, add);
+    }
+}
+#endif /* HALF_ARM */
+
 /* ---------------------------------------------------------------- dispatch */
 
 static int half_supported = -1;
@@ -516,6 +608,9 @@ static void half_init(void) {
         }
     }
 #endif
+#ifdef HALF_ARM
+    m |= 1 << H_NEON;
+#endif
     int best = H_SCALAR;
     for (int v = H_COUNT - 1; v > 0; v--) {
         if (m & (1 << v)) {
@@ -533,6 +628,9 @@ static half_fn half_kernel(int v) {
         case H_AVX2: return half_avx2;
         case H_AVX512: return half_avx512;
         case H_AVX512BF16: return half_avx512bf16;
+#endif
+#ifdef HALF_ARM
+        case H_NEON: return half_neon;
 #endif
         default: return half_scalar;
     }

@@ -6,6 +6,8 @@
  *
  * Variants: 0 scalar C, 1 AVX2 with FMA, 2 AVX-512F; the widest the CPU has is chosen at run time (never
  * -march=native). Each variant sums a row in its own order, so variants agree within float32 rounding, not in bits.
+ * On aarch64: 0 scalar C, 1 NEON (every aarch64 CPU), which sums exactly as the AVX2 variant (8 lanes in two
+ * float32x4, the same fused multiply-adds, the same reduction), so its results are AVX2's bits.
  *
  * Java side: io.github.amulet4j.transformer.weights.NativeFloat32Kernels.
  */
@@ -17,9 +19,18 @@
 #define F32_X86 1
 #include <immintrin.h>
 #endif
+#if defined(__aarch64__)
+#define F32_ARM 1
+#include <arm_neon.h>
+#endif
 
 enum { F_SCALAR = 0, F_AVX2 = 1, F_AVX512 = 2, F_COUNT = 3 };
+#ifdef F32_ARM
+enum { F_NEON = 1 };
+static const char *const F32_NAMES[F_COUNT] = {"scalar", "neon", "none"};
+#else
 static const char *const F32_NAMES[F_COUNT] = {"scalar", "avx2", "avx512"};
+#endif
 
 static int f32_supported = -1;
 static int f32_current = F_SCALAR;
@@ -37,6 +48,9 @@ static void f32_init(void) {
     if (__builtin_cpu_supports("avx512f")) {
         mask |= 1 << F_AVX512;
     }
+#endif
+#ifdef F32_ARM
+    mask |= 1 << F_NEON;
 #endif
     f32_current = (mask & (1 << F_AVX512)) ? F_AVX512 : (mask & (1 << F_AVX2)) ? F_AVX2 : F_SCALAR;
     f32_supported = mask;
@@ -209,6 +223,82 @@ static T_AVX512 void f32_avx512(const float *w, int rows, int cols, const float 
 }
 #endif
 
+#ifdef F32_ARM
+/* hsum8 of the AVX2 variant on 8 lanes held as lo (0..3) and hi (4..7). */
+static inline float f32_hsum8_neon(float32x4_t lo, float32x4_t hi) {
+    float32x4_t s = vaddq_f32(lo, hi);
+    float32x2_t t = vadd_f32(vget_low_f32(s), vget_high_f32(s));
+    return vget_lane_f32(t, 0) + vget_lane_f32(t, 1);
+}
+#endif
+
+#ifdef F32_ARM
+/* row_avx2 on NEON: AVX2 lane j of accumulator q is a[2q + j / 4] lane j % 4; the same fmas, the same reduction. */
+static inline void row_neon(const float *wr, int cols, const float *xa, const float *xb, float *ya, float *yb,
+                            int add) {
+    float32x4_t a[8], b[8];
+#pragma GCC unroll 8
+    for (int j = 0; j < 8; j++) {
+        a[j] = b[j] = vdupq_n_f32(0);
+    }
+    int i = 0;
+    for (; i + 32 <= cols; i += 32) {
+#pragma GCC unroll 8
+        for (int j = 0; j < 8; j++) {
+            float32x4_t wj = vld1q_f32(wr + i + 4 * j);
+            a[j] = vfmaq_f32(a[j], wj, vld1q_f32(xa + i + 4 * j));
+            if (xb) {
+                b[j] = vfmaq_f32(b[j], wj, vld1q_f32(xb + i + 4 * j));
+            }
+        }
+    }
+    for (; i + 8 <= cols; i += 8) {
+#pragma GCC unroll 2
+        for (int j = 0; j < 2; j++) {
+            float32x4_t wj = vld1q_f32(wr + i + 4 * j);
+            a[j] = vfmaq_f32(a[j], wj, vld1q_f32(xa + i + 4 * j));
+            if (xb) {
+                b[j] = vfmaq_f32(b[j], wj, vld1q_f32(xb + i + 4 * j));
+            }
+        }
+    }
+    float sa = f32_hsum8_neon(vaddq_f32(vaddq_f32(a[0], a[2]), vaddq_f32(a[4], a[6])),
+                              vaddq_f32(vaddq_f32(a[1], a[3]), vaddq_f32(a[5], a[7])));
+    float sb = xb ? f32_hsum8_neon(vaddq_f32(vaddq_f32(b[0], b[2]), vaddq_f32(b[4], b[6])),
+                                   vaddq_f32(vaddq_f32(b[1], b[3]), vaddq_f32(b[5], b[7]))) : 0;
+    for (; i < cols; i++) {
+        sa += wr[i] * xa[i];
+        if (xb) {
+            sb += wr[i] * xb[i];
+        }
+    }
+    f32_store(ya, sa, add);
+    if (xb) {
+        f32_store(yb, sb, add);
+    }
+}
+
+static void f32_neon(const float *w, int rows, int cols, const float *x, int xStride, int n, float *y, int yStride,
+                     int add) {
+    for (int r = 0; r < rows; r++) {
+        const float *wr = w + (size_t) r * cols;
+        if (r + 1 < rows) {
+            for (int i = 0; i < cols; i += 16) {
+                __builtin_prefetch(wr + cols + i);
+            }
+        }
+        int c = 0;
+        for (; c + 2 <= n; c += 2) {
+            row_neon(wr, cols, x + (size_t) c * xStride, x + (size_t) (c + 1) * xStride, y + (size_t) c * yStride + r,
+                     y + (size_t) (c + 1) * yStride + r, add);
+        }
+        if (c < n) {
+            row_neon(wr, cols, x + (size_t) c * xStride, NULL, y + (size_t) c * yStride + r, NULL, add);
+        }
+    }
+}
+#endif
+
 static void f32_product_any(int v, const float *w, int rows, int cols, const float *x, int xStride, int n, float *y,
                             int yStride, int add) {
 #ifdef F32_X86
@@ -218,6 +308,12 @@ static void f32_product_any(int v, const float *w, int rows, int cols, const flo
     }
     if (v == F_AVX2) {
         f32_avx2(w, rows, cols, x, xStride, n, y, yStride, add);
+        return;
+    }
+#endif
+#ifdef F32_ARM
+    if (v == F_NEON) {
+        f32_neon(w, rows, cols, x, xStride, n, y, yStride, add);
         return;
     }
 #endif

@@ -8,6 +8,9 @@
  * at run time with __builtin_cpu_supports, so one binary runs on any x86-64 machine (never -march=native).
  * Variants: 0 scalar C, 1 AVX2 (vpmaddubsw + vpmaddwd), 2 AVX-VNNI (256-bit vpdpbusd), 3 AVX-512 VNNI (512-bit
  * vpdpbusd, two blocks an instruction, scales of 16 blocks widened and multiplied at once).
+ * On aarch64: 0 scalar C, 1 NEON (smull + pairwise adds, every aarch64 CPU), 2 NEON dotprod (sdot, ARMv8.2, chosen
+ * where getauxval(AT_HWCAP) has HWCAP_ASIMDDP); both sum exactly as the AVX2 variant (below), so their results are
+ * AVX2's bits (src/test/c/kernels_check.sh compares them).
  *
  * Arithmetic, the same in every variant: per block k of a row, the exact integer dot product of the weight quants
  * with the activation quants, times the weight scale and the activation scale (float32), summed in float32.
@@ -36,7 +39,13 @@
 #define TILE_MIN_COLS 16
 
 enum { V_SCALAR = 0, V_AVX2 = 1, V_AVXVNNI = 2, V_AVX512VNNI = 3, V_COUNT = 4 };
+#ifdef AMULET_ARM
+/* the same numbers on aarch64 (the Java side counts V_COUNT variants); 3 is never supported there */
+enum { V_NEON = 1, V_NEON_DOTPROD = 2 };
+static const char *const VARIANT_NAMES[V_COUNT] = {"scalar", "neon", "neon-dotprod", "none"};
+#else
 static const char *const VARIANT_NAMES[V_COUNT] = {"scalar", "avx2", "avx-vnni", "avx512-vnni"};
+#endif
 
 /* A weight row range times one or two activation columns: see amulet_product below for the arguments. */
 typedef void (*kernel_fn)(const uint8_t *w, const uint16_t *sc, int rows, int blocks, const int8_t *xq,
@@ -596,6 +605,137 @@ MANY_AVX512(q80_many_avx512, 0, q80_avx512vnni)
 MANY_AVX512(q40_many_avx512, 1, q40_avx512vnni)
 #endif /* AMULET_X86 */
 
+#ifdef AMULET_ARM
+/* ---------------------------------------------------------------- aarch64 NEON, with and without sdot */
+
+/*
+ * The AVX2 variant's arithmetic, step for step, so that the bits are AVX2's: per block, 8 int32 lanes, lane i the
+ * exact sum of the products of elements 4i..4i+3 (Q4_0: low nibbles are elements 0..15, high ones 16..31); each lane
+ * converted to float32 and fused-multiply-added (vfmaq_f32, one rounding as vfmadd) with the block's scale product
+ * into 8 lane accumulators (two float32x4); at the end the AVX2 reduction: lanes i and i + 4 added, then (0 + 2) +
+ * (1 + 3). Q4_0's correction is the same plain float chain.
+ */
+
+/* 4 int32 lane sums of a[i] * b[i] over bytes 4i..4i+3, without sdot: widening multiplies and pairwise adds. */
+static inline int32x4_t dot16_neon(int8x16_t a, int8x16_t b) {
+    int32x4_t lo = vpaddlq_s16(vmull_s8(vget_low_s8(a), vget_low_s8(b)));
+    int32x4_t hi = vpaddlq_s16(vmull_high_s8(a, b));
+    return vpaddq_s32(lo, hi);
+}
+
+#ifdef AMULET_DOTPROD
+static inline T_DOTPROD int32x4_t dot16_dotprod(int8x16_t a, int8x16_t b) {
+    return amulet_sdot(vdupq_n_s32(0), a, b);
+}
+#endif
+
+/* hsum256 of the AVX2 variant on the 8 lanes (lo: 0..3, hi: 4..7). */
+static inline float hsum8_neon(float32x4_t lo, float32x4_t hi) {
+    float32x4_t s = vaddq_f32(lo, hi);
+    float32x2_t t = vadd_f32(vget_low_f32(s), vget_high_f32(s));
+    return vget_lane_f32(t, 0) + vget_lane_f32(t, 1);
+}
+
+/* Rows ahead asked for, as on x86 (prefetch_row): a hint, dropped past the slab's end. */
+static inline void prefetch_row_neon(const uint8_t *wr, size_t rowBytes, const uint16_t *sr, int blocks) {
+    const uint8_t *w = wr + 8 * rowBytes;
+    for (size_t o = 0; o < rowBytes; o += 64) {
+        __builtin_prefetch(w + o);
+    }
+    __builtin_prefetch(sr + (size_t) 8 * blocks);
+}
+
+/* One block's weights as two int8x16 in element order (W0 elements 0..15, W1 16..31). */
+#define Q80_LOAD(p, W0, W1)                                                                                           \
+    int8x16_t W0 = vld1q_s8((const int8_t *) (p)), W1 = vld1q_s8((const int8_t *) (p) + 16)
+#define Q40_LOAD(p, W0, W1)                                                                                           \
+    uint8x16_t W0##b = vld1q_u8(p);                                                                                   \
+    int8x16_t W0 = vreinterpretq_s8_u8(vandq_u8(W0##b, vdupq_n_u8(0x0F)));                                           \
+    int8x16_t W1 = vreinterpretq_s8_u8(vshrq_n_u8(W0##b, 4))
+
+/* One body per NEON variant and format: Q4 (0/1) the format, LOAD its block load, DOT the 16-byte dot, T the target. */
+#define QK_NEON(NAME, T, Q4, LOAD, DOT)                                                                               \
+    static T void NAME(const uint8_t *w, const uint16_t *sc, int rows, int blocks, const int8_t *xq,                  \
+                       const float *xd, const float *xs, int colBlocks, int n, float *y, int yStride, int add) {      \
+        const size_t qb = Q4 ? QK / 2 : QK;                                                                           \
+        const int8_t *x1 = xq + (size_t) colBlocks * QK;                                                              \
+        const float *d1 = xd + colBlocks;                                                                             \
+        const float *s1 = xs + colBlocks;                                                                             \
+        for (int r = 0; r < rows; r++) {                                                                              \
+            const uint8_t *wr = w + (size_t) r * blocks * qb;                                                         \
+            const uint16_t *sr = sc + (size_t) r * blocks;                                                            \
+            prefetch_row_neon(wr, (size_t) blocks * qb, sr, blocks);                                                  \
+            float32x4_t a0 = vdupq_n_f32(0), a0h = a0, a1 = a0, a1h = a0;                                             \
+            float c0 = 0, c1 = 0;                                                                                     \
+            if (n == 2) {                                                                                             \
+                for (int k = 0; k < blocks; k++) {                                                                    \
+                    LOAD(wr + k * qb, v0, v1);                                                                        \
+                    float dw = half_to_float(sr[k]);                                                                  \
+                    const int8_t *xa = xq + (size_t) k * QK, *xb = x1 + (size_t) k * QK;                              \
+                    float32x4_t f0 = vdupq_n_f32(dw * xd[k]), f1 = vdupq_n_f32(dw * d1[k]);                           \
+                    a0 = vfmaq_f32(a0, vcvtq_f32_s32(DOT(v0, vld1q_s8(xa))), f0);                                     \
+                    a0h = vfmaq_f32(a0h, vcvtq_f32_s32(DOT(v1, vld1q_s8(xa + 16))), f0);                              \
+                    a1 = vfmaq_f32(a1, vcvtq_f32_s32(DOT(v0, vld1q_s8(xb))), f1);                                     \
+                    a1h = vfmaq_f32(a1h, vcvtq_f32_s32(DOT(v1, vld1q_s8(xb + 16))), f1);                              \
+                    if (Q4) {                                                                                         \
+                        c0 += dw * xs[k];                                                                             \
+                        c1 += dw * s1[k];                                                                             \
+                    }                                                                                                 \
+                }                                                                                                     \
+                store(y, yStride, r, 1, Q4 ? hsum8_neon(a1, a1h) - 8 * c1 : hsum8_neon(a1, a1h), add);                \
+            } else {                                                                                                  \
+                for (int k = 0; k < blocks; k++) {                                                                    \
+                    LOAD(wr + k * qb, v0, v1);                                                                        \
+                    float dw = half_to_float(sr[k]);                                                                  \
+                    const int8_t *xa = xq + (size_t) k * QK;                                                          \
+                    float32x4_t f0 = vdupq_n_f32(dw * xd[k]);                                                         \
+                    a0 = vfmaq_f32(a0, vcvtq_f32_s32(DOT(v0, vld1q_s8(xa))), f0);                                     \
+                    a0h = vfmaq_f32(a0h, vcvtq_f32_s32(DOT(v1, vld1q_s8(xa + 16))), f0);                              \
+                    if (Q4) {                                                                                         \
+                        c0 += dw * xs[k];                                                                             \
+                    }                                                                                                 \
+                }                                                                                                     \
+            }                                                                                                         \
+            store(y, yStride, r, 0, Q4 ? hsum8_neon(a0, a0h) - 8 * c0 : hsum8_neon(a0, a0h), add);                    \
+        }                                                                                                             \
+    }
+
+QK_NEON(q80_neon, , 0, Q80_LOAD, dot16_neon)
+QK_NEON(q40_neon, , 1, Q40_LOAD, dot16_neon)
+#ifdef AMULET_DOTPROD
+QK_NEON(q80_dotprod, T_DOTPROD, 0, Q80_LOAD, dot16_dotprod)
+QK_NEON(q40_dotprod, T_DOTPROD, 1, Q40_LOAD, dot16_dotprod)
+#endif
+
+/* quantize_scalar's arithmetic on 4 lanes: the same amax, the same products, rounded to nearest even (vcvtnq). */
+static void quantize_neon(const float *x, int values, int8_t *q, float *d, float *s) {
+    for (int k = 0; k < values / QK; k++) {
+        const float *v = x + (size_t) k * QK;
+        float32x4_t f[8];
+        float32x4_t m = vdupq_n_f32(0);
+        for (int j = 0; j < 8; j++) {
+            f[j] = vld1q_f32(v + 4 * j);
+            m = vmaxq_f32(m, vabsq_f32(f[j]));
+        }
+        float amax = vmaxvq_f32(m);
+        float dk = amax / 127.0f;
+        float id = dk != 0 ? 1.0f / dk : 0.0f;
+        int32x4_t sum = vdupq_n_s32(0);
+        int16x8_t h[4];
+        for (int j = 0; j < 4; j++) {
+            int32x4_t i0 = vcvtnq_s32_f32(vmulq_n_f32(f[2 * j], id));
+            int32x4_t i1 = vcvtnq_s32_f32(vmulq_n_f32(f[2 * j + 1], id));
+            sum = vaddq_s32(sum, vaddq_s32(i0, i1));
+            h[j] = vcombine_s16(vqmovn_s32(i0), vqmovn_s32(i1));
+        }
+        vst1q_s8(q + (size_t) k * QK, vcombine_s8(vqmovn_s16(h[0]), vqmovn_s16(h[1])));
+        vst1q_s8(q + (size_t) k * QK + 16, vcombine_s8(vqmovn_s16(h[2]), vqmovn_s16(h[3])));
+        d[k] = dk;
+        s[k] = dk * (float) vaddvq_s32(sum);
+    }
+}
+#endif /* AMULET_ARM */
+
 /* ---------------------------------------------------------------- dispatch */
 
 static int supported_mask(void) {
@@ -614,6 +754,14 @@ static int supported_mask(void) {
             m |= 1 << V_AVX512VNNI;
         }
     }
+#endif
+#ifdef AMULET_ARM
+    m |= 1 << V_NEON;
+#ifdef AMULET_DOTPROD
+    if (getauxval(AT_HWCAP) & HWCAP_ASIMDDP) {
+        m |= 1 << V_NEON_DOTPROD;
+    }
+#endif
 #endif
     return m;
 }
@@ -651,6 +799,12 @@ static kernel_fn kernel(int v, int q4) {
         case V_AVXVNNI: return q4 ? q40_avxvnni : q80_avxvnni;
 #endif
         case V_AVX512VNNI: return q4 ? q40_avx512vnni : q80_avx512vnni;
+#endif
+#ifdef AMULET_ARM
+        case V_NEON: return q4 ? q40_neon : q80_neon;
+#ifdef AMULET_DOTPROD
+        case V_NEON_DOTPROD: return q4 ? q40_dotprod : q80_dotprod;
+#endif
 #endif
         default: return q4 ? q40_scalar : q80_scalar;
     }
@@ -732,6 +886,11 @@ JNIEXPORT void JNICALL JNI_FN(quantize)(JNIEnv *env, jclass cls, jfloatArray x, 
 #ifdef AMULET_X86
         if (supported & (1 << V_AVX2) && current != V_SCALAR) {
             quantize_avx2(px, values, pq, pd, ps);
+        } else
+#endif
+#ifdef AMULET_ARM
+        if (current != V_SCALAR) {
+            quantize_neon(px, values, pq, pd, ps);
         } else
 #endif
         quantize_scalar(px, values, pq, pd, ps);

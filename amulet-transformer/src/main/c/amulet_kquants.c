@@ -8,7 +8,9 @@
  * C and intrinsics only; every variant has its own target attribute and is chosen at run time with
  * __builtin_cpu_supports (never -march=native). Variants, numbered as amulet_kernels.c numbers them: 0 scalar C,
  * 1 AVX2 (vpmaddubsw, then vpmaddwd with the sub-block scales), 2 AVX-VNNI and 3 AVX-512 VNNI (vpmaddubsw, then the
- * scales through vpdpwssd, 256-bit).
+ * scales through vpdpwssd, 256-bit). On aarch64: 0 scalar C, 1 NEON (smull + pairwise adds), 2 NEON dotprod (sdot,
+ * where AT_HWCAP has HWCAP_ASIMDDP): each block's integer sums on vectors, the float32 steps the scalar variant's
+ * (q45k_block_scalar, q6k_block_scalar, in the same order), so their results are the scalar variant's bits.
  *
  * Arithmetic, the same in every variant: per block, exact integer sums of weight quant x activation quant x sub-block
  * scale (int32), times the block scale d and the activation scale (float32); Q4_K/Q5_K subtract dmin times the
@@ -28,13 +30,28 @@
 #endif
 #endif
 
+#if defined(__aarch64__)
+#define KQ_ARM 1
+/* NEON, the sdot helpers and the compilers that build them: shared with the Q8_0/Q4_0 kernels */
+#include "amulet_q8q4.h"
+#ifdef AMULET_DOTPROD
+#define KQ_DOTPROD 1
+#define KT_DOTPROD T_DOTPROD
+#endif
+#endif
+
 #define QK_K 256
 
 /* Columns a tile of the 256-bit kernels takes at once: each weight block is unpacked once for all of them. */
 #define KQ_TILE 4
 
 enum { KV_SCALAR = 0, KV_AVX2 = 1, KV_AVXVNNI = 2, KV_AVX512VNNI = 3, KV_COUNT = 4 };
+#ifdef KQ_ARM
+enum { KV_NEON = 1, KV_NEON_DOTPROD = 2 };
+static const char *const KV_NAMES[KV_COUNT] = {"scalar", "neon", "neon-dotprod", "none"};
+#else
 static const char *const KV_NAMES[KV_COUNT] = {"scalar", "avx2", "avx-vnni", "avx512-vnni"};
+#endif
 
 /* Formats, as KQuantKernels numbers them. */
 enum { F_Q4K = 0, F_Q5K = 1, F_Q6K = 2 };
@@ -183,6 +200,142 @@ static void kq_quantize_scalar(const float *x, int values, int8_t *q, float *d, 
         d[k] = dk;
     }
 }
+
+#ifdef KQ_ARM
+/* ---------------------------------------------------------------- aarch64 NEON: scalar's float steps, vector integers */
+
+static inline int32x4_t kq_dot16_neon(int32x4_t acc, int8x16_t a, int8x16_t b) {
+    int32x4_t lo = vpaddlq_s16(vmull_s8(vget_low_s8(a), vget_low_s8(b)));
+    int32x4_t hi = vpaddlq_s16(vmull_high_s8(a, b));
+    return vaddq_s32(acc, vpaddq_s32(lo, hi));
+}
+
+#ifdef KQ_DOTPROD
+static inline KT_DOTPROD int32x4_t kq_dot16_dotprod(int32x4_t acc, int8x16_t a, int8x16_t b) {
+    return amulet_sdot(acc, a, b);
+}
+#endif
+
+/* The 6-bit quants (0..63) of Q6_K and 4/5-bit ones of Q4_K/Q5_K fit signed bytes: the dot products are sdot's. */
+#define KQ_S8(u) vreinterpretq_s8_u8(u)
+
+/*
+ * q45k_block_scalar and q6k_block_scalar with the integer sums on vectors (DOT: acc + 4 lane sums of 16 byte
+ * products). The integers are exact whatever their order, the float32 expression is the scalar one's.
+ */
+#define KQ_NEON_BLOCKS(SUF, T, DOT)                                                                                   \
+    static inline __attribute__((always_inline)) T float q45k_block_##SUF(const uint8_t *b, int five,                \
+                                                                          const int8_t *x, float dx,                  \
+                                                                          const int16_t *bs) {                        \
+        uint8_t sm[16];                                                                                               \
+        kq_scales(b + 4, sm);                                                                                         \
+        const uint8_t *qh = b + 16;                                                                                   \
+        const uint8_t *qs = b + (five ? 48 : 16);                                                                     \
+        const uint8x16_t m4 = vdupq_n_u8(0x0F), h16 = vdupq_n_u8(0x10);                                               \
+        uint8x16_t qh0 = vdupq_n_u8(0), qh1 = qh0;                                                                    \
+        if (five) {                                                                                                   \
+            qh0 = vld1q_u8(qh);                                                                                       \
+            qh1 = vld1q_u8(qh + 16);                                                                                  \
+        }                                                                                                             \
+        int32_t sum = 0, mins = 0;                                                                                    \
+        for (int c = 0; c < 4; c++) {                                                                                 \
+            uint8x16_t q0 = vld1q_u8(qs + 32 * c), q1 = vld1q_u8(qs + 32 * c + 16);                                   \
+            uint8x16_t l0 = vandq_u8(q0, m4), l1 = vandq_u8(q1, m4);                                                  \
+            uint8x16_t u0 = vshrq_n_u8(q0, 4), u1 = vshrq_n_u8(q1, 4);                                                \
+            if (five) {                                                                                               \
+                uint8x16_t bl = vdupq_n_u8((uint8_t) (1u << (2 * c))), bh = vdupq_n_u8((uint8_t) (2u << (2 * c)));    \
+                l0 = vorrq_u8(l0, vandq_u8(vtstq_u8(qh0, bl), h16));                                                  \
+                l1 = vorrq_u8(l1, vandq_u8(vtstq_u8(qh1, bl), h16));                                                  \
+                u0 = vorrq_u8(u0, vandq_u8(vtstq_u8(qh0, bh), h16));                                                  \
+                u1 = vorrq_u8(u1, vandq_u8(vtstq_u8(qh1, bh), h16));                                                  \
+            }                                                                                                         \
+            const int8_t *xc = x + 64 * c;                                                                            \
+            int32x4_t lo = DOT(vdupq_n_s32(0), KQ_S8(l0), vld1q_s8(xc));                                              \
+            lo = DOT(lo, KQ_S8(l1), vld1q_s8(xc + 16));                                                               \
+            int32x4_t hi = DOT(vdupq_n_s32(0), KQ_S8(u0), vld1q_s8(xc + 32));                                         \
+            hi = DOT(hi, KQ_S8(u1), vld1q_s8(xc + 48));                                                               \
+            sum += vaddvq_s32(lo) * sm[2 * c] + vaddvq_s32(hi) * sm[2 * c + 1];                                       \
+        }                                                                                                             \
+        for (int j = 0; j < 8; j++) {                                                                                 \
+            mins += sm[8 + j] * (bs[2 * j] + bs[2 * j + 1]);                                                          \
+        }                                                                                                             \
+        return dx * (kq_half(b) * (float) sum - kq_half(b + 2) * (float) mins);                                       \
+    }                                                                                                                 \
+                                                                                                                      \
+    static inline __attribute__((always_inline)) T float q6k_block_##SUF(const uint8_t *b, const int8_t *x,          \
+                                                                         float dx, const int16_t *bs) {               \
+        const int8_t *sc = (const int8_t *) (b + 192);                                                                \
+        const uint8x16_t m4 = vdupq_n_u8(0x0F), m3 = vdupq_n_u8(0x03);                                                \
+        int32_t sum = 0;                                                                                              \
+        for (int half = 0; half < 2; half++) {                                                                        \
+            const uint8_t *ql = b + 64 * half;                                                                        \
+            const uint8_t *qh = b + 128 + 32 * half;                                                                  \
+            const int8_t *xs = x + 128 * half;                                                                        \
+            const int8_t *s = sc + 8 * half;                                                                          \
+            for (int is = 0; is < 2; is++) {                                                                          \
+                /* l = 16 * is .. 16 * is + 15: scales s[is], s[is + 2], s[is + 4], s[is + 6] */                      \
+                uint8x16_t a = vld1q_u8(ql + 16 * is), bq = vld1q_u8(ql + 32 + 16 * is);                              \
+                uint8x16_t h = vld1q_u8(qh + 16 * is);                                                                \
+                uint8x16_t q1 = vorrq_u8(vandq_u8(a, m4), vshlq_n_u8(vandq_u8(h, m3), 4));                            \
+                uint8x16_t q2 = vorrq_u8(vandq_u8(bq, m4), vshlq_n_u8(vandq_u8(vshrq_n_u8(h, 2), m3), 4));            \
+                uint8x16_t q3 = vorrq_u8(vshrq_n_u8(a, 4), vshlq_n_u8(vandq_u8(vshrq_n_u8(h, 4), m3), 4));            \
+                uint8x16_t q4 = vorrq_u8(vshrq_n_u8(bq, 4), vshlq_n_u8(vshrq_n_u8(h, 6), 4));                         \
+                const int8_t *xl = xs + 16 * is;                                                                      \
+                int32x4_t z = vdupq_n_s32(0);                                                                         \
+                sum += s[is] * vaddvq_s32(DOT(z, KQ_S8(q1), vld1q_s8(xl)))                                            \
+                       + s[is + 2] * vaddvq_s32(DOT(z, KQ_S8(q2), vld1q_s8(xl + 32)))                                 \
+                       + s[is + 4] * vaddvq_s32(DOT(z, KQ_S8(q3), vld1q_s8(xl + 64)))                                 \
+                       + s[is + 6] * vaddvq_s32(DOT(z, KQ_S8(q4), vld1q_s8(xl + 96)));                                \
+            }                                                                                                         \
+        }                                                                                                             \
+        for (int k = 0; k < 16; k++) {                                                                                \
+            sum -= 32 * sc[k] * bs[k];                                                                                \
+        }                                                                                                             \
+        return dx * kq_half(b + 208) * (float) sum;                                                                   \
+    }                                                                                                                 \
+                                                                                                                      \
+    /* kq_scalar with the blocks above: the same float32 sum over the blocks in order, column by column */           \
+    static inline __attribute__((always_inline)) T void kq_rows_##SUF(                                               \
+            int format, const uint8_t *w, int rows, int blocks, const int8_t *xq, const float *xd, const int16_t *xb, \
+            int colBlocks, int n, float *y, int yStride, int add) {                                                   \
+        int bb = BLOCK_BYTES[format];                                                                                 \
+        for (int r = 0; r < rows; r++) {                                                                              \
+            const uint8_t *wr = w + (size_t) r * blocks * bb;                                                         \
+            for (size_t o = 0; o < (size_t) blocks * bb; o += 64) {                                                   \
+                __builtin_prefetch(wr + (size_t) blocks * bb + o);                                                    \
+            }                                                                                                         \
+            for (int c = 0; c < n; c++) {                                                                             \
+                const int8_t *x = xq + (size_t) c * colBlocks * QK_K;                                                 \
+                const float *d = xd + (size_t) c * colBlocks;                                                         \
+                const int16_t *bs = xb + (size_t) c * colBlocks * 16;                                                 \
+                float s = 0;                                                                                          \
+                for (int k = 0; k < blocks; k++) {                                                                    \
+                    const uint8_t *b = wr + (size_t) k * bb;                                                          \
+                    s += format == F_Q6K ? q6k_block_##SUF(b, x + k * QK_K, d[k], bs + 16 * k)                        \
+                                         : q45k_block_##SUF(b, format == F_Q5K, x + k * QK_K, d[k], bs + 16 * k);     \
+                }                                                                                                     \
+                kq_store(y, yStride, r, c, s, add);                                                                   \
+            }                                                                                                         \
+        }                                                                                                             \
+    }                                                                                                                 \
+    static T void q4k_##SUF(const uint8_t *w, int rows, int blocks, const int8_t *xq, const float *xd,               \
+                            const int16_t *xb, int colBlocks, int n, float *y, int yStride, int add) {               \
+        kq_rows_##SUF(F_Q4K, w, rows, blocks, xq, xd, xb, colBlocks, n, y, yStride, add);                            \
+    }                                                                                                                 \
+    static T void q5k_##SUF(const uint8_t *w, int rows, int blocks, const int8_t *xq, const float *xd,               \
+                            const int16_t *xb, int colBlocks, int n, float *y, int yStride, int add) {               \
+        kq_rows_##SUF(F_Q5K, w, rows, blocks, xq, xd, xb, colBlocks, n, y, yStride, add);                            \
+    }                                                                                                                 \
+    static T void q6k_##SUF(const uint8_t *w, int rows, int blocks, const int8_t *xq, const float *xd,               \
+                            const int16_t *xb, int colBlocks, int n, float *y, int yStride, int add) {               \
+        kq_rows_##SUF(F_Q6K, w, rows, blocks, xq, xd, xb, colBlocks, n, y, yStride, add);                            \
+    }
+
+KQ_NEON_BLOCKS(neon, , kq_dot16_neon)
+#ifdef KQ_DOTPROD
+KQ_NEON_BLOCKS(dotprod, KT_DOTPROD, kq_dot16_dotprod)
+#endif
+#endif /* KQ_ARM */
 
 #ifdef KQ_X86
 #define KT_AVX2 __attribute__((target("avx2,fma,f16c")))
@@ -464,6 +617,14 @@ static void kq_init(void) {
         }
     }
 #endif
+#ifdef KQ_ARM
+    m |= 1 << KV_NEON;
+#ifdef KQ_DOTPROD
+    if (getauxval(AT_HWCAP) & HWCAP_ASIMDDP) {
+        m |= 1 << KV_NEON_DOTPROD;
+    }
+#endif
+#endif
     int best = KV_SCALAR;
     for (int v = KV_COUNT - 1; v > 0; v--) {
         if (m & (1 << v)) {
@@ -483,6 +644,12 @@ static kq_fn kq_kernel(int v, int format) {
         case KV_AVXVNNI: return format == F_Q4K ? q4k_avxvnni : format == F_Q5K ? q5k_avxvnni : q6k_avxvnni;
 #endif
         case KV_AVX512VNNI: return format == F_Q4K ? q4k_avx512vnni : format == F_Q5K ? q5k_avx512vnni : q6k_avx512vnni;
+#endif
+#ifdef KQ_ARM
+        case KV_NEON: return format == F_Q4K ? q4k_neon : format == F_Q5K ? q5k_neon : q6k_neon;
+#ifdef KQ_DOTPROD
+        case KV_NEON_DOTPROD: return format == F_Q4K ? q4k_dotprod : format == F_Q5K ? q5k_dotprod : q6k_dotprod;
+#endif
 #endif
         default: return format == F_Q4K ? q4k_scalar : format == F_Q5K ? q5k_scalar : q6k_scalar;
     }

@@ -1,7 +1,8 @@
 /*
  * Q4_0 weights interleaved by eight rows for the native kernels (issue 26), bound to
  * io.github.amulet4j.transformer.weights.NativeKernels.productInterleaved. Compiled into the same libamulet_kernels.so
- * as amulet_kernels.c, whose run-time variant it follows (0 scalar C, 1 AVX2, 2 AVX-VNNI, 3 AVX-512 VNNI).
+ * as amulet_kernels.c, whose run-time variant it follows (0 scalar C, 1 AVX2, 2 AVX-VNNI, 3 AVX-512 VNNI; on aarch64
+ * 1 NEON, 2 NEON dotprod: a chunk's 16-byte halves are 4 rows, one sdot by lane adds 4 products to each).
  *
  * The layout (WeightPanel.interleave repacks a slab in place at load; a slab's rows past its last whole group of 8
  * stay in the row layout): a group of 8 rows keeps, per block k, 128 bytes of nibbles in 4 chunks of 32; chunk q holds
@@ -39,11 +40,13 @@
 /* The variant amulet_kernels.c chose (or a test selected). */
 int amulet_q8q4_variant(void);
 
+#ifdef AMULET_X86
 static inline int32_t load32(const int8_t *p) {
     int32_t v;
     memcpy(&v, p, 4);
     return v;
 }
+#endif
 
 static inline void put(float *p, float s, int add) {
     *p = add ? *p + s : s;
@@ -304,6 +307,118 @@ static T_AVX512 void grouped_avx512(const uint8_t *w, const uint16_t *sc, int fi
 }
 #endif /* AMULET_X86 */
 
+#ifdef AMULET_ARM
+/* ---------------------------------------------------------------- aarch64 NEON: one group of 8 rows in two vectors */
+
+/* acc + the 4 int32 lane sums of a (4 rows' 4 bytes each) times the 4 bytes of lane Q of x, without sdot */
+#define DOTL_NEON(acc, a, x, Q)                                                                                       \
+    vaddq_s32(acc, vpaddq_s32(                                                                                        \
+        vpaddlq_s16(vmull_s8(vget_low_s8(a),                                                                          \
+                             vget_low_s8(vreinterpretq_s8_s32(vdupq_laneq_s32(vreinterpretq_s32_s8(x), Q))))),        \
+        vpaddlq_s16(vmull_high_s8(a, vreinterpretq_s8_s32(vdupq_laneq_s32(vreinterpretq_s32_s8(x), Q))))))
+#define DOTL_DOTPROD(acc, a, x, Q) amulet_sdot_lane##Q(acc, a, x)
+
+/*
+ * One group (g its bytes, s its scales) times C columns (a constant after inlining): rows 0..3 of the group in the
+ * "l" vectors, 4..7 in "h"; the rows whose bits are set in mask stored at y[c * yStride + lane]. The integer sums are
+ * exact whatever their order; the two fmas per block are row_scalar's (vfmaq_f32 rounds once, as fmaf).
+ */
+#define GROUP_NEON(NAME, TARGET, DOTL)                                                                                \
+    static inline __attribute__((always_inline)) TARGET void NAME##_tile(                                            \
+            int C, const uint8_t *g, const uint16_t *s, int blocks, int pf, const int8_t *xq, const float *xd,       \
+            const float *xs, int colBlocks, float *y, int yStride, int mask, int add) {                               \
+        const uint8x16_t m4 = vdupq_n_u8(0x0F);                                                                       \
+        float32x4_t accl[4], acch[4];                                                                                 \
+        _Pragma("GCC unroll 4") for (int c = 0; c < C; c++) accl[c] = acch[c] = vdupq_n_f32(0);                       \
+        for (int k = 0; k < blocks; k++) {                                                                            \
+            const uint8_t *p = g + (size_t) k * GB;                                                                   \
+            if (pf) {                                                                                                 \
+                __builtin_prefetch(p + (size_t) PREFETCH_GROUPS * blocks * GB);                                       \
+                __builtin_prefetch(p + (size_t) PREFETCH_GROUPS * blocks * GB + 64);                                  \
+                __builtin_prefetch(s + (size_t) k * 8 + (size_t) PREFETCH_GROUPS * blocks * 8);                       \
+            }                                                                                                         \
+            float32x4_t dwl = vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16(s + (size_t) k * 8)));                       \
+            float32x4_t dwh = vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16(s + (size_t) k * 8 + 4)));                   \
+            int8x16_t x0[4], x1[4];                                                                                   \
+            int32x4_t dl[4], dh[4];                                                                                   \
+            _Pragma("GCC unroll 4") for (int c = 0; c < C; c++) {                                                     \
+                const int8_t *x = xq + ((size_t) c * colBlocks + k) * QK;                                             \
+                x0[c] = vld1q_s8(x);                                                                                  \
+                x1[c] = vld1q_s8(x + 16);                                                                             \
+                dl[c] = dh[c] = vdupq_n_s32(0);                                                                       \
+            }                                                                                                         \
+            GROUP_NEON_CHUNK(DOTL, 0)                                                                                 \
+            GROUP_NEON_CHUNK(DOTL, 1)                                                                                 \
+            GROUP_NEON_CHUNK(DOTL, 2)                                                                                 \
+            GROUP_NEON_CHUNK(DOTL, 3)                                                                                 \
+            _Pragma("GCC unroll 4") for (int c = 0; c < C; c++) {                                                     \
+                size_t o = (size_t) c * colBlocks + k;                                                                \
+                float32x4_t dx = vdupq_n_f32(xd[o]), off = vdupq_n_f32(-8.0f * xs[o]);                                \
+                accl[c] = vfmaq_f32(accl[c], vfmaq_f32(off, vcvtq_f32_s32(dl[c]), dx), dwl);                          \
+                acch[c] = vfmaq_f32(acch[c], vfmaq_f32(off, vcvtq_f32_s32(dh[c]), dx), dwh);                          \
+            }                                                                                                         \
+        }                                                                                                             \
+        _Pragma("GCC unroll 4") for (int c = 0; c < C; c++) {                                                         \
+            float out[8];                                                                                             \
+            vst1q_f32(out, accl[c]);                                                                                  \
+            vst1q_f32(out + 4, acch[c]);                                                                              \
+            for (int i = 0; i < 8; i++) {                                                                             \
+                if (mask >> i & 1) {                                                                                  \
+                    put(y + (size_t) c * yStride + i, out[i], add);                                                   \
+                }                                                                                                     \
+            }                                                                                                         \
+        }                                                                                                             \
+    }                                                                                                                 \
+    /* Grouped rows [first, end) times n columns: groups by 4 columns (the columns left over 1 to 3 at a time). */   \
+    static TARGET void NAME(const uint8_t *w, const uint16_t *sc, int first, int end, int blocks, const int8_t *xq,   \
+                            const float *xd, const float *xs, int colBlocks, int n, float *y, int yStride, int add) { \
+        for (int g = first / 8; g * 8 < end; g++) {                                                                   \
+            int pf = n <= 2 && (g + 1 + PREFETCH_GROUPS) * 8 <= end;                                                  \
+            int lo = g * 8 < first ? first - g * 8 : 0, hi = end - g * 8 < 8 ? end - g * 8 : 8;                      \
+            int mask = ((1 << hi) - 1) & ~((1 << lo) - 1);                                                            \
+            const uint8_t *gw = w + (size_t) g * blocks * GB;                                                         \
+            const uint16_t *gs = sc + (size_t) g * blocks * 8;                                                        \
+            float *yg = y + (g * 8 - first);                                                                          \
+            int c = 0;                                                                                                \
+            for (; c + 4 <= n; c += 4) {                                                                              \
+                size_t o = (size_t) c * colBlocks;                                                                    \
+                NAME##_tile(4, gw, gs, blocks, 0, xq + o * QK, xd + o, xs + o, colBlocks,                             \
+                            yg + (size_t) c * yStride, yStride, mask, add);                                           \
+            }                                                                                                         \
+            size_t o = (size_t) c * colBlocks;                                                                        \
+            float *yc = yg + (size_t) c * yStride;                                                                    \
+            switch (n - c) {                                                                                          \
+                case 1: NAME##_tile(1, gw, gs, blocks, pf, xq + o * QK, xd + o, xs + o, colBlocks, yc, yStride,       \
+                                    mask, add); break;                                                                \
+                case 2: NAME##_tile(2, gw, gs, blocks, pf, xq + o * QK, xd + o, xs + o, colBlocks, yc, yStride,       \
+                                    mask, add); break;                                                                \
+                case 3: NAME##_tile(3, gw, gs, blocks, 0, xq + o * QK, xd + o, xs + o, colBlocks, yc, yStride,        \
+                                    mask, add); break;                                                                \
+                default: break;                                                                                       \
+            }                                                                                                         \
+        }                                                                                                             \
+    }
+
+/* Chunk Q of a block (bytes 4Q..4Q+3 of each row): rows 0..3 in its first 16 bytes, 4..7 in the next 16. */
+#define GROUP_NEON_CHUNK(DOTL, Q)                                                                                     \
+    {                                                                                                                 \
+        uint8x16_t b0 = vld1q_u8(p + (Q) * 32), b1 = vld1q_u8(p + (Q) * 32 + 16);                                     \
+        int8x16_t lo0 = vreinterpretq_s8_u8(vandq_u8(b0, m4)), hi0 = vreinterpretq_s8_u8(vshrq_n_u8(b0, 4));         \
+        int8x16_t lo1 = vreinterpretq_s8_u8(vandq_u8(b1, m4)), hi1 = vreinterpretq_s8_u8(vshrq_n_u8(b1, 4));         \
+        _Pragma("GCC unroll 4") for (int c = 0; c < C; c++) {                                                         \
+            dl[c] = DOTL(dl[c], lo0, x0[c], Q);                                                                       \
+            dl[c] = DOTL(dl[c], hi0, x1[c], Q);                                                                       \
+            dh[c] = DOTL(dh[c], lo1, x0[c], Q);                                                                       \
+            dh[c] = DOTL(dh[c], hi1, x1[c], Q);                                                                       \
+        }                                                                                                             \
+    }
+
+GROUP_NEON(grouped_neon, , DOTL_NEON)
+#ifdef AMULET_DOTPROD
+GROUP_NEON(grouped_dotprod, T_DOTPROD, DOTL_DOTPROD)
+#endif
+#endif /* AMULET_ARM */
+
 /*
  * Rows [first, first + count) of a slab of slabRows rows (its first slabRows / 8 * 8 rows in groups of 8, the rest
  * in the row layout) times n columns; y[c * yStride + r - first].
@@ -322,6 +437,12 @@ static void product_interleaved(const uint8_t *w, const uint16_t *sc, int slabRo
             case 2: grouped_avxvnni(w, sc, first, gEnd, blocks, xq, xd, xs, colBlocks, n, y, yStride, add); break;
 #endif
             case 3: grouped_avx512(w, sc, first, gEnd, blocks, xq, xd, xs, colBlocks, n, y, yStride, add); break;
+#endif
+#ifdef AMULET_ARM
+            case 1: grouped_neon(w, sc, first, gEnd, blocks, xq, xd, xs, colBlocks, n, y, yStride, add); break;
+#ifdef AMULET_DOTPROD
+            case 2: grouped_dotprod(w, sc, first, gEnd, blocks, xq, xd, xs, colBlocks, n, y, yStride, add); break;
+#endif
 #endif
             default: grouped_scalar(w, sc, first, gEnd, blocks, xq, xd, xs, colBlocks, n, y, yStride, add); break;
         }

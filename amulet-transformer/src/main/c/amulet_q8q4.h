@@ -1,6 +1,6 @@
 /*
- * What the Q8_0/Q4_0 kernel files (amulet_kernels.c, amulet_q4x8.c) share: the x86 detection, the compilers that
- * can build AVX-VNNI, the target attributes of each variant and the float16 scale conversion.
+ * What the Q8_0/Q4_0 kernel files (amulet_kernels.c, amulet_q4x8.c) share: the x86 and aarch64 detection, the
+ * compilers that can build AVX-VNNI or sdot, the target attributes of each variant and the float16 scale conversion.
  */
 #ifndef AMULET_Q8Q4_H
 #define AMULET_Q8Q4_H
@@ -18,6 +18,60 @@
 #define T_AVX2 __attribute__((target("avx2,fma,f16c")))
 #define T_AVXVNNI __attribute__((target("avx2,fma,f16c,avxvnni")))
 #define T_AVX512 __attribute__((target("avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni")))
+#endif
+
+#if defined(__aarch64__)
+#define AMULET_ARM 1
+#include <arm_neon.h>
+#include <sys/auxv.h>
+/* Advanced SIMD (NEON) is part of every aarch64 CPU; sdot/udot (ARMv8.2 dotprod) is optional: AT_HWCAP says */
+#ifndef HWCAP_ASIMDDP
+#define HWCAP_ASIMDDP (1 << 20)
+#endif
+/*
+ * sdot in functions of their own target, never for the whole file: gcc 10 or later through the intrinsics
+ * (target("arch=armv8.2-a+dotprod")); clang 14 or later (target("dotprod")) through the instruction itself, since its
+ * arm_neon.h before version 16 declares vdotq_s32 only when the whole file is built for dotprod. Other compilers
+ * build the plain NEON variant.
+ */
+#if defined(__clang__) && __clang_major__ >= 14
+#define AMULET_DOTPROD 1
+#define AMULET_SDOT_ASM 1
+#define T_DOTPROD __attribute__((target("dotprod")))
+#elif !defined(__clang__) && defined(__GNUC__) && __GNUC__ >= 10
+#define AMULET_DOTPROD 1
+#define T_DOTPROD __attribute__((target("arch=armv8.2-a+dotprod")))
+#endif
+
+#ifdef AMULET_DOTPROD
+/* acc + the 4 int32 lane sums of a[i] * b[i] over bytes 4i..4i+3 (sdot) */
+static inline T_DOTPROD int32x4_t amulet_sdot(int32x4_t acc, int8x16_t a, int8x16_t b) {
+#ifdef AMULET_SDOT_ASM
+    __asm__("sdot %0.4s, %1.16b, %2.16b" : "+w"(acc) : "w"(a), "w"(b));
+    return acc;
+#else
+    return vdotq_s32(acc, a, b);
+#endif
+}
+
+/* acc + the 4 int32 lane sums of a[4i..4i+3] times the 4 bytes of lane L of b (sdot by element) */
+#ifdef AMULET_SDOT_ASM
+#define AMULET_SDOT_LANE(L)                                                                                           \
+    static inline T_DOTPROD int32x4_t amulet_sdot_lane##L(int32x4_t acc, int8x16_t a, int8x16_t b) {                  \
+        __asm__("sdot %0.4s, %1.16b, %2.4b[" #L "]" : "+w"(acc) : "w"(a), "w"(b));                                    \
+        return acc;                                                                                                   \
+    }
+#else
+#define AMULET_SDOT_LANE(L)                                                                                           \
+    static inline T_DOTPROD int32x4_t amulet_sdot_lane##L(int32x4_t acc, int8x16_t a, int8x16_t b) {                  \
+        return vdotq_laneq_s32(acc, a, b, L);                                                                         \
+    }
+#endif
+AMULET_SDOT_LANE(0)
+AMULET_SDOT_LANE(1)
+AMULET_SDOT_LANE(2)
+AMULET_SDOT_LANE(3)
+#endif
 #endif
 
 /* An IEEE half as float32, the Java kernels' bit trick (exact for finite values, subnormals included). */

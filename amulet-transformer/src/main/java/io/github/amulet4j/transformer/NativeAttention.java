@@ -3,7 +3,8 @@ package io.github.amulet4j.transformer;
 /**
  * Attention of a prefill's queries in the native library ({@code src/main/c/amulet_attention.c}, loaded with the
  * native kernels): for queries of one row and heads of one key head, the scores over the key cache, the softmax (the
- * exponentials of {@link NativeExp}) and the weighted sum of the values, with AVX-512F or AVX2 and FMA. Each output
+ * exponentials of {@link NativeExp}) and the weighted sum of the values, with AVX-512F or AVX2 and FMA (NEON on
+ * aarch64). Each output
  * is the same chain of float operations as in {@link JavaForward}'s Java paths and {@link QueryBlockAttention}, so it
  * has the same bits with or without the library (NativeAttentionTest). Why: the Java paths run on the Vector API,
  * which is interpreted, allocating an object per vector operation, until C2 has compiled them, that is for the whole

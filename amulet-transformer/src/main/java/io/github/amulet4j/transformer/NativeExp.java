@@ -5,7 +5,7 @@ import io.github.amulet4j.transformer.weights.NativeKernels;
 /**
  * Loops on the float exp in the native library ({@code src/main/c/amulet_exp.c}, in the library {@link NativeKernels}
  * loads): the softmax's {@code a[i] = exp(a[i] - shift)} over a row of scores and their sum, SiLU and GELU-tanh, with
- * AVX-512F or AVX2 and FMA, the same float operations as {@link VectorOps#expShiftedJava},
+ * AVX-512F or AVX2 and FMA (NEON on aarch64), the same float operations as {@link VectorOps#expShiftedJava},
  * {@link VectorOps#siluJava} and {@link VectorOps#geluTanhJava} in the same order, so a value has the same bits with
  * or without the library (NativeExpTest). Several times the Java loops' speed, which is what a long history's prefill
  * needs: its scores grow with the square of the length. Without the library, or on a CPU without AVX2, the Java loops
@@ -38,7 +38,7 @@ final class NativeExp {
         return LINKED;
     }
 
-    /** The variant in use: 0 none, 1 AVX2 with FMA, 2 AVX-512F. */
+    /** The variant in use: 0 none, 1 AVX2 with FMA (on aarch64: NEON), 2 AVX-512F. */
     static native int variant();
 
     /** Selects variant {@code v} where the CPU has it (tests); returns the variant in use. */

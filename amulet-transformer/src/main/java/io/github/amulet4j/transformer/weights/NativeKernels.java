@@ -16,8 +16,9 @@ import java.util.Locale;
  * each weight read once for both; more in tiles, each column's result bit for bit the one it gets alone), with the
  * byte dot-product instructions the Vector API lacks ({@code vpdpbusd} with AVX-512 VNNI or AVX-VNNI, {@code vpmaddubsw} with AVX2).
  * The library is built by the Maven build with the system C compiler into the jar under
- * {@code native/linux-x86_64/}; at first use it is copied to a temporary file and loaded with {@link System#load}.
- * The library picks the widest variant this CPU has at run time ({@link #variantName()}).
+ * {@code native/linux-x86_64/} (or {@code native/linux-aarch64/} when built on Linux aarch64: NEON with and without
+ * {@code sdot}); at first use the running platform's is copied to a temporary file and loaded with
+ * {@link System#load}. The library picks the widest variant this CPU has at run time ({@link #variantName()}).
  *
  * <p>Where the library is absent (no compiler at build time, another platform) or fails to load, {@link #available()}
  * is false and {@link #unavailableReason()} says why: the Java kernels run instead. JNI, not FFM: it works on JDK 17.
@@ -27,7 +28,10 @@ public final class NativeKernels {
 
     private static final Logger LOG = LoggerFactory.getLogger(NativeKernels.class);
 
-    /** Variants, as amulet_kernels.c numbers them. */
+    /**
+     * Variants, as amulet_kernels.c numbers them on x86-64; on aarch64 1 is NEON (widening multiplies) and 2 NEON with
+     * {@code sdot} (ARMv8.2 dotprod), 3 none.
+     */
     static final int SCALAR = 0;
     static final int AVX2 = 1;
     static final int AVX_VNNI = 2;
@@ -53,6 +57,9 @@ public final class NativeKernels {
         if (os.startsWith("linux") && (arch.equals("amd64") || arch.equals("x86_64"))) {
             return "linux-x86_64";
         }
+        if (os.startsWith("linux") && (arch.equals("aarch64") || arch.equals("arm64"))) {
+            return "linux-aarch64";
+        }
         return null;
     }
 
@@ -70,7 +77,7 @@ public final class NativeKernels {
         String resource = resource();
         if (resource == null) {
             return "no native library is built for " + System.getProperty("os.name") + " "
-                    + System.getProperty("os.arch") + " (linux-x86_64 only)";
+                    + System.getProperty("os.arch") + " (linux-x86_64 and linux-aarch64 only)";
         }
         try (InputStream in = NativeKernels.class.getResourceAsStream(resource)) {
             if (in == null) {

@@ -34,7 +34,7 @@ class NativeKernelsTest {
         }
         Assumptions.assumeTrue(compiler && NativeKernels.platform() != null
                 && !Boolean.getBoolean("amulet.native.skip") && !Boolean.getBoolean(NativeKernels.DISABLE_PROPERTY),
-                "no C compiler on the PATH or not linux-x86_64: the library is not expected");
+                "no C compiler on the PATH or not linux-x86_64/aarch64: the library is not expected");
         assertTrue(NativeKernels.available(), "a C compiler is on the PATH but the native kernels did not load: "
                 + NativeKernels.unavailableReason());
     }
