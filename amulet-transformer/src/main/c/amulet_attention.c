@@ -210,6 +210,17 @@ static void attend_partial(const attention_fns *f, const float *keys, const floa
     }
     f->weigh(values, headDim, base, from - base, to - base, sc, len, ones, outs, count);
 }
+
+/* The widest variant for heads of headDim over tiles of `tile` slots (both multiples of 8). */
+static const attention_fns *pick(int headDim, int tile) {
+#if defined(__x86_64__) || defined(_M_X64)
+    return amulet_exp_variant() == 2 && tile % 16 == 0 && headDim % 16 == 0 ? &FNS_AVX512 : &FNS_AVX2;
+#else
+    (void) headDim;
+    (void) tile;
+    return &FNS_NEON;
+#endif
+}
 #endif
 
 #define ATT_JNI(name) Java_io_github_amulet4j_transformer_NativeAttention_##name
@@ -225,12 +236,7 @@ JNIEXPORT void JNICALL ATT_JNI(attend)(JNIEnv *env, jclass cls, jfloatArray keys
                                        jint window, jint total) {
     (void) cls;
 #ifdef ATT_SIMD
-#if defined(__x86_64__) || defined(_M_X64)
-    const attention_fns *f = amulet_exp_variant() == 2 && tile % 16 == 0 && headDim % 16 == 0 ? &FNS_AVX512
-                                                                                               : &FNS_AVX2;
-#else
-    const attention_fns *f = &FNS_NEON;
-#endif
+    const attention_fns *f = pick(headDim, tile);
     float *pk = (*env)->GetPrimitiveArrayCritical(env, keys, NULL);
     float *pv = (*env)->GetPrimitiveArrayCritical(env, values, NULL);
     float *pq = (*env)->GetPrimitiveArrayCritical(env, qkv, NULL);
@@ -268,9 +274,8 @@ JNIEXPORT void JNICALL ATT_JNI(attendPartial)(JNIEnv *env, jclass cls, jfloatArr
                                               jfloatArray scratch, jint headDim, jint tile, jint q, jint count,
                                               jint from, jint to, jint out, jint at) {
     (void) cls;
-#if defined(__x86_64__) || defined(_M_X64)
-    const attention_fns *f = amulet_exp_variant() == 2 && tile % 16 == 0 && headDim % 16 == 0 ? &FNS_AVX512
-                                                                                               : &FNS_AVX2;
+#ifdef ATT_SIMD
+    const attention_fns *f = pick(headDim, tile);
     float *pk = (*env)->GetPrimitiveArrayCritical(env, keys, NULL);
     float *pv = (*env)->GetPrimitiveArrayCritical(env, values, NULL);
     float *pq = (*env)->GetPrimitiveArrayCritical(env, qkv, NULL);

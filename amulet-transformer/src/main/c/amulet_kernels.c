@@ -23,6 +23,7 @@
 #include <math.h>
 
 #include "amulet_q8q4.h"
+#include "amulet_cpu.h"
 
 #define QK 32
 /* Many columns: rows that a block of columns passes over before the next rows, and columns a block (L2-sized). */
@@ -269,11 +270,10 @@ static T_AVX2 void quantize_avx2(const float *x, int values, int8_t *q, float *d
         float dk = amax / 127.0f;
         float id = dk != 0 ? 1.0f / dk : 0.0f;
         __m256 mul = _mm256_set1_ps(id);
-        const int mode = _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC;
-        __m256i i0 = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(v0, mul), mode));
-        __m256i i1 = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(v1, mul), mode));
-        __m256i i2 = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(v2, mul), mode));
-        __m256i i3 = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(v3, mul), mode));
+        __m256i i0 = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(v0, mul), AMULET_ROUND_NEAREST));
+        __m256i i1 = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(v1, mul), AMULET_ROUND_NEAREST));
+        __m256i i2 = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(v2, mul), AMULET_ROUND_NEAREST));
+        __m256i i3 = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(v3, mul), AMULET_ROUND_NEAREST));
         __m256i sum = _mm256_add_epi32(_mm256_add_epi32(i0, i1), _mm256_add_epi32(i2, i3));
         __m128i s4 = _mm_add_epi32(_mm256_castsi256_si128(sum), _mm256_extracti128_si256(sum, 1));
         s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 0x4E));
@@ -745,7 +745,7 @@ static int supported_mask(void) {
     if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
         m |= 1 << V_AVX2; /* every AVX2 CPU has F16C */
 #ifdef AMULET_AVXVNNI
-        if (__builtin_cpu_supports("avxvnni")) {
+        if (amulet_has_avxvnni()) {
             m |= 1 << V_AVXVNNI;
         }
 #endif

@@ -25,6 +25,7 @@
 #if defined(__x86_64__) || defined(_M_X64)
 #define KQ_X86 1
 #include <immintrin.h>
+#include "amulet_cpu.h"
 #if (defined(__clang__) && __clang_major__ >= 12) || (!defined(__clang__) && defined(__GNUC__) && __GNUC__ >= 11)
 #define KQ_AVXVNNI 1
 #endif
@@ -558,7 +559,6 @@ KQ_256(avx512vnni, KT_AVX512, MADDW_AVX512, 4, 2, 1)
 /* As kq_quantize_scalar, eight lanes at a time (the same roundings: vroundps to nearest even). */
 static KT_AVX2 void kq_quantize_avx2(const float *x, int values, int8_t *q, float *d, int16_t *bs) {
     const __m256 signBit = _mm256_set1_ps(-0.0f);
-    const int mode = _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC;
     for (int k = 0; k < values / QK_K; k++) {
         const float *v = x + (size_t) k * QK_K;
         __m256 m = _mm256_setzero_ps();
@@ -572,10 +572,10 @@ static KT_AVX2 void kq_quantize_avx2(const float *x, int values, int8_t *q, floa
         float id = dk != 0 ? 1.0f / dk : 0.0f;
         __m256 mul = _mm256_set1_ps(id);
         for (int j = 0; j < QK_K; j += 32) {
-            __m256i i0 = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(_mm256_loadu_ps(v + j), mul), mode));
-            __m256i i1 = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(_mm256_loadu_ps(v + j + 8), mul), mode));
-            __m256i i2 = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(_mm256_loadu_ps(v + j + 16), mul), mode));
-            __m256i i3 = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(_mm256_loadu_ps(v + j + 24), mul), mode));
+            __m256i i0 = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(_mm256_loadu_ps(v + j), mul), AMULET_ROUND_NEAREST));
+            __m256i i1 = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(_mm256_loadu_ps(v + j + 8), mul), AMULET_ROUND_NEAREST));
+            __m256i i2 = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(_mm256_loadu_ps(v + j + 16), mul), AMULET_ROUND_NEAREST));
+            __m256i i3 = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(_mm256_loadu_ps(v + j + 24), mul), AMULET_ROUND_NEAREST));
             /* two 16-quant sums: i0 + i1 and i2 + i3 */
             __m256i sa = _mm256_add_epi32(i0, i1), sb = _mm256_add_epi32(i2, i3);
             __m256i hs = _mm256_hadd_epi32(sa, sb);          /* per 128-bit lane: a01 a23 b01 b23 */
@@ -607,7 +607,7 @@ static void kq_init(void) {
     if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
         m |= 1 << KV_AVX2;
 #ifdef KQ_AVXVNNI
-        if (__builtin_cpu_supports("avxvnni")) {
+        if (amulet_has_avxvnni()) {
             m |= 1 << KV_AVXVNNI;
         }
 #endif

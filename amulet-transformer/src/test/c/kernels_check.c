@@ -79,6 +79,10 @@ void Java_io_github_amulet4j_transformer_NativeAttention_attend(JNIEnv *, jclass
                                                                 jfloatArray, jfloatArray, jfloatArray, jint, jint,
                                                                 jint, jint, jint, jint, jint, jint, jint, jint, jint,
                                                                 jint);
+void Java_io_github_amulet4j_transformer_NativeAttention_attendPartial(JNIEnv *, jclass, jfloatArray, jfloatArray,
+                                                                       jfloatArray, jfloatArray, jfloatArray,
+                                                                       jfloatArray, jint, jint, jint, jint, jint, jint,
+                                                                       jint, jint);
 jint F32(supportedVariants)(JNIEnv *, jclass);
 jint F32(selectVariant)(JNIEnv *, jclass, jint);
 jstring F32(variantName)(JNIEnv *, jclass, jint);
@@ -795,6 +799,77 @@ static void check_attention(int headDim, int tile, int heads, int first, int cou
     free(keys); free(values); free(qkv); free(attn); free(scratch); free(ref); free(mag); free(sc);
 }
 
+/*
+ * A partial of a decode step's split-slot attention: heads [0, count) of one query over slots [from, to), against
+ * float64 (per head the largest score, the sum of exp(score - max) and the unnormalized weighted sum of the values).
+ */
+static void check_partial(int headDim, int tile, int count, int from, int to) {
+    char ccase[96];
+    snprintf(ccase, sizeof ccase, "d%d:t%d:h%d:[%d,%d)", headDim, tile, count, from, to);
+    int mask = exp_variants();
+    int slots = (to + tile - 1) / tile * tile;
+    float *keys = malloc((size_t) slots * headDim * sizeof(float)), *values = malloc((size_t) slots * headDim * 4);
+    float *qkv = malloc((size_t) 8 * headDim * sizeof(float));
+    size_t outs = (size_t) 8 * headDim;
+    float *got = malloc((outs + 16) * sizeof(float));
+    float *scratch = malloc((size_t) 8 * (to - from + 2 * tile) * sizeof(float));
+    for (size_t i = 0; i < (size_t) slots * headDim; i++) {
+        keys[i] = uniform();
+        values[i] = uniform();
+    }
+    for (size_t i = 0; i < outs; i++) {
+        qkv[i] = uniform() * 0.5f;
+    }
+    double *ref = calloc(outs + 16, sizeof(double)), *mag = calloc(outs + 16, sizeof(double));
+    double *sc = malloc((size_t) to * sizeof(double));
+    for (int h = 0; h < 8; h++) {
+        const float *q = qkv + (size_t) (h < count ? h : count - 1) * headDim;
+        double mx = -INFINITY, sum = 0;
+        for (int x = from; x < to; x++) {
+            double a = 0;
+            for (int d = 0; d < headDim; d++) {
+                a += (double) keys[((size_t) (x / tile) * headDim + d) * tile + x % tile] * q[d];
+            }
+            sc[x] = a;
+            mx = a > mx ? a : mx;
+        }
+        for (int x = from; x < to; x++) {
+            sc[x] = exp(sc[x] - mx);
+            sum += sc[x];
+        }
+        ref[outs + h] = mx;
+        mag[outs + h] = fabs(mx) + 1;
+        ref[outs + 8 + h] = sum;
+        mag[outs + 8 + h] = sum;
+        if (h < count) {
+            for (int d = 0; d < headDim; d++) {
+                for (int x = from; x < to; x++) {
+                    ref[(size_t) h * headDim + d] += sc[x] * values[(size_t) x * headDim + d];
+                    mag[(size_t) h * headDim + d] += fabs(sc[x] * values[(size_t) x * headDim + d]);
+                }
+            }
+        }
+    }
+    struct seen seen = {{0}, {0}, 0};
+    for (int v = 1; v <= 2; v++) {
+        if (!(mask & (1 << v))) {
+            continue;
+        }
+        EXPF(selectVariant)(ENV, NULL, v);
+        memset(got, 0, (outs + 16) * sizeof(float));
+        Java_io_github_amulet4j_transformer_NativeAttention_attendPartial(ENV, NULL, A(keys), A(values), A(qkv),
+                                                                          A(got), A(got), A(scratch), headDim, tile,
+                                                                          0, count, from, to, 0, (jint) outs);
+        char what[160];
+        snprintf(what, sizeof what, "partial attention %s %s vs float64", ccase, exp_name(v));
+        /* heads count .. 7 leave their values untouched: compared as zeros */
+        near(what, got, ref, mag, outs + 16, 1e-5);
+        record(&seen, "attention", ccase, exp_name(v), got, outs + 16);
+    }
+    forget(&seen);
+    free(keys); free(values); free(qkv); free(got); free(scratch); free(ref); free(mag); free(sc);
+}
+
 int main(void) {
     env_functions.GetPrimitiveArrayCritical = env_get_critical;
     env_functions.ReleasePrimitiveArrayCritical = env_release_critical;
@@ -846,6 +921,11 @@ int main(void) {
         check_attention(24, 8, 3, 1, 2, 21, 13, 8, 2, 1 << 20);
         check_attention(64, 16, 9, 2, 7, 37, 20, 17, 0, 5);
         check_attention(32, 8, 4, 0, 4, 19, 0, 5, 3, 1 << 20); /* queries before the padding's end */
+        /* split-slot partials: a range inside one tile, ranges starting and ending inside tiles, 1 to 8 heads */
+        check_partial(64, 16, 7, 256, 600);
+        check_partial(64, 16, 8, 0, 1);
+        check_partial(24, 8, 3, 5, 29);
+        check_partial(32, 8, 1, 13, 300);
     } else {
         printf("no exp variant on this CPU: exp and attention not checked\n");
     }
