@@ -151,9 +151,10 @@ public final class JavaWeights {
 
     /**
      * {@code m} in the format for the kernels: the chosen one, or the checkpoint's. A tensor the store reads as stored
-     * in a format kept here (a GGUF's Q8_0, Q4_0, Q4_K, Q5_K, Q6_K blocks or F16/BF16/F32 rows, a folder's BF16), when
-     * no other format is chosen, is copied as the file holds it ({@link WeightMatrix#fromStoredBytes}): nothing decoded
-     * or encoded again, and for the K-quants no Q8_0 copy. A fused matrix whose parts are stored in different types (a
+     * in a format kept here (a GGUF's Q8_0, Q4_0, Q4_K, Q5_K, Q6_K blocks or F16/BF16/F32 rows, a folder's BF16; Q5_0
+     * blocks where the native kernels multiply them, off the heap), when no other format is chosen, is copied as the
+     * file holds it ({@link WeightMatrix#fromStoredBytes}): nothing decoded or encoded again, and for the K-quants and
+     * Q5_0 no Q8_0 copy. A fused matrix whose parts are stored in different types (a
      * Q4_K_M file's Q4_K q/k beside a Q6_K v), when no format is chosen, is held as its parts, each in its own format
      * ({@link WeightMatrix#stacked}), unless every part would be held in one format anyway.
      */
@@ -217,7 +218,9 @@ public final class JavaWeights {
             return null;
         }
         for (WeightFormat f : WeightFormat.values()) {
-            if (f.name().equalsIgnoreCase(m.dtype()) && f.fits(m.cols()) && (format == null || format == f)) {
+            // Q5_0 only where the native kernels multiply it (off the heap); the Java kernels take it as Q8_0
+            boolean kept = f != WeightFormat.Q5_0 || storage.offHeap(f);
+            if (f.name().equalsIgnoreCase(m.dtype()) && f.fits(m.cols()) && (format == null || format == f) && kept) {
                 return f;
             }
         }
@@ -227,14 +230,14 @@ public final class JavaWeights {
     /**
      * The format a tensor stored as {@code dtype} is converted to when none is asked for and its blocks cannot be kept
      * as they are (a store that reads values only; a fused matrix of parts of different types that would all be held
-     * in one format): F32, BF16,
-     * F16, and Q8_0/Q4_0 as a GGUF store names them (requantizing their dequantized values gives the same blocks
-     * back); GGUF's other block types (Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K) as Q8_0, the nearest format with a
-     * quantizer that loses next to nothing more; any other stored type as F32.
+     * in one format; Q5_0 for the Java kernels, which have no Q5_0 kernel): F32, BF16, F16, and Q8_0/Q4_0 as a GGUF
+     * store names them (requantizing their dequantized values gives the same blocks back); GGUF's other block types
+     * (Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K) as Q8_0, the nearest format with a quantizer that loses next to nothing
+     * more; any other stored type as F32.
      */
     public static WeightFormat storedFormat(String dtype) {
         for (WeightFormat f : WeightFormat.values()) {
-            if (!f.superBlocks() && f.name().equalsIgnoreCase(dtype)) {
+            if (!f.storedOnly() && f.name().equalsIgnoreCase(dtype)) {
                 return f;
             }
         }

@@ -88,8 +88,8 @@ public final class WeightMatrix {
         this.rowBytes = Math.toIntExact(format.rowBytes(cols));
         this.offHeap = slabs != null;
         this.stack = null;
-        // K-quant rows are never split: their native kernels read 8-bit activations, which stay in L1 whole
-        int width = cols > SPLIT_COLS && !format.superBlocks() ? PANEL_COLS : cols;
+        // K-quant and Q5_0 rows are never split: their native kernels read 8-bit activations, which stay in L1 whole
+        int width = cols > SPLIT_COLS && !format.storedOnly() ? PANEL_COLS : cols;
         int n = (cols + width - 1) / width;
         this.panels = new WeightPanel[n];
         for (int p = 0; p < n; p++) {
@@ -617,6 +617,10 @@ public final class WeightMatrix {
     }
 
     private void requireRowLayout() {
+        if (format == WeightFormat.Q5_0) {
+            throw new IllegalStateException(this + ": only the native kernels multiply Q5_0 (the Java kernels take it "
+                    + "converted to Q8_0)");
+        }
         if (offHeap) {
             throw new IllegalStateException(this + " lives off the Java heap for the native kernels: the Java kernels "
                     + "read heap arrays (multiply it with multiply(QuantizedInput, ...))");
@@ -727,6 +731,10 @@ public final class WeightMatrix {
             multiplySuperBlocks(q, y, from, to, yBase, yRows);
             return;
         }
+        if (format == WeightFormat.Q5_0) {
+            multiplyQ50(q, y, from, to, yBase, yRows);
+            return;
+        }
         for (int j = 0; j < panels.length; j++) {
             WeightPanel p = panels[j];
             for (int r = from; r < to; ) {
@@ -806,10 +814,29 @@ public final class WeightMatrix {
         java.lang.ref.Reference.reachabilityFence(this);
     }
 
+    /** The Q5_0 product: one panel (never split), slab by slab. */
+    private void multiplyQ50(QuantizedInput q, float[] y, int from, int to, int yBase, int yRows) {
+        WeightPanel p = panels[0];
+        int colBlocks = cols / WeightFormat.BLOCK;
+        for (int r = from; r < to; ) {
+            int end = Math.min(to, (r / p.rowsPerSlab + 1) * p.rowsPerSlab);
+            if (offHeap) {
+                Q50Kernels.productAt(p.address(r), end - r, p.blocks, q.quants, q.scales, colBlocks, q.columns, y,
+                        yBase + r, yRows, false);
+            } else {
+                Q50Kernels.product(p.data(r), p.offset(r), end - r, p.blocks, q.quants, q.scales, colBlocks,
+                        q.columns, y, yBase + r, yRows, false);
+            }
+            r = end;
+        }
+        java.lang.ref.Reference.reachabilityFence(this);
+    }
+
     private void requireNative(int n) {
         if (!nativeProduct(n)) {
             throw new IllegalStateException("the native kernels cannot multiply " + n + " column(s) of " + format
-                    + (NativeKernels.available() ? " (Q8_0, Q4_0, F32, F16, BF16 and the K-quants, 1 column or more)"
+                    + (NativeKernels.available()
+                    ? " (Q8_0, Q4_0, Q5_0, F32, F16, BF16 and the K-quants, 1 column or more)"
                     : ": " + NativeKernels.unavailableReason()));
         }
     }

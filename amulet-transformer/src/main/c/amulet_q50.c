@@ -1,0 +1,339 @@
+/*
+ * Amulet's native Q5_0 kernels (issue 26): weights held in ggml's block_q5_0 as a GGUF file stores them (22 bytes a
+ * block of 32: the half scale d, 32 high bits qh, 16 bytes of low nibbles; weight j is d * (q_j - 16) with q_j the
+ * nibble and bit j of qh as its fifth bit) times activations quantized per block of 32 to 8 bits, as for Q8_0/Q4_0
+ * (amulet_kernels.c's quantize: float32 scales xd). llama-quantize writes Q5_0 in Q4_K_M files where a row is not whole
+ * 256-weight blocks (every 896-wide row of the Qwen2.5-0.5B shape). Compiled into libamulet_kernels.so; bound to
+ * io.github.amulet4j.transformer.weights.Q50Kernels.
+ *
+ * C and intrinsics only; each variant has its own target attribute and is chosen at run time with
+ * __builtin_cpu_supports (never -march=native). Variants, numbered as amulet_kernels.c numbers them: 0 scalar C,
+ * 1 AVX2 (vpmaddubsw + vpmaddwd), 2 AVX-VNNI and 3 AVX-512 VNNI (256-bit vpdpbusd).
+ *
+ * Arithmetic, the same bits in every variant and for every column count: per block k, the exact integer dot product
+ * of the signed weight quants (q - 16) with the activation quants, converted to float32 and multiplied by
+ * (d_k * xd_k) (both float32 products, no fma); the block terms summed into 8 float32 accumulators, block k into
+ * accumulator k % 8 (in order), and the accumulators summed as ((a0 + a4) + (a2 + a6)) + ((a1 + a5) + (a3 + a7)).
+ * The scalar variant runs exactly those operations; the SIMD ones compute 8 blocks' integer dots at once.
+ */
+#include <jni.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "amulet_q8q4.h"
+
+#define Q5_QK 32
+#define Q5_BYTES 22
+/* Rows a block of columns passes over before the next rows (their weights stay in L1), and columns a tile. */
+#define Q5_ROW_BLOCK 32
+#define Q5_TILE 2
+
+enum { Q5V_SCALAR = 0, Q5V_AVX2 = 1, Q5V_AVXVNNI = 2, Q5V_AVX512VNNI = 3, Q5V_COUNT = 4 };
+static const char *const Q5V_NAMES[Q5V_COUNT] = {"scalar", "avx2", "avx-vnni", "avx512-vnni"};
+
+/* Rows [0, rows) times columns [0, n) (n at most Q5_TILE): see q50_product below for the arguments. */
+typedef void (*q50_fn)(const uint8_t *w, int rows, int blocks, const int8_t *xq, const float *xd, int colBlocks,
+                       int n, float *y, int yStride, int add);
+
+static inline void q50_store(float *y, int yStride, int r, int c, float s, int add) {
+    float *p = y + (size_t) c * yStride + r;
+    *p = add ? *p + s : s;
+}
+
+/* The 8 accumulators summed in the order every variant uses (that of an AVX horizontal sum). */
+static inline float q50_sum8(const float a[8]) {
+    return ((a[0] + a[4]) + (a[2] + a[6])) + ((a[1] + a[5]) + (a[3] + a[7]));
+}
+
+/* ---------------------------------------------------------------- scalar (any CPU) */
+
+static void q50_scalar(const uint8_t *w, int rows, int blocks, const int8_t *xq, const float *xd, int colBlocks,
+                       int n, float *y, int yStride, int add) {
+    for (int r = 0; r < rows; r++) {
+        const uint8_t *wr = w + (size_t) r * blocks * Q5_BYTES;
+        for (int c = 0; c < n; c++) {
+            const int8_t *x = xq + (size_t) c * colBlocks * Q5_QK;
+            const float *d = xd + (size_t) c * colBlocks;
+            float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+            int groups = (blocks + 7) / 8;
+            for (int g = 0; g < groups; g++) {
+                for (int l = 0; l < 8; l++) {
+                    int k = g * 8 + l;
+                    int32_t dot = 0;
+                    float scale = 0.0f;
+                    if (k < blocks) {
+                        const uint8_t *b = wr + (size_t) k * Q5_BYTES;
+                        uint16_t h;
+                        uint32_t qh;
+                        memcpy(&h, b, 2);
+                        memcpy(&qh, b + 2, 4);
+                        const int8_t *xk = x + (size_t) k * Q5_QK;
+                        for (int j = 0; j < Q5_QK / 2; j++) {
+                            int lo = (b[6 + j] & 0x0F) | (int) (((qh >> j) & 1u) << 4);
+                            int hi = (b[6 + j] >> 4) | (int) (((qh >> (j + 16)) & 1u) << 4);
+                            dot += (lo - 16) * xk[j] + (hi - 16) * xk[j + 16];
+                        }
+                        scale = half_to_float(h) * d[k];
+                    }
+                    float t = (float) dot * scale;
+                    acc[l] = acc[l] + t;
+                }
+            }
+            q50_store(y, yStride, r, c, q50_sum8(acc), add);
+        }
+    }
+}
+
+#ifdef AMULET_X86
+/* ---------------------------------------------------------------- AVX2 and the VNNI variants (256-bit) */
+
+/* The signed quants q - 16 of a block, 32 bytes in element order. */
+static inline __attribute__((always_inline)) T_AVX2 __m256i q50_quants(const uint8_t *b) {
+    uint32_t qh;
+    memcpy(&qh, b + 2, 4);
+    __m128i lo = _mm_loadu_si128((const __m128i *) (b + 6));
+    __m256i nib = _mm256_and_si256(_mm256_insertf128_si256(_mm256_castsi128_si256(lo), _mm_srli_epi16(lo, 4), 1),
+                                   _mm256_set1_epi8(0x0F));
+    /* byte i: byte i / 8 of qh, all bits but bit i % 8 set: all ones exactly where bit i of qh is set */
+    __m256i h = _mm256_shuffle_epi8(_mm256_set1_epi32((int) qh),
+                                    _mm256_set_epi64x(0x0303030303030303LL, 0x0202020202020202LL,
+                                                      0x0101010101010101LL, 0));
+    h = _mm256_or_si256(h, _mm256_set1_epi64x(0x7FBFDFEFF7FBFDFELL));
+    __m256i set = _mm256_cmpeq_epi8(h, _mm256_set1_epi64x(-1));
+    /* fifth bit clear: the nibble - 16 (0xF0 | nibble as a signed byte); set: the nibble */
+    return _mm256_or_si256(nib, _mm256_andnot_si256(set, _mm256_set1_epi8((char) 0xF0)));
+}
+
+/* Lane k of the result: the sum of the 8 lanes of p[k] (exact integer sums). */
+static inline __attribute__((always_inline)) T_AVX2 __m256i q50_reduce8(const __m256i p[8]) {
+    __m256i a = _mm256_hadd_epi32(_mm256_hadd_epi32(p[0], p[1]), _mm256_hadd_epi32(p[2], p[3]));
+    __m256i b = _mm256_hadd_epi32(_mm256_hadd_epi32(p[4], p[5]), _mm256_hadd_epi32(p[6], p[7]));
+    /* a's low half: blocks 0-3's low lanes, high half: their high lanes; the same for b and blocks 4-7 */
+    return _mm256_add_epi32(_mm256_permute2x128_si256(a, b, 0x20), _mm256_permute2x128_si256(a, b, 0x31));
+}
+
+static inline T_AVX2 float q50_hsum(__m256 v) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
+static inline __attribute__((always_inline)) T_AVX2 __m256i q50_dot_avx2(__m256i u, __m256i s) {
+    return _mm256_madd_epi16(_mm256_maddubs_epi16(u, s), _mm256_set1_epi16(1));
+}
+
+#ifdef AMULET_AVXVNNI
+static inline __attribute__((always_inline)) T_AVXVNNI __m256i q50_dot_avxvnni(__m256i u, __m256i s) {
+    return _mm256_dpbusd_avx_epi32(_mm256_setzero_si256(), u, s);
+}
+#endif
+
+static inline __attribute__((always_inline)) T_AVX512 __m256i q50_dot_avx512(__m256i u, __m256i s) {
+    return _mm256_dpbusd_epi32(_mm256_setzero_si256(), u, s);
+}
+
+/*
+ * One body per variant: DOT is the unsigned x signed byte dot product into 8 int32 lanes, T the target attribute.
+ * Per group of 8 blocks: each block's weights unpacked once for the tile's columns, the signed product taken as
+ * |w| times x with w's sign; the 8 blocks' dots reduced to one lane each, times the 8 scales, added to the lanes.
+ */
+#define Q50_256(NAME, T, DOT)                                                                                         \
+    static T void NAME(const uint8_t *w, int rows, int blocks, const int8_t *xq, const float *xd, int colBlocks,      \
+                       int n, float *y, int yStride, int add) {                                                       \
+        const int8_t *x1 = xq + (size_t) colBlocks * Q5_QK;                                                           \
+        const float *d1 = xd + colBlocks;                                                                             \
+        for (int r = 0; r < rows; r++) {                                                                              \
+            const uint8_t *wr = w + (size_t) r * blocks * Q5_BYTES;                                                   \
+            __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();                                                \
+            for (int g = 0; g < blocks; g += 8) {                                                                     \
+                int m = blocks - g < 8 ? blocks - g : 8;                                                              \
+                __m256i p0[8], p1[8];                                                                                 \
+                float dw[8];                                                                                          \
+                for (int l = 0; l < 8; l++) {                                                                         \
+                    if (l < m) {                                                                                      \
+                        const uint8_t *b = wr + (size_t) (g + l) * Q5_BYTES;                                          \
+                        uint16_t h;                                                                                   \
+                        memcpy(&h, b, 2);                                                                             \
+                        dw[l] = half_to_float(h);                                                                     \
+                        __m256i v = q50_quants(b);                                                                    \
+                        __m256i av = _mm256_sign_epi8(v, v);                                                          \
+                        const int8_t *xk = xq + (size_t) (g + l) * Q5_QK;                                             \
+                        p0[l] = DOT(av, _mm256_sign_epi8(_mm256_loadu_si256((const __m256i *) xk), v));               \
+                        if (n == 2) {                                                                                 \
+                            const int8_t *xk1 = x1 + (size_t) (g + l) * Q5_QK;                                        \
+                            p1[l] = DOT(av, _mm256_sign_epi8(_mm256_loadu_si256((const __m256i *) xk1), v));          \
+                        }                                                                                             \
+                    } else {                                                                                          \
+                        dw[l] = 0.0f;                                                                                 \
+                        p0[l] = _mm256_setzero_si256();                                                               \
+                        p1[l] = _mm256_setzero_si256();                                                               \
+                    }                                                                                                 \
+                }                                                                                                     \
+                __m256 wd = _mm256_loadu_ps(dw);                                                                      \
+                float s0[8];                                                                                          \
+                for (int l = 0; l < 8; l++) {                                                                         \
+                    s0[l] = l < m ? xd[g + l] : 0.0f;                                                                 \
+                }                                                                                                     \
+                __m256 t0 = _mm256_mul_ps(_mm256_cvtepi32_ps(q50_reduce8(p0)), _mm256_mul_ps(wd, _mm256_loadu_ps(s0)));\
+                a0 = _mm256_add_ps(a0, t0);                                                                           \
+                if (n == 2) {                                                                                         \
+                    float s1[8];                                                                                      \
+                    for (int l = 0; l < 8; l++) {                                                                     \
+                        s1[l] = l < m ? d1[g + l] : 0.0f;                                                             \
+                    }                                                                                                 \
+                    __m256 t1 = _mm256_mul_ps(_mm256_cvtepi32_ps(q50_reduce8(p1)),                                    \
+                                              _mm256_mul_ps(wd, _mm256_loadu_ps(s1)));                                \
+                    a1 = _mm256_add_ps(a1, t1);                                                                       \
+                }                                                                                                     \
+            }                                                                                                         \
+            q50_store(y, yStride, r, 0, q50_hsum(a0), add);                                                           \
+            if (n == 2) {                                                                                             \
+                q50_store(y, yStride, r, 1, q50_hsum(a1), add);                                                       \
+            }                                                                                                         \
+        }                                                                                                             \
+    }
+
+Q50_256(q50_avx2, T_AVX2, q50_dot_avx2)
+#ifdef AMULET_AVXVNNI
+Q50_256(q50_avxvnni, T_AVXVNNI, q50_dot_avxvnni)
+#endif
+Q50_256(q50_avx512vnni, T_AVX512, q50_dot_avx512)
+#endif /* AMULET_X86 */
+
+/* ---------------------------------------------------------------- dispatch */
+
+static int q50_supported = -1;
+static int q50_current = Q5V_SCALAR;
+
+static void q50_init(void) {
+    if (q50_supported >= 0) {
+        return;
+    }
+    int m = 1 << Q5V_SCALAR;
+#ifdef AMULET_X86
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+        m |= 1 << Q5V_AVX2;
+#ifdef AMULET_AVXVNNI
+        if (__builtin_cpu_supports("avxvnni")) {
+            m |= 1 << Q5V_AVXVNNI;
+        }
+#endif
+        if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw")
+            && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni")) {
+            m |= 1 << Q5V_AVX512VNNI;
+        }
+    }
+#endif
+    int best = Q5V_SCALAR;
+    for (int v = Q5V_COUNT - 1; v > 0; v--) {
+        if (m & (1 << v)) {
+            best = v;
+            break;
+        }
+    }
+    q50_current = best;
+    q50_supported = m;
+}
+
+static q50_fn q50_kernel(int v) {
+    switch (v) {
+#ifdef AMULET_X86
+        case Q5V_AVX2: return q50_avx2;
+#ifdef AMULET_AVXVNNI
+        case Q5V_AVXVNNI: return q50_avxvnni;
+#endif
+        case Q5V_AVX512VNNI: return q50_avx512vnni;
+#endif
+        default: return q50_scalar;
+    }
+}
+
+/*
+ * Any number of columns: rows in blocks of Q5_ROW_BLOCK (their weights stay in L1) that every tile of Q5_TILE columns
+ * passes over in turn. A column's result is the one it gets alone: each (row, column) runs the same operations.
+ */
+static void q50_product(int v, const uint8_t *w, int rows, int blocks, const int8_t *xq, const float *xd,
+                        int colBlocks, int n, float *y, int yStride, int add) {
+    q50_fn f = q50_kernel(v);
+    const size_t rowBytes = (size_t) blocks * Q5_BYTES;
+    for (int r = 0; r < rows; r += Q5_ROW_BLOCK) {
+        int count = rows - r < Q5_ROW_BLOCK ? rows - r : Q5_ROW_BLOCK;
+        for (int c = 0; c < n; c += Q5_TILE) {
+            f(w + r * rowBytes, count, blocks, xq + (size_t) c * colBlocks * Q5_QK, xd + (size_t) c * colBlocks,
+              colBlocks, n - c < Q5_TILE ? n - c : Q5_TILE, y + (size_t) c * yStride + r, yStride, add);
+        }
+    }
+}
+
+/* ---------------------------------------------------------------- JNI: io.github.amulet4j.transformer.weights.Q50Kernels */
+
+#define Q5_JNI(name) Java_io_github_amulet4j_transformer_weights_Q50Kernels_##name
+
+JNIEXPORT jint JNICALL Q5_JNI(supportedVariants)(JNIEnv *env, jclass cls) {
+    (void) env; (void) cls;
+    q50_init();
+    return q50_supported;
+}
+
+JNIEXPORT jint JNICALL Q5_JNI(variant)(JNIEnv *env, jclass cls) {
+    (void) env; (void) cls;
+    q50_init();
+    return q50_current;
+}
+
+/* Selects variant v when this CPU supports it; returns the variant in use afterwards. */
+JNIEXPORT jint JNICALL Q5_JNI(selectVariant)(JNIEnv *env, jclass cls, jint v) {
+    (void) env; (void) cls;
+    q50_init();
+    if (v >= 0 && v < Q5V_COUNT && (q50_supported & (1 << v))) {
+        q50_current = v;
+    }
+    return q50_current;
+}
+
+JNIEXPORT jstring JNICALL Q5_JNI(variantName)(JNIEnv *env, jclass cls, jint v) {
+    (void) cls;
+    return (*env)->NewStringUTF(env, v >= 0 && v < Q5V_COUNT ? Q5V_NAMES[v] : "unknown");
+}
+
+/*
+ * Rows [0, rows) of a slab from byte wOff of w (blocks a row) times n (any number) columns quantized per block of 32
+ * (colBlocks blocks a column); y[yOff + c * yStride + r] stored or (add) added to. Java checks the bounds.
+ */
+JNIEXPORT void JNICALL Q5_JNI(product)(JNIEnv *env, jclass cls, jbyteArray w, jint wOff, jint rows, jint blocks,
+                                        jbyteArray xq, jfloatArray xd, jint colBlocks, jint n, jfloatArray y,
+                                        jint yOff, jint yStride, jboolean add) {
+    (void) cls;
+    q50_init();
+    uint8_t *pw = (*env)->GetPrimitiveArrayCritical(env, w, NULL);
+    int8_t *pq = (*env)->GetPrimitiveArrayCritical(env, xq, NULL);
+    float *pd = (*env)->GetPrimitiveArrayCritical(env, xd, NULL);
+    float *py = (*env)->GetPrimitiveArrayCritical(env, y, NULL);
+    if (pw && pq && pd && py) {
+        q50_product(q50_current, pw + wOff, rows, blocks, pq, pd, colBlocks, n, py + yOff, yStride, add ? 1 : 0);
+    }
+    if (py) (*env)->ReleasePrimitiveArrayCritical(env, y, py, 0);
+    if (pd) (*env)->ReleasePrimitiveArrayCritical(env, xd, pd, JNI_ABORT);
+    if (pq) (*env)->ReleasePrimitiveArrayCritical(env, xq, pq, JNI_ABORT);
+    if (pw) (*env)->ReleasePrimitiveArrayCritical(env, w, pw, JNI_ABORT);
+}
+
+/* As product, on weights off the Java heap: w is the address of the first row (a NativeSlab's). */
+JNIEXPORT void JNICALL Q5_JNI(productAt)(JNIEnv *env, jclass cls, jlong w, jint rows, jint blocks, jbyteArray xq,
+                                          jfloatArray xd, jint colBlocks, jint n, jfloatArray y, jint yOff,
+                                          jint yStride, jboolean add) {
+    (void) cls;
+    q50_init();
+    int8_t *pq = (*env)->GetPrimitiveArrayCritical(env, xq, NULL);
+    float *pd = (*env)->GetPrimitiveArrayCritical(env, xd, NULL);
+    float *py = (*env)->GetPrimitiveArrayCritical(env, y, NULL);
+    if (pq && pd && py) {
+        q50_product(q50_current, (const uint8_t *) (intptr_t) w, rows, blocks, pq, pd, colBlocks, n, py + yOff,
+                    yStride, add ? 1 : 0);
+    }
+    if (py) (*env)->ReleasePrimitiveArrayCritical(env, y, py, 0);
+    if (pd) (*env)->ReleasePrimitiveArrayCritical(env, xd, pd, JNI_ABORT);
+    if (pq) (*env)->ReleasePrimitiveArrayCritical(env, xq, pq, JNI_ABORT);
+}
