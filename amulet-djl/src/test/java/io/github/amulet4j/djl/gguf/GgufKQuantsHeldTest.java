@@ -142,6 +142,63 @@ class GgufKQuantsHeldTest {
         }
     }
 
+    /**
+     * A Q4_K_M file of a model whose rows are not whole 256-weight blocks, as llama-quantize writes one for the
+     * Qwen2.5-0.5B shape: Q5_0 for q, k, o, gate and up, Q8_0 for v (beside Q5_0 q/k) and the head, Q6_K for down.
+     */
+    static GgmlType smallRows(String gguf) {
+        if (gguf.contains("ffn_down")) {
+            return GgmlType.Q6_K;
+        }
+        return gguf.contains("attn_v") || gguf.equals("output.weight") ? GgmlType.Q8_0 : null;
+    }
+
+    @Test
+    void q50HeldAsStoredForTheNativeKernelsAndAsQ8ForTheJavaOnes() throws IOException {
+        Assumptions.assumeTrue(NativeKernels.accelerated(), "no native kernels here");
+        ModelConfig c = GgufQuantizedTest.kQuantShape();
+        TensorStore f32 = RandomCheckpoint.create(c, 5, "", RandomModelFolder.TINY_STD);
+        Path gguf = dir.resolve("q50.gguf");
+        new GgufModelWriter(c, f32, GgmlType.Q5_0).types(GgufKQuantsHeldTest::smallRows)
+                .encoder(KQuantEncoder::encode).write(gguf);
+        int[] prompt = GgufModelTest.tokens(c, 10, 9);
+        try (GgufModel g = GgufModel.open(gguf);
+             DjlCausalLm java = DjlCausalLm.load(g.config(), g.weights(), options(Kernels.JAVA,
+                     RuntimeOptions.Weights.AUTO));
+             DjlCausalLm nat = DjlCausalLm.load(g.config(), g.weights(), options(Kernels.NATIVE,
+                     RuntimeOptions.Weights.AUTO));
+             DecodingSession a = java.prefill(List.of(prompt));
+             DecodingSession b = nat.prefill(List.of(prompt))) {
+            assertEquals(GgmlType.Q5_0, g.file().tensor("blk.0.attn_q.weight").type());
+            assertTrue(nat.weightFormats().contains("Q5_0") && !java.weightFormats().contains("Q5_0"),
+                    nat.weightFormats() + " / " + java.weightFormats());
+            long fileBytes = 0;
+            for (GgufTensorInfo t : g.file().tensors().values()) {
+                if (t.ne().length == 2) {
+                    fileBytes += t.byteSize();
+                }
+            }
+            assertEquals(fileBytes, nat.weightBytes() - normsAndBiases(c), "native: every matrix at the file's bytes");
+            assertTrue(java.weightBytes() > nat.weightBytes(), "Java: Q5_0 as Q8_0");
+            // the native kernels quantize the activations to 8 bits, the Java ones multiply the Q5_0 weights
+            // re-quantized to Q8_0: logits within both errors of each other
+            for (int step = 0; step < 4; step++) {
+                float[] want = a.logits().row(0);
+                float[] got = b.logits().row(0);
+                double scale = 0;
+                double diff = 0;
+                for (int v = 0; v < want.length; v++) {
+                    scale = Math.max(scale, Math.abs(want[v]));
+                    diff = Math.max(diff, Math.abs(want[v] - got[v]));
+                }
+                assertTrue(diff <= 0.1 * scale, "step " + step + ": relative logit difference " + diff / scale);
+                int next = argmax(want);
+                a.append(new int[] {next});
+                b.append(new int[] {next});
+            }
+        }
+    }
+
     /** The float32 norms the weights hold beside the matrices. */
     private static long normsAndBiases(ModelConfig c) {
         return 4L * (c.hiddenSize() + (long) c.numLayers() * 2 * c.hiddenSize());
