@@ -10,15 +10,17 @@
  * __builtin_cpu_supports (never -march=native). Variants, numbered as amulet_kernels.c numbers them: 0 scalar C,
  * 1 AVX2 (vpmaddubsw + vpmaddwd), 2 AVX-VNNI and 3 AVX-512 VNNI (256-bit vpdpbusd).
  *
- * Arithmetic, the same bits in every variant and for every column count: per block k, the exact integer dot product
- * of the signed weight quants (q - 16) with the activation quants, converted to float32 and multiplied by
- * (d_k * xd_k) (both float32 products, no fma); the block terms summed into 8 float32 accumulators, block k into
- * accumulator k % 8 (in order), and the accumulators summed as ((a0 + a4) + (a2 + a6)) + ((a1 + a5) + (a3 + a7)).
- * The scalar variant runs exactly those operations; the SIMD ones compute 8 blocks' integer dots at once.
+ * Arithmetic, the same bits in every variant and for every column count: per block k, the 8 exact int32 sums of
+ * four consecutive products (elements 4i..4i+3, i = 0..7) of the signed weight quants (q - 16) with the activation
+ * quants, each converted to float32 and fused-multiply-added with (d_k * xd_k) (a float32 product) into accumulator
+ * i; at the end the accumulators summed as ((a0 + a4) + (a2 + a6)) + ((a1 + a5) + (a3 + a7)). The SIMD variants hold
+ * the 8 accumulators in one 256-bit register (vpmaddubsw + vpmaddwd, or vpdpbusd, give exactly those sums of four);
+ * the scalar one runs the same operations with fmaf.
  */
 #include <jni.h>
 #include <stdint.h>
 #include <string.h>
+#include <math.h>
 
 #include "amulet_q8q4.h"
 
@@ -27,6 +29,8 @@
 /* Rows a block of columns passes over before the next rows (their weights stay in L1), and columns a tile. */
 #define Q5_ROW_BLOCK 32
 #define Q5_TILE 2
+/* Rows ahead that the SIMD kernels ask the cache for (as amulet_kernels.c's: the prefetchers stop at every page). */
+#define Q5_PREFETCH_ROWS 8
 
 enum { Q5V_SCALAR = 0, Q5V_AVX2 = 1, Q5V_AVXVNNI = 2, Q5V_AVX512VNNI = 3, Q5V_COUNT = 4 };
 static const char *const Q5V_NAMES[Q5V_COUNT] = {"scalar", "avx2", "avx-vnni", "avx512-vnni"};
@@ -55,28 +59,22 @@ static void q50_scalar(const uint8_t *w, int rows, int blocks, const int8_t *xq,
             const int8_t *x = xq + (size_t) c * colBlocks * Q5_QK;
             const float *d = xd + (size_t) c * colBlocks;
             float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-            int groups = (blocks + 7) / 8;
-            for (int g = 0; g < groups; g++) {
-                for (int l = 0; l < 8; l++) {
-                    int k = g * 8 + l;
+            for (int k = 0; k < blocks; k++) {
+                const uint8_t *b = wr + (size_t) k * Q5_BYTES;
+                uint16_t h;
+                uint32_t qh;
+                memcpy(&h, b, 2);
+                memcpy(&qh, b + 2, 4);
+                const int8_t *xk = x + (size_t) k * Q5_QK;
+                float scale = half_to_float(h) * d[k];
+                for (int i = 0; i < 8; i++) {
                     int32_t dot = 0;
-                    float scale = 0.0f;
-                    if (k < blocks) {
-                        const uint8_t *b = wr + (size_t) k * Q5_BYTES;
-                        uint16_t h;
-                        uint32_t qh;
-                        memcpy(&h, b, 2);
-                        memcpy(&qh, b + 2, 4);
-                        const int8_t *xk = x + (size_t) k * Q5_QK;
-                        for (int j = 0; j < Q5_QK / 2; j++) {
-                            int lo = (b[6 + j] & 0x0F) | (int) (((qh >> j) & 1u) << 4);
-                            int hi = (b[6 + j] >> 4) | (int) (((qh >> (j + 16)) & 1u) << 4);
-                            dot += (lo - 16) * xk[j] + (hi - 16) * xk[j + 16];
-                        }
-                        scale = half_to_float(h) * d[k];
+                    for (int j = 4 * i; j < 4 * i + 4; j++) {
+                        int nib = j < 16 ? b[6 + j] & 0x0F : b[6 + j - 16] >> 4;
+                        int q = nib | (int) (((qh >> j) & 1u) << 4);
+                        dot += (q - 16) * xk[j];
                     }
-                    float t = (float) dot * scale;
-                    acc[l] = acc[l] + t;
+                    acc[i] = fmaf((float) dot, scale, acc[i]);
                 }
             }
             q50_store(y, yStride, r, c, q50_sum8(acc), add);
@@ -104,14 +102,6 @@ static inline __attribute__((always_inline)) T_AVX2 __m256i q50_quants(const uin
     return _mm256_or_si256(nib, _mm256_andnot_si256(set, _mm256_set1_epi8((char) 0xF0)));
 }
 
-/* Lane k of the result: the sum of the 8 lanes of p[k] (exact integer sums). */
-static inline __attribute__((always_inline)) T_AVX2 __m256i q50_reduce8(const __m256i p[8]) {
-    __m256i a = _mm256_hadd_epi32(_mm256_hadd_epi32(p[0], p[1]), _mm256_hadd_epi32(p[2], p[3]));
-    __m256i b = _mm256_hadd_epi32(_mm256_hadd_epi32(p[4], p[5]), _mm256_hadd_epi32(p[6], p[7]));
-    /* a's low half: blocks 0-3's low lanes, high half: their high lanes; the same for b and blocks 4-7 */
-    return _mm256_add_epi32(_mm256_permute2x128_si256(a, b, 0x20), _mm256_permute2x128_si256(a, b, 0x31));
-}
-
 static inline T_AVX2 float q50_hsum(__m256 v) {
     __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
     s = _mm_add_ps(s, _mm_movehl_ps(s, s));
@@ -135,62 +125,43 @@ static inline __attribute__((always_inline)) T_AVX512 __m256i q50_dot_avx512(__m
 
 /*
  * One body per variant: DOT is the unsigned x signed byte dot product into 8 int32 lanes, T the target attribute.
- * Per group of 8 blocks: each block's weights unpacked once for the tile's columns, the signed product taken as
- * |w| times x with w's sign; the 8 blocks' dots reduced to one lane each, times the 8 scales, added to the lanes.
+ * Each block's weights unpacked once for the tile's columns, the signed product taken as |w| times x with w's sign.
  */
 #define Q50_256(NAME, T, DOT)                                                                                         \
     static T void NAME(const uint8_t *w, int rows, int blocks, const int8_t *xq, const float *xd, int colBlocks,      \
                        int n, float *y, int yStride, int add) {                                                       \
         const int8_t *x1 = xq + (size_t) colBlocks * Q5_QK;                                                           \
         const float *d1 = xd + colBlocks;                                                                             \
+        const size_t rowBytes = (size_t) blocks * Q5_BYTES;                                                           \
         for (int r = 0; r < rows; r++) {                                                                              \
-            const uint8_t *wr = w + (size_t) r * blocks * Q5_BYTES;                                                   \
+            const uint8_t *wr = w + (size_t) r * rowBytes;                                                            \
+            for (size_t o = 0; o < rowBytes; o += 64) {                                                               \
+                _mm_prefetch((const char *) wr + Q5_PREFETCH_ROWS * rowBytes + o, _MM_HINT_T0);                       \
+            }                                                                                                         \
             __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();                                                \
-            for (int g = 0; g < blocks; g += 8) {                                                                     \
-                int m = blocks - g < 8 ? blocks - g : 8;                                                              \
-                __m256i p0[8], p1[8];                                                                                 \
-                float dw[8];                                                                                          \
-                for (int l = 0; l < 8; l++) {                                                                         \
-                    if (l < m) {                                                                                      \
-                        const uint8_t *b = wr + (size_t) (g + l) * Q5_BYTES;                                          \
-                        uint16_t h;                                                                                   \
-                        memcpy(&h, b, 2);                                                                             \
-                        dw[l] = half_to_float(h);                                                                     \
-                        __m256i v = q50_quants(b);                                                                    \
-                        __m256i av = _mm256_sign_epi8(v, v);                                                          \
-                        const int8_t *xk = xq + (size_t) (g + l) * Q5_QK;                                             \
-                        p0[l] = DOT(av, _mm256_sign_epi8(_mm256_loadu_si256((const __m256i *) xk), v));               \
-                        if (n == 2) {                                                                                 \
-                            const int8_t *xk1 = x1 + (size_t) (g + l) * Q5_QK;                                        \
-                            p1[l] = DOT(av, _mm256_sign_epi8(_mm256_loadu_si256((const __m256i *) xk1), v));          \
-                        }                                                                                             \
-                    } else {                                                                                          \
-                        dw[l] = 0.0f;                                                                                 \
-                        p0[l] = _mm256_setzero_si256();                                                               \
-                        p1[l] = _mm256_setzero_si256();                                                               \
-                    }                                                                                                 \
+            if (n == 2) {                                                                                             \
+                for (int k = 0; k < blocks; k++) {                                                                    \
+                    const uint8_t *b = wr + (size_t) k * Q5_BYTES;                                                    \
+                    __m256i v = q50_quants(b);                                                                        \
+                    __m256i av = _mm256_sign_epi8(v, v);                                                              \
+                    float dw = half_to_float((uint16_t) (b[0] | b[1] << 8));                                          \
+                    __m256i s0 = _mm256_sign_epi8(_mm256_loadu_si256((const __m256i *) (xq + k * Q5_QK)), v);         \
+                    __m256i s1 = _mm256_sign_epi8(_mm256_loadu_si256((const __m256i *) (x1 + k * Q5_QK)), v);         \
+                    a0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(DOT(av, s0)), _mm256_set1_ps(dw * xd[k]), a0);            \
+                    a1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(DOT(av, s1)), _mm256_set1_ps(dw * d1[k]), a1);            \
                 }                                                                                                     \
-                __m256 wd = _mm256_loadu_ps(dw);                                                                      \
-                float s0[8];                                                                                          \
-                for (int l = 0; l < 8; l++) {                                                                         \
-                    s0[l] = l < m ? xd[g + l] : 0.0f;                                                                 \
-                }                                                                                                     \
-                __m256 t0 = _mm256_mul_ps(_mm256_cvtepi32_ps(q50_reduce8(p0)), _mm256_mul_ps(wd, _mm256_loadu_ps(s0)));\
-                a0 = _mm256_add_ps(a0, t0);                                                                           \
-                if (n == 2) {                                                                                         \
-                    float s1[8];                                                                                      \
-                    for (int l = 0; l < 8; l++) {                                                                     \
-                        s1[l] = l < m ? d1[g + l] : 0.0f;                                                             \
-                    }                                                                                                 \
-                    __m256 t1 = _mm256_mul_ps(_mm256_cvtepi32_ps(q50_reduce8(p1)),                                    \
-                                              _mm256_mul_ps(wd, _mm256_loadu_ps(s1)));                                \
-                    a1 = _mm256_add_ps(a1, t1);                                                                       \
+                q50_store(y, yStride, r, 1, q50_hsum(a1), add);                                                       \
+            } else {                                                                                                  \
+                for (int k = 0; k < blocks; k++) {                                                                    \
+                    const uint8_t *b = wr + (size_t) k * Q5_BYTES;                                                    \
+                    __m256i v = q50_quants(b);                                                                        \
+                    float dw = half_to_float((uint16_t) (b[0] | b[1] << 8));                                          \
+                    __m256i s0 = _mm256_sign_epi8(_mm256_loadu_si256((const __m256i *) (xq + k * Q5_QK)), v);         \
+                    a0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(DOT(_mm256_sign_epi8(v, v), s0)),                         \
+                                         _mm256_set1_ps(dw * xd[k]), a0);                                             \
                 }                                                                                                     \
             }                                                                                                         \
             q50_store(y, yStride, r, 0, q50_hsum(a0), add);                                                           \
-            if (n == 2) {                                                                                             \
-                q50_store(y, yStride, r, 1, q50_hsum(a1), add);                                                       \
-            }                                                                                                         \
         }                                                                                                             \
     }
 
