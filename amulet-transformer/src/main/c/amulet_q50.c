@@ -102,6 +102,16 @@ static inline __attribute__((always_inline)) T_AVX2 __m256i q50_quants(const uin
     return _mm256_or_si256(nib, _mm256_andnot_si256(set, _mm256_set1_epi8((char) 0xF0)));
 }
 
+/* q50_quants with AVX-512 BW/VL: the fifth bits as a mask register, the nibbles less 16 where a bit is clear. */
+static inline __attribute__((always_inline)) T_AVX512 __m256i q50_quants_avx512(const uint8_t *b) {
+    uint32_t qh;
+    memcpy(&qh, b + 2, 4);
+    __m128i lo = _mm_loadu_si128((const __m128i *) (b + 6));
+    __m256i nib = _mm256_and_si256(_mm256_insertf128_si256(_mm256_castsi128_si256(lo), _mm_srli_epi16(lo, 4), 1),
+                                   _mm256_set1_epi8(0x0F));
+    return _mm256_mask_sub_epi8(nib, (__mmask32) ~qh, nib, _mm256_set1_epi8(16));
+}
+
 static inline T_AVX2 float q50_hsum(__m256 v) {
     __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
     s = _mm_add_ps(s, _mm_movehl_ps(s, s));
@@ -124,10 +134,11 @@ static inline __attribute__((always_inline)) T_AVX512 __m256i q50_dot_avx512(__m
 }
 
 /*
- * One body per variant: DOT is the unsigned x signed byte dot product into 8 int32 lanes, T the target attribute.
- * Each block's weights unpacked once for the tile's columns, the signed product taken as |w| times x with w's sign.
+ * One body per variant: DOT is the unsigned x signed byte dot product into 8 int32 lanes, QUANTS the unpacking of a
+ * block's signed quants, T the target attribute. Each block's weights unpacked once for the tile's columns, the
+ * signed product taken as |w| times x with w's sign.
  */
-#define Q50_256(NAME, T, DOT)                                                                                         \
+#define Q50_256(NAME, T, DOT, QUANTS)                                                                                         \
     static T void NAME(const uint8_t *w, int rows, int blocks, const int8_t *xq, const float *xd, int colBlocks,      \
                        int n, float *y, int yStride, int add) {                                                       \
         const int8_t *x1 = xq + (size_t) colBlocks * Q5_QK;                                                           \
@@ -142,9 +153,9 @@ static inline __attribute__((always_inline)) T_AVX512 __m256i q50_dot_avx512(__m
             if (n == 2) {                                                                                             \
                 for (int k = 0; k < blocks; k++) {                                                                    \
                     const uint8_t *b = wr + (size_t) k * Q5_BYTES;                                                    \
-                    __m256i v = q50_quants(b);                                                                        \
+                    __m256i v = QUANTS(b);                                                                        \
                     __m256i av = _mm256_sign_epi8(v, v);                                                              \
-                    float dw = half_to_float((uint16_t) (b[0] | b[1] << 8));                                          \
+                    float dw = _cvtsh_ss((unsigned short) (b[0] | b[1] << 8));                                          \
                     __m256i s0 = _mm256_sign_epi8(_mm256_loadu_si256((const __m256i *) (xq + k * Q5_QK)), v);         \
                     __m256i s1 = _mm256_sign_epi8(_mm256_loadu_si256((const __m256i *) (x1 + k * Q5_QK)), v);         \
                     a0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(DOT(av, s0)), _mm256_set1_ps(dw * xd[k]), a0);            \
@@ -154,8 +165,8 @@ static inline __attribute__((always_inline)) T_AVX512 __m256i q50_dot_avx512(__m
             } else {                                                                                                  \
                 for (int k = 0; k < blocks; k++) {                                                                    \
                     const uint8_t *b = wr + (size_t) k * Q5_BYTES;                                                    \
-                    __m256i v = q50_quants(b);                                                                        \
-                    float dw = half_to_float((uint16_t) (b[0] | b[1] << 8));                                          \
+                    __m256i v = QUANTS(b);                                                                        \
+                    float dw = _cvtsh_ss((unsigned short) (b[0] | b[1] << 8));                                          \
                     __m256i s0 = _mm256_sign_epi8(_mm256_loadu_si256((const __m256i *) (xq + k * Q5_QK)), v);         \
                     a0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(DOT(_mm256_sign_epi8(v, v), s0)),                         \
                                          _mm256_set1_ps(dw * xd[k]), a0);                                             \
@@ -165,11 +176,11 @@ static inline __attribute__((always_inline)) T_AVX512 __m256i q50_dot_avx512(__m
         }                                                                                                             \
     }
 
-Q50_256(q50_avx2, T_AVX2, q50_dot_avx2)
+Q50_256(q50_avx2, T_AVX2, q50_dot_avx2, q50_quants)
 #ifdef AMULET_AVXVNNI
-Q50_256(q50_avxvnni, T_AVXVNNI, q50_dot_avxvnni)
+Q50_256(q50_avxvnni, T_AVXVNNI, q50_dot_avxvnni, q50_quants)
 #endif
-Q50_256(q50_avx512vnni, T_AVX512, q50_dot_avx512)
+Q50_256(q50_avx512vnni, T_AVX512, q50_dot_avx512, q50_quants_avx512)
 #endif /* AMULET_X86 */
 
 /* ---------------------------------------------------------------- dispatch */
