@@ -13,9 +13,10 @@
  * Arithmetic, the same bits in every variant and for every column count: per block k, the 8 exact int32 sums of
  * four consecutive products (elements 4i..4i+3, i = 0..7) of the signed weight quants (q - 16) with the activation
  * quants, each converted to float32 and fused-multiply-added with (d_k * xd_k) (a float32 product) into accumulator
- * i; at the end the accumulators summed as ((a0 + a4) + (a2 + a6)) + ((a1 + a5) + (a3 + a7)). The SIMD variants hold
- * the 8 accumulators in one 256-bit register (vpmaddubsw + vpmaddwd, or vpdpbusd, give exactly those sums of four);
- * the scalar one runs the same operations with fmaf.
+ * i of the block's parity (16 accumulators: even blocks, odd blocks); at the end b_i = even_i + odd_i, summed as
+ * ((b0 + b4) + (b2 + b6)) + ((b1 + b5) + (b3 + b7)). The 256-bit variants hold the accumulators in two registers
+ * (vpmaddubsw + vpmaddwd, or vpdpbusd, give exactly those sums of four), AVX-512 VNNI in one 512-bit register that
+ * takes two blocks an instruction; the scalar one runs the same operations with fmaf.
  */
 #include <jni.h>
 #include <stdint.h>
@@ -58,8 +59,9 @@ static void q50_scalar(const uint8_t *w, int rows, int blocks, const int8_t *xq,
         for (int c = 0; c < n; c++) {
             const int8_t *x = xq + (size_t) c * colBlocks * Q5_QK;
             const float *d = xd + (size_t) c * colBlocks;
-            float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+            float acc[16] = {0};
             for (int k = 0; k < blocks; k++) {
+                float *a = acc + (k & 1) * 8;
                 const uint8_t *b = wr + (size_t) k * Q5_BYTES;
                 uint16_t h;
                 uint32_t qh;
@@ -74,10 +76,14 @@ static void q50_scalar(const uint8_t *w, int rows, int blocks, const int8_t *xq,
                         int q = nib | (int) (((qh >> j) & 1u) << 4);
                         dot += (q - 16) * xk[j];
                     }
-                    acc[i] = fmaf((float) dot, scale, acc[i]);
+                    a[i] = fmaf((float) dot, scale, a[i]);
                 }
             }
-            q50_store(y, yStride, r, c, q50_sum8(acc), add);
+            float b8[8];
+            for (int i = 0; i < 8; i++) {
+                b8[i] = acc[i] + acc[8 + i];
+            }
+            q50_store(y, yStride, r, c, q50_sum8(b8), add);
         }
     }
 }
@@ -138,7 +144,20 @@ static inline __attribute__((always_inline)) T_AVX512 __m256i q50_dot_avx512(__m
  * block's signed quants, T the target attribute. Each block's weights unpacked once for the tile's columns, the
  * signed product taken as |w| times x with w's sign.
  */
-#define Q50_256(NAME, T, DOT, QUANTS)                                                                                         \
+#define Q50_256(NAME, T, DOT, QUANTS)                                                                                 \
+    static inline __attribute__((always_inline)) T void NAME##_block(const uint8_t *b, const int8_t *x0,              \
+                                                                     const int8_t *x1, float d0, float d1, int n,     \
+                                                                     __m256 *a0, __m256 *a1) {                        \
+        __m256i v = QUANTS(b);                                                                                        \
+        __m256i av = _mm256_sign_epi8(v, v);                                                                          \
+        float dw = _cvtsh_ss((unsigned short) (b[0] | b[1] << 8));                                                    \
+        __m256i s0 = _mm256_sign_epi8(_mm256_loadu_si256((const __m256i *) x0), v);                                   \
+        *a0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(DOT(av, s0)), _mm256_set1_ps(dw * d0), *a0);                         \
+        if (n == 2) {                                                                                                 \
+            __m256i s1 = _mm256_sign_epi8(_mm256_loadu_si256((const __m256i *) x1), v);                               \
+            *a1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(DOT(av, s1)), _mm256_set1_ps(dw * d1), *a1);                     \
+        }                                                                                                             \
+    }                                                                                                                 \
     static T void NAME(const uint8_t *w, int rows, int blocks, const int8_t *xq, const float *xd, int colBlocks,      \
                        int n, float *y, int yStride, int add) {                                                       \
         const int8_t *x1 = xq + (size_t) colBlocks * Q5_QK;                                                           \
@@ -149,30 +168,23 @@ static inline __attribute__((always_inline)) T_AVX512 __m256i q50_dot_avx512(__m
             for (size_t o = 0; o < rowBytes; o += 64) {                                                               \
                 _mm_prefetch((const char *) wr + Q5_PREFETCH_ROWS * rowBytes + o, _MM_HINT_T0);                       \
             }                                                                                                         \
-            __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();                                                \
-            if (n == 2) {                                                                                             \
-                for (int k = 0; k < blocks; k++) {                                                                    \
-                    const uint8_t *b = wr + (size_t) k * Q5_BYTES;                                                    \
-                    __m256i v = QUANTS(b);                                                                        \
-                    __m256i av = _mm256_sign_epi8(v, v);                                                              \
-                    float dw = _cvtsh_ss((unsigned short) (b[0] | b[1] << 8));                                          \
-                    __m256i s0 = _mm256_sign_epi8(_mm256_loadu_si256((const __m256i *) (xq + k * Q5_QK)), v);         \
-                    __m256i s1 = _mm256_sign_epi8(_mm256_loadu_si256((const __m256i *) (x1 + k * Q5_QK)), v);         \
-                    a0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(DOT(av, s0)), _mm256_set1_ps(dw * xd[k]), a0);            \
-                    a1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(DOT(av, s1)), _mm256_set1_ps(dw * d1[k]), a1);            \
-                }                                                                                                     \
-                q50_store(y, yStride, r, 1, q50_hsum(a1), add);                                                       \
-            } else {                                                                                                  \
-                for (int k = 0; k < blocks; k++) {                                                                    \
-                    const uint8_t *b = wr + (size_t) k * Q5_BYTES;                                                    \
-                    __m256i v = QUANTS(b);                                                                        \
-                    float dw = _cvtsh_ss((unsigned short) (b[0] | b[1] << 8));                                          \
-                    __m256i s0 = _mm256_sign_epi8(_mm256_loadu_si256((const __m256i *) (xq + k * Q5_QK)), v);         \
-                    a0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(DOT(_mm256_sign_epi8(v, v), s0)),                         \
-                                         _mm256_set1_ps(dw * xd[k]), a0);                                             \
-                }                                                                                                     \
+            /* even blocks into e0/e1 (columns 0 and 1), odd blocks into o0/o1 */                                     \
+            __m256 e0 = _mm256_setzero_ps(), e1 = _mm256_setzero_ps();                                                \
+            __m256 o0 = _mm256_setzero_ps(), o1 = _mm256_setzero_ps();                                                \
+            int k = 0;                                                                                                \
+            for (; k + 1 < blocks; k += 2) {                                                                          \
+                const uint8_t *b = wr + (size_t) k * Q5_BYTES;                                                        \
+                NAME##_block(b, xq + k * Q5_QK, x1 + k * Q5_QK, xd[k], d1[k], n, &e0, &e1);                           \
+                NAME##_block(b + Q5_BYTES, xq + (k + 1) * Q5_QK, x1 + (k + 1) * Q5_QK, xd[k + 1], d1[k + 1], n, &o0,  \
+                             &o1);                                                                                    \
             }                                                                                                         \
-            q50_store(y, yStride, r, 0, q50_hsum(a0), add);                                                           \
+            if (k < blocks) {                                                                                         \
+                NAME##_block(wr + (size_t) k * Q5_BYTES, xq + k * Q5_QK, x1 + k * Q5_QK, xd[k], d1[k], n, &e0, &e1);  \
+            }                                                                                                         \
+            q50_store(y, yStride, r, 0, q50_hsum(_mm256_add_ps(e0, o0)), add);                                        \
+            if (n == 2) {                                                                                             \
+                q50_store(y, yStride, r, 1, q50_hsum(_mm256_add_ps(e1, o1)), add);                                    \
+            }                                                                                                         \
         }                                                                                                             \
     }
 
@@ -180,7 +192,82 @@ Q50_256(q50_avx2, T_AVX2, q50_dot_avx2, q50_quants)
 #ifdef AMULET_AVXVNNI
 Q50_256(q50_avxvnni, T_AVXVNNI, q50_dot_avxvnni, q50_quants)
 #endif
-Q50_256(q50_avx512vnni, T_AVX512, q50_dot_avx512, q50_quants_avx512)
+
+/* Blocks b and b + 1 (at b + Q5_BYTES) as 64 signed quants: block b's 32 in element order, then block b + 1's. */
+static inline __attribute__((always_inline)) T_AVX512 __m512i q50_pair_quants(const uint8_t *b) {
+    uint32_t h0, h1;
+    memcpy(&h0, b + 2, 4);
+    memcpy(&h1, b + Q5_BYTES + 2, 4);
+    __m256i raw = _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_loadu_si128((const __m128i *) (b + 6))),
+                                          _mm_loadu_si128((const __m128i *) (b + Q5_BYTES + 6)), 1);
+    __m512i t = _mm512_inserti64x4(_mm512_castsi256_si512(raw), _mm256_srli_epi16(raw, 4), 1);
+    /* 128-bit lanes 0, 2, 1, 3: block b's low nibbles, its high ones, then block b + 1's */
+    t = _mm512_shuffle_i64x2(t, t, 0xD8);
+    __m512i nib = _mm512_and_si512(t, _mm512_set1_epi8(0x0F));
+    __mmask64 clear = (__mmask64) ~((uint64_t) h0 | (uint64_t) h1 << 32);
+    return _mm512_mask_sub_epi8(nib, clear, nib, _mm512_set1_epi8(16));
+}
+
+/* One column's share of a pair of blocks: |w| times x with w's sign, the 16 lane sums times the two blocks' scales. */
+static inline __attribute__((always_inline)) T_AVX512 __m512 q50_pair_step(__m512i av, __mmask64 neg,
+                                                                            const int8_t *x, float s0, float s1,
+                                                                            __m512 acc) {
+    __m512i xv = _mm512_loadu_si512((const void *) x);
+    __m512i sx = _mm512_mask_sub_epi8(xv, neg, _mm512_setzero_si512(), xv);
+    __m512i p = _mm512_dpbusd_epi32(_mm512_setzero_si512(), av, sx);
+    __m512 sc = _mm512_mask_blend_ps((__mmask16) 0xFF00, _mm512_set1_ps(s0), _mm512_set1_ps(s1));
+    return _mm512_fmadd_ps(_mm512_cvtepi32_ps(p), sc, acc);
+}
+
+/* The accumulators' even half (lanes 0-7) with a last even block's step added, plus the odd half, summed. */
+static inline __attribute__((always_inline)) T_AVX512 float q50_finish512(__m512 acc, const uint8_t *tail,
+                                                                           const int8_t *x, float s) {
+    __m256 even = _mm512_castps512_ps256(acc);
+    __m256 odd = _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(acc), 1));
+    if (tail) {
+        __m256i v = q50_quants_avx512(tail);
+        __m256i sx = _mm256_sign_epi8(_mm256_loadu_si256((const __m256i *) x), v);
+        even = _mm256_fmadd_ps(_mm256_cvtepi32_ps(q50_dot_avx512(_mm256_sign_epi8(v, v), sx)), _mm256_set1_ps(s),
+                               even);
+    }
+    return q50_hsum(_mm256_add_ps(even, odd));
+}
+
+/* AVX-512 VNNI: two blocks a 512-bit register, even blocks in the low 8 lanes and odd ones in the high 8. */
+static T_AVX512 void q50_avx512vnni(const uint8_t *w, int rows, int blocks, const int8_t *xq, const float *xd,
+                                    int colBlocks, int n, float *y, int yStride, int add) {
+    const int8_t *x1 = xq + (size_t) colBlocks * Q5_QK;
+    const float *d1 = xd + colBlocks;
+    const size_t rowBytes = (size_t) blocks * Q5_BYTES;
+    const int pairs = blocks & ~1;
+    for (int r = 0; r < rows; r++) {
+        const uint8_t *wr = w + (size_t) r * rowBytes;
+        for (size_t o = 0; o < rowBytes; o += 64) {
+            _mm_prefetch((const char *) wr + Q5_PREFETCH_ROWS * rowBytes + o, _MM_HINT_T0);
+        }
+        __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps();
+        for (int k = 0; k < pairs; k += 2) {
+            const uint8_t *b = wr + (size_t) k * Q5_BYTES;
+            __m512i v = q50_pair_quants(b);
+            __m512i av = _mm512_abs_epi8(v);
+            __mmask64 neg = _mm512_movepi8_mask(v);
+            float dw0 = _cvtsh_ss((unsigned short) (b[0] | b[1] << 8));
+            float dw1 = _cvtsh_ss((unsigned short) (b[Q5_BYTES] | b[Q5_BYTES + 1] << 8));
+            a0 = q50_pair_step(av, neg, xq + k * Q5_QK, dw0 * xd[k], dw1 * xd[k + 1], a0);
+            if (n == 2) {
+                a1 = q50_pair_step(av, neg, x1 + k * Q5_QK, dw0 * d1[k], dw1 * d1[k + 1], a1);
+            }
+        }
+        const uint8_t *tail = pairs < blocks ? wr + (size_t) pairs * Q5_BYTES : NULL;
+        float dt = tail ? _cvtsh_ss((unsigned short) (tail[0] | tail[1] << 8)) : 0.0f;
+        q50_store(y, yStride, r, 0,
+                  q50_finish512(a0, tail, xq + pairs * Q5_QK, tail ? dt * xd[pairs] : 0.0f), add);
+        if (n == 2) {
+            q50_store(y, yStride, r, 1,
+                      q50_finish512(a1, tail, x1 + pairs * Q5_QK, tail ? dt * d1[pairs] : 0.0f), add);
+        }
+    }
+}
 #endif /* AMULET_X86 */
 
 /* ---------------------------------------------------------------- dispatch */

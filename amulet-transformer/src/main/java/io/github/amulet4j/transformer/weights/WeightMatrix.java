@@ -7,7 +7,8 @@ import java.util.Objects;
 /**
  * A weight matrix {@code [rows, cols]} in one {@link WeightFormat}, held on the Java heap for the Java kernels or off
  * it for the native ones ({@link Storage}): converted here from float32 ({@link #of}) or copied from raw GGUF rows
- * ({@link #wrap}, {@link #fromStoredBytes}). Matrices of more than {@value #SPLIT_COLS}
+ * ({@link #wrap}, {@link #fromStoredBytes}); or row ranges of such matrices in formats of their own, one above the
+ * other ({@link #stacked}). Matrices of more than {@value #SPLIT_COLS}
  * columns are kept as panels of {@value #PANEL_COLS} columns ({@code [panel][row][column]}), so that a product
  * streams one panel's rows while that panel's slice of the activations stays in the L1 cache (two activation
  * columns of 4,864 floats did not fit beside the weights' stream: two-column products of such rows ran at a third of
@@ -633,8 +634,8 @@ public final class WeightMatrix {
 
     /**
      * Whether {@link #multiply(QuantizedInput, float[], int, int)} can multiply {@code n} columns with the native
-     * kernels: the library is loaded, the format is one they take ({@link NativeKernels#supports}: Q8_0, Q4_0, F32,
-     * F16, BF16, Q4_K, Q5_K, Q6_K) and {@code n} is at least 1. Any number of columns: the kernels tile them (pairs of
+     * kernels: the library is loaded, the format is one they take ({@link NativeKernels#supports}: Q8_0, Q4_0, Q5_0,
+     * F32, F16, BF16, Q4_K, Q5_K, Q6_K; every part's, for a {@link #stacked} matrix) and {@code n} is at least 1. Any number of columns: the kernels tile them (pairs of
      * columns over blocks of rows, or from 16 columns tiles of rows x columns with AVX-512), and every column's result is bit for bit
      * the one it gets alone, whatever the columns beside it and whatever the row range.
      */
