@@ -20,23 +20,31 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * Q6_K v): its rows decode as the parts' blocks do ({@code GgmlBlocks}, an independent decoder), its products equal a
  * naive float64 product of those values (Java kernels: float32 summation error), and every output row has the bits
  * of the same part multiplied alone, with the Java kernels and with the native ones (heap and off the heap, Q4_0
- * interleaved), for every column count and every cut of the rows into ranges, part boundaries included.
+ * interleaved, a Q5_0 part beside them), for every column count and every cut of the rows into ranges, part
+ * boundaries included.
  */
 class StackedRowsTest {
 
     private static final int COLS = 512;
 
-    /** Parts as a Q4_K_M q/k/v: Q4_K, Q4_K, Q6_K; then Q8_0, F16 and Q4_0 parts of odd heights. */
-    private static List<WeightMatrix> parts(Random random, WeightMatrix.Storage storage, float[][] values) {
+    /**
+     * Parts as a Q4_K_M q/k/v: Q4_K, Q4_K, Q6_K; then Q8_0, F16 and Q4_0 parts of odd heights; with {@code q50} a
+     * Q5_0 part last (native kernels only), as a Qwen2.5-0.5B Q4_K_M file's Q5_0 q/k beside a Q8_0 v.
+     */
+    private static List<WeightMatrix> parts(Random random, WeightMatrix.Storage storage, float[][] values,
+                                            boolean q50) {
         List<WeightMatrix> parts = new ArrayList<>();
-        int[] heights = {9, 5, 7, 13, 3, 11};
+        int[] heights = {9, 5, 7, 13, 3, 11, 6};
         WeightFormat[] formats = {WeightFormat.Q4_K, WeightFormat.Q4_K, WeightFormat.Q6_K, WeightFormat.Q8_0,
-                WeightFormat.F16, WeightFormat.Q4_0};
-        for (int i = 0; i < heights.length; i++) {
+                WeightFormat.F16, WeightFormat.Q4_0, WeightFormat.Q5_0};
+        for (int i = 0; i < (q50 ? 7 : 6); i++) {
             WeightFormat f = formats[i];
             int rows = heights[i];
             WeightMatrix m;
-            if (f.superBlocks()) {
+            if (f == WeightFormat.Q5_0) {
+                m = Q50KernelsTest.matrix(Q50KernelsTest.randomBlocks(rows, COLS, random), rows, COLS,
+                        WeightMatrix.MAX_SLAB_BYTES, storage);
+            } else if (f.superBlocks()) {
                 byte[] raw = KQuantKernelsTest.randomBlocks(f, rows, COLS, random);
                 int rowBytes = (int) f.rowBytes(COLS);
                 m = WeightMatrix.fromStoredBytes(f, rows, COLS, (first, count, dst) -> dst.put(raw, first * rowBytes,
@@ -54,7 +62,7 @@ class StackedRowsTest {
     void rowsAndBytesAreThePartsOwn() {
         Random random = new Random(3);
         float[][] values = new float[6][];
-        List<WeightMatrix> parts = parts(random, WeightMatrix.Storage.HEAP, values);
+        List<WeightMatrix> parts = parts(random, WeightMatrix.Storage.HEAP, values, false);
         WeightMatrix m = WeightMatrix.stacked(parts);
         assertTrue(m.isStacked());
         assertEquals(48, m.rows());
@@ -82,7 +90,7 @@ class StackedRowsTest {
     void javaKernelsGiveEachRowItsPartsBitsAndTheNaiveProduct() {
         Random random = new Random(5);
         float[][] values = new float[6][];
-        List<WeightMatrix> parts = parts(random, WeightMatrix.Storage.HEAP, values);
+        List<WeightMatrix> parts = parts(random, WeightMatrix.Storage.HEAP, values, false);
         WeightMatrix m = WeightMatrix.stacked(parts);
         float[] w = m.toFloatArray();
         for (int n : new int[] {1, 2, 3, 17}) {
@@ -114,10 +122,11 @@ class StackedRowsTest {
         Assumptions.assumeTrue(NativeKernels.available(), NativeKernels.unavailableReason());
         for (WeightMatrix.Storage storage : List.of(WeightMatrix.Storage.HEAP, WeightMatrix.Storage.NATIVE)) {
             Random random = new Random(9);
-            float[][] values = new float[6][];
-            List<WeightMatrix> parts = parts(random, storage, values);
+            float[][] values = new float[7][];
+            List<WeightMatrix> parts = parts(random, storage, values, true);
             WeightMatrix m = WeightMatrix.stacked(parts);
             assertEquals(storage != WeightMatrix.Storage.HEAP, m.offHeap(), storage.toString());
+            assertTrue(m.formats().contains(WeightFormat.Q5_0));
             for (boolean interleave : new boolean[] {false, true}) {
                 if (interleave) {
                     assertTrue(m.interleaveForNativeKernels(), "the Q4_0 part is interleaved");
@@ -129,7 +138,7 @@ class StackedRowsTest {
                     float[] alone = aloneByParts(parts, x, n, true);
                     QuantizedInput q = new QuantizedInput();
                     m.quantize(x, n, q);
-                    for (int[] cuts : new int[][] {{0, 48}, {0, 9, 14, 48}, {0, 16, 32, 48}, {0, 1, 21, 22, 45, 48}}) {
+                    for (int[] cuts : new int[][] {{0, 54}, {0, 9, 14, 54}, {0, 16, 32, 48, 54}, {0, 1, 21, 22, 45, 49, 54}}) {
                         float[] y = new float[n * m.rows()];
                         Arrays.fill(y, Float.NaN);
                         for (int i = cuts.length - 1; i > 0; i--) {
@@ -141,10 +150,10 @@ class StackedRowsTest {
                     // rows outside the range are left alone
                     float[] y = new float[n * m.rows()];
                     Arrays.fill(y, 42f);
-                    m.multiply(q, y, 10, 30);
+                    m.multiply(q, y, 10, 51);
                     for (int i = 0; i < y.length; i++) {
                         int r = i % m.rows();
-                        assertEquals(r >= 10 && r < 30, y[i] != 42f, "index " + i);
+                        assertEquals(r >= 10 && r < 51, y[i] != 42f, "index " + i);
                     }
                 }
             }
