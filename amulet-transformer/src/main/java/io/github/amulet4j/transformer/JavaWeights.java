@@ -156,11 +156,12 @@ public final class JavaWeights {
      * file holds it ({@link WeightMatrix#fromStoredBytes}): nothing decoded or encoded again, and for the K-quants and
      * Q5_0 no Q8_0 copy. A fused matrix whose parts are stored in different types (a
      * Q4_K_M file's Q4_K q/k beside a Q6_K v), when no format is chosen, is held as its parts, each in its own format
-     * ({@link WeightMatrix#stacked}), unless every part would be held in one format anyway.
+     * ({@link WeightMatrix#stacked}), unless every part would be held in one format anyway, or some parts would live
+     * on the heap and others off it (a format the native library lacks: no kernels would take the whole product).
      */
     private WeightMatrix matrix(CheckpointTensors.Matrix m) {
         WeightMatrix w;
-        if (format == null && m.mixed() && !oneFormat(m.parts())) {
+        if (format == null && m.mixed() && asParts(m.parts())) {
             List<WeightMatrix> parts = new ArrayList<>();
             for (CheckpointTensors.Matrix p : m.parts()) {
                 parts.add(single(p));
@@ -199,14 +200,20 @@ public final class JavaWeights {
         return f.fits(m.cols()) ? f : WeightFormat.F16;
     }
 
-    /** Whether every one of {@code parts} would be held in the same format ({@link #single}). */
-    private boolean oneFormat(List<CheckpointTensors.Matrix> parts) {
+    /**
+     * Whether {@code parts} are held apart ({@link WeightMatrix#stacked}): they would be held ({@link #single}) in more
+     * than one format, all on the heap or all off it.
+     */
+    private boolean asParts(List<CheckpointTensors.Matrix> parts) {
         Set<WeightFormat> held = EnumSet.noneOf(WeightFormat.class);
+        Set<Boolean> offHeap = new java.util.HashSet<>();
         for (CheckpointTensors.Matrix p : parts) {
             WeightFormat f = heldAsStored(p);
-            held.add(f != null ? f : convertedFormat(p));
+            f = f != null ? f : convertedFormat(p);
+            held.add(f);
+            offHeap.add(storage.offHeap(f));
         }
-        return held.size() == 1;
+        return held.size() > 1 && offHeap.size() == 1;
     }
 
     /**
