@@ -336,7 +336,7 @@ static void q50_product(int v, const uint8_t *w, int rows, int blocks, const int
     }
 }
 
-/* ---------------------------------------------------------------- JNI: io.github.amulet4j.transformer.weights.Q50Kernels */
+/* ---------------------------------------------------- JNI: io.github.amulet4j.transformer.weights.Q50Kernels */
 
 #define Q5_JNI(name) Java_io_github_amulet4j_transformer_weights_Q50Kernels_##name
 

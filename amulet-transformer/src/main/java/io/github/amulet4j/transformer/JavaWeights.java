@@ -115,8 +115,8 @@ public final class JavaWeights {
                     checkpoint, fallbacks, WeightFormat.BLOCK, format == null ? "the checkpoint's format" : format);
         }
         if (stacked > 0) {
-            LOG.info("{}: {} fused matrices (q/k/v, gate/up) have parts stored in different types, each held in its own",
-                    checkpoint, stacked);
+            LOG.info("{}: {} fused matrices (q/k/v, gate/up) have parts stored in different types, each held in its "
+                    + "own", checkpoint, stacked);
         }
     }
 
@@ -194,7 +194,7 @@ public final class JavaWeights {
         return WeightMatrix.of(f, m.rows(), m.cols(), m.reader(), storage);
     }
 
-    /** The format {@code m} is converted to where it is not kept as stored: the chosen one, or F16 where it does not fit. */
+    /** The format {@code m} is converted to where not kept as stored: the chosen one, or F16 where it does not fit. */
     private WeightFormat convertedFormat(CheckpointTensors.Matrix m) {
         WeightFormat f = format == null ? storedFormat(m.dtype()) : format;
         return f.fits(m.cols()) ? f : WeightFormat.F16;

@@ -6,7 +6,8 @@ package io.github.amulet4j.transformer.weights;
  * ({@link QuantizedInput}), any number of columns (pairs over blocks of rows). Each result has the same bits in every
  * variant (scalar C, AVX2, AVX-VNNI, AVX-512 VNNI, numbered as {@link NativeKernels} numbers its variants) and
  * whatever the columns beside it: per block the exact integer sums of every four products, each times the two scales
- * fused-added into one of eight float32 sums, added up in a fixed order (amulet_q50.c). There is no Java kernel for Q5_0: with the Java kernels a Q5_0 tensor is converted to Q8_0.
+ * fused-added into one of eight float32 sums, added up in a fixed order (amulet_q50.c). There is no Java kernel
+ * for Q5_0: with the Java kernels a Q5_0 tensor is converted to Q8_0.
  */
 final class Q50Kernels {
 

@@ -148,7 +148,7 @@ public enum WeightFormat {
                 return f;
             }
         }
-        throw new IllegalArgumentException("unknown weight format '" + name + "'; valid: f32, bf16, f16, q8_0, q4_0, q5_0, "
-                + "q4_k, q5_k, q6_k");
+        throw new IllegalArgumentException("unknown weight format '" + name + "'; valid: f32, bf16, f16, q8_0, q4_0, "
+                + "q5_0, q4_k, q5_k, q6_k");
     }
 }

@@ -635,9 +635,10 @@ public final class WeightMatrix {
     /**
      * Whether {@link #multiply(QuantizedInput, float[], int, int)} can multiply {@code n} columns with the native
      * kernels: the library is loaded, the format is one they take ({@link NativeKernels#supports}: Q8_0, Q4_0, Q5_0,
-     * F32, F16, BF16, Q4_K, Q5_K, Q6_K; every part's, for a {@link #stacked} matrix) and {@code n} is at least 1. Any number of columns: the kernels tile them (pairs of
-     * columns over blocks of rows, or from 16 columns tiles of rows x columns with AVX-512), and every column's result is bit for bit
-     * the one it gets alone, whatever the columns beside it and whatever the row range.
+     * F32, F16, BF16, Q4_K, Q5_K, Q6_K; every part's, for a {@link #stacked} matrix) and {@code n} is at least 1.
+     * Any number of columns: the kernels tile them (pairs of columns over blocks of rows, or from 16 columns tiles of
+     * rows x columns with AVX-512), and every column's result is bit for bit the one it gets alone,
+     * whatever the columns beside it and whatever the row range.
      */
     public boolean nativeProduct(int n) {
         if (stack != null) {
@@ -723,7 +724,8 @@ public final class WeightMatrix {
         int n = q.columns;
         requireNative(n);
         Objects.checkFromToIndex(from, to, rows);
-        if (q.cols != cols || (long) (n - 1) * yRows + yBase + rows > y.length || q.block != format.blockWeights()) {
+        if (q.cols != cols || (long) (n - 1) * yRows + yBase + rows > y.length
+                || q.block != format.blockWeights()) {
             throw new IllegalArgumentException("input prepared for " + q.cols + " columns in blocks of " + q.block
                     + " (matrix: " + cols + ", " + format + ": quantize it for this matrix), y holds " + y.length + " values, " + n
                     + " columns need " + (long) n * rows);
@@ -764,8 +766,8 @@ public final class WeightMatrix {
         } else if (p.interleaved()) {
             int slab = r / p.rowsPerSlab * p.rowsPerSlab;
             NativeKernels.productInterleaved(p.data(r), p.scales(r), p.slabRows(r), r - slab, end - r, p.blocks,
-                    q.quants, q.scales, q.sums, p.first / WeightFormat.BLOCK, cols / WeightFormat.BLOCK, n, y, yBase + r,
-                    yRows, add);
+                    q.quants, q.scales, q.sums, p.first / WeightFormat.BLOCK, cols / WeightFormat.BLOCK, n, y,
+                    yBase + r, yRows, add);
         } else {
             int colBlocks = cols / WeightFormat.BLOCK;
             NativeKernels.product(format == WeightFormat.Q4_0, p.data(r), p.offset(r), p.scales(r), p.scaleOffset(r),
@@ -791,8 +793,8 @@ public final class WeightMatrix {
                     cols / WeightFormat.BLOCK, n, y, yBase + r, yRows, add);
         } else {
             NativeKernels.productAt(format == WeightFormat.Q4_0, p.address(r), p.scaleAddress(r), end - r, p.blocks,
-                    q.quants, q.scales, q.sums, p.first / WeightFormat.BLOCK, cols / WeightFormat.BLOCK, n, y, yBase + r,
-                    yRows, add);
+                    q.quants, q.scales, q.sums, p.first / WeightFormat.BLOCK, cols / WeightFormat.BLOCK, n, y,
+                    yBase + r, yRows, add);
         }
     }
 

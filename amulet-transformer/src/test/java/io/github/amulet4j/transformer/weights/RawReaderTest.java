@@ -25,7 +25,8 @@ class RawReaderTest {
         int[][] shapes = {{1, 32}, {7, 96}, {300, 896}, {5, 4864}, {1100, 2080}};
         for (WeightFormat f : WeightFormat.values()) {
             if (f.storedOnly()) {
-                continue; // no quantizer: KQuantKernelsTest and Q50KernelsTest check their blocks against ggml's decoding
+                // no quantizer: KQuantKernelsTest and Q50KernelsTest check their blocks against ggml's decoding
+                continue;
             }
             for (int[] s : shapes) {
                 int rows = s[0];

@@ -138,7 +138,8 @@ class StackedRowsTest {
                     float[] alone = aloneByParts(parts, x, n, true);
                     QuantizedInput q = new QuantizedInput();
                     m.quantize(x, n, q);
-                    for (int[] cuts : new int[][] {{0, 54}, {0, 9, 14, 54}, {0, 16, 32, 48, 54}, {0, 1, 21, 22, 45, 49, 54}}) {
+                    int[][] cutsTried = {{0, 54}, {0, 9, 14, 54}, {0, 16, 32, 48, 54}, {0, 1, 21, 22, 45, 49, 54}};
+                    for (int[] cuts : cutsTried) {
                         float[] y = new float[n * m.rows()];
                         Arrays.fill(y, Float.NaN);
                         for (int i = cuts.length - 1; i > 0; i--) {
