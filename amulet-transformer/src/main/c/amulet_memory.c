@@ -158,7 +158,7 @@ static int any_floats(const uint8_t *p, int n) {
 }
 
 /* Kinds of storeRows, as NativeSlab numbers them. */
-enum { K_F32 = 0, K_F16 = 1, K_BF16 = 2, K_Q8_0 = 3, K_Q4_0 = 4, K_Q45_K = 5, K_Q6_K = 6 };
+enum { K_F32 = 0, K_F16 = 1, K_BF16 = 2, K_Q8_0 = 3, K_Q4_0 = 4, K_Q45_K = 5, K_Q6_K = 6, K_Q5_0 = 7 };
 
 /*
  * count rows from src (srcStride bytes apart, already at the panel's first column) into dst (dstRowBytes apart) and,
@@ -205,6 +205,11 @@ JNIEXPORT jint JNICALL MEM_JNI(storeRows)(JNIEnv *env, jclass cls, jint kind, jl
                 /* the half scale d and the minimum scale dmin open every block */
                 memcpy(out, row, (size_t) dstRowBytes);
                 bad = any_shorts(row, blocks, blockBytes, 0x7C00) | any_shorts(row + 2, blocks, blockBytes, 0x7C00);
+                break;
+            case K_Q5_0:
+                /* block_q5_0's half scale d opens its 22 bytes */
+                memcpy(out, row, (size_t) dstRowBytes);
+                bad = any_shorts(row, blocks, blockBytes, 0x7C00);
                 break;
             case K_Q6_K:
                 /* block_q6_K's half scale d closes its 210 bytes */

@@ -23,13 +23,26 @@ public final class CheckpointTensors {
      * A row-major float32 matrix of the checkpoint (stored as {@code dtype}), not yet read; {@code raw}, where not null,
      * reads its rows as the bytes they are stored in ({@link TensorStore#readRawRows}: every part in {@code dtype}), so
      * that a backend keeping the stored format copies them instead of decoding and encoding them again (null, for
-     * example, for a fused q/k/v of Q4_K and Q6_K parts: read as values).
+     * example, for a fused q/k/v of Q4_K and Q6_K parts: read as values). {@code parts}, where not null, are the
+     * checkpoint tensors a fused matrix stacks (q, k, v; gate, up), top to bottom, each with its own dtype and raw
+     * reader, so that a backend can hold each in its own format.
      */
-    public record Matrix(WeightMatrix.RowReader reader, int rows, int cols, String dtype, WeightMatrix.RawReader raw) {
+    public record Matrix(WeightMatrix.RowReader reader, int rows, int cols, String dtype, WeightMatrix.RawReader raw,
+                         java.util.List<Matrix> parts) {
 
         /** A matrix read as float32 only. */
         public Matrix(WeightMatrix.RowReader reader, int rows, int cols, String dtype) {
-            this(reader, rows, cols, dtype, null);
+            this(reader, rows, cols, dtype, null, null);
+        }
+
+        /** A matrix of one tensor, or of parts all in {@code dtype}. */
+        public Matrix(WeightMatrix.RowReader reader, int rows, int cols, String dtype, WeightMatrix.RawReader raw) {
+            this(reader, rows, cols, dtype, raw, null);
+        }
+
+        /** Whether the parts differ in dtype (each is then best held in its own format). */
+        public boolean mixed() {
+            return parts != null && parts.stream().anyMatch(p -> !p.dtype().equals(dtype));
         }
 
         /** Every value at once (for an engine, which takes a whole array). */
@@ -296,7 +309,14 @@ public final class CheckpointTensors {
                 }
             }
         };
-        return new Matrix(reader, firstRows[names.length], cols, dtype, rawReader);
+        if (names.length == 1) {
+            return new Matrix(reader, firstRows[1], cols, dtype, rawReader);
+        }
+        java.util.List<Matrix> parts = new java.util.ArrayList<>();
+        for (String n : names) {
+            parts.add(concat(n));
+        }
+        return new Matrix(reader, firstRows[names.length], cols, dtype, rawReader, java.util.List.copyOf(parts));
     }
 
     /** Vectors (biases) stacked into one. */

@@ -278,7 +278,7 @@ public final class JavaForward implements ForwardPass {
             WeightFormat used = weights.layers.get(0).up().matrix().format();
             return new JavaForward(config, weights, invFreq, workers,
                     // each product asks its matrix whether the native kernels take its format (a Q4_K_M file mixes
-                    // Q4_K, Q6_K, Q5_0-as-Q8_0): native for every one that can
+                    // Q4_K, Q6_K, Q5_0, Q8_0, fused matrices of several): native for every one that can
                     resolved == Kernels.NATIVE, kernels.describe(used));
         } catch (RuntimeException | Error e) {
             workers.close(); // a failed load leaves no thread behind

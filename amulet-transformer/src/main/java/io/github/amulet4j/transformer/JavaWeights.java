@@ -48,6 +48,8 @@ public final class JavaWeights {
     private long offHeapBytes;
     /** Matrices whose rows are not whole 32-weight blocks, held as F16 instead of the block format. */
     private int fallbacks;
+    /** Fused matrices held as parts in formats of their own ({@link WeightMatrix#stacked}). */
+    private int stacked;
 
     /**
      * Reads the weights of {@code config} from {@code store} (only read; the caller closes it).
@@ -112,6 +114,10 @@ public final class JavaWeights {
             LOG.info("{}: {} matrices have rows that are not whole {}-weight blocks and are held as F16 instead of {}",
                     checkpoint, fallbacks, WeightFormat.BLOCK, format == null ? "the checkpoint's format" : format);
         }
+        if (stacked > 0) {
+            LOG.info("{}: {} fused matrices (q/k/v, gate/up) have parts stored in different types, each held in its "
+                    + "own", checkpoint, stacked);
+        }
     }
 
     /**
@@ -145,29 +151,69 @@ public final class JavaWeights {
 
     /**
      * {@code m} in the format for the kernels: the chosen one, or the checkpoint's. A tensor the store reads as stored
-     * in a format kept here (a GGUF's Q8_0, Q4_0, Q4_K, Q5_K, Q6_K blocks or F16/BF16/F32 rows, a folder's BF16), when
-     * no other format is chosen, is copied as the file holds it ({@link WeightMatrix#fromStoredBytes}): nothing decoded
-     * or encoded again, and for the K-quants no Q8_0 copy.
+     * in a format kept here (a GGUF's Q8_0, Q4_0, Q4_K, Q5_K, Q6_K blocks or F16/BF16/F32 rows, a folder's BF16; Q5_0
+     * blocks where the native kernels multiply them, off the heap), when no other format is chosen, is copied as the
+     * file holds it ({@link WeightMatrix#fromStoredBytes}): nothing decoded or encoded again, and for the K-quants and
+     * Q5_0 no Q8_0 copy. A fused matrix whose parts are stored in different types (a
+     * Q4_K_M file's Q4_K q/k beside a Q6_K v), when no format is chosen, is held as its parts, each in its own format
+     * ({@link WeightMatrix#stacked}), unless every part would be held in one format anyway, or some parts would live
+     * on the heap and others off it (a format the native library lacks: no kernels would take the whole product).
      */
     private WeightMatrix matrix(CheckpointTensors.Matrix m) {
-        WeightFormat held = heldAsStored(m);
         WeightMatrix w;
-        if (held != null) {
-            w = WeightMatrix.fromStoredBytes(held, m.rows(), m.cols(), m.raw(), storage);
-        } else {
-            WeightFormat f = format == null ? storedFormat(m.dtype()) : format;
-            if (!f.fits(m.cols())) {
-                fallbacks++;
-                f = WeightFormat.F16;
+        if (format == null && m.mixed() && asParts(m.parts())) {
+            List<WeightMatrix> parts = new ArrayList<>();
+            for (CheckpointTensors.Matrix p : m.parts()) {
+                parts.add(single(p));
             }
-            w = WeightMatrix.of(f, m.rows(), m.cols(), m.reader(), storage);
-        }
-        if (w.offHeap()) {
-            offHeapBytes += w.byteSize();
+            w = WeightMatrix.stacked(parts);
+            stacked++;
         } else {
-            heapBytes += w.byteSize();
+            w = single(m);
+        }
+        for (WeightMatrix p : w.parts()) {
+            if (p.offHeap()) {
+                offHeapBytes += p.byteSize();
+            } else {
+                heapBytes += p.byteSize();
+            }
         }
         return w;
+    }
+
+    /** {@code m} as one matrix in one format ({@link #matrix}). */
+    private WeightMatrix single(CheckpointTensors.Matrix m) {
+        WeightFormat held = heldAsStored(m);
+        if (held != null) {
+            return WeightMatrix.fromStoredBytes(held, m.rows(), m.cols(), m.raw(), storage);
+        }
+        WeightFormat f = convertedFormat(m);
+        if (f != (format == null ? storedFormat(m.dtype()) : format)) {
+            fallbacks++;
+        }
+        return WeightMatrix.of(f, m.rows(), m.cols(), m.reader(), storage);
+    }
+
+    /** The format {@code m} is converted to where not kept as stored: the chosen one, or F16 where it does not fit. */
+    private WeightFormat convertedFormat(CheckpointTensors.Matrix m) {
+        WeightFormat f = format == null ? storedFormat(m.dtype()) : format;
+        return f.fits(m.cols()) ? f : WeightFormat.F16;
+    }
+
+    /**
+     * Whether {@code parts} are held apart ({@link WeightMatrix#stacked}): they would be held ({@link #single}) in more
+     * than one format, all on the heap or all off it.
+     */
+    private boolean asParts(List<CheckpointTensors.Matrix> parts) {
+        Set<WeightFormat> held = EnumSet.noneOf(WeightFormat.class);
+        Set<Boolean> offHeap = new java.util.HashSet<>();
+        for (CheckpointTensors.Matrix p : parts) {
+            WeightFormat f = heldAsStored(p);
+            f = f != null ? f : convertedFormat(p);
+            held.add(f);
+            offHeap.add(storage.offHeap(f));
+        }
+        return held.size() > 1 && offHeap.size() == 1;
     }
 
     /**
@@ -179,7 +225,9 @@ public final class JavaWeights {
             return null;
         }
         for (WeightFormat f : WeightFormat.values()) {
-            if (f.name().equalsIgnoreCase(m.dtype()) && f.fits(m.cols()) && (format == null || format == f)) {
+            // Q5_0 only where the native kernels multiply it (off the heap); the Java kernels take it as Q8_0
+            boolean kept = f != WeightFormat.Q5_0 || storage.offHeap(f);
+            if (f.name().equalsIgnoreCase(m.dtype()) && f.fits(m.cols()) && (format == null || format == f) && kept) {
                 return f;
             }
         }
@@ -188,14 +236,15 @@ public final class JavaWeights {
 
     /**
      * The format a tensor stored as {@code dtype} is converted to when none is asked for and its blocks cannot be kept
-     * as they are (a GGUF matrix fused from parts of different types; a store that reads values only): F32, BF16,
-     * F16, and Q8_0/Q4_0 as a GGUF store names them (requantizing their dequantized values gives the same blocks
-     * back); GGUF's other block types (Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K) as Q8_0, the nearest format with a
-     * quantizer that loses next to nothing more; any other stored type as F32.
+     * as they are (a store that reads values only; a fused matrix of parts of different types that would all be held
+     * in one format; Q5_0 for the Java kernels, which have no Q5_0 kernel): F32, BF16, F16, and Q8_0/Q4_0 as a GGUF
+     * store names them (requantizing their dequantized values gives the same blocks back); GGUF's other block types
+     * (Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K) as Q8_0, the nearest format with a quantizer that loses next to nothing
+     * more; any other stored type as F32.
      */
     public static WeightFormat storedFormat(String dtype) {
         for (WeightFormat f : WeightFormat.values()) {
-            if (!f.superBlocks() && f.name().equalsIgnoreCase(dtype)) {
+            if (!f.storedOnly() && f.name().equalsIgnoreCase(dtype)) {
                 return f;
             }
         }
@@ -278,10 +327,10 @@ public final class JavaWeights {
     /** The formats the matrices are held in, e.g. {@code BF16} or {@code Q4_0+F16}. */
     String formats() {
         Set<WeightFormat> used = EnumSet.noneOf(WeightFormat.class);
-        used.add(head.matrix().format());
+        used.addAll(head.matrix().formats());
         for (Layer l : layers) {
             for (LinearWeight w : List.of(l.qkv(), l.out(), l.up(), l.down())) {
-                used.add(w.matrix().format());
+                used.addAll(w.matrix().formats());
             }
         }
         return used.stream().map(Enum::name).collect(Collectors.joining("+"));

@@ -106,12 +106,12 @@ public class KernelBenchmark {
     }
 
     /**
-     * {@code w} in {@code f}; a K-quant (held only as a GGUF file stores it) as random blocks of the same shape:
+     * {@code w} in {@code f}; a K-quant or Q5_0 (held only as a GGUF file stores it) as random blocks of that shape:
      * random quants and sub-block scales under block scales near 0.01 (rows of whole 256-weight blocks: the
      * {@code 896x4864} shape).
      */
     private static WeightMatrix matrix(WeightFormat f, float[] w, int rows, int in, SplittableRandom random) {
-        if (!f.superBlocks()) {
+        if (!f.storedOnly()) {
             return WeightMatrix.of(f, w, rows, in);
         }
         int rowBytes = (int) f.rowBytes(in);

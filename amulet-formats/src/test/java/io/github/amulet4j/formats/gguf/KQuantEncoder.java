@@ -9,7 +9,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
 /**
- * A plain Q4_K and Q6_K quantizer for tests (min/max scales, no search for the best ones as llama.cpp's
+ * A plain Q4_K, Q6_K and Q5_0 quantizer for tests (min/max scales, no search for the best ones as llama.cpp's
  * {@code make_qkx2_quants} does, so its error is somewhat larger than llama.cpp's): packs the blocks in ggml's
  * layouts, which {@link GgmlBlocks} reads.
  */
@@ -22,8 +22,41 @@ public final class KQuantEncoder {
         return switch (type) {
             case Q4_K -> q4k(v);
             case Q6_K -> q6k(v);
+            case Q5_0 -> q50(v);
             default -> GgufWriter.encode(type, v);
         };
+    }
+
+    /**
+     * Q5_0 as ggml's reference rounding: per block of 32, {@code d = -m / 16} with {@code m} the value of largest
+     * magnitude, {@code q = min(31, (int) (x / d + 16.5))}; low nibbles of weights 0..15 and 16..31 in 16 bytes, their
+     * fifth bits in {@code qh}.
+     */
+    public static byte[] q50(float[] v) {
+        ByteBuffer out = ByteBuffer.allocate(v.length / 32 * 22).order(ByteOrder.LITTLE_ENDIAN);
+        for (int b = 0; b < v.length; b += 32) {
+            float m = 0;
+            for (int j = 0; j < 32; j++) {
+                if (Math.abs(v[b + j]) > Math.abs(m)) {
+                    m = v[b + j];
+                }
+            }
+            float d = m / -16;
+            float id = d != 0 ? 1 / d : 0;
+            int[] q = new int[32];
+            int qh = 0;
+            for (int j = 0; j < 32; j++) {
+                q[j] = Math.min(31, (int) (v[b + j] * id + 16.5f));
+                qh |= ((q[j] >> 4) & 1) << j;
+            }
+            int at = b / 32 * 22;
+            out.putShort(at, SafetensorsDtype.floatToHalf(d));
+            out.putInt(at + 2, qh);
+            for (int j = 0; j < 16; j++) {
+                out.put(at + 6 + j, (byte) ((q[j] & 0x0F) | ((q[j + 16] & 0x0F) << 4)));
+            }
+        }
+        return out.array();
     }
 
     private static float f16(float x) {

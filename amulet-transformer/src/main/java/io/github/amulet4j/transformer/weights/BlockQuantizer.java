@@ -72,9 +72,9 @@ public final class BlockQuantizer {
                     quantizeQ40(src, srcOffset + b * WeightFormat.BLOCK, dst, dstPos + b * 18);
                 }
             }
-            case Q4_K, Q5_K, Q6_K -> throw new IllegalArgumentException(format + " is held as a GGUF file stores it "
-                    + "(WeightMatrix.fromStoredBytes); it is never converted to from float32: choose f32, bf16, f16, "
-                    + "q8_0 or q4_0");
+            case Q4_K, Q5_K, Q6_K, Q5_0 -> throw new IllegalArgumentException(format
+                    + " is held as a GGUF file stores it (WeightMatrix.fromStoredBytes); it is never converted to from "
+                    + "float32: choose f32, bf16, f16, q8_0 or q4_0");
         }
     }
 
@@ -121,8 +121,8 @@ public final class BlockQuantizer {
                     }
                 }
             }
-            case Q4_K, Q5_K, Q6_K -> GgmlBlocks.decode(GgmlType.valueOf(format.name()), src, srcPos, dst, dstOffset,
-                    count);
+            case Q4_K, Q5_K, Q6_K, Q5_0 -> GgmlBlocks.decode(GgmlType.valueOf(format.name()), src, srcPos, dst,
+                    dstOffset, count);
         }
     }
 

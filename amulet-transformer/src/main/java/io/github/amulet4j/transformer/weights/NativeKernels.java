@@ -142,10 +142,11 @@ public final class NativeKernels {
     /**
      * The format kinds the native kernels of this library multiply: Q8_0 and Q4_0 (these kernels), F16 and BF16
      * ({@link NativeFloat16Kernels}, where linked), F32 ({@link NativeFloat32Kernels}, where linked), Q4_K, Q5_K and
-     * Q6_K ({@link KQuantKernels}).
+     * Q6_K ({@link KQuantKernels}), Q5_0 ({@link Q50Kernels}, where linked).
      */
     public static boolean supports(WeightFormat format) {
         return format == WeightFormat.Q8_0 || format == WeightFormat.Q4_0 || KQuantKernels.supports(format)
+                || format == WeightFormat.Q5_0 && Q50Kernels.available()
                 || (format == WeightFormat.F16 || format == WeightFormat.BF16) && NativeFloat16Kernels.available()
                 || format == WeightFormat.F32 && NativeFloat32Kernels.available();
     }
@@ -157,6 +158,9 @@ public final class NativeKernels {
         }
         if (format == WeightFormat.F32) {
             return NativeFloat32Kernels.variantName();
+        }
+        if (format == WeightFormat.Q5_0) {
+            return Q50Kernels.variantName();
         }
         return format.superBlocks() ? KQuantKernels.variantName() : variantName();
     }

@@ -26,6 +26,7 @@ final class NativeSlab {
     static final int BF16 = 2;
     static final int Q8_0 = 3;
     static final int Q4_0 = 4;
+    static final int Q5_0 = 7;
     static final int Q4_K_Q5_K = 5;
     static final int Q6_K = 6;
 
@@ -129,6 +130,7 @@ final class NativeSlab {
             case Q4_0 -> Q4_0;
             case Q4_K, Q5_K -> Q4_K_Q5_K;
             case Q6_K -> Q6_K;
+            case Q5_0 -> Q5_0;
         };
     }
 

@@ -28,6 +28,25 @@ public final class QuantizedInput {
     int block = WeightFormat.BLOCK;
     int columns;
     int cols;
+    /** The inputs of a stacked matrix's other kinds of parts ({@link #slot}); grown as needed. */
+    private QuantizedInput[] others = new QuantizedInput[0];
+
+    /**
+     * Input {@code s} of a {@link WeightMatrix#stacked} matrix whose parts read the activations in different forms:
+     * this one for 0, one kept beside it for each other.
+     */
+    QuantizedInput slot(int s) {
+        if (s == 0) {
+            return this;
+        }
+        if (others.length < s) {
+            others = java.util.Arrays.copyOf(others, s);
+        }
+        if (others[s - 1] == null) {
+            others[s - 1] = new QuantizedInput();
+        }
+        return others[s - 1];
+    }
 
     /** Columns held by the last {@link WeightMatrix#quantize}. */
     public int columns() {

@@ -26,7 +26,7 @@ final class RawRowCheck {
             }
             case F16 -> shorts(b, pos, cols, 0x7C00, row, "weight", 1);
             case BF16 -> shorts(b, pos, cols, 0x7F80, row, "weight", 1);
-            case Q8_0, Q4_0 -> shorts(b, pos, cols / WeightFormat.BLOCK, 0x7C00, row, "the scale of block",
+            case Q8_0, Q4_0, Q5_0 -> shorts(b, pos, cols / WeightFormat.BLOCK, 0x7C00, row, "the scale of block",
                     format.blockBytes() / 2);
             case Q4_K, Q5_K -> {
                 // the half scale d and minimum scale dmin open every block

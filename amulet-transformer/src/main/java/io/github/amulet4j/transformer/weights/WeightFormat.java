@@ -20,6 +20,9 @@ import java.util.Locale;
  *       bytes, {@code block_q5_K} 176, {@code block_q6_K} 210) with 6- or 8-bit sub-block scales under half-precision
  *       block scales. Held exactly as a GGUF file stores them (read with {@link WeightMatrix#fromStoredBytes}); there is no
  *       quantizer for them here ({@link #superBlocks()}).</li>
+ *   <li>{@link #Q5_0}: blocks of 22 bytes, ggml's {@code block_q5_0}: the scale {@code d} as an IEEE half, 32 high bits
+ *       {@code qh}, then 16 bytes of low nibbles as Q4_0's; weight {@code j} is {@code d * (q - 16)} with bit {@code j}
+ *       of {@code qh} as {@code q}'s fifth bit. Held as stored, like the K-quants ({@link #storedOnly()}).</li>
  * </ul>
  *
  * <p>Quantization ({@link BlockQuantizer}) follows ggml's reference rounding; its error bounds are documented there.
@@ -35,6 +38,11 @@ public enum WeightFormat {
     Q8_0(32, 34, 8),
     /** 4-bit blocks of 32 with a half scale (4.5 bits a weight). */
     Q4_0(32, 18, 2),
+    /**
+     * ggml's 5-bit blocks of 32 (5.5 bits a weight): held as a GGUF file stores them, multiplied by the native kernels
+     * only ({@link #storedOnly()}).
+     */
+    Q5_0(32, 22, 6),
     /** ggml's 4-bit K-quant (4.5 bits a weight): 8 sub-blocks of 32 with 6-bit scales and minimums. */
     Q4_K(256, 144, 12),
     /** ggml's 5-bit K-quant (5.5 bits a weight). */
@@ -79,6 +87,14 @@ public enum WeightFormat {
     }
 
     /**
+     * Whether the format is only ever held as a GGUF file stores it (the K-quants and Q5_0): there is no quantizer for
+     * it here, and its rows are kept in the file's blocks as they are (never split into column panels).
+     */
+    public boolean storedOnly() {
+        return superBlocks() || this == Q5_0;
+    }
+
+    /**
      * Whether the format is one of ggml's K-quants (blocks of {@value #SUPER_BLOCK}): held as read from a GGUF file,
      * never converted to from float32.
      */
@@ -119,7 +135,8 @@ public enum WeightFormat {
     }
 
     /**
-     * {@code f32}, {@code bf16}, {@code f16}, {@code q8_0}, {@code q4_0}, {@code q4_k}, {@code q5_k} or {@code q6_k}, in
+     * {@code f32}, {@code bf16}, {@code f16}, {@code q8_0}, {@code q4_0}, {@code q5_0}, {@code q4_k}, {@code q5_k} or
+     * {@code q6_k}, in
      * any case.
      *
      * @throws IllegalArgumentException naming the valid values
@@ -131,7 +148,7 @@ public enum WeightFormat {
                 return f;
             }
         }
-        throw new IllegalArgumentException("unknown weight format '" + name + "'; valid: f32, bf16, f16, q8_0, q4_0, q4_k, "
-                + "q5_k, q6_k");
+        throw new IllegalArgumentException("unknown weight format '" + name + "'; valid: f32, bf16, f16, q8_0, q4_0, "
+                + "q5_0, q4_k, q5_k, q6_k");
     }
 }

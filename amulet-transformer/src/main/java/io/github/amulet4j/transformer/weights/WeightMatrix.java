@@ -7,7 +7,8 @@ import java.util.Objects;
 /**
  * A weight matrix {@code [rows, cols]} in one {@link WeightFormat}, held on the Java heap for the Java kernels or off
  * it for the native ones ({@link Storage}): converted here from float32 ({@link #of}) or copied from raw GGUF rows
- * ({@link #wrap}, {@link #fromStoredBytes}). Matrices of more than {@value #SPLIT_COLS}
+ * ({@link #wrap}, {@link #fromStoredBytes}); or row ranges of such matrices in formats of their own, one above the
+ * other ({@link #stacked}). Matrices of more than {@value #SPLIT_COLS}
  * columns are kept as panels of {@value #PANEL_COLS} columns ({@code [panel][row][column]}), so that a product
  * streams one panel's rows while that panel's slice of the activations stays in the L1 cache (two activation
  * columns of 4,864 floats did not fit beside the weights' stream: two-column products of such rows ran at a third of
@@ -33,6 +34,8 @@ public final class WeightMatrix {
     private final int rowBytes;
     private final WeightPanel[] panels;
     private final boolean offHeap;
+    /** A matrix of row ranges in formats of their own ({@link #stacked}); null for a matrix in one format. */
+    private final StackedRows stack;
 
     /**
      * Where a matrix's bytes live: on the Java heap, where the Java kernels read them (and the native ones too), or off
@@ -85,14 +88,59 @@ public final class WeightMatrix {
         this.cols = cols;
         this.rowBytes = Math.toIntExact(format.rowBytes(cols));
         this.offHeap = slabs != null;
-        // K-quant rows are never split: their native kernels read 8-bit activations, which stay in L1 whole
-        int width = cols > SPLIT_COLS && !format.superBlocks() ? PANEL_COLS : cols;
+        this.stack = null;
+        // K-quant and Q5_0 rows are never split: their native kernels read 8-bit activations, which stay in L1 whole
+        int width = cols > SPLIT_COLS && !format.storedOnly() ? PANEL_COLS : cols;
         int n = (cols + width - 1) / width;
         this.panels = new WeightPanel[n];
         for (int p = 0; p < n; p++) {
             panels[p] = new WeightPanel(format, rows, p * width, Math.min(width, cols - p * width), maxSlabBytes,
                     slabs);
         }
+    }
+
+    /** The matrix of {@code stack}'s parts, one above the other. */
+    private WeightMatrix(StackedRows stack) {
+        this.stack = stack;
+        this.format = stack.part(0).format;
+        this.rows = stack.rows();
+        this.cols = stack.part(0).cols;
+        this.rowBytes = -1;
+        this.offHeap = stack.anyOffHeap();
+        this.panels = new WeightPanel[0];
+    }
+
+    /**
+     * {@code parts} (with the same columns) one above the other as one matrix, each part held and multiplied in its
+     * own format: a fused q/k/v or gate/up whose checkpoint tensors differ in type (a Q4_K_M file's Q4_K q/k and Q6_K
+     * v) kept in their own blocks, none converted. Each output row gets exactly the bits it gets from its part alone
+     * ({@link #multiply}, with either kernels; the native products quantize the activations once for each kind of
+     * input the parts read).
+     *
+     * @throws IllegalArgumentException for fewer than two parts, parts of different widths, or a part that is stacked
+     *                                  or interleaved already
+     */
+    public static WeightMatrix stacked(java.util.List<WeightMatrix> parts) {
+        return new WeightMatrix(new StackedRows(parts));
+    }
+
+    /** Whether this matrix is row ranges in formats of their own ({@link #stacked}). */
+    public boolean isStacked() {
+        return stack != null;
+    }
+
+    /** The parts of a {@link #stacked} matrix, top to bottom; this matrix alone otherwise. */
+    public java.util.List<WeightMatrix> parts() {
+        return stack == null ? java.util.List.of(this) : stack.parts();
+    }
+
+    /** The formats of the rows: {@link #format()}, or every part's for a {@link #stacked} matrix. */
+    public java.util.Set<WeightFormat> formats() {
+        java.util.Set<WeightFormat> all = java.util.EnumSet.noneOf(WeightFormat.class);
+        for (WeightMatrix p : parts()) {
+            all.add(p.format);
+        }
+        return all;
     }
 
     /**
@@ -130,6 +178,11 @@ public final class WeightMatrix {
     /** Writes row {@code r} in the GGUF block layout ({@link #rowBytes()} bytes) to {@code dst[pos...]}. */
     public void copyRow(int r, ByteBuffer dst, int pos) {
         Objects.checkIndex(r, rows);
+        if (stack != null) {
+            int i = stack.partOf(r);
+            stack.part(i).copyRow(r - stack.start(i), dst, pos);
+            return;
+        }
         Objects.checkFromIndexSize(pos, rowBytes, dst.limit());
         gather(r, dst.duplicate().order(ByteOrder.LITTLE_ENDIAN), pos);
     }
@@ -412,7 +465,7 @@ public final class WeightMatrix {
         return rowBytes * rows;
     }
 
-    /** The storage format. */
+    /** The storage format (of the first part of a {@link #stacked} matrix: {@link #formats()} names them all). */
     public WeightFormat format() {
         return format;
     }
@@ -429,6 +482,9 @@ public final class WeightMatrix {
 
     /** Bytes the weights occupy. */
     public long byteSize() {
+        if (stack != null) {
+            return stack.byteSize();
+        }
         return (long) rowBytes * rows;
     }
 
@@ -437,8 +493,15 @@ public final class WeightMatrix {
         return offHeap;
     }
 
-    /** Bytes of one row in the GGUF block layout ({@link #copyRow}). */
+    /**
+     * Bytes of one row in the GGUF block layout ({@link #copyRow}).
+     *
+     * @throws IllegalStateException for a {@link #stacked} matrix, whose rows differ in size ({@link #parts})
+     */
     public int rowBytes() {
+        if (stack != null) {
+            throw new IllegalStateException(this + ": its parts' rows differ in size; ask a part");
+        }
         return rowBytes;
     }
 
@@ -450,6 +513,11 @@ public final class WeightMatrix {
     public void row(int r, float[] dst, int offset) {
         Objects.checkIndex(r, rows);
         Objects.checkFromIndexSize(offset, cols, dst.length);
+        if (stack != null) {
+            int i = stack.partOf(r);
+            stack.part(i).row(r - stack.start(i), dst, offset);
+            return;
+        }
         ByteBuffer raw = ROW.get();
         if (raw.capacity() < rowBytes) {
             raw = ByteBuffer.allocate(rowBytes).order(ByteOrder.LITTLE_ENDIAN);
@@ -484,6 +552,9 @@ public final class WeightMatrix {
      * the benchmarks module); not for production use.
      */
     public void multiplyBaseline(float[] x, int n, float[] y, int from, int to) {
+        if (stack != null) {
+            throw new UnsupportedOperationException(this + ": the baseline kernel takes a matrix in one format");
+        }
         requireRowLayout();
         WeightKernels.multiplyBaseline(this, x, n, y, from, to);
     }
@@ -496,11 +567,17 @@ public final class WeightMatrix {
      * <p>Needs the Vector API ({@code --add-modules jdk.incubator.vector}).
      */
     public void multiply(float[] x, int n, float[] y, int from, int to) {
-        requireRowLayout();
+        if (stack == null) {
+            requireRowLayout();
+        }
         Objects.checkFromToIndex(from, to, rows);
         if ((long) n * cols > x.length || (long) n * rows > y.length) {
             throw new IllegalArgumentException("x holds " + x.length + " values and y " + y.length + ", " + n
                     + " columns need " + (long) n * cols + " and " + (long) n * rows);
+        }
+        if (stack != null) {
+            stack.multiply(x, n, y, from, to);
+            return;
         }
         WeightKernels.multiply(this, x, n, y, from, to);
     }
@@ -516,6 +593,13 @@ public final class WeightMatrix {
      * @return whether it was repacked: false for another format, or without the native library
      */
     public boolean interleaveForNativeKernels() {
+        if (stack != null) {
+            boolean any = false;
+            for (WeightMatrix p : stack.parts()) {
+                any |= p.interleaveForNativeKernels();
+            }
+            return any;
+        }
         if (format != WeightFormat.Q4_0 || !NativeKernels.available() || interleaved()) {
             return false;
         }
@@ -527,10 +611,17 @@ public final class WeightMatrix {
 
     /** Whether the rows are in the native kernels' interleaved Q4_0 layout ({@link #interleaveForNativeKernels}). */
     public boolean interleaved() {
+        if (stack != null) {
+            return stack.parts().stream().anyMatch(WeightMatrix::interleaved);
+        }
         return panels[0].interleaved();
     }
 
     private void requireRowLayout() {
+        if (format == WeightFormat.Q5_0) {
+            throw new IllegalStateException(this + ": only the native kernels multiply Q5_0 (the Java kernels take it "
+                    + "converted to Q8_0)");
+        }
         if (offHeap) {
             throw new IllegalStateException(this + " lives off the Java heap for the native kernels: the Java kernels "
                     + "read heap arrays (multiply it with multiply(QuantizedInput, ...))");
@@ -543,12 +634,16 @@ public final class WeightMatrix {
 
     /**
      * Whether {@link #multiply(QuantizedInput, float[], int, int)} can multiply {@code n} columns with the native
-     * kernels: the library is loaded, the format is one they take ({@link NativeKernels#supports}: Q8_0, Q4_0, F32,
-     * F16, BF16, Q4_K, Q5_K, Q6_K) and {@code n} is at least 1. Any number of columns: the kernels tile them (pairs of
-     * columns over blocks of rows, or from 16 columns tiles of rows x columns with AVX-512), and every column's result is bit for bit
-     * the one it gets alone, whatever the columns beside it and whatever the row range.
+     * kernels: the library is loaded, the format is one they take ({@link NativeKernels#supports}: Q8_0, Q4_0, Q5_0,
+     * F32, F16, BF16, Q4_K, Q5_K, Q6_K; every part's, for a {@link #stacked} matrix) and {@code n} is at least 1.
+     * Any number of columns: the kernels tile them (pairs of columns over blocks of rows, or from 16 columns tiles of
+     * rows x columns with AVX-512), and every column's result is bit for bit the one it gets alone,
+     * whatever the columns beside it and whatever the row range.
      */
     public boolean nativeProduct(int n) {
+        if (stack != null) {
+            return stack.parts().stream().allMatch(p -> p.nativeProduct(n));
+        }
         return n >= 1 && NativeKernels.supports(format) && NativeKernels.available();
     }
 
@@ -569,6 +664,10 @@ public final class WeightMatrix {
         if ((long) n * cols > x.length) {
             throw new IllegalArgumentException("x holds " + x.length + " values, " + n + " columns need "
                     + (long) n * cols);
+        }
+        if (stack != null) {
+            stack.quantize(x, n, into);
+            return;
         }
         if (format == WeightFormat.F32) {
             // F32: the activations stay float32 (copied)
@@ -603,16 +702,40 @@ public final class WeightMatrix {
      * @throws IllegalArgumentException if {@code q} was quantized for another width or {@code y} is too short
      */
     public void multiply(QuantizedInput q, float[] y, int from, int to) {
+        if (stack != null) {
+            requireNative(q.columns);
+            Objects.checkFromToIndex(from, to, rows);
+            if ((long) q.columns * rows > y.length) {
+                throw new IllegalArgumentException("y holds " + y.length + " values, " + q.columns + " columns need "
+                        + (long) q.columns * rows);
+            }
+            stack.multiply(q, y, from, to);
+            return;
+        }
+        multiplyRows(q, y, from, to, 0, rows);
+    }
+
+    /**
+     * {@link #multiply(QuantizedInput, float[], int, int)} with row {@code r} of column {@code c} at
+     * {@code y[c * yRows + yBase + r]}: this matrix as rows {@code [yBase, yBase + rows)} of a taller product
+     * ({@link #stacked}).
+     */
+    void multiplyRows(QuantizedInput q, float[] y, int from, int to, int yBase, int yRows) {
         int n = q.columns;
         requireNative(n);
         Objects.checkFromToIndex(from, to, rows);
-        if (q.cols != cols || (long) n * rows > y.length || q.block != format.blockWeights()) {
+        if (q.cols != cols || (long) (n - 1) * yRows + yBase + rows > y.length
+                || q.block != format.blockWeights()) {
             throw new IllegalArgumentException("input prepared for " + q.cols + " columns in blocks of " + q.block
                     + " (matrix: " + cols + ", " + format + ": quantize it for this matrix), y holds " + y.length + " values, " + n
                     + " columns need " + (long) n * rows);
         }
         if (format.superBlocks()) {
-            multiplySuperBlocks(q, y, from, to);
+            multiplySuperBlocks(q, y, from, to, yBase, yRows);
+            return;
+        }
+        if (format == WeightFormat.Q5_0) {
+            multiplyQ50(q, y, from, to, yBase, yRows);
             return;
         }
         for (int j = 0; j < panels.length; j++) {
@@ -620,7 +743,7 @@ public final class WeightMatrix {
             for (int r = from; r < to; ) {
                 // a run of rows within one slab; the library tiles the columns
                 int end = Math.min(to, (r / p.rowsPerSlab + 1) * p.rowsPerSlab);
-                nativeRun(p, j > 0, q, n, y, r, end);
+                nativeRun(p, j > 0, q, n, y, r, end, yBase, yRows);
                 r = end;
             }
         }
@@ -629,51 +752,54 @@ public final class WeightMatrix {
     }
 
     /** Rows {@code [r, end)} of panel {@code p} (in one slab) times the {@code n} columns of {@code q}. */
-    private void nativeRun(WeightPanel p, boolean add, QuantizedInput q, int n, float[] y, int r, int end) {
+    private void nativeRun(WeightPanel p, boolean add, QuantizedInput q, int n, float[] y, int r, int end, int yBase,
+                           int yRows) {
         if (offHeap) {
-            nativeRunOffHeap(p, add, q, n, y, r, end);
+            nativeRunOffHeap(p, add, q, n, y, r, end, yBase, yRows);
         } else if (format == WeightFormat.F32) {
-            NativeFloat32Kernels.product(p.data(r), p.offset(r), end - r, p.cols, q.floats, p.first, cols, n, y, r,
-                    rows, add);
+            NativeFloat32Kernels.product(p.data(r), p.offset(r), end - r, p.cols, q.floats, p.first, cols, n, y,
+                    yBase + r, yRows, add);
         } else if (float16()) {
             boolean bf = format == WeightFormat.BF16;
             NativeFloat16Kernels.product(bf, p.data(r), p.offset(r), end - r, p.cols, q.floats,
-                    bf && q.rounded ? q.bf16 : null, p.first, cols, n, y, r, rows, add);
+                    bf && q.rounded ? q.bf16 : null, p.first, cols, n, y, yBase + r, yRows, add);
         } else if (p.interleaved()) {
             int slab = r / p.rowsPerSlab * p.rowsPerSlab;
             NativeKernels.productInterleaved(p.data(r), p.scales(r), p.slabRows(r), r - slab, end - r, p.blocks,
-                    q.quants, q.scales, q.sums, p.first / WeightFormat.BLOCK, cols / WeightFormat.BLOCK, n, y, r, rows,
-                    add);
+                    q.quants, q.scales, q.sums, p.first / WeightFormat.BLOCK, cols / WeightFormat.BLOCK, n, y,
+                    yBase + r, yRows, add);
         } else {
             int colBlocks = cols / WeightFormat.BLOCK;
             NativeKernels.product(format == WeightFormat.Q4_0, p.data(r), p.offset(r), p.scales(r), p.scaleOffset(r),
-                    end - r, p.blocks, q.quants, q.scales, q.sums, p.first / WeightFormat.BLOCK, colBlocks, n, y, r,
-                    rows, add);
+                    end - r, p.blocks, q.quants, q.scales, q.sums, p.first / WeightFormat.BLOCK, colBlocks, n, y,
+                    yBase + r, yRows, add);
         }
     }
 
     /** {@link #nativeRun} on slabs off the heap, at their addresses. */
-    private void nativeRunOffHeap(WeightPanel p, boolean add, QuantizedInput q, int n, float[] y, int r, int end) {
+    private void nativeRunOffHeap(WeightPanel p, boolean add, QuantizedInput q, int n, float[] y, int r, int end,
+                                  int yBase, int yRows) {
         if (format == WeightFormat.F32) {
-            NativeFloat32Kernels.productAt(p.address(r), end - r, p.cols, q.floats, p.first, cols, n, y, r, rows, add);
+            NativeFloat32Kernels.productAt(p.address(r), end - r, p.cols, q.floats, p.first, cols, n, y, yBase + r,
+                    yRows, add);
         } else if (float16()) {
             boolean bf = format == WeightFormat.BF16;
             NativeFloat16Kernels.productAt(bf, p.address(r), end - r, p.cols, q.floats,
-                    bf && q.rounded ? q.bf16 : null, p.first, cols, n, y, r, rows, add);
+                    bf && q.rounded ? q.bf16 : null, p.first, cols, n, y, yBase + r, yRows, add);
         } else if (p.interleaved()) {
             int slab = r / p.rowsPerSlab * p.rowsPerSlab;
             NativeKernels.productInterleavedAt(p.slabAddress(r), p.scaleSlabAddress(r), p.slabRows(r), r - slab,
                     end - r, p.blocks, q.quants, q.scales, q.sums, p.first / WeightFormat.BLOCK,
-                    cols / WeightFormat.BLOCK, n, y, r, rows, add);
+                    cols / WeightFormat.BLOCK, n, y, yBase + r, yRows, add);
         } else {
             NativeKernels.productAt(format == WeightFormat.Q4_0, p.address(r), p.scaleAddress(r), end - r, p.blocks,
-                    q.quants, q.scales, q.sums, p.first / WeightFormat.BLOCK, cols / WeightFormat.BLOCK, n, y, r, rows,
-                    add);
+                    q.quants, q.scales, q.sums, p.first / WeightFormat.BLOCK, cols / WeightFormat.BLOCK, n, y,
+                    yBase + r, yRows, add);
         }
     }
 
     /** The K-quant product: one panel (never split), slab by slab. */
-    private void multiplySuperBlocks(QuantizedInput q, float[] y, int from, int to) {
+    private void multiplySuperBlocks(QuantizedInput q, float[] y, int from, int to, int yBase, int yRows) {
         WeightPanel p = panels[0];
         int code = KQuantKernels.code(format);
         int colBlocks = cols / WeightFormat.SUPER_BLOCK;
@@ -681,10 +807,28 @@ public final class WeightMatrix {
             int end = Math.min(to, (r / p.rowsPerSlab + 1) * p.rowsPerSlab);
             if (offHeap) {
                 KQuantKernels.productAt(code, p.address(r), end - r, p.blocks, q.quants, q.scales, q.partSums,
-                        colBlocks, q.columns, y, r, rows, false);
+                        colBlocks, q.columns, y, yBase + r, yRows, false);
             } else {
                 KQuantKernels.product(code, p.data(r), p.offset(r), end - r, p.blocks, q.quants, q.scales, q.partSums,
-                        colBlocks, q.columns, y, r, rows, false);
+                        colBlocks, q.columns, y, yBase + r, yRows, false);
+            }
+            r = end;
+        }
+        java.lang.ref.Reference.reachabilityFence(this);
+    }
+
+    /** The Q5_0 product: one panel (never split), slab by slab. */
+    private void multiplyQ50(QuantizedInput q, float[] y, int from, int to, int yBase, int yRows) {
+        WeightPanel p = panels[0];
+        int colBlocks = cols / WeightFormat.BLOCK;
+        for (int r = from; r < to; ) {
+            int end = Math.min(to, (r / p.rowsPerSlab + 1) * p.rowsPerSlab);
+            if (offHeap) {
+                Q50Kernels.productAt(p.address(r), end - r, p.blocks, q.quants, q.scales, colBlocks, q.columns, y,
+                        yBase + r, yRows, false);
+            } else {
+                Q50Kernels.product(p.data(r), p.offset(r), end - r, p.blocks, q.quants, q.scales, colBlocks,
+                        q.columns, y, yBase + r, yRows, false);
             }
             r = end;
         }
@@ -694,7 +838,8 @@ public final class WeightMatrix {
     private void requireNative(int n) {
         if (!nativeProduct(n)) {
             throw new IllegalStateException("the native kernels cannot multiply " + n + " column(s) of " + format
-                    + (NativeKernels.available() ? " (Q8_0, Q4_0, F32, F16, BF16 and the K-quants, 1 column or more)"
+                    + (NativeKernels.available()
+                    ? " (Q8_0, Q4_0, Q5_0, F32, F16, BF16 and the K-quants, 1 column or more)"
                     : ": " + NativeKernels.unavailableReason()));
         }
     }
@@ -706,6 +851,9 @@ public final class WeightMatrix {
 
     @Override
     public String toString() {
+        if (stack != null) {
+            return "WeightMatrix[stacked " + stack + ", " + rows + " x " + cols + ", " + byteSize() + " bytes]";
+        }
         return "WeightMatrix[" + format + ", " + rows + " x " + cols + ", " + byteSize() + " bytes]";
     }
 }

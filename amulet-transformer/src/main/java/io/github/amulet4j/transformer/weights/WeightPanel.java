@@ -61,7 +61,7 @@ final class WeightPanel {
             case Q8_0 -> cols;
             case Q4_0 -> cols / 2;
             // K-quants: ggml's blocks as they are, scales inside
-            case Q4_K, Q5_K, Q6_K -> Math.toIntExact(format.rowBytes(cols));
+            case Q4_K, Q5_K, Q6_K, Q5_0 -> Math.toIntExact(format.rowBytes(cols));
         };
         // slabs sized by the row's bytes in the GGUF layout (scales included)
         this.rowsPerSlab = (int) Math.max(1, Math.min(rows, maxSlabBytes / format.rowBytes(cols)));
@@ -207,7 +207,7 @@ final class WeightPanel {
         ByteBuffer d = bytes(r);
         int o = offset(r);
         switch (format) {
-            case F32, BF16, F16, Q4_K, Q5_K, Q6_K -> d.put(o, src, pos, rowBytes);
+            case F32, BF16, F16, Q4_K, Q5_K, Q6_K, Q5_0 -> d.put(o, src, pos, rowBytes);
             case Q8_0, Q4_0 -> {
                 ShortBuffer s = scaleShorts(r);
                 int so = scaleOffset(r);
@@ -248,7 +248,7 @@ final class WeightPanel {
         ByteBuffer d = bytes(r);
         int o = offset(r);
         switch (format) {
-            case F32, BF16, F16, Q4_K, Q5_K, Q6_K -> dst.put(pos, d, o, rowBytes);
+            case F32, BF16, F16, Q4_K, Q5_K, Q6_K, Q5_0 -> dst.put(pos, d, o, rowBytes);
             case Q8_0, Q4_0 -> {
                 ShortBuffer s = scaleShorts(r);
                 int so = scaleOffset(r);

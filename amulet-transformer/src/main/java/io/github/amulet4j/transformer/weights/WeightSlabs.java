@@ -43,8 +43,11 @@ public abstract class WeightSlabs {
 
     private static final Logger LOG = LoggerFactory.getLogger(WeightSlabs.class);
 
-    /** The layout version: bump when WeightPanel's layout or the file format changes. */
-    static final int LAYOUT_VERSION = 1;
+    /**
+     * The layout version: bump when WeightPanel's layout, the file format or what is held how changes (2: fused
+     * matrices of mixed types held as their parts).
+     */
+    static final int LAYOUT_VERSION = 2;
     private static final byte[] MAGIC = "AMULETW1".getBytes(StandardCharsets.US_ASCII);
     /** Slabs start at multiples of this (a page). */
     private static final int ALIGN = 4096;

@@ -35,9 +35,11 @@ class ColumnIndependenceTest {
         int half = NativeFloat16Kernels.variant();
         int kq = KQuantKernels.variant();
         int f32 = NativeFloat32Kernels.variant();
+        int q50 = Q50Kernels.variant();
         try {
             for (WeightFormat f : nativeFormats()) {
                 NativeVariants.Family family = f.superBlocks() ? NativeVariants.K_QUANTS
+                        : f == WeightFormat.Q5_0 ? NativeVariants.Q5_0
                         : f == WeightFormat.F16 || f == WeightFormat.BF16 ? NativeVariants.FLOAT16
                         : f == WeightFormat.F32 ? NativeVariants.FLOAT32
                         : NativeVariants.Q8_Q4;
@@ -64,6 +66,7 @@ class ColumnIndependenceTest {
             NativeFloat16Kernels.selectVariant(half);
             KQuantKernels.selectVariant(kq);
             NativeFloat32Kernels.selectVariant(f32);
+            Q50Kernels.selectVariant(q50);
         }
     }
 
@@ -79,6 +82,10 @@ class ColumnIndependenceTest {
     }
 
     private static WeightMatrix matrix(WeightFormat f, int rows, int cols, Random random) {
+        if (f == WeightFormat.Q5_0) {
+            return Q50KernelsTest.matrix(Q50KernelsTest.randomBlocks(rows, cols, random), rows, cols,
+                    WeightMatrix.MAX_SLAB_BYTES, WeightMatrix.Storage.HEAP);
+        }
         if (f.superBlocks()) {
             return KQuantKernelsTest.matrix(f, KQuantKernelsTest.randomBlocks(f, rows, cols, random), rows, cols,
                     WeightMatrix.MAX_SLAB_BYTES);

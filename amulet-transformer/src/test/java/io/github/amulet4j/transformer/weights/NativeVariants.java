@@ -26,6 +26,8 @@ final class NativeVariants {
             NativeFloat32Kernels::selectVariant, NativeFloat32Kernels::variantName);
     static final Family K_QUANTS = new Family(NativeKernels.VARIANTS, KQuantKernels::supportedVariants,
             KQuantKernels::selectVariant, KQuantKernels::variantName);
+    static final Family Q5_0 = new Family(NativeKernels.VARIANTS, Q50Kernels::supportedVariants,
+            Q50Kernels::selectVariant, Q50Kernels::variantName);
 
     /** The product on the selected variant (by name), which fills each output's sum of term magnitudes. */
     @FunctionalInterface

@@ -13,9 +13,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** Every format's kernels against a naive double-precision loop over the dequantized weights. */
 class WeightKernelsTest {
 
-    /** The formats that can be converted to from float32 (every one but the K-quants, held only as read). */
+    /** The formats that can be converted to from float32 (every one but the K-quants and Q5_0, held only as read). */
     static WeightFormat[] convertible() {
-        return java.util.Arrays.stream(WeightFormat.values()).filter(f -> !f.superBlocks()).toArray(WeightFormat[]::new);
+        return java.util.Arrays.stream(WeightFormat.values()).filter(f -> !f.storedOnly()).toArray(WeightFormat[]::new);
     }
 
 

@@ -1,0 +1,408 @@
+/*
+ * Amulet's native Q5_0 kernels (issue 26): weights held in ggml's block_q5_0 as a GGUF file stores them (22 bytes a
+ * block of 32: the half scale d, 32 high bits qh, 16 bytes of low nibbles; weight j is d * (q_j - 16) with q_j the
+ * nibble and bit j of qh as its fifth bit) times activations quantized per block of 32 to 8 bits, as for Q8_0/Q4_0
+ * (amulet_kernels.c's quantize: float32 scales xd). llama-quantize writes Q5_0 in Q4_K_M files where a row is not whole
+ * 256-weight blocks (every 896-wide row of the Qwen2.5-0.5B shape). Compiled into libamulet_kernels.so; bound to
+ * io.github.amulet4j.transformer.weights.Q50Kernels.
+ *
+ * C and intrinsics only; each variant has its own target attribute and is chosen at run time with
+ * __builtin_cpu_supports (never -march=native). Variants, numbered as amulet_kernels.c numbers them: 0 scalar C,
+ * 1 AVX2 (vpmaddubsw + vpmaddwd), 2 AVX-VNNI and 3 AVX-512 VNNI (256-bit vpdpbusd).
+ *
+ * Arithmetic, the same bits in every variant and for every column count: per block k, the 8 exact int32 sums of
+ * four consecutive products (elements 4i..4i+3, i = 0..7) of the signed weight quants (q - 16) with the activation
+ * quants, each converted to float32 and fused-multiply-added with (d_k * xd_k) (a float32 product) into accumulator
+ * i of the block's parity (16 accumulators: even blocks, odd blocks); at the end b_i = even_i + odd_i, summed as
+ * ((b0 + b4) + (b2 + b6)) + ((b1 + b5) + (b3 + b7)). The 256-bit variants hold the accumulators in two registers
+ * (vpmaddubsw + vpmaddwd, or vpdpbusd, give exactly those sums of four), AVX-512 VNNI in one 512-bit register that
+ * takes two blocks an instruction; the scalar one runs the same operations with fmaf.
+ */
+#include <jni.h>
+#include <stdint.h>
+#include <string.h>
+#include <math.h>
+
+#include "amulet_q8q4.h"
+
+#define Q5_QK 32
+#define Q5_BYTES 22
+/* Rows a block of columns passes over before the next rows (their weights stay in L1), and columns a tile. */
+#define Q5_ROW_BLOCK 32
+#define Q5_TILE 2
+/* Rows ahead that the SIMD kernels ask the cache for (as amulet_kernels.c's: the prefetchers stop at every page). */
+#define Q5_PREFETCH_ROWS 8
+
+enum { Q5V_SCALAR = 0, Q5V_AVX2 = 1, Q5V_AVXVNNI = 2, Q5V_AVX512VNNI = 3, Q5V_COUNT = 4 };
+static const char *const Q5V_NAMES[Q5V_COUNT] = {"scalar", "avx2", "avx-vnni", "avx512-vnni"};
+
+/* Rows [0, rows) times columns [0, n) (n at most Q5_TILE): see q50_product below for the arguments. */
+typedef void (*q50_fn)(const uint8_t *w, int rows, int blocks, const int8_t *xq, const float *xd, int colBlocks,
+                       int n, float *y, int yStride, int add);
+
+static inline void q50_store(float *y, int yStride, int r, int c, float s, int add) {
+    float *p = y + (size_t) c * yStride + r;
+    *p = add ? *p + s : s;
+}
+
+/* The 8 accumulators summed in the order every variant uses (that of an AVX horizontal sum). */
+static inline float q50_sum8(const float a[8]) {
+    return ((a[0] + a[4]) + (a[2] + a[6])) + ((a[1] + a[5]) + (a[3] + a[7]));
+}
+
+/* ---------------------------------------------------------------- scalar (any CPU) */
+
+static void q50_scalar(const uint8_t *w, int rows, int blocks, const int8_t *xq, const float *xd, int colBlocks,
+                       int n, float *y, int yStride, int add) {
+    for (int r = 0; r < rows; r++) {
+        const uint8_t *wr = w + (size_t) r * blocks * Q5_BYTES;
+        for (int c = 0; c < n; c++) {
+            const int8_t *x = xq + (size_t) c * colBlocks * Q5_QK;
+            const float *d = xd + (size_t) c * colBlocks;
+            float acc[16] = {0};
+            for (int k = 0; k < blocks; k++) {
+                float *a = acc + (k & 1) * 8;
+                const uint8_t *b = wr + (size_t) k * Q5_BYTES;
+                uint16_t h;
+                uint32_t qh;
+                memcpy(&h, b, 2);
+                memcpy(&qh, b + 2, 4);
+                const int8_t *xk = x + (size_t) k * Q5_QK;
+                float scale = half_to_float(h) * d[k];
+                for (int i = 0; i < 8; i++) {
+                    int32_t dot = 0;
+                    for (int j = 4 * i; j < 4 * i + 4; j++) {
+                        int nib = j < 16 ? b[6 + j] & 0x0F : b[6 + j - 16] >> 4;
+                        int q = nib | (int) (((qh >> j) & 1u) << 4);
+                        dot += (q - 16) * xk[j];
+                    }
+                    a[i] = fmaf((float) dot, scale, a[i]);
+                }
+            }
+            float b8[8];
+            for (int i = 0; i < 8; i++) {
+                b8[i] = acc[i] + acc[8 + i];
+            }
+            q50_store(y, yStride, r, c, q50_sum8(b8), add);
+        }
+    }
+}
+
+#ifdef AMULET_X86
+/* ---------------------------------------------------------------- AVX2 and the VNNI variants (256-bit) */
+
+/* The signed quants q - 16 of a block, 32 bytes in element order. */
+static inline __attribute__((always_inline)) T_AVX2 __m256i q50_quants(const uint8_t *b) {
+    uint32_t qh;
+    memcpy(&qh, b + 2, 4);
+    __m128i lo = _mm_loadu_si128((const __m128i *) (b + 6));
+    __m256i nib = _mm256_and_si256(_mm256_insertf128_si256(_mm256_castsi128_si256(lo), _mm_srli_epi16(lo, 4), 1),
+                                   _mm256_set1_epi8(0x0F));
+    /* byte i: byte i / 8 of qh, all bits but bit i % 8 set: all ones exactly where bit i of qh is set */
+    __m256i h = _mm256_shuffle_epi8(_mm256_set1_epi32((int) qh),
+                                    _mm256_set_epi64x(0x0303030303030303LL, 0x0202020202020202LL,
+                                                      0x0101010101010101LL, 0));
+    h = _mm256_or_si256(h, _mm256_set1_epi64x(0x7FBFDFEFF7FBFDFELL));
+    __m256i set = _mm256_cmpeq_epi8(h, _mm256_set1_epi64x(-1));
+    /* fifth bit clear: the nibble - 16 (0xF0 | nibble as a signed byte); set: the nibble */
+    return _mm256_or_si256(nib, _mm256_andnot_si256(set, _mm256_set1_epi8((char) 0xF0)));
+}
+
+/* q50_quants with AVX-512 BW/VL: the fifth bits as a mask register, the nibbles less 16 where a bit is clear. */
+static inline __attribute__((always_inline)) T_AVX512 __m256i q50_quants_avx512(const uint8_t *b) {
+    uint32_t qh;
+    memcpy(&qh, b + 2, 4);
+    __m128i lo = _mm_loadu_si128((const __m128i *) (b + 6));
+    __m256i nib = _mm256_and_si256(_mm256_insertf128_si256(_mm256_castsi128_si256(lo), _mm_srli_epi16(lo, 4), 1),
+                                   _mm256_set1_epi8(0x0F));
+    return _mm256_mask_sub_epi8(nib, (__mmask32) ~qh, nib, _mm256_set1_epi8(16));
+}
+
+static inline T_AVX2 float q50_hsum(__m256 v) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
+static inline __attribute__((always_inline)) T_AVX2 __m256i q50_dot_avx2(__m256i u, __m256i s) {
+    return _mm256_madd_epi16(_mm256_maddubs_epi16(u, s), _mm256_set1_epi16(1));
+}
+
+#ifdef AMULET_AVXVNNI
+static inline __attribute__((always_inline)) T_AVXVNNI __m256i q50_dot_avxvnni(__m256i u, __m256i s) {
+    return _mm256_dpbusd_avx_epi32(_mm256_setzero_si256(), u, s);
+}
+#endif
+
+static inline __attribute__((always_inline)) T_AVX512 __m256i q50_dot_avx512(__m256i u, __m256i s) {
+    return _mm256_dpbusd_epi32(_mm256_setzero_si256(), u, s);
+}
+
+/*
+ * One body per variant: DOT is the unsigned x signed byte dot product into 8 int32 lanes, QUANTS the unpacking of a
+ * block's signed quants, T the target attribute. Each block's weights unpacked once for the tile's columns, the
+ * signed product taken as |w| times x with w's sign.
+ */
+#define Q50_256(NAME, T, DOT, QUANTS)                                                                                 \
+    static inline __attribute__((always_inline)) T void NAME##_block(const uint8_t *b, const int8_t *x0,              \
+                                                                     const int8_t *x1, float d0, float d1, int n,     \
+                                                                     __m256 *a0, __m256 *a1) {                        \
+        __m256i v = QUANTS(b);                                                                                        \
+        __m256i av = _mm256_sign_epi8(v, v);                                                                          \
+        float dw = _cvtsh_ss((unsigned short) (b[0] | b[1] << 8));                                                    \
+        __m256i s0 = _mm256_sign_epi8(_mm256_loadu_si256((const __m256i *) x0), v);                                   \
+        *a0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(DOT(av, s0)), _mm256_set1_ps(dw * d0), *a0);                         \
+        if (n == 2) {                                                                                                 \
+            __m256i s1 = _mm256_sign_epi8(_mm256_loadu_si256((const __m256i *) x1), v);                               \
+            *a1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(DOT(av, s1)), _mm256_set1_ps(dw * d1), *a1);                     \
+        }                                                                                                             \
+    }                                                                                                                 \
+    static T void NAME(const uint8_t *w, int rows, int blocks, const int8_t *xq, const float *xd, int colBlocks,      \
+                       int n, float *y, int yStride, int add) {                                                       \
+        const int8_t *x1 = xq + (size_t) colBlocks * Q5_QK;                                                           \
+        const float *d1 = xd + colBlocks;                                                                             \
+        const size_t rowBytes = (size_t) blocks * Q5_BYTES;                                                           \
+        for (int r = 0; r < rows; r++) {                                                                              \
+            const uint8_t *wr = w + (size_t) r * rowBytes;                                                            \
+            for (size_t o = 0; o < rowBytes; o += 64) {                                                               \
+                _mm_prefetch((const char *) wr + Q5_PREFETCH_ROWS * rowBytes + o, _MM_HINT_T0);                       \
+            }                                                                                                         \
+            /* even blocks into e0/e1 (columns 0 and 1), odd blocks into o0/o1 */                                     \
+            __m256 e0 = _mm256_setzero_ps(), e1 = _mm256_setzero_ps();                                                \
+            __m256 o0 = _mm256_setzero_ps(), o1 = _mm256_setzero_ps();                                                \
+            int k = 0;                                                                                                \
+            for (; k + 1 < blocks; k += 2) {                                                                          \
+                const uint8_t *b = wr + (size_t) k * Q5_BYTES;                                                        \
+                NAME##_block(b, xq + k * Q5_QK, x1 + k * Q5_QK, xd[k], d1[k], n, &e0, &e1);                           \
+                NAME##_block(b + Q5_BYTES, xq + (k + 1) * Q5_QK, x1 + (k + 1) * Q5_QK, xd[k + 1], d1[k + 1], n, &o0,  \
+                             &o1);                                                                                    \
+            }                                                                                                         \
+            if (k < blocks) {                                                                                         \
+                NAME##_block(wr + (size_t) k * Q5_BYTES, xq + k * Q5_QK, x1 + k * Q5_QK, xd[k], d1[k], n, &e0, &e1);  \
+            }                                                                                                         \
+            q50_store(y, yStride, r, 0, q50_hsum(_mm256_add_ps(e0, o0)), add);                                        \
+            if (n == 2) {                                                                                             \
+                q50_store(y, yStride, r, 1, q50_hsum(_mm256_add_ps(e1, o1)), add);                                    \
+            }                                                                                                         \
+        }                                                                                                             \
+    }
+
+Q50_256(q50_avx2, T_AVX2, q50_dot_avx2, q50_quants)
+#ifdef AMULET_AVXVNNI
+Q50_256(q50_avxvnni, T_AVXVNNI, q50_dot_avxvnni, q50_quants)
+#endif
+
+/* Blocks b and b + 1 (at b + Q5_BYTES) as 64 signed quants: block b's 32 in element order, then block b + 1's. */
+static inline __attribute__((always_inline)) T_AVX512 __m512i q50_pair_quants(const uint8_t *b) {
+    uint32_t h0, h1;
+    memcpy(&h0, b + 2, 4);
+    memcpy(&h1, b + Q5_BYTES + 2, 4);
+    __m256i raw = _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_loadu_si128((const __m128i *) (b + 6))),
+                                          _mm_loadu_si128((const __m128i *) (b + Q5_BYTES + 6)), 1);
+    __m512i t = _mm512_inserti64x4(_mm512_castsi256_si512(raw), _mm256_srli_epi16(raw, 4), 1);
+    /* 128-bit lanes 0, 2, 1, 3: block b's low nibbles, its high ones, then block b + 1's */
+    t = _mm512_shuffle_i64x2(t, t, 0xD8);
+    __m512i nib = _mm512_and_si512(t, _mm512_set1_epi8(0x0F));
+    __mmask64 clear = (__mmask64) ~((uint64_t) h0 | (uint64_t) h1 << 32);
+    return _mm512_mask_sub_epi8(nib, clear, nib, _mm512_set1_epi8(16));
+}
+
+/* One column's share of a pair of blocks: |w| times x with w's sign, the 16 lane sums times the two blocks' scales. */
+static inline __attribute__((always_inline)) T_AVX512 __m512 q50_pair_step(__m512i av, __mmask64 neg,
+                                                                            const int8_t *x, float s0, float s1,
+                                                                            __m512 acc) {
+    __m512i xv = _mm512_loadu_si512((const void *) x);
+    __m512i sx = _mm512_mask_sub_epi8(xv, neg, _mm512_setzero_si512(), xv);
+    __m512i p = _mm512_dpbusd_epi32(_mm512_setzero_si512(), av, sx);
+    __m512 sc = _mm512_mask_blend_ps((__mmask16) 0xFF00, _mm512_set1_ps(s0), _mm512_set1_ps(s1));
+    return _mm512_fmadd_ps(_mm512_cvtepi32_ps(p), sc, acc);
+}
+
+/* The accumulators' even half (lanes 0-7) with a last even block's step added, plus the odd half, summed. */
+static inline __attribute__((always_inline)) T_AVX512 float q50_finish512(__m512 acc, const uint8_t *tail,
+                                                                           const int8_t *x, float s) {
+    __m256 even = _mm512_castps512_ps256(acc);
+    __m256 odd = _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(acc), 1));
+    if (tail) {
+        __m256i v = q50_quants_avx512(tail);
+        __m256i sx = _mm256_sign_epi8(_mm256_loadu_si256((const __m256i *) x), v);
+        even = _mm256_fmadd_ps(_mm256_cvtepi32_ps(q50_dot_avx512(_mm256_sign_epi8(v, v), sx)), _mm256_set1_ps(s),
+                               even);
+    }
+    return q50_hsum(_mm256_add_ps(even, odd));
+}
+
+/* AVX-512 VNNI: two blocks a 512-bit register, even blocks in the low 8 lanes and odd ones in the high 8. */
+static T_AVX512 void q50_avx512vnni(const uint8_t *w, int rows, int blocks, const int8_t *xq, const float *xd,
+                                    int colBlocks, int n, float *y, int yStride, int add) {
+    const int8_t *x1 = xq + (size_t) colBlocks * Q5_QK;
+    const float *d1 = xd + colBlocks;
+    const size_t rowBytes = (size_t) blocks * Q5_BYTES;
+    const int pairs = blocks & ~1;
+    for (int r = 0; r < rows; r++) {
+        const uint8_t *wr = w + (size_t) r * rowBytes;
+        for (size_t o = 0; o < rowBytes; o += 64) {
+            _mm_prefetch((const char *) wr + Q5_PREFETCH_ROWS * rowBytes + o, _MM_HINT_T0);
+        }
+        __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps();
+        for (int k = 0; k < pairs; k += 2) {
+            const uint8_t *b = wr + (size_t) k * Q5_BYTES;
+            __m512i v = q50_pair_quants(b);
+            __m512i av = _mm512_abs_epi8(v);
+            __mmask64 neg = _mm512_movepi8_mask(v);
+            float dw0 = _cvtsh_ss((unsigned short) (b[0] | b[1] << 8));
+            float dw1 = _cvtsh_ss((unsigned short) (b[Q5_BYTES] | b[Q5_BYTES + 1] << 8));
+            a0 = q50_pair_step(av, neg, xq + k * Q5_QK, dw0 * xd[k], dw1 * xd[k + 1], a0);
+            if (n == 2) {
+                a1 = q50_pair_step(av, neg, x1 + k * Q5_QK, dw0 * d1[k], dw1 * d1[k + 1], a1);
+            }
+        }
+        const uint8_t *tail = pairs < blocks ? wr + (size_t) pairs * Q5_BYTES : NULL;
+        float dt = tail ? _cvtsh_ss((unsigned short) (tail[0] | tail[1] << 8)) : 0.0f;
+        q50_store(y, yStride, r, 0,
+                  q50_finish512(a0, tail, xq + pairs * Q5_QK, tail ? dt * xd[pairs] : 0.0f), add);
+        if (n == 2) {
+            q50_store(y, yStride, r, 1,
+                      q50_finish512(a1, tail, x1 + pairs * Q5_QK, tail ? dt * d1[pairs] : 0.0f), add);
+        }
+    }
+}
+#endif /* AMULET_X86 */
+
+/* ---------------------------------------------------------------- dispatch */
+
+static int q50_supported = -1;
+static int q50_current = Q5V_SCALAR;
+
+static void q50_init(void) {
+    if (q50_supported >= 0) {
+        return;
+    }
+    int m = 1 << Q5V_SCALAR;
+#ifdef AMULET_X86
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+        m |= 1 << Q5V_AVX2;
+#ifdef AMULET_AVXVNNI
+        if (__builtin_cpu_supports("avxvnni")) {
+            m |= 1 << Q5V_AVXVNNI;
+        }
+#endif
+        if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw")
+            && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni")) {
+            m |= 1 << Q5V_AVX512VNNI;
+        }
+    }
+#endif
+    int best = Q5V_SCALAR;
+    for (int v = Q5V_COUNT - 1; v > 0; v--) {
+        if (m & (1 << v)) {
+            best = v;
+            break;
+        }
+    }
+    q50_current = best;
+    q50_supported = m;
+}
+
+static q50_fn q50_kernel(int v) {
+    switch (v) {
+#ifdef AMULET_X86
+        case Q5V_AVX2: return q50_avx2;
+#ifdef AMULET_AVXVNNI
+        case Q5V_AVXVNNI: return q50_avxvnni;
+#endif
+        case Q5V_AVX512VNNI: return q50_avx512vnni;
+#endif
+        default: return q50_scalar;
+    }
+}
+
+/*
+ * Any number of columns: rows in blocks of Q5_ROW_BLOCK (their weights stay in L1) that every tile of Q5_TILE columns
+ * passes over in turn. A column's result is the one it gets alone: each (row, column) runs the same operations.
+ */
+static void q50_product(int v, const uint8_t *w, int rows, int blocks, const int8_t *xq, const float *xd,
+                        int colBlocks, int n, float *y, int yStride, int add) {
+    q50_fn f = q50_kernel(v);
+    const size_t rowBytes = (size_t) blocks * Q5_BYTES;
+    for (int r = 0; r < rows; r += Q5_ROW_BLOCK) {
+        int count = rows - r < Q5_ROW_BLOCK ? rows - r : Q5_ROW_BLOCK;
+        for (int c = 0; c < n; c += Q5_TILE) {
+            f(w + r * rowBytes, count, blocks, xq + (size_t) c * colBlocks * Q5_QK, xd + (size_t) c * colBlocks,
+              colBlocks, n - c < Q5_TILE ? n - c : Q5_TILE, y + (size_t) c * yStride + r, yStride, add);
+        }
+    }
+}
+
+/* ---------------------------------------------------- JNI: io.github.amulet4j.transformer.weights.Q50Kernels */
+
+#define Q5_JNI(name) Java_io_github_amulet4j_transformer_weights_Q50Kernels_##name
+
+JNIEXPORT jint JNICALL Q5_JNI(supportedVariants)(JNIEnv *env, jclass cls) {
+    (void) env; (void) cls;
+    q50_init();
+    return q50_supported;
+}
+
+JNIEXPORT jint JNICALL Q5_JNI(variant)(JNIEnv *env, jclass cls) {
+    (void) env; (void) cls;
+    q50_init();
+    return q50_current;
+}
+
+/* Selects variant v when this CPU supports it; returns the variant in use afterwards. */
+JNIEXPORT jint JNICALL Q5_JNI(selectVariant)(JNIEnv *env, jclass cls, jint v) {
+    (void) env; (void) cls;
+    q50_init();
+    if (v >= 0 && v < Q5V_COUNT && (q50_supported & (1 << v))) {
+        q50_current = v;
+    }
+    return q50_current;
+}
+
+JNIEXPORT jstring JNICALL Q5_JNI(variantName)(JNIEnv *env, jclass cls, jint v) {
+    (void) cls;
+    return (*env)->NewStringUTF(env, v >= 0 && v < Q5V_COUNT ? Q5V_NAMES[v] : "unknown");
+}
+
+/*
+ * Rows [0, rows) of a slab from byte wOff of w (blocks a row) times n (any number) columns quantized per block of 32
+ * (colBlocks blocks a column); y[yOff + c * yStride + r] stored or (add) added to. Java checks the bounds.
+ */
+JNIEXPORT void JNICALL Q5_JNI(product)(JNIEnv *env, jclass cls, jbyteArray w, jint wOff, jint rows, jint blocks,
+                                        jbyteArray xq, jfloatArray xd, jint colBlocks, jint n, jfloatArray y,
+                                        jint yOff, jint yStride, jboolean add) {
+    (void) cls;
+    q50_init();
+    uint8_t *pw = (*env)->GetPrimitiveArrayCritical(env, w, NULL);
+    int8_t *pq = (*env)->GetPrimitiveArrayCritical(env, xq, NULL);
+    float *pd = (*env)->GetPrimitiveArrayCritical(env, xd, NULL);
+    float *py = (*env)->GetPrimitiveArrayCritical(env, y, NULL);
+    if (pw && pq && pd && py) {
+        q50_product(q50_current, pw + wOff, rows, blocks, pq, pd, colBlocks, n, py + yOff, yStride, add ? 1 : 0);
+    }
+    if (py) (*env)->ReleasePrimitiveArrayCritical(env, y, py, 0);
+    if (pd) (*env)->ReleasePrimitiveArrayCritical(env, xd, pd, JNI_ABORT);
+    if (pq) (*env)->ReleasePrimitiveArrayCritical(env, xq, pq, JNI_ABORT);
+    if (pw) (*env)->ReleasePrimitiveArrayCritical(env, w, pw, JNI_ABORT);
+}
+
+/* As product, on weights off the Java heap: w is the address of the first row (a NativeSlab's). */
+JNIEXPORT void JNICALL Q5_JNI(productAt)(JNIEnv *env, jclass cls, jlong w, jint rows, jint blocks, jbyteArray xq,
+                                          jfloatArray xd, jint colBlocks, jint n, jfloatArray y, jint yOff,
+                                          jint yStride, jboolean add) {
+    (void) cls;
+    q50_init();
+    int8_t *pq = (*env)->GetPrimitiveArrayCritical(env, xq, NULL);
+    float *pd = (*env)->GetPrimitiveArrayCritical(env, xd, NULL);
+    float *py = (*env)->GetPrimitiveArrayCritical(env, y, NULL);
+    if (pq && pd && py) {
+        q50_product(q50_current, (const uint8_t *) (intptr_t) w, rows, blocks, pq, pd, colBlocks, n, py + yOff,
+                    yStride, add ? 1 : 0);
+    }
+    if (py) (*env)->ReleasePrimitiveArrayCritical(env, y, py, 0);
+    if (pd) (*env)->ReleasePrimitiveArrayCritical(env, xd, pd, JNI_ABORT);
+    if (pq) (*env)->ReleasePrimitiveArrayCritical(env, xq, pq, JNI_ABORT);
+}
