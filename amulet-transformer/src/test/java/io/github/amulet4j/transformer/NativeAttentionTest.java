@@ -95,9 +95,9 @@ class NativeAttentionTest {
                     int query = query0 + j;
                     int lo = (int) Math.max(pad, (long) query - window + 1);
                     for (int h = 0; h < heads; h++) {
-                        double[] want = lo > query ? mean(s.values(), total)
-                                : naive(s.plainKeys(), s.values(), s.qkv(), (i0 + j) * s.qkvDim() + h * HEAD_DIM, lo,
-                                query);
+                        double[] want = lo > query ? AttentionReference.mean(s.values(), total, HEAD_DIM)
+                                : AttentionReference.naive(s.plainKeys(), s.values(), s.qkv(),
+                                        (i0 + j) * s.qkvDim() + h * HEAD_DIM, lo, query, HEAD_DIM);
                         for (int d = 0; d < HEAD_DIM; d++) {
                             assertEquals(want[d], attn[(i0 + j) * s.qDim() + h * HEAD_DIM + d], 1e-5,
                                     "variant " + v + ", case " + java.util.Arrays.toString(c) + ", query " + j
@@ -296,44 +296,5 @@ class NativeAttentionTest {
             t[i] = r.nextInt(c.vocabSize());
         }
         return t;
-    }
-
-    private static double[] mean(float[] values, int total) {
-        double[] out = new double[HEAD_DIM];
-        for (int s = 0; s < total; s++) {
-            for (int d = 0; d < HEAD_DIM; d++) {
-                out[d] += values[s * HEAD_DIM + d];
-            }
-        }
-        for (int d = 0; d < HEAD_DIM; d++) {
-            out[d] /= total;
-        }
-        return out;
-    }
-
-    private static double[] naive(float[][] keys, float[] values, float[] qkv, int q, int lo, int query) {
-        double[] scores = new double[query + 1];
-        double max = Double.NEGATIVE_INFINITY;
-        for (int s = lo; s <= query; s++) {
-            double dot = 0;
-            for (int d = 0; d < HEAD_DIM; d++) {
-                dot += (double) keys[s][d] * qkv[q + d];
-            }
-            scores[s] = dot;
-            max = Math.max(max, dot);
-        }
-        double sum = 0;
-        double[] out = new double[HEAD_DIM];
-        for (int s = lo; s <= query; s++) {
-            double w = Math.exp(scores[s] - max);
-            sum += w;
-            for (int d = 0; d < HEAD_DIM; d++) {
-                out[d] += w * values[s * HEAD_DIM + d];
-            }
-        }
-        for (int d = 0; d < HEAD_DIM; d++) {
-            out[d] /= sum;
-        }
-        return out;
     }
 }

@@ -47,7 +47,8 @@ class QueryBlockAttentionTest {
             block.attend(keys, values, qkv, attn, i0, n, 0, count, lo, query0);
             for (int j = 0; j < n; j++) {
                 for (int h = 0; h < count; h++) {
-                    double[] want = naive(plainKeys, values, qkv, (i0 + j) * qkvDim + h * HEAD_DIM, lo, query0 + j);
+                    double[] want = AttentionReference.naive(plainKeys, values, qkv, (i0 + j) * qkvDim + h * HEAD_DIM,
+                            lo, query0 + j, HEAD_DIM);
                     for (int d = 0; d < HEAD_DIM; d++) {
                         assertEquals(want[d], attn[(i0 + j) * qDim + h * HEAD_DIM + d], 1e-5,
                                 "case " + java.util.Arrays.toString(c) + ", query " + j + ", head " + h + ", dim " + d);
@@ -55,31 +56,5 @@ class QueryBlockAttentionTest {
                 }
             }
         }
-    }
-
-    private static double[] naive(float[][] keys, float[] values, float[] qkv, int q, int lo, int query) {
-        double[] scores = new double[query + 1];
-        double max = Double.NEGATIVE_INFINITY;
-        for (int s = lo; s <= query; s++) {
-            double dot = 0;
-            for (int d = 0; d < HEAD_DIM; d++) {
-                dot += (double) keys[s][d] * qkv[q + d];
-            }
-            scores[s] = dot;
-            max = Math.max(max, dot);
-        }
-        double sum = 0;
-        double[] out = new double[HEAD_DIM];
-        for (int s = lo; s <= query; s++) {
-            double w = Math.exp(scores[s] - max);
-            sum += w;
-            for (int d = 0; d < HEAD_DIM; d++) {
-                out[d] += w * values[s * HEAD_DIM + d];
-            }
-        }
-        for (int d = 0; d < HEAD_DIM; d++) {
-            out[d] /= sum;
-        }
-        return out;
     }
 }

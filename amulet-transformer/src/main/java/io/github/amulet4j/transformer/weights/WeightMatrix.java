@@ -628,47 +628,53 @@ public final class WeightMatrix {
         java.lang.ref.Reference.reachabilityFence(this);
     }
 
-    /** Rows {@code [r, end)} of panel {@code p} (in one slab) times the {@code n} columns of {@code q}. */
+    /**
+     * Rows {@code [r, end)} of panel {@code p} (in one slab) times the {@code n} columns of {@code q}. Each format has
+     * two entries into the library with the same arguments but the weights: a heap array and offset ({@code product}),
+     * or, for slabs off the heap, an address ({@code productAt}).
+     */
     private void nativeRun(WeightPanel p, boolean add, QuantizedInput q, int n, float[] y, int r, int end) {
-        if (offHeap) {
-            nativeRunOffHeap(p, add, q, n, y, r, end);
-        } else if (format == WeightFormat.F32) {
-            NativeFloat32Kernels.product(p.data(r), p.offset(r), end - r, p.cols, q.floats, p.first, cols, n, y, r,
-                    rows, add);
-        } else if (float16()) {
-            boolean bf = format == WeightFormat.BF16;
-            NativeFloat16Kernels.product(bf, p.data(r), p.offset(r), end - r, p.cols, q.floats,
-                    bf && q.rounded ? q.bf16 : null, p.first, cols, n, y, r, rows, add);
-        } else if (p.interleaved()) {
-            int slab = r / p.rowsPerSlab * p.rowsPerSlab;
-            NativeKernels.productInterleaved(p.data(r), p.scales(r), p.slabRows(r), r - slab, end - r, p.blocks,
-                    q.quants, q.scales, q.sums, p.first / WeightFormat.BLOCK, cols / WeightFormat.BLOCK, n, y, r, rows,
-                    add);
-        } else {
-            int colBlocks = cols / WeightFormat.BLOCK;
-            NativeKernels.product(format == WeightFormat.Q4_0, p.data(r), p.offset(r), p.scales(r), p.scaleOffset(r),
-                    end - r, p.blocks, q.quants, q.scales, q.sums, p.first / WeightFormat.BLOCK, colBlocks, n, y, r,
-                    rows, add);
-        }
-    }
-
-    /** {@link #nativeRun} on slabs off the heap, at their addresses. */
-    private void nativeRunOffHeap(WeightPanel p, boolean add, QuantizedInput q, int n, float[] y, int r, int end) {
+        int count = end - r;
         if (format == WeightFormat.F32) {
-            NativeFloat32Kernels.productAt(p.address(r), end - r, p.cols, q.floats, p.first, cols, n, y, r, rows, add);
+            if (offHeap) {
+                NativeFloat32Kernels.productAt(p.address(r), count, p.cols, q.floats, p.first, cols, n, y, r, rows,
+                        add);
+            } else {
+                NativeFloat32Kernels.product(p.data(r), p.offset(r), count, p.cols, q.floats, p.first, cols, n, y, r,
+                        rows, add);
+            }
         } else if (float16()) {
             boolean bf = format == WeightFormat.BF16;
-            NativeFloat16Kernels.productAt(bf, p.address(r), end - r, p.cols, q.floats,
-                    bf && q.rounded ? q.bf16 : null, p.first, cols, n, y, r, rows, add);
-        } else if (p.interleaved()) {
-            int slab = r / p.rowsPerSlab * p.rowsPerSlab;
-            NativeKernels.productInterleavedAt(p.slabAddress(r), p.scaleSlabAddress(r), p.slabRows(r), r - slab,
-                    end - r, p.blocks, q.quants, q.scales, q.sums, p.first / WeightFormat.BLOCK,
-                    cols / WeightFormat.BLOCK, n, y, r, rows, add);
+            short[] bf16 = bf && q.rounded ? q.bf16 : null;
+            if (offHeap) {
+                NativeFloat16Kernels.productAt(bf, p.address(r), count, p.cols, q.floats, bf16, p.first, cols, n, y,
+                        r, rows, add);
+            } else {
+                NativeFloat16Kernels.product(bf, p.data(r), p.offset(r), count, p.cols, q.floats, bf16, p.first, cols,
+                        n, y, r, rows, add);
+            }
         } else {
-            NativeKernels.productAt(format == WeightFormat.Q4_0, p.address(r), p.scaleAddress(r), end - r, p.blocks,
-                    q.quants, q.scales, q.sums, p.first / WeightFormat.BLOCK, cols / WeightFormat.BLOCK, n, y, r, rows,
-                    add);
+            int firstBlock = p.first / WeightFormat.BLOCK;
+            int colBlocks = cols / WeightFormat.BLOCK;
+            if (p.interleaved()) {
+                int inSlab = r % p.rowsPerSlab;
+                if (offHeap) {
+                    NativeKernels.productInterleavedAt(p.slabAddress(r), p.scaleSlabAddress(r), p.slabRows(r), inSlab,
+                            count, p.blocks, q.quants, q.scales, q.sums, firstBlock, colBlocks, n, y, r, rows, add);
+                } else {
+                    NativeKernels.productInterleaved(p.data(r), p.scales(r), p.slabRows(r), inSlab, count, p.blocks,
+                            q.quants, q.scales, q.sums, firstBlock, colBlocks, n, y, r, rows, add);
+                }
+            } else {
+                boolean q4 = format == WeightFormat.Q4_0;
+                if (offHeap) {
+                    NativeKernels.productAt(q4, p.address(r), p.scaleAddress(r), count, p.blocks, q.quants, q.scales,
+                            q.sums, firstBlock, colBlocks, n, y, r, rows, add);
+                } else {
+                    NativeKernels.product(q4, p.data(r), p.offset(r), p.scales(r), p.scaleOffset(r), count, p.blocks,
+                            q.quants, q.scales, q.sums, firstBlock, colBlocks, n, y, r, rows, add);
+                }
+            }
         }
     }
 
