@@ -52,7 +52,7 @@ class ColumnIndependenceTest {
                     for (int[] shape : SHAPES) {
                         WeightMatrix m = matrix(f, shape[0], shape[1], random);
                         for (int n : COLUMNS) {
-                            float[] x = randoms(random, n * shape[1]);
+                            float[] x = RandomValues.gaussian(random, n * shape[1]);
                             assertArrayEquals(NativeVariants.eachAlone(m, x, n), together(m, x, n),
                                     variant + " " + m + " n " + n + ": a column's result depends on the others");
                         }
@@ -83,7 +83,7 @@ class ColumnIndependenceTest {
             return KQuantKernelsTest.matrix(f, KQuantKernelsTest.randomBlocks(f, rows, cols, random), rows, cols,
                     WeightMatrix.MAX_SLAB_BYTES);
         }
-        return WeightMatrix.of(f, randoms(random, rows * cols), rows, cols);
+        return WeightMatrix.of(f, RandomValues.gaussian(random, rows * cols), rows, cols);
     }
 
     /** All {@code n} columns in one product, cut into three row ranges at odd places. */
@@ -98,13 +98,5 @@ class ColumnIndependenceTest {
         m.multiply(q, y, 0, a);
         m.multiply(q, y, a, b);
         return y;
-    }
-
-    private static float[] randoms(Random random, int n) {
-        float[] v = new float[n];
-        for (int i = 0; i < n; i++) {
-            v[i] = (float) random.nextGaussian();
-        }
-        return v;
     }
 }
