@@ -22,7 +22,7 @@
 #endif
 #if defined(__aarch64__)
 #define F32_ARM 1
-#include <arm_neon.h>
+#include "amulet_f32x8_neon.h"
 #endif
 
 enum { F_SCALAR = 0, F_AVX2 = 1, F_AVX512 = 2, F_COUNT = 3 };
@@ -127,41 +127,7 @@ static inline __attribute__((target("avx2,fma"))) float hsum8(__m256 v) {
 #endif
 
 #ifdef F32_ARM
-/*
- * The AVX2 variant on NEON: one __m256 as two float32x4_t, lanes 0..3 in lo and 4..7 in hi, each operation done
- * on both halves; the lane sum is hsum8's (lo + hi, then lanes 0 + 2 and 1 + 3, then those two). The same fmas and
- * the same reduction as AVX2, so the same bits.
- */
-typedef struct {
-    float32x4_t lo, hi;
-} f32x8;
-
-static inline f32x8 f32x8_zero(void) {
-    f32x8 v = {vdupq_n_f32(0), vdupq_n_f32(0)};
-    return v;
-}
-
-static inline f32x8 f32x8_load(const float *p) {
-    f32x8 v = {vld1q_f32(p), vld1q_f32(p + 4)};
-    return v;
-}
-
-static inline f32x8 f32x8_fma(f32x8 a, f32x8 b, f32x8 c) {
-    f32x8 v = {vfmaq_f32(c.lo, a.lo, b.lo), vfmaq_f32(c.hi, a.hi, b.hi)};
-    return v;
-}
-
-static inline f32x8 f32x8_add(f32x8 a, f32x8 b) {
-    f32x8 v = {vaddq_f32(a.lo, b.lo), vaddq_f32(a.hi, b.hi)};
-    return v;
-}
-
-static inline float f32x8_sum(f32x8 v) {
-    float32x4_t s = vaddq_f32(v.lo, v.hi);
-    float32x2_t t = vadd_f32(vget_low_f32(s), vget_high_f32(s));
-    return vget_lane_f32(t, 0) + vget_lane_f32(t, 1);
-}
-
+/* The AVX2 variant on NEON: each __m256 as an f32x8 (two float32x4_t), so the same operations give the same bits. */
 #define FN(name) f32_##name##_neon
 #define TARGET
 #define VT f32x8
