@@ -290,18 +290,7 @@ public final class WeightMatrix {
         }
         WeightMatrix m = new WeightMatrix(format, rows, cols, maxSlabBytes);
         inChunks(rows, Math.max(1, Math.min(rows, (1 << 20) / m.rowBytes)), (first, count) -> {
-            // a per-thread buffer: a new MiB a chunk was as much garbage as the weights (and young collections with it)
-            ByteBuffer chunk = RAW_CHUNK.get();
-            if (chunk.capacity() < count * m.rowBytes) {
-                chunk = ByteBuffer.allocate(Math.max(count * m.rowBytes, 1 << 20)).order(ByteOrder.LITTLE_ENDIAN);
-                RAW_CHUNK.set(chunk);
-            }
-            chunk.clear().limit(count * m.rowBytes);
-            reader.read(first, count, chunk);
-            if (chunk.position() != chunk.limit()) {
-                throw new IllegalStateException("rows " + first + "+" + count + ": the reader gave " + chunk.position()
-                        + " bytes, " + chunk.limit() + " expected");
-            }
+            ByteBuffer chunk = readRows(reader, first, count, m.rowBytes, RAW_CHUNK, false);
             for (int i = 0; i < count; i++) {
                 RawRowCheck.check(format, chunk, i * m.rowBytes, cols, first + i);
                 m.putRow(first + i, chunk, i * m.rowBytes);
@@ -317,6 +306,31 @@ public final class WeightMatrix {
     private static final ThreadLocal<ByteBuffer> DIRECT_CHUNK =
             ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(0));
 
+    /**
+     * Rows {@code [first, first + count)} of {@code rowBytes} each from {@code reader} into this thread's buffer of
+     * {@code buffers} (grown to hold them, at least 1 MiB; direct or on the heap), from position 0 to its limit. A
+     * per-thread buffer: a new MiB a chunk was as much garbage as the weights (and young collections with it).
+     *
+     * @throws IllegalStateException if the reader gave fewer or more bytes
+     */
+    private static ByteBuffer readRows(RawReader reader, int first, int count, int rowBytes,
+                                       ThreadLocal<ByteBuffer> buffers, boolean direct) {
+        ByteBuffer chunk = buffers.get();
+        if (chunk.capacity() < count * rowBytes) {
+            int size = Math.max(count * rowBytes, 1 << 20);
+            chunk = direct ? ByteBuffer.allocateDirect(size) : ByteBuffer.allocate(size);
+            chunk.order(ByteOrder.LITTLE_ENDIAN);
+            buffers.set(chunk);
+        }
+        chunk.clear().limit(count * rowBytes);
+        reader.read(first, count, chunk);
+        if (chunk.position() != chunk.limit()) {
+            throw new IllegalStateException("rows " + first + "+" + count + ": the reader gave " + chunk.position()
+                    + " bytes, " + chunk.limit() + " expected");
+        }
+        return chunk;
+    }
+
     /** {@link #fromStoredBytes} off the heap: each chunk of rows read into a direct buffer, stored by the library. */
     private static WeightMatrix storedOffHeap(WeightFormat format, int rows, int cols, RawReader reader,
                                               int maxSlabBytes, WeightSlabs slabs) {
@@ -325,17 +339,7 @@ public final class WeightMatrix {
             return m; // a weight cache's slabs: the rows are there already
         }
         inChunks(rows, Math.max(1, Math.min(rows, (1 << 20) / m.rowBytes)), (first, count) -> {
-            ByteBuffer chunk = DIRECT_CHUNK.get();
-            if (chunk.capacity() < count * m.rowBytes) {
-                chunk = ByteBuffer.allocateDirect(Math.max(count * m.rowBytes, 1 << 20)).order(ByteOrder.LITTLE_ENDIAN);
-                DIRECT_CHUNK.set(chunk);
-            }
-            chunk.clear().limit(count * m.rowBytes);
-            reader.read(first, count, chunk);
-            if (chunk.position() != chunk.limit()) {
-                throw new IllegalStateException("rows " + first + "+" + count + ": the reader gave " + chunk.position()
-                        + " bytes, " + chunk.limit() + " expected");
-            }
+            ByteBuffer chunk = readRows(reader, first, count, m.rowBytes, DIRECT_CHUNK, true);
             long base = NativeSlab.address(chunk);
             for (WeightPanel p : m.panels) {
                 for (int r = first; r < first + count; ) {

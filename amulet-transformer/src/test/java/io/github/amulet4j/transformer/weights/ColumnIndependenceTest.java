@@ -3,8 +3,6 @@ package io.github.amulet4j.transformer.weights;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -36,7 +34,7 @@ class ColumnIndependenceTest {
         int kq = KQuantKernels.variant();
         int f32 = NativeFloat32Kernels.variant();
         try {
-            for (WeightFormat f : nativeFormats()) {
+            for (WeightFormat f : NativeVariants.formats()) {
                 NativeVariants.Family family = f.superBlocks() ? NativeVariants.K_QUANTS
                         : f == WeightFormat.F16 || f == WeightFormat.BF16 ? NativeVariants.FLOAT16
                         : f == WeightFormat.F32 ? NativeVariants.FLOAT32
@@ -65,17 +63,6 @@ class ColumnIndependenceTest {
             KQuantKernels.selectVariant(kq);
             NativeFloat32Kernels.selectVariant(f32);
         }
-    }
-
-    /** The formats the native kernels take. */
-    private static List<WeightFormat> nativeFormats() {
-        List<WeightFormat> all = new ArrayList<>();
-        for (WeightFormat f : WeightFormat.values()) {
-            if (NativeKernels.supports(f)) {
-                all.add(f);
-            }
-        }
-        return all;
     }
 
     private static WeightMatrix matrix(WeightFormat f, int rows, int cols, Random random) {

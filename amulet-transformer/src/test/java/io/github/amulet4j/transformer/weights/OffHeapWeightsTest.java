@@ -6,7 +6,6 @@ import org.junit.jupiter.api.Test;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 
@@ -35,7 +34,7 @@ class OffHeapWeightsTest {
     @Test
     void offHeapMatricesHoldTheSameRowsAndGiveTheSameProducts() {
         Random random = new Random(11);
-        for (WeightFormat f : nativeFormats()) {
+        for (WeightFormat f : NativeVariants.formats()) {
             for (int[] shape : SHAPES) {
                 int rows = shape[0];
                 int cols = shape[1];
@@ -99,7 +98,7 @@ class OffHeapWeightsTest {
     @Test
     void aNonFiniteRowCopiedOffTheHeapIsNamedAsOnTheHeap() {
         Random random = new Random(9);
-        for (WeightFormat f : nativeFormats()) {
+        for (WeightFormat f : NativeVariants.formats()) {
             int rows = 40;
             int cols = 512;
             byte[] raw = storedBytes(f, rows, cols, random);
@@ -130,17 +129,6 @@ class OffHeapWeightsTest {
             case F32 -> 4 * 77; // weight 77
             default -> 2 * 77; // weight 77
         };
-    }
-
-    /** The formats the native kernels take here. */
-    private static List<WeightFormat> nativeFormats() {
-        List<WeightFormat> all = new ArrayList<>();
-        for (WeightFormat f : WeightFormat.values()) {
-            if (NativeKernels.supports(f)) {
-                all.add(f);
-            }
-        }
-        return all;
     }
 
     /** Random weights in {@code f}'s stored bytes (GGUF block layout). */
