@@ -45,17 +45,6 @@ typedef struct {
 #define VADD(a, b) _mm256_add_ps((a), (b))
 #define VMUL(a, b) _mm256_mul_ps((a), (b))
 #include "amulet_attention_body.h"
-#undef FN
-#undef TARGET
-#undef VT
-#undef VW
-#undef VZERO
-#undef VSET1
-#undef VLOAD
-#undef VSTORE
-#undef VFMA
-#undef VADD
-#undef VMUL
 
 #define FN(name) name##_avx512
 #define TARGET __attribute__((target("avx2,fma,avx512f")))
@@ -69,17 +58,6 @@ typedef struct {
 #define VADD(a, b) _mm512_add_ps((a), (b))
 #define VMUL(a, b) _mm512_mul_ps((a), (b))
 #include "amulet_attention_body.h"
-#undef FN
-#undef TARGET
-#undef VT
-#undef VW
-#undef VZERO
-#undef VSET1
-#undef VLOAD
-#undef VSTORE
-#undef VFMA
-#undef VADD
-#undef VMUL
 
 static const attention_fns FNS_AVX2 = {scores_avx2, weigh_avx2, mean_avx2};
 static const attention_fns FNS_AVX512 = {scores_avx512, weigh_avx512, mean_avx512};
@@ -99,17 +77,6 @@ static const attention_fns FNS_AVX512 = {scores_avx512, weigh_avx512, mean_avx51
 #define VADD(a, b) vaddq_f32((a), (b))
 #define VMUL(a, b) vmulq_f32((a), (b))
 #include "amulet_attention_body.h"
-#undef FN
-#undef TARGET
-#undef VT
-#undef VW
-#undef VZERO
-#undef VSET1
-#undef VLOAD
-#undef VSTORE
-#undef VFMA
-#undef VADD
-#undef VMUL
 
 static const attention_fns FNS_NEON = {scores_neon, weigh_neon, mean_neon};
 #define ATT_SIMD 1

@@ -4,7 +4,8 @@
  *   VT, VW    the vector type and its lanes; VZERO(), VSET1(x), VLOAD(p), VSTORE(p, v), VFMA(a, b, c) = a * b + c
  *             rounded once, VADD(a, b), VMUL(a, b).
  * Every output element is computed by one chain of these operations in the order amulet_attention.c describes,
- * whatever the width: the variants give the same bits.
+ * whatever the width: the variants give the same bits. The body undefines all of these at its end, so the next
+ * variant can define them again.
  */
 
 /*
@@ -80,3 +81,15 @@ TARGET static void FN(mean)(const float *values, int headDim, int total, float *
         VSTORE(out + dv, VMUL(a, VSET1(inv)));
     }
 }
+
+#undef FN
+#undef TARGET
+#undef VT
+#undef VW
+#undef VZERO
+#undef VSET1
+#undef VLOAD
+#undef VSTORE
+#undef VFMA
+#undef VADD
+#undef VMUL

@@ -24,7 +24,7 @@
 #endif
 #if defined(__aarch64__)
 #define HALF_ARM 1
-#include <arm_neon.h>
+#include "amulet_f32x8_neon.h"
 #endif
 
 enum { H_SCALAR = 0, H_AVX2 = 1, H_AVX512 = 2, H_AVX512BF16 = 3, H_COUNT = 4 };
@@ -98,6 +98,21 @@ static void to_bf16_scalar(const float *x, int values, uint16_t *out) {
     }
 }
 
+/* The rows of a variant (n = 1 or 2) with its row function ROW(bf, two, wr, cols, x0, x1, s0, s1). */
+#define ROWS_BODY(ROW)                                                                                                \
+    const float *x1 = x + xStride;                                                                                    \
+    for (int r = 0; r < rows; r++) {                                                                                  \
+        const uint16_t *wr = w + (size_t) r * cols;                                                                   \
+        float s0, s1;                                                                                                 \
+        if (n == 2) {                                                                                                 \
+            if (bf) ROW(1, 1, wr, cols, x, x1, &s0, &s1); else ROW(0, 1, wr, cols, x, x1, &s0, &s1);                  \
+            put(y, yStride, r, 1, s1, add);                                                                           \
+        } else {                                                                                                      \
+            if (bf) ROW(1, 0, wr, cols, x, x1, &s0, NULL); else ROW(0, 0, wr, cols, x, x1, &s0, NULL);                \
+        }                                                                                                             \
+        put(y, yStride, r, 0, s0, add);                                                                               \
+    }
+
 #ifdef HALF_X86
 #define H_AVX2_T __attribute__((target("avx2,fma,f16c")))
 #define H_512_T __attribute__((target("avx2,fma,f16c,avx512f,avx512bw,avx512vl")))
@@ -119,60 +134,17 @@ INLINE H_AVX2_T __m256 widen8(int bf, const uint16_t *p) {
     return bf ? _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16)) : _mm256_cvtph_ps(h);
 }
 
-/* One row against one or two columns (bf and two constants after inlining): four accumulators a column. */
-INLINE H_AVX2_T void row_avx2(int bf, int two, const uint16_t *wr, int cols, const float *x0, const float *x1,
-                              float *s0, float *s1) {
-    __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
-    int i = 0;
-    for (; i + 32 <= cols; i += 32) {
-        __m256 w0 = widen8(bf, wr + i), w1 = widen8(bf, wr + i + 8), w2 = widen8(bf, wr + i + 16),
-               w3 = widen8(bf, wr + i + 24);
-        a0 = _mm256_fmadd_ps(w0, _mm256_loadu_ps(x0 + i), a0);
-        a1 = _mm256_fmadd_ps(w1, _mm256_loadu_ps(x0 + i + 8), a1);
-        a2 = _mm256_fmadd_ps(w2, _mm256_loadu_ps(x0 + i + 16), a2);
-        a3 = _mm256_fmadd_ps(w3, _mm256_loadu_ps(x0 + i + 24), a3);
-        if (two) {
-            b0 = _mm256_fmadd_ps(w0, _mm256_loadu_ps(x1 + i), b0);
-            b1 = _mm256_fmadd_ps(w1, _mm256_loadu_ps(x1 + i + 8), b1);
-            b2 = _mm256_fmadd_ps(w2, _mm256_loadu_ps(x1 + i + 16), b2);
-            b3 = _mm256_fmadd_ps(w3, _mm256_loadu_ps(x1 + i + 24), b3);
-        }
-    }
-    for (; i + 8 <= cols; i += 8) {
-        __m256 w0 = widen8(bf, wr + i);
-        a0 = _mm256_fmadd_ps(w0, _mm256_loadu_ps(x0 + i), a0);
-        if (two) {
-            b0 = _mm256_fmadd_ps(w0, _mm256_loadu_ps(x1 + i), b0);
-        }
-    }
-    float t0 = hsum8(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)));
-    float t1 = two ? hsum8(_mm256_add_ps(_mm256_add_ps(b0, b1), _mm256_add_ps(b2, b3))) : 0;
-    for (; i < cols; i++) {
-        float wi = bf ? bf16_to_float(wr[i]) : f16_to_float(wr[i]);
-        t0 += wi * x0[i];
-        if (two) {
-            t1 += wi * x1[i];
-        }
-    }
-    *s0 = t0;
-    if (two) {
-        *s1 = t1;
-    }
-}
-
-#define ROWS_BODY(ROW)                                                                                                \
-    const float *x1 = x + xStride;                                                                                    \
-    for (int r = 0; r < rows; r++) {                                                                                  \
-        const uint16_t *wr = w + (size_t) r * cols;                                                                   \
-        float s0, s1;                                                                                                 \
-        if (n == 2) {                                                                                                 \
-            if (bf) ROW(1, 1, wr, cols, x, x1, &s0, &s1); else ROW(0, 1, wr, cols, x, x1, &s0, &s1);                  \
-            put(y, yStride, r, 1, s1, add);                                                                           \
-        } else {                                                                                                      \
-            if (bf) ROW(1, 0, wr, cols, x, x1, &s0, NULL); else ROW(0, 0, wr, cols, x, x1, &s0, NULL);                \
-        }                                                                                                             \
-        put(y, yStride, r, 0, s0, add);                                                                               \
-    }
+/* row_avx2: one row against one or two columns. */
+#define FN(name) name##_avx2
+#define TARGET H_AVX2_T
+#define VT __m256
+#define VZERO() _mm256_setzero_ps()
+#define VLOAD(p) _mm256_loadu_ps(p)
+#define VWIDEN(bf, p) widen8((bf), (p))
+#define VFMA(a, b, c) _mm256_fmadd_ps((a), (b), (c))
+#define VADD(a, b) _mm256_add_ps((a), (b))
+#define VSUM(v) hsum8(v)
+#include "amulet_float16_row.h"
 
 static H_AVX2_T void half_avx2(int bf, const uint16_t *w, int rows, int cols, const float *x, const uint16_t *xb,
                                int xStride, int n, float *y, int yStride, int add) {
@@ -514,74 +486,28 @@ static inline __attribute__((always_inline)) float32x4_t widen4_neon(int bf, con
     return bf ? vreinterpretq_f32_u32(vshll_n_u16(h, 16)) : vcvt_f32_f16(vreinterpret_f16_u16(h));
 }
 
-/* hsum8 of the AVX2 variant on 8 lanes held as lo (0..3) and hi (4..7). */
-static inline float hsum8_neon(float32x4_t lo, float32x4_t hi) {
-    float32x4_t s = vaddq_f32(lo, hi);
-    float32x2_t t = vadd_f32(vget_low_f32(s), vget_high_f32(s));
-    return vget_lane_f32(t, 0) + vget_lane_f32(t, 1);
+/* Eight weights from p as an f32x8 (the AVX2 variant's widen8 on NEON). */
+static inline __attribute__((always_inline)) f32x8 widen8_neon(int bf, const uint16_t *p) {
+    f32x8 v = {widen4_neon(bf, p), widen4_neon(bf, p + 4)};
+    return v;
 }
 
-/* row_avx2 on NEON: AVX2 lane j of accumulator q is a[2q + j / 4] lane j % 4; the same fmas, the same reduction. */
-static inline __attribute__((always_inline)) void row_neon(int bf, int two, const uint16_t *wr, int cols,
-                                                           const float *x0, const float *x1, float *s0, float *s1) {
-    float32x4_t a[8], b[8];
-#pragma GCC unroll 8
-    for (int j = 0; j < 8; j++) {
-        a[j] = b[j] = vdupq_n_f32(0);
-    }
-    int i = 0;
-    for (; i + 32 <= cols; i += 32) {
-#pragma GCC unroll 8
-        for (int j = 0; j < 8; j++) {
-            float32x4_t wj = widen4_neon(bf, wr + i + 4 * j);
-            a[j] = vfmaq_f32(a[j], wj, vld1q_f32(x0 + i + 4 * j));
-            if (two) {
-                b[j] = vfmaq_f32(b[j], wj, vld1q_f32(x1 + i + 4 * j));
-            }
-        }
-    }
-    for (; i + 8 <= cols; i += 8) {
-#pragma GCC unroll 2
-        for (int j = 0; j < 2; j++) {
-            float32x4_t wj = widen4_neon(bf, wr + i + 4 * j);
-            a[j] = vfmaq_f32(a[j], wj, vld1q_f32(x0 + i + 4 * j));
-            if (two) {
-                b[j] = vfmaq_f32(b[j], wj, vld1q_f32(x1 + i + 4 * j));
-            }
-        }
-    }
-    float t0 = hsum8_neon(vaddq_f32(vaddq_f32(a[0], a[2]), vaddq_f32(a[4], a[6])),
-                          vaddq_f32(vaddq_f32(a[1], a[3]), vaddq_f32(a[5], a[7])));
-    float t1 = two ? hsum8_neon(vaddq_f32(vaddq_f32(b[0], b[2]), vaddq_f32(b[4], b[6])),
-                                vaddq_f32(vaddq_f32(b[1], b[3]), vaddq_f32(b[5], b[7]))) : 0;
-    for (; i < cols; i++) {
-        float wi = bf ? bf16_to_float(wr[i]) : f16_to_float(wr[i]);
-        t0 += wi * x0[i];
-        if (two) {
-            t1 += wi * x1[i];
-        }
-    }
-    *s0 = t0;
-    if (two) {
-        *s1 = t1;
-    }
-}
+/* row_neon: row_avx2 with each __m256 an f32x8 (two float32x4_t): the same operations, so the same bits. */
+#define FN(name) name##_neon
+#define TARGET
+#define VT f32x8
+#define VZERO() f32x8_zero()
+#define VLOAD(p) f32x8_load(p)
+#define VWIDEN(bf, p) widen8_neon((bf), (p))
+#define VFMA(a, b, c) f32x8_fma((a), (b), (c))
+#define VADD(a, b) f32x8_add((a), (b))
+#define VSUM(v) f32x8_sum(v)
+#include "amulet_float16_row.h"
 
 static void half_neon(int bf, const uint16_t *w, int rows, int cols, const float *x, const uint16_t *xb, int xStride,
                       int n, float *y, int yStride, int add) {
     (void) xb;
-    const float *x1 = x + xStride;
-    for (int r = 0; r < rows; r++) {
-        const uint16_t *wr = w + (size_t) r * cols;
-        float s0, s1;
-        if (n == 2) {
-            if (bf) row_neon(1, 1, wr, cols, x, x1, &s0, &s1); else row_neon(0, 1, wr, cols, x, x1, &s0, &s1);
-            put(y, yStride, r, 1, s1, add);
-        } else {
-            if (bf) row_neon(1, 0, wr, cols, x, x1, &s0, NULL); else row_neon(0, 0, wr, cols, x, x1, &s0, NULL);
-        }
-        put(y, yStride, r, 0, s0, add);
-    }
+    ROWS_BODY(row_neon)
 }
 #endif /* HALF_ARM */
 

@@ -7,7 +7,8 @@
  * Variants: 0 scalar C, 1 AVX2 with FMA, 2 AVX-512F; the widest the CPU has is chosen at run time (never
  * -march=native). Each variant sums a row in its own order, so variants agree within float32 rounding, not in bits.
  * On aarch64: 0 scalar C, 1 NEON (every aarch64 CPU), which sums exactly as the AVX2 variant (8 lanes in two
- * float32x4, the same fused multiply-adds, the same reduction), so its results are AVX2's bits.
+ * float32x4, the same fused multiply-adds, the same reduction), so its results are AVX2's bits. The AVX2, AVX-512
+ * and NEON variants are one body, amulet_float32_body.h, included once per vector type.
  *
  * Java side: io.github.amulet4j.transformer.weights.NativeFloat32Kernels.
  */
@@ -21,7 +22,7 @@
 #endif
 #if defined(__aarch64__)
 #define F32_ARM 1
-#include <arm_neon.h>
+#include "amulet_f32x8_neon.h"
 #endif
 
 enum { F_SCALAR = 0, F_AVX2 = 1, F_AVX512 = 2, F_COUNT = 3 };
@@ -91,229 +92,70 @@ static void f32_scalar(const float *w, int rows, int cols, const float *x, int x
 }
 
 #ifdef F32_X86
-#define T_AVX2 __attribute__((target("avx2,fma")))
-#define T_AVX512 __attribute__((target("avx512f")))
-
-static inline T_AVX2 float hsum8(__m256 v) {
+static inline __attribute__((target("avx2,fma"))) float hsum8(__m256 v) {
     __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
     s = _mm_add_ps(s, _mm_movehl_ps(s, s));
     s = _mm_add_ss(s, _mm_movehdup_ps(s));
     return _mm_cvtss_f32(s);
 }
 
-/*
- * Row wr times columns xa and xb (xb may be null: one column). Each column: four accumulators over runs of 32
- * values, one over the runs of 8 left, the last values one by one; the same sequence for either column.
- */
-static inline T_AVX2 void row_avx2(const float *wr, int cols, const float *xa, const float *xb, float *ya, float *yb,
-                                   int add) {
-    __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
-    __m256 b0 = a0, b1 = a0, b2 = a0, b3 = a0;
-    int i = 0;
-    for (; i + 32 <= cols; i += 32) {
-        __m256 w0 = _mm256_loadu_ps(wr + i), w1 = _mm256_loadu_ps(wr + i + 8);
-        __m256 w2 = _mm256_loadu_ps(wr + i + 16), w3 = _mm256_loadu_ps(wr + i + 24);
-        a0 = _mm256_fmadd_ps(w0, _mm256_loadu_ps(xa + i), a0);
-        a1 = _mm256_fmadd_ps(w1, _mm256_loadu_ps(xa + i + 8), a1);
-        a2 = _mm256_fmadd_ps(w2, _mm256_loadu_ps(xa + i + 16), a2);
-        a3 = _mm256_fmadd_ps(w3, _mm256_loadu_ps(xa + i + 24), a3);
-        if (xb) {
-            b0 = _mm256_fmadd_ps(w0, _mm256_loadu_ps(xb + i), b0);
-            b1 = _mm256_fmadd_ps(w1, _mm256_loadu_ps(xb + i + 8), b1);
-            b2 = _mm256_fmadd_ps(w2, _mm256_loadu_ps(xb + i + 16), b2);
-            b3 = _mm256_fmadd_ps(w3, _mm256_loadu_ps(xb + i + 24), b3);
-        }
-    }
-    for (; i + 8 <= cols; i += 8) {
-        __m256 w0 = _mm256_loadu_ps(wr + i);
-        a0 = _mm256_fmadd_ps(w0, _mm256_loadu_ps(xa + i), a0);
-        if (xb) {
-            b0 = _mm256_fmadd_ps(w0, _mm256_loadu_ps(xb + i), b0);
-        }
-    }
-    float sa = hsum8(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)));
-    float sb = xb ? hsum8(_mm256_add_ps(_mm256_add_ps(b0, b1), _mm256_add_ps(b2, b3))) : 0;
-    for (; i < cols; i++) {
-        sa += wr[i] * xa[i];
-        if (xb) {
-            sb += wr[i] * xb[i];
-        }
-    }
-    f32_store(ya, sa, add);
-    if (xb) {
-        f32_store(yb, sb, add);
-    }
-}
+/* AVX2 (f32_row_avx2, f32_product_avx2): 8 lanes, the values after the runs of 8 one by one, no prefetch. */
+#define FN(name) f32_##name##_avx2
+#define TARGET __attribute__((target("avx2,fma")))
+#define VT __m256
+#define VW 8
+#define VZERO() _mm256_setzero_ps()
+#define VLOAD(p) _mm256_loadu_ps(p)
+#define VFMA(a, b, c) _mm256_fmadd_ps((a), (b), (c))
+#define VADD(a, b) _mm256_add_ps((a), (b))
+#define VSUM(v) hsum8(v)
+#include "amulet_float32_body.h"
 
-static T_AVX2 void f32_avx2(const float *w, int rows, int cols, const float *x, int xStride, int n, float *y,
-                            int yStride, int add) {
-    for (int r = 0; r < rows; r++) {
-        const float *wr = w + (size_t) r * cols;
-        int c = 0;
-        for (; c + 2 <= n; c += 2) {
-            row_avx2(wr, cols, x + (size_t) c * xStride, x + (size_t) (c + 1) * xStride, y + (size_t) c * yStride + r,
-                     y + (size_t) (c + 1) * yStride + r, add);
-        }
-        if (c < n) {
-            row_avx2(wr, cols, x + (size_t) c * xStride, NULL, y + (size_t) c * yStride + r, NULL, add);
-        }
-    }
-}
-
-/* As row_avx2 with 16 lanes: four accumulators over runs of 64, one over runs of 16, the rest masked. */
-static inline T_AVX512 void row_avx512(const float *wr, int cols, const float *xa, const float *xb, float *ya,
-                                       float *yb, int add) {
-    __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
-    __m512 b0 = a0, b1 = a0, b2 = a0, b3 = a0;
-    int i = 0;
-    for (; i + 64 <= cols; i += 64) {
-        __m512 w0 = _mm512_loadu_ps(wr + i), w1 = _mm512_loadu_ps(wr + i + 16);
-        __m512 w2 = _mm512_loadu_ps(wr + i + 32), w3 = _mm512_loadu_ps(wr + i + 48);
-        a0 = _mm512_fmadd_ps(w0, _mm512_loadu_ps(xa + i), a0);
-        a1 = _mm512_fmadd_ps(w1, _mm512_loadu_ps(xa + i + 16), a1);
-        a2 = _mm512_fmadd_ps(w2, _mm512_loadu_ps(xa + i + 32), a2);
-        a3 = _mm512_fmadd_ps(w3, _mm512_loadu_ps(xa + i + 48), a3);
-        if (xb) {
-            b0 = _mm512_fmadd_ps(w0, _mm512_loadu_ps(xb + i), b0);
-            b1 = _mm512_fmadd_ps(w1, _mm512_loadu_ps(xb + i + 16), b1);
-            b2 = _mm512_fmadd_ps(w2, _mm512_loadu_ps(xb + i + 32), b2);
-            b3 = _mm512_fmadd_ps(w3, _mm512_loadu_ps(xb + i + 48), b3);
-        }
-    }
-    for (; i + 16 <= cols; i += 16) {
-        __m512 w0 = _mm512_loadu_ps(wr + i);
-        a0 = _mm512_fmadd_ps(w0, _mm512_loadu_ps(xa + i), a0);
-        if (xb) {
-            b0 = _mm512_fmadd_ps(w0, _mm512_loadu_ps(xb + i), b0);
-        }
-    }
-    if (i < cols) {
-        __mmask16 m = (__mmask16) ((1u << (cols - i)) - 1);
-        __m512 w0 = _mm512_maskz_loadu_ps(m, wr + i);
-        a1 = _mm512_fmadd_ps(w0, _mm512_maskz_loadu_ps(m, xa + i), a1);
-        if (xb) {
-            b1 = _mm512_fmadd_ps(w0, _mm512_maskz_loadu_ps(m, xb + i), b1);
-        }
-    }
-    f32_store(ya, _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3))), add);
-    if (xb) {
-        f32_store(yb, _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(b0, b1), _mm512_add_ps(b2, b3))), add);
-    }
-}
-
-static T_AVX512 void f32_avx512(const float *w, int rows, int cols, const float *x, int xStride, int n, float *y,
-                                int yStride, int add) {
-    for (int r = 0; r < rows; r++) {
-        const float *wr = w + (size_t) r * cols;
-        if (r + 1 < rows) {
-            /* the next row while this one is summed: a decode step streams rows once */
-            for (int i = 0; i < cols; i += 16) {
-                _mm_prefetch((const char *) (wr + cols + i), _MM_HINT_T0);
-            }
-        }
-        int c = 0;
-        for (; c + 2 <= n; c += 2) {
-            row_avx512(wr, cols, x + (size_t) c * xStride, x + (size_t) (c + 1) * xStride,
-                       y + (size_t) c * yStride + r, y + (size_t) (c + 1) * yStride + r, add);
-        }
-        if (c < n) {
-            row_avx512(wr, cols, x + (size_t) c * xStride, NULL, y + (size_t) c * yStride + r, NULL, add);
-        }
-    }
-}
+/* AVX-512F: 16 lanes, the values after the runs of 16 in one masked step, the next row prefetched. */
+#define FN(name) f32_##name##_avx512
+#define TARGET __attribute__((target("avx512f")))
+#define VT __m512
+#define VW 16
+#define VZERO() _mm512_setzero_ps()
+#define VLOAD(p) _mm512_loadu_ps(p)
+#define VLOADN(p, n) _mm512_maskz_loadu_ps((__mmask16) ((1u << (n)) - 1), (p))
+#define VFMA(a, b, c) _mm512_fmadd_ps((a), (b), (c))
+#define VADD(a, b) _mm512_add_ps((a), (b))
+#define VSUM(v) _mm512_reduce_add_ps(v)
+#define VPREFETCH(p) _mm_prefetch((const char *) (p), _MM_HINT_T0)
+#include "amulet_float32_body.h"
 #endif
 
 #ifdef F32_ARM
-/* hsum8 of the AVX2 variant on 8 lanes held as lo (0..3) and hi (4..7). */
-static inline float f32_hsum8_neon(float32x4_t lo, float32x4_t hi) {
-    float32x4_t s = vaddq_f32(lo, hi);
-    float32x2_t t = vadd_f32(vget_low_f32(s), vget_high_f32(s));
-    return vget_lane_f32(t, 0) + vget_lane_f32(t, 1);
-}
-#endif
-
-#ifdef F32_ARM
-/* row_avx2 on NEON: AVX2 lane j of accumulator q is a[2q + j / 4] lane j % 4; the same fmas, the same reduction. */
-static inline void row_neon(const float *wr, int cols, const float *xa, const float *xb, float *ya, float *yb,
-                            int add) {
-    float32x4_t a[8], b[8];
-#pragma GCC unroll 8
-    for (int j = 0; j < 8; j++) {
-        a[j] = b[j] = vdupq_n_f32(0);
-    }
-    int i = 0;
-    for (; i + 32 <= cols; i += 32) {
-#pragma GCC unroll 8
-        for (int j = 0; j < 8; j++) {
-            float32x4_t wj = vld1q_f32(wr + i + 4 * j);
-            a[j] = vfmaq_f32(a[j], wj, vld1q_f32(xa + i + 4 * j));
-            if (xb) {
-                b[j] = vfmaq_f32(b[j], wj, vld1q_f32(xb + i + 4 * j));
-            }
-        }
-    }
-    for (; i + 8 <= cols; i += 8) {
-#pragma GCC unroll 2
-        for (int j = 0; j < 2; j++) {
-            float32x4_t wj = vld1q_f32(wr + i + 4 * j);
-            a[j] = vfmaq_f32(a[j], wj, vld1q_f32(xa + i + 4 * j));
-            if (xb) {
-                b[j] = vfmaq_f32(b[j], wj, vld1q_f32(xb + i + 4 * j));
-            }
-        }
-    }
-    float sa = f32_hsum8_neon(vaddq_f32(vaddq_f32(a[0], a[2]), vaddq_f32(a[4], a[6])),
-                              vaddq_f32(vaddq_f32(a[1], a[3]), vaddq_f32(a[5], a[7])));
-    float sb = xb ? f32_hsum8_neon(vaddq_f32(vaddq_f32(b[0], b[2]), vaddq_f32(b[4], b[6])),
-                                   vaddq_f32(vaddq_f32(b[1], b[3]), vaddq_f32(b[5], b[7]))) : 0;
-    for (; i < cols; i++) {
-        sa += wr[i] * xa[i];
-        if (xb) {
-            sb += wr[i] * xb[i];
-        }
-    }
-    f32_store(ya, sa, add);
-    if (xb) {
-        f32_store(yb, sb, add);
-    }
-}
-
-static void f32_neon(const float *w, int rows, int cols, const float *x, int xStride, int n, float *y, int yStride,
-                     int add) {
-    for (int r = 0; r < rows; r++) {
-        const float *wr = w + (size_t) r * cols;
-        if (r + 1 < rows) {
-            for (int i = 0; i < cols; i += 16) {
-                __builtin_prefetch(wr + cols + i);
-            }
-        }
-        int c = 0;
-        for (; c + 2 <= n; c += 2) {
-            row_neon(wr, cols, x + (size_t) c * xStride, x + (size_t) (c + 1) * xStride, y + (size_t) c * yStride + r,
-                     y + (size_t) (c + 1) * yStride + r, add);
-        }
-        if (c < n) {
-            row_neon(wr, cols, x + (size_t) c * xStride, NULL, y + (size_t) c * yStride + r, NULL, add);
-        }
-    }
-}
+/* The AVX2 variant on NEON: each __m256 as an f32x8 (two float32x4_t), so the same operations give the same bits. */
+#define FN(name) f32_##name##_neon
+#define TARGET
+#define VT f32x8
+#define VW 8
+#define VZERO() f32x8_zero()
+#define VLOAD(p) f32x8_load(p)
+#define VFMA(a, b, c) f32x8_fma((a), (b), (c))
+#define VADD(a, b) f32x8_add((a), (b))
+#define VSUM(v) f32x8_sum(v)
+#define VPREFETCH(p) __builtin_prefetch(p)
+#include "amulet_float32_body.h"
 #endif
 
 static void f32_product_any(int v, const float *w, int rows, int cols, const float *x, int xStride, int n, float *y,
                             int yStride, int add) {
 #ifdef F32_X86
     if (v == F_AVX512) {
-        f32_avx512(w, rows, cols, x, xStride, n, y, yStride, add);
+        f32_product_avx512(w, rows, cols, x, xStride, n, y, yStride, add);
         return;
     }
     if (v == F_AVX2) {
-        f32_avx2(w, rows, cols, x, xStride, n, y, yStride, add);
+        f32_product_avx2(w, rows, cols, x, xStride, n, y, yStride, add);
         return;
     }
 #endif
 #ifdef F32_ARM
     if (v == F_NEON) {
-        f32_neon(w, rows, cols, x, xStride, n, y, yStride, add);
+        f32_product_neon(w, rows, cols, x, xStride, n, y, yStride, add);
         return;
     }
 #endif

@@ -39,10 +39,13 @@
  */
 #define TILE_MIN_COLS 16
 
-enum { V_SCALAR = 0, V_AVX2 = 1, V_AVXVNNI = 2, V_AVX512VNNI = 3, V_COUNT = 4 };
+enum {
+    V_SCALAR = AMULET_I8_SCALAR, V_AVX2 = AMULET_I8_AVX2, V_AVXVNNI = AMULET_I8_AVXVNNI,
+    V_AVX512VNNI = AMULET_I8_AVX512VNNI, V_COUNT = AMULET_I8_COUNT
+};
 #ifdef AMULET_ARM
 /* the same numbers on aarch64 (the Java side counts V_COUNT variants); 3 is never supported there */
-enum { V_NEON = 1, V_NEON_DOTPROD = 2 };
+enum { V_NEON = AMULET_I8_NEON, V_NEON_DOTPROD = AMULET_I8_NEON_DOTPROD };
 static const char *const VARIANT_NAMES[V_COUNT] = {"scalar", "neon", "neon-dotprod", "none"};
 #else
 static const char *const VARIANT_NAMES[V_COUNT] = {"scalar", "avx2", "avx-vnni", "avx512-vnni"};
@@ -738,34 +741,6 @@ static void quantize_neon(const float *x, int values, int8_t *q, float *d, float
 
 /* ---------------------------------------------------------------- dispatch */
 
-static int supported_mask(void) {
-    int m = 1 << V_SCALAR;
-#ifdef AMULET_X86
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
-        m |= 1 << V_AVX2; /* every AVX2 CPU has F16C */
-#ifdef AMULET_AVXVNNI
-        if (amulet_has_avxvnni()) {
-            m |= 1 << V_AVXVNNI;
-        }
-#endif
-        if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw")
-            && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni")) {
-            m |= 1 << V_AVX512VNNI;
-        }
-    }
-#endif
-#ifdef AMULET_ARM
-    m |= 1 << V_NEON;
-#ifdef AMULET_DOTPROD
-    if (getauxval(AT_HWCAP) & HWCAP_ASIMDDP) {
-        m |= 1 << V_NEON_DOTPROD;
-    }
-#endif
-#endif
-    return m;
-}
-
 static int best(int mask) {
     for (int v = V_COUNT - 1; v > 0; v--) {
         if (mask & (1 << v)) {
@@ -780,7 +755,7 @@ static int current = V_SCALAR;
 
 static void init(void) {
     if (supported < 0) {
-        supported = supported_mask();
+        supported = amulet_i8_supported();
         current = best(supported);
     }
 }

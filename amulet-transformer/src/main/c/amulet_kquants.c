@@ -22,19 +22,19 @@
 #include <string.h>
 #include <math.h>
 
+/* the variants, the x86 and aarch64 detection, the sdot helpers and the compilers: shared with the Q8_0/Q4_0 kernels */
+#include "amulet_q8q4.h"
+
 #if defined(__x86_64__) || defined(_M_X64)
 #define KQ_X86 1
 #include <immintrin.h>
-#include "amulet_cpu.h"
-#if (defined(__clang__) && __clang_major__ >= 12) || (!defined(__clang__) && defined(__GNUC__) && __GNUC__ >= 11)
+#ifdef AMULET_AVXVNNI
 #define KQ_AVXVNNI 1
 #endif
 #endif
 
 #if defined(__aarch64__)
 #define KQ_ARM 1
-/* NEON, the sdot helpers and the compilers that build them: shared with the Q8_0/Q4_0 kernels */
-#include "amulet_q8q4.h"
 #ifdef AMULET_DOTPROD
 #define KQ_DOTPROD 1
 #define KT_DOTPROD T_DOTPROD
@@ -46,9 +46,12 @@
 /* Columns a tile of the 256-bit kernels takes at once: each weight block is unpacked once for all of them. */
 #define KQ_TILE 4
 
-enum { KV_SCALAR = 0, KV_AVX2 = 1, KV_AVXVNNI = 2, KV_AVX512VNNI = 3, KV_COUNT = 4 };
+enum {
+    KV_SCALAR = AMULET_I8_SCALAR, KV_AVX2 = AMULET_I8_AVX2, KV_AVXVNNI = AMULET_I8_AVXVNNI,
+    KV_AVX512VNNI = AMULET_I8_AVX512VNNI, KV_COUNT = AMULET_I8_COUNT
+};
 #ifdef KQ_ARM
-enum { KV_NEON = 1, KV_NEON_DOTPROD = 2 };
+enum { KV_NEON = AMULET_I8_NEON, KV_NEON_DOTPROD = AMULET_I8_NEON_DOTPROD };
 static const char *const KV_NAMES[KV_COUNT] = {"scalar", "neon", "neon-dotprod", "none"};
 #else
 static const char *const KV_NAMES[KV_COUNT] = {"scalar", "avx2", "avx-vnni", "avx512-vnni"};
@@ -601,30 +604,7 @@ static void kq_init(void) {
     if (kq_supported >= 0) {
         return;
     }
-    int m = 1 << KV_SCALAR;
-#ifdef KQ_X86
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
-        m |= 1 << KV_AVX2;
-#ifdef KQ_AVXVNNI
-        if (amulet_has_avxvnni()) {
-            m |= 1 << KV_AVXVNNI;
-        }
-#endif
-        if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw")
-            && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni")) {
-            m |= 1 << KV_AVX512VNNI;
-        }
-    }
-#endif
-#ifdef KQ_ARM
-    m |= 1 << KV_NEON;
-#ifdef KQ_DOTPROD
-    if (getauxval(AT_HWCAP) & HWCAP_ASIMDDP) {
-        m |= 1 << KV_NEON_DOTPROD;
-    }
-#endif
-#endif
+    int m = amulet_i8_supported();
     int best = KV_SCALAR;
     for (int v = KV_COUNT - 1; v > 0; v--) {
         if (m & (1 << v)) {

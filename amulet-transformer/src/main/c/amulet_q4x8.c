@@ -86,6 +86,41 @@ static void grouped_scalar(const uint8_t *w, const uint16_t *sc, int first, int 
     }
 }
 
+/*
+ * The driver of a grouped variant, for the variants whose NAME##_tile (a function of TARGET) takes one group of 8
+ * rows times C columns: grouped rows [first, end) times n columns, by groups of 4 columns (the columns left over 1 to
+ * 3 at a time); one or two columns ask the cache for the groups PREFETCH_GROUPS ahead.
+ */
+#define GROUP_DRIVER(NAME, TARGET)                                                                                    \
+static TARGET void NAME(const uint8_t *w, const uint16_t *sc, int first, int end, int blocks, const int8_t *xq,       \
+                        const float *xd, const float *xs, int colBlocks, int n, float *y, int yStride, int add) {     \
+    for (int g = first / 8; g * 8 < end; g++) {                                                                       \
+        int pf = n <= 2 && (g + 1 + PREFETCH_GROUPS) * 8 <= end;                                                      \
+        int lo = g * 8 < first ? first - g * 8 : 0, hi = end - g * 8 < 8 ? end - g * 8 : 8;                           \
+        int mask = ((1 << hi) - 1) & ~((1 << lo) - 1);                                                                \
+        const uint8_t *gw = w + (size_t) g * blocks * GB;                                                             \
+        const uint16_t *gs = sc + (size_t) g * blocks * 8;                                                            \
+        float *yg = y + (g * 8 - first);                                                                              \
+        int c = 0;                                                                                                    \
+        for (; c + 4 <= n; c += 4) {                                                                                  \
+            size_t o = (size_t) c * colBlocks;                                                                        \
+            NAME##_tile(4, gw, gs, blocks, 0, xq + o * QK, xd + o, xs + o, colBlocks,                                 \
+                        yg + (size_t) c * yStride, yStride, mask, add);                                               \
+        }                                                                                                             \
+        size_t o = (size_t) c * colBlocks;                                                                            \
+        float *yc = yg + (size_t) c * yStride;                                                                        \
+        switch (n - c) {                                                                                              \
+            case 1: NAME##_tile(1, gw, gs, blocks, pf, xq + o * QK, xd + o, xs + o, colBlocks, yc, yStride,           \
+                                mask, add); break;                                                                    \
+            case 2: NAME##_tile(2, gw, gs, blocks, pf, xq + o * QK, xd + o, xs + o, colBlocks, yc, yStride,           \
+                                mask, add); break;                                                                    \
+            case 3: NAME##_tile(3, gw, gs, blocks, 0, xq + o * QK, xd + o, xs + o, colBlocks, yc, yStride,            \
+                                mask, add); break;                                                                    \
+            default: break;                                                                                           \
+        }                                                                                                             \
+    }                                                                                                                 \
+}
+
 #ifdef AMULET_X86
 #define INLINE static inline __attribute__((always_inline))
 
@@ -149,35 +184,7 @@ static inline T_AVXVNNI __m256i dot_acc_avxvnni(__m256i acc, __m256i u, __m256i 
             }                                                                                                         \
         }                                                                                                             \
     }                                                                                                                 \
-    /* Grouped rows [first, end) times n columns: groups by 4 columns (the columns left over 1 to 3 at a time). */   \
-    static TARGET void NAME(const uint8_t *w, const uint16_t *sc, int first, int end, int blocks, const int8_t *xq,   \
-                            const float *xd, const float *xs, int colBlocks, int n, float *y, int yStride, int add) { \
-        for (int g = first / 8; g * 8 < end; g++) {                                                                   \
-            int pf = n <= 2 && (g + 1 + PREFETCH_GROUPS) * 8 <= end;                                                  \
-            int lo = g * 8 < first ? first - g * 8 : 0, hi = end - g * 8 < 8 ? end - g * 8 : 8;                      \
-            int mask = ((1 << hi) - 1) & ~((1 << lo) - 1);                                                            \
-            const uint8_t *gw = w + (size_t) g * blocks * GB;                                                         \
-            const uint16_t *gs = sc + (size_t) g * blocks * 8;                                                        \
-            float *yg = y + (g * 8 - first);                                                                          \
-            int c = 0;                                                                                                \
-            for (; c + 4 <= n; c += 4) {                                                                              \
-                size_t o = (size_t) c * colBlocks;                                                                    \
-                NAME##_tile(4, gw, gs, blocks, 0, xq + o * QK, xd + o, xs + o, colBlocks,                             \
-                            yg + (size_t) c * yStride, yStride, mask, add);                                           \
-            }                                                                                                         \
-            size_t o = (size_t) c * colBlocks;                                                                        \
-            float *yc = yg + (size_t) c * yStride;                                                                    \
-            switch (n - c) {                                                                                          \
-                case 1: NAME##_tile(1, gw, gs, blocks, pf, xq + o * QK, xd + o, xs + o, colBlocks, yc, yStride,       \
-                                    mask, add); break;                                                                \
-                case 2: NAME##_tile(2, gw, gs, blocks, pf, xq + o * QK, xd + o, xs + o, colBlocks, yc, yStride,       \
-                                    mask, add); break;                                                                \
-                case 3: NAME##_tile(3, gw, gs, blocks, 0, xq + o * QK, xd + o, xs + o, colBlocks, yc, yStride,        \
-                                    mask, add); break;                                                                \
-                default: break;                                                                                       \
-            }                                                                                                         \
-        }                                                                                                             \
-    }
+    GROUP_DRIVER(NAME, TARGET)
 
 GROUP_256(grouped_avx2, T_AVX2, dot_acc_avx2)
 #ifdef AMULET_AVXVNNI
@@ -369,35 +376,7 @@ static T_AVX512 void grouped_avx512(const uint8_t *w, const uint16_t *sc, int fi
             }                                                                                                         \
         }                                                                                                             \
     }                                                                                                                 \
-    /* Grouped rows [first, end) times n columns: groups by 4 columns (the columns left over 1 to 3 at a time). */   \
-    static TARGET void NAME(const uint8_t *w, const uint16_t *sc, int first, int end, int blocks, const int8_t *xq,   \
-                            const float *xd, const float *xs, int colBlocks, int n, float *y, int yStride, int add) { \
-        for (int g = first / 8; g * 8 < end; g++) {                                                                   \
-            int pf = n <= 2 && (g + 1 + PREFETCH_GROUPS) * 8 <= end;                                                  \
-            int lo = g * 8 < first ? first - g * 8 : 0, hi = end - g * 8 < 8 ? end - g * 8 : 8;                      \
-            int mask = ((1 << hi) - 1) & ~((1 << lo) - 1);                                                            \
-            const uint8_t *gw = w + (size_t) g * blocks * GB;                                                         \
-            const uint16_t *gs = sc + (size_t) g * blocks * 8;                                                        \
-            float *yg = y + (g * 8 - first);                                                                          \
-            int c = 0;                                                                                                \
-            for (; c + 4 <= n; c += 4) {                                                                              \
-                size_t o = (size_t) c * colBlocks;                                                                    \
-                NAME##_tile(4, gw, gs, blocks, 0, xq + o * QK, xd + o, xs + o, colBlocks,                             \
-                            yg + (size_t) c * yStride, yStride, mask, add);                                           \
-            }                                                                                                         \
-            size_t o = (size_t) c * colBlocks;                                                                        \
-            float *yc = yg + (size_t) c * yStride;                                                                    \
-            switch (n - c) {                                                                                          \
-                case 1: NAME##_tile(1, gw, gs, blocks, pf, xq + o * QK, xd + o, xs + o, colBlocks, yc, yStride,       \
-                                    mask, add); break;                                                                \
-                case 2: NAME##_tile(2, gw, gs, blocks, pf, xq + o * QK, xd + o, xs + o, colBlocks, yc, yStride,       \
-                                    mask, add); break;                                                                \
-                case 3: NAME##_tile(3, gw, gs, blocks, 0, xq + o * QK, xd + o, xs + o, colBlocks, yc, yStride,        \
-                                    mask, add); break;                                                                \
-                default: break;                                                                                       \
-            }                                                                                                         \
-        }                                                                                                             \
-    }
+    GROUP_DRIVER(NAME, TARGET)
 
 /* Chunk Q of a block (bytes 4Q..4Q+3 of each row): rows 0..3 in its first 16 bytes, 4..7 in the next 16. */
 #define GROUP_NEON_CHUNK(DOTL, Q)                                                                                     \

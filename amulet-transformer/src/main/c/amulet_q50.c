@@ -281,19 +281,8 @@ static void q50_init(void) {
     }
     int m = 1 << Q5V_SCALAR;
 #ifdef AMULET_X86
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
-        m |= 1 << Q5V_AVX2;
-#ifdef AMULET_AVXVNNI
-        if (__builtin_cpu_supports("avxvnni")) {
-            m |= 1 << Q5V_AVXVNNI;
-        }
-#endif
-        if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw")
-            && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni")) {
-            m |= 1 << Q5V_AVX512VNNI;
-        }
-    }
+    /* the int8 kernels' numbers: scalar, AVX2, AVX-VNNI, AVX-512 VNNI (aarch64: scalar only, no NEON variant yet) */
+    m = amulet_i8_supported();
 #endif
     int best = Q5V_SCALAR;
     for (int v = Q5V_COUNT - 1; v > 0; v--) {

@@ -1,6 +1,7 @@
 /*
- * What the Q8_0/Q4_0 kernel files (amulet_kernels.c, amulet_q4x8.c) share: the x86 and aarch64 detection, the
- * compilers that can build AVX-VNNI or sdot, the target attributes of each variant and the float16 scale conversion.
+ * What the int8 dot-product kernel files (amulet_kernels.c, amulet_q4x8.c, amulet_kquants.c) share: the x86 and
+ * aarch64 detection, the compilers that can build AVX-VNNI or sdot, the variants the CPU has, the target attributes of
+ * each variant and the float16 scale conversion.
  */
 #ifndef AMULET_Q8Q4_H
 #define AMULET_Q8Q4_H
@@ -11,6 +12,7 @@
 #if defined(__x86_64__) || defined(_M_X64)
 #define AMULET_X86 1
 #include <immintrin.h>
+#include "amulet_cpu.h"
 /* AVX-VNNI (the 256-bit VEX vpdpbusd) needs gcc 11 or clang 12; older compilers build the other variants */
 #if (defined(__clang__) && __clang_major__ >= 12) || (!defined(__clang__) && defined(__GNUC__) && __GNUC__ >= 11)
 #define AMULET_AVXVNNI 1
@@ -73,6 +75,46 @@ AMULET_SDOT_LANE(2)
 AMULET_SDOT_LANE(3)
 #endif
 #endif
+
+/* The variants of the int8 dot-product kernels, numbered alike in each of their files (the Java side's numbers). */
+enum {
+    AMULET_I8_SCALAR = 0,
+    AMULET_I8_AVX2 = 1,         /* with FMA and F16C */
+    AMULET_I8_AVXVNNI = 2,
+    AMULET_I8_AVX512VNNI = 3,   /* with AVX-512 F, BW and VL */
+    AMULET_I8_NEON = 1,         /* aarch64 */
+    AMULET_I8_NEON_DOTPROD = 2, /* aarch64 with sdot */
+    AMULET_I8_COUNT = 4
+};
+
+/* The variants this CPU and this build have, a bit each (AMULET_I8_*). */
+static inline int amulet_i8_supported(void) {
+    int m = 1 << AMULET_I8_SCALAR;
+#ifdef AMULET_X86
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+        m |= 1 << AMULET_I8_AVX2; /* every AVX2 CPU has F16C */
+#ifdef AMULET_AVXVNNI
+        if (amulet_has_avxvnni()) {
+            m |= 1 << AMULET_I8_AVXVNNI;
+        }
+#endif
+        if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw")
+            && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni")) {
+            m |= 1 << AMULET_I8_AVX512VNNI;
+        }
+    }
+#endif
+#ifdef AMULET_ARM
+    m |= 1 << AMULET_I8_NEON;
+#ifdef AMULET_DOTPROD
+    if (getauxval(AT_HWCAP) & HWCAP_ASIMDDP) {
+        m |= 1 << AMULET_I8_NEON_DOTPROD;
+    }
+#endif
+#endif
+    return m;
+}
 
 /* An IEEE half as float32, the Java kernels' bit trick (exact for finite values, subnormals included). */
 static inline float half_to_float(uint16_t h) {

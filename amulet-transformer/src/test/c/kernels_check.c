@@ -217,6 +217,48 @@ static void forget(struct seen *s) {
     s->count = 0;
 }
 
+/* A family's variant entries. */
+struct variants {
+    jint (*supported)(JNIEnv *, jclass);
+    jint (*select)(JNIEnv *, jclass, jint);
+    jstring (*name)(JNIEnv *, jclass, jint);
+};
+
+static const struct variants Q8Q4_VARIANTS = {K(supportedVariants), K(selectVariant), K(variantName)};
+static const struct variants F32_VARIANTS = {F32(supportedVariants), F32(selectVariant), F32(variantName)};
+static const struct variants F16_VARIANTS = {H(supportedVariants), H(selectVariant), H(variantName)};
+static const struct variants KQ_VARIANTS = {KQ(supportedVariants), KQ(selectVariant), KQ(variantName)};
+
+/* Variant v of the family selected: its name; NULL (nothing selected) where the CPU does not have it. */
+static const char *select_variant(const struct variants *f, int v) {
+    if (!(f->supported(ENV, NULL) & (1 << v))) {
+        return NULL;
+    }
+    f->select(ENV, NULL, v);
+    return (const char *) f->name(ENV, NULL, v);
+}
+
+/*
+ * The checks of one variant's product y (n columns yStride apart, rows outputs each): near the float64 reference
+ * (within rel), recorded for the comparisons of classes and runs, and where n > 1 each column the bits of the same
+ * column computed alone (alone, laid out as y).
+ */
+static void check_product(struct seen *seen, const char *family, const char *ccase, const char *name, const float *y,
+                          const float *alone, const double *ref, const double *mag, int rows, int n, int yStride,
+                          double rel) {
+    size_t ySize = (size_t) n * yStride;
+    char what[160];
+    snprintf(what, sizeof what, "%s %s vs float64", ccase, name);
+    near(what, y, ref, mag, ySize, rel);
+    record(seen, family, ccase, name, y, ySize);
+    if (n > 1) {
+        snprintf(what, sizeof what, "%s %s: a column of %d differs from the column alone", ccase, name, n);
+        for (int c = 0; c < n; c++) {
+            same_bits(what, y + (size_t) c * yStride, alone + (size_t) c * yStride, rows * sizeof(float));
+        }
+    }
+}
+
 /* ---------------------------------------------------------------- Q8_0 / Q4_0 activations */
 
 struct act {
@@ -247,15 +289,15 @@ static void free_act(struct act *a) {
 }
 
 /* quantizes a on every variant: the same bytes and scales on each (the scalar one's) */
-static void quantize_all(struct act *a, int supported, const char *ccase) {
+static void quantize_all(struct act *a, const char *ccase) {
     size_t values = (size_t) a->n * a->colBlocks * 32;
     int8_t *q0 = NULL;
     float *d0 = NULL, *s0 = NULL;
     for (int v = 0; v < 4; v++) {
-        if (!(supported & (1 << v))) {
+        const char *name = select_variant(&Q8Q4_VARIANTS, v);
+        if (name == NULL) {
             continue;
         }
-        K(selectVariant)(ENV, NULL, v);
         K(quantize)(ENV, NULL, A(a->x), (jint) values, A(a->q), A(a->d), A(a->s));
         if (q0 == NULL) {
             q0 = malloc(values);
@@ -266,7 +308,6 @@ static void quantize_all(struct act *a, int supported, const char *ccase) {
             memcpy(s0, a->s, values / 32 * sizeof(float));
         } else {
             char msg[160];
-            const char *name = (const char *) K(variantName)(ENV, NULL, v);
             snprintf(msg, sizeof msg, "quantize %s: variant %s differs from scalar", ccase, name);
             same_bits(msg, q0, a->q, values);
             same_bits(msg, d0, a->d, values / 32 * sizeof(float));
@@ -283,7 +324,6 @@ static void quantize_all(struct act *a, int supported, const char *ccase) {
 static void check_q8q4(int q4, int rows, int blocks, int n, int xBlock) {
     char ccase[96];
     snprintf(ccase, sizeof ccase, "%s:r%d:b%d:n%d:o%d", q4 ? "q4_0" : "q8_0", rows, blocks, n, xBlock);
-    int supported = K(supportedVariants)(ENV, NULL);
     size_t qb = q4 ? 16 : 32;
     uint8_t *w = malloc((size_t) rows * blocks * qb + 1);
     uint16_t *sc = malloc((size_t) rows * blocks * 2 + 2);
@@ -295,7 +335,7 @@ static void check_q8q4(int q4, int rows, int blocks, int n, int xBlock) {
         sc[i] = random_half();
     }
     struct act a = make_act(n, blocks, xBlock);
-    quantize_all(&a, supported, ccase);
+    quantize_all(&a, ccase);
 
     int yStride = rows + 3;
     size_t ySize = (size_t) n * yStride;
@@ -328,32 +368,22 @@ static void check_q8q4(int q4, int rows, int blocks, int n, int xBlock) {
     float *y = malloc(ySize * sizeof(float)), *alone = malloc(ySize * sizeof(float));
     struct seen seen = {{0}, {0}, 0};
     for (int v = 0; v < 4; v++) {
-        if (!(supported & (1 << v))) {
+        const char *name = select_variant(&Q8Q4_VARIANTS, v);
+        if (name == NULL) {
             continue;
         }
-        K(selectVariant)(ENV, NULL, v);
-        const char *name = (const char *) K(variantName)(ENV, NULL, v);
         for (size_t i = 0; i < ySize; i++) {
             y[i] = 0;
         }
         K(productAt)(ENV, NULL, (jboolean) q4, (jlong) (intptr_t) w, (jlong) (intptr_t) sc, rows, blocks, A(a.q),
                      A(a.d), A(a.s), xBlock, a.colBlocks, n, A(y), 0, yStride, JNI_FALSE);
-        char what[160];
-        snprintf(what, sizeof what, "%s %s vs float64", ccase, name);
-        near(what, y, ref, mag, ySize, 1e-5);
-        record(&seen, "q8q4", ccase, name, y, ySize);
-        if (n > 1) {
-            for (int c = 0; c < n; c++) {
-                K(productAt)(ENV, NULL, (jboolean) q4, (jlong) (intptr_t) w, (jlong) (intptr_t) sc, rows, blocks,
-                             A(a.q + (size_t) c * a.colBlocks * 32), A(a.d + (size_t) c * a.colBlocks),
-                             A(a.s + (size_t) c * a.colBlocks), xBlock, a.colBlocks, 1, A(alone + (size_t) c * yStride),
-                             0, yStride, JNI_FALSE);
-            }
-            snprintf(what, sizeof what, "%s %s: a column of %d differs from the column alone", ccase, name, n);
-            for (int c = 0; c < n; c++) {
-                same_bits(what, y + (size_t) c * yStride, alone + (size_t) c * yStride, rows * sizeof(float));
-            }
+        for (int c = 0; n > 1 && c < n; c++) {
+            K(productAt)(ENV, NULL, (jboolean) q4, (jlong) (intptr_t) w, (jlong) (intptr_t) sc, rows, blocks,
+                         A(a.q + (size_t) c * a.colBlocks * 32), A(a.d + (size_t) c * a.colBlocks),
+                         A(a.s + (size_t) c * a.colBlocks), xBlock, a.colBlocks, 1, A(alone + (size_t) c * yStride), 0,
+                         yStride, JNI_FALSE);
         }
+        check_product(&seen, "q8q4", ccase, name, y, alone, ref, mag, rows, n, yStride, 1e-5);
     }
     if (q4) {
         /* the same slab interleaved by 8 rows (the rows past the last group stay in the row layout) */
@@ -365,11 +395,10 @@ static void check_q8q4(int q4, int rows, int blocks, int n, int xBlock) {
         struct seen seenx = {{0}, {0}, 0};
         int first = rows > 9 ? 3 : 0; /* a row range that starts inside a group */
         for (int v = 0; v < 4; v++) {
-            if (!(supported & (1 << v))) {
+            const char *name = select_variant(&Q8Q4_VARIANTS, v);
+            if (name == NULL) {
                 continue;
             }
-            K(selectVariant)(ENV, NULL, v);
-            const char *name = (const char *) K(variantName)(ENV, NULL, v);
             for (size_t i = 0; i < ySize; i++) {
                 y[i] = 0;
             }
@@ -412,7 +441,7 @@ static void check_float(int fmt, int rows, int cols, int n) {
     static const char *const NAMES[] = {"f32", "f16", "bf16"};
     char ccase[96];
     snprintf(ccase, sizeof ccase, "%s:r%d:c%d:n%d", NAMES[fmt], rows, cols, n);
-    int supported = fmt == 0 ? F32(supportedVariants)(ENV, NULL) : H(supportedVariants)(ENV, NULL);
+    const struct variants *family = fmt == 0 ? &F32_VARIANTS : &F16_VARIANTS;
     size_t count = (size_t) rows * cols;
     float *w32 = malloc(count * sizeof(float) + 4);
     uint16_t *w16 = malloc(count * 2 + 2);
@@ -452,16 +481,9 @@ static void check_float(int fmt, int rows, int cols, int n) {
     float *y = malloc(ySize * sizeof(float)), *alone = malloc(ySize * sizeof(float));
     struct seen seen = {{0}, {0}, 0};
     for (int v = 0; v < 4; v++) {
-        if (!(supported & (1 << v))) {
+        const char *name = select_variant(family, v);
+        if (name == NULL) {
             continue;
-        }
-        const char *name;
-        if (fmt == 0) {
-            F32(selectVariant)(ENV, NULL, v);
-            name = (const char *) F32(variantName)(ENV, NULL, v);
-        } else {
-            H(selectVariant)(ENV, NULL, v);
-            name = (const char *) H(variantName)(ENV, NULL, v);
         }
         memset(y, 0, ySize * sizeof(float));
         memset(alone, 0, ySize * sizeof(float));
@@ -477,17 +499,9 @@ static void check_float(int fmt, int rows, int cols, int n) {
                              c0 * xStride, xStride, cn, A(out), 0, yStride, JNI_FALSE);
             }
         }
-        char what[160];
-        snprintf(what, sizeof what, "%s %s vs float64", ccase, name);
         /* vdpbf16ps multiplies activations rounded to bfloat16 (8 bits of mantissa) */
-        near(what, y, ref, mag, ySize, strcmp(name, "avx512-bf16") == 0 && fmt == 2 ? 8e-3 : 1e-5);
-        record(&seen, "float", ccase, name, y, ySize);
-        if (n > 1) {
-            snprintf(what, sizeof what, "%s %s: a column of %d differs from the column alone", ccase, name, n);
-            for (int c = 0; c < n; c++) {
-                same_bits(what, y + (size_t) c * yStride, alone + (size_t) c * yStride, rows * sizeof(float));
-            }
-        }
+        check_product(&seen, "float", ccase, name, y, alone, ref, mag, rows, n, yStride,
+                      strcmp(name, "avx512-bf16") == 0 && fmt == 2 ? 8e-3 : 1e-5);
     }
     forget(&seen);
     free(y); free(alone); free(ref); free(mag); free(w32); free(w16); free(x); free(xb);
@@ -548,7 +562,6 @@ static void check_kquant(int fmt, int rows, int blocks, int n) {
     static const int BYTES[] = {144, 176, 210};
     char ccase[96];
     snprintf(ccase, sizeof ccase, "%s:r%d:b%d:n%d", NAMES[fmt], rows, blocks, n);
-    int supported = KQ(supportedVariants)(ENV, NULL);
     size_t bb = BYTES[fmt], wBytes = (size_t) rows * blocks * bb;
     uint8_t *w = malloc(wBytes);
     for (size_t i = 0; i < wBytes; i++) {
@@ -592,30 +605,20 @@ static void check_kquant(int fmt, int rows, int blocks, int n) {
     float *y = malloc(ySize * sizeof(float)), *alone = malloc(ySize * sizeof(float));
     struct seen seen = {{0}, {0}, 0};
     for (int v = 0; v < 4; v++) {
-        if (!(supported & (1 << v))) {
+        const char *name = select_variant(&KQ_VARIANTS, v);
+        if (name == NULL) {
             continue;
         }
-        KQ(selectVariant)(ENV, NULL, v);
-        const char *name = (const char *) KQ(variantName)(ENV, NULL, v);
         memset(y, 0, ySize * sizeof(float));
         memset(alone, 0, ySize * sizeof(float));
         KQ(productAt)(ENV, NULL, fmt, (jlong) (intptr_t) w, rows, blocks, A(xq), A(xd), A(xb), blocks, n, A(y), 0,
                       yStride, JNI_FALSE);
-        char what[160];
-        snprintf(what, sizeof what, "%s %s vs float64", ccase, name);
-        near(what, y, ref, mag, ySize, 1e-5);
-        record(&seen, "kq", ccase, name, y, ySize);
-        if (n > 1) {
-            for (int c = 0; c < n; c++) {
-                KQ(productAt)(ENV, NULL, fmt, (jlong) (intptr_t) w, rows, blocks, A(xq + (size_t) c * blocks * 256),
-                              A(xd + (size_t) c * blocks), A(xb + (size_t) c * blocks * 16), blocks, 1,
-                              A(alone + (size_t) c * yStride), 0, yStride, JNI_FALSE);
-            }
-            snprintf(what, sizeof what, "%s %s: a column of %d differs from the column alone", ccase, name, n);
-            for (int c = 0; c < n; c++) {
-                same_bits(what, y + (size_t) c * yStride, alone + (size_t) c * yStride, rows * sizeof(float));
-            }
+        for (int c = 0; n > 1 && c < n; c++) {
+            KQ(productAt)(ENV, NULL, fmt, (jlong) (intptr_t) w, rows, blocks, A(xq + (size_t) c * blocks * 256),
+                          A(xd + (size_t) c * blocks), A(xb + (size_t) c * blocks * 16), blocks, 1,
+                          A(alone + (size_t) c * yStride), 0, yStride, JNI_FALSE);
         }
+        check_product(&seen, "kq", ccase, name, y, alone, ref, mag, rows, n, yStride, 1e-5);
     }
     forget(&seen);
     free(y); free(alone); free(ref); free(mag); free(w); free(x); free(xd); free(xq); free(xb);

@@ -14,8 +14,6 @@ import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Random;
-import java.util.SplittableRandom;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -47,30 +45,6 @@ class NativeAttentionTest {
         Assumptions.assumeTrue(NativeAttention.applies(HEAD_DIM, TILE), "no AVX2 with FMA: the Java attention runs");
     }
 
-    /** Keys (tiled and plain), values and queries of one key head over {@code slots} slots, {@code heads} heads. */
-    private record Setup(float[][] plainKeys, float[] keys, float[] values, float[] qkv, int qDim, int qkvDim) {
-        static Setup random(int slots, int heads, int rows, long seed) {
-            Random random = new Random(seed);
-            float[][] plainKeys = new float[slots][HEAD_DIM];
-            float[] keys = new float[(slots + TILE) / TILE * TILE * HEAD_DIM];
-            float[] values = new float[slots * HEAD_DIM];
-            for (int s = 0; s < slots; s++) {
-                for (int d = 0; d < HEAD_DIM; d++) {
-                    plainKeys[s][d] = (float) random.nextGaussian();
-                    keys[JavaKvCache.keyIndex(s, d, HEAD_DIM)] = plainKeys[s][d];
-                    values[s * HEAD_DIM + d] = (float) random.nextGaussian();
-                }
-            }
-            int qDim = heads * HEAD_DIM;
-            int qkvDim = qDim + 2 * HEAD_DIM;
-            float[] qkv = new float[rows * qkvDim];
-            for (int i = 0; i < qkv.length; i++) {
-                qkv[i] = (float) (random.nextGaussian() * 0.3);
-            }
-            return new Setup(plainKeys, keys, values, qkv, qDim, qkvDim);
-        }
-    }
-
     @Test
     void everyVariantMatchesSoftmaxAttentionInFloat64() {
         assumeNative();
@@ -85,7 +59,7 @@ class NativeAttentionTest {
                     {1, 0, 1, 299, 0, 1}};
             for (int[] c : cases) {
                 int heads = c[0], i0 = c[1], n = c[2], query0 = c[3], pad = c[4], window = c[5];
-                Setup s = Setup.random(slots, heads, rows, 17 + v);
+                AttentionInputs s = AttentionInputs.random(HEAD_DIM, slots, heads, rows, 0.3, 17 + v);
                 int total = Math.min(query0 + n + 2, slots);
                 float[] attn = new float[rows * s.qDim()];
                 float[] scratch = new float[8 * (total + TILE)];
@@ -95,9 +69,9 @@ class NativeAttentionTest {
                     int query = query0 + j;
                     int lo = (int) Math.max(pad, (long) query - window + 1);
                     for (int h = 0; h < heads; h++) {
-                        double[] want = lo > query ? mean(s.values(), total)
-                                : naive(s.plainKeys(), s.values(), s.qkv(), (i0 + j) * s.qkvDim() + h * HEAD_DIM, lo,
-                                query);
+                        double[] want = lo > query ? AttentionReference.mean(s.values(), total, HEAD_DIM)
+                                : AttentionReference.naive(s.plainKeys(), s.values(), s.qkv(),
+                                        (i0 + j) * s.qkvDim() + h * HEAD_DIM, lo, query, HEAD_DIM);
                         for (int d = 0; d < HEAD_DIM; d++) {
                             assertEquals(want[d], attn[(i0 + j) * s.qDim() + h * HEAD_DIM + d], 1e-5,
                                     "variant " + v + ", case " + java.util.Arrays.toString(c) + ", query " + j
@@ -115,7 +89,7 @@ class NativeAttentionTest {
         Assumptions.assumeTrue(QueryBlockAttention.applies(HEAD_DIM));
         before = NativeExp.variant();
         int rows = 4;
-        Setup s = Setup.random(700, 8, rows, 5);
+        AttentionInputs s = AttentionInputs.random(HEAD_DIM, 700, 8, rows, 0.3, 5);
         QueryBlockAttention block = new QueryBlockAttention(HEAD_DIM, s.qkvDim(), s.qDim(), 0f);
         // {i0, n, count, lo, query0}
         // (the Java blocks take only queries that see a slot: lo <= query0)
@@ -152,7 +126,7 @@ class NativeAttentionTest {
         assumeNative();
         before = NativeExp.variant();
         int slots = 600;
-        Setup s = Setup.random(slots, 8, 1, 23);
+        AttentionInputs s = AttentionInputs.random(HEAD_DIM, slots, 8, 1, 0.3, 23);
         // {from, to, count}
         int[][] cases = {{0, 600, 8}, {256, 600, 7}, {13, 300, 7}, {40, 41, 3}, {511, 513, 1}, {5, 29, 5}};
         for (int v = 1; v <= before; v++) {
@@ -204,7 +178,7 @@ class NativeAttentionTest {
     @Test
     void arraysTooShortForTheCallAreRefused() {
         assumeNative();
-        Setup s = Setup.random(40, 7, 2, 3);
+        AttentionInputs s = AttentionInputs.random(HEAD_DIM, 40, 7, 2, 0.3, 3);
         float[] attn = new float[2 * s.qDim()];
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> NativeAttention.attendChecked(s.keys(), s.values(), s.qkv(), attn, new float[8], HEAD_DIM, TILE,
@@ -231,7 +205,7 @@ class NativeAttentionTest {
         for (ModelConfig c : shapes) {
             InMemoryTensorStore store = RandomCheckpoint.create(c, 41, TensorLayout.GPT2_PREFIX, 0.1f);
             int length = 23;
-            int[][] rows = {tokens(c, length, 1), tokens(c, length, 2)};
+            int[][] rows = {RandomTokens.of(c, length, 1), RandomTokens.of(c, length, 2)};
             int[] pad = {0, 6};
             try (JavaForward pass = JavaForward.load(c, store, "test", WeightFormat.F32, 2, Kernels.JAVA)) {
                 for (int chunk : new int[] {length, 5}) {
@@ -287,53 +261,5 @@ class NativeAttentionTest {
         float[] both = java.util.Arrays.copyOf(out, 2 * out.length);
         System.arraycopy(step, 0, both, out.length, step.length);
         return both;
-    }
-
-    private static int[] tokens(ModelConfig c, int n, long seed) {
-        SplittableRandom r = new SplittableRandom(seed);
-        int[] t = new int[n];
-        for (int i = 0; i < n; i++) {
-            t[i] = r.nextInt(c.vocabSize());
-        }
-        return t;
-    }
-
-    private static double[] mean(float[] values, int total) {
-        double[] out = new double[HEAD_DIM];
-        for (int s = 0; s < total; s++) {
-            for (int d = 0; d < HEAD_DIM; d++) {
-                out[d] += values[s * HEAD_DIM + d];
-            }
-        }
-        for (int d = 0; d < HEAD_DIM; d++) {
-            out[d] /= total;
-        }
-        return out;
-    }
-
-    private static double[] naive(float[][] keys, float[] values, float[] qkv, int q, int lo, int query) {
-        double[] scores = new double[query + 1];
-        double max = Double.NEGATIVE_INFINITY;
-        for (int s = lo; s <= query; s++) {
-            double dot = 0;
-            for (int d = 0; d < HEAD_DIM; d++) {
-                dot += (double) keys[s][d] * qkv[q + d];
-            }
-            scores[s] = dot;
-            max = Math.max(max, dot);
-        }
-        double sum = 0;
-        double[] out = new double[HEAD_DIM];
-        for (int s = lo; s <= query; s++) {
-            double w = Math.exp(scores[s] - max);
-            sum += w;
-            for (int d = 0; d < HEAD_DIM; d++) {
-                out[d] += w * values[s * HEAD_DIM + d];
-            }
-        }
-        for (int d = 0; d < HEAD_DIM; d++) {
-            out[d] /= sum;
-        }
-        return out;
     }
 }

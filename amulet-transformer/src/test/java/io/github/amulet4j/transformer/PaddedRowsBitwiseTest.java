@@ -13,7 +13,6 @@ import org.junit.jupiter.api.Test;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.SplittableRandom;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.fail;
@@ -36,8 +35,8 @@ class PaddedRowsBitwiseTest {
             InMemoryTensorStore store = RandomCheckpoint.create(c, 47, TensorLayout.GPT2_PREFIX, 0.1f);
             int longer = 21;
             int shorter = 12;
-            int[] a = tokens(c, longer, 1);
-            int[] b = tokens(c, shorter, 2);
+            int[] a = RandomTokens.of(c, longer, 1);
+            int[] b = RandomTokens.of(c, shorter, 2);
             int[] padded = new int[longer];
             System.arraycopy(b, 0, padded, longer - shorter, shorter);
             int[] pad = {0, longer - shorter};
@@ -92,14 +91,5 @@ class PaddedRowsBitwiseTest {
                 fail(where + ": logit " + i + " is " + got[i] + " in the batch, " + want[i] + " alone");
             }
         }
-    }
-
-    private static int[] tokens(ModelConfig c, int n, long seed) {
-        SplittableRandom r = new SplittableRandom(seed);
-        int[] t = new int[n];
-        for (int i = 0; i < n; i++) {
-            t[i] = r.nextInt(c.vocabSize());
-        }
-        return t;
     }
 }

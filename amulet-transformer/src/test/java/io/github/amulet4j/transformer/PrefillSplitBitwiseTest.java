@@ -16,7 +16,6 @@ import org.junit.jupiter.params.provider.MethodSource;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.SplittableRandom;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -64,7 +63,7 @@ class PrefillSplitBitwiseTest {
         InMemoryTensorStore store = RandomCheckpoint.create(c, 91, TensorLayout.GPT2_PREFIX, 0.1f);
         // longrope rotates a whole row by its length after the pass: a prompt past the switch has no split to equal
         int length = Math.min(PROMPT, LongRope.switchLength(c));
-        int[] prompt = tokens(c, length, 5);
+        int[] prompt = RandomTokens.of(c, length, 5);
         boolean wide = c.hiddenSize() > 512;
         try (JavaForward pass = JavaForward.load(c, store, "test", format, 2, Kernels.JAVA)) {
             float[] whole = last(pass, prompt, length);
@@ -77,7 +76,7 @@ class PrefillSplitBitwiseTest {
                 }
             }
             // two rows: every product has twice the columns
-            int[][] two = {prompt, tokens(c, length, 6)};
+            int[][] two = {prompt, RandomTokens.of(c, length, 6)};
             float[] both = new float[2 * pass.logitsWidth()];
             pass.run(two, new int[2], pass.newCache(2, length), length, both);
             assertSameBits(whole, Arrays.copyOf(both, pass.logitsWidth()), name + ", batch of two rows");
@@ -96,7 +95,7 @@ class PrefillSplitBitwiseTest {
                 q.ropeTheta(), null, true, true, false, "silu", null, q.eosTokenIds(), "float32", null);
         InMemoryTensorStore store = RandomCheckpoint.create(c, 92, TensorLayout.GPT2_PREFIX, 0.1f);
         int length = 600;
-        int[] prompt = tokens(c, length, 7);
+        int[] prompt = RandomTokens.of(c, length, 7);
         assertEquals(2, PromptCache.LEFT_TO_RUN);
         try (JavaForward pass = JavaForward.load(c, store, "test", WeightFormat.BF16, 2, Kernels.JAVA)) {
             float[] whole = last(pass, prompt, 256);
@@ -119,7 +118,7 @@ class PrefillSplitBitwiseTest {
         ModelConfig c = qwen2Wide();
         InMemoryTensorStore store = RandomCheckpoint.create(c, 93, TensorLayout.GPT2_PREFIX, 0.1f);
         int length = 300;
-        int[] prompt = tokens(c, length, 8);
+        int[] prompt = RandomTokens.of(c, length, 8);
         try (JavaForward pass = JavaForward.load(c, store, "test", WeightFormat.BF16, 2, Kernels.JAVA)) {
             float[] whole = last(pass, prompt, 256);
             for (int chunk : new int[] {3, 5}) {
@@ -153,14 +152,5 @@ class PrefillSplitBitwiseTest {
                         + (got[i] - want[i]) + ")");
             }
         }
-    }
-
-    private static int[] tokens(ModelConfig c, int n, long seed) {
-        SplittableRandom r = new SplittableRandom(seed);
-        int[] t = new int[n];
-        for (int i = 0; i < n; i++) {
-            t[i] = r.nextInt(c.vocabSize());
-        }
-        return t;
     }
 }

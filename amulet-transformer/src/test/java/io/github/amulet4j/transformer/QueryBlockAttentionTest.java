@@ -3,7 +3,6 @@ package io.github.amulet4j.transformer;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -14,40 +13,25 @@ import org.junit.jupiter.api.Test;
 class QueryBlockAttentionTest {
 
     private static final int HEAD_DIM = 64;
-    private static final int TILE = JavaKvCache.TILE;
 
     @Test
     void matchesSoftmaxAttentionInFloat64() {
         assertTrue(QueryBlockAttention.applies(HEAD_DIM));
-        Random random = new Random(11);
         int heads = 8;
-        int qDim = heads * HEAD_DIM;
-        int qkvDim = qDim + 2 * HEAD_DIM;
-        int slots = 700;
-        float[][] plainKeys = new float[slots][HEAD_DIM];
-        float[] keys = new float[(slots + TILE) / TILE * TILE * HEAD_DIM];
-        float[] values = new float[slots * HEAD_DIM];
-        for (int s = 0; s < slots; s++) {
-            for (int d = 0; d < HEAD_DIM; d++) {
-                plainKeys[s][d] = (float) random.nextGaussian();
-                keys[JavaKvCache.keyIndex(s, d, HEAD_DIM)] = plainKeys[s][d];
-                values[s * HEAD_DIM + d] = (float) random.nextGaussian();
-            }
-        }
         int rows = 4;
-        float[] qkv = new float[rows * qkvDim];
-        for (int i = 0; i < qkv.length; i++) {
-            qkv[i] = (float) (random.nextGaussian() * 0.2);
-        }
+        AttentionInputs s = AttentionInputs.random(HEAD_DIM, 700, heads, rows, 0.2, 11);
+        int qDim = s.qDim();
+        int qkvDim = s.qkvDim();
         QueryBlockAttention block = new QueryBlockAttention(HEAD_DIM, qkvDim, qDim, 0f);
         int[][] cases = {{0, 4, 7, 0, 650}, {1, 3, 8, 5, 696}, {0, 1, 7, 17, 40}, {2, 2, 6, 0, 130}, {0, 4, 8, 33, 3}};
         for (int[] c : cases) {
             int i0 = c[0], n = c[1], count = c[2], lo = c[3], query0 = c[4];
             float[] attn = new float[rows * qDim];
-            block.attend(keys, values, qkv, attn, i0, n, 0, count, lo, query0);
+            block.attend(s.keys(), s.values(), s.qkv(), attn, i0, n, 0, count, lo, query0);
             for (int j = 0; j < n; j++) {
                 for (int h = 0; h < count; h++) {
-                    double[] want = naive(plainKeys, values, qkv, (i0 + j) * qkvDim + h * HEAD_DIM, lo, query0 + j);
+                    double[] want = AttentionReference.naive(s.plainKeys(), s.values(), s.qkv(),
+                            (i0 + j) * qkvDim + h * HEAD_DIM, lo, query0 + j, HEAD_DIM);
                     for (int d = 0; d < HEAD_DIM; d++) {
                         assertEquals(want[d], attn[(i0 + j) * qDim + h * HEAD_DIM + d], 1e-5,
                                 "case " + java.util.Arrays.toString(c) + ", query " + j + ", head " + h + ", dim " + d);
@@ -55,31 +39,5 @@ class QueryBlockAttentionTest {
                 }
             }
         }
-    }
-
-    private static double[] naive(float[][] keys, float[] values, float[] qkv, int q, int lo, int query) {
-        double[] scores = new double[query + 1];
-        double max = Double.NEGATIVE_INFINITY;
-        for (int s = lo; s <= query; s++) {
-            double dot = 0;
-            for (int d = 0; d < HEAD_DIM; d++) {
-                dot += (double) keys[s][d] * qkv[q + d];
-            }
-            scores[s] = dot;
-            max = Math.max(max, dot);
-        }
-        double sum = 0;
-        double[] out = new double[HEAD_DIM];
-        for (int s = lo; s <= query; s++) {
-            double w = Math.exp(scores[s] - max);
-            sum += w;
-            for (int d = 0; d < HEAD_DIM; d++) {
-                out[d] += w * values[s * HEAD_DIM + d];
-            }
-        }
-        for (int d = 0; d < HEAD_DIM; d++) {
-            out[d] /= sum;
-        }
-        return out;
     }
 }

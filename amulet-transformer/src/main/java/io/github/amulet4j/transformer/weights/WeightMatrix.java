@@ -343,18 +343,7 @@ public final class WeightMatrix {
         }
         WeightMatrix m = new WeightMatrix(format, rows, cols, maxSlabBytes);
         inChunks(rows, Math.max(1, Math.min(rows, (1 << 20) / m.rowBytes)), (first, count) -> {
-            // a per-thread buffer: a new MiB a chunk was as much garbage as the weights (and young collections with it)
-            ByteBuffer chunk = RAW_CHUNK.get();
-            if (chunk.capacity() < count * m.rowBytes) {
-                chunk = ByteBuffer.allocate(Math.max(count * m.rowBytes, 1 << 20)).order(ByteOrder.LITTLE_ENDIAN);
-                RAW_CHUNK.set(chunk);
-            }
-            chunk.clear().limit(count * m.rowBytes);
-            reader.read(first, count, chunk);
-            if (chunk.position() != chunk.limit()) {
-                throw new IllegalStateException("rows " + first + "+" + count + ": the reader gave " + chunk.position()
-                        + " bytes, " + chunk.limit() + " expected");
-            }
+            ByteBuffer chunk = readRows(reader, first, count, m.rowBytes, RAW_CHUNK, false);
             for (int i = 0; i < count; i++) {
                 RawRowCheck.check(format, chunk, i * m.rowBytes, cols, first + i);
                 m.putRow(first + i, chunk, i * m.rowBytes);
@@ -370,6 +359,31 @@ public final class WeightMatrix {
     private static final ThreadLocal<ByteBuffer> DIRECT_CHUNK =
             ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(0));
 
+    /**
+     * Rows {@code [first, first + count)} of {@code rowBytes} each from {@code reader} into this thread's buffer of
+     * {@code buffers} (grown to hold them, at least 1 MiB; direct or on the heap), from position 0 to its limit. A
+     * per-thread buffer: a new MiB a chunk was as much garbage as the weights (and young collections with it).
+     *
+     * @throws IllegalStateException if the reader gave fewer or more bytes
+     */
+    private static ByteBuffer readRows(RawReader reader, int first, int count, int rowBytes,
+                                       ThreadLocal<ByteBuffer> buffers, boolean direct) {
+        ByteBuffer chunk = buffers.get();
+        if (chunk.capacity() < count * rowBytes) {
+            int size = Math.max(count * rowBytes, 1 << 20);
+            chunk = direct ? ByteBuffer.allocateDirect(size) : ByteBuffer.allocate(size);
+            chunk.order(ByteOrder.LITTLE_ENDIAN);
+            buffers.set(chunk);
+        }
+        chunk.clear().limit(count * rowBytes);
+        reader.read(first, count, chunk);
+        if (chunk.position() != chunk.limit()) {
+            throw new IllegalStateException("rows " + first + "+" + count + ": the reader gave " + chunk.position()
+                    + " bytes, " + chunk.limit() + " expected");
+        }
+        return chunk;
+    }
+
     /** {@link #fromStoredBytes} off the heap: each chunk of rows read into a direct buffer, stored by the library. */
     private static WeightMatrix storedOffHeap(WeightFormat format, int rows, int cols, RawReader reader,
                                               int maxSlabBytes, WeightSlabs slabs) {
@@ -378,17 +392,7 @@ public final class WeightMatrix {
             return m; // a weight cache's slabs: the rows are there already
         }
         inChunks(rows, Math.max(1, Math.min(rows, (1 << 20) / m.rowBytes)), (first, count) -> {
-            ByteBuffer chunk = DIRECT_CHUNK.get();
-            if (chunk.capacity() < count * m.rowBytes) {
-                chunk = ByteBuffer.allocateDirect(Math.max(count * m.rowBytes, 1 << 20)).order(ByteOrder.LITTLE_ENDIAN);
-                DIRECT_CHUNK.set(chunk);
-            }
-            chunk.clear().limit(count * m.rowBytes);
-            reader.read(first, count, chunk);
-            if (chunk.position() != chunk.limit()) {
-                throw new IllegalStateException("rows " + first + "+" + count + ": the reader gave " + chunk.position()
-                        + " bytes, " + chunk.limit() + " expected");
-            }
+            ByteBuffer chunk = readRows(reader, first, count, m.rowBytes, DIRECT_CHUNK, true);
             long base = NativeSlab.address(chunk);
             for (WeightPanel p : m.panels) {
                 for (int r = first; r < first + count; ) {
@@ -751,50 +755,57 @@ public final class WeightMatrix {
         java.lang.ref.Reference.reachabilityFence(this);
     }
 
-    /** Rows {@code [r, end)} of panel {@code p} (in one slab) times the {@code n} columns of {@code q}. */
+    /**
+     * Rows {@code [r, end)} of panel {@code p} (in one slab) times the {@code n} columns of {@code q}. Each format has
+     * two entries into the library with the same arguments but the weights: a heap array and offset ({@code product}),
+     * or, for slabs off the heap, an address ({@code productAt}).
+     */
     private void nativeRun(WeightPanel p, boolean add, QuantizedInput q, int n, float[] y, int r, int end, int yBase,
                            int yRows) {
-        if (offHeap) {
-            nativeRunOffHeap(p, add, q, n, y, r, end, yBase, yRows);
-        } else if (format == WeightFormat.F32) {
-            NativeFloat32Kernels.product(p.data(r), p.offset(r), end - r, p.cols, q.floats, p.first, cols, n, y,
-                    yBase + r, yRows, add);
-        } else if (float16()) {
-            boolean bf = format == WeightFormat.BF16;
-            NativeFloat16Kernels.product(bf, p.data(r), p.offset(r), end - r, p.cols, q.floats,
-                    bf && q.rounded ? q.bf16 : null, p.first, cols, n, y, yBase + r, yRows, add);
-        } else if (p.interleaved()) {
-            int slab = r / p.rowsPerSlab * p.rowsPerSlab;
-            NativeKernels.productInterleaved(p.data(r), p.scales(r), p.slabRows(r), r - slab, end - r, p.blocks,
-                    q.quants, q.scales, q.sums, p.first / WeightFormat.BLOCK, cols / WeightFormat.BLOCK, n, y,
-                    yBase + r, yRows, add);
-        } else {
-            int colBlocks = cols / WeightFormat.BLOCK;
-            NativeKernels.product(format == WeightFormat.Q4_0, p.data(r), p.offset(r), p.scales(r), p.scaleOffset(r),
-                    end - r, p.blocks, q.quants, q.scales, q.sums, p.first / WeightFormat.BLOCK, colBlocks, n, y,
-                    yBase + r, yRows, add);
-        }
-    }
-
-    /** {@link #nativeRun} on slabs off the heap, at their addresses. */
-    private void nativeRunOffHeap(WeightPanel p, boolean add, QuantizedInput q, int n, float[] y, int r, int end,
-                                  int yBase, int yRows) {
+        int count = end - r;
         if (format == WeightFormat.F32) {
-            NativeFloat32Kernels.productAt(p.address(r), end - r, p.cols, q.floats, p.first, cols, n, y, yBase + r,
-                    yRows, add);
+            if (offHeap) {
+                NativeFloat32Kernels.productAt(p.address(r), count, p.cols, q.floats, p.first, cols, n, y,
+                        yBase + r, yRows, add);
+            } else {
+                NativeFloat32Kernels.product(p.data(r), p.offset(r), count, p.cols, q.floats, p.first, cols, n, y,
+                        yBase + r, yRows, add);
+            }
         } else if (float16()) {
             boolean bf = format == WeightFormat.BF16;
-            NativeFloat16Kernels.productAt(bf, p.address(r), end - r, p.cols, q.floats,
-                    bf && q.rounded ? q.bf16 : null, p.first, cols, n, y, yBase + r, yRows, add);
-        } else if (p.interleaved()) {
-            int slab = r / p.rowsPerSlab * p.rowsPerSlab;
-            NativeKernels.productInterleavedAt(p.slabAddress(r), p.scaleSlabAddress(r), p.slabRows(r), r - slab,
-                    end - r, p.blocks, q.quants, q.scales, q.sums, p.first / WeightFormat.BLOCK,
-                    cols / WeightFormat.BLOCK, n, y, yBase + r, yRows, add);
+            short[] bf16 = bf && q.rounded ? q.bf16 : null;
+            if (offHeap) {
+                NativeFloat16Kernels.productAt(bf, p.address(r), count, p.cols, q.floats, bf16, p.first, cols, n, y,
+                        yBase + r, yRows, add);
+            } else {
+                NativeFloat16Kernels.product(bf, p.data(r), p.offset(r), count, p.cols, q.floats, bf16, p.first, cols,
+                        n, y, yBase + r, yRows, add);
+            }
         } else {
-            NativeKernels.productAt(format == WeightFormat.Q4_0, p.address(r), p.scaleAddress(r), end - r, p.blocks,
-                    q.quants, q.scales, q.sums, p.first / WeightFormat.BLOCK, cols / WeightFormat.BLOCK, n, y,
-                    yBase + r, yRows, add);
+            int firstBlock = p.first / WeightFormat.BLOCK;
+            int colBlocks = cols / WeightFormat.BLOCK;
+            if (p.interleaved()) {
+                int inSlab = r % p.rowsPerSlab;
+                if (offHeap) {
+                    NativeKernels.productInterleavedAt(p.slabAddress(r), p.scaleSlabAddress(r), p.slabRows(r), inSlab,
+                            count, p.blocks, q.quants, q.scales, q.sums, firstBlock, colBlocks, n, y, yBase + r, yRows,
+                            add);
+                } else {
+                    NativeKernels.productInterleaved(p.data(r), p.scales(r), p.slabRows(r), inSlab, count, p.blocks,
+                            q.quants, q.scales, q.sums, firstBlock, colBlocks, n, y, yBase + r, yRows,
+                            add);
+                }
+            } else {
+                boolean q4 = format == WeightFormat.Q4_0;
+                if (offHeap) {
+                    NativeKernels.productAt(q4, p.address(r), p.scaleAddress(r), count, p.blocks, q.quants, q.scales,
+                            q.sums, firstBlock, colBlocks, n, y, yBase + r, yRows, add);
+                } else {
+                    NativeKernels.product(q4, p.data(r), p.offset(r), p.scales(r), p.scaleOffset(r), count, p.blocks,
+                            q.quants, q.scales, q.sums, firstBlock, colBlocks, n, y, yBase + r, yRows,
+                            add);
+                }
+            }
         }
     }
 

@@ -3,8 +3,6 @@ package io.github.amulet4j.transformer.weights;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -37,7 +35,7 @@ class ColumnIndependenceTest {
         int f32 = NativeFloat32Kernels.variant();
         int q50 = Q50Kernels.variant();
         try {
-            for (WeightFormat f : nativeFormats()) {
+            for (WeightFormat f : NativeVariants.formats()) {
                 NativeVariants.Family family = f.superBlocks() ? NativeVariants.K_QUANTS
                         : f == WeightFormat.Q5_0 ? NativeVariants.Q5_0
                         : f == WeightFormat.F16 || f == WeightFormat.BF16 ? NativeVariants.FLOAT16
@@ -54,7 +52,7 @@ class ColumnIndependenceTest {
                     for (int[] shape : SHAPES) {
                         WeightMatrix m = matrix(f, shape[0], shape[1], random);
                         for (int n : COLUMNS) {
-                            float[] x = randoms(random, n * shape[1]);
+                            float[] x = RandomValues.gaussian(random, n * shape[1]);
                             assertArrayEquals(NativeVariants.eachAlone(m, x, n), together(m, x, n),
                                     variant + " " + m + " n " + n + ": a column's result depends on the others");
                         }
@@ -70,17 +68,6 @@ class ColumnIndependenceTest {
         }
     }
 
-    /** The formats the native kernels take. */
-    private static List<WeightFormat> nativeFormats() {
-        List<WeightFormat> all = new ArrayList<>();
-        for (WeightFormat f : WeightFormat.values()) {
-            if (NativeKernels.supports(f)) {
-                all.add(f);
-            }
-        }
-        return all;
-    }
-
     private static WeightMatrix matrix(WeightFormat f, int rows, int cols, Random random) {
         if (f == WeightFormat.Q5_0) {
             return Q50KernelsTest.matrix(Q50KernelsTest.randomBlocks(rows, cols, random), rows, cols,
@@ -90,7 +77,7 @@ class ColumnIndependenceTest {
             return KQuantKernelsTest.matrix(f, KQuantKernelsTest.randomBlocks(f, rows, cols, random), rows, cols,
                     WeightMatrix.MAX_SLAB_BYTES);
         }
-        return WeightMatrix.of(f, randoms(random, rows * cols), rows, cols);
+        return WeightMatrix.of(f, RandomValues.gaussian(random, rows * cols), rows, cols);
     }
 
     /** All {@code n} columns in one product, cut into three row ranges at odd places. */
@@ -105,13 +92,5 @@ class ColumnIndependenceTest {
         m.multiply(q, y, 0, a);
         m.multiply(q, y, a, b);
         return y;
-    }
-
-    private static float[] randoms(Random random, int n) {
-        float[] v = new float[n];
-        for (int i = 0; i < n; i++) {
-            v[i] = (float) random.nextGaussian();
-        }
-        return v;
     }
 }

@@ -35,14 +35,14 @@ class InterleavedQ4KernelsTest {
         try {
             for (int[] shape : SHAPES) {
                 Random random = new Random(131L * shape[0] + shape[1]);
-                float[] values = randoms(random, shape[0] * shape[1]);
+                float[] values = RandomValues.gaussian(random, shape[0] * shape[1]);
                 WeightMatrix rowLayout = WeightMatrix.of(WeightFormat.Q4_0, values, shape[0], shape[1]);
                 WeightMatrix m = WeightMatrix.of(WeightFormat.Q4_0, values, shape[0], shape[1]);
                 assertTrue(m.interleaveForNativeKernels());
                 assertTrue(m.interleaved());
                 assertFalse(m.interleaveForNativeKernels(), "a second time: nothing to do");
                 for (int n : COLUMNS) {
-                    float[] x = randoms(random, n * shape[1]);
+                    float[] x = RandomValues.gaussian(random, n * shape[1]);
                     float[] scalar = null;
                     int supported = NativeKernels.supportedVariants();
                     for (int v = 0; v < NativeKernels.VARIANTS; v++) {
@@ -109,7 +109,7 @@ class InterleavedQ4KernelsTest {
         Random random = new Random(9);
         int rows = 45;
         int in = 4864;
-        float[] values = randoms(random, rows * in);
+        float[] values = RandomValues.gaussian(random, rows * in);
         WeightMatrix whole = WeightMatrix.of(WeightFormat.Q4_0, values, rows, in);
         assertTrue(whole.interleaveForNativeKernels());
         // slabs of 12 rows (a group and a tail of 4 each), of 4 rows (tails only)
@@ -118,7 +118,8 @@ class InterleavedQ4KernelsTest {
                     (int) WeightFormat.Q4_0.rowBytes(in) * slabRows);
             assertTrue(small.interleaveForNativeKernels());
             for (int n : new int[] {1, 2, 5}) {
-                NativeVariants.slabsAgree(whole, small, randoms(random, n * in), n, "slabs of " + slabRows);
+                NativeVariants.slabsAgree(whole, small, RandomValues.gaussian(random, n * in), n,
+                        "slabs of " + slabRows);
             }
         }
     }
@@ -129,7 +130,7 @@ class InterleavedQ4KernelsTest {
         Random random = new Random(3);
         int rows = 21;
         int in = 2080;
-        float[] values = randoms(random, rows * in);
+        float[] values = RandomValues.gaussian(random, rows * in);
         WeightMatrix plain = WeightMatrix.of(WeightFormat.Q4_0, values, rows, in);
         WeightMatrix m = WeightMatrix.of(WeightFormat.Q4_0, values, rows, in);
         m.interleaveForNativeKernels();
@@ -146,13 +147,5 @@ class InterleavedQ4KernelsTest {
         assertTrue(e.getMessage().contains("interleaved"), e.getMessage());
         WeightMatrix q8 = WeightMatrix.of(WeightFormat.Q8_0, values, rows, in);
         assertFalse(q8.interleaveForNativeKernels(), "Q8_0 keeps the row layout");
-    }
-
-    private static float[] randoms(Random random, int n) {
-        float[] v = new float[n];
-        for (int i = 0; i < n; i++) {
-            v[i] = (float) random.nextGaussian();
-        }
-        return v;
     }
 }

@@ -117,7 +117,7 @@ class KQuantKernelsTest {
                 WeightMatrix m = matrix(f, raw, rows, cols, WeightMatrix.MAX_SLAB_BYTES);
                 float[] w = dequantized(f, raw, rows, cols);
                 for (int n : new int[] {1, 2, 3, 17}) {
-                    float[] x = randoms(random, n * cols);
+                    float[] x = RandomValues.gaussian(random, n * cols);
                     float[] y = new float[n * rows];
                     int cut = rows / 2;
                     m.multiply(x, n, y, cut, rows);
@@ -153,7 +153,7 @@ class KQuantKernelsTest {
                     continue;
                 }
                 KQuantKernels.selectVariant(v);
-                float[] x = randoms(random, 2 * cols);
+                float[] x = RandomValues.gaussian(random, 2 * cols);
                 x[5] = 0;
                 Arrays.fill(x, 256, 512, 0f); // an all-zero block
                 QuantizedInput q = new QuantizedInput();
@@ -198,7 +198,7 @@ class KQuantKernelsTest {
                     WeightMatrix m = matrix(f, raw, shape[0], shape[1], WeightMatrix.MAX_SLAB_BYTES);
                     float[] w = dequantized(f, raw, shape[0], shape[1]);
                     for (int n : new int[] {1, 2, 5}) {
-                        float[] x = randoms(random, n * shape[1]);
+                        float[] x = RandomValues.gaussian(random, n * shape[1]);
                         NativeVariants.agreeWithScalar(NativeVariants.K_QUANTS, n * shape[0], 2e-5, v -> true,
                                 m + " n " + n, (variant, magnitude) -> check(m, w, x, n, variant, magnitude));
                     }
@@ -256,7 +256,7 @@ class KQuantKernelsTest {
             WeightMatrix small = matrix(f, raw, rows, in, (int) f.rowBytes(in) * 4);
             WeightMatrix whole = matrix(f, raw, rows, in, WeightMatrix.MAX_SLAB_BYTES);
             for (int n = 1; n <= 2; n++) {
-                float[] x = randoms(random, n * in);
+                float[] x = RandomValues.gaussian(random, n * in);
                 NativeVariants.slabsAgree(whole, small, x, n, f.toString());
                 QuantizedInput q = new QuantizedInput();
                 whole.quantize(x, n, q);
@@ -269,20 +269,12 @@ class KQuantKernelsTest {
                 }
             }
             // input quantized for Q8_0 blocks is refused by a K-quant matrix, and the other way round
-            WeightMatrix q8 = WeightMatrix.of(WeightFormat.Q8_0, randoms(random, 2 * in), 2, in);
+            WeightMatrix q8 = WeightMatrix.of(WeightFormat.Q8_0, RandomValues.gaussian(random, 2 * in), 2, in);
             QuantizedInput q = new QuantizedInput();
-            q8.quantize(randoms(random, in), 1, q);
+            q8.quantize(RandomValues.gaussian(random, in), 1, q);
             assertThrows(IllegalArgumentException.class, () -> whole.multiply(q, new float[rows], 0, rows));
-            whole.quantize(randoms(random, in), 1, q);
+            whole.quantize(RandomValues.gaussian(random, in), 1, q);
             assertThrows(IllegalArgumentException.class, () -> q8.multiply(q, new float[2], 0, 2));
         }
-    }
-
-    private static float[] randoms(Random random, int n) {
-        float[] v = new float[n];
-        for (int i = 0; i < n; i++) {
-            v[i] = (float) random.nextGaussian();
-        }
-        return v;
     }
 }

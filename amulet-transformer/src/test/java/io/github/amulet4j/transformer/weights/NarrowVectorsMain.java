@@ -21,10 +21,10 @@ public final class NarrowVectorsMain {
             for (int[] shape : shapes) {
                 int rows = shape[0];
                 int in = shape[1];
-                WeightMatrix m = WeightMatrix.of(f, WeightKernelsTest.randoms(random, rows * in), rows, in);
+                WeightMatrix m = WeightMatrix.of(f, RandomValues.gaussian(random, rows * in), rows, in);
                 float[] w = m.toFloatArray();
                 for (int n : new int[] {1, 2, 3, 17}) {
-                    float[] x = WeightKernelsTest.randoms(random, n * in);
+                    float[] x = RandomValues.gaussian(random, n * in);
                     float[] want = WeightKernelsTest.naive(w, rows, in, x, n);
                     float[] got = new float[n * rows];
                     m.multiply(x, n, got, 0, rows / 2);

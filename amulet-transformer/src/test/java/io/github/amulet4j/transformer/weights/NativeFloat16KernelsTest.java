@@ -40,10 +40,11 @@ class NativeFloat16KernelsTest {
             for (WeightFormat f : new WeightFormat[] {WeightFormat.F16, WeightFormat.BF16}) {
                 for (int[] shape : SHAPES) {
                     Random random = new Random(17L * shape[0] + shape[1] + f.ordinal());
-                    WeightMatrix m = WeightMatrix.of(f, randoms(random, shape[0] * shape[1]), shape[0], shape[1]);
+                    WeightMatrix m = WeightMatrix.of(f, RandomValues.gaussian(random, shape[0] * shape[1]), shape[0],
+                            shape[1]);
                     // decode (one, two columns) and prefill (odd and even counts: tiles, pairs over row blocks, columns left over)
                     for (int n : new int[] {1, 2, 3, 6, 9, 18}) {
-                        float[] x = randoms(random, n * shape[1]);
+                        float[] x = RandomValues.gaussian(random, n * shape[1]);
                         // vdpbf16ps multiplies activations rounded to bfloat16: checked against its own naive sum
                         boolean bf16 = f == WeightFormat.BF16;
                         NativeVariants.agreeWithScalar(NativeVariants.FLOAT16, n * shape[0], 1e-5,
@@ -144,11 +145,11 @@ class NativeFloat16KernelsTest {
         for (WeightFormat f : new WeightFormat[] {WeightFormat.F16, WeightFormat.BF16}) {
             int rows = 23;
             int in = 4863;
-            float[] values = randoms(random, rows * in);
+            float[] values = RandomValues.gaussian(random, rows * in);
             WeightMatrix small = WeightMatrix.of(f, values, rows, in, (int) f.rowBytes(in) * 4);
             WeightMatrix whole = WeightMatrix.of(f, values, rows, in);
             for (int n = 1; n <= 2; n++) {
-                float[] x = randoms(random, n * in);
+                float[] x = RandomValues.gaussian(random, n * in);
                 NativeVariants.slabsAgree(whole, small, x, n, f.toString());
             }
         }
@@ -157,9 +158,9 @@ class NativeFloat16KernelsTest {
     @Test
     void rowsOutsideTheRangeAreLeftAloneAndMisuseIsRefused() {
         Assumptions.assumeTrue(NativeFloat16Kernels.available(), NativeKernels.unavailableReason());
-        WeightMatrix m = WeightMatrix.of(WeightFormat.BF16, randoms(new Random(1), 40 * 65), 40, 65);
+        WeightMatrix m = WeightMatrix.of(WeightFormat.BF16, RandomValues.gaussian(new Random(1), 40 * 65), 40, 65);
         QuantizedInput q = new QuantizedInput();
-        m.quantize(randoms(new Random(2), 2 * 65), 2, q);
+        m.quantize(RandomValues.gaussian(new Random(2), 2 * 65), 2, q);
         float[] y = new float[80];
         Arrays.fill(y, 42f);
         m.multiply(q, y, 5, 23);
@@ -167,23 +168,15 @@ class NativeFloat16KernelsTest {
             int r = i % 40;
             assertEquals(r >= 5 && r < 23, y[i] != 42f, "index " + i);
         }
-        WeightMatrix q8 = WeightMatrix.of(WeightFormat.Q8_0, randoms(new Random(3), 4 * 64), 4, 64);
+        WeightMatrix q8 = WeightMatrix.of(WeightFormat.Q8_0, RandomValues.gaussian(new Random(3), 4 * 64), 4, 64);
         QuantizedInput forQ8 = new QuantizedInput();
-        q8.quantize(randoms(new Random(4), 64), 1, forQ8);
-        WeightMatrix f16 = WeightMatrix.of(WeightFormat.F16, randoms(new Random(3), 4 * 64), 4, 64);
+        q8.quantize(RandomValues.gaussian(new Random(4), 64), 1, forQ8);
+        WeightMatrix f16 = WeightMatrix.of(WeightFormat.F16, RandomValues.gaussian(new Random(3), 4 * 64), 4, 64);
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> f16.multiply(forQ8, new float[4], 0, 4));
         assertTrue(e.getMessage().contains("F16"), e.getMessage());
         assertThrows(IllegalArgumentException.class, () -> q8.multiply(q, new float[8], 0, 4));
         assertThrows(IllegalStateException.class, () -> f16.quantize(new float[64], 0, new QuantizedInput()));
         assertThrows(IllegalArgumentException.class, () -> f16.quantize(new float[64 * 64], 65, new QuantizedInput()));
-    }
-
-    private static float[] randoms(Random random, int n) {
-        float[] v = new float[n];
-        for (int i = 0; i < n; i++) {
-            v[i] = (float) random.nextGaussian();
-        }
-        return v;
     }
 }

@@ -35,12 +35,12 @@ class NativeFloat32KernelsTest {
         try {
             for (int[] shape : SHAPES) {
                 Random random = new Random(31L * shape[0] + shape[1]);
-                float[] values = randoms(random, shape[0] * shape[1]);
+                float[] values = RandomValues.gaussian(random, shape[0] * shape[1]);
                 WeightMatrix heap = WeightMatrix.of(WeightFormat.F32, values, shape[0], shape[1]);
                 WeightMatrix off = WeightMatrix.of(WeightFormat.F32, values, shape[0], shape[1],
                         WeightMatrix.Storage.NATIVE);
                 for (int n : new int[] {1, 2, 3, 6}) {
-                    float[] x = randoms(random, n * shape[1]);
+                    float[] x = RandomValues.gaussian(random, n * shape[1]);
                     NativeVariants.agreeWithScalar(NativeVariants.FLOAT32, n * shape[0], 1e-5, v -> true,
                             heap + " n " + n, (variant, magnitude) -> {
                                 float[] got = check(heap, values, x, n, variant, magnitude);
@@ -90,13 +90,5 @@ class NativeFloat32KernelsTest {
         m.multiply(q, y, cut, rows);
         m.multiply(q, y, 0, cut);
         return y;
-    }
-
-    private static float[] randoms(Random random, int n) {
-        float[] v = new float[n];
-        for (int i = 0; i < n; i++) {
-            v[i] = (float) random.nextGaussian();
-        }
-        return v;
     }
 }

@@ -63,10 +63,11 @@ class NativeKernelsTest {
             for (WeightFormat f : new WeightFormat[] {WeightFormat.Q8_0, WeightFormat.Q4_0}) {
                 for (int[] shape : SHAPES) {
                     Random random = new Random(31L * shape[0] + shape[1] + f.ordinal());
-                    WeightMatrix m = WeightMatrix.of(f, randoms(random, shape[0] * shape[1]), shape[0], shape[1]);
+                    WeightMatrix m = WeightMatrix.of(f, RandomValues.gaussian(random, shape[0] * shape[1]), shape[0],
+                            shape[1]);
                     // decode (one, two columns) and prefill (odd and even counts: tiles, pairs over row blocks, columns left over)
                     for (int n : new int[] {1, 2, 3, 6, 9, 18}) {
-                        float[] x = randoms(random, n * shape[1]);
+                        float[] x = RandomValues.gaussian(random, n * shape[1]);
                         // relative to the sum of the terms' magnitudes (Q4_0's block sums cancel most of the nibbles'
                         // offset)
                         NativeVariants.agreeWithScalar(NativeVariants.Q8_Q4, n * shape[0], 2e-5, v -> true,
@@ -129,11 +130,11 @@ class NativeKernelsTest {
         for (WeightFormat f : new WeightFormat[] {WeightFormat.Q8_0, WeightFormat.Q4_0}) {
             int rows = 23;
             int in = 4864;
-            float[] values = randoms(random, rows * in);
+            float[] values = RandomValues.gaussian(random, rows * in);
             WeightMatrix small = WeightMatrix.of(f, values, rows, in, (int) f.rowBytes(in) * 4);
             WeightMatrix whole = WeightMatrix.of(f, values, rows, in);
             for (int n = 1; n <= 2; n++) {
-                float[] x = randoms(random, n * in);
+                float[] x = RandomValues.gaussian(random, n * in);
                 NativeVariants.slabsAgree(whole, small, x, n, f.toString());
             }
         }
@@ -142,9 +143,9 @@ class NativeKernelsTest {
     @Test
     void rowsOutsideTheRangeAreLeftAloneAndMisuseIsRefused() {
         Assumptions.assumeTrue(NativeKernels.available(), NativeKernels.unavailableReason());
-        WeightMatrix m = WeightMatrix.of(WeightFormat.Q8_0, randoms(new Random(1), 40 * 64), 40, 64);
+        WeightMatrix m = WeightMatrix.of(WeightFormat.Q8_0, RandomValues.gaussian(new Random(1), 40 * 64), 40, 64);
         QuantizedInput q = new QuantizedInput();
-        m.quantize(randoms(new Random(2), 2 * 64), 2, q);
+        m.quantize(RandomValues.gaussian(new Random(2), 2 * 64), 2, q);
         float[] y = new float[80];
         Arrays.fill(y, 42f);
         m.multiply(q, y, 5, 23);
@@ -152,7 +153,7 @@ class NativeKernelsTest {
             int r = i % 40;
             assertEquals(r >= 5 && r < 23, y[i] != 42f, "index " + i);
         }
-        WeightMatrix other = WeightMatrix.of(WeightFormat.Q8_0, randoms(new Random(3), 4 * 96), 4, 96);
+        WeightMatrix other = WeightMatrix.of(WeightFormat.Q8_0, RandomValues.gaussian(new Random(3), 4 * 96), 4, 96);
         assertThrows(IllegalArgumentException.class, () -> other.multiply(q, new float[8], 0, 4));
         assertThrows(IllegalArgumentException.class, () -> m.multiply(q, new float[40], 0, 40));
         assertThrows(IllegalStateException.class, () -> m.quantize(new float[64], 0, new QuantizedInput()));
@@ -170,13 +171,5 @@ class NativeKernelsTest {
             assertTrue(e.getMessage().contains(NativeKernels.unavailableReason()), e.getMessage());
         }
         assertTrue(Kernels.AUTO.describe(WeightFormat.Q8_0).contains("kernels"));
-    }
-
-    private static float[] randoms(Random random, int n) {
-        float[] v = new float[n];
-        for (int i = 0; i < n; i++) {
-            v[i] = (float) random.nextGaussian();
-        }
-        return v;
     }
 }

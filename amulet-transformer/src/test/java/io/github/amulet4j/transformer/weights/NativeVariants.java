@@ -1,5 +1,7 @@
 package io.github.amulet4j.transformer.weights;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.function.IntFunction;
 import java.util.function.IntPredicate;
 import java.util.function.IntSupplier;
@@ -36,6 +38,17 @@ final class NativeVariants {
     }
 
     private NativeVariants() {
+    }
+
+    /** The formats the native kernels take here. */
+    static List<WeightFormat> formats() {
+        List<WeightFormat> all = new ArrayList<>();
+        for (WeightFormat f : WeightFormat.values()) {
+            if (NativeKernels.supports(f)) {
+                all.add(f);
+            }
+        }
+        return all;
     }
 
     /**

@@ -6,7 +6,6 @@ import org.junit.jupiter.api.Test;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 
@@ -35,7 +34,7 @@ class OffHeapWeightsTest {
     @Test
     void offHeapMatricesHoldTheSameRowsAndGiveTheSameProducts() {
         Random random = new Random(11);
-        for (WeightFormat f : nativeFormats()) {
+        for (WeightFormat f : NativeVariants.formats()) {
             for (int[] shape : SHAPES) {
                 int rows = shape[0];
                 int cols = shape[1];
@@ -51,14 +50,14 @@ class OffHeapWeightsTest {
                 assertTrue(off.offHeap(), f + " is multiplied natively, so it lives off the heap");
                 assertArrayEquals(raw, rowsOf(off), f + " " + rows + "x" + cols + ": the bytes read back");
                 for (int n : COLUMNS) {
-                    float[] x = randoms(random, n * cols);
+                    float[] x = RandomValues.gaussian(random, n * cols);
                     assertArrayEquals(product(heap, x, n), product(off, x, n), f + " " + rows + "x" + cols + " n " + n);
                 }
                 if (f == WeightFormat.Q4_0) {
                     assertTrue(heap.interleaveForNativeKernels());
                     assertTrue(off.interleaveForNativeKernels());
                     assertArrayEquals(raw, rowsOf(off), "interleaved Q4_0 rows read back");
-                    float[] x = randoms(random, 5 * cols);
+                    float[] x = RandomValues.gaussian(random, 5 * cols);
                     assertArrayEquals(product(heap, x, 5), product(off, x, 5), "interleaved Q4_0 " + rows + "x" + cols);
                 }
                 float[] row = new float[cols];
@@ -73,21 +72,21 @@ class OffHeapWeightsTest {
     @Test
     void convertedMatricesLiveOffTheHeapToo() {
         Random random = new Random(5);
-        float[] values = randoms(random, 48 * 2304);
+        float[] values = RandomValues.gaussian(random, 48 * 2304);
         for (WeightFormat f : List.of(WeightFormat.Q8_0, WeightFormat.Q4_0, WeightFormat.BF16)) {
             Assumptions.assumeTrue(NativeKernels.supports(f));
             WeightMatrix heap = WeightMatrix.of(f, values, 48, 2304);
             WeightMatrix off = WeightMatrix.of(f, values, 48, 2304, WeightMatrix.Storage.NATIVE);
             assertTrue(off.offHeap());
             assertArrayEquals(rowsOf(heap), rowsOf(off), f + ": the same blocks");
-            float[] x = randoms(random, 2 * 2304);
+            float[] x = RandomValues.gaussian(random, 2 * 2304);
             assertArrayEquals(product(heap, x, 2), product(off, x, 2), f.toString());
         }
     }
 
     @Test
     void theJavaKernelsRefuseAMatrixOffTheHeap() {
-        float[] values = randoms(new Random(3), 4 * 64);
+        float[] values = RandomValues.gaussian(new Random(3), 4 * 64);
         WeightMatrix off = WeightMatrix.of(WeightFormat.Q8_0, values, 4, 64, WeightMatrix.Storage.NATIVE);
         IllegalStateException e = assertThrows(IllegalStateException.class,
                 () -> off.multiply(new float[64], 1, new float[4], 0, 4));
@@ -99,7 +98,7 @@ class OffHeapWeightsTest {
     @Test
     void aNonFiniteRowCopiedOffTheHeapIsNamedAsOnTheHeap() {
         Random random = new Random(9);
-        for (WeightFormat f : nativeFormats()) {
+        for (WeightFormat f : NativeVariants.formats()) {
             int rows = 40;
             int cols = 512;
             byte[] raw = storedBytes(f, rows, cols, random);
@@ -132,17 +131,6 @@ class OffHeapWeightsTest {
         };
     }
 
-    /** The formats the native kernels take here. */
-    private static List<WeightFormat> nativeFormats() {
-        List<WeightFormat> all = new ArrayList<>();
-        for (WeightFormat f : WeightFormat.values()) {
-            if (NativeKernels.supports(f)) {
-                all.add(f);
-            }
-        }
-        return all;
-    }
-
     /** Random weights in {@code f}'s stored bytes (GGUF block layout). */
     private static byte[] storedBytes(WeightFormat f, int rows, int cols, Random random) {
         if (f == WeightFormat.Q5_0) {
@@ -151,7 +139,7 @@ class OffHeapWeightsTest {
         if (f.superBlocks()) {
             return KQuantKernelsTest.randomBlocks(f, rows, cols, random);
         }
-        return rowsOf(WeightMatrix.of(f, randoms(random, rows * cols), rows, cols));
+        return rowsOf(WeightMatrix.of(f, RandomValues.gaussian(random, rows * cols), rows, cols));
     }
 
     private static WeightMatrix stored(WeightFormat f, byte[] raw, int rows, int cols, int maxSlabBytes,
@@ -178,13 +166,5 @@ class OffHeapWeightsTest {
         m.multiply(q, y, mid, m.rows());
         m.multiply(q, y, 0, mid);
         return y;
-    }
-
-    private static float[] randoms(Random random, int n) {
-        float[] v = new float[n];
-        for (int i = 0; i < n; i++) {
-            v[i] = (float) random.nextGaussian();
-        }
-        return v;
     }
 }

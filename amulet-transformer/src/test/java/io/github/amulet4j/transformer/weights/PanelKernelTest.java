@@ -38,10 +38,10 @@ class PanelKernelTest {
     }
 
     private static void check(WeightFormat f, int rows, int in, Random random) {
-        WeightMatrix m = WeightMatrix.of(f, WeightKernelsTest.randoms(random, rows * in), rows, in);
+        WeightMatrix m = WeightMatrix.of(f, RandomValues.gaussian(random, rows * in), rows, in);
         float[] w = m.toFloatArray();
         for (int n : COLUMNS) {
-            float[] x = WeightKernelsTest.randoms(random, n * in);
+            float[] x = RandomValues.gaussian(random, n * in);
             float[] want = WeightKernelsTest.naive(w, rows, in, x, n);
             // a range that starts and ends mid-matrix, then the rest in two calls
             int from = Math.min(rows - 1, 5);
@@ -75,7 +75,7 @@ class PanelKernelTest {
         int rows = 50;
         int in = 96;
         for (WeightFormat f : WeightKernelsTest.convertible()) {
-            float[] v = WeightKernelsTest.randoms(random, rows * in);
+            float[] v = RandomValues.gaussian(random, rows * in);
             WeightMatrix one = WeightMatrix.of(f, v, rows, in);
             // slabs of 7 rows: every tile of 12 rows spans two or three slabs
             WeightMatrix cut = WeightMatrix.of(f, v, rows, in, (int) (7 * f.rowBytes(in)) + 1);
@@ -86,7 +86,7 @@ class PanelKernelTest {
             raw.position(3);
             WeightMatrix wrapped = WeightMatrix.wrap(f, rows, in, raw);
             for (int n : new int[] {16, 40}) {
-                float[] x = WeightKernelsTest.randoms(random, n * in);
+                float[] x = RandomValues.gaussian(random, n * in);
                 float[] a = new float[n * rows];
                 float[] b = new float[n * rows];
                 float[] c = new float[n * rows];
@@ -121,13 +121,13 @@ class PanelKernelTest {
                 if (f.quantized() && in % f.blockWeights() != 0) {
                     continue;
                 }
-                WeightMatrix m = WeightMatrix.of(f, WeightKernelsTest.randoms(random, rows * in), rows, in);
+                WeightMatrix m = WeightMatrix.of(f, RandomValues.gaussian(random, rows * in), rows, in);
                 int alone = f.quantized() ? 3 : 1;
                 for (int n : COLUMNS) {
                     if (n < alone) {
                         continue;
                     }
-                    float[] x = WeightKernelsTest.randoms(random, n * in);
+                    float[] x = RandomValues.gaussian(random, n * in);
                     float[] got = new float[n * rows];
                     m.multiply(x, n, got, 0, rows);
                     for (int c = 0; c < n; c++) {
@@ -152,7 +152,7 @@ class PanelKernelTest {
         for (WeightFormat f : WeightKernelsTest.convertible()) {
             int in = f.quantized() ? 96 : 53;
             int rows = 30;
-            WeightMatrix m = WeightMatrix.of(f, WeightKernelsTest.randoms(random, rows * in), rows, in);
+            WeightMatrix m = WeightMatrix.of(f, RandomValues.gaussian(random, rows * in), rows, in);
             float[] w = m.toFloatArray();
             float[] tile = new float[(in + FloatVectorLanes.L - 1) / FloatVectorLanes.L * PanelKernel.CHUNK];
             Arrays.fill(tile, Float.NaN);
@@ -205,7 +205,7 @@ class PanelKernelTest {
         for (int i = 2 * lanes; i < in; i++) {
             assertEquals(i, order[i], "the tail stays in place");
         }
-        float[] x = WeightKernelsTest.randoms(new Random(4), n * in);
+        float[] x = RandomValues.gaussian(new Random(4), n * in);
         float[] p = PanelKernel.pack(x, n, in, order);
         int panels = PanelKernel.panels(n);
         assertEquals((n + PanelKernel.WIDTH - 1) / PanelKernel.WIDTH, panels);

@@ -81,10 +81,14 @@ class RawReaderTest {
     void aReaderThatGivesTooFewBytesIsNamed() {
         WeightMatrix m = WeightMatrix.of(WeightFormat.BF16, new float[4 * 32], 4, 32);
         byte[] bytes = bytes(m);
-        IllegalStateException e = assertThrows(IllegalStateException.class,
-                () -> WeightMatrix.fromStoredBytes(WeightFormat.BF16,
-                        4, 32, (first, count, dst) -> dst.put(bytes, 0, 8)));
-        assertTrue(e.getMessage().contains("expected"), e.getMessage());
+        // on the heap, and off it where the native kernels are (else on the heap again)
+        for (WeightMatrix.Storage storage : new WeightMatrix.Storage[] {WeightMatrix.Storage.HEAP,
+                WeightMatrix.Storage.NATIVE}) {
+            IllegalStateException e = assertThrows(IllegalStateException.class,
+                    () -> WeightMatrix.fromStoredBytes(WeightFormat.BF16, 4, 32,
+                            (first, count, dst) -> dst.put(bytes, 0, 8), storage));
+            assertEquals("rows 0+4: the reader gave 8 bytes, 256 expected", e.getMessage());
+        }
     }
 
     private static WeightMatrix.RawReader reader(byte[] bytes, int rowBytes) {

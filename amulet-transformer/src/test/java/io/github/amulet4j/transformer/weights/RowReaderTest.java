@@ -21,7 +21,7 @@ class RowReaderTest {
         // more rows than one read chunk holds, and slabs that a chunk crosses
         int rows = 9_000;
         int cols = 64;
-        float[] v = WeightKernelsTest.randoms(new Random(3), rows * cols);
+        float[] v = RandomValues.gaussian(new Random(3), rows * cols);
         for (WeightFormat f : WeightKernelsTest.convertible()) {
             AtomicInteger calls = new AtomicInteger();
             AtomicLong covered = new AtomicLong();
@@ -47,7 +47,7 @@ class RowReaderTest {
         // a new float32 buffer for every chunk was garbage as large as the matrices converted
         int rows = 20_000;
         int cols = 64;
-        float[] v = WeightKernelsTest.randoms(new Random(4), rows * cols);
+        float[] v = RandomValues.gaussian(new Random(4), rows * cols);
         Set<float[]> buffers = Collections.newSetFromMap(new IdentityHashMap<>());
         Set<Thread> threads = ConcurrentHashMap.newKeySet();
         AtomicInteger calls = new AtomicInteger();

@@ -18,7 +18,6 @@ class WeightKernelsTest {
         return java.util.Arrays.stream(WeightFormat.values()).filter(f -> !f.storedOnly()).toArray(WeightFormat[]::new);
     }
 
-
     @Test
     void everyFormatShapeColumnCountAndRowRangeMatchesTheNaiveProduct() {
         Random random = new Random(3);
@@ -37,10 +36,10 @@ class WeightKernelsTest {
     }
 
     private static void check(WeightFormat f, int rows, int in, Random random) {
-        WeightMatrix m = WeightMatrix.of(f, randoms(random, rows * in), rows, in);
+        WeightMatrix m = WeightMatrix.of(f, RandomValues.gaussian(random, rows * in), rows, in);
         float[] w = m.toFloatArray();
         for (int n : new int[] {1, 2, 3, 4, 5, 7, 11, 17}) {
-            float[] x = randoms(random, n * in);
+            float[] x = RandomValues.gaussian(random, n * in);
             float[] want = naive(w, rows, in, x, n);
             float[] got = new float[n * rows];
             int cut = rows / 3;
@@ -57,10 +56,10 @@ class WeightKernelsTest {
     void rowsOutsideTheRangeAreLeftAlone() {
         for (WeightFormat f : WeightKernelsTest.convertible()) {
             for (int n : new int[] {1, 2, 5}) {
-                WeightMatrix m = WeightMatrix.of(f, randoms(new Random(1), 40 * 64), 40, 64);
+                WeightMatrix m = WeightMatrix.of(f, RandomValues.gaussian(new Random(1), 40 * 64), 40, 64);
                 float[] y = new float[n * 40];
                 Arrays.fill(y, 42f);
-                m.multiply(randoms(new Random(2), n * 64), n, y, 5, 23);
+                m.multiply(RandomValues.gaussian(new Random(2), n * 64), n, y, 5, 23);
                 for (int c = 0; c < n; c++) {
                     for (int r = 0; r < 40; r++) {
                         boolean inside = r >= 5 && r < 23;
@@ -76,7 +75,7 @@ class WeightKernelsTest {
         Random random = new Random(5);
         for (WeightFormat f : WeightKernelsTest.convertible()) {
             for (int in : new int[] {128, 2080}) {
-                WeightMatrix m = WeightMatrix.of(f, randoms(random, 6 * in), 6, in);
+                WeightMatrix m = WeightMatrix.of(f, RandomValues.gaussian(random, 6 * in), 6, in);
                 ByteBuffer raw = ByteBuffer.allocateDirect((int) m.byteSize() + 3).order(ByteOrder.BIG_ENDIAN);
                 for (int r = 0; r < 6; r++) {
                     m.copyRow(r, raw, 3 + r * m.rowBytes());
@@ -92,7 +91,7 @@ class WeightKernelsTest {
                 raw.position(3);
                 WeightMatrix wrapped = WeightMatrix.wrap(f, 6, in, raw);
                 for (int n = 1; n <= 3; n++) {
-                    float[] x = randoms(random, n * in);
+                    float[] x = RandomValues.gaussian(random, n * in);
                     float[] a = new float[n * 6];
                     float[] b = new float[n * 6];
                     m.multiply(x, n, a, 0, 6);
@@ -109,17 +108,17 @@ class WeightKernelsTest {
     void matricesCutIntoSeveralSlabsEqualOneSlab() {
         Random random = new Random(9);
         for (WeightFormat f : WeightKernelsTest.convertible()) {
-            float[] v = randoms(random, 300 * 64);
+            float[] v = RandomValues.gaussian(random, 300 * 64);
             WeightMatrix one = WeightMatrix.of(f, v, 300, 64);
             // slabs of 7 rows: 43 slabs, conversion chunks cut at slab ends
             WeightMatrix cut = WeightMatrix.of(f, v, 300, 64, (int) (7 * f.rowBytes(64)) + 1);
             assertTrue(Arrays.equals(one.toFloatArray(), cut.toFloatArray()), f.toString());
             // conversion chunks of 16,384 rows of 64 that cross slabs of 20,001 rows
-            float[] big = randoms(random, 45_000 * 64);
+            float[] big = RandomValues.gaussian(random, 45_000 * 64);
             assertTrue(Arrays.equals(WeightMatrix.of(f, big, 45_000, 64).toFloatArray(),
                     WeightMatrix.of(f, big, 45_000, 64, (int) (20_001 * f.rowBytes(64))).toFloatArray()), f + " big");
             for (int n : new int[] {1, 2, 5}) {
-                float[] x = randoms(random, n * 64);
+                float[] x = RandomValues.gaussian(random, n * 64);
                 float[] a = new float[n * 300];
                 float[] b = new float[n * 300];
                 one.multiply(x, n, a, 0, 300);
@@ -174,13 +173,5 @@ class WeightKernelsTest {
             }
         }
         return y;
-    }
-
-    static float[] randoms(Random random, int n) {
-        float[] v = new float[n];
-        for (int i = 0; i < n; i++) {
-            v[i] = (float) random.nextGaussian();
-        }
-        return v;
     }
 }
