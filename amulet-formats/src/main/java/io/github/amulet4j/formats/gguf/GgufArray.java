@@ -6,7 +6,9 @@ import java.util.Objects;
 /**
  * An array value of GGUF metadata, held as one primitive Java array: {@code int[]} for UINT8, INT8, UINT16,
  * INT16 and INT32, {@code long[]} for UINT32, INT64 and UINT64, {@code float[]} for FLOAT32, {@code double[]} for
- * FLOAT64, {@code boolean[]} for BOOL, {@code String[]} for STRING and {@code GgufArray[]} for nested arrays.
+ * FLOAT64, {@code boolean[]} for BOOL, {@code String[]} for STRING and {@code GgufArray[]} for nested arrays. A
+ * STRING array read from a file keeps the file's bytes until its strings are asked for ({@link #values()},
+ * {@link #strings()}, {@link #string(int)}).
  *
  * @param elementType the element type
  * @param values      the primitive array
@@ -18,17 +20,39 @@ public record GgufArray(GgufValueType elementType, Object values) {
         Objects.requireNonNull(values, "values");
     }
 
+    /** The primitive array (a STRING array read from a file: its strings, decoded on the first call). */
+    @Override
+    public Object values() {
+        return values instanceof GgufStrings s ? s.all() : values;
+    }
+
     /** Number of elements. */
     public int size() {
-        return java.lang.reflect.Array.getLength(values);
+        return values instanceof GgufStrings s ? s.size() : java.lang.reflect.Array.getLength(values);
     }
 
     /** The strings of a STRING array. @throws IllegalStateException for another element type */
     public String[] strings() {
+        if (values instanceof GgufStrings s) {
+            return s.all();
+        }
         if (values instanceof String[] s) {
             return s;
         }
         throw new IllegalStateException("an array of " + elementType + ", not of STRING");
+    }
+
+    /**
+     * Element {@code i} of a STRING array (without decoding the others).
+     *
+     * @throws IllegalStateException for another element type
+     * @throws ArrayIndexOutOfBoundsException outside the array
+     */
+    public String string(int i) {
+        if (values instanceof GgufStrings s) {
+            return s.get(i);
+        }
+        return strings()[i];
     }
 
     /** The values of a FLOAT32 or FLOAT64 array as floats. @throws IllegalStateException for another type */
@@ -77,11 +101,11 @@ public record GgufArray(GgufValueType elementType, Object values) {
     @Override
     public boolean equals(Object o) {
         return o instanceof GgufArray a && a.elementType == elementType
-                && Arrays.deepEquals(new Object[] {values}, new Object[] {a.values});
+                && Arrays.deepEquals(new Object[] {values()}, new Object[] {a.values()});
     }
 
     @Override
     public int hashCode() {
-        return Arrays.deepHashCode(new Object[] {elementType, values});
+        return Arrays.deepHashCode(new Object[] {elementType, values()});
     }
 }

@@ -457,6 +457,42 @@ public final class GgufFile implements AutoCloseable {
             }
         }
 
+        /**
+         * The {@code n} strings of array {@code field} as their bytes, one after the other (decoded when asked for:
+         * {@link GgufStrings}); the lengths are checked as {@link #string(String, int, boolean)} checks them.
+         */
+        private GgufStrings strings(String field, int n) throws IOException {
+            int[] offsets = new int[n + 1];
+            byte[] bytes = new byte[(int) Math.min(Math.max(16L * n, 16), Math.min(remaining(), 1L << 24))];
+            int at = 0;
+            for (int i = 0; i < n; i++) {
+                if (remaining() < 8) {
+                    throw truncated(name(field, i) + " length", 8);
+                }
+                need(8, field, i);
+                long len = window.getLong();
+                if (len < 0 || len > remaining() || len > Integer.MAX_VALUE - 8 - at) {
+                    throw new GgufFormatException(file + ": " + name(field, i) + " has length "
+                            + Long.toUnsignedString(len) + ", more than the " + remaining()
+                            + " bytes left in the file");
+                }
+                if (at + len > bytes.length) {
+                    bytes = java.util.Arrays.copyOf(bytes, (int) Math.min(Integer.MAX_VALUE - 8,
+                            Math.max(at + len, 2L * bytes.length)));
+                }
+                int left = (int) len;
+                while (left > 0) {
+                    int chunk = Math.min(WINDOW, left);
+                    need(chunk, field, i);
+                    window.get(bytes, at, chunk);
+                    at += chunk;
+                    left -= chunk;
+                }
+                offsets[i + 1] = at;
+            }
+            return new GgufStrings(java.util.Arrays.copyOf(bytes, at), offsets);
+        }
+
         Object value(GgufValueType type, String field, int depth) throws IOException {
             return switch (type) {
                 case UINT8 -> u8(field);
@@ -500,7 +536,15 @@ public final class GgufFile implements AutoCloseable {
             }
             int n = (int) length;
             switch (et) {
-                case UINT8, INT8, UINT16, INT16, INT32 -> {
+                case INT32 -> {
+                    // (a vocabulary's token types: read straight, not boxed one by one)
+                    int[] a = new int[n];
+                    for (int i = 0; i < n; i++) {
+                        a[i] = u32(field);
+                    }
+                    return new GgufArray(et, a);
+                }
+                case UINT8, INT8, UINT16, INT16 -> {
                     int[] a = new int[n];
                     for (int i = 0; i < n; i++) {
                         a[i] = (Integer) value(et, field, depth);
@@ -536,11 +580,7 @@ public final class GgufFile implements AutoCloseable {
                     return new GgufArray(et, a);
                 }
                 case STRING -> {
-                    String[] a = new String[n];
-                    for (int i = 0; i < n; i++) {
-                        a[i] = string(field, i, false);
-                    }
-                    return new GgufArray(et, a);
+                    return new GgufArray(et, strings(field, n));
                 }
                 case ARRAY -> {
                     GgufArray[] a = new GgufArray[n];

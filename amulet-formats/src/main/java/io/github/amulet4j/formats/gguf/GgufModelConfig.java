@@ -134,10 +134,14 @@ public final class GgufModelConfig {
         }
         // as llama.cpp: control tokens spelled like an end of turn also end generation
         if (m.type("tokenizer.ggml.tokens") == GgufValueType.ARRAY && m.has("tokenizer.ggml.token_type")) {
-            String[] tokens = m.strings("tokenizer.ggml.tokens");
+            // (the control tokens only: the others stay undecoded on this, the weights', thread)
+            GgufArray tokens = m.array("tokenizer.ggml.tokens");
+            if (tokens.elementType() != GgufValueType.STRING) {
+                m.strings("tokenizer.ggml.tokens"); // the error naming the key
+            }
             int[] types = m.ints("tokenizer.ggml.token_type");
-            for (int i = 0; i < Math.min(Math.min(tokens.length, types.length), vocab); i++) {
-                if (types[i] == GgufTokenizer.CONTROL && END_OF_TURN_TOKENS.contains(tokens[i])) {
+            for (int i = 0; i < Math.min(Math.min(tokens.size(), types.length), vocab); i++) {
+                if (types[i] == GgufTokenizer.CONTROL && END_OF_TURN_TOKENS.contains(tokens.string(i))) {
                     eos.add(i);
                 }
             }

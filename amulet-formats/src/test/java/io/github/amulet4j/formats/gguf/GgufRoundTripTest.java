@@ -30,6 +30,38 @@ class GgufRoundTripTest {
     @TempDir
     Path dir;
 
+    /**
+     * A STRING array read from a file keeps its bytes until asked for: single elements decode alone, the whole array
+     * once, and both give what was written (multi-byte UTF-8, empty strings, a string longer than the reader's
+     * 64 KiB window, many elements); the array equals one built from the strings.
+     */
+    @Test
+    void stringArraysDecodeWhenAskedForAndEqualWhatWasWritten() throws IOException {
+        StringBuilder longOne = new StringBuilder();
+        while (longOne.length() < 200_000) {
+            longOne.append("ü▁x😀");
+        }
+        java.util.List<String> strings = new java.util.ArrayList<>(List.of("a", "", "héllo ▁ 😀", longOne.toString()));
+        for (int i = 0; i < 40_000; i++) {
+            strings.add("t" + i + (i % 7 == 0 ? "Ġé" : ""));
+        }
+        Path f = dir.resolve("strings.gguf");
+        new GgufWriter().putStrings("tokens", strings).putInts("after", new int[] {1, -2, 3}).write(f);
+        try (GgufFile g = GgufFile.open(f)) {
+            GgufArray a = g.metadata().array("tokens");
+            assertEquals(strings.size(), a.size());
+            for (int i : new int[] {3, 0, 2, 1, 40_003, strings.size() - 1}) {
+                assertEquals(strings.get(i), a.string(i), "element " + i + " alone");
+            }
+            assertThrows(ArrayIndexOutOfBoundsException.class, () -> a.string(strings.size()));
+            assertArrayEquals(strings.toArray(new String[0]), a.strings());
+            assertTrue(a.strings() == a.strings(), "decoded once");
+            assertEquals(strings.get(3), a.string(3));
+            assertEquals(new GgufArray(GgufValueType.STRING, strings.toArray(new String[0])), a);
+            assertArrayEquals(new int[] {1, -2, 3}, g.metadata().ints("after"), "the next value read after it");
+        }
+    }
+
     @Test
     void everyValueTypeAndTensorTypeReadsBack() throws IOException {
         float[] values = new float[64 * 3];
