@@ -5,7 +5,6 @@ import io.github.amulet4j.align.AlignmentMethod;
 import io.github.amulet4j.formats.checkpoint.ModelConfig;
 import io.github.amulet4j.formats.checkpoint.ModelConfigReader;
 import io.github.amulet4j.djl.gguf.GgufModel;
-import io.github.amulet4j.formats.gguf.GgufTokenizer;
 import io.github.amulet4j.djl.template.ChatTemplate;
 import io.github.amulet4j.formats.tokenizer.GenerationDefaults;
 import io.github.amulet4j.djl.tokenizer.HfTokenizer;
@@ -103,9 +102,9 @@ public final class PromptRenderer implements AutoCloseable {
      * {@link TokenizerJsonCache}).
      */
     public static PromptRenderer load(GgufModel gguf, TokenizerJsonCache cache) throws IOException {
-        GgufTokenizer spec = gguf.tokenizerSpec();
         Path file = gguf.file().path();
-        return create(file, gguf.config(), spec.config(), HfTokenizer.fromGguf(spec, file, cache), List.of(),
+        HfTokenizer tokenizer = HfTokenizer.fromGguf(gguf::tokenizerSpec, file, cache);
+        return create(file, gguf.config(), tokenizer.config(), tokenizer, List.of(),
                 file + " (metadata 'tokenizer.chat_template')");
     }
 

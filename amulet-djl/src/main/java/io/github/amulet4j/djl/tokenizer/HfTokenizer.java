@@ -143,30 +143,66 @@ public final class HfTokenizer implements TextTokenizer, AutoCloseable {
      */
     public static HfTokenizer fromGguf(io.github.amulet4j.formats.gguf.GgufTokenizer spec, Path source,
                                        TokenizerJsonCache cache) throws IOException {
-        Map<String, Integer> t2i = spec.tokenIds();
-        int maxId = -1;
-        for (int id : t2i.values()) {
-            maxId = Math.max(maxId, id);
-        }
+        return fromGguf(() -> spec, source, cache);
+    }
+
+    /**
+     * {@link #fromGguf(io.github.amulet4j.formats.gguf.GgufTokenizer, Path, TokenizerJsonCache)} with the
+     * tokenizer's metadata read by {@code spec}: where {@code cache} holds this file's JSON, the tokenizers library
+     * parses it on a thread of its own while {@code spec} reads the ids (each a few hundred ms of a cold start).
+     * Errors of {@code spec} come first, as without a cache.
+     */
+    public static HfTokenizer fromGguf(java.util.function.Supplier<io.github.amulet4j.formats.gguf.GgufTokenizer> spec,
+                                       Path source, TokenizerJsonCache cache) throws IOException {
         Path cached = cache == null ? null : cache.find(source);
-        if (cached != null) {
-            try {
-                return create(source, t2i, maxId, spec.specialIds(), () -> Files.newInputStream(cached),
-                        spec.config());
-            } catch (TokenizerFormatException | IOException e) {
-                LOG.warn("cached tokenizer {} of {} not used ({}): deleted, the tokenizer is built from the "
-                        + "metadata", cached, source, e.getMessage());
-                cache.forget(cached);
-            }
+        if (cached == null) {
+            return fromGgufJson(spec.get(), source, cache);
         }
+        BackgroundLoad<HuggingFaceTokenizer> parse = BackgroundLoad.start("amulet-tokenizer-parse",
+                () -> parse(source, () -> Files.newInputStream(cached)));
+        io.github.amulet4j.formats.gguf.GgufTokenizer ids;
+        try {
+            ids = spec.get();
+        } catch (RuntimeException | Error e) {
+            try {
+                parse.join().close();
+            } catch (IOException | RuntimeException | Error ignored) {
+                e.addSuppressed(ignored);
+            }
+            throw e;
+        }
+        HuggingFaceTokenizer djl;
+        try {
+            djl = parse.join();
+        } catch (TokenizerFormatException | IOException e) {
+            LOG.warn("cached tokenizer {} of {} not used ({}): deleted, the tokenizer is built from the metadata",
+                    cached, source, e.getMessage());
+            cache.forget(cached);
+            return fromGgufJson(ids, source, cache);
+        }
+        return wrap(source, djl, ids.tokenIds(), maxId(ids.tokenIds()), ids.specialIds(), ids.config());
+    }
+
+    /** The tokenizer from the JSON {@code spec} writes, which {@code cache} (if any) then keeps. */
+    private static HfTokenizer fromGgufJson(io.github.amulet4j.formats.gguf.GgufTokenizer spec, Path source,
+                                            TokenizerJsonCache cache) throws IOException {
+        Map<String, Integer> t2i = spec.tokenIds();
         String text = spec.json();
         byte[] json = text.getBytes(java.nio.charset.StandardCharsets.UTF_8);
-        HfTokenizer t = create(source, t2i, maxId, spec.specialIds(), () -> new java.io.ByteArrayInputStream(json),
-                spec.config());
+        HfTokenizer t = create(source, t2i, maxId(t2i), spec.specialIds(),
+                () -> new java.io.ByteArrayInputStream(json), spec.config());
         if (cache != null) {
             cache.store(source, text);
         }
         return t;
+    }
+
+    private static int maxId(Map<String, Integer> t2i) {
+        int maxId = -1;
+        for (int id : t2i.values()) {
+            maxId = Math.max(maxId, id);
+        }
+        return maxId;
     }
 
     /**

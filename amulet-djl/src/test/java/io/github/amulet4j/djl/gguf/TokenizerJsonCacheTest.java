@@ -121,6 +121,19 @@ class TokenizerJsonCacheTest {
     }
 
     @Test
+    void theMetadatasErrorComesFirstWithACachedJson() throws IOException {
+        Path gguf = gguf("e");
+        TokenizerJsonCache cache = TokenizerJsonCache.in(dir.resolve("cache"));
+        assertSameTokenizer(gguf, cache);
+        assertNotNull(cache.find(gguf));
+        io.github.amulet4j.formats.gguf.GgufFormatException e = org.junit.jupiter.api.Assertions.assertThrows(
+                io.github.amulet4j.formats.gguf.GgufFormatException.class, () -> HfTokenizer.fromGguf(() -> {
+                    throw new io.github.amulet4j.formats.gguf.GgufFormatException(gguf + ": metadata 'x' is bad");
+                }, gguf, cache));
+        assertTrue(e.getMessage().contains("metadata 'x'"), e.getMessage());
+    }
+
+    @Test
     void aFolderThatCannotBeWrittenLoadsWithoutACache() throws IOException {
         Path gguf = gguf("d");
         Path notAFolder = dir.resolve("file");
