@@ -131,6 +131,34 @@ public final class AmuletCli implements Runnable {
     private static final java.util.Set<String> TOKENIZER_COMMANDS = java.util.Set.of("generate", "chat", "compare",
             "eval", "prompt", "bench", "serve", "judge", "score");
 
+    /**
+     * Where {@code --model} names a GGUF file whose tokenizer JSON the weight cache holds (system property
+     * {@value io.github.amulet4j.djl.model.RuntimeOptions#WEIGHT_CACHE_PROPERTY}, which the launcher sets): starts
+     * its parse before the options are parsed ({@link HfTokenizer#prefetchGguf}). Anything odd: nothing started.
+     */
+    private static void prefetchTokenizer(String[] args) {
+        String dir = System.getProperty(io.github.amulet4j.djl.model.RuntimeOptions.WEIGHT_CACHE_PROPERTY, "").trim();
+        if (dir.isEmpty()) {
+            return;
+        }
+        String model = null;
+        for (int i = 0; i < args.length; i++) {
+            if (args[i].equals("--model") && i + 1 < args.length) {
+                model = args[i + 1];
+            } else if (args[i].startsWith("--model=")) {
+                model = args[i].substring("--model=".length());
+            }
+        }
+        try {
+            if (model != null && model.endsWith(".gguf") && java.nio.file.Files.isRegularFile(Path.of(model))) {
+                HfTokenizer.prefetchGguf(Path.of(model),
+                        io.github.amulet4j.djl.tokenizer.TokenizerJsonCache.in(Path.of(dir)));
+            }
+        } catch (RuntimeException e) {
+            // (an invalid path: the command's own parsing reports it)
+        }
+    }
+
     public static void main(String[] args) {
         configureLogging(args);
         // a command that loads a model starts DJL's tokenizers library now, beside the parsing of its options and the
@@ -138,6 +166,7 @@ public final class AmuletCli implements Runnable {
         if (args.length > 0 && TOKENIZER_COMMANDS.contains(args[0])
                 && Arrays.stream(args).noneMatch(a -> a.equals("--help") || a.equals("-h"))) {
             HfTokenizer.preloadLibrary();
+            prefetchTokenizer(args);
         }
         standardStreams = true;
         PrintWriter out = new PrintWriter(new java.io.OutputStreamWriter(System.out, StandardCharsets.UTF_8), true);

@@ -87,6 +87,55 @@ public final class HfTokenizer implements TextTokenizer, AutoCloseable {
         t.start();
     }
 
+    /** A parse of a GGUF file's cached JSON started by {@link #prefetchGguf}, taken by the first load of that file. */
+    private record Prefetch(Path file, Path cached, BackgroundLoad<HuggingFaceTokenizer> parse) {
+    }
+
+    private static final java.util.concurrent.atomic.AtomicReference<Prefetch> PREFETCH =
+            new java.util.concurrent.atomic.AtomicReference<>();
+
+    /**
+     * Starts parsing the tokenizer JSON {@code cache} holds for the GGUF file {@code gguf} (if it holds one) on a
+     * daemon thread of its own, for a command line that knows the model before it has parsed its options: the next
+     * {@link #fromGguf(java.util.function.Supplier, Path, TokenizerJsonCache)} of that file and cache takes it
+     * instead of starting its own (a cold start's 0.3 s of option parsing overlap the parse). At most one is kept; a
+     * failure is left for that load to meet again.
+     */
+    public static void prefetchGguf(Path gguf, TokenizerJsonCache cache) {
+        Path cached = cache.find(gguf);
+        if (cached == null) {
+            return;
+        }
+        BackgroundLoad<HuggingFaceTokenizer> parse = BackgroundLoad.start("amulet-tokenizer-parse",
+                () -> parse(gguf, () -> Files.newInputStream(cached)));
+        Prefetch old = PREFETCH.getAndSet(new Prefetch(gguf.toAbsolutePath().normalize(), cached, parse));
+        if (old != null) {
+            closeWhenDone(old.parse());
+        }
+    }
+
+    /** The parse {@link #prefetchGguf} started for {@code cached} (of {@code gguf}), once; else null. */
+    private static BackgroundLoad<HuggingFaceTokenizer> takePrefetch(Path gguf, Path cached) {
+        Prefetch p = PREFETCH.get();
+        if (p != null && p.file().equals(gguf.toAbsolutePath().normalize()) && p.cached().equals(cached)
+                && PREFETCH.compareAndSet(p, null)) {
+            return p.parse();
+        }
+        return null;
+    }
+
+    /** Closes what {@code parse} makes, once it is done (on a thread of its own). */
+    private static void closeWhenDone(BackgroundLoad<HuggingFaceTokenizer> parse) {
+        BackgroundLoad.start("amulet-tokenizer-close", () -> {
+            try {
+                parse.join().close();
+            } catch (IOException | RuntimeException e) {
+                LOG.debug("unused tokenizer parse: {}", e.toString());
+            }
+            return null;
+        });
+    }
+
     /**
      * Loads {@code tokenizer.json} and the optional {@code tokenizer_config.json} / {@code chat_template.jinja}
      * of a model folder.
@@ -158,8 +207,10 @@ public final class HfTokenizer implements TextTokenizer, AutoCloseable {
         if (cached == null) {
             return fromGgufJson(spec.get(), source, cache);
         }
-        BackgroundLoad<HuggingFaceTokenizer> parse = BackgroundLoad.start("amulet-tokenizer-parse",
-                () -> parse(source, () -> Files.newInputStream(cached)));
+        BackgroundLoad<HuggingFaceTokenizer> prefetched = takePrefetch(source, cached);
+        BackgroundLoad<HuggingFaceTokenizer> parse = prefetched != null ? prefetched
+                : BackgroundLoad.start("amulet-tokenizer-parse",
+                        () -> parse(source, () -> Files.newInputStream(cached)));
         io.github.amulet4j.formats.gguf.GgufTokenizer ids;
         try {
             ids = spec.get();

@@ -133,6 +133,23 @@ class TokenizerJsonCacheTest {
         assertTrue(e.getMessage().contains("metadata 'x'"), e.getMessage());
     }
 
+    /** A parse started before the load ({@link HfTokenizer#prefetchGguf}) gives the same tokenizer. */
+    @Test
+    void aPrefetchedParseGivesTheSameTokenizer() throws IOException {
+        Path gguf = gguf("f");
+        TokenizerJsonCache cache = TokenizerJsonCache.in(dir.resolve("cache"));
+        HfTokenizer.prefetchGguf(gguf, cache); // nothing cached yet: nothing started
+        assertSameTokenizer(gguf, cache);
+        HfTokenizer.prefetchGguf(gguf, cache);
+        assertSameTokenizer(gguf, cache);
+        // a prefetch of another file is not taken
+        Path other = gguf("g");
+        assertSameTokenizer(other, cache);
+        HfTokenizer.prefetchGguf(other, cache);
+        assertSameTokenizer(gguf, cache);
+        assertSameTokenizer(other, cache);
+    }
+
     @Test
     void aFolderThatCannotBeWrittenLoadsWithoutACache() throws IOException {
         Path gguf = gguf("d");
