@@ -166,11 +166,12 @@ public final class HfTokenizer implements TextTokenizer, AutoCloseable {
         try {
             maxId = TokenizerVocabularyReader.read(tokenizerJson, t2i, special);
         } catch (IOException | RuntimeException | Error e) {
-            // the ids' error first, as when the two ran one after the other; the library's tokenizer is released
+            // the ids' error, as when the two ran one after the other; the library's tokenizer is released (its own
+            // error, for the same broken file, adds nothing)
             try {
                 parse.join().close();
-            } catch (IOException | RuntimeException | Error ignored) {
-                e.addSuppressed(ignored);
+            } catch (IOException | RuntimeException ignored) {
+                LOG.debug("{}: the tokenizers library's parse failed too: {}", tokenizerJson, ignored.toString());
             }
             throw e;
         }
@@ -217,8 +218,8 @@ public final class HfTokenizer implements TextTokenizer, AutoCloseable {
         } catch (RuntimeException | Error e) {
             try {
                 parse.join().close();
-            } catch (IOException | RuntimeException | Error ignored) {
-                e.addSuppressed(ignored);
+            } catch (IOException | RuntimeException ignored) {
+                LOG.debug("{}: the cached tokenizer's parse failed too: {}", source, ignored.toString());
             }
             throw e;
         }
