@@ -21,6 +21,15 @@ final class Q50Kernels {
         return LINKED;
     }
 
+    /**
+     * Whether a vector variant runs them (AVX2 or later): only then is Q5_0 held as stored
+     * ({@link NativeKernels#supports}); with the scalar C variant alone (aarch64 today, x86 without AVX2) it is held as
+     * Q8_0, whose kernels have vector variants there.
+     */
+    static boolean vectorized() {
+        return LINKED && (supportedVariants() & ~1) != 0;
+    }
+
     /** The variant in use, by name ({@code none} without the library). */
     static String variantName() {
         return LINKED ? variantName(variant()) : "none";
