@@ -10,7 +10,7 @@
 #       libgcc-s1:arm64
 #   for d in *.deb; do dpkg -x "$d" ROOT; done; cp -a /usr/aarch64-linux-gnu/lib/* ROOT/lib/
 # and the module's classes built here first (./mvnw -o -pl amulet-transformer -am test-compile, or a test run).
-# Usage: amulet-transformer/src/test/c/java_tests_qemu.sh ROOT [work dir] [test class ...]
+# Usage: amulet-transformer/src/test/c/java_tests_qemu.sh ROOT [work dir] [fully qualified test class ...]
 set -euo pipefail
 root=$(cd "$1" && pwd)
 out=${2:-$(mktemp -d)}
@@ -48,11 +48,13 @@ public class RunTests {
             request.selectors(DiscoverySelectors.selectClass(a));
         }
         int[] failed = {0};
+        int[] ran = {0};
         Launcher launcher = LauncherFactory.create();
         launcher.execute(request.build(), new TestExecutionListener() {
             @Override
             public void executionFinished(TestIdentifier id, TestExecutionResult r) {
                 if (id.isTest()) {
+                    ran[0]++;
                     String why = r.getThrowable().map(t -> " : " + t.toString().split("\n")[0]).orElse("");
                     boolean child = why.contains("Cannot run program");
                     if (r.getStatus() != TestExecutionResult.Status.SUCCESSFUL && !child) {
@@ -63,8 +65,11 @@ public class RunTests {
                 }
             }
         });
-        System.out.println(failed[0] == 0 ? "java tests under qemu: PASSED" : "java tests under qemu: FAILED");
-        System.exit(failed[0] == 0 ? 0 : 1);
+        // no test found (a class named without its package) is a failure too
+        boolean ok = failed[0] == 0 && ran[0] > 0;
+        System.out.println((ok ? "java tests under qemu: PASSED" : "java tests under qemu: FAILED") + " (" + ran[0]
+                + " tests)");
+        System.exit(ok ? 0 : 1);
     }
 }
 JAVA

@@ -225,8 +225,8 @@ public final class JavaWeights {
             return null;
         }
         for (WeightFormat f : WeightFormat.values()) {
-            // Q5_0 only where the native kernels multiply it (off the heap); the Java kernels take it as Q8_0
-            boolean kept = f != WeightFormat.Q5_0 || storage.offHeap(f);
+            // Q5_0 only where the native kernels' vector variants multiply it (off the heap); else as Q8_0
+            boolean kept = f != WeightFormat.Q5_0 || storage.keepsStored(f);
             if (f.name().equalsIgnoreCase(m.dtype()) && f.fits(m.cols()) && (format == null || format == f) && kept) {
                 return f;
             }

@@ -155,8 +155,8 @@ class GgufKQuantsHeldTest {
 
     @Test
     void q50HeldAsStoredForTheNativeKernelsAndAsQ8ForTheJavaOnes() throws IOException {
-        Assumptions.assumeTrue(NativeKernels.supports(io.github.amulet4j.transformer.weights.WeightFormat.Q5_0),
-                "no vector Q5_0 kernels here");
+        Assumptions.assumeTrue(io.github.amulet4j.transformer.weights.WeightMatrix.Storage.NATIVE.keepsStored(
+                io.github.amulet4j.transformer.weights.WeightFormat.Q5_0), "no vector Q5_0 kernels here");
         ModelConfig c = GgufQuantizedTest.kQuantShape();
         TensorStore f32 = RandomCheckpoint.create(c, 5, "", RandomModelFolder.TINY_STD);
         Path gguf = dir.resolve("q50.gguf");

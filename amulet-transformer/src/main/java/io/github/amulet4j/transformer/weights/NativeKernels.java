@@ -146,7 +146,7 @@ public final class NativeKernels {
      */
     public static boolean supports(WeightFormat format) {
         return format == WeightFormat.Q8_0 || format == WeightFormat.Q4_0 || KQuantKernels.supports(format)
-                || format == WeightFormat.Q5_0 && Q50Kernels.vectorized()
+                || format == WeightFormat.Q5_0 && Q50Kernels.available()
                 || (format == WeightFormat.F16 || format == WeightFormat.BF16) && NativeFloat16Kernels.available()
                 || format == WeightFormat.F32 && NativeFloat32Kernels.available();
     }

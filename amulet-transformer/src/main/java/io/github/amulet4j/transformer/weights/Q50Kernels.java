@@ -22,9 +22,9 @@ final class Q50Kernels {
     }
 
     /**
-     * Whether a vector variant runs them (AVX2 or later): only then is Q5_0 held as stored
-     * ({@link NativeKernels#supports}); with the scalar C variant alone (aarch64 today, x86 without AVX2) it is held as
-     * Q8_0, whose kernels have vector variants there.
+     * Whether a vector variant runs them (AVX2 or later): only then is a checkpoint's Q5_0 held as stored
+     * ({@link WeightMatrix.Storage#keepsStored}); with the scalar C variant alone (aarch64 today, x86 without AVX2) it
+     * is held as Q8_0, whose kernels have vector variants there.
      */
     static boolean vectorized() {
         return LINKED && (supportedVariants() & ~1) != 0;

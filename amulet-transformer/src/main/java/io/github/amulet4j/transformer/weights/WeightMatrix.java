@@ -66,6 +66,15 @@ public final class WeightMatrix {
             return slabs != null && NativeKernels.supports(format) && NativeKernels.available();
         }
 
+        /**
+         * Whether a checkpoint's tensor stored as {@code format} is best held as it is with this storage: off the heap
+         * where the native kernels multiply it, and, for Q5_0, only where a vector variant does (with the scalar C
+         * variant alone, aarch64 today, Q8_0's vector kernels are faster: the tensor is held as Q8_0).
+         */
+        public boolean keepsStored(WeightFormat format) {
+            return offHeap(format) && (format != WeightFormat.Q5_0 || Q50Kernels.vectorized());
+        }
+
         /** The slabs of a matrix of {@code format}: null on the heap. */
         WeightSlabs slabsFor(WeightFormat format) {
             return offHeap(format) ? slabs : null;
