@@ -46,9 +46,6 @@ enum {
 #ifdef AMULET_ARM
 /* the same numbers on aarch64 (the Java side counts V_COUNT variants); 3 is never supported there */
 enum { V_NEON = AMULET_I8_NEON, V_NEON_DOTPROD = AMULET_I8_NEON_DOTPROD };
-static const char *const VARIANT_NAMES[V_COUNT] = {"scalar", "neon", "neon-dotprod", "none"};
-#else
-static const char *const VARIANT_NAMES[V_COUNT] = {"scalar", "avx2", "avx-vnni", "avx512-vnni"};
 #endif
 
 /* A weight row range times one or two activation columns: see amulet_product below for the arguments. */
@@ -842,7 +839,7 @@ JNIEXPORT jint JNICALL JNI_FN(selectVariant)(JNIEnv *env, jclass cls, jint v) {
 
 JNIEXPORT jstring JNICALL JNI_FN(variantName)(JNIEnv *env, jclass cls, jint v) {
     (void) cls;
-    return (*env)->NewStringUTF(env, v >= 0 && v < V_COUNT ? VARIANT_NAMES[v] : "unknown");
+    return (*env)->NewStringUTF(env, amulet_i8_name(v));
 }
 
 /*

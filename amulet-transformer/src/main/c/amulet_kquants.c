@@ -52,9 +52,6 @@ enum {
 };
 #ifdef KQ_ARM
 enum { KV_NEON = AMULET_I8_NEON, KV_NEON_DOTPROD = AMULET_I8_NEON_DOTPROD };
-static const char *const KV_NAMES[KV_COUNT] = {"scalar", "neon", "neon-dotprod", "none"};
-#else
-static const char *const KV_NAMES[KV_COUNT] = {"scalar", "avx2", "avx-vnni", "avx512-vnni"};
 #endif
 
 /* Formats, as KQuantKernels numbers them. */
@@ -699,7 +696,7 @@ JNIEXPORT jint JNICALL KQ_JNI(selectVariant)(JNIEnv *env, jclass cls, jint v) {
 
 JNIEXPORT jstring JNICALL KQ_JNI(variantName)(JNIEnv *env, jclass cls, jint v) {
     (void) cls;
-    return (*env)->NewStringUTF(env, v >= 0 && v < KV_COUNT ? KV_NAMES[v] : "unknown");
+    return (*env)->NewStringUTF(env, amulet_i8_name(v));
 }
 
 /* x[0..values) quantized per block of 256 into q (same indices), d (one a block) and bs (one per 16 quants). */

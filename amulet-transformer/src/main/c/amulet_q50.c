@@ -33,8 +33,11 @@
 /* Rows ahead that the SIMD kernels ask the cache for (as amulet_kernels.c's: the prefetchers stop at every page). */
 #define Q5_PREFETCH_ROWS 8
 
-enum { Q5V_SCALAR = 0, Q5V_AVX2 = 1, Q5V_AVXVNNI = 2, Q5V_AVX512VNNI = 3, Q5V_COUNT = 4 };
-static const char *const Q5V_NAMES[Q5V_COUNT] = {"scalar", "avx2", "avx-vnni", "avx512-vnni"};
+/* the int8 kernels' variant numbers and names (amulet_q8q4.h) */
+enum {
+    Q5V_SCALAR = AMULET_I8_SCALAR, Q5V_AVX2 = AMULET_I8_AVX2, Q5V_AVXVNNI = AMULET_I8_AVXVNNI,
+    Q5V_AVX512VNNI = AMULET_I8_AVX512VNNI, Q5V_COUNT = AMULET_I8_COUNT
+};
 
 /* Rows [0, rows) times columns [0, n) (n at most Q5_TILE): see q50_product below for the arguments. */
 typedef void (*q50_fn)(const uint8_t *w, int rows, int blocks, const int8_t *xq, const float *xd, int colBlocks,
@@ -353,7 +356,7 @@ JNIEXPORT jint JNICALL Q5_JNI(selectVariant)(JNIEnv *env, jclass cls, jint v) {
 
 JNIEXPORT jstring JNICALL Q5_JNI(variantName)(JNIEnv *env, jclass cls, jint v) {
     (void) cls;
-    return (*env)->NewStringUTF(env, v >= 0 && v < Q5V_COUNT ? Q5V_NAMES[v] : "unknown");
+    return (*env)->NewStringUTF(env, amulet_i8_name(v));
 }
 
 /*

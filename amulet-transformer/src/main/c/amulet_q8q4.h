@@ -87,6 +87,16 @@ enum {
     AMULET_I8_COUNT = 4
 };
 
+/* Variant v's name, as the Java side shows it ("unknown" outside the numbers; 3 is never supported on aarch64). */
+static inline const char *amulet_i8_name(int v) {
+#ifdef AMULET_ARM
+    static const char *const names[AMULET_I8_COUNT] = {"scalar", "neon", "neon-dotprod", "none"};
+#else
+    static const char *const names[AMULET_I8_COUNT] = {"scalar", "avx2", "avx-vnni", "avx512-vnni"};
+#endif
+    return v >= 0 && v < AMULET_I8_COUNT ? names[v] : "unknown";
+}
+
 /* The variants this CPU and this build have, a bit each (AMULET_I8_*). */
 static inline int amulet_i8_supported(void) {
     int m = 1 << AMULET_I8_SCALAR;

@@ -162,20 +162,32 @@ public final class HfTokenizer implements TextTokenizer, AutoCloseable {
                 () -> parse(tokenizerJson, () -> Files.newInputStream(tokenizerJson)));
         Map<String, Integer> t2i = new HashMap<>();
         Set<Integer> special = new HashSet<>();
-        int maxId;
+        int maxId = beside(parse, tokenizerJson, () -> TokenizerVocabularyReader.read(tokenizerJson, t2i, special));
+        return wrap(tokenizerJson, parse.join(), t2i, maxId, special, config);
+    }
+
+    /** What this thread reads beside the library's parse. */
+    private interface Read<T> {
+        T get() throws IOException;
+    }
+
+    /**
+     * {@code read} on this thread while {@code parse} runs on its own; where {@code read} fails, its error is thrown
+     * (as when the two ran one after the other) once the parse's tokenizer is released (the parse's own error, for
+     * the same broken input, adds nothing).
+     */
+    private static <T> T beside(BackgroundLoad<HuggingFaceTokenizer> parse, Path source, Read<T> read)
+            throws IOException {
         try {
-            maxId = TokenizerVocabularyReader.read(tokenizerJson, t2i, special);
+            return read.get();
         } catch (IOException | RuntimeException | Error e) {
-            // the ids' error, as when the two ran one after the other; the library's tokenizer is released (its own
-            // error, for the same broken file, adds nothing)
             try {
                 parse.join().close();
             } catch (IOException | RuntimeException ignored) {
-                LOG.debug("{}: the tokenizers library's parse failed too: {}", tokenizerJson, ignored.toString());
+                LOG.debug("{}: the tokenizers library's parse failed too: {}", source, ignored.toString());
             }
             throw e;
         }
-        return wrap(tokenizerJson, parse.join(), t2i, maxId, special, config);
     }
 
     /**
@@ -212,17 +224,7 @@ public final class HfTokenizer implements TextTokenizer, AutoCloseable {
         BackgroundLoad<HuggingFaceTokenizer> parse = prefetched != null ? prefetched
                 : BackgroundLoad.start("amulet-tokenizer-parse",
                         () -> parse(source, () -> Files.newInputStream(cached)));
-        io.github.amulet4j.formats.gguf.GgufTokenizer ids;
-        try {
-            ids = spec.get();
-        } catch (RuntimeException | Error e) {
-            try {
-                parse.join().close();
-            } catch (IOException | RuntimeException ignored) {
-                LOG.debug("{}: the cached tokenizer's parse failed too: {}", source, ignored.toString());
-            }
-            throw e;
-        }
+        io.github.amulet4j.formats.gguf.GgufTokenizer ids = beside(parse, source, spec::get);
         HuggingFaceTokenizer djl;
         try {
             djl = parse.join();

@@ -1,5 +1,6 @@
 package io.github.amulet4j.djl.tokenizer;
 
+import io.github.amulet4j.formats.checkpoint.FileIdentity;
 import io.github.amulet4j.formats.gguf.GgufTokenizer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -11,7 +12,6 @@ import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -138,10 +138,7 @@ public final class TokenizerJsonCache {
     /** SHA-256 over the writer's identity and the GGUF file's path, size, modification time and file key, as hex. */
     static String key(Path gguf) throws IOException {
         StringBuilder id = new StringBuilder("tokenizer.json of a GGUF file\n").append(writerIdentity()).append('\n');
-        Path p = gguf.toAbsolutePath().normalize();
-        BasicFileAttributes a = Files.readAttributes(p, BasicFileAttributes.class);
-        id.append(p).append(' ').append(a.size()).append(' ').append(a.lastModifiedTime().to(TimeUnit.NANOSECONDS))
-                .append(' ').append(a.fileKey());
+        id.append(FileIdentity.of(gguf));
         try {
             return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
                     .digest(id.toString().getBytes(StandardCharsets.UTF_8)));
@@ -150,7 +147,7 @@ public final class TokenizerJsonCache {
         }
     }
 
-    /** The jar (or class file) holding {@link GgufTokenizer}: its path, size and modification time. */
+    /** The jar (or class file) holding {@link GgufTokenizer}: its {@link FileIdentity}. */
     private static String writerIdentity() throws IOException {
         try {
             var source = GgufTokenizer.class.getProtectionDomain().getCodeSource();
@@ -158,8 +155,7 @@ public final class TokenizerJsonCache {
             if (Files.isDirectory(where)) {
                 where = where.resolve(GgufTokenizer.class.getName().replace('.', '/') + ".class");
             }
-            BasicFileAttributes a = Files.readAttributes(where, BasicFileAttributes.class);
-            return where + " " + a.size() + " " + a.lastModifiedTime().to(TimeUnit.NANOSECONDS);
+            return FileIdentity.of(where);
         } catch (URISyntaxException | RuntimeException e) {
             throw new IOException("where the tokenizer's JSON writer was loaded from is unknown: " + e, e);
         }

@@ -152,10 +152,7 @@ public abstract class WeightSlabs {
         }
         sorted.sort(Comparator.naturalOrder());
         for (Path p : sorted) {
-            var attrs = Files.readAttributes(p, java.nio.file.attribute.BasicFileAttributes.class);
-            id.append(p).append(' ').append(attrs.size()).append(' ')
-                    .append(attrs.lastModifiedTime().to(java.util.concurrent.TimeUnit.NANOSECONDS)).append(' ')
-                    .append(attrs.fileKey()).append('\n');
+            id.append(io.github.amulet4j.formats.checkpoint.FileIdentity.of(p)).append('\n');
         }
         return HexFormat.of().formatHex(sha.digest(id.toString().getBytes(StandardCharsets.UTF_8)));
     }
