@@ -176,6 +176,17 @@ public final class JavaForward implements ForwardPass {
     private int[] chunkPad;
     private int chunkT;
     private int chunkPast;
+    /**
+     * Per column of a layer product ({@link #layerProduct}): {@link #UNIQUE}, {@link #PADDING}, or the column whose
+     * input it repeats bit for bit.
+     */
+    private int[] columnSource = new int[0];
+    /** Whether {@link #layerProduct} multiplies a column that repeats another's input once (tests: false). */
+    private boolean sharedColumns = true;
+    /** Columns whose products {@link #layerProduct} took from another column with the same input, since made. */
+    private long sharedColumnCount;
+    private static final int UNIQUE = -1;
+    private static final int PADDING = -2;
 
 
     /** Positions whose logits {@link #runAll} computes at once (their logits take {@code vocab} floats each). */
@@ -1359,26 +1370,30 @@ public final class JavaForward implements ForwardPass {
     }
 
     /**
-     * A layer's product over the chunk's {@code n} rows, without its left-padding rows (positions before a row's
-     * {@code pad}, {@link #paddingRows}): the rows that hold a token are moved to the front of {@code in} (which the
-     * layer does not read again), multiplied, and moved back to their places in {@code y}; a padding row's outputs are
-     * zero. No query of a token sees a padding slot, and each column's product has the same bits whatever the other
-     * columns, so the tokens' results do not change; two streams of 66 and 38 tokens multiply 104 columns instead of
-     * 132. Only where the last position's logits are asked for ({@link #run}): {@link #runAll} gives every position's,
-     * a padding position's included.
+     * A layer's product over the chunk's {@code n} rows, each distinct input multiplied once: without its left-padding
+     * rows (positions before a row's {@code pad}, {@link #paddingRows}), whose outputs are zero, and without the rows
+     * whose input repeats, bit for bit, that of a row of an earlier stream at the same position ({@link #sources}),
+     * whose outputs are copied from it. The rows multiplied are moved to the front of {@code in} (which the layer does
+     * not read again), multiplied, and moved back to their places in {@code y}. Each column's product has the same bits
+     * whatever the other columns, so nothing changes but the work: no query of a token sees a padding slot, two
+     * streams of 66 and 38 tokens multiply 104 columns instead of 132, and where both begin with the same tokens (a
+     * system prompt that the preference follows; the paper's prompts share 179 of 197 and 224 tokens) the shared
+     * positions' inputs are equal in every layer and are multiplied once. Padding is left out only where the last
+     * position's logits are asked for ({@link #run}): {@link #runAll} gives every position's.
      */
     private void layerProduct(LinearWeight weight, float[] in, int n, float[] y) {
-        if (paddingRows == 0) {
+        int cols = weight.matrix().cols();
+        if (!sources(in, n, cols)) {
             product(weight, in, n, y);
             return;
         }
-        int cols = weight.matrix().cols();
+        int[] src = columnSource;
         int rows = weight.rows();
         int k = 0;
         for (int i = 0; i < n; i++) {
-            if (holdsToken(i)) {
+            if (src[i] == UNIQUE) {
                 if (k != i) {
-                    // towards the front: row k's own values were moved (or were padding) already
+                    // towards the front: row k's own values were moved (or were not needed) already
                     System.arraycopy(in, i * cols, in, k * cols, cols);
                 }
                 k++;
@@ -1388,16 +1403,78 @@ public final class JavaForward implements ForwardPass {
             product(weight, in, k, y);
         }
         for (int i = n - 1; i >= 0; i--) {
-            if (holdsToken(i)) {
+            if (src[i] == UNIQUE) {
                 k--;
                 if (k != i) {
                     // towards the back: the rows still to move lie below i
                     System.arraycopy(y, k * rows, y, i * rows, rows);
                 }
-            } else {
+            } else if (src[i] == PADDING) {
                 Arrays.fill(y, i * rows, (i + 1) * rows, 0f);
             }
         }
+        for (int i = 0; i < n; i++) {
+            if (src[i] >= 0) {
+                System.arraycopy(y, src[i] * rows, y, i * rows, rows);
+            }
+        }
+    }
+
+    /**
+     * Fills {@link #columnSource} for a product over {@code n} rows of {@code in} ({@code cols} values each) and
+     * returns whether any row is padding or repeats another: a row of a prefill chunk of several streams whose input
+     * equals, bit for bit ({@link Arrays#equals(float[], int, int, float[], int, int)}), that of the row of an
+     * earlier stream at the same position (a stream's position {@code p} is chunk row {@code p + pad - past}).
+     * Equality is checked, not inferred from the tokens, so a repeat is only ever a row whose product is the same.
+     */
+    private boolean sources(float[] in, int n, int cols) {
+        int t = chunkT;
+        int b = chunkPad == null || t < 2 ? 1 : n / t;
+        boolean share = sharedColumns && b > 1 && (long) b * t == n;
+        if (paddingRows == 0 && !share) {
+            return false;
+        }
+        if (columnSource.length < n) {
+            columnSource = new int[n];
+        }
+        int[] src = columnSource;
+        boolean any = false;
+        for (int i = 0; i < n; i++) {
+            boolean token = chunkPad == null || holdsToken(i);
+            src[i] = token || paddingRows == 0 ? UNIQUE : PADDING;
+            if (!token) {
+                any |= paddingRows > 0;
+                continue;
+            }
+            int r = i / t;
+            int j = i % t;
+            for (int r2 = 0; share && r2 < r; r2++) {
+                long j2 = (long) j - chunkPad[r] + chunkPad[r2];
+                if (j2 < 0 || j2 >= t) {
+                    continue;
+                }
+                int i2 = (int) (r2 * t + j2);
+                int root = src[i2] >= 0 ? src[i2] : i2;
+                if (src[root] == UNIQUE && holdsToken(root)
+                        && Arrays.equals(in, i * cols, (i + 1) * cols, in, root * cols, (root + 1) * cols)) {
+                    src[i] = root;
+                    sharedColumnCount++;
+                    any = true;
+                    break;
+                }
+            }
+        }
+        return any;
+    }
+
+    /** For tests: whether {@link #layerProduct} multiplies a repeated input once (the default). */
+    void sharedColumns(boolean on) {
+        this.sharedColumns = on;
+    }
+
+    /** For tests: rows whose product {@link #layerProduct} copied from another row with the same input. */
+    long sharedColumnCount() {
+        return sharedColumnCount;
     }
 
     /** Whether chunk row {@code i} holds a token (is not left padding) in the chunk in flight. */

@@ -2,6 +2,7 @@ package io.github.amulet4j.djl.tokenizer;
 
 import io.github.amulet4j.djl.concurrent.BackgroundLoad;
 import io.github.amulet4j.formats.tokenizer.TokenizerConfig;
+import io.github.amulet4j.formats.tokenizer.Vocabulary;
 import io.github.amulet4j.formats.tokenizer.TokenizerFormatException;
 
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
@@ -36,21 +37,20 @@ public final class HfTokenizer implements TextTokenizer, AutoCloseable {
     private final Path file;
     private final HuggingFaceTokenizer djl;
     private final TokenizerConfig config;
-    private final Map<String, Integer> tokenToId;
-    private final String[] idToToken;
+    private final Vocabulary vocabulary;
     private final Set<Integer> specialIds;
     private final Integer bosId;
     private final boolean addBos;
 
-    private HfTokenizer(Path file, HuggingFaceTokenizer djl, TokenizerConfig config, Map<String, Integer> tokenToId,
-                        String[] idToToken, Set<Integer> specialIds) {
+    private HfTokenizer(Path file, HuggingFaceTokenizer djl, TokenizerConfig config, Vocabulary vocabulary,
+                        Set<Integer> specialIds) {
         this.file = file;
         this.djl = djl;
         this.config = config;
-        this.tokenToId = tokenToId;
-        this.idToToken = idToToken;
+        this.vocabulary = vocabulary;
         this.specialIds = specialIds;
-        this.bosId = config.bosToken() == null ? null : tokenToId.get(config.bosToken());
+        int bos = config.bosToken() == null ? -1 : vocabulary.id(config.bosToken());
+        this.bosId = bos < 0 ? null : bos;
         if (config.bosToken() != null && bosId == null) {
             throw new TokenizerFormatException(file + ": bos_token '" + config.bosToken() + "' of "
                     + (config.source() == null ? "the tokenizer config" : config.source()) + " is not in the vocabulary");
@@ -59,7 +59,7 @@ public final class HfTokenizer implements TextTokenizer, AutoCloseable {
         boolean postProcessor = bosId != null && postProcessorAddsBos(bosId);
         this.addBos = bosId != null && (declared != null ? declared : postProcessor);
         LOG.debug("tokenizer {}: {} ids, bos={} addBos={} (config {}, post-processor {})",
-                file, idToToken.length, config.bosToken(), addBos, declared, postProcessor);
+                file, vocabulary.size(), config.bosToken(), addBos, declared, postProcessor);
     }
 
     /** Whether {@link #preloadLibrary} has started. */
@@ -163,7 +163,7 @@ public final class HfTokenizer implements TextTokenizer, AutoCloseable {
         Map<String, Integer> t2i = new HashMap<>();
         Set<Integer> special = new HashSet<>();
         int maxId = beside(parse, tokenizerJson, () -> TokenizerVocabularyReader.read(tokenizerJson, t2i, special));
-        return wrap(tokenizerJson, parse.join(), t2i, maxId, special, config);
+        return wrap(tokenizerJson, parse.join(), Vocabulary.of(t2i, maxId), special, config);
     }
 
     /** What this thread reads beside the library's parse. */
@@ -234,29 +234,20 @@ public final class HfTokenizer implements TextTokenizer, AutoCloseable {
             cache.forget(cached);
             return fromGgufJson(ids, source, cache);
         }
-        return wrap(source, djl, ids.tokenIds(), maxId(ids.tokenIds()), ids.specialIds(), ids.config());
+        return wrap(source, djl, ids.vocabulary(), ids.specialIds(), ids.config());
     }
 
     /** The tokenizer from the JSON {@code spec} writes, which {@code cache} (if any) then keeps. */
     private static HfTokenizer fromGgufJson(io.github.amulet4j.formats.gguf.GgufTokenizer spec, Path source,
                                             TokenizerJsonCache cache) throws IOException {
-        Map<String, Integer> t2i = spec.tokenIds();
         String text = spec.json();
         byte[] json = text.getBytes(java.nio.charset.StandardCharsets.UTF_8);
-        HfTokenizer t = create(source, t2i, maxId(t2i), spec.specialIds(),
+        HfTokenizer t = create(source, spec.vocabulary(), spec.specialIds(),
                 () -> new java.io.ByteArrayInputStream(json), spec.config());
         if (cache != null) {
             cache.store(source, text);
         }
         return t;
-    }
-
-    private static int maxId(Map<String, Integer> t2i) {
-        int maxId = -1;
-        for (int id : t2i.values()) {
-            maxId = Math.max(maxId, id);
-        }
-        return maxId;
     }
 
     /**
@@ -269,7 +260,8 @@ public final class HfTokenizer implements TextTokenizer, AutoCloseable {
         Set<Integer> special = new HashSet<>();
         int maxId = TokenizerVocabularyReader.read(new java.io.StringReader(json), source, t2i, special);
         byte[] bytes = json.getBytes(java.nio.charset.StandardCharsets.UTF_8);
-        return create(source, t2i, maxId, special, () -> new java.io.ByteArrayInputStream(bytes), config);
+        return create(source, Vocabulary.of(t2i, maxId), special, () -> new java.io.ByteArrayInputStream(bytes),
+                config);
     }
 
     /** Opens the tokenizer JSON's bytes again for DJL. */
@@ -277,9 +269,9 @@ public final class HfTokenizer implements TextTokenizer, AutoCloseable {
         InputStream open() throws IOException;
     }
 
-    private static HfTokenizer create(Path tokenizerJson, Map<String, Integer> t2i, int maxId, Set<Integer> special,
+    private static HfTokenizer create(Path tokenizerJson, Vocabulary vocabulary, Set<Integer> special,
                                       JsonSource source, TokenizerConfig config) throws IOException {
-        return wrap(tokenizerJson, parse(tokenizerJson, source), t2i, maxId, special, config);
+        return wrap(tokenizerJson, parse(tokenizerJson, source), vocabulary, special, config);
     }
 
     /** The tokenizers library's tokenizer of the JSON {@code source} opens ({@code tokenizerJson} names it). */
@@ -298,15 +290,10 @@ public final class HfTokenizer implements TextTokenizer, AutoCloseable {
     }
 
     /** This class over the library's tokenizer {@code djl} (closed if this fails). */
-    private static HfTokenizer wrap(Path tokenizerJson, HuggingFaceTokenizer djl, Map<String, Integer> t2i, int maxId,
+    private static HfTokenizer wrap(Path tokenizerJson, HuggingFaceTokenizer djl, Vocabulary vocabulary,
                                     Set<Integer> special, TokenizerConfig config) {
         try {
-            String[] i2t = new String[maxId + 1];
-            for (Map.Entry<String, Integer> e : t2i.entrySet()) {
-                i2t[e.getValue()] = e.getKey();
-            }
-            return new HfTokenizer(tokenizerJson, djl, config, Collections.unmodifiableMap(t2i), i2t,
-                    Collections.unmodifiableSet(special));
+            return new HfTokenizer(tokenizerJson, djl, config, vocabulary, Collections.unmodifiableSet(special));
         } catch (RuntimeException | Error e) {
             djl.close();
             throw e;
@@ -367,8 +354,8 @@ public final class HfTokenizer implements TextTokenizer, AutoCloseable {
     public String decode(int[] ids, boolean skipSpecialTokens) {
         long[] l = new long[ids.length];
         for (int i = 0; i < ids.length; i++) {
-            if (ids[i] < 0 || ids[i] >= idToToken.length) {
-                throw new IllegalArgumentException("token id " + ids[i] + " out of range 0.." + (idToToken.length - 1)
+            if (ids[i] < 0 || ids[i] >= vocabulary.size()) {
+                throw new IllegalArgumentException("token id " + ids[i] + " out of range 0.." + (vocabulary.size() - 1)
                         + " of " + file);
             }
             l[i] = ids[i];
@@ -378,18 +365,17 @@ public final class HfTokenizer implements TextTokenizer, AutoCloseable {
 
     /** Id of a token string (vocabulary or added token), or -1 when there is none. */
     public int tokenToId(String token) {
-        Integer id = tokenToId.get(token);
-        return id == null ? -1 : id;
+        return vocabulary.id(token);
     }
 
     /** Token string of an id, or null when the id has no token. */
     public String idToToken(int id) {
-        return id >= 0 && id < idToToken.length ? idToToken[id] : null;
+        return vocabulary.token(id);
     }
 
     @Override
     public int vocabularySize() {
-        return idToToken.length;
+        return vocabulary.size();
     }
 
     /** Whether {@code id} is a special added token (skipped by {@link #decode(int[])}). */

@@ -143,11 +143,20 @@ public final class GgufMetadata {
 
     /** The strings of a STRING array. @throws GgufFormatException naming the key otherwise */
     public String[] strings(String key) {
+        return stringArray(key).strings();
+    }
+
+    /**
+     * A STRING array whose elements are decoded when read ({@link GgufArray#string(int)}).
+     *
+     * @throws GgufFormatException naming the key when absent or not an array of strings
+     */
+    public GgufArray stringArray(String key) {
         GgufArray a = array(key);
         if (a.elementType() != GgufValueType.STRING) {
             throw wrong(key, "an array of strings");
         }
-        return a.strings();
+        return a;
     }
 
     /** The values of a FLOAT32/FLOAT64 array. @throws GgufFormatException naming the key otherwise */

@@ -4,6 +4,7 @@ package io.github.amulet4j.formats.gguf;
 
 import com.google.gson.stream.JsonWriter;
 import io.github.amulet4j.formats.tokenizer.TokenizerConfig;
+import io.github.amulet4j.formats.tokenizer.Vocabulary;
 
 import java.io.IOException;
 import java.io.StringWriter;
@@ -36,7 +37,7 @@ import java.util.TreeSet;
  * Control tokens (type 3) and user-defined tokens (type 4) become added tokens, special and not special; the
  * special token strings, {@code add_bos_token} and the chat template go to the {@link TokenizerConfig}. The JSON is
  * written straight to text (no JSON tree), and the token ids a tokenizer needs besides it
- * ({@link #tokenIds()}, {@link #specialIds()}) come from the metadata, so that nothing parses that JSON but the
+ * ({@link #vocabulary()}, {@link #specialIds()}) come from the metadata, so that nothing parses that JSON but the
  * tokenizers library itself (a Qwen2.5 vocabulary: 151,665 tokens and 151,387 merges, 7 MB of JSON).
  */
 public final class GgufTokenizer {
@@ -69,14 +70,13 @@ public final class GgufTokenizer {
     private final JsonBody body;
     private volatile String json;
     private final TokenizerConfig config;
-    private final Map<String, Integer> tokenIds;
+    private final Vocabulary vocabulary;
     private final Set<Integer> specialIds;
 
-    private GgufTokenizer(JsonBody body, TokenizerConfig config, Map<String, Integer> tokenIds,
-                          Set<Integer> specialIds) {
+    private GgufTokenizer(JsonBody body, TokenizerConfig config, Vocabulary vocabulary, Set<Integer> specialIds) {
         this.body = body;
         this.config = config;
-        this.tokenIds = tokenIds;
+        this.vocabulary = vocabulary;
         this.specialIds = specialIds;
     }
 
@@ -93,49 +93,49 @@ public final class GgufTokenizer {
         GgufMetadata m = file.metadata();
         String src = file.path().toString();
         String model = m.string("tokenizer.ggml.model");
-        String[] tokens = m.strings("tokenizer.ggml.tokens");
+        // the strings stay as the file's bytes: only the added tokens' and the config's are decoded here
+        GgufArray strings = m.stringArray("tokenizer.ggml.tokens");
+        int n = strings.size();
         int[] types = m.has("tokenizer.ggml.token_type") ? m.ints("tokenizer.ggml.token_type") : null;
-        if (types != null && types.length != tokens.length) {
+        if (types != null && types.length != n) {
             throw new GgufFormatException(src + ": metadata 'tokenizer.ggml.token_type' has " + types.length
-                    + " entries for " + tokens.length + " tokens");
+                    + " entries for " + n + " tokens");
         }
         if (types != null) {
             // llama.cpp pads the token list to the embedding's rows with unused [PAD] tokens; the tokenizer has none
-            int n = tokens.length;
             while (n > 1 && types[n - 1] == UNUSED) {
                 n--;
             }
-            tokens = Arrays.copyOf(tokens, n);
             types = Arrays.copyOf(types, n);
         }
+        int count = n;
         boolean spm = switch (model) {
             case "gpt2" -> false;
             case "llama" -> true;
             default -> throw new GgufFormatException(src + ": metadata 'tokenizer.ggml.model' is '" + model
                     + "'; supported: gpt2 (byte-level BPE), llama (SentencePiece)");
         };
-        List<Added> added = addedTokens(tokens, types, spm);
+        List<Added> added = addedTokens(strings, types, spm);
         if (spm && "phi3".equals(m.optString("general.architecture", ""))) {
             added = rstripPhi3Specials(added);
         }
         // what the JSON needs is checked now; the JSON itself is written when first asked for (json()): a caller with
         // the JSON at hand (a cached copy) needs only the ids and the config
-        String[] vocabulary = tokens;
         int[] tokenTypes = types;
         List<Added> addedTokens = added;
         JsonBody body;
         if (spm) {
-            float[] scores = scores(m, src, tokens.length);
-            body = w -> sentencePiece(w, m, scores, vocabulary, tokenTypes, addedTokens);
+            float[] scores = scores(m, src, count);
+            body = w -> sentencePiece(w, m, scores, Arrays.copyOf(strings.strings(), count), tokenTypes, addedTokens);
         } else {
             String pre = pre(m, src);
-            body = w -> byteLevelBpe(w, m, pre, vocabulary, addedTokens);
+            body = w -> byteLevelBpe(w, m, pre, Arrays.copyOf(strings.strings(), count), addedTokens);
         }
         TokenizerConfig.Builder c = TokenizerConfig.builder()
-                .bosToken(token(m, src, tokens, "tokenizer.ggml.bos_token_id"))
-                .eosToken(token(m, src, tokens, "tokenizer.ggml.eos_token_id"))
-                .padToken(token(m, src, tokens, "tokenizer.ggml.padding_token_id"))
-                .unkToken(token(m, src, tokens, "tokenizer.ggml.unknown_token_id"))
+                .bosToken(token(m, src, strings, count, "tokenizer.ggml.bos_token_id"))
+                .eosToken(token(m, src, strings, count, "tokenizer.ggml.eos_token_id"))
+                .padToken(token(m, src, strings, count, "tokenizer.ggml.padding_token_id"))
+                .unkToken(token(m, src, strings, count, "tokenizer.ggml.unknown_token_id"))
                 .addBosToken(m.optBool("tokenizer.ggml.add_bos_token", spm))
                 .addEosToken(m.optBool("tokenizer.ggml.add_eos_token", false));
         for (String key : m.keys()) {
@@ -146,18 +146,16 @@ public final class GgufTokenizer {
             }
         }
         // the ids as the JSON gives them: a token's first id in the vocabulary, then the added tokens' own ids
-        Map<String, Integer> ids = new HashMap<>(tokens.length * 4 / 3 + 1);
-        for (int i = 0; i < tokens.length; i++) {
-            ids.putIfAbsent(tokens[i], i);
-        }
+        Map<String, Integer> addedIds = new HashMap<>();
         Set<Integer> special = new HashSet<>();
         for (Added a : added) {
-            ids.put(a.content(), a.id());
+            addedIds.put(a.content(), a.id());
             if (a.special()) {
                 special.add(a.id());
             }
         }
-        return new GgufTokenizer(body, c.build(), Collections.unmodifiableMap(ids), Collections.unmodifiableSet(special));
+        return new GgufTokenizer(body, c.build(), new GgufVocabulary(strings, count, addedIds),
+                Collections.unmodifiableSet(special));
     }
 
     /** The tokenizer as {@code tokenizer.json} text (written on the first call: 0.3-0.5 s for a Qwen2.5 vocabulary). */
@@ -190,11 +188,12 @@ public final class GgufTokenizer {
     }
 
     /**
-     * Token to id, as the JSON's vocabulary and added tokens give it: a token listed twice keeps its first id unless
-     * it is an added token (which keeps its own).
+     * The ids and token strings, as the JSON's vocabulary and added tokens give them: a token listed twice keeps
+     * its first id unless it is an added token (which keeps its own). Read from the file's strings as asked
+     * ({@link GgufVocabulary}).
      */
-    public Map<String, Integer> tokenIds() {
-        return tokenIds;
+    public Vocabulary vocabulary() {
+        return vocabulary;
     }
 
     /** Ids of the special added tokens (control tokens, and SentencePiece's unknown token). */
@@ -208,16 +207,16 @@ public final class GgufTokenizer {
     }
 
 
-    private static String token(GgufMetadata m, String src, String[] tokens, String key) {
+    private static String token(GgufMetadata m, String src, GgufArray tokens, int count, String key) {
         Integer id = m.optNonNegativeInt(key);
         if (id == null) {
             return null;
         }
-        if (id >= tokens.length) {
+        if (id >= count) {
             throw new GgufFormatException(src + ": metadata '" + key + "' is " + id + ", outside the "
-                    + tokens.length + " tokens");
+                    + count + " tokens");
         }
-        return tokens[id];
+        return tokens.string(id);
     }
 
     private static int type(int[] types, int id) {
@@ -375,12 +374,13 @@ public final class GgufTokenizer {
         return out;
     }
 
-    private static List<Added> addedTokens(String[] tokens, int[] types, boolean unknownIsSpecial) {
+    /** The added tokens: none without token types (every token is then normal). */
+    private static List<Added> addedTokens(GgufArray tokens, int[] types, boolean unknownIsSpecial) {
         List<Added> a = new ArrayList<>();
-        for (int i = 0; i < tokens.length; i++) {
-            int t = type(types, i);
+        for (int i = 0; types != null && i < types.length; i++) {
+            int t = types[i];
             if (t == CONTROL || t == USER_DEFINED || (unknownIsSpecial && t == UNKNOWN)) {
-                a.add(new Added(i, tokens[i], t != USER_DEFINED, false));
+                a.add(new Added(i, tokens.string(i), t != USER_DEFINED, false));
             }
         }
         return a;
