@@ -70,7 +70,7 @@ class PaddedRowsBitwiseTest {
     }
 
     /** The last logits of each row after the prefill, then after one decode step (token 3). */
-    private static float[] run(JavaForward pass, int[][] rows, int[] pad, int chunk) {
+    static float[] run(JavaForward pass, int[][] rows, int[] pad, int chunk) {
         int width = pass.logitsWidth();
         KvCache cache = pass.newCache(rows.length, rows[0].length + 1);
         float[] out = new float[2 * rows.length * width];
@@ -85,10 +85,10 @@ class PaddedRowsBitwiseTest {
         return out;
     }
 
-    private static void assertSameBits(float[] want, float[] got, String where) {
+    static void assertSameBits(float[] want, float[] got, String where) {
         for (int i = 0; i < want.length; i++) {
             if (Float.floatToRawIntBits(want[i]) != Float.floatToRawIntBits(got[i])) {
-                fail(where + ": logit " + i + " is " + got[i] + " in the batch, " + want[i] + " alone");
+                fail(where + ": logit " + i + " is " + got[i] + ", " + want[i] + " wanted");
             }
         }
     }

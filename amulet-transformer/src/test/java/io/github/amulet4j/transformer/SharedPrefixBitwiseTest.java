@@ -16,7 +16,6 @@ import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * Two streams that begin with the same tokens (Amulet's base and preference prompts share their system prompt's
@@ -56,15 +55,15 @@ class SharedPrefixBitwiseTest {
                         for (int chunk : new int[] {longer, 4}) {
                             String where = c.architecture() + " hidden " + c.hiddenSize() + " " + f + ", lengths "
                                     + pair[0].length + " and " + pair[1].length + ", chunks of " + chunk;
-                            float[][] alone = {run(pass, new int[][] {pair[0]}, new int[1], chunk),
-                                    run(pass, new int[][] {pair[1]}, new int[1], chunk)};
+                            float[][] alone = {PaddedRowsBitwiseTest.run(pass, new int[][] {pair[0]}, new int[1], chunk),
+                                    PaddedRowsBitwiseTest.run(pass, new int[][] {pair[1]}, new int[1], chunk)};
                             long before = pass.sharedColumnCount();
-                            float[] both = run(pass, rows, pad, chunk);
+                            float[] both = PaddedRowsBitwiseTest.run(pass, rows, pad, chunk);
                             long shared0 = pass.sharedColumnCount() - before;
                             pass.sharedColumns(false);
                             float[] every;
                             try {
-                                every = run(pass, rows, pad, chunk);
+                                every = PaddedRowsBitwiseTest.run(pass, rows, pad, chunk);
                             } finally {
                                 pass.sharedColumns(true);
                             }
@@ -75,13 +74,13 @@ class SharedPrefixBitwiseTest {
                             if (chunk == longer || pad[0] == pad[1]) {
                                 assertTrue(shared0 >= 2L * shared, where + ": " + shared0 + " rows shared");
                             }
-                            assertSameBits(every, both, where + ", every position multiplied");
+                            PaddedRowsBitwiseTest.assertSameBits(every, both, where + ", every position multiplied");
                             for (int r = 0; r < 2; r++) {
                                 for (int step = 0; step < 2; step++) {
                                     float[] want = Arrays.copyOfRange(alone[r], step * width, (step + 1) * width);
                                     float[] got = Arrays.copyOfRange(both, (2 * step + r) * width,
                                             (2 * step + r + 1) * width);
-                                    assertSameBits(want, got, where + ", row " + r
+                                    PaddedRowsBitwiseTest.assertSameBits(want, got, where + ", row " + r
                                             + (step == 0 ? ", prefill" : ", decode step"));
                                 }
                             }
@@ -104,29 +103,5 @@ class SharedPrefixBitwiseTest {
         int[] out = new int[length];
         System.arraycopy(tokens, 0, out, length - tokens.length, tokens.length);
         return out;
-    }
-
-    /** The last logits of each row after the prefill, then after one decode step (token 3). */
-    private static float[] run(JavaForward pass, int[][] rows, int[] pad, int chunk) {
-        int width = pass.logitsWidth();
-        KvCache cache = pass.newCache(rows.length, rows[0].length + 1);
-        float[] out = new float[2 * rows.length * width];
-        float[] first = new float[rows.length * width];
-        pass.run(rows, pad, cache, chunk, first);
-        int[][] next = new int[rows.length][];
-        Arrays.fill(next, new int[] {3});
-        float[] step = new float[rows.length * width];
-        pass.run(next, pad, cache, 1, step);
-        System.arraycopy(first, 0, out, 0, first.length);
-        System.arraycopy(step, 0, out, first.length, step.length);
-        return out;
-    }
-
-    private static void assertSameBits(float[] want, float[] got, String where) {
-        for (int i = 0; i < want.length; i++) {
-            if (Float.floatToRawIntBits(want[i]) != Float.floatToRawIntBits(got[i])) {
-                fail(where + ": logit " + i + " is " + got[i] + ", " + want[i] + " wanted");
-            }
-        }
     }
 }
