@@ -27,9 +27,7 @@ class PaddedRowsBitwiseTest {
 
     @Test
     void aPaddedRowGetsTheBitsItGetsAlone() {
-        List<ModelConfig> shapes = new ArrayList<>(ModelShapes.tinyAll());
-        shapes.add(ModelShapes.tinyMistral().withSlidingWindow(5));
-        shapes.add(PrefillSplitBitwiseTest.qwen2Wide());
+        List<ModelConfig> shapes = shapes();
         int checked = 0;
         for (ModelConfig c : shapes) {
             InMemoryTensorStore store = RandomCheckpoint.create(c, 47, TensorLayout.GPT2_PREFIX, 0.1f);
@@ -40,13 +38,7 @@ class PaddedRowsBitwiseTest {
             int[] padded = new int[longer];
             System.arraycopy(b, 0, padded, longer - shorter, shorter);
             int[] pad = {0, longer - shorter};
-            // Q8_0 on the Java kernels (no native library) sums a column in an order that depends on how many columns a
-            // product has (one or two, 3 to 15, 16 or more: the user guide's "Native kernels"), and leaving a row's
-            // padding out changes that count: there only F32, whose Java kernel sums every column alike
-            boolean blocks = c.hiddenSize() % 32 == 0 && c.intermediateSize() % 32 == 0 && NativeKernels.available();
-            WeightFormat[] formats = blocks
-                    ? new WeightFormat[] {WeightFormat.F32, WeightFormat.Q8_0} : new WeightFormat[] {WeightFormat.F32};
-            for (WeightFormat f : formats) {
+            for (WeightFormat f : formats(c)) {
                 try (JavaForward pass = JavaForward.load(c, store, "test", f, 2, Kernels.AUTO)) {
                     int width = pass.logitsWidth();
                     for (int chunk : new int[] {longer, 4}) {
@@ -67,6 +59,24 @@ class PaddedRowsBitwiseTest {
             }
         }
         assertEquals(true, checked >= 2 * shapes.size());
+    }
+
+    /** Every tiny architecture, a sliding window and Qwen2.5-0.5B's widths. */
+    static List<ModelConfig> shapes() {
+        List<ModelConfig> shapes = new ArrayList<>(ModelShapes.tinyAll());
+        shapes.add(ModelShapes.tinyMistral().withSlidingWindow(5));
+        shapes.add(PrefillSplitBitwiseTest.qwen2Wide());
+        return shapes;
+    }
+
+    /**
+     * F32, and Q8_0 where the native kernels run it: Q8_0 on the Java kernels (no native library) sums a column in an
+     * order that depends on how many columns a product has (one or two, 3 to 15, 16 or more: the user guide's "Native
+     * kernels"), and leaving rows out changes that count, where F32's Java kernel sums every column alike.
+     */
+    static WeightFormat[] formats(ModelConfig c) {
+        boolean blocks = c.hiddenSize() % 32 == 0 && c.intermediateSize() % 32 == 0 && NativeKernels.available();
+        return blocks ? new WeightFormat[] {WeightFormat.F32, WeightFormat.Q8_0} : new WeightFormat[] {WeightFormat.F32};
     }
 
     /** The last logits of each row after the prefill, then after one decode step (token 3). */

@@ -2,15 +2,12 @@ package io.github.amulet4j.transformer;
 
 import io.github.amulet4j.formats.checkpoint.InMemoryTensorStore;
 import io.github.amulet4j.formats.checkpoint.ModelConfig;
-import io.github.amulet4j.formats.checkpoint.ModelShapes;
 import io.github.amulet4j.formats.checkpoint.RandomCheckpoint;
 import io.github.amulet4j.formats.checkpoint.TensorLayout;
 import io.github.amulet4j.transformer.weights.Kernels;
-import io.github.amulet4j.transformer.weights.NativeKernels;
 import io.github.amulet4j.transformer.weights.WeightFormat;
 import org.junit.jupiter.api.Test;
 
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
@@ -29,9 +26,7 @@ class SharedPrefixBitwiseTest {
 
     @Test
     void sharedPositionsAreMultipliedOnceWithTheSameBits() {
-        List<ModelConfig> shapes = new ArrayList<>(ModelShapes.tinyAll());
-        shapes.add(ModelShapes.tinyMistral().withSlidingWindow(5));
-        shapes.add(PrefillSplitBitwiseTest.qwen2Wide());
+        List<ModelConfig> shapes = PaddedRowsBitwiseTest.shapes();
         int checked = 0;
         for (ModelConfig c : shapes) {
             InMemoryTensorStore store = RandomCheckpoint.create(c, 53, TensorLayout.GPT2_PREFIX, 0.1f);
@@ -41,11 +36,7 @@ class SharedPrefixBitwiseTest {
                     {concat(common, RandomTokens.of(c, 12, 4)), concat(common, RandomTokens.of(c, 5, 5))},
                     {concat(common, RandomTokens.of(c, 5, 6)), concat(common, RandomTokens.of(c, 12, 7))},
                     {concat(common, RandomTokens.of(c, 7, 8)), concat(common, RandomTokens.of(c, 7, 9))}};
-            // the Java kernels' Q8_0 sums depend on how many columns a product has (PaddedRowsBitwiseTest): F32 there
-            boolean blocks = c.hiddenSize() % 32 == 0 && c.intermediateSize() % 32 == 0 && NativeKernels.available();
-            WeightFormat[] formats = blocks
-                    ? new WeightFormat[] {WeightFormat.F32, WeightFormat.Q8_0} : new WeightFormat[] {WeightFormat.F32};
-            for (WeightFormat f : formats) {
+            for (WeightFormat f : PaddedRowsBitwiseTest.formats(c)) {
                 try (JavaForward pass = JavaForward.load(c, store, "test", f, 2, Kernels.AUTO)) {
                     int width = pass.logitsWidth();
                     for (int[][] pair : pairs) {
