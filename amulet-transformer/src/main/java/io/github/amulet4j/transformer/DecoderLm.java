@@ -40,6 +40,15 @@ public class DecoderLm implements CausalLm {
         this.config = Objects.requireNonNull(config, "config");
         this.settings = Objects.requireNonNull(settings, "settings");
         this.forward = Objects.requireNonNull(forward, "forward");
+        if (settings.kvCachePrecision() == KvCachePrecision.F16) {
+            String why = forward instanceof JavaForward java ? java.kvCachePrecision(KvCachePrecision.F16)
+                    : "the " + forward.getClass().getSimpleName() + " pass keeps its own cache";
+            if (why == null) {
+                LOG.info("KV cache of {}: float16 keys and values", settings.checkpointName());
+            } else {
+                LOG.warn("KV cache of {}: float32, not the float16 asked for: {}", settings.checkpointName(), why);
+            }
+        }
         this.promptCache = settings.useKvCache() && settings.promptCacheBytes() > 0
                 ? new PromptCache(settings.promptCacheBytes()) : null;
         boolean copies = false;
