@@ -457,7 +457,7 @@ public final class JavaForward implements ForwardPass {
 
     /** A cache whose sliding-window layers hold every slot as the global ones do (for tests: the bounded one's twin). */
     KvCache newUnboundedCache(int batch, int capacity) {
-        return new JavaKvCache(layers, batch, kvHeads, headDim, capacity);
+        return new JavaKvCache(layers, batch, kvHeads, headDim, capacity, null, cachePrecision);
     }
 
     private void run(int[][] tokens, int[] pad, JavaKvCache cache, int chunk, float[] last, float[][] every) {
