@@ -102,6 +102,14 @@ public class DecoderLm implements CausalLm {
         return settings;
     }
 
+    /**
+     * The precision the KV caches of this model's sessions hold: {@link DecoderSettings#kvCachePrecision()} where it
+     * applies (F16 on the {@link JavaForward} pass with the native attention), else {@link KvCachePrecision#F32}.
+     */
+    public KvCachePrecision kvCachePrecision() {
+        return forward instanceof JavaForward java ? java.kvCachePrecision() : KvCachePrecision.F32;
+    }
+
     /** Floats of one position's logits ({@link ForwardPass#logitsWidth()}): the vocabulary, or a classifier's labels. */
     @Override
     public int vocabSize() {

@@ -435,7 +435,7 @@ public final class JavaForward implements ForwardPass {
     }
 
     /** The precision of the caches {@link #newCache} makes. */
-    KvCachePrecision kvCachePrecision() {
+    public KvCachePrecision kvCachePrecision() {
         return cachePrecision;
     }
 
