@@ -135,4 +135,70 @@ class JavaKvCacheTest {
             }
         }
     }
+
+    /** Writes slots {@code [used, used + t)} of every row: row r's slot s holds {@link #value}{@code (s, d) + 512 r}. */
+    static void writeRows(JavaKvCache c, int t) {
+        c.reserve(t);
+        c.makeRoom(t);
+        for (int l = 0; l < 2; l++) {
+            for (int r = 0; r < c.batch(); r++) {
+                for (int s = c.used(); s < c.used() + t; s++) {
+                    float[] src = new float[2 * HEAD_DIM];
+                    for (int d = 0; d < HEAD_DIM; d++) {
+                        src[d] = value(s, d) + 512 * r;
+                        src[HEAD_DIM + d] = -(value(s, d) + 512 * r);
+                    }
+                    c.write(l, r, 0, s - c.start(l), src, 0, HEAD_DIM);
+                }
+            }
+        }
+        c.advance(t);
+    }
+
+    /**
+     * A float16 cache through absorb (rows of another length, so padded, at offsets inside a tile), select, sliding
+     * compaction and growth holds every array element the float32 one holds (values that binary16 holds exactly).
+     */
+    @org.junit.jupiter.api.Test
+    void aFloat16CacheMovesItsSlotsAsTheFloat32OneDoes() {
+        JavaKvCache[] caches = new JavaKvCache[2];
+        for (KvCachePrecision p : KvCachePrecision.values()) {
+            JavaKvCache a = new JavaKvCache(2, 2, 1, HEAD_DIM, 8, new int[] {WINDOW, JavaKvCache.GLOBAL}, p);
+            JavaKvCache b = new JavaKvCache(2, 1, 1, HEAD_DIM, 8, new int[] {WINDOW, JavaKvCache.GLOBAL}, p);
+            writeRows(a, 23);
+            writeRows(b, 37);
+            a.absorb(b);
+            writeRows(a, 5);
+            a.select(new int[] {2, 0, 1}, 0);
+            for (int k = 0; k < 20; k++) {
+                writeRows(a, k % 4 == 0 ? 3 : 1);
+            }
+            caches[p.ordinal()] = a;
+        }
+        JavaKvCache f32 = caches[0];
+        JavaKvCache f16 = caches[1];
+        assertEquals(f32.used(), f16.used());
+        assertEquals(f32.batch(), f16.batch());
+        assertEquals(2 * f16.bytes(), f32.bytes());
+        for (int l = 0; l < 2; l++) {
+            assertEquals(f32.start(l), f16.start(l));
+            assertEquals(f32.room(l), f16.room(l));
+            for (int r = 0; r < f32.batch(); r++) {
+                float[] k = f32.keys(l, r, 0);
+                float[] v = f32.values(l, r, 0);
+                short[] hk = (short[]) f16.keyArray(l, r, 0);
+                short[] hv = (short[]) f16.valueArray(l, r, 0);
+                assertEquals(k.length, hk.length);
+                assertEquals(v.length, hv.length);
+                for (int i = 0; i < k.length; i++) {
+                    assertEquals(k[i], at(hk, i), "layer " + l + " row " + r + " key element " + i);
+                }
+                for (int i = 0; i < v.length; i++) {
+                    assertEquals(v[i], at(hv, i), "layer " + l + " row " + r + " value element " + i);
+                }
+            }
+        }
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> f32.absorb(f16));
+        assertTrue(e.getMessage().contains("precision"), e.getMessage());
+    }
 }
