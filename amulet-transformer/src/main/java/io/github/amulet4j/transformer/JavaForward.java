@@ -439,11 +439,11 @@ public final class JavaForward implements ForwardPass {
         return cachePrecision;
     }
 
-    /** Why the native attention does not run for this model, or null where it does. */
+    /**
+     * Why the native attention cannot run for this model, or null where it can (the conditions of
+     * {@link #nativeAttention(boolean)}, whatever a test set there).
+     */
     private String nativeAttentionAbsence() {
-        if (nativeAttention) {
-            return null;
-        }
         if (attnSoftcap != 0f) {
             return "the model soft-caps its attention logits (Gemma 2), which only the Java attention does";
         }
@@ -451,8 +451,11 @@ public final class JavaForward implements ForwardPass {
             return "the native attention is not loaded (" + (NativeKernels.available()
                     ? "no AVX2 with FMA, or a library built without it" : NativeKernels.unavailableReason()) + ")";
         }
-        return "heads of " + headDim + " dimensions over key tiles of " + TILE + " slots (the Vector API's width): the "
-                + "native attention needs multiples of 8";
+        if (!blockedAttention || !NativeAttention.applies(headDim, TILE)) {
+            return "heads of " + headDim + " dimensions over key tiles of " + TILE + " slots (the Vector API's width): "
+                    + "the native attention needs multiples of 8";
+        }
+        return null;
     }
 
     /** A cache whose sliding-window layers hold every slot as the global ones do (for tests: the bounded one's twin). */
