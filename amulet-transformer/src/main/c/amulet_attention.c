@@ -23,18 +23,16 @@
 
 #include "amulet_exp.h"
 
-/* One width's three steps. */
+/* One width's three steps, over a cache of float32 or of binary16 (the cache arrays as const void *). */
 typedef struct {
-    void (*scores)(const float *, int, int, const float *const *, int, int, float *);
-    void (*weigh)(const float *, int, int, int, int, const float *, int, const float *, float *const *, int);
-    void (*mean)(const float *, int, int, float *);
+    void (*scores)(const void *, int, int, const float *const *, int, int, float *);
+    void (*weigh)(const void *, int, int, int, int, const float *, int, const float *, float *const *, int);
+    void (*mean)(const void *, int, int, float *);
 } attention_fns;
 
 #if defined(__x86_64__) || defined(_M_X64)
 #include <immintrin.h>
 
-#define FN(name) name##_avx2
-#define TARGET __attribute__((target("avx2,fma")))
 #define VT __m256
 #define VW 8
 #define VZERO() _mm256_setzero_ps()
@@ -44,10 +42,30 @@ typedef struct {
 #define VFMA(a, b, c) _mm256_fmadd_ps((a), (b), (c))
 #define VADD(a, b) _mm256_add_ps((a), (b))
 #define VMUL(a, b) _mm256_mul_ps((a), (b))
+
+#define FN(name) name##_avx2
+#define TARGET __attribute__((target("avx2,fma")))
+#define CT float
+#define CLOAD(p) VLOAD(p)
 #include "amulet_attention_body.h"
 
-#define FN(name) name##_avx512
-#define TARGET __attribute__((target("avx2,fma,avx512f")))
+/* binary16 widened by F16C's vcvtph2ps (every AVX2 CPU has F16C, as amulet_float16.c assumes) */
+#define FN(name) name##_avx2_f16
+#define TARGET __attribute__((target("avx2,fma,f16c")))
+#define CT uint16_t
+#define CLOAD(p) _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *) (const void *) (p)))
+#include "amulet_attention_body.h"
+
+#undef VT
+#undef VW
+#undef VZERO
+#undef VSET1
+#undef VLOAD
+#undef VSTORE
+#undef VFMA
+#undef VADD
+#undef VMUL
+
 #define VT __m512
 #define VW 16
 #define VZERO() _mm512_setzero_ps()
@@ -57,16 +75,28 @@ typedef struct {
 #define VFMA(a, b, c) _mm512_fmadd_ps((a), (b), (c))
 #define VADD(a, b) _mm512_add_ps((a), (b))
 #define VMUL(a, b) _mm512_mul_ps((a), (b))
+
+#define FN(name) name##_avx512
+#define TARGET __attribute__((target("avx2,fma,avx512f")))
+#define CT float
+#define CLOAD(p) VLOAD(p)
+#include "amulet_attention_body.h"
+
+/* binary16 widened by AVX-512F's vcvtph2ps on a zmm */
+#define FN(name) name##_avx512_f16
+#define TARGET __attribute__((target("avx2,fma,f16c,avx512f")))
+#define CT uint16_t
+#define CLOAD(p) _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *) (const void *) (p)))
 #include "amulet_attention_body.h"
 
 static const attention_fns FNS_AVX2 = {scores_avx2, weigh_avx2, mean_avx2};
 static const attention_fns FNS_AVX512 = {scores_avx512, weigh_avx512, mean_avx512};
+static const attention_fns FNS_AVX2_F16 = {scores_avx2_f16, weigh_avx2_f16, mean_avx2_f16};
+static const attention_fns FNS_AVX512_F16 = {scores_avx512_f16, weigh_avx512_f16, mean_avx512_f16};
 #define ATT_SIMD 1
 #elif defined(__aarch64__)
 #include <arm_neon.h>
 
-#define FN(name) name##_neon
-#define TARGET
 #define VT float32x4_t
 #define VW 4
 #define VZERO() vdupq_n_f32(0)
@@ -76,9 +106,22 @@ static const attention_fns FNS_AVX512 = {scores_avx512, weigh_avx512, mean_avx51
 #define VFMA(a, b, c) vfmaq_f32((c), (a), (b))
 #define VADD(a, b) vaddq_f32((a), (b))
 #define VMUL(a, b) vmulq_f32((a), (b))
+
+#define FN(name) name##_neon
+#define TARGET
+#define CT float
+#define CLOAD(p) VLOAD(p)
+#include "amulet_attention_body.h"
+
+/* binary16 widened by fcvtl (exact, as vcvtph2ps) */
+#define FN(name) name##_neon_f16
+#define TARGET
+#define CT uint16_t
+#define CLOAD(p) vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16(p)))
 #include "amulet_attention_body.h"
 
 static const attention_fns FNS_NEON = {scores_neon, weigh_neon, mean_neon};
+static const attention_fns FNS_NEON_F16 = {scores_neon_f16, weigh_neon_f16, mean_neon_f16};
 #define ATT_SIMD 1
 #endif
 
@@ -103,7 +146,7 @@ static float row_max(const float *row, int n) {
  * Query at chunk row i (slot `query`, seeing [lo, query]), heads [first, first + count): reads its rotated query
  * from qkv + i * qkvDim, writes attn + i * qDim; sc holds 8 * (query + tile) floats.
  */
-static void attend_query(const attention_fns *f, const float *keys, const float *values, const float *qkv,
+static void attend_query(const attention_fns *f, const void *keys, const void *values, const float *qkv,
                          float *attn, float *sc, int headDim, int tile, int qkvDim, int qDim, int i, int query,
                          int64_t lo, int first, int count, int total) {
     const float *rq = qkv + (size_t) i * qkvDim;
@@ -151,7 +194,7 @@ static void attend_query(const attention_fns *f, const float *keys, const float 
  * stats[8 + h]; heads count .. 7 repeat the last (JavaForward.attendEight with stats: a partial of split-slot
  * attention, which JavaForward.combine merges). sc holds 8 * (to - from + 2 * tile) floats.
  */
-static void attend_partial(const attention_fns *f, const float *keys, const float *values, const float *q, float *out,
+static void attend_partial(const attention_fns *f, const void *keys, const void *values, const float *q, float *out,
                            float *stats, float *sc, int headDim, int tile, int from, int to, int count) {
     int base = from - from % tile;
     int len = (to - base + tile - 1) / tile * tile;
@@ -178,14 +221,20 @@ static void attend_partial(const attention_fns *f, const float *keys, const floa
     f->weigh(values, headDim, base, from - base, to - base, sc, len, ones, outs, count);
 }
 
-/* The widest variant for heads of headDim over tiles of `tile` slots (both multiples of 8). */
-static const attention_fns *pick(int headDim, int tile) {
+/*
+ * The widest variant for heads of headDim over tiles of `tile` slots (both multiples of 8), for a cache of float32
+ * (half == 0) or of binary16.
+ */
+static const attention_fns *pick(int headDim, int tile, int half) {
 #if defined(__x86_64__) || defined(_M_X64)
-    return amulet_exp_variant() == 2 && tile % 16 == 0 && headDim % 16 == 0 ? &FNS_AVX512 : &FNS_AVX2;
+    if (amulet_exp_variant() == 2 && tile % 16 == 0 && headDim % 16 == 0) {
+        return half ? &FNS_AVX512_F16 : &FNS_AVX512;
+    }
+    return half ? &FNS_AVX2_F16 : &FNS_AVX2;
 #else
     (void) headDim;
     (void) tile;
-    return &FNS_NEON;
+    return half ? &FNS_NEON_F16 : &FNS_NEON;
 #endif
 }
 #endif
@@ -194,18 +243,17 @@ static const attention_fns *pick(int headDim, int tile) {
 
 /*
  * Queries at chunk rows i0 .. i0 + n - 1 (slots query0 .. query0 + n - 1) of one row, heads [first, first + count) of
- * one key head (keys, values: that key head's cache arrays), each seeing slots from max(pad, query - window + 1);
- * total: the slots of the pass (a padding query's mean). scratch: at least 8 * (total + tile) floats.
+ * one key head (keys, values: that key head's cache arrays, float32 or binary16 as `half` says), each seeing slots
+ * from max(pad, query - window + 1); total: the slots of the pass (a padding query's mean). scratch: at least
+ * 8 * (total + tile) floats.
  */
-JNIEXPORT void JNICALL ATT_JNI(attend)(JNIEnv *env, jclass cls, jfloatArray keys, jfloatArray values, jfloatArray qkv,
-                                       jfloatArray attn, jfloatArray scratch, jint headDim, jint tile, jint qkvDim,
-                                       jint qDim, jint i0, jint n, jint query0, jint first, jint count, jint pad,
-                                       jint window, jint total) {
-    (void) cls;
+static void attend_rows(JNIEnv *env, int half, jarray keys, jarray values, jfloatArray qkv, jfloatArray attn,
+                        jfloatArray scratch, jint headDim, jint tile, jint qkvDim, jint qDim, jint i0, jint n,
+                        jint query0, jint first, jint count, jint pad, jint window, jint total) {
 #ifdef ATT_SIMD
-    const attention_fns *f = pick(headDim, tile);
-    float *pk = (*env)->GetPrimitiveArrayCritical(env, keys, NULL);
-    float *pv = (*env)->GetPrimitiveArrayCritical(env, values, NULL);
+    const attention_fns *f = pick(headDim, tile, half);
+    void *pk = (*env)->GetPrimitiveArrayCritical(env, keys, NULL);
+    void *pv = (*env)->GetPrimitiveArrayCritical(env, values, NULL);
     float *pq = (*env)->GetPrimitiveArrayCritical(env, qkv, NULL);
     float *pa = (*env)->GetPrimitiveArrayCritical(env, attn, NULL);
     float *ps = (*env)->GetPrimitiveArrayCritical(env, scratch, NULL);
@@ -225,26 +273,24 @@ JNIEXPORT void JNICALL ATT_JNI(attend)(JNIEnv *env, jclass cls, jfloatArray keys
     if (pv != NULL) (*env)->ReleasePrimitiveArrayCritical(env, values, pv, JNI_ABORT);
     if (pk != NULL) (*env)->ReleasePrimitiveArrayCritical(env, keys, pk, JNI_ABORT);
 #else
-    (void) env; (void) keys; (void) values; (void) qkv; (void) attn; (void) scratch; (void) headDim; (void) tile;
-    (void) qkvDim; (void) qDim; (void) i0; (void) n; (void) query0; (void) first; (void) count; (void) pad;
-    (void) window; (void) total;
+    (void) env; (void) half; (void) keys; (void) values; (void) qkv; (void) attn; (void) scratch; (void) headDim;
+    (void) tile; (void) qkvDim; (void) qDim; (void) i0; (void) n; (void) query0; (void) first; (void) count;
+    (void) pad; (void) window; (void) total;
 #endif
 }
 
 /*
  * A partial of a decode step's split-slot attention (attend_partial): the heads [0, count) whose queries start at
- * qkv[q], over slots [from, to) of one key head's cache arrays, into partialValues[out ..] and partialStats[at ..];
- * scratch: at least 8 * (to - from + 2 * tile) floats.
+ * qkv[q], over slots [from, to) of one key head's cache arrays (float32 or binary16 as `half` says), into
+ * partialValues[out ..] and partialStats[at ..]; scratch: at least 8 * (to - from + 2 * tile) floats.
  */
-JNIEXPORT void JNICALL ATT_JNI(attendPartial)(JNIEnv *env, jclass cls, jfloatArray keys, jfloatArray values,
-                                              jfloatArray qkv, jfloatArray partialValues, jfloatArray partialStats,
-                                              jfloatArray scratch, jint headDim, jint tile, jint q, jint count,
-                                              jint from, jint to, jint out, jint at) {
-    (void) cls;
+static void attend_range(JNIEnv *env, int half, jarray keys, jarray values, jfloatArray qkv,
+                         jfloatArray partialValues, jfloatArray partialStats, jfloatArray scratch, jint headDim,
+                         jint tile, jint q, jint count, jint from, jint to, jint out, jint at) {
 #ifdef ATT_SIMD
-    const attention_fns *f = pick(headDim, tile);
-    float *pk = (*env)->GetPrimitiveArrayCritical(env, keys, NULL);
-    float *pv = (*env)->GetPrimitiveArrayCritical(env, values, NULL);
+    const attention_fns *f = pick(headDim, tile, half);
+    void *pk = (*env)->GetPrimitiveArrayCritical(env, keys, NULL);
+    void *pv = (*env)->GetPrimitiveArrayCritical(env, values, NULL);
     float *pq = (*env)->GetPrimitiveArrayCritical(env, qkv, NULL);
     float *po = (*env)->GetPrimitiveArrayCritical(env, partialValues, NULL);
     float *pt = (*env)->GetPrimitiveArrayCritical(env, partialStats, NULL);
@@ -259,7 +305,49 @@ JNIEXPORT void JNICALL ATT_JNI(attendPartial)(JNIEnv *env, jclass cls, jfloatArr
     if (pv != NULL) (*env)->ReleasePrimitiveArrayCritical(env, values, pv, JNI_ABORT);
     if (pk != NULL) (*env)->ReleasePrimitiveArrayCritical(env, keys, pk, JNI_ABORT);
 #else
-    (void) env; (void) keys; (void) values; (void) qkv; (void) partialValues; (void) partialStats; (void) scratch;
-    (void) headDim; (void) tile; (void) q; (void) count; (void) from; (void) to; (void) out; (void) at;
+    (void) env; (void) half; (void) keys; (void) values; (void) qkv; (void) partialValues; (void) partialStats;
+    (void) scratch; (void) headDim; (void) tile; (void) q; (void) count; (void) from; (void) to; (void) out;
+    (void) at;
 #endif
+}
+
+/* attend_rows over a float32 cache. */
+JNIEXPORT void JNICALL ATT_JNI(attend)(JNIEnv *env, jclass cls, jfloatArray keys, jfloatArray values, jfloatArray qkv,
+                                       jfloatArray attn, jfloatArray scratch, jint headDim, jint tile, jint qkvDim,
+                                       jint qDim, jint i0, jint n, jint query0, jint first, jint count, jint pad,
+                                       jint window, jint total) {
+    (void) cls;
+    attend_rows(env, 0, keys, values, qkv, attn, scratch, headDim, tile, qkvDim, qDim, i0, n, query0, first, count,
+                pad, window, total);
+}
+
+/* attend_rows over a binary16 cache (keys and values as Java shorts holding the halfs' bits). */
+JNIEXPORT void JNICALL ATT_JNI(attendHalf)(JNIEnv *env, jclass cls, jshortArray keys, jshortArray values,
+                                           jfloatArray qkv, jfloatArray attn, jfloatArray scratch, jint headDim,
+                                           jint tile, jint qkvDim, jint qDim, jint i0, jint n, jint query0,
+                                           jint first, jint count, jint pad, jint window, jint total) {
+    (void) cls;
+    attend_rows(env, 1, keys, values, qkv, attn, scratch, headDim, tile, qkvDim, qDim, i0, n, query0, first, count,
+                pad, window, total);
+}
+
+/* attend_range over a float32 cache. */
+JNIEXPORT void JNICALL ATT_JNI(attendPartial)(JNIEnv *env, jclass cls, jfloatArray keys, jfloatArray values,
+                                              jfloatArray qkv, jfloatArray partialValues, jfloatArray partialStats,
+                                              jfloatArray scratch, jint headDim, jint tile, jint q, jint count,
+                                              jint from, jint to, jint out, jint at) {
+    (void) cls;
+    attend_range(env, 0, keys, values, qkv, partialValues, partialStats, scratch, headDim, tile, q, count, from, to,
+                 out, at);
+}
+
+/* attend_range over a binary16 cache. */
+JNIEXPORT void JNICALL ATT_JNI(attendPartialHalf)(JNIEnv *env, jclass cls, jshortArray keys, jshortArray values,
+                                                  jfloatArray qkv, jfloatArray partialValues,
+                                                  jfloatArray partialStats, jfloatArray scratch, jint headDim,
+                                                  jint tile, jint q, jint count, jint from, jint to, jint out,
+                                                  jint at) {
+    (void) cls;
+    attend_range(env, 1, keys, values, qkv, partialValues, partialStats, scratch, headDim, tile, q, count, from, to,
+                 out, at);
 }

@@ -83,6 +83,14 @@ void Java_io_github_amulet4j_transformer_NativeAttention_attendPartial(JNIEnv *,
                                                                        jfloatArray, jfloatArray, jfloatArray,
                                                                        jfloatArray, jint, jint, jint, jint, jint, jint,
                                                                        jint, jint);
+void Java_io_github_amulet4j_transformer_NativeAttention_attendHalf(JNIEnv *, jclass, jshortArray, jshortArray,
+                                                                    jfloatArray, jfloatArray, jfloatArray, jint, jint,
+                                                                    jint, jint, jint, jint, jint, jint, jint, jint,
+                                                                    jint, jint);
+void Java_io_github_amulet4j_transformer_NativeAttention_attendPartialHalf(JNIEnv *, jclass, jshortArray,
+                                                                           jshortArray, jfloatArray, jfloatArray,
+                                                                           jfloatArray, jfloatArray, jint, jint, jint,
+                                                                           jint, jint, jint, jint, jint);
 jint F32(supportedVariants)(JNIEnv *, jclass);
 jint F32(selectVariant)(JNIEnv *, jclass, jint);
 jstring F32(variantName)(JNIEnv *, jclass, jint);
@@ -873,6 +881,81 @@ static void check_partial(int headDim, int tile, int count, int from, int to) {
     free(keys); free(values); free(qkv); free(got); free(scratch); free(ref); free(mag); free(sc);
 }
 
+/*
+ * The float16 KV cache: attention (queries query0 .. query0 + n - 1, heads [first, first + count)) and a split
+ * partial (heads [0, pcount) over slots [from, to)) over keys and values held as binary16 must give the bits of the
+ * float32 entry points over the same values widened, on every variant (widening is exact, the arithmetic after it is
+ * the same code).
+ */
+static void check_half_attention(int headDim, int tile, int heads, int first, int count, int total, int query0, int n,
+                                 int pad, int window, int pcount, int from, int to) {
+    char ccase[112];
+    snprintf(ccase, sizeof ccase, "f16:d%d:t%d:h%d-%d:s%d:q%d+%d:p%d:w%d:[%d,%d)", headDim, tile, first, count, total,
+             query0, n, pad, window, from, to);
+    int mask = exp_variants();
+    int held = (total > to ? total : to);
+    int slots = (held + tile - 1) / tile * tile;
+    size_t cells = (size_t) slots * headDim;
+    uint16_t *hk = malloc(cells * 2), *hv = malloc(cells * 2);
+    float *keys = malloc(cells * sizeof(float)), *values = malloc(cells * sizeof(float));
+    for (size_t i = 0; i < cells; i++) {
+        /* magnitudes in [1/4, 2), either sign: scores of a few units */
+        uint32_t r = next32();
+        hk[i] = (uint16_t) ((r & 0x8000) | ((13 + (r >> 16) % 3) << 10) | ((r >> 3) & 1023));
+        r = next32();
+        hv[i] = (uint16_t) ((r & 0x8000) | ((13 + (r >> 16) % 3) << 10) | ((r >> 3) & 1023));
+        keys[i] = half_value(hk[i]);
+        values[i] = half_value(hv[i]);
+    }
+    int qDim = heads * headDim, qkvDim = qDim + 8;
+    int rows = n > 1 ? n : 1;
+    float *qkv = malloc((size_t) rows * qkvDim * sizeof(float));
+    for (size_t i = 0; i < (size_t) rows * qkvDim; i++) {
+        qkv[i] = uniform() * 0.3f;
+    }
+    size_t outs = (size_t) n * qDim;
+    float *want = calloc(outs, sizeof(float)), *got = calloc(outs, sizeof(float));
+    size_t pouts = (size_t) 8 * headDim + 16;
+    float *pwant = calloc(pouts, sizeof(float)), *pgot = calloc(pouts, sizeof(float));
+    float *scratch = malloc((size_t) 8 * (held + 2 * tile) * sizeof(float));
+    struct seen seen = {{0}, {0}, 0};
+    for (int v = 1; v <= 2; v++) {
+        if (!(mask & (1 << v))) {
+            continue;
+        }
+        EXPF(selectVariant)(ENV, NULL, v);
+        Java_io_github_amulet4j_transformer_NativeAttention_attend(ENV, NULL, A(keys), A(values), A(qkv), A(want),
+                                                                   A(scratch), headDim, tile, qkvDim, qDim, 0, n,
+                                                                   query0, first, count, pad, window, total);
+        Java_io_github_amulet4j_transformer_NativeAttention_attendHalf(ENV, NULL, A(hk), A(hv), A(qkv), A(got),
+                                                                       A(scratch), headDim, tile, qkvDim, qDim, 0, n,
+                                                                       query0, first, count, pad, window, total);
+        Java_io_github_amulet4j_transformer_NativeAttention_attendPartial(ENV, NULL, A(keys), A(values), A(qkv),
+                                                                          A(pwant), A(pwant), A(scratch), headDim,
+                                                                          tile, 0, pcount, from, to, 0,
+                                                                          (jint) (pouts - 16));
+        Java_io_github_amulet4j_transformer_NativeAttention_attendPartialHalf(ENV, NULL, A(hk), A(hv), A(qkv),
+                                                                              A(pgot), A(pgot), A(scratch), headDim,
+                                                                              tile, 0, pcount, from, to, 0,
+                                                                              (jint) (pouts - 16));
+        checks += 2;
+        if (memcmp(want, got, outs * sizeof(float)) != 0) {
+            failures++;
+            printf("FAIL attention %s %s: binary16 cache differs in bits from float32 over the same values\n", ccase,
+                   exp_name(v));
+        }
+        if (memcmp(pwant, pgot, pouts * sizeof(float)) != 0) {
+            failures++;
+            printf("FAIL partial attention %s %s: binary16 cache differs in bits from float32\n", ccase,
+                   exp_name(v));
+        }
+        record(&seen, "attention", ccase, exp_name(v), got, outs);
+    }
+    forget(&seen);
+    free(hk); free(hv); free(keys); free(values); free(qkv); free(want); free(got); free(pwant); free(pgot);
+    free(scratch);
+}
+
 int main(void) {
     env_functions.GetPrimitiveArrayCritical = env_get_critical;
     env_functions.ReleasePrimitiveArrayCritical = env_release_critical;
@@ -929,6 +1012,13 @@ int main(void) {
         check_partial(64, 16, 8, 0, 1);
         check_partial(24, 8, 3, 5, 29);
         check_partial(32, 8, 1, 13, 300);
+        /* the float16 cache: every tail (a single slot, slots short of a tile, one past), padding, windows */
+        check_half_attention(64, 16, 7, 0, 7, 1, 0, 1, 0, 1 << 20, 7, 0, 1);
+        check_half_attention(64, 16, 7, 0, 7, 15, 10, 5, 0, 1 << 20, 8, 3, 15);
+        check_half_attention(64, 16, 10, 2, 8, 33, 20, 13, 2, 1 << 20, 5, 17, 33);
+        check_half_attention(32, 8, 4, 0, 4, 19, 0, 5, 3, 1 << 20, 1, 13, 19);
+        check_half_attention(24, 8, 3, 1, 2, 21, 13, 8, 2, 5, 3, 5, 29);
+        check_half_attention(64, 16, 14, 0, 7, 600, 598, 2, 0, 1 << 20, 7, 256, 600);
     } else {
         printf("no exp variant on this CPU: exp and attention not checked\n");
     }

@@ -315,6 +315,14 @@ public final class AmuletModel implements AutoCloseable {
     }
 
     /**
+     * The precision the KV caches of this model's sessions hold: {@link RuntimeOptions#kvCache()} where it applies,
+     * else float32 (see there).
+     */
+    public io.github.amulet4j.transformer.KvCachePrecision kvCachePrecision() {
+        return lm.kvCachePrecision();
+    }
+
+    /**
      * What the model holds and reads: its weights, the weights one decode step reads, the KV cache per stream and
      * position, and how the linear layers run.
      */
@@ -323,7 +331,10 @@ public final class AmuletModel implements AutoCloseable {
         boolean javaKernels = lm.linearLayersOnHeap();
         long perToken = javaKernels ? lm.weightBytesPerToken()
                 : ModelMemory.weightElementsPerToken(config()) * bytesPerValue;
-        long kv = options.runtime().useKvCache() ? ModelMemory.kvCacheBytesPerToken(config(), bytesPerValue) : 0;
+        // the Java pass's cache: float32 or, where asked and the native attention runs, float16
+        int kvBytes = lm.forward() instanceof io.github.amulet4j.transformer.JavaForward
+                ? lm.kvCachePrecision().bytesPerElement() : bytesPerValue;
+        long kv = options.runtime().useKvCache() ? ModelMemory.kvCacheBytesPerToken(config(), kvBytes) : 0;
         return new ModelMemory(lm.weightBytes(), perToken, kv, javaKernels, javaKernels ? lm.weightFormats() : "");
     }
 

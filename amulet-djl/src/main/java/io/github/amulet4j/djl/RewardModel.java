@@ -121,7 +121,7 @@ public final class RewardModel implements AutoCloseable {
                             ? tensors.hiddenStateHead()
                             : tensors.classifierHead(ClassifierConfig.HEAD, config.numLabels()));
             lm = new DecoderLm(config.body(), new DecoderSettings(runtime.checkpointName(), true,
-                    runtime.initialCacheCapacity(), runtime.prefillChunk()), forward);
+                    runtime.initialCacheCapacity(), runtime.prefillChunk(), 0, runtime.kvCache()), forward);
             LOG.info("loaded reward model {} ({}, {} layers, hidden {}, {} label(s): {}), weights {}", options.model(),
                     config.architecture(), config.body().numLayers(), config.body().hiddenSize(), config.numLabels(),
                     config.labels(), lm.weightFormats());

@@ -66,6 +66,16 @@ class ModelMemoryAndTokenIdsTest {
         }
         assertEquals(kvPerToken, f32.kvCacheBytesPerToken());
         assertEquals(kvPerToken * 2 * 30, f32.kvCacheBytes(2, 30));
+        // a float16 KV cache (where the native attention runs): half the bytes a token
+        try (AmuletModel model = AmuletModel.load(ModelOptions.builder().model(qwen).runtime(r -> r
+                .linearKernel(RuntimeOptions.LinearKernel.JAVA).weights(RuntimeOptions.Weights.F32)
+                .kvCache(io.github.amulet4j.transformer.KvCachePrecision.F16)).build())) {
+            long want = model.kvCachePrecision() == io.github.amulet4j.transformer.KvCachePrecision.F16
+                    ? kvPerToken / 2 : kvPerToken;
+            assertEquals(io.github.amulet4j.transformer.weights.NativeKernels.available(),
+                    want == kvPerToken / 2, "float16 where the library is loaded");
+            assertEquals(want, model.memory().kvCacheBytesPerToken());
+        }
         assertTrue(f32.javaKernels());
         assertEquals("F32", f32.weightFormats());
         assertEquals(4 * elements, f32.weightBytesPerToken());

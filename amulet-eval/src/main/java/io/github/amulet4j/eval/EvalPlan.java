@@ -10,6 +10,7 @@ import io.github.amulet4j.decode.HistoryProcessor;
 import io.github.amulet4j.djl.AmuletModel;
 import io.github.amulet4j.djl.AmuletRequest;
 import io.github.amulet4j.djl.Conversation;
+import io.github.amulet4j.transformer.KvCachePrecision;
 import io.github.amulet4j.transformer.weights.Kernels;
 import io.github.amulet4j.djl.ModelOptions;
 import io.github.amulet4j.djl.model.RuntimeOptions;
@@ -361,7 +362,7 @@ public final class EvalPlan implements Serializable {
     private record ModelForm(String model, String revision, String deviceType, int deviceId, DataType computeType,
                              boolean useKvCache, String checkpointName, int initialCacheCapacity, int productThreads,
                              RuntimeOptions.LinearKernel linearKernel, RuntimeOptions.Weights weights,
-                             int prefillChunk, Kernels kernels) implements Serializable {
+                             int prefillChunk, Kernels kernels, KvCachePrecision kvCache) implements Serializable {
 
         static ModelForm of(ModelOptions o) throws NotSerializableException {
             RuntimeOptions r = o.runtime();
@@ -372,7 +373,7 @@ public final class EvalPlan implements Serializable {
             }
             return new ModelForm(o.model(), o.revision(), d.getDeviceType(), d.getDeviceId(), r.computeType(),
                     r.useKvCache(), r.checkpointName(), r.initialCacheCapacity(), r.productThreads(), r.linearKernel(),
-                    r.weights(), r.prefillChunk(), r.kernels());
+                    r.weights(), r.prefillChunk(), r.kernels(), r.kvCache());
         }
 
         ModelOptions options() {
@@ -380,7 +381,8 @@ public final class EvalPlan implements Serializable {
                     .device(Device.of(deviceType, deviceId)).computeType(computeType).useKvCache(useKvCache)
                     .checkpointName(checkpointName).initialCacheCapacity(initialCacheCapacity)
                     .productThreads(productThreads).linearKernel(linearKernel).weights(weights)
-                    .prefillChunk(prefillChunk).kernels(kernels == null ? Kernels.AUTO : kernels)).build();
+                    .prefillChunk(prefillChunk).kernels(kernels == null ? Kernels.AUTO : kernels)
+                    .kvCache(kvCache == null ? KvCachePrecision.F32 : kvCache)).build();
         }
     }
 

@@ -1,12 +1,13 @@
 package io.github.amulet4j.cli;
 
 import io.github.amulet4j.djl.model.RuntimeOptions;
+import io.github.amulet4j.transformer.KvCachePrecision;
 import io.github.amulet4j.transformer.weights.Kernels;
 import picocli.CommandLine.Option;
 
 /**
  * How a loaded model runs ({@code --device}, {@code --dtype}, {@code --product-threads}, {@code --linear-kernel},
- * {@code --weights}, {@code --prefill-chunk}, {@code --kernels}, {@code --prompt-cache-mib}):
+ * {@code --weights}, {@code --prefill-chunk}, {@code --kernels}, {@code --kv-cache}, {@code --prompt-cache-mib}):
  * one picocli mixin for every command that loads a model, {@code bench} included. Each flag maps onto one setter of
  * {@link RuntimeOptions.Builder}, which declares and validates the option; this class only names the flag in the
  * error. A new engine option is one field here and one setter call in {@link #applyTo(RuntimeOptions.Builder)}.
@@ -46,6 +47,13 @@ public final class RuntimeFlags {
                     + "loaded and supported, else java; default: ${DEFAULT-VALUE}).")
     String kernels;
 
+    @Option(names = "--kv-cache", paramLabel = "f32|f16", defaultValue = "f32",
+            description = "Precision of the KV cache's keys and values: f16 halves its memory and the bytes a decode "
+                    + "step's attention reads (each key and value rounded to the nearest half, as llama.cpp's default "
+                    + "cache); it needs the native attention (the native library; not Gemma 2), else the cache stays "
+                    + "f32 with a warning (default: ${DEFAULT-VALUE}).")
+    String kvCache;
+
     @Option(names = "--prefill-chunk", paramLabel = "N", defaultValue = "" + RuntimeOptions.DEFAULT_PREFILL_CHUNK,
             description = "Most prompt tokens per stream fed through the layers at once: a longer prompt is prefilled in "
                     + "chunks through the KV cache, so its memory grows linearly with its length (default: "
@@ -72,6 +80,7 @@ public final class RuntimeFlags {
         set("--weights", () -> b.weights(RuntimeOptions.Weights.parse(weights)));
         set("--prefill-chunk", () -> b.prefillChunk(prefillChunk));
         set("--kernels", () -> b.kernels(Kernels.parse(kernels)));
+        set("--kv-cache", () -> b.kvCache(KvCachePrecision.parse(kvCache)));
         set("--prompt-cache-mib", () -> b.promptCacheMib(promptCacheMib));
         return b;
     }

@@ -61,6 +61,8 @@ class BadArgumentsTest {
                 "concise", "Why?"), "--prefill-chunk: prefillChunk must be >= 1");
         assertUsage(CliRun.run("generate", "--model", model.toString(), "--kernels", "gpu", "--preference",
                 "concise", "Why?"), "--kernels: unknown kernels 'gpu'; valid: auto, java, native");
+        assertUsage(CliRun.run("generate", "--model", model.toString(), "--kv-cache", "f8", "--preference",
+                "concise", "Why?"), "--kv-cache: unknown KV cache precision 'f8'; valid: f32, f16");
         assertUsage(CliRun.run("generate", "--model", model.toString(), "--prompt-cache-mib", "-1", "--preference",
                 "concise", "Why?"), "--prompt-cache-mib: promptCacheMib must be in [0, 1048576]");
     }

@@ -40,6 +40,15 @@ public class DecoderLm implements CausalLm {
         this.config = Objects.requireNonNull(config, "config");
         this.settings = Objects.requireNonNull(settings, "settings");
         this.forward = Objects.requireNonNull(forward, "forward");
+        if (settings.kvCachePrecision() == KvCachePrecision.F16) {
+            String why = forward instanceof JavaForward java ? java.kvCachePrecision(KvCachePrecision.F16)
+                    : "the " + forward.getClass().getSimpleName() + " pass keeps its own cache";
+            if (why == null) {
+                LOG.info("KV cache of {}: float16 keys and values", settings.checkpointName());
+            } else {
+                LOG.warn("KV cache of {}: float32, not the float16 asked for: {}", settings.checkpointName(), why);
+            }
+        }
         this.promptCache = settings.useKvCache() && settings.promptCacheBytes() > 0
                 ? new PromptCache(settings.promptCacheBytes()) : null;
         boolean copies = false;
@@ -91,6 +100,14 @@ public class DecoderLm implements CausalLm {
     /** How this model runs its sessions. */
     public DecoderSettings settings() {
         return settings;
+    }
+
+    /**
+     * The precision the KV caches of this model's sessions hold: {@link DecoderSettings#kvCachePrecision()} where it
+     * applies (F16 on the {@link JavaForward} pass with the native attention), else {@link KvCachePrecision#F32}.
+     */
+    public KvCachePrecision kvCachePrecision() {
+        return forward instanceof JavaForward java ? java.kvCachePrecision() : KvCachePrecision.F32;
     }
 
     /** Floats of one position's logits ({@link ForwardPass#logitsWidth()}): the vocabulary, or a classifier's labels. */

@@ -9,6 +9,7 @@ import io.github.amulet4j.transformer.weights.WeightFormat;
 import io.github.amulet4j.formats.checkpoint.GemmaConfig;
 import io.github.amulet4j.formats.checkpoint.ModelConfig;
 import io.github.amulet4j.transformer.weights.Kernels;
+import io.github.amulet4j.transformer.weights.NativeKernels;
 import io.github.amulet4j.transformer.weights.QuantizedInput;
 import io.github.amulet4j.transformer.weights.WeightCache;
 import io.github.amulet4j.transformer.weights.WeightMatrix;
@@ -171,6 +172,8 @@ public final class JavaForward implements ForwardPass {
      * soft-capping.
      */
     private boolean nativeAttention;
+    /** The precision of the caches {@link #newCache} makes ({@link #kvCachePrecision}). */
+    private KvCachePrecision cachePrecision = KvCachePrecision.F32;
     /** Left-padding rows of the chunk in flight ({@link #layerProduct} skips them), its pads, length and first slot. */
     private int paddingRows;
     private int[] chunkPad;
@@ -426,12 +429,49 @@ public final class JavaForward implements ForwardPass {
 
     @Override
     public KvCache newCache(int batch, int capacity) {
-        return new JavaKvCache(layers, batch, kvHeads, headDim, capacity, layerWindow);
+        return new JavaKvCache(layers, batch, kvHeads, headDim, capacity, layerWindow, cachePrecision);
+    }
+
+    /**
+     * Makes the caches {@link #newCache} makes from now on hold {@code precision}: {@link KvCachePrecision#F16} only
+     * where the native attention runs (the one reader of binary16 caches), else they stay float32.
+     *
+     * @return null if the caches hold {@code precision}, else why they stay float32 (for a log line)
+     */
+    String kvCachePrecision(KvCachePrecision precision) {
+        java.util.Objects.requireNonNull(precision, "precision");
+        String why = precision == KvCachePrecision.F16 ? nativeAttentionAbsence() : null;
+        cachePrecision = why == null ? precision : KvCachePrecision.F32;
+        return why;
+    }
+
+    /** The precision of the caches {@link #newCache} makes. */
+    public KvCachePrecision kvCachePrecision() {
+        return cachePrecision;
+    }
+
+    /**
+     * Why the native attention cannot run for this model, or null where it can (the conditions of
+     * {@link #nativeAttention(boolean)}, whatever a test set there).
+     */
+    private String nativeAttentionAbsence() {
+        if (attnSoftcap != 0f) {
+            return "the model soft-caps its attention logits (Gemma 2), which only the Java attention does";
+        }
+        if (!NativeAttention.applies(8, 8)) {
+            return "the native attention is not loaded (" + (NativeKernels.available()
+                    ? "no AVX2 with FMA, or a library built without it" : NativeKernels.unavailableReason()) + ")";
+        }
+        if (!blockedAttention || !NativeAttention.applies(headDim, TILE)) {
+            return "heads of " + headDim + " dimensions over key tiles of " + TILE + " slots (the Vector API's width): "
+                    + "the native attention needs multiples of 8";
+        }
+        return null;
     }
 
     /** A cache whose sliding-window layers hold every slot as the global ones do (for tests: the bounded one's twin). */
     KvCache newUnboundedCache(int batch, int capacity) {
-        return new JavaKvCache(layers, batch, kvHeads, headDim, capacity);
+        return new JavaKvCache(layers, batch, kvHeads, headDim, capacity, null, cachePrecision);
     }
 
     private void run(int[][] tokens, int[] pad, JavaKvCache cache, int chunk, float[] last, float[][] every) {
@@ -609,13 +649,7 @@ public final class JavaForward implements ForwardPass {
                 // a sliding layer's arrays start at its first slot held
                 int slot = past + j - cache.start(l);
                 for (int kh = 0; kh < kvHeads; kh++) {
-                    float[] keys = cache.keys(l, r, kh);
-                    int k = base + qDim + kh * headDim;
-                    for (int d = 0; d < headDim; d++) {
-                        keys[JavaKvCache.keyIndex(slot, d, headDim)] = qkv[k + d];
-                    }
-                    System.arraycopy(qkv, base + qDim + kvDim + kh * headDim, cache.values(l, r, kh),
-                            slot * headDim, headDim);
+                    cache.write(l, r, kh, slot, qkv, base + qDim + kh * headDim, base + qDim + kvDim + kh * headDim);
                 }
             }
         }
@@ -680,7 +714,8 @@ public final class JavaForward implements ForwardPass {
             splitAttention(l, cache, pad, b, past, ranges);
             return;
         }
-        if (nativeAttention) {
+        if (nativeAttention || cache.half()) {
+            // (a float16 cache is made only where the native attention runs, its one reader)
             attendNative(l, cache, pad, b, t, past);
             return;
         }
@@ -736,7 +771,7 @@ public final class JavaForward implements ForwardPass {
                 int j0 = (int) ((long) t * k / ranges);
                 int j1 = (int) ((long) t * (k + 1) / ranges);
                 if (j1 > j0) {
-                    NativeAttention.attendChecked(cache.keys(l, r, kh), cache.values(l, r, kh), qkv, attn, sc,
+                    NativeAttention.attendChecked(cache.keyArray(l, r, kh), cache.valueArray(l, r, kh), qkv, attn, sc,
                             headDim, TILE, qkvDim, qDim, r * t + j0, j1 - j0, past + j0, kh * groups, groups, pad[r],
                             window, total);
                 }
@@ -848,6 +883,7 @@ public final class JavaForward implements ForwardPass {
             partialValues = new float[values];
             partialStats = new float[units * 2 * HEAD_BLOCK];
         }
+        boolean inNative = nativeAttention || cache.half();
         next.set(0);
         runners.set(0);
         workers.runShared(() -> {
@@ -864,7 +900,7 @@ public final class JavaForward implements ForwardPass {
                 int lo = (int) Math.max(pad[r], (long) past - window + 1);
                 if (lo > past) {
                     if (k == 0) {
-                        attendHeads(l, cache, r, kh, first, count, pad[r], 1, past, sc, acc);
+                        attendUnseen(l, cache, r, kh, first, count, pad[r], past, sc, acc, inNative);
                     }
                     continue;
                 }
@@ -875,8 +911,8 @@ public final class JavaForward implements ForwardPass {
                     Arrays.fill(partialStats, at + HEAD_BLOCK, at + 2 * HEAD_BLOCK, 0f);
                     continue;
                 }
-                if (nativeAttention) {
-                    NativeAttention.attendPartialChecked(cache.keys(l, r, kh), cache.values(l, r, kh), qkv,
+                if (inNative) {
+                    NativeAttention.attendPartialChecked(cache.keyArray(l, r, kh), cache.valueArray(l, r, kh), qkv,
                             partialValues, partialStats, sc, headDim, TILE, r * qkvDim + first * headDim, count, from,
                             to, u * HEAD_BLOCK * headDim, at);
                 } else {
@@ -887,6 +923,21 @@ public final class JavaForward implements ForwardPass {
             }
         });
         combine(pad, b, past, ranges);
+    }
+
+    /**
+     * A decode step's query of row {@code r} that sees no slot (padding), heads {@code [first, first + count)} of key
+     * head {@code kh}: the mean of the values of all {@code past + 1} slots, in the native library where the attention
+     * runs there (a float16 cache's only reader), else by {@link #attendHeads}; the same bits.
+     */
+    private void attendUnseen(int l, JavaKvCache cache, int r, int kh, int first, int count, int pad, int past,
+                              float[] sc, float[] acc, boolean inNative) {
+        if (inNative) {
+            NativeAttention.attendChecked(cache.keyArray(l, r, kh), cache.valueArray(l, r, kh), qkv, attn, sc, headDim,
+                    TILE, qkvDim, qDim, r, 1, past, first, count, pad, window, past + 1);
+        } else {
+            attendHeads(l, cache, r, kh, first, count, pad, 1, past, sc, acc);
+        }
     }
 
     /** Where range {@code k} of {@code ranges} of slots {@code [lo, query]} starts: on a tile's first slot but the first. */

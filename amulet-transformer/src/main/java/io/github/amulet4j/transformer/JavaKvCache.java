@@ -1,5 +1,7 @@
 package io.github.amulet4j.transformer;
 
+import io.github.amulet4j.formats.checkpoint.SafetensorsDtype;
+
 import java.util.Arrays;
 import java.util.Objects;
 
@@ -8,8 +10,10 @@ import java.util.Objects;
  * {@link #TILE} slots, each tile transposed, {@code [slots / TILE][headDim][TILE]} ({@link #keyIndex}): the scores
  * of a query for a tile of slots are multiply-adds of whole vectors over the head dimension, summed in registers
  * (no horizontal sums), reading one contiguous tile. Values are {@code [slots][headDim]}, so that the weighted sum
- * of the values is vectorized over the head dimension. float32 throughout; the key arrays are rounded up to whole
- * tiles.
+ * of the values is vectorized over the head dimension. The key arrays are rounded up to whole tiles. Keys and values
+ * are float32 ({@code float[]}) or, for {@link KvCachePrecision#F16}, IEEE binary16 bits ({@code short[]}, rounded
+ * to nearest even when written, {@link #write}): half the bytes, read only by the native attention
+ * ({@link NativeAttention}, which widens them exactly); the layout is the same.
  *
  * <p>Sliding-window layers hold a bounded span of slots: a layer with window {@code w} keeps the slots that a later
  * query can still see ({@code w - 1} behind the next one) plus {@link #margin} more, and the chunk being written. Its
@@ -35,10 +39,15 @@ final class JavaKvCache implements KvCache {
     private final int headDim;
     /** Per layer, its sliding window, or {@link #GLOBAL}. */
     private final int[] window;
-    /** {@code keys[layer][row * kvHeads + head]}: tiles of {@link #TILE} slots, see {@link #keyIndex}. */
-    private float[][][] keys;
-    /** {@code values[layer][row * kvHeads + head]}: {@code [room(layer)][headDim]}. */
-    private float[][][] values;
+    /** Whether keys and values are binary16 ({@code short[]}) rather than float32 ({@code float[]}). */
+    private final boolean half;
+    /**
+     * {@code keys[layer][row * kvHeads + head]}: a {@code float[]} or, {@link #half}, a {@code short[]} of tiles of
+     * {@link #TILE} slots, see {@link #keyIndex}.
+     */
+    private Object[][] keys;
+    /** {@code values[layer][row * kvHeads + head]}: {@code [room(layer)][headDim]}, float32 or binary16. */
+    private Object[][] values;
     /** Per layer: the slot at index 0 of its arrays (0 for a global layer). */
     private final int[] start;
     /** Per layer: the slots its arrays hold (the capacity for a global layer). */
@@ -49,15 +58,18 @@ final class JavaKvCache implements KvCache {
     /** Whether rows were copied in since the cache was made (its sliding layers then hold slots). */
     private boolean restored;
 
-    /** A cache whose layers all hold every slot. */
+    /** A float32 cache whose layers all hold every slot. */
     JavaKvCache(int layers, int batch, int kvHeads, int headDim, int capacity) {
-        this(layers, batch, kvHeads, headDim, capacity, null);
+        this(layers, batch, kvHeads, headDim, capacity, null, KvCachePrecision.F32);
     }
 
     /**
-     * A cache whose layer {@code l} is bounded by {@code windows[l]} ({@link #GLOBAL}: not bounded); null: none is.
+     * A cache of {@code precision} whose layer {@code l} is bounded by {@code windows[l]} ({@link #GLOBAL}: not
+     * bounded); null: none is.
      */
-    JavaKvCache(int layers, int batch, int kvHeads, int headDim, int capacity, int[] windows) {
+    JavaKvCache(int layers, int batch, int kvHeads, int headDim, int capacity, int[] windows,
+                KvCachePrecision precision) {
+        this.half = Objects.requireNonNull(precision, "precision") == KvCachePrecision.F16;
         this.layers = layers;
         this.kvHeads = kvHeads;
         this.headDim = headDim;
@@ -79,8 +91,8 @@ final class JavaKvCache implements KvCache {
         Math.multiplyExact(headDim, this.capacity); // one head's keys must fit one array
         this.start = new int[layers];
         this.room = new int[layers];
-        this.keys = new float[layers][][];
-        this.values = new float[layers][][];
+        this.keys = new Object[layers][];
+        this.values = new Object[layers][];
         for (int l = 0; l < layers; l++) {
             room[l] = sliding(l) ? (int) Math.min(this.capacity, (long) keepBehind(window[l]) + MIN_GROWTH)
                     : this.capacity;
@@ -116,13 +128,32 @@ final class JavaKvCache implements KvCache {
         return ((slot / TILE) * headDim + d) * TILE + slot % TILE;
     }
 
-    private float[][] allocate(int rows, int slots) {
-        float[][] a = new float[rows * kvHeads][];
+    private Object[] allocate(int rows, int slots) {
+        Object[] a = new Object[rows * kvHeads];
         int size = Math.multiplyExact(headDim, slots);
         for (int i = 0; i < a.length; i++) {
-            a[i] = new float[size];
+            a[i] = newArray(size);
         }
         return a;
+    }
+
+    /** A zeroed array of {@code size} elements of this cache's precision. */
+    private Object newArray(int size) {
+        return half ? new short[size] : new float[size];
+    }
+
+    /** Elements of a {@code float[]} or {@code short[]}. */
+    private static int length(Object array) {
+        return array instanceof float[] f ? f.length : ((short[]) array).length;
+    }
+
+    /** {@code dst[j] = src[i]} for two arrays of the same type, {@code float[]} or {@code short[]}. */
+    private static void copyElement(Object src, int i, Object dst, int j) {
+        if (src instanceof float[] f) {
+            ((float[]) dst)[j] = f[i];
+        } else {
+            ((short[]) dst)[j] = ((short[]) src)[i];
+        }
     }
 
     @Override
@@ -154,14 +185,77 @@ final class JavaKvCache implements KvCache {
         return room[layer];
     }
 
-    /** Keys of {@code layer}, row {@code row}, key head {@code head}, in tiles ({@link #keyIndex}), from {@link #start}. */
+    /** The precision of the keys and values held. */
+    KvCachePrecision precision() {
+        return half ? KvCachePrecision.F16 : KvCachePrecision.F32;
+    }
+
+    /** Whether keys and values are binary16, read only by the native attention. */
+    boolean half() {
+        return half;
+    }
+
+    /**
+     * Float32 keys of {@code layer}, row {@code row}, key head {@code head}, in tiles ({@link #keyIndex}), from
+     * {@link #start} (the Java attention paths).
+     *
+     * @throws IllegalStateException if this cache holds binary16
+     */
     float[] keys(int layer, int row, int head) {
+        requireFloat32();
+        return (float[]) keys[layer][row * kvHeads + head];
+    }
+
+    /**
+     * Float32 values of {@code layer}, row {@code row}, key head {@code head}: {@code [room(layer)][headDim]}, from
+     * {@link #start}.
+     *
+     * @throws IllegalStateException if this cache holds binary16
+     */
+    float[] values(int layer, int row, int head) {
+        requireFloat32();
+        return (float[]) values[layer][row * kvHeads + head];
+    }
+
+    private void requireFloat32() {
+        if (half) {
+            throw new IllegalStateException("this KV cache holds float16 keys and values, which only the native "
+                    + "attention reads");
+        }
+    }
+
+    /** As {@link #keys}, the array as held: {@code float[]} or {@code short[]} of binary16 bits (the native attention). */
+    Object keyArray(int layer, int row, int head) {
         return keys[layer][row * kvHeads + head];
     }
 
-    /** Values of {@code layer}, row {@code row}, key head {@code head}: {@code [room(layer)][headDim]}, from {@link #start}. */
-    float[] values(int layer, int row, int head) {
+    /** As {@link #values}, the array as held: {@code float[]} or {@code short[]} of binary16 bits. */
+    Object valueArray(int layer, int row, int head) {
         return values[layer][row * kvHeads + head];
+    }
+
+    /**
+     * Writes one slot of {@code layer}, row {@code row}, key head {@code head} at array index {@code index} (slot -
+     * {@link #start}): the key from {@code src[keyAt ..]}, the value from {@code src[valueAt ..]}, {@code headDim}
+     * floats each, rounded to the nearest binary16 (ties to even) in a float16 cache.
+     */
+    void write(int layer, int row, int head, int index, float[] src, int keyAt, int valueAt) {
+        Object k = keys[layer][row * kvHeads + head];
+        Object v = values[layer][row * kvHeads + head];
+        int at = index * headDim;
+        if (k instanceof float[] fk) {
+            for (int d = 0; d < headDim; d++) {
+                fk[keyIndex(index, d, headDim)] = src[keyAt + d];
+            }
+            System.arraycopy(src, valueAt, (float[]) v, at, headDim);
+        } else {
+            short[] hk = (short[]) k;
+            short[] hv = (short[]) v;
+            for (int d = 0; d < headDim; d++) {
+                hk[keyIndex(index, d, headDim)] = SafetensorsDtype.floatToHalf(src[keyAt + d]);
+                hv[at + d] = SafetensorsDtype.floatToHalf(src[valueAt + d]);
+            }
+        }
     }
 
     /** Grows the global layers (sliding ones make room per chunk, {@link #makeRoom}). */
@@ -222,10 +316,10 @@ final class JavaKvCache implements KvCache {
             if (inPlace && count == 0) {
                 continue; // nothing held moves (the slots past those held are never read before being written)
             } else if (inPlace) {
-                float[] k = keys[layer][i];
+                Object k = keys[layer][i];
                 System.arraycopy(k, from * headDim, k, at * headDim, Math.min(tiled(count) * headDim,
-                        k.length - from * headDim));
-                float[] v = values[layer][i];
+                        length(k) - from * headDim));
+                Object v = values[layer][i];
                 System.arraycopy(v, from * headDim, v, at * headDim, count * headDim);
             } else {
                 keys[layer][i] = copyKeys(keys[layer][i], from, count, newRoom, at);
@@ -245,8 +339,8 @@ final class JavaKvCache implements KvCache {
     public void select(int[] sources, int shift) {
         int newUsed = used - shift;
         int n = sources.length;
-        float[][][] newKeys = new float[layers][n * kvHeads][];
-        float[][][] newValues = new float[layers][n * kvHeads][];
+        Object[][] newKeys = new Object[layers][n * kvHeads];
+        Object[][] newValues = new Object[layers][n * kvHeads];
         for (int l = 0; l < layers; l++) {
             // the first `shift` slots go: a sliding layer drops those it still holds
             int drop = Math.max(0, shift - start[l]);
@@ -270,8 +364,9 @@ final class JavaKvCache implements KvCache {
     @Override
     public int[] absorb(KvCache cache) {
         JavaKvCache other = (JavaKvCache) cache;
-        if (other.layers != layers || !Arrays.equals(other.window, window)) {
-            throw new IllegalArgumentException("absorb needs a cache of the same layers and windows, got " + other);
+        if (other.layers != layers || !Arrays.equals(other.window, window) || other.half != half) {
+            throw new IllegalArgumentException("absorb needs a cache of the same layers, windows and precision, got "
+                    + other);
         }
         int mineUsed = batch == 0 ? 0 : used;
         int theirsUsed = other.batch == 0 ? 0 : other.used;
@@ -284,8 +379,8 @@ final class JavaKvCache implements KvCache {
         int padMine = newUsed - mineUsed;
         int padTheirs = newUsed - theirsUsed;
         int n = batch + other.batch;
-        float[][][] newKeys = new float[layers][n * kvHeads][];
-        float[][][] newValues = new float[layers][n * kvHeads][];
+        Object[][] newKeys = new Object[layers][n * kvHeads];
+        Object[][] newValues = new Object[layers][n * kvHeads];
         for (int l = 0; l < layers; l++) {
             // both sides' slots move right by their padding; a sliding layer starts at the earlier of their starts
             // (the later one's row holds zeros in between, slots no query of it sees)
@@ -316,28 +411,28 @@ final class JavaKvCache implements KvCache {
     }
 
     /** Slots {@code [from, from + count)} of tiled keys into a fresh array of {@code newRoom} slots at slot {@code at}. */
-    private float[] copyKeys(float[] old, int from, int count, int newRoom, int at) {
-        float[] k = new float[headDim * tiled(newRoom)];
+    private Object copyKeys(Object old, int from, int count, int newRoom, int at) {
+        Object k = newArray(headDim * tiled(newRoom));
         if (count <= 0) {
             return k;
         }
         if (from % TILE == 0 && at % TILE == 0) {
             // whole tiles stay whole (the last one may carry slots past count: the forward pass never reads them)
             System.arraycopy(old, from * headDim, k, at * headDim, Math.min(tiled(count) * headDim,
-                    Math.min(old.length - from * headDim, k.length - at * headDim)));
+                    Math.min(length(old) - from * headDim, length(k) - at * headDim)));
             return k;
         }
         for (int s = 0; s < count; s++) {
             for (int d = 0; d < headDim; d++) {
-                k[keyIndex(at + s, d, headDim)] = old[keyIndex(from + s, d, headDim)];
+                copyElement(old, keyIndex(from + s, d, headDim), k, keyIndex(at + s, d, headDim));
             }
         }
         return k;
     }
 
     /** Slots {@code [from, from + count)} of values into a fresh array of {@code newRoom} slots at slot {@code at}. */
-    private float[] copyValues(float[] old, int from, int count, int newRoom, int at) {
-        float[] v = new float[headDim * newRoom];
+    private Object copyValues(Object old, int from, int count, int newRoom, int at) {
+        Object v = newArray(headDim * newRoom);
         if (count > 0) {
             System.arraycopy(old, from * headDim, v, at * headDim, count * headDim);
         }
@@ -354,8 +449,8 @@ final class JavaKvCache implements KvCache {
     public KvRows copyOut(int row, int from, int count) {
         Objects.checkIndex(row, batch);
         Objects.checkFromIndexSize(from, count, used);
-        float[][] k = new float[layers * kvHeads][];
-        float[][] v = new float[layers * kvHeads][];
+        Object[] k = new Object[layers * kvHeads];
+        Object[] v = new Object[layers * kvHeads];
         int[] dropped = new int[layers];
         for (int l = 0; l < layers; l++) {
             int first = Math.max(from, start[l]);
@@ -363,19 +458,20 @@ final class JavaKvCache implements KvCache {
             int n = count - dropped[l];
             int at = first - start[l];
             for (int h = 0; h < kvHeads; h++) {
-                float[] tiledKeys = keys[l][row * kvHeads + h];
-                float[] plain = new float[n * headDim];
+                Object tiledKeys = keys[l][row * kvHeads + h];
+                Object plain = newArray(n * headDim);
                 for (int s = 0; s < n; s++) {
                     for (int d = 0; d < headDim; d++) {
-                        plain[s * headDim + d] = tiledKeys[keyIndex(at + s, d, headDim)];
+                        copyElement(tiledKeys, keyIndex(at + s, d, headDim), plain, s * headDim + d);
                     }
                 }
                 k[l * kvHeads + h] = plain;
-                v[l * kvHeads + h] = Arrays.copyOfRange(values[l][row * kvHeads + h], at * headDim,
-                        (at + n) * headDim);
+                Object plainValues = newArray(n * headDim);
+                System.arraycopy(values[l][row * kvHeads + h], at * headDim, plainValues, 0, n * headDim);
+                v[l * kvHeads + h] = plainValues;
             }
         }
-        return new JavaKvRows(layers, kvHeads, headDim, count, k, v, window.clone(), dropped);
+        return new JavaKvRows(layers, kvHeads, headDim, count, k, v, window.clone(), dropped, precision());
     }
 
     /**
@@ -388,9 +484,9 @@ final class JavaKvCache implements KvCache {
     public void copyIn(int row, int at, KvRows rows, int count) {
         Objects.checkIndex(row, batch);
         if (!(rows instanceof JavaKvRows r) || r.layers != layers || r.kvHeads != kvHeads || r.headDim != headDim
-                || !Arrays.equals(r.window, window)) {
-            throw new IllegalArgumentException("copyIn needs rows copied out of a JavaKvCache of the same shape, got "
-                    + rows);
+                || !Arrays.equals(r.window, window) || r.precision != precision()) {
+            throw new IllegalArgumentException("copyIn needs rows copied out of a JavaKvCache of the same shape and "
+                    + "precision (" + precision() + "), got " + rows);
         }
         Objects.checkFromIndexSize(0, count, r.slots);
         Objects.checkFromIndexSize(at, count, capacity);
@@ -405,13 +501,13 @@ final class JavaKvCache implements KvCache {
                 cover(l, at + first, at + count);
             }
             for (int h = 0; h < kvHeads; h++) {
-                float[] tiledKeys = keys[l][row * kvHeads + h];
-                float[] plain = r.keys[l * kvHeads + h];
+                Object tiledKeys = keys[l][row * kvHeads + h];
+                Object plain = r.keys[l * kvHeads + h];
                 for (int s = first; s < count; s++) {
                     int slot = at + s - start[l];
                     int src = (s - r.dropped[l]) * headDim;
                     for (int d = 0; d < headDim; d++) {
-                        tiledKeys[keyIndex(slot, d, headDim)] = plain[src + d];
+                        copyElement(plain, src + d, tiledKeys, keyIndex(slot, d, headDim));
                     }
                 }
                 if (count > first) {
@@ -440,10 +536,11 @@ final class JavaKvCache implements KvCache {
 
     /**
      * Slots of one row, keys untiled: {@code keys[layer * kvHeads + head]} is {@code [slots - dropped[layer]][headDim]},
-     * from slot {@code dropped[layer]} (the slots a sliding layer no longer held when they were copied out).
+     * from slot {@code dropped[layer]} (the slots a sliding layer no longer held when they were copied out); each a
+     * {@code float[]} or, for {@link KvCachePrecision#F16}, a {@code short[]} of binary16 bits.
      */
-    private record JavaKvRows(int layers, int kvHeads, int headDim, int slots, float[][] keys, float[][] values,
-                              int[] window, int[] dropped) implements KvRows {
+    private record JavaKvRows(int layers, int kvHeads, int headDim, int slots, Object[] keys, Object[] values,
+                              int[] window, int[] dropped, KvCachePrecision precision) implements KvRows {
 
         /** Every layer holds the slots the query after the first {@code count} sees. */
         @Override
@@ -465,13 +562,13 @@ final class JavaKvCache implements KvCache {
             for (int l = 0; l < layers; l++) {
                 held += slots - dropped[l];
             }
-            return 2L * held * kvHeads * headDim * Float.BYTES;
+            return 2L * held * kvHeads * headDim * precision.bytesPerElement();
         }
 
         @Override
         public String toString() {
             return "JavaKvRows[" + slots + " slots, " + layers + " layers, " + kvHeads + " heads of " + headDim
-                    + ", dropped " + Arrays.toString(dropped) + "]";
+                    + ", " + precision + ", dropped " + Arrays.toString(dropped) + "]";
         }
     }
 
@@ -484,7 +581,7 @@ final class JavaKvCache implements KvCache {
         for (int l = 0; l < layers; l++) {
             slots += room[l] + tiled(room[l]);
         }
-        return slots * batch * kvHeads * headDim * Float.BYTES;
+        return slots * batch * kvHeads * headDim * precision().bytesPerElement();
     }
 
     @Override

@@ -9,6 +9,7 @@ import io.github.amulet4j.formats.checkpoint.TensorLayout;
 import io.github.amulet4j.transformer.weights.Kernels;
 import io.github.amulet4j.transformer.weights.NativeKernels;
 import io.github.amulet4j.transformer.weights.WeightFormat;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -38,24 +39,32 @@ class PromptCacheConversationBitwiseTest {
     static Stream<Arguments> formats() {
         // Q8_0: the block formats' decode steps sum per block (and quantize the activations on the native kernels,
         // run where the library is present), their prefills per column
-        Stream<Arguments> java = Stream.of(Arguments.of(WeightFormat.F32, Kernels.JAVA),
-                Arguments.of(WeightFormat.BF16, Kernels.JAVA), Arguments.of(WeightFormat.Q8_0, Kernels.JAVA));
+        // (and a float16 KV cache, read by the native attention: rows copied out and in as binary16)
+        Stream<Arguments> java = Stream.of(Arguments.of(WeightFormat.F32, Kernels.JAVA, KvCachePrecision.F32),
+                Arguments.of(WeightFormat.BF16, Kernels.JAVA, KvCachePrecision.F32),
+                Arguments.of(WeightFormat.Q8_0, Kernels.JAVA, KvCachePrecision.F32));
         return NativeKernels.available()
-                ? Stream.concat(java, Stream.of(Arguments.of(WeightFormat.Q8_0, Kernels.NATIVE))) : java;
+                ? Stream.concat(java, Stream.of(Arguments.of(WeightFormat.Q8_0, Kernels.NATIVE, KvCachePrecision.F32),
+                        Arguments.of(WeightFormat.Q8_0, Kernels.NATIVE, KvCachePrecision.F16))) : java;
     }
 
-    @ParameterizedTest(name = "{0} {1}")
+    @ParameterizedTest(name = "{0} {1} {2}")
     @MethodSource("formats")
-    void everyTurnWithTheCacheHasTheBitsOfAFreshPrefill(WeightFormat format, Kernels kernels) {
+    void everyTurnWithTheCacheHasTheBitsOfAFreshPrefill(WeightFormat format, Kernels kernels,
+                                                        KvCachePrecision precision) {
         ModelConfig q = ModelShapes.tinyQwen2();
         ModelConfig c = new ModelConfig(q.architecture(), 64, 2, 8, 2, 16, 128, q.vocabSize(), 1024, q.normEps(),
                 q.ropeTheta(), null, true, true, false, "silu", null, q.eosTokenIds(), "float32", null);
         InMemoryTensorStore store = RandomCheckpoint.create(c, 93, TensorLayout.GPT2_PREFIX, 0.1f);
         SplittableRandom random = new SplittableRandom(17);
-        try (DecoderLm cached = new DecoderLm(c, new DecoderSettings("cached", true, 64, 256, 64L << 20),
+        try (DecoderLm cached = new DecoderLm(c, new DecoderSettings("cached", true, 64, 256, 64L << 20, precision),
                 JavaForward.load(c, store, "cached", format, 2, kernels));
-             DecoderLm fresh = new DecoderLm(c, new DecoderSettings("fresh", true, 64, 256, 0),
+             DecoderLm fresh = new DecoderLm(c, new DecoderSettings("fresh", true, 64, 256, 0, precision),
                      JavaForward.load(c, store, "fresh", format, 2, kernels))) {
+            if (precision == KvCachePrecision.F16) {
+                Assumptions.assumeTrue(((JavaForward) cached.forward()).kvCachePrecision() == precision,
+                        "no native attention: no float16 cache");
+            }
             int[] conversation = tokens(c, 470, random);
             int[] reused = new int[TURNS];
             int[] previousPrompt = new int[TURNS];

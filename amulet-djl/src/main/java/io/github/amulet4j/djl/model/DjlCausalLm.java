@@ -33,7 +33,8 @@ public final class DjlCausalLm extends DecoderLm {
 
     private DjlCausalLm(ModelConfig config, RuntimeOptions options, NDManager manager, ForwardPass forward) {
         super(config, new DecoderSettings(options.checkpointName(), options.useKvCache(),
-                options.initialCacheCapacity(), options.prefillChunk(), promptCacheBytes(options)), forward);
+                options.initialCacheCapacity(), options.prefillChunk(), promptCacheBytes(options), options.kvCache()),
+                forward);
         this.options = options;
         this.manager = manager;
     }

@@ -4,6 +4,7 @@ import io.github.amulet4j.transformer.VectorSupport;
 
 import ai.djl.Device;
 import ai.djl.ndarray.types.DataType;
+import io.github.amulet4j.transformer.KvCachePrecision;
 import io.github.amulet4j.transformer.weights.Kernels;
 import io.github.amulet4j.transformer.weights.WeightCache;
 import io.github.amulet4j.transformer.weights.WeightFormat;
@@ -38,6 +39,7 @@ public final class RuntimeOptions {
     private final Weights weights;
     private final int prefillChunk;
     private final Kernels kernels;
+    private final KvCachePrecision kvCache;
     /** Where the native kernels' weights are cached; null: not cached. */
     private final WeightCache weightCache;
     private final int promptCacheMib;
@@ -131,6 +133,7 @@ public final class RuntimeOptions {
         this.weights = b.weights;
         this.prefillChunk = b.prefillChunk;
         this.kernels = b.kernels;
+        this.kvCache = b.kvCache;
         this.promptCacheMib = b.promptCacheMib;
         this.weightCache = b.weightCache;
     }
@@ -149,7 +152,7 @@ public final class RuntimeOptions {
         return new Builder().device(device).computeType(computeType).useKvCache(useKvCache)
                 .checkpointName(checkpointName).initialCacheCapacity(initialCacheCapacity)
                 .productThreads(productThreads).linearKernel(linearKernel).weights(weights).prefillChunk(prefillChunk)
-                .kernels(kernels).promptCacheMib(promptCacheMib).weightCache(weightCache);
+                .kernels(kernels).kvCache(kvCache).promptCacheMib(promptCacheMib).weightCache(weightCache);
     }
 
     /** Device the weights and caches live on ({@link Device#cpu()} by default). */
@@ -206,6 +209,18 @@ public final class RuntimeOptions {
      */
     public Kernels kernels() {
         return kernels;
+    }
+
+    /**
+     * The precision of the KV cache's keys and values ({@link KvCachePrecision#F32} by default): with
+     * {@link KvCachePrecision#F16} each key and value is rounded once to the nearest IEEE half (at most 2^-11 of
+     * itself) and the cache takes half the bytes, so a decode step's attention over a long history, bound by the bytes
+     * it reads, costs about half (llama.cpp's default cache is float16 too). Applies on the Java pass where the native
+     * attention runs (the native library loaded, heads of multiples of 8 dimensions, no attention-logit soft-capping,
+     * i.e. not Gemma 2); elsewhere, and on the PyTorch engine pass, the cache stays float32 and one warning says why.
+     */
+    public KvCachePrecision kvCache() {
+        return kvCache;
     }
 
     /** The system property naming a weight cache folder, the default of {@link #weightCache()} where it is set. */
@@ -397,14 +412,14 @@ public final class RuntimeOptions {
                 && r.useKvCache == useKvCache && r.checkpointName.equals(checkpointName)
                 && r.initialCacheCapacity == initialCacheCapacity && r.productThreads == productThreads
                 && r.linearKernel == linearKernel && r.weights == weights
-                && r.prefillChunk == prefillChunk && r.kernels == kernels
+                && r.prefillChunk == prefillChunk && r.kernels == kernels && r.kvCache == kvCache
                 && r.promptCacheMib == promptCacheMib && Objects.equals(r.weightCache, weightCache);
     }
 
     @Override
     public int hashCode() {
         return Objects.hash(device, computeType, useKvCache, checkpointName, initialCacheCapacity, productThreads,
-                linearKernel, weights, prefillChunk, kernels, promptCacheMib, weightCache);
+                linearKernel, weights, prefillChunk, kernels, kvCache, promptCacheMib, weightCache);
     }
 
     @Override
@@ -412,7 +427,7 @@ public final class RuntimeOptions {
         return "RuntimeOptions[device=" + device + ", computeType=" + computeType + ", useKvCache=" + useKvCache
                 + ", checkpointName=" + checkpointName + ", initialCacheCapacity=" + initialCacheCapacity
                 + ", productThreads=" + (productThreads == 0 ? "auto" : productThreads) + ", linearKernel=" + linearKernel + ", weights=" + weights
-                + ", prefillChunk=" + prefillChunk + ", kernels=" + kernels
+                + ", prefillChunk=" + prefillChunk + ", kernels=" + kernels + ", kvCache=" + kvCache
                 + ", promptCacheMib=" + promptCacheMib + ", weightCache=" + weightCache + "]";
     }
 
@@ -428,6 +443,7 @@ public final class RuntimeOptions {
         private Weights weights = Weights.AUTO;
         private int prefillChunk = DEFAULT_PREFILL_CHUNK;
         private Kernels kernels = Kernels.AUTO;
+        private KvCachePrecision kvCache = KvCachePrecision.F32;
         private int promptCacheMib = DEFAULT_PROMPT_CACHE_MIB;
         private WeightCache weightCache = defaultWeightCache();
 
@@ -488,6 +504,16 @@ public final class RuntimeOptions {
         /** Which kernels the Java path uses (default {@link Kernels#AUTO}; see {@link RuntimeOptions#kernels()}). */
         public Builder kernels(Kernels kernels) {
             this.kernels = Objects.requireNonNull(kernels, "kernels");
+            return this;
+        }
+
+        /**
+         * The precision of the KV cache (default {@link KvCachePrecision#F32}; see {@link RuntimeOptions#kvCache()}).
+         *
+         * @throws NullPointerException if null
+         */
+        public Builder kvCache(KvCachePrecision kvCache) {
+            this.kvCache = Objects.requireNonNull(kvCache, "kvCache");
             return this;
         }
 

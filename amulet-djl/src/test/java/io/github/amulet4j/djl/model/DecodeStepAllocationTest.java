@@ -29,27 +29,44 @@ class DecodeStepAllocationTest {
     @org.junit.jupiter.params.provider.EnumSource(value = RuntimeOptions.Weights.class,
             names = {"F32", "BF16", "Q8_0", "Q4_0"})
     void aDecodeStepAllocatesNextToNothing(RuntimeOptions.Weights weights) throws Exception {
+        assertFewBytesPerStep(weights.name());
+    }
+
+    /** The same over a float16 KV cache (where the native attention runs; else it is the float32 run again). */
+    @org.junit.jupiter.api.Test
+    void aDecodeStepOverAFloat16CacheAllocatesNextToNothing() throws Exception {
+        assertFewBytesPerStep(RuntimeOptions.Weights.Q4_0.name(), "F16");
+    }
+
+    private static void assertFewBytesPerStep(String... args) throws Exception {
         // each format in a JVM of its own too: the Java kernels' Vector API code of one format, compiled after
         // another's had run in the same JVM, still allocated 18 MB a step after 10,000 steps (a build without the
         // native library), where a fresh JVM allocates next to nothing
         String javaBin = java.nio.file.Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        Process p = new ProcessBuilder(javaBin, "-Xmx2g", "--add-modules", "jdk.incubator.vector", "-cp",
-                System.getProperty("java.class.path"), DecodeStepAllocationTest.class.getName(), weights.name())
-                .redirectErrorStream(true).start();
+        List<String> command = new java.util.ArrayList<>(List.of(javaBin, "-Xmx2g", "--add-modules",
+                "jdk.incubator.vector", "-cp", System.getProperty("java.class.path"),
+                DecodeStepAllocationTest.class.getName()));
+        command.addAll(List.of(args));
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
         assertTrue(p.waitFor() == 0, out);
         java.util.regex.Matcher m = java.util.regex.Pattern.compile("perStep=(\\d+)").matcher(out);
         assertTrue(m.find(), out);
         long perStep = Long.parseLong(m.group(1));
-        assertTrue(perStep <= 16 << 10, weights + ": bytes allocated per step: " + perStep);
+        assertTrue(perStep <= 16 << 10, List.of(args) + ": bytes allocated per step: " + perStep);
     }
 
-    /** Prints {@code perStep=N}: the least bytes a decode step allocated over windows of steps, for format args[0]. */
+    /**
+     * Prints {@code perStep=N}: the least bytes a decode step allocated over windows of steps, for format args[0] and
+     * the KV cache's precision args[1] (F32 without it).
+     */
     public static void main(String[] args) {
-        System.out.println("perStep=" + perStep(RuntimeOptions.Weights.valueOf(args[0])));
+        System.out.println("perStep=" + perStep(RuntimeOptions.Weights.valueOf(args[0]), args.length > 1
+                ? io.github.amulet4j.transformer.KvCachePrecision.parse(args[1])
+                : io.github.amulet4j.transformer.KvCachePrecision.F32));
     }
 
-    private static long perStep(RuntimeOptions.Weights weights) {
+    private static long perStep(RuntimeOptions.Weights weights, io.github.amulet4j.transformer.KvCachePrecision kv) {
         ModelConfig t = ModelShapes.tinyQwen2();
         ModelConfig c = new ModelConfig(t.architecture(), 512, 2, 8, 2, 64, 1536, t.vocabSize(), 4096, t.normEps(),
                 t.ropeTheta(), null, true, true, false, "silu", null, t.eosTokenIds(), "float32", null);
@@ -57,7 +74,7 @@ class DecodeStepAllocationTest {
         com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         long me = Thread.currentThread().getId();
         try (DjlCausalLm lm = DjlCausalLm.load(c, store, RuntimeOptions.builder().initialCacheCapacity(600)
-                .weights(weights).build())) {
+                .weights(weights).kvCache(kv).build())) {
             int[] tok = new int[2];
             // the least over windows of steps: until the JIT compiled the Vector API code, vectors are objects
             long perStep = Long.MAX_VALUE;

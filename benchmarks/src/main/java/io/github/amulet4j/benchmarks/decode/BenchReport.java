@@ -27,11 +27,21 @@ import java.util.Locale;
  * @param bandwidthStart   memory read bandwidth measured before the model is written and loaded, bytes per second;
  *                         NaN when not measured (GPU runs: host memory does not bound a GPU's decoding)
  * @param bandwidthEnd     the same, measured after the timings (the bound uses the better of the two)
+ * @param kvCache          the precision the KV cache held ({@code f32} or {@code f16}: the setting where it applied)
  */
 public record BenchReport(String model, String dtype, String device, int prefPromptTokens, int basePromptTokens, Machine machine,
                           double loadBefore, double loadAfter, List<MethodResult> results, long residentBytes,
                           long heapBytes, long engineBytes, long weightBytesPerToken, double bandwidthStart,
-                          double bandwidthEnd) {
+                          double bandwidthEnd, String kvCache) {
+
+    /** A report of a run with a float32 KV cache. */
+    public BenchReport(String model, String dtype, String device, int prefPromptTokens, int basePromptTokens,
+                       Machine machine, double loadBefore, double loadAfter, List<MethodResult> results,
+                       long residentBytes, long heapBytes, long engineBytes, long weightBytesPerToken,
+                       double bandwidthStart, double bandwidthEnd) {
+        this(model, dtype, device, prefPromptTokens, basePromptTokens, machine, loadBefore, loadAfter, results,
+                residentBytes, heapBytes, engineBytes, weightBytesPerToken, bandwidthStart, bandwidthEnd, "f32");
+    }
 
     /** Target of issue 5: amulet (closed form) decode tokens/s at least this share of pref's. */
     public static final double AMULET_TARGET = 0.85;
@@ -97,8 +107,8 @@ public record BenchReport(String model, String dtype, String device, int prefPro
     /** The report as a table with the targets of issue 5 and whether each is met. */
     public String table() {
         StringBuilder s = new StringBuilder();
-        s.append(String.format(Locale.ROOT, "amulet bench: %s, %s on %s, prompts %d (pref) / %d (base) tokens%n", model,
-                dtype, device, prefPromptTokens, basePromptTokens));
+        s.append(String.format(Locale.ROOT, "amulet bench: %s, %s on %s, KV cache %s, prompts %d (pref) / %d (base) "
+                + "tokens%n", model, dtype, device, kvCache, prefPromptTokens, basePromptTokens));
         s.append(String.format(Locale.ROOT, "machine: %s, %d cores, %.1f GiB; %s; PyTorch threads %s; OMP_WAIT_POLICY=%s%n",
                 machine.cpu(), machine.cores(), machine.memoryBytes() / GIB, machine.jdk(), machine.torchThreads(),
                 machine.ompWaitPolicy()));
@@ -184,6 +194,7 @@ public record BenchReport(String model, String dtype, String device, int prefPro
         o.addProperty("model", model);
         o.addProperty("dtype", dtype);
         o.addProperty("device", device);
+        o.addProperty("kvCache", kvCache);
         o.addProperty("prefPromptTokens", prefPromptTokens);
         o.addProperty("basePromptTokens", basePromptTokens);
         JsonObject m = new JsonObject();

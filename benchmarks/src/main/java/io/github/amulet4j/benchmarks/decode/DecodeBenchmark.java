@@ -130,6 +130,7 @@ public final class DecodeBenchmark {
         long resident;
         long heap;
         ModelMemory memory;
+        String kvCache;
         try (AmuletModel model = load(dir, name, true)) {
             prompts = prompts(model);
             if (settings.warmupTokens() > 0 && !cached.isEmpty()) {
@@ -146,6 +147,7 @@ public final class DecodeBenchmark {
             resident = MachineProbe.residentBytes();
             heap = Runtime.getRuntime().totalMemory();
             memory = model.memory();
+            kvCache = model.kvCachePrecision().name().toLowerCase(java.util.Locale.ROOT);
         }
         if (settings.methods().contains(BenchMethod.PAPER)) {
             int tokens = Math.min(settings.paperTokens(), settings.newTokens());
@@ -166,7 +168,7 @@ public final class DecodeBenchmark {
         return new BenchReport(name, settings.runtime().computeType() == DataType.FLOAT16 ? "float16" : "float32",
                 deviceName(), settings.promptTokens(), settings.promptTokens() - PREFERENCE_TOKENS,
                 machine(productThreadsLabel(memory)), loadBefore, loadAfter, results, resident, heap,
-                memory.weightBytes(), memory.weightBytesPerToken(), bandwidthStart, bandwidthEnd);
+                memory.weightBytes(), memory.weightBytesPerToken(), bandwidthStart, bandwidthEnd, kvCache);
     }
 
     /**

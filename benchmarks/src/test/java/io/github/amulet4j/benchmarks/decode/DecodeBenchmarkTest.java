@@ -109,6 +109,9 @@ class DecodeBenchmarkTest {
         JsonObject pref = JsonParser.parseString(report.json()).getAsJsonObject().getAsJsonArray("methods").get(1)
                 .getAsJsonObject();
         assertEquals("pref", pref.get("method").getAsString());
+        // the KV cache's precision that ran: float32, the default
+        assertEquals("f32", report.kvCache());
+        assertEquals("f32", JsonParser.parseString(report.json()).getAsJsonObject().get("kvCache").getAsString());
         assertFalse(pref.has("logitsCopyMsPerToken"), "not measured through the public API: " + pref);
         assertTrue(progress.stream().anyMatch(l -> l.startsWith("timing paper")), progress.toString());
     }
