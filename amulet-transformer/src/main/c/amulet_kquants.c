@@ -370,6 +370,25 @@ static inline __attribute__((always_inline)) KT_AVX2 __m128i kq_scales_v(const u
 #define MADDW_AVXVNNI(acc, p, s) _mm256_dpwssd_avx_epi32(acc, p, s)
 #define MADDW_AVX512(acc, p, s) _mm256_dpwssd_epi32(acc, p, s)
 
+/*
+ * The weights KQ_PREFETCH_AHEAD bytes ahead of a block, requested when the block is read (one prefetch a cache line;
+ * x86 prefetches never fault, so the last rows' requests past the end are harmless). Without them two or more columns
+ * on rows of 12,288 weights and more, streamed from memory, ran at 0.4-0.6 of one column (rows of 8,192 or fewer did
+ * not, nor long rows from the L3 cache): the hardware prefetchers did not keep the weights' stream ahead while two
+ * columns' long activation streams were read beside it.
+ */
+#ifndef KQ_PREFETCH_AHEAD
+#define KQ_PREFETCH_AHEAD 4096
+#endif
+#define KQ_PREFETCH(b, bb)                                                                                            \
+    do {                                                                                                              \
+        if (KQ_PREFETCH_AHEAD > 0) {                                                                                  \
+            for (int o_ = 0; o_ < (bb); o_ += 64) {                                                                   \
+                _mm_prefetch((const char *) (b) + KQ_PREFETCH_AHEAD + o_, _MM_HINT_T0);                              \
+            }                                                                                                         \
+        }                                                                                                             \
+    } while (0)
+
 /* A kernel of one variant for n = 1..KQ_TILE columns: CALL specialised (inlined) for each column count NC. */
 #define KQ_WRAP(NAME, T, CALL)                                                                                        \
     static T void NAME(const uint8_t *w, int rows, int blocks, const int8_t *xq, const float *xd,                    \
@@ -411,6 +430,7 @@ static inline __attribute__((always_inline)) KT_AVX2 __m128i kq_scales_v(const u
             }                                                                                                         \
             for (int k = 0; k < blocks; k++) {                                                                        \
                 const uint8_t *b = wr + (size_t) k * bb;                                                              \
+                KQ_PREFETCH(b, bb);                                                                                   \
                 /* scales unpacked on vectors (VS), or in scalar code where the vector pipes are the busier */        \
                 uint8_t sb[16];                                                                                       \
                 __m128i sm;                                                                                           \
@@ -490,6 +510,7 @@ static inline __attribute__((always_inline)) KT_AVX2 __m128i kq_scales_v(const u
             }                                                                                                         \
             for (int k = 0; k < blocks; k++) {                                                                        \
                 const uint8_t *b = wr + (size_t) k * 210;                                                             \
+                KQ_PREFETCH(b, 210);                                                                                  \
                 __m128i sc8 = _mm_loadu_si128((const __m128i *) (b + 192));                                           \
                 __m256i all = _mm256_cvtepi8_epi16(sc8);                                                              \
                 const int8_t *xk = xq + (size_t) k * QK_K;                                                            \

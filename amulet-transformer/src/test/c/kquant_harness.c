@@ -41,7 +41,7 @@ int main(int argc, char **argv) {
     }
     kq_init();
     if (!(kq_supported & (1 << v))) {
-        fprintf(stderr, "variant %d (%s) not supported by this CPU\n", v, KV_NAMES[v]);
+        fprintf(stderr, "variant %d (%s) not supported by this CPU\n", v, amulet_i8_name(v));
         return 2;
     }
     int blocks = cols / QK_K;
