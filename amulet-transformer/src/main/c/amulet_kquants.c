@@ -7,8 +7,8 @@
  *
  * C and intrinsics only; every variant has its own target attribute and is chosen at run time with
  * __builtin_cpu_supports (never -march=native). Variants, numbered as amulet_kernels.c numbers them: 0 scalar C,
- * 1 AVX2 (vpmaddubsw, then vpmaddwd with the sub-block scales), 2 AVX-VNNI and 3 AVX-512 VNNI (vpmaddubsw, then the
- * scales through vpdpwssd, 256-bit). On aarch64: 0 scalar C, 1 NEON (smull + pairwise adds), 2 NEON dotprod (sdot,
+ * 1 AVX2 (vpmaddubsw, then vpmaddwd with the sub-block scales), 2 AVX-VNNI (vpmaddubsw, then the scales through
+ * vpdpwssd, 256-bit) and 3 AVX-512 VNNI (the same on 512-bit registers, two 32-weight pieces an instruction). On aarch64: 0 scalar C, 1 NEON (smull + pairwise adds), 2 NEON dotprod (sdot,
  * where AT_HWCAP has HWCAP_ASIMDDP): each block's integer sums on vectors, the float32 steps the scalar variant's
  * (q45k_block_scalar, q6k_block_scalar, in the same order), so their results are the scalar variant's bits.
  *
@@ -569,7 +569,8 @@ static inline __attribute__((always_inline)) KT_AVX2 __m128i kq_scales_v(const u
  * Per variant: int32 accumulators a column for two columns and for three or four (one column always has four), and
  * whether tiles of more than one column unpack the Q4_K/Q5_K scales on vectors. With 16 vector registers (AVX2,
  * AVX-VNNI) the columns of a tile already give the core independent chains, and scalar scale unpacking leaves the
- * vector pipes to the products (measured: two columns 0.9x with vector scales); AVX-512 has 32 registers.
+ * vector pipes to the products (measured: two columns 0.9x with vector scales). (The AVX-512 VNNI variant, which
+ * took four and two with vector scales here, has its own 512-bit kernels below.)
  */
 KQ_256(avx2, KT_AVX2, MADDW_AVX2, 1, 1, 0)
 #ifdef KQ_AVXVNNI
