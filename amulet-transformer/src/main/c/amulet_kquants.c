@@ -8,9 +8,10 @@
  * C and intrinsics only; every variant has its own target attribute and is chosen at run time with
  * __builtin_cpu_supports (never -march=native). Variants, numbered as amulet_kernels.c numbers them: 0 scalar C,
  * 1 AVX2 (vpmaddubsw, then vpmaddwd with the sub-block scales), 2 AVX-VNNI (vpmaddubsw, then the scales through
- * vpdpwssd, 256-bit) and 3 AVX-512 VNNI (the same on 512-bit registers, two 32-weight pieces an instruction). On aarch64: 0 scalar C, 1 NEON (smull + pairwise adds), 2 NEON dotprod (sdot,
- * where AT_HWCAP has HWCAP_ASIMDDP): each block's integer sums on vectors, the float32 steps the scalar variant's
- * (q45k_block_scalar, q6k_block_scalar, in the same order), so their results are the scalar variant's bits.
+ * vpdpwssd, 256-bit) and 3 AVX-512 VNNI (the same on 512-bit registers, two 32-weight pieces an instruction). On
+ * aarch64: 0 scalar C, 1 NEON (smull + pairwise adds), 2 NEON dotprod (sdot, where AT_HWCAP has HWCAP_ASIMDDP):
+ * each block's integer sums on vectors, the float32 steps the scalar variant's (q45k_block_scalar, q6k_block_scalar,
+ * in the same order), so their results are the scalar variant's bits.
  *
  * Arithmetic, the same in every variant: per block, exact integer sums of weight quant x activation quant x sub-block
  * scale (int32), times the block scale d and the activation scale (float32); Q4_K/Q5_K subtract dmin times the
@@ -368,7 +369,6 @@ static inline __attribute__((always_inline)) KT_AVX2 __m128i kq_scales_v(const u
 
 #define MADDW_AVX2(acc, p, s) _mm256_add_epi32(acc, _mm256_madd_epi16(p, s))
 #define MADDW_AVXVNNI(acc, p, s) _mm256_dpwssd_avx_epi32(acc, p, s)
-#define MADDW_AVX512(acc, p, s) _mm256_dpwssd_epi32(acc, p, s)
 
 /*
  * The weights KQ_PREFETCH_AHEAD bytes ahead of a block, requested when the block is read (one prefetch a cache line;
