@@ -7,10 +7,11 @@
  *
  * C and intrinsics only; every variant has its own target attribute and is chosen at run time with
  * __builtin_cpu_supports (never -march=native). Variants, numbered as amulet_kernels.c numbers them: 0 scalar C,
- * 1 AVX2 (vpmaddubsw, then vpmaddwd with the sub-block scales), 2 AVX-VNNI and 3 AVX-512 VNNI (vpmaddubsw, then the
- * scales through vpdpwssd, 256-bit). On aarch64: 0 scalar C, 1 NEON (smull + pairwise adds), 2 NEON dotprod (sdot,
- * where AT_HWCAP has HWCAP_ASIMDDP): each block's integer sums on vectors, the float32 steps the scalar variant's
- * (q45k_block_scalar, q6k_block_scalar, in the same order), so their results are the scalar variant's bits.
+ * 1 AVX2 (vpmaddubsw, then vpmaddwd with the sub-block scales), 2 AVX-VNNI (vpmaddubsw, then the scales through
+ * vpdpwssd, 256-bit) and 3 AVX-512 VNNI (the same on 512-bit registers, two 32-weight pieces an instruction). On
+ * aarch64: 0 scalar C, 1 NEON (smull + pairwise adds), 2 NEON dotprod (sdot, where AT_HWCAP has HWCAP_ASIMDDP):
+ * each block's integer sums on vectors, the float32 steps the scalar variant's (q45k_block_scalar, q6k_block_scalar,
+ * in the same order), so their results are the scalar variant's bits.
  *
  * Arithmetic, the same in every variant: per block, exact integer sums of weight quant x activation quant x sub-block
  * scale (int32), times the block scale d and the activation scale (float32); Q4_K/Q5_K subtract dmin times the
@@ -368,7 +369,25 @@ static inline __attribute__((always_inline)) KT_AVX2 __m128i kq_scales_v(const u
 
 #define MADDW_AVX2(acc, p, s) _mm256_add_epi32(acc, _mm256_madd_epi16(p, s))
 #define MADDW_AVXVNNI(acc, p, s) _mm256_dpwssd_avx_epi32(acc, p, s)
-#define MADDW_AVX512(acc, p, s) _mm256_dpwssd_epi32(acc, p, s)
+
+/*
+ * The weights KQ_PREFETCH_AHEAD bytes ahead of a block, requested when the block is read (one prefetch a cache line;
+ * x86 prefetches never fault, so the last rows' requests past the end are harmless). Without them two or more columns
+ * on rows of 12,288 weights and more, streamed from memory, ran at 0.4-0.6 of one column (rows of 8,192 or fewer did
+ * not, nor long rows from the L3 cache): the hardware prefetchers did not keep the weights' stream ahead while two
+ * columns' long activation streams were read beside it.
+ */
+#ifndef KQ_PREFETCH_AHEAD
+#define KQ_PREFETCH_AHEAD 4096
+#endif
+#define KQ_PREFETCH(b, bb)                                                                                            \
+    do {                                                                                                              \
+        if (KQ_PREFETCH_AHEAD > 0) {                                                                                  \
+            for (int o_ = 0; o_ < (bb); o_ += 64) {                                                                   \
+                _mm_prefetch((const char *) (b) + KQ_PREFETCH_AHEAD + o_, _MM_HINT_T0);                              \
+            }                                                                                                         \
+        }                                                                                                             \
+    } while (0)
 
 /* A kernel of one variant for n = 1..KQ_TILE columns: CALL specialised (inlined) for each column count NC. */
 #define KQ_WRAP(NAME, T, CALL)                                                                                        \
@@ -411,6 +430,7 @@ static inline __attribute__((always_inline)) KT_AVX2 __m128i kq_scales_v(const u
             }                                                                                                         \
             for (int k = 0; k < blocks; k++) {                                                                        \
                 const uint8_t *b = wr + (size_t) k * bb;                                                              \
+                KQ_PREFETCH(b, bb);                                                                                   \
                 /* scales unpacked on vectors (VS), or in scalar code where the vector pipes are the busier */        \
                 uint8_t sb[16];                                                                                       \
                 __m128i sm;                                                                                           \
@@ -490,6 +510,7 @@ static inline __attribute__((always_inline)) KT_AVX2 __m128i kq_scales_v(const u
             }                                                                                                         \
             for (int k = 0; k < blocks; k++) {                                                                        \
                 const uint8_t *b = wr + (size_t) k * 210;                                                             \
+                KQ_PREFETCH(b, 210);                                                                                  \
                 __m128i sc8 = _mm_loadu_si128((const __m128i *) (b + 192));                                           \
                 __m256i all = _mm256_cvtepi8_epi16(sc8);                                                              \
                 const int8_t *xk = xq + (size_t) k * QK_K;                                                            \
@@ -548,13 +569,183 @@ static inline __attribute__((always_inline)) KT_AVX2 __m128i kq_scales_v(const u
  * Per variant: int32 accumulators a column for two columns and for three or four (one column always has four), and
  * whether tiles of more than one column unpack the Q4_K/Q5_K scales on vectors. With 16 vector registers (AVX2,
  * AVX-VNNI) the columns of a tile already give the core independent chains, and scalar scale unpacking leaves the
- * vector pipes to the products (measured: two columns 0.9x with vector scales); AVX-512 has 32 registers.
+ * vector pipes to the products (measured: two columns 0.9x with vector scales). (The AVX-512 VNNI variant, which
+ * took four and two with vector scales here, has its own 512-bit kernels below.)
  */
 KQ_256(avx2, KT_AVX2, MADDW_AVX2, 1, 1, 0)
 #ifdef KQ_AVXVNNI
 KQ_256(avxvnni, KT_AVXVNNI, MADDW_AVXVNNI, 1, 1, 0)
 #endif
-KQ_256(avx512vnni, KT_AVX512, MADDW_AVX512, 4, 2, 1)
+
+/*
+ * The AVX-512 VNNI kernels, on 512-bit registers: a register holds two 32-weight pieces, so every vpmaddubsw and
+ * vpdpwssd of a column does the work of two (a column's cost a block halved; the unpacking per 64 weights is a
+ * broadcast load, one per-half variable shift and a mask). Q4_K/Q5_K: piece c's 32 quant bytes broadcast to both
+ * halves, low nibbles kept in the low half and high nibbles in the high one, against the 64 activations 64c..64c+63
+ * (which are in that order), the low half scaled by sub-block 2c and the high half by 2c+1. Q6_K: pieces 2p and 2p+1
+ * of a half-block in one register against 64 contiguous activations. At the block's end the two 256-bit halves of a
+ * column's accumulators are added: each int32 lane then holds exactly the integer the 256-bit kernels' lane holds
+ * (the same byte positions of the same pieces times the same scales; integers add exactly), so the float32 steps
+ * after it, kept as they were, give the same bits. NZ1 / NZ2 / NZW: accumulators a column for one, two, three or
+ * four columns.
+ */
+#define KQ_Z_PAIR(lo256, hi256) _mm512_inserti64x4(_mm512_castsi256_si512(lo256), (hi256), 1)
+
+#define KQ_512(SUF, T, NZ1, NZ2, NZW)                                                                                 \
+    static inline __attribute__((always_inline)) T void q45k_##SUF##_t(                                               \
+            const int five, const int nc, const uint8_t *w, int rows, int blocks, const int8_t *xq, const float *xd,  \
+            const int16_t *xb, int colBlocks, float *y, int yStride, int add) {                                       \
+        const int bb = five ? 176 : 144;                                                                              \
+        enum { NZ = 4 };                                                                                              \
+        const int na = nc == 1 ? NZ1 : nc == 2 ? NZ2 : NZW;                                                          \
+        const __m512i m4 = _mm512_set1_epi8(0x0F), one = _mm512_set1_epi8(1);                                         \
+        /* 16-bit shifts: 0 in the low half (low nibbles), 4 in the high half (high nibbles) */                      \
+        const __m512i nib = KQ_Z_PAIR(_mm256_setzero_si256(), _mm256_set1_epi16(4));                                  \
+        for (int r = 0; r < rows; r++) {                                                                              \
+            const uint8_t *wr = w + (size_t) r * blocks * bb;                                                         \
+            __m256 a[KQ_TILE], cm[KQ_TILE];                                                                           \
+            _Pragma("GCC unroll 4") for (int j = 0; j < nc; j++) {                                                    \
+                a[j] = _mm256_setzero_ps();                                                                           \
+                cm[j] = _mm256_setzero_ps();                                                                          \
+            }                                                                                                         \
+            for (int k = 0; k < blocks; k++) {                                                                        \
+                const uint8_t *b = wr + (size_t) k * bb;                                                              \
+                KQ_PREFETCH(b, bb);                                                                                   \
+                __m128i sm = kq_scales_v(b + 4);                                                                      \
+                __m512i sw = _mm512_broadcast_i32x4(_mm_cvtepu8_epi16(sm));                                           \
+                const uint8_t *qs = b + (five ? 48 : 16);                                                             \
+                __m512i hb = five ? _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *) (b + 16)))            \
+                                  : _mm512_setzero_si512();                                                           \
+                const int8_t *xk = xq + (size_t) k * QK_K;                                                            \
+                __m512i s[KQ_TILE][NZ];                                                                               \
+                _Pragma("GCC unroll 4") for (int j = 0; j < nc; j++) {                                                \
+                    _Pragma("GCC unroll 4") for (int i = 0; i < na; i++) {                                            \
+                        s[j][i] = _mm512_setzero_si512();                                                             \
+                    }                                                                                                 \
+                }                                                                                                     \
+                _Pragma("GCC unroll 4") for (int c = 0; c < 4; c++) {                                                 \
+                    __m512i q = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *) (qs + 32 * c)));          \
+                    __m512i wq = _mm512_and_si512(_mm512_srlv_epi16(q, nib), m4);                                     \
+                    if (five) { /* high bits 2c (low half) and 2c + 1 (high half) to bit 4 */                         \
+                        __m512i h = _mm512_srlv_epi16(hb, KQ_Z_PAIR(_mm256_set1_epi16(2 * c),                         \
+                                                                    _mm256_set1_epi16(2 * c + 1)));                   \
+                        wq = _mm512_or_si512(wq, _mm512_slli_epi16(_mm512_and_si512(h, one), 4));                     \
+                    }                                                                                                 \
+                    __m512i sc = _mm512_shuffle_epi8(sw, KQ_Z_PAIR(KQ_PICKW(2 * c), KQ_PICKW(2 * c + 1)));           \
+                    _Pragma("GCC unroll 4") for (int j = 0; j < nc; j++) {                                            \
+                        const int8_t *xj = xk + (size_t) j * colBlocks * QK_K + 64 * c;                               \
+                        s[j][c % na] = _mm512_dpwssd_epi32(s[j][c % na],                                              \
+                                _mm512_maddubs_epi16(wq, _mm512_loadu_si512((const void *) xj)), sc);                 \
+                    }                                                                                                 \
+                }                                                                                                     \
+                __m256i mins = _mm256_cvtepu8_epi16(_mm_unpackhi_epi8(sm, sm));                                       \
+                float dw = kq_half(b), dm = kq_half(b + 2);                                                           \
+                _Pragma("GCC unroll 4") for (int j = 0; j < nc; j++) {                                                \
+                    const size_t cj = (size_t) j * colBlocks;                                                         \
+                    __m512i z = s[j][0];                                                                              \
+                    _Pragma("GCC unroll 4") for (int i = 1; i < na; i++) {                                            \
+                        z = _mm512_add_epi32(z, s[j][i]);                                                             \
+                    }                                                                                                 \
+                    __m256i sj = _mm256_add_epi32(_mm512_castsi512_si256(z), _mm512_extracti64x4_epi64(z, 1));        \
+                    __m256i mj = _mm256_madd_epi16(_mm256_loadu_si256((const __m256i *) (xb + 16 * (cj + k))), mins); \
+                    a[j] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sj), _mm256_set1_ps(dw * xd[cj + k]), a[j]);            \
+                    cm[j] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(mj), _mm256_set1_ps(dm * xd[cj + k]), cm[j]);          \
+                }                                                                                                     \
+            }                                                                                                         \
+            _Pragma("GCC unroll 4") for (int j = 0; j < nc; j++) {                                                    \
+                kq_store(y, yStride, r, j, kq_hsum(_mm256_sub_ps(a[j], cm[j])), add);                                 \
+            }                                                                                                         \
+        }                                                                                                             \
+    }                                                                                                                 \
+    static inline __attribute__((always_inline)) T void q6k_##SUF##_t(                                                \
+            const int nc, const uint8_t *w, int rows, int blocks, const int8_t *xq, const float *xd,                  \
+            const int16_t *xb, int colBlocks, float *y, int yStride, int add) {                                       \
+        enum { NZ = 4 };                                                                                              \
+        const int na = nc == 1 ? NZ1 : nc == 2 ? NZ2 : NZW;                                                          \
+        const __m512i m4 = _mm512_set1_epi8(0x0F), m30 = _mm512_set1_epi8(0x30);                                      \
+        /* high bits of pieces 0 / 1 moved up to bits 4-5 (shifts 4 and 2), of pieces 2 / 3 (0 and 2 down) */       \
+        const __m512i up = KQ_Z_PAIR(_mm256_set1_epi16(4), _mm256_set1_epi16(2));                                     \
+        const __m512i down = KQ_Z_PAIR(_mm256_setzero_si256(), _mm256_set1_epi16(2));                                 \
+        /* 128-bit lane i picks int16 number 4p + i of eight: pieces 2p (lanes 0, 1) and 2p + 1 (lanes 2, 3) */       \
+        const __m512i pick[2] = {                                                                                     \
+            KQ_Z_PAIR(_mm256_setr_epi8(0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1,                                \
+                                       2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3),                               \
+                      _mm256_setr_epi8(4, 5, 4, 5, 4, 5, 4, 5, 4, 5, 4, 5, 4, 5, 4, 5,                                \
+                                       6, 7, 6, 7, 6, 7, 6, 7, 6, 7, 6, 7, 6, 7, 6, 7)),                              \
+            KQ_Z_PAIR(_mm256_setr_epi8(8, 9, 8, 9, 8, 9, 8, 9, 8, 9, 8, 9, 8, 9, 8, 9,                                \
+                                       10, 11, 10, 11, 10, 11, 10, 11, 10, 11, 10, 11, 10, 11, 10, 11),               \
+                      _mm256_setr_epi8(12, 13, 12, 13, 12, 13, 12, 13, 12, 13, 12, 13, 12, 13, 12, 13,                \
+                                       14, 15, 14, 15, 14, 15, 14, 15, 14, 15, 14, 15, 14, 15, 14, 15))};             \
+        for (int r = 0; r < rows; r++) {                                                                              \
+            const uint8_t *wr = w + (size_t) r * blocks * 210;                                                        \
+            __m256 a[KQ_TILE];                                                                                        \
+            _Pragma("GCC unroll 4") for (int j = 0; j < nc; j++) {                                                    \
+                a[j] = _mm256_setzero_ps();                                                                           \
+            }                                                                                                         \
+            for (int k = 0; k < blocks; k++) {                                                                        \
+                const uint8_t *b = wr + (size_t) k * 210;                                                             \
+                KQ_PREFETCH(b, 210);                                                                                  \
+                __m128i sc8 = _mm_loadu_si128((const __m128i *) (b + 192));                                           \
+                __m256i all = _mm256_cvtepi8_epi16(sc8);                                                              \
+                const int8_t *xk = xq + (size_t) k * QK_K;                                                            \
+                __m512i s[KQ_TILE][NZ];                                                                               \
+                _Pragma("GCC unroll 4") for (int j = 0; j < nc; j++) {                                                \
+                    _Pragma("GCC unroll 4") for (int i = 0; i < na; i++) {                                            \
+                        s[j][i] = _mm512_setzero_si512();                                                             \
+                    }                                                                                                 \
+                }                                                                                                     \
+                _Pragma("GCC unroll 2") for (int half = 0; half < 2; half++) {                                        \
+                    __m512i sh = _mm512_broadcast_i32x4(_mm_cvtepi8_epi16(half ? _mm_unpackhi_epi64(sc8, sc8) : sc8)); \
+                    __m512i l = _mm512_loadu_si512((const void *) (b + 64 * half));                                   \
+                    __m512i h = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *) (b + 128 + 32 * half)));  \
+                    __m512i q[2];                                                                                     \
+                    q[0] = _mm512_or_si512(_mm512_and_si512(l, m4), _mm512_and_si512(_mm512_sllv_epi16(h, up), m30)); \
+                    q[1] = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(l, 4), m4),                             \
+                                           _mm512_and_si512(_mm512_srlv_epi16(h, down), m30));                        \
+                    _Pragma("GCC unroll 2") for (int p = 0; p < 2; p++) {                                             \
+                        __m512i sc = _mm512_shuffle_epi8(sh, pick[p]);                                                \
+                        const int at = 128 * half + 64 * p;                                                           \
+                        _Pragma("GCC unroll 4") for (int j = 0; j < nc; j++) {                                        \
+                            const int8_t *xj = xk + (size_t) j * colBlocks * QK_K + at;                               \
+                            s[j][(2 * half + p) % na] = _mm512_dpwssd_epi32(s[j][(2 * half + p) % na],                \
+                                    _mm512_maddubs_epi16(q[p], _mm512_loadu_si512((const void *) xj)), sc);           \
+                        }                                                                                             \
+                    }                                                                                                 \
+                }                                                                                                     \
+                float dw = kq_half(b + 208);                                                                          \
+                _Pragma("GCC unroll 4") for (int j = 0; j < nc; j++) {                                                \
+                    const int16_t *bj = xb + 16 * ((size_t) j * colBlocks + k);                                       \
+                    __m512i z = s[j][0];                                                                              \
+                    _Pragma("GCC unroll 4") for (int i = 1; i < na; i++) {                                            \
+                        z = _mm512_add_epi32(z, s[j][i]);                                                             \
+                    }                                                                                                 \
+                    /* 32 x scale x quant sum subtracted (the 256-bit kernels start from it: integers, same sum) */   \
+                    __m256i sj = _mm256_sub_epi32(                                                                    \
+                            _mm256_add_epi32(_mm512_castsi512_si256(z), _mm512_extracti64x4_epi64(z, 1)),             \
+                            _mm256_slli_epi32(_mm256_madd_epi16(_mm256_loadu_si256((const __m256i *) bj), all), 5));  \
+                    a[j] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sj), _mm256_set1_ps(dw * xd[(size_t) j * colBlocks + k]), \
+                                           a[j]);                                                                     \
+                }                                                                                                     \
+            }                                                                                                         \
+            _Pragma("GCC unroll 4") for (int j = 0; j < nc; j++) {                                                    \
+                kq_store(y, yStride, r, j, kq_hsum(a[j]), add);                                                       \
+            }                                                                                                         \
+        }                                                                                                             \
+    }                                                                                                                 \
+    KQ_WRAP(q4k_##SUF, T, q45k_##SUF##_t(0, NC, w, rows, blocks, xq, xd, xb, colBlocks, y, yStride, add))             \
+    KQ_WRAP(q5k_##SUF, T, q45k_##SUF##_t(1, NC, w, rows, blocks, xq, xd, xb, colBlocks, y, yStride, add))             \
+    KQ_WRAP(q6k_##SUF, T, q6k_##SUF##_t(NC, w, rows, blocks, xq, xd, xb, colBlocks, y, yStride, add))
+
+#ifndef KQ_NZ1
+#define KQ_NZ1 4
+#endif
+#ifndef KQ_NZ2
+#define KQ_NZ2 2
+#endif
+#ifndef KQ_NZW
+#define KQ_NZW 1
+#endif
+KQ_512(avx512vnni, KT_AVX512, KQ_NZ1, KQ_NZ2, KQ_NZW)
 
 /* As kq_quantize_scalar, eight lanes at a time (the same roundings: vroundps to nearest even). */
 static KT_AVX2 void kq_quantize_avx2(const float *x, int values, int8_t *q, float *d, int16_t *bs) {

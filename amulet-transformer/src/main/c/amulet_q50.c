@@ -196,32 +196,6 @@ Q50_256(q50_avx2, T_AVX2, q50_dot_avx2, q50_quants)
 Q50_256(q50_avxvnni, T_AVXVNNI, q50_dot_avxvnni, q50_quants)
 #endif
 
-/* Blocks b and b + 1 (at b + Q5_BYTES) as 64 signed quants: block b's 32 in element order, then block b + 1's. */
-static inline __attribute__((always_inline)) T_AVX512 __m512i q50_pair_quants(const uint8_t *b) {
-    uint32_t h0, h1;
-    memcpy(&h0, b + 2, 4);
-    memcpy(&h1, b + Q5_BYTES + 2, 4);
-    __m256i raw = _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_loadu_si128((const __m128i *) (b + 6))),
-                                          _mm_loadu_si128((const __m128i *) (b + Q5_BYTES + 6)), 1);
-    __m512i t = _mm512_inserti64x4(_mm512_castsi256_si512(raw), _mm256_srli_epi16(raw, 4), 1);
-    /* 128-bit lanes 0, 2, 1, 3: block b's low nibbles, its high ones, then block b + 1's */
-    t = _mm512_shuffle_i64x2(t, t, 0xD8);
-    __m512i nib = _mm512_and_si512(t, _mm512_set1_epi8(0x0F));
-    __mmask64 clear = (__mmask64) ~((uint64_t) h0 | (uint64_t) h1 << 32);
-    return _mm512_mask_sub_epi8(nib, clear, nib, _mm512_set1_epi8(16));
-}
-
-/* One column's share of a pair of blocks: |w| times x with w's sign, the 16 lane sums times the two blocks' scales. */
-static inline __attribute__((always_inline)) T_AVX512 __m512 q50_pair_step(__m512i av, __mmask64 neg,
-                                                                            const int8_t *x, float s0, float s1,
-                                                                            __m512 acc) {
-    __m512i xv = _mm512_loadu_si512((const void *) x);
-    __m512i sx = _mm512_mask_sub_epi8(xv, neg, _mm512_setzero_si512(), xv);
-    __m512i p = _mm512_dpbusd_epi32(_mm512_setzero_si512(), av, sx);
-    __m512 sc = _mm512_mask_blend_ps((__mmask16) 0xFF00, _mm512_set1_ps(s0), _mm512_set1_ps(s1));
-    return _mm512_fmadd_ps(_mm512_cvtepi32_ps(p), sc, acc);
-}
-
 /* The accumulators' even half (lanes 0-7) with a last even block's step added, plus the odd half, summed. */
 static inline __attribute__((always_inline)) T_AVX512 float q50_finish512(__m512 acc, const uint8_t *tail,
                                                                            const int8_t *x, float s) {
@@ -236,39 +210,106 @@ static inline __attribute__((always_inline)) T_AVX512 float q50_finish512(__m512
     return q50_hsum(_mm256_add_ps(even, odd));
 }
 
-/* AVX-512 VNNI: two blocks a 512-bit register, even blocks in the low 8 lanes and odd ones in the high 8. */
-static T_AVX512 void q50_avx512vnni(const uint8_t *w, int rows, int blocks, const int8_t *xq, const float *xd,
-                                    int colBlocks, int n, float *y, int yStride, int add) {
-    const int8_t *x1 = xq + (size_t) colBlocks * Q5_QK;
-    const float *d1 = xd + colBlocks;
+/* Blocks b and b + 1 as 64 unsigned quants q (0..31, the weight is q - 16): block b's 32 in element order, then b + 1's. */
+static inline __attribute__((always_inline)) T_AVX512 __m512i q50_pair_quants_u(const uint8_t *b) {
+    uint32_t h0, h1;
+    memcpy(&h0, b + 2, 4);
+    memcpy(&h1, b + Q5_BYTES + 2, 4);
+    __m256i raw = _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_loadu_si128((const __m128i *) (b + 6))),
+                                          _mm_loadu_si128((const __m128i *) (b + Q5_BYTES + 6)), 1);
+    __m512i t = _mm512_inserti64x4(_mm512_castsi256_si512(raw), _mm256_srli_epi16(raw, 4), 1);
+    /* 128-bit lanes 0, 2, 1, 3: block b's low nibbles, its high ones, then block b + 1's */
+    t = _mm512_shuffle_i64x2(t, t, 0xD8);
+    __m512i nib = _mm512_and_si512(t, _mm512_set1_epi8(0x0F));
+    __mmask64 high = (__mmask64) ((uint64_t) h0 | (uint64_t) h1 << 32);
+    return _mm512_mask_add_epi8(nib, high, nib, _mm512_set1_epi8(16));
+}
+
+/* Pairs of blocks a row block's rows share one column's data for (4,096 weights; 16 KiB on the stack for two columns). */
+#define Q5_CHUNK_PAIRS 64
+
+/*
+ * AVX-512 VNNI: two blocks a 512-bit register, even blocks in the low 8 lanes and odd ones in the high 8. The signed
+ * products are taken as the unsigned quants q times x plus -16 x the sums of four activations (vpdpbusd from that
+ * start: the same int32 sums as |w| times x with w's sign), and what belongs to a column alone is computed once for
+ * all the rows of a call: those -16 x sums and the activation scales in the lanes of the pairs, for up to
+ * Q5_CHUNK_PAIRS pairs at a time (longer rows pass over their pieces in turn, each row's float32 accumulators carried
+ * from piece to piece). Every (row, column) thus runs the same float32 operations on the same integers as before.
+ */
+static inline __attribute__((always_inline)) T_AVX512 void q50_avx512vnni_t(
+        const int n, const uint8_t *w, int rows, int blocks, const int8_t *xq, const float *xd, int colBlocks, float *y,
+        int yStride, int add) {
+    const int8_t *xc[2] = {xq, xq + (size_t) colBlocks * Q5_QK};
+    const float *dc[2] = {xd, xd + colBlocks};
     const size_t rowBytes = (size_t) blocks * Q5_BYTES;
     const int pairs = blocks & ~1;
-    for (int r = 0; r < rows; r++) {
-        const uint8_t *wr = w + (size_t) r * rowBytes;
-        for (size_t o = 0; o < rowBytes; o += 64) {
-            _mm_prefetch((const char *) wr + Q5_PREFETCH_ROWS * rowBytes + o, _MM_HINT_T0);
-        }
-        __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps();
-        for (int k = 0; k < pairs; k += 2) {
-            const uint8_t *b = wr + (size_t) k * Q5_BYTES;
-            __m512i v = q50_pair_quants(b);
-            __m512i av = _mm512_abs_epi8(v);
-            __mmask64 neg = _mm512_movepi8_mask(v);
-            float dw0 = _cvtsh_ss((unsigned short) (b[0] | b[1] << 8));
-            float dw1 = _cvtsh_ss((unsigned short) (b[Q5_BYTES] | b[Q5_BYTES + 1] << 8));
-            a0 = q50_pair_step(av, neg, xq + k * Q5_QK, dw0 * xd[k], dw1 * xd[k + 1], a0);
-            if (n == 2) {
-                a1 = q50_pair_step(av, neg, x1 + k * Q5_QK, dw0 * d1[k], dw1 * d1[k + 1], a1);
+    const int npairs = pairs / 2;
+    const int chunks = npairs ? (npairs + Q5_CHUNK_PAIRS - 1) / Q5_CHUNK_PAIRS : 1;
+    const __m512i sixteen = _mm512_set1_epi8(16);
+    __m512i bias[2][Q5_CHUNK_PAIRS];
+    __m512 scale[2][Q5_CHUNK_PAIRS];
+    __m512 carried[Q5_ROW_BLOCK][2];
+    for (int r0 = 0; r0 < rows; r0 += Q5_ROW_BLOCK) {
+        const int g = rows - r0 < Q5_ROW_BLOCK ? rows - r0 : Q5_ROW_BLOCK;
+        for (int ci = 0; ci < chunks; ci++) {
+            const int p0 = ci * Q5_CHUNK_PAIRS;
+            const int p1 = npairs - p0 < Q5_CHUNK_PAIRS ? npairs : p0 + Q5_CHUNK_PAIRS;
+            for (int c = 0; c < n; c++) {
+                for (int p = p0; p < p1; p++) {
+                    __m512i xv = _mm512_loadu_si512((const void *) (xc[c] + (size_t) 2 * p * Q5_QK));
+                    bias[c][p - p0] = _mm512_sub_epi32(_mm512_setzero_si512(),
+                                                       _mm512_dpbusd_epi32(_mm512_setzero_si512(), sixteen, xv));
+                    scale[c][p - p0] = _mm512_mask_blend_ps((__mmask16) 0xFF00, _mm512_set1_ps(dc[c][2 * p]),
+                                                            _mm512_set1_ps(dc[c][2 * p + 1]));
+                }
+            }
+            for (int rr = 0; rr < g; rr++) {
+                const int r = r0 + rr;
+                const uint8_t *wr = w + (size_t) r * rowBytes;
+                __m512 a[2];
+                if (ci == 0) {
+                    for (size_t o = 0; o < rowBytes; o += 64) {
+                        _mm_prefetch((const char *) wr + Q5_PREFETCH_ROWS * rowBytes + o, _MM_HINT_T0);
+                    }
+                    a[0] = a[1] = _mm512_setzero_ps();
+                } else {
+                    a[0] = carried[rr][0];
+                    a[1] = carried[rr][1];
+                }
+                for (int p = p0; p < p1; p++) {
+                    const uint8_t *b = wr + (size_t) 2 * p * Q5_BYTES;
+                    __m512i v = q50_pair_quants_u(b);
+                    float dw0 = _cvtsh_ss((unsigned short) (b[0] | b[1] << 8));
+                    float dw1 = _cvtsh_ss((unsigned short) (b[Q5_BYTES] | b[Q5_BYTES + 1] << 8));
+                    __m512 dw = _mm512_mask_blend_ps((__mmask16) 0xFF00, _mm512_set1_ps(dw0), _mm512_set1_ps(dw1));
+                    for (int c = 0; c < n; c++) {
+                        __m512i d = _mm512_dpbusd_epi32(bias[c][p - p0], v,
+                                _mm512_loadu_si512((const void *) (xc[c] + (size_t) 2 * p * Q5_QK)));
+                        a[c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(d), _mm512_mul_ps(dw, scale[c][p - p0]), a[c]);
+                    }
+                }
+                if (ci + 1 < chunks) {
+                    carried[rr][0] = a[0];
+                    carried[rr][1] = a[1];
+                    continue;
+                }
+                const uint8_t *tail = pairs < blocks ? wr + (size_t) pairs * Q5_BYTES : NULL;
+                float dt = tail ? _cvtsh_ss((unsigned short) (tail[0] | tail[1] << 8)) : 0.0f;
+                for (int c = 0; c < n; c++) {
+                    q50_store(y, yStride, r, c,
+                              q50_finish512(a[c], tail, xc[c] + pairs * Q5_QK, tail ? dt * dc[c][pairs] : 0.0f), add);
+                }
             }
         }
-        const uint8_t *tail = pairs < blocks ? wr + (size_t) pairs * Q5_BYTES : NULL;
-        float dt = tail ? _cvtsh_ss((unsigned short) (tail[0] | tail[1] << 8)) : 0.0f;
-        q50_store(y, yStride, r, 0,
-                  q50_finish512(a0, tail, xq + pairs * Q5_QK, tail ? dt * xd[pairs] : 0.0f), add);
-        if (n == 2) {
-            q50_store(y, yStride, r, 1,
-                      q50_finish512(a1, tail, x1 + pairs * Q5_QK, tail ? dt * d1[pairs] : 0.0f), add);
-        }
+    }
+}
+
+static T_AVX512 void q50_avx512vnni(const uint8_t *w, int rows, int blocks, const int8_t *xq, const float *xd,
+                                    int colBlocks, int n, float *y, int yStride, int add) {
+    if (n == 2) {
+        q50_avx512vnni_t(2, w, rows, blocks, xq, xd, colBlocks, y, yStride, add);
+    } else {
+        q50_avx512vnni_t(1, w, rows, blocks, xq, xd, colBlocks, y, yStride, add);
     }
 }
 #endif /* AMULET_X86 */

@@ -4,7 +4,7 @@
  * about `seconds`, and prints G weights/s with a hash of the output bits (two builds of the kernels that compute the
  * same floats print the same hash). Not built by Maven; see src-docs/benchmarks-decode.md for the commands:
  *
- *   gcc -std=c11 -O2 -I$JAVA_HOME/include -I$JAVA_HOME/include/linux -DKFILE='"path/to/amulet_kquants.c"' \
+ *   gcc -std=c11 -O2 -ffp-contract=off -I$JAVA_HOME/include -I$JAVA_HOME/include/linux -DKFILE='"path/to/amulet_kquants.c"' \
  *       kquant_harness.c -o kq -lm
  *   ./kq VARIANT FORMAT COLUMNS ROWS COLS SECONDS     (variant 0 scalar, 1 AVX2, 2 AVX-VNNI, 3 AVX-512 VNNI;
  *                                                      format 0 Q4_K, 1 Q5_K, 2 Q6_K)
@@ -41,7 +41,7 @@ int main(int argc, char **argv) {
     }
     kq_init();
     if (!(kq_supported & (1 << v))) {
-        fprintf(stderr, "variant %d (%s) not supported by this CPU\n", v, KV_NAMES[v]);
+        fprintf(stderr, "variant %d (%s) not supported by this CPU\n", v, amulet_i8_name(v));
         return 2;
     }
     int blocks = cols / QK_K;

@@ -22,13 +22,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * {@link GgmlBlocks} (an independent decoder) dequantizes; every native variant this CPU has against the naive
  * product with the quantized activations (only float32 summation error allowed), against the Java kernel (bounded by
  * the activation quantization error) and against the scalar C variant. Shapes: one block, odd block counts, a
- * Qwen2.5-0.5B down projection's 19 blocks, rows of every count from 1, one and two columns, row ranges, slabs.
+ * Qwen2.5-0.5B down projection's 19 blocks, a Llama-3.1-8B down projection's 56, rows of every count from 1, one to
+ * five columns (every width of the native kernels' tiles of four, and a tile and one), row ranges, slabs.
  */
 class KQuantKernelsTest {
 
     private static final WeightFormat[] K = {WeightFormat.Q4_K, WeightFormat.Q5_K, WeightFormat.Q6_K};
     /** Rows x inputs. */
-    private static final int[][] SHAPES = {{1, 256}, {3, 512}, {7, 768}, {17, 1280}, {33, 256}, {5, 4864}, {2, 2304}};
+    private static final int[][] SHAPES = {{1, 256}, {3, 512}, {7, 768}, {17, 1280}, {33, 256}, {5, 4864}, {2, 2304}, {3, 14336}};
 
     /** {@code rows} rows of random blocks: random bytes, with block scales of random finite halves near 0.01. */
     static byte[] randomBlocks(WeightFormat f, int rows, int cols, Random random) {
@@ -197,7 +198,7 @@ class KQuantKernelsTest {
                     byte[] raw = randomBlocks(f, shape[0], shape[1], random);
                     WeightMatrix m = matrix(f, raw, shape[0], shape[1], WeightMatrix.MAX_SLAB_BYTES);
                     float[] w = dequantized(f, raw, shape[0], shape[1]);
-                    for (int n : new int[] {1, 2, 5}) {
+                    for (int n : new int[] {1, 2, 3, 4, 5}) {
                         float[] x = RandomValues.gaussian(random, n * shape[1]);
                         NativeVariants.agreeWithScalar(NativeVariants.K_QUANTS, n * shape[0], 2e-5, v -> true,
                                 m + " n " + n, (variant, magnitude) -> check(m, w, x, n, variant, magnitude));
