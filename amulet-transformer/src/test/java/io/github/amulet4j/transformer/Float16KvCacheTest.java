@@ -16,6 +16,8 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
+import static io.github.amulet4j.transformer.PromptCacheConversationBitwiseTest.argmax;
+import static io.github.amulet4j.transformer.PromptCacheConversationBitwiseTest.concat;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -131,7 +133,8 @@ class Float16KvCacheTest {
     @Test
     void aBoundedFloat16SlidingCacheGivesTheLogitsOfAnUnboundedOneInHalfTheBytes() {
         assumeNative();
-        for (ModelConfig c : List.of(ModelShapes.tinyGemma3(), PrefillSplitBitwiseTest.qwen2Wide().withSlidingWindow(5))) {
+        for (ModelConfig c : List.of(ModelShapes.tinyGemma3(),
+                PrefillSplitBitwiseTest.qwen2Wide().withSlidingWindow(5))) {
             InMemoryTensorStore store = RandomCheckpoint.create(c, 81, TensorLayout.GPT2_PREFIX, 0.1f);
             int width = 120;
             int[][] batch = new int[2][width];
@@ -202,7 +205,8 @@ class Float16KvCacheTest {
                         int[] answer = new int[6];
                         for (int k = 0; k < answer.length; k++) {
                             answer[k] = argmax(withCache.logits().row(0));
-                            assertEquals(argmax(without.logits().row(0)), answer[k], c + " turn " + turn + " token " + k);
+                            assertEquals(argmax(without.logits().row(0)), answer[k],
+                                    c + " turn " + turn + " token " + k);
                             withCache.append(new int[] {answer[k]});
                             without.append(new int[] {answer[k]});
                             assertSameBits(without.logits().row(0), withCache.logits().row(0),
@@ -240,21 +244,5 @@ class Float16KvCacheTest {
                 fail(where + ": logit " + i + " is " + got[i] + " with the prompt cache, " + want[i] + " without");
             }
         }
-    }
-
-    private static int argmax(float[] row) {
-        int best = 0;
-        for (int i = 1; i < row.length; i++) {
-            if (row[i] > row[best]) {
-                best = i;
-            }
-        }
-        return best;
-    }
-
-    private static int[] concat(int[] a, int[] b) {
-        int[] out = Arrays.copyOf(a, a.length + b.length);
-        System.arraycopy(b, 0, out, a.length, b.length);
-        return out;
     }
 }

@@ -1,9 +1,6 @@
 package io.github.amulet4j.transformer;
 
 import io.github.amulet4j.formats.checkpoint.SafetensorsDtype;
-import io.github.amulet4j.transformer.weights.NativeKernels;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
 import java.util.Arrays;
@@ -20,24 +17,7 @@ import static org.junit.jupiter.api.Assertions.fail;
  * split ranges starting and ending inside tiles. The float32 results over the unrounded values differ (the test
  * would notice a half path that read the wrong elements as long as they were finite).
  */
-class NativeAttentionFloat16Test {
-
-    private static final int HEAD_DIM = 64;
-    private static final int TILE = JavaKvCache.TILE;
-
-    private int before = -1;
-
-    @AfterEach
-    void restoreVariant() {
-        if (before > 0) {
-            NativeExp.selectVariant(before);
-        }
-    }
-
-    private static void assumeNative() {
-        Assumptions.assumeTrue(NativeKernels.available(), NativeKernels.unavailableReason());
-        Assumptions.assumeTrue(NativeAttention.applies(HEAD_DIM, TILE), "no AVX2 with FMA: the Java attention runs");
-    }
+class NativeAttentionFloat16Test extends NativeVariantTestBase {
 
     private static short[] toHalf(float[] a) {
         short[] h = new short[a.length];

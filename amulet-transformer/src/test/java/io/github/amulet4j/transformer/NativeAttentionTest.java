@@ -8,7 +8,6 @@ import io.github.amulet4j.formats.checkpoint.TensorLayout;
 import io.github.amulet4j.transformer.weights.Kernels;
 import io.github.amulet4j.transformer.weights.NativeKernels;
 import io.github.amulet4j.transformer.weights.WeightFormat;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
@@ -26,24 +25,7 @@ import static org.junit.jupiter.api.Assertions.fail;
  * and with the Java paths giving the same logits bits (two rows of different lengths, so left padding; a sliding
  * window; chunks; seven and four heads a key head).
  */
-class NativeAttentionTest {
-
-    private static final int HEAD_DIM = 64;
-    private static final int TILE = JavaKvCache.TILE;
-
-    private int before = -1;
-
-    @AfterEach
-    void restoreVariant() {
-        if (before > 0) {
-            NativeExp.selectVariant(before);
-        }
-    }
-
-    private static void assumeNative() {
-        Assumptions.assumeTrue(NativeKernels.available(), NativeKernels.unavailableReason());
-        Assumptions.assumeTrue(NativeAttention.applies(HEAD_DIM, TILE), "no AVX2 with FMA: the Java attention runs");
-    }
+class NativeAttentionTest extends NativeVariantTestBase {
 
     @Test
     void everyVariantMatchesSoftmaxAttentionInFloat64() {

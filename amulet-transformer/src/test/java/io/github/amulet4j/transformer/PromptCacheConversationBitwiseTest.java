@@ -102,7 +102,8 @@ class PromptCacheConversationBitwiseTest {
         }
     }
 
-    private static int argmax(float[] row) {
+    /** The index of the largest value of {@code row} (the first of equals). */
+    static int argmax(float[] row) {
         int best = 0;
         for (int i = 1; i < row.length; i++) {
             if (row[i] > row[best]) {
@@ -112,7 +113,8 @@ class PromptCacheConversationBitwiseTest {
         return best;
     }
 
-    private static int[] concat(int[] a, int[] b) {
+    /** {@code a} followed by {@code b}. */
+    static int[] concat(int[] a, int[] b) {
         int[] out = Arrays.copyOf(a, a.length + b.length);
         System.arraycopy(b, 0, out, a.length, b.length);
         return out;

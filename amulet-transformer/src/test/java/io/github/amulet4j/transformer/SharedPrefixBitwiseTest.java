@@ -11,6 +11,7 @@ import org.junit.jupiter.api.Test;
 import java.util.Arrays;
 import java.util.List;
 
+import static io.github.amulet4j.transformer.PromptCacheConversationBitwiseTest.concat;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -46,7 +47,8 @@ class SharedPrefixBitwiseTest {
                         for (int chunk : new int[] {longer, 4}) {
                             String where = c.architecture() + " hidden " + c.hiddenSize() + " " + f + ", lengths "
                                     + pair[0].length + " and " + pair[1].length + ", chunks of " + chunk;
-                            float[][] alone = {PaddedRowsBitwiseTest.run(pass, new int[][] {pair[0]}, new int[1], chunk),
+                            float[][] alone = {
+                                    PaddedRowsBitwiseTest.run(pass, new int[][] {pair[0]}, new int[1], chunk),
                                     PaddedRowsBitwiseTest.run(pass, new int[][] {pair[1]}, new int[1], chunk)};
                             long before = pass.sharedColumnCount();
                             float[] both = PaddedRowsBitwiseTest.run(pass, rows, pad, chunk);
@@ -82,12 +84,6 @@ class SharedPrefixBitwiseTest {
             }
         }
         assertTrue(checked >= 6 * shapes.size(), checked + " cases");
-    }
-
-    private static int[] concat(int[] a, int[] b) {
-        int[] out = Arrays.copyOf(a, a.length + b.length);
-        System.arraycopy(b, 0, out, a.length, b.length);
-        return out;
     }
 
     private static int[] padded(int[] tokens, int length) {
