@@ -616,25 +616,7 @@ MANY_AVX512(q40_many_avx512, 1, q40_avx512vnni)
  * (1 + 3). Q4_0's correction is the same plain float chain.
  */
 
-/* 4 int32 lane sums of a[i] * b[i] over bytes 4i..4i+3, without sdot: widening multiplies and pairwise adds. */
-static inline int32x4_t dot16_neon(int8x16_t a, int8x16_t b) {
-    int32x4_t lo = vpaddlq_s16(vmull_s8(vget_low_s8(a), vget_low_s8(b)));
-    int32x4_t hi = vpaddlq_s16(vmull_high_s8(a, b));
-    return vpaddq_s32(lo, hi);
-}
-
-#ifdef AMULET_DOTPROD
-static inline T_DOTPROD int32x4_t dot16_dotprod(int8x16_t a, int8x16_t b) {
-    return amulet_sdot(vdupq_n_s32(0), a, b);
-}
-#endif
-
-/* hsum256 of the AVX2 variant on the 8 lanes (lo: 0..3, hi: 4..7). */
-static inline float hsum8_neon(float32x4_t lo, float32x4_t hi) {
-    float32x4_t s = vaddq_f32(lo, hi);
-    float32x2_t t = vadd_f32(vget_low_f32(s), vget_high_f32(s));
-    return vget_lane_f32(t, 0) + vget_lane_f32(t, 1);
-}
+/* (dot16_neon, dot16_dotprod and hsum8_neon: amulet_q8q4.h, shared with amulet_q50.c) */
 
 /* Rows ahead asked for, as on x86 (prefetch_row): a hint, dropped past the slab's end. */
 static inline void prefetch_row_neon(const uint8_t *wr, size_t rowBytes, const uint16_t *sr, int blocks) {

@@ -8,7 +8,8 @@
  *
  * C and intrinsics only; each variant has its own target attribute and is chosen at run time with
  * __builtin_cpu_supports (never -march=native). Variants, numbered as amulet_kernels.c numbers them: 0 scalar C,
- * 1 AVX2 (vpmaddubsw + vpmaddwd), 2 AVX-VNNI and 3 AVX-512 VNNI (256-bit vpdpbusd).
+ * 1 AVX2 (vpmaddubsw + vpmaddwd), 2 AVX-VNNI and 3 AVX-512 VNNI (256-bit vpdpbusd); on aarch64 1 NEON (widening
+ * multiplies and pairwise adds) and 2 NEON with sdot (where AT_HWCAP has it).
  *
  * Arithmetic, the same bits in every variant and for every column count: per block k, the 8 exact int32 sums of
  * four consecutive products (elements 4i..4i+3, i = 0..7) of the signed weight quants (q - 16) with the activation
@@ -16,7 +17,9 @@
  * i of the block's parity (16 accumulators: even blocks, odd blocks); at the end b_i = even_i + odd_i, summed as
  * ((b0 + b4) + (b2 + b6)) + ((b1 + b5) + (b3 + b7)). The 256-bit variants hold the accumulators in two registers
  * (vpmaddubsw + vpmaddwd, or vpdpbusd, give exactly those sums of four), AVX-512 VNNI in one 512-bit register that
- * takes two blocks an instruction; the scalar one runs the same operations with fmaf.
+ * takes two blocks an instruction; NEON in four float32x4 (lanes 0-3 and 4-7 of each parity, vfmaq_f32 rounding once as
+ * vfmadd does, the sums of four from sdot or from vmull + two pairwise adds); the scalar one runs the same operations
+ * with fmaf.
  */
 #include <jni.h>
 #include <stdint.h>
@@ -36,7 +39,8 @@
 /* the int8 kernels' variant numbers and names (amulet_q8q4.h) */
 enum {
     Q5V_SCALAR = AMULET_I8_SCALAR, Q5V_AVX2 = AMULET_I8_AVX2, Q5V_AVXVNNI = AMULET_I8_AVXVNNI,
-    Q5V_AVX512VNNI = AMULET_I8_AVX512VNNI, Q5V_COUNT = AMULET_I8_COUNT
+    Q5V_AVX512VNNI = AMULET_I8_AVX512VNNI, Q5V_NEON = AMULET_I8_NEON, Q5V_NEON_DOTPROD = AMULET_I8_NEON_DOTPROD,
+    Q5V_COUNT = AMULET_I8_COUNT
 };
 
 /* Rows [0, rows) times columns [0, n) (n at most Q5_TILE): see q50_product below for the arguments. */
@@ -314,6 +318,80 @@ static T_AVX512 void q50_avx512vnni(const uint8_t *w, int rows, int blocks, cons
 }
 #endif /* AMULET_X86 */
 
+#ifdef AMULET_ARM
+/* ---------------------------------------------------------------- aarch64 NEON, with and without sdot */
+
+/* A block's signed quants q - 16 in element order: w0 elements 0..15, w1 16..31 (fifth bit j of qh for element j). */
+static inline __attribute__((always_inline)) void q50_quants_neon(const uint8_t *b, int8x16_t *w0, int8x16_t *w1) {
+    static const uint8_t bit[16] = {1, 2, 4, 8, 16, 32, 64, 128, 1, 2, 4, 8, 16, 32, 64, 128};
+    uint32_t qh;
+    memcpy(&qh, b + 2, 4);
+    uint8x16_t nib = vld1q_u8(b + 6);
+    uint8x16_t bits = vld1q_u8(bit), five = vdupq_n_u8(0x10);
+    uint8x16_t h0 = vcombine_u8(vdup_n_u8((uint8_t) qh), vdup_n_u8((uint8_t) (qh >> 8)));
+    uint8x16_t h1 = vcombine_u8(vdup_n_u8((uint8_t) (qh >> 16)), vdup_n_u8((uint8_t) (qh >> 24)));
+    uint8x16_t u0 = vorrq_u8(vandq_u8(nib, vdupq_n_u8(0x0F)), vandq_u8(vtstq_u8(h0, bits), five));
+    uint8x16_t u1 = vorrq_u8(vshrq_n_u8(nib, 4), vandq_u8(vtstq_u8(h1, bits), five));
+    *w0 = vsubq_s8(vreinterpretq_s8_u8(u0), vdupq_n_s8(16));
+    *w1 = vsubq_s8(vreinterpretq_s8_u8(u1), vdupq_n_s8(16));
+}
+
+/*
+ * One body per NEON variant: DOT the 16-byte dot into 4 int32 lanes, T the target. Each block's weights unpacked once
+ * for the tile's columns; accumulators as the 256-bit variants': lanes 0-3 (lo) and 4-7 (hi) of each parity.
+ */
+#define Q50_NEON(NAME, T, DOT)                                                                                        \
+    static inline __attribute__((always_inline)) T void NAME##_block(const uint8_t *b, const int8_t *x0,              \
+                                                                     const int8_t *x1, float d0, float d1, int n,     \
+                                                                     float32x4_t *a0, float32x4_t *a1) {              \
+        int8x16_t v0, v1;                                                                                             \
+        q50_quants_neon(b, &v0, &v1);                                                                                 \
+        float dw = half_to_float((uint16_t) (b[0] | b[1] << 8));                                                      \
+        float32x4_t f0 = vdupq_n_f32(dw * d0);                                                                        \
+        a0[0] = vfmaq_f32(a0[0], vcvtq_f32_s32(DOT(v0, vld1q_s8(x0))), f0);                                           \
+        a0[1] = vfmaq_f32(a0[1], vcvtq_f32_s32(DOT(v1, vld1q_s8(x0 + 16))), f0);                                      \
+        if (n == 2) {                                                                                                 \
+            float32x4_t f1 = vdupq_n_f32(dw * d1);                                                                    \
+            a1[0] = vfmaq_f32(a1[0], vcvtq_f32_s32(DOT(v0, vld1q_s8(x1))), f1);                                       \
+            a1[1] = vfmaq_f32(a1[1], vcvtq_f32_s32(DOT(v1, vld1q_s8(x1 + 16))), f1);                                  \
+        }                                                                                                             \
+    }                                                                                                                 \
+    static T void NAME(const uint8_t *w, int rows, int blocks, const int8_t *xq, const float *xd, int colBlocks,      \
+                       int n, float *y, int yStride, int add) {                                                       \
+        const int8_t *x1 = xq + (size_t) colBlocks * Q5_QK;                                                           \
+        const float *d1 = xd + colBlocks;                                                                             \
+        const size_t rowBytes = (size_t) blocks * Q5_BYTES;                                                           \
+        for (int r = 0; r < rows; r++) {                                                                              \
+            const uint8_t *wr = w + (size_t) r * rowBytes;                                                            \
+            for (size_t o = 0; o < rowBytes; o += 64) {                                                               \
+                __builtin_prefetch(wr + Q5_PREFETCH_ROWS * rowBytes + o);                                             \
+            }                                                                                                         \
+            /* even blocks into e0/e1 (columns 0 and 1), odd blocks into o0/o1 */                                     \
+            float32x4_t e0[2] = {vdupq_n_f32(0), vdupq_n_f32(0)}, e1[2] = {e0[0], e0[0]};                             \
+            float32x4_t o0[2] = {e0[0], e0[0]}, o1[2] = {e0[0], e0[0]};                                               \
+            int k = 0;                                                                                                \
+            for (; k + 1 < blocks; k += 2) {                                                                          \
+                const uint8_t *b = wr + (size_t) k * Q5_BYTES;                                                        \
+                NAME##_block(b, xq + k * Q5_QK, x1 + k * Q5_QK, xd[k], d1[k], n, e0, e1);                             \
+                NAME##_block(b + Q5_BYTES, xq + (k + 1) * Q5_QK, x1 + (k + 1) * Q5_QK, xd[k + 1], d1[k + 1], n, o0,   \
+                             o1);                                                                                     \
+            }                                                                                                         \
+            if (k < blocks) {                                                                                         \
+                NAME##_block(wr + (size_t) k * Q5_BYTES, xq + k * Q5_QK, x1 + k * Q5_QK, xd[k], d1[k], n, e0, e1);    \
+            }                                                                                                         \
+            q50_store(y, yStride, r, 0, hsum8_neon(vaddq_f32(e0[0], o0[0]), vaddq_f32(e0[1], o0[1])), add);           \
+            if (n == 2) {                                                                                             \
+                q50_store(y, yStride, r, 1, hsum8_neon(vaddq_f32(e1[0], o1[0]), vaddq_f32(e1[1], o1[1])), add);       \
+            }                                                                                                         \
+        }                                                                                                             \
+    }
+
+Q50_NEON(q50_neon, , dot16_neon)
+#ifdef AMULET_DOTPROD
+Q50_NEON(q50_dotprod, T_DOTPROD, dot16_dotprod)
+#endif
+#endif /* AMULET_ARM */
+
 /* ---------------------------------------------------------------- dispatch */
 
 static int q50_supported = -1;
@@ -323,11 +401,8 @@ static void q50_init(void) {
     if (q50_supported >= 0) {
         return;
     }
-    int m = 1 << Q5V_SCALAR;
-#ifdef AMULET_X86
-    /* the int8 kernels' numbers: scalar, AVX2, AVX-VNNI, AVX-512 VNNI (aarch64: scalar only, no NEON variant yet) */
-    m = amulet_i8_supported();
-#endif
+    /* the int8 kernels' numbers: scalar, AVX2, AVX-VNNI, AVX-512 VNNI (aarch64: scalar, NEON, NEON with sdot) */
+    int m = amulet_i8_supported();
     int best = Q5V_SCALAR;
     for (int v = Q5V_COUNT - 1; v > 0; v--) {
         if (m & (1 << v)) {
@@ -347,6 +422,12 @@ static q50_fn q50_kernel(int v) {
         case Q5V_AVXVNNI: return q50_avxvnni;
 #endif
         case Q5V_AVX512VNNI: return q50_avx512vnni;
+#endif
+#ifdef AMULET_ARM
+        case Q5V_NEON: return q50_neon;
+#ifdef AMULET_DOTPROD
+        case Q5V_NEON_DOTPROD: return q50_dotprod;
+#endif
 #endif
         default: return q50_scalar;
     }

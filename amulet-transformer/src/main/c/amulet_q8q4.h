@@ -74,6 +74,27 @@ AMULET_SDOT_LANE(1)
 AMULET_SDOT_LANE(2)
 AMULET_SDOT_LANE(3)
 #endif
+
+/* 4 int32 lane sums of a[i] * b[i] over bytes 4i..4i+3, without sdot: widening multiplies and pairwise adds. */
+static inline int32x4_t dot16_neon(int8x16_t a, int8x16_t b) {
+    int32x4_t lo = vpaddlq_s16(vmull_s8(vget_low_s8(a), vget_low_s8(b)));
+    int32x4_t hi = vpaddlq_s16(vmull_high_s8(a, b));
+    return vpaddq_s32(lo, hi);
+}
+
+#ifdef AMULET_DOTPROD
+/* dot16_neon with sdot */
+static inline T_DOTPROD int32x4_t dot16_dotprod(int8x16_t a, int8x16_t b) {
+    return amulet_sdot(vdupq_n_s32(0), a, b);
+}
+#endif
+
+/* The AVX2 variants' horizontal sum of 8 lanes (lo: 0..3, hi: 4..7): lanes i and i + 4 added, then (0 + 2) + (1 + 3). */
+static inline float hsum8_neon(float32x4_t lo, float32x4_t hi) {
+    float32x4_t s = vaddq_f32(lo, hi);
+    float32x2_t t = vadd_f32(vget_low_f32(s), vget_high_f32(s));
+    return vget_lane_f32(t, 0) + vget_lane_f32(t, 1);
+}
 #endif
 
 /* The variants of the int8 dot-product kernels, numbered alike in each of their files (the Java side's numbers). */

@@ -69,6 +69,12 @@ jstring KQ(variantName)(JNIEnv *, jclass, jint);
 void KQ(quantize)(JNIEnv *, jclass, jfloatArray, jint, jbyteArray, jfloatArray, jshortArray);
 void KQ(productAt)(JNIEnv *, jclass, jint, jlong, jint, jint, jbyteArray, jfloatArray, jshortArray, jint, jint,
                    jfloatArray, jint, jint, jboolean);
+#define Q5(name) Java_io_github_amulet4j_transformer_weights_Q50Kernels_##name
+jint Q5(supportedVariants)(JNIEnv *, jclass);
+jint Q5(selectVariant)(JNIEnv *, jclass, jint);
+jstring Q5(variantName)(JNIEnv *, jclass, jint);
+void Q5(productAt)(JNIEnv *, jclass, jlong, jint, jint, jbyteArray, jfloatArray, jint, jint, jfloatArray, jint, jint,
+                   jboolean);
 #define EXPF(name) Java_io_github_amulet4j_transformer_NativeExp_##name
 jint EXPF(variant)(JNIEnv *, jclass);
 jint EXPF(selectVariant)(JNIEnv *, jclass, jint);
@@ -175,8 +181,8 @@ static void same_bits(const char *what, const void *a, const void *b, size_t byt
 
 /* The classes of variants that sum in the same order (their results must be the same bits). */
 static const char *variant_class(const char *family, const char *name) {
-    if (strcmp(family, "q4x8") == 0) {
-        return "exact"; /* every variant is the scalar one's bits (amulet_q4x8.c) */
+    if (strcmp(family, "q4x8") == 0 || strcmp(family, "q50") == 0) {
+        return "exact"; /* every variant is the scalar one's bits (amulet_q4x8.c, amulet_q50.c) */
     }
     if (strcmp(family, "exp") == 0 || strcmp(family, "attention") == 0) {
         return "exact"; /* every width the Java code's bits (amulet_exp.c, amulet_attention.c) */
@@ -236,6 +242,7 @@ static const struct variants Q8Q4_VARIANTS = {K(supportedVariants), K(selectVari
 static const struct variants F32_VARIANTS = {F32(supportedVariants), F32(selectVariant), F32(variantName)};
 static const struct variants F16_VARIANTS = {H(supportedVariants), H(selectVariant), H(variantName)};
 static const struct variants KQ_VARIANTS = {KQ(supportedVariants), KQ(selectVariant), KQ(variantName)};
+static const struct variants Q5_VARIANTS = {Q5(supportedVariants), Q5(selectVariant), Q5(variantName)};
 
 /* Variant v of the family selected: its name; NULL (nothing selected) where the CPU does not have it. */
 static const char *select_variant(const struct variants *f, int v) {
@@ -429,6 +436,78 @@ static void check_q8q4(int q4, int rows, int blocks, int n, int xBlock) {
     }
     forget(&seen);
     free(y); free(alone); free(ref); free(mag); free(w); free(sc);
+    free_act(&a);
+}
+
+/* ---------------------------------------------------------------- Q5_0 blocks */
+
+/*
+ * Q5_0 (ggml's block_q5_0: half scale, 32 fifth bits, 16 nibble bytes) times activations quantized as for Q8_0, every
+ * variant against float64 and, being one class, against each other in bits; each column against the column alone.
+ */
+static void check_q50(int rows, int blocks, int n) {
+    char ccase[96];
+    snprintf(ccase, sizeof ccase, "q5_0:r%d:b%d:n%d", rows, blocks, n);
+    size_t bytes = (size_t) rows * blocks * 22;
+    uint8_t *w = malloc(bytes + 1);
+    for (size_t i = 0; i < bytes; i++) {
+        w[i] = (uint8_t) next32();
+    }
+    for (size_t k = 0; k < (size_t) rows * blocks; k++) {
+        uint16_t h = random_half();
+        memcpy(w + k * 22, &h, 2);
+    }
+    struct act a = make_act(n, blocks, 0);
+    quantize_all(&a, ccase);
+    int yStride = rows + 3;
+    size_t ySize = (size_t) n * yStride;
+    double *ref = calloc(ySize, sizeof(double)), *mag = calloc(ySize, sizeof(double));
+    for (int r = 0; r < rows; r++) {
+        for (int c = 0; c < n; c++) {
+            double s = 0, m = 0;
+            for (int k = 0; k < blocks; k++) {
+                const uint8_t *b = w + ((size_t) r * blocks + k) * 22;
+                uint16_t h;
+                uint32_t qh;
+                memcpy(&h, b, 2);
+                memcpy(&qh, b + 2, 4);
+                size_t xb = (size_t) c * a.colBlocks + k;
+                long dot = 0, adot = 0;
+                for (int j = 0; j < 32; j++) {
+                    int nib = j < 16 ? b[6 + j] & 15 : b[6 + j - 16] >> 4;
+                    int wq = (nib | (int) (((qh >> j) & 1u) << 4)) - 16;
+                    dot += (long) wq * a.q[xb * 32 + j];
+                    adot += labs((long) wq * a.q[xb * 32 + j]);
+                }
+                double scale = (double) half_value(h) * a.d[xb];
+                s += dot * scale;
+                m += adot * fabs(scale);
+            }
+            ref[(size_t) c * yStride + r] = s;
+            mag[(size_t) c * yStride + r] = m;
+        }
+    }
+    float *y = malloc(ySize * sizeof(float)), *alone = malloc(ySize * sizeof(float));
+    struct seen seen = {{0}, {0}, 0};
+    for (int v = 0; v < 4; v++) {
+        const char *name = select_variant(&Q5_VARIANTS, v);
+        if (name == NULL) {
+            continue;
+        }
+        for (size_t i = 0; i < ySize; i++) {
+            y[i] = 0;
+        }
+        Q5(productAt)(ENV, NULL, (jlong) (intptr_t) w, rows, blocks, A(a.q), A(a.d), a.colBlocks, n, A(y), 0, yStride,
+                      JNI_FALSE);
+        for (int c = 0; n > 1 && c < n; c++) {
+            Q5(productAt)(ENV, NULL, (jlong) (intptr_t) w, rows, blocks, A(a.q + (size_t) c * a.colBlocks * 32),
+                          A(a.d + (size_t) c * a.colBlocks), a.colBlocks, 1, A(alone + (size_t) c * yStride), 0,
+                          yStride, JNI_FALSE);
+        }
+        check_product(&seen, "q50", ccase, name, y, alone, ref, mag, rows, n, yStride, 1e-5);
+    }
+    forget(&seen);
+    free(y); free(alone); free(ref); free(mag); free(w);
     free_act(&a);
 }
 
@@ -961,9 +1040,9 @@ int main(void) {
     env_functions.ReleasePrimitiveArrayCritical = env_release_critical;
     env_functions.NewStringUTF = env_new_string;
 
-    printf("variants: q8q4 0x%x, f32 0x%x, f16 0x%x, kq 0x%x, exp 0x%x\n", K(supportedVariants)(ENV, NULL),
-           F32(supportedVariants)(ENV, NULL), H(supportedVariants)(ENV, NULL), KQ(supportedVariants)(ENV, NULL),
-           exp_variants());
+    printf("variants: q8q4 0x%x, f32 0x%x, f16 0x%x, kq 0x%x, q50 0x%x, exp 0x%x\n",
+           K(supportedVariants)(ENV, NULL), F32(supportedVariants)(ENV, NULL), H(supportedVariants)(ENV, NULL), KQ(supportedVariants)(ENV, NULL),
+           Q5(supportedVariants)(ENV, NULL), exp_variants());
     static const int ROWS[] = {1, 3, 8, 13, 17, 70};
     static const int BLOCKS[] = {1, 2, 3, 7, 28};
     static const int COLS[] = {1, 2, 3, 5, 17};
@@ -995,6 +1074,15 @@ int main(void) {
                 for (size_t c = 0; c < sizeof FN / sizeof FN[0]; c++) {
                     check_kquant(fmt, KROWS[r], KBLOCKS[b], FN[c]);
                 }
+            }
+        }
+    }
+    /* Q5_0: rows past a row block of 32, one block and odd block counts (a last even block), 1-5 columns */
+    static const int QROWS[] = {1, 3, 8, 13, 33, 70};
+    for (size_t r = 0; r < sizeof QROWS / sizeof QROWS[0]; r++) {
+        for (size_t b = 0; b < sizeof BLOCKS / sizeof BLOCKS[0]; b++) {
+            for (size_t c = 0; c < sizeof FN / sizeof FN[0]; c++) {
+                check_q50(QROWS[r], BLOCKS[b], FN[c]);
             }
         }
     }

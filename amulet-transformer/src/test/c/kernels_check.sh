@@ -16,7 +16,7 @@ mkdir -p "$out"
 java_home=${JAVA_HOME:-$(dirname "$(dirname "$(readlink -f "$(command -v javac || command -v java)")")")}
 flags=(-std=c11 -O2 -ffp-contract=off -Wall -I"$java_home/include" -I"$java_home/include/linux")
 files=("$here/kernels_check.c" "$src"/amulet_kernels.c "$src"/amulet_q4x8.c "$src"/amulet_float16.c
-       "$src"/amulet_float32.c "$src"/amulet_kquants.c "$src"/amulet_exp.c "$src"/amulet_attention.c
+       "$src"/amulet_float32.c "$src"/amulet_kquants.c "$src"/amulet_q50.c "$src"/amulet_exp.c "$src"/amulet_attention.c
        "$src"/amulet_memory.c)
 gcc "${flags[@]}" -o "$out/check-x86_64" "${files[@]}" -lm
 aarch64-linux-gnu-gcc "${flags[@]}" -o "$out/check-aarch64" "${files[@]}" -lm

@@ -4,7 +4,8 @@ package io.github.amulet4j.transformer.weights;
  * The native Q5_0 kernels (src/main/c/amulet_q50.c, in the library {@link NativeKernels} loads): ggml's
  * {@code block_q5_0} rows, as a GGUF file stores them, times activations quantized per block of 32 as for Q8_0/Q4_0
  * ({@link QuantizedInput}), any number of columns (pairs over blocks of rows). Each result has the same bits in every
- * variant (scalar C, AVX2, AVX-VNNI, AVX-512 VNNI, numbered as {@link NativeKernels} numbers its variants) and
+ * variant (scalar C, AVX2, AVX-VNNI, AVX-512 VNNI; NEON with and without sdot on aarch64; numbered as
+ * {@link NativeKernels} numbers its variants) and
  * whatever the columns beside it: per block the exact integer sums of every four products, each times the two scales
  * fused-added into one of eight float32 sums, added up in a fixed order (amulet_q50.c). There is no Java kernel
  * for Q5_0: with the Java kernels a Q5_0 tensor is converted to Q8_0.
@@ -22,9 +23,9 @@ final class Q50Kernels {
     }
 
     /**
-     * Whether a vector variant runs them (AVX2 or later): only then is a checkpoint's Q5_0 held as stored
-     * ({@link WeightMatrix.Storage#keepsStored}); with the scalar C variant alone (aarch64 today, x86 without AVX2) it
-     * is held as Q8_0, whose kernels have vector variants there.
+     * Whether a vector variant runs them (AVX2 or later, NEON): only then is a checkpoint's Q5_0 held as stored
+     * ({@link WeightMatrix.Storage#keepsStored}); with the scalar C variant alone (x86 without AVX2) it is held as
+     * Q8_0.
      */
     static boolean vectorized() {
         return LINKED && (supportedVariants() & ~1) != 0;
