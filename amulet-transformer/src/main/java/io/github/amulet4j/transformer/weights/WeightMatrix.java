@@ -69,7 +69,7 @@ public final class WeightMatrix {
         /**
          * Whether a checkpoint's tensor stored as {@code format} is best held as it is with this storage: off the heap
          * where the native kernels multiply it, and, for Q5_0, only where a vector variant does (with the scalar C
-         * variant alone, aarch64 today, Q8_0's vector kernels are faster: the tensor is held as Q8_0).
+         * variant alone, x86 without AVX2, Q8_0's kernels are faster: the tensor is held as Q8_0).
          */
         public boolean keepsStored(WeightFormat format) {
             return offHeap(format) && (format != WeightFormat.Q5_0 || Q50Kernels.vectorized());
