@@ -95,6 +95,42 @@ static void q50_scalar(const uint8_t *w, int rows, int blocks, const int8_t *xq,
     }
 }
 
+/*
+ * The row driver of the 8-lane SIMD variants: per row, the blocks alternately into the even and the odd accumulators
+ * of each column (NAME##_block, the variant's one-block step on ACC *), then each column's even and odd accumulators
+ * added and summed in q50_sum8's order (FINISH). ACC is the variant's 8 float32 lanes, ZERO its zero, PREFETCH(p) asks
+ * the cache for p.
+ */
+#define Q50_ROWS(NAME, T, ACC, ZERO, PREFETCH, FINISH)                                                                \
+    static T void NAME(const uint8_t *w, int rows, int blocks, const int8_t *xq, const float *xd, int colBlocks,      \
+                       int n, float *y, int yStride, int add) {                                                       \
+        const int8_t *x1 = xq + (size_t) colBlocks * Q5_QK;                                                           \
+        const float *d1 = xd + colBlocks;                                                                             \
+        const size_t rowBytes = (size_t) blocks * Q5_BYTES;                                                           \
+        for (int r = 0; r < rows; r++) {                                                                              \
+            const uint8_t *wr = w + (size_t) r * rowBytes;                                                            \
+            for (size_t o = 0; o < rowBytes; o += 64) {                                                               \
+                PREFETCH(wr + Q5_PREFETCH_ROWS * rowBytes + o);                                                       \
+            }                                                                                                         \
+            /* even blocks into e0/e1 (columns 0 and 1), odd blocks into o0/o1 */                                     \
+            ACC e0 = ZERO, e1 = ZERO, o0 = ZERO, o1 = ZERO;                                                           \
+            int k = 0;                                                                                                \
+            for (; k + 1 < blocks; k += 2) {                                                                          \
+                const uint8_t *b = wr + (size_t) k * Q5_BYTES;                                                        \
+                NAME##_block(b, xq + k * Q5_QK, x1 + k * Q5_QK, xd[k], d1[k], n, &e0, &e1);                           \
+                NAME##_block(b + Q5_BYTES, xq + (k + 1) * Q5_QK, x1 + (k + 1) * Q5_QK, xd[k + 1], d1[k + 1], n, &o0,  \
+                             &o1);                                                                                    \
+            }                                                                                                         \
+            if (k < blocks) {                                                                                         \
+                NAME##_block(wr + (size_t) k * Q5_BYTES, xq + k * Q5_QK, x1 + k * Q5_QK, xd[k], d1[k], n, &e0, &e1);  \
+            }                                                                                                         \
+            q50_store(y, yStride, r, 0, FINISH(e0, o0), add);                                                         \
+            if (n == 2) {                                                                                             \
+                q50_store(y, yStride, r, 1, FINISH(e1, o1), add);                                                     \
+            }                                                                                                         \
+        }                                                                                                             \
+    }
+
 #ifdef AMULET_X86
 /* ---------------------------------------------------------------- AVX2 and the VNNI variants (256-bit) */
 
@@ -124,6 +160,10 @@ static inline __attribute__((always_inline)) T_AVX512 __m256i q50_quants_avx512(
                                    _mm256_set1_epi8(0x0F));
     return _mm256_mask_sub_epi8(nib, (__mmask32) ~qh, nib, _mm256_set1_epi8(16));
 }
+
+/* A cache-line hint for the rows ahead, and the even and odd accumulators added, then summed (q50_hsum). */
+#define Q50_PREFETCH_X86(p) _mm_prefetch((const char *) (p), _MM_HINT_T0)
+#define Q50_FINISH_256(e, o) q50_hsum(_mm256_add_ps(e, o))
 
 static inline T_AVX2 float q50_hsum(__m256 v) {
     __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
@@ -165,35 +205,7 @@ static inline __attribute__((always_inline)) T_AVX512 __m256i q50_dot_avx512(__m
             *a1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(DOT(av, s1)), _mm256_set1_ps(dw * d1), *a1);                     \
         }                                                                                                             \
     }                                                                                                                 \
-    static T void NAME(const uint8_t *w, int rows, int blocks, const int8_t *xq, const float *xd, int colBlocks,      \
-                       int n, float *y, int yStride, int add) {                                                       \
-        const int8_t *x1 = xq + (size_t) colBlocks * Q5_QK;                                                           \
-        const float *d1 = xd + colBlocks;                                                                             \
-        const size_t rowBytes = (size_t) blocks * Q5_BYTES;                                                           \
-        for (int r = 0; r < rows; r++) {                                                                              \
-            const uint8_t *wr = w + (size_t) r * rowBytes;                                                            \
-            for (size_t o = 0; o < rowBytes; o += 64) {                                                               \
-                _mm_prefetch((const char *) wr + Q5_PREFETCH_ROWS * rowBytes + o, _MM_HINT_T0);                       \
-            }                                                                                                         \
-            /* even blocks into e0/e1 (columns 0 and 1), odd blocks into o0/o1 */                                     \
-            __m256 e0 = _mm256_setzero_ps(), e1 = _mm256_setzero_ps();                                                \
-            __m256 o0 = _mm256_setzero_ps(), o1 = _mm256_setzero_ps();                                                \
-            int k = 0;                                                                                                \
-            for (; k + 1 < blocks; k += 2) {                                                                          \
-                const uint8_t *b = wr + (size_t) k * Q5_BYTES;                                                        \
-                NAME##_block(b, xq + k * Q5_QK, x1 + k * Q5_QK, xd[k], d1[k], n, &e0, &e1);                           \
-                NAME##_block(b + Q5_BYTES, xq + (k + 1) * Q5_QK, x1 + (k + 1) * Q5_QK, xd[k + 1], d1[k + 1], n, &o0,  \
-                             &o1);                                                                                    \
-            }                                                                                                         \
-            if (k < blocks) {                                                                                         \
-                NAME##_block(wr + (size_t) k * Q5_BYTES, xq + k * Q5_QK, x1 + k * Q5_QK, xd[k], d1[k], n, &e0, &e1);  \
-            }                                                                                                         \
-            q50_store(y, yStride, r, 0, q50_hsum(_mm256_add_ps(e0, o0)), add);                                        \
-            if (n == 2) {                                                                                             \
-                q50_store(y, yStride, r, 1, q50_hsum(_mm256_add_ps(e1, o1)), add);                                    \
-            }                                                                                                         \
-        }                                                                                                             \
-    }
+    Q50_ROWS(NAME, T, __m256, _mm256_setzero_ps(), Q50_PREFETCH_X86, Q50_FINISH_256)
 
 Q50_256(q50_avx2, T_AVX2, q50_dot_avx2, q50_quants)
 #ifdef AMULET_AVXVNNI
@@ -336,55 +348,35 @@ static inline __attribute__((always_inline)) void q50_quants_neon(const uint8_t 
     *w1 = vsubq_s8(vreinterpretq_s8_u8(u1), vdupq_n_s8(16));
 }
 
+/* The 8 lanes of a NEON accumulator: lanes 0-3 and 4-7. */
+typedef struct {
+    float32x4_t lo, hi;
+} q50_acc_neon;
+
+#define Q50_ZERO_NEON ((q50_acc_neon) {vdupq_n_f32(0), vdupq_n_f32(0)})
+#define Q50_FINISH_NEON(e, o) hsum8_neon(vaddq_f32((e).lo, (o).lo), vaddq_f32((e).hi, (o).hi))
+
 /*
  * One body per NEON variant: DOT the 16-byte dot into 4 int32 lanes, T the target. Each block's weights unpacked once
- * for the tile's columns; accumulators as the 256-bit variants': lanes 0-3 (lo) and 4-7 (hi) of each parity.
+ * for the tile's columns.
  */
 #define Q50_NEON(NAME, T, DOT)                                                                                        \
     static inline __attribute__((always_inline)) T void NAME##_block(const uint8_t *b, const int8_t *x0,              \
                                                                      const int8_t *x1, float d0, float d1, int n,     \
-                                                                     float32x4_t *a0, float32x4_t *a1) {              \
+                                                                     q50_acc_neon *a0, q50_acc_neon *a1) {            \
         int8x16_t v0, v1;                                                                                             \
         q50_quants_neon(b, &v0, &v1);                                                                                 \
         float dw = half_to_float((uint16_t) (b[0] | b[1] << 8));                                                      \
         float32x4_t f0 = vdupq_n_f32(dw * d0);                                                                        \
-        a0[0] = vfmaq_f32(a0[0], vcvtq_f32_s32(DOT(v0, vld1q_s8(x0))), f0);                                           \
-        a0[1] = vfmaq_f32(a0[1], vcvtq_f32_s32(DOT(v1, vld1q_s8(x0 + 16))), f0);                                      \
+        a0->lo = vfmaq_f32(a0->lo, vcvtq_f32_s32(DOT(v0, vld1q_s8(x0))), f0);                                         \
+        a0->hi = vfmaq_f32(a0->hi, vcvtq_f32_s32(DOT(v1, vld1q_s8(x0 + 16))), f0);                                    \
         if (n == 2) {                                                                                                 \
             float32x4_t f1 = vdupq_n_f32(dw * d1);                                                                    \
-            a1[0] = vfmaq_f32(a1[0], vcvtq_f32_s32(DOT(v0, vld1q_s8(x1))), f1);                                       \
-            a1[1] = vfmaq_f32(a1[1], vcvtq_f32_s32(DOT(v1, vld1q_s8(x1 + 16))), f1);                                  \
+            a1->lo = vfmaq_f32(a1->lo, vcvtq_f32_s32(DOT(v0, vld1q_s8(x1))), f1);                                     \
+            a1->hi = vfmaq_f32(a1->hi, vcvtq_f32_s32(DOT(v1, vld1q_s8(x1 + 16))), f1);                                \
         }                                                                                                             \
     }                                                                                                                 \
-    static T void NAME(const uint8_t *w, int rows, int blocks, const int8_t *xq, const float *xd, int colBlocks,      \
-                       int n, float *y, int yStride, int add) {                                                       \
-        const int8_t *x1 = xq + (size_t) colBlocks * Q5_QK;                                                           \
-        const float *d1 = xd + colBlocks;                                                                             \
-        const size_t rowBytes = (size_t) blocks * Q5_BYTES;                                                           \
-        for (int r = 0; r < rows; r++) {                                                                              \
-            const uint8_t *wr = w + (size_t) r * rowBytes;                                                            \
-            for (size_t o = 0; o < rowBytes; o += 64) {                                                               \
-                __builtin_prefetch(wr + Q5_PREFETCH_ROWS * rowBytes + o);                                             \
-            }                                                                                                         \
-            /* even blocks into e0/e1 (columns 0 and 1), odd blocks into o0/o1 */                                     \
-            float32x4_t e0[2] = {vdupq_n_f32(0), vdupq_n_f32(0)}, e1[2] = {e0[0], e0[0]};                             \
-            float32x4_t o0[2] = {e0[0], e0[0]}, o1[2] = {e0[0], e0[0]};                                               \
-            int k = 0;                                                                                                \
-            for (; k + 1 < blocks; k += 2) {                                                                          \
-                const uint8_t *b = wr + (size_t) k * Q5_BYTES;                                                        \
-                NAME##_block(b, xq + k * Q5_QK, x1 + k * Q5_QK, xd[k], d1[k], n, e0, e1);                             \
-                NAME##_block(b + Q5_BYTES, xq + (k + 1) * Q5_QK, x1 + (k + 1) * Q5_QK, xd[k + 1], d1[k + 1], n, o0,   \
-                             o1);                                                                                     \
-            }                                                                                                         \
-            if (k < blocks) {                                                                                         \
-                NAME##_block(wr + (size_t) k * Q5_BYTES, xq + k * Q5_QK, x1 + k * Q5_QK, xd[k], d1[k], n, e0, e1);    \
-            }                                                                                                         \
-            q50_store(y, yStride, r, 0, hsum8_neon(vaddq_f32(e0[0], o0[0]), vaddq_f32(e0[1], o0[1])), add);           \
-            if (n == 2) {                                                                                             \
-                q50_store(y, yStride, r, 1, hsum8_neon(vaddq_f32(e1[0], o1[0]), vaddq_f32(e1[1], o1[1])), add);       \
-            }                                                                                                         \
-        }                                                                                                             \
-    }
+    Q50_ROWS(NAME, T, q50_acc_neon, Q50_ZERO_NEON, __builtin_prefetch, Q50_FINISH_NEON)
 
 Q50_NEON(q50_neon, , dot16_neon)
 #ifdef AMULET_DOTPROD

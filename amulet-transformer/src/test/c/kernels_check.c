@@ -336,6 +336,52 @@ static void quantize_all(struct act *a, const char *ccase) {
 
 /* ---------------------------------------------------------------- Q8_0 and Q4_0 rows */
 
+/* One product of a block-format case: columns [c0, c0 + n) of its activations into y (yStride apart). */
+struct block_case {
+    void (*run)(const struct block_case *p, int c0, int n, float *y);
+    int q4, rows, blocks, xBlock, yStride;
+    const uint8_t *w;
+    const uint16_t *sc;
+    const struct act *a;
+};
+
+/* Every variant of f: the case's n-column product, and each column alone, through check_product. */
+static void check_variants(const struct variants *f, const char *family, const char *ccase, const struct block_case *p,
+                           int n, const double *ref, const double *mag) {
+    size_t ySize = (size_t) n * p->yStride;
+    float *y = malloc(ySize * sizeof(float)), *alone = malloc(ySize * sizeof(float));
+    struct seen seen = {{0}, {0}, 0};
+    for (int v = 0; v < 4; v++) {
+        const char *name = select_variant(f, v);
+        if (name == NULL) {
+            continue;
+        }
+        for (size_t i = 0; i < ySize; i++) {
+            y[i] = 0;
+        }
+        p->run(p, 0, n, y);
+        for (int c = 0; n > 1 && c < n; c++) {
+            p->run(p, c, 1, alone + (size_t) c * p->yStride);
+        }
+        check_product(&seen, family, ccase, name, y, alone, ref, mag, p->rows, n, p->yStride, 1e-5);
+    }
+    forget(&seen);
+    free(y); free(alone);
+}
+
+static void run_q8q4(const struct block_case *p, int c0, int n, float *y) {
+    const struct act *a = p->a;
+    K(productAt)(ENV, NULL, (jboolean) p->q4, (jlong) (intptr_t) p->w, (jlong) (intptr_t) p->sc, p->rows, p->blocks,
+                 A(a->q + (size_t) c0 * a->colBlocks * 32), A(a->d + (size_t) c0 * a->colBlocks),
+                 A(a->s + (size_t) c0 * a->colBlocks), p->xBlock, a->colBlocks, n, A(y), 0, p->yStride, JNI_FALSE);
+}
+
+static void run_q50(const struct block_case *p, int c0, int n, float *y) {
+    const struct act *a = p->a;
+    Q5(productAt)(ENV, NULL, (jlong) (intptr_t) p->w, p->rows, p->blocks, A(a->q + (size_t) c0 * a->colBlocks * 32),
+                  A(a->d + (size_t) c0 * a->colBlocks), a->colBlocks, n, A(y), 0, p->yStride, JNI_FALSE);
+}
+
 static void check_q8q4(int q4, int rows, int blocks, int n, int xBlock) {
     char ccase[96];
     snprintf(ccase, sizeof ccase, "%s:r%d:b%d:n%d:o%d", q4 ? "q4_0" : "q8_0", rows, blocks, n, xBlock);
@@ -380,26 +426,9 @@ static void check_q8q4(int q4, int rows, int blocks, int n, int xBlock) {
             mag[(size_t) c * yStride + r] = m;
         }
     }
-    float *y = malloc(ySize * sizeof(float)), *alone = malloc(ySize * sizeof(float));
-    struct seen seen = {{0}, {0}, 0};
-    for (int v = 0; v < 4; v++) {
-        const char *name = select_variant(&Q8Q4_VARIANTS, v);
-        if (name == NULL) {
-            continue;
-        }
-        for (size_t i = 0; i < ySize; i++) {
-            y[i] = 0;
-        }
-        K(productAt)(ENV, NULL, (jboolean) q4, (jlong) (intptr_t) w, (jlong) (intptr_t) sc, rows, blocks, A(a.q),
-                     A(a.d), A(a.s), xBlock, a.colBlocks, n, A(y), 0, yStride, JNI_FALSE);
-        for (int c = 0; n > 1 && c < n; c++) {
-            K(productAt)(ENV, NULL, (jboolean) q4, (jlong) (intptr_t) w, (jlong) (intptr_t) sc, rows, blocks,
-                         A(a.q + (size_t) c * a.colBlocks * 32), A(a.d + (size_t) c * a.colBlocks),
-                         A(a.s + (size_t) c * a.colBlocks), xBlock, a.colBlocks, 1, A(alone + (size_t) c * yStride), 0,
-                         yStride, JNI_FALSE);
-        }
-        check_product(&seen, "q8q4", ccase, name, y, alone, ref, mag, rows, n, yStride, 1e-5);
-    }
+    struct block_case pc = {run_q8q4, q4, rows, blocks, xBlock, yStride, w, sc, &a};
+    check_variants(&Q8Q4_VARIANTS, "q8q4", ccase, &pc, n, ref, mag);
+    float *y = malloc(ySize * sizeof(float));
     if (q4) {
         /* the same slab interleaved by 8 rows (the rows past the last group stay in the row layout) */
         uint8_t *wi = malloc((size_t) rows * blocks * 16 + 1);
@@ -434,8 +463,7 @@ static void check_q8q4(int q4, int rows, int blocks, int n, int xBlock) {
         forget(&seenx);
         free(wi); free(si);
     }
-    forget(&seen);
-    free(y); free(alone); free(ref); free(mag); free(w); free(sc);
+    free(y); free(ref); free(mag); free(w); free(sc);
     free_act(&a);
 }
 
@@ -487,27 +515,9 @@ static void check_q50(int rows, int blocks, int n) {
             mag[(size_t) c * yStride + r] = m;
         }
     }
-    float *y = malloc(ySize * sizeof(float)), *alone = malloc(ySize * sizeof(float));
-    struct seen seen = {{0}, {0}, 0};
-    for (int v = 0; v < 4; v++) {
-        const char *name = select_variant(&Q5_VARIANTS, v);
-        if (name == NULL) {
-            continue;
-        }
-        for (size_t i = 0; i < ySize; i++) {
-            y[i] = 0;
-        }
-        Q5(productAt)(ENV, NULL, (jlong) (intptr_t) w, rows, blocks, A(a.q), A(a.d), a.colBlocks, n, A(y), 0, yStride,
-                      JNI_FALSE);
-        for (int c = 0; n > 1 && c < n; c++) {
-            Q5(productAt)(ENV, NULL, (jlong) (intptr_t) w, rows, blocks, A(a.q + (size_t) c * a.colBlocks * 32),
-                          A(a.d + (size_t) c * a.colBlocks), a.colBlocks, 1, A(alone + (size_t) c * yStride), 0,
-                          yStride, JNI_FALSE);
-        }
-        check_product(&seen, "q50", ccase, name, y, alone, ref, mag, rows, n, yStride, 1e-5);
-    }
-    forget(&seen);
-    free(y); free(alone); free(ref); free(mag); free(w);
+    struct block_case pc = {run_q50, 0, rows, blocks, 0, yStride, w, NULL, &a};
+    check_variants(&Q5_VARIANTS, "q50", ccase, &pc, n, ref, mag);
+    free(ref); free(mag); free(w);
     free_act(&a);
 }
 
