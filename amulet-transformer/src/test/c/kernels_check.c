@@ -903,9 +903,10 @@ static void check_attention(int headDim, int tile, int heads, int first, int cou
  * A partial of a decode step's split-slot attention: heads [0, count) of one query over slots [from, to), against
  * float64 (per head the largest score, the sum of exp(score - max) and the unnormalized weighted sum of the values).
  */
-static void check_partial(int headDim, int tile, int count, int from, int to) {
+static void check_partial(int headDim, int tile, int count, int from, int to, int special) {
     char ccase[96];
-    snprintf(ccase, sizeof ccase, "d%d:t%d:h%d:[%d,%d)", headDim, tile, count, from, to);
+    snprintf(ccase, sizeof ccase, "d%d:t%d:h%d:[%d,%d)%s", headDim, tile, count, from, to,
+             special == 1 ? ":nan" : special == 2 ? ":inf" : special == 3 ? ":zero" : "");
     int mask = exp_variants();
     int slots = (to + tile - 1) / tile * tile;
     float *keys = malloc((size_t) slots * headDim * sizeof(float)), *values = malloc((size_t) slots * headDim * 4);
@@ -918,7 +919,19 @@ static void check_partial(int headDim, int tile, int count, int from, int to) {
         values[i] = uniform();
     }
     for (size_t i = 0; i < outs; i++) {
-        qkv[i] = uniform() * 0.5f;
+        qkv[i] = special == 3 ? 0.0f : uniform() * 0.5f;
+    }
+    /* a slot past the first vectors of the range whose score is NaN (special 1) or +infinity (2): the scores' largest
+     * takes the scalar scan there, as with all scores zero (3) */
+    int odd = from + (to - from) * 2 / 3;
+    for (int d = 0; special == 1 && d < headDim; d++) {
+        keys[((size_t) (odd / tile) * headDim + d) * tile + odd % tile] = d == 3 ? NAN : keys[d];
+    }
+    for (int d = 0; special == 2 && d < headDim; d++) {
+        keys[((size_t) (odd / tile) * headDim + d) * tile + odd % tile] = 3e38f;
+    }
+    for (size_t i = 0; special == 2 && i < outs; i++) {
+        qkv[i] = 1.0f + uniform() * 0.25f;
     }
     double *ref = calloc(outs + 16, sizeof(double)), *mag = calloc(outs + 16, sizeof(double));
     double *sc = malloc((size_t) to * sizeof(double));
@@ -962,8 +975,24 @@ static void check_partial(int headDim, int tile, int count, int from, int to) {
                                                                           0, count, from, to, 0, (jint) outs);
         char what[160];
         snprintf(what, sizeof what, "partial attention %s %s vs float64", ccase, exp_name(v));
-        /* heads count .. 7 leave their values untouched: compared as zeros */
-        near(what, got, ref, mag, outs + 16, 1e-5);
+        if (special == 1 || special == 2) {
+            /* every head's largest score is that slot's NaN or +infinity */
+            for (int h = 0; h < count; h++) {
+                int ok = special == 1 ? got[outs + h] != got[outs + h] : got[outs + h] == INFINITY;
+                checks++;
+                if (!ok) {
+                    failures++;
+                    printf("FAIL %s: head %d's largest score is %g\n", what, h, got[outs + h]);
+                }
+            }
+        } else {
+            /* heads count .. 7 leave their values untouched: compared as zeros */
+            near(what, got, ref, mag, outs + 16, 1e-5);
+        }
+        /* a NaN made here (inf - inf) is the platform's default NaN, whose sign x86-64 and aarch64 do not share */
+        for (size_t i = 0; special != 0 && i < outs + 16; i++) {
+            got[i] = got[i] != got[i] ? NAN : got[i];
+        }
         record(&seen, "attention", ccase, exp_name(v), got, outs + 16);
     }
     forget(&seen);
@@ -1106,10 +1135,20 @@ int main(void) {
         check_attention(64, 16, 9, 2, 7, 37, 20, 17, 0, 5);
         check_attention(32, 8, 4, 0, 4, 19, 0, 5, 3, 1 << 20); /* queries before the padding's end */
         /* split-slot partials: a range inside one tile, ranges starting and ending inside tiles, 1 to 8 heads */
-        check_partial(64, 16, 7, 256, 600);
-        check_partial(64, 16, 8, 0, 1);
-        check_partial(24, 8, 3, 5, 29);
-        check_partial(32, 8, 1, 13, 300);
+        check_partial(64, 16, 7, 256, 600, 0);
+        check_partial(64, 16, 8, 0, 1, 0);
+        check_partial(24, 8, 3, 5, 29, 0);
+        check_partial(32, 8, 1, 13, 300, 0);
+        /* every head count; ranges of 1 .. 3 vectors of scores and their tails (the scores' largest on vectors) */
+        for (int h = 1; h <= 8; h++) {
+            check_partial(64, 16, h, 16, 16 + 15 * h + 3, 0);
+            check_partial(64, 16, h, 7, 40 + 4 * h, 0);
+        }
+        /* a NaN score, an infinite one, all zero: the scalar scan's value and bits */
+        for (int special = 1; special <= 3; special++) {
+            check_partial(64, 16, 7, 5, 300, special);
+            check_partial(32, 8, 4, 0, 70, special);
+        }
         /* the float16 cache: every tail (a single slot, slots short of a tile, one past), padding, windows */
         check_half_attention(64, 16, 7, 0, 7, 1, 0, 1, 0, 1 << 20, 7, 0, 1);
         check_half_attention(64, 16, 7, 0, 7, 15, 10, 5, 0, 1 << 20, 8, 3, 15);
