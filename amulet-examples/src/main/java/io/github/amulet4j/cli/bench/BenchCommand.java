@@ -69,6 +69,12 @@ public final class BenchCommand implements Callable<Integer> {
             description = "Tokens of the untimed warm-up runs (default: ${DEFAULT-VALUE}).")
     int warmupTokens;
 
+    @Option(names = "--rounds", paramLabel = "N", defaultValue = "1",
+            description = "Times each method with a KV cache is timed, the methods taking turns (base, amulet, base, "
+                    + "amulet, ...); each result sums its rounds, so that the machine's drift during the run falls on "
+                    + "every method alike (default: ${DEFAULT-VALUE}).")
+    int rounds;
+
     @Option(names = "--seed", defaultValue = "42", description = "Seed of the random weights and prompts (default: ${DEFAULT-VALUE}).")
     long seed;
 
@@ -144,9 +150,12 @@ public final class BenchCommand implements Callable<Integer> {
             }
             b.methods(list);
         }
+        if (rounds < 1) {
+            throw new UsageException("--rounds must be >= 1, got " + rounds);
+        }
         try {
             return b.newTokens(newTokens).promptTokens(promptTokens).paperTokens(paperTokens)
-                    .warmupTokens(warmupTokens).seed(seed).bandwidthBytes((long) bandwidthMib << 20).build();
+                    .warmupTokens(warmupTokens).rounds(rounds).seed(seed).bandwidthBytes((long) bandwidthMib << 20).build();
         } catch (IllegalArgumentException e) {
             throw new UsageException(e.getMessage());
         }

@@ -180,6 +180,9 @@ class BenchCommandTest {
         Run device = run("bench", "--device", "tpu");
         assertEquals(AmuletCli.USAGE, device.code(), device.toString());
         assertTrue(device.err().contains("--device") && device.err().contains("tpu"), device.err());
+        Run rounds = run("bench", "--rounds", "0");
+        assertEquals(AmuletCli.USAGE, rounds.code(), rounds.toString());
+        assertTrue(rounds.err().contains("--rounds must be >= 1, got 0"), rounds.err());
         Run tokens = run("bench", "--new-tokens", "1");
         assertEquals(AmuletCli.USAGE, tokens.code());
         assertTrue(tokens.err().contains("new tokens must be >= 2"), tokens.err());

@@ -26,7 +26,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.EnumMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.SplittableRandom;
 import java.util.function.Consumer;
@@ -139,9 +141,17 @@ public final class DecodeBenchmark {
                     generate(model, m, prompts, settings.warmupTokens());
                 }
             }
+            Map<BenchMethod, List<MethodResult>> rounds = new EnumMap<>(BenchMethod.class);
+            for (int round = 1; round <= settings.rounds(); round++) {
+                for (BenchMethod m : cached) {
+                    progress.accept("timing " + m.id() + " (" + settings.newTokens() + " tokens"
+                            + (settings.rounds() > 1 ? ", round " + round + " of " + settings.rounds() : "") + ") ...");
+                    rounds.computeIfAbsent(m, k -> new ArrayList<>()).add(generate(model, m, prompts,
+                            settings.newTokens()));
+                }
+            }
             for (BenchMethod m : cached) {
-                progress.accept("timing " + m.id() + " (" + settings.newTokens() + " tokens) ...");
-                results.add(generate(model, m, prompts, settings.newTokens()));
+                results.add(MethodResult.sum(rounds.get(m)));
             }
             System.gc();
             resident = MachineProbe.residentBytes();

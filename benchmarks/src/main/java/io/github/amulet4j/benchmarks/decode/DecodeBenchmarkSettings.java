@@ -20,6 +20,7 @@ public final class DecodeBenchmarkSettings {
     private final Set<BenchMethod> methods;
     private final int paperTokens;
     private final int warmupTokens;
+    private final int rounds;
     private final long seed;
     private final long bandwidthBytes;
 
@@ -32,6 +33,7 @@ public final class DecodeBenchmarkSettings {
         this.methods = EnumSet.copyOf(b.methods);
         this.paperTokens = b.paperTokens;
         this.warmupTokens = b.warmupTokens;
+        this.rounds = b.rounds;
         this.seed = b.seed;
         this.bandwidthBytes = b.bandwidthBytes;
     }
@@ -80,6 +82,15 @@ public final class DecodeBenchmarkSettings {
         return warmupTokens;
     }
 
+    /**
+     * Times each cached method is timed, the methods taking turns (base, amulet, base, amulet, ...; default 1); a
+     * method's result sums its rounds, so that a drift of the machine's speed during the run (other virtual machines
+     * on the host, the clock) falls on every method alike.
+     */
+    public int rounds() {
+        return rounds;
+    }
+
     /** Seed of the random weights and prompts. */
     public long seed() {
         return seed;
@@ -100,6 +111,7 @@ public final class DecodeBenchmarkSettings {
         private Set<BenchMethod> methods = EnumSet.allOf(BenchMethod.class);
         private int paperTokens = 16;
         private int warmupTokens = 8;
+        private int rounds = 1;
         private long seed = 42;
         private long bandwidthBytes = 1L << 30;
 
@@ -157,6 +169,12 @@ public final class DecodeBenchmarkSettings {
             return this;
         }
 
+        /** See {@link DecodeBenchmarkSettings#rounds()}; at least 1. */
+        public Builder rounds(int n) {
+            this.rounds = n;
+            return this;
+        }
+
         public Builder seed(long seed) {
             this.seed = seed;
             return this;
@@ -181,6 +199,9 @@ public final class DecodeBenchmarkSettings {
             }
             if (warmupTokens < 0) {
                 throw new IllegalArgumentException("warm-up tokens must be >= 0, got " + warmupTokens);
+            }
+            if (rounds < 1) {
+                throw new IllegalArgumentException("rounds must be >= 1, got " + rounds);
             }
             if (bandwidthBytes < (1 << 20)) {
                 throw new IllegalArgumentException("bandwidth buffer must be >= 1 MiB, got " + bandwidthBytes);

@@ -22,6 +22,45 @@ public record MethodResult(BenchMethod method, boolean kvCache, int prefillToken
     /** {@code copyNanos} of a run whose logits copy was not measured. */
     public static final long NOT_MEASURED = -1;
 
+    /**
+     * The rounds of one method summed ({@link DecodeBenchmarkSettings#rounds()}): tokens, forward passes and times
+     * added, so that every rate is the rounds' total over their total time; the memory of the first round with the
+     * highest peak of all.
+     *
+     * @throws IllegalArgumentException when {@code rounds} is empty or mixes methods
+     */
+    public static MethodResult sum(java.util.List<MethodResult> rounds) {
+        if (rounds.isEmpty()) {
+            throw new IllegalArgumentException("rounds must not be empty");
+        }
+        MethodResult first = rounds.get(0);
+        int prefillTokens = 0;
+        int newTokens = 0;
+        int forwardPasses = 0;
+        long prefillNanos = 0;
+        long decodeNanos = 0;
+        long forwardNanos = 0;
+        long copyNanos = 0;
+        long peak = first.memory.peakResident;
+        for (MethodResult r : rounds) {
+            if (r.method != first.method || r.kvCache != first.kvCache) {
+                throw new IllegalArgumentException("rounds of different methods: " + first.method.id() + " and "
+                        + r.method.id());
+            }
+            prefillTokens += r.prefillTokens;
+            prefillNanos += r.prefillNanos;
+            newTokens += r.newTokens;
+            forwardPasses += r.forwardPasses;
+            decodeNanos += r.decodeNanos;
+            forwardNanos += r.forwardNanos;
+            copyNanos = copyNanos < 0 || !r.copyMeasured() ? NOT_MEASURED : copyNanos + r.copyNanos;
+            peak = peak < 0 || r.memory.peakResident < 0 ? -1 : Math.max(peak, r.memory.peakResident);
+        }
+        Memory m = first.memory;
+        return new MethodResult(first.method, first.kvCache, prefillTokens, prefillNanos, newTokens, forwardPasses,
+                decodeNanos, forwardNanos, copyNanos, new Memory(m.residentBefore, peak, m.weights, m.kvCache));
+    }
+
     /** Whether the logits copy was measured. */
     public boolean copyMeasured() {
         return copyNanos >= 0;

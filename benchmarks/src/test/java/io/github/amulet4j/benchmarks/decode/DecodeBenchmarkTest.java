@@ -40,6 +40,53 @@ class DecodeBenchmarkTest {
                 DecodeBenchmark.warmupMethods(List.of(BenchMethod.PAPER)));
     }
 
+    /** Rounds of one method add up: tokens, passes and times summed, the highest peak; other methods refused. */
+    @Test
+    void roundsSumIntoOneResult() {
+        MethodResult a = new MethodResult(BenchMethod.AMULET, true, 100, 2_000_000, 8, 7, 70_000_000, 60_000_000,
+                MethodResult.NOT_MEASURED, new MethodResult.Memory(5_000, 9_000, 1_000, 500));
+        MethodResult b = new MethodResult(BenchMethod.AMULET, true, 100, 4_000_000, 8, 7, 140_000_000, 100_000_000,
+                MethodResult.NOT_MEASURED, new MethodResult.Memory(6_000, 12_000, 1_000, 500));
+        MethodResult sum = MethodResult.sum(List.of(a, b));
+        assertEquals(200, sum.prefillTokens());
+        assertEquals(6_000_000, sum.prefillNanos());
+        assertEquals(16, sum.newTokens());
+        assertEquals(14, sum.forwardPasses());
+        assertEquals(210_000_000, sum.decodeNanos());
+        assertEquals(160_000_000, sum.forwardNanos());
+        assertFalse(sum.copyMeasured());
+        assertEquals(new MethodResult.Memory(5_000, 12_000, 1_000, 500), sum.memory());
+        // 14 passes in 210 ms: the rounds' total rate, not the mean of their rates (100 and 50 tokens/s)
+        assertEquals(1000.0 / 15.0, sum.decodeTokensPerSecond(), 1e-9);
+        assertEquals(a, MethodResult.sum(List.of(a)));
+        MethodResult base = new MethodResult(BenchMethod.BASE, true, 50, 1, 8, 7, 1, 1, MethodResult.NOT_MEASURED,
+                a.memory());
+        assertThrows(IllegalArgumentException.class, () -> MethodResult.sum(List.of(a, base)));
+        assertThrows(IllegalArgumentException.class, () -> MethodResult.sum(List.of()));
+        assertThrows(IllegalArgumentException.class, () -> DecodeBenchmarkSettings.builder().rounds(0).build());
+    }
+
+    /** With rounds, the methods take turns and each result counts every round's tokens and passes. */
+    @Test
+    void methodsTakeTurnsOverRounds() throws IOException {
+        Path folder = dir.resolve("tiny-qwen2");
+        RandomModelFolder.write(folder, RandomModelFolder.Shape.TINY_QWEN2, 3, SafetensorsDtype.F32);
+        DecodeBenchmarkSettings settings = DecodeBenchmarkSettings.builder().model(folder).newTokens(4)
+                .promptTokens(20).warmupTokens(0).rounds(3).bandwidthBytes(1 << 20)
+                .methods(List.of(BenchMethod.AMULET, BenchMethod.BASE)).build();
+        List<String> progress = new ArrayList<>();
+        BenchReport report = new DecodeBenchmark(settings, progress::add).run();
+        List<String> timed = progress.stream().filter(p -> p.startsWith("timing")).toList();
+        assertEquals(List.of("timing base (4 tokens, round 1 of 3) ...", "timing amulet (4 tokens, round 1 of 3) ...",
+                "timing base (4 tokens, round 2 of 3) ...", "timing amulet (4 tokens, round 2 of 3) ...",
+                "timing base (4 tokens, round 3 of 3) ...", "timing amulet (4 tokens, round 3 of 3) ..."), timed);
+        for (MethodResult r : report.results()) {
+            assertEquals(12, r.newTokens(), r.method().id());
+            assertEquals(9, r.forwardPasses(), r.method().id());
+            assertEquals(3 * (r.method() == BenchMethod.AMULET ? 20 + 4 : 4), r.prefillTokens(), r.method().id());
+        }
+    }
+
     /** The machine line names the kernels that really multiply: Java when asked for, native per format it takes. */
     @Test
     void kernelsLabelNamesWhatRuns() {
