@@ -212,6 +212,44 @@ Q50_256(q50_avx2, T_AVX2, q50_dot_avx2, q50_quants)
 Q50_256(q50_avxvnni, T_AVXVNNI, q50_dot_avxvnni, q50_quants)
 #endif
 
+/*
+ * q50_hsum of eight rows' vectors v[0..7] at once, row i's sum in lane i: the 8 x 8 transposed, then lane by lane
+ * ((l0 + l4) + (l2 + l6)) + ((l1 + l5) + (l3 + l7)), the operations of q50_hsum in its order, so the same bits,
+ * without a horizontal chain of dependent adds for every row.
+ */
+static inline __attribute__((always_inline)) T_AVX2 __m256 q50_hsum8(const __m256 *v) {
+    __m256 t0 = _mm256_unpacklo_ps(v[0], v[1]), t1 = _mm256_unpackhi_ps(v[0], v[1]);
+    __m256 t2 = _mm256_unpacklo_ps(v[2], v[3]), t3 = _mm256_unpackhi_ps(v[2], v[3]);
+    __m256 t4 = _mm256_unpacklo_ps(v[4], v[5]), t5 = _mm256_unpackhi_ps(v[4], v[5]);
+    __m256 t6 = _mm256_unpacklo_ps(v[6], v[7]), t7 = _mm256_unpackhi_ps(v[6], v[7]);
+    /* u0: lane 0 of rows 0-3, then lane 4; u1: lanes 1 and 5; u2: 2 and 6; u3: 3 and 7 (u4-u7: rows 4-7) */
+    __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE);
+    __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+    __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE);
+    __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+    /* c_j: lane j of rows 0-7 */
+    __m256 c0 = _mm256_permute2f128_ps(u0, u4, 0x20), c4 = _mm256_permute2f128_ps(u0, u4, 0x31);
+    __m256 c1 = _mm256_permute2f128_ps(u1, u5, 0x20), c5 = _mm256_permute2f128_ps(u1, u5, 0x31);
+    __m256 c2 = _mm256_permute2f128_ps(u2, u6, 0x20), c6 = _mm256_permute2f128_ps(u2, u6, 0x31);
+    __m256 c3 = _mm256_permute2f128_ps(u3, u7, 0x20), c7 = _mm256_permute2f128_ps(u3, u7, 0x31);
+    return _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(c0, c4), _mm256_add_ps(c2, c6)),
+                         _mm256_add_ps(_mm256_add_ps(c1, c5), _mm256_add_ps(c3, c7)));
+}
+
+/* The accumulators' even half (lanes 0-7) with a last even block's step added, plus the odd half (not yet summed). */
+static inline __attribute__((always_inline)) T_AVX512 __m256 q50_halves512(__m512 acc, const uint8_t *tail,
+                                                                            const int8_t *x, float s) {
+    __m256 even = _mm512_castps512_ps256(acc);
+    __m256 odd = _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(acc), 1));
+    if (tail) {
+        __m256i v = q50_quants_avx512(tail);
+        __m256i sx = _mm256_sign_epi8(_mm256_loadu_si256((const __m256i *) x), v);
+        even = _mm256_fmadd_ps(_mm256_cvtepi32_ps(q50_dot_avx512(_mm256_sign_epi8(v, v), sx)), _mm256_set1_ps(s),
+                               even);
+    }
+    return _mm256_add_ps(even, odd);
+}
+
 /* The accumulators' even half (lanes 0-7) with a last even block's step added, plus the odd half, summed. */
 static inline __attribute__((always_inline)) T_AVX512 float q50_finish512(__m512 acc, const uint8_t *tail,
                                                                            const int8_t *x, float s) {
@@ -265,6 +303,7 @@ static inline __attribute__((always_inline)) T_AVX512 void q50_avx512vnni_t(
     __m512i bias[2][Q5_CHUNK_PAIRS];
     __m512 scale[2][Q5_CHUNK_PAIRS];
     __m512 carried[Q5_ROW_BLOCK][2];
+    __m256 pending[2][8];
     for (int r0 = 0; r0 < rows; r0 += Q5_ROW_BLOCK) {
         const int g = rows - r0 < Q5_ROW_BLOCK ? rows - r0 : Q5_ROW_BLOCK;
         for (int ci = 0; ci < chunks; ci++) {
@@ -311,9 +350,24 @@ static inline __attribute__((always_inline)) T_AVX512 void q50_avx512vnni_t(
                 }
                 const uint8_t *tail = pairs < blocks ? wr + (size_t) pairs * Q5_BYTES : NULL;
                 float dt = tail ? _cvtsh_ss((unsigned short) (tail[0] | tail[1] << 8)) : 0.0f;
+                /* eight rows' sums at a time (q50_hsum8), the rows of a row block left over one by one */
                 for (int c = 0; c < n; c++) {
-                    q50_store(y, yStride, r, c,
-                              q50_finish512(a[c], tail, xc[c] + pairs * Q5_QK, tail ? dt * dc[c][pairs] : 0.0f), add);
+                    pending[c][rr & 7] = q50_halves512(a[c], tail, xc[c] + pairs * Q5_QK,
+                                                       tail ? dt * dc[c][pairs] : 0.0f);
+                }
+                if ((rr & 7) == 7) {
+                    for (int c = 0; c < n; c++) {
+                        float *p = y + (size_t) c * yStride + (r - 7);
+                        __m256 sums = q50_hsum8(pending[c]);
+                        _mm256_storeu_ps(p, add ? _mm256_add_ps(_mm256_loadu_ps(p), sums) : sums);
+                    }
+                }
+            }
+            if (ci + 1 == chunks) {
+                for (int rr = g & ~7; rr < g; rr++) {
+                    for (int c = 0; c < n; c++) {
+                        q50_store(y, yStride, r0 + rr, c, q50_hsum(pending[c][rr & 7]), add);
+                    }
                 }
             }
         }
