@@ -50,6 +50,19 @@ static float row_max(const float *row, int n) {
  */
 #define WEIGH_AHEAD 16
 
+/* call(k) with k the constant nh (1 to 8; more as 8): the body's functions inlined per head count */
+#define BY_HEADS(nh, call)                                                                                            \
+    switch (nh) {                                                                                                     \
+    case 1: call(1); break;                                                                                           \
+    case 2: call(2); break;                                                                                           \
+    case 3: call(3); break;                                                                                           \
+    case 4: call(4); break;                                                                                           \
+    case 5: call(5); break;                                                                                           \
+    case 6: call(6); break;                                                                                           \
+    case 7: call(7); break;                                                                                           \
+    default: call(8); break;                                                                                          \
+    }
+
 /* One width's steps, over a cache of float32 or of binary16 (the cache arrays as const void *). */
 typedef struct {
     void (*scores)(const void *, int, int, const float *const *, int, int, float *, int);

@@ -57,16 +57,9 @@ TARGET static inline __attribute__((always_inline)) void FN(scores_heads)(const 
 
 TARGET static void FN(scores)(const void *cache, int tile, int headDim, const float *const *q, int base, int len,
                               float *sc, int nh) {
-    switch (nh) {
-    case 1: FN(scores_heads)(cache, tile, headDim, q, base, len, sc, 1); break;
-    case 2: FN(scores_heads)(cache, tile, headDim, q, base, len, sc, 2); break;
-    case 3: FN(scores_heads)(cache, tile, headDim, q, base, len, sc, 3); break;
-    case 4: FN(scores_heads)(cache, tile, headDim, q, base, len, sc, 4); break;
-    case 5: FN(scores_heads)(cache, tile, headDim, q, base, len, sc, 5); break;
-    case 6: FN(scores_heads)(cache, tile, headDim, q, base, len, sc, 6); break;
-    case 7: FN(scores_heads)(cache, tile, headDim, q, base, len, sc, 7); break;
-    default: FN(scores_heads)(cache, tile, headDim, q, base, len, sc, 8); break;
-    }
+#define SCORES_HEADS(k) FN(scores_heads)(cache, tile, headDim, q, base, len, sc, k)
+    BY_HEADS(nh, SCORES_HEADS);
+#undef SCORES_HEADS
 }
 
 /*
@@ -143,16 +136,9 @@ TARGET static inline __attribute__((always_inline)) void FN(weigh_heads)(const v
 
 TARGET static void FN(weigh)(const void *cache, int headDim, int base, int from, int to, const float *sc, int len,
                              const float *inv, float *const *out, int nh) {
-    switch (nh) {
-    case 1: FN(weigh_heads)(cache, headDim, base, from, to, sc, len, inv, out, 1); break;
-    case 2: FN(weigh_heads)(cache, headDim, base, from, to, sc, len, inv, out, 2); break;
-    case 3: FN(weigh_heads)(cache, headDim, base, from, to, sc, len, inv, out, 3); break;
-    case 4: FN(weigh_heads)(cache, headDim, base, from, to, sc, len, inv, out, 4); break;
-    case 5: FN(weigh_heads)(cache, headDim, base, from, to, sc, len, inv, out, 5); break;
-    case 6: FN(weigh_heads)(cache, headDim, base, from, to, sc, len, inv, out, 6); break;
-    case 7: FN(weigh_heads)(cache, headDim, base, from, to, sc, len, inv, out, 7); break;
-    default: FN(weigh_heads)(cache, headDim, base, from, to, sc, len, inv, out, 8); break;
-    }
+#define WEIGH_HEADS(k) FN(weigh_heads)(cache, headDim, base, from, to, sc, len, inv, out, k)
+    BY_HEADS(nh, WEIGH_HEADS);
+#undef WEIGH_HEADS
 }
 
 /*

@@ -250,20 +250,6 @@ static inline __attribute__((always_inline)) T_AVX512 __m256 q50_halves512(__m51
     return _mm256_add_ps(even, odd);
 }
 
-/* The accumulators' even half (lanes 0-7) with a last even block's step added, plus the odd half, summed. */
-static inline __attribute__((always_inline)) T_AVX512 float q50_finish512(__m512 acc, const uint8_t *tail,
-                                                                           const int8_t *x, float s) {
-    __m256 even = _mm512_castps512_ps256(acc);
-    __m256 odd = _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(acc), 1));
-    if (tail) {
-        __m256i v = q50_quants_avx512(tail);
-        __m256i sx = _mm256_sign_epi8(_mm256_loadu_si256((const __m256i *) x), v);
-        even = _mm256_fmadd_ps(_mm256_cvtepi32_ps(q50_dot_avx512(_mm256_sign_epi8(v, v), sx)), _mm256_set1_ps(s),
-                               even);
-    }
-    return q50_hsum(_mm256_add_ps(even, odd));
-}
-
 /* Blocks b and b + 1 as 64 unsigned quants q (0..31, the weight is q - 16): block b's 32 in element order, then b + 1's. */
 static inline __attribute__((always_inline)) T_AVX512 __m512i q50_pair_quants_u(const uint8_t *b) {
     uint32_t h0, h1;
