@@ -89,6 +89,7 @@ typedef struct {
 #define FN(name) name##_avx2
 #define TARGET __attribute__((target("avx2,fma")))
 #define CT float
+#define BODY_ROWMAX 1
 #define CLOAD(p) VLOAD(p)
 #include "amulet_attention_body.h"
 
@@ -126,6 +127,7 @@ typedef struct {
 #define FN(name) name##_avx512
 #define TARGET __attribute__((target("avx2,fma,avx512f")))
 #define CT float
+#define BODY_ROWMAX 1
 #define CLOAD(p) VLOAD(p)
 #include "amulet_attention_body.h"
 
@@ -138,8 +140,8 @@ typedef struct {
 
 static const attention_fns FNS_AVX2 = {scores_avx2, weigh_avx2, mean_avx2, rowmax_avx2};
 static const attention_fns FNS_AVX512 = {scores_avx512, weigh_avx512, mean_avx512, rowmax_avx512};
-static const attention_fns FNS_AVX2_F16 = {scores_avx2_f16, weigh_avx2_f16, mean_avx2_f16, rowmax_avx2_f16};
-static const attention_fns FNS_AVX512_F16 = {scores_avx512_f16, weigh_avx512_f16, mean_avx512_f16, rowmax_avx512_f16};
+static const attention_fns FNS_AVX2_F16 = {scores_avx2_f16, weigh_avx2_f16, mean_avx2_f16, rowmax_avx2};
+static const attention_fns FNS_AVX512_F16 = {scores_avx512_f16, weigh_avx512_f16, mean_avx512_f16, rowmax_avx512};
 #define ATT_SIMD 1
 #elif defined(__aarch64__)
 #include <arm_neon.h>
@@ -159,6 +161,7 @@ static const attention_fns FNS_AVX512_F16 = {scores_avx512_f16, weigh_avx512_f16
 #define FN(name) name##_neon
 #define TARGET
 #define CT float
+#define BODY_ROWMAX 1
 #define CLOAD(p) VLOAD(p)
 #include "amulet_attention_body.h"
 
@@ -170,7 +173,7 @@ static const attention_fns FNS_AVX512_F16 = {scores_avx512_f16, weigh_avx512_f16
 #include "amulet_attention_body.h"
 
 static const attention_fns FNS_NEON = {scores_neon, weigh_neon, mean_neon, rowmax_neon};
-static const attention_fns FNS_NEON_F16 = {scores_neon_f16, weigh_neon_f16, mean_neon_f16, rowmax_neon_f16};
+static const attention_fns FNS_NEON_F16 = {scores_neon_f16, weigh_neon_f16, mean_neon_f16, rowmax_neon};
 #define ATT_SIMD 1
 #endif
 

@@ -141,11 +141,13 @@ TARGET static void FN(weigh)(const void *cache, int headDim, int base, int from,
 #undef WEIGH_HEADS
 }
 
+#ifdef BODY_ROWMAX
 /*
  * row_max (amulet_attention.c) of row[0, n), n >= 1, on vectors: the same value, and the same bits. Without a NaN or
  * an infinity in the row (checked by the sum of every element times zero, NaN where one is), the largest value is
  * unique in its bits unless it is a zero; a zero maximum (whose sign is the first zero's in the scalar scan), a NaN or
- * an infinity takes the scalar scan.
+ * an infinity takes the scalar scan. Scores are float32 whatever the cache holds: defined with the float32
+ * cache's include only (BODY_ROWMAX), the binary16 one shares it.
  */
 TARGET static float FN(rowmax)(const float *row, int n) {
     if (n < 2 * VW) {
@@ -184,6 +186,8 @@ TARGET static float FN(rowmax)(const float *row, int n) {
     return r == 0.0f ? row_max(row, n) : r;
 }
 
+#endif
+
 /* out[dv] = (sum over slots s in [0, total) of value[s][dv], added in order from +0) * (1 / total). */
 TARGET static void FN(mean)(const void *cache, int headDim, int total, float *out) {
     const CT *values = (const CT *) cache;
@@ -200,4 +204,5 @@ TARGET static void FN(mean)(const void *cache, int headDim, int total, float *ou
 #undef FN
 #undef TARGET
 #undef CT
+#undef BODY_ROWMAX
 #undef CLOAD
